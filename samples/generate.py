@@ -1,0 +1,2634 @@
+#!/usr/bin/env python3
+"""Deterministic generator of sample Harvester support bundles (unpacked).
+
+Usage:
+    python3 samples/generate.py            # (re)write every scenario folder under samples/
+    python3 samples/generate.py --check    # regenerate into a temp dir, exit 1 on any difference
+    python3 samples/generate.py --selftest # run the doctests of the YAML emitter
+
+Python 3.11, standard library only. Nothing depends on the clock or on randomness:
+every uid, hash, IP and timestamp is derived from names and from the fixed capture time,
+so two runs give byte-identical trees.
+
+Layout of this file:
+  (a) YAML emitter mimicking gopkg.in/yaml.v2 (v2.2.8, as vendored by support-bundle-kit)
+      plus the support-bundle-kit JSON rewrite (`toObjCommon`) that produces the "null" quirks;
+  (b) small object builders (node, pod, workloads, services, events, Fleet, Longhorn, KubeVirt...);
+  (c) base_cluster(): a coherent healthy 3-node Harvester cluster as an in-memory model;
+  (d) scenarios: functions that start from the base and modify it;
+  (e) writing / checking the folders.
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import copy
+import datetime as dt
+import decimal
+import functools
+import hashlib
+import io
+import json
+import os
+import re
+import shutil
+import sys
+import tempfile
+import zipfile
+
+SAMPLES_DIR = os.path.dirname(os.path.abspath(__file__))
+
+# ===========================================================================================
+# (a) YAML emitter (gopkg.in/yaml.v2 + libyaml emitter behaviour) and the SBK JSON rewrite
+# ===========================================================================================
+
+
+def go_float(f: float) -> str:
+    """Format a number like Go's strconv.FormatFloat(f, 'g', -1, 64) (what yaml.v2 prints).
+
+    >>> [go_float(x) for x in (0, 3, 100, 999999, 1000000, 231131136, 1.073741824e10)]
+    ['0', '3', '100', '999999', '1e+06', '2.31131136e+08', '1.073741824e+10']
+    >>> [go_float(x) for x in (0.5, 0.0001, 0.00001, -2500000, 1.5e21)]
+    ['0.5', '0.0001', '1e-05', '-2.5e+06', '1.5e+21']
+    """
+    f = float(f)
+    if f != f:
+        return ".nan"
+    if f in (float("inf"), float("-inf")):
+        return ".inf" if f > 0 else "-.inf"
+    if f == 0:
+        return "-0" if str(f).startswith("-") else "0"
+    sign, digits, exp = decimal.Decimal(repr(f)).as_tuple()
+    digits = list(digits)
+    while len(digits) > 1 and digits[-1] == 0:
+        digits.pop()
+        exp += 1
+    while len(digits) > 1 and digits[0] == 0:  # repr never gives these, be safe
+        digits.pop(0)
+    nd = len(digits)
+    dp = nd + exp  # value = 0.d1d2..dn * 10^dp
+    ds = "".join(str(d) for d in digits)
+    neg = "-" if sign else ""
+    x = dp - 1
+    if x < -4 or x >= 6:  # shortest %g switches to %e at exponent 6
+        mant = ds[0] + ("." + ds[1:] if nd > 1 else "")
+        es = "-" if x < 0 else "+"
+        return f"{neg}{mant}e{es}{abs(x):02d}"
+    if dp <= 0:
+        return f"{neg}0.{'0' * (-dp)}{ds}"
+    if dp >= nd:
+        return f"{neg}{ds}{'0' * (dp - nd)}"
+    return f"{neg}{ds[:dp]}.{ds[dp:]}"
+
+
+def _yaml_key_less(a: str, b: str) -> bool:
+    """yaml.v2 sorter.go keyList.Less for two string keys (natural order, non-letters first)."""
+    ar, br = a, b
+    for i in range(min(len(ar), len(br))):
+        if ar[i] == br[i]:
+            continue
+        al, bl = ar[i].isalpha(), br[i].isalpha()
+        if al and bl:
+            return ar[i] < br[i]
+        if al or bl:
+            return bl
+        an = bn = 0
+        if ar[i] == "0" or br[i] == "0":
+            j = i - 1
+            while j >= 0 and ar[j].isdigit():
+                if ar[j] != "0":
+                    an = bn = 1
+                    break
+                j -= 1
+        ai = i
+        while ai < len(ar) and ar[ai].isdigit():
+            an = an * 10 + int(ar[ai])
+            ai += 1
+        bi = i
+        while bi < len(br) and br[bi].isdigit():
+            bn = bn * 10 + int(br[bi])
+            bi += 1
+        if an != bn:
+            return an < bn
+        if ai != bi:
+            return ai < bi
+        return ar[i] < br[i]
+    return len(ar) < len(br)
+
+
+def yaml_sorted_keys(keys):
+    """Sort mapping keys like yaml.v2.
+
+    >>> yaml_sorted_keys(["b", "a", ".", "node10", "node2", "a_b", "a1", "Z"])
+    ['.', 'Z', 'a', 'a_b', 'a1', 'b', 'node2', 'node10']
+    """
+    return sorted(keys, key=functools.cmp_to_key(
+        lambda x, y: -1 if _yaml_key_less(x, y) else (1 if _yaml_key_less(y, x) else 0)))
+
+
+_RESOLVE_MAP = {
+    "y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON",
+    "n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF",
+    "", "~", "null", "Null", "NULL", ".nan", ".NaN", ".NAN", ".inf", ".Inf", ".INF",
+    "+.inf", "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF", "<<",
+}
+_TS_RES = [
+    re.compile(r"^\d{4}-\d{1,2}-\d{1,2}[Tt]\d{1,2}:\d{1,2}:\d{1,2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$"),
+    re.compile(r"^\d{4}-\d{1,2}-\d{1,2} \d{1,2}:\d{1,2}:\d{1,2}(\.\d+)?$"),
+    re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$"),
+]
+_YAML_FLOAT = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
+_GO_FLOAT = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$|^[-+]?(inf|infinity|nan)$", re.I)
+_BASE60 = re.compile(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$")
+
+
+def _go_parse_int(s: str) -> bool:
+    """strconv.ParseInt/ParseUint(s, 0, 64) succeeds?"""
+    body = s[1:] if s[:1] in "+-" else s
+    if s[:1] == "+" and False:
+        return False
+    try:
+        if re.fullmatch(r"0[xX][0-9a-fA-F]+", body):
+            v = int(body[2:], 16)
+        elif re.fullmatch(r"0[oO][0-7]+", body):
+            v = int(body[2:], 8)
+        elif re.fullmatch(r"0[bB][01]+", body):
+            v = int(body[2:], 2)
+        elif re.fullmatch(r"0[0-7]*", body):
+            v = int(body, 8) if len(body) > 1 else 0
+        elif re.fullmatch(r"[1-9][0-9]*", body):
+            v = int(body)
+        else:
+            return False
+    except ValueError:
+        return False
+    return v < 2 ** 64
+
+
+def resolves_to_str(s: str) -> bool:
+    """Would yaml.v2 read this string back as a string if written plain?
+
+    >>> [resolves_to_str(s) for s in ("abc", "true", "123456", "2024-05-01T10:00:00Z", "1.2.3", "v1.4.0", "")]
+    [True, False, False, False, True, True, False]
+    """
+    if s == "":
+        return False
+    c = s[0]
+    if c in "+-":
+        hint = "S"
+    elif c.isdigit() and c.isascii():
+        hint = "D"
+    elif c in "yYnNtTfFoO~":
+        hint = "M"
+    elif c == ".":
+        hint = "."
+    else:
+        return True
+    if s in _RESOLVE_MAP:
+        return False
+    if hint == "M":
+        return True
+    if hint == ".":
+        return not _GO_FLOAT.match(s)
+    if any(r.match(s) for r in _TS_RES):
+        return False
+    plain = s.replace("_", "")
+    if _go_parse_int(plain):
+        return False
+    if _YAML_FLOAT.match(plain):
+        return False
+    if plain.startswith("0b") and re.fullmatch(r"[01]+", plain[2:]):
+        return False
+    if plain.startswith("-0b") and re.fullmatch(r"[01]+", plain[3:]):
+        return False
+    return True
+
+
+def _printable(ch: str) -> bool:
+    o = ord(ch)
+    return (o == 0x0A or 0x20 <= o <= 0x7E or 0xA0 <= o <= 0xD7FF
+            or (0xE000 <= o <= 0xFFFD and o != 0xFEFF))
+
+
+_BREAKS = "\r\n\x85\u2028\u2029"
+
+
+def _analyze(s: str) -> dict:
+    """libyaml yaml_emitter_analyze_scalar: which styles may represent s."""
+    r = dict(multiline=False, flow_plain=True, block_plain=True, single=True, block=True)
+    if s == "":
+        r.update(flow_plain=False, block_plain=True, single=True, block=False)
+        return r
+    block_ind = flow_ind = False
+    if s.startswith("---") or s.startswith("..."):
+        block_ind = flow_ind = True
+    line_breaks = special = False
+    leading_space = leading_break = trailing_space = trailing_break = False
+    break_space = space_break = previous_space = previous_break = False
+    preceded_by_ws = True
+    n = len(s)
+    for i, ch in enumerate(s):
+        followed_by_ws = i + 1 >= n or s[i + 1] in " \t"
+        if i == 0:
+            if ch in "#,[]{}&*!|>'\"%@`":
+                flow_ind = block_ind = True
+            elif ch in "?:":
+                flow_ind = True
+                if followed_by_ws:
+                    block_ind = True
+            elif ch == "-" and followed_by_ws:
+                flow_ind = block_ind = True
+        else:
+            if ch in ",?[]{}":
+                flow_ind = True
+            elif ch == ":":
+                flow_ind = True
+                if followed_by_ws:
+                    block_ind = True
+            elif ch == "#" and preceded_by_ws:
+                flow_ind = block_ind = True
+        if not _printable(ch):
+            special = True
+        if ch == " ":
+            if i == 0:
+                leading_space = True
+            if i == n - 1:
+                trailing_space = True
+            if previous_break:
+                break_space = True
+            previous_space, previous_break = True, False
+        elif ch in _BREAKS:
+            line_breaks = True
+            if i == 0:
+                leading_break = True
+            if i == n - 1:
+                trailing_break = True
+            if previous_space:
+                space_break = True
+            previous_space, previous_break = False, True
+        else:
+            previous_space = previous_break = False
+        preceded_by_ws = ch in " \t" or ch in _BREAKS
+    r["multiline"] = line_breaks
+    if leading_space or leading_break or trailing_space or trailing_break:
+        r["flow_plain"] = r["block_plain"] = False
+    if trailing_space:
+        r["block"] = False
+    if break_space:
+        r["flow_plain"] = r["block_plain"] = r["single"] = False
+    if space_break or special:
+        r["flow_plain"] = r["block_plain"] = r["single"] = r["block"] = False
+    if line_breaks:
+        r["flow_plain"] = r["block_plain"] = False
+    if flow_ind:
+        r["flow_plain"] = False
+    if block_ind:
+        r["block_plain"] = False
+    return r
+
+
+_ESCAPES = {"\0": "0", "\a": "a", "\b": "b", "\t": "t", "\n": "n", "\v": "v", "\f": "f",
+            "\r": "r", "\x1b": "e", '"': '"', "\\": "\\", "\x85": "N", "\xa0": "_",
+            "\u2028": "L", "\u2029": "P"}
+
+
+class _Out:
+    """The bits of libyaml emitter state that decide where text goes."""
+    BEST_WIDTH = 80
+
+    def __init__(self):
+        self.buf: list[str] = []
+        self.column = 0
+        self.whitespace = True
+        self.indention = True
+
+    def put(self, ch: str):
+        self.buf.append(ch)
+        self.column += 1
+
+    def put_break(self):
+        self.buf.append("\n")
+        self.column = 0
+
+    def write_indent(self, indent: int):
+        indent = max(indent, 0)
+        if not self.indention or self.column > indent or (self.column == indent and not self.whitespace):
+            self.put_break()
+        while self.column < indent:
+            self.put(" ")
+        self.whitespace = True
+        self.indention = True
+
+    def indicator(self, text: str, need_ws: bool, is_ws: bool, is_indention: bool):
+        if need_ws and not self.whitespace:
+            self.put(" ")
+        for ch in text:
+            self.put(ch)
+        self.whitespace = is_ws
+        self.indention = self.indention and is_indention
+
+    # --- scalar writers (emitterc.go) ---
+    def plain(self, s: str, indent: int, allow_breaks: bool):
+        if not self.whitespace:
+            self.put(" ")
+        spaces = False
+        for i, ch in enumerate(s):
+            if ch == " ":
+                nxt = s[i + 1] if i + 1 < len(s) else ""
+                if allow_breaks and not spaces and self.column > self.BEST_WIDTH and nxt != " ":
+                    self.write_indent(indent)
+                else:
+                    self.put(ch)
+                spaces = True
+            else:
+                self.put(ch)
+                self.indention = False
+                spaces = False
+        self.whitespace = False
+        self.indention = False
+
+    def single(self, s: str, indent: int, allow_breaks: bool):
+        self.indicator("'", True, False, False)
+        spaces = False
+        n = len(s)
+        for i, ch in enumerate(s):
+            if ch == " ":
+                nxt = s[i + 1] if i + 1 < n else ""
+                if (allow_breaks and not spaces and self.column > self.BEST_WIDTH
+                        and 0 < i < n - 1 and nxt != " "):
+                    self.write_indent(indent)
+                else:
+                    self.put(ch)
+                spaces = True
+            else:
+                if ch == "'":
+                    self.put("'")
+                self.put(ch)
+                self.indention = False
+                spaces = False
+        self.indicator("'", False, False, False)
+        self.whitespace = False
+        self.indention = False
+
+    def double(self, s: str, indent: int, allow_breaks: bool):
+        self.indicator('"', True, False, False)
+        spaces = False
+        n = len(s)
+        for i, ch in enumerate(s):
+            o = ord(ch)
+            if not _printable(ch) or o == 0xFEFF or ch in _BREAKS or ch in '"\\':
+                self.put("\\")
+                if ch in _ESCAPES:
+                    self.put(_ESCAPES[ch])
+                elif o <= 0xFF:
+                    for c in "x%02X" % o:
+                        self.put(c)
+                elif o <= 0xFFFF:
+                    for c in "u%04X" % o:
+                        self.put(c)
+                else:
+                    for c in "U%08X" % o:
+                        self.put(c)
+                spaces = False
+            elif ch == " ":
+                if allow_breaks and not spaces and self.column > self.BEST_WIDTH and 0 < i < n - 1:
+                    self.write_indent(indent)
+                    if i + 1 < n and s[i + 1] == " ":
+                        self.put("\\")
+                else:
+                    self.put(ch)
+                spaces = True
+            else:
+                self.put(ch)
+                spaces = False
+        self.indicator('"', False, False, False)
+        self.whitespace = False
+        self.indention = False
+
+    def literal(self, s: str, indent: int):
+        self.indicator("|", True, False, False)
+        if s[:1] == " " or s[:1] in _BREAKS:
+            self.indicator(str(2), False, False, False)
+        chomp = ""
+        if not s or s[-1] not in _BREAKS:
+            chomp = "-"
+        elif len(s) == 1 or s[-2] in _BREAKS:
+            chomp = "+"
+        if chomp:
+            self.indicator(chomp, False, False, False)
+        self.put_break()
+        self.indention = True
+        self.whitespace = True
+        breaks = True
+        for ch in s:
+            if ch in _BREAKS:
+                self.put_break()
+                self.indention = True
+                breaks = True
+            else:
+                if breaks:
+                    self.write_indent(indent)
+                self.put(ch)
+                self.indention = False
+                breaks = False
+
+
+def _emit_scalar_text(out: _Out, value, indent: int, simple_key: bool):
+    """Emit one scalar; indent is the indent of the enclosing collection (libyaml emitter.indent)."""
+    sindent = 0 if indent < 0 else indent + 2  # yaml_emitter_increase_indent(flow=true)
+    if value is None:
+        out.plain("null", sindent, not simple_key)
+        return
+    if value is True or value is False:
+        out.plain("true" if value else "false", sindent, not simple_key)
+        return
+    if isinstance(value, (int, float)):
+        out.plain(go_float(value), sindent, not simple_key)
+        return
+    s = str(value)
+    if "\n" in s:
+        style = "literal"
+    elif resolves_to_str(s) and not _BASE60.match(s):
+        style = "plain"
+    else:
+        style = "double"
+    a = _analyze(s)
+    if style == "plain":
+        if not a["block_plain"]:
+            style = "single"
+        if s == "" and simple_key:
+            style = "single"
+    if style == "single" and not a["single"]:
+        style = "double"
+    if style == "literal" and (not a["block"] or simple_key):
+        style = "double"
+    if style == "plain":
+        out.plain(s, sindent, not simple_key)
+    elif style == "single":
+        out.single(s, sindent, not simple_key)
+    elif style == "double":
+        out.double(s, sindent, not simple_key)
+    else:
+        out.literal(s, sindent)
+
+
+def _emit_node(out: _Out, v, indent: int, mapping_context: bool):
+    if isinstance(v, dict):
+        if not v:
+            out.indicator("{", True, True, False)
+            out.indicator("}", False, False, False)
+            return
+        mindent = 0 if indent < 0 else indent + 2
+        for k in yaml_sorted_keys(list(v.keys())):
+            out.write_indent(mindent)
+            _emit_scalar_text(out, k, mindent, simple_key=True)
+            out.indicator(":", False, False, False)
+            _emit_node(out, v[k], mindent, mapping_context=True)
+    elif isinstance(v, list):
+        if not v:
+            out.indicator("[", True, True, False)
+            out.indicator("]", False, False, False)
+            return
+        indentless = mapping_context and not out.indention
+        sindent = indent if indentless else (0 if indent < 0 else indent + 2)
+        for item in v:
+            out.write_indent(sindent)
+            out.indicator("-", True, False, True)
+            _emit_node(out, item, sindent, mapping_context=False)
+    else:
+        _emit_scalar_text(out, v, indent, simple_key=False)
+
+
+def yaml_dump(obj) -> str:
+    """Serialise like yaml.v2 Marshal of a decoded-JSON value (maps sorted, block style).
+
+    >>> print(yaml_dump({"items": [{"b": 1000000, "a": ""}], "kind": "List", "metadata": {}}), end="")
+    items:
+    - a: ""
+      b: 1e+06
+    kind: List
+    metadata: {}
+    >>> print(yaml_dump({"s": ["True", "123456", "2024-05-01T10:00:00Z", "*x", "a: b", "v1.4.0", []]}), end="")
+    s:
+    - "True"
+    - "123456"
+    - "2024-05-01T10:00:00Z"
+    - '*x'
+    - 'a: b'
+    - v1.4.0
+    - []
+    >>> print(yaml_dump({"m": "line1\\nline2\\n", "n": "x\\ny", "z": None}), end="")
+    m: |
+      line1
+      line2
+    "n": |-
+      x
+      y
+    z: null
+    >>> print(yaml_dump({"message": "word " * 20}), end="")
+    message: 'word word word word word word word word word word word word word word word
+      word word word word word '
+    """
+    out = _Out()
+    _emit_node(out, obj, -1, mapping_context=False)
+    out.write_indent(0)  # document end
+    return "".join(out.buf)
+
+
+def go_json(obj) -> str:
+    """Compact JSON as the API server sends it (key order = insertion order of our dicts,
+    which the builders keep equal to the Go struct order where it matters)."""
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+
+
+_NULL_RE1 = re.compile(r'("[a-zA-Z]+":)(null,)')
+_NULL_RE2 = re.compile(r'(\\"[a-zA-Z]+\\":)(null,)')
+
+
+def sbk_rewrite_json(raw: str):
+    """support-bundle-kit toObjCommon: textual rewrites of the raw LIST JSON, then parse.
+
+    >>> sbk_rewrite_json('{"a":null,"b":"","c":null,"d":"x\\\\"","e":{"f":null}}')
+    {'a': 'null', 'b': 'null', 'c': 'null', 'd': 'x"null', 'e': {'f': None}}
+    """
+    s = _NULL_RE1.sub(r'\1"null",', raw)
+    s = _NULL_RE2.sub(r'\1\\"null\\",', s)
+    s = s.replace('""', '"null"')
+    return json.loads(s)
+
+
+def sbk_list_yaml(group_version: str, kind: str, items: list, list_rv: str, crd: bool,
+                  metrics: bool = False) -> str:
+    """Render one yamls/... file exactly as SBK writes it from the API LIST response."""
+    meta = {} if metrics else {"resourceVersion": list_rv}
+    if crd:
+        meta["continue"] = ""
+    raw = {"apiVersion": group_version, "items": items, "kind": kind + "List", "metadata": meta}
+    obj = sbk_rewrite_json(go_json(raw))
+    obj["kind"] = "List"
+    obj["apiVersion"] = "v1"
+    for it in obj["items"]:
+        it["apiVersion"] = group_version
+        it["kind"] = kind
+    return yaml_dump(obj)
+
+
+# ===========================================================================================
+# (b) deterministic helpers and object builders
+# ===========================================================================================
+
+CAPTURE = dt.datetime(2025, 2, 14, 9, 41, 7, tzinfo=dt.timezone.utc)
+
+
+def ts(t: dt.datetime) -> str:
+    return t.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def ago(days=0, hours=0, minutes=0, seconds=0) -> dt.datetime:
+    return CAPTURE - dt.timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+
+
+def h(*parts) -> str:
+    return hashlib.sha256("\x00".join(str(p) for p in parts).encode()).hexdigest()
+
+
+def uid(*parts) -> str:
+    x = h("uid", *parts)
+    return f"{x[:8]}-{x[8:12]}-4{x[13:16]}-{'89ab'[int(x[16], 16) % 4]}{x[17:20]}-{x[20:32]}"
+
+
+def rv(*parts) -> str:
+    """A resourceVersion string (numeric, so yaml.v2 quotes it)."""
+    return str(48000000 + int(h("rv", *parts)[:8], 16) % 1800000)
+
+
+_K8S_ALNUM = "bcdfghjklmnpqrstvwxz2456789"
+
+
+def suffix(n: int, *parts) -> str:
+    x = int(h("sfx", *parts), 16)
+    out = []
+    for _ in range(n):
+        x, r = divmod(x, len(_K8S_ALNUM))
+        out.append(_K8S_ALNUM[r])
+    return "".join(out)
+
+
+def container_id(*parts) -> str:
+    return "containerd://" + h("cid", *parts)
+
+
+def image_digest(image: str) -> str:
+    return image.split(":")[0] + "@sha256:" + h("img", image)
+
+
+def meta(name, namespace=None, *, created, generate_name=None, labels=None, annotations=None,
+         owners=None, finalizers=None, generation=None, managed=None, uid_=None, deleted=None):
+    """ObjectMeta in Go struct field order (matters for the SBK null rewrite)."""
+    m = {"name": name}
+    if generate_name:
+        m["generateName"] = generate_name
+    if namespace:
+        m["namespace"] = namespace
+    m["uid"] = uid_ or uid(namespace or "", name, generate_name or "")
+    m["resourceVersion"] = rv(namespace or "", name)
+    if generation is not None:
+        m["generation"] = generation
+    m["creationTimestamp"] = ts(created)
+    if deleted is not None:
+        m["deletionTimestamp"] = ts(deleted)
+    if labels:
+        m["labels"] = dict(labels)
+    if annotations:
+        m["annotations"] = dict(annotations)
+    if owners:
+        m["ownerReferences"] = owners
+    if finalizers:
+        m["finalizers"] = list(finalizers)
+    if managed:
+        m["managedFields"] = managed
+    return m
+
+
+def owner(kind, name, owner_uid, api_version, controller=True):
+    return {"apiVersion": api_version, "kind": kind, "name": name, "uid": owner_uid,
+            "controller": controller, "blockOwnerDeletion": True}
+
+
+def managed_field(manager, api_version, time, fields, operation="Update", subresource=None):
+    mf = {"manager": manager, "operation": operation, "apiVersion": api_version, "time": ts(time),
+          "fieldsType": "FieldsV1", "fieldsV1": fields}
+    if subresource:
+        mf["subresource"] = subresource
+    return mf
+
+
+def cond(ctype, status="True", *, at, reason=None, message=None, probe=False, heartbeat=None):
+    """A core condition in Go struct order: type, status, [lastHeartbeatTime|lastProbeTime], ..."""
+    c = {"type": ctype, "status": status}
+    if heartbeat is not None:
+        c["lastHeartbeatTime"] = ts(heartbeat)
+    if probe:
+        c["lastProbeTime"] = None  # JSON null followed by a comma -> "null" in the bundle
+    c["lastTransitionTime"] = ts(at)
+    if reason:
+        c["reason"] = reason
+    if message:
+        c["message"] = message
+    return c
+
+
+def wcond(ctype, status="True", *, at, reason=None, message=None):
+    """wrangler genericcondition (Fleet/Harvester/Rancher CRs)."""
+    c = {"type": ctype, "status": status, "lastUpdateTime": ts(at)}
+    if reason:
+        c["reason"] = reason
+    if message:
+        c["message"] = message
+    return c
+
+
+FAKE_CA = ("-----BEGIN CERTIFICATE-----\n"
+           "MIIBdzCCAR2gAwIBAgIBADAKBggqhkjOPQQDAjAjMSEwHwYDVQQDDBhya2UyLXNl\n"
+           "cnZlci1jYUAxNzE1OTMzNTYzMB4XDTI0MDUxNzA4MTI0M1oXDTM0MDUxNTA4MTI0\n"
+           "M1owIzEhMB8GA1UEAwwYcmtlMi1zZXJ2ZXItY2FAMTcxNTkzMzU2MzBZMBMGByqG\n"
+           "SM49AgEGCCqGSM49AwEHA0IABFNhbXBsZSBjZXJ0aWZpY2F0ZSBmb3Igc2JkaWFn\n"
+           "IHRlc3RzIG9ubHkgLSBub3QgYSByZWFsIGtleQ==\n"
+           "-----END CERTIFICATE-----\n")
+
+NODE_IMAGES = [
+    ("rancher/harvester", "v1.4.0", 1.03985766e8),
+    ("rancher/harvester-webhook", "v1.4.0", 4.5771372e7),
+    ("registry.suse.com/suse/sles/15.6/virt-launcher", "1.2.2-150600.5.9.1", 2.9814412e8),
+    ("registry.suse.com/suse/sles/15.6/virt-handler", "1.2.2-150600.5.9.1", 1.00145862e8),
+    ("longhornio/longhorn-manager", "v1.7.1", 1.02391577e8),
+    ("longhornio/longhorn-instance-manager", "v1.7.1", 2.98331829e8),
+    ("rancher/rancher", "v2.9.2", 6.63781912e8),
+    ("rancher/fleet-agent", "v0.10.2", 5.7394716e7),
+    ("rancher/hardened-kubernetes", "v1.29.9-rke2r1-build20240912", 1.94521163e8),
+    ("rancher/hardened-etcd", "v3.5.13-k3s1-build20240910", 6.4389311e7),
+    ("rancher/mirrored-pause", "3.6", 301463),
+]
+
+
+def node_obj(name, *, ip, pod_cidr, machine, created, cpu=16, mem_ki=65776468, ready_since,
+             rke2="v1.29.9+rke2r1", os_image="Harvester v1.4.0", unschedulable=False,
+             ready="True", extra_labels=None, extra_annotations=None, taints=None):
+    labels = {
+        "beta.kubernetes.io/arch": "amd64", "beta.kubernetes.io/instance-type": "rke2",
+        "beta.kubernetes.io/os": "linux", "cpu-model.node.kubevirt.io/Skylake-Server": "true",
+        "cpumanager": "false", "harvesterhci.io/managed": "true",
+        "kubernetes.io/arch": "amd64", "kubernetes.io/hostname": name, "kubernetes.io/os": "linux",
+        "kubevirt.io/schedulable": "true", "node-role.kubernetes.io/control-plane": "true",
+        "node-role.kubernetes.io/etcd": "true", "node-role.kubernetes.io/master": "true",
+        "node.kubernetes.io/instance-type": "rke2",
+        "topology.longhorn.io/node": name,
+        "rke.cattle.io/machine": uid("machine", name),
+    }
+    labels.update(extra_labels or {})
+    annotations = {
+        "cluster.x-k8s.io/cluster-name": "local", "cluster.x-k8s.io/cluster-namespace": "fleet-local",
+        "cluster.x-k8s.io/machine": machine, "cluster.x-k8s.io/owner-kind": "MachineSet",
+        "csi.volume.kubernetes.io/nodeid": json.dumps({"driver.longhorn.io": name}, separators=(",", ":")),
+        "etcd.rke2.cattle.io/node-address": ip,
+        "etcd.rke2.cattle.io/node-name": f"{name}-{h('etcd', name)[:8]}",
+        "kubevirt.io/heartbeat": ts(ago(seconds=41)),
+        "node.alpha.kubernetes.io/ttl": "0",
+        "rke2.io/hostname": name, "rke2.io/internal-ip": ip,
+        "rke2.io/node-args": json.dumps(["server", "--cluster-cidr", "10.52.0.0/16", "--service-cidr",
+                                         "10.53.0.0/16", "--cluster-dns", "10.53.0.10", "--token",
+                                         "********"], separators=(",", ":")),
+        "rke2.io/node-config-hash": base64.b32encode(bytes.fromhex(h("cfg", name)[:40])).decode(),
+        "rke2.io/node-env": "{}",
+        "volumes.kubernetes.io/controller-managed-attach-detach": "true",
+    }
+    if name.endswith("-0"):
+        annotations["kubectl.kubernetes.io/last-applied-configuration"] = (
+            json.dumps({"apiVersion": "v1", "kind": "Node",
+                        "metadata": {"annotations": {}, "labels": {"node-role.kubernetes.io/etcd": "true"},
+                                     "name": name}}, separators=(",", ":")) + "\n")
+    annotations.update(extra_annotations or {})
+    mf = [managed_field("rke2", "v1", created + dt.timedelta(minutes=1), {
+        "f:metadata": {"f:annotations": {"f:etcd.rke2.cattle.io/node-address": {},
+                                         "f:etcd.rke2.cattle.io/node-name": {}},
+                       "f:finalizers": {".": {}, 'v:"wrangler.cattle.io/node"': {},
+                                        'v:"wrangler.cattle.io/managed-etcd-controller"': {}}}}),
+          managed_field("kubelet", "v1", ready_since, {
+              "f:status": {"f:conditions": {'k:{"type":"Ready"}': {"f:lastHeartbeatTime": {},
+                                                                 "f:status": {}}}}}, subresource="status")]
+    md = meta(name, created=created, labels=labels, annotations=annotations,
+              finalizers=["wrangler.cattle.io/node", "wrangler.cattle.io/managed-etcd-controller"],
+              managed=mf, uid_=uid("node", name))
+    spec = {"podCIDR": pod_cidr, "podCIDRs": [pod_cidr], "providerID": f"rke2://{name}"}
+    if taints:
+        spec["taints"] = taints
+    if unschedulable:
+        spec["unschedulable"] = True
+    hb = ago(seconds=23 + int(h("hb", name)[:2], 16) % 30)
+    mem = f"{mem_ki}Ki"
+    alloc_mem = f"{mem_ki - 524288}Ki"
+    status = {
+        "capacity": {"cpu": str(cpu), "devices.kubevirt.io/kvm": "1k", "devices.kubevirt.io/tun": "1k",
+                     "ephemeral-storage": "153707984Ki", "hugepages-1Gi": "0", "hugepages-2Mi": "0",
+                     "memory": mem, "pods": "200"},
+        "allocatable": {"cpu": str(cpu), "devices.kubevirt.io/kvm": "1k", "devices.kubevirt.io/tun": "1k",
+                        "ephemeral-storage": "149526236211", "hugepages-1Gi": "0", "hugepages-2Mi": "0",
+                        "memory": alloc_mem, "pods": "200"},
+        "conditions": [
+            cond("NetworkUnavailable", "False", at=ready_since, heartbeat=ready_since,
+                 reason="FlannelIsUp", message="Flannel is running on this node"),
+            cond("MemoryPressure", "False", at=ready_since, heartbeat=hb, reason="KubeletHasSufficientMemory",
+                 message="kubelet has sufficient memory available"),
+            cond("DiskPressure", "False", at=ready_since, heartbeat=hb, reason="KubeletHasNoDiskPressure",
+                 message="kubelet has no disk pressure"),
+            cond("PIDPressure", "False", at=ready_since, heartbeat=hb, reason="KubeletHasSufficientPID",
+                 message="kubelet has sufficient PID available"),
+            cond("Ready", ready, at=ready_since, heartbeat=hb,
+                 reason="KubeletReady" if ready == "True" else "NodeStatusUnknown",
+                 message="kubelet is posting ready status" if ready == "True"
+                 else "Kubelet stopped posting node status."),
+        ],
+        "addresses": [{"type": "InternalIP", "address": ip}, {"type": "Hostname", "address": name}],
+        "daemonEndpoints": {"kubeletEndpoint": {"Port": 10250}},
+        "nodeInfo": {"machineID": h("mid", name)[:32], "systemUUID": uid("sys", name).upper(),
+                     "bootID": uid("boot", name), "kernelVersion": "5.14.21-150500.55.80-default",
+                     "osImage": os_image, "containerRuntimeVersion": "containerd://1.7.21-k3s2",
+                     "kubeletVersion": rke2, "kubeProxyVersion": rke2,
+                     "operatingSystem": "linux", "architecture": "amd64"},
+        "images": [{"names": [image_digest(f"docker.io/{i}:{t}"), f"docker.io/{i}:{t}"], "sizeBytes": s}
+                   for i, t, s in NODE_IMAGES],
+    }
+    return {"metadata": md, "spec": spec, "status": status}
+
+
+def namespace_obj(name, created, uid_=None, labels=None):
+    lab = {"kubernetes.io/metadata.name": name}
+    lab.update(labels or {})
+    return {"metadata": meta(name, created=created, labels=lab, uid_=uid_ or uid("ns", name)),
+            "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Active"}}
+
+
+def container(name, image, *, args=None, ports=None, env=None, probe_port=None, mounts=None,
+              requests=None):
+    c = {"name": name, "image": image}
+    if args:
+        c["args"] = list(args)
+    if ports:
+        c["ports"] = [{"name": pn, "containerPort": p, "protocol": "TCP"} for pn, p in ports]
+    if env:
+        c["env"] = [{"name": k, "value": v} for k, v in env]
+    c["resources"] = {"requests": requests} if requests else {}
+    if mounts:
+        c["volumeMounts"] = [{"name": n, "mountPath": p} for n, p in mounts]
+    if probe_port:
+        c["readinessProbe"] = {"httpGet": {"path": "/healthz", "port": probe_port, "scheme": "HTTPS"},
+                               "timeoutSeconds": 1, "periodSeconds": 10, "successThreshold": 1,
+                               "failureThreshold": 3}
+    c["terminationMessagePath"] = "/dev/termination-log"
+    c["terminationMessagePolicy"] = "File"
+    c["imagePullPolicy"] = "IfNotPresent"
+    return c
+
+
+def pod_spec(containers, *, service_account="default", node=None, host_network=False,
+             tolerations=None, priority_class=None):
+    s = {"volumes": [{"name": "kube-api-access", "projected": {"sources": [
+        {"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}},
+        {"configMap": {"name": "kube-root-ca.crt", "items": [{"key": "ca.crt", "path": "ca.crt"}]}}],
+        "defaultMode": 420}}],
+         "containers": containers, "restartPolicy": "Always", "terminationGracePeriodSeconds": 30,
+         "dnsPolicy": "ClusterFirst", "serviceAccountName": service_account,
+         "serviceAccount": service_account}
+    if node:
+        s["nodeName"] = node
+    if host_network:
+        s["hostNetwork"] = True
+    s["securityContext"] = {}
+    s["schedulerName"] = "default-scheduler"
+    if tolerations:
+        s["tolerations"] = tolerations
+    if priority_class:
+        s["priorityClassName"] = priority_class
+    s["priority"] = 2000001000 if priority_class == "system-node-critical" else (
+        2000000000 if priority_class == "system-cluster-critical" else 0)
+    s["enableServiceLinks"] = True
+    s["preemptionPolicy"] = "PreemptLowerPriority"
+    return s
+
+
+def template(labels, spec, annotations=None):
+    m = {"creationTimestamp": None, "labels": dict(labels)}  # null followed by a comma -> "null"
+    if annotations:
+        m["annotations"] = annotations
+    return {"metadata": m, "spec": spec}
+
+
+def pod_obj(name, namespace, *, spec, labels, owner_ref, created, started, node, node_ip, pod_ip,
+            restarts=None, ready=True, phase="Running", annotations=None, qos="BestEffort",
+            last_restart=None, managed=None):
+    """A Pod with status consistent with spec (one containerStatus per container)."""
+    restarts = restarts or {}
+    spec = copy.deepcopy(spec)
+    spec["nodeName"] = node
+    cstat = []
+    for c in spec["containers"]:
+        rc = restarts.get(c["name"], 0)
+        st = {"name": c["name"]}
+        run_since = started
+        if rc:
+            run_since = last_restart or started + dt.timedelta(hours=2)
+            st["lastState"] = {"terminated": {"exitCode": 2, "reason": "Error",
+                                              "startedAt": ts(started + dt.timedelta(seconds=3)),
+                                              "finishedAt": ts(run_since - dt.timedelta(seconds=2)),
+                                              "containerID": container_id(namespace, name, c["name"], "prev")}}
+        else:
+            st["lastState"] = {}
+        if phase == "Running":
+            st["state"] = {"running": {"startedAt": ts(run_since + dt.timedelta(seconds=4))}}
+        else:
+            st["state"] = {"waiting": {"reason": "ContainerCreating"}}
+        st["ready"] = ready
+        st["restartCount"] = rc
+        st["image"] = "docker.io/" + c["image"] if "/" in c["image"] and "." not in c["image"].split("/")[0] \
+            else c["image"]
+        st["imageID"] = image_digest(st["image"])
+        st["containerID"] = container_id(namespace, name, c["name"])
+        st["started"] = phase == "Running"
+        cstat.append(st)
+    rs = "True" if ready else "False"
+    ready_at = started + dt.timedelta(seconds=15)
+    conds = [
+        cond("PodReadyToStartContainers", "True", at=started + dt.timedelta(seconds=3), probe=True),
+        cond("Initialized", "True", at=started, probe=True),
+        cond("Ready", rs, at=ready_at, probe=True,
+             reason=None if ready else "ContainersNotReady",
+             message=None if ready else "containers with unready status: [%s]" % " ".join(
+                 c["name"] for c in spec["containers"])),
+        cond("ContainersReady", rs, at=ready_at, probe=True,
+             reason=None if ready else "ContainersNotReady",
+             message=None if ready else "containers with unready status: [%s]" % " ".join(
+                 c["name"] for c in spec["containers"])),
+        cond("PodScheduled", "True", at=created, probe=True),
+    ]
+    status = {"phase": phase, "conditions": conds, "hostIP": node_ip, "hostIPs": [{"ip": node_ip}],
+              "podIP": pod_ip, "podIPs": [{"ip": pod_ip}], "startTime": ts(started),
+              "containerStatuses": cstat, "qosClass": qos}
+    gen = owner_ref["name"] + "-" if owner_ref and owner_ref["kind"] in ("ReplicaSet", "DaemonSet") else None
+    md = meta(name, namespace, created=created, generate_name=gen, labels=labels, annotations=annotations,
+              owners=[owner_ref] if owner_ref else None, managed=managed)
+    return {"metadata": md, "spec": spec, "status": status}
+
+
+def selector_labels(app):
+    return {"app.kubernetes.io/name": app} if "/" not in app else {}
+
+
+def deployment_obj(name, namespace, *, replicas, labels, pod_spec_, created, updated,
+                   ready=None, annotations=None, revision=1, chart_labels=None):
+    ready = replicas if ready is None else ready
+    lab = dict(labels)
+    lab.update(chart_labels or {})
+    ann = {"deployment.kubernetes.io/revision": str(revision)}
+    ann.update(annotations or {})
+    md = meta(name, namespace, created=created, labels=lab, annotations=ann, generation=revision + 1)
+    spec = {"replicas": replicas, "selector": {"matchLabels": dict(labels)},
+            "template": template(labels, pod_spec_),
+            "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": "25%", "maxSurge": "25%"}},
+            "revisionHistoryLimit": 10, "progressDeadlineSeconds": 600}
+    avail = "True" if ready >= replicas else "False"
+    status = {"observedGeneration": revision + 1, "replicas": replicas, "updatedReplicas": replicas,
+              "readyReplicas": ready, "availableReplicas": ready,
+              "conditions": [
+                  {"type": "Progressing", "status": "True", "lastUpdateTime": ts(updated),
+                   "lastTransitionTime": ts(created), "reason": "NewReplicaSetAvailable",
+                   "message": f'ReplicaSet "{name}-{rs_hash(namespace, name)}" has successfully progressed.'},
+                  {"type": "Available", "status": avail, "lastUpdateTime": ts(updated),
+                   "lastTransitionTime": ts(updated),
+                   "reason": "MinimumReplicasAvailable" if avail == "True" else "MinimumReplicasUnavailable",
+                   "message": "Deployment has minimum availability." if avail == "True"
+                   else "Deployment does not have minimum availability."}]}
+    if ready == 0:
+        status.pop("readyReplicas")
+        status.pop("availableReplicas")
+        status["unavailableReplicas"] = replicas
+    elif ready < replicas:
+        status["unavailableReplicas"] = replicas - ready
+    return {"metadata": md, "spec": spec, "status": status}
+
+
+def rs_hash(namespace, name):
+    return suffix(10, "rs", namespace, name)
+
+
+def replicaset_obj(dep, *, created):
+    name = dep["metadata"]["name"]
+    ns = dep["metadata"]["namespace"]
+    hsh = rs_hash(ns, name)
+    labels = dict(dep["spec"]["selector"]["matchLabels"])
+    labels["pod-template-hash"] = hsh
+    rep = dep["spec"]["replicas"]
+    ready = dep["status"].get("readyReplicas", 0)
+    md = meta(f"{name}-{hsh}", ns, created=created, labels=labels,
+              annotations={"deployment.kubernetes.io/desired-replicas": str(rep),
+                           "deployment.kubernetes.io/max-replicas": str(rep + max(1, rep // 4)),
+                           "deployment.kubernetes.io/revision": dep["metadata"]["annotations"][
+                               "deployment.kubernetes.io/revision"]},
+              owners=[owner("Deployment", name, dep["metadata"]["uid"], "apps/v1")], generation=1)
+    tpl = copy.deepcopy(dep["spec"]["template"])
+    tpl["metadata"]["labels"]["pod-template-hash"] = hsh
+    spec = {"replicas": rep, "selector": {"matchLabels": labels}, "template": tpl}
+    status = {"replicas": rep, "fullyLabeledReplicas": rep, "observedGeneration": 1}
+    if ready:
+        status["readyReplicas"] = ready
+        status["availableReplicas"] = ready
+    return {"metadata": md, "spec": spec, "status": status}
+
+
+def daemonset_obj(name, namespace, *, labels, pod_spec_, created, desired, ready=None, generation=1,
+                  chart_labels=None):
+    ready = desired if ready is None else ready
+    lab = dict(labels)
+    lab.update(chart_labels or {})
+    md = meta(name, namespace, created=created, labels=lab,
+              annotations={"deprecated.daemonset.template.generation": str(generation)}, generation=generation)
+    spec = {"selector": {"matchLabels": dict(labels)}, "template": template(labels, pod_spec_),
+            "updateStrategy": {"type": "RollingUpdate",
+                               "rollingUpdate": {"maxUnavailable": 1, "maxSurge": 0}},
+            "revisionHistoryLimit": 10}
+    status = {"currentNumberScheduled": desired, "numberMisscheduled": 0,
+              "desiredNumberScheduled": desired, "numberReady": ready, "observedGeneration": generation,
+              "updatedNumberScheduled": desired, "numberAvailable": ready}
+    if ready < desired:
+        status["numberUnavailable"] = desired - ready
+    return {"metadata": md, "spec": spec, "status": status}
+
+
+def statefulset_obj(name, namespace, *, labels, pod_spec_, created, replicas=1, service_name=None):
+    md = meta(name, namespace, created=created, labels=labels, generation=1)
+    spec = {"replicas": replicas, "selector": {"matchLabels": dict(labels)},
+            "template": template(labels, pod_spec_), "serviceName": service_name or name,
+            "podManagementPolicy": "OrderedReady",
+            "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"partition": 0}},
+            "revisionHistoryLimit": 10, "persistentVolumeClaimRetentionPolicy":
+                {"whenDeleted": "Retain", "whenScaled": "Retain"}}
+    rev = f"{name}-{suffix(10, 'sts', namespace, name)}"
+    status = {"observedGeneration": 1, "replicas": replicas, "readyReplicas": replicas,
+              "currentReplicas": replicas, "updatedReplicas": replicas, "currentRevision": rev,
+              "updateRevision": rev, "collisionCount": 0, "availableReplicas": replicas}
+    return {"metadata": md, "spec": spec, "status": status}
+
+
+def service_obj(name, namespace, *, cluster_ip, ports, selector=None, created, labels=None,
+                svc_type="ClusterIP", annotations=None):
+    md = meta(name, namespace, created=created, labels=labels, annotations=annotations)
+    spec = {"ports": [{"name": pn, "protocol": "TCP", "port": p, "targetPort": tp} for pn, p, tp in ports]}
+    if selector:
+        spec["selector"] = dict(selector)
+    spec.update({"clusterIP": cluster_ip, "clusterIPs": [cluster_ip], "type": svc_type,
+                 "sessionAffinity": "None", "ipFamilies": ["IPv4"], "ipFamilyPolicy": "SingleStack",
+                 "internalTrafficPolicy": "Cluster"})
+    return {"metadata": md, "spec": spec, "status": {"loadBalancer": {}}}
+
+
+def endpoints_obj(svc, pods, *, created, node_of=None, extra_addresses=None):
+    """Endpoints pointing at the (ready) pod IPs behind a service."""
+    name = svc["metadata"]["name"]
+    ns = svc["metadata"]["namespace"]
+    addrs, not_ready = [], []
+    for p in pods:
+        a = {"ip": p["status"]["podIP"], "nodeName": p["spec"]["nodeName"],
+             "targetRef": {"kind": "Pod", "namespace": ns, "name": p["metadata"]["name"],
+                           "uid": p["metadata"]["uid"]}}
+        ok = all(c["ready"] for c in p["status"]["containerStatuses"])
+        (addrs if ok else not_ready).append(a)
+    addrs.extend(extra_addresses or [])
+    subset = {}
+    if addrs:
+        subset["addresses"] = sorted(addrs, key=lambda a: a["ip"])
+    if not_ready:
+        subset["notReadyAddresses"] = sorted(not_ready, key=lambda a: a["ip"])
+    subset["ports"] = [{"name": p["name"], "port": p["targetPort"] if isinstance(p["targetPort"], int)
+                        else p["port"], "protocol": "TCP"} for p in svc["spec"]["ports"]]
+    labels = dict(svc["metadata"].get("labels") or {})
+    md = meta(name, ns, created=created, labels=labels or None,
+              annotations={"endpoints.kubernetes.io/last-change-trigger-time": ts(created)},
+              uid_=uid("ep", ns, name))
+    return {"metadata": md, "subsets": [subset]}
+
+
+def endpointslice_obj(svc, pods, *, created):
+    name = svc["metadata"]["name"]
+    ns = svc["metadata"]["namespace"]
+    eps = []
+    for p in sorted(pods, key=lambda p: p["status"]["podIP"]):
+        ok = all(c["ready"] for c in p["status"]["containerStatuses"])
+        eps.append({"addresses": [p["status"]["podIP"]],
+                    "conditions": {"ready": ok, "serving": ok, "terminating": False},
+                    "targetRef": {"kind": "Pod", "namespace": ns, "name": p["metadata"]["name"],
+                                  "uid": p["metadata"]["uid"]},
+                    "nodeName": p["spec"]["nodeName"]})
+    md = meta(f"{name}-{suffix(5, 'eps', ns, name)}", ns, created=created, generate_name=name + "-",
+              labels={"endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io",
+                      "kubernetes.io/service-name": name},
+              owners=[owner("Service", name, svc["metadata"]["uid"], "v1")], generation=1)
+    return {"metadata": md, "addressType": "IPv4", "endpoints": eps,
+            "ports": [{"name": p["name"], "protocol": "TCP",
+                       "port": p["targetPort"] if isinstance(p["targetPort"], int) else p["port"]}
+                      for p in svc["spec"]["ports"]]}
+
+
+def event_pair(namespace, *, involved, reason, message, first, last, count=1, etype="Normal",
+               component="kubelet", host=None):
+    """The same event as core v1 Event and as events.k8s.io/v1 Event (both are collected)."""
+    name = f"{involved['name']}.{h('ev', namespace, involved['name'], reason, message)[:16]}"
+    md = meta(name, namespace, created=first, uid_=uid("event", namespace, name))
+    md["managedFields"] = [managed_field(component, "v1", first, {
+        "f:count": {}, "f:firstTimestamp": {}, "f:involvedObject": {}, "f:lastTimestamp": {},
+        "f:message": {}, "f:reason": {}, "f:reportingComponent": {}, "f:source": {"f:component": {}},
+        "f:type": {}})]
+    src = {"component": component}
+    if host:
+        src["host"] = host
+    core = {"metadata": md, "involvedObject": involved, "reason": reason, "message": message,
+            "source": src, "firstTimestamp": ts(first), "lastTimestamp": ts(last), "count": count,
+            "type": etype, "eventTime": None, "reportingComponent": component,
+            "reportingInstance": host or ""}
+    new = {"metadata": copy.deepcopy(md), "eventTime": None, "reportingController": component,
+           "reportingInstance": host or "", "reason": reason, "regarding": involved, "note": message,
+           "type": etype, "deprecatedSource": src, "deprecatedFirstTimestamp": ts(first),
+           "deprecatedLastTimestamp": ts(last), "deprecatedCount": count}
+    return core, new
+
+
+def configmap_obj(name, namespace, data, *, created, labels=None, annotations=None):
+    return {"metadata": meta(name, namespace, created=created, labels=labels, annotations=annotations),
+            "data": data}
+
+
+def pvc_obj(name, namespace, *, volume, size, created, sc="harvester-longhorn", mode="Block",
+            access="ReadWriteMany", annotations=None, labels=None, owners=None):
+    ann = {"pv.kubernetes.io/bind-completed": "yes", "pv.kubernetes.io/bound-by-controller": "yes",
+           "volume.beta.kubernetes.io/storage-provisioner": "driver.longhorn.io",
+           "volume.kubernetes.io/storage-provisioner": "driver.longhorn.io"}
+    ann.update(annotations or {})
+    md = meta(name, namespace, created=created, labels=labels, annotations=ann, owners=owners,
+              finalizers=["kubernetes.io/pvc-protection"])
+    return {"metadata": md,
+            "spec": {"accessModes": [access], "resources": {"requests": {"storage": size}},
+                     "volumeName": volume, "storageClassName": sc, "volumeMode": mode},
+            "status": {"phase": "Bound", "accessModes": [access], "capacity": {"storage": size}}}
+
+
+def pv_obj(name, *, pvc, size, created, sc="harvester-longhorn", mode="Block", access="ReadWriteMany"):
+    md = meta(name, created=created, annotations={"pv.kubernetes.io/provisioned-by": "driver.longhorn.io",
+                                                  "volume.kubernetes.io/provisioner-deletion-secret-name": "",
+                                                  "volume.kubernetes.io/provisioner-deletion-secret-namespace": ""},
+              finalizers=["kubernetes.io/pv-protection", "external-attacher/driver-longhorn-io"])
+    return {"metadata": md, "spec": {
+        "capacity": {"storage": size},
+        "csi": {"driver": "driver.longhorn.io", "volumeHandle": name, "fsType": "ext4",
+                "volumeAttributes": {"migratable": "true", "numberOfReplicas": "3",
+                                     "staleReplicaTimeout": "30",
+                                     "storage.kubernetes.io/csiProvisionerIdentity":
+                                         "1731999601234-9876-driver.longhorn.io"}},
+        "accessModes": [access],
+        "claimRef": {"kind": "PersistentVolumeClaim", "namespace": pvc["metadata"]["namespace"],
+                     "name": pvc["metadata"]["name"], "uid": pvc["metadata"]["uid"],
+                     "apiVersion": "v1", "resourceVersion": pvc["metadata"]["resourceVersion"]},
+        "persistentVolumeReclaimPolicy": "Delete", "storageClassName": sc, "volumeMode": mode},
+        "status": {"phase": "Bound", "lastPhaseTransitionTime": ts(created)}}
+
+
+# ---- Harvester / Rancher / Fleet / Longhorn / KubeVirt custom resources (keys sorted by the
+# ---- API server since CRs are unstructured, so insertion order only matters for readability)
+
+def harvester_setting(name, value=None, default=None, *, created, annotations=None):
+    o = {"metadata": meta(name, created=created, annotations=annotations,
+                          uid_=uid("hsetting", name))}
+    if default is not None:
+        o["default"] = default
+    if value is not None:
+        o["value"] = value
+    return o
+
+
+def rancher_setting(name, value, default="", *, created, source=""):
+    return {"metadata": meta(name, created=created, uid_=uid("rsetting", name)),
+            "customized": False, "default": default, "source": source, "value": value}
+
+
+def crd_obj(plural, group, kind, versions, *, created, scope="Namespaced", short=None):
+    name = f"{plural}.{group}"
+    vs = [{"name": v, "served": True, "storage": i == len(versions) - 1,
+           "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}},
+           "subresources": {"status": {}}} for i, v in enumerate(versions)]
+    names = {"kind": kind, "listKind": kind + "List", "plural": plural, "singular": kind.lower()}
+    if short:
+        names["shortNames"] = short
+    return {"metadata": meta(name, created=created, generation=1, uid_=uid("crd", name)),
+            "spec": {"group": group, "names": names, "scope": scope, "versions": vs,
+                     "conversion": {"strategy": "None"}},
+            "status": {"acceptedNames": names, "conditions": [
+                cond("NamesAccepted", "True", at=created, reason="NoConflicts", message="no conflicts found"),
+                cond("Established", "True", at=created, reason="InitialNamesAccepted",
+                     message="the initial names have been accepted")],
+                "storedVersions": [versions[-1]]}}
+
+
+def webhook_entry(name, *, service_ns, service_name, path, rules, failure="Fail", port=443,
+                  timeout=10, side_effects="None", ns_selector=None):
+    return {"name": name, "clientConfig": {"service": {"namespace": service_ns, "name": service_name,
+                                                       "path": path, "port": port},
+                                           "caBundle": base64.b64encode(FAKE_CA.encode()).decode()},
+            "rules": rules, "failurePolicy": failure, "matchPolicy": "Equivalent",
+            "namespaceSelector": ns_selector or {}, "objectSelector": {}, "sideEffects": side_effects,
+            "timeoutSeconds": timeout, "admissionReviewVersions": ["v1", "v1beta1"]}
+
+
+def rule(groups, versions, resources, ops=("CREATE", "UPDATE"), scope="*"):
+    return {"operations": list(ops), "apiGroups": list(groups), "apiVersions": list(versions),
+            "resources": list(resources), "scope": scope}
+
+
+def bundle_summary(desired=1, ready=1, state=None, non_ready=None):
+    s = {"desiredReady": desired, "ready": ready}
+    if state:
+        s[state[0].lower() + state[1:]] = desired - ready
+    if non_ready:
+        s["nonReadyResources"] = non_ready
+    return s
+
+
+def fleet_bundle(name, *, created, updated, resources, default_ns, release=None, labels=None,
+                 annotations=None, owners=None, chart=None, generation=1, ready=True,
+                 ready_message=None, non_ready=None, state=None):
+    """fleet.cattle.io/v1alpha1 Bundle (Fleet 0.10 shape). `resources` lists the live objects
+    the chart deploys ({apiVersion, kind, name, namespace}); they go to status.resourceKey."""
+    spec = {"defaultNamespace": default_ns, "resources": [], "targets": [{"clusterName": "local",
+                                                                           "clusterSelector": {}}],
+            "rolloutStrategy": {}}
+    if chart:
+        spec["helm"] = {"chart": chart[0], "version": chart[1], "releaseName": release or name,
+                        "takeOwnership": True, "timeoutSeconds": 600, "values": {}}
+        spec["resources"] = [{"name": f"{chart[0]}/Chart.yaml",
+                              "content": f"apiVersion: v2\nname: {chart[0]}\nversion: {chart[1]}\n"}]
+    else:
+        spec["resources"] = [{"name": f"{r['kind']}-{r.get('namespace', '')}-{r['name']}.yaml",
+                              "content": json.dumps({"kind": r["kind"], "apiVersion": r["apiVersion"],
+                                                     "metadata": {"name": r["name"],
+                                                                  "namespace": r.get("namespace", ""),
+                                                                  "creationTimestamp": None}},
+                                                    separators=(",", ":"))}
+                             for r in resources]
+    rd = 1 if ready else 0
+    conds = [wcond("Ready", "True" if ready else "False", at=updated,
+                   reason=None if ready else "Error", message=ready_message)]
+    status = {"conditions": conds,
+              "display": {"readyClusters": f"{rd}/1"} | ({"state": state} if state else {}),
+              "maxNew": 50, "maxUnavailable": 1, "maxUnavailablePartitions": 0,
+              "observedGeneration": generation,
+              "partitions": [{"count": 1, "maxUnavailable": 1, "name": "All",
+                              "summary": bundle_summary(1, rd, state, non_ready),
+                              "unavailable": 1 - rd}],
+              "resourceKey": sorted(resources, key=lambda r: (r["apiVersion"], r["kind"],
+                                                              r.get("namespace", ""), r["name"])),
+              "resourcesSha256Sum": h("bundle-res", name),
+              "summary": bundle_summary(1, rd, state, non_ready),
+              "unavailable": 1 - rd, "unavailablePartitions": 0}
+    md = meta(name, "fleet-local", created=created, labels=labels, annotations=annotations,
+              owners=owners, generation=generation)
+    return {"metadata": md, "spec": spec, "status": status}
+
+
+def managedchart_obj(name, *, chart, version, default_ns, release, bundle, created, values=None):
+    """management.cattle.io/v3 ManagedChart: its status is a copy of Bundle mcc-<name>'s status."""
+    st = copy.deepcopy(bundle["status"])
+    st["conditions"] = st["conditions"] + [wcond("Defined", "True", at=created)]
+    for k in ("resourceKey", "resourcesSha256Sum"):
+        st.pop(k, None)
+    md = meta(name, "fleet-local", created=created, generation=bundle["metadata"]["generation"],
+              finalizers=["wrangler.cattle.io/on-mcc-bundle-remove"])
+    spec = {"chart": chart, "version": version, "defaultNamespace": default_ns, "releaseName": release,
+            "repoName": "harvester-charts", "timeoutSeconds": 600, "targets": [{"clusterName": "local",
+                                                                                 "clusterSelector": {}}],
+            "values": values or {}, "diff": {"comparePatches": []}}
+    return {"metadata": md, "spec": spec, "status": st}
+
+
+def lh_volume(name, *, size_bytes, node, created, pvc_ns, pvc_name, pv_name, pod_name=None,
+              workloads=None, state="attached", robustness="healthy", replicas=3, frontend="blockdev",
+              backing_image=""):
+    attached = state == "attached"
+    conds = [wcond("TooManySnapshots", "False", at=created),
+             wcond("Scheduled", "True", at=created),
+             wcond("Restore", "False", at=created),
+             wcond("WaitForBackingImage", "False", at=created)]
+    for c in conds:  # Longhorn conditions use lastProbeTime/lastTransitionTime, message, reason
+        c.pop("lastUpdateTime")
+        c["lastProbeTime"] = ""
+        c["lastTransitionTime"] = ts(created)
+        c["message"] = ""
+        c["reason"] = ""
+    ks = {"namespace": pvc_ns, "pvcName": pvc_name, "pvName": pv_name, "pvStatus": "Bound",
+          "lastPodRefAt": "" if attached else ts(ago(days=3)), "lastPVCRefAt": "",
+          "workloadsStatus": workloads or []}
+    return {"metadata": meta(name, "longhorn-system", created=created, generation=3,
+                             labels={"longhornvolume": name, "recurring-job-group.longhorn.io/default": "enabled",
+                                     "setting.longhorn.io/remove-snapshots-during-filesystem-trim": "ignored",
+                                     "setting.longhorn.io/replica-auto-balance": "ignored",
+                                     "setting.longhorn.io/snapshot-data-integrity": "ignored"},
+                             finalizers=["longhorn.io"]),
+            "spec": {"accessMode": "rwx", "backingImage": backing_image, "dataEngine": "v1",
+                     "dataLocality": "disabled", "frontend": frontend, "migratable": True,
+                     "numberOfReplicas": replicas, "size": str(size_bytes), "staleReplicaTimeout": 30,
+                     "replicaAutoBalance": "ignored", "revisionCounterDisabled": True,
+                     "snapshotDataIntegrity": "ignored", "unmapMarkSnapChainRemoved": "ignored",
+                     "nodeID": node if attached else "", "encrypted": False, "fromBackup": "",
+                     "restoreVolumeRecurringJob": "ignored"},
+            "status": {"actualSize": int(size_bytes * 0.31) // 4096 * 4096, "cloneStatus":
+                       {"snapshot": "", "sourceVolume": "", "state": ""},
+                       "conditions": conds, "currentImage": "longhornio/longhorn-engine:v1.7.1",
+                       "currentNodeID": node if attached else "", "frontendDisabled": False,
+                       "isStandby": False, "kubernetesStatus": ks, "lastBackup": "",
+                       "lastDegradedAt": "", "ownerID": node or "harvester-node-0",
+                       "remountRequestedAt": ts(created), "restoreRequired": False,
+                       "robustness": robustness, "shareEndpoint": "", "shareState": "",
+                       "state": state}}
+
+
+def lh_replica(vol, node, *, created, disk_uuid, im_name, running=True, failed_at=""):
+    vname = vol["metadata"]["name"]
+    name = f"{vname}-r-{h('rep', vname, node)[:8]}"
+    return {"metadata": meta(name, "longhorn-system", created=created, generation=2,
+                             labels={"longhorn.io/backing-image": "", "longhornnode": node,
+                                     "longhornvolume": vname},
+                             owners=[owner("Volume", vname, vol["metadata"]["uid"], "longhorn.io/v1beta2")],
+                             finalizers=["longhorn.io"]),
+            "spec": {"active": True, "dataDirectoryName": f"{vname}-{h('dir', vname, node)[:8]}",
+                     "dataEngine": "v1", "desireState": "running" if running else "stopped",
+                     "diskID": disk_uuid, "diskPath": "/var/lib/harvester/defaultdisk",
+                     "failedAt": failed_at, "nodeID": node, "volumeName": vname,
+                     "volumeSize": vol["spec"]["size"], "image": "longhornio/longhorn-engine:v1.7.1",
+                     "healthyAt": ts(created + dt.timedelta(minutes=1)), "rebuildRetryCount": 0},
+            "status": {"currentImage": "longhornio/longhorn-engine:v1.7.1",
+                       "currentState": "running" if running else "stopped",
+                       "instanceManagerName": im_name if running else "",
+                       "ip": f"10.52.{int(node[-1])}.{40 + int(node[-1])}" if running else "",
+                       "ownerID": node, "port": 10000 + int(h("port", vname, node)[:2], 16) if running else 0,
+                       "started": running, "storageIP": f"10.52.{int(node[-1])}.{40 + int(node[-1])}"
+                       if running else ""}}
+
+
+def lh_engine(vol, *, created, im_name, replicas):
+    vname = vol["metadata"]["name"]
+    node = vol["status"]["currentNodeID"]
+    attached = bool(node)
+    name = f"{vname}-e-0"
+    rmode = {r["metadata"]["name"]: "RW" for r in replicas} if attached else {}
+    raddr = {r["metadata"]["name"]: f"tcp://{r['status']['ip']}:{r['status']['port']}"
+             for r in replicas} if attached else {}
+    return {"metadata": meta(name, "longhorn-system", created=created, generation=2,
+                             labels={"longhornnode": node, "longhornvolume": vname} if attached
+                             else {"longhornvolume": vname},
+                             owners=[owner("Volume", vname, vol["metadata"]["uid"], "longhorn.io/v1beta2")],
+                             finalizers=["longhorn.io"]),
+            "spec": {"active": True, "dataEngine": "v1", "desireState": "running" if attached else "stopped",
+                     "frontend": "blockdev", "image": "longhornio/longhorn-engine:v1.7.1",
+                     "nodeID": node, "replicaAddressMap": raddr, "volumeName": vname,
+                     "volumeSize": vol["spec"]["size"]},
+            "status": {"currentImage": "longhornio/longhorn-engine:v1.7.1",
+                       "currentReplicaAddressMap": raddr, "currentSize": vol["spec"]["size"],
+                       "currentState": "running" if attached else "stopped",
+                       "endpoint": f"/dev/longhorn/{vname}" if attached else "",
+                       "instanceManagerName": im_name if attached else "", "ownerID": node or "harvester-node-0",
+                       "replicaModeMap": rmode, "started": attached,
+                       "isExpanding": False, "lastExpansionError": "", "lastRestoredBackup": ""}}
+
+
+def lh_node(name, *, created, disk_uuid, scheduled_bytes=0, ready=True):
+    disk_name = f"default-disk-{h('disk', name)[:16]}"
+    return {"metadata": meta(name, "longhorn-system", created=created, generation=1,
+                             finalizers=["longhorn.io"]),
+            "spec": {"allowScheduling": True, "evictionRequested": False, "instanceManagerCPURequest": 0,
+                     "name": name, "tags": [],
+                     "disks": {disk_name: {"allowScheduling": True, "diskType": "filesystem",
+                                           "evictionRequested": False, "path": "/var/lib/harvester/defaultdisk",
+                                           "storageReserved": 0, "tags": [], "diskDriver": ""}}},
+            "status": {"autoEvicting": False,
+                       "conditions": [
+                           {"type": "Ready", "status": "True" if ready else "False", "lastProbeTime": "",
+                            "lastTransitionTime": ts(created), "message": "",
+                            "reason": "" if ready else "KubernetesNodeNotReady"},
+                           {"type": "Schedulable", "status": "True", "lastProbeTime": "",
+                            "lastTransitionTime": ts(created), "message": "", "reason": ""},
+                           {"type": "MountPropagation", "status": "True", "lastProbeTime": "",
+                            "lastTransitionTime": ts(created), "message": "", "reason": ""}],
+                       "diskStatus": {disk_name: {
+                           "conditions": [{"type": "Ready", "status": "True", "lastProbeTime": "",
+                                           "lastTransitionTime": ts(created), "message": "",
+                                           "reason": ""}],
+                           "diskType": "filesystem", "diskUUID": disk_uuid, "filesystemType": "ext2/ext3",
+                           "storageAvailable": 381021863936 - scheduled_bytes // 3,
+                           "storageMaximum": 502068477952, "storageScheduled": scheduled_bytes}},
+                       "region": "", "zone": "", "snapshotCheckStatus": {}}}
+
+
+def lh_setting(name, value, *, created):
+    return {"metadata": meta(name, "longhorn-system", created=created, uid_=uid("lhsetting", name)),
+            "value": value, "status": {"applied": True}}
+
+
+# ===========================================================================================
+# (c) the cluster model and base_cluster()
+# ===========================================================================================
+
+# (group/version, resource) -> (Kind, served from a CRD (list metadata.continue: "null"))
+RESOURCES = {
+    ("v1", "nodes"): ("Node", False), ("v1", "namespaces"): ("Namespace", False),
+    ("v1", "persistentvolumes"): ("PersistentVolume", False), ("v1", "pods"): ("Pod", False),
+    ("v1", "services"): ("Service", False), ("v1", "endpoints"): ("Endpoints", False),
+    ("v1", "events"): ("Event", False), ("v1", "configmaps"): ("ConfigMap", False),
+    ("v1", "persistentvolumeclaims"): ("PersistentVolumeClaim", False),
+    ("v1", "secrets"): ("Secret", False), ("v1", "serviceaccounts"): ("ServiceAccount", False),
+    ("apps/v1", "deployments"): ("Deployment", False), ("apps/v1", "replicasets"): ("ReplicaSet", False),
+    ("apps/v1", "daemonsets"): ("DaemonSet", False), ("apps/v1", "statefulsets"): ("StatefulSet", False),
+    ("discovery.k8s.io/v1", "endpointslices"): ("EndpointSlice", False),
+    ("events.k8s.io/v1", "events"): ("Event", False),
+    ("networking.k8s.io/v1", "ingresses"): ("Ingress", False),
+    ("storage.k8s.io/v1", "storageclasses"): ("StorageClass", False),
+    ("apiextensions.k8s.io/v1", "customresourcedefinitions"): ("CustomResourceDefinition", False),
+    ("admissionregistration.k8s.io/v1", "validatingwebhookconfigurations"):
+        ("ValidatingWebhookConfiguration", False),
+    ("admissionregistration.k8s.io/v1", "mutatingwebhookconfigurations"):
+        ("MutatingWebhookConfiguration", False),
+    ("metrics.k8s.io/v1beta1", "nodes"): ("NodeMetrics", False),
+    ("metrics.k8s.io/v1beta1", "pods"): ("PodMetrics", False),
+    ("harvesterhci.io/v1beta1", "settings"): ("Setting", True),
+    ("harvesterhci.io/v1beta1", "versions"): ("Version", True),
+    ("harvesterhci.io/v1beta1", "upgrades"): ("Upgrade", True),
+    ("harvesterhci.io/v1beta1", "supportbundles"): ("SupportBundle", True),
+    ("harvesterhci.io/v1beta1", "virtualmachineimages"): ("VirtualMachineImage", True),
+    ("harvesterhci.io/v1beta1", "blockdevices"): ("BlockDevice", True),
+    ("management.cattle.io/v3", "settings"): ("Setting", True),
+    ("management.cattle.io/v3", "managedcharts"): ("ManagedChart", True),
+    ("fleet.cattle.io/v1alpha1", "bundles"): ("Bundle", True),
+    ("fleet.cattle.io/v1alpha1", "clusters"): ("Cluster", True),
+    ("cluster.x-k8s.io/v1beta1", "clusters"): ("Cluster", True),
+    ("cluster.x-k8s.io/v1beta1", "machines"): ("Machine", True),
+    ("longhorn.io/v1beta2", "volumes"): ("Volume", True),
+    ("longhorn.io/v1beta2", "replicas"): ("Replica", True),
+    ("longhorn.io/v1beta2", "engines"): ("Engine", True),
+    ("longhorn.io/v1beta2", "nodes"): ("Node", True),
+    ("longhorn.io/v1beta2", "settings"): ("Setting", True),
+    ("longhorn.io/v1beta2", "instancemanagers"): ("InstanceManager", True),
+    ("kubevirt.io/v1", "virtualmachines"): ("VirtualMachine", True),
+    ("kubevirt.io/v1", "virtualmachineinstances"): ("VirtualMachineInstance", True),
+    ("kubevirt.io/v1", "kubevirts"): ("KubeVirt", True),
+}
+
+
+class BundleModel:
+    """In-memory support bundle: YAML lists, pod logs, node zips and the top-level files."""
+
+    def __init__(self, bundle_name, cluster_id, created_at, k8s_version):
+        self.bundle_name = bundle_name
+        self.cluster_id = cluster_id
+        self.created_at = created_at
+        self.k8s_version = k8s_version
+        self.issue_url = ""
+        self.issue_description = ""
+        # (namespace or None, group/version, resource) -> list of objects
+        self.lists: dict[tuple, list] = {}
+        self.logs: dict[str, str] = {}                 # "ns/pod/container.log[.1]" -> text
+        self.node_files: dict[str, dict[str, str]] = {}  # node -> {path under <node>/: text}
+        self.errors: list[str] = []                    # bundleGenerationError.log lines
+
+    # -- objects --
+    def add(self, gv, resource, obj, namespace=None):
+        assert (gv, resource) in RESOURCES, (gv, resource)
+        ns = namespace or obj["metadata"].get("namespace")
+        self.lists.setdefault((ns, gv, resource), []).append(obj)
+        return obj
+
+    def get(self, gv, resource, name, namespace=None):
+        for o in self.lists.get((namespace, gv, resource), []):
+            if o["metadata"]["name"] == name:
+                return o
+        raise KeyError((namespace, gv, resource, name))
+
+    def items(self, gv, resource, namespace=None):
+        return self.lists.get((namespace, gv, resource), [])
+
+    def remove(self, gv, resource, name, namespace=None):
+        lst = self.lists[(namespace, gv, resource)]
+        lst[:] = [o for o in lst if o["metadata"]["name"] != name]
+
+    # -- rendering --
+    def files(self) -> dict[str, bytes]:
+        out: dict[str, bytes] = {}
+        md = (f'bundlename: {yaml_scalar(self.bundle_name)}\n'
+              f'bundleversion: 0.1.0\n'
+              f'kubernetesversion: {yaml_scalar(self.k8s_version)}\n'
+              f'projectnamespaceuuid: {yaml_scalar(self.cluster_id)}\n'
+              f'bundlecreatedat: {yaml_scalar(ts(self.created_at))}\n'
+              f'issueurl: {yaml_scalar(self.issue_url)}\n'
+              f'issuedescription: {yaml_scalar(self.issue_description)}\n')
+        out["metadata.yaml"] = md.encode()
+        out["bundleGenerationError.log"] = "".join(line + "\n" for line in self.errors).encode()
+        for (ns, gv, res), objs in self.lists.items():
+            if not objs:
+                continue  # SBK >= v0.0.29 does not write empty lists
+            kind, crd = RESOURCES[(gv, res)]
+            objs = sorted(objs, key=lambda o: (o["metadata"].get("namespace", ""), o["metadata"]["name"]))
+            path = (f"yamls/cluster/{gv}/{res}.yaml" if ns is None
+                    else f"yamls/namespaced/{ns}/{gv}/{res}.yaml")
+            list_rv = str(48000000 + 1800000 + int(h("listrv", path)[:4], 16) % 5000)
+            out[path] = sbk_list_yaml(gv, kind, objs, list_rv, crd,
+                                      metrics=gv.startswith("metrics.k8s.io")).encode()
+        for rel, text in self.logs.items():
+            out["logs/" + rel] = text.encode()
+        for node, files in self.node_files.items():
+            out[f"nodes/{node}.zip"] = make_zip(node, files, self.created_at + dt.timedelta(seconds=95))
+        return out
+
+
+def yaml_scalar(s: str) -> str:
+    """One scalar as yaml.v2 writes it at top level (used for metadata.yaml)."""
+    return yaml_dump({"x": s})[3:].rstrip("\n")
+
+
+def make_zip(top: str, files: dict[str, str], when: dt.datetime) -> bytes:
+    """A node bundle zip: one top folder, explicit directory entries, fixed timestamps."""
+    date_time = (when.year, when.month, when.day, when.hour, when.minute, when.second)
+    entries = set()
+    for path in files:
+        parts = path.split("/")
+        for i in range(1, len(parts)):
+            entries.add("/".join(parts[:i]) + "/")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name in sorted([top + "/"] + [f"{top}/{d}" for d in entries] + [f"{top}/{p}" for p in files]):
+            zi = zipfile.ZipInfo(name, date_time=date_time)
+            zi.create_system = 3
+            if name.endswith("/"):
+                zi.external_attr = (0o40755 << 16) | 0x10
+                zf.writestr(zi, b"")
+            else:
+                zi.external_attr = 0o100644 << 16
+                zi.compress_type = zipfile.ZIP_DEFLATED
+                zf.writestr(zi, files[name[len(top) + 1:]].encode())
+    return buf.getvalue()
+
+
+# ---- constants of the base cluster -------------------------------------------------------
+
+CLUSTER_ID = "3f6c2a1e-8b7d-4e2a-9c41-5d0e7a9b1c23"   # uid of namespace harvester-system
+RKE2 = "v1.29.9+rke2r1"
+HARVESTER = "v1.4.0"
+RANCHER = "v2.9.2"
+LONGHORN = "v1.7.1"
+KUBEVIRT = "1.2.2-150600.5.9.1"
+NODES = ["harvester-node-0", "harvester-node-1", "harvester-node-2"]
+NODE_IPS = {n: f"10.10.0.{10 + i}" for i, n in enumerate(NODES)}
+VIP = "10.10.0.5"
+INSTALLED = ago(days=273, hours=1, minutes=28, seconds=24)        # 2024-05-17T08:12:43Z
+UPGRADED = dt.datetime(2024, 11, 19, 14, 5, 12, tzinfo=dt.timezone.utc)  # v1.3.2 -> v1.4.0
+REBOOTS = {n: UPGRADED + dt.timedelta(minutes=62 + 31 * i) for i, n in enumerate(NODES)}
+ROLLED_OUT = UPGRADED + dt.timedelta(hours=2, minutes=47)          # charts settled after the upgrade
+BUNDLE_NAME = "bundle-kx7vq"
+COLLECTED_NAMESPACES = ["default", "kube-system", "cattle-system", "cattle-dashboards",
+                        "cattle-fleet-clusters-system", "cattle-fleet-local-system", "cattle-fleet-system",
+                        "cattle-logging-system", "cattle-monitoring-system", "cattle-provisioning-capi-system",
+                        "fleet-local", "harvester-system", "local", "longhorn-system"]
+FLEET_CLUSTER_NS = "cluster-fleet-local-local-1a3d67d0a899"
+
+
+def node_index(node: str) -> int:
+    return NODES.index(node)
+
+
+class _IPs:
+    """Deterministic pod IP allocation per node (pod CIDR 10.52.<node index>.0/24)."""
+
+    def __init__(self):
+        self.next = {n: 17 for n in NODES}
+
+    def pod_ip(self, node):
+        ip = f"10.52.{node_index(node)}.{self.next[node]}"
+        self.next[node] += 3
+        return ip
+
+
+def helm_owned(obj, release, release_ns, chart, bundle):
+    """Mark an object as deployed by a Fleet bundle through Helm (labels/annotations Fleet uses)."""
+    md = obj["metadata"]
+    md.setdefault("labels", {}).update({
+        "app.kubernetes.io/managed-by": "Helm", "helm.sh/chart": chart,
+        "objectset.rio.cattle.io/hash": h("objectset", bundle)[:40]})
+    md.setdefault("annotations", {}).update({
+        "meta.helm.sh/release-name": release, "meta.helm.sh/release-namespace": release_ns,
+        "objectset.rio.cattle.io/id": f"default-{bundle}-cattle-fleet-local-system"})
+    return obj
+
+
+def resource_ref(obj, api_version, kind):
+    r = {"apiVersion": api_version, "kind": kind, "name": obj["metadata"]["name"]}
+    if obj["metadata"].get("namespace"):
+        r["namespace"] = obj["metadata"]["namespace"]
+    return r
+
+
+def logts(t: dt.datetime, *salt) -> str:
+    """Kubelet log prefix: RFC 3339 with nanoseconds, UTC."""
+    ns = int(h("logts", ts(t), *salt)[:8], 16) % 1000000000
+    return t.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ns:09d}Z"
+
+
+def pod_log(start: dt.datetime, lines, step_s=37.0, salt=""):
+    """Lines given as (offset_seconds or None, text); None = previous + step."""
+    out = []
+    t = start
+    for i, item in enumerate(lines):
+        off, text = item if isinstance(item, tuple) else (None, item)
+        t = start + dt.timedelta(seconds=off) if off is not None else t + dt.timedelta(seconds=step_s)
+        out.append(f"{logts(t, salt, i)} {text}\n")
+    return "".join(out)
+
+
+def klog(level, t, pid, src, msg):
+    us = int(h("klog", ts(t), src, msg)[:6], 16) % 1000000
+    return f"{level}{t.strftime('%m%d %H:%M:%S')}.{us:06d} {pid:>7} {src}] {msg}"
+
+
+def logrus(level, t, msg, **fields):
+    extra = "".join(f" {k}={json.dumps(v) if ' ' in str(v) else v}" for k, v in fields.items())
+    return f'time="{ts(t)}" level={level} msg="{msg}"{extra}'
+
+
+def journal(t, host, ident, pid, msg):
+    us = int(h("journal", ts(t), host, ident, msg)[:6], 16) % 1000000
+    proc = f"{ident}[{pid}]" if pid else ident
+    return f"{t.strftime('%b %d %H:%M:%S')}.{us:06d} {host} {proc}: {msg}"
+
+
+# ===========================================================================================
+# base_cluster(): a coherent, healthy 3-node Harvester v1.4.0 cluster
+# ===========================================================================================
+
+def base_cluster() -> BundleModel:
+    b = BundleModel(BUNDLE_NAME, CLUSTER_ID, CAPTURE, RKE2)
+    b.issue_description = "Routine health check before the v1.4.1 upgrade"
+    ips = _IPs()
+    nodes = {}
+
+    # ---- nodes, namespaces ---------------------------------------------------------------
+    machines = {n: f"custom-{h('machine-name', n)[:12]}" for n in NODES}
+    for i, n in enumerate(NODES):
+        nodes[n] = b.add("v1", "nodes", node_obj(
+            n, ip=NODE_IPS[n], pod_cidr=f"10.52.{i}.0/24", machine=machines[n],
+            created=INSTALLED + dt.timedelta(minutes=27 * i), ready_since=REBOOTS[n] + dt.timedelta(minutes=2),
+            cpu=16 if i else 24, mem_ki=65776468 if i else 98543212))
+    ns_names = ["default", "kube-system", "kube-public", "kube-node-lease", "cattle-system",
+                "cattle-fleet-local-system", "cattle-fleet-system", "cattle-fleet-clusters-system",
+                "cattle-monitoring-system", "cattle-provisioning-capi-system", "cattle-impersonation-system",
+                "fleet-local", "fleet-default", FLEET_CLUSTER_NS, "harvester-system", "harvester-public",
+                "longhorn-system", "local"]
+    for i, ns in enumerate(ns_names):
+        created = INSTALLED + dt.timedelta(minutes=i // 4, seconds=7 * i)
+        b.add("v1", "namespaces", namespace_obj(ns, created, uid_=CLUSTER_ID if ns == "harvester-system" else None))
+    for ns in ["default", "kube-system", "cattle-system", "cattle-fleet-local-system", "cattle-fleet-system",
+               "cattle-fleet-clusters-system", "cattle-monitoring-system", "cattle-provisioning-capi-system",
+               "fleet-local", "harvester-system", "longhorn-system", "local"]:
+        b.add("v1", "configmaps", configmap_obj("kube-root-ca.crt", ns, {"ca.crt": FAKE_CA},
+                                                created=INSTALLED + dt.timedelta(minutes=1),
+                                                annotations={"kubernetes.io/description":
+                                                             "Contains a CA bundle that can be used to verify the "
+                                                             "kube-apiserver when using internal endpoints such as "
+                                                             "the internal service IP or kubernetes.default.svc. No "
+                                                             "other usage is guaranteed across distributions of "
+                                                             "Kubernetes clusters."}))
+
+    # ---- workload helpers ----------------------------------------------------------------
+    all_pods = {}  # (ns, name) -> pod
+
+    def add_deployment(ns, name, replicas, containers, *, on, labels=None, created=None, rollout=None,
+                       sa=None, restarts=None, chart=None, priority=None):
+        labels = labels or {"app": name}
+        created = created or INSTALLED + dt.timedelta(minutes=9)
+        rollout = rollout or ROLLED_OUT
+        spec = pod_spec(containers, service_account=sa or name, priority_class=priority)
+        dep = deployment_obj(name, ns, replicas=replicas, labels=labels, pod_spec_=spec, created=created,
+                             updated=rollout + dt.timedelta(minutes=2), revision=3 if created < UPGRADED else 1)
+        if chart:
+            helm_owned(dep, *chart)
+        b.add("apps/v1", "deployments", dep)
+        rs = b.add("apps/v1", "replicasets", replicaset_obj(dep, created=rollout))
+        pods = []
+        for k in range(replicas):
+            node = on[k % len(on)]
+            pname = f"{rs['metadata']['name']}-{suffix(5, 'pod', ns, name, k)}"
+            started = max(rollout, REBOOTS[node] + dt.timedelta(minutes=4)) + dt.timedelta(seconds=11 * k)
+            pod = pod_obj(pname, ns, spec=spec, labels=rs["spec"]["selector"]["matchLabels"],
+                          owner_ref=owner("ReplicaSet", rs["metadata"]["name"], rs["metadata"]["uid"], "apps/v1"),
+                          created=started - dt.timedelta(seconds=2), started=started, node=node,
+                          node_ip=NODE_IPS[node], pod_ip=ips.pod_ip(node),
+                          restarts=(restarts or {}).get(k))
+            pods.append(b.add("v1", "pods", pod))
+            all_pods[(ns, pname)] = pod
+        return dep, pods
+
+    def add_daemonset(ns, name, containers, *, labels=None, created=None, host_network=False, sa=None,
+                      restarts=None, chart=None):
+        labels = labels or {"app": name}
+        created = created or INSTALLED + dt.timedelta(minutes=8)
+        spec = pod_spec(containers, service_account=sa or name, host_network=host_network,
+                        tolerations=[{"operator": "Exists"}], priority_class="system-node-critical")
+        ds = daemonset_obj(name, ns, labels=labels, pod_spec_=spec, created=created, desired=len(NODES),
+                           generation=2 if created < UPGRADED else 1)
+        if chart:
+            helm_owned(ds, *chart)
+        b.add("apps/v1", "daemonsets", ds)
+        pods = []
+        for k, node in enumerate(NODES):
+            pname = f"{name}-{suffix(5, 'dspod', ns, name, node)}"
+            started = REBOOTS[node] + dt.timedelta(seconds=40 + 13 * len(all_pods) % 90)
+            pod = pod_obj(pname, ns, spec=spec, labels=dict(labels, **{
+                "controller-revision-hash": suffix(10, "crh", ns, name), "pod-template-generation": "2"}),
+                          owner_ref=owner("DaemonSet", name, ds["metadata"]["uid"], "apps/v1"),
+                          created=started - dt.timedelta(seconds=1), started=started, node=node,
+                          node_ip=NODE_IPS[node],
+                          pod_ip=NODE_IPS[node] if host_network else ips.pod_ip(node),
+                          restarts=(restarts or {}).get(node),
+                          last_restart=REBOOTS[node] + dt.timedelta(days=40, hours=3, minutes=12))
+            pods.append(b.add("v1", "pods", pod))
+            all_pods[(ns, pname)] = pod
+        return ds, pods
+
+    def add_service(ns, name, ip, ports, selector, pods, *, created=None, labels=None, chart=None,
+                    slice_=False, annotations=None):
+        created = created or INSTALLED + dt.timedelta(minutes=9)
+        svc = service_obj(name, ns, cluster_ip=ip, ports=ports, selector=selector, created=created,
+                          labels=labels, annotations=annotations)
+        if chart:
+            helm_owned(svc, *chart)
+        b.add("v1", "services", svc)
+        b.add("v1", "endpoints", endpoints_obj(svc, pods, created=created))
+        if slice_:
+            b.add("discovery.k8s.io/v1", "endpointslices", endpointslice_obj(svc, pods, created=created))
+        return svc
+
+    harvester_chart = ("harvester", "harvester-system", "harvester-1.4.0", "mcc-harvester")
+    img = {
+        "harvester": "rancher/harvester:v1.4.0", "webhook": "rancher/harvester-webhook:v1.4.0",
+        "virt-api": f"registry.suse.com/suse/sles/15.6/virt-api:{KUBEVIRT}",
+        "virt-controller": f"registry.suse.com/suse/sles/15.6/virt-controller:{KUBEVIRT}",
+        "virt-handler": f"registry.suse.com/suse/sles/15.6/virt-handler:{KUBEVIRT}",
+        "virt-operator": f"registry.suse.com/suse/sles/15.6/virt-operator:{KUBEVIRT}",
+        "virt-launcher": f"registry.suse.com/suse/sles/15.6/virt-launcher:{KUBEVIRT}",
+        "lh-manager": f"longhornio/longhorn-manager:{LONGHORN}", "lh-ui": f"longhornio/longhorn-ui:{LONGHORN}",
+        "lh-engine": f"longhornio/longhorn-engine:{LONGHORN}",
+        "lh-im": f"longhornio/longhorn-instance-manager:{LONGHORN}",
+        "rancher": f"rancher/rancher:{RANCHER}", "rancher-webhook": "rancher/rancher-webhook:v0.5.2",
+        "fleet": "rancher/fleet:v0.10.2", "fleet-agent": "rancher/fleet-agent:v0.10.2",
+        "sbk": "rancher/support-bundle-kit:v0.0.46",
+    }
+
+    # ---- kube-system ----------------------------------------------------------------------
+    wb_chart = ("harvester", "harvester-system", "whereabouts-0.1.1", "mcc-harvester")
+    _, whereabouts = add_daemonset("kube-system", "harvester-whereabouts", [container(
+        "whereabouts", "rancher/harvester-whereabouts:v0.1.1",
+        args=["-c", "SLEEP=false /install-cni.sh && /ip-control-loop"],
+        requests={"cpu": "100m", "memory": "100Mi"})], labels={"app": "whereabouts"}, host_network=True,
+        sa="harvester-whereabouts", chart=wb_chart)
+    _, canal = add_daemonset("kube-system", "rke2-canal", [
+        container("calico-node", "rancher/hardened-calico:v3.28.1-build20240806",
+                  requests={"cpu": "250m"}),
+        container("kube-flannel", "rancher/hardened-flannel:v0.25.6-build20240910",
+                  args=["--ip-masq", "--kube-subnet-mgr", "--iface=mgmt-br"])],
+        labels={"k8s-app": "canal"}, host_network=True, sa="canal")
+    add_daemonset("kube-system", "rke2-multus", [container(
+        "kube-rke2-multus", "rancher/hardened-multus-cni:v4.1.0-build20240910",
+        args=["--multus-conf-file=auto", "--multus-kubeconfig-file-host=/etc/cni/net.d/multus.d/multus.kubeconfig"])],
+        labels={"app": "rke2-multus"}, host_network=True, sa="multus")
+    add_daemonset("kube-system", "kube-vip", [container(
+        "kube-vip", "ghcr.io/kube-vip/kube-vip-iptables:v0.8.1", args=["manager"],
+        env=[("cp_enable", "false"), ("enable_service_security", "true"), ("lb_enable", "true"),
+             ("svc_enable", "true"), ("vip_interface", "mgmt-br"), ("vip_leaderelection", "true")])],
+        labels={"app.kubernetes.io/name": "kube-vip"}, host_network=True, sa="kube-vip", chart=harvester_chart)
+    dns_dep, dns_pods = add_deployment("kube-system", "rke2-coredns-rke2-coredns", 2, [container(
+        "coredns", "rancher/hardened-coredns:v1.11.1-build20240910", args=["-conf", "/etc/coredns/Corefile"],
+        ports=[("dns", 53), ("dns-tcp", 53), ("metrics", 9153)], requests={"cpu": "100m", "memory": "128Mi"})],
+        on=NODES[1:], labels={"app.kubernetes.io/instance": "rke2-coredns", "app.kubernetes.io/name":
+                              "rke2-coredns", "k8s-app": "kube-dns"}, sa="coredns", priority="system-cluster-critical")
+    ms_dep, ms_pods = add_deployment("kube-system", "rke2-metrics-server", 1, [container(
+        "metrics-server", "rancher/hardened-k8s-metrics-server:v0.7.1-build20240910",
+        args=["--secure-port=10250", "--kubelet-preferred-address-types=InternalIP"], ports=[("https", 10250)])],
+        on=[NODES[0]], labels={"app": "rke2-metrics-server", "release": "rke2-metrics-server"},
+        sa="rke2-metrics-server", priority="system-cluster-critical")
+    add_service("kube-system", "rke2-coredns-rke2-coredns", "10.53.0.10",
+                [("udp-53", 53, 53), ("tcp-53", 53, 53)], dns_dep["spec"]["selector"]["matchLabels"], dns_pods,
+                labels={"k8s-app": "kube-dns", "kubernetes.io/name": "CoreDNS"})
+    add_service("kube-system", "rke2-metrics-server", "10.53.17.241", [("https", 443, "https")],
+                ms_dep["spec"]["selector"]["matchLabels"], ms_pods)
+    # static control-plane pods (mirror pods owned by the Node)
+    for n in NODES:
+        for comp, image, cmd in (
+                ("etcd", "rancher/hardened-etcd:v3.5.13-k3s1-build20240910", ["etcd", "--config-file=/var/lib/rancher/rke2/server/db/etcd/config"]),
+                ("kube-apiserver", "rancher/hardened-kubernetes:v1.29.9-rke2r1-build20240912",
+                 ["kube-apiserver", "--advertise-address=" + NODE_IPS[n], "--service-cluster-ip-range=10.53.0.0/16"])):
+            spec = pod_spec([container(comp, image, args=cmd[1:])], priority_class="system-cluster-critical")
+            spec["containers"][0]["command"] = cmd[:1]
+            spec["hostNetwork"] = True
+            pname = f"{comp}-{n}"
+            started = REBOOTS[n] + dt.timedelta(seconds=35)
+            restarts = {comp: 1} if (comp == "etcd" and n == NODES[0]) else None
+            pod = pod_obj(pname, "kube-system", spec=spec, labels={"component": comp, "tier": "control-plane"},
+                          owner_ref={"apiVersion": "v1", "kind": "Node", "name": n,
+                                     "uid": nodes[n]["metadata"]["uid"], "controller": True},
+                          created=started, started=started, node=n, node_ip=NODE_IPS[n], pod_ip=NODE_IPS[n],
+                          restarts=restarts, last_restart=REBOOTS[n] + dt.timedelta(minutes=3),
+                          annotations={"kubernetes.io/config.hash": h("cfg", comp, n)[:32],
+                                       "kubernetes.io/config.mirror": h("cfg", comp, n)[:32],
+                                       "kubernetes.io/config.seen": ts(started) .replace("Z", ".472117912Z"),
+                                       "kubernetes.io/config.source": "file"}, qos="Burstable")
+            b.add("v1", "pods", pod)
+            all_pods[("kube-system", pname)] = pod
+    kv_cm = configmap_obj("kube-vip", "kube-system", {"cidr-global": f"{VIP}/32"}, created=INSTALLED +
+                          dt.timedelta(minutes=14))
+    kv_cm["metadata"]["annotations"] = {"kubectl.kubernetes.io/last-applied-configuration": json.dumps(
+        {"apiVersion": "v1", "data": {"cidr-global": f"{VIP}/32"}, "kind": "ConfigMap",
+         "metadata": {"annotations": {}, "creationTimestamp": None, "name": "kube-vip",
+                      "namespace": "kube-system"}}, separators=(",", ":")) + "\n"}
+    b.add("v1", "configmaps", kv_cm)
+
+    # ---- harvester-system -----------------------------------------------------------------
+    hv_dep, hv_pods = add_deployment("harvester-system", "harvester", 3, [container(
+        "apiserver", img["harvester"], ports=[("https", 8443), ("profile", 6060)],
+        env=[("HARVESTER_SERVER_HTTPS_PORT", "8443"), ("HARVESTER_DEBUG", "false"),
+             ("HARVESTER_SERVER_HTTP_PORT", "0"), ("HCI_MODE", "true"), ("RANCHER_EMBEDDED", "true"),
+             ("NAMESPACE", "harvester-system")],
+        requests={"cpu": "250m", "memory": "256Mi"})], on=NODES,
+        labels={"app.kubernetes.io/component": "apiserver", "app.kubernetes.io/name": "harvester"},
+        chart=harvester_chart)
+    wh_dep, wh_pods = add_deployment("harvester-system", "harvester-webhook", 3, [container(
+        "harvester-webhook", img["webhook"], ports=[("https", 9443)], env=[("HARVESTER_WEBHOOK_SERVER_HTTPS_PORT",
+                                                                            "9443"), ("NAMESPACE", "harvester-system")],
+        probe_port=9443)], on=NODES[1:] + NODES[:1],
+        labels={"app.kubernetes.io/component": "webhook-server", "app.kubernetes.io/name": "harvester"},
+        chart=harvester_chart)
+    lb_dep, lb_pods = add_deployment("harvester-system", "harvester-load-balancer", 1, [container(
+        "harvester-load-balancer", "rancher/harvester-load-balancer:v0.4.0")], on=NODES[2:],
+        labels={"app.kubernetes.io/instance": "harvester", "app.kubernetes.io/name": "harvester-load-balancer"},
+        chart=("harvester", "harvester-system", "harvester-load-balancer-0.4.0", "mcc-harvester"))
+    va_dep, va_pods = add_deployment("harvester-system", "virt-api", 2, [container(
+        "virt-api", img["virt-api"], ports=[("virt-api", 8443)], probe_port=8443)], on=NODES[:2],
+        labels={"kubevirt.io": "virt-api"}, sa="kubevirt-apiserver")
+    add_deployment("harvester-system", "virt-controller", 2, [container(
+        "virt-controller", img["virt-controller"], probe_port=8443)], on=NODES[1:],
+        labels={"kubevirt.io": "virt-controller"}, sa="kubevirt-controller")
+    add_deployment("harvester-system", "virt-operator", 1, [container(
+        "virt-operator", img["virt-operator"], probe_port=8443)], on=NODES[2:],
+        labels={"kubevirt.io": "virt-operator"}, sa="kubevirt-operator", chart=(
+            "harvester", "harvester-system", "kubevirt-operator-1.2.2", "mcc-harvester"))
+    _, vh_pods = add_daemonset("harvester-system", "virt-handler", [container(
+        "virt-handler", img["virt-handler"], probe_port=8443)], labels={"kubevirt.io": "virt-handler"},
+        sa="kubevirt-handler", restarts={NODES[2]: {"virt-handler": 1}})
+    _, nc_pods = add_daemonset("harvester-system", "harvester-network-controller", [container(
+        "harvester-network", "rancher/harvester-network-controller:v0.5.4")],
+        labels={"app.kubernetes.io/component": "agent", "app.kubernetes.io/name": "harvester-network-controller"},
+        host_network=True, chart=("harvester", "harvester-system", "harvester-network-controller-0.5.4",
+                                  "mcc-harvester"))
+    _, nd_pods = add_daemonset("harvester-system", "harvester-node-disk-manager", [container(
+        "harvester-node-disk-manager", "rancher/harvester-node-disk-manager:v0.7.2")],
+        labels={"app.kubernetes.io/name": "harvester-node-disk-manager"},
+        chart=("harvester", "harvester-system", "harvester-node-disk-manager-0.7.2", "mcc-harvester"))
+    sb_created = CAPTURE - dt.timedelta(seconds=14)
+    sb_dep, sb_pods = add_deployment("harvester-system", f"supportbundle-manager-{BUNDLE_NAME}", 1, [container(
+        "manager", img["sbk"], args=["/usr/bin/support-bundle-kit", "manager"],
+        env=[("SUPPORT_BUNDLE_TARGET_NAMESPACES", ",".join(COLLECTED_NAMESPACES[3:])),
+             ("SUPPORT_BUNDLE_NAME", BUNDLE_NAME), ("SUPPORT_BUNDLE_DEBUG", "true"),
+             ("SUPPORT_BUNDLE_MANAGER_POD_IP", ""), ("SUPPORT_BUNDLE_IMAGE", img["sbk"]),
+             ("SUPPORT_BUNDLE_IMAGE_PULL_POLICY", "IfNotPresent"), ("SUPPORT_BUNDLE_NODE_SELECTOR",
+                                                                    "harvesterhci.io/managed=true"),
+             ("SUPPORT_BUNDLE_EXCLUDE_RESOURCES", "settings.harvesterhci.io,authconfigs.management.cattle.io,"
+                                                  "authtokens.management.cattle.io,samltokens.management.cattle.io,"
+                                                  "tokens.management.cattle.io,users.management.cattle.io"),
+             ("SUPPORT_BUNDLE_EXTRA_COLLECTORS", "harvester"), ("SUPPORT_BUNDLE_ISSUE_URL", ""),
+             ("SUPPORT_BUNDLE_DESCRIPTION", b.issue_description), ("SUPPORT_BUNDLE_NODE_TIMEOUT", "30m")],
+        ports=[("http", 8080)])], on=NODES[:1], labels={"app": "support-bundle-manager",
+                                                        "rancher/supportbundle": BUNDLE_NAME},
+        created=sb_created, rollout=sb_created, sa="harvester")
+    hv_sel = hv_dep["spec"]["selector"]["matchLabels"]
+    add_service("harvester-system", "harvester", "10.53.104.17", [("https", 8443, 8443)], hv_sel, hv_pods,
+                chart=harvester_chart)
+    wh_svc = add_service("harvester-system", "harvester-webhook", "10.53.211.88", [("https", 443, 9443)],
+                         wh_dep["spec"]["selector"]["matchLabels"], wh_pods, chart=harvester_chart, slice_=True)
+    add_service("harvester-system", "virt-api", "10.53.45.112", [("", 443, 8443)],
+                va_dep["spec"]["selector"]["matchLabels"], va_pods, labels={"kubevirt.io": "virt-api"})
+    add_service("harvester-system", "harvester-load-balancer-webhook", "10.53.90.5", [("https", 443, 8443)],
+                lb_dep["spec"]["selector"]["matchLabels"], lb_pods)
+
+    # ---- longhorn-system ------------------------------------------------------------------
+    lh_chart = ("harvester", "harvester-system", "longhorn-1.7.1", "mcc-harvester")
+    lhm_ds, lhm_pods = add_daemonset("longhorn-system", "longhorn-manager", [container(
+        "longhorn-manager", img["lh-manager"], args=["longhorn-manager", "-d", "daemon", "--engine-image",
+                                                     img["lh-engine"], "--instance-manager-image", img["lh-im"],
+                                                     "--service-account", "longhorn-service-account"],
+        ports=[("manager", 9500), ("conversion-wh", 9501), ("admission-wh", 9502), ("recov-backend", 9503)],
+        probe_port=9501)], labels={"app": "longhorn-manager"}, sa="longhorn-service-account", chart=lh_chart)
+    _, ei_pods = add_daemonset("longhorn-system", "engine-image-ei-51cc7b9c", [container(
+        "engine-image-ei-51cc7b9c", img["lh-engine"])], labels={"longhorn.io/component": "engine-image",
+                                                               "longhorn.io/engine-image": "ei-51cc7b9c"},
+        sa="longhorn-service-account")
+    lhui_dep, lhui_pods = add_deployment("longhorn-system", "longhorn-ui", 1, [container(
+        "longhorn-ui", img["lh-ui"], ports=[("http", 8000)])], on=NODES[1:2], labels={"app": "longhorn-ui"},
+        sa="longhorn-ui-service-account", chart=lh_chart)
+    lhdd_dep, _ = add_deployment("longhorn-system", "longhorn-driver-deployer", 1, [container(
+        "longhorn-driver-deployer", img["lh-manager"])], on=NODES[2:], labels={"app": "longhorn-driver-deployer"},
+        sa="longhorn-service-account", chart=lh_chart)
+    add_service("longhorn-system", "longhorn-backend", "10.53.88.201", [("manager", 9500, "manager")],
+                {"app": "longhorn-manager"}, lhm_pods, labels={"app": "longhorn-manager"}, chart=lh_chart)
+    add_service("longhorn-system", "longhorn-frontend", "10.53.150.74", [("http", 80, "http")],
+                {"app": "longhorn-ui"}, lhui_pods, labels={"app": "longhorn-ui"}, chart=lh_chart)
+    im_names = {n: f"instance-manager-{h('im', n)[:32]}" for n in NODES}
+    for n in NODES:
+        im = {"metadata": meta(im_names[n], "longhorn-system", created=REBOOTS[n] + dt.timedelta(minutes=2),
+                               generation=1, labels={"longhorn.io/component": "instance-manager",
+                                                     "longhorn.io/data-engine": "v1",
+                                                     "longhorn.io/instance-manager-image": "imi-a1873aa3",
+                                                     "longhorn.io/instance-manager-type": "aio",
+                                                     "longhorn.io/managed-by": "longhorn-manager",
+                                                     "longhorn.io/node": n},
+                               owners=[owner("Node", n, uid("lhnode", n), "longhorn.io/v1beta2")]),
+              "spec": {"dataEngine": "v1", "image": img["lh-im"], "nodeID": n, "type": "aio"},
+              "status": {"apiMinVersion": 1, "apiVersion": 5, "currentState": "running",
+                         "dataEngineSpecApiVersion": "", "instanceEngines": {}, "instanceReplicas": {},
+                         "ip": f"10.52.{node_index(n)}.{40 + node_index(n)}", "ownerID": n,
+                         "proxyApiMinVersion": 1, "proxyApiVersion": 1}}
+        b.add("longhorn.io/v1beta2", "instancemanagers", im)
+        started = REBOOTS[n] + dt.timedelta(minutes=2, seconds=20)
+        spec = pod_spec([container("instance-manager", img["lh-im"], args=[
+            "instance-manager", "--debug", "daemon", "--listen", "0.0.0.0:8500"])],
+            service_account="longhorn-service-account")
+        pod = pod_obj(im_names[n], "longhorn-system", spec=spec,
+                      labels=im["metadata"]["labels"], owner_ref=owner("InstanceManager", im_names[n],
+                                                                       im["metadata"]["uid"], "longhorn.io/v1beta2"),
+                      created=started, started=started, node=n, node_ip=NODE_IPS[n],
+                      pod_ip=im["status"]["ip"], qos="Burstable")
+        b.add("v1", "pods", pod)
+        all_pods[("longhorn-system", im_names[n])] = pod
+    disk_uuids = {n: uid("diskuuid", n) for n in NODES}
+    for n in NODES:
+        b.add("longhorn.io/v1beta2", "nodes", lh_node(n, created=INSTALLED + dt.timedelta(minutes=15 + 27 *
+                                                                                              node_index(n)),
+                                                      disk_uuid=disk_uuids[n], scheduled_bytes=53687091200))
+        lhn = b.get("longhorn.io/v1beta2", "nodes", n, "longhorn-system")
+        lhn["metadata"]["uid"] = uid("lhnode", n)
+    for name, value in (("default-replica-count", "3"), ("storage-over-provisioning-percentage", "200"),
+                        ("storage-minimal-available-percentage", "25"), ("auto-salvage", "true"),
+                        ("replica-replenishment-wait-interval", "600"), ("backup-target", ""),
+                        ("concurrent-replica-rebuild-per-node-limit", "5"),
+                        ("node-down-pod-deletion-policy", "delete-both-statefulset-and-deployment-pod"),
+                        ("taint-toleration", "kubevirt.io/drain:NoSchedule"),
+                        ("current-longhorn-version", LONGHORN)):
+        b.add("longhorn.io/v1beta2", "settings", lh_setting(name, value, created=INSTALLED + dt.timedelta(minutes=16)))
+    for n in NODES:
+        bd_name = h("blockdevice", n)[:32]
+        b.add("harvesterhci.io/v1beta1", "blockdevices", {
+            "metadata": meta(bd_name, "longhorn-system", created=INSTALLED + dt.timedelta(minutes=20),
+                             labels={"kubernetes.io/hostname": n, "ndm.harvesterhci.io/device-type": "disk"},
+                             generation=1),
+            "spec": {"devPath": "/dev/sdb", "fileSystem": {"forceFormatted": False, "mountPoint": "",
+                                                             "provisioned": False},
+                     "nodeName": n},
+            "status": {"deviceStatus": {"capacity": {"physicalBlockSizeBytes": 512, "sizeBytes": 1099511627776},
+                                        "details": {"busPath": "pci-0000:00:10.0-scsi-0:0:1:0",
+                                                    "deviceType": "disk", "driveType": "HDD",
+                                                    "model": "Virtual_disk", "serialNumber": h("serial", n)[:16],
+                                                    "storageController": "SCSI", "vendor": "VMware",
+                                                    "wwn": "0x" + h("wwn", n)[:16]},
+                                        "devPath": "/dev/sdb", "fileSystem": {"mountPoint": "", "type": ""},
+                                        "partitioned": False},
+                       "provisionPhase": "Unprovisioned", "state": "Active", "tags": []}})
+
+    # ---- cattle-system, fleet, capi --------------------------------------------------------
+    r_dep, r_pods = add_deployment("cattle-system", "rancher", 1, [container(
+        "rancher", img["rancher"], args=["--no-cacerts", "--http-listen-port=80", "--https-listen-port=443",
+                                         "--add-local=true"], ports=[("http", 80)],
+        env=[("CATTLE_NAMESPACE", "cattle-system"), ("CATTLE_PEER_SERVICE", "rancher"),
+             ("CATTLE_BOOTSTRAP_PASSWORD", ""), ("IMPERATIVE_API_DIRECT", "true")])],
+        on=NODES[:1], labels={"app": "rancher"}, created=INSTALLED + dt.timedelta(minutes=6))
+    rw_dep, rw_pods = add_deployment("cattle-system", "rancher-webhook", 1, [container(
+        "rancher-webhook", img["rancher-webhook"], ports=[("https", 9443)])], on=NODES[1:2],
+        labels={"app": "rancher-webhook"}, created=INSTALLED + dt.timedelta(minutes=8))
+    add_deployment("cattle-system", "system-upgrade-controller", 1, [container(
+        "system-upgrade-controller", "rancher/system-upgrade-controller:v0.13.4")], on=NODES[2:],
+        labels={"upgrade.cattle.io/controller": "system-upgrade-controller"},
+        created=INSTALLED + dt.timedelta(minutes=8))
+    r_svc = add_service("cattle-system", "rancher", "10.53.31.2", [("http", 80, 80), ("https-internal", 443, 444)],
+                        {"app": "rancher"}, r_pods, labels={"app": "rancher"},
+                        created=INSTALLED + dt.timedelta(minutes=6))
+    add_service("cattle-system", "rancher-webhook", "10.53.77.140", [("https", 443, 9443)],
+                {"app": "rancher-webhook"}, rw_pods, created=INSTALLED + dt.timedelta(minutes=8))
+    b.add("networking.k8s.io/v1", "ingresses", {
+        "metadata": meta("rancher", "cattle-system", created=INSTALLED + dt.timedelta(minutes=6), generation=1,
+                         labels={"app": "rancher"},
+                         annotations={"nginx.ingress.kubernetes.io/proxy-connect-timeout": "30",
+                                      "nginx.ingress.kubernetes.io/proxy-read-timeout": "1800",
+                                      "nginx.ingress.kubernetes.io/proxy-send-timeout": "1800"}),
+        "spec": {"ingressClassName": "nginx", "rules": [{"http": {"paths": [{"path": "/", "pathType":
+                                                                             "ImplementationSpecific",
+                                                                             "backend": {"service": {"name": "rancher",
+                                                                                                     "port": {"number": 80}}}}]}}]},
+        "status": {"loadBalancer": {"ingress": [{"ip": NODE_IPS[n]} for n in NODES]}}})
+    fc_dep, _ = add_deployment("cattle-fleet-system", "fleet-controller", 1, [
+        container("fleet-controller", img["fleet"], args=["fleetcontroller"]),
+        container("fleet-cleanup", img["fleet"], args=["fleetcontroller", "cleanup"]),
+        container("fleet-agentmanagement", img["fleet"], args=["fleetcontroller", "agentmanagement"])],
+        on=NODES[1:2], labels={"app": "fleet-controller"}, created=INSTALLED + dt.timedelta(minutes=7))
+    add_deployment("cattle-fleet-system", "gitjob", 1, [container("gitjob", img["fleet"], args=["fleet", "gitjob"])],
+                   on=NODES[2:], labels={"app": "gitjob"}, created=INSTALLED + dt.timedelta(minutes=7))
+    add_deployment("cattle-provisioning-capi-system", "capi-controller-manager", 1, [container(
+        "manager", "rancher/mirrored-cluster-api-controller:v1.7.3", args=["--leader-elect"])], on=NODES[:1],
+        labels={"cluster.x-k8s.io/provider": "cluster-api"}, created=INSTALLED + dt.timedelta(minutes=7))
+    fa_spec = pod_spec([container("fleet-agent", img["fleet-agent"], args=["fleetagent"],
+                                  env=[("NAMESPACE", "cattle-fleet-local-system"), ("AGENT_SCOPE", ""),
+                                       ("CHECKIN_INTERVAL", "15m0s"), ("GENERATION", "bundle")])],
+                       service_account="fleet-agent")
+    fa_sts = statefulset_obj("fleet-agent", "cattle-fleet-local-system", labels={"app": "fleet-agent"},
+                             pod_spec_=fa_spec, created=UPGRADED + dt.timedelta(minutes=48))
+    helm_owned(fa_sts, "fleet-agent-local", "cattle-fleet-local-system", "fleet-agent-local-0.10.2",
+               "fleet-agent-local")
+    b.add("apps/v1", "statefulsets", fa_sts)
+    fa_start = REBOOTS[NODES[2]] + dt.timedelta(minutes=6)
+    fa_pod = b.add("v1", "pods", pod_obj(
+        "fleet-agent-0", "cattle-fleet-local-system", spec=fa_spec,
+        labels={"app": "fleet-agent", "apps.kubernetes.io/pod-index": "0",
+                "controller-revision-hash": fa_sts["status"]["currentRevision"],
+                "statefulset.kubernetes.io/pod-name": "fleet-agent-0"},
+        owner_ref=owner("StatefulSet", "fleet-agent", fa_sts["metadata"]["uid"], "apps/v1"),
+        created=fa_start, started=fa_start, node=NODES[2], node_ip=NODE_IPS[NODES[2]],
+        pod_ip=ips.pod_ip(NODES[2])))
+    all_pods[("cattle-fleet-local-system", "fleet-agent-0")] = fa_pod
+
+    # ---- webhooks, CRDs, storage classes, settings ----------------------------------------
+    b.add("admissionregistration.k8s.io/v1", "validatingwebhookconfigurations", {
+        "metadata": meta("harvester-validator", created=INSTALLED + dt.timedelta(minutes=11), generation=4),
+        "webhooks": [webhook_entry("validator.harvesterhci.io", service_ns="harvester-system",
+                                   service_name="harvester-webhook", path="/v1/webhook/validation",
+                                   rules=[rule(["harvesterhci.io"], ["v1beta1"],
+                                               ["keypairs", "settings", "upgrades", "versions",
+                                                "virtualmachineimages", "virtualmachinebackups"],
+                                               ("CREATE", "UPDATE", "DELETE"), "Namespaced"),
+                                          rule([""], ["v1"], ["persistentvolumeclaims", "nodes"],
+                                               ("CREATE", "UPDATE", "DELETE")),
+                                          rule(["kubevirt.io"], ["v1"], ["virtualmachines"],
+                                               ("CREATE", "UPDATE", "DELETE"), "Namespaced")],
+                                   timeout=10)]})
+    b.add("admissionregistration.k8s.io/v1", "validatingwebhookconfigurations", {
+        "metadata": meta("virt-api-validator", created=INSTALLED + dt.timedelta(minutes=13), generation=3,
+                         labels={"app.kubernetes.io/component": "kubevirt", "kubevirt.io": "virt-api-validator"},
+                         annotations={"kubevirt.io/install-strategy-identifier": h("kvis")[:40],
+                                      "kubevirt.io/install-strategy-version": "v1.2.2"}),
+        "webhooks": [webhook_entry("virtualmachine-validator.kubevirt.io", service_ns="harvester-system",
+                                   service_name="virt-api", path="/virtualmachines-validate",
+                                   rules=[rule(["kubevirt.io"], ["v1alpha3", "v1"], ["virtualmachines"])]),
+                     webhook_entry("virtualmachineinstances-create-validator.kubevirt.io",
+                                   service_ns="harvester-system", service_name="virt-api",
+                                   path="/virtualmachineinstances-validate-create",
+                                   rules=[rule(["kubevirt.io"], ["v1alpha3", "v1"], ["virtualmachineinstances"],
+                                               ("CREATE",))])]})
+    b.add("admissionregistration.k8s.io/v1", "validatingwebhookconfigurations", {
+        "metadata": meta("rancher.cattle.io", created=INSTALLED + dt.timedelta(minutes=8), generation=2),
+        "webhooks": [webhook_entry("rancher.cattle.io.namespaces", service_ns="cattle-system",
+                                   service_name="rancher-webhook", path="/v1/webhook/validation/namespaces",
+                                   rules=[rule([""], ["v1"], ["namespaces"], ("CREATE", "UPDATE"), "Cluster")],
+                                   failure="Ignore"),
+                     webhook_entry("rancher.cattle.io.clusters.provisioning.cattle.io", service_ns="cattle-system",
+                                   service_name="rancher-webhook",
+                                   path="/v1/webhook/validation/clusters.provisioning.cattle.io",
+                                   rules=[rule(["provisioning.cattle.io"], ["v1"], ["clusters"],
+                                               ("CREATE", "UPDATE", "DELETE"))])]})
+    b.add("admissionregistration.k8s.io/v1", "mutatingwebhookconfigurations", {
+        "metadata": meta("harvester-mutator", created=INSTALLED + dt.timedelta(minutes=11), generation=4),
+        "webhooks": [webhook_entry("mutator.harvesterhci.io", service_ns="harvester-system",
+                                   service_name="harvester-webhook", path="/v1/webhook/mutation",
+                                   rules=[rule([""], ["v1"], ["pods", "persistentvolumeclaims"], ("CREATE", "UPDATE")),
+                                          rule(["kubevirt.io"], ["v1"], ["virtualmachines"], ("CREATE", "UPDATE"))])]})
+    b.add("admissionregistration.k8s.io/v1", "mutatingwebhookconfigurations", {
+        "metadata": meta("virt-api-mutator", created=INSTALLED + dt.timedelta(minutes=13), generation=3,
+                         labels={"app.kubernetes.io/component": "kubevirt", "kubevirt.io": "virt-api-mutator"}),
+        "webhooks": [webhook_entry("virtualmachines-mutator.kubevirt.io", service_ns="harvester-system",
+                                   service_name="virt-api", path="/virtualmachines-mutate",
+                                   rules=[rule(["kubevirt.io"], ["v1alpha3", "v1"], ["virtualmachines"])])]})
+    b.add("admissionregistration.k8s.io/v1", "mutatingwebhookconfigurations", {
+        "metadata": meta("rancher.cattle.io", created=INSTALLED + dt.timedelta(minutes=8), generation=2),
+        "webhooks": [webhook_entry("rancher.cattle.io.secrets", service_ns="cattle-system",
+                                   service_name="rancher-webhook", path="/v1/webhook/mutation/secrets",
+                                   rules=[rule([""], ["v1"], ["secrets"], ("CREATE",), "Namespaced")],
+                                   failure="Ignore")]})
+    crd_t = INSTALLED + dt.timedelta(minutes=5)
+    crds = [crd_obj("settings", "harvesterhci.io", "Setting", ["v1beta1"], created=crd_t, scope="Cluster"),
+            crd_obj("versions", "harvesterhci.io", "Version", ["v1beta1"], created=crd_t),
+            crd_obj("upgrades", "harvesterhci.io", "Upgrade", ["v1beta1"], created=crd_t),
+            crd_obj("virtualmachineimages", "harvesterhci.io", "VirtualMachineImage", ["v1beta1"], created=crd_t,
+                    short=["vmimage", "vmimages"]),
+            crd_obj("supportbundles", "harvesterhci.io", "SupportBundle", ["v1beta1"], created=crd_t),
+            crd_obj("volumes", "longhorn.io", "Volume", ["v1beta1", "v1beta2"], created=crd_t, short=["lhv"]),
+            crd_obj("virtualmachines", "kubevirt.io", "VirtualMachine", ["v1alpha3", "v1"], created=crd_t,
+                    short=["vm", "vms"]),
+            crd_obj("bundles", "fleet.cattle.io", "Bundle", ["v1alpha1"], created=crd_t),
+            crd_obj("managedcharts", "management.cattle.io", "ManagedChart", ["v3"], created=crd_t),
+            crd_obj("prometheuses", "monitoring.coreos.com", "Prometheus", ["v1"], created=crd_t, short=["prom"]),
+            crd_obj("clusterflows", "logging.banzaicloud.io", "ClusterFlow", ["v1beta1"], created=crd_t,
+                    short=["lcf"])]
+    for c in crds:
+        b.add("apiextensions.k8s.io/v1", "customresourcedefinitions", c)
+    for sc_name, params, default in (
+            ("harvester-longhorn", {"migratable": "true", "numberOfReplicas": "3", "staleReplicaTimeout": "30"}, True),
+            ("longhorn", {"dataEngine": "v1", "dataLocality": "disabled", "fromBackup": "", "fsType": "ext4",
+                          "numberOfReplicas": "3", "staleReplicaTimeout": "30"}, False),
+            ("longhorn-image-kx9pd", {"backingImage": "default-image-kx9pd", "backingImageDataSourceType": "download",
+                                      "backingImageDataSourceParameters": '{"url":"https://cloud-images.ubuntu.com/'
+                                                                          'jammy/current/jammy-server-cloudimg-amd64.img"}',
+                                      "migratable": "true", "numberOfReplicas": "3", "staleReplicaTimeout": "30"},
+             False)):
+        ann = {"storageclass.kubernetes.io/is-default-class": "true"} if default else None
+        b.add("storage.k8s.io/v1", "storageclasses", {
+            "metadata": meta(sc_name, created=INSTALLED + dt.timedelta(minutes=16), annotations=ann),
+            "provisioner": "driver.longhorn.io", "parameters": params, "reclaimPolicy": "Delete",
+            "allowVolumeExpansion": True, "volumeBindingMode": "Immediate"})
+    st = INSTALLED + dt.timedelta(minutes=10)
+    for name, default, value in (
+            ("server-version", HARVESTER, HARVESTER),
+            ("release-download-url", "https://releases.rancher.com/harvester", None),
+            ("upgrade-checker-enabled", "true", None),
+            ("upgrade-checker-url", "https://harvester-upgrade-responder.rancher.io/v1/checkupgrade", None),
+            ("support-bundle-image", json.dumps({"repository": "rancher/support-bundle-kit", "tag": "v0.0.46",
+                                                 "imagePullPolicy": "IfNotPresent"}, separators=(",", ":")), None),
+            ("support-bundle-namespaces", "", None),
+            ("support-bundle-timeout", "10", None),
+            ("support-bundle-expiration", "30", None),
+            ("support-bundle-node-collection-timeout", "30", None),
+            ("overcommit-config", '{"cpu":1600,"memory":150,"storage":200}', None),
+            ("backup-target", '{"type":"","endpoint":""}', None),
+            ("log-level", "info", "info"),
+            ("ntp-servers", "", '{"ntpServers":["0.suse.pool.ntp.org","1.suse.pool.ntp.org"]}'),
+            ("default-storage-class", "longhorn", "harvester-longhorn"),
+            ("storage-network", "", None),
+            ("vm-force-reset-policy", '{"enable":true,"period":15}', None),
+            ("auto-rotate-rke2-certs", '{"enable":false,"expiringInHours":240}', None),
+            ("upgrade-config", '{"imagePreloadOption":{"strategy":{"type":"sequential"}},"restoreVM":false}', None),
+            ("ui-source", "auto", None),
+            ("kubeconfig-default-token-ttl-minutes", "0", None)):
+        b.add("harvesterhci.io/v1beta1", "settings", harvester_setting(name, value, default, created=st))
+    for name, value, default in (("server-version", RANCHER, ""), ("server-url", f"https://{VIP}", ""),
+                                 ("install-uuid", uid("rancher-install"), ""),
+                                 ("ui-pl", "Harvester", "rancher"),
+                                 ("fleet-default-workspace-name", "fleet-default", "fleet-default"),
+                                 ("rke2-default-version", "", "")):
+        b.add("management.cattle.io/v3", "settings", rancher_setting(name, value, default,
+                                                                        created=INSTALLED + dt.timedelta(minutes=6)))
+
+    # ---- VMs, images, volumes ---------------------------------------------------------------
+    image_name = "image-kx9pd"
+    vmimage = {
+        "metadata": meta(image_name, "default", created=INSTALLED + dt.timedelta(days=2, hours=3), generation=2,
+                         annotations={"harvesterhci.io/storageClassName": "harvester-longhorn"},
+                         labels={"harvesterhci.io/image-type": "raw_qcow2", "harvesterhci.io/os-type": "ubuntu"},
+                         finalizers=["wrangler.cattle.io/vm-image-controller"],
+                         managed=[managed_field("harvester", "harvesterhci.io/v1beta1",
+                                                INSTALLED + dt.timedelta(days=2, hours=3), {
+                                                    "f:metadata": {"f:finalizers": {
+                                                        ".": {}, 'v:"wrangler.cattle.io/vm-image-controller"': {}}},
+                                                    "f:status": {".": {}, "f:appliedUrl": {}, "f:progress": {},
+                                                                 "f:size": {}, "f:storageClassName": {}}})]),
+        "spec": {"backend": "backingimage", "checksum": "", "displayName": "ubuntu-22.04-server-cloudimg-amd64.img",
+                 "pvcName": "", "pvcNamespace": "", "retry": 3, "sourceType": "download",
+                 "storageClassParameters": {"migratable": "true", "numberOfReplicas": "3",
+                                            "staleReplicaTimeout": "30"},
+                 "targetStorageClassName": "harvester-longhorn",
+                 "url": "https://cloud-images.ubuntu.com/jammy/current/jammy-server-cloudimg-amd64.img"},
+        "status": {"appliedUrl": "https://cloud-images.ubuntu.com/jammy/current/jammy-server-cloudimg-amd64.img",
+                   "conditions": [{"lastUpdateTime": ts(INSTALLED + dt.timedelta(days=2, hours=3, minutes=2)),
+                                   "status": "True", "type": "Imported"},
+                                  {"lastUpdateTime": ts(INSTALLED + dt.timedelta(days=2, hours=3)),
+                                   "status": "True", "type": "Initialized"}],
+                   "progress": 100, "size": 231131136, "storageClassName": "longhorn-image-kx9pd",
+                   "targetStorageClassName": "harvester-longhorn", "virtualSize": 2361393152}}
+    b.add("harvesterhci.io/v1beta1", "virtualmachineimages", vmimage)
+
+    def add_vm(name, *, node, running, disk_gi, cpu, mem, created, started=None):
+        pvc_name = f"{name}-disk-0-{suffix(5, 'pvc', name)}"
+        pvc_uid = uid("default", pvc_name, "")
+        pv_name = f"pvc-{pvc_uid}"
+        size = f"{disk_gi}Gi"
+        pvc = pvc_obj(pvc_name, "default", volume=pv_name, size=size, created=created, sc="longhorn-image-kx9pd",
+                      annotations={"harvesterhci.io/imageId": f"default/{image_name}",
+                                   "harvesterhci.io/owned-by": json.dumps(
+                                       [{"schema": "kubevirt.io.virtualmachine", "refs": [f"default/{name}"]}],
+                                       separators=(",", ":"))})
+        b.add("v1", "persistentvolumeclaims", pvc)
+        b.add("v1", "persistentvolumes", pv_obj(pv_name, pvc=pvc, size=size, created=created,
+                                                sc="longhorn-image-kx9pd"))
+        vm_uid = uid("vm", name)
+        labels = {"harvesterhci.io/creator": "harvester", "harvesterhci.io/os": "ubuntu"}
+        vm_tpl = {"metadata": {"annotations": {"harvesterhci.io/sshNames": "[]"}, "creationTimestamp": None,
+                               "labels": {"harvesterhci.io/vmName": name}},
+                  "spec": {"architecture": "amd64",
+                           "domain": {"cpu": {"cores": cpu, "sockets": 1, "threads": 1},
+                                      "devices": {"disks": [{"bootOrder": 1, "disk": {"bus": "virtio"},
+                                                             "name": "disk-0"},
+                                                            {"disk": {"bus": "virtio"}, "name": "cloudinitdisk"}],
+                                                  "interfaces": [{"masquerade": {}, "model": "virtio",
+                                                                  "name": "default"}]},
+                                      "features": {"acpi": {"enabled": True}}, "machine": {"type": "q35"},
+                                      "memory": {"guest": mem}, "resources": {"limits": {"cpu": str(cpu),
+                                                                                         "memory": mem}}},
+                           "evictionStrategy": "LiveMigrateIfPossible", "hostname": name,
+                           "networks": [{"name": "default", "pod": {}}],
+                           "terminationGracePeriodSeconds": 120,
+                           "volumes": [{"name": "disk-0", "persistentVolumeClaim": {"claimName": pvc_name}},
+                                       {"cloudInitNoCloud": {"userData": "#cloud-config\npackage_update: true\n"
+                                                                         "packages:\n  - qemu-guest-agent\n"},
+                                        "name": "cloudinitdisk"}]}}
+        vm = {"metadata": meta(name, "default", created=created, generation=4 if running else 2, labels=labels,
+                               uid_=vm_uid,
+                               annotations={"harvesterhci.io/vmRunStrategy": "RerunOnFailure",
+                                            "harvesterhci.io/volumeClaimTemplates": json.dumps([{
+                                                "metadata": {"name": pvc_name, "annotations": {
+                                                    "harvesterhci.io/imageId": f"default/{image_name}"}},
+                                                "spec": {"accessModes": ["ReadWriteMany"], "resources": {
+                                                    "requests": {"storage": size}}, "volumeMode": "Block",
+                                                    "storageClassName": "longhorn-image-kx9pd"}}],
+                                                separators=(",", ":")),
+                                            "kubevirt.io/latest-observed-api-version": "v1",
+                                            "kubevirt.io/storage-observed-api-version": "v1",
+                                            "network.harvesterhci.io/ips": "[]"},
+                               finalizers=["kubevirt.io/virtualMachineControllerFinalize",
+                                           "wrangler.cattle.io/VMController.UnsetOwnerOfPVCs"]),
+              "spec": {"runStrategy": "RerunOnFailure" if running else "Halted", "template": vm_tpl},
+              "status": {"conditions": [], "desiredGeneration": 4 if running else 2,
+                         "observedGeneration": 4 if running else 2,
+                         "printableStatus": "Running" if running else "Stopped",
+                         "ready": running, "created": running,
+                         "volumeSnapshotStatuses": [{"enabled": True, "name": "disk-0"},
+                                                    {"enabled": False, "name": "cloudinitdisk",
+                                                     "reason": "Snapshot is not supported for this volumeSource "
+                                                               "type [cloudinitdisk]"}]}}
+        if running:
+            vm["status"]["conditions"] = [
+                {"lastProbeTime": None, "lastTransitionTime": ts(started + dt.timedelta(seconds=21)),
+                 "status": "True", "type": "Ready"},
+                {"lastProbeTime": None, "lastTransitionTime": None, "message": "All of the VMI's DVs are bound "
+                 "and not running", "reason": "AllDVsReady", "status": "True", "type": "DataVolumesReady"},
+                {"lastProbeTime": None, "lastTransitionTime": None, "status": "True", "type": "LiveMigratable"}]
+        else:
+            vm["status"].pop("ready")
+            vm["status"].pop("created")
+            vm["status"]["conditions"] = [
+                {"lastProbeTime": ts(created + dt.timedelta(days=3)), "lastTransitionTime":
+                 ts(created + dt.timedelta(days=3)), "message": "VMI does not exist", "reason": "VMINotExists",
+                 "status": "False", "type": "Ready"}]
+        b.add("kubevirt.io/v1", "virtualmachines", vm)
+        vol = lh_volume(pv_name, size_bytes=disk_gi * 1073741824, node=node if running else "",
+                        created=created, pvc_ns="default", pvc_name=pvc_name, pv_name=pv_name,
+                        state="attached" if running else "detached",
+                        robustness="healthy" if running else "unknown", backing_image="default-image-kx9pd",
+                        workloads=[{"podName": f"virt-launcher-{name}-{suffix(5, 'launcher', name)}",
+                                    "podStatus": "Running", "workloadName": name,
+                                    "workloadType": "VirtualMachineInstance"}] if running else [])
+        b.add("longhorn.io/v1beta2", "volumes", vol)
+        reps = [b.add("longhorn.io/v1beta2", "replicas",
+                      lh_replica(vol, n, created=created, disk_uuid=disk_uuids[n], im_name=im_names[n],
+                                 running=running)) for n in NODES]
+        b.add("longhorn.io/v1beta2", "engines", lh_engine(vol, created=created, im_name=im_names.get(node, ""),
+                                                         replicas=reps))
+        if running:
+            im = b.get("longhorn.io/v1beta2", "instancemanagers", im_names[node], "longhorn-system")
+            im["status"]["instanceEngines"][f"{pv_name}-e-0"] = {
+                "spec": {"dataEngine": "v1", "name": f"{pv_name}-e-0"},
+                "status": {"endpoint": "", "errorMsg": "", "listen": "", "portEnd": 10015, "portStart": 10015,
+                           "resourceVersion": 0, "state": "running", "type": "engine"}}
+            for r in reps:
+                rim = b.get("longhorn.io/v1beta2", "instancemanagers", r["status"]["instanceManagerName"],
+                            "longhorn-system")
+                rim["status"]["instanceReplicas"][r["metadata"]["name"]] = {
+                    "spec": {"dataEngine": "v1", "name": r["metadata"]["name"]},
+                    "status": {"endpoint": "", "errorMsg": "", "listen": "", "portEnd": r["status"]["port"] + 9,
+                               "portStart": r["status"]["port"], "resourceVersion": 0, "state": "running",
+                               "type": "replica"}}
+            vmi_uid = uid("vmi", name)
+            launcher = f"virt-launcher-{name}-{suffix(5, 'launcher', name)}"
+            pod_ip = ips.pod_ip(node)
+            lspec = pod_spec([container("compute", img["virt-launcher"], args=[
+                "--qemu-timeout", "279s", "--name", name, "--uid", vmi_uid, "--namespace", "default",
+                "--kubevirt-share-dir", "/var/run/kubevirt", "--ephemeral-disk-dir",
+                "/var/run/kubevirt-ephemeral-disks", "--container-disk-dir", "/var/run/kubevirt/container-disks",
+                "--grace-period-seconds", "135", "--hook-sidecars", "0", "--ovmf-path", "/usr/share/OVMF"],
+                requests={"cpu": f"{cpu * 1000 // 16}m", "memory": "4403768Ki"}),
+                container("guest-console-log", img["virt-launcher"], args=["--serial-socket",
+                                                                           f"/var/run/kubevirt-private/{vmi_uid}/"
+                                                                           "virt-serial0", "--namespace",
+                                                                           "default", "--vmi", name])],
+                service_account="default")
+            lpod = pod_obj(launcher, "default", spec=lspec,
+                           labels={"harvesterhci.io/vmName": name, "kubevirt.io": "virt-launcher",
+                                   "kubevirt.io/created-by": vmi_uid, "kubevirt.io/nodeName": node,
+                                   "vm.kubevirt.io/name": name},
+                           owner_ref=owner("VirtualMachineInstance", name, vmi_uid, "kubevirt.io/v1"),
+                           created=started, started=started + dt.timedelta(seconds=2), node=node,
+                           node_ip=NODE_IPS[node], pod_ip=pod_ip, qos="Burstable",
+                           annotations={"harvesterhci.io/sshNames": "[]",
+                                        "kubevirt.io/domain": name,
+                                        "kubevirt.io/migrationTransportUnix": "true",
+                                        "post.hook.backup.velero.io/command": '["/usr/bin/virt-freezer", "--unfreeze",'
+                                                                             ' "--name", "%s", "--namespace", "default"]'
+                                                                             % name,
+                                        "k8s.v1.cni.cncf.io/network-status": json.dumps(
+                                            [{"name": "k8s-pod-network", "ips": [pod_ip], "default": True,
+                                              "dns": {}}], indent=4)})
+            b.add("v1", "pods", lpod)
+            all_pods[("default", launcher)] = lpod
+            vmi = {"metadata": meta(name, "default", created=started - dt.timedelta(seconds=1), generation=11,
+                                    uid_=vmi_uid,
+                                    labels={"harvesterhci.io/vmName": name, "kubevirt.io/nodeName": node},
+                                    annotations={"harvesterhci.io/sshNames": "[]",
+                                                 "kubevirt.io/latest-observed-api-version": "v1",
+                                                 "kubevirt.io/storage-observed-api-version": "v1"},
+                                    owners=[owner("VirtualMachine", name, vm_uid, "kubevirt.io/v1")],
+                                    finalizers=["kubevirt.io/virtualMachineControllerFinalize",
+                                                "foregroundDeleteVirtualMachine"]),
+                   "spec": copy.deepcopy(vm_tpl["spec"]),
+                   "status": {"activePods": {lpod["metadata"]["uid"]: node},
+                              "conditions": [
+                                  {"lastProbeTime": None, "lastTransitionTime": ts(started + dt.timedelta(seconds=21)),
+                                   "status": "True", "type": "Ready"},
+                                  {"lastProbeTime": None, "lastTransitionTime": None, "status": "True",
+                                   "type": "LiveMigratable"},
+                                  {"lastProbeTime": ts(started + dt.timedelta(seconds=40)), "lastTransitionTime": None,
+                                   "status": "True", "type": "AgentConnected"}],
+                              "currentCPUTopology": {"cores": cpu, "sockets": 1, "threads": 1},
+                              "guestOSInfo": {"id": "ubuntu", "kernelRelease": "5.15.0-131-generic",
+                                              "kernelVersion": "#141-Ubuntu SMP", "name": "Ubuntu",
+                                              "prettyName": "Ubuntu 22.04.5 LTS", "version": "22.04",
+                                              "versionId": "22.04"},
+                              "interfaces": [{"infoSource": "domain, guest-agent", "interfaceName": "enp1s0",
+                                              "ipAddress": pod_ip, "ipAddresses": [pod_ip],
+                                              "mac": "52:54:00:" + ":".join(h("mac", name)[i:i + 2]
+                                                                             for i in (0, 2, 4)),
+                                              "name": "default", "queueCount": 1}],
+                              "launcherContainerImageVersion": img["virt-launcher"],
+                              "machine": {"type": "pc-q35-8.2"}, "migrationMethod": "BlockMigration",
+                              "migrationTransport": "Unix", "nodeName": node, "phase": "Running",
+                              "phaseTransitionTimestamps": [
+                                  {"phase": "Pending", "phaseTransitionTimestamp": ts(started)},
+                                  {"phase": "Scheduling", "phaseTransitionTimestamp": ts(started)},
+                                  {"phase": "Scheduled", "phaseTransitionTimestamp": ts(started + dt.timedelta(seconds=9))},
+                                  {"phase": "Running", "phaseTransitionTimestamp": ts(started + dt.timedelta(seconds=12))}],
+                              "qosClass": "Burstable", "selinuxContext": "none",
+                              "volumeStatus": [{"name": "cloudinitdisk", "size": 1048576, "target": "vdb"},
+                                               {"name": "disk-0", "persistentVolumeClaimInfo": {
+                                                   "accessModes": ["ReadWriteMany"], "capacity": {"storage": size},
+                                                   "filesystemOverhead": "0", "requests": {"storage": size},
+                                                   "volumeMode": "Block"}, "target": "vda"}]}}
+            b.add("kubevirt.io/v1", "virtualmachineinstances", vmi)
+            return vm, vmi, lpod
+        return vm, None, None
+
+    vm_start = CAPTURE - dt.timedelta(minutes=35, seconds=12)
+    vm_web, vmi_web, launcher_web = add_vm("vm-web-01", node=NODES[1], running=True, disk_gi=40, cpu=2, mem="4Gi",
+                                           created=INSTALLED + dt.timedelta(days=4, hours=6), started=vm_start)
+    add_vm("vm-test-01", node=NODES[2], running=False, disk_gi=10, cpu=1, mem="2Gi",
+           created=INSTALLED + dt.timedelta(days=30, hours=2))
+    b.add("kubevirt.io/v1", "kubevirts", {
+        "metadata": meta("kubevirt", "harvester-system", created=INSTALLED + dt.timedelta(minutes=12), generation=5,
+                         finalizers=["foregroundDeleteKubeVirt"]),
+        "spec": {"certificateRotateStrategy": {}, "configuration": {"developerConfiguration": {
+            "featureGates": ["LiveMigration", "HotplugVolumes", "HostDevices", "GPU", "CPUManager", "VMPersistentState"]}},
+            "customizeComponents": {}, "imagePullPolicy": "IfNotPresent", "workloadUpdateStrategy": {}},
+        "status": {"conditions": [
+            {"lastProbeTime": ts(ROLLED_OUT), "lastTransitionTime": ts(ROLLED_OUT), "message":
+             "All components are ready.", "reason": "AllComponentsReady", "status": "True", "type": "Available"},
+            {"lastProbeTime": ts(ROLLED_OUT), "lastTransitionTime": ts(ROLLED_OUT), "message":
+             "All components are ready.", "reason": "AllComponentsReady", "status": "False", "type": "Progressing"},
+            {"lastProbeTime": ts(ROLLED_OUT), "lastTransitionTime": ts(ROLLED_OUT), "message":
+             "All components are ready.", "reason": "AllComponentsReady", "status": "False", "type": "Degraded"}],
+            "observedKubeVirtRegistry": "registry.suse.com/suse/sles/15.6",
+            "observedKubeVirtVersion": KUBEVIRT, "operatorVersion": "v1.2.2", "phase": "Deployed",
+            "targetKubeVirtRegistry": "registry.suse.com/suse/sles/15.6", "targetKubeVirtVersion": KUBEVIRT}})
+    b.add("v1", "services", service_obj("kubernetes", "default", cluster_ip="10.53.0.1",
+                                        ports=[("https", 443, 6443)], created=INSTALLED,
+                                        labels={"component": "apiserver", "provider": "kubernetes"}))
+    b.add("v1", "endpoints", {"metadata": meta("kubernetes", "default", created=INSTALLED,
+                                               labels={"endpointslice.kubernetes.io/skip-mirror": "true"}),
+                              "subsets": [{"addresses": [{"ip": NODE_IPS[n]} for n in NODES],
+                                           "ports": [{"name": "https", "port": 6443, "protocol": "TCP"}]}]})
+
+    # ---- Harvester CRs in harvester-system -------------------------------------------------
+    for ver, date, minup in (("v1.4.0", "20241021", "v1.3.1"), ("v1.4.1", "20250123", "v1.3.2")):
+        b.add("harvesterhci.io/v1beta1", "versions", {
+            "metadata": meta(ver, "harvester-system", created=ago(days=120) if ver == "v1.4.0" else ago(days=21,
+                                                                                                      hours=4),
+                             generation=1),
+            "spec": {"isoChecksum": hashlib.sha512(ver.encode()).hexdigest(),
+                     "isoURL": f"https://releases.rancher.com/harvester/{ver}/harvester-{ver}-amd64.iso",
+                     "minUpgradableVersion": minup, "releaseDate": date, "tags": []}})
+    up_name = "hvst-upgrade-7dtzq"
+    b.add("harvesterhci.io/v1beta1", "upgrades", {
+        "metadata": meta(up_name, "harvester-system", created=UPGRADED, generation=4,
+                         labels={"harvesterhci.io/latestUpgrade": "true", "harvesterhci.io/upgradeState": "Succeeded",
+                                 "harvesterhci.io/upgradeCleanup": "Succeeded"}),
+        "spec": {"image": "", "logEnabled": False, "version": "v1.4.0"},
+        "status": {"conditions": [
+            {"type": t, "status": "True", "lastUpdateTime": ts(UPGRADED + dt.timedelta(minutes=m))}
+            for t, m in (("Completed", 157), ("ImageReady", 6), ("RepoReady", 9), ("NodesPrepared", 31),
+                         ("SystemServicesUpgraded", 58), ("NodesUpgraded", 157))] +
+                                 [{"type": "LogReady", "status": "False", "reason": "Disabled",
+                                   "message": "Upgrade observability is administratively disabled",
+                                   "lastUpdateTime": ts(UPGRADED)}],
+                   "imageID": f"harvester-system/{up_name}", "previousVersion": "v1.3.2",
+                   "nodeStatuses": {n: {"state": "Succeeded"} for n in NODES},
+                   "repoInfo": "release:\n  harvester: v1.4.0\n  harvesterChart: 1.4.0\n  os: Harvester v1.4.0\n"
+                               f"  kubernetes: {RKE2}\n  rancher: {RANCHER}\n  monitoringChart: 103.1.1+up45.31.1\n"
+                               "  minUpgradableVersion: v1.3.1\n"}})
+    b.add("harvesterhci.io/v1beta1", "supportbundles", {
+        "metadata": meta(BUNDLE_NAME, "harvester-system", created=CAPTURE - dt.timedelta(seconds=16), generation=1),
+        "spec": {"description": b.issue_description, "extraCollectionNamespaces": None, "issueURL": "",
+                 "nodeTimeout": 0, "timeout": 0},
+        "status": {"conditions": [{"type": "Initialized", "status": "True",
+                                   "lastUpdateTime": ts(CAPTURE - dt.timedelta(seconds=15))}],
+                   "filename": "", "filesize": 0, "progress": 20, "state": "generating"}})
+
+    # ---- Fleet / ManagedCharts / CAPI -------------------------------------------------------
+    def refs(*pairs):
+        return [resource_ref(o, av, k) for o, av, k in pairs]
+
+    get = b.get
+    hv_resources = refs(
+        (get("apps/v1", "deployments", "harvester", "harvester-system"), "apps/v1", "Deployment"),
+        (get("apps/v1", "deployments", "harvester-webhook", "harvester-system"), "apps/v1", "Deployment"),
+        (get("apps/v1", "deployments", "harvester-load-balancer", "harvester-system"), "apps/v1", "Deployment"),
+        (get("apps/v1", "deployments", "virt-operator", "harvester-system"), "apps/v1", "Deployment"),
+        (get("apps/v1", "daemonsets", "harvester-network-controller", "harvester-system"), "apps/v1", "DaemonSet"),
+        (get("apps/v1", "daemonsets", "harvester-node-disk-manager", "harvester-system"), "apps/v1", "DaemonSet"),
+        (get("apps/v1", "daemonsets", "harvester-whereabouts", "kube-system"), "apps/v1", "DaemonSet"),
+        (get("apps/v1", "daemonsets", "kube-vip", "kube-system"), "apps/v1", "DaemonSet"),
+        (get("apps/v1", "daemonsets", "longhorn-manager", "longhorn-system"), "apps/v1", "DaemonSet"),
+        (get("apps/v1", "deployments", "longhorn-ui", "longhorn-system"), "apps/v1", "Deployment"),
+        (get("apps/v1", "deployments", "longhorn-driver-deployer", "longhorn-system"), "apps/v1", "Deployment"),
+        (get("v1", "services", "harvester", "harvester-system"), "v1", "Service"),
+        (get("v1", "services", "harvester-webhook", "harvester-system"), "v1", "Service"),
+        (get("v1", "services", "longhorn-backend", "longhorn-system"), "v1", "Service"),
+        (get("v1", "services", "longhorn-frontend", "longhorn-system"), "v1", "Service"),
+        (get("storage.k8s.io/v1", "storageclasses", "harvester-longhorn"), "storage.k8s.io/v1", "StorageClass"))
+    crd_res = lambda group: [resource_ref(c, "apiextensions.k8s.io/v1", "CustomResourceDefinition")
+                             for c in crds if c["spec"]["group"] == group]
+    charts = (
+        ("harvester", "harvester", "1.4.0", "harvester-system", hv_resources),
+        ("harvester-crd", "harvester-crd", "1.4.0", "harvester-system",
+         crd_res("harvesterhci.io") + crd_res("kubevirt.io") + crd_res("longhorn.io")),
+        ("rancher-logging-crd", "rancher-logging-crd", "103.1.1+up4.4.0", "cattle-logging-system",
+         crd_res("logging.banzaicloud.io")),
+        ("rancher-monitoring-crd", "rancher-monitoring-crd", "103.1.1+up45.31.1", "cattle-monitoring-system",
+         crd_res("monitoring.coreos.com")),
+    )
+    mc_created = INSTALLED + dt.timedelta(minutes=4)
+    for mc_name, chart, version, ns, resources in charts:
+        bname = f"mcc-{mc_name}"
+        gen = 3 if mc_name.startswith("harvester") else 2
+        bundle = fleet_bundle(bname, created=mc_created, updated=ROLLED_OUT, resources=resources, default_ns=ns,
+                              release=mc_name, chart=(chart, version), generation=gen,
+                              labels={"objectset.rio.cattle.io/hash": h("objectset", bname)[:40]},
+                              annotations={"objectset.rio.cattle.io/applied": base64.b64encode(
+                                  h("applied", bname).encode()).decode()[:60],
+                                           "objectset.rio.cattle.io/id": "mcc-bundle",
+                                           "objectset.rio.cattle.io/owner-gvk": "management.cattle.io/v3, "
+                                                                                "Kind=ManagedChart",
+                                           "objectset.rio.cattle.io/owner-name": mc_name,
+                                           "objectset.rio.cattle.io/owner-namespace": "fleet-local"})
+        b.add("fleet.cattle.io/v1alpha1", "bundles", bundle)
+        b.add("management.cattle.io/v3", "managedcharts", managedchart_obj(
+            mc_name, chart=chart, version=version, default_ns=ns, release=mc_name, bundle=bundle,
+            created=mc_created))
+    fa_bundle = fleet_bundle("fleet-agent-local", created=INSTALLED + dt.timedelta(minutes=7), updated=fa_start +
+                             dt.timedelta(minutes=1), default_ns="cattle-fleet-local-system", generation=2,
+                             resources=refs((fa_sts, "apps/v1", "StatefulSet")),
+                             labels={"fleet.cattle.io/managed": "true"},
+                             annotations={"objectset.rio.cattle.io/id": "fleet-manage-agent"})
+    b.add("fleet.cattle.io/v1alpha1", "bundles", fa_bundle)
+    n_bundles = len(charts) + 1
+    b.add("fleet.cattle.io/v1alpha1", "clusters", {
+        "metadata": meta("local", "fleet-local", created=INSTALLED + dt.timedelta(minutes=7), generation=3,
+                         labels={"management.cattle.io/cluster-display-name": "local",
+                                 "management.cattle.io/cluster-name": "local", "name": "local",
+                                 "objectset.rio.cattle.io/hash": h("objectset", "cluster-local")[:40],
+                                 "provider.cattle.io": "harvester"},
+                         annotations={"objectset.rio.cattle.io/id": "fleet-cluster",
+                                      "objectset.rio.cattle.io/owner-gvk": "provisioning.cattle.io/v1, Kind=Cluster",
+                                      "objectset.rio.cattle.io/owner-name": "local",
+                                      "objectset.rio.cattle.io/owner-namespace": "fleet-local"}),
+        "spec": {"agentAffinity": {}, "agentNamespace": "cattle-fleet-local-system",
+                 "clientID": h("clientid")[:52], "kubeConfigSecret": "local-kubeconfig",
+                 "kubeConfigSecretNamespace": "fleet-local", "redeployAgentGeneration": 1},
+        "status": {"agent": {"lastSeen": ts(CAPTURE - dt.timedelta(minutes=7, seconds=41)),
+                             "namespace": "cattle-fleet-local-system"},
+                   "agentAffinityHash": "", "agentDeployedGeneration": 1, "agentMigrated": True,
+                   "agentNamespaceMigrated": True, "agentTLSMode": "system-store",
+                   "apiServerCAHash": h("ca")[:64], "apiServerURL": "https://10.53.0.1:443",
+                   "cattleNamespaceMigrated": True,
+                   "conditions": [wcond("Processed", at=INSTALLED + dt.timedelta(minutes=8)),
+                                  wcond("Ready", at=ROLLED_OUT), wcond("Imported", at=INSTALLED +
+                                                                       dt.timedelta(minutes=8)),
+                                  wcond("Reconciled", at=INSTALLED + dt.timedelta(minutes=8))],
+                   "desiredReadyGitRepos": 0, "display": {"readyBundles": f"{n_bundles}/{n_bundles}"},
+                   "garbageCollectionInterval": "15m0s", "namespace": FLEET_CLUSTER_NS, "readyGitRepos": 0,
+                   "resourceCounts": {"desiredReady": 0, "missing": 0, "modified": 0, "notReady": 0,
+                                      "orphaned": 0, "ready": 0, "unknown": 0, "waitApplied": 0},
+                   "summary": {"desiredReady": n_bundles, "ready": n_bundles}}})
+    b.add("cluster.x-k8s.io/v1beta1", "clusters", {
+        "metadata": meta("local", "fleet-local", created=INSTALLED + dt.timedelta(minutes=6), generation=2,
+                         finalizers=["cluster.cluster.x-k8s.io"]),
+        "spec": {"controlPlaneEndpoint": {"host": "localhost", "port": 6443},
+                 "controlPlaneRef": {"apiVersion": "rke.cattle.io/v1", "kind": "RKEControlPlane", "name": "local",
+                                     "namespace": "fleet-local"},
+                 "infrastructureRef": {"apiVersion": "rke.cattle.io/v1", "kind": "RKECluster", "name": "local",
+                                       "namespace": "fleet-local"}},
+        "status": {"conditions": [{"lastTransitionTime": ts(REBOOTS[NODES[2]] + dt.timedelta(minutes=3)),
+                                   "status": "True", "type": t}
+                                  for t in ("Ready", "ControlPlaneInitialized", "ControlPlaneReady",
+                                            "InfrastructureReady")],
+                   "controlPlaneReady": True, "infrastructureReady": True, "observedGeneration": 2,
+                   "phase": "Provisioned"}})
+    for n in NODES:
+        m = machines[n]
+        b.add("cluster.x-k8s.io/v1beta1", "machines", {
+            "metadata": meta(m, "fleet-local", created=INSTALLED + dt.timedelta(minutes=27 * node_index(n)),
+                             generation=2,
+                             labels={"cluster.x-k8s.io/cluster-name": "local",
+                                     "cluster.x-k8s.io/control-plane": "true",
+                                     "rke.cattle.io/cluster-name": "local",
+                                     "rke.cattle.io/control-plane-role": "true", "rke.cattle.io/etcd-role": "true",
+                                     "rke.cattle.io/worker-role": "true"},
+                             finalizers=["machine.cluster.x-k8s.io"]),
+            "spec": {"bootstrap": {"configRef": {"apiVersion": "rke.cattle.io/v1", "kind": "RKEBootstrap",
+                                                 "name": m, "namespace": "fleet-local"},
+                                   "dataSecretName": f"{m}-machine-bootstrap"},
+                     "clusterName": "local",
+                     "infrastructureRef": {"apiVersion": "rke.cattle.io/v1", "kind": "CustomMachine",
+                                           "name": m, "namespace": "fleet-local"},
+                     "nodeDeletionTimeout": "10s", "providerID": f"rke2://{n}"},
+            "status": {"bootstrapReady": True, "infrastructureReady": True, "lastUpdated": ts(REBOOTS[n] +
+                                                                                             dt.timedelta(minutes=3)),
+                       "nodeInfo": nodes[n]["status"]["nodeInfo"],
+                       "nodeRef": {"apiVersion": "v1", "kind": "Node", "name": n, "uid": nodes[n]["metadata"]["uid"]},
+                       "observedGeneration": 2, "phase": "Running"}})
+        b.add("v1", "secrets", {
+            "metadata": meta(f"{m}-machine-plan", "fleet-local", created=INSTALLED + dt.timedelta(minutes=27 *
+                                                                                                    node_index(n)),
+                             labels={"rke.cattle.io/cluster-name": "local", "rke.cattle.io/machine-name": m},
+                             annotations={"rke.cattle.io/join-url": f"https://{NODE_IPS[NODES[0]]}:9345",
+                                          "rke.cattle.io/post-drain": "", "rke.cattle.io/pre-drain": ""}),
+            "data": {"applied-checksum": base64.b64encode(h("plan", n).encode()).decode(),
+                     "failure-count": base64.b64encode(b"0").decode(),
+                     "probe-statuses": base64.b64encode(json.dumps(
+                         {"kube-apiserver": {"healthy": True, "successCount": 1},
+                          "kubelet": {"healthy": True, "successCount": 1}}, separators=(",", ":")).encode()).decode(),
+                     "success-count": base64.b64encode(b"1").decode()},
+            "type": "rke.cattle.io/machine-plan"})
+
+    # ---- events (core v1 + events.k8s.io/v1 copies) ----------------------------------------
+    sb_pod = sb_pods[0]
+    sb_rs = b.get("apps/v1", "replicasets", f"supportbundle-manager-{BUNDLE_NAME}-{rs_hash('harvester-system', f'supportbundle-manager-{BUNDLE_NAME}')}", "harvester-system")
+
+    def ref(obj, kind, api_version, field_path=None):
+        r = {"kind": kind, "namespace": obj["metadata"].get("namespace"), "name": obj["metadata"]["name"],
+             "uid": obj["metadata"]["uid"], "apiVersion": api_version,
+             "resourceVersion": obj["metadata"]["resourceVersion"]}
+        if r["namespace"] is None:
+            r.pop("namespace")
+        if field_path:
+            r["fieldPath"] = field_path
+        return r
+
+    web_pvc = vm_web["spec"]["template"]["spec"]["volumes"][0]["persistentVolumeClaim"]["claimName"]
+    web_volume = b.get("longhorn.io/v1beta2", "volumes",
+                       b.get("v1", "persistentvolumeclaims", web_pvc, "default")["spec"]["volumeName"],
+                       "longhorn-system")
+    t0 = sb_created
+    evs = [
+        ("harvester-system", ref(sb_dep, "Deployment", "apps/v1"), "ScalingReplicaSet",
+         f"Scaled up replica set {sb_rs['metadata']['name']} to 1", t0, "deployment-controller", None),
+        ("harvester-system", ref(sb_rs, "ReplicaSet", "apps/v1"), "SuccessfulCreate",
+         f"Created pod: {sb_pod['metadata']['name']}", t0, "replicaset-controller", None),
+        ("harvester-system", ref(sb_pod, "Pod", "v1"), "Scheduled",
+         f"Successfully assigned harvester-system/{sb_pod['metadata']['name']} to {NODES[0]}", t0,
+         "default-scheduler", None),
+        ("harvester-system", ref(sb_pod, "Pod", "v1", "spec.containers{manager}"), "Pulled",
+         f'Container image "{img["sbk"]}" already present on machine', t0 + dt.timedelta(seconds=2), "kubelet",
+         NODES[0]),
+        ("harvester-system", ref(sb_pod, "Pod", "v1", "spec.containers{manager}"), "Created",
+         "Created container manager", t0 + dt.timedelta(seconds=2), "kubelet", NODES[0]),
+        ("harvester-system", ref(sb_pod, "Pod", "v1", "spec.containers{manager}"), "Started",
+         "Started container manager", t0 + dt.timedelta(seconds=3), "kubelet", NODES[0]),
+        ("default", ref(vm_web, "VirtualMachine", "kubevirt.io/v1"), "SuccessfulCreate",
+         "Started the virtual machine by creating the new virtual machine instance vm-web-01", vm_start,
+         "virtualmachine-controller", None),
+        ("default", ref(vmi_web, "VirtualMachineInstance", "kubevirt.io/v1"), "SuccessfulCreate",
+         f"Created virtual machine pod {launcher_web['metadata']['name']}", vm_start, "virtualmachine-controller",
+         None),
+        ("default", ref(launcher_web, "Pod", "v1"), "Scheduled",
+         f"Successfully assigned default/{launcher_web['metadata']['name']} to {NODES[1]}", vm_start,
+         "default-scheduler", None),
+        ("default", ref(launcher_web, "Pod", "v1", "spec.containers{compute}"), "Started",
+         "Started container compute", vm_start + dt.timedelta(seconds=6), "kubelet", NODES[1]),
+        ("default", ref(vmi_web, "VirtualMachineInstance", "kubevirt.io/v1"), "Created",
+         "VirtualMachineInstance defined.", vm_start + dt.timedelta(seconds=10), "virt-handler", NODES[1]),
+        ("default", ref(vmi_web, "VirtualMachineInstance", "kubevirt.io/v1"), "Started",
+         "VirtualMachineInstance started.", vm_start + dt.timedelta(seconds=12), "virt-handler", NODES[1]),
+        ("longhorn-system", ref(web_volume, "Volume", "longhorn.io/v1beta2"),
+         "Attached", f"volume is attached to {NODES[1]}", vm_start + dt.timedelta(seconds=5), "longhorn-volume",
+         NODES[1]),
+    ]
+    for ns, inv, reason, msg, first, comp, host in evs:
+        core, new = event_pair(ns, involved=inv, reason=reason, message=msg, first=first, last=first,
+                               component=comp, host=host)
+        b.add("v1", "events", core)
+        b.add("events.k8s.io/v1", "events", new)
+
+    # ---- metrics ---------------------------------------------------------------------------
+    for n in NODES:
+        b.add("metrics.k8s.io/v1beta1", "nodes", {
+            "metadata": {"name": n, "creationTimestamp": ts(CAPTURE), "labels": nodes[n]["metadata"]["labels"]},
+            "timestamp": ts(CAPTURE - dt.timedelta(seconds=9)), "window": "10.071s",
+            "usage": {"cpu": f"{1800000000 + int(h('cpu', n)[:6], 16) % 900000000}n",
+                      "memory": f"{18000000 + int(h('mem', n)[:6], 16) % 9000000}Ki"}})
+    for (ns, pname), pod in sorted(all_pods.items()):
+        if ns != "harvester-system":
+            continue
+        b.add("metrics.k8s.io/v1beta1", "pods", {
+            "metadata": {"name": pname, "namespace": ns, "creationTimestamp": ts(CAPTURE),
+                         "labels": pod["metadata"]["labels"]},
+            "timestamp": ts(CAPTURE - dt.timedelta(seconds=11)), "window": "11.318s",
+            "containers": [{"name": c["name"], "usage": {"cpu": f"{int(h('pcpu', pname, c['name'])[:6], 16) % 50000000}n",
+                                                         "memory": f"{40000 + int(h('pmem', pname)[:5], 16) % 400000}Ki"}}
+                           for c in pod["spec"]["containers"]]})
+
+    # ---- misc configmaps, PVCs of the system ---------------------------------------------
+    b.add("v1", "configmaps", configmap_obj("harvester-helpers", "harvester-system", {
+        "promote.sh": "#!/usr/bin/env bash\nset -e\n\nROLE=$1\necho \"Promote node to $ROLE\"\n"},
+        created=INSTALLED + dt.timedelta(minutes=9)))
+    b.add("v1", "configmaps", configmap_obj("longhorn-storageclass", "longhorn-system", {
+        "storageclass.yaml": "kind: StorageClass\napiVersion: storage.k8s.io/v1\nmetadata:\n  name: longhorn\n"
+                             "provisioner: driver.longhorn.io\nallowVolumeExpansion: true\nreclaimPolicy: Delete\n"
+                             "volumeBindingMode: Immediate\nparameters:\n  numberOfReplicas: \"3\"\n"},
+        created=INSTALLED + dt.timedelta(minutes=9)))
+    b.add("v1", "configmaps", configmap_obj("fleet-agent", "cattle-fleet-local-system", {
+        "config": json.dumps({"clientID": h("clientid")[:52], "agentTLSMode": "system-store",
+                              "garbageCollectionInterval": "15m0s"})}, created=UPGRADED + dt.timedelta(minutes=48)))
+
+    b.errors = sbk_errors(nodes_with_missing_previous=[("etcd-harvester-node-0", "etcd")])
+    b.logs = base_logs(b, all_pods)
+    for n in NODES:
+        b.node_files[n] = node_bundle_files(n)
+    return b

@@ -1,0 +1,179 @@
+//! The pipeline end to end: open the bundle, index it, detect versions, build the coverage
+//! ledger, run the rules, fill evidence excerpts from the bundle, and assemble the `Report`.
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::archive::Limits;
+use crate::bundle::coverage::Coverage;
+use crate::bundle::versions::{self, Versions};
+use crate::bundle::{Bundle, PathKind};
+use crate::error::Result;
+use crate::index::Index;
+use crate::report::{BundleSummary, CoverageReport, Report, SCHEMA_VERSION, Tool};
+use crate::rules::{self, Context, Evidence, Finding};
+
+/// Longest excerpt kept per evidence, in lines.
+const EXCERPT_LINES: usize = 40;
+/// Longest excerpt line kept, in characters.
+const EXCERPT_WIDTH: usize = 400;
+
+/// A loaded bundle: everything queries and rules need.
+pub struct Analysis {
+    /// The bundle.
+    pub bundle: Bundle,
+    /// Its index.
+    pub index: Index,
+    /// Detected versions.
+    pub versions: Versions,
+    /// Coverage ledger.
+    pub coverage: Coverage,
+}
+
+impl Analysis {
+    /// Opens and indexes a bundle. `progress(done, total)` reports indexed files.
+    pub fn load(path: &Path, limits: &Limits, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<Analysis> {
+        let bundle = Bundle::open(path, limits)?;
+        let index = Index::build(&bundle, progress);
+        let versions = versions::detect(&bundle, &index);
+        let coverage = Coverage::build(&bundle, &index);
+        Ok(Analysis {
+            bundle,
+            index,
+            versions,
+            coverage,
+        })
+    }
+
+    /// The rule context.
+    pub fn context(&self) -> Context<'_> {
+        Context {
+            index: &self.index,
+            coverage: &self.coverage,
+            versions: &self.versions,
+            created_at: self.bundle.created_at,
+            nodes: &self.bundle.nodes,
+            has_resources: self.bundle.has_dir("yamls"),
+            has_generation_log: self.bundle.generation_errors.is_some(),
+            has_pod_logs: self.bundle.has_dir("logs"),
+            generation_errors: self.bundle.generation_errors.as_deref().unwrap_or_default(),
+        }
+    }
+
+    /// Runs every rule and builds the report.
+    pub fn report(&self) -> Report {
+        let catalog = rules::catalog();
+        let (mut findings, checks) = rules::run(&catalog, &self.context());
+        fill_excerpts(&self.bundle, &mut findings);
+        let b = &self.bundle;
+        let meta = b.metadata.as_ref();
+        let node_names: Vec<String> = {
+            let from_objects: Vec<String> =
+                self.index.of_kind("", "Node").map(|n| n.key.name.clone()).collect();
+            if from_objects.is_empty() {
+                b.nodes.iter().map(|n| n.name.clone()).collect()
+            } else {
+                from_objects
+            }
+        };
+        Report {
+            schema_version: SCHEMA_VERSION,
+            tool: Tool {
+                name: "sbdiag",
+                version: env!("CARGO_PKG_VERSION"),
+            },
+            bundle: BundleSummary {
+                source: b.source.clone(),
+                format: b.archive.format(),
+                created_at: b.created_at.map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string()),
+                cluster_id: meta.and_then(|m| m.projectnamespaceuuid.clone()),
+                kubernetes_version: self.versions.kubernetes.clone(),
+                harvester_version: self.versions.harvester.clone().unwrap_or_else(|| "unknown".into()),
+                harvester_version_source: self.versions.harvester_source.clone(),
+                rancher_version: self.versions.rancher.clone(),
+                nodes: node_names.len(),
+                node_names,
+                files: b.files.len(),
+                objects: self.index.object_count(),
+                duplicate_objects: self.index.objects.len() - self.index.object_count(),
+            },
+            coverage: CoverageReport {
+                missing: self.coverage.missing.clone(),
+                collection_errors: self.coverage.collection_errors,
+                parse_errors: self.coverage.parse_errors.clone(),
+                collected: self.coverage.collected.clone(),
+                failed: self.coverage.failed.clone(),
+            },
+            findings,
+            checks,
+        }
+    }
+}
+
+/// Reads a bundle file for evidence: plain paths, or `nodes/<n>.zip!<inner path>`.
+pub fn read_evidence_file(bundle: &Bundle, file: &str) -> Option<String> {
+    if let Some((zip, inner)) = file.split_once('!') {
+        let node = match bundle.file(zip).map(|f| &f.kind) {
+            Some(PathKind::NodeZip { node }) => node.clone(),
+            _ => return None,
+        };
+        let a = crate::bundle::nodes::open_node_zip(bundle, &node)?.ok()?;
+        return a.read(inner).ok().map(|b| String::from_utf8_lossy(&b).into_owned());
+    }
+    bundle.read_text(file).ok()
+}
+
+/// The excerpt of lines `line..=end_line` (1-based), trimmed.
+pub fn excerpt(text: &str, line: u32, end_line: u32) -> String {
+    if line == 0 {
+        return String::new();
+    }
+    let count = (end_line.max(line) - line + 1) as usize;
+    let mut out = String::new();
+    for l in text.lines().skip(line as usize - 1).take(count.min(EXCERPT_LINES)) {
+        if l.chars().count() > EXCERPT_WIDTH {
+            out.extend(l.chars().take(EXCERPT_WIDTH));
+            out.push('…');
+        } else {
+            out.push_str(l);
+        }
+        out.push('\n');
+    }
+    if count > EXCERPT_LINES {
+        out.push_str(&format!("… ({} more lines)\n", count - EXCERPT_LINES));
+    }
+    out
+}
+
+fn fill_excerpts(bundle: &Bundle, findings: &mut [Finding]) {
+    let mut wanted: BTreeMap<String, Vec<&mut Evidence>> = BTreeMap::new();
+    for f in findings.iter_mut() {
+        for e in f.evidence.iter_mut() {
+            if e.line > 0 && e.excerpt.is_empty() {
+                wanted.entry(e.file.clone()).or_default().push(e);
+            }
+        }
+    }
+    for (file, evs) in wanted {
+        let Some(text) = read_evidence_file(bundle, &file) else {
+            continue;
+        };
+        for e in evs {
+            e.excerpt = excerpt(&text, e.line, e.end_line);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::excerpt;
+
+    #[test]
+    fn excerpts_are_bounded() {
+        let text: String = (1..=100).map(|i| format!("line{i}\n")).collect();
+        assert_eq!(excerpt(&text, 2, 3), "line2\nline3\n");
+        let long = excerpt(&text, 1, 100);
+        assert!(long.ends_with("… (60 more lines)\n"));
+        assert_eq!(excerpt(&text, 0, 0), "");
+        assert_eq!(excerpt(&text, 200, 201), "");
+    }
+}

@@ -1,0 +1,343 @@
+//! One read-only interface over `.zip`, `.tar`, `.tar.gz`/`.tgz` and unpacked folders, plus
+//! zips nested inside them (`nodes/<node>.zip`, opened in memory, never extracted).
+//!
+//! An [`Archive`] lists its entries once, under normalised bundle-relative names, and reads
+//! them on demand: one at a time ([`Archive::read`]) or many in parallel
+//! ([`Archive::read_many`], rayon for zips and folders, a streaming pass for tars). Every read
+//! goes through the [`Limits`]; entries refused for their name or type are kept in
+//! [`Archive::rejected`] so the coverage ledger can show them.
+mod dir;
+pub mod limits;
+pub mod path;
+mod tarball;
+mod zipfile;
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicU64;
+
+pub use limits::Limits;
+
+use crate::error::{Error, Result};
+use limits::CapHit;
+
+/// One file or folder listed by an archive.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// Normalised relative path (`a/b/c.yaml`), never absolute, never with `..`.
+    pub path: String,
+    /// Uncompressed size as declared by the archive (not trusted for reading).
+    pub size: u64,
+    /// Compressed size when the format knows it per entry (zip).
+    pub compressed: Option<u64>,
+    /// Whether the entry is a folder.
+    pub is_dir: bool,
+    slot: usize,
+}
+
+/// An entry the archive holds but that is never read, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejected {
+    /// The raw name, made printable.
+    pub name: String,
+    /// Why it was refused (zip-slip, link, device, truncated archive...).
+    pub reason: String,
+}
+
+/// The container format of an archive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// An unpacked folder.
+    Dir,
+    /// A zip file (or a zip held in memory).
+    Zip,
+    /// An uncompressed tar.
+    Tar,
+    /// A gzip-compressed tar.
+    TarGz,
+}
+
+enum Backend {
+    Dir(dir::DirBackend),
+    Zip(zipfile::ZipBackend),
+    Tar(tarball::TarBackend),
+}
+
+/// An opened archive: its listing, and the means to read entries within the limits.
+pub struct Archive {
+    origin: PathBuf,
+    format: Format,
+    backend: Backend,
+    entries: Vec<Entry>,
+    by_path: HashMap<String, usize>,
+    rejected: Vec<Rejected>,
+    limits: Limits,
+    inflated: AtomicU64,
+}
+
+/// What a backend hands back after listing.
+struct Listing {
+    entries: Vec<Entry>,
+    rejected: Vec<Rejected>,
+}
+
+impl Archive {
+    /// Opens a zip, tar, tar.gz or folder, recognised by content (not by extension).
+    pub fn open(path: &Path, limits: &Limits) -> Result<Archive> {
+        let io_err = |source| Error::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let meta = std::fs::metadata(path).map_err(io_err)?;
+        let (format, backend, listing) = if meta.is_dir() {
+            let (b, l) = dir::DirBackend::open(path, limits)?;
+            (Format::Dir, Backend::Dir(b), l)
+        } else {
+            let mut head = [0u8; 512];
+            let mut f = File::open(path).map_err(io_err)?;
+            let n = read_prefix(&mut f, &mut head).map_err(io_err)?;
+            let head = head.get(..n).unwrap_or_default();
+            if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
+                let (b, l) = zipfile::ZipBackend::open_file(path, limits)?;
+                (Format::Zip, Backend::Zip(b), l)
+            } else if head.starts_with(&[0x1f, 0x8b]) {
+                let (b, l) = tarball::TarBackend::open(path, true, limits)?;
+                (Format::TarGz, Backend::Tar(b), l)
+            } else if head.get(257..262) == Some(b"ustar") {
+                let (b, l) = tarball::TarBackend::open(path, false, limits)?;
+                (Format::Tar, Backend::Tar(b), l)
+            } else {
+                return Err(Error::BadArchive {
+                    path: path.to_path_buf(),
+                    reason: if n == 0 {
+                        "the file is empty".into()
+                    } else {
+                        "unrecognised format: expected a .zip, .tar, .tar.gz/.tgz or a folder".into()
+                    },
+                });
+            }
+        };
+        Ok(Self::assemble(path.to_path_buf(), format, backend, listing, limits))
+    }
+
+    /// Opens a zip held in memory, e.g. a `nodes/<node>.zip` read from the outer archive.
+    /// `origin` is used in messages only.
+    pub fn from_zip_bytes(origin: &str, bytes: Vec<u8>, limits: &Limits) -> Result<Archive> {
+        let (b, l) = zipfile::ZipBackend::from_bytes(Path::new(origin), bytes, limits)?;
+        Ok(Self::assemble(
+            PathBuf::from(origin),
+            Format::Zip,
+            Backend::Zip(b),
+            l,
+            limits,
+        ))
+    }
+
+    fn assemble(
+        origin: PathBuf,
+        format: Format,
+        backend: Backend,
+        listing: Listing,
+        limits: &Limits,
+    ) -> Archive {
+        let mut entries = listing.entries;
+        entries.sort_by(|a, b| a.path.cmp(&b.path));
+        let mut rejected = listing.rejected;
+        let mut by_path = HashMap::with_capacity(entries.len());
+        let mut unique = Vec::with_capacity(entries.len());
+        for e in entries {
+            if by_path.contains_key(&e.path) {
+                rejected.push(Rejected {
+                    name: e.path.clone(),
+                    reason: "duplicate entry name; the first one is used".into(),
+                });
+                continue;
+            }
+            by_path.insert(e.path.clone(), unique.len());
+            unique.push(e);
+        }
+        Archive {
+            origin,
+            format,
+            backend,
+            entries: unique,
+            by_path,
+            rejected,
+            limits: limits.clone(),
+            inflated: AtomicU64::new(0),
+        }
+    }
+
+    /// Where the archive came from (file, folder, or `outer!inner` for nested zips).
+    pub fn origin(&self) -> &Path {
+        &self.origin
+    }
+
+    /// The container format.
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    /// Every readable entry, sorted by path.
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    /// Entries that are present but refused (unsafe names, links, devices).
+    pub fn rejected(&self) -> &[Rejected] {
+        &self.rejected
+    }
+
+    /// The entry with this exact normalised path.
+    pub fn get(&self, path: &str) -> Option<&Entry> {
+        self.by_path.get(path).and_then(|&i| self.entries.get(i))
+    }
+
+    /// The limits this archive is read under.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Reads one entry by path.
+    pub fn read(&self, path: &str) -> Result<Vec<u8>> {
+        let entry = self.get(path).ok_or_else(|| Error::Entry {
+            entry: path.to_string(),
+            reason: "no such entry in the archive".into(),
+        })?;
+        self.read_entry(entry)
+    }
+
+    /// Reads one entry.
+    pub fn read_entry(&self, entry: &Entry) -> Result<Vec<u8>> {
+        if entry.is_dir {
+            return Err(self.entry_error(entry, "is a folder".into()));
+        }
+        match &self.backend {
+            Backend::Dir(b) => b.read(self, entry),
+            Backend::Zip(b) => b.read(self, entry),
+            Backend::Tar(b) => {
+                let mut out = None;
+                b.stream(self, &[entry], &mut |_, r| out = Some(r))?;
+                out.unwrap_or_else(|| Err(self.entry_error(entry, "not found on a second pass".into())))
+            }
+        }
+    }
+
+    /// Reads many entries and hands each to `f` as soon as it is inflated: in parallel for zips
+    /// and folders, in one streaming pass (with parsing in parallel) for tars.
+    pub fn read_many<F>(&self, entries: &[&Entry], f: F) -> Result<()>
+    where
+        F: Fn(&Entry, Result<Vec<u8>>) + Sync + Send,
+    {
+        use rayon::prelude::*;
+        match &self.backend {
+            Backend::Dir(_) | Backend::Zip(_) => {
+                entries
+                    .par_iter()
+                    .with_max_len(1)
+                    .for_each(|e| f(e, self.read_entry(e)));
+                Ok(())
+            }
+            Backend::Tar(b) => {
+                let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Result<Vec<u8>>)>(4);
+                let rx = std::sync::Mutex::new(rx);
+                let by_slot: HashMap<usize, &Entry> =
+                    entries.iter().map(|e| (e.slot, *e)).collect();
+                let mut stream_result = Ok(());
+                rayon::scope(|s| {
+                    let workers = rayon::current_num_threads().max(1);
+                    for _ in 0..workers {
+                        s.spawn(|_| loop {
+                            let next = match rx.lock() {
+                                Ok(guard) => guard.recv(),
+                                Err(_) => return,
+                            };
+                            match next {
+                                Ok((slot, r)) => {
+                                    if let Some(e) = by_slot.get(&slot) {
+                                        f(e, r)
+                                    }
+                                }
+                                Err(_) => return,
+                            }
+                        });
+                    }
+                    stream_result = b.stream(self, entries, &mut |e, r| {
+                        let _ = tx.send((e.slot, r));
+                    });
+                    drop(tx);
+                });
+                stream_result
+            }
+        }
+    }
+
+    fn entry_error(&self, entry: &Entry, reason: String) -> Error {
+        Error::Entry {
+            entry: entry.path.clone(),
+            reason,
+        }
+    }
+
+    /// Reads from `r` under this archive's limits.
+    fn read_limited<R: Read>(&self, entry: &Entry, r: R) -> Result<Vec<u8>> {
+        let budget = self.limits.entry_budget(entry.compressed);
+        match limits::read_capped(
+            r,
+            budget,
+            &self.inflated,
+            self.limits.max_total_bytes,
+            entry.size,
+        ) {
+            Ok(Ok(v)) => Ok(v),
+            Ok(Err(CapHit::Entry(limit))) => Err(Error::Limit {
+                path: self.origin.join(&entry.path),
+                what: if entry.compressed.is_some() && limit < self.limits.max_entry_bytes {
+                    format!(
+                        "entry inflates more than {}:1 (possible zip bomb)",
+                        self.limits.max_ratio
+                    )
+                } else {
+                    "entry is larger than the per-entry limit".into()
+                },
+                limit,
+                flag: if limit < self.limits.max_entry_bytes {
+                    "--max-ratio"
+                } else {
+                    "--max-entry-size"
+                },
+            }),
+            Ok(Err(CapHit::Total(limit))) => Err(Error::Limit {
+                path: self.origin.clone(),
+                what: "archive inflates to more than the total limit".into(),
+                limit,
+                flag: "--max-total-size",
+            }),
+            Err(e) => Err(self.entry_error(entry, format!("read failed: {e}"))),
+        }
+    }
+}
+
+fn read_prefix(f: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match f.read(buf.get_mut(n..).unwrap_or_default())? {
+            0 => break,
+            k => n += k,
+        }
+    }
+    Ok(n)
+}
+
+/// Builds the error for "too many entries".
+fn too_many(path: &Path, limits: &Limits) -> Error {
+    Error::Limit {
+        path: path.to_path_buf(),
+        what: "archive lists too many entries".into(),
+        limit: limits.max_entries as u64,
+        flag: "--max-entries",
+    }
+}

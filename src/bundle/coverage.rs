@@ -1,0 +1,303 @@
+//! The coverage ledger: what the bundle holds, what is missing and why, and what failed.
+//! A gap here is what turns a rule's silence into "not evaluated" instead of "healthy".
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use super::generr::ErrorKind;
+use super::{Bundle, PathKind, Problem};
+use crate::index::{Index, ParseError};
+use crate::model::View;
+
+/// Severity of a gap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GapLevel {
+    /// Worth knowing.
+    Info,
+    /// Some checks lose their input.
+    Warning,
+    /// Most checks lose their input.
+    Error,
+}
+
+/// Where a gap shows in the bundle.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GapEvidence {
+    /// Bundle-relative file.
+    pub file: String,
+    /// First line (1-based; 0 when the whole file or its absence is meant).
+    pub line: u32,
+    /// Last line.
+    pub end_line: u32,
+}
+
+/// Something not collected (or collected only in part).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Gap {
+    /// Which `bundle.*` rule reports it.
+    #[serde(skip)]
+    pub rule: &'static str,
+    /// Severity.
+    #[serde(skip)]
+    pub level: GapLevel,
+    /// What is missing.
+    pub what: String,
+    /// Why, and what it means for the analysis.
+    pub why: String,
+    /// Where it shows.
+    #[serde(skip)]
+    pub evidence: Vec<GapEvidence>,
+}
+
+/// What the bundle holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Collected {
+    /// Resource list files.
+    pub resource_lists: usize,
+    /// Namespaces with resource lists or logs.
+    pub namespaces: Vec<String>,
+    /// Pod log files (current instance).
+    pub pod_logs: usize,
+    /// Previous-instance log files (`.log.1`).
+    pub previous_pod_logs: usize,
+    /// Node bundles, by node name.
+    pub node_bundles: Vec<String>,
+}
+
+/// The ledger.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Coverage {
+    /// What was collected.
+    pub collected: Collected,
+    /// Gaps.
+    pub missing: Vec<Gap>,
+    /// Number of collection errors the generator logged that lose data (benign ones, such as
+    /// LISTs of verb-less resources, are not counted).
+    pub collection_errors: usize,
+    /// Files and items that could not be parsed.
+    pub parse_errors: Vec<ParseError>,
+    /// Files that could not be read, and archive entries refused (unsafe names, links).
+    pub failed: Vec<Problem>,
+}
+
+const GEN_LOG: &str = "bundleGenerationError.log";
+
+impl Coverage {
+    /// Builds the ledger from the bundle and its index.
+    pub fn build(bundle: &Bundle, index: &Index) -> Coverage {
+        let mut c = Coverage::default();
+        let mut namespaces = BTreeSet::new();
+        let mut log_pods: BTreeSet<(String, String)> = BTreeSet::new();
+        for f in &bundle.files {
+            match &f.kind {
+                PathKind::ResourceList { namespace, .. } => {
+                    c.collected.resource_lists += 1;
+                    if !namespace.is_empty() {
+                        namespaces.insert(namespace.clone());
+                    }
+                }
+                PathKind::PodLog { namespace, pod, previous, .. } => {
+                    namespaces.insert(namespace.clone());
+                    log_pods.insert((namespace.clone(), pod.clone()));
+                    if *previous {
+                        c.collected.previous_pod_logs += 1;
+                    } else {
+                        c.collected.pod_logs += 1;
+                    }
+                }
+                _ => {}
+            }
+        }
+        c.collected.namespaces = namespaces.iter().cloned().collect();
+        c.collected.node_bundles = bundle.nodes.iter().map(|n| n.name.clone()).collect();
+        c.parse_errors = index.parse_errors.clone();
+        c.failed.extend(bundle.problems.iter().cloned());
+        c.failed.extend(bundle.node_problems());
+        c.failed.extend(bundle.archive.rejected().iter().map(|r| Problem {
+            file: r.name.clone(),
+            error: format!("entry refused: {}", r.reason),
+        }));
+
+        c.metadata_gaps(bundle);
+        c.generation_gaps(bundle);
+        c.resource_gaps(bundle, index, &namespaces);
+        c.node_gaps(bundle, index);
+        c.log_gaps(bundle, index, &namespaces, &log_pods);
+        c
+    }
+
+    fn gap(&mut self, rule: &'static str, level: GapLevel, what: String, why: String, evidence: Vec<GapEvidence>) {
+        self.missing.push(Gap { rule, level, what, why, evidence });
+    }
+
+    fn metadata_gaps(&mut self, bundle: &Bundle) {
+        let ev = |line| vec![GapEvidence { file: "metadata.yaml".into(), line, end_line: line }];
+        if bundle.file("metadata.yaml").is_none() {
+            self.gap("bundle.metadata", GapLevel::Warning, "metadata.yaml".into(),
+                "absent: capture time, cluster id and Kubernetes version are unknown; ages cannot be computed".into(), vec![]);
+        } else if bundle.metadata.is_none() {
+            self.gap("bundle.metadata", GapLevel::Warning, "metadata.yaml".into(),
+                "unreadable: capture time, cluster id and Kubernetes version are unknown".into(), ev(1));
+        } else if bundle.created_at.is_none() {
+            self.gap("bundle.metadata", GapLevel::Warning, "capture time (bundlecreatedat)".into(),
+                "missing or not an RFC 3339 time in metadata.yaml: ages relative to capture cannot be computed".into(), ev(1));
+        }
+    }
+
+    fn generation_gaps(&mut self, bundle: &Bundle) {
+        let Some(errors) = &bundle.generation_errors else {
+            self.gap("bundle.collection-errors", GapLevel::Info, GEN_LOG.into(),
+                "absent: collection failures cannot be told from empty lists".into(), vec![]);
+            return;
+        };
+        let mut lost: BTreeMap<&'static str, Vec<&super::CollectionError>> = BTreeMap::new();
+        for e in errors {
+            let bucket = match &e.kind {
+                ErrorKind::ListFailed { benign: true, .. } => continue,
+                ErrorKind::ListFailed { .. } | ErrorKind::ParseFailed { .. } => "resource lists",
+                ErrorKind::FileFailed { .. } => "files",
+                ErrorKind::LogFailed { .. } | ErrorKind::PodInfoFailed { .. } => "pod logs",
+                ErrorKind::PodListFailed => "pod log collection (aborted for the remaining namespaces)",
+                ErrorKind::ResourcesSkipped { .. } => "all resource YAMLs of a module",
+                ErrorKind::Other => "other",
+            };
+            lost.entry(bucket).or_default().push(e);
+        }
+        self.collection_errors = lost.values().map(Vec::len).sum();
+        for (bucket, errs) in lost {
+            let first = errs.first().map(|e| e.message.clone()).unwrap_or_default();
+            let level = if bucket.starts_with("all resource") || bucket.starts_with("pod log collection") {
+                GapLevel::Error
+            } else {
+                GapLevel::Warning
+            };
+            self.gap(
+                "bundle.collection-errors",
+                level,
+                format!("{bucket}: {} collection error(s)", errs.len()),
+                format!("the generator logged failures, so absent data is not proof of absence; first: {first}"),
+                errs.iter()
+                    .map(|e| GapEvidence { file: GEN_LOG.into(), line: e.line, end_line: e.line })
+                    .collect(),
+            );
+        }
+    }
+
+    fn resource_gaps(&mut self, bundle: &Bundle, index: &Index, namespaces: &BTreeSet<String>) {
+        if !bundle.has_dir("yamls") {
+            self.gap("bundle.resources", GapLevel::Error, "yamls/ (every resource list)".into(),
+                "absent: the generator skips all YAMLs when API discovery fails (e.g. an aggregated API is down); no object-based check can run".into(),
+                vec![]);
+            return;
+        }
+        if !index.has_list("apiextensions.k8s.io", "customresourcedefinitions")
+            && index.primary().any(|o| o.key.group.contains('.') && !o.key.group.ends_with("k8s.io"))
+        {
+            self.gap("bundle.resources", GapLevel::Info,
+                "yamls/cluster/apiextensions.k8s.io/v1/customresourcedefinitions.yaml".into(),
+                "absent although custom resources are present: CRD versions and schemas cannot be checked".into(), vec![]);
+        }
+        if !index.has_list("harvesterhci.io", "settings") {
+            self.gap("bundle.resources", GapLevel::Warning,
+                "yamls/cluster/harvesterhci.io/v1beta1/settings.yaml".into(),
+                "absent (written by support-bundle-kit v0.0.26+, Harvester v1.1.3+): the Harvester version and settings-based checks rely on other sources".into(), vec![]);
+        }
+        if !index.has_list("", "secrets") || index.files.iter().filter(|f| f.resource == "secrets" && f.group.is_empty()).all(|f| f.namespace == "fleet-local") {
+            self.gap("bundle.resources", GapLevel::Info, "core Secrets".into(),
+                "excluded by the generator (only fleet-local machine-plan secrets are kept): certificate and credential checks cannot run".into(), vec![]);
+        }
+        // Namespaces that exist but were not collected, with the volumes they hold.
+        let ns_file = index.files.iter().position(|f| f.group.is_empty() && f.resource == "namespaces");
+        let mut claims: BTreeMap<String, usize> = BTreeMap::new();
+        for pv in index.of_kind("", "PersistentVolume") {
+            if let View::PersistentVolume(v) = &pv.view {
+                if let Some(ns) = &v.claim_namespace {
+                    *claims.entry(ns.clone()).or_default() += 1;
+                }
+            }
+        }
+        for ns in index.of_kind("", "Namespace") {
+            let name = &ns.key.name;
+            if namespaces.contains(name) {
+                continue;
+            }
+            let file = ns_file.and_then(|i| index.files.get(i)).map(|f| f.path.clone()).unwrap_or_default();
+            let ev = vec![GapEvidence { file, line: ns.line, end_line: ns.end_line }];
+            match claims.get(name) {
+                Some(n) => self.gap("bundle.namespaces", GapLevel::Warning,
+                    format!("namespace {name}"),
+                    format!("not collected although it holds {n} persistent volume claim(s), likely VM disks: its VMs, pods and events are invisible; add it to the support-bundle-namespaces setting and collect again"),
+                    ev),
+                None => self.gap("bundle.namespaces", GapLevel::Info,
+                    format!("namespace {name}"),
+                    "not collected (only default, kube-system, cattle-system and Harvester's namespaces are, unless listed in support-bundle-namespaces)".into(),
+                    ev),
+            }
+        }
+    }
+
+    fn node_gaps(&mut self, bundle: &Bundle, index: &Index) {
+        let nodes: Vec<_> = index.of_kind("", "Node").collect();
+        let node_file = index.files.iter().find(|f| f.group.is_empty() && f.resource == "nodes").map(|f| f.path.clone());
+        let ev_of = |n: &crate::index::Object| match &node_file {
+            Some(f) => vec![GapEvidence { file: f.clone(), line: n.line, end_line: n.end_line }],
+            None => vec![],
+        };
+        if bundle.nodes.is_empty() {
+            self.gap("bundle.node-bundles", GapLevel::Warning, "nodes/ (every node bundle)".into(),
+                "absent: no node agent reported back (timeout, nodes not Ready, or standalone collection); node logs (kernel, rke2, kubelet) and configs are unavailable".into(),
+                nodes.iter().flat_map(|n| ev_of(n)).collect());
+            return;
+        }
+        for nb in &bundle.nodes {
+            if nb.is_empty() {
+                self.gap("bundle.node-bundles", GapLevel::Warning, format!("node bundle {}", nb.name),
+                    "empty: the node collector found no collector for the node's OS (a known generator bug on OS-ID changes); its logs and configs are unavailable".into(),
+                    vec![GapEvidence { file: nb.zip_path.clone(), line: 0, end_line: 0 }]);
+            } else if let Some(e) = &nb.error {
+                self.gap("bundle.node-bundles", GapLevel::Warning, format!("node bundle {}", nb.name),
+                    format!("unreadable: {e}"),
+                    vec![GapEvidence { file: nb.zip_path.clone(), line: 0, end_line: 0 }]);
+            }
+        }
+        for n in &nodes {
+            if !bundle.nodes.iter().any(|nb| nb.name == n.key.name) {
+                self.gap("bundle.node-bundles", GapLevel::Warning, format!("node bundle {}", n.key.name),
+                    "absent: the node did not report back in time (nodes not Ready are not waited for); its logs and configs are unavailable".into(),
+                    ev_of(n));
+            }
+        }
+    }
+
+    fn log_gaps(&mut self, bundle: &Bundle, index: &Index, namespaces: &BTreeSet<String>, log_pods: &BTreeSet<(String, String)>) {
+        if !bundle.has_dir("logs") {
+            self.gap("bundle.pod-logs", GapLevel::Warning, "logs/ (every pod log)".into(),
+                "absent: no pod log can be used as evidence".into(), vec![]);
+            return;
+        }
+        let mut missing: BTreeMap<String, Vec<&crate::index::Object>> = BTreeMap::new();
+        for p in index.of_kind("", "Pod") {
+            let ns = &p.key.namespace;
+            if !namespaces.contains(ns) || log_pods.contains(&(ns.clone(), p.key.name.clone())) {
+                continue;
+            }
+            let View::Pod(v) = &p.view else { continue };
+            let started = v.container_statuses.iter().any(|c| c.state.running.is_some() || c.state.terminated.is_some() || c.restart_count.unwrap_or(0) > 0);
+            // The bundle's own agent pods are created after logs are taken.
+            if started && !p.key.name.starts_with("supportbundle-agent-") {
+                missing.entry(ns.clone()).or_default().push(p);
+            }
+        }
+        for (ns, pods) in missing {
+            let names: Vec<&str> = pods.iter().map(|p| p.key.name.as_str()).collect();
+            let shown = names.iter().take(8).copied().collect::<Vec<_>>().join(", ");
+            let more = if names.len() > 8 { format!(" and {} more", names.len() - 8) } else { String::new() };
+            let file = pods.first().and_then(|p| index.file_of(p)).map(|f| f.path.clone()).unwrap_or_default();
+            self.gap("bundle.pod-logs", GapLevel::Info,
+                format!("logs of {} started pod(s) in {ns}: {shown}{more}", names.len()),
+                "not in the bundle (log fetch failed, the file was dropped, or the pod started after collection): their logs cannot be used as evidence".into(),
+                pods.iter().map(|p| GapEvidence { file: file.clone(), line: p.line, end_line: p.line }).collect());
+        }
+    }
+}

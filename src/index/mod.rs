@@ -1,0 +1,478 @@
+//! The object index: every item of every resource list, keyed by (group, kind, namespace,
+//! name), with its file and line range and its typed view. Files are read and split in
+//! parallel (rayon); each item is decoded on its own, so one broken item or file becomes a
+//! `parse_errors` entry and the rest is indexed. The same object served by two API groups
+//! (core and `events.k8s.io` events, `extensions` and `networking.k8s.io` ingresses) is kept
+//! once, the other copy marked as an alias.
+pub mod split;
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::bundle::{Bundle, BundleFile, PathKind};
+use crate::model::kinds::ResourceType;
+use crate::model::views::{self, CommonStatus, View};
+use crate::model::{Meta, ObjectKey, split_api_version};
+
+/// One indexed object.
+#[derive(Debug, Clone)]
+pub struct Object {
+    /// Identity.
+    pub key: ObjectKey,
+    /// API version.
+    pub version: String,
+    /// Plural resource name (from the file name).
+    pub resource: String,
+    /// Index into [`Index::files`].
+    pub file: u32,
+    /// First line of the item in its file (1-based).
+    pub line: u32,
+    /// Last line of the item.
+    pub end_line: u32,
+    /// Metadata.
+    pub meta: Meta,
+    /// Common status.
+    pub status: CommonStatus,
+    /// Typed view.
+    pub view: View,
+    /// When this is a second copy served by another API group, the primary object's index.
+    pub alias_of: Option<usize>,
+}
+
+impl Object {
+    /// `group/version`, or `v1` for core.
+    pub fn api_version(&self) -> String {
+        if self.key.group.is_empty() {
+            self.version.clone()
+        } else {
+            format!("{}/{}", self.key.group, self.version)
+        }
+    }
+}
+
+/// A resource list file.
+#[derive(Debug, Clone)]
+pub struct FileInfo {
+    /// Bundle-relative path.
+    pub path: String,
+    /// Namespace of the folder (`""` for cluster lists).
+    pub namespace: String,
+    /// API group of the folder.
+    pub group: String,
+    /// API version of the folder.
+    pub version: String,
+    /// Plural resource name.
+    pub resource: String,
+    /// Items found.
+    pub items: usize,
+}
+
+/// A file or item that could not be parsed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, PartialOrd, Ord)]
+pub struct ParseError {
+    /// Bundle-relative file.
+    pub file: String,
+    /// Line (1-based) where the problem is.
+    pub line: u32,
+    /// What is wrong.
+    pub error: String,
+}
+
+/// The index of a bundle.
+#[derive(Debug, Default)]
+pub struct Index {
+    /// Objects sorted by key (aliases included, marked).
+    pub objects: Vec<Object>,
+    /// Resource list files, sorted by path.
+    pub files: Vec<FileInfo>,
+    /// Parse errors, sorted.
+    pub parse_errors: Vec<ParseError>,
+    by_key: HashMap<ObjectKey, usize>,
+}
+
+/// Groups whose copy of an object is the primary one when two groups serve it.
+const PRIMARY_GROUPS: &[&str] = &["", "networking.k8s.io", "apps", "policy"];
+
+impl Index {
+    /// Indexes every resource list of the bundle. `progress(done, total)` is called as files
+    /// finish.
+    pub fn build(bundle: &Bundle, progress: &(dyn Fn(usize, usize) + Sync)) -> Index {
+        let lists: Vec<&BundleFile> = bundle.resource_lists().collect();
+        let entries: Vec<_> = lists.iter().filter_map(|f| bundle.entry(f)).collect();
+        let by_entry: HashMap<&str, usize> = lists
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.entry.as_str(), i))
+            .collect();
+        let results: Mutex<Vec<(usize, FileResult)>> = Mutex::new(Vec::with_capacity(lists.len()));
+        let done = std::sync::atomic::AtomicUsize::new(0);
+        let total = lists.len();
+        let read = bundle.archive.read_many(&entries, |entry, bytes| {
+            let Some(&i) = by_entry.get(entry.path.as_str()) else {
+                return;
+            };
+            let Some(f) = lists.get(i) else { return };
+            let r = match bytes {
+                Ok(b) => index_file(f, &b),
+                Err(e) => FileResult::failed(&f.path, e.to_string()),
+            };
+            if let Ok(mut v) = results.lock() {
+                v.push((i, r));
+            }
+            let d = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            progress(d, total);
+        });
+        let mut results = results.into_inner().unwrap_or_default();
+        results.sort_by_key(|(i, _)| *i);
+        let mut idx = Index::default();
+        if let Err(e) = read {
+            idx.parse_errors.push(ParseError {
+                file: bundle.source.clone(),
+                line: 0,
+                error: e.to_string(),
+            });
+        }
+        for (i, r) in results {
+            let Some(f) = lists.get(i) else { continue };
+            let PathKind::ResourceList {
+                namespace,
+                group,
+                version,
+                resource,
+            } = &f.kind
+            else {
+                continue;
+            };
+            let file_id = idx.files.len() as u32;
+            idx.files.push(FileInfo {
+                path: f.path.clone(),
+                namespace: namespace.clone(),
+                group: group.clone(),
+                version: version.clone(),
+                resource: resource.clone(),
+                items: r.objects.len(),
+            });
+            idx.parse_errors.extend(r.errors);
+            for mut o in r.objects {
+                o.file = file_id;
+                if o.key.namespace.is_empty() {
+                    o.key.namespace = namespace.clone();
+                }
+                if o.key.group.is_empty() && o.version.is_empty() {
+                    o.key.group = group.clone();
+                    o.version = version.clone();
+                }
+                o.resource = resource.clone();
+                idx.objects.push(o);
+            }
+        }
+        idx.finish();
+        idx
+    }
+
+    fn finish(&mut self) {
+        self.objects.sort_by(|a, b| {
+            a.key
+                .cmp(&b.key)
+                .then_with(|| a.file.cmp(&b.file))
+                .then_with(|| a.line.cmp(&b.line))
+        });
+        self.parse_errors.sort();
+        // Same key twice (e.g. one group in two versions): the first is primary.
+        for i in 1..self.objects.len() {
+            let same = match (self.objects.get(i - 1), self.objects.get(i)) {
+                (Some(a), Some(b)) => a.key == b.key,
+                _ => false,
+            };
+            if same {
+                let primary = self
+                    .objects
+                    .get(i - 1)
+                    .and_then(|a| a.alias_of)
+                    .unwrap_or(i - 1);
+                if let Some(o) = self.objects.get_mut(i) {
+                    o.alias_of = Some(primary);
+                }
+            }
+        }
+        // Same uid and kind under two groups: keep the preferred group's copy.
+        let mut by_uid: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
+        for (i, o) in self.objects.iter().enumerate() {
+            if !o.meta.uid.is_empty() && o.alias_of.is_none() {
+                by_uid.entry((o.key.kind.as_str(), o.meta.uid.as_str())).or_default().push(i);
+            }
+        }
+        let mut aliases = Vec::new();
+        for (_, ids) in by_uid {
+            if ids.len() < 2 {
+                continue;
+            }
+            let rank = |i: &usize| {
+                let g = self.objects.get(*i).map(|o| o.key.group.as_str()).unwrap_or("");
+                (PRIMARY_GROUPS.iter().position(|p| *p == g).unwrap_or(usize::MAX), g.to_string())
+            };
+            let Some(&primary) = ids.iter().min_by_key(|i| rank(i)) else {
+                continue;
+            };
+            aliases.extend(ids.into_iter().filter(|&i| i != primary).map(|i| (i, primary)));
+        }
+        for (i, p) in aliases {
+            if let Some(o) = self.objects.get_mut(i) {
+                o.alias_of = Some(p);
+            }
+        }
+        self.by_key = self
+            .objects
+            .iter()
+            .enumerate()
+            .filter(|(_, o)| o.alias_of.is_none())
+            .map(|(i, o)| (o.key.clone(), i))
+            .collect();
+    }
+
+    /// Objects that are not aliases of another.
+    pub fn primary(&self) -> impl Iterator<Item = &Object> {
+        self.objects.iter().filter(|o| o.alias_of.is_none())
+    }
+
+    /// Number of distinct objects.
+    pub fn object_count(&self) -> usize {
+        self.by_key.len()
+    }
+
+    /// The object with this key.
+    pub fn get(&self, key: &ObjectKey) -> Option<&Object> {
+        self.by_key.get(key).and_then(|&i| self.objects.get(i))
+    }
+
+    /// Looks an object up by parts.
+    pub fn find(&self, group: &str, kind: &str, namespace: &str, name: &str) -> Option<&Object> {
+        self.get(&ObjectKey {
+            group: group.into(),
+            kind: kind.into(),
+            namespace: namespace.into(),
+            name: name.into(),
+        })
+    }
+
+    /// All primary objects of a (group, kind), in key order.
+    pub fn of_kind(&self, group: &str, kind: &str) -> impl Iterator<Item = &Object> + use<'_> {
+        let start = self
+            .objects
+            .partition_point(|o| (o.key.group.as_str(), o.key.kind.as_str()) < (group, kind));
+        let end = self
+            .objects
+            .partition_point(|o| (o.key.group.as_str(), o.key.kind.as_str()) <= (group, kind));
+        self.objects
+            .get(start..end.max(start))
+            .unwrap_or_default()
+            .iter()
+            .filter(|o| o.alias_of.is_none())
+    }
+
+    /// The file an object came from.
+    pub fn file_of(&self, o: &Object) -> Option<&FileInfo> {
+        self.files.get(o.file as usize)
+    }
+
+    /// Resource types present (from files and items).
+    pub fn resource_types(&self) -> Vec<ResourceType> {
+        let mut seen: HashMap<(String, String), ResourceType> = HashMap::new();
+        for o in &self.objects {
+            let Some(f) = self.file_of(o) else { continue };
+            seen.entry((o.key.group.clone(), o.key.kind.clone()))
+                .or_insert_with(|| ResourceType {
+                    group: o.key.group.clone(),
+                    kind: o.key.kind.clone(),
+                    plural: f.resource.clone(),
+                    namespaced: !f.namespace.is_empty(),
+                });
+        }
+        let mut v: Vec<ResourceType> = seen.into_values().collect();
+        v.sort();
+        v
+    }
+
+    /// Whether a resource list (group, plural) was written for any namespace.
+    pub fn has_list(&self, group: &str, resource: &str) -> bool {
+        self.files.iter().any(|f| f.group == group && f.resource == resource)
+    }
+}
+
+struct FileResult {
+    objects: Vec<Object>,
+    errors: Vec<ParseError>,
+}
+
+impl FileResult {
+    fn failed(path: &str, error: String) -> Self {
+        FileResult {
+            objects: Vec::new(),
+            errors: vec![ParseError {
+                file: path.to_string(),
+                line: 0,
+                error,
+            }],
+        }
+    }
+}
+
+fn index_file(f: &BundleFile, bytes: &[u8]) -> FileResult {
+    let PathKind::ResourceList { group: dir_group, .. } = &f.kind else {
+        return FileResult::failed(&f.path, "not a resource list".into());
+    };
+    let text = String::from_utf8_lossy(bytes);
+    let items = match split::split(&text) {
+        split::Split::List(items) => items,
+        split::Split::Single(item) => vec![item],
+        split::Split::NotObjects => {
+            if text.trim().is_empty() {
+                return FileResult::failed(&f.path, "empty file".into());
+            }
+            let line = yaml_serde::from_str::<yaml_serde::Value>(&text)
+                .err()
+                .and_then(|e| e.location().map(|l| l.line() as u32))
+                .unwrap_or(1);
+            return FileResult::failed_at(&f.path, line, "not a Kubernetes List (no items:)");
+        }
+        split::Split::OtherLayout => return reparse_whole(f, &text),
+    };
+    let decoded: Vec<Result<Object, ParseError>> =
+        items.par_iter().map(|it| decode_item(f, dir_group, it)).collect();
+    let mut out = FileResult {
+        objects: Vec::with_capacity(decoded.len()),
+        errors: Vec::new(),
+    };
+    for d in decoded {
+        match d {
+            Ok(o) => out.objects.push(o),
+            Err(e) => out.errors.push(e),
+        }
+    }
+    out
+}
+
+impl FileResult {
+    fn failed_at(path: &str, line: u32, error: &str) -> Self {
+        FileResult {
+            objects: Vec::new(),
+            errors: vec![ParseError {
+                file: path.to_string(),
+                line,
+                error: error.to_string(),
+            }],
+        }
+    }
+}
+
+/// For lists not written in the generator's layout: parse the whole file, re-emit each item,
+/// and decode it; line numbers point at the `items:` key.
+fn reparse_whole(f: &BundleFile, text: &str) -> FileResult {
+    let PathKind::ResourceList { group, .. } = &f.kind else {
+        return FileResult::failed(&f.path, "not a resource list".into());
+    };
+    #[derive(serde::Deserialize)]
+    struct List {
+        #[serde(default)]
+        items: Vec<yaml_serde::Value>,
+    }
+    let line = text
+        .lines()
+        .position(|l| l.starts_with("items:"))
+        .map(|p| p as u32 + 1)
+        .unwrap_or(1);
+    match yaml_serde::from_str::<List>(text) {
+        Ok(list) => {
+            let mut out = FileResult {
+                objects: Vec::new(),
+                errors: Vec::new(),
+            };
+            for v in list.items {
+                let Ok(body) = yaml_serde::to_string(&v) else { continue };
+                let kind = v.get("kind").and_then(|k| k.as_str()).map(str::to_owned);
+                let api_version = v.get("apiVersion").and_then(|k| k.as_str()).map(str::to_owned);
+                let item = split::RawItem {
+                    line,
+                    end_line: line,
+                    text: body,
+                    kind,
+                    api_version,
+                };
+                match decode_item(f, group, &item) {
+                    Ok(o) => out.objects.push(o),
+                    Err(e) => out.errors.push(e),
+                }
+            }
+            out
+        }
+        Err(e) => FileResult::failed_at(
+            &f.path,
+            e.location().map(|l| l.line() as u32).unwrap_or(line),
+            &format!("unparsable YAML: {e}"),
+        ),
+    }
+}
+
+fn decode_item(f: &BundleFile, dir_group: &str, it: &split::RawItem) -> Result<Object, ParseError> {
+    let (group, version) = match it.api_version.as_deref() {
+        Some(av) if !av.is_empty() && av != "null" => {
+            let (g, v) = split_api_version(av);
+            (g.to_string(), v.to_string())
+        }
+        _ => (dir_group.to_string(), String::new()),
+    };
+    let kind = it.kind.clone().unwrap_or_default();
+    let err_at = |e: &yaml_serde::Error| ParseError {
+        file: f.path.clone(),
+        line: it.line + e.location().map(|l| l.line() as u32).unwrap_or(1).saturating_sub(1),
+        error: e.to_string(),
+    };
+    let decoded = match views::decode(&kind, &group, &it.text) {
+        Ok(d) => d,
+        Err(first) => match views::decode_generic(&it.text) {
+            Ok(d) => d,
+            Err(_) => return Err(err_at(&first)),
+        },
+    };
+    if decoded.meta.name.is_empty() {
+        return Err(ParseError {
+            file: f.path.clone(),
+            line: it.line,
+            error: "item has no metadata.name".into(),
+        });
+    }
+    let kind = if decoded.kind.is_empty() { kind } else { decoded.kind };
+    if kind.is_empty() {
+        return Err(ParseError {
+            file: f.path.clone(),
+            line: it.line,
+            error: "item has no kind".into(),
+        });
+    }
+    let (group, version) = if decoded.api_version.is_empty() {
+        (group, version)
+    } else {
+        let (g, v) = split_api_version(&decoded.api_version);
+        (g.to_string(), v.to_string())
+    };
+    Ok(Object {
+        key: ObjectKey {
+            group,
+            kind,
+            namespace: decoded.meta.namespace.clone(),
+            name: decoded.meta.name.clone(),
+        },
+        version,
+        resource: String::new(),
+        file: 0,
+        line: it.line,
+        end_line: it.end_line,
+        meta: decoded.meta,
+        status: decoded.status,
+        view: decoded.view,
+        alias_of: None,
+    })
+}

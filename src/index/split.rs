@@ -1,0 +1,207 @@
+//! Textual splitting of List files into items, as the generator writes them (yaml.v2 block
+//! style: `items:` at column 0, each item a `- ` line at column 0). Each item keeps its line
+//! range; `metadata.managedFields` is blanked out (lines kept empty, so line numbers in parse
+//! errors stay true) because no rule reads it and it is most of the bytes.
+
+/// One item of a List file, ready for decoding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawItem {
+    /// 1-based line of the item's first line in the file.
+    pub line: u32,
+    /// 1-based last non-blank line of the item.
+    pub end_line: u32,
+    /// The item as a standalone YAML mapping (the leading `- ` replaced by two spaces).
+    pub text: String,
+    /// `kind:` of the item, read textually.
+    pub kind: Option<String>,
+    /// `apiVersion:` of the item, read textually.
+    pub api_version: Option<String>,
+}
+
+/// What a file turned out to hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Split {
+    /// A List with these items (possibly none).
+    List(Vec<RawItem>),
+    /// A single object document (not a List).
+    Single(RawItem),
+    /// Nothing that looks like Kubernetes objects.
+    NotObjects,
+    /// `items:` is there but its layout is not the generator's (e.g. indented items).
+    OtherLayout,
+}
+
+fn scalar_value(rest: &str) -> String {
+    let v = rest.trim();
+    let v = v
+        .strip_prefix('"')
+        .and_then(|s| s.strip_suffix('"'))
+        .or_else(|| v.strip_prefix('\'').and_then(|s| s.strip_suffix('\'')))
+        .unwrap_or(v);
+    v.to_string()
+}
+
+/// Builds the standalone text of an item from its lines, blanking managedFields.
+fn build_item(lines: &[&str], first_line: u32) -> RawItem {
+    let mut text = String::with_capacity(lines.iter().map(|l| l.len() + 1).sum());
+    let mut kind = None;
+    let mut api_version = None;
+    let mut in_metadata = false;
+    let mut skipping = false;
+    let mut last_nonblank = 0usize;
+    for (i, raw) in lines.iter().enumerate() {
+        let line: &str = if i == 0 {
+            raw.strip_prefix('-').unwrap_or(raw)
+        } else {
+            raw
+        };
+        if !line.trim().is_empty() {
+            last_nonblank = i;
+        }
+        let indent = if i == 0 { 2 } else { line.len() - line.trim_start_matches(' ').len() };
+        let body = line.trim_start_matches(' ');
+        if skipping {
+            if body.is_empty() || indent > 4 || (indent == 4 && body.starts_with("- ")) || (indent == 4 && body == "-") {
+                text.push('\n');
+                continue;
+            }
+            skipping = false;
+        }
+        if indent == 2 {
+            in_metadata = body.starts_with("metadata:");
+            if let Some(v) = body.strip_prefix("kind:") {
+                kind = Some(scalar_value(v));
+            } else if let Some(v) = body.strip_prefix("apiVersion:") {
+                api_version = Some(scalar_value(v));
+            }
+        }
+        if in_metadata && indent == 4 && body.starts_with("managedFields:") {
+            skipping = body.trim_end() == "managedFields:";
+            text.push('\n');
+            continue;
+        }
+        if i == 0 {
+            text.push_str("  ");
+            text.push_str(line.trim_start_matches(' '));
+        } else {
+            text.push_str(line);
+        }
+        text.push('\n');
+    }
+    RawItem {
+        line: first_line,
+        end_line: first_line + last_nonblank as u32,
+        text,
+        kind,
+        api_version,
+    }
+}
+
+/// Splits a file's text.
+pub fn split(text: &str) -> Split {
+    let lines: Vec<&str> = text.lines().collect();
+    let Some(items_at) = lines
+        .iter()
+        .position(|l| *l == "items:" || l.starts_with("items: "))
+    else {
+        return single(&lines);
+    };
+    let Some(items_line) = lines.get(items_at) else {
+        return Split::NotObjects;
+    };
+    if items_line.trim_end() != "items:" {
+        // `items: []` or a flow sequence: only `[]` is the generator's.
+        return if items_line.trim_end() == "items: []" {
+            Split::List(Vec::new())
+        } else {
+            Split::OtherLayout
+        };
+    }
+    let mut items = Vec::new();
+    let mut start: Option<usize> = None;
+    let mut end = lines.len();
+    for (i, l) in lines.iter().enumerate().skip(items_at + 1) {
+        if l.starts_with("- ") || *l == "-" {
+            if let Some(s) = start {
+                items.push(build_item(lines.get(s..i).unwrap_or_default(), s as u32 + 1));
+            }
+            start = Some(i);
+        } else if !(l.is_empty() || l.starts_with(' ')) {
+            end = i;
+            break;
+        } else if start.is_none() && !l.trim().is_empty() {
+            return Split::OtherLayout;
+        }
+    }
+    if let Some(s) = start {
+        items.push(build_item(lines.get(s..end).unwrap_or_default(), s as u32 + 1));
+    }
+    Split::List(items)
+}
+
+fn single(lines: &[&str]) -> Split {
+    let has = |k: &str| lines.iter().any(|l| l.starts_with(k));
+    if !(has("kind:") && has("metadata:")) {
+        return Split::NotObjects;
+    }
+    // Re-indent by two spaces so the same decoder applies.
+    let mut body: Vec<String> = Vec::with_capacity(lines.len());
+    for (i, l) in lines.iter().enumerate() {
+        if i == 0 {
+            body.push(format!("- {l}"));
+        } else if l.is_empty() {
+            body.push(String::new());
+        } else {
+            body.push(format!("  {l}"));
+        }
+    }
+    let refs: Vec<&str> = body.iter().map(String::as_str).collect();
+    Split::Single(build_item(&refs, 1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LIST: &str = "apiVersion: v1\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata:\n    creationTimestamp: \"2022-03-06T23:09:58Z\"\n    managedFields:\n    - apiVersion: v1\n      fieldsV1:\n        f:metadata:\n          v:\"wrangler.cattle.io/x\"null: {}\n      manager: m\n    name: a\n  spec:\n    x: |\n      line1\n\n      line3\n- apiVersion: v1\n  kind: Pod\n  metadata:\n    name: b\nkind: List\nmetadata:\n  continue: \"null\"\n  resourceVersion: \"1\"\n";
+
+    #[test]
+    fn splits_items_with_lines_and_drops_managed_fields() {
+        let Split::List(items) = split(LIST) else { panic!() };
+        assert_eq!(items.len(), 2);
+        assert_eq!((items[0].line, items[0].end_line), (3, 18));
+        assert_eq!((items[1].line, items[1].end_line), (19, 22));
+        assert_eq!(items[0].kind.as_deref(), Some("Pod"));
+        assert_eq!(items[0].api_version.as_deref(), Some("v1"));
+        assert!(!items[0].text.contains("managedFields"));
+        assert!(!items[0].text.contains("wrangler"));
+        assert!(items[0].text.contains("line3"));
+        // line count preserved
+        assert_eq!(items[0].text.lines().count(), 16);
+        let v: yaml_serde::Value = yaml_serde::from_str(&items[0].text).unwrap();
+        assert_eq!(v["metadata"]["name"].as_str(), Some("a"));
+        assert_eq!(v["spec"]["x"].as_str(), Some("line1\n\nline3\n"));
+    }
+
+    #[test]
+    fn empty_lists_and_other_shapes() {
+        assert_eq!(split("apiVersion: v1\nitems: []\nkind: List\nmetadata: {}\n"), Split::List(vec![]));
+        assert_eq!(split(""), Split::NotObjects);
+        assert_eq!(split("hello: world\n"), Split::NotObjects);
+        assert_eq!(split("items:\n  - a: 1\n"), Split::OtherLayout);
+        let Split::Single(one) = split("apiVersion: v1\nkind: Pod\nmetadata:\n  name: x\n") else {
+            panic!()
+        };
+        assert_eq!(one.kind.as_deref(), Some("Pod"));
+        let v: yaml_serde::Value = yaml_serde::from_str(&one.text).unwrap();
+        assert_eq!(v["metadata"]["name"].as_str(), Some("x"));
+    }
+
+    #[test]
+    fn truncated_file_keeps_complete_items() {
+        let cut = &LIST[..LIST.find("  metadata:\n    name: b").unwrap() + 12];
+        let Split::List(items) = split(cut) else { panic!() };
+        assert_eq!(items.len(), 2);
+        assert_eq!(items[0].kind.as_deref(), Some("Pod"));
+    }
+}

@@ -1,0 +1,23 @@
+//! sbdiag: diagnose a Harvester cluster from its support bundle, offline.
+//!
+//! Data flows one way: [`archive`] (zip/tar/dir, limits) → [`bundle`] (layout, metadata,
+//! coverage) → [`index`] (every object with its file and line range, typed views) → [`model`]
+//! (keys, metadata, conditions, kinds) → [`rules`] (findings and checks) → [`report`] (renderers).
+//! [`query`] answers kubectl-like questions from the same index. The binary in `main.rs` is a thin
+//! CLI over this library.
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)
+)]
+
+pub mod analyze;
+pub mod archive;
+pub mod bundle;
+pub mod error;
+pub mod index;
+pub mod model;
+pub mod query;
+pub mod report;
+pub mod rules;
+
+pub use error::{Error, Result};

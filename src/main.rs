@@ -1,0 +1,328 @@
+//! The `sbdiag` command line: argument parsing, progress and exit codes over the library.
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context as _, Result};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use sbdiag::analyze::Analysis;
+use sbdiag::archive::Limits;
+use sbdiag::query::get::{self, Output, Scope};
+use sbdiag::query::logs::{self, LogRequest};
+use sbdiag::report;
+use sbdiag::rules::{self, Severity};
+
+#[derive(Parser)]
+#[command(name = "sbdiag", version, about = "Diagnose a Harvester cluster from its support bundle, offline")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    #[command(flatten)]
+    limits: LimitArgs,
+}
+
+/// Safety limits for untrusted archives.
+#[derive(Args, Clone)]
+struct LimitArgs {
+    /// Most entries an archive may list.
+    #[arg(long, global = true, value_name = "N", default_value_t = Limits::default().max_entries)]
+    max_entries: usize,
+    /// Most bytes one entry may inflate to (suffixes K, M, G).
+    #[arg(long, global = true, value_name = "SIZE", default_value = "2G", value_parser = parse_size)]
+    max_entry_size: u64,
+    /// Most bytes the whole archive may inflate to (suffixes K, M, G).
+    #[arg(long, global = true, value_name = "SIZE", default_value = "64G", value_parser = parse_size)]
+    max_total_size: u64,
+    /// Highest compression ratio tolerated for entries above 16M.
+    #[arg(long, global = true, value_name = "RATIO", default_value_t = Limits::default().max_ratio)]
+    max_ratio: u64,
+}
+
+impl LimitArgs {
+    fn limits(&self) -> Limits {
+        Limits {
+            max_entries: self.max_entries,
+            max_entry_bytes: self.max_entry_size,
+            max_total_bytes: self.max_total_size,
+            max_ratio: self.max_ratio,
+            max_nested_bytes: self.max_entry_size.min(Limits::default().max_nested_bytes),
+            ..Limits::default()
+        }
+    }
+}
+
+fn parse_size(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    let (num, mult) = match s.chars().last().map(|c| c.to_ascii_uppercase()) {
+        Some('K') => (&s[..s.len() - 1], 1u64 << 10),
+        Some('M') => (&s[..s.len() - 1], 1 << 20),
+        Some('G') => (&s[..s.len() - 1], 1 << 30),
+        _ => (s, 1),
+    };
+    num.parse::<u64>()
+        .map(|n| n.saturating_mul(mult))
+        .map_err(|_| format!("{s:?} is not a size (e.g. 512M, 2G)"))
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Diagnose a bundle: write reports and print a summary.
+    Analyze {
+        /// Bundle: .zip, .tar, .tar.gz/.tgz or unpacked folder.
+        bundle: PathBuf,
+        /// Output folder (default ./sbdiag-<bundle name>/).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Report formats to write, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "json")]
+        format: Vec<Format>,
+        /// Print the JSON report to stdout instead of the summary (writes no files).
+        #[arg(long)]
+        json: bool,
+        /// Exit 1 when a finding at or above this severity exists.
+        #[arg(long, value_enum)]
+        fail_on: Option<FailOn>,
+    },
+    /// List objects, like kubectl get (ages relative to capture time).
+    Get {
+        /// Kind, plural, short name or resource.group (`ds`, `pods`, `bundles.fleet.cattle.io`);
+        /// `api-resources` lists what the bundle holds.
+        kind: String,
+        /// Object name.
+        name: Option<String>,
+        #[command(flatten)]
+        common: QueryArgs,
+        /// All namespaces.
+        #[arg(short = 'A', long)]
+        all_namespaces: bool,
+        /// Label selector (`app=x,tier!=y`).
+        #[arg(short = 'l', long)]
+        selector: Option<String>,
+        /// Output format.
+        #[arg(short, long, value_enum, default_value = "table")]
+        output: Output,
+        /// Keep metadata.managedFields in -o yaml/json.
+        #[arg(long)]
+        show_managed_fields: bool,
+    },
+    /// Show one object: metadata, status, conditions and related events.
+    Describe {
+        /// Kind (as for get).
+        kind: String,
+        /// Object name.
+        name: String,
+        #[command(flatten)]
+        common: QueryArgs,
+    },
+    /// Events of every API group, merged, de-duplicated, oldest first.
+    Events {
+        #[command(flatten)]
+        common: QueryArgs,
+        /// Only events of this type (Normal, Warning).
+        #[arg(long = "type")]
+        kind: Option<String>,
+    },
+    /// Pod container logs, or node logs from the node bundles.
+    Logs {
+        /// Pod name, or node name for node logs.
+        pod: String,
+        #[command(flatten)]
+        common: QueryArgs,
+        /// Container (for a node: the log, e.g. kernel, rke2-server, kubelet).
+        #[arg(short, long)]
+        container: Option<String>,
+        /// The previous container instance (`.log.1`) or previous boot.
+        #[arg(short, long)]
+        previous: bool,
+        /// Only lines matching this regex (printed with their line numbers).
+        #[arg(long)]
+        grep: Option<String>,
+        /// Only the last N lines.
+        #[arg(long)]
+        tail: Option<usize>,
+    },
+    /// The rule catalog.
+    Rules {
+        /// Explain one rule: what it checks, its inputs and versions.
+        #[arg(long)]
+        explain: Option<String>,
+    },
+}
+
+#[derive(Args)]
+struct QueryArgs {
+    /// Bundle: .zip, .tar, .tar.gz/.tgz or unpacked folder.
+    #[arg(short, long)]
+    bundle: PathBuf,
+    /// Namespace.
+    #[arg(short, long)]
+    namespace: Option<String>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FailOn {
+    Error,
+    Warning,
+}
+
+/// A user-facing failure: exit 2 with one line.
+struct Fatal(anyhow::Error);
+
+impl<E: Into<anyhow::Error>> From<E> for Fatal {
+    fn from(e: E) -> Self {
+        Fatal(e.into())
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(Fatal(e)) => {
+            let _ = writeln!(std::io::stderr(), "sbdiag: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn load(bundle: &Path, limits: &LimitArgs) -> Result<Analysis, Fatal> {
+    let bar = if std::io::stderr().is_terminal() {
+        let b = indicatif::ProgressBar::new(0);
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} indexing {pos}/{len} files {wide_bar} {elapsed}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        Some(b)
+    } else {
+        None
+    };
+    let progress = |done: usize, total: usize| {
+        if let Some(b) = &bar {
+            b.set_length(total as u64);
+            b.set_position(done as u64);
+        }
+    };
+    let a = Analysis::load(bundle, &limits.limits(), &progress);
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    Ok(a?)
+}
+
+fn print(s: &str) -> Result<(), Fatal> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(s.as_bytes()).and_then(|_| out.flush()) {
+        // A closed pipe (`| head`) is not an error.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => Ok(r?),
+    }
+}
+
+fn default_output_dir(bundle: &Path) -> PathBuf {
+    let name = bundle
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "bundle".into());
+    let stem = [".tar.gz", ".tgz", ".tar", ".zip"]
+        .iter()
+        .find_map(|ext| name.strip_suffix(ext))
+        .unwrap_or(&name)
+        .to_string();
+    PathBuf::from(format!("sbdiag-{stem}"))
+}
+
+fn run(cli: Cli) -> Result<ExitCode, Fatal> {
+    match cli.command {
+        Command::Analyze { bundle, output, format, json, fail_on } => {
+            let a = load(&bundle, &cli.limits)?;
+            let r = a.report();
+            if json {
+                print(&report::json::render(&r))?;
+            } else {
+                let dir = output.unwrap_or_else(|| default_output_dir(&bundle));
+                std::fs::create_dir_all(&dir).with_context(|| format!("cannot create output folder {}", dir.display()))?;
+                for f in &format {
+                    let (name, body) = match f {
+                        Format::Json => ("report.json", report::json::render(&r)),
+                    };
+                    let path = dir.join(name);
+                    std::fs::write(&path, body).with_context(|| format!("cannot write {}", path.display()))?;
+                }
+                print(&report::terminal::render(&r, report::terminal::use_color()))?;
+                let _ = writeln!(std::io::stderr(), "reports written to {}", dir.display());
+            }
+            let threshold = fail_on.map(|f| match f {
+                FailOn::Error => Severity::Error,
+                FailOn::Warning => Severity::Warning,
+            });
+            Ok(match (threshold, r.worst()) {
+                (Some(t), Some(w)) if w >= t => ExitCode::from(1),
+                _ => ExitCode::SUCCESS,
+            })
+        }
+        Command::Get { kind, name, common, all_namespaces, selector, output, show_managed_fields } => {
+            let a = load(&common.bundle, &cli.limits)?;
+            let scope = Scope { namespace: common.namespace, all: all_namespaces, selector };
+            print(&get::get(&a, &kind, name.as_deref(), &scope, output, show_managed_fields)?)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Describe { kind, name, common } => {
+            let a = load(&common.bundle, &cli.limits)?;
+            print(&get::describe(&a, &kind, &name, common.namespace.as_deref())?)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Events { common, kind } => {
+            let a = load(&common.bundle, &cli.limits)?;
+            print(&get::events_table(&a, common.namespace.as_deref(), kind.as_deref()))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Logs { pod, common, container, previous, grep, tail } => {
+            let a = load(&common.bundle, &cli.limits)?;
+            let req = LogRequest { target: pod, namespace: common.namespace, container, previous, grep, tail };
+            let l = logs::logs(&a, &req)?;
+            for n in &l.notes {
+                let _ = writeln!(std::io::stderr(), "{n}");
+            }
+            let _ = writeln!(std::io::stderr(), "# {}", l.source);
+            print(&l.text)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Rules { explain } => {
+            let catalog = rules::catalog();
+            match explain {
+                None => {
+                    let rows: Vec<Vec<String>> = catalog
+                        .iter()
+                        .map(|r| vec![r.info().id.to_string(), r.info().title.to_string()])
+                        .collect();
+                    print(&sbdiag::query::table::render(&["RULE", "CHECKS"], &rows))?;
+                }
+                Some(id) => {
+                    let r = catalog
+                        .iter()
+                        .find(|r| r.info().id == id)
+                        .ok_or_else(|| anyhow::anyhow!("no rule {id:?}; `sbdiag rules` lists them"))?;
+                    let i = r.info();
+                    let inputs: Vec<String> = i.inputs.iter().map(|x| x.describe()).collect();
+                    print(&format!(
+                        "{}\n  {}\n\n{}\n\ninputs:   {}\nversions: {}\n",
+                        i.id,
+                        i.title,
+                        i.description,
+                        inputs.join(", "),
+                        i.versions
+                    ))?;
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

@@ -1,0 +1,221 @@
+//! Kind names as users type them (kubectl habits): kinds, singular and plural resource names,
+//! short names (`ds`, `po`) and `resource.group` forms (`bundles.fleet.cattle.io`), resolved
+//! against the resource types actually present in a bundle.
+
+/// A resource type known to be in the bundle (from its files) or built in.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ResourceType {
+    /// API group, `""` for core.
+    pub group: String,
+    /// Kind (`DaemonSet`).
+    pub kind: String,
+    /// Plural resource name (`daemonsets`).
+    pub plural: String,
+    /// Whether objects live in namespaces.
+    pub namespaced: bool,
+}
+
+/// kubectl's short names for the kinds a Harvester bundle holds: (short, group, plural).
+const SHORT_NAMES: &[(&str, &str, &str)] = &[
+    ("po", "", "pods"),
+    ("no", "", "nodes"),
+    ("ns", "", "namespaces"),
+    ("svc", "", "services"),
+    ("ep", "", "endpoints"),
+    ("cm", "", "configmaps"),
+    ("ev", "", "events"),
+    ("pv", "", "persistentvolumes"),
+    ("pvc", "", "persistentvolumeclaims"),
+    ("sa", "", "serviceaccounts"),
+    ("rc", "", "replicationcontrollers"),
+    ("limits", "", "limitranges"),
+    ("quota", "", "resourcequotas"),
+    ("cs", "", "componentstatuses"),
+    ("ds", "apps", "daemonsets"),
+    ("deploy", "apps", "deployments"),
+    ("rs", "apps", "replicasets"),
+    ("sts", "apps", "statefulsets"),
+    ("cj", "batch", "cronjobs"),
+    ("ing", "networking.k8s.io", "ingresses"),
+    ("netpol", "networking.k8s.io", "networkpolicies"),
+    ("pdb", "policy", "poddisruptionbudgets"),
+    ("sc", "storage.k8s.io", "storageclasses"),
+    ("crd", "apiextensions.k8s.io", "customresourcedefinitions"),
+    ("crds", "apiextensions.k8s.io", "customresourcedefinitions"),
+    ("hpa", "autoscaling", "horizontalpodautoscalers"),
+    ("vm", "kubevirt.io", "virtualmachines"),
+    ("vms", "kubevirt.io", "virtualmachines"),
+    ("vmi", "kubevirt.io", "virtualmachineinstances"),
+    ("vmis", "kubevirt.io", "virtualmachineinstances"),
+    ("vmim", "kubevirt.io", "virtualmachineinstancemigrations"),
+    ("vmims", "kubevirt.io", "virtualmachineinstancemigrations"),
+    ("kv", "kubevirt.io", "kubevirts"),
+    ("mcc", "management.cattle.io", "managedcharts"),
+    ("mc", "management.cattle.io", "managedcharts"),
+    ("lhv", "longhorn.io", "volumes"),
+    ("lhr", "longhorn.io", "replicas"),
+    ("lhe", "longhorn.io", "engines"),
+    ("lhn", "longhorn.io", "nodes"),
+    ("lhs", "longhorn.io", "settings"),
+    ("bd", "harvesterhci.io", "blockdevices"),
+    ("vmimage", "harvesterhci.io", "virtualmachineimages"),
+    ("vmbackup", "harvesterhci.io", "virtualmachinebackups"),
+    ("fleetcluster", "fleet.cattle.io", "clusters"),
+    ("bd", "fleet.cattle.io", "bundledeployments"),
+    ("gitrepo", "fleet.cattle.io", "gitrepos"),
+    ("plan", "upgrade.cattle.io", "plans"),
+    ("plans", "upgrade.cattle.io", "plans"),
+    ("vwc", "admissionregistration.k8s.io", "validatingwebhookconfigurations"),
+    ("mwc", "admissionregistration.k8s.io", "mutatingwebhookconfigurations"),
+];
+
+/// Groups preferred when a name matches several groups (kubectl prefers built-in groups).
+const PREFERRED_GROUPS: &[&str] = &[
+    "",
+    "apps",
+    "batch",
+    "networking.k8s.io",
+    "storage.k8s.io",
+    "apiextensions.k8s.io",
+    "admissionregistration.k8s.io",
+];
+
+/// How a user's KIND matched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resolved {
+    /// Exactly these types (one, or the same kind served by several groups).
+    Types(Vec<ResourceType>),
+    /// Several types match; the user must qualify with a group.
+    Ambiguous(Vec<String>),
+    /// Nothing matches.
+    Unknown,
+}
+
+fn matches_name(t: &ResourceType, name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    let kind = t.kind.to_ascii_lowercase();
+    name == t.plural || name == kind || name == format!("{kind}s")
+        || SHORT_NAMES
+            .iter()
+            .any(|(s, g, p)| *s == name && *g == t.group && *p == t.plural)
+}
+
+fn group_matches(t: &ResourceType, group: &str) -> bool {
+    let group = group.to_ascii_lowercase();
+    t.group == group
+        || t.group.starts_with(&format!("{group}."))
+        || (group == "core" && t.group.is_empty())
+}
+
+/// Resolves `input` (`ds`, `pods`, `Pod`, `bundles.fleet.cattle.io`, `deployments.apps`,
+/// `nodes.v1beta1.longhorn.io`) against `types`.
+pub fn resolve(input: &str, types: &[ResourceType]) -> Resolved {
+    let input = input.trim();
+    let mut found: Vec<&ResourceType> = types.iter().filter(|t| matches_name(t, input)).collect();
+    if found.is_empty() {
+        if let Some((name, group)) = input.split_once('.') {
+            // `resource.version.group` is accepted too: drop a leading version.
+            let group = match group.split_once('.') {
+                Some((v, rest)) if v.starts_with('v') && v[1..].starts_with(|c: char| c.is_ascii_digit()) => rest,
+                _ => group,
+            };
+            found = types
+                .iter()
+                .filter(|t| matches_name(t, name) && group_matches(t, group))
+                .collect();
+        }
+    }
+    if found.is_empty() {
+        return Resolved::Unknown;
+    }
+    let groups: std::collections::BTreeSet<&str> = found.iter().map(|t| t.group.as_str()).collect();
+    if groups.len() > 1 {
+        // Built-in groups win, as in kubectl; otherwise the user must say which.
+        if let Some(g) = PREFERRED_GROUPS.iter().find(|g| groups.contains(**g)) {
+            found.retain(|t| t.group == *g);
+        } else {
+            let mut names: Vec<String> = found
+                .iter()
+                .map(|t| format!("{}.{}", t.plural, t.group))
+                .collect();
+            names.sort();
+            names.dedup();
+            return Resolved::Ambiguous(names);
+        }
+    }
+    let mut out: Vec<ResourceType> = found.into_iter().cloned().collect();
+    out.sort();
+    out.dedup();
+    Resolved::Types(out)
+}
+
+/// A kind's printable name with its group, as in `DaemonSet.apps`.
+pub fn qualified(kind: &str, group: &str) -> String {
+    if group.is_empty() {
+        kind.to_string()
+    } else {
+        format!("{kind}.{group}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(group: &str, kind: &str, plural: &str) -> ResourceType {
+        ResourceType {
+            group: group.into(),
+            kind: kind.into(),
+            plural: plural.into(),
+            namespaced: true,
+        }
+    }
+
+    fn types() -> Vec<ResourceType> {
+        vec![
+            t("", "Pod", "pods"),
+            t("", "Node", "nodes"),
+            t("longhorn.io", "Node", "nodes"),
+            t("metrics.k8s.io", "NodeMetrics", "nodes"),
+            t("apps", "DaemonSet", "daemonsets"),
+            t("fleet.cattle.io", "Bundle", "bundles"),
+            t("management.cattle.io", "ManagedChart", "managedcharts"),
+            t("harvesterhci.io", "Setting", "settings"),
+            t("management.cattle.io", "Setting", "settings"),
+        ]
+    }
+
+    fn one(input: &str) -> (String, String) {
+        match resolve(input, &types()) {
+            Resolved::Types(v) if v.len() == 1 => (v[0].group.clone(), v[0].kind.clone()),
+            other => panic!("{input}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn short_plural_kind_and_group_forms() {
+        assert_eq!(one("ds"), ("apps".into(), "DaemonSet".into()));
+        assert_eq!(one("po"), ("".into(), "Pod".into()));
+        assert_eq!(one("Pod"), ("".into(), "Pod".into()));
+        assert_eq!(one("managedcharts"), ("management.cattle.io".into(), "ManagedChart".into()));
+        assert_eq!(one("mcc"), ("management.cattle.io".into(), "ManagedChart".into()));
+        assert_eq!(one("bundles.fleet.cattle.io"), ("fleet.cattle.io".into(), "Bundle".into()));
+        assert_eq!(one("bundle.fleet"), ("fleet.cattle.io".into(), "Bundle".into()));
+        assert_eq!(one("nodes"), ("".into(), "Node".into()));
+        assert_eq!(one("nodes.longhorn.io"), ("longhorn.io".into(), "Node".into()));
+        assert_eq!(one("nodes.v1beta2.longhorn.io"), ("longhorn.io".into(), "Node".into()));
+        assert_eq!(one("daemonsets.apps"), ("apps".into(), "DaemonSet".into()));
+    }
+
+    #[test]
+    fn ambiguous_and_unknown() {
+        match resolve("settings", &types()) {
+            Resolved::Ambiguous(v) => assert_eq!(
+                v,
+                vec!["settings.harvesterhci.io", "settings.management.cattle.io"]
+            ),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(resolve("frobnicators", &types()), Resolved::Unknown);
+    }
+}

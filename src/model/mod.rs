@@ -1,0 +1,192 @@
+//! Typed, read-only views of Kubernetes objects: keys, metadata, owner references,
+//! conditions, per-kind views, kind names as users type them, and capture-relative time.
+pub mod de;
+pub mod kinds;
+pub mod time;
+pub mod views;
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+pub use time::{Age, Timestamp};
+pub use views::View;
+
+/// Identity of an object in a bundle: (group, kind, namespace, name). The core group is `""`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct ObjectKey {
+    /// API group, `""` for the core group.
+    pub group: String,
+    /// Kind, as the API spells it (`DaemonSet`).
+    pub kind: String,
+    /// Namespace, `""` for cluster-scoped objects.
+    pub namespace: String,
+    /// Name.
+    pub name: String,
+}
+
+impl fmt::Display for ObjectKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.namespace.is_empty() {
+            write!(f, "{}/{}", self.kind, self.name)
+        } else {
+            write!(f, "{}/{}/{}", self.kind, self.namespace, self.name)
+        }
+    }
+}
+
+/// An owner reference.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(default, rename_all = "camelCase")]
+pub struct OwnerRef {
+    #[serde(deserialize_with = "de::string")]
+    pub api_version: String,
+    #[serde(deserialize_with = "de::string")]
+    pub kind: String,
+    #[serde(deserialize_with = "de::string")]
+    pub name: String,
+    #[serde(deserialize_with = "de::string")]
+    pub uid: String,
+    #[serde(deserialize_with = "de::opt_bool")]
+    pub controller: Option<bool>,
+}
+
+/// Object metadata, with the fields rules and queries use (never managedFields).
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(default, rename_all = "camelCase")]
+pub struct Meta {
+    #[serde(deserialize_with = "de::string")]
+    pub name: String,
+    #[serde(deserialize_with = "de::string")]
+    pub namespace: String,
+    #[serde(deserialize_with = "de::string")]
+    pub uid: String,
+    #[serde(deserialize_with = "de::opt_str")]
+    pub resource_version: Option<String>,
+    #[serde(deserialize_with = "de::opt_int")]
+    pub generation: Option<i64>,
+    #[serde(deserialize_with = "de::opt_str")]
+    pub creation_timestamp: Option<String>,
+    #[serde(deserialize_with = "de::opt_str")]
+    pub deletion_timestamp: Option<String>,
+    #[serde(deserialize_with = "de::str_map")]
+    pub labels: BTreeMap<String, String>,
+    #[serde(deserialize_with = "de::str_map")]
+    pub annotations: BTreeMap<String, String>,
+    #[serde(deserialize_with = "de::lenient_vec")]
+    pub owner_references: Vec<OwnerRef>,
+    #[serde(deserialize_with = "de::lenient_vec")]
+    pub finalizers: Vec<de::Scalar>,
+}
+
+impl Meta {
+    /// Finalizers as plain strings.
+    pub fn finalizer_names(&self) -> Vec<&str> {
+        self.finalizers.iter().filter_map(|s| s.0.as_deref()).collect()
+    }
+
+    /// The controlling owner, if any.
+    pub fn controller(&self) -> Option<&OwnerRef> {
+        self.owner_references
+            .iter()
+            .find(|o| o.controller == Some(true))
+            .or_else(|| self.owner_references.first())
+    }
+}
+
+/// A status condition (Kubernetes, wrangler and Fleet shapes share these fields).
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(default, rename_all = "camelCase")]
+pub struct Condition {
+    #[serde(rename = "type", deserialize_with = "de::string")]
+    pub kind: String,
+    #[serde(deserialize_with = "de::string")]
+    pub status: String,
+    #[serde(deserialize_with = "de::opt_str")]
+    pub reason: Option<String>,
+    #[serde(deserialize_with = "de::opt_str")]
+    pub message: Option<String>,
+    #[serde(deserialize_with = "de::opt_str")]
+    pub last_transition_time: Option<String>,
+    #[serde(deserialize_with = "de::opt_str")]
+    pub last_update_time: Option<String>,
+    #[serde(deserialize_with = "de::opt_str")]
+    pub last_heartbeat_time: Option<String>,
+    #[serde(deserialize_with = "de::opt_str")]
+    pub last_probe_time: Option<String>,
+}
+
+impl Condition {
+    /// The most recent of the condition's timestamps.
+    pub fn last_change(&self) -> Option<&str> {
+        [
+            self.last_transition_time.as_deref(),
+            self.last_update_time.as_deref(),
+            self.last_heartbeat_time.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
+        .max()
+    }
+}
+
+/// Finds a condition by type.
+pub fn condition<'a>(conds: &'a [Condition], kind: &str) -> Option<&'a Condition> {
+    conds.iter().find(|c| c.kind == kind)
+}
+
+/// Splits `group/version` (or a bare core `v1`) into (group, version).
+pub fn split_api_version(api_version: &str) -> (&str, &str) {
+    match api_version.rsplit_once('/') {
+        Some((g, v)) => (g, v),
+        None => ("", api_version),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn meta_tolerates_quirks() {
+        let y = r#"
+name: image-kzndn
+namespace: default
+generation: 1.1e+07
+creationTimestamp: "2022-03-06T23:09:58Z"
+labels:
+  a: "null"
+finalizers:
+- wrangler.cattle.io/vm-image-controller
+ownerReferences:
+- apiVersion: apps/v1
+  kind: ReplicaSet
+  name: rs
+  uid: u1
+  controller: true
+"#;
+        let m: Meta = yaml_serde::from_str(y).unwrap();
+        assert_eq!(m.generation, Some(11_000_000));
+        assert_eq!(m.labels["a"], "");
+        assert_eq!(m.finalizer_names(), vec!["wrangler.cattle.io/vm-image-controller"]);
+        assert_eq!(m.controller().unwrap().kind, "ReplicaSet");
+    }
+
+    #[test]
+    fn condition_null_probe_time() {
+        let c: Condition = yaml_serde::from_str(
+            "lastProbeTime: \"null\"\nlastTransitionTime: \"2022-03-06T23:10:00Z\"\nstatus: \"True\"\ntype: Ready\n",
+        )
+        .unwrap();
+        assert_eq!(c.last_probe_time, None);
+        assert_eq!(c.status, "True");
+        assert_eq!(c.last_change(), Some("2022-03-06T23:10:00Z"));
+    }
+
+    #[test]
+    fn api_version_split() {
+        assert_eq!(split_api_version("v1"), ("", "v1"));
+        assert_eq!(split_api_version("apps/v1"), ("apps", "v1"));
+    }
+}

@@ -1,0 +1,932 @@
+//! Per-kind typed views, decoded straight from one item's YAML text (never from a generic
+//! tree): only the fields rules and queries use are kept. Kinds without a dedicated view keep
+//! their metadata and common status (conditions, phase, state).
+use serde::Deserialize;
+use serde::de::{DeserializeOwned, IgnoredAny};
+use std::collections::BTreeMap;
+
+use super::{Condition, Meta, de};
+
+/// Status fields shared by most kinds.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct CommonStatus {
+    /// `status.conditions`.
+    pub conditions: Vec<Condition>,
+    /// `status.phase` (Pods, PVCs, Namespaces, ...).
+    pub phase: Option<String>,
+    /// `status.state` (Longhorn, Harvester, Fleet display, ...).
+    pub state: Option<String>,
+    /// `status.observedGeneration`.
+    pub observed_generation: Option<i64>,
+}
+
+/// The decoded view of one object.
+#[derive(Debug, Clone, PartialEq)]
+pub enum View {
+    /// No dedicated view for this kind.
+    Generic,
+    /// core Pod.
+    Pod(Box<PodView>),
+    /// core Node.
+    Node(Box<NodeView>),
+    /// apps DaemonSet, Deployment, StatefulSet, ReplicaSet.
+    Workload(Box<WorkloadView>),
+    /// batch Job.
+    Job(Box<JobView>),
+    /// core Service.
+    Service(Box<ServiceView>),
+    /// core or events.k8s.io Event.
+    Event(Box<EventView>),
+    /// a Setting (Harvester, Rancher, Longhorn): a top-level `value`.
+    Setting(Box<SettingView>),
+    /// core PersistentVolume: where its claim lives.
+    PersistentVolume(Box<PvView>),
+}
+
+/// One decoded object: identity fields, metadata, common status and the typed view.
+#[derive(Debug, Clone)]
+pub struct Decoded {
+    /// `apiVersion` as written.
+    pub api_version: String,
+    /// `kind` as written.
+    pub kind: String,
+    /// `metadata`.
+    pub meta: Meta,
+    /// Common status fields.
+    pub status: CommonStatus,
+    /// Kind-specific view.
+    pub view: View,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Doc<S: Default, T: Default> {
+    #[serde(rename = "apiVersion", deserialize_with = "de::string")]
+    api_version: String,
+    #[serde(deserialize_with = "de::string")]
+    kind: String,
+    metadata: Meta,
+    spec: S,
+    status: T,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct GenericStatus {
+    #[serde(deserialize_with = "de::lenient_vec")]
+    conditions: Vec<Condition>,
+    #[serde(deserialize_with = "de::opt_str")]
+    phase: Option<String>,
+    #[serde(deserialize_with = "de::opt_str")]
+    state: Option<String>,
+    #[serde(deserialize_with = "de::opt_int")]
+    observed_generation: Option<i64>,
+}
+
+impl GenericStatus {
+    fn common(self) -> CommonStatus {
+        CommonStatus {
+            conditions: self.conditions,
+            phase: self.phase,
+            state: self.state,
+            observed_generation: self.observed_generation,
+        }
+    }
+}
+
+// ---------------------------------------------------------------- Pod
+
+/// A container in a pod spec.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct ContainerSpec {
+    #[serde(deserialize_with = "de::string")]
+    pub name: String,
+    #[serde(deserialize_with = "de::string")]
+    pub image: String,
+}
+
+/// Details of one container state.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(default, rename_all = "camelCase")]
+pub struct StateDetail {
+    #[serde(deserialize_with = "de::opt_str")]
+    pub reason: Option<String>,
+    #[serde(deserialize_with = "de::opt_str")]
+    pub message: Option<String>,
+    #[serde(deserialize_with = "de::opt_int")]
+    pub exit_code: Option<i64>,
+    #[serde(deserialize_with = "de::opt_str")]
+    pub started_at: Option<String>,
+    #[serde(deserialize_with = "de::opt_str")]
+    pub finished_at: Option<String>,
+}
+
+/// `state` / `lastState` of a container.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct ContainerState {
+    pub waiting: Option<StateDetail>,
+    pub running: Option<StateDetail>,
+    pub terminated: Option<StateDetail>,
+}
+
+/// A container status.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(default, rename_all = "camelCase")]
+pub struct ContainerStatus {
+    #[serde(deserialize_with = "de::string")]
+    pub name: String,
+    #[serde(deserialize_with = "de::opt_bool")]
+    pub ready: Option<bool>,
+    #[serde(deserialize_with = "de::opt_int")]
+    pub restart_count: Option<i64>,
+    #[serde(deserialize_with = "de::string")]
+    pub image: String,
+    pub state: ContainerState,
+    pub last_state: ContainerState,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct PodSpec {
+    #[serde(deserialize_with = "de::opt_str")]
+    node_name: Option<String>,
+    #[serde(deserialize_with = "de::lenient_vec")]
+    containers: Vec<ContainerSpec>,
+    #[serde(deserialize_with = "de::lenient_vec")]
+    init_containers: Vec<ContainerSpec>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct PodStatus {
+    #[serde(deserialize_with = "de::lenient_vec")]
+    conditions: Vec<Condition>,
+    #[serde(deserialize_with = "de::opt_str")]
+    phase: Option<String>,
+    #[serde(deserialize_with = "de::opt_str")]
+    reason: Option<String>,
+    #[serde(deserialize_with = "de::opt_str")]
+    message: Option<String>,
+    #[serde(rename = "podIP", deserialize_with = "de::opt_str")]
+    pod_ip: Option<String>,
+    #[serde(rename = "hostIP", deserialize_with = "de::opt_str")]
+    host_ip: Option<String>,
+    #[serde(deserialize_with = "de::opt_str")]
+    start_time: Option<String>,
+    #[serde(deserialize_with = "de::lenient_vec")]
+    container_statuses: Vec<ContainerStatus>,
+    #[serde(deserialize_with = "de::lenient_vec")]
+    init_container_statuses: Vec<ContainerStatus>,
+}
+
+/// A Pod.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PodView {
+    pub node_name: Option<String>,
+    pub containers: Vec<ContainerSpec>,
+    pub init_containers: Vec<ContainerSpec>,
+    pub reason: Option<String>,
+    pub message: Option<String>,
+    pub pod_ip: Option<String>,
+    pub host_ip: Option<String>,
+    pub start_time: Option<String>,
+    pub container_statuses: Vec<ContainerStatus>,
+    pub init_container_statuses: Vec<ContainerStatus>,
+}
+
+impl PodView {
+    /// (ready containers, containers).
+    pub fn ready_count(&self) -> (usize, usize) {
+        let ready = self
+            .container_statuses
+            .iter()
+            .filter(|c| c.ready == Some(true))
+            .count();
+        (ready, self.containers.len().max(self.container_statuses.len()))
+    }
+
+    /// Sum of container restarts.
+    pub fn restarts(&self) -> i64 {
+        self.container_statuses
+            .iter()
+            .filter_map(|c| c.restart_count)
+            .sum()
+    }
+
+    /// kubectl's STATUS column: a waiting/terminated reason wins over the phase.
+    pub fn display_status(&self, phase: Option<&str>, deleting: bool) -> String {
+        for c in self.init_container_statuses.iter() {
+            if let Some(r) = c.state.waiting.as_ref().and_then(|w| w.reason.as_deref()) {
+                if r != "PodInitializing" {
+                    return format!("Init:{r}");
+                }
+            }
+        }
+        let mut status = self
+            .reason
+            .clone()
+            .or_else(|| phase.map(str::to_owned))
+            .unwrap_or_else(|| "Unknown".into());
+        for c in self.container_statuses.iter().rev() {
+            if let Some(r) = c.state.waiting.as_ref().and_then(|w| w.reason.clone()) {
+                status = r;
+            } else if let Some(t) = c.state.terminated.as_ref() {
+                status = t.reason.clone().unwrap_or_else(|| "Terminated".into());
+            }
+        }
+        if deleting {
+            "Terminating".into()
+        } else {
+            status
+        }
+    }
+}
+
+// ---------------------------------------------------------------- Node
+
+/// A node taint.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(default)]
+pub struct Taint {
+    #[serde(deserialize_with = "de::string")]
+    pub key: String,
+    #[serde(deserialize_with = "de::opt_str")]
+    pub value: Option<String>,
+    #[serde(deserialize_with = "de::string")]
+    pub effect: String,
+}
+
+/// A node address.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(default)]
+pub struct Address {
+    #[serde(rename = "type", deserialize_with = "de::string")]
+    pub kind: String,
+    #[serde(deserialize_with = "de::string")]
+    pub address: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct NodeSpec {
+    #[serde(deserialize_with = "de::opt_bool")]
+    unschedulable: Option<bool>,
+    #[serde(deserialize_with = "de::lenient_vec")]
+    taints: Vec<Taint>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct NodeInfo {
+    #[serde(deserialize_with = "de::opt_str")]
+    kubelet_version: Option<String>,
+    #[serde(deserialize_with = "de::opt_str")]
+    os_image: Option<String>,
+    #[serde(deserialize_with = "de::opt_str")]
+    kernel_version: Option<String>,
+    #[serde(deserialize_with = "de::opt_str")]
+    container_runtime_version: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct NodeStatus {
+    #[serde(deserialize_with = "de::lenient_vec")]
+    conditions: Vec<Condition>,
+    #[serde(deserialize_with = "de::lenient_vec")]
+    addresses: Vec<Address>,
+    node_info: NodeInfo,
+    #[serde(deserialize_with = "de::str_map")]
+    capacity: BTreeMap<String, String>,
+    #[serde(deserialize_with = "de::str_map")]
+    allocatable: BTreeMap<String, String>,
+}
+
+/// A Node.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NodeView {
+    pub unschedulable: bool,
+    pub taints: Vec<Taint>,
+    pub addresses: Vec<Address>,
+    pub kubelet_version: Option<String>,
+    pub os_image: Option<String>,
+    pub kernel_version: Option<String>,
+    pub container_runtime_version: Option<String>,
+    pub capacity: BTreeMap<String, String>,
+    pub allocatable: BTreeMap<String, String>,
+}
+
+impl NodeView {
+    /// The address of a type (`InternalIP`, `Hostname`).
+    pub fn address(&self, kind: &str) -> Option<&str> {
+        self.addresses
+            .iter()
+            .find(|a| a.kind == kind)
+            .map(|a| a.address.as_str())
+    }
+}
+
+// ---------------------------------------------------------------- workloads
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct Selector {
+    #[serde(deserialize_with = "de::str_map")]
+    match_labels: BTreeMap<String, String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct TemplateSpec {
+    spec: PodSpec,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct WorkloadSpec {
+    #[serde(deserialize_with = "de::opt_int")]
+    replicas: Option<i64>,
+    selector: Selector,
+    template: TemplateSpec,
+    #[serde(deserialize_with = "de::opt_bool")]
+    paused: Option<bool>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct WorkloadStatus {
+    #[serde(deserialize_with = "de::lenient_vec")]
+    conditions: Vec<Condition>,
+    #[serde(deserialize_with = "de::opt_int")]
+    observed_generation: Option<i64>,
+    #[serde(deserialize_with = "de::opt_int")]
+    replicas: Option<i64>,
+    #[serde(deserialize_with = "de::opt_int")]
+    ready_replicas: Option<i64>,
+    #[serde(deserialize_with = "de::opt_int")]
+    available_replicas: Option<i64>,
+    #[serde(deserialize_with = "de::opt_int")]
+    updated_replicas: Option<i64>,
+    #[serde(deserialize_with = "de::opt_int")]
+    unavailable_replicas: Option<i64>,
+    #[serde(deserialize_with = "de::opt_int")]
+    current_replicas: Option<i64>,
+    #[serde(deserialize_with = "de::opt_int")]
+    desired_number_scheduled: Option<i64>,
+    #[serde(deserialize_with = "de::opt_int")]
+    current_number_scheduled: Option<i64>,
+    #[serde(deserialize_with = "de::opt_int")]
+    number_ready: Option<i64>,
+    #[serde(deserialize_with = "de::opt_int")]
+    number_available: Option<i64>,
+    #[serde(deserialize_with = "de::opt_int")]
+    number_unavailable: Option<i64>,
+    #[serde(deserialize_with = "de::opt_int")]
+    number_misscheduled: Option<i64>,
+    #[serde(deserialize_with = "de::opt_int")]
+    updated_number_scheduled: Option<i64>,
+}
+
+/// A DaemonSet, Deployment, StatefulSet or ReplicaSet: desired and observed counts.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WorkloadView {
+    pub spec_replicas: Option<i64>,
+    pub selector: BTreeMap<String, String>,
+    pub containers: Vec<ContainerSpec>,
+    pub paused: bool,
+    pub replicas: Option<i64>,
+    pub ready_replicas: Option<i64>,
+    pub available_replicas: Option<i64>,
+    pub updated_replicas: Option<i64>,
+    pub unavailable_replicas: Option<i64>,
+    pub current_replicas: Option<i64>,
+    pub desired_number_scheduled: Option<i64>,
+    pub current_number_scheduled: Option<i64>,
+    pub number_ready: Option<i64>,
+    pub number_available: Option<i64>,
+    pub number_unavailable: Option<i64>,
+    pub number_misscheduled: Option<i64>,
+    pub updated_number_scheduled: Option<i64>,
+}
+
+// ---------------------------------------------------------------- Job
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct JobSpec {
+    #[serde(deserialize_with = "de::opt_int")]
+    completions: Option<i64>,
+    #[serde(deserialize_with = "de::opt_int")]
+    backoff_limit: Option<i64>,
+    template: TemplateSpec,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct JobStatus {
+    #[serde(deserialize_with = "de::lenient_vec")]
+    conditions: Vec<Condition>,
+    #[serde(deserialize_with = "de::opt_int")]
+    active: Option<i64>,
+    #[serde(deserialize_with = "de::opt_int")]
+    succeeded: Option<i64>,
+    #[serde(deserialize_with = "de::opt_int")]
+    failed: Option<i64>,
+    #[serde(deserialize_with = "de::opt_str")]
+    start_time: Option<String>,
+    #[serde(deserialize_with = "de::opt_str")]
+    completion_time: Option<String>,
+}
+
+/// A Job.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct JobView {
+    pub completions: Option<i64>,
+    pub backoff_limit: Option<i64>,
+    pub containers: Vec<ContainerSpec>,
+    pub active: Option<i64>,
+    pub succeeded: Option<i64>,
+    pub failed: Option<i64>,
+    pub start_time: Option<String>,
+    pub completion_time: Option<String>,
+}
+
+// ---------------------------------------------------------------- Service
+
+/// A service port.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(default, rename_all = "camelCase")]
+pub struct ServicePort {
+    #[serde(deserialize_with = "de::opt_str")]
+    pub name: Option<String>,
+    #[serde(deserialize_with = "de::opt_int")]
+    pub port: Option<i64>,
+    #[serde(deserialize_with = "de::opt_str")]
+    pub protocol: Option<String>,
+    #[serde(deserialize_with = "de::opt_str")]
+    pub target_port: Option<String>,
+    #[serde(deserialize_with = "de::opt_int")]
+    pub node_port: Option<i64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct ServiceSpec {
+    #[serde(rename = "type", deserialize_with = "de::opt_str")]
+    kind: Option<String>,
+    #[serde(rename = "clusterIP", deserialize_with = "de::opt_str")]
+    cluster_ip: Option<String>,
+    #[serde(rename = "externalIPs", deserialize_with = "de::lenient_vec")]
+    external_ips: Vec<String>,
+    #[serde(deserialize_with = "de::lenient_vec")]
+    ports: Vec<ServicePort>,
+    #[serde(deserialize_with = "de::str_map")]
+    selector: BTreeMap<String, String>,
+}
+
+/// A Service.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ServiceView {
+    pub kind: Option<String>,
+    pub cluster_ip: Option<String>,
+    pub external_ips: Vec<String>,
+    pub ports: Vec<ServicePort>,
+    pub selector: BTreeMap<String, String>,
+}
+
+// ---------------------------------------------------------------- Event
+
+/// The object an event is about.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(default, rename_all = "camelCase")]
+pub struct EventRef {
+    #[serde(deserialize_with = "de::string")]
+    pub kind: String,
+    #[serde(deserialize_with = "de::string")]
+    pub namespace: String,
+    #[serde(deserialize_with = "de::string")]
+    pub name: String,
+    #[serde(deserialize_with = "de::string")]
+    pub uid: String,
+    #[serde(deserialize_with = "de::opt_str")]
+    pub field_path: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct EventSource {
+    #[serde(deserialize_with = "de::opt_str")]
+    component: Option<String>,
+    #[serde(deserialize_with = "de::opt_str")]
+    host: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct EventSeries {
+    #[serde(deserialize_with = "de::opt_int")]
+    count: Option<i64>,
+    #[serde(rename = "lastObservedTime", deserialize_with = "de::opt_str")]
+    last_observed_time: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct EventDoc {
+    #[serde(deserialize_with = "de::string")]
+    api_version: String,
+    #[serde(deserialize_with = "de::string")]
+    kind: String,
+    metadata: Meta,
+    #[serde(rename = "type", deserialize_with = "de::opt_str")]
+    kind_of_event: Option<String>,
+    #[serde(deserialize_with = "de::opt_str")]
+    reason: Option<String>,
+    #[serde(deserialize_with = "de::opt_str")]
+    message: Option<String>,
+    #[serde(deserialize_with = "de::opt_str")]
+    note: Option<String>,
+    involved_object: Option<EventRef>,
+    regarding: Option<EventRef>,
+    #[serde(deserialize_with = "de::opt_int")]
+    count: Option<i64>,
+    #[serde(deserialize_with = "de::opt_int")]
+    deprecated_count: Option<i64>,
+    series: Option<EventSeries>,
+    #[serde(deserialize_with = "de::opt_str")]
+    first_timestamp: Option<String>,
+    #[serde(deserialize_with = "de::opt_str")]
+    deprecated_first_timestamp: Option<String>,
+    #[serde(deserialize_with = "de::opt_str")]
+    last_timestamp: Option<String>,
+    #[serde(deserialize_with = "de::opt_str")]
+    deprecated_last_timestamp: Option<String>,
+    #[serde(deserialize_with = "de::opt_str")]
+    event_time: Option<String>,
+    source: Option<EventSource>,
+    deprecated_source: Option<EventSource>,
+    #[serde(deserialize_with = "de::opt_str")]
+    reporting_controller: Option<String>,
+}
+
+/// An Event, from either API group, in one shape.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EventView {
+    pub kind: Option<String>,
+    pub reason: Option<String>,
+    pub message: Option<String>,
+    pub regarding: EventRef,
+    pub count: i64,
+    pub first: Option<String>,
+    pub last: Option<String>,
+    pub source: Option<String>,
+    pub host: Option<String>,
+}
+
+// ---------------------------------------------------------------- Setting
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct SettingDoc {
+    #[serde(deserialize_with = "de::string")]
+    api_version: String,
+    #[serde(deserialize_with = "de::string")]
+    kind: String,
+    metadata: Meta,
+    #[serde(deserialize_with = "de::opt_str")]
+    value: Option<String>,
+    #[serde(deserialize_with = "de::opt_str")]
+    default: Option<String>,
+    status: GenericStatus,
+}
+
+/// A Setting: `value` and `default` at the top level.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SettingView {
+    pub value: Option<String>,
+    pub default: Option<String>,
+}
+
+impl SettingView {
+    /// The value in effect: `value`, or `default` when unset.
+    pub fn effective(&self) -> Option<&str> {
+        self.value.as_deref().or(self.default.as_deref())
+    }
+}
+
+// ---------------------------------------------------------------- PersistentVolume
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct PvSpec {
+    claim_ref: Option<EventRef>,
+    #[serde(deserialize_with = "de::opt_str")]
+    storage_class_name: Option<String>,
+}
+
+/// A PersistentVolume.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PvView {
+    /// Namespace of the bound claim.
+    pub claim_namespace: Option<String>,
+    /// Name of the bound claim.
+    pub claim_name: Option<String>,
+    /// Storage class.
+    pub storage_class: Option<String>,
+}
+
+// ---------------------------------------------------------------- decoding
+
+fn parse<T: DeserializeOwned>(text: &str) -> Result<T, yaml_serde::Error> {
+    yaml_serde::from_str(text)
+}
+
+/// Decodes one item's YAML text. `kind` (read textually beforehand) picks the view.
+pub fn decode(kind: &str, group: &str, text: &str) -> Result<Decoded, yaml_serde::Error> {
+    Ok(match (group, kind) {
+        ("", "Pod") => {
+            let d: Doc<PodSpec, PodStatus> = parse(text)?;
+            let s = d.status;
+            Decoded {
+                api_version: d.api_version,
+                kind: d.kind,
+                meta: d.metadata,
+                status: CommonStatus {
+                    conditions: s.conditions,
+                    phase: s.phase,
+                    state: None,
+                    observed_generation: None,
+                },
+                view: View::Pod(Box::new(PodView {
+                    node_name: d.spec.node_name,
+                    containers: d.spec.containers,
+                    init_containers: d.spec.init_containers,
+                    reason: s.reason,
+                    message: s.message,
+                    pod_ip: s.pod_ip,
+                    host_ip: s.host_ip,
+                    start_time: s.start_time,
+                    container_statuses: s.container_statuses,
+                    init_container_statuses: s.init_container_statuses,
+                })),
+            }
+        }
+        ("", "Node") => {
+            let d: Doc<NodeSpec, NodeStatus> = parse(text)?;
+            let s = d.status;
+            Decoded {
+                api_version: d.api_version,
+                kind: d.kind,
+                meta: d.metadata,
+                status: CommonStatus {
+                    conditions: s.conditions,
+                    ..CommonStatus::default()
+                },
+                view: View::Node(Box::new(NodeView {
+                    unschedulable: d.spec.unschedulable.unwrap_or(false),
+                    taints: d.spec.taints,
+                    addresses: s.addresses,
+                    kubelet_version: s.node_info.kubelet_version,
+                    os_image: s.node_info.os_image,
+                    kernel_version: s.node_info.kernel_version,
+                    container_runtime_version: s.node_info.container_runtime_version,
+                    capacity: s.capacity,
+                    allocatable: s.allocatable,
+                })),
+            }
+        }
+        ("apps", "DaemonSet" | "Deployment" | "StatefulSet" | "ReplicaSet") => {
+            let d: Doc<WorkloadSpec, WorkloadStatus> = parse(text)?;
+            let s = d.status;
+            Decoded {
+                api_version: d.api_version,
+                kind: d.kind,
+                meta: d.metadata,
+                status: CommonStatus {
+                    conditions: s.conditions,
+                    observed_generation: s.observed_generation,
+                    ..CommonStatus::default()
+                },
+                view: View::Workload(Box::new(WorkloadView {
+                    spec_replicas: d.spec.replicas,
+                    selector: d.spec.selector.match_labels,
+                    containers: d.spec.template.spec.containers,
+                    paused: d.spec.paused.unwrap_or(false),
+                    replicas: s.replicas,
+                    ready_replicas: s.ready_replicas,
+                    available_replicas: s.available_replicas,
+                    updated_replicas: s.updated_replicas,
+                    unavailable_replicas: s.unavailable_replicas,
+                    current_replicas: s.current_replicas,
+                    desired_number_scheduled: s.desired_number_scheduled,
+                    current_number_scheduled: s.current_number_scheduled,
+                    number_ready: s.number_ready,
+                    number_available: s.number_available,
+                    number_unavailable: s.number_unavailable,
+                    number_misscheduled: s.number_misscheduled,
+                    updated_number_scheduled: s.updated_number_scheduled,
+                })),
+            }
+        }
+        ("batch", "Job") => {
+            let d: Doc<JobSpec, JobStatus> = parse(text)?;
+            let s = d.status;
+            Decoded {
+                api_version: d.api_version,
+                kind: d.kind,
+                meta: d.metadata,
+                status: CommonStatus {
+                    conditions: s.conditions,
+                    ..CommonStatus::default()
+                },
+                view: View::Job(Box::new(JobView {
+                    completions: d.spec.completions,
+                    backoff_limit: d.spec.backoff_limit,
+                    containers: d.spec.template.spec.containers,
+                    active: s.active,
+                    succeeded: s.succeeded,
+                    failed: s.failed,
+                    start_time: s.start_time,
+                    completion_time: s.completion_time,
+                })),
+            }
+        }
+        ("", "Service") => {
+            let d: Doc<ServiceSpec, GenericStatus> = parse(text)?;
+            Decoded {
+                api_version: d.api_version,
+                kind: d.kind,
+                meta: d.metadata,
+                status: d.status.common(),
+                view: View::Service(Box::new(ServiceView {
+                    kind: d.spec.kind,
+                    cluster_ip: d.spec.cluster_ip,
+                    external_ips: d.spec.external_ips,
+                    ports: d.spec.ports,
+                    selector: d.spec.selector,
+                })),
+            }
+        }
+        ("" | "events.k8s.io", "Event") => {
+            let d: EventDoc = parse(text)?;
+            let regarding = d.involved_object.or(d.regarding).unwrap_or_default();
+            let count = d
+                .count
+                .or(d.deprecated_count)
+                .or(d.series.as_ref().and_then(|s| s.count))
+                .unwrap_or(1);
+            let last = d
+                .series
+                .as_ref()
+                .and_then(|s| s.last_observed_time.clone())
+                .or(d.last_timestamp)
+                .or(d.deprecated_last_timestamp)
+                .or(d.event_time.clone());
+            let first = d
+                .first_timestamp
+                .or(d.deprecated_first_timestamp)
+                .or(d.event_time);
+            let source = d.source.or(d.deprecated_source);
+            Decoded {
+                api_version: d.api_version,
+                kind: d.kind,
+                meta: d.metadata,
+                status: CommonStatus::default(),
+                view: View::Event(Box::new(EventView {
+                    kind: d.kind_of_event,
+                    reason: d.reason,
+                    message: d.message.or(d.note),
+                    regarding,
+                    count,
+                    first,
+                    last,
+                    source: source
+                        .as_ref()
+                        .and_then(|s| s.component.clone())
+                        .or(d.reporting_controller),
+                    host: source.and_then(|s| s.host),
+                })),
+            }
+        }
+        ("", "PersistentVolume") => {
+            let d: Doc<PvSpec, GenericStatus> = parse(text)?;
+            let claim = d.spec.claim_ref.unwrap_or_default();
+            let nonempty = |s: String| (!s.is_empty()).then_some(s);
+            Decoded {
+                api_version: d.api_version,
+                kind: d.kind,
+                meta: d.metadata,
+                status: d.status.common(),
+                view: View::PersistentVolume(Box::new(PvView {
+                    claim_namespace: nonempty(claim.namespace),
+                    claim_name: nonempty(claim.name),
+                    storage_class: d.spec.storage_class_name,
+                })),
+            }
+        }
+        (_, "Setting") => {
+            let d: SettingDoc = parse(text)?;
+            Decoded {
+                api_version: d.api_version,
+                kind: d.kind,
+                meta: d.metadata,
+                status: d.status.common(),
+                view: View::Setting(Box::new(SettingView {
+                    value: d.value,
+                    default: d.default,
+                })),
+            }
+        }
+        _ => {
+            let d: Doc<IgnoredAny, GenericStatus> = parse(text)?;
+            Decoded {
+                api_version: d.api_version,
+                kind: d.kind,
+                meta: d.metadata,
+                status: d.status.common(),
+                view: View::Generic,
+            }
+        }
+    })
+}
+
+/// Decodes only the generic part, used when a kind-specific decode fails on odd data.
+pub fn decode_generic(text: &str) -> Result<Decoded, yaml_serde::Error> {
+    decode("", "", text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pod_view() {
+        let y = r#"
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+  namespace: ns
+spec:
+  containers:
+  - image: img:1
+    name: c
+  nodeName: n1
+status:
+  conditions:
+  - lastProbeTime: "null"
+    status: "True"
+    type: Ready
+  containerStatuses:
+  - name: c
+    ready: false
+    restartCount: 4
+    state:
+      waiting:
+        reason: CrashLoopBackOff
+  phase: Running
+  podIP: 10.0.0.1
+"#;
+        let d = decode("Pod", "", y).unwrap();
+        let View::Pod(p) = &d.view else { panic!() };
+        assert_eq!(p.node_name.as_deref(), Some("n1"));
+        assert_eq!(p.ready_count(), (0, 1));
+        assert_eq!(p.restarts(), 4);
+        assert_eq!(p.display_status(d.status.phase.as_deref(), false), "CrashLoopBackOff");
+        assert_eq!(p.display_status(d.status.phase.as_deref(), true), "Terminating");
+    }
+
+    #[test]
+    fn events_from_both_groups_look_alike() {
+        let core = "apiVersion: v1\nkind: Event\nmetadata:\n  name: e\n  namespace: default\n  uid: u\ncount: 3\nfirstTimestamp: \"2022-03-06T23:09:58Z\"\nlastTimestamp: \"2022-03-06T23:10:58Z\"\neventTime: \"null\"\ninvolvedObject:\n  kind: Pod\n  name: p\n  namespace: default\nmessage: hello\nreason: Pulled\nsource:\n  component: kubelet\ntype: Normal\n";
+        let new = "apiVersion: events.k8s.io/v1\nkind: Event\nmetadata:\n  name: e\n  namespace: default\n  uid: u\ndeprecatedCount: 3\ndeprecatedFirstTimestamp: \"2022-03-06T23:09:58Z\"\ndeprecatedLastTimestamp: \"2022-03-06T23:10:58Z\"\neventTime: \"null\"\nregarding:\n  kind: Pod\n  name: p\n  namespace: default\nnote: hello\nreason: Pulled\ndeprecatedSource:\n  component: kubelet\ntype: Normal\n";
+        let a = decode("Event", "", core).unwrap();
+        let b = decode("Event", "events.k8s.io", new).unwrap();
+        assert_eq!(a.view, b.view);
+        let View::Event(e) = a.view else { panic!() };
+        assert_eq!(e.count, 3);
+        assert_eq!(e.message.as_deref(), Some("hello"));
+        assert_eq!(e.last.as_deref(), Some("2022-03-06T23:10:58Z"));
+    }
+
+    #[test]
+    fn workload_counts_from_floats() {
+        let y = "apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: d\nspec:\n  selector:\n    matchLabels:\n      app: x\nstatus:\n  desiredNumberScheduled: 7\n  numberAvailable: 6\n  observedGeneration: 1e+06\n";
+        let d = decode("DaemonSet", "apps", y).unwrap();
+        let View::Workload(w) = d.view else { panic!() };
+        assert_eq!(w.desired_number_scheduled, Some(7));
+        assert_eq!(w.number_available, Some(6));
+        assert_eq!(d.status.observed_generation, Some(1_000_000));
+        assert_eq!(w.selector["app"], "x");
+    }
+
+    #[test]
+    fn setting_value() {
+        let y = "apiVersion: harvesterhci.io/v1beta1\nkind: Setting\nmetadata:\n  name: server-version\nvalue: v1.4.0\ndefault: \"null\"\n";
+        let d = decode("Setting", "harvesterhci.io", y).unwrap();
+        let View::Setting(s) = d.view else { panic!() };
+        assert_eq!(s.effective(), Some("v1.4.0"));
+    }
+}

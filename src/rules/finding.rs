@@ -1,0 +1,144 @@
+//! Findings and checks: what rules produce and every renderer shows.
+use serde::Serialize;
+
+/// How bad a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Hash)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Worth knowing.
+    Info,
+    /// Degrades something or hides a problem.
+    Warning,
+    /// Breaks a function or blocks an upgrade.
+    Error,
+}
+
+impl Severity {
+    /// Lower-case name.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+/// An object a finding is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, PartialOrd, Ord)]
+pub struct ObjectRef {
+    /// `group/version` (or `v1`).
+    pub api_version: String,
+    /// Kind.
+    pub kind: String,
+    /// Namespace (empty for cluster-scoped).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub namespace: String,
+    /// Name.
+    pub name: String,
+}
+
+/// Where in the bundle a finding shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, PartialOrd, Ord)]
+pub struct Evidence {
+    /// Bundle-relative file (`nodes/n.zip!n/logs/kernel.log` inside node zips).
+    pub file: String,
+    /// First line, 1-based (0: the file as a whole, or its absence).
+    pub line: u32,
+    /// Last line.
+    pub end_line: u32,
+    /// The lines themselves (filled in after the rules ran; trimmed when long).
+    pub excerpt: String,
+}
+
+impl Evidence {
+    /// Evidence for a line range; the excerpt is filled in later.
+    pub fn lines(file: impl Into<String>, line: u32, end_line: u32) -> Evidence {
+        Evidence {
+            file: file.into(),
+            line,
+            end_line: end_line.max(line),
+            excerpt: String::new(),
+        }
+    }
+}
+
+/// One finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// Stable id: `rule:subject`.
+    pub id: String,
+    /// Rule id.
+    pub rule: String,
+    /// Severity.
+    pub severity: Severity,
+    /// Title.
+    pub title: String,
+    /// What was found and what it means.
+    pub summary: String,
+    /// Objects concerned.
+    pub objects: Vec<ObjectRef>,
+    /// Evidence.
+    pub evidence: Vec<Evidence>,
+    /// What to do.
+    pub remediation: String,
+    /// Links.
+    pub references: Vec<String>,
+}
+
+/// Result of one rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckStatus {
+    /// Ran and found nothing at warning or above.
+    Pass,
+    /// Ran and found something.
+    Fail,
+    /// Could not run: an input was not collected.
+    NotEvaluated,
+}
+
+impl CheckStatus {
+    /// Name as in JSON.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            CheckStatus::Pass => "pass",
+            CheckStatus::Fail => "fail",
+            CheckStatus::NotEvaluated => "not_evaluated",
+        }
+    }
+}
+
+/// One check: a rule and its outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Check {
+    /// Rule id.
+    pub rule: String,
+    /// Outcome.
+    pub status: CheckStatus,
+    /// Why.
+    pub reason: String,
+}
+
+/// Sorts findings: most severe first, then by rule and id (deterministic).
+pub fn sort(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.rule.cmp(&b.rule))
+            .then_with(|| a.id.cmp(&b.id))
+    });
+}
+
+/// A stable id fragment from free text.
+pub fn slug(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '/') {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    out.trim_matches('-').chars().take(80).collect()
+}
