@@ -270,7 +270,7 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
         }
         Command::Get { kind, name, common, all_namespaces, selector, output, show_managed_fields } => {
             let a = load(&common.bundle, &cli.limits)?;
-            let scope = Scope { namespace: common.namespace, all: all_namespaces, selector };
+            let scope = Scope { namespace: common.namespace, all: all_namespaces, selector, with_aliases: false };
             print(&get::get(&a, &kind, name.as_deref(), &scope, output, show_managed_fields)?)?;
             Ok(ExitCode::SUCCESS)
         }

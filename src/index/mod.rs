@@ -260,6 +260,11 @@ impl Index {
 
     /// All primary objects of a (group, kind), in key order.
     pub fn of_kind(&self, group: &str, kind: &str) -> impl Iterator<Item = &Object> + use<'_> {
+        self.of_kind_all(group, kind).filter(|o| o.alias_of.is_none())
+    }
+
+    /// All objects of a (group, kind), second copies served by another group included.
+    pub fn of_kind_all(&self, group: &str, kind: &str) -> impl Iterator<Item = &Object> + use<'_> {
         let start = self
             .objects
             .partition_point(|o| (o.key.group.as_str(), o.key.kind.as_str()) < (group, kind));
@@ -270,7 +275,6 @@ impl Index {
             .get(start..end.max(start))
             .unwrap_or_default()
             .iter()
-            .filter(|o| o.alias_of.is_none())
     }
 
     /// The file an object came from.
@@ -476,3 +480,4 @@ fn decode_item(f: &BundleFile, dir_group: &str, it: &split::RawItem) -> Result<O
         alias_of: None,
     })
 }
+

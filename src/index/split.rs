@@ -42,7 +42,7 @@ fn scalar_value(rest: &str) -> String {
 }
 
 /// Builds the standalone text of an item from its lines, blanking managedFields.
-fn build_item(lines: &[&str], first_line: u32) -> RawItem {
+fn build_item(lines: &[&str], first_line: u32, indent: usize) -> RawItem {
     let mut text = String::with_capacity(lines.iter().map(|l| l.len() + 1).sum());
     let mut kind = None;
     let mut api_version = None;
@@ -50,6 +50,7 @@ fn build_item(lines: &[&str], first_line: u32) -> RawItem {
     let mut skipping = false;
     let mut last_nonblank = 0usize;
     for (i, raw) in lines.iter().enumerate() {
+        let raw = dedent(raw, indent);
         let line: &str = if i == 0 {
             raw.strip_prefix('-').unwrap_or(raw)
         } else {
@@ -97,6 +98,12 @@ fn build_item(lines: &[&str], first_line: u32) -> RawItem {
     }
 }
 
+/// Removes up to `n` leading spaces.
+fn dedent(l: &str, n: usize) -> &str {
+    let spaces = l.len() - l.trim_start_matches(' ').len();
+    l.get(spaces.min(n)..).unwrap_or(l)
+}
+
 /// Splits a file's text.
 pub fn split(text: &str) -> Split {
     let lines: Vec<&str> = text.lines().collect();
@@ -117,24 +124,39 @@ pub fn split(text: &str) -> Split {
             Split::OtherLayout
         };
     }
+    // The generator writes items at column 0; other writers indent them. The first item's
+    // dash sets the indentation for the whole list.
+    let Some(first) = lines
+        .iter()
+        .skip(items_at + 1)
+        .find(|l| !l.trim().is_empty())
+    else {
+        return Split::List(Vec::new());
+    };
+    let indent = first.len() - first.trim_start_matches(' ').len();
+    if !first.trim_start().starts_with('-') {
+        return Split::OtherLayout;
+    }
+    let is_dash = |l: &str| {
+        let d = dedent(l, indent);
+        d.len() + indent == l.len() && (d.starts_with("- ") || d == "-")
+    };
     let mut items = Vec::new();
     let mut start: Option<usize> = None;
     let mut end = lines.len();
     for (i, l) in lines.iter().enumerate().skip(items_at + 1) {
-        if l.starts_with("- ") || *l == "-" {
+        if is_dash(l) {
             if let Some(s) = start {
-                items.push(build_item(lines.get(s..i).unwrap_or_default(), s as u32 + 1));
+                items.push(build_item(lines.get(s..i).unwrap_or_default(), s as u32 + 1, indent));
             }
             start = Some(i);
-        } else if !(l.is_empty() || l.starts_with(' ')) {
+        } else if !(l.trim().is_empty() || l.len() - l.trim_start_matches(' ').len() > indent) {
             end = i;
             break;
-        } else if start.is_none() && !l.trim().is_empty() {
-            return Split::OtherLayout;
         }
     }
     if let Some(s) = start {
-        items.push(build_item(lines.get(s..end).unwrap_or_default(), s as u32 + 1));
+        items.push(build_item(lines.get(s..end).unwrap_or_default(), s as u32 + 1, indent));
     }
     Split::List(items)
 }
@@ -156,7 +178,7 @@ fn single(lines: &[&str]) -> Split {
         }
     }
     let refs: Vec<&str> = body.iter().map(String::as_str).collect();
-    Split::Single(build_item(&refs, 1))
+    Split::Single(build_item(&refs, 1, 0))
 }
 
 #[cfg(test)]
@@ -188,7 +210,15 @@ mod tests {
         assert_eq!(split("apiVersion: v1\nitems: []\nkind: List\nmetadata: {}\n"), Split::List(vec![]));
         assert_eq!(split(""), Split::NotObjects);
         assert_eq!(split("hello: world\n"), Split::NotObjects);
-        assert_eq!(split("items:\n  - a: 1\n"), Split::OtherLayout);
+        assert_eq!(split("items:\n  a: 1\n"), Split::OtherLayout);
+        let Split::List(ind) = split("apiVersion: v1\nitems:\n  - apiVersion: v1\n    kind: Pod\n    metadata:\n      name: a\n      managedFields:\n        - manager: x\n      uid: u\n  - kind: Pod\n    metadata:\n      name: b\nkind: List\n") else {
+            panic!()
+        };
+        assert_eq!(ind.len(), 2);
+        assert_eq!((ind[0].line, ind[0].end_line, ind[1].line), (3, 9, 10));
+        assert!(!ind[0].text.contains("manager: x"));
+        let v: yaml_serde::Value = yaml_serde::from_str(&ind[0].text).unwrap();
+        assert_eq!(v["metadata"]["uid"].as_str(), Some("u"));
         let Split::Single(one) = split("apiVersion: v1\nkind: Pod\nmetadata:\n  name: x\n") else {
             panic!()
         };

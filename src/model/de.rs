@@ -25,10 +25,7 @@ impl<'de> Visitor<'de> for StrVisitor {
         f.write_str("a scalar")
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(if v == "null" { None } else { Some(v.to_owned()) })
-    }
-    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
-        Ok(if v == "null" { None } else { Some(v) })
+        Ok(unmangle(v).map(str::to_owned))
     }
     fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
         Ok(Some(v.to_string()))
@@ -58,6 +55,19 @@ impl<'de> Visitor<'de> for StrVisitor {
     fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Self::Value, A::Error> {
         while a.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
         Ok(None)
+    }
+}
+
+/// Undoes the generator's rewrite of `""` into `"null"`: the whole string `null` was an empty
+/// string or a null, and a string that ended in a double quote got `null` appended
+/// (`…"master-head"null`).
+pub fn unmangle(v: &str) -> Option<&str> {
+    if v == "null" {
+        None
+    } else if let Some(s) = v.strip_suffix("\"null") {
+        Some(v.get(..s.len() + 1).unwrap_or(v))
+    } else {
+        Some(v)
     }
 }
 
@@ -217,6 +227,8 @@ mod tests {
         assert_eq!(parse("s: \"null\"").s, None);
         assert_eq!(parse("s: null").s, None);
         assert_eq!(parse("s: x").s.as_deref(), Some("x"));
+        let t = parse("s: 'Pulling image \"a:b\"null'");
+        assert_eq!(t.s.as_deref(), Some("Pulling image \"a:b\""));
     }
 
     #[test]

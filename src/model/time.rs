@@ -54,7 +54,7 @@ mod tests {
         let cap = parse("2022-03-22T23:49:32Z");
         assert_eq!(Age::at(Some("2022-03-22T23:49:02Z"), cap).unwrap().to_string(), "30s");
         assert_eq!(Age::at(Some("2022-03-22T21:00:00Z"), cap).unwrap().to_string(), "2h49m");
-        assert_eq!(Age::at(Some("2022-03-06T23:09:58Z"), cap).unwrap().to_string(), "15d");
+        assert_eq!(Age::at(Some("2022-03-06T23:09:58Z"), cap).unwrap().to_string(), "16d");
         assert_eq!(Age::at(Some("2022-03-20T23:49:32Z"), cap).unwrap().to_string(), "2d");
         assert_eq!(Age::at(Some("2022-03-22T23:50:32Z"), cap).unwrap().to_string(), "-1m");
         assert!(Age::at(Some("null"), cap).is_none());

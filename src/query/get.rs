@@ -34,6 +34,9 @@ pub struct Scope {
     pub all: bool,
     /// `-l`.
     pub selector: Option<String>,
+    /// Include copies of objects served by a second API group (set when the user named the
+    /// group explicitly, e.g. `ingresses.extensions`).
+    pub with_aliases: bool,
 }
 
 impl Scope {
@@ -86,7 +89,10 @@ pub fn select<'a>(a: &'a Analysis, types: &[ResourceType], name: Option<&str>, s
     let ns = scope.namespace();
     let mut out = Vec::new();
     for t in types {
-        for o in a.index.of_kind(&t.group, &t.kind) {
+        for o in a.index.of_kind_all(&t.group, &t.kind) {
+            if o.alias_of.is_some() && !scope.with_aliases {
+                continue;
+            }
             if t.namespaced && ns.is_some_and(|n| n != o.key.namespace) {
                 continue;
             }
@@ -108,6 +114,7 @@ pub fn get(a: &Analysis, kind: &str, name: Option<&str>, scope: &Scope, output: 
         return Ok(api_resources(a));
     }
     let types = resolve_kind(a, kind)?;
+    let scope = &Scope { with_aliases: kind.contains('.'), ..scope.clone() };
     let objs = select(a, &types, name, scope)?;
     if objs.is_empty() {
         let where_ = match scope.namespace() {
@@ -151,8 +158,15 @@ pub fn raw_yaml(a: &Analysis, o: &Object, managed_fields: bool) -> Result<String
         .collect();
     let mut out = String::new();
     let mut skipping = false;
+    let first = lines.first().copied().unwrap_or_default();
+    let ind = first.len() - first.trim_start().len() + 2;
     for (i, l) in lines.iter().enumerate() {
-        let l = if i == 0 { l.strip_prefix("- ").unwrap_or(l) } else { l.strip_prefix("  ").unwrap_or(l) };
+        let l = if i == 0 {
+            first.trim_start().strip_prefix("- ").unwrap_or(first)
+        } else {
+            let spaces = l.len() - l.trim_start_matches(' ').len();
+            l.get(spaces.min(ind)..).unwrap_or(l)
+        };
         let indent = l.len() - l.trim_start().len();
         if !managed_fields {
             if skipping && (indent > 2 || l.starts_with("  - ") || l.trim().is_empty()) {
@@ -402,7 +416,7 @@ pub fn events_table(a: &Analysis, namespace: Option<&str>, kind_filter: Option<&
 /// `sbdiag describe`.
 pub fn describe(a: &Analysis, kind: &str, name: &str, namespace: Option<&str>) -> Result<String> {
     let types = resolve_kind(a, kind)?;
-    let scope = Scope { namespace: namespace.map(str::to_owned), all: namespace.is_none(), selector: None };
+    let scope = Scope { namespace: namespace.map(str::to_owned), all: namespace.is_none(), selector: None, with_aliases: kind.contains('.') };
     let objs = select(a, &types, Some(name), &scope)?;
     let o = match objs.as_slice() {
         [] => return Err(Error::Usage(format!("{kind} {name:?} not found{}", namespace.map(|n| format!(" in namespace {n}")).unwrap_or_default()))),

@@ -1,0 +1,129 @@
+//! Shared helpers for integration tests: run the binary, locate the real bundles, and turn a
+//! bundle folder into zip / tar.gz archives on the fly.
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// Runs `sbdiag` with arguments.
+pub fn sbdiag(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sbdiag"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run sbdiag")
+}
+
+/// Stdout as text, asserting success.
+pub fn ok(args: &[&str]) -> String {
+    let out = sbdiag(args);
+    assert!(
+        out.status.success(),
+        "sbdiag {args:?} failed: {}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8 stdout")
+}
+
+/// `analyze --json` parsed.
+pub fn report(bundle: &Path) -> serde_json::Value {
+    let s = ok(&["analyze", bundle.to_str().expect("path"), "--json"]);
+    serde_json::from_str(&s).expect("json report")
+}
+
+/// The real bundles: `$SBDIAG_REAL_BUNDLES` (which must exist when set) or
+/// `../shared/data/real` (skipped when absent, e.g. outside CI).
+pub fn real_bundles() -> Vec<PathBuf> {
+    let (dir, required) = match std::env::var_os("SBDIAG_REAL_BUNDLES") {
+        Some(d) => (PathBuf::from(d), true),
+        None => (
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/real"),
+            false,
+        ),
+    };
+    if !dir.is_dir() {
+        assert!(!required, "SBDIAG_REAL_BUNDLES={} does not exist", dir.display());
+        eprintln!("skipping: {} not present", dir.display());
+        return Vec::new();
+    }
+    let mut v: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("read real bundle dir")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "zip"))
+        .collect();
+    v.sort();
+    assert!(!v.is_empty() || !required, "no .zip in {}", dir.display());
+    v
+}
+
+/// The project's sample bundles (folders under `samples/` holding metadata.yaml).
+pub fn samples() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
+    let mut v: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("samples/")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.join("metadata.yaml").is_file())
+        .collect();
+    v.sort();
+    v
+}
+
+/// A sample by folder name.
+pub fn sample(name: &str) -> PathBuf {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples").join(name);
+    assert!(p.join("metadata.yaml").is_file(), "sample {name} missing");
+    p
+}
+
+fn files_under(dir: &Path) -> Vec<(String, PathBuf)> {
+    let mut v = Vec::new();
+    for e in walkdir::WalkDir::new(dir).sort_by_file_name() {
+        let e = e.expect("walk");
+        if e.file_type().is_file() {
+            let rel = e.path().strip_prefix(dir).expect("prefix").to_string_lossy().replace('\\', "/");
+            v.push((rel, e.path().to_path_buf()));
+        }
+    }
+    v
+}
+
+/// Zips a bundle folder under a top folder `top/`, like the generator.
+pub fn zip_dir(dir: &Path, top: &str, out: &Path) {
+    let f = std::fs::File::create(out).expect("create zip");
+    let mut z = zip::ZipWriter::new(f);
+    let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    for (rel, path) in files_under(dir) {
+        z.start_file(format!("{top}/{rel}"), opts).expect("start");
+        z.write_all(&std::fs::read(path).expect("read")).expect("write");
+    }
+    z.finish().expect("finish zip");
+}
+
+/// Tars (gzip) a bundle folder under `top/`.
+pub fn tar_gz_dir(dir: &Path, top: &str, out: &Path) {
+    let f = std::fs::File::create(out).expect("create tgz");
+    let gz = flate2::write::GzEncoder::new(f, flate2::Compression::fast());
+    let mut t = tar::Builder::new(gz);
+    for (rel, path) in files_under(dir) {
+        t.append_path_with_name(&path, format!("{top}/{rel}")).expect("append");
+    }
+    t.into_inner().expect("tar").finish().expect("gz");
+}
+
+/// Extracts a zip into a folder (test-only, trusted input).
+pub fn unzip(zip_path: &Path, out: &Path) {
+    let f = std::fs::File::open(zip_path).expect("open zip");
+    let mut z = zip::ZipArchive::new(f).expect("zip");
+    z.extract(out).expect("extract");
+}
+
+/// A report with the fields that name the container (source, format) removed.
+pub fn comparable(mut v: serde_json::Value) -> serde_json::Value {
+    if let Some(b) = v.get_mut("bundle").and_then(|b| b.as_object_mut()) {
+        b.remove("source");
+        b.remove("format");
+    }
+    v
+}
