@@ -31,7 +31,11 @@ pub struct Analysis {
 
 impl Analysis {
     /// Opens and indexes a bundle. `progress(done, total)` reports indexed files.
-    pub fn load(path: &Path, limits: &Limits, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<Analysis> {
+    pub fn load(
+        path: &Path,
+        limits: &Limits,
+        progress: &(dyn Fn(usize, usize) + Sync),
+    ) -> Result<Analysis> {
         let bundle = Bundle::open(path, limits)?;
         let index = Index::build(&bundle, progress);
         let versions = versions::detect(&bundle, &index);
@@ -67,8 +71,11 @@ impl Analysis {
         let b = &self.bundle;
         let meta = b.metadata.as_ref();
         let node_names: Vec<String> = {
-            let from_objects: Vec<String> =
-                self.index.of_kind("", "Node").map(|n| n.key.name.clone()).collect();
+            let from_objects: Vec<String> = self
+                .index
+                .of_kind("", "Node")
+                .map(|n| n.key.name.clone())
+                .collect();
             if from_objects.is_empty() {
                 b.nodes.iter().map(|n| n.name.clone()).collect()
             } else {
@@ -84,10 +91,16 @@ impl Analysis {
             bundle: BundleSummary {
                 source: b.source.clone(),
                 format: b.archive.format(),
-                created_at: b.created_at.map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string()),
+                created_at: b
+                    .created_at
+                    .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string()),
                 cluster_id: meta.and_then(|m| m.projectnamespaceuuid.clone()),
                 kubernetes_version: self.versions.kubernetes.clone(),
-                harvester_version: self.versions.harvester.clone().unwrap_or_else(|| "unknown".into()),
+                harvester_version: self
+                    .versions
+                    .harvester
+                    .clone()
+                    .unwrap_or_else(|| "unknown".into()),
                 harvester_version_source: self.versions.harvester_source.clone(),
                 rancher_version: self.versions.rancher.clone(),
                 nodes: node_names.len(),
@@ -117,7 +130,10 @@ pub fn read_evidence_file(bundle: &Bundle, file: &str) -> Option<String> {
             _ => return None,
         };
         let a = crate::bundle::nodes::open_node_zip(bundle, &node)?.ok()?;
-        return a.read(inner).ok().map(|b| String::from_utf8_lossy(&b).into_owned());
+        return a
+            .read(inner)
+            .ok()
+            .map(|b| String::from_utf8_lossy(&b).into_owned());
     }
     bundle.read_text(file).ok()
 }
@@ -129,7 +145,11 @@ pub fn excerpt(text: &str, line: u32, end_line: u32) -> String {
     }
     let count = (end_line.max(line) - line + 1) as usize;
     let mut out = String::new();
-    for l in text.lines().skip(line as usize - 1).take(count.min(EXCERPT_LINES)) {
+    for l in text
+        .lines()
+        .skip(line as usize - 1)
+        .take(count.min(EXCERPT_LINES))
+    {
         if l.chars().count() > EXCERPT_WIDTH {
             out.extend(l.chars().take(EXCERPT_WIDTH));
             out.push('…');

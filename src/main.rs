@@ -16,7 +16,11 @@ use sbdiag::report;
 use sbdiag::rules::{self, Severity};
 
 #[derive(Parser)]
-#[command(name = "sbdiag", version, about = "Diagnose a Harvester cluster from its support bundle, offline")]
+#[command(
+    name = "sbdiag",
+    version,
+    about = "Diagnose a Harvester cluster from its support bundle, offline"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -197,8 +201,10 @@ fn load(bundle: &Path, limits: &LimitArgs) -> Result<Analysis, Fatal> {
     let bar = if std::io::stderr().is_terminal() {
         let b = indicatif::ProgressBar::new(0);
         b.set_style(
-            indicatif::ProgressStyle::with_template("{spinner} indexing {pos}/{len} files {wide_bar} {elapsed}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            indicatif::ProgressStyle::with_template(
+                "{spinner} indexing {pos}/{len} files {wide_bar} {elapsed}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
         Some(b)
     } else {
@@ -241,20 +247,28 @@ fn default_output_dir(bundle: &Path) -> PathBuf {
 
 fn run(cli: Cli) -> Result<ExitCode, Fatal> {
     match cli.command {
-        Command::Analyze { bundle, output, format, json, fail_on } => {
+        Command::Analyze {
+            bundle,
+            output,
+            format,
+            json,
+            fail_on,
+        } => {
             let a = load(&bundle, &cli.limits)?;
             let r = a.report();
             if json {
                 print(&report::json::render(&r))?;
             } else {
                 let dir = output.unwrap_or_else(|| default_output_dir(&bundle));
-                std::fs::create_dir_all(&dir).with_context(|| format!("cannot create output folder {}", dir.display()))?;
+                std::fs::create_dir_all(&dir)
+                    .with_context(|| format!("cannot create output folder {}", dir.display()))?;
                 for f in &format {
                     let (name, body) = match f {
                         Format::Json => ("report.json", report::json::render(&r)),
                     };
                     let path = dir.join(name);
-                    std::fs::write(&path, body).with_context(|| format!("cannot write {}", path.display()))?;
+                    std::fs::write(&path, body)
+                        .with_context(|| format!("cannot write {}", path.display()))?;
                 }
                 print(&report::terminal::render(&r, report::terminal::use_color()))?;
                 let _ = writeln!(std::io::stderr(), "reports written to {}", dir.display());
@@ -268,25 +282,68 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
                 _ => ExitCode::SUCCESS,
             })
         }
-        Command::Get { kind, name, common, all_namespaces, selector, output, show_managed_fields } => {
+        Command::Get {
+            kind,
+            name,
+            common,
+            all_namespaces,
+            selector,
+            output,
+            show_managed_fields,
+        } => {
             let a = load(&common.bundle, &cli.limits)?;
-            let scope = Scope { namespace: common.namespace, all: all_namespaces, selector, with_aliases: false };
-            print(&get::get(&a, &kind, name.as_deref(), &scope, output, show_managed_fields)?)?;
+            let scope = Scope {
+                namespace: common.namespace,
+                all: all_namespaces,
+                selector,
+                with_aliases: false,
+            };
+            print(&get::get(
+                &a,
+                &kind,
+                name.as_deref(),
+                &scope,
+                output,
+                show_managed_fields,
+            )?)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Describe { kind, name, common } => {
             let a = load(&common.bundle, &cli.limits)?;
-            print(&get::describe(&a, &kind, &name, common.namespace.as_deref())?)?;
+            print(&get::describe(
+                &a,
+                &kind,
+                &name,
+                common.namespace.as_deref(),
+            )?)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Events { common, kind } => {
             let a = load(&common.bundle, &cli.limits)?;
-            print(&get::events_table(&a, common.namespace.as_deref(), kind.as_deref()))?;
+            print(&get::events_table(
+                &a,
+                common.namespace.as_deref(),
+                kind.as_deref(),
+            ))?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Logs { pod, common, container, previous, grep, tail } => {
+        Command::Logs {
+            pod,
+            common,
+            container,
+            previous,
+            grep,
+            tail,
+        } => {
             let a = load(&common.bundle, &cli.limits)?;
-            let req = LogRequest { target: pod, namespace: common.namespace, container, previous, grep, tail };
+            let req = LogRequest {
+                target: pod,
+                namespace: common.namespace,
+                container,
+                previous,
+                grep,
+                tail,
+            };
             let l = logs::logs(&a, &req)?;
             for n in &l.notes {
                 let _ = writeln!(std::io::stderr(), "{n}");
@@ -306,10 +363,9 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
                     print(&sbdiag::query::table::render(&["RULE", "CHECKS"], &rows))?;
                 }
                 Some(id) => {
-                    let r = catalog
-                        .iter()
-                        .find(|r| r.info().id == id)
-                        .ok_or_else(|| anyhow::anyhow!("no rule {id:?}; `sbdiag rules` lists them"))?;
+                    let r = catalog.iter().find(|r| r.info().id == id).ok_or_else(|| {
+                        anyhow::anyhow!("no rule {id:?}; `sbdiag rules` lists them")
+                    })?;
                     let i = r.info();
                     let inputs: Vec<String> = i.inputs.iter().map(|x| x.describe()).collect();
                     print(&format!(

@@ -152,7 +152,7 @@ mod tests {
 
     #[test]
     fn budget_reader_fails_past_budget() {
-        let data = vec![0u8; 100];
+        let data = [0u8; 100];
         let mut r = BudgetReader::new(&data[..], 50, "test stream");
         let mut out = Vec::new();
         let e = r.read_to_end(&mut out).unwrap_err();

@@ -115,12 +115,19 @@ impl Archive {
                     reason: if n == 0 {
                         "the file is empty".into()
                     } else {
-                        "unrecognised format: expected a .zip, .tar, .tar.gz/.tgz or a folder".into()
+                        "unrecognised format: expected a .zip, .tar, .tar.gz/.tgz or a folder"
+                            .into()
                     },
                 });
             }
         };
-        Ok(Self::assemble(path.to_path_buf(), format, backend, listing, limits))
+        Ok(Self::assemble(
+            path.to_path_buf(),
+            format,
+            backend,
+            listing,
+            limits,
+        ))
     }
 
     /// Opens a zip held in memory, e.g. a `nodes/<node>.zip` read from the outer archive.
@@ -221,7 +228,9 @@ impl Archive {
             Backend::Tar(b) => {
                 let mut out = None;
                 b.stream(self, &[entry], &mut |_, r| out = Some(r))?;
-                out.unwrap_or_else(|| Err(self.entry_error(entry, "not found on a second pass".into())))
+                out.unwrap_or_else(|| {
+                    Err(self.entry_error(entry, "not found on a second pass".into()))
+                })
             }
         }
     }
@@ -250,18 +259,20 @@ impl Archive {
                 rayon::scope(|s| {
                     let workers = rayon::current_num_threads().max(1);
                     for _ in 0..workers {
-                        s.spawn(|_| loop {
-                            let next = match rx.lock() {
-                                Ok(guard) => guard.recv(),
-                                Err(_) => return,
-                            };
-                            match next {
-                                Ok((slot, r)) => {
-                                    if let Some(e) = by_slot.get(&slot) {
-                                        f(e, r)
+                        s.spawn(|_| {
+                            loop {
+                                let next = match rx.lock() {
+                                    Ok(guard) => guard.recv(),
+                                    Err(_) => return,
+                                };
+                                match next {
+                                    Ok((slot, r)) => {
+                                        if let Some(e) = by_slot.get(&slot) {
+                                            f(e, r)
+                                        }
                                     }
+                                    Err(_) => return,
                                 }
-                                Err(_) => return,
                             }
                         });
                     }

@@ -9,7 +9,10 @@ pub fn normalize(raw: &str) -> Result<String, &'static str> {
         return Err("absolute path");
     }
     let bytes = s.as_bytes();
-    if bytes.len() >= 2 && bytes.first().is_some_and(u8::is_ascii_alphabetic) && bytes.get(1) == Some(&b':') {
+    if bytes.len() >= 2
+        && bytes.first().is_some_and(u8::is_ascii_alphabetic)
+        && bytes.get(1) == Some(&b':')
+    {
         return Err("absolute path with a drive letter");
     }
     let mut parts = Vec::new();

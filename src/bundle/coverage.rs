@@ -97,7 +97,12 @@ impl Coverage {
                         namespaces.insert(namespace.clone());
                     }
                 }
-                PathKind::PodLog { namespace, pod, previous, .. } => {
+                PathKind::PodLog {
+                    namespace,
+                    pod,
+                    previous,
+                    ..
+                } => {
                     namespaces.insert(namespace.clone());
                     log_pods.insert((namespace.clone(), pod.clone()));
                     if *previous {
@@ -114,10 +119,11 @@ impl Coverage {
         c.parse_errors = index.parse_errors.clone();
         c.failed.extend(bundle.problems.iter().cloned());
         c.failed.extend(bundle.node_problems());
-        c.failed.extend(bundle.archive.rejected().iter().map(|r| Problem {
-            file: r.name.clone(),
-            error: format!("entry refused: {}", r.reason),
-        }));
+        c.failed
+            .extend(bundle.archive.rejected().iter().map(|r| Problem {
+                file: r.name.clone(),
+                error: format!("entry refused: {}", r.reason),
+            }));
 
         c.metadata_gaps(bundle);
         c.generation_gaps(bundle);
@@ -127,18 +133,42 @@ impl Coverage {
         c
     }
 
-    fn gap(&mut self, rule: &'static str, level: GapLevel, what: String, why: String, evidence: Vec<GapEvidence>) {
-        self.missing.push(Gap { rule, level, what, why, evidence });
+    fn gap(
+        &mut self,
+        rule: &'static str,
+        level: GapLevel,
+        what: String,
+        why: String,
+        evidence: Vec<GapEvidence>,
+    ) {
+        self.missing.push(Gap {
+            rule,
+            level,
+            what,
+            why,
+            evidence,
+        });
     }
 
     fn metadata_gaps(&mut self, bundle: &Bundle) {
-        let ev = |line| vec![GapEvidence { file: "metadata.yaml".into(), line, end_line: line }];
+        let ev = |line| {
+            vec![GapEvidence {
+                file: "metadata.yaml".into(),
+                line,
+                end_line: line,
+            }]
+        };
         if bundle.file("metadata.yaml").is_none() {
             self.gap("bundle.metadata", GapLevel::Warning, "metadata.yaml".into(),
                 "absent: capture time, cluster id and Kubernetes version are unknown; ages cannot be computed".into(), vec![]);
         } else if bundle.metadata.is_none() {
-            self.gap("bundle.metadata", GapLevel::Warning, "metadata.yaml".into(),
-                "unreadable: capture time, cluster id and Kubernetes version are unknown".into(), ev(1));
+            self.gap(
+                "bundle.metadata",
+                GapLevel::Warning,
+                "metadata.yaml".into(),
+                "unreadable: capture time, cluster id and Kubernetes version are unknown".into(),
+                ev(1),
+            );
         } else if bundle.created_at.is_none() {
             self.gap("bundle.metadata", GapLevel::Warning, "capture time (bundlecreatedat)".into(),
                 "missing or not an RFC 3339 time in metadata.yaml: ages relative to capture cannot be computed".into(), ev(1));
@@ -147,8 +177,13 @@ impl Coverage {
 
     fn generation_gaps(&mut self, bundle: &Bundle) {
         let Some(errors) = &bundle.generation_errors else {
-            self.gap("bundle.collection-errors", GapLevel::Info, GEN_LOG.into(),
-                "absent: collection failures cannot be told from empty lists".into(), vec![]);
+            self.gap(
+                "bundle.collection-errors",
+                GapLevel::Info,
+                GEN_LOG.into(),
+                "absent: collection failures cannot be told from empty lists".into(),
+                vec![],
+            );
             return;
         };
         let mut lost: BTreeMap<&'static str, Vec<&super::CollectionError>> = BTreeMap::new();
@@ -158,7 +193,9 @@ impl Coverage {
                 ErrorKind::ListFailed { .. } | ErrorKind::ParseFailed { .. } => "resource lists",
                 ErrorKind::FileFailed { .. } => "files",
                 ErrorKind::LogFailed { .. } | ErrorKind::PodInfoFailed { .. } => "pod logs",
-                ErrorKind::PodListFailed => "pod log collection (aborted for the remaining namespaces)",
+                ErrorKind::PodListFailed => {
+                    "pod log collection (aborted for the remaining namespaces)"
+                }
                 ErrorKind::ResourcesSkipped { .. } => "all resource YAMLs of a module",
                 ErrorKind::Other => "other",
             };
@@ -167,11 +204,12 @@ impl Coverage {
         self.collection_errors = lost.values().map(Vec::len).sum();
         for (bucket, errs) in lost {
             let first = errs.first().map(|e| e.message.clone()).unwrap_or_default();
-            let level = if bucket.starts_with("all resource") || bucket.starts_with("pod log collection") {
-                GapLevel::Error
-            } else {
-                GapLevel::Warning
-            };
+            let level =
+                if bucket.starts_with("all resource") || bucket.starts_with("pod log collection") {
+                    GapLevel::Error
+                } else {
+                    GapLevel::Warning
+                };
             self.gap(
                 "bundle.collection-errors",
                 level,
@@ -192,7 +230,9 @@ impl Coverage {
             return;
         }
         if !index.has_list("apiextensions.k8s.io", "customresourcedefinitions")
-            && index.primary().any(|o| o.key.group.contains('.') && !o.key.group.ends_with("k8s.io"))
+            && index
+                .primary()
+                .any(|o| o.key.group.contains('.') && !o.key.group.ends_with("k8s.io"))
         {
             self.gap("bundle.resources", GapLevel::Info,
                 "yamls/cluster/apiextensions.k8s.io/v1/customresourcedefinitions.yaml".into(),
@@ -203,12 +243,21 @@ impl Coverage {
                 "yamls/cluster/harvesterhci.io/v1beta1/settings.yaml".into(),
                 "absent (written by support-bundle-kit v0.0.26+, Harvester v1.1.3+): the Harvester version and settings-based checks rely on other sources".into(), vec![]);
         }
-        if !index.has_list("", "secrets") || index.files.iter().filter(|f| f.resource == "secrets" && f.group.is_empty()).all(|f| f.namespace == "fleet-local") {
+        if !index.has_list("", "secrets")
+            || index
+                .files
+                .iter()
+                .filter(|f| f.resource == "secrets" && f.group.is_empty())
+                .all(|f| f.namespace == "fleet-local")
+        {
             self.gap("bundle.resources", GapLevel::Info, "core Secrets".into(),
                 "excluded by the generator (only fleet-local machine-plan secrets are kept): certificate and credential checks cannot run".into(), vec![]);
         }
         // Namespaces that exist but were not collected, with the volumes they hold.
-        let ns_file = index.files.iter().position(|f| f.group.is_empty() && f.resource == "namespaces");
+        let ns_file = index
+            .files
+            .iter()
+            .position(|f| f.group.is_empty() && f.resource == "namespaces");
         let mut claims: BTreeMap<String, usize> = BTreeMap::new();
         for pv in index.of_kind("", "PersistentVolume") {
             if let View::PersistentVolume(v) = &pv.view {
@@ -222,8 +271,15 @@ impl Coverage {
             if namespaces.contains(name) {
                 continue;
             }
-            let file = ns_file.and_then(|i| index.files.get(i)).map(|f| f.path.clone()).unwrap_or_default();
-            let ev = vec![GapEvidence { file, line: ns.line, end_line: ns.end_line }];
+            let file = ns_file
+                .and_then(|i| index.files.get(i))
+                .map(|f| f.path.clone())
+                .unwrap_or_default();
+            let ev = vec![GapEvidence {
+                file,
+                line: ns.line,
+                end_line: ns.end_line,
+            }];
             match claims.get(name) {
                 Some(n) => self.gap("bundle.namespaces", GapLevel::Warning,
                     format!("namespace {name}"),
@@ -239,9 +295,17 @@ impl Coverage {
 
     fn node_gaps(&mut self, bundle: &Bundle, index: &Index) {
         let nodes: Vec<_> = index.of_kind("", "Node").collect();
-        let node_file = index.files.iter().find(|f| f.group.is_empty() && f.resource == "nodes").map(|f| f.path.clone());
+        let node_file = index
+            .files
+            .iter()
+            .find(|f| f.group.is_empty() && f.resource == "nodes")
+            .map(|f| f.path.clone());
         let ev_of = |n: &crate::index::Object| match &node_file {
-            Some(f) => vec![GapEvidence { file: f.clone(), line: n.line, end_line: n.end_line }],
+            Some(f) => vec![GapEvidence {
+                file: f.clone(),
+                line: n.line,
+                end_line: n.end_line,
+            }],
             None => vec![],
         };
         if bundle.nodes.is_empty() {
@@ -256,9 +320,17 @@ impl Coverage {
                     "empty: the node collector found no collector for the node's OS (a known generator bug on OS-ID changes); its logs and configs are unavailable".into(),
                     vec![GapEvidence { file: nb.zip_path.clone(), line: 0, end_line: 0 }]);
             } else if let Some(e) = &nb.error {
-                self.gap("bundle.node-bundles", GapLevel::Warning, format!("node bundle {}", nb.name),
+                self.gap(
+                    "bundle.node-bundles",
+                    GapLevel::Warning,
+                    format!("node bundle {}", nb.name),
                     format!("unreadable: {e}"),
-                    vec![GapEvidence { file: nb.zip_path.clone(), line: 0, end_line: 0 }]);
+                    vec![GapEvidence {
+                        file: nb.zip_path.clone(),
+                        line: 0,
+                        end_line: 0,
+                    }],
+                );
             }
         }
         for n in &nodes {
@@ -270,10 +342,21 @@ impl Coverage {
         }
     }
 
-    fn log_gaps(&mut self, bundle: &Bundle, index: &Index, namespaces: &BTreeSet<String>, log_pods: &BTreeSet<(String, String)>) {
+    fn log_gaps(
+        &mut self,
+        bundle: &Bundle,
+        index: &Index,
+        namespaces: &BTreeSet<String>,
+        log_pods: &BTreeSet<(String, String)>,
+    ) {
         if !bundle.has_dir("logs") {
-            self.gap("bundle.pod-logs", GapLevel::Warning, "logs/ (every pod log)".into(),
-                "absent: no pod log can be used as evidence".into(), vec![]);
+            self.gap(
+                "bundle.pod-logs",
+                GapLevel::Warning,
+                "logs/ (every pod log)".into(),
+                "absent: no pod log can be used as evidence".into(),
+                vec![],
+            );
             return;
         }
         let mut missing: BTreeMap<String, Vec<&crate::index::Object>> = BTreeMap::new();
@@ -283,7 +366,11 @@ impl Coverage {
                 continue;
             }
             let View::Pod(v) = &p.view else { continue };
-            let started = v.container_statuses.iter().any(|c| c.state.running.is_some() || c.state.terminated.is_some() || c.restart_count.unwrap_or(0) > 0);
+            let started = v.container_statuses.iter().any(|c| {
+                c.state.running.is_some()
+                    || c.state.terminated.is_some()
+                    || c.restart_count.unwrap_or(0) > 0
+            });
             // The bundle's own agent pods are created after logs are taken.
             if started && !p.key.name.starts_with("supportbundle-agent-") {
                 missing.entry(ns.clone()).or_default().push(p);
@@ -292,8 +379,16 @@ impl Coverage {
         for (ns, pods) in missing {
             let names: Vec<&str> = pods.iter().map(|p| p.key.name.as_str()).collect();
             let shown = names.iter().take(8).copied().collect::<Vec<_>>().join(", ");
-            let more = if names.len() > 8 { format!(" and {} more", names.len() - 8) } else { String::new() };
-            let file = pods.first().and_then(|p| index.file_of(p)).map(|f| f.path.clone()).unwrap_or_default();
+            let more = if names.len() > 8 {
+                format!(" and {} more", names.len() - 8)
+            } else {
+                String::new()
+            };
+            let file = pods
+                .first()
+                .and_then(|p| index.file_of(p))
+                .map(|f| f.path.clone())
+                .unwrap_or_default();
             self.gap("bundle.pod-logs", GapLevel::Info,
                 format!("logs of {} started pod(s) in {ns}: {shown}{more}", names.len()),
                 "not in the bundle (log fetch failed, the file was dropped, or the pod started after collection): their logs cannot be used as evidence".into(),

@@ -42,21 +42,37 @@ pub struct CollectionError {
 }
 
 fn after<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
-    s.find(prefix).map(|i| s.get(i + prefix.len()..).unwrap_or_default())
+    s.find(prefix)
+        .map(|i| s.get(i + prefix.len()..).unwrap_or_default())
 }
 
 fn classify(msg: &str) -> ErrorKind {
     if let Some(rest) = after(msg, "Failed to parse objects received from ") {
-        let api_path = rest.split(':').next().unwrap_or_default().trim().to_string();
+        let api_path = rest
+            .split(':')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_string();
         return ErrorKind::ParseFailed { api_path };
     }
     if let Some(rest) = after(msg, "Failed to get ") {
-        let api_path = rest.split(": ").next().unwrap_or_default().trim().to_string();
+        let api_path = rest
+            .split(": ")
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_string();
         let benign = msg.contains("does not allow this method");
         return ErrorKind::ListFailed { api_path, benign };
     }
     if let Some(rest) = after(msg, "failed to generate ") {
-        let file = rest.split(": ").next().unwrap_or_default().trim().to_string();
+        let file = rest
+            .split(": ")
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_string();
         return ErrorKind::FileFailed { file };
     }
     if let Some(rest) = after(msg, "cannot get log for pod ") {
@@ -72,7 +88,11 @@ fn classify(msg: &str) -> ErrorKind {
         return ErrorKind::PodListFailed;
     }
     if let Some(rest) = after(msg, "Unable to fetch ") {
-        let scope = rest.split_whitespace().next().unwrap_or_default().to_string();
+        let scope = rest
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_string();
         return ErrorKind::ResourcesSkipped { scope };
     }
     if let Some(rest) = after(msg, "Cannot get pod `") {
@@ -133,7 +153,10 @@ something else\n";
                 benign: true
             }
         );
-        assert!(matches!(&e[1].kind, ErrorKind::ListFailed { benign: false, .. }));
+        assert!(matches!(
+            &e[1].kind,
+            ErrorKind::ListFailed { benign: false, .. }
+        ));
         assert_eq!(
             e[2].kind,
             ErrorKind::LogFailed {
@@ -142,7 +165,12 @@ something else\n";
             }
         );
         assert_eq!(e[3].kind, ErrorKind::PodInfoFailed { pod: "p1".into() });
-        assert_eq!(e[4].kind, ErrorKind::ResourcesSkipped { scope: "namespaced".into() });
+        assert_eq!(
+            e[4].kind,
+            ErrorKind::ResourcesSkipped {
+                scope: "namespaced".into()
+            }
+        );
         assert_eq!(e[4].line, 4);
         assert_eq!(e[5].kind, ErrorKind::PodListFailed);
         assert!(matches!(e[6].kind, ErrorKind::FileFailed { .. }));

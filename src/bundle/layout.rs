@@ -157,7 +157,10 @@ mod tests {
                 previous: true
             }
         );
-        assert_eq!(classify("nodes/n1.zip"), PathKind::NodeZip { node: "n1".into() });
+        assert_eq!(
+            classify("nodes/n1.zip"),
+            PathKind::NodeZip { node: "n1".into() }
+        );
         assert_eq!(classify("metadata.yaml"), PathKind::Metadata);
         assert_eq!(classify("yamls/cluster/v1/.DS_Store"), PathKind::Other);
         assert_eq!(classify("nodes/.zip"), PathKind::Other);
@@ -165,8 +168,15 @@ mod tests {
 
     #[test]
     fn root_by_metadata_not_by_name() {
-        let paths = ["renamed/metadata.yaml", "renamed/yamls/cluster/v1/nodes.yaml", "x/y/metadata.yaml"];
-        assert_eq!(find_root(paths.into_iter()), Some(("renamed/".into(), true)));
+        let paths = [
+            "renamed/metadata.yaml",
+            "renamed/yamls/cluster/v1/nodes.yaml",
+            "x/y/metadata.yaml",
+        ];
+        assert_eq!(
+            find_root(paths.into_iter()),
+            Some(("renamed/".into(), true))
+        );
         let flat = ["metadata.yaml", "yamls/a"];
         assert_eq!(find_root(flat.into_iter()), Some(("".into(), true)));
         let nometa = ["b/yamls/cluster/v1/nodes.yaml"];

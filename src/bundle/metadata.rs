@@ -65,7 +65,12 @@ mod tests {
 
     #[test]
     fn tolerates_garbage_types() {
-        assert!(Metadata::parse("bundlecreatedat: [1,2]\n").unwrap().bundlecreatedat.is_none());
+        assert!(
+            Metadata::parse("bundlecreatedat: [1,2]\n")
+                .unwrap()
+                .bundlecreatedat
+                .is_none()
+        );
         assert!(Metadata::parse("{{{").is_err());
     }
 }

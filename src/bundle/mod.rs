@@ -81,7 +81,9 @@ impl Bundle {
         else {
             return Err(Error::NotABundle {
                 path: archive.origin().to_path_buf(),
-                reason: "no metadata.yaml, yamls/ or logs/ inside; is this a Harvester support bundle?".into(),
+                reason:
+                    "no metadata.yaml, yamls/ or logs/ inside; is this a Harvester support bundle?"
+                        .into(),
             });
         };
         let mut files = Vec::new();

@@ -128,7 +128,8 @@ fn fill(nb: &mut NodeBundle, a: &Archive) {
         }
     }
     for r in a.rejected() {
-        nb.error.get_or_insert_with(|| format!("{}: {}", r.name, r.reason));
+        nb.error
+            .get_or_insert_with(|| format!("{}: {}", r.name, r.reason));
     }
 }
 

@@ -22,10 +22,15 @@ pub struct Versions {
 
 fn setting(index: &Index, group: &str, name: &str) -> Option<(String, String)> {
     let o = index.find(group, "Setting", "", name)?;
-    let View::Setting(s) = &o.view else { return None };
+    let View::Setting(s) = &o.view else {
+        return None;
+    };
     let v = s.effective()?.trim();
     (!v.is_empty()).then(|| {
-        let file = index.file_of(o).map(|f| f.path.as_str()).unwrap_or_default();
+        let file = index
+            .file_of(o)
+            .map(|f| f.path.as_str())
+            .unwrap_or_default();
         (v.to_string(), format!("{file}:{} (setting {name})", o.line))
     })
 }
@@ -36,9 +41,16 @@ pub fn detect(bundle: &Bundle, index: &Index) -> Versions {
     if let Some((ver, src)) = setting(index, "harvesterhci.io", "server-version") {
         v.harvester = Some(ver);
         v.harvester_source = Some(src);
-    } else if let Some(n) = bundle.nodes.iter().find(|n| n.release_value("harvester").is_some()) {
+    } else if let Some(n) = bundle
+        .nodes
+        .iter()
+        .find(|n| n.release_value("harvester").is_some())
+    {
         v.harvester = n.release_value("harvester").map(str::to_owned);
-        v.harvester_source = Some(format!("{}!{}/configs/etc/harvester-release.yaml", n.zip_path, n.name));
+        v.harvester_source = Some(format!(
+            "{}!{}/configs/etc/harvester-release.yaml",
+            n.zip_path, n.name
+        ));
     } else if let Some((tag, src)) = harvester_image_tag(index) {
         v.harvester = Some(tag);
         v.harvester_source = Some(src);
@@ -66,13 +78,18 @@ pub fn detect(bundle: &Bundle, index: &Index) -> Versions {
 
 fn harvester_image_tag(index: &Index) -> Option<(String, String)> {
     let o = index.find("apps", "Deployment", "harvester-system", "harvester")?;
-    let View::Workload(w) = &o.view else { return None };
+    let View::Workload(w) = &o.view else {
+        return None;
+    };
     let c = w
         .containers
         .iter()
         .find(|c| c.image.contains("/harvester:") || c.image.starts_with("harvester:"))?;
     let tag = c.image.rsplit_once(':')?.1.to_string();
-    let file = index.file_of(o).map(|f| f.path.as_str()).unwrap_or_default();
+    let file = index
+        .file_of(o)
+        .map(|f| f.path.as_str())
+        .unwrap_or_default();
     Some((tag, format!("{file}:{} (image {})", o.line, c.image)))
 }
 

@@ -202,7 +202,10 @@ impl Index {
         let mut by_uid: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
         for (i, o) in self.objects.iter().enumerate() {
             if !o.meta.uid.is_empty() && o.alias_of.is_none() {
-                by_uid.entry((o.key.kind.as_str(), o.meta.uid.as_str())).or_default().push(i);
+                by_uid
+                    .entry((o.key.kind.as_str(), o.meta.uid.as_str()))
+                    .or_default()
+                    .push(i);
             }
         }
         let mut aliases = Vec::new();
@@ -211,13 +214,27 @@ impl Index {
                 continue;
             }
             let rank = |i: &usize| {
-                let g = self.objects.get(*i).map(|o| o.key.group.as_str()).unwrap_or("");
-                (PRIMARY_GROUPS.iter().position(|p| *p == g).unwrap_or(usize::MAX), g.to_string())
+                let g = self
+                    .objects
+                    .get(*i)
+                    .map(|o| o.key.group.as_str())
+                    .unwrap_or("");
+                (
+                    PRIMARY_GROUPS
+                        .iter()
+                        .position(|p| *p == g)
+                        .unwrap_or(usize::MAX),
+                    g.to_string(),
+                )
             };
             let Some(&primary) = ids.iter().min_by_key(|i| rank(i)) else {
                 continue;
             };
-            aliases.extend(ids.into_iter().filter(|&i| i != primary).map(|i| (i, primary)));
+            aliases.extend(
+                ids.into_iter()
+                    .filter(|&i| i != primary)
+                    .map(|i| (i, primary)),
+            );
         }
         for (i, p) in aliases {
             if let Some(o) = self.objects.get_mut(i) {
@@ -260,7 +277,8 @@ impl Index {
 
     /// All primary objects of a (group, kind), in key order.
     pub fn of_kind(&self, group: &str, kind: &str) -> impl Iterator<Item = &Object> + use<'_> {
-        self.of_kind_all(group, kind).filter(|o| o.alias_of.is_none())
+        self.of_kind_all(group, kind)
+            .filter(|o| o.alias_of.is_none())
     }
 
     /// All objects of a (group, kind), second copies served by another group included.
@@ -302,7 +320,9 @@ impl Index {
 
     /// Whether a resource list (group, plural) was written for any namespace.
     pub fn has_list(&self, group: &str, resource: &str) -> bool {
-        self.files.iter().any(|f| f.group == group && f.resource == resource)
+        self.files
+            .iter()
+            .any(|f| f.group == group && f.resource == resource)
     }
 }
 
@@ -325,7 +345,10 @@ impl FileResult {
 }
 
 fn index_file(f: &BundleFile, bytes: &[u8]) -> FileResult {
-    let PathKind::ResourceList { group: dir_group, .. } = &f.kind else {
+    let PathKind::ResourceList {
+        group: dir_group, ..
+    } = &f.kind
+    else {
         return FileResult::failed(&f.path, "not a resource list".into());
     };
     let text = String::from_utf8_lossy(bytes);
@@ -344,8 +367,10 @@ fn index_file(f: &BundleFile, bytes: &[u8]) -> FileResult {
         }
         split::Split::OtherLayout => return reparse_whole(f, &text),
     };
-    let decoded: Vec<Result<Object, ParseError>> =
-        items.par_iter().map(|it| decode_item(f, dir_group, it)).collect();
+    let decoded: Vec<Result<Object, ParseError>> = items
+        .par_iter()
+        .map(|it| decode_item(f, dir_group, it))
+        .collect();
     let mut out = FileResult {
         objects: Vec::with_capacity(decoded.len()),
         errors: Vec::new(),
@@ -395,9 +420,14 @@ fn reparse_whole(f: &BundleFile, text: &str) -> FileResult {
                 errors: Vec::new(),
             };
             for v in list.items {
-                let Ok(body) = yaml_serde::to_string(&v) else { continue };
+                let Ok(body) = yaml_serde::to_string(&v) else {
+                    continue;
+                };
                 let kind = v.get("kind").and_then(|k| k.as_str()).map(str::to_owned);
-                let api_version = v.get("apiVersion").and_then(|k| k.as_str()).map(str::to_owned);
+                let api_version = v
+                    .get("apiVersion")
+                    .and_then(|k| k.as_str())
+                    .map(str::to_owned);
                 let item = split::RawItem {
                     line,
                     end_line: line,
@@ -431,7 +461,11 @@ fn decode_item(f: &BundleFile, dir_group: &str, it: &split::RawItem) -> Result<O
     let kind = it.kind.clone().unwrap_or_default();
     let err_at = |e: &yaml_serde::Error| ParseError {
         file: f.path.clone(),
-        line: it.line + e.location().map(|l| l.line() as u32).unwrap_or(1).saturating_sub(1),
+        line: it.line
+            + e.location()
+                .map(|l| l.line() as u32)
+                .unwrap_or(1)
+                .saturating_sub(1),
         error: e.to_string(),
     };
     let decoded = match views::decode(&kind, &group, &it.text) {
@@ -448,7 +482,11 @@ fn decode_item(f: &BundleFile, dir_group: &str, it: &split::RawItem) -> Result<O
             error: "item has no metadata.name".into(),
         });
     }
-    let kind = if decoded.kind.is_empty() { kind } else { decoded.kind };
+    let kind = if decoded.kind.is_empty() {
+        kind
+    } else {
+        decoded.kind
+    };
     if kind.is_empty() {
         return Err(ParseError {
             file: f.path.clone(),
@@ -480,4 +518,3 @@ fn decode_item(f: &BundleFile, dir_group: &str, it: &split::RawItem) -> Result<O
         alias_of: None,
     })
 }
-

@@ -59,10 +59,18 @@ fn build_item(lines: &[&str], first_line: u32, indent: usize) -> RawItem {
         if !line.trim().is_empty() {
             last_nonblank = i;
         }
-        let indent = if i == 0 { 2 } else { line.len() - line.trim_start_matches(' ').len() };
+        let indent = if i == 0 {
+            2
+        } else {
+            line.len() - line.trim_start_matches(' ').len()
+        };
         let body = line.trim_start_matches(' ');
         if skipping {
-            if body.is_empty() || indent > 4 || (indent == 4 && body.starts_with("- ")) || (indent == 4 && body == "-") {
+            if body.is_empty()
+                || indent > 4
+                || (indent == 4 && body.starts_with("- "))
+                || (indent == 4 && body == "-")
+            {
                 text.push('\n');
                 continue;
             }
@@ -147,7 +155,11 @@ pub fn split(text: &str) -> Split {
     for (i, l) in lines.iter().enumerate().skip(items_at + 1) {
         if is_dash(l) {
             if let Some(s) = start {
-                items.push(build_item(lines.get(s..i).unwrap_or_default(), s as u32 + 1, indent));
+                items.push(build_item(
+                    lines.get(s..i).unwrap_or_default(),
+                    s as u32 + 1,
+                    indent,
+                ));
             }
             start = Some(i);
         } else if !(l.trim().is_empty() || l.len() - l.trim_start_matches(' ').len() > indent) {
@@ -156,7 +168,11 @@ pub fn split(text: &str) -> Split {
         }
     }
     if let Some(s) = start {
-        items.push(build_item(lines.get(s..end).unwrap_or_default(), s as u32 + 1, indent));
+        items.push(build_item(
+            lines.get(s..end).unwrap_or_default(),
+            s as u32 + 1,
+            indent,
+        ));
     }
     Split::List(items)
 }
@@ -189,7 +205,9 @@ mod tests {
 
     #[test]
     fn splits_items_with_lines_and_drops_managed_fields() {
-        let Split::List(items) = split(LIST) else { panic!() };
+        let Split::List(items) = split(LIST) else {
+            panic!()
+        };
         assert_eq!(items.len(), 2);
         assert_eq!((items[0].line, items[0].end_line), (3, 18));
         assert_eq!((items[1].line, items[1].end_line), (19, 22));
@@ -207,11 +225,16 @@ mod tests {
 
     #[test]
     fn empty_lists_and_other_shapes() {
-        assert_eq!(split("apiVersion: v1\nitems: []\nkind: List\nmetadata: {}\n"), Split::List(vec![]));
+        assert_eq!(
+            split("apiVersion: v1\nitems: []\nkind: List\nmetadata: {}\n"),
+            Split::List(vec![])
+        );
         assert_eq!(split(""), Split::NotObjects);
         assert_eq!(split("hello: world\n"), Split::NotObjects);
         assert_eq!(split("items:\n  a: 1\n"), Split::OtherLayout);
-        let Split::List(ind) = split("apiVersion: v1\nitems:\n  - apiVersion: v1\n    kind: Pod\n    metadata:\n      name: a\n      managedFields:\n        - manager: x\n      uid: u\n  - kind: Pod\n    metadata:\n      name: b\nkind: List\n") else {
+        let Split::List(ind) = split(
+            "apiVersion: v1\nitems:\n  - apiVersion: v1\n    kind: Pod\n    metadata:\n      name: a\n      managedFields:\n        - manager: x\n      uid: u\n  - kind: Pod\n    metadata:\n      name: b\nkind: List\n",
+        ) else {
             panic!()
         };
         assert_eq!(ind.len(), 2);
@@ -230,7 +253,9 @@ mod tests {
     #[test]
     fn truncated_file_keeps_complete_items() {
         let cut = &LIST[..LIST.find("  metadata:\n    name: b").unwrap() + 12];
-        let Split::List(items) = split(cut) else { panic!() };
+        let Split::List(items) = split(cut) else {
+            panic!()
+        };
         assert_eq!(items.len(), 2);
         assert_eq!(items[0].kind.as_deref(), Some("Pod"));
     }

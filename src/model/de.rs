@@ -238,7 +238,10 @@ mod tests {
         assert_eq!(parse("n: 3").n, Some(3));
         assert_eq!(parse("n: \"12\"").n, Some(12));
         assert_eq!(parse("n: abc").n, None);
-        assert_eq!(parse("s: 1.498674085376e+12").s.as_deref(), Some("1498674085376"));
+        assert_eq!(
+            parse("s: 1.498674085376e+12").s.as_deref(),
+            Some("1498674085376")
+        );
     }
 
     #[test]

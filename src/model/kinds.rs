@@ -65,8 +65,16 @@ const SHORT_NAMES: &[(&str, &str, &str)] = &[
     ("gitrepo", "fleet.cattle.io", "gitrepos"),
     ("plan", "upgrade.cattle.io", "plans"),
     ("plans", "upgrade.cattle.io", "plans"),
-    ("vwc", "admissionregistration.k8s.io", "validatingwebhookconfigurations"),
-    ("mwc", "admissionregistration.k8s.io", "mutatingwebhookconfigurations"),
+    (
+        "vwc",
+        "admissionregistration.k8s.io",
+        "validatingwebhookconfigurations",
+    ),
+    (
+        "mwc",
+        "admissionregistration.k8s.io",
+        "mutatingwebhookconfigurations",
+    ),
 ];
 
 /// Groups preferred when a name matches several groups (kubectl prefers built-in groups).
@@ -94,7 +102,9 @@ pub enum Resolved {
 fn matches_name(t: &ResourceType, name: &str) -> bool {
     let name = name.to_ascii_lowercase();
     let kind = t.kind.to_ascii_lowercase();
-    name == t.plural || name == kind || name == format!("{kind}s")
+    name == t.plural
+        || name == kind
+        || name == format!("{kind}s")
         || SHORT_NAMES
             .iter()
             .any(|(s, g, p)| *s == name && *g == t.group && *p == t.plural)
@@ -116,7 +126,11 @@ pub fn resolve(input: &str, types: &[ResourceType]) -> Resolved {
         if let Some((name, group)) = input.split_once('.') {
             // `resource.version.group` is accepted too: drop a leading version.
             let group = match group.split_once('.') {
-                Some((v, rest)) if v.starts_with('v') && v[1..].starts_with(|c: char| c.is_ascii_digit()) => rest,
+                Some((v, rest))
+                    if v.starts_with('v') && v[1..].starts_with(|c: char| c.is_ascii_digit()) =>
+                {
+                    rest
+                }
                 _ => group,
             };
             found = types
@@ -197,13 +211,31 @@ mod tests {
         assert_eq!(one("ds"), ("apps".into(), "DaemonSet".into()));
         assert_eq!(one("po"), ("".into(), "Pod".into()));
         assert_eq!(one("Pod"), ("".into(), "Pod".into()));
-        assert_eq!(one("managedcharts"), ("management.cattle.io".into(), "ManagedChart".into()));
-        assert_eq!(one("mcc"), ("management.cattle.io".into(), "ManagedChart".into()));
-        assert_eq!(one("bundles.fleet.cattle.io"), ("fleet.cattle.io".into(), "Bundle".into()));
-        assert_eq!(one("bundle.fleet"), ("fleet.cattle.io".into(), "Bundle".into()));
+        assert_eq!(
+            one("managedcharts"),
+            ("management.cattle.io".into(), "ManagedChart".into())
+        );
+        assert_eq!(
+            one("mcc"),
+            ("management.cattle.io".into(), "ManagedChart".into())
+        );
+        assert_eq!(
+            one("bundles.fleet.cattle.io"),
+            ("fleet.cattle.io".into(), "Bundle".into())
+        );
+        assert_eq!(
+            one("bundle.fleet"),
+            ("fleet.cattle.io".into(), "Bundle".into())
+        );
         assert_eq!(one("nodes"), ("".into(), "Node".into()));
-        assert_eq!(one("nodes.longhorn.io"), ("longhorn.io".into(), "Node".into()));
-        assert_eq!(one("nodes.v1beta2.longhorn.io"), ("longhorn.io".into(), "Node".into()));
+        assert_eq!(
+            one("nodes.longhorn.io"),
+            ("longhorn.io".into(), "Node".into())
+        );
+        assert_eq!(
+            one("nodes.v1beta2.longhorn.io"),
+            ("longhorn.io".into(), "Node".into())
+        );
         assert_eq!(one("daemonsets.apps"), ("apps".into(), "DaemonSet".into()));
     }
 

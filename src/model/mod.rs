@@ -83,7 +83,10 @@ pub struct Meta {
 impl Meta {
     /// Finalizers as plain strings.
     pub fn finalizer_names(&self) -> Vec<&str> {
-        self.finalizers.iter().filter_map(|s| s.0.as_deref()).collect()
+        self.finalizers
+            .iter()
+            .filter_map(|s| s.0.as_deref())
+            .collect()
     }
 
     /// The controlling owner, if any.
@@ -169,7 +172,10 @@ ownerReferences:
         let m: Meta = yaml_serde::from_str(y).unwrap();
         assert_eq!(m.generation, Some(11_000_000));
         assert_eq!(m.labels["a"], "");
-        assert_eq!(m.finalizer_names(), vec!["wrangler.cattle.io/vm-image-controller"]);
+        assert_eq!(
+            m.finalizer_names(),
+            vec!["wrangler.cattle.io/vm-image-controller"]
+        );
         assert_eq!(m.controller().unwrap().kind, "ReplicaSet");
     }
 

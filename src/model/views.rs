@@ -204,7 +204,10 @@ impl PodView {
             .iter()
             .filter(|c| c.ready == Some(true))
             .count();
-        (ready, self.containers.len().max(self.container_statuses.len()))
+        (
+            ready,
+            self.containers.len().max(self.container_statuses.len()),
+        )
     }
 
     /// Sum of container restarts.
@@ -894,8 +897,14 @@ status:
         assert_eq!(p.node_name.as_deref(), Some("n1"));
         assert_eq!(p.ready_count(), (0, 1));
         assert_eq!(p.restarts(), 4);
-        assert_eq!(p.display_status(d.status.phase.as_deref(), false), "CrashLoopBackOff");
-        assert_eq!(p.display_status(d.status.phase.as_deref(), true), "Terminating");
+        assert_eq!(
+            p.display_status(d.status.phase.as_deref(), false),
+            "CrashLoopBackOff"
+        );
+        assert_eq!(
+            p.display_status(d.status.phase.as_deref(), true),
+            "Terminating"
+        );
     }
 
     #[test]

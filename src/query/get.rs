@@ -71,17 +71,29 @@ pub fn api_resources(a: &Analysis) -> String {
         let count = a.index.of_kind(&t.group, &t.kind).count();
         rows.push(vec![
             t.plural.clone(),
-            if t.group.is_empty() { "v1".into() } else { t.group.clone() },
+            if t.group.is_empty() {
+                "v1".into()
+            } else {
+                t.group.clone()
+            },
             t.namespaced.to_string(),
             t.kind.clone(),
             count.to_string(),
         ]);
     }
-    table::render(&["NAME", "APIGROUP", "NAMESPACED", "KIND", "OBJECTS"], &rows)
+    table::render(
+        &["NAME", "APIGROUP", "NAMESPACED", "KIND", "OBJECTS"],
+        &rows,
+    )
 }
 
 /// Objects matching the request, in key order.
-pub fn select<'a>(a: &'a Analysis, types: &[ResourceType], name: Option<&str>, scope: &Scope) -> Result<Vec<&'a Object>> {
+pub fn select<'a>(
+    a: &'a Analysis,
+    types: &[ResourceType],
+    name: Option<&str>,
+    scope: &Scope,
+) -> Result<Vec<&'a Object>> {
     let sel = match &scope.selector {
         Some(s) => Some(Selector::parse(s).map_err(Error::Usage)?),
         None => None,
@@ -109,12 +121,25 @@ pub fn select<'a>(a: &'a Analysis, types: &[ResourceType], name: Option<&str>, s
 }
 
 /// `sbdiag get`.
-pub fn get(a: &Analysis, kind: &str, name: Option<&str>, scope: &Scope, output: Output, managed_fields: bool) -> Result<String> {
+pub fn get(
+    a: &Analysis,
+    kind: &str,
+    name: Option<&str>,
+    scope: &Scope,
+    output: Output,
+    managed_fields: bool,
+) -> Result<String> {
     if kind == "api-resources" {
         return Ok(api_resources(a));
     }
     let types = resolve_kind(a, kind)?;
-    let scope = &Scope { with_aliases: kind.contains('.'), ..scope.clone() };
+    let Some(t0) = types.first().cloned() else {
+        return Err(Error::Usage(format!("no resource type {kind:?}")));
+    };
+    let scope = &Scope {
+        with_aliases: kind.contains('.'),
+        ..scope.clone()
+    };
     let objs = select(a, &types, name, scope)?;
     if objs.is_empty() {
         let where_ = match scope.namespace() {
@@ -122,7 +147,16 @@ pub fn get(a: &Analysis, kind: &str, name: Option<&str>, scope: &Scope, output: 
             _ => String::new(),
         };
         let elsewhere = if scope.namespace().is_some() {
-            select(a, &types, name, &Scope { all: true, ..scope.clone() })?.len()
+            select(
+                a,
+                &types,
+                name,
+                &Scope {
+                    all: true,
+                    ..scope.clone()
+                },
+            )?
+            .len()
         } else {
             0
         };
@@ -132,24 +166,41 @@ pub fn get(a: &Analysis, kind: &str, name: Option<&str>, scope: &Scope, output: 
             String::new()
         };
         return Err(Error::Usage(match name {
-            Some(n) => format!("{} {n:?} not found{where_}{hint}", kinds::qualified(&types[0].kind, &types[0].group)),
-            None => format!("no {} found{where_}{hint}", types[0].plural),
+            Some(n) => format!(
+                "{} {n:?} not found{where_}{hint}",
+                kinds::qualified(&t0.kind, &t0.group)
+            ),
+            None => format!("no {} found{where_}{hint}", t0.plural),
         }));
     }
     Ok(match output {
         Output::Name => objs
             .iter()
-            .map(|o| format!("{}/{}\n", kinds::qualified(&o.key.kind, &o.key.group).to_lowercase(), o.key.name))
+            .map(|o| {
+                format!(
+                    "{}/{}\n",
+                    kinds::qualified(&o.key.kind, &o.key.group).to_lowercase(),
+                    o.key.name
+                )
+            })
             .collect(),
         Output::Yaml => yaml(a, &objs, managed_fields)?,
         Output::Json => json(a, &objs, managed_fields)?,
-        Output::Table | Output::Wide => table_for(a, &objs, scope.namespace().is_none() && types.iter().any(|t| t.namespaced), output == Output::Wide),
+        Output::Table | Output::Wide => table_for(
+            a,
+            &objs,
+            scope.namespace().is_none() && types.iter().any(|t| t.namespaced),
+            output == Output::Wide,
+        ),
     })
 }
 
 /// The raw lines of an object as a standalone YAML document.
 pub fn raw_yaml(a: &Analysis, o: &Object, managed_fields: bool) -> Result<String> {
-    let file = a.index.file_of(o).ok_or_else(|| Error::Usage("object without file".into()))?;
+    let file = a
+        .index
+        .file_of(o)
+        .ok_or_else(|| Error::Usage("object without file".into()))?;
     let text = a.bundle.read_text(&file.path)?;
     let lines: Vec<&str> = text
         .lines()
@@ -187,7 +238,15 @@ pub fn raw_yaml(a: &Analysis, o: &Object, managed_fields: bool) -> Result<String
 fn yaml(a: &Analysis, objs: &[&Object], mf: bool) -> Result<String> {
     if let [one] = objs {
         let mut s = raw_yaml(a, one, mf)?;
-        s.insert_str(0, &format!("# source: {}:{}-{}\n", a.index.file_of(one).map(|f| f.path.as_str()).unwrap_or(""), one.line, one.end_line));
+        s.insert_str(
+            0,
+            &format!(
+                "# source: {}:{}-{}\n",
+                a.index.file_of(one).map(|f| f.path.as_str()).unwrap_or(""),
+                one.line,
+                one.end_line
+            ),
+        );
         return Ok(s);
     }
     let mut out = String::from("apiVersion: v1\nitems:\n");
@@ -218,7 +277,9 @@ fn json(a: &Analysis, objs: &[&Object], mf: bool) -> Result<String> {
 }
 
 fn age(a: &Analysis, ts: Option<&str>) -> String {
-    Age::at(ts, a.bundle.created_at).map(|x| x.to_string()).unwrap_or_else(|| "<unknown>".into())
+    Age::at(ts, a.bundle.created_at)
+        .map(|x| x.to_string())
+        .unwrap_or_else(|| "<unknown>".into())
 }
 
 fn opt(v: Option<i64>) -> String {
@@ -232,7 +293,9 @@ fn ready_cond(o: &Object) -> String {
 }
 
 fn table_for(a: &Analysis, objs: &[&Object], with_ns: bool, wide: bool) -> String {
-    let first = objs[0];
+    let Some(first) = objs.first().copied() else {
+        return String::new();
+    };
     let mut headers: Vec<&str> = Vec::new();
     let mut rows: Vec<Vec<String>> = Vec::new();
     let kind = (first.key.group.as_str(), first.key.kind.as_str());
@@ -243,10 +306,25 @@ fn table_for(a: &Analysis, objs: &[&Object], with_ns: bool, wide: bool) -> Strin
         match (&o.view, kind) {
             (View::Pod(p), _) => {
                 let (r, t) = p.ready_count();
-                cols = if wide { vec!["READY", "STATUS", "RESTARTS", "AGE", "IP", "NODE"] } else { vec!["READY", "STATUS", "RESTARTS", "AGE"] };
-                row.extend([format!("{r}/{t}"), p.display_status(o.status.phase.as_deref(), o.meta.deletion_timestamp.is_some()), p.restarts().to_string(), created]);
+                cols = if wide {
+                    vec!["READY", "STATUS", "RESTARTS", "AGE", "IP", "NODE"]
+                } else {
+                    vec!["READY", "STATUS", "RESTARTS", "AGE"]
+                };
+                row.extend([
+                    format!("{r}/{t}"),
+                    p.display_status(
+                        o.status.phase.as_deref(),
+                        o.meta.deletion_timestamp.is_some(),
+                    ),
+                    p.restarts().to_string(),
+                    created,
+                ]);
                 if wide {
-                    row.extend([p.pod_ip.clone().unwrap_or_else(|| "<none>".into()), p.node_name.clone().unwrap_or_else(|| "<none>".into())]);
+                    row.extend([
+                        p.pod_ip.clone().unwrap_or_else(|| "<none>".into()),
+                        p.node_name.clone().unwrap_or_else(|| "<none>".into()),
+                    ]);
                 }
             }
             (View::Node(n), _) => {
@@ -258,11 +336,38 @@ fn table_for(a: &Analysis, objs: &[&Object], with_ns: bool, wide: bool) -> Strin
                 if n.unschedulable {
                     status.push_str(",SchedulingDisabled");
                 }
-                let mut roles: Vec<&str> = o.meta.labels.keys().filter_map(|k| k.strip_prefix("node-role.kubernetes.io/")).collect();
+                let mut roles: Vec<&str> = o
+                    .meta
+                    .labels
+                    .keys()
+                    .filter_map(|k| k.strip_prefix("node-role.kubernetes.io/"))
+                    .collect();
                 roles.sort();
-                let roles = if roles.is_empty() { "<none>".to_string() } else { roles.join(",") };
-                cols = if wide { vec!["STATUS", "ROLES", "AGE", "VERSION", "INTERNAL-IP", "OS-IMAGE", "KERNEL-VERSION", "CONTAINER-RUNTIME"] } else { vec!["STATUS", "ROLES", "AGE", "VERSION"] };
-                row.extend([status, roles, created, n.kubelet_version.clone().unwrap_or_default()]);
+                let roles = if roles.is_empty() {
+                    "<none>".to_string()
+                } else {
+                    roles.join(",")
+                };
+                cols = if wide {
+                    vec![
+                        "STATUS",
+                        "ROLES",
+                        "AGE",
+                        "VERSION",
+                        "INTERNAL-IP",
+                        "OS-IMAGE",
+                        "KERNEL-VERSION",
+                        "CONTAINER-RUNTIME",
+                    ]
+                } else {
+                    vec!["STATUS", "ROLES", "AGE", "VERSION"]
+                };
+                row.extend([
+                    status,
+                    roles,
+                    created,
+                    n.kubelet_version.clone().unwrap_or_default(),
+                ]);
                 if wide {
                     row.extend([
                         n.address("InternalIP").unwrap_or("<none>").to_string(),
@@ -273,49 +378,127 @@ fn table_for(a: &Analysis, objs: &[&Object], with_ns: bool, wide: bool) -> Strin
                 }
             }
             (View::Workload(w), (_, "DaemonSet")) => {
-                cols = if wide { vec!["DESIRED", "CURRENT", "READY", "UP-TO-DATE", "AVAILABLE", "AGE", "CONTAINERS", "IMAGES"] } else { vec!["DESIRED", "CURRENT", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"] };
-                row.extend([opt(w.desired_number_scheduled), opt(w.current_number_scheduled), opt(w.number_ready), opt(w.updated_number_scheduled), opt(w.number_available), created]);
+                cols = if wide {
+                    vec![
+                        "DESIRED",
+                        "CURRENT",
+                        "READY",
+                        "UP-TO-DATE",
+                        "AVAILABLE",
+                        "AGE",
+                        "CONTAINERS",
+                        "IMAGES",
+                    ]
+                } else {
+                    vec![
+                        "DESIRED",
+                        "CURRENT",
+                        "READY",
+                        "UP-TO-DATE",
+                        "AVAILABLE",
+                        "AGE",
+                    ]
+                };
+                row.extend([
+                    opt(w.desired_number_scheduled),
+                    opt(w.current_number_scheduled),
+                    opt(w.number_ready),
+                    opt(w.updated_number_scheduled),
+                    opt(w.number_available),
+                    created,
+                ]);
                 if wide {
                     row.extend(containers(w.containers.as_slice()));
                 }
             }
             (View::Workload(w), (_, "Deployment")) => {
-                cols = if wide { vec!["READY", "UP-TO-DATE", "AVAILABLE", "AGE", "CONTAINERS", "IMAGES"] } else { vec!["READY", "UP-TO-DATE", "AVAILABLE", "AGE"] };
-                row.extend([format!("{}/{}", opt(w.ready_replicas), opt(w.spec_replicas)), opt(w.updated_replicas), opt(w.available_replicas), created]);
+                cols = if wide {
+                    vec![
+                        "READY",
+                        "UP-TO-DATE",
+                        "AVAILABLE",
+                        "AGE",
+                        "CONTAINERS",
+                        "IMAGES",
+                    ]
+                } else {
+                    vec!["READY", "UP-TO-DATE", "AVAILABLE", "AGE"]
+                };
+                row.extend([
+                    format!("{}/{}", opt(w.ready_replicas), opt(w.spec_replicas)),
+                    opt(w.updated_replicas),
+                    opt(w.available_replicas),
+                    created,
+                ]);
                 if wide {
                     row.extend(containers(w.containers.as_slice()));
                 }
             }
             (View::Workload(w), (_, "StatefulSet")) => {
                 cols = vec!["READY", "AGE"];
-                row.extend([format!("{}/{}", opt(w.ready_replicas), opt(w.spec_replicas)), created]);
+                row.extend([
+                    format!("{}/{}", opt(w.ready_replicas), opt(w.spec_replicas)),
+                    created,
+                ]);
             }
             (View::Workload(w), _) => {
                 cols = vec!["DESIRED", "CURRENT", "READY", "AGE"];
-                row.extend([opt(w.spec_replicas), opt(w.replicas), opt(w.ready_replicas), created]);
+                row.extend([
+                    opt(w.spec_replicas),
+                    opt(w.replicas),
+                    opt(w.ready_replicas),
+                    created,
+                ]);
             }
             (View::Job(j), _) => {
-                let status = if condition(&o.status.conditions, "Complete").is_some_and(|c| c.status == "True") {
+                let status = if condition(&o.status.conditions, "Complete")
+                    .is_some_and(|c| c.status == "True")
+                {
                     "Complete"
-                } else if condition(&o.status.conditions, "Failed").is_some_and(|c| c.status == "True") {
+                } else if condition(&o.status.conditions, "Failed")
+                    .is_some_and(|c| c.status == "True")
+                {
                     "Failed"
                 } else {
                     "Running"
                 };
                 cols = vec!["STATUS", "COMPLETIONS", "AGE"];
-                row.extend([status.into(), format!("{}/{}", opt(j.succeeded), j.completions.unwrap_or(1)), created]);
+                row.extend([
+                    status.into(),
+                    format!("{}/{}", opt(j.succeeded), j.completions.unwrap_or(1)),
+                    created,
+                ]);
             }
             (View::Service(s), _) => {
-                let ports: Vec<String> = s.ports.iter().map(|p| match p.node_port {
-                    Some(np) => format!("{}:{}/{}", opt(p.port), np, p.protocol.as_deref().unwrap_or("TCP")),
-                    None => format!("{}/{}", opt(p.port), p.protocol.as_deref().unwrap_or("TCP")),
-                }).collect();
+                let ports: Vec<String> = s
+                    .ports
+                    .iter()
+                    .map(|p| match p.node_port {
+                        Some(np) => format!(
+                            "{}:{}/{}",
+                            opt(p.port),
+                            np,
+                            p.protocol.as_deref().unwrap_or("TCP")
+                        ),
+                        None => {
+                            format!("{}/{}", opt(p.port), p.protocol.as_deref().unwrap_or("TCP"))
+                        }
+                    })
+                    .collect();
                 cols = vec!["TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"];
                 row.extend([
                     s.kind.clone().unwrap_or_else(|| "ClusterIP".into()),
                     s.cluster_ip.clone().unwrap_or_else(|| "<none>".into()),
-                    if s.external_ips.is_empty() { "<none>".into() } else { s.external_ips.join(",") },
-                    if ports.is_empty() { "<none>".into() } else { ports.join(",") },
+                    if s.external_ips.is_empty() {
+                        "<none>".into()
+                    } else {
+                        s.external_ips.join(",")
+                    },
+                    if ports.is_empty() {
+                        "<none>".into()
+                    } else {
+                        ports.join(",")
+                    },
                     created,
                 ]);
             }
@@ -326,17 +509,30 @@ fn table_for(a: &Analysis, objs: &[&Object], with_ns: bool, wide: bool) -> Strin
             (View::Setting(s), _) => {
                 cols = vec!["VALUE", "AGE"];
                 let v = s.effective().unwrap_or("").replace('\n', " ");
-                let v: String = if v.chars().count() > 60 { v.chars().take(57).chain("...".chars()).collect() } else { v };
+                let v: String = if v.chars().count() > 60 {
+                    v.chars().take(57).chain("...".chars()).collect()
+                } else {
+                    v
+                };
                 row.extend([v, created]);
             }
             _ => {
-                let status = o.status.phase.clone().or_else(|| o.status.state.clone()).unwrap_or_default();
+                let status = o
+                    .status
+                    .phase
+                    .clone()
+                    .or_else(|| o.status.state.clone())
+                    .unwrap_or_default();
                 cols = vec!["READY", "STATUS", "AGE"];
                 row.extend([ready_cond(o), status, created]);
             }
         }
         if headers.is_empty() {
-            headers.push(if matches!(o.view, View::Event(_)) { "" } else { "NAME" });
+            headers.push(if matches!(o.view, View::Event(_)) {
+                ""
+            } else {
+                "NAME"
+            });
             headers.extend(cols);
         }
         if with_ns {
@@ -355,25 +551,42 @@ fn table_for(a: &Analysis, objs: &[&Object], with_ns: bool, wide: bool) -> Strin
 
 fn containers(cs: &[crate::model::views::ContainerSpec]) -> [String; 2] {
     [
-        cs.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(","),
-        cs.iter().map(|c| c.image.as_str()).collect::<Vec<_>>().join(","),
+        cs.iter()
+            .map(|c| c.name.as_str())
+            .collect::<Vec<_>>()
+            .join(","),
+        cs.iter()
+            .map(|c| c.image.as_str())
+            .collect::<Vec<_>>()
+            .join(","),
     ]
 }
 
 fn event_row(a: &Analysis, e: &EventView) -> Vec<String> {
     let obj = format!("{}/{}", e.regarding.kind.to_lowercase(), e.regarding.name);
-    let count = if e.count > 1 { format!(" (x{})", e.count) } else { String::new() };
+    let count = if e.count > 1 {
+        format!(" (x{})", e.count)
+    } else {
+        String::new()
+    };
     vec![
         age(a, e.last.as_deref()),
         e.kind.clone().unwrap_or_default(),
         e.reason.clone().unwrap_or_default(),
         obj,
-        format!("{}{count}", e.message.clone().unwrap_or_default().replace('\n', " ")),
+        format!(
+            "{}{count}",
+            e.message.clone().unwrap_or_default().replace('\n', " ")
+        ),
     ]
 }
 
 /// Events of the bundle, merged across API groups, de-duplicated, oldest first.
-pub fn events<'a>(a: &'a Analysis, namespace: Option<&str>, kind_filter: Option<&str>) -> Vec<(&'a Object, &'a EventView)> {
+pub fn events<'a>(
+    a: &'a Analysis,
+    namespace: Option<&str>,
+    kind_filter: Option<&str>,
+) -> Vec<(&'a Object, &'a EventView)> {
     let mut seen = std::collections::HashSet::new();
     let mut v: Vec<(&Object, &EventView)> = a
         .index
@@ -383,10 +596,19 @@ pub fn events<'a>(a: &'a Analysis, namespace: Option<&str>, kind_filter: Option<
             _ => None,
         })
         .filter(|(o, _)| namespace.is_none_or(|n| n == o.key.namespace))
-        .filter(|(_, e)| kind_filter.is_none_or(|t| e.kind.as_deref().is_some_and(|k| k.eq_ignore_ascii_case(t))))
+        .filter(|(_, e)| {
+            kind_filter.is_none_or(|t| e.kind.as_deref().is_some_and(|k| k.eq_ignore_ascii_case(t)))
+        })
         .filter(|(o, e)| {
             // Copies without uids: same namespace, object, reason, message and time.
-            seen.insert((o.key.namespace.clone(), e.regarding.kind.clone(), e.regarding.name.clone(), e.reason.clone(), e.message.clone(), e.last.clone()))
+            seen.insert((
+                o.key.namespace.clone(),
+                e.regarding.kind.clone(),
+                e.regarding.name.clone(),
+                e.reason.clone(),
+                e.message.clone(),
+                e.last.clone(),
+            ))
         })
         .collect();
     v.sort_by(|(oa, a), (ob, b)| a.last.cmp(&b.last).then_with(|| oa.key.cmp(&ob.key)));
@@ -416,16 +638,31 @@ pub fn events_table(a: &Analysis, namespace: Option<&str>, kind_filter: Option<&
 /// `sbdiag describe`.
 pub fn describe(a: &Analysis, kind: &str, name: &str, namespace: Option<&str>) -> Result<String> {
     let types = resolve_kind(a, kind)?;
-    let scope = Scope { namespace: namespace.map(str::to_owned), all: namespace.is_none(), selector: None, with_aliases: kind.contains('.') };
+    let scope = Scope {
+        namespace: namespace.map(str::to_owned),
+        all: namespace.is_none(),
+        selector: None,
+        with_aliases: kind.contains('.'),
+    };
     let objs = select(a, &types, Some(name), &scope)?;
     let o = match objs.as_slice() {
-        [] => return Err(Error::Usage(format!("{kind} {name:?} not found{}", namespace.map(|n| format!(" in namespace {n}")).unwrap_or_default()))),
+        [] => {
+            return Err(Error::Usage(format!(
+                "{kind} {name:?} not found{}",
+                namespace
+                    .map(|n| format!(" in namespace {n}"))
+                    .unwrap_or_default()
+            )));
+        }
         [o] => *o,
         many => {
             return Err(Error::Usage(format!(
                 "{kind} {name:?} exists in several namespaces ({}); use -n",
-                many.iter().map(|o| o.key.namespace.as_str()).collect::<Vec<_>>().join(", ")
-            )))
+                many.iter()
+                    .map(|o| o.key.namespace.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
         }
     };
     let mut s = String::new();
@@ -434,7 +671,11 @@ pub fn describe(a: &Analysis, kind: &str, name: &str, namespace: Option<&str>) -
     if !o.key.namespace.is_empty() {
         let _ = writeln!(s, "Namespace:    {}", o.key.namespace);
     }
-    let _ = writeln!(s, "Kind:         {}", kinds::qualified(&o.key.kind, &o.key.group));
+    let _ = writeln!(
+        s,
+        "Kind:         {}",
+        kinds::qualified(&o.key.kind, &o.key.group)
+    );
     let _ = writeln!(s, "API version:  {}", o.api_version());
     let _ = writeln!(s, "Source:       {file}:{}-{}", o.line, o.end_line);
     let _ = writeln!(
@@ -444,10 +685,18 @@ pub fn describe(a: &Analysis, kind: &str, name: &str, namespace: Option<&str>) -
         age(a, o.meta.creation_timestamp.as_deref())
     );
     if let Some(d) = &o.meta.deletion_timestamp {
-        let _ = writeln!(s, "Deleting:     since {d} ({} before capture)", age(a, Some(d)));
+        let _ = writeln!(
+            s,
+            "Deleting:     since {d} ({} before capture)",
+            age(a, Some(d))
+        );
     }
     if let Some(g) = o.meta.generation {
-        let obs = o.status.observed_generation.map(|x| x.to_string()).unwrap_or_else(|| "-".into());
+        let obs = o
+            .status
+            .observed_generation
+            .map(|x| x.to_string())
+            .unwrap_or_else(|| "-".into());
         let _ = writeln!(s, "Generation:   {g} (observed {obs})");
     }
     let map = |s: &mut String, title: &str, m: &std::collections::BTreeMap<String, String>| {
@@ -456,7 +705,11 @@ pub fn describe(a: &Analysis, kind: &str, name: &str, namespace: Option<&str>) -
             let _ = writeln!(s, "<none>");
         }
         for (i, (k, v)) in m.iter().enumerate() {
-            let v: String = if v.chars().count() > 100 { v.chars().take(97).chain("...".chars()).collect() } else { v.replace('\n', " ") };
+            let v: String = if v.chars().count() > 100 {
+                v.chars().take(97).chain("...".chars()).collect()
+            } else {
+                v.replace('\n', " ")
+            };
             let pad = if i == 0 { "" } else { "              " };
             let _ = writeln!(s, "{pad}{k}={v}");
         }
@@ -464,7 +717,12 @@ pub fn describe(a: &Analysis, kind: &str, name: &str, namespace: Option<&str>) -
     map(&mut s, "Labels:", &o.meta.labels);
     map(&mut s, "Annotations:", &o.meta.annotations);
     if !o.meta.owner_references.is_empty() {
-        let owners: Vec<String> = o.meta.owner_references.iter().map(|r| format!("{}/{}", r.kind, r.name)).collect();
+        let owners: Vec<String> = o
+            .meta
+            .owner_references
+            .iter()
+            .map(|r| format!("{}/{}", r.kind, r.name))
+            .collect();
         let _ = writeln!(s, "Owners:       {}", owners.join(", "));
     }
     let fin = o.meta.finalizer_names();
@@ -476,43 +734,107 @@ pub fn describe(a: &Analysis, kind: &str, name: &str, namespace: Option<&str>) -
     }
     match &o.view {
         View::Pod(p) => {
-            let _ = writeln!(s, "Node:         {}", p.node_name.as_deref().unwrap_or("<none>"));
-            let _ = writeln!(s, "IP:           {}", p.pod_ip.as_deref().unwrap_or("<none>"));
+            let _ = writeln!(
+                s,
+                "Node:         {}",
+                p.node_name.as_deref().unwrap_or("<none>")
+            );
+            let _ = writeln!(
+                s,
+                "IP:           {}",
+                p.pod_ip.as_deref().unwrap_or("<none>")
+            );
             let _ = writeln!(s, "Containers:");
             for c in &p.containers {
                 let st = p.container_statuses.iter().find(|x| x.name == c.name);
-                let state = st.map(|x| {
-                    if let Some(w) = &x.state.waiting { format!("Waiting ({})", w.reason.as_deref().unwrap_or("")) }
-                    else if let Some(t) = &x.state.terminated { format!("Terminated ({}, exit {})", t.reason.as_deref().unwrap_or(""), t.exit_code.unwrap_or(0)) }
-                    else if x.state.running.is_some() { "Running".into() } else { "Unknown".into() }
-                }).unwrap_or_else(|| "no status".into());
-                let _ = writeln!(s, "  {}: {} ready={} restarts={} image={}", c.name, state,
-                    st.and_then(|x| x.ready).unwrap_or(false), st.and_then(|x| x.restart_count).unwrap_or(0), c.image);
+                let state = st
+                    .map(|x| {
+                        if let Some(w) = &x.state.waiting {
+                            format!("Waiting ({})", w.reason.as_deref().unwrap_or(""))
+                        } else if let Some(t) = &x.state.terminated {
+                            format!(
+                                "Terminated ({}, exit {})",
+                                t.reason.as_deref().unwrap_or(""),
+                                t.exit_code.unwrap_or(0)
+                            )
+                        } else if x.state.running.is_some() {
+                            "Running".into()
+                        } else {
+                            "Unknown".into()
+                        }
+                    })
+                    .unwrap_or_else(|| "no status".into());
+                let _ = writeln!(
+                    s,
+                    "  {}: {} ready={} restarts={} image={}",
+                    c.name,
+                    state,
+                    st.and_then(|x| x.ready).unwrap_or(false),
+                    st.and_then(|x| x.restart_count).unwrap_or(0),
+                    c.image
+                );
                 if let Some(last) = st.and_then(|x| x.last_state.terminated.as_ref()) {
-                    let _ = writeln!(s, "    last terminated: {} exit {} at {}", last.reason.as_deref().unwrap_or(""), last.exit_code.unwrap_or(0), last.finished_at.as_deref().unwrap_or(""));
+                    let _ = writeln!(
+                        s,
+                        "    last terminated: {} exit {} at {}",
+                        last.reason.as_deref().unwrap_or(""),
+                        last.exit_code.unwrap_or(0),
+                        last.finished_at.as_deref().unwrap_or("")
+                    );
                 }
             }
         }
         View::Workload(w) => {
-            let _ = writeln!(s, "Replicas:     desired {} / ready {} / available {} / updated {}",
-                opt(w.spec_replicas.or(w.desired_number_scheduled)), opt(w.ready_replicas.or(w.number_ready)),
-                opt(w.available_replicas.or(w.number_available)), opt(w.updated_replicas.or(w.updated_number_scheduled)));
+            let _ = writeln!(
+                s,
+                "Replicas:     desired {} / ready {} / available {} / updated {}",
+                opt(w.spec_replicas.or(w.desired_number_scheduled)),
+                opt(w.ready_replicas.or(w.number_ready)),
+                opt(w.available_replicas.or(w.number_available)),
+                opt(w.updated_replicas.or(w.updated_number_scheduled))
+            );
             for c in &w.containers {
                 let _ = writeln!(s, "  container {}: {}", c.name, c.image);
             }
         }
         View::Node(n) => {
-            let _ = writeln!(s, "Kubelet:      {}", n.kubelet_version.as_deref().unwrap_or(""));
+            let _ = writeln!(
+                s,
+                "Kubelet:      {}",
+                n.kubelet_version.as_deref().unwrap_or("")
+            );
             let _ = writeln!(s, "OS image:     {}", n.os_image.as_deref().unwrap_or(""));
-            let _ = writeln!(s, "Addresses:    {}", n.addresses.iter().map(|x| format!("{}={}", x.kind, x.address)).collect::<Vec<_>>().join(", "));
+            let _ = writeln!(
+                s,
+                "Addresses:    {}",
+                n.addresses
+                    .iter()
+                    .map(|x| format!("{}={}", x.kind, x.address))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
             let _ = writeln!(s, "Unschedulable: {}", n.unschedulable);
             for t in &n.taints {
-                let _ = writeln!(s, "Taint:        {}={}:{}", t.key, t.value.as_deref().unwrap_or(""), t.effect);
+                let _ = writeln!(
+                    s,
+                    "Taint:        {}={}:{}",
+                    t.key,
+                    t.value.as_deref().unwrap_or(""),
+                    t.effect
+                );
             }
         }
         View::Setting(st) => {
-            let _ = writeln!(s, "Value:        {}", st.value.as_deref().unwrap_or("<unset>"));
-            let _ = writeln!(s, "Default:      {}", st.default.as_deref().unwrap_or("<unset>"));
+            let _ = writeln!(
+                s,
+                "Value:        {}",
+                st.value.as_deref().unwrap_or("<unset>")
+            );
+            let _ = writeln!(
+                s,
+                "Default:      {}",
+                st.default.as_deref().unwrap_or("<unset>")
+            );
         }
         _ => {}
     }
@@ -521,16 +843,33 @@ pub fn describe(a: &Analysis, kind: &str, name: &str, namespace: Option<&str>) -
             .status
             .conditions
             .iter()
-            .map(|c| vec![
-                c.kind.clone(),
-                c.status.clone(),
-                c.last_change().map(|t| age(a, Some(t))).unwrap_or_else(|| "-".into()),
-                c.reason.clone().unwrap_or_default(),
-                c.message.clone().unwrap_or_default().replace('\n', " "),
-            ])
+            .map(|c| {
+                vec![
+                    c.kind.clone(),
+                    c.status.clone(),
+                    c.last_change()
+                        .map(|t| age(a, Some(t)))
+                        .unwrap_or_else(|| "-".into()),
+                    c.reason.clone().unwrap_or_default(),
+                    c.message.clone().unwrap_or_default().replace('\n', " "),
+                ]
+            })
             .collect();
         let _ = writeln!(s, "Conditions:");
-        for l in table::render(&["  TYPE", "STATUS", "CHANGED", "REASON", "MESSAGE"], &rows.into_iter().map(|mut r| { r[0] = format!("  {}", r[0]); r }).collect::<Vec<_>>()).lines() {
+        for l in table::render(
+            &["  TYPE", "STATUS", "CHANGED", "REASON", "MESSAGE"],
+            &rows
+                .into_iter()
+                .map(|mut r| {
+                    if let Some(c) = r.first_mut() {
+                        c.insert_str(0, "  ");
+                    }
+                    r
+                })
+                .collect::<Vec<_>>(),
+        )
+        .lines()
+        {
             let _ = writeln!(s, "{l}");
         }
     }
@@ -538,7 +877,9 @@ pub fn describe(a: &Analysis, kind: &str, name: &str, namespace: Option<&str>) -
         .into_iter()
         .filter(|(_, e)| {
             (!o.meta.uid.is_empty() && e.regarding.uid == o.meta.uid)
-                || (e.regarding.kind == o.key.kind && e.regarding.name == o.key.name && e.regarding.namespace == o.key.namespace)
+                || (e.regarding.kind == o.key.kind
+                    && e.regarding.name == o.key.name
+                    && e.regarding.namespace == o.key.namespace)
         })
         .collect();
     let _ = write!(s, "Events:");
@@ -546,12 +887,20 @@ pub fn describe(a: &Analysis, kind: &str, name: &str, namespace: Option<&str>) -
         let _ = writeln!(s, "       <none in the bundle>");
     } else {
         let _ = writeln!(s);
-        let rows: Vec<Vec<String>> = related.iter().map(|(_, e)| {
-            let mut r = event_row(a, e);
-            r[0] = format!("  {}", r[0]);
-            r
-        }).collect();
-        s.push_str(&table::render(&["  LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"], &rows));
+        let rows: Vec<Vec<String>> = related
+            .iter()
+            .map(|(_, e)| {
+                let mut r = event_row(a, e);
+                if let Some(c) = r.first_mut() {
+                    c.insert_str(0, "  ");
+                }
+                r
+            })
+            .collect();
+        s.push_str(&table::render(
+            &["  LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"],
+            &rows,
+        ));
     }
     Ok(s)
 }

@@ -63,9 +63,20 @@ pub fn logs(a: &Analysis, req: &LogRequest) -> Result<LogText> {
     let b = &a.bundle;
     let mut candidates: Vec<(&str, &str, &str, bool)> = Vec::new();
     for f in &b.files {
-        if let PathKind::PodLog { namespace, pod, container, previous } = &f.kind {
+        if let PathKind::PodLog {
+            namespace,
+            pod,
+            container,
+            previous,
+        } = &f.kind
+        {
             if pod == &req.target && req.namespace.as_ref().is_none_or(|n| n == namespace) {
-                candidates.push((f.path.as_str(), namespace.as_str(), container.as_str(), *previous));
+                candidates.push((
+                    f.path.as_str(),
+                    namespace.as_str(),
+                    container.as_str(),
+                    *previous,
+                ));
             }
         }
     }
@@ -73,7 +84,11 @@ pub fn logs(a: &Analysis, req: &LogRequest) -> Result<LogText> {
         let mut namespaces: Vec<&str> = candidates.iter().map(|c| c.1).collect();
         namespaces.dedup();
         if namespaces.len() > 1 {
-            return Err(Error::Usage(format!("pod {} exists in several namespaces ({}); use -n", req.target, namespaces.join(", "))));
+            return Err(Error::Usage(format!(
+                "pod {} exists in several namespaces ({}); use -n",
+                req.target,
+                namespaces.join(", ")
+            )));
         }
         let mut containers: Vec<&str> = candidates.iter().map(|c| c.2).collect();
         containers.sort();
@@ -84,20 +99,38 @@ pub fn logs(a: &Analysis, req: &LogRequest) -> Result<LogText> {
             None => {
                 let first = containers.first().copied().unwrap_or_default();
                 if containers.len() > 1 {
-                    notes.push(format!("Defaulted container {first:?} out of: {}", containers.join(", ")));
+                    notes.push(format!(
+                        "Defaulted container {first:?} out of: {}",
+                        containers.join(", ")
+                    ));
                 }
                 first
             }
         };
-        let Some(found) = candidates.iter().find(|c| c.2 == container && c.3 == req.previous) else {
+        let Some(found) = candidates
+            .iter()
+            .find(|c| c.2 == container && c.3 == req.previous)
+        else {
             return Err(Error::Usage(if containers.contains(&container) {
-                format!("no {} log for container {container} of pod {} in the bundle (only kept when the container restarted)", if req.previous { "previous" } else { "current" }, req.target)
+                format!(
+                    "no {} log for container {container} of pod {} in the bundle (only kept when the container restarted)",
+                    if req.previous { "previous" } else { "current" },
+                    req.target
+                )
             } else {
-                format!("container {container:?} has no log in pod {}; containers with logs: {}", req.target, containers.join(", "))
+                format!(
+                    "container {container:?} has no log in pod {}; containers with logs: {}",
+                    req.target,
+                    containers.join(", ")
+                )
             }));
         };
         let text = b.read_text(found.0)?;
-        return Ok(LogText { source: found.0.to_string(), text: filter(&text, req)?, notes });
+        return Ok(LogText {
+            source: found.0.to_string(),
+            text: filter(&text, req)?,
+            notes,
+        });
     }
     if let Some(node) = b.nodes.iter().find(|n| n.name == req.target) {
         let names: Vec<&str> = node
@@ -106,21 +139,50 @@ pub fn logs(a: &Analysis, req: &LogRequest) -> Result<LogText> {
             .filter_map(|p| p.rsplit('/').next())
             .collect();
         let Some(c) = &req.container else {
-            return Err(Error::Usage(format!("{} is a node; choose a log with -c: {}", node.name, names.iter().map(|n| n.trim_end_matches(".log")).collect::<Vec<_>>().join(", "))));
+            return Err(Error::Usage(format!(
+                "{} is a node; choose a log with -c: {}",
+                node.name,
+                names
+                    .iter()
+                    .map(|n| n.trim_end_matches(".log"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
         };
-        let wanted = if req.previous { format!("{c}.log.1") } else if c.ends_with(".log") || c.contains(".log.") { c.clone() } else { format!("{c}.log") };
-        let Some(path) = node.logs.iter().find(|p| p.rsplit('/').next() == Some(wanted.as_str())) else {
-            return Err(Error::Usage(format!("node {} has no {wanted}; it has: {}", node.name, names.join(", "))));
+        let wanted = if req.previous {
+            format!("{c}.log.1")
+        } else if c.ends_with(".log") || c.contains(".log.") {
+            c.clone()
+        } else {
+            format!("{c}.log")
+        };
+        let Some(path) = node
+            .logs
+            .iter()
+            .find(|p| p.rsplit('/').next() == Some(wanted.as_str()))
+        else {
+            return Err(Error::Usage(format!(
+                "node {} has no {wanted}; it has: {}",
+                node.name,
+                names.join(", ")
+            )));
         };
         let archive = open_node_zip(b, &node.name)
             .ok_or_else(|| Error::Usage(format!("node zip of {} not found", node.name)))??;
         let bytes = archive.read(path)?;
         let text = String::from_utf8_lossy(&bytes);
-        return Ok(LogText { source: format!("{}!{path}", node.zip_path), text: filter(&text, req)?, notes: Vec::new() });
+        return Ok(LogText {
+            source: format!("{}!{path}", node.zip_path),
+            text: filter(&text, req)?,
+            notes: Vec::new(),
+        });
     }
     let pod_exists = a.index.of_kind("", "Pod").any(|p| p.key.name == req.target);
     Err(Error::Usage(if pod_exists {
-        format!("pod {} is in the bundle but none of its logs are (see coverage: bundle.pod-logs)", req.target)
+        format!(
+            "pod {} is in the bundle but none of its logs are (see coverage: bundle.pod-logs)",
+            req.target
+        )
     } else {
         format!("no pod or node named {} has logs in the bundle", req.target)
     }))
@@ -132,11 +194,21 @@ mod tests {
 
     #[test]
     fn grep_and_tail() {
-        let req = LogRequest { grep: Some("err".into()), tail: Some(1), ..LogRequest::default() };
-        assert_eq!(filter("ok\nerr one\nfine\nerr two\n", &req).unwrap(), "4:err two\n");
+        let req = LogRequest {
+            grep: Some("err".into()),
+            tail: Some(1),
+            ..LogRequest::default()
+        };
+        assert_eq!(
+            filter("ok\nerr one\nfine\nerr two\n", &req).unwrap(),
+            "4:err two\n"
+        );
         let all = LogRequest::default();
         assert_eq!(filter("a\nb\n", &all).unwrap(), "a\nb\n");
-        let bad = LogRequest { grep: Some("(".into()), ..LogRequest::default() };
+        let bad = LogRequest {
+            grep: Some("(".into()),
+            ..LogRequest::default()
+        };
         assert!(filter("a", &bad).is_err());
     }
 }

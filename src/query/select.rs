@@ -37,7 +37,12 @@ fn split_top(s: &str) -> Vec<&str> {
 
 fn set(v: &str) -> Option<Vec<String>> {
     let v = v.trim().strip_prefix('(')?.strip_suffix(')')?;
-    Some(v.split(',').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect())
+    Some(
+        v.split(',')
+            .map(|x| x.trim().to_string())
+            .filter(|x| !x.is_empty())
+            .collect(),
+    )
 }
 
 impl Selector {
@@ -90,18 +95,37 @@ mod tests {
     use super::*;
 
     fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
     fn selector_forms() {
         let l = labels(&[("app", "longhorn-manager"), ("tier", "x")]);
         assert!(Selector::parse("app=longhorn-manager").unwrap().matches(&l));
-        assert!(Selector::parse("app==longhorn-manager,tier").unwrap().matches(&l));
-        assert!(!Selector::parse("app!=longhorn-manager").unwrap().matches(&l));
+        assert!(
+            Selector::parse("app==longhorn-manager,tier")
+                .unwrap()
+                .matches(&l)
+        );
+        assert!(
+            !Selector::parse("app!=longhorn-manager")
+                .unwrap()
+                .matches(&l)
+        );
         assert!(Selector::parse("!missing").unwrap().matches(&l));
-        assert!(Selector::parse("app in (a, longhorn-manager)").unwrap().matches(&l));
-        assert!(!Selector::parse("app notin (longhorn-manager)").unwrap().matches(&l));
+        assert!(
+            Selector::parse("app in (a, longhorn-manager)")
+                .unwrap()
+                .matches(&l)
+        );
+        assert!(
+            !Selector::parse("app notin (longhorn-manager)")
+                .unwrap()
+                .matches(&l)
+        );
         assert!(Selector::parse("app in a").is_err());
         assert!(Selector::parse("").unwrap().matches(&l));
     }

@@ -33,7 +33,13 @@ pub fn render(headers: &[&str], rows: &[Vec<String>]) -> String {
 mod tests {
     #[test]
     fn aligns_columns() {
-        let t = super::render(&["NAME", "AGE"], &[vec!["a-long-name".into(), "5d".into()], vec!["b".into(), "1h".into()]]);
+        let t = super::render(
+            &["NAME", "AGE"],
+            &[
+                vec!["a-long-name".into(), "5d".into()],
+                vec!["b".into(), "1h".into()],
+            ],
+        );
         assert_eq!(t, "NAME          AGE\na-long-name   5d\nb             1h\n");
     }
 }

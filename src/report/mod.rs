@@ -5,8 +5,8 @@ pub mod terminal;
 
 use serde::Serialize;
 
-use crate::bundle::coverage::{Collected, Gap};
 use crate::bundle::Problem;
+use crate::bundle::coverage::{Collected, Gap};
 use crate::index::ParseError;
 use crate::rules::{Check, Finding};
 

@@ -42,7 +42,11 @@ pub fn render(r: &Report, color: bool) -> String {
         r.coverage.parse_errors.len()
     );
     let count = |s| r.findings.iter().filter(|f| f.severity == s).count();
-    let not_eval = r.checks.iter().filter(|c| c.status == CheckStatus::NotEvaluated).count();
+    let not_eval = r
+        .checks
+        .iter()
+        .filter(|c| c.status == CheckStatus::NotEvaluated)
+        .count();
     let _ = writeln!(
         out,
         "findings: {} error, {} warning, {} info; checks: {} run, {} not evaluated",
@@ -63,8 +67,18 @@ pub fn render(r: &Report, color: bool) -> String {
             let _ = writeln!(out, "       at {}:{}", e.file, e.line);
         }
     }
-    for c in r.checks.iter().filter(|c| c.status == CheckStatus::NotEvaluated) {
-        let _ = writeln!(out, "{}{}: {}", paint("SKIP   ", "2", color), c.rule, c.reason);
+    for c in r
+        .checks
+        .iter()
+        .filter(|c| c.status == CheckStatus::NotEvaluated)
+    {
+        let _ = writeln!(
+            out,
+            "{}{}: {}",
+            paint("SKIP   ", "2", color),
+            c.rule,
+            c.reason
+        );
     }
     out
 }

@@ -140,7 +140,10 @@ impl Rule for GapRule {
                     rule: id.to_string(),
                     severity: Severity::Warning,
                     title: format!("Unparsable content in {}", p.file),
-                    summary: format!("{} line {}: {}. Objects in this part are not analysed.", p.file, p.line, p.error),
+                    summary: format!(
+                        "{} line {}: {}. Objects in this part are not analysed.",
+                        p.file, p.line, p.error
+                    ),
                     objects: Vec::new(),
                     evidence: vec![Evidence::lines(p.file.clone(), p.line, p.line)],
                     remediation: self.1.to_string(),

@@ -106,7 +106,10 @@ impl Context<'_> {
                 } else {
                     let tail = format!("/{r}");
                     !self.generation_errors.iter().any(|e| match &e.kind {
-                        ErrorKind::ListFailed { api_path, benign: false }
+                        ErrorKind::ListFailed {
+                            api_path,
+                            benign: false,
+                        }
                         | ErrorKind::ParseFailed { api_path } => {
                             api_path.ends_with(&tail) && (g.is_empty() || api_path.contains(g))
                         }
