@@ -44,7 +44,11 @@ pub fn real_bundles() -> Vec<PathBuf> {
         ),
     };
     if !dir.is_dir() {
-        assert!(!required, "SBDIAG_REAL_BUNDLES={} does not exist", dir.display());
+        assert!(
+            !required,
+            "SBDIAG_REAL_BUNDLES={} does not exist",
+            dir.display()
+        );
         eprintln!("skipping: {} not present", dir.display());
         return Vec::new();
     }
@@ -72,7 +76,9 @@ pub fn samples() -> Vec<PathBuf> {
 
 /// A sample by folder name.
 pub fn sample(name: &str) -> PathBuf {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples").join(name);
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("samples")
+        .join(name);
     assert!(p.join("metadata.yaml").is_file(), "sample {name} missing");
     p
 }
@@ -82,7 +88,12 @@ fn files_under(dir: &Path) -> Vec<(String, PathBuf)> {
     for e in walkdir::WalkDir::new(dir).sort_by_file_name() {
         let e = e.expect("walk");
         if e.file_type().is_file() {
-            let rel = e.path().strip_prefix(dir).expect("prefix").to_string_lossy().replace('\\', "/");
+            let rel = e
+                .path()
+                .strip_prefix(dir)
+                .expect("prefix")
+                .to_string_lossy()
+                .replace('\\', "/");
             v.push((rel, e.path().to_path_buf()));
         }
     }
@@ -93,10 +104,12 @@ fn files_under(dir: &Path) -> Vec<(String, PathBuf)> {
 pub fn zip_dir(dir: &Path, top: &str, out: &Path) {
     let f = std::fs::File::create(out).expect("create zip");
     let mut z = zip::ZipWriter::new(f);
-    let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
     for (rel, path) in files_under(dir) {
         z.start_file(format!("{top}/{rel}"), opts).expect("start");
-        z.write_all(&std::fs::read(path).expect("read")).expect("write");
+        z.write_all(&std::fs::read(path).expect("read"))
+            .expect("write");
     }
     z.finish().expect("finish zip");
 }
@@ -107,7 +120,8 @@ pub fn tar_gz_dir(dir: &Path, top: &str, out: &Path) {
     let gz = flate2::write::GzEncoder::new(f, flate2::Compression::fast());
     let mut t = tar::Builder::new(gz);
     for (rel, path) in files_under(dir) {
-        t.append_path_with_name(&path, format!("{top}/{rel}")).expect("append");
+        t.append_path_with_name(&path, format!("{top}/{rel}"))
+            .expect("append");
     }
     t.into_inner().expect("tar").finish().expect("gz");
 }
