@@ -352,3 +352,92 @@ fn too_many(path: &Path, limits: &Limits) -> Error {
         flag: "--max-entries",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn zip_bytes(entries: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut z = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        for (name, body) in entries {
+            z.start_file(*name, opts).unwrap();
+            z.write_all(body).unwrap();
+        }
+        z.finish().unwrap().into_inner()
+    }
+
+    #[test]
+    fn zip_in_memory_lists_reads_and_refuses_escapes() {
+        let bytes = zip_bytes(&[
+            ("b/metadata.yaml", b"x: 1\n"),
+            ("../evil", b"no"),
+            ("/abs", b"no"),
+            ("b/a.txt", b"hello"),
+        ]);
+        let a = Archive::from_zip_bytes("mem.zip", bytes, &Limits::default()).unwrap();
+        let names: Vec<&str> = a.entries().iter().map(|e| e.path.as_str()).collect();
+        assert_eq!(names, vec!["b/a.txt", "b/metadata.yaml"]);
+        assert_eq!(a.rejected().len(), 2);
+        assert_eq!(a.read("b/a.txt").unwrap(), b"hello");
+        assert!(a.read("nope").is_err());
+    }
+
+    #[test]
+    fn ratio_cap_stops_a_bomb() {
+        let big = vec![b' '; 4 << 20];
+        let bytes = zip_bytes(&[("bomb.yaml", &big)]);
+        let limits = Limits {
+            ratio_floor_bytes: 1 << 20,
+            max_ratio: 10,
+            ..Limits::default()
+        };
+        let a = Archive::from_zip_bytes("mem.zip", bytes, &limits).unwrap();
+        let err = a.read("bomb.yaml").unwrap_err().to_string();
+        assert!(err.contains("--max-ratio"), "{err}");
+    }
+
+    #[test]
+    fn garbage_is_a_bad_archive() {
+        let e = Archive::from_zip_bytes("x.zip", b"PK\x03\x04garbage".to_vec(), &Limits::default());
+        assert!(matches!(e, Err(Error::BadArchive { .. })));
+    }
+
+    #[test]
+    fn tar_gz_streams_and_refuses_links() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.tgz");
+        {
+            let f = std::fs::File::create(&path).unwrap();
+            let gz = flate2::write::GzEncoder::new(f, flate2::Compression::fast());
+            let mut t = tar::Builder::new(gz);
+            let mut h = tar::Header::new_gnu();
+            h.set_size(5);
+            h.set_mode(0o644);
+            h.set_cksum();
+            t.append_data(&mut h, "r/metadata.yaml", &b"a: b\n"[..])
+                .unwrap();
+            let mut l = tar::Header::new_gnu();
+            l.set_entry_type(tar::EntryType::Symlink);
+            l.set_size(0);
+            t.append_link(&mut l, "r/link", "/etc/passwd").unwrap();
+            t.into_inner().unwrap().finish().unwrap();
+        }
+        let a = Archive::open(&path, &Limits::default()).unwrap();
+        assert_eq!(a.format(), Format::TarGz);
+        assert_eq!(a.entries().len(), 1);
+        assert_eq!(a.rejected().len(), 1);
+        let seen = std::sync::Mutex::new(Vec::new());
+        let all: Vec<&Entry> = a.entries().iter().collect();
+        a.read_many(&all, |e, r| {
+            seen.lock().unwrap().push((e.path.clone(), r.unwrap()))
+        })
+        .unwrap();
+        assert_eq!(
+            seen.into_inner().unwrap(),
+            vec![("r/metadata.yaml".to_string(), b"a: b\n".to_vec())]
+        );
+    }
+}

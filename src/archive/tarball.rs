@@ -1,6 +1,6 @@
 //! Tar and tar.gz backend. Tars have no index, so listing is one streaming pass and reading is
 //! another; links and special files are refused, a truncated tar keeps what was listed.
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -116,7 +116,7 @@ impl TarBackend {
         wanted: &[&Entry],
         f: &mut dyn FnMut(&Entry, Result<Vec<u8>>),
     ) -> Result<()> {
-        let slots: HashSet<usize> = wanted.iter().map(|e| e.slot).collect();
+        let slots: HashMap<usize, &Entry> = wanted.iter().map(|e| (e.slot, *e)).collect();
         let mut left = slots.len();
         let mut tar = tar::Archive::new(self.reader(&archive.limits)?);
         let iter = tar.entries().map_err(|e| Error::BadArchive {
@@ -131,10 +131,7 @@ impl TarBackend {
                 Ok(i) => i,
                 Err(_) => break,
             };
-            if !slots.contains(&slot) {
-                continue;
-            }
-            if let Some(e) = wanted.iter().find(|e| e.slot == slot) {
+            if let Some(e) = slots.get(&slot) {
                 left -= 1;
                 f(e, archive.read_limited(e, item));
             }
