@@ -145,8 +145,6 @@ _BASE60 = re.compile(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$")
 def _go_parse_int(s: str) -> bool:
     """strconv.ParseInt/ParseUint(s, 0, 64) succeeds?"""
     body = s[1:] if s[:1] in "+-" else s
-    if s[:1] == "+" and False:
-        return False
     try:
         if re.fullmatch(r"0[xX][0-9a-fA-F]+", body):
             v = int(body[2:], 16)
@@ -535,10 +533,11 @@ def yaml_dump(obj) -> str:
     return "".join(out.buf)
 
 
-def go_json(obj) -> str:
-    """Compact JSON as the API server sends it (key order = insertion order of our dicts,
-    which the builders keep equal to the Go struct order where it matters)."""
-    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+def go_json(obj, sort_keys=False) -> str:
+    """Compact JSON as the API server sends it. Built-in types come out in Go struct field order
+    (our builders insert keys in that order); custom resources are unstructured maps, which
+    encoding/json writes with sorted keys. The order decides which nulls SBK rewrites."""
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False, sort_keys=sort_keys)
 
 
 _NULL_RE1 = re.compile(r'("[a-zA-Z]+":)(null,)')
@@ -564,7 +563,7 @@ def sbk_list_yaml(group_version: str, kind: str, items: list, list_rv: str, crd:
     if crd:
         meta["continue"] = ""
     raw = {"apiVersion": group_version, "items": items, "kind": kind + "List", "metadata": meta}
-    obj = sbk_rewrite_json(go_json(raw))
+    obj = sbk_rewrite_json(go_json(raw, sort_keys=crd))
     obj["kind"] = "List"
     obj["apiVersion"] = "v1"
     for it in obj["items"]:
@@ -597,9 +596,13 @@ def uid(*parts) -> str:
     return f"{x[:8]}-{x[8:12]}-4{x[13:16]}-{'89ab'[int(x[16], 16) % 4]}{x[17:20]}-{x[20:32]}"
 
 
-def rv(*parts) -> str:
-    """A resourceVersion string (numeric, so yaml.v2 quotes it)."""
-    return str(48000000 + int(h("rv", *parts)[:8], 16) % 1800000)
+RV_EPOCH = dt.datetime(2024, 5, 17, 8, 0, 0, tzinfo=dt.timezone.utc)
+
+
+def rv(t: dt.datetime, *parts) -> str:
+    """A resourceVersion (a numeric string, so yaml.v2 quotes it) that grows with the time of the
+    object's last write, like etcd revisions do: ~0.07 writes/s since the cluster was installed."""
+    return str(48000000 + int((t - RV_EPOCH).total_seconds() * 0.07) + int(h("rv", *parts)[:4], 16) % 40)
 
 
 _K8S_ALNUM = "bcdfghjklmnpqrstvwxz2456789"
@@ -623,15 +626,16 @@ def image_digest(image: str) -> str:
 
 
 def meta(name, namespace=None, *, created, generate_name=None, labels=None, annotations=None,
-         owners=None, finalizers=None, generation=None, managed=None, uid_=None, deleted=None):
-    """ObjectMeta in Go struct field order (matters for the SBK null rewrite)."""
+         owners=None, finalizers=None, generation=None, managed=None, uid_=None, deleted=None, updated=None):
+    """ObjectMeta in Go struct field order (matters for the SBK null rewrite).
+    `updated` = time of the last write (drives resourceVersion), defaults to `created`."""
     m = {"name": name}
     if generate_name:
         m["generateName"] = generate_name
     if namespace:
         m["namespace"] = namespace
     m["uid"] = uid_ or uid(namespace or "", name, generate_name or "")
-    m["resourceVersion"] = rv(namespace or "", name)
+    m["resourceVersion"] = rv(max(updated or created, created), namespace or "", name)
     if generation is not None:
         m["generation"] = generation
     m["creationTimestamp"] = ts(created)
@@ -648,6 +652,13 @@ def meta(name, namespace=None, *, created, generate_name=None, labels=None, anno
     if managed:
         m["managedFields"] = managed
     return m
+
+
+def touch(obj, t: dt.datetime):
+    """Record a later write to obj at time t (bumps its resourceVersion accordingly)."""
+    md = obj["metadata"]
+    md["resourceVersion"] = rv(t, md.get("namespace") or "", md["name"])
+    return obj
 
 
 def owner(kind, name, owner_uid, api_version, controller=True):
@@ -758,7 +769,7 @@ def node_obj(name, *, ip, pod_cidr, machine, created, cpu=16, mem_ki=65776468, r
                                                                  "f:status": {}}}}}, subresource="status")]
     md = meta(name, created=created, labels=labels, annotations=annotations,
               finalizers=["wrangler.cattle.io/node", "wrangler.cattle.io/managed-etcd-controller"],
-              managed=mf, uid_=uid("node", name))
+              managed=mf, uid_=uid("node", name), updated=CAPTURE - dt.timedelta(seconds=20))
     spec = {"podCIDR": pod_cidr, "podCIDRs": [pod_cidr], "providerID": f"rke2://{name}"}
     if taints:
         spec["taints"] = taints
@@ -915,12 +926,11 @@ def pod_obj(name, namespace, *, spec, labels, owner_ref, created, started, node,
               "containerStatuses": cstat, "qosClass": qos}
     gen = owner_ref["name"] + "-" if owner_ref and owner_ref["kind"] in ("ReplicaSet", "DaemonSet") else None
     md = meta(name, namespace, created=created, generate_name=gen, labels=labels, annotations=annotations,
-              owners=[owner_ref] if owner_ref else None, managed=managed)
+              owners=[owner_ref] if owner_ref else None, managed=managed,
+              updated=max([ready_at] + [dt.datetime.strptime(c["state"]["running"]["startedAt"], "%Y-%m-%dT%H:%M:%SZ")
+                                        .replace(tzinfo=dt.timezone.utc) + dt.timedelta(seconds=12)
+                                        for c in cstat if "running" in c["state"]]))
     return {"metadata": md, "spec": spec, "status": status}
-
-
-def selector_labels(app):
-    return {"app.kubernetes.io/name": app} if "/" not in app else {}
 
 
 def deployment_obj(name, namespace, *, replicas, labels, pod_spec_, created, updated,
@@ -930,7 +940,8 @@ def deployment_obj(name, namespace, *, replicas, labels, pod_spec_, created, upd
     lab.update(chart_labels or {})
     ann = {"deployment.kubernetes.io/revision": str(revision)}
     ann.update(annotations or {})
-    md = meta(name, namespace, created=created, labels=lab, annotations=ann, generation=revision + 1)
+    md = meta(name, namespace, created=created, labels=lab, annotations=ann, generation=revision + 1,
+              updated=updated)
     spec = {"replicas": replicas, "selector": {"matchLabels": dict(labels)},
             "template": template(labels, pod_spec_),
             "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": "25%", "maxSurge": "25%"}},
@@ -1236,7 +1247,7 @@ def fleet_bundle(name, *, created, updated, resources, default_ns, release=None,
               "summary": bundle_summary(1, rd, state, non_ready),
               "unavailable": 1 - rd, "unavailablePartitions": 0}
     md = meta(name, "fleet-local", created=created, labels=labels, annotations=annotations,
-              owners=owners, generation=generation)
+              owners=owners, generation=generation, updated=updated)
     return {"metadata": md, "spec": spec, "status": status}
 
 
@@ -1247,7 +1258,9 @@ def managedchart_obj(name, *, chart, version, default_ns, release, bundle, creat
     for k in ("resourceKey", "resourcesSha256Sum"):
         st.pop(k, None)
     md = meta(name, "fleet-local", created=created, generation=bundle["metadata"]["generation"],
-              finalizers=["wrangler.cattle.io/on-mcc-bundle-remove"])
+              finalizers=["wrangler.cattle.io/on-mcc-bundle-remove"],
+              updated=dt.datetime.strptime(bundle["status"]["conditions"][0]["lastUpdateTime"],
+                                           "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc))
     spec = {"chart": chart, "version": version, "defaultNamespace": default_ns, "releaseName": release,
             "repoName": "harvester-charts", "timeoutSeconds": 600, "targets": [{"clusterName": "local",
                                                                                  "clusterSelector": {}}],
@@ -1271,7 +1284,7 @@ def lh_volume(name, *, size_bytes, node, created, pvc_ns, pvc_name, pv_name, pod
         c["reason"] = ""
     ks = {"namespace": pvc_ns, "pvcName": pvc_name, "pvName": pv_name, "pvStatus": "Bound",
           "lastPodRefAt": "" if attached else ts(ago(days=3)), "lastPVCRefAt": "",
-          "workloadsStatus": workloads or []}
+          "workloadsStatus": workloads or None}  # null, and last in the object: stays a YAML null
     return {"metadata": meta(name, "longhorn-system", created=created, generation=3,
                              labels={"longhornvolume": name, "recurring-job-group.longhorn.io/default": "enabled",
                                      "setting.longhorn.io/remove-snapshots-during-filesystem-trim": "ignored",
@@ -1482,7 +1495,7 @@ class BundleModel:
             objs = sorted(objs, key=lambda o: (o["metadata"].get("namespace", ""), o["metadata"]["name"]))
             path = (f"yamls/cluster/{gv}/{res}.yaml" if ns is None
                     else f"yamls/namespaced/{ns}/{gv}/{res}.yaml")
-            list_rv = str(48000000 + 1800000 + int(h("listrv", path)[:4], 16) % 5000)
+            list_rv = str(int(rv(self.created_at, "list")) + 60 + int(h("listrv", path)[:4], 16) % 300)
             out[path] = sbk_list_yaml(gv, kind, objs, list_rv, crd,
                                       metrics=gv.startswith("metrics.k8s.io")).encode()
         for rel, text in self.logs.items():
@@ -1579,25 +1592,27 @@ def resource_ref(obj, api_version, kind):
 
 
 def logts(t: dt.datetime, *salt) -> str:
-    """Kubelet log prefix: RFC 3339 with nanoseconds, UTC."""
-    ns = int(h("logts", ts(t), *salt)[:8], 16) % 1000000000
+    """Kubelet log prefix: RFC 3339 with nanoseconds, UTC (sub-microsecond digits from a hash)."""
+    ns = t.microsecond * 1000 + int(h("logts", ts(t), *salt)[:4], 16) % 1000
     return t.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ns:09d}Z"
 
 
-def pod_log(start: dt.datetime, lines, step_s=37.0, salt=""):
-    """Lines given as (offset_seconds or None, text); None = previous + step."""
+def pod_log(entries, salt=""):
+    """entries: [(datetime the program wrote the line, text)]. The kubelet prefix is a little
+    later than the program's own timestamp and strictly increasing."""
     out = []
-    t = start
-    for i, item in enumerate(lines):
-        off, text = item if isinstance(item, tuple) else (None, item)
-        t = start + dt.timedelta(seconds=off) if off is not None else t + dt.timedelta(seconds=step_s)
-        out.append(f"{logts(t, salt, i)} {text}\n")
+    last = None
+    for i, (t, text) in enumerate(entries):
+        cand = t + dt.timedelta(microseconds=150 + int(h("pl", salt, i)[:4], 16) % 900)
+        if last is not None and cand <= last:
+            cand = last + dt.timedelta(microseconds=31 + int(h("pl2", salt, i)[:2], 16))
+        last = cand
+        out.append(f"{logts(cand, salt, i)} {text}\n")
     return "".join(out)
 
 
 def klog(level, t, pid, src, msg):
-    us = int(h("klog", ts(t), src, msg)[:6], 16) % 1000000
-    return f"{level}{t.strftime('%m%d %H:%M:%S')}.{us:06d} {pid:>7} {src}] {msg}"
+    return f"{level}{t.strftime('%m%d %H:%M:%S.%f')} {pid:>7} {src}] {msg}"
 
 
 def logrus(level, t, msg, **fields):
@@ -1606,9 +1621,27 @@ def logrus(level, t, msg, **fields):
 
 
 def journal(t, host, ident, pid, msg):
-    us = int(h("journal", ts(t), host, ident, msg)[:6], 16) % 1000000
+    """journalctl -o short-precise: no year, microseconds, node local time (UTC on Harvester)."""
     proc = f"{ident}[{pid}]" if pid else ident
-    return f"{t.strftime('%b %d %H:%M:%S')}.{us:06d} {host} {proc}: {msg}"
+    return f"{t.strftime('%b %d %H:%M:%S.%f')} {host} {proc}: {msg}"
+
+
+class Clock:
+    """Monotonic sub-second jitter for hand-written log lines: at(t) returns t plus a
+    deterministic fraction of a second, never going backwards."""
+
+    def __init__(self, salt):
+        self.salt = salt
+        self.last = None
+        self.n = 0
+
+    def at(self, t: dt.datetime) -> dt.datetime:
+        self.n += 1
+        c = t + dt.timedelta(microseconds=int(h("clk", self.salt, self.n)[:5], 16) % 400000)
+        if self.last is not None and c <= self.last:
+            c = self.last + dt.timedelta(microseconds=1500 + int(h("clk2", self.salt, self.n)[:3], 16) % 9000)
+        self.last = c
+        return c
 
 
 # ===========================================================================================
@@ -1702,6 +1735,7 @@ def base_cluster() -> BundleModel:
                           last_restart=REBOOTS[node] + dt.timedelta(days=40, hours=3, minutes=12))
             pods.append(b.add("v1", "pods", pod))
             all_pods[(ns, pname)] = pod
+        touch(ds, max(REBOOTS.values()) + dt.timedelta(minutes=2))
         return ds, pods
 
     def add_service(ns, name, ip, ports, selector, pods, *, created=None, labels=None, chart=None,
@@ -1712,7 +1746,10 @@ def base_cluster() -> BundleModel:
         if chart:
             helm_owned(svc, *chart)
         b.add("v1", "services", svc)
-        b.add("v1", "endpoints", endpoints_obj(svc, pods, created=created))
+        ep = b.add("v1", "endpoints", endpoints_obj(svc, pods, created=created))
+        touch(ep, max(max(REBOOTS.values()), ROLLED_OUT, *[dt.datetime.strptime(
+            p["status"]["startTime"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc) for p in pods]) +
+              dt.timedelta(seconds=20))
         if slice_:
             b.add("discovery.k8s.io/v1", "endpointslices", endpointslice_obj(svc, pods, created=created))
         return svc
@@ -1861,7 +1898,7 @@ def base_cluster() -> BundleModel:
     hv_sel = hv_dep["spec"]["selector"]["matchLabels"]
     add_service("harvester-system", "harvester", "10.53.104.17", [("https", 8443, 8443)], hv_sel, hv_pods,
                 chart=harvester_chart)
-    wh_svc = add_service("harvester-system", "harvester-webhook", "10.53.211.88", [("https", 443, 9443)],
+    add_service("harvester-system", "harvester-webhook", "10.53.211.88", [("https", 443, 9443)],
                          wh_dep["spec"]["selector"]["matchLabels"], wh_pods, chart=harvester_chart, slice_=True)
     add_service("harvester-system", "virt-api", "10.53.45.112", [("", 443, 8443)],
                 va_dep["spec"]["selector"]["matchLabels"], va_pods, labels={"kubevirt.io": "virt-api"})
@@ -1905,7 +1942,7 @@ def base_cluster() -> BundleModel:
                          "dataEngineSpecApiVersion": "", "instanceEngines": {}, "instanceReplicas": {},
                          "ip": f"10.52.{node_index(n)}.{40 + node_index(n)}", "ownerID": n,
                          "proxyApiMinVersion": 1, "proxyApiVersion": 1}}
-        b.add("longhorn.io/v1beta2", "instancemanagers", im)
+        b.add("longhorn.io/v1beta2", "instancemanagers", touch(im, CAPTURE - dt.timedelta(minutes=35)))
         started = REBOOTS[n] + dt.timedelta(minutes=2, seconds=20)
         spec = pod_spec([container("instance-manager", img["lh-im"], args=[
             "instance-manager", "--debug", "daemon", "--listen", "0.0.0.0:8500"])],
@@ -1965,7 +2002,7 @@ def base_cluster() -> BundleModel:
         "system-upgrade-controller", "rancher/system-upgrade-controller:v0.13.4")], on=NODES[2:],
         labels={"upgrade.cattle.io/controller": "system-upgrade-controller"},
         created=INSTALLED + dt.timedelta(minutes=8))
-    r_svc = add_service("cattle-system", "rancher", "10.53.31.2", [("http", 80, 80), ("https-internal", 443, 444)],
+    add_service("cattle-system", "rancher", "10.53.31.2", [("http", 80, 80), ("https-internal", 443, 444)],
                         {"app": "rancher"}, r_pods, labels={"app": "rancher"},
                         created=INSTALLED + dt.timedelta(minutes=6))
     add_service("cattle-system", "rancher-webhook", "10.53.77.140", [("https", 443, 9443)],
@@ -2094,6 +2131,12 @@ def base_cluster() -> BundleModel:
                                       "migratable": "true", "numberOfReplicas": "3", "staleReplicaTimeout": "30"},
              False)):
         ann = {"storageclass.kubernetes.io/is-default-class": "true"} if default else None
+        if sc_name == "longhorn":  # applied by longhorn-driver-deployer from the longhorn-storageclass ConfigMap
+            ann = {"kubectl.kubernetes.io/last-applied-configuration": json.dumps(
+                {"allowVolumeExpansion": True, "apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
+                 "metadata": {"annotations": {}, "name": "longhorn"}, "parameters": params,
+                 "provisioner": "driver.longhorn.io", "reclaimPolicy": "Delete",
+                 "volumeBindingMode": "Immediate"}, separators=(",", ":")) + "\n"}
         b.add("storage.k8s.io/v1", "storageclasses", {
             "metadata": meta(sc_name, created=INSTALLED + dt.timedelta(minutes=16), annotations=ann),
             "provisioner": "driver.longhorn.io", "parameters": params, "reclaimPolicy": "Delete",
@@ -2230,6 +2273,8 @@ def base_cluster() -> BundleModel:
                 {"lastProbeTime": ts(created + dt.timedelta(days=3)), "lastTransitionTime":
                  ts(created + dt.timedelta(days=3)), "message": "VMI does not exist", "reason": "VMINotExists",
                  "status": "False", "type": "Ready"}]
+        if running:
+            touch(vm, started + dt.timedelta(seconds=21))
         b.add("kubevirt.io/v1", "virtualmachines", vm)
         vol = lh_volume(pv_name, size_bytes=disk_gi * 1073741824, node=node if running else "",
                         created=created, pvc_ns="default", pvc_name=pvc_name, pv_name=pv_name,
@@ -2238,6 +2283,8 @@ def base_cluster() -> BundleModel:
                         workloads=[{"podName": f"virt-launcher-{name}-{suffix(5, 'launcher', name)}",
                                     "podStatus": "Running", "workloadName": name,
                                     "workloadType": "VirtualMachineInstance"}] if running else [])
+        if running:
+            touch(vol, started + dt.timedelta(seconds=8))
         b.add("longhorn.io/v1beta2", "volumes", vol)
         reps = [b.add("longhorn.io/v1beta2", "replicas",
                       lh_replica(vol, n, created=created, disk_uuid=disk_uuids[n], im_name=im_names[n],
@@ -2332,7 +2379,7 @@ def base_cluster() -> BundleModel:
                                                    "accessModes": ["ReadWriteMany"], "capacity": {"storage": size},
                                                    "filesystemOverhead": "0", "requests": {"storage": size},
                                                    "volumeMode": "Block"}, "target": "vda"}]}}
-            b.add("kubevirt.io/v1", "virtualmachineinstances", vmi)
+            b.add("kubevirt.io/v1", "virtualmachineinstances", touch(vmi, started + dt.timedelta(seconds=40)))
             return vm, vmi, lpod
         return vm, None, None
 
@@ -2394,7 +2441,7 @@ def base_cluster() -> BundleModel:
                                "  minUpgradableVersion: v1.3.1\n"}})
     b.add("harvesterhci.io/v1beta1", "supportbundles", {
         "metadata": meta(BUNDLE_NAME, "harvester-system", created=CAPTURE - dt.timedelta(seconds=16), generation=1),
-        "spec": {"description": b.issue_description, "extraCollectionNamespaces": None, "issueURL": "",
+        "spec": {"description": b.issue_description, "issueURL": "",
                  "nodeTimeout": 0, "timeout": 0},
         "status": {"conditions": [{"type": "Initialized", "status": "True",
                                    "lastUpdateTime": ts(CAPTURE - dt.timedelta(seconds=15))}],
@@ -2460,6 +2507,7 @@ def base_cluster() -> BundleModel:
     n_bundles = len(charts) + 1
     b.add("fleet.cattle.io/v1alpha1", "clusters", {
         "metadata": meta("local", "fleet-local", created=INSTALLED + dt.timedelta(minutes=7), generation=3,
+                         updated=CAPTURE - dt.timedelta(minutes=7, seconds=41),
                          labels={"management.cattle.io/cluster-display-name": "local",
                                  "management.cattle.io/cluster-name": "local", "name": "local",
                                  "objectset.rio.cattle.io/hash": h("objectset", "cluster-local")[:40],
@@ -2632,3 +2680,447 @@ def base_cluster() -> BundleModel:
     for n in NODES:
         b.node_files[n] = node_bundle_files(n)
     return b
+
+
+def sbk_errors(nodes_with_missing_previous=()):
+    """bundleGenerationError.log: verbs-less resources of every collected namespace + log errors."""
+    msg = "the server does not allow this method on the requested resource"
+    lines = [f"Failed to get {p}: {msg}" for p in (
+        "/apis/authentication.k8s.io/v1/selfsubjectreviews", "/apis/authentication.k8s.io/v1/tokenreviews",
+        "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+        "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews",
+        "/apis/authorization.k8s.io/v1/subjectaccessreviews")]
+    for ns in COLLECTED_NAMESPACES:
+        lines.append(f"Failed to get /api/v1/namespaces/{ns}/bindings: {msg}")
+        lines.append(f"Failed to get /apis/authorization.k8s.io/v1/namespaces/{ns}/localsubjectaccessreviews: {msg}")
+    for pod, c in nodes_with_missing_previous:
+        lines.append(f"BUG: Support bundle: cannot get log for pod {pod} container {c}: previous terminated "
+                     f'container "{c}" in pod "{pod}" not found')
+    return lines
+
+
+def dep_prefix(ns, deployment):
+    """Name prefix of the pods of a Deployment (<deployment>-<pod-template-hash>-)."""
+    return f"{deployment}-{rs_hash(ns, deployment)}-"
+
+
+def _started(pod, cname=None):
+    for cs in pod["status"]["containerStatuses"]:
+        if cname is None or cs["name"] == cname:
+            return dt.datetime.strptime(cs["state"]["running"]["startedAt"], "%Y-%m-%dT%H:%M:%SZ").replace(
+                tzinfo=dt.timezone.utc)
+    raise KeyError(cname)
+
+
+def web_volume_name():
+    """Longhorn volume (= PV name) of vm-web-01's disk, as built by base_cluster()."""
+    pvc = f"vm-web-01-disk-0-{suffix(5, 'pvc', 'vm-web-01')}"
+    return f"pvc-{uid('default', pvc, '')}"
+
+
+def base_logs(b: BundleModel, all_pods: dict) -> dict:
+    """Pod logs for a representative subset of pods (every line: RFC 3339 nano timestamp + space).
+    Each entry is (time the program wrote it, text); programs print their own timestamps."""
+    logs = {}
+
+    def pick(ns, prefix, node=None):
+        for (pns, name), pod in sorted(all_pods.items()):
+            if pns == ns and name.startswith(prefix) and (node is None or pod["spec"]["nodeName"] == node):
+                return pod
+        raise KeyError((ns, prefix, node))
+
+    def put(pod, cname, entries, previous=False):
+        md = pod["metadata"]
+        key = f"{md['namespace']}/{md['name']}/{cname}.log" + (".1" if previous else "")
+        logs[key] = pod_log(entries, salt=key)
+
+    def sec(t, s):
+        return t + dt.timedelta(seconds=s)
+
+    def frac(t, fmt="%Y-%m-%dT%H:%M:%S.%fZ"):
+        return t.strftime(fmt)
+
+    recent = CAPTURE - dt.timedelta(minutes=9, seconds=30)
+
+    # harvester apiserver (logrus text)
+    hv = pick("harvester-system", dep_prefix("harvester-system", "harvester"), NODES[0])
+    c = Clock("hv")
+    t = _started(hv)
+    put(hv, "apiserver", [(x, logrus(m[0], x, m[1], **m[2])) for x, m in (
+        (c.at(t), ("info", "Starting harvester server", {"version": HARVESTER})),
+        (c.at(t), ("info", "Active TLS secret harvester-system/serving-cert (ver=48012217) (count 4): map[listener.cattle.io/cn-10.10.0.5:10.10.0.5 listener.cattle.io/cn-harvester:harvester listener.cattle.io/fingerprint:SHA1=0F4B]", {})),
+        (c.at(sec(t, 1)), ("info", "Listening on :8443", {})),
+        (c.at(sec(t, 2)), ("info", "Starting harvesterhci.io/v1beta1, Kind=Setting controller", {})),
+        (c.at(sec(t, 2)), ("info", "Starting harvesterhci.io/v1beta1, Kind=Upgrade controller", {})),
+        (c.at(sec(t, 2)), ("info", "Starting kubevirt.io/v1, Kind=VirtualMachine controller", {})),
+        (c.at(recent), ("info", "Syncing settings", {"setting": "server-version"})),
+        (c.at(sec(recent, 37)), ("info", "Refreshing upgrade-checker versions", {"found": "v1.4.1"})),
+        (c.at(CAPTURE - dt.timedelta(seconds=16)), ("info", f"create supportbundle harvester-system/{BUNDLE_NAME}", {})),
+    )])
+    # harvester-webhook
+    wh = pick("harvester-system", dep_prefix("harvester-system", "harvester-webhook"), NODES[1])
+    c = Clock("wh")
+    t = _started(wh)
+    put(wh, "harvester-webhook", [(x, logrus("info", x, m)) for x, m in (
+        (c.at(t), "Starting webhook server"),
+        (c.at(t), "add validation handler for [upgrades].harvesterhci.io (Upgrade)"),
+        (c.at(t), "add validation handler for [virtualmachineimages].harvesterhci.io (VirtualMachineImage)"),
+        (c.at(t), "add mutation handler for [pods]. (Pod)"),
+        (c.at(sec(t, 1)), "Active TLS secret harvester-system/harvester-webhook-tls (ver=48012301) (count 1): map[listener.cattle.io/cn-harvester-webhook.harvester-system.svc:harvester-webhook.harvester-system.svc]"),
+        (c.at(sec(t, 1)), "Listening on :9443"),
+    )])
+    # support bundle manager (log fetched during the cluster phase, so it ends right there)
+    sb = pick("harvester-system", "supportbundle-manager-")
+    c = Clock("sb")
+    t = _started(sb)
+    first = c.at(t)
+    put(sb, "manager", [(first, "+ exec tini -- /usr/bin/support-bundle-kit manager")] + [
+        (x, logrus(lvl, x, m)) for x, lvl, m in (
+            (c.at(sec(t, 1)), "info", "running phase init"),
+            (c.at(sec(t, 1)), "debug", f"Create a local state store. (harvester-system/{BUNDLE_NAME})"),
+            (c.at(sec(t, 1)), "debug", f"Get supportbundle harvester-system/{BUNDLE_NAME} state generating"),
+            (c.at(sec(t, 2)), "info", "succeed to run phase init. Progress (20)."),
+            (CAPTURE + dt.timedelta(microseconds=18211), "info", "running phase cluster bundle"),
+            (CAPTURE + dt.timedelta(microseconds=18420), "debug", "generating cluster bundle..."),
+            (CAPTURE + dt.timedelta(microseconds=131337), "debug", f"Get supportbundle harvester-system/{BUNDLE_NAME}"))])
+
+    # virt-handler with one restart: previous instance (.log.1) ends in a panic
+    vh = pick("harvester-system", "virt-handler-", NODES[2])
+    prev = vh["status"]["containerStatuses"][0]["lastState"]["terminated"]
+    p_start = dt.datetime.strptime(prev["startedAt"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc)
+    p_end = dt.datetime.strptime(prev["finishedAt"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc)
+
+    def kv(component, level, x, msg, pos, **kw):
+        d = {"component": component, "level": level, "msg": msg, "pos": pos, "timestamp": frac(x)}
+        d.update(kw)
+        return json.dumps(d, separators=(",", ":"))
+
+    c = Clock("vh-prev")
+    starting = [(c.at(p_start), "info", "set verbosity to 2", "virt-handler.go:473", {}),
+                (c.at(p_start), "info", "Starting virt-handler controller.", "vm.go:1564", {})]
+    crash = c.at(p_end - dt.timedelta(seconds=2))
+    put(vh, "virt-handler", [(x, kv("virt-handler", lvl, x, m, pos, **kw)) for x, lvl, m, pos, kw in starting + [
+        (crash, "error", "failed to get domain stats", "cmd-client.go:412",
+         {"reason": "rpc error: code = Unavailable desc = connection error"})]] + [
+        (crash + dt.timedelta(microseconds=900), line) for line in (
+            "panic: runtime error: invalid memory address or nil pointer dereference",
+            "[signal SIGSEGV: segmentation violation code=0x1 addr=0x30 pc=0x1c3a2f1]", "",
+            "goroutine 4512 [running]:",
+            "kubevirt.io/kubevirt/pkg/virt-handler.(*VirtualMachineController).updateDomainStats(...)")],
+        previous=True)
+    c = Clock("vh")
+    t = _started(vh)
+    put(vh, "virt-handler", [(x, kv("virt-handler", "info", x, m, pos, **kw)) for x, m, pos, kw in (
+        (c.at(t), "set verbosity to 2", "virt-handler.go:473", {}),
+        (c.at(t), "Starting virt-handler controller.", "vm.go:1564", {}),
+        (c.at(sec(t, 1)), "certificate with common name 'kubevirt.io:system:node:virt-handler' retrieved.",
+         "cert-manager.go:198", {}),
+        (c.at(recent), "Processing event default/vm-test-01", "vm.go:1791",
+         {"kind": "VirtualMachineInstance", "name": "vm-test-01", "namespace": "default"}))])
+
+    # rke2-canal: a pod with two containers, two logs
+    cn = pick("kube-system", "rke2-canal-", NODES[0])
+    c = Clock("calico")
+    t = _started(cn)
+    put(cn, "calico-node", [(x, f"{x.strftime('%Y-%m-%d %H:%M:%S.%f')[:-3]} {m}") for x, m in (
+        (c.at(t), "[INFO][9] startup/startup.go 431: Early log level set to info"),
+        (c.at(t), f"[INFO][9] startup/startup.go 760: Using autodetected IPv4 address on interface mgmt-br: "
+                  f"{NODE_IPS[NODES[0]]}/24"),
+        (c.at(recent), "[INFO][71] felix/summary.go 100: Summarising 12 dataplane reconciliation loops over "
+                       "1m2.1s: avg=5ms longest=14ms (resync-filter-v4)"),
+        (c.at(sec(recent, 62)), "[INFO][71] felix/summary.go 100: Summarising 8 dataplane reconciliation loops "
+                                "over 1m2.1s: avg=4ms longest=9ms ()"))])
+    c = Clock("flannel")
+    put(cn, "kube-flannel", [(x, klog("I", x, 1, src, m)) for x, src, m in (
+        (c.at(t), "main.go:212", "CLI flags config: {etcdEndpoints:http://127.0.0.1:4001,http://127.0.0.1:2379 "
+                                 "etcdPrefix:/coreos.com/network iface:[mgmt-br] ipMasq:true "
+                                 "subnetFile:/run/flannel/subnet.env}"),
+        (c.at(t), "kube.go:139", "Waiting 10m0s for node controller to sync"),
+        (c.at(sec(t, 1)), "main.go:412", "Current network or subnet (10.52.0.0/16, 10.52.0.0/24) is not equal to "
+                                         "previous one (0.0.0.0/0, 0.0.0.0/0), trying to recycle old iptables rules"),
+        (c.at(sec(t, 1)), "main.go:434", "Running backend."))])
+
+    # etcd on node-0 (restartCount 1; its previous log could not be fetched -> error log line)
+    et = pick("kube-system", "etcd-harvester-node-0")
+    c = Clock("etcd")
+    t = _started(et)
+
+    def etcd(x, msg, caller, **kw):
+        d = {"level": "info", "ts": frac(x), "caller": caller, "msg": msg}
+        d.update(kw)
+        return json.dumps(d, separators=(",", ":"))
+
+    put(et, "etcd", [(x, etcd(x, *m[:2], **m[2])) for x, m in (
+        (c.at(t), ("starting etcd", "etcdmain/etcd.go:73", {})),
+        (c.at(sec(t, 2)), ("raft.node: elected leader at term 58", "raft/node.go:324",
+                           {"raft-id": h("raft", NODES[1])[:16]})),
+        (c.at(sec(t, 3)), ("ready to serve client requests", "embed/serve.go:103", {})),
+        (c.at(recent), ("compact tree index", "mvcc/index.go:214", {"revision": 49712204})),
+        (c.at(sec(recent, 1)), ("finished scheduled compaction", "mvcc/kvstore_compaction.go:66",
+                                {"compact-revision": 49712204, "took": "61.044112ms"})))])
+    # whereabouts
+    wa = pick("kube-system", "harvester-whereabouts-", NODES[0])
+    c = Clock("wa")
+    t = _started(wa)
+    put(wa, "whereabouts", [(x, f"{ts(x)} {m}") for x, m in (
+        (c.at(t), "[debug] Filesystem watcher started"), (c.at(t), "[verbose] reconciler started"),
+        (c.at(recent), "[verbose] reconciler success"),
+        (c.at(sec(recent, 300)), "[verbose] reconciler success"))])
+    # longhorn-manager on the node where the VM volume is attached
+    lm = pick("longhorn-system", "longhorn-manager-", NODES[1])
+    c = Clock("lm")
+    t = _started(lm)
+    vname = web_volume_name()
+    att = CAPTURE - dt.timedelta(minutes=35, seconds=10)
+    put(lm, "longhorn-manager", [(x, logrus("info", x, m, **kw)) for x, m, kw in (
+        (c.at(t), "Starting Longhorn manager", {"version": LONGHORN}),
+        (c.at(sec(t, 3)), "Starting longhorn volume controller", {"node": NODES[1]}),
+        (c.at(att), f"Volume {vname} requested to be attached to {NODES[1]}",
+         {"controller": "longhorn-volume", "node": NODES[1]}),
+        (c.at(sec(att, 3)), f"Volume got new owner {NODES[1]}", {"volume": vname}),
+        (c.at(sec(att, 6)), "Volume is attached", {"state": "attached", "volume": vname}))])
+    # fleet-agent (cluster status heartbeat every 15 min)
+    fa = pick("cattle-fleet-local-system", "fleet-agent-0")
+    c = Clock("fa")
+    t = _started(fa)
+    last_seen = CAPTURE - dt.timedelta(minutes=7, seconds=41)
+
+    def cr(x, logger, msg, **kw):
+        d = {"level": "info", "ts": ts(x), "logger": logger, "msg": msg}
+        d.update(kw)
+        return json.dumps(d, separators=(",", ":"))
+
+    put(fa, "fleet-agent", [(x, cr(x, lg, m, **kw)) for x, lg, m, kw in (
+        (c.at(t), "setup", "starting agent", {"version": "v0.10.2"}),
+        (c.at(sec(t, 1)), "bundledeployment", "Starting Controller", {"controller": "bundledeployment"}),
+        (c.at(sec(t, 15)), "clusterstatus", "Reported cluster status", {}),
+        (c.at(last_seen - dt.timedelta(minutes=15)), "clusterstatus", "Reported cluster status", {}),
+        (c.at(last_seen), "clusterstatus", "Reported cluster status", {}))])
+    # rancher
+    ra = pick("cattle-system", dep_prefix("cattle-system", "rancher"))
+    c = Clock("rancher")
+    t = _started(ra)
+    put(ra, "rancher", [(x, f"{x.strftime('%Y/%m/%d %H:%M:%S')} [INFO] {m}") for x, m in (
+        (c.at(t), f"Rancher version {RANCHER} (c6f3f3b9a3b0b5c4a0e0f9b3e3f0b3d5c0a8d7e2) is starting"),
+        (c.at(t), "Listening on /tmp/log.sock"),
+        (c.at(t), "Running in single server mode, will not peer connections"),
+        (c.at(recent), "[mgmt-auth-crtb-controller] Updating owner label for roleBinding crb-4xk2f"))])
+    # fleet-controller: a pod with three containers
+    fcp = pick("cattle-fleet-system", dep_prefix("cattle-fleet-system", "fleet-controller"))
+    c = Clock("fc")
+    t = _started(fcp)
+    put(fcp, "fleet-controller", [(x, cr(x, lg, m, **kw)) for x, lg, m, kw in (
+        (c.at(t), "setup", "starting controller", {"version": "v0.10.2"}),
+        (c.at(sec(t, 2)), "bundle", "Starting Controller", {"controller": "bundle"}))])
+    put(fcp, "fleet-agentmanagement", [(x, logrus("info", x, "Starting fleet.cattle.io/v1alpha1, Kind=Cluster "
+                                                           "controller")) for x in (c.at(t),)])
+    put(fcp, "fleet-cleanup", [(x, logrus("info", x, "Starting fleet.cattle.io/v1alpha1, Kind=ClusterRegistration "
+                                                   "controller")) for x in (c.at(t),)])
+    # virt-launcher of vm-web-01: two containers
+    vl = pick("default", "virt-launcher-vm-web-01-")
+    c = Clock("vl")
+    t = _started(vl, "compute")
+    vmi_uid = vl["metadata"]["labels"]["kubevirt.io/created-by"]
+    vmi_kw = {"kind": "", "name": "vm-web-01", "namespace": "default", "uid": vmi_uid}
+    put(vl, "compute", [(x, kv("virt-launcher", "info", x, m, pos, **kw)) for x, m, pos, kw in (
+        (c.at(t), "Collected all requested hook sidecar sockets", "manager.go:88", {}),
+        (c.at(t), "Sorted all collected sidecar sockets per hook point based on their priority and name: map[]",
+         "manager.go:91", {}),
+        (c.at(sec(t, 1)), "Connecting to libvirt daemon: qemu+unix:///session?socket=/var/run/libvirt/virtqemud-sock",
+         "libvirt.go:500", {}),
+        (c.at(sec(t, 4)), "Domain started.", "manager.go:1116", vmi_kw),
+        (c.at(sec(t, 4)), "Synced vmi", "server.go:208", vmi_kw))])
+    c = Clock("console")
+    t = _started(vl, "guest-console-log")
+    put(vl, "guest-console-log", [(c.at(sec(t, s)), m) for s, m in (
+        (5, "[    0.000000] Linux version 5.15.0-131-generic (buildd@lcy02-amd64-092) (gcc (Ubuntu 11.4.0-1ubuntu1~22.04) "
+            "11.4.0, GNU ld (GNU Binutils for Ubuntu) 2.38) #141-Ubuntu SMP Fri Jan 10 21:18:28 UTC 2025 (Ubuntu "
+            "5.15.0-131.141-generic 5.15.173)"),
+        (14, "[  OK  ] Started OpenBSD Secure Shell server."), (15, "[  OK  ] Reached target Multi-User System."),
+        (16, ""), (16, "Ubuntu 22.04.5 LTS vm-web-01 ttyS0"), (16, ""), (16, "vm-web-01 login: "))])
+    return logs
+
+
+def node_bundle_files(node: str) -> dict:
+    """Files of nodes/<node>.zip below the top folder <node>/ (SBK collector-harvester layout)."""
+    i = node_index(node)
+    boot = REBOOTS[node]
+    f = {}
+    f["configs/etc/hostname"] = node + "\n"
+    f["configs/etc/os-release"] = (
+        'NAME="SLE Micro"\nVERSION="5.5"\nVERSION_ID="5.5"\nPRETTY_NAME="Harvester v1.4.0"\nID="sle-micro-rancher"\n'
+        'ID_LIKE="suse"\nANSI_COLOR="0;32"\nCPE_NAME="cpe:/o:suse:sle-micro-rancher:5.5"\nVARIANT="Harvester"\n'
+        'VARIANT_ID="Harvester-20241011"\nGRUB_ENTRY_NAME="Harvester v1.4.0"\n')
+    f["configs/etc/harvester-release.yaml"] = (
+        f"harvester: {HARVESTER}\nharvesterChart: 1.4.0\nos: Harvester {HARVESTER}\nkubernetes: {RKE2}\n"
+        f"rancher: {RANCHER}\nmonitoringChart: 103.1.1+up45.31.1\nloggingChart: 103.1.0+up4.4.0\n"
+        f"kubevirt: {KUBEVIRT}\nlonghorn: {LONGHORN}\nminUpgradableVersion: 'v1.3.1'\n")
+    note = "# Note: this file is re-formatted by support-bundle-kit collector.\n"
+    f["configs/etc/rancher/rke2/config.yaml.d/90-harvester-server.yaml"] = (
+        note + "cni: multus,canal\ncluster-cidr: 10.52.0.0/16\nservice-cidr: 10.53.0.0/16\ncluster-dns: 10.53.0.10\n"
+        f"tls-san:\n  - {VIP}\ntoken: '***'\nkubelet-arg:\n  - max-pods=200\n  - image-gc-high-threshold=85\n")
+    f["configs/etc/rancher/rke2/config.yaml.d/50-rancher.yaml"] = (
+        note + f"node-label:\n  - rke.cattle.io/machine={uid('machine', node)}\n"
+        "private-registry: /etc/rancher/rke2/registries.yaml\n" +
+        (f"server: https://{NODE_IPS[NODES[0]]}:9345\n" if i else "") + "agent-token: '***'\n")
+    f["configs/etc/rancher/agent/config.yaml"] = (
+        note + "workDirectory: /var/lib/rancher/agent/work\nlocalPlanDirectory: /var/lib/rancher/agent/plans\n"
+        "appliedPlanDirectory: /var/lib/rancher/agent/applied\nremoteEnabled: true\nlocalEnabled: true\n"
+        "preserveWorkDirectory: false\n")
+
+    def jfile(salt, entries, cut=0):
+        c = Clock(f"{node}/{salt}")
+        text = "".join(journal(c.at(t), node, ident, pid, msg) + "\n" for t, ident, pid, msg in entries)
+        return text[cut:]  # `journalctl ... | tail -c 10m` can start in the middle of a line
+
+    def sec(s):
+        return boot + dt.timedelta(seconds=s)
+
+    rp = 2100 + 37 * i
+
+    def rlog(t, m):
+        return f'time="{ts(t)}" level=info msg="{m}"'
+
+    f["logs/rke2-server.log"] = jfile("rke2", [
+        (sec(0), "rke2", rp, rlog(sec(0), f"Starting rke2 {RKE2} (a7f84b6c0b79f2b5f9a3b94f6a3b4c8e1e0d7f13)")),
+        (sec(1), "rke2", rp, rlog(sec(1), "Managed etcd cluster bootstrap already complete and initialized")),
+        (sec(25), "rke2", rp, rlog(sec(25), "Tunnel server egress proxy mode: agent")),
+        (sec(40), "rke2", rp, rlog(sec(40), f"Labels and annotations have been set successfully on node: {node}")),
+        (sec(41), "systemd", 1, "Started Rancher Kubernetes Engine v2 (server)."),
+    ] + [(t, "rke2", rp, rlog(t, "Reconciling ETCDSnapshotFile resources"))
+         for t in (CAPTURE - dt.timedelta(hours=2 - k, minutes=17) for k in range(3))], cut=23)
+    vol = web_volume_name()
+    attach = CAPTURE - dt.timedelta(minutes=35, seconds=6)
+    f["logs/kernel.log"] = jfile("kernel", [
+        (sec(0), "kernel", None, "microcode: microcode updated early to revision 0x2007006, date = 2023-03-06"),
+        (sec(0), "kernel", None, "Linux version 5.14.21-150500.55.80-default (geeko@buildhost) (gcc (SUSE Linux) "
+                                 "7.5.0, GNU ld (GNU Binutils; SUSE Linux Enterprise 15) 2.41.0.20230908-150100.7.46) "
+                                 "#1 SMP PREEMPT_DYNAMIC Tue Oct 8 08:50:38 UTC 2024 (6e1d3d4)"),
+        (sec(0), "kernel", None, "Command line: BOOT_IMAGE=(loop0)/boot/vmlinuz console=tty1 root=LABEL=COS_STATE "
+                                 "cos-img/filename=/cOS/active.img panic=5 net.ifnames=1 rd.cos.oemlabel=COS_OEM "
+                                 "rd.cos.mount=LABEL=COS_OEM:/oem rd.cos.mount=LABEL=COS_PERSISTENT:/usr/local "
+                                 "rd.cos.oemtimeout=120 audit=1 audit_backlog_limit=8192 intel_iommu=on amd_iommu=on "
+                                 "iommu=pt multipath=off"),
+        (sec(9), "kernel", None, "EXT4-fs (sda5): mounted filesystem with ordered data mode. Opts: (null). "
+                                 "Quota mode: none."),
+        (sec(31), "kernel", None, "mgmt-br: port 1(eno1) entered forwarding state"),
+    ] + ([(attach, "kernel", None, "scsi host7: iSCSI Initiator over TCP/IP"),
+          (attach, "kernel", None, "sd 7:0:0:1: [sdc] 83886080 512-byte logical blocks: (42.9 GB/40.0 GiB)")]
+         if i == 1 else []))
+    f["logs/iscsid.log"] = jfile("iscsid", [(sec(12), "systemd", 1, "Started Open-iSCSI.")] + (
+        [(attach, "iscsid", 1432, f"iscsid: Connection1:0 to [target: iqn.2019-10.io.longhorn:{vol}, portal: "
+                                  f"10.52.1.41,3260] through [iface: default] is operational now")] if i == 1 else []))
+    f["logs/rancher-system-agent.log"] = jfile("rsa", [
+        (sec(20), "rancher-system-agent", 1777, rlog(sec(20), "Rancher System Agent version v0.3.9 (8a7b3b1) is "
+                                                              "starting")),
+        (sec(21), "rancher-system-agent", 1777, rlog(sec(21), "Starting remote watch of plans"))])
+    kp = 3311 + 11 * i
+    c = Clock(f"{node}/kubelet")
+    f["logs/kubelet.log"] = "".join(klog("I", c.at(t), kp, src, m) + "\n" for t, src, m in [
+        (sec(30), "server.go:484", f'"Kubelet version" kubeletVersion="{RKE2}"'),
+        (sec(31), "kubelet_node_status.go:76", f'"Successfully registered node" node="{node}"'),
+        (CAPTURE - dt.timedelta(minutes=21), "image_gc_manager.go:311", '"Image garbage collection succeeded"'),
+    ] + ([(CAPTURE - dt.timedelta(seconds=15), "kubelet.go:2455",
+           f'"SyncLoop ADD" source="api" pods=["harvester-system/supportbundle-manager-{BUNDLE_NAME}"]')]
+         if i == 0 else []))
+    c = Clock(f"{node}/containerd")
+    f["logs/containerd.log"] = "".join(
+        f'time="{t.strftime("%Y-%m-%dT%H:%M:%S.%f")}{int(h("cd", node, m)[:3], 16) % 1000:03d}Z" level=info msg="{m}"{extra}\n'
+        for t, m, extra in [
+            (c.at(sec(0)), "starting containerd", " revision= version=v1.7.21-k3s2"),
+            (c.at(sec(2)), "containerd successfully booted in 0.094127s", ""),
+            (c.at(CAPTURE - dt.timedelta(minutes=3)),
+             'ImageCreate event name:\\"docker.io/rancher/support-bundle-kit:v0.0.46\\" '
+             'labels:{key:\\"io.cri-containerd.image\\" value:\\"managed\\"}', "")])
+    f["logs/console.log"] = "".join(logrus("info", t, m) + "\n" for t, m in [
+        (sec(50), "Harvester console started"), (sec(51), f"management URL: https://{VIP}"),
+        (sec(180), "Status: Ready")])
+    return f
+
+
+# ===========================================================================================
+# (d) scenarios
+# ===========================================================================================
+
+def scenario_healthy_v140() -> BundleModel:
+    """A healthy 3-node Harvester v1.4.0 cluster: every check of sbdiag should pass."""
+    return base_cluster()
+
+
+SCENARIOS = {
+    "healthy-v1.4.0": scenario_healthy_v140,
+}
+
+
+# ===========================================================================================
+# (e) writing and checking
+# ===========================================================================================
+
+def render_all() -> dict[str, dict[str, bytes]]:
+    return {name: fn().files() for name, fn in SCENARIOS.items()}
+
+
+def write_tree(root: str, files: dict[str, bytes]):
+    if os.path.isdir(root):
+        shutil.rmtree(root)
+    for rel, data in sorted(files.items()):
+        path = os.path.join(root, *rel.split("/"))
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as fh:
+            fh.write(data)
+
+
+def tree_files(root: str) -> dict[str, bytes]:
+    out = {}
+    for dirpath, _, names in os.walk(root):
+        for n in names:
+            p = os.path.join(dirpath, n)
+            out[os.path.relpath(p, root).replace(os.sep, "/")] = open(p, "rb").read()
+    return out
+
+
+def check(samples_dir: str) -> int:
+    rendered = render_all()
+    bad = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, files in rendered.items():
+            write_tree(os.path.join(tmp, name), files)
+            want = tree_files(os.path.join(tmp, name))
+            have = tree_files(os.path.join(samples_dir, name)) if os.path.isdir(os.path.join(samples_dir, name)) else {}
+            for rel in sorted(set(want) | set(have)):
+                if rel not in have:
+                    bad.append(f"missing: {name}/{rel}")
+                elif rel not in want:
+                    bad.append(f"extra:   {name}/{rel}")
+                elif want[rel] != have[rel]:
+                    bad.append(f"differs: {name}/{rel}")
+    for line in bad:
+        print(line)
+    if bad:
+        print(f"{len(bad)} file(s) differ from the generator output; run python3 samples/generate.py")
+        return 1
+    print(f"ok: {sum(len(f) for f in rendered.values())} files in {len(rendered)} scenario(s) match")
+    return 0
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--check", action="store_true", help="compare committed folders with a fresh generation")
+    ap.add_argument("--selftest", action="store_true", help="run the emitter doctests")
+    ap.add_argument("--out", default=SAMPLES_DIR, help="where scenario folders go (default: samples/)")
+    args = ap.parse_args(argv)
+    if args.selftest:
+        import doctest
+        res = doctest.testmod(sys.modules[__name__])
+        print(f"{res.attempted - res.failed} passed, {res.failed} failed")
+        return 1 if res.failed else 0
+    if args.check:
+        return check(args.out)
+    for name, files in render_all().items():
+        write_tree(os.path.join(args.out, name), files)
+        print(f"wrote {name}/ ({len(files)} files)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

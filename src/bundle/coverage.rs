@@ -192,6 +192,12 @@ impl Coverage {
                 ErrorKind::ListFailed { benign: true, .. } => continue,
                 ErrorKind::ListFailed { .. } | ErrorKind::ParseFailed { .. } => "resource lists",
                 ErrorKind::FileFailed { .. } => "files",
+                // A restarted container whose previous instance is gone: only history is lost.
+                ErrorKind::LogFailed { .. }
+                    if e.message.contains("previous terminated container") =>
+                {
+                    "previous pod logs"
+                }
                 ErrorKind::LogFailed { .. } | ErrorKind::PodInfoFailed { .. } => "pod logs",
                 ErrorKind::PodListFailed => {
                     "pod log collection (aborted for the remaining namespaces)"
@@ -207,6 +213,8 @@ impl Coverage {
             let level =
                 if bucket.starts_with("all resource") || bucket.starts_with("pod log collection") {
                     GapLevel::Error
+                } else if bucket == "previous pod logs" {
+                    GapLevel::Info
                 } else {
                     GapLevel::Warning
                 };

@@ -81,6 +81,9 @@ struct GenericStatus {
     state: Option<String>,
     #[serde(deserialize_with = "de::opt_int")]
     observed_generation: Option<i64>,
+    /// KubeVirt's `printableStatus` (Running, Stopped, ...), shown as the state.
+    #[serde(deserialize_with = "de::opt_str")]
+    printable_status: Option<String>,
 }
 
 impl GenericStatus {
@@ -88,7 +91,7 @@ impl GenericStatus {
         CommonStatus {
             conditions: self.conditions,
             phase: self.phase,
-            state: self.state,
+            state: self.state.or(self.printable_status),
             observed_generation: self.observed_generation,
         }
     }

@@ -1,0 +1,1006 @@
+//! Hostile inputs (DESIGN §6, trust boundary; §2, exit codes).
+//!
+//! Every input is built at test time in a temporary folder and fed to the real binary, which
+//! runs under a timeout guard. Unusable inputs must end with exit status 2 and one stderr line
+//! naming the file and the reason; a usable bundle with hostile parts must be analysed (exit 0)
+//! with the bad parts listed in the JSON `coverage` section.
+use std::ffi::OsStr;
+use std::fs::File;
+use std::io::{Cursor, Read, Seek, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use zip::write::SimpleFileOptions;
+use zip::{CompressionMethod, ZipArchive, ZipWriter};
+
+/// Longest any single run of the binary may take.
+const TIMEOUT: Duration = Duration::from_secs(20);
+/// Folder every zip/tar bundle is nested under, as the generator does.
+const ROOT: &str = "supportbundle_0f1e2d3c_2024-01-02T03-04-05Z/";
+/// Inflated size of every bomb entry.
+const BOMB_BYTES: usize = 300 << 20;
+
+// ---------------------------------------------------------------------------------------------
+// Running the binary
+// ---------------------------------------------------------------------------------------------
+
+/// What one run of the binary produced.
+struct Out {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+    took: Duration,
+    what: String,
+}
+
+impl Out {
+    /// Panics with the whole run shown unless the exit status is `code`.
+    fn expect_code(&self, code: i32) -> &Self {
+        assert_eq!(
+            self.code,
+            Some(code),
+            "{}: expected exit {code}, got {:?} after {:?}\n--- stderr:\n{}\n--- stdout (first 2000 chars):\n{}",
+            self.what,
+            self.code,
+            self.took,
+            self.stderr,
+            self.stdout.chars().take(2000).collect::<String>()
+        );
+        assert!(
+            !self.stderr.contains("panicked"),
+            "{}: the binary panicked:\n{}",
+            self.what,
+            self.stderr
+        );
+        self
+    }
+
+    /// The JSON printed on stdout.
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "{}: stdout is not JSON ({e}):\n{}",
+                self.what,
+                self.stdout.chars().take(2000).collect::<String>()
+            )
+        })
+    }
+}
+
+/// The binary, run from `cwd` (so a relative path it might wrongly create lands in a folder the
+/// test inspects), with colours and progress off.
+fn sbdiag(cwd: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_sbdiag"));
+    c.current_dir(cwd)
+        .env("NO_COLOR", "1")
+        .env_remove("RUST_BACKTRACE");
+    c
+}
+
+/// Spawns, drains both pipes, polls for up to [`TIMEOUT`]; kills and fails when longer.
+fn run(cmd: &mut Command) -> Out {
+    let what = format!(
+        "sbdiag {}",
+        cmd.get_args()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let start = Instant::now();
+    let mut child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("{what}: cannot spawn: {e}"));
+    let drain = |mut r: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut v = Vec::new();
+            let _ = r.read_to_end(&mut v);
+            v
+        })
+    };
+    let out = drain(Box::new(child.stdout.take().unwrap()));
+    let err = drain(Box::new(child.stderr.take().unwrap()));
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if start.elapsed() > TIMEOUT {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{what}: still running after {TIMEOUT:?}, killed");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let took = start.elapsed();
+    Out {
+        code: status.code(),
+        stdout: String::from_utf8_lossy(&out.join().unwrap()).into_owned(),
+        stderr: String::from_utf8_lossy(&err.join().unwrap()).into_owned(),
+        took,
+        what,
+    }
+}
+
+/// `sbdiag analyze BUNDLE --json [extra...]`, which must exit 0; returns the report.
+fn analyze_json(cwd: &Path, bundle: &Path, extra: &[&str]) -> (Out, Value) {
+    let out = run(sbdiag(cwd)
+        .arg("analyze")
+        .arg(bundle)
+        .arg("--json")
+        .args(extra));
+    out.expect_code(0);
+    let v = out.json();
+    (out, v)
+}
+
+/// Asserts an unusable input: exit 2, nothing on stdout, one stderr line that names `file`
+/// and contains every one of `reasons` (case-insensitive).
+fn assert_refused(out: &Out, file: &Path, reasons: &[&str]) {
+    out.expect_code(2);
+    assert!(
+        out.stdout.is_empty(),
+        "{}: stdout should be empty:\n{}",
+        out.what,
+        out.stdout
+    );
+    let lines: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .collect();
+    assert_eq!(
+        lines.len(),
+        1,
+        "{}: expected one stderr line, got:\n{}",
+        out.what,
+        out.stderr
+    );
+    let line = lines[0];
+    let name = file.file_name().unwrap().to_string_lossy();
+    assert!(
+        line.contains(&*name),
+        "{}: stderr does not name {name}: {line}",
+        out.what
+    );
+    let lower = line.to_lowercase();
+    for r in reasons {
+        assert!(
+            lower.contains(&r.to_lowercase()),
+            "{}: stderr does not say {r:?}: {line}",
+            out.what
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading the report
+// ---------------------------------------------------------------------------------------------
+
+/// `coverage.failed` as (file, error).
+fn failed(v: &Value) -> Vec<(String, String)> {
+    v["coverage"]["failed"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no coverage.failed array in {v}"))
+        .iter()
+        .map(|p| {
+            (
+                p["file"].as_str().unwrap().to_string(),
+                p["error"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// `coverage.parse_errors` as (file, line, error).
+fn parse_errors(v: &Value) -> Vec<(String, u64, String)> {
+    v["coverage"]["parse_errors"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no coverage.parse_errors array in {v}"))
+        .iter()
+        .map(|p| {
+            (
+                p["file"].as_str().unwrap().to_string(),
+                p["line"].as_u64().unwrap(),
+                p["error"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Asserts the good part of the bundle was analysed.
+fn assert_good_part(v: &Value) {
+    assert_eq!(
+        v["bundle"]["created_at"], "2024-01-02T03:04:05Z",
+        "report: {v:#}"
+    );
+    assert_eq!(
+        v["bundle"]["nodes"], 1,
+        "nodes.yaml must still be counted: {:#}",
+        v["bundle"]
+    );
+    assert_eq!(v["bundle"]["node_names"], serde_json::json!(["n1"]));
+}
+
+/// Asserts `coverage.failed` lists `name` with an error containing `why`.
+fn assert_failed(v: &Value, name: &str, why: &str) {
+    let f = failed(v);
+    assert!(
+        f.iter()
+            .any(|(file, err)| file == name && err.contains(why)),
+        "coverage.failed has no {name:?} with {why:?}: {f:#?}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Building bundles
+// ---------------------------------------------------------------------------------------------
+
+const METADATA: &str = "bundlename: \"\"\nbundleversion: 0.1.0\nkubernetesversion: v1.30.1+rke2r1\n\
+projectnamespaceuuid: 9b6b22de-6e5d-4905-aec8-1f226e413986\nbundlecreatedat: \"2024-01-02T03:04:05Z\"\n\
+issueurl: \"\"\nissuedescription: \"\"\n";
+
+const NODES: &str = "apiVersion: v1\nitems:\n- apiVersion: v1\n  kind: Node\n  metadata:\n    \
+creationTimestamp: \"2024-01-01T00:00:00Z\"\n    labels:\n      kubernetes.io/hostname: n1\n    \
+name: n1\n    uid: 5d7f3a52-0000-4000-8000-000000000001\n  spec:\n    podCIDR: 10.52.0.0/24\n  \
+status:\n    conditions:\n    - lastHeartbeatTime: \"2024-01-02T03:00:00Z\"\n      \
+lastTransitionTime: \"2024-01-01T00:00:00Z\"\n      message: kubelet is posting ready status\n      \
+reason: KubeletReady\n      status: \"True\"\n      type: Ready\n    nodeInfo:\n      \
+kubeletVersion: v1.30.1+rke2r1\nkind: List\nmetadata:\n  resourceVersion: \"100\"\n";
+
+/// The configmaps list path (bundle-relative).
+const CM_LIST: &str = "yamls/namespaced/default/v1/configmaps.yaml";
+
+/// A generator-style ConfigMap list: `cm1` on lines 3-9, then `extra` (more items, each
+/// starting with `- ` at column 0), then the List trailer.
+fn configmaps(extra: &[u8]) -> Vec<u8> {
+    let mut v =
+        b"apiVersion: v1\nitems:\n- apiVersion: v1\n  data:\n    k: v\n  kind: ConfigMap\n  \
+metadata:\n    name: cm1\n    namespace: default\n"
+            .to_vec();
+    v.extend_from_slice(extra);
+    v.extend_from_slice(b"kind: List\nmetadata:\n  resourceVersion: \"100\"\n");
+    v
+}
+
+/// Files of the minimal valid bundle, bundle-relative.
+fn good_files() -> Vec<(Vec<u8>, Vec<u8>)> {
+    vec![
+        (b"metadata.yaml".to_vec(), METADATA.as_bytes().to_vec()),
+        (b"bundleGenerationError.log".to_vec(), Vec::new()),
+        (
+            b"yamls/cluster/v1/nodes.yaml".to_vec(),
+            NODES.as_bytes().to_vec(),
+        ),
+        (CM_LIST.as_bytes().to_vec(), configmaps(b"")),
+    ]
+}
+
+fn deflated() -> SimpleFileOptions {
+    SimpleFileOptions::default().compression_method(CompressionMethod::Deflated)
+}
+
+/// Adds one file under its raw (possibly non-UTF-8) name.
+fn zip_add<W: Write + Seek>(w: &mut ZipWriter<W>, name: &[u8], data: &[u8]) {
+    w.start_file_with_options(deflated().name(name)).unwrap();
+    w.write_all(data).unwrap();
+}
+
+/// Writes a zip at `path`: `files` under [`ROOT`], then whatever `extra` adds.
+fn write_zip<F>(path: &Path, files: &[(Vec<u8>, Vec<u8>)], extra: F)
+where
+    F: FnOnce(&mut ZipWriter<File>),
+{
+    let mut w = ZipWriter::new(File::create(path).unwrap());
+    for (name, data) in files {
+        let mut full = ROOT.as_bytes().to_vec();
+        full.extend_from_slice(name);
+        zip_add(&mut w, &full, data);
+    }
+    extra(&mut w);
+    w.finish().unwrap();
+}
+
+/// The minimal valid bundle as `dir/name`.
+fn good_zip(dir: &Path, name: &str) -> PathBuf {
+    let p = dir.join(name);
+    write_zip(&p, &good_files(), |_| {});
+    p
+}
+
+/// A zip in memory with a single entry `bomb`: [`BOMB_BYTES`] spaces, deflated (about 300 KB).
+/// Built once per test process, streaming 1 MiB at a time; bombs are raw-copied from it.
+fn bomb_zip() -> &'static [u8] {
+    static BOMB: OnceLock<Vec<u8>> = OnceLock::new();
+    BOMB.get_or_init(|| {
+        let mut w = ZipWriter::new(Cursor::new(Vec::new()));
+        w.start_file("bomb", deflated()).unwrap();
+        let chunk = vec![b' '; 1 << 20];
+        for _ in 0..BOMB_BYTES / chunk.len() {
+            w.write_all(&chunk).unwrap();
+        }
+        w.finish().unwrap().into_inner()
+    })
+}
+
+/// Adds the bomb entry under `name`, without inflating it again.
+fn zip_add_bomb<W: Write + Seek>(w: &mut ZipWriter<W>, name: &str) {
+    let mut src = ZipArchive::new(Cursor::new(bomb_zip())).unwrap();
+    let f = src.by_index_raw(0).unwrap();
+    assert_eq!(f.size(), BOMB_BYTES as u64);
+    w.raw_copy_file_rename(f, name).unwrap();
+}
+
+/// Writes `files` (bundle-relative) as an unpacked bundle folder.
+fn write_dir(root: &Path, files: &[(Vec<u8>, Vec<u8>)]) {
+    for (name, data) in files {
+        let p = root.join(std::str::from_utf8(name).unwrap());
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, data).unwrap();
+    }
+}
+
+/// Every path under `dir`, relative, sorted.
+fn tree(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let e = e.unwrap();
+            let p = e.path();
+            out.push(p.strip_prefix(dir).unwrap().to_string_lossy().into_owned());
+            if e.file_type().unwrap().is_dir() {
+                stack.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn tmp() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Unusable inputs: exit 2, one line naming the file and the reason
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn random_bytes_named_zip_are_refused() {
+    let t = tmp();
+    let p = t.path().join("x.zip");
+    // xorshift: deterministic noise that starts with neither a zip, gzip nor tar signature.
+    let mut s: u64 = 0x9E37_79B9_7F4A_7C15;
+    let bytes: Vec<u8> = (0..64 * 1024)
+        .map(|_| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            (s >> 24) as u8
+        })
+        .collect();
+    assert_ne!(&bytes[..2], b"PK");
+    assert_ne!(&bytes[..2], &[0x1f, 0x8b]);
+    std::fs::write(&p, &bytes).unwrap();
+    let out = run(sbdiag(t.path()).arg("analyze").arg(&p).arg("--json"));
+    assert_refused(&out, &p, &["not a readable archive"]);
+}
+
+#[test]
+fn zip_signature_followed_by_garbage_is_refused() {
+    let t = tmp();
+    let p = t.path().join("x.zip");
+    let mut bytes = b"PK\x03\x04".to_vec();
+    bytes.extend((0..4096u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8));
+    std::fs::write(&p, &bytes).unwrap();
+    let out = run(sbdiag(t.path()).arg("analyze").arg(&p).arg("--json"));
+    assert_refused(&out, &p, &["zip"]);
+}
+
+#[test]
+fn empty_file_is_refused() {
+    let t = tmp();
+    let p = t.path().join("empty.zip");
+    File::create(&p).unwrap();
+    let out = run(sbdiag(t.path()).arg("analyze").arg(&p).arg("--json"));
+    assert_refused(&out, &p, &["empty"]);
+}
+
+#[test]
+fn truncated_zip_is_refused() {
+    let t = tmp();
+    let good = good_zip(t.path(), "good.zip");
+    let bytes = std::fs::read(&good).unwrap();
+    let p = t.path().join("half.zip");
+    std::fs::write(&p, &bytes[..bytes.len() / 2]).unwrap();
+    let out = run(sbdiag(t.path()).arg("analyze").arg(&p).arg("--json"));
+    assert_refused(&out, &p, &["truncated"]);
+    // `get` goes through the same door.
+    let out = run(sbdiag(t.path()).args(["get", "nodes", "-b"]).arg(&p));
+    assert_refused(&out, &p, &["truncated"]);
+}
+
+#[test]
+fn zip_that_is_not_a_bundle_is_refused() {
+    let t = tmp();
+    let p = t.path().join("photos.zip");
+    let mut w = ZipWriter::new(File::create(&p).unwrap());
+    zip_add(
+        &mut w,
+        b"holiday/beach.jpg",
+        b"\xff\xd8\xff\xe0 not really a jpeg",
+    );
+    zip_add(&mut w, b"readme.txt", b"hello\n");
+    w.finish().unwrap();
+    let out = run(sbdiag(t.path()).arg("analyze").arg(&p).arg("--json"));
+    assert_refused(&out, &p, &["not a support bundle"]);
+}
+
+#[test]
+fn nonexistent_path_is_refused() {
+    let t = tmp();
+    let p = t.path().join("no-such-bundle.zip");
+    let out = run(sbdiag(t.path()).arg("analyze").arg(&p).arg("--json"));
+    assert_refused(&out, &p, &["no such file"]);
+    let out = run(sbdiag(t.path()).args(["get", "nodes", "-b"]).arg(&p));
+    assert_refused(&out, &p, &["no such file"]);
+}
+
+#[test]
+fn max_entries_is_enforced_for_zip_tar_and_folder() {
+    let t = tmp();
+    let mut files = good_files();
+    for i in 0..4 {
+        files.push((
+            format!("logs/default/p{i}/c.log").into_bytes(),
+            b"log line\n".to_vec(),
+        ));
+    }
+    let z = t.path().join("many.zip");
+    write_zip(&z, &files, |_| {});
+    let tgz = t.path().join("many.tar.gz");
+    write_tgz(&tgz, &files, |_| {});
+    let d = t.path().join("many-folder");
+    write_dir(&d, &files);
+    for p in [&z, &tgz, &d] {
+        let out = run(sbdiag(t.path())
+            .args(["--max-entries", "5", "analyze"])
+            .arg(p)
+            .arg("--json"));
+        assert_refused(&out, p, &["--max-entries"]);
+    }
+    // The same bundles are fine under the default limit.
+    for p in [&z, &tgz, &d] {
+        let (_, v) = analyze_json(t.path(), p, &[]);
+        assert_good_part(&v);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The minimal valid bundle
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn minimal_bundle_is_analysed() {
+    let t = tmp();
+    let p = good_zip(t.path(), "good.zip");
+    let (_, v) = analyze_json(t.path(), &p, &[]);
+    assert_good_part(&v);
+    assert_eq!(
+        v["bundle"]["cluster_id"],
+        "9b6b22de-6e5d-4905-aec8-1f226e413986"
+    );
+    assert!(
+        v["bundle"]["objects"].as_u64().unwrap() >= 2,
+        "{:#}",
+        v["bundle"]
+    );
+    assert!(failed(&v).is_empty(), "{:#?}", failed(&v));
+    assert!(parse_errors(&v).is_empty(), "{:#?}", parse_errors(&v));
+    // Nothing but the bundle itself in the working folder: --json writes no files.
+    assert_eq!(tree(t.path()), vec!["good.zip".to_string()]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hostile parts inside an otherwise good bundle: exit 0, reported, rest analysed
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn zip_slip_entries_are_refused_and_nothing_escapes() {
+    let t = tmp();
+    let work = t.path().join("work");
+    std::fs::create_dir(&work).unwrap();
+    let p = t.path().join("slip.zip");
+    let evil: [&[u8]; 5] = [
+        b"../evil.txt",
+        b"/abs/evil.txt",
+        b"a/../../evil",
+        b"..\\evil-backslash.txt",
+        b"C:/evil-drive.txt",
+    ];
+    write_zip(&p, &good_files(), |w| {
+        for name in evil {
+            zip_add(w, name, b"pwned\n");
+        }
+        // A slip that would land on a resource list of the bundle.
+        let mut over = ROOT.as_bytes().to_vec();
+        over.extend_from_slice(b"yamls/../../yamls/cluster/v1/nodes.yaml");
+        zip_add(w, &over, b"garbage: [\n");
+    });
+
+    let (_, v) = analyze_json(&work, &p, &[]);
+    assert_good_part(&v);
+    for name in evil {
+        let name = String::from_utf8_lossy(name);
+        assert_failed(&v, &name, "entry refused");
+    }
+    assert_failed(
+        &v,
+        &format!("{ROOT}yamls/../../yamls/cluster/v1/nodes.yaml"),
+        "entry refused",
+    );
+
+    // Writing reports: only out/report.json appears, nothing lands next to the working folder.
+    let out_dir = t.path().join("out");
+    let out = run(sbdiag(&work).arg("analyze").arg(&p).arg("-o").arg(&out_dir));
+    out.expect_code(0);
+    assert_eq!(tree(&out_dir), vec!["report.json".to_string()]);
+    let written: Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("report.json")).unwrap())
+            .unwrap();
+    assert_eq!(written["coverage"]["failed"], v["coverage"]["failed"]);
+    assert_eq!(
+        tree(t.path()),
+        vec!["out", "out/report.json", "slip.zip", "work"],
+        "files appeared outside the output folder"
+    );
+    for p in ["/abs/evil.txt", "/evil.txt", "/evil", "/evil-drive.txt"] {
+        assert!(!Path::new(p).exists(), "{p} was created");
+    }
+}
+
+#[test]
+fn broken_yaml_item_is_a_parse_error_with_its_line() {
+    let t = tmp();
+    let mut files = good_files();
+    // cm1 is lines 3-9; `bad` starts on line 10, its broken flow mapping is line 13.
+    files[3].1 = configmaps(
+        b"- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: bad\n    labels: {app: [unclosed\n",
+    );
+    // A list cut in the middle of an item, as a truncated write leaves it.
+    let svc = b"apiVersion: v1\nitems:\n- apiVersion: v1\n  kind: Service\n  metadata:\n    name: svc1\n    \
+namespace: default\n  spec:\n    clusterIP: 10.53.0.1\n- apiVersion: v1\n  kind: Service\n  metadata:\n    \
+name: \"svc2\n    namespace: def";
+    files.push((
+        b"yamls/namespaced/default/v1/services.yaml".to_vec(),
+        svc.to_vec(),
+    ));
+    // The exact shape from the brief: an item whose metadata itself is an unclosed flow.
+    files.push((
+        b"yamls/namespaced/default/v1/secrets.yaml".to_vec(),
+        b"apiVersion: v1\nitems:\n- apiVersion: v1\n  kind: Secret\n  metadata: {name: [unclosed\nkind: List\n".to_vec(),
+    ));
+    let p = t.path().join("broken.zip");
+    write_zip(&p, &files, |_| {});
+    let (_, v) = analyze_json(t.path(), &p, &[]);
+    assert_good_part(&v);
+    let pe = parse_errors(&v);
+    let at = |file: &str| -> Vec<u64> { pe.iter().filter(|e| e.0 == file).map(|e| e.1).collect() };
+
+    let cm = at(CM_LIST);
+    assert_eq!(
+        cm.len(),
+        1,
+        "one parse error for the bad ConfigMap: {pe:#?}"
+    );
+    assert!(
+        (10..=14).contains(&cm[0]),
+        "line {} is not within the bad item (10-14): {pe:#?}",
+        cm[0]
+    );
+
+    let svc = at("yamls/namespaced/default/v1/services.yaml");
+    assert_eq!(
+        svc.len(),
+        1,
+        "one parse error for the truncated Service: {pe:#?}"
+    );
+    assert!(
+        (10..=15).contains(&svc[0]),
+        "line {} is not within the cut item (10-15): {pe:#?}",
+        svc[0]
+    );
+
+    let sec = at("yamls/namespaced/default/v1/secrets.yaml");
+    assert_eq!(
+        sec.len(),
+        1,
+        "one parse error for the broken Secret: {pe:#?}"
+    );
+    assert!(
+        (3..=6).contains(&sec[0]),
+        "line {} is not within the broken item (3-6): {pe:#?}",
+        sec[0]
+    );
+
+    // The good items of the same files are indexed: Node n1, ConfigMap cm1, Service svc1.
+    assert_eq!(v["bundle"]["objects"], 3, "{:#}", v["bundle"]);
+}
+
+#[test]
+fn yaml_list_bomb_is_a_parse_error_naming_the_limit() {
+    let t = tmp();
+    let p = t.path().join("yamlbomb.zip");
+    write_zip(&p, &good_files(), |w| {
+        zip_add_bomb(w, &format!("{ROOT}yamls/namespaced/default/v1/pods.yaml"));
+    });
+    for extra in [&[][..], &["--max-ratio", "50"][..]] {
+        let (out, v) = analyze_json(t.path(), &p, extra);
+        assert_good_part(&v);
+        let pe = parse_errors(&v);
+        let bomb: Vec<_> = pe
+            .iter()
+            .filter(|e| e.0 == "yamls/namespaced/default/v1/pods.yaml")
+            .collect();
+        assert_eq!(
+            bomb.len(),
+            1,
+            "{}: the bomb list must be one parse error: {pe:#?}",
+            out.what
+        );
+        let err = &bomb[0].2;
+        let ratio = if extra.is_empty() { "250:1" } else { "50:1" };
+        assert!(
+            err.contains(ratio) && err.contains("--max-ratio"),
+            "{}: error does not name the ratio {ratio} and its flag: {err}",
+            out.what
+        );
+    }
+}
+
+#[test]
+fn max_ratio_flag_changes_what_counts_as_a_bomb() {
+    // An 18 MiB list of spaces compresses about 1000:1: under --max-ratio 2000 it is read
+    // (and is no List: one "not a Kubernetes List" parse error at most), under 50 it is refused.
+    let t = tmp();
+    let p = t.path().join("ratio.zip");
+    write_zip(&p, &good_files(), |w| {
+        w.start_file(
+            format!("{ROOT}yamls/namespaced/default/v1/pods.yaml"),
+            deflated(),
+        )
+        .unwrap();
+        let chunk = vec![b' '; 1 << 20];
+        for _ in 0..18 {
+            w.write_all(&chunk).unwrap();
+        }
+    });
+    let (_, strict) = analyze_json(t.path(), &p, &["--max-ratio", "50"]);
+    let (_, lax) = analyze_json(t.path(), &p, &["--max-ratio", "2000"]);
+    assert_good_part(&strict);
+    assert_good_part(&lax);
+    let mentions_ratio = |v: &Value| parse_errors(v).iter().any(|e| e.2.contains("--max-ratio"));
+    assert!(mentions_ratio(&strict), "{:#?}", parse_errors(&strict));
+    assert!(!mentions_ratio(&lax), "{:#?}", parse_errors(&lax));
+}
+
+#[test]
+fn log_bomb_is_not_read_by_analyze_and_is_capped_by_logs() {
+    let t = tmp();
+    let p = t.path().join("logbomb.zip");
+    write_zip(&p, &good_files(), |w| {
+        zip_add_bomb(w, &format!("{ROOT}logs/default/p/c.log"));
+    });
+    let (out, v) = analyze_json(t.path(), &p, &[]);
+    assert_good_part(&v);
+    assert_eq!(v["coverage"]["collected"]["pod_logs"], 1, "{}", out.what);
+    // Asking for the log reads it: the ratio cap stops it.
+    let out = run(sbdiag(t.path())
+        .args(["logs", "p", "-n", "default", "-c", "c", "-b"])
+        .arg(&p));
+    out.expect_code(2);
+    assert!(
+        out.stderr.contains("--max-ratio"),
+        "{}: {}",
+        out.what,
+        out.stderr
+    );
+    assert!(
+        out.stdout.len() < 1 << 20,
+        "{}: printed {} bytes",
+        out.what,
+        out.stdout.len()
+    );
+}
+
+#[test]
+fn nested_node_zip_bomb_does_not_stop_analysis() {
+    let t = tmp();
+    let mut inner = ZipWriter::new(Cursor::new(Vec::new()));
+    zip_add(
+        &mut inner,
+        b"n1/configs/etc/os-release",
+        b"NAME=\"SLE Micro\"\nID=sle-micro-rancher\n",
+    );
+    zip_add_bomb(&mut inner, "n1/logs/kernel.log");
+    let inner = inner.finish().unwrap().into_inner();
+    let p = t.path().join("nested.zip");
+    write_zip(&p, &good_files(), |w| {
+        w.start_file(
+            format!("{ROOT}nodes/n1.zip"),
+            SimpleFileOptions::default().compression_method(CompressionMethod::Stored),
+        )
+        .unwrap();
+        w.write_all(&inner).unwrap();
+    });
+    let (_, v) = analyze_json(t.path(), &p, &[]);
+    assert_good_part(&v);
+    assert_eq!(
+        v["coverage"]["collected"]["node_bundles"],
+        serde_json::json!(["n1"])
+    );
+    // Reading the node log on demand is capped too.
+    let out = run(sbdiag(t.path())
+        .args(["logs", "n1", "-c", "kernel", "-b"])
+        .arg(&p));
+    out.expect_code(2);
+    assert!(
+        out.stderr.contains("--max-ratio"),
+        "{}: {}",
+        out.what,
+        out.stderr
+    );
+}
+
+#[test]
+fn invalid_utf8_in_entry_names_and_yaml_is_tolerated() {
+    let t = tmp();
+    let mut files = good_files();
+    // A ConfigMap whose data and annotation hold bytes that are not UTF-8.
+    files[3].1 = configmaps(
+        b"- apiVersion: v1\n  data:\n    blob: \"\xff\xfe\xc0\xaf\x80\"\n  kind: ConfigMap\n  metadata:\n    \
+annotations:\n      note: caf\xe9 \xed\xa0\x80\n    name: latin1\n    namespace: default\n",
+    );
+    files.push((
+        b"yamls/cluster/v1/\xff\xfe.yaml".to_vec(),
+        NODES.as_bytes().to_vec(),
+    ));
+    files.push((
+        b"logs/default/p\xc3\x28/c.log".to_vec(),
+        b"\xff\xff\n".to_vec(),
+    ));
+    files.push((
+        b"yamls/namespaced/\xe9t\xe9/v1/pods.yaml".to_vec(),
+        b"apiVersion: v1\nitems: []\nkind: List\n".to_vec(),
+    ));
+    let p = t.path().join("utf8.zip");
+    write_zip(&p, &files, |w| {
+        // Two raw names that become the same text once made printable.
+        zip_add(w, b"\xff/x", b"1");
+        zip_add(w, b"\xfe/x", b"2");
+    });
+    let (_, v) = analyze_json(t.path(), &p, &[]);
+    assert_eq!(v["bundle"]["created_at"], "2024-01-02T03:04:05Z");
+    assert!(
+        v["bundle"]["nodes"].as_u64().unwrap() >= 1,
+        "{:#}",
+        v["bundle"]
+    );
+    // Both ConfigMaps are indexed.
+    let out = run(sbdiag(t.path())
+        .args(["get", "configmaps", "-n", "default", "-o", "name", "-b"])
+        .arg(&p));
+    out.expect_code(0);
+    assert!(
+        out.stdout.contains("cm1") && out.stdout.contains("latin1"),
+        "{}",
+        out.stdout
+    );
+
+    // The same as an unpacked folder (file names with bytes that are not UTF-8).
+    let d = t.path().join("folder");
+    for (name, data) in &files {
+        use std::os::unix::ffi::OsStrExt;
+        let p = d.join(OsStr::from_bytes(name));
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, data).unwrap();
+    }
+    let (_, v) = analyze_json(t.path(), &d, &[]);
+    assert_eq!(v["bundle"]["created_at"], "2024-01-02T03:04:05Z");
+}
+
+/// "Billion laughs": ten levels of nine aliases each (9^10 strings once expanded), as mapping
+/// entries `a:` to `j:` at `indent`.
+fn laughs(indent: &str) -> String {
+    let names = ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"];
+    let mut s = format!("{indent}a: &a [{}]\n", vec!["\"lol\""; 9].join(","));
+    for w in names.windows(2) {
+        s.push_str(&format!(
+            "{indent}{}: &{} [{}]\n",
+            w[1],
+            w[1],
+            vec![format!("*{}", w[0]); 9].join(",")
+        ));
+    }
+    s
+}
+
+#[test]
+fn yaml_alias_bomb_finishes_quickly() {
+    let t = tmp();
+    // In `data`, which no typed view reads...
+    let mut item = b"- apiVersion: v1\n  kind: ConfigMap\n  data:\n".to_vec();
+    item.extend_from_slice(laughs("    ").as_bytes());
+    item.extend_from_slice(b"  metadata:\n    name: lol\n    namespace: default\n");
+    // ...and in `metadata`, which every typed view reads, with the labels pointing at the top.
+    item.extend_from_slice(b"- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n");
+    item.extend_from_slice(laughs("    ").as_bytes());
+    item.extend_from_slice(b"    labels: *j\n    name: lol2\n    namespace: default\n");
+    let mut files = good_files();
+    files[3].1 = configmaps(&item);
+    let p = t.path().join("lol.zip");
+    write_zip(&p, &files, |_| {});
+    let (out, v) = analyze_json(t.path(), &p, &[]);
+    assert_good_part(&v);
+    assert!(
+        out.took < Duration::from_secs(10),
+        "{} took {:?}",
+        out.what,
+        out.took
+    );
+    // Reported or ignored, never expanded into the report.
+    assert!(
+        out.stdout.len() < 1 << 20,
+        "report is {} bytes",
+        out.stdout.len()
+    );
+    // Printing the objects must not expand the aliases either.
+    for fmt in ["yaml", "json"] {
+        let out = run(sbdiag(t.path())
+            .args(["get", "configmaps", "-n", "default", "-o", fmt, "-b"])
+            .arg(&p));
+        assert!(
+            matches!(out.code, Some(0 | 2)),
+            "{}: {:?} {}",
+            out.what,
+            out.code,
+            out.stderr
+        );
+        assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+        assert!(
+            out.stdout.len() < 8 << 20,
+            "{}: printed {} bytes",
+            out.what,
+            out.stdout.len()
+        );
+    }
+}
+
+#[test]
+fn deep_nesting_is_a_parse_error() {
+    const DEPTH: usize = 200_000;
+    let t = tmp();
+    let mut item = b"- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: deep\n    namespace: default\n  data:\n    x: "
+        .to_vec();
+    item.extend(std::iter::repeat_n(b'[', DEPTH));
+    item.extend(std::iter::repeat_n(b']', DEPTH));
+    item.push(b'\n');
+    // The same depth, unclosed, and in metadata where the typed views look.
+    item.extend_from_slice(b"- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: deeper\n    namespace: default\n    labels: ");
+    item.extend(std::iter::repeat_n(b'[', DEPTH));
+    item.push(b'\n');
+    let mut files = good_files();
+    files[3].1 = configmaps(&item);
+    let p = t.path().join("deep.zip");
+    write_zip(&p, &files, |_| {});
+    let (_, v) = analyze_json(t.path(), &p, &[]);
+    assert_good_part(&v);
+    let pe = parse_errors(&v);
+    let lines: Vec<u64> = pe.iter().filter(|e| e.0 == CM_LIST).map(|e| e.1).collect();
+    assert_eq!(lines.len(), 2, "both deep items are parse errors: {pe:#?}");
+    assert!(
+        lines.iter().all(|l| *l >= 10),
+        "lines point into the items: {pe:#?}"
+    );
+}
+
+/// Writes a tar.gz: `files` under [`ROOT`], then whatever `extra` adds.
+fn write_tgz<F>(path: &Path, files: &[(Vec<u8>, Vec<u8>)], extra: F)
+where
+    F: FnOnce(&mut tar::Builder<flate2::write::GzEncoder<File>>),
+{
+    let gz =
+        flate2::write::GzEncoder::new(File::create(path).unwrap(), flate2::Compression::fast());
+    let mut b = tar::Builder::new(gz);
+    for (name, data) in files {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_entry_type(tar::EntryType::Regular);
+        let full = format!("{ROOT}{}", String::from_utf8_lossy(name));
+        b.append_data(&mut h, full, &data[..]).unwrap();
+    }
+    extra(&mut b);
+    b.into_inner().unwrap().finish().unwrap();
+}
+
+#[test]
+fn tar_links_are_refused_and_rest_is_read() {
+    let t = tmp();
+    let p = t.path().join("links.tar.gz");
+    let sym = format!("{ROOT}yamls/cluster/v1/secrets.yaml");
+    let hard = format!("{ROOT}yamls/cluster/v1/persistentvolumes.yaml");
+    write_tgz(&p, &good_files(), |b| {
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(tar::EntryType::Symlink);
+        h.set_size(0);
+        h.set_mode(0o777);
+        b.append_link(&mut h, &sym, "/etc/passwd").unwrap();
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(tar::EntryType::Link);
+        h.set_size(0);
+        h.set_mode(0o644);
+        b.append_link(&mut h, &hard, "/etc/passwd").unwrap();
+        // A zip-slip name in a tar, written raw (the builder refuses `..`).
+        let mut h = tar::Header::new_old();
+        h.as_old_mut().name[..14].copy_from_slice(b"../evil-tar.tx");
+        h.set_size(6);
+        h.set_mode(0o644);
+        h.set_entry_type(tar::EntryType::Regular);
+        h.set_cksum();
+        b.append(&h, &b"pwned\n"[..]).unwrap();
+    });
+    let (_, v) = analyze_json(t.path(), &p, &[]);
+    assert_good_part(&v);
+    assert_failed(&v, &sym, "link");
+    assert_failed(&v, &hard, "link");
+    assert_failed(&v, "../evil-tar.tx", "entry refused");
+    let text = serde_json::to_string(&v).unwrap();
+    assert!(
+        !text.contains("root:x:0:0"),
+        "/etc/passwd leaked into the report"
+    );
+    assert_eq!(tree(t.path()), vec!["links.tar.gz".to_string()]);
+
+    let out = run(sbdiag(t.path()).args(["get", "nodes", "-b"]).arg(&p));
+    out.expect_code(0);
+    assert!(
+        out.stdout
+            .lines()
+            .any(|l| l.split_whitespace().next() == Some("n1")),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn folder_symlinks_are_not_followed() {
+    let t = tmp();
+    let d = t.path().join("bundle");
+    write_dir(&d, &good_files());
+    std::os::unix::fs::symlink("/etc/passwd", d.join("yamls/cluster/v1/secrets.yaml")).unwrap();
+    std::os::unix::fs::symlink("/etc", d.join("yamls/namespaced/etc")).unwrap();
+    std::os::unix::fs::symlink(
+        "../../../../../../../../etc/passwd",
+        d.join("metadata.yaml.link"),
+    )
+    .unwrap();
+    let (_, v) = analyze_json(t.path(), &d, &[]);
+    assert_good_part(&v);
+    assert_failed(&v, "yamls/cluster/v1/secrets.yaml", "symbolic link");
+    assert_failed(&v, "yamls/namespaced/etc", "symbolic link");
+    let text = serde_json::to_string(&v).unwrap();
+    assert!(
+        !text.contains("root:x:0:0"),
+        "/etc/passwd leaked into the report"
+    );
+    let out = run(sbdiag(t.path())
+        .args(["get", "secrets", "-A", "-b"])
+        .arg(&d));
+    assert!(!out.stdout.contains("root"), "{}", out.stdout);
+}

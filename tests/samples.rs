@@ -1,0 +1,169 @@
+//! The project's sample bundles: each analysed as folder, zip and tar.gz (same report), the
+//! healthy cluster's facts, queries on it, and the samples being the generator's output.
+mod common;
+
+use common::*;
+
+#[test]
+fn every_sample_reads_the_same_as_folder_zip_and_tar_gz() {
+    let samples = samples();
+    assert!(!samples.is_empty());
+    for s in samples {
+        let dir = tempfile::tempdir().unwrap();
+        let r = report(&s);
+        let id = r["bundle"]["cluster_id"].as_str().unwrap().to_string();
+        let ts = r["bundle"]["created_at"]
+            .as_str()
+            .unwrap()
+            .replace(':', "-");
+        let top = format!("supportbundle_{id}_{ts}");
+        let z = dir.path().join(format!("{top}.zip"));
+        let t = dir.path().join(format!("{top}.tar.gz"));
+        zip_dir(&s, &top, &z);
+        tar_gz_dir(&s, &top, &t);
+        let base = comparable(r);
+        assert_eq!(base, comparable(report(&z)), "{}: zip differs", s.display());
+        assert_eq!(
+            base,
+            comparable(report(&t)),
+            "{}: tar.gz differs",
+            s.display()
+        );
+        assert!(
+            base["coverage"]["parse_errors"]
+                .as_array()
+                .unwrap()
+                .is_empty(),
+            "{}",
+            s.display()
+        );
+    }
+}
+
+#[test]
+fn healthy_cluster_facts() {
+    let r = report(&sample("healthy-v1.4.0"));
+    let b = &r["bundle"];
+    assert_eq!(b["created_at"], "2025-02-14T09:41:07Z");
+    assert_eq!(b["cluster_id"], "3f6c2a1e-8b7d-4e2a-9c41-5d0e7a9b1c23");
+    assert_eq!(b["harvester_version"], "v1.4.0");
+    assert_eq!(b["rancher_version"], "v2.9.2");
+    assert_eq!(b["kubernetes_version"], "v1.29.9+rke2r1");
+    assert_eq!(b["nodes"], 3);
+    assert_eq!(b["objects"], 309);
+    // 13 events served again by events.k8s.io, one ingress by two groups
+    assert_eq!(b["duplicate_objects"], 14);
+    // A healthy cluster: nothing above info, every check ran.
+    for f in r["findings"].as_array().unwrap() {
+        assert_eq!(f["severity"], "info", "{f}");
+    }
+    for c in r["checks"].as_array().unwrap() {
+        assert_eq!(c["status"], "pass", "{c}");
+    }
+    // The etcd restart whose previous log could not be fetched is known, as info.
+    let generr = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "bundle.collection-errors")
+        .expect("previous-log failure reported");
+    assert!(generr["summary"].as_str().unwrap().contains("etcd"));
+    assert_eq!(generr["evidence"][0]["file"], "bundleGenerationError.log");
+    assert!(
+        generr["evidence"][0]["excerpt"]
+            .as_str()
+            .unwrap()
+            .contains("cannot get log for pod")
+    );
+}
+
+#[test]
+fn healthy_cluster_queries() {
+    let s = sample("healthy-v1.4.0");
+    let b = s.to_str().unwrap();
+    let ds = ok(&[
+        "get",
+        "ds",
+        "harvester-whereabouts",
+        "-n",
+        "kube-system",
+        "-b",
+        b,
+    ]);
+    assert_eq!(
+        ds.lines()
+            .nth(1)
+            .unwrap()
+            .split_whitespace()
+            .collect::<Vec<_>>(),
+        ["harvester-whereabouts", "3", "3", "3", "3", "3", "273d"]
+    );
+    let vms = ok(&["get", "vm", "-b", b]);
+    assert!(
+        vms.lines()
+            .any(|l| l.starts_with("vm-web-01") && l.contains("Running")),
+        "{vms}"
+    );
+    let mcc = ok(&[
+        "get",
+        "managedcharts.management.cattle.io",
+        "-n",
+        "fleet-local",
+        "-o",
+        "name",
+        "-b",
+        b,
+    ]);
+    assert!(mcc.contains("managedchart.management.cattle.io/harvester\n"));
+    let all = ok(&["get", "pods", "-A", "-b", b]);
+    assert_eq!(all.lines().count(), 62 + 1);
+    assert!(all.starts_with("NAMESPACE"));
+    let none = sbdiag(&["get", "pods", "-b", b, "-n", "nope"]);
+    assert_eq!(none.status.code(), Some(2));
+    // previous container instance, and node logs from the nested zips
+    let prev = ok(&["logs", "-b", b, "virt-handler-8wnxm", "--previous"]);
+    assert!(!prev.is_empty());
+    let kern = ok(&[
+        "logs",
+        "-b",
+        b,
+        "harvester-node-1",
+        "-c",
+        "kernel",
+        "--tail",
+        "3",
+    ]);
+    assert_eq!(kern.lines().count(), 3);
+    let y = ok(&["get", "node", "harvester-node-0", "-o", "yaml", "-b", b]);
+    assert!(y.starts_with("# source: yamls/cluster/v1/nodes.yaml:"));
+    assert!(y.contains("\nkind: Node\n"));
+    let j: serde_json::Value = serde_json::from_str(&ok(&[
+        "get",
+        "node",
+        "harvester-node-0",
+        "-o",
+        "json",
+        "-b",
+        b,
+    ]))
+    .unwrap();
+    assert_eq!(j["metadata"]["name"], "harvester-node-0");
+    let d = ok(&["describe", "pod", "virt-handler-8wnxm", "-b", b]);
+    assert!(d.contains("Namespace:    harvester-system"), "{d}");
+    assert!(d.contains("restarts=1"), "{d}");
+}
+
+#[test]
+fn samples_are_the_generators_output() {
+    let out = std::process::Command::new("python3")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/samples/generate.py"))
+        .arg("--check")
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "samples differ from samples/generate.py output:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
