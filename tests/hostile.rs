@@ -335,6 +335,35 @@ fn zip_add_bomb<W: Write + Seek>(w: &mut ZipWriter<W>, name: &str) {
     w.raw_copy_file_rename(f, name).unwrap();
 }
 
+/// Writes a tar.gz: `files` under [`ROOT`], then whatever `extra` adds.
+fn write_tgz<F>(path: &Path, files: &[(Vec<u8>, Vec<u8>)], extra: F)
+where
+    F: FnOnce(&mut tar::Builder<flate2::write::GzEncoder<File>>),
+{
+    let gz =
+        flate2::write::GzEncoder::new(File::create(path).unwrap(), flate2::Compression::fast());
+    let mut b = tar::Builder::new(gz);
+    for (name, data) in files {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_entry_type(tar::EntryType::Regular);
+        let full = format!("{ROOT}{}", String::from_utf8_lossy(name));
+        b.append_data(&mut h, full, &data[..]).unwrap();
+    }
+    extra(&mut b);
+    b.into_inner().unwrap().finish().unwrap();
+}
+
+/// Wraps a raw deflate stream as one gzip member.
+fn gzip_member(deflate: &[u8], crc: u32, size: u64) -> Vec<u8> {
+    let mut m = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255];
+    m.extend_from_slice(deflate);
+    m.extend_from_slice(&crc.to_le_bytes());
+    m.extend_from_slice(&(size as u32).to_le_bytes());
+    m
+}
+
 /// Writes `files` (bundle-relative) as an unpacked bundle folder.
 fn write_dir(root: &Path, files: &[(Vec<u8>, Vec<u8>)]) {
     for (name, data) in files {
@@ -531,10 +560,22 @@ fn zip_slip_entries_are_refused_and_nothing_escapes() {
         let mut over = ROOT.as_bytes().to_vec();
         over.extend_from_slice(b"yamls/../../yamls/cluster/v1/nodes.yaml");
         zip_add(w, &over, b"garbage: [\n");
+        // A zip symlink entry (unix mode) over a resource list.
+        w.add_symlink(
+            format!("{ROOT}yamls/cluster/v1/secrets.yaml"),
+            "/etc/passwd",
+            deflated(),
+        )
+        .unwrap();
     });
 
     let (_, v) = analyze_json(&work, &p, &[]);
     assert_good_part(&v);
+    assert_failed(
+        &v,
+        &format!("{ROOT}yamls/cluster/v1/secrets.yaml"),
+        "symbolic link",
+    );
     for name in evil {
         let name = String::from_utf8_lossy(name);
         assert_failed(&v, &name, "entry refused");
@@ -564,72 +605,82 @@ fn zip_slip_entries_are_refused_and_nothing_escapes() {
     }
 }
 
-#[test]
-fn broken_yaml_item_is_a_parse_error_with_its_line() {
-    let t = tmp();
+/// The broken-YAML variant: `bad` (lines 10-14 of the ConfigMap list, its unclosed flow on
+/// line 14), a Service list cut in the middle of its second item (lines 10-14, the last line
+/// without its newline), and a Secret list whose only item has an unclosed flow as metadata
+/// (lines 3-5).
+fn broken_yaml_files() -> Vec<(Vec<u8>, Vec<u8>)> {
     let mut files = good_files();
-    // cm1 is lines 3-9; `bad` starts on line 10, its broken flow mapping is line 13.
     files[3].1 = configmaps(
         b"- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: bad\n    labels: {app: [unclosed\n",
     );
-    // A list cut in the middle of an item, as a truncated write leaves it.
     let svc = b"apiVersion: v1\nitems:\n- apiVersion: v1\n  kind: Service\n  metadata:\n    name: svc1\n    \
 namespace: default\n  spec:\n    clusterIP: 10.53.0.1\n- apiVersion: v1\n  kind: Service\n  metadata:\n    \
 name: \"svc2\n    namespace: def";
+    files.push((SVC_LIST.as_bytes().to_vec(), svc.to_vec()));
     files.push((
-        b"yamls/namespaced/default/v1/services.yaml".to_vec(),
-        svc.to_vec(),
-    ));
-    // The exact shape from the brief: an item whose metadata itself is an unclosed flow.
-    files.push((
-        b"yamls/namespaced/default/v1/secrets.yaml".to_vec(),
+        SECRET_LIST.as_bytes().to_vec(),
         b"apiVersion: v1\nitems:\n- apiVersion: v1\n  kind: Secret\n  metadata: {name: [unclosed\nkind: List\n".to_vec(),
     ));
+    files
+}
+
+const SVC_LIST: &str = "yamls/namespaced/default/v1/services.yaml";
+const SECRET_LIST: &str = "yamls/namespaced/default/v1/secrets.yaml";
+
+#[test]
+fn broken_yaml_item_is_a_parse_error_with_its_line() {
+    let t = tmp();
     let p = t.path().join("broken.zip");
-    write_zip(&p, &files, |_| {});
+    write_zip(&p, &broken_yaml_files(), |_| {});
     let (_, v) = analyze_json(t.path(), &p, &[]);
     assert_good_part(&v);
     let pe = parse_errors(&v);
-    let at = |file: &str| -> Vec<u64> { pe.iter().filter(|e| e.0 == file).map(|e| e.1).collect() };
-
-    let cm = at(CM_LIST);
-    assert_eq!(
-        cm.len(),
-        1,
-        "one parse error for the bad ConfigMap: {pe:#?}"
-    );
-    assert!(
-        (10..=14).contains(&cm[0]),
-        "line {} is not within the bad item (10-14): {pe:#?}",
-        cm[0]
-    );
-
-    let svc = at("yamls/namespaced/default/v1/services.yaml");
-    assert_eq!(
-        svc.len(),
-        1,
-        "one parse error for the truncated Service: {pe:#?}"
-    );
-    assert!(
-        (10..=15).contains(&svc[0]),
-        "line {} is not within the cut item (10-15): {pe:#?}",
-        svc[0]
-    );
-
-    let sec = at("yamls/namespaced/default/v1/secrets.yaml");
-    assert_eq!(
-        sec.len(),
-        1,
-        "one parse error for the broken Secret: {pe:#?}"
-    );
-    assert!(
-        (3..=6).contains(&sec[0]),
-        "line {} is not within the broken item (3-6): {pe:#?}",
-        sec[0]
-    );
-
+    // Each broken item is one parse error in its own file, on a line of the item or the line
+    // right after it (where a parser notices the missing bracket or quote).
+    for (file, first, last) in [(CM_LIST, 10, 15), (SVC_LIST, 10, 15), (SECRET_LIST, 3, 6)] {
+        let lines: Vec<u64> = pe.iter().filter(|e| e.0 == file).map(|e| e.1).collect();
+        assert_eq!(lines.len(), 1, "one parse error for {file}: {pe:#?}");
+        assert!(
+            (first..=last).contains(&lines[0]),
+            "{file}: line {} is not within {first}-{last}: {pe:#?}",
+            lines[0]
+        );
+    }
     // The good items of the same files are indexed: Node n1, ConfigMap cm1, Service svc1.
     assert_eq!(v["bundle"]["objects"], 3, "{:#}", v["bundle"]);
+}
+
+#[test]
+fn parse_error_positions_are_file_positions() {
+    let t = tmp();
+    let p = t.path().join("broken.zip");
+    write_zip(&p, &broken_yaml_files(), |_| {});
+    let (_, v) = analyze_json(t.path(), &p, &[]);
+    let pe = parse_errors(&v);
+    // services.yaml has 14 lines; the unterminated quote opens on line 13.
+    let svc: Vec<_> = pe.iter().filter(|e| e.0 == SVC_LIST).collect();
+    assert_eq!(svc.len(), 1, "{pe:#?}");
+    assert!(
+        svc[0].1 <= 14,
+        "line {} is past the end of the 14-line file: {pe:#?}",
+        svc[0].1
+    );
+    // Every `line N` quoted in a message names a line of the item (10-14 in both lists).
+    for (file, line, err) in pe.iter().filter(|e| e.0 == SVC_LIST || e.0 == CM_LIST) {
+        for n in err.split("line ").skip(1) {
+            let n: u64 = n
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect::<String>()
+                .parse()
+                .unwrap();
+            assert!(
+                (10..=15).contains(&n),
+                "{file}:{line}: message quotes line {n}, outside the item (10-14): {err}"
+            );
+        }
+    }
 }
 
 #[test]
@@ -818,7 +869,7 @@ annotations:\n      note: caf\xe9 \xed\xa0\x80\n    name: latin1\n    namespace:
 /// entries `a:` to `j:` at `indent`.
 fn laughs(indent: &str) -> String {
     let names = ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"];
-    let mut s = format!("{indent}a: &a [{}]\n", vec!["\"lol\""; 9].join(","));
+    let mut s = format!("{indent}a: &a [{}]\n", ["\"lol\""; 9].join(","));
     for w in names.windows(2) {
         s.push_str(&format!(
             "{indent}{}: &{} [{}]\n",
@@ -881,23 +932,32 @@ fn yaml_alias_bomb_finishes_quickly() {
     }
 }
 
-#[test]
-fn deep_nesting_is_a_parse_error() {
-    const DEPTH: usize = 200_000;
-    let t = tmp();
-    let mut item = b"- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: deep\n    namespace: default\n  data:\n    x: "
-        .to_vec();
-    item.extend(std::iter::repeat_n(b'[', DEPTH));
-    item.extend(std::iter::repeat_n(b']', DEPTH));
+/// A ConfigMap list whose items `deep` (from line 10) and `deeper` nest `depth` flow
+/// collections: `[` in `data` (closed), `{a: ` in `metadata.labels` (unclosed).
+fn deep_files(depth: usize) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let mut item =
+        b"- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: deep\n    namespace: default\n  data:\n    x: "
+            .to_vec();
+    item.extend(std::iter::repeat_n(b'[', depth));
+    item.extend(std::iter::repeat_n(b']', depth));
     item.push(b'\n');
-    // The same depth, unclosed, and in metadata where the typed views look.
-    item.extend_from_slice(b"- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: deeper\n    namespace: default\n    labels: ");
-    item.extend(std::iter::repeat_n(b'[', DEPTH));
+    item.extend_from_slice(
+        b"- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: deeper\n    namespace: default\n    labels: ",
+    );
+    for _ in 0..depth {
+        item.extend_from_slice(b"{a: ");
+    }
     item.push(b'\n');
     let mut files = good_files();
     files[3].1 = configmaps(&item);
+    files
+}
+
+#[test]
+fn deep_flow_nesting_is_a_parse_error() {
+    let t = tmp();
     let p = t.path().join("deep.zip");
-    write_zip(&p, &files, |_| {});
+    write_zip(&p, &deep_files(200_000), |_| {});
     let (_, v) = analyze_json(t.path(), &p, &[]);
     assert_good_part(&v);
     let pe = parse_errors(&v);
@@ -909,24 +969,48 @@ fn deep_nesting_is_a_parse_error() {
     );
 }
 
-/// Writes a tar.gz: `files` under [`ROOT`], then whatever `extra` adds.
-fn write_tgz<F>(path: &Path, files: &[(Vec<u8>, Vec<u8>)], extra: F)
-where
-    F: FnOnce(&mut tar::Builder<flate2::write::GzEncoder<File>>),
-{
-    let gz =
-        flate2::write::GzEncoder::new(File::create(path).unwrap(), flate2::Compression::fast());
-    let mut b = tar::Builder::new(gz);
-    for (name, data) in files {
-        let mut h = tar::Header::new_gnu();
-        h.set_size(data.len() as u64);
-        h.set_mode(0o644);
-        h.set_entry_type(tar::EntryType::Regular);
-        let full = format!("{ROOT}{}", String::from_utf8_lossy(name));
-        b.append_data(&mut h, full, &data[..]).unwrap();
+#[test]
+fn moderate_flow_nesting_finishes() {
+    // 2,000 levels: far past any real object, still cheap for the quadratic scanner.
+    let t = tmp();
+    let p = t.path().join("deep2k.zip");
+    write_zip(&p, &deep_files(2_000), |_| {});
+    let (out, v) = analyze_json(t.path(), &p, &[]);
+    assert_good_part(&v);
+    assert!(
+        out.took < Duration::from_secs(10),
+        "{} took {:?}",
+        out.what,
+        out.took
+    );
+    // Reported or ignored; when reported, in the right file and within the items.
+    for (file, line, _) in parse_errors(&v) {
+        assert_eq!(file, CM_LIST);
+        assert!(line >= 10, "line {line} is not in the deep items");
     }
-    extra(&mut b);
-    b.into_inner().unwrap().finish().unwrap();
+}
+
+#[test]
+fn deep_block_nesting_finishes() {
+    // `- - - … x`: 200,000 nested block sequences on one line.
+    let t = tmp();
+    let mut item =
+        b"- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: deep\n    namespace: default\n  data:\n    x:\n    "
+            .to_vec();
+    for _ in 0..200_000 {
+        item.extend_from_slice(b"- ");
+    }
+    item.extend_from_slice(b"x\n");
+    let mut files = good_files();
+    files[3].1 = configmaps(&item);
+    let p = t.path().join("block.zip");
+    write_zip(&p, &files, |_| {});
+    let (_, v) = analyze_json(t.path(), &p, &[]);
+    assert_good_part(&v);
+    for (file, line, _) in parse_errors(&v) {
+        assert_eq!(file, CM_LIST);
+        assert!(line >= 10, "line {line} is not in the deep item");
+    }
 }
 
 #[test]
@@ -1003,4 +1087,108 @@ fn folder_symlinks_are_not_followed() {
         .args(["get", "secrets", "-A", "-b"])
         .arg(&d));
     assert!(!out.stdout.contains("root"), "{}", out.stdout);
+}
+
+#[test]
+fn tar_gz_bomb_is_cut_and_rest_is_read() {
+    // good files, then a 300 MB log of spaces: three gzip members (MultiGzDecoder reads them
+    // as one stream), the middle one the raw deflate stream of the shared bomb.
+    let t = tmp();
+    let mut head = tar::Builder::new(Vec::new());
+    for (name, data) in good_files() {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_entry_type(tar::EntryType::Regular);
+        head.append_data(
+            &mut h,
+            format!("{ROOT}{}", String::from_utf8_lossy(&name)),
+            &data[..],
+        )
+        .unwrap();
+    }
+    let mut h = tar::Header::new_gnu();
+    h.set_size(BOMB_BYTES as u64);
+    h.set_mode(0o644);
+    h.set_entry_type(tar::EntryType::Regular);
+    h.set_path(format!("{ROOT}logs/default/p/c.log")).unwrap();
+    h.set_cksum();
+    let mut head = head.into_inner().unwrap();
+    // `into_inner` wrote the end-of-archive blocks: drop them, then add the bomb's header.
+    head.truncate(head.len() - 1024);
+    head.extend_from_slice(h.as_bytes());
+
+    let mut src = ZipArchive::new(Cursor::new(bomb_zip())).unwrap();
+    let mut f = src.by_index_raw(0).unwrap();
+    let crc = f.crc32();
+    let mut deflate = Vec::new();
+    f.read_to_end(&mut deflate).unwrap();
+
+    let gz = |data: &[u8]| {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    };
+    let p = t.path().join("gzbomb.tar.gz");
+    let mut out = gz(&head);
+    out.extend(gzip_member(&deflate, crc, BOMB_BYTES as u64));
+    out.extend(gz(&[0u8; 1024]));
+    std::fs::write(&p, out).unwrap();
+
+    let (_, v) = analyze_json(t.path(), &p, &[]);
+    assert_good_part(&v);
+    let f = failed(&v);
+    assert!(
+        f.iter()
+            .any(|(_, e)| e.contains("limit") || e.contains("bomb")),
+        "the cut gzip stream is not reported: {f:#?}"
+    );
+}
+
+#[test]
+fn report_does_not_depend_on_where_the_bundle_lies() {
+    let t = tmp();
+    let here = t.path().join("a");
+    let there = t.path().join("b/c");
+    std::fs::create_dir_all(&here).unwrap();
+    std::fs::create_dir_all(&there).unwrap();
+    let p = here.join("same.zip");
+    write_zip(&p, &broken_yaml_files(), |w| {
+        zip_add_bomb(w, &format!("{ROOT}yamls/namespaced/default/v1/pods.yaml"));
+        zip_add(w, b"../evil.txt", b"x");
+    });
+    std::fs::copy(&p, there.join("same.zip")).unwrap();
+    let (a, _) = analyze_json(t.path(), &p, &[]);
+    let (b, _) = analyze_json(&there, Path::new("same.zip"), &[]);
+    assert!(
+        a.stdout == b.stdout,
+        "reports differ:\n{}",
+        a.stdout
+            .lines()
+            .zip(b.stdout.lines())
+            .filter(|(x, y)| x != y)
+            .map(|(x, y)| format!("- {x}\n+ {y}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
+
+#[test]
+fn report_is_deterministic() {
+    // Hostile but limit-free: the same bundle, run twice and from a copy elsewhere.
+    let t = tmp();
+    let p = t.path().join("same.zip");
+    write_zip(&p, &broken_yaml_files(), |w| {
+        zip_add(w, b"../evil.txt", b"x");
+        zip_add(w, b"\xff/x", b"1");
+        zip_add(w, b"\xfe/x", b"2");
+    });
+    let there = t.path().join("elsewhere");
+    std::fs::create_dir(&there).unwrap();
+    std::fs::copy(&p, there.join("same.zip")).unwrap();
+    let (a, _) = analyze_json(t.path(), &p, &[]);
+    let (b, _) = analyze_json(t.path(), &p, &[]);
+    let (c, _) = analyze_json(&there, Path::new("same.zip"), &[]);
+    assert_eq!(a.stdout, b.stdout);
+    assert_eq!(a.stdout, c.stdout);
 }

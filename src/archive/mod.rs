@@ -305,7 +305,7 @@ impl Archive {
         ) {
             Ok(Ok(v)) => Ok(v),
             Ok(Err(CapHit::Entry(limit))) => Err(Error::Limit {
-                path: self.origin.join(&entry.path),
+                path: PathBuf::from(&entry.path),
                 what: if entry.compressed.is_some() && limit < self.limits.max_entry_bytes {
                     format!(
                         "entry inflates more than {}:1 (possible zip bomb)",
@@ -322,7 +322,7 @@ impl Archive {
                 },
             }),
             Ok(Err(CapHit::Total(limit))) => Err(Error::Limit {
-                path: self.origin.clone(),
+                path: PathBuf::from(self.origin.file_name().unwrap_or(self.origin.as_os_str())),
                 what: "archive inflates to more than the total limit".into(),
                 limit,
                 flag: "--max-total-size",

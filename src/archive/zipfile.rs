@@ -1,7 +1,7 @@
 //! Zip backend: the file is memory-mapped (or held in memory for nested zips) and every reader
 //! works on a cheap clone of the parsed central directory, so entries inflate in parallel.
 use std::io::Cursor;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use zip::ZipArchive;
@@ -110,7 +110,7 @@ impl ZipBackend {
     pub(super) fn read(&self, archive: &Archive, entry: &Entry) -> Result<Vec<u8>> {
         if entry.size > archive.limits.max_entry_bytes {
             return Err(Error::Limit {
-                path: archive.origin.join(&entry.path),
+                path: PathBuf::from(&entry.path),
                 what: "entry declares a size above the per-entry limit".into(),
                 limit: archive.limits.max_entry_bytes,
                 flag: "--max-entry-size",

@@ -47,7 +47,7 @@ pub fn open_node_zip(bundle: &Bundle, node: &str) -> Option<Result<Archive>> {
     let limits = bundle.archive.limits();
     if f.size > limits.max_nested_bytes {
         return Some(Err(crate::Error::Limit {
-            path: bundle.archive.origin().join(&f.entry),
+            path: std::path::PathBuf::from(&f.path),
             what: "nested node zip is larger than the nested-archive limit".into(),
             limit: limits.max_nested_bytes,
             flag: "--max-entry-size",

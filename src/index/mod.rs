@@ -359,6 +359,9 @@ fn index_file(f: &BundleFile, bytes: &[u8]) -> FileResult {
             if text.trim().is_empty() {
                 return FileResult::failed(&f.path, "empty file".into());
             }
+            if let Some(why) = split::too_deep(&text) {
+                return FileResult::failed_at(&f.path, 1, &why);
+            }
             let line = yaml_serde::from_str::<yaml_serde::Value>(&text)
                 .err()
                 .and_then(|e| e.location().map(|l| l.line() as u32))
@@ -413,6 +416,9 @@ fn reparse_whole(f: &BundleFile, text: &str) -> FileResult {
         .position(|l| l.starts_with("items:"))
         .map(|p| p as u32 + 1)
         .unwrap_or(1);
+    if let Some(why) = split::too_deep(text) {
+        return FileResult::failed_at(&f.path, line, &why);
+    }
     match yaml_serde::from_str::<List>(text) {
         Ok(list) => {
             let mut out = FileResult {
@@ -450,6 +456,32 @@ fn reparse_whole(f: &BundleFile, text: &str) -> FileResult {
     }
 }
 
+/// A decode error placed in the file: the parser's position is relative to the item text,
+/// so it is shifted to the item's first line and kept inside the item.
+fn item_error(f: &BundleFile, it: &split::RawItem, e: &yaml_serde::Error) -> ParseError {
+    let rel = e.location().map(|l| (l.line() as u32, l.column() as u32));
+    let line = match rel {
+        Some((l, _)) => (it.line + l.saturating_sub(1)).min(it.end_line),
+        None => it.line,
+    };
+    let mut msg = e.to_string();
+    if let Some(i) = msg.find(" at line ") {
+        msg.truncate(i);
+    }
+    if let Some((l, c)) = rel {
+        let l = (it.line + l.saturating_sub(1)).min(it.end_line);
+        msg.push_str(&format!(
+            " (item starting at line {}; at line {l} column {c})",
+            it.line
+        ));
+    }
+    ParseError {
+        file: f.path.clone(),
+        line,
+        error: msg,
+    }
+}
+
 fn decode_item(f: &BundleFile, dir_group: &str, it: &split::RawItem) -> Result<Object, ParseError> {
     let (group, version) = match it.api_version.as_deref() {
         Some(av) if !av.is_empty() && av != "null" => {
@@ -459,15 +491,14 @@ fn decode_item(f: &BundleFile, dir_group: &str, it: &split::RawItem) -> Result<O
         _ => (dir_group.to_string(), String::new()),
     };
     let kind = it.kind.clone().unwrap_or_default();
-    let err_at = |e: &yaml_serde::Error| ParseError {
-        file: f.path.clone(),
-        line: it.line
-            + e.location()
-                .map(|l| l.line() as u32)
-                .unwrap_or(1)
-                .saturating_sub(1),
-        error: e.to_string(),
-    };
+    let err_at = |e: &yaml_serde::Error| item_error(f, it, e);
+    if let Some(why) = split::too_deep(&it.text) {
+        return Err(ParseError {
+            file: f.path.clone(),
+            line: it.line,
+            error: why,
+        });
+    }
     let decoded = match views::decode(&kind, &group, &it.text) {
         Ok(d) => d,
         Err(first) => match views::decode_generic(&it.text) {
