@@ -4,9 +4,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::archive::Limits;
+use crate::bundle::Bundle;
 use crate::bundle::coverage::Coverage;
 use crate::bundle::versions::{self, Versions};
-use crate::bundle::{Bundle, PathKind};
 use crate::error::Result;
 use crate::index::Index;
 use crate::report::{BundleSummary, CoverageReport, Report, SCHEMA_VERSION, Tool};
@@ -122,22 +122,6 @@ impl Analysis {
     }
 }
 
-/// Reads a bundle file for evidence: plain paths, or `nodes/<n>.zip!<inner path>`.
-pub fn read_evidence_file(bundle: &Bundle, file: &str) -> Option<String> {
-    if let Some((zip, inner)) = file.split_once('!') {
-        let node = match bundle.file(zip).map(|f| &f.kind) {
-            Some(PathKind::NodeZip { node }) => node.clone(),
-            _ => return None,
-        };
-        let a = crate::bundle::nodes::open_node_zip(bundle, &node)?.ok()?;
-        return a
-            .read(inner)
-            .ok()
-            .map(|b| String::from_utf8_lossy(&b).into_owned());
-    }
-    bundle.read_text(file).ok()
-}
-
 /// The excerpt of lines `line..=end_line` (1-based), trimmed.
 pub fn excerpt(text: &str, line: u32, end_line: u32) -> String {
     if line == 0 {
@@ -174,7 +158,7 @@ fn fill_excerpts(bundle: &Bundle, findings: &mut [Finding]) {
         }
     }
     for (file, evs) in wanted {
-        let Some(text) = read_evidence_file(bundle, &file) else {
+        let Ok(text) = bundle.read_text(&file) else {
             continue;
         };
         for e in evs {

@@ -32,6 +32,17 @@ pub struct GapEvidence {
     pub end_line: u32,
 }
 
+impl GapEvidence {
+    /// Lines `line..=end_line` of `file`.
+    pub fn new(file: impl Into<String>, line: u32, end_line: u32) -> GapEvidence {
+        GapEvidence {
+            file: file.into(),
+            line,
+            end_line,
+        }
+    }
+}
+
 /// Something not collected (or collected only in part).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Gap {
@@ -151,13 +162,7 @@ impl Coverage {
     }
 
     fn metadata_gaps(&mut self, bundle: &Bundle) {
-        let ev = |line| {
-            vec![GapEvidence {
-                file: "metadata.yaml".into(),
-                line,
-                end_line: line,
-            }]
-        };
+        let ev = |line| vec![GapEvidence::new("metadata.yaml", line, line)];
         if bundle.file("metadata.yaml").is_none() {
             self.gap("bundle.metadata", GapLevel::Warning, "metadata.yaml".into(),
                 "absent: capture time, cluster id and Kubernetes version are unknown; ages cannot be computed".into(), vec![]);
@@ -224,7 +229,7 @@ impl Coverage {
                 format!("{bucket}: {} collection error(s)", errs.len()),
                 format!("the generator logged failures, so absent data is not proof of absence; first: {first}"),
                 errs.iter()
-                    .map(|e| GapEvidence { file: GEN_LOG.into(), line: e.line, end_line: e.line })
+                    .map(|e| GapEvidence::new(GEN_LOG, e.line, e.line))
                     .collect(),
             );
         }
@@ -283,11 +288,7 @@ impl Coverage {
                 .and_then(|i| index.files.get(i))
                 .map(|f| f.path.clone())
                 .unwrap_or_default();
-            let ev = vec![GapEvidence {
-                file,
-                line: ns.line,
-                end_line: ns.end_line,
-            }];
+            let ev = vec![GapEvidence::new(file, ns.line, ns.end_line)];
             match claims.get(name) {
                 Some(n) => self.gap("bundle.namespaces", GapLevel::Warning,
                     format!("namespace {name}"),
@@ -309,11 +310,7 @@ impl Coverage {
             .find(|f| f.group.is_empty() && f.resource == "nodes")
             .map(|f| f.path.clone());
         let ev_of = |n: &crate::index::Object| match &node_file {
-            Some(f) => vec![GapEvidence {
-                file: f.clone(),
-                line: n.line,
-                end_line: n.end_line,
-            }],
+            Some(f) => vec![GapEvidence::new(f.clone(), n.line, n.end_line)],
             None => vec![],
         };
         if bundle.nodes.is_empty() {
@@ -326,18 +323,14 @@ impl Coverage {
             if nb.is_empty() {
                 self.gap("bundle.node-bundles", GapLevel::Warning, format!("node bundle {}", nb.name),
                     "empty: the node collector found no collector for the node's OS (a known generator bug on OS-ID changes); its logs and configs are unavailable".into(),
-                    vec![GapEvidence { file: nb.zip_path.clone(), line: 0, end_line: 0 }]);
+                    vec![GapEvidence::new(nb.zip_path.clone(), 0, 0)]);
             } else if let Some(e) = &nb.error {
                 self.gap(
                     "bundle.node-bundles",
                     GapLevel::Warning,
                     format!("node bundle {}", nb.name),
                     format!("unreadable: {e}"),
-                    vec![GapEvidence {
-                        file: nb.zip_path.clone(),
-                        line: 0,
-                        end_line: 0,
-                    }],
+                    vec![GapEvidence::new(nb.zip_path.clone(), 0, 0)],
                 );
             }
         }
@@ -400,7 +393,7 @@ impl Coverage {
             self.gap("bundle.pod-logs", GapLevel::Info,
                 format!("logs of {} started pod(s) in {ns}: {shown}{more}", names.len()),
                 "not in the bundle (log fetch failed, the file was dropped, or the pod started after collection): their logs cannot be used as evidence".into(),
-                pods.iter().map(|p| GapEvidence { file: file.clone(), line: p.line, end_line: p.line }).collect());
+                pods.iter().map(|p| GapEvidence::new(file.clone(), p.line, p.line)).collect());
         }
     }
 }

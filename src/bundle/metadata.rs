@@ -33,14 +33,12 @@ pub struct Metadata {
 
 impl Metadata {
     /// Parses the file; an empty string field (written `""`) is absent.
-    pub fn parse(text: &str) -> Result<Metadata, yaml_serde::Error> {
+    pub fn parse(text: &str) -> Result<Metadata, String> {
         // A real metadata.yaml is flat; refuse nesting before the parser pays for it.
-        let text = if crate::index::split::too_deep(text).is_some() {
-            "{"
-        } else {
-            text
-        };
-        let mut m: Metadata = yaml_serde::from_str(text)?;
+        if let Some(why) = crate::index::split::too_deep(text) {
+            return Err(why);
+        }
+        let mut m: Metadata = yaml_serde::from_str(text).map_err(|e| e.to_string())?;
         for f in [
             &mut m.bundlename,
             &mut m.kubernetesversion,

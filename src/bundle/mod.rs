@@ -140,9 +140,30 @@ impl Bundle {
         self.archive.read(&f.entry)
     }
 
-    /// Reads a bundle-relative file as text (invalid UTF-8 replaced).
+    /// Reads a bundle-relative file as text (invalid UTF-8 replaced). `nodes/<n>.zip!<inner>`
+    /// reads `<inner>` from inside that node zip.
     pub fn read_text(&self, path: &str) -> Result<String> {
-        Ok(String::from_utf8_lossy(&self.read(path)?).into_owned())
+        let bytes = match path.split_once('!') {
+            Some((zip, inner)) => {
+                let node = match self.file(zip).map(|f| &f.kind) {
+                    Some(PathKind::NodeZip { node }) => node.as_str(),
+                    _ => {
+                        return Err(Error::Entry {
+                            entry: zip.to_string(),
+                            reason: "not a node zip of the bundle".into(),
+                        });
+                    }
+                };
+                nodes::open_node_zip(self, node)
+                    .ok_or_else(|| Error::Entry {
+                        entry: zip.to_string(),
+                        reason: "not in the bundle".into(),
+                    })??
+                    .read(inner)?
+            }
+            None => self.read(path)?,
+        };
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
     }
 
     /// Whether any file lives under this bundle-relative folder.

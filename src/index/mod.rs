@@ -117,7 +117,7 @@ impl Index {
             let Some(f) = lists.get(i) else { return };
             let r = match bytes {
                 Ok(b) => index_file(f, &b),
-                Err(e) => FileResult::failed(&f.path, e.to_string()),
+                Err(e) => FileResult::failed(&f.path, 0, e.to_string()),
             };
             if let Ok(mut v) = results.lock() {
                 v.push((i, r));
@@ -332,13 +332,14 @@ struct FileResult {
 }
 
 impl FileResult {
-    fn failed(path: &str, error: String) -> Self {
+    /// A file that yields no object, with one error at `line` (0: the file as a whole).
+    fn failed(path: &str, line: u32, error: impl Into<String>) -> Self {
         FileResult {
             objects: Vec::new(),
             errors: vec![ParseError {
                 file: path.to_string(),
-                line: 0,
-                error,
+                line,
+                error: error.into(),
             }],
         }
     }
@@ -349,7 +350,7 @@ fn index_file(f: &BundleFile, bytes: &[u8]) -> FileResult {
         group: dir_group, ..
     } = &f.kind
     else {
-        return FileResult::failed(&f.path, "not a resource list".into());
+        return FileResult::failed(&f.path, 0, "not a resource list");
     };
     let text = String::from_utf8_lossy(bytes);
     let items = match split::split(&text) {
@@ -357,16 +358,16 @@ fn index_file(f: &BundleFile, bytes: &[u8]) -> FileResult {
         split::Split::Single(item) => vec![item],
         split::Split::NotObjects => {
             if text.trim().is_empty() {
-                return FileResult::failed(&f.path, "empty file".into());
+                return FileResult::failed(&f.path, 0, "empty file");
             }
             if let Some(why) = split::too_deep(&text) {
-                return FileResult::failed_at(&f.path, 1, &why);
+                return FileResult::failed(&f.path, 1, why);
             }
             let line = yaml_serde::from_str::<yaml_serde::Value>(&text)
                 .err()
                 .and_then(|e| e.location().map(|l| l.line() as u32))
                 .unwrap_or(1);
-            return FileResult::failed_at(&f.path, line, "not a Kubernetes List (no items:)");
+            return FileResult::failed(&f.path, line, "not a Kubernetes List (no items:)");
         }
         split::Split::OtherLayout => return reparse_whole(f, &text),
     };
@@ -387,24 +388,11 @@ fn index_file(f: &BundleFile, bytes: &[u8]) -> FileResult {
     out
 }
 
-impl FileResult {
-    fn failed_at(path: &str, line: u32, error: &str) -> Self {
-        FileResult {
-            objects: Vec::new(),
-            errors: vec![ParseError {
-                file: path.to_string(),
-                line,
-                error: error.to_string(),
-            }],
-        }
-    }
-}
-
 /// For lists not written in the generator's layout: parse the whole file, re-emit each item,
 /// and decode it; line numbers point at the `items:` key.
 fn reparse_whole(f: &BundleFile, text: &str) -> FileResult {
     let PathKind::ResourceList { group, .. } = &f.kind else {
-        return FileResult::failed(&f.path, "not a resource list".into());
+        return FileResult::failed(&f.path, 0, "not a resource list");
     };
     #[derive(serde::Deserialize)]
     struct List {
@@ -417,7 +405,7 @@ fn reparse_whole(f: &BundleFile, text: &str) -> FileResult {
         .map(|p| p as u32 + 1)
         .unwrap_or(1);
     if let Some(why) = split::too_deep(text) {
-        return FileResult::failed_at(&f.path, line, &why);
+        return FileResult::failed(&f.path, line, why);
     }
     match yaml_serde::from_str::<List>(text) {
         Ok(list) => {
@@ -448,10 +436,10 @@ fn reparse_whole(f: &BundleFile, text: &str) -> FileResult {
             }
             out
         }
-        Err(e) => FileResult::failed_at(
+        Err(e) => FileResult::failed(
             &f.path,
             e.location().map(|l| l.line() as u32).unwrap_or(line),
-            &format!("unparsable YAML: {e}"),
+            format!("unparsable YAML: {e}"),
         ),
     }
 }

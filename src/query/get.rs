@@ -635,6 +635,11 @@ pub fn events_table(a: &Analysis, namespace: Option<&str>, kind_filter: Option<&
     table::render(&headers, &rows)
 }
 
+/// One `Label:   value` line of `describe`, values aligned at column 14.
+fn field(s: &mut String, label: &str, value: impl std::fmt::Display) {
+    let _ = writeln!(s, "{:<14}{value}", format!("{label}:"));
+}
+
 /// `sbdiag describe`.
 pub fn describe(a: &Analysis, kind: &str, name: &str, namespace: Option<&str>) -> Result<String> {
     let types = resolve_kind(a, kind)?;
@@ -667,16 +672,12 @@ pub fn describe(a: &Analysis, kind: &str, name: &str, namespace: Option<&str>) -
     };
     let mut s = String::new();
     let file = a.index.file_of(o).map(|f| f.path.as_str()).unwrap_or("");
-    let _ = writeln!(s, "Name:         {}", o.key.name);
+    field(&mut s, "Name", &o.key.name);
     if !o.key.namespace.is_empty() {
-        let _ = writeln!(s, "Namespace:    {}", o.key.namespace);
+        field(&mut s, "Namespace", &o.key.namespace);
     }
-    let _ = writeln!(
-        s,
-        "Kind:         {}",
-        kinds::qualified(&o.key.kind, &o.key.group)
-    );
-    let _ = writeln!(s, "API version:  {}", o.api_version());
+    field(&mut s, "Kind", kinds::qualified(&o.key.kind, &o.key.group));
+    field(&mut s, "API version", o.api_version());
     let _ = writeln!(s, "Source:       {file}:{}-{}", o.line, o.end_line);
     let _ = writeln!(
         s,
@@ -723,27 +724,19 @@ pub fn describe(a: &Analysis, kind: &str, name: &str, namespace: Option<&str>) -
             .iter()
             .map(|r| format!("{}/{}", r.kind, r.name))
             .collect();
-        let _ = writeln!(s, "Owners:       {}", owners.join(", "));
+        field(&mut s, "Owners", owners.join(", "));
     }
     let fin = o.meta.finalizer_names();
     if !fin.is_empty() {
-        let _ = writeln!(s, "Finalizers:   {}", fin.join(", "));
+        field(&mut s, "Finalizers", fin.join(", "));
     }
     if let Some(p) = o.status.phase.as_ref().or(o.status.state.as_ref()) {
         let _ = writeln!(s, "Status:       {p}");
     }
     match &o.view {
         View::Pod(p) => {
-            let _ = writeln!(
-                s,
-                "Node:         {}",
-                p.node_name.as_deref().unwrap_or("<none>")
-            );
-            let _ = writeln!(
-                s,
-                "IP:           {}",
-                p.pod_ip.as_deref().unwrap_or("<none>")
-            );
+            field(&mut s, "Node", p.node_name.as_deref().unwrap_or("<none>"));
+            field(&mut s, "IP", p.pod_ip.as_deref().unwrap_or("<none>"));
             let _ = writeln!(s, "Containers:");
             for c in &p.containers {
                 let st = p.container_statuses.iter().find(|x| x.name == c.name);
@@ -798,22 +791,22 @@ pub fn describe(a: &Analysis, kind: &str, name: &str, namespace: Option<&str>) -
             }
         }
         View::Node(n) => {
-            let _ = writeln!(
-                s,
-                "Kubelet:      {}",
-                n.kubelet_version.as_deref().unwrap_or("")
+            field(
+                &mut s,
+                "Kubelet",
+                n.kubelet_version.as_deref().unwrap_or(""),
             );
-            let _ = writeln!(s, "OS image:     {}", n.os_image.as_deref().unwrap_or(""));
-            let _ = writeln!(
-                s,
-                "Addresses:    {}",
+            field(&mut s, "OS image", n.os_image.as_deref().unwrap_or(""));
+            field(
+                &mut s,
+                "Addresses",
                 n.addresses
                     .iter()
                     .map(|x| format!("{}={}", x.kind, x.address))
                     .collect::<Vec<_>>()
-                    .join(", ")
+                    .join(", "),
             );
-            let _ = writeln!(s, "Unschedulable: {}", n.unschedulable);
+            field(&mut s, "Unschedulable", n.unschedulable);
             for t in &n.taints {
                 let _ = writeln!(
                     s,
@@ -825,15 +818,11 @@ pub fn describe(a: &Analysis, kind: &str, name: &str, namespace: Option<&str>) -
             }
         }
         View::Setting(st) => {
-            let _ = writeln!(
-                s,
-                "Value:        {}",
-                st.value.as_deref().unwrap_or("<unset>")
-            );
-            let _ = writeln!(
-                s,
-                "Default:      {}",
-                st.default.as_deref().unwrap_or("<unset>")
+            field(&mut s, "Value", st.value.as_deref().unwrap_or("<unset>"));
+            field(
+                &mut s,
+                "Default",
+                st.default.as_deref().unwrap_or("<unset>"),
             );
         }
         _ => {}

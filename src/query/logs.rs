@@ -5,7 +5,6 @@ use regex::Regex;
 
 use crate::analyze::Analysis;
 use crate::bundle::PathKind;
-use crate::bundle::nodes::open_node_zip;
 use crate::error::{Error, Result};
 
 /// What to show.
@@ -167,12 +166,10 @@ pub fn logs(a: &Analysis, req: &LogRequest) -> Result<LogText> {
                 names.join(", ")
             )));
         };
-        let archive = open_node_zip(b, &node.name)
-            .ok_or_else(|| Error::Usage(format!("node zip of {} not found", node.name)))??;
-        let bytes = archive.read(path)?;
-        let text = String::from_utf8_lossy(&bytes);
+        let source = format!("{}!{path}", node.zip_path);
+        let text = b.read_text(&source)?;
         return Ok(LogText {
-            source: format!("{}!{path}", node.zip_path),
+            source,
             text: filter(&text, req)?,
             notes: Vec::new(),
         });
