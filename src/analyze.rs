@@ -39,7 +39,7 @@ impl Analysis {
         let bundle = Bundle::open(path, limits)?;
         let index = Index::build(&bundle, progress);
         let versions = versions::detect(&bundle, &index);
-        let coverage = Coverage::build(&bundle, &index);
+        let coverage = Coverage::build(&bundle, &index, &versions);
         Ok(Analysis {
             bundle,
             index,

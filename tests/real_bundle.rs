@@ -112,7 +112,7 @@ fn removed_files_are_reported_not_collected() {
             ev["excerpt"]
                 .as_str()
                 .unwrap()
-                .starts_with("- apiVersion: v1")
+                .starts_with("    name: virt-")
         );
     }
 }

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use super::generr::ErrorKind;
+use super::versions::Versions;
 use super::{Bundle, PathKind, Problem};
 use crate::index::{Index, ParseError};
 use crate::model::View;
@@ -59,6 +60,9 @@ pub struct Gap {
     /// Where it shows.
     #[serde(skip)]
     pub evidence: Vec<GapEvidence>,
+    /// What to do about this gap in particular (empty: the rule's general advice).
+    #[serde(skip)]
+    pub fix: &'static str,
 }
 
 /// What the bundle holds.
@@ -96,7 +100,7 @@ const GEN_LOG: &str = "bundleGenerationError.log";
 
 impl Coverage {
     /// Builds the ledger from the bundle and its index.
-    pub fn build(bundle: &Bundle, index: &Index) -> Coverage {
+    pub fn build(bundle: &Bundle, index: &Index, versions: &Versions) -> Coverage {
         let mut c = Coverage::default();
         let mut namespaces = BTreeSet::new();
         let mut log_pods: BTreeSet<(String, String)> = BTreeSet::new();
@@ -138,7 +142,7 @@ impl Coverage {
 
         c.metadata_gaps(bundle);
         c.generation_gaps(bundle);
-        c.resource_gaps(bundle, index, &namespaces);
+        c.resource_gaps(bundle, index, versions, &namespaces);
         c.node_gaps(bundle, index);
         c.log_gaps(bundle, index, &namespaces, &log_pods);
         c
@@ -151,14 +155,19 @@ impl Coverage {
         what: String,
         why: String,
         evidence: Vec<GapEvidence>,
-    ) {
+    ) -> &mut Gap {
         self.missing.push(Gap {
             rule,
             level,
             what,
             why,
+            fix: "",
             evidence,
         });
+        let Some(gap) = self.missing.last_mut() else {
+            unreachable!("a gap was just pushed")
+        };
+        gap
     }
 
     fn metadata_gaps(&mut self, bundle: &Bundle) {
@@ -235,7 +244,13 @@ impl Coverage {
         }
     }
 
-    fn resource_gaps(&mut self, bundle: &Bundle, index: &Index, namespaces: &BTreeSet<String>) {
+    fn resource_gaps(
+        &mut self,
+        bundle: &Bundle,
+        index: &Index,
+        versions: &Versions,
+        namespaces: &BTreeSet<String>,
+    ) {
         if !bundle.has_dir("yamls") {
             self.gap("bundle.resources", GapLevel::Error, "yamls/ (every resource list)".into(),
                 "absent: the generator skips all YAMLs when API discovery fails (e.g. an aggregated API is down); no object-based check can run".into(),
@@ -249,12 +264,20 @@ impl Coverage {
         {
             self.gap("bundle.resources", GapLevel::Info,
                 "yamls/cluster/apiextensions.k8s.io/v1/customresourcedefinitions.yaml".into(),
-                "absent although custom resources are present: CRD versions and schemas cannot be checked".into(), vec![]);
+                "absent although custom resources are present: CRD versions and schemas cannot be checked".into(), vec![]).fix =
+                "Usually the list was too large or failed to fetch; run `kubectl get crds -o yaml` on the live cluster if a check needs it.";
         }
         if !index.has_list("harvesterhci.io", "settings") {
-            self.gap("bundle.resources", GapLevel::Warning,
+            // Only a warning when nothing else told the Harvester version.
+            let level = if versions.harvester.is_some() {
+                GapLevel::Info
+            } else {
+                GapLevel::Warning
+            };
+            self.gap("bundle.resources", level,
                 "yamls/cluster/harvesterhci.io/v1beta1/settings.yaml".into(),
-                "absent (written by support-bundle-kit v0.0.26+, Harvester v1.1.3+): the Harvester version and settings-based checks rely on other sources".into(), vec![]);
+                "absent (written by support-bundle-kit v0.0.26+, Harvester v1.1.3+): settings-based checks cannot run and the Harvester version comes from other sources".into(), vec![]).fix =
+                "Expected on bundles from Harvester before v1.1.3; otherwise run `kubectl get settings.harvesterhci.io -o yaml` on the live cluster.";
         }
         if !index.has_list("", "secrets")
             || index
@@ -264,7 +287,8 @@ impl Coverage {
                 .all(|f| f.namespace == "fleet-local")
         {
             self.gap("bundle.resources", GapLevel::Info, "core Secrets".into(),
-                "excluded by the generator (only fleet-local machine-plan secrets are kept): certificate and credential checks cannot run".into(), vec![]);
+                "excluded by the generator (only fleet-local machine-plan secrets are kept): certificate and credential checks cannot run".into(), vec![]).fix =
+                "Nothing to do: Secrets are never collected. Check certificates on the live cluster when a finding points at them.";
         }
         // Namespaces that exist but were not collected, with the volumes they hold.
         let ns_file = index
@@ -288,7 +312,7 @@ impl Coverage {
                 .and_then(|i| index.files.get(i))
                 .map(|f| f.path.clone())
                 .unwrap_or_default();
-            let ev = vec![GapEvidence::new(file, ns.line, ns.end_line)];
+            let ev = vec![GapEvidence::new(file, ns.name_line, ns.name_line)];
             match claims.get(name) {
                 Some(n) => self.gap("bundle.namespaces", GapLevel::Warning,
                     format!("namespace {name}"),
@@ -298,7 +322,7 @@ impl Coverage {
                     format!("namespace {name}"),
                     "not collected (only default, kube-system, cattle-system and Harvester's namespaces are, unless listed in support-bundle-namespaces)".into(),
                     ev),
-            }
+            };
         }
     }
 
@@ -310,7 +334,7 @@ impl Coverage {
             .find(|f| f.group.is_empty() && f.resource == "nodes")
             .map(|f| f.path.clone());
         let ev_of = |n: &crate::index::Object| match &node_file {
-            Some(f) => vec![GapEvidence::new(f.clone(), n.line, n.end_line)],
+            Some(f) => vec![GapEvidence::new(f.clone(), n.name_line, n.name_line)],
             None => vec![],
         };
         if bundle.nodes.is_empty() {
@@ -393,7 +417,7 @@ impl Coverage {
             self.gap("bundle.pod-logs", GapLevel::Info,
                 format!("logs of {} started pod(s) in {ns}: {shown}{more}", names.len()),
                 "not in the bundle (log fetch failed, the file was dropped, or the pod started after collection): their logs cannot be used as evidence".into(),
-                pods.iter().map(|p| GapEvidence::new(file.clone(), p.line, p.line)).collect());
+                pods.iter().map(|p| GapEvidence::new(file.clone(), p.name_line, p.name_line)).collect());
         }
     }
 }

@@ -32,6 +32,8 @@ pub struct Object {
     pub line: u32,
     /// Last line of the item.
     pub end_line: u32,
+    /// Line of `metadata.name`: the line evidence about the object as a whole points at.
+    pub name_line: u32,
     /// Metadata.
     pub meta: Meta,
     /// Common status.
@@ -428,6 +430,7 @@ fn reparse_whole(f: &BundleFile, text: &str) -> FileResult {
                     text: body,
                     kind,
                     api_version,
+                    name_line: line,
                 };
                 match decode_item(f, group, &item) {
                     Ok(o) => out.objects.push(o),
@@ -531,6 +534,7 @@ fn decode_item(f: &BundleFile, dir_group: &str, it: &split::RawItem) -> Result<O
         file: 0,
         line: it.line,
         end_line: it.end_line,
+        name_line: it.name_line,
         meta: decoded.meta,
         status: decoded.status,
         view: decoded.view,

@@ -16,6 +16,8 @@ pub struct RawItem {
     pub kind: Option<String>,
     /// `apiVersion:` of the item, read textually.
     pub api_version: Option<String>,
+    /// 1-based line of `metadata.name` (the item's first line when not found).
+    pub name_line: u32,
 }
 
 /// What a file turned out to hold.
@@ -49,6 +51,7 @@ fn build_item(lines: &[&str], first_line: u32, indent: usize) -> RawItem {
     let mut in_metadata = false;
     let mut skipping = false;
     let mut last_nonblank = 0usize;
+    let mut name_at = 0usize;
     for (i, raw) in lines.iter().enumerate() {
         let raw = dedent(raw, indent);
         let line: &str = if i == 0 {
@@ -84,6 +87,9 @@ fn build_item(lines: &[&str], first_line: u32, indent: usize) -> RawItem {
                 api_version = Some(scalar_value(v));
             }
         }
+        if in_metadata && indent == 4 && body.starts_with("name:") && name_at == 0 {
+            name_at = i;
+        }
         if in_metadata && indent == 4 && body.starts_with("managedFields:") {
             skipping = body.trim_end() == "managedFields:";
             text.push('\n');
@@ -103,6 +109,7 @@ fn build_item(lines: &[&str], first_line: u32, indent: usize) -> RawItem {
         text,
         kind,
         api_version,
+        name_line: first_line + name_at as u32,
     }
 }
 
@@ -238,6 +245,7 @@ mod tests {
         assert_eq!(items.len(), 2);
         assert_eq!((items[0].line, items[0].end_line), (3, 18));
         assert_eq!((items[1].line, items[1].end_line), (19, 22));
+        assert_eq!((items[0].name_line, items[1].name_line), (13, 22));
         assert_eq!(items[0].kind.as_deref(), Some("Pod"));
         assert_eq!(items[0].api_version.as_deref(), Some("v1"));
         assert!(!items[0].text.contains("managedFields"));

@@ -39,7 +39,7 @@ const RULES: &[(RuleInfo, &str, &[&str])] = &[
             inputs: INPUTS,
             versions: "all",
         },
-        "If yamls/ is absent, find the unavailable API service (`kubectl get apiservices | grep False`), fix or remove it, and collect a new bundle.",
+        "yamls/ is skipped whole when API discovery fails: find the unavailable API service (`kubectl get apiservices | grep False`), fix or remove it, and collect a new bundle.",
         &["https://github.com/rancher/support-bundle-kit/issues/137"],
     ),
     (
@@ -129,7 +129,11 @@ impl Rule for GapRule {
                     .take(20)
                     .map(|e| Evidence::lines(e.file.clone(), e.line, e.end_line))
                     .collect(),
-                remediation: self.1.to_string(),
+                remediation: if g.fix.is_empty() {
+                    self.1.to_string()
+                } else {
+                    g.fix.to_string()
+                },
                 references: self.2.iter().map(|s| s.to_string()).collect(),
             })
             .collect();
