@@ -1,7 +1,5 @@
 //! Terminal summary of a report: one line for the bundle, counts, and the findings, coloured
 //! only on a terminal and never when `NO_COLOR` is set.
-use std::fmt::Write;
-
 use super::Report;
 use crate::rules::{CheckStatus, Severity};
 
@@ -19,66 +17,48 @@ fn paint(s: &str, code: &str, color: bool) -> String {
     }
 }
 
+/// The summary template, embedded at compile time.
+const TEMPLATE: &str = include_str!("../../templates/summary.txt");
+
 /// Renders the summary.
 pub fn render(r: &Report, color: bool) -> String {
-    let mut out = String::new();
-    let b = &r.bundle;
-    let _ = writeln!(
-        out,
-        "{}  cluster {}  Harvester {}  Kubernetes {}  captured {}",
-        b.source,
-        b.cluster_id.as_deref().unwrap_or("unknown"),
-        b.harvester_version,
-        b.kubernetes_version.as_deref().unwrap_or("unknown"),
-        b.created_at.as_deref().unwrap_or("unknown"),
-    );
-    let _ = writeln!(
-        out,
-        "{} node(s), {} files, {} objects; {} gap(s) in coverage, {} parse error(s)",
-        b.nodes,
-        b.files,
-        b.objects,
-        r.coverage.missing.len(),
-        r.coverage.parse_errors.len()
-    );
+    use minijinja::value::{Serde, Value};
     let count = |s| r.findings.iter().filter(|f| f.severity == s).count();
-    let not_eval = r
+    let findings: Vec<Value> = r
+        .findings
+        .iter()
+        .map(|f| {
+            let (label, code) = match f.severity {
+                Severity::Error => ("ERROR  ", "1;31"),
+                Severity::Warning => ("WARN   ", "33"),
+                Severity::Info => ("INFO   ", "36"),
+            };
+            minijinja::context! {
+                label => paint(label, code, color),
+                title => f.title.as_str(),
+                at => f.evidence.first().map(|e| format!("{}:{}", e.file, e.line)),
+            }
+        })
+        .collect();
+    let skipped: Vec<&crate::rules::Check> = r
         .checks
         .iter()
         .filter(|c| c.status == CheckStatus::NotEvaluated)
-        .count();
-    let _ = writeln!(
-        out,
-        "findings: {} error, {} warning, {} info; checks: {} run, {} not evaluated",
-        count(Severity::Error),
-        count(Severity::Warning),
-        count(Severity::Info),
-        r.checks.len() - not_eval,
-        not_eval
-    );
-    for f in &r.findings {
-        let (label, code) = match f.severity {
-            Severity::Error => ("ERROR  ", "1;31"),
-            Severity::Warning => ("WARN   ", "33"),
-            Severity::Info => ("INFO   ", "36"),
-        };
-        let _ = writeln!(out, "{}{}", paint(label, code, color), f.title);
-        if let Some(e) = f.evidence.first() {
-            let _ = writeln!(out, "       at {}:{}", e.file, e.line);
-        }
+        .collect();
+    let ctx = minijinja::context! {
+        b => Value::from(Serde(&r.bundle)),
+        gaps => r.coverage.missing.len(),
+        parse_errors => r.coverage.parse_errors.len(),
+        errors => count(Severity::Error),
+        warnings => count(Severity::Warning),
+        infos => count(Severity::Info),
+        run => r.checks.len() - skipped.len(),
+        skipped => Value::from(Serde(&skipped)),
+        skip_label => paint("SKIP   ", "2", color),
+        findings => findings,
+    };
+    match minijinja::Environment::new().render_str(TEMPLATE, ctx) {
+        Ok(s) => format!("{}\n", s.trim_end()),
+        Err(e) => format!("sbdiag: cannot render the summary template: {e}\n"),
     }
-    for c in r
-        .checks
-        .iter()
-        .filter(|c| c.status == CheckStatus::NotEvaluated)
-    {
-        let _ = writeln!(
-            out,
-            "{}{}: {}",
-            paint("SKIP   ", "2", color),
-            c.rule,
-            c.reason
-        );
-    }
-    out
 }
