@@ -2,6 +2,7 @@
 //! conditions, per-kind views, kind names as users type them, and capture-relative time.
 pub mod de;
 pub mod kinds;
+pub mod summary;
 pub mod time;
 pub mod views;
 

@@ -18,6 +18,26 @@ pub struct CommonStatus {
     pub state: Option<String>,
     /// `status.observedGeneration`.
     pub observed_generation: Option<i64>,
+    /// A summary the object publishes about itself (`status.display`, else `status.summary`),
+    /// as Rancher and Fleet objects do; wrangler's summarizer starts from it.
+    pub own_summary: Option<OwnSummary>,
+    /// `spec.active` as text (norman-style objects), read by wrangler's `checkActive`.
+    pub spec_active: Option<String>,
+}
+
+/// The `state`/`transitioning`/`error`/`message` keys of `status.display` or `status.summary`;
+/// `None` means the key is absent (presence matters to wrangler).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(default)]
+pub struct OwnSummary {
+    #[serde(deserialize_with = "de::opt_str")]
+    pub state: Option<String>,
+    #[serde(deserialize_with = "de::opt_bool")]
+    pub transitioning: Option<bool>,
+    #[serde(deserialize_with = "de::opt_bool")]
+    pub error: Option<bool>,
+    #[serde(deserialize_with = "de::opt_str")]
+    pub message: Option<String>,
 }
 
 /// The decoded view of one object.
@@ -84,6 +104,83 @@ struct GenericStatus {
     /// KubeVirt's `printableStatus` (Running, Stopped, ...), shown as the state.
     #[serde(deserialize_with = "de::opt_str")]
     printable_status: Option<String>,
+    #[serde(deserialize_with = "own_summary")]
+    display: Option<OwnSummary>,
+    #[serde(deserialize_with = "own_summary")]
+    summary: Option<OwnSummary>,
+}
+
+/// `Some` only for a non-empty map (wrangler ignores empty or non-map values).
+fn own_summary<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<OwnSummary>, D::Error> {
+    let v = yaml_serde::Value::deserialize(d)?;
+    match v {
+        yaml_serde::Value::Mapping(m) if !m.is_empty() => {
+            Ok(OwnSummary::deserialize(yaml_serde::Value::Mapping(m)).ok())
+        }
+        _ => Ok(None),
+    }
+}
+
+/// The only `spec` field read from kinds without a view: `spec.active`. Any other shape of
+/// `spec` (or none) is skipped without buffering it.
+#[derive(Default)]
+struct GenericSpec {
+    active: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for GenericSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = GenericSpec;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a spec")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> Result<GenericSpec, A::Error> {
+                let mut spec = GenericSpec::default();
+                while let Some(k) = a.next_key::<de::Scalar>()? {
+                    if k.0.as_deref() == Some("active") {
+                        spec.active = a.next_value::<de::Scalar>()?.0;
+                    } else {
+                        a.next_value::<IgnoredAny>()?;
+                    }
+                }
+                Ok(spec)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> Result<GenericSpec, A::Error> {
+                while a.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(GenericSpec::default())
+            }
+            fn visit_str<E>(self, _: &str) -> Result<GenericSpec, E> {
+                Ok(GenericSpec::default())
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<GenericSpec, E> {
+                Ok(GenericSpec::default())
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<GenericSpec, E> {
+                Ok(GenericSpec::default())
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<GenericSpec, E> {
+                Ok(GenericSpec::default())
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<GenericSpec, E> {
+                Ok(GenericSpec::default())
+            }
+            fn visit_unit<E>(self) -> Result<GenericSpec, E> {
+                Ok(GenericSpec::default())
+            }
+            fn visit_none<E>(self) -> Result<GenericSpec, E> {
+                Ok(GenericSpec::default())
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 impl GenericStatus {
@@ -93,6 +190,8 @@ impl GenericStatus {
             phase: self.phase,
             state: self.state.or(self.printable_status),
             observed_generation: self.observed_generation,
+            own_summary: self.display.or(self.summary),
+            spec_active: None,
         }
     }
 }
@@ -358,6 +457,24 @@ struct WorkloadSpec {
     template: TemplateSpec,
     #[serde(deserialize_with = "de::opt_bool")]
     paused: Option<bool>,
+    #[serde(deserialize_with = "de::opt_int")]
+    progress_deadline_seconds: Option<i64>,
+    update_strategy: UpdateStrategy,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct UpdateStrategy {
+    #[serde(rename = "type", deserialize_with = "de::opt_str")]
+    kind: Option<String>,
+    rolling_update: RollingUpdate,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RollingUpdate {
+    #[serde(deserialize_with = "de::opt_int")]
+    partition: Option<i64>,
 }
 
 #[derive(Deserialize, Default)]
@@ -393,6 +510,12 @@ struct WorkloadStatus {
     number_misscheduled: Option<i64>,
     #[serde(deserialize_with = "de::opt_int")]
     updated_number_scheduled: Option<i64>,
+    #[serde(deserialize_with = "de::opt_int")]
+    fully_labeled_replicas: Option<i64>,
+    #[serde(deserialize_with = "de::opt_str")]
+    current_revision: Option<String>,
+    #[serde(deserialize_with = "de::opt_str")]
+    update_revision: Option<String>,
 }
 
 /// A DaemonSet, Deployment, StatefulSet or ReplicaSet: desired and observed counts.
@@ -415,6 +538,17 @@ pub struct WorkloadView {
     pub number_unavailable: Option<i64>,
     pub number_misscheduled: Option<i64>,
     pub updated_number_scheduled: Option<i64>,
+    pub fully_labeled_replicas: Option<i64>,
+    /// `spec.progressDeadlineSeconds` (Deployments).
+    pub progress_deadline_seconds: Option<i64>,
+    /// `spec.updateStrategy.type`.
+    pub update_strategy: Option<String>,
+    /// `spec.updateStrategy.rollingUpdate.partition` (StatefulSets).
+    pub partition: Option<i64>,
+    /// `status.currentRevision` (StatefulSets).
+    pub current_revision: Option<String>,
+    /// `status.updateRevision` (StatefulSets).
+    pub update_revision: Option<String>,
 }
 
 // ---------------------------------------------------------------- Job
@@ -424,6 +558,8 @@ pub struct WorkloadView {
 struct JobSpec {
     #[serde(deserialize_with = "de::opt_int")]
     completions: Option<i64>,
+    #[serde(deserialize_with = "de::opt_int")]
+    parallelism: Option<i64>,
     #[serde(deserialize_with = "de::opt_int")]
     backoff_limit: Option<i64>,
     template: TemplateSpec,
@@ -450,6 +586,7 @@ struct JobStatus {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct JobView {
     pub completions: Option<i64>,
+    pub parallelism: Option<i64>,
     pub backoff_limit: Option<i64>,
     pub containers: Vec<ContainerSpec>,
     pub active: Option<i64>,
@@ -492,9 +629,26 @@ struct ServiceSpec {
     selector: BTreeMap<String, String>,
 }
 
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct ServiceStatus {
+    load_balancer: LoadBalancerStatus,
+    #[serde(flatten)]
+    generic: GenericStatus,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct LoadBalancerStatus {
+    #[serde(deserialize_with = "de::lenient_vec")]
+    ingress: Vec<IgnoredAny>,
+}
+
 /// A Service.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ServiceView {
+    /// `status.loadBalancer.ingress` entries.
+    pub lb_ingress: usize,
     pub kind: Option<String>,
     pub cluster_ip: Option<String>,
     pub external_ips: Vec<String>,
@@ -662,8 +816,7 @@ pub fn decode(kind: &str, group: &str, text: &str) -> Result<Decoded, yaml_serde
                 status: CommonStatus {
                     conditions: s.conditions,
                     phase: s.phase,
-                    state: None,
-                    observed_generation: None,
+                    ..CommonStatus::default()
                 },
                 view: View::Pod(Box::new(PodView {
                     node_name: d.spec.node_name,
@@ -703,7 +856,7 @@ pub fn decode(kind: &str, group: &str, text: &str) -> Result<Decoded, yaml_serde
                 })),
             }
         }
-        ("apps", "DaemonSet" | "Deployment" | "StatefulSet" | "ReplicaSet") => {
+        ("apps" | "extensions", "DaemonSet" | "Deployment" | "StatefulSet" | "ReplicaSet") => {
             let d: Doc<WorkloadSpec, WorkloadStatus> = parse(text)?;
             let s = d.status;
             Decoded {
@@ -733,6 +886,12 @@ pub fn decode(kind: &str, group: &str, text: &str) -> Result<Decoded, yaml_serde
                     number_unavailable: s.number_unavailable,
                     number_misscheduled: s.number_misscheduled,
                     updated_number_scheduled: s.updated_number_scheduled,
+                    fully_labeled_replicas: s.fully_labeled_replicas,
+                    progress_deadline_seconds: d.spec.progress_deadline_seconds,
+                    update_strategy: d.spec.update_strategy.kind,
+                    partition: d.spec.update_strategy.rolling_update.partition,
+                    current_revision: s.current_revision,
+                    update_revision: s.update_revision,
                 })),
             }
         }
@@ -749,6 +908,7 @@ pub fn decode(kind: &str, group: &str, text: &str) -> Result<Decoded, yaml_serde
                 },
                 view: View::Job(Box::new(JobView {
                     completions: d.spec.completions,
+                    parallelism: d.spec.parallelism,
                     backoff_limit: d.spec.backoff_limit,
                     containers: d.spec.template.spec.containers,
                     active: s.active,
@@ -760,13 +920,14 @@ pub fn decode(kind: &str, group: &str, text: &str) -> Result<Decoded, yaml_serde
             }
         }
         ("", "Service") => {
-            let d: Doc<ServiceSpec, GenericStatus> = parse(text)?;
+            let d: Doc<ServiceSpec, ServiceStatus> = parse(text)?;
             Decoded {
                 api_version: d.api_version,
                 kind: d.kind,
                 meta: d.metadata,
-                status: d.status.common(),
+                status: d.status.generic.common(),
                 view: View::Service(Box::new(ServiceView {
+                    lb_ingress: d.status.load_balancer.ingress.len(),
                     kind: d.spec.kind,
                     cluster_ip: d.spec.cluster_ip,
                     external_ips: d.spec.external_ips,
@@ -846,12 +1007,14 @@ pub fn decode(kind: &str, group: &str, text: &str) -> Result<Decoded, yaml_serde
             }
         }
         _ => {
-            let d: Doc<IgnoredAny, GenericStatus> = parse(text)?;
+            let d: Doc<GenericSpec, GenericStatus> = parse(text)?;
+            let mut status = d.status.common();
+            status.spec_active = d.spec.active;
             Decoded {
                 api_version: d.api_version,
                 kind: d.kind,
                 meta: d.metadata,
-                status: d.status.common(),
+                status,
                 view: View::Generic,
             }
         }
