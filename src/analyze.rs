@@ -8,6 +8,8 @@ use crate::bundle::Bundle;
 use crate::bundle::coverage::Coverage;
 use crate::bundle::versions::{self, Versions};
 use crate::error::Result;
+use crate::fleet::FleetState;
+use crate::graph::Graph;
 use crate::index::Index;
 use crate::report::{BundleSummary, CoverageReport, Report, SCHEMA_VERSION, Tool};
 use crate::rules::{self, Context, Evidence, Finding};
@@ -27,6 +29,10 @@ pub struct Analysis {
     pub versions: Versions,
     /// Coverage ledger.
     pub coverage: Coverage,
+    /// The status graph.
+    pub graph: Graph,
+    /// Fleet's claims and their verdicts.
+    pub fleet: FleetState,
 }
 
 impl Analysis {
@@ -40,11 +46,20 @@ impl Analysis {
         let index = Index::build(&bundle, progress);
         let versions = versions::detect(&bundle, &index);
         let coverage = Coverage::build(&bundle, &index, &versions);
+        let graph = Graph::build(&index);
+        let fleet = FleetState::build(
+            &index,
+            &graph,
+            versions.harvester.as_deref(),
+            bundle.created_at,
+        );
         Ok(Analysis {
             bundle,
             index,
             versions,
             coverage,
+            graph,
+            fleet,
         })
     }
 
@@ -52,6 +67,8 @@ impl Analysis {
     pub fn context(&self) -> Context<'_> {
         Context {
             index: &self.index,
+            graph: &self.graph,
+            fleet: &self.fleet,
             coverage: &self.coverage,
             versions: &self.versions,
             created_at: self.bundle.created_at,
@@ -148,6 +165,30 @@ pub fn excerpt(text: &str, line: u32, end_line: u32) -> String {
     out
 }
 
+/// Lines kept before and after a focused line.
+const FOCUS_BEFORE: u32 = 2;
+const FOCUS_AFTER: u32 = 8;
+
+/// Narrows `e` to the lines around the first line in its range that contains `focus`.
+fn narrow(text: &str, e: &mut Evidence, focus: &str) {
+    let first = e.line;
+    let hit = text
+        .lines()
+        .enumerate()
+        .skip(first as usize - 1)
+        .take((e.end_line - first + 1) as usize)
+        // managedFields (kept in the file, blanked for parsing) repeat every field name as
+        // `f:<name>`; never focus on them.
+        .find(|(_, l)| l.contains(focus) && !l.trim_start().starts_with("f:"))
+        .map(|(i, _)| i as u32 + 1);
+    if let Some(h) = hit {
+        let start = h.saturating_sub(FOCUS_BEFORE).max(first);
+        let end = (h + FOCUS_AFTER).min(e.end_line);
+        e.line = start;
+        e.end_line = end.max(start);
+    }
+}
+
 fn fill_excerpts(bundle: &Bundle, findings: &mut [Finding]) {
     let mut wanted: BTreeMap<String, Vec<&mut Evidence>> = BTreeMap::new();
     for f in findings.iter_mut() {
@@ -162,6 +203,9 @@ fn fill_excerpts(bundle: &Bundle, findings: &mut [Finding]) {
             continue;
         };
         for e in evs {
+            if let Some(f) = e.focus.take() {
+                narrow(&text, e, &f);
+            }
             e.excerpt = excerpt(&text, e.line, e.end_line);
         }
     }

@@ -2,7 +2,9 @@
 //!
 //! Data flows one way: [`archive`] (zip/tar/dir, limits) → [`bundle`] (layout, metadata,
 //! coverage) → [`index`] (every object with its file and line range, typed views) → [`model`]
-//! (keys, metadata, conditions, kinds) → [`rules`] (findings and checks) → [`report`] (renderers).
+//! (keys, metadata, conditions, kinds, Fleet's readiness summarizer) → [`graph`] (the status
+//! graph) and [`fleet`] (what Fleet claims vs what was captured) → [`rules`] (findings and
+//! checks) → [`report`] (renderers).
 //! [`query`] answers kubectl-like questions from the same index. The binary in `main.rs` is a thin
 //! CLI over this library.
 #![cfg_attr(
@@ -19,6 +21,8 @@ pub mod analyze;
 pub mod archive;
 pub mod bundle;
 pub mod error;
+pub mod fleet;
+pub mod graph;
 pub mod index;
 pub mod model;
 pub mod query;

@@ -267,6 +267,19 @@ impl Index {
         self.by_key.get(key).and_then(|&i| self.objects.get(i))
     }
 
+    /// Position in [`Index::objects`] of the object with this key.
+    pub fn position(&self, key: &ObjectKey) -> Option<usize> {
+        self.by_key.get(key).copied()
+    }
+
+    /// Whether a resource list (group, plural) was written for this namespace (`""` for
+    /// cluster-scoped lists): when it was, an object absent from it was absent at capture.
+    pub fn has_list_in(&self, group: &str, resource: &str, namespace: &str) -> bool {
+        self.files
+            .iter()
+            .any(|f| f.group == group && f.resource == resource && f.namespace == namespace)
+    }
+
     /// Looks an object up by parts.
     pub fn find(&self, group: &str, kind: &str, namespace: &str, name: &str) -> Option<&Object> {
         self.get(&ObjectKey {

@@ -16,7 +16,7 @@
 use serde::Serialize;
 
 use super::views::{CommonStatus, View};
-use super::{Condition, Meta, Timestamp, split_api_version};
+use super::{Condition, Meta, Timestamp};
 
 /// Which generation of Fleet's summarizer produced (or would produce) a status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -124,8 +124,10 @@ pub fn non_ready_string(
 /// The parts of a captured object the summarizer reads.
 #[derive(Debug, Clone, Copy)]
 pub struct Subject<'a> {
-    /// `apiVersion` as written.
-    pub api_version: &'a str,
+    /// API group (`""` for core).
+    pub group: &'a str,
+    /// API version (`v1`).
+    pub version: &'a str,
     /// `kind` as written.
     pub kind: &'a str,
     /// Metadata.
@@ -137,10 +139,6 @@ pub struct Subject<'a> {
 }
 
 impl Subject<'_> {
-    fn group(&self) -> &str {
-        split_api_version(self.api_version).0
-    }
-
     fn conditions(&self) -> &[Condition] {
         &self.status.conditions
     }
@@ -212,8 +210,7 @@ pub fn kstatus(s: &Subject, capture: Option<Timestamp>) -> Option<KResult> {
             return kr(KStatus::Failed, c.message.clone().unwrap_or_default());
         }
     }
-    let group = s.group();
-    match (group, s.kind) {
+    match (s.group, s.kind) {
         ("", "Service") => {
             let (kind, ip) = match s.view {
                 View::Service(v) => (v.kind.as_deref(), v.cluster_ip.as_deref()),
@@ -691,7 +688,7 @@ fn check_errors(s: &Subject, family: Family, sum: &mut Summary) {
             if conds.is_empty() {
                 return;
             }
-            let (group, version) = split_api_version(s.api_version);
+            let (group, version) = (s.group, s.version);
             let map = GVK_ERRORS_B
                 .iter()
                 .find(|(g, v, k, _)| *g == group && *v == version && *k == s.kind)
@@ -886,7 +883,7 @@ pub fn summarize(s: &Subject, family: Family, capture: Option<Timestamp>) -> Sum
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::views;
+    use crate::model::{split_api_version, views};
     use std::path::PathBuf;
 
     fn vectors() -> Option<yaml_serde::Value> {
@@ -929,8 +926,10 @@ mod tests {
             let av = input.get("apiVersion").and_then(|k| k.as_str()).unwrap();
             let group = split_api_version(av).0;
             let d = views::decode(kind, group, &text).unwrap();
+            let (g, v) = split_api_version(&d.api_version);
             let subject = Subject {
-                api_version: &d.api_version,
+                group: g,
+                version: v,
                 kind: &d.kind,
                 meta: &d.meta,
                 status: &d.status,
@@ -993,7 +992,8 @@ mod tests {
         let y = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: n\n  creationTimestamp: \"2025-01-01T00:00:00Z\"\nstatus:\n  phase: Pending\n  conditions:\n  - type: PodScheduled\n    status: \"False\"\n    reason: Unschedulable\n";
         let d = views::decode("Pod", "", y).unwrap();
         let s = Subject {
-            api_version: &d.api_version,
+            group: "",
+            version: "v1",
             kind: &d.kind,
             meta: &d.meta,
             status: &d.status,

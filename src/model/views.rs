@@ -61,6 +61,81 @@ pub enum View {
     Setting(Box<SettingView>),
     /// core PersistentVolume: where its claim lives.
     PersistentVolume(Box<PvView>),
+    /// Fleet Bundle, BundleDeployment, Cluster, GitRepo, or Rancher ManagedChart.
+    Fleet(Box<super::fleet::FleetView>),
+    /// Validating or Mutating WebhookConfiguration.
+    Webhooks(Box<WebhookConfigView>),
+}
+
+/// One webhook of a Validating/MutatingWebhookConfiguration: the fields rules read, plus the
+/// whole entry as JSON (strings un-mangled) to compare with what a chart renders.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Webhook {
+    /// `name`.
+    pub name: String,
+    /// `failurePolicy` (`Fail` when unset, as the API defaults it).
+    pub failure_policy: String,
+    /// `clientConfig.service` namespace and name, when the webhook calls a Service.
+    pub service: Option<(String, String)>,
+    /// `clientConfig.url`, when it calls a URL.
+    pub url: Option<String>,
+    /// The entry as JSON.
+    pub raw: serde_json::Value,
+}
+
+/// A Validating/MutatingWebhookConfiguration.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WebhookConfigView {
+    /// Its webhooks, in order.
+    pub webhooks: Vec<Webhook>,
+}
+
+/// Replaces the generator's `"null"` strings by JSON null, recursively.
+fn unmangle_json(v: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value as J;
+    match v {
+        J::String(s) => match de::unmangle(&s) {
+            None => J::Null,
+            Some(t) if t.len() == s.len() => J::String(s),
+            Some(t) => J::String(t.to_string()),
+        },
+        J::Array(a) => J::Array(a.into_iter().map(unmangle_json).collect()),
+        J::Object(m) => J::Object(m.into_iter().map(|(k, v)| (k, unmangle_json(v))).collect()),
+        other => other,
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct WebhookDoc {
+    #[serde(deserialize_with = "de::string")]
+    api_version: String,
+    #[serde(deserialize_with = "de::string")]
+    kind: String,
+    metadata: Meta,
+    #[serde(deserialize_with = "de::lenient_vec")]
+    webhooks: Vec<serde_json::Value>,
+}
+
+impl Webhook {
+    fn from_json(raw: serde_json::Value) -> Webhook {
+        let raw = unmangle_json(raw);
+        let s = |v: Option<&serde_json::Value>| v.and_then(|x| x.as_str()).map(str::to_owned);
+        let cc = raw.get("clientConfig");
+        let service = cc.and_then(|c| c.get("service")).map(|svc| {
+            (
+                s(svc.get("namespace")).unwrap_or_default(),
+                s(svc.get("name")).unwrap_or_default(),
+            )
+        });
+        Webhook {
+            name: s(raw.get("name")).unwrap_or_default(),
+            failure_policy: s(raw.get("failurePolicy")).unwrap_or_else(|| "Fail".into()),
+            service,
+            url: s(cc.and_then(|c| c.get("url"))),
+            raw,
+        }
+    }
 }
 
 /// One decoded object: identity fields, metadata, common status and the typed view.
@@ -255,9 +330,24 @@ struct PodSpec {
     #[serde(deserialize_with = "de::opt_str")]
     node_name: Option<String>,
     #[serde(deserialize_with = "de::lenient_vec")]
+    volumes: Vec<Volume>,
+    #[serde(deserialize_with = "de::lenient_vec")]
     containers: Vec<ContainerSpec>,
     #[serde(deserialize_with = "de::lenient_vec")]
     init_containers: Vec<ContainerSpec>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct Volume {
+    persistent_volume_claim: Option<ClaimSource>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct ClaimSource {
+    #[serde(deserialize_with = "de::string")]
+    claim_name: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -287,6 +377,8 @@ struct PodStatus {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PodView {
     pub node_name: Option<String>,
+    /// PVCs mounted (`spec.volumes[].persistentVolumeClaim.claimName`).
+    pub claims: Vec<String>,
     pub containers: Vec<ContainerSpec>,
     pub init_containers: Vec<ContainerSpec>,
     pub reason: Option<String>,
@@ -820,6 +912,13 @@ pub fn decode(kind: &str, group: &str, text: &str) -> Result<Decoded, yaml_serde
                 },
                 view: View::Pod(Box::new(PodView {
                     node_name: d.spec.node_name,
+                    claims: d
+                        .spec
+                        .volumes
+                        .into_iter()
+                        .filter_map(|v| v.persistent_volume_claim.map(|c| c.claim_name))
+                        .filter(|c| !c.is_empty())
+                        .collect(),
                     containers: d.spec.containers,
                     init_containers: d.spec.init_containers,
                     reason: s.reason,
@@ -990,6 +1089,41 @@ pub fn decode(kind: &str, group: &str, text: &str) -> Result<Decoded, yaml_serde
                     claim_namespace: nonempty(claim.namespace),
                     claim_name: nonempty(claim.name),
                     storage_class: d.spec.storage_class_name,
+                })),
+            }
+        }
+        ("fleet.cattle.io", "Bundle" | "BundleDeployment" | "Cluster" | "GitRepo")
+        | ("management.cattle.io", "ManagedChart") => {
+            let mut d: Doc<super::fleet::FleetSpec, super::fleet::FleetStatus> = parse(text)?;
+            let conditions = std::mem::take(&mut d.status.conditions);
+            let observed_generation = d.status.observed_generation;
+            let view = super::fleet::FleetView::from_parts(d.spec, d.status);
+            Decoded {
+                api_version: d.api_version,
+                kind: d.kind,
+                meta: d.metadata,
+                status: CommonStatus {
+                    conditions,
+                    observed_generation,
+                    state: view.display.get("state").cloned(),
+                    own_summary: view.own_summary(),
+                    ..CommonStatus::default()
+                },
+                view: View::Fleet(Box::new(view)),
+            }
+        }
+        (
+            "admissionregistration.k8s.io",
+            "ValidatingWebhookConfiguration" | "MutatingWebhookConfiguration",
+        ) => {
+            let d: WebhookDoc = parse(text)?;
+            Decoded {
+                api_version: d.api_version,
+                kind: d.kind,
+                meta: d.metadata,
+                status: CommonStatus::default(),
+                view: View::Webhooks(Box::new(WebhookConfigView {
+                    webhooks: d.webhooks.into_iter().map(Webhook::from_json).collect(),
                 })),
             }
         }

@@ -49,6 +49,11 @@ pub struct Evidence {
     pub end_line: u32,
     /// The lines themselves (filled in after the rules ran; trimmed when long).
     pub excerpt: String,
+    /// Text to look for inside `line..=end_line`: when set, the excerpt stage narrows the
+    /// range to the lines around its first occurrence (a rule knows the object, not the line
+    /// of one field inside it).
+    #[serde(skip)]
+    pub focus: Option<String>,
 }
 
 impl Evidence {
@@ -59,7 +64,14 @@ impl Evidence {
             line,
             end_line: end_line.max(line),
             excerpt: String::new(),
+            focus: None,
         }
+    }
+
+    /// Narrows this evidence to the lines around `text` when the excerpt is filled in.
+    pub fn focus(mut self, text: impl Into<String>) -> Evidence {
+        self.focus = Some(text.into());
+        self
     }
 }
 

@@ -4,11 +4,14 @@
 //! the detected versions, never the archive; evidence excerpts are filled in afterwards.
 pub mod bundle_gaps;
 pub mod finding;
+pub mod fleet;
 
 use crate::bundle::coverage::Coverage;
 use crate::bundle::generr::{CollectionError, ErrorKind};
 use crate::bundle::nodes::NodeBundle;
 use crate::bundle::versions::Versions;
+use crate::fleet::FleetState;
+use crate::graph::Graph;
 use crate::index::Index;
 use crate::model::Timestamp;
 pub use finding::{Check, CheckStatus, Evidence, Finding, ObjectRef, Severity};
@@ -72,6 +75,10 @@ pub struct RuleInfo {
 pub struct Context<'a> {
     /// The object index.
     pub index: &'a Index,
+    /// The status graph.
+    pub graph: &'a Graph,
+    /// Fleet's claims and verdicts.
+    pub fleet: &'a FleetState,
     /// The coverage ledger.
     pub coverage: &'a Coverage,
     /// Detected versions.
@@ -141,7 +148,9 @@ pub trait Rule: Sync + Send {
 
 /// Every rule sbdiag knows.
 pub fn catalog() -> Vec<Box<dyn Rule>> {
-    bundle_gaps::rules()
+    let mut v = bundle_gaps::rules();
+    v.extend(fleet::rules());
+    v
 }
 
 /// Runs every rule; returns findings (sorted) and one check per rule (sorted by rule id).

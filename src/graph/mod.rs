@@ -1,0 +1,367 @@
+//! The status graph at capture time: objects of the index as nodes, and the relations that
+//! explain why one object's health depends on another as edges — owns (ownerReferences),
+//! runs-on (Pod → Node), deploys (ManagedChart → Bundle → BundleDeployment → the release's
+//! objects). Each node's observed status is recomputed from the object itself with Fleet's
+//! summarizer; what Fleet claims about it is attached by the Fleet combiner (`crate::fleet`).
+//! Built once from the index; rules and `describe` walk it, none of them reads the archive.
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Serialize;
+
+use crate::index::{Index, Object};
+use crate::model::View;
+use crate::model::summary::{self, Family, Subject, Summary};
+use crate::model::{ObjectKey, Timestamp};
+
+/// Kind of relation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EdgeKind {
+    /// Owner → owned (ownerReferences).
+    Owns,
+    /// Pod → Node it runs on.
+    RunsOn,
+    /// ManagedChart → Bundle → BundleDeployment → deployed objects.
+    Deploys,
+}
+
+impl EdgeKind {
+    /// Verb shown in trees (`owns`, `runs on`, `deploys`).
+    pub fn verb(&self) -> &'static str {
+        match self {
+            EdgeKind::Owns => "owns",
+            EdgeKind::RunsOn => "runs on",
+            EdgeKind::Deploys => "deploys",
+        }
+    }
+}
+
+/// The graph: adjacency by position in [`Index::objects`].
+#[derive(Debug, Default)]
+pub struct Graph {
+    out: HashMap<usize, Vec<(EdgeKind, usize)>>,
+    inc: HashMap<usize, Vec<(EdgeKind, usize)>>,
+}
+
+/// The Fleet objectset id annotation the agent puts on every object of a release.
+pub const OBJECTSET_ID: &str = "objectset.rio.cattle.io/id";
+/// The Fleet objectset hash label.
+pub const OBJECTSET_HASH: &str = "objectset.rio.cattle.io/hash";
+
+/// The objectset id of objects deployed by the local agent for bundle `name`.
+pub fn objectset_id(bundle: &str) -> String {
+    format!("default-{bundle}-cattle-fleet-local-system")
+}
+
+/// Whether Fleet's agent can see this object as its own (id annotation and hash label).
+pub fn owned_by_fleet(o: &Object) -> bool {
+    o.meta
+        .annotations
+        .get(OBJECTSET_ID)
+        .is_some_and(|v| v.starts_with("default-"))
+        && o.meta.labels.contains_key(OBJECTSET_HASH)
+}
+
+impl Graph {
+    /// Builds every edge from the index.
+    pub fn build(index: &Index) -> Graph {
+        let mut g = Graph::default();
+        let mut by_uid: HashMap<&str, usize> = HashMap::new();
+        for (i, o) in index.objects.iter().enumerate() {
+            if o.alias_of.is_none() && !o.meta.uid.is_empty() {
+                by_uid.insert(o.meta.uid.as_str(), i);
+            }
+        }
+        // Release objects by objectset id and by Helm release (namespace, name).
+        let mut by_set_id: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut by_release: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
+        for (i, o) in index.objects.iter().enumerate() {
+            if o.alias_of.is_some() {
+                continue;
+            }
+            for r in &o.meta.owner_references {
+                let owner = by_uid.get(r.uid.as_str()).copied().or_else(|| {
+                    index.position(&ObjectKey {
+                        group: crate::model::split_api_version(&r.api_version)
+                            .0
+                            .to_string(),
+                        kind: r.kind.clone(),
+                        namespace: o.key.namespace.clone(),
+                        name: r.name.clone(),
+                    })
+                });
+                if let Some(owner) = owner {
+                    g.add(owner, EdgeKind::Owns, i);
+                }
+            }
+            if let View::Pod(p) = &o.view
+                && let Some(node) = p.node_name.as_deref()
+                && let Some(n) = index.position(&ObjectKey {
+                    group: String::new(),
+                    kind: "Node".into(),
+                    namespace: String::new(),
+                    name: node.into(),
+                })
+            {
+                g.add(i, EdgeKind::RunsOn, n);
+            }
+            if let Some(id) = o.meta.annotations.get(OBJECTSET_ID) {
+                by_set_id.entry(id.as_str()).or_default().push(i);
+            }
+            if let (Some(rel), Some(ns)) = (
+                o.meta.annotations.get("meta.helm.sh/release-name"),
+                o.meta.annotations.get("meta.helm.sh/release-namespace"),
+            ) {
+                by_release
+                    .entry((ns.as_str(), rel.as_str()))
+                    .or_default()
+                    .push(i);
+            }
+        }
+        // ManagedChart → Bundle mcc-<name>; Bundle → BundleDeployments; → release objects.
+        for b in index.of_kind("fleet.cattle.io", "Bundle") {
+            let Some(bi) = index.position(&b.key) else {
+                continue;
+            };
+            if let Some(chart) = b.key.name.strip_prefix("mcc-")
+                && let Some(mi) = index.position(&ObjectKey {
+                    group: "management.cattle.io".into(),
+                    kind: "ManagedChart".into(),
+                    namespace: b.key.namespace.clone(),
+                    name: chart.into(),
+                })
+            {
+                g.add(mi, EdgeKind::Deploys, bi);
+            }
+            let bds: Vec<usize> = index
+                .of_kind("fleet.cattle.io", "BundleDeployment")
+                .filter(|d| {
+                    d.meta.labels.get("fleet.cattle.io/bundle-name") == Some(&b.key.name)
+                        && d.meta.labels.get("fleet.cattle.io/bundle-namespace")
+                            == Some(&b.key.namespace)
+                })
+                .filter_map(|d| index.position(&d.key))
+                .collect();
+            let from = if bds.is_empty() {
+                vec![bi]
+            } else {
+                bds.clone()
+            };
+            for d in &bds {
+                g.add(bi, EdgeKind::Deploys, *d);
+            }
+            let mut targets: Vec<usize> = by_set_id
+                .get(objectset_id(&b.key.name).as_str())
+                .cloned()
+                .unwrap_or_default();
+            if let View::Fleet(f) = &b.view
+                && let (Some(rel), Some(ns)) = (&f.release_name, &f.default_namespace)
+            {
+                targets.extend(
+                    by_release
+                        .get(&(ns.as_str(), rel.as_str()))
+                        .cloned()
+                        .unwrap_or_default(),
+                );
+            }
+            targets.sort_unstable();
+            targets.dedup();
+            for t in targets {
+                for f in &from {
+                    g.add(*f, EdgeKind::Deploys, t);
+                }
+            }
+        }
+        for v in g.out.values_mut().chain(g.inc.values_mut()) {
+            v.sort_unstable();
+            v.dedup();
+        }
+        g
+    }
+
+    fn add(&mut self, from: usize, kind: EdgeKind, to: usize) {
+        if from == to {
+            return;
+        }
+        self.out.entry(from).or_default().push((kind, to));
+        self.inc.entry(to).or_default().push((kind, from));
+    }
+
+    /// Outgoing edges of a node.
+    pub fn out(&self, i: usize) -> &[(EdgeKind, usize)] {
+        self.out.get(&i).map(Vec::as_slice).unwrap_or_default()
+    }
+
+    /// Incoming edges of a node.
+    pub fn inc(&self, i: usize) -> &[(EdgeKind, usize)] {
+        self.inc.get(&i).map(Vec::as_slice).unwrap_or_default()
+    }
+
+    /// Targets of outgoing edges of one kind.
+    pub fn children(&self, i: usize, kind: EdgeKind) -> impl Iterator<Item = usize> + '_ {
+        self.out(i)
+            .iter()
+            .filter(move |(k, _)| *k == kind)
+            .map(|(_, t)| *t)
+    }
+
+    /// Sources of incoming edges of one kind.
+    pub fn parents(&self, i: usize, kind: EdgeKind) -> impl Iterator<Item = usize> + '_ {
+        self.inc(i)
+            .iter()
+            .filter(move |(k, _)| *k == kind)
+            .map(|(_, t)| *t)
+    }
+
+    /// Pods owned by a workload, directly or through ReplicaSets (Deployment → RS → Pod).
+    pub fn pods_of(&self, index: &Index, i: usize) -> Vec<usize> {
+        let mut out = Vec::new();
+        let mut stack = vec![(i, 0)];
+        while let Some((n, depth)) = stack.pop() {
+            for c in self.children(n, EdgeKind::Owns) {
+                let Some(o) = index.objects.get(c) else {
+                    continue;
+                };
+                if o.key.kind == "Pod" && o.key.group.is_empty() {
+                    out.push(c);
+                } else if depth < 2 {
+                    stack.push((c, depth + 1));
+                }
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// The objects deployed by a ManagedChart or Bundle (through its BundleDeployments).
+    pub fn deployed_by(&self, index: &Index, i: usize) -> Vec<usize> {
+        let mut out = Vec::new();
+        let mut stack = vec![i];
+        let mut seen = std::collections::HashSet::new();
+        while let Some(n) = stack.pop() {
+            for c in self.children(n, EdgeKind::Deploys) {
+                if !seen.insert(c) {
+                    continue;
+                }
+                let Some(o) = index.objects.get(c) else {
+                    continue;
+                };
+                let fleet_obj = matches!(
+                    (o.key.group.as_str(), o.key.kind.as_str()),
+                    ("fleet.cattle.io", "Bundle" | "BundleDeployment")
+                );
+                if fleet_obj {
+                    stack.push(c);
+                } else {
+                    out.push(c);
+                }
+            }
+        }
+        out.sort_unstable();
+        out
+    }
+}
+
+/// Fleet's summary of an indexed object.
+pub fn observed(o: &Object, family: Family, capture: Option<Timestamp>) -> Summary {
+    summary::summarize(&subject(o), family, capture)
+}
+
+/// The summarizer's view of an indexed object.
+pub fn subject(o: &Object) -> Subject<'_> {
+    Subject {
+        group: &o.key.group,
+        version: &o.version,
+        kind: &o.key.kind,
+        meta: &o.meta,
+        status: &o.status,
+        view: &o.view,
+    }
+}
+
+/// One line of a neighbourhood tree.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TreeLine {
+    /// Depth (0 = the root).
+    pub depth: usize,
+    /// The relation from the parent line (`None` for the root).
+    pub edge: Option<String>,
+    /// The object.
+    pub key: ObjectKey,
+    /// Observed status, in Fleet's words.
+    pub observed: String,
+    /// Whether observed is ready.
+    pub ready: bool,
+}
+
+/// The neighbourhood of a node as an indented tree: first what it depends on upward
+/// (owners, the chart that deploys it), then what it deploys/owns/runs on, to `depth`.
+pub fn tree(
+    index: &Index,
+    g: &Graph,
+    root: usize,
+    depth: usize,
+    family: Family,
+    capture: Option<Timestamp>,
+) -> Vec<TreeLine> {
+    let mut lines = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    walk(
+        index, g, root, None, 0, depth, family, capture, &mut seen, &mut lines,
+    );
+    lines
+}
+
+#[allow(clippy::too_many_arguments)]
+fn walk(
+    index: &Index,
+    g: &Graph,
+    n: usize,
+    edge: Option<String>,
+    level: usize,
+    max: usize,
+    family: Family,
+    capture: Option<Timestamp>,
+    seen: &mut std::collections::HashSet<usize>,
+    lines: &mut Vec<TreeLine>,
+) {
+    let Some(o) = index.objects.get(n) else {
+        return;
+    };
+    let s = observed(o, family, capture);
+    lines.push(TreeLine {
+        depth: level,
+        edge,
+        key: o.key.clone(),
+        observed: if s.is_ready() {
+            s.state.clone()
+        } else {
+            s.display()
+        },
+        ready: s.is_ready(),
+    });
+    if !seen.insert(n) || level >= max {
+        return;
+    }
+    let mut next: BTreeMap<(EdgeKind, ObjectKey), usize> = BTreeMap::new();
+    for (k, t) in g.out(n) {
+        if let Some(o) = index.objects.get(*t) {
+            next.insert((*k, o.key.clone()), *t);
+        }
+    }
+    for ((k, _), t) in next {
+        walk(
+            index,
+            g,
+            t,
+            Some(k.verb().to_string()),
+            level + 1,
+            max,
+            family,
+            capture,
+            seen,
+            lines,
+        );
+    }
+}
