@@ -217,6 +217,14 @@ fn find_agent(index: &Index, g: &Graph, capture: Option<Timestamp>) -> Agent {
     if let Some(w) = a.workload {
         a.pods = g.pods_of(index, w);
     }
+    if a.pods.is_empty() {
+        // No workload captured (or no owner references): the agent's pods by name.
+        a.pods = index
+            .of_kind("", "Pod")
+            .filter(|p| p.key.namespace == a.namespace && p.key.name.starts_with("fleet-agent"))
+            .filter_map(|p| index.position(&p.key))
+            .collect();
+    }
     for &p in &a.pods {
         let Some(o) = index.objects.get(p) else {
             continue;
@@ -425,7 +433,9 @@ pub struct Source {
 impl Source {
     /// The object that best represents it (Bundle, else ManagedChart).
     pub fn primary(&self) -> Option<usize> {
-        self.bundle.or(self.chart)
+        self.bundle
+            .or(self.chart)
+            .or(self.deployments.first().copied())
     }
 
     /// `lastUpdateTime` of the recorded `Ready` condition.
@@ -586,14 +596,28 @@ impl FleetState {
             if !src.is_ready() && !has_entries {
                 continue;
             }
-            for obj in g.deployed_by(index, primary) {
+            // Objects Fleet lists for the release count even without labels.
+            let listed: BTreeSet<usize> = src
+                .deployments
+                .iter()
+                .chain(src.bundle.iter())
+                .filter_map(|&i| index.objects.get(i).and_then(fleet_view))
+                .flat_map(|f| f.resources.iter())
+                .filter_map(|r| {
+                    let g = crate::model::split_api_version(&r.api_version).0;
+                    index.position(&key(g, &r.kind, &r.namespace, &r.name))
+                })
+                .collect();
+            let mut release: BTreeSet<usize> = g.deployed_by(index, primary).into_iter().collect();
+            release.extend(listed.iter().copied());
+            for obj in release {
                 if claimed.contains(&obj) {
                     continue;
                 }
                 let Some(o) = index.objects.get(obj) else {
                     continue;
                 };
-                if !graph::owned_by_fleet(o) {
+                if !listed.contains(&obj) && !graph::owned_by_fleet(o) {
                     continue;
                 }
                 let s = graph::observed(o, family, capture);
@@ -689,11 +713,12 @@ fn collect_sources(index: &Index) -> Vec<Source> {
 fn fill_source(index: &Index, s: &mut Source) {
     let bundle = s.bundle.and_then(|i| index.objects.get(i));
     let chart = s.chart.and_then(|i| index.objects.get(i));
-    // The Bundle is the original; the ManagedChart carries a copy.
-    let Some(rec) = bundle.or(chart) else {
+    // The Bundle is the original; the ManagedChart carries a copy; without either (not
+    // collected), the BundleDeployment itself.
+    let Some(rec_i) = s.bundle.or(s.chart).or(s.deployments.first().copied()) else {
         return;
     };
-    let Some(rec_i) = s.bundle.or(s.chart) else {
+    let Some(rec) = index.objects.get(rec_i) else {
         return;
     };
     s.ready = condition(&rec.status.conditions, "Ready").cloned();
@@ -750,6 +775,54 @@ fn fill_source(index: &Index, s: &mut Source) {
                 rec_i,
                 &e.bundle_state,
             );
+        }
+    }
+    // The deployment state of each captured BundleDeployment, as fleet-controller derives it
+    // (GetDeploymentState): a BD stuck in apply shows even when the Bundle copy lags.
+    for &d in &s.deployments {
+        let Some(bo) = index.objects.get(d) else {
+            continue;
+        };
+        let Some(bd) = fleet_view(bo) else { continue };
+        let cond_false =
+            |t: &str| condition(&bo.status.conditions, t).is_some_and(|c| c.status == "False");
+        let state = if bd.applied_deployment_id != bd.deployment_id {
+            if cond_false("Deployed") {
+                "ErrApplied"
+            } else {
+                "WaitApplied"
+            }
+        } else if bd.ready == Some(false) {
+            "NotReady"
+        } else if bd.deployment_id != bd.staged_deployment_id && bd.staged_deployment_id.is_some() {
+            "OutOfSync"
+        } else if bd.non_modified == Some(false) {
+            "Modified"
+        } else {
+            "Ready"
+        };
+        if matches!(state, "ErrApplied" | "WaitApplied" | "OutOfSync")
+            && !s.entries.iter().any(|(_, st, _)| st == state)
+        {
+            let cluster = format!(
+                "{}/{}",
+                bo.meta
+                    .labels
+                    .get("fleet.cattle.io/cluster-namespace")
+                    .map(String::as_str)
+                    .unwrap_or("?"),
+                bo.meta
+                    .labels
+                    .get("fleet.cattle.io/cluster")
+                    .map(String::as_str)
+                    .unwrap_or("?")
+            );
+            let message = ["Deployed", "Installed", "Monitored"].iter().find_map(|t| {
+                condition(&bo.status.conditions, t)
+                    .and_then(|c| c.message.clone())
+                    .filter(|m| !m.is_empty())
+            });
+            s.entries.push((cluster, state.to_string(), message));
         }
     }
     if s.state.is_empty()

@@ -157,6 +157,21 @@ pub struct Partition {
     pub summary: BundleSummary,
 }
 
+/// An object of the release as Fleet lists it (BundleDeployment `status.resources[]`,
+/// Bundle `status.resourceKey[]`).
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(default, rename_all = "camelCase")]
+pub struct ResourceKey {
+    #[serde(deserialize_with = "de::string")]
+    pub api_version: String,
+    #[serde(deserialize_with = "de::string")]
+    pub kind: String,
+    #[serde(deserialize_with = "de::string")]
+    pub namespace: String,
+    #[serde(deserialize_with = "de::string")]
+    pub name: String,
+}
+
 /// `status.agent` of a fleet Cluster.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
 #[serde(default, rename_all = "camelCase")]
@@ -255,6 +270,10 @@ pub(crate) struct FleetStatus {
     agent_deployed_generation: Option<i64>,
     #[serde(deserialize_with = "de::opt_str")]
     commit: Option<String>,
+    #[serde(deserialize_with = "de::lenient_vec")]
+    resources: Vec<ResourceKey>,
+    #[serde(deserialize_with = "de::lenient_vec")]
+    resource_key: Vec<ResourceKey>,
 }
 
 /// Spec and status fields of a Fleet object or ManagedChart that the Fleet rules read.
@@ -312,6 +331,9 @@ pub struct FleetView {
     pub agent_deployed_generation: Option<i64>,
     /// GitRepo `status.commit`.
     pub commit: Option<String>,
+    /// The release's objects as Fleet lists them (BD `status.resources`, else Bundle
+    /// `status.resourceKey`).
+    pub resources: Vec<ResourceKey>,
 }
 
 impl FleetView {
@@ -362,6 +384,11 @@ impl FleetView {
             cluster_namespace: status.namespace,
             agent_deployed_generation: status.agent_deployed_generation,
             commit: status.commit,
+            resources: if status.resources.is_empty() {
+                status.resource_key
+            } else {
+                status.resources
+            },
         }
     }
 }

@@ -1,0 +1,197 @@
+//! The Fleet rules on the reference fixtures of `../shared/data/fleet/` (synthetic objects in
+//! the shapes Fleet writes, with the analyst's expected verdict in their header). Each fixture
+//! is turned into a minimal bundle folder — metadata.yaml with the capture time the header
+//! states, and one List file per (namespace, group, version, resource) — and analysed.
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+fn fixture(name: &str) -> Option<String> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/data/fleet")
+        .join(name);
+    match std::fs::read_to_string(&p) {
+        Ok(s) => Some(s),
+        Err(_) => {
+            assert!(
+                std::env::var_os("SBDIAG_REAL_BUNDLES").is_none(),
+                "{} is missing",
+                p.display()
+            );
+            eprintln!("skipping: {} not present", p.display());
+            None
+        }
+    }
+}
+
+fn plural(kind: &str) -> String {
+    match kind {
+        "Bundle" => "bundles".into(),
+        "BundleDeployment" => "bundledeployments".into(),
+        "Cluster" => "clusters".into(),
+        "ManagedChart" => "managedcharts".into(),
+        k => format!("{}s", k.to_lowercase()),
+    }
+}
+
+/// Writes the fixture's documents as a bundle under `dir` and returns its root.
+fn build_bundle(text: &str, dir: &Path) -> PathBuf {
+    let capture = text
+        .lines()
+        .find_map(|l| {
+            l.split("Assumed capture time of the support bundle: ")
+                .nth(1)
+        })
+        .expect("capture time in the header")
+        .trim()
+        .to_string();
+    let root = dir.join("supportbundle_fixture");
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::write(
+        root.join("metadata.yaml"),
+        format!(
+            "bundlename: fixture\nbundleversion: 0.1.0\nprojectnamespaceuuid: fixture\nbundlecreatedat: \"{capture}\"\n"
+        ),
+    )
+    .unwrap();
+    let mut lists: BTreeMap<PathBuf, Vec<String>> = BTreeMap::new();
+    for doc in text.split("\n---\n").skip(1) {
+        let v: serde_json::Value = match yaml_serde::from_str(doc) {
+            Ok(v) => v,
+            Err(_) => continue,
+        };
+        let Some(kind) = v.get("kind").and_then(|k| k.as_str()) else {
+            continue;
+        };
+        let av = v["apiVersion"].as_str().unwrap();
+        let ns = v["metadata"]["namespace"].as_str().unwrap_or("");
+        let gv = if av.contains('/') {
+            av.to_string()
+        } else {
+            format!("v1/{av}")
+        };
+        let (group, version) = gv.split_once('/').unwrap();
+        let group = if group == "v1" && version == "v1" {
+            "v1".to_string()
+        } else {
+            group.to_string()
+        };
+        let rel = if ns.is_empty() {
+            PathBuf::from("yamls/cluster")
+        } else {
+            PathBuf::from("yamls/namespaced").join(ns)
+        };
+        let path = if group == "v1" {
+            rel.join("v1").join(format!("{}.yaml", plural(kind)))
+        } else {
+            rel.join(group)
+                .join(version)
+                .join(format!("{}.yaml", plural(kind)))
+        };
+        let item = yaml_serde::to_string(&v).unwrap();
+        let mut s = String::new();
+        for (i, line) in item.lines().enumerate() {
+            s.push_str(if i == 0 { "- " } else { "  " });
+            s.push_str(line);
+            s.push('\n');
+        }
+        lists.entry(path).or_default().push(s);
+    }
+    for (path, items) in lists {
+        let full = root.join(&path);
+        std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+        std::fs::write(
+            full,
+            format!("apiVersion: v1\nitems:\n{}kind: List\n", items.concat()),
+        )
+        .unwrap();
+    }
+    root
+}
+
+fn fleet_findings(r: &serde_json::Value) -> Vec<&serde_json::Value> {
+    r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"].as_str().unwrap().starts_with("fleet."))
+        .collect()
+}
+
+#[test]
+fn stale_not_ready_fixture_is_a_stale_claim() {
+    let Some(text) = fixture("synthetic_stale-notready-mcc-harvester.yaml") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let root = build_bundle(&text, dir.path());
+    let r = common::report(&root);
+    let f = fleet_findings(&r);
+    let stale: Vec<_> = f
+        .iter()
+        .filter(|x| x["rule"] == "fleet.stale-status")
+        .collect();
+    assert_eq!(stale.len(), 1, "{f:#?}");
+    let s = stale[0];
+    assert_eq!(s["severity"], "error");
+    assert_eq!(
+        s["id"],
+        "fleet.stale-status:Bundle/fleet-local/mcc-harvester:DaemonSet/kube-system/harvester-whereabouts"
+    );
+    let summary = s["summary"].as_str().unwrap();
+    // Read from the captured BundleDeployment, the authoritative record.
+    assert!(
+        summary.contains("BundleDeployment cluster-fleet-local-local-1a3d67d0a899/mcc-harvester"),
+        "{summary}"
+    );
+    assert!(summary.contains("Available: 6/7"), "{summary}");
+    assert!(summary.contains("7/7 available"), "{summary}");
+    assert!(summary.contains("after Fleet's claim"), "{summary}");
+    assert!(
+        summary.contains("managed chart harvester is not ready"),
+        "{summary}"
+    );
+    assert!(
+        s["remediation"]
+            .as_str()
+            .unwrap()
+            .contains("forceSyncGeneration")
+    );
+    // Nothing else: the agent is alive (lastSeen 8 minutes before capture).
+    assert!(
+        !f.iter().any(|x| x["rule"] == "fleet.apply-error"),
+        "{f:#?}"
+    );
+}
+
+#[test]
+fn stale_ready_agent_down_fixture_blames_the_agent() {
+    let Some(text) = fixture("synthetic_stale-ready-agent-down.yaml") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let root = build_bundle(&text, dir.path());
+    let r = common::report(&root);
+    let f = fleet_findings(&r);
+    let agent: Vec<_> = f
+        .iter()
+        .filter(|x| x["rule"] == "fleet.apply-error")
+        .collect();
+    assert!(
+        agent.iter().any(|x| x["severity"] == "error"
+            && x["title"].as_str().unwrap().contains("not checking in")),
+        "{f:#?}"
+    );
+    let stale: Vec<_> = f
+        .iter()
+        .filter(|x| x["rule"] == "fleet.stale-status")
+        .collect();
+    assert!(
+        stale.iter().any(|x| {
+            let t = x["title"].as_str().unwrap();
+            t.contains("reports Ready") && t.contains("harvester-network-controller")
+        }),
+        "{f:#?}"
+    );
+}
