@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import copy
 import datetime as dt
 import decimal
@@ -592,7 +593,8 @@ def h(*parts) -> str:
 
 
 def uid(*parts) -> str:
-    x = h("uid", *parts)
+    # another cluster (see cluster_shape) gets other uids for the same names; the base keeps its own
+    x = h("uid", *parts) if CLUSTER_ID == BASE_CLUSTER_ID else h("uid", CLUSTER_ID, *parts)
     return f"{x[:8]}-{x[8:12]}-4{x[13:16]}-{'89ab'[int(x[16], 16) % 4]}{x[17:20]}-{x[20:32]}"
 
 
@@ -724,7 +726,9 @@ NODE_IMAGES = [
 
 def node_obj(name, *, ip, pod_cidr, machine, created, cpu=16, mem_ki=65776468, ready_since,
              rke2="v1.29.9+rke2r1", os_image="Harvester v1.4.0", unschedulable=False,
-             ready="True", extra_labels=None, extra_annotations=None, taints=None):
+             ready="True", extra_labels=None, extra_annotations=None, taints=None, control_plane=True):
+    """A Harvester node. control_plane=False gives a worker (RKE2 agent: no control-plane/etcd/master
+    roles, no etcd annotations or managed-etcd finalizer)."""
     labels = {
         "beta.kubernetes.io/arch": "amd64", "beta.kubernetes.io/instance-type": "rke2",
         "beta.kubernetes.io/os": "linux", "cpu-model.node.kubevirt.io/Skylake-Server": "true",
@@ -736,6 +740,10 @@ def node_obj(name, *, ip, pod_cidr, machine, created, cpu=16, mem_ki=65776468, r
         "topology.longhorn.io/node": name,
         "rke.cattle.io/machine": uid("machine", name),
     }
+    if not control_plane:
+        for k in ("node-role.kubernetes.io/control-plane", "node-role.kubernetes.io/etcd",
+                  "node-role.kubernetes.io/master"):
+            labels.pop(k)
     labels.update(extra_labels or {})
     annotations = {
         "cluster.x-k8s.io/cluster-name": "local", "cluster.x-k8s.io/cluster-namespace": "fleet-local",
@@ -753,22 +761,30 @@ def node_obj(name, *, ip, pod_cidr, machine, created, cpu=16, mem_ki=65776468, r
         "rke2.io/node-env": "{}",
         "volumes.kubernetes.io/controller-managed-attach-detach": "true",
     }
+    if not control_plane:
+        annotations.pop("etcd.rke2.cattle.io/node-address")
+        annotations.pop("etcd.rke2.cattle.io/node-name")
+        annotations["rke2.io/node-args"] = json.dumps(["agent", "--token", "********"], separators=(",", ":"))
     if name.endswith("-0"):
         annotations["kubectl.kubernetes.io/last-applied-configuration"] = (
             json.dumps({"apiVersion": "v1", "kind": "Node",
                         "metadata": {"annotations": {}, "labels": {"node-role.kubernetes.io/etcd": "true"},
                                      "name": name}}, separators=(",", ":")) + "\n")
     annotations.update(extra_annotations or {})
-    mf = [managed_field("rke2", "v1", created + dt.timedelta(minutes=1), {
-        "f:metadata": {"f:annotations": {"f:etcd.rke2.cattle.io/node-address": {},
-                                         "f:etcd.rke2.cattle.io/node-name": {}},
-                       "f:finalizers": {".": {}, 'v:"wrangler.cattle.io/node"': {},
-                                        'v:"wrangler.cattle.io/managed-etcd-controller"': {}}}}),
+    finalizers = ["wrangler.cattle.io/node", "wrangler.cattle.io/managed-etcd-controller"]
+    rke2_fields = {"f:metadata": {"f:annotations": {"f:etcd.rke2.cattle.io/node-address": {},
+                                                    "f:etcd.rke2.cattle.io/node-name": {}},
+                                  "f:finalizers": {".": {}, 'v:"wrangler.cattle.io/node"': {},
+                                                   'v:"wrangler.cattle.io/managed-etcd-controller"': {}}}}
+    if not control_plane:
+        finalizers = finalizers[:1]
+        rke2_fields = {"f:metadata": {"f:finalizers": {".": {}, 'v:"wrangler.cattle.io/node"': {}}}}
+    mf = [managed_field("rke2", "v1", created + dt.timedelta(minutes=1), rke2_fields),
           managed_field("kubelet", "v1", ready_since, {
               "f:status": {"f:conditions": {'k:{"type":"Ready"}': {"f:lastHeartbeatTime": {},
                                                                  "f:status": {}}}}}, subresource="status")]
     md = meta(name, created=created, labels=labels, annotations=annotations,
-              finalizers=["wrangler.cattle.io/node", "wrangler.cattle.io/managed-etcd-controller"],
+              finalizers=finalizers,
               managed=mf, uid_=uid("node", name), updated=CAPTURE - dt.timedelta(seconds=20))
     spec = {"podCIDR": pod_cidr, "podCIDRs": [pod_cidr], "providerID": f"rke2://{name}"}
     if taints:
@@ -1536,6 +1552,7 @@ def make_zip(top: str, files: dict[str, str], when: dt.datetime) -> bytes:
 # ---- constants of the base cluster -------------------------------------------------------
 
 CLUSTER_ID = "3f6c2a1e-8b7d-4e2a-9c41-5d0e7a9b1c23"   # uid of namespace harvester-system
+BASE_CLUSTER_ID = CLUSTER_ID
 RKE2 = "v1.29.9+rke2r1"
 HARVESTER = "v1.4.0"
 RANCHER = "v2.9.2"
@@ -1558,6 +1575,36 @@ FLEET_CLUSTER_NS = "cluster-fleet-local-local-1a3d67d0a899"
 
 def node_index(node: str) -> int:
     return NODES.index(node)
+
+
+CONTROL_PLANE_COUNT = 3  # Harvester promotes the first three nodes to management (etcd + control plane)
+
+
+def is_control_plane(node: str) -> bool:
+    return node_index(node) < CONTROL_PLANE_COUNT
+
+
+@contextlib.contextmanager
+def cluster_shape(nodes=3, *, cluster_id=None, bundle_name=None, reboots=None):
+    """Rebind the module constants that describe the cluster (NODES, NODE_IPS, REBOOTS, CLUSTER_ID,
+    BUNDLE_NAME) for the duration of a scenario, and restore them afterwards. Everything in this
+    file reads them at call time, so a scenario that builds *and* edits its model inside the block
+    sees one coherent cluster. nodes=3 with no overrides is exactly the base cluster.
+    reboots: {node: boot time} overriding the default boot of some nodes."""
+    g = globals()
+    saved = {k: g[k] for k in ("NODES", "NODE_IPS", "REBOOTS", "CLUSTER_ID", "BUNDLE_NAME")}
+    try:
+        g["NODES"] = [f"harvester-node-{i}" for i in range(nodes)]
+        g["NODE_IPS"] = {n: f"10.10.0.{10 + i}" for i, n in enumerate(g["NODES"])}
+        g["REBOOTS"] = {n: UPGRADED + dt.timedelta(minutes=62 + 31 * i) for i, n in enumerate(g["NODES"])}
+        g["REBOOTS"].update(reboots or {})
+        if cluster_id:
+            g["CLUSTER_ID"] = cluster_id
+        if bundle_name:
+            g["BUNDLE_NAME"] = bundle_name
+        yield
+    finally:
+        g.update(saved)
 
 
 class _IPs:
@@ -1648,9 +1695,11 @@ class Clock:
 # base_cluster(): a coherent, healthy 3-node Harvester v1.4.0 cluster
 # ===========================================================================================
 
-def base_cluster() -> BundleModel:
+def base_cluster(description="Routine health check before the v1.4.1 upgrade") -> BundleModel:
+    """The healthy cluster (shape from NODES/REBOOTS/..., see cluster_shape()). The model keeps the
+    builder closures in b.helpers so that scenarios can add chart workloads the same way."""
     b = BundleModel(BUNDLE_NAME, CLUSTER_ID, CAPTURE, RKE2)
-    b.issue_description = "Routine health check before the v1.4.1 upgrade"
+    b.issue_description = description
     ips = _IPs()
     nodes = {}
 
@@ -1660,7 +1709,7 @@ def base_cluster() -> BundleModel:
         nodes[n] = b.add("v1", "nodes", node_obj(
             n, ip=NODE_IPS[n], pod_cidr=f"10.52.{i}.0/24", machine=machines[n],
             created=INSTALLED + dt.timedelta(minutes=27 * i), ready_since=REBOOTS[n] + dt.timedelta(minutes=2),
-            cpu=16 if i else 24, mem_ki=65776468 if i else 98543212))
+            cpu=16 if i else 24, mem_ki=65776468 if i else 98543212, control_plane=is_control_plane(n)))
     ns_names = ["default", "kube-system", "kube-public", "kube-node-lease", "cattle-system",
                 "cattle-fleet-local-system", "cattle-fleet-system", "cattle-fleet-clusters-system",
                 "cattle-monitoring-system", "cattle-provisioning-capi-system", "cattle-impersonation-system",
@@ -1711,18 +1760,19 @@ def base_cluster() -> BundleModel:
         return dep, pods
 
     def add_daemonset(ns, name, containers, *, labels=None, created=None, host_network=False, sa=None,
-                      restarts=None, chart=None):
+                      restarts=None, chart=None, nodes=None):
+        nodes = nodes or NODES
         labels = labels or {"app": name}
         created = created or INSTALLED + dt.timedelta(minutes=8)
         spec = pod_spec(containers, service_account=sa or name, host_network=host_network,
                         tolerations=[{"operator": "Exists"}], priority_class="system-node-critical")
-        ds = daemonset_obj(name, ns, labels=labels, pod_spec_=spec, created=created, desired=len(NODES),
+        ds = daemonset_obj(name, ns, labels=labels, pod_spec_=spec, created=created, desired=len(nodes),
                            generation=2 if created < UPGRADED else 1)
         if chart:
             helm_owned(ds, *chart)
         b.add("apps/v1", "daemonsets", ds)
         pods = []
-        for k, node in enumerate(NODES):
+        for k, node in enumerate(nodes):
             pname = f"{name}-{suffix(5, 'dspod', ns, name, node)}"
             started = REBOOTS[node] + dt.timedelta(seconds=40 + 13 * len(all_pods) % 90)
             pod = pod_obj(pname, ns, spec=spec, labels=dict(labels, **{
@@ -1791,7 +1841,8 @@ def base_cluster() -> BundleModel:
         "kube-vip", "ghcr.io/kube-vip/kube-vip-iptables:v0.8.1", args=["manager"],
         env=[("cp_enable", "false"), ("enable_service_security", "true"), ("lb_enable", "true"),
              ("svc_enable", "true"), ("vip_interface", "mgmt-br"), ("vip_leaderelection", "true")])],
-        labels={"app.kubernetes.io/name": "kube-vip"}, host_network=True, sa="kube-vip", chart=harvester_chart)
+        labels={"app.kubernetes.io/name": "kube-vip"}, host_network=True, sa="kube-vip", chart=harvester_chart,
+        nodes=[n for n in NODES if is_control_plane(n)])
     dns_dep, dns_pods = add_deployment("kube-system", "rke2-coredns-rke2-coredns", 2, [container(
         "coredns", "rancher/hardened-coredns:v1.11.1-build20240910", args=["-conf", "/etc/coredns/Corefile"],
         ports=[("dns", 53), ("dns-tcp", 53), ("metrics", 9153)], requests={"cpu": "100m", "memory": "128Mi"})],
@@ -1808,7 +1859,7 @@ def base_cluster() -> BundleModel:
     add_service("kube-system", "rke2-metrics-server", "10.53.17.241", [("https", 443, "https")],
                 ms_dep["spec"]["selector"]["matchLabels"], ms_pods)
     # static control-plane pods (mirror pods owned by the Node)
-    for n in NODES:
+    for n in [n for n in NODES if is_control_plane(n)]:
         for comp, image, cmd in (
                 ("etcd", "rancher/hardened-etcd:v3.5.13-k3s1-build20240910", ["etcd", "--config-file=/var/lib/rancher/rke2/server/db/etcd/config"]),
                 ("kube-apiserver", "rancher/hardened-kubernetes:v1.29.9-rke2r1-build20240912",
@@ -2288,7 +2339,7 @@ def base_cluster() -> BundleModel:
         b.add("longhorn.io/v1beta2", "volumes", vol)
         reps = [b.add("longhorn.io/v1beta2", "replicas",
                       lh_replica(vol, n, created=created, disk_uuid=disk_uuids[n], im_name=im_names[n],
-                                 running=running)) for n in NODES]
+                                 running=running)) for n in NODES[:3]]
         b.add("longhorn.io/v1beta2", "engines", lh_engine(vol, created=created, im_name=im_names.get(node, ""),
                                                          replicas=reps))
         if running:
@@ -2409,7 +2460,8 @@ def base_cluster() -> BundleModel:
                                         labels={"component": "apiserver", "provider": "kubernetes"}))
     b.add("v1", "endpoints", {"metadata": meta("kubernetes", "default", created=INSTALLED,
                                                labels={"endpointslice.kubernetes.io/skip-mirror": "true"}),
-                              "subsets": [{"addresses": [{"ip": NODE_IPS[n]} for n in NODES],
+                              "subsets": [{"addresses": [{"ip": NODE_IPS[n]} for n in NODES
+                                                         if is_control_plane(n)],
                                            "ports": [{"name": "https", "port": 6443, "protocol": "TCP"}]}]})
 
     # ---- Harvester CRs in harvester-system -------------------------------------------------
@@ -2557,7 +2609,9 @@ def base_cluster() -> BundleModel:
                                      "cluster.x-k8s.io/control-plane": "true",
                                      "rke.cattle.io/cluster-name": "local",
                                      "rke.cattle.io/control-plane-role": "true", "rke.cattle.io/etcd-role": "true",
-                                     "rke.cattle.io/worker-role": "true"},
+                                     "rke.cattle.io/worker-role": "true"} if is_control_plane(n) else
+                             {"cluster.x-k8s.io/cluster-name": "local", "rke.cattle.io/cluster-name": "local",
+                              "rke.cattle.io/worker-role": "true"},
                              finalizers=["machine.cluster.x-k8s.io"]),
             "spec": {"bootstrap": {"configRef": {"apiVersion": "rke.cattle.io/v1", "kind": "RKEBootstrap",
                                                  "name": m, "namespace": "fleet-local"},
@@ -2677,6 +2731,8 @@ def base_cluster() -> BundleModel:
 
     b.errors = sbk_errors(nodes_with_missing_previous=[("etcd-harvester-node-0", "etcd")])
     b.logs = base_logs(b, all_pods)
+    b.helpers = {"add_deployment": add_deployment, "add_daemonset": add_daemonset, "add_service": add_service,
+                 "all_pods": all_pods, "img": img, "ips": ips, "harvester_chart": harvester_chart}
     for n in NODES:
         b.node_files[n] = node_bundle_files(n)
     return b
@@ -2956,9 +3012,14 @@ def node_bundle_files(node: str) -> dict:
         f"rancher: {RANCHER}\nmonitoringChart: 103.1.1+up45.31.1\nloggingChart: 103.1.0+up4.4.0\n"
         f"kubevirt: {KUBEVIRT}\nlonghorn: {LONGHORN}\nminUpgradableVersion: 'v1.3.1'\n")
     note = "# Note: this file is re-formatted by support-bundle-kit collector.\n"
-    f["configs/etc/rancher/rke2/config.yaml.d/90-harvester-server.yaml"] = (
-        note + "cni: multus,canal\ncluster-cidr: 10.52.0.0/16\nservice-cidr: 10.53.0.0/16\ncluster-dns: 10.53.0.10\n"
-        f"tls-san:\n  - {VIP}\ntoken: '***'\nkubelet-arg:\n  - max-pods=200\n  - image-gc-high-threshold=85\n")
+    server = is_control_plane(node)
+    if server:
+        f["configs/etc/rancher/rke2/config.yaml.d/90-harvester-server.yaml"] = (
+            note + "cni: multus,canal\ncluster-cidr: 10.52.0.0/16\nservice-cidr: 10.53.0.0/16\ncluster-dns: 10.53.0.10\n"
+            f"tls-san:\n  - {VIP}\ntoken: '***'\nkubelet-arg:\n  - max-pods=200\n  - image-gc-high-threshold=85\n")
+    else:
+        f["configs/etc/rancher/rke2/config.yaml.d/90-harvester-agent.yaml"] = (
+            note + "token: '***'\nkubelet-arg:\n  - max-pods=200\n  - image-gc-high-threshold=85\n")
     f["configs/etc/rancher/rke2/config.yaml.d/50-rancher.yaml"] = (
         note + f"node-label:\n  - rke.cattle.io/machine={uid('machine', node)}\n"
         "private-registry: /etc/rancher/rke2/registries.yaml\n" +
@@ -2981,14 +3042,24 @@ def node_bundle_files(node: str) -> dict:
     def rlog(t, m):
         return f'time="{ts(t)}" level=info msg="{m}"'
 
-    f["logs/rke2-server.log"] = jfile("rke2", [
-        (sec(0), "rke2", rp, rlog(sec(0), f"Starting rke2 {RKE2} (a7f84b6c0b79f2b5f9a3b94f6a3b4c8e1e0d7f13)")),
-        (sec(1), "rke2", rp, rlog(sec(1), "Managed etcd cluster bootstrap already complete and initialized")),
-        (sec(25), "rke2", rp, rlog(sec(25), "Tunnel server egress proxy mode: agent")),
-        (sec(40), "rke2", rp, rlog(sec(40), f"Labels and annotations have been set successfully on node: {node}")),
-        (sec(41), "systemd", 1, "Started Rancher Kubernetes Engine v2 (server)."),
-    ] + [(t, "rke2", rp, rlog(t, "Reconciling ETCDSnapshotFile resources"))
-         for t in (CAPTURE - dt.timedelta(hours=2 - k, minutes=17) for k in range(3))], cut=23)
+    if server:
+        f["logs/rke2-server.log"] = jfile("rke2", [
+            (sec(0), "rke2", rp, rlog(sec(0), f"Starting rke2 {RKE2} (a7f84b6c0b79f2b5f9a3b94f6a3b4c8e1e0d7f13)")),
+            (sec(1), "rke2", rp, rlog(sec(1), "Managed etcd cluster bootstrap already complete and initialized")),
+            (sec(25), "rke2", rp, rlog(sec(25), "Tunnel server egress proxy mode: agent")),
+            (sec(40), "rke2", rp, rlog(sec(40), f"Labels and annotations have been set successfully on node: {node}")),
+            (sec(41), "systemd", 1, "Started Rancher Kubernetes Engine v2 (server)."),
+        ] + [(t, "rke2", rp, rlog(t, "Reconciling ETCDSnapshotFile resources"))
+             for t in (CAPTURE - dt.timedelta(hours=2 - k, minutes=17) for k in range(3))], cut=23)
+    else:
+        f["logs/rke2-agent.log"] = jfile("rke2-agent", [
+            (sec(0), "rke2", rp, rlog(sec(0), f"Starting rke2 agent {RKE2} (a7f84b6c0b79f2b5f9a3b94f6a3b4c8e1e0d7f13)")),
+            (sec(1), "rke2", rp, rlog(sec(1), f"Adding server to load balancer rke2-agent-load-balancer: "
+                                              f"{NODE_IPS[NODES[0]]}:9345")),
+            (sec(24), "rke2", rp, rlog(sec(24), "Tunnel server egress proxy mode: agent")),
+            (sec(38), "rke2", rp, rlog(sec(38), f"Labels and annotations have been set successfully on node: {node}")),
+            (sec(39), "systemd", 1, "Started Rancher Kubernetes Engine v2 (agent)."),
+        ], cut=17)
     vol = web_volume_name()
     attach = CAPTURE - dt.timedelta(minutes=35, seconds=6)
     f["logs/kernel.log"] = jfile("kernel", [
@@ -3047,8 +3118,639 @@ def scenario_healthy_v140() -> BundleModel:
     return base_cluster()
 
 
+# ---- shared helpers for the Fleet scenarios ------------------------------------------------
+
+def parse_ts(s: str) -> dt.datetime:
+    return dt.datetime.strptime(s, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc)
+
+
+def all_pods_of(b: BundleModel):
+    return [p for (ns, gv, res), lst in sorted(b.lists.items(), key=lambda kv: str(kv[0]))
+            if gv == "v1" and res == "pods" for p in lst]
+
+
+def find_pod(b: BundleModel, ns, prefix, node=None):
+    for p in sorted(b.items("v1", "pods", ns), key=lambda p: p["metadata"]["name"]):
+        if p["metadata"]["name"].startswith(prefix) and (node is None or p["spec"]["nodeName"] == node):
+            return p
+    raise KeyError((ns, prefix, node))
+
+
+def obj_ref(obj, kind, api_version, field_path=None):
+    """involvedObject / regarding reference of an event (same shape as base_cluster's)."""
+    r = {"kind": kind, "namespace": obj["metadata"].get("namespace"), "name": obj["metadata"]["name"],
+         "uid": obj["metadata"]["uid"], "apiVersion": api_version,
+         "resourceVersion": obj["metadata"]["resourceVersion"]}
+    if r["namespace"] is None:
+        r.pop("namespace")
+    if field_path:
+        r["fieldPath"] = field_path
+    return r
+
+
+def add_events(b: BundleModel, specs):
+    """specs: (namespace, involved ref, reason, message, first, last, count, type, component, host)."""
+    for ns, inv, reason, msg, first, last, count, etype, comp, host in specs:
+        core, new = event_pair(ns, involved=inv, reason=reason, message=msg, first=first, last=last, count=count,
+                               etype=etype, component=comp, host=host)
+        touch(core, last)
+        touch(new, last)
+        b.add("v1", "events", core)
+        b.add("events.k8s.io/v1", "events", new)
+
+
+def set_pod_ready(pod, ready: bool, at: dt.datetime, reason=None, message=None):
+    """Rewrite the pod's Ready and ContainersReady conditions (status, lastTransitionTime)."""
+    conds = pod["status"]["conditions"]
+    for i, c in enumerate(conds):
+        if c["type"] in ("Ready", "ContainersReady"):
+            conds[i] = cond(c["type"], "True" if ready else "False", at=at, probe=True,
+                            reason=None if ready else (reason or "ContainersNotReady"),
+                            message=None if ready else message)
+
+
+def crash_loop(pod, cname, *, restarts, last_start, last_finish, not_ready_since, exit_code=1):
+    """A container in CrashLoopBackOff: waiting now, last run terminated with exit_code."""
+    md = pod["metadata"]
+    cid = container_id(md["namespace"], md["name"], cname, "run", restarts)
+    for cs in pod["status"]["containerStatuses"]:
+        if cs["name"] != cname:
+            continue
+        cs["lastState"] = {"terminated": {"exitCode": exit_code, "reason": "Error", "startedAt": ts(last_start),
+                                          "finishedAt": ts(last_finish), "containerID": cid}}
+        cs["state"] = {"waiting": {"reason": "CrashLoopBackOff",
+                                   "message": f"back-off 5m0s restarting failed container={cname} "
+                                              f"pod={md['name']}_{md['namespace']}({md['uid']})"}}
+        cs["ready"] = False
+        cs["restartCount"] = restarts
+        cs["containerID"] = cid
+        cs["started"] = False
+    set_pod_ready(pod, False, not_ready_since, message=f"containers with unready status: [{cname}]")
+    touch(pod, last_finish + dt.timedelta(seconds=1))
+
+
+def survive_reboot(pod, *, old_boot, new_boot, down, new_start):
+    """Turn a pod that base_cluster built as 'created after the node's last boot' into a pod that
+    already existed before that boot and had its containers restarted by it (what a DaemonSet pod
+    really looks like after a node reboot): old creation/startTime, restartCount + 1,
+    lastState.terminated (exit 255, reason Unknown) at shutdown, fresh running/Ready times."""
+    st = pod["status"]
+    md = pod["metadata"]
+    old_start = old_boot + (parse_ts(st["startTime"]) - new_boot)
+    md["creationTimestamp"] = ts(old_start - dt.timedelta(seconds=1))
+    st["startTime"] = ts(old_start)
+    for cs in st["containerStatuses"]:
+        prev_run = old_start + dt.timedelta(seconds=4)
+        cs["lastState"] = {"terminated": {"exitCode": 255, "reason": "Unknown", "startedAt": ts(prev_run),
+                                          "finishedAt": ts(down), "containerID": cs["containerID"]}}
+        cs["state"] = {"running": {"startedAt": ts(new_start + dt.timedelta(seconds=4))}}
+        cs["restartCount"] += 1
+        cs["containerID"] = container_id(md["namespace"], md["name"], cs["name"], "boot", ts(new_boot))
+    ready_at = new_start + dt.timedelta(seconds=15)
+    for i, c in enumerate(st["conditions"]):
+        at = {"PodReadyToStartContainers": new_start + dt.timedelta(seconds=3), "Initialized": old_start,
+              "Ready": ready_at, "ContainersReady": ready_at,
+              "PodScheduled": old_start - dt.timedelta(seconds=1)}[c["type"]]
+        st["conditions"][i] = cond(c["type"], "True", at=at, probe=True)
+    touch(pod, ready_at)
+    return ready_at
+
+
+# ---- Fleet status formats (Fleet 0.10: summary family A; reference/fleet-status.md §3.6) ----
+
+def fleet_name(e) -> str:
+    """Prefix of NonReadyStatus.String()/ModifiedStatus.String(): lower(kind).<apiVersion up to '/'> [ns/]name."""
+    av = e["apiVersion"].split("/")[0]
+    return f"{e['kind'].lower()}.{av} " + (f"{e['namespace']}/{e['name']}" if e.get("namespace") else e["name"])
+
+
+def non_ready_string(e) -> str:
+    s = e["summary"]
+    tr, er = s.get("transitioning", False), s.get("error", False)
+    prefix = "[progressing,error] " if tr and er else "[progressing] " if tr else "error] " if er else ""
+    return f"{fleet_name(e)} {prefix}{', '.join(s.get('message', []))}"
+
+
+def modified_string(e) -> str:
+    if e.get("missing"):
+        return f"{fleet_name(e)} missing"
+    if e.get("delete"):
+        return f"{fleet_name(e)} extra"
+    return f"{fleet_name(e)} modified {e['patch']}"
+
+
+def ready_message(state, kind, name, modified=(), non_ready=()) -> str:
+    parts = ([f"{state}(1) [{kind} {name}]"] + [modified_string(m) for m in list(modified)[:4]] +
+             [non_ready_string(n) for n in list(non_ready)[:4]])
+    return "; ".join(sorted(parts))
+
+
+def non_ready_entry(obj, api_version, kind, summary):
+    e = {"uid": obj["metadata"]["uid"], "kind": kind, "apiVersion": api_version}
+    if obj["metadata"].get("namespace"):
+        e["namespace"] = obj["metadata"]["namespace"]
+    e["name"] = obj["metadata"]["name"]
+    e["summary"] = summary
+    return e
+
+
+def modified_entry(obj, api_version, kind, patch: dict):
+    e = {"kind": kind, "apiVersion": api_version}
+    if obj["metadata"].get("namespace"):
+        e["namespace"] = obj["metadata"]["namespace"]
+    e["name"] = obj["metadata"]["name"]
+    e["patch"] = json.dumps(patch, separators=(",", ":"), sort_keys=True)  # Go marshals the map sorted
+    return e
+
+
+def set_fleet_claim(b: BundleModel, mc_name, *, state, at, non_ready=(), modified=()):
+    """Record one Fleet verdict for bundle fleet-local/mcc-<mc_name> on cluster fleet-local/local:
+    the Bundle status (fleet-controller), its copy on ManagedChart fleet-local/<mc_name> (Rancher,
+    plus its own Defined condition) and the aggregate on Cluster fleet-local/local. Returns the
+    Bundle and Cluster Ready messages."""
+    bname = f"mcc-{mc_name}"
+    entry = {"name": "fleet-local/local", "bundleState": state}
+    if modified:
+        entry["modifiedStatus"] = list(modified)
+    if non_ready:
+        entry["nonReadyStatus"] = list(non_ready)
+    bmsg = ready_message(state, "Cluster", "fleet-local/local", modified, non_ready)
+    bundle = b.get("fleet.cattle.io/v1alpha1", "bundles", bname, "fleet-local")
+    st = bundle["status"]
+    st["conditions"] = [wcond("Ready", "False", at=at, reason="Error", message=bmsg)]
+    st["display"] = {"readyClusters": "0/1", "state": state}
+    st["summary"] = bundle_summary(1, 0, state, [entry])
+    # unavailable counts BDs not applied or not ready; a BD that is only Modified is still ready
+    unavailable = 0 if state == "Modified" else 1
+    st["unavailable"] = unavailable
+    st["partitions"][0]["summary"] = bundle_summary(1, 0, state, [copy.deepcopy(entry)])
+    st["partitions"][0]["unavailable"] = unavailable
+    touch(bundle, at)
+    mc = b.get("management.cattle.io/v3", "managedcharts", mc_name, "fleet-local")
+    defined = [c for c in mc["status"]["conditions"] if c["type"] == "Defined"]
+    mst = copy.deepcopy(st)
+    for k in ("resourceKey", "resourcesSha256Sum"):
+        mst.pop(k, None)
+    mst["conditions"] = mst["conditions"] + defined
+    mc["status"] = mst
+    touch(mc, at)
+    cl = b.get("fleet.cattle.io/v1alpha1", "clusters", "local", "fleet-local")
+    cst = cl["status"]
+    n = cst["summary"]["desiredReady"]
+    centry = dict(copy.deepcopy(entry), name=bname)
+    cmsg = ready_message(state, "Bundle", bname, modified, non_ready)
+    cst["conditions"] = [wcond("Ready", "False", at=at, reason="Error", message=cmsg) if c["type"] == "Ready"
+                         else c for c in cst["conditions"]]
+    cst["summary"] = bundle_summary(n, n - 1, state, [centry])
+    cst["display"] = {"readyBundles": f"{n - 1}/{n}", "state": state}
+    touch(cl, max(at, parse_ts(cst["agent"]["lastSeen"])))
+    return bmsg, cmsg
+
+
+def set_agent_last_seen(b: BundleModel, last_seen: dt.datetime):
+    cl = b.get("fleet.cattle.io/v1alpha1", "clusters", "local", "fleet-local")
+    cl["status"]["agent"]["lastSeen"] = ts(last_seen)
+    ready = [c for c in cl["status"]["conditions"] if c["type"] == "Ready"][0]
+    touch(cl, max(last_seen, parse_ts(ready["lastUpdateTime"])))
+
+
+def fleet_json(x, logger, msg, level="info", **kw):
+    d = {"level": level, "ts": ts(x), "logger": logger, "msg": msg}
+    d.update(kw)
+    return json.dumps(d, separators=(",", ":"))
+
+
+def fleet_agent_heartbeat_log(b: BundleModel, last_seen: dt.datetime):
+    """fleet-agent-0 log of a healthy agent whose last check-in was last_seen (replaces base's)."""
+    fa = find_pod(b, "cattle-fleet-local-system", "fleet-agent-0")
+    key = f"cattle-fleet-local-system/{fa['metadata']['name']}/fleet-agent.log"
+    c = Clock("fa")
+    t = _started(fa)
+    b.logs[key] = pod_log([(x, fleet_json(x, lg, m, **kw)) for x, lg, m, kw in (
+        (c.at(t), "setup", "starting agent", {"version": "v0.10.2"}),
+        (c.at(t + dt.timedelta(seconds=1)), "bundledeployment", "Starting Controller",
+         {"controller": "bundledeployment"}),
+        (c.at(t + dt.timedelta(seconds=15)), "clusterstatus", "Reported cluster status", {}),
+        (c.at(last_seen - dt.timedelta(minutes=15)), "clusterstatus", "Reported cluster status", {}),
+        (c.at(last_seen), "clusterstatus", "Reported cluster status", {}))], salt=key)
+
+
+# ---- chart workloads the four Fleet scenarios add to the base cluster ------------------------
+
+NETWORK_CHART = ("harvester", "harvester-system", "harvester-network-controller-0.5.4", "mcc-harvester")
+NETWORK_WEBHOOK = "harvester-network-webhook"
+NETWORK_WEBHOOK_IMAGE = "rancher/harvester-network-webhook:v0.5.4"
+SNAPSHOT_WEBHOOK = "harvester-snapshot-validation-webhook"
+ROTATED_CA = ("-----BEGIN CERTIFICATE-----\n"
+              "MIIBeDCCAR6gAwIBAgIBADAKBggqhkjOPQQDAjAkMSIwIAYDVQQDDBloYXJ2ZXN0\n"
+              "ZXItc25hcHNob3Qtd2ViaG9vazAeFw0yNTAxMDQwMzE3MjlaFw0yNjAxMDQwMzE3\n"
+              "MjlaMCQxIjAgBgNVBAMMGWhhcnZlc3Rlci1zbmFwc2hvdC13ZWJob29rMFkwEwYH\n"
+              "KoZIzj0CAQYIKoZIzj0DAQcDQgAEUm90YXRlZCBjZXJ0aWZpY2F0ZSBmb3Igc2Jk\n"
+              "aWFnIHRlc3RzIG9ubHkgLSBub3QgYSByZWFsIGtleQ==\n"
+              "-----END CERTIFICATE-----\n")
+
+
+def snapshot_webhook_entry(ca_pem: str):
+    e = webhook_entry("validation-webhook.snapshot.storage.k8s.io", service_ns="harvester-system",
+                      service_name=SNAPSHOT_WEBHOOK, path="/volumesnapshot",
+                      rules=[rule(["snapshot.storage.k8s.io"], ["v1", "v1beta1"],
+                                  ["volumesnapshots", "volumesnapshotcontents"])],
+                      failure="Ignore", timeout=2)
+    e["clientConfig"]["caBundle"] = base64.b64encode(ca_pem.encode()).decode()
+    return e
+
+
+def add_chart_extras(b: BundleModel, *, network_webhook_image=NETWORK_WEBHOOK_IMAGE, network_webhook_rollout=None,
+                     snapshot_ca=FAKE_CA):
+    """Chart objects of Bundle mcc-harvester that base_cluster does not model: Deployment + Service
+    harvester-network-webhook (harvester-network-controller subchart), and the volume-snapshot
+    validation webhook (Deployment, Service, ValidatingWebhookConfiguration). All carry Fleet's and
+    Helm's ownership markers and are listed in the bundle's resourceKey."""
+    hp = b.helpers
+    hv_chart = hp["harvester_chart"]
+    nw_dep, nw_pods = hp["add_deployment"]("harvester-system", NETWORK_WEBHOOK, 1, [container(
+        NETWORK_WEBHOOK, network_webhook_image, ports=[("https", 8443)], env=[("NAMESPACE", "harvester-system")],
+        probe_port=8443)], on=NODES[1:2], labels={"app.kubernetes.io/component": "webhook-server",
+                                                 "app.kubernetes.io/name": NETWORK_WEBHOOK},
+        chart=NETWORK_CHART, rollout=network_webhook_rollout)
+    nw_svc = hp["add_service"]("harvester-system", NETWORK_WEBHOOK, "10.53.66.21", [("https", 443, 8443)],
+                               nw_dep["spec"]["selector"]["matchLabels"], nw_pods, chart=NETWORK_CHART)
+    sn_dep, sn_pods = hp["add_deployment"]("harvester-system", SNAPSHOT_WEBHOOK, 1, [container(
+        "snapshot-validation-webhook", "rancher/mirrored-sig-storage-snapshot-validation-webhook:v6.2.2",
+        args=["--tls-cert-file=/etc/snapshot-validation-webhook/certs/tls.crt",
+              "--tls-private-key-file=/etc/snapshot-validation-webhook/certs/tls.key", "--port=8443"],
+        ports=[("https", 8443)])], on=NODES[2:3], labels={"app": SNAPSHOT_WEBHOOK}, chart=hv_chart)
+    sn_svc = hp["add_service"]("harvester-system", SNAPSHOT_WEBHOOK, "10.53.148.9", [("https", 443, 8443)],
+                               sn_dep["spec"]["selector"]["matchLabels"], sn_pods, chart=hv_chart)
+    for svc in (nw_svc, sn_svc):  # meta() derives uids from namespace/name only: keep the Deployments' unique
+        svc["metadata"]["uid"] = uid("service", svc["metadata"]["namespace"], svc["metadata"]["name"])
+    vwc = helm_owned({"metadata": meta(SNAPSHOT_WEBHOOK, created=INSTALLED + dt.timedelta(minutes=9), generation=2,
+                                       updated=ROLLED_OUT),
+                      "webhooks": [snapshot_webhook_entry(snapshot_ca)]}, *hv_chart)
+    b.add("admissionregistration.k8s.io/v1", "validatingwebhookconfigurations", vwc)
+    bundle = b.get("fleet.cattle.io/v1alpha1", "bundles", "mcc-harvester", "fleet-local")
+    rk = bundle["status"]["resourceKey"] + [
+        resource_ref(nw_dep, "apps/v1", "Deployment"), resource_ref(nw_svc, "v1", "Service"),
+        resource_ref(sn_dep, "apps/v1", "Deployment"), resource_ref(sn_svc, "v1", "Service"),
+        resource_ref(vwc, "admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration")]
+    bundle["status"]["resourceKey"] = sorted(rk, key=lambda r: (r["apiVersion"], r["kind"], r.get("namespace", ""),
+                                                                r["name"]))
+    return {"nw_dep": nw_dep, "nw_pod": nw_pods[0], "nw_svc": nw_svc, "vwc": vwc}
+
+
+# ---- (1) fleet-stale-v1.4.0 ---------------------------------------------------------------
+
+STALE_CLUSTER_ID = "6e1b9c47-2d3a-4f8e-b5c0-91a7d4e3f682"
+STALE_T0 = CAPTURE - dt.timedelta(days=2)                 # harvester-node-5 goes down for a reboot
+STALE_BOOT = STALE_T0 + dt.timedelta(seconds=40)          # ... and boots again (node Ready at +2m)
+
+
+def scenario_fleet_stale_v140() -> BundleModel:
+    """harvester/harvester#7454 on 7 nodes: harvester-node-5 rebooted two days before the capture.
+    While it was down Fleet recorded the chart DaemonSets at 6/7; its monitor passes followed the
+    other DaemonSets back to 7/7, but the last event - harvester-whereabouts' node-5 pod becoming
+    Ready - never reached the agent (Fleet 0.10 has no periodic resync). So Bundle mcc-harvester,
+    ManagedChart harvester and Cluster local still say `Available: 6/7` while the captured DaemonSet
+    is 7/7; the agent is alive (fresh lastSeen, no restart), nothing is paused, and the upgrade to
+    v1.4.1 is refused by the v1.4.0 webhook (`managed chart harvester is not ready`)."""
+    node5 = "harvester-node-5"
+    with cluster_shape(7, cluster_id=STALE_CLUSTER_ID, bundle_name="bundle-q4r7z",
+                       reboots={node5: STALE_BOOT}):
+        b = base_cluster(description="Upgrade to v1.4.1 is refused: managed chart harvester is not ready")
+        add_chart_extras(b)
+        old_boot = UPGRADED + dt.timedelta(minutes=62 + 31 * node_index(node5))
+        node_ready = STALE_BOOT + dt.timedelta(minutes=2)
+        down = STALE_T0 - dt.timedelta(seconds=17)
+        # every DaemonSet pod on node-5 survived the reboot with a container restart; the
+        # harvester-whereabouts one is the last to become Ready again
+        ds_pods = [p for p in all_pods_of(b) if p["spec"]["nodeName"] == node5
+                   and p["metadata"]["ownerReferences"][0]["kind"] == "DaemonSet"]
+        bundle_ds = {r["name"] for r in b.get("fleet.cattle.io/v1alpha1", "bundles", "mcc-harvester",
+                                                "fleet-local")["status"]["resourceKey"] if r["kind"] == "DaemonSet"}
+        others_ready = []
+        wa_pod = None
+        for k, p in enumerate(sorted(ds_pods, key=lambda p: p["metadata"]["name"])):
+            owner_name = p["metadata"]["ownerReferences"][0]["name"]
+            if owner_name == "harvester-whereabouts":
+                wa_pod = p
+                continue
+            r = survive_reboot(p, old_boot=old_boot, new_boot=STALE_BOOT, down=down,
+                               new_start=node_ready + dt.timedelta(seconds=6 + 5 * k))
+            touch(b.get("apps/v1", "daemonsets", owner_name, p["metadata"]["namespace"]),
+                  r + dt.timedelta(seconds=1))  # its status counted the pod Ready again
+            if owner_name in bundle_ds:
+                others_ready.append(r)
+        wa_ready = survive_reboot(wa_pod, old_boot=old_boot, new_boot=STALE_BOOT, down=down,
+                                  new_start=STALE_T0 + dt.timedelta(minutes=3, seconds=50))
+        wa_ds = b.get("apps/v1", "daemonsets", "harvester-whereabouts", "kube-system")
+        touch(wa_ds, wa_ready + dt.timedelta(seconds=1))
+        # Fleet's last monitor pass: right after the last other chart DaemonSet was 7/7 again
+        claim_at = max(others_ready) + dt.timedelta(seconds=6)
+        assert claim_at < wa_ready
+        summary = {"state": "in-progress", "transitioning": True, "message": ["Available: 6/7"]}
+        set_fleet_claim(b, "harvester", state="NotReady", at=claim_at,
+                        non_ready=[non_ready_entry(wa_ds, "apps/v1", "DaemonSet", summary)])
+        last_seen = CAPTURE - dt.timedelta(minutes=3, seconds=52)
+        set_agent_last_seen(b, last_seen)
+        fleet_agent_heartbeat_log(b, last_seen)
+        # the refused upgrade: Version v1.4.1 exists (base); the v1.4.0 webhook denied the Upgrade
+        # CREATE (UI requests carry generateName, hence the empty name). AdmissionHandler.admit logs
+        # the rejection at debug level.
+        wh = find_pod(b, "harvester-system", dep_prefix("harvester-system", "harvester-webhook"), NODES[1])
+        key = f"harvester-system/{wh['metadata']['name']}/harvester-webhook.log"
+        req = ("Request (user: user-wp5tq, harvesterhci.io/v1beta1, Kind=Upgrade, namespace: harvester-system, "
+               "name: , operation: CREATE)")
+        c = Clock("wh-deny")
+        lines = []
+        for t in (CAPTURE - dt.timedelta(minutes=47, seconds=12), CAPTURE - dt.timedelta(minutes=44, seconds=3)):
+            x1, x2 = c.at(t), c.at(t)
+            lines += [(x1, logrus("debug", x1, f"{req} admitting validation")),
+                      (x2, logrus("debug", x2, f"{req} operation is rejected: managed chart harvester is not "
+                                               "ready, please wait for it to be ready"))]
+        b.logs[key] += pod_log(lines, salt=key + "#deny")
+        return b
+
+
+# ---- (2) fleet-agent-down-v1.4.0 ----------------------------------------------------------
+
+def scenario_fleet_agent_down_v140() -> BundleModel:
+    """The reverse case (S2): every Bundle/ManagedChart and Cluster local claim Ready, but the
+    fleet-agent has been crash-looping for 60 h (last check-in 60 h before the capture), and since
+    58 h the harvester-network-controller pod on harvester-node-1 crash-loops too: the captured
+    DaemonSet is 2/3, which Fleet never saw."""
+    with cluster_shape(3, bundle_name="bundle-m2h9x"):
+        b = base_cluster(description="VMs on harvester-node-1 lost their VLAN network")
+        add_chart_extras(b)
+        last_seen = CAPTURE - dt.timedelta(hours=60)
+        set_agent_last_seen(b, last_seen)
+        # fleet-agent-0: crash loop since just after its last check-in
+        fa = find_pod(b, "cattle-fleet-local-system", "fleet-agent-0")
+        fa_down = last_seen + dt.timedelta(minutes=6, seconds=14)
+        fa_fin = CAPTURE - dt.timedelta(minutes=1, seconds=48)
+        fa_restarts = int((fa_fin - fa_down).total_seconds() // 313) + 5
+        fa_run = dt.timedelta(seconds=13)
+        crash_loop(fa, "fleet-agent", restarts=fa_restarts, last_start=fa_fin - fa_run, last_finish=fa_fin,
+                   not_ready_since=fa_down)
+        sts = b.get("apps/v1", "statefulsets", "fleet-agent", "cattle-fleet-local-system")
+        sts["status"].pop("readyReplicas")   # zero: omitted by the API server
+        sts["status"]["availableReplicas"] = 0
+        touch(sts, fa_down + dt.timedelta(seconds=1))
+        key = f"cattle-fleet-local-system/{fa['metadata']['name']}/fleet-agent.log"
+        lease = "cattle-fleet-local-system/fleet-agent-lock"
+        lease_url = ("https://10.53.0.1:443/apis/coordination.k8s.io/v1/namespaces/cattle-fleet-local-system/"
+                     "leases/fleet-agent-lock?timeout=5s")
+
+        def agent_run(start, salt):
+            c = Clock(salt)
+
+            def at(s):
+                return c.at(start + dt.timedelta(seconds=s))
+
+            # the lease is acquired, but the API server answers too slowly for the informer caches to
+            # sync and for the lease to be renewed: leadership is lost before any BundleDeployment is
+            # reconciled and before the first cluster status check-in (~15 s after start)
+            x = [at(0), at(0), at(1), at(1), at(1), at(7), at(10), at(11), at(12), at(12), at(12)]
+            bd_url = (f"https://10.53.0.1:443/apis/fleet.cattle.io/v1alpha1/namespaces/{FLEET_CLUSTER_NS}/"
+                      "bundledeployments?limit=500&resourceVersion=0")
+            return [
+                (x[0], fleet_json(x[0], "setup", "starting agent", version="v0.10.2")),
+                (x[1], klog("I", x[1], 1, "leaderelection.go:250", f"attempting to acquire leader lease {lease}...")),
+                (x[2], klog("I", x[2], 1, "leaderelection.go:260", f"successfully acquired lease {lease}")),
+                (x[3], fleet_json(x[3], "bundledeployment", "Starting EventSource", controller="bundledeployment",
+                                  source="kind source: *v1alpha1.BundleDeployment")),
+                (x[4], fleet_json(x[4], "bundledeployment", "Starting Controller", controller="bundledeployment")),
+                (x[5], klog("E", x[5], 1, "leaderelection.go:347", f'error retrieving resource lock {lease}: '
+                                                                   f'Get "{lease_url}": context deadline exceeded')),
+                (x[6], klog("E", x[6], 1, "leaderelection.go:347", f'error retrieving resource lock {lease}: '
+                                                                   f'Get "{lease_url}": context deadline exceeded')),
+                (x[7], klog("W", x[7], 1, "reflector.go:547", f"k8s.io/client-go@v0.29.8/tools/cache/reflector.go:229: "
+                                                              f"failed to list *v1alpha1.BundleDeployment: Get "
+                                                              f'"{bd_url}": net/http: TLS handshake timeout')),
+                (x[8], klog("I", x[8], 1, "leaderelection.go:285",
+                            f"failed to renew lease {lease}: timed out waiting for the condition")),
+                (x[9], fleet_json(x[9], "setup", "leader election lost", level="error")),
+                (x[10], fleet_json(x[10], "setup", "problem running manager", level="error",
+                                   error="leader election lost"))]
+
+        prev_start = fa_fin - fa_run - dt.timedelta(minutes=5, seconds=13)
+        b.logs[key] = pod_log(agent_run(fa_fin - fa_run, "fa-run"), salt=key)
+        b.logs[key + ".1"] = pod_log(agent_run(prev_start, "fa-prev"), salt=key + ".1")
+        # harvester-network-controller on harvester-node-1: crash loop since 58 h
+        nc = find_pod(b, "harvester-system", "harvester-network-controller-", NODES[1])
+        nc_down = CAPTURE - dt.timedelta(hours=58)
+        nc_fin = CAPTURE - dt.timedelta(minutes=3, seconds=4)
+        nc_restarts = int((nc_fin - nc_down).total_seconds() // 311) + 5
+        nc_run = dt.timedelta(seconds=11)
+        crash_loop(nc, "harvester-network", restarts=nc_restarts, last_start=nc_fin - nc_run, last_finish=nc_fin,
+                   not_ready_since=nc_down)
+        ds = b.get("apps/v1", "daemonsets", "harvester-network-controller", "harvester-system")
+        ds["status"]["numberReady"] = 2
+        ds["status"]["numberAvailable"] = 2
+        ds["status"]["numberUnavailable"] = 1
+        touch(ds, nc_down + dt.timedelta(seconds=1))
+        nkey = f"harvester-system/{nc['metadata']['name']}/harvester-network.log"
+
+        def nc_run_log(start, salt):
+            c = Clock(salt)
+            x = [c.at(start + dt.timedelta(seconds=s)) for s in (0, 0, 1, 1, 9, 10)]
+            return [(t, logrus(lvl, t, m)) for t, (lvl, m) in zip(x, (
+                ("info", "Starting network controller"),
+                ("info", "Starting network.harvesterhci.io/v1beta1, Kind=VlanConfig controller"),
+                ("info", "Starting network.harvesterhci.io/v1beta1, Kind=LinkMonitor controller"),
+                ("info", f"sync vlan config vlan-net-{NODES[1]}"),
+                ("error", "ensure uplink of cluster network vm-net failed: bond vm-net-bo: link eno2 not found"),
+                ("fatal", "failed to start network controller: setup uplink failed: link eno2 not found")))]
+
+        b.logs[nkey] = pod_log(nc_run_log(nc_fin - nc_run, "nc-run"), salt=nkey)
+        b.logs[nkey + ".1"] = pod_log(nc_run_log(nc_fin - nc_run - dt.timedelta(minutes=5, seconds=11), "nc-prev"),
+                                      salt=nkey + ".1")
+        add_events(b, [
+            ("cattle-fleet-local-system", obj_ref(fa, "Pod", "v1", "spec.containers{fleet-agent}"), "BackOff",
+             f"Back-off restarting failed container fleet-agent in pod fleet-agent-0_cattle-fleet-local-system"
+             f"({fa['metadata']['uid']})", fa_down + dt.timedelta(seconds=40), CAPTURE - dt.timedelta(seconds=26),
+             int((CAPTURE - fa_down).total_seconds() // 13), "Warning", "kubelet", NODES[2]),
+            ("harvester-system", obj_ref(nc, "Pod", "v1", "spec.containers{harvester-network}"), "BackOff",
+             f"Back-off restarting failed container harvester-network in pod {nc['metadata']['name']}_harvester-system"
+             f"({nc['metadata']['uid']})", nc_down + dt.timedelta(seconds=35), CAPTURE - dt.timedelta(seconds=51),
+             int((CAPTURE - nc_down).total_seconds() // 13), "Warning", "kubelet", NODES[1])])
+        return b
+
+
+# ---- (3) fleet-drift-v1.4.0 ----------------------------------------------------------------
+
+DRIFT_CA_ROTATED = CAPTURE - dt.timedelta(days=41, hours=6, minutes=22)
+DRIFT_EDIT = CAPTURE - dt.timedelta(days=6, hours=3, minutes=12, seconds=9)
+
+
+def scenario_fleet_drift_v140() -> BundleModel:
+    """Bundle mcc-harvester Modified with two drifts: the snapshot validation webhook's caBundle was
+    rotated in the live object (benign: the patch differs from the live object only in
+    clientConfig.caBundle), and Deployment harvester-network-webhook was edited by hand to a hotfix
+    image (not benign: Fleet would revert it). Every workload is ready."""
+    hotfix = NETWORK_WEBHOOK_IMAGE + "-hotfix1"
+    with cluster_shape(3, bundle_name="bundle-t5w8c"):
+        b = base_cluster(description="mcc-harvester shows Modified after the network webhook hotfix")
+        x = add_chart_extras(b, network_webhook_image=hotfix, network_webhook_rollout=DRIFT_EDIT,
+                             snapshot_ca=ROTATED_CA)
+        ns = "harvester-system"
+        # (a) the caBundle rotation: chart value = the CA the chart was rendered with
+        vwc = x["vwc"]
+        touch(vwc, DRIFT_CA_ROTATED)
+        vwc["metadata"]["generation"] = 3
+        desired = copy.deepcopy(vwc["webhooks"][0])
+        desired["clientConfig"]["caBundle"] = base64.b64encode(FAKE_CA.encode()).decode()
+        mod_vwc = modified_entry(vwc, "admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration",
+                                 {"webhooks": [desired]})
+        # (b) the hand edit of the network webhook image (kubectl edit, no last-applied annotation)
+        dep = x["nw_dep"]
+        done = DRIFT_EDIT + dt.timedelta(seconds=21)
+        dmd = dep["metadata"]
+        dmd["generation"] += 1
+        dmd["annotations"]["deployment.kubernetes.io/revision"] = "4"
+        dep["status"]["observedGeneration"] = dmd["generation"]
+        for c in dep["status"]["conditions"]:
+            if c["type"] == "Available":
+                c["lastUpdateTime"] = c["lastTransitionTime"] = ts(ROLLED_OUT + dt.timedelta(minutes=2))
+            else:
+                c["lastUpdateTime"] = ts(done)
+        dmd["managedFields"] = [
+            managed_field("helm", "apps/v1", UPGRADED + dt.timedelta(minutes=58), {
+                "f:metadata": {"f:annotations": {".": {}, "f:meta.helm.sh/release-name": {},
+                                                 "f:meta.helm.sh/release-namespace": {},
+                                                 "f:objectset.rio.cattle.io/id": {}},
+                               "f:labels": {".": {}, "f:app.kubernetes.io/managed-by": {},
+                                            "f:objectset.rio.cattle.io/hash": {}}},
+                "f:spec": {"f:replicas": {}, "f:template": {"f:spec": {"f:containers": {
+                    f'k:{{"name":"{NETWORK_WEBHOOK}"}}': {".": {}, "f:image": {}, "f:name": {}}}}}}}),
+            managed_field("kubectl-edit", "apps/v1", DRIFT_EDIT, {
+                "f:spec": {"f:template": {"f:spec": {"f:containers": {
+                    f'k:{{"name":"{NETWORK_WEBHOOK}"}}': {"f:image": {}}}}}}}),
+            managed_field("kube-controller-manager", "apps/v1", done, {
+                "f:metadata": {"f:annotations": {"f:deployment.kubernetes.io/revision": {}}},
+                "f:status": {"f:conditions": {'k:{"type":"Progressing"}': {"f:lastUpdateTime": {},
+                                                                           "f:message": {}, "f:reason": {}}},
+                             "f:observedGeneration": {}}}, subresource="status")]
+        touch(dep, done)
+        new_rs = b.get("apps/v1", "replicasets", f"{NETWORK_WEBHOOK}-{rs_hash(ns, NETWORK_WEBHOOK)}", ns)
+        new_rs["metadata"]["annotations"]["deployment.kubernetes.io/revision"] = "4"
+        # the chart's ReplicaSet (revision 3), scaled down by the rollout
+        chart_dep = copy.deepcopy(dep)
+        chart_dep["spec"]["template"]["spec"]["containers"][0]["image"] = NETWORK_WEBHOOK_IMAGE
+        chart_dep["metadata"]["annotations"]["deployment.kubernetes.io/revision"] = "3"
+        old_rs = replicaset_obj(chart_dep, created=ROLLED_OUT)
+        old_hash = suffix(10, "rs", ns, NETWORK_WEBHOOK, "rev3")
+        old_name = f"{NETWORK_WEBHOOK}-{old_hash}"
+        for lab in (old_rs["metadata"]["labels"], old_rs["spec"]["selector"]["matchLabels"],
+                    old_rs["spec"]["template"]["metadata"]["labels"]):
+            lab["pod-template-hash"] = old_hash
+        old_rs["metadata"]["name"] = old_name
+        old_rs["metadata"]["uid"] = uid(ns, old_name, "")
+        old_rs["metadata"]["generation"] = 2
+        old_rs["spec"]["replicas"] = 0
+        old_rs["status"] = {"replicas": 0, "observedGeneration": 2}
+        touch(old_rs, done)
+        b.add("apps/v1", "replicasets", old_rs)
+        patch = {"spec": {"template": {"spec": {"containers": [{"name": NETWORK_WEBHOOK,
+                                                                "image": NETWORK_WEBHOOK_IMAGE}]}}}}
+        mod_dep = modified_entry(dep, "apps/v1", "Deployment", patch)
+        claim_at = done + dt.timedelta(seconds=6)
+        set_fleet_claim(b, "harvester", state="Modified", at=claim_at, modified=[mod_vwc, mod_dep])
+        return b
+
+
+# ---- (4) fleet-not-ready-v1.4.0 -------------------------------------------------------------
+
+NOT_READY_DELETED = CAPTURE - dt.timedelta(minutes=31, seconds=10)
+
+
+def scenario_fleet_not_ready_v140() -> BundleModel:
+    """A genuine NotReady: the harvester-network-webhook pod was deleted 31 min before the capture;
+    its replacement landed on harvester-node-0, whose image cache no longer holds the image, and the
+    cluster cannot reach the registry: ImagePullBackOff, Deployment 0/1. Fleet's claim is current."""
+    with cluster_shape(3, bundle_name="bundle-j6p3v"):
+        b = base_cluster(description="harvester-network-webhook is not available")
+        x = add_chart_extras(b)
+        ns = "harvester-system"
+        node = NODES[0]
+        dep, old_pod, svc = x["nw_dep"], x["nw_pod"], x["nw_svc"]
+        b.remove("v1", "pods", old_pod["metadata"]["name"], ns)
+        rs = b.get("apps/v1", "replicasets", f"{NETWORK_WEBHOOK}-{rs_hash(ns, NETWORK_WEBHOOK)}", ns)
+        created = NOT_READY_DELETED + dt.timedelta(milliseconds=400)
+        pname = f"{rs['metadata']['name']}-{suffix(5, 'pod', ns, NETWORK_WEBHOOK, 'replacement')}"
+        pod = pod_obj(pname, ns, spec=dep["spec"]["template"]["spec"], labels=rs["spec"]["selector"]["matchLabels"],
+                      owner_ref=owner("ReplicaSet", rs["metadata"]["name"], rs["metadata"]["uid"], "apps/v1"),
+                      created=created, started=created + dt.timedelta(seconds=1), node=node,
+                      node_ip=NODE_IPS[node], pod_ip=b.helpers["ips"].pod_ip(node), ready=False, phase="Pending")
+        image = NETWORK_WEBHOOK_IMAGE
+        cs = pod["status"]["containerStatuses"][0]
+        cs["state"] = {"waiting": {"reason": "ImagePullBackOff", "message": f'Back-off pulling image "{image}"'}}
+        cs["image"] = image
+        cs["imageID"] = ""
+        cs.pop("containerID")
+        conds = pod["status"]["conditions"]
+        for i, c in enumerate(conds):
+            if c["type"] in ("Ready", "ContainersReady"):
+                conds[i] = cond(c["type"], "False", at=created + dt.timedelta(seconds=1), probe=True,
+                                reason="ContainersNotReady",
+                                message=f"containers with unready status: [{NETWORK_WEBHOOK}]")
+        touch(pod, CAPTURE - dt.timedelta(seconds=44))
+        b.add("v1", "pods", pod)
+        rs["status"].pop("readyReplicas")
+        rs["status"].pop("availableReplicas")
+        touch(rs, created)
+        st = dep["status"]
+        st.pop("readyReplicas")
+        st.pop("availableReplicas")
+        st["unavailableReplicas"] = 1
+        for c in st["conditions"]:
+            if c["type"] == "Available":
+                c.update({"status": "False", "lastUpdateTime": ts(NOT_READY_DELETED),
+                          "lastTransitionTime": ts(NOT_READY_DELETED), "reason": "MinimumReplicasUnavailable",
+                          "message": "Deployment does not have minimum availability."})
+        touch(dep, NOT_READY_DELETED)
+        ep = b.get("v1", "endpoints", NETWORK_WEBHOOK, ns)
+        new_ep = endpoints_obj(svc, [pod], created=parse_ts(ep["metadata"]["creationTimestamp"]))
+        ep["subsets"] = new_ep["subsets"]
+        ep["metadata"]["annotations"]["endpoints.kubernetes.io/last-change-trigger-time"] = ts(created)
+        touch(ep, created + dt.timedelta(seconds=1))
+        summary = {"state": "updating", "transitioning": True,
+                   "message": ["Deployment does not have minimum availability.", "Available: 0/1"]}
+        set_fleet_claim(b, "harvester", state="NotReady", at=NOT_READY_DELETED + dt.timedelta(seconds=6),
+                        non_ready=[non_ready_entry(dep, "apps/v1", "Deployment", summary)])
+        ref = obj_ref(pod, "Pod", "v1", f"spec.containers{{{NETWORK_WEBHOOK}}}")
+        old_ref = obj_ref(old_pod, "Pod", "v1", f"spec.containers{{{NETWORK_WEBHOOK}}}")
+        pulls = 11
+        last = CAPTURE - dt.timedelta(minutes=2, seconds=37)
+        backoffs = int((CAPTURE - created).total_seconds() // 15)
+        pull_err = (f'rpc error: code = Unknown desc = failed to pull and unpack image "docker.io/{image}": failed to '
+                    f'resolve reference "docker.io/{image}": failed to do request: Head '
+                    f'"https://registry-1.docker.io/v2/rancher/{NETWORK_WEBHOOK}/manifests/v0.5.4": dial tcp: lookup '
+                    f'registry-1.docker.io on 10.10.0.1:53: no such host')
+        first = created + dt.timedelta(seconds=2)
+        add_events(b, [
+            (ns, old_ref, "Killing", f"Stopping container {NETWORK_WEBHOOK}", NOT_READY_DELETED, NOT_READY_DELETED,
+             1, "Normal", "kubelet", old_pod["spec"]["nodeName"]),
+            (ns, obj_ref(rs, "ReplicaSet", "apps/v1"), "SuccessfulCreate", f"Created pod: {pname}", created, created,
+             1, "Normal", "replicaset-controller", None),
+            (ns, obj_ref(pod, "Pod", "v1"), "Scheduled", f"Successfully assigned {ns}/{pname} to {node}", created,
+             created, 1, "Normal", "default-scheduler", None),
+            (ns, ref, "Pulling", f'Pulling image "{image}"', first, last, pulls, "Normal", "kubelet", node),
+            (ns, ref, "Failed", f'Failed to pull image "{image}": {pull_err}', first, last, pulls, "Warning",
+             "kubelet", node),
+            (ns, ref, "Failed", "Error: ErrImagePull", first, last, pulls, "Warning", "kubelet", node),
+            (ns, ref, "BackOff", f'Back-off pulling image "{image}"', first + dt.timedelta(seconds=1),
+             CAPTURE - dt.timedelta(seconds=44), backoffs, "Normal", "kubelet", node),
+            (ns, ref, "Failed", "Error: ImagePullBackOff", first + dt.timedelta(seconds=1),
+             CAPTURE - dt.timedelta(seconds=44), backoffs, "Warning", "kubelet", node)])
+        return b
+
+
 SCENARIOS = {
     "healthy-v1.4.0": scenario_healthy_v140,
+    "fleet-stale-v1.4.0": scenario_fleet_stale_v140,
+    "fleet-agent-down-v1.4.0": scenario_fleet_agent_down_v140,
+    "fleet-drift-v1.4.0": scenario_fleet_drift_v140,
+    "fleet-not-ready-v1.4.0": scenario_fleet_not_ready_v140,
 }
 
 

@@ -265,7 +265,9 @@ pub fn pod_problem(o: &Object) -> Option<String> {
         .iter()
         .chain(&p.init_container_statuses)
     {
+        // The back-off message only repeats the reason; the last termination says more.
         if let Some(w) = &c.state.waiting
+            && w.reason.as_deref() != Some("CrashLoopBackOff")
             && let Some(m) = w.message.as_deref().filter(|m| !m.is_empty())
         {
             parts.push(format!("{}: {}", c.name, one_line(m, 200)));
@@ -1107,35 +1109,76 @@ fn judge_claim(
     }
 }
 
+/// The most recent change the bundle shows for an object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    /// When.
+    pub at: String,
+    /// Which object carries the timestamp (the object itself or one of its pods).
+    pub object: usize,
+    /// What changed, in words (`pod x became Ready`, `condition Available`).
+    pub what: String,
+}
+
 /// When the object last changed, as far as the bundle shows: the newest of its conditions'
-/// times, its pods' `Ready` transitions (for workloads), and its creation.
+/// times, its pods' `Ready` transitions (for workloads), its deletion and its creation.
 pub fn last_change(index: &Index, g: &Graph, i: usize) -> Option<String> {
+    last_change_detail(index, g, i).map(|c| c.at)
+}
+
+/// [`last_change`] with where the timestamp was read.
+pub fn last_change_detail(index: &Index, g: &Graph, i: usize) -> Option<Change> {
     let o = index.objects.get(i)?;
-    let mut best: Option<String> = o.meta.creation_timestamp.clone();
-    let mut consider = |t: Option<&str>| {
+    let mut best: Option<Change> = None;
+    let mut consider = |t: Option<&str>, object: usize, what: &dyn Fn() -> String| {
         if let Some(t) = t
             && time::parse(t).is_some()
-            && best.as_deref().is_none_or(|b| b < t)
+            && best.as_ref().is_none_or(|b| b.at.as_str() < t)
         {
-            best = Some(t.to_string());
+            best = Some(Change {
+                at: t.to_string(),
+                object,
+                what: what(),
+            });
         }
     };
+    consider(o.meta.creation_timestamp.as_deref(), i, &|| {
+        "created".into()
+    });
     for c in &o.status.conditions {
-        consider(c.last_transition_time.as_deref());
-        consider(c.last_update_time.as_deref());
+        let what = || format!("condition {} became {}", c.kind, c.status);
+        consider(c.last_transition_time.as_deref(), i, &what);
+        consider(c.last_update_time.as_deref(), i, &what);
     }
     if matches!(o.view, View::Workload(_)) {
         for p in g.pods_of(index, i) {
             if let Some(po) = index.objects.get(p) {
-                consider(po.meta.creation_timestamp.as_deref());
+                let node = match &po.view {
+                    View::Pod(v) => v
+                        .node_name
+                        .as_deref()
+                        .map(|n| format!(" on {n}"))
+                        .unwrap_or_default(),
+                    _ => String::new(),
+                };
+                consider(po.meta.creation_timestamp.as_deref(), p, &|| {
+                    format!("pod {} was created{node}", po.key.name)
+                });
                 if let Some(c) = condition(&po.status.conditions, "Ready") {
-                    consider(c.last_transition_time.as_deref());
+                    let verb = if c.status == "True" {
+                        "became Ready"
+                    } else {
+                        "became not Ready"
+                    };
+                    consider(c.last_transition_time.as_deref(), p, &|| {
+                        format!("pod {} {verb}{node}", po.key.name)
+                    });
                 }
             }
         }
     }
     if let Some(d) = &o.meta.deletion_timestamp {
-        consider(Some(d));
+        consider(Some(d), i, &|| "deletion requested".into());
     }
     best
 }

@@ -98,6 +98,18 @@ pub struct Index {
 /// Groups whose copy of an object is the primary one when two groups serve it.
 const PRIMARY_GROUPS: &[&str] = &["", "networking.k8s.io", "apps", "policy"];
 
+/// Groups whose objects another group also serves (core/events.k8s.io events,
+/// extensions/networking.k8s.io ingresses and network policies, extensions/apps workloads,
+/// extensions/policy pod security policies).
+const ALIAS_GROUPS: &[&str] = &[
+    "",
+    "events.k8s.io",
+    "extensions",
+    "networking.k8s.io",
+    "apps",
+    "policy",
+];
+
 impl Index {
     /// Indexes every resource list of the bundle. `progress(done, total)` is called as files
     /// finish.
@@ -200,10 +212,16 @@ impl Index {
                 }
             }
         }
-        // Same uid and kind under two groups: keep the preferred group's copy.
+        // Same uid and kind under two groups that serve the same objects: keep the preferred
+        // group's copy. Only the groups the API server really doubles up are considered, so
+        // unrelated kinds that share a name (fleet, CAPI and provisioning `Cluster`s) and a
+        // (bogus) uid stay distinct.
         let mut by_uid: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
         for (i, o) in self.objects.iter().enumerate() {
-            if !o.meta.uid.is_empty() && o.alias_of.is_none() {
+            if !o.meta.uid.is_empty()
+                && o.alias_of.is_none()
+                && ALIAS_GROUPS.contains(&o.key.group.as_str())
+            {
                 by_uid
                     .entry((o.key.kind.as_str(), o.meta.uid.as_str()))
                     .or_default()

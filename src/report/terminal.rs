@@ -17,6 +17,17 @@ fn paint(s: &str, code: &str, color: bool) -> String {
     }
 }
 
+/// The first command of a remediation (a line starting with `kubectl`), else its first line.
+fn first_command(remediation: &str) -> String {
+    remediation
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("kubectl "))
+        .or_else(|| remediation.lines().map(str::trim).find(|l| !l.is_empty()))
+        .unwrap_or("")
+        .to_string()
+}
+
 /// The summary template, embedded at compile time.
 const TEMPLATE: &str = include_str!("../../templates/summary.txt");
 
@@ -37,6 +48,9 @@ pub fn render(r: &Report, color: bool) -> String {
                 label => paint(label, code, color),
                 title => f.title.as_str(),
                 at => f.evidence.first().map(|e| format!("{}:{}", e.file, e.line)),
+                fix => (f.severity == Severity::Error)
+                    .then(|| first_command(&f.remediation))
+                    .filter(|s| !s.is_empty()),
             }
         })
         .collect();

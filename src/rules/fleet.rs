@@ -91,20 +91,23 @@ fn ago(ts: Option<&str>, capture: Option<Timestamp>) -> String {
     }
 }
 
-/// `Bundle fleet-local/mcc-harvester` (and `ManagedChart fleet-local/harvester`).
+/// `ManagedChart fleet-local/harvester (Bundle mcc-harvester)`, or `Bundle fleet-local/x`.
 fn source_label(cx: &Context, s: &Source) -> String {
-    let mut parts = Vec::new();
-    if s.bundle.is_some() {
-        parts.push(format!("Bundle {}/{}", s.namespace, s.name));
+    match s.chart.and_then(|i| at(cx, i)) {
+        Some(c) if s.bundle.is_some() => format!(
+            "ManagedChart {}/{} (Bundle {})",
+            c.key.namespace, c.key.name, s.name
+        ),
+        Some(c) => format!("ManagedChart {}/{}", c.key.namespace, c.key.name),
+        None => format!("Bundle {}/{}", s.namespace, s.name),
     }
-    if let Some(c) = s.chart.and_then(|i| at(cx, i)) {
-        parts.push(format!("ManagedChart {}/{}", c.key.namespace, c.key.name));
-    }
-    if parts.is_empty() {
-        format!("bundle {}/{}", s.namespace, s.name)
-    } else {
-        parts.join(" and ")
-    }
+}
+
+/// `ManagedChart harvester`, else `Bundle mcc-x`.
+fn short_label(cx: &Context, s: &Source) -> String {
+    chart_name(cx, s)
+        .map(|c| format!("ManagedChart {c}"))
+        .unwrap_or_else(|| format!("Bundle {}", s.name))
 }
 
 fn chart_name(cx: &Context, s: &Source) -> Option<String> {
@@ -142,6 +145,26 @@ fn effect(cx: &Context, s: &Source) -> String {
             s.namespace, s.name
         ),
     }
+}
+
+/// Observed counts of a workload, short: `7/7 available`, `0/1 ready`.
+fn short_counts(o: &Object) -> Option<String> {
+    let View::Workload(w) = &o.view else {
+        return None;
+    };
+    let n = |x: Option<i64>| x.unwrap_or(0);
+    Some(match o.key.kind.as_str() {
+        "DaemonSet" => format!(
+            "{}/{} available",
+            n(w.number_available),
+            n(w.desired_number_scheduled)
+        ),
+        _ => format!(
+            "{}/{} ready",
+            n(w.ready_replicas),
+            w.spec_replicas.unwrap_or(1)
+        ),
+    })
 }
 
 /// Observed counts of a workload, in words.
@@ -500,19 +523,21 @@ fn stale_finding(cx: &Context, s: &Source, j: &Judged, kind: &Stale) -> Finding 
                 Some(Assertion::NotReady(c)) => c.message_text(),
                 _ => String::new(),
             };
-            let seen = live.and_then(counts).unwrap_or_else(|| obs.state.clone());
-            let what = if matches!(kind, Stale::Recreated(_)) {
-                "about an object since recreated"
-            } else {
-                "stale"
+            let seen = live
+                .and_then(short_counts)
+                .unwrap_or_else(|| obs.state.clone());
+            let blocks =
+                !s.is_ready() && chart_name(cx, s).is_some() && s.namespace == "fleet-local";
+            let lead = match (kind, blocks) {
+                (Stale::Recreated(_), _) => "Fleet status is about a recreated object",
+                (_, true) => "Stale Fleet status blocks upgrades",
+                _ => "Fleet status is stale",
             };
             (
                 format!(
-                    "Fleet status is {what}: {} says {} {}/{} is not ready ({claimed}); the \
-                     capture shows it ready ({seen})",
-                    chart_name(cx, s)
-                        .map(|c| format!("ManagedChart {c}"))
-                        .unwrap_or_else(|| format!("Bundle {}", s.name)),
+                    "{lead}: {} claims {} {}/{} is not ready ({claimed}); the capture shows it \
+                     ready ({seen})",
+                    short_label(cx, s),
                     t.kind,
                     t.namespace,
                     t.name
@@ -531,7 +556,8 @@ fn stale_finding(cx: &Context, s: &Source, j: &Judged, kind: &Stale) -> Finding 
                     format!("{}/", t.namespace)
                 },
                 t.name,
-                live.and_then(counts).unwrap_or_else(|| obs.message_text())
+                live.and_then(short_counts)
+                    .unwrap_or_else(|| obs.message_text())
             ),
             if cx.fleet.agent.heartbeat_stale() {
                 Severity::Error
@@ -637,16 +663,24 @@ fn stale_finding(cx: &Context, s: &Source, j: &Judged, kind: &Stale) -> Finding 
             );
         }
     }
-    if let Some(c) = j.changed_at.as_deref() {
-        let order = match s.claimed_at().and_then(time::parse).zip(time::parse(c)) {
-            Some((cl, ch)) if ch > cl => "after Fleet's claim",
+    let change = j
+        .live
+        .and_then(|l| fleet::last_change_detail(cx.index, cx.graph, l));
+    if let Some(ch) = &change {
+        let order = match s
+            .claimed_at()
+            .and_then(time::parse)
+            .zip(time::parse(&ch.at))
+        {
+            Some((cl, t)) if t > cl => "after Fleet's claim",
             Some(_) => "before Fleet's claim",
             None => "",
         };
         let _ = writeln!(
             summary,
-            "The object last changed {} {order}.",
-            ago(Some(c), cap)
+            "The object last changed {}: {}, {order}.",
+            ago(Some(&ch.at), cap),
+            ch.what
         );
     }
     let _ = writeln!(
@@ -677,6 +711,16 @@ fn stale_finding(cx: &Context, s: &Source, j: &Judged, kind: &Stale) -> Finding 
     };
     if let Some(o) = live {
         evidence.push(ev(cx.index, o, Some("  status:")));
+    }
+    if let Some(ch) = &change
+        && Some(ch.object) != j.live
+        && let Some(p) = at(cx, ch.object)
+    {
+        evidence.push(ev(
+            cx.index,
+            p,
+            Some(&format!("lastTransitionTime: \"{}\"", ch.at)),
+        ));
     }
     if let Some(c) = cx.fleet.agent.cluster.and_then(|i| at(cx, i)) {
         evidence.push(ev(cx.index, c, Some("lastSeen")));
@@ -1298,7 +1342,7 @@ fn not_ready_finding(
                 .map(|n| format!("ManagedChart {n}"))
                 .unwrap_or_else(|| format!("Bundle {}", s.name)),
             c.target.fleet_name(),
-            counts(o).unwrap_or_else(|| observed.message_text()),
+            short_counts(o).unwrap_or_else(|| observed.message_text()),
             fleet::one_line(&first_reason, 160)
         ),
         summary: summary.trim_end().to_string(),
@@ -1508,7 +1552,7 @@ fn drift_finding(
             "{} drift on {} ({}): {}",
             if class.benign { "Benign" } else { "Chart" },
             c.target.fleet_name(),
-            source_label(cx, s),
+            short_label(cx, s),
             if class.fields.is_empty() {
                 fleet::one_line(&class.reason, 80)
             } else {
