@@ -647,6 +647,31 @@ impl FleetState {
         self.judged = judged;
     }
 
+    /// What Fleet claims about the object at index position `i`, with the verdict, in words
+    /// (`claims [progressing] Available: 6/7 — stale`).
+    pub fn claimed_status(&self, i: usize) -> Option<String> {
+        let j = self.judged.iter().find(|j| j.live == Some(i))?;
+        let claimed = match self.claim(j).map(|c| &c.assertion) {
+            Some(Assertion::NotReady(s)) => s.display(),
+            Some(Assertion::Drift(Drift::Missing)) => "missing".into(),
+            Some(Assertion::Drift(Drift::NotOwned)) => "not owned".into(),
+            Some(Assertion::Drift(Drift::Extra)) => "extra".into(),
+            Some(Assertion::Drift(Drift::Patch(_))) => "modified".into(),
+            None => "ready".into(),
+        };
+        let verdict = match &j.verdict {
+            Verdict::Stale(_) => "stale",
+            Verdict::InFlux { .. } => "in flux",
+            Verdict::ConfirmedNotReady { .. } => "confirmed",
+            Verdict::NotOwned => "Fleet cannot see it as its own",
+            Verdict::Drifted(c) if c.benign => "benign drift",
+            Verdict::Drifted(_) => "drift confirmed",
+            Verdict::ConfirmedMissing => "confirmed",
+            Verdict::Unverifiable(_) => "not verifiable",
+        };
+        Some(format!("Fleet claims {claimed} — {verdict}"))
+    }
+
     /// The claim of a judged entry (`None` for implied-ready ones).
     pub fn claim(&self, j: &Judged) -> Option<&Claim> {
         self.sources.get(j.source)?.claims.get(j.claim)

@@ -283,6 +283,8 @@ pub fn subject(o: &Object) -> Subject<'_> {
 /// One line of a neighbourhood tree.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TreeLine {
+    /// Position in the index.
+    pub index: usize,
     /// Depth (0 = the root).
     pub depth: usize,
     /// The relation from the parent line (`None` for the root).
@@ -295,8 +297,25 @@ pub struct TreeLine {
     pub ready: bool,
 }
 
-/// The neighbourhood of a node as an indented tree: first what it depends on upward
-/// (owners, the chart that deploys it), then what it deploys/owns/runs on, to `depth`.
+/// What the node hangs from: its owners and the charts/bundles that deploy it, transitively.
+pub fn ancestors(index: &Index, g: &Graph, i: usize) -> Vec<(EdgeKind, usize)> {
+    let mut out = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut stack = vec![i];
+    while let Some(n) = stack.pop() {
+        for (k, p) in g.inc(n) {
+            if *k == EdgeKind::RunsOn || !seen.insert(*p) || index.objects.get(*p).is_none() {
+                continue;
+            }
+            out.push((*k, *p));
+            stack.push(*p);
+        }
+    }
+    out
+}
+
+/// The neighbourhood of a node as an indented tree of what it deploys, owns and runs on,
+/// to `depth`.
 pub fn tree(
     index: &Index,
     g: &Graph,
@@ -331,6 +350,7 @@ fn walk(
     };
     let s = observed(o, family, capture);
     lines.push(TreeLine {
+        index: n,
         depth: level,
         edge,
         key: o.key.clone(),
@@ -345,6 +365,14 @@ fn walk(
         return;
     }
     let mut next: BTreeMap<(EdgeKind, ObjectKey), usize> = BTreeMap::new();
+    // Below a workload, show its pods (through ReplicaSets) rather than the ReplicaSets.
+    for p in g.pods_of(index, n) {
+        if let Some(o) = index.objects.get(p)
+            && !g.out(n).iter().any(|(_, t)| *t == p)
+        {
+            next.insert((EdgeKind::Owns, o.key.clone()), p);
+        }
+    }
     for (k, t) in g.out(n) {
         if let Some(o) = index.objects.get(*t) {
             next.insert((*k, o.key.clone()), *t);

@@ -635,6 +635,86 @@ pub fn events_table(a: &Analysis, namespace: Option<&str>, kind_filter: Option<&
     table::render(&headers, &rows)
 }
 
+/// `describe`'s view of the status graph: what the object hangs from (owners, the chart and
+/// bundle that deploy it), then what it deploys, owns and runs on, each with its observed
+/// status and, where Fleet reports on it, Fleet's claim and the verdict.
+fn graph_section(a: &Analysis, o: &Object, s: &mut String) {
+    let Some(i) = a.index.position(&o.key) else {
+        return;
+    };
+    let family = a.fleet.version.family;
+    let cap = a.bundle.created_at;
+    let label = |n: usize| -> String {
+        let Some(x) = a.index.objects.get(n) else {
+            return String::new();
+        };
+        let obs = crate::graph::observed(x, family, cap);
+        let mut t = format!(
+            "{} {}: {}",
+            kinds::qualified(&x.key.kind, &x.key.group),
+            if x.key.namespace.is_empty() {
+                x.key.name.clone()
+            } else {
+                format!("{}/{}", x.key.namespace, x.key.name)
+            },
+            if obs.is_ready() {
+                obs.state.clone()
+            } else {
+                crate::fleet::one_line(&obs.display(), 120)
+            }
+        );
+        if let View::Pod(p) = &x.view
+            && let Some(node) = &p.node_name
+        {
+            t.push_str(&format!(" (on {node})"));
+        }
+        if let Some(c) = a.fleet.claimed_status(n) {
+            t.push_str(&format!("  [{c}]"));
+        }
+        t
+    };
+    let up = crate::graph::ancestors(&a.index, &a.graph, i);
+    let tree = crate::graph::tree(&a.index, &a.graph, i, 4, family, cap);
+    if up.is_empty() && tree.len() <= 1 {
+        return;
+    }
+    let _ = writeln!(
+        s,
+        "Graph:        observed status (Fleet's summarizer), and Fleet's claim where it reports one"
+    );
+    for (k, p) in up.iter().rev() {
+        let _ = writeln!(
+            s,
+            "  ^ {} by {}",
+            k.verb()
+                .replace("owns", "owned")
+                .replace("deploys", "deployed"),
+            label(*p)
+        );
+    }
+    // Below the first level, expand only what is not ready or what Fleet reports on: the
+    // chain that explains a status, not every healthy pod of a chart.
+    let mut expand: Vec<bool> = Vec::new();
+    for l in &tree {
+        let interesting = !l.ready || a.fleet.claimed_status(l.index).is_some();
+        expand.truncate(l.depth);
+        let parent_expands = l.depth <= 1 || expand.last().copied().unwrap_or(true);
+        expand.push(parent_expands && (l.depth == 0 || interesting));
+        if !parent_expands {
+            continue;
+        }
+        let indent = "  ".repeat(l.depth + 1);
+        match &l.edge {
+            None => {
+                let _ = writeln!(s, "{indent}{}", label(l.index));
+            }
+            Some(e) => {
+                let _ = writeln!(s, "{indent}{e} {}", label(l.index));
+            }
+        }
+    }
+}
+
 /// One `Label:   value` line of `describe`, values aligned at column 14.
 fn field(s: &mut String, label: &str, value: impl std::fmt::Display) {
     let _ = writeln!(s, "{:<14}{value}", format!("{label}:"));
@@ -862,6 +942,7 @@ pub fn describe(a: &Analysis, kind: &str, name: &str, namespace: Option<&str>) -
             let _ = writeln!(s, "{l}");
         }
     }
+    graph_section(a, o, &mut s);
     let related: Vec<_> = events(a, None, None)
         .into_iter()
         .filter(|(_, e)| {
