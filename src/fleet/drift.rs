@@ -277,3 +277,107 @@ pub fn classify(o: &Object, patch: &str) -> Compared {
         reason,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{ObjectKey, views};
+
+    fn object(kind: &str, group: &str, yaml: &str) -> Object {
+        let d = views::decode(kind, group, yaml).unwrap();
+        Object {
+            key: ObjectKey {
+                group: group.into(),
+                kind: kind.into(),
+                namespace: d.meta.namespace.clone(),
+                name: d.meta.name.clone(),
+            },
+            version: "v1".into(),
+            resource: String::new(),
+            file: 0,
+            line: 1,
+            end_line: 1,
+            name_line: 1,
+            meta: d.meta,
+            status: d.status,
+            view: d.view,
+            alias_of: None,
+        }
+    }
+
+    const WEBHOOK: &str = "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingWebhookConfiguration\nmetadata:\n  name: w\nwebhooks:\n- clientConfig:\n    caBundle: TElWRQ==\n    service:\n      name: s\n      namespace: n\n  failurePolicy: Fail\n  name: w.example.io\n  sideEffects: None\n";
+
+    #[test]
+    fn ca_bundle_only_is_benign() {
+        let o = object(
+            "ValidatingWebhookConfiguration",
+            "admissionregistration.k8s.io",
+            WEBHOOK,
+        );
+        let patch = r#"{"webhooks":[{"clientConfig":{"caBundle":"Q0hBUlQ=","service":{"name":"s","namespace":"n"}},"failurePolicy":"Fail","name":"w.example.io","sideEffects":"None"}]}"#;
+        let Compared::Differs(c) = classify(&o, patch) else {
+            panic!("drift expected")
+        };
+        assert!(c.benign && c.verified, "{c:?}");
+        assert_eq!(c.fields.len(), 1);
+        assert_eq!(c.fields[0].path, "webhooks[0].clientConfig.caBundle");
+    }
+
+    #[test]
+    fn policy_flip_to_ignore_is_not_benign_and_matching_patch_is_gone() {
+        let o = object(
+            "ValidatingWebhookConfiguration",
+            "admissionregistration.k8s.io",
+            WEBHOOK,
+        );
+        // The chart wants Fail but the cluster has Ignore? Here: chart Ignore→live Fail is the
+        // certgen pattern; the reverse (someone relaxed the policy) is not benign.
+        let relaxed = WEBHOOK.replace("failurePolicy: Fail", "failurePolicy: Ignore");
+        let o2 = object(
+            "ValidatingWebhookConfiguration",
+            "admissionregistration.k8s.io",
+            &relaxed,
+        );
+        let patch = r#"{"webhooks":[{"failurePolicy":"Fail","name":"w.example.io"}]}"#;
+        let Compared::Differs(c) = classify(&o2, patch) else {
+            panic!("drift expected")
+        };
+        assert!(!c.benign);
+        assert_eq!(classify(&o, patch), Compared::Matches);
+        let certgen = r#"{"webhooks":[{"failurePolicy":"Ignore","name":"w.example.io"}]}"#;
+        let Compared::Differs(c) = classify(&o, certgen) else {
+            panic!("drift expected")
+        };
+        assert!(c.benign, "{c:?}");
+    }
+
+    #[test]
+    fn image_edit_is_not_benign_and_unknown_kinds_are_unverified() {
+        let dep = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\n  namespace: n\nspec:\n  replicas: 1\n  template:\n    spec:\n      containers:\n      - image: x:2\n        name: c\n";
+        let o = object("Deployment", "apps", dep);
+        let patch = r#"{"spec":{"template":{"spec":{"containers":[{"image":"x:1","name":"c"}]}}}}"#;
+        let Compared::Differs(c) = classify(&o, patch) else {
+            panic!("drift expected")
+        };
+        assert!(!c.benign && c.verified);
+        assert_eq!(c.fields[0].live, "x:2");
+        let unknown = r#"{"spec":{"strategy":{"type":"Recreate"}}}"#;
+        let Compared::Differs(c) = classify(&o, unknown) else {
+            panic!("drift expected")
+        };
+        assert!(!c.verified, "{c:?}");
+        let cm = object(
+            "ConfigMap",
+            "",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n",
+        );
+        let Compared::Differs(c) = classify(&cm, r#"{"data":{"a":"b"}}"#) else {
+            panic!("drift expected")
+        };
+        assert!(!c.verified);
+        let Compared::Differs(c) = classify(&cm, "{not json") else {
+            panic!("drift expected")
+        };
+        assert!(!c.verified);
+    }
+}

@@ -301,6 +301,22 @@ pub fn pod_problem(o: &Object) -> Option<String> {
     Some(format!("{}: {}", o.key.name, parts.join("; ")))
 }
 
+/// Collapses whitespace and keeps the head and the tail when longer than `max` characters:
+/// error chains put the root cause last (`…: dial tcp: lookup x: no such host`).
+pub fn head_tail(s: &str, max: usize) -> String {
+    let flat: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let n = flat.chars().count();
+    if n <= max {
+        return flat;
+    }
+    let head = max * 2 / 5;
+    let tail = max - head;
+    let mut t: String = flat.chars().take(head).collect();
+    t.push_str(" … ");
+    t.extend(flat.chars().skip(n - tail));
+    t
+}
+
 /// Collapses whitespace and trims to `max` characters.
 pub fn one_line(s: &str, max: usize) -> String {
     let flat: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -1206,4 +1222,59 @@ pub fn last_change_detail(index: &Index, g: &Graph, i: usize) -> Option<Change> 
         consider(Some(d), i, &|| "deletion requested".into());
     }
     best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fleet_versions_by_harvester() {
+        assert_eq!(fleet_for_harvester((1, 4, 0)), Some((0, 10, 2)));
+        assert_eq!(fleet_for_harvester((1, 3, 2)), Some((0, 9, 5)));
+        assert_eq!(fleet_for_harvester((1, 6, 1)), Some((0, 13, 0)));
+        assert_eq!(fleet_for_harvester((0, 3, 0)), None);
+        assert_eq!(parse_semver("v0.10.2"), Some((0, 10, 2)));
+        assert_eq!(parse_semver("v1.4.0-rc1"), Some((1, 4, 0)));
+        assert_eq!(parse_semver("1a861fc-dirty"), None);
+        let v = FleetVersion {
+            version: Some((0, 11, 2)),
+            source: String::new(),
+            era: Era::EventDriven,
+            family: Family::A,
+        };
+        assert_eq!(v.agent_kind(), "statefulset");
+        assert_eq!(v.label(), "v0.11.2");
+    }
+
+    #[test]
+    fn in_flux_window() {
+        let cap = time::parse("2025-01-01T00:10:00Z");
+        assert!(in_flux(
+            Some("2025-01-01T00:08:00Z"),
+            Some("2025-01-01T00:07:00Z"),
+            cap
+        ));
+        assert!(!in_flux(
+            Some("2025-01-01T00:01:00Z"),
+            Some("2025-01-01T00:00:00Z"),
+            cap
+        ));
+        // A change before the claim cannot explain the disagreement.
+        assert!(!in_flux(
+            Some("2025-01-01T00:08:00Z"),
+            Some("2025-01-01T00:09:00Z"),
+            cap
+        ));
+        assert!(!in_flux(None, None, cap));
+    }
+
+    #[test]
+    fn long_messages_keep_the_root_cause() {
+        let m = format!("{} no such host", "x ".repeat(300));
+        let t = head_tail(&m, 100);
+        assert!(t.ends_with("no such host"), "{t}");
+        assert!(t.chars().count() <= 104);
+        assert_eq!(head_tail("a  b", 10), "a b");
+    }
 }

@@ -624,8 +624,21 @@ fn stale_finding(cx: &Context, s: &Source, j: &Judged, kind: &Stale) -> Finding 
             ago(s.claimed_at(), cap)
         );
     }
+    let mut extra_evidence = Vec::new();
     match (live, kind) {
-        (Some(o), Stale::NotReadyButReady(obs) | Stale::ReadyButNotReady(obs)) => {
+        (Some(o), Stale::ReadyButNotReady(obs)) => {
+            let _ = writeln!(
+                summary,
+                "Observed in the capture:\n  {}",
+                describe_observed(o, obs)
+            );
+            let why = reason_for(cx, o);
+            for l in why.lines.iter().take(4) {
+                let _ = writeln!(summary, "  - {l}");
+            }
+            extra_evidence = why.evidence;
+        }
+        (Some(o), Stale::NotReadyButReady(obs)) => {
             let _ = writeln!(
                 summary,
                 "Observed in the capture:\n  {}",
@@ -722,6 +735,7 @@ fn stale_finding(cx: &Context, s: &Source, j: &Judged, kind: &Stale) -> Finding 
             Some(&format!("lastTransitionTime: \"{}\"", ch.at)),
         ));
     }
+    evidence.extend(extra_evidence);
     if let Some(c) = cx.fleet.agent.cluster.and_then(|i| at(cx, i)) {
         evidence.push(ev(cx.index, c, Some("lastSeen")));
     }
@@ -1248,14 +1262,21 @@ fn reason_for(cx: &Context, o: &Object) -> Reason {
                         "{} {}: {}",
                         v.reason.as_deref().unwrap_or(""),
                         v.regarding.name,
-                        fleet::one_line(v.message.as_deref().unwrap_or(""), 240)
+                        fleet::head_tail(v.message.as_deref().unwrap_or(""), 300)
                     ),
                 ))
             }
             _ => None,
         })
         .collect();
-    evs.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.2.cmp(&b.2)));
+    // Most telling first: the kubelet's detailed messages before its "Error: <reason>" echoes.
+    let generic = |t: &str| t.contains(": Error: ") || t.contains(": Back-off ");
+    evs.sort_by(|a, b| {
+        generic(&a.2)
+            .cmp(&generic(&b.2))
+            .then_with(|| b.1.cmp(&a.1))
+            .then_with(|| a.2.cmp(&b.2))
+    });
     evs.dedup_by(|a, b| a.2 == b.2);
     for (e, last, text) in evs.into_iter().take(3) {
         r.lines.push(format!(
