@@ -195,3 +195,73 @@ fn stale_ready_agent_down_fixture_blames_the_agent() {
         "{f:#?}"
     );
 }
+
+#[test]
+fn forced_sync_and_controller_lag_are_reported() {
+    let Some(text) = fixture("synthetic_stale-notready-mcc-harvester.yaml") else {
+        return;
+    };
+    // The BundleDeployment got forceSyncGeneration 2 but never completed it; the Bundle asks
+    // for 3, which fleet-controller has not propagated; the Cluster's summary forgot the bundle.
+    let edited = text
+        .replacen(
+            "    defaultNamespace: harvester-system\n    helm: {releaseName: harvester, version: 1.4.0, timeoutSeconds: 600}\n  stagedOptions:",
+            "    defaultNamespace: harvester-system\n    forceSyncGeneration: 2\n    helm: {releaseName: harvester, version: 1.4.0, timeoutSeconds: 600}\n  stagedOptions:",
+            1,
+        )
+        .replacen(
+            "spec:\n  defaultNamespace: harvester-system\n  helm:",
+            "spec:\n  forceSyncGeneration: 3\n  defaultNamespace: harvester-system\n  helm:",
+            1,
+        )
+        .replacen("    - name: mcc-harvester\n", "    - name: mcc-other\n", 1);
+    assert_ne!(edited, text);
+    let dir = tempfile::tempdir().unwrap();
+    let root = build_bundle(&edited, dir.path());
+    let r = common::report(&root);
+    let ids: Vec<(String, String)> = fleet_findings(&r)
+        .iter()
+        .map(|f| {
+            (
+                f["severity"].as_str().unwrap().into(),
+                f["id"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    for want in [
+        (
+            "warning",
+            "fleet.apply-error:BundleDeployment/cluster-fleet-local-local-1a3d67d0a899/mcc-harvester:sync",
+        ),
+        (
+            "warning",
+            "fleet.apply-error:BundleDeployment/cluster-fleet-local-local-1a3d67d0a899/mcc-harvester:propagation",
+        ),
+        (
+            "warning",
+            "fleet.stale-status:Cluster/fleet-local/local:mcc-harvester",
+        ),
+        (
+            "error",
+            "fleet.stale-status:Bundle/fleet-local/mcc-harvester:DaemonSet/kube-system/harvester-whereabouts",
+        ),
+    ] {
+        assert!(
+            ids.iter().any(|(s, i)| s == want.0 && i == want.1),
+            "{want:?} missing from {ids:#?}"
+        );
+    }
+    // The resync advice bumps past the Bundle's current value.
+    let stale = fleet_findings(&r)
+        .into_iter()
+        .find(|f| {
+            f["rule"] == "fleet.stale-status" && f["id"].as_str().unwrap().contains("DaemonSet")
+        })
+        .unwrap();
+    assert!(
+        stale["remediation"]
+            .as_str()
+            .unwrap()
+            .contains("\"forceSyncGeneration\":4")
+    );
+}

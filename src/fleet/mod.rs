@@ -47,11 +47,12 @@ pub struct FleetVersion {
 }
 
 impl FleetVersion {
-    /// `v0.10.2`, or `unknown`.
+    /// `v0.10.2`, or the range the data shapes imply (`≤ v0.9`, `≥ v0.10`).
     pub fn label(&self) -> String {
-        match self.version {
-            Some((a, b, c)) => format!("v{a}.{b}.{c}"),
-            None => "unknown".into(),
+        match (self.version, self.era) {
+            (Some((a, b, c)), _) => format!("v{a}.{b}.{c}"),
+            (None, Era::Periodic) => "≤ v0.9".into(),
+            (None, Era::EventDriven) => "≥ v0.10".into(),
         }
     }
 

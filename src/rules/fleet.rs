@@ -505,8 +505,80 @@ impl Rule for StaleStatus {
             }
         }
         out.extend(chart_lag(cx));
+        out.extend(cluster_lag(cx));
         out
     }
+}
+
+/// S5: the fleet Cluster's summary names bundles in states their own status contradicts
+/// (it says a bundle is not ready while the Bundle is Ready, or the reverse).
+fn cluster_lag(cx: &Context) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let Some(c) = cx.fleet.agent.cluster.and_then(|i| at(cx, i)) else {
+        return out;
+    };
+    let View::Fleet(cv) = &c.view else {
+        return out;
+    };
+    let listed: std::collections::BTreeMap<&str, &str> = cv
+        .summary
+        .non_ready_resources
+        .iter()
+        .map(|e| (e.name.as_str(), e.bundle_state.as_str()))
+        .collect();
+    let truncated = cv.summary.non_ready_resources.len() >= 10;
+    for s in &cx.fleet.sources {
+        if s.namespace != c.key.namespace || s.bundle.is_none() || s.ready.is_none() {
+            continue;
+        }
+        let in_list = listed.get(s.name.as_str()).copied();
+        let contradiction = match in_list {
+            Some(state) if s.is_ready() => Some(format!(
+                "the Cluster lists bundle {} as {state}, while the Bundle itself is Ready",
+                s.name
+            )),
+            None if !s.is_ready() && !truncated => Some(format!(
+                "the Bundle {} is {} but the Cluster's summary does not list it",
+                s.name,
+                if s.state.is_empty() {
+                    "not Ready"
+                } else {
+                    s.state.as_str()
+                }
+            )),
+            _ => None,
+        };
+        let Some(why) = contradiction else { continue };
+        let Some(b) = s.bundle.and_then(|i| at(cx, i)) else {
+            continue;
+        };
+        out.push(Finding {
+            id: format!(
+                "fleet.stale-status:Cluster/{}/{}:{}",
+                c.key.namespace, c.key.name, s.name
+            ),
+            rule: "fleet.stale-status".into(),
+            severity: Severity::Warning,
+            title: format!(
+                "Cluster {}/{} and Bundle {} disagree",
+                c.key.namespace, c.key.name, s.name
+            ),
+            summary: format!(
+                "fleet-controller recomputes the Cluster's summary from the same BundleDeployments \
+                 as the Bundle's; here {why}. One of the two was not updated (controller lag)."
+            ),
+            objects: vec![obj_ref(c), obj_ref(b)],
+            evidence: vec![
+                ev(cx.index, c, Some(s.name.as_str())),
+                ev(cx.index, b, Some("type: Ready")),
+            ],
+            remediation: "Restart fleet-controller so it recomputes both: kubectl -n \
+                          cattle-fleet-system rollout restart deployment/fleet-controller"
+                .into(),
+            references: vec!["https://fleet.rancher.io/ref-status-fields".into()],
+        });
+    }
+    out
 }
 
 fn stale_finding(cx: &Context, s: &Source, j: &Judged, kind: &Stale) -> Finding {
@@ -1961,6 +2033,72 @@ fn source_state_findings(cx: &Context, s: &Source) -> Vec<Finding> {
             ),
             references: vec!["https://docs.harvesterhci.io/v1.4/upgrade/troubleshooting".into()],
         });
+    }
+    for &d in &s.deployments {
+        let Some(bo) = at(cx, d) else { continue };
+        let View::Fleet(bd) = &bo.view else { continue };
+        let want = bd.force_sync_generation.unwrap_or(0);
+        if want > 0 && bd.sync_generation != Some(want) {
+            out.push(Finding {
+                id: format!(
+                    "fleet.apply-error:BundleDeployment/{}/{}:sync",
+                    bo.key.namespace, bo.key.name
+                ),
+                rule: "fleet.apply-error".into(),
+                severity: Severity::Warning,
+                title: format!(
+                    "Forced sync of {} not completed: forceSyncGeneration {want}, syncGeneration {}",
+                    s.name,
+                    bd.sync_generation
+                        .map(|x| x.to_string())
+                        .unwrap_or_else(|| "unset".into())
+                ),
+                summary: "The agent has not finished a deploy and status pass since \
+                          forceSyncGeneration was bumped; until it does, the BundleDeployment's \
+                          readiness describes the state before the bump."
+                    .into(),
+                objects: vec![obj_ref(bo)],
+                evidence: vec![ev(cx.index, bo, Some("syncGeneration"))],
+                remediation: format!(
+                    "Check the agent (its logs, fleet.apply-error on the agent); restart it if it \
+                     is stuck: kubectl -n {} rollout restart {}/fleet-agent",
+                    cx.fleet.agent.namespace,
+                    cx.fleet.version.agent_kind()
+                ),
+                references: Vec::new(),
+            });
+        }
+        if let (Some(b), Some(bundle)) = (s.force_sync_generation, s.bundle.and_then(|i| at(cx, i)))
+            && bd.force_sync_generation.unwrap_or(0) != b
+        {
+            out.push(Finding {
+                id: format!(
+                    "fleet.apply-error:BundleDeployment/{}/{}:propagation",
+                    bo.key.namespace, bo.key.name
+                ),
+                rule: "fleet.apply-error".into(),
+                severity: Severity::Warning,
+                title: format!(
+                    "Bundle {} forceSyncGeneration {b} not propagated to its BundleDeployment ({})",
+                    s.name,
+                    bd.force_sync_generation.unwrap_or(0)
+                ),
+                summary: "fleet-controller copies the Bundle's forceSyncGeneration into the \
+                          BundleDeployment's options; it has not, so the forced redeploy has not \
+                          reached the agent."
+                    .into(),
+                objects: vec![obj_ref(bundle), obj_ref(bo)],
+                evidence: vec![
+                    ev(cx.index, bundle, Some("forceSyncGeneration")),
+                    ev(cx.index, bo, Some("forceSyncGeneration")),
+                ],
+                remediation: "Check fleet-controller in cattle-fleet-system (pods, logs) and \
+                              restart it: kubectl -n cattle-fleet-system rollout restart \
+                              deployment/fleet-controller"
+                    .into(),
+                references: Vec::new(),
+            });
+        }
     }
     if let (Some(g), Some(obs)) = s.generation
         && g != obs
