@@ -5,6 +5,7 @@ pub mod fleet;
 pub mod kinds;
 pub mod summary;
 pub mod time;
+pub mod tree;
 pub mod views;
 
 use std::collections::BTreeMap;

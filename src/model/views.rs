@@ -65,7 +65,36 @@ pub enum View {
     Fleet(Box<super::fleet::FleetView>),
     /// Validating or Mutating WebhookConfiguration.
     Webhooks(Box<WebhookConfigView>),
+    /// A kind the upgrade rules read deeply (see [`TREE_KINDS`]): the whole object as JSON,
+    /// `"null"` strings turned back into nulls.
+    Tree(Box<super::tree::Tree>),
 }
+
+/// Kinds kept whole as a JSON tree: few objects each, read at many depths by the upgrade
+/// rules (Harvester Upgrade/Version/backups/addons, Longhorn volumes and replicas, KubeVirt
+/// VMs, CAPI clusters and machines, SUC plans, PodDisruptionBudgets).
+pub const TREE_KINDS: &[(&str, &str)] = &[
+    ("harvesterhci.io", "Upgrade"),
+    ("harvesterhci.io", "Version"),
+    ("harvesterhci.io", "VirtualMachineBackup"),
+    ("harvesterhci.io", "ScheduleVMBackup"),
+    ("harvesterhci.io", "Addon"),
+    ("harvesterhci.io", "UpgradeLog"),
+    ("harvesterhci.io", "VirtualMachineImage"),
+    ("longhorn.io", "Volume"),
+    ("longhorn.io", "Engine"),
+    ("longhorn.io", "Replica"),
+    ("longhorn.io", "Node"),
+    ("longhorn.io", "BackingImage"),
+    ("kubevirt.io", "VirtualMachine"),
+    ("kubevirt.io", "VirtualMachineInstance"),
+    ("kubevirt.io", "VirtualMachineInstanceMigration"),
+    ("cluster.x-k8s.io", "Cluster"),
+    ("cluster.x-k8s.io", "Machine"),
+    ("provisioning.cattle.io", "Cluster"),
+    ("upgrade.cattle.io", "Plan"),
+    ("policy", "PodDisruptionBudget"),
+];
 
 /// One webhook of a Validating/MutatingWebhookConfiguration: the fields rules read, plus the
 /// whole entry as JSON (strings un-mangled) to compare with what a chart renders.
@@ -1125,6 +1154,26 @@ pub fn decode(kind: &str, group: &str, text: &str) -> Result<Decoded, yaml_serde
                 view: View::Webhooks(Box::new(WebhookConfigView {
                     webhooks: d.webhooks.into_iter().map(Webhook::from_json).collect(),
                 })),
+            }
+        }
+        (g, k) if TREE_KINDS.contains(&(g, k)) => {
+            let v: serde_json::Value = parse(text)?;
+            let meta = v
+                .get("metadata")
+                .and_then(|m| Meta::deserialize(m).ok())
+                .unwrap_or_default();
+            let status = v
+                .get("status")
+                .and_then(|st| GenericStatus::deserialize(st).ok())
+                .unwrap_or_default()
+                .common();
+            let s = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or("").to_string();
+            Decoded {
+                api_version: s("apiVersion"),
+                kind: s("kind"),
+                meta,
+                status,
+                view: View::Tree(Box::new(super::tree::Tree::new(unmangle_json(v)))),
             }
         }
         (_, "Setting") => {
