@@ -709,26 +709,31 @@ FAKE_CA = ("-----BEGIN CERTIFICATE-----\n"
            "IHRlc3RzIG9ubHkgLSBub3QgYSByZWFsIGtleQ==\n"
            "-----END CERTIFICATE-----\n")
 
-NODE_IMAGES = [
-    ("rancher/harvester", "v1.4.0", 1.03985766e8),
-    ("rancher/harvester-webhook", "v1.4.0", 4.5771372e7),
-    ("registry.suse.com/suse/sles/15.6/virt-launcher", "1.2.2-150600.5.9.1", 2.9814412e8),
-    ("registry.suse.com/suse/sles/15.6/virt-handler", "1.2.2-150600.5.9.1", 1.00145862e8),
-    ("longhornio/longhorn-manager", "v1.7.1", 1.02391577e8),
-    ("longhornio/longhorn-instance-manager", "v1.7.1", 2.98331829e8),
-    ("rancher/rancher", "v2.9.2", 6.63781912e8),
-    ("rancher/fleet-agent", "v0.10.2", 5.7394716e7),
-    ("rancher/hardened-kubernetes", "v1.29.9-rke2r1-build20240912", 1.94521163e8),
-    ("rancher/hardened-etcd", "v3.5.13-k3s1-build20240910", 6.4389311e7),
-    ("rancher/mirrored-pause", "3.6", 301463),
-]
+def node_images(v=None):
+    """(image, tag, size) of the images in a node's status.images for a release (default: V)."""
+    v = v or V
+    return [
+        ("rancher/harvester", v["harvester"], 1.03985766e8),
+        ("rancher/harvester-webhook", v["harvester"], 4.5771372e7),
+        ("registry.suse.com/suse/sles/15.6/virt-launcher", v["kubevirt"], 2.9814412e8),
+        ("registry.suse.com/suse/sles/15.6/virt-handler", v["kubevirt"], 1.00145862e8),
+        ("longhornio/longhorn-manager", v["longhorn"], 1.02391577e8),
+        ("longhornio/longhorn-instance-manager", v["longhorn"], 2.98331829e8),
+        ("rancher/rancher", v["rancher"], 6.63781912e8),
+        ("rancher/fleet-agent", v["fleet"], 5.7394716e7),
+        ("rancher/hardened-kubernetes", v["k8s_build"], 1.94521163e8),
+        ("rancher/hardened-etcd", v["etcd_build"], 6.4389311e7),
+        ("rancher/mirrored-pause", "3.6", 301463),
+    ]
 
 
 def node_obj(name, *, ip, pod_cidr, machine, created, cpu=16, mem_ki=65776468, ready_since,
-             rke2="v1.29.9+rke2r1", os_image="Harvester v1.4.0", unschedulable=False,
+             rke2=None, os_image=None, unschedulable=False,
              ready="True", extra_labels=None, extra_annotations=None, taints=None, control_plane=True):
     """A Harvester node. control_plane=False gives a worker (RKE2 agent: no control-plane/etcd/master
-    roles, no etcd annotations or managed-etcd finalizer)."""
+    roles, no etcd annotations or managed-etcd finalizer). rke2 / os_image default to V."""
+    rke2 = rke2 or V["rke2"]
+    os_image = os_image or V["os"]
     labels = {
         "beta.kubernetes.io/arch": "amd64", "beta.kubernetes.io/instance-type": "rke2",
         "beta.kubernetes.io/os": "linux", "cpu-model.node.kubevirt.io/Skylake-Server": "true",
@@ -818,12 +823,12 @@ def node_obj(name, *, ip, pod_cidr, machine, created, cpu=16, mem_ki=65776468, r
         "addresses": [{"type": "InternalIP", "address": ip}, {"type": "Hostname", "address": name}],
         "daemonEndpoints": {"kubeletEndpoint": {"Port": 10250}},
         "nodeInfo": {"machineID": h("mid", name)[:32], "systemUUID": uid("sys", name).upper(),
-                     "bootID": uid("boot", name), "kernelVersion": "5.14.21-150500.55.80-default",
-                     "osImage": os_image, "containerRuntimeVersion": "containerd://1.7.21-k3s2",
+                     "bootID": uid("boot", name), "kernelVersion": V["kernel"],
+                     "osImage": os_image, "containerRuntimeVersion": "containerd://" + V["containerd"].lstrip("v"),
                      "kubeletVersion": rke2, "kubeProxyVersion": rke2,
                      "operatingSystem": "linux", "architecture": "amd64"},
         "images": [{"names": [image_digest(f"docker.io/{i}:{t}"), f"docker.io/{i}:{t}"], "sizeBytes": s}
-                   for i, t, s in NODE_IMAGES],
+                   for i, t, s in node_images()],
     }
     return {"metadata": md, "spec": spec, "status": status}
 
@@ -1146,7 +1151,8 @@ def pvc_obj(name, namespace, *, volume, size, created, sc="harvester-longhorn", 
             "status": {"phase": "Bound", "accessModes": [access], "capacity": {"storage": size}}}
 
 
-def pv_obj(name, *, pvc, size, created, sc="harvester-longhorn", mode="Block", access="ReadWriteMany"):
+def pv_obj(name, *, pvc, size, created, sc="harvester-longhorn", mode="Block", access="ReadWriteMany",
+           replicas=3):
     md = meta(name, created=created, annotations={"pv.kubernetes.io/provisioned-by": "driver.longhorn.io",
                                                   "volume.kubernetes.io/provisioner-deletion-secret-name": "",
                                                   "volume.kubernetes.io/provisioner-deletion-secret-namespace": ""},
@@ -1154,7 +1160,7 @@ def pv_obj(name, *, pvc, size, created, sc="harvester-longhorn", mode="Block", a
     return {"metadata": md, "spec": {
         "capacity": {"storage": size},
         "csi": {"driver": "driver.longhorn.io", "volumeHandle": name, "fsType": "ext4",
-                "volumeAttributes": {"migratable": "true", "numberOfReplicas": "3",
+                "volumeAttributes": {"migratable": "true", "numberOfReplicas": str(replicas),
                                      "staleReplicaTimeout": "30",
                                      "storage.kubernetes.io/csiProvisionerIdentity":
                                          "1731999601234-9876-driver.longhorn.io"}},
@@ -1316,7 +1322,7 @@ def lh_volume(name, *, size_bytes, node, created, pvc_ns, pvc_name, pv_name, pod
                      "restoreVolumeRecurringJob": "ignored"},
             "status": {"actualSize": int(size_bytes * 0.31) // 4096 * 4096, "cloneStatus":
                        {"snapshot": "", "sourceVolume": "", "state": ""},
-                       "conditions": conds, "currentImage": "longhornio/longhorn-engine:v1.7.1",
+                       "conditions": conds, "currentImage": f"longhornio/longhorn-engine:{V['longhorn']}",
                        "currentNodeID": node if attached else "", "frontendDisabled": False,
                        "isStandby": False, "kubernetesStatus": ks, "lastBackup": "",
                        "lastDegradedAt": "", "ownerID": node or "harvester-node-0",
@@ -1337,9 +1343,9 @@ def lh_replica(vol, node, *, created, disk_uuid, im_name, running=True, failed_a
                      "dataEngine": "v1", "desireState": "running" if running else "stopped",
                      "diskID": disk_uuid, "diskPath": "/var/lib/harvester/defaultdisk",
                      "failedAt": failed_at, "nodeID": node, "volumeName": vname,
-                     "volumeSize": vol["spec"]["size"], "image": "longhornio/longhorn-engine:v1.7.1",
+                     "volumeSize": vol["spec"]["size"], "image": f"longhornio/longhorn-engine:{V['longhorn']}",
                      "healthyAt": ts(created + dt.timedelta(minutes=1)), "rebuildRetryCount": 0},
-            "status": {"currentImage": "longhornio/longhorn-engine:v1.7.1",
+            "status": {"currentImage": f"longhornio/longhorn-engine:{V['longhorn']}",
                        "currentState": "running" if running else "stopped",
                        "instanceManagerName": im_name if running else "",
                        "ip": f"10.52.{int(node[-1])}.{40 + int(node[-1])}" if running else "",
@@ -1362,10 +1368,10 @@ def lh_engine(vol, *, created, im_name, replicas):
                              owners=[owner("Volume", vname, vol["metadata"]["uid"], "longhorn.io/v1beta2")],
                              finalizers=["longhorn.io"]),
             "spec": {"active": True, "dataEngine": "v1", "desireState": "running" if attached else "stopped",
-                     "frontend": "blockdev", "image": "longhornio/longhorn-engine:v1.7.1",
+                     "frontend": "blockdev", "image": f"longhornio/longhorn-engine:{V['longhorn']}",
                      "nodeID": node, "replicaAddressMap": raddr, "volumeName": vname,
                      "volumeSize": vol["spec"]["size"]},
-            "status": {"currentImage": "longhornio/longhorn-engine:v1.7.1",
+            "status": {"currentImage": f"longhornio/longhorn-engine:{V['longhorn']}",
                        "currentReplicaAddressMap": raddr, "currentSize": vol["spec"]["size"],
                        "currentState": "running" if attached else "stopped",
                        "endpoint": f"/dev/longhorn/{vname}" if attached else "",
@@ -1553,11 +1559,36 @@ def make_zip(top: str, files: dict[str, str], when: dt.datetime) -> bytes:
 
 CLUSTER_ID = "3f6c2a1e-8b7d-4e2a-9c41-5d0e7a9b1c23"   # uid of namespace harvester-system
 BASE_CLUSTER_ID = CLUSTER_ID
-RKE2 = "v1.29.9+rke2r1"
-HARVESTER = "v1.4.0"
-RANCHER = "v2.9.2"
-LONGHORN = "v1.7.1"
-KUBEVIRT = "1.2.2-150600.5.9.1"
+
+# Component versions of a Harvester release. Node-level keys (what the OS image and RKE2 bring)
+# and chart-level keys (what the ManagedCharts / Rancher upgrade deploy) are separate so that a
+# cluster in the middle of an upgrade can mix them (see cluster_shape(versions=...)).
+V140 = {
+    # node level
+    "server_version": "v1.4.0", "os": "Harvester v1.4.0", "os_variant": "Harvester-20241011",
+    "kernel": "5.14.21-150500.55.80-default", "containerd": "v1.7.21-k3s2", "system_agent": "v0.3.9",
+    "rke2": "v1.29.9+rke2r1", "k8s_build": "v1.29.9-rke2r1-build20240912",
+    "etcd_build": "v3.5.13-k3s1-build20240910", "calico": "v3.28.1-build20240806",
+    "flannel": "v0.25.6-build20240910", "multus": "v4.1.0-build20240910", "coredns": "v1.11.1-build20240910",
+    "metrics_server": "v0.7.1-build20240910",
+    # chart level
+    "harvester": "v1.4.0", "chart": "1.4.0", "rancher": "v2.9.2", "rancher_webhook": "v0.5.2",
+    "fleet": "v0.10.2", "capi": "v1.7.3", "suc": "v0.13.4", "longhorn": "v1.7.1", "engine_image": "ei-51cc7b9c",
+    "im_image": "imi-a1873aa3", "kubevirt": "1.2.2-150600.5.9.1", "kubevirt_tag": "v1.2.2", "sbk": "v0.0.46",
+    "whereabouts": "v0.1.1", "lb": "v0.4.0", "network": "v0.5.4", "ndm": "v0.7.2",
+    "monitoring_chart": "103.1.1+up45.31.1", "logging_chart": "103.1.1+up4.4.0",
+    "logging_chart_release": "103.1.0+up4.4.0", "min_upgradable": "v1.3.1",
+    "fleet_agent_kind": "StatefulSet",
+    # history: the Version objects (name, releaseDate, minUpgradableVersion), the past upgrade
+    "versions": (("v1.4.0", "20241021", "v1.3.1"), ("v1.4.1", "20250123", "v1.3.2")),
+    "next": "v1.4.1", "previous": "v1.3.2", "past_upgrade": "hvst-upgrade-7dtzq",
+}
+V = dict(V140)
+RKE2 = V["rke2"]
+HARVESTER = V["harvester"]
+RANCHER = V["rancher"]
+LONGHORN = V["longhorn"]
+KUBEVIRT = V["kubevirt"]
 NODES = ["harvester-node-0", "harvester-node-1", "harvester-node-2"]
 NODE_IPS = {n: f"10.10.0.{10 + i}" for i, n in enumerate(NODES)}
 VIP = "10.10.0.5"
@@ -1565,6 +1596,7 @@ INSTALLED = ago(days=273, hours=1, minutes=28, seconds=24)        # 2024-05-17T0
 UPGRADED = dt.datetime(2024, 11, 19, 14, 5, 12, tzinfo=dt.timezone.utc)  # v1.3.2 -> v1.4.0
 REBOOTS = {n: UPGRADED + dt.timedelta(minutes=62 + 31 * i) for i, n in enumerate(NODES)}
 ROLLED_OUT = UPGRADED + dt.timedelta(hours=2, minutes=47)          # charts settled after the upgrade
+DS_ROLLOUT = None  # see cluster_shape(ds_rollout=...)
 BUNDLE_NAME = "bundle-kx7vq"
 COLLECTED_NAMESPACES = ["default", "kube-system", "cattle-system", "cattle-dashboards",
                         "cattle-fleet-clusters-system", "cattle-fleet-local-system", "cattle-fleet-system",
@@ -1585,14 +1617,22 @@ def is_control_plane(node: str) -> bool:
 
 
 @contextlib.contextmanager
-def cluster_shape(nodes=3, *, cluster_id=None, bundle_name=None, reboots=None):
+def cluster_shape(nodes=3, *, cluster_id=None, bundle_name=None, reboots=None, versions=None,
+                  rolled_out=None, ds_rollout=None):
     """Rebind the module constants that describe the cluster (NODES, NODE_IPS, REBOOTS, CLUSTER_ID,
-    BUNDLE_NAME) for the duration of a scenario, and restore them afterwards. Everything in this
-    file reads them at call time, so a scenario that builds *and* edits its model inside the block
-    sees one coherent cluster. nodes=3 with no overrides is exactly the base cluster.
-    reboots: {node: boot time} overriding the default boot of some nodes."""
+    BUNDLE_NAME, V and the version shortcuts, ROLLED_OUT, DS_ROLLOUT) for the duration of a
+    scenario, and restore them afterwards. Everything in this file reads them at call time, so a
+    scenario that builds *and* edits its model inside the block sees one coherent cluster. nodes=3
+    with no overrides is exactly the base cluster.
+    reboots: {node: boot time} overriding the default boot of some nodes.
+    versions: keys of V140 to override (e.g. the chart-level keys of the target release while an
+    upgrade is half done, or a whole other release).
+    rolled_out: when the chart workloads (Deployments, ManagedCharts) last rolled out.
+    ds_rollout: if set, the pods of chart DaemonSets and the instance managers were restarted by
+    that rollout (not only by the node's last boot)."""
     g = globals()
-    saved = {k: g[k] for k in ("NODES", "NODE_IPS", "REBOOTS", "CLUSTER_ID", "BUNDLE_NAME")}
+    saved = {k: g[k] for k in ("NODES", "NODE_IPS", "REBOOTS", "CLUSTER_ID", "BUNDLE_NAME", "V", "RKE2",
+                               "HARVESTER", "RANCHER", "LONGHORN", "KUBEVIRT", "ROLLED_OUT", "DS_ROLLOUT")}
     try:
         g["NODES"] = [f"harvester-node-{i}" for i in range(nodes)]
         g["NODE_IPS"] = {n: f"10.10.0.{10 + i}" for i, n in enumerate(g["NODES"])}
@@ -1602,6 +1642,12 @@ def cluster_shape(nodes=3, *, cluster_id=None, bundle_name=None, reboots=None):
             g["CLUSTER_ID"] = cluster_id
         if bundle_name:
             g["BUNDLE_NAME"] = bundle_name
+        g["V"] = dict(V140, **(versions or {}))
+        g.update(RKE2=g["V"]["rke2"], HARVESTER=g["V"]["harvester"], RANCHER=g["V"]["rancher"],
+                 LONGHORN=g["V"]["longhorn"], KUBEVIRT=g["V"]["kubevirt"])
+        if rolled_out:
+            g["ROLLED_OUT"] = rolled_out
+        g["DS_ROLLOUT"] = ds_rollout
         yield
     finally:
         g.update(saved)
@@ -1691,6 +1737,13 @@ class Clock:
         return c
 
 
+def repo_info(v) -> str:
+    """Upgrade.status.repoInfo: the repo's harvester-release.yaml as the controller stores it."""
+    return (f"release:\n  harvester: {v['harvester']}\n  harvesterChart: {v['chart']}\n  os: {v['os']}\n"
+            f"  kubernetes: {v['rke2']}\n  rancher: {v['rancher']}\n  monitoringChart: {v['monitoring_chart']}\n"
+            f"  minUpgradableVersion: {v['min_upgradable']}\n")
+
+
 # ===========================================================================================
 # base_cluster(): a coherent, healthy 3-node Harvester v1.4.0 cluster
 # ===========================================================================================
@@ -1775,6 +1828,9 @@ def base_cluster(description="Routine health check before the v1.4.1 upgrade") -
         for k, node in enumerate(nodes):
             pname = f"{name}-{suffix(5, 'dspod', ns, name, node)}"
             started = REBOOTS[node] + dt.timedelta(seconds=40 + 13 * len(all_pods) % 90)
+            if DS_ROLLOUT and (chart or ns == "longhorn-system" or ns == "harvester-system"):
+                # restarted by the chart rollout, one node after the other
+                started = max(started, DS_ROLLOUT + dt.timedelta(seconds=25 * k + 13 * len(all_pods) % 20))
             pod = pod_obj(pname, ns, spec=spec, labels=dict(labels, **{
                 "controller-revision-hash": suffix(10, "crh", ns, name), "pod-template-generation": "2"}),
                           owner_ref=owner("DaemonSet", name, ds["metadata"]["uid"], "apps/v1"),
@@ -1785,7 +1841,10 @@ def base_cluster(description="Routine health check before the v1.4.1 upgrade") -
                           last_restart=REBOOTS[node] + dt.timedelta(days=40, hours=3, minutes=12))
             pods.append(b.add("v1", "pods", pod))
             all_pods[(ns, pname)] = pod
-        touch(ds, max(REBOOTS.values()) + dt.timedelta(minutes=2))
+        last = max(REBOOTS.values()) + dt.timedelta(minutes=2)
+        if DS_ROLLOUT:
+            last = max([last] + [parse_ts(p["status"]["startTime"]) + dt.timedelta(seconds=30) for p in pods])
+        touch(ds, last)
         return ds, pods
 
     def add_service(ns, name, ip, ports, selector, pods, *, created=None, labels=None, chart=None,
@@ -1804,9 +1863,9 @@ def base_cluster(description="Routine health check before the v1.4.1 upgrade") -
             b.add("discovery.k8s.io/v1", "endpointslices", endpointslice_obj(svc, pods, created=created))
         return svc
 
-    harvester_chart = ("harvester", "harvester-system", "harvester-1.4.0", "mcc-harvester")
+    harvester_chart = ("harvester", "harvester-system", f"harvester-{V['chart']}", "mcc-harvester")
     img = {
-        "harvester": "rancher/harvester:v1.4.0", "webhook": "rancher/harvester-webhook:v1.4.0",
+        "harvester": f"rancher/harvester:{V['harvester']}", "webhook": f"rancher/harvester-webhook:{V['harvester']}",
         "virt-api": f"registry.suse.com/suse/sles/15.6/virt-api:{KUBEVIRT}",
         "virt-controller": f"registry.suse.com/suse/sles/15.6/virt-controller:{KUBEVIRT}",
         "virt-handler": f"registry.suse.com/suse/sles/15.6/virt-handler:{KUBEVIRT}",
@@ -1815,26 +1874,26 @@ def base_cluster(description="Routine health check before the v1.4.1 upgrade") -
         "lh-manager": f"longhornio/longhorn-manager:{LONGHORN}", "lh-ui": f"longhornio/longhorn-ui:{LONGHORN}",
         "lh-engine": f"longhornio/longhorn-engine:{LONGHORN}",
         "lh-im": f"longhornio/longhorn-instance-manager:{LONGHORN}",
-        "rancher": f"rancher/rancher:{RANCHER}", "rancher-webhook": "rancher/rancher-webhook:v0.5.2",
-        "fleet": "rancher/fleet:v0.10.2", "fleet-agent": "rancher/fleet-agent:v0.10.2",
-        "sbk": "rancher/support-bundle-kit:v0.0.46",
+        "rancher": f"rancher/rancher:{RANCHER}", "rancher-webhook": f"rancher/rancher-webhook:{V['rancher_webhook']}",
+        "fleet": f"rancher/fleet:{V['fleet']}", "fleet-agent": f"rancher/fleet-agent:{V['fleet']}",
+        "sbk": f"rancher/support-bundle-kit:{V['sbk']}",
     }
 
     # ---- kube-system ----------------------------------------------------------------------
-    wb_chart = ("harvester", "harvester-system", "whereabouts-0.1.1", "mcc-harvester")
+    wb_chart = ("harvester", "harvester-system", f"whereabouts-{V['whereabouts'].lstrip('v')}", "mcc-harvester")
     _, whereabouts = add_daemonset("kube-system", "harvester-whereabouts", [container(
-        "whereabouts", "rancher/harvester-whereabouts:v0.1.1",
+        "whereabouts", f"rancher/harvester-whereabouts:{V['whereabouts']}",
         args=["-c", "SLEEP=false /install-cni.sh && /ip-control-loop"],
         requests={"cpu": "100m", "memory": "100Mi"})], labels={"app": "whereabouts"}, host_network=True,
         sa="harvester-whereabouts", chart=wb_chart)
     _, canal = add_daemonset("kube-system", "rke2-canal", [
-        container("calico-node", "rancher/hardened-calico:v3.28.1-build20240806",
+        container("calico-node", f"rancher/hardened-calico:{V['calico']}",
                   requests={"cpu": "250m"}),
-        container("kube-flannel", "rancher/hardened-flannel:v0.25.6-build20240910",
+        container("kube-flannel", f"rancher/hardened-flannel:{V['flannel']}",
                   args=["--ip-masq", "--kube-subnet-mgr", "--iface=mgmt-br"])],
         labels={"k8s-app": "canal"}, host_network=True, sa="canal")
     add_daemonset("kube-system", "rke2-multus", [container(
-        "kube-rke2-multus", "rancher/hardened-multus-cni:v4.1.0-build20240910",
+        "kube-rke2-multus", f"rancher/hardened-multus-cni:{V['multus']}",
         args=["--multus-conf-file=auto", "--multus-kubeconfig-file-host=/etc/cni/net.d/multus.d/multus.kubeconfig"])],
         labels={"app": "rke2-multus"}, host_network=True, sa="multus")
     add_daemonset("kube-system", "kube-vip", [container(
@@ -1844,12 +1903,12 @@ def base_cluster(description="Routine health check before the v1.4.1 upgrade") -
         labels={"app.kubernetes.io/name": "kube-vip"}, host_network=True, sa="kube-vip", chart=harvester_chart,
         nodes=[n for n in NODES if is_control_plane(n)])
     dns_dep, dns_pods = add_deployment("kube-system", "rke2-coredns-rke2-coredns", 2, [container(
-        "coredns", "rancher/hardened-coredns:v1.11.1-build20240910", args=["-conf", "/etc/coredns/Corefile"],
+        "coredns", f"rancher/hardened-coredns:{V['coredns']}", args=["-conf", "/etc/coredns/Corefile"],
         ports=[("dns", 53), ("dns-tcp", 53), ("metrics", 9153)], requests={"cpu": "100m", "memory": "128Mi"})],
         on=NODES[1:], labels={"app.kubernetes.io/instance": "rke2-coredns", "app.kubernetes.io/name":
                               "rke2-coredns", "k8s-app": "kube-dns"}, sa="coredns", priority="system-cluster-critical")
     ms_dep, ms_pods = add_deployment("kube-system", "rke2-metrics-server", 1, [container(
-        "metrics-server", "rancher/hardened-k8s-metrics-server:v0.7.1-build20240910",
+        "metrics-server", f"rancher/hardened-k8s-metrics-server:{V['metrics_server']}",
         args=["--secure-port=10250", "--kubelet-preferred-address-types=InternalIP"], ports=[("https", 10250)])],
         on=[NODES[0]], labels={"app": "rke2-metrics-server", "release": "rke2-metrics-server"},
         sa="rke2-metrics-server", priority="system-cluster-critical")
@@ -1861,8 +1920,8 @@ def base_cluster(description="Routine health check before the v1.4.1 upgrade") -
     # static control-plane pods (mirror pods owned by the Node)
     for n in [n for n in NODES if is_control_plane(n)]:
         for comp, image, cmd in (
-                ("etcd", "rancher/hardened-etcd:v3.5.13-k3s1-build20240910", ["etcd", "--config-file=/var/lib/rancher/rke2/server/db/etcd/config"]),
-                ("kube-apiserver", "rancher/hardened-kubernetes:v1.29.9-rke2r1-build20240912",
+                ("etcd", f"rancher/hardened-etcd:{V['etcd_build']}", ["etcd", "--config-file=/var/lib/rancher/rke2/server/db/etcd/config"]),
+                ("kube-apiserver", f"rancher/hardened-kubernetes:{V['k8s_build']}",
                  ["kube-apiserver", "--advertise-address=" + NODE_IPS[n], "--service-cluster-ip-range=10.53.0.0/16"])):
             spec = pod_spec([container(comp, image, args=cmd[1:])], priority_class="system-cluster-critical")
             spec["containers"][0]["command"] = cmd[:1]
@@ -1905,9 +1964,9 @@ def base_cluster(description="Routine health check before the v1.4.1 upgrade") -
         labels={"app.kubernetes.io/component": "webhook-server", "app.kubernetes.io/name": "harvester"},
         chart=harvester_chart)
     lb_dep, lb_pods = add_deployment("harvester-system", "harvester-load-balancer", 1, [container(
-        "harvester-load-balancer", "rancher/harvester-load-balancer:v0.4.0")], on=NODES[2:],
+        "harvester-load-balancer", f"rancher/harvester-load-balancer:{V['lb']}")], on=NODES[2:],
         labels={"app.kubernetes.io/instance": "harvester", "app.kubernetes.io/name": "harvester-load-balancer"},
-        chart=("harvester", "harvester-system", "harvester-load-balancer-0.4.0", "mcc-harvester"))
+        chart=("harvester", "harvester-system", f"harvester-load-balancer-{V['lb'].lstrip('v')}", "mcc-harvester"))
     va_dep, va_pods = add_deployment("harvester-system", "virt-api", 2, [container(
         "virt-api", img["virt-api"], ports=[("virt-api", 8443)], probe_port=8443)], on=NODES[:2],
         labels={"kubevirt.io": "virt-api"}, sa="kubevirt-apiserver")
@@ -1917,19 +1976,20 @@ def base_cluster(description="Routine health check before the v1.4.1 upgrade") -
     add_deployment("harvester-system", "virt-operator", 1, [container(
         "virt-operator", img["virt-operator"], probe_port=8443)], on=NODES[2:],
         labels={"kubevirt.io": "virt-operator"}, sa="kubevirt-operator", chart=(
-            "harvester", "harvester-system", "kubevirt-operator-1.2.2", "mcc-harvester"))
+            "harvester", "harvester-system", f"kubevirt-operator-{V['kubevirt_tag'].lstrip('v')}", "mcc-harvester"))
     _, vh_pods = add_daemonset("harvester-system", "virt-handler", [container(
         "virt-handler", img["virt-handler"], probe_port=8443)], labels={"kubevirt.io": "virt-handler"},
         sa="kubevirt-handler", restarts={NODES[2]: {"virt-handler": 1}})
     _, nc_pods = add_daemonset("harvester-system", "harvester-network-controller", [container(
-        "harvester-network", "rancher/harvester-network-controller:v0.5.4")],
+        "harvester-network", f"rancher/harvester-network-controller:{V['network']}")],
         labels={"app.kubernetes.io/component": "agent", "app.kubernetes.io/name": "harvester-network-controller"},
-        host_network=True, chart=("harvester", "harvester-system", "harvester-network-controller-0.5.4",
-                                  "mcc-harvester"))
+        host_network=True, chart=("harvester", "harvester-system",
+                                  f"harvester-network-controller-{V['network'].lstrip('v')}", "mcc-harvester"))
     _, nd_pods = add_daemonset("harvester-system", "harvester-node-disk-manager", [container(
-        "harvester-node-disk-manager", "rancher/harvester-node-disk-manager:v0.7.2")],
+        "harvester-node-disk-manager", f"rancher/harvester-node-disk-manager:{V['ndm']}")],
         labels={"app.kubernetes.io/name": "harvester-node-disk-manager"},
-        chart=("harvester", "harvester-system", "harvester-node-disk-manager-0.7.2", "mcc-harvester"))
+        chart=("harvester", "harvester-system", f"harvester-node-disk-manager-{V['ndm'].lstrip('v')}",
+               "mcc-harvester"))
     sb_created = CAPTURE - dt.timedelta(seconds=14)
     sb_dep, sb_pods = add_deployment("harvester-system", f"supportbundle-manager-{BUNDLE_NAME}", 1, [container(
         "manager", img["sbk"], args=["/usr/bin/support-bundle-kit", "manager"],
@@ -1957,16 +2017,17 @@ def base_cluster(description="Routine health check before the v1.4.1 upgrade") -
                 lb_dep["spec"]["selector"]["matchLabels"], lb_pods)
 
     # ---- longhorn-system ------------------------------------------------------------------
-    lh_chart = ("harvester", "harvester-system", "longhorn-1.7.1", "mcc-harvester")
+    lh_chart = ("harvester", "harvester-system", f"longhorn-{V['longhorn'].lstrip('v')}", "mcc-harvester")
     lhm_ds, lhm_pods = add_daemonset("longhorn-system", "longhorn-manager", [container(
         "longhorn-manager", img["lh-manager"], args=["longhorn-manager", "-d", "daemon", "--engine-image",
                                                      img["lh-engine"], "--instance-manager-image", img["lh-im"],
                                                      "--service-account", "longhorn-service-account"],
         ports=[("manager", 9500), ("conversion-wh", 9501), ("admission-wh", 9502), ("recov-backend", 9503)],
         probe_port=9501)], labels={"app": "longhorn-manager"}, sa="longhorn-service-account", chart=lh_chart)
-    _, ei_pods = add_daemonset("longhorn-system", "engine-image-ei-51cc7b9c", [container(
-        "engine-image-ei-51cc7b9c", img["lh-engine"])], labels={"longhorn.io/component": "engine-image",
-                                                               "longhorn.io/engine-image": "ei-51cc7b9c"},
+    ei = V["engine_image"]
+    _, ei_pods = add_daemonset("longhorn-system", f"engine-image-{ei}", [container(
+        f"engine-image-{ei}", img["lh-engine"])], labels={"longhorn.io/component": "engine-image",
+                                                         "longhorn.io/engine-image": ei},
         sa="longhorn-service-account")
     lhui_dep, lhui_pods = add_deployment("longhorn-system", "longhorn-ui", 1, [container(
         "longhorn-ui", img["lh-ui"], ports=[("http", 8000)])], on=NODES[1:2], labels={"app": "longhorn-ui"},
@@ -1983,7 +2044,7 @@ def base_cluster(description="Routine health check before the v1.4.1 upgrade") -
         im = {"metadata": meta(im_names[n], "longhorn-system", created=REBOOTS[n] + dt.timedelta(minutes=2),
                                generation=1, labels={"longhorn.io/component": "instance-manager",
                                                      "longhorn.io/data-engine": "v1",
-                                                     "longhorn.io/instance-manager-image": "imi-a1873aa3",
+                                                     "longhorn.io/instance-manager-image": V["im_image"],
                                                      "longhorn.io/instance-manager-type": "aio",
                                                      "longhorn.io/managed-by": "longhorn-manager",
                                                      "longhorn.io/node": n},
@@ -1995,6 +2056,8 @@ def base_cluster(description="Routine health check before the v1.4.1 upgrade") -
                          "proxyApiMinVersion": 1, "proxyApiVersion": 1}}
         b.add("longhorn.io/v1beta2", "instancemanagers", touch(im, CAPTURE - dt.timedelta(minutes=35)))
         started = REBOOTS[n] + dt.timedelta(minutes=2, seconds=20)
+        if DS_ROLLOUT:
+            started = max(started, DS_ROLLOUT + dt.timedelta(minutes=3, seconds=40 * node_index(n)))
         spec = pod_spec([container("instance-manager", img["lh-im"], args=[
             "instance-manager", "--debug", "daemon", "--listen", "0.0.0.0:8500"])],
             service_account="longhorn-service-account")
@@ -2050,7 +2113,7 @@ def base_cluster(description="Routine health check before the v1.4.1 upgrade") -
         "rancher-webhook", img["rancher-webhook"], ports=[("https", 9443)])], on=NODES[1:2],
         labels={"app": "rancher-webhook"}, created=INSTALLED + dt.timedelta(minutes=8))
     add_deployment("cattle-system", "system-upgrade-controller", 1, [container(
-        "system-upgrade-controller", "rancher/system-upgrade-controller:v0.13.4")], on=NODES[2:],
+        "system-upgrade-controller", f"rancher/system-upgrade-controller:{V['suc']}")], on=NODES[2:],
         labels={"upgrade.cattle.io/controller": "system-upgrade-controller"},
         created=INSTALLED + dt.timedelta(minutes=8))
     add_service("cattle-system", "rancher", "10.53.31.2", [("http", 80, 80), ("https-internal", 443, 444)],
@@ -2077,27 +2140,40 @@ def base_cluster(description="Routine health check before the v1.4.1 upgrade") -
     add_deployment("cattle-fleet-system", "gitjob", 1, [container("gitjob", img["fleet"], args=["fleet", "gitjob"])],
                    on=NODES[2:], labels={"app": "gitjob"}, created=INSTALLED + dt.timedelta(minutes=7))
     add_deployment("cattle-provisioning-capi-system", "capi-controller-manager", 1, [container(
-        "manager", "rancher/mirrored-cluster-api-controller:v1.7.3", args=["--leader-elect"])], on=NODES[:1],
+        "manager", f"rancher/mirrored-cluster-api-controller:{V['capi']}", args=["--leader-elect"])], on=NODES[:1],
         labels={"cluster.x-k8s.io/provider": "cluster-api"}, created=INSTALLED + dt.timedelta(minutes=7))
     fa_spec = pod_spec([container("fleet-agent", img["fleet-agent"], args=["fleetagent"],
                                   env=[("NAMESPACE", "cattle-fleet-local-system"), ("AGENT_SCOPE", ""),
                                        ("CHECKIN_INTERVAL", "15m0s"), ("GENERATION", "bundle")])],
                        service_account="fleet-agent")
-    fa_sts = statefulset_obj("fleet-agent", "cattle-fleet-local-system", labels={"app": "fleet-agent"},
-                             pod_spec_=fa_spec, created=UPGRADED + dt.timedelta(minutes=48))
-    helm_owned(fa_sts, "fleet-agent-local", "cattle-fleet-local-system", "fleet-agent-local-0.10.2",
-               "fleet-agent-local")
-    b.add("apps/v1", "statefulsets", fa_sts)
     fa_start = REBOOTS[NODES[2]] + dt.timedelta(minutes=6)
-    fa_pod = b.add("v1", "pods", pod_obj(
-        "fleet-agent-0", "cattle-fleet-local-system", spec=fa_spec,
-        labels={"app": "fleet-agent", "apps.kubernetes.io/pod-index": "0",
-                "controller-revision-hash": fa_sts["status"]["currentRevision"],
-                "statefulset.kubernetes.io/pod-name": "fleet-agent-0"},
-        owner_ref=owner("StatefulSet", "fleet-agent", fa_sts["metadata"]["uid"], "apps/v1"),
-        created=fa_start, started=fa_start, node=NODES[2], node_ip=NODE_IPS[NODES[2]],
-        pod_ip=ips.pod_ip(NODES[2])))
-    all_pods[("cattle-fleet-local-system", "fleet-agent-0")] = fa_pod
+    fa_created = UPGRADED + dt.timedelta(minutes=48)
+    if DS_ROLLOUT:  # the Rancher upgrade redeployed the agent (a new object, see patch_fleet_cluster)
+        fa_start = max(fa_start, DS_ROLLOUT - dt.timedelta(minutes=11, seconds=40))
+        fa_created = fa_start - dt.timedelta(seconds=3)
+    if V["fleet_agent_kind"] == "Deployment":  # Fleet >= v0.12 runs the agent as a Deployment
+        fa_sts, (fa_pod,) = add_deployment("cattle-fleet-local-system", "fleet-agent", 1, fa_spec["containers"],
+                                           on=NODES[2:3], labels={"app": "fleet-agent"}, created=fa_created,
+                                           rollout=fa_start, sa="fleet-agent")
+        helm_owned(fa_sts, "fleet-agent-local", "cattle-fleet-local-system",
+                   f"fleet-agent-local-{V['fleet'].lstrip('v')}", "fleet-agent-local")
+        fa_kind = "Deployment"
+    else:
+        fa_sts = statefulset_obj("fleet-agent", "cattle-fleet-local-system", labels={"app": "fleet-agent"},
+                                 pod_spec_=fa_spec, created=fa_created)
+        helm_owned(fa_sts, "fleet-agent-local", "cattle-fleet-local-system",
+                   f"fleet-agent-local-{V['fleet'].lstrip('v')}", "fleet-agent-local")
+        b.add("apps/v1", "statefulsets", fa_sts)
+        fa_pod = b.add("v1", "pods", pod_obj(
+            "fleet-agent-0", "cattle-fleet-local-system", spec=fa_spec,
+            labels={"app": "fleet-agent", "apps.kubernetes.io/pod-index": "0",
+                    "controller-revision-hash": fa_sts["status"]["currentRevision"],
+                    "statefulset.kubernetes.io/pod-name": "fleet-agent-0"},
+            owner_ref=owner("StatefulSet", "fleet-agent", fa_sts["metadata"]["uid"], "apps/v1"),
+            created=fa_start, started=fa_start, node=NODES[2], node_ip=NODE_IPS[NODES[2]],
+            pod_ip=ips.pod_ip(NODES[2])))
+        all_pods[("cattle-fleet-local-system", "fleet-agent-0")] = fa_pod
+        fa_kind = "StatefulSet"
 
     # ---- webhooks, CRDs, storage classes, settings ----------------------------------------
     b.add("admissionregistration.k8s.io/v1", "validatingwebhookconfigurations", {
@@ -2117,7 +2193,7 @@ def base_cluster(description="Routine health check before the v1.4.1 upgrade") -
         "metadata": meta("virt-api-validator", created=INSTALLED + dt.timedelta(minutes=13), generation=3,
                          labels={"app.kubernetes.io/component": "kubevirt", "kubevirt.io": "virt-api-validator"},
                          annotations={"kubevirt.io/install-strategy-identifier": h("kvis")[:40],
-                                      "kubevirt.io/install-strategy-version": "v1.2.2"}),
+                                      "kubevirt.io/install-strategy-version": V["kubevirt_tag"]}),
         "webhooks": [webhook_entry("virtualmachine-validator.kubevirt.io", service_ns="harvester-system",
                                    service_name="virt-api", path="/virtualmachines-validate",
                                    rules=[rule(["kubevirt.io"], ["v1alpha3", "v1"], ["virtualmachines"])]),
@@ -2194,11 +2270,11 @@ def base_cluster(description="Routine health check before the v1.4.1 upgrade") -
             "allowVolumeExpansion": True, "volumeBindingMode": "Immediate"})
     st = INSTALLED + dt.timedelta(minutes=10)
     for name, default, value in (
-            ("server-version", HARVESTER, HARVESTER),
+            ("server-version", V["server_version"], V["server_version"]),
             ("release-download-url", "https://releases.rancher.com/harvester", None),
             ("upgrade-checker-enabled", "true", None),
             ("upgrade-checker-url", "https://harvester-upgrade-responder.rancher.io/v1/checkupgrade", None),
-            ("support-bundle-image", json.dumps({"repository": "rancher/support-bundle-kit", "tag": "v0.0.46",
+            ("support-bundle-image", json.dumps({"repository": "rancher/support-bundle-kit", "tag": V["sbk"],
                                                  "imagePullPolicy": "IfNotPresent"}, separators=(",", ":")), None),
             ("support-bundle-namespaces", "", None),
             ("support-bundle-timeout", "10", None),
@@ -2252,19 +2328,24 @@ def base_cluster(description="Routine health check before the v1.4.1 upgrade") -
                    "targetStorageClassName": "harvester-longhorn", "virtualSize": 2361393152}}
     b.add("harvesterhci.io/v1beta1", "virtualmachineimages", vmimage)
 
-    def add_vm(name, *, node, running, disk_gi, cpu, mem, created, started=None):
+    def add_vm(name, *, node, running, disk_gi, cpu, mem, created, started=None, sc=None, replica_nodes=None):
+        """A VM with one disk. sc=None: the disk is cloned from image-kx9pd (backing image);
+        otherwise a blank volume of that StorageClass with one replica per node of replica_nodes."""
+        replica_nodes = replica_nodes or NODES[:3]
         pvc_name = f"{name}-disk-0-{suffix(5, 'pvc', name)}"
         pvc_uid = uid("default", pvc_name, "")
         pv_name = f"pvc-{pvc_uid}"
         size = f"{disk_gi}Gi"
-        pvc = pvc_obj(pvc_name, "default", volume=pv_name, size=size, created=created, sc="longhorn-image-kx9pd",
+        pvc_sc = sc or "longhorn-image-kx9pd"
+        owned_by = json.dumps([{"schema": "kubevirt.io.virtualmachine", "refs": [f"default/{name}"]}],
+                              separators=(",", ":"))
+        pvc = pvc_obj(pvc_name, "default", volume=pv_name, size=size, created=created, sc=pvc_sc,
                       annotations={"harvesterhci.io/imageId": f"default/{image_name}",
-                                   "harvesterhci.io/owned-by": json.dumps(
-                                       [{"schema": "kubevirt.io.virtualmachine", "refs": [f"default/{name}"]}],
-                                       separators=(",", ":"))})
+                                   "harvesterhci.io/owned-by": owned_by} if sc is None else
+                      {"harvesterhci.io/owned-by": owned_by})
         b.add("v1", "persistentvolumeclaims", pvc)
         b.add("v1", "persistentvolumes", pv_obj(pv_name, pvc=pvc, size=size, created=created,
-                                                sc="longhorn-image-kx9pd"))
+                                                sc=pvc_sc, replicas=len(replica_nodes)))
         vm_uid = uid("vm", name)
         labels = {"harvesterhci.io/creator": "harvester", "harvesterhci.io/os": "ubuntu"}
         vm_tpl = {"metadata": {"annotations": {"harvesterhci.io/sshNames": "[]"}, "creationTimestamp": None,
@@ -2291,10 +2372,11 @@ def base_cluster(description="Routine health check before the v1.4.1 upgrade") -
                                annotations={"harvesterhci.io/vmRunStrategy": "RerunOnFailure",
                                             "harvesterhci.io/volumeClaimTemplates": json.dumps([{
                                                 "metadata": {"name": pvc_name, "annotations": {
-                                                    "harvesterhci.io/imageId": f"default/{image_name}"}},
+                                                    "harvesterhci.io/imageId": f"default/{image_name}"}}
+                                                if sc is None else {"name": pvc_name},
                                                 "spec": {"accessModes": ["ReadWriteMany"], "resources": {
                                                     "requests": {"storage": size}}, "volumeMode": "Block",
-                                                    "storageClassName": "longhorn-image-kx9pd"}}],
+                                                    "storageClassName": pvc_sc}}],
                                                 separators=(",", ":")),
                                             "kubevirt.io/latest-observed-api-version": "v1",
                                             "kubevirt.io/storage-observed-api-version": "v1",
@@ -2330,7 +2412,8 @@ def base_cluster(description="Routine health check before the v1.4.1 upgrade") -
         vol = lh_volume(pv_name, size_bytes=disk_gi * 1073741824, node=node if running else "",
                         created=created, pvc_ns="default", pvc_name=pvc_name, pv_name=pv_name,
                         state="attached" if running else "detached",
-                        robustness="healthy" if running else "unknown", backing_image="default-image-kx9pd",
+                        robustness="healthy" if running else "unknown", replicas=len(replica_nodes),
+                        backing_image="default-image-kx9pd" if sc is None else "",
                         workloads=[{"podName": f"virt-launcher-{name}-{suffix(5, 'launcher', name)}",
                                     "podStatus": "Running", "workloadName": name,
                                     "workloadType": "VirtualMachineInstance"}] if running else [])
@@ -2339,7 +2422,7 @@ def base_cluster(description="Routine health check before the v1.4.1 upgrade") -
         b.add("longhorn.io/v1beta2", "volumes", vol)
         reps = [b.add("longhorn.io/v1beta2", "replicas",
                       lh_replica(vol, n, created=created, disk_uuid=disk_uuids[n], im_name=im_names[n],
-                                 running=running)) for n in NODES[:3]]
+                                 running=running)) for n in replica_nodes]
         b.add("longhorn.io/v1beta2", "engines", lh_engine(vol, created=created, im_name=im_names.get(node, ""),
                                                          replicas=reps))
         if running:
@@ -2453,7 +2536,7 @@ def base_cluster(description="Routine health check before the v1.4.1 upgrade") -
             {"lastProbeTime": ts(ROLLED_OUT), "lastTransitionTime": ts(ROLLED_OUT), "message":
              "All components are ready.", "reason": "AllComponentsReady", "status": "False", "type": "Degraded"}],
             "observedKubeVirtRegistry": "registry.suse.com/suse/sles/15.6",
-            "observedKubeVirtVersion": KUBEVIRT, "operatorVersion": "v1.2.2", "phase": "Deployed",
+            "observedKubeVirtVersion": KUBEVIRT, "operatorVersion": V["kubevirt_tag"], "phase": "Deployed",
             "targetKubeVirtRegistry": "registry.suse.com/suse/sles/15.6", "targetKubeVirtVersion": KUBEVIRT}})
     b.add("v1", "services", service_obj("kubernetes", "default", cluster_ip="10.53.0.1",
                                         ports=[("https", 443, 6443)], created=INSTALLED,
@@ -2465,20 +2548,19 @@ def base_cluster(description="Routine health check before the v1.4.1 upgrade") -
                                            "ports": [{"name": "https", "port": 6443, "protocol": "TCP"}]}]})
 
     # ---- Harvester CRs in harvester-system -------------------------------------------------
-    for ver, date, minup in (("v1.4.0", "20241021", "v1.3.1"), ("v1.4.1", "20250123", "v1.3.2")):
+    for k, (ver, date, minup) in enumerate(V["versions"]):
         b.add("harvesterhci.io/v1beta1", "versions", {
-            "metadata": meta(ver, "harvester-system", created=ago(days=120) if ver == "v1.4.0" else ago(days=21,
-                                                                                                      hours=4),
+            "metadata": meta(ver, "harvester-system", created=ago(days=120) if k == 0 else ago(days=21, hours=4),
                              generation=1),
             "spec": {"isoChecksum": hashlib.sha512(ver.encode()).hexdigest(),
                      "isoURL": f"https://releases.rancher.com/harvester/{ver}/harvester-{ver}-amd64.iso",
                      "minUpgradableVersion": minup, "releaseDate": date, "tags": []}})
-    up_name = "hvst-upgrade-7dtzq"
+    up_name = V["past_upgrade"]
     b.add("harvesterhci.io/v1beta1", "upgrades", {
         "metadata": meta(up_name, "harvester-system", created=UPGRADED, generation=4,
                          labels={"harvesterhci.io/latestUpgrade": "true", "harvesterhci.io/upgradeState": "Succeeded",
                                  "harvesterhci.io/upgradeCleanup": "Succeeded"}),
-        "spec": {"image": "", "logEnabled": False, "version": "v1.4.0"},
+        "spec": {"image": "", "logEnabled": False, "version": V["server_version"]},
         "status": {"conditions": [
             {"type": t, "status": "True", "lastUpdateTime": ts(UPGRADED + dt.timedelta(minutes=m))}
             for t, m in (("Completed", 157), ("ImageReady", 6), ("RepoReady", 9), ("NodesPrepared", 31),
@@ -2486,11 +2568,9 @@ def base_cluster(description="Routine health check before the v1.4.1 upgrade") -
                                  [{"type": "LogReady", "status": "False", "reason": "Disabled",
                                    "message": "Upgrade observability is administratively disabled",
                                    "lastUpdateTime": ts(UPGRADED)}],
-                   "imageID": f"harvester-system/{up_name}", "previousVersion": "v1.3.2",
+                   "imageID": f"harvester-system/{up_name}", "previousVersion": V["previous"],
                    "nodeStatuses": {n: {"state": "Succeeded"} for n in NODES},
-                   "repoInfo": "release:\n  harvester: v1.4.0\n  harvesterChart: 1.4.0\n  os: Harvester v1.4.0\n"
-                               f"  kubernetes: {RKE2}\n  rancher: {RANCHER}\n  monitoringChart: 103.1.1+up45.31.1\n"
-                               "  minUpgradableVersion: v1.3.1\n"}})
+                   "repoInfo": repo_info(V)}})
     b.add("harvesterhci.io/v1beta1", "supportbundles", {
         "metadata": meta(BUNDLE_NAME, "harvester-system", created=CAPTURE - dt.timedelta(seconds=16), generation=1),
         "spec": {"description": b.issue_description, "issueURL": "",
@@ -2524,12 +2604,12 @@ def base_cluster(description="Routine health check before the v1.4.1 upgrade") -
     crd_res = lambda group: [resource_ref(c, "apiextensions.k8s.io/v1", "CustomResourceDefinition")
                              for c in crds if c["spec"]["group"] == group]
     charts = (
-        ("harvester", "harvester", "1.4.0", "harvester-system", hv_resources),
-        ("harvester-crd", "harvester-crd", "1.4.0", "harvester-system",
+        ("harvester", "harvester", V["chart"], "harvester-system", hv_resources),
+        ("harvester-crd", "harvester-crd", V["chart"], "harvester-system",
          crd_res("harvesterhci.io") + crd_res("kubevirt.io") + crd_res("longhorn.io")),
-        ("rancher-logging-crd", "rancher-logging-crd", "103.1.1+up4.4.0", "cattle-logging-system",
+        ("rancher-logging-crd", "rancher-logging-crd", V["logging_chart"], "cattle-logging-system",
          crd_res("logging.banzaicloud.io")),
-        ("rancher-monitoring-crd", "rancher-monitoring-crd", "103.1.1+up45.31.1", "cattle-monitoring-system",
+        ("rancher-monitoring-crd", "rancher-monitoring-crd", V["monitoring_chart"], "cattle-monitoring-system",
          crd_res("monitoring.coreos.com")),
     )
     mc_created = INSTALLED + dt.timedelta(minutes=4)
@@ -2552,7 +2632,7 @@ def base_cluster(description="Routine health check before the v1.4.1 upgrade") -
             created=mc_created))
     fa_bundle = fleet_bundle("fleet-agent-local", created=INSTALLED + dt.timedelta(minutes=7), updated=fa_start +
                              dt.timedelta(minutes=1), default_ns="cattle-fleet-local-system", generation=2,
-                             resources=refs((fa_sts, "apps/v1", "StatefulSet")),
+                             resources=refs((fa_sts, "apps/v1", fa_kind)),
                              labels={"fleet.cattle.io/managed": "true"},
                              annotations={"objectset.rio.cattle.io/id": "fleet-manage-agent"})
     b.add("fleet.cattle.io/v1alpha1", "bundles", fa_bundle)
@@ -2732,7 +2812,8 @@ def base_cluster(description="Routine health check before the v1.4.1 upgrade") -
     b.errors = sbk_errors(nodes_with_missing_previous=[("etcd-harvester-node-0", "etcd")])
     b.logs = base_logs(b, all_pods)
     b.helpers = {"add_deployment": add_deployment, "add_daemonset": add_daemonset, "add_service": add_service,
-                 "all_pods": all_pods, "img": img, "ips": ips, "harvester_chart": harvester_chart}
+                 "add_vm": add_vm, "all_pods": all_pods, "img": img, "ips": ips, "harvester_chart": harvester_chart,
+                 "im_names": im_names, "disk_uuids": disk_uuids, "machines": machines}
     for n in NODES:
         b.node_files[n] = node_bundle_files(n)
     return b
@@ -2810,7 +2891,7 @@ def base_logs(b: BundleModel, all_pods: dict) -> dict:
         (c.at(sec(t, 2)), ("info", "Starting harvesterhci.io/v1beta1, Kind=Upgrade controller", {})),
         (c.at(sec(t, 2)), ("info", "Starting kubevirt.io/v1, Kind=VirtualMachine controller", {})),
         (c.at(recent), ("info", "Syncing settings", {"setting": "server-version"})),
-        (c.at(sec(recent, 37)), ("info", "Refreshing upgrade-checker versions", {"found": "v1.4.1"})),
+        (c.at(sec(recent, 37)), ("info", "Refreshing upgrade-checker versions", {"found": V["next"]})),
         (c.at(CAPTURE - dt.timedelta(seconds=16)), ("info", f"create supportbundle harvester-system/{BUNDLE_NAME}", {})),
     )])
     # harvester-webhook
@@ -2936,7 +3017,7 @@ def base_logs(b: BundleModel, all_pods: dict) -> dict:
         (c.at(sec(att, 3)), f"Volume got new owner {NODES[1]}", {"volume": vname}),
         (c.at(sec(att, 6)), "Volume is attached", {"state": "attached", "volume": vname}))])
     # fleet-agent (cluster status heartbeat every 15 min)
-    fa = pick("cattle-fleet-local-system", "fleet-agent-0")
+    fa = pick("cattle-fleet-local-system", "fleet-agent-")
     c = Clock("fa")
     t = _started(fa)
     last_seen = CAPTURE - dt.timedelta(minutes=7, seconds=41)
@@ -2947,7 +3028,7 @@ def base_logs(b: BundleModel, all_pods: dict) -> dict:
         return json.dumps(d, separators=(",", ":"))
 
     put(fa, "fleet-agent", [(x, cr(x, lg, m, **kw)) for x, lg, m, kw in (
-        (c.at(t), "setup", "starting agent", {"version": "v0.10.2"}),
+        (c.at(t), "setup", "starting agent", {"version": V["fleet"]}),
         (c.at(sec(t, 1)), "bundledeployment", "Starting Controller", {"controller": "bundledeployment"}),
         (c.at(sec(t, 15)), "clusterstatus", "Reported cluster status", {}),
         (c.at(last_seen - dt.timedelta(minutes=15)), "clusterstatus", "Reported cluster status", {}),
@@ -2966,7 +3047,7 @@ def base_logs(b: BundleModel, all_pods: dict) -> dict:
     c = Clock("fc")
     t = _started(fcp)
     put(fcp, "fleet-controller", [(x, cr(x, lg, m, **kw)) for x, lg, m, kw in (
-        (c.at(t), "setup", "starting controller", {"version": "v0.10.2"}),
+        (c.at(t), "setup", "starting controller", {"version": V["fleet"]}),
         (c.at(sec(t, 2)), "bundle", "Starting Controller", {"controller": "bundle"}))])
     put(fcp, "fleet-agentmanagement", [(x, logrus("info", x, "Starting fleet.cattle.io/v1alpha1, Kind=Cluster "
                                                            "controller")) for x in (c.at(t),)])
@@ -3004,13 +3085,15 @@ def node_bundle_files(node: str) -> dict:
     f = {}
     f["configs/etc/hostname"] = node + "\n"
     f["configs/etc/os-release"] = (
-        'NAME="SLE Micro"\nVERSION="5.5"\nVERSION_ID="5.5"\nPRETTY_NAME="Harvester v1.4.0"\nID="sle-micro-rancher"\n'
+        'NAME="SLE Micro"\nVERSION="5.5"\nVERSION_ID="5.5"\n'
+        f'PRETTY_NAME="{V["os"]}"\nID="sle-micro-rancher"\n'
         'ID_LIKE="suse"\nANSI_COLOR="0;32"\nCPE_NAME="cpe:/o:suse:sle-micro-rancher:5.5"\nVARIANT="Harvester"\n'
-        'VARIANT_ID="Harvester-20241011"\nGRUB_ENTRY_NAME="Harvester v1.4.0"\n')
+        f'VARIANT_ID="{V["os_variant"]}"\nGRUB_ENTRY_NAME="{V["os"]}"\n')
     f["configs/etc/harvester-release.yaml"] = (
-        f"harvester: {HARVESTER}\nharvesterChart: 1.4.0\nos: Harvester {HARVESTER}\nkubernetes: {RKE2}\n"
-        f"rancher: {RANCHER}\nmonitoringChart: 103.1.1+up45.31.1\nloggingChart: 103.1.0+up4.4.0\n"
-        f"kubevirt: {KUBEVIRT}\nlonghorn: {LONGHORN}\nminUpgradableVersion: 'v1.3.1'\n")
+        f"harvester: {V['server_version']}\nharvesterChart: {V['server_version'].lstrip('v')}\nos: {V['os']}\n"
+        f"kubernetes: {RKE2}\nrancher: {RANCHER}\nmonitoringChart: {V['monitoring_chart']}\n"
+        f"loggingChart: {V['logging_chart_release']}\n"
+        f"kubevirt: {KUBEVIRT}\nlonghorn: {LONGHORN}\nminUpgradableVersion: '{V['min_upgradable']}'\n")
     note = "# Note: this file is re-formatted by support-bundle-kit collector.\n"
     server = is_control_plane(node)
     if server:
@@ -3064,7 +3147,7 @@ def node_bundle_files(node: str) -> dict:
     attach = CAPTURE - dt.timedelta(minutes=35, seconds=6)
     f["logs/kernel.log"] = jfile("kernel", [
         (sec(0), "kernel", None, "microcode: microcode updated early to revision 0x2007006, date = 2023-03-06"),
-        (sec(0), "kernel", None, "Linux version 5.14.21-150500.55.80-default (geeko@buildhost) (gcc (SUSE Linux) "
+        (sec(0), "kernel", None, f"Linux version {V['kernel']} (geeko@buildhost) (gcc (SUSE Linux) "
                                  "7.5.0, GNU ld (GNU Binutils; SUSE Linux Enterprise 15) 2.41.0.20230908-150100.7.46) "
                                  "#1 SMP PREEMPT_DYNAMIC Tue Oct 8 08:50:38 UTC 2024 (6e1d3d4)"),
         (sec(0), "kernel", None, "Command line: BOOT_IMAGE=(loop0)/boot/vmlinuz console=tty1 root=LABEL=COS_STATE "
@@ -3082,7 +3165,7 @@ def node_bundle_files(node: str) -> dict:
         [(attach, "iscsid", 1432, f"iscsid: Connection1:0 to [target: iqn.2019-10.io.longhorn:{vol}, portal: "
                                   f"10.52.1.41,3260] through [iface: default] is operational now")] if i == 1 else []))
     f["logs/rancher-system-agent.log"] = jfile("rsa", [
-        (sec(20), "rancher-system-agent", 1777, rlog(sec(20), "Rancher System Agent version v0.3.9 (8a7b3b1) is "
+        (sec(20), "rancher-system-agent", 1777, rlog(sec(20), f"Rancher System Agent version {V['system_agent']} (8a7b3b1) is "
                                                               "starting")),
         (sec(21), "rancher-system-agent", 1777, rlog(sec(21), "Starting remote watch of plans"))])
     kp = 3311 + 11 * i
@@ -3098,10 +3181,10 @@ def node_bundle_files(node: str) -> dict:
     f["logs/containerd.log"] = "".join(
         f'time="{t.strftime("%Y-%m-%dT%H:%M:%S.%f")}{int(h("cd", node, m)[:3], 16) % 1000:03d}Z" level=info msg="{m}"{extra}\n'
         for t, m, extra in [
-            (c.at(sec(0)), "starting containerd", " revision= version=v1.7.21-k3s2"),
+            (c.at(sec(0)), "starting containerd", f" revision= version={V['containerd']}"),
             (c.at(sec(2)), "containerd successfully booted in 0.094127s", ""),
             (c.at(CAPTURE - dt.timedelta(minutes=3)),
-             'ImageCreate event name:\\"docker.io/rancher/support-bundle-kit:v0.0.46\\" '
+             f'ImageCreate event name:\\"docker.io/rancher/support-bundle-kit:{V["sbk"]}\\" '
              'labels:{key:\\"io.cri-containerd.image\\" value:\\"managed\\"}', "")])
     f["logs/console.log"] = "".join(logrus("info", t, m) + "\n" for t, m in [
         (sec(50), "Harvester console started"), (sec(51), f"management URL: https://{VIP}"),

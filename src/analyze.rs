@@ -12,7 +12,7 @@ use crate::fleet::FleetState;
 use crate::graph::Graph;
 use crate::index::Index;
 use crate::report::{BundleSummary, CoverageReport, Report, SCHEMA_VERSION, Tool};
-use crate::rules::{self, Context, Evidence, Finding};
+use crate::rules::{self, AnalysisOptions, Context, Evidence, Finding};
 
 /// Longest excerpt kept per evidence, in lines.
 const EXCERPT_LINES: usize = 40;
@@ -33,6 +33,8 @@ pub struct Analysis {
     pub graph: Graph,
     /// Fleet's claims and their verdicts.
     pub fleet: FleetState,
+    /// Command-line options for the rules.
+    pub options: AnalysisOptions,
 }
 
 impl Analysis {
@@ -60,6 +62,7 @@ impl Analysis {
             coverage,
             graph,
             fleet,
+            options: AnalysisOptions::default(),
         })
     }
 
@@ -77,6 +80,8 @@ impl Analysis {
             has_generation_log: self.bundle.generation_errors.is_some(),
             has_pod_logs: self.bundle.has_dir("logs"),
             generation_errors: self.bundle.generation_errors.as_deref().unwrap_or_default(),
+            options: &self.options,
+            files: &self.bundle.files,
         }
     }
 
@@ -169,23 +174,41 @@ pub fn excerpt(text: &str, line: u32, end_line: u32) -> String {
 const FOCUS_BEFORE: u32 = 2;
 const FOCUS_AFTER: u32 = 8;
 
-/// Narrows `e` to the lines around the first line in its range that contains `focus`.
+/// Narrows `e` to the lines around the first (or, for `focus_last`, the last) line in its range
+/// that contains `focus`.
 fn narrow(text: &str, e: &mut Evidence, focus: &str) {
     let first = e.line;
-    let hit = text
+    let span = (e.end_line.saturating_sub(first)).saturating_add(1) as usize;
+    let mut hits = text
         .lines()
         .enumerate()
         .skip(first as usize - 1)
-        .take((e.end_line - first + 1) as usize)
+        .take(span)
         // managedFields (kept in the file, blanked for parsing) repeat every field name as
         // `f:<name>`; never focus on them.
-        .find(|(_, l)| l.contains(focus) && !l.trim_start().starts_with("f:"))
+        .filter(|(_, l)| l.contains(focus) && !l.trim_start().starts_with("f:"))
         .map(|(i, _)| i as u32 + 1);
-    if let Some(h) = hit {
-        let start = h.saturating_sub(FOCUS_BEFORE).max(first);
-        let end = (h + FOCUS_AFTER).min(e.end_line);
-        e.line = start;
-        e.end_line = end.max(start);
+    let hit = if e.focus_last { hits.last() } else { hits.next() };
+    match hit {
+        Some(h) if e.focus_last => {
+            e.line = h.saturating_sub(FOCUS_AFTER).max(first);
+            e.end_line = (h + FOCUS_BEFORE).min(e.end_line).max(e.line);
+            // A log's end: the lines exist only up to the file's last line.
+            let last = text.lines().count() as u32;
+            e.end_line = e.end_line.min(last.max(e.line));
+        }
+        Some(h) => {
+            let start = h.saturating_sub(FOCUS_BEFORE).max(first);
+            let end = (h + FOCUS_AFTER).min(e.end_line);
+            e.line = start;
+            e.end_line = end.max(start);
+        }
+        None if e.end_line == u32::MAX => {
+            let last = text.lines().count() as u32;
+            e.line = last.saturating_sub(FOCUS_AFTER).max(1);
+            e.end_line = last.max(e.line);
+        }
+        None => {}
     }
 }
 
@@ -200,6 +223,11 @@ fn fill_excerpts(bundle: &Bundle, findings: &mut [Finding]) {
     }
     for (file, evs) in wanted {
         let Ok(text) = bundle.read_text(&file) else {
+            for e in evs {
+                if e.end_line == u32::MAX {
+                    e.end_line = e.line;
+                }
+            }
             continue;
         };
         for e in evs {

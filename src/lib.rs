@@ -28,5 +28,6 @@ pub mod model;
 pub mod query;
 pub mod report;
 pub mod rules;
+pub mod upgrade;
 
 pub use error::{Error, Result};

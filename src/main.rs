@@ -89,6 +89,14 @@ enum Command {
         /// Exit 1 when a finding at or above this severity exists.
         #[arg(long, value_enum)]
         fail_on: Option<FailOn>,
+        /// Judge upgrades as Harvester VERSION would (default: the version detected in the
+        /// bundle). The admission webhook that judges an upgrade is the running version's.
+        #[arg(long, value_name = "VERSION")]
+        from_version: Option<String>,
+        /// Check an upgrade to VERSION (default: the newest Version object above the running
+        /// version); adds the version-compatibility check.
+        #[arg(long, value_name = "VERSION")]
+        to_version: Option<String>,
     },
     /// List objects, like kubectl get (ages relative to capture time).
     Get {
@@ -253,8 +261,12 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
             format,
             json,
             fail_on,
+            from_version,
+            to_version,
         } => {
-            let a = load(&bundle, &cli.limits)?;
+            let mut a = load(&bundle, &cli.limits)?;
+            a.options.from_version = from_version;
+            a.options.to_version = to_version;
             let r = a.report();
             if json {
                 print(&report::json::render(&r))?;
@@ -369,12 +381,13 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
                     let i = r.info();
                     let inputs: Vec<String> = i.inputs.iter().map(|x| x.describe()).collect();
                     print(&format!(
-                        "{}\n  {}\n\n{}\n\ninputs:   {}\nversions: {}\n",
+                        "{}\n  {}\n\n{}\n\ninputs:   {}\nversions: {}\n{}",
                         i.id,
                         i.title,
                         i.description,
                         inputs.join(", "),
-                        i.versions
+                        i.versions,
+                        r.explain().map(|e| format!("\n{e}")).unwrap_or_default()
                     ))?;
                 }
             }

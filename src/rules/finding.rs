@@ -54,6 +54,9 @@ pub struct Evidence {
     /// of one field inside it).
     #[serde(skip)]
     pub focus: Option<String>,
+    /// Focus on the last occurrence instead of the first (logs: the latest state).
+    #[serde(skip)]
+    pub focus_last: bool,
 }
 
 impl Evidence {
@@ -65,7 +68,16 @@ impl Evidence {
             end_line: end_line.max(line),
             excerpt: String::new(),
             focus: None,
+            focus_last: false,
         }
+    }
+
+    /// A whole file (a log), narrowed later to the lines around the last line containing
+    /// `text` (every line contains `""`: the file's end).
+    pub fn log_tail(file: impl Into<String>, text: impl Into<String>) -> Evidence {
+        let mut e = Evidence::lines(file, 1, u32::MAX).focus(text);
+        e.focus_last = true;
+        e
     }
 
     /// Narrows this evidence to the lines around `text` when the excerpt is filled in.

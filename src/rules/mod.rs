@@ -5,6 +5,7 @@
 pub mod bundle_gaps;
 pub mod finding;
 pub mod fleet;
+pub mod upgrade;
 
 use crate::bundle::coverage::Coverage;
 use crate::bundle::generr::{CollectionError, ErrorKind};
@@ -33,6 +34,11 @@ pub enum Input {
     NodeBundles,
     /// Pod logs.
     PodLogs,
+    /// The running Harvester version (detected, or `--from-version`).
+    HarvesterVersion,
+    /// Something only the live cluster has (kubelet stats, host files, TLS handshakes): never
+    /// in a bundle, so a rule needing it is always `not_evaluated`, with this description.
+    Live(&'static str),
 }
 
 impl Input {
@@ -52,6 +58,11 @@ impl Input {
             Input::Coverage => "coverage ledger".into(),
             Input::NodeBundles => "node bundles (nodes/*.zip)".into(),
             Input::PodLogs => "pod logs (logs/)".into(),
+            Input::Live(what) => format!("live data: {what}"),
+            Input::HarvesterVersion => {
+                "Harvester version (server-version setting, node release file, or --from-version)"
+                    .into()
+            }
         }
     }
 }
@@ -95,43 +106,111 @@ pub struct Context<'a> {
     pub has_pod_logs: bool,
     /// Lines of `bundleGenerationError.log`.
     pub generation_errors: &'a [CollectionError],
+    /// Options given on the command line.
+    pub options: &'a AnalysisOptions,
+    /// The bundle's file listing (paths and kinds, not contents): where pod logs are.
+    pub files: &'a [crate::bundle::BundleFile],
+}
+
+/// Options that change what rules judge.
+#[derive(Debug, Clone, Default)]
+pub struct AnalysisOptions {
+    /// `--from-version`: judge upgrades as this Harvester version would.
+    pub from_version: Option<String>,
+    /// `--to-version`: the upgrade target.
+    pub to_version: Option<String>,
 }
 
 impl Context<'_> {
+    /// The running Harvester version with where it was read: `--from-version`, else the
+    /// detected one; `None` when unknown or a development build.
+    pub fn harvester_version(&self) -> Option<(crate::upgrade::version::HVersion, String)> {
+        let (raw, source) = match &self.options.from_version {
+            Some(v) => (v.clone(), "--from-version".to_string()),
+            None => (
+                self.versions.harvester.clone()?,
+                self.versions
+                    .harvester_source
+                    .clone()
+                    .unwrap_or_else(|| "detected".into()),
+            ),
+        };
+        let v = crate::upgrade::version::HVersion::parse(&raw);
+        (!v.is_dev()).then_some((v, source))
+    }
+
+    /// Paths of the logs of a pod (current first, then previous instances).
+    pub fn pod_logs(&self, namespace: &str, pod: &str) -> Vec<&str> {
+        let mut v: Vec<(bool, &str)> = self
+            .files
+            .iter()
+            .filter_map(|f| match &f.kind {
+                crate::bundle::PathKind::PodLog {
+                    namespace: ns,
+                    pod: p,
+                    previous,
+                    ..
+                } if ns == namespace && p == pod => Some((*previous, f.path.as_str())),
+                _ => None,
+            })
+            .collect();
+        v.sort();
+        v.into_iter().map(|(_, p)| p).collect()
+    }
+
+    /// Whether a resource list (group, plural) was collected. Since support-bundle-kit v0.0.29
+    /// empty lists are not written, so an absent file means "none" unless the generator logged
+    /// a failure for it.
+    pub fn collected(&self, group: &str, plural: &str) -> bool {
+        if !self.has_resources {
+            return false;
+        }
+        if self.index.has_list(group, plural) {
+            return true;
+        }
+        let tail = format!("/{plural}");
+        !self.generation_errors.iter().any(|e| match &e.kind {
+            ErrorKind::ListFailed {
+                api_path,
+                benign: false,
+            }
+            | ErrorKind::ParseFailed { api_path } => {
+                api_path.ends_with(&tail) && (group.is_empty() || api_path.contains(group))
+            }
+            ErrorKind::ResourcesSkipped { .. } => true,
+            _ => false,
+        })
+    }
+
     /// `Ok` when the input is there, else why not.
     pub fn available(&self, input: Input) -> Result<(), String> {
         let ok = match input {
             Input::CaptureTime => self.created_at.is_some(),
             Input::Resources => self.has_resources,
-            Input::Resource(g, r) => {
-                // Since support-bundle-kit v0.0.29 empty lists are not written, so an absent
-                // file means "none" unless the generator logged a failure for it.
-                if !self.has_resources {
-                    false
-                } else if self.index.has_list(g, r) {
-                    true
-                } else {
-                    let tail = format!("/{r}");
-                    !self.generation_errors.iter().any(|e| match &e.kind {
-                        ErrorKind::ListFailed {
-                            api_path,
-                            benign: false,
-                        }
-                        | ErrorKind::ParseFailed { api_path } => {
-                            api_path.ends_with(&tail) && (g.is_empty() || api_path.contains(g))
-                        }
-                        ErrorKind::ResourcesSkipped { .. } => true,
-                        _ => false,
-                    })
-                }
-            }
+            Input::Resource(g, r) => self.collected(g, r),
             Input::GenerationLog => self.has_generation_log,
             Input::Coverage => true,
             Input::NodeBundles => self.nodes.iter().any(|n| !n.is_empty()),
             Input::PodLogs => self.has_pod_logs,
+            Input::Live(_) => false,
+            Input::HarvesterVersion => self.harvester_version().is_some(),
         };
         if ok {
             Ok(())
+        } else if input == Input::HarvesterVersion {
+            Err(match &self.versions.harvester {
+                Some(v) => format!(
+                    "the bundle's Harvester version {v:?} is a development build, whose upgrade \
+                     rules cannot be chosen; pass --from-version vX.Y.Z"
+                ),
+                None => "the bundle does not say which Harvester version runs; pass \
+                         --from-version vX.Y.Z"
+                    .into(),
+            })
+        } else if let Input::Live(what) = input {
+            Err(format!(
+                "needs {what}, which a support bundle does not hold; run the check on the cluster"
+            ))
         } else {
             Err(format!("input not collected: {}", input.describe()))
         }
@@ -144,12 +223,17 @@ pub trait Rule: Sync + Send {
     fn info(&self) -> &RuleInfo;
     /// Runs it; the engine has checked the inputs.
     fn evaluate(&self, cx: &Context) -> Vec<Finding>;
+    /// More than the description for `rules --explain` (e.g. the checks a rule runs).
+    fn explain(&self) -> Option<String> {
+        None
+    }
 }
 
 /// Every rule sbdiag knows.
 pub fn catalog() -> Vec<Box<dyn Rule>> {
     let mut v = bundle_gaps::rules();
     v.extend(fleet::rules());
+    v.extend(upgrade::rules());
     v
 }
 

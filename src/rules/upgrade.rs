@@ -1,0 +1,344 @@
+//! Upgrade rules: `upgrade.admission` (every denial the running version's upgrade webhook
+//! would return, with its exact text), `upgrade.stuck` (the upgrade in progress and what it
+//! waits on), `upgrade.leftover` (what finished or failed upgrades left behind), the
+//! `upgrade.precheck.*` family (the upgrade-helpers pre-check script's checks a bundle can
+//! answer) and `upgrade.known-issue` (known blockers by upgrade path, kept as data).
+use std::fmt::Write as _;
+
+use super::{Context, Evidence, Finding, Input, ObjectRef, Rule, RuleInfo, Severity};
+use crate::index::{Index, Object};
+use crate::upgrade::admission::{self, CheckResult, Outcome};
+use crate::upgrade::{self, Env};
+
+/// The upgrade rules.
+pub fn rules() -> Vec<Box<dyn Rule>> {
+    vec![Box::new(Admission)]
+}
+
+pub(crate) fn obj_ref(o: &Object) -> ObjectRef {
+    ObjectRef {
+        api_version: o.api_version(),
+        kind: o.key.kind.clone(),
+        namespace: o.key.namespace.clone(),
+        name: o.key.name.clone(),
+    }
+}
+
+/// Evidence: the object's lines around `focus`, or its name line.
+pub(crate) fn ev(index: &Index, o: &Object, focus: Option<&str>) -> Evidence {
+    let file = index
+        .file_of(o)
+        .map(|f| f.path.clone())
+        .unwrap_or_default();
+    match focus {
+        Some(f) => Evidence::lines(file, o.line, o.end_line).focus(f),
+        None => Evidence::lines(file, o.name_line, o.name_line),
+    }
+}
+
+/// Builds the upgrade environment; `None` without a usable running version.
+pub(crate) fn with_env<T>(cx: &Context, f: impl FnOnce(&Env) -> T) -> Option<T> {
+    let (from, from_source) = cx.harvester_version()?;
+    let to = upgrade::target(cx.index, &from, cx.options.to_version.as_deref());
+    let collected = |g: &str, p: &str| cx.collected(g, p);
+    let env = Env {
+        index: cx.index,
+        graph: cx.graph,
+        fleet: cx.fleet,
+        capture: cx.created_at,
+        from,
+        from_source,
+        to,
+        collected: &collected,
+    };
+    Some(f(&env))
+}
+
+// ---------------------------------------------------------------- upgrade.admission
+
+struct Admission;
+
+const ADMISSION_INFO: RuleInfo = RuleInfo {
+    id: "upgrade.admission",
+    title: "Reasons the upgrade webhook of the running version would refuse a new Upgrade",
+    description: "Simulates Harvester's upgrade admission webhook (validator.harvesterhci.io, \
+        Upgrade CREATE) of the version running now — the from version judges an upgrade, not the \
+        target — check by check in the webhook's order, and reports every check that would deny, \
+        each with the exact text the webhook would return and the objects behind it. The webhook \
+        itself stops at the first failure. Checks that need live data (kubelet disk stats, TLS \
+        handshakes) are reported as not evaluated with the best proxy the bundle offers. With a \
+        target (--to-version, else the newest Version object), also the version-compatibility \
+        gate the controller applies after the repo VM is up.",
+    inputs: &[Input::Resources, Input::HarvesterVersion],
+    versions: "v1.0.0+ (each check by its own version range; `rules --explain` lists them)",
+};
+
+impl Rule for Admission {
+    fn info(&self) -> &RuleInfo {
+        &ADMISSION_INFO
+    }
+
+    fn explain(&self) -> Option<String> {
+        let mut s = String::from(
+            "Checks, in the webhook's order (a denial stops the real webhook; sbdiag runs all):\n",
+        );
+        for c in admission::CHECKS {
+            let _ = writeln!(s, "  {:<6} {:<58} {}", c.id, c.name, c.versions());
+            let _ = writeln!(s, "         reads: {}", c.reads);
+        }
+        s.push_str(
+            "  A.5    version compatibility (with a target; controller, not webhook) v1.2.2+\n\
+             Not simulated: C5 (defensive), C6 (pause-map annotation of a new Upgrade, 1.7+), \
+             C19/C28 (kubelet/TLS transport errors), the skipWebhook annotation (bypasses C7+).\n",
+        );
+        Some(s)
+    }
+
+    fn evaluate(&self, cx: &Context) -> Vec<Finding> {
+        with_env(cx, |env| {
+            let mut results = admission::evaluate(env);
+            results.extend(admission::compatibility(env));
+            let denials = results
+                .iter()
+                .filter(|r| matches!(r.outcome, Outcome::Deny { .. }))
+                .count();
+            results
+                .iter()
+                .enumerate()
+                .filter_map(|(pos, r)| finding(cx, env, r, pos + 1, results.len(), denials))
+                .collect()
+        })
+        .unwrap_or_default()
+    }
+}
+
+fn target_label(env: &Env) -> String {
+    match &env.to {
+        Some(t) => format!("to {}", t.version),
+        None => "(no target version known)".into(),
+    }
+}
+
+fn remedy(id: &str, env: &Env) -> String {
+    let r = match id {
+        "C2" => "Create the target Version object in harvester-system (the UI adds it when the \
+                 release is listed; for an air-gapped site apply the Version YAML of the release \
+                 notes, with isoURL pointing at a reachable ISO)."
+            .to_string(),
+        "C3" => "Let the previous upgrade finish, or stop it (see upgrade.stuck and \
+                 upgrade.leftover for its state). To abandon it, delete it: kubectl -n \
+                 harvester-system delete upgrades.harvesterhci.io <name> (refused while a node \
+                 upgrade is in progress; Harvester docs, upgrade troubleshooting, \"Stop the \
+                 ongoing upgrade\")."
+            .into(),
+        "C4" => "Let the previous upgrade's cleanup finish (repo VM, plans and jobs are removed \
+                 by the controller); check harvester pods' logs if it stays Pending."
+            .into(),
+        "C7" => "Wait for the degraded volumes to rebuild their replicas (Longhorn UI → Volumes), \
+                 or bring back the node or disk that holds the missing replica: kubectl -n \
+                 longhorn-system get volumes.longhorn.io -o wide | grep degraded"
+            .into(),
+        "C8/C9" => "Wait until CAPI cluster fleet-local/local is Provisioned; if it stays \
+                    Provisioning, check capi-controller-manager (cattle-provisioning-capi-system) \
+                    logs, expired RKE2 certificates, and that secret fleet-local/local-kubeconfig \
+                    carries the label cluster.x-k8s.io/cluster-name=local."
+            .into(),
+        "C10" => "Wait for the VM backups/snapshots in progress to finish; delete one that is \
+                  stuck: kubectl -n <ns> delete virtualmachinebackups.harvesterhci.io <name>"
+            .into(),
+        "C11" => "Suspend every backup/snapshot schedule before the upgrade (UI: Backup & \
+                  Snapshot → Schedules → Suspend, or kubectl -n <ns> patch \
+                  schedulevmbackups.harvesterhci.io <name> --type merge -p \
+                  '{\"spec\":{\"suspend\":true}}') and resume them afterwards."
+            .into(),
+        "C12" => "Make each ManagedChart Ready again. The fleet.* findings say why it is not: a \
+                  stale claim (bump the Bundle's spec.forceSyncGeneration), drift (comparePatches \
+                  or revert), or an object really not ready (fix it)."
+            .into(),
+        "C13" => "Wait for the addon to finish deploying or disabling, or fix its HelmChart \
+                  (kubectl -n <ns> get helmcharts.helm.cattle.io, the helm-install job's logs)."
+            .into(),
+        "C14" => "Bring every node back to Ready (sbdiag describe node <name>; kubelet and rke2 \
+                  logs in the node's bundle)."
+            .into(),
+        "C15" => "Uncordon the node, or take it out of maintenance mode (UI: Hosts → Disable \
+                  Maintenance Mode): kubectl uncordon <node>"
+            .into(),
+        "C16" => "The node lacks the rke2.io/internal-ip annotation that rke2 sets at \
+                  registration: restart rke2 on it, or add the annotation with its internal IP."
+            .into(),
+        "C20" => "Find why the machine is not Running. An orphan machine left by a removed or \
+                  reinstalled node can be deleted after checking it has no node: kubectl -n \
+                  fleet-local delete machines.cluster.x-k8s.io <name> (issues #6253, #6095)."
+            .into(),
+        "C21" => "Fix the node↔machine mapping: every node needs label harvesterhci.io/managed=true \
+                  and annotation cluster.x-k8s.io/machine naming a machine whose status.nodeRef \
+                  is that node; delete orphan machines, reinstall nodes without one."
+            .into(),
+        "C22" | "C23" => "Raise the volume's replica count (Longhorn UI, or kubectl -n \
+                  longhorn-system patch volumes.longhorn.io <volume> --type merge -p \
+                  '{\"spec\":{\"numberOfReplicas\":3}}'), or stop the workload using it. From \
+                  v1.5.0 the upgrade dialog's checkbox (annotation \
+                  harvesterhci.io/skipSingleReplicaDetachedVol) tolerates detached volumes."
+            .into(),
+        "C24" => {
+            if env.from.at_least((1, 6, 0)) {
+                "Shut these VMs down before the upgrade, or set restoreVM: true in setting \
+                 upgrade-config so the upgrade shuts them down and restores them."
+                    .into()
+            } else {
+                "Shut these VMs down before the upgrade: they cannot live-migrate off a node that \
+                 is drained."
+                    .into()
+            }
+        }
+        "C25" => "Stop and start these VMs before the upgrade.".into(),
+        "C26" => "Remove the hot-plugged volumes or make them persistent before the upgrade.".into(),
+        "A.5" => "Upgrade in steps through versions whose minimum upgradable version the running \
+                  version meets (the release notes' upgrade path)."
+            .into(),
+        _ => String::new(),
+    };
+    r
+}
+
+fn finding(
+    cx: &Context,
+    env: &Env,
+    r: &CheckResult,
+    pos: usize,
+    total: usize,
+    denials: usize,
+) -> Option<Finding> {
+    let id = r.def.id;
+    match &r.outcome {
+        Outcome::Deny { message, offenders } => {
+            let webhook = r.def.id != "A.5";
+            let mut summary = String::new();
+            if webhook {
+                let _ = writeln!(
+                    summary,
+                    "The webhook of {} ({}) would answer a new Upgrade {}:\n  admission webhook \
+                     \"validator.harvesterhci.io\" denied the request: {message}",
+                    env.from,
+                    env.from_source,
+                    target_label(env)
+                );
+            } else {
+                let _ = writeln!(
+                    summary,
+                    "The webhook would accept the Upgrade, but the controller would fail it after \
+                     the repo VM is up (Completed=False, reason: {message})."
+                );
+            }
+            let _ = writeln!(
+                summary,
+                "Check {id} ({}), {} of {total} in the webhook's order; {denials} check(s) deny \
+                 in all — the webhook reports only the first one.",
+                r.def.name,
+                pos
+            );
+            if offenders.len() > 1 || offenders.first().is_some_and(|o| o.message != *message) {
+                let _ = writeln!(summary, "Everything this check objects to:");
+            } else {
+                let _ = writeln!(summary, "What it objects to:");
+            }
+            for o in offenders.iter().take(20) {
+                let _ = writeln!(summary, "  - {}", o.what);
+            }
+            if offenders.len() > 20 {
+                let _ = writeln!(summary, "  … and {} more", offenders.len() - 20);
+            }
+            if id == "C12" {
+                let fleet_findings: Vec<&str> = offenders
+                    .iter()
+                    .filter_map(|o| o.object)
+                    .filter_map(|i| cx.index.objects.get(i))
+                    .map(|o| o.key.name.as_str())
+                    .collect();
+                if !fleet_findings.is_empty() {
+                    let _ = writeln!(
+                        summary,
+                        "Why each chart is not Ready, and whether Fleet's status is stale: see the \
+                         fleet.* findings for {}.",
+                        fleet_findings.join(", ")
+                    );
+                }
+            }
+            let mut objects = Vec::new();
+            let mut evidence = Vec::new();
+            for o in offenders {
+                if let Some(obj) = o.object.and_then(|i| cx.index.objects.get(i)) {
+                    objects.push(obj_ref(obj));
+                    if evidence.len() < 12 {
+                        evidence.push(ev(cx.index, obj, o.focus.as_deref()));
+                    }
+                }
+            }
+            Some(Finding {
+                id: format!("upgrade.admission:{id}"),
+                rule: "upgrade.admission".into(),
+                severity: Severity::Error,
+                title: if webhook {
+                    format!(
+                        "Upgrade {} would be refused ({id}): {message}",
+                        target_label(env)
+                    )
+                } else {
+                    format!(
+                        "Upgrade {} would fail its version check: {message}",
+                        target_label(env)
+                    )
+                },
+                summary: summary.trim_end().to_string(),
+                objects,
+                evidence,
+                remediation: remedy(id, env),
+                references: vec![
+                    "https://docs.harvesterhci.io/v1.4/upgrade/troubleshooting".into(),
+                ],
+            })
+        }
+        Outcome::NotEvaluated {
+            reason,
+            proxy,
+            objects,
+        } => {
+            let mut summary = format!(
+                "Check {id} ({}) of the {} webhook cannot be judged from the bundle: {reason}.",
+                r.def.name, env.from
+            );
+            if let Some(p) = proxy {
+                let _ = write!(summary, "\nBest proxy in the bundle: {p}.");
+            }
+            let objs: Vec<&Object> = objects
+                .iter()
+                .filter_map(|i| cx.index.objects.get(*i))
+                .collect();
+            Some(Finding {
+                id: format!("upgrade.admission:{id}:not-evaluated"),
+                rule: "upgrade.admission".into(),
+                severity: if objs.is_empty() {
+                    Severity::Info
+                } else {
+                    Severity::Warning
+                },
+                title: format!("Upgrade check {id} ({}) not evaluated: needs live data", r.def.name),
+                summary,
+                objects: objs.iter().map(|o| obj_ref(o)).collect(),
+                evidence: objs
+                    .iter()
+                    .map(|o| ev(cx.index, o, Some("DiskPressure")))
+                    .collect(),
+                remediation: match id {
+                    "C17" | "C18" => "Check on each node before upgrading: df -h /usr/local; free \
+                                      space with crictl rmi --prune if needed."
+                        .into(),
+                    _ => String::new(),
+                },
+                references: Vec::new(),
+            })
+        }
+        Outcome::Pass(_) | Outcome::Exempt(_) => None,
+    }
+}
