@@ -188,7 +188,11 @@ fn narrow(text: &str, e: &mut Evidence, focus: &str) {
         // `f:<name>`; never focus on them.
         .filter(|(_, l)| l.contains(focus) && !l.trim_start().starts_with("f:"))
         .map(|(i, _)| i as u32 + 1);
-    let hit = if e.focus_last { hits.last() } else { hits.next() };
+    let hit = if e.focus_last {
+        hits.last()
+    } else {
+        hits.next()
+    };
     match hit {
         Some(h) if e.focus_last => {
             e.line = h.saturating_sub(FOCUS_AFTER).max(first);

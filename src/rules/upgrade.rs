@@ -12,7 +12,7 @@ use crate::upgrade::{self, Env};
 
 /// The upgrade rules.
 pub fn rules() -> Vec<Box<dyn Rule>> {
-    vec![Box::new(Admission)]
+    vec![Box::new(Admission), Box::new(Stuck), Box::new(Leftovers)]
 }
 
 pub(crate) fn obj_ref(o: &Object) -> ObjectRef {
@@ -26,10 +26,7 @@ pub(crate) fn obj_ref(o: &Object) -> ObjectRef {
 
 /// Evidence: the object's lines around `focus`, or its name line.
 pub(crate) fn ev(index: &Index, o: &Object, focus: Option<&str>) -> Evidence {
-    let file = index
-        .file_of(o)
-        .map(|f| f.path.clone())
-        .unwrap_or_default();
+    let file = index.file_of(o).map(|f| f.path.clone()).unwrap_or_default();
     match focus {
         Some(f) => Evidence::lines(file, o.line, o.end_line).focus(f),
         None => Evidence::lines(file, o.name_line, o.name_line),
@@ -120,7 +117,7 @@ fn target_label(env: &Env) -> String {
 }
 
 fn remedy(id: &str, env: &Env) -> String {
-    let r = match id {
+    match id {
         "C2" => "Create the target Version object in harvester-system (the UI adds it when the \
                  release is listed; for an air-gapped site apply the Version YAML of the release \
                  notes, with isoURL pointing at a reachable ISO)."
@@ -171,10 +168,12 @@ fn remedy(id: &str, env: &Env) -> String {
                   reinstalled node can be deleted after checking it has no node: kubectl -n \
                   fleet-local delete machines.cluster.x-k8s.io <name> (issues #6253, #6095)."
             .into(),
-        "C21" => "Fix the node↔machine mapping: every node needs label harvesterhci.io/managed=true \
+        "C21" => {
+            "Fix the node↔machine mapping: every node needs label harvesterhci.io/managed=true \
                   and annotation cluster.x-k8s.io/machine naming a machine whose status.nodeRef \
                   is that node; delete orphan machines, reinstall nodes without one."
-            .into(),
+                .into()
+        }
         "C22" | "C23" => "Raise the volume's replica count (Longhorn UI, or kubectl -n \
                   longhorn-system patch volumes.longhorn.io <volume> --type merge -p \
                   '{\"spec\":{\"numberOfReplicas\":3}}'), or stop the workload using it. From \
@@ -193,13 +192,14 @@ fn remedy(id: &str, env: &Env) -> String {
             }
         }
         "C25" => "Stop and start these VMs before the upgrade.".into(),
-        "C26" => "Remove the hot-plugged volumes or make them persistent before the upgrade.".into(),
+        "C26" => {
+            "Remove the hot-plugged volumes or make them persistent before the upgrade.".into()
+        }
         "A.5" => "Upgrade in steps through versions whose minimum upgradable version the running \
                   version meets (the release notes' upgrade path)."
             .into(),
         _ => String::new(),
-    };
-    r
+    }
 }
 
 fn finding(
@@ -235,8 +235,7 @@ fn finding(
                 summary,
                 "Check {id} ({}), {} of {total} in the webhook's order; {denials} check(s) deny \
                  in all — the webhook reports only the first one.",
-                r.def.name,
-                pos
+                r.def.name, pos
             );
             if offenders.len() > 1 || offenders.first().is_some_and(|o| o.message != *message) {
                 let _ = writeln!(summary, "Everything this check objects to:");
@@ -323,7 +322,10 @@ fn finding(
                 } else {
                     Severity::Warning
                 },
-                title: format!("Upgrade check {id} ({}) not evaluated: needs live data", r.def.name),
+                title: format!(
+                    "Upgrade check {id} ({}) not evaluated: needs live data",
+                    r.def.name
+                ),
                 summary,
                 objects: objs.iter().map(|o| obj_ref(o)).collect(),
                 evidence: objs
@@ -340,5 +342,248 @@ fn finding(
             })
         }
         Outcome::Pass(_) | Outcome::Exempt(_) => None,
+    }
+}
+
+// ---------------------------------------------------------------- upgrade.stuck
+
+struct Stuck;
+
+const STUCK_INFO: RuleInfo = RuleInfo {
+    id: "upgrade.stuck",
+    title: "The upgrade in progress: phase, node, since when, and what it waits on",
+    description: "Rebuilds each Upgrade without a final state from its labels, conditions and \
+        node statuses and from the objects its phase creates (repo VM and image, prepare plan \
+        jobs, the apply-manifests job, pre/post-drain jobs, node markers), and says what it \
+        waits on: the upgrade-log pods, the ISO import, the repo VM, image preloading, a \
+        ManagedChart that is not Ready, VMs that do not migrate, degraded volumes, a \
+        PodDisruptionBudget blocking the drain (with Longhorn's orphan engines), a node that \
+        does not come back from its reboot. Logs of the pods involved are cited at their \
+        latest relevant line.",
+    inputs: &[
+        Input::Resources,
+        Input::CaptureTime,
+        Input::Resource("harvesterhci.io", "upgrades"),
+    ],
+    versions: "v1.2+ (Upgrade life cycle of v1.4; states common to all versions)",
+};
+
+impl Rule for Stuck {
+    fn info(&self) -> &RuleInfo {
+        &STUCK_INFO
+    }
+
+    fn evaluate(&self, cx: &Context) -> Vec<Finding> {
+        let from = cx.harvester_version().map(|v| v.0).unwrap_or_default();
+        let collected = |g: &str, p: &str| cx.collected(g, p);
+        let env = Env {
+            index: cx.index,
+            graph: cx.graph,
+            fleet: cx.fleet,
+            capture: cx.created_at,
+            from,
+            from_source: String::new(),
+            to: None,
+            collected: &collected,
+        };
+        crate::upgrade::lifecycle::in_progress(&env)
+            .into_iter()
+            .filter_map(|p| stuck_finding(cx, &p))
+            .collect()
+    }
+}
+
+fn ago(cx: &Context, ts: Option<&str>) -> String {
+    match (ts, crate::model::Age::at(ts, cx.created_at)) {
+        (Some(t), Some(a)) => format!("{t} ({a} before capture)"),
+        (Some(t), None) => t.to_string(),
+        _ => "an unknown time".into(),
+    }
+}
+
+fn stuck_finding(cx: &Context, p: &crate::upgrade::lifecycle::InProgress) -> Option<Finding> {
+    let u = cx.index.objects.get(p.upgrade)?;
+    let mut summary = String::new();
+    let _ = writeln!(
+        summary,
+        "Upgrade {} to {} is in phase {} ({}), last progress at {}.",
+        u.key.name,
+        if p.version.is_empty() {
+            "?"
+        } else {
+            &p.version
+        },
+        if p.state.is_empty() {
+            "(no upgradeState label)"
+        } else {
+            &p.state
+        },
+        p.pending
+            .as_ref()
+            .map(|(c, s)| format!("{c} is {s}"))
+            .unwrap_or_else(|| "every condition True".into()),
+        ago(cx, p.last_progress.as_deref())
+    );
+    if !p.nodes.is_empty() {
+        let _ = writeln!(
+            summary,
+            "Nodes: {}.",
+            p.nodes
+                .iter()
+                .map(|(n, s)| format!("{n} {s}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    if p.waits.is_empty() {
+        let _ = writeln!(
+            summary,
+            "sbdiag found nothing it waits on in the bundle; read the upgrade's job and pod logs \
+             (sbdiag get jobs -n harvester-system -l harvesterhci.io/upgrade={}).",
+            u.key.name
+        );
+    } else {
+        let _ = writeln!(summary, "It waits on:");
+        for w in &p.waits {
+            let _ = writeln!(summary, "  - {}", w.what);
+        }
+    }
+    let mut evidence = vec![ev(cx.index, u, Some("nodeStatuses"))];
+    let mut objects = vec![obj_ref(u)];
+    for w in &p.waits {
+        for (i, focus) in &w.objects {
+            if let Some(o) = cx.index.objects.get(*i) {
+                objects.push(obj_ref(o));
+                evidence.push(ev(cx.index, o, focus.as_deref()));
+            }
+        }
+        for (ns, pod, text) in &w.logs {
+            if let Some(path) = cx.pod_logs(ns, pod).first() {
+                evidence.push(Evidence::log_tail(*path, text.clone()));
+            }
+        }
+    }
+    objects.sort();
+    objects.dedup();
+    let (title_wait, fix) = match p.waits.first() {
+        Some(w) => (
+            format!(": {}", crate::fleet::one_line(&w.what, 140)),
+            p.waits
+                .iter()
+                .map(|w| w.fix.clone())
+                .collect::<Vec<_>>()
+                .join("\n"),
+        ),
+        None => (String::new(), String::new()),
+    };
+    let node = p
+        .node
+        .as_ref()
+        .map(|(n, s)| format!(" ({n} {s})"))
+        .unwrap_or_default();
+    Some(Finding {
+        id: format!("upgrade.stuck:{}", u.key.name),
+        rule: "upgrade.stuck".into(),
+        severity: Severity::Error,
+        title: format!(
+            "Upgrade {} stuck in {}{node}, last progress {}{title_wait}",
+            u.key.name,
+            if p.state.is_empty() {
+                "an unknown phase"
+            } else {
+                &p.state
+            },
+            crate::model::Age::at(p.last_progress.as_deref(), cx.created_at)
+                .map(|a| format!("{a} before capture"))
+                .unwrap_or_else(|| "at an unknown time".into())
+        ),
+        summary: summary.trim_end().to_string(),
+        objects,
+        evidence,
+        remediation: fix,
+        references: vec!["https://docs.harvesterhci.io/v1.4/upgrade/troubleshooting".into()],
+    })
+}
+
+// ---------------------------------------------------------------- upgrade.leftover
+
+struct Leftovers;
+
+const LEFTOVER_INFO: RuleInfo = RuleInfo {
+    id: "upgrade.leftover",
+    title: "Objects left behind by finished, failed or deleted upgrades",
+    description: "Upgrades that failed or never got a state (they block the next one), \
+        cleanup pending, more or less than one latestUpgrade label, repo VMs, images, plans, \
+        services and claims of an Upgrade that is gone or finished, the upgrade-log operator \
+        ManagedChart (not Ready, it blocks the next upgrade), paused ManagedCharts, Harvester \
+        drain hooks left on the provisioning cluster, node markers (pendingOSImage, the \
+        kubevirt.io/drain taint), and Longhorn's replica-replenishment-wait-interval left at \
+        1800 s — each with its safe cleanup.",
+    inputs: &[
+        Input::Resources,
+        Input::Resource("harvesterhci.io", "upgrades"),
+    ],
+    versions: "v1.2+",
+};
+
+impl Rule for Leftovers {
+    fn info(&self) -> &RuleInfo {
+        &LEFTOVER_INFO
+    }
+
+    fn evaluate(&self, cx: &Context) -> Vec<Finding> {
+        let from = cx.harvester_version().map(|v| v.0).unwrap_or_default();
+        let collected = |g: &str, p: &str| cx.collected(g, p);
+        let env = Env {
+            index: cx.index,
+            graph: cx.graph,
+            fleet: cx.fleet,
+            capture: cx.created_at,
+            from,
+            from_source: String::new(),
+            to: None,
+            collected: &collected,
+        };
+        crate::upgrade::leftover::find(&env)
+            .into_iter()
+            .map(|l| {
+                let objs: Vec<&Object> = l
+                    .objects
+                    .iter()
+                    .filter_map(|(i, _)| cx.index.objects.get(*i))
+                    .collect();
+                let mut summary = l.what.clone();
+                if let Some(b) = &l.blocks {
+                    let _ = write!(
+                        summary,
+                        "\nIt blocks the next upgrade: admission webhook \"validator.harvesterhci.io\" \
+                         denied the request: {b}"
+                    );
+                }
+                Finding {
+                    id: format!("upgrade.leftover:{}", l.key),
+                    rule: "upgrade.leftover".into(),
+                    severity: if l.blocks.is_some() {
+                        Severity::Error
+                    } else {
+                        Severity::Warning
+                    },
+                    title: format!("Upgrade leftover: {}", crate::fleet::one_line(&l.what, 160)),
+                    summary,
+                    objects: objs.iter().map(|o| obj_ref(o)).collect(),
+                    evidence: l
+                        .objects
+                        .iter()
+                        .filter_map(|(i, f)| {
+                            cx.index.objects.get(*i).map(|o| ev(cx.index, o, f.as_deref()))
+                        })
+                        .collect(),
+                    remediation: l.fix.clone(),
+                    references: vec![
+                        "https://docs.harvesterhci.io/v1.4/upgrade/troubleshooting".into(),
+                    ],
+                }
+            })
+            .collect()
     }
 }

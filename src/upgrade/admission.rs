@@ -4,8 +4,8 @@
 //! each one that would deny carries the exact text the webhook would return. Checks that need
 //! live data (kubelet stats, TLS handshakes) are not evaluated, with the reason and the best
 //! proxy the bundle offers.
-use super::version::{HVersion, guard, show};
 use super::Env;
+use super::version::{HVersion, guard, show};
 use crate::index::Object;
 use crate::model::views::View;
 use crate::model::{condition, tree::Tree};
@@ -346,7 +346,9 @@ fn compat(env: &Env) -> Outcome {
         .and_then(tree)
         .and_then(|t| t.str("/spec/minUpgradableVersion"))
         .map(HVersion::parse);
-    let obj = to.object.and_then(|i| env.index.objects.get(i).map(|o| (i, o)));
+    let obj = to
+        .object
+        .and_then(|i| env.index.objects.get(i).map(|o| (i, o)));
     if env.from.at_least((1, 4, 0)) {
         match guard(&env.from, &to.version, min.as_ref()) {
             Ok(()) => Outcome::Pass(format!(
@@ -452,7 +454,10 @@ fn c3(env: &Env) -> Outcome {
                 let mut off = offender(
                     Some((i, o)),
                     format!("Upgrade {} ({state})", o.key.name),
-                    format!("cannot proceed until previous upgrade {:?} completes", o.key.name),
+                    format!(
+                        "cannot proceed until previous upgrade {:?} completes",
+                        o.key.name
+                    ),
                 );
                 off.focus = Some("harvesterhci.io/upgradeState".into());
                 off
@@ -467,7 +472,10 @@ fn c4(env: &Env) -> Outcome {
     }
     let pending: Vec<(usize, &Object)> = upgrades(env)
         .filter(|(_, o)| {
-            o.meta.labels.get("harvesterhci.io/upgradeCleanup").map(String::as_str)
+            o.meta
+                .labels
+                .get("harvesterhci.io/upgradeCleanup")
+                .map(String::as_str)
                 == Some("Pending")
         })
         .collect();
@@ -746,8 +754,16 @@ fn c14(env: &Env) -> Outcome {
                 (c.status != "True").then(|| {
                     let mut off = offender(
                         Some((i, o)),
-                        format!("node {} Ready={} ({})", o.key.name, c.status, c.reason.as_deref().unwrap_or("")),
-                        format!("node {} is not ready, please wait for it to be ready", o.key.name),
+                        format!(
+                            "node {} Ready={} ({})",
+                            o.key.name,
+                            c.status,
+                            c.reason.as_deref().unwrap_or("")
+                        ),
+                        format!(
+                            "node {} is not ready, please wait for it to be ready",
+                            o.key.name
+                        ),
                     );
                     off.focus = Some("type: Ready".into());
                     off
@@ -849,9 +865,10 @@ fn c17(env: &Env) -> Outcome {
 fn c18(env: &Env) -> Outcome {
     let (proxy, objects) = disk_proxy(env);
     Outcome::NotEvaluated {
-        reason: "needs each kubelet's live /stats/summary and /configz: (used + 13 GiB) / capacity \
+        reason:
+            "needs each kubelet's live /stats/summary and /configz: (used + 13 GiB) / capacity \
                  must stay under imageGCHighThresholdPercent (85 by default)"
-            .into(),
+                .into(),
         proxy,
         objects,
     }
@@ -910,16 +927,22 @@ fn c21(env: &Env) -> Outcome {
     if ns.len() != ms.len() {
         let nn: Vec<&str> = ns.iter().map(|(_, o)| o.key.name.as_str()).collect();
         let mm: Vec<&str> = ms.iter().map(|(_, o, _)| o.key.name.as_str()).collect();
-        return deny(vec![offender(
-            None,
-            format!("{} nodes but {} machines", ns.len(), ms.len()),
-            format!(
-                "nodes({}) and machines({}) do not match, check the cluster provision",
-                ns.len(),
-                ms.len()
-            ),
-        )
-        .with_detail(format!("nodes: {}; machines: {}", nn.join(", "), mm.join(", ")))]);
+        return deny(vec![
+            offender(
+                None,
+                format!("{} nodes but {} machines", ns.len(), ms.len()),
+                format!(
+                    "nodes({}) and machines({}) do not match, check the cluster provision",
+                    ns.len(),
+                    ms.len()
+                ),
+            )
+            .with_detail(format!(
+                "nodes: {}; machines: {}",
+                nn.join(", "),
+                mm.join(", ")
+            )),
+        ]);
     }
     let mut offs = Vec::new();
     for (i, o, t) in &ms {
@@ -927,17 +950,29 @@ fn c21(env: &Env) -> Outcome {
             offs.push(offender(
                 Some((*i, o)),
                 format!("machine {} has no nodeRef", o.key.name),
-                format!("machine {} has empty NodeRef, check the cluster provision", o.key.name),
+                format!(
+                    "machine {} has empty NodeRef, check the cluster provision",
+                    o.key.name
+                ),
             ));
         }
     }
     for (i, o) in &ns {
         let name = &o.key.name;
         if o.meta.labels.is_empty() {
-            offs.push(offender(Some((*i, o)), format!("node {name} has no labels"), format!("node {name} has no labels")));
+            offs.push(offender(
+                Some((*i, o)),
+                format!("node {name} has no labels"),
+                format!("node {name} has no labels"),
+            ));
             continue;
         }
-        if o.meta.labels.get("harvesterhci.io/managed").map(String::as_str) != Some("true") {
+        if o.meta
+            .labels
+            .get("harvesterhci.io/managed")
+            .map(String::as_str)
+            != Some("true")
+        {
             offs.push(offender(
                 Some((*i, o)),
                 format!("node {name} lacks label harvesterhci.io/managed=true"),
@@ -946,7 +981,11 @@ fn c21(env: &Env) -> Outcome {
             continue;
         }
         if o.meta.annotations.is_empty() {
-            offs.push(offender(Some((*i, o)), format!("node {name} has no annotations"), format!("node {name} has no nnnotations")));
+            offs.push(offender(
+                Some((*i, o)),
+                format!("node {name} has no annotations"),
+                format!("node {name} has no nnnotations"),
+            ));
             continue;
         }
         let Some(m) = o.meta.annotations.get("cluster.x-k8s.io/machine") else {
@@ -1034,7 +1073,10 @@ fn replica_check(env: &Env, active_only: bool, text: &str) -> Outcome {
                     .to_string();
                 let mut off = offender(
                     Some((*i, o)),
-                    format!("volume {} (PVC {pvc}) has 1 replica, state {state}", o.key.name),
+                    format!(
+                        "volume {} (PVC {pvc}) has 1 replica, state {state}",
+                        o.key.name
+                    ),
                     message.clone(),
                 );
                 off.focus = Some("numberOfReplicas: 1".into());
@@ -1073,7 +1115,10 @@ pub fn restore_vm(env: &Env) -> bool {
         .unwrap_or(false)
 }
 
-fn label_matches(labels: &std::collections::BTreeMap<String, String>, expr: &serde_json::Value) -> bool {
+fn label_matches(
+    labels: &std::collections::BTreeMap<String, String>,
+    expr: &serde_json::Value,
+) -> bool {
     let key = expr.get("key").and_then(|k| k.as_str()).unwrap_or("");
     let op = expr.get("operator").and_then(|k| k.as_str()).unwrap_or("");
     let values: Vec<&str> = expr
@@ -1116,7 +1161,9 @@ fn non_migratable_reasons(env: &Env, vmi: &Object, t: &Tree) -> Vec<String> {
     if !terms.is_empty() {
         let here = t.str("/status/nodeName").unwrap_or("");
         let other_fits = env.index.of_kind("", "Node").any(|n| {
-            let View::Node(nv) = &n.view else { return false };
+            let View::Node(nv) = &n.view else {
+                return false;
+            };
             n.key.name != here
                 && !nv.unschedulable
                 && terms.iter().any(|term| {
@@ -1152,7 +1199,10 @@ fn migration_exempt(env: &Env) -> Option<String> {
     let non_witness = ns
         .iter()
         .filter(|(_, o)| {
-            o.meta.labels.get("node-role.harvesterhci.io/witness").map(String::as_str)
+            o.meta
+                .labels
+                .get("node-role.harvesterhci.io/witness")
+                .map(String::as_str)
                 != Some("true")
         })
         .count();
@@ -1242,7 +1292,10 @@ fn c25(env: &Env) -> Outcome {
             .map(|(i, o)| {
                 offender(
                     Some((i, o)),
-                    format!("VM {}/{} has pending volumeRequests", o.key.namespace, o.key.name),
+                    format!(
+                        "VM {}/{} has pending volumeRequests",
+                        o.key.namespace, o.key.name
+                    ),
                     message.clone(),
                 )
             })
@@ -1259,7 +1312,12 @@ fn c26(env: &Env) -> Outcome {
         let Some(t) = tree(vmi) else { continue };
         let vm = env
             .index
-            .find("kubevirt.io", "VirtualMachine", &vmi.key.namespace, &vmi.key.name)
+            .find(
+                "kubevirt.io",
+                "VirtualMachine",
+                &vmi.key.namespace,
+                &vmi.key.name,
+            )
             .and_then(tree);
         let spec_names: Vec<&str> = vm
             .map(|v| {
@@ -1270,9 +1328,13 @@ fn c26(env: &Env) -> Outcome {
             })
             .unwrap_or_default();
         let missing = t.list("/spec/volumes").iter().any(|v| {
-            let hot = v.pointer("/persistentVolumeClaim/hotpluggable").and_then(|h| h.as_bool())
+            let hot = v
+                .pointer("/persistentVolumeClaim/hotpluggable")
+                .and_then(|h| h.as_bool())
                 == Some(true)
-                || v.pointer("/dataVolume/hotpluggable").and_then(|h| h.as_bool()) == Some(true);
+                || v.pointer("/dataVolume/hotpluggable")
+                    .and_then(|h| h.as_bool())
+                    == Some(true);
             let name = v.get("name").and_then(|n| n.as_str()).unwrap_or("");
             hot && !spec_names.contains(&name)
         });
@@ -1293,7 +1355,10 @@ fn c26(env: &Env) -> Outcome {
             .map(|(i, o)| {
                 offender(
                     Some((i, o)),
-                    format!("VM {}/{} has a hot-plugged volume not in its spec", o.key.namespace, o.key.name),
+                    format!(
+                        "VM {}/{} has a hot-plugged volume not in its spec",
+                        o.key.namespace, o.key.name
+                    ),
                     message.clone(),
                 )
             })

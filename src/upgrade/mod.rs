@@ -5,6 +5,8 @@
 //! by upgrade path, kept as data ([`known`]). A combiner over the index: rules turn its results
 //! into findings; nothing here reads the archive.
 pub mod admission;
+pub mod leftover;
+pub mod lifecycle;
 pub mod version;
 
 use crate::fleet::FleetState;
@@ -71,7 +73,9 @@ pub fn target(index: &Index, from: &HVersion, requested: Option<&str>) -> Option
             let want = HVersion::parse(r);
             let object = versions
                 .iter()
-                .find(|(_, v)| v.raw == want.raw || (v.num.is_some() && v.num == want.num && v.pre == want.pre))
+                .find(|(_, v)| {
+                    v.raw == want.raw || (v.num.is_some() && v.num == want.num && v.pre == want.pre)
+                })
                 .map(|(i, _)| *i);
             Some(TargetVersion {
                 version: want,
@@ -94,7 +98,16 @@ pub fn target(index: &Index, from: &HVersion, requested: Option<&str>) -> Option
 /// The name of a Setting's effective value.
 pub fn setting(index: &Index, group: &str, name: &str) -> Option<String> {
     index
-        .find(group, "Setting", if group == "longhorn.io" { "longhorn-system" } else { "" }, name)
+        .find(
+            group,
+            "Setting",
+            if group == "longhorn.io" {
+                "longhorn-system"
+            } else {
+                ""
+            },
+            name,
+        )
         .and_then(|o| match &o.view {
             View::Setting(s) => s.effective().map(str::to_string),
             _ => None,

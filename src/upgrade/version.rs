@@ -74,16 +74,24 @@ pub fn show(v: (u64, u64, u64)) -> String {
 /// Harvester's version guard (v1.4.0+, `upgrade-helper version-guard`): whether `from` may be
 /// upgraded to `to`, given the target's `minUpgradableVersion`. `Err` carries the message the
 /// controller puts in the Upgrade's `Completed` condition.
-pub fn guard(from: &HVersion, to: &HVersion, min_upgradable: Option<&HVersion>) -> Result<(), String> {
+pub fn guard(
+    from: &HVersion,
+    to: &HVersion,
+    min_upgradable: Option<&HVersion>,
+) -> Result<(), String> {
     match (from.num, to.num) {
-        (None, Some(_)) => Err("upgrading from dev versions to non-dev versions is prohibited".into()),
+        (None, Some(_)) => {
+            Err("upgrading from dev versions to non-dev versions is prohibited".into())
+        }
         (_, None) => Err("incomparable: dev version".into()),
         (Some(f), Some(t)) => {
             if t < f || (t == f && to.pre.is_some() && from.pre.is_none()) {
                 return Err("downgrading is prohibited".into());
             }
             if (from.pre.is_some() || to.pre.is_some()) && (f.0, f.1) != (t.0, t.1) {
-                return Err("cross-version upgrades from/to any prerelease version are prohibited".into());
+                return Err(
+                    "cross-version upgrades from/to any prerelease version are prohibited".into(),
+                );
             }
             if let Some(min) = min_upgradable.and_then(|m| m.num)
                 && f < min
@@ -115,7 +123,10 @@ mod tests {
     #[test]
     fn version_guard() {
         let p = HVersion::parse;
-        assert_eq!(guard(&p("v1.4.0"), &p("v1.4.1"), Some(&p("v1.3.2"))), Ok(()));
+        assert_eq!(
+            guard(&p("v1.4.0"), &p("v1.4.1"), Some(&p("v1.3.2"))),
+            Ok(())
+        );
         assert_eq!(
             guard(&p("v1.4.1"), &p("v1.4.0"), None).unwrap_err(),
             "downgrading is prohibited"
