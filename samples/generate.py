@@ -3078,22 +3078,24 @@ def base_logs(b: BundleModel, all_pods: dict) -> dict:
     return logs
 
 
-def node_bundle_files(node: str) -> dict:
-    """Files of nodes/<node>.zip below the top folder <node>/ (SBK collector-harvester layout)."""
+def node_bundle_files(node: str, release=None) -> dict:
+    """Files of nodes/<node>.zip below the top folder <node>/ (SBK collector-harvester layout).
+    release: the version dict of the OS the node runs (default: the release of V's server version)."""
+    rv_ = release or RELEASES.get(V["server_version"], V)
     i = node_index(node)
     boot = REBOOTS[node]
     f = {}
     f["configs/etc/hostname"] = node + "\n"
     f["configs/etc/os-release"] = (
         'NAME="SLE Micro"\nVERSION="5.5"\nVERSION_ID="5.5"\n'
-        f'PRETTY_NAME="{V["os"]}"\nID="sle-micro-rancher"\n'
+        f'PRETTY_NAME="{rv_["os"]}"\nID="sle-micro-rancher"\n'
         'ID_LIKE="suse"\nANSI_COLOR="0;32"\nCPE_NAME="cpe:/o:suse:sle-micro-rancher:5.5"\nVARIANT="Harvester"\n'
-        f'VARIANT_ID="{V["os_variant"]}"\nGRUB_ENTRY_NAME="{V["os"]}"\n')
+        f'VARIANT_ID="{rv_["os_variant"]}"\nGRUB_ENTRY_NAME="{rv_["os"]}"\n')
     f["configs/etc/harvester-release.yaml"] = (
-        f"harvester: {V['server_version']}\nharvesterChart: {V['server_version'].lstrip('v')}\nos: {V['os']}\n"
-        f"kubernetes: {RKE2}\nrancher: {RANCHER}\nmonitoringChart: {V['monitoring_chart']}\n"
-        f"loggingChart: {V['logging_chart_release']}\n"
-        f"kubevirt: {KUBEVIRT}\nlonghorn: {LONGHORN}\nminUpgradableVersion: '{V['min_upgradable']}'\n")
+        f"harvester: {rv_['server_version']}\nharvesterChart: {rv_['server_version'].lstrip('v')}\nos: {rv_['os']}\n"
+        f"kubernetes: {rv_['rke2']}\nrancher: {rv_['rancher']}\nmonitoringChart: {rv_['monitoring_chart']}\n"
+        f"loggingChart: {rv_['logging_chart_release']}\n"
+        f"kubevirt: {rv_['kubevirt']}\nlonghorn: {rv_['longhorn']}\nminUpgradableVersion: '{rv_['min_upgradable']}'\n")
     note = "# Note: this file is re-formatted by support-bundle-kit collector.\n"
     server = is_control_plane(node)
     if server:
@@ -3127,7 +3129,7 @@ def node_bundle_files(node: str) -> dict:
 
     if server:
         f["logs/rke2-server.log"] = jfile("rke2", [
-            (sec(0), "rke2", rp, rlog(sec(0), f"Starting rke2 {RKE2} (a7f84b6c0b79f2b5f9a3b94f6a3b4c8e1e0d7f13)")),
+            (sec(0), "rke2", rp, rlog(sec(0), f"Starting rke2 {rv_['rke2']} (a7f84b6c0b79f2b5f9a3b94f6a3b4c8e1e0d7f13)")),
             (sec(1), "rke2", rp, rlog(sec(1), "Managed etcd cluster bootstrap already complete and initialized")),
             (sec(25), "rke2", rp, rlog(sec(25), "Tunnel server egress proxy mode: agent")),
             (sec(40), "rke2", rp, rlog(sec(40), f"Labels and annotations have been set successfully on node: {node}")),
@@ -3136,7 +3138,7 @@ def node_bundle_files(node: str) -> dict:
              for t in (CAPTURE - dt.timedelta(hours=2 - k, minutes=17) for k in range(3))], cut=23)
     else:
         f["logs/rke2-agent.log"] = jfile("rke2-agent", [
-            (sec(0), "rke2", rp, rlog(sec(0), f"Starting rke2 agent {RKE2} (a7f84b6c0b79f2b5f9a3b94f6a3b4c8e1e0d7f13)")),
+            (sec(0), "rke2", rp, rlog(sec(0), f"Starting rke2 agent {rv_['rke2']} (a7f84b6c0b79f2b5f9a3b94f6a3b4c8e1e0d7f13)")),
             (sec(1), "rke2", rp, rlog(sec(1), f"Adding server to load balancer rke2-agent-load-balancer: "
                                               f"{NODE_IPS[NODES[0]]}:9345")),
             (sec(24), "rke2", rp, rlog(sec(24), "Tunnel server egress proxy mode: agent")),
@@ -3147,7 +3149,7 @@ def node_bundle_files(node: str) -> dict:
     attach = CAPTURE - dt.timedelta(minutes=35, seconds=6)
     f["logs/kernel.log"] = jfile("kernel", [
         (sec(0), "kernel", None, "microcode: microcode updated early to revision 0x2007006, date = 2023-03-06"),
-        (sec(0), "kernel", None, f"Linux version {V['kernel']} (geeko@buildhost) (gcc (SUSE Linux) "
+        (sec(0), "kernel", None, f"Linux version {rv_['kernel']} (geeko@buildhost) (gcc (SUSE Linux) "
                                  "7.5.0, GNU ld (GNU Binutils; SUSE Linux Enterprise 15) 2.41.0.20230908-150100.7.46) "
                                  "#1 SMP PREEMPT_DYNAMIC Tue Oct 8 08:50:38 UTC 2024 (6e1d3d4)"),
         (sec(0), "kernel", None, "Command line: BOOT_IMAGE=(loop0)/boot/vmlinuz console=tty1 root=LABEL=COS_STATE "
@@ -3165,13 +3167,13 @@ def node_bundle_files(node: str) -> dict:
         [(attach, "iscsid", 1432, f"iscsid: Connection1:0 to [target: iqn.2019-10.io.longhorn:{vol}, portal: "
                                   f"10.52.1.41,3260] through [iface: default] is operational now")] if i == 1 else []))
     f["logs/rancher-system-agent.log"] = jfile("rsa", [
-        (sec(20), "rancher-system-agent", 1777, rlog(sec(20), f"Rancher System Agent version {V['system_agent']} (8a7b3b1) is "
+        (sec(20), "rancher-system-agent", 1777, rlog(sec(20), f"Rancher System Agent version {rv_['system_agent']} (8a7b3b1) is "
                                                               "starting")),
         (sec(21), "rancher-system-agent", 1777, rlog(sec(21), "Starting remote watch of plans"))])
     kp = 3311 + 11 * i
     c = Clock(f"{node}/kubelet")
     f["logs/kubelet.log"] = "".join(klog("I", c.at(t), kp, src, m) + "\n" for t, src, m in [
-        (sec(30), "server.go:484", f'"Kubelet version" kubeletVersion="{RKE2}"'),
+        (sec(30), "server.go:484", f'"Kubelet version" kubeletVersion="{rv_['rke2']}"'),
         (sec(31), "kubelet_node_status.go:76", f'"Successfully registered node" node="{node}"'),
         (CAPTURE - dt.timedelta(minutes=21), "image_gc_manager.go:311", '"Image garbage collection succeeded"'),
     ] + ([(CAPTURE - dt.timedelta(seconds=15), "kubelet.go:2455",
@@ -3181,7 +3183,7 @@ def node_bundle_files(node: str) -> dict:
     f["logs/containerd.log"] = "".join(
         f'time="{t.strftime("%Y-%m-%dT%H:%M:%S.%f")}{int(h("cd", node, m)[:3], 16) % 1000:03d}Z" level=info msg="{m}"{extra}\n'
         for t, m, extra in [
-            (c.at(sec(0)), "starting containerd", f" revision= version={V['containerd']}"),
+            (c.at(sec(0)), "starting containerd", f" revision= version={rv_['containerd']}"),
             (c.at(sec(2)), "containerd successfully booted in 0.094127s", ""),
             (c.at(CAPTURE - dt.timedelta(minutes=3)),
              f'ImageCreate event name:\\"docker.io/rancher/support-bundle-kit:{V["sbk"]}\\" '

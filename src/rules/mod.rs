@@ -5,6 +5,7 @@
 pub mod bundle_gaps;
 pub mod finding;
 pub mod fleet;
+pub mod precheck;
 pub mod upgrade;
 
 use crate::bundle::coverage::Coverage;
@@ -234,6 +235,7 @@ pub fn catalog() -> Vec<Box<dyn Rule>> {
     let mut v = bundle_gaps::rules();
     v.extend(fleet::rules());
     v.extend(upgrade::rules());
+    v.extend(precheck::rules());
     v
 }
 
