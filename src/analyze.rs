@@ -13,6 +13,64 @@ use crate::graph::Graph;
 use crate::index::Index;
 use crate::report::{BundleSummary, CoverageReport, Report, SCHEMA_VERSION, Tool};
 use crate::rules::{self, AnalysisOptions, Context, Evidence, Finding};
+use crate::upgrade::known::{self, LogHit};
+
+/// Largest pod log searched for known-issue patterns.
+const MAX_SCANNED_LOG: u64 = 128 * 1024 * 1024;
+
+/// Searches the pod logs the known-issue patterns name (by namespace and pod prefix), in
+/// parallel; keeps, per pattern and file, the last matching line and the number of matches.
+fn scan_logs(bundle: &Bundle) -> Vec<LogHit> {
+    use rayon::prelude::*;
+    let patterns = known::log_patterns();
+    if patterns.is_empty() {
+        return Vec::new();
+    }
+    let jobs: Vec<(&str, Vec<&known::LogPattern>)> = bundle
+        .files
+        .iter()
+        .filter(|f| f.size <= MAX_SCANNED_LOG)
+        .filter_map(|f| match &f.kind {
+            crate::bundle::PathKind::PodLog { namespace, pod, .. } => {
+                let p: Vec<&known::LogPattern> = patterns
+                    .iter()
+                    .filter(|p| p.namespace == *namespace && pod.starts_with(&p.pod_prefix))
+                    .collect();
+                (!p.is_empty()).then_some((f.path.as_str(), p))
+            }
+            _ => None,
+        })
+        .collect();
+    let mut hits: Vec<LogHit> = jobs
+        .par_iter()
+        .flat_map(|(path, pats)| {
+            let Ok(text) = bundle.read_text(path) else {
+                return Vec::new();
+            };
+            let mut found: Vec<Option<LogHit>> = vec![None; pats.len()];
+            for (n, line) in text.lines().enumerate() {
+                for (k, p) in pats.iter().enumerate() {
+                    if p.regex.is_match(line)
+                        && let Some(slot) = found.get_mut(k)
+                    {
+                        let count = slot.as_ref().map(|h| h.count).unwrap_or(0) + 1;
+                        *slot = Some(LogHit {
+                            issue: p.issue.clone(),
+                            pattern: p.regex.as_str().to_string(),
+                            file: path.to_string(),
+                            line: n as u32 + 1,
+                            text: line.chars().take(400).collect(),
+                            count,
+                        });
+                    }
+                }
+            }
+            found.into_iter().flatten().collect::<Vec<_>>()
+        })
+        .collect();
+    hits.sort_by(|a, b| (&a.issue, &a.file, a.line).cmp(&(&b.issue, &b.file, b.line)));
+    hits
+}
 
 /// Longest excerpt kept per evidence, in lines.
 const EXCERPT_LINES: usize = 40;
@@ -35,6 +93,8 @@ pub struct Analysis {
     pub fleet: FleetState,
     /// Command-line options for the rules.
     pub options: AnalysisOptions,
+    /// Pod log lines matching the known-issue patterns (read once, before the rules).
+    pub log_hits: Vec<LogHit>,
 }
 
 impl Analysis {
@@ -49,6 +109,7 @@ impl Analysis {
         let versions = versions::detect(&bundle, &index);
         let coverage = Coverage::build(&bundle, &index, &versions);
         let graph = Graph::build(&index);
+        let log_hits = scan_logs(&bundle);
         let fleet = FleetState::build(
             &index,
             &graph,
@@ -63,6 +124,7 @@ impl Analysis {
             graph,
             fleet,
             options: AnalysisOptions::default(),
+            log_hits,
         })
     }
 
@@ -82,6 +144,7 @@ impl Analysis {
             generation_errors: self.bundle.generation_errors.as_deref().unwrap_or_default(),
             options: &self.options,
             files: &self.bundle.files,
+            log_hits: &self.log_hits,
         }
     }
 

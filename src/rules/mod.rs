@@ -111,6 +111,8 @@ pub struct Context<'a> {
     pub options: &'a AnalysisOptions,
     /// The bundle's file listing (paths and kinds, not contents): where pod logs are.
     pub files: &'a [crate::bundle::BundleFile],
+    /// Pod log lines matching the known-issue patterns.
+    pub log_hits: &'a [crate::upgrade::known::LogHit],
 }
 
 /// Options that change what rules judge.

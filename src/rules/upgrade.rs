@@ -12,7 +12,12 @@ use crate::upgrade::{self, Env};
 
 /// The upgrade rules.
 pub fn rules() -> Vec<Box<dyn Rule>> {
-    vec![Box::new(Admission), Box::new(Stuck), Box::new(Leftovers)]
+    vec![
+        Box::new(Admission),
+        Box::new(Stuck),
+        Box::new(Leftovers),
+        Box::new(KnownIssues),
+    ]
 }
 
 pub(crate) fn obj_ref(o: &Object) -> ObjectRef {
@@ -583,6 +588,103 @@ impl Rule for Leftovers {
                         "https://docs.harvesterhci.io/v1.4/upgrade/troubleshooting".into(),
                     ],
                 }
+            })
+            .collect()
+    }
+}
+
+// ---------------------------------------------------------------- upgrade.known-issue
+
+struct KnownIssues;
+
+const KNOWN_INFO: RuleInfo = RuleInfo {
+    id: "upgrade.known-issue",
+    title: "Known upgrade issues whose signature the bundle shows",
+    description: "Matches the catalog of known Harvester upgrade issues \
+        (src/upgrade/known-issues.yaml: version range, signature in objects, Fleet verdicts and \
+        states, pod log lines, node count; symptom, cause, workaround, links) against the \
+        bundle. Extending it needs no code: add an entry to the YAML.",
+    inputs: &[Input::Resources],
+    versions: "per entry (`from` range of the running version)",
+};
+
+impl Rule for KnownIssues {
+    fn info(&self) -> &RuleInfo {
+        &KNOWN_INFO
+    }
+
+    fn explain(&self) -> Option<String> {
+        let mut s = String::from("Catalog:\n");
+        for k in crate::upgrade::known::catalog() {
+            let range = match &k.from {
+                Some(r) => format!(
+                    "{} – {}",
+                    r.since.as_deref().unwrap_or("any"),
+                    r.until.as_deref().unwrap_or("any")
+                ),
+                None => "all versions".into(),
+            };
+            let _ = writeln!(
+                s,
+                "  {:<48} {:<8} {range}\n      {}",
+                k.id, k.severity, k.title
+            );
+        }
+        Some(s)
+    }
+
+    fn evaluate(&self, cx: &Context) -> Vec<Finding> {
+        let from = cx.harvester_version().map(|v| v.0).unwrap_or_default();
+        let collected = |g: &str, p: &str| cx.collected(g, p);
+        let env = Env {
+            index: cx.index,
+            graph: cx.graph,
+            fleet: cx.fleet,
+            capture: cx.created_at,
+            from,
+            from_source: String::new(),
+            to: None,
+            collected: &collected,
+        };
+        crate::upgrade::known::catalog()
+            .iter()
+            .filter_map(|k| {
+                let m = crate::upgrade::known::matches(&env, k, cx.log_hits)?;
+                let mut summary = format!(
+                    "Symptom: {}\nCause: {}\nIn this bundle:",
+                    k.symptom, k.cause
+                );
+                for d in &m.details {
+                    let _ = write!(summary, "\n  - {d}");
+                }
+                let mut objects: Vec<ObjectRef> = Vec::new();
+                let mut evidence = Vec::new();
+                for (i, focus) in &m.objects {
+                    if let Some(o) = cx.index.objects.get(*i) {
+                        objects.push(obj_ref(o));
+                        evidence.push(ev(cx.index, o, focus.as_deref()));
+                    }
+                }
+                for h in &m.logs {
+                    evidence.push(Evidence::lines(h.file.clone(), h.line, h.line));
+                }
+                objects.sort();
+                objects.dedup();
+                Some(Finding {
+                    id: format!("upgrade.known-issue:{}", k.id),
+                    rule: "upgrade.known-issue".into(),
+                    severity: match k.severity.as_str() {
+                        "error" => Severity::Error,
+                        "info" => Severity::Info,
+                        _ => Severity::Warning,
+                    },
+                    title: format!("Known issue: {}", k.title),
+                    summary,
+                    objects,
+                    evidence,
+                    remediation: k.workaround.clone(),
+                    references: k.links.clone(),
+                })
             })
             .collect()
     }

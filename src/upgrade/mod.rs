@@ -5,6 +5,7 @@
 //! by upgrade path, kept as data ([`known`]). A combiner over the index: rules turn its results
 //! into findings; nothing here reads the archive.
 pub mod admission;
+pub mod known;
 pub mod leftover;
 pub mod lifecycle;
 pub mod version;

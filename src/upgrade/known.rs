@@ -1,0 +1,618 @@
+//! Known upgrade issues as data (`src/upgrade/known-issues.yaml`, embedded): each entry has a
+//! running-version range, a signature (objects and fields, Fleet verdicts and states, pod log
+//! lines, node counts), the symptom users see, the cause, the workaround and links. New
+//! entries need no code. Log signatures are searched before the rules run (the analysis reads
+//! the logs once, for every pattern); here they are only matched.
+use regex::Regex;
+use serde::Deserialize;
+
+use super::Env;
+use super::admission::tree;
+use super::version::HVersion;
+use crate::fleet::{Verdict, drift::Classification};
+use crate::index::Object;
+use crate::model::condition;
+
+/// The embedded catalog.
+pub const CATALOG: &str = include_str!("known-issues.yaml");
+
+/// A version range.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Range {
+    /// First version (inclusive).
+    pub since: Option<String>,
+    /// Last version (inclusive).
+    pub until: Option<String>,
+}
+
+/// A field test on an object.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FieldTest {
+    /// JSON pointer.
+    pub path: String,
+    /// Equal to this (string, number or boolean).
+    pub equals: Option<serde_json::Value>,
+    /// Not equal to this.
+    pub not_equals: Option<serde_json::Value>,
+    /// Matches this regex (strings).
+    pub matches: Option<String>,
+    /// Present and non-empty.
+    pub present: Option<bool>,
+    /// Absent or empty.
+    pub absent: Option<bool>,
+}
+
+/// Condition test.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CondTest {
+    /// Condition type.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Status.
+    pub status: String,
+}
+
+/// How many objects must match.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Count {
+    /// At least.
+    pub min: Option<usize>,
+    /// At most.
+    pub max: Option<usize>,
+}
+
+/// An object matcher.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ObjectMatch {
+    /// API group (`""` for core).
+    #[serde(default)]
+    pub group: String,
+    /// Kind.
+    pub kind: String,
+    /// Namespace.
+    pub namespace: Option<String>,
+    /// Exact name.
+    pub name: Option<String>,
+    /// Name prefix.
+    pub name_prefix: Option<String>,
+    /// Name suffix.
+    pub name_suffix: Option<String>,
+    /// Field tests.
+    #[serde(default)]
+    pub fields: Vec<FieldTest>,
+    /// A condition.
+    pub condition: Option<CondTest>,
+    /// Labels (`"*"`: any value).
+    #[serde(default)]
+    pub labels: std::collections::BTreeMap<String, String>,
+    /// Annotations (`"*"`: any value).
+    #[serde(default)]
+    pub annotations: std::collections::BTreeMap<String, String>,
+    /// How many must match.
+    pub count: Option<Count>,
+}
+
+/// A Fleet claim matcher.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FleetMatch {
+    /// Bundle name.
+    pub bundle: Option<String>,
+    /// `stale`, `not-ready`, `not-owned`, `drift`, `missing`.
+    pub verdict: String,
+    /// Kind of the claimed object.
+    pub kind: Option<String>,
+}
+
+/// A bundle deployment-state matcher.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FleetStateMatch {
+    /// Bundle name.
+    pub bundle: Option<String>,
+    /// `ErrApplied`, `WaitApplied`, `Modified`, …
+    pub state: String,
+    /// Regex on the deploy message.
+    pub message_matches: Option<String>,
+}
+
+/// A pod-log matcher.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogMatch {
+    /// Namespace of the pod.
+    pub namespace: String,
+    /// Pod name prefix.
+    pub pod_prefix: Option<String>,
+    /// Regex on a line.
+    pub matches: String,
+}
+
+/// Node-count matcher.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodesMatch {
+    /// At least.
+    pub min: Option<usize>,
+    /// At most.
+    pub max: Option<usize>,
+}
+
+/// One matcher, as written: a map with exactly one key.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MatcherSpec {
+    object: Option<ObjectMatch>,
+    fleet: Option<FleetMatch>,
+    fleet_state: Option<FleetStateMatch>,
+    log: Option<LogMatch>,
+    nodes: Option<NodesMatch>,
+}
+
+/// One matcher.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(try_from = "MatcherSpec")]
+pub enum Matcher {
+    /// Objects.
+    Object(Box<ObjectMatch>),
+    /// A Fleet verdict.
+    Fleet(FleetMatch),
+    /// A Fleet deployment state.
+    FleetState(FleetStateMatch),
+    /// A pod log line.
+    Log(LogMatch),
+    /// Node count.
+    Nodes(NodesMatch),
+}
+
+impl TryFrom<MatcherSpec> for Matcher {
+    type Error = String;
+    fn try_from(s: MatcherSpec) -> Result<Matcher, String> {
+        let mut v: Vec<Matcher> = Vec::new();
+        v.extend(s.object.map(|o| Matcher::Object(Box::new(o))));
+        v.extend(s.fleet.map(Matcher::Fleet));
+        v.extend(s.fleet_state.map(Matcher::FleetState));
+        v.extend(s.log.map(Matcher::Log));
+        v.extend(s.nodes.map(Matcher::Nodes));
+        match v.len() {
+            1 => v.pop().ok_or_else(|| "empty matcher".to_string()),
+            n => Err(format!(
+                "a matcher has exactly one of object, fleet, fleet_state, log, nodes (got {n})"
+            )),
+        }
+    }
+}
+
+/// One known issue.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KnownIssue {
+    /// Stable id.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// `error`, `warning`, `info`.
+    #[serde(default = "warning")]
+    pub severity: String,
+    /// Running versions it applies to.
+    pub from: Option<Range>,
+    /// Signature.
+    pub when: Vec<Matcher>,
+    /// What users see.
+    pub symptom: String,
+    /// Why.
+    pub cause: String,
+    /// The documented fix.
+    pub workaround: String,
+    /// References.
+    #[serde(default)]
+    pub links: Vec<String>,
+}
+
+fn warning() -> String {
+    "warning".into()
+}
+
+/// Parses the embedded catalog (checked by a unit test, so it cannot fail at run time).
+pub fn catalog() -> Vec<KnownIssue> {
+    yaml_serde::from_str(CATALOG).unwrap_or_default()
+}
+
+/// A log pattern to search before the rules run.
+#[derive(Debug, Clone)]
+pub struct LogPattern {
+    /// Issue id.
+    pub issue: String,
+    /// Namespace of the pods.
+    pub namespace: String,
+    /// Pod name prefix.
+    pub pod_prefix: String,
+    /// The compiled regex.
+    pub regex: Regex,
+}
+
+/// Every log pattern of the catalog.
+pub fn log_patterns() -> Vec<LogPattern> {
+    catalog()
+        .into_iter()
+        .flat_map(|k| {
+            let id = k.id.clone();
+            k.when.into_iter().filter_map(move |m| match m {
+                Matcher::Log(l) => Some(LogPattern {
+                    issue: id.clone(),
+                    namespace: l.namespace,
+                    pod_prefix: l.pod_prefix.unwrap_or_default(),
+                    regex: Regex::new(&l.matches).ok()?,
+                }),
+                _ => None,
+            })
+        })
+        .collect()
+}
+
+/// A log line that matched a pattern.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct LogHit {
+    /// Issue id of the pattern.
+    pub issue: String,
+    /// The pattern's regex source.
+    pub pattern: String,
+    /// Bundle-relative log file.
+    pub file: String,
+    /// Line (1-based) of the last match.
+    pub line: u32,
+    /// That line (trimmed to 400 characters).
+    pub text: String,
+    /// How many lines matched in the file.
+    pub count: usize,
+}
+
+/// What made an issue match.
+#[derive(Debug, Clone, Default)]
+pub struct Match {
+    /// Objects, with a focus for evidence.
+    pub objects: Vec<(usize, Option<String>)>,
+    /// Log hits.
+    pub logs: Vec<LogHit>,
+    /// Each matcher's finding, in words.
+    pub details: Vec<String>,
+}
+
+fn in_range(v: Option<&HVersion>, r: &Option<Range>) -> bool {
+    let Some(r) = r else { return true };
+    let Some(v) = v.filter(|v| !v.is_dev()) else {
+        return false;
+    };
+    let since = r
+        .since
+        .as_deref()
+        .and_then(|s| HVersion::parse(s).num)
+        .unwrap_or((0, 0, 0));
+    let until = r.until.as_deref().and_then(|s| HVersion::parse(s).num);
+    v.within(since, until)
+}
+
+fn meta_value(o: &Object, path: &str) -> Option<serde_json::Value> {
+    let rest = path.strip_prefix("/metadata/")?;
+    let (field, key) = match rest.split_once('/') {
+        Some((f, k)) => (f, Some(k.replace("~1", "/").replace("~0", "~"))),
+        None => (rest, None),
+    };
+    let s = |x: &str| Some(serde_json::Value::String(x.to_string()));
+    match (field, key) {
+        ("name", None) => s(&o.meta.name),
+        ("namespace", None) => s(&o.meta.namespace),
+        ("labels", Some(k)) => o.meta.labels.get(&k).and_then(|v| s(v)),
+        ("annotations", Some(k)) => o.meta.annotations.get(&k).and_then(|v| s(v)),
+        ("deletionTimestamp", None) => o.meta.deletion_timestamp.as_deref().and_then(s),
+        _ => None,
+    }
+}
+
+fn value_at(o: &Object, path: &str) -> Option<serde_json::Value> {
+    if path.starts_with("/metadata/")
+        && let Some(v) = meta_value(o, path)
+    {
+        return Some(v);
+    }
+    tree(o).and_then(|t| t.at(path).cloned())
+}
+
+fn same(a: &serde_json::Value, b: &serde_json::Value) -> bool {
+    use serde_json::Value as J;
+    match (a, b) {
+        (J::Number(x), J::Number(y)) => x.as_f64() == y.as_f64(),
+        (J::String(x), J::Bool(y)) | (J::Bool(y), J::String(x)) => x == &y.to_string(),
+        (J::String(x), J::Number(y)) | (J::Number(y), J::String(x)) => {
+            x.parse::<f64>().ok() == y.as_f64()
+        }
+        _ => a == b,
+    }
+}
+
+fn field_ok(o: &Object, f: &FieldTest) -> bool {
+    let v = value_at(o, &f.path);
+    let empty = match &v {
+        None | Some(serde_json::Value::Null) => true,
+        Some(serde_json::Value::String(s)) => s.is_empty(),
+        Some(serde_json::Value::Array(a)) => a.is_empty(),
+        Some(serde_json::Value::Object(m)) => m.is_empty(),
+        _ => false,
+    };
+    if f.present == Some(true) && empty {
+        return false;
+    }
+    if f.absent == Some(true) && !empty {
+        return false;
+    }
+    if let Some(want) = &f.equals
+        && !v.as_ref().is_some_and(|x| same(x, want))
+    {
+        return false;
+    }
+    if let Some(not) = &f.not_equals
+        && v.as_ref().is_some_and(|x| same(x, not))
+    {
+        return false;
+    }
+    if let Some(re) = &f.matches {
+        let Ok(re) = Regex::new(re) else { return false };
+        let text = match &v {
+            Some(serde_json::Value::String(s)) => s.clone(),
+            Some(other) => other.to_string(),
+            None => return false,
+        };
+        if !re.is_match(&text) {
+            return false;
+        }
+    }
+    true
+}
+
+fn map_ok(
+    have: &std::collections::BTreeMap<String, String>,
+    want: &std::collections::BTreeMap<String, String>,
+) -> bool {
+    want.iter()
+        .all(|(k, v)| have.get(k).is_some_and(|h| v == "*" || h == v))
+}
+
+fn object_matches(env: &Env, m: &ObjectMatch) -> Vec<usize> {
+    env.index
+        .of_kind(&m.group, &m.kind)
+        .filter(|o| m.namespace.as_ref().is_none_or(|n| *n == o.key.namespace))
+        .filter(|o| m.name.as_ref().is_none_or(|n| *n == o.key.name))
+        .filter(|o| {
+            m.name_prefix
+                .as_ref()
+                .is_none_or(|p| o.key.name.starts_with(p.as_str()))
+        })
+        .filter(|o| {
+            m.name_suffix
+                .as_ref()
+                .is_none_or(|p| o.key.name.ends_with(p.as_str()))
+        })
+        .filter(|o| {
+            map_ok(&o.meta.labels, &m.labels) && map_ok(&o.meta.annotations, &m.annotations)
+        })
+        .filter(|o| {
+            m.condition.as_ref().is_none_or(|c| {
+                condition(&o.status.conditions, &c.kind).is_some_and(|x| x.status == c.status)
+            })
+        })
+        .filter(|o| m.fields.iter().all(|f| field_ok(o, f)))
+        .filter_map(|o| env.index.position(&o.key))
+        .collect()
+}
+
+fn verdict_name(v: &Verdict) -> &'static str {
+    match v {
+        Verdict::Stale(_) => "stale",
+        Verdict::InFlux { .. } => "in-flux",
+        Verdict::ConfirmedNotReady { .. } => "not-ready",
+        Verdict::NotOwned => "not-owned",
+        Verdict::Drifted(Classification { .. }) => "drift",
+        Verdict::ConfirmedMissing => "missing",
+        Verdict::Unverifiable(_) => "unverifiable",
+    }
+}
+
+/// Matches one issue: every matcher must hold. `None` when it does not apply.
+pub fn matches(env: &Env, issue: &KnownIssue, hits: &[LogHit]) -> Option<Match> {
+    if issue.when.is_empty() || !in_range(Some(&env.from), &issue.from) {
+        return None;
+    }
+    let mut m = Match::default();
+    for w in &issue.when {
+        match w {
+            Matcher::Object(om) => {
+                let found = object_matches(env, om);
+                let min = om.count.as_ref().and_then(|c| c.min).unwrap_or(1);
+                let max = om.count.as_ref().and_then(|c| c.max).unwrap_or(usize::MAX);
+                if found.len() < min || found.len() > max {
+                    return None;
+                }
+                let names: Vec<String> = found
+                    .iter()
+                    .filter_map(|i| env.index.objects.get(*i))
+                    .map(|o| {
+                        if o.key.namespace.is_empty() {
+                            o.key.name.clone()
+                        } else {
+                            format!("{}/{}", o.key.namespace, o.key.name)
+                        }
+                    })
+                    .collect();
+                if !names.is_empty() {
+                    m.details.push(format!("{} {}", om.kind, names.join(", ")));
+                }
+                let focus = om
+                    .fields
+                    .first()
+                    .map(|f| f.path.rsplit('/').next().unwrap_or("").to_string())
+                    .or_else(|| om.condition.as_ref().map(|c| format!("type: {}", c.kind)));
+                m.objects
+                    .extend(found.into_iter().take(10).map(|i| (i, focus.clone())));
+            }
+            Matcher::Fleet(fm) => {
+                let hit: Vec<&crate::fleet::Judged> = env
+                    .fleet
+                    .judged
+                    .iter()
+                    .filter(|j| verdict_name(&j.verdict) == fm.verdict)
+                    .filter(|j| {
+                        fm.bundle.as_ref().is_none_or(|b| {
+                            env.fleet
+                                .sources
+                                .get(j.source)
+                                .is_some_and(|s| s.name == *b)
+                        })
+                    })
+                    .filter(|j| {
+                        fm.kind.as_ref().is_none_or(|k| {
+                            j.live
+                                .and_then(|l| env.index.objects.get(l))
+                                .is_some_and(|o| o.key.kind == *k)
+                        })
+                    })
+                    .collect();
+                if hit.is_empty() {
+                    return None;
+                }
+                for j in hit {
+                    if let Some(o) = j.live.and_then(|l| env.index.objects.get(l)) {
+                        m.details.push(format!(
+                            "Fleet's claim about {} {}/{} is {}",
+                            o.key.kind, o.key.namespace, o.key.name, fm.verdict
+                        ));
+                        if let Some(l) = j.live {
+                            m.objects.push((l, Some("  status:".into())));
+                        }
+                    }
+                }
+            }
+            Matcher::FleetState(fs) => {
+                let re = fs
+                    .message_matches
+                    .as_deref()
+                    .and_then(|r| Regex::new(r).ok());
+                let mut any = false;
+                for s in &env.fleet.sources {
+                    if fs.bundle.as_ref().is_some_and(|b| *b != s.name) {
+                        continue;
+                    }
+                    for (cluster, state, msg) in &s.entries {
+                        if *state != fs.state {
+                            continue;
+                        }
+                        let text = msg
+                            .clone()
+                            .or_else(|| s.ready.as_ref().and_then(|c| c.message.clone()))
+                            .unwrap_or_default();
+                        if re.as_ref().is_some_and(|r| !r.is_match(&text)) {
+                            continue;
+                        }
+                        any = true;
+                        m.details.push(format!(
+                            "bundle {} is {state} for {cluster}: {}",
+                            s.name,
+                            crate::fleet::one_line(&text, 200)
+                        ));
+                        if let Some(p) = s.primary() {
+                            m.objects.push((p, Some(state.clone())));
+                        }
+                    }
+                }
+                if !any {
+                    return None;
+                }
+            }
+            Matcher::Log(lm) => {
+                let found: Vec<&LogHit> = hits
+                    .iter()
+                    .filter(|h| h.issue == issue.id && h.pattern == lm.matches)
+                    .collect();
+                if found.is_empty() {
+                    return None;
+                }
+                for h in found {
+                    m.details.push(format!(
+                        "{}:{} ({} matching line(s)): {}",
+                        h.file, h.line, h.count, h.text
+                    ));
+                    m.logs.push(h.clone());
+                }
+            }
+            Matcher::Nodes(nm) => {
+                let n = env.index.of_kind("", "Node").count();
+                if nm.min.is_some_and(|x| n < x) || nm.max.is_some_and(|x| n > x) {
+                    return None;
+                }
+                m.details.push(format!("{n} node(s)"));
+            }
+        }
+    }
+    Some(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn catalog_parses_and_every_regex_compiles() {
+        let c: Vec<KnownIssue> = yaml_serde::from_str(CATALOG).expect("known-issues.yaml parses");
+        assert!(c.len() >= 10);
+        let mut ids = std::collections::BTreeSet::new();
+        for k in &c {
+            assert!(ids.insert(k.id.clone()), "duplicate id {}", k.id);
+            assert!(!k.when.is_empty(), "{} has no signature", k.id);
+            assert!(
+                matches!(k.severity.as_str(), "error" | "warning" | "info"),
+                "{}",
+                k.id
+            );
+            for w in &k.when {
+                match w {
+                    Matcher::Log(l) => {
+                        Regex::new(&l.matches).expect("log regex");
+                    }
+                    Matcher::FleetState(f) => {
+                        if let Some(r) = &f.message_matches {
+                            Regex::new(r).expect("message regex");
+                        }
+                    }
+                    Matcher::Object(o) => {
+                        for f in &o.fields {
+                            if let Some(r) = &f.matches {
+                                Regex::new(r).expect("field regex");
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            if let Some(r) = &k.from {
+                for v in [&r.since, &r.until].into_iter().flatten() {
+                    assert!(
+                        HVersion::parse(v).num.is_some(),
+                        "{}: bad version {v}",
+                        k.id
+                    );
+                }
+            }
+        }
+        assert_eq!(
+            log_patterns().len(),
+            c.iter()
+                .flat_map(|k| &k.when)
+                .filter(|w| matches!(w, Matcher::Log(_)))
+                .count()
+        );
+    }
+}
