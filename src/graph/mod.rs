@@ -23,6 +23,12 @@ pub enum EdgeKind {
     RunsOn,
     /// ManagedChart → Bundle → BundleDeployment → deployed objects.
     Deploys,
+    /// Service → the pods its selector picks.
+    Selects,
+    /// Admission webhook configuration → the Service it calls.
+    Calls,
+    /// Storage: Pod → PVC → PV → Longhorn Volume → replicas (→ node).
+    Stores,
 }
 
 impl EdgeKind {
@@ -32,6 +38,9 @@ impl EdgeKind {
             EdgeKind::Owns => "owns",
             EdgeKind::RunsOn => "runs on",
             EdgeKind::Deploys => "deploys",
+            EdgeKind::Selects => "selects",
+            EdgeKind::Calls => "calls",
+            EdgeKind::Stores => "stores on",
         }
     }
 }
@@ -118,6 +127,8 @@ impl Graph {
                     .push(i);
             }
         }
+        g.add_service_edges(index);
+        g.add_storage_edges(index);
         // ManagedChart → Bundle mcc-<name>; Bundle → BundleDeployments; → release objects.
         for b in index.of_kind("fleet.cattle.io", "Bundle") {
             let Some(bi) = index.position(&b.key) else {
@@ -177,6 +188,152 @@ impl Graph {
             v.dedup();
         }
         g
+    }
+
+    /// Service → selected pods; webhook configuration → called Service.
+    fn add_service_edges(&mut self, index: &Index) {
+        let mut pods_by_ns: HashMap<&str, Vec<(usize, &Object)>> = HashMap::new();
+        for p in index.of_kind("", "Pod") {
+            if let Some(i) = index.position(&p.key) {
+                pods_by_ns
+                    .entry(p.key.namespace.as_str())
+                    .or_default()
+                    .push((i, p));
+            }
+        }
+        for s in index.of_kind("", "Service") {
+            let View::Service(v) = &s.view else { continue };
+            let Some(si) = index.position(&s.key) else {
+                continue;
+            };
+            if v.selector.is_empty() {
+                continue;
+            }
+            for (pi, p) in pods_by_ns
+                .get(s.key.namespace.as_str())
+                .into_iter()
+                .flatten()
+            {
+                if v.selector
+                    .iter()
+                    .all(|(k, val)| p.meta.labels.get(k) == Some(val))
+                {
+                    self.add(si, EdgeKind::Selects, *pi);
+                }
+            }
+        }
+        for kind in [
+            "ValidatingWebhookConfiguration",
+            "MutatingWebhookConfiguration",
+        ] {
+            for w in index.of_kind("admissionregistration.k8s.io", kind) {
+                let View::Webhooks(v) = &w.view else { continue };
+                let Some(wi) = index.position(&w.key) else {
+                    continue;
+                };
+                for h in &v.webhooks {
+                    if let Some((ns, name)) = &h.service
+                        && let Some(si) = index.position(&ObjectKey {
+                            group: String::new(),
+                            kind: "Service".into(),
+                            namespace: ns.clone(),
+                            name: name.clone(),
+                        })
+                    {
+                        self.add(wi, EdgeKind::Calls, si);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Pod → PVC → PV → Longhorn Volume → Replica → Node (and Longhorn node → Node).
+    fn add_storage_edges(&mut self, index: &Index) {
+        let key = |g: &str, k: &str, ns: &str, n: &str| ObjectKey {
+            group: g.into(),
+            kind: k.into(),
+            namespace: ns.into(),
+            name: n.into(),
+        };
+        for p in index.of_kind("", "Pod") {
+            let View::Pod(v) = &p.view else { continue };
+            let Some(pi) = index.position(&p.key) else {
+                continue;
+            };
+            for c in &v.claims {
+                if let Some(ci) =
+                    index.position(&key("", "PersistentVolumeClaim", &p.key.namespace, c))
+                {
+                    self.add(pi, EdgeKind::Stores, ci);
+                }
+            }
+        }
+        for pv in index.of_kind("", "PersistentVolume") {
+            let View::PersistentVolume(v) = &pv.view else {
+                continue;
+            };
+            let Some(pvi) = index.position(&pv.key) else {
+                continue;
+            };
+            if let (Some(ns), Some(n)) = (&v.claim_namespace, &v.claim_name)
+                && let Some(ci) = index.position(&key("", "PersistentVolumeClaim", ns, n))
+            {
+                self.add(ci, EdgeKind::Stores, pvi);
+            }
+            if let Some(vi) = index.position(&key(
+                "longhorn.io",
+                "Volume",
+                "longhorn-system",
+                &pv.key.name,
+            )) {
+                self.add(pvi, EdgeKind::Stores, vi);
+            }
+        }
+        for r in index.of_kind("longhorn.io", "Replica") {
+            let View::Tree(t) = &r.view else { continue };
+            let Some(ri) = index.position(&r.key) else {
+                continue;
+            };
+            if let Some(vol) = t.str("/spec/volumeName")
+                && let Some(vi) =
+                    index.position(&key("longhorn.io", "Volume", &r.key.namespace, vol))
+            {
+                self.add(vi, EdgeKind::Stores, ri);
+            }
+            if let Some(node) = t.str("/spec/nodeID")
+                && let Some(ni) = index.position(&key("", "Node", "", node))
+            {
+                self.add(ri, EdgeKind::RunsOn, ni);
+            }
+        }
+        for ln in index.of_kind("longhorn.io", "Node") {
+            if let (Some(li), Some(ni)) = (
+                index.position(&ln.key),
+                index.position(&key("", "Node", "", &ln.key.name)),
+            ) {
+                self.add(li, EdgeKind::RunsOn, ni);
+            }
+        }
+    }
+
+    /// Everything that depends on `i`, transitively (reverse reachability): its blast radius.
+    pub fn dependents(&self, i: usize, limit: usize) -> Vec<usize> {
+        let mut out = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        seen.insert(i);
+        let mut queue = std::collections::VecDeque::from([i]);
+        while let Some(n) = queue.pop_front() {
+            for (_, p) in self.inc(n) {
+                if seen.insert(*p) {
+                    out.push(*p);
+                    if out.len() >= limit {
+                        return out;
+                    }
+                    queue.push_back(*p);
+                }
+            }
+        }
+        out
     }
 
     fn add(&mut self, from: usize, kind: EdgeKind, to: usize) {

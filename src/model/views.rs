@@ -94,6 +94,9 @@ pub const TREE_KINDS: &[(&str, &str)] = &[
     ("provisioning.cattle.io", "Cluster"),
     ("upgrade.cattle.io", "Plan"),
     ("policy", "PodDisruptionBudget"),
+    ("", "Endpoints"),
+    ("discovery.k8s.io", "EndpointSlice"),
+    ("", "PersistentVolumeClaim"),
 ];
 
 /// One webhook of a Validating/MutatingWebhookConfiguration: the fields rules read, plus the

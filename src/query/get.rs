@@ -675,7 +675,8 @@ fn graph_section(a: &Analysis, o: &Object, s: &mut String) {
     };
     let up = crate::graph::ancestors(&a.index, &a.graph, i);
     let tree = crate::graph::tree(&a.index, &a.graph, i, 4, family, cap);
-    if up.is_empty() && tree.len() <= 1 {
+    let dependents = a.graph.dependents(i, 1000);
+    if up.is_empty() && tree.len() <= 1 && dependents.is_empty() {
         return;
     }
     let _ = writeln!(
@@ -712,6 +713,37 @@ fn graph_section(a: &Analysis, o: &Object, s: &mut String) {
                 let _ = writeln!(s, "{indent}{e} {}", label(l.index));
             }
         }
+    }
+    if !dependents.is_empty() {
+        let mut names: Vec<String> = dependents
+            .iter()
+            .filter_map(|d| a.index.objects.get(*d))
+            .map(|x| {
+                format!(
+                    "{} {}",
+                    x.key.kind,
+                    if x.key.namespace.is_empty() {
+                        x.key.name.clone()
+                    } else {
+                        format!("{}/{}", x.key.namespace, x.key.name)
+                    }
+                )
+            })
+            .collect();
+        names.sort();
+        let shown = names.len().min(12);
+        let _ = writeln!(
+            s,
+            "Depends on it ({}): {}{}",
+            names.len(),
+            names
+                .iter()
+                .take(shown)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", "),
+            if names.len() > shown { ", …" } else { "" }
+        );
     }
 }
 
