@@ -68,8 +68,66 @@ fn scan_logs(bundle: &Bundle) -> Vec<LogHit> {
             found.into_iter().flatten().collect::<Vec<_>>()
         })
         .collect();
+    hits.extend(scan_webhook_lines(bundle));
     hits.sort_by(|a, b| (&a.issue, &a.file, a.line).cmp(&(&b.issue, &b.file, b.line)));
     hits
+}
+
+/// Admission webhook denials and call failures in any pod log: per file and webhook name, the
+/// last such line and how many there were (`issue` = `webhook:<name>`).
+fn scan_webhook_lines(bundle: &Bundle) -> Vec<LogHit> {
+    use rayon::prelude::*;
+    let Ok(re) = regex::Regex::new(
+        r#"(?:admission webhook|failed calling webhook|failed to call webhook) \\?"([^"\\]+)\\?""#,
+    ) else {
+        return Vec::new();
+    };
+    let files: Vec<&str> = bundle
+        .files
+        .iter()
+        .filter(|f| f.size <= MAX_SCANNED_LOG)
+        .filter(|f| matches!(f.kind, crate::bundle::PathKind::PodLog { .. }))
+        .map(|f| f.path.as_str())
+        .collect();
+    files
+        .par_iter()
+        .flat_map(|path| {
+            let Ok(text) = bundle.read_text(path) else {
+                return Vec::new();
+            };
+            let mut by_name: std::collections::BTreeMap<String, LogHit> =
+                std::collections::BTreeMap::new();
+            // Harvester's own webhook logs its denials as "… operation is rejected: <msg>".
+            let harvester_webhook = path.starts_with("logs/harvester-system/harvester-webhook-");
+            for (n, line) in text.lines().enumerate() {
+                let name = if line.contains("webhook") {
+                    re.captures(line)
+                        .and_then(|c| c.get(1).map(|m| m.as_str().to_string()))
+                } else {
+                    None
+                };
+                let name = match name {
+                    Some(n) => n,
+                    None if harvester_webhook && line.contains("operation is rejected: ") => {
+                        "validator.harvesterhci.io".to_string()
+                    }
+                    None => continue,
+                };
+                let e = by_name.entry(name.clone()).or_insert_with(|| LogHit {
+                    issue: format!("webhook:{name}"),
+                    pattern: re.as_str().to_string(),
+                    file: path.to_string(),
+                    line: 0,
+                    text: String::new(),
+                    count: 0,
+                });
+                e.count += 1;
+                e.line = n as u32 + 1;
+                e.text = line.chars().take(400).collect();
+            }
+            by_name.into_values().collect::<Vec<_>>()
+        })
+        .collect()
 }
 
 /// Longest excerpt kept per evidence, in lines.

@@ -29,5 +29,6 @@ pub mod query;
 pub mod report;
 pub mod rules;
 pub mod upgrade;
+pub mod webhook;
 
 pub use error::{Error, Result};

@@ -7,6 +7,7 @@ pub mod finding;
 pub mod fleet;
 pub mod precheck;
 pub mod upgrade;
+pub mod webhook;
 
 use crate::bundle::coverage::Coverage;
 use crate::bundle::generr::{CollectionError, ErrorKind};
@@ -238,6 +239,7 @@ pub fn catalog() -> Vec<Box<dyn Rule>> {
     v.extend(fleet::rules());
     v.extend(upgrade::rules());
     v.extend(precheck::rules());
+    v.extend(webhook::rules());
     v
 }
 

@@ -1,0 +1,502 @@
+//! Webhook rules: `webhook.unavailable` (an admission webhook whose backend chain is broken,
+//! and what it blocks) and `webhook.denial` (denials and call failures found in events and pod
+//! logs, tied to the webhook and the object, with Harvester's upgrade denials recognised).
+use std::fmt::Write as _;
+
+use super::upgrade::{ev, obj_ref};
+use super::{Context, Evidence, Finding, Input, ObjectRef, Rule, RuleInfo, Severity};
+use crate::index::Object;
+use crate::model::views::View;
+use crate::webhook::{self, Link};
+
+/// The webhook rules.
+pub fn rules() -> Vec<Box<dyn Rule>> {
+    vec![Box::new(Unavailable), Box::new(Denial)]
+}
+
+struct Unavailable;
+
+const UNAVAILABLE_INFO: RuleInfo = RuleInfo {
+    id: "webhook.unavailable",
+    title: "Admission webhooks whose service has no ready backend",
+    description: "Follows every webhook of every Validating/MutatingWebhookConfiguration: \
+        clientConfig → Service → Endpoints/EndpointSlices → Pods → Nodes. A broken chain \
+        (Service missing, no ready endpoint, pods not ready or crash-looping, their node not \
+        Ready) with failurePolicy Fail blocks every API call the webhook intercepts — listed in \
+        plain words from its rules and selectors; with Ignore the calls pass unvalidated. \
+        URL-based webhooks cannot be judged from YAML.",
+    inputs: &[
+        Input::Resources,
+        Input::Resource(
+            "admissionregistration.k8s.io",
+            "validatingwebhookconfigurations",
+        ),
+        Input::Resource("", "services"),
+    ],
+    versions: "all",
+};
+
+impl Rule for Unavailable {
+    fn info(&self) -> &RuleInfo {
+        &UNAVAILABLE_INFO
+    }
+
+    fn evaluate(&self, cx: &Context) -> Vec<Finding> {
+        let collected = |g: &str, p: &str| cx.collected(g, p);
+        webhook::chains(cx.index, &collected)
+            .into_iter()
+            .filter_map(|c| finding(cx, &c))
+            .collect()
+    }
+}
+
+fn label(o: &Object) -> String {
+    if o.key.namespace.is_empty() {
+        format!("{} {}", o.key.kind, o.key.name)
+    } else {
+        format!("{} {}/{}", o.key.kind, o.key.namespace, o.key.name)
+    }
+}
+
+fn finding(cx: &Context, c: &webhook::Chain) -> Option<Finding> {
+    let cfg = cx.index.objects.get(c.config)?;
+    let fail = c.failure_policy != "Ignore";
+    let (broken, severity) = match &c.link {
+        Link::Healthy { .. } => return None,
+        Link::Unknown(why) if why.contains("URL") => {
+            (format!("cannot be judged: {why}"), Severity::Info)
+        }
+        Link::Unknown(_) => return None,
+        Link::ServiceMissing => (
+            format!("its Service {} does not exist", c.target),
+            if fail {
+                Severity::Error
+            } else {
+                Severity::Warning
+            },
+        ),
+        Link::NoReadyEndpoint {
+            pods,
+            nodes_down,
+            no_pods,
+        } => {
+            let mut s = format!("its Service {} has no ready endpoint", c.target);
+            if *no_pods {
+                s.push_str(": no pod backs it");
+            } else {
+                let bad: Vec<&str> = pods.iter().filter_map(|(_, p)| p.as_deref()).collect();
+                if !bad.is_empty() {
+                    let _ = write!(s, ": {}", bad.join("; "));
+                }
+            }
+            if !nodes_down.is_empty() {
+                let names: Vec<String> = nodes_down
+                    .iter()
+                    .filter_map(|n| cx.index.objects.get(*n))
+                    .map(|n| n.key.name.clone())
+                    .collect();
+                let _ = write!(s, "; node(s) not Ready: {}", names.join(", "));
+            }
+            (
+                s,
+                if fail {
+                    Severity::Error
+                } else {
+                    Severity::Warning
+                },
+            )
+        }
+    };
+    let mut summary = format!(
+        "{} webhook {:?} ({}) calls {}, and {broken}.\n",
+        cfg.key.kind, c.name, cfg.key.name, c.target
+    );
+    if severity == Severity::Info {
+        summary.push_str("The bundle shows no server for it; check it from the cluster.\n");
+    } else if fail {
+        summary.push_str(
+            "failurePolicy is Fail: the API server refuses every call it intercepts with \
+             \"failed calling webhook\" until a backend is ready:\n",
+        );
+    } else {
+        summary.push_str(
+            "failurePolicy is Ignore: the calls it intercepts go through without its \
+             validation or mutation:\n",
+        );
+    }
+    for op in &c.operations {
+        let _ = writeln!(summary, "  - {op}");
+    }
+    let mut objects = vec![obj_ref(cfg)];
+    let mut evidence = vec![ev(cx.index, cfg, Some(&format!("name: {}", c.name)))];
+    if let Some(s) = c.service.and_then(|i| cx.index.objects.get(i)) {
+        objects.push(obj_ref(s));
+        evidence.push(ev(cx.index, s, Some("selector:")));
+    }
+    for e in &c.endpoints {
+        if let Some(o) = cx.index.objects.get(*e) {
+            objects.push(obj_ref(o));
+            evidence.push(ev(cx.index, o, Some("notReadyAddresses")));
+        }
+    }
+    let mut fix = String::new();
+    if let Link::NoReadyEndpoint {
+        pods, nodes_down, ..
+    } = &c.link
+    {
+        for (p, problem) in pods {
+            if let Some(o) = cx.index.objects.get(*p) {
+                objects.push(obj_ref(o));
+                if problem.is_some() {
+                    evidence.push(ev(cx.index, o, Some("containerStatuses")));
+                }
+            }
+        }
+        for n in nodes_down {
+            if let Some(o) = cx.index.objects.get(*n) {
+                objects.push(obj_ref(o));
+                evidence.push(ev(cx.index, o, Some("type: Ready")));
+            }
+        }
+        let first_pod = pods
+            .iter()
+            .find(|(_, p)| p.is_some())
+            .and_then(|(p, _)| cx.index.objects.get(*p));
+        match first_pod {
+            Some(p) => {
+                let _ = writeln!(
+                    fix,
+                    "Bring the webhook's pods back: read why they fail (sbdiag logs -b BUNDLE -n {} \
+                     {} --previous), fix the cause, and the API calls go through again.",
+                    p.key.namespace, p.key.name
+                );
+            }
+            None => {
+                fix.push_str("Start the webhook's workload so its Service has a ready endpoint.\n")
+            }
+        }
+    }
+    if severity != Severity::Info && fail {
+        let _ = write!(
+            fix,
+            "While it cannot be fixed and the blocked calls are urgent, the webhook can be taken out \
+             of the path temporarily: kubectl delete {} {} (its controller recreates it; never \
+             for long — it is what validates those objects).",
+            cfg.key.kind.to_lowercase(),
+            cfg.key.name
+        );
+    }
+    objects.sort();
+    objects.dedup();
+    Some(Finding {
+        id: format!("webhook.unavailable:{}/{}", cfg.key.name, c.name),
+        rule: "webhook.unavailable".into(),
+        severity,
+        title: if severity == Severity::Info {
+            format!("Webhook {} calls a URL the bundle cannot judge", c.name)
+        } else {
+            format!(
+                "Webhook {} ({}) is unavailable — {}; {}",
+                c.name,
+                label(cfg),
+                crate::fleet::one_line(&broken, 140),
+                if fail {
+                    format!("blocks {}", c.operations.first().cloned().unwrap_or_default())
+                } else {
+                    "calls pass unvalidated (Ignore)".into()
+                }
+            )
+        },
+        summary: summary.trim_end().to_string(),
+        objects,
+        evidence,
+        remediation: fix.trim_end().to_string(),
+        references: vec!["https://kubernetes.io/docs/reference/access-authn-authz/extensible-admission-controllers/#failure-policy".into()],
+    })
+}
+
+// ---------------------------------------------------------------- webhook.denial
+
+struct Denial;
+
+const DENIAL_INFO: RuleInfo = RuleInfo {
+    id: "webhook.denial",
+    title: "Admission denials and webhook call failures in events and pod logs",
+    description: "Finds `admission webhook \"X\" denied the request: …`, `failed calling \
+        webhook \"X\"` (timeouts, `context deadline exceeded`, `x509` certificate errors, \
+        connection refused) in events and in every pod log, ties each to its webhook \
+        configuration and, for events, to the object that was refused; recognises Harvester's \
+        upgrade-webhook denials by their check (C3, C12, …).",
+    inputs: &[Input::Resources],
+    versions: "all",
+};
+
+impl Rule for Denial {
+    fn info(&self) -> &RuleInfo {
+        &DENIAL_INFO
+    }
+
+    fn evaluate(&self, cx: &Context) -> Vec<Finding> {
+        let re = regex::Regex::new(
+            r#"(admission webhook|failed calling webhook|failed to call webhook) \\?"([^"\\]+)\\?"(?:[^:]*?denied the request)?:?\s*(.*)"#,
+        );
+        let Ok(re) = re else { return Vec::new() };
+        // (webhook, class) → occurrences.
+        let mut groups: std::collections::BTreeMap<(String, String), Vec<Occurrence>> =
+            std::collections::BTreeMap::new();
+        for e in cx
+            .index
+            .of_kind("", "Event")
+            .chain(cx.index.of_kind("events.k8s.io", "Event"))
+        {
+            let View::Event(v) = &e.view else { continue };
+            let Some(msg) = v.message.as_deref() else {
+                continue;
+            };
+            if !msg.contains("webhook") {
+                continue;
+            }
+            if let Some(c) = re.captures(msg) {
+                let name = c.get(2).map(|m| m.as_str()).unwrap_or("").to_string();
+                let rest = c.get(3).map(|m| m.as_str()).unwrap_or("");
+                let class = classify(c.get(1).map(|m| m.as_str()).unwrap_or(""), rest);
+                groups
+                    .entry((name, class))
+                    .or_default()
+                    .push(Occurrence::Event {
+                        event: e,
+                        message: msg.to_string(),
+                    });
+            }
+        }
+        for h in cx
+            .log_hits
+            .iter()
+            .filter(|h| h.issue.starts_with("webhook:"))
+        {
+            if let Some((_, rest)) = h.text.split_once("operation is rejected: ") {
+                let name = h.issue.trim_start_matches("webhook:").to_string();
+                let class = classify("admission webhook", rest);
+                groups
+                    .entry((name, class))
+                    .or_default()
+                    .push(Occurrence::Log(h.clone()));
+            } else if let Some(c) = re.captures(&h.text) {
+                let name = c.get(2).map(|m| m.as_str()).unwrap_or("").to_string();
+                let rest = c.get(3).map(|m| m.as_str()).unwrap_or("");
+                let class = classify(c.get(1).map(|m| m.as_str()).unwrap_or(""), rest);
+                groups
+                    .entry((name, class))
+                    .or_default()
+                    .push(Occurrence::Log(h.clone()));
+            }
+        }
+        groups
+            .into_iter()
+            .map(|((name, class), occ)| denial_finding(cx, &name, &class, &occ))
+            .collect()
+    }
+}
+
+enum Occurrence<'a> {
+    Event { event: &'a Object, message: String },
+    Log(crate::upgrade::known::LogHit),
+}
+
+/// Harvester's upgrade-webhook denials (reference §A), by text.
+const HARVESTER_DENIALS: &[(&str, &str)] = &[
+    ("C1", "version or image field are not specified"),
+    ("C2", r"version \S+ is not found"),
+    ("C3", "cannot proceed until previous upgrade"),
+    ("C4", "completed their cleanup process"),
+    ("C7", "there are degraded volumes"),
+    ("C8", r"status is \S*, please wait for it to be provisioned"),
+    ("C9", "can't find fleet-local/local cluster"),
+    ("C10", "please wait until all vmbackups are stopped"),
+    ("C11", "please suspend all backup/snapshot schedule"),
+    ("C12", r"managed chart \S+ is not ready"),
+    (
+        "C13",
+        r"addon \S+ is (enabled|disabled) but still on status",
+    ),
+    ("C14", r"node \S+ is not ready, please wait"),
+    ("C15", r"is unschedulable, please wait"),
+    ("C16", "doesn't have rke2.io/internal-ip"),
+    ("C17", "insufficient free system partition space"),
+    ("C18", "image garbage collection threshold"),
+    ("C20", r"machine \S+ is not running"),
+    ("C21", "check the cluster provision"),
+    ("C22", "have single replica configured"),
+    ("C23", "single-replica volume"),
+    ("C24", "non-live migratable VMs"),
+    ("C27", "earliest expiring cert"),
+    ("delete", "node upgrade is in progressing"),
+];
+
+fn classify(kind: &str, rest: &str) -> String {
+    if kind != "admission webhook" {
+        let why = if rest.contains("x509") {
+            "certificate (x509)"
+        } else if rest.contains("deadline exceeded") || rest.contains("timeout") {
+            "timeout"
+        } else if rest.contains("connection refused") {
+            "connection refused"
+        } else if rest.contains("no endpoints available") {
+            "no endpoints"
+        } else {
+            "call failed"
+        };
+        return format!("failed: {why}");
+    }
+    for (id, pat) in HARVESTER_DENIALS {
+        if regex::Regex::new(pat).is_ok_and(|r| r.is_match(rest)) {
+            return format!("denied: upgrade check {id}");
+        }
+    }
+    "denied".into()
+}
+
+/// The refusal itself, without the log prefix: what follows "denied the request:" or
+/// "operation is rejected:", else the line.
+fn denial_text(line: &str) -> String {
+    for marker in [
+        "denied the request: ",
+        "operation is rejected: ",
+        "failed calling webhook ",
+    ] {
+        if let Some((_, rest)) = line.split_once(marker) {
+            let rest = rest.trim_end().trim_end_matches(['"', '\\']);
+            return if marker.starts_with("failed") {
+                format!("failed calling webhook {rest}")
+            } else {
+                rest.to_string()
+            };
+        }
+    }
+    line.to_string()
+}
+
+fn denial_finding(cx: &Context, name: &str, class: &str, occ: &[Occurrence]) -> Finding {
+    let cfg = [
+        "ValidatingWebhookConfiguration",
+        "MutatingWebhookConfiguration",
+    ]
+    .iter()
+    .flat_map(|k| cx.index.of_kind("admissionregistration.k8s.io", k))
+    .find(|o| matches!(&o.view, View::Webhooks(v) if v.webhooks.iter().any(|h| h.name == name)));
+    let mut summary = String::new();
+    let mut objects: Vec<ObjectRef> = cfg.iter().map(|o| obj_ref(o)).collect();
+    let mut evidence: Vec<Evidence> = cfg
+        .iter()
+        .map(|o| ev(cx.index, o, Some(&format!("name: {name}"))))
+        .collect();
+    let mut sample = String::new();
+    let mut total = 0usize;
+    for o in occ.iter().take(8) {
+        match o {
+            Occurrence::Event { event, message } => {
+                let View::Event(v) = &event.view else {
+                    continue;
+                };
+                total += v.count.max(1) as usize;
+                let _ = writeln!(
+                    summary,
+                    "  - event {} on {} {}/{} (x{}, last {}): {}",
+                    v.reason.as_deref().unwrap_or(""),
+                    v.regarding.kind,
+                    v.regarding.namespace,
+                    v.regarding.name,
+                    v.count,
+                    v.last.as_deref().unwrap_or("?"),
+                    crate::fleet::head_tail(message, 300)
+                );
+                if sample.is_empty() {
+                    sample = denial_text(message);
+                }
+                objects.push(obj_ref(event));
+                if let Some(r) = cx.index.find(
+                    "",
+                    &v.regarding.kind,
+                    &v.regarding.namespace,
+                    &v.regarding.name,
+                ) {
+                    objects.push(obj_ref(r));
+                }
+                evidence.push(ev(cx.index, event, Some("message:")));
+            }
+            Occurrence::Log(h) => {
+                total += h.count;
+                let _ = writeln!(
+                    summary,
+                    "  - {}:{} ({} line(s) in this log, the last): {}",
+                    h.file,
+                    h.line,
+                    h.count,
+                    crate::fleet::head_tail(&h.text, 300)
+                );
+                if sample.is_empty() {
+                    sample = denial_text(&h.text);
+                }
+                evidence.push(Evidence::lines(h.file.clone(), h.line, h.line));
+            }
+        }
+    }
+    if occ.len() > 8 {
+        let _ = writeln!(summary, "  … and {} more sources", occ.len() - 8);
+    }
+    let head = match cfg {
+        Some(c) => format!("Webhook {name:?} ({} {})", c.key.kind, c.key.name),
+        None => format!("Webhook {name:?} (no configuration of that name was captured)"),
+    };
+    let verdict = if class.starts_with("failed") {
+        format!(
+            "{head}: the API server could not call it ({}); with failurePolicy Fail the requests \
+             were refused.",
+            class.trim_start_matches("failed: ")
+        )
+    } else {
+        format!("{head} refused requests ({class}).")
+    };
+    let remediation = if class.starts_with("failed") {
+        format!(
+            "See webhook.unavailable for the state of {name}'s backend; for x509 errors the \
+             webhook's caBundle does not match its serving certificate (restart the webhook's \
+             pod so it re-issues and re-injects it)."
+        )
+    } else if class.contains("upgrade check") {
+        "See upgrade.admission: it lists every check that denies the upgrade now, with its fix."
+            .to_string()
+    } else {
+        "Read the denial text: the webhook explains what it refused and why.".to_string()
+    };
+    objects.sort();
+    objects.dedup();
+    Finding {
+        id: format!(
+            "webhook.denial:{}:{}",
+            name,
+            crate::rules::finding::slug(class)
+        ),
+        rule: "webhook.denial".into(),
+        severity: if class.starts_with("failed") {
+            Severity::Error
+        } else {
+            Severity::Warning
+        },
+        title: format!(
+            "{} {name}: {} ({} occurrence(s))",
+            if class.starts_with("failed") {
+                "Calls to webhook failed"
+            } else {
+                "Requests denied by webhook"
+            },
+            crate::fleet::head_tail(&sample, 160),
+            total
+        ),
+        summary: format!("{verdict}\n{}", summary.trim_end()),
+        objects,
+        evidence,
+        remediation,
+        references: Vec::new(),
+    }
+}
