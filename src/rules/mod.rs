@@ -5,6 +5,7 @@
 pub mod bundle_gaps;
 pub mod finding;
 pub mod fleet;
+pub mod health;
 pub mod precheck;
 pub mod upgrade;
 pub mod webhook;
@@ -240,6 +241,7 @@ pub fn catalog() -> Vec<Box<dyn Rule>> {
     v.extend(upgrade::rules());
     v.extend(precheck::rules());
     v.extend(webhook::rules());
+    v.extend(health::rules());
     v
 }
 

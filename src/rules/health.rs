@@ -1,0 +1,662 @@
+//! Node, storage and VM basics the status graph makes cheap: `node.not-ready`, `node.cordoned`,
+//! `node.pressure`, `node.version-skew`; `storage.volume-health` (degraded / faulted Longhorn
+//! volumes, with their replicas and nodes), `storage.single-replica`,
+//! `storage.replicas-one-node`; `vm.not-running`, `vm.migration-stuck`,
+//! `vm.launcher-not-ready`. Each finding lists its blast radius (what depends on the object,
+//! from the graph).
+use std::fmt::Write as _;
+
+use super::upgrade::{ev, obj_ref};
+use super::{Context, Finding, Input, ObjectRef, Rule, RuleInfo, Severity};
+use crate::index::Object;
+use crate::model::condition;
+use crate::model::tree::Tree;
+use crate::model::views::View;
+
+/// The health rules.
+pub fn rules() -> Vec<Box<dyn Rule>> {
+    vec![
+        Box::new(Simple(&NODE_NOT_READY, node_not_ready)),
+        Box::new(Simple(&NODE_CORDONED, node_cordoned)),
+        Box::new(Simple(&NODE_PRESSURE, node_pressure)),
+        Box::new(Simple(&NODE_SKEW, node_skew)),
+        Box::new(Simple(&VOLUME_HEALTH, volume_health)),
+        Box::new(Simple(&SINGLE_REPLICA, single_replica)),
+        Box::new(Simple(&ONE_NODE, replicas_one_node)),
+        Box::new(Simple(&VM_NOT_RUNNING, vm_not_running)),
+        Box::new(Simple(&VM_MIGRATION, vm_migration)),
+        Box::new(Simple(&VM_LAUNCHER, vm_launcher)),
+    ]
+}
+
+struct Simple(&'static RuleInfo, fn(&Context) -> Vec<Finding>);
+
+impl Rule for Simple {
+    fn info(&self) -> &RuleInfo {
+        self.0
+    }
+    fn evaluate(&self, cx: &Context) -> Vec<Finding> {
+        (self.1)(cx)
+    }
+}
+
+fn tree(o: &Object) -> Option<&Tree> {
+    match &o.view {
+        View::Tree(t) => Some(t),
+        _ => None,
+    }
+}
+
+fn ago(cx: &Context, ts: Option<&str>) -> String {
+    match (ts, crate::model::Age::at(ts, cx.created_at)) {
+        (Some(t), Some(a)) => format!("{t} ({a} before capture)"),
+        (Some(t), None) => t.to_string(),
+        _ => "an unknown time".into(),
+    }
+}
+
+/// What depends on `o`, from the graph, as object references (at most 50).
+pub fn blast_radius(cx: &Context, o: &Object) -> Vec<ObjectRef> {
+    let Some(i) = cx.index.position(&o.key) else {
+        return Vec::new();
+    };
+    let mut v: Vec<ObjectRef> = cx
+        .graph
+        .dependents(i, 50)
+        .into_iter()
+        .filter_map(|d| cx.index.objects.get(d))
+        .map(obj_ref)
+        .collect();
+    v.sort();
+    v
+}
+
+fn radius_text(r: &[ObjectRef]) -> String {
+    if r.is_empty() {
+        return String::new();
+    }
+    let mut kinds: std::collections::BTreeMap<&str, Vec<&str>> = std::collections::BTreeMap::new();
+    for o in r {
+        kinds
+            .entry(o.kind.as_str())
+            .or_default()
+            .push(o.name.as_str());
+    }
+    let parts: Vec<String> = kinds
+        .iter()
+        .map(|(k, names)| {
+            let shown: Vec<&str> = names.iter().take(5).copied().collect();
+            format!(
+                "{} {k}(s): {}{}",
+                names.len(),
+                shown.join(", "),
+                if names.len() > 5 { ", …" } else { "" }
+            )
+        })
+        .collect();
+    format!("\nBlast radius (what depends on it): {}.", parts.join("; "))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn finding(
+    rule: &str,
+    key: String,
+    severity: Severity,
+    title: String,
+    summary: String,
+    o: &Object,
+    cx: &Context,
+    focus: Option<&str>,
+    fix: String,
+) -> Finding {
+    let radius = blast_radius(cx, o);
+    Finding {
+        id: format!("{rule}:{key}"),
+        rule: rule.into(),
+        severity,
+        title,
+        summary: format!("{summary}{}", radius_text(&radius)),
+        objects: std::iter::once(obj_ref(o)).chain(radius).collect(),
+        evidence: vec![ev(cx.index, o, focus)],
+        remediation: fix,
+        references: Vec::new(),
+    }
+}
+
+// ---------------------------------------------------------------- nodes
+
+const NODE_INPUTS: &[Input] = &[Input::Resources, Input::Resource("", "nodes")];
+
+static NODE_NOT_READY: RuleInfo = RuleInfo {
+    id: "node.not-ready",
+    title: "Nodes not Ready",
+    description: "A Node whose Ready condition is not True at capture: its pods, VMs and \
+        volume replicas are affected (blast radius from the graph).",
+    inputs: NODE_INPUTS,
+    versions: "all",
+};
+
+fn node_not_ready(cx: &Context) -> Vec<Finding> {
+    cx.index
+        .of_kind("", "Node")
+        .filter_map(|n| {
+            let c = condition(&n.status.conditions, "Ready")?;
+            (c.status != "True").then(|| {
+                finding(
+                    "node.not-ready",
+                    n.key.name.clone(),
+                    Severity::Error,
+                    format!(
+                        "Node {} is not Ready ({}) since {}",
+                        n.key.name,
+                        c.reason.as_deref().unwrap_or(&c.status),
+                        crate::model::Age::at(c.last_transition_time.as_deref(), cx.created_at)
+                            .map(|a| format!("{a} before capture"))
+                            .unwrap_or_else(|| "an unknown time".into())
+                    ),
+                    format!(
+                        "Ready is {} since {}: {}",
+                        c.status,
+                        ago(cx, c.last_transition_time.as_deref()),
+                        c.message.as_deref().unwrap_or("no message")
+                    ),
+                    n,
+                    cx,
+                    Some("type: Ready"),
+                    format!(
+                        "Check the node: its kubelet and rke2 logs (sbdiag logs -b BUNDLE {} -c \
+                         kubelet), power and network. Longhorn rebuilds its replicas elsewhere \
+                         after replica-replenishment-wait-interval.",
+                        n.key.name
+                    ),
+                )
+            })
+        })
+        .collect()
+}
+
+static NODE_CORDONED: RuleInfo = RuleInfo {
+    id: "node.cordoned",
+    title: "Nodes cordoned or in maintenance mode",
+    description: "spec.unschedulable: new pods and VMs cannot land there, and Harvester's \
+        upgrade webhook refuses upgrades (C15).",
+    inputs: NODE_INPUTS,
+    versions: "all",
+};
+
+fn node_cordoned(cx: &Context) -> Vec<Finding> {
+    cx.index
+        .of_kind("", "Node")
+        .filter_map(|n| {
+            let View::Node(v) = &n.view else { return None };
+            v.unschedulable.then(|| {
+                let maint = n.meta.annotations.get("harvesterhci.io/maintain-status");
+                finding(
+                    "node.cordoned",
+                    n.key.name.clone(),
+                    Severity::Warning,
+                    match maint {
+                        Some(m) => format!("Node {} is in maintenance mode ({m})", n.key.name),
+                        None => format!("Node {} is cordoned", n.key.name),
+                    },
+                    format!(
+                        "spec.unschedulable is true{}: nothing new is scheduled there and \
+                         upgrades are refused while it stays so.",
+                        maint
+                            .map(|m| format!(" (harvesterhci.io/maintain-status: {m})"))
+                            .unwrap_or_default()
+                    ),
+                    n,
+                    cx,
+                    Some("unschedulable"),
+                    match maint {
+                        Some(_) => {
+                            "When the maintenance is over: UI → Hosts → Disable Maintenance Mode."
+                                .into()
+                        }
+                        None => format!("kubectl uncordon {}", n.key.name),
+                    },
+                )
+            })
+        })
+        .collect()
+}
+
+static NODE_PRESSURE: RuleInfo = RuleInfo {
+    id: "node.pressure",
+    title: "Nodes under memory, disk or PID pressure",
+    description: "MemoryPressure, DiskPressure or PIDPressure True: the kubelet evicts pods; \
+        DiskPressure also makes the upgrade's image check (C18) likely to fail.",
+    inputs: NODE_INPUTS,
+    versions: "all",
+};
+
+fn node_pressure(cx: &Context) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for n in cx.index.of_kind("", "Node") {
+        for kind in ["MemoryPressure", "DiskPressure", "PIDPressure"] {
+            if let Some(c) = condition(&n.status.conditions, kind)
+                && c.status == "True"
+            {
+                out.push(finding(
+                    "node.pressure",
+                    format!("{}:{kind}", n.key.name),
+                    Severity::Warning,
+                    format!("Node {} has {kind}", n.key.name),
+                    format!(
+                        "{kind} since {}: {}",
+                        ago(cx, c.last_transition_time.as_deref()),
+                        c.message.as_deref().unwrap_or("")
+                    ),
+                    n,
+                    cx,
+                    Some(&format!("type: {kind}")),
+                    match kind {
+                        "DiskPressure" => {
+                            "Free space on the node (crictl rmi --prune; old logs).".into()
+                        }
+                        _ => "Reduce the load on the node (move VMs, check for leaks).".into(),
+                    },
+                ));
+            }
+        }
+    }
+    out
+}
+
+static NODE_SKEW: RuleInfo = RuleInfo {
+    id: "node.version-skew",
+    title: "Nodes running different kubelet versions",
+    description: "Kubelet versions differ between nodes: an upgrade stopped half-way, or a \
+        node was left behind.",
+    inputs: NODE_INPUTS,
+    versions: "all",
+};
+
+fn node_skew(cx: &Context) -> Vec<Finding> {
+    let mut by: std::collections::BTreeMap<String, Vec<&Object>> =
+        std::collections::BTreeMap::new();
+    for n in cx.index.of_kind("", "Node") {
+        if let View::Node(v) = &n.view
+            && let Some(k) = &v.kubelet_version
+        {
+            by.entry(k.clone()).or_default().push(n);
+        }
+    }
+    if by.len() < 2 {
+        return Vec::new();
+    }
+    let text: Vec<String> = by
+        .iter()
+        .map(|(v, ns)| {
+            format!(
+                "{v}: {}",
+                ns.iter()
+                    .map(|n| n.key.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })
+        .collect();
+    let first = by.values().flatten().next().copied();
+    first
+        .map(|n| {
+            let mut f = finding(
+                "node.version-skew",
+                "kubelet".into(),
+                Severity::Warning,
+                format!("Nodes run {} different kubelet versions", by.len()),
+                format!("Kubelet versions: {}.", text.join("; ")),
+                n,
+                cx,
+                Some("kubeletVersion"),
+                "Finish the upgrade that left nodes behind (upgrade.stuck), or re-run it.".into(),
+            );
+            f.evidence = by
+                .values()
+                .flatten()
+                .map(|n| ev(cx.index, n, Some("kubeletVersion")))
+                .collect();
+            f.objects = by.values().flatten().map(|n| obj_ref(n)).collect();
+            f
+        })
+        .into_iter()
+        .collect()
+}
+
+// ---------------------------------------------------------------- storage
+
+const LH_INPUTS: &[Input] = &[Input::Resources, Input::Resource("longhorn.io", "volumes")];
+
+fn volumes<'a>(cx: &'a Context) -> impl Iterator<Item = (&'a Object, &'a Tree)> + 'a {
+    cx.index
+        .of_kind("longhorn.io", "Volume")
+        .filter_map(|o| Some((o, tree(o)?)))
+}
+
+fn replicas<'a>(cx: &'a Context, vol: &str) -> Vec<(&'a Object, &'a Tree)> {
+    cx.index
+        .of_kind("longhorn.io", "Replica")
+        .filter_map(|o| Some((o, tree(o)?)))
+        .filter(|(_, t)| t.str("/spec/volumeName") == Some(vol))
+        .collect()
+}
+
+fn pvc_of(t: &Tree) -> String {
+    match (
+        t.str("/status/kubernetesStatus/namespace"),
+        t.str("/status/kubernetesStatus/pvcName"),
+    ) {
+        (Some(ns), Some(n)) => format!(" (PVC {ns}/{n})"),
+        _ => String::new(),
+    }
+}
+
+static VOLUME_HEALTH: RuleInfo = RuleInfo {
+    id: "storage.volume-health",
+    title: "Longhorn volumes degraded or faulted",
+    description: "status.robustness degraded (fewer healthy replicas than wanted) or faulted \
+        (no healthy replica: data unavailable), with each replica's node and state and the \
+        blast radius up to the VMs using the volume.",
+    inputs: LH_INPUTS,
+    versions: "all",
+};
+
+fn volume_health(cx: &Context) -> Vec<Finding> {
+    volumes(cx)
+        .filter_map(|(o, t)| {
+            let r = t.str("/status/robustness")?;
+            if !matches!(r, "degraded" | "faulted") {
+                return None;
+            }
+            let reps = replicas(cx, &o.key.name);
+            let mut s = format!(
+                "Volume {}{} is {r}: {} replica(s) wanted, state {}.\nReplicas:",
+                o.key.name,
+                pvc_of(t),
+                t.int("/spec/numberOfReplicas").unwrap_or(0),
+                t.str("/status/state").unwrap_or("?")
+            );
+            for (ro, rt) in &reps {
+                let node = rt.str("/spec/nodeID").unwrap_or("(no node)");
+                let node_ready = cx
+                    .index
+                    .find("", "Node", "", node)
+                    .and_then(|n| condition(&n.status.conditions, "Ready"))
+                    .map(|c| c.status == "True");
+                let _ = write!(
+                    s,
+                    "\n  - {} on {node}{}: {}{}",
+                    ro.key.name,
+                    match node_ready {
+                        Some(false) => " (node NotReady)",
+                        _ => "",
+                    },
+                    rt.str("/status/currentState").unwrap_or("?"),
+                    rt.str("/spec/failedAt")
+                        .map(|f| format!(", failed at {f}"))
+                        .unwrap_or_default()
+                );
+            }
+            Some(finding(
+                "storage.volume-health",
+                o.key.name.clone(),
+                if r == "faulted" {
+                    Severity::Error
+                } else {
+                    Severity::Warning
+                },
+                format!("Longhorn volume {}{} is {r}", o.key.name, pvc_of(t)),
+                s,
+                o,
+                cx,
+                Some("robustness"),
+                if r == "faulted" {
+                    "No healthy replica: bring back the node or disk that held the last good \
+                     replica; salvage from the Longhorn UI if needed."
+                        .into()
+                } else {
+                    "Bring back the node holding the failed replica, or let Longhorn rebuild it \
+                     elsewhere (needs enough schedulable nodes and disk space)."
+                        .into()
+                },
+            ))
+        })
+        .collect()
+}
+
+static SINGLE_REPLICA: RuleInfo = RuleInfo {
+    id: "storage.single-replica",
+    title: "Longhorn volumes with a single replica",
+    description: "spec.numberOfReplicas 1: one node or disk failure loses the data, and \
+        Harvester refuses upgrades while such a volume is attached (C22/C23).",
+    inputs: LH_INPUTS,
+    versions: "all",
+};
+
+fn single_replica(cx: &Context) -> Vec<Finding> {
+    if cx.index.of_kind("", "Node").count() <= 1 {
+        return Vec::new();
+    }
+    volumes(cx)
+        .filter(|(_, t)| t.int("/spec/numberOfReplicas") == Some(1))
+        .map(|(o, t)| {
+            finding(
+                "storage.single-replica",
+                o.key.name.clone(),
+                Severity::Warning,
+                format!(
+                    "Longhorn volume {}{} has a single replica",
+                    o.key.name,
+                    pvc_of(t)
+                ),
+                format!(
+                    "numberOfReplicas is 1 (state {}).",
+                    t.str("/status/state").unwrap_or("?")
+                ),
+                o,
+                cx,
+                Some("numberOfReplicas"),
+                format!(
+                    "kubectl -n longhorn-system patch volumes.longhorn.io {} --type merge -p \
+                     '{{\"spec\":{{\"numberOfReplicas\":3}}}}'",
+                    o.key.name
+                ),
+            )
+        })
+        .collect()
+}
+
+static ONE_NODE: RuleInfo = RuleInfo {
+    id: "storage.replicas-one-node",
+    title: "Volumes whose replicas all sit on one node",
+    description: "A volume with several replicas, all on the same node: the node is a single \
+        point of failure for it.",
+    inputs: LH_INPUTS,
+    versions: "all",
+};
+
+fn replicas_one_node(cx: &Context) -> Vec<Finding> {
+    volumes(cx)
+        .filter_map(|(o, t)| {
+            let reps = replicas(cx, &o.key.name);
+            if reps.len() < 2 {
+                return None;
+            }
+            let nodes: std::collections::BTreeSet<&str> = reps
+                .iter()
+                .filter_map(|(_, rt)| rt.str("/spec/nodeID"))
+                .collect();
+            (nodes.len() == 1).then(|| {
+                let node = nodes.iter().next().copied().unwrap_or("");
+                finding(
+                    "storage.replicas-one-node",
+                    o.key.name.clone(),
+                    Severity::Warning,
+                    format!(
+                        "All {} replicas of volume {}{} are on {node}",
+                        reps.len(),
+                        o.key.name,
+                        pvc_of(t)
+                    ),
+                    format!(
+                        "Replicas: {}.",
+                        reps.iter()
+                            .map(|(r, _)| r.key.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                    o,
+                    cx,
+                    None,
+                    "Enable Longhorn's replica node soft anti-affinity off / hard anti-affinity, \
+                     then delete one replica so it is rebuilt on another node."
+                        .into(),
+                )
+            })
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------- VMs
+
+const VM_INPUTS: &[Input] = &[
+    Input::Resources,
+    Input::Resource("kubevirt.io", "virtualmachines"),
+];
+
+static VM_NOT_RUNNING: RuleInfo = RuleInfo {
+    id: "vm.not-running",
+    title: "VMs that should run but do not",
+    description: "A VirtualMachine with runStrategy Always/RerunOnFailure (or running: true) \
+        whose printableStatus is not Running, with the cause the graph shows (its launcher pod, \
+        its volumes, its node).",
+    inputs: VM_INPUTS,
+    versions: "all",
+};
+
+fn vm_not_running(cx: &Context) -> Vec<Finding> {
+    cx.index
+        .of_kind("kubevirt.io", "VirtualMachine")
+        .filter_map(|o| {
+            let t = tree(o)?;
+            let wants = match t.str("/spec/runStrategy") {
+                Some(s) => matches!(s, "Always" | "RerunOnFailure"),
+                None => t.bool("/spec/running") == Some(true),
+            };
+            let status = t.str("/status/printableStatus").unwrap_or("Unknown");
+            (wants && status != "Running").then(|| {
+                finding(
+                    "vm.not-running",
+                    format!("{}/{}", o.key.namespace, o.key.name),
+                    Severity::Error,
+                    format!(
+                        "VM {}/{} should run but is {status}",
+                        o.key.namespace, o.key.name
+                    ),
+                    format!(
+                        "runStrategy {} but printableStatus {status}.",
+                        t.str("/spec/runStrategy").unwrap_or("(running: true)")
+                    ),
+                    o,
+                    cx,
+                    Some("printableStatus"),
+                    format!(
+                        "sbdiag describe vm {} -n {} shows its VMI, launcher pod and volumes; \
+                         fix the first one that is not ready.",
+                        o.key.name, o.key.namespace
+                    ),
+                )
+            })
+        })
+        .collect()
+}
+
+static VM_MIGRATION: RuleInfo = RuleInfo {
+    id: "vm.migration-stuck",
+    title: "Live migrations that do not finish",
+    description: "A VirtualMachineInstanceMigration not Succeeded/Failed more than 30 minutes \
+        after its creation at capture time.",
+    inputs: &[Input::Resources, Input::CaptureTime],
+    versions: "all",
+};
+
+fn vm_migration(cx: &Context) -> Vec<Finding> {
+    cx.index
+        .of_kind("kubevirt.io", "VirtualMachineInstanceMigration")
+        .filter_map(|o| {
+            let t = tree(o)?;
+            let phase = t.str("/status/phase").unwrap_or("Pending");
+            let age = crate::model::Age::at(o.meta.creation_timestamp.as_deref(), cx.created_at)?;
+            (!matches!(phase, "Succeeded" | "Failed") && age.0 > 30 * 60).then(|| {
+                finding(
+                    "vm.migration-stuck",
+                    format!("{}/{}", o.key.namespace, o.key.name),
+                    Severity::Warning,
+                    format!(
+                        "Migration {} of VM {} is {phase} since {age}",
+                        o.key.name,
+                        t.str("/spec/vmiName").unwrap_or("?")
+                    ),
+                    format!(
+                        "Created {}, phase {phase}.",
+                        ago(cx, o.meta.creation_timestamp.as_deref())
+                    ),
+                    o,
+                    cx,
+                    Some("phase"),
+                    "Check the target virt-launcher pod and the VM's migratability \
+                     (LiveMigratable condition); cancel by deleting the migration object."
+                        .into(),
+                )
+            })
+        })
+        .collect()
+}
+
+static VM_LAUNCHER: RuleInfo = RuleInfo {
+    id: "vm.launcher-not-ready",
+    title: "Running VMs whose virt-launcher pod is not ready",
+    description: "A VMI whose launcher pod (kubevirt.io/created-by or owner) is not Ready.",
+    inputs: &[
+        Input::Resources,
+        Input::Resource("kubevirt.io", "virtualmachineinstances"),
+    ],
+    versions: "all",
+};
+
+fn vm_launcher(cx: &Context) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for vmi in cx.index.of_kind("kubevirt.io", "VirtualMachineInstance") {
+        let Some(vi) = cx.index.position(&vmi.key) else {
+            continue;
+        };
+        for p in cx.graph.pods_of(cx.index, vi) {
+            let Some(po) = cx.index.objects.get(p) else {
+                continue;
+            };
+            if let Some(problem) = crate::fleet::pod_problem(po) {
+                out.push(finding(
+                    "vm.launcher-not-ready",
+                    format!("{}/{}", po.key.namespace, po.key.name),
+                    Severity::Warning,
+                    format!(
+                        "Launcher pod of VM {}/{} is not ready: {}",
+                        vmi.key.namespace,
+                        vmi.key.name,
+                        crate::fleet::one_line(&problem, 120)
+                    ),
+                    problem,
+                    po,
+                    cx,
+                    Some("containerStatuses"),
+                    format!(
+                        "sbdiag logs -b BUNDLE -n {} {} -c compute",
+                        po.key.namespace, po.key.name
+                    ),
+                ));
+            }
+        }
+    }
+    out
+}
