@@ -129,6 +129,19 @@ enum Command {
         #[command(flatten)]
         common: QueryArgs,
     },
+    /// An object's neighbourhood in the status graph (tree or Graphviz DOT).
+    Graph {
+        /// KIND/NAME (`ds/harvester-whereabouts`, `managedchart/harvester`).
+        target: String,
+        #[command(flatten)]
+        common: QueryArgs,
+        /// How many edges away to go.
+        #[arg(long, default_value_t = 3)]
+        depth: usize,
+        /// text (indented tree) or dot (Graphviz).
+        #[arg(long, value_enum, default_value = "text")]
+        format: GraphFormat,
+    },
     /// Events of every API group, merged, de-duplicated, oldest first.
     Events {
         #[command(flatten)]
@@ -162,6 +175,12 @@ enum Command {
         #[arg(long)]
         explain: Option<String>,
     },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum GraphFormat {
+    Text,
+    Dot,
 }
 
 #[derive(Args)]
@@ -317,6 +336,31 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
                 &scope,
                 output,
                 show_managed_fields,
+            )?)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Graph {
+            target,
+            common,
+            depth,
+            format,
+        } => {
+            let Some((kind, name)) = target.split_once('/') else {
+                return Err(Fatal(anyhow::anyhow!(
+                    "expected KIND/NAME (e.g. ds/harvester-whereabouts), got {target:?}"
+                )));
+            };
+            let a = load(&common.bundle, &cli.limits)?;
+            print(&sbdiag::query::graph::render(
+                &a,
+                kind,
+                name,
+                common.namespace.as_deref(),
+                depth,
+                match format {
+                    GraphFormat::Text => sbdiag::query::graph::Format::Text,
+                    GraphFormat::Dot => sbdiag::query::graph::Format::Dot,
+                },
             )?)?;
             Ok(ExitCode::SUCCESS)
         }

@@ -752,8 +752,14 @@ fn field(s: &mut String, label: &str, value: impl std::fmt::Display) {
     let _ = writeln!(s, "{:<14}{value}", format!("{label}:"));
 }
 
-/// `sbdiag describe`.
-pub fn describe(a: &Analysis, kind: &str, name: &str, namespace: Option<&str>) -> Result<String> {
+/// The one object a `describe`/`graph` request names; an error says what is ambiguous or
+/// missing.
+pub fn find_one<'a>(
+    a: &'a Analysis,
+    kind: &str,
+    name: &str,
+    namespace: Option<&str>,
+) -> Result<&'a Object> {
     let types = resolve_kind(a, kind)?;
     let scope = Scope {
         namespace: namespace.map(str::to_owned),
@@ -762,26 +768,27 @@ pub fn describe(a: &Analysis, kind: &str, name: &str, namespace: Option<&str>) -
         with_aliases: kind.contains('.'),
     };
     let objs = select(a, &types, Some(name), &scope)?;
-    let o = match objs.as_slice() {
-        [] => {
-            return Err(Error::Usage(format!(
-                "{kind} {name:?} not found{}",
-                namespace
-                    .map(|n| format!(" in namespace {n}"))
-                    .unwrap_or_default()
-            )));
-        }
-        [o] => *o,
-        many => {
-            return Err(Error::Usage(format!(
-                "{kind} {name:?} exists in several namespaces ({}); use -n",
-                many.iter()
-                    .map(|o| o.key.namespace.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )));
-        }
-    };
+    match objs.as_slice() {
+        [] => Err(Error::Usage(format!(
+            "{kind} {name:?} not found{}",
+            namespace
+                .map(|n| format!(" in namespace {n}"))
+                .unwrap_or_default()
+        ))),
+        [o] => Ok(*o),
+        many => Err(Error::Usage(format!(
+            "{kind} {name:?} exists in several namespaces ({}); use -n",
+            many.iter()
+                .map(|o| o.key.namespace.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+    }
+}
+
+/// `sbdiag describe`.
+pub fn describe(a: &Analysis, kind: &str, name: &str, namespace: Option<&str>) -> Result<String> {
+    let o = find_one(a, kind, name, namespace)?;
     let mut s = String::new();
     let file = a.index.file_of(o).map(|f| f.path.as_str()).unwrap_or("");
     field(&mut s, "Name", &o.key.name);

@@ -2,6 +2,7 @@
 //! (and, for `-o yaml` and logs, from the raw lines of the bundle). Ages are relative to the
 //! capture time.
 pub mod get;
+pub mod graph;
 pub mod logs;
 pub mod select;
 pub mod table;
