@@ -97,6 +97,7 @@ pub const TREE_KINDS: &[(&str, &str)] = &[
     ("", "Endpoints"),
     ("discovery.k8s.io", "EndpointSlice"),
     ("", "PersistentVolumeClaim"),
+    ("whereabouts.cni.cncf.io", "IPPool"),
 ];
 
 /// One webhook of a Validating/MutatingWebhookConfiguration: the fields rules read, plus the
