@@ -1459,6 +1459,20 @@ RESOURCES = {
     ("kubevirt.io/v1", "virtualmachines"): ("VirtualMachine", True),
     ("kubevirt.io/v1", "virtualmachineinstances"): ("VirtualMachineInstance", True),
     ("kubevirt.io/v1", "kubevirts"): ("KubeVirt", True),
+    # used by the upgrade / backup scenarios
+    ("batch/v1", "jobs"): ("Job", False), ("batch/v1", "cronjobs"): ("CronJob", False),
+    ("policy/v1", "poddisruptionbudgets"): ("PodDisruptionBudget", False),
+    ("upgrade.cattle.io/v1", "plans"): ("Plan", True),
+    ("harvesterhci.io/v1beta1", "upgradelogs"): ("UpgradeLog", True),
+    ("harvesterhci.io/v1beta1", "schedulevmbackups"): ("ScheduleVMBackup", True),
+    ("harvesterhci.io/v1beta1", "virtualmachinebackups"): ("VirtualMachineBackup", True),
+    ("kubevirt.io/v1", "virtualmachineinstancemigrations"): ("VirtualMachineInstanceMigration", True),
+    ("provisioning.cattle.io/v1", "clusters"): ("Cluster", True),
+    ("devices.harvesterhci.io/v1beta1", "pcideviceclaims"): ("PCIDeviceClaim", True),
+    ("devices.harvesterhci.io/v1beta1", "pcidevices"): ("PCIDevice", True),
+    ("logging.banzaicloud.io/v1beta1", "loggings"): ("Logging", True),
+    ("logging.banzaicloud.io/v1beta1", "clusterflows"): ("ClusterFlow", True),
+    ("logging.banzaicloud.io/v1beta1", "clusteroutputs"): ("ClusterOutput", True),
 }
 
 
@@ -1583,6 +1597,40 @@ V140 = {
     "versions": (("v1.4.0", "20241021", "v1.3.1"), ("v1.4.1", "20250123", "v1.3.2")),
     "next": "v1.4.1", "previous": "v1.3.2", "past_upgrade": "hvst-upgrade-7dtzq",
 }
+# v1.4.1 (the release the v1.4.0 samples upgrade to)
+V141 = dict(V140, **{
+    "server_version": "v1.4.1", "os": "Harvester v1.4.1", "os_variant": "Harvester-20250117",
+    "kernel": "5.14.21-150500.55.88-default", "containerd": "v1.7.23-k3s2", "system_agent": "v0.3.11",
+    "rke2": "v1.30.9+rke2r1", "k8s_build": "v1.30.9-rke2r1-build20250115",
+    "etcd_build": "v3.5.16-k3s1-build20250115", "calico": "v3.29.1-build20250115",
+    "flannel": "v0.26.2-build20250115", "multus": "v4.1.3-build20250115", "coredns": "v1.12.0-build20250115",
+    "metrics_server": "v0.7.2-build20250115",
+    "harvester": "v1.4.1", "chart": "1.4.1", "rancher": "v2.10.1", "rancher_webhook": "v0.6.2",
+    "fleet": "v0.11.2", "capi": "v1.8.3", "suc": "v0.14.2", "longhorn": "v1.7.2", "engine_image": "ei-db6c2b6f",
+    "im_image": "imi-2e0b8b0d", "lb": "v0.4.1", "network": "v0.5.5", "ndm": "v0.7.3",
+    "min_upgradable": "v1.3.2", "versions": V140["versions"], "next": "v1.4.1", "previous": "v1.4.0",
+})
+V141_CHARTS = {k: V141[k] for k in ("harvester", "chart", "rancher", "rancher_webhook", "fleet", "capi", "suc",
+                                    "longhorn", "engine_image", "im_image", "lb", "network", "ndm")}
+# v1.5.0 (clean-v1.5.0): same synthetic timeline as the v1.4.0 base, other release numbers
+V150 = dict(V140, **{
+    "server_version": "v1.5.0", "os": "Harvester v1.5.0", "os_variant": "Harvester-20250416",
+    "kernel": "5.14.21-150500.55.100-default", "containerd": "v2.0.4-k3s2", "system_agent": "v0.3.12",
+    "rke2": "v1.32.3+rke2r1", "k8s_build": "v1.32.3-rke2r1-build20250312",
+    "etcd_build": "v3.5.19-k3s1-build20250306", "calico": "v3.29.2-build20250306",
+    "flannel": "v0.26.4-build20250306", "multus": "v4.1.4-build20250306", "coredns": "v1.12.0-build20250306",
+    "metrics_server": "v0.7.2-build20250306",
+    "harvester": "v1.5.0", "chart": "1.5.0", "rancher": "v2.11.0", "rancher_webhook": "v0.7.0",
+    "fleet": "v0.12.0", "capi": "v1.9.5", "suc": "v0.15.2", "longhorn": "v1.8.1", "engine_image": "ei-7f4c3a91",
+    "im_image": "imi-9c1d6e25", "kubevirt": "1.4.0-150600.5.15.1", "kubevirt_tag": "v1.4.0", "sbk": "v0.0.52",
+    "whereabouts": "v0.1.1", "lb": "v0.5.0", "network": "v1.0.0", "ndm": "v0.8.0",
+    "monitoring_chart": "105.1.2+up61.3.2", "logging_chart": "105.2.0+up4.10.0",
+    "logging_chart_release": "105.2.0+up4.10.0", "min_upgradable": "v1.4.2",
+    "fleet_agent_kind": "Deployment",
+    "versions": (("v1.5.0", "20241021", "v1.4.2"), ("v1.5.1", "20250123", "v1.4.2")),
+    "next": "v1.5.1", "previous": "v1.4.2", "past_upgrade": "hvst-upgrade-w2m5d",
+})
+RELEASES = {"v1.4.0": V140, "v1.4.1": V141, "v1.5.0": V150}
 V = dict(V140)
 RKE2 = V["rke2"]
 HARVESTER = V["harvester"]
@@ -1597,6 +1645,8 @@ UPGRADED = dt.datetime(2024, 11, 19, 14, 5, 12, tzinfo=dt.timezone.utc)  # v1.3.
 REBOOTS = {n: UPGRADED + dt.timedelta(minutes=62 + 31 * i) for i, n in enumerate(NODES)}
 ROLLED_OUT = UPGRADED + dt.timedelta(hours=2, minutes=47)          # charts settled after the upgrade
 DS_ROLLOUT = None  # see cluster_shape(ds_rollout=...)
+WEB_VM_START = CAPTURE - dt.timedelta(minutes=35, seconds=12)   # vm-web-01 (on NODES[1]) was started
+DRAINED = {}  # {node: time}: Deployment pods that would run there were evicted then (see cluster_shape)
 BUNDLE_NAME = "bundle-kx7vq"
 COLLECTED_NAMESPACES = ["default", "kube-system", "cattle-system", "cattle-dashboards",
                         "cattle-fleet-clusters-system", "cattle-fleet-local-system", "cattle-fleet-system",
@@ -1618,7 +1668,7 @@ def is_control_plane(node: str) -> bool:
 
 @contextlib.contextmanager
 def cluster_shape(nodes=3, *, cluster_id=None, bundle_name=None, reboots=None, versions=None,
-                  rolled_out=None, ds_rollout=None):
+                  rolled_out=None, ds_rollout=None, web_vm_start=None, drained=None):
     """Rebind the module constants that describe the cluster (NODES, NODE_IPS, REBOOTS, CLUSTER_ID,
     BUNDLE_NAME, V and the version shortcuts, ROLLED_OUT, DS_ROLLOUT) for the duration of a
     scenario, and restore them afterwards. Everything in this file reads them at call time, so a
@@ -1629,10 +1679,14 @@ def cluster_shape(nodes=3, *, cluster_id=None, bundle_name=None, reboots=None, v
     upgrade is half done, or a whole other release).
     rolled_out: when the chart workloads (Deployments, ManagedCharts) last rolled out.
     ds_rollout: if set, the pods of chart DaemonSets and the instance managers were restarted by
-    that rollout (not only by the node's last boot)."""
+    that rollout (not only by the node's last boot).
+    web_vm_start: when vm-web-01 was started on NODES[1] (its events are kept only if < 1 h old).
+    drained: {node: time}: the Deployment pods base_cluster would put on that node were evicted at that
+    time and run on the other nodes (a node being drained)."""
     g = globals()
     saved = {k: g[k] for k in ("NODES", "NODE_IPS", "REBOOTS", "CLUSTER_ID", "BUNDLE_NAME", "V", "RKE2",
-                               "HARVESTER", "RANCHER", "LONGHORN", "KUBEVIRT", "ROLLED_OUT", "DS_ROLLOUT")}
+                               "HARVESTER", "RANCHER", "LONGHORN", "KUBEVIRT", "ROLLED_OUT", "DS_ROLLOUT",
+                               "WEB_VM_START", "DRAINED")}
     try:
         g["NODES"] = [f"harvester-node-{i}" for i in range(nodes)]
         g["NODE_IPS"] = {n: f"10.10.0.{10 + i}" for i, n in enumerate(g["NODES"])}
@@ -1648,6 +1702,9 @@ def cluster_shape(nodes=3, *, cluster_id=None, bundle_name=None, reboots=None, v
         if rolled_out:
             g["ROLLED_OUT"] = rolled_out
         g["DS_ROLLOUT"] = ds_rollout
+        if web_vm_start:
+            g["WEB_VM_START"] = web_vm_start
+        g["DRAINED"] = dict(drained or {})
         yield
     finally:
         g.update(saved)
@@ -1803,6 +1860,12 @@ def base_cluster(description="Routine health check before the v1.4.1 upgrade") -
             node = on[k % len(on)]
             pname = f"{rs['metadata']['name']}-{suffix(5, 'pod', ns, name, k)}"
             started = max(rollout, REBOOTS[node] + dt.timedelta(minutes=4)) + dt.timedelta(seconds=11 * k)
+            if node in DRAINED:  # evicted by the drain, the replacement runs on another node
+                alt = [n for n in NODES if n not in DRAINED]
+                evicted = DRAINED[node]
+                node = alt[int(h("drain", ns, name, k)[:4], 16) % len(alt)]
+                pname = f"{rs['metadata']['name']}-{suffix(5, 'pod', ns, name, k, 'drained')}"
+                started = max(started, evicted + dt.timedelta(seconds=3 + 2 * k))
             pod = pod_obj(pname, ns, spec=spec, labels=rs["spec"]["selector"]["matchLabels"],
                           owner_ref=owner("ReplicaSet", rs["metadata"]["name"], rs["metadata"]["uid"], "apps/v1"),
                           created=started - dt.timedelta(seconds=2), started=started, node=node,
@@ -1828,7 +1891,7 @@ def base_cluster(description="Routine health check before the v1.4.1 upgrade") -
         for k, node in enumerate(nodes):
             pname = f"{name}-{suffix(5, 'dspod', ns, name, node)}"
             started = REBOOTS[node] + dt.timedelta(seconds=40 + 13 * len(all_pods) % 90)
-            if DS_ROLLOUT and (chart or ns == "longhorn-system" or ns == "harvester-system"):
+            if DS_ROLLOUT and (chart or ns == "longhorn-system"):
                 # restarted by the chart rollout, one node after the other
                 started = max(started, DS_ROLLOUT + dt.timedelta(seconds=25 * k + 13 * len(all_pods) % 20))
             pod = pod_obj(pname, ns, spec=spec, labels=dict(labels, **{
@@ -2164,14 +2227,18 @@ def base_cluster(description="Routine health check before the v1.4.1 upgrade") -
         helm_owned(fa_sts, "fleet-agent-local", "cattle-fleet-local-system",
                    f"fleet-agent-local-{V['fleet'].lstrip('v')}", "fleet-agent-local")
         b.add("apps/v1", "statefulsets", fa_sts)
+        fa_node = NODES[2]
+        if fa_node in DRAINED:  # evicted by the drain; the StatefulSet recreated it elsewhere
+            fa_start = max(fa_start, DRAINED[fa_node] + dt.timedelta(seconds=9))
+            fa_node = [n for n in NODES if n not in DRAINED][-1]
         fa_pod = b.add("v1", "pods", pod_obj(
             "fleet-agent-0", "cattle-fleet-local-system", spec=fa_spec,
             labels={"app": "fleet-agent", "apps.kubernetes.io/pod-index": "0",
                     "controller-revision-hash": fa_sts["status"]["currentRevision"],
                     "statefulset.kubernetes.io/pod-name": "fleet-agent-0"},
             owner_ref=owner("StatefulSet", "fleet-agent", fa_sts["metadata"]["uid"], "apps/v1"),
-            created=fa_start, started=fa_start, node=NODES[2], node_ip=NODE_IPS[NODES[2]],
-            pod_ip=ips.pod_ip(NODES[2])))
+            created=fa_start, started=fa_start, node=fa_node, node_ip=NODE_IPS[fa_node],
+            pod_ip=ips.pod_ip(fa_node)))
         all_pods[("cattle-fleet-local-system", "fleet-agent-0")] = fa_pod
         fa_kind = "StatefulSet"
 
@@ -2517,7 +2584,7 @@ def base_cluster(description="Routine health check before the v1.4.1 upgrade") -
             return vm, vmi, lpod
         return vm, None, None
 
-    vm_start = CAPTURE - dt.timedelta(minutes=35, seconds=12)
+    vm_start = WEB_VM_START
     vm_web, vmi_web, launcher_web = add_vm("vm-web-01", node=NODES[1], running=True, disk_gi=40, cpu=2, mem="4Gi",
                                            created=INSTALLED + dt.timedelta(days=4, hours=6), started=vm_start)
     add_vm("vm-test-01", node=NODES[2], running=False, disk_gi=10, cpu=1, mem="2Gi",
@@ -2773,6 +2840,8 @@ def base_cluster(description="Routine health check before the v1.4.1 upgrade") -
          NODES[1]),
     ]
     for ns, inv, reason, msg, first, comp, host in evs:
+        if first < CAPTURE - dt.timedelta(hours=1):
+            continue  # the API server keeps events for 1 h (--event-ttl)
         core, new = event_pair(ns, involved=inv, reason=reason, message=msg, first=first, last=first,
                                component=comp, host=host)
         b.add("v1", "events", core)
@@ -2864,6 +2933,8 @@ def base_logs(b: BundleModel, all_pods: dict) -> dict:
         for (pns, name), pod in sorted(all_pods.items()):
             if pns == ns and name.startswith(prefix) and (node is None or pod["spec"]["nodeName"] == node):
                 return pod
+        if node is not None and node in DRAINED:  # its pods run elsewhere now
+            return pick(ns, prefix)
         raise KeyError((ns, prefix, node))
 
     def put(pod, cname, entries, previous=False):
@@ -3008,7 +3079,7 @@ def base_logs(b: BundleModel, all_pods: dict) -> dict:
     c = Clock("lm")
     t = _started(lm)
     vname = web_volume_name()
-    att = CAPTURE - dt.timedelta(minutes=35, seconds=10)
+    att = WEB_VM_START + dt.timedelta(seconds=2)
     put(lm, "longhorn-manager", [(x, logrus("info", x, m, **kw)) for x, m, kw in (
         (c.at(t), "Starting Longhorn manager", {"version": LONGHORN}),
         (c.at(sec(t, 3)), "Starting longhorn volume controller", {"node": NODES[1]}),
@@ -3146,7 +3217,7 @@ def node_bundle_files(node: str, release=None) -> dict:
             (sec(39), "systemd", 1, "Started Rancher Kubernetes Engine v2 (agent)."),
         ], cut=17)
     vol = web_volume_name()
-    attach = CAPTURE - dt.timedelta(minutes=35, seconds=6)
+    attach = WEB_VM_START + dt.timedelta(seconds=6)
     f["logs/kernel.log"] = jfile("kernel", [
         (sec(0), "kernel", None, "microcode: microcode updated early to revision 0x2007006, date = 2023-03-06"),
         (sec(0), "kernel", None, f"Linux version {rv_['kernel']} (geeko@buildhost) (gcc (SUSE Linux) "
@@ -3173,7 +3244,7 @@ def node_bundle_files(node: str, release=None) -> dict:
     kp = 3311 + 11 * i
     c = Clock(f"{node}/kubelet")
     f["logs/kubelet.log"] = "".join(klog("I", c.at(t), kp, src, m) + "\n" for t, src, m in [
-        (sec(30), "server.go:484", f'"Kubelet version" kubeletVersion="{rv_['rke2']}"'),
+        (sec(30), "server.go:484", f'"Kubelet version" kubeletVersion="{rv_["rke2"]}"'),
         (sec(31), "kubelet_node_status.go:76", f'"Successfully registered node" node="{node}"'),
         (CAPTURE - dt.timedelta(minutes=21), "image_gc_manager.go:311", '"Image garbage collection succeeded"'),
     ] + ([(CAPTURE - dt.timedelta(seconds=15), "kubelet.go:2455",
@@ -3830,12 +3901,1874 @@ def scenario_fleet_not_ready_v140() -> BundleModel:
         return b
 
 
+# ---- builders shared by the upgrade scenarios (jobs, plans, Upgrade/UpgradeLog, repo VM, PDBs) -----
+
+UPGRADE_IMAGE = "rancher/harvester-upgrade"
+UPGRADE_SA = "system-upgrade-controller"
+DRAIN_OPTIONS = json.dumps({"IgnoreErrors": False, "deleteEmptyDirData": True, "disableEviction": False,
+                            "enabled": True, "force": True, "gracePeriod": 0, "ignoreDaemonSets": True,
+                            "postDrainHooks": [{"annotation": "harvesterhci.io/post-hook"}],
+                            "preDrainHooks": [{"annotation": "harvesterhci.io/pre-hook"}],
+                            "skipWaitForDeleteTimeoutSeconds": 0, "timeout": 0}, separators=(",", ":"))
+
+
+def safe_concat_name(*parts) -> str:
+    """wrangler name.SafeConcatName: join with '-'; above 63 characters keep 57 and add a hash."""
+    full = "-".join(parts)
+    if len(full) < 64:
+        return full
+    return full[:57] + "-" + hashlib.sha256(full.encode()).hexdigest()[:5]
+
+
+def hcond(ctype, status="True", at=None, reason=None, message=None):
+    """harvesterhci.io Condition as wrangler writes it (an Unknown created condition has no time)."""
+    c = {"type": ctype, "status": status}
+    if at is not None:
+        c["lastUpdateTime"] = ts(at)
+    if reason:
+        c["reason"] = reason
+    if message:
+        c["message"] = message
+    return c
+
+
+def job_obj(name, ns, *, labels, pod_spec_, created, started, finished, succeeded=True, failed_pods=0,
+            owners=None, annotations=None, ttl=None, backoff_limit=6, active_deadline=None):
+    """batch/v1 Job (k8s 1.29 defaults) that has finished: Complete, or Failed with BackoffLimitExceeded."""
+    juid = uid("job", ns, name)
+    ctl = {"batch.kubernetes.io/controller-uid": juid, "batch.kubernetes.io/job-name": name,
+           "controller-uid": juid, "job-name": name}
+    md = meta(name, ns, created=created, labels=labels or ctl, annotations=annotations, owners=owners,
+              generation=1, uid_=juid, updated=finished + dt.timedelta(seconds=1))
+    ps = copy.deepcopy(pod_spec_)
+    ps["restartPolicy"] = "Never"
+    spec = {"parallelism": 1, "completions": 1}
+    if active_deadline:
+        spec["activeDeadlineSeconds"] = active_deadline
+    spec["backoffLimit"] = backoff_limit
+    spec["selector"] = {"matchLabels": {"batch.kubernetes.io/controller-uid": juid}}
+    spec["template"] = template(dict(labels or {}, **ctl), ps)
+    if ttl is not None:
+        spec["ttlSecondsAfterFinished"] = ttl
+    spec.update({"completionMode": "NonIndexed", "suspend": False, "podReplacementPolicy": "TerminatingOrFailed"})
+    if succeeded:
+        c = {"type": "Complete", "status": "True", "lastProbeTime": ts(finished), "lastTransitionTime": ts(finished)}
+        status = {"conditions": [c], "startTime": ts(started), "completionTime": ts(finished), "succeeded": 1}
+        if failed_pods:
+            status["failed"] = failed_pods
+    else:
+        c = {"type": "Failed", "status": "True", "lastProbeTime": ts(finished), "lastTransitionTime": ts(finished),
+             "reason": "BackoffLimitExceeded", "message": "Job has reached the specified backoff limit"}
+        status = {"conditions": [c], "startTime": ts(started), "failed": failed_pods}
+    status.update({"terminating": 0, "uncountedTerminatedPods": {}, "ready": 0})
+    return {"metadata": md, "spec": spec, "status": status}
+
+
+def finish_pod(pod, *, finished, exit_code=0):
+    """Turn a pod built by pod_obj into a finished one (phase Succeeded / Failed)."""
+    st = pod["status"]
+    ok = exit_code == 0
+    st["phase"] = "Succeeded" if ok else "Failed"
+    run = parse_ts(st["startTime"]) + dt.timedelta(seconds=1)
+    for cs in st["containerStatuses"]:
+        cs["lastState"] = {}
+        cs["state"] = {"terminated": {"exitCode": exit_code, "reason": "Completed" if ok else "Error",
+                                      "startedAt": ts(run), "finishedAt": ts(finished),
+                                      "containerID": cs["containerID"]}}
+        cs["ready"] = False
+        cs["started"] = False
+    created = parse_ts(pod["metadata"]["creationTimestamp"])
+    why = "PodCompleted" if ok else "PodFailed"
+    st["conditions"] = [
+        cond("PodReadyToStartContainers", "False", at=finished + dt.timedelta(seconds=1), probe=True),
+        cond("Initialized", "True", at=created, probe=True, reason="PodCompleted" if ok else None),
+        cond("Ready", "False", at=finished, probe=True, reason=why),
+        cond("ContainersReady", "False", at=finished, probe=True, reason=why),
+        cond("PodScheduled", "True", at=created, probe=True)]
+    touch(pod, finished + dt.timedelta(seconds=1))
+    return pod
+
+
+def job_pod(b, job, *, node, created, finished, exit_code=0, k=0, host_network=False):
+    """The (finished) pod of a Job on node."""
+    jmd = job["metadata"]
+    ns = jmd["namespace"]
+    tpl = job["spec"]["template"]
+    name = f"{jmd['name']}-{suffix(5, 'jobpod', ns, jmd['name'], k)}"
+    pod = pod_obj(name, ns, spec=tpl["spec"], labels=tpl["metadata"]["labels"],
+                  owner_ref=owner("Job", jmd["name"], jmd["uid"], "batch/v1"), created=created,
+                  started=created + dt.timedelta(seconds=1), node=node, node_ip=NODE_IPS[node],
+                  pod_ip=NODE_IPS[node] if host_network else b.helpers["ips"].pod_ip(node))
+    pod["metadata"]["generateName"] = jmd["name"] + "-"
+    finish_pod(pod, finished=finished, exit_code=exit_code)
+    return b.add("v1", "pods", pod)
+
+
+def upgrade_job_spec(command, args, env, *, node=None, host=False):
+    """Pod spec of the Harvester upgrade jobs (applyManifestsJob / applyNodeJob in
+    pkg/controller/master/upgrade/common.go)."""
+    c = container("apply", f"{UPGRADE_IMAGE}:{V141['harvester']}")
+    c["command"] = [command]
+    if args:
+        c["args"] = list(args)
+    c["env"] = [{"name": k, "value": v} for k, v in env] + (
+        [{"name": "HARVESTER_UPGRADE_POD_NAME", "valueFrom": {"fieldRef": {"apiVersion": "v1",
+                                                                           "fieldPath": "metadata.name"}}}]
+        if host else [])
+    if host:
+        c["volumeMounts"] = [{"name": "host-root", "mountPath": "/host"}]
+        c["securityContext"] = {"capabilities": {"add": ["CAP_SYS_BOOT"]}, "privileged": True}
+    spec = pod_spec([c], service_account="harvester")
+    spec["tolerations"] = [
+        {"key": "node.kubernetes.io/unschedulable", "operator": "Exists", "effect": "NoSchedule"},
+        {"key": "node-role.kubernetes.io/control-plane", "operator": "Exists", "effect": "NoExecute"},
+        {"key": "kubevirt.io/drain", "operator": "Exists", "effect": "NoSchedule"},
+        {"key": "CriticalAddonsOnly", "operator": "Exists"},
+        {"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute"},
+        {"key": "kubernetes.io/arch", "operator": "Equal", "value": "amd64", "effect": "NoSchedule"},
+        {"key": "kubernetes.io/arch", "operator": "Equal", "value": "arm64", "effect": "NoSchedule"},
+        {"key": "kubernetes.io/arch", "operator": "Equal", "value": "arm", "effect": "NoSchedule"}]
+    if host:
+        spec["volumes"] = [{"name": "host-root", "hostPath": {"path": "/", "type": "Directory"}}] + spec["volumes"]
+        spec.update({"hostNetwork": True, "hostPID": True, "hostIPC": True, "dnsPolicy": "ClusterFirstWithHostNet"})
+        spec["affinity"] = {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+            "nodeSelectorTerms": [{"matchExpressions": [{"key": "kubernetes.io/hostname", "operator": "In",
+                                                         "values": [node]}]}]}}}
+    return spec
+
+
+def upgrade_owner(up):
+    return {"apiVersion": "harvesterhci.io/v1beta1", "kind": "Upgrade", "name": up["metadata"]["name"],
+            "uid": up["metadata"]["uid"]}
+
+
+def add_manifest_job(b, up, *, node, created, finished, succeeded=True, failed_pods=0):
+    U = up["metadata"]["name"]
+    labels = {"harvesterhci.io/upgrade": U, "harvesterhci.io/upgradeComponent": "manifest"}
+    spec = upgrade_job_spec("upgrade_manifests.sh", None, [("HARVESTER_UPGRADE_NAME", U)])
+    job = job_obj(safe_concat_name(U, "apply-manifests"), "harvester-system", labels=labels, pod_spec_=spec,
+                  created=created, started=created, finished=finished, succeeded=succeeded,
+                  failed_pods=failed_pods, owners=[upgrade_owner(up)], ttl=604800)
+    return b.add("batch/v1", "jobs", job)
+
+
+def add_node_job(b, up, node, job_type, *, created, finished):
+    U = up["metadata"]["name"]
+    labels = {"harvesterhci.io/node": node, "harvesterhci.io/upgrade": U,
+              "harvesterhci.io/upgradeComponent": "node", "harvesterhci.io/upgradeJobType": job_type}
+    spec = upgrade_job_spec("do_upgrade_node.sh", [job_type], [("HARVESTER_UPGRADE_NAME", U),
+                                                             ("HARVESTER_UPGRADE_NODE_NAME", node)],
+                            node=node, host=True)
+    job = job_obj(safe_concat_name(U, job_type, node), "harvester-system", labels=labels, pod_spec_=spec,
+                  created=created, started=created, finished=finished, owners=[upgrade_owner(up)], ttl=604800)
+    job["spec"]["template"]["metadata"]["labels"] = dict(
+        {"harvesterhci.io/upgrade": U, "harvesterhci.io/upgradeComponent": "node",
+         "harvesterhci.io/upgradeJobType": job_type},
+        **{k: v for k, v in job["spec"]["template"]["metadata"]["labels"].items() if "job" in k or "uid" in k})
+    return b.add("batch/v1", "jobs", job)
+
+
+def plan_hash(*parts) -> str:
+    """SUC Plan status.latestHash (sha224 of the plan's spec: 56 hex digits)."""
+    return hashlib.sha224("\x00".join(parts).encode()).hexdigest()
+
+
+def plan_obj(name, *, created, version, upgrade_spec, concurrency=1, deadline=None, labels=None,
+             tolerations, applying=None, resolved, managed=None):
+    spec = {"concurrency": concurrency}
+    if deadline:
+        spec["jobActiveDeadlineSecs"] = deadline
+    spec.update({"nodeSelector": {"matchLabels": {"harvesterhci.io/managed": "true"}},
+                 "serviceAccountName": UPGRADE_SA, "tolerations": tolerations, "upgrade": upgrade_spec,
+                 "version": version})
+    status = {"conditions": [{"lastUpdateTime": ts(resolved), "reason": "Version", "status": "True",
+                              "type": "LatestResolved"}],
+              "latestHash": plan_hash(name, version), "latestVersion": version}
+    if applying:
+        status["applying"] = list(applying)
+    return {"metadata": meta(name, "cattle-system", created=created, labels=labels, generation=1,
+                             updated=resolved, managed=managed),
+            "spec": spec, "status": status}
+
+
+def prepare_plan(U, previous_version, *, created, resolved):
+    """<U>-prepare (preparePlan() in common.go): preloads the new images on every node, one at a time."""
+    tol = [{"key": "CriticalAddonsOnly", "operator": "Exists"},
+           {"effect": "NoSchedule", "key": "kubevirt.io/drain", "operator": "Exists"},
+           {"effect": "NoExecute", "key": "node-role.kubernetes.io/control-plane", "operator": "Exists"}] + [
+        {"effect": "NoSchedule", "key": "kubernetes.io/arch", "operator": "Equal", "value": a}
+        for a in ("amd64", "arm64", "arm")]
+    return plan_obj(f"{U}-prepare", created=created, version=U, deadline=3600, resolved=resolved,
+                    labels={"harvesterhci.io/upgrade": U, "harvesterhci.io/upgradeComponent": "node"},
+                    tolerations=tol,
+                    upgrade_spec={"args": ["prepare"], "command": ["do_upgrade_node.sh"],
+                                  "env": [{"name": "HARVESTER_UPGRADE_NAME", "value": U}],
+                                  "image": f"{UPGRADE_IMAGE}:{previous_version}"})
+
+
+SKIP_RESTART_ARGS = ("set -x && mkdir -p /run/systemd/system/rancher-system-agent.service.d && echo -e "
+                     "'[Service]\\nEnvironmentFile=-/run/systemd/system/rancher-system-agent.service.d/"
+                     "10-harvester-upgrade.env' | tee /run/systemd/system/rancher-system-agent.service.d/"
+                     "override.conf && echo 'INSTALL_RKE2_SKIP_ENABLE=true' | tee /run/systemd/system/"
+                     "rancher-system-agent.service.d/10-harvester-upgrade.env && systemctl daemon-reload && "
+                     "systemctl restart rancher-system-agent.service")
+
+
+def skip_restart_plan(U, *, created, resolved, applying=None):
+    """<U>-skip-restart-rancher-system-agent, created by upgrade_manifests.sh with kubectl (no
+    harvesterhci.io/upgrade label: the controller's cleanup does not know it)."""
+    name = f"{U}-skip-restart-rancher-system-agent"
+    version = h("skip-restart", U)[:8]
+    mf = [managed_field("kubectl-create", "upgrade.cattle.io/v1", created, {"f:spec": {
+        ".": {}, "f:concurrency": {}, "f:nodeSelector": {}, "f:serviceAccountName": {}, "f:tolerations": {},
+        "f:upgrade": {".": {}, "f:args": {}, "f:command": {}, "f:image": {}}, "f:version": {}}}),
+          managed_field("system-upgrade-controller", "upgrade.cattle.io/v1", resolved, {"f:status": {
+              ".": {}, "f:conditions": {}, "f:latestHash": {}, "f:latestVersion": {}}}, subresource="status")]
+    return plan_obj(name, created=created, version=version, concurrency=10, resolved=resolved,
+                    tolerations=[{"operator": "Exists"}], applying=applying, managed=mf,
+                    upgrade_spec={"args": ["sh", "-c", SKIP_RESTART_ARGS], "command": ["chroot", "/host"],
+                                  "image": "registry.suse.com/bci/bci-base:15.6"})
+
+
+def label_nodes_with_plan(b, plan, nodes):
+    """SUC marks each node that completed a plan with plan.upgrade.cattle.io/<plan>=<latestHash>."""
+    for n in nodes:
+        nd = b.get("v1", "nodes", n)
+        nd["metadata"]["labels"][f"plan.upgrade.cattle.io/{plan['metadata']['name']}"] = plan["status"]["latestHash"]
+
+
+def upgrade_obj(U, *, created, version, previous, labels, conditions, node_statuses, repoinfo, updated,
+                generation, annotations=None, log=True):
+    st = {"conditions": conditions, "imageID": f"harvester-system/{U}", "nodeStatuses": node_statuses,
+          "previousVersion": previous, "repoInfo": repoinfo}
+    if log:
+        st["upgradeLog"] = safe_concat_name(U, "upgradelog")
+    return {"metadata": meta(U, "harvester-system", created=created, generate_name="hvst-upgrade-", labels=labels,
+                             annotations=annotations, finalizers=["wrangler.cattle.io/harvester-upgrade-controller"],
+                             generation=generation, updated=updated, uid_=uid("upgrade", U)),
+            "spec": {"image": "", "logEnabled": log, "version": version},
+            "status": st}
+
+
+def release_file(v, extra=True) -> str:
+    """harvester-release.yaml as served by the upgrade repo VM (and printed by wait_repo)."""
+    s = (f"harvester: {v['harvester']}\nharvesterChart: {v['chart']}\nos: {v['os']}\nkubernetes: {v['rke2']}\n"
+         f"rancher: {v['rancher']}\nmonitoringChart: {v['monitoring_chart']}\n"
+         f"loggingChart: {v['logging_chart_release']}\nloggingChartHarvesterEventRouter: 0.4.0\n"
+         f"kubevirt: {v['kubevirt']}\nminUpgradableVersion: '{v['min_upgradable']}'\n")
+    if extra:
+        fl = v["fleet"].lstrip("v")
+        wh = v["rancher_webhook"].lstrip("v")
+        s += (f"rancherDependencies:\n  fleet:\n    chart: 105.0.1+up{fl}\n    app: {fl}\n"
+              f"  fleet-crd:\n    chart: 105.0.1+up{fl}\n    app: {fl}\n"
+              f"  rancher-webhook:\n    chart: 105.0.1+up{wh}\n    app: {wh}\n")
+    return s
+
+
+def iso_image(U, version, *, created, imported, up):
+    """The VirtualMachineImage the upgrade downloads the ISO into (CreateImageFromISO)."""
+    url = f"https://releases.rancher.com/harvester/{version}/harvester-{version}-amd64.iso"
+    return {"metadata": meta(U, "harvester-system", created=created, generation=2, updated=imported,
+                             labels={"harvesterhci.io/upgrade": U},
+                             annotations={"harvesterhci.io/storageClassName": "harvester-longhorn"},
+                             owners=[upgrade_owner(up)], finalizers=["wrangler.cattle.io/vm-image-controller"]),
+            "spec": {"backend": "backingimage", "checksum": hashlib.sha512(version.encode()).hexdigest(),
+                     "displayName": f"{U}-{version}", "pvcName": "", "pvcNamespace": "", "retry": 3,
+                     "sourceType": "download",
+                     "storageClassParameters": {"migratable": "true", "numberOfReplicas": "3",
+                                                "staleReplicaTimeout": "30"},
+                     "targetStorageClassName": "harvester-longhorn", "url": url},
+            "status": {"appliedUrl": url,
+                       "conditions": [{"lastUpdateTime": ts(imported), "status": "True", "type": "Imported"},
+                                      {"lastUpdateTime": ts(created + dt.timedelta(seconds=2)), "status": "True",
+                                       "type": "Initialized"}],
+                       "progress": 100, "size": 6216351744, "storageClassName": f"longhorn-{U}",
+                       "targetStorageClassName": "harvester-longhorn", "virtualSize": 6216351744}}
+
+
+def add_lh_volume(b, pv_name, *, size_bytes, node, created, attached_at, pvc_ns, pvc_name, pod_name=None,
+                  workload=None, workload_type=None, replica_nodes=None, backing_image="", frontend="blockdev",
+                  access="rwx", engine_name=None):
+    """A Longhorn volume with its replicas and engine, registered in the instance managers.
+    node=None: detached."""
+    hp = b.helpers
+    replica_nodes = replica_nodes or NODES[:3]
+    attached = node is not None
+    vol = lh_volume(pv_name, size_bytes=size_bytes, node=node or "", created=created, pvc_ns=pvc_ns,
+                    pvc_name=pvc_name, pv_name=pv_name, state="attached" if attached else "detached",
+                    robustness="healthy" if attached else "unknown", replicas=len(replica_nodes),
+                    frontend=frontend, backing_image=backing_image,
+                    workloads=[{"podName": pod_name, "podStatus": "Running", "workloadName": workload,
+                                "workloadType": workload_type}] if attached and pod_name else [])
+    vol["spec"]["accessMode"] = access
+    if not backing_image:
+        vol["metadata"]["labels"].pop("recurring-job-group.longhorn.io/default", None)
+    touch(vol, attached_at)
+    b.add("longhorn.io/v1beta2", "volumes", vol)
+    reps = [b.add("longhorn.io/v1beta2", "replicas",
+                  lh_replica(vol, n, created=created, disk_uuid=hp["disk_uuids"][n], im_name=hp["im_names"][n],
+                             running=attached)) for n in replica_nodes]
+    eng = lh_engine(vol, created=created, im_name=hp["im_names"].get(node, ""), replicas=reps)
+    if engine_name:
+        eng["metadata"]["name"] = engine_name
+        eng["metadata"]["uid"] = uid("longhorn-system", engine_name, "")
+    b.add("longhorn.io/v1beta2", "engines", eng)
+    if attached:
+        register_engine(b, eng, node)
+        for r in reps:
+            register_replica(b, r)
+    return vol, reps, eng
+
+
+def register_engine(b, eng, node, state="running"):
+    im = b.get("longhorn.io/v1beta2", "instancemanagers", b.helpers["im_names"][node], "longhorn-system")
+    name = eng["metadata"]["name"]
+    im["status"]["instanceEngines"][name] = {
+        "spec": {"dataEngine": "v1", "name": name},
+        "status": {"endpoint": "", "errorMsg": "", "listen": "", "portEnd": 10015, "portStart": 10015,
+                   "resourceVersion": 0, "state": state, "type": "engine"}}
+
+
+def register_replica(b, r):
+    rim = b.get("longhorn.io/v1beta2", "instancemanagers", r["status"]["instanceManagerName"], "longhorn-system")
+    rim["status"]["instanceReplicas"][r["metadata"]["name"]] = {
+        "spec": {"dataEngine": "v1", "name": r["metadata"]["name"]},
+        "status": {"endpoint": "", "errorMsg": "", "listen": "", "portEnd": r["status"]["port"] + 9,
+                   "portStart": r["status"]["port"], "resourceVersion": 0, "state": "running", "type": "replica"}}
+
+
+def add_pvc_volume(b, pvc_name, ns, *, size_gi, node, created, attached_at, sc="harvester-longhorn",
+                   mode="Block", access="ReadWriteMany", pod_name=None, workload=None, workload_type=None,
+                   annotations=None, labels=None, owners=None, backing_image="", replica_nodes=None):
+    """PVC + PV + Longhorn volume (attached to node, or detached with node=None)."""
+    pvc_uid = uid(ns, pvc_name, "")
+    pv_name = f"pvc-{pvc_uid}"
+    size = f"{size_gi}Gi"
+    pvc = pvc_obj(pvc_name, ns, volume=pv_name, size=size, created=created, sc=sc, mode=mode, access=access,
+                  annotations=annotations, labels=labels, owners=owners)
+    pvc["metadata"]["uid"] = pvc_uid
+    b.add("v1", "persistentvolumeclaims", pvc)
+    nrep = len(replica_nodes or NODES[:3])
+    pv = pv_obj(pv_name, pvc=pvc, size=size, created=created, sc=sc, mode=mode, access=access, replicas=nrep)
+    if mode == "Filesystem":
+        pv["spec"]["csi"]["fsType"] = "ext4"
+    b.add("v1", "persistentvolumes", pv)
+    vol, reps, eng = add_lh_volume(b, pv_name, size_bytes=size_gi * 1073741824, node=node, created=created,
+                                   attached_at=attached_at, pvc_ns=ns, pvc_name=pvc_name, pod_name=pod_name,
+                                   workload=workload, workload_type=workload_type, backing_image=backing_image,
+                                   replica_nodes=replica_nodes,
+                                   access="rwx" if access == "ReadWriteMany" else "rwo",
+                                   frontend="blockdev")
+    return pvc, vol, reps, eng
+
+
+def vmi_status(name, node, *, pod, started, cpu, size, live_migratable=True, reason=None,
+               message=None, volumes=None, interfaces_ip=None, guest=True):
+    """status of a running VirtualMachineInstance (shape of base_cluster's add_vm)."""
+    conds = [{"lastProbeTime": None, "lastTransitionTime": ts(started + dt.timedelta(seconds=21)),
+              "status": "True", "type": "Ready"},
+             {"lastProbeTime": None, "lastTransitionTime": None, "status": "True", "type": "LiveMigratable"}
+             if live_migratable else
+             {"lastProbeTime": None, "lastTransitionTime": None, "message": message, "reason": reason,
+              "status": "False", "type": "LiveMigratable"}]
+    if guest:
+        conds.append({"lastProbeTime": ts(started + dt.timedelta(seconds=40)), "lastTransitionTime": None,
+                      "status": "True", "type": "AgentConnected"})
+    ip = interfaces_ip or pod["status"]["podIP"]
+    st = {"activePods": {pod["metadata"]["uid"]: node}, "conditions": conds,
+          "currentCPUTopology": {"cores": cpu, "sockets": 1, "threads": 1}}
+    if guest:
+        st["guestOSInfo"] = {"id": "ubuntu", "kernelRelease": "5.15.0-131-generic", "kernelVersion": "#141-Ubuntu SMP",
+                             "name": "Ubuntu", "prettyName": "Ubuntu 22.04.5 LTS", "version": "22.04",
+                             "versionId": "22.04"}
+    st.update({"interfaces": [{"infoSource": "domain, guest-agent" if guest else "domain", "interfaceName": "enp1s0",
+                               "ipAddress": ip, "ipAddresses": [ip],
+                               "mac": "52:54:00:" + ":".join(h("mac", name)[i:i + 2] for i in (0, 2, 4)),
+                               "name": "default", "queueCount": 1}],
+               "launcherContainerImageVersion": f"registry.suse.com/suse/sles/15.6/virt-launcher:{KUBEVIRT}",
+               "machine": {"type": "pc-q35-8.2"}, "migrationMethod": "BlockMigration", "migrationTransport": "Unix",
+               "nodeName": node, "phase": "Running",
+               "phaseTransitionTimestamps": [
+                   {"phase": "Pending", "phaseTransitionTimestamp": ts(started)},
+                   {"phase": "Scheduling", "phaseTransitionTimestamp": ts(started)},
+                   {"phase": "Scheduled", "phaseTransitionTimestamp": ts(started + dt.timedelta(seconds=9))},
+                   {"phase": "Running", "phaseTransitionTimestamp": ts(started + dt.timedelta(seconds=12))}],
+               "qosClass": "Burstable", "selinuxContext": "none",
+               "volumeStatus": volumes or [{"name": "disk-0", "persistentVolumeClaimInfo": {
+                   "accessModes": ["ReadWriteMany"], "capacity": {"storage": size}, "filesystemOverhead": "0",
+                   "requests": {"storage": size}, "volumeMode": "Block"}, "target": "vda"}]})
+    return st
+
+
+def launcher_pod(b, vm_name, ns, node, *, vmi_uid, created, cpu, mem_request="4403768Ki", extra_labels=None,
+                 resources_extra=None, name_salt=""):
+    """virt-launcher-<vm>-xxxxx pod (compute + guest-console-log containers) on node."""
+    img = b.helpers["img"]["virt-launcher"]
+    launcher = f"virt-launcher-{vm_name}-{suffix(5, 'launcher', vm_name, name_salt)}"
+    pod_ip = b.helpers["ips"].pod_ip(node)
+    req = {"cpu": f"{cpu * 1000 // 16}m", "memory": mem_request}
+    req.update(resources_extra or {})
+    lspec = pod_spec([container("compute", img, args=[
+        "--qemu-timeout", "279s", "--name", vm_name, "--uid", vmi_uid, "--namespace", ns,
+        "--kubevirt-share-dir", "/var/run/kubevirt", "--ephemeral-disk-dir", "/var/run/kubevirt-ephemeral-disks",
+        "--container-disk-dir", "/var/run/kubevirt/container-disks", "--grace-period-seconds", "135",
+        "--hook-sidecars", "0", "--ovmf-path", "/usr/share/OVMF"], requests=req),
+        container("guest-console-log", img, args=["--serial-socket", f"/var/run/kubevirt-private/{vmi_uid}/virt-serial0",
+                                                  "--namespace", ns, "--vmi", vm_name])], service_account="default")
+    labels = {"harvesterhci.io/vmName": vm_name, "kubevirt.io": "virt-launcher", "kubevirt.io/created-by": vmi_uid,
+              "kubevirt.io/nodeName": node, "vm.kubevirt.io/name": vm_name}
+    labels.update(extra_labels or {})
+    pod = pod_obj(launcher, ns, spec=lspec, labels=labels,
+                  owner_ref=owner("VirtualMachineInstance", vm_name, vmi_uid, "kubevirt.io/v1"),
+                  created=created, started=created + dt.timedelta(seconds=2), node=node, node_ip=NODE_IPS[node],
+                  pod_ip=pod_ip, qos="Burstable",
+                  annotations={"harvesterhci.io/sshNames": "[]", "kubevirt.io/domain": vm_name,
+                               "kubevirt.io/migrationTransportUnix": "true",
+                               "k8s.v1.cni.cncf.io/network-status": json.dumps(
+                                   [{"name": "k8s-pod-network", "ips": [pod_ip], "default": True, "dns": {}}],
+                                   indent=4)})
+    b.add("v1", "pods", pod)
+    b.helpers["all_pods"][(ns, launcher)] = pod
+    return pod
+
+
+def im_pdb(b, node, *, created):
+    """The PodDisruptionBudget longhorn-manager keeps on an instance manager that still runs
+    engines/replicas (minAvailable 1 on a single pod: never disruptable)."""
+    im = b.get("longhorn.io/v1beta2", "instancemanagers", b.helpers["im_names"][node], "longhorn-system")
+    name = im["metadata"]["name"]
+    md = meta(name, "longhorn-system", created=created, generation=1, uid_=uid("pdb", name),
+              managed=[managed_field("longhorn-manager", "policy/v1", created, {
+                  "f:spec": {"f:minAvailable": {}, "f:selector": {}}}),
+                  managed_field("kube-controller-manager", "policy/v1", created + dt.timedelta(seconds=1), {
+                      "f:status": {"f:conditions": {".": {}, 'k:{"type":"DisruptionAllowed"}': {
+                          ".": {}, "f:lastTransitionTime": {}, "f:message": {}, "f:observedGeneration": {},
+                          "f:reason": {}, "f:status": {}, "f:type": {}}}, "f:currentHealthy": {},
+                          "f:desiredHealthy": {}, "f:expectedPods": {}, "f:observedGeneration": {}}},
+                                subresource="status")])
+    return b.add("policy/v1", "poddisruptionbudgets", {
+        "metadata": md,
+        "spec": {"minAvailable": 1, "selector": {"matchLabels": dict(im["metadata"]["labels"])}},
+        "status": {"observedGeneration": 1, "disruptionsAllowed": 0, "currentHealthy": 1, "desiredHealthy": 1,
+                   "expectedPods": 1,
+                   "conditions": [{"type": "DisruptionAllowed", "status": "False", "observedGeneration": 1,
+                                   "lastTransitionTime": ts(created + dt.timedelta(seconds=1)),
+                                   "reason": "InsufficientPods", "message": ""}]}})
+
+
+def add_namespace(b, name, created):
+    """A namespace with the kube-root-ca.crt ConfigMap every namespace gets."""
+    b.add("v1", "namespaces", namespace_obj(name, created))
+    b.add("v1", "configmaps", configmap_obj("kube-root-ca.crt", name, {"ca.crt": FAKE_CA},
+                                            created=created + dt.timedelta(seconds=1),
+                                            annotations={"kubernetes.io/description":
+                                                         "Contains a CA bundle that can be used to verify the "
+                                                         "kube-apiserver when using internal endpoints such as "
+                                                         "the internal service IP or kubernetes.default.svc. No "
+                                                         "other usage is guaranteed across distributions of "
+                                                         "Kubernetes clusters."}))
+
+
+def bump_fleet_cluster_bundles(b, extra=1):
+    """A Bundle was added after base_cluster: count it in Cluster fleet-local/local (ready)."""
+    cl = b.get("fleet.cattle.io/v1alpha1", "clusters", "local", "fleet-local")
+    s = cl["status"]["summary"]
+    s["desiredReady"] += extra
+    s["ready"] += extra
+    cl["status"]["display"]["readyBundles"] = f"{s['ready']}/{s['desiredReady']}"
+
+
+
+LOGGING_CHART = ("rancher-logging", "103.1.0+up4.4.0")
+
+
+def upgradelog_obj(U, up, *, created, started, infra_ready, stopped=None, state="Collecting", download_ready):
+    """UpgradeLog <U>-upgradelog (v1.4: conditions Started, LoggingOperatorReady, InfraReady, Stopped,
+    DownloadReady; the upgradeLogState annotation tells whether the teardown ran)."""
+    L = safe_concat_name(U, "upgradelog")
+    conds = [hcond("Started", "True", started), hcond("LoggingOperatorReady", "True", created + dt.timedelta(seconds=31)),
+             hcond("InfraReady", "True", infra_ready),
+             hcond("Stopped", "True", stopped) if stopped else hcond("Stopped", "Unknown"),
+             hcond("DownloadReady", "True", download_ready)]
+    ann = {"harvesterhci.io/clusterFlow": "ClusterFlowReady", "harvesterhci.io/clusterOutput": "ClusterOutputReady",
+           "harvesterhci.io/fluentBit": "FluentBitReady", "harvesterhci.io/fluentd": "FluentdReady",
+           "harvesterhci.io/upgradeLogState": state}
+    return {"metadata": meta(L, "harvester-system", created=created, labels={"harvesterhci.io/upgrade": U},
+                             annotations=ann, owners=[upgrade_owner(up)], generation=9,
+                             finalizers=["wrangler.cattle.io/harvester-upgradelog-controller"],
+                             updated=stopped or download_ready, uid_=uid("upgradelog", L)),
+            "spec": {"upgradeName": U},
+            "status": {"conditions": conds}}
+
+
+def add_logging_operator_chart(b, U, *, created, deployment=None, ready=True):
+    """ManagedChart <U>-upgradelog-operator (prepareOperator) and its Bundle; ready=True: Ready."""
+    L = safe_concat_name(U, "upgradelog")
+    name = safe_concat_name(L, "operator")
+    labels = {"harvesterhci.io/upgradeLog": L, "harvesterhci.io/upgradeLogComponent": "operator"}
+    res = [{"apiVersion": "apps/v1", "kind": "Deployment", "namespace": "cattle-logging-system",
+            "name": f"{name}-rancher-logging"},
+           {"apiVersion": "v1", "kind": "ServiceAccount", "namespace": "cattle-logging-system",
+            "name": f"{name}-rancher-logging"},
+           {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "name": f"{name}-rancher-logging"},
+           {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+            "name": f"{name}-rancher-logging"}]
+    bname = f"mcc-{name}"
+    bundle = fleet_bundle(bname, created=created, updated=created + dt.timedelta(minutes=1, seconds=12),
+                          resources=res, default_ns="cattle-logging-system", release=name, chart=LOGGING_CHART,
+                          labels={"objectset.rio.cattle.io/hash": h("objectset", bname)[:40]},
+                          annotations={"objectset.rio.cattle.io/applied": base64.b64encode(
+                              h("applied", bname).encode()).decode()[:60],
+                                       "objectset.rio.cattle.io/id": "mcc-bundle",
+                                       "objectset.rio.cattle.io/owner-gvk": "management.cattle.io/v3, Kind=ManagedChart",
+                                       "objectset.rio.cattle.io/owner-name": name,
+                                       "objectset.rio.cattle.io/owner-namespace": "fleet-local"})
+    bundle["spec"]["targets"] = [{"clusterName": "local", "clusterSelector": {"matchExpressions": [
+        {"key": "provisioning.cattle.io/unmanaged-system-agent", "operator": "DoesNotExist"}]}}]
+    b.add("fleet.cattle.io/v1alpha1", "bundles", bundle)
+    mc = managedchart_obj(name, chart=LOGGING_CHART[0], version=LOGGING_CHART[1], default_ns="cattle-logging-system",
+                          release=name, bundle=bundle, created=created)
+    mc["metadata"]["labels"] = labels
+    mc["metadata"]["uid"] = uid("managedchart", name)
+    mc["spec"].pop("version")  # prepareOperator leaves it empty: the repo's latest chart
+    mc["spec"].pop("timeoutSeconds")
+    mc["spec"]["targets"] = copy.deepcopy(bundle["spec"]["targets"])
+    b.add("management.cattle.io/v3", "managedcharts", mc)
+    bump_fleet_cluster_bundles(b)
+    return mc, bundle
+
+
+def vmbackup_obj(name, vm, *, created, kind, ready, progress, svmb=None, stamp=None, target=None,
+                 finished=None):
+    """harvesterhci.io VirtualMachineBackup of vm (type backup or snapshot); ready=False with no
+    error = still processing (what the upgrade webhook's C10 looks for)."""
+    vmd = vm["metadata"]
+    ns = vmd["namespace"]
+    labels = ann = None
+    if svmb is not None:
+        labels = {"harvesterhci.io/svmbackupTimestamp": stamp, "harvesterhci.io/svmbackupUID": svmb["metadata"]["uid"]}
+        ann = {"harvesterhci.io/svmbackupId": f"{ns}/{svmb['metadata']['name']}"}
+    vols = []
+    for v in vm["spec"]["template"]["spec"]["volumes"]:
+        if "persistentVolumeClaim" not in v:
+            continue
+        pvc_name = v["persistentVolumeClaim"]["claimName"]
+        vb = {"creationTime": ts(created + dt.timedelta(seconds=3)), "csiDriverName": "driver.longhorn.io",
+              "name": f"{name}-volume-{pvc_name}",
+              "persistentVolumeClaim": {"metadata": {"name": pvc_name, "namespace": ns},
+                                        "spec": {"accessModes": ["ReadWriteMany"], "resources": {
+                                            "requests": {"storage": "40Gi"}}, "volumeMode": "Block"}},
+              "progress": progress, "readyToUse": ready, "volumeName": v["name"], "volumeSize": 42949672960}
+        if kind == "backup":
+            vb["longhornBackupName"] = f"backup-{h('lhbackup', name, pvc_name)[:16]}"
+        vols.append(vb)
+    st = {"conditions": [hcond("InProgress", "False" if ready else "True", finished if ready else created),
+                         hcond("Ready", "True" if ready else "False", finished if ready else created)],
+          "creationTime": ts(created + dt.timedelta(seconds=3)),
+          "csiDriverVolumeSnapshotClassNames": {"driver.longhorn.io": "longhorn" if kind == "backup"
+                                                else "longhorn-snapshot"},
+          "progress": progress, "readyToUse": ready,
+          "source": {"metadata": {"name": vmd["name"], "namespace": ns,
+                                  "annotations": {k: v for k, v in vmd["annotations"].items()
+                                                  if k.startswith("harvesterhci.io/")},
+                                  "labels": dict(vmd["labels"])},
+                     "spec": copy.deepcopy(vm["spec"])},
+          "sourceUID": vmd["uid"], "volumeBackups": vols}
+    if kind == "backup":
+        st["backupTarget"] = target
+    return {"metadata": meta(name, ns, created=created, labels=labels, annotations=ann, generation=1,
+                             finalizers=["wrangler.cattle.io/harvester-vm-backup-controller"],
+                             updated=finished or CAPTURE - dt.timedelta(seconds=47)),
+            "spec": {"source": {"apiGroup": "kubevirt.io", "kind": "VirtualMachine", "name": vmd["name"]},
+                     "type": kind},
+            "status": st}
+
+
+def add_schedule(b, name, vm, *, created, cron, retain, max_failure, kind, suspended_at=None, in_progress=None,
+                 target=None, every=dt.timedelta(hours=6)):
+    """ScheduleVMBackup with its last `retain` VM backups/snapshots (named svmb-<uid>-<time>, like the
+    controller does). suspended_at: suspended by the admin then (status.suspended true, BackupSuspend
+    condition). Otherwise active: status.suspended is false and, being omitempty, absent.
+    in_progress: the time of the latest run, still processing (readyToUse false, no error)."""
+    ns = vm["metadata"]["namespace"]
+    suid = uid("svmbackup", ns, name)
+    svmb = {"metadata": meta(name, ns, created=created, uid_=suid, generation=2 if suspended_at else 1,
+                             finalizers=["wrangler.cattle.io/harvester-svmbackup-controller"]),
+            "spec": {"cron": cron, "maxFailure": max_failure, "retain": retain, "suspend": bool(suspended_at),
+                     "vmbackup": {"source": {"apiGroup": "kubevirt.io", "kind": "VirtualMachine",
+                                             "name": vm["metadata"]["name"]}, "type": kind}},
+            "status": {}}
+    # the runs: every `every` since creation, the last `retain` kept (+ the one in progress)
+    last = suspended_at or in_progress or CAPTURE
+    runs = []
+    t = created.replace(minute=0, second=0) + every
+    while t < last:
+        runs.append(t)
+        t += every
+    if in_progress is not None:
+        runs.append(in_progress)
+    keep = runs[-(retain + (1 if in_progress is not None else 0)):]
+    infos = []
+    for t in keep:
+        stamp = t.strftime("%Y%m%d.%H%M")
+        bname = f"svmb-{suid}-{stamp}"
+        running = in_progress is not None and t == in_progress
+        vb = vmbackup_obj(bname, vm, created=t + dt.timedelta(seconds=2), kind=kind, ready=not running,
+                          progress=37 if running else 100, svmb=svmb, stamp=stamp, target=target,
+                          finished=None if running else t + dt.timedelta(minutes=4, seconds=17))
+        b.add("harvesterhci.io/v1beta1", "virtualmachinebackups", vb)
+        info = {"name": bname, "readyToUse": not running,
+                "volumeBackupInfo": [{"name": v["name"], "readyToUse": v["readyToUse"]}
+                                     for v in vb["status"]["volumeBackups"]]}
+        infos.append(info)
+    svmb["status"]["vmbackupInfo"] = infos
+    if suspended_at:
+        svmb["status"]["suspended"] = True
+        svmb["status"]["conditions"] = [hcond("BackupSuspend", "True", suspended_at,
+                                              reason="Proactive Schedule Suspend",
+                                              message="Proactive Schedule Suspend")]
+    touch(svmb, max([suspended_at or created] + [t + dt.timedelta(minutes=5) for t in keep if t != in_progress]
+                    + ([in_progress + dt.timedelta(seconds=9)] if in_progress else [])))
+    b.add("harvesterhci.io/v1beta1", "schedulevmbackups", svmb)
+    return svmb
+
+
+def merge_log(b, key, entries, salt):
+    """Add (time, text) lines to a pod log, keeping the kubelet timestamps in order."""
+    old = b.logs.get(key, "").splitlines(keepends=True)
+    new = pod_log(entries, salt=salt).splitlines(keepends=True)
+    b.logs[key] = "".join(sorted(old + new, key=lambda line: line.split(" ", 1)[0]))
+
+
+def xtrace_log(start, steps, salt):
+    """(time, line) entries for a `bash -ex` script: steps are (seconds after start, [lines])."""
+    c = Clock(salt)
+    out = []
+    for s, lines in steps:
+        for line in lines:
+            out.append((c.at(start + dt.timedelta(seconds=s)), line))
+    return out
+
+
+def add_repo_vm(b, up, *, node, created, running_since, version):
+    """The upgrade repo VM (Repo.createVM / createService): VM, VMI, virt-launcher pod, its PVC
+    upgrade-repo-<U>-disk-0 (RWX block 10Gi from the ISO image), PV, Longhorn volume, Service."""
+    U = up["metadata"]["name"]
+    vm_name = f"upgrade-repo-{U}"
+    pvc_name = f"{vm_name}-disk-0"
+    ns = "harvester-system"
+    vm_uid = uid("vm", ns, vm_name)
+    vmi_uid = uid("vmi", ns, vm_name)
+    sc = f"longhorn-{U}"
+    labels = {"harvesterhci.io/creator": "harvester", "harvesterhci.io/upgrade": U,
+              "harvesterhci.io/upgradeComponent": "repo"}
+    tpl_labels = dict(labels, **{"harvesterhci.io/vmName": vm_name})
+    pod = launcher_pod(b, vm_name, ns, node, vmi_uid=vmi_uid, created=running_since, cpu=1, mem_request="1283008Ki",
+                       extra_labels=tpl_labels)
+    owned_by = json.dumps([{"schema": "kubevirt.io.virtualmachine", "refs": [f"{ns}/{vm_name}"]}],
+                          separators=(",", ":"))
+    add_pvc_volume(b, pvc_name, ns, size_gi=10, node=node, created=created + dt.timedelta(seconds=1),
+                   attached_at=running_since + dt.timedelta(seconds=6), sc=sc, pod_name=pod["metadata"]["name"],
+                   workload=vm_name, workload_type="VirtualMachineInstance",
+                   annotations={"harvesterhci.io/imageId": f"{ns}/{U}", "harvesterhci.io/owned-by": owned_by},
+                   backing_image=f"{ns}-{U}")
+    user_data = ("#cloud-config\nruncmd:\n  - mkdir -p /srv/www/htdocs/harvester-iso\n"
+                 "  - mount -o ro /dev/sr0 /srv/www/htdocs/harvester-iso\n  - systemctl start nginx\n")
+    vmi_spec = {"architecture": "amd64",
+                "domain": {"cpu": {"cores": 1, "model": "host-passthrough", "sockets": 1, "threads": 1},
+                           "devices": {"disks": [{"bootOrder": 1, "cdrom": {"bus": "scsi"}, "name": "disk-0"},
+                                                 {"cdrom": {"bus": "scsi"}, "name": "cloudinitdisk"}],
+                                       "inputs": [{"bus": "usb", "name": "tablet", "type": "tablet"}],
+                                       "interfaces": [{"masquerade": {}, "model": "virtio", "name": "default"}]},
+                           "firmware": {"bootloader": {"efi": {"secureBoot": False}}},
+                           "machine": {"type": "q35"},
+                           "resources": {"limits": {"cpu": "1", "memory": "1G"},
+                                         "requests": {"cpu": "1", "memory": "1G"}}},
+                "evictionStrategy": "LiveMigrateIfPossible", "hostname": vm_name,
+                "networks": [{"name": "default", "pod": {}}],
+                "readinessProbe": {"failureThreshold": 5, "httpGet": {"path": "/harvester-iso/harvester-release.yaml",
+                                                                      "port": 80}, "timeoutSeconds": 30},
+                "volumes": [{"name": "disk-0", "persistentVolumeClaim": {"claimName": pvc_name}},
+                            {"cloudInitNoCloud": {"userData": user_data}, "name": "cloudinitdisk"}]}
+    vct = json.dumps([{"metadata": {"name": pvc_name, "annotations": {"harvesterhci.io/imageId": f"{ns}/{U}"}},
+                       "spec": {"accessModes": ["ReadWriteMany"], "resources": {"requests": {"storage": "10Gi"}},
+                                "volumeMode": "Block", "storageClassName": sc}, "status": {}}], separators=(",", ":"))
+    vm = {"metadata": meta(vm_name, ns, created=created, generation=2, labels=labels, uid_=vm_uid,
+                           annotations={"harvesterhci.io/removedPersistentVolumeClaims": pvc_name,
+                                        "harvesterhci.io/volumeClaimTemplates": vct,
+                                        "kubevirt.io/latest-observed-api-version": "v1",
+                                        "kubevirt.io/storage-observed-api-version": "v1",
+                                        "network.harvesterhci.io/ips": "[]"},
+                           owners=[upgrade_owner(up)],
+                           finalizers=["kubevirt.io/virtualMachineControllerFinalize",
+                                       "wrangler.cattle.io/VMController.UnsetOwnerOfPVCs"],
+                           updated=running_since + dt.timedelta(seconds=40)),
+          "spec": {"runStrategy": "RerunOnFailure",
+                   "template": {"metadata": {"creationTimestamp": None, "labels": tpl_labels}, "spec": vmi_spec}},
+          "status": {"conditions": [
+              {"lastProbeTime": None, "lastTransitionTime": ts(running_since + dt.timedelta(seconds=38)),
+               "status": "True", "type": "Ready"},
+              {"lastProbeTime": None, "lastTransitionTime": None, "status": "True", "type": "LiveMigratable"}],
+              "created": True, "desiredGeneration": 2, "observedGeneration": 2, "printableStatus": "Running",
+              "ready": True, "volumeSnapshotStatuses": [
+                  {"enabled": True, "name": "disk-0"},
+                  {"enabled": False, "name": "cloudinitdisk",
+                   "reason": "Snapshot is not supported for this volumeSource type [cloudinitdisk]"}]}}
+    b.add("kubevirt.io/v1", "virtualmachines", vm)
+    vmi = {"metadata": meta(vm_name, ns, created=running_since - dt.timedelta(seconds=1), generation=9, uid_=vmi_uid,
+                            labels=dict(tpl_labels, **{"kubevirt.io/nodeName": node}),
+                            annotations={"kubevirt.io/latest-observed-api-version": "v1",
+                                         "kubevirt.io/storage-observed-api-version": "v1"},
+                            owners=[owner("VirtualMachine", vm_name, vm_uid, "kubevirt.io/v1")],
+                            finalizers=["kubevirt.io/virtualMachineControllerFinalize", "foregroundDeleteVirtualMachine"],
+                            updated=running_since + dt.timedelta(seconds=40)),
+           "spec": copy.deepcopy(vmi_spec),
+           "status": vmi_status(vm_name, node, pod=pod, started=running_since, cpu=1, size="10Gi",
+                                guest=False,
+                                volumes=[{"name": "cloudinitdisk", "size": 1048576, "target": "sdb"},
+                                         {"name": "disk-0", "persistentVolumeClaimInfo": {
+                                             "accessModes": ["ReadWriteMany"], "capacity": {"storage": "10Gi"},
+                                             "filesystemOverhead": "0", "requests": {"storage": "10Gi"},
+                                             "volumeMode": "Block"}, "target": "sda"}])}
+    b.add("kubevirt.io/v1", "virtualmachineinstances", vmi)
+    svc = service_obj(vm_name, ns, cluster_ip=f"10.53.{100 + int(h('repo', U)[:2], 16) % 100}.{int(h('repo', U)[2:4], 16)}",
+                      ports=[("", 80, 80)], selector={"harvesterhci.io/upgrade": U,
+                                                       "harvesterhci.io/upgradeComponent": "repo"},
+                      created=created + dt.timedelta(seconds=1), labels=labels)
+    svc["metadata"]["ownerReferences"] = [upgrade_owner(up)]
+    svc["metadata"]["uid"] = uid("service", ns, vm_name)
+    b.add("v1", "services", svc)
+    ep = endpoints_obj(svc, [pod], created=created + dt.timedelta(seconds=1))
+    touch(ep, running_since + dt.timedelta(seconds=40))
+    b.add("v1", "endpoints", ep)
+    # the StorageClass of the ISO image (VirtualMachineImage status.storageClassName)
+    b.add("storage.k8s.io/v1", "storageclasses", {
+        "metadata": meta(sc, created=created - dt.timedelta(minutes=8)),
+        "provisioner": "driver.longhorn.io",
+        "parameters": {"backingImage": f"{ns}-{U}", "backingImageDataSourceType": "download",
+                       "backingImageDataSourceParameters": json.dumps(
+                           {"url": f"https://releases.rancher.com/harvester/{version}/harvester-{version}-amd64.iso"},
+                           separators=(",", ":")),
+                       "migratable": "true", "numberOfReplicas": "3", "staleReplicaTimeout": "30"},
+        "reclaimPolicy": "Delete", "allowVolumeExpansion": True, "volumeBindingMode": "Immediate"})
+    return vm, vmi, pod
+
+
+def simple_deployment(b, name, ns, containers, *, node, labels, created, sa="default", chart=None, owners=None,
+                      extra_labels=None, volumes=None, ready=True):
+    """A one-replica Deployment with its ReplicaSet and pod on node, rolled out at created."""
+    spec = pod_spec(containers, service_account=sa)
+    if volumes:
+        spec["volumes"] = volumes + spec["volumes"]
+    dep = deployment_obj(name, ns, replicas=1, labels=labels, pod_spec_=spec, created=created,
+                         updated=created + dt.timedelta(seconds=40), ready=1 if ready else 0)
+    dep["metadata"]["labels"].update(extra_labels or {})
+    if chart:
+        helm_owned(dep, *chart)
+    if owners:
+        dep["metadata"]["ownerReferences"] = owners
+    b.add("apps/v1", "deployments", dep)
+    rs = b.add("apps/v1", "replicasets", replicaset_obj(dep, created=created))
+    pname = f"{rs['metadata']['name']}-{suffix(5, 'pod', ns, name, 0)}"
+    pod = pod_obj(pname, ns, spec=spec, labels=rs["spec"]["selector"]["matchLabels"],
+                  owner_ref=owner("ReplicaSet", rs["metadata"]["name"], rs["metadata"]["uid"], "apps/v1"),
+                  created=created + dt.timedelta(seconds=1), started=created + dt.timedelta(seconds=2), node=node,
+                  node_ip=NODE_IPS[node], pod_ip=b.helpers["ips"].pod_ip(node))
+    b.add("v1", "pods", pod)
+    b.helpers["all_pods"][(ns, pname)] = pod
+    return dep, pod
+
+
+def add_upgradelog_infra(b, up, ulog, *, created, node, collecting, operator=True):
+    """Sub-objects of an UpgradeLog (pkg/controller/master/upgradelog): the rancher-logging operator
+    chart, the Logging <L>-infra with its fluentd StatefulSet and fluent-bit DaemonSet, ClusterFlow,
+    ClusterOutput (only while collecting), the log-archive PVC, the downloader Deployment and Service
+    (kept after the teardown)."""
+    L = ulog["metadata"]["name"]
+    ns = "harvester-system"
+    lref = {"apiVersion": "harvesterhci.io/v1beta1", "kind": "UpgradeLog", "name": L, "uid": ulog["metadata"]["uid"]}
+    comp = lambda c: {"harvesterhci.io/upgradeLog": L, "harvesterhci.io/upgradeLogComponent": c}  # noqa: E731
+    t_op = created + dt.timedelta(seconds=6)
+    t_infra = created + dt.timedelta(seconds=52)
+    op_name = safe_concat_name(L, "operator")
+    if operator:
+        add_namespace(b, "cattle-logging-system", INSTALLED + dt.timedelta(minutes=4, seconds=40))
+        op_dep, _ = simple_deployment(
+            b, f"{op_name}-rancher-logging", "cattle-logging-system",
+            [container("rancher-logging", "rancher/mirrored-kube-logging-logging-operator:4.4.0",
+                       args=["-enable-leader-election=true"], ports=[("http", 8080)])],
+            node=node, labels={"app.kubernetes.io/instance": op_name, "app.kubernetes.io/name": "rancher-logging"},
+            created=t_op, sa=f"{op_name}-rancher-logging",
+            chart=(op_name, "cattle-logging-system", f"rancher-logging-{LOGGING_CHART[1]}", f"mcc-{op_name}"))
+    # the log archive: fluentd writes it, the downloader serves it
+    pvc_name = safe_concat_name(L, "log-archive")
+    fluentd_pod = f"{L}-infra-fluentd-0"
+    _, lvol, _, _ = add_pvc_volume(b, pvc_name, ns, size_gi=1, node=node, created=t_infra, attached_at=t_infra + dt.timedelta(seconds=20),
+                   mode="Filesystem", access="ReadWriteOnce", labels=comp("log-archive"), owners=[lref],
+                   pod_name=fluentd_pod if collecting else None,
+                   workload=f"{L}-infra-fluentd" if collecting else None,
+                   workload_type="StatefulSet" if collecting else None)
+    if collecting:
+        b.add("logging.banzaicloud.io/v1beta1", "loggings", {
+            "metadata": meta(f"{L}-infra", created=t_infra, labels=comp("infra"), owners=[lref], generation=1,
+                             finalizers=["logging.banzaicloud.io/finalizer"]),
+            "spec": {"controlNamespace": ns, "flowConfigCheckDisabled": True,
+                     "fluentbit": {"image": {"repository": "rancher/mirrored-fluent-fluent-bit", "tag": "1.9.5"},
+                                   "labels": comp("shipper")},
+                     "fluentd": {"configReloaderImage": {"repository": "rancher/mirrored-jimmidyson-configmap-reload",
+                                                         "tag": "v0.4.0"},
+                                 "disablePvc": True,
+                                 "extraVolumes": [{"containerName": "fluentd", "path": "/archive",
+                                                   "volume": {"pvc": {"source": {"claimName": pvc_name,
+                                                                                 "readOnly": False}}},
+                                                   "volumeName": "log-archive"}],
+                                 "fluentOutLogrotate": {"age": "10", "enabled": True, "path": "/fluentd/log/out",
+                                                        "size": "10485760"},
+                                 "image": {"repository": "rancher/mirrored-banzaicloud-fluentd",
+                                           "tag": "v1.14.6-alpine-5"},
+                                 "labels": comp("aggregator"), "scaling": {"drain": {"enabled": True}}}},
+            "status": {"configCheckResults": {}, "problemsCount": 0}})
+        b.add("logging.banzaicloud.io/v1beta1", "clusterflows", {
+            "metadata": meta(safe_concat_name(L, "clusterflow"), ns, created=t_infra + dt.timedelta(seconds=40),
+                             labels=comp("clusterflow"), owners=[lref], generation=1),
+            "spec": {"filters": [{"tag_normaliser": {}}, {"dedot": {"de_dot_nested": True, "de_dot_separator": "-"}}],
+                     "globalOutputRefs": [safe_concat_name(L, "clusteroutput")],
+                     "match": [{"select": {"labels": {}, "namespaces": [n]}} for n in
+                               ("kube-system", "harvester-system", "longhorn-system")] +
+                              [{"select": {"labels": {"app": "rancher"}, "namespaces": ["cattle-system"]}},
+                               {"select": {"container_names": ["upgrade"],
+                                           "labels": {"upgrade.cattle.io/controller": "system-upgrade-controller"},
+                                           "namespaces": ["cattle-system"]}}]},
+            "status": {"active": True, "problemsCount": 0}})
+        b.add("logging.banzaicloud.io/v1beta1", "clusteroutputs", {
+            "metadata": meta(safe_concat_name(L, "clusteroutput"), ns, created=t_infra + dt.timedelta(seconds=40),
+                             labels=comp("clusteroutput"), owners=[lref], generation=1),
+            "spec": {"file": {"append": True, "buffer": {"flush_at_shutdown": True, "flush_mode": "immediate",
+                                                         "timekey": "1d", "timekey_use_utc": True,
+                                                         "timekey_wait": "0m"},
+                              "path": "/archive/logs/${tag}"}},
+            "status": {"active": True, "problemsCount": 0}})
+        linfra = {"apiVersion": "logging.banzaicloud.io/v1beta1", "kind": "Logging", "name": f"{L}-infra",
+                  "uid": uid("", f"{L}-infra", ""), "controller": True, "blockOwnerDeletion": True}
+        flabels = dict(comp("aggregator"), **{"app.kubernetes.io/managed-by": f"{L}-infra",
+                                              "app.kubernetes.io/name": "fluentd"})
+        fspec = pod_spec([container("fluentd", "rancher/mirrored-banzaicloud-fluentd:v1.14.6-alpine-5",
+                                    ports=[("fluentd-input", 24240)], mounts=[("log-archive", "/archive")]),
+                          container("config-reloader", "rancher/mirrored-jimmidyson-configmap-reload:v0.4.0")],
+                         service_account=f"{L}-infra-fluentd")
+        fspec["volumes"] = [{"name": "log-archive", "persistentVolumeClaim": {"claimName": pvc_name}}] + fspec["volumes"]
+        sts = statefulset_obj(f"{L}-infra-fluentd", ns, labels=flabels, pod_spec_=fspec,
+                              created=t_infra + dt.timedelta(seconds=2))
+        sts["metadata"]["ownerReferences"] = [linfra]
+        b.add("apps/v1", "statefulsets", sts)
+        fpod = pod_obj(fluentd_pod, ns, spec=fspec, labels=dict(flabels, **{
+            "apps.kubernetes.io/pod-index": "0", "controller-revision-hash": sts["status"]["currentRevision"],
+            "statefulset.kubernetes.io/pod-name": fluentd_pod}),
+                       owner_ref=owner("StatefulSet", sts["metadata"]["name"], sts["metadata"]["uid"], "apps/v1"),
+                       created=t_infra + dt.timedelta(seconds=3), started=t_infra + dt.timedelta(seconds=25),
+                       node=node, node_ip=NODE_IPS[node], pod_ip=b.helpers["ips"].pod_ip(node))
+        b.add("v1", "pods", fpod)
+        blabels = dict(comp("shipper"), **{"app.kubernetes.io/managed-by": f"{L}-infra",
+                                           "app.kubernetes.io/name": "fluentbit"})
+        bspec = pod_spec([container("fluent-bit", "rancher/mirrored-fluent-fluent-bit:1.9.5",
+                                    ports=[("http-metrics", 2020)])], service_account=f"{L}-infra-fluentbit",
+                         tolerations=[{"operator": "Exists"}])
+        ds = daemonset_obj(f"{L}-infra-fluentbit", ns, labels=blabels, pod_spec_=bspec,
+                           created=t_infra + dt.timedelta(seconds=2), desired=len(NODES))
+        ds["metadata"]["ownerReferences"] = [linfra]
+        b.add("apps/v1", "daemonsets", ds)
+        for k, n in enumerate(NODES):
+            st = max(t_infra + dt.timedelta(seconds=4 + 3 * k), REBOOTS[n] + dt.timedelta(minutes=1, seconds=10))
+            b.add("v1", "pods", pod_obj(
+                f"{L}-infra-fluentbit-{suffix(5, 'dspod', ns, L, n)}", ns, spec=bspec, labels=dict(blabels, **{
+                    "controller-revision-hash": suffix(10, "crh", ns, L), "pod-template-generation": "1"}),
+                owner_ref=owner("DaemonSet", ds["metadata"]["name"], ds["metadata"]["uid"], "apps/v1"),
+                created=st - dt.timedelta(seconds=1), started=st, node=n, node_ip=NODE_IPS[n],
+                pod_ip=b.helpers["ips"].pod_ip(n)))
+            b.get("v1", "pods", f"{L}-infra-fluentbit-{suffix(5, 'dspod', ns, L, n)}", ns)["metadata"]["generateName"] = \
+                ds["metadata"]["name"] + "-"
+        touch(ds, max(REBOOTS[n] for n in NODES) + dt.timedelta(minutes=2))
+    # the downloader (kept after the teardown)
+    dl_labels = comp("downloader")
+    dl, dl_pod = simple_deployment(
+        b, safe_concat_name(L, "downloader"), ns,
+        [container("downloader", f"{UPGRADE_IMAGE}:{up['status']['previousVersion']}", ports=[("http", 80)],
+                   mounts=[("log-archive", "/srv/www/htdocs/")])],
+        node=node, labels=dl_labels, created=t_infra + dt.timedelta(minutes=1, seconds=4), owners=[lref],
+        volumes=[{"name": "log-archive", "persistentVolumeClaim": {"claimName": pvc_name, "readOnly": True}}])
+    dl["spec"]["template"]["spec"]["containers"][0]["command"] = ["nginx", "-g", "daemon off;"]
+    if not collecting:  # only the downloader still mounts the archive
+        lvol["status"]["kubernetesStatus"]["workloadsStatus"] = [
+            {"podName": dl_pod["metadata"]["name"], "podStatus": "Running",
+             "workloadName": f"{dl['metadata']['name']}-{rs_hash(ns, dl['metadata']['name'])}",
+             "workloadType": "ReplicaSet"}]
+    svc = service_obj(L, ns, cluster_ip=f"10.53.{int(h('ulsvc', L)[:2], 16)}.{int(h('ulsvc', L)[2:4], 16)}",
+                      ports=[("http", 80, "http")], selector=dl_labels, created=t_infra + dt.timedelta(minutes=1, seconds=4),
+                      labels=dl_labels)
+    svc["metadata"]["ownerReferences"] = [lref]
+    svc["metadata"]["uid"] = uid("service", ns, L)
+    b.add("v1", "services", svc)
+    b.add("v1", "endpoints", endpoints_obj(svc, [dl_pod], created=t_infra + dt.timedelta(minutes=1, seconds=4)))
+    return add_logging_operator_chart(b, up["metadata"]["name"], created=t_op)
+
+
+def node_images_status(v):
+    return [{"names": [image_digest(f"docker.io/{i}:{t}"), f"docker.io/{i}:{t}"], "sizeBytes": s}
+            for i, t, s in node_images(v)]
+
+
+def add_provisioning_cluster(b, *, upgrading, condition):
+    """provisioning.cattle.io/v1 Cluster fleet-local/local; upgrading: Harvester's upgradeKubernetes()
+    set the new kubernetesVersion, bumped provisionGeneration and added the drain hooks."""
+    rke = {"provisionGeneration": 2 if upgrading else 1, "registries": {}}
+    if upgrading:
+        drain = {"deleteEmptyDirData": True, "enabled": True, "force": True, "ignoreDaemonSets": True,
+                 "postDrainHooks": [{"annotation": "harvesterhci.io/post-hook"}],
+                 "preDrainHooks": [{"annotation": "harvesterhci.io/pre-hook"}]}
+        rke["upgradeStrategy"] = {"controlPlaneConcurrency": "1", "controlPlaneDrainOptions": copy.deepcopy(drain),
+                                  "workerConcurrency": "1", "workerDrainOptions": copy.deepcopy(drain)}
+    ctype, cstatus, creason, cmsg, cat = condition
+    conds = [{"lastUpdateTime": ts(INSTALLED + dt.timedelta(minutes=9)), "status": "True", "type": t}
+             for t in ("Created", "RKECluster", "BackingNamespaceCreated", "DefaultProjectCreated",
+                       "SystemProjectCreated", "InitialRolesPopulated", "Provisioned", "Ready")]
+    conds.append({"lastUpdateTime": ts(cat), "message": cmsg, "reason": creason, "status": cstatus, "type": ctype})
+    return b.add("provisioning.cattle.io/v1", "clusters", {
+        "metadata": meta("local", "fleet-local", created=INSTALLED + dt.timedelta(minutes=6), generation=4 if upgrading else 2,
+                         uid_=uid("provisioning-cluster", "local"), updated=cat,
+                         labels={"provisioning.cattle.io/management-cluster-name": "local"},
+                         finalizers=["wrangler.cattle.io/provisioning-cluster-remove",
+                                     "wrangler.cattle.io/rke-cluster-remove"]),
+        "spec": {"kubernetesVersion": V141["rke2"] if upgrading else V["rke2"], "localClusterAuthEndpoint": {},
+                 "rkeConfig": rke},
+        "status": {"agentDeployed": True, "clientSecretName": "local-kubeconfig", "clusterName": "local",
+                   "conditions": conds, "fleetWorkspaceName": "fleet-local",
+                   "observedGeneration": 4 if upgrading else 2, "ready": True}})
+
+
+def migrate_web_vm(b, src, dst, start, end):
+    """vm-web-01 is live-migrated src -> dst (KubeVirt evacuation on the kubevirt.io/drain taint):
+    a new virt-launcher pod on dst, VMI status.migrationState, a Succeeded
+    VirtualMachineInstanceMigration, the Longhorn volume attached to dst through a new engine e-1;
+    the source engine e-0 is left behind as an orphan (spec.nodeID "", stopped) that src's instance
+    manager still lists (longhorn/longhorn#6764)."""
+    hp = b.helpers
+    vmi = b.get("kubevirt.io/v1", "virtualmachineinstances", "vm-web-01", "default")
+    vmi_uid = vmi["metadata"]["uid"]
+    old = find_pod(b, "default", "virt-launcher-vm-web-01-")
+    b.remove("v1", "pods", old["metadata"]["name"], "default")
+    hp["all_pods"].pop(("default", old["metadata"]["name"]), None)
+    for k in [k for k in b.logs if k.startswith(f"default/{old['metadata']['name']}/")]:
+        del b.logs[k]
+    mig_name = f"kubevirt-evacuation-{suffix(5, 'evac', 'vm-web-01', src)}"
+    mig_uid = uid("vmim", "default", mig_name)
+    pod = launcher_pod(b, "vm-web-01", "default", dst, vmi_uid=vmi_uid, created=start + dt.timedelta(seconds=1),
+                       cpu=2, extra_labels={"kubevirt.io/migrationJobUID": mig_uid}, name_salt="migration-target")
+    pod["metadata"]["annotations"]["kubevirt.io/migrationJobName"] = mig_name
+    md = vmi["metadata"]
+    md["labels"]["kubevirt.io/nodeName"] = dst
+    st = vmi["status"]
+    ip = pod["status"]["podIP"]
+    st["activePods"] = {pod["metadata"]["uid"]: dst}
+    st["nodeName"] = dst
+    st["interfaces"][0]["ipAddress"] = ip
+    st["interfaces"][0]["ipAddresses"] = [ip]
+    st["migrationState"] = {"completed": True, "endTimestamp": ts(end), "migrationUid": mig_uid,
+                            "mode": "PreCopy", "sourceNode": src, "sourcePod": old["metadata"]["name"],
+                            "startTimestamp": ts(start + dt.timedelta(seconds=9)), "targetDirectMigrationNodePorts": {
+                                str(38000 + int(h("mport", mig_name)[:3], 16) % 2000): 0},
+                            "targetNode": dst, "targetNodeAddress": NODE_IPS[dst],
+                            "targetNodeDomainDetected": True, "targetNodeDomainReadyTimestamp": ts(end),
+                            "targetPod": pod["metadata"]["name"]}
+    touch(vmi, end + dt.timedelta(seconds=2))
+    b.add("kubevirt.io/v1", "virtualmachineinstancemigrations", {
+        "metadata": meta(mig_name, "default", created=start, generate_name="kubevirt-evacuation-", generation=1,
+                         uid_=mig_uid, labels={"kubevirt.io/vmi-name": "vm-web-01"},
+                         annotations={"kubevirt.io/evacuationMigration": src,
+                                      "kubevirt.io/latest-observed-api-version": "v1",
+                                      "kubevirt.io/storage-observed-api-version": "v1"},
+                         finalizers=["kubevirt.io/migrationJobFinalize"], updated=end + dt.timedelta(seconds=1)),
+        "spec": {"vmiName": "vm-web-01"},
+        "status": {"phase": "Succeeded", "phaseTransitionTimestamps": [
+            {"phase": p, "phaseTransitionTimestamp": ts(start + dt.timedelta(seconds=s))}
+            for p, s in (("Pending", 0), ("Scheduling", 1), ("Scheduled", 4), ("PreparingTarget", 5),
+                         ("TargetReady", 8), ("Running", 9))] + [
+            {"phase": "Succeeded", "phaseTransitionTimestamp": ts(end)}]}})
+    # Longhorn: the volume follows the VM through a second engine; e-0 is orphaned
+    vname = web_volume_name()
+    vol = b.get("longhorn.io/v1beta2", "volumes", vname, "longhorn-system")
+    vol["spec"]["nodeID"] = dst
+    vol["status"]["currentNodeID"] = dst
+    vol["status"]["ownerID"] = dst
+    vol["status"]["kubernetesStatus"]["workloadsStatus"] = [{"podName": pod["metadata"]["name"], "podStatus": "Running",
+                                                             "workloadName": "vm-web-01",
+                                                             "workloadType": "VirtualMachineInstance"}]
+    touch(vol, end + dt.timedelta(seconds=5))
+    e0 = b.get("longhorn.io/v1beta2", "engines", f"{vname}-e-0", "longhorn-system")
+    e1 = copy.deepcopy(e0)
+    e1["metadata"] = meta(f"{vname}-e-1", "longhorn-system", created=start + dt.timedelta(seconds=5), generation=2,
+                          labels={"longhornnode": dst, "longhornvolume": vname},
+                          owners=copy.deepcopy(e0["metadata"]["ownerReferences"]), finalizers=["longhorn.io"],
+                          updated=end + dt.timedelta(seconds=4))
+    e1["spec"]["nodeID"] = dst
+    e1["status"]["instanceManagerName"] = hp["im_names"][dst]
+    e1["status"]["ownerID"] = dst
+    b.add("longhorn.io/v1beta2", "engines", e1)
+    register_engine(b, e1, dst)
+    e0["spec"].update({"active": False, "desireState": "stopped", "nodeID": "", "replicaAddressMap": {}})
+    e0["status"].update({"currentReplicaAddressMap": {}, "currentState": "stopped", "endpoint": "",
+                         "instanceManagerName": "", "replicaModeMap": {}, "started": False})
+    e0["metadata"]["labels"] = {"longhornvolume": vname}
+    touch(e0, end + dt.timedelta(seconds=6))
+    # the target's virt-launcher log
+    c = Clock("vl-target")
+    kw = {"kind": "", "name": "vm-web-01", "namespace": "default", "uid": vmi_uid}
+
+    def kv(x, msg, pos, **extra):
+        d = {"component": "virt-launcher", "level": "info", "msg": msg, "pos": pos,
+             "timestamp": x.strftime("%Y-%m-%dT%H:%M:%S.%fZ")}
+        d.update(extra)
+        return json.dumps(d, separators=(",", ":"))
+    t0 = start + dt.timedelta(seconds=4)
+    entries = [(x, kv(x, m, p, **e)) for x, m, p, e in (
+        (c.at(t0), "Collected all requested hook sidecar sockets", "manager.go:88", {}),
+        (c.at(t0 + dt.timedelta(seconds=1)), "Connecting to libvirt daemon: qemu+unix:///session?socket=/var/run/libvirt/"
+                                             "virtqemud-sock", "libvirt.go:500", {}),
+        (c.at(start + dt.timedelta(seconds=9)), "Prepared migration target pod", "server.go:116", kw),
+        (c.at(end - dt.timedelta(seconds=1)), "Domain is in state Paused reason Migration", "client.go:290", kw),
+        (c.at(end), "Domain is in state Running reason Unknown", "client.go:290", kw),
+        (c.at(end + dt.timedelta(seconds=1)), "Synced vmi", "server.go:208", kw))]
+    key = f"default/{pod['metadata']['name']}/compute.log"
+    b.logs[key] = pod_log(entries, salt=key)
+    key = f"default/{pod['metadata']['name']}/guest-console-log.log"
+    b.logs[key] = pod_log([(c.at(end + dt.timedelta(seconds=30)), "[184417.102377] IPv6: ADDRCONF(NETDEV_CHANGE): "
+                                                                   "enp1s0: link becomes ready")], salt=key)
+    return pod
+
+
+def launcher_logs(b, pod, vm_name, started):
+    """compute + guest-console-log logs of a virt-launcher pod whose domain started at `started`."""
+    md = pod["metadata"]
+    kw = {"kind": "", "name": vm_name, "namespace": md["namespace"], "uid": md["labels"]["kubevirt.io/created-by"]}
+    c = Clock(f"vl-{vm_name}")
+
+    def kv(x, msg, pos, **extra):
+        d = {"component": "virt-launcher", "level": "info", "msg": msg, "pos": pos,
+             "timestamp": x.strftime("%Y-%m-%dT%H:%M:%S.%fZ")}
+        d.update(extra)
+        return json.dumps(d, separators=(",", ":"))
+    xs = [c.at(started + dt.timedelta(seconds=s)) for s in (0, 0, 1, 4, 4)]
+    msgs = (("Collected all requested hook sidecar sockets", "manager.go:88", {}),
+            ("Connecting to libvirt daemon: qemu+unix:///session?socket=/var/run/libvirt/virtqemud-sock",
+             "libvirt.go:500", {}),
+            ("Domain started.", "manager.go:1116", kw), ("Synced vmi", "server.go:208", kw))
+    key = f"{md['namespace']}/{md['name']}/compute.log"
+    b.logs[key] = pod_log([(x, kv(x, m, p_, **e)) for x, (m, p_, e) in zip(xs[1:], msgs)], salt=key)
+    key = f"{md['namespace']}/{md['name']}/guest-console-log.log"
+    x = c.at(started + dt.timedelta(seconds=16))
+    b.logs[key] = pod_log([(x, ""), (x, f"Ubuntu 22.04.5 LTS {vm_name} ttyS0"), (x, ""), (x, f"{vm_name} login: ")],
+                          salt=key)
+
+
+def apply_manifests_log(U, start, end):
+    """Output of upgrade_manifests.sh (v1.4.1, bash -e) for a run that succeeded, condensed."""
+    repo = f"http://upgrade-repo-{U}.harvester-system/harvester-iso"
+    c = Clock(U + "#am")
+    span = (end - start).total_seconds()
+    steps = []
+
+    def at(frac, lines):
+        steps.append((start + dt.timedelta(seconds=span * frac), lines))
+    at(0.0, release_file(V141).splitlines())
+    at(0.001, [f'Downloading the file from "{repo}/harvester-release.yaml" to "/tmp/tmp.Vb3qTn8WdA.yaml"...',
+               f'Downloading the file from "{repo}/bundle/metadata.yaml" to "/tmp/tmp.kP2xLr9QeZ.yaml"...'])
+    at(0.003, ["managedchart.management.cattle.io/harvester patched",
+               "managedchart.management.cattle.io/harvester-crd patched",
+               "managedchart.management.cattle.io/rancher-monitoring-crd patched",
+               "managedchart.management.cattle.io/rancher-logging-crd patched",
+               'Error from server (NotFound): managedcharts.management.cattle.io "rancher-monitoring" not found',
+               'Error from server (NotFound): managedcharts.management.cattle.io "rancher-logging" not found',
+               f"Creating plan {U}-skip-restart-rancher-system-agent to make rancher-system-agent temporarily skip "
+               "restarting RKE2 server...",
+               f"plan.upgrade.cattle.io/{U}-skip-restart-rancher-system-agent created"])
+    for k in range(3):
+        at(0.005 + 0.006 * k, [f"Waiting for plan {U}-skip-restart-rancher-system-agent to complete..."])
+    at(0.024, [f"Plan {U}-skip-restart-rancher-system-agent completes.",
+               f"Deleting plan {U}-skip-restart-rancher-system-agent...",
+               f'plan.upgrade.cattle.io "{U}-skip-restart-rancher-system-agent" deleted', "Upgrading Rancher"])
+    at(0.06, ["Rancher values:", "bootstrapPassword: admin", "hostPort: 0", "ingress:", "  enabled: false",
+              "noDefaultAdmin: false", "rancherImage: rancher/rancher", f"rancherImageTag: {V140['rancher']}",
+              "replicas: -2", "systemDefaultRegistry: \"\"", "tls: external",
+              "rancher shell-image is , patch is not needed",
+              "CAPI cluster fleet-local/local is provisioned (current generation: 2).",
+              'clusterrepo.catalog.cattle.io "rancher-charts" deleted',
+              'clusterrepo.catalog.cattle.io "rancher-rke2-charts" deleted',
+              'clusterrepo.catalog.cattle.io "rancher-partner-charts" deleted',
+              'setting.management.cattle.io "chart-default-branch" deleted'])
+    at(0.22, ['Release "rancher" has been upgraded. Happy Helming!', "NAME: rancher",
+              f"LAST DEPLOYED: {(start + dt.timedelta(seconds=span * 0.09)).strftime('%a %b %d %H:%M:%S %Y')}",
+              "NAMESPACE: cattle-system", "STATUS: deployed", "REVISION: 4", "TEST SUITE: None"])
+    at(0.23, ["Wait for Rancher to be upgraded...", "Wait for Rancher dependencies helm releases...",
+              "Wait for Rancher dependencies rollout...",
+              'deployment "fleet-controller" successfully rolled out',
+              'deployment "rancher-webhook" successfully rolled out',
+              "statefulset rolling update complete 1 pods at revision fleet-agent-6b9c7d8f4d...",
+              "Wait for cluster settling down...",
+              "Waiting for CAPI cluster fleet-local/local to be provisioned (current phase: Provisioned, current "
+              "generation: 2)..."])
+    at(0.30, ["CAPI cluster fleet-local/local is provisioned (current generation: 3).",
+              "cluster.fleet.cattle.io/local patched", "waiting for fleet-agent creation timestamp to be updated"])
+    at(0.33, ["statefulset rolling update complete 1 pods at revision fleet-agent-7f5c9b6d8b...",
+              "cluster.provisioning.cattle.io/local labeled", "cluster.provisioning.cattle.io/local patched",
+              "Check current local-rke-state secret type...",
+              "Current secret type is: rke.cattle.io/cluster-state, skip update", "Upgrading Harvester Cluster Repo",
+              "deployment.apps/harvester-cluster-repo patched",
+              'Waiting for deployment "harvester-cluster-repo" rollout to finish: 1 old replicas are pending termination...',
+              'deployment "harvester-cluster-repo" successfully rolled out',
+              "clusterrepo.catalog.cattle.io/harvester-charts patched",
+              "Ensuring existing rancher-expose Ingress has ingress class name specified",
+              "The ingress class name of the rancher-expose Ingress has been set: nginx", "Upgrading Harvester",
+              "kubevirt additionalGuestMemoryOverheadRatio is not found, skip",
+              "managedchart.management.cattle.io/harvester-crd patched",
+              "patch longhorn nodeDrainPolicy to allow-if-replica-is-stopped",
+              "longhorn detachManuallyAttachedVolumesWhenCordoned has been set in managedchart, do not patch again",
+              "managedchart.management.cattle.io/harvester configured",
+              "managedchart.management.cattle.io/harvester patched",
+              "managedchart.management.cattle.io/harvester-crd patched",
+              "Waiting for ManagedChart fleet-local/harvester from generation 3", "Target version: 1.4.1, Target state: ready",
+              "Current version: 1.4.1, Current state: WaitApplied, Current generation: 3"])
+    for k in range(6):
+        at(0.34 + 0.05 * k, ["Sleep for 5 seconds to retry", "Current version: 1.4.1, Current state: NotReady, "
+                                                             "Current generation: 4"])
+    at(0.66, ["Current version: 1.4.1, Current state: null, Current generation: 4",
+              "Waiting for ManagedChart fleet-local/harvester-crd from generation 3",
+              "Target version: 1.4.1, Target state: ready",
+              "Current version: 1.4.1, Current state: null, Current generation: 4",
+              f"Waiting for KubeVirt to upgraded to {V141['kubevirt']}...",
+              "Sync containerd-registry setting to Rancher", "Rancher registries already set",
+              "Waiting for LH settling down...", "Waiting for longhorn-manager to be upgraded..."])
+    at(0.72, ["Waiting for longhorn-manager to be upgraded (2/3)..."] +
+       [line for n in NODES for line in (
+           f"Checking instance-manager (aio) pod on node {n}...",
+           f"Checking instance-manager (aio) (image=longhornio/longhorn-instance-manager:{V141['longhorn']}) on "
+           f"node {n} OK.")])
+    at(0.80, [f"Upgrading Managedchart rancher-monitoring-crd to {V141['monitoring_chart']}",
+              f"the rancher-monitoring-crd has already been target version {V141['monitoring_chart']}, nothing to "
+              "upgrade", "managedchart.management.cattle.io/rancher-monitoring-crd patched",
+              f"Upgrading Managedchart rancher-logging-crd to {V141['logging_chart']}",
+              f"the rancher-logging-crd has already been target version {V141['logging_chart']}, nothing to upgrade",
+              "managedchart.management.cattle.io/rancher-logging-crd patched", "Applying extra manifests",
+              "No extra manifests in /usr/local/share/extra_manifests/v1.4.0 to apply",
+              "addon.harvesterhci.io/vm-import-controller patched", "addon.harvesterhci.io/pcidevices-controller patched",
+              "addon.harvesterhci.io/harvester-seeder patched", "upgrade addon rancher_monitoring",
+              f"try to patch addon rancher-monitoring in cattle-monitoring-system to {V141['monitoring_chart']}",
+              "addon is not found, nothing to do", "upgrade addon rancher_logging",
+              f"try to patch addon rancher-logging in cattle-logging-system to {V141['logging_chart_release']}",
+              "addon is not found, nothing to do", "Only versions before v1.4.0 need this patch.", ""])
+    at(0.99, [(start + dt.timedelta(seconds=span * 0.99)).strftime("%a %b %d %H:%M:%S UTC %Y"),
+              "NAMESPACE     NAME                                          BUNDLEDEPLOYMENTS-READY   STATUS",
+              "fleet-local   fleet-agent-local                             1/1",
+              "fleet-local   local-managed-system-agent                    1/1",
+              "fleet-local   mcc-harvester                                 1/1",
+              "fleet-local   mcc-harvester-crd                             1/1",
+              "fleet-local   mcc-local-managed-system-upgrade-controller   1/1",
+              "fleet-local   mcc-rancher-logging-crd                       1/1",
+              "fleet-local   mcc-rancher-monitoring-crd                    1/1",
+              f"fleet-local   mcc-{U}-upgradelog-operator        1/1",
+              "all bundles are ready"])
+    return [(c.at(x), line) for x, lines in steps for line in lines]
+
+
+def pre_drain_log(U, node, start, engines, wait_vol, mig_start, mig_end):
+    """Output of `upgrade_node.sh pre-drain` (bash -ex) on node: waits for the volumes to be healthy,
+    runs the live-migrate detector, taints the node, waits for the VMs to leave."""
+    repo = f"http://upgrade-repo-{U}.harvester-system/harvester-iso"
+    head = ["+++ dirname /usr/local/bin/upgrade_node.sh", "++ cd /usr/local/bin", "++ pwd",
+            "+ SCRIPT_DIR=/usr/local/bin", "+ source /usr/local/bin/lib.sh", "++ UPGRADE_NAMESPACE=harvester-system",
+            f"++ UPGRADE_REPO_URL={repo}", f"++ UPGRADE_REPO_VM_NAME=upgrade-repo-{U}",
+            f"++ UPGRADE_REPO_RELEASE_FILE={repo}/harvester-release.yaml",
+            f"++ UPGRADE_REPO_SQUASHFS_IMAGE={repo}/rootfs.squashfs", f"++ UPGRADE_REPO_BUNDLE_ROOT={repo}/bundle",
+            f"++ UPGRADE_REPO_BUNDLE_METADATA={repo}/bundle/metadata.yaml", "++ CACHED_BUNDLE_METADATA=",
+            "++ HOST_DIR=/host", "+ UPGRADE_TMP_DIR=/host/usr/local/upgrade_tmp",
+            "+ STATE_DIR=/host/run/initramfs/cos-state", "+ MAX_PODS=200", "+ mkdir -p /host/usr/local/upgrade_tmp",
+            "+ case $1 in", "+ command_pre_drain", "+ recover_rancher_system_agent",
+            "+ chroot /host /bin/bash -c 'rm -rf /run/systemd/system/rancher-system-agent.service.d && systemctl "
+            "daemon-reload && systemctl restart rancher-system-agent.service'", "+ wait_longhorn_engines",
+            "++ kubectl get nodes --selector=harvesterhci.io/managed=true,node-role.harvesterhci.io/witness!=true -o json",
+            "++ jq -r '.items | length'", "+ local node_count=3", "+ kubectl get engines.longhorn.io -n longhorn-system -o json",
+            "+ jq -r '.items | map(select(.status.currentState == \"running\")) | map(.metadata.name + \" \" + "
+            ".metadata.labels.longhornvolume) | .[]'", "+ read -r lh_engine lh_volume"]
+    steps = [(0, head)]
+    s = 3
+    for vol in engines:
+        steps.append((s, [f"+ echo Checking running engine {vol}-e-0...", f"Checking running engine {vol}-e-0...",
+                          "+ true", "+ '[' 3 -gt 2 ']'"]))
+        waits = int(((mig_start - start).total_seconds() - 12 - s - 6) // 10) if vol == wait_vol else 0
+        for k in range(waits + 1):
+            healthy = k == waits
+            rb = "healthy" if healthy else "degraded"
+            lines = [f"++ kubectl get volumes.longhorn.io/{vol} -n longhorn-system '-o=jsonpath={{.status.robustness}}'",
+                     f"+ robustness={rb}", f"+ '[' {rb} = healthy ']'"]
+            if healthy:
+                lines += [f"+ echo 'Volume {vol} is healthy.'", f"Volume {vol} is healthy.", "+ break",
+                          "+ read -r lh_engine lh_volume"]
+            else:
+                lines += [f"+ '[' -f /tmp/skip-{vol} ']'", f"+ echo 'Waiting for volume {vol} to be healthy...'",
+                          f"Waiting for volume {vol} to be healthy...", "+ sleep 10", "+ true", "+ '[' 3 -gt 2 ']'"]
+            steps.append((s, lines))
+            s += 10 if not healthy else 0.4
+    ms = (mig_start - start).total_seconds()
+    steps.append((ms - 12, [f"+ upgrade-helper vm-live-migrate-detector {node} --shutdown"]))
+    steps.append((ms - 11, [logrus("info", mig_start - dt.timedelta(seconds=11), f"Checking vms on node {node}..."),
+                            logrus("info", mig_start - dt.timedelta(seconds=11),
+                                   "vm default/vm-web-01 can be live migrated to node(s): [harvester-node-2]"),
+                            logrus("info", mig_start - dt.timedelta(seconds=11), "There are no non-live-migratable VMs "
+                                                                                 f"on node {node}, skip shutting down")]))
+    steps.append((ms - 5, [f"+ kubectl taint node {node} --overwrite kubevirt.io/drain=draining:NoSchedule",
+                           f"node/{node} modified", "+ wait_vms_out_or_shutdown", "+ local vm_count"]))
+    me = (mig_end - start).total_seconds()
+    x = ms - 4
+    while True:
+        done = x > me
+        cnt = 0 if done else 1
+        lines = ["+ true", "++ get_running_vm_count", "++ local vmioutput=/tmp/vmioutput.yaml",
+                 "++ rm -f /tmp/vmioutput.yaml", "++ local EXIT_CODE=0",
+                 f"++ kubectl get vmi -A -l kubevirt.io/nodeName={node} -o yaml", "++ [[ 0 -eq 0 ]]",
+                 "+++ yq e '.items |  map(select(.status.phase!=\"Succeeded\")) | length' /tmp/vmioutput.yaml",
+                 f"++ local count={cnt}", f"++ echo {cnt}", "++ rm -f /tmp/vmioutput.yaml", f"+ vm_count={cnt}",
+                 f"+ '[' {cnt} = 0 ']'"]
+        if done:
+            lines += ["+ break", f"+ echo 'all VMs on node {node} have been live-migrated or shutdown'",
+                      f"all VMs on node {node} have been live-migrated or shutdown", "+ wait_evacuation_pdb_gone",
+                      "+ kubectl get pdb -o name -A", "+ grep kubevirt-migration-pdb-kubevirt-evacuation-",
+                      "+ remove_rke2_canal_config", "+ rm -f /host/var/lib/rancher/rke2/server/manifests/rke2-canal-config.yaml",
+                      "+ disable_rke2_charts", "+ cat"]
+            steps.append((x, lines))
+            break
+        lines += ["+ echo 'Waiting for VM live-migration or shutdown...(count: 1)'",
+                  "Waiting for VM live-migration or shutdown...(count: 1)", "+ sleep 5"]
+        steps.append((x, lines))
+        x += 5
+    return xtrace_log(start, steps, salt=U + node + "#pre")
+
+
+def post_drain_log(U, node, start):
+    """Output of `upgrade_node.sh post-drain` (bash -ex), condensed: RKE2 is upgraded, the OS image
+    is written, the reboot is scheduled."""
+    repo = f"http://upgrade-repo-{U}.harvester-system/harvester-iso"
+    rke2 = V141["rke2"]
+    steps = [(0, ["+ case $1 in", "+ command_post_drain", "+ wait_repo", "++ get_repo_vm_status",
+                  f"++ kubectl get virtualmachines.kubevirt.io upgrade-repo-{U} -n harvester-system "
+                  "'-o=jsonpath={.status.printableStatus}'", "+ [[ Running == \\R\\u\\n\\n\\i\\n\\g ]]",
+                  f"+ curl -sfL {repo}/harvester-release.yaml"] + release_file(V141).splitlines() +
+              ["+ detect_repo", "++ mktemp --suffix=.yaml", "+ release_file=/tmp/tmp.Q7nD2kZpLc.yaml",
+               f"+ download_file {repo}/harvester-release.yaml /tmp/tmp.Q7nD2kZpLc.yaml",
+               f'Downloading the file from "{repo}/harvester-release.yaml" to "/tmp/tmp.Q7nD2kZpLc.yaml"...']),
+             (2, ["+ set_max_pods", "+ cat", "+ set_reserved_resource", "+ set_rke2_device_permissions",
+                  "+ set_oem_cleanup_kubelet", "+ cat", "+ wait_rke2_upgrade", f"++ echo -n {rke2}",
+                  "++ sed 's/-rc[[:digit:]]*//g'", f"+ REPO_RKE2_VERSION_WITHOUT_RC={rke2}", "++ get_node_rke2_version",
+                  f"++ kubectl get node {node} -o yaml", "++ yq -e e .status.nodeInfo.kubeletVersion -",
+                  f"+ '[' {rke2} = {rke2} ']'", "+ clean_rke2_archives",
+                  f"+ kubectl taint node {node} kubevirt.io/drain-", f"node/{node} untainted",
+                  "+ convert_nodenetwork_to_vlanconfig", "+ '[' -z v1.4.0 ']'",
+                  "+ detect_node_current_harvester_version", "NODE_CURRENT_HARVESTER_VERSION is: v1.4.0",
+                  "The UPGRADE_PREVIOUS_VERSION is v1.4.0, NODE_CURRENT_HARVESTER_VERSION is v1.4.0, will check "
+                  "nodenetwork upgrade node option", "There is nothing to do in nodenetwork", "+ upgrade_os",
+                  "+ trap clean_up_tmp_files EXIT", "++ source /host/etc/os-release", "++ echo Harvester v1.4.0",
+                  "+ CURRENT_OS_VERSION='Harvester v1.4.0'", "+ '[' 'Harvester v1.4.1' = 'Harvester v1.4.0' ']'"]),
+             (4, [f'Downloading the file from "{repo}/rootfs.squashfs" to "/host/usr/local/upgrade_tmp/tmp.3sJw8vXcRe"...']),
+             (118, ["+ mount /host/usr/local/upgrade_tmp/tmp.3sJw8vXcRe /host/tmp/tmp.Zm4cHq0tUi",
+                    "+ cleanup_incomplete_state_file", "+ sparsify_passive_img",
+                    "Ensuring /host/run/initramfs/cos-state/cOS/passive.img is sparse...",
+                    "  was: 2.8G\t/host/run/initramfs/cos-state/cOS/passive.img",
+                    "  now: 1.9G\t/host/run/initramfs/cos-state/cOS/passive.img",
+                    "+ chroot /host elemental upgrade --logfile /usr/local/upgrade_tmp/elemental-upgrade-20250214.log "
+                    "--directory /tmp/tmp.Zm4cHq0tUi --config-dir /tmp/tmp.Hn5Lw2PsAo --debug"]),
+             (470, ["+ umount /host/tmp/tmp.Zm4cHq0tUi", "+ rm -rf /host/usr/local/upgrade_tmp/tmp.3sJw8vXcRe",
+                    "+ replace_with_mgmtvlan", "VLAN ID:  Not found, assign vlan_id=1",
+                    "File not found: /etc/wicked/scripts/setup_bond.sh",
+                    "Updated /etc/wicked/scripts/setup_bridge.sh with VLAN ID 1",
+                    "Updated /oem/90_custom.yaml with VLAN ID 1", "+ reboot_if_job_succeed", "+ cat", "+ cat",
+                    "+ chmod +x /host/tmp/upgrade-reboot.sh", "+ cat", "+ chroot /host systemctl daemon-reload",
+                    "+ chroot /host systemctl start upgrade-reboot", "+ clean_up_tmp_files",
+                    "Clean up tmp files..."])]
+    return xtrace_log(start, steps, salt=U + node + "#post")
+
+
+# ---- (5) upgrade-stuck-predrained-v1.4.0 ----------------------------------------------------
+
+STUCK_UPGRADE = "hvst-upgrade-mq7xk"
+STUCK_PREDRAINED = CAPTURE - dt.timedelta(hours=3, minutes=10, seconds=4)   # node-1 reached Pre-drained
+STUCK_PRE1 = STUCK_PREDRAINED - dt.timedelta(minutes=7, seconds=31)        # node-1 pre-drain job created
+STUCK_SYS = STUCK_PRE1 - dt.timedelta(minutes=26, seconds=21)              # SystemServicesUpgraded
+STUCK_SYS0 = STUCK_SYS - dt.timedelta(minutes=27, seconds=41)              # apply-manifests job created
+STUCK_PREP = STUCK_SYS0 - dt.timedelta(seconds=4)                          # NodesPrepared
+STUCK_REPO = STUCK_PREP - dt.timedelta(minutes=25, seconds=12)             # RepoReady
+STUCK_IMG = STUCK_REPO - dt.timedelta(minutes=3, seconds=4)                # ImageReady
+STUCK_T0 = STUCK_IMG - dt.timedelta(minutes=8, seconds=38)                 # the Upgrade is created
+STUCK_LOG = STUCK_T0 + dt.timedelta(minutes=1, seconds=51)                 # LogReady
+STUCK_N0_BOOT = STUCK_SYS + dt.timedelta(minutes=18, seconds=20)           # harvester-node-0 reboots
+STUCK_N0_DONE = STUCK_SYS + dt.timedelta(minutes=20, seconds=41)           # ... and is Succeeded
+STUCK_MIG = STUCK_PREDRAINED - dt.timedelta(minutes=1, seconds=49)         # vm-web-01 migrates to node-2
+STUCK_MIG_END = STUCK_MIG + dt.timedelta(minutes=1, seconds=11)
+STUCK_DRAIN = STUCK_PREDRAINED + dt.timedelta(seconds=12)                  # Rancher cordons and drains node-1
+
+
+def scenario_upgrade_stuck_predrained_v140() -> BundleModel:
+    """harvester/harvester#7366 (docs v1.4.0 -> v1.4.1 known issue 1): upgrade hvst-upgrade-mq7xk to
+    v1.4.1 is in UpgradingNodes for 3 h 10 min. Phases 0-3 are done (logging infrastructure, ISO image,
+    repo VM on harvester-node-2, image preload, system services: the ManagedCharts, Rancher v2.10.1,
+    Fleet, Longhorn v1.7.2 and the Harvester v1.4.1 workloads are rolled out), harvester-node-0 is
+    upgraded (RKE2 v1.30.9, OS Harvester v1.4.1, rebooted) and Succeeded. harvester-node-1's pre-drain
+    job finished (vm-web-01 was live-migrated to harvester-node-2 by the kubevirt.io/drain taint), the
+    node is Pre-drained, cordoned, and Rancher's drain has evicted every Deployment pod - but the
+    Longhorn instance-manager of node-1 cannot be evicted: its PodDisruptionBudget stays because
+    longhorn-manager still counts the engine pvc-...-e-0 of vm-web-01's volume, orphaned by the
+    migration (spec.nodeID "", currentState stopped) - "removing harvester-node-1 PDB is blocked".
+    harvester-node-2 waits with its images preloaded. The server-version setting is still v1.4.0
+    (it changes at the very end); Longhorn's replica-replenishment-wait-interval is 1800 for the
+    duration (the original 600 is saved on the Upgrade)."""
+    U = STUCK_UPGRADE
+    n0, n1, n2 = NODES
+    with cluster_shape(3, bundle_name="bundle-p7d2w", versions=V141_CHARTS, rolled_out=STUCK_SYS - dt.timedelta(minutes=6),
+                       ds_rollout=STUCK_SYS - dt.timedelta(minutes=12), reboots={n0: STUCK_N0_BOOT},
+                       web_vm_start=CAPTURE - dt.timedelta(days=2, hours=6, minutes=14, seconds=3),
+                       drained={n1: STUCK_DRAIN}):
+        b = base_cluster(description="Upgrade to v1.4.1 stuck at harvester-node-1 (Pre-drained) for 3 hours")
+        hp = b.helpers
+        machines = hp["machines"]
+        # ---- the past upgrade is no longer the latest --------------------------------------------
+        old = b.get("harvesterhci.io/v1beta1", "upgrades", V["past_upgrade"], "harvester-system")
+        old["metadata"]["labels"].pop("harvesterhci.io/latestUpgrade")
+        old["status"]["repoInfo"] = repo_info(V140)
+        touch(old, STUCK_T0 + dt.timedelta(seconds=1))
+        # ---- the Upgrade -------------------------------------------------------------------------
+        t = lambda **kw: STUCK_SYS + dt.timedelta(**kw)  # noqa: E731
+        up = b.add("harvesterhci.io/v1beta1", "upgrades", upgrade_obj(
+            U, created=STUCK_T0, version="v1.4.1", previous="v1.4.0", generation=31,
+            labels={"harvesterhci.io/latestUpgrade": "true", "harvesterhci.io/upgradeState": "UpgradingNodes"},
+            annotations={"harvesterhci.io/replica-replenishment-wait-interval": "600"},
+            conditions=[hcond("Completed", "Unknown"), hcond("LogReady", "True", STUCK_LOG),
+                        hcond("ImageReady", "True", STUCK_IMG), hcond("RepoReady", "True", STUCK_REPO),
+                        hcond("NodesPrepared", "True", STUCK_PREP), hcond("SystemServicesUpgraded", "True", STUCK_SYS),
+                        hcond("NodesUpgraded", "Unknown")],
+            node_statuses={n0: {"state": "Succeeded"}, n1: {"state": "Pre-drained"}, n2: {"state": "Images preloaded"}},
+            repoinfo=repo_info(V141), updated=STUCK_PREDRAINED))
+        # ---- logging infrastructure (phase 0) -----------------------------------------------------
+        ulog = b.add("harvesterhci.io/v1beta1", "upgradelogs", upgradelog_obj(
+            U, up, created=STUCK_T0 + dt.timedelta(seconds=2), started=STUCK_LOG - dt.timedelta(seconds=3),
+            infra_ready=STUCK_LOG - dt.timedelta(seconds=20), download_ready=STUCK_LOG + dt.timedelta(seconds=31)))
+        add_upgradelog_infra(b, up, ulog, created=STUCK_T0 + dt.timedelta(seconds=2), node=n2, collecting=True)
+        # ---- ISO image and repo VM (phase 1) ------------------------------------------------------
+        b.add("harvesterhci.io/v1beta1", "virtualmachineimages", iso_image(
+            U, "v1.4.1", created=STUCK_LOG + dt.timedelta(seconds=1), imported=STUCK_IMG, up=up))
+        add_repo_vm(b, up, node=n2, created=STUCK_IMG + dt.timedelta(seconds=2),
+                    running_since=STUCK_IMG + dt.timedelta(seconds=9), version="v1.4.1")
+        # ---- image preload (phase 2): the prepare plan; its SUC jobs are gone (900 s TTL) ---------
+        prep = b.add("upgrade.cattle.io/v1", "plans", prepare_plan(U, "v1.4.0", created=STUCK_REPO + dt.timedelta(seconds=1),
+                                                                   resolved=STUCK_REPO + dt.timedelta(seconds=2)))
+        label_nodes_with_plan(b, prep, NODES)
+        # phase 3 created and deleted the skip-restart plan; its label stays on the nodes
+        skip = skip_restart_plan(U, created=STUCK_SYS0 + dt.timedelta(seconds=31), resolved=STUCK_SYS0 + dt.timedelta(seconds=32))
+        label_nodes_with_plan(b, skip, NODES)
+        old_images = node_images_status(V140)
+        known = {tuple(i["names"]) for i in old_images}
+        for n in NODES:  # the running v1.4.0 images and the preloaded v1.4.1 ones
+            b.get("v1", "nodes", n)["status"]["images"] = old_images + [
+                i for i in node_images_status(V141) if tuple(i["names"]) not in known]
+        # ---- jobs: apply-manifests (phase 3), node-0 pre/post-drain, node-1 pre-drain -------------
+        am = add_manifest_job(b, up, node=n2, created=STUCK_SYS0, finished=STUCK_SYS - dt.timedelta(seconds=2))
+        am_pod = job_pod(b, am, node=n2, created=STUCK_SYS0 + dt.timedelta(seconds=1), finished=STUCK_SYS - dt.timedelta(seconds=2))
+        b.logs[f"harvester-system/{am_pod['metadata']['name']}/apply.log"] = pod_log(
+            apply_manifests_log(U, STUCK_SYS0 + dt.timedelta(seconds=4), STUCK_SYS - dt.timedelta(seconds=3)),
+            salt=U + "#am")
+        add_node_job(b, up, n0, "pre-drain", created=t(seconds=8), finished=t(minutes=2, seconds=51))
+        pd0 = add_node_job(b, up, n0, "post-drain", created=t(minutes=9, seconds=5), finished=t(minutes=17, seconds=32))
+        pd0_pod = job_pod(b, pd0, node=n0, created=t(minutes=9, seconds=6), finished=t(minutes=17, seconds=32),
+                          host_network=True)
+        b.logs[f"harvester-system/{pd0_pod['metadata']['name']}/apply.log"] = pod_log(
+            post_drain_log(U, n0, t(minutes=9, seconds=9)), salt=U + "#pd0")
+        pre1 = add_node_job(b, up, n1, "pre-drain", created=STUCK_PRE1, finished=STUCK_PREDRAINED - dt.timedelta(seconds=5))
+        pre1_pod = job_pod(b, pre1, node=n1, created=STUCK_PRE1 + dt.timedelta(seconds=1),
+                           finished=STUCK_PREDRAINED - dt.timedelta(seconds=5), host_network=True)
+        web_vol = web_volume_name()
+        repo_vol = f"pvc-{uid('harvester-system', f'upgrade-repo-{U}-disk-0', '')}"
+        log_vol = f"pvc-{uid('harvester-system', safe_concat_name(safe_concat_name(U, 'upgradelog'), 'log-archive'), '')}"
+        b.logs[f"harvester-system/{pre1_pod['metadata']['name']}/apply.log"] = pod_log(
+            pre_drain_log(U, n1, STUCK_PRE1 + dt.timedelta(seconds=4), [web_vol, repo_vol, log_vol], web_vol,
+                          STUCK_MIG, STUCK_MIG_END), salt=U + "#pre1")
+        # ---- Longhorn: replica replenishment extended for the node upgrades ------------------------
+        rr = b.get("longhorn.io/v1beta2", "settings", "replica-replenishment-wait-interval", "longhorn-system")
+        rr["value"] = "1800"
+        touch(rr, t(seconds=2))
+        # ---- harvester-node-0: upgraded ------------------------------------------------------------
+        nd0 = b.get("v1", "nodes", n0)
+        nd0["status"]["nodeInfo"].update({"kubeletVersion": V141["rke2"], "kubeProxyVersion": V141["rke2"],
+                                          "osImage": V141["os"], "kernelVersion": V141["kernel"],
+                                          "containerRuntimeVersion": "containerd://" + V141["containerd"].lstrip("v"),
+                                          "bootID": uid("boot", n0, "v1.4.1")})
+        for p in b.items("v1", "pods", "kube-system"):
+            if p["spec"]["nodeName"] == n0 and p["metadata"]["labels"].get("tier") == "control-plane":
+                for c in p["spec"]["containers"]:
+                    c["image"] = c["image"].replace(V140["k8s_build"], V141["k8s_build"]).replace(
+                        V140["etcd_build"], V141["etcd_build"])
+                for cs in p["status"]["containerStatuses"]:
+                    cs["image"] = cs["image"].replace(V140["k8s_build"], V141["k8s_build"]).replace(
+                        V140["etcd_build"], V141["etcd_build"])
+                    cs["imageID"] = image_digest(cs["image"])
+        b.node_files[n0] = node_bundle_files(n0, V141)
+        # ---- harvester-node-1: tainted by the pre-drain script, cordoned by Rancher's drain ---------
+        taint_at = STUCK_MIG - dt.timedelta(seconds=4)
+        nd1 = b.get("v1", "nodes", n1)
+        nd1["spec"]["unschedulable"] = True
+        nd1["spec"]["taints"] = [{"key": "kubevirt.io/drain", "value": "draining", "effect": "NoSchedule"},
+                                 {"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule",
+                                  "timeAdded": ts(STUCK_DRAIN)}]
+        nd1["metadata"]["managedFields"] += [
+            managed_field("kubectl-taint", "v1", taint_at, {"f:spec": {"f:taints": {}}}),
+            managed_field("rancher-system-agent", "v1", STUCK_DRAIN, {"f:spec": {"f:unschedulable": {}}})]
+        # ---- the RKE2 upgrade with drain hooks (provisioning cluster, machine-plan secrets) ----------
+        add_provisioning_cluster(b, upgrading=True, condition=(
+            "Updated", "Unknown", "Waiting", f"configuring control plane node(s) {machines[n1]}: draining node",
+            STUCK_DRAIN))
+        for n, pre, post in ((n0, True, True), (n1, True, False)):
+            sec = b.get("v1", "secrets", f"{machines[n]}-machine-plan", "fleet-local")
+            ann = sec["metadata"]["annotations"]
+            if pre:
+                ann["rke.cattle.io/pre-drain"] = ann["harvesterhci.io/pre-hook"] = DRAIN_OPTIONS
+            if post:
+                ann["rke.cattle.io/post-drain"] = ann["harvesterhci.io/post-hook"] = DRAIN_OPTIONS
+            touch(sec, STUCK_N0_DONE if n == n0 else STUCK_PREDRAINED)
+        # ---- vm-web-01: live-migrated node-1 -> node-2 by the drain taint -------------------------------
+        migrate_web_vm(b, n1, n2, STUCK_MIG, STUCK_MIG_END)
+        # ---- Longhorn PDBs: node-1's is blocked by the orphan engine e-0 ---------------------------------
+        for n in NODES:
+            pod = b.get("v1", "pods", hp["im_names"][n], "longhorn-system")
+            im_pdb(b, n, created=parse_ts(pod["status"]["startTime"]) + dt.timedelta(seconds=20))
+        lm = find_pod(b, "longhorn-system", "longhorn-manager-", n1)
+        lm_key = f"longhorn-system/{lm['metadata']['name']}/longhorn-manager.log"
+        im1 = hp["im_names"][n1]
+        c = Clock("lm-pdb")
+        t0 = _started(lm)
+        x0, x1 = c.at(t0), c.at(t0 + dt.timedelta(seconds=3))
+        lines = [(x0, logrus("info", x0, "Starting Longhorn manager", version=V["longhorn"])),
+                 (x1, logrus("info", x1, "Starting longhorn instance manager controller", node=n1))]
+        blocked = (f"Node {im1} is marked unschedulable but removing {n1} PDB is blocked: some volumes are still "
+                   f"attached InstanceEngines count 1 {web_vol}-e-0")
+        x = STUCK_DRAIN + dt.timedelta(seconds=3)
+        while x < CAPTURE - dt.timedelta(seconds=20):
+            x1 = c.at(x)
+            lines.append((x1, f'time="{ts(x1)}" level=info msg="{blocked}" '
+                              'func="controller.(*InstanceManagerController).syncInstanceManagerPDB" '
+                              f'file="instance_manager_controller.go:823" controller=longhorn-instance-manager node={n1}'))
+            x += dt.timedelta(seconds=90)
+        b.logs[lm_key] = pod_log(lines, salt=lm_key)
+        # ---- the upgrade controller's view (leader: the harvester pod on node-0) -------------------------
+        hv = find_pod(b, "harvester-system", dep_prefix("harvester-system", "harvester"), n0)
+        hv_key = f"harvester-system/{hv['metadata']['name']}/apiserver.log"
+        c = Clock("hv-upgrade")
+        handle = (f"handle upgrade harvester-system/{U} with labels map[harvesterhci.io/latestUpgrade:true "
+                  "harvesterhci.io/upgradeState:UpgradingNodes]")
+        entries = []
+        for x in (STUCK_PRE1 - dt.timedelta(seconds=2), STUCK_PREDRAINED - dt.timedelta(seconds=4),
+                  STUCK_PREDRAINED + dt.timedelta(hours=1, minutes=2), STUCK_PREDRAINED + dt.timedelta(hours=2, minutes=4)):
+            x1 = c.at(x)
+            entries.append((x1, logrus("info", x1, handle)))
+        merge_log(b, hv_key, entries, salt=hv_key + "#upgrade")
+        return b
+
+
+# ---- (6) upgrade-failed-leftovers-v1.4.0 ------------------------------------------------------
+
+FAILED_UPGRADE = "hvst-upgrade-x7b2p"
+FAILED_OLD_UPGRADE = "hvst-upgrade-8hk2d"
+FAILED_T0 = CAPTURE - dt.timedelta(days=9, hours=2, minutes=14, seconds=37)
+FAILED_LOG = FAILED_T0 + dt.timedelta(minutes=1, seconds=48)
+FAILED_IMG = FAILED_T0 + dt.timedelta(minutes=9, seconds=2)
+FAILED_REPO = FAILED_IMG + dt.timedelta(minutes=3, seconds=11)
+FAILED_PREP = CAPTURE - dt.timedelta(days=6, hours=20, minutes=31, seconds=12)   # node-2's preload took 2 days
+FAILED_SYS0 = FAILED_PREP + dt.timedelta(seconds=4)
+FAILED_ADMIN = CAPTURE - dt.timedelta(days=5, hours=1, minutes=22, seconds=9)   # the troubleshooting session
+
+
+def failed_manifest_runs(start):
+    """(created, finished, first) of the 7 pods of the apply-manifests Job (backoffLimit 6): the first
+    dies when `kubectl delete plan` meets an etcd leader change, the retries on AlreadyExists; the Job
+    controller waits 10 s, 20 s, 40 s ... between them."""
+    runs = []
+    t = start + dt.timedelta(seconds=1)
+    fin = t + dt.timedelta(minutes=1, seconds=47)
+    runs.append((t, fin, True))
+    delay = 10
+    for _ in range(6):
+        t = fin + dt.timedelta(seconds=delay + 1)
+        fin = t + dt.timedelta(seconds=14 + int(h("run", delay)[:1], 16) % 5)
+        runs.append((t, fin, False))
+        delay *= 2
+    return runs
+
+
+def failed_manifest_log(U, created, finished, first):
+    """upgrade_manifests.sh (bash -e) of one attempt: the first run creates the skip-restart plan and
+    fails deleting it; the retries fail creating it again."""
+    repo = f"http://upgrade-repo-{U}.harvester-system/harvester-iso"
+    c = Clock(f"{U}#fail#{ts(created)}")
+    t = created + dt.timedelta(seconds=2)
+    tmp = "tmp." + suffix(10, "mktemp", U, ts(created)).replace("b", "B")
+    out = [(c.at(t), line) for line in release_file(V141).splitlines()]
+    out += [(c.at(t + dt.timedelta(seconds=1)), line) for line in (
+        f'Downloading the file from "{repo}/harvester-release.yaml" to "/tmp/tmp.{suffix(10, "rel", ts(created))}.yaml"...',
+        f'Downloading the file from "{repo}/bundle/metadata.yaml" to "/tmp/tmp.{suffix(10, "meta", ts(created))}.yaml"...')]
+    out += [(c.at(t + dt.timedelta(seconds=3)), line) for line in (
+        "managedchart.management.cattle.io/harvester patched", "managedchart.management.cattle.io/harvester-crd patched",
+        "managedchart.management.cattle.io/rancher-monitoring-crd patched",
+        "managedchart.management.cattle.io/rancher-logging-crd patched",
+        'Error from server (NotFound): managedcharts.management.cattle.io "rancher-monitoring" not found',
+        'Error from server (NotFound): managedcharts.management.cattle.io "rancher-logging" not found',
+        f"Creating plan {U}-skip-restart-rancher-system-agent to make rancher-system-agent temporarily skip restarting "
+        "RKE2 server...")]
+    if first:
+        out.append((c.at(t + dt.timedelta(seconds=4)), f"plan.upgrade.cattle.io/{U}-skip-restart-rancher-system-agent created"))
+        for k in range(9):
+            out.append((c.at(t + dt.timedelta(seconds=5 + 10 * k)),
+                        f"Waiting for plan {U}-skip-restart-rancher-system-agent to complete..."))
+        out += [(c.at(finished - dt.timedelta(seconds=2)), f"Plan {U}-skip-restart-rancher-system-agent completes."),
+                (c.at(finished - dt.timedelta(seconds=2)), f"Deleting plan {U}-skip-restart-rancher-system-agent..."),
+                (c.at(finished - dt.timedelta(seconds=1)), "Error from server: etcdserver: leader changed")]
+    else:
+        out.append((c.at(finished - dt.timedelta(seconds=1)),
+                    f'Error from server (AlreadyExists): error when creating "/tmp/{tmp}.yaml": plans.upgrade.cattle.io '
+                    f'"{U}-skip-restart-rancher-system-agent" already exists'))
+    return out
+
+
+def scenario_upgrade_failed_leftovers_v140() -> BundleModel:
+    """A failed upgrade and what it left behind; nothing is upgrading now. hvst-upgrade-x7b2p (v1.4.0 ->
+    v1.4.1) was created 9 days ago; the image preload on harvester-node-2 took two days (its disk was
+    full), then phase 3 failed: the first apply-manifests pod paused the ManagedCharts, created the
+    Plan ...-skip-restart-rancher-system-agent, and died when `kubectl delete plan` met an etcd leader
+    change; the six retries died on `plans.upgrade.cattle.io ... already exists`, the Job failed
+    (BackoffLimitExceeded, 6 d 20 h ago, still within its 7-day TTL) and so did the Upgrade
+    (SystemServicesUpgraded False -> Completed False, upgradeState Failed). The UpgradeLog was stopped,
+    but its operator ManagedChart survived the teardown (as in harvester/harvester#7560).
+    Leftovers: repo VM upgrade-repo-hvst-upgrade-x7b2p (Running, its VMI, pod, PVC, Service), the ISO
+    VirtualMachineImage, Plans ...-prepare and ...-skip-restart-rancher-system-agent, ManagedCharts
+    harvester, harvester-crd, rancher-monitoring-crd and rancher-logging-crd paused, the UpgradeLog's
+    downloader and archive. Five days ago an admin's troubleshooting made it worse (managedFields show
+    each edit): he deleted the logging operator Deployment (ManagedChart
+    hvst-upgrade-x7b2p-upgradelog-operator: Modified, deployment missing -> blocks C12), re-applied the
+    old Upgrade hvst-upgrade-8hk2d from a saved YAML (two Upgrades now carry latestUpgrade=true: the
+    node controller logs "there are 2 on-going upgrades"), annotated harvester-node-0 with
+    harvesterhci.io/pendingOSImage "Harvester v1.4.1" (its OS is v1.4.0) and set Longhorn's
+    replica-replenishment-wait-interval to 1800 "as the upgrade does"."""
+    U = FAILED_UPGRADE
+    n0, n1, n2 = NODES
+    runs = failed_manifest_runs(FAILED_SYS0)
+    failed = runs[-1][1] + dt.timedelta(seconds=1)
+    with cluster_shape(3, bundle_name="bundle-f4k8m", versions={"past_upgrade": FAILED_OLD_UPGRADE}):
+        b = base_cluster(description="Cannot start the v1.4.1 upgrade again after the failed attempt")
+        hp = b.helpers
+        # ---- the failed Upgrade --------------------------------------------------------------------
+        up = b.add("harvesterhci.io/v1beta1", "upgrades", upgrade_obj(
+            U, created=FAILED_T0, version="v1.4.1", previous="v1.4.0", generation=17,
+            labels={"harvesterhci.io/latestUpgrade": "true", "harvesterhci.io/upgradeState": "Failed"},
+            conditions=[hcond("Completed", "False", failed + dt.timedelta(seconds=1)),
+                        hcond("LogReady", "True", FAILED_LOG), hcond("ImageReady", "True", FAILED_IMG),
+                        hcond("RepoReady", "True", FAILED_REPO), hcond("NodesPrepared", "True", FAILED_PREP),
+                        hcond("SystemServicesUpgraded", "False", failed + dt.timedelta(seconds=1),
+                              reason="BackoffLimitExceeded", message="Job has reached the specified backoff limit")],
+            node_statuses={n: {"state": "Images preloaded"} for n in NODES},
+            repoinfo=repo_info(V141), updated=failed + dt.timedelta(seconds=1)))
+        ulog = b.add("harvesterhci.io/v1beta1", "upgradelogs", upgradelog_obj(
+            U, up, created=FAILED_T0 + dt.timedelta(seconds=2), started=FAILED_LOG - dt.timedelta(seconds=3),
+            infra_ready=FAILED_LOG - dt.timedelta(seconds=20), download_ready=FAILED_LOG + dt.timedelta(seconds=31),
+            stopped=failed + dt.timedelta(seconds=3), state="Stopped"))
+        op_mc, op_bundle = add_upgradelog_infra(b, up, ulog, created=FAILED_T0 + dt.timedelta(seconds=2), node=n2,
+                                                collecting=False)
+        # the admin deleted the operator Deployment: Fleet reports it missing
+        op_name = op_mc["metadata"]["name"]
+        dep_name = f"{op_name}-rancher-logging"
+        for res in ("deployments", "replicasets"):
+            for o in list(b.items("apps/v1", res, "cattle-logging-system")):
+                b.remove("apps/v1", res, o["metadata"]["name"], "cattle-logging-system")
+        for p in list(b.items("v1", "pods", "cattle-logging-system")):
+            b.remove("v1", "pods", p["metadata"]["name"], "cattle-logging-system")
+            hp["all_pods"].pop(("cattle-logging-system", p["metadata"]["name"]), None)
+        set_fleet_claim(b, op_name, state="Modified", at=FAILED_ADMIN + dt.timedelta(seconds=41), modified=[
+            {"kind": "Deployment", "apiVersion": "apps/v1", "namespace": "cattle-logging-system", "name": dep_name,
+             "missing": True}])
+        # ---- ISO image, repo VM (still running), plans ----------------------------------------------
+        b.add("harvesterhci.io/v1beta1", "virtualmachineimages", iso_image(
+            U, "v1.4.1", created=FAILED_LOG + dt.timedelta(seconds=1), imported=FAILED_IMG, up=up))
+        add_repo_vm(b, up, node=n2, created=FAILED_IMG + dt.timedelta(seconds=2),
+                    running_since=FAILED_IMG + dt.timedelta(seconds=9), version="v1.4.1")
+        prep = b.add("upgrade.cattle.io/v1", "plans", prepare_plan(U, "v1.4.0", created=FAILED_REPO + dt.timedelta(seconds=1),
+                                                                   resolved=FAILED_REPO + dt.timedelta(seconds=2)))
+        label_nodes_with_plan(b, prep, NODES)
+        skip = b.add("upgrade.cattle.io/v1", "plans", skip_restart_plan(
+            U, created=runs[0][0] + dt.timedelta(seconds=6), resolved=runs[0][0] + dt.timedelta(seconds=7)))
+        label_nodes_with_plan(b, skip, NODES)
+        for n in NODES:  # the preloaded v1.4.1 images
+            nd = b.get("v1", "nodes", n)
+            known = {tuple(i["names"]) for i in nd["status"]["images"]}
+            nd["status"]["images"] += [i for i in node_images_status(V141) if tuple(i["names"]) not in known]
+        # ---- the failed apply-manifests Job and its 7 pods ------------------------------------------
+        am = add_manifest_job(b, up, node=n1, created=FAILED_SYS0, finished=failed, succeeded=False, failed_pods=7)
+        for k, (cr, fin, first) in enumerate(runs):
+            pod = job_pod(b, am, node=(n1, n0, n1, n0, n1, n0, n1)[k], created=cr, finished=fin, exit_code=1, k=k)
+            b.logs[f"harvester-system/{pod['metadata']['name']}/apply.log"] = pod_log(
+                failed_manifest_log(U, cr, fin, first), salt=f"{U}#run{k}")
+        # ---- the ManagedCharts the script paused ----------------------------------------------------------
+        paused_at = runs[0][0] + dt.timedelta(seconds=5)
+        for name in ("harvester", "harvester-crd", "rancher-monitoring-crd", "rancher-logging-crd"):
+            mc = b.get("management.cattle.io/v3", "managedcharts", name, "fleet-local")
+            bundle = b.get("fleet.cattle.io/v1alpha1", "bundles", f"mcc-{name}", "fleet-local")
+            mc["spec"]["paused"] = True
+            bundle["spec"]["paused"] = True
+            for o in (mc, bundle):
+                o["metadata"]["generation"] += 1
+                o["status"]["observedGeneration"] += 1
+                touch(o, paused_at)
+        # ---- the troubleshooting session five days ago -------------------------------------------------------
+        old = b.get("harvesterhci.io/v1beta1", "upgrades", FAILED_OLD_UPGRADE, "harvester-system")
+        old_md = old["metadata"]
+        saved = {"apiVersion": "harvesterhci.io/v1beta1", "kind": "Upgrade",
+                 "metadata": {"annotations": {}, "labels": dict(old_md["labels"]), "name": FAILED_OLD_UPGRADE,
+                              "namespace": "harvester-system"},
+                 "spec": old["spec"]}
+        old_md["annotations"] = {"kubectl.kubernetes.io/last-applied-configuration":
+                                 json.dumps(saved, separators=(",", ":"), sort_keys=True) + "\n"}
+        old_md["managedFields"] = [managed_field("kubectl-client-side-apply", "harvesterhci.io/v1beta1", FAILED_ADMIN, {
+            "f:metadata": {"f:annotations": {".": {}, "f:kubectl.kubernetes.io/last-applied-configuration": {}},
+                           "f:labels": {"f:harvesterhci.io/latestUpgrade": {}}}})]
+        touch(old, FAILED_ADMIN)
+        nd0 = b.get("v1", "nodes", n0)
+        nd0["metadata"]["annotations"]["harvesterhci.io/pendingOSImage"] = V141["os"]
+        nd0["metadata"]["managedFields"].append(managed_field(
+            "kubectl-annotate", "v1", FAILED_ADMIN + dt.timedelta(minutes=3, seconds=12),
+            {"f:metadata": {"f:annotations": {"f:harvesterhci.io/pendingOSImage": {}}}}))
+        rr = b.get("longhorn.io/v1beta2", "settings", "replica-replenishment-wait-interval", "longhorn-system")
+        rr["value"] = "1800"
+        rr["metadata"]["managedFields"] = [managed_field("kubectl-edit", "longhorn.io/v1beta2",
+                                                         FAILED_ADMIN + dt.timedelta(minutes=5, seconds=40),
+                                                         {"f:value": {}})]
+        touch(rr, FAILED_ADMIN + dt.timedelta(minutes=5, seconds=40))
+        # ---- what the harvester controllers logged -----------------------------------------------------------
+        hv = find_pod(b, "harvester-system", dep_prefix("harvester-system", "harvester"), n0)
+        hv_key = f"harvester-system/{hv['metadata']['name']}/apiserver.log"
+        c = Clock("hv-failed")
+        entries = []
+        for x, lvl, msg in (
+                (FAILED_SYS0 - dt.timedelta(seconds=1), "info", f"handle upgrade harvester-system/{U} with labels "
+                 "map[harvesterhci.io/latestUpgrade:true harvesterhci.io/upgradeState:PreparingNodes]"),
+                (failed + dt.timedelta(seconds=1), "info", f"handle upgrade harvester-system/{U} with labels "
+                 "map[harvesterhci.io/latestUpgrade:true harvesterhci.io/upgradeState:UpgradingSystemServices]")):
+            x1 = c.at(x)
+            entries.append((x1, logrus(lvl, x1, msg)))
+        x = FAILED_ADMIN + dt.timedelta(minutes=3, seconds=13)
+        delay = dt.timedelta(milliseconds=5)
+        while x < CAPTURE - dt.timedelta(seconds=30):
+            x1 = c.at(x)
+            entries.append((x1, logrus("error", x1, f"error syncing '{n0}': handler harvester-upgrade-node-controller: "
+                                                    "there are 2 on-going upgrades, requeuing")))
+            x += delay
+            delay = min(delay * 2, dt.timedelta(seconds=1000))
+        merge_log(b, hv_key, entries, salt=hv_key + "#failed")
+        return b
+
+
+# ---- (7) upgrade-blocked-v1.4.0 ------------------------------------------------------------
+
+BLOCKED_DISK_ERRORS = CAPTURE - dt.timedelta(days=1, hours=6, minutes=12, seconds=31)   # sdb on node-2 fails
+BLOCKED_MAINTENANCE = CAPTURE - dt.timedelta(days=1, hours=4, minutes=3, seconds=18)  # node-2 -> maintenance
+BLOCKED_WEB_START = CAPTURE - dt.timedelta(days=6, hours=3, minutes=7, seconds=40)
+GPU_RESOURCE = "nvidia.com/TU104GL_TESLA_T4"
+
+
+def scenario_upgrade_blocked_v140() -> BundleModel:
+    """Nothing is upgrading (the only Upgrade is the old succeeded v1.3.2 -> v1.4.0 one, still the
+    latestUpgrade), but an Upgrade to v1.4.1 would be refused by the v1.4.0 webhook for several
+    reasons at once; it reports only the first (degraded volumes), see harvester-webhook's log:
+    - C7: the data disk of harvester-node-2 threw I/O errors 30 h ago (node kernel.log) and the
+      replica of vm-web-01's volume on it failed; it cannot be rebuilt (node-2 is cordoned, the two
+      other nodes hold a replica already): robustness degraded, 2 of 3 replicas;
+    - C15: 28 h ago the admin put harvester-node-2 into maintenance mode for the disk replacement
+      (cordoned, maintain-status completed, its Deployment pods evicted to the other nodes; Ready);
+    - C10 + C11: the hourly backup schedule default/svmbackup-vm-web-01 is active (status.suspended
+      false, hence absent: the field is omitempty) and its 09:00 backup is still processing
+      (readyToUse false, no error; the NFS target is slow);
+    - C22: VM vm-db-01 (harvester-node-0) runs on a 1-replica volume (StorageClass
+      harvester-longhorn-single), attached;
+    - C24: VM vm-gpu-01 (harvester-node-1) has a PCI passthrough GPU (spec.domain.devices.hostDevices),
+      its VMI is LiveMigratable=False.
+    Everything else is healthy: ManagedCharts Ready, CAPI cluster Provisioned, machines Running."""
+    with cluster_shape(3, bundle_name="bundle-h3c9t", web_vm_start=BLOCKED_WEB_START,
+                       drained={NODES[2]: BLOCKED_MAINTENANCE + dt.timedelta(seconds=20)}):
+        b = base_cluster(description="Upgrade to v1.4.1 is refused: there are degraded volumes")
+        hp = b.helpers
+        n0, n1, n2 = NODES
+        # ---- harvester-node-2 in maintenance mode ----------------------------------------------
+        node2 = b.get("v1", "nodes", n2)
+        node2["spec"]["unschedulable"] = True
+        node2["spec"]["taints"] = [{"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule",
+                                    "timeAdded": ts(BLOCKED_MAINTENANCE)}]
+        node2["metadata"]["annotations"]["harvesterhci.io/maintain-status"] = "completed"
+        node2["metadata"]["managedFields"].append(managed_field("harvester", "v1", BLOCKED_MAINTENANCE, {
+            "f:metadata": {"f:annotations": {"f:harvesterhci.io/maintain-status": {}}},
+            "f:spec": {"f:unschedulable": {}}}))
+        # ---- C7: the failed replica of vm-web-01's volume on harvester-node-2 ---------------------
+        wv = b.get("longhorn.io/v1beta2", "volumes", web_volume_name(), "longhorn-system")
+        wname = wv["metadata"]["name"]
+        failed = BLOCKED_DISK_ERRORS + dt.timedelta(seconds=4)
+        wv["status"]["robustness"] = "degraded"
+        wv["status"]["lastDegradedAt"] = ts(failed)
+        for c in wv["status"]["conditions"]:
+            if c["type"] == "Scheduled":
+                c.update({"status": "False", "lastTransitionTime": ts(failed + dt.timedelta(minutes=10)),
+                          "reason": "ReplicaSchedulingFailure",
+                          "message": "precheck new replica failed: disks are unavailable"})
+        touch(wv, failed + dt.timedelta(minutes=10))
+        rep = [r for r in b.items("longhorn.io/v1beta2", "replicas", "longhorn-system")
+               if r["spec"]["volumeName"] == wname and r["spec"]["nodeID"] == n2][0]
+        rep["spec"]["failedAt"] = ts(failed)
+        rep["spec"]["desireState"] = "stopped"
+        rep["status"].update({"currentState": "stopped", "instanceManagerName": "", "ip": "", "port": 0,
+                              "started": False, "storageIP": ""})
+        touch(rep, failed + dt.timedelta(seconds=2))
+        im2 = b.get("longhorn.io/v1beta2", "instancemanagers", hp["im_names"][n2], "longhorn-system")
+        im2["status"]["instanceReplicas"].pop(rep["metadata"]["name"])
+        eng = b.get("longhorn.io/v1beta2", "engines", f"{wname}-e-0", "longhorn-system")
+        eng["spec"]["replicaAddressMap"] = {k: v for k, v in eng["spec"]["replicaAddressMap"].items()
+                                            if k != rep["metadata"]["name"]}
+        for k in ("currentReplicaAddressMap", "replicaModeMap"):
+            eng["status"][k] = {r: v for r, v in eng["status"][k].items() if r != rep["metadata"]["name"]}
+        touch(eng, failed + dt.timedelta(seconds=1))
+        b.node_files[n2]["logs/kernel.log"] += "".join(
+            journal(t, n2, "kernel", None, m) + "\n" for t, m in (
+                (BLOCKED_DISK_ERRORS, "sd 2:0:1:0: [sdb] tag#87 FAILED Result: hostbyte=DID_OK driverbyte=DRIVER_OK "
+                                      "cmd_age=30s"),
+                (BLOCKED_DISK_ERRORS, "sd 2:0:1:0: [sdb] tag#87 Sense Key : Medium Error [current]"),
+                (BLOCKED_DISK_ERRORS + dt.timedelta(microseconds=41), "sd 2:0:1:0: [sdb] tag#87 Add. Sense: Unrecovered "
+                                                                   "read error"),
+                (BLOCKED_DISK_ERRORS + dt.timedelta(microseconds=88), "I/O error, dev sdb, sector 734003968 op 0x1:(WRITE) "
+                                                                   "flags 0x8800 phys_seg 32 prio class 2"),
+                (BLOCKED_DISK_ERRORS + dt.timedelta(seconds=3), "EXT4-fs warning (device sdb): ext4_end_bio:343: I/O error "
+                                                             "10 writing to inode 2883597 starting block 91750496)")))
+        # ---- C11 + C10: an active hourly backup schedule, its 09:00 run still in progress --------
+        target = "nfs://10.10.0.200:/var/nfs/harvester"
+        bt = b.get("harvesterhci.io/v1beta1", "settings", "backup-target")
+        bt["value"] = json.dumps({"type": "nfs", "endpoint": target}, separators=(",", ":"))
+        touch(bt, CAPTURE - dt.timedelta(days=9, hours=2))
+        lbt = b.get("longhorn.io/v1beta2", "settings", "backup-target", "longhorn-system")
+        lbt["value"] = target
+        touch(lbt, CAPTURE - dt.timedelta(days=9, hours=2))
+        vm_web = b.get("kubevirt.io/v1", "virtualmachines", "vm-web-01", "default")
+        add_schedule(b, "svmbackup-vm-web-01", vm_web, created=CAPTURE - dt.timedelta(days=8, hours=23, minutes=14),
+                     cron="0 * * * *", retain=8, max_failure=4, kind="backup", target={"endpoint": target},
+                     in_progress=CAPTURE.replace(minute=0, second=0), every=dt.timedelta(hours=1))
+        # ---- C22: vm-db-01 on a single-replica volume (harvester-node-0) ----------------------------
+        b.add("storage.k8s.io/v1", "storageclasses", {
+            "metadata": meta("harvester-longhorn-single", created=CAPTURE - dt.timedelta(days=40, hours=5)),
+            "provisioner": "driver.longhorn.io",
+            "parameters": {"migratable": "true", "numberOfReplicas": "1", "staleReplicaTimeout": "30"},
+            "reclaimPolicy": "Delete", "allowVolumeExpansion": True, "volumeBindingMode": "Immediate"})
+        db_start = CAPTURE - dt.timedelta(days=2, hours=7)
+        _, _, pod_db = hp["add_vm"]("vm-db-01", node=n0, running=True, disk_gi=60, cpu=4, mem="8Gi",
+                                    created=CAPTURE - dt.timedelta(days=39, hours=22), started=db_start,
+                                    sc="harvester-longhorn-single", replica_nodes=[n0])
+        launcher_logs(b, pod_db, "vm-db-01", db_start + dt.timedelta(seconds=6))
+        # ---- C24: vm-gpu-01 with a PCI passthrough GPU (harvester-node-1) ------------------------
+        addr = "0000:65:00.0"
+        dev = f"{n1}-000065000"
+        claim_t = CAPTURE - dt.timedelta(days=20, hours=1, minutes=5)
+        for nd in (b.get("v1", "nodes", n1),):
+            for k in ("capacity", "allocatable"):
+                nd["status"][k][GPU_RESOURCE] = "1"
+        b.add("devices.harvesterhci.io/v1beta1", "pcidevices", {
+            "metadata": meta(dev, created=INSTALLED + dt.timedelta(days=30), labels={"nodename": n1},
+                             generation=1, uid_=uid("pcidevice", dev)),
+            "spec": {},
+            "status": {"address": addr, "classId": "0302", "description": "3D controller: NVIDIA Corporation TU104GL "
+                                                                         "[Tesla T4]",
+                       "deviceId": "1eb8", "iommuGroup": "44", "kernelDriverInUse": "vfio-pci", "nodeName": n1,
+                       "resourceName": GPU_RESOURCE, "vendorId": "10de"}})
+        b.add("devices.harvesterhci.io/v1beta1", "pcideviceclaims", {
+            "metadata": meta(dev, created=claim_t, generation=1, uid_=uid("pcideviceclaim", dev),
+                             finalizers=["wrangler.cattle.io/PCIDeviceClaimOnRemove"],
+                             owners=[{"apiVersion": "devices.harvesterhci.io/v1beta1", "kind": "PCIDevice",
+                                      "name": dev, "uid": uid("pcidevice", dev)}]),
+            "spec": {"address": addr, "nodeName": n1, "userName": "admin"},
+            "status": {"kernelDriverToUnbind": "nvidia", "passthroughEnabled": True}})
+        gpu_start = CAPTURE - dt.timedelta(days=6, hours=1, minutes=44)
+        vm_gpu, vmi_gpu, pod_gpu = hp["add_vm"]("vm-gpu-01", node=n1, running=True, disk_gi=80, cpu=8, mem="32Gi",
+                                                created=claim_t + dt.timedelta(minutes=12), started=gpu_start)
+        launcher_logs(b, pod_gpu, "vm-gpu-01", gpu_start + dt.timedelta(seconds=6))
+        host_devs = [{"deviceName": GPU_RESOURCE, "name": dev}]
+        affinity = {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
+            {"matchExpressions": [{"key": "kubernetes.io/hostname", "operator": "In", "values": [n1]}]}]}}}
+        for spec in (vm_gpu["spec"]["template"]["spec"], vmi_gpu["spec"]):
+            spec["domain"]["devices"]["hostDevices"] = copy.deepcopy(host_devs)
+            spec["affinity"] = copy.deepcopy(affinity)
+        why = {"reason": "HostDeviceNotLiveMigratable", "message": "VMI uses a PCI host devices"}
+        for conds in (vmi_gpu["status"]["conditions"], vm_gpu["status"]["conditions"]):
+            for c in conds:
+                if c["type"] == "LiveMigratable":
+                    c.update({"status": "False", **why})
+        for c in pod_gpu["spec"]["containers"]:
+            if c["name"] == "compute":
+                c["resources"] = {"limits": {GPU_RESOURCE: "1"}, "requests": dict(c["resources"]["requests"],
+                                                                                  **{GPU_RESOURCE: "1"})}
+        pod_gpu["spec"]["affinity"] = copy.deepcopy(affinity)
+        # ---- what the webhook answered (AdmissionHandler logs the rejection at debug level) --------
+        wh = find_pod(b, "harvester-system", dep_prefix("harvester-system", "harvester-webhook"), n1)
+        key = f"harvester-system/{wh['metadata']['name']}/harvester-webhook.log"
+        req = ("Request (user: user-wp5tq, harvesterhci.io/v1beta1, Kind=Upgrade, namespace: harvester-system, "
+               "name: , operation: CREATE)")
+        c = Clock("wh-deny-blocked")
+        lines = []
+        for t in (CAPTURE - dt.timedelta(minutes=26, seconds=40), CAPTURE - dt.timedelta(minutes=12, seconds=5)):
+            x1, x2 = c.at(t), c.at(t)
+            lines += [(x1, logrus("debug", x1, f"{req} admitting validation")),
+                      (x2, logrus("debug", x2, f"{req} operation is rejected: there are degraded volumes, please "
+                                               "check all volumes are healthy"))]
+        b.logs[key] += pod_log(lines, salt=key + "#deny")
+        return b
+
+
+# ---- (8) clean-v1.5.0 ------------------------------------------------------------------------
+
+CLEAN150_CLUSTER_ID = "8d2f4b61-0c7e-4a95-b3d8-2e6f1a9c7b40"
+
+
+def scenario_clean_v150() -> BundleModel:
+    """A clean, healthy Harvester v1.5.0 cluster (Rancher v2.11.0, Fleet v0.12.0 with the agent as a
+    Deployment, RKE2 v1.32.3, Longhorn v1.8.1, KubeVirt 1.4.0), 3 nodes, on the same synthetic
+    timeline as the v1.4.0 samples: the past upgrade hvst-upgrade-w2m5d (v1.4.2 -> v1.5.0) succeeded
+    and is the only one labelled latestUpgrade, Version v1.5.1 is offered. Nodes carry
+    harvesterhci.io/managed=true and cluster.x-k8s.io/machine=<machine> matching the machines'
+    nodeRefs (what the v1.5.1+ check C21 reads); the running VM is live-migratable; every volume has 3
+    healthy replicas; the only VM backup schedule (snapshots of vm-web-01) is suspended. Every
+    upgrade admission check an analyzer can evaluate from YAML passes."""
+    with cluster_shape(3, cluster_id=CLEAN150_CLUSTER_ID, bundle_name="bundle-r8n2f", versions=V150):
+        b = base_cluster(description="Health check before the v1.5.1 upgrade")
+        # a suspended snapshot schedule of vm-web-01 (suspended by the admin before the upgrade)
+        vm = b.get("kubevirt.io/v1", "virtualmachines", "vm-web-01", "default")
+        created = CAPTURE - dt.timedelta(days=12, hours=3, minutes=8)
+        suspended = CAPTURE - dt.timedelta(days=1, hours=2, minutes=41)
+        add_schedule(b, "svmb-vm-web-01-snap", vm, created=created, cron="0 */6 * * *", retain=4, max_failure=2,
+                     kind="snapshot", suspended_at=suspended)
+        return b
+
+
 SCENARIOS = {
     "healthy-v1.4.0": scenario_healthy_v140,
     "fleet-stale-v1.4.0": scenario_fleet_stale_v140,
     "fleet-agent-down-v1.4.0": scenario_fleet_agent_down_v140,
     "fleet-drift-v1.4.0": scenario_fleet_drift_v140,
     "fleet-not-ready-v1.4.0": scenario_fleet_not_ready_v140,
+    "upgrade-stuck-predrained-v1.4.0": scenario_upgrade_stuck_predrained_v140,
+    "upgrade-failed-leftovers-v1.4.0": scenario_upgrade_failed_leftovers_v140,
+    "upgrade-blocked-v1.4.0": scenario_upgrade_blocked_v140,
+    "clean-v1.5.0": scenario_clean_v150,
 }
 
 
