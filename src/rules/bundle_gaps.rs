@@ -134,6 +134,7 @@ impl Rule for GapRule {
                 } else {
                     g.fix.to_string()
                 },
+                order: 0,
                 references: self.2.iter().map(|s| s.to_string()).collect(),
             })
             .collect();
@@ -151,6 +152,7 @@ impl Rule for GapRule {
                     objects: Vec::new(),
                     evidence: vec![Evidence::lines(p.file.clone(), p.line, p.line)],
                     remediation: self.1.to_string(),
+                    order: 0,
                     references: Vec::new(),
                 });
             }
@@ -164,6 +166,7 @@ impl Rule for GapRule {
                     objects: Vec::new(),
                     evidence: vec![Evidence::lines(p.file.clone(), 0, 0)],
                     remediation: self.1.to_string(),
+                    order: 0,
                     references: Vec::new(),
                 });
             }

@@ -108,6 +108,10 @@ pub struct Finding {
     pub remediation: String,
     /// Links.
     pub references: Vec<String>,
+    /// Position among the rule's findings when their order means something (the upgrade
+    /// webhook's order of checks); 0 otherwise. Not serialised: the id carries identity.
+    #[serde(skip)]
+    pub order: u32,
 }
 
 /// Result of one rule.
@@ -150,6 +154,7 @@ pub fn sort(findings: &mut [Finding]) {
         b.severity
             .cmp(&a.severity)
             .then_with(|| a.rule.cmp(&b.rule))
+            .then_with(|| a.order.cmp(&b.order))
             .then_with(|| a.id.cmp(&b.id))
     });
 }

@@ -575,6 +575,7 @@ fn cluster_lag(cx: &Context) -> Vec<Finding> {
             remediation: "Restart fleet-controller so it recomputes both: kubectl -n \
                           cattle-fleet-system rollout restart deployment/fleet-controller"
                 .into(),
+            order: 0,
             references: vec!["https://fleet.rancher.io/ref-status-fields".into()],
         });
     }
@@ -820,6 +821,7 @@ fn stale_finding(cx: &Context, s: &Source, j: &Judged, kind: &Stale) -> Finding 
         objects,
         evidence,
         remediation: resync_fix(cx, s),
+        order: 0,
         references: FLEET_REFS.iter().map(|s| s.to_string()).collect(),
     }
 }
@@ -840,6 +842,7 @@ fn fallback(cx: &Context, s: &Source, j: &Judged) -> Finding {
         objects: source_objects(cx, s),
         evidence: Vec::new(),
         remediation: resync_fix(cx, s),
+        order: 0,
         references: Vec::new(),
     }
 }
@@ -891,6 +894,7 @@ fn in_flux_finding(
         remediation: "Nothing to do unless it persists: take a new support bundle in a few \
                       minutes and compare (sbdiag diff OLD NEW)."
             .into(),
+        order: 0,
         references: Vec::new(),
     }
 }
@@ -990,6 +994,7 @@ fn not_owned_finding(cx: &Context, s: &Source, j: &Judged) -> Finding {
         } else {
             not_owned_fix(cx, s, &t)
         },
+        order: 0,
         references: vec!["https://github.com/harvester/harvester/issues/5505".into()],
     }
 }
@@ -1132,6 +1137,7 @@ fn chart_lag(cx: &Context) -> Vec<Finding> {
                           then restart Rancher so it copies the status again:\n   kubectl -n \
                           cattle-system rollout restart deployment/rancher"
                 .into(),
+            order: 0,
             references: vec!["https://fleet.rancher.io/ref-status-fields".into()],
         });
     }
@@ -1442,6 +1448,7 @@ fn not_ready_finding(
         objects,
         evidence,
         remediation: reason.fixes.join("\n"),
+        order: 0,
         references: Vec::new(),
     }
 }
@@ -1664,6 +1671,7 @@ fn drift_finding(
         objects,
         evidence,
         remediation,
+        order: 0,
         references: vec!["https://fleet.rancher.io/bundle-diffs".into()],
     }
 }
@@ -1705,6 +1713,7 @@ fn missing_finding(cx: &Context, s: &Source, c: &Claim) -> Finding {
             s.name,
             next_sync(s)
         ),
+        order: 0,
         references: vec!["https://fleet.rancher.io/bundle-diffs".into()],
     }
 }
@@ -1748,6 +1757,7 @@ fn unverifiable_finding(cx: &Context, s: &Source, c: &Claim, why: &str) -> Findi
             s.name,
             next_sync(s)
         ),
+        order: 0,
         references: Vec::new(),
     }
 }
@@ -1870,6 +1880,7 @@ fn agent_findings(cx: &Context, a: &Agent) -> Vec<Finding> {
                      once, and Fleet's statuses are current again.",
                     ns = a.namespace
                 ),
+                order: 0,
                 references: vec![
                     "https://fleet.rancher.io/troubleshooting".into(),
                     "https://github.com/harvester/harvester/issues/6255".into(),
@@ -1906,6 +1917,7 @@ fn agent_findings(cx: &Context, a: &Agent) -> Vec<Finding> {
                 "Read its logs (sbdiag logs -b BUNDLE -n {} <pod> --previous) and restart it: {restart}",
                 a.namespace
             ),
+            order: 0,
             references: vec!["https://fleet.rancher.io/troubleshooting".into()],
         });
     }
@@ -1997,6 +2009,7 @@ fn source_state_findings(cx: &Context, s: &Source) -> Vec<Finding> {
             objects: source_objects(cx, s),
             evidence: vec![ev(cx.index, p, Some(state.as_str()))],
             remediation: fix,
+            order: 0,
             references: vec!["https://fleet.rancher.io/ref-status-fields".into()],
         });
     }
@@ -2031,6 +2044,7 @@ fn source_state_findings(cx: &Context, s: &Source) -> Vec<Finding> {
                  merge -p '{{\"spec\":{{\"paused\":false}}}}'",
                 s.namespace
             ),
+            order: 0,
             references: vec!["https://docs.harvesterhci.io/v1.4/upgrade/troubleshooting".into()],
         });
     }
@@ -2065,6 +2079,7 @@ fn source_state_findings(cx: &Context, s: &Source) -> Vec<Finding> {
                     cx.fleet.agent.namespace,
                     cx.fleet.version.agent_kind()
                 ),
+                order: 0,
                 references: Vec::new(),
             });
         }
@@ -2096,6 +2111,7 @@ fn source_state_findings(cx: &Context, s: &Source) -> Vec<Finding> {
                               restart it: kubectl -n cattle-fleet-system rollout restart \
                               deployment/fleet-controller"
                     .into(),
+                order: 0,
                 references: Vec::new(),
             });
         }
@@ -2120,6 +2136,7 @@ fn source_state_findings(cx: &Context, s: &Source) -> Vec<Finding> {
             remediation: "Check fleet-controller in cattle-fleet-system (pods, logs) and restart \
                           it: kubectl -n cattle-fleet-system rollout restart deployment/fleet-controller"
                 .into(),
+            order: 0,
             references: Vec::new(),
         });
     }

@@ -119,6 +119,7 @@ fn finding(
         objects: std::iter::once(obj_ref(o)).chain(radius).collect(),
         evidence: vec![ev(cx.index, o, focus)],
         remediation: fix,
+        order: 0,
         references: Vec::new(),
     }
 }

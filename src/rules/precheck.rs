@@ -85,6 +85,7 @@ fn to_finding(index: &Index, info: &RuleInfo, refs: &[&str], h: Hit) -> Finding 
     let mut references: Vec<String> = vec![SCRIPT.to_string()];
     references.extend(refs.iter().map(|r| r.to_string()));
     Finding {
+        order: 0,
         id: format!("{}:{}", info.id, h.aspect),
         rule: info.id.to_string(),
         severity: h.severity,

@@ -281,6 +281,7 @@ fn finding(
             }
             Some(Finding {
                 id: format!("upgrade.admission:{id}"),
+                order: pos as u32,
                 rule: "upgrade.admission".into(),
                 severity: Severity::Error,
                 title: if webhook {
@@ -321,6 +322,7 @@ fn finding(
                 .collect();
             Some(Finding {
                 id: format!("upgrade.admission:{id}:not-evaluated"),
+                order: pos as u32,
                 rule: "upgrade.admission".into(),
                 severity: if objs.is_empty() {
                     Severity::Info
@@ -506,6 +508,7 @@ fn stuck_finding(cx: &Context, p: &crate::upgrade::lifecycle::InProgress) -> Opt
         objects,
         evidence,
         remediation: fix,
+        order: 0,
         references: vec!["https://docs.harvesterhci.io/v1.4/upgrade/troubleshooting".into()],
     })
 }
@@ -584,6 +587,7 @@ impl Rule for Leftovers {
                         })
                         .collect(),
                     remediation: l.fix.clone(),
+                    order: 0,
                     references: vec![
                         "https://docs.harvesterhci.io/v1.4/upgrade/troubleshooting".into(),
                     ],
@@ -683,6 +687,7 @@ impl Rule for KnownIssues {
                     objects,
                     evidence,
                     remediation: k.workaround.clone(),
+                    order: 0,
                     references: k.links.clone(),
                 })
             })

@@ -211,6 +211,7 @@ fn finding(cx: &Context, c: &webhook::Chain) -> Option<Finding> {
         objects,
         evidence,
         remediation: fix.trim_end().to_string(),
+        order: 0,
         references: vec!["https://kubernetes.io/docs/reference/access-authn-authz/extensible-admission-controllers/#failure-policy".into()],
     })
 }
@@ -497,6 +498,7 @@ fn denial_finding(cx: &Context, name: &str, class: &str, occ: &[Occurrence]) -> 
         objects,
         evidence,
         remediation,
+        order: 0,
         references: Vec::new(),
     }
 }

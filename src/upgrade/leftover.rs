@@ -75,6 +75,96 @@ pub fn find(env: &Env) -> Vec<Leftover> {
             });
         }
     }
+    // The newest upgrade failed: what failed, so the leftovers below have a cause.
+    for (i, o) in &ups {
+        let latest = o
+            .meta
+            .labels
+            .get("harvesterhci.io/latestUpgrade")
+            .map(String::as_str)
+            == Some("true");
+        let failed = o
+            .meta
+            .labels
+            .get("harvesterhci.io/upgradeState")
+            .map(String::as_str)
+            == Some("Failed");
+        if !(latest && failed) {
+            continue;
+        }
+        let why: Vec<String> = o
+            .status
+            .conditions
+            .iter()
+            .filter(|c| c.status == "False")
+            .map(|c| {
+                format!(
+                    "{} False{}{}",
+                    c.kind,
+                    c.reason
+                        .as_deref()
+                        .map(|r| format!(" ({r})"))
+                        .unwrap_or_default(),
+                    c.message
+                        .as_deref()
+                        .map(|m| format!(": {m}"))
+                        .unwrap_or_default()
+                )
+            })
+            .collect();
+        let mut objects = vec![(*i, Some("type: Completed".to_string()))];
+        let failed_jobs: Vec<&Object> = env
+            .index
+            .of_kind("batch", "Job")
+            .filter(|j| j.meta.labels.get("harvesterhci.io/upgrade") == Some(&o.key.name))
+            .filter(|j| {
+                j.status
+                    .conditions
+                    .iter()
+                    .any(|c| c.kind == "Failed" && c.status == "True")
+            })
+            .collect();
+        objects.extend(
+            failed_jobs
+                .iter()
+                .filter_map(|j| idx(env, j).map(|x| (x, Some("type: Failed".to_string())))),
+        );
+        out.push(Leftover {
+            key: format!("failed:{}", o.key.name),
+            rule: 1,
+            what: format!(
+                "the last upgrade, {} to {}, failed: {}{}",
+                o.key.name,
+                tree(o).and_then(|t| t.str("/spec/version")).unwrap_or("?"),
+                if why.is_empty() {
+                    "no condition says why".to_string()
+                } else {
+                    why.join("; ")
+                },
+                if failed_jobs.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        " (failed job: {})",
+                        failed_jobs
+                            .iter()
+                            .map(|j| j.key.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                }
+            ),
+            objects,
+            fix: format!(
+                "Read the failed job's pod logs (sbdiag logs -b BUNDLE -n harvester-system <pod>), \
+                 fix the cause, clean up the leftovers listed with it, then delete the failed \
+                 Upgrade and start a new one: kubectl -n harvester-system delete \
+                 upgrades.harvesterhci.io {}",
+                o.key.name
+            ),
+            blocks: None,
+        });
+    }
     // 2. Cleanup pending for long (1.7+).
     for (i, o) in &ups {
         if o.meta
@@ -195,6 +285,15 @@ pub fn find(env: &Env) -> Vec<Leftover> {
                         })
                         .flatten()
                         .map(str::to_string)
+                })
+                .or_else(|| {
+                    // The repo VM's claim comes from its volumeClaimTemplates, unlabelled:
+                    // upgrade-repo-<upgrade>-disk-<n>.
+                    (*k == "PersistentVolumeClaim")
+                        .then(|| o.key.name.strip_prefix("upgrade-repo-"))
+                        .flatten()
+                        .and_then(|rest| rest.rsplit_once("-disk-"))
+                        .map(|(u, _)| u.to_string())
                 });
             let Some(u) = owner else { continue };
             let Some(how) = finished(&u) else { continue };
