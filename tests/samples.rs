@@ -63,7 +63,10 @@ fn healthy_cluster_facts() {
     for c in r["checks"].as_array().unwrap() {
         if c["status"] == "not_evaluated" {
             assert!(
-                c["reason"].as_str().unwrap().contains("which a support bundle does not hold"),
+                c["reason"]
+                    .as_str()
+                    .unwrap()
+                    .contains("which a support bundle does not hold"),
                 "{c}"
             );
             live.push(c["rule"].as_str().unwrap().to_string());

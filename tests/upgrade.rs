@@ -1,0 +1,355 @@
+//! Upgrade readiness on the samples: the exact denials the running version's webhook would
+//! return (and how they change with --from-version), the upgrade in progress and what it waits
+//! on, leftovers, pre-checks and known issues.
+mod common;
+
+use common::{ok, report, sample, sbdiag};
+use serde_json::Value;
+
+fn with(rule_prefix: &str, r: &Value) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"].as_str().unwrap().starts_with(rule_prefix))
+        .map(|f| {
+            (
+                f["severity"].as_str().unwrap().to_string(),
+                f["id"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+fn by_id<'a>(r: &'a Value, id: &str) -> &'a Value {
+    r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == id)
+        .unwrap_or_else(|| panic!("no finding {id}"))
+}
+
+fn report_with(bundle: &str, args: &[&str]) -> Value {
+    let p = sample(bundle);
+    let mut a = vec!["analyze", p.to_str().unwrap(), "--json"];
+    a.extend_from_slice(args);
+    serde_json::from_str(&ok(&a)).unwrap()
+}
+
+/// Denial ids and texts of upgrade.admission, in the report's (webhook's) order.
+fn denials(r: &Value) -> Vec<(String, String)> {
+    r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "upgrade.admission" && f["severity"] == "error")
+        .map(|f| {
+            let id = f["id"]
+                .as_str()
+                .unwrap()
+                .trim_start_matches("upgrade.admission:");
+            let title = f["title"].as_str().unwrap();
+            let text = title.split_once("): ").map(|x| x.1).unwrap_or(title);
+            (id.to_string(), text.to_string())
+        })
+        .collect()
+}
+
+fn has(s: &Value, needle: &str) {
+    let t = s.as_str().unwrap();
+    assert!(t.contains(needle), "{needle:?} not in:\n{t}");
+}
+
+#[test]
+fn blocked_cluster_every_denial_in_webhook_order_for_v1_4_0() {
+    let r = report(&sample("upgrade-blocked-v1.4.0"));
+    assert_eq!(
+        denials(&r),
+        vec![
+            ("C7".into(), "there are degraded volumes, please check all volumes are healthy".into()),
+            ("C10".into(), "please wait until all vmbackups are stopped, for example default/svmb-8af0b500-7fd2-468d-807c-ded2b5dd9c79-20250214.0900 is under processing".into()),
+            ("C11".into(), "please suspend all backup/snapshot schedule, for example default/svmbackup-vm-web-01 is running".into()),
+            ("C15".into(), "node harvester-node-2 is unschedulable, please wait for it to be schedulable".into()),
+            ("C22".into(), "The backing volumes of the following PVCs have single replica configured, please consider shutdown the corresponding workload before upgrade: default/vm-db-01-disk-0-f5tvr".into()),
+            ("C24".into(), "There are non-live migratable VMs that need to be shut off before initiating the upgrade: default/vm-gpu-01".into()),
+        ]
+    );
+    let c15 = by_id(&r, "upgrade.admission:C15");
+    has(
+        &c15["summary"],
+        "admission webhook \"validator.harvesterhci.io\" denied the request: node harvester-node-2 is unschedulable",
+    );
+    has(
+        &c15["summary"],
+        "node harvester-node-2 is in maintenance mode (completed)",
+    );
+    has(&c15["summary"], "6 check(s) deny in all");
+    has(&c15["remediation"], "kubectl uncordon");
+    has(
+        &by_id(&r, "upgrade.admission:C24")["summary"],
+        "host devices",
+    );
+    // Live-only checks are said to be not evaluated, with the proxy.
+    let c18 = by_id(&r, "upgrade.admission:C18:not-evaluated");
+    assert_eq!(c18["severity"], "info");
+    has(&c18["summary"], "DiskPressure");
+    // The target is the Version object above the running version.
+    has(
+        &by_id(&r, "upgrade.admission:C7")["title"],
+        "Upgrade to v1.4.1",
+    );
+    // The webhook's own log shows the refusal it gave (the first failure only).
+    assert!(with("webhook.denial", &r)
+        .iter()
+        .any(|(_, id)| id == "webhook.denial:validator.harvesterhci.io:denied-upgrade-check-c7"));
+}
+
+#[test]
+fn denials_follow_the_running_version() {
+    // v1.3.2: no backup checks (they start at v1.4.0).
+    let r = report_with(
+        "upgrade-blocked-v1.4.0",
+        &["--from-version", "v1.3.2", "--to-version", "v1.4.0"],
+    );
+    let ids: Vec<String> = denials(&r).into_iter().map(|d| d.0).collect();
+    assert_eq!(ids, ["C7", "C15", "C22", "C24"]);
+    // v1.5.0: the single-replica check counts detached volumes too and has a new text.
+    let r = report_with(
+        "upgrade-blocked-v1.4.0",
+        &["--from-version", "v1.5.0", "--to-version", "v1.5.1"],
+    );
+    let d = denials(&r);
+    let ids: Vec<&str> = d.iter().map(|x| x.0.as_str()).collect();
+    assert_eq!(ids, ["C2", "C7", "C10", "C11", "C15", "C23", "C24"]);
+    assert_eq!(d[0].1, "version v1.5.1 is not found");
+    assert!(d[5].1.starts_with("Following PVCs with single-replica volume, even the volume is detached, upgrade may have potential data integrity concerns: default/vm-db-01-disk-0-f5tvr"));
+    // v1.5.x has no disk-space C17 any more, but the certificate check C27 (not evaluated).
+    let nev: Vec<String> = with("upgrade.admission", &r)
+        .into_iter()
+        .filter(|(s, _)| s == "info")
+        .map(|(_, id)| id)
+        .collect();
+    assert_eq!(
+        nev,
+        [
+            "upgrade.admission:C18:not-evaluated",
+            "upgrade.admission:C27:not-evaluated"
+        ]
+    );
+    // v1.7.0: C12's text changes, on the stale-Fleet sample.
+    let r = report_with("fleet-stale-v1.4.0", &["--from-version", "v1.7.0"]);
+    assert!(denials(&r).contains(&(
+        "C12".into(),
+        "managed chart harvester is not ready, please wait for it to be ready or fix it".into()
+    )));
+    // A version guard failure with a target below the running version.
+    let r = report_with("healthy-v1.4.0", &["--to-version", "v1.3.2"]);
+    let a5 = by_id(&r, "upgrade.admission:A.5");
+    assert_eq!(
+        a5["title"],
+        "Upgrade to v1.3.2 would fail its version check: downgrading is prohibited"
+    );
+    has(
+        &a5["summary"],
+        "the controller would fail it after the repo VM is up",
+    );
+}
+
+#[test]
+fn stuck_in_pre_drained_names_the_pdb_and_the_orphan_engine() {
+    let r = report(&sample("upgrade-stuck-predrained-v1.4.0"));
+    let f = by_id(&r, "upgrade.stuck:hvst-upgrade-mq7xk");
+    assert_eq!(f["severity"], "error");
+    has(
+        &f["title"],
+        "stuck in UpgradingNodes (harvester-node-1 Pre-drained)",
+    );
+    has(&f["summary"], "NodesUpgraded is Unknown");
+    has(
+        &f["summary"],
+        "harvester-node-0 Succeeded, harvester-node-1 Pre-drained, harvester-node-2 Images preloaded",
+    );
+    has(
+        &f["summary"],
+        "PodDisruptionBudget longhorn-system/instance-manager-3a8431bf87705af48b57467377e1cb87 (disruptionsAllowed 0)",
+    );
+    has(
+        &f["summary"],
+        "pvc-8bae9db4-b53f-4af3-b368-559386e7fd37-e-0",
+    );
+    has(
+        &f["remediation"],
+        "kubectl -n longhorn-system delete pdb instance-manager-3a8431bf87705af48b57467377e1cb87",
+    );
+    // The longhorn-manager log is cited at its latest "PDB is blocked" line.
+    let ev = f["evidence"].as_array().unwrap();
+    let log = ev
+        .iter()
+        .find(|e| {
+            e["file"]
+                .as_str()
+                .unwrap()
+                .ends_with("longhorn-manager.log")
+        })
+        .expect("longhorn-manager log evidence");
+    has(&log["excerpt"], "PDB is blocked");
+    // Admission: the upgrade in progress blocks a new one (C3), the cordoned node too (C15).
+    let ids: Vec<String> = denials(&r).into_iter().map(|d| d.0).collect();
+    assert_eq!(ids, ["C3", "C15"]);
+    assert!(
+        with("upgrade.known-issue", &r)
+            .iter()
+            .any(|(_, id)| id == "upgrade.known-issue:orphan-engine-blocks-instance-manager-pdb")
+    );
+    // The finished pre-drain log of node-1 is no evidence of a pre-drain wait now.
+    assert!(
+        !with("upgrade.known-issue", &r)
+            .iter()
+            .any(|(_, id)| id.contains("pre-drain"))
+    );
+}
+
+#[test]
+fn failed_upgrade_leftovers_with_their_cleanup() {
+    let r = report(&sample("upgrade-failed-leftovers-v1.4.0"));
+    let ids = with("upgrade.leftover", &r);
+    for want in [
+        (
+            "error",
+            "upgrade.leftover:upgradelog-chart:hvst-upgrade-x7b2p-upgradelog-operator",
+        ),
+        ("warning", "upgrade.leftover:failed:hvst-upgrade-x7b2p"),
+        ("warning", "upgrade.leftover:latest-upgrade"),
+        ("warning", "upgrade.leftover:longhorn-replenishment"),
+        (
+            "warning",
+            "upgrade.leftover:orphan:VirtualMachine/harvester-system/upgrade-repo-hvst-upgrade-x7b2p",
+        ),
+        (
+            "warning",
+            "upgrade.leftover:orphan:VirtualMachineImage/harvester-system/hvst-upgrade-x7b2p",
+        ),
+        (
+            "warning",
+            "upgrade.leftover:orphan:PersistentVolumeClaim/harvester-system/upgrade-repo-hvst-upgrade-x7b2p-disk-0",
+        ),
+        (
+            "warning",
+            "upgrade.leftover:orphan:Plan/cattle-system/hvst-upgrade-x7b2p-prepare",
+        ),
+        (
+            "warning",
+            "upgrade.leftover:orphan:Plan/cattle-system/hvst-upgrade-x7b2p-skip-restart-rancher-system-agent",
+        ),
+        (
+            "warning",
+            "upgrade.leftover:orphan:Service/harvester-system/upgrade-repo-hvst-upgrade-x7b2p",
+        ),
+        ("warning", "upgrade.leftover:paused:harvester"),
+        ("warning", "upgrade.leftover:paused:harvester-crd"),
+        ("warning", "upgrade.leftover:paused:rancher-logging-crd"),
+        ("warning", "upgrade.leftover:paused:rancher-monitoring-crd"),
+        ("warning", "upgrade.leftover:pending-os:harvester-node-0"),
+    ] {
+        assert!(
+            ids.contains(&(want.0.to_string(), want.1.to_string())),
+            "{want:?} missing from {ids:#?}"
+        );
+    }
+    has(
+        &by_id(&r, "upgrade.leftover:failed:hvst-upgrade-x7b2p")["title"],
+        "SystemServicesUpgraded False (BackoffLimitExceeded)",
+    );
+    let chart = by_id(
+        &r,
+        "upgrade.leftover:upgradelog-chart:hvst-upgrade-x7b2p-upgradelog-operator",
+    );
+    has(
+        &chart["summary"],
+        "managed chart hvst-upgrade-x7b2p-upgradelog-operator is not ready, please wait for it to be ready",
+    );
+    has(
+        &chart["remediation"],
+        "kubectl -n harvester-system delete upgradelogs.harvesterhci.io hvst-upgrade-x7b2p-upgradelog",
+    );
+    has(
+        &by_id(&r, "upgrade.leftover:latest-upgrade")["remediation"],
+        "label upgrades.harvesterhci.io hvst-upgrade-8hk2d harvesterhci.io/latestUpgrade-",
+    );
+    has(
+        &by_id(&r, "upgrade.leftover:paused:harvester")["remediation"],
+        "'{\"spec\":{\"paused\":false}}'",
+    );
+    // The leftover chart is what the webhook would refuse on.
+    let d = denials(&r);
+    assert_eq!(d, vec![("C12".into(), "managed chart hvst-upgrade-x7b2p-upgradelog-operator is not ready, please wait for it to be ready".into())]);
+    // No upgrade is running.
+    assert!(with("upgrade.stuck", &r).is_empty());
+}
+
+#[test]
+fn clean_v1_5_0_has_nothing_to_say() {
+    let r = report(&sample("clean-v1.5.0"));
+    for f in r["findings"].as_array().unwrap() {
+        assert_eq!(f["severity"], "info", "{f}");
+    }
+    assert_eq!(r["bundle"]["harvester_version"], "v1.5.0");
+    // The v1.5 webhook's live-only checks, and nothing else.
+    let nev: Vec<String> = with("upgrade.admission", &r)
+        .into_iter()
+        .map(|x| x.1)
+        .collect();
+    assert_eq!(
+        nev,
+        [
+            "upgrade.admission:C18:not-evaluated",
+            "upgrade.admission:C27:not-evaluated"
+        ]
+    );
+    // Fleet v0.12 runs the agent as a Deployment; the Fleet rules agree everything is ready.
+    assert!(with("fleet.", &r).is_empty());
+}
+
+#[test]
+fn explain_lists_the_checks_with_versions() {
+    let out = ok(&["rules", "--explain", "upgrade.admission"]);
+    assert!(out.contains("C12    every ManagedChart in fleet-local Ready"));
+    assert!(out.contains("C22    no active single-replica volume"));
+    assert!(out.contains("v1.3.0 – v1.4.3"));
+    assert!(out.contains("reads: virtualmachineinstances.kubevirt.io"));
+    let known = ok(&["rules", "--explain", "upgrade.known-issue"]);
+    assert!(known.contains("stale-fleet-status-after-reboot"));
+}
+
+#[test]
+fn dev_build_is_not_judged_without_from_version() {
+    for b in common::real_bundles() {
+        let r = report(&b);
+        let c = r["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["rule"] == "upgrade.admission")
+            .unwrap();
+        assert_eq!(c["status"], "not_evaluated");
+        assert!(c["reason"].as_str().unwrap().contains("1a861fc-dirty"));
+        // With a version, its two not-ready charts deny (the webhook of v1.1.2 has C12).
+        let out = sbdiag(&[
+            "analyze",
+            b.to_str().unwrap(),
+            "--json",
+            "--from-version",
+            "v1.1.2",
+        ]);
+        let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let c12 = by_id(&r, "upgrade.admission:C12");
+        has(&c12["summary"], "ManagedChart harvester Ready=False");
+        has(
+            &c12["summary"],
+            "ManagedChart rancher-monitoring Ready=False",
+        );
+    }
+}
