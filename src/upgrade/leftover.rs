@@ -463,6 +463,44 @@ pub fn find(env: &Env) -> Vec<Leftover> {
             });
         }
     }
+    // 10. Machine-plan secrets whose drain hook Rancher waits on while nobody answers.
+    for sec in env.index.of_kind("", "Secret") {
+        if sec.key.namespace != "fleet-local"
+            || !sec.meta.labels.contains_key("rke.cattle.io/machine-name")
+        {
+            continue;
+        }
+        for (rancher, harvester) in [
+            ("rke.cattle.io/pre-drain", "harvesterhci.io/pre-hook"),
+            ("rke.cattle.io/post-drain", "harvesterhci.io/post-hook"),
+        ] {
+            let want = sec.meta.annotations.get(rancher);
+            let ack = sec.meta.annotations.get(harvester);
+            if want.is_some()
+                && want != ack
+                && let Some(i) = idx(env, sec)
+            {
+                out.push(Leftover {
+                    key: format!("drain-hook:{}:{rancher}", sec.key.name),
+                    rule: 10,
+                    what: format!(
+                        "machine-plan secret {} asks for {rancher} but {harvester} does not \
+                         acknowledge it, while no upgrade runs: Rancher waits for an \
+                         acknowledgement nobody will give",
+                        sec.key.name
+                    ),
+                    objects: vec![(i, Some(rancher.to_string()))],
+                    fix: format!(
+                        "Copy the value of {rancher} into {harvester} on secret fleet-local/{} \
+                         (kubectl -n fleet-local annotate secret {} --overwrite {harvester}=<value \
+                         of {rancher}>), as Harvester does during an upgrade.",
+                        sec.key.name, sec.key.name
+                    ),
+                    blocks: None,
+                });
+            }
+        }
+    }
     // 9. Longhorn setting raised by the upgrade.
     if super::setting(
         env.index,
