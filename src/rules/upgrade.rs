@@ -524,8 +524,8 @@ const LEFTOVER_INFO: RuleInfo = RuleInfo {
         cleanup pending, more or less than one latestUpgrade label, repo VMs, images, plans, \
         services and claims of an Upgrade that is gone or finished, the upgrade-log operator \
         ManagedChart (not Ready, it blocks the next upgrade), paused ManagedCharts, Harvester \
-        drain hooks left on the provisioning cluster, node markers (pendingOSImage, the \
-        kubevirt.io/drain taint), and Longhorn's replica-replenishment-wait-interval left at \
+        drain hooks left on the provisioning cluster or unacknowledged on machine-plan \
+        secrets, node markers (pendingOSImage, the kubevirt.io/drain taint), and Longhorn's replica-replenishment-wait-interval left at \
         1800 s — each with its safe cleanup.",
     inputs: &[
         Input::Resources,
