@@ -4,8 +4,7 @@
 //! states, and one List file per (namespace, group, version, resource) — and analysed.
 mod common;
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 fn fixture(name: &str) -> Option<String> {
     let p = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -25,91 +24,6 @@ fn fixture(name: &str) -> Option<String> {
     }
 }
 
-fn plural(kind: &str) -> String {
-    match kind {
-        "Bundle" => "bundles".into(),
-        "BundleDeployment" => "bundledeployments".into(),
-        "Cluster" => "clusters".into(),
-        "ManagedChart" => "managedcharts".into(),
-        k => format!("{}s", k.to_lowercase()),
-    }
-}
-
-/// Writes the fixture's documents as a bundle under `dir` and returns its root.
-fn build_bundle(text: &str, dir: &Path) -> PathBuf {
-    let capture = text
-        .lines()
-        .find_map(|l| {
-            l.split("Assumed capture time of the support bundle: ")
-                .nth(1)
-        })
-        .expect("capture time in the header")
-        .trim()
-        .to_string();
-    let root = dir.join("supportbundle_fixture");
-    std::fs::create_dir_all(&root).unwrap();
-    std::fs::write(
-        root.join("metadata.yaml"),
-        format!(
-            "bundlename: fixture\nbundleversion: 0.1.0\nprojectnamespaceuuid: fixture\nbundlecreatedat: \"{capture}\"\n"
-        ),
-    )
-    .unwrap();
-    let mut lists: BTreeMap<PathBuf, Vec<String>> = BTreeMap::new();
-    for doc in text.split("\n---\n").skip(1) {
-        let v: serde_json::Value = match yaml_serde::from_str(doc) {
-            Ok(v) => v,
-            Err(_) => continue,
-        };
-        let Some(kind) = v.get("kind").and_then(|k| k.as_str()) else {
-            continue;
-        };
-        let av = v["apiVersion"].as_str().unwrap();
-        let ns = v["metadata"]["namespace"].as_str().unwrap_or("");
-        let gv = if av.contains('/') {
-            av.to_string()
-        } else {
-            format!("v1/{av}")
-        };
-        let (group, version) = gv.split_once('/').unwrap();
-        let group = if group == "v1" && version == "v1" {
-            "v1".to_string()
-        } else {
-            group.to_string()
-        };
-        let rel = if ns.is_empty() {
-            PathBuf::from("yamls/cluster")
-        } else {
-            PathBuf::from("yamls/namespaced").join(ns)
-        };
-        let path = if group == "v1" {
-            rel.join("v1").join(format!("{}.yaml", plural(kind)))
-        } else {
-            rel.join(group)
-                .join(version)
-                .join(format!("{}.yaml", plural(kind)))
-        };
-        let item = yaml_serde::to_string(&v).unwrap();
-        let mut s = String::new();
-        for (i, line) in item.lines().enumerate() {
-            s.push_str(if i == 0 { "- " } else { "  " });
-            s.push_str(line);
-            s.push('\n');
-        }
-        lists.entry(path).or_default().push(s);
-    }
-    for (path, items) in lists {
-        let full = root.join(&path);
-        std::fs::create_dir_all(full.parent().unwrap()).unwrap();
-        std::fs::write(
-            full,
-            format!("apiVersion: v1\nitems:\n{}kind: List\n", items.concat()),
-        )
-        .unwrap();
-    }
-    root
-}
-
 fn fleet_findings(r: &serde_json::Value) -> Vec<&serde_json::Value> {
     r["findings"]
         .as_array()
@@ -125,7 +39,7 @@ fn stale_not_ready_fixture_is_a_stale_claim() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let root = build_bundle(&text, dir.path());
+    let root = common::build_bundle(&text, dir.path());
     let r = common::report(&root);
     let f = fleet_findings(&r);
     let stale: Vec<_> = f
@@ -171,7 +85,7 @@ fn stale_ready_agent_down_fixture_blames_the_agent() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let root = build_bundle(&text, dir.path());
+    let root = common::build_bundle(&text, dir.path());
     let r = common::report(&root);
     let f = fleet_findings(&r);
     let agent: Vec<_> = f
@@ -217,7 +131,7 @@ fn forced_sync_and_controller_lag_are_reported() {
         .replacen("    - name: mcc-harvester\n", "    - name: mcc-other\n", 1);
     assert_ne!(edited, text);
     let dir = tempfile::tempdir().unwrap();
-    let root = build_bundle(&edited, dir.path());
+    let root = common::build_bundle(&edited, dir.path());
     let r = common::report(&root);
     let ids: Vec<(String, String)> = fleet_findings(&r)
         .iter()

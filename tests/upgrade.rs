@@ -353,3 +353,22 @@ fn dev_build_is_not_judged_without_from_version() {
         );
     }
 }
+
+#[test]
+fn unacknowledged_drain_hook_is_a_leftover() {
+    // Rancher asks for a pre-drain hook on a machine-plan secret; Harvester never answered and
+    // no upgrade runs. An empty annotation ("null" in the bundle) asks for nothing.
+    let text = "# Assumed capture time of the support bundle: 2025-02-14T09:41:07Z\n---\n\
+apiVersion: v1\nkind: Secret\nmetadata:\n  name: custom-a-machine-plan\n  namespace: fleet-local\n  labels:\n    rke.cattle.io/machine-name: custom-a\n  annotations:\n    rke.cattle.io/pre-drain: '{\"IgnoreErrors\":false}'\n    rke.cattle.io/post-drain: \"null\"\n---\n\
+apiVersion: harvesterhci.io/v1beta1\nkind: Upgrade\nmetadata:\n  name: hvst-upgrade-old\n  namespace: harvester-system\n  labels:\n    harvesterhci.io/upgradeState: Succeeded\n    harvesterhci.io/latestUpgrade: \"true\"\nstatus:\n  conditions:\n  - type: Completed\n    status: \"True\"\n";
+    let dir = tempfile::tempdir().unwrap();
+    let root = common::build_bundle(text, dir.path());
+    let r = report(&root);
+    assert_eq!(
+        with("upgrade.leftover", &r),
+        vec![(
+            "warning".to_string(),
+            "upgrade.leftover:drain-hook:custom-a-machine-plan:rke.cattle.io/pre-drain".to_string()
+        )]
+    );
+}

@@ -141,3 +141,89 @@ pub fn comparable(mut v: serde_json::Value) -> serde_json::Value {
     }
     v
 }
+
+fn plural(kind: &str) -> String {
+    match kind {
+        "Bundle" => "bundles".into(),
+        "BundleDeployment" => "bundledeployments".into(),
+        "Cluster" => "clusters".into(),
+        "ManagedChart" => "managedcharts".into(),
+        k => format!("{}s", k.to_lowercase()),
+    }
+}
+
+/// Writes the fixture's documents as a bundle under `dir` and returns its root.
+pub fn build_bundle(text: &str, dir: &Path) -> PathBuf {
+    let capture = text
+        .lines()
+        .find_map(|l| {
+            l.split("Assumed capture time of the support bundle: ")
+                .nth(1)
+        })
+        .expect("capture time in the header")
+        .trim()
+        .to_string();
+    let root = dir.join("supportbundle_fixture");
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::write(
+        root.join("metadata.yaml"),
+        format!(
+            "bundlename: fixture\nbundleversion: 0.1.0\nprojectnamespaceuuid: fixture\nbundlecreatedat: \"{capture}\"\n"
+        ),
+    )
+    .unwrap();
+    let mut lists: std::collections::BTreeMap<PathBuf, Vec<String>> =
+        std::collections::BTreeMap::new();
+    for doc in text.split("\n---\n").skip(1) {
+        let v: serde_json::Value = match yaml_serde::from_str(doc) {
+            Ok(v) => v,
+            Err(_) => continue,
+        };
+        let Some(kind) = v.get("kind").and_then(|k| k.as_str()) else {
+            continue;
+        };
+        let av = v["apiVersion"].as_str().unwrap();
+        let ns = v["metadata"]["namespace"].as_str().unwrap_or("");
+        let gv = if av.contains('/') {
+            av.to_string()
+        } else {
+            format!("v1/{av}")
+        };
+        let (group, version) = gv.split_once('/').unwrap();
+        let group = if group == "v1" && version == "v1" {
+            "v1".to_string()
+        } else {
+            group.to_string()
+        };
+        let rel = if ns.is_empty() {
+            PathBuf::from("yamls/cluster")
+        } else {
+            PathBuf::from("yamls/namespaced").join(ns)
+        };
+        let path = if group == "v1" {
+            rel.join("v1").join(format!("{}.yaml", plural(kind)))
+        } else {
+            rel.join(group)
+                .join(version)
+                .join(format!("{}.yaml", plural(kind)))
+        };
+        let item = yaml_serde::to_string(&v).unwrap();
+        let mut s = String::new();
+        for (i, line) in item.lines().enumerate() {
+            s.push_str(if i == 0 { "- " } else { "  " });
+            s.push_str(line);
+            s.push('\n');
+        }
+        lists.entry(path).or_default().push(s);
+    }
+    for (path, items) in lists {
+        let full = root.join(&path);
+        std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+        std::fs::write(
+            full,
+            format!("apiVersion: v1\nitems:\n{}kind: List\n", items.concat()),
+        )
+        .unwrap();
+    }
+    root
+}
