@@ -475,7 +475,11 @@ pub fn find(env: &Env) -> Vec<Leftover> {
             ("rke.cattle.io/post-drain", "harvesterhci.io/post-hook"),
         ] {
             let want = sec.meta.annotations.get(rancher).filter(|v| !v.is_empty());
-            let ack = sec.meta.annotations.get(harvester).filter(|v| !v.is_empty());
+            let ack = sec
+                .meta
+                .annotations
+                .get(harvester)
+                .filter(|v| !v.is_empty());
             if want.is_some()
                 && want != ack
                 && let Some(i) = idx(env, sec)
