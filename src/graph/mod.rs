@@ -75,10 +75,12 @@ impl Graph {
     /// Builds every edge from the index.
     pub fn build(index: &Index) -> Graph {
         let mut g = Graph::default();
-        let mut by_uid: HashMap<&str, usize> = HashMap::new();
+        // Owners by (uid, kind): a uid alone can be shared by a bogus generator or a
+        // hostile bundle (a VM and its VMI with one uid), the kind disambiguates.
+        let mut by_uid: HashMap<(&str, &str), usize> = HashMap::new();
         for (i, o) in index.objects.iter().enumerate() {
             if o.alias_of.is_none() && !o.meta.uid.is_empty() {
-                by_uid.insert(o.meta.uid.as_str(), i);
+                by_uid.insert((o.meta.uid.as_str(), o.key.kind.as_str()), i);
             }
         }
         // Release objects by objectset id and by Helm release (namespace, name).
@@ -89,16 +91,19 @@ impl Graph {
                 continue;
             }
             for r in &o.meta.owner_references {
-                let owner = by_uid.get(r.uid.as_str()).copied().or_else(|| {
-                    index.position(&ObjectKey {
-                        group: crate::model::split_api_version(&r.api_version)
-                            .0
-                            .to_string(),
-                        kind: r.kind.clone(),
-                        namespace: o.key.namespace.clone(),
-                        name: r.name.clone(),
-                    })
-                });
+                let owner = by_uid
+                    .get(&(r.uid.as_str(), r.kind.as_str()))
+                    .copied()
+                    .or_else(|| {
+                        index.position(&ObjectKey {
+                            group: crate::model::split_api_version(&r.api_version)
+                                .0
+                                .to_string(),
+                            kind: r.kind.clone(),
+                            namespace: o.key.namespace.clone(),
+                            name: r.name.clone(),
+                        })
+                    });
                 if let Some(owner) = owner {
                     g.add(owner, EdgeKind::Owns, i);
                 }
@@ -268,6 +273,25 @@ impl Graph {
                 }
             }
         }
+        // A VMI's disks: its volumes' claims (persistentVolumeClaim or dataVolume).
+        for vmi in index.of_kind("kubevirt.io", "VirtualMachineInstance") {
+            let View::Tree(t) = &vmi.view else { continue };
+            let Some(vi) = index.position(&vmi.key) else {
+                continue;
+            };
+            for v in t.list("/spec/volumes") {
+                let claim = v
+                    .pointer("/persistentVolumeClaim/claimName")
+                    .or_else(|| v.pointer("/dataVolume/name"))
+                    .and_then(|c| c.as_str());
+                if let Some(c) = claim
+                    && let Some(ci) =
+                        index.position(&key("", "PersistentVolumeClaim", &vmi.key.namespace, c))
+                {
+                    self.add(vi, EdgeKind::Stores, ci);
+                }
+            }
+        }
         for pv in index.of_kind("", "PersistentVolume") {
             let View::PersistentVolume(v) = &pv.view else {
                 continue;
@@ -295,6 +319,7 @@ impl Graph {
                 continue;
             };
             if let Some(vol) = t.str("/spec/volumeName")
+                && r.meta.owner_references.is_empty()
                 && let Some(vi) =
                     index.position(&key("longhorn.io", "Volume", &r.key.namespace, vol))
             {
@@ -420,6 +445,65 @@ impl Graph {
     }
 }
 
+/// Health of an object for display: Fleet's summary, sharpened where a kind says more than
+/// its conditions (Longhorn volume robustness, a failed replica, a node not Ready, a VM's
+/// printable status). Returns the text and whether it is healthy.
+pub fn health(o: &Object, family: Family, capture: Option<Timestamp>) -> (String, bool) {
+    let s = observed(o, family, capture);
+    let base = if s.is_ready() {
+        (s.state.clone(), true)
+    } else {
+        (crate::fleet::one_line(&s.display(), 100), false)
+    };
+    let View::Tree(t) = &o.view else {
+        if o.key.kind == "Node"
+            && o.key.group.is_empty()
+            && crate::model::condition(&o.status.conditions, "Ready")
+                .is_some_and(|c| c.status != "True")
+        {
+            return ("NotReady".into(), false);
+        }
+        return base;
+    };
+    let state = t.str("/status/state").unwrap_or("?");
+    match (o.key.group.as_str(), o.key.kind.as_str()) {
+        ("longhorn.io", "Volume") => match t.str("/status/robustness") {
+            Some(r @ ("degraded" | "faulted")) => (format!("{state} ({r})"), false),
+            Some(r) => (format!("{state} ({r})"), true),
+            None => base,
+        },
+        ("longhorn.io", "Replica") => match t.str("/spec/failedAt") {
+            Some(f) => (
+                format!(
+                    "{} (failed at {f})",
+                    t.str("/status/currentState").unwrap_or("?")
+                ),
+                false,
+            ),
+            None => (
+                t.str("/status/currentState").unwrap_or("?").to_string(),
+                base.1,
+            ),
+        },
+        ("kubevirt.io", "VirtualMachine") => match t.str("/status/printableStatus") {
+            Some(p) => (
+                p.to_string(),
+                base.1
+                    && !matches!(
+                        p,
+                        "ErrorUnschedulable"
+                            | "CrashLoopBackOff"
+                            | "ErrImagePull"
+                            | "ImagePullBackOff"
+                            | "DataVolumeError"
+                    ),
+            ),
+            None => base,
+        },
+        _ => base,
+    }
+}
+
 /// Fleet's summary of an indexed object.
 pub fn observed(o: &Object, family: Family, capture: Option<Timestamp>) -> Summary {
     summary::summarize(&subject(o), family, capture)
@@ -505,25 +589,26 @@ fn walk(
     let Some(o) = index.objects.get(n) else {
         return;
     };
-    let s = observed(o, family, capture);
+    let (observed, ready) = health(o, family, capture);
     lines.push(TreeLine {
         index: n,
         depth: level,
         edge,
         key: o.key.clone(),
-        observed: if s.is_ready() {
-            s.state.clone()
-        } else {
-            s.display()
-        },
-        ready: s.is_ready(),
+        observed,
+        ready,
     });
     if !seen.insert(n) || level >= max {
         return;
     }
+    // A node reached from below is a leaf: its own pods are another story.
+    if level > 0 && o.key.kind == "Node" && o.key.group.is_empty() {
+        return;
+    }
     let mut next: BTreeMap<(EdgeKind, ObjectKey), usize> = BTreeMap::new();
     // Below a workload, show its pods (through ReplicaSets) rather than the ReplicaSets.
-    for p in g.pods_of(index, n) {
+    let workload = matches!(o.view, View::Workload(_) | View::Job(_));
+    for p in g.pods_of(index, n).into_iter().filter(|_| workload) {
         if let Some(o) = index.objects.get(p)
             && !g.out(n).iter().any(|(_, t)| *t == p)
         {

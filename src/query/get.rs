@@ -648,7 +648,7 @@ fn graph_section(a: &Analysis, o: &Object, s: &mut String) {
         let Some(x) = a.index.objects.get(n) else {
             return String::new();
         };
-        let obs = crate::graph::observed(x, family, cap);
+        let (status, _) = crate::graph::health(x, family, cap);
         let mut t = format!(
             "{} {}: {}",
             kinds::qualified(&x.key.kind, &x.key.group),
@@ -657,11 +657,7 @@ fn graph_section(a: &Analysis, o: &Object, s: &mut String) {
             } else {
                 format!("{}/{}", x.key.namespace, x.key.name)
             },
-            if obs.is_ready() {
-                obs.state.clone()
-            } else {
-                crate::fleet::one_line(&obs.display(), 120)
-            }
+            crate::fleet::one_line(&status, 120)
         );
         if let View::Pod(p) = &x.view
             && let Some(node) = &p.node_name

@@ -21,22 +21,17 @@ fn node_label(a: &Analysis, i: usize) -> (String, bool) {
     let Some(o) = a.index.objects.get(i) else {
         return (String::new(), true);
     };
-    let s = graph::observed(o, a.fleet.version.family, a.bundle.created_at);
+    let (status, ready) = graph::health(o, a.fleet.version.family, a.bundle.created_at);
     let name = if o.key.namespace.is_empty() {
         o.key.name.clone()
     } else {
         format!("{}/{}", o.key.namespace, o.key.name)
     };
-    let status = if s.is_ready() {
-        s.state.clone()
-    } else {
-        crate::fleet::one_line(&s.display(), 100)
-    };
     let mut l = format!("{} {name}: {status}", o.key.kind);
     if let Some(c) = a.fleet.claimed_status(i) {
         let _ = write!(l, "  [{c}]");
     }
-    (l, s.is_ready())
+    (l, ready)
 }
 
 /// Renders the neighbourhood of one object to `depth` edges away.

@@ -1,0 +1,164 @@
+//! The status graph and what it makes cheap: `sbdiag graph` (text and DOT), node / storage / VM
+//! rules with their blast radius, webhook chains and denials.
+mod common;
+
+use common::{ok, report, sample, sbdiag};
+use serde_json::Value;
+
+fn ids(prefix: &str, r: &Value) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"].as_str().unwrap().starts_with(prefix))
+        .map(|f| {
+            (
+                f["severity"].as_str().unwrap().to_string(),
+                f["id"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+fn by_id<'a>(r: &'a Value, id: &str) -> &'a Value {
+    r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == id)
+        .unwrap_or_else(|| panic!("no finding {id}"))
+}
+
+fn has(s: &Value, needle: &str) {
+    let t = s.as_str().unwrap();
+    assert!(t.contains(needle), "{needle:?} not in:\n{t}");
+}
+
+#[test]
+fn graph_text_walks_chart_workload_pods_nodes() {
+    let out = ok(&[
+        "graph",
+        "ds/harvester-whereabouts",
+        "-n",
+        "kube-system",
+        "-b",
+        sample("fleet-stale-v1.4.0").to_str().unwrap(),
+        "--depth",
+        "2",
+    ]);
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(
+        lines[0].starts_with("^ deployed by ManagedChart fleet-local/harvester:"),
+        "{out}"
+    );
+    assert!(
+        lines[1].starts_with("^ deployed by Bundle fleet-local/mcc-harvester:"),
+        "{out}"
+    );
+    assert_eq!(
+        lines[2],
+        "DaemonSet kube-system/harvester-whereabouts: active  [Fleet claims [progressing] Available: 6/7 — stale]"
+    );
+    assert!(out.contains("  owns Pod kube-system/harvester-whereabouts-fr2dl: running\n    runs on Node harvester-node-5: active\n"));
+    assert!(out.contains("blast radius: 2 object(s) depend on it"));
+}
+
+#[test]
+fn graph_dot_and_storage_chain() {
+    let b = sample("upgrade-blocked-v1.4.0");
+    let dot = ok(&[
+        "graph",
+        "vm/vm-web-01",
+        "-n",
+        "default",
+        "-b",
+        b.to_str().unwrap(),
+        "--depth",
+        "6",
+        "--format",
+        "dot",
+    ]);
+    assert!(dot.starts_with("digraph sbdiag {"));
+    assert!(dot.trim_end().ends_with('}'));
+    // VM → VMI → launcher pod → PVC → PV → Longhorn volume (degraded, red) → replicas → nodes.
+    for needle in [
+        "VirtualMachineInstance default/vm-web-01",
+        "PersistentVolumeClaim default/vm-web-01-disk-0-8mvwd",
+        "Volume longhorn-system/pvc-8bae9db4-b53f-4af3-b368-559386e7fd37",
+        "label=\"stores on\"",
+        "label=\"runs on\"",
+        "color=red",
+    ] {
+        assert!(dot.contains(needle), "{needle:?} not in:\n{dot}");
+    }
+    // A bad target is a usage error (exit 2) that says what was expected.
+    let out = sbdiag(&["graph", "harvester", "-b", b.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("expected KIND/NAME"));
+}
+
+#[test]
+fn storage_and_node_rules_with_blast_radius() {
+    let r = report(&sample("upgrade-blocked-v1.4.0"));
+    let vol = by_id(
+        &r,
+        "storage.volume-health:pvc-8bae9db4-b53f-4af3-b368-559386e7fd37",
+    );
+    assert_eq!(vol["severity"], "warning");
+    has(
+        &vol["title"],
+        "(PVC default/vm-web-01-disk-0-8mvwd) is degraded",
+    );
+    has(&vol["summary"], "on harvester-node-2");
+    has(&vol["summary"], "failed at 2025-02-13T03:28:40Z");
+    // Blast radius: the claim, the VM's launcher pod, VMI and VM depend on the volume.
+    has(&vol["summary"], "Blast radius (what depends on it)");
+    has(&vol["summary"], "VirtualMachine(s): vm-web-01");
+    assert!(
+        vol["objects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|o| o["kind"] == "VirtualMachine" && o["name"] == "vm-web-01")
+    );
+    assert!(ids("storage.single-replica", &r).contains(&(
+        "warning".into(),
+        "storage.single-replica:pvc-74c946b3-1c9d-4a53-a8a1-4916d9747f15".into()
+    )));
+    let cordon = by_id(&r, "node.cordoned:harvester-node-2");
+    has(&cordon["title"], "maintenance mode (completed)");
+    // A healthy cluster gives none of these.
+    let h = report(&sample("healthy-v1.4.0"));
+    for prefix in ["node.", "storage.", "vm.", "webhook."] {
+        assert!(ids(prefix, &h).is_empty(), "{prefix} {:?}", ids(prefix, &h));
+    }
+}
+
+#[test]
+fn webhook_denials_from_logs_are_tied_to_the_webhook() {
+    let r = report(&sample("fleet-stale-v1.4.0"));
+    let f = by_id(
+        &r,
+        "webhook.denial:validator.harvesterhci.io:denied-upgrade-check-c12",
+    );
+    has(
+        &f["title"],
+        "validator.harvesterhci.io: managed chart harvester is not ready, please wait for it to be ready (2 occurrence(s))",
+    );
+    has(
+        &f["summary"],
+        "ValidatingWebhookConfiguration harvester-validator",
+    );
+    let files: Vec<&str> = f["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["file"].as_str().unwrap())
+        .collect();
+    assert!(files.contains(
+        &"logs/harvester-system/harvester-webhook-mjvss9phlx-zb7hc/harvester-webhook.log"
+    ));
+    has(&f["remediation"], "upgrade.admission");
+}
