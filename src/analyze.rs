@@ -210,7 +210,17 @@ impl Analysis {
     pub fn report(&self) -> Report {
         let catalog = rules::catalog();
         let (mut findings, checks) = rules::run(&catalog, &self.context());
+        crate::report::assemble::attach_graphs(self, &mut findings);
+        let verdict = crate::report::assemble::verdict(self, &findings, &checks);
+        let mut timeline = crate::report::assemble::timeline(self);
         fill_excerpts(&self.bundle, &mut findings);
+        {
+            let mut evs: Vec<&mut Evidence> = timeline
+                .iter_mut()
+                .filter_map(|t| t.evidence.as_mut())
+                .collect();
+            fill_evidence(&self.bundle, &mut evs);
+        }
         let b = &self.bundle;
         let meta = b.metadata.as_ref();
         let node_names: Vec<String> = {
@@ -261,6 +271,8 @@ impl Analysis {
             },
             findings,
             checks,
+            verdict,
+            timeline,
         }
     }
 }
@@ -338,12 +350,19 @@ fn narrow(text: &str, e: &mut Evidence, focus: &str) {
 }
 
 fn fill_excerpts(bundle: &Bundle, findings: &mut [Finding]) {
+    let mut evs: Vec<&mut Evidence> = findings
+        .iter_mut()
+        .flat_map(|f| f.evidence.iter_mut())
+        .collect();
+    fill_evidence(bundle, &mut evs);
+}
+
+/// Fills excerpts (and narrows focused ranges) of evidence, reading each file once.
+fn fill_evidence(bundle: &Bundle, evs: &mut [&mut Evidence]) {
     let mut wanted: BTreeMap<String, Vec<&mut Evidence>> = BTreeMap::new();
-    for f in findings.iter_mut() {
-        for e in f.evidence.iter_mut() {
-            if e.line > 0 && e.excerpt.is_empty() {
-                wanted.entry(e.file.clone()).or_default().push(e);
-            }
+    for e in evs.iter_mut() {
+        if e.line > 0 && e.excerpt.is_empty() {
+            wanted.entry(e.file.clone()).or_default().push(&mut **e);
         }
     }
     for (file, evs) in wanted {

@@ -1,5 +1,7 @@
 //! The `Report` value (JSON contract of DESIGN §3) and its renderers. Renderers only format:
 //! every verdict is already in the report.
+pub mod assemble;
+pub mod html;
 pub mod json;
 pub mod terminal;
 
@@ -68,6 +70,42 @@ pub struct CoverageReport {
     pub failed: Vec<Problem>,
 }
 
+/// The report's conclusion in words, computed by the analysis (renderers only show it).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Verdict {
+    /// One sentence: "Upgrade to v1.4.1 would be refused: 2 reasons", or the overall state.
+    pub headline: String,
+    /// The upgrade verdict alone, when the upgrade rules ran.
+    pub upgrade: Option<String>,
+    /// Findings by severity.
+    pub errors: usize,
+    /// Warnings.
+    pub warnings: usize,
+    /// Informational findings.
+    pub infos: usize,
+    /// Rules not evaluated.
+    pub not_evaluated: usize,
+}
+
+/// One moment of the cluster's recent history, relative to capture time.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+pub struct TimelineEntry {
+    /// RFC 3339 time.
+    pub at: String,
+    /// Relative to capture ("2d3h before capture").
+    pub ago: String,
+    /// `event`, `condition`, `upgrade`, `fleet`, `log`.
+    pub kind: String,
+    /// What happened.
+    pub text: String,
+    /// `warning` for Warning events and failures, else `normal`.
+    pub level: String,
+    /// The object it is about.
+    pub object: Option<crate::rules::ObjectRef>,
+    /// Where it is written.
+    pub evidence: Option<crate::rules::Evidence>,
+}
+
 /// The whole report.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
@@ -83,6 +121,11 @@ pub struct Report {
     pub findings: Vec<Finding>,
     /// One check per rule.
     pub checks: Vec<Check>,
+    /// The conclusion in one sentence.
+    pub verdict: Verdict,
+    /// Recent history, oldest first: events, condition transitions, upgrade phases, Fleet
+    /// claims, first log errors.
+    pub timeline: Vec<TimelineEntry>,
 }
 
 impl Report {

@@ -135,6 +135,7 @@ impl Rule for GapRule {
                     g.fix.to_string()
                 },
                 order: 0,
+                graph: None,
                 references: self.2.iter().map(|s| s.to_string()).collect(),
             })
             .collect();
@@ -153,6 +154,7 @@ impl Rule for GapRule {
                     evidence: vec![Evidence::lines(p.file.clone(), p.line, p.line)],
                     remediation: self.1.to_string(),
                     order: 0,
+                    graph: None,
                     references: Vec::new(),
                 });
             }
@@ -167,6 +169,7 @@ impl Rule for GapRule {
                     evidence: vec![Evidence::lines(p.file.clone(), 0, 0)],
                     remediation: self.1.to_string(),
                     order: 0,
+                    graph: None,
                     references: Vec::new(),
                 });
             }

@@ -108,10 +108,47 @@ pub struct Finding {
     pub remediation: String,
     /// Links.
     pub references: Vec<String>,
+    /// The status graph around the finding's subject (error findings), for renderers to draw.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub graph: Option<SubGraph>,
     /// Position among the rule's findings when their order means something (the upgrade
     /// webhook's order of checks); 0 otherwise. Not serialised: the id carries identity.
     #[serde(skip)]
     pub order: u32,
+}
+
+/// A small piece of the status graph.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SubGraph {
+    /// Nodes; the first is the finding's subject.
+    pub nodes: Vec<GraphNode>,
+    /// Edges between them (indices into `nodes`).
+    pub edges: Vec<GraphEdge>,
+}
+
+/// A node of a [`SubGraph`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GraphNode {
+    /// The object.
+    pub object: ObjectRef,
+    /// Observed status in words.
+    pub status: String,
+    /// Healthy.
+    pub ready: bool,
+    /// What Fleet claims about it, with the verdict, when it reports on it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub claimed: Option<String>,
+}
+
+/// An edge of a [`SubGraph`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GraphEdge {
+    /// From (index into nodes).
+    pub from: usize,
+    /// To.
+    pub to: usize,
+    /// Relation (`owns`, `runs on`, `deploys`, …).
+    pub kind: String,
 }
 
 /// Result of one rule.

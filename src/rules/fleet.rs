@@ -576,6 +576,7 @@ fn cluster_lag(cx: &Context) -> Vec<Finding> {
                           cattle-fleet-system rollout restart deployment/fleet-controller"
                 .into(),
             order: 0,
+            graph: None,
             references: vec!["https://fleet.rancher.io/ref-status-fields".into()],
         });
     }
@@ -822,6 +823,7 @@ fn stale_finding(cx: &Context, s: &Source, j: &Judged, kind: &Stale) -> Finding 
         evidence,
         remediation: resync_fix(cx, s),
         order: 0,
+        graph: None,
         references: FLEET_REFS.iter().map(|s| s.to_string()).collect(),
     }
 }
@@ -843,6 +845,7 @@ fn fallback(cx: &Context, s: &Source, j: &Judged) -> Finding {
         evidence: Vec::new(),
         remediation: resync_fix(cx, s),
         order: 0,
+        graph: None,
         references: Vec::new(),
     }
 }
@@ -895,6 +898,7 @@ fn in_flux_finding(
                       minutes and compare (sbdiag diff OLD NEW)."
             .into(),
         order: 0,
+        graph: None,
         references: Vec::new(),
     }
 }
@@ -995,6 +999,7 @@ fn not_owned_finding(cx: &Context, s: &Source, j: &Judged) -> Finding {
             not_owned_fix(cx, s, &t)
         },
         order: 0,
+        graph: None,
         references: vec!["https://github.com/harvester/harvester/issues/5505".into()],
     }
 }
@@ -1138,6 +1143,7 @@ fn chart_lag(cx: &Context) -> Vec<Finding> {
                           cattle-system rollout restart deployment/rancher"
                 .into(),
             order: 0,
+            graph: None,
             references: vec!["https://fleet.rancher.io/ref-status-fields".into()],
         });
     }
@@ -1449,6 +1455,7 @@ fn not_ready_finding(
         evidence,
         remediation: reason.fixes.join("\n"),
         order: 0,
+        graph: None,
         references: Vec::new(),
     }
 }
@@ -1672,6 +1679,7 @@ fn drift_finding(
         evidence,
         remediation,
         order: 0,
+        graph: None,
         references: vec!["https://fleet.rancher.io/bundle-diffs".into()],
     }
 }
@@ -1714,6 +1722,7 @@ fn missing_finding(cx: &Context, s: &Source, c: &Claim) -> Finding {
             next_sync(s)
         ),
         order: 0,
+        graph: None,
         references: vec!["https://fleet.rancher.io/bundle-diffs".into()],
     }
 }
@@ -1758,6 +1767,7 @@ fn unverifiable_finding(cx: &Context, s: &Source, c: &Claim, why: &str) -> Findi
             next_sync(s)
         ),
         order: 0,
+        graph: None,
         references: Vec::new(),
     }
 }
@@ -1881,6 +1891,7 @@ fn agent_findings(cx: &Context, a: &Agent) -> Vec<Finding> {
                     ns = a.namespace
                 ),
                 order: 0,
+                graph: None,
                 references: vec![
                     "https://fleet.rancher.io/troubleshooting".into(),
                     "https://github.com/harvester/harvester/issues/6255".into(),
@@ -1918,6 +1929,7 @@ fn agent_findings(cx: &Context, a: &Agent) -> Vec<Finding> {
                 a.namespace
             ),
             order: 0,
+            graph: None,
             references: vec!["https://fleet.rancher.io/troubleshooting".into()],
         });
     }
@@ -2010,6 +2022,7 @@ fn source_state_findings(cx: &Context, s: &Source) -> Vec<Finding> {
             evidence: vec![ev(cx.index, p, Some(state.as_str()))],
             remediation: fix,
             order: 0,
+            graph: None,
             references: vec!["https://fleet.rancher.io/ref-status-fields".into()],
         });
     }
@@ -2045,6 +2058,7 @@ fn source_state_findings(cx: &Context, s: &Source) -> Vec<Finding> {
                 s.namespace
             ),
             order: 0,
+            graph: None,
             references: vec!["https://docs.harvesterhci.io/v1.4/upgrade/troubleshooting".into()],
         });
     }
@@ -2080,6 +2094,7 @@ fn source_state_findings(cx: &Context, s: &Source) -> Vec<Finding> {
                     cx.fleet.version.agent_kind()
                 ),
                 order: 0,
+                graph: None,
                 references: Vec::new(),
             });
         }
@@ -2112,6 +2127,7 @@ fn source_state_findings(cx: &Context, s: &Source) -> Vec<Finding> {
                               deployment/fleet-controller"
                     .into(),
                 order: 0,
+                graph: None,
                 references: Vec::new(),
             });
         }
@@ -2137,6 +2153,7 @@ fn source_state_findings(cx: &Context, s: &Source) -> Vec<Finding> {
                           it: kubectl -n cattle-fleet-system rollout restart deployment/fleet-controller"
                 .into(),
             order: 0,
+            graph: None,
             references: Vec::new(),
         });
     }

@@ -120,6 +120,7 @@ fn finding(
         evidence: vec![ev(cx.index, o, focus)],
         remediation: fix,
         order: 0,
+        graph: None,
         references: Vec::new(),
     }
 }

@@ -18,7 +18,9 @@ use crate::fleet::FleetState;
 use crate::graph::Graph;
 use crate::index::Index;
 use crate::model::Timestamp;
-pub use finding::{Check, CheckStatus, Evidence, Finding, ObjectRef, Severity};
+pub use finding::{
+    Check, CheckStatus, Evidence, Finding, GraphEdge, GraphNode, ObjectRef, Severity, SubGraph,
+};
 
 /// An input a rule needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

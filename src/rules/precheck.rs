@@ -86,6 +86,7 @@ fn to_finding(index: &Index, info: &RuleInfo, refs: &[&str], h: Hit) -> Finding 
     references.extend(refs.iter().map(|r| r.to_string()));
     Finding {
         order: 0,
+        graph: None,
         id: format!("{}:{}", info.id, h.aspect),
         rule: info.id.to_string(),
         severity: h.severity,

@@ -282,6 +282,7 @@ fn finding(
             Some(Finding {
                 id: format!("upgrade.admission:{id}"),
                 order: pos as u32,
+                graph: None,
                 rule: "upgrade.admission".into(),
                 severity: Severity::Error,
                 title: if webhook {
@@ -323,6 +324,7 @@ fn finding(
             Some(Finding {
                 id: format!("upgrade.admission:{id}:not-evaluated"),
                 order: pos as u32,
+                graph: None,
                 rule: "upgrade.admission".into(),
                 severity: if objs.is_empty() {
                     Severity::Info
@@ -509,6 +511,7 @@ fn stuck_finding(cx: &Context, p: &crate::upgrade::lifecycle::InProgress) -> Opt
         evidence,
         remediation: fix,
         order: 0,
+        graph: None,
         references: vec!["https://docs.harvesterhci.io/v1.4/upgrade/troubleshooting".into()],
     })
 }
@@ -588,6 +591,7 @@ impl Rule for Leftovers {
                         .collect(),
                     remediation: l.fix.clone(),
                     order: 0,
+                    graph: None,
                     references: vec![
                         "https://docs.harvesterhci.io/v1.4/upgrade/troubleshooting".into(),
                     ],
@@ -688,6 +692,7 @@ impl Rule for KnownIssues {
                     evidence,
                     remediation: k.workaround.clone(),
                     order: 0,
+                    graph: None,
                     references: k.links.clone(),
                 })
             })

@@ -212,6 +212,7 @@ fn finding(cx: &Context, c: &webhook::Chain) -> Option<Finding> {
         evidence,
         remediation: fix.trim_end().to_string(),
         order: 0,
+        graph: None,
         references: vec!["https://kubernetes.io/docs/reference/access-authn-authz/extensible-admission-controllers/#failure-policy".into()],
     })
 }
@@ -499,6 +500,7 @@ fn denial_finding(cx: &Context, name: &str, class: &str, occ: &[Occurrence]) -> 
         evidence,
         remediation,
         order: 0,
+        graph: None,
         references: Vec::new(),
     }
 }
