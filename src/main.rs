@@ -81,7 +81,7 @@ enum Command {
         #[arg(short, long)]
         output: Option<PathBuf>,
         /// Report formats to write, comma-separated.
-        #[arg(long, value_delimiter = ',', default_value = "json")]
+        #[arg(long, value_delimiter = ',', default_value = "html,md,json")]
         format: Vec<Format>,
         /// Print the JSON report to stdout instead of the summary (writes no files).
         #[arg(long)]
@@ -195,7 +195,11 @@ struct QueryArgs {
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Format {
+    Html,
+    Md,
     Json,
+    Sarif,
+    Junit,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -296,6 +300,10 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
                 for f in &format {
                     let (name, body) = match f {
                         Format::Json => ("report.json", report::json::render(&r)),
+                        Format::Html => ("report.html", report::html::render(&r)),
+                        Format::Md => ("report.md", report::markdown::render(&r)),
+                        Format::Sarif => ("report.sarif", report::sarif::render(&r)),
+                        Format::Junit => ("report.junit.xml", report::junit::render(&r)),
                     };
                     let path = dir.join(name);
                     std::fs::write(&path, body)

@@ -3,6 +3,9 @@
 pub mod assemble;
 pub mod html;
 pub mod json;
+pub mod junit;
+pub mod markdown;
+pub mod sarif;
 pub mod terminal;
 
 use serde::Serialize;

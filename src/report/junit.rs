@@ -1,0 +1,66 @@
+//! JUnit XML (templates/report.junit.xml, embedded): one test case per rule check — a failure
+//! for a rule with a warning or error finding (listing them), skipped for not evaluated — so
+//! a CI system shows a bundle's health like a test run. Everything is XML-escaped.
+use minijinja::value::Value;
+
+use super::Report;
+use crate::rules::CheckStatus;
+
+const TEMPLATE: &str = include_str!("../../templates/report.junit.xml");
+
+/// Renders the JUnit report.
+pub fn render(r: &Report) -> String {
+    let checks: Vec<Value> = r
+        .checks
+        .iter()
+        .map(|c| {
+            let findings: Vec<Value> = r
+                .findings
+                .iter()
+                .filter(|f| f.rule == c.rule)
+                .map(|f| {
+                    minijinja::context! {
+                        severity => f.severity.as_str(),
+                        title => f.title.as_str(),
+                        id => f.id.as_str(),
+                    }
+                })
+                .collect();
+            let worst = r
+                .findings
+                .iter()
+                .filter(|f| f.rule == c.rule)
+                .map(|f| f.severity)
+                .max()
+                .map(|s| s.as_str())
+                .unwrap_or("");
+            minijinja::context! {
+                rule => c.rule.as_str(),
+                family => c.rule.split('.').next().unwrap_or(""),
+                status => c.status.as_str(),
+                reason => c.reason.as_str(),
+                worst => worst,
+                findings => findings,
+            }
+        })
+        .collect();
+    let count = |s: CheckStatus| r.checks.iter().filter(|c| c.status == s).count();
+    let ctx = minijinja::context! {
+        source => r.bundle.source.as_str(),
+        captured => r.bundle.created_at.clone().unwrap_or_default(),
+        tests => r.checks.len(),
+        failures => count(CheckStatus::Fail),
+        skipped => count(CheckStatus::NotEvaluated),
+        checks => checks,
+    };
+    let mut env = minijinja::Environment::new();
+    // HTML escaping is XML-safe for text and attribute values.
+    env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
+    match env.render_str(TEMPLATE, ctx) {
+        Ok(s) => format!("{}\n", s.trim_end()),
+        Err(e) => format!(
+            "<!-- sbdiag: cannot render the JUnit template: {} -->\n",
+            e.to_string().replace("--", "- -")
+        ),
+    }
+}

@@ -1,0 +1,106 @@
+//! SARIF 2.1.0 (for code-scanning dashboards and CI): one `rule` per sbdiag rule with its
+//! description, one `result` per finding with its level, message, and locations = the
+//! evidence's bundle-relative file and lines. Built as JSON, deterministic.
+use serde_json::{Value, json};
+
+use super::Report;
+use crate::rules::Severity;
+
+/// The SARIF JSON schema this output follows.
+pub const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+
+fn level(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "note",
+    }
+}
+
+/// Renders the SARIF log.
+pub fn render(r: &Report) -> String {
+    let catalog = crate::rules::catalog();
+    let rules: Vec<Value> = catalog
+        .iter()
+        .map(|rule| {
+            let i = rule.info();
+            json!({
+                "id": i.id,
+                "name": i.id.replace(['.', '-'], "_"),
+                "shortDescription": {"text": i.title},
+                "fullDescription": {"text": i.description},
+                "properties": {"versions": i.versions},
+            })
+        })
+        .collect();
+    let index_of = |id: &str| catalog.iter().position(|r| r.info().id == id);
+    let results: Vec<Value> = r
+        .findings
+        .iter()
+        .map(|f| {
+            let locations: Vec<Value> = f
+                .evidence
+                .iter()
+                .filter(|e| !e.file.is_empty())
+                .map(|e| {
+                    let mut region = json!({});
+                    if e.line > 0 {
+                        region = json!({"startLine": e.line, "endLine": e.end_line.max(e.line)});
+                        if !e.excerpt.is_empty() {
+                            if let Some(m) = region.as_object_mut() {
+                                m.insert("snippet".into(), json!({"text": e.excerpt}));
+                            }
+                        }
+                    }
+                    let mut phys = json!({"artifactLocation": {"uri": e.file, "uriBaseId": "BUNDLE"}});
+                    if e.line > 0 {
+                        if let Some(m) = phys.as_object_mut() {
+                            m.insert("region".into(), region);
+                        }
+                    }
+                    json!({"physicalLocation": phys})
+                })
+                .collect();
+            let mut result = json!({
+                "ruleId": f.rule,
+                "level": level(f.severity),
+                "message": {"text": format!("{}\n\n{}\n\nFix:\n{}", f.title, f.summary, f.remediation)},
+                "locations": locations,
+                "partialFingerprints": {"sbdiagFindingId": f.id},
+                "properties": {
+                    "objects": f.objects,
+                    "references": f.references,
+                },
+            });
+            if let Some(i) = index_of(&f.rule) {
+                if let Some(m) = result.as_object_mut() {
+                    m.insert("ruleIndex".into(), json!(i));
+                }
+            }
+            result
+        })
+        .collect();
+    let log = json!({
+        "$schema": SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "sbdiag",
+                "version": r.tool.version,
+                "informationUri": "https://github.com/harvester/harvester",
+                "rules": rules,
+            }},
+            "originalUriBaseIds": {"BUNDLE": {"description": {"text": format!("the support bundle {}", r.bundle.source)}}},
+            "results": results,
+            "properties": {
+                "bundle": r.bundle.source,
+                "capturedAt": r.bundle.created_at,
+                "verdict": r.verdict.headline,
+            },
+        }],
+    });
+    let mut s =
+        serde_json::to_string_pretty(&log).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    s.push('\n');
+    s
+}

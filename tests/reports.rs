@@ -1,0 +1,145 @@
+//! The report files: Markdown against golden files, SARIF against the SARIF 2.1.0 schema's
+//! types, JUnit structure, and every format byte-identical across runs.
+mod common;
+
+use common::{ok, sample};
+use std::path::Path;
+
+fn analyze(bundle: &str, formats: &str, dir: &Path) {
+    ok(&[
+        "analyze",
+        sample(bundle).to_str().unwrap(),
+        "-o",
+        dir.to_str().unwrap(),
+        "--format",
+        formats,
+    ]);
+}
+
+/// Compares with `tests/golden/<name>`; `SBDIAG_UPDATE_GOLDEN=1` rewrites it.
+fn golden(name: &str, got: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name);
+    if std::env::var_os("SBDIAG_UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, got).unwrap();
+        return;
+    }
+    let want = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!(
+            "{} missing: run with SBDIAG_UPDATE_GOLDEN=1",
+            path.display()
+        )
+    });
+    assert!(
+        want == got,
+        "{} differs from the golden file; if the change is intended, run \
+         SBDIAG_UPDATE_GOLDEN=1 cargo test --test reports",
+        path.display()
+    );
+}
+
+#[test]
+fn markdown_golden_files() {
+    for (bundle, file) in [
+        ("fleet-stale-v1.4.0", "fleet-stale.md"),
+        ("upgrade-blocked-v1.4.0", "upgrade-blocked.md"),
+        ("healthy-v1.4.0", "healthy.md"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        analyze(bundle, "md", dir.path());
+        let md = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
+        golden(file, &md);
+    }
+}
+
+#[test]
+fn markdown_is_short_and_defused() {
+    let dir = tempfile::tempdir().unwrap();
+    analyze("upgrade-blocked-v1.4.0", "md", dir.path());
+    let md = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
+    assert!(md.starts_with("## sbdiag: Upgrade to v1.4.1 would be refused: 6 reasons\n"));
+    // GitHub comments hold 65536 characters.
+    assert!(md.chars().count() < 65_536, "{} chars", md.chars().count());
+    // Code fences balance, so nothing from the bundle can close one early.
+    assert_eq!(md.matches("```").count() % 2, 0);
+    assert!(md.contains("<details><summary>"));
+}
+
+#[test]
+fn sarif_follows_the_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    analyze("upgrade-blocked-v1.4.0", "sarif,json", dir.path());
+    let text = std::fs::read_to_string(dir.path().join("report.sarif")).unwrap();
+    // serde-sarif's types are generated from the SARIF 2.1.0 JSON schema: required fields,
+    // enums (levels) and shapes must match for this to parse.
+    let log: serde_sarif::sarif::Sarif = serde_json::from_str(&text).expect("valid SARIF 2.1.0");
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["version"], "2.1.0");
+    let _ = log;
+    let run = &v["runs"][0];
+    let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+    assert!(rules.iter().any(|r| r["id"] == "upgrade.admission"));
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("report.json")).unwrap())
+            .unwrap();
+    let results = run["results"].as_array().unwrap();
+    assert_eq!(results.len(), report["findings"].as_array().unwrap().len());
+    let c15 = results
+        .iter()
+        .find(|r| r["partialFingerprints"]["sbdiagFindingId"] == "upgrade.admission:C15")
+        .unwrap();
+    assert_eq!(c15["level"], "error");
+    let loc = &c15["locations"][0]["physicalLocation"];
+    assert_eq!(
+        loc["artifactLocation"]["uri"],
+        "yamls/cluster/v1/nodes.yaml"
+    );
+    assert!(loc["region"]["startLine"].as_u64().unwrap() > 0);
+    // ruleIndex points at the rule.
+    let i = c15["ruleIndex"].as_u64().unwrap() as usize;
+    assert_eq!(rules[i]["id"], "upgrade.admission");
+}
+
+#[test]
+fn junit_has_one_case_per_check() {
+    let dir = tempfile::tempdir().unwrap();
+    analyze("upgrade-blocked-v1.4.0", "junit,json", dir.path());
+    let xml = std::fs::read_to_string(dir.path().join("report.junit.xml")).unwrap();
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("report.json")).unwrap())
+            .unwrap();
+    let checks = report["checks"].as_array().unwrap();
+    assert_eq!(xml.matches("<testcase ").count(), checks.len());
+    let fails = checks.iter().filter(|c| c["status"] == "fail").count();
+    assert_eq!(xml.matches("<failure ").count(), fails);
+    assert!(xml.contains(&format!("failures=\"{fails}\"")));
+    assert!(xml.contains("<skipped message="));
+    assert!(xml.contains("name=\"upgrade.admission\""));
+    // Balanced elements.
+    assert_eq!(
+        xml.matches("<testcase ").count(),
+        xml.matches("</testcase>").count()
+    );
+}
+
+#[test]
+fn every_format_is_byte_identical_across_runs() {
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    let all = "html,md,json,sarif,junit";
+    analyze("upgrade-stuck-predrained-v1.4.0", all, a.path());
+    analyze("upgrade-stuck-predrained-v1.4.0", all, b.path());
+    for f in [
+        "report.html",
+        "report.md",
+        "report.json",
+        "report.sarif",
+        "report.junit.xml",
+    ] {
+        let x = std::fs::read(a.path().join(f)).unwrap();
+        let y = std::fs::read(b.path().join(f)).unwrap();
+        assert!(x == y, "{f} differs between runs");
+        assert!(!x.is_empty() || f == "report.html", "{f} is empty");
+    }
+}
