@@ -5759,6 +5759,621 @@ def scenario_clean_v150() -> BundleModel:
         return b
 
 
+# ---- helpers shared by the webhook-down and node-down scenarios -------------------------------
+
+def pod_is_ready(pod) -> bool:
+    """What the endpoints controllers read: the pod's Ready condition (not the containerStatuses,
+    which a lost kubelet no longer updates)."""
+    return any(c["type"] == "Ready" and c["status"] == "True" for c in pod["status"]["conditions"])
+
+
+def pod_changed_at(pod) -> dt.datetime:
+    """Last change of a pod that the endpoints controllers react to (Ready flip, deletion)."""
+    t = max(parse_ts(c["lastTransitionTime"]) for c in pod["status"]["conditions"]
+            if c["type"] in ("Ready", "DisruptionTarget"))
+    return t
+
+
+def _selects(selector, pod) -> bool:
+    labels = pod["metadata"].get("labels") or {}
+    return all(labels.get(k) == v for k, v in selector.items())
+
+
+def sync_service_endpoints(b: BundleModel):
+    """Recompute Endpoints and EndpointSlices of every Service with a selector from the pods as
+    they are now (ready by the Ready condition; terminating pods leave Endpoints and stay in the
+    EndpointSlice as terminating). Objects whose content does not change are left untouched, so
+    on an unmodified base_cluster() this is a no-op."""
+    for (ns, gv, res), svcs in sorted(b.lists.items(), key=lambda kv: str(kv[0])):
+        if gv != "v1" or res != "services":
+            continue
+        for svc in svcs:
+            sel = svc["spec"].get("selector")
+            if not sel:
+                continue
+            name = svc["metadata"]["name"]
+            pods = [p for p in b.items("v1", "pods", ns) if _selects(sel, p)]
+            live = [p for p in pods if "deletionTimestamp" not in p["metadata"]]
+            changed = max([pod_changed_at(p) for p in pods], default=None)
+            try:
+                ep = b.get("v1", "endpoints", name, ns)
+            except KeyError:
+                ep = None
+            if ep is not None:
+                addrs, not_ready = [], []
+                for p in live:
+                    a = {"ip": p["status"]["podIP"], "nodeName": p["spec"]["nodeName"],
+                         "targetRef": {"kind": "Pod", "namespace": ns, "name": p["metadata"]["name"],
+                                       "uid": p["metadata"]["uid"]}}
+                    (addrs if pod_is_ready(p) else not_ready).append(a)
+                subset = {}
+                if addrs:
+                    subset["addresses"] = sorted(addrs, key=lambda a: a["ip"])
+                if not_ready:
+                    subset["notReadyAddresses"] = sorted(not_ready, key=lambda a: a["ip"])
+                subset["ports"] = ep["subsets"][0]["ports"]
+                if ep["subsets"] != [subset]:
+                    ep["subsets"] = [subset]
+                    ep["metadata"]["annotations"]["endpoints.kubernetes.io/last-change-trigger-time"] = ts(changed)
+                    touch(ep, changed + dt.timedelta(seconds=1))
+            for sl in b.items("discovery.k8s.io/v1", "endpointslices", ns):
+                if sl["metadata"]["labels"].get("kubernetes.io/service-name") != name:
+                    continue
+                eps = []
+                for p in sorted(pods, key=lambda p: p["status"]["podIP"]):
+                    term = "deletionTimestamp" in p["metadata"]
+                    ok = pod_is_ready(p)
+                    eps.append({"addresses": [p["status"]["podIP"]],
+                                "conditions": {"ready": ok and not term, "serving": ok, "terminating": term},
+                                "targetRef": {"kind": "Pod", "namespace": ns, "name": p["metadata"]["name"],
+                                              "uid": p["metadata"]["uid"]},
+                                "nodeName": p["spec"]["nodeName"]})
+                if sl["endpoints"] != eps:
+                    sl["endpoints"] = eps
+                    touch(sl, changed + dt.timedelta(seconds=1))
+
+
+def rebuild_pod_metrics(b: BundleModel, down_nodes=()):
+    """metrics.k8s.io PodMetrics of harvester-system (what base_cluster() collects) for the pods
+    metrics-server can measure now: containers running, node reachable. Same values as the base
+    for the pods the base had."""
+    ns = "harvester-system"
+    key = (ns, "metrics.k8s.io/v1beta1", "pods")
+    b.lists[key] = []
+    for pod in sorted(b.items("v1", "pods", ns), key=lambda p: p["metadata"]["name"]):
+        pname = pod["metadata"]["name"]
+        if pod["spec"]["nodeName"] in down_nodes:
+            continue
+        if not any("running" in cs["state"] for cs in pod["status"]["containerStatuses"]):
+            continue
+        b.add("metrics.k8s.io/v1beta1", "pods", {
+            "metadata": {"name": pname, "namespace": ns, "creationTimestamp": ts(CAPTURE),
+                         "labels": pod["metadata"]["labels"]},
+            "timestamp": ts(CAPTURE - dt.timedelta(seconds=11)), "window": "11.318s",
+            "containers": [{"name": c["name"], "usage": {"cpu": f"{int(h('pcpu', pname, c['name'])[:6], 16) % 50000000}n",
+                                                         "memory": f"{40000 + int(h('pmem', pname)[:5], 16) % 400000}Ki"}}
+                           for c in pod["spec"]["containers"]]})
+
+
+def logrus_q(level, t, msg, **fields):
+    """logrus text line whose message contains quotes (the TextFormatter escapes them)."""
+    return logrus(level, t, msg.replace("\\", "\\\\").replace('"', '\\"'), **fields)
+
+
+def kv_log(component, level, t, msg, pos, **kw):
+    """KubeVirt JSON log line (same shape as base_logs' virt-handler lines)."""
+    d = {"component": component, "level": level, "msg": msg, "pos": pos,
+         "timestamp": t.strftime("%Y-%m-%dT%H:%M:%S.%fZ")}
+    d.update(kw)
+    return json.dumps(d, separators=(",", ":"))
+
+
+def crash_timeline(first_start, run, salt, *, until=None):
+    """Container starts of a crash-looping container (kubelet back-off 10 s doubling to 5 min,
+    plus a few seconds until the next pod sync): [start_0, start_1, ...] up to `until`."""
+    until = until or CAPTURE
+    starts = [first_start]
+    k = 0
+    while True:
+        backoff = min(10 * 2 ** k, 300) + 1 + int(h("sync", salt, k)[:2], 16) % 9
+        nxt = starts[-1] + run + dt.timedelta(seconds=backoff)
+        if nxt + run >= until - dt.timedelta(seconds=20):
+            return starts
+        starts.append(nxt)
+        k += 1
+
+
+# ---- (9) webhook-down-v1.4.0 -----------------------------------------------------------------
+
+WH_URL = "https://harvester-webhook.harvester-system.svc:443/v1/webhook/validation?timeout=10s"
+WH_SECRET_EDIT = CAPTURE - dt.timedelta(hours=1, minutes=53, seconds=39)   # TLS secret replaced by hand
+WH_DELETED = CAPTURE - dt.timedelta(hours=1, minutes=52, seconds=7)        # the 3 webhook pods deleted
+WH_IMAGE_CREATED = WH_DELETED - dt.timedelta(minutes=14, seconds=38)      # image-w4r7t download started
+WH_WEB_START = CAPTURE - dt.timedelta(days=1, hours=2, minutes=31, seconds=5)
+WH_IMAGE = "image-w4r7t"
+WH_RUN = dt.timedelta(seconds=2)                                           # each webhook run until the fatal
+
+
+def webhook_refused(svc_ip, webhook="validator.harvesterhci.io", url=WH_URL) -> str:
+    """The API server's error when a webhook's Service has no endpoint (kube-proxy rejects)."""
+    return (f'Internal error occurred: failed calling webhook "{webhook}": failed to call webhook: '
+            f'Post "{url}": dial tcp {svc_ip}:443: connect: connection refused')
+
+
+def scenario_webhook_down_v140() -> BundleModel:
+    """Harvester's admission webhook has no ready backend for 1 h 52 min. The admin replaced the
+    TLS secret harvester-system/harvester-webhook-tls by hand (a certificate whose key does not
+    match; Secrets are not in a bundle) and deleted the three harvester-webhook pods so that they
+    would load it. The ReplicaSet recreated them on the same nodes (pods CREATE pass: the
+    mutator fails open), and every run of the new pods ends ~2 s after start with
+    `level=fatal msg="failed to run webhook server: failed to load TLS secret
+    harvester-system/harvester-webhook-tls: tls: private key does not match public key"`:
+    CrashLoopBackOff (25 restarts each), Deployment 0/3, Endpoints and EndpointSlice only not-ready.
+    ValidatingWebhookConfiguration harvester-validator (validator.harvesterhci.io, failurePolicy
+    Fail) therefore refuses every call it intercepts with `failed calling webhook
+    "validator.harvesterhci.io": ... dial tcp 10.53.211.88:443: connect: connection refused`:
+    - VirtualMachineImage default/image-w4r7t (an ISO download started 15 min before) is stuck at
+      37 %: harvester's backing-image-controller cannot update it (harvester pod log, a
+      FailedUpdate event on the image);
+    - virt-handler cannot patch its node's heartbeat (node UPDATE is validated too): its log has
+      `Can't patch node ...` every minute, every node's kubevirt.io/heartbeat is 1 h 52 min old.
+    MutatingWebhookConfiguration harvester-mutator (mutator.harvesterhci.io) is failurePolicy
+    Ignore here, as Harvester writes it (with Fail no pod could have been created during the
+    outage, the support-bundle manager's included). Fleet's claim on mcc-harvester (NotReady:
+    Deployment harvester-webhook Available 0/3) is current. vm-web-01 was started a day earlier
+    (a start during the outage would have been refused). Everything else is healthy."""
+    with cluster_shape(3, bundle_name="bundle-p4v8n", web_vm_start=WH_WEB_START):
+        b = base_cluster(description="Image upload stuck at 37%, UI says failed calling webhook "
+                                     "validator.harvesterhci.io")
+        hp = b.helpers
+        ns = "harvester-system"
+        name = "harvester-webhook"
+        svc = b.get("v1", "services", name, ns)
+        svc_ip = svc["spec"]["clusterIP"]
+        refused = webhook_refused(svc_ip)
+        # ---- the mutator fails open (as Harvester configures it) ---------------------------------
+        mwc = b.get("admissionregistration.k8s.io/v1", "mutatingwebhookconfigurations", "harvester-mutator")
+        mwc["webhooks"][0]["failurePolicy"] = "Ignore"
+        # ---- the three webhook pods, deleted and recreated into a crash loop ----------------------
+        dep = b.get("apps/v1", "deployments", name, ns)
+        rs = b.get("apps/v1", "replicasets", f"{name}-{rs_hash(ns, name)}", ns)
+        old = sorted([p for p in b.items("v1", "pods", ns) if p["metadata"]["name"].startswith(dep_prefix(ns, name))],
+                     key=lambda p: NODES.index(p["spec"]["nodeName"]))
+        for p in old:
+            b.remove("v1", "pods", p["metadata"]["name"], ns)
+            hp["all_pods"].pop((ns, p["metadata"]["name"]), None)
+            for key in [k for k in b.logs if k.startswith(f"{ns}/{p['metadata']['name']}/")]:
+                del b.logs[key]
+        image = hp["img"]["webhook"]
+        new_pods = []
+        events = []
+        for k, op in enumerate(old):
+            node = op["spec"]["nodeName"]
+            created = WH_DELETED + dt.timedelta(seconds=1)
+            started = created + dt.timedelta(seconds=1 + k)
+            pname = f"{rs['metadata']['name']}-{suffix(5, 'pod', ns, name, k, 'recreated')}"
+            pod = pod_obj(pname, ns, spec=dep["spec"]["template"]["spec"], labels=rs["spec"]["selector"]["matchLabels"],
+                          owner_ref=owner("ReplicaSet", rs["metadata"]["name"], rs["metadata"]["uid"], "apps/v1"),
+                          created=created, started=started, node=node, node_ip=NODE_IPS[node],
+                          pod_ip=hp["ips"].pod_ip(node), ready=False)
+            starts = crash_timeline(started + dt.timedelta(seconds=1), WH_RUN, f"wh-{k}")
+            restarts = len(starts) - 1
+            crash_loop(pod, name, restarts=restarts, last_start=starts[-1], last_finish=starts[-1] + WH_RUN,
+                       not_ready_since=started)
+            b.add("v1", "pods", pod)
+            hp["all_pods"][(ns, pname)] = pod
+            new_pods.append(pod)
+            # logs: the last run (.log) and the one before (.log.1) end in the same fatal error
+            key = f"{ns}/{pname}/{name}.log"
+
+            def run_log(start, salt):
+                c = Clock(salt)
+                x = [c.at(start), c.at(start), c.at(start), c.at(start), c.at(start + dt.timedelta(seconds=1)),
+                     c.at(start + dt.timedelta(seconds=1))]
+                return [(x[0], logrus("info", x[0], "Starting webhook server")),
+                        (x[1], logrus("info", x[1], "add validation handler for [upgrades].harvesterhci.io (Upgrade)")),
+                        (x[2], logrus("info", x[2], "add validation handler for [virtualmachineimages].harvesterhci.io "
+                                                    "(VirtualMachineImage)")),
+                        (x[3], logrus("info", x[3], "add mutation handler for [pods]. (Pod)")),
+                        (x[4], logrus("info", x[4], "Loading TLS secret harvester-system/harvester-webhook-tls")),
+                        (x[5], logrus("fatal", x[5], "failed to run webhook server: failed to load TLS secret "
+                                                     "harvester-system/harvester-webhook-tls: tls: private key does "
+                                                     "not match public key"))]
+
+            b.logs[key] = pod_log(run_log(starts[-1], f"{key}#run"), salt=key)
+            b.logs[key + ".1"] = pod_log(run_log(starts[-2], f"{key}#prev"), salt=key + ".1")
+            cref = obj_ref(pod, "Pod", "v1", f"spec.containers{{{name}}}")
+            first_backoff = starts[0] + WH_RUN + dt.timedelta(seconds=1)
+            for reason, msg, first, last, count, etype in (
+                    ("Pulled", f'Container image "{image}" already present on machine', starts[0], starts[-1],
+                     restarts + 1, "Normal"),
+                    ("Created", f"Created container {name}", starts[0], starts[-1], restarts + 1, "Normal"),
+                    ("Started", f"Started container {name}", starts[0], starts[-1], restarts + 1, "Normal"),
+                    ("BackOff", f"Back-off restarting failed container {name} in pod {pname}_{ns}"
+                                f"({pod['metadata']['uid']})", first_backoff,
+                     CAPTURE - dt.timedelta(seconds=7 + 9 * k),
+                     int((CAPTURE - first_backoff).total_seconds() // 13), "Warning")):
+                events.append((ns, cref, reason, msg, first, last, count, etype, "kubelet", node))
+        st = dep["status"]
+        st.pop("readyReplicas", None)
+        st.pop("availableReplicas", None)
+        st["unavailableReplicas"] = dep["spec"]["replicas"]
+        for c in st["conditions"]:
+            if c["type"] == "Available":
+                c.update({"status": "False", "lastUpdateTime": ts(WH_DELETED), "lastTransitionTime": ts(WH_DELETED),
+                          "reason": "MinimumReplicasUnavailable",
+                          "message": "Deployment does not have minimum availability."})
+        touch(dep, WH_DELETED + dt.timedelta(seconds=1))
+        rs["status"].pop("readyReplicas", None)
+        rs["status"].pop("availableReplicas", None)
+        touch(rs, WH_DELETED + dt.timedelta(seconds=1))
+        sync_service_endpoints(b)
+        rebuild_pod_metrics(b)
+        summary = {"state": "updating", "transitioning": True,
+                   "message": ["Deployment does not have minimum availability.",
+                               f"Available: 0/{dep['spec']['replicas']}"]}
+        set_fleet_claim(b, "harvester", state="NotReady", at=WH_DELETED + dt.timedelta(seconds=6),
+                        non_ready=[non_ready_entry(dep, "apps/v1", "Deployment", summary)])
+        # ---- impact 1: an ISO download whose progress harvester can no longer record ---------------
+        url = "https://download.rockylinux.org/pub/rocky/9/isos/x86_64/Rocky-9.5-x86_64-dvd.iso"
+        last_ok = WH_DELETED - dt.timedelta(seconds=6)
+        vmimage = {
+            "metadata": meta(WH_IMAGE, "default", created=WH_IMAGE_CREATED, generation=38,
+                             annotations={"harvesterhci.io/storageClassName": "harvester-longhorn"},
+                             labels={"harvesterhci.io/image-type": "iso", "harvesterhci.io/os-type": "rocky"},
+                             finalizers=["wrangler.cattle.io/vm-image-controller"], updated=last_ok,
+                             managed=[managed_field("harvester", "harvesterhci.io/v1beta1", last_ok, {
+                                 "f:metadata": {"f:finalizers": {
+                                     ".": {}, 'v:"wrangler.cattle.io/vm-image-controller"': {}}},
+                                 "f:status": {".": {}, "f:appliedUrl": {}, "f:conditions": {}, "f:progress": {},
+                                              "f:size": {}, "f:storageClassName": {}}})]),
+            "spec": {"backend": "backingimage", "checksum": "", "displayName": "Rocky-9.5-x86_64-dvd.iso",
+                     "pvcName": "", "pvcNamespace": "", "retry": 3, "sourceType": "download",
+                     "storageClassParameters": {"migratable": "true", "numberOfReplicas": "3",
+                                                "staleReplicaTimeout": "30"},
+                     "targetStorageClassName": "harvester-longhorn", "url": url},
+            "status": {"appliedUrl": url,
+                       "conditions": [{"lastUpdateTime": ts(WH_IMAGE_CREATED + dt.timedelta(seconds=3)),
+                                       "reason": "Importing", "status": "Unknown", "type": "Imported"},
+                                      {"lastUpdateTime": ts(WH_IMAGE_CREATED + dt.timedelta(seconds=3)),
+                                       "reason": "Initialized", "status": "True", "type": "Initialized"}],
+                       "progress": 37, "size": 11013259264, "storageClassName": f"longhorn-{WH_IMAGE}",
+                       "targetStorageClassName": "harvester-longhorn"}}
+        b.add("harvesterhci.io/v1beta1", "virtualmachineimages", vmimage)
+        b.add("storage.k8s.io/v1", "storageclasses", {
+            "metadata": meta(f"longhorn-{WH_IMAGE}", created=WH_IMAGE_CREATED + dt.timedelta(seconds=2)),
+            "provisioner": "driver.longhorn.io",
+            "parameters": {"backingImage": f"default-{WH_IMAGE}", "backingImageDataSourceType": "download",
+                           "backingImageDataSourceParameters": json.dumps({"url": url}, separators=(",", ":")),
+                           "migratable": "true", "numberOfReplicas": "3", "staleReplicaTimeout": "30"},
+            "reclaimPolicy": "Delete", "allowVolumeExpansion": True, "volumeBindingMode": "Immediate"})
+        # the backing-image-controller retries with the workqueue's back-off (5 ms doubling, max 30 s)
+        hv = find_pod(b, ns, dep_prefix(ns, "harvester"), NODES[0])
+        hkey = f"{ns}/{hv['metadata']['name']}/apiserver.log"
+        err_line = (f"error syncing 'longhorn-system/default-{WH_IMAGE}': handler backing-image-controller: "
+                    f"{refused}, requeuing")
+        t = WH_DELETED + dt.timedelta(seconds=2, milliseconds=410)
+        delay, fails = 0.005, []
+        while t < CAPTURE - dt.timedelta(seconds=5):
+            fails.append(t)
+            t = t + dt.timedelta(seconds=delay) + dt.timedelta(milliseconds=11 + int(h("bi", len(fails))[:2], 16))
+            delay = min(delay * 2, 30.0)
+        merge_log(b, hkey, [(x, logrus_q("error", x, err_line)) for x in fails], salt=hkey + "#refused")
+        img_ref = obj_ref(vmimage, "VirtualMachineImage", "harvesterhci.io/v1beta1")
+        events.append(("default", img_ref, "FailedUpdate",
+                       f"failed to update VirtualMachineImage default/{WH_IMAGE}: {refused}", fails[0], fails[-1],
+                       25 + int((fails[-1] - fails[0]).total_seconds() // 300), "Warning", "harvester", None))
+        # ---- impact 2: virt-handler's node heartbeat (a node PATCH) is refused on every node -------
+        for i, n in enumerate(NODES):
+            nd = b.get("v1", "nodes", n)
+            nd["metadata"]["annotations"]["kubevirt.io/heartbeat"] = ts(WH_DELETED - dt.timedelta(seconds=17 + 13 * i))
+        vh = find_pod(b, ns, "virt-handler-", NODES[2])
+        vkey = f"{ns}/{vh['metadata']['name']}/virt-handler.log"
+        beat = WH_DELETED - dt.timedelta(seconds=17 + 13 * 2) + dt.timedelta(minutes=1)
+        c = Clock("vh-heartbeat")
+        lines = []
+        while beat < CAPTURE:
+            x = c.at(beat)
+            lines.append((x, kv_log("virt-handler", "error", x, f"Can't patch node {NODES[2]}", "heartbeat.go:103",
+                                    reason=refused)))
+            beat += dt.timedelta(minutes=1)
+        merge_log(b, vkey, lines, salt=vkey + "#heartbeat")
+        add_events(b, events)
+        return b
+
+
+# ---- (10) node-down-vm-degraded-v1.4.0 ----------------------------------------------------------
+
+ND_DEATH = CAPTURE - dt.timedelta(minutes=27, seconds=21)          # harvester-node-2 stops (power loss)
+ND_LAST_STATUS = ND_DEATH - dt.timedelta(minutes=2, seconds=47)     # the kubelet's last full status post
+ND_FAILED = ND_DEATH + dt.timedelta(seconds=9)                      # the engine marks node-2's replica ERR
+ND_NOT_READY = ND_DEATH + dt.timedelta(seconds=40)                  # node-monitor-grace-period
+ND_EVICT = ND_NOT_READY + dt.timedelta(seconds=300)                 # default tolerationSeconds of unreachable
+ND_UNSCHEDULABLE = ND_DEATH + dt.timedelta(minutes=5, seconds=14)   # virt-controller: virt-handler unresponsive
+ND_REPLENISH = ND_FAILED + dt.timedelta(minutes=10)                 # replica-replenishment-wait-interval 600
+ND_WEB_START = CAPTURE - dt.timedelta(days=3, hours=5, minutes=12, seconds=40)
+ND_SUPERVISOR_ERR = "proxy error from 127.0.0.1:9345 while dialing {ip}:10250, code 503: 503 Service Unavailable"
+
+
+def scenario_node_down_vm_degraded_v140() -> BundleModel:
+    """harvester-node-2 lost power 27 min before the capture and has not come back. Its kubelet
+    stopped posting status: 40 s later the node controller set Ready (and the pressure conditions)
+    Unknown / NodeStatusUnknown "Kubelet stopped posting node status.", tainted it
+    node.kubernetes.io/unreachable NoSchedule + NoExecute and flipped every pod on it to Ready
+    False (NodeNotReady events); 5 min later the taint evicted the pods that do not tolerate it:
+    Deployment pods are Terminating there with replacements Running on node-0/-1, fleet-agent-0
+    (StatefulSet) and node-2's instance-manager stay Terminating without one, DaemonSet pods stay
+    (every DaemonSet 2/3), the mirror pods of etcd / kube-apiserver stay (Ready False).
+    Storage: the engine of vm-web-01's volume (on harvester-node-1, where the VM keeps running)
+    marked the replica on node-2 ERR 9 s after the power loss: replica failedAt, desireState
+    stopped, volume robustness degraded (2 of 3), a new replica cannot be scheduled (the two
+    live nodes already hold one: Scheduled False, ReplicaSchedulingFailure); Longhorn Node
+    harvester-node-2 Ready False (KubernetesNodeNotReady), its instance manager unknown.
+    The failure is < 30 min old on purpose: the volume's staleReplicaTimeout is 30 min, after
+    which Longhorn deletes the failed replica.
+    Also from the node loss: no nodes/harvester-node-2.zip (a node that is not Ready is not
+    waited for), no logs of node-2's pods (one BUG line each in bundleGenerationError.log), no
+    metrics of node-2, etcd on node-0 logs its lost peer, `kubernetes` endpoints without node-2,
+    node-2 labelled kubevirt.io/schedulable=false by virt-controller; the Fleet agent ran on
+    node-2: its last check-in is 37 min old and every Fleet claim still says Ready.
+    Chain: VM default/vm-web-01 -> VMI (harvester-node-1) -> virt-launcher pod (volume disk-0 ->
+    PVC) -> PVC (spec.volumeName) -> PV (spec.claimRef, name = Longhorn volume) -> Longhorn Volume
+    -> Replica (spec.volumeName, spec.nodeID harvester-node-2) -> Node harvester-node-2."""
+    with cluster_shape(3, bundle_name="bundle-w7d4k", web_vm_start=ND_WEB_START):
+        b = base_cluster(description="harvester-node-2 is down; vm-web-01 volume degraded")
+        hp = b.helpers
+        n0, n1, n2 = NODES
+        ip2 = NODE_IPS[n2]
+        events = []
+        # ---- the Node ------------------------------------------------------------------------------
+        node2 = b.get("v1", "nodes", n2)
+        conds = node2["status"]["conditions"]
+        for i, c in enumerate(conds):
+            if c["type"] in ("MemoryPressure", "DiskPressure", "PIDPressure", "Ready"):
+                conds[i] = cond(c["type"], "Unknown", at=ND_NOT_READY, heartbeat=ND_LAST_STATUS,
+                                reason="NodeStatusUnknown", message="Kubelet stopped posting node status.")
+        node2["spec"]["taints"] = [
+            {"key": "node.kubernetes.io/unreachable", "effect": "NoSchedule", "timeAdded": ts(ND_NOT_READY)},
+            {"key": "node.kubernetes.io/unreachable", "effect": "NoExecute", "timeAdded": ts(ND_NOT_READY)}]
+        node2["metadata"]["labels"]["kubevirt.io/schedulable"] = "false"
+        node2["metadata"]["annotations"]["kubevirt.io/heartbeat"] = ts(ND_DEATH - dt.timedelta(seconds=23))
+        node2["metadata"]["managedFields"] += [
+            managed_field("kube-controller-manager", "v1", ND_NOT_READY, {"f:spec": {"f:taints": {}}}),
+            managed_field("kube-controller-manager", "v1", ND_NOT_READY, {"f:status": {"f:conditions": {
+                f'k:{{"type":"{t}"}}': {"f:lastTransitionTime": {}, "f:message": {}, "f:reason": {}, "f:status": {}}
+                for t in ("DiskPressure", "MemoryPressure", "PIDPressure", "Ready")}}}, subresource="status"),
+            managed_field("virt-controller", "v1", ND_UNSCHEDULABLE, {"f:metadata": {"f:labels": {
+                "f:kubevirt.io/schedulable": {}}}})]
+        touch(node2, ND_UNSCHEDULABLE)
+        events.append(("default", obj_ref(node2, "Node", "v1"), "NodeNotReady",
+                       f"Node {n2} status is now: NodeNotReady", ND_NOT_READY, ND_NOT_READY, 1, "Normal",
+                       "node-controller", None))
+        # the apiserver of node-2 no longer renews its lease: the `kubernetes` endpoints drop it
+        kep = b.get("v1", "endpoints", "kubernetes", "default")
+        kep["subsets"][0]["addresses"] = [a for a in kep["subsets"][0]["addresses"] if a["ip"] != ip2]
+        touch(kep, ND_DEATH + dt.timedelta(seconds=19))
+        # ---- its pods: Ready False, then the NoExecute taint evicts what does not tolerate it ------
+        pods2 = sorted([p for p in all_pods_of(b) if p["spec"]["nodeName"] == n2],
+                       key=lambda p: (p["metadata"]["namespace"], p["metadata"]["name"]))
+        replaced = {}   # ReplicaSet name -> [(old pod, new pod)]
+        evicted = []
+        for k, pod in enumerate(pods2):
+            md = pod["metadata"]
+            pns, pname = md["namespace"], md["name"]
+            set_ready = [i for i, c in enumerate(pod["status"]["conditions"]) if c["type"] == "Ready"][0]
+            pod["status"]["conditions"][set_ready] = cond("Ready", "False", at=ND_NOT_READY, probe=True)
+            touch(pod, ND_NOT_READY)
+            events.append((pns, obj_ref(pod, "Pod", "v1"), "NodeNotReady", "Node is not ready",
+                           ND_NOT_READY, ND_NOT_READY, 1, "Warning", "node-controller", None))
+            tolerates = any(t.get("operator") == "Exists" and not t.get("key")
+                            for t in pod["spec"].get("tolerations") or [])
+            mirror = "kubernetes.io/config.mirror" in (md.get("annotations") or {})
+            if tolerates or mirror:
+                continue
+            ev_at = ND_EVICT + dt.timedelta(milliseconds=40 * k)
+            deleted = ev_at + dt.timedelta(seconds=pod["spec"]["terminationGracePeriodSeconds"])
+            new_md = {}
+            for key_, val in md.items():   # Go ObjectMeta order: ..., creationTimestamp, deletion*, labels
+                new_md[key_] = val
+                if key_ == "creationTimestamp":
+                    new_md["deletionTimestamp"] = ts(deleted)
+                    new_md["deletionGracePeriodSeconds"] = pod["spec"]["terminationGracePeriodSeconds"]
+            pod["metadata"] = new_md
+            pod["status"]["conditions"].append(
+                cond("DisruptionTarget", "True", at=ev_at, probe=True, reason="DeletionByTaintManager",
+                     message="Taint manager: deleting due to NoExecute taint"))
+            touch(pod, ev_at)
+            evicted.append(pod)
+            events.append((pns, obj_ref(pod, "Pod", "v1"), "TaintManagerEviction",
+                           f"Marking for deletion Pod {pns}/{pname}", ev_at, ev_at, 1, "Normal",
+                           "taint-eviction-controller", None))
+            own = (md.get("ownerReferences") or [{}])[0]
+            if own.get("kind") == "ReplicaSet":
+                replaced.setdefault((pns, own["name"]), []).append(pod)
+        # Deployment pods: the ReplicaSet creates a replacement on a live node at once
+        for (pns, rs_name), olds in sorted(replaced.items()):
+            rs = b.get("apps/v1", "replicasets", rs_name, pns)
+            dep_name = rs["metadata"]["ownerReferences"][0]["name"]
+            dep = b.get("apps/v1", "deployments", dep_name, pns)
+            ready_at = []
+            for j, op in enumerate(olds):
+                alt = [n0, n1][int(h("replace", pns, dep_name, j)[:2], 16) % 2]
+                created = parse_ts(op["metadata"]["deletionTimestamp"]) - dt.timedelta(seconds=30)
+                pname = f"{rs_name}-{suffix(5, 'pod', pns, dep_name, j, 'unreachable')}"
+                new = pod_obj(pname, pns, spec=dep["spec"]["template"]["spec"],
+                              labels=rs["spec"]["selector"]["matchLabels"],
+                              owner_ref=owner("ReplicaSet", rs_name, rs["metadata"]["uid"], "apps/v1"),
+                              created=created, started=created + dt.timedelta(seconds=1), node=alt,
+                              node_ip=NODE_IPS[alt], pod_ip=hp["ips"].pod_ip(alt))
+                b.add("v1", "pods", new)
+                hp["all_pods"][(pns, pname)] = new
+                ready_at.append(parse_ts([c for c in new["status"]["conditions"] if c["type"] == "Ready"][0]
+                                         ["lastTransitionTime"]))
+                events += [
+                    (pns, obj_ref(rs, "ReplicaSet", "apps/v1"), "SuccessfulCreate", f"Created pod: {pname}",
+                     created, created, 1, "Normal", "replicaset-controller", None),
+                    (pns, obj_ref(new, "Pod", "v1"), "Scheduled", f"Successfully assigned {pns}/{pname} to {alt}",
+                     created, created, 1, "Normal", "default-scheduler", None)]
+                for ct in new["spec"]["containers"]:
+                    cref = obj_ref(new, "Pod", "v1", f"spec.containers{{{ct['name']}}}")
+                    t1 = created + dt.timedelta(seconds=1)
+                    events += [
+                        (pns, cref, "Pulled", f'Container image "{ct["image"]}" already present on machine', t1, t1,
+                         1, "Normal", "kubelet", alt),
+                        (pns, cref, "Created", f"Created container {ct['name']}", t1, t1, 1, "Normal", "kubelet", alt),
+                        (pns, cref, "Started", f"Started container {ct['name']}", t1, t1, 1, "Normal", "kubelet", alt)]
+            back = max(ready_at)
+            for c in dep["status"]["conditions"]:   # unavailable from NotReady until the replacement is Ready
+                if c["type"] == "Available":
+                    c["lastUpdateTime"] = c["lastTransitionTime"] = ts(back)
+                else:
+                    c["lastUpdateTime"] = ts(back)
+            touch(dep, back)
+            touch(rs, back)
+        # StatefulSet fleet-agent: no replacement while fleet-agent-0 is Terminating on node-2
+        fa_sts = b.get("apps/v1", "statefulsets", "fleet-agent", "cattle-fleet-local-system")
+        fa_sts["status"].pop("readyReplicas", None)
+        fa_sts["status"]["availableReplicas"] = 0
+        touch(fa_sts, ND_NOT_READY)
+        set_agent_last_seen(b, CAPTURE - dt.timedelta(minutes=37, seconds=41))
+        # DaemonSets: node-2's pod is not ready
+        for (pns, gv, res), lst in list(b.lists.items()):
+            if gv != "apps/v1" or res != "daemonsets":
+                continue
+            for ds in lst:
+                uid_ = ds["metadata"]["uid"]
+                if any(p["spec"]["nodeName"] == n2 and any(o["uid"] == uid_ for o in p["metadata"].get(
+                        "ownerReferences", [])) for p in b.items("v1", "pods", pns)):
+                    st = ds["status"]
+                    st["numberReady"] = st["desiredNumberScheduled"] - 1
+                    st["numberAvailable"] = st["desiredNumberScheduled"] - 1
+                    st["numberUnavailable"] = 1
+                    touch(ds, ND_NOT_READY)
+        sync_service_endpoints(b)
+        # ---- Longhorn ------------------------------------------------------------------------------
+        lhn = b.get("longhorn.io/v1beta2", "nodes", n2, "longhorn-system")
+        lh_msg = f"Kubernetes node {n2} not ready: NodeStatusUnknown"
+        for c in lhn["status"]["conditions"]:
+            if c["type"] == "Ready":
+                c.update({"status": "False", "lastTransitionTime": ts(ND_NOT_READY + dt.timedelta(seconds=1)),
+                          "reason": "KubernetesNodeNotReady", "message": lh_msg})
+        touch(lhn, ND_NOT_READY + dt.timedelta(seconds=1))
+        events.append(("longhorn-system", obj_ref(lhn, "Node", "longhorn.io/v1beta2"), "KubernetesNodeNotReady",
+                       lh_msg, ND_NOT_READY + dt.timedelta(seconds=1), ND_NOT_READY + dt.timedelta(seconds=1), 1,
+                       "Warning", "longhorn-node-controller", n0))
+        im2 = b.get("longhorn.io/v1beta2", "instancemanagers", hp["im_names"][n2], "longhorn-system")
+        im2["status"]["currentState"] = "unknown"
+        im2["status"]["ownerID"] = n0
+        touch(im2, ND_NOT_READY + dt.timedelta(seconds=2))
+        vname = web_volume_name()
+        vol = b.get("longhorn.io/v1beta2", "volumes", vname, "longhorn-system")
+        rep = [r for r in b.items("longhorn.io/v1beta2", "replicas", "longhorn-system")
+               if r["spec"]["volumeName"] == vname and r["spec"]["nodeID"] == n2][0]
+        rname = rep["metadata"]["name"]
+        rep["spec"]["failedAt"] = ts(ND_FAILED)
+        rep["spec"]["desireState"] = "stopped"
+        rep["status"].update({"currentState": "stopped", "instanceManagerName": "", "ip": "", "port": 0,
+                              "started": False, "storageIP": "", "ownerID": n0})
+        touch(rep, ND_NOT_READY + dt.timedelta(seconds=3))
+        eng = b.get("longhorn.io/v1beta2", "engines", f"{vname}-e-0", "longhorn-system")
+        eng["spec"]["replicaAddressMap"] = {k: v for k, v in eng["spec"]["replicaAddressMap"].items() if k != rname}
+        for k in ("currentReplicaAddressMap", "replicaModeMap"):
+            eng["status"][k] = {r: v for r, v in eng["status"][k].items() if r != rname}
+        touch(eng, ND_FAILED + dt.timedelta(seconds=1))
+        vol["status"]["robustness"] = "degraded"
+        vol["status"]["lastDegradedAt"] = ts(ND_FAILED)
+        sched_msg = "precheck new replica failed: nodes are unavailable"
+        for c in vol["status"]["conditions"]:
+            if c["type"] == "Scheduled":
+                c.update({"status": "False", "lastTransitionTime": ts(ND_REPLENISH),
+                          "reason": "ReplicaSchedulingFailure", "message": sched_msg})
+        touch(vol, ND_REPLENISH)
+        events.append(("longhorn-system", obj_ref(vol, "Volume", "longhorn.io/v1beta2"), "Degraded",
+                       f"volume {vname} became degraded", ND_FAILED, ND_FAILED, 1, "Normal", "longhorn-volume", n1))
+        lm = find_pod(b, "longhorn-system", "longhorn-manager-", n1)
+        lkey = f"longhorn-system/{lm['metadata']['name']}/longhorn-manager.log"
+        c = Clock("lm-node-down")
+        x = [c.at(ND_FAILED), c.at(ND_NOT_READY + dt.timedelta(seconds=1)), c.at(ND_REPLENISH),
+             c.at(ND_REPLENISH + dt.timedelta(minutes=5))]
+        vol_kw = {"controller": "longhorn-volume", "currentEngine": f"{vname}-e-0", "node": n1, "owner": n1,
+                  "state": "attached", "volume": vname}
+        merge_log(b, lkey, [
+            (x[0], logrus("warning", x[0], f"Replica {rname} is marked as failed, current state running, mode ERR, "
+                                           f"engine name {vname}-e-0, active true", **vol_kw)),
+            (x[1], logrus("warning", x[1], f"Kubernetes node {n2} not ready: NodeStatusUnknown",
+                          controller="longhorn-node", node=n1)),
+            (x[2], logrus("warning", x[2], "Failed to replenish replicas", error=sched_msg, **vol_kw)),
+            (x[3], logrus("warning", x[3], "Failed to replenish replicas", error=sched_msg, **vol_kw))],
+            salt=lkey + "#node-down")
+        # ---- the VM keeps running on harvester-node-1; its launcher pod mounts the PVC -------------
+        vm = b.get("kubevirt.io/v1", "virtualmachines", "vm-web-01", "default")
+        pvc_name = vm["spec"]["template"]["spec"]["volumes"][0]["persistentVolumeClaim"]["claimName"]
+        launcher = find_pod(b, "default", "virt-launcher-vm-web-01-")
+        launcher["spec"]["volumes"].append({"name": "disk-0", "persistentVolumeClaim": {"claimName": pvc_name}})
+        compute = [ct for ct in launcher["spec"]["containers"] if ct["name"] == "compute"][0]
+        rebuilt = {}
+        for key_, val in compute.items():   # Go Container order: ..., resources, volumeMounts, volumeDevices, ...
+            rebuilt[key_] = val
+            if key_ == "resources":
+                rebuilt["volumeDevices"] = [{"name": "disk-0", "devicePath": "/dev/disk-0"}]
+        compute.clear()
+        compute.update(rebuilt)
+        # ---- etcd on node-0 lost its peer -----------------------------------------------------------
+        peer = h("raft", n2)[:16]
+        local = h("raft", n0)[:16]
+        c = Clock("etcd-peer-down")
+        elines = []
+        for typ in ("stream MsgApp v2", "stream Message"):
+            x = c.at(ND_DEATH + dt.timedelta(seconds=4))
+            elines.append((x, json.dumps({"level": "warn", "ts": x.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                                          "caller": "rafthttp/stream.go:421",
+                                          "msg": "lost TCP streaming connection with remote peer",
+                                          "stream-reader-type": typ, "local-member-id": local,
+                                          "remote-peer-id": peer, "error": "read tcp 10.10.0.10:2380->"
+                                                                           f"{ip2}:2380: i/o timeout"},
+                                         separators=(",", ":"))))
+        t = ND_DEATH + dt.timedelta(seconds=30)
+        while t < CAPTURE:
+            for rt in ("ROUND_TRIPPER_SNAPSHOT", "ROUND_TRIPPER_RAFT_MESSAGE"):
+                x = c.at(t)
+                elines.append((x, json.dumps({"level": "warn", "ts": x.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                                              "caller": "rafthttp/probing_status.go:68",
+                                              "msg": "prober detected unhealthy status", "round-tripper-name": rt,
+                                              "remote-peer-id": peer, "rtt": "0s",
+                                              "error": f"dial tcp {ip2}:2380: connect: no route to host"},
+                                             separators=(",", ":"))))
+            t += dt.timedelta(seconds=30)
+        ekey = "kube-system/etcd-harvester-node-0/etcd.log"
+        merge_log(b, ekey, elines, salt=ekey + "#peer-down")
+        # ---- what the support bundle could not collect from node-2 ----------------------------------
+        b.node_files.pop(n2)
+        b.lists[(None, "metrics.k8s.io/v1beta1", "nodes")] = [
+            m for m in b.items("metrics.k8s.io/v1beta1", "nodes") if m["metadata"]["name"] != n2]
+        rebuild_pod_metrics(b, down_nodes=(n2,))
+        on2 = {(p["metadata"]["namespace"], p["metadata"]["name"]) for p in pods2}
+        for key in [k for k in b.logs if tuple(k.split("/")[:2]) in on2]:
+            del b.logs[key]
+        bug = []   # (namespace order, pod, container order, previous, line)
+        for p in pods2:
+            pns, pname = p["metadata"]["namespace"], p["metadata"]["name"]
+            if pns not in COLLECTED_NAMESPACES:
+                continue
+            for ci, cs in enumerate(p["status"]["containerStatuses"]):
+                cname = cs["name"]
+                for prev in ([False, True] if cs["restartCount"] else [False]):
+                    q = "previous=true&timestamps=true" if prev else "timestamps=true"
+                    err = (f'Get "https://{ip2}:10250/containerLogs/{pns}/{pname}/{cname}?{q}": '
+                           + ND_SUPERVISOR_ERR.format(ip=ip2))
+                    bug.append((COLLECTED_NAMESPACES.index(pns), pname, ci, prev,
+                                f"BUG: Support bundle: cannot get log for pod {pname} container {cname}: {err}"))
+        for line in b.errors:
+            if line.startswith("BUG: Support bundle: cannot get log for pod etcd-harvester-node-0 "):
+                bug.append((COLLECTED_NAMESPACES.index("kube-system"), "etcd-harvester-node-0", 0, True, line))
+        b.errors = [ln for ln in b.errors if not ln.startswith("BUG:")] + [x[-1] for x in sorted(bug)]
+        add_events(b, events)
+        return b
+
+
 SCENARIOS = {
     "healthy-v1.4.0": scenario_healthy_v140,
     "fleet-stale-v1.4.0": scenario_fleet_stale_v140,
@@ -5769,6 +6384,8 @@ SCENARIOS = {
     "upgrade-failed-leftovers-v1.4.0": scenario_upgrade_failed_leftovers_v140,
     "upgrade-blocked-v1.4.0": scenario_upgrade_blocked_v140,
     "clean-v1.5.0": scenario_clean_v150,
+    "webhook-down-v1.4.0": scenario_webhook_down_v140,
+    "node-down-vm-degraded-v1.4.0": scenario_node_down_vm_degraded_v140,
 }
 
 
