@@ -100,12 +100,16 @@ fn scan_webhook_lines(bundle: &Bundle) -> Vec<LogHit> {
             // Harvester's own webhook logs its denials as "… operation is rejected: <msg>".
             let harvester_webhook = path.starts_with("logs/harvester-system/harvester-webhook-");
             for (n, line) in text.lines().enumerate() {
-                let name = if line.contains("webhook") {
-                    re.captures(line)
-                        .and_then(|c| c.get(1).map(|m| m.as_str().to_string()))
+                let found = if line.contains("webhook") {
+                    re.captures(line).and_then(|c| {
+                        let whole = c.get(0)?;
+                        Some((c.get(1)?.as_str().to_string(), whole.start()))
+                    })
                 } else {
                     None
                 };
+                let start = found.as_ref().map(|f| f.1).unwrap_or(0);
+                let name = found.map(|f| f.0);
                 let name = match name {
                     Some(n) => n,
                     None if harvester_webhook && line.contains("operation is rejected: ") => {
@@ -123,12 +127,30 @@ fn scan_webhook_lines(bundle: &Bundle) -> Vec<LogHit> {
                 });
                 e.count += 1;
                 e.line = n as u32 + 1;
-                e.text = line.chars().take(400).collect();
+                e.text = hit_text(line, start);
             }
             by_name.into_values().collect::<Vec<_>>()
         })
         .collect()
 }
+
+/// The part of a long log line kept for a webhook hit: up to 120 characters before the match
+/// and the rest of the line from it (where the cause is: "connection refused", "x509", …),
+/// at most [`HIT_WIDTH`] characters in all.
+fn hit_text(line: &str, start: usize) -> String {
+    if line.chars().count() <= HIT_WIDTH {
+        return line.to_string();
+    }
+    let before: Vec<(usize, char)> = line[..start].char_indices().collect();
+    let from = before.len().saturating_sub(120);
+    let head = before.get(from).map(|c| c.0).unwrap_or(start);
+    let prefix = if head > 0 { "…" } else { "" };
+    let kept: String = line[head..].chars().take(HIT_WIDTH).collect();
+    format!("{prefix}{kept}")
+}
+
+/// Longest text kept for a webhook hit in a pod log, in characters.
+const HIT_WIDTH: usize = 600;
 
 /// Longest excerpt kept per evidence, in lines.
 const EXCERPT_LINES: usize = 40;
@@ -385,7 +407,22 @@ fn fill_evidence(bundle: &Bundle, evs: &mut [&mut Evidence]) {
 
 #[cfg(test)]
 mod tests {
-    use super::excerpt;
+    use super::{excerpt, hit_text};
+
+    #[test]
+    fn webhook_hits_keep_the_cause_of_long_lines() {
+        let line = format!(
+            "{}failed calling webhook \"v.x.io\": {} connect: connection refused",
+            "é".repeat(500),
+            "p".repeat(100)
+        );
+        let start = line.find("failed calling").unwrap();
+        let t = hit_text(&line, start);
+        assert!(t.starts_with('…'));
+        assert!(t.contains("failed calling webhook"));
+        assert!(t.ends_with("connection refused"));
+        assert_eq!(hit_text("short", 0), "short");
+    }
 
     #[test]
     fn excerpts_are_bounded() {

@@ -162,3 +162,140 @@ fn webhook_denials_from_logs_are_tied_to_the_webhook() {
     ));
     has(&f["remediation"], "upgrade.admission");
 }
+
+#[test]
+fn webhook_down_names_the_broken_link_and_the_blocked_operations() {
+    let r = report(&sample("webhook-down-v1.4.0"));
+    assert_eq!(
+        ids("webhook.", &r),
+        vec![
+            (
+                "error".to_string(),
+                "webhook.denial:validator.harvesterhci.io:failed-connection-refused".to_string()
+            ),
+            (
+                "error".to_string(),
+                "webhook.unavailable:harvester-validator/validator.harvesterhci.io".to_string()
+            ),
+            (
+                "warning".to_string(),
+                "webhook.unavailable:harvester-mutator/mutator.harvesterhci.io".to_string()
+            ),
+        ]
+    );
+    let v = by_id(
+        &r,
+        "webhook.unavailable:harvester-validator/validator.harvesterhci.io",
+    );
+    // The broken link: the Service has no ready endpoint because every pod crash-loops.
+    has(
+        &v["summary"],
+        "calls harvester-system/harvester-webhook, and its Service harvester-system/harvester-webhook has no ready endpoint",
+    );
+    has(&v["summary"], "CrashLoopBackOff; 25 restarts");
+    has(&v["summary"], "failurePolicy is Fail");
+    // The blocked operations in words, including the core group the generator writes "null".
+    has(
+        &v["summary"],
+        "CREATE/UPDATE/DELETE of keypairs.harvesterhci.io, settings.harvesterhci.io, upgrades.harvesterhci.io",
+    );
+    has(
+        &v["summary"],
+        "CREATE/UPDATE/DELETE of persistentvolumeclaims (core), nodes (core) in all namespaces",
+    );
+    has(
+        &v["summary"],
+        "CREATE/UPDATE/DELETE of virtualmachines.kubevirt.io in all namespaces",
+    );
+    let files: Vec<&str> = v["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["file"].as_str().unwrap())
+        .collect();
+    for f in [
+        "yamls/cluster/admissionregistration.k8s.io/v1/validatingwebhookconfigurations.yaml",
+        "yamls/namespaced/harvester-system/v1/services.yaml",
+        "yamls/namespaced/harvester-system/v1/endpoints.yaml",
+        "yamls/namespaced/harvester-system/v1/pods.yaml",
+    ] {
+        assert!(files.contains(&f), "{f} not in {files:?}");
+    }
+    has(&v["remediation"], "--previous");
+    // failurePolicy Ignore: lower severity, says validation is skipped.
+    let m = by_id(
+        &r,
+        "webhook.unavailable:harvester-mutator/mutator.harvesterhci.io",
+    );
+    has(&m["summary"], "failurePolicy is Ignore");
+    // The refused calls, from events and pod logs, tied to the webhook and the object.
+    let d = by_id(
+        &r,
+        "webhook.denial:validator.harvesterhci.io:failed-connection-refused",
+    );
+    has(&d["summary"], "VirtualMachineImage default/image-w4r7t");
+    assert!(
+        d["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["file"] == "yamls/namespaced/default/v1/events.yaml")
+    );
+    // `sbdiag graph` shows the chain from the configuration to the crash-looping pods.
+    let out = ok(&[
+        "graph",
+        "validatingwebhookconfiguration/harvester-validator",
+        "-b",
+        sample("webhook-down-v1.4.0").to_str().unwrap(),
+        "--depth",
+        "4",
+    ]);
+    for needle in [
+        "calls Service harvester-system/harvester-webhook",
+        "selects Pod harvester-system/harvester-webhook-mjvss9phlx-4xmmx: [progressing,error]",
+        "Containers in CrashLoop",
+    ] {
+        assert!(out.contains(needle), "{needle:?} not in:\n{out}");
+    }
+}
+
+#[test]
+fn node_down_blast_radius_reaches_the_vm() {
+    let b = sample("node-down-vm-degraded-v1.4.0");
+    let r = report(&b);
+    let n = by_id(&r, "node.not-ready:harvester-node-2");
+    assert_eq!(n["severity"], "error");
+    has(&n["summary"], "Kubelet stopped posting node status");
+    has(&n["summary"], "26m before capture");
+    has(
+        &n["summary"],
+        "Replica(s): pvc-8bae9db4-b53f-4af3-b368-559386e7fd37-r-d94fefc2",
+    );
+    let vol = by_id(
+        &r,
+        "storage.volume-health:pvc-8bae9db4-b53f-4af3-b368-559386e7fd37",
+    );
+    has(
+        &vol["summary"],
+        "r-d94fefc2 on harvester-node-2 (node NotReady)",
+    );
+    has(&vol["summary"], "VirtualMachine(s): vm-web-01");
+    // The graph walks VM storage down to the NotReady node.
+    let out = ok(&[
+        "graph",
+        "vm/vm-web-01",
+        "-n",
+        "default",
+        "-b",
+        b.to_str().unwrap(),
+        "--depth",
+        "8",
+    ]);
+    for needle in [
+        "stores on Volume longhorn-system/pvc-8bae9db4-b53f-4af3-b368-559386e7fd37: attached (degraded)",
+        "owns Replica longhorn-system/pvc-8bae9db4-b53f-4af3-b368-559386e7fd37-r-d94fefc2: stopped",
+        "runs on Node harvester-node-2: NotReady",
+    ] {
+        assert!(out.contains(needle), "{needle:?} not in:\n{out}");
+    }
+}

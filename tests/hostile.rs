@@ -586,18 +586,29 @@ fn zip_slip_entries_are_refused_and_nothing_escapes() {
         "entry refused",
     );
 
-    // Writing reports: only out/report.json appears, nothing lands next to the working folder.
+    // Writing reports: only the default reports appear in out/, nothing lands next to the
+    // working folder.
     let out_dir = t.path().join("out");
     let out = run(sbdiag(&work).arg("analyze").arg(&p).arg("-o").arg(&out_dir));
     out.expect_code(0);
-    assert_eq!(tree(&out_dir), vec!["report.json".to_string()]);
+    assert_eq!(
+        tree(&out_dir),
+        vec!["report.html", "report.json", "report.md"]
+    );
     let written: Value =
         serde_json::from_str(&std::fs::read_to_string(out_dir.join("report.json")).unwrap())
             .unwrap();
     assert_eq!(written["coverage"]["failed"], v["coverage"]["failed"]);
     assert_eq!(
         tree(t.path()),
-        vec!["out", "out/report.json", "slip.zip", "work"],
+        vec![
+            "out",
+            "out/report.html",
+            "out/report.json",
+            "out/report.md",
+            "slip.zip",
+            "work"
+        ],
         "files appeared outside the output folder"
     );
     for p in ["/abs/evil.txt", "/evil.txt", "/evil", "/evil-drive.txt"] {

@@ -339,10 +339,14 @@ fn classify(kind: &str, rest: &str) -> String {
     if kind != "admission webhook" {
         let why = if rest.contains("x509") {
             "certificate (x509)"
-        } else if rest.contains("deadline exceeded") || rest.contains("timeout") {
-            "timeout"
         } else if rest.contains("connection refused") {
             "connection refused"
+        } else if rest.contains("deadline exceeded")
+            || rest.contains("i/o timeout")
+            || rest.contains("Client.Timeout")
+            || rest.contains("timed out")
+        {
+            "timeout"
         } else if rest.contains("no endpoints available") {
             "no endpoints"
         } else {

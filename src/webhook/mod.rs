@@ -117,7 +117,23 @@ pub fn operations(h: &Webhook) -> Vec<String> {
         .iter()
         .map(|r| {
             let ops = strs(r.get("operations"));
-            let groups = strs(r.get("apiGroups"));
+            // The core group is `""`, which the bundle generator rewrites to `"null"` (read
+            // back as a null): both mean core.
+            let mut groups: Vec<String> = r
+                .get("apiGroups")
+                .and_then(|x| x.as_array())
+                .map(|a| {
+                    a.iter()
+                        .map(|g| match g.as_str() {
+                            Some("null") | None => String::new(),
+                            Some(g) => g.to_string(),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            if groups.is_empty() {
+                groups.push(String::new());
+            }
             let res = strs(r.get("resources"));
             let ops = if ops.iter().any(|o| o == "*") {
                 "every operation on".to_string()
@@ -353,7 +369,8 @@ mod tests {
                 "rules": [
                     {"operations": ["CREATE", "UPDATE"], "apiGroups": ["harvesterhci.io"],
                      "resources": ["upgrades", "versions"], "scope": "Namespaced"},
-                    {"operations": ["*"], "apiGroups": [""], "resources": ["nodes"]}
+                    {"operations": ["*"], "apiGroups": [""], "resources": ["nodes"]},
+                    {"operations": ["DELETE"], "apiGroups": [null], "resources": ["persistentvolumeclaims"]}
                 ],
                 "namespaceSelector": {"matchExpressions": [{"key": "kubernetes.io/metadata.name", "operator": "NotIn", "values": ["kube-system"]}]}
             }),
@@ -364,5 +381,10 @@ mod tests {
             "CREATE/UPDATE of upgrades.harvesterhci.io, versions.harvesterhci.io in namespaces labelled kubernetes.io/metadata.name not in (kube-system)"
         );
         assert!(ops[1].starts_with("every operation on nodes (core)"));
+        // `""` rewritten to "null" by the bundle generator is still the core group.
+        assert!(
+            ops[2].starts_with("DELETE of persistentvolumeclaims (core) in"),
+            "{ops:?}"
+        );
     }
 }
