@@ -66,6 +66,50 @@ fn markdown_is_short_and_defused() {
     assert!(md.contains("<details><summary>"));
 }
 
+/// The SARIF 2.1.0 JSON schema, from serde-sarif's package in the cargo registry.
+fn sarif_schema() -> serde_json::Value {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".cargo")))
+        .expect("CARGO_HOME or HOME");
+    let src = home.join("registry").join("src");
+    let found = std::fs::read_dir(&src)
+        .unwrap_or_else(|e| panic!("{}: {e}", src.display()))
+        .filter_map(|d| d.ok())
+        .map(|d| d.path().join("serde-sarif-0.8.0/src/schema.json"))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| {
+            panic!(
+                "serde-sarif's schema.json not found under {}",
+                src.display()
+            )
+        });
+    let mut schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&found).unwrap()).unwrap();
+    // The published 2.1.0 schema's `language` patterns have a stray `]`, which a strict
+    // ECMA-262 regex compiler refuses; take the pattern they mean.
+    fn fix(v: &mut serde_json::Value, n: &mut usize) {
+        match v {
+            serde_json::Value::Object(m) => {
+                for (k, x) in m.iter_mut() {
+                    if k == "pattern" && x == "^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$" {
+                        *x = "^[a-zA-Z]{2}(-[a-zA-Z]{2})?$".into();
+                        *n += 1;
+                    } else {
+                        fix(x, n);
+                    }
+                }
+            }
+            serde_json::Value::Array(a) => a.iter_mut().for_each(|x| fix(x, n)),
+            _ => {}
+        }
+    }
+    let mut n = 0;
+    fix(&mut schema, &mut n);
+    assert!(n > 0, "the schema changed: review the pattern fix");
+    schema
+}
+
 #[test]
 fn sarif_follows_the_schema() {
     let dir = tempfile::tempdir().unwrap();
@@ -75,6 +119,22 @@ fn sarif_follows_the_schema() {
     // enums (levels) and shapes must match for this to parse.
     let log: serde_sarif::sarif::Sarif = serde_json::from_str(&text).expect("valid SARIF 2.1.0");
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    // And against the SARIF 2.1.0 JSON schema itself (the copy shipped in serde-sarif's
+    // package), with a JSON-schema validator: every constraint, not only the shapes.
+    let schema = sarif_schema();
+    let validator = jsonschema::validator_for(&schema).expect("the SARIF schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(&v)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "report.sarif breaks the schema:\n{errors:#?}"
+    );
+    // The validator is not vacuous: a result with an unknown level is refused.
+    let mut bad = v.clone();
+    bad["runs"][0]["results"][0]["level"] = "fatal".into();
+    assert!(!validator.is_valid(&bad));
     assert_eq!(v["version"], "2.1.0");
     let _ = log;
     let run = &v["runs"][0];
@@ -99,6 +159,24 @@ fn sarif_follows_the_schema() {
     // ruleIndex points at the rule.
     let i = c15["ruleIndex"].as_u64().unwrap() as usize;
     assert_eq!(rules[i]["id"], "upgrade.admission");
+    // Checks not evaluated are notifications, not silent passes.
+    let notes = run["invocations"][0]["toolExecutionNotifications"]
+        .as_array()
+        .unwrap();
+    let skipped = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["status"] == "not_evaluated")
+        .count();
+    assert!(skipped > 0);
+    assert_eq!(notes.len(), skipped);
+    assert!(notes.iter().all(|n| {
+        n["message"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("not evaluated: ")
+    }));
 }
 
 #[test]

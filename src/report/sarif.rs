@@ -1,6 +1,7 @@
 //! SARIF 2.1.0 (for code-scanning dashboards and CI): one `rule` per sbdiag rule with its
 //! description, one `result` per finding with its level, message, and locations = the
-//! evidence's bundle-relative file and lines. Built as JSON, deterministic.
+//! evidence's bundle-relative file and lines; checks not evaluated as tool execution
+//! notifications. Built as JSON, deterministic.
 use serde_json::{Value, json};
 
 use super::Report;
@@ -80,6 +81,23 @@ pub fn render(r: &Report) -> String {
             result
         })
         .collect();
+    // Checks that could not be judged from the bundle: tool notifications, so a dashboard shows
+    // them instead of counting them as passed.
+    let notifications: Vec<Value> = r
+        .checks
+        .iter()
+        .filter(|c| c.status == crate::rules::CheckStatus::NotEvaluated)
+        .map(|c| {
+            let mut n = json!({
+                "level": "note",
+                "message": {"text": format!("{} not evaluated: {}", c.rule, c.reason)},
+            });
+            if let (Some(i), Some(m)) = (index_of(&c.rule), n.as_object_mut()) {
+                m.insert("associatedRule".into(), json!({"id": c.rule, "index": i}));
+            }
+            n
+        })
+        .collect();
     let log = json!({
         "$schema": SCHEMA,
         "version": "2.1.0",
@@ -91,6 +109,10 @@ pub fn render(r: &Report) -> String {
                 "rules": rules,
             }},
             "originalUriBaseIds": {"BUNDLE": {"description": {"text": format!("the support bundle {}", r.bundle.source)}}},
+            "invocations": [{
+                "executionSuccessful": true,
+                "toolExecutionNotifications": notifications,
+            }],
             "results": results,
             "properties": {
                 "bundle": r.bundle.source,

@@ -17,6 +17,18 @@ fn paint(s: &str, code: &str, color: bool) -> String {
     }
 }
 
+/// Bundle text made safe for a terminal: control characters (an escape sequence planted in a
+/// status message could recolour or rewrite the screen) become visible `^[`-style text.
+fn clean(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '\u{1b}' => "^[".to_string(),
+            c if c.is_control() && c != '\n' && c != '\t' => format!("\\u{{{:x}}}", c as u32),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
 /// The first command of a remediation (a line starting with `kubectl`), else its first line.
 fn first_command(remediation: &str) -> String {
     remediation
@@ -46,10 +58,10 @@ pub fn render(r: &Report, color: bool) -> String {
             };
             minijinja::context! {
                 label => paint(label, code, color),
-                title => f.title.as_str(),
-                at => f.evidence.first().map(|e| format!("{}:{}", e.file, e.line)),
+                title => clean(&f.title),
+                at => f.evidence.first().map(|e| clean(&format!("{}:{}", e.file, e.line))),
                 fix => (f.severity == Severity::Error)
-                    .then(|| first_command(&f.remediation))
+                    .then(|| clean(&first_command(&f.remediation)))
                     .filter(|s| !s.is_empty()),
             }
         })
@@ -59,20 +71,43 @@ pub fn render(r: &Report, color: bool) -> String {
         .iter()
         .filter(|c| c.status == CheckStatus::NotEvaluated)
         .collect();
+    let mut bundle = r.bundle.clone();
+    bundle.source = clean(&bundle.source);
+    let headline_code = match r.worst() {
+        Some(Severity::Error) => "1;31",
+        Some(Severity::Warning) => "1;33",
+        _ => "1;32",
+    };
     let ctx = minijinja::context! {
-        b => Value::from(Serde(&r.bundle)),
+        headline => paint(&clean(&r.verdict.headline), headline_code, color),
+        b => Value::from(Serde(&bundle)),
         gaps => r.coverage.missing.len(),
         parse_errors => r.coverage.parse_errors.len(),
         errors => count(Severity::Error),
         warnings => count(Severity::Warning),
         infos => count(Severity::Info),
         run => r.checks.len() - skipped.len(),
-        skipped => Value::from(Serde(&skipped)),
+        skipped => skipped
+            .iter()
+            .map(|c| minijinja::context! { rule => clean(&c.rule), reason => clean(&c.reason) })
+            .collect::<Vec<_>>(),
         skip_label => paint("SKIP   ", "2", color),
         findings => findings,
     };
     match minijinja::Environment::new().render_str(TEMPLATE, ctx) {
         Ok(s) => format!("{}\n", s.trim_end()),
         Err(e) => format!("sbdiag: cannot render the summary template: {e}\n"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clean;
+
+    #[test]
+    fn control_characters_are_shown_not_obeyed() {
+        assert_eq!(clean("a\u{1b}[2Jb"), "a^[[2Jb");
+        assert_eq!(clean("x\ry\u{7}"), "x\\u{d}y\\u{7}");
+        assert_eq!(clean("line\nnext\ttab é"), "line\nnext\ttab é");
     }
 }
