@@ -299,18 +299,56 @@ impl Analysis {
     }
 }
 
+/// A text with the byte offset of each line's start, so any line is reached without scanning
+/// the file again (a large list file can be cited thousands of times).
+struct Lines<'a> {
+    text: &'a str,
+    starts: Vec<usize>,
+}
+
+impl<'a> Lines<'a> {
+    fn new(text: &'a str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(
+            text.bytes()
+                .enumerate()
+                .filter(|(_, b)| *b == b'\n')
+                .map(|(i, _)| i + 1)
+                .filter(|&i| i < text.len()),
+        );
+        if text.is_empty() {
+            starts.clear();
+        }
+        Lines { text, starts }
+    }
+
+    /// Number of lines, as `str::lines` counts them.
+    fn count(&self) -> usize {
+        self.starts.len()
+    }
+
+    /// Line `n` (1-based) without its line ending, as `str::lines` gives it.
+    fn get(&self, n: usize) -> Option<&'a str> {
+        let start = *self.starts.get(n.checked_sub(1)?)?;
+        let end = self.starts.get(n).copied().unwrap_or(self.text.len());
+        let l = &self.text[start..end];
+        let l = l.strip_suffix('\n').unwrap_or(l);
+        Some(l.strip_suffix('\r').unwrap_or(l))
+    }
+}
+
 /// The excerpt of lines `line..=end_line` (1-based), trimmed.
 pub fn excerpt(text: &str, line: u32, end_line: u32) -> String {
+    excerpt_in(&Lines::new(text), line, end_line)
+}
+
+fn excerpt_in(lines: &Lines, line: u32, end_line: u32) -> String {
     if line == 0 {
         return String::new();
     }
     let count = (end_line.max(line) - line + 1) as usize;
     let mut out = String::new();
-    for l in text
-        .lines()
-        .skip(line as usize - 1)
-        .take(count.min(EXCERPT_LINES))
-    {
+    for l in (line as usize..line as usize + count.min(EXCERPT_LINES)).map_while(|n| lines.get(n)) {
         if l.chars().count() > EXCERPT_WIDTH {
             out.extend(l.chars().take(EXCERPT_WIDTH));
             out.push('…');
@@ -319,7 +357,7 @@ pub fn excerpt(text: &str, line: u32, end_line: u32) -> String {
         }
         out.push('\n');
     }
-    if count > EXCERPT_LINES {
+    if count > EXCERPT_LINES && lines.get(line as usize).is_some() {
         out.push_str(&format!("… ({} more lines)\n", count - EXCERPT_LINES));
     }
     out
@@ -331,20 +369,18 @@ const FOCUS_AFTER: u32 = 8;
 
 /// Narrows `e` to the lines around the first (or, for `focus_last`, the last) line in its range
 /// that contains `focus`.
-fn narrow(text: &str, e: &mut Evidence, focus: &str) {
+fn narrow(lines: &Lines, e: &mut Evidence, focus: &str) {
     let first = e.line;
-    let span = (e.end_line.saturating_sub(first)).saturating_add(1) as usize;
-    let mut hits = text
-        .lines()
-        .enumerate()
-        .skip(first as usize - 1)
-        .take(span)
+    let last_line = lines.count() as u32;
+    let to = e.end_line.min(last_line);
+    let mut hits = (first..=to)
+        .filter_map(|n| Some((n, lines.get(n as usize)?)))
         // managedFields (kept in the file, blanked for parsing) repeat every field name as
         // `f:<name>`; never focus on them.
         .filter(|(_, l)| l.contains(focus) && !l.trim_start().starts_with("f:"))
-        .map(|(i, _)| i as u32 + 1);
+        .map(|(n, _)| n);
     let hit = if e.focus_last {
-        hits.last()
+        hits.next_back()
     } else {
         hits.next()
     };
@@ -353,8 +389,7 @@ fn narrow(text: &str, e: &mut Evidence, focus: &str) {
             e.line = h.saturating_sub(FOCUS_AFTER).max(first);
             e.end_line = (h + FOCUS_BEFORE).min(e.end_line).max(e.line);
             // A log's end: the lines exist only up to the file's last line.
-            let last = text.lines().count() as u32;
-            e.end_line = e.end_line.min(last.max(e.line));
+            e.end_line = e.end_line.min(last_line.max(e.line));
         }
         Some(h) => {
             let start = h.saturating_sub(FOCUS_BEFORE).max(first);
@@ -363,9 +398,8 @@ fn narrow(text: &str, e: &mut Evidence, focus: &str) {
             e.end_line = end.max(start);
         }
         None if e.end_line == u32::MAX => {
-            let last = text.lines().count() as u32;
-            e.line = last.saturating_sub(FOCUS_AFTER).max(1);
-            e.end_line = last.max(e.line);
+            e.line = last_line.saturating_sub(FOCUS_AFTER).max(1);
+            e.end_line = last_line.max(e.line);
         }
         None => {}
     }
@@ -396,18 +430,33 @@ fn fill_evidence(bundle: &Bundle, evs: &mut [&mut Evidence]) {
             }
             continue;
         };
+        let lines = Lines::new(&text);
         for e in evs {
-            if let Some(f) = e.focus.take() {
-                narrow(&text, e, &f);
+            if let Some(f) = e.focus.clone() {
+                narrow(&lines, e, &f);
             }
-            e.excerpt = excerpt(&text, e.line, e.end_line);
+            e.excerpt = excerpt_in(&lines, e.line, e.end_line);
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{excerpt, hit_text};
+    use super::{Lines, excerpt, hit_text};
+
+    #[test]
+    fn lines_match_str_lines() {
+        for text in ["", "a", "a\n", "a\r\nb", "a\n\nb\n", "\n", "x\ny\r\n\r\nz"] {
+            let l = Lines::new(text);
+            let want: Vec<&str> = text.lines().collect();
+            assert_eq!(l.count(), want.len(), "{text:?}");
+            for (i, w) in want.iter().enumerate() {
+                assert_eq!(l.get(i + 1), Some(*w), "{text:?} line {}", i + 1);
+            }
+            assert_eq!(l.get(0), None);
+            assert_eq!(l.get(want.len() + 1), None);
+        }
+    }
 
     #[test]
     fn webhook_hits_keep_the_cause_of_long_lines() {

@@ -20,6 +20,7 @@
 pub mod analyze;
 pub mod archive;
 pub mod bundle;
+pub mod diff;
 pub mod error;
 pub mod fleet;
 pub mod graph;
@@ -28,6 +29,7 @@ pub mod model;
 pub mod query;
 pub mod report;
 pub mod rules;
+pub mod scan;
 pub mod upgrade;
 pub mod webhook;
 

@@ -175,6 +175,59 @@ enum Command {
         #[arg(long)]
         explain: Option<String>,
     },
+    /// Scan many bundles in parallel: one line per bundle, per-bundle reports in DIR/<name>/,
+    /// and a cross-bundle summary (scan.html, scan.csv, scan.jsonl).
+    Scan {
+        /// Bundles (.zip, .tar, .tar.gz/.tgz, unpacked folders) or folders searched
+        /// recursively; with --merge, the shard output folders to combine.
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+        /// Output folder (default ./sbdiag-scan/).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Bundles analysed at once (default: CPUs, at most 4); memory grows with it.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+        jobs: Option<u16>,
+        /// Only the stable share K of N (0 <= K < N) of the bundles, chosen by a hash of each
+        /// bundle's path relative to its PATH argument (`$JOB_COMPLETION_INDEX/N`).
+        #[arg(long, value_name = "K/N")]
+        shard: Option<sbdiag::scan::Shard>,
+        /// Count only these rules in the summary: ids, families or prefixes, comma-separated
+        /// (`fleet.`, `upgrade.admission,webhook`).
+        #[arg(long, value_name = "RULES")]
+        rules: Option<String>,
+        /// Report formats written per bundle, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "html,md,json")]
+        format: Vec<Format>,
+        /// Combine the shard output folders given as PATHs (their scan.jsonl) into one summary
+        /// in -o DIR, identical to an unsharded scan.
+        #[arg(long, conflicts_with_all = ["shard", "rules", "jobs"])]
+        merge: bool,
+        /// Exit 1 when a bundle has a finding at or above this severity.
+        #[arg(long, value_enum)]
+        fail_on: Option<FailOn>,
+    },
+    /// What changed between two bundles of one cluster: objects, status, findings, Fleet and
+    /// upgrade transitions (ordered by capture time).
+    Diff {
+        /// A bundle.
+        old: PathBuf,
+        /// Another bundle of the same cluster (the two are ordered by capture time).
+        new: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: DiffFormat,
+        /// Compare bundles of different clusters anyway.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum DiffFormat {
+    Text,
+    Md,
+    Json,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -445,5 +498,183 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Scan {
+            paths,
+            output,
+            jobs,
+            shard,
+            rules,
+            format,
+            merge,
+            fail_on,
+        } => {
+            let output = output.unwrap_or_else(|| PathBuf::from("sbdiag-scan"));
+            let outcome = if merge {
+                sbdiag::scan::merge(&paths, &output)?
+            } else {
+                scan(&paths, &output, jobs, shard, rules, &format, &cli.limits)?
+            };
+            let _ = writeln!(
+                std::io::stderr(),
+                "{} bundle{}: {} analysed, {} could not be analysed, {} duplicate{} skipped; \
+                 summary in {}",
+                outcome.rows.len(),
+                if outcome.rows.len() == 1 { "" } else { "s" },
+                outcome.count(sbdiag::scan::Status::Ok),
+                outcome.count(sbdiag::scan::Status::Error),
+                outcome.count(sbdiag::scan::Status::Duplicate),
+                if outcome.count(sbdiag::scan::Status::Duplicate) == 1 {
+                    ""
+                } else {
+                    "s"
+                },
+                output.join(sbdiag::scan::summary::HTML).display()
+            );
+            if merge {
+                print(
+                    &outcome
+                        .rows
+                        .iter()
+                        .map(|r| format!("{}\n", r.line()))
+                        .collect::<String>(),
+                )?;
+            }
+            let threshold = fail_on.map(|f| match f {
+                FailOn::Error => 2,
+                FailOn::Warning => 1,
+            });
+            Ok(match (threshold, outcome.worst()) {
+                (Some(t), Some(w)) if w >= t => ExitCode::from(1),
+                _ => ExitCode::SUCCESS,
+            })
+        }
+        Command::Diff {
+            old,
+            new,
+            format,
+            force,
+        } => {
+            let snapshot = |path: &Path| -> Result<sbdiag::diff::Snapshot, Fatal> {
+                let a = load(path, &cli.limits)?;
+                let r = a.report();
+                Ok(sbdiag::diff::Snapshot::take(&a, &r))
+            };
+            let first = snapshot(&old)?;
+            let second = snapshot(&new)?;
+            let d = sbdiag::diff::compare(first, second, force)?;
+            print(&match format {
+                DiffFormat::Text => sbdiag::diff::render::text(&d),
+                DiffFormat::Md => sbdiag::diff::render::markdown(&d),
+                DiffFormat::Json => sbdiag::diff::render::json(&d),
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
+}
+
+/// `scan PATH...`: discovery, then the scan with a progress bar on a terminal; one line per
+/// bundle on stdout as bundles finish (in name order).
+fn scan(
+    paths: &[PathBuf],
+    output: &Path,
+    jobs: Option<u16>,
+    shard: Option<sbdiag::scan::Shard>,
+    rules: Option<String>,
+    format: &[Format],
+    limits: &LimitArgs,
+) -> Result<sbdiag::scan::Outcome, Fatal> {
+    use sbdiag::scan::{self, Event, ReportFormat, RuleFilter};
+    let rules = match rules {
+        Some(list) => {
+            let catalog = rules::catalog();
+            let known: Vec<&str> = catalog.iter().map(|r| r.info().id).collect();
+            RuleFilter::parse(&list, &known)?
+        }
+        None => RuleFilter::default(),
+    };
+    let found = scan::discover(paths, Some(output))?;
+    for n in &found.notes {
+        let _ = writeln!(std::io::stderr(), "sbdiag: {n}");
+    }
+    if found.candidates.is_empty() {
+        return Err(Fatal(anyhow::anyhow!(
+            "no bundle found under {} (looked for .zip, .tar, .tar.gz/.tgz files and folders \
+             holding metadata.yaml)",
+            paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    let opts = scan::Options {
+        output: output.to_path_buf(),
+        jobs: jobs.map(usize::from).unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+                .min(4)
+        }),
+        shard,
+        rules,
+        formats: format
+            .iter()
+            .map(|f| match f {
+                Format::Html => ReportFormat::Html,
+                Format::Md => ReportFormat::Md,
+                Format::Json => ReportFormat::Json,
+                Format::Sarif => ReportFormat::Sarif,
+                Format::Junit => ReportFormat::Junit,
+            })
+            .collect(),
+        limits: limits.limits(),
+    };
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let b = indicatif::ProgressBar::new(0);
+        b.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} {msg} {pos}/{len} {wide_bar} {elapsed}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        b
+    });
+    let mut failed_print: Option<std::io::Error> = None;
+    let outcome = scan::run(&found.candidates, &opts, &mut |ev| match ev {
+        Event::Hashing { done, total } => {
+            if let Some(b) = &bar {
+                b.set_message("hashing");
+                b.set_length(total as u64);
+                b.set_position(done as u64);
+            }
+        }
+        Event::Row { row, done, total } => {
+            let text = format!("{}\n", row.line());
+            let mut write = || {
+                let mut out = std::io::stdout().lock();
+                match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+                    Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                        failed_print.get_or_insert(e);
+                    }
+                    _ => {}
+                }
+            };
+            match &bar {
+                Some(b) => {
+                    b.suspend(write);
+                    b.set_message("analysing");
+                    b.set_length(total as u64);
+                    b.set_position(done as u64);
+                }
+                None => write(),
+            }
+        }
+    });
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    if let Some(e) = failed_print {
+        return Err(Fatal(e.into()));
+    }
+    Ok(outcome?)
 }

@@ -146,12 +146,16 @@ fn seed_case_stale_claim_blocks_the_upgrade() {
         out.path().to_str().unwrap(),
     ]);
     let lines: Vec<&str> = text.lines().collect();
-    assert!(
-        lines[3].starts_with("ERROR  Stale Fleet status blocks upgrades"),
+    assert_eq!(
+        lines[0], "Upgrade to v1.4.1 would be refused: 1 reason",
         "{text}"
     );
     assert!(
-        lines[5]
+        lines[4].starts_with("ERROR  Stale Fleet status blocks upgrades"),
+        "{text}"
+    );
+    assert!(
+        lines[6]
             .contains("fix: kubectl -n fleet-local patch bundles.fleet.cattle.io mcc-harvester"),
         "{text}"
     );

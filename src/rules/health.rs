@@ -336,12 +336,21 @@ fn volumes<'a>(cx: &'a Context) -> impl Iterator<Item = (&'a Object, &'a Tree)> 
         .filter_map(|o| Some((o, tree(o)?)))
 }
 
-fn replicas<'a>(cx: &'a Context, vol: &str) -> Vec<(&'a Object, &'a Tree)> {
-    cx.index
-        .of_kind("longhorn.io", "Replica")
-        .filter_map(|o| Some((o, tree(o)?)))
-        .filter(|(_, t)| t.str("/spec/volumeName") == Some(vol))
-        .collect()
+/// Longhorn replicas by volume name, built once per rule run (one pass, not one per volume:
+/// a large cluster has tens of thousands of replicas).
+fn replicas_by_volume<'a>(
+    cx: &'a Context,
+) -> std::collections::HashMap<&'a str, Vec<(&'a Object, &'a Tree)>> {
+    let mut m: std::collections::HashMap<&str, Vec<(&Object, &Tree)>> =
+        std::collections::HashMap::new();
+    for o in cx.index.of_kind("longhorn.io", "Replica") {
+        if let Some(t) = tree(o) {
+            if let Some(v) = t.str("/spec/volumeName") {
+                m.entry(v).or_default().push((o, t));
+            }
+        }
+    }
+    m
 }
 
 fn pvc_of(t: &Tree) -> String {
@@ -365,13 +374,17 @@ static VOLUME_HEALTH: RuleInfo = RuleInfo {
 };
 
 fn volume_health(cx: &Context) -> Vec<Finding> {
+    let by_volume = replicas_by_volume(cx);
     volumes(cx)
         .filter_map(|(o, t)| {
             let r = t.str("/status/robustness")?;
             if !matches!(r, "degraded" | "faulted") {
                 return None;
             }
-            let reps = replicas(cx, &o.key.name);
+            let reps = by_volume
+                .get(o.key.name.as_str())
+                .cloned()
+                .unwrap_or_default();
             let mut s = format!(
                 "Volume {}{} is {r}: {} replica(s) wanted, state {}.\nReplicas:",
                 o.key.name,
@@ -479,9 +492,13 @@ static ONE_NODE: RuleInfo = RuleInfo {
 };
 
 fn replicas_one_node(cx: &Context) -> Vec<Finding> {
+    let by_volume = replicas_by_volume(cx);
     volumes(cx)
         .filter_map(|(o, t)| {
-            let reps = replicas(cx, &o.key.name);
+            let reps = by_volume
+                .get(o.key.name.as_str())
+                .cloned()
+                .unwrap_or_default();
             if reps.len() < 2 {
                 return None;
             }
