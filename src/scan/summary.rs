@@ -467,6 +467,15 @@ pub fn html(rows: &[Row]) -> String {
             }),
         }
     }
+    // The rules with the worst findings first (errors at the top of the matrix), then by id.
+    let worst = |g: &RuleGroup| {
+        g.rows
+            .iter()
+            .map(|r| severity_rank(&r.severity))
+            .max()
+            .unwrap_or(0)
+    };
+    rules.sort_by(|a, b| worst(b).cmp(&worst(a)).then_with(|| a.rule.cmp(&b.rule)));
     let mut shared: Vec<SharedFinding> = acc
         .iter()
         .filter(|(_, a)| a.bundles.len() > 1)
