@@ -188,7 +188,9 @@ impl Index {
     }
 
     fn finish(&mut self) {
-        self.objects.sort_by(|a, b| {
+        // (key, file, line) is unique, so the unstable sort (no buffer of half the objects)
+        // gives the same order every run.
+        self.objects.sort_unstable_by(|a, b| {
             a.key
                 .cmp(&b.key)
                 .then_with(|| a.file.cmp(&b.file))
@@ -376,6 +378,21 @@ impl FileResult {
             }],
         }
     }
+}
+
+/// Indexes one resource list file on its own, as [`Index::build`] does for each file: `path`
+/// is bundle-relative (it gives the namespace and API group, e.g.
+/// `yamls/namespaced/default/v1/pods.yaml`), `bytes` the file's content. Returns the objects
+/// decoded and the parse errors; used by the fuzz targets and tests.
+pub fn index_file_bytes(path: &str, bytes: &[u8]) -> (Vec<Object>, Vec<ParseError>) {
+    let f = BundleFile {
+        path: path.to_string(),
+        kind: crate::bundle::layout::classify(path),
+        size: bytes.len() as u64,
+        entry: path.to_string(),
+    };
+    let r = index_file(&f, bytes);
+    (r.objects, r.errors)
 }
 
 fn index_file(f: &BundleFile, bytes: &[u8]) -> FileResult {

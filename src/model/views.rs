@@ -124,17 +124,26 @@ pub struct WebhookConfigView {
 }
 
 /// Replaces the generator's `"null"` strings by JSON null, recursively.
-fn unmangle_json(v: serde_json::Value) -> serde_json::Value {
+fn unmangle_json(mut v: serde_json::Value) -> serde_json::Value {
+    unmangle_in_place(&mut v);
+    v
+}
+
+/// [`unmangle_json`] without rebuilding the tree: only the strings that change are touched.
+fn unmangle_in_place(v: &mut serde_json::Value) {
     use serde_json::Value as J;
     match v {
-        J::String(s) => match de::unmangle(&s) {
-            None => J::Null,
-            Some(t) if t.len() == s.len() => J::String(s),
-            Some(t) => J::String(t.to_string()),
+        J::String(s) => match de::unmangle(s) {
+            None => *v = J::Null,
+            Some(t) if t.len() == s.len() => {}
+            Some(t) => {
+                let n = t.len();
+                s.truncate(n);
+            }
         },
-        J::Array(a) => J::Array(a.into_iter().map(unmangle_json).collect()),
-        J::Object(m) => J::Object(m.into_iter().map(|(k, v)| (k, unmangle_json(v))).collect()),
-        other => other,
+        J::Array(a) => a.iter_mut().for_each(unmangle_in_place),
+        J::Object(m) => m.values_mut().for_each(unmangle_in_place),
+        _ => {}
     }
 }
 
