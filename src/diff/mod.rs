@@ -353,7 +353,11 @@ pub fn status_fields(
                     let count = |field: &str| {
                         t.list("/subsets")
                             .iter()
-                            .map(|s| s.get(field).and_then(|a| a.as_array()).map_or(0, Vec::len))
+                            .map(|s| {
+                                s.get(field)
+                                    .and_then(|a| a.as_array())
+                                    .map_or(0, <[_]>::len)
+                            })
                             .sum::<usize>()
                     };
                     put("ready addresses", Some(count("addresses").to_string()));

@@ -1186,7 +1186,7 @@ pub fn decode(kind: &str, group: &str, text: &str) -> Result<Decoded, yaml_serde
                 kind: s("kind"),
                 meta,
                 status,
-                view: View::Tree(Box::new(super::tree::Tree::new(unmangle_json(v)))),
+                view: View::Tree(Box::new(super::tree::Tree::from_bundle(v))),
             }
         }
         (_, "Setting") => {

@@ -21,7 +21,7 @@ use super::{Context, Finding, Input, ObjectRef, Rule, RuleInfo, Severity};
 use crate::index::{Index, Object};
 use crate::model::condition;
 use crate::model::fleet::BundleSummary;
-use crate::model::tree::Tree;
+use crate::model::tree::{Node, Tree};
 use crate::model::views::View;
 use crate::upgrade::version::HVersion;
 
@@ -177,6 +177,15 @@ fn truthy(v: Option<&Value>) -> bool {
     match v {
         Some(Value::Bool(b)) => *b,
         Some(Value::String(s)) => s.eq_ignore_ascii_case("true"),
+        _ => false,
+    }
+}
+
+/// [`truthy`] for a value of a tree.
+fn truthy_node(v: Option<&Node>) -> bool {
+    match v {
+        Some(Node::Bool(b)) => *b,
+        Some(Node::Str(s)) => s.eq_ignore_ascii_case("true"),
         _ => false,
     }
 }
@@ -1012,13 +1021,13 @@ fn eviction<'a>(lh_nodes: &[&'a Object]) -> Vec<Hit<'a>> {
         .iter()
         .filter_map(|n| {
             let t = tree(n)?;
-            let node_level = truthy(t.at("/spec/evictionRequested"));
-            let disks: Vec<&String> = t
+            let node_level = truthy_node(t.at("/spec/evictionRequested"));
+            let disks: Vec<&std::sync::Arc<str>> = t
                 .at("/spec/disks")
-                .and_then(Value::as_object)
+                .and_then(Node::as_object)
                 .map(|m| {
                     m.iter()
-                        .filter(|(_, d)| truthy(d.get("evictionRequested")))
+                        .filter(|(_, d)| truthy_node(d.get("evictionRequested")))
                         .map(|(k, _)| k)
                         .collect()
                 })
@@ -1161,7 +1170,7 @@ fn eval_capi_cluster_state<'a>(cx: &Context<'a>) -> Vec<Hit<'a>> {
 
 fn capi_cluster_pause(c: Option<&Object>) -> Vec<Hit<'_>> {
     let Some(c) = c else { return Vec::new() };
-    if !tree(c).is_some_and(|t| truthy(t.at("/spec/paused"))) {
+    if !tree(c).is_some_and(|t| truthy_node(t.at("/spec/paused"))) {
         return Vec::new();
     }
     vec![Hit {
@@ -1499,13 +1508,13 @@ fn stale_volumes<'a>(volumes: &[&'a Object]) -> Vec<Hit<'a>> {
             let pods: Vec<String> = workloads
                 .iter()
                 .map(|w| {
-                    let s = |k: &str| w.get(k).and_then(Value::as_str).unwrap_or("?");
+                    let s = |k: &str| w.get(k).and_then(Node::as_str).unwrap_or("?");
                     format!("{} {}", s("podName"), s("podStatus"))
                 })
                 .collect();
             let running = workloads
                 .iter()
-                .any(|w| w.get("podStatus").and_then(Value::as_str) == Some("Running"));
+                .any(|w| w.get("podStatus").and_then(Node::as_str) == Some("Running"));
             if running {
                 return None;
             }
@@ -1623,7 +1632,7 @@ fn virtual_machines<'a>(vms: &[&'a Object], restore: bool) -> Vec<Hit<'a>> {
                 .list("/spec/template/spec/domain/devices/disks")
                 .iter()
                 .filter(|d| d.get("cdrom").is_some_and(|c| !c.is_null()))
-                .map(|d| d.get("name").and_then(Value::as_str).unwrap_or("?"))
+                .map(|d| d.get("name").and_then(Node::as_str).unwrap_or("?"))
                 .collect();
             let host_devices: Vec<&str> = t
                 .list("/spec/template/spec/domain/devices/hostDevices")
@@ -1631,7 +1640,7 @@ fn virtual_machines<'a>(vms: &[&'a Object], restore: bool) -> Vec<Hit<'a>> {
                 .map(|d| {
                     d.get("name")
                         .or_else(|| d.get("deviceName"))
-                        .and_then(Value::as_str)
+                        .and_then(Node::as_str)
                         .unwrap_or("?")
                 })
                 .collect();
@@ -2075,7 +2084,7 @@ fn allocated<'a>(index: &'a Index, cidr: Cidr, pool: &str) -> Allocated<'a> {
     {
         let count = t
             .at("/spec/allocations")
-            .and_then(Value::as_object)
+            .and_then(Node::as_object)
             .map(|m| m.len())
             .unwrap_or(0);
         return Allocated {

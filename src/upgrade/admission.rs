@@ -1117,7 +1117,7 @@ pub fn restore_vm(env: &Env) -> bool {
 
 fn label_matches(
     labels: &std::collections::BTreeMap<String, String>,
-    expr: &serde_json::Value,
+    expr: &crate::model::tree::Node,
 ) -> bool {
     let key = expr.get("key").and_then(|k| k.as_str()).unwrap_or("");
     let op = expr.get("operator").and_then(|k| k.as_str()).unwrap_or("");

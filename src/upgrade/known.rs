@@ -320,7 +320,7 @@ fn value_at(o: &Object, path: &str) -> Option<serde_json::Value> {
     {
         return Some(v);
     }
-    tree(o).and_then(|t| t.at(path).cloned())
+    tree(o).and_then(|t| t.at(path).map(crate::model::tree::Node::to_json))
 }
 
 fn same(a: &serde_json::Value, b: &serde_json::Value) -> bool {

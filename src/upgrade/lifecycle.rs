@@ -96,7 +96,7 @@ fn rebuild(env: &Env, i: usize, o: &Object) -> Option<InProgress> {
             m.iter()
                 .map(|(n, s)| {
                     (
-                        n.clone(),
+                        n.to_string(),
                         s.get("state")
                             .and_then(|x| x.as_str())
                             .unwrap_or("")
@@ -472,7 +472,6 @@ fn node_waits(
                 let sel = pt
                     .at("/spec/selector/matchLabels")
                     .and_then(|m| m.as_object())
-                    .cloned()
                     .unwrap_or_default();
                 if sel.is_empty() {
                     continue;
@@ -482,7 +481,7 @@ fn node_waits(
                     .filter(|p| p.key.namespace == pdb.key.namespace)
                     .filter(|p| {
                         sel.iter()
-                            .all(|(k, v)| p.meta.labels.get(k).map(String::as_str) == v.as_str())
+                            .all(|(k, v)| p.meta.labels.get(&**k).map(String::as_str) == v.as_str())
                     })
                     .collect();
                 if protected.is_empty() {
