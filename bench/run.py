@@ -2,6 +2,7 @@
 """The benchmark: speed and memory of `sbdiag analyze` and `sbdiag scan` at bundle scale.
 
     python3 bench/run.py [--copies 5000] [--runs 3] [--scan-bundles 4] [--json OUT]
+                         [--compare NAME=BINARY ...]
 
 It builds the release binary, writes a large realistic bundle with bench/bigbundle.py (cached in
 target/bench/, rebuilt when the generator or its arguments change) and measures, in one run and
@@ -13,6 +14,9 @@ on this machine:
 * `sbdiag analyze BUNDLE -o DIR` (html, md, json written);
 * scan throughput: `sbdiag scan` over a folder of distinct medium bundles against analysing
   them one after the other with `sbdiag analyze -o`, in bundles/s and MB/s.
+
+`--compare old=/path/to/an/older/sbdiag` measures other builds on the same bundle in the same run
+(before/after numbers of an optimisation), and checks they give the same findings.
 
 Times are the best of --runs runs (the least disturbed by other work); peak RSS is the largest
 seen, read from the kernel's accounting of each child (wait4), so nothing is sampled. The
@@ -90,6 +94,8 @@ def main(argv=None):
     ap.add_argument("--json", help="also write the results here")
     ap.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     ap.add_argument("--no-build", action="store_true")
+    ap.add_argument("--compare", action="append", default=[], metavar="NAME=BINARY",
+                    help="also measure this build of sbdiag on the large bundle")
     args = ap.parse_args(argv)
     os.makedirs(OUT, exist_ok=True)
     if not args.no_build:
@@ -108,6 +114,16 @@ def main(argv=None):
     an_t, an_rss = measure([BIN, "analyze", big, "--json"], args.runs)
     with tempfile.TemporaryDirectory() as tmp:
         full_t, full_rss = measure([BIN, "analyze", big, "-o", os.path.join(tmp, "r")], args.runs)
+
+    compared = []
+    for spec in args.compare:
+        name, _, binary = spec.partition("=")
+        other = json.loads(subprocess.run([binary, "analyze", big, "--json"], check=False,
+                                          capture_output=True).stdout)
+        same = [f["id"] for f in other["findings"]] == [f["id"] for f in report["findings"]]
+        t, rss = measure([binary, "analyze", big, "--json"], args.runs)
+        compared.append({"name": name, "binary": binary, "seconds": t, "peak_rss_bytes": rss,
+                         "ratio_to_unzip": t / unzip_t, "same_findings": same})
 
     # Scan: distinct medium bundles (different sizes, so different SHA-256), one folder.
     medium = [generated(f"medium-{i}", ["--copies", str(400 + i), "--log-kib", "24"])
@@ -137,6 +153,7 @@ def main(argv=None):
                          "objects_per_s": objects / an_t, "mb_per_s": mb(size) / an_t,
                          "rss_to_uncompressed": an_rss / size},
         "analyze_reports": {"seconds": full_t, "peak_rss_bytes": full_rss},
+        "compared": compared,
         "scan": {"bundles": len(medium), "uncompressed_bytes": scan_bytes,
                  "sequential_analyze_seconds": seq_best, "scan_seconds": scan_t,
                  "scan_peak_rss_bytes": scan_rss,
@@ -157,6 +174,10 @@ def main(argv=None):
     print(f"  peak RSS / uncompressed {a['rss_to_uncompressed']:.2f}  (target <= 0.5: "
           f"{'PASS' if mem_ok else 'FAIL'})")
     print(f"analyze -o  {full_t:7.2f} s   (html, md, json written)  peak RSS {mb(full_rss):.0f} MB")
+    for c in compared:
+        print(f"  vs {c['name']:<10} {c['seconds']:7.2f} s  ({c['ratio_to_unzip']:.2f}x unzip, this build "
+              f"{c['seconds'] / an_t:.2f}x faster)  peak RSS {mb(c['peak_rss_bytes']):.0f} MB  "
+              f"same findings: {'yes' if c['same_findings'] else 'NO'}")
     print(f"scan        {s['bundles']} bundles, {mb(scan_bytes):.0f} MB: one by one "
           f"{seq_best:.2f} s ({s['analyze_bundles_per_s']:.2f} bundles/s), scan {scan_t:.2f} s "
           f"({s['scan_bundles_per_s']:.2f} bundles/s, {mb(scan_bytes) / scan_t:.0f} MB/s): "
