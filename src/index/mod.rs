@@ -403,10 +403,13 @@ fn index_file(f: &BundleFile, bytes: &[u8]) -> FileResult {
         return FileResult::failed(&f.path, 0, "not a resource list");
     };
     let text = String::from_utf8_lossy(bytes);
-    let items = match split::split(&text) {
-        split::Split::List(items) => items,
-        split::Split::Single(item) => vec![item],
-        split::Split::NotObjects => {
+    let items = match split::split_lazy(&text) {
+        split::Lazy::List(items) => items,
+        split::Lazy::Done(split::Split::List(items)) => return decode_all(f, dir_group, &items),
+        split::Lazy::Done(split::Split::Single(item)) => {
+            return decode_all(f, dir_group, std::slice::from_ref(&item));
+        }
+        split::Lazy::Done(split::Split::NotObjects) => {
             if text.trim().is_empty() {
                 return FileResult::failed(&f.path, 0, "empty file");
             }
@@ -419,23 +422,31 @@ fn index_file(f: &BundleFile, bytes: &[u8]) -> FileResult {
                 .unwrap_or(1);
             return FileResult::failed(&f.path, line, "not a Kubernetes List (no items:)");
         }
-        split::Split::OtherLayout => return reparse_whole(f, &text),
+        split::Lazy::Done(split::Split::OtherLayout) => return reparse_whole(f, &text),
     };
-    let decoded: Vec<Result<Object, ParseError>> = items
+    // Each item is built (a copy of its text) and decoded by the same task, so only the items
+    // in flight exist as copies, never the whole file twice.
+    let (objects, errors) = (0..items.len())
+        .into_par_iter()
+        .filter_map(|i| items.build(i))
+        .map(|it| decode_item(f, dir_group, &it))
+        .partition_map(|d| match d {
+            Ok(o) => rayon::iter::Either::Left(o),
+            Err(e) => rayon::iter::Either::Right(e),
+        });
+    FileResult { objects, errors }
+}
+
+/// Decodes items already built.
+fn decode_all(f: &BundleFile, dir_group: &str, items: &[split::RawItem]) -> FileResult {
+    let (objects, errors) = items
         .par_iter()
         .map(|it| decode_item(f, dir_group, it))
-        .collect();
-    let mut out = FileResult {
-        objects: Vec::with_capacity(decoded.len()),
-        errors: Vec::new(),
-    };
-    for d in decoded {
-        match d {
-            Ok(o) => out.objects.push(o),
-            Err(e) => out.errors.push(e),
-        }
-    }
-    out
+        .partition_map(|d| match d {
+            Ok(o) => rayon::iter::Either::Left(o),
+            Err(e) => rayon::iter::Either::Right(e),
+        });
+    FileResult { objects, errors }
 }
 
 /// For lists not written in the generator's layout: parse the whole file, re-emit each item,

@@ -146,24 +146,77 @@ fn dedent(l: &str, n: usize) -> &str {
     l.get(spaces.min(n)..).unwrap_or(l)
 }
 
-/// Splits a file's text.
+/// Splits a file's text into its items, all built at once.
 pub fn split(text: &str) -> Split {
+    match split_lazy(text) {
+        Lazy::List(r) => Split::List((0..r.len()).filter_map(|i| r.build(i)).collect()),
+        Lazy::Done(s) => s,
+    }
+}
+
+/// A List's items found but not built yet: building an item copies its text (blanking
+/// managedFields), so a caller that decodes items one by one holds only the items in flight,
+/// not a second copy of the whole file.
+#[derive(Debug)]
+pub struct ItemRanges<'a> {
+    lines: Vec<&'a str>,
+    /// Line index ranges (start inclusive, end exclusive) of each item.
+    ranges: Vec<(usize, usize)>,
+    indent: usize,
+}
+
+impl ItemRanges<'_> {
+    /// Number of items.
+    pub fn len(&self) -> usize {
+        self.ranges.len()
+    }
+
+    /// Whether the list is empty.
+    pub fn is_empty(&self) -> bool {
+        self.ranges.is_empty()
+    }
+
+    /// Builds item `i`.
+    pub fn build(&self, i: usize) -> Option<RawItem> {
+        let (s, e) = *self.ranges.get(i)?;
+        Some(build_item(self.lines.get(s..e)?, s as u32 + 1, self.indent))
+    }
+}
+
+/// [`split`] with the items of a List left to build.
+#[derive(Debug)]
+pub enum Lazy<'a> {
+    /// A List whose items are built on demand.
+    List(ItemRanges<'a>),
+    /// Anything else, as [`split`] gives it.
+    Done(Split),
+}
+
+/// Finds a file's items without building them (see [`ItemRanges`]).
+pub fn split_lazy(text: &str) -> Lazy<'_> {
     let lines: Vec<&str> = text.lines().collect();
+    let empty = |lines| {
+        Lazy::List(ItemRanges {
+            lines,
+            ranges: Vec::new(),
+            indent: 0,
+        })
+    };
     let Some(items_at) = lines
         .iter()
         .position(|l| *l == "items:" || l.starts_with("items: "))
     else {
-        return single(&lines);
+        return Lazy::Done(single(&lines));
     };
     let Some(items_line) = lines.get(items_at) else {
-        return Split::NotObjects;
+        return Lazy::Done(Split::NotObjects);
     };
     if items_line.trim_end() != "items:" {
         // `items: []` or a flow sequence: only `[]` is the generator's.
         return if items_line.trim_end() == "items: []" {
-            Split::List(Vec::new())
+            empty(lines)
         } else {
-            Split::OtherLayout
+            Lazy::Done(Split::OtherLayout)
         };
     }
     // The generator writes items at column 0; other writers indent them. The first item's
@@ -173,27 +226,23 @@ pub fn split(text: &str) -> Split {
         .skip(items_at + 1)
         .find(|l| !l.trim().is_empty())
     else {
-        return Split::List(Vec::new());
+        return empty(lines);
     };
     let indent = first.len() - first.trim_start_matches(' ').len();
     if !first.trim_start().starts_with('-') {
-        return Split::OtherLayout;
+        return Lazy::Done(Split::OtherLayout);
     }
     let is_dash = |l: &str| {
         let d = dedent(l, indent);
         d.len() + indent == l.len() && (d.starts_with("- ") || d == "-")
     };
-    let mut items = Vec::new();
+    let mut ranges = Vec::new();
     let mut start: Option<usize> = None;
     let mut end = lines.len();
     for (i, l) in lines.iter().enumerate().skip(items_at + 1) {
         if is_dash(l) {
             if let Some(s) = start {
-                items.push(build_item(
-                    lines.get(s..i).unwrap_or_default(),
-                    s as u32 + 1,
-                    indent,
-                ));
+                ranges.push((s, i));
             }
             start = Some(i);
         } else if !(l.trim().is_empty() || l.len() - l.trim_start_matches(' ').len() > indent) {
@@ -202,13 +251,13 @@ pub fn split(text: &str) -> Split {
         }
     }
     if let Some(s) = start {
-        items.push(build_item(
-            lines.get(s..end).unwrap_or_default(),
-            s as u32 + 1,
-            indent,
-        ));
+        ranges.push((s, end));
     }
-    Split::List(items)
+    Lazy::List(ItemRanges {
+        lines,
+        ranges,
+        indent,
+    })
 }
 
 fn single(lines: &[&str]) -> Split {
