@@ -1,6 +1,7 @@
 //! Typed, read-only views of Kubernetes objects: keys, metadata, owner references,
 //! conditions, per-kind views, kind names as users type them, and capture-relative time.
 pub mod de;
+pub mod fastyaml;
 pub mod fleet;
 pub mod kinds;
 pub mod summary;

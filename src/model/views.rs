@@ -933,8 +933,55 @@ pub struct PvView {
 
 // ---------------------------------------------------------------- decoding
 
+/// Which YAML parser [`decode_with`] uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum YamlPath {
+    /// The fast path ([`super::fastyaml`]) first, `yaml_serde` when it declines (what
+    /// [`decode`] does).
+    #[default]
+    Auto,
+    /// `yaml_serde` only.
+    Slow,
+    /// The fast path only: an item it declines fails to decode (for tests and measurements).
+    Fast,
+}
+
+thread_local! {
+    /// The parser [`parse`] uses on this thread; set only for the duration of [`decode_with`].
+    static YAML_PATH: std::cell::Cell<YamlPath> = const { std::cell::Cell::new(YamlPath::Auto) };
+}
+
+/// Every item is decoded here: the fast path for the generator's block YAML, else
+/// `yaml_serde` (which then gives the result or the error, exactly as before the fast path).
 fn parse<T: DeserializeOwned>(text: &str) -> Result<T, yaml_serde::Error> {
+    let path = YAML_PATH.with(std::cell::Cell::get);
+    if path != YamlPath::Slow {
+        if let Some(v) = super::fastyaml::from_str(text) {
+            return Ok(v);
+        }
+        if path == YamlPath::Fast {
+            return Err(serde::de::Error::custom("declined by the fast YAML path"));
+        }
+    }
     yaml_serde::from_str(text)
+}
+
+/// [`decode`] with the YAML parser chosen: [`YamlPath::Slow`] and [`YamlPath::Fast`] let tests
+/// check that both parsers give the same views.
+pub fn decode_with(
+    kind: &str,
+    group: &str,
+    text: &str,
+    path: YamlPath,
+) -> Result<Decoded, yaml_serde::Error> {
+    struct Restore(YamlPath);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            YAML_PATH.with(|p| p.set(self.0));
+        }
+    }
+    let _restore = Restore(YAML_PATH.with(|p| p.replace(path)));
+    decode(kind, group, text)
 }
 
 /// Decodes one item's YAML text. `kind` (read textually beforehand) picks the view.
