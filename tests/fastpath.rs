@@ -30,22 +30,14 @@ struct Tally {
 
 /// Resource-list files of a bundle as (bundle-relative path, text).
 fn lists_of_dir(dir: &Path) -> Vec<(String, String)> {
-    let mut v = Vec::new();
-    for e in walkdir::WalkDir::new(dir.join("yamls")).sort_by_file_name() {
-        let e = e.expect("walk");
-        if !e.file_type().is_file() {
-            continue;
-        }
-        let rel = e
-            .path()
-            .strip_prefix(dir)
-            .expect("prefix")
-            .to_string_lossy()
-            .replace('\\', "/");
-        let bytes = std::fs::read(e.path()).expect("read");
-        v.push((rel, String::from_utf8_lossy(&bytes).into_owned()));
-    }
-    v
+    common::files_under(dir)
+        .into_iter()
+        .filter(|(rel, _)| rel.starts_with("yamls/"))
+        .map(|(rel, path)| {
+            let bytes = std::fs::read(&path).expect("read");
+            (rel, String::from_utf8_lossy(&bytes).into_owned())
+        })
+        .collect()
 }
 
 fn lists_of_zip(zip: &Path) -> Vec<(String, String)> {

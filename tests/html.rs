@@ -29,19 +29,7 @@ fn manifest() -> &'static Path {
 
 /// Text as the report writes it (minijinja's HTML auto-escaping, and the SVG's own).
 fn esc(s: &str) -> String {
-    let mut out = String::new();
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#x27;"),
-            '/' => out.push_str("&#x2f;"),
-            c => out.push(c),
-        }
-    }
-    out
+    sbdiag::report::html::escape(s)
 }
 
 /// `analyze BUNDLE -o DIR --format html,json`: the HTML and the JSON report.

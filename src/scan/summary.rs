@@ -546,18 +546,9 @@ pub fn html(rows: &[Row]) -> String {
         Ok(s) => format!("{}\n", s.trim_end()),
         Err(e) => format!(
             "<!doctype html><title>sbdiag scan</title><p>cannot render the summary: {}</p>\n",
-            escape(&e.to_string())
+            crate::report::html::escape(&e.to_string())
         ),
     }
-}
-
-/// Minimal HTML escaping for text outside the template.
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#x27;")
 }
 
 #[cfg(test)]

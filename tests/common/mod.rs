@@ -83,7 +83,8 @@ pub fn sample(name: &str) -> PathBuf {
     p
 }
 
-fn files_under(dir: &Path) -> Vec<(String, PathBuf)> {
+/// Every file below `dir`, as (path relative to `dir` with `/`, full path), sorted by name.
+pub fn files_under(dir: &Path) -> Vec<(String, PathBuf)> {
     let mut v = Vec::new();
     for e in walkdir::WalkDir::new(dir).sort_by_file_name() {
         let e = e.expect("walk");
