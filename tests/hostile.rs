@@ -1,9 +1,11 @@
 //! Hostile inputs (DESIGN §6, trust boundary; §2, exit codes).
 //!
 //! Every input is built at test time in a temporary folder and fed to the real binary, which
-//! runs under a timeout guard. Unusable inputs must end with exit status 2 and one stderr line
-//! naming the file and the reason; a usable bundle with hostile parts must be analysed (exit 0)
-//! with the bad parts listed in the JSON `coverage` section.
+//! runs under a timeout guard while its peak memory is measured. Unusable inputs must end with
+//! exit status 2 and one stderr line naming the file and the reason; a usable bundle with
+//! hostile parts must be analysed (exit 0) with the bad parts listed in the JSON `coverage`
+//! section. For every input, `analyze -o DIR` must write its reports into `DIR` and nothing
+//! anywhere else; bombs must stay within [`BOMB_PEAK_RSS`].
 use std::ffi::OsStr;
 use std::fs::File;
 use std::io::{Cursor, Read, Seek, Write};
@@ -34,6 +36,8 @@ struct Out {
     stderr: String,
     took: Duration,
     what: String,
+    /// Peak resident memory of the process, in bytes (polled `VmHWM`, see [`run_for`]).
+    peak_rss: u64,
 }
 
 impl Out {
@@ -82,6 +86,11 @@ fn sbdiag(cwd: &Path) -> Command {
 
 /// Spawns, drains both pipes, polls for up to [`TIMEOUT`]; kills and fails when longer.
 fn run(cmd: &mut Command) -> Out {
+    run_for(cmd, TIMEOUT)
+}
+
+/// [`run`] with another timeout.
+fn run_for(cmd: &mut Command, timeout: Duration) -> Out {
     let what = format!(
         "sbdiag {}",
         cmd.get_args()
@@ -105,16 +114,24 @@ fn run(cmd: &mut Command) -> Out {
     };
     let out = drain(Box::new(child.stdout.take().unwrap()));
     let err = drain(Box::new(child.stderr.take().unwrap()));
+    // Peak memory: the kernel's high-water mark of the process's own address space (VmHWM,
+    // which starts afresh at exec), read every 2 ms while it runs. `wait4`'s `ru_maxrss` is no
+    // use here: it keeps the test process's peak from before the exec.
+    let mut peak_rss = 0;
+    let status_file = format!("/proc/{}/status", child.id());
     let status = loop {
+        if let Some(hwm) = vm_hwm(&status_file) {
+            peak_rss = peak_rss.max(hwm);
+        }
         if let Some(s) = child.try_wait().unwrap() {
             break s;
         }
-        if start.elapsed() > TIMEOUT {
+        if start.elapsed() > timeout {
             let _ = child.kill();
             let _ = child.wait();
-            panic!("{what}: still running after {TIMEOUT:?}, killed");
+            panic!("{what}: still running after {timeout:?}, killed");
         }
-        std::thread::sleep(Duration::from_millis(10));
+        std::thread::sleep(Duration::from_millis(2));
     };
     let took = start.elapsed();
     Out {
@@ -123,7 +140,16 @@ fn run(cmd: &mut Command) -> Out {
         stderr: String::from_utf8_lossy(&err.join().unwrap()).into_owned(),
         took,
         what,
+        peak_rss,
     }
+}
+
+/// `VmHWM` of `/proc/<pid>/status`, in bytes; `None` once the process is gone (or a zombie).
+fn vm_hwm(status_file: &str) -> Option<u64> {
+    let text = std::fs::read_to_string(status_file).ok()?;
+    let kb = text.lines().find_map(|l| l.strip_prefix("VmHWM:"))?;
+    let kb: u64 = kb.trim().trim_end_matches("kB").trim().parse().ok()?;
+    Some(kb * 1024)
 }
 
 /// `sbdiag analyze BUNDLE --json [extra...]`, which must exit 0; returns the report.
@@ -395,6 +421,233 @@ fn tmp() -> tempfile::TempDir {
     tempfile::tempdir().unwrap()
 }
 
+/// Inflated size of the big bombs: 2 GiB of spaces less 1 MiB, just under the default
+/// `--max-entry-size`, so that only the ratio (or the gzip stream budget) can stop them.
+const BIG_BOMB_BYTES: u64 = (2 << 30) - (1 << 20);
+
+/// A zip in memory with one deflated entry `bomb`: [`BIG_BOMB_BYTES`] spaces in about 2 MB.
+/// One 1 MiB chunk is deflated once with a full flush (its blocks then stand alone,
+/// byte-aligned, referring to nothing before them) and repeated; the CRC is combined, not
+/// computed over 3 GiB. Built once per test process in a few milliseconds.
+fn big_bomb_zip() -> &'static [u8] {
+    static BOMB: OnceLock<Vec<u8>> = OnceLock::new();
+    BOMB.get_or_init(|| {
+        use flate2::{Compress, Compression, Crc, FlushCompress};
+        const CHUNK: usize = 1 << 20;
+        let chunk = vec![b' '; CHUNK];
+        let mut c = Compress::new(Compression::best(), false);
+        let mut block = Vec::with_capacity(64 << 10);
+        loop {
+            let done = c.total_in() as usize;
+            c.compress_vec(&chunk[done..], &mut block, FlushCompress::Full)
+                .unwrap();
+            if c.total_in() as usize == CHUNK && block.len() < block.capacity() {
+                break;
+            }
+            block.reserve(64 << 10);
+        }
+        let mut end = Vec::with_capacity(64);
+        Compress::new(Compression::best(), false)
+            .compress_vec(&[], &mut end, FlushCompress::Finish)
+            .unwrap();
+        let n = (BIG_BOMB_BYTES / CHUNK as u64) as usize;
+        let mut deflate = Vec::with_capacity(block.len() * n + end.len());
+        for _ in 0..n {
+            deflate.extend_from_slice(&block);
+        }
+        deflate.extend_from_slice(&end);
+        let mut one = Crc::new();
+        one.update(&chunk);
+        let mut all = Crc::new();
+        for _ in 0..n {
+            all.combine(&one);
+        }
+        let mut z = RawZip::default();
+        z.entry(b"bomb", 8, all.sum(), BIG_BOMB_BYTES, &deflate);
+        z.finish()
+    })
+}
+
+/// Adds the big bomb entry under `name`, without inflating it.
+fn zip_add_big_bomb<W: Write + Seek>(w: &mut ZipWriter<W>, name: &str) {
+    let mut src = ZipArchive::new(Cursor::new(big_bomb_zip())).unwrap();
+    let f = src.by_index_raw(0).unwrap();
+    assert_eq!(f.size(), BIG_BOMB_BYTES);
+    assert!(f.compressed_size() < 8 << 20, "{}", f.compressed_size());
+    w.raw_copy_file_rename(f, name).unwrap();
+}
+
+/// A zip written by hand, fast enough for a million entries (tests run unoptimised): each
+/// entry is a local header and its data plus a central record; [`RawZip::alias`] adds central
+/// records only, all pointing at one shared empty entry. zip64 end records are written when
+/// there are more than 65,535 entries.
+#[derive(Default)]
+struct RawZip {
+    data: Vec<u8>,
+    central: Vec<u8>,
+    count: u64,
+    empty_at: Option<u32>,
+}
+
+impl RawZip {
+    /// Adds an entry: `method` 0 (stored) or 8 (deflated), `data` as stored in the file.
+    fn entry(&mut self, name: &[u8], method: u16, crc: u32, size: u64, data: &[u8]) -> u32 {
+        let offset = u32::try_from(self.data.len()).unwrap();
+        let size = u32::try_from(size).unwrap();
+        let csize = u32::try_from(data.len()).unwrap();
+        let d = &mut self.data;
+        d.extend_from_slice(b"PK\x03\x04\x14\x00\x00\x00");
+        d.extend_from_slice(&method.to_le_bytes());
+        d.extend_from_slice(&[0, 0, 0x21, 0]); // 1980-01-01 00:00
+        d.extend_from_slice(&crc.to_le_bytes());
+        d.extend_from_slice(&csize.to_le_bytes());
+        d.extend_from_slice(&size.to_le_bytes());
+        d.extend_from_slice(&(name.len() as u16).to_le_bytes());
+        d.extend_from_slice(&[0, 0]);
+        d.extend_from_slice(name);
+        d.extend_from_slice(data);
+        self.record(name, method, crc, csize, size, offset);
+        offset
+    }
+
+    /// Adds a stored file.
+    fn file(&mut self, name: &[u8], body: &[u8]) {
+        let mut crc = flate2::Crc::new();
+        crc.update(body);
+        self.entry(name, 0, crc.sum(), body.len() as u64, body);
+    }
+
+    /// Adds an empty file that has a central record only (its data is a shared empty entry).
+    fn alias(&mut self, name: &[u8]) {
+        let at = match self.empty_at {
+            Some(at) => at,
+            None => {
+                let at = self.entry(b"empty", 0, 0, 0, b"");
+                self.empty_at = Some(at);
+                at
+            }
+        };
+        self.record(name, 0, 0, 0, 0, at);
+    }
+
+    fn record(&mut self, name: &[u8], method: u16, crc: u32, csize: u32, size: u32, at: u32) {
+        let c = &mut self.central;
+        c.extend_from_slice(b"PK\x01\x02\x14\x03\x14\x00\x00\x00");
+        c.extend_from_slice(&method.to_le_bytes());
+        c.extend_from_slice(&[0, 0, 0x21, 0]);
+        c.extend_from_slice(&crc.to_le_bytes());
+        c.extend_from_slice(&csize.to_le_bytes());
+        c.extend_from_slice(&size.to_le_bytes());
+        c.extend_from_slice(&(name.len() as u16).to_le_bytes());
+        c.extend_from_slice(&[0; 8]); // extra, comment, disk, internal attributes
+        c.extend_from_slice(&(0o100644u32 << 16).to_le_bytes());
+        c.extend_from_slice(&at.to_le_bytes());
+        c.extend_from_slice(name);
+        self.count += 1;
+    }
+
+    fn finish(self) -> Vec<u8> {
+        let RawZip {
+            mut data,
+            central,
+            count,
+            ..
+        } = self;
+        let cd_at = data.len() as u64;
+        let cd_len = central.len() as u64;
+        data.extend_from_slice(&central);
+        let short = u16::try_from(count).ok().filter(|&n| n < u16::MAX);
+        if short.is_none() {
+            let z64_at = data.len() as u64;
+            data.extend_from_slice(b"PK\x06\x06");
+            data.extend_from_slice(&44u64.to_le_bytes());
+            data.extend_from_slice(&[45, 0, 45, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+            data.extend_from_slice(&count.to_le_bytes());
+            data.extend_from_slice(&count.to_le_bytes());
+            data.extend_from_slice(&cd_len.to_le_bytes());
+            data.extend_from_slice(&cd_at.to_le_bytes());
+            data.extend_from_slice(b"PK\x06\x07\x00\x00\x00\x00");
+            data.extend_from_slice(&z64_at.to_le_bytes());
+            data.extend_from_slice(&1u32.to_le_bytes());
+        }
+        let n = short.unwrap_or(u16::MAX);
+        data.extend_from_slice(b"PK\x05\x06\x00\x00\x00\x00");
+        data.extend_from_slice(&n.to_le_bytes());
+        data.extend_from_slice(&n.to_le_bytes());
+        data.extend_from_slice(&u32::try_from(cd_len).unwrap().to_le_bytes());
+        data.extend_from_slice(&u32::try_from(cd_at).unwrap().to_le_bytes());
+        data.extend_from_slice(&[0, 0]);
+        data
+    }
+}
+
+/// Asserts the run's peak resident memory stayed below `limit` bytes.
+fn assert_peak_below(out: &Out, limit: u64) {
+    eprintln!(
+        "{}: {:?}, peak RSS {} MiB",
+        out.what,
+        out.took,
+        out.peak_rss >> 20
+    );
+    assert!(
+        out.peak_rss > 0 && out.peak_rss < limit,
+        "{}: peak RSS {} MiB, limit {} MiB",
+        out.what,
+        out.peak_rss >> 20,
+        limit >> 20
+    );
+}
+
+/// Every report format: what `-o` writes with `--format` [`ALL_FORMATS`].
+const ALL_FORMATS: &str = "html,md,json,sarif,junit";
+const ALL_REPORTS: [&str; 5] = [
+    "report.html",
+    "report.json",
+    "report.junit.xml",
+    "report.md",
+    "report.sarif",
+];
+
+/// Runs `sbdiag [extra] analyze BUNDLE -o <t>/contained-out --format <all>` from an empty working folder
+/// inside `t`, and asserts that exactly the reports appeared (or nothing at all when the input
+/// is refused, `code` 2): nothing written outside the output folder, next to the bundle, in
+/// the working folder, nor at the absolute paths hostile entries name. Leaves `t` as it was.
+fn assert_output_contained(t: &Path, bundle: &Path, extra: &[&str], code: i32) -> Out {
+    let before = tree(t);
+    let cwd = t.join("contained-cwd");
+    let out_dir = t.join("contained-out");
+    std::fs::create_dir(&cwd).unwrap();
+    let out = run(sbdiag(&cwd)
+        .args(extra)
+        .arg("analyze")
+        .arg(bundle)
+        .arg("-o")
+        .arg(&out_dir)
+        .args(["--format", ALL_FORMATS]));
+    out.expect_code(code);
+    let mut want = before.clone();
+    want.push("contained-cwd".into());
+    if code == 0 {
+        want.push("contained-out".into());
+        want.extend(ALL_REPORTS.iter().map(|r| format!("contained-out/{r}")));
+    }
+    want.sort();
+    assert_eq!(
+        tree(t),
+        want,
+        "{}: files appeared outside the output folder",
+        out.what
+    );
+    for p in ["/abs/evil.txt", "/evil.txt", "/evil", "/evil-drive.txt"] {
+        assert!(!Path::new(p).exists(), "{p} was created");
+    }
+    std::fs::remove_dir_all(&cwd).unwrap();
+    if code == 0 {
+        std::fs::remove_dir_all(&out_dir).unwrap();
+    }
+    out
+}
+
 // ---------------------------------------------------------------------------------------------
 // Unusable inputs: exit 2, one line naming the file and the reason
 // ---------------------------------------------------------------------------------------------
@@ -418,6 +671,7 @@ fn random_bytes_named_zip_are_refused() {
     std::fs::write(&p, &bytes).unwrap();
     let out = run(sbdiag(t.path()).arg("analyze").arg(&p).arg("--json"));
     assert_refused(&out, &p, &["not a readable archive"]);
+    assert_output_contained(t.path(), &p, &[], 2);
 }
 
 #[test]
@@ -429,6 +683,7 @@ fn zip_signature_followed_by_garbage_is_refused() {
     std::fs::write(&p, &bytes).unwrap();
     let out = run(sbdiag(t.path()).arg("analyze").arg(&p).arg("--json"));
     assert_refused(&out, &p, &["zip"]);
+    assert_output_contained(t.path(), &p, &[], 2);
 }
 
 #[test]
@@ -438,6 +693,7 @@ fn empty_file_is_refused() {
     File::create(&p).unwrap();
     let out = run(sbdiag(t.path()).arg("analyze").arg(&p).arg("--json"));
     assert_refused(&out, &p, &["empty"]);
+    assert_output_contained(t.path(), &p, &[], 2);
 }
 
 #[test]
@@ -452,6 +708,7 @@ fn truncated_zip_is_refused() {
     // `get` goes through the same door.
     let out = run(sbdiag(t.path()).args(["get", "nodes", "-b"]).arg(&p));
     assert_refused(&out, &p, &["truncated"]);
+    assert_output_contained(t.path(), &p, &[], 2);
 }
 
 #[test]
@@ -468,6 +725,7 @@ fn zip_that_is_not_a_bundle_is_refused() {
     w.finish().unwrap();
     let out = run(sbdiag(t.path()).arg("analyze").arg(&p).arg("--json"));
     assert_refused(&out, &p, &["not a support bundle"]);
+    assert_output_contained(t.path(), &p, &[], 2);
 }
 
 #[test]
@@ -508,6 +766,9 @@ fn max_entries_is_enforced_for_zip_tar_and_folder() {
         let (_, v) = analyze_json(t.path(), p, &[]);
         assert_good_part(&v);
     }
+    for p in [&z, &tgz, &d] {
+        assert_output_contained(t.path(), p, &["--max-entries", "5"], 2);
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -533,6 +794,7 @@ fn minimal_bundle_is_analysed() {
     assert!(parse_errors(&v).is_empty(), "{:#?}", parse_errors(&v));
     // Nothing but the bundle itself in the working folder: --json writes no files.
     assert_eq!(tree(t.path()), vec!["good.zip".to_string()]);
+    assert_output_contained(t.path(), &p, &[], 0);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -614,6 +876,7 @@ fn zip_slip_entries_are_refused_and_nothing_escapes() {
     for p in ["/abs/evil.txt", "/evil.txt", "/evil", "/evil-drive.txt"] {
         assert!(!Path::new(p).exists(), "{p} was created");
     }
+    assert_output_contained(t.path(), &p, &[], 0);
 }
 
 /// The broken-YAML variant: `bad` (lines 10-14 of the ConfigMap list, its unclosed flow on
@@ -660,6 +923,7 @@ fn broken_yaml_item_is_a_parse_error_with_its_line() {
     }
     // The good items of the same files are indexed: Node n1, ConfigMap cm1, Service svc1.
     assert_eq!(v["bundle"]["objects"], 3, "{:#}", v["bundle"]);
+    assert_output_contained(t.path(), &p, &[], 0);
 }
 
 #[test]
@@ -723,6 +987,8 @@ fn yaml_list_bomb_is_a_parse_error_naming_the_limit() {
             out.what
         );
     }
+    let out = assert_output_contained(t.path(), &p, &[], 0);
+    assert_peak_below(&out, BOMB_PEAK_RSS);
 }
 
 #[test]
@@ -749,6 +1015,10 @@ fn max_ratio_flag_changes_what_counts_as_a_bomb() {
     let mentions_ratio = |v: &Value| parse_errors(v).iter().any(|e| e.2.contains("--max-ratio"));
     assert!(mentions_ratio(&strict), "{:#?}", parse_errors(&strict));
     assert!(!mentions_ratio(&lax), "{:#?}", parse_errors(&lax));
+    for extra in [&["--max-ratio", "50"][..], &["--max-ratio", "2000"][..]] {
+        let out = assert_output_contained(t.path(), &p, extra, 0);
+        assert_peak_below(&out, BOMB_PEAK_RSS);
+    }
 }
 
 #[test]
@@ -778,6 +1048,8 @@ fn log_bomb_is_not_read_by_analyze_and_is_capped_by_logs() {
         out.what,
         out.stdout.len()
     );
+    let out = assert_output_contained(t.path(), &p, &[], 0);
+    assert_peak_below(&out, BOMB_PEAK_RSS);
 }
 
 #[test]
@@ -817,6 +1089,8 @@ fn nested_node_zip_bomb_does_not_stop_analysis() {
         out.what,
         out.stderr
     );
+    let out = assert_output_contained(t.path(), &p, &[], 0);
+    assert_peak_below(&out, BOMB_PEAK_RSS);
 }
 
 #[test]
@@ -874,6 +1148,51 @@ annotations:\n      note: caf\xe9 \xed\xa0\x80\n    name: latin1\n    namespace:
     }
     let (_, v) = analyze_json(t.path(), &d, &[]);
     assert_eq!(v["bundle"]["created_at"], "2024-01-02T03:04:05Z");
+    assert_output_contained(t.path(), &p, &[], 0);
+    assert_output_contained(t.path(), &d, &[], 0);
+}
+
+#[test]
+fn invalid_utf8_in_tar_names_is_tolerated() {
+    let t = tmp();
+    let p = t.path().join("utf8.tar.gz");
+    // A pod log and a resource list folder whose names are not UTF-8, written raw (the
+    // builder would refuse them).
+    let raw = |head: &str, bad: &[u8], tail: &str| {
+        let mut n = format!("{ROOT}{head}").into_bytes();
+        n.extend_from_slice(bad);
+        n.extend_from_slice(tail.as_bytes());
+        n
+    };
+    let odd: [(Vec<u8>, &[u8]); 2] = [
+        (
+            raw("logs/default/p", b"\xff\xc3\x28", "/c.log"),
+            b"\xff\xfe log\n",
+        ),
+        (
+            raw("yamls/namespaced/", b"\xe9t\xe9", "/v1/pods.yaml"),
+            b"apiVersion: v1\nitems: []\nkind: List\n",
+        ),
+    ];
+    write_tgz(&p, &good_files(), |b| {
+        for (name, data) in &odd {
+            let mut h = tar::Header::new_old();
+            h.as_old_mut().name[..name.len()].copy_from_slice(name);
+            h.set_size(data.len() as u64);
+            h.set_mode(0o644);
+            h.set_entry_type(tar::EntryType::Regular);
+            h.set_cksum();
+            b.append(&h, *data).unwrap();
+        }
+    });
+    let (_, v) = analyze_json(t.path(), &p, &[]);
+    assert_good_part(&v);
+    assert_eq!(
+        v["coverage"]["collected"]["pod_logs"], 1,
+        "{:#}",
+        v["coverage"]
+    );
+    assert_output_contained(t.path(), &p, &[], 0);
 }
 
 /// "Billion laughs": ten levels of nine aliases each (9^10 strings once expanded), as mapping
@@ -941,6 +1260,8 @@ fn yaml_alias_bomb_finishes_quickly() {
             out.stdout.len()
         );
     }
+    let out = assert_output_contained(t.path(), &p, &[], 0);
+    assert_peak_below(&out, BOMB_PEAK_RSS);
 }
 
 /// A ConfigMap list whose items `deep` (from line 10) and `deeper` nest `depth` flow
@@ -978,6 +1299,8 @@ fn deep_flow_nesting_is_a_parse_error() {
         lines.iter().all(|l| *l >= 10),
         "lines point into the items: {pe:#?}"
     );
+    let out = assert_output_contained(t.path(), &p, &[], 0);
+    assert_peak_below(&out, BOMB_PEAK_RSS);
 }
 
 #[test]
@@ -999,6 +1322,8 @@ fn moderate_flow_nesting_finishes() {
         assert_eq!(file, CM_LIST);
         assert!(line >= 10, "line {line} is not in the deep items");
     }
+    let out = assert_output_contained(t.path(), &p, &[], 0);
+    assert_peak_below(&out, BOMB_PEAK_RSS);
 }
 
 #[test]
@@ -1022,6 +1347,8 @@ fn deep_block_nesting_finishes() {
         assert_eq!(file, CM_LIST);
         assert!(line >= 10, "line {line} is not in the deep item");
     }
+    let out = assert_output_contained(t.path(), &p, &[], 0);
+    assert_peak_below(&out, BOMB_PEAK_RSS);
 }
 
 #[test]
@@ -1071,6 +1398,7 @@ fn tar_links_are_refused_and_rest_is_read() {
         "{}",
         out.stdout
     );
+    assert_output_contained(t.path(), &p, &[], 0);
 }
 
 #[test]
@@ -1098,6 +1426,7 @@ fn folder_symlinks_are_not_followed() {
         .args(["get", "secrets", "-A", "-b"])
         .arg(&d));
     assert!(!out.stdout.contains("root"), "{}", out.stdout);
+    assert_output_contained(t.path(), &d, &[], 0);
 }
 
 #[test]
@@ -1154,6 +1483,8 @@ fn tar_gz_bomb_is_cut_and_rest_is_read() {
             .any(|(_, e)| e.contains("limit") || e.contains("bomb")),
         "the cut gzip stream is not reported: {f:#?}"
     );
+    let out = assert_output_contained(t.path(), &p, &[], 0);
+    assert_peak_below(&out, BOMB_PEAK_RSS);
 }
 
 #[test]
@@ -1202,4 +1533,202 @@ fn report_is_deterministic() {
     let (c, _) = analyze_json(&there, Path::new("same.zip"), &[]);
     assert_eq!(a.stdout, b.stdout);
     assert_eq!(a.stdout, c.stdout);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bombs of gigabytes, a million entries: seconds, bounded memory, nothing written outside -o
+// ---------------------------------------------------------------------------------------------
+
+/// Peak memory tolerated while a bundle holding bombs is analysed (about 40 MiB measured:
+/// bombs are refused from their declared size, before inflating).
+const BOMB_PEAK_RSS: u64 = 256 << 20;
+
+#[test]
+fn gigabyte_bombs_are_cut_in_seconds_with_bounded_memory() {
+    // 2 GiB of spaces in about 2 MB, as a resource list (read and parsed by analyze), a pod
+    // log (searched by analyze), a node zip's os-release (read when the node zip is listed)
+    // and as a whole node zip.
+    let t = tmp();
+    let list = "yamls/namespaced/default/v1/pods.yaml";
+    let mut inner = ZipWriter::new(Cursor::new(Vec::new()));
+    zip_add_big_bomb(&mut inner, "n1/configs/etc/os-release");
+    zip_add(&mut inner, b"n1/logs/kernel.log", b"ok\n");
+    let inner = inner.finish().unwrap().into_inner();
+    let p = t.path().join("gbomb.zip");
+    write_zip(&p, &good_files(), |w| {
+        zip_add_big_bomb(w, &format!("{ROOT}{list}"));
+        zip_add_big_bomb(
+            w,
+            &format!("{ROOT}logs/harvester-system/harvester-webhook-1/c.log"),
+        );
+        w.start_file(
+            format!("{ROOT}nodes/n1.zip"),
+            SimpleFileOptions::default().compression_method(CompressionMethod::Stored),
+        )
+        .unwrap();
+        w.write_all(&inner).unwrap();
+        zip_add_big_bomb(w, &format!("{ROOT}nodes/n2.zip"));
+    });
+    assert!(std::fs::metadata(&p).unwrap().len() < 16 << 20);
+    let (out, v) = analyze_json(t.path(), &p, &[]);
+    assert_good_part(&v);
+    assert!(
+        out.took < Duration::from_secs(10),
+        "{} took {:?}",
+        out.what,
+        out.took
+    );
+    assert_peak_below(&out, BOMB_PEAK_RSS);
+    let pe = parse_errors(&v);
+    assert!(
+        pe.iter()
+            .any(|(f, _, e)| f == list && e.contains("--max-ratio")),
+        "the list bomb is not a parse error naming --max-ratio: {pe:#?}"
+    );
+    let fails = failed(&v);
+    assert!(
+        fails
+            .iter()
+            .any(|(f, e)| f == "nodes/n2.zip" && (e.contains("limit") || e.contains("bomb"))),
+        "the node zip bomb is not reported: {fails:#?}"
+    );
+    assert!(
+        out.stdout.len() < 1 << 20,
+        "report is {} bytes",
+        out.stdout.len()
+    );
+    let out = assert_output_contained(t.path(), &p, &[], 0);
+    assert_peak_below(&out, BOMB_PEAK_RSS);
+    // Stricter caps from the command line still end cleanly.
+    let (out, v) = analyze_json(
+        t.path(),
+        &p,
+        &["--max-ratio", "20", "--max-entry-size", "64M"],
+    );
+    assert_good_part(&v);
+    assert_peak_below(&out, BOMB_PEAK_RSS);
+}
+
+#[test]
+fn gigabyte_tar_gz_bomb_is_cut_with_bounded_memory() {
+    // The tar.gz of the bundle, then a 2 GiB entry of spaces as its own gzip member.
+    let t = tmp();
+    let mut head = tar::Builder::new(Vec::new());
+    for (name, data) in good_files() {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_entry_type(tar::EntryType::Regular);
+        head.append_data(
+            &mut h,
+            format!("{ROOT}{}", String::from_utf8_lossy(&name)),
+            &data[..],
+        )
+        .unwrap();
+    }
+    let mut h = tar::Header::new_gnu();
+    h.set_size(BIG_BOMB_BYTES);
+    h.set_mode(0o644);
+    h.set_entry_type(tar::EntryType::Regular);
+    h.set_path(format!("{ROOT}yamls/namespaced/default/v1/pods.yaml"))
+        .unwrap();
+    h.set_cksum();
+    let mut head = head.into_inner().unwrap();
+    head.truncate(head.len() - 1024);
+    head.extend_from_slice(h.as_bytes());
+    let mut src = ZipArchive::new(Cursor::new(big_bomb_zip())).unwrap();
+    let mut f = src.by_index_raw(0).unwrap();
+    let crc = f.crc32();
+    let mut deflate = Vec::new();
+    f.read_to_end(&mut deflate).unwrap();
+    let gz = |data: &[u8]| {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    };
+    let p = t.path().join("gbomb.tar.gz");
+    let mut bytes = gz(&head);
+    bytes.extend(gzip_member(&deflate, crc, BIG_BOMB_BYTES));
+    bytes.extend(gz(&[0u8; 1024]));
+    std::fs::write(&p, bytes).unwrap();
+    let (out, v) = analyze_json(t.path(), &p, &[]);
+    assert_good_part(&v);
+    assert_peak_below(&out, BOMB_PEAK_RSS);
+    assert!(
+        out.took < Duration::from_secs(10),
+        "{} took {:?}",
+        out.what,
+        out.took
+    );
+    let all = format!("{:?}{:?}", failed(&v), parse_errors(&v));
+    assert!(
+        all.contains("limit") || all.contains("bomb"),
+        "the cut gzip stream is not reported: {all}"
+    );
+    assert_output_contained(t.path(), &p, &[], 0);
+}
+
+/// A zip with the minimal bundle (under the short root `b/`) and `n` empty pod logs
+/// `b/logs/ns/p<i>/c.log` that exist in the central directory only.
+fn million_zip(path: &Path, n: usize) {
+    let mut z = RawZip::default();
+    for (name, data) in good_files() {
+        let mut full = b"b/".to_vec();
+        full.extend_from_slice(&name);
+        z.file(&full, &data);
+    }
+    for i in 0..n {
+        z.alias(format!("b/logs/ns/p{i:x}/c.log").as_bytes());
+    }
+    std::fs::write(path, z.finish()).unwrap();
+}
+
+#[test]
+fn a_million_tiny_entries_over_the_cap_are_refused_quickly() {
+    let t = tmp();
+    let p = t.path().join("million.zip");
+    million_zip(&p, 1_000_000);
+    let out = run(sbdiag(t.path()).arg("analyze").arg(&p).arg("--json"));
+    assert_refused(&out, &p, &["--max-entries", "500000"]);
+    assert!(
+        out.took < Duration::from_secs(5),
+        "{} took {:?}",
+        out.what,
+        out.took
+    );
+    assert_peak_below(&out, 256 << 20);
+    let out = assert_output_contained(t.path(), &p, &[], 2);
+    assert_refused(&out, &p, &["--max-entries"]);
+}
+
+#[test]
+fn a_million_tiny_entries_under_the_cap_are_analysed() {
+    // About 4 s and 850 MiB for the release binary on a 2-core machine; the unoptimised one
+    // `cargo test` builds is about ten times slower (30-40 s), hence its own time limit.
+    let limit = if cfg!(debug_assertions) {
+        Duration::from_secs(120)
+    } else {
+        Duration::from_secs(15)
+    };
+    let t = tmp();
+    let p = t.path().join("million.zip");
+    million_zip(&p, 1_000_000);
+    let out = run_for(
+        sbdiag(t.path())
+            .args(["--max-entries", "1000010", "analyze"])
+            .arg(&p)
+            .arg("--json"),
+        limit,
+    );
+    out.expect_code(0);
+    let v = out.json();
+    assert_eq!(v["bundle"]["created_at"], "2024-01-02T03:04:05Z");
+    assert_eq!(v["bundle"]["node_names"], serde_json::json!(["n1"]));
+    assert_eq!(v["coverage"]["collected"]["pod_logs"], 1_000_000);
+    assert_peak_below(&out, 3 << 29);
+    assert!(
+        out.stdout.len() < 4 << 20,
+        "report is {} bytes",
+        out.stdout.len()
+    );
 }

@@ -66,7 +66,10 @@ pub fn read_capped<R: Read>(
 ) -> io::Result<Result<Vec<u8>, CapHit>> {
     let cap = usize::try_from(size_hint.min(entry_budget).min(64 << 20)).unwrap_or(0);
     let mut out = Vec::with_capacity(cap);
-    let mut buf = vec![0u8; 256 * 1024];
+    // Sized by the declared size: a fresh 256 KiB buffer per tiny entry costs more than the
+    // entry itself when a bundle holds a million of them.
+    let buf_len = usize::try_from(size_hint.saturating_add(1)).unwrap_or(usize::MAX);
+    let mut buf = vec![0u8; buf_len.clamp(4096, 256 * 1024)];
     loop {
         let n = match r.read(&mut buf) {
             Ok(0) => return Ok(Ok(out)),

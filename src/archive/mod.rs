@@ -293,9 +293,15 @@ impl Archive {
         }
     }
 
-    /// Reads from `r` under this archive's limits.
+    /// Reads from `r` under this archive's limits. An entry whose declared size is already
+    /// over its budget is refused without inflating a byte: its declared size is exact for
+    /// tars and folders, and an upper bound the zip reader enforces for zips, so it would
+    /// only be cut later, after filling memory.
     fn read_limited<R: Read>(&self, entry: &Entry, r: R) -> Result<Vec<u8>> {
         let budget = self.limits.entry_budget(entry.compressed);
+        if entry.size > budget {
+            return Err(self.cap_error(entry, CapHit::Entry(budget)));
+        }
         match limits::read_capped(
             r,
             budget,
@@ -304,7 +310,15 @@ impl Archive {
             entry.size,
         ) {
             Ok(Ok(v)) => Ok(v),
-            Ok(Err(CapHit::Entry(limit))) => Err(Error::Limit {
+            Ok(Err(hit)) => Err(self.cap_error(entry, hit)),
+            Err(e) => Err(self.entry_error(entry, format!("read failed: {e}"))),
+        }
+    }
+
+    /// The error for an entry that hit a cap.
+    fn cap_error(&self, entry: &Entry, hit: CapHit) -> Error {
+        match hit {
+            CapHit::Entry(limit) => Error::Limit {
                 path: PathBuf::from(&entry.path),
                 what: if entry.compressed.is_some() && limit < self.limits.max_entry_bytes {
                     format!(
@@ -320,14 +334,13 @@ impl Archive {
                 } else {
                     "--max-entry-size"
                 },
-            }),
-            Ok(Err(CapHit::Total(limit))) => Err(Error::Limit {
+            },
+            CapHit::Total(limit) => Error::Limit {
                 path: PathBuf::from(self.origin.file_name().unwrap_or(self.origin.as_os_str())),
                 what: "archive inflates to more than the total limit".into(),
                 limit,
                 flag: "--max-total-size",
-            }),
-            Err(e) => Err(self.entry_error(entry, format!("read failed: {e}"))),
+            },
         }
     }
 }
@@ -397,6 +410,57 @@ mod tests {
         let a = Archive::from_zip_bytes("mem.zip", bytes, &limits).unwrap();
         let err = a.read("bomb.yaml").unwrap_err().to_string();
         assert!(err.contains("--max-ratio"), "{err}");
+    }
+
+    #[test]
+    fn declared_size_over_budget_is_refused_before_inflating() {
+        let big = vec![b' '; 4 << 20];
+        let bytes = zip_bytes(&[("bomb.yaml", &big), ("ok.yaml", b"a: 1\n")]);
+        let limits = Limits {
+            ratio_floor_bytes: 1 << 20,
+            max_ratio: 10,
+            ..Limits::default()
+        };
+        let a = Archive::from_zip_bytes("mem.zip", bytes, &limits).unwrap();
+        let err = a.read("bomb.yaml").unwrap_err().to_string();
+        assert!(err.contains("10:1") && err.contains("--max-ratio"), "{err}");
+        assert_eq!(a.inflated.load(std::sync::atomic::Ordering::Relaxed), 0);
+        assert_eq!(a.read("ok.yaml").unwrap(), b"a: 1\n");
+    }
+
+    #[test]
+    fn tar_gz_listing_stops_at_an_entry_past_the_stream_budget() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.tgz");
+        {
+            let f = std::fs::File::create(&path).unwrap();
+            let gz = flate2::write::GzEncoder::new(f, flate2::Compression::best());
+            let mut t = tar::Builder::new(gz);
+            for (name, body) in [
+                ("r/metadata.yaml", &b"a: b\n"[..]),
+                ("r/logs/big.log", &vec![b' '; 8 << 20][..]),
+                ("r/after.yaml", &b"c: d\n"[..]),
+            ] {
+                let mut h = tar::Header::new_gnu();
+                h.set_size(body.len() as u64);
+                h.set_mode(0o644);
+                h.set_cksum();
+                t.append_data(&mut h, name, body).unwrap();
+            }
+            t.into_inner().unwrap().finish().unwrap();
+        }
+        let limits = Limits {
+            ratio_floor_bytes: 1 << 20,
+            max_ratio: 10,
+            ..Limits::default()
+        };
+        let a = Archive::open(&path, &limits).unwrap();
+        let names: Vec<&str> = a.entries().iter().map(|e| e.path.as_str()).collect();
+        assert_eq!(names, vec!["r/metadata.yaml"]);
+        assert_eq!(a.rejected().len(), 1);
+        assert_eq!(a.rejected()[0].name, "r/logs/big.log");
+        assert!(a.rejected()[0].reason.contains("decompression bomb"));
+        assert_eq!(a.read("r/metadata.yaml").unwrap(), b"a: b\n");
     }
 
     #[test]

@@ -17,18 +17,23 @@ pub(super) struct TarBackend {
 }
 
 impl TarBackend {
+    /// Most bytes the whole gzip stream may inflate to (`None` for a plain tar).
+    fn stream_budget(&self, limits: &Limits) -> Option<u64> {
+        self.gz.then(|| {
+            self.file_len
+                .saturating_mul(limits.max_ratio)
+                .max(limits.ratio_floor_bytes)
+                .min(limits.max_total_bytes)
+        })
+    }
+
     fn reader(&self, limits: &Limits) -> Result<Box<dyn Read>> {
         let f = File::open(&self.path).map_err(|source| Error::Io {
             path: self.path.clone(),
             source,
         })?;
         let f = BufReader::with_capacity(1 << 20, f);
-        Ok(if self.gz {
-            let budget = self
-                .file_len
-                .saturating_mul(limits.max_ratio)
-                .max(limits.ratio_floor_bytes)
-                .min(limits.max_total_bytes);
+        Ok(if let Some(budget) = self.stream_budget(limits) {
             Box::new(BudgetReader::new(
                 flate2::read::MultiGzDecoder::new(f),
                 budget,
@@ -74,6 +79,20 @@ impl TarBackend {
                 return Err(too_many(path, limits));
             }
             let raw = String::from_utf8_lossy(&item.path_bytes()).into_owned();
+            if let Some(budget) = b.stream_budget(limits)
+                && item.raw_file_position().saturating_add(item.size()) > budget
+            {
+                // Skipping it means inflating it: the stream would hit its budget anyway.
+                rejected.push(Rejected {
+                    name: raw,
+                    reason: format!(
+                        "ends past the {budget} bytes the gzip stream may inflate to (possible \
+                         decompression bomb; raise it with --max-ratio if the bundle is \
+                         trusted); it and the entries after it are not read"
+                    ),
+                });
+                break;
+            }
             let kind = item.header().entry_type();
             if kind.is_symlink() || kind.is_hard_link() {
                 rejected.push(Rejected {
@@ -131,6 +150,26 @@ impl TarBackend {
                 Ok(i) => i,
                 Err(_) => break,
             };
+            // An entry that ends past what the whole stream may inflate to would be cut
+            // anyway: refuse it before filling memory with it, and stop there.
+            if let Some(budget) = self.stream_budget(&archive.limits)
+                && item.raw_file_position().saturating_add(item.size()) > budget
+            {
+                if let Some(e) = slots.get(&slot) {
+                    f(
+                        e,
+                        Err(Error::Limit {
+                            path: PathBuf::from(&e.path),
+                            what: "entry ends past what the gzip stream may inflate to \
+                                   (possible decompression bomb)"
+                                .into(),
+                            limit: budget,
+                            flag: "--max-ratio",
+                        }),
+                    );
+                }
+                break;
+            }
             if let Some(e) = slots.get(&slot) {
                 left -= 1;
                 f(e, archive.read_limited(e, item));

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Builds every fuzz target of sbdiag and runs each for SECONDS (default 10), one after the
+# other; exits non-zero on the first crash, panic, timeout (-timeout=10 s per input), leak or
+# out-of-memory. libFuzzer writes the input that failed to fuzz/artifacts/<target>/.
+#
+#   fuzz/run.sh [SECONDS]                  # every target (CI runs `fuzz/run.sh 8`)
+#   FUZZ_TARGETS="split decode" fuzz/run.sh 60
+#
+# Needs cargo-fuzz (`cargo install cargo-fuzz --locked`) and python3 (seed corpora). The stable
+# toolchain is enough: RUSTC_BOOTSTRAP=1 lets it accept the nightly flags cargo-fuzz passes.
+#
+# Longer runs by hand (the corpus grows in fuzz/corpus/<target>, kept between runs):
+#   cd fuzz && python3 seeds.py
+#   RUSTC_BOOTSTRAP=1 cargo fuzz run pipeline corpus/pipeline seeds/pipeline -- \
+#       -max_total_time=3600 -timeout=10 -max_len=131072 -dict=<(cat dict/*.dict) -jobs=2
+# Reproduce / minimise a failure:
+#   RUSTC_BOOTSTRAP=1 cargo fuzz run <target> artifacts/<target>/crash-…
+#   RUSTC_BOOTSTRAP=1 cargo fuzz tmin <target> artifacts/<target>/crash-…
+set -euo pipefail
+cd "$(dirname "$0")"
+
+secs="${1:-10}"
+targets="${FUZZ_TARGETS:-archive split decode pipeline}"
+export RUSTC_BOOTSTRAP=1
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+
+command -v cargo-fuzz >/dev/null || {
+  echo "cargo-fuzz not found: cargo install cargo-fuzz --locked" >&2
+  exit 1
+}
+command -v python3 >/dev/null || { echo "python3 not found (fuzz/seeds.py needs it)" >&2; exit 1; }
+
+# Largest input per target (seeds.py keeps its seeds under these).
+max_len() {
+  case "$1" in
+    split | decode) echo 65536 ;;
+    *) echo 131072 ;;
+  esac
+}
+dicts() {
+  case "$1" in
+    split | decode) echo dict/yaml.dict ;;
+    archive) echo dict/archive.dict ;;
+    pipeline) echo dict/bundle.dict dict/yaml.dict dict/archive.dict ;;
+  esac
+}
+
+python3 seeds.py >/dev/null
+# The fuzzed code writes its inputs to a scratch file under $TMPDIR (see src/lib.rs).
+scratch="$(mktemp -d "${TMPDIR:-/tmp}/sbdiag-fuzz.XXXXXX")"
+trap 'rm -rf "$scratch"' EXIT
+
+start=$(date +%s)
+cargo fuzz build
+echo "fuzz build: $(($(date +%s) - start)) s"
+
+for t in $targets; do
+  mkdir -p "corpus/$t"
+  dict="$scratch/$t.dict"
+  # shellcheck disable=SC2046
+  cat $(dicts "$t") >"$dict"
+  echo "== fuzzing $t for ${secs}s"
+  TMPDIR="$scratch" cargo fuzz run "$t" "corpus/$t" "seeds/$t" -- \
+    -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len="$(max_len "$t")" \
+    -dict="$dict" -print_final_stats=1 2>&1 |
+    sed -E -e '/^#[0-9]+\s+(NEW|REDUCE|pulse)/d' -e '/^\s+NEW_FUNC/d' \
+      -e '/Recommended dictionary/,/End of recommended dictionary/d' || {
+    echo "fuzz target $t FAILED: see the output above and fuzz/artifacts/$t/" >&2
+    exit 1
+  }
+done
+echo "fuzzing done: $(($(date +%s) - start)) s in all"

@@ -1,0 +1,141 @@
+//! Helpers shared by sbdiag's fuzz targets: the limits every target runs under, a scratch file
+//! for inputs the library opens by path, the textual bundle format of the `pipeline` target,
+//! and a reader that walks every entry of an opened archive.
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use sbdiag::archive::{Archive, Entry, Limits};
+
+/// Caps small enough that no input can make a target allocate more than a few hundred MB
+/// (libFuzzer's default RSS limit is 2 GB); the ratio floor is low so bombs are judged early.
+pub fn limits() -> Limits {
+    Limits {
+        max_entries: 20_000,
+        max_entry_bytes: 16 << 20,
+        max_total_bytes: 64 << 20,
+        max_ratio: 250,
+        ratio_floor_bytes: 1 << 20,
+        max_nested_bytes: 8 << 20,
+    }
+}
+
+/// Writes `data` to `name` in this process's scratch folder (under `$TMPDIR`) and returns its
+/// path; the same name is overwritten on every run. `None` when the folder is not writable.
+pub fn scratch(name: &str, data: &[u8]) -> Option<PathBuf> {
+    static DIR: OnceLock<Option<PathBuf>> = OnceLock::new();
+    let dir = DIR
+        .get_or_init(|| {
+            let d = std::env::temp_dir().join(format!("sbdiag-fuzz-{}", std::process::id()));
+            std::fs::create_dir_all(&d).ok().map(|_| d)
+        })
+        .as_ref()?;
+    let p = dir.join(name);
+    std::fs::write(&p, data).ok()?;
+    Some(p)
+}
+
+/// Reads every entry of `a` (in parallel, as the index does, then a few one at a time, as
+/// queries do), and opens every `.zip` entry as a nested archive, one level deep.
+pub fn read_all(a: &Archive, nested: bool) {
+    let _ = (a.origin(), a.format(), a.rejected().len());
+    let files: Vec<&Entry> = a.entries().iter().filter(|e| !e.is_dir).collect();
+    let zips = std::sync::Mutex::new(Vec::new());
+    let _ = a.read_many(&files, |e, r| {
+        if let Ok(bytes) = r
+            && nested
+            && e.path.ends_with(".zip")
+            && let Ok(mut z) = zips.lock()
+        {
+            z.push((e.path.clone(), bytes));
+        }
+    });
+    for e in a.entries().iter().take(3) {
+        let _ = a.read(&e.path).map_err(|e| e.to_string());
+    }
+    let _ = a.read("no/such/entry");
+    for (name, bytes) in zips.into_inner().unwrap_or_default() {
+        if let Ok(inner) = Archive::from_zip_bytes(&name, bytes, a.limits()) {
+            read_all(&inner, false);
+        }
+    }
+}
+
+/// The `pipeline` target's textual bundle: sections, each a `=== <entry name>` line followed
+/// by the entry's bytes up to the next `\n=== ` (so a bundle is readable and editable as text,
+/// and byte mutations reach the YAML directly). A `.zip` section whose content starts with
+/// `+++ ` is itself a textual bundle with `+++ ` sections (a node zip). Two pseudo-entries set
+/// analysis options: `@from-version` and `@to-version`.
+pub struct TextBundle<'a> {
+    /// `(name, content)` of every section, in order.
+    pub entries: Vec<(&'a [u8], &'a [u8])>,
+    marker: &'static [u8; 4],
+}
+
+impl<'a> TextBundle<'a> {
+    /// Parses `data`; `None` unless it starts with `=== `.
+    pub fn parse(data: &'a [u8]) -> Option<Self> {
+        Self::parse_with(data, b"=== ")
+    }
+
+    fn parse_with(data: &'a [u8], marker: &'static [u8; 4]) -> Option<Self> {
+        let mut rest = data.strip_prefix(marker)?;
+        let mut entries = Vec::new();
+        let mut next = b"\n".to_vec();
+        next.extend_from_slice(marker);
+        loop {
+            let (header, body_and_more) = match rest.iter().position(|&b| b == b'\n') {
+                Some(i) => (&rest[..i], &rest[i + 1..]),
+                None => (rest, &rest[rest.len()..]),
+            };
+            match find(body_and_more, &next) {
+                Some(i) => {
+                    entries.push((header, &body_and_more[..=i]));
+                    rest = &body_and_more[i + next.len()..];
+                }
+                None => {
+                    entries.push((header, body_and_more));
+                    return Some(TextBundle { entries, marker });
+                }
+            }
+        }
+    }
+
+    /// The content of the pseudo-entry `name` as trimmed text.
+    pub fn option(&self, name: &str) -> Option<String> {
+        self.entries
+            .iter()
+            .find(|(n, _)| *n == name.as_bytes())
+            .map(|(_, v)| String::from_utf8_lossy(v).trim().to_string())
+    }
+
+    /// A zip (stored entries) of every section but the pseudo-entries; duplicate or unusable
+    /// names are skipped.
+    pub fn to_zip(&self) -> Option<Vec<u8>> {
+        let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored)
+            .large_file(false);
+        for (name, body) in &self.entries {
+            if name.starts_with(b"@") {
+                continue;
+            }
+            let nested = match Self::parse_with(body, b"+++ ") {
+                Some(inner) if name.ends_with(b".zip") && self.marker == b"=== " => inner.to_zip(),
+                _ => None,
+            };
+            let name = String::from_utf8_lossy(name).into_owned();
+            if w.start_file(name, opts).is_err() {
+                continue;
+            }
+            if w.write_all(nested.as_deref().unwrap_or(body)).is_err() {
+                return None;
+            }
+        }
+        w.finish().ok().map(|c| c.into_inner())
+    }
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
