@@ -1,6 +1,9 @@
-//! Zip backend: the file is memory-mapped (or held in memory for nested zips) and every reader
-//! works on a cheap clone of the parsed central directory, so entries inflate in parallel.
-use std::io::Cursor;
+//! Zip backend: the file is read with positioned reads (or held in memory for nested zips)
+//! and every reader works on a cheap clone of the parsed central directory, so entries
+//! inflate in parallel. No memory map: every page of a mapped zip that is read counts in the
+//! process's resident memory, so a 2 GB bundle would cost 2 GB of RSS on its own.
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -10,47 +13,105 @@ use super::{Archive, Entry, Listing, Rejected, path, too_many};
 use crate::archive::Limits;
 use crate::error::{Error, Result};
 
-/// Bytes shared by every reader of one zip.
+/// The bytes of one zip, shared by all its readers.
 #[derive(Clone)]
-enum Bytes {
-    Map(Arc<memmap2::Mmap>),
+enum Source {
+    /// An open file and its length (positioned reads, no shared cursor).
+    File(Arc<File>, u64),
+    /// Bytes in memory (nested zips, or a platform without positioned reads).
     Owned(Arc<[u8]>),
 }
 
-impl AsRef<[u8]> for Bytes {
-    fn as_ref(&self) -> &[u8] {
+impl Source {
+    fn len(&self) -> u64 {
         match self {
-            Bytes::Map(m) => m,
-            Bytes::Owned(v) => v,
+            Source::File(_, len) => *len,
+            Source::Owned(v) => v.len() as u64,
         }
+    }
+
+    /// Reads at `pos` into `buf`; 0 at the end.
+    fn read_at(&self, pos: u64, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            #[cfg(unix)]
+            Source::File(f, _) => std::os::unix::fs::FileExt::read_at(&**f, buf, pos),
+            #[cfg(not(unix))]
+            Source::File(..) => Err(io::Error::other("positioned reads need unix")),
+            Source::Owned(v) => {
+                let from = usize::try_from(pos).unwrap_or(usize::MAX).min(v.len());
+                let src = v.get(from..).unwrap_or_default();
+                let n = src.len().min(buf.len());
+                if let (Some(dst), Some(src)) = (buf.get_mut(..n), src.get(..n)) {
+                    dst.copy_from_slice(src);
+                }
+                Ok(n)
+            }
+        }
+    }
+
+    /// The last `n` bytes (fewer when the zip is shorter) and the offset they start at.
+    fn tail(&self, n: u64) -> io::Result<(Vec<u8>, u64)> {
+        let from = self.len().saturating_sub(n);
+        let mut out = vec![0u8; usize::try_from(self.len() - from).unwrap_or(0)];
+        let mut got = 0;
+        while let Some(rest) = out.get_mut(got..).filter(|r| !r.is_empty()) {
+            match self.read_at(from + got as u64, rest)? {
+                0 => break,
+                k => got += k,
+            }
+        }
+        out.truncate(got);
+        Ok((out, from))
+    }
+}
+
+/// A cursor over a [`Source`]: cloning it is cheap and clones do not share the position.
+#[derive(Clone)]
+struct Reader {
+    src: Source,
+    pos: u64,
+}
+
+impl Read for Reader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.src.read_at(self.pos, buf)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl Seek for Reader {
+    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        let (base, delta) = match to {
+            SeekFrom::Start(p) => (0, i128::from(p)),
+            SeekFrom::End(d) => (self.src.len(), i128::from(d)),
+            SeekFrom::Current(d) => (self.pos, i128::from(d)),
+        };
+        let p = i128::from(base) + delta;
+        self.pos = u64::try_from(p)
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "seek before start"))?;
+        Ok(self.pos)
     }
 }
 
 pub(super) struct ZipBackend {
-    zip: ZipArchive<Cursor<Bytes>>,
+    zip: ZipArchive<Reader>,
 }
 
 impl ZipBackend {
     pub(super) fn open_file(path: &Path, limits: &Limits) -> Result<(ZipBackend, Listing)> {
-        let file = std::fs::File::open(path).map_err(|source| Error::Io {
+        let io_err = |source| Error::Io {
             path: path.to_path_buf(),
             source,
-        })?;
-        // SAFETY: the map is read-only; a file truncated by another process while we read it
-        // is outside what sbdiag defends against (inputs are copies on the analyst's disk).
-        #[allow(unsafe_code)]
-        let map = unsafe { memmap2::Mmap::map(&file) };
-        let bytes = match map {
-            Ok(m) => Bytes::Map(Arc::new(m)),
-            Err(_) => {
-                let v = std::fs::read(path).map_err(|source| Error::Io {
-                    path: path.to_path_buf(),
-                    source,
-                })?;
-                Bytes::Owned(v.into())
-            }
         };
-        Self::new(path, bytes, limits)
+        let src = if cfg!(unix) {
+            let file = File::open(path).map_err(io_err)?;
+            let len = file.metadata().map_err(io_err)?.len();
+            Source::File(Arc::new(file), len)
+        } else {
+            Source::Owned(std::fs::read(path).map_err(io_err)?.into())
+        };
+        Self::new(path, src, limits)
     }
 
     pub(super) fn from_bytes(
@@ -58,16 +119,24 @@ impl ZipBackend {
         bytes: Vec<u8>,
         limits: &Limits,
     ) -> Result<(ZipBackend, Listing)> {
-        Self::new(origin, Bytes::Owned(bytes.into()), limits)
+        Self::new(origin, Source::Owned(bytes.into()), limits)
     }
 
-    fn new(path: &Path, bytes: Bytes, limits: &Limits) -> Result<(ZipBackend, Listing)> {
+    fn new(path: &Path, src: Source, limits: &Limits) -> Result<(ZipBackend, Listing)> {
         // The zip reader parses (and allocates for) every header the end record declares:
-        // a million tiny entries are refused before that, not after.
-        if declared_entries(bytes.as_ref()) > limits.max_entries as u64 {
+        // a million tiny entries are refused before that, not after. The end records are in
+        // the last 64 KiB (plus the zip64 record and locator before them).
+        let (tail, base) = src
+            .tail(22 + 0xFFFF + 20 + 56)
+            .map_err(|source| Error::Io {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        if declared_entries(&tail, base) > limits.max_entries as u64 {
             return Err(too_many(path, limits));
         }
-        let mut zip = ZipArchive::new(Cursor::new(bytes)).map_err(|e| Error::BadArchive {
+        let reader = Reader { src, pos: 0 };
+        let mut zip = ZipArchive::new(reader).map_err(|e| Error::BadArchive {
             path: path.to_path_buf(),
             reason: format!("corrupt or truncated zip ({e})"),
         })?;
@@ -132,8 +201,10 @@ impl ZipBackend {
 
 /// The largest entry count declared by an end-of-central-directory record in the last 64 KiB
 /// of `bytes` (every candidate, as a reader may fall back from one to another), read from the
-/// zip64 record its locator points at when the 16-bit count is saturated. 0 when none is found.
-fn declared_entries(bytes: &[u8]) -> u64 {
+/// zip64 record its locator points at when the 16-bit count is saturated. `bytes` is the end
+/// of the zip, starting at offset `base` of it (the locator's pointer is an offset in the
+/// zip). 0 when none is found.
+fn declared_entries(bytes: &[u8], base: u64) -> u64 {
     let field = |at: usize, off: usize, n: usize| -> Option<&[u8]> {
         let start = at.checked_add(off)?;
         bytes.get(start..start.checked_add(n)?)
@@ -146,7 +217,9 @@ fn declared_entries(bytes: &[u8]) -> u64 {
         if field(locator, 0, 4)? != b"PK\x06\x07" {
             return None;
         }
-        let pointed = usize::try_from(le(locator, 8, 8)?).ok();
+        let pointed = le(locator, 8, 8)?
+            .checked_sub(base)
+            .and_then(|p| usize::try_from(p).ok());
         [pointed, locator.checked_sub(56)]
             .into_iter()
             .flatten()
@@ -188,9 +261,9 @@ mod tests {
 
     #[test]
     fn declared_entry_count_is_read_before_parsing() {
-        assert_eq!(declared_entries(&zip_of(3)), 3);
-        assert_eq!(declared_entries(&zip_of(0)), 0);
-        assert_eq!(declared_entries(b"garbage"), 0);
+        assert_eq!(declared_entries(&zip_of(3), 0), 3);
+        assert_eq!(declared_entries(&zip_of(0), 0), 0);
+        assert_eq!(declared_entries(b"garbage", 0), 0);
         // A zip64 end record (count saturated in the classic record) declaring 10^6 entries.
         let mut z = Vec::new();
         z.extend_from_slice(b"PK\x06\x06");
@@ -204,10 +277,10 @@ mod tests {
         z.extend_from_slice(&1u32.to_le_bytes());
         z.extend_from_slice(b"PK\x05\x06\0\0\0\0\xff\xff\xff\xff");
         z.extend_from_slice(&[0; 10]);
-        assert_eq!(declared_entries(&z), 1_000_000);
+        assert_eq!(declared_entries(&z, 0), 1_000_000);
         // Truncated records are no answer, and no panic.
         for cut in 0..z.len() {
-            let _ = declared_entries(&z[..cut]);
+            let _ = declared_entries(&z[..cut], 0);
         }
     }
 }

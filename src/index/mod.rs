@@ -92,7 +92,8 @@ pub struct Index {
     pub files: Vec<FileInfo>,
     /// Parse errors, sorted.
     pub parse_errors: Vec<ParseError>,
-    by_key: HashMap<ObjectKey, usize>,
+    /// Number of objects that are not aliases.
+    primary_count: usize,
 }
 
 /// Groups whose copy of an object is the primary one when two groups serve it.
@@ -142,6 +143,10 @@ impl Index {
         let mut results = results.into_inner().unwrap_or_default();
         results.sort_by_key(|(i, _)| *i);
         let mut idx = Index::default();
+        // One allocation of the exact size: growing by doubling would hold the old and the
+        // new buffer at once, on top of the per-file results still to be moved.
+        idx.objects
+            .reserve_exact(results.iter().map(|(_, r)| r.objects.len()).sum());
         if let Err(e) = read {
             idx.parse_errors.push(ParseError {
                 file: bundle.source.clone(),
@@ -263,13 +268,7 @@ impl Index {
                 o.alias_of = Some(p);
             }
         }
-        self.by_key = self
-            .objects
-            .iter()
-            .enumerate()
-            .filter(|(_, o)| o.alias_of.is_none())
-            .map(|(i, o)| (o.key.clone(), i))
-            .collect();
+        self.primary_count = self.objects.iter().filter(|o| o.alias_of.is_none()).count();
     }
 
     /// Objects that are not aliases of another.
@@ -279,17 +278,25 @@ impl Index {
 
     /// Number of distinct objects.
     pub fn object_count(&self) -> usize {
-        self.by_key.len()
+        self.primary_count
     }
 
     /// The object with this key.
     pub fn get(&self, key: &ObjectKey) -> Option<&Object> {
-        self.by_key.get(key).and_then(|&i| self.objects.get(i))
+        self.position(key).and_then(|i| self.objects.get(i))
     }
 
-    /// Position in [`Index::objects`] of the object with this key.
+    /// Position in [`Index::objects`] of the object with this key: the one that is not an
+    /// alias among the objects with that key. A binary search of the sorted objects (a hash
+    /// map of keys would hold a second copy of every key).
     pub fn position(&self, key: &ObjectKey) -> Option<usize> {
-        self.by_key.get(key).copied()
+        let start = self.objects.partition_point(|o| o.key < *key);
+        self.objects
+            .get(start..)?
+            .iter()
+            .take_while(|o| o.key == *key)
+            .position(|o| o.alias_of.is_none())
+            .map(|p| start + p)
     }
 
     /// Whether a resource list (group, plural) was written for this namespace (`""` for

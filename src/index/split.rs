@@ -156,12 +156,13 @@ pub fn split(text: &str) -> Split {
 
 /// A List's items found but not built yet: building an item copies its text (blanking
 /// managedFields), so a caller that decodes items one by one holds only the items in flight,
-/// not a second copy of the whole file.
+/// not a second copy of the whole file. Items are kept as byte ranges of the text (no table of
+/// every line: 16 bytes a line was as large as the file's objects for event lists).
 #[derive(Debug)]
 pub struct ItemRanges<'a> {
-    lines: Vec<&'a str>,
-    /// Line index ranges (start inclusive, end exclusive) of each item.
-    ranges: Vec<(usize, usize)>,
+    text: &'a str,
+    /// Byte range (start inclusive, end exclusive) and 0-based first line of each item.
+    ranges: Vec<(usize, usize, u32)>,
     indent: usize,
 }
 
@@ -178,8 +179,9 @@ impl ItemRanges<'_> {
 
     /// Builds item `i`.
     pub fn build(&self, i: usize) -> Option<RawItem> {
-        let (s, e) = *self.ranges.get(i)?;
-        Some(build_item(self.lines.get(s..e)?, s as u32 + 1, self.indent))
+        let &(start, end, line) = self.ranges.get(i)?;
+        let lines: Vec<&str> = self.text.get(start..end)?.lines().collect();
+        Some(build_item(&lines, line + 1, self.indent))
     }
 }
 
@@ -192,41 +194,37 @@ pub enum Lazy<'a> {
     Done(Split),
 }
 
-/// Finds a file's items without building them (see [`ItemRanges`]).
+/// Finds a file's items without building them (see [`ItemRanges`]). One pass over the lines,
+/// nothing kept per line.
 pub fn split_lazy(text: &str) -> Lazy<'_> {
-    let lines: Vec<&str> = text.lines().collect();
-    let empty = |lines| {
+    // Lines are slices of `text`: their offset is their distance from its start.
+    let offset = |l: &str| (l.as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
+    let empty = || {
         Lazy::List(ItemRanges {
-            lines,
+            text,
             ranges: Vec::new(),
             indent: 0,
         })
     };
-    let Some(items_at) = lines
-        .iter()
-        .position(|l| *l == "items:" || l.starts_with("items: "))
+    let mut lines = text.lines().enumerate();
+    let Some((_, items_line)) = lines
+        .by_ref()
+        .find(|(_, l)| *l == "items:" || l.starts_with("items: "))
     else {
-        return Lazy::Done(single(&lines));
-    };
-    let Some(items_line) = lines.get(items_at) else {
-        return Lazy::Done(Split::NotObjects);
+        return Lazy::Done(single(&text.lines().collect::<Vec<_>>()));
     };
     if items_line.trim_end() != "items:" {
         // `items: []` or a flow sequence: only `[]` is the generator's.
         return if items_line.trim_end() == "items: []" {
-            empty(lines)
+            empty()
         } else {
             Lazy::Done(Split::OtherLayout)
         };
     }
     // The generator writes items at column 0; other writers indent them. The first item's
     // dash sets the indentation for the whole list.
-    let Some(first) = lines
-        .iter()
-        .skip(items_at + 1)
-        .find(|l| !l.trim().is_empty())
-    else {
-        return empty(lines);
+    let Some((_, first)) = lines.clone().find(|(_, l)| !l.trim().is_empty()) else {
+        return empty();
     };
     let indent = first.len() - first.trim_start_matches(' ').len();
     if !first.trim_start().starts_with('-') {
@@ -237,24 +235,25 @@ pub fn split_lazy(text: &str) -> Lazy<'_> {
         d.len() + indent == l.len() && (d.starts_with("- ") || d == "-")
     };
     let mut ranges = Vec::new();
-    let mut start: Option<usize> = None;
-    let mut end = lines.len();
-    for (i, l) in lines.iter().enumerate().skip(items_at + 1) {
+    // (first line, byte offset) of the item being read.
+    let mut start: Option<(usize, usize)> = None;
+    let mut end = text.len();
+    for (i, l) in lines {
         if is_dash(l) {
-            if let Some(s) = start {
-                ranges.push((s, i));
+            if let Some((line, from)) = start {
+                ranges.push((from, offset(l), line as u32));
             }
-            start = Some(i);
+            start = Some((i, offset(l)));
         } else if !(l.trim().is_empty() || l.len() - l.trim_start_matches(' ').len() > indent) {
-            end = i;
+            end = offset(l);
             break;
         }
     }
-    if let Some(s) = start {
-        ranges.push((s, end));
+    if let Some((line, from)) = start {
+        ranges.push((from, end, line as u32));
     }
     Lazy::List(ItemRanges {
-        lines,
+        text,
         ranges,
         indent,
     })

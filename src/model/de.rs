@@ -139,6 +139,11 @@ pub fn str_map<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, Strin
     d.deserialize_any(MapV)
 }
 
+/// [`str_map`] as a [`super::StrMap`] (labels and annotations).
+pub fn str_pairs<'de, D: Deserializer<'de>>(d: D) -> Result<super::StrMap, D::Error> {
+    str_map(d).map(super::StrMap::from)
+}
+
 /// Any scalar as text (`"null"` → `None`), used for map keys and values.
 #[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Scalar(pub Option<String>);

@@ -4,16 +4,17 @@ pub mod de;
 pub mod fastyaml;
 pub mod fleet;
 pub mod kinds;
+pub mod strmap;
 pub mod summary;
 pub mod time;
 pub mod tree;
 pub mod views;
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+pub use strmap::StrMap;
 pub use time::{Age, Timestamp};
 pub use views::View;
 
@@ -74,10 +75,10 @@ pub struct Meta {
     pub creation_timestamp: Option<String>,
     #[serde(deserialize_with = "de::opt_str")]
     pub deletion_timestamp: Option<String>,
-    #[serde(deserialize_with = "de::str_map")]
-    pub labels: BTreeMap<String, String>,
-    #[serde(deserialize_with = "de::str_map")]
-    pub annotations: BTreeMap<String, String>,
+    #[serde(deserialize_with = "de::str_pairs")]
+    pub labels: StrMap,
+    #[serde(deserialize_with = "de::str_pairs")]
+    pub annotations: StrMap,
     #[serde(deserialize_with = "de::lenient_vec")]
     pub owner_references: Vec<OwnerRef>,
     #[serde(deserialize_with = "de::lenient_vec")]
@@ -175,7 +176,7 @@ ownerReferences:
 "#;
         let m: Meta = yaml_serde::from_str(y).unwrap();
         assert_eq!(m.generation, Some(11_000_000));
-        assert_eq!(m.labels["a"], "");
+        assert_eq!(m.labels.get("a").map(String::as_str), Some(""));
         assert_eq!(
             m.finalizer_names(),
             vec!["wrangler.cattle.io/vm-image-controller"]

@@ -65,8 +65,9 @@ pub enum View {
     Fleet(Box<super::fleet::FleetView>),
     /// Validating or Mutating WebhookConfiguration.
     Webhooks(Box<WebhookConfigView>),
-    /// A kind the upgrade rules read deeply (see [`TREE_KINDS`]): the whole object as JSON,
-    /// `"null"` strings turned back into nulls.
+    /// A kind the upgrade rules read deeply (see [`TREE_KINDS`]): the whole object but its
+    /// `metadata` (which is in [`Meta`]) as a compact tree, `"null"` strings turned back into
+    /// nulls.
     Tree(Box<super::tree::Tree>),
 }
 
@@ -1217,9 +1218,12 @@ pub fn decode(kind: &str, group: &str, text: &str) -> Result<Decoded, yaml_serde
             }
         }
         (g, k) if TREE_KINDS.contains(&(g, k)) => {
-            let v: serde_json::Value = parse(text)?;
+            let mut v: serde_json::Value = parse(text)?;
+            // The metadata lives in `meta` only: the tree keeps the rest (labels and
+            // annotations held twice were a third of a tree's memory).
             let meta = v
-                .get("metadata")
+                .as_object_mut()
+                .and_then(|m| m.remove("metadata"))
                 .and_then(|m| Meta::deserialize(m).ok())
                 .unwrap_or_default();
             let status = v

@@ -815,7 +815,7 @@ pub fn describe(a: &Analysis, kind: &str, name: &str, namespace: Option<&str>) -
             .unwrap_or_else(|| "-".into());
         let _ = writeln!(s, "Generation:   {g} (observed {obs})");
     }
-    let map = |s: &mut String, title: &str, m: &std::collections::BTreeMap<String, String>| {
+    let map = |s: &mut String, title: &str, m: &crate::model::StrMap| {
         let _ = write!(s, "{title:<14}");
         if m.is_empty() {
             let _ = writeln!(s, "<none>");

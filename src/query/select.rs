@@ -1,6 +1,5 @@
 //! Label selectors as kubectl takes them: `a=b`, `a==b`, `a!=b`, `a`, `!a`, `a in (x,y)`,
 //! `a notin (x,y)`, comma-separated and all required.
-use std::collections::BTreeMap;
 
 /// One requirement.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,7 +77,7 @@ impl Selector {
     }
 
     /// Whether the labels satisfy every requirement.
-    pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
+    pub fn matches(&self, labels: &crate::model::StrMap) -> bool {
         self.0.iter().all(|r| match r {
             Req::Eq(k, v) => labels.get(k) == Some(v),
             Req::Ne(k, v) => labels.get(k) != Some(v),
@@ -94,7 +93,7 @@ impl Selector {
 mod tests {
     use super::*;
 
-    fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    fn labels(pairs: &[(&str, &str)]) -> crate::model::StrMap {
         pairs
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))

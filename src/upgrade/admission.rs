@@ -1115,10 +1115,7 @@ pub fn restore_vm(env: &Env) -> bool {
         .unwrap_or(false)
 }
 
-fn label_matches(
-    labels: &std::collections::BTreeMap<String, String>,
-    expr: &crate::model::tree::Node,
-) -> bool {
+fn label_matches(labels: &crate::model::StrMap, expr: &crate::model::tree::Node) -> bool {
     let key = expr.get("key").and_then(|k| k.as_str()).unwrap_or("");
     let op = expr.get("operator").and_then(|k| k.as_str()).unwrap_or("");
     let values: Vec<&str> = expr

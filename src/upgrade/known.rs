@@ -309,16 +309,25 @@ fn meta_value(o: &Object, path: &str) -> Option<serde_json::Value> {
         ("namespace", None) => s(&o.meta.namespace),
         ("labels", Some(k)) => o.meta.labels.get(&k).and_then(|v| s(v)),
         ("annotations", Some(k)) => o.meta.annotations.get(&k).and_then(|v| s(v)),
+        ("uid", None) => s(&o.meta.uid),
+        ("resourceVersion", None) => o.meta.resource_version.as_deref().and_then(s),
+        ("generation", None) => o.meta.generation.map(serde_json::Value::from),
+        ("creationTimestamp", None) => o.meta.creation_timestamp.as_deref().and_then(s),
         ("deletionTimestamp", None) => o.meta.deletion_timestamp.as_deref().and_then(s),
+        ("finalizers", Some(n)) => n
+            .parse::<usize>()
+            .ok()
+            .and_then(|n| o.meta.finalizers.get(n))
+            .and_then(|f| f.0.as_deref())
+            .and_then(s),
         _ => None,
     }
 }
 
 fn value_at(o: &Object, path: &str) -> Option<serde_json::Value> {
-    if path.starts_with("/metadata/")
-        && let Some(v) = meta_value(o, path)
-    {
-        return Some(v);
+    // Trees hold everything but the metadata, which only `meta` has.
+    if path.starts_with("/metadata/") {
+        return meta_value(o, path);
     }
     tree(o).and_then(|t| t.at(path).map(crate::model::tree::Node::to_json))
 }
@@ -374,10 +383,7 @@ fn field_ok(o: &Object, f: &FieldTest) -> bool {
     true
 }
 
-fn map_ok(
-    have: &std::collections::BTreeMap<String, String>,
-    want: &std::collections::BTreeMap<String, String>,
-) -> bool {
+fn map_ok(have: &crate::model::StrMap, want: &std::collections::BTreeMap<String, String>) -> bool {
     want.iter()
         .all(|(k, v)| have.get(k).is_some_and(|h| v == "*" || h == v))
 }
@@ -614,5 +620,52 @@ mod tests {
                 .filter(|w| matches!(w, Matcher::Log(_)))
                 .count()
         );
+    }
+
+    #[test]
+    fn metadata_paths_read_meta_on_kinds_kept_whole() {
+        let yaml = "apiVersion: longhorn.io/v1beta2\nkind: Volume\nmetadata:\n  name: pvc-1\n  \
+                    namespace: longhorn-system\n  uid: u-1\n  resourceVersion: \"7\"\n  \
+                    generation: 3\n  labels:\n    a/b: c\n  finalizers:\n  - longhorn.io\n\
+                    spec:\n  numberOfReplicas: 3\n";
+        let d = crate::model::views::decode("Volume", "longhorn.io", yaml).unwrap();
+        let crate::model::View::Tree(t) = &d.view else {
+            panic!("a Volume is kept whole")
+        };
+        assert!(t.at("/metadata").is_none(), "metadata lives in meta only");
+        let o = Object {
+            key: crate::model::ObjectKey {
+                group: "longhorn.io".into(),
+                kind: "Volume".into(),
+                namespace: d.meta.namespace.clone(),
+                name: d.meta.name.clone(),
+            },
+            version: "v1beta2".into(),
+            resource: "volumes".into(),
+            file: 0,
+            line: 1,
+            end_line: 1,
+            name_line: 1,
+            meta: d.meta,
+            status: d.status,
+            view: d.view,
+            alias_of: None,
+        };
+        let at = |p: &str| value_at(&o, p);
+        assert_eq!(at("/metadata/name"), Some(serde_json::json!("pvc-1")));
+        assert_eq!(at("/metadata/uid"), Some(serde_json::json!("u-1")));
+        assert_eq!(
+            at("/metadata/resourceVersion"),
+            Some(serde_json::json!("7"))
+        );
+        assert_eq!(at("/metadata/generation"), Some(serde_json::json!(3)));
+        assert_eq!(at("/metadata/labels/a~1b"), Some(serde_json::json!("c")));
+        assert_eq!(
+            at("/metadata/finalizers/0"),
+            Some(serde_json::json!("longhorn.io"))
+        );
+        assert_eq!(at("/metadata/finalizers/1"), None);
+        assert_eq!(at("/metadata/ownerReferences"), None);
+        assert_eq!(at("/spec/numberOfReplicas"), Some(serde_json::json!(3)));
     }
 }

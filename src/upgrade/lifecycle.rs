@@ -481,7 +481,7 @@ fn node_waits(
                     .filter(|p| p.key.namespace == pdb.key.namespace)
                     .filter(|p| {
                         sel.iter()
-                            .all(|(k, v)| p.meta.labels.get(&**k).map(String::as_str) == v.as_str())
+                            .all(|(k, v)| p.meta.labels.get(k).map(String::as_str) == v.as_str())
                     })
                     .collect();
                 if protected.is_empty() {
