@@ -276,7 +276,33 @@ impl<E: Into<anyhow::Error>> From<E> for Fatal {
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// mimalloc's option `purge_delay` (its `mi_option_t` index in the bundled mimalloc v3; the
+/// test `purge_delay_option_is_the_one_we_think` checks it by its default of 1000 ms).
+const MI_OPTION_PURGE_DELAY: std::ffi::c_int = 15;
+
+unsafe extern "C" {
+    fn mi_option_set(option: std::ffi::c_int, value: std::ffi::c_long);
+    #[cfg(test)]
+    fn mi_option_get(option: std::ffi::c_int) -> std::ffi::c_long;
+}
+
+/// Gives freed memory back to the system at once instead of after mimalloc's default second:
+/// indexing frees as much as it keeps (item copies, parse trees), and held for a second that
+/// garbage was a fifth of the peak memory on the bench bundle (BENCHMARKS.md), for no
+/// measurable speed. `MIMALLOC_PURGE_DELAY` in the environment still wins.
+fn tune_allocator() {
+    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+        // SAFETY: called first thing in `main`, before any other thread exists (mimalloc's
+        // option setters are not thread-safe); the function takes plain integers.
+        #[allow(unsafe_code)]
+        unsafe {
+            mi_option_set(MI_OPTION_PURGE_DELAY, 0);
+        }
+    }
+}
+
 fn main() -> ExitCode {
+    tune_allocator();
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
@@ -683,4 +709,20 @@ fn scan(
         return Err(Fatal(e.into()));
     }
     Ok(outcome?)
+}
+
+#[cfg(test)]
+mod tests {
+    /// The index of `purge_delay` is mimalloc's enum order: a mimalloc update that moved it
+    /// would make `tune_allocator` set another option. Identified by its default (1000 ms).
+    #[test]
+    fn purge_delay_option_is_the_one_we_think() {
+        if std::env::var_os("MIMALLOC_PURGE_DELAY").is_some() {
+            return;
+        }
+        #[allow(unsafe_code)]
+        // SAFETY: reads an integer option; the test does not set any.
+        let v = unsafe { super::mi_option_get(super::MI_OPTION_PURGE_DELAY) };
+        assert_eq!(v, 1000);
+    }
 }

@@ -122,7 +122,13 @@ impl Index {
             .enumerate()
             .map(|(i, f)| (f.entry.as_str(), i))
             .collect();
-        let results: Mutex<Vec<(usize, FileResult)>> = Mutex::new(Vec::with_capacity(lists.len()));
+        // Objects go into one vector as each file finishes (their `file` is the list's
+        // position until the end), so the per-file vectors are freed as the index grows:
+        // gathering them all and copying them at the end held every object twice at the peak.
+        let objects: Mutex<Vec<Object>> = Mutex::new(Vec::new());
+        // (list position, items, errors) of each file read.
+        let results: Mutex<Vec<(usize, usize, Vec<ParseError>)>> =
+            Mutex::new(Vec::with_capacity(lists.len()));
         let done = std::sync::atomic::AtomicUsize::new(0);
         let total = lists.len();
         let read = bundle.archive.read_many(&entries, |entry, bytes| {
@@ -130,23 +136,45 @@ impl Index {
                 return;
             };
             let Some(f) = lists.get(i) else { return };
-            let r = match bytes {
+            let mut r = match bytes {
                 Ok(b) => index_file(f, &b),
                 Err(e) => FileResult::failed(&f.path, 0, e.to_string()),
             };
+            let items = r.objects.len();
+            if let PathKind::ResourceList {
+                namespace,
+                group,
+                version,
+                resource,
+            } = &f.kind
+            {
+                for o in &mut r.objects {
+                    o.file = i as u32;
+                    if o.key.namespace.is_empty() {
+                        o.key.namespace.clone_from(namespace);
+                    }
+                    if o.key.group.is_empty() && o.version.is_empty() {
+                        o.key.group.clone_from(group);
+                        o.version.clone_from(version);
+                    }
+                    o.resource.clone_from(resource);
+                }
+            }
+            if let Ok(mut all) = objects.lock() {
+                all.append(&mut r.objects);
+            }
             if let Ok(mut v) = results.lock() {
-                v.push((i, r));
+                v.push((i, items, r.errors));
             }
             let d = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
             progress(d, total);
         });
         let mut results = results.into_inner().unwrap_or_default();
-        results.sort_by_key(|(i, _)| *i);
-        let mut idx = Index::default();
-        // One allocation of the exact size: growing by doubling would hold the old and the
-        // new buffer at once, on top of the per-file results still to be moved.
-        idx.objects
-            .reserve_exact(results.iter().map(|(_, r)| r.objects.len()).sum());
+        results.sort_by_key(|(i, _, _)| *i);
+        let mut idx = Index {
+            objects: objects.into_inner().unwrap_or_default(),
+            ..Index::default()
+        };
         if let Err(e) = read {
             idx.parse_errors.push(ParseError {
                 file: bundle.source.clone(),
@@ -154,7 +182,9 @@ impl Index {
                 error: e.to_string(),
             });
         }
-        for (i, r) in results {
+        // List position -> file id (position in `idx.files`).
+        let mut file_id = vec![0u32; lists.len()];
+        for (i, items, errors) in results {
             let Some(f) = lists.get(i) else { continue };
             let PathKind::ResourceList {
                 namespace,
@@ -165,28 +195,21 @@ impl Index {
             else {
                 continue;
             };
-            let file_id = idx.files.len() as u32;
+            if let Some(slot) = file_id.get_mut(i) {
+                *slot = idx.files.len() as u32;
+            }
             idx.files.push(FileInfo {
                 path: f.path.clone(),
                 namespace: namespace.clone(),
                 group: group.clone(),
                 version: version.clone(),
                 resource: resource.clone(),
-                items: r.objects.len(),
+                items,
             });
-            idx.parse_errors.extend(r.errors);
-            for mut o in r.objects {
-                o.file = file_id;
-                if o.key.namespace.is_empty() {
-                    o.key.namespace = namespace.clone();
-                }
-                if o.key.group.is_empty() && o.version.is_empty() {
-                    o.key.group = group.clone();
-                    o.version = version.clone();
-                }
-                o.resource = resource.clone();
-                idx.objects.push(o);
-            }
+            idx.parse_errors.extend(errors);
+        }
+        for o in &mut idx.objects {
+            o.file = file_id.get(o.file as usize).copied().unwrap_or(0);
         }
         idx.finish();
         idx

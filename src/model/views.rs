@@ -7,9 +7,9 @@ use std::collections::BTreeMap;
 
 use super::{Condition, Meta, de};
 
-/// Status fields shared by most kinds.
+/// Status fields shared by most kinds. Reached through [`CommonStatus`], which derefs to it.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
-pub struct CommonStatus {
+pub struct StatusFields {
     /// `status.conditions`.
     pub conditions: Vec<Condition>,
     /// `status.phase` (Pods, PVCs, Namespaces, ...).
@@ -23,6 +23,59 @@ pub struct CommonStatus {
     pub own_summary: Option<OwnSummary>,
     /// `spec.active` as text (norman-style objects), read by wrangler's `checkActive`.
     pub spec_active: Option<String>,
+}
+
+/// The empty status every object without one shares.
+static NO_STATUS: StatusFields = StatusFields {
+    conditions: Vec::new(),
+    phase: None,
+    state: None,
+    observed_generation: None,
+    own_summary: None,
+    spec_active: None,
+};
+
+/// An object's [`StatusFields`], boxed only when it has some: most objects of a bundle
+/// (events above all) have none, and inline the fields took a quarter of every object.
+/// Derefs to the fields (`o.status.conditions`); writing through it allocates them.
+#[derive(Clone, Default)]
+pub struct CommonStatus(Option<Box<StatusFields>>);
+
+impl std::ops::Deref for CommonStatus {
+    type Target = StatusFields;
+    fn deref(&self) -> &StatusFields {
+        self.0.as_deref().unwrap_or(&NO_STATUS)
+    }
+}
+
+impl std::ops::DerefMut for CommonStatus {
+    fn deref_mut(&mut self) -> &mut StatusFields {
+        self.0.get_or_insert_with(Box::default)
+    }
+}
+
+impl From<StatusFields> for CommonStatus {
+    fn from(f: StatusFields) -> CommonStatus {
+        CommonStatus((f != NO_STATUS).then(|| Box::new(f)))
+    }
+}
+
+impl PartialEq for CommonStatus {
+    fn eq(&self, other: &CommonStatus) -> bool {
+        **self == **other
+    }
+}
+
+impl std::fmt::Debug for CommonStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        (**self).fmt(f)
+    }
+}
+
+impl serde::Serialize for CommonStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        (**self).serialize(s)
+    }
 }
 
 /// The `state`/`transitioning`/`error`/`message` keys of `status.display` or `status.summary`;
@@ -303,7 +356,7 @@ impl<'de> Deserialize<'de> for GenericSpec {
 
 impl GenericStatus {
     fn common(self) -> CommonStatus {
-        CommonStatus {
+        StatusFields {
             conditions: self.conditions,
             phase: self.phase,
             state: self.state.or(self.printable_status),
@@ -311,6 +364,7 @@ impl GenericStatus {
             own_summary: self.display.or(self.summary),
             spec_active: None,
         }
+        .into()
     }
 }
 
@@ -995,11 +1049,12 @@ pub fn decode(kind: &str, group: &str, text: &str) -> Result<Decoded, yaml_serde
                 api_version: d.api_version,
                 kind: d.kind,
                 meta: d.metadata,
-                status: CommonStatus {
+                status: StatusFields {
                     conditions: s.conditions,
                     phase: s.phase,
-                    ..CommonStatus::default()
-                },
+                    ..StatusFields::default()
+                }
+                .into(),
                 view: View::Pod(Box::new(PodView {
                     node_name: d.spec.node_name,
                     claims: d
@@ -1028,10 +1083,11 @@ pub fn decode(kind: &str, group: &str, text: &str) -> Result<Decoded, yaml_serde
                 api_version: d.api_version,
                 kind: d.kind,
                 meta: d.metadata,
-                status: CommonStatus {
+                status: StatusFields {
                     conditions: s.conditions,
-                    ..CommonStatus::default()
-                },
+                    ..StatusFields::default()
+                }
+                .into(),
                 view: View::Node(Box::new(NodeView {
                     unschedulable: d.spec.unschedulable.unwrap_or(false),
                     taints: d.spec.taints,
@@ -1052,11 +1108,12 @@ pub fn decode(kind: &str, group: &str, text: &str) -> Result<Decoded, yaml_serde
                 api_version: d.api_version,
                 kind: d.kind,
                 meta: d.metadata,
-                status: CommonStatus {
+                status: StatusFields {
                     conditions: s.conditions,
                     observed_generation: s.observed_generation,
-                    ..CommonStatus::default()
-                },
+                    ..StatusFields::default()
+                }
+                .into(),
                 view: View::Workload(Box::new(WorkloadView {
                     spec_replicas: d.spec.replicas,
                     selector: d.spec.selector.match_labels,
@@ -1091,10 +1148,11 @@ pub fn decode(kind: &str, group: &str, text: &str) -> Result<Decoded, yaml_serde
                 api_version: d.api_version,
                 kind: d.kind,
                 meta: d.metadata,
-                status: CommonStatus {
+                status: StatusFields {
                     conditions: s.conditions,
-                    ..CommonStatus::default()
-                },
+                    ..StatusFields::default()
+                }
+                .into(),
                 view: View::Job(Box::new(JobView {
                     completions: d.spec.completions,
                     parallelism: d.spec.parallelism,
@@ -1192,13 +1250,14 @@ pub fn decode(kind: &str, group: &str, text: &str) -> Result<Decoded, yaml_serde
                 api_version: d.api_version,
                 kind: d.kind,
                 meta: d.metadata,
-                status: CommonStatus {
+                status: StatusFields {
                     conditions,
                     observed_generation,
                     state: view.display.get("state").cloned(),
                     own_summary: view.own_summary(),
-                    ..CommonStatus::default()
-                },
+                    ..StatusFields::default()
+                }
+                .into(),
                 view: View::Fleet(Box::new(view)),
             }
         }
@@ -1256,7 +1315,9 @@ pub fn decode(kind: &str, group: &str, text: &str) -> Result<Decoded, yaml_serde
         _ => {
             let d: Doc<GenericSpec, GenericStatus> = parse(text)?;
             let mut status = d.status.common();
-            status.spec_active = d.spec.active;
+            if d.spec.active.is_some() {
+                status.spec_active = d.spec.active;
+            }
             Decoded {
                 api_version: d.api_version,
                 kind: d.kind,
