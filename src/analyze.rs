@@ -300,10 +300,12 @@ impl Analysis {
 }
 
 /// A text with the byte offset of each line's start, so any line is reached without scanning
-/// the file again (a large list file can be cited thousands of times).
+/// the file again (a large list file can be cited thousands of times). Offsets are `u32`
+/// (half the memory of `usize` on the largest lists, read while the whole index is held):
+/// lines starting past 4 GiB, beyond the default entry limit, are not indexed.
 struct Lines<'a> {
     text: &'a str,
-    starts: Vec<usize>,
+    starts: Vec<u32>,
 }
 
 impl<'a> Lines<'a> {
@@ -314,7 +316,8 @@ impl<'a> Lines<'a> {
                 .enumerate()
                 .filter(|(_, b)| *b == b'\n')
                 .map(|(i, _)| i + 1)
-                .filter(|&i| i < text.len()),
+                .filter(|&i| i < text.len())
+                .map_while(|i| u32::try_from(i).ok()),
         );
         if text.is_empty() {
             starts.clear();
@@ -329,8 +332,8 @@ impl<'a> Lines<'a> {
 
     /// Line `n` (1-based) without its line ending, as `str::lines` gives it.
     fn get(&self, n: usize) -> Option<&'a str> {
-        let start = *self.starts.get(n.checked_sub(1)?)?;
-        let end = self.starts.get(n).copied().unwrap_or(self.text.len());
+        let start = *self.starts.get(n.checked_sub(1)?)? as usize;
+        let end = self.starts.get(n).map_or(self.text.len(), |&e| e as usize);
         let l = &self.text[start..end];
         let l = l.strip_suffix('\n').unwrap_or(l);
         Some(l.strip_suffix('\r').unwrap_or(l))

@@ -244,10 +244,21 @@ impl Archive {
         use rayon::prelude::*;
         match &self.backend {
             Backend::Dir(_) | Backend::Zip(_) => {
-                entries
-                    .par_iter()
-                    .with_max_len(1)
-                    .for_each(|e| f(e, self.read_entry(e)));
+                // Largest first, each worker taking the next: the big lists are in flight while
+                // the caller's results are still small, and the last files read (when its
+                // results are largest) are the small ones; no big file is left to run alone.
+                let mut order: Vec<&Entry> = entries.to_vec();
+                order.sort_by(|a, b| b.size.cmp(&a.size).then_with(|| a.path.cmp(&b.path)));
+                let next = std::sync::atomic::AtomicUsize::new(0);
+                (0..rayon::current_num_threads().max(1))
+                    .into_par_iter()
+                    .for_each(|_| {
+                        while let Some(e) =
+                            order.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+                        {
+                            f(e, self.read_entry(e));
+                        }
+                    });
                 Ok(())
             }
             Backend::Tar(b) => {

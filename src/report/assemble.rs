@@ -163,6 +163,10 @@ pub fn timeline(a: &Analysis) -> Vec<TimelineEntry> {
             object: None,
             evidence: Some(Evidence::lines(file(o), o.name_line, o.name_line)),
         });
+        // A bundle can hold a hundred thousand events: keep the entries bounded.
+        if out.len() >= 4 * TIMELINE_MAX {
+            keep_latest(&mut out);
+        }
     }
     // Condition transitions of the objects that explain a cluster's state.
     let kinds: &[(&str, &str)] = &[
@@ -248,6 +252,14 @@ pub fn timeline(a: &Analysis) -> Vec<TimelineEntry> {
             });
         }
     }
+    keep_latest(&mut out);
+    out
+}
+
+/// Sorts entries by time, drops duplicates and keeps the latest [`TIMELINE_MAX`]. Pruning
+/// early gives the same result as once at the end: an entry dropped has `TIMELINE_MAX`
+/// distinct later ones, and so has any equal entry added afterwards.
+fn keep_latest(out: &mut Vec<TimelineEntry>) {
     out.sort_by(|x, y| {
         time::parse(&x.at)
             .cmp(&time::parse(&y.at))
@@ -257,7 +269,6 @@ pub fn timeline(a: &Analysis) -> Vec<TimelineEntry> {
     if out.len() > TIMELINE_MAX {
         out.drain(..out.len() - TIMELINE_MAX);
     }
-    out
 }
 
 /// The subject of a finding in the graph: its first object that is not a Fleet or
@@ -363,5 +374,46 @@ pub fn attach_graphs(a: &Analysis, findings: &mut [Finding]) {
             nodes: gnodes,
             edges: gedges,
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{TIMELINE_MAX, TimelineEntry, keep_latest};
+
+    fn entry(i: u64) -> TimelineEntry {
+        // Times repeat (i % 997 seconds) and texts repeat (i % 3), so there are ties and
+        // duplicates; some times do not parse.
+        let at = if i % 101 == 0 {
+            "not a time".to_string()
+        } else {
+            format!("2025-02-14T09:{:02}:{:02}Z", (i % 997) / 60, (i % 997) % 60)
+        };
+        TimelineEntry {
+            at,
+            ago: String::new(),
+            kind: "event".into(),
+            text: format!("t{}", i % 3),
+            level: "normal".into(),
+            object: None,
+            evidence: None,
+        }
+    }
+
+    #[test]
+    fn pruning_early_keeps_the_same_latest_entries() {
+        let all: Vec<TimelineEntry> = (0..5000u64).map(|i| entry(i * 7919 % 5003)).collect();
+        let mut once = all.clone();
+        keep_latest(&mut once);
+        let mut early = Vec::new();
+        for e in all {
+            early.push(e);
+            if early.len() >= 4 * TIMELINE_MAX {
+                keep_latest(&mut early);
+            }
+        }
+        keep_latest(&mut early);
+        assert_eq!(once.len(), TIMELINE_MAX);
+        assert_eq!(once, early);
     }
 }
