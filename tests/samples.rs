@@ -191,3 +191,34 @@ fn samples_are_the_generators_output() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// `events.k8s.io` copies of core Events are kept light in a zip or folder (read with the
+/// core events first) and shown with their primary's view; a tar.gz, read in one pass, keeps
+/// them whole. Either way they are aliases and the queries see the same events.
+#[test]
+fn event_copies_are_light_aliases_that_show_their_primary() {
+    use sbdiag::analyze::Analysis;
+    use sbdiag::archive::Limits;
+    use sbdiag::model::View;
+    let s = samples()
+        .into_iter()
+        .find(|p| p.ends_with("healthy-v1.4.0"))
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let t = dir.path().join("b.tar.gz");
+    tar_gz_dir(&s, "supportbundle_x_2025-02-14T09-41-07Z", &t);
+    for (path, light) in [(s.as_path(), true), (t.as_path(), false)] {
+        let a = Analysis::load(path, &Limits::default(), &|_, _| {}).unwrap();
+        let copies: Vec<_> = a.index.of_kind_all("events.k8s.io", "Event").collect();
+        assert_eq!(copies.len(), 13, "{}", path.display());
+        for c in copies {
+            let p = c.alias_of.expect("a copy is an alias");
+            let primary = &a.index.objects[p];
+            assert_eq!(primary.key.group, "");
+            assert_eq!(primary.meta.uid, c.meta.uid);
+            assert_eq!(matches!(c.view, View::Generic), light, "{}", path.display());
+            assert_eq!(a.index.view_of(c), &primary.view);
+            assert!(matches!(a.index.view_of(c), View::Event(_)));
+        }
+    }
+}

@@ -132,13 +132,15 @@ impl Index {
             Mutex::new(Vec::with_capacity(lists.len()));
         let done = std::sync::atomic::AtomicUsize::new(0);
         let total = lists.len();
-        let read = bundle.archive.read_many(&entries, |entry, bytes| {
+        let handle = |entry: &crate::archive::Entry,
+                      bytes: crate::error::Result<Vec<u8>>,
+                      twins: Option<&Twins>| {
             let Some(&i) = by_entry.get(entry.path.as_str()) else {
                 return;
             };
             let Some(f) = lists.get(i) else { return };
             let mut r = match bytes {
-                Ok(b) => index_file(f, &b),
+                Ok(b) => index_file(f, &b, twins),
                 Err(e) => FileResult::failed(&f.path, 0, e.to_string()),
             };
             let items = r.objects.len();
@@ -169,7 +171,46 @@ impl Index {
             }
             let d = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
             progress(d, total);
-        });
+        };
+        // Core event lists first when entries can be read in any order (zip, folder), so the
+        // `events.k8s.io` copies are known as such when decoded ([`Twins`]); a tar is read
+        // in one pass, its copies decoded whole.
+        let core_events = |e: &&crate::archive::Entry| {
+            by_entry
+                .get(e.path.as_str())
+                .and_then(|&i| lists.get(i))
+                .is_some_and(|f| {
+                    matches!(&f.kind, PathKind::ResourceList { group, resource, .. }
+                        if group.is_empty() && resource == "events")
+                })
+        };
+        let random_access = matches!(
+            bundle.archive.format(),
+            crate::archive::Format::Zip | crate::archive::Format::Dir
+        );
+        let read = if random_access {
+            let (first, rest): (Vec<_>, Vec<_>) = entries.iter().copied().partition(core_events);
+            let read = bundle.archive.read_many(&first, |e, b| handle(e, b, None));
+            let twins: Twins = chunks
+                .lock()
+                .map(|c| {
+                    c.iter()
+                        .flatten()
+                        .filter(|o| o.key.kind == "Event" && o.key.group.is_empty())
+                        .map(|o| o.meta.uid.clone())
+                        .filter(|u| !u.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default();
+            let rest_read = bundle
+                .archive
+                .read_many(&rest, |e, b| handle(e, b, Some(&twins)));
+            read.and(rest_read)
+        } else {
+            bundle
+                .archive
+                .read_many(&entries, |e, b| handle(e, b, None))
+        };
         let mut results = results.into_inner().unwrap_or_default();
         results.sort_by_key(|(i, _, _)| *i);
         let chunks = chunks.into_inner().unwrap_or_default();
@@ -314,6 +355,15 @@ impl Index {
         self.position(key).and_then(|i| self.objects.get(i))
     }
 
+    /// The typed view to show for `o`: its own, or for a copy kept light (an `events.k8s.io`
+    /// copy of a core Event, see [`Twins`]) the view of the object it copies.
+    pub fn view_of<'a>(&'a self, o: &'a Object) -> &'a View {
+        match (&o.view, o.alias_of.and_then(|p| self.objects.get(p))) {
+            (View::Generic, Some(primary)) => &primary.view,
+            (v, _) => v,
+        }
+    }
+
     /// Position in [`Index::objects`] of the object with this key: the one that is not an
     /// alias among the objects with that key. A binary search of the sorted objects (a hash
     /// map of keys would hold a second copy of every key).
@@ -426,11 +476,36 @@ pub fn index_file_bytes(path: &str, bytes: &[u8]) -> (Vec<Object>, Vec<ParseErro
         size: bytes.len() as u64,
         entry: path.to_string(),
     };
-    let r = index_file(&f, bytes);
+    let r = index_file(&f, bytes, None);
     (r.objects, r.errors)
 }
 
-fn index_file(f: &BundleFile, bytes: &[u8]) -> FileResult {
+/// The core Events' uids, known before the `events.k8s.io` lists are decoded: an
+/// `events.k8s.io` Event whose uid is among them is a second copy of a core Event (an alias),
+/// and is kept light: its identity, metadata and lines, without its event view (the
+/// primary's is used: [`Index::view_of`]). A quarter of a bundle's objects can be such copies.
+type Twins = std::collections::HashSet<String>;
+
+/// Drops the view of an `events.k8s.io` copy of a core Event (see [`Twins`]).
+fn lighten(o: &mut Object, twins: Option<&Twins>) {
+    if let Some(t) = twins
+        && o.key.kind == "Event"
+        && o.key.group == "events.k8s.io"
+        && t.contains(&o.meta.uid)
+    {
+        o.view = View::Generic;
+    }
+}
+
+fn index_file(f: &BundleFile, bytes: &[u8], twins: Option<&Twins>) -> FileResult {
+    let mut r = index_file_full(f, bytes, twins);
+    for o in &mut r.objects {
+        lighten(o, twins);
+    }
+    r
+}
+
+fn index_file_full(f: &BundleFile, bytes: &[u8], twins: Option<&Twins>) -> FileResult {
     let PathKind::ResourceList {
         group: dir_group, ..
     } = &f.kind
@@ -464,7 +539,14 @@ fn index_file(f: &BundleFile, bytes: &[u8]) -> FileResult {
     let (objects, errors) = (0..items.len())
         .into_par_iter()
         .filter_map(|i| items.build(i))
-        .map(|it| decode_item(f, dir_group, &it))
+        .map(|it| {
+            // Lightened as soon as decoded: the views of a whole list of copies never exist
+            // at once.
+            decode_item(f, dir_group, &it).map(|mut o| {
+                lighten(&mut o, twins);
+                o
+            })
+        })
         .partition_map(|d| match d {
             Ok(o) => rayon::iter::Either::Left(o),
             Err(e) => rayon::iter::Either::Right(e),

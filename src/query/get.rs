@@ -303,7 +303,7 @@ fn table_for(a: &Analysis, objs: &[&Object], with_ns: bool, wide: bool) -> Strin
         let created = age(a, o.meta.creation_timestamp.as_deref());
         let mut row = vec![o.key.name.clone()];
         let cols: Vec<&str>;
-        match (&o.view, kind) {
+        match (a.index.view_of(o), kind) {
             (View::Pod(p), _) => {
                 let (r, t) = p.ready_count();
                 cols = if wide {
@@ -528,7 +528,7 @@ fn table_for(a: &Analysis, objs: &[&Object], with_ns: bool, wide: bool) -> Strin
             }
         }
         if headers.is_empty() {
-            headers.push(if matches!(o.view, View::Event(_)) {
+            headers.push(if matches!(a.index.view_of(o), View::Event(_)) {
                 ""
             } else {
                 "NAME"
@@ -540,7 +540,7 @@ fn table_for(a: &Analysis, objs: &[&Object], with_ns: bool, wide: bool) -> Strin
         }
         rows.push(row);
     }
-    if matches!(first.view, View::Event(_)) {
+    if matches!(a.index.view_of(first), View::Event(_)) {
         headers.retain(|h| !h.is_empty());
     }
     if with_ns {
@@ -848,7 +848,7 @@ pub fn describe(a: &Analysis, kind: &str, name: &str, namespace: Option<&str>) -
     if let Some(p) = o.status.phase.as_ref().or(o.status.state.as_ref()) {
         let _ = writeln!(s, "Status:       {p}");
     }
-    match &o.view {
+    match a.index.view_of(o) {
         View::Pod(p) => {
             field(&mut s, "Node", p.node_name.as_deref().unwrap_or("<none>"));
             field(&mut s, "IP", p.pod_ip.as_deref().unwrap_or("<none>"));
