@@ -163,7 +163,9 @@ impl Bundle {
             }
             None => self.read(path)?,
         };
-        Ok(String::from_utf8_lossy(&bytes).into_owned())
+        // Valid UTF-8 (nearly always) becomes the string without a copy of the file.
+        Ok(String::from_utf8(bytes)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
     }
 
     /// Whether any file lives under this bundle-relative folder.
