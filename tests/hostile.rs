@@ -582,6 +582,64 @@ impl RawZip {
 }
 
 /// Asserts the run's peak resident memory stayed below `limit` bytes.
+/// A tar (not finished) of the good part of every hostile bundle.
+fn good_tar_head() -> tar::Builder<Vec<u8>> {
+    let mut head = tar::Builder::new(Vec::new());
+    for (name, data) in good_files() {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_entry_type(tar::EntryType::Regular);
+        head.append_data(
+            &mut h,
+            format!("{ROOT}{}", String::from_utf8_lossy(&name)),
+            &data[..],
+        )
+        .unwrap();
+    }
+    head
+}
+
+/// A tar.gz of the good part, then an entry `name` of `size` spaces whose compressed data is
+/// the single entry of `bomb` (a zip), as its own gzip member (MultiGzDecoder reads the
+/// members as one stream), then the end-of-archive blocks.
+fn tar_gz_with_bomb(name: &str, bomb: &[u8], size: u64) -> Vec<u8> {
+    let mut h = tar::Header::new_gnu();
+    h.set_size(size);
+    h.set_mode(0o644);
+    h.set_entry_type(tar::EntryType::Regular);
+    h.set_path(format!("{ROOT}{name}")).unwrap();
+    h.set_cksum();
+    let mut head = good_tar_head().into_inner().unwrap();
+    // `into_inner` wrote the end-of-archive blocks: drop them, then add the bomb's header.
+    head.truncate(head.len() - 1024);
+    head.extend_from_slice(h.as_bytes());
+    let mut src = ZipArchive::new(Cursor::new(bomb)).unwrap();
+    let mut f = src.by_index_raw(0).unwrap();
+    let crc = f.crc32();
+    let mut deflate = Vec::new();
+    f.read_to_end(&mut deflate).unwrap();
+    let gz = |data: &[u8]| {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    };
+    let mut out = gz(&head);
+    out.extend(gzip_member(&deflate, crc, size));
+    out.extend(gz(&[0u8; 1024]));
+    out
+}
+
+/// The run ended within 10 s.
+fn assert_quick(out: &Out) {
+    assert!(
+        out.took < Duration::from_secs(10),
+        "{} took {:?}",
+        out.what,
+        out.took
+    );
+}
+
 fn assert_peak_below(out: &Out, limit: u64) {
     eprintln!(
         "{}: {:?}, peak RSS {} MiB",
@@ -1228,12 +1286,7 @@ fn yaml_alias_bomb_finishes_quickly() {
     write_zip(&p, &files, |_| {});
     let (out, v) = analyze_json(t.path(), &p, &[]);
     assert_good_part(&v);
-    assert!(
-        out.took < Duration::from_secs(10),
-        "{} took {:?}",
-        out.what,
-        out.took
-    );
+    assert_quick(&out);
     // Reported or ignored, never expanded into the report.
     assert!(
         out.stdout.len() < 1 << 20,
@@ -1311,12 +1364,7 @@ fn moderate_flow_nesting_finishes() {
     write_zip(&p, &deep_files(2_000), |_| {});
     let (out, v) = analyze_json(t.path(), &p, &[]);
     assert_good_part(&v);
-    assert!(
-        out.took < Duration::from_secs(10),
-        "{} took {:?}",
-        out.what,
-        out.took
-    );
+    assert_quick(&out);
     // Reported or ignored; when reported, in the right file and within the items.
     for (file, line, _) in parse_errors(&v) {
         assert_eq!(file, CM_LIST);
@@ -1434,46 +1482,9 @@ fn tar_gz_bomb_is_cut_and_rest_is_read() {
     // good files, then a 300 MB log of spaces: three gzip members (MultiGzDecoder reads them
     // as one stream), the middle one the raw deflate stream of the shared bomb.
     let t = tmp();
-    let mut head = tar::Builder::new(Vec::new());
-    for (name, data) in good_files() {
-        let mut h = tar::Header::new_gnu();
-        h.set_size(data.len() as u64);
-        h.set_mode(0o644);
-        h.set_entry_type(tar::EntryType::Regular);
-        head.append_data(
-            &mut h,
-            format!("{ROOT}{}", String::from_utf8_lossy(&name)),
-            &data[..],
-        )
-        .unwrap();
-    }
-    let mut h = tar::Header::new_gnu();
-    h.set_size(BOMB_BYTES as u64);
-    h.set_mode(0o644);
-    h.set_entry_type(tar::EntryType::Regular);
-    h.set_path(format!("{ROOT}logs/default/p/c.log")).unwrap();
-    h.set_cksum();
-    let mut head = head.into_inner().unwrap();
-    // `into_inner` wrote the end-of-archive blocks: drop them, then add the bomb's header.
-    head.truncate(head.len() - 1024);
-    head.extend_from_slice(h.as_bytes());
-
-    let mut src = ZipArchive::new(Cursor::new(bomb_zip())).unwrap();
-    let mut f = src.by_index_raw(0).unwrap();
-    let crc = f.crc32();
-    let mut deflate = Vec::new();
-    f.read_to_end(&mut deflate).unwrap();
-
-    let gz = |data: &[u8]| {
-        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-        e.write_all(data).unwrap();
-        e.finish().unwrap()
-    };
     let p = t.path().join("gzbomb.tar.gz");
-    let mut out = gz(&head);
-    out.extend(gzip_member(&deflate, crc, BOMB_BYTES as u64));
-    out.extend(gz(&[0u8; 1024]));
-    std::fs::write(&p, out).unwrap();
+    let bytes = tar_gz_with_bomb("logs/default/p/c.log", bomb_zip(), BOMB_BYTES as u64);
+    std::fs::write(&p, bytes).unwrap();
 
     let (_, v) = analyze_json(t.path(), &p, &[]);
     assert_good_part(&v);
@@ -1572,12 +1583,7 @@ fn gigabyte_bombs_are_cut_in_seconds_with_bounded_memory() {
     assert!(std::fs::metadata(&p).unwrap().len() < 16 << 20);
     let (out, v) = analyze_json(t.path(), &p, &[]);
     assert_good_part(&v);
-    assert!(
-        out.took < Duration::from_secs(10),
-        "{} took {:?}",
-        out.what,
-        out.took
-    );
+    assert_quick(&out);
     assert_peak_below(&out, BOMB_PEAK_RSS);
     let pe = parse_errors(&v);
     assert!(
@@ -1613,53 +1619,17 @@ fn gigabyte_bombs_are_cut_in_seconds_with_bounded_memory() {
 fn gigabyte_tar_gz_bomb_is_cut_with_bounded_memory() {
     // The tar.gz of the bundle, then a 2 GiB entry of spaces as its own gzip member.
     let t = tmp();
-    let mut head = tar::Builder::new(Vec::new());
-    for (name, data) in good_files() {
-        let mut h = tar::Header::new_gnu();
-        h.set_size(data.len() as u64);
-        h.set_mode(0o644);
-        h.set_entry_type(tar::EntryType::Regular);
-        head.append_data(
-            &mut h,
-            format!("{ROOT}{}", String::from_utf8_lossy(&name)),
-            &data[..],
-        )
-        .unwrap();
-    }
-    let mut h = tar::Header::new_gnu();
-    h.set_size(BIG_BOMB_BYTES);
-    h.set_mode(0o644);
-    h.set_entry_type(tar::EntryType::Regular);
-    h.set_path(format!("{ROOT}yamls/namespaced/default/v1/pods.yaml"))
-        .unwrap();
-    h.set_cksum();
-    let mut head = head.into_inner().unwrap();
-    head.truncate(head.len() - 1024);
-    head.extend_from_slice(h.as_bytes());
-    let mut src = ZipArchive::new(Cursor::new(big_bomb_zip())).unwrap();
-    let mut f = src.by_index_raw(0).unwrap();
-    let crc = f.crc32();
-    let mut deflate = Vec::new();
-    f.read_to_end(&mut deflate).unwrap();
-    let gz = |data: &[u8]| {
-        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-        e.write_all(data).unwrap();
-        e.finish().unwrap()
-    };
     let p = t.path().join("gbomb.tar.gz");
-    let mut bytes = gz(&head);
-    bytes.extend(gzip_member(&deflate, crc, BIG_BOMB_BYTES));
-    bytes.extend(gz(&[0u8; 1024]));
+    let bytes = tar_gz_with_bomb(
+        "yamls/namespaced/default/v1/pods.yaml",
+        big_bomb_zip(),
+        BIG_BOMB_BYTES,
+    );
     std::fs::write(&p, bytes).unwrap();
     let (out, v) = analyze_json(t.path(), &p, &[]);
     assert_good_part(&v);
     assert_peak_below(&out, BOMB_PEAK_RSS);
-    assert!(
-        out.took < Duration::from_secs(10),
-        "{} took {:?}",
-        out.what,
-        out.took
-    );
+    assert_quick(&out);
     let all = format!("{:?}{:?}", failed(&v), parse_errors(&v));
     assert!(
         all.contains("limit") || all.contains("bomb"),

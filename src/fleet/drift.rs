@@ -281,28 +281,9 @@ pub fn classify(o: &Object, patch: &str) -> Compared {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{ObjectKey, views};
 
     fn object(kind: &str, group: &str, yaml: &str) -> Object {
-        let d = views::decode(kind, group, yaml).unwrap();
-        Object {
-            key: ObjectKey {
-                group: group.into(),
-                kind: kind.into(),
-                namespace: d.meta.namespace.clone(),
-                name: d.meta.name.clone(),
-            },
-            version: "v1".into(),
-            resource: String::new(),
-            file: 0,
-            line: 1,
-            end_line: 1,
-            name_line: 1,
-            meta: d.meta,
-            status: d.status,
-            view: d.view,
-            alias_of: None,
-        }
+        Object::from_yaml(kind, group, yaml)
     }
 
     const WEBHOOK: &str = "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingWebhookConfiguration\nmetadata:\n  name: w\nwebhooks:\n- clientConfig:\n    caBundle: TElWRQ==\n    service:\n      name: s\n      namespace: n\n  failurePolicy: Fail\n  name: w.example.io\n  sideEffects: None\n";

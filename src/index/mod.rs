@@ -55,6 +55,32 @@ impl Object {
     }
 }
 
+#[cfg(test)]
+impl Object {
+    /// An object decoded from one item's YAML (version `v1`, line 1), for unit tests.
+    pub(crate) fn from_yaml(kind: &str, group: &str, yaml: &str) -> Object {
+        let d = views::decode(kind, group, yaml).expect("test YAML decodes");
+        Object {
+            key: ObjectKey {
+                group: group.into(),
+                kind: kind.into(),
+                namespace: d.meta.namespace.clone(),
+                name: d.meta.name.clone(),
+            },
+            version: "v1".into(),
+            resource: String::new(),
+            file: 0,
+            line: 1,
+            end_line: 1,
+            name_line: 1,
+            meta: d.meta,
+            status: d.status,
+            view: d.view,
+            alias_of: None,
+        }
+    }
+}
+
 /// A resource list file.
 #[derive(Debug, Clone)]
 pub struct FileInfo {

@@ -2469,28 +2469,9 @@ fn eval_rwx_network_ip<'a>(cx: &Context<'a>) -> Vec<Hit<'a>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{ObjectKey, views};
 
     fn object(kind: &str, group: &str, yaml: &str) -> Object {
-        let d = views::decode(kind, group, yaml).unwrap();
-        Object {
-            key: ObjectKey {
-                group: group.into(),
-                kind: kind.into(),
-                namespace: d.meta.namespace.clone(),
-                name: d.meta.name.clone(),
-            },
-            version: "v1".into(),
-            resource: String::new(),
-            file: 0,
-            line: 1,
-            end_line: 1,
-            name_line: 1,
-            meta: d.meta,
-            status: d.status,
-            view: d.view,
-            alias_of: None,
-        }
+        Object::from_yaml(kind, group, yaml)
     }
 
     fn bundle(name: &str, summary: &str) -> Object {

@@ -628,29 +628,11 @@ mod tests {
                     namespace: longhorn-system\n  uid: u-1\n  resourceVersion: \"7\"\n  \
                     generation: 3\n  labels:\n    a/b: c\n  finalizers:\n  - longhorn.io\n\
                     spec:\n  numberOfReplicas: 3\n";
-        let d = crate::model::views::decode("Volume", "longhorn.io", yaml).unwrap();
-        let crate::model::View::Tree(t) = &d.view else {
+        let o = Object::from_yaml("Volume", "longhorn.io", yaml);
+        let crate::model::View::Tree(t) = &o.view else {
             panic!("a Volume is kept whole")
         };
         assert!(t.at("/metadata").is_none(), "metadata lives in meta only");
-        let o = Object {
-            key: crate::model::ObjectKey {
-                group: "longhorn.io".into(),
-                kind: "Volume".into(),
-                namespace: d.meta.namespace.clone(),
-                name: d.meta.name.clone(),
-            },
-            version: "v1beta2".into(),
-            resource: "volumes".into(),
-            file: 0,
-            line: 1,
-            end_line: 1,
-            name_line: 1,
-            meta: d.meta,
-            status: d.status,
-            view: d.view,
-            alias_of: None,
-        };
         let at = |p: &str| value_at(&o, p);
         assert_eq!(at("/metadata/name"), Some(serde_json::json!("pvc-1")));
         assert_eq!(at("/metadata/uid"), Some(serde_json::json!("u-1")));
