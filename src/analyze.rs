@@ -340,16 +340,41 @@ impl<'a> Lines<'a> {
     }
 }
 
+/// A line source given as a function.
+struct Getter<'f, 'a>(&'f dyn Fn(usize) -> Option<&'a str>);
+
+impl<'a> Getter<'_, 'a> {
+    fn get(&self, n: usize) -> Option<&'a str> {
+        (self.0)(n)
+    }
+}
+
 /// The excerpt of lines `line..=end_line` (1-based), trimmed.
 pub fn excerpt(text: &str, line: u32, end_line: u32) -> String {
     excerpt_in(&Lines::new(text), line, end_line)
 }
 
 fn excerpt_in(lines: &Lines, line: u32, end_line: u32) -> String {
+    excerpt_with(&|n| lines.get(n), line, end_line)
+}
+
+/// The lines [`excerpt_with`] reads for an excerpt of `line..=end_line`: `line` up to
+/// [`EXCERPT_LINES`] lines on.
+fn excerpt_window(line: u32, end_line: u32) -> (u32, u32) {
+    let count = end_line.max(line) - line + 1;
+    (
+        line,
+        line.saturating_add(count.min(EXCERPT_LINES as u32) - 1),
+    )
+}
+
+/// [`excerpt_in`] over any source of lines (`get(n)`: line `n`, 1-based).
+fn excerpt_with<'a>(get: &dyn Fn(usize) -> Option<&'a str>, line: u32, end_line: u32) -> String {
     if line == 0 {
         return String::new();
     }
     let count = (end_line.max(line) - line + 1) as usize;
+    let lines = Getter(get);
     let mut out = String::new();
     for l in (line as usize..line as usize + count.min(EXCERPT_LINES)).map_while(|n| lines.get(n)) {
         if l.chars().count() > EXCERPT_WIDTH {
@@ -408,6 +433,49 @@ fn narrow(lines: &Lines, e: &mut Evidence, focus: &str) {
     }
 }
 
+/// Files larger than this have their cited lines streamed (when no evidence in them needs a
+/// search), instead of being read whole while the whole index is held.
+const STREAM_EVIDENCE_OVER: u64 = 4 << 20;
+
+/// Fills the excerpts of `evs` (all in `file`, none focused or open-ended) from the file's
+/// lines streamed once, keeping only the lines the excerpts show. `false` when the file could
+/// not be streamed (the caller reads it whole, or reports it).
+fn excerpts_streamed(bundle: &Bundle, file: &str, evs: &mut [&mut Evidence]) -> bool {
+    let mut windows: Vec<(u32, u32)> = evs
+        .iter()
+        .filter(|e| e.line > 0)
+        .map(|e| excerpt_window(e.line, e.end_line))
+        .collect();
+    windows.sort_unstable();
+    let Some(last) = windows.iter().map(|w| w.1).max() else {
+        return true;
+    };
+    let mut kept: BTreeMap<u32, String> = BTreeMap::new();
+    let mut next = 0;
+    let read = bundle.for_each_line(file, |n, l| {
+        while windows.get(next).is_some_and(|w| w.1 < n) {
+            next += 1;
+        }
+        if windows.get(next).is_some_and(|w| w.0 <= n) {
+            kept.insert(n, l.to_string());
+        }
+        n < last
+    });
+    if read.is_err() {
+        return false;
+    }
+    let get = |n: usize| {
+        u32::try_from(n)
+            .ok()
+            .and_then(|n| kept.get(&n))
+            .map(String::as_str)
+    };
+    for e in evs.iter_mut() {
+        e.excerpt = excerpt_with(&get, e.line, e.end_line);
+    }
+    true
+}
+
 fn fill_excerpts(bundle: &Bundle, findings: &mut [Finding]) {
     let mut evs: Vec<&mut Evidence> = findings
         .iter_mut()
@@ -424,7 +492,19 @@ fn fill_evidence(bundle: &Bundle, evs: &mut [&mut Evidence]) {
             wanted.entry(e.file.clone()).or_default().push(&mut **e);
         }
     }
-    for (file, evs) in wanted {
+    for (file, mut evs) in wanted {
+        let large = bundle
+            .file(&file)
+            .is_some_and(|f| f.size > STREAM_EVIDENCE_OVER);
+        // Nothing to search (no focus, no open end): only the cited lines are needed.
+        if large
+            && evs
+                .iter()
+                .all(|e| e.focus.is_none() && e.end_line != u32::MAX)
+            && excerpts_streamed(bundle, &file, &mut evs)
+        {
+            continue;
+        }
         let Ok(text) = bundle.read_text(&file) else {
             for e in evs {
                 if e.end_line == u32::MAX {

@@ -222,3 +222,61 @@ fn event_copies_are_light_aliases_that_show_their_primary() {
         }
     }
 }
+
+/// Evidence in a large list (over 4 MiB) is read by streaming its cited lines: the excerpts
+/// are the cited lines of the file, in a zip and in a folder.
+#[test]
+fn evidence_in_a_large_list_is_streamed_and_exact() {
+    let src = sample("healthy-v1.4.0");
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("b");
+    for (rel, path) in files_under(&src) {
+        let to = root.join(&rel);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(&path, &to).unwrap();
+    }
+    // The core events of `default`, their items copied under new names and uids until the
+    // list is over 4 MiB; copies are newer, so they fill the timeline.
+    let rel = "yamls/namespaced/default/v1/events.yaml";
+    let list = std::fs::read_to_string(root.join(rel)).unwrap();
+    let items = &list[list.find("items:\n").unwrap() + "items:\n".len()..];
+    let (items, tail) = items.split_at(items.find("\nkind: ").map_or(items.len(), |i| i + 1));
+    let mut grown = String::from("apiVersion: v1\nitems:\n");
+    grown.push_str(items);
+    let mut n = 0;
+    while grown.len() < 5 << 20 {
+        n += 1;
+        grown.push_str(
+            &items
+                .replace("2025-02-14T09:", "2025-02-14T10:")
+                .replace("    name: ", &format!("    name: copy{n}-"))
+                .replace("    uid: ", &format!("    uid: {n}-")),
+        );
+    }
+    grown.push_str(tail);
+    std::fs::write(root.join(rel), &grown).unwrap();
+    let lines: Vec<&str> = grown.lines().collect();
+    let z = dir.path().join("b.zip");
+    zip_dir(&root, "supportbundle_x_2025-02-14T09-41-07Z", &z);
+    for bundle in [&root, &z] {
+        let r = report(bundle);
+        let cited: Vec<&serde_json::Value> = r["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|t| t.get("evidence"))
+            .filter(|e| e["file"] == rel)
+            .collect();
+        assert!(cited.len() > 100, "{}: {}", bundle.display(), cited.len());
+        for e in cited {
+            let line = e["line"].as_u64().unwrap() as usize;
+            assert_eq!(
+                e["excerpt"].as_str().unwrap(),
+                format!("{}\n", lines[line - 1]),
+                "{} line {line}",
+                bundle.display()
+            );
+            assert!(lines[line - 1].trim_start().starts_with("name: copy"));
+        }
+    }
+}

@@ -69,14 +69,18 @@ impl DirBackend {
     }
 
     pub(super) fn read(&self, archive: &Archive, entry: &Entry) -> Result<Vec<u8>> {
+        archive.read_limited(entry, self.open_entry(entry)?)
+    }
+
+    /// The entry's file, opened for reading.
+    pub(super) fn open_entry(&self, entry: &Entry) -> Result<std::fs::File> {
         let path = self.files.get(entry.slot).ok_or_else(|| Error::Entry {
             entry: entry.path.clone(),
             reason: "unknown entry".into(),
         })?;
-        let f = std::fs::File::open(path).map_err(|source| Error::Io {
+        std::fs::File::open(path).map_err(|source| Error::Io {
             path: path.clone(),
             source,
-        })?;
-        archive.read_limited(entry, f)
+        })
     }
 }

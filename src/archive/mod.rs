@@ -217,6 +217,37 @@ impl Archive {
         self.read_entry(entry)
     }
 
+    /// Streams the entry at `path` through `f`, capped like [`Archive::read`] (reading past
+    /// the cap is an I/O error): zips and folders inflate as `f` reads, so a large entry is
+    /// never held whole; a tar entry is read whole first (a tar streams only from its start).
+    pub fn read_with<T>(&self, path: &str, f: impl FnOnce(&mut dyn Read) -> T) -> Result<T> {
+        let entry = self.get(path).ok_or_else(|| Error::Entry {
+            entry: path.to_string(),
+            reason: "no such entry in the archive".into(),
+        })?;
+        if entry.is_dir {
+            return Err(self.entry_error(entry, "is a folder".into()));
+        }
+        let budget = self.limits.entry_budget(entry.compressed);
+        if entry.size > budget {
+            return Err(self.cap_error(entry, CapHit::Entry(budget)));
+        }
+        let what = "entry";
+        match &self.backend {
+            Backend::Zip(b) => b.with_reader(entry, |r| {
+                f(&mut limits::BudgetReader::new(r, budget, what))
+            }),
+            Backend::Dir(b) => {
+                let file = b.open_entry(entry)?;
+                Ok(f(&mut limits::BudgetReader::new(file, budget, what)))
+            }
+            Backend::Tar(_) => {
+                let bytes = self.read_entry(entry)?;
+                Ok(f(&mut bytes.as_slice()))
+            }
+        }
+    }
+
     /// Reads one entry.
     pub fn read_entry(&self, entry: &Entry) -> Result<Vec<u8>> {
         if entry.is_dir {

@@ -181,6 +181,20 @@ impl ZipBackend {
         Ok((ZipBackend { zip }, Listing { entries, rejected }))
     }
 
+    /// Hands the entry's inflating reader to `f`.
+    pub(super) fn with_reader<T>(
+        &self,
+        entry: &Entry,
+        f: impl FnOnce(&mut dyn Read) -> T,
+    ) -> Result<T> {
+        let mut zip = self.zip.clone();
+        let mut r = zip.by_index(entry.slot).map_err(|e| Error::Entry {
+            entry: entry.path.clone(),
+            reason: format!("cannot open zip entry: {e}"),
+        })?;
+        Ok(f(&mut r))
+    }
+
     pub(super) fn read(&self, archive: &Archive, entry: &Entry) -> Result<Vec<u8>> {
         if entry.size > archive.limits.max_entry_bytes {
             return Err(Error::Limit {

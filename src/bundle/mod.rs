@@ -168,6 +168,44 @@ impl Bundle {
             .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
     }
 
+    /// Hands the lines of a bundle file to `f` with their 1-based numbers, split and
+    /// trimmed of `\n` / `\r\n` as `read_text(path)?.lines()` would give them (invalid UTF-8
+    /// replaced), until `f` returns `false`. Entries of the archive are streamed, never held
+    /// whole; `nodes/<n>.zip!path` files are read whole.
+    pub fn for_each_line(&self, path: &str, mut f: impl FnMut(u32, &str) -> bool) -> Result<()> {
+        if path.contains('!') {
+            let text = self.read_text(path)?;
+            for (n, l) in (1u32..).zip(text.lines()) {
+                if !f(n, l) {
+                    break;
+                }
+            }
+            return Ok(());
+        }
+        let streamed = self.archive.read_with(path, |r| -> std::io::Result<()> {
+            use std::io::BufRead;
+            let mut r = std::io::BufReader::with_capacity(256 * 1024, r);
+            let mut buf = Vec::new();
+            let mut n = 0u32;
+            loop {
+                buf.clear();
+                if r.read_until(b'\n', &mut buf)? == 0 {
+                    return Ok(());
+                }
+                let line = buf.strip_suffix(b"\n").unwrap_or(&buf);
+                let line = line.strip_suffix(b"\r").unwrap_or(line);
+                n = n.saturating_add(1);
+                if !f(n, &String::from_utf8_lossy(line)) {
+                    return Ok(());
+                }
+            }
+        })?;
+        streamed.map_err(|e| Error::Entry {
+            entry: path.to_string(),
+            reason: format!("read failed: {e}"),
+        })
+    }
+
     /// Whether any file lives under this bundle-relative folder.
     pub fn has_dir(&self, prefix: &str) -> bool {
         let p = format!("{}/", prefix.trim_end_matches('/'));
