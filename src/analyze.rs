@@ -44,11 +44,9 @@ fn scan_logs(bundle: &Bundle) -> Vec<LogHit> {
     let mut hits: Vec<LogHit> = jobs
         .par_iter()
         .flat_map(|(path, pats)| {
-            let Ok(text) = bundle.read_text(path) else {
-                return Vec::new();
-            };
             let mut found: Vec<Option<LogHit>> = vec![None; pats.len()];
-            for (n, line) in text.lines().enumerate() {
+            // Streamed: a log is never held whole.
+            let read = bundle.for_each_line(path, |n, line| {
                 for (k, p) in pats.iter().enumerate() {
                     if p.regex.is_match(line)
                         && let Some(slot) = found.get_mut(k)
@@ -58,12 +56,16 @@ fn scan_logs(bundle: &Bundle) -> Vec<LogHit> {
                             issue: p.issue.clone(),
                             pattern: p.regex.as_str().to_string(),
                             file: path.to_string(),
-                            line: n as u32 + 1,
+                            line: n,
                             text: line.chars().take(400).collect(),
                             count,
                         });
                     }
                 }
+                true
+            });
+            if read.is_err() {
+                return Vec::new();
             }
             found.into_iter().flatten().collect::<Vec<_>>()
         })
@@ -92,14 +94,12 @@ fn scan_webhook_lines(bundle: &Bundle) -> Vec<LogHit> {
     files
         .par_iter()
         .flat_map(|path| {
-            let Ok(text) = bundle.read_text(path) else {
-                return Vec::new();
-            };
             let mut by_name: std::collections::BTreeMap<String, LogHit> =
                 std::collections::BTreeMap::new();
             // Harvester's own webhook logs its denials as "… operation is rejected: <msg>".
             let harvester_webhook = path.starts_with("logs/harvester-system/harvester-webhook-");
-            for (n, line) in text.lines().enumerate() {
+            // Streamed: a log is never held whole.
+            let read = bundle.for_each_line(path, |n, line| {
                 let found = if line.contains("webhook") {
                     re.captures(line).and_then(|c| {
                         let whole = c.get(0)?;
@@ -115,7 +115,7 @@ fn scan_webhook_lines(bundle: &Bundle) -> Vec<LogHit> {
                     None if harvester_webhook && line.contains("operation is rejected: ") => {
                         "validator.harvesterhci.io".to_string()
                     }
-                    None => continue,
+                    None => return true,
                 };
                 let e = by_name.entry(name.clone()).or_insert_with(|| LogHit {
                     issue: format!("webhook:{name}"),
@@ -126,8 +126,12 @@ fn scan_webhook_lines(bundle: &Bundle) -> Vec<LogHit> {
                     count: 0,
                 });
                 e.count += 1;
-                e.line = n as u32 + 1;
+                e.line = n;
                 e.text = hit_text(line, start);
+                true
+            });
+            if read.is_err() {
+                return Vec::new();
             }
             by_name.into_values().collect::<Vec<_>>()
         })

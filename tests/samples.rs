@@ -259,6 +259,16 @@ fn evidence_in_a_large_list_is_streamed_and_exact() {
     let z = dir.path().join("b.zip");
     zip_dir(&root, "supportbundle_x_2025-02-14T09-41-07Z", &z);
     for bundle in [&root, &z] {
+        // The lines as streamed (not a fallback to reading the file whole) are the file's.
+        let b = sbdiag::bundle::Bundle::open(bundle, &sbdiag::archive::Limits::default()).unwrap();
+        let mut streamed = Vec::new();
+        b.for_each_line(rel, |n, l| {
+            assert_eq!(n as usize, streamed.len() + 1);
+            streamed.push(l.to_string());
+            true
+        })
+        .unwrap();
+        assert_eq!(streamed, lines, "{}", bundle.display());
         let r = report(bundle);
         let cited: Vec<&serde_json::Value> = r["timeline"]
             .as_array()

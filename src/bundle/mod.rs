@@ -182,7 +182,14 @@ impl Bundle {
             }
             return Ok(());
         }
-        let streamed = self.archive.read_with(path, |r| -> std::io::Result<()> {
+        let entry = &self
+            .file(path)
+            .ok_or_else(|| Error::Entry {
+                entry: path.to_string(),
+                reason: "not in the bundle".into(),
+            })?
+            .entry;
+        let streamed = self.archive.read_with(entry, |r| -> std::io::Result<()> {
             use std::io::BufRead;
             let mut r = std::io::BufReader::with_capacity(256 * 1024, r);
             let mut buf = Vec::new();
