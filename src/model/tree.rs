@@ -15,27 +15,47 @@ pub type Key = Arc<str>;
 /// keys are simply not shared.
 const MAX_INTERNED: usize = 65_536;
 
+/// String values up to this length are shared like keys: most values of a kind's objects
+/// repeat (states, node and image names, storage classes, `"True"`); longer ones (messages,
+/// JSON annotations) rarely do.
+const MAX_SHARED_VALUE: usize = 64;
+
 thread_local! {
-    static KEYS: RefCell<HashSet<Key>> = RefCell::new(HashSet::new());
+    static KEYS: RefCell<HashSet<Arc<str>>> = RefCell::new(HashSet::new());
+    static VALUES: RefCell<HashSet<Arc<str>>> = RefCell::new(HashSet::new());
 }
 
-fn intern(k: &str) -> Key {
-    KEYS.with(|keys| {
-        let mut keys = keys.borrow_mut();
-        if let Some(x) = keys.get(k) {
+/// The shared copy of `s` in `table` (one of the thread's tables), made when absent.
+fn shared(table: &'static std::thread::LocalKey<RefCell<HashSet<Arc<str>>>>, s: &str) -> Arc<str> {
+    table.with(|set| {
+        let mut set = set.borrow_mut();
+        if let Some(x) = set.get(s) {
             return x.clone();
         }
-        let x: Key = Arc::from(k);
-        if keys.len() < MAX_INTERNED {
-            keys.insert(x.clone());
+        let x: Arc<str> = Arc::from(s);
+        if set.len() < MAX_INTERNED {
+            set.insert(x.clone());
         }
         x
     })
 }
 
-/// One value of a tree. A compact JSON value: strings and lists are boxed slices (no spare
-/// capacity), maps are slices of (shared key, value) in document order. A third of the size of
-/// `serde_json::Value` with its B-tree maps, for the same object.
+fn intern(k: &str) -> Key {
+    shared(&KEYS, k)
+}
+
+/// A string value: shared when short (see [`MAX_SHARED_VALUE`]).
+fn value(s: &str) -> Arc<str> {
+    if s.len() <= MAX_SHARED_VALUE {
+        shared(&VALUES, s)
+    } else {
+        Arc::from(s)
+    }
+}
+
+/// One value of a tree. A compact JSON value: lists are boxed slices (no spare capacity), maps
+/// are slices of (shared key, value) in document order, short strings are shared. A third of
+/// the size of `serde_json::Value` with its B-tree maps, for the same object.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub enum Node {
     /// `null` (also the generator's `"null"` string).
@@ -45,8 +65,8 @@ pub enum Node {
     Bool(bool),
     /// A number.
     Num(Number),
-    /// A string.
-    Str(Box<str>),
+    /// A string (short ones shared between trees).
+    Str(Arc<str>),
     /// A list.
     List(Box<[Node]>),
     /// A map, in document order.
@@ -64,9 +84,9 @@ impl Node {
             J::Number(n) => Node::Num(n),
             J::String(s) if unmangle => match super::de::unmangle(&s) {
                 None => Node::Null,
-                Some(t) => Node::Str(t.into()),
+                Some(t) => Node::Str(value(t)),
             },
-            J::String(s) => Node::Str(s.into_boxed_str()),
+            J::String(s) => Node::Str(value(&s)),
             J::Array(a) => Node::List(
                 a.into_iter()
                     .map(|x| Node::from_json(x, unmangle))
@@ -298,6 +318,22 @@ mod tests {
         assert!(!t.present("/status/m"));
         assert!(t.present("/status/list"));
         assert_eq!(t.text("/spec/numberOfReplicas").as_deref(), Some("3.0"));
+    }
+
+    #[test]
+    fn short_strings_are_shared_long_ones_are_not() {
+        let long = "x".repeat(MAX_SHARED_VALUE + 1);
+        let a = Tree::new(serde_json::json!({"s": "Running", "l": long}));
+        let b = Tree::new(serde_json::json!({"s": "Running", "l": long}));
+        let (Some(Node::Str(x)), Some(Node::Str(y))) = (a.at("/s"), b.at("/s")) else {
+            panic!("strings")
+        };
+        assert!(Arc::ptr_eq(x, y));
+        let (Some(Node::Str(x)), Some(Node::Str(y))) = (a.at("/l"), b.at("/l")) else {
+            panic!("strings")
+        };
+        assert!(!Arc::ptr_eq(x, y));
+        assert_eq!(a, b);
     }
 
     #[test]
