@@ -24,9 +24,7 @@ pub struct Object {
     pub key: ObjectKey,
     /// API version.
     pub version: String,
-    /// Plural resource name (from the file name).
-    pub resource: String,
-    /// Index into [`Index::files`].
+    /// Index into [`Index::files`] (whose entry gives the plural resource name).
     pub file: u32,
     /// First line of the item in its file (1-based).
     pub line: u32,
@@ -68,7 +66,6 @@ impl Object {
                 name: d.meta.name.clone(),
             },
             version: "v1".into(),
-            resource: String::new(),
             file: 0,
             line: 1,
             end_line: 1,
@@ -174,7 +171,7 @@ impl Index {
                 namespace,
                 group,
                 version,
-                resource,
+                ..
             } = &f.kind
             {
                 for o in &mut r.objects {
@@ -186,7 +183,6 @@ impl Index {
                         o.key.group.clone_from(group);
                         o.version.clone_from(version);
                     }
-                    o.resource.clone_from(resource);
                 }
             }
             if let Ok(mut c) = chunks.lock() {
@@ -732,7 +728,6 @@ fn decode_item(f: &BundleFile, dir_group: &str, it: &split::RawItem) -> Result<O
             name: decoded.meta.name.clone(),
         },
         version,
-        resource: String::new(),
         file: 0,
         line: it.line,
         end_line: it.end_line,
