@@ -57,32 +57,113 @@ pub struct OwnerRef {
     pub controller: Option<bool>,
 }
 
-/// Object metadata, with the fields rules and queries use (never managedFields).
-#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+/// Object metadata as written: what [`Meta`] is decoded from.
+#[derive(Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
-pub struct Meta {
+struct MetaDoc {
     #[serde(deserialize_with = "de::string")]
-    pub name: String,
+    name: String,
     #[serde(deserialize_with = "de::string")]
-    pub namespace: String,
+    namespace: String,
     #[serde(deserialize_with = "de::string")]
-    pub uid: String,
+    uid: String,
     #[serde(deserialize_with = "de::opt_str")]
-    pub resource_version: Option<String>,
+    resource_version: Option<String>,
     #[serde(deserialize_with = "de::opt_int")]
-    pub generation: Option<i64>,
+    generation: Option<i64>,
     #[serde(deserialize_with = "de::opt_str")]
+    creation_timestamp: Option<String>,
+    #[serde(deserialize_with = "de::opt_str")]
+    deletion_timestamp: Option<String>,
+    #[serde(deserialize_with = "de::str_pairs")]
+    labels: StrMap,
+    #[serde(deserialize_with = "de::str_pairs")]
+    annotations: StrMap,
+    #[serde(deserialize_with = "de::lenient_vec")]
+    owner_references: Vec<OwnerRef>,
+    #[serde(deserialize_with = "de::lenient_vec")]
+    finalizers: Vec<de::Scalar>,
+}
+
+/// Object metadata, with the fields rules and queries use (never managedFields). The fields
+/// most objects leave empty ([`MetaRare`]: labels, annotations, owners, finalizers, deletion
+/// time, generation) are boxed only when one is set, and reached through `Deref`
+/// (`o.meta.labels`): inline they took 136 bytes of every object, events above all.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(from = "MetaDoc")]
+pub struct Meta {
+    /// `metadata.name`.
+    pub name: String,
+    /// `metadata.namespace`.
+    pub namespace: String,
+    /// `metadata.uid`.
+    pub uid: String,
+    /// `metadata.resourceVersion`.
+    pub resource_version: Option<String>,
+    /// `metadata.creationTimestamp`.
     pub creation_timestamp: Option<String>,
-    #[serde(deserialize_with = "de::opt_str")]
+    rare: Option<Box<MetaRare>>,
+}
+
+/// The metadata fields most objects leave empty (see [`Meta`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MetaRare {
+    /// `metadata.generation`.
+    pub generation: Option<i64>,
+    /// `metadata.deletionTimestamp`.
     pub deletion_timestamp: Option<String>,
-    #[serde(deserialize_with = "de::str_pairs")]
+    /// `metadata.labels`.
     pub labels: StrMap,
-    #[serde(deserialize_with = "de::str_pairs")]
+    /// `metadata.annotations`.
     pub annotations: StrMap,
-    #[serde(deserialize_with = "de::lenient_vec")]
+    /// `metadata.ownerReferences`.
     pub owner_references: Vec<OwnerRef>,
-    #[serde(deserialize_with = "de::lenient_vec")]
+    /// `metadata.finalizers`.
     pub finalizers: Vec<de::Scalar>,
+}
+
+/// What every object without rare metadata shares.
+static NO_RARE: MetaRare = MetaRare {
+    generation: None,
+    deletion_timestamp: None,
+    labels: StrMap::new(),
+    annotations: StrMap::new(),
+    owner_references: Vec::new(),
+    finalizers: Vec::new(),
+};
+
+impl From<MetaDoc> for Meta {
+    fn from(d: MetaDoc) -> Meta {
+        let rare = MetaRare {
+            generation: d.generation,
+            deletion_timestamp: d.deletion_timestamp,
+            labels: d.labels,
+            annotations: d.annotations,
+            owner_references: d.owner_references,
+            finalizers: d.finalizers,
+        };
+        Meta {
+            name: d.name,
+            namespace: d.namespace,
+            uid: d.uid,
+            resource_version: d.resource_version,
+            creation_timestamp: d.creation_timestamp,
+            rare: (rare != NO_RARE).then(|| Box::new(rare)),
+        }
+    }
+}
+
+impl std::ops::Deref for Meta {
+    type Target = MetaRare;
+    fn deref(&self) -> &MetaRare {
+        self.rare.as_deref().unwrap_or(&NO_RARE)
+    }
+}
+
+impl std::ops::DerefMut for Meta {
+    fn deref_mut(&mut self) -> &mut MetaRare {
+        self.rare.get_or_insert_with(Box::default)
+    }
 }
 
 impl Meta {
@@ -155,6 +236,21 @@ pub fn split_api_version(api_version: &str) -> (&str, &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rare_metadata_is_boxed_only_when_set() {
+        let plain: Meta = yaml_serde::from_str("name: e\nnamespace: d\nuid: u\n").unwrap();
+        assert!(plain.rare.is_none());
+        assert!(plain.labels.is_empty() && plain.generation.is_none());
+        let labelled: Meta =
+            yaml_serde::from_str("name: p\nlabels:\n  app: x\nfinalizers:\n- f\n").unwrap();
+        assert!(labelled.rare.is_some());
+        assert_eq!(labelled.labels.get("app").map(String::as_str), Some("x"));
+        assert_eq!(labelled.finalizer_names(), ["f"]);
+        let mut m = plain.clone();
+        m.labels.insert("k".into(), "v".into());
+        assert!(m.rare.is_some() && m != plain);
+    }
 
     #[test]
     fn meta_tolerates_quirks() {

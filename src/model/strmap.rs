@@ -13,7 +13,7 @@ pub struct StrMap(Vec<(String, String)>);
 
 impl StrMap {
     /// An empty map.
-    pub fn new() -> StrMap {
+    pub const fn new() -> StrMap {
         StrMap(Vec::new())
     }
 
