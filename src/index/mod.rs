@@ -15,7 +15,7 @@ use serde::Serialize;
 use crate::bundle::{Bundle, BundleFile, PathKind};
 use crate::model::kinds::ResourceType;
 use crate::model::views::{self, CommonStatus, View};
-use crate::model::{Meta, ObjectKey, split_api_version};
+use crate::model::{Meta, MetaCore, ObjectKey, split_api_version};
 
 /// One indexed object.
 #[derive(Debug, Clone)]
@@ -32,8 +32,8 @@ pub struct Object {
     pub end_line: u32,
     /// Line of `metadata.name`: the line evidence about the object as a whole points at.
     pub name_line: u32,
-    /// Metadata.
-    pub meta: Meta,
+    /// Metadata but the name and namespace, which are in `key`.
+    pub meta: MetaCore,
     /// Common status.
     pub status: CommonStatus,
     /// Typed view.
@@ -62,15 +62,15 @@ impl Object {
             key: ObjectKey {
                 group: group.into(),
                 kind: kind.into(),
-                namespace: d.meta.namespace.clone(),
-                name: d.meta.name.clone(),
+                namespace: d.meta.namespace,
+                name: d.meta.name,
             },
             version: "v1".into(),
             file: 0,
             line: 1,
             end_line: 1,
             name_line: 1,
-            meta: d.meta,
+            meta: d.meta.core,
             status: d.status,
             view: d.view,
             alias_of: None,
@@ -720,19 +720,24 @@ fn decode_item(f: &BundleFile, dir_group: &str, it: &split::RawItem) -> Result<O
         let (g, v) = split_api_version(&decoded.api_version);
         (g.to_string(), v.to_string())
     };
+    let Meta {
+        name,
+        namespace,
+        core: meta,
+    } = decoded.meta;
     Ok(Object {
         key: ObjectKey {
             group,
             kind,
-            namespace: decoded.meta.namespace.clone(),
-            name: decoded.meta.name.clone(),
+            namespace,
+            name,
         },
         version,
         file: 0,
         line: it.line,
         end_line: it.end_line,
         name_line: it.name_line,
-        meta: decoded.meta,
+        meta,
         status: decoded.status,
         view: decoded.view,
         alias_of: None,

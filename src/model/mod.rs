@@ -85,10 +85,10 @@ struct MetaDoc {
     finalizers: Vec<de::Scalar>,
 }
 
-/// Object metadata, with the fields rules and queries use (never managedFields). The fields
-/// most objects leave empty ([`MetaRare`]: labels, annotations, owners, finalizers, deletion
-/// time, generation) are boxed only when one is set, and reached through `Deref`
-/// (`o.meta.labels`): inline they took 136 bytes of every object, events above all.
+/// Object metadata, with the fields rules and queries use (never managedFields): the name and
+/// namespace, then the rest ([`MetaCore`], reached through `Deref`: `d.meta.uid`). An indexed
+/// object keeps only the [`MetaCore`]: its name and namespace are moved into its key, not
+/// held twice.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(from = "MetaDoc")]
 pub struct Meta {
@@ -96,6 +96,16 @@ pub struct Meta {
     pub name: String,
     /// `metadata.namespace`.
     pub namespace: String,
+    /// Everything else.
+    pub core: MetaCore,
+}
+
+/// Object metadata but the name and namespace (see [`Meta`]). The fields most objects leave
+/// empty ([`MetaRare`]: labels, annotations, owners, finalizers, deletion time, generation)
+/// are boxed only when one is set, and reached through `Deref` (`o.meta.labels`): inline they
+/// took 136 bytes of every object, events above all.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MetaCore {
     /// `metadata.uid`.
     pub uid: String,
     /// `metadata.resourceVersion`.
@@ -105,7 +115,7 @@ pub struct Meta {
     rare: Option<Box<MetaRare>>,
 }
 
-/// The metadata fields most objects leave empty (see [`Meta`]).
+/// The metadata fields most objects leave empty (see [`MetaCore`]).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct MetaRare {
     /// `metadata.generation`.
@@ -145,28 +155,43 @@ impl From<MetaDoc> for Meta {
         Meta {
             name: d.name,
             namespace: d.namespace,
-            uid: d.uid,
-            resource_version: d.resource_version,
-            creation_timestamp: d.creation_timestamp,
-            rare: (rare != NO_RARE).then(|| Box::new(rare)),
+            core: MetaCore {
+                uid: d.uid,
+                resource_version: d.resource_version,
+                creation_timestamp: d.creation_timestamp,
+                rare: (rare != NO_RARE).then(|| Box::new(rare)),
+            },
         }
     }
 }
 
 impl std::ops::Deref for Meta {
+    type Target = MetaCore;
+    fn deref(&self) -> &MetaCore {
+        &self.core
+    }
+}
+
+impl std::ops::DerefMut for Meta {
+    fn deref_mut(&mut self) -> &mut MetaCore {
+        &mut self.core
+    }
+}
+
+impl std::ops::Deref for MetaCore {
     type Target = MetaRare;
     fn deref(&self) -> &MetaRare {
         self.rare.as_deref().unwrap_or(&NO_RARE)
     }
 }
 
-impl std::ops::DerefMut for Meta {
+impl std::ops::DerefMut for MetaCore {
     fn deref_mut(&mut self) -> &mut MetaRare {
         self.rare.get_or_insert_with(Box::default)
     }
 }
 
-impl Meta {
+impl MetaRare {
     /// Finalizers as plain strings.
     pub fn finalizer_names(&self) -> Vec<&str> {
         self.finalizers
@@ -367,16 +392,16 @@ mod tests {
     #[test]
     fn rare_metadata_is_boxed_only_when_set() {
         let plain: Meta = yaml_serde::from_str("name: e\nnamespace: d\nuid: u\n").unwrap();
-        assert!(plain.rare.is_none());
+        assert!(plain.core.rare.is_none());
         assert!(plain.labels.is_empty() && plain.generation.is_none());
         let labelled: Meta =
             yaml_serde::from_str("name: p\nlabels:\n  app: x\nfinalizers:\n- f\n").unwrap();
-        assert!(labelled.rare.is_some());
+        assert!(labelled.core.rare.is_some());
         assert_eq!(labelled.labels.get("app").map(String::as_str), Some("x"));
         assert_eq!(labelled.finalizer_names(), ["f"]);
         let mut m = plain.clone();
         m.labels.insert("k".into(), "v".into());
-        assert!(m.rare.is_some() && m != plain);
+        assert!(m.core.rare.is_some() && m != plain);
     }
 
     #[test]

@@ -16,7 +16,7 @@
 use serde::Serialize;
 
 use super::views::{CommonStatus, View};
-use super::{Condition, Meta, Timestamp};
+use super::{Condition, MetaCore, Timestamp};
 
 /// Which generation of Fleet's summarizer produced (or would produce) a status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -130,8 +130,8 @@ pub struct Subject<'a> {
     pub version: &'a str,
     /// `kind` as written.
     pub kind: &'a str,
-    /// Metadata.
-    pub meta: &'a Meta,
+    /// Metadata (but the name and namespace).
+    pub meta: &'a MetaCore,
     /// Common status (conditions, phase, own summary).
     pub status: &'a CommonStatus,
     /// Kind-specific view.

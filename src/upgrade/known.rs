@@ -305,8 +305,8 @@ fn meta_value(o: &Object, path: &str) -> Option<serde_json::Value> {
     };
     let s = |x: &str| Some(serde_json::Value::String(x.to_string()));
     match (field, key) {
-        ("name", None) => s(&o.meta.name),
-        ("namespace", None) => s(&o.meta.namespace),
+        ("name", None) => s(&o.key.name),
+        ("namespace", None) => s(&o.key.namespace),
         ("labels", Some(k)) => o.meta.labels.get(&k).and_then(|v| s(v)),
         ("annotations", Some(k)) => o.meta.annotations.get(&k).and_then(|v| s(v)),
         ("uid", None) => s(&o.meta.uid),
