@@ -866,15 +866,6 @@ pub struct EventRef {
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct EventSource {
-    #[serde(deserialize_with = "de::opt_str")]
-    component: Option<String>,
-    #[serde(deserialize_with = "de::opt_str")]
-    host: Option<String>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
 struct EventSeries {
     #[serde(deserialize_with = "de::opt_int")]
     count: Option<i64>,
@@ -915,10 +906,6 @@ struct EventDoc {
     deprecated_last_timestamp: Option<String>,
     #[serde(deserialize_with = "de::opt_str")]
     event_time: Option<String>,
-    source: Option<EventSource>,
-    deprecated_source: Option<EventSource>,
-    #[serde(deserialize_with = "de::opt_str")]
-    reporting_controller: Option<String>,
 }
 
 /// An Event, from either API group, in one shape.
@@ -931,8 +918,6 @@ pub struct EventView {
     pub count: i64,
     pub first: Option<String>,
     pub last: Option<String>,
-    pub source: Option<String>,
-    pub host: Option<String>,
 }
 
 // ---------------------------------------------------------------- Setting
@@ -1203,7 +1188,6 @@ pub fn decode(kind: &str, group: &str, text: &str) -> Result<Decoded, yaml_serde
                 .first_timestamp
                 .or(d.deprecated_first_timestamp)
                 .or(d.event_time);
-            let source = d.source.or(d.deprecated_source);
             Decoded {
                 api_version: d.api_version,
                 kind: d.kind,
@@ -1217,11 +1201,6 @@ pub fn decode(kind: &str, group: &str, text: &str) -> Result<Decoded, yaml_serde
                     count,
                     first,
                     last,
-                    source: source
-                        .as_ref()
-                        .and_then(|s| s.component.clone())
-                        .or(d.reporting_controller),
-                    host: source.and_then(|s| s.host),
                 })),
             }
         }
