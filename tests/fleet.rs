@@ -354,6 +354,11 @@ fn real_bundle_fleet_verdicts() {
             &cm["remediation"],
             "objectset.rio.cattle.io/id=default-mcc-harvester-cattle-fleet-local-system",
         );
+        // The claim's evidence is the status message, not the spec's template of that name.
+        for e in cm["evidence"].as_array().unwrap().iter().take(2) {
+            has(&e["excerpt"], "longhorn-system/longhorn-storageclass");
+            assert!(!e["excerpt"].as_str().unwrap().contains("content:"), "{e}");
+        }
         // The monitoring webhooks differ only in failurePolicy Ignore → Fail, which
         // kube-webhook-certgen writes: benign.
         for kind in [

@@ -410,18 +410,25 @@ fn claim_where(cx: &Context, s: &Source, c: &Claim) -> String {
     format!("{rec} {}{copy}", c.field.path())
 }
 
-/// Evidence for a claim: where it is recorded (and the ManagedChart copy).
+/// Evidence for a claim: where it is recorded (and the ManagedChart copy), at the first
+/// mention of `namespace/name` as Fleet's status messages write it (the bare name can come
+/// first in the spec: a Bundle's `spec.resources` holds `templates/<name>…` files).
 fn claim_evidence(cx: &Context, s: &Source, t: &Target, rec: usize) -> Vec<Evidence> {
+    let needle = if t.namespace.is_empty() {
+        t.name.clone()
+    } else {
+        format!("{}/{}", t.namespace, t.name)
+    };
+    let at_claim = |o: &Object| ev(cx.index, o, Some(&needle));
     let mut out = Vec::new();
-    let needle = t.name.clone();
     if let Some(o) = at(cx, rec) {
-        out.push(ev(cx.index, o, Some(&needle)));
+        out.push(at_claim(o));
     }
     for other in [s.bundle, s.chart].into_iter().flatten() {
         if other != rec
             && let Some(o) = at(cx, other)
         {
-            out.push(ev(cx.index, o, Some(&needle)));
+            out.push(at_claim(o));
         }
     }
     out
