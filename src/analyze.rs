@@ -344,15 +344,6 @@ impl<'a> Lines<'a> {
     }
 }
 
-/// A line source given as a function.
-struct Getter<'f, 'a>(&'f dyn Fn(usize) -> Option<&'a str>);
-
-impl<'a> Getter<'_, 'a> {
-    fn get(&self, n: usize) -> Option<&'a str> {
-        (self.0)(n)
-    }
-}
-
 /// The excerpt of lines `line..=end_line` (1-based), trimmed.
 pub fn excerpt(text: &str, line: u32, end_line: u32) -> String {
     excerpt_in(&Lines::new(text), line, end_line)
@@ -378,9 +369,8 @@ fn excerpt_with<'a>(get: &dyn Fn(usize) -> Option<&'a str>, line: u32, end_line:
         return String::new();
     }
     let count = (end_line.max(line) - line + 1) as usize;
-    let lines = Getter(get);
     let mut out = String::new();
-    for l in (line as usize..line as usize + count.min(EXCERPT_LINES)).map_while(|n| lines.get(n)) {
+    for l in (line as usize..line as usize + count.min(EXCERPT_LINES)).map_while(get) {
         if l.chars().count() > EXCERPT_WIDTH {
             out.extend(l.chars().take(EXCERPT_WIDTH));
             out.push('…');
@@ -389,7 +379,7 @@ fn excerpt_with<'a>(get: &dyn Fn(usize) -> Option<&'a str>, line: u32, end_line:
         }
         out.push('\n');
     }
-    if count > EXCERPT_LINES && lines.get(line as usize).is_some() {
+    if count > EXCERPT_LINES && get(line as usize).is_some() {
         out.push_str(&format!("… ({} more lines)\n", count - EXCERPT_LINES));
     }
     out

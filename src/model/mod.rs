@@ -4,6 +4,7 @@ pub mod de;
 pub mod fastyaml;
 pub mod fleet;
 pub mod kinds;
+pub mod sparse;
 pub mod strmap;
 pub mod summary;
 pub mod time;
@@ -14,6 +15,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+pub use sparse::{Empty, Sparse};
 pub use strmap::StrMap;
 pub use time::{Age, Timestamp};
 pub use views::View;
@@ -112,7 +114,7 @@ pub struct MetaCore {
     pub resource_version: Option<String>,
     /// `metadata.creationTimestamp`.
     pub creation_timestamp: Option<String>,
-    rare: Option<Box<MetaRare>>,
+    rare: Sparse<MetaRare>,
 }
 
 /// The metadata fields most objects leave empty (see [`MetaCore`]).
@@ -132,15 +134,16 @@ pub struct MetaRare {
     pub finalizers: Vec<de::Scalar>,
 }
 
-/// What every object without rare metadata shares.
-static NO_RARE: MetaRare = MetaRare {
-    generation: None,
-    deletion_timestamp: None,
-    labels: StrMap::new(),
-    annotations: StrMap::new(),
-    owner_references: Vec::new(),
-    finalizers: Vec::new(),
-};
+impl Empty for MetaRare {
+    const EMPTY: &'static MetaRare = &MetaRare {
+        generation: None,
+        deletion_timestamp: None,
+        labels: StrMap::new(),
+        annotations: StrMap::new(),
+        owner_references: Vec::new(),
+        finalizers: Vec::new(),
+    };
+}
 
 impl From<MetaDoc> for Meta {
     fn from(d: MetaDoc) -> Meta {
@@ -159,7 +162,7 @@ impl From<MetaDoc> for Meta {
                 uid: d.uid,
                 resource_version: d.resource_version,
                 creation_timestamp: d.creation_timestamp,
-                rare: (rare != NO_RARE).then(|| Box::new(rare)),
+                rare: rare.into(),
             },
         }
     }
@@ -181,13 +184,13 @@ impl std::ops::DerefMut for Meta {
 impl std::ops::Deref for MetaCore {
     type Target = MetaRare;
     fn deref(&self) -> &MetaRare {
-        self.rare.as_deref().unwrap_or(&NO_RARE)
+        &self.rare
     }
 }
 
 impl std::ops::DerefMut for MetaCore {
     fn deref_mut(&mut self) -> &mut MetaRare {
-        self.rare.get_or_insert_with(Box::default)
+        &mut self.rare
     }
 }
 
@@ -244,7 +247,7 @@ pub struct Condition {
     pub status: String,
     /// `lastTransitionTime`.
     pub last_transition_time: Option<String>,
-    rare: Option<Box<ConditionRare>>,
+    rare: Sparse<ConditionRare>,
 }
 
 /// The condition fields mostly empty (see [`Condition`]).
@@ -262,14 +265,15 @@ pub struct ConditionRare {
     pub last_probe_time: Option<String>,
 }
 
-/// What every condition without rare fields shares.
-static NO_RARE_CONDITION: ConditionRare = ConditionRare {
-    reason: None,
-    message: None,
-    last_update_time: None,
-    last_heartbeat_time: None,
-    last_probe_time: None,
-};
+impl Empty for ConditionRare {
+    const EMPTY: &'static ConditionRare = &ConditionRare {
+        reason: None,
+        message: None,
+        last_update_time: None,
+        last_heartbeat_time: None,
+        last_probe_time: None,
+    };
+}
 
 impl From<ConditionDoc> for Condition {
     fn from(d: ConditionDoc) -> Condition {
@@ -284,7 +288,7 @@ impl From<ConditionDoc> for Condition {
             kind: d.kind,
             status: d.status,
             last_transition_time: d.last_transition_time,
-            rare: (rare != NO_RARE_CONDITION).then(|| Box::new(rare)),
+            rare: rare.into(),
         }
     }
 }
@@ -292,13 +296,13 @@ impl From<ConditionDoc> for Condition {
 impl std::ops::Deref for Condition {
     type Target = ConditionRare;
     fn deref(&self) -> &ConditionRare {
-        self.rare.as_deref().unwrap_or(&NO_RARE_CONDITION)
+        &self.rare
     }
 }
 
 impl std::ops::DerefMut for Condition {
     fn deref_mut(&mut self) -> &mut ConditionRare {
-        self.rare.get_or_insert_with(Box::default)
+        &mut self.rare
     }
 }
 
@@ -319,7 +323,7 @@ struct ConditionOut {
 
 impl From<Condition> for ConditionOut {
     fn from(c: Condition) -> ConditionOut {
-        let r = c.rare.map(|b| *b).unwrap_or_default();
+        let r = c.rare.into_inner();
         ConditionOut {
             kind: c.kind,
             status: c.status,
@@ -370,7 +374,7 @@ mod tests {
             "type: Ready\nstatus: \"True\"\nlastProbeTime: \"null\"\nlastTransitionTime: t1\n",
         )
         .unwrap();
-        assert!(ok.rare.is_none());
+        assert!(!ok.rare.is_set());
         assert_eq!((ok.kind.as_str(), ok.status.as_str()), ("Ready", "True"));
         assert_eq!(ok.last_transition_time.as_deref(), Some("t1"));
         assert!(ok.reason.is_none() && ok.last_probe_time.is_none());
@@ -378,7 +382,7 @@ mod tests {
             "type: Ready\nstatus: \"False\"\nreason: NotReady\nmessage: m\nlastHeartbeatTime: t2\n",
         )
         .unwrap();
-        assert!(bad.rare.is_some());
+        assert!(bad.rare.is_set());
         assert_eq!(bad.reason.as_deref(), Some("NotReady"));
         assert_eq!(bad.last_change(), Some("t2"));
         assert_eq!(
@@ -392,16 +396,16 @@ mod tests {
     #[test]
     fn rare_metadata_is_boxed_only_when_set() {
         let plain: Meta = yaml_serde::from_str("name: e\nnamespace: d\nuid: u\n").unwrap();
-        assert!(plain.core.rare.is_none());
+        assert!(!plain.core.rare.is_set());
         assert!(plain.labels.is_empty() && plain.generation.is_none());
         let labelled: Meta =
             yaml_serde::from_str("name: p\nlabels:\n  app: x\nfinalizers:\n- f\n").unwrap();
-        assert!(labelled.core.rare.is_some());
+        assert!(labelled.core.rare.is_set());
         assert_eq!(labelled.labels.get("app").map(String::as_str), Some("x"));
         assert_eq!(labelled.finalizer_names(), ["f"]);
         let mut m = plain.clone();
         m.labels.insert("k".into(), "v".into());
-        assert!(m.core.rare.is_some() && m != plain);
+        assert!(m.core.rare.is_set() && m != plain);
     }
 
     #[test]

@@ -25,58 +25,21 @@ pub struct StatusFields {
     pub spec_active: Option<String>,
 }
 
-/// The empty status every object without one shares.
-static NO_STATUS: StatusFields = StatusFields {
-    conditions: Vec::new(),
-    phase: None,
-    state: None,
-    observed_generation: None,
-    own_summary: None,
-    spec_active: None,
-};
+impl super::Empty for StatusFields {
+    const EMPTY: &'static StatusFields = &StatusFields {
+        conditions: Vec::new(),
+        phase: None,
+        state: None,
+        observed_generation: None,
+        own_summary: None,
+        spec_active: None,
+    };
+}
 
 /// An object's [`StatusFields`], boxed only when it has some: most objects of a bundle
 /// (events above all) have none, and inline the fields took a quarter of every object.
 /// Derefs to the fields (`o.status.conditions`); writing through it allocates them.
-#[derive(Clone, Default)]
-pub struct CommonStatus(Option<Box<StatusFields>>);
-
-impl std::ops::Deref for CommonStatus {
-    type Target = StatusFields;
-    fn deref(&self) -> &StatusFields {
-        self.0.as_deref().unwrap_or(&NO_STATUS)
-    }
-}
-
-impl std::ops::DerefMut for CommonStatus {
-    fn deref_mut(&mut self) -> &mut StatusFields {
-        self.0.get_or_insert_with(Box::default)
-    }
-}
-
-impl From<StatusFields> for CommonStatus {
-    fn from(f: StatusFields) -> CommonStatus {
-        CommonStatus((f != NO_STATUS).then(|| Box::new(f)))
-    }
-}
-
-impl PartialEq for CommonStatus {
-    fn eq(&self, other: &CommonStatus) -> bool {
-        **self == **other
-    }
-}
-
-impl std::fmt::Debug for CommonStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        (**self).fmt(f)
-    }
-}
-
-impl serde::Serialize for CommonStatus {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        (**self).serialize(s)
-    }
-}
+pub type CommonStatus = super::Sparse<StatusFields>;
 
 /// The `state`/`transitioning`/`error`/`message` keys of `status.display` or `status.summary`;
 /// `None` means the key is absent (presence matters to wrangler).
