@@ -22,6 +22,7 @@ pub mod archive;
 pub mod bundle;
 pub mod diff;
 pub mod error;
+pub mod facts;
 pub mod fleet;
 pub mod graph;
 pub mod index;
