@@ -338,9 +338,18 @@ fn real_bundle_fleet_verdicts() {
             &pvc["summary"],
             "kubernetes.io/pvc-protection holds it while pods still use it: rancher-monitoring-grafana-d9c56d79b-rt4pt",
         );
+        // The real bundle runs a development build: the effect is stated without quoting a
+        // denial text no known version is sure to return.
         has(
             &pvc["summary"],
-            "managed chart rancher-monitoring is not ready",
+            "Effect: ManagedChart rancher-monitoring is reported not Ready. Harvester's upgrade \
+             webhook (v1.1.2+) refuses a new Upgrade",
+        );
+        assert!(
+            !pvc["summary"]
+                .as_str()
+                .unwrap()
+                .contains("denied the request")
         );
         // longhorn-storageclass exists: a post-install hook, created by Helm without Fleet's
         // labels, so Fleet calls it missing.

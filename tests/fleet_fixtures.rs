@@ -62,10 +62,12 @@ fn stale_not_ready_fixture_is_a_stale_claim() {
     assert!(summary.contains("Available: 6/7"), "{summary}");
     assert!(summary.contains("7/7 available"), "{summary}");
     assert!(summary.contains("after Fleet's claim"), "{summary}");
+    // The fixture says no Harvester version: the effect is stated, no denial text quoted.
     assert!(
-        summary.contains("managed chart harvester is not ready"),
+        summary.contains("Effect: ManagedChart harvester is reported not Ready"),
         "{summary}"
     );
+    assert!(!summary.contains("denied the request"), "{summary}");
     assert!(
         s["remediation"]
             .as_str()

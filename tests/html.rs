@@ -265,10 +265,17 @@ fn samples_render_offline_complete_and_deterministic() {
             .iter()
             .filter(|c| c["status"] == "not_evaluated")
         {
+            let label = match c.get("check") {
+                Some(k) => format!(
+                    "<code>{}</code> <code>{}</code>",
+                    esc(text(c, "rule")),
+                    esc(k.as_str().unwrap())
+                ),
+                None => format!("<code>{}</code>", esc(text(c, "rule"))),
+            };
             assert!(
                 html.contains(&format!(
-                    "<code>{}</code></td><td class=\"wrap\">{}",
-                    esc(text(c, "rule")),
+                    "{label}</td><td class=\"wrap\">{}",
                     esc(text(c, "reason"))
                 )),
                 "{name}: not evaluated {c}"

@@ -61,6 +61,18 @@ fn healthy_cluster_facts() {
     }
     let mut live = Vec::new();
     for c in r["checks"].as_array().unwrap() {
+        if let Some(k) = c.get("check") {
+            // Admission sub-checks: the ones v1.4.0 lacks are not applicable, the two that need
+            // the kubelet's live stats are not evaluated, every other one passes.
+            let k = k.as_str().unwrap();
+            let want = match k {
+                "C4" | "C13" | "C21" | "C23" | "C25" | "C26" | "C27" => "not_applicable",
+                "C17" | "C18" => "not_evaluated",
+                _ => "pass",
+            };
+            assert_eq!(c["status"], want, "{c}");
+            continue;
+        }
         if c["status"] == "not_evaluated" {
             assert!(
                 c["reason"]

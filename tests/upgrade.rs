@@ -372,3 +372,167 @@ apiVersion: harvesterhci.io/v1beta1\nkind: Upgrade\nmetadata:\n  name: hvst-upgr
         )]
     );
 }
+
+/// The report's entries for the sub-checks of upgrade.admission: (check, status).
+fn admission_checks(r: &Value) -> Vec<(String, String)> {
+    r["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["rule"] == "upgrade.admission" && c.get("check").is_some())
+        .map(|c| {
+            (
+                c["check"].as_str().unwrap().to_string(),
+                c["status"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn status_of<'a>(checks: &'a [(String, String)], id: &str) -> &'a str {
+    checks
+        .iter()
+        .find(|(c, _)| c == id)
+        .map(|(_, s)| s.as_str())
+        .unwrap_or_else(|| panic!("no sub-check {id} in {checks:?}"))
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    for (rel, path) in common::files_under(from) {
+        let dest = to.join(&rel);
+        std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
+        std::fs::copy(&path, &dest).unwrap();
+    }
+}
+
+#[test]
+fn sub_checks_listed_in_webhook_order_with_version_gates() {
+    let r = report_with("upgrade-blocked-v1.4.0", &[]);
+    let c = admission_checks(&r);
+    let ids: Vec<&str> = c.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "C1", "C2", "C3", "C4", "C7", "C8/C9", "C10", "C11", "C12", "C13", "C14", "C15", "C16",
+            "C17", "C18", "C20", "C21", "C22", "C23", "C24", "C25", "C26", "C27", "A.5"
+        ]
+    );
+    // v1.4.0 has neither the v1.7 checks, nor C21 (v1.5.1), C23 (v1.5.0), C25/C26 (v1.9).
+    for absent in ["C4", "C13", "C21", "C23", "C25", "C26", "C27"] {
+        assert_eq!(status_of(&c, absent), "not_applicable", "{absent}");
+    }
+    // C17/C18 need the kubelet: never pass.
+    assert_eq!(status_of(&c, "C17"), "not_evaluated");
+    assert_eq!(status_of(&c, "C18"), "not_evaluated");
+    // The six denials of this sample fail; the rest of v1.4.0's checks pass.
+    let fails: Vec<&str> = c
+        .iter()
+        .filter(|(_, s)| s == "fail")
+        .map(|(id, _)| id.as_str())
+        .collect();
+    assert_eq!(fails.len(), denials(&r).len());
+    // An old version lacks most checks: not_applicable, never pass.
+    let old = admission_checks(&report_with(
+        "upgrade-blocked-v1.4.0",
+        &["--from-version", "v1.0.3"],
+    ));
+    for (id, s) in &old {
+        if id == "C1" || id == "C3" {
+            assert_ne!(s, "not_applicable", "{id} exists in every version");
+        } else {
+            assert_eq!(s, "not_applicable", "{id} on v1.0.3");
+        }
+    }
+}
+
+#[test]
+fn sub_checks_not_evaluated_when_their_lists_were_not_collected() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&sample("upgrade-blocked-v1.4.0"), dir.path());
+    let y = dir.path().join("yamls");
+    for f in [
+        "cluster/v1/nodes.yaml",
+        "namespaced/default/kubevirt.io/v1/virtualmachines.yaml",
+        "namespaced/default/kubevirt.io/v1/virtualmachineinstances.yaml",
+    ] {
+        std::fs::remove_file(y.join(f)).unwrap();
+    }
+    let log = dir.path().join("bundleGenerationError.log");
+    let mut text = std::fs::read_to_string(&log).unwrap_or_default();
+    text.push_str(
+        "Failed to get /api/v1/nodes: context deadline exceeded\n\
+         Failed to get /apis/kubevirt.io/v1/virtualmachines: context deadline exceeded\n\
+         Failed to get /apis/kubevirt.io/v1/virtualmachineinstances: context deadline exceeded\n",
+    );
+    std::fs::write(&log, text).unwrap();
+    let p = dir.path().to_str().unwrap();
+    let r: Value =
+        serde_json::from_str(&ok(&["analyze", p, "--json", "--from-version", "v1.9.0"])).unwrap();
+    let c = admission_checks(&r);
+    for id in ["C7", "C14", "C15", "C16", "C21", "C23", "C24", "C25", "C26"] {
+        assert_eq!(status_of(&c, id), "not_evaluated", "{id}: {c:?}");
+    }
+    let reason = r["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["check"] == "C25")
+        .unwrap()["reason"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(reason.contains("nodes (core)"), "{reason}");
+    // Checks whose lists are there still run; no admission finding comes from a check that
+    // could not look.
+    assert_eq!(status_of(&c, "C12"), "pass");
+    for (_, id) in with("upgrade.admission", &r) {
+        for nev in ["C14", "C15", "C16", "C25", "C26"] {
+            assert!(!id.ends_with(&format!(":{nev}")), "{id}");
+        }
+    }
+}
+
+#[test]
+fn one_denial_text_per_version_in_the_whole_report() {
+    // On v1.7.0 the C12 text gains "or fix it": every sentence sbdiag writes quotes that one;
+    // only what the capture itself holds (log lines, their excerpts) keeps the old wording.
+    let r = report_with("fleet-stale-v1.4.0", &["--from-version", "v1.7.0"]);
+    let old = "please wait for it to be ready\"";
+    let mut quoted_new = 0;
+    for f in r["findings"].as_array().unwrap() {
+        if f["rule"] == "webhook.denial" {
+            continue; // quotes the captured log line
+        }
+        for field in ["title", "summary", "remediation"] {
+            let t = f[field].as_str().unwrap();
+            assert!(
+                !t.contains(old) && !t.contains("please wait for it to be ready —"),
+                "{}: {field} quotes the pre-v1.7 text:\n{t}",
+                f["id"]
+            );
+            let t = t.replace("please wait for it to be ready or fix it", "");
+            assert!(
+                !t.contains("managed chart harvester is not ready, please wait for it to be ready"),
+                "{}: {field} quotes the pre-v1.7 text",
+                f["id"]
+            );
+            quoted_new += f[field]
+                .as_str()
+                .unwrap()
+                .matches("please wait for it to be ready or fix it")
+                .count();
+        }
+    }
+    assert!(quoted_new >= 3, "{quoted_new}");
+    // The Fleet effect follows the version: none on a version without C12.
+    let r = report_with("fleet-stale-v1.4.0", &["--from-version", "v1.0.3"]);
+    let s = by_id(
+        &r,
+        "fleet.stale-status:Bundle/fleet-local/mcc-harvester:DaemonSet/kube-system/harvester-whereabouts",
+    )["summary"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(s.contains("does not check ManagedCharts"), "{s}");
+    assert!(!s.contains("denied the request"), "{s}");
+}

@@ -1,3 +1,8 @@
 //! Facts: what several rules need, derived once from the index and the typed views
 //! (insights-core's combiners). A Harvester fact (a version gate, a denial text, a label, a
 //! setting's meaning) is written here once; rules, explanations and fixes read it from here.
+
+pub mod cluster;
+pub mod harvester;
+pub mod input;
+pub mod version;

@@ -78,6 +78,36 @@ impl Object {
     }
 }
 
+#[cfg(test)]
+impl Index {
+    /// An index of objects, each given as one item's YAML whose top-level `apiVersion` and
+    /// `kind` say what it is (file 0, line 1), for unit tests of facts and rules.
+    pub(crate) fn from_yaml_objects(items: &[&str]) -> Index {
+        let top = |y: &str, key: &str| -> String {
+            y.lines()
+                .find_map(|l| l.strip_prefix(key))
+                .map(|v| v.trim().trim_matches('"').to_string())
+                .unwrap_or_default()
+        };
+        let objects = items
+            .iter()
+            .map(|y| {
+                let api = top(y, "apiVersion:");
+                let (group, version) = api.rsplit_once('/').unwrap_or(("", api.as_str()));
+                let mut o = Object::from_yaml(&top(y, "kind:"), group, y);
+                o.version = version.into();
+                o
+            })
+            .collect();
+        let mut idx = Index {
+            objects,
+            ..Index::default()
+        };
+        idx.finish();
+        idx
+    }
+}
+
 /// A resource list file.
 #[derive(Debug, Clone)]
 pub struct FileInfo {

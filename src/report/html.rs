@@ -234,6 +234,7 @@ pub fn render(r: &Report) -> String {
         .map(|c| {
             context! {
                 rule => c.rule.as_str(),
+                check => c.check.as_deref(),
                 status => c.status.as_str(),
                 reason => c.reason.as_str(),
             }
@@ -243,7 +244,7 @@ pub fn render(r: &Report) -> String {
         .checks
         .iter()
         .filter(|c| c.status == CheckStatus::NotEvaluated)
-        .map(|c| context! { rule => c.rule.as_str(), reason => c.reason.as_str() })
+        .map(|c| context! { rule => c.rule.as_str(), check => c.check.as_deref(), reason => c.reason.as_str() })
         .collect();
     let count = |s: CheckStatus| r.checks.iter().filter(|c| c.status == s).count();
     let b = &r.bundle;

@@ -14,10 +14,20 @@ pub fn render(r: &Report) -> String {
         .checks
         .iter()
         .map(|c| {
+            // A sub-check's own finding carries its id (`upgrade.admission:C12`); the rule's
+            // test case lists them all.
+            let mine = |f: &&crate::rules::Finding| {
+                f.rule == c.rule
+                    && c.check.as_ref().is_none_or(|k| {
+                        f.id.strip_prefix(&c.rule)
+                            .and_then(|rest| rest.strip_prefix(':'))
+                            .is_some_and(|rest| rest == k || rest.starts_with(&format!("{k}:")))
+                    })
+            };
             let findings: Vec<Value> = r
                 .findings
                 .iter()
-                .filter(|f| f.rule == c.rule)
+                .filter(mine)
                 .map(|f| {
                     minijinja::context! {
                         severity => f.severity.as_str(),
@@ -29,13 +39,17 @@ pub fn render(r: &Report) -> String {
             let worst = r
                 .findings
                 .iter()
-                .filter(|f| f.rule == c.rule)
+                .filter(mine)
                 .map(|f| f.severity)
                 .max()
                 .map(|s| s.as_str())
                 .unwrap_or("");
             minijinja::context! {
                 rule => c.rule.as_str(),
+                name => match &c.check {
+                    Some(k) => format!("{} {k}", c.rule),
+                    None => c.rule.clone(),
+                },
                 family => c.rule.split('.').next().unwrap_or(""),
                 status => c.status.as_str(),
                 reason => c.reason.as_str(),
@@ -50,7 +64,7 @@ pub fn render(r: &Report) -> String {
         captured => r.bundle.created_at.clone().unwrap_or_default(),
         tests => r.checks.len(),
         failures => count(CheckStatus::Fail),
-        skipped => count(CheckStatus::NotEvaluated),
+        skipped => count(CheckStatus::NotEvaluated) + count(CheckStatus::NotApplicable),
         checks => checks,
     };
     let mut env = minijinja::Environment::new();

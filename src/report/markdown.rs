@@ -85,7 +85,13 @@ pub fn render(r: &Report) -> String {
         .checks
         .iter()
         .filter(|c| c.status == CheckStatus::NotEvaluated)
-        .map(|c| minijinja::context! { rule => defuse(&c.rule), reason => defuse(&c.reason) })
+        .map(|c| {
+            minijinja::context! {
+                rule => defuse(&c.rule),
+                check => c.check.as_deref().map(defuse),
+                reason => defuse(&c.reason),
+            }
+        })
         .collect();
     let ctx = minijinja::context! {
         r => Value::from(Serde(r)),

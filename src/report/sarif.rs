@@ -90,7 +90,10 @@ pub fn render(r: &Report) -> String {
         .map(|c| {
             let mut n = json!({
                 "level": "note",
-                "message": {"text": format!("{} not evaluated: {}", c.rule, c.reason)},
+                "message": {"text": match &c.check {
+                    Some(k) => format!("{} {k} not evaluated: {}", c.rule, c.reason),
+                    None => format!("{} not evaluated: {}", c.rule, c.reason),
+                }},
             });
             if let (Some(i), Some(m)) = (index_of(&c.rule), n.as_object_mut()) {
                 m.insert("associatedRule".into(), json!({"id": c.rule, "index": i}));

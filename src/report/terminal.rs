@@ -86,10 +86,20 @@ pub fn render(r: &Report, color: bool) -> String {
         errors => count(Severity::Error),
         warnings => count(Severity::Warning),
         infos => count(Severity::Info),
-        run => r.checks.len() - skipped.len(),
+        run => r
+            .checks
+            .iter()
+            .filter(|c| matches!(c.status, CheckStatus::Pass | CheckStatus::Fail))
+            .count(),
         skipped => skipped
             .iter()
-            .map(|c| minijinja::context! { rule => clean(&c.rule), reason => clean(&c.reason) })
+            .map(|c| {
+                let rule = match &c.check {
+                    Some(k) => format!("{} {k}", c.rule),
+                    None => c.rule.clone(),
+                };
+                minijinja::context! { rule => clean(&rule), reason => clean(&c.reason) }
+            })
             .collect::<Vec<_>>(),
         skip_label => paint("SKIP   ", "2", color),
         findings => findings,

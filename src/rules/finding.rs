@@ -161,6 +161,8 @@ pub enum CheckStatus {
     Fail,
     /// Could not run: an input was not collected.
     NotEvaluated,
+    /// The running version has no such check.
+    NotApplicable,
 }
 
 impl CheckStatus {
@@ -170,15 +172,19 @@ impl CheckStatus {
             CheckStatus::Pass => "pass",
             CheckStatus::Fail => "fail",
             CheckStatus::NotEvaluated => "not_evaluated",
+            CheckStatus::NotApplicable => "not_applicable",
         }
     }
 }
 
-/// One check: a rule and its outcome.
+/// One check: a rule, or one sub-check of a rule made of several, and its outcome.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Check {
     /// Rule id.
     pub rule: String,
+    /// The sub-check (`C25`), for a rule made of several; `None` for the rule itself.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub check: Option<String>,
     /// Outcome.
     pub status: CheckStatus,
     /// Why.

@@ -4,6 +4,8 @@
 //! the real reason), `fleet.modified` (drift, classified benign or not) and `fleet.apply-error`
 //! (deploy states, paused charts, the agent's heartbeat and workload). Every finding shows the
 //! claim, the observation, the times of both, and the documented fix.
+use crate::facts::harvester;
+use crate::facts::version::Version;
 use std::fmt::Write as _;
 
 use super::{Context, Evidence, Finding, Input, ObjectRef, Rule, RuleInfo, Severity};
@@ -114,35 +116,40 @@ fn chart_name(cx: &Context, s: &Source) -> Option<String> {
     s.chart.and_then(|i| at(cx, i)).map(|c| c.key.name.clone())
 }
 
-/// The denial the Harvester upgrade webhook returns for a not-ready ManagedChart.
-pub fn upgrade_denial(chart: &str, harvester: Option<&str>) -> String {
-    let newer = harvester
-        .and_then(|h| {
-            let h = h.trim_start_matches('v');
-            let mut it = h.split(['.', '-']);
-            Some((
-                it.next()?.parse::<u64>().ok()?,
-                it.next()?.parse::<u64>().ok()?,
-            ))
-        })
-        .is_some_and(|v| v >= (1, 7));
-    if newer {
-        format!("managed chart {chart} is not ready, please wait for it to be ready or fix it")
-    } else {
-        format!("managed chart {chart} is not ready, please wait for it to be ready")
-    }
-}
-
+/// What a ManagedChart that is not Ready does to upgrades, as the running version (or
+/// `--from-version`) behaves: the exact denial where that version checks ManagedCharts (C12),
+/// no claim where it does not, and no quoted text where the version is unknown.
 fn effect(cx: &Context, s: &Source) -> String {
     match chart_name(cx, s) {
-        Some(c) if s.namespace == "fleet-local" => format!(
-            "Effect: ManagedChart {c} is not Ready, so Harvester's upgrade webhook refuses every \
-             new Upgrade with: admission webhook \"validator.harvesterhci.io\" denied the request: {}.",
-            upgrade_denial(&c, cx.versions.harvester.as_deref())
-        ),
+        Some(c) if s.namespace == "fleet-local" => chart_effect(&c, cx.harvester_version()),
         _ => format!(
             "Effect: Bundle {}/{} is reported not Ready.",
             s.namespace, s.name
+        ),
+    }
+}
+
+fn chart_effect(chart: &str, running: Option<(Version, String)>) -> String {
+    let c12 = harvester::check("C12");
+    match running {
+        Some((v, _)) => match harvester::managed_chart_denial(chart, &v) {
+            Some(text) => format!(
+                "Effect: ManagedChart {chart} is not Ready, so the upgrade webhook of {v} refuses \
+                 a new Upgrade (check C12) with: {}.",
+                harvester::as_user_sees(&text)
+            ),
+            None => format!(
+                "Effect: ManagedChart {chart} is reported not Ready. The upgrade webhook of {v} \
+                 does not check ManagedCharts (it does from {}), so this alone does not block an \
+                 upgrade.",
+                c12.map(|c| c.versions.to_string()).unwrap_or_default()
+            ),
+        },
+        None => format!(
+            "Effect: ManagedChart {chart} is reported not Ready. Harvester's upgrade webhook \
+             ({}) refuses a new Upgrade while any ManagedChart in fleet-local is not Ready; the \
+             running version is not known, so its exact denial text is not quoted.",
+            c12.map(|c| c.versions.to_string()).unwrap_or_default()
         ),
     }
 }
@@ -2172,15 +2179,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn denial_text_by_version() {
-        assert_eq!(
-            upgrade_denial("harvester", Some("v1.4.0")),
-            "managed chart harvester is not ready, please wait for it to be ready"
-        );
-        assert_eq!(
-            upgrade_denial("harvester", Some("v1.7.1")),
-            "managed chart harvester is not ready, please wait for it to be ready or fix it"
-        );
+    fn effect_follows_the_running_version() {
+        let at = |v: &str| Some((Version::parse(v), "test".to_string()));
+        assert!(chart_effect("harvester", at("v1.4.0")).ends_with(
+            "denied the request: managed chart harvester is not ready, please wait for it to be \
+             ready."
+        ));
+        assert!(chart_effect("harvester", at("v1.7.1")).ends_with("be ready or fix it."));
+        let old = chart_effect("harvester", at("v1.1.0"));
+        assert!(old.contains("does not check ManagedCharts (it does from v1.1.2+)"));
+        assert!(!old.contains("denied the request"));
+        let unknown = chart_effect("harvester", None);
+        assert!(!unknown.contains("denied the request"));
+        assert!(unknown.contains("not quoted"));
     }
 
     #[test]

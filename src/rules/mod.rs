@@ -22,55 +22,7 @@ pub use finding::{
     Check, CheckStatus, Evidence, Finding, GraphEdge, GraphNode, ObjectRef, Severity, SubGraph,
 };
 
-/// An input a rule needs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Input {
-    /// `metadata.yaml` with a capture time.
-    CaptureTime,
-    /// Any resource YAML at all.
-    Resources,
-    /// A resource list, by (group, plural).
-    Resource(&'static str, &'static str),
-    /// `bundleGenerationError.log`.
-    GenerationLog,
-    /// The coverage ledger (always available).
-    Coverage,
-    /// At least one node bundle.
-    NodeBundles,
-    /// Pod logs.
-    PodLogs,
-    /// The running Harvester version (detected, or `--from-version`).
-    HarvesterVersion,
-    /// Something only the live cluster has (kubelet stats, host files, TLS handshakes): never
-    /// in a bundle, so a rule needing it is always `not_evaluated`, with this description.
-    Live(&'static str),
-}
-
-impl Input {
-    /// Human name, for `rules --explain` and not-evaluated reasons.
-    pub fn describe(&self) -> String {
-        match self {
-            Input::CaptureTime => "capture time (metadata.yaml bundlecreatedat)".into(),
-            Input::Resources => "resource YAMLs (yamls/)".into(),
-            Input::Resource(g, r) => {
-                if g.is_empty() {
-                    format!("{r} (core)")
-                } else {
-                    format!("{r}.{g}")
-                }
-            }
-            Input::GenerationLog => "bundleGenerationError.log".into(),
-            Input::Coverage => "coverage ledger".into(),
-            Input::NodeBundles => "node bundles (nodes/*.zip)".into(),
-            Input::PodLogs => "pod logs (logs/)".into(),
-            Input::Live(what) => format!("live data: {what}"),
-            Input::HarvesterVersion => {
-                "Harvester version (server-version setting, node release file, or --from-version)"
-                    .into()
-            }
-        }
-    }
-}
+pub use crate::facts::input::Input;
 
 /// Static description of a rule.
 #[derive(Debug, Clone, Copy)]
@@ -131,7 +83,7 @@ pub struct AnalysisOptions {
 impl Context<'_> {
     /// The running Harvester version with where it was read: `--from-version`, else the
     /// detected one; `None` when unknown or a development build.
-    pub fn harvester_version(&self) -> Option<(crate::upgrade::version::HVersion, String)> {
+    pub fn harvester_version(&self) -> Option<(crate::facts::version::Version, String)> {
         let (raw, source) = match &self.options.from_version {
             Some(v) => (v.clone(), "--from-version".to_string()),
             None => (
@@ -142,7 +94,7 @@ impl Context<'_> {
                     .unwrap_or_else(|| "detected".into()),
             ),
         };
-        let v = crate::upgrade::version::HVersion::parse(&raw);
+        let v = crate::facts::version::Version::parse(&raw);
         (!v.is_dev()).then_some((v, source))
     }
 
@@ -234,6 +186,27 @@ pub trait Rule: Sync + Send {
     fn explain(&self) -> Option<String> {
         None
     }
+    /// The ids of the sub-checks a rule made of several runs (`C1`, `C2`, …), in order; empty
+    /// for a rule that is one check.
+    fn sub_checks(&self) -> Vec<&'static str> {
+        Vec::new()
+    }
+    /// Runs it with its sub-checks' outcomes (one per id of [`Rule::sub_checks`]); the engine
+    /// has checked the rule's inputs.
+    fn evaluate_checks(&self, cx: &Context) -> (Vec<Finding>, Vec<SubCheck>) {
+        (self.evaluate(cx), Vec::new())
+    }
+}
+
+/// The outcome of one sub-check of a rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubCheck {
+    /// Its id (`C25`).
+    pub id: &'static str,
+    /// Outcome.
+    pub status: CheckStatus,
+    /// Why.
+    pub reason: String,
 }
 
 /// Every rule sbdiag knows.
@@ -250,49 +223,55 @@ pub fn catalog() -> Vec<Box<dyn Rule>> {
 /// Runs every rule; returns findings (sorted) and one check per rule (sorted by rule id).
 pub fn run(rules: &[Box<dyn Rule>], cx: &Context) -> (Vec<Finding>, Vec<Check>) {
     use rayon::prelude::*;
-    let results: Vec<(Vec<Finding>, Check)> = rules
+    let results: Vec<(Vec<Finding>, Vec<Check>)> = rules
         .par_iter()
         .map(|r| {
             let info = r.info();
-            if let Some(reason) = info.inputs.iter().find_map(|i| cx.available(*i).err()) {
-                return (
-                    Vec::new(),
-                    Check {
-                        rule: info.id.to_string(),
-                        status: CheckStatus::NotEvaluated,
-                        reason,
-                    },
-                );
-            }
-            let findings = r.evaluate(cx);
-            let worst = findings.iter().map(|f| f.severity).max();
-            let check = match worst {
-                Some(s) if s >= Severity::Warning => Check {
-                    rule: info.id.to_string(),
-                    status: CheckStatus::Fail,
-                    reason: format!("{} finding(s), worst {}", findings.len(), s.as_str()),
-                },
-                Some(_) => Check {
-                    rule: info.id.to_string(),
-                    status: CheckStatus::Pass,
-                    reason: format!("{} informational finding(s)", findings.len()),
-                },
-                None => Check {
-                    rule: info.id.to_string(),
-                    status: CheckStatus::Pass,
-                    reason: "nothing found".into(),
-                },
+            let entry = |check: Option<&str>, status, reason: String| Check {
+                rule: info.id.to_string(),
+                check: check.map(str::to_string),
+                status,
+                reason,
             };
-            (findings, check)
+            if let Some(reason) = info.inputs.iter().find_map(|i| cx.available(*i).err()) {
+                let mut checks = vec![entry(None, CheckStatus::NotEvaluated, reason.clone())];
+                checks.extend(
+                    r.sub_checks()
+                        .into_iter()
+                        .map(|id| entry(Some(id), CheckStatus::NotEvaluated, reason.clone())),
+                );
+                return (Vec::new(), checks);
+            }
+            let (findings, subs) = r.evaluate_checks(cx);
+            let worst = findings.iter().map(|f| f.severity).max();
+            let mut checks = vec![match worst {
+                Some(s) if s >= Severity::Warning => entry(
+                    None,
+                    CheckStatus::Fail,
+                    format!("{} finding(s), worst {}", findings.len(), s.as_str()),
+                ),
+                Some(_) => entry(
+                    None,
+                    CheckStatus::Pass,
+                    format!("{} informational finding(s)", findings.len()),
+                ),
+                None => entry(None, CheckStatus::Pass, "nothing found".into()),
+            }];
+            checks.extend(
+                subs.into_iter()
+                    .map(|c| entry(Some(c.id), c.status, c.reason)),
+            );
+            (findings, checks)
         })
         .collect();
     let mut findings = Vec::new();
     let mut checks = Vec::new();
     for (f, c) in results {
         findings.extend(f);
-        checks.push(c);
+        checks.extend(c);
     }
     finding::sort(&mut findings);
+    // By rule; a rule's sub-checks stay after it, in their own order (a stable sort).
     checks.sort_by(|a, b| a.rule.cmp(&b.rule));
     (findings, checks)
 }

@@ -18,12 +18,12 @@ use serde_json::Value;
 
 use super::upgrade::{ev, obj_ref};
 use super::{Context, Finding, Input, ObjectRef, Rule, RuleInfo, Severity};
+use crate::facts::version::Version;
 use crate::index::{Index, Object};
 use crate::model::condition;
 use crate::model::fleet::BundleSummary;
 use crate::model::tree::{Node, Tree};
 use crate::model::views::View;
-use crate::upgrade::version::HVersion;
 
 const SCRIPT: &str =
     "https://github.com/harvester/upgrade-helpers/blob/main/pre-check/v1.x/check.sh";
@@ -135,7 +135,7 @@ fn full(o: &Object) -> String {
     }
 }
 
-fn running(cx: &Context) -> Option<HVersion> {
+fn running(cx: &Context) -> Option<Version> {
     cx.harvester_version().map(|(v, _)| v)
 }
 

@@ -5,7 +5,11 @@
 //! answer) and `upgrade.known-issue` (known blockers by upgrade path, kept as data).
 use std::fmt::Write as _;
 
-use super::{Context, Evidence, Finding, Input, ObjectRef, Rule, RuleInfo, Severity};
+use super::{
+    CheckStatus, Context, Evidence, Finding, Input, ObjectRef, Rule, RuleInfo, Severity, SubCheck,
+};
+use crate::facts::harvester::{self, Judged};
+use crate::facts::version::Version;
 use crate::index::{Index, Object};
 use crate::upgrade::admission::{self, CheckResult, Outcome};
 use crate::upgrade::{self, Env};
@@ -38,11 +42,31 @@ pub(crate) fn ev(index: &Index, o: &Object, focus: Option<&str>) -> Evidence {
     }
 }
 
-/// Builds the upgrade environment; `None` without a usable running version.
+/// Runs `f` on the upgrade environment of the running version (`None` without a usable one)
+/// and the upgrade target.
 pub(crate) fn with_env<T>(cx: &Context, f: impl FnOnce(&Env) -> T) -> Option<T> {
     let (from, from_source) = cx.harvester_version()?;
     let to = upgrade::target(cx.index, &from, cx.options.to_version.as_deref());
+    Some(in_env(cx, from, from_source, to, f))
+}
+
+/// Runs `f` on the upgrade environment of the running version when known (an unknown version
+/// compares with nothing), without a target: for rules that read upgrade state, not judge
+/// an upgrade.
+pub(crate) fn with_any_env<T>(cx: &Context, f: impl FnOnce(&Env) -> T) -> T {
+    let from = cx.harvester_version().map(|v| v.0).unwrap_or_default();
+    in_env(cx, from, String::new(), None, f)
+}
+
+fn in_env<T>(
+    cx: &Context,
+    from: Version,
+    from_source: String,
+    to: Option<upgrade::TargetVersion>,
+    f: impl FnOnce(&Env) -> T,
+) -> T {
     let collected = |g: &str, p: &str| cx.collected(g, p);
+    let available = |i: Input| cx.available(i);
     let env = Env {
         index: cx.index,
         graph: cx.graph,
@@ -52,8 +76,9 @@ pub(crate) fn with_env<T>(cx: &Context, f: impl FnOnce(&Env) -> T) -> Option<T> 
         from_source,
         to,
         collected: &collected,
+        available: &available,
     };
-    Some(f(&env))
+    f(&env)
 }
 
 // ---------------------------------------------------------------- upgrade.admission
@@ -82,35 +107,87 @@ impl Rule for Admission {
 
     fn explain(&self) -> Option<String> {
         let mut s = String::from(
-            "Checks, in the webhook's order (a denial stops the real webhook; sbdiag runs all):\n",
+            "Checks, in the webhook's order (a denial stops the real webhook; sbdiag runs all), \
+             each with the versions that have it, what it reads and its denial texts:\n",
         );
-        for c in admission::CHECKS {
-            let _ = writeln!(s, "  {:<6} {:<58} {}", c.id, c.name, c.versions());
+        for c in harvester::ADMISSION {
+            let how = match c.judged {
+                Judged::Simulated => "",
+                Judged::Live => " [live data: not evaluated, proxy only]",
+                Judged::Recognised => " [not simulated; recognised in events and logs]",
+            };
+            let _ = writeln!(s, "  {:<6} {:<58} {}{how}", c.id, c.name, c.versions);
             let _ = writeln!(s, "         reads: {}", c.reads);
+            for t in c.texts {
+                let case = if t.case.is_empty() {
+                    String::new()
+                } else {
+                    format!("[{}] ", t.case)
+                };
+                let _ = writeln!(s, "         {case}{}: {}", t.versions, t.text);
+            }
         }
         s.push_str(
-            "  A.5    version compatibility (with a target; controller, not webhook) v1.2.2+\n\
-             Not simulated: C5 (defensive), C6 (pause-map annotation of a new Upgrade, 1.7+), \
-             C19/C28 (kubelet/TLS transport errors), the skipWebhook annotation (bypasses C7+).\n",
+            "  A.5 is the controller's version gate (with a target), not the webhook's. The \
+             skipWebhook annotation on a new Upgrade bypasses C7 onwards.\n",
         );
         Some(s)
     }
 
+    fn sub_checks(&self) -> Vec<&'static str> {
+        admission::judged().map(|c| c.id).collect()
+    }
+
     fn evaluate(&self, cx: &Context) -> Vec<Finding> {
-        with_env(cx, |env| {
-            let mut results = admission::evaluate(env);
-            results.extend(admission::compatibility(env));
-            let denials = results
+        self.evaluate_checks(cx).0
+    }
+
+    fn evaluate_checks(&self, cx: &Context) -> (Vec<Finding>, Vec<SubCheck>) {
+        let Some(results) = with_env(cx, |env| {
+            let results = admission::evaluate(env);
+            // The order a support engineer would see: the checks this version runs.
+            let run: Vec<&CheckResult> = results
+                .iter()
+                .filter(|r| !matches!(r.outcome, Outcome::NotApplicable(_)))
+                .filter(|r| r.def.id != "A.5" || env.to.is_some())
+                .collect();
+            let denials = run
                 .iter()
                 .filter(|r| matches!(r.outcome, Outcome::Deny { .. }))
                 .count();
-            results
+            let findings = run
                 .iter()
                 .enumerate()
-                .filter_map(|(pos, r)| finding(cx, env, r, pos + 1, results.len(), denials))
-                .collect()
-        })
-        .unwrap_or_default()
+                .filter_map(|(pos, r)| finding(cx, env, r, pos + 1, run.len(), denials))
+                .collect();
+            (findings, results.iter().map(sub_check).collect())
+        }) else {
+            return (Vec::new(), Vec::new());
+        };
+        results
+    }
+}
+
+/// A check's outcome as an entry of the report's `checks`.
+fn sub_check(r: &CheckResult) -> SubCheck {
+    let (status, reason) = match &r.outcome {
+        Outcome::Pass(why) if why.is_empty() => (CheckStatus::Pass, "nothing denies".to_string()),
+        Outcome::Pass(why) => (CheckStatus::Pass, why.clone()),
+        Outcome::Exempt(why) => (CheckStatus::Pass, format!("skipped by the webhook: {why}")),
+        Outcome::Deny { message, offenders } => (
+            CheckStatus::Fail,
+            format!(
+                "would deny ({} offender(s)): {message}",
+                offenders.len().max(1)
+            ),
+        ),
+        Outcome::NotEvaluated { reason, .. } => (CheckStatus::NotEvaluated, reason.clone()),
+        Outcome::NotApplicable(why) => (CheckStatus::NotApplicable, why.clone()),
+    };
+    SubCheck {
+        id: r.def.id,
+        status,
+        reason,
     }
 }
 
@@ -223,11 +300,11 @@ fn finding(
             if webhook {
                 let _ = writeln!(
                     summary,
-                    "The webhook of {} ({}) would answer a new Upgrade {}:\n  admission webhook \
-                     \"validator.harvesterhci.io\" denied the request: {message}",
+                    "The webhook of {} ({}) would answer a new Upgrade {}:\n  {}",
                     env.from,
                     env.from_source,
-                    target_label(env)
+                    target_label(env),
+                    harvester::as_user_sees(message)
                 );
             } else {
                 let _ = writeln!(
@@ -305,11 +382,14 @@ fn finding(
                 ],
             })
         }
+        // A check that needs live data gets a finding with the bundle's best proxy; one whose
+        // lists were not collected is only a `not_evaluated` entry of the report's checks (the
+        // bundle.* findings report the gap itself).
         Outcome::NotEvaluated {
             reason,
             proxy,
             objects,
-        } => {
+        } if r.def.judged == Judged::Live => {
             let mut summary = format!(
                 "Check {id} ({}) of the {} webhook cannot be judged from the bundle: {reason}.",
                 r.def.name, env.from
@@ -350,7 +430,10 @@ fn finding(
                 references: Vec::new(),
             })
         }
-        Outcome::Pass(_) | Outcome::Exempt(_) => None,
+        Outcome::Pass(_)
+        | Outcome::Exempt(_)
+        | Outcome::NotEvaluated { .. }
+        | Outcome::NotApplicable(_) => None,
     }
 }
 
@@ -383,22 +466,12 @@ impl Rule for Stuck {
     }
 
     fn evaluate(&self, cx: &Context) -> Vec<Finding> {
-        let from = cx.harvester_version().map(|v| v.0).unwrap_or_default();
-        let collected = |g: &str, p: &str| cx.collected(g, p);
-        let env = Env {
-            index: cx.index,
-            graph: cx.graph,
-            fleet: cx.fleet,
-            capture: cx.created_at,
-            from,
-            from_source: String::new(),
-            to: None,
-            collected: &collected,
-        };
-        crate::upgrade::lifecycle::in_progress(&env)
-            .into_iter()
-            .filter_map(|p| stuck_finding(cx, &p))
-            .collect()
+        with_any_env(cx, |env| {
+            crate::upgrade::lifecycle::in_progress(env)
+                .into_iter()
+                .filter_map(|p| stuck_finding(cx, &p))
+                .collect()
+        })
     }
 }
 
@@ -543,61 +616,57 @@ impl Rule for Leftovers {
     }
 
     fn evaluate(&self, cx: &Context) -> Vec<Finding> {
-        let from = cx.harvester_version().map(|v| v.0).unwrap_or_default();
-        let collected = |g: &str, p: &str| cx.collected(g, p);
-        let env = Env {
-            index: cx.index,
-            graph: cx.graph,
-            fleet: cx.fleet,
-            capture: cx.created_at,
-            from,
-            from_source: String::new(),
-            to: None,
-            collected: &collected,
-        };
-        crate::upgrade::leftover::find(&env)
-            .into_iter()
-            .map(|l| {
-                let objs: Vec<&Object> = l
-                    .objects
-                    .iter()
-                    .filter_map(|(i, _)| cx.index.objects.get(*i))
-                    .collect();
-                let mut summary = l.what.clone();
-                if let Some(b) = &l.blocks {
-                    let _ = write!(
-                        summary,
-                        "\nIt blocks the next upgrade: admission webhook \"validator.harvesterhci.io\" \
-                         denied the request: {b}"
-                    );
-                }
-                Finding {
-                    id: format!("upgrade.leftover:{}", l.key),
-                    rule: "upgrade.leftover".into(),
-                    severity: if l.blocks.is_some() {
-                        Severity::Error
-                    } else {
-                        Severity::Warning
-                    },
-                    title: format!("Upgrade leftover: {}", crate::fleet::one_line(&l.what, 160)),
-                    summary,
-                    objects: objs.iter().map(|o| obj_ref(o)).collect(),
-                    evidence: l
+        with_any_env(cx, |env| {
+            crate::upgrade::leftover::find(env)
+                .into_iter()
+                .map(|l| {
+                    let objs: Vec<&Object> = l
                         .objects
                         .iter()
-                        .filter_map(|(i, f)| {
-                            cx.index.objects.get(*i).map(|o| ev(cx.index, o, f.as_deref()))
-                        })
-                        .collect(),
-                    remediation: l.fix.clone(),
-                    order: 0,
-                    graph: None,
-                    references: vec![
-                        "https://docs.harvesterhci.io/v1.4/upgrade/troubleshooting".into(),
-                    ],
-                }
-            })
-            .collect()
+                        .filter_map(|(i, _)| cx.index.objects.get(*i))
+                        .collect();
+                    let mut summary = l.what.clone();
+                    if let Some(b) = &l.blocks {
+                        let _ = write!(
+                            summary,
+                            "\nIt blocks the next upgrade: {}",
+                            harvester::as_user_sees(b)
+                        );
+                    }
+                    Finding {
+                        id: format!("upgrade.leftover:{}", l.key),
+                        rule: "upgrade.leftover".into(),
+                        severity: if l.blocks.is_some() {
+                            Severity::Error
+                        } else {
+                            Severity::Warning
+                        },
+                        title: format!(
+                            "Upgrade leftover: {}",
+                            crate::fleet::one_line(&l.what, 160)
+                        ),
+                        summary,
+                        objects: objs.iter().map(|o| obj_ref(o)).collect(),
+                        evidence: l
+                            .objects
+                            .iter()
+                            .filter_map(|(i, f)| {
+                                cx.index
+                                    .objects
+                                    .get(*i)
+                                    .map(|o| ev(cx.index, o, f.as_deref()))
+                            })
+                            .collect(),
+                        remediation: l.fix.clone(),
+                        order: 0,
+                        graph: None,
+                        references: vec![
+                            "https://docs.harvesterhci.io/v1.4/upgrade/troubleshooting".into(),
+                        ],
+                    }
+                })
+                .collect()
+        })
     }
 }
 
@@ -642,60 +711,51 @@ impl Rule for KnownIssues {
     }
 
     fn evaluate(&self, cx: &Context) -> Vec<Finding> {
-        let from = cx.harvester_version().map(|v| v.0).unwrap_or_default();
-        let collected = |g: &str, p: &str| cx.collected(g, p);
-        let env = Env {
-            index: cx.index,
-            graph: cx.graph,
-            fleet: cx.fleet,
-            capture: cx.created_at,
-            from,
-            from_source: String::new(),
-            to: None,
-            collected: &collected,
-        };
-        crate::upgrade::known::catalog()
-            .iter()
-            .filter_map(|k| {
-                let m = crate::upgrade::known::matches(&env, k, cx.log_hits)?;
-                let mut summary = format!(
-                    "Symptom: {}\nCause: {}\nIn this bundle:",
-                    k.symptom, k.cause
-                );
-                for d in &m.details {
-                    let _ = write!(summary, "\n  - {d}");
-                }
-                let mut objects: Vec<ObjectRef> = Vec::new();
-                let mut evidence = Vec::new();
-                for (i, focus) in &m.objects {
-                    if let Some(o) = cx.index.objects.get(*i) {
-                        objects.push(obj_ref(o));
-                        evidence.push(ev(cx.index, o, focus.as_deref()));
+        with_any_env(cx, |env| {
+            crate::upgrade::known::catalog()
+                .iter()
+                .filter_map(|k| {
+                    let m = crate::upgrade::known::matches(env, k, cx.log_hits)?;
+                    let mut summary = format!(
+                        "Symptom: {}\nCause: {}\nIn this bundle:",
+                        crate::upgrade::known::symptom(&k.symptom, &env.from),
+                        k.cause
+                    );
+                    for d in &m.details {
+                        let _ = write!(summary, "\n  - {d}");
                     }
-                }
-                for h in &m.logs {
-                    evidence.push(Evidence::lines(h.file.clone(), h.line, h.line));
-                }
-                objects.sort();
-                objects.dedup();
-                Some(Finding {
-                    id: format!("upgrade.known-issue:{}", k.id),
-                    rule: "upgrade.known-issue".into(),
-                    severity: match k.severity.as_str() {
-                        "error" => Severity::Error,
-                        "info" => Severity::Info,
-                        _ => Severity::Warning,
-                    },
-                    title: format!("Known issue: {}", k.title),
-                    summary,
-                    objects,
-                    evidence,
-                    remediation: k.workaround.clone(),
-                    order: 0,
-                    graph: None,
-                    references: k.links.clone(),
+                    let mut objects: Vec<ObjectRef> = Vec::new();
+                    let mut evidence = Vec::new();
+                    for (i, focus) in &m.objects {
+                        if let Some(o) = cx.index.objects.get(*i) {
+                            objects.push(obj_ref(o));
+                            evidence.push(ev(cx.index, o, focus.as_deref()));
+                        }
+                    }
+                    for h in &m.logs {
+                        evidence.push(Evidence::lines(h.file.clone(), h.line, h.line));
+                    }
+                    objects.sort();
+                    objects.dedup();
+                    Some(Finding {
+                        id: format!("upgrade.known-issue:{}", k.id),
+                        rule: "upgrade.known-issue".into(),
+                        severity: match k.severity.as_str() {
+                            "error" => Severity::Error,
+                            "info" => Severity::Info,
+                            _ => Severity::Warning,
+                        },
+                        title: format!("Known issue: {}", k.title),
+                        summary,
+                        objects,
+                        evidence,
+                        remediation: k.workaround.clone(),
+                        order: 0,
+                        graph: None,
+                        references: k.links.clone(),
+                    })
                 })
-            })
-            .collect()
+                .collect()
+        })
     }
 }

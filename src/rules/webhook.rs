@@ -305,36 +305,6 @@ enum Occurrence<'a> {
     Log(crate::upgrade::known::LogHit),
 }
 
-/// Harvester's upgrade-webhook denials (reference §A), by text.
-const HARVESTER_DENIALS: &[(&str, &str)] = &[
-    ("C1", "version or image field are not specified"),
-    ("C2", r"version \S+ is not found"),
-    ("C3", "cannot proceed until previous upgrade"),
-    ("C4", "completed their cleanup process"),
-    ("C7", "there are degraded volumes"),
-    ("C8", r"status is \S*, please wait for it to be provisioned"),
-    ("C9", "can't find fleet-local/local cluster"),
-    ("C10", "please wait until all vmbackups are stopped"),
-    ("C11", "please suspend all backup/snapshot schedule"),
-    ("C12", r"managed chart \S+ is not ready"),
-    (
-        "C13",
-        r"addon \S+ is (enabled|disabled) but still on status",
-    ),
-    ("C14", r"node \S+ is not ready, please wait"),
-    ("C15", r"is unschedulable, please wait"),
-    ("C16", "doesn't have rke2.io/internal-ip"),
-    ("C17", "insufficient free system partition space"),
-    ("C18", "image garbage collection threshold"),
-    ("C20", r"machine \S+ is not running"),
-    ("C21", "check the cluster provision"),
-    ("C22", "have single replica configured"),
-    ("C23", "single-replica volume"),
-    ("C24", "non-live migratable VMs"),
-    ("C27", "earliest expiring cert"),
-    ("delete", "node upgrade is in progressing"),
-];
-
 fn classify(kind: &str, rest: &str) -> String {
     if kind != "admission webhook" {
         let why = if rest.contains("x509") {
@@ -354,10 +324,8 @@ fn classify(kind: &str, rest: &str) -> String {
         };
         return format!("failed: {why}");
     }
-    for (id, pat) in HARVESTER_DENIALS {
-        if regex::Regex::new(pat).is_ok_and(|r| r.is_match(rest)) {
-            return format!("denied: upgrade check {id}");
-        }
+    if let Some(id) = crate::facts::harvester::recognise(rest) {
+        return format!("denied: upgrade check {id}");
     }
     "denied".into()
 }

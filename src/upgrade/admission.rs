@@ -5,12 +5,13 @@
 //! live data (kubelet stats, TLS handshakes) are not evaluated, with the reason and the best
 //! proxy the bundle offers.
 use super::Env;
-use super::version::{HVersion, guard, show};
+use crate::facts::cluster;
+use crate::facts::harvester::{self, AdmissionCheck, Judged};
+use crate::facts::input::Input;
+use crate::facts::version::{Version, guard};
 use crate::index::Object;
 use crate::model::views::View;
 use crate::model::{condition, tree::Tree};
-
-type V = (u64, u64, u64);
 
 /// What a check concluded.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,6 +27,8 @@ pub enum Outcome {
     },
     /// The check exists in this version but a precondition exempts the cluster.
     Exempt(String),
+    /// The running version has no such check.
+    NotApplicable(String),
     /// Cannot be judged from the bundle.
     NotEvaluated {
         /// Why.
@@ -50,35 +53,10 @@ pub struct Offender {
     pub focus: Option<String>,
 }
 
-/// One check of the webhook.
-pub struct CheckDef {
-    /// Id as in the reference (`C12`).
-    pub id: &'static str,
-    /// Short name.
-    pub name: &'static str,
-    /// First version with the check.
-    pub since: V,
-    /// Last version with it (inclusive), when removed.
-    pub until: Option<V>,
-    /// What it reads.
-    pub reads: &'static str,
-    eval: fn(&Env) -> Outcome,
-}
-
-impl CheckDef {
-    /// Versions, in words (`v1.4.0+`, `v1.3.0 – v1.4.3`).
-    pub fn versions(&self) -> String {
-        match self.until {
-            Some(u) => format!("{} – {}", show(self.since), show(u)),
-            None => format!("{}+", show(self.since)),
-        }
-    }
-}
-
 /// A check's result.
 pub struct CheckResult {
-    /// The check.
-    pub def: &'static CheckDef,
+    /// The check, from the table of Harvester behaviour.
+    pub def: &'static AdmissionCheck,
     /// Its outcome.
     pub outcome: Outcome,
 }
@@ -103,14 +81,6 @@ fn deny(mut offenders: Vec<Offender>) -> Outcome {
     }
 }
 
-fn not_collected(what: &str) -> Outcome {
-    Outcome::NotEvaluated {
-        reason: format!("{what} not collected in the bundle"),
-        proxy: None,
-        objects: Vec::new(),
-    }
-}
-
 pub fn tree(o: &Object) -> Option<&Tree> {
     match &o.view {
         View::Tree(t) => Some(t),
@@ -118,222 +88,101 @@ pub fn tree(o: &Object) -> Option<&Tree> {
     }
 }
 
-/// The checks, in the webhook's order of evaluation (§A.1).
-pub static CHECKS: &[CheckDef] = &[
-    CheckDef {
-        id: "C1",
-        name: "version or image specified",
-        since: (1, 0, 0),
-        until: None,
-        reads: "the new Upgrade's spec.version / spec.image",
-        eval: c1,
-    },
-    CheckDef {
-        id: "C2",
-        name: "target Version object exists",
-        since: (1, 2, 0),
-        until: None,
-        reads: "versions.harvesterhci.io harvester-system/<spec.version>",
-        eval: c2,
-    },
-    CheckDef {
-        id: "C3",
-        name: "no other upgrade in progress",
-        since: (1, 0, 0),
-        until: None,
-        reads: "upgrades.harvesterhci.io in harvester-system, label harvesterhci.io/upgradeState notin (Succeeded,Failed) — a missing label matches too",
-        eval: c3,
-    },
-    CheckDef {
-        id: "C4",
-        name: "no upgrade waiting for cleanup",
-        since: (1, 7, 0),
-        until: None,
-        reads: "upgrades.harvesterhci.io, label harvesterhci.io/upgradeCleanup=Pending",
-        eval: c4,
-    },
-    CheckDef {
-        id: "C7",
-        name: "no degraded volume (3+ nodes)",
-        since: (1, 1, 0),
-        until: None,
-        reads: "nodes (count); volumes.longhorn.io in longhorn-system, status.robustness",
-        eval: c7,
-    },
-    CheckDef {
-        id: "C8/C9",
-        name: "CAPI cluster fleet-local/local provisioned",
-        since: (1, 1, 0),
-        until: None,
-        reads: "clusters.cluster.x-k8s.io fleet-local/local, status.phase",
-        eval: c8,
-    },
-    CheckDef {
-        id: "C10",
-        name: "no VM backup or snapshot in progress",
-        since: (1, 4, 0),
-        until: None,
-        reads: "virtualmachinebackups.harvesterhci.io, status.error and status.readyToUse",
-        eval: c10,
-    },
-    CheckDef {
-        id: "C11",
-        name: "every backup/snapshot schedule suspended",
-        since: (1, 4, 0),
-        until: None,
-        reads: "schedulevmbackups.harvesterhci.io, status.suspended",
-        eval: c11,
-    },
-    CheckDef {
-        id: "C12",
-        name: "every ManagedChart in fleet-local Ready",
-        since: (1, 1, 2),
-        until: None,
-        reads: "managedcharts.management.cattle.io in fleet-local, the first status.conditions[type=Ready]",
-        eval: c12,
-    },
-    CheckDef {
-        id: "C13",
-        name: "addons settled",
-        since: (1, 7, 0),
-        until: None,
-        reads: "addons.harvesterhci.io, spec.enabled and status.status",
-        eval: c13,
-    },
-    CheckDef {
-        id: "C14",
-        name: "every node Ready",
-        since: (1, 1, 2),
-        until: None,
-        reads: "nodes, status.conditions[type=Ready]",
-        eval: c14,
-    },
-    CheckDef {
-        id: "C15",
-        name: "no node unschedulable (cordoned, maintenance)",
-        since: (1, 1, 2),
-        until: None,
-        reads: "nodes, spec.unschedulable",
-        eval: c15,
-    },
-    CheckDef {
-        id: "C16",
-        name: "every node has rke2.io/internal-ip",
-        since: (1, 2, 0),
-        until: None,
-        reads: "nodes, annotation rke2.io/internal-ip",
-        eval: c16,
-    },
-    CheckDef {
-        id: "C17",
-        name: "free system partition space (30 GiB)",
-        since: (1, 2, 0),
-        until: Some((1, 4, 3)),
-        reads: "kubelet /stats/summary of each node (live)",
-        eval: c17,
-    },
-    CheckDef {
-        id: "C18",
-        name: "image garbage-collection threshold after loading new images",
-        since: (1, 2, 2),
-        until: None,
-        reads: "kubelet /stats/summary and /configz of each node (live)",
-        eval: c18,
-    },
-    CheckDef {
-        id: "C20",
-        name: "every CAPI machine Running",
-        since: (1, 1, 2),
-        until: None,
-        reads: "machines.cluster.x-k8s.io in fleet-local, status.phase",
-        eval: c20,
-    },
-    CheckDef {
-        id: "C21",
-        name: "nodes and machines match",
-        since: (1, 5, 1),
-        until: None,
-        reads: "nodes (label harvesterhci.io/managed, annotation cluster.x-k8s.io/machine); machines, status.nodeRef",
-        eval: c21,
-    },
-    CheckDef {
-        id: "C22",
-        name: "no active single-replica volume",
-        since: (1, 3, 0),
-        until: Some((1, 4, 3)),
-        reads: "volumes.longhorn.io spec.numberOfReplicas and status.state; status.kubernetesStatus",
-        eval: c22,
-    },
-    CheckDef {
-        id: "C23",
-        name: "no single-replica volume, even detached",
-        since: (1, 5, 0),
-        until: None,
-        reads: "volumes.longhorn.io spec.numberOfReplicas; status.kubernetesStatus",
-        eval: c23,
-    },
-    CheckDef {
-        id: "C24",
-        name: "no non-live-migratable VM running",
-        since: (1, 2, 2),
-        until: None,
-        reads: "virtualmachineinstances.kubevirt.io (nodeSelector, hostDevices, required node affinity, cdrom/containerDisk in v1.4.1–v1.7.x); nodes; setting upgrade-config restoreVM (v1.6+)",
-        eval: c24,
-    },
-    CheckDef {
-        id: "C25",
-        name: "no pending volume hotplug request",
-        since: (1, 9, 0),
-        until: None,
-        reads: "virtualmachines.kubevirt.io status.volumeRequests",
-        eval: c25,
-    },
-    CheckDef {
-        id: "C26",
-        name: "no hot-plugged volume missing from the VM spec",
-        since: (1, 9, 0),
-        until: None,
-        reads: "virtualmachineinstances.kubevirt.io volumes (hotpluggable) vs virtualmachines.kubevirt.io spec.template.spec.volumes",
-        eval: c26,
-    },
-    CheckDef {
-        id: "C27",
-        name: "RKE2 certificates valid for 7+ days",
-        since: (1, 5, 0),
-        until: None,
-        reads: "a live TLS handshake with default/kubernetes",
-        eval: c27,
-    },
-];
+/// The text check `id` of the running version returns for `case`, filled in. Only called from
+/// a check that runs, so the version has the check; a case the version lacks gives `None`.
+fn say(env: &Env, id: &str, case: &str, args: &[(&str, &str)]) -> Option<String> {
+    harvester::denial(id, case, &env.from, args)
+}
 
-/// Runs every check that exists in `env.from`'s version, in order.
-pub fn evaluate(env: &Env) -> Vec<CheckResult> {
-    CHECKS
+/// [`say`] for a case every version of the check has.
+fn text(env: &Env, id: &str, case: &str, args: &[(&str, &str)]) -> String {
+    say(env, id, case, args).unwrap_or_default()
+}
+
+/// How sbdiag evaluates each check of the table it simulates (or offers a proxy for).
+fn evaluator(id: &str) -> Option<fn(&Env) -> Outcome> {
+    Some(match id {
+        "C1" => c1,
+        "C2" => c2,
+        "C3" => c3,
+        "C4" => c4,
+        "C7" => c7,
+        "C8/C9" => c8,
+        "C10" => c10,
+        "C11" => c11,
+        "C12" => c12,
+        "C13" => c13,
+        "C14" => c14,
+        "C15" => c15,
+        "C16" => c16,
+        "C17" => c17,
+        "C18" => c18,
+        "C20" => c20,
+        "C21" => c21,
+        "C22" => c22,
+        "C23" => c23,
+        "C24" => c24,
+        "C25" => c25,
+        "C26" => c26,
+        "C27" => c27,
+        "A.5" => compat,
+        _ => return None,
+    })
+}
+
+/// The checks sbdiag judges (simulated, or live with a proxy), in the webhook's order, the
+/// controller's version gate last.
+pub fn judged() -> impl Iterator<Item = &'static AdmissionCheck> {
+    harvester::ADMISSION
         .iter()
-        .filter(|d| env.from.within(d.since, d.until))
-        .map(|d| CheckResult {
-            def: d,
-            outcome: (d.eval)(env),
+        .filter(|c| c.judged != Judged::Recognised && evaluator(c.id).is_some())
+}
+
+/// Runs every check sbdiag judges, in the webhook's order: a check the running version lacks
+/// is [`Outcome::NotApplicable`]; one whose inputs were not collected is
+/// [`Outcome::NotEvaluated`] without running (the engine decides, not the check); the version
+/// gate A.5 only with a target.
+pub fn evaluate(env: &Env) -> Vec<CheckResult> {
+    judged()
+        .map(|def| CheckResult {
+            def,
+            outcome: outcome(env, def),
         })
         .collect()
 }
 
-/// The version-compatibility gate (§A.5), when a target is known: not a webhook check — the
-/// controller fails the Upgrade after the repo VM is up.
-pub fn compatibility(env: &Env) -> Option<CheckResult> {
-    static DEF: CheckDef = CheckDef {
-        id: "A.5",
-        name: "version compatibility (controller, after the repo VM is up)",
-        since: (1, 2, 2),
-        until: None,
-        reads: "the running version; the target Version's spec.minUpgradableVersion",
-        eval: compat,
-    };
-    env.to.as_ref()?;
-    Some(CheckResult {
-        def: &DEF,
-        outcome: compat(env),
-    })
+fn outcome(env: &Env, def: &'static AdmissionCheck) -> Outcome {
+    if !def.exists_in(&env.from) {
+        return Outcome::NotApplicable(format!(
+            "{} has no such check (it exists in {})",
+            env.from, def.versions
+        ));
+    }
+    if def.id == "A.5" && env.to.is_none() {
+        return Outcome::NotEvaluated {
+            reason: "no target version: no Version object newer than the running version and no \
+                     --to-version"
+                .into(),
+            proxy: None,
+            objects: Vec::new(),
+        };
+    }
+    let live = def.inputs.iter().any(|i| matches!(i, Input::Live(_)));
+    if !live && let Some(reason) = def.inputs.iter().find_map(|i| (env.available)(*i).err()) {
+        return Outcome::NotEvaluated {
+            reason,
+            proxy: None,
+            objects: Vec::new(),
+        };
+    }
+    match evaluator(def.id) {
+        Some(eval) => eval(env),
+        None => Outcome::NotEvaluated {
+            reason: "not simulated".into(),
+            proxy: None,
+            objects: Vec::new(),
+        },
+    }
 }
 
 fn compat(env: &Env) -> Outcome {
@@ -345,36 +194,30 @@ fn compat(env: &Env) -> Outcome {
         .and_then(|i| env.index.objects.get(i))
         .and_then(tree)
         .and_then(|t| t.str("/spec/minUpgradableVersion"))
-        .map(HVersion::parse);
+        .map(Version::parse);
     let obj = to
         .object
         .and_then(|i| env.index.objects.get(i).map(|o| (i, o)));
-    if env.from.at_least((1, 4, 0)) {
-        match guard(&env.from, &to.version, min.as_ref()) {
-            Ok(()) => Outcome::Pass(format!(
-                "{} → {} is allowed{}",
-                env.from,
-                to.version,
-                min.map(|m| format!(" (minimum upgradable version {m})"))
-                    .unwrap_or_default()
-            )),
-            Err(e) => deny(vec![offender(
-                obj,
-                format!("{} → {}", env.from, to.version),
-                e,
-            )]),
-        }
+    let path = format!("{} → {}", env.from, to.version);
+    let refusal = if harvester::VERSION_GUARD.contains(&env.from) {
+        guard(&env.from, &to.version, min.as_ref()).err()
     } else {
-        match (&min, env.from.num, min.as_ref().and_then(|m| m.num)) {
-            (Some(m), Some(f), Some(mn)) if f < mn => deny(vec![offender(
-                obj,
-                format!("{} → {}", env.from, to.version),
-                format!(
-                    "The current version {} is less than the minimum upgradable version {m}.",
-                    env.from
-                ),
-            )]),
-            _ => Outcome::Pass(format!("{} → {} is allowed", env.from, to.version)),
+        match (env.from.num, min.as_ref().and_then(|m| m.num)) {
+            (Some(f), Some(mn)) if f < mn => Some("min-version"),
+            _ => None,
+        }
+    };
+    match refusal {
+        None => Outcome::Pass(format!(
+            "{path} is allowed{}",
+            min.map(|m| format!(" (minimum upgradable version {m})"))
+                .unwrap_or_default()
+        )),
+        Some(case) => {
+            let from = env.from.to_string();
+            let m = min.map(|m| m.to_string()).unwrap_or_default();
+            let message = text(env, "A.5", case, &[("from", &from), ("min", &m)]);
+            deny(vec![offender(obj, path, message)])
         }
     }
 }
@@ -404,13 +247,10 @@ fn c2(env: &Env) -> Outcome {
     if to.object.is_some() {
         return Outcome::Pass(format!("Version harvester-system/{} exists", to.version));
     }
-    if !(env.collected)("harvesterhci.io", "versions") {
-        return not_collected("versions.harvesterhci.io");
-    }
     deny(vec![offender(
         None,
         format!("no Version object harvester-system/{}", to.version),
-        format!("version {} is not found", to.version),
+        text(env, "C2", "", &[("version", &to.version.to_string())]),
     )])
 }
 
@@ -438,9 +278,6 @@ pub fn upgrades<'a>(env: &'a Env<'a>) -> impl Iterator<Item = (usize, &'a Object
 }
 
 fn c3(env: &Env) -> Outcome {
-    if !(env.collected)("harvesterhci.io", "upgrades") {
-        return not_collected("upgrades.harvesterhci.io");
-    }
     deny(
         unfinished_upgrades(env)
             .into_iter()
@@ -454,10 +291,7 @@ fn c3(env: &Env) -> Outcome {
                 let mut off = offender(
                     Some((i, o)),
                     format!("Upgrade {} ({state})", o.key.name),
-                    format!(
-                        "cannot proceed until previous upgrade {:?} completes",
-                        o.key.name
-                    ),
+                    text(env, "C3", "", &[("upgrade", &o.key.name)]),
                 );
                 off.focus = Some("harvesterhci.io/upgradeState".into());
                 off
@@ -467,9 +301,6 @@ fn c3(env: &Env) -> Outcome {
 }
 
 fn c4(env: &Env) -> Outcome {
-    if !(env.collected)("harvesterhci.io", "upgrades") {
-        return not_collected("upgrades.harvesterhci.io");
-    }
     let pending: Vec<(usize, &Object)> = upgrades(env)
         .filter(|(_, o)| {
             o.meta
@@ -483,10 +314,7 @@ fn c4(env: &Env) -> Outcome {
         return Outcome::Pass("no Upgrade has upgradeCleanup=Pending".into());
     }
     let names: Vec<&str> = pending.iter().map(|(_, o)| o.key.name.as_str()).collect();
-    let message = format!(
-        "cannot proceed until the following upgrades completed their cleanup process: {}",
-        names.join(",")
-    );
+    let message = text(env, "C4", "", &[("upgrades", &names.join(","))]);
     deny(
         pending
             .iter()
@@ -528,9 +356,6 @@ fn c7(env: &Env) -> Outcome {
             "{n} node(s): the webhook checks degraded volumes only with 3 or more nodes"
         ));
     }
-    if !(env.collected)("longhorn.io", "volumes") {
-        return not_collected("volumes.longhorn.io");
-    }
     deny(
         volumes(env)
             .into_iter()
@@ -543,7 +368,7 @@ fn c7(env: &Env) -> Outcome {
                         o.key.name,
                         pvc_of(t).map(|p| format!(" (PVC {p})")).unwrap_or_default()
                     ),
-                    "there are degraded volumes, please check all volumes are healthy".into(),
+                    text(env, "C7", "", &[]),
                 );
                 off.focus = Some("robustness: degraded".into());
                 off
@@ -561,33 +386,31 @@ fn pvc_of(t: &Tree) -> Option<String> {
 }
 
 fn c8(env: &Env) -> Outcome {
-    if !(env.collected)("cluster.x-k8s.io", "clusters") {
-        return not_collected("clusters.cluster.x-k8s.io");
-    }
-    match env.index.find("cluster.x-k8s.io", "Cluster", "fleet-local", "local") {
+    match env
+        .index
+        .find("cluster.x-k8s.io", "Cluster", "fleet-local", "local")
+    {
         None => deny(vec![offender(
             None,
             "CAPI Cluster fleet-local/local is missing".into(),
-            "can't find fleet-local/local cluster, err: clusters.cluster.x-k8s.io \"local\" not found"
-                .into(),
+            text(env, "C8/C9", "missing", &[]),
         )]),
         Some(o) => {
             let phase = tree(o)
                 .and_then(|t| t.str("/status/phase"))
                 .unwrap_or("")
                 .to_string();
-            if phase == "Provisioned" || !env.from.at_least((1, 1, 2)) {
+            let message = say(env, "C8/C9", "phase", &[("phase", &phase)]);
+            let Some(message) = message.filter(|_| phase != "Provisioned") else {
                 return Outcome::Pass(format!("phase {phase}"));
-            }
+            };
             let mut off = offender(
                 env.index.position(&o.key).map(|i| (i, o)),
                 format!(
                     "CAPI Cluster fleet-local/local phase is {}",
                     if phase.is_empty() { "empty" } else { &phase }
                 ),
-                format!(
-                    "cluster fleet-local/local status is {phase}, please wait for it to be provisioned"
-                ),
+                message,
             );
             off.focus = Some("phase:".into());
             deny(vec![off])
@@ -596,10 +419,7 @@ fn c8(env: &Env) -> Outcome {
 }
 
 fn c10(env: &Env) -> Outcome {
-    if !(env.collected)("harvesterhci.io", "virtualmachinebackups") {
-        return not_collected("virtualmachinebackups.harvesterhci.io");
-    }
-    let nil_status_counts = env.from.within((1, 4, 0), Some((1, 4, 99)));
+    let nil_status_counts = harvester::BACKUP_WITHOUT_STATUS_IN_PROGRESS.contains(&env.from);
     deny(
         env.index
             .of_kind("harvesterhci.io", "VirtualMachineBackup")
@@ -625,9 +445,11 @@ fn c10(env: &Env) -> Outcome {
                                 .map(|b| b.to_string())
                                 .unwrap_or_else(|| "unset".into())
                         ),
-                        format!(
-                            "please wait until all vmbackups are stopped, for example {}/{} is under processing",
-                            o.key.namespace, o.key.name
+                        text(
+                            env,
+                            "C10",
+                            "",
+                            &[("backup", &format!("{}/{}", o.key.namespace, o.key.name))],
                         ),
                     );
                     off.focus = Some("readyToUse".into());
@@ -639,9 +461,6 @@ fn c10(env: &Env) -> Outcome {
 }
 
 fn c11(env: &Env) -> Outcome {
-    if !(env.collected)("harvesterhci.io", "schedulevmbackups") {
-        return not_collected("schedulevmbackups.harvesterhci.io");
-    }
     deny(
         env.index
             .of_kind("harvesterhci.io", "ScheduleVMBackup")
@@ -657,9 +476,11 @@ fn c11(env: &Env) -> Outcome {
                             o.key.name,
                             t.str("/spec/cron").unwrap_or("?")
                         ),
-                        format!(
-                            "please suspend all backup/snapshot schedule, for example {}/{} is running",
-                            o.key.namespace, o.key.name
+                        text(
+                            env,
+                            "C11",
+                            "",
+                            &[("schedule", &format!("{}/{}", o.key.namespace, o.key.name))],
                         ),
                     );
                     off.focus = Some("suspended".into());
@@ -671,10 +492,6 @@ fn c11(env: &Env) -> Outcome {
 }
 
 fn c12(env: &Env) -> Outcome {
-    if !(env.collected)("management.cattle.io", "managedcharts") {
-        return not_collected("managedcharts.management.cattle.io");
-    }
-    let fix = env.from.at_least((1, 7, 0));
     deny(
         env.index
             .of_kind("management.cattle.io", "ManagedChart")
@@ -693,17 +510,7 @@ fn c12(env: &Env) -> Outcome {
                                 .map(|m| format!(": {}", crate::fleet::one_line(m, 160)))
                                 .unwrap_or_default()
                         ),
-                        if fix {
-                            format!(
-                                "managed chart {} is not ready, please wait for it to be ready or fix it",
-                                o.key.name
-                            )
-                        } else {
-                            format!(
-                                "managed chart {} is not ready, please wait for it to be ready",
-                                o.key.name
-                            )
-                        },
+                        harvester::managed_chart_denial(&o.key.name, &env.from).unwrap_or_default(),
                     );
                     off.focus = Some("type: Ready".into());
                     off
@@ -714,9 +521,6 @@ fn c12(env: &Env) -> Outcome {
 }
 
 fn c13(env: &Env) -> Outcome {
-    if !(env.collected)("harvesterhci.io", "addons") {
-        return not_collected("addons.harvesterhci.io");
-    }
     deny(
         env.index
             .of_kind("harvesterhci.io", "Addon")
@@ -733,10 +537,19 @@ fn c13(env: &Env) -> Outcome {
                     let word = if enabled { "enabled" } else { "disabled" };
                     offender(
                         env.index.position(&o.key).map(|i| (i, o)),
-                        format!("addon {}/{} {word}, status {status:?}", o.key.namespace, o.key.name),
                         format!(
-                            "addon {}/{} is {word} but still on status {status}, please wait for it to be ready or fix it",
+                            "addon {}/{} {word}, status {status:?}",
                             o.key.namespace, o.key.name
+                        ),
+                        text(
+                            env,
+                            "C13",
+                            "",
+                            &[
+                                ("addon", &format!("{}/{}", o.key.namespace, o.key.name)),
+                                ("enabled", word),
+                                ("status", status),
+                            ],
                         ),
                     )
                 })
@@ -760,10 +573,7 @@ fn c14(env: &Env) -> Outcome {
                             c.status,
                             c.reason.as_deref().unwrap_or("")
                         ),
-                        format!(
-                            "node {} is not ready, please wait for it to be ready",
-                            o.key.name
-                        ),
+                        text(env, "C14", "", &[("node", &o.key.name)]),
                     );
                     off.focus = Some("type: Ready".into());
                     off
@@ -791,10 +601,7 @@ fn c15(env: &Env) -> Outcome {
                                 None => "cordoned".to_string(),
                             }
                         ),
-                        format!(
-                            "node {} is unschedulable, please wait for it to be schedulable",
-                            o.key.name
-                        ),
+                        text(env, "C15", "", &[("node", &o.key.name)]),
                     );
                     off.focus = Some("unschedulable".into());
                     off
@@ -813,10 +620,7 @@ fn c16(env: &Env) -> Outcome {
                 offender(
                     Some((i, o)),
                     format!("node {} has no rke2.io/internal-ip annotation", o.key.name),
-                    format!(
-                        "node {} doesn't have rke2.io/internal-ip annotation",
-                        o.key.name
-                    ),
+                    text(env, "C16", "", &[("node", &o.key.name)]),
                 )
             })
             .collect(),
@@ -883,9 +687,6 @@ pub fn machines<'a>(env: &'a Env<'a>) -> Vec<(usize, &'a Object, &'a Tree)> {
 }
 
 fn c20(env: &Env) -> Outcome {
-    if !(env.collected)("cluster.x-k8s.io", "machines") {
-        return not_collected("machines.cluster.x-k8s.io");
-    }
     deny(
         machines(env)
             .into_iter()
@@ -902,7 +703,12 @@ fn c20(env: &Env) -> Outcome {
                             .map(|n| format!(", node {n}"))
                             .unwrap_or_else(|| ", no node".into())
                     ),
-                    format!("machine {}/{} is not running", o.key.namespace, o.key.name),
+                    text(
+                        env,
+                        "C20",
+                        "",
+                        &[("machine", &format!("{}/{}", o.key.namespace, o.key.name))],
+                    ),
                 );
                 off.focus = Some("phase:".into());
                 off
@@ -912,16 +718,13 @@ fn c20(env: &Env) -> Outcome {
 }
 
 fn c21(env: &Env) -> Outcome {
-    if !(env.collected)("cluster.x-k8s.io", "machines") {
-        return not_collected("machines.cluster.x-k8s.io");
-    }
     let ns = nodes(env);
     let ms = machines(env);
     if ns.is_empty() {
         return deny(vec![offender(
             None,
             "no node listed".into(),
-            "no node was listed, this shall not happen".into(),
+            text(env, "C21", "no-node", &[]),
         )]);
     }
     if ns.len() != ms.len() {
@@ -931,10 +734,14 @@ fn c21(env: &Env) -> Outcome {
             offender(
                 None,
                 format!("{} nodes but {} machines", ns.len(), ms.len()),
-                format!(
-                    "nodes({}) and machines({}) do not match, check the cluster provision",
-                    ns.len(),
-                    ms.len()
+                text(
+                    env,
+                    "C21",
+                    "count",
+                    &[
+                        ("nodes", &ns.len().to_string()),
+                        ("machines", &ms.len().to_string()),
+                    ],
                 ),
             )
             .with_detail(format!(
@@ -950,10 +757,7 @@ fn c21(env: &Env) -> Outcome {
             offs.push(offender(
                 Some((*i, o)),
                 format!("machine {} has no nodeRef", o.key.name),
-                format!(
-                    "machine {} has empty NodeRef, check the cluster provision",
-                    o.key.name
-                ),
+                text(env, "C21", "empty-noderef", &[("machine", &o.key.name)]),
             ));
         }
     }
@@ -963,7 +767,7 @@ fn c21(env: &Env) -> Outcome {
             offs.push(offender(
                 Some((*i, o)),
                 format!("node {name} has no labels"),
-                format!("node {name} has no labels"),
+                text(env, "C21", "no-labels", &[("node", name)]),
             ));
             continue;
         }
@@ -976,7 +780,7 @@ fn c21(env: &Env) -> Outcome {
             offs.push(offender(
                 Some((*i, o)),
                 format!("node {name} lacks label harvesterhci.io/managed=true"),
-                format!("node {name} has no expected label harvesterhci.io/managed"),
+                text(env, "C21", "no-managed-label", &[("node", name)]),
             ));
             continue;
         }
@@ -984,7 +788,7 @@ fn c21(env: &Env) -> Outcome {
             offs.push(offender(
                 Some((*i, o)),
                 format!("node {name} has no annotations"),
-                format!("node {name} has no nnnotations"),
+                text(env, "C21", "no-annotations", &[("node", name)]),
             ));
             continue;
         }
@@ -992,9 +796,7 @@ fn c21(env: &Env) -> Outcome {
             offs.push(offender(
                 Some((*i, o)),
                 format!("node {name} lacks annotation cluster.x-k8s.io/machine"),
-                format!(
-                    "node {name} has no expected annotation cluster.x-k8s.io/machine, check the cluster provision"
-                ),
+                text(env, "C21", "no-machine-annotation", &[("node", name)]),
             ));
             continue;
         };
@@ -1002,7 +804,12 @@ fn c21(env: &Env) -> Outcome {
             None => offs.push(offender(
                 Some((*i, o)),
                 format!("node {name} refers to missing machine {m}"),
-                format!("node {name} refers to machine {m}, but the machine does not exist"),
+                text(
+                    env,
+                    "C21",
+                    "missing-machine",
+                    &[("node", name), ("machine", m)],
+                ),
             )),
             Some((_, _, mt)) => {
                 let other = mt.str("/status/nodeRef/name").unwrap_or("");
@@ -1010,8 +817,11 @@ fn c21(env: &Env) -> Outcome {
                     offs.push(offender(
                         Some((*i, o)),
                         format!("node {name} refers to machine {m}, which refers to {other}"),
-                        format!(
-                            "node {name} refers to machine {m}, but the machine refers to another node {other}"
+                        text(
+                            env,
+                            "C21",
+                            "other-node",
+                            &[("node", name), ("machine", m), ("other", other)],
                         ),
                     ));
                 }
@@ -1050,16 +860,13 @@ fn single_replica<'a>(env: &'a Env<'a>, active_only: bool) -> Vec<(usize, &'a Ob
         .collect()
 }
 
-fn replica_check(env: &Env, active_only: bool, text: &str) -> Outcome {
+fn replica_check(env: &Env, active_only: bool, id: &str) -> Outcome {
     if nodes(env).len() == 1 {
         return Outcome::Exempt("single-node cluster: the check is skipped".into());
     }
-    if !(env.collected)("longhorn.io", "volumes") {
-        return not_collected("volumes.longhorn.io");
-    }
     let vols = single_replica(env, active_only);
     let list: Vec<&str> = vols.iter().map(|(_, _, p)| p.as_str()).collect();
-    let message = format!("{text}: {}", list.join(", "));
+    let message = text(env, id, "", &[("pvcs", &list.join(", "))]);
     deny(
         vols.iter()
             .map(|(i, o, pvc)| {
@@ -1087,32 +894,16 @@ fn replica_check(env: &Env, active_only: bool, text: &str) -> Outcome {
 }
 
 fn c22(env: &Env) -> Outcome {
-    replica_check(
-        env,
-        true,
-        "The backing volumes of the following PVCs have single replica configured, please consider shutdown the corresponding workload before upgrade",
-    )
+    replica_check(env, true, "C22")
 }
 
 fn c23(env: &Env) -> Outcome {
-    replica_check(
-        env,
-        false,
-        "Following PVCs with single-replica volume, even the volume is detached, upgrade may have potential data integrity concerns",
-    )
+    replica_check(env, false, "C23")
 }
 
-/// `upgrade-config` setting's `restoreVM`.
+/// Whether the `upgrade-config` setting turns `restoreVM` on, as Harvester reads it.
 pub fn restore_vm(env: &Env) -> bool {
-    env.index
-        .find("harvesterhci.io", "Setting", "", "upgrade-config")
-        .and_then(|o| match &o.view {
-            View::Setting(s) => s.effective().map(str::to_string),
-            _ => None,
-        })
-        .and_then(|v| serde_json::from_str::<serde_json::Value>(&v).ok())
-        .and_then(|v| v.get("restoreVM").and_then(|b| b.as_bool()))
-        .unwrap_or(false)
+    cluster::upgrade_config(env.index).is_some_and(|c| c.restore_vm())
 }
 
 fn label_matches(labels: &crate::model::StrMap, expr: &crate::model::tree::Node) -> bool {
@@ -1173,7 +964,7 @@ fn non_migratable_reasons(env: &Env, vmi: &Object, t: &Tree) -> Vec<String> {
             why.push("a required node affinity no other schedulable node matches".into());
         }
     }
-    if env.from.within((1, 4, 1), Some((1, 7, 99))) {
+    if harvester::MIGRATION_CHECK_COUNTS_CDROM.contains(&env.from) {
         if t.list("/spec/domain/devices/disks")
             .iter()
             .any(|d| d.get("cdrom").is_some())
@@ -1193,25 +984,13 @@ fn non_migratable_reasons(env: &Env, vmi: &Object, t: &Tree) -> Vec<String> {
 
 fn migration_exempt(env: &Env) -> Option<String> {
     let ns = nodes(env);
-    let non_witness = ns
-        .iter()
-        .filter(|(_, o)| {
-            o.meta
-                .labels
-                .get("node-role.harvesterhci.io/witness")
-                .map(String::as_str)
-                != Some("true")
-        })
-        .count();
-    let count = if env.from.at_least((1, 6, 0)) {
-        non_witness
-    } else {
-        ns.len()
-    };
+    let non_witness = ns.iter().filter(|(_, o)| !cluster::is_witness(o)).count();
+    let aware = harvester::RESTORE_VM_AND_WITNESS_AWARE.contains(&env.from);
+    let count = if aware { non_witness } else { ns.len() };
     if count == 1 {
         return Some("a single (non-witness) node: the check is skipped".into());
     }
-    if env.from.at_least((1, 6, 0)) && restore_vm(env) {
+    if aware && restore_vm(env) {
         return Some("setting upgrade-config has restoreVM: true: VMs are shut down and restored, the check is skipped".into());
     }
     None
@@ -1220,9 +999,6 @@ fn migration_exempt(env: &Env) -> Option<String> {
 fn c24(env: &Env) -> Outcome {
     if let Some(why) = migration_exempt(env) {
         return Outcome::Exempt(why);
-    }
-    if !(env.collected)("kubevirt.io", "virtualmachineinstances") {
-        return not_collected("virtualmachineinstances.kubevirt.io");
     }
     let bad: Vec<(usize, &Object, Vec<String>)> = env
         .index
@@ -1240,10 +1016,7 @@ fn c24(env: &Env) -> Outcome {
         .iter()
         .map(|(_, o, _)| format!("{}/{}", o.key.namespace, o.key.name))
         .collect();
-    let message = format!(
-        "There are non-live migratable VMs that need to be shut off before initiating the upgrade: {}",
-        names.join(", ")
-    );
+    let message = text(env, "C24", "", &[("vms", &names.join(", "))]);
     deny(
         bad.into_iter()
             .map(|(i, o, why)| {
@@ -1280,10 +1053,7 @@ fn c25(env: &Env) -> Outcome {
         .iter()
         .map(|(_, o)| format!("{}/{}", o.key.namespace, o.key.name))
         .collect();
-    let message = format!(
-        "There are VMs with pending volume hotplug requests (status.volumeRequests) which are no longer processed with the DeclarativeHotplugVolumes feature gate and block the VM reconciliation. Stop and start these VMs before initiating the upgrade: {}",
-        names.join(", ")
-    );
+    let message = text(env, "C25", "", &[("vms", &names.join(", "))]);
     deny(
         bad.into_iter()
             .map(|(i, o)| {
@@ -1343,10 +1113,7 @@ fn c26(env: &Env) -> Outcome {
         .iter()
         .map(|(_, o)| format!("{}/{}", o.key.namespace, o.key.name))
         .collect();
-    let message = format!(
-        "There are running VMs with hot-plugged volumes that exist in the VMI but not in the VM spec. Such volumes are hot-unplugged automatically with the DeclarativeHotplugVolumes feature gate. Remove the volumes or make them persistent before initiating the upgrade: {}",
-        names.join(", ")
-    );
+    let message = text(env, "C26", "", &[("vms", &names.join(", "))]);
     deny(
         bad.into_iter()
             .map(|(i, o)| {
@@ -1364,13 +1131,7 @@ fn c26(env: &Env) -> Outcome {
 }
 
 fn c27(env: &Env) -> Outcome {
-    let auto = env
-        .index
-        .find("harvesterhci.io", "Setting", "", "auto-rotate-rke2-certs")
-        .and_then(|o| match &o.view {
-            View::Setting(s) => s.effective().map(str::to_string),
-            _ => None,
-        });
+    let auto = cluster::setting(env.index, "harvesterhci.io", "auto-rotate-rke2-certs");
     Outcome::NotEvaluated {
         reason: "needs a live TLS handshake with default/kubernetes to read the certificate's \
                  expiry (7 days minimum, or the Upgrade's harvesterhci.io/minCertsExpirationInDay)"

@@ -8,7 +8,8 @@ use serde::Deserialize;
 
 use super::Env;
 use super::admission::tree;
-use super::version::HVersion;
+use crate::facts::harvester;
+use crate::facts::version::Version;
 use crate::fleet::{Verdict, drift::Classification};
 use crate::index::Object;
 use crate::model::condition;
@@ -283,7 +284,7 @@ pub struct Match {
     pub details: Vec<String>,
 }
 
-fn in_range(v: Option<&HVersion>, r: &Option<Range>) -> bool {
+fn in_range(v: Option<&Version>, r: &Option<Range>) -> bool {
     let Some(r) = r else { return true };
     let Some(v) = v.filter(|v| !v.is_dev()) else {
         return false;
@@ -291,9 +292,9 @@ fn in_range(v: Option<&HVersion>, r: &Option<Range>) -> bool {
     let since = r
         .since
         .as_deref()
-        .and_then(|s| HVersion::parse(s).num)
+        .and_then(|s| Version::parse(s).num)
         .unwrap_or((0, 0, 0));
-    let until = r.until.as_deref().and_then(|s| HVersion::parse(s).num);
+    let until = r.until.as_deref().and_then(|s| Version::parse(s).num);
     v.within(since, until)
 }
 
@@ -566,9 +567,55 @@ pub fn matches(env: &Env, issue: &KnownIssue, hits: &[LogHit]) -> Option<Match> 
     Some(m)
 }
 
+/// A symptom as the running version `v` shows it: each `{denial CHECK key=value …}` becomes
+/// the line a user sees when the upgrade webhook of `v` denies with that check, or a plain
+/// mention of the check where `v` is unknown or lacks it (no text is quoted that `v` would not
+/// return).
+pub fn symptom(text: &str, v: &Version) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("{denial ") {
+        let Some(len) = rest[start..].find('}') else {
+            break;
+        };
+        out.push_str(&rest[..start]);
+        let mut words = rest[start + "{denial ".len()..start + len].split_whitespace();
+        let id = words.next().unwrap_or_default();
+        let args: Vec<(&str, &str)> = words.filter_map(|w| w.split_once('=')).collect();
+        match harvester::denial(id, "", v, &args) {
+            Some(t) => out.push_str(&harvester::as_user_sees(&t)),
+            None => out.push_str(&format!(
+                "the upgrade webhook refuses a new Upgrade (check {id}{})",
+                if v.is_dev() {
+                    "; the running version is not known, so its text is not quoted".to_string()
+                } else {
+                    format!(", which {v} does not have")
+                }
+            )),
+        }
+        rest = &rest[start + len + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn symptoms_quote_the_running_version() {
+        let s = "{denial C12 chart=harvester} — while x";
+        assert_eq!(
+            symptom(s, &Version::parse("v1.4.0")),
+            "admission webhook \"validator.harvesterhci.io\" denied the request: managed chart \
+             harvester is not ready, please wait for it to be ready — while x"
+        );
+        assert!(symptom(s, &Version::parse("v1.7.0")).contains("ready or fix it — while x"));
+        assert!(symptom(s, &Version::default()).contains("(check C12; the running version"));
+        assert!(symptom(s, &Version::parse("v1.0.3")).contains("which v1.0.3 does not have"));
+        assert_eq!(symptom("plain", &Version::default()), "plain");
+    }
 
     #[test]
     fn catalog_parses_and_every_regex_compiles() {
@@ -603,13 +650,20 @@ mod tests {
                     _ => {}
                 }
             }
+            let mut rest = k.symptom.as_str();
+            while let Some(i) = rest.find("{denial ") {
+                let id = rest[i + 8..].split_whitespace().next().unwrap_or_default();
+                let id = id.trim_end_matches('}');
+                assert!(
+                    harvester::check(id).is_some(),
+                    "{}: symptom names unknown check {id}",
+                    k.id
+                );
+                rest = &rest[i + 8..];
+            }
             if let Some(r) = &k.from {
                 for v in [&r.since, &r.until].into_iter().flatten() {
-                    assert!(
-                        HVersion::parse(v).num.is_some(),
-                        "{}: bad version {v}",
-                        k.id
-                    );
+                    assert!(Version::parse(v).num.is_some(), "{}: bad version {v}", k.id);
                 }
             }
         }

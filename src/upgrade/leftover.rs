@@ -5,6 +5,7 @@
 //! the provisioning cluster's drain hooks.
 use super::Env;
 use super::admission::{tree, unfinished_upgrades, upgrades};
+use crate::facts::harvester;
 use crate::index::Object;
 use crate::model::condition;
 use crate::model::views::View;
@@ -68,10 +69,7 @@ pub fn find(env: &Env) -> Vec<Leftover> {
                      it).",
                     o.key.name
                 ),
-                blocks: Some(format!(
-                    "cannot proceed until previous upgrade {:?} completes",
-                    o.key.name
-                )),
+                blocks: harvester::denial("C3", "", &env.from, &[("upgrade", &o.key.name)]),
             });
         }
     }
@@ -177,13 +175,13 @@ pub fn find(env: &Env) -> Vec<Leftover> {
             out.push(Leftover {
                 key: format!("cleanup:{}", o.key.name),
                 rule: 2,
-                what: format!("Upgrade {} finished but its cleanup is still Pending", o.key.name),
+                what: format!(
+                    "Upgrade {} finished but its cleanup is still Pending",
+                    o.key.name
+                ),
                 objects: vec![(*i, Some("upgradeCleanup".into()))],
                 fix: "Check the harvester controller's logs for the cleanup error.".into(),
-                blocks: Some(format!(
-                    "cannot proceed until the following upgrades completed their cleanup process: {}",
-                    o.key.name
-                )),
+                blocks: harvester::denial("C4", "", &env.from, &[("upgrades", &o.key.name)]),
             });
         }
     }
@@ -357,12 +355,11 @@ pub fn find(env: &Env) -> Vec<Leftover> {
                  managedcharts.management.cattle.io {}",
                 m.key.name
             ),
-            blocks: (ready.as_deref() != Some("True")).then(|| {
-                format!(
-                    "managed chart {} is not ready, please wait for it to be ready",
-                    m.key.name
-                )
-            }),
+            // C12 of the running version, when it has one (no quoted text for an unknown
+            // version).
+            blocks: (ready.as_deref() != Some("True"))
+                .then(|| harvester::managed_chart_denial(&m.key.name, &env.from))
+                .flatten(),
         });
     }
     if running {

@@ -8,30 +8,22 @@ pub mod admission;
 pub mod known;
 pub mod leftover;
 pub mod lifecycle;
-pub mod version;
 
+use crate::facts::version::Version;
 use crate::fleet::FleetState;
 use crate::graph::Graph;
 use crate::index::Index;
 use crate::model::Timestamp;
-use crate::model::views::View;
-use version::HVersion;
 
 /// The version an upgrade would go to, and its Version object when there is one.
 #[derive(Debug, Clone, Default)]
 pub struct TargetVersion {
     /// The version.
-    pub version: HVersion,
+    pub version: Version,
     /// The `versions.harvesterhci.io` object in harvester-system, when present.
     pub object: Option<usize>,
     /// Where it came from (`--to-version`, or the newest Version object).
     pub source: String,
-}
-
-impl Default for HVersion {
-    fn default() -> HVersion {
-        HVersion::parse("")
-    }
 }
 
 /// What the upgrade logic looks at.
@@ -45,21 +37,24 @@ pub struct Env<'a> {
     /// Capture time.
     pub capture: Option<Timestamp>,
     /// The running ("from") version.
-    pub from: HVersion,
+    pub from: Version,
     /// Where the running version was read.
     pub from_source: String,
     /// The target, when known.
     pub to: Option<TargetVersion>,
     /// Whether a resource list (group, plural) was collected (absent lists mean "none").
     pub collected: &'a dyn Fn(&str, &str) -> bool,
+    /// Whether an input is there (`Err` says why not): the engine's judgement, which decides
+    /// `not_evaluated` for a check before it runs.
+    pub available: &'a dyn Fn(crate::facts::input::Input) -> Result<(), String>,
 }
 
 /// Version objects in harvester-system, newest first.
-pub fn version_objects(index: &Index) -> Vec<(usize, HVersion)> {
-    let mut v: Vec<(usize, HVersion)> = index
+pub fn version_objects(index: &Index) -> Vec<(usize, Version)> {
+    let mut v: Vec<(usize, Version)> = index
         .of_kind("harvesterhci.io", "Version")
         .filter(|o| o.key.namespace == "harvester-system")
-        .filter_map(|o| Some((index.position(&o.key)?, HVersion::parse(&o.key.name))))
+        .filter_map(|o| Some((index.position(&o.key)?, Version::parse(&o.key.name))))
         .collect();
     v.sort_by(|a, b| b.1.num.cmp(&a.1.num).then_with(|| a.1.raw.cmp(&b.1.raw)));
     v
@@ -67,11 +62,11 @@ pub fn version_objects(index: &Index) -> Vec<(usize, HVersion)> {
 
 /// The target: `--to-version` (with its Version object when present), else the newest Version
 /// object above the running version — what the UI would offer.
-pub fn target(index: &Index, from: &HVersion, requested: Option<&str>) -> Option<TargetVersion> {
+pub fn target(index: &Index, from: &Version, requested: Option<&str>) -> Option<TargetVersion> {
     let versions = version_objects(index);
     match requested {
         Some(r) => {
-            let want = HVersion::parse(r);
+            let want = Version::parse(r);
             let object = versions
                 .iter()
                 .find(|(_, v)| {
@@ -96,21 +91,5 @@ pub fn target(index: &Index, from: &HVersion, requested: Option<&str>) -> Option
     }
 }
 
-/// The name of a Setting's effective value.
-pub fn setting(index: &Index, group: &str, name: &str) -> Option<String> {
-    index
-        .find(
-            group,
-            "Setting",
-            if group == "longhorn.io" {
-                "longhorn-system"
-            } else {
-                ""
-            },
-            name,
-        )
-        .and_then(|o| match &o.view {
-            View::Setting(s) => s.effective().map(str::to_string),
-            _ => None,
-        })
-}
+/// The value in effect of a Setting.
+pub use crate::facts::cluster::setting;

@@ -1,0 +1,101 @@
+//! Cluster facts several rules read: a Setting's value in effect, the `upgrade-config` setting,
+//! whether a node is a witness. Each is derived here once, the way Harvester's own code reads
+//! it, so that two rules cannot disagree about it.
+use crate::index::{Index, Object};
+use crate::model::views::View;
+
+/// Label Harvester puts on witness nodes (`node-role.harvesterhci.io/witness`).
+pub const WITNESS_LABEL: &str = "node-role.harvesterhci.io/witness";
+
+/// The value in effect of a Setting (`value`, or `default` when the value is empty), as
+/// Harvester's settings code reads it. Longhorn settings live in `longhorn-system`.
+pub fn setting(index: &Index, group: &str, name: &str) -> Option<String> {
+    let ns = if group == "longhorn.io" {
+        "longhorn-system"
+    } else {
+        ""
+    };
+    let o = index.find(group, "Setting", ns, name)?;
+    let View::Setting(s) = &o.view else {
+        return None;
+    };
+    match s.value.as_deref() {
+        Some(v) if !v.is_empty() => Some(v.to_string()),
+        _ => s.default.clone(),
+    }
+}
+
+/// Whether a node is a witness: it carries the witness role label, whatever its value
+/// (Harvester's `IsWitnessNode`).
+pub fn is_witness(node: &Object) -> bool {
+    node.meta.labels.contains_key(WITNESS_LABEL)
+}
+
+/// Harvester's `upgrade-config` setting.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UpgradeConfig {
+    /// `restoreVM` as written, when present.
+    pub restore_vm: Option<serde_json::Value>,
+}
+
+impl UpgradeConfig {
+    /// Whether Harvester treats `restoreVM` as on: only a JSON `true` (its Go decoder rejects a
+    /// string, and `IsRestoreVM` then reports false).
+    pub fn restore_vm(&self) -> bool {
+        self.restore_vm == Some(serde_json::Value::Bool(true))
+    }
+
+    /// Parses the setting's value; `None` when it is not a JSON object.
+    pub fn parse(value: &str) -> Option<UpgradeConfig> {
+        let v: serde_json::Value = serde_json::from_str(value).ok()?;
+        let o = v.as_object()?;
+        Some(UpgradeConfig {
+            restore_vm: o.get("restoreVM").cloned(),
+        })
+    }
+}
+
+/// The `upgrade-config` setting in effect; `None` when absent or unreadable.
+pub fn upgrade_config(index: &Index) -> Option<UpgradeConfig> {
+    UpgradeConfig::parse(&setting(index, "harvesterhci.io", "upgrade-config")?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn restore_vm_only_for_json_true() {
+        let p = |s: &str| UpgradeConfig::parse(s).map(|c| c.restore_vm());
+        assert_eq!(p(r#"{"restoreVM":true}"#), Some(true));
+        assert_eq!(p(r#"{"restoreVM":false}"#), Some(false));
+        assert_eq!(p(r#"{"restoreVM":"true"}"#), Some(false));
+        assert_eq!(p(r#"{"imagePreloadOption":{}}"#), Some(false));
+        assert_eq!(p("not json"), None);
+        assert_eq!(
+            UpgradeConfig::parse(r#"{"restoreVM":"true"}"#)
+                .and_then(|c| c.restore_vm)
+                .and_then(|v| v.as_str().map(str::to_string))
+                .as_deref(),
+            Some("true")
+        );
+    }
+
+    #[test]
+    fn settings_and_witness_from_objects() {
+        let idx = Index::from_yaml_objects(&[
+            "apiVersion: harvesterhci.io/v1beta1\nkind: Setting\nmetadata:\n  name: upgrade-config\nvalue: \"\"\ndefault: '{\"restoreVM\": true}'\n",
+            "apiVersion: v1\nkind: Node\nmetadata:\n  name: w\n  labels:\n    node-role.harvesterhci.io/witness: \"false\"\n",
+            "apiVersion: v1\nkind: Node\nmetadata:\n  name: n\n",
+        ]);
+        assert_eq!(
+            setting(&idx, "harvesterhci.io", "upgrade-config").as_deref(),
+            Some("{\"restoreVM\": true}")
+        );
+        assert!(upgrade_config(&idx).is_some_and(|c| c.restore_vm()));
+        let w = idx.find("", "Node", "", "w").expect("node w");
+        let n = idx.find("", "Node", "", "n").expect("node n");
+        assert!(is_witness(w));
+        assert!(!is_witness(n));
+    }
+}

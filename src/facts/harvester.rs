@@ -1,0 +1,830 @@
+//! Harvester's behaviour by version, stated once: every check of the upgrade admission webhook
+//! (`validator.harvesterhci.io`, `reference/upgrade-blockers.md` §A) with the versions it exists
+//! in, the exact denial text of each version, and the inputs sbdiag needs to judge it; the
+//! version gates of behaviours inside checks; and the webhook's name. The admission simulation,
+//! the Fleet "effect" sentences, leftover explanations and the log recogniser all quote from
+//! here, so a text is right everywhere or wrong everywhere.
+use std::sync::OnceLock;
+
+use super::input::{Input, lists};
+use super::version::{Range, Version};
+
+/// The name a user sees in `admission webhook "…" denied the request: …`.
+pub const WEBHOOK: &str = "validator.harvesterhci.io";
+
+/// The line a user sees when the webhook denies with `message`.
+pub fn as_user_sees(message: &str) -> String {
+    format!("admission webhook \"{WEBHOOK}\" denied the request: {message}")
+}
+
+/// One text a check returns, in the versions that return it. `{name}` marks a value the
+/// webhook fills in; everything else is verbatim (typos included).
+#[derive(Debug, Clone, Copy)]
+pub struct Text {
+    /// Which of the check's denials (`""` when it has one).
+    pub case: &'static str,
+    /// Versions returning this text.
+    pub versions: Range,
+    /// The text.
+    pub text: &'static str,
+}
+
+/// How sbdiag judges a check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Judged {
+    /// From the bundle's objects.
+    Simulated,
+    /// Needs live data; the bundle offers at most a proxy.
+    Live,
+    /// Not simulated (defensive, or about the new Upgrade's own annotations); recognised in
+    /// events and logs only.
+    Recognised,
+}
+
+/// One check of the upgrade admission webhook (or the version gate the controller applies).
+#[derive(Debug, Clone, Copy)]
+pub struct AdmissionCheck {
+    /// Id as in the reference (`C12`).
+    pub id: &'static str,
+    /// Short name.
+    pub name: &'static str,
+    /// Versions that have the check.
+    pub versions: Range,
+    /// What sbdiag needs to judge it: missing inputs make it `not_evaluated`.
+    pub inputs: &'static [Input],
+    /// The fields it reads, in words (for `rules --explain`).
+    pub reads: &'static str,
+    /// Its denial texts.
+    pub texts: &'static [Text],
+    /// How sbdiag judges it.
+    pub judged: Judged,
+}
+
+impl AdmissionCheck {
+    /// Whether the webhook of `v` has this check.
+    pub fn exists_in(&self, v: &Version) -> bool {
+        self.versions.contains(v)
+    }
+
+    /// The text for `case` that `v` returns, with `args` filled in; `None` when `v` has no such
+    /// check or no such text.
+    pub fn text(&self, case: &str, v: &Version, args: &[(&str, &str)]) -> Option<String> {
+        if !self.exists_in(v) {
+            return None;
+        }
+        let t = self
+            .texts
+            .iter()
+            .find(|t| t.case == case && t.versions.contains(v))?;
+        Some(fill(t.text, args))
+    }
+}
+
+/// Fills `{name}` slots of a text.
+fn fill(template: &str, args: &[(&str, &str)]) -> String {
+    let mut out = template.to_string();
+    for (k, v) in args {
+        out = out.replace(&format!("{{{k}}}"), v);
+    }
+    out
+}
+
+const fn t(case: &'static str, versions: Range, text: &'static str) -> Text {
+    Text {
+        case,
+        versions,
+        text,
+    }
+}
+
+const ALL: Range = Range::ALL;
+
+/// Backups with no `status` count as in progress (C10) only in v1.4.x
+/// (`IsBackupProgressing`).
+pub const BACKUP_WITHOUT_STATUS_IN_PROGRESS: Range = Range::through_minor((1, 4, 0), (1, 4));
+/// C24 also counts VMIs with a CD-ROM disk or a container disk (commit 6fe02736a; removed in
+/// v1.8.0).
+pub const MIGRATION_CHECK_COUNTS_CDROM: Range = Range::through_minor((1, 4, 1), (1, 7));
+/// Witness nodes do not count towards the single-node skip of C24–C26, and `restoreVM: true`
+/// skips those checks.
+pub const RESTORE_VM_AND_WITNESS_AWARE: Range = Range::since(1, 6, 0);
+/// The controller's version guard (`upgrade-helper version-guard`) replaced the plain
+/// minimum-version comparison.
+pub const VERSION_GUARD: Range = Range::since(1, 4, 0);
+
+/// The webhook's checks in its order of evaluation (§A.1), then the controller's version gate.
+pub static ADMISSION: &[AdmissionCheck] = &[
+    AdmissionCheck {
+        id: "C1",
+        name: "version or image specified",
+        versions: Range::since(1, 0, 0),
+        inputs: &[],
+        reads: "the new Upgrade's spec.version / spec.image",
+        texts: &[t("", ALL, "version or image field are not specified.")],
+        judged: Judged::Simulated,
+    },
+    AdmissionCheck {
+        id: "C2",
+        name: "target Version object exists",
+        versions: Range::since(1, 2, 0),
+        inputs: &[lists::VERSIONS],
+        reads: "versions.harvesterhci.io harvester-system/<spec.version>",
+        texts: &[t("", ALL, "version {version} is not found")],
+        judged: Judged::Simulated,
+    },
+    AdmissionCheck {
+        id: "C3",
+        name: "no other upgrade in progress",
+        versions: Range::since(1, 0, 0),
+        inputs: &[lists::UPGRADES],
+        reads: "upgrades.harvesterhci.io in harvester-system, label harvesterhci.io/upgradeState \
+                notin (Succeeded,Failed) — a missing label matches too",
+        texts: &[t(
+            "",
+            ALL,
+            "cannot proceed until previous upgrade \"{upgrade}\" completes",
+        )],
+        judged: Judged::Simulated,
+    },
+    AdmissionCheck {
+        id: "C4",
+        name: "no upgrade waiting for cleanup",
+        versions: Range::since(1, 7, 0),
+        inputs: &[lists::UPGRADES],
+        reads: "upgrades.harvesterhci.io, label harvesterhci.io/upgradeCleanup=Pending",
+        texts: &[t(
+            "",
+            ALL,
+            "cannot proceed until the following upgrades completed their cleanup process: \
+             {upgrades}",
+        )],
+        judged: Judged::Simulated,
+    },
+    AdmissionCheck {
+        id: "C5",
+        name: "upgrade-state selector (defensive)",
+        versions: Range::since(1, 1, 2),
+        inputs: &[],
+        reads: "nothing in the cluster (defensive)",
+        texts: &[t("", ALL, "{label} label is already set as {a} or {b}")],
+        judged: Judged::Recognised,
+    },
+    AdmissionCheck {
+        id: "C6",
+        name: "node-upgrade pause map of the new Upgrade",
+        versions: Range::since(1, 7, 0),
+        inputs: &[],
+        reads: "annotation harvesterhci.io/node-upgrade-pause-map of the new Upgrade",
+        texts: &[
+            t(
+                "unmarshal",
+                ALL,
+                "fail to unmarshal {annotation} annotation, err: {err}",
+            ),
+            t(
+                "action",
+                ALL,
+                "desired action for node {node} must be either \"pause\" or \"unpause\"",
+            ),
+            t("node", ALL, "node {node} does not exist"),
+        ],
+        judged: Judged::Recognised,
+    },
+    AdmissionCheck {
+        id: "C7",
+        name: "no degraded volume (3+ nodes)",
+        versions: Range::since(1, 1, 0),
+        inputs: &[lists::NODES, lists::LH_VOLUMES],
+        reads: "nodes (count); volumes.longhorn.io in longhorn-system, status.robustness",
+        texts: &[t(
+            "",
+            ALL,
+            "there are degraded volumes, please check all volumes are healthy",
+        )],
+        judged: Judged::Simulated,
+    },
+    AdmissionCheck {
+        id: "C8/C9",
+        name: "CAPI cluster fleet-local/local provisioned",
+        versions: Range::since(1, 1, 0),
+        inputs: &[lists::CAPI_CLUSTERS],
+        reads: "clusters.cluster.x-k8s.io fleet-local/local, status.phase (the phase from v1.1.2)",
+        texts: &[
+            t(
+                "missing",
+                ALL,
+                "can't find fleet-local/local cluster, err: clusters.cluster.x-k8s.io \"local\" \
+                 not found",
+            ),
+            t(
+                "phase",
+                Range::since(1, 1, 2),
+                "cluster fleet-local/local status is {phase}, please wait for it to be provisioned",
+            ),
+        ],
+        judged: Judged::Simulated,
+    },
+    AdmissionCheck {
+        id: "C10",
+        name: "no VM backup or snapshot in progress",
+        versions: Range::since(1, 4, 0),
+        inputs: &[lists::VM_BACKUPS],
+        reads: "virtualmachinebackups.harvesterhci.io, status.error and status.readyToUse (a \
+                missing status counts in v1.4.x)",
+        texts: &[t(
+            "",
+            ALL,
+            "please wait until all vmbackups are stopped, for example {backup} is under \
+             processing",
+        )],
+        judged: Judged::Simulated,
+    },
+    AdmissionCheck {
+        id: "C11",
+        name: "every backup/snapshot schedule suspended",
+        versions: Range::since(1, 4, 0),
+        inputs: &[lists::BACKUP_SCHEDULES],
+        reads: "schedulevmbackups.harvesterhci.io, status.suspended",
+        texts: &[t(
+            "",
+            ALL,
+            "please suspend all backup/snapshot schedule, for example {schedule} is running",
+        )],
+        judged: Judged::Simulated,
+    },
+    AdmissionCheck {
+        id: "C12",
+        name: "every ManagedChart in fleet-local Ready",
+        versions: Range::since(1, 1, 2),
+        inputs: &[lists::MANAGED_CHARTS],
+        reads: "managedcharts.management.cattle.io in fleet-local, the first \
+                status.conditions[type=Ready]",
+        texts: &[
+            t(
+                "",
+                Range::through_minor((1, 1, 2), (1, 6)),
+                "managed chart {chart} is not ready, please wait for it to be ready",
+            ),
+            t(
+                "",
+                Range::since(1, 7, 0),
+                "managed chart {chart} is not ready, please wait for it to be ready or fix it",
+            ),
+        ],
+        judged: Judged::Simulated,
+    },
+    AdmissionCheck {
+        id: "C13",
+        name: "addons settled",
+        versions: Range::since(1, 7, 0),
+        inputs: &[lists::ADDONS],
+        reads: "addons.harvesterhci.io, spec.enabled and status.status",
+        texts: &[t(
+            "",
+            ALL,
+            "addon {addon} is {enabled} but still on status {status}, please wait for it to be \
+             ready or fix it",
+        )],
+        judged: Judged::Simulated,
+    },
+    AdmissionCheck {
+        id: "C14",
+        name: "every node Ready",
+        versions: Range::since(1, 1, 2),
+        inputs: &[lists::NODES],
+        reads: "nodes, status.conditions[type=Ready]",
+        texts: &[t(
+            "",
+            ALL,
+            "node {node} is not ready, please wait for it to be ready",
+        )],
+        judged: Judged::Simulated,
+    },
+    AdmissionCheck {
+        id: "C15",
+        name: "no node unschedulable (cordoned, maintenance)",
+        versions: Range::since(1, 1, 2),
+        inputs: &[lists::NODES],
+        reads: "nodes, spec.unschedulable",
+        texts: &[t(
+            "",
+            ALL,
+            "node {node} is unschedulable, please wait for it to be schedulable",
+        )],
+        judged: Judged::Simulated,
+    },
+    AdmissionCheck {
+        id: "C16",
+        name: "every node has rke2.io/internal-ip",
+        versions: Range::since(1, 2, 0),
+        inputs: &[lists::NODES],
+        reads: "nodes, annotation rke2.io/internal-ip",
+        texts: &[t(
+            "",
+            ALL,
+            "node {node} doesn't have rke2.io/internal-ip annotation",
+        )],
+        judged: Judged::Simulated,
+    },
+    AdmissionCheck {
+        id: "C17",
+        name: "free system partition space (30 GiB)",
+        versions: Range::between((1, 2, 0), (1, 4, 3)),
+        inputs: &[Input::Live(
+            "each kubelet's /stats/summary (free bytes of the system partition)",
+        )],
+        reads: "kubelet /stats/summary of each node (live)",
+        texts: &[t(
+            "",
+            ALL,
+            "Node \"{node}\" has insufficient free system partition space {free} ({df}). The \
+             upgrade requires at least {min} of free system partition space on each node.",
+        )],
+        judged: Judged::Live,
+    },
+    AdmissionCheck {
+        id: "C18",
+        name: "image garbage-collection threshold after loading new images",
+        versions: Range::since(1, 2, 2),
+        inputs: &[Input::Live("each kubelet's /stats/summary and /configz")],
+        reads: "kubelet /stats/summary and /configz of each node (live)",
+        texts: &[
+            t(
+                "",
+                Range::through_minor((1, 2, 2), (1, 3)),
+                "Node \"{node}\" uses {percent}% storage space. It's higher than kubelet image \
+                 garbage collection threshold {threshold}%.",
+            ),
+            t(
+                "",
+                Range::since(1, 4, 0),
+                "Node \"{node}\" will reach {percent}% storage space after loading new images. \
+                 It's higher than kubelet image garbage collection threshold {threshold}%.",
+            ),
+        ],
+        judged: Judged::Live,
+    },
+    AdmissionCheck {
+        id: "C19",
+        name: "kubelet stats reachable",
+        versions: Range::since(1, 2, 0),
+        inputs: &[Input::Live("each kubelet's /stats/summary endpoint")],
+        reads: "kubelet endpoints (live transport)",
+        texts: &[
+            t(
+                "request",
+                ALL,
+                "node {node}, can't make http request to get {url}, err: {err}",
+            ),
+            t(
+                "status",
+                ALL,
+                "node {node}, http response from {url} is {code}",
+            ),
+            t(
+                "stats",
+                ALL,
+                "can't get node {node} filesystem stats from {url}, err: {err}",
+            ),
+            t(
+                "json",
+                ALL,
+                "node {node}, can't parse json response {url}, err: {err}",
+            ),
+        ],
+        judged: Judged::Recognised,
+    },
+    AdmissionCheck {
+        id: "C20",
+        name: "every CAPI machine Running",
+        versions: Range::since(1, 1, 2),
+        inputs: &[lists::CAPI_MACHINES],
+        reads: "machines.cluster.x-k8s.io in fleet-local, status.phase",
+        texts: &[t("", ALL, "machine {machine} is not running")],
+        judged: Judged::Simulated,
+    },
+    AdmissionCheck {
+        id: "C21",
+        name: "nodes and machines match",
+        versions: Range::since(1, 5, 1),
+        inputs: &[lists::NODES, lists::CAPI_MACHINES],
+        reads: "nodes (label harvesterhci.io/managed, annotation cluster.x-k8s.io/machine); \
+                machines, status.nodeRef",
+        texts: &[
+            t("no-node", ALL, "no node was listed, this shall not happen"),
+            t(
+                "count",
+                ALL,
+                "nodes({nodes}) and machines({machines}) do not match, check the cluster provision",
+            ),
+            t(
+                "empty-noderef",
+                ALL,
+                "machine {machine} has empty NodeRef, check the cluster provision",
+            ),
+            t("no-labels", ALL, "node {node} has no labels"),
+            t(
+                "no-managed-label",
+                ALL,
+                "node {node} has no expected label harvesterhci.io/managed",
+            ),
+            // The typo is the webhook's own.
+            t("no-annotations", ALL, "node {node} has no nnnotations"),
+            t(
+                "no-machine-annotation",
+                ALL,
+                "node {node} has no expected annotation cluster.x-k8s.io/machine, check the \
+                 cluster provision",
+            ),
+            t(
+                "missing-machine",
+                ALL,
+                "node {node} refers to machine {machine}, but the machine does not exist",
+            ),
+            t(
+                "other-node",
+                ALL,
+                "node {node} refers to machine {machine}, but the machine refers to another node \
+                 {other}",
+            ),
+        ],
+        judged: Judged::Simulated,
+    },
+    AdmissionCheck {
+        id: "C22",
+        name: "no active single-replica volume",
+        versions: Range::between((1, 3, 0), (1, 4, 3)),
+        inputs: &[lists::NODES, lists::LH_VOLUMES],
+        reads: "volumes.longhorn.io spec.numberOfReplicas and status.state; \
+                status.kubernetesStatus",
+        texts: &[t(
+            "",
+            ALL,
+            "The backing volumes of the following PVCs have single replica configured, please \
+             consider shutdown the corresponding workload before upgrade: {pvcs}",
+        )],
+        judged: Judged::Simulated,
+    },
+    AdmissionCheck {
+        id: "C23",
+        name: "no single-replica volume, even detached",
+        versions: Range::since(1, 5, 0),
+        inputs: &[lists::NODES, lists::LH_VOLUMES],
+        reads: "volumes.longhorn.io spec.numberOfReplicas; status.kubernetesStatus",
+        texts: &[
+            t(
+                "",
+                ALL,
+                "Following PVCs with single-replica volume, even the volume is detached, upgrade \
+                 may have potential data integrity concerns: {pvcs}",
+            ),
+            t(
+                "skip-detached",
+                ALL,
+                "Following PVCs with active single-replica volume, please consider shutdown the \
+                 corresponding workload before upgrade: {pvcs}",
+            ),
+        ],
+        judged: Judged::Simulated,
+    },
+    AdmissionCheck {
+        id: "C24",
+        name: "no non-live-migratable VM running",
+        versions: Range::since(1, 2, 2),
+        inputs: &[lists::NODES, lists::VMIS, lists::SETTINGS],
+        reads: "virtualmachineinstances.kubevirt.io (nodeSelector, hostDevices, required node \
+                affinity, cdrom/containerDisk in v1.4.1–v1.7.x); nodes; setting upgrade-config \
+                restoreVM (v1.6+)",
+        texts: &[t(
+            "",
+            ALL,
+            "There are non-live migratable VMs that need to be shut off before initiating the \
+             upgrade: {vms}",
+        )],
+        judged: Judged::Simulated,
+    },
+    AdmissionCheck {
+        id: "C25",
+        name: "no pending volume hotplug request",
+        versions: Range::since(1, 9, 0),
+        inputs: &[lists::NODES, lists::VMS, lists::SETTINGS],
+        reads: "virtualmachines.kubevirt.io status.volumeRequests",
+        texts: &[t(
+            "",
+            ALL,
+            "There are VMs with pending volume hotplug requests (status.volumeRequests) which are \
+             no longer processed with the DeclarativeHotplugVolumes feature gate and block the VM \
+             reconciliation. Stop and start these VMs before initiating the upgrade: {vms}",
+        )],
+        judged: Judged::Simulated,
+    },
+    AdmissionCheck {
+        id: "C26",
+        name: "no hot-plugged volume missing from the VM spec",
+        versions: Range::since(1, 9, 0),
+        inputs: &[lists::NODES, lists::VMS, lists::VMIS, lists::SETTINGS],
+        reads: "virtualmachineinstances.kubevirt.io volumes (hotpluggable) vs \
+                virtualmachines.kubevirt.io spec.template.spec.volumes",
+        texts: &[t(
+            "",
+            ALL,
+            "There are running VMs with hot-plugged volumes that exist in the VMI but not in the \
+             VM spec. Such volumes are hot-unplugged automatically with the \
+             DeclarativeHotplugVolumes feature gate. Remove the volumes or make them persistent \
+             before initiating the upgrade: {vms}",
+        )],
+        judged: Judged::Simulated,
+    },
+    AdmissionCheck {
+        id: "C27",
+        name: "RKE2 certificates valid for 7+ days",
+        versions: Range::since(1, 5, 0),
+        inputs: &[Input::Live(
+            "a TLS handshake with default/kubernetes (certificate expiry)",
+        )],
+        reads: "a live TLS handshake with default/kubernetes",
+        texts: &[t(
+            "",
+            ALL,
+            "earliest expiring cert for default/kubernetes ClusterIP is {cert}, it will expire in \
+             {days} days. Please rotate RKE2 certificates.",
+        )],
+        judged: Judged::Live,
+    },
+    AdmissionCheck {
+        id: "C28",
+        name: "kubernetes service reachable for the certificate check",
+        versions: Range::since(1, 5, 0),
+        inputs: &[Input::Live("a TLS handshake with default/kubernetes")],
+        reads: "endpoints of default/kubernetes (live transport)",
+        texts: &[
+            t(
+                "no-ip",
+                ALL,
+                "can't get kubernetes ip, err: cluster ip is empty",
+            ),
+            t(
+                "handshake",
+                ALL,
+                "can't get earliest expiring cert, err: {err}",
+            ),
+        ],
+        judged: Judged::Recognised,
+    },
+    AdmissionCheck {
+        id: "A.5",
+        name: "version compatibility (controller, after the repo VM is up)",
+        versions: Range::since(1, 2, 2),
+        inputs: &[lists::VERSIONS],
+        reads: "the running version; the target Version's spec.minUpgradableVersion",
+        texts: &[
+            t(
+                "min-version",
+                Range::through_minor((1, 2, 2), (1, 3)),
+                "The current version {from} is less than the minimum upgradable version {min}.",
+            ),
+            t(
+                "min-version",
+                VERSION_GUARD,
+                "current version does not meet minimum upgrade requirement",
+            ),
+            t(
+                "dev-to-release",
+                VERSION_GUARD,
+                "upgrading from dev versions to non-dev versions is prohibited",
+            ),
+            t("dev", VERSION_GUARD, "incomparable: dev version"),
+            t("downgrade", VERSION_GUARD, "downgrading is prohibited"),
+            t(
+                "prerelease",
+                VERSION_GUARD,
+                "cross-version upgrades from/to any prerelease version are prohibited",
+            ),
+        ],
+        judged: Judged::Simulated,
+    },
+];
+
+/// Denials of DELETE (deleting an Upgrade to stop it, §A.3).
+pub static ADMISSION_DELETE: &[Text] = &[
+    t(
+        "provisioning",
+        Range::since(1, 1, 0),
+        "cluster fleet-local/local status is provisioning, please wait for it to be provisioned",
+    ),
+    t(
+        "node-upgrade",
+        Range::since(1, 3, 2),
+        "node upgrade is in progressing, please wait for it to be provisioned",
+    ),
+];
+
+/// The check with this id.
+pub fn check(id: &str) -> Option<&'static AdmissionCheck> {
+    ADMISSION.iter().find(|c| c.id == id)
+}
+
+/// The text check `id` returns for `case` in version `v`, filled in; `None` when the webhook of
+/// `v` has no such check (or no such text).
+pub fn denial(id: &str, case: &str, v: &Version, args: &[(&str, &str)]) -> Option<String> {
+    check(id)?.text(case, v, args)
+}
+
+/// The denial a not-Ready ManagedChart gets from the webhook of `v` (C12); `None` when that
+/// webhook does not check ManagedCharts.
+pub fn managed_chart_denial(chart: &str, v: &Version) -> Option<String> {
+    denial("C12", "", v, &[("chart", chart)])
+}
+
+/// Which check a denial text seen in an event or a log comes from (`C12`, `delete`), whatever
+/// the version: every text of the table, with its slots matching anything.
+pub fn recognise(message: &str) -> Option<&'static str> {
+    static PATTERNS: OnceLock<Vec<(&'static str, regex::Regex)>> = OnceLock::new();
+    let patterns = PATTERNS.get_or_init(|| {
+        let texts = ADMISSION
+            .iter()
+            .flat_map(|c| c.texts.iter().map(move |t| (c.id, t.text)))
+            .chain(ADMISSION_DELETE.iter().map(|t| ("delete", t.text)));
+        // Most literal text first, so that a short text whose slots could swallow a longer
+        // one (`node {node} does not exist`) never shadows it.
+        let mut v: Vec<(usize, &'static str, regex::Regex)> = texts
+            .filter_map(|(id, text)| {
+                Some((
+                    literal_len(text),
+                    id,
+                    regex::Regex::new(&pattern(text)).ok()?,
+                ))
+            })
+            .collect();
+        v.sort_by_key(|x| std::cmp::Reverse(x.0));
+        v.into_iter().map(|(_, id, re)| (id, re)).collect()
+    });
+    patterns
+        .iter()
+        .find(|(_, re)| re.is_match(message))
+        .map(|(id, _)| *id)
+}
+
+/// Characters of `text` outside its `{slots}`.
+fn literal_len(text: &str) -> usize {
+    let mut n = 0;
+    let mut depth = false;
+    for c in text.chars() {
+        match c {
+            '{' => depth = true,
+            '}' => depth = false,
+            _ if !depth => n += 1,
+            _ => {}
+        }
+    }
+    n
+}
+
+/// A regular expression matching `text` with its `{slots}` filled by anything (a trailing
+/// period optional: logs and events often drop it).
+fn pattern(text: &str) -> String {
+    let text = text.strip_suffix('.').unwrap_or(text);
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(open) = rest.find('{') {
+        let Some(close) = rest[open..].find('}') else {
+            break;
+        };
+        out.push_str(&regex::escape(&rest[..open]));
+        out.push_str(".*?");
+        rest = &rest[open + close + 1..];
+    }
+    out.push_str(&regex::escape(rest));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(s: &str) -> Version {
+        Version::parse(s)
+    }
+
+    #[test]
+    fn ids_unique_and_texts_within_check_versions() {
+        let mut ids: Vec<&str> = ADMISSION.iter().map(|c| c.id).collect();
+        ids.sort();
+        let n = ids.len();
+        ids.dedup();
+        assert_eq!(ids.len(), n, "duplicate check id");
+        for c in ADMISSION {
+            assert!(!c.texts.is_empty(), "{} has no text", c.id);
+            // Every version the check exists in has a text for its default case (or every case
+            // is named).
+            for probe in [
+                "v1.0.0", "v1.1.2", "v1.2.2", "v1.3.2", "v1.4.1", "v1.5.1", "v1.6.0",
+            ]
+            .iter()
+            .chain(&["v1.7.0", "v1.8.2", "v1.9.0"])
+            {
+                let pv = v(probe);
+                if c.exists_in(&pv) {
+                    let cases: Vec<&str> = c.texts.iter().map(|t| t.case).collect();
+                    assert!(
+                        cases.iter().any(|case| c.text(case, &pv, &[]).is_some()),
+                        "{} has no text in {probe}",
+                        c.id
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn managed_chart_text_by_version() {
+        assert_eq!(managed_chart_denial("harvester", &v("v1.1.1")), None);
+        assert_eq!(
+            managed_chart_denial("harvester", &v("v1.4.0")).as_deref(),
+            Some("managed chart harvester is not ready, please wait for it to be ready")
+        );
+        assert_eq!(
+            managed_chart_denial("harvester", &v("v1.6.9")).as_deref(),
+            Some("managed chart harvester is not ready, please wait for it to be ready")
+        );
+        assert_eq!(
+            managed_chart_denial("harvester", &v("v1.7.0")).as_deref(),
+            Some("managed chart harvester is not ready, please wait for it to be ready or fix it")
+        );
+        assert_eq!(managed_chart_denial("harvester", &v("master-head")), None);
+    }
+
+    #[test]
+    fn texts_by_version_and_case() {
+        assert_eq!(denial("C4", "", &v("v1.6.1"), &[]), None);
+        assert!(
+            denial("C4", "", &v("v1.7.0"), &[("upgrades", "a,b")])
+                .is_some_and(|t| t.ends_with(": a,b"))
+        );
+        assert_eq!(denial("C8/C9", "phase", &v("v1.1.0"), &[]), None);
+        assert!(denial("C8/C9", "missing", &v("v1.1.0"), &[]).is_some());
+        assert!(
+            denial(
+                "A.5",
+                "min-version",
+                &v("v1.3.2"),
+                &[("from", "v1.3.2"), ("min", "v1.4.0")]
+            )
+            .is_some_and(|t| t.starts_with("The current version v1.3.2 is less"))
+        );
+        assert_eq!(
+            denial("A.5", "min-version", &v("v1.4.0"), &[]).as_deref(),
+            Some("current version does not meet minimum upgrade requirement")
+        );
+        assert!(denial("C18", "", &v("v1.3.0"), &[]).is_some_and(|t| t.contains(" uses ")));
+        assert!(denial("C18", "", &v("v1.4.0"), &[]).is_some_and(|t| t.contains("will reach")));
+        assert_eq!(denial("C17", "", &v("v1.5.0"), &[]), None);
+        assert_eq!(denial("C22", "", &v("v1.5.0"), &[]), None);
+        assert!(denial("C23", "", &v("v1.5.0"), &[]).is_some());
+    }
+
+    #[test]
+    fn recognises_texts_from_any_version() {
+        let seen = |m: &str| recognise(m);
+        assert_eq!(
+            seen("managed chart harvester is not ready, please wait for it to be ready"),
+            Some("C12")
+        );
+        assert_eq!(
+            seen(
+                "managed chart rancher-monitoring-crd is not ready, please wait for it to be ready or fix it"
+            ),
+            Some("C12")
+        );
+        assert_eq!(seen("version or image field are not specified"), Some("C1"));
+        assert_eq!(
+            seen("cannot proceed until previous upgrade \"hvst-upgrade-x\" completes"),
+            Some("C3")
+        );
+        assert_eq!(seen("node n1 has no nnnotations"), Some("C21"));
+        assert_eq!(
+            seen("node n1 refers to machine m1, but the machine does not exist"),
+            Some("C21")
+        );
+        assert_eq!(seen("node n9 does not exist"), Some("C6"));
+        assert_eq!(
+            seen("node upgrade is in progressing, please wait for it to be provisioned"),
+            Some("delete")
+        );
+        assert_eq!(
+            seen(
+                "cluster fleet-local/local status is Provisioning, please wait for it to be provisioned"
+            ),
+            Some("C8/C9")
+        );
+        assert_eq!(seen("something else entirely"), None);
+    }
+
+    #[test]
+    fn user_line() {
+        assert_eq!(
+            as_user_sees("x"),
+            "admission webhook \"validator.harvesterhci.io\" denied the request: x"
+        );
+    }
+}
