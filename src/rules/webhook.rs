@@ -362,6 +362,21 @@ fn classify(kind: &str, rest: &str) -> String {
     "denied".into()
 }
 
+/// A class from [`classify`] as an id fragment (`denied: upgrade check C12` →
+/// `denied-upgrade-check-c12`): the classes are a fixed vocabulary, so the id never holds
+/// the denial's own words.
+fn class_key(class: &str) -> String {
+    let mut out = String::with_capacity(class.len());
+    for c in class.chars() {
+        if c.is_ascii_alphanumeric() || c == '.' {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    out.trim_matches('-').to_string()
+}
+
 /// The refusal itself, without the log prefix: what follows "denied the request:" or
 /// "operation is rejected:", else the line.
 fn denial_text(line: &str) -> String {
@@ -478,11 +493,7 @@ fn denial_finding(cx: &Context, name: &str, class: &str, occ: &[Occurrence]) -> 
     objects.sort();
     objects.dedup();
     Finding {
-        id: format!(
-            "webhook.denial:{}:{}",
-            name,
-            crate::rules::finding::slug(class)
-        ),
+        id: format!("webhook.denial:{name}:{}", class_key(class)),
         rule: "webhook.denial".into(),
         severity: if class.starts_with("failed") {
             Severity::Error
