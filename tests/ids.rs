@@ -133,3 +133,49 @@ fn ids_are_unique_in_every_report() {
         }
     }
 }
+
+#[test]
+fn configurations_of_two_kinds_with_one_name_keep_two_ids() {
+    // The webhook-down cluster with a MutatingWebhookConfiguration that copies the
+    // ValidatingWebhookConfiguration harvester-validator, names included (the real bundle's
+    // rancher-monitoring-admission is such a pair): both are unavailable, two findings.
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path().join("supportbundle_webhook_pair");
+    copy_tree(&sample("webhook-down-v1.4.0"), &root);
+    let dir = root.join("yamls/cluster/admissionregistration.k8s.io/v1");
+    let validating =
+        std::fs::read_to_string(dir.join("validatingwebhookconfigurations.yaml")).unwrap();
+    let items: Vec<&str> = validating.split("\n- apiVersion: ").collect();
+    let item = items
+        .iter()
+        .find(|i| i.contains("\n    name: harvester-validator\n"))
+        .unwrap()
+        .replace(
+            "kind: ValidatingWebhookConfiguration",
+            "kind: MutatingWebhookConfiguration",
+        );
+    let mutating_file = dir.join("mutatingwebhookconfigurations.yaml");
+    let mutating = std::fs::read_to_string(&mutating_file).unwrap();
+    let at = mutating.find("\nkind: List\n").unwrap();
+    let mutating = format!(
+        "{}\n- apiVersion: {}{}",
+        &mutating[..at],
+        item.trim_end(),
+        &mutating[at..]
+    );
+    std::fs::write(&mutating_file, mutating).unwrap();
+    let r = report(&root);
+    let unavailable: Vec<&str> = findings(&r)
+        .iter()
+        .filter(|f| f["rule"] == "webhook.unavailable")
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        unavailable,
+        [
+            "webhook.unavailable:MutatingWebhookConfiguration/harvester-validator:validator.harvesterhci.io",
+            "webhook.unavailable:ValidatingWebhookConfiguration/harvester-validator:validator.harvesterhci.io",
+            "webhook.unavailable:MutatingWebhookConfiguration/harvester-mutator:mutator.harvesterhci.io",
+        ]
+    );
+}

@@ -189,7 +189,12 @@ fn finding(cx: &Context, c: &webhook::Chain) -> Option<Finding> {
     objects.sort();
     objects.dedup();
     Some(Finding {
-        id: format!("webhook.unavailable:{}/{}", cfg.key.name, c.name),
+        // The configuration's kind too: a Validating and a Mutating configuration may share
+        // their name and their webhooks' names (rancher-monitoring-admission does).
+        id: format!(
+            "webhook.unavailable:{}/{}:{}",
+            cfg.key.kind, cfg.key.name, c.name
+        ),
         rule: "webhook.unavailable".into(),
         severity,
         title: if severity == Severity::Info {
