@@ -175,17 +175,17 @@ fn webhook_down_names_the_broken_link_and_the_blocked_operations() {
             ),
             (
                 "error".to_string(),
-                "webhook.unavailable:harvester-validator/validator.harvesterhci.io".to_string()
+                "webhook.unavailable:ValidatingWebhookConfiguration/harvester-validator:validator.harvesterhci.io".to_string()
             ),
             (
                 "warning".to_string(),
-                "webhook.unavailable:harvester-mutator/mutator.harvesterhci.io".to_string()
+                "webhook.unavailable:MutatingWebhookConfiguration/harvester-mutator:mutator.harvesterhci.io".to_string()
             ),
         ]
     );
     let v = by_id(
         &r,
-        "webhook.unavailable:harvester-validator/validator.harvesterhci.io",
+        "webhook.unavailable:ValidatingWebhookConfiguration/harvester-validator:validator.harvesterhci.io",
     );
     // The broken link: the Service has no ready endpoint because every pod crash-loops.
     has(
@@ -225,7 +225,7 @@ fn webhook_down_names_the_broken_link_and_the_blocked_operations() {
     // failurePolicy Ignore: lower severity, says validation is skipped.
     let m = by_id(
         &r,
-        "webhook.unavailable:harvester-mutator/mutator.harvesterhci.io",
+        "webhook.unavailable:MutatingWebhookConfiguration/harvester-mutator:mutator.harvesterhci.io",
     );
     has(&m["summary"], "failurePolicy is Ignore");
     // The refused calls, from events and pod logs, tied to the webhook and the object.

@@ -53,6 +53,11 @@ pub struct Gap {
     /// Severity.
     #[serde(skip)]
     pub level: GapLevel,
+    /// The identity of what is missing, the subject of the finding id
+    /// (`bundle.pod-logs:Namespace/harvester-system`): a path, an object (`Kind/name`) or a
+    /// fixed token, never a count or prose, so the same gap has the same id in every capture.
+    #[serde(skip)]
+    pub key: String,
     /// What is missing.
     pub what: String,
     /// Why, and what it means for the analysis.
@@ -97,6 +102,8 @@ pub struct Coverage {
 }
 
 const GEN_LOG: &str = "bundleGenerationError.log";
+const CRD_LIST: &str = "yamls/cluster/apiextensions.k8s.io/v1/customresourcedefinitions.yaml";
+const SETTINGS_LIST: &str = "yamls/cluster/harvesterhci.io/v1beta1/settings.yaml";
 
 impl Coverage {
     /// Builds the ledger from the bundle and its index.
@@ -152,6 +159,7 @@ impl Coverage {
         &mut self,
         rule: &'static str,
         level: GapLevel,
+        key: String,
         what: String,
         why: String,
         evidence: Vec<GapEvidence>,
@@ -159,6 +167,7 @@ impl Coverage {
         self.missing.push(Gap {
             rule,
             level,
+            key,
             what,
             why,
             fix: "",
@@ -173,18 +182,19 @@ impl Coverage {
     fn metadata_gaps(&mut self, bundle: &Bundle) {
         let ev = |line| vec![GapEvidence::new("metadata.yaml", line, line)];
         if bundle.file("metadata.yaml").is_none() {
-            self.gap("bundle.metadata", GapLevel::Warning, "metadata.yaml".into(),
+            self.gap("bundle.metadata", GapLevel::Warning, "metadata.yaml".into(), "metadata.yaml".into(),
                 "absent: capture time, cluster id and Kubernetes version are unknown; ages cannot be computed".into(), vec![]);
         } else if bundle.metadata.is_none() {
             self.gap(
                 "bundle.metadata",
                 GapLevel::Warning,
                 "metadata.yaml".into(),
+                "metadata.yaml".into(),
                 "unreadable: capture time, cluster id and Kubernetes version are unknown".into(),
                 ev(1),
             );
         } else if bundle.created_at.is_none() {
-            self.gap("bundle.metadata", GapLevel::Warning, "capture time (bundlecreatedat)".into(),
+            self.gap("bundle.metadata", GapLevel::Warning, "metadata.yaml:bundlecreatedat".into(), "capture time (bundlecreatedat)".into(),
                 "missing or not an RFC 3339 time in metadata.yaml: ages relative to capture cannot be computed".into(), ev(1));
         }
     }
@@ -195,34 +205,44 @@ impl Coverage {
                 "bundle.collection-errors",
                 GapLevel::Info,
                 GEN_LOG.into(),
+                GEN_LOG.into(),
                 "absent: collection failures cannot be told from empty lists".into(),
                 vec![],
             );
             return;
         };
-        let mut lost: BTreeMap<&'static str, Vec<&super::CollectionError>> = BTreeMap::new();
+        // (what was lost, its key in the finding id) → the errors that lost it.
+        type Bucket = (&'static str, &'static str);
+        let mut lost: BTreeMap<Bucket, Vec<&super::CollectionError>> = BTreeMap::new();
         for e in errors {
             let bucket = match &e.kind {
                 ErrorKind::ListFailed { benign: true, .. } => continue,
-                ErrorKind::ListFailed { .. } | ErrorKind::ParseFailed { .. } => "resource lists",
-                ErrorKind::FileFailed { .. } => "files",
+                ErrorKind::ListFailed { .. } | ErrorKind::ParseFailed { .. } => {
+                    ("resource lists", "resource-lists")
+                }
+                ErrorKind::FileFailed { .. } => ("files", "files"),
                 // A restarted container whose previous instance is gone: only history is lost.
                 ErrorKind::LogFailed { .. }
                     if e.message.contains("previous terminated container") =>
                 {
-                    "previous pod logs"
+                    ("previous pod logs", "previous-pod-logs")
                 }
-                ErrorKind::LogFailed { .. } | ErrorKind::PodInfoFailed { .. } => "pod logs",
-                ErrorKind::PodListFailed => {
-                    "pod log collection (aborted for the remaining namespaces)"
+                ErrorKind::LogFailed { .. } | ErrorKind::PodInfoFailed { .. } => {
+                    ("pod logs", "pod-logs")
                 }
-                ErrorKind::ResourcesSkipped { .. } => "all resource YAMLs of a module",
-                ErrorKind::Other => "other",
+                ErrorKind::PodListFailed => (
+                    "pod log collection (aborted for the remaining namespaces)",
+                    "pod-log-collection",
+                ),
+                ErrorKind::ResourcesSkipped { .. } => {
+                    ("all resource YAMLs of a module", "module-resources")
+                }
+                ErrorKind::Other => ("other", "other"),
             };
             lost.entry(bucket).or_default().push(e);
         }
         self.collection_errors = lost.values().map(Vec::len).sum();
-        for (bucket, errs) in lost {
+        for ((bucket, key), errs) in lost {
             let first = errs.first().map(|e| e.message.clone()).unwrap_or_default();
             let level =
                 if bucket.starts_with("all resource") || bucket.starts_with("pod log collection") {
@@ -235,6 +255,7 @@ impl Coverage {
             self.gap(
                 "bundle.collection-errors",
                 level,
+                key.into(),
                 format!("{bucket}: {} collection error(s)", errs.len()),
                 format!("the generator logged failures, so absent data is not proof of absence; first: {first}"),
                 errs.iter()
@@ -252,7 +273,7 @@ impl Coverage {
         namespaces: &BTreeSet<String>,
     ) {
         if !bundle.has_dir("yamls") {
-            self.gap("bundle.resources", GapLevel::Error, "yamls/ (every resource list)".into(),
+            self.gap("bundle.resources", GapLevel::Error, "yamls/".into(), "yamls/ (every resource list)".into(),
                 "absent: the generator skips all YAMLs when API discovery fails (e.g. an aggregated API is down); no object-based check can run".into(),
                 vec![]);
             return;
@@ -263,7 +284,7 @@ impl Coverage {
                 .any(|o| o.key.group.contains('.') && !o.key.group.ends_with("k8s.io"))
         {
             self.gap("bundle.resources", GapLevel::Info,
-                "yamls/cluster/apiextensions.k8s.io/v1/customresourcedefinitions.yaml".into(),
+                CRD_LIST.into(), CRD_LIST.into(),
                 "absent although custom resources are present: CRD versions and schemas cannot be checked".into(), vec![]).fix =
                 "Usually the list was too large or failed to fetch; run `kubectl get crds -o yaml` on the live cluster if a check needs it.";
         }
@@ -275,7 +296,7 @@ impl Coverage {
                 GapLevel::Warning
             };
             self.gap("bundle.resources", level,
-                "yamls/cluster/harvesterhci.io/v1beta1/settings.yaml".into(),
+                SETTINGS_LIST.into(), SETTINGS_LIST.into(),
                 "absent (written by support-bundle-kit v0.0.26+, Harvester v1.1.3+): settings-based checks cannot run and the Harvester version comes from other sources".into(), vec![]).fix =
                 "Expected on bundles from Harvester before v1.1.3; otherwise run `kubectl get settings.harvesterhci.io -o yaml` on the live cluster.";
         }
@@ -286,7 +307,7 @@ impl Coverage {
                 .filter(|f| f.resource == "secrets" && f.group.is_empty())
                 .all(|f| f.namespace == "fleet-local")
         {
-            self.gap("bundle.resources", GapLevel::Info, "core Secrets".into(),
+            self.gap("bundle.resources", GapLevel::Info, "core-secrets".into(), "core Secrets".into(),
                 "excluded by the generator (only fleet-local machine-plan secrets are kept): certificate and credential checks cannot run".into(), vec![]).fix =
                 "Nothing to do: Secrets are never collected. Check certificates on the live cluster when a finding points at them.";
         }
@@ -315,11 +336,11 @@ impl Coverage {
             let ev = vec![GapEvidence::new(file, ns.name_line, ns.name_line)];
             match claims.get(name) {
                 Some(n) => self.gap("bundle.namespaces", GapLevel::Warning,
-                    format!("namespace {name}"),
+                    format!("Namespace/{name}"), format!("namespace {name}"),
                     format!("not collected although it holds {n} persistent volume claim(s), likely VM disks: its VMs, pods and events are invisible; add it to the support-bundle-namespaces setting and collect again"),
                     ev),
                 None => self.gap("bundle.namespaces", GapLevel::Info,
-                    format!("namespace {name}"),
+                    format!("Namespace/{name}"), format!("namespace {name}"),
                     "not collected (only default, kube-system, cattle-system and Harvester's namespaces are, unless listed in support-bundle-namespaces)".into(),
                     ev),
             };
@@ -338,20 +359,21 @@ impl Coverage {
             None => vec![],
         };
         if bundle.nodes.is_empty() {
-            self.gap("bundle.node-bundles", GapLevel::Warning, "nodes/ (every node bundle)".into(),
+            self.gap("bundle.node-bundles", GapLevel::Warning, "nodes/".into(), "nodes/ (every node bundle)".into(),
                 "absent: no node agent reported back (timeout, nodes not Ready, or standalone collection); node logs (kernel, rke2, kubelet) and configs are unavailable".into(),
                 nodes.iter().flat_map(|n| ev_of(n)).collect());
             return;
         }
         for nb in &bundle.nodes {
             if nb.is_empty() {
-                self.gap("bundle.node-bundles", GapLevel::Warning, format!("node bundle {}", nb.name),
+                self.gap("bundle.node-bundles", GapLevel::Warning, format!("Node/{}", nb.name), format!("node bundle {}", nb.name),
                     "empty: the node collector found no collector for the node's OS (a known generator bug on OS-ID changes); its logs and configs are unavailable".into(),
                     vec![GapEvidence::new(nb.zip_path.clone(), 0, 0)]);
             } else if let Some(e) = &nb.error {
                 self.gap(
                     "bundle.node-bundles",
                     GapLevel::Warning,
+                    format!("Node/{}", nb.name),
                     format!("node bundle {}", nb.name),
                     format!("unreadable: {e}"),
                     vec![GapEvidence::new(nb.zip_path.clone(), 0, 0)],
@@ -360,7 +382,7 @@ impl Coverage {
         }
         for n in &nodes {
             if !bundle.nodes.iter().any(|nb| nb.name == n.key.name) {
-                self.gap("bundle.node-bundles", GapLevel::Warning, format!("node bundle {}", n.key.name),
+                self.gap("bundle.node-bundles", GapLevel::Warning, format!("Node/{}", n.key.name), format!("node bundle {}", n.key.name),
                     "absent: the node did not report back in time (nodes not Ready are not waited for); its logs and configs are unavailable".into(),
                     ev_of(n));
             }
@@ -378,6 +400,7 @@ impl Coverage {
             self.gap(
                 "bundle.pod-logs",
                 GapLevel::Warning,
+                "logs/".into(),
                 "logs/ (every pod log)".into(),
                 "absent: no pod log can be used as evidence".into(),
                 vec![],
@@ -415,9 +438,119 @@ impl Coverage {
                 .map(|f| f.path.clone())
                 .unwrap_or_default();
             self.gap("bundle.pod-logs", GapLevel::Info,
+                format!("Namespace/{ns}"),
                 format!("logs of {} started pod(s) in {ns}: {shown}{more}", names.len()),
                 "not in the bundle (log fetch failed, the file was dropped, or the pod started after collection): their logs cannot be used as evidence".into(),
                 pods.iter().map(|p| GapEvidence::new(file.clone(), p.name_line, p.name_line)).collect());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::archive::Limits;
+
+    fn coverage_of(root: &Path) -> Coverage {
+        let bundle = Bundle::open(root, &Limits::default()).unwrap();
+        let index = Index::build(&bundle, &|_, _| {});
+        let versions = super::super::versions::detect(&bundle, &index);
+        Coverage::build(&bundle, &index, &versions)
+    }
+
+    fn copy_tree(from: &Path, to: &Path) {
+        for e in std::fs::read_dir(from).unwrap() {
+            let e = e.unwrap();
+            let dst = to.join(e.file_name());
+            if e.file_type().unwrap().is_dir() {
+                std::fs::create_dir_all(&dst).unwrap();
+                copy_tree(&e.path(), &dst);
+            } else {
+                std::fs::copy(e.path(), &dst).unwrap();
+            }
+        }
+    }
+
+    /// `(rule, key, what)` of every gap.
+    fn gaps(c: &Coverage) -> Vec<(&str, &str, &str)> {
+        c.missing
+            .iter()
+            .map(|g| (g.rule, g.key.as_str(), g.what.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn gap_keys_are_the_same_in_two_captures_whose_counts_differ() {
+        let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/healthy-v1.4.0");
+        let first = coverage_of(&sample);
+        // A later capture of the same cluster: one more pod without logs in kube-system, one
+        // more lost previous log.
+        let t = tempfile::tempdir().unwrap();
+        copy_tree(&sample, t.path());
+        std::fs::remove_dir_all(
+            t.path()
+                .join("logs/kube-system/harvester-whereabouts-6mp6s"),
+        )
+        .unwrap();
+        let log = t.path().join(GEN_LOG);
+        let mut text = std::fs::read_to_string(&log).unwrap();
+        text.push_str(
+            "BUG: Support bundle: cannot get log for pod rke2-canal-tn2z4 container calico-node: \
+             previous terminated container \"calico-node\" in pod \"rke2-canal-tn2z4\" not found\n",
+        );
+        std::fs::write(&log, text).unwrap();
+        let second = coverage_of(t.path());
+
+        let (a, b) = (gaps(&first), gaps(&second));
+        let keys = |g: &[(&str, &str, &str)]| -> Vec<(String, String)> {
+            g.iter()
+                .map(|(r, k, _)| (r.to_string(), k.to_string()))
+                .collect()
+        };
+        assert_eq!(keys(&a), keys(&b));
+        // The counts did change, in the text only.
+        let find = |g: &[(&str, &str, &str)], rule: &str, key: &str| -> String {
+            g.iter()
+                .find(|(r, k, _)| *r == rule && *k == key)
+                .map(|(_, _, w)| w.to_string())
+                .unwrap_or_else(|| panic!("no {rule} {key} in {g:?}"))
+        };
+        let ks = "Namespace/kube-system";
+        assert!(find(&a, "bundle.pod-logs", ks).starts_with("logs of 18 started pod(s)"));
+        assert!(find(&b, "bundle.pod-logs", ks).starts_with("logs of 19 started pod(s)"));
+        let prev = "previous-pod-logs";
+        assert_eq!(
+            find(&a, "bundle.collection-errors", prev),
+            "previous pod logs: 1 collection error(s)"
+        );
+        assert_eq!(
+            find(&b, "bundle.collection-errors", prev),
+            "previous pod logs: 2 collection error(s)"
+        );
+    }
+
+    #[test]
+    fn gap_keys_are_unique_per_rule_and_name_what_is_missing() {
+        let sample =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/node-down-vm-degraded-v1.4.0");
+        let c = coverage_of(&sample);
+        let mut seen = BTreeSet::new();
+        for g in &c.missing {
+            assert!(
+                seen.insert((g.rule, g.key.clone())),
+                "{} {} twice",
+                g.rule,
+                g.key
+            );
+            assert!(!g.key.contains(' '), "{:?} is prose", g.key);
+        }
+        let has = |rule: &str, key: &str| c.missing.iter().any(|g| g.rule == rule && g.key == key);
+        assert!(has("bundle.node-bundles", "Node/harvester-node-2"));
+        assert!(has("bundle.namespaces", "Namespace/kube-public"));
+        assert!(has("bundle.pod-logs", "Namespace/harvester-system"));
+        assert!(has("bundle.collection-errors", "pod-logs"));
+        assert!(has("bundle.resources", "core-secrets"));
     }
 }

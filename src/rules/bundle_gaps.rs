@@ -1,8 +1,11 @@
 //! `bundle.*` rules: gaps in the bundle itself, read from the coverage ledger. They make
 //! "not collected" visible as findings, so nobody mistakes a missing input for health.
-use super::finding::slug;
+use std::collections::BTreeMap;
+
 use super::{Context, Evidence, Finding, Input, Rule, RuleInfo, Severity};
+use crate::bundle::Problem;
 use crate::bundle::coverage::GapLevel;
+use crate::index::ParseError;
 
 struct GapRule(RuleInfo, &'static str, &'static [&'static str]);
 
@@ -117,7 +120,7 @@ impl Rule for GapRule {
             .iter()
             .filter(|g| g.rule == id)
             .map(|g| Finding {
-                id: format!("{id}:{}", slug(&g.what)),
+                id: format!("{id}:{}", g.key),
                 rule: id.to_string(),
                 severity: severity(g.level),
                 title: format!("{}: {}", self.0.title, g.what),
@@ -140,43 +143,134 @@ impl Rule for GapRule {
             })
             .collect();
         if id == "bundle.parse-errors" {
-            for p in &cx.coverage.parse_errors {
-                out.push(Finding {
-                    id: format!("{id}:{}:{}", slug(&p.file), p.line),
-                    rule: id.to_string(),
-                    severity: Severity::Warning,
-                    title: format!("Unparsable content in {}", p.file),
-                    summary: format!(
-                        "{} line {}: {}. Objects in this part are not analysed.",
-                        p.file, p.line, p.error
-                    ),
-                    objects: Vec::new(),
-                    evidence: vec![Evidence::lines(p.file.clone(), p.line, p.line)],
-                    remediation: self.1.to_string(),
-                    order: 0,
-                    graph: None,
-                    references: Vec::new(),
-                });
-            }
-            for p in &cx.coverage.failed {
-                out.push(Finding {
-                    id: format!("{id}:{}", slug(&p.file)),
-                    rule: id.to_string(),
-                    severity: Severity::Warning,
-                    title: format!("Unreadable entry {}", p.file),
-                    summary: format!("{}: {}", p.file, p.error),
-                    objects: Vec::new(),
-                    evidence: vec![Evidence::lines(p.file.clone(), 0, 0)],
-                    remediation: self.1.to_string(),
-                    order: 0,
-                    graph: None,
-                    references: Vec::new(),
-                });
-            }
+            out.extend(unreadable_files(
+                &cx.coverage.parse_errors,
+                &cx.coverage.failed,
+                self.1,
+            ));
         }
-        // Ids must be unique within a run.
         out.sort_by(|a, b| a.id.cmp(&b.id));
-        out.dedup_by(|a, b| a.id == b.id);
         out
+    }
+}
+
+/// One finding per file that could not be read or parsed, whatever the number of errors in
+/// it: the id is the file (its identity), so the same broken file keeps its id in the next
+/// capture even when its errors move to other lines.
+fn unreadable_files(parse: &[ParseError], failed: &[Problem], fix: &str) -> Vec<Finding> {
+    let mut by_file: BTreeMap<&str, (Vec<&ParseError>, Vec<&Problem>)> = BTreeMap::new();
+    for p in parse {
+        by_file.entry(&p.file).or_default().0.push(p);
+    }
+    for p in failed {
+        by_file.entry(&p.file).or_default().1.push(p);
+    }
+    by_file
+        .into_iter()
+        .map(|(file, (parse, failed))| {
+            let mut lines: Vec<String> = failed
+                .iter()
+                .map(|p| format!("{file}: {}", p.error))
+                .collect();
+            lines.extend(
+                parse
+                    .iter()
+                    .map(|p| format!("{file} line {}: {}", p.line, p.error)),
+            );
+            let mut evidence: Vec<Evidence> = Vec::new();
+            if !failed.is_empty() {
+                evidence.push(Evidence::lines(file, 0, 0));
+            }
+            evidence.extend(
+                parse
+                    .iter()
+                    .take(20)
+                    .map(|p| Evidence::lines(file, p.line, p.line)),
+            );
+            let (title, summary) = if failed.is_empty() {
+                (
+                    format!("Unparsable content in {file}"),
+                    format!(
+                        "{}. Objects in {} not analysed.",
+                        lines.join(";\n"),
+                        if lines.len() == 1 {
+                            "this part are"
+                        } else {
+                            "these parts are"
+                        }
+                    ),
+                )
+            } else {
+                (format!("Unreadable entry {file}"), lines.join(";\n"))
+            };
+            Finding {
+                id: format!("bundle.parse-errors:{file}"),
+                rule: "bundle.parse-errors".into(),
+                severity: Severity::Warning,
+                title,
+                summary,
+                objects: Vec::new(),
+                evidence,
+                remediation: fix.to_string(),
+                order: 0,
+                graph: None,
+                references: Vec::new(),
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(file: &str, line: u32) -> ParseError {
+        ParseError {
+            file: file.into(),
+            line,
+            error: format!("bad item at {line}"),
+        }
+    }
+
+    #[test]
+    fn one_finding_per_broken_file_whatever_its_errors() {
+        // Paths alike in their first 80 characters: the old slugged ids cut them to one.
+        let a = "yamls/namespaced/cattle-provisioning-capi-system/cluster.x-k8s.io/v1beta1/machinesets.yaml";
+        let b = "yamls/namespaced/cattle-provisioning-capi-system/cluster.x-k8s.io/v1beta1/machinedeployments.yaml";
+        assert_eq!(a[..80], b[..80]);
+        let failed = [Problem {
+            file: "nodes/n1.zip".into(),
+            error: "not a zip".into(),
+        }];
+        let first = unreadable_files(&[parse(a, 10), parse(a, 40), parse(b, 7)], &failed, "fix");
+        let ids: Vec<&str> = first.iter().map(|f| f.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "bundle.parse-errors:nodes/n1.zip",
+                &format!("bundle.parse-errors:{b}"),
+                &format!("bundle.parse-errors:{a}"),
+            ]
+        );
+        let fa = &first[2];
+        assert_eq!(fa.title, format!("Unparsable content in {a}"));
+        assert_eq!(
+            fa.summary,
+            format!(
+                "{a} line 10: bad item at 10;\n{a} line 40: bad item at 40. Objects in these \
+                 parts are not analysed."
+            )
+        );
+        assert_eq!(fa.evidence.len(), 2);
+        assert_eq!(first[0].title, "Unreadable entry nodes/n1.zip");
+        assert_eq!(first[0].summary, "nodes/n1.zip: not a zip");
+        assert_eq!(
+            first[1].summary,
+            format!("{b} line 7: bad item at 7. Objects in this part are not analysed.")
+        );
+        // The next capture: the same files broken at other lines keep their ids.
+        let next = unreadable_files(&[parse(a, 12), parse(b, 9), parse(b, 90)], &failed, "fix");
+        let next_ids: Vec<&str> = next.iter().map(|f| f.id.as_str()).collect();
+        assert_eq!(ids, next_ids);
     }
 }

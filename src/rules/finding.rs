@@ -90,7 +90,10 @@ impl Evidence {
 /// One finding.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
-    /// Stable id: `rule:subject`.
+    /// Stable id, `rule:subject`, unique within a report: the subject is the identity of what
+    /// the finding is about (objects as `Kind/namespace/name`, a check id such as `C12`, a
+    /// bundle path, a fixed aspect word), never a count, a line number or prose, so the same
+    /// problem has the same id in the next capture and `diff` and `scan` line them up.
     pub id: String,
     /// Rule id.
     pub rule: String,
@@ -200,17 +203,4 @@ pub fn sort(findings: &mut [Finding]) {
             .then_with(|| a.order.cmp(&b.order))
             .then_with(|| a.id.cmp(&b.id))
     });
-}
-
-/// A stable id fragment from free text.
-pub fn slug(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '/') {
-            out.push(c.to_ascii_lowercase());
-        } else if !out.ends_with('-') {
-            out.push('-');
-        }
-    }
-    out.trim_matches('-').chars().take(80).collect()
 }

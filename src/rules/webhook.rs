@@ -189,7 +189,12 @@ fn finding(cx: &Context, c: &webhook::Chain) -> Option<Finding> {
     objects.sort();
     objects.dedup();
     Some(Finding {
-        id: format!("webhook.unavailable:{}/{}", cfg.key.name, c.name),
+        // The configuration's kind too: a Validating and a Mutating configuration may share
+        // their name and their webhooks' names (rancher-monitoring-admission does).
+        id: format!(
+            "webhook.unavailable:{}/{}:{}",
+            cfg.key.kind, cfg.key.name, c.name
+        ),
         rule: "webhook.unavailable".into(),
         severity,
         title: if severity == Severity::Info {
@@ -330,6 +335,21 @@ fn classify(kind: &str, rest: &str) -> String {
     "denied".into()
 }
 
+/// A class from [`classify`] as an id fragment (`denied: upgrade check C12` →
+/// `denied-upgrade-check-c12`): the classes are a fixed vocabulary, so the id never holds
+/// the denial's own words.
+fn class_key(class: &str) -> String {
+    let mut out = String::with_capacity(class.len());
+    for c in class.chars() {
+        if c.is_ascii_alphanumeric() || c == '.' {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    out.trim_matches('-').to_string()
+}
+
 /// The refusal itself, without the log prefix: what follows "denied the request:" or
 /// "operation is rejected:", else the line.
 fn denial_text(line: &str) -> String {
@@ -446,11 +466,7 @@ fn denial_finding(cx: &Context, name: &str, class: &str, occ: &[Occurrence]) -> 
     objects.sort();
     objects.dedup();
     Finding {
-        id: format!(
-            "webhook.denial:{}:{}",
-            name,
-            crate::rules::finding::slug(class)
-        ),
+        id: format!("webhook.denial:{name}:{}", class_key(class)),
         rule: "webhook.denial".into(),
         severity: if class.starts_with("failed") {
             Severity::Error
