@@ -104,7 +104,7 @@ fn storage_and_node_rules_with_blast_radius() {
     let r = report(&sample("upgrade-blocked-v1.4.0"));
     let vol = by_id(
         &r,
-        "storage.volume-health:pvc-8bae9db4-b53f-4af3-b368-559386e7fd37",
+        "storage.volume-health:Volume/longhorn-system/pvc-8bae9db4-b53f-4af3-b368-559386e7fd37",
     );
     assert_eq!(vol["severity"], "warning");
     has(
@@ -125,9 +125,9 @@ fn storage_and_node_rules_with_blast_radius() {
     );
     assert!(ids("storage.single-replica", &r).contains(&(
         "warning".into(),
-        "storage.single-replica:pvc-74c946b3-1c9d-4a53-a8a1-4916d9747f15".into()
+        "storage.single-replica:Volume/longhorn-system/pvc-74c946b3-1c9d-4a53-a8a1-4916d9747f15".into()
     )));
-    let cordon = by_id(&r, "node.cordoned:harvester-node-2");
+    let cordon = by_id(&r, "node.cordoned:Node/harvester-node-2");
     has(&cordon["title"], "maintenance mode (completed)");
     // A healthy cluster gives none of these.
     let h = report(&sample("healthy-v1.4.0"));
@@ -263,7 +263,7 @@ fn webhook_down_names_the_broken_link_and_the_blocked_operations() {
 fn node_down_blast_radius_reaches_the_vm() {
     let b = sample("node-down-vm-degraded-v1.4.0");
     let r = report(&b);
-    let n = by_id(&r, "node.not-ready:harvester-node-2");
+    let n = by_id(&r, "node.not-ready:Node/harvester-node-2");
     assert_eq!(n["severity"], "error");
     has(&n["summary"], "Kubelet stopped posting node status");
     has(&n["summary"], "26m before capture");
@@ -273,7 +273,7 @@ fn node_down_blast_radius_reaches_the_vm() {
     );
     let vol = by_id(
         &r,
-        "storage.volume-health:pvc-8bae9db4-b53f-4af3-b368-559386e7fd37",
+        "storage.volume-health:Volume/longhorn-system/pvc-8bae9db4-b53f-4af3-b368-559386e7fd37",
     );
     has(
         &vol["summary"],

@@ -161,7 +161,10 @@ fn denials_follow_the_running_version() {
 #[test]
 fn stuck_in_pre_drained_names_the_pdb_and_the_orphan_engine() {
     let r = report(&sample("upgrade-stuck-predrained-v1.4.0"));
-    let f = by_id(&r, "upgrade.stuck:hvst-upgrade-mq7xk");
+    let f = by_id(
+        &r,
+        "upgrade.stuck:Upgrade/harvester-system/hvst-upgrade-mq7xk",
+    );
     assert_eq!(f["severity"], "error");
     has(
         &f["title"],

@@ -43,7 +43,15 @@ pub struct Object {
 }
 
 impl Object {
-    /// `group/version`, or `v1` for core.
+    /// The object's generic tree, for kinds without a typed view of their own.
+    pub fn tree(&self) -> Option<&crate::model::tree::Tree> {
+        match &self.view {
+            crate::model::views::View::Tree(t) => Some(t),
+            _ => None,
+        }
+    }
+
+    /// `group/version` (`v1` for the core group).
     pub fn api_version(&self) -> String {
         if self.key.group.is_empty() {
             self.version.clone()

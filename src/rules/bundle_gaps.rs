@@ -2,12 +2,10 @@
 //! "not collected" visible as findings, so nobody mistakes a missing input for health.
 use std::collections::BTreeMap;
 
-use super::{Context, Evidence, Finding, Input, Rule, RuleInfo, Severity};
+use super::{Context, Evidence, Finding, Input, Rule, RuleDef, RuleInfo, Severity};
 use crate::bundle::Problem;
 use crate::bundle::coverage::GapLevel;
 use crate::index::ParseError;
-
-struct GapRule(RuleInfo, &'static str, &'static [&'static str]);
 
 const INPUTS: &[Input] = &[Input::Coverage];
 
@@ -95,7 +93,7 @@ const RULES: &[(RuleInfo, &str, &[&str])] = &[
 pub fn rules() -> Vec<Box<dyn Rule>> {
     RULES
         .iter()
-        .map(|(info, fix, refs)| Box::new(GapRule(*info, fix, refs)) as Box<dyn Rule>)
+        .map(|(info, _, _)| Box::new(RuleDef::new(*info, gaps)) as Box<dyn Rule>)
         .collect()
 }
 
@@ -107,51 +105,56 @@ fn severity(level: GapLevel) -> Severity {
     }
 }
 
-impl Rule for GapRule {
-    fn info(&self) -> &RuleInfo {
-        &self.0
-    }
+/// The general advice and the references of a `bundle.*` rule, from its row of [`RULES`].
+fn advice(id: &str) -> (&'static str, &'static [&'static str]) {
+    RULES
+        .iter()
+        .find(|(info, _, _)| info.id == id)
+        .map(|(_, fix, refs)| (*fix, *refs))
+        .unwrap_or(("", &[]))
+}
 
-    fn evaluate(&self, cx: &Context) -> Vec<Finding> {
-        let id = self.0.id;
-        let mut out: Vec<Finding> = cx
-            .coverage
-            .missing
-            .iter()
-            .filter(|g| g.rule == id)
-            .map(|g| Finding {
-                id: format!("{id}:{}", g.key),
-                rule: id.to_string(),
-                severity: severity(g.level),
-                title: format!("{}: {}", self.0.title, g.what),
-                summary: format!("{}: {}", g.what, g.why),
-                objects: Vec::new(),
-                evidence: g
-                    .evidence
+/// The findings of one `bundle.*` rule: its gaps in the coverage ledger.
+fn gaps(info: &RuleInfo, cx: &Context) -> Vec<Finding> {
+    let id = info.id;
+    let (fix, refs) = advice(id);
+    let mut out: Vec<Finding> = cx
+        .coverage
+        .missing
+        .iter()
+        .filter(|g| g.rule == id)
+        .map(|g| {
+            Finding::new(
+                id,
+                &g.key,
+                severity(g.level),
+                format!("{}: {}", info.title, g.what),
+            )
+            .with_summary(format!("{}: {}", g.what, g.why))
+            .with_evidence(
+                g.evidence
                     .iter()
                     .take(20)
                     .map(|e| Evidence::lines(e.file.clone(), e.line, e.end_line))
                     .collect(),
-                remediation: if g.fix.is_empty() {
-                    self.1.to_string()
-                } else {
-                    g.fix.to_string()
-                },
-                order: 0,
-                graph: None,
-                references: self.2.iter().map(|s| s.to_string()).collect(),
+            )
+            .with_remediation(if g.fix.is_empty() {
+                fix.to_string()
+            } else {
+                g.fix.to_string()
             })
-            .collect();
-        if id == "bundle.parse-errors" {
-            out.extend(unreadable_files(
-                &cx.coverage.parse_errors,
-                &cx.coverage.failed,
-                self.1,
-            ));
-        }
-        out.sort_by(|a, b| a.id.cmp(&b.id));
-        out
+            .with_references(refs.iter().map(|s| s.to_string()).collect())
+        })
+        .collect();
+    if id == "bundle.parse-errors" {
+        out.extend(unreadable_files(
+            &cx.coverage.parse_errors,
+            &cx.coverage.failed,
+            fix,
+        ));
     }
+    out.sort_by(|a, b| a.id.cmp(&b.id));
+    out
 }
 
 /// One finding per file that could not be read or parsed, whatever the number of errors in
@@ -203,19 +206,10 @@ fn unreadable_files(parse: &[ParseError], failed: &[Problem], fix: &str) -> Vec<
             } else {
                 (format!("Unreadable entry {file}"), lines.join(";\n"))
             };
-            Finding {
-                id: format!("bundle.parse-errors:{file}"),
-                rule: "bundle.parse-errors".into(),
-                severity: Severity::Warning,
-                title,
-                summary,
-                objects: Vec::new(),
-                evidence,
-                remediation: fix.to_string(),
-                order: 0,
-                graph: None,
-                references: Vec::new(),
-            }
+            Finding::new("bundle.parse-errors", file, Severity::Warning, title)
+                .with_summary(summary)
+                .with_evidence(evidence)
+                .with_remediation(fix.to_string())
         })
         .collect()
 }

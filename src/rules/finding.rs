@@ -1,5 +1,10 @@
-//! Findings and checks: what rules produce and every renderer shows.
+//! Findings and checks: what rules produce and every renderer shows, and the kit rules build
+//! them with — [`Finding::new`] / [`Finding::about`] and the `with_*` builders, [`ObjectRef::of`],
+//! [`Evidence::of`]. No rule writes a `Finding { … }` literal: ids are made here, from the rule
+//! and the identity of what the finding is about, never from counts or prose.
 use serde::Serialize;
+
+use crate::index::{Index, Object};
 
 /// How bad a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Hash)]
@@ -36,6 +41,27 @@ pub struct ObjectRef {
     pub namespace: String,
     /// Name.
     pub name: String,
+}
+
+impl ObjectRef {
+    /// The reference to an indexed object.
+    pub fn of(o: &Object) -> ObjectRef {
+        ObjectRef {
+            api_version: o.api_version(),
+            kind: o.key.kind.clone(),
+            namespace: o.key.namespace.clone(),
+            name: o.key.name.clone(),
+        }
+    }
+
+    /// `Kind/namespace/name` (`Kind/name` when cluster-scoped): the identity part of an id.
+    pub fn subject(&self) -> String {
+        if self.namespace.is_empty() {
+            format!("{}/{}", self.kind, self.name)
+        } else {
+            format!("{}/{}/{}", self.kind, self.namespace, self.name)
+        }
+    }
 }
 
 /// Where in the bundle a finding shows.
@@ -80,6 +106,16 @@ impl Evidence {
         e
     }
 
+    /// An indexed object's lines: around `focus` when given (narrowed when the excerpt is
+    /// filled in), else its `name:` line.
+    pub fn of(index: &Index, o: &Object, focus: Option<&str>) -> Evidence {
+        let file = index.file_of(o).map(|f| f.path.clone()).unwrap_or_default();
+        match focus {
+            Some(f) => Evidence::lines(file, o.line, o.end_line).focus(f),
+            None => Evidence::lines(file, o.name_line, o.name_line),
+        }
+    }
+
     /// Narrows this evidence to the lines around `text` when the excerpt is filled in.
     pub fn focus(mut self, text: impl Into<String>) -> Evidence {
         self.focus = Some(text.into());
@@ -118,6 +154,94 @@ pub struct Finding {
     /// webhook's order of checks); 0 otherwise. Not serialised: the id carries identity.
     #[serde(skip)]
     pub order: u32,
+}
+
+impl Finding {
+    /// A finding of `rule` whose subject (the identity part of its id, `rule:subject`) is
+    /// `subject`: an object's `Kind/namespace/name`, a check id, a stable key. Fill the rest
+    /// with the `with_*` builders.
+    pub fn new(
+        rule: &str,
+        subject: impl AsRef<str>,
+        severity: Severity,
+        title: impl Into<String>,
+    ) -> Finding {
+        Finding {
+            id: format!("{rule}:{}", subject.as_ref()),
+            rule: rule.to_string(),
+            severity,
+            title: title.into(),
+            summary: String::new(),
+            objects: Vec::new(),
+            evidence: Vec::new(),
+            remediation: String::new(),
+            references: Vec::new(),
+            graph: None,
+            order: 0,
+        }
+    }
+
+    /// A finding of `rule` about one object: its id is `rule:Kind/namespace/name` and the
+    /// object comes first in its objects.
+    pub fn about(rule: &str, o: &Object, severity: Severity, title: impl Into<String>) -> Finding {
+        let r = ObjectRef::of(o);
+        Finding::new(rule, r.subject(), severity, title).with_object(r)
+    }
+
+    /// Adds an aspect to the subject of the id (`rule:Kind/ns/name:aspect`), when one object
+    /// can have several findings of a rule.
+    pub fn with_subject_aspect(mut self, aspect: &str) -> Finding {
+        self.id = format!("{}:{aspect}", self.id);
+        self
+    }
+
+    /// What was found and what it means.
+    pub fn with_summary(mut self, summary: String) -> Finding {
+        self.summary = summary;
+        self
+    }
+
+    /// One more object concerned.
+    pub fn with_object(mut self, o: ObjectRef) -> Finding {
+        self.objects.push(o);
+        self
+    }
+
+    /// More objects concerned.
+    pub fn with_objects(mut self, objects: Vec<ObjectRef>) -> Finding {
+        self.objects.extend(objects);
+        self
+    }
+
+    /// More evidence.
+    pub fn with_evidence(mut self, evidence: Vec<Evidence>) -> Finding {
+        self.evidence.extend(evidence);
+        self
+    }
+
+    /// What to do.
+    pub fn with_remediation(mut self, remediation: String) -> Finding {
+        self.remediation = remediation;
+        self
+    }
+
+    /// Links.
+    pub fn with_references(mut self, references: Vec<String>) -> Finding {
+        self.references.extend(references);
+        self
+    }
+
+    /// The status graph around the finding's subject.
+    pub fn with_graph(mut self, graph: Option<SubGraph>) -> Finding {
+        self.graph = graph;
+        self
+    }
+
+    /// Position among the rule's findings when their order means something.
+    pub fn with_order(mut self, order: u32) -> Finding {
+        self.order = order;
+        self
+    }
 }
 
 /// A small piece of the status graph.
@@ -203,4 +327,32 @@ pub fn sort(findings: &mut [Finding]) {
             .then_with(|| a.order.cmp(&b.order))
             .then_with(|| a.id.cmp(&b.id))
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_come_from_rule_and_object_identity() {
+        let node = Object::from_yaml("Node", "", "metadata:\n  name: n1\n");
+        let f = Finding::about("node.not-ready", &node, Severity::Error, "t");
+        assert_eq!(f.id, "node.not-ready:Node/n1");
+        assert_eq!(f.objects, vec![ObjectRef::of(&node)]);
+        let vol = Object::from_yaml(
+            "Volume",
+            "longhorn.io",
+            "metadata:\n  name: pvc-1\n  namespace: longhorn-system\n",
+        );
+        let f = Finding::about("storage.volume-health", &vol, Severity::Warning, "t")
+            .with_subject_aspect("degraded");
+        assert_eq!(
+            f.id,
+            "storage.volume-health:Volume/longhorn-system/pvc-1:degraded"
+        );
+        let f = Finding::new("upgrade.admission", "C12", Severity::Error, "t")
+            .with_summary("s".into())
+            .with_order(3);
+        assert_eq!((f.id.as_str(), f.order), ("upgrade.admission:C12", 3));
+    }
 }

@@ -8,13 +8,13 @@ use crate::facts::harvester;
 use crate::facts::version::Version;
 use std::fmt::Write as _;
 
-use super::{Context, Evidence, Finding, Input, ObjectRef, Rule, RuleInfo, Severity};
+use super::{Context, Evidence, Finding, Input, ObjectRef, Rule, RuleDef, RuleInfo, Severity};
 use crate::fleet::drift::Classification;
 use crate::fleet::{
     self, Agent, Assertion, Claim, Era, FleetState, Judged, Source, Stale, Target, Verdict,
 };
 use crate::graph;
-use crate::index::{Index, Object};
+use crate::index::Object;
 use crate::model::summary::Summary;
 use crate::model::views::View;
 use crate::model::{Age, Timestamp, condition, time};
@@ -34,23 +34,34 @@ const FLEET_REFS: &[&str] = &[
 /// The Fleet rules.
 pub fn rules() -> Vec<Box<dyn Rule>> {
     vec![
-        Box::new(StaleStatus),
-        Box::new(NotReady),
-        Box::new(Modified),
-        Box::new(ApplyError),
+        Box::new(RuleDef {
+            info: STALE_INFO,
+            eval: stale_status,
+            checks: None,
+            explain: None,
+        }),
+        Box::new(RuleDef {
+            info: NOT_READY_INFO,
+            eval: not_ready,
+            checks: None,
+            explain: None,
+        }),
+        Box::new(RuleDef {
+            info: MODIFIED_INFO,
+            eval: modified,
+            checks: None,
+            explain: None,
+        }),
+        Box::new(RuleDef {
+            info: APPLY_INFO,
+            eval: apply_error,
+            checks: None,
+            explain: None,
+        }),
     ]
 }
 
 // ---------------------------------------------------------------- shared helpers
-
-fn obj_ref(o: &Object) -> ObjectRef {
-    ObjectRef {
-        api_version: o.api_version(),
-        kind: o.key.kind.clone(),
-        namespace: o.key.namespace.clone(),
-        name: o.key.name.clone(),
-    }
-}
 
 fn target_ref(t: &Target) -> ObjectRef {
     ObjectRef {
@@ -66,18 +77,6 @@ fn target_ref(t: &Target) -> ObjectRef {
         kind: t.kind.clone(),
         namespace: t.namespace.clone(),
         name: t.name.clone(),
-    }
-}
-
-fn file(index: &Index, o: &Object) -> String {
-    index.file_of(o).map(|f| f.path.clone()).unwrap_or_default()
-}
-
-/// Evidence: the object's lines around `focus`, or its name line.
-fn ev(index: &Index, o: &Object, focus: Option<&str>) -> Evidence {
-    match focus {
-        Some(f) => Evidence::lines(file(index, o), o.line, o.end_line).focus(f),
-        None => Evidence::lines(file(index, o), o.name_line, o.name_line),
     }
 }
 
@@ -426,7 +425,7 @@ fn claim_evidence(cx: &Context, s: &Source, t: &Target, rec: usize) -> Vec<Evide
     } else {
         format!("{}/{}", t.namespace, t.name)
     };
-    let at_claim = |o: &Object| ev(cx.index, o, Some(&needle));
+    let at_claim = |o: &Object| Evidence::of(cx.index, o, Some(&needle));
     let mut out = Vec::new();
     if let Some(o) = at(cx, rec) {
         out.push(at_claim(o));
@@ -446,18 +445,20 @@ fn source_objects(cx: &Context, s: &Source) -> Vec<ObjectRef> {
         .into_iter()
         .flatten()
         .filter_map(|i| at(cx, i))
-        .map(obj_ref)
+        .map(ObjectRef::of)
         .collect()
 }
 
-fn id(rule: &str, s: &Source, t: &Target) -> String {
+/// The identity part of a claim's finding id: the Bundle and the resource it claims about
+/// (`Bundle/fleet-local/mcc-harvester:DaemonSet/kube-system/harvester-whereabouts`).
+fn subject(s: &Source, t: &Target) -> String {
     let ns = if t.namespace.is_empty() {
         String::new()
     } else {
         format!("{}/", t.namespace)
     };
     format!(
-        "{rule}:Bundle/{}/{}:{}/{ns}{}",
+        "Bundle/{}/{}:{}/{ns}{}",
         s.namespace, s.name, t.kind, t.name
     )
 }
@@ -479,8 +480,6 @@ fn target_of(cx: &Context, j: &Judged) -> Option<Target> {
 
 // ---------------------------------------------------------------- fleet.stale-status
 
-struct StaleStatus;
-
 const STALE_INFO: RuleInfo = RuleInfo {
     id: "fleet.stale-status",
     title: "Fleet status contradicted by the captured objects",
@@ -496,32 +495,26 @@ const STALE_INFO: RuleInfo = RuleInfo {
     versions: "all (Fleet v0.7+ rules, both summarizer families)",
 };
 
-impl Rule for StaleStatus {
-    fn info(&self) -> &RuleInfo {
-        &STALE_INFO
-    }
-
-    fn evaluate(&self, cx: &Context) -> Vec<Finding> {
-        let st = cx.fleet;
-        let mut out = Vec::new();
-        for j in &st.judged {
-            let Some(s) = st.sources.get(j.source) else {
-                continue;
-            };
-            match &j.verdict {
-                Verdict::Stale(kind) => out.push(stale_finding(cx, s, j, kind)),
-                Verdict::InFlux {
-                    observed,
-                    changed_at,
-                } => out.push(in_flux_finding(cx, s, j, observed, changed_at)),
-                Verdict::NotOwned => out.push(not_owned_finding(cx, s, j)),
-                _ => {}
-            }
+fn stale_status(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
+    let st = cx.fleet;
+    let mut out = Vec::new();
+    for j in &st.judged {
+        let Some(s) = st.sources.get(j.source) else {
+            continue;
+        };
+        match &j.verdict {
+            Verdict::Stale(kind) => out.push(stale_finding(cx, s, j, kind)),
+            Verdict::InFlux {
+                observed,
+                changed_at,
+            } => out.push(in_flux_finding(cx, s, j, observed, changed_at)),
+            Verdict::NotOwned => out.push(not_owned_finding(cx, s, j)),
+            _ => {}
         }
-        out.extend(chart_lag(cx));
-        out.extend(cluster_lag(cx));
-        out
     }
+    out.extend(chart_lag(cx));
+    out.extend(cluster_lag(cx));
+    out
 }
 
 /// S5: the fleet Cluster's summary names bundles in states their own status contradicts
@@ -566,33 +559,32 @@ fn cluster_lag(cx: &Context) -> Vec<Finding> {
         let Some(b) = s.bundle.and_then(|i| at(cx, i)) else {
             continue;
         };
-        out.push(Finding {
-            id: format!(
-                "fleet.stale-status:Cluster/{}/{}:{}",
-                c.key.namespace, c.key.name, s.name
-            ),
-            rule: "fleet.stale-status".into(),
-            severity: Severity::Warning,
-            title: format!(
-                "Cluster {}/{} and Bundle {} disagree",
-                c.key.namespace, c.key.name, s.name
-            ),
-            summary: format!(
+        out.push(
+            Finding::new(
+                "fleet.stale-status",
+                format!("Cluster/{}/{}:{}", c.key.namespace, c.key.name, s.name),
+                Severity::Warning,
+                format!(
+                    "Cluster {}/{} and Bundle {} disagree",
+                    c.key.namespace, c.key.name, s.name
+                ),
+            )
+            .with_summary(format!(
                 "fleet-controller recomputes the Cluster's summary from the same BundleDeployments \
                  as the Bundle's; here {why}. One of the two was not updated (controller lag)."
-            ),
-            objects: vec![obj_ref(c), obj_ref(b)],
-            evidence: vec![
-                ev(cx.index, c, Some(s.name.as_str())),
-                ev(cx.index, b, Some("type: Ready")),
-            ],
-            remediation: "Restart fleet-controller so it recomputes both: kubectl -n \
+            ))
+            .with_objects(vec![ObjectRef::of(c), ObjectRef::of(b)])
+            .with_evidence(vec![
+                Evidence::of(cx.index, c, Some(s.name.as_str())),
+                Evidence::of(cx.index, b, Some("type: Ready")),
+            ])
+            .with_remediation(
+                "Restart fleet-controller so it recomputes both: kubectl -n \
                           cattle-fleet-system rollout restart deployment/fleet-controller"
-                .into(),
-            order: 0,
-            graph: None,
-            references: vec!["https://fleet.rancher.io/ref-status-fields".into()],
-        });
+                    .into(),
+            )
+            .with_references(vec!["https://fleet.rancher.io/ref-status-fields".into()]),
+        );
     }
     out
 }
@@ -807,17 +799,17 @@ fn stale_finding(cx: &Context, s: &Source, j: &Judged, kind: &Stale) -> Finding 
         None => s
             .primary()
             .and_then(|i| at(cx, i))
-            .map(|o| vec![ev(cx.index, o, Some("type: Ready"))])
+            .map(|o| vec![Evidence::of(cx.index, o, Some("type: Ready"))])
             .unwrap_or_default(),
     };
     if let Some(o) = live {
-        evidence.push(ev(cx.index, o, Some("  status:")));
+        evidence.push(Evidence::of(cx.index, o, Some("  status:")));
     }
     if let Some(ch) = &change
         && Some(ch.object) != j.live
         && let Some(p) = at(cx, ch.object)
     {
-        evidence.push(ev(
+        evidence.push(Evidence::of(
             cx.index,
             p,
             Some(&format!("lastTransitionTime: \"{}\"", ch.at)),
@@ -825,43 +817,28 @@ fn stale_finding(cx: &Context, s: &Source, j: &Judged, kind: &Stale) -> Finding 
     }
     evidence.extend(extra_evidence);
     if let Some(c) = cx.fleet.agent.cluster.and_then(|i| at(cx, i)) {
-        evidence.push(ev(cx.index, c, Some("lastSeen")));
+        evidence.push(Evidence::of(cx.index, c, Some("lastSeen")));
     }
-    Finding {
-        id: id("fleet.stale-status", s, &t),
-        rule: "fleet.stale-status".into(),
-        severity,
-        title,
-        summary: summary.trim_end().to_string(),
-        objects,
-        evidence,
-        remediation: resync_fix(cx, s),
-        order: 0,
-        graph: None,
-        references: FLEET_REFS.iter().map(|s| s.to_string()).collect(),
-    }
+    Finding::new("fleet.stale-status", subject(s, &t), severity, title)
+        .with_summary(summary.trim_end().to_string())
+        .with_objects(objects)
+        .with_evidence(evidence)
+        .with_remediation(resync_fix(cx, s))
+        .with_references(FLEET_REFS.iter().map(|s| s.to_string()).collect())
 }
 
 fn fallback(cx: &Context, s: &Source, j: &Judged) -> Finding {
-    Finding {
-        id: format!(
-            "fleet.stale-status:Bundle/{}/{}:{}",
-            s.namespace, s.name, j.claim
-        ),
-        rule: "fleet.stale-status".into(),
-        severity: Severity::Warning,
-        title: format!(
+    Finding::new(
+        "fleet.stale-status",
+        format!("Bundle/{}/{}:{}", s.namespace, s.name, j.claim),
+        Severity::Warning,
+        format!(
             "Fleet status of {} contradicts the capture",
             source_label(cx, s)
         ),
-        summary: String::new(),
-        objects: source_objects(cx, s),
-        evidence: Vec::new(),
-        remediation: resync_fix(cx, s),
-        order: 0,
-        graph: None,
-        references: Vec::new(),
-    }
+    )
+    .with_objects(source_objects(cx, s))
+    .with_remediation(resync_fix(cx, s))
 }
 
 fn in_flux_finding(
@@ -883,38 +860,37 @@ fn in_flux_finding(
     objects.push(target_ref(&t));
     let mut evidence = Vec::new();
     if let Some(o) = j.live.and_then(|i| at(cx, i)) {
-        evidence.push(ev(cx.index, o, Some("  status:")));
+        evidence.push(Evidence::of(cx.index, o, Some("  status:")));
     }
-    Finding {
-        id: id("fleet.stale-status", s, &t),
-        rule: "fleet.stale-status".into(),
-        severity: Severity::Info,
-        title: format!(
+    Finding::new(
+        "fleet.stale-status",
+        subject(s, &t),
+        Severity::Info,
+        format!(
             "Fleet and the capture disagree on {} {}, which changed minutes before capture",
             t.kind, t.name
         ),
-        summary: format!(
-            "{} and the captured object disagree (observed: {}), but the object last changed \
+    )
+    .with_summary(format!(
+        "{} and the captured object disagree (observed: {}), but the object last changed \
              {}, within {} minutes of the capture: the bundle caught it mid-change and Fleet \
              lags by seconds. Not a stale claim.",
-            source_label(cx, s),
-            if observed.is_ready() {
-                "ready".to_string()
-            } else {
-                observed.display()
-            },
-            ago(Some(changed_at), cx.created_at),
-            fleet::IN_FLUX_SECS / 60
-        ),
-        objects,
-        evidence,
-        remediation: "Nothing to do unless it persists: take a new support bundle in a few \
+        source_label(cx, s),
+        if observed.is_ready() {
+            "ready".to_string()
+        } else {
+            observed.display()
+        },
+        ago(Some(changed_at), cx.created_at),
+        fleet::IN_FLUX_SECS / 60
+    ))
+    .with_objects(objects)
+    .with_evidence(evidence)
+    .with_remediation(
+        "Nothing to do unless it persists: take a new support bundle in a few \
                       minutes and compare (sbdiag diff OLD NEW)."
             .into(),
-        order: 0,
-        graph: None,
-        references: Vec::new(),
-    }
+    )
 }
 
 fn not_owned_finding(cx: &Context, s: &Source, j: &Judged) -> Finding {
@@ -982,13 +958,17 @@ fn not_owned_finding(cx: &Context, s: &Source, j: &Judged) -> Finding {
         .map(|c| claim_evidence(cx, s, &t, c.recorded_in))
         .unwrap_or_default();
     if let Some(o) = live {
-        evidence.push(ev(cx.index, o, hook.as_deref().map(|_| "helm.sh/hook:")));
+        evidence.push(Evidence::of(
+            cx.index,
+            o,
+            hook.as_deref().map(|_| "helm.sh/hook:"),
+        ));
     }
-    Finding {
-        id: id("fleet.stale-status", s, &t),
-        rule: "fleet.stale-status".into(),
-        severity: Severity::Error,
-        title: match hook.as_deref() {
+    Finding::new(
+        "fleet.stale-status",
+        subject(s, &t),
+        Severity::Error,
+        match hook.as_deref() {
             Some(h) => format!(
                 "Fleet reports Helm hook {} missing although it exists ({h} hooks lack Fleet's \
                  labels); {} stays not Ready",
@@ -1004,18 +984,18 @@ fn not_owned_finding(cx: &Context, s: &Source, j: &Judged) -> Finding {
                 source_label(cx, s)
             ),
         },
-        summary: summary.trim_end().to_string(),
-        objects,
-        evidence,
-        remediation: if hook.is_some() {
-            hook_fix(cx, s, &t)
-        } else {
-            not_owned_fix(cx, s, &t)
-        },
-        order: 0,
-        graph: None,
-        references: vec!["https://github.com/harvester/harvester/issues/5505".into()],
-    }
+    )
+    .with_summary(summary.trim_end().to_string())
+    .with_objects(objects)
+    .with_evidence(evidence)
+    .with_remediation(if hook.is_some() {
+        hook_fix(cx, s, &t)
+    } else {
+        not_owned_fix(cx, s, &t)
+    })
+    .with_references(vec![
+        "https://github.com/harvester/harvester/issues/5505".into(),
+    ])
 }
 
 /// The objectset hash label carried by the other objects of a bundle's release.
@@ -1126,47 +1106,44 @@ fn chart_lag(cx: &Context) -> Vec<Finding> {
             continue;
         }
         let mr_false = mr.is_some_and(|c| c.status != "True");
-        out.push(Finding {
-            id: format!(
-                "fleet.stale-status:ManagedChart/{}/{}",
-                m.key.namespace, m.key.name
-            ),
-            rule: "fleet.stale-status".into(),
-            severity: if mr_false {
-                Severity::Error
-            } else {
-                Severity::Warning
-            },
-            title: format!(
-                "ManagedChart {} shows a stale copy of Bundle {}'s status",
-                m.key.name, s.name
-            ),
-            summary: format!(
+        out.push(
+            Finding::new(
+                "fleet.stale-status",
+                format!("ManagedChart/{}/{}", m.key.namespace, m.key.name),
+                if mr_false {
+                    Severity::Error
+                } else {
+                    Severity::Warning
+                },
+                format!(
+                    "ManagedChart {} shows a stale copy of Bundle {}'s status",
+                    m.key.name, s.name
+                ),
+            )
+            .with_summary(format!(
                 "Rancher copies the Bundle's status into the ManagedChart; here {}. The upgrade \
                  webhook reads the ManagedChart, not the Bundle.",
                 why.join("; ")
-            ),
-            objects: vec![obj_ref(m), obj_ref(b)],
-            evidence: vec![
-                ev(cx.index, m, Some("type: Defined")),
-                ev(cx.index, b, Some("type: Ready")),
-            ],
-            remediation: "Fix what blocks Rancher's ManagedChart handler (the Defined message; \
+            ))
+            .with_objects(vec![ObjectRef::of(m), ObjectRef::of(b)])
+            .with_evidence(vec![
+                Evidence::of(cx.index, m, Some("type: Defined")),
+                Evidence::of(cx.index, b, Some("type: Ready")),
+            ])
+            .with_remediation(
+                "Fix what blocks Rancher's ManagedChart handler (the Defined message; \
                           usually the chart cannot be fetched from ClusterRepo harvester-charts), \
                           then restart Rancher so it copies the status again:\n   kubectl -n \
                           cattle-system rollout restart deployment/rancher"
-                .into(),
-            order: 0,
-            graph: None,
-            references: vec!["https://fleet.rancher.io/ref-status-fields".into()],
-        });
+                    .into(),
+            )
+            .with_references(vec!["https://fleet.rancher.io/ref-status-fields".into()]),
+        );
     }
     out
 }
 
 // ---------------------------------------------------------------- fleet.not-ready
-
-struct NotReady;
 
 const NOT_READY_INFO: RuleInfo = RuleInfo {
     id: "fleet.not-ready",
@@ -1180,32 +1157,26 @@ const NOT_READY_INFO: RuleInfo = RuleInfo {
     versions: "all",
 };
 
-impl Rule for NotReady {
-    fn info(&self) -> &RuleInfo {
-        &NOT_READY_INFO
+fn not_ready(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
+    let st = cx.fleet;
+    let mut out = Vec::new();
+    for j in &st.judged {
+        let Verdict::ConfirmedNotReady {
+            observed,
+            detail_differs,
+        } = &j.verdict
+        else {
+            continue;
+        };
+        let (Some(s), Some(c)) = (st.sources.get(j.source), st.claim(j)) else {
+            continue;
+        };
+        let Some(o) = j.live.and_then(|i| at(cx, i)) else {
+            continue;
+        };
+        out.push(not_ready_finding(cx, s, c, o, observed, *detail_differs));
     }
-
-    fn evaluate(&self, cx: &Context) -> Vec<Finding> {
-        let st = cx.fleet;
-        let mut out = Vec::new();
-        for j in &st.judged {
-            let Verdict::ConfirmedNotReady {
-                observed,
-                detail_differs,
-            } = &j.verdict
-            else {
-                continue;
-            };
-            let (Some(s), Some(c)) = (st.sources.get(j.source), st.claim(j)) else {
-                continue;
-            };
-            let Some(o) = j.live.and_then(|i| at(cx, i)) else {
-                continue;
-            };
-            out.push(not_ready_finding(cx, s, c, o, observed, *detail_differs));
-        }
-        out
-    }
+    out
 }
 
 /// The real reason an object is not ready, with the evidence for it.
@@ -1238,7 +1209,8 @@ fn reason_for(cx: &Context, o: &Object) -> Reason {
                 fins.join(", ")
             }
         ));
-        r.evidence.push(ev(cx.index, o, Some("deletionTimestamp")));
+        r.evidence
+            .push(Evidence::of(cx.index, o, Some("deletionTimestamp")));
         if fins.contains(&"kubernetes.io/pvc-protection") && o.key.kind == "PersistentVolumeClaim" {
             let users: Vec<&Object> = cx
                 .index
@@ -1264,8 +1236,9 @@ fn reason_for(cx: &Context, o: &Object) -> Reason {
                         .join(", ")
                 ));
                 for p in users {
-                    r.evidence.push(ev(cx.index, p, Some(&o.key.name)));
-                    r.objects.push(obj_ref(p));
+                    r.evidence
+                        .push(Evidence::of(cx.index, p, Some(&o.key.name)));
+                    r.objects.push(ObjectRef::of(p));
                 }
             }
             r.fixes.push(format!(
@@ -1294,8 +1267,9 @@ fn reason_for(cx: &Context, o: &Object) -> Reason {
             bad += 1;
             if bad <= 5 {
                 r.lines.push(format!("Pod {problem}."));
-                r.evidence.push(ev(cx.index, po, Some("containerStatuses")));
-                r.objects.push(obj_ref(po));
+                r.evidence
+                    .push(Evidence::of(cx.index, po, Some("containerStatuses")));
+                r.objects.push(ObjectRef::of(po));
                 if let View::Pod(v) = &po.view {
                     let waiting: Vec<&str> = v
                         .container_statuses
@@ -1329,7 +1303,8 @@ fn reason_for(cx: &Context, o: &Object) -> Reason {
                             .is_some_and(|c| c.status != "True")
                     {
                         r.lines.push(format!("Its node {n} is NotReady."));
-                        r.evidence.push(ev(cx.index, node, Some("type: Ready")));
+                        r.evidence
+                            .push(Evidence::of(cx.index, node, Some("type: Ready")));
                     }
                 }
             }
@@ -1381,7 +1356,7 @@ fn reason_for(cx: &Context, o: &Object) -> Reason {
             "Event (Warning, last {}): {text}",
             ago(Some(&last), cap)
         ));
-        r.evidence.push(ev(cx.index, e, Some("message:")));
+        r.evidence.push(Evidence::of(cx.index, e, Some("message:")));
     }
     if r.fixes.is_empty() {
         r.fixes.push(format!(
@@ -1441,21 +1416,21 @@ fn not_ready_finding(
         let _ = write!(summary, "{}", effect(cx, s));
     }
     let mut objects = source_objects(cx, s);
-    objects.push(obj_ref(o));
+    objects.push(ObjectRef::of(o));
     objects.extend(reason.objects);
     let mut evidence = claim_evidence(cx, s, &c.target, c.recorded_in);
-    evidence.push(ev(cx.index, o, Some("  status:")));
+    evidence.push(Evidence::of(cx.index, o, Some("  status:")));
     evidence.extend(reason.evidence);
     let first_reason = reason
         .lines
         .first()
         .map(|l| format!(": {}", l.trim_end_matches('.')))
         .unwrap_or_default();
-    Finding {
-        id: id("fleet.not-ready", s, &c.target),
-        rule: "fleet.not-ready".into(),
-        severity: Severity::Error,
-        title: format!(
+    Finding::new(
+        "fleet.not-ready",
+        subject(s, &c.target),
+        Severity::Error,
+        format!(
             "{} not ready because {} is not ready ({}){}",
             chart_name(cx, s)
                 .map(|n| format!("ManagedChart {n}"))
@@ -1464,19 +1439,14 @@ fn not_ready_finding(
             short_counts(o).unwrap_or_else(|| observed.message_text()),
             fleet::one_line(&first_reason, 160)
         ),
-        summary: summary.trim_end().to_string(),
-        objects,
-        evidence,
-        remediation: reason.fixes.join("\n"),
-        order: 0,
-        graph: None,
-        references: Vec::new(),
-    }
+    )
+    .with_summary(summary.trim_end().to_string())
+    .with_objects(objects)
+    .with_evidence(evidence)
+    .with_remediation(reason.fixes.join("\n"))
 }
 
 // ---------------------------------------------------------------- fleet.modified
-
-struct Modified;
 
 const MODIFIED_INFO: RuleInfo = RuleInfo {
     id: "fleet.modified",
@@ -1491,29 +1461,23 @@ const MODIFIED_INFO: RuleInfo = RuleInfo {
     versions: "all",
 };
 
-impl Rule for Modified {
-    fn info(&self) -> &RuleInfo {
-        &MODIFIED_INFO
-    }
-
-    fn evaluate(&self, cx: &Context) -> Vec<Finding> {
-        let st = cx.fleet;
-        let mut out = Vec::new();
-        for j in &st.judged {
-            let (Some(s), Some(c)) = (st.sources.get(j.source), st.claim(j)) else {
-                continue;
-            };
-            match &j.verdict {
-                Verdict::Drifted(class) => out.push(drift_finding(cx, s, c, j, class)),
-                Verdict::ConfirmedMissing => out.push(missing_finding(cx, s, c)),
-                Verdict::Unverifiable(why) if matches!(c.assertion, Assertion::Drift(_)) => {
-                    out.push(unverifiable_finding(cx, s, c, why))
-                }
-                _ => {}
+fn modified(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
+    let st = cx.fleet;
+    let mut out = Vec::new();
+    for j in &st.judged {
+        let (Some(s), Some(c)) = (st.sources.get(j.source), st.claim(j)) else {
+            continue;
+        };
+        match &j.verdict {
+            Verdict::Drifted(class) => out.push(drift_finding(cx, s, c, j, class)),
+            Verdict::ConfirmedMissing => out.push(missing_finding(cx, s, c)),
+            Verdict::Unverifiable(why) if matches!(c.assertion, Assertion::Drift(_)) => {
+                out.push(unverifiable_finding(cx, s, c, why))
             }
+            _ => {}
         }
-        out
     }
+    out
 }
 
 fn compare_patch_path(path: &str) -> String {
@@ -1655,7 +1619,7 @@ fn drift_finding(
                 format!("{leaf}:")
             }
         });
-        evidence.push(ev(cx.index, o, focus.as_deref()));
+        evidence.push(Evidence::of(cx.index, o, focus.as_deref()));
     }
     // Benign drift is harmless to the cluster but still makes the chart not Ready.
     let severity = if class.benign {
@@ -1665,11 +1629,11 @@ fn drift_finding(
     } else {
         Severity::Warning
     };
-    Finding {
-        id: id("fleet.modified", s, &c.target),
-        rule: "fleet.modified".into(),
+    Finding::new(
+        "fleet.modified",
+        subject(s, &c.target),
         severity,
-        title: format!(
+        format!(
             "{} drift on {} ({}): {}",
             if class.benign { "Benign" } else { "Chart" },
             c.target.fleet_name(),
@@ -1688,14 +1652,12 @@ fn drift_finding(
                     + " changed"
             }
         ),
-        summary: summary.trim_end().to_string(),
-        objects,
-        evidence,
-        remediation,
-        order: 0,
-        graph: None,
-        references: vec!["https://fleet.rancher.io/bundle-diffs".into()],
-    }
+    )
+    .with_summary(summary.trim_end().to_string())
+    .with_objects(objects)
+    .with_evidence(evidence)
+    .with_remediation(remediation)
+    .with_references(vec!["https://fleet.rancher.io/bundle-diffs".into()])
 }
 
 fn missing_finding(cx: &Context, s: &Source, c: &Claim) -> Finding {
@@ -1710,85 +1672,78 @@ fn missing_finding(cx: &Context, s: &Source, c: &Claim) -> Finding {
     }
     let mut objects = source_objects(cx, s);
     objects.push(target_ref(&c.target));
-    Finding {
-        id: id("fleet.modified", s, &c.target),
-        rule: "fleet.modified".into(),
-        severity: if chart_name(cx, s).is_some() {
+    Finding::new(
+        "fleet.modified",
+        subject(s, &c.target),
+        if chart_name(cx, s).is_some() {
             Severity::Error
         } else {
             Severity::Warning
         },
-        title: format!(
+        format!(
             "{} is missing from the cluster ({} reports it)",
             c.target.fleet_name(),
             source_label(cx, s)
         ),
-        summary: summary.trim_end().to_string(),
-        objects,
-        evidence: claim_evidence(cx, s, &c.target, c.recorded_in),
-        remediation: format!(
-            "Recreate it by forcing a redeploy of the release (Helm re-applies every object):\n   \
+    )
+    .with_summary(summary.trim_end().to_string())
+    .with_objects(objects)
+    .with_evidence(claim_evidence(cx, s, &c.target, c.recorded_in))
+    .with_remediation(format!(
+        "Recreate it by forcing a redeploy of the release (Helm re-applies every object):\n   \
              kubectl -n {} patch bundles.fleet.cattle.io {} --type merge -p \
              '{{\"spec\":{{\"forceSyncGeneration\":{}}}}}'\nIf something deletes it again, find \
              what (events, audit log).",
-            s.namespace,
-            s.name,
-            next_sync(s)
-        ),
-        order: 0,
-        graph: None,
-        references: vec!["https://fleet.rancher.io/bundle-diffs".into()],
-    }
+        s.namespace,
+        s.name,
+        next_sync(s)
+    ))
+    .with_references(vec!["https://fleet.rancher.io/bundle-diffs".into()])
 }
 
 fn unverifiable_finding(cx: &Context, s: &Source, c: &Claim, why: &str) -> Finding {
     let mut objects = source_objects(cx, s);
     objects.push(target_ref(&c.target));
-    Finding {
-        id: id("fleet.modified", s, &c.target),
-        rule: "fleet.modified".into(),
-        severity: Severity::Warning,
-        title: format!(
+    Finding::new(
+        "fleet.modified",
+        subject(s, &c.target),
+        Severity::Warning,
+        format!(
             "{} reports {} — the bundle cannot confirm it",
             source_label(cx, s),
             fleet::one_line(&claim_line(c), 120)
         ),
-        summary: format!(
-            "Claimed by Fleet ({}):\n  {}\nNot verifiable from this bundle: {why}.{}",
-            claim_where(cx, s, c),
-            claim_line(c),
-            if s.is_ready() {
-                String::new()
-            } else {
-                format!("\n{}", effect(cx, s))
-            }
-        ),
-        objects,
-        evidence: claim_evidence(cx, s, &c.target, c.recorded_in),
-        remediation: format!(
-            "Check on the cluster: kubectl get {} {}{}; if it is really missing or changed, \
+    )
+    .with_summary(format!(
+        "Claimed by Fleet ({}):\n  {}\nNot verifiable from this bundle: {why}.{}",
+        claim_where(cx, s, c),
+        claim_line(c),
+        if s.is_ready() {
+            String::new()
+        } else {
+            format!("\n{}", effect(cx, s))
+        }
+    ))
+    .with_objects(objects)
+    .with_evidence(claim_evidence(cx, s, &c.target, c.recorded_in))
+    .with_remediation(format!(
+        "Check on the cluster: kubectl get {} {}{}; if it is really missing or changed, \
              force a redeploy: kubectl -n {} patch bundles.fleet.cattle.io {} --type merge -p \
              '{{\"spec\":{{\"forceSyncGeneration\":{}}}}}'",
-            c.target.kind.to_lowercase(),
-            if c.target.namespace.is_empty() {
-                String::new()
-            } else {
-                format!("-n {} ", c.target.namespace)
-            },
-            c.target.name,
-            s.namespace,
-            s.name,
-            next_sync(s)
-        ),
-        order: 0,
-        graph: None,
-        references: Vec::new(),
-    }
+        c.target.kind.to_lowercase(),
+        if c.target.namespace.is_empty() {
+            String::new()
+        } else {
+            format!("-n {} ", c.target.namespace)
+        },
+        c.target.name,
+        s.namespace,
+        s.name,
+        next_sync(s)
+    ))
 }
 
 // ---------------------------------------------------------------- fleet.apply-error
-
-struct ApplyError;
 
 const APPLY_INFO: RuleInfo = RuleInfo {
     id: "fleet.apply-error",
@@ -1807,18 +1762,12 @@ const APPLY_INFO: RuleInfo = RuleInfo {
     versions: "all",
 };
 
-impl Rule for ApplyError {
-    fn info(&self) -> &RuleInfo {
-        &APPLY_INFO
+fn apply_error(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
+    let mut out = agent_findings(cx, &cx.fleet.agent);
+    for s in &cx.fleet.sources {
+        out.extend(source_state_findings(cx, s));
     }
-
-    fn evaluate(&self, cx: &Context) -> Vec<Finding> {
-        let mut out = agent_findings(cx, &cx.fleet.agent);
-        for s in &cx.fleet.sources {
-            out.extend(source_state_findings(cx, s));
-        }
-        out
-    }
+    out
 }
 
 fn agent_findings(cx: &Context, a: &Agent) -> Vec<Finding> {
@@ -1832,8 +1781,8 @@ fn agent_findings(cx: &Context, a: &Agent) -> Vec<Finding> {
             if let Some(po) = at(cx, p)
                 && fleet::pod_problem(po).is_some()
             {
-                out.push(ev(cx.index, po, Some("containerStatuses")));
-                objs.push(obj_ref(po));
+                out.push(Evidence::of(cx.index, po, Some("containerStatuses")));
+                objs.push(ObjectRef::of(po));
             }
         }
     };
@@ -1847,11 +1796,11 @@ fn agent_findings(cx: &Context, a: &Agent) -> Vec<Finding> {
     if let Some(c) = cluster {
         let wait_checkin = matches!(&c.view, View::Fleet(f) if f.display.get("state").map(String::as_str) == Some("WaitCheckIn"));
         if a.heartbeat_stale() || wait_checkin || (a.last_seen.is_none() && cap.is_some()) {
-            let mut evidence = vec![ev(cx.index, c, Some("lastSeen"))];
-            let mut objects = vec![obj_ref(c)];
+            let mut evidence = vec![Evidence::of(cx.index, c, Some("lastSeen"))];
+            let mut objects = vec![ObjectRef::of(c)];
             if let Some(w) = workload {
-                evidence.push(ev(cx.index, w, Some("  status:")));
-                objects.push(obj_ref(w));
+                evidence.push(Evidence::of(cx.index, w, Some("  status:")));
+                objects.push(ObjectRef::of(w));
             }
             pod_evidence(&mut evidence, &mut objects);
             let mut summary = match a.last_seen.as_deref() {
@@ -1878,24 +1827,26 @@ fn agent_findings(cx: &Context, a: &Agent) -> Vec<Finding> {
                 summary.push_str(&a.problems.join("; "));
                 summary.push('.');
             }
-            out.push(Finding {
-                id: "fleet.apply-error:agent/fleet-local/local".into(),
-                rule: "fleet.apply-error".into(),
-                severity: Severity::Error,
-                title: format!(
-                    "The local fleet-agent is not checking in: last seen {}{}",
-                    a.last_seen_age
-                        .map(|s| format!("{} before capture", Age(s)))
-                        .unwrap_or_else(|| "never".into()),
-                    a.problems
-                        .first()
-                        .map(|p| format!(" ({})", fleet::one_line(p, 100)))
-                        .unwrap_or_default()
-                ),
-                summary,
-                objects,
-                evidence,
-                remediation: format!(
+            out.push(
+                Finding::new(
+                    "fleet.apply-error",
+                    "agent/fleet-local/local",
+                    Severity::Error,
+                    format!(
+                        "The local fleet-agent is not checking in: last seen {}{}",
+                        a.last_seen_age
+                            .map(|s| format!("{} before capture", Age(s)))
+                            .unwrap_or_else(|| "never".into()),
+                        a.problems
+                            .first()
+                            .map(|p| format!(" ({})", fleet::one_line(p, 100)))
+                            .unwrap_or_default()
+                    ),
+                )
+                .with_summary(summary)
+                .with_objects(objects)
+                .with_evidence(evidence)
+                .with_remediation(format!(
                     "1. Find why it stops: sbdiag logs -b BUNDLE -n {ns} <fleet-agent pod> \
                      --previous (API server reachability, certificates, leader election).\n2. \
                      Restart it: {restart}\n3. If it does not come back or is missing, redeploy \
@@ -1903,14 +1854,12 @@ fn agent_findings(cx: &Context, a: &Agent) -> Vec<Finding> {
                      script does the same):\n   {redeploy}\nThen every bundle is re-evaluated \
                      once, and Fleet's statuses are current again.",
                     ns = a.namespace
-                ),
-                order: 0,
-                graph: None,
-                references: vec![
+                ))
+                .with_references(vec![
                     "https://fleet.rancher.io/troubleshooting".into(),
                     "https://github.com/harvester/harvester/issues/6255".into(),
-                ],
-            });
+                ]),
+            );
             return out;
         }
     }
@@ -1918,34 +1867,38 @@ fn agent_findings(cx: &Context, a: &Agent) -> Vec<Finding> {
         let mut evidence = Vec::new();
         let mut objects = Vec::new();
         if let Some(w) = workload {
-            evidence.push(ev(cx.index, w, Some("  status:")));
-            objects.push(obj_ref(w));
+            evidence.push(Evidence::of(cx.index, w, Some("  status:")));
+            objects.push(ObjectRef::of(w));
         }
         pod_evidence(&mut evidence, &mut objects);
-        out.push(Finding {
-            id: "fleet.apply-error:agent-workload".into(),
-            rule: "fleet.apply-error".into(),
-            severity: Severity::Warning,
-            title: format!(
-                "The local fleet-agent workload is unhealthy: {}",
-                fleet::one_line(&a.problems.join("; "), 140)
-            ),
-            summary: format!(
-                "Its heartbeat is still recent ({}), but the agent's pods are not ready: {}. \
-                 While it is down nothing Fleet reports is refreshed.",
-                ago(a.last_seen.as_deref(), cap),
-                a.problems.join("; ")
-            ),
-            objects,
-            evidence,
-            remediation: format!(
-                "Read its logs (sbdiag logs -b BUNDLE -n {} <pod> --previous) and restart it: {restart}",
-                a.namespace
-            ),
-            order: 0,
-            graph: None,
-            references: vec!["https://fleet.rancher.io/troubleshooting".into()],
-        });
+        let title = format!(
+            "The local fleet-agent workload is unhealthy: {}",
+            fleet::one_line(&a.problems.join("; "), 140)
+        );
+        let summary = format!(
+            "Its heartbeat is still recent ({}), but the agent's pods are not ready: {}. While it \
+             is down nothing Fleet reports is refreshed.",
+            ago(a.last_seen.as_deref(), cap),
+            a.problems.join("; ")
+        );
+        let fix = format!(
+            "Read its logs (sbdiag logs -b BUNDLE -n {} <pod> --previous) and restart it: \
+             {restart}",
+            a.namespace
+        );
+        out.push(
+            Finding::new(
+                "fleet.apply-error",
+                "agent-workload",
+                Severity::Warning,
+                title,
+            )
+            .with_summary(summary)
+            .with_objects(objects)
+            .with_evidence(evidence)
+            .with_remediation(fix)
+            .with_references(vec!["https://fleet.rancher.io/troubleshooting".into()]),
+        );
     }
     out
 }
@@ -2015,30 +1968,25 @@ fn source_state_findings(cx: &Context, s: &Source) -> Vec<Finding> {
             summary.push('\n');
             summary.push_str(&effect(cx, s));
         }
-        out.push(Finding {
-            id: format!(
-                "fleet.apply-error:Bundle/{}/{}:{}",
-                s.namespace,
-                s.name,
-                state.to_lowercase()
-            ),
-            rule: "fleet.apply-error".into(),
-            severity: sev,
-            title: format!(
-                "{label}: {state}{}",
-                message
-                    .as_deref()
-                    .map(|m| format!(" — {}", fleet::one_line(m, 120)))
-                    .unwrap_or_default()
-            ),
-            summary,
-            objects: source_objects(cx, s),
-            evidence: vec![ev(cx.index, p, Some(state.as_str()))],
-            remediation: fix,
-            order: 0,
-            graph: None,
-            references: vec!["https://fleet.rancher.io/ref-status-fields".into()],
-        });
+        out.push(
+            Finding::new(
+                "fleet.apply-error",
+                format!("Bundle/{}/{}:{}", s.namespace, s.name, state.to_lowercase()),
+                sev,
+                format!(
+                    "{label}: {state}{}",
+                    message
+                        .as_deref()
+                        .map(|m| format!(" — {}", fleet::one_line(m, 120)))
+                        .unwrap_or_default()
+                ),
+            )
+            .with_summary(summary)
+            .with_objects(source_objects(cx, s))
+            .with_evidence(vec![Evidence::of(cx.index, p, Some(state.as_str()))])
+            .with_remediation(fix)
+            .with_references(vec!["https://fleet.rancher.io/ref-status-fields".into()]),
+        );
     }
     if s.paused {
         let target = chart.clone().unwrap_or_else(|| s.name.clone());
@@ -2047,132 +1995,122 @@ fn source_state_findings(cx: &Context, s: &Source) -> Vec<Finding> {
         } else {
             "bundles.fleet.cattle.io"
         };
-        out.push(Finding {
-            id: format!("fleet.apply-error:Bundle/{}/{}:paused", s.namespace, s.name),
-            rule: "fleet.apply-error".into(),
-            severity: Severity::Warning,
-            title: format!("{label} is paused: Fleet neither deploys nor re-evaluates it"),
-            summary:
+        out.push(
+            Finding::new(
+                "fleet.apply-error",
+                format!("Bundle/{}/{}:paused", s.namespace, s.name),
+                Severity::Warning,
+                format!("{label} is paused: Fleet neither deploys nor re-evaluates it"),
+            )
+            .with_summary(
                 "spec.paused is true. The agent skips paused bundles entirely, so their status \
                  stays frozen and staged versions wait (OutOfSync). Harvester pauses the \
                  harvester, harvester-crd, rancher-monitoring-crd and rancher-logging-crd \
                  charts during an upgrade; a stopped or failed upgrade can leave them paused."
                     .into(),
-            objects: source_objects(cx, s),
-            evidence: [s.chart, s.bundle]
-                .into_iter()
-                .flatten()
-                .filter_map(|i| at(cx, i))
-                .map(|o| ev(cx.index, o, Some("paused:")))
-                .collect(),
-            remediation: format!(
+            )
+            .with_objects(source_objects(cx, s))
+            .with_evidence(
+                [s.chart, s.bundle]
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|i| at(cx, i))
+                    .map(|o| Evidence::of(cx.index, o, Some("paused:")))
+                    .collect(),
+            )
+            .with_remediation(format!(
                 "If no upgrade is running, resume it (Harvester upgrade troubleshooting, \"Stop \
                  the ongoing upgrade\", step 4):\n   kubectl -n {} patch {res} {target} --type \
                  merge -p '{{\"spec\":{{\"paused\":false}}}}'",
                 s.namespace
-            ),
-            order: 0,
-            graph: None,
-            references: vec!["https://docs.harvesterhci.io/v1.4/upgrade/troubleshooting".into()],
-        });
+            ))
+            .with_references(vec![
+                "https://docs.harvesterhci.io/v1.4/upgrade/troubleshooting".into(),
+            ]),
+        );
     }
     for &d in &s.deployments {
         let Some(bo) = at(cx, d) else { continue };
         let View::Fleet(bd) = &bo.view else { continue };
         let want = bd.force_sync_generation.unwrap_or(0);
         if want > 0 && bd.sync_generation != Some(want) {
-            out.push(Finding {
-                id: format!(
-                    "fleet.apply-error:BundleDeployment/{}/{}:sync",
-                    bo.key.namespace, bo.key.name
-                ),
-                rule: "fleet.apply-error".into(),
-                severity: Severity::Warning,
-                title: format!(
-                    "Forced sync of {} not completed: forceSyncGeneration {want}, syncGeneration {}",
-                    s.name,
-                    bd.sync_generation
-                        .map(|x| x.to_string())
-                        .unwrap_or_else(|| "unset".into())
-                ),
-                summary: "The agent has not finished a deploy and status pass since \
-                          forceSyncGeneration was bumped; until it does, the BundleDeployment's \
-                          readiness describes the state before the bump."
-                    .into(),
-                objects: vec![obj_ref(bo)],
-                evidence: vec![ev(cx.index, bo, Some("syncGeneration"))],
-                remediation: format!(
-                    "Check the agent (its logs, fleet.apply-error on the agent); restart it if it \
-                     is stuck: kubectl -n {} rollout restart {}/fleet-agent",
-                    cx.fleet.agent.namespace,
-                    cx.fleet.version.agent_kind()
-                ),
-                order: 0,
-                graph: None,
-                references: Vec::new(),
-            });
+            let title = format!(
+                "Forced sync of {} not completed: forceSyncGeneration {want}, syncGeneration {}",
+                s.name,
+                bd.sync_generation
+                    .map(|x| x.to_string())
+                    .unwrap_or_else(|| "unset".into())
+            );
+            let fix = format!(
+                "Check the agent (its logs, fleet.apply-error on the agent); restart it if it is \
+                 stuck: kubectl -n {} rollout restart {}/fleet-agent",
+                cx.fleet.agent.namespace,
+                cx.fleet.version.agent_kind()
+            );
+            let summary = "The agent has not finished a deploy and status pass since \
+                           forceSyncGeneration was bumped; until it does, the BundleDeployment's \
+                           readiness describes the state before the bump.";
+            out.push(
+                Finding::about("fleet.apply-error", bo, Severity::Warning, title)
+                    .with_subject_aspect("sync")
+                    .with_summary(summary.into())
+                    .with_evidence(vec![Evidence::of(cx.index, bo, Some("syncGeneration"))])
+                    .with_remediation(fix),
+            );
         }
         if let (Some(b), Some(bundle)) = (s.force_sync_generation, s.bundle.and_then(|i| at(cx, i)))
             && bd.force_sync_generation.unwrap_or(0) != b
         {
-            out.push(Finding {
-                id: format!(
-                    "fleet.apply-error:BundleDeployment/{}/{}:propagation",
-                    bo.key.namespace, bo.key.name
-                ),
-                rule: "fleet.apply-error".into(),
-                severity: Severity::Warning,
-                title: format!(
-                    "Bundle {} forceSyncGeneration {b} not propagated to its BundleDeployment ({})",
-                    s.name,
-                    bd.force_sync_generation.unwrap_or(0)
-                ),
-                summary: "fleet-controller copies the Bundle's forceSyncGeneration into the \
-                          BundleDeployment's options; it has not, so the forced redeploy has not \
-                          reached the agent."
-                    .into(),
-                objects: vec![obj_ref(bundle), obj_ref(bo)],
-                evidence: vec![
-                    ev(cx.index, bundle, Some("forceSyncGeneration")),
-                    ev(cx.index, bo, Some("forceSyncGeneration")),
-                ],
-                remediation: "Check fleet-controller in cattle-fleet-system (pods, logs) and \
-                              restart it: kubectl -n cattle-fleet-system rollout restart \
-                              deployment/fleet-controller"
-                    .into(),
-                order: 0,
-                graph: None,
-                references: Vec::new(),
-            });
+            let title = format!(
+                "Bundle {} forceSyncGeneration {b} not propagated to its BundleDeployment ({})",
+                s.name,
+                bd.force_sync_generation.unwrap_or(0)
+            );
+            let summary = "fleet-controller copies the Bundle's forceSyncGeneration into the \
+                           BundleDeployment's options; it has not, so the forced redeploy has \
+                           not reached the agent.";
+            out.push(
+                Finding::new(
+                    "fleet.apply-error",
+                    format!("{}:propagation", ObjectRef::of(bo).subject()),
+                    Severity::Warning,
+                    title,
+                )
+                .with_summary(summary.into())
+                .with_objects(vec![ObjectRef::of(bundle), ObjectRef::of(bo)])
+                .with_evidence(vec![
+                    Evidence::of(cx.index, bundle, Some("forceSyncGeneration")),
+                    Evidence::of(cx.index, bo, Some("forceSyncGeneration")),
+                ])
+                .with_remediation(RESTART_CONTROLLER.into()),
+            );
         }
     }
     if let (Some(g), Some(obs)) = s.generation
         && g != obs
         && let Some(b) = s.bundle.and_then(|i| at(cx, i))
     {
-        out.push(Finding {
-            id: format!("fleet.apply-error:Bundle/{}/{}:generation", s.namespace, s.name),
-            rule: "fleet.apply-error".into(),
-            severity: Severity::Warning,
-            title: format!(
-                "Bundle {} spec not processed: generation {g}, observed {obs}",
-                s.name
-            ),
-            summary: "fleet-controller has not finished a pass over the Bundle's current spec, \
-                      so its status (and the ManagedChart copy) describes an older spec."
-                .into(),
-            objects: vec![obj_ref(b)],
-            evidence: vec![ev(cx.index, b, Some("observedGeneration"))],
-            remediation: "Check fleet-controller in cattle-fleet-system (pods, logs) and restart \
-                          it: kubectl -n cattle-fleet-system rollout restart deployment/fleet-controller"
-                .into(),
-            order: 0,
-            graph: None,
-            references: Vec::new(),
-        });
+        let title = format!(
+            "Bundle {} spec not processed: generation {g}, observed {obs}",
+            s.name
+        );
+        let summary = "fleet-controller has not finished a pass over the Bundle's current spec, \
+                       so its status (and the ManagedChart copy) describes an older spec.";
+        out.push(
+            Finding::about("fleet.apply-error", b, Severity::Warning, title)
+                .with_subject_aspect("generation")
+                .with_summary(summary.into())
+                .with_evidence(vec![Evidence::of(cx.index, b, Some("observedGeneration"))])
+                .with_remediation(RESTART_CONTROLLER.into()),
+        );
     }
     out
 }
+
+/// Restarting fleet-controller, the fix for a controller pass that did not happen.
+const RESTART_CONTROLLER: &str = "Check fleet-controller in cattle-fleet-system (pods, logs) and \
+                                  restart it: kubectl -n cattle-fleet-system rollout restart \
+                                  deployment/fleet-controller";
 
 #[cfg(test)]
 mod tests {

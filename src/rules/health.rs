@@ -6,8 +6,7 @@
 //! from the graph).
 use std::fmt::Write as _;
 
-use super::upgrade::{ev, obj_ref};
-use super::{Context, Finding, Input, ObjectRef, Rule, RuleInfo, Severity};
+use super::{Context, Evidence, Finding, Input, ObjectRef, Rule, RuleDef, RuleInfo, Severity};
 use crate::index::Object;
 use crate::model::condition;
 use crate::model::tree::Tree;
@@ -16,35 +15,21 @@ use crate::model::views::View;
 /// The health rules.
 pub fn rules() -> Vec<Box<dyn Rule>> {
     vec![
-        Box::new(Simple(&NODE_NOT_READY, node_not_ready)),
-        Box::new(Simple(&NODE_CORDONED, node_cordoned)),
-        Box::new(Simple(&NODE_PRESSURE, node_pressure)),
-        Box::new(Simple(&NODE_SKEW, node_skew)),
-        Box::new(Simple(&VOLUME_HEALTH, volume_health)),
-        Box::new(Simple(&SINGLE_REPLICA, single_replica)),
-        Box::new(Simple(&ONE_NODE, replicas_one_node)),
-        Box::new(Simple(&VM_NOT_RUNNING, vm_not_running)),
-        Box::new(Simple(&VM_MIGRATION, vm_migration)),
-        Box::new(Simple(&VM_LAUNCHER, vm_launcher)),
+        Box::new(RuleDef::new(NODE_NOT_READY, node_not_ready)),
+        Box::new(RuleDef::new(NODE_CORDONED, node_cordoned)),
+        Box::new(RuleDef::new(NODE_PRESSURE, node_pressure)),
+        Box::new(RuleDef::new(NODE_SKEW, node_skew)),
+        Box::new(RuleDef::new(VOLUME_HEALTH, volume_health)),
+        Box::new(RuleDef::new(SINGLE_REPLICA, single_replica)),
+        Box::new(RuleDef::new(ONE_NODE, replicas_one_node)),
+        Box::new(RuleDef::new(VM_NOT_RUNNING, vm_not_running)),
+        Box::new(RuleDef::new(VM_MIGRATION, vm_migration)),
+        Box::new(RuleDef::new(VM_LAUNCHER, vm_launcher)),
     ]
 }
 
-struct Simple(&'static RuleInfo, fn(&Context) -> Vec<Finding>);
-
-impl Rule for Simple {
-    fn info(&self) -> &RuleInfo {
-        self.0
-    }
-    fn evaluate(&self, cx: &Context) -> Vec<Finding> {
-        (self.1)(cx)
-    }
-}
-
 fn tree(o: &Object) -> Option<&Tree> {
-    match &o.view {
-        View::Tree(t) => Some(t),
-        _ => None,
-    }
+    o.tree()
 }
 
 fn ago(cx: &Context, ts: Option<&str>) -> String {
@@ -65,7 +50,7 @@ pub fn blast_radius(cx: &Context, o: &Object) -> Vec<ObjectRef> {
         .dependents(i, 50)
         .into_iter()
         .filter_map(|d| cx.index.objects.get(d))
-        .map(obj_ref)
+        .map(ObjectRef::of)
         .collect();
     v.sort();
     v
@@ -97,10 +82,21 @@ fn radius_text(r: &[ObjectRef]) -> String {
     format!("\nBlast radius (what depends on it): {}.", parts.join("; "))
 }
 
+/// The identity part of a finding's id: the object, and the aspect of it when one object can
+/// have several findings of a rule (`Node/n1:DiskPressure`).
+fn subject(o: &Object, aspect: &str) -> String {
+    let s = ObjectRef::of(o).subject();
+    if aspect.is_empty() {
+        s
+    } else {
+        format!("{s}:{aspect}")
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn finding(
     rule: &str,
-    key: String,
+    subject: String,
     severity: Severity,
     title: String,
     summary: String,
@@ -110,19 +106,12 @@ fn finding(
     fix: String,
 ) -> Finding {
     let radius = blast_radius(cx, o);
-    Finding {
-        id: format!("{rule}:{key}"),
-        rule: rule.into(),
-        severity,
-        title,
-        summary: format!("{summary}{}", radius_text(&radius)),
-        objects: std::iter::once(obj_ref(o)).chain(radius).collect(),
-        evidence: vec![ev(cx.index, o, focus)],
-        remediation: fix,
-        order: 0,
-        graph: None,
-        references: Vec::new(),
-    }
+    Finding::new(rule, subject, severity, title)
+        .with_summary(format!("{summary}{}", radius_text(&radius)))
+        .with_object(ObjectRef::of(o))
+        .with_objects(radius)
+        .with_evidence(vec![Evidence::of(cx.index, o, focus)])
+        .with_remediation(fix)
 }
 
 // ---------------------------------------------------------------- nodes
@@ -138,7 +127,7 @@ static NODE_NOT_READY: RuleInfo = RuleInfo {
     versions: "all",
 };
 
-fn node_not_ready(cx: &Context) -> Vec<Finding> {
+fn node_not_ready(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
     cx.index
         .of_kind("", "Node")
         .filter_map(|n| {
@@ -146,7 +135,7 @@ fn node_not_ready(cx: &Context) -> Vec<Finding> {
             (c.status != "True").then(|| {
                 finding(
                     "node.not-ready",
-                    n.key.name.clone(),
+                    subject(n, ""),
                     Severity::Error,
                     format!(
                         "Node {} is not Ready ({}) since {}",
@@ -186,7 +175,7 @@ static NODE_CORDONED: RuleInfo = RuleInfo {
     versions: "all",
 };
 
-fn node_cordoned(cx: &Context) -> Vec<Finding> {
+fn node_cordoned(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
     cx.index
         .of_kind("", "Node")
         .filter_map(|n| {
@@ -195,7 +184,7 @@ fn node_cordoned(cx: &Context) -> Vec<Finding> {
                 let maint = n.meta.annotations.get("harvesterhci.io/maintain-status");
                 finding(
                     "node.cordoned",
-                    n.key.name.clone(),
+                    subject(n, ""),
                     Severity::Warning,
                     match maint {
                         Some(m) => format!("Node {} is in maintenance mode ({m})", n.key.name),
@@ -233,7 +222,7 @@ static NODE_PRESSURE: RuleInfo = RuleInfo {
     versions: "all",
 };
 
-fn node_pressure(cx: &Context) -> Vec<Finding> {
+fn node_pressure(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
     let mut out = Vec::new();
     for n in cx.index.of_kind("", "Node") {
         for kind in ["MemoryPressure", "DiskPressure", "PIDPressure"] {
@@ -242,7 +231,7 @@ fn node_pressure(cx: &Context) -> Vec<Finding> {
             {
                 out.push(finding(
                     "node.pressure",
-                    format!("{}:{kind}", n.key.name),
+                    subject(n, kind),
                     Severity::Warning,
                     format!("Node {} has {kind}", n.key.name),
                     format!(
@@ -275,7 +264,7 @@ static NODE_SKEW: RuleInfo = RuleInfo {
     versions: "all",
 };
 
-fn node_skew(cx: &Context) -> Vec<Finding> {
+fn node_skew(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
     let mut by: std::collections::BTreeMap<String, Vec<&Object>> =
         std::collections::BTreeMap::new();
     for n in cx.index.of_kind("", "Node") {
@@ -317,9 +306,9 @@ fn node_skew(cx: &Context) -> Vec<Finding> {
             f.evidence = by
                 .values()
                 .flatten()
-                .map(|n| ev(cx.index, n, Some("kubeletVersion")))
+                .map(|n| Evidence::of(cx.index, n, Some("kubeletVersion")))
                 .collect();
-            f.objects = by.values().flatten().map(|n| obj_ref(n)).collect();
+            f.objects = by.values().flatten().map(|n| ObjectRef::of(n)).collect();
             f
         })
         .into_iter()
@@ -373,7 +362,7 @@ static VOLUME_HEALTH: RuleInfo = RuleInfo {
     versions: "all",
 };
 
-fn volume_health(cx: &Context) -> Vec<Finding> {
+fn volume_health(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
     let by_volume = replicas_by_volume(cx);
     volumes(cx)
         .filter_map(|(o, t)| {
@@ -415,7 +404,7 @@ fn volume_health(cx: &Context) -> Vec<Finding> {
             }
             Some(finding(
                 "storage.volume-health",
-                o.key.name.clone(),
+                subject(o, ""),
                 if r == "faulted" {
                     Severity::Error
                 } else {
@@ -449,7 +438,7 @@ static SINGLE_REPLICA: RuleInfo = RuleInfo {
     versions: "all",
 };
 
-fn single_replica(cx: &Context) -> Vec<Finding> {
+fn single_replica(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
     if cx.index.of_kind("", "Node").count() <= 1 {
         return Vec::new();
     }
@@ -458,7 +447,7 @@ fn single_replica(cx: &Context) -> Vec<Finding> {
         .map(|(o, t)| {
             finding(
                 "storage.single-replica",
-                o.key.name.clone(),
+                subject(o, ""),
                 Severity::Warning,
                 format!(
                     "Longhorn volume {}{} has a single replica",
@@ -491,7 +480,7 @@ static ONE_NODE: RuleInfo = RuleInfo {
     versions: "all",
 };
 
-fn replicas_one_node(cx: &Context) -> Vec<Finding> {
+fn replicas_one_node(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
     let by_volume = replicas_by_volume(cx);
     volumes(cx)
         .filter_map(|(o, t)| {
@@ -510,7 +499,7 @@ fn replicas_one_node(cx: &Context) -> Vec<Finding> {
                 let node = nodes.iter().next().copied().unwrap_or("");
                 finding(
                     "storage.replicas-one-node",
-                    o.key.name.clone(),
+                    subject(o, ""),
                     Severity::Warning,
                     format!(
                         "All {} replicas of volume {}{} are on {node}",
@@ -554,7 +543,7 @@ static VM_NOT_RUNNING: RuleInfo = RuleInfo {
     versions: "all",
 };
 
-fn vm_not_running(cx: &Context) -> Vec<Finding> {
+fn vm_not_running(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
     cx.index
         .of_kind("kubevirt.io", "VirtualMachine")
         .filter_map(|o| {
@@ -567,7 +556,7 @@ fn vm_not_running(cx: &Context) -> Vec<Finding> {
             (wants && status != "Running").then(|| {
                 finding(
                     "vm.not-running",
-                    format!("{}/{}", o.key.namespace, o.key.name),
+                    subject(o, ""),
                     Severity::Error,
                     format!(
                         "VM {}/{} should run but is {status}",
@@ -600,7 +589,7 @@ static VM_MIGRATION: RuleInfo = RuleInfo {
     versions: "all",
 };
 
-fn vm_migration(cx: &Context) -> Vec<Finding> {
+fn vm_migration(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
     cx.index
         .of_kind("kubevirt.io", "VirtualMachineInstanceMigration")
         .filter_map(|o| {
@@ -610,7 +599,7 @@ fn vm_migration(cx: &Context) -> Vec<Finding> {
             (!matches!(phase, "Succeeded" | "Failed") && age.0 > 30 * 60).then(|| {
                 finding(
                     "vm.migration-stuck",
-                    format!("{}/{}", o.key.namespace, o.key.name),
+                    subject(o, ""),
                     Severity::Warning,
                     format!(
                         "Migration {} of VM {} is {phase} since {age}",
@@ -644,7 +633,7 @@ static VM_LAUNCHER: RuleInfo = RuleInfo {
     versions: "all",
 };
 
-fn vm_launcher(cx: &Context) -> Vec<Finding> {
+fn vm_launcher(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
     let mut out = Vec::new();
     for vmi in cx.index.of_kind("kubevirt.io", "VirtualMachineInstance") {
         let Some(vi) = cx.index.position(&vmi.key) else {
@@ -657,7 +646,7 @@ fn vm_launcher(cx: &Context) -> Vec<Finding> {
             if let Some(problem) = crate::fleet::pod_problem(po) {
                 out.push(finding(
                     "vm.launcher-not-ready",
-                    format!("{}/{}", po.key.namespace, po.key.name),
+                    subject(po, ""),
                     Severity::Warning,
                     format!(
                         "Launcher pod of VM {}/{} is not ready: {}",

@@ -176,7 +176,64 @@ impl Context<'_> {
     }
 }
 
-/// A rule.
+/// A rule as its author writes it: a declaration and a pure function from the facts in the
+/// [`Context`] to findings. This is the one shape of rule; the engine sees it through [`Rule`].
+pub struct RuleDef {
+    /// Id, title, description, inputs, versions.
+    pub info: RuleInfo,
+    /// Its findings. Gets its own declaration (a family of rules may share one function).
+    pub eval: fn(&RuleInfo, &Context) -> Vec<Finding>,
+    /// Sub-checks, for a rule made of several (the admission checks).
+    pub checks: Option<SubChecks>,
+    /// More than the description for `rules --explain` (e.g. the checks a rule runs).
+    pub explain: Option<fn() -> String>,
+}
+
+/// The sub-checks of a rule made of several.
+pub struct SubChecks {
+    /// Their ids, in order.
+    pub ids: fn() -> Vec<&'static str>,
+    /// Runs the rule with its sub-checks' outcomes (replaces [`RuleDef::eval`]).
+    pub run: fn(&Context) -> (Vec<Finding>, Vec<SubCheck>),
+}
+
+impl RuleDef {
+    /// A rule of one check: a declaration and its function.
+    pub const fn new(info: RuleInfo, eval: fn(&RuleInfo, &Context) -> Vec<Finding>) -> RuleDef {
+        RuleDef {
+            info,
+            eval,
+            checks: None,
+            explain: None,
+        }
+    }
+}
+
+impl Rule for RuleDef {
+    fn info(&self) -> &RuleInfo {
+        &self.info
+    }
+    fn evaluate(&self, cx: &Context) -> Vec<Finding> {
+        match &self.checks {
+            Some(c) => (c.run)(cx).0,
+            None => (self.eval)(&self.info, cx),
+        }
+    }
+    fn explain(&self) -> Option<String> {
+        self.explain.map(|f| f())
+    }
+    fn sub_checks(&self) -> Vec<&'static str> {
+        self.checks.as_ref().map(|c| (c.ids)()).unwrap_or_default()
+    }
+    fn evaluate_checks(&self, cx: &Context) -> (Vec<Finding>, Vec<SubCheck>) {
+        match &self.checks {
+            Some(c) => (c.run)(cx),
+            None => ((self.eval)(&self.info, cx), Vec::new()),
+        }
+    }
+}
+
+/// A rule, as the engine runs it ([`RuleDef`] is the one implementation rules use).
 pub trait Rule: Sync + Send {
     /// Its description.
     fn info(&self) -> &RuleInfo;

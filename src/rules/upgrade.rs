@@ -6,7 +6,8 @@
 use std::fmt::Write as _;
 
 use super::{
-    CheckStatus, Context, Evidence, Finding, Input, ObjectRef, Rule, RuleInfo, Severity, SubCheck,
+    CheckStatus, Context, Evidence, Finding, Input, ObjectRef, Rule, RuleDef, RuleInfo, Severity,
+    SubCheck, SubChecks,
 };
 use crate::facts::harvester::{self, Judged};
 use crate::facts::version::Version;
@@ -17,29 +18,44 @@ use crate::upgrade::{self, Env};
 /// The upgrade rules.
 pub fn rules() -> Vec<Box<dyn Rule>> {
     vec![
-        Box::new(Admission),
-        Box::new(Stuck),
-        Box::new(Leftovers),
-        Box::new(KnownIssues),
+        Box::new(RuleDef {
+            info: ADMISSION_INFO,
+            eval: admission,
+            checks: Some(SubChecks {
+                ids: admission_ids,
+                run: admission_run,
+            }),
+            explain: Some(admission_explain),
+        }),
+        Box::new(RuleDef {
+            info: STUCK_INFO,
+            eval: stuck,
+            checks: None,
+            explain: None,
+        }),
+        Box::new(RuleDef {
+            info: LEFTOVER_INFO,
+            eval: leftovers,
+            checks: None,
+            explain: None,
+        }),
+        Box::new(RuleDef {
+            info: KNOWN_INFO,
+            eval: known_issues,
+            checks: None,
+            explain: Some(known_issues_explain),
+        }),
     ]
 }
 
+/// [`ObjectRef::of`] (kept for the pre-check rules until they use the kit directly).
 pub(crate) fn obj_ref(o: &Object) -> ObjectRef {
-    ObjectRef {
-        api_version: o.api_version(),
-        kind: o.key.kind.clone(),
-        namespace: o.key.namespace.clone(),
-        name: o.key.name.clone(),
-    }
+    ObjectRef::of(o)
 }
 
-/// Evidence: the object's lines around `focus`, or its name line.
+/// [`Evidence::of`] (kept for the pre-check rules until they use the kit directly).
 pub(crate) fn ev(index: &Index, o: &Object, focus: Option<&str>) -> Evidence {
-    let file = index.file_of(o).map(|f| f.path.clone()).unwrap_or_default();
-    match focus {
-        Some(f) => Evidence::lines(file, o.line, o.end_line).focus(f),
-        None => Evidence::lines(file, o.name_line, o.name_line),
-    }
+    Evidence::of(index, o, focus)
 }
 
 /// Runs `f` on the upgrade environment of the running version (`None` without a usable one)
@@ -83,8 +99,6 @@ fn in_env<T>(
 
 // ---------------------------------------------------------------- upgrade.admission
 
-struct Admission;
-
 const ADMISSION_INFO: RuleInfo = RuleInfo {
     id: "upgrade.admission",
     title: "Reasons the upgrade webhook of the running version would refuse a new Upgrade",
@@ -100,72 +114,66 @@ const ADMISSION_INFO: RuleInfo = RuleInfo {
     versions: "v1.0.0+ (each check by its own version range; `rules --explain` lists them)",
 };
 
-impl Rule for Admission {
-    fn info(&self) -> &RuleInfo {
-        &ADMISSION_INFO
-    }
-
-    fn explain(&self) -> Option<String> {
-        let mut s = String::from(
-            "Checks, in the webhook's order (a denial stops the real webhook; sbdiag runs all), \
+fn admission_explain() -> String {
+    let mut s = String::from(
+        "Checks, in the webhook's order (a denial stops the real webhook; sbdiag runs all), \
              each with the versions that have it, what it reads and its denial texts:\n",
-        );
-        for c in harvester::ADMISSION {
-            let how = match c.judged {
-                Judged::Simulated => "",
-                Judged::Live => " [live data: not evaluated, proxy only]",
-                Judged::Recognised => " [not simulated; recognised in events and logs]",
-            };
-            let _ = writeln!(s, "  {:<6} {:<58} {}{how}", c.id, c.name, c.versions);
-            let _ = writeln!(s, "         reads: {}", c.reads);
-            for t in c.texts {
-                let case = if t.case.is_empty() {
-                    String::new()
-                } else {
-                    format!("[{}] ", t.case)
-                };
-                let _ = writeln!(s, "         {case}{}: {}", t.versions, t.text);
-            }
-        }
-        s.push_str(
-            "  A.5 is the controller's version gate (with a target), not the webhook's. The \
-             skipWebhook annotation on a new Upgrade bypasses C7 onwards.\n",
-        );
-        Some(s)
-    }
-
-    fn sub_checks(&self) -> Vec<&'static str> {
-        admission::judged().map(|c| c.id).collect()
-    }
-
-    fn evaluate(&self, cx: &Context) -> Vec<Finding> {
-        self.evaluate_checks(cx).0
-    }
-
-    fn evaluate_checks(&self, cx: &Context) -> (Vec<Finding>, Vec<SubCheck>) {
-        let Some(results) = with_env(cx, |env| {
-            let results = admission::evaluate(env);
-            // The order a support engineer would see: the checks this version runs.
-            let run: Vec<&CheckResult> = results
-                .iter()
-                .filter(|r| !matches!(r.outcome, Outcome::NotApplicable(_)))
-                .filter(|r| r.def.id != "A.5" || env.to.is_some())
-                .collect();
-            let denials = run
-                .iter()
-                .filter(|r| matches!(r.outcome, Outcome::Deny { .. }))
-                .count();
-            let findings = run
-                .iter()
-                .enumerate()
-                .filter_map(|(pos, r)| finding(cx, env, r, pos + 1, run.len(), denials))
-                .collect();
-            (findings, results.iter().map(sub_check).collect())
-        }) else {
-            return (Vec::new(), Vec::new());
+    );
+    for c in harvester::ADMISSION {
+        let how = match c.judged {
+            Judged::Simulated => "",
+            Judged::Live => " [live data: not evaluated, proxy only]",
+            Judged::Recognised => " [not simulated; recognised in events and logs]",
         };
-        results
+        let _ = writeln!(s, "  {:<6} {:<58} {}{how}", c.id, c.name, c.versions);
+        let _ = writeln!(s, "         reads: {}", c.reads);
+        for t in c.texts {
+            let case = if t.case.is_empty() {
+                String::new()
+            } else {
+                format!("[{}] ", t.case)
+            };
+            let _ = writeln!(s, "         {case}{}: {}", t.versions, t.text);
+        }
     }
+    s.push_str(
+        "  A.5 is the controller's version gate (with a target), not the webhook's. The \
+             skipWebhook annotation on a new Upgrade bypasses C7 onwards.\n",
+    );
+    s
+}
+
+fn admission_run(cx: &Context) -> (Vec<Finding>, Vec<SubCheck>) {
+    let Some(results) = with_env(cx, |env| {
+        let results = admission::evaluate(env);
+        // The order a support engineer would see: the checks this version runs.
+        let run: Vec<&CheckResult> = results
+            .iter()
+            .filter(|r| !matches!(r.outcome, Outcome::NotApplicable(_)))
+            .filter(|r| r.def.id != "A.5" || env.to.is_some())
+            .collect();
+        let denials = run
+            .iter()
+            .filter(|r| matches!(r.outcome, Outcome::Deny { .. }))
+            .count();
+        let findings = run
+            .iter()
+            .enumerate()
+            .filter_map(|(pos, r)| finding(cx, env, r, pos + 1, run.len(), denials))
+            .collect();
+        (findings, results.iter().map(sub_check).collect())
+    }) else {
+        return (Vec::new(), Vec::new());
+    };
+    results
+}
+
+fn admission_ids() -> Vec<&'static str> {
+    admission::judged().map(|c| c.id).collect()
+}
+
+fn admission(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
+    admission_run(cx).0
 }
 
 /// A check's outcome as an entry of the report's `checks`.
@@ -350,37 +358,38 @@ fn finding(
             let mut evidence = Vec::new();
             for o in offenders {
                 if let Some(obj) = o.object.and_then(|i| cx.index.objects.get(i)) {
-                    objects.push(obj_ref(obj));
+                    objects.push(ObjectRef::of(obj));
                     if evidence.len() < 12 {
-                        evidence.push(ev(cx.index, obj, o.focus.as_deref()));
+                        evidence.push(Evidence::of(cx.index, obj, o.focus.as_deref()));
                     }
                 }
             }
-            Some(Finding {
-                id: format!("upgrade.admission:{id}"),
-                order: pos as u32,
-                graph: None,
-                rule: "upgrade.admission".into(),
-                severity: Severity::Error,
-                title: if webhook {
-                    format!(
-                        "Upgrade {} would be refused ({id}): {message}",
-                        target_label(env)
-                    )
-                } else {
-                    format!(
-                        "Upgrade {} would fail its version check: {message}",
-                        target_label(env)
-                    )
-                },
-                summary: summary.trim_end().to_string(),
-                objects,
-                evidence,
-                remediation: remedy(id, env),
-                references: vec![
+            Some(
+                Finding::new(
+                    "upgrade.admission",
+                    id,
+                    Severity::Error,
+                    if webhook {
+                        format!(
+                            "Upgrade {} would be refused ({id}): {message}",
+                            target_label(env)
+                        )
+                    } else {
+                        format!(
+                            "Upgrade {} would fail its version check: {message}",
+                            target_label(env)
+                        )
+                    },
+                )
+                .with_summary(summary.trim_end().to_string())
+                .with_objects(objects)
+                .with_evidence(evidence)
+                .with_remediation(remedy(id, env))
+                .with_references(vec![
                     "https://docs.harvesterhci.io/v1.4/upgrade/troubleshooting".into(),
-                ],
-            })
+                ])
+                .with_order(pos as u32),
+            )
         }
         // A check that needs live data gets a finding with the bundle's best proxy; one whose
         // lists were not collected is only a `not_evaluated` entry of the report's checks (the
@@ -401,34 +410,35 @@ fn finding(
                 .iter()
                 .filter_map(|i| cx.index.objects.get(*i))
                 .collect();
-            Some(Finding {
-                id: format!("upgrade.admission:{id}:not-evaluated"),
-                order: pos as u32,
-                graph: None,
-                rule: "upgrade.admission".into(),
-                severity: if objs.is_empty() {
-                    Severity::Info
-                } else {
-                    Severity::Warning
-                },
-                title: format!(
-                    "Upgrade check {id} ({}) not evaluated: needs live data",
-                    r.def.name
-                ),
-                summary,
-                objects: objs.iter().map(|o| obj_ref(o)).collect(),
-                evidence: objs
-                    .iter()
-                    .map(|o| ev(cx.index, o, Some("DiskPressure")))
-                    .collect(),
-                remediation: match id {
+            Some(
+                Finding::new(
+                    "upgrade.admission",
+                    format!("{id}:not-evaluated"),
+                    if objs.is_empty() {
+                        Severity::Info
+                    } else {
+                        Severity::Warning
+                    },
+                    format!(
+                        "Upgrade check {id} ({}) not evaluated: needs live data",
+                        r.def.name
+                    ),
+                )
+                .with_summary(summary)
+                .with_objects(objs.iter().map(|o| ObjectRef::of(o)).collect())
+                .with_evidence(
+                    objs.iter()
+                        .map(|o| Evidence::of(cx.index, o, Some("DiskPressure")))
+                        .collect(),
+                )
+                .with_remediation(match id {
                     "C17" | "C18" => "Check on each node before upgrading: df -h /usr/local; free \
                                       space with crictl rmi --prune if needed."
                         .into(),
                     _ => String::new(),
-                },
-                references: Vec::new(),
-            })
+                })
+                .with_order(pos as u32),
+            )
         }
         Outcome::Pass(_)
         | Outcome::Exempt(_)
@@ -438,8 +448,6 @@ fn finding(
 }
 
 // ---------------------------------------------------------------- upgrade.stuck
-
-struct Stuck;
 
 const STUCK_INFO: RuleInfo = RuleInfo {
     id: "upgrade.stuck",
@@ -460,19 +468,13 @@ const STUCK_INFO: RuleInfo = RuleInfo {
     versions: "v1.2+ (Upgrade life cycle of v1.4; states common to all versions)",
 };
 
-impl Rule for Stuck {
-    fn info(&self) -> &RuleInfo {
-        &STUCK_INFO
-    }
-
-    fn evaluate(&self, cx: &Context) -> Vec<Finding> {
-        with_any_env(cx, |env| {
-            crate::upgrade::lifecycle::in_progress(env)
-                .into_iter()
-                .filter_map(|p| stuck_finding(cx, &p))
-                .collect()
-        })
-    }
+fn stuck(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
+    with_any_env(cx, |env| {
+        crate::upgrade::lifecycle::in_progress(env)
+            .into_iter()
+            .filter_map(|p| stuck_finding(cx, &p))
+            .collect()
+    })
 }
 
 fn ago(cx: &Context, ts: Option<&str>) -> String {
@@ -530,13 +532,13 @@ fn stuck_finding(cx: &Context, p: &crate::upgrade::lifecycle::InProgress) -> Opt
             let _ = writeln!(summary, "  - {}", w.what);
         }
     }
-    let mut evidence = vec![ev(cx.index, u, Some("nodeStatuses"))];
-    let mut objects = vec![obj_ref(u)];
+    let mut evidence = vec![Evidence::of(cx.index, u, Some("nodeStatuses"))];
+    let mut objects = vec![ObjectRef::of(u)];
     for w in &p.waits {
         for (i, focus) in &w.objects {
             if let Some(o) = cx.index.objects.get(*i) {
-                objects.push(obj_ref(o));
-                evidence.push(ev(cx.index, o, focus.as_deref()));
+                objects.push(ObjectRef::of(o));
+                evidence.push(Evidence::of(cx.index, o, focus.as_deref()));
             }
         }
         for (ns, pod, text) in &w.logs {
@@ -563,35 +565,35 @@ fn stuck_finding(cx: &Context, p: &crate::upgrade::lifecycle::InProgress) -> Opt
         .as_ref()
         .map(|(n, s)| format!(" ({n} {s})"))
         .unwrap_or_default();
-    Some(Finding {
-        id: format!("upgrade.stuck:{}", u.key.name),
-        rule: "upgrade.stuck".into(),
-        severity: Severity::Error,
-        title: format!(
-            "Upgrade {} stuck in {}{node}, last progress {}{title_wait}",
-            u.key.name,
-            if p.state.is_empty() {
-                "an unknown phase"
-            } else {
-                &p.state
-            },
-            crate::model::Age::at(p.last_progress.as_deref(), cx.created_at)
-                .map(|a| format!("{a} before capture"))
-                .unwrap_or_else(|| "at an unknown time".into())
-        ),
-        summary: summary.trim_end().to_string(),
-        objects,
-        evidence,
-        remediation: fix,
-        order: 0,
-        graph: None,
-        references: vec!["https://docs.harvesterhci.io/v1.4/upgrade/troubleshooting".into()],
-    })
+    Some(
+        Finding::new(
+            "upgrade.stuck",
+            ObjectRef::of(u).subject(),
+            Severity::Error,
+            format!(
+                "Upgrade {} stuck in {}{node}, last progress {}{title_wait}",
+                u.key.name,
+                if p.state.is_empty() {
+                    "an unknown phase"
+                } else {
+                    &p.state
+                },
+                crate::model::Age::at(p.last_progress.as_deref(), cx.created_at)
+                    .map(|a| format!("{a} before capture"))
+                    .unwrap_or_else(|| "at an unknown time".into())
+            ),
+        )
+        .with_summary(summary.trim_end().to_string())
+        .with_objects(objects)
+        .with_evidence(evidence)
+        .with_remediation(fix)
+        .with_references(vec![
+            "https://docs.harvesterhci.io/v1.4/upgrade/troubleshooting".into(),
+        ]),
+    )
 }
 
 // ---------------------------------------------------------------- upgrade.leftover
-
-struct Leftovers;
 
 const LEFTOVER_INFO: RuleInfo = RuleInfo {
     id: "upgrade.leftover",
@@ -610,69 +612,57 @@ const LEFTOVER_INFO: RuleInfo = RuleInfo {
     versions: "v1.2+",
 };
 
-impl Rule for Leftovers {
-    fn info(&self) -> &RuleInfo {
-        &LEFTOVER_INFO
-    }
-
-    fn evaluate(&self, cx: &Context) -> Vec<Finding> {
-        with_any_env(cx, |env| {
-            crate::upgrade::leftover::find(env)
-                .into_iter()
-                .map(|l| {
-                    let objs: Vec<&Object> = l
-                        .objects
-                        .iter()
-                        .filter_map(|(i, _)| cx.index.objects.get(*i))
-                        .collect();
-                    let mut summary = l.what.clone();
-                    if let Some(b) = &l.blocks {
-                        let _ = write!(
-                            summary,
-                            "\nIt blocks the next upgrade: {}",
-                            harvester::as_user_sees(b)
-                        );
-                    }
-                    Finding {
-                        id: format!("upgrade.leftover:{}", l.key),
-                        rule: "upgrade.leftover".into(),
-                        severity: if l.blocks.is_some() {
-                            Severity::Error
-                        } else {
-                            Severity::Warning
-                        },
-                        title: format!(
-                            "Upgrade leftover: {}",
-                            crate::fleet::one_line(&l.what, 160)
-                        ),
+fn leftovers(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
+    with_any_env(cx, |env| {
+        crate::upgrade::leftover::find(env)
+            .into_iter()
+            .map(|l| {
+                let objs: Vec<&Object> = l
+                    .objects
+                    .iter()
+                    .filter_map(|(i, _)| cx.index.objects.get(*i))
+                    .collect();
+                let mut summary = l.what.clone();
+                if let Some(b) = &l.blocks {
+                    let _ = write!(
                         summary,
-                        objects: objs.iter().map(|o| obj_ref(o)).collect(),
-                        evidence: l
-                            .objects
-                            .iter()
-                            .filter_map(|(i, f)| {
-                                cx.index
-                                    .objects
-                                    .get(*i)
-                                    .map(|o| ev(cx.index, o, f.as_deref()))
-                            })
-                            .collect(),
-                        remediation: l.fix.clone(),
-                        order: 0,
-                        graph: None,
-                        references: vec![
-                            "https://docs.harvesterhci.io/v1.4/upgrade/troubleshooting".into(),
-                        ],
-                    }
-                })
-                .collect()
-        })
-    }
+                        "\nIt blocks the next upgrade: {}",
+                        harvester::as_user_sees(b)
+                    );
+                }
+                Finding::new(
+                    "upgrade.leftover",
+                    &l.key,
+                    if l.blocks.is_some() {
+                        Severity::Error
+                    } else {
+                        Severity::Warning
+                    },
+                    format!("Upgrade leftover: {}", crate::fleet::one_line(&l.what, 160)),
+                )
+                .with_summary(summary)
+                .with_objects(objs.iter().map(|o| ObjectRef::of(o)).collect())
+                .with_evidence(
+                    l.objects
+                        .iter()
+                        .filter_map(|(i, f)| {
+                            cx.index
+                                .objects
+                                .get(*i)
+                                .map(|o| Evidence::of(cx.index, o, f.as_deref()))
+                        })
+                        .collect(),
+                )
+                .with_remediation(l.fix.clone())
+                .with_references(vec![
+                    "https://docs.harvesterhci.io/v1.4/upgrade/troubleshooting".into(),
+                ])
+            })
+            .collect()
+    })
 }
 
 // ---------------------------------------------------------------- upgrade.known-issue
-
-struct KnownIssues;
 
 const KNOWN_INFO: RuleInfo = RuleInfo {
     id: "upgrade.known-issue",
@@ -685,77 +675,71 @@ const KNOWN_INFO: RuleInfo = RuleInfo {
     versions: "per entry (`from` range of the running version)",
 };
 
-impl Rule for KnownIssues {
-    fn info(&self) -> &RuleInfo {
-        &KNOWN_INFO
-    }
-
-    fn explain(&self) -> Option<String> {
-        let mut s = String::from("Catalog:\n");
-        for k in crate::upgrade::known::catalog() {
-            let range = match &k.from {
-                Some(r) => format!(
-                    "{} – {}",
-                    r.since.as_deref().unwrap_or("any"),
-                    r.until.as_deref().unwrap_or("any")
-                ),
-                None => "all versions".into(),
-            };
-            let _ = writeln!(
-                s,
-                "  {:<48} {:<8} {range}\n      {}",
-                k.id, k.severity, k.title
-            );
-        }
-        Some(s)
-    }
-
-    fn evaluate(&self, cx: &Context) -> Vec<Finding> {
-        with_any_env(cx, |env| {
-            crate::upgrade::known::catalog()
-                .iter()
-                .filter_map(|k| {
-                    let m = crate::upgrade::known::matches(env, k, cx.log_hits)?;
-                    let mut summary = format!(
-                        "Symptom: {}\nCause: {}\nIn this bundle:",
-                        crate::upgrade::known::symptom(&k.symptom, &env.from),
-                        k.cause
-                    );
-                    for d in &m.details {
-                        let _ = write!(summary, "\n  - {d}");
+fn known_issues(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
+    with_any_env(cx, |env| {
+        crate::upgrade::known::catalog()
+            .iter()
+            .filter_map(|k| {
+                let m = crate::upgrade::known::matches(env, k, cx.log_hits)?;
+                let mut summary = format!(
+                    "Symptom: {}\nCause: {}\nIn this bundle:",
+                    crate::upgrade::known::symptom(&k.symptom, &env.from),
+                    k.cause
+                );
+                for d in &m.details {
+                    let _ = write!(summary, "\n  - {d}");
+                }
+                let mut objects: Vec<ObjectRef> = Vec::new();
+                let mut evidence = Vec::new();
+                for (i, focus) in &m.objects {
+                    if let Some(o) = cx.index.objects.get(*i) {
+                        objects.push(ObjectRef::of(o));
+                        evidence.push(Evidence::of(cx.index, o, focus.as_deref()));
                     }
-                    let mut objects: Vec<ObjectRef> = Vec::new();
-                    let mut evidence = Vec::new();
-                    for (i, focus) in &m.objects {
-                        if let Some(o) = cx.index.objects.get(*i) {
-                            objects.push(obj_ref(o));
-                            evidence.push(ev(cx.index, o, focus.as_deref()));
-                        }
-                    }
-                    for h in &m.logs {
-                        evidence.push(Evidence::lines(h.file.clone(), h.line, h.line));
-                    }
-                    objects.sort();
-                    objects.dedup();
-                    Some(Finding {
-                        id: format!("upgrade.known-issue:{}", k.id),
-                        rule: "upgrade.known-issue".into(),
-                        severity: match k.severity.as_str() {
+                }
+                for h in &m.logs {
+                    evidence.push(Evidence::lines(h.file.clone(), h.line, h.line));
+                }
+                objects.sort();
+                objects.dedup();
+                Some(
+                    Finding::new(
+                        "upgrade.known-issue",
+                        &k.id,
+                        match k.severity.as_str() {
                             "error" => Severity::Error,
                             "info" => Severity::Info,
                             _ => Severity::Warning,
                         },
-                        title: format!("Known issue: {}", k.title),
-                        summary,
-                        objects,
-                        evidence,
-                        remediation: k.workaround.clone(),
-                        order: 0,
-                        graph: None,
-                        references: k.links.clone(),
-                    })
-                })
-                .collect()
-        })
+                        format!("Known issue: {}", k.title),
+                    )
+                    .with_summary(summary)
+                    .with_objects(objects)
+                    .with_evidence(evidence)
+                    .with_remediation(k.workaround.clone())
+                    .with_references(k.links.clone()),
+                )
+            })
+            .collect()
+    })
+}
+
+fn known_issues_explain() -> String {
+    let mut s = String::from("Catalog:\n");
+    for k in crate::upgrade::known::catalog() {
+        let range = match &k.from {
+            Some(r) => format!(
+                "{} – {}",
+                r.since.as_deref().unwrap_or("any"),
+                r.until.as_deref().unwrap_or("any")
+            ),
+            None => "all versions".into(),
+        };
+        let _ = writeln!(
+            s,
+            "  {:<48} {:<8} {range}\n      {}",
+            k.id, k.severity, k.title
+        );
     }
+    s
 }

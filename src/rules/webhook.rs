@@ -3,18 +3,18 @@
 //! logs, tied to the webhook and the object, with Harvester's upgrade denials recognised).
 use std::fmt::Write as _;
 
-use super::upgrade::{ev, obj_ref};
-use super::{Context, Evidence, Finding, Input, ObjectRef, Rule, RuleInfo, Severity};
+use super::{Context, Evidence, Finding, Input, ObjectRef, Rule, RuleDef, RuleInfo, Severity};
 use crate::index::Object;
 use crate::model::views::View;
 use crate::webhook::{self, Link};
 
 /// The webhook rules.
 pub fn rules() -> Vec<Box<dyn Rule>> {
-    vec![Box::new(Unavailable), Box::new(Denial)]
+    vec![
+        Box::new(RuleDef::new(UNAVAILABLE_INFO, unavailable)),
+        Box::new(RuleDef::new(DENIAL_INFO, denial)),
+    ]
 }
-
-struct Unavailable;
 
 const UNAVAILABLE_INFO: RuleInfo = RuleInfo {
     id: "webhook.unavailable",
@@ -36,18 +36,12 @@ const UNAVAILABLE_INFO: RuleInfo = RuleInfo {
     versions: "all",
 };
 
-impl Rule for Unavailable {
-    fn info(&self) -> &RuleInfo {
-        &UNAVAILABLE_INFO
-    }
-
-    fn evaluate(&self, cx: &Context) -> Vec<Finding> {
-        let collected = |g: &str, p: &str| cx.collected(g, p);
-        webhook::chains(cx.index, &collected)
-            .into_iter()
-            .filter_map(|c| finding(cx, &c))
-            .collect()
-    }
+fn unavailable(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
+    let collected = |g: &str, p: &str| cx.collected(g, p);
+    webhook::chains(cx.index, &collected)
+        .into_iter()
+        .filter_map(|c| finding(cx, &c))
+        .collect()
 }
 
 fn label(o: &Object) -> String {
@@ -127,16 +121,20 @@ fn finding(cx: &Context, c: &webhook::Chain) -> Option<Finding> {
     for op in &c.operations {
         let _ = writeln!(summary, "  - {op}");
     }
-    let mut objects = vec![obj_ref(cfg)];
-    let mut evidence = vec![ev(cx.index, cfg, Some(&format!("name: {}", c.name)))];
+    let mut objects = vec![ObjectRef::of(cfg)];
+    let mut evidence = vec![Evidence::of(
+        cx.index,
+        cfg,
+        Some(&format!("name: {}", c.name)),
+    )];
     if let Some(s) = c.service.and_then(|i| cx.index.objects.get(i)) {
-        objects.push(obj_ref(s));
-        evidence.push(ev(cx.index, s, Some("selector:")));
+        objects.push(ObjectRef::of(s));
+        evidence.push(Evidence::of(cx.index, s, Some("selector:")));
     }
     for e in &c.endpoints {
         if let Some(o) = cx.index.objects.get(*e) {
-            objects.push(obj_ref(o));
-            evidence.push(ev(cx.index, o, Some("notReadyAddresses")));
+            objects.push(ObjectRef::of(o));
+            evidence.push(Evidence::of(cx.index, o, Some("notReadyAddresses")));
         }
     }
     let mut fix = String::new();
@@ -146,16 +144,16 @@ fn finding(cx: &Context, c: &webhook::Chain) -> Option<Finding> {
     {
         for (p, problem) in pods {
             if let Some(o) = cx.index.objects.get(*p) {
-                objects.push(obj_ref(o));
+                objects.push(ObjectRef::of(o));
                 if problem.is_some() {
-                    evidence.push(ev(cx.index, o, Some("containerStatuses")));
+                    evidence.push(Evidence::of(cx.index, o, Some("containerStatuses")));
                 }
             }
         }
         for n in nodes_down {
             if let Some(o) = cx.index.objects.get(*n) {
-                objects.push(obj_ref(o));
-                evidence.push(ev(cx.index, o, Some("type: Ready")));
+                objects.push(ObjectRef::of(o));
+                evidence.push(Evidence::of(cx.index, o, Some("type: Ready")));
             }
         }
         let first_pod = pods
@@ -188,43 +186,42 @@ fn finding(cx: &Context, c: &webhook::Chain) -> Option<Finding> {
     }
     objects.sort();
     objects.dedup();
-    Some(Finding {
-        // The configuration's kind too: a Validating and a Mutating configuration may share
-        // their name and their webhooks' names (rancher-monitoring-admission does).
-        id: format!(
-            "webhook.unavailable:{}/{}:{}",
-            cfg.key.kind, cfg.key.name, c.name
-        ),
-        rule: "webhook.unavailable".into(),
-        severity,
-        title: if severity == Severity::Info {
-            format!("Webhook {} calls a URL the bundle cannot judge", c.name)
-        } else {
-            format!(
-                "Webhook {} ({}) is unavailable — {}; {}",
-                c.name,
-                label(cfg),
-                crate::fleet::one_line(&broken, 140),
-                if fail {
-                    format!("blocks {}", c.operations.first().cloned().unwrap_or_default())
-                } else {
-                    "calls pass unvalidated (Ignore)".into()
-                }
-            )
-        },
-        summary: summary.trim_end().to_string(),
-        objects,
-        evidence,
-        remediation: fix.trim_end().to_string(),
-        order: 0,
-        graph: None,
-        references: vec!["https://kubernetes.io/docs/reference/access-authn-authz/extensible-admission-controllers/#failure-policy".into()],
-    })
+    let title = if severity == Severity::Info {
+        format!("Webhook {} calls a URL the bundle cannot judge", c.name)
+    } else {
+        format!(
+            "Webhook {} ({}) is unavailable — {}; {}",
+            c.name,
+            label(cfg),
+            crate::fleet::one_line(&broken, 140),
+            if fail {
+                format!(
+                    "blocks {}",
+                    c.operations.first().cloned().unwrap_or_default()
+                )
+            } else {
+                "calls pass unvalidated (Ignore)".into()
+            }
+        )
+    };
+    // The configuration's kind is in the id too: a Validating and a Mutating configuration may
+    // share their name and their webhooks' names (rancher-monitoring-admission does).
+    let subject = format!("{}/{}:{}", cfg.key.kind, cfg.key.name, c.name);
+    Some(
+        Finding::new("webhook.unavailable", subject, severity, title)
+            .with_summary(summary.trim_end().to_string())
+            .with_objects(objects)
+            .with_evidence(evidence)
+            .with_remediation(fix.trim_end().to_string())
+            .with_references(vec![FAILURE_POLICY_DOC.into()]),
+    )
 }
 
-// ---------------------------------------------------------------- webhook.denial
+/// Kubernetes' documentation of a webhook's failure policy.
+const FAILURE_POLICY_DOC: &str = "https://kubernetes.io/docs/reference/access-authn-authz/\
+                                  extensible-admission-controllers/#failure-policy";
 
-struct Denial;
+// ---------------------------------------------------------------- webhook.denial
 
 const DENIAL_INFO: RuleInfo = RuleInfo {
     id: "webhook.denial",
@@ -238,71 +235,65 @@ const DENIAL_INFO: RuleInfo = RuleInfo {
     versions: "all",
 };
 
-impl Rule for Denial {
-    fn info(&self) -> &RuleInfo {
-        &DENIAL_INFO
-    }
-
-    fn evaluate(&self, cx: &Context) -> Vec<Finding> {
-        let re = regex::Regex::new(
-            r#"(admission webhook|failed calling webhook|failed to call webhook) \\?"([^"\\]+)\\?"(?:[^:]*?denied the request)?:?\s*(.*)"#,
-        );
-        let Ok(re) = re else { return Vec::new() };
-        // (webhook, class) → occurrences.
-        let mut groups: std::collections::BTreeMap<(String, String), Vec<Occurrence>> =
-            std::collections::BTreeMap::new();
-        for e in cx
-            .index
-            .of_kind("", "Event")
-            .chain(cx.index.of_kind("events.k8s.io", "Event"))
-        {
-            let View::Event(v) = &e.view else { continue };
-            let Some(msg) = v.message.as_deref() else {
-                continue;
-            };
-            if !msg.contains("webhook") {
-                continue;
-            }
-            if let Some(c) = re.captures(msg) {
-                let name = c.get(2).map(|m| m.as_str()).unwrap_or("").to_string();
-                let rest = c.get(3).map(|m| m.as_str()).unwrap_or("");
-                let class = classify(c.get(1).map(|m| m.as_str()).unwrap_or(""), rest);
-                groups
-                    .entry((name, class))
-                    .or_default()
-                    .push(Occurrence::Event {
-                        event: e,
-                        message: msg.to_string(),
-                    });
-            }
+fn denial(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
+    let re = regex::Regex::new(
+        r#"(admission webhook|failed calling webhook|failed to call webhook) \\?"([^"\\]+)\\?"(?:[^:]*?denied the request)?:?\s*(.*)"#,
+    );
+    let Ok(re) = re else { return Vec::new() };
+    // (webhook, class) → occurrences.
+    let mut groups: std::collections::BTreeMap<(String, String), Vec<Occurrence>> =
+        std::collections::BTreeMap::new();
+    for e in cx
+        .index
+        .of_kind("", "Event")
+        .chain(cx.index.of_kind("events.k8s.io", "Event"))
+    {
+        let View::Event(v) = &e.view else { continue };
+        let Some(msg) = v.message.as_deref() else {
+            continue;
+        };
+        if !msg.contains("webhook") {
+            continue;
         }
-        for h in cx
-            .log_hits
-            .iter()
-            .filter(|h| h.issue.starts_with("webhook:"))
-        {
-            if let Some((_, rest)) = h.text.split_once("operation is rejected: ") {
-                let name = h.issue.trim_start_matches("webhook:").to_string();
-                let class = classify("admission webhook", rest);
-                groups
-                    .entry((name, class))
-                    .or_default()
-                    .push(Occurrence::Log(h.clone()));
-            } else if let Some(c) = re.captures(&h.text) {
-                let name = c.get(2).map(|m| m.as_str()).unwrap_or("").to_string();
-                let rest = c.get(3).map(|m| m.as_str()).unwrap_or("");
-                let class = classify(c.get(1).map(|m| m.as_str()).unwrap_or(""), rest);
-                groups
-                    .entry((name, class))
-                    .or_default()
-                    .push(Occurrence::Log(h.clone()));
-            }
+        if let Some(c) = re.captures(msg) {
+            let name = c.get(2).map(|m| m.as_str()).unwrap_or("").to_string();
+            let rest = c.get(3).map(|m| m.as_str()).unwrap_or("");
+            let class = classify(c.get(1).map(|m| m.as_str()).unwrap_or(""), rest);
+            groups
+                .entry((name, class))
+                .or_default()
+                .push(Occurrence::Event {
+                    event: e,
+                    message: msg.to_string(),
+                });
         }
-        groups
-            .into_iter()
-            .map(|((name, class), occ)| denial_finding(cx, &name, &class, &occ))
-            .collect()
     }
+    for h in cx
+        .log_hits
+        .iter()
+        .filter(|h| h.issue.starts_with("webhook:"))
+    {
+        if let Some((_, rest)) = h.text.split_once("operation is rejected: ") {
+            let name = h.issue.trim_start_matches("webhook:").to_string();
+            let class = classify("admission webhook", rest);
+            groups
+                .entry((name, class))
+                .or_default()
+                .push(Occurrence::Log(h.clone()));
+        } else if let Some(c) = re.captures(&h.text) {
+            let name = c.get(2).map(|m| m.as_str()).unwrap_or("").to_string();
+            let rest = c.get(3).map(|m| m.as_str()).unwrap_or("");
+            let class = classify(c.get(1).map(|m| m.as_str()).unwrap_or(""), rest);
+            groups
+                .entry((name, class))
+                .or_default()
+                .push(Occurrence::Log(h.clone()));
+        }
+    }
+    groups
+        .into_iter()
+        .map(|((name, class), occ)| denial_finding(cx, &name, &class, &occ))
+        .collect()
 }
 
 enum Occurrence<'a> {
@@ -379,10 +370,10 @@ fn denial_finding(cx: &Context, name: &str, class: &str, occ: &[Occurrence]) -> 
     .flat_map(|k| cx.index.of_kind("admissionregistration.k8s.io", k))
     .find(|o| matches!(&o.view, View::Webhooks(v) if v.webhooks.iter().any(|h| h.name == name)));
     let mut summary = String::new();
-    let mut objects: Vec<ObjectRef> = cfg.iter().map(|o| obj_ref(o)).collect();
+    let mut objects: Vec<ObjectRef> = cfg.iter().map(|o| ObjectRef::of(o)).collect();
     let mut evidence: Vec<Evidence> = cfg
         .iter()
-        .map(|o| ev(cx.index, o, Some(&format!("name: {name}"))))
+        .map(|o| Evidence::of(cx.index, o, Some(&format!("name: {name}"))))
         .collect();
     let mut sample = String::new();
     let mut total = 0usize;
@@ -407,16 +398,16 @@ fn denial_finding(cx: &Context, name: &str, class: &str, occ: &[Occurrence]) -> 
                 if sample.is_empty() {
                     sample = denial_text(message);
                 }
-                objects.push(obj_ref(event));
+                objects.push(ObjectRef::of(event));
                 if let Some(r) = cx.index.find(
                     "",
                     &v.regarding.kind,
                     &v.regarding.namespace,
                     &v.regarding.name,
                 ) {
-                    objects.push(obj_ref(r));
+                    objects.push(ObjectRef::of(r));
                 }
-                evidence.push(ev(cx.index, event, Some("message:")));
+                evidence.push(Evidence::of(cx.index, event, Some("message:")));
             }
             Occurrence::Log(h) => {
                 total += h.count;
@@ -465,15 +456,15 @@ fn denial_finding(cx: &Context, name: &str, class: &str, occ: &[Occurrence]) -> 
     };
     objects.sort();
     objects.dedup();
-    Finding {
-        id: format!("webhook.denial:{name}:{}", class_key(class)),
-        rule: "webhook.denial".into(),
-        severity: if class.starts_with("failed") {
+    Finding::new(
+        "webhook.denial",
+        format!("{name}:{}", class_key(class)),
+        if class.starts_with("failed") {
             Severity::Error
         } else {
             Severity::Warning
         },
-        title: format!(
+        format!(
             "{} {name}: {} ({} occurrence(s))",
             if class.starts_with("failed") {
                 "Calls to webhook failed"
@@ -483,12 +474,9 @@ fn denial_finding(cx: &Context, name: &str, class: &str, occ: &[Occurrence]) -> 
             crate::fleet::head_tail(&sample, 160),
             total
         ),
-        summary: format!("{verdict}\n{}", summary.trim_end()),
-        objects,
-        evidence,
-        remediation,
-        order: 0,
-        graph: None,
-        references: Vec::new(),
-    }
+    )
+    .with_summary(format!("{verdict}\n{}", summary.trim_end()))
+    .with_objects(objects)
+    .with_evidence(evidence)
+    .with_remediation(remediation)
 }
