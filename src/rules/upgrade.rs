@@ -271,7 +271,7 @@ fn remedy(id: &str, env: &Env) -> String {
                   harvesterhci.io/skipSingleReplicaDetachedVol) tolerates detached volumes."
             .into(),
         "C24" => {
-            if env.from.at_least((1, 6, 0)) {
+            if harvester::RESTORE_VM_AND_WITNESS_AWARE.contains(&env.from) {
                 "Shut these VMs down before the upgrade, or set restoreVM: true in setting \
                  upgrade-config so the upgrade shuts them down and restores them."
                     .into()

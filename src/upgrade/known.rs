@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::Env;
 use super::admission::tree;
 use crate::facts::harvester;
-use crate::facts::version::Version;
+use crate::facts::version::{Range, Version};
 use crate::fleet::{Verdict, drift::Classification};
 use crate::index::Object;
 use crate::model::condition;
@@ -17,14 +17,25 @@ use crate::model::condition;
 /// The embedded catalog.
 pub const CATALOG: &str = include_str!("known-issues.yaml");
 
-/// A version range.
+/// A version range as the catalogue writes it (`{since: v1.4.0, until: v1.4.2}`).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Range {
+pub struct Span {
     /// First version (inclusive).
     pub since: Option<String>,
     /// Last version (inclusive).
     pub until: Option<String>,
+}
+
+impl Span {
+    /// The range of versions it names.
+    pub fn range(&self) -> Range {
+        let num = |s: &Option<String>| s.as_deref().and_then(|s| Version::parse(s).num);
+        Range {
+            since: num(&self.since).unwrap_or((0, 0, 0)),
+            until: num(&self.until),
+        }
+    }
 }
 
 /// A field test on an object.
@@ -201,7 +212,7 @@ pub struct KnownIssue {
     #[serde(default = "warning")]
     pub severity: String,
     /// Running versions it applies to.
-    pub from: Option<Range>,
+    pub from: Option<Span>,
     /// Signature.
     pub when: Vec<Matcher>,
     /// What users see.
@@ -284,18 +295,9 @@ pub struct Match {
     pub details: Vec<String>,
 }
 
-fn in_range(v: Option<&Version>, r: &Option<Range>) -> bool {
+fn in_range(v: Option<&Version>, r: &Option<Span>) -> bool {
     let Some(r) = r else { return true };
-    let Some(v) = v.filter(|v| !v.is_dev()) else {
-        return false;
-    };
-    let since = r
-        .since
-        .as_deref()
-        .and_then(|s| Version::parse(s).num)
-        .unwrap_or((0, 0, 0));
-    let until = r.until.as_deref().and_then(|s| Version::parse(s).num);
-    v.within(since, until)
+    v.is_some_and(|v| r.range().contains(v))
 }
 
 fn meta_value(o: &Object, path: &str) -> Option<serde_json::Value> {
