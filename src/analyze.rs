@@ -1,5 +1,13 @@
 //! The pipeline end to end: open the bundle, index it, detect versions, build the coverage
-//! ledger, run the rules, fill evidence excerpts from the bundle, and assemble the `Report`.
+//! ledger, run the rules, attach status-graph pieces to error findings, compute the verdict
+//! ([`verdict`]) and the timeline ([`timeline`]), fill evidence excerpts from the bundle, and
+//! build the `Report` (the contract types, converted in [`report`]). Renderers take it from
+//! there and only format.
+pub mod report;
+pub mod subgraph;
+pub mod timeline;
+pub mod verdict;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -11,8 +19,9 @@ use crate::error::Result;
 use crate::fleet::FleetState;
 use crate::graph::Graph;
 use crate::index::Index;
-use crate::report::{BundleSummary, CoverageReport, Report, SCHEMA_VERSION, Tool};
-use crate::rules::{self, AnalysisOptions, Context, Evidence, Finding};
+use crate::index::Object;
+use crate::report::{BundleSummary, Report, SCHEMA_VERSION, Tool};
+use crate::rules::{self, AnalysisOptions, Context, Evidence, Finding, ObjectRef};
 use crate::upgrade::known::{self, LogHit};
 
 /// Largest pod log searched for known-issue patterns.
@@ -236,9 +245,9 @@ impl Analysis {
     pub fn report(&self) -> Report {
         let catalog = rules::catalog();
         let (mut findings, checks) = rules::run(&catalog, &self.context());
-        crate::report::assemble::attach_graphs(self, &mut findings);
-        let verdict = crate::report::assemble::verdict(self, &findings, &checks);
-        let mut timeline = crate::report::assemble::timeline(self);
+        subgraph::attach_graphs(self, &mut findings);
+        let verdict = verdict::verdict(self, &findings, &checks);
+        let mut timeline = timeline::timeline(self);
         fill_excerpts(&self.bundle, &mut findings);
         {
             let mut evs: Vec<&mut Evidence> = timeline
@@ -264,12 +273,12 @@ impl Analysis {
         Report {
             schema_version: SCHEMA_VERSION,
             tool: Tool {
-                name: "sbdiag",
-                version: env!("CARGO_PKG_VERSION"),
+                name: "sbdiag".into(),
+                version: env!("CARGO_PKG_VERSION").into(),
             },
             bundle: BundleSummary {
                 source: b.source.clone(),
-                format: b.archive.format(),
+                format: b.archive.format().into(),
                 created_at: b
                     .created_at
                     .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string()),
@@ -288,18 +297,23 @@ impl Analysis {
                 objects: self.index.object_count(),
                 duplicate_objects: self.index.objects.len() - self.index.object_count(),
             },
-            coverage: CoverageReport {
-                missing: self.coverage.missing.clone(),
-                collection_errors: self.coverage.collection_errors,
-                parse_errors: self.coverage.parse_errors.clone(),
-                collected: self.coverage.collected.clone(),
-                failed: self.coverage.failed.clone(),
-            },
-            findings,
-            checks,
+            coverage: report::coverage(&self.coverage),
+            findings: findings.iter().map(report::finding).collect(),
+            checks: checks.iter().map(report::check).collect(),
             verdict,
-            timeline,
+            timeline: timeline.iter().map(report::timeline_entry).collect(),
+            rules: report::rules(&catalog),
         }
+    }
+}
+
+/// The reference to an indexed object.
+fn obj_ref(o: &Object) -> ObjectRef {
+    ObjectRef {
+        api_version: o.api_version(),
+        kind: o.key.kind.clone(),
+        namespace: o.key.namespace.clone(),
+        name: o.key.name.clone(),
     }
 }
 

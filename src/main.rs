@@ -13,7 +13,8 @@ use sbdiag::archive::Limits;
 use sbdiag::query::get::{self, Output, Scope};
 use sbdiag::query::logs::{self, LogRequest};
 use sbdiag::report;
-use sbdiag::rules::{self, Severity};
+use sbdiag::report::Severity;
+use sbdiag::rules;
 
 #[derive(Parser)]
 #[command(

@@ -581,38 +581,14 @@ fn event_row(a: &Analysis, e: &EventView) -> Vec<String> {
     ]
 }
 
-/// Events of the bundle, merged across API groups, de-duplicated, oldest first.
+/// Events of the bundle, merged across API groups, de-duplicated, oldest first (as the
+/// report's timeline reads them).
 pub fn events<'a>(
     a: &'a Analysis,
     namespace: Option<&str>,
     kind_filter: Option<&str>,
 ) -> Vec<(&'a Object, &'a EventView)> {
-    let mut seen = std::collections::HashSet::new();
-    let mut v: Vec<(&Object, &EventView)> = a
-        .index
-        .primary()
-        .filter_map(|o| match &o.view {
-            View::Event(e) => Some((o, e.as_ref())),
-            _ => None,
-        })
-        .filter(|(o, _)| namespace.is_none_or(|n| n == o.key.namespace))
-        .filter(|(_, e)| {
-            kind_filter.is_none_or(|t| e.kind.as_deref().is_some_and(|k| k.eq_ignore_ascii_case(t)))
-        })
-        .filter(|(o, e)| {
-            // Copies without uids: same namespace, object, reason, message and time.
-            seen.insert((
-                o.key.namespace.clone(),
-                e.regarding.kind.clone(),
-                e.regarding.name.clone(),
-                e.reason.clone(),
-                e.message.clone(),
-                e.last.clone(),
-            ))
-        })
-        .collect();
-    v.sort_by(|(oa, a), (ob, b)| a.last.cmp(&b.last).then_with(|| oa.key.cmp(&ob.key)));
-    v
+    crate::analyze::timeline::events(&a.index, namespace, kind_filter)
 }
 
 /// `sbdiag events`.

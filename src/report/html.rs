@@ -18,8 +18,8 @@ use std::fmt::Write as _;
 use minijinja::value::Value;
 use minijinja::{AutoEscape, Environment, context};
 
+use super::{CheckStatus, Evidence, Finding, ObjectRef, Severity, SubGraph};
 use super::{Report, TimelineEntry};
-use crate::rules::{CheckStatus, Evidence, Finding, ObjectRef, Severity, SubGraph};
 
 /// The template.
 const TEMPLATE: &str = include_str!("../../templates/report.html");
@@ -211,9 +211,9 @@ pub fn render(r: &Report) -> String {
             context! {
                 what => g.what.as_str(),
                 why => g.why.as_str(),
-                fix => g.fix,
-                level => format!("{:?}", g.level).to_lowercase(),
-                rule => g.rule,
+                fix => g.fix.as_str(),
+                level => g.level.as_str(),
+                rule => g.rule.as_str(),
                 evidence => g
                     .evidence
                     .iter()
@@ -250,7 +250,7 @@ pub fn render(r: &Report) -> String {
     let b = &r.bundle;
     let c = &r.coverage.collected;
     let ctx = context! {
-        tool => context! { name => r.tool.name, version => r.tool.version },
+        tool => context! { name => r.tool.name.as_str(), version => r.tool.version.as_str() },
         bundle => context! {
             source => b.source.as_str(),
             created_at => b.created_at.as_deref(),
@@ -708,7 +708,7 @@ fn graph_svg(g: &SubGraph, label: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::{GraphEdge, GraphNode};
+    use crate::report::{GraphEdge, GraphNode};
 
     fn obj(kind: &str, ns: &str, name: &str) -> ObjectRef {
         ObjectRef {
@@ -775,7 +775,14 @@ mod tests {
 
     #[test]
     fn evidence_lines_are_numbered_and_the_focus_marked() {
-        let mut e = Evidence::lines("f.yaml", 10, 12).focus("reason");
+        let mut e = Evidence {
+            file: "f.yaml".into(),
+            line: 10,
+            end_line: 12,
+            excerpt: String::new(),
+            focus: Some("reason".into()),
+            focus_last: false,
+        };
         e.excerpt = "status:\n  reason: Error\n  type: Ready\n… (3 more lines)\n".into();
         let show = |e: &Evidence| {
             Environment::new()
@@ -794,7 +801,14 @@ mod tests {
         e.excerpt = "reason: A\nreason: B\n".into();
         e.end_line = 11;
         assert_eq!(show(&e), "f.yaml:10-11|10:False;11:True;");
-        let whole = Evidence::lines("logs/x.log", 0, 0);
+        let whole = Evidence {
+            file: "logs/x.log".into(),
+            line: 0,
+            end_line: 0,
+            excerpt: String::new(),
+            focus: None,
+            focus_last: false,
+        };
         assert_eq!(show(&whole), "logs/x.log|");
     }
 

@@ -3,8 +3,8 @@
 //! a CI system shows a bundle's health like a test run. Everything is XML-escaped.
 use minijinja::value::Value;
 
+use super::CheckStatus;
 use super::Report;
-use crate::rules::CheckStatus;
 
 const TEMPLATE: &str = include_str!("../../templates/report.junit.xml");
 

@@ -5,7 +5,7 @@
 use minijinja::value::{Serde, Value};
 
 use super::Report;
-use crate::rules::{CheckStatus, Severity};
+use super::{CheckStatus, Severity};
 
 /// The template.
 const TEMPLATE: &str = include_str!("../../templates/report.md");

@@ -1,11 +1,11 @@
 //! SARIF 2.1.0 (for code-scanning dashboards and CI): one `rule` per sbdiag rule with its
 //! description, one `result` per finding with its level, message, and locations = the
 //! evidence's bundle-relative file and lines; checks not evaluated as tool execution
-//! notifications. Built as JSON, deterministic.
+//! notifications. The rule list comes from the report (the analysis stage put the catalog's
+//! descriptions there). Built as JSON, deterministic.
 use serde_json::{Value, json};
 
-use super::Report;
-use crate::rules::Severity;
+use super::{CheckStatus, Report, Severity};
 
 /// The SARIF JSON schema this output follows.
 pub const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
@@ -20,11 +20,10 @@ fn level(s: Severity) -> &'static str {
 
 /// Renders the SARIF log.
 pub fn render(r: &Report) -> String {
-    let catalog = crate::rules::catalog();
-    let rules: Vec<Value> = catalog
+    let rules: Vec<Value> = r
+        .rules
         .iter()
-        .map(|rule| {
-            let i = rule.info();
+        .map(|i| {
             json!({
                 "id": i.id,
                 "name": i.id.replace(['.', '-'], "_"),
@@ -34,7 +33,7 @@ pub fn render(r: &Report) -> String {
             })
         })
         .collect();
-    let index_of = |id: &str| catalog.iter().position(|r| r.info().id == id);
+    let index_of = |id: &str| r.rules.iter().position(|x| x.id == id);
     let results: Vec<Value> = r
         .findings
         .iter()
@@ -86,7 +85,7 @@ pub fn render(r: &Report) -> String {
     let notifications: Vec<Value> = r
         .checks
         .iter()
-        .filter(|c| c.status == crate::rules::CheckStatus::NotEvaluated)
+        .filter(|c| c.status == CheckStatus::NotEvaluated)
         .map(|c| {
             let mut n = json!({
                 "level": "note",

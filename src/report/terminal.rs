@@ -1,7 +1,7 @@
 //! Terminal summary of a report: one line for the bundle, counts, and the findings, coloured
 //! only on a terminal and never when `NO_COLOR` is set.
 use super::Report;
-use crate::rules::{CheckStatus, Severity};
+use super::{CheckStatus, Severity};
 
 /// Whether to colour output written to stdout.
 pub fn use_color() -> bool {
@@ -66,7 +66,7 @@ pub fn render(r: &Report, color: bool) -> String {
             }
         })
         .collect();
-    let skipped: Vec<&crate::rules::Check> = r
+    let skipped: Vec<&super::Check> = r
         .checks
         .iter()
         .filter(|c| c.status == CheckStatus::NotEvaluated)

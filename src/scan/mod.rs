@@ -23,8 +23,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::analyze::Analysis;
 use crate::archive::Limits;
+use crate::report::CheckStatus;
 use crate::report::{self, Report};
-use crate::rules::CheckStatus;
 
 pub use discover::{Candidate, Discovery, discover};
 pub use shard::Shard;

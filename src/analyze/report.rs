@@ -1,0 +1,311 @@
+//! From the analysis' own values to the report contract (`report::contract`): one explicit
+//! conversion per type, field by field, so an internal type can gain, lose or rename fields
+//! without changing `report.json` unless a line here says so.
+use crate::archive::Format;
+use crate::bundle::Problem;
+use crate::bundle::coverage::{Collected, Coverage, Gap, GapEvidence, GapLevel};
+use crate::index::ParseError;
+use crate::report::contract as c;
+use crate::rules::{
+    self, Check, CheckStatus, Evidence, Finding, GraphEdge, GraphNode, ObjectRef, RuleInfo,
+    Severity, SubGraph,
+};
+
+use super::timeline::{Entry, Kind, Level};
+
+impl From<Severity> for c::Severity {
+    fn from(s: Severity) -> Self {
+        match s {
+            Severity::Info => c::Severity::Info,
+            Severity::Warning => c::Severity::Warning,
+            Severity::Error => c::Severity::Error,
+        }
+    }
+}
+
+impl From<CheckStatus> for c::CheckStatus {
+    fn from(s: CheckStatus) -> Self {
+        match s {
+            CheckStatus::Pass => c::CheckStatus::Pass,
+            CheckStatus::Fail => c::CheckStatus::Fail,
+            CheckStatus::NotEvaluated => c::CheckStatus::NotEvaluated,
+        }
+    }
+}
+
+impl From<Format> for c::ArchiveFormat {
+    fn from(f: Format) -> Self {
+        match f {
+            Format::Dir => c::ArchiveFormat::Dir,
+            Format::Zip => c::ArchiveFormat::Zip,
+            Format::Tar => c::ArchiveFormat::Tar,
+            Format::TarGz => c::ArchiveFormat::TarGz,
+        }
+    }
+}
+
+impl From<GapLevel> for c::GapLevel {
+    fn from(l: GapLevel) -> Self {
+        match l {
+            GapLevel::Info => c::GapLevel::Info,
+            GapLevel::Warning => c::GapLevel::Warning,
+            GapLevel::Error => c::GapLevel::Error,
+        }
+    }
+}
+
+impl From<Kind> for c::TimelineKind {
+    fn from(k: Kind) -> Self {
+        match k {
+            Kind::Condition => c::TimelineKind::Condition,
+            Kind::Event => c::TimelineKind::Event,
+            Kind::Fleet => c::TimelineKind::Fleet,
+            Kind::Log => c::TimelineKind::Log,
+            Kind::Upgrade => c::TimelineKind::Upgrade,
+        }
+    }
+}
+
+impl From<Level> for c::TimelineLevel {
+    fn from(l: Level) -> Self {
+        match l {
+            Level::Normal => c::TimelineLevel::Normal,
+            Level::Warning => c::TimelineLevel::Warning,
+        }
+    }
+}
+
+fn object(o: &ObjectRef) -> c::ObjectRef {
+    c::ObjectRef {
+        api_version: o.api_version.clone(),
+        kind: o.kind.clone(),
+        namespace: o.namespace.clone(),
+        name: o.name.clone(),
+    }
+}
+
+fn evidence(e: &Evidence) -> c::Evidence {
+    c::Evidence {
+        file: e.file.clone(),
+        line: e.line,
+        end_line: e.end_line,
+        excerpt: e.excerpt.clone(),
+        focus: e.focus.clone(),
+        focus_last: e.focus_last,
+    }
+}
+
+fn graph_node(n: &GraphNode) -> c::GraphNode {
+    c::GraphNode {
+        object: object(&n.object),
+        status: n.status.clone(),
+        ready: n.ready,
+        claimed: n.claimed.clone(),
+    }
+}
+
+fn graph_edge(e: &GraphEdge) -> c::GraphEdge {
+    c::GraphEdge {
+        from: e.from,
+        to: e.to,
+        kind: e.kind.clone(),
+    }
+}
+
+fn sub_graph(g: &SubGraph) -> c::SubGraph {
+    c::SubGraph {
+        nodes: g.nodes.iter().map(graph_node).collect(),
+        edges: g.edges.iter().map(graph_edge).collect(),
+    }
+}
+
+/// A finding of the report.
+pub fn finding(f: &Finding) -> c::Finding {
+    c::Finding {
+        id: f.id.clone(),
+        rule: f.rule.clone(),
+        severity: f.severity.into(),
+        title: f.title.clone(),
+        summary: f.summary.clone(),
+        objects: f.objects.iter().map(object).collect(),
+        evidence: f.evidence.iter().map(evidence).collect(),
+        remediation: f.remediation.clone(),
+        references: f.references.clone(),
+        graph: f.graph.as_ref().map(sub_graph),
+    }
+}
+
+/// A check of the report. The rules report one check per rule: no sub-check id yet.
+pub fn check(k: &Check) -> c::Check {
+    c::Check {
+        rule: k.rule.clone(),
+        check: None,
+        status: k.status.into(),
+        reason: k.reason.clone(),
+    }
+}
+
+fn location(e: &GapEvidence) -> c::Location {
+    c::Location {
+        file: e.file.clone(),
+        line: e.line,
+        end_line: e.end_line,
+    }
+}
+
+fn gap(g: &Gap) -> c::Gap {
+    c::Gap {
+        what: g.what.clone(),
+        why: g.why.clone(),
+        rule: g.rule.to_string(),
+        level: g.level.into(),
+        evidence: g.evidence.iter().map(location).collect(),
+        fix: g.fix.to_string(),
+    }
+}
+
+fn parse_error(p: &ParseError) -> c::ParseError {
+    c::ParseError {
+        file: p.file.clone(),
+        line: p.line,
+        error: p.error.clone(),
+    }
+}
+
+fn failure(p: &Problem) -> c::Failure {
+    c::Failure {
+        file: p.file.clone(),
+        error: p.error.clone(),
+    }
+}
+
+fn collected(x: &Collected) -> c::Collected {
+    c::Collected {
+        resource_lists: x.resource_lists,
+        namespaces: x.namespaces.clone(),
+        pod_logs: x.pod_logs,
+        previous_pod_logs: x.previous_pod_logs,
+        node_bundles: x.node_bundles.clone(),
+    }
+}
+
+/// The coverage section.
+pub fn coverage(x: &Coverage) -> c::CoverageReport {
+    c::CoverageReport {
+        missing: x.missing.iter().map(gap).collect(),
+        collection_errors: x.collection_errors,
+        parse_errors: x.parse_errors.iter().map(parse_error).collect(),
+        collected: collected(&x.collected),
+        failed: x.failed.iter().map(failure).collect(),
+    }
+}
+
+/// A timeline entry of the report.
+pub fn timeline_entry(t: &Entry) -> c::TimelineEntry {
+    c::TimelineEntry {
+        at: t.at.clone(),
+        ago: t.ago.clone(),
+        kind: t.kind.into(),
+        text: t.text.clone(),
+        level: t.level.into(),
+        object: t.object.as_ref().map(object),
+        evidence: t.evidence.as_ref().map(evidence),
+    }
+}
+
+/// A rule of the catalog as the report describes it.
+pub fn rule(i: &RuleInfo) -> c::RuleDescription {
+    c::RuleDescription {
+        id: i.id.to_string(),
+        title: i.title.to_string(),
+        description: i.description.to_string(),
+        versions: i.versions.to_string(),
+    }
+}
+
+/// The catalog's rules, in catalog order.
+pub fn rules(catalog: &[Box<dyn rules::Rule>]) -> Vec<c::RuleDescription> {
+    catalog.iter().map(|r| rule(r.info())).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_finding_keeps_every_contract_field() {
+        let mut f = Finding {
+            id: "r.x:Node/n".into(),
+            rule: "r.x".into(),
+            severity: Severity::Warning,
+            title: "t".into(),
+            summary: "s".into(),
+            objects: vec![ObjectRef {
+                api_version: "v1".into(),
+                kind: "Node".into(),
+                namespace: String::new(),
+                name: "n".into(),
+            }],
+            evidence: vec![Evidence::lines("f.yaml", 3, 4).focus("type: Ready")],
+            remediation: "fix".into(),
+            references: vec!["https://x".into()],
+            graph: Some(SubGraph {
+                nodes: vec![GraphNode {
+                    object: ObjectRef {
+                        api_version: "v1".into(),
+                        kind: "Node".into(),
+                        namespace: String::new(),
+                        name: "n".into(),
+                    },
+                    status: "Ready".into(),
+                    ready: true,
+                    claimed: None,
+                }],
+                edges: vec![GraphEdge {
+                    from: 0,
+                    to: 0,
+                    kind: "owns".into(),
+                }],
+            }),
+            order: 7,
+        };
+        f.evidence[0].excerpt = "a\nb\n".into();
+        let internal = serde_json::to_value(&f).unwrap_or_default();
+        let contract = serde_json::to_value(finding(&f)).unwrap_or_default();
+        // Today the two serialize alike; the contract no longer depends on it.
+        assert_eq!(internal, contract);
+        assert_eq!(contract["severity"], "warning");
+        assert_eq!(contract["evidence"][0]["excerpt"], "a\nb\n");
+        assert!(contract.get("order").is_none());
+        let ev = &finding(&f).evidence[0];
+        assert_eq!(ev.focus.as_deref(), Some("type: Ready"));
+    }
+
+    #[test]
+    fn coverage_keeps_what_the_html_shows_and_the_json_leaves_out() {
+        let mut cov = Coverage::default();
+        cov.missing.push(Gap {
+            rule: "bundle.pod-logs",
+            level: GapLevel::Warning,
+            what: "w".into(),
+            why: "y".into(),
+            evidence: vec![GapEvidence::new("logs/a.log", 0, 0)],
+            fix: "collect",
+        });
+        cov.failed.push(Problem {
+            file: "f".into(),
+            error: "e".into(),
+        });
+        let r = coverage(&cov);
+        let g = &r.missing[0];
+        assert_eq!(
+            (g.rule.as_str(), g.level, g.fix.as_str()),
+            ("bundle.pod-logs", c::GapLevel::Warning, "collect")
+        );
+        assert_eq!(g.evidence[0].file, "logs/a.log");
+        assert_eq!(
+            serde_json::to_value(&r).unwrap_or_default(),
+            serde_json::to_value(&cov).unwrap_or_default()
+        );
+    }
+}
