@@ -4,9 +4,11 @@
 //! coverage) → [`index`] (every object with its file and line range, typed views) → [`model`]
 //! (keys, metadata, conditions, kinds, Fleet's readiness summarizer) → [`graph`] (the status
 //! graph) and [`fleet`] (what Fleet claims vs what was captured) → [`rules`] (findings and
-//! checks) → [`report`] (renderers).
+//! checks) → [`analyze`] (the verdict, the timeline, and the `Report` built in the contract's
+//! types) → [`report`] (renderers, which only format).
 //! [`query`] answers kubectl-like questions from the same index. The binary in `main.rs` is a thin
-//! CLI over this library.
+//! CLI over this library. The library has no `unsafe` code, and may not get any.
+#![forbid(unsafe_code)]
 #![cfg_attr(
     not(test),
     deny(
