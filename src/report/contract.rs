@@ -460,6 +460,54 @@ impl Report {
 }
 
 #[cfg(test)]
+impl Report {
+    /// A report of nothing, for renderer tests to fill.
+    pub(crate) fn empty_for_tests() -> Report {
+        Report {
+            schema_version: SCHEMA_VERSION,
+            tool: Tool {
+                name: "sbdiag".into(),
+                version: "0.0.0".into(),
+            },
+            bundle: BundleSummary {
+                source: "b".into(),
+                format: ArchiveFormat::Dir,
+                created_at: None,
+                cluster_id: None,
+                kubernetes_version: None,
+                harvester_version: "unknown".into(),
+                harvester_version_source: None,
+                rancher_version: None,
+                nodes: 0,
+                node_names: Vec::new(),
+                files: 0,
+                objects: 0,
+                duplicate_objects: 0,
+            },
+            coverage: CoverageReport {
+                missing: Vec::new(),
+                collection_errors: 0,
+                parse_errors: Vec::new(),
+                collected: Collected::default(),
+                failed: Vec::new(),
+            },
+            findings: Vec::new(),
+            checks: Vec::new(),
+            verdict: Verdict {
+                headline: "Healthy: nothing above info".into(),
+                upgrade: None,
+                errors: 0,
+                warnings: 0,
+                infos: 0,
+                not_evaluated: 0,
+            },
+            timeline: Vec::new(),
+            rules: Vec::new(),
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

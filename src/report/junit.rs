@@ -1,5 +1,6 @@
 //! JUnit XML (templates/report.junit.xml, embedded): one test case per rule check — a failure
-//! for a rule with a warning or error finding (listing them), skipped for not evaluated — so
+//! for a rule with a warning or error finding (listing them), skipped for not evaluated or not
+//! applicable (the running version has no such check) — so
 //! a CI system shows a bundle's health like a test run. Everything is XML-escaped.
 use minijinja::value::Value;
 
@@ -76,5 +77,38 @@ pub fn render(r: &Report) -> String {
             "<!-- sbdiag: cannot render the JUnit template: {} -->\n",
             e.to_string().replace("--", "- -")
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::render;
+    use crate::report::{Check, CheckStatus, Report};
+
+    #[test]
+    fn checks_not_evaluated_or_not_applicable_are_skipped() {
+        let mut r = Report::empty_for_tests();
+        for (rule, check, status) in [
+            ("a.one", None, CheckStatus::Pass),
+            ("a.two", None, CheckStatus::NotEvaluated),
+            ("a.two", Some("C25"), CheckStatus::NotApplicable),
+        ] {
+            r.checks.push(Check {
+                rule: rule.into(),
+                check: check.map(String::from),
+                status,
+                reason: format!("{} <why>", status.as_str()),
+            });
+        }
+        let x = render(&r);
+        assert!(x.contains(r#"tests="3" failures="0" skipped="2""#), "{x}");
+        assert!(
+            x.contains(r#"<skipped message="not_evaluated &lt;why&gt;"/>"#),
+            "{x}"
+        );
+        assert!(
+            x.contains(r#"<skipped message="not applicable: not_applicable &lt;why&gt;"/>"#),
+            "{x}"
+        );
     }
 }

@@ -46,7 +46,6 @@ const TEMPLATE: &str = include_str!("../../templates/summary.txt");
 /// Renders the summary.
 pub fn render(r: &Report, color: bool) -> String {
     use minijinja::value::{Serde, Value};
-    let count = |s| r.findings.iter().filter(|f| f.severity == s).count();
     let findings: Vec<Value> = r
         .findings
         .iter()
@@ -83,9 +82,9 @@ pub fn render(r: &Report, color: bool) -> String {
         b => Value::from(Serde(&bundle)),
         gaps => r.coverage.missing.len(),
         parse_errors => r.coverage.parse_errors.len(),
-        errors => count(Severity::Error),
-        warnings => count(Severity::Warning),
-        infos => count(Severity::Info),
+        errors => r.verdict.errors,
+        warnings => r.verdict.warnings,
+        infos => r.verdict.infos,
         run => r
             .checks
             .iter()
