@@ -298,10 +298,10 @@ impl Analysis {
                 duplicate_objects: self.index.objects.len() - self.index.object_count(),
             },
             coverage: report::coverage(&self.coverage),
-            findings: findings.iter().map(report::finding).collect(),
-            checks: checks.iter().map(report::check).collect(),
+            findings: findings.into_iter().map(report::finding).collect(),
+            checks: checks.into_iter().map(report::check).collect(),
             verdict,
-            timeline: timeline.iter().map(report::timeline_entry).collect(),
+            timeline: timeline.into_iter().map(report::timeline_entry).collect(),
             rules: report::rules(&catalog),
         }
     }

@@ -75,73 +75,76 @@ impl From<Level> for c::TimelineLevel {
     }
 }
 
-fn object(o: &ObjectRef) -> c::ObjectRef {
+// Findings, checks and timeline entries are moved into the report (no copy of excerpts);
+// the coverage ledger stays with the analysis and is copied.
+
+fn object(o: ObjectRef) -> c::ObjectRef {
     c::ObjectRef {
-        api_version: o.api_version.clone(),
-        kind: o.kind.clone(),
-        namespace: o.namespace.clone(),
-        name: o.name.clone(),
+        api_version: o.api_version,
+        kind: o.kind,
+        namespace: o.namespace,
+        name: o.name,
     }
 }
 
-fn evidence(e: &Evidence) -> c::Evidence {
+fn evidence(e: Evidence) -> c::Evidence {
     c::Evidence {
-        file: e.file.clone(),
+        file: e.file,
         line: e.line,
         end_line: e.end_line,
-        excerpt: e.excerpt.clone(),
-        focus: e.focus.clone(),
+        excerpt: e.excerpt,
+        focus: e.focus,
         focus_last: e.focus_last,
     }
 }
 
-fn graph_node(n: &GraphNode) -> c::GraphNode {
+fn graph_node(n: GraphNode) -> c::GraphNode {
     c::GraphNode {
-        object: object(&n.object),
-        status: n.status.clone(),
+        object: object(n.object),
+        status: n.status,
         ready: n.ready,
-        claimed: n.claimed.clone(),
+        claimed: n.claimed,
     }
 }
 
-fn graph_edge(e: &GraphEdge) -> c::GraphEdge {
+fn graph_edge(e: GraphEdge) -> c::GraphEdge {
     c::GraphEdge {
         from: e.from,
         to: e.to,
-        kind: e.kind.clone(),
+        kind: e.kind,
     }
 }
 
-fn sub_graph(g: &SubGraph) -> c::SubGraph {
+fn sub_graph(g: SubGraph) -> c::SubGraph {
     c::SubGraph {
-        nodes: g.nodes.iter().map(graph_node).collect(),
-        edges: g.edges.iter().map(graph_edge).collect(),
+        nodes: g.nodes.into_iter().map(graph_node).collect(),
+        edges: g.edges.into_iter().map(graph_edge).collect(),
     }
 }
 
 /// A finding of the report.
-pub fn finding(f: &Finding) -> c::Finding {
+pub fn finding(f: Finding) -> c::Finding {
     c::Finding {
-        id: f.id.clone(),
-        rule: f.rule.clone(),
+        id: f.id,
+        rule: f.rule,
         severity: f.severity.into(),
-        title: f.title.clone(),
-        summary: f.summary.clone(),
-        objects: f.objects.iter().map(object).collect(),
-        evidence: f.evidence.iter().map(evidence).collect(),
-        remediation: f.remediation.clone(),
-        references: f.references.clone(),
-        graph: f.graph.as_ref().map(sub_graph),
+        title: f.title,
+        summary: f.summary,
+        objects: f.objects.into_iter().map(object).collect(),
+        evidence: f.evidence.into_iter().map(evidence).collect(),
+        remediation: f.remediation,
+        references: f.references,
+        graph: f.graph.map(sub_graph),
     }
 }
 
 /// A check of the report. The rules report one check per rule: no sub-check id yet.
-pub fn check(k: &Check) -> c::Check {
+pub fn check(k: Check) -> c::Check {
     c::Check {
-        rule: k.rule.clone(),
+        rule: k.rule,
         check: None,
         status: k.status.into(),
-        reason: k.reason.clone(),
+        reason: k.reason,
     }
 }
 
@@ -201,15 +204,15 @@ pub fn coverage(x: &Coverage) -> c::CoverageReport {
 }
 
 /// A timeline entry of the report.
-pub fn timeline_entry(t: &Entry) -> c::TimelineEntry {
+pub fn timeline_entry(t: Entry) -> c::TimelineEntry {
     c::TimelineEntry {
-        at: t.at.clone(),
-        ago: t.ago.clone(),
+        at: t.at,
+        ago: t.ago,
         kind: t.kind.into(),
-        text: t.text.clone(),
+        text: t.text,
         level: t.level.into(),
-        object: t.object.as_ref().map(object),
-        evidence: t.evidence.as_ref().map(evidence),
+        object: t.object.map(object),
+        evidence: t.evidence.map(evidence),
     }
 }
 
@@ -271,13 +274,13 @@ mod tests {
         };
         f.evidence[0].excerpt = "a\nb\n".into();
         let internal = serde_json::to_value(&f).unwrap_or_default();
-        let contract = serde_json::to_value(finding(&f)).unwrap_or_default();
+        let contract = serde_json::to_value(finding(f.clone())).unwrap_or_default();
         // Today the two serialize alike; the contract no longer depends on it.
         assert_eq!(internal, contract);
         assert_eq!(contract["severity"], "warning");
         assert_eq!(contract["evidence"][0]["excerpt"], "a\nb\n");
         assert!(contract.get("order").is_none());
-        let ev = &finding(&f).evidence[0];
+        let ev = &finding(f).evidence[0];
         assert_eq!(ev.focus.as_deref(), Some("type: Ready"));
     }
 
