@@ -83,6 +83,21 @@ fn assert_invariants(r: &Value, what: &str) {
         .filter(|c| c["status"] == "not_evaluated")
         .count() as u64;
     assert_eq!(v["not_evaluated"].as_u64(), Some(not_evaluated), "{what}");
+    // One entry per rule and per sub-check; a sub-check's rule has its own entry.
+    let mut seen = std::collections::BTreeSet::new();
+    for c in r["checks"].as_array().unwrap() {
+        let key = (
+            c["rule"].as_str().unwrap(),
+            c.get("check").and_then(Value::as_str),
+        );
+        assert!(seen.insert(key), "{what}: check {key:?} listed twice");
+    }
+    for (rule, check) in &seen {
+        assert!(
+            check.is_none() || seen.contains(&(*rule, None)),
+            "{what}: sub-check {check:?} of {rule} without the rule's own entry"
+        );
+    }
 }
 
 fn check_report(v: &jsonschema::Validator, text: &str, what: &str) -> Value {
@@ -250,6 +265,18 @@ fn the_report_schema_refuses_broken_reports() {
         (
             "unknown check status",
             Box::new(|r| r["checks"][0]["status"] = "skipped".into()),
+        ),
+        (
+            "sub-check id with a space",
+            Box::new(|r| {
+                let c = r["checks"]
+                    .as_array_mut()
+                    .unwrap()
+                    .iter_mut()
+                    .find(|c| c.get("check").is_some())
+                    .unwrap();
+                c["check"] = "C 25".into();
+            }),
         ),
         (
             "check without reason",

@@ -29,6 +29,7 @@ impl From<CheckStatus> for c::CheckStatus {
             CheckStatus::Pass => c::CheckStatus::Pass,
             CheckStatus::Fail => c::CheckStatus::Fail,
             CheckStatus::NotEvaluated => c::CheckStatus::NotEvaluated,
+            CheckStatus::NotApplicable => c::CheckStatus::NotApplicable,
         }
     }
 }
@@ -138,11 +139,11 @@ pub fn finding(f: Finding) -> c::Finding {
     }
 }
 
-/// A check of the report. The rules report one check per rule: no sub-check id yet.
+/// A check of the report: a rule's, or one of its sub-checks (`check`).
 pub fn check(k: Check) -> c::Check {
     c::Check {
         rule: k.rule,
-        check: None,
+        check: k.check,
         status: k.status.into(),
         reason: k.reason,
     }
@@ -290,6 +291,7 @@ mod tests {
         cov.missing.push(Gap {
             rule: "bundle.pod-logs",
             level: GapLevel::Warning,
+            key: "Namespace/harvester-system".into(),
             what: "w".into(),
             why: "y".into(),
             evidence: vec![GapEvidence::new("logs/a.log", 0, 0)],

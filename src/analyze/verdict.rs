@@ -104,6 +104,7 @@ mod tests {
     fn check(rule: &str, status: CheckStatus) -> Check {
         Check {
             rule: rule.into(),
+            check: None,
             status,
             reason: String::new(),
         }

@@ -17,7 +17,7 @@ pub fn render(r: &Report) -> String {
         .map(|c| {
             // A sub-check's own finding carries its id (`upgrade.admission:C12`); the rule's
             // test case lists them all.
-            let mine = |f: &&crate::rules::Finding| {
+            let mine = |f: &&super::Finding| {
                 f.rule == c.rule
                     && c.check.as_ref().is_none_or(|k| {
                         f.id.strip_prefix(&c.rule)
