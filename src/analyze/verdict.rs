@@ -24,7 +24,10 @@ fn conclude(findings: &[Finding], checks: &[Check], target: Option<String>) -> V
         count(Severity::Warning),
         count(Severity::Info),
     );
-    let admission = checks.iter().find(|c| c.rule == "upgrade.admission");
+    // The rule's own entry, not one of its sub-checks.
+    let admission = checks
+        .iter()
+        .find(|c| c.rule == "upgrade.admission" && c.check.is_none());
     let denials = findings
         .iter()
         .filter(|f| f.rule == "upgrade.admission" && f.severity == Severity::Error)
@@ -155,8 +158,10 @@ mod tests {
             v.headline,
             "An upgrade is in progress and stuck; a new upgrade is refused"
         );
-        // Not evaluated: no upgrade verdict at all.
-        let ne = [check("upgrade.admission", CheckStatus::NotEvaluated)];
+        // Not evaluated: no upgrade verdict at all, whatever its sub-checks say.
+        let mut sub = check("upgrade.admission", CheckStatus::Pass);
+        sub.check = Some("C1".into());
+        let ne = [sub, check("upgrade.admission", CheckStatus::NotEvaluated)];
         assert_eq!(conclude(&[], &ne, None).upgrade, None);
     }
 }
