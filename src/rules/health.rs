@@ -7,6 +7,7 @@
 use std::fmt::Write as _;
 
 use super::{Context, Evidence, Finding, Input, ObjectRef, Rule, RuleDef, RuleInfo, Severity};
+use crate::facts::harvester;
 use crate::index::Object;
 use crate::model::condition;
 use crate::model::tree::Tree;
@@ -169,46 +170,59 @@ fn node_not_ready(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
 static NODE_CORDONED: RuleInfo = RuleInfo {
     id: "node.cordoned",
     title: "Nodes cordoned or in maintenance mode",
-    description: "spec.unschedulable: new pods and VMs cannot land there, and Harvester's \
-        upgrade webhook refuses upgrades (C15).",
+    description: "spec.unschedulable: new pods and VMs cannot land there, and the upgrade \
+        webhook of Harvester v1.1.2+ refuses a new Upgrade while it stays so (check C15, quoted \
+        as the running version words it).",
     inputs: NODE_INPUTS,
     versions: "all",
 };
 
-fn node_cordoned(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
+fn node_cordoned(info: &RuleInfo, cx: &Context) -> Vec<Finding> {
+    let running = cx.harvester_version().map(|(v, _)| v);
     cx.index
         .of_kind("", "Node")
         .filter_map(|n| {
             let View::Node(v) = &n.view else { return None };
-            v.unschedulable.then(|| {
-                let maint = n.meta.annotations.get("harvesterhci.io/maintain-status");
-                finding(
-                    "node.cordoned",
-                    subject(n, ""),
-                    Severity::Warning,
-                    match maint {
-                        Some(m) => format!("Node {} is in maintenance mode ({m})", n.key.name),
-                        None => format!("Node {} is cordoned", n.key.name),
-                    },
-                    format!(
-                        "spec.unschedulable is true{}: nothing new is scheduled there and \
-                         upgrades are refused while it stays so.",
-                        maint
-                            .map(|m| format!(" (harvesterhci.io/maintain-status: {m})"))
-                            .unwrap_or_default()
-                    ),
-                    n,
-                    cx,
-                    Some("unschedulable"),
-                    match maint {
-                        Some(_) => {
-                            "When the maintenance is over: UI → Hosts → Disable Maintenance Mode."
-                                .into()
-                        }
-                        None => format!("kubectl uncordon {}", n.key.name),
-                    },
-                )
-            })
+            if !v.unschedulable {
+                return None;
+            }
+            let maint = n.meta.annotations.get("harvesterhci.io/maintain-status");
+            // The upgrade webhook's C15, quoted only where the running version has it.
+            let c15 = running
+                .as_ref()
+                .and_then(|v| harvester::denial("C15", "", v, &[("node", &n.key.name)]));
+            let title = match maint {
+                Some(m) => format!("Node {} is in maintenance mode ({m})", n.key.name),
+                None => format!("Node {} is cordoned", n.key.name),
+            };
+            let summary = format!(
+                "spec.unschedulable is true{}: nothing new is scheduled there{}.",
+                maint
+                    .map(|m| format!(" (harvesterhci.io/maintain-status: {m})"))
+                    .unwrap_or_default(),
+                c15.map(|t| format!(
+                    ", and the upgrade webhook refuses a new Upgrade while it stays so (C15): {}",
+                    harvester::as_user_sees(&t)
+                ))
+                .unwrap_or_default()
+            );
+            let fix = match maint {
+                Some(_) => {
+                    "When the maintenance is over: UI → Hosts → Disable Maintenance Mode.".into()
+                }
+                None => format!("kubectl uncordon {}", n.key.name),
+            };
+            Some(finding(
+                info.id,
+                subject(n, ""),
+                Severity::Warning,
+                title,
+                summary,
+                n,
+                cx,
+                Some("unschedulable"),
+                fix,
+            ))
         })
         .collect()
 }
@@ -667,4 +681,34 @@ fn vm_launcher(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::TestBed;
+
+    const CORDONED: &str =
+        "apiVersion: v1\nkind: Node\nmetadata:\n  name: n1\nspec:\n  unschedulable: true\n";
+    const MAINTENANCE: &str = "apiVersion: v1\nkind: Node\nmetadata:\n  name: n2\n  annotations:\n    harvesterhci.io/maintain-status: completed\nspec:\n  unschedulable: true\n";
+    const SCHEDULABLE: &str = "apiVersion: v1\nkind: Node\nmetadata:\n  name: n3\n";
+
+    #[test]
+    fn cordoned_nodes_and_the_webhook_text_of_the_running_version() {
+        let rule = RuleDef::new(NODE_CORDONED, node_cordoned);
+        let f = TestBed::new(&[CORDONED, MAINTENANCE, SCHEDULABLE], Some("v1.4.0")).run(&rule);
+        let ids: Vec<&str> = f.iter().map(|f| f.id.as_str()).collect();
+        assert_eq!(ids, ["node.cordoned:Node/n1", "node.cordoned:Node/n2"]);
+        assert_eq!(f[0].remediation, "kubectl uncordon n1");
+        assert!(f[1].title.contains("maintenance mode (completed)"));
+        assert!(f[0].summary.contains(
+            "denied the request: node n1 is unschedulable, please wait for it to be schedulable"
+        ));
+        // v1.1.0 has no C15; an unknown version is not quoted either.
+        for v in [Some("v1.1.0"), None] {
+            let f = TestBed::new(&[CORDONED], v).run(&rule);
+            assert_eq!(f.len(), 1);
+            assert!(!f[0].summary.contains("webhook"), "{v:?}: {}", f[0].summary);
+        }
+    }
 }

@@ -332,3 +332,65 @@ pub fn run(rules: &[Box<dyn Rule>], cx: &Context) -> (Vec<Finding>, Vec<Check>) 
     checks.sort_by(|a, b| a.rule.cmp(&b.rule));
     (findings, checks)
 }
+
+/// A small cluster for rule unit tests: objects from YAML, the graph and Fleet state built
+/// from them, a running Harvester version, everything else empty; `cx()` is the context a
+/// rule sees. Capture time 2025-02-14T09:41:07Z.
+#[cfg(test)]
+pub(crate) struct TestBed {
+    index: Index,
+    graph: Graph,
+    fleet: FleetState,
+    coverage: Coverage,
+    versions: Versions,
+    options: AnalysisOptions,
+}
+
+#[cfg(test)]
+impl TestBed {
+    /// Objects (one item's YAML each, with `apiVersion` and `kind`) on a cluster running
+    /// `harvester` (`None`: unknown).
+    pub(crate) fn new(items: &[&str], harvester: Option<&str>) -> TestBed {
+        let index = Index::from_yaml_objects(items);
+        let graph = Graph::build(&index);
+        let capture = crate::model::time::parse("2025-02-14T09:41:07Z");
+        let fleet = FleetState::build(&index, &graph, harvester, capture);
+        TestBed {
+            index,
+            graph,
+            fleet,
+            coverage: Coverage::default(),
+            versions: Versions {
+                harvester: harvester.map(str::to_string),
+                harvester_source: harvester.map(|_| "test".to_string()),
+                ..Versions::default()
+            },
+            options: AnalysisOptions::default(),
+        }
+    }
+
+    /// The context a rule sees.
+    pub(crate) fn cx(&self) -> Context<'_> {
+        Context {
+            index: &self.index,
+            graph: &self.graph,
+            fleet: &self.fleet,
+            coverage: &self.coverage,
+            versions: &self.versions,
+            created_at: crate::model::time::parse("2025-02-14T09:41:07Z"),
+            nodes: &[],
+            has_resources: true,
+            has_generation_log: false,
+            has_pod_logs: false,
+            generation_errors: &[],
+            options: &self.options,
+            files: &[],
+            log_hits: &[],
+        }
+    }
+
+    /// Runs one rule (its inputs are not checked: the bed has what it was given).
+    pub(crate) fn run(&self, rule: &RuleDef) -> Vec<Finding> {
+        rule.evaluate(&self.cx())
+    }
+}
