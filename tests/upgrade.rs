@@ -538,4 +538,22 @@ fn one_denial_text_per_version_in_the_whole_report() {
         .to_string();
     assert!(s.contains("does not check ManagedCharts"), "{s}");
     assert!(!s.contains("denied the request"), "{s}");
+    // …and its title does not say the stale status blocks upgrades.
+    let t = by_id(
+        &r,
+        "fleet.stale-status:Bundle/fleet-local/mcc-harvester:DaemonSet/kube-system/harvester-whereabouts",
+    )["title"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(t.starts_with("Fleet status is stale: "), "{t}");
+    let r = report_with("fleet-stale-v1.4.0", &[]);
+    let t = by_id(
+        &r,
+        "fleet.stale-status:Bundle/fleet-local/mcc-harvester:DaemonSet/kube-system/harvester-whereabouts",
+    )["title"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(t.starts_with("Stale Fleet status blocks upgrades: "), "{t}");
 }

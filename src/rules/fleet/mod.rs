@@ -133,6 +133,13 @@ fn effect(cx: &Context, s: &Source) -> String {
     }
 }
 
+/// Whether the running version's upgrade webhook refuses upgrades for a not-Ready ManagedChart
+/// (check C12); `None` when the version is not known.
+fn c12_applies(cx: &Context) -> Option<bool> {
+    let (v, _) = cx.harvester_version()?;
+    Some(harvester::check("C12").is_some_and(|c| c.exists_in(&v)))
+}
+
 fn chart_effect(chart: &str, running: Option<(Version, String)>) -> String {
     let c12 = harvester::check("C12");
     match running {

@@ -114,14 +114,61 @@ fn cluster_lag(cx: &Context) -> Vec<Finding> {
 }
 
 fn stale_finding(cx: &Context, s: &Source, j: &Judged, kind: &Stale) -> Finding {
-    let cap = cx.created_at;
     let claim = cx.fleet.claim(j);
     let Some(t) = target_of(cx, j) else {
         return fallback(cx, s, j);
     };
     let live = j.live.and_then(|i| at(cx, i));
+    let (title, severity) = stale_title(cx, s, &t, live, kind, claim);
     let mut summary = String::new();
-    let (title, severity) = match kind {
+    write_claim(&mut summary, cx, s, claim);
+    let extra_evidence = write_observed(&mut summary, cx, &t, live, kind);
+    let change = write_story(&mut summary, cx, s, j, kind);
+    let mut objects = source_objects(cx, s);
+    objects.push(target_ref(&t));
+    let mut evidence = match claim {
+        Some(c) => claim_evidence(cx, s, &t, c.recorded_in),
+        None => s
+            .primary()
+            .and_then(|i| at(cx, i))
+            .map(|o| vec![Evidence::of(cx.index, o, Some("type: Ready"))])
+            .unwrap_or_default(),
+    };
+    if let Some(o) = live {
+        evidence.push(Evidence::of(cx.index, o, Some("  status:")));
+    }
+    if let Some(ch) = &change
+        && Some(ch.object) != j.live
+        && let Some(p) = at(cx, ch.object)
+    {
+        evidence.push(Evidence::of(
+            cx.index,
+            p,
+            Some(&format!("lastTransitionTime: \"{}\"", ch.at)),
+        ));
+    }
+    evidence.extend(extra_evidence);
+    if let Some(c) = cx.fleet.agent.cluster.and_then(|i| at(cx, i)) {
+        evidence.push(Evidence::of(cx.index, c, Some("lastSeen")));
+    }
+    Finding::new("fleet.stale-status", subject(s, &t), severity, title)
+        .with_summary(summary.trim_end().to_string())
+        .with_objects(objects)
+        .with_evidence(evidence)
+        .with_remediation(resync_fix(cx, s))
+        .with_references(FLEET_REFS.iter().map(|s| s.to_string()).collect())
+}
+
+/// The finding's title and severity: what Fleet claims against what the capture shows.
+fn stale_title(
+    cx: &Context,
+    s: &Source,
+    t: &Target,
+    live: Option<&Object>,
+    kind: &Stale,
+    claim: Option<&Claim>,
+) -> (String, Severity) {
+    match kind {
         Stale::NotReadyButReady(obs) | Stale::Recreated(obs) => {
             let claimed = match claim.map(|c| &c.assertion) {
                 Some(Assertion::NotReady(c)) => c.message_text(),
@@ -130,11 +177,14 @@ fn stale_finding(cx: &Context, s: &Source, j: &Judged, kind: &Stale) -> Finding 
             let seen = live
                 .and_then(short_counts)
                 .unwrap_or_else(|| obs.state.clone());
-            let blocks =
+            // A not-Ready chart in fleet-local blocks upgrades only where the running version
+            // has C12; with the version unknown, it likely does.
+            let chart =
                 !s.is_ready() && chart_name(cx, s).is_some() && s.namespace == "fleet-local";
-            let lead = match (kind, blocks) {
-                (Stale::Recreated(_), _) => "Fleet status is about a recreated object",
-                (_, true) => "Stale Fleet status blocks upgrades",
+            let lead = match (kind, chart.then(|| c12_applies(cx)).flatten(), chart) {
+                (Stale::Recreated(_), _, _) => "Fleet status is about a recreated object",
+                (_, Some(true), _) => "Stale Fleet status blocks upgrades",
+                (_, None, true) => "Stale Fleet status likely blocks upgrades",
                 _ => "Fleet status is stale",
             };
             (
@@ -203,8 +253,12 @@ fn stale_finding(cx: &Context, s: &Source, j: &Judged, kind: &Stale) -> Finding 
             ),
             Severity::Error,
         ),
-    };
-    // Claimed vs observed, side by side.
+    }
+}
+
+/// "Claimed by Fleet": where and when Fleet recorded its claim.
+fn write_claim(summary: &mut String, cx: &Context, s: &Source, claim: Option<&Claim>) {
+    let cap = cx.created_at;
     if let Some(c) = claim {
         let _ = writeln!(
             summary,
@@ -228,6 +282,18 @@ fn stale_finding(cx: &Context, s: &Source, j: &Judged, kind: &Stale) -> Finding 
             ago(s.claimed_at(), cap)
         );
     }
+}
+
+/// "Observed in the capture": the object as captured (and, when it is not ready, why); returns
+/// the evidence of the reasons.
+fn write_observed(
+    summary: &mut String,
+    cx: &Context,
+    t: &Target,
+    live: Option<&Object>,
+    kind: &Stale,
+) -> Vec<Evidence> {
+    let cap = cx.created_at;
     let mut extra_evidence = Vec::new();
     match (live, kind) {
         (Some(o), Stale::ReadyButNotReady(obs)) => {
@@ -280,6 +346,19 @@ fn stale_finding(cx: &Context, s: &Source, j: &Judged, kind: &Stale) -> Finding 
             );
         }
     }
+    extra_evidence
+}
+
+/// When the object last changed against the claim, why Fleet did not re-evaluate it, whether a
+/// resync clears it, and the effect; returns the last change.
+fn write_story(
+    summary: &mut String,
+    cx: &Context,
+    s: &Source,
+    j: &Judged,
+    kind: &Stale,
+) -> Option<fleet::Change> {
+    let cap = cx.created_at;
     let change = j
         .live
         .and_then(|l| fleet::last_change_detail(cx.index, cx.graph, l));
@@ -316,39 +395,7 @@ fn stale_finding(cx: &Context, s: &Source, j: &Judged, kind: &Stale) -> Finding 
     if !s.is_ready() {
         let _ = write!(summary, "{}", effect(cx, s));
     }
-    let mut objects = source_objects(cx, s);
-    objects.push(target_ref(&t));
-    let mut evidence = match claim {
-        Some(c) => claim_evidence(cx, s, &t, c.recorded_in),
-        None => s
-            .primary()
-            .and_then(|i| at(cx, i))
-            .map(|o| vec![Evidence::of(cx.index, o, Some("type: Ready"))])
-            .unwrap_or_default(),
-    };
-    if let Some(o) = live {
-        evidence.push(Evidence::of(cx.index, o, Some("  status:")));
-    }
-    if let Some(ch) = &change
-        && Some(ch.object) != j.live
-        && let Some(p) = at(cx, ch.object)
-    {
-        evidence.push(Evidence::of(
-            cx.index,
-            p,
-            Some(&format!("lastTransitionTime: \"{}\"", ch.at)),
-        ));
-    }
-    evidence.extend(extra_evidence);
-    if let Some(c) = cx.fleet.agent.cluster.and_then(|i| at(cx, i)) {
-        evidence.push(Evidence::of(cx.index, c, Some("lastSeen")));
-    }
-    Finding::new("fleet.stale-status", subject(s, &t), severity, title)
-        .with_summary(summary.trim_end().to_string())
-        .with_objects(objects)
-        .with_evidence(evidence)
-        .with_remediation(resync_fix(cx, s))
-        .with_references(FLEET_REFS.iter().map(|s| s.to_string()).collect())
+    change
 }
 
 fn fallback(cx: &Context, s: &Source, j: &Judged) -> Finding {
