@@ -13,9 +13,9 @@ use std::path::Path;
 
 use crate::archive::Limits;
 use crate::bundle::Bundle;
-use crate::bundle::coverage::Coverage;
-use crate::bundle::versions::{self, Versions};
 use crate::error::Result;
+use crate::facts::coverage::Coverage;
+use crate::facts::detect::{self, Versions};
 use crate::fleet::FleetState;
 use crate::graph::Graph;
 use crate::index::Index;
@@ -199,7 +199,7 @@ impl Analysis {
     ) -> Result<Analysis> {
         let bundle = Bundle::open(path, limits)?;
         let index = Index::build(&bundle, progress);
-        let versions = versions::detect(&bundle, &index);
+        let versions = detect::versions(&bundle, &index);
         let coverage = Coverage::build(&bundle, &index, &versions);
         let graph = Graph::build(&index);
         let log_hits = scan_logs(&bundle);

@@ -33,6 +33,7 @@ pub mod query;
 pub mod report;
 pub mod rules;
 pub mod scan;
+pub mod text;
 pub mod upgrade;
 pub mod webhook;
 

@@ -3,7 +3,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sbdiag::index::split::{RawItem, Split, split, too_deep};
+use sbdiag::index::split::{RawItem, Split, split};
+use sbdiag::model::de::too_deep;
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);

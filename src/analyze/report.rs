@@ -3,7 +3,7 @@
 //! without changing `report.json` unless a line here says so.
 use crate::archive::Format;
 use crate::bundle::Problem;
-use crate::bundle::coverage::{Collected, Coverage, Gap, GapEvidence, GapLevel};
+use crate::facts::coverage::{Collected, Coverage, Gap, GapEvidence, GapLevel};
 use crate::index::ParseError;
 use crate::report::contract as c;
 use crate::rules::{

@@ -89,7 +89,7 @@ pub fn attach_graphs(a: &Analysis, findings: &mut [Finding]) {
                 let (status, ready) = graph::health(o, family, cap);
                 GraphNode {
                     object: obj_ref(o),
-                    status: crate::fleet::one_line(&status, 120),
+                    status: crate::text::one_line(&status, 120),
                     ready,
                     claimed: a.fleet.claimed_status(*i),
                 }

@@ -150,7 +150,7 @@ pub fn timeline(a: &Analysis) -> Vec<Entry> {
                 e.reason.as_deref().unwrap_or(""),
                 e.regarding.kind,
                 e.regarding.name,
-                crate::fleet::one_line(e.message.as_deref().unwrap_or(""), 240)
+                crate::text::one_line(e.message.as_deref().unwrap_or(""), 240)
             ),
             level: if e.kind.as_deref() == Some("Warning") {
                 Level::Warning
@@ -211,7 +211,7 @@ pub fn timeline(a: &Analysis) -> Vec<Entry> {
                         c.message
                             .as_deref()
                             .or(c.reason.as_deref())
-                            .map(|m| format!(": {}", crate::fleet::one_line(m, 200)))
+                            .map(|m| format!(": {}", crate::text::one_line(m, 200)))
                             .unwrap_or_default()
                     ),
                     level: if bad { Level::Warning } else { Level::Normal },
@@ -241,7 +241,7 @@ pub fn timeline(a: &Analysis) -> Vec<Entry> {
                     "{} ({}×): {}",
                     h.file.rsplit('/').nth(1).unwrap_or(&h.file),
                     h.count,
-                    crate::fleet::one_line(&h.text, 240)
+                    crate::text::one_line(&h.text, 240)
                 ),
                 level: Level::Warning,
                 object: None,

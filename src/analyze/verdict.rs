@@ -66,7 +66,7 @@ fn conclude(findings: &[Finding], checks: &[Check], target: Option<String>) -> V
             format!(
                 "{e} error{}: {}",
                 if e == 1 { "" } else { "s" },
-                crate::fleet::one_line(&first, 160)
+                crate::text::one_line(&first, 160)
             )
         }
     };

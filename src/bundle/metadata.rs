@@ -35,7 +35,7 @@ impl Metadata {
     /// Parses the file; an empty string field (written `""`) is absent.
     pub fn parse(text: &str) -> Result<Metadata, String> {
         // A real metadata.yaml is flat; refuse nesting before the parser pays for it.
-        if let Some(why) = crate::index::split::too_deep(text) {
+        if let Some(why) = crate::model::de::too_deep(text) {
             return Err(why);
         }
         let mut m: Metadata = yaml_serde::from_str(text).map_err(|e| e.to_string())?;

@@ -1,19 +1,16 @@
 //! The support bundle as a whole: its root inside the archive, every file classified,
-//! `metadata.yaml`, `bundleGenerationError.log`, the per-node zips (listed in memory), the
-//! versions it reveals, and the coverage ledger of what was and was not collected.
-pub mod coverage;
+//! `metadata.yaml`, `bundleGenerationError.log` and the per-node zips (listed in memory).
+//! What needs the index (the versions it reveals, the coverage ledger) is in [`crate::facts`].
 pub mod generr;
 pub mod layout;
 pub mod metadata;
 pub mod nodes;
-pub mod versions;
 
 use std::path::Path;
 
 use crate::archive::{Archive, Entry, Limits};
 use crate::error::{Error, Result};
 use crate::model::time::{self, Timestamp};
-pub use coverage::Coverage;
 pub use generr::CollectionError;
 pub use layout::PathKind;
 pub use metadata::Metadata;

@@ -420,7 +420,7 @@ impl Snapshot {
                         id: f.id.clone(),
                         rule: f.rule.clone(),
                         severity: f.severity.as_str().to_string(),
-                        title: crate::fleet::one_line(&f.title, 300),
+                        title: crate::text::one_line(&f.title, 300),
                     },
                 )
             })
@@ -464,7 +464,7 @@ fn fleet_fields(a: &Analysis) -> BTreeMap<String, BTreeMap<String, String>> {
             .and_then(|c| c.message.as_deref())
             .filter(|m| !m.is_empty())
         {
-            f.insert("message".to_string(), crate::fleet::one_line(m, 240));
+            f.insert("message".to_string(), crate::text::one_line(m, 240));
         }
         if !s.state.is_empty() {
             f.insert("state".to_string(), s.state.clone());

@@ -2,6 +2,7 @@
 //! string escaped so it cannot open HTML or break the layout) and JSON (pretty, stable field
 //! order). Renderers only format: every comparison is already in the `Diff`.
 use super::{Diff, FieldChange, FindingRef, Transition};
+use crate::text::plural;
 
 const ABSENT: &str = "—";
 
@@ -11,14 +12,6 @@ fn val(v: &Option<String>) -> &str {
 
 fn change_text(c: &FieldChange) -> String {
     format!("{}: {} → {}", c.field, val(&c.old), val(&c.new))
-}
-
-fn plural(n: usize, word: &str) -> String {
-    if n == 1 {
-        format!("{n} {word}")
-    } else {
-        format!("{n} {word}s")
-    }
 }
 
 fn header_line(d: &Diff) -> String {
@@ -96,7 +89,10 @@ pub fn text(d: &Diff) -> String {
             line(format!("{title}: no change"));
             return;
         }
-        line(format!("{title}: {}", plural(ts.len(), "change")));
+        line(format!(
+            "{title}: {}",
+            plural(ts.len(), "change", "changes")
+        ));
         for t in ts {
             let sign = match t.change.as_str() {
                 "added" => "+",

@@ -3,6 +3,9 @@
 //! setting's meaning) is written here once; rules, explanations and fixes read it from here.
 
 pub mod cluster;
+pub mod coverage;
+pub mod detect;
 pub mod harvester;
 pub mod input;
+pub mod objectset;
 pub mod version;

@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
+use crate::facts::objectset;
 use crate::index::{Index, Object};
 use crate::model::View;
 use crate::model::summary::{self, Family, Subject, Summary};
@@ -50,25 +51,6 @@ impl EdgeKind {
 pub struct Graph {
     out: HashMap<usize, Vec<(EdgeKind, usize)>>,
     inc: HashMap<usize, Vec<(EdgeKind, usize)>>,
-}
-
-/// The Fleet objectset id annotation the agent puts on every object of a release.
-pub const OBJECTSET_ID: &str = "objectset.rio.cattle.io/id";
-/// The Fleet objectset hash label.
-pub const OBJECTSET_HASH: &str = "objectset.rio.cattle.io/hash";
-
-/// The objectset id of objects deployed by the local agent for bundle `name`.
-pub fn objectset_id(bundle: &str) -> String {
-    format!("default-{bundle}-cattle-fleet-local-system")
-}
-
-/// Whether Fleet's agent can see this object as its own (id annotation and hash label).
-pub fn owned_by_fleet(o: &Object) -> bool {
-    o.meta
-        .annotations
-        .get(OBJECTSET_ID)
-        .is_some_and(|v| v.starts_with("default-"))
-        && o.meta.labels.contains_key(OBJECTSET_HASH)
 }
 
 impl Graph {
@@ -119,7 +101,7 @@ impl Graph {
             {
                 g.add(i, EdgeKind::RunsOn, n);
             }
-            if let Some(id) = o.meta.annotations.get(OBJECTSET_ID) {
+            if let Some(id) = o.meta.annotations.get(objectset::ID_ANNOTATION) {
                 by_set_id.entry(id.as_str()).or_default().push(i);
             }
             if let (Some(rel), Some(ns)) = (
@@ -167,7 +149,7 @@ impl Graph {
                 g.add(bi, EdgeKind::Deploys, *d);
             }
             let mut targets: Vec<usize> = by_set_id
-                .get(objectset_id(&b.key.name).as_str())
+                .get(objectset::local_id(&b.key.name).as_str())
                 .cloned()
                 .unwrap_or_default();
             if let View::Fleet(f) = &b.view
@@ -453,7 +435,7 @@ pub fn health(o: &Object, family: Family, capture: Option<Timestamp>) -> (String
     let base = if s.is_ready() {
         (s.state.clone(), true)
     } else {
-        (crate::fleet::one_line(&s.display(), 100), false)
+        (crate::text::one_line(&s.display(), 100), false)
     };
     let View::Tree(t) = &o.view else {
         if o.key.kind == "Node"

@@ -583,7 +583,7 @@ fn index_file_full(f: &BundleFile, bytes: &[u8], twins: Option<&Twins>) -> FileR
             if text.trim().is_empty() {
                 return FileResult::failed(&f.path, 0, "empty file");
             }
-            if let Some(why) = split::too_deep(&text) {
+            if let Some(why) = crate::model::de::too_deep(&text) {
                 return FileResult::failed(&f.path, 1, why);
             }
             let line = yaml_serde::from_str::<yaml_serde::Value>(&text)
@@ -642,7 +642,7 @@ fn reparse_whole(f: &BundleFile, text: &str) -> FileResult {
         .position(|l| l.starts_with("items:"))
         .map(|p| p as u32 + 1)
         .unwrap_or(1);
-    if let Some(why) = split::too_deep(text) {
+    if let Some(why) = crate::model::de::too_deep(text) {
         return FileResult::failed(&f.path, line, why);
     }
     match yaml_serde::from_str::<List>(text) {
@@ -719,7 +719,7 @@ fn decode_item(f: &BundleFile, dir_group: &str, it: &split::RawItem) -> Result<O
     };
     let kind = it.kind.clone().unwrap_or_default();
     let err_at = |e: &yaml_serde::Error| item_error(f, it, e);
-    if let Some(why) = split::too_deep(&it.text) {
+    if let Some(why) = crate::model::de::too_deep(&it.text) {
         return Err(ParseError {
             file: f.path.clone(),
             line: it.line,

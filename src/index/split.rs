@@ -113,33 +113,6 @@ fn build_item(lines: &[&str], first_line: u32, indent: usize) -> RawItem {
     }
 }
 
-/// Deepest bracket nesting tolerated in one item. The YAML scanner's cost grows with the
-/// square of the flow nesting depth, so hostile input (`[[[[…`) is refused before parsing;
-/// real objects (JSON annotations, CRD schemas included) stay far below this.
-pub const MAX_NESTING: usize = 1000;
-
-/// `Some(reason)` when the text nests brackets deeper than [`MAX_NESTING`] (counted naively,
-/// quotes ignored, which only over-counts).
-pub fn too_deep(text: &str) -> Option<String> {
-    let (mut depth, mut max) = (0usize, 0usize);
-    for b in text.bytes() {
-        match b {
-            b'[' | b'{' => {
-                depth += 1;
-                max = max.max(depth);
-                if max > MAX_NESTING {
-                    return Some(format!(
-                        "nesting deeper than {MAX_NESTING} levels; not parsed (hostile or corrupt content)"
-                    ));
-                }
-            }
-            b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    None
-}
-
 /// Removes up to `n` leading spaces.
 fn dedent(l: &str, n: usize) -> &str {
     let spaces = l.len() - l.trim_start_matches(' ').len();
@@ -331,17 +304,6 @@ mod tests {
         assert_eq!(one.kind.as_deref(), Some("Pod"));
         let v: yaml_serde::Value = yaml_serde::from_str(&one.text).unwrap();
         assert_eq!(v["metadata"]["name"].as_str(), Some("x"));
-    }
-
-    #[test]
-    fn deep_nesting_is_refused_before_parsing() {
-        assert!(too_deep("a: [[{}]]").is_none());
-        let deep = format!(
-            "a: {}{}",
-            "[".repeat(MAX_NESTING + 1),
-            "]".repeat(MAX_NESTING + 1)
-        );
-        assert!(too_deep(&deep).unwrap().contains("nesting deeper"));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Tolerant field decoders for the generator's quirks: the string `"null"` stands for an empty
 //! string or a JSON null, numbers arrive as floats (`2.31131136e+08`), and a field of an
-//! unexpected type must not lose the whole object.
+//! unexpected type must not lose the whole object. Also the nesting guard ([`too_deep`]) every
+//! YAML text passes before a parser sees it.
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -203,6 +204,33 @@ impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Maybe<T> {
     }
 }
 
+/// Deepest bracket nesting tolerated in one item. The YAML scanner's cost grows with the
+/// square of the flow nesting depth, so hostile input (`[[[[…`) is refused before parsing;
+/// real objects (JSON annotations, CRD schemas included) stay far below this.
+pub const MAX_NESTING: usize = 1000;
+
+/// `Some(reason)` when the text nests brackets deeper than [`MAX_NESTING`] (counted naively,
+/// quotes ignored, which only over-counts).
+pub fn too_deep(text: &str) -> Option<String> {
+    let (mut depth, mut max) = (0usize, 0usize);
+    for b in text.bytes() {
+        match b {
+            b'[' | b'{' => {
+                depth += 1;
+                max = max.max(depth);
+                if max > MAX_NESTING {
+                    return Some(format!(
+                        "nesting deeper than {MAX_NESTING} levels; not parsed (hostile or corrupt content)"
+                    ));
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -263,5 +291,16 @@ mod tests {
     fn bad_list_elements_are_skipped() {
         assert_eq!(parse("v: [1, x, 3]").v, vec![1, 3]);
         assert!(parse("v: nope").v.is_empty());
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_before_parsing() {
+        assert!(too_deep("a: [[{}]]").is_none());
+        let deep = format!(
+            "a: {}{}",
+            "[".repeat(MAX_NESTING + 1),
+            "]".repeat(MAX_NESTING + 1)
+        );
+        assert!(too_deep(&deep).unwrap().contains("nesting deeper"));
     }
 }

@@ -633,7 +633,7 @@ fn graph_section(a: &Analysis, o: &Object, s: &mut String) {
             } else {
                 format!("{}/{}", x.key.namespace, x.key.name)
             },
-            crate::fleet::one_line(&status, 120)
+            crate::text::one_line(&status, 120)
         );
         if let View::Pod(p) = &x.view
             && let Some(node) = &p.node_name

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use super::{Context, Evidence, Finding, Input, Rule, RuleDef, RuleInfo, Severity};
 use crate::bundle::Problem;
-use crate::bundle::coverage::GapLevel;
+use crate::facts::coverage::GapLevel;
 use crate::index::ParseError;
 
 const INPUTS: &[Input] = &[Input::Coverage];

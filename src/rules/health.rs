@@ -666,7 +666,7 @@ fn vm_launcher(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
                         "Launcher pod of VM {}/{} is not ready: {}",
                         vmi.key.namespace,
                         vmi.key.name,
-                        crate::fleet::one_line(&problem, 120)
+                        crate::text::one_line(&problem, 120)
                     ),
                     problem,
                     po,

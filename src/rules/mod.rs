@@ -10,10 +10,10 @@ pub mod precheck;
 pub mod upgrade;
 pub mod webhook;
 
-use crate::bundle::coverage::Coverage;
 use crate::bundle::generr::{CollectionError, ErrorKind};
 use crate::bundle::nodes::NodeBundle;
-use crate::bundle::versions::Versions;
+use crate::facts::coverage::Coverage;
+use crate::facts::detect::Versions;
 use crate::fleet::FleetState;
 use crate::graph::Graph;
 use crate::index::Index;

@@ -24,6 +24,7 @@ use crate::model::condition;
 use crate::model::fleet::BundleSummary;
 use crate::model::tree::{Node, Tree};
 use crate::model::views::View;
+use crate::text::plural;
 
 const SCRIPT: &str =
     "https://github.com/harvester/upgrade-helpers/blob/main/pre-check/v1.x/check.sh";
@@ -193,10 +194,6 @@ fn truthy_node(v: Option<&Node>) -> bool {
 fn opt(v: Option<i64>) -> String {
     v.map(|n| n.to_string())
         .unwrap_or_else(|| "(absent)".into())
-}
-
-fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// `status.kubernetesStatus` PVC of a Longhorn volume.
@@ -656,7 +653,7 @@ fn ready_condition(o: &Object) -> String {
             c.status,
             c.message
                 .as_deref()
-                .map(|m| format!(" ({})", crate::fleet::one_line(m, 300)))
+                .map(|m| format!(" ({})", crate::text::one_line(m, 300)))
                 .unwrap_or_default()
         ),
         None => "no Ready condition".into(),
@@ -771,7 +768,7 @@ fn summary_deviations(s: &BundleSummary) -> Vec<String> {
                 .map(|r| {
                     let mut t = format!("{} {}", r.name, r.bundle_state);
                     if let Some(m) = &r.message {
-                        let _ = write!(t, ": {}", crate::fleet::one_line(m, 200));
+                        let _ = write!(t, ": {}", crate::text::one_line(m, 200));
                     }
                     t
                 })
@@ -911,7 +908,7 @@ fn node_status<'a>(nodes: &[&'a Object]) -> Vec<Hit<'a>> {
                         .unwrap_or_default(),
                     c.message
                         .as_deref()
-                        .map(|m| format!(": {}", crate::fleet::one_line(m, 200)))
+                        .map(|m| format!(": {}", crate::text::one_line(m, 200)))
                         .unwrap_or_default(),
                     c.last_transition_time
                         .as_deref()

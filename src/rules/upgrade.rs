@@ -551,7 +551,7 @@ fn stuck_finding(cx: &Context, p: &crate::upgrade::lifecycle::InProgress) -> Opt
     objects.dedup();
     let (title_wait, fix) = match p.waits.first() {
         Some(w) => (
-            format!(": {}", crate::fleet::one_line(&w.what, 140)),
+            format!(": {}", crate::text::one_line(&w.what, 140)),
             p.waits
                 .iter()
                 .map(|w| w.fix.clone())
@@ -638,7 +638,7 @@ fn leftovers(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
                     } else {
                         Severity::Warning
                     },
-                    format!("Upgrade leftover: {}", crate::fleet::one_line(&l.what, 160)),
+                    format!("Upgrade leftover: {}", crate::text::one_line(&l.what, 160)),
                 )
                 .with_summary(summary)
                 .with_objects(objs.iter().map(|o| ObjectRef::of(o)).collect())

@@ -193,7 +193,7 @@ fn finding(cx: &Context, c: &webhook::Chain) -> Option<Finding> {
             "Webhook {} ({}) is unavailable — {}; {}",
             c.name,
             label(cfg),
-            crate::fleet::one_line(&broken, 140),
+            crate::text::one_line(&broken, 140),
             if fail {
                 format!(
                     "blocks {}",
@@ -393,7 +393,7 @@ fn denial_finding(cx: &Context, name: &str, class: &str, occ: &[Occurrence]) -> 
                     v.regarding.name,
                     v.count,
                     v.last.as_deref().unwrap_or("?"),
-                    crate::fleet::head_tail(message, 300)
+                    crate::text::head_tail(message, 300)
                 );
                 if sample.is_empty() {
                     sample = denial_text(message);
@@ -417,7 +417,7 @@ fn denial_finding(cx: &Context, name: &str, class: &str, occ: &[Occurrence]) -> 
                     h.file,
                     h.line,
                     h.count,
-                    crate::fleet::head_tail(&h.text, 300)
+                    crate::text::head_tail(&h.text, 300)
                 );
                 if sample.is_empty() {
                     sample = denial_text(&h.text);
@@ -471,7 +471,7 @@ fn denial_finding(cx: &Context, name: &str, class: &str, occ: &[Occurrence]) -> 
             } else {
                 "Requests denied by webhook"
             },
-            crate::fleet::head_tail(&sample, 160),
+            crate::text::head_tail(&sample, 160),
             total
         ),
     )

@@ -312,10 +312,6 @@ pub struct Row {
 /// Longest finding title shown on a stdout line (the summary files keep it whole).
 const LINE_TITLE: usize = 100;
 
-fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
 impl Row {
     fn empty(name: &str, path: &str, status: Status) -> Row {
         Row {
@@ -347,7 +343,7 @@ impl Row {
     pub fn failed(c: &Candidate, sha256: Option<String>, error: String) -> Row {
         let mut r = Row::empty(&c.name, &c.key, Status::Error);
         r.sha256 = sha256;
-        r.error = Some(one_line(&error));
+        r.error = Some(crate::text::flatten(&error));
         r
     }
 
@@ -377,7 +373,7 @@ impl Row {
                 id: f.id.clone(),
                 rule: f.rule.clone(),
                 severity: f.severity.as_str().to_string(),
-                title: one_line(&f.title),
+                title: crate::text::flatten(&f.title),
             })
             .collect();
         let count = |s: &str| findings.iter().filter(|f| f.severity == s).count();
@@ -401,7 +397,7 @@ impl Row {
                 .iter()
                 .filter(|k| k.status == CheckStatus::NotEvaluated && rules.matches(&k.rule))
                 .count(),
-            verdict: Some(one_line(&r.verdict.headline)),
+            verdict: Some(crate::text::flatten(&r.verdict.headline)),
             top_finding: findings.first().map(|f| f.id.clone()),
             findings,
             reports,
@@ -432,7 +428,7 @@ impl Row {
                             "top: {} {} {}",
                             f.severity,
                             f.id,
-                            crate::fleet::one_line(&f.title, LINE_TITLE)
+                            crate::text::one_line(&f.title, LINE_TITLE)
                         )
                     })
                     .unwrap_or_else(|| "top: none".into());

@@ -507,7 +507,7 @@ fn c12(env: &Env) -> Outcome {
                             c.status,
                             c.message
                                 .as_deref()
-                                .map(|m| format!(": {}", crate::fleet::one_line(m, 160)))
+                                .map(|m| format!(": {}", crate::text::one_line(m, 160)))
                                 .unwrap_or_default()
                         ),
                         harvester::managed_chart_denial(&o.key.name, &env.from).unwrap_or_default(),

@@ -530,7 +530,7 @@ pub fn matches(env: &Env, issue: &KnownIssue, hits: &[LogHit]) -> Option<Match> 
                         m.details.push(format!(
                             "bundle {} is {state} for {cluster}: {}",
                             s.name,
-                            crate::fleet::one_line(&text, 200)
+                            crate::text::one_line(&text, 200)
                         ));
                         if let Some(p) = s.primary() {
                             m.objects.push((p, Some(state.clone())));

@@ -96,7 +96,7 @@ fn agent_findings(cx: &Context, a: &Agent) -> Vec<Finding> {
                             .unwrap_or_else(|| "never".into()),
                         a.problems
                             .first()
-                            .map(|p| format!(" ({})", fleet::one_line(p, 100)))
+                            .map(|p| format!(" ({})", text::one_line(p, 100)))
                             .unwrap_or_default()
                     ),
                 )
@@ -130,7 +130,7 @@ fn agent_findings(cx: &Context, a: &Agent) -> Vec<Finding> {
         pod_evidence(&mut evidence, &mut objects);
         let title = format!(
             "The local fleet-agent workload is unhealthy: {}",
-            fleet::one_line(&a.problems.join("; "), 140)
+            text::one_line(&a.problems.join("; "), 140)
         );
         let summary = format!(
             "Its heartbeat is still recent ({}), but the agent's pods are not ready: {}. While it \
@@ -215,7 +215,7 @@ fn source_state_findings(cx: &Context, s: &Source) -> Vec<Finding> {
         };
         let msg = message
             .as_deref()
-            .map(|m| format!(" Deploy message: {}", fleet::one_line(m, 400)))
+            .map(|m| format!(" Deploy message: {}", text::one_line(m, 400)))
             .unwrap_or_default();
         let mut summary = format!(
             "{label} is {state} for {cluster}: {what}.{msg} Recorded {}.",
@@ -234,7 +234,7 @@ fn source_state_findings(cx: &Context, s: &Source) -> Vec<Finding> {
                     "{label}: {state}{}",
                     message
                         .as_deref()
-                        .map(|m| format!(" — {}", fleet::one_line(m, 120)))
+                        .map(|m| format!(" — {}", text::one_line(m, 120)))
                         .unwrap_or_default()
                 ),
             )

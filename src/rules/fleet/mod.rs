@@ -9,15 +9,16 @@ use crate::facts::version::Version;
 use std::fmt::Write as _;
 
 use super::{Context, Evidence, Finding, Input, ObjectRef, Rule, RuleDef, RuleInfo, Severity};
+use crate::facts::objectset;
 use crate::fleet::drift::Classification;
 use crate::fleet::{
     self, Agent, Assertion, Claim, Era, FleetState, Judged, Source, Stale, Target, Verdict,
 };
-use crate::graph;
 use crate::index::Object;
 use crate::model::summary::Summary;
 use crate::model::views::View;
 use crate::model::{Age, Timestamp, condition, time};
+use crate::text;
 
 mod apply_error;
 mod modified;
@@ -404,7 +405,7 @@ fn claim_line(c: &Claim) -> String {
                 crate::model::fleet::Drift::NotOwned => "is not owned by us".to_string(),
                 crate::model::fleet::Drift::Extra => "extra".to_string(),
                 crate::model::fleet::Drift::Patch(p) =>
-                    format!("modified {}", fleet::one_line(p, 300)),
+                    format!("modified {}", text::one_line(p, 300)),
             }
         ),
     }

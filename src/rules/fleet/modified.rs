@@ -193,7 +193,7 @@ fn drift_finding(
             c.target.fleet_name(),
             short_label(cx, s),
             if class.fields.is_empty() {
-                fleet::one_line(&class.reason, 80)
+                text::one_line(&class.reason, 80)
             } else {
                 class
                     .fields
@@ -265,7 +265,7 @@ fn unverifiable_finding(cx: &Context, s: &Source, c: &Claim, why: &str) -> Findi
         format!(
             "{} reports {} — the bundle cannot confirm it",
             source_label(cx, s),
-            fleet::one_line(&claim_line(c), 120)
+            text::one_line(&claim_line(c), 120)
         ),
     )
     .with_summary(format!(

@@ -197,7 +197,7 @@ pub(super) fn reason_for(cx: &Context, o: &Object) -> Reason {
                         "{} {}: {}",
                         v.reason.as_deref().unwrap_or(""),
                         v.regarding.name,
-                        fleet::head_tail(v.message.as_deref().unwrap_or(""), 300)
+                        text::head_tail(v.message.as_deref().unwrap_or(""), 300)
                     ),
                 ))
             }
@@ -299,7 +299,7 @@ fn not_ready_finding(
                 .unwrap_or_else(|| format!("Bundle {}", s.name)),
             c.target.fleet_name(),
             short_counts(o).unwrap_or_else(|| observed.message_text()),
-            fleet::one_line(&first_reason, 160)
+            text::one_line(&first_reason, 160)
         ),
     )
     .with_summary(summary.trim_end().to_string())

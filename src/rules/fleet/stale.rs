@@ -332,7 +332,7 @@ fn write_observed(
                 "Observed in the capture: {} {} exists{}.",
                 o.key.kind,
                 o.key.name,
-                if graph::owned_by_fleet(o) {
+                if objectset::owned_by_fleet(o) {
                     " and carries Fleet's objectset labels"
                 } else {
                     ""
@@ -500,10 +500,10 @@ fn not_owned_finding(cx: &Context, s: &Source, j: &Judged) -> Finding {
         let id = o
             .meta
             .annotations
-            .get(graph::OBJECTSET_ID)
+            .get(objectset::ID_ANNOTATION)
             .map(String::as_str)
             .unwrap_or("(none)");
-        let hash = if o.meta.labels.contains_key(graph::OBJECTSET_HASH) {
+        let hash = if o.meta.labels.contains_key(objectset::HASH_LABEL) {
             "present"
         } else {
             "absent"
@@ -516,8 +516,8 @@ fn not_owned_finding(cx: &Context, s: &Source, j: &Judged) -> Finding {
              this.",
             t.fleet_name(),
             ago(o.meta.creation_timestamp.as_deref(), cx.created_at),
-            graph::OBJECTSET_ID,
-            graph::OBJECTSET_HASH
+            objectset::ID_ANNOTATION,
+            objectset::HASH_LABEL
         );
     }
     if !s.is_ready() {
@@ -571,11 +571,11 @@ fn not_owned_finding(cx: &Context, s: &Source, j: &Judged) -> Finding {
 
 /// The objectset hash label carried by the other objects of a bundle's release.
 fn release_hash(cx: &Context, s: &Source) -> Option<String> {
-    let id = graph::objectset_id(&s.name);
+    let id = objectset::local_id(&s.name);
     cx.index
         .primary()
-        .filter(|o| o.meta.annotations.get(graph::OBJECTSET_ID) == Some(&id))
-        .find_map(|o| o.meta.labels.get(graph::OBJECTSET_HASH).cloned())
+        .filter(|o| o.meta.annotations.get(objectset::ID_ANNOTATION) == Some(&id))
+        .find_map(|o| o.meta.labels.get(objectset::HASH_LABEL).cloned())
 }
 
 fn kubectl_target(t: &Target) -> String {
@@ -603,9 +603,9 @@ fn hook_fix(cx: &Context, s: &Source, t: &Target) -> String {
          recreates the hook without them; deleting it does not help either (Helm recreates it the \
          same way). Do not delete the Bundle or its BundleDeployment.",
         tgt = kubectl_target(t),
-        id = graph::OBJECTSET_ID,
-        idv = graph::objectset_id(&s.name),
-        hl = graph::OBJECTSET_HASH,
+        id = objectset::ID_ANNOTATION,
+        idv = objectset::local_id(&s.name),
+        hl = objectset::HASH_LABEL,
         bns = s.namespace,
         bundle = s.name,
         n = next_sync(s),
@@ -632,9 +632,9 @@ fn not_owned_fix(cx: &Context, s: &Source, t: &Target) -> String {
         bns = s.namespace,
         bundle = s.name,
         n = next_sync(s),
-        id = graph::OBJECTSET_ID,
-        idv = graph::objectset_id(&s.name),
-        hl = graph::OBJECTSET_HASH,
+        id = objectset::ID_ANNOTATION,
+        idv = objectset::local_id(&s.name),
+        hl = objectset::HASH_LABEL,
     )
 }
 

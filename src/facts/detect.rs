@@ -1,9 +1,10 @@
 //! Version detection: nothing in `metadata.yaml` says which Harvester captured the bundle, so
 //! it is inferred from the Harvester `server-version` setting, the nodes'
 //! `harvester-release.yaml`, or the image tag of the `harvester` Deployment, in that order.
+//! Runs after the index (it reads indexed settings, nodes and workloads).
 use serde::Serialize;
 
-use super::Bundle;
+use crate::bundle::Bundle;
 use crate::index::Index;
 use crate::model::View;
 
@@ -35,8 +36,9 @@ fn setting(index: &Index, group: &str, name: &str) -> Option<(String, String)> {
     })
 }
 
-/// Detects versions.
-pub fn detect(bundle: &Bundle, index: &Index) -> Versions {
+/// Detects the versions the bundle reveals (runs after the index: it reads settings and
+/// workloads).
+pub fn versions(bundle: &Bundle, index: &Index) -> Versions {
     let mut v = Versions::default();
     if let Some((ver, src)) = setting(index, "harvesterhci.io", "server-version") {
         v.harvester = Some(ver);

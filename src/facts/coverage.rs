@@ -1,12 +1,14 @@
 //! The coverage ledger: what the bundle holds, what is missing and why, and what failed.
 //! A gap here is what turns a rule's silence into "not evaluated" instead of "healthy".
+//! Built after the index, from the bundle's file list, its generation errors and the indexed
+//! objects (nodes, pods, settings).
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use super::generr::ErrorKind;
-use super::versions::Versions;
-use super::{Bundle, PathKind, Problem};
+use super::detect::Versions;
+use crate::bundle::generr::{CollectionError, ErrorKind};
+use crate::bundle::{Bundle, PathKind, Problem};
 use crate::index::{Index, ParseError};
 use crate::model::View;
 
@@ -213,7 +215,7 @@ impl Coverage {
         };
         // (what was lost, its key in the finding id) → the errors that lost it.
         type Bucket = (&'static str, &'static str);
-        let mut lost: BTreeMap<Bucket, Vec<&super::CollectionError>> = BTreeMap::new();
+        let mut lost: BTreeMap<Bucket, Vec<&CollectionError>> = BTreeMap::new();
         for e in errors {
             let bucket = match &e.kind {
                 ErrorKind::ListFailed { benign: true, .. } => continue,
@@ -456,7 +458,7 @@ mod tests {
     fn coverage_of(root: &Path) -> Coverage {
         let bundle = Bundle::open(root, &Limits::default()).unwrap();
         let index = Index::build(&bundle, &|_, _| {});
-        let versions = super::super::versions::detect(&bundle, &index);
+        let versions = crate::facts::detect::versions(&bundle, &index);
         Coverage::build(&bundle, &index, &versions)
     }
 

@@ -1,0 +1,80 @@
+//! Small text helpers shared by every stage (flattening, shortening, counting nouns). A leaf
+//! module: it depends on nothing in the crate, so any stage may use it without a cycle.
+
+/// Collapses every run of whitespace (newlines included) into one space and trims the ends.
+pub fn flatten(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Collapses whitespace and trims to `max` characters, marking a cut with `…`.
+pub fn one_line(s: &str, max: usize) -> String {
+    let flat = flatten(s);
+    if flat.chars().count() > max {
+        let mut t: String = flat.chars().take(max).collect();
+        t.push('…');
+        t
+    } else {
+        flat
+    }
+}
+
+/// Collapses whitespace and keeps the head and the tail when longer than `max` characters:
+/// error chains put the root cause last (`…: dial tcp: lookup x: no such host`).
+pub fn head_tail(s: &str, max: usize) -> String {
+    let flat = flatten(s);
+    let n = flat.chars().count();
+    if n <= max {
+        return flat;
+    }
+    let head = max * 2 / 5;
+    let tail = max - head;
+    let mut t: String = flat.chars().take(head).collect();
+    t.push_str(" … ");
+    t.extend(flat.chars().skip(n - tail));
+    t
+}
+
+/// `1 node`, `3 nodes`: the count and the noun form that goes with it.
+pub fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flatten_joins_lines_and_runs_of_spaces() {
+        assert_eq!(flatten("  a\n\tb   c \n"), "a b c");
+        assert_eq!(flatten(""), "");
+    }
+
+    #[test]
+    fn one_line_cuts_at_max_characters_not_bytes() {
+        assert_eq!(one_line("a\n b", 10), "a b");
+        assert_eq!(one_line("abcdef", 6), "abcdef");
+        assert_eq!(one_line("abcdefg", 6), "abcdef…");
+        // Multi-byte characters count once each.
+        assert_eq!(one_line("ééééé", 3), "ééé…");
+    }
+
+    #[test]
+    fn long_messages_keep_the_root_cause() {
+        let m = format!("{} no such host", "x ".repeat(300));
+        let t = head_tail(&m, 100);
+        assert!(t.ends_with("no such host"), "{t}");
+        assert!(t.starts_with("x x "), "{t}");
+        assert_eq!(t.chars().count(), 103);
+        assert_eq!(head_tail("a  b", 10), "a b");
+    }
+
+    #[test]
+    fn plural_picks_the_form_by_count() {
+        assert_eq!(plural(0, "node", "nodes"), "0 nodes");
+        assert_eq!(plural(1, "node", "nodes"), "1 node");
+        assert_eq!(
+            plural(2, "CAPI machine", "CAPI machines"),
+            "2 CAPI machines"
+        );
+    }
+}
