@@ -1,0 +1,310 @@
+//! The `upgrade.precheck.*` family: the checks of harvester/upgrade-helpers
+//! `pre-check/v1.x/check.sh` (reference/upgrade-blockers.md §C), one rule per check, with the
+//! script's thresholds and exemptions. Checks that need the live machine (the host the script
+//! runs on, RKE2 certificate files, kubelet stats, `/oem` files, the COS_STATE partition) declare
+//! `Input::Live` and are `not_evaluated`. Checks the script runs only on some versions (backing
+//! images from v1.4.0, backup target on v1.4.1–v1.4.2, RWX network from v1.8.0) need the running
+//! version and return nothing outside their range; Node-Status reads Longhorn eviction requests
+//! only on v1.4.x. Where the bundle cannot answer exactly (Secrets left out by the generator,
+//! Whereabouts allocations the index does not keep), an informational finding says so. Each
+//! check is a function over the objects it reads (unit-tested beside it); the rules gather them
+//! from the index and turn every failing condition into a finding — error for the script's
+//! failures, warning for its WARNs — with id `upgrade.precheck.<check>:<object or aspect>`.
+//!
+//! This file is the framework (a check's declaration, the hit it reports, the finding it
+//! becomes) and the helpers the topics share; each topic file declares its checks and
+//! evaluates them: `live.rs` (#1–#3, #20, #21), `bundles.rs` (#4, #5), `nodes.rs` (#6),
+//! `capi.rs` (#7–#10), `longhorn.rs` (#11–#13), `vms.rs` (#14), `pods.rs` (#15),
+//! `kubeconfig.rs` (#16), `backup.rs` (#17), `network.rs` (#18, #19; its address arithmetic in
+//! `cidr.rs`).
+mod backup;
+mod bundles;
+mod capi;
+mod cidr;
+mod kubeconfig;
+mod live;
+mod longhorn;
+mod network;
+mod nodes;
+mod pods;
+mod vms;
+
+use serde_json::Value;
+
+use super::upgrade::{ev, obj_ref};
+use super::{Context, Finding, Input, ObjectRef, Rule, RuleInfo, Severity};
+use crate::facts::version::Version;
+use crate::index::{Index, Object};
+use crate::model::tree::{Node, Tree};
+use crate::model::views::View;
+
+const SCRIPT: &str =
+    "https://github.com/harvester/upgrade-helpers/blob/main/pre-check/v1.x/check.sh";
+const TROUBLESHOOTING: &str = "https://docs.harvesterhci.io/v1.4/upgrade/troubleshooting";
+
+/// The pre-check rules, in the script's order.
+pub fn rules() -> Vec<Box<dyn Rule>> {
+    CHECKS
+        .iter()
+        .map(|c| Box::new(*c) as Box<dyn Rule>)
+        .collect()
+}
+
+const RES: Input = Input::Resources;
+
+/// Every check, in the script's order (#1 to #21).
+static CHECKS: &[Check] = &[
+    live::HOST,
+    live::CERTIFICATES,
+    live::NODE_FREE_SPACE,
+    bundles::HELM_BUNDLES,
+    bundles::HARVESTER_BUNDLE,
+    nodes::NODE_STATUS,
+    capi::CAPI_CLUSTER_STATE,
+    capi::CAPI_CLUSTER_PAUSE,
+    capi::CAPI_MACHINE_COUNT,
+    capi::CAPI_MACHINE_STATE,
+    longhorn::LONGHORN_VOLUME_HEALTH,
+    longhorn::STALE_LONGHORN_VOLUMES,
+    longhorn::LONGHORN_BACKING_IMAGES,
+    vms::VIRTUAL_MACHINES,
+    pods::POD_STATUS,
+    kubeconfig::KUBECONFIG_SECRET,
+    backup::BACKUP_TARGET,
+    network::STORAGE_NETWORK_IP,
+    network::RWX_NETWORK_IP,
+    live::NETWORK_CONFIG,
+    live::COS_STATE_SIZE,
+];
+
+// ---------------------------------------------------------------- framework
+
+/// One failing condition of a check, before it becomes a finding.
+struct Hit<'a> {
+    /// Id suffix: the object or aspect.
+    aspect: String,
+    severity: Severity,
+    title: String,
+    summary: String,
+    /// Objects concerned, each with the text its evidence focuses on.
+    objects: Vec<(&'a Object, Option<String>)>,
+    remediation: String,
+}
+
+type Eval = for<'a> fn(&Context<'a>) -> Vec<Hit<'a>>;
+
+/// A pre-check rule: its description and the function that runs it.
+#[derive(Clone, Copy)]
+struct Check {
+    info: RuleInfo,
+    eval: Eval,
+    refs: &'static [&'static str],
+}
+
+impl Rule for Check {
+    fn info(&self) -> &RuleInfo {
+        &self.info
+    }
+
+    fn evaluate(&self, cx: &Context) -> Vec<Finding> {
+        (self.eval)(cx)
+            .into_iter()
+            .map(|h| to_finding(cx.index, &self.info, self.refs, h))
+            .collect()
+    }
+}
+
+fn to_finding(index: &Index, info: &RuleInfo, refs: &[&str], h: Hit) -> Finding {
+    let mut objects: Vec<ObjectRef> = Vec::new();
+    for (o, _) in &h.objects {
+        let r = obj_ref(o);
+        if !objects.contains(&r) {
+            objects.push(r);
+        }
+    }
+    let mut references: Vec<String> = vec![SCRIPT.to_string()];
+    references.extend(refs.iter().map(|r| r.to_string()));
+    Finding {
+        order: 0,
+        graph: None,
+        id: format!("{}:{}", info.id, h.aspect),
+        rule: info.id.to_string(),
+        severity: h.severity,
+        title: h.title,
+        summary: h.summary.trim_end().to_string(),
+        objects,
+        evidence: h
+            .objects
+            .iter()
+            .take(12)
+            .map(|(o, f)| {
+                let mut e = ev(index, o, f.as_deref());
+                e.focus_last = f.as_deref() == Some(BUNDLE_STATUS_END);
+                e
+            })
+            .collect(),
+        remediation: h.remediation,
+        references,
+    }
+}
+
+/// Evidence focus on a Fleet Bundle's last status key, looking back from it: the lines before
+/// are the end of `status.summary` (a Bundle's first `summary:` is a partition's).
+const BUNDLE_STATUS_END: &str = "unavailablePartitions:";
+
+// ---------------------------------------------------------------- shared helpers
+
+fn tree(o: &Object) -> Option<&Tree> {
+    match &o.view {
+        View::Tree(t) => Some(t),
+        _ => None,
+    }
+}
+
+/// `ns/name`, or `name` when cluster-scoped.
+fn full(o: &Object) -> String {
+    if o.key.namespace.is_empty() {
+        o.key.name.clone()
+    } else {
+        format!("{}/{}", o.key.namespace, o.key.name)
+    }
+}
+
+fn running(cx: &Context) -> Option<Version> {
+    cx.harvester_version().map(|(v, _)| v)
+}
+
+fn of_kind<'a>(index: &'a Index, group: &str, kind: &str) -> Vec<&'a Object> {
+    index.of_kind(group, kind).collect()
+}
+
+fn in_ns<'a>(index: &'a Index, group: &str, kind: &str, ns: &str) -> Vec<&'a Object> {
+    index
+        .of_kind(group, kind)
+        .filter(|o| o.key.namespace == ns)
+        .collect()
+}
+
+/// A Harvester (cluster-scoped) or Longhorn (longhorn-system) Setting.
+fn setting_obj<'a>(index: &'a Index, group: &str, name: &str) -> Option<&'a Object> {
+    let ns = if group == "longhorn.io" {
+        "longhorn-system"
+    } else {
+        ""
+    };
+    index.find(group, "Setting", ns, name)
+}
+
+/// The value in effect (`value`, else `default`), `None` when unset or empty.
+fn effective(o: &Object) -> Option<&str> {
+    match &o.view {
+        View::Setting(s) => s.effective().map(str::trim).filter(|v| !v.is_empty()),
+        _ => None,
+    }
+}
+
+fn json(text: &str) -> Option<Value> {
+    serde_json::from_str(text).ok()
+}
+
+/// A boolean that may be written as a string.
+fn truthy(v: Option<&Value>) -> bool {
+    match v {
+        Some(Value::Bool(b)) => *b,
+        Some(Value::String(s)) => s.eq_ignore_ascii_case("true"),
+        _ => false,
+    }
+}
+
+/// [`truthy`] for a value of a tree.
+fn truthy_node(v: Option<&Node>) -> bool {
+    match v {
+        Some(Node::Bool(b)) => *b,
+        Some(Node::Str(s)) => s.eq_ignore_ascii_case("true"),
+        _ => false,
+    }
+}
+
+fn opt(v: Option<i64>) -> String {
+    v.map(|n| n.to_string())
+        .unwrap_or_else(|| "(absent)".into())
+}
+
+/// `status.kubernetesStatus` PVC of a Longhorn volume.
+fn pvc_of(t: &Tree) -> Option<String> {
+    Some(format!(
+        "{}/{}",
+        t.str("/status/kubernetesStatus/namespace")?,
+        t.str("/status/kubernetesStatus/pvcName")?
+    ))
+}
+
+fn with_pvc(o: &Object) -> String {
+    match tree(o).and_then(pvc_of) {
+        Some(p) => format!("{} (PVC {p})", o.key.name),
+        None => o.key.name.clone(),
+    }
+}
+
+#[cfg(test)]
+mod fixtures {
+    //! Objects the topic tests build.
+    use crate::index::Object;
+
+    /// An object of `kind` in `group` decoded from `yaml`, as the index would hold it.
+    pub(super) fn object(kind: &str, group: &str, yaml: &str) -> Object {
+        Object::from_yaml(kind, group, yaml)
+    }
+
+    /// A Node with extra `labels` and `taints` (YAML lines) and its Ready status.
+    pub(super) fn node(name: &str, labels: &str, taints: &str, ready: &str) -> Object {
+        object(
+            "Node",
+            "",
+            &format!(
+                "apiVersion: v1\nkind: Node\nmetadata:\n  name: {name}\n  labels:\n{labels}    \
+                 kubernetes.io/hostname: {name}\nspec:\n{taints}status:\n  conditions:\n  - \
+                 status: \"{ready}\"\n    type: Ready\n"
+            ),
+        )
+    }
+
+    /// A Harvester Setting with its `value`.
+    pub(super) fn setting(name: &str, value: &str) -> Object {
+        object(
+            "Setting",
+            "harvesterhci.io",
+            &format!(
+                "apiVersion: harvesterhci.io/v1beta1\nkind: Setting\nmetadata:\n  name: \
+                 {name}\nvalue: '{value}'\n"
+            ),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_rule_is_named_and_live_checks_declare_live_inputs() {
+        let rules = rules();
+        assert_eq!(rules.len(), 21);
+        for r in &rules {
+            assert!(r.info().id.starts_with("upgrade.precheck."));
+        }
+        for id in [
+            "host",
+            "certificates",
+            "node-free-space",
+            "network-config",
+            "cos-state-size",
+        ] {
+            let r = rules
+                .iter()
+                .find(|r| r.info().id == format!("upgrade.precheck.{id}"))
+                .unwrap();
+            assert!(matches!(r.info().inputs, [Input::Live(_)]), "{id}");
+        }
+    }
+}

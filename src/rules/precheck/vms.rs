@@ -1,0 +1,146 @@
+//! Pre-check #14 Virtual-Machines: no running VM that cannot live-migrate (CD-ROM disks,
+//! host devices, node selectors), unless `upgrade-config` asks to restore VMs.
+
+use super::{
+    Check, Hit, RES, TROUBLESHOOTING, effective, full, json, of_kind, setting_obj, tree, truthy,
+};
+use crate::index::Object;
+use crate::model::tree::Node;
+use crate::rules::{Context, Input, RuleInfo, Severity};
+
+pub(super) const VIRTUAL_MACHINES: Check = Check {
+    info: RuleInfo {
+        id: "upgrade.precheck.virtual-machines",
+        title: "Pre-check #14 Virtual-Machines: no running VM that cannot live-migrate",
+        description: "check_virtual_machines_live_migration reads setting upgrade-config \
+            (restoreVM) and every virtualmachines.kubevirt.io whose status.printableStatus \
+            is not Stopped: unless restoreVM is true, a VM with a cdrom disk in \
+            spec.template.spec.domain.devices.disks[] or with \
+            spec.template.spec.domain.devices.hostDevices fails (it cannot live-migrate off \
+            a node being drained).",
+        inputs: &[RES, Input::Resource("kubevirt.io", "virtualmachines")],
+        versions: "all (check.sh v1.x; restoreVM exists from v1.6.0)",
+    },
+    eval: eval_virtual_machines,
+    refs: &[TROUBLESHOOTING],
+};
+
+/// `restoreVM` of an `upgrade-config` value.
+fn restore_vm(upgrade_config: Option<&str>) -> bool {
+    upgrade_config
+        .and_then(json)
+        .is_some_and(|v| truthy(v.get("restoreVM")))
+}
+
+fn virtual_machines<'a>(vms: &[&'a Object], restore: bool) -> Vec<Hit<'a>> {
+    if restore {
+        return Vec::new();
+    }
+    vms.iter()
+        .filter_map(|vm| {
+            let t = tree(vm)?;
+            let status = t.str("/status/printableStatus").unwrap_or("");
+            if status == "Stopped" {
+                return None;
+            }
+            let cdroms: Vec<&str> = t
+                .list("/spec/template/spec/domain/devices/disks")
+                .iter()
+                .filter(|d| d.get("cdrom").is_some_and(|c| !c.is_null()))
+                .map(|d| d.get("name").and_then(Node::as_str).unwrap_or("?"))
+                .collect();
+            let host_devices: Vec<&str> = t
+                .list("/spec/template/spec/domain/devices/hostDevices")
+                .iter()
+                .map(|d| {
+                    d.get("name")
+                        .or_else(|| d.get("deviceName"))
+                        .and_then(Node::as_str)
+                        .unwrap_or("?")
+                })
+                .collect();
+            if cdroms.is_empty() && host_devices.is_empty() {
+                return None;
+            }
+            let mut why = Vec::new();
+            if !cdroms.is_empty() {
+                why.push(format!("CD-ROM disk {}", cdroms.join(", ")));
+            }
+            if !host_devices.is_empty() {
+                why.push(format!("host device {}", host_devices.join(", ")));
+            }
+            let shown = if status.is_empty() {
+                "no printableStatus"
+            } else {
+                status
+            };
+            Some(Hit {
+                aspect: full(vm),
+                severity: Severity::Error,
+                title: format!(
+                    "VM {} ({shown}) cannot live-migrate: {}",
+                    full(vm),
+                    why.join("; ")
+                ),
+                summary: format!(
+                    "virtualmachines.kubevirt.io {} is {shown} and has {}; setting \
+                     upgrade-config restoreVM is false. check_virtual_machines_live_migration \
+                     fails on every VM that is not Stopped with a cdrom disk or host devices: it \
+                     cannot live-migrate off a node being drained, so the upgrade waits in \
+                     pre-drain (\"Waiting for VM live-migration or shutdown\"); \
+                     Virtual-Machines Test: Failed.",
+                    full(vm),
+                    why.join(" and ")
+                ),
+                objects: vec![(
+                    *vm,
+                    Some(if cdroms.is_empty() {
+                        "hostDevices:".into()
+                    } else {
+                        "cdrom:".into()
+                    }),
+                )],
+                remediation: "Shut the VM down before the upgrade (start it again afterwards), \
+                              or eject the CD-ROM / detach the host device. From v1.6.0, \
+                              setting upgrade-config {\"restoreVM\": true} makes the upgrade \
+                              shut such VMs down and restore them."
+                    .into(),
+            })
+        })
+        .collect()
+}
+
+fn eval_virtual_machines<'a>(cx: &Context<'a>) -> Vec<Hit<'a>> {
+    let config = setting_obj(cx.index, "harvesterhci.io", "upgrade-config");
+    virtual_machines(
+        &of_kind(cx.index, "kubevirt.io", "VirtualMachine"),
+        restore_vm(config.and_then(effective)),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::precheck::fixtures::object;
+
+    #[test]
+    fn virtual_machines_with_cdrom_unless_restore_vm() {
+        let vm = object(
+            "VirtualMachine",
+            "kubevirt.io",
+            "apiVersion: kubevirt.io/v1\nkind: VirtualMachine\nmetadata:\n  name: vm1\n  namespace: default\nspec:\n  template:\n    spec:\n      domain:\n        devices:\n          disks:\n          - cdrom:\n              bus: sata\n            name: iso\n          - disk:\n              bus: virtio\n            name: root\nstatus:\n  printableStatus: Running\n",
+        );
+        let stopped = object(
+            "VirtualMachine",
+            "kubevirt.io",
+            "apiVersion: kubevirt.io/v1\nkind: VirtualMachine\nmetadata:\n  name: vm2\n  namespace: default\nspec:\n  template:\n    spec:\n      domain:\n        devices:\n          hostDevices:\n          - deviceName: nvidia.com/GP\n            name: gpu\nstatus:\n  printableStatus: Stopped\n",
+        );
+        let hits = virtual_machines(&[&vm, &stopped], false);
+        assert_eq!(hits.len(), 1);
+        assert_eq!(hits[0].aspect, "default/vm1");
+        assert!(hits[0].title.contains("CD-ROM disk iso"));
+        assert!(virtual_machines(&[&vm], true).is_empty());
+        assert!(restore_vm(Some("{\"restoreVM\":true}")));
+        assert!(!restore_vm(Some("{\"imagePreloadOption\":{}}")));
+    }
+}
