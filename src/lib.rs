@@ -1,13 +1,15 @@
 //! sbdiag: diagnose a Harvester cluster from its support bundle, offline.
 //!
-//! Data flows one way: [`archive`] (zip/tar/dir, limits) → [`bundle`] (layout, metadata,
-//! coverage) → [`index`] (every object with its file and line range, typed views) → [`model`]
-//! (keys, metadata, conditions, kinds, Fleet's readiness summarizer) → [`graph`] (the status
-//! graph) and [`fleet`] (what Fleet claims vs what was captured) → [`rules`] (findings and
-//! checks) → [`analyze`] (the verdict, the timeline, and the `Report` built in the contract's
-//! types) → [`report`] (renderers, which only format).
-//! [`query`] answers kubectl-like questions from the same index. The binary in `main.rs` is a thin
-//! CLI over this library. The library has no `unsafe` code, and may not get any.
+//! Data flows one way: [`archive`] (zip/tar/dir, limits) → [`bundle`] (layout, metadata, node
+//! zips) → [`index`] (every object with its file and line range, decoded into the typed views of
+//! [`model`]: keys, metadata, conditions, kinds, Fleet's readiness summarizer) → [`facts`]
+//! (coverage, versions, Fleet ownership, Harvester's behaviour by version) → [`graph`] (the status
+//! graph) → [`fleet`] (what Fleet claims vs what was captured) → [`upgrade`] and [`webhook`] →
+//! [`rules`] (findings and checks) → [`analyze`] (the verdict, the timeline, and the `Report`
+//! built in the contract's types) → [`report`] (renderers, which only format). [`text`] holds the
+//! text helpers every stage shares. [`query`] answers kubectl-like questions from the same index.
+//! The binary in `main.rs` is a thin CLI over this library. The library has no `unsafe` code, and
+//! may not get any. `tests/architecture.rs` fails on any import cycle between modules.
 #![forbid(unsafe_code)]
 #![cfg_attr(
     not(test),
