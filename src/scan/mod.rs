@@ -25,6 +25,7 @@ use crate::analyze::Analysis;
 use crate::archive::Limits;
 use crate::report::CheckStatus;
 use crate::report::{self, Report};
+use crate::text::{flatten, one_line, plural};
 
 pub use discover::{Candidate, Discovery, discover};
 pub use shard::Shard;
@@ -343,7 +344,7 @@ impl Row {
     pub fn failed(c: &Candidate, sha256: Option<String>, error: String) -> Row {
         let mut r = Row::empty(&c.name, &c.key, Status::Error);
         r.sha256 = sha256;
-        r.error = Some(crate::text::flatten(&error));
+        r.error = Some(flatten(&error));
         r
     }
 
@@ -373,7 +374,7 @@ impl Row {
                 id: f.id.clone(),
                 rule: f.rule.clone(),
                 severity: f.severity.as_str().to_string(),
-                title: crate::text::flatten(&f.title),
+                title: flatten(&f.title),
             })
             .collect();
         let count = |s: &str| findings.iter().filter(|f| f.severity == s).count();
@@ -397,7 +398,7 @@ impl Row {
                 .iter()
                 .filter(|k| k.status == CheckStatus::NotEvaluated && rules.matches(&k.rule))
                 .count(),
-            verdict: Some(crate::text::flatten(&r.verdict.headline)),
+            verdict: Some(flatten(&r.verdict.headline)),
             top_finding: findings.first().map(|f| f.id.clone()),
             findings,
             reports,
@@ -428,20 +429,18 @@ impl Row {
                             "top: {} {} {}",
                             f.severity,
                             f.id,
-                            crate::text::one_line(&f.title, LINE_TITLE)
+                            one_line(&f.title, LINE_TITLE)
                         )
                     })
                     .unwrap_or_else(|| "top: none".into());
                 format!(
-                    "{}  cluster {}  harvester {}  captured {}  {} error{}, {} warning{}, {} info  {}",
+                    "{}  cluster {}  harvester {}  captured {}  {}, {}, {} info  {}",
                     self.name,
                     dash(&self.cluster_id),
                     dash(&self.harvester_version),
                     dash(&self.created_at),
-                    self.errors,
-                    if self.errors == 1 { "" } else { "s" },
-                    self.warnings,
-                    if self.warnings == 1 { "" } else { "s" },
+                    plural(self.errors, "error", "errors"),
+                    plural(self.warnings, "warning", "warnings"),
                     self.infos,
                     top
                 )
