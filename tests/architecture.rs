@@ -405,6 +405,28 @@ fn every_allowed_edge_still_exists() {
 }
 
 #[test]
+fn no_stage_after_the_index_reads_the_archive() {
+    // House rule: only bundle and index open the archive; what follows works on the index.
+    let deps = deps();
+    for m in [
+        "facts", "graph", "fleet", "upgrade", "webhook", "rules", "model", "text",
+    ] {
+        let uses = deps.get(m).map(|d| d.get("archive")).unwrap_or_default();
+        assert!(uses.is_none(), "{m} uses archive in {uses:?}");
+    }
+}
+
+#[test]
+fn model_and_text_are_leaves() {
+    // Every stage may use them because they use nothing of the crate.
+    let deps = deps();
+    for m in ["model", "text"] {
+        let uses = deps.get(m).cloned().unwrap_or_default();
+        assert!(uses.is_empty(), "{m} uses {uses:?}");
+    }
+}
+
+#[test]
 fn the_graph_sees_the_pipeline() {
     // The reader itself: the edges the pipeline is made of are found, so a silent parser
     // cannot pass the cycle test by finding nothing.
