@@ -1,7 +1,7 @@
 //! The pipeline runs one way: no top-level module of the library may depend, directly or
 //! through others, on a module that depends on it. Reads `src/` as text, resolves every
-//! `crate::` and `super::` path that leaves its top-level module, and fails on any cycle,
-//! printing it with the files that make each step.
+//! `crate::` and `super::` path that leaves its top-level module (outside `#[cfg(test)]` items),
+//! and fails on any cycle, printing it with the files that make each step.
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -148,6 +148,41 @@ fn code_only(text: &str) -> String {
             i += 1;
         }
     }
+    out
+}
+
+/// `code` without the items marked `#[cfg(test)]` (test modules beside the code may build
+/// their fixtures from any stage; the pipeline is about what the library runs).
+fn without_tests(code: &str) -> String {
+    const MARK: &str = "#[cfg(test)]";
+    let mut out = String::with_capacity(code.len());
+    let mut rest = code;
+    while let Some(at) = rest.find(MARK) {
+        out.push_str(&rest[..at]);
+        let item = &rest[at + MARK.len()..];
+        // The item ends at its first `;` outside braces, or at the brace closing its body.
+        let mut depth = 0usize;
+        let mut end = item.len();
+        for (i, c) in item.char_indices() {
+            match c {
+                '{' => depth += 1,
+                '}' => {
+                    depth = depth.saturating_sub(1);
+                    if depth == 0 {
+                        end = i + 1;
+                        break;
+                    }
+                }
+                ';' if depth == 0 => {
+                    end = i + 1;
+                    break;
+                }
+                _ => {}
+            }
+        }
+        rest = &item[end..];
+    }
+    out.push_str(rest);
     out
 }
 
@@ -303,7 +338,7 @@ fn deps() -> Deps {
         if top == "main" {
             continue;
         }
-        let code = code_only(&fs::read_to_string(p).unwrap());
+        let code = without_tests(&code_only(&fs::read_to_string(p).unwrap()));
         let entry = deps.entry(top.clone()).or_default();
         for used in uses(&code, &module, &top_level) {
             entry
@@ -468,6 +503,16 @@ fn paths_in_comments_and_strings_are_not_dependencies() {
     );
     assert_eq!(
         uses(&code, &module, &top),
+        ["index", "text"].into_iter().map(String::from).collect()
+    );
+    // Items marked #[cfg(test)] are not part of the pipeline.
+    let tested = without_tests(&code_only(
+        "use crate::index::Index;\n#[cfg(test)]\nuse crate::bundle::Bundle;\n\
+         #[cfg(test)]\nmod tests {\n    use crate::graph::Graph;\n    fn f() { if x { crate::fleet::y(); } }\n}\n\
+         fn g() { crate::text::one_line(); }\n",
+    ));
+    assert_eq!(
+        uses(&tested, &module, &top),
         ["index", "text"].into_iter().map(String::from).collect()
     );
     // `super::super::super::` from three levels down reaches the root's children.
