@@ -95,27 +95,86 @@ fn harvester_image_tag(index: &Index) -> Option<(String, String)> {
     Some((tag, format!("{file}:{} (image {})", o.line, c.image)))
 }
 
-/// Parses `v1.4.0`, `1.4`, `v1.5.0-rc1` into (major, minor, patch); dev builds give `None`.
-pub fn semver(v: &str) -> Option<(u64, u64, u64)> {
-    let v = v.trim().trim_start_matches('v');
-    let core = v.split(['-', '+']).next()?;
-    let mut it = core.split('.');
-    let major = it.next()?.parse().ok()?;
-    let minor = it.next()?.parse().ok()?;
-    let patch = it.next().map(|p| p.parse().ok()).unwrap_or(Some(0))?;
-    Some((major, minor, patch))
-}
-
 #[cfg(test)]
 mod tests {
-    use super::semver;
+    use std::path::Path;
+
+    use super::*;
+    use crate::archive::Limits;
+
+    fn detect_in(root: &Path) -> Versions {
+        let bundle = Bundle::open(root, &Limits::default()).unwrap();
+        let index = Index::build(&bundle, &|_, _| {});
+        versions(&bundle, &index)
+    }
+
+    /// A copy of the fleet-stale sample without the listed files or folders.
+    fn sample_without(gone: &[&str]) -> tempfile::TempDir {
+        fn copy(from: &Path, to: &Path) {
+            for e in std::fs::read_dir(from).unwrap() {
+                let e = e.unwrap();
+                let dst = to.join(e.file_name());
+                if e.file_type().unwrap().is_dir() {
+                    std::fs::create_dir_all(&dst).unwrap();
+                    copy(&e.path(), &dst);
+                } else {
+                    std::fs::copy(e.path(), &dst).unwrap();
+                }
+            }
+        }
+        let t = tempfile::tempdir().unwrap();
+        copy(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/fleet-stale-v1.4.0"),
+            t.path(),
+        );
+        for g in gone {
+            let p = t.path().join(g);
+            if p.is_dir() {
+                std::fs::remove_dir_all(p).unwrap();
+            } else {
+                std::fs::remove_file(p).unwrap();
+            }
+        }
+        t
+    }
+
+    const HARVESTER_SETTINGS: &str = "yamls/cluster/harvesterhci.io/v1beta1/settings.yaml";
 
     #[test]
-    fn semver_parsing() {
-        assert_eq!(semver("v1.4.0"), Some((1, 4, 0)));
-        assert_eq!(semver("v1.5.0-rc1"), Some((1, 5, 0)));
-        assert_eq!(semver("1.4"), Some((1, 4, 0)));
-        assert_eq!(semver("master-head"), None);
-        assert_eq!(semver("1a861fc-dirty"), None);
+    fn the_server_version_setting_comes_first() {
+        let t = sample_without(&[]);
+        let v = detect_in(t.path());
+        assert_eq!(v.harvester.as_deref(), Some("v1.4.0"));
+        let src = v.harvester_source.unwrap();
+        assert!(
+            src.starts_with(HARVESTER_SETTINGS) && src.ends_with("(setting server-version)"),
+            "{src}"
+        );
+        assert_eq!(v.kubernetes.as_deref(), Some("v1.29.9+rke2r1"));
+        assert!(v.rancher.is_some());
+    }
+
+    #[test]
+    fn then_the_nodes_release_file_then_the_image_tag() {
+        let t = sample_without(&[HARVESTER_SETTINGS]);
+        let v = detect_in(t.path());
+        assert_eq!(v.harvester.as_deref(), Some("v1.4.0"));
+        let src = v.harvester_source.unwrap();
+        assert!(
+            src.ends_with("/configs/etc/harvester-release.yaml"),
+            "{src}"
+        );
+
+        let t = sample_without(&[HARVESTER_SETTINGS, "nodes"]);
+        let v = detect_in(t.path());
+        assert_eq!(v.harvester.as_deref(), Some("v1.4.0"));
+        let src = v.harvester_source.unwrap();
+        assert!(src.ends_with("(image rancher/harvester:v1.4.0)"), "{src}");
+
+        // Nothing left to say which Harvester captured it.
+        let deployments = "yamls/namespaced/harvester-system/apps/v1/deployments.yaml";
+        let t = sample_without(&[HARVESTER_SETTINGS, "nodes", deployments]);
+        let v = detect_in(t.path());
+        assert_eq!((v.harvester, v.harvester_source), (None, None));
     }
 }
