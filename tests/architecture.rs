@@ -6,21 +6,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
-/// Edges still being removed by other work on issue 13, ignored by the cycle check. Each one
-/// must still exist (a stale entry fails the test), so the list can only shrink.
-const ALLOWED: &[(&str, &str, &str)] = &[
-    // The verdict and the timeline are still computed in report/assemble.rs from the analysis
-    // (analyze → report → analyze); they move into the analysis stage.
-    (
-        "report",
-        "analyze",
-        "verdict and timeline still in report/assemble.rs",
-    ),
-    // report/assemble.rs still calls query::get::events for the timeline (report → query →
-    // analyze → report); goes with the timeline.
-    ("report", "query", "timeline still reads query::get::events"),
-];
-
 /// Top-level module (`rules`) → module it uses (`index`) → files where it does.
 type Deps = BTreeMap<String, BTreeMap<String, BTreeSet<String>>>;
 
@@ -352,11 +337,8 @@ fn deps() -> Deps {
 
 /// Every elementary cycle would be too many to print; one cycle per strongly connected
 /// component, found by walking back from a node to itself, names the problem.
-fn cycles(deps: &Deps, allowed: &[(&str, &str, &str)]) -> Vec<Vec<String>> {
-    let edge = |a: &str, b: &str| {
-        !allowed.iter().any(|(x, y, _)| *x == a && *y == b)
-            && deps.get(a).is_some_and(|m| m.contains_key(b))
-    };
+fn cycles(deps: &Deps) -> Vec<Vec<String>> {
+    let edge = |a: &str, b: &str| deps.get(a).is_some_and(|m| m.contains_key(b));
     let nodes: Vec<&String> = deps.keys().collect();
     let mut seen_in_cycle: BTreeSet<String> = BTreeSet::new();
     let mut out = Vec::new();
@@ -419,24 +401,13 @@ fn describe(deps: &Deps, cycle: &[String]) -> String {
 #[test]
 fn no_import_cycle_among_top_level_modules() {
     let deps = deps();
-    let found = cycles(&deps, ALLOWED);
+    let found = cycles(&deps);
     let text: Vec<String> = found.iter().map(|c| describe(&deps, c)).collect();
     assert!(
         found.is_empty(),
         "import cycles among the modules of src/ (the pipeline must run one way):\n  {}",
         text.join("\n  ")
     );
-}
-
-#[test]
-fn every_allowed_edge_still_exists() {
-    let deps = deps();
-    for (from, to, why) in ALLOWED {
-        assert!(
-            deps.get(*from).is_some_and(|m| m.contains_key(*to)),
-            "{from} → {to} is gone ({why}): remove it from ALLOWED in tests/architecture.rs"
-        );
-    }
 }
 
 #[test]
@@ -462,6 +433,15 @@ fn model_and_text_are_leaves() {
 }
 
 #[test]
+fn renderers_read_only_the_report() {
+    // House rule: a renderer never computes a verdict. report/ holds the contract and the
+    // renderers; besides the shared text helpers it may use nothing of the crate.
+    let deps = deps();
+    let uses: Vec<&String> = deps["report"].keys().filter(|m| *m != "text").collect();
+    assert!(uses.is_empty(), "report uses {uses:?}");
+}
+
+#[test]
 fn the_graph_sees_the_pipeline() {
     // The reader itself: the edges the pipeline is made of are found, so a silent parser
     // cannot pass the cycle test by finding nothing.
@@ -474,6 +454,7 @@ fn the_graph_sees_the_pipeline() {
         ("fleet", "graph"),
         ("rules", "facts"),
         ("analyze", "rules"),
+        ("analyze", "report"),
     ] {
         assert!(
             deps.get(from).is_some_and(|m| m.contains_key(to)),
@@ -521,7 +502,7 @@ fn paths_in_comments_and_strings_are_not_dependencies() {
         uses(&up, &module, &top),
         ["graph"].into_iter().map(String::from).collect()
     );
-    // A cycle is found and printed in order; an allowed edge breaks it.
+    // A cycle is found and printed in order; without its closing edge there is none.
     let mut d = Deps::new();
     for (a, b) in [("a", "b"), ("b", "c"), ("c", "a"), ("c", "d")] {
         d.entry(a.into())
@@ -530,10 +511,11 @@ fn paths_in_comments_and_strings_are_not_dependencies() {
             .or_default()
             .insert(format!("{a}.rs"));
     }
-    let c = cycles(&d, &[]);
+    let c = cycles(&d);
     assert_eq!(c.len(), 1);
     assert_eq!(c[0].first(), c[0].last());
     assert_eq!(c[0].len(), 4);
     assert!(describe(&d, &c[0]).contains("a → b: [\"a.rs\"]"));
-    assert!(cycles(&d, &[("c", "a", "test")]).is_empty());
+    d.get_mut("c").unwrap().remove("a");
+    assert!(cycles(&d).is_empty());
 }
