@@ -7,22 +7,31 @@ use crate::model::views::View;
 /// Label Harvester puts on witness nodes (`node-role.harvesterhci.io/witness`).
 pub const WITNESS_LABEL: &str = "node-role.harvesterhci.io/witness";
 
-/// The value in effect of a Setting (`value`, or `default` when the value is empty), as
-/// Harvester's settings code reads it. Longhorn settings live in `longhorn-system`.
-pub fn setting(index: &Index, group: &str, name: &str) -> Option<String> {
+/// A Harvester (cluster-scoped) or Longhorn (`longhorn-system`) Setting object.
+pub fn setting_object<'a>(index: &'a Index, group: &str, name: &str) -> Option<&'a Object> {
     let ns = if group == "longhorn.io" {
         "longhorn-system"
     } else {
         ""
     };
-    let o = index.find(group, "Setting", ns, name)?;
+    index.find(group, "Setting", ns, name)
+}
+
+/// A Setting's value in effect: `value`, or `default` when the value is empty, as Harvester's
+/// settings code reads it; `None` when both are empty.
+pub fn setting_value(o: &Object) -> Option<&str> {
     let View::Setting(s) = &o.view else {
         return None;
     };
     match s.value.as_deref() {
-        Some(v) if !v.is_empty() => Some(v.to_string()),
-        _ => s.default.clone(),
+        Some(v) if !v.is_empty() => Some(v),
+        _ => s.default.as_deref().filter(|d| !d.is_empty()),
     }
+}
+
+/// The value in effect of a Setting, by name.
+pub fn setting(index: &Index, group: &str, name: &str) -> Option<String> {
+    setting_value(setting_object(index, group, name)?).map(str::to_string)
 }
 
 /// Whether a node is a witness: it carries the witness role label, whatever its value
@@ -43,6 +52,17 @@ impl UpgradeConfig {
     /// string, and `IsRestoreVM` then reports false).
     pub fn restore_vm(&self) -> bool {
         self.restore_vm == Some(serde_json::Value::Bool(true))
+    }
+
+    /// Whether upgrade-helpers' check.sh treats `restoreVM` as on: `jq -r .restoreVM` prints
+    /// `true` for the JSON `true` and for the string `"true"` alike, so the script (unlike
+    /// Harvester, see [`UpgradeConfig::restore_vm`]) accepts both.
+    pub fn restore_vm_for_check_sh(&self) -> bool {
+        match &self.restore_vm {
+            Some(serde_json::Value::Bool(b)) => *b,
+            Some(serde_json::Value::String(s)) => s == "true",
+            _ => false,
+        }
     }
 
     /// Parses the setting's value; `None` when it is not a JSON object.
@@ -72,6 +92,10 @@ mod tests {
         assert_eq!(p(r#"{"restoreVM":"true"}"#), Some(false));
         assert_eq!(p(r#"{"imagePreloadOption":{}}"#), Some(false));
         assert_eq!(p("not json"), None);
+        let sh = |s: &str| UpgradeConfig::parse(s).map(|c| c.restore_vm_for_check_sh());
+        assert_eq!(sh(r#"{"restoreVM":"true"}"#), Some(true));
+        assert_eq!(sh(r#"{"restoreVM":true}"#), Some(true));
+        assert_eq!(sh(r#"{"restoreVM":"True"}"#), Some(false));
         assert_eq!(
             UpgradeConfig::parse(r#"{"restoreVM":"true"}"#)
                 .and_then(|c| c.restore_vm)

@@ -185,6 +185,10 @@ pub struct RuleDef {
     pub eval: fn(&RuleInfo, &Context) -> Vec<Finding>,
     /// Sub-checks, for a rule made of several (the admission checks).
     pub checks: Option<SubChecks>,
+    /// The running versions the rule applies to (`None`: every version); outside them the
+    /// rule is `not_applicable`, never `pass`. A rule with a range declares
+    /// [`Input::HarvesterVersion`], so an unknown version is `not_evaluated`.
+    pub only: Option<crate::facts::version::Range>,
     /// More than the description for `rules --explain` (e.g. the checks a rule runs).
     pub explain: Option<fn() -> String>,
 }
@@ -204,6 +208,7 @@ impl RuleDef {
             info,
             eval,
             checks: None,
+            only: None,
             explain: None,
         }
     }
@@ -212,6 +217,9 @@ impl RuleDef {
 impl Rule for RuleDef {
     fn info(&self) -> &RuleInfo {
         &self.info
+    }
+    fn applies(&self, cx: &Context) -> Result<(), String> {
+        applies_to_running(self.only, cx)
     }
     fn evaluate(&self, cx: &Context) -> Vec<Finding> {
         match &self.checks {
@@ -233,6 +241,19 @@ impl Rule for RuleDef {
     }
 }
 
+/// `Err` with the reason when the running version is outside `only`.
+pub fn applies_to_running(
+    only: Option<crate::facts::version::Range>,
+    cx: &Context,
+) -> Result<(), String> {
+    match (only, cx.harvester_version()) {
+        (Some(r), Some((v, _))) if !r.contains(&v) => {
+            Err(format!("applies to {r}; the running version is {v}"))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// A rule, as the engine runs it ([`RuleDef`] is the one implementation rules use).
 pub trait Rule: Sync + Send {
     /// Its description.
@@ -242,6 +263,11 @@ pub trait Rule: Sync + Send {
     /// More than the description for `rules --explain` (e.g. the checks a rule runs).
     fn explain(&self) -> Option<String> {
         None
+    }
+    /// `Err` with the reason when the rule does not apply to the running version: the engine
+    /// then records it `not_applicable` instead of running it.
+    fn applies(&self, _cx: &Context) -> Result<(), String> {
+        Ok(())
     }
     /// The ids of the sub-checks a rule made of several runs (`C1`, `C2`, …), in order; empty
     /// for a rule that is one check.
@@ -290,6 +316,15 @@ pub fn run(rules: &[Box<dyn Rule>], cx: &Context) -> (Vec<Finding>, Vec<Check>) 
                 status,
                 reason,
             };
+            if let Err(reason) = r.applies(cx) {
+                let mut checks = vec![entry(None, CheckStatus::NotApplicable, reason.clone())];
+                checks.extend(
+                    r.sub_checks()
+                        .into_iter()
+                        .map(|id| entry(Some(id), CheckStatus::NotApplicable, reason.clone())),
+                );
+                return (Vec::new(), checks);
+            }
             if let Some(reason) = info.inputs.iter().find_map(|i| cx.available(*i).err()) {
                 let mut checks = vec![entry(None, CheckStatus::NotEvaluated, reason.clone())];
                 checks.extend(

@@ -11,7 +11,7 @@ use super::{
 };
 use crate::facts::harvester::{self, Judged};
 use crate::facts::version::Version;
-use crate::index::{Index, Object};
+use crate::index::Object;
 use crate::upgrade::admission::{self, CheckResult, Outcome};
 use crate::upgrade::{self, Env};
 
@@ -25,37 +25,31 @@ pub fn rules() -> Vec<Box<dyn Rule>> {
                 ids: admission_ids,
                 run: admission_run,
             }),
+            only: None,
             explain: Some(admission_explain),
         }),
         Box::new(RuleDef {
             info: STUCK_INFO,
             eval: stuck,
             checks: None,
+            only: None,
             explain: None,
         }),
         Box::new(RuleDef {
             info: LEFTOVER_INFO,
             eval: leftovers,
             checks: None,
+            only: None,
             explain: None,
         }),
         Box::new(RuleDef {
             info: KNOWN_INFO,
             eval: known_issues,
             checks: None,
+            only: None,
             explain: Some(known_issues_explain),
         }),
     ]
-}
-
-/// [`ObjectRef::of`] (kept for the pre-check rules until they use the kit directly).
-pub(crate) fn obj_ref(o: &Object) -> ObjectRef {
-    ObjectRef::of(o)
-}
-
-/// [`Evidence::of`] (kept for the pre-check rules until they use the kit directly).
-pub(crate) fn ev(index: &Index, o: &Object, focus: Option<&str>) -> Evidence {
-    Evidence::of(index, o, focus)
 }
 
 /// Runs `f` on the upgrade environment of the running version (`None` without a usable one)

@@ -44,24 +44,28 @@ pub fn rules() -> Vec<Box<dyn Rule>> {
             info: stale::STALE_INFO,
             eval: stale::stale_status,
             checks: None,
+            only: None,
             explain: None,
         }),
         Box::new(RuleDef {
             info: not_ready::NOT_READY_INFO,
             eval: not_ready::not_ready,
             checks: None,
+            only: None,
             explain: None,
         }),
         Box::new(RuleDef {
             info: modified::MODIFIED_INFO,
             eval: modified::modified,
             checks: None,
+            only: None,
             explain: None,
         }),
         Box::new(RuleDef {
             info: apply_error::APPLY_INFO,
             eval: apply_error::apply_error,
             checks: None,
+            only: None,
             explain: None,
         }),
     ]

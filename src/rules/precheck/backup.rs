@@ -1,9 +1,10 @@
 //! Pre-check #17 Backup-Target (v1.4.1–v1.4.2): `refreshIntervalInSeconds` set on a
 //! configured backup target.
 
+use crate::facts::version::Range;
 use serde_json::Value;
 
-use super::{Check, Hit, RES, effective, json, running, setting_obj};
+use super::{Check, Hit, RES, effective, json, setting_obj};
 use crate::index::Object;
 use crate::rules::{Context, Input, RuleInfo, Severity};
 
@@ -23,6 +24,7 @@ pub(super) const BACKUP_TARGET: Check = Check {
         ],
         versions: "v1.4.1 and v1.4.2 only (nothing on other versions)",
     },
+    only: Some(Range::between((1, 4, 1), (1, 4, 2))),
     eval: eval_backup_target,
     refs: &[
         "https://docs.harvesterhci.io/v1.4/upgrade/v1-4-1-to-v1-4-2",
@@ -76,9 +78,6 @@ fn backup_target(setting: Option<&Object>) -> Vec<Hit<'_>> {
 }
 
 fn eval_backup_target<'a>(cx: &Context<'a>) -> Vec<Hit<'a>> {
-    if !running(cx).is_some_and(|v| v.within((1, 4, 1), Some((1, 4, 2)))) {
-        return Vec::new();
-    }
     backup_target(setting_obj(cx.index, "harvesterhci.io", "backup-target"))
 }
 

@@ -22,6 +22,7 @@ pub(super) const HELM_BUNDLES: Check = Check {
         inputs: &[RES, Input::Resource("fleet.cattle.io", "bundles")],
         versions: "all (check.sh v1.x)",
     },
+    only: None,
     eval: eval_helm_bundles,
     refs: &["https://fleet.rancher.io/ref-status-fields"],
 };
@@ -38,6 +39,7 @@ pub(super) const HARVESTER_BUNDLE: Check = Check {
         inputs: &[RES, Input::Resource("fleet.cattle.io", "bundles")],
         versions: "all (check.sh v1.x)",
     },
+    only: None,
     eval: eval_harvester_bundle,
     refs: &[
         "https://fleet.rancher.io/ref-status-fields",

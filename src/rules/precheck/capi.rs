@@ -18,6 +18,7 @@ pub(super) const CAPI_CLUSTER_STATE: Check = Check {
         inputs: &[RES, Input::Resource("cluster.x-k8s.io", "clusters")],
         versions: "all (check.sh v1.x)",
     },
+    only: None,
     eval: eval_capi_cluster_state,
     refs: &[
         TROUBLESHOOTING,
@@ -34,6 +35,7 @@ pub(super) const CAPI_CLUSTER_PAUSE: Check = Check {
         inputs: &[RES, Input::Resource("cluster.x-k8s.io", "clusters")],
         versions: "all (check.sh v1.x)",
     },
+    only: None,
     eval: eval_capi_cluster_pause,
     refs: &[],
 };
@@ -52,6 +54,7 @@ pub(super) const CAPI_MACHINE_COUNT: Check = Check {
         ],
         versions: "all (check.sh v1.x)",
     },
+    only: None,
     eval: eval_capi_machine_count,
     refs: &[
         "https://github.com/harvester/harvester/issues/6253",
@@ -68,6 +71,7 @@ pub(super) const CAPI_MACHINE_STATE: Check = Check {
         inputs: &[RES, Input::Resource("cluster.x-k8s.io", "machines")],
         versions: "all (check.sh v1.x)",
     },
+    only: None,
     eval: eval_capi_machine_state,
     refs: &[
         TROUBLESHOOTING,

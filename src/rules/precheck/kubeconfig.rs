@@ -18,6 +18,7 @@ pub(super) const KUBECONFIG_SECRET: Check = Check {
         inputs: &[RES, Input::Resource("", "secrets")],
         versions: "all (check.sh v1.x)",
     },
+    only: None,
     eval: eval_kubeconfig_secret,
     refs: &[
         "https://docs.harvesterhci.io/v1.3/upgrade/v1-2-2-to-v1-3-1#known-issues",

@@ -4,6 +4,7 @@
 //! `Input::Live`, so the engine reports it `not_evaluated` and its evaluation never runs.
 
 use super::{Check, Hit};
+use crate::facts::version::Range;
 use crate::rules::{Context, Input, RuleInfo};
 
 pub(super) const HOST: Check = Check {
@@ -20,6 +21,7 @@ pub(super) const HOST: Check = Check {
         )],
         versions: "all (check.sh v1.x)",
     },
+    only: None,
     eval: live,
     refs: &[],
 };
@@ -41,6 +43,7 @@ pub(super) const CERTIFICATES: Check = Check {
         )],
         versions: "all (check.sh v1.x)",
     },
+    only: None,
     eval: live,
     refs: &["https://github.com/harvester/harvester/issues/3863"],
 };
@@ -60,6 +63,7 @@ pub(super) const NODE_FREE_SPACE: Check = Check {
         )],
         versions: "all (check.sh v1.x)",
     },
+    only: None,
     eval: live,
     refs: &[],
 };
@@ -81,6 +85,7 @@ pub(super) const NETWORK_CONFIG: Check = Check {
         )],
         versions: "v1.6.x only",
     },
+    only: None,
     eval: live,
     refs: &[],
 };
@@ -99,6 +104,7 @@ pub(super) const COS_STATE_SIZE: Check = Check {
         )],
         versions: "v1.7.x only",
     },
+    only: Some(Range::through_minor((1, 7, 0), (1, 7))),
     eval: live,
     refs: &["https://github.com/harvester/harvester/issues/10687"],
 };

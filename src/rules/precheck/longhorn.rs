@@ -1,8 +1,9 @@
 //! Pre-checks #11 Longhorn-Volume-Health-Status, #12 Stale-Longhorn-Volumes and #13
 //! Longhorn-Backing-Images (from v1.4.0), over Longhorn Volumes and BackingImages.
+use crate::facts::version::Range;
 use std::collections::BTreeSet;
 
-use super::{Check, Hit, RES, TROUBLESHOOTING, full, in_ns, of_kind, opt, running, tree, with_pvc};
+use super::{Check, Hit, RES, TROUBLESHOOTING, full, in_ns, of_kind, opt, tree, with_pvc};
 use crate::index::Object;
 use crate::model::tree::Node;
 use crate::rules::{Context, Input, RuleInfo, Severity};
@@ -27,6 +28,7 @@ pub(super) const LONGHORN_VOLUME_HEALTH: Check = Check {
         ],
         versions: "all (check.sh v1.x)",
     },
+    only: None,
     eval: eval_volume_health,
     refs: &[
         TROUBLESHOOTING,
@@ -45,6 +47,7 @@ pub(super) const STALE_LONGHORN_VOLUMES: Check = Check {
         inputs: &[RES, Input::Resource("longhorn.io", "volumes")],
         versions: "all (check.sh v1.x)",
     },
+    only: None,
     eval: eval_stale_volumes,
     refs: &[
         TROUBLESHOOTING,
@@ -68,6 +71,7 @@ pub(super) const LONGHORN_BACKING_IMAGES: Check = Check {
         ],
         versions: "v1.4.0+ (nothing below)",
     },
+    only: Some(Range::since(1, 4, 0)),
     eval: eval_backing_images,
     refs: &[],
 };
@@ -356,9 +360,6 @@ fn backing_images<'a>(images: &[&'a Object]) -> Vec<Hit<'a>> {
 }
 
 fn eval_backing_images<'a>(cx: &Context<'a>) -> Vec<Hit<'a>> {
-    if !running(cx).is_some_and(|v| v.at_least((1, 4, 0))) {
-        return Vec::new();
-    }
     backing_images(&of_kind(cx.index, "longhorn.io", "BackingImage"))
 }
 

@@ -31,9 +31,9 @@ mod vms;
 
 use serde_json::Value;
 
-use super::upgrade::{ev, obj_ref};
-use super::{Context, Finding, Input, ObjectRef, Rule, RuleInfo, Severity};
-use crate::facts::version::Version;
+use super::{Context, Evidence, Finding, Input, ObjectRef, Rule, RuleInfo, Severity};
+use crate::facts::cluster;
+use crate::facts::version::{Range, Version};
 use crate::index::{Index, Object};
 use crate::model::tree::{Node, Tree};
 use crate::model::views::View;
@@ -93,10 +93,14 @@ struct Hit<'a> {
 
 type Eval = for<'a> fn(&Context<'a>) -> Vec<Hit<'a>>;
 
-/// A pre-check rule: its description and the function that runs it.
+/// A pre-check rule: its description, the running versions check.sh runs it on, and the
+/// function that runs it (its failing conditions become findings here, with the script's
+/// references).
 #[derive(Clone, Copy)]
 struct Check {
     info: RuleInfo,
+    /// Versions check.sh runs it on (`None`: all); elsewhere it is `not_applicable`.
+    only: Option<Range>,
     eval: Eval,
     refs: &'static [&'static str],
 }
@@ -104,6 +108,10 @@ struct Check {
 impl Rule for Check {
     fn info(&self) -> &RuleInfo {
         &self.info
+    }
+
+    fn applies(&self, cx: &Context) -> Result<(), String> {
+        crate::rules::applies_to_running(self.only, cx).map_err(|why| format!("check.sh {why}"))
     }
 
     fn evaluate(&self, cx: &Context) -> Vec<Finding> {
@@ -117,35 +125,29 @@ impl Rule for Check {
 fn to_finding(index: &Index, info: &RuleInfo, refs: &[&str], h: Hit) -> Finding {
     let mut objects: Vec<ObjectRef> = Vec::new();
     for (o, _) in &h.objects {
-        let r = obj_ref(o);
+        let r = ObjectRef::of(o);
         if !objects.contains(&r) {
             objects.push(r);
         }
     }
     let mut references: Vec<String> = vec![SCRIPT.to_string()];
     references.extend(refs.iter().map(|r| r.to_string()));
-    Finding {
-        order: 0,
-        graph: None,
-        id: format!("{}:{}", info.id, h.aspect),
-        rule: info.id.to_string(),
-        severity: h.severity,
-        title: h.title,
-        summary: h.summary.trim_end().to_string(),
-        objects,
-        evidence: h
-            .objects
-            .iter()
-            .take(12)
-            .map(|(o, f)| {
-                let mut e = ev(index, o, f.as_deref());
-                e.focus_last = f.as_deref() == Some(BUNDLE_STATUS_END);
-                e
-            })
-            .collect(),
-        remediation: h.remediation,
-        references,
-    }
+    let evidence = h
+        .objects
+        .iter()
+        .take(12)
+        .map(|(o, f)| {
+            let mut e = Evidence::of(index, o, f.as_deref());
+            e.focus_last = f.as_deref() == Some(BUNDLE_STATUS_END);
+            e
+        })
+        .collect();
+    Finding::new(info.id, &h.aspect, h.severity, h.title)
+        .with_summary(h.summary.trim_end().to_string())
+        .with_objects(objects)
+        .with_evidence(evidence)
+        .with_remediation(h.remediation)
+        .with_references(references)
 }
 
 /// Evidence focus on a Fleet Bundle's last status key, looking back from it: the lines before
@@ -187,20 +189,14 @@ fn in_ns<'a>(index: &'a Index, group: &str, kind: &str, ns: &str) -> Vec<&'a Obj
 
 /// A Harvester (cluster-scoped) or Longhorn (longhorn-system) Setting.
 fn setting_obj<'a>(index: &'a Index, group: &str, name: &str) -> Option<&'a Object> {
-    let ns = if group == "longhorn.io" {
-        "longhorn-system"
-    } else {
-        ""
-    };
-    index.find(group, "Setting", ns, name)
+    cluster::setting_object(index, group, name)
 }
 
-/// The value in effect (`value`, else `default`), `None` when unset or empty.
+/// The value in effect, trimmed; `None` when unset or empty.
 fn effective(o: &Object) -> Option<&str> {
-    match &o.view {
-        View::Setting(s) => s.effective().map(str::trim).filter(|v| !v.is_empty()),
-        _ => None,
-    }
+    cluster::setting_value(o)
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
 }
 
 fn json(text: &str) -> Option<Value> {

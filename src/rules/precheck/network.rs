@@ -2,6 +2,7 @@
 //! (from v1.8.0): free addresses for the new Longhorn managers on the storage network and on a
 //! dedicated RWX network, counted from Whereabouts' allocations (the address arithmetic is in
 //! `cidr.rs`).
+use crate::facts::version::Range;
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::net::Ipv4Addr;
@@ -9,7 +10,7 @@ use std::net::Ipv4Addr;
 use serde_json::Value;
 
 use super::cidr::{Cidr, Network, usable_ips};
-use super::{Check, Hit, RES, effective, full, json, running, setting_obj, tree, truthy};
+use super::{Check, Hit, RES, effective, full, json, setting_obj, tree, truthy};
 use crate::index::{Index, Object};
 use crate::model::tree::Node;
 use crate::rules::{Context, Input, RuleInfo, Severity};
@@ -40,6 +41,7 @@ pub(super) const STORAGE_NETWORK_IP: Check = Check {
         ],
         versions: "all (check.sh v1.x)",
     },
+    only: None,
     eval: eval_storage_network_ip,
     refs: &["https://docs.harvesterhci.io/v1.4/advanced/storagenetwork"],
 };
@@ -60,6 +62,7 @@ pub(super) const RWX_NETWORK_IP: Check = Check {
         ],
         versions: "v1.8.0+ (nothing below)",
     },
+    only: Some(Range::since(1, 8, 0)),
     eval: eval_rwx_network_ip,
     refs: &[],
 };
@@ -482,9 +485,6 @@ fn rwx_network<'a>(
 }
 
 fn eval_rwx_network_ip<'a>(cx: &Context<'a>) -> Vec<Hit<'a>> {
-    if !running(cx).is_some_and(|v| v.at_least((1, 8, 0))) {
-        return Vec::new();
-    }
     let Some(setting) = setting_obj(cx.index, "harvesterhci.io", "rwx-network") else {
         return Vec::new();
     };

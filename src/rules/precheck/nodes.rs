@@ -1,5 +1,6 @@
 //! Pre-check #6 Node-Status: nodes schedulable and Ready, the witness-node rules, and
 //! (v1.4.x only) Longhorn eviction requested on a node or one of its disks.
+use crate::facts::cluster::WITNESS_LABEL;
 use std::fmt::Write as _;
 
 use super::{Check, Hit, RES, in_ns, of_kind, running, tree, truthy_node};
@@ -24,6 +25,7 @@ pub(super) const NODE_STATUS: Check = Check {
         versions: "all; the Longhorn eviction part only when the running version is v1.4.x \
             (not run when the version is unknown)",
     },
+    only: None,
     eval: eval_node_status,
     refs: &[
         "https://github.com/harvester/harvester/issues/7717",
@@ -31,8 +33,8 @@ pub(super) const NODE_STATUS: Check = Check {
     ],
 };
 
-const WITNESS_LABEL: &str = "node-role.harvesterhci.io/witness";
-
+/// check.sh selects witness nodes with `-l node-role.harvesterhci.io/witness=true` (Harvester
+/// itself only asks whether the label is there: [`crate::facts::cluster::is_witness`]).
 fn is_witness(o: &Object) -> bool {
     o.meta.labels.get(WITNESS_LABEL).map(String::as_str) == Some("true")
 }

@@ -17,6 +17,7 @@ pub(super) const POD_STATUS: Check = Check {
         inputs: &[RES, Input::Resource("", "pods")],
         versions: "all (check.sh v1.x)",
     },
+    only: None,
     eval: eval_pod_status,
     refs: &[],
 };

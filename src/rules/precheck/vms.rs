@@ -1,9 +1,8 @@
 //! Pre-check #14 Virtual-Machines: no running VM that cannot live-migrate (CD-ROM disks,
 //! host devices, node selectors), unless `upgrade-config` asks to restore VMs.
 
-use super::{
-    Check, Hit, RES, TROUBLESHOOTING, effective, full, json, of_kind, setting_obj, tree, truthy,
-};
+use super::{Check, Hit, RES, TROUBLESHOOTING, effective, full, of_kind, setting_obj, tree};
+use crate::facts::cluster::UpgradeConfig;
 use crate::index::Object;
 use crate::model::tree::Node;
 use crate::rules::{Context, Input, RuleInfo, Severity};
@@ -21,15 +20,16 @@ pub(super) const VIRTUAL_MACHINES: Check = Check {
         inputs: &[RES, Input::Resource("kubevirt.io", "virtualmachines")],
         versions: "all (check.sh v1.x; restoreVM exists from v1.6.0)",
     },
+    only: None,
     eval: eval_virtual_machines,
     refs: &[TROUBLESHOOTING],
 };
 
-/// `restoreVM` of an `upgrade-config` value.
+/// `restoreVM` of an `upgrade-config` value, as check.sh reads it.
 fn restore_vm(upgrade_config: Option<&str>) -> bool {
     upgrade_config
-        .and_then(json)
-        .is_some_and(|v| truthy(v.get("restoreVM")))
+        .and_then(UpgradeConfig::parse)
+        .is_some_and(|c| c.restore_vm_for_check_sh())
 }
 
 fn virtual_machines<'a>(vms: &[&'a Object], restore: bool) -> Vec<Hit<'a>> {
