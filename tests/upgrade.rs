@@ -573,16 +573,37 @@ fn pre_checks_outside_their_script_versions_are_not_applicable() {
     };
     let r = report_with("healthy-v1.4.0", &[]);
     // check.sh runs these only on v1.4.1–v1.4.2, v1.8.0+ and v1.7.x.
-    assert_eq!(status(&r, "upgrade.precheck.backup-target"), "not_applicable");
-    assert_eq!(status(&r, "upgrade.precheck.rwx-network-ip"), "not_applicable");
-    assert_eq!(status(&r, "upgrade.precheck.cos-state-size"), "not_applicable");
-    assert_eq!(status(&r, "upgrade.precheck.longhorn-backing-images"), "pass");
+    assert_eq!(
+        status(&r, "upgrade.precheck.backup-target"),
+        "not_applicable"
+    );
+    assert_eq!(
+        status(&r, "upgrade.precheck.rwx-network-ip"),
+        "not_applicable"
+    );
+    assert_eq!(
+        status(&r, "upgrade.precheck.cos-state-size"),
+        "not_applicable"
+    );
+    assert_eq!(
+        status(&r, "upgrade.precheck.longhorn-backing-images"),
+        "pass"
+    );
     let r = report_with("healthy-v1.4.0", &["--from-version", "v1.4.1"]);
-    assert_ne!(status(&r, "upgrade.precheck.backup-target"), "not_applicable");
+    assert_ne!(
+        status(&r, "upgrade.precheck.backup-target"),
+        "not_applicable"
+    );
     let r = report_with("healthy-v1.4.0", &["--from-version", "v1.7.2"]);
     // A live check on a version it applies to cannot be judged from a bundle.
-    assert_eq!(status(&r, "upgrade.precheck.cos-state-size"), "not_evaluated");
-    assert_eq!(status(&r, "upgrade.precheck.longhorn-backing-images"), "pass");
+    assert_eq!(
+        status(&r, "upgrade.precheck.cos-state-size"),
+        "not_evaluated"
+    );
+    assert_eq!(
+        status(&r, "upgrade.precheck.longhorn-backing-images"),
+        "pass"
+    );
     let r = report_with("healthy-v1.4.0", &["--from-version", "v1.3.2"]);
     assert_eq!(
         status(&r, "upgrade.precheck.longhorn-backing-images"),
