@@ -67,14 +67,10 @@ impl FleetVersion {
     }
 }
 
+/// `(major, minor, patch)` of a version string (a tag, a Harvester version); `None` for dev
+/// builds. Through the one version type.
 fn parse_semver(s: &str) -> Option<(u64, u64, u64)> {
-    let s = s.trim().trim_start_matches('v');
-    let core = s.split(['-', '+']).next()?;
-    let mut it = core.split('.');
-    let a = it.next()?.parse().ok()?;
-    let b = it.next()?.parse().ok()?;
-    let c = it.next().and_then(|x| x.parse().ok()).unwrap_or(0);
-    Some((a, b, c))
+    crate::facts::version::Version::parse(s).num
 }
 
 /// Fleet shipped with a Harvester release (`reference/fleet-status.md` §1.1).
