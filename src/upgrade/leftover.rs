@@ -549,3 +549,515 @@ pub fn find(env: &Env) -> Vec<Leftover> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    //! One test per rule of `reference/upgrade-blockers.md` §B.4, and the rule that an upgrade
+    //! in progress hides rules 6–10 (its own markers are not leftovers).
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::upgrade::testkit::*;
+
+    fn leftovers(objects: &[Value], from: &str) -> Vec<Leftover> {
+        World::new(objects).env(from, None, find)
+    }
+
+    /// (rule, key) of each leftover, in order.
+    fn keys(v: &[Leftover]) -> Vec<(u8, &str)> {
+        v.iter().map(|l| (l.rule, l.key.as_str())).collect()
+    }
+
+    fn with(more: &[Value]) -> Vec<Value> {
+        let mut v = cluster(3);
+        v.extend(more.iter().cloned());
+        v
+    }
+
+    fn label(v: Value, key: &str, value: &str) -> Value {
+        set(
+            v,
+            &format!("/metadata/labels/{}", key.replace('/', "~1")),
+            json!(value),
+        )
+    }
+
+    fn annotate(v: Value, key: &str, value: &str) -> Value {
+        set(
+            v,
+            &format!("/metadata/annotations/{}", key.replace('/', "~1")),
+            json!(value),
+        )
+    }
+
+    fn done(name: &str) -> Value {
+        upgrade(name, Some("Succeeded"), Some("True"))
+    }
+
+    fn running(name: &str) -> Value {
+        label(
+            upgrade(name, Some("UpgradingNodes"), Some("Unknown")),
+            "harvesterhci.io/latestUpgrade",
+            "true",
+        )
+    }
+
+    #[test]
+    fn healthy_cluster_leaves_nothing() {
+        let objs = with(&[label(
+            done("hvst-upgrade-a"),
+            "harvesterhci.io/latestUpgrade",
+            "true",
+        )]);
+        assert_eq!(leftovers(&objs, "v1.4.0"), Vec::new());
+    }
+
+    #[test]
+    fn rule1_an_upgrade_that_failed_or_never_got_a_state_blocks_the_next() {
+        let objs = with(&[
+            upgrade("hvst-upgrade-a", Some("UpgradingNodes"), Some("False")),
+            upgrade("hvst-upgrade-b", None, None),
+            label(
+                upgrade("hvst-upgrade-c", Some("UpgradingNodes"), Some("Unknown")),
+                "harvesterhci.io/latestUpgrade",
+                "true",
+            ),
+        ]);
+        let v = leftovers(&objs, "v1.4.0");
+        let ones: Vec<&Leftover> = v.iter().filter(|l| l.rule == 1).collect();
+        assert_eq!(
+            ones.iter().map(|l| l.key.as_str()).collect::<Vec<_>>(),
+            ["unfinished:hvst-upgrade-a", "unfinished:hvst-upgrade-b"]
+        );
+        assert_eq!(
+            ones[0].what,
+            "Upgrade hvst-upgrade-a has upgradeState UpgradingNodes but its Completed condition \
+             is False: it will never finish on its own"
+        );
+        assert_eq!(
+            ones[1].what,
+            "Upgrade hvst-upgrade-b has no upgradeState label but nothing processes it: it will \
+             never finish on its own"
+        );
+        assert_eq!(
+            ones[0].blocks.as_deref(),
+            Some("cannot proceed until previous upgrade \"hvst-upgrade-a\" completes")
+        );
+        // An unknown running version quotes no text.
+        let v = leftovers(&objs, "");
+        assert!(v.iter().filter(|l| l.rule == 1).all(|l| l.blocks.is_none()));
+    }
+
+    #[test]
+    fn rule1_the_last_upgrade_failed_with_its_failed_job() {
+        let failed = set(
+            label(
+                upgrade("hvst-upgrade-a", Some("Failed"), Some("False")),
+                "harvesterhci.io/latestUpgrade",
+                "true",
+            ),
+            "/status/conditions/1",
+            json!({"type": "SystemServicesUpgraded", "status": "False", "reason": "BackoffLimitExceeded", "message": "Job has reached the specified backoff limit"}),
+        );
+        let job = json!({
+            "apiVersion": "batch/v1",
+            "kind": "Job",
+            "metadata": {
+                "name": "hvst-upgrade-a-apply-manifests",
+                "namespace": "harvester-system",
+                "labels": {"harvesterhci.io/upgrade": "hvst-upgrade-a"},
+            },
+            "spec": {},
+            "status": {"conditions": [{"type": "Failed", "status": "True"}]},
+        });
+        let w = World::new(&with(&[failed, job]));
+        let v = w.env("v1.4.0", None, find);
+        assert_eq!(keys(&v), [(1, "failed:hvst-upgrade-a")]);
+        assert_eq!(
+            v[0].what,
+            "the last upgrade, hvst-upgrade-a to v1.4.1, failed: Completed False; \
+             SystemServicesUpgraded False (BackoffLimitExceeded): Job has reached the specified \
+             backoff limit (failed job: hvst-upgrade-a-apply-manifests)"
+        );
+        let job_at = w.pos(
+            "batch",
+            "Job",
+            "harvester-system",
+            "hvst-upgrade-a-apply-manifests",
+        );
+        assert!(v[0].objects.iter().any(|(i, _)| *i == job_at));
+        assert_eq!(v[0].blocks, None);
+    }
+
+    #[test]
+    fn rule2_cleanup_pending_after_the_upgrade_finished() {
+        let pending = label(
+            label(
+                done("hvst-upgrade-a"),
+                "harvesterhci.io/upgradeCleanup",
+                "Pending",
+            ),
+            "harvesterhci.io/latestUpgrade",
+            "true",
+        );
+        let v = leftovers(&with(&[pending]), "v1.7.0");
+        assert_eq!(keys(&v), [(2, "cleanup:hvst-upgrade-a")]);
+        assert_eq!(
+            v[0].blocks.as_deref(),
+            Some(
+                "cannot proceed until the following upgrades completed their cleanup process: \
+                 hvst-upgrade-a"
+            )
+        );
+        // Not finished yet: its cleanup has not begun.
+        let unfinished = label(
+            label(
+                running("hvst-upgrade-a"),
+                "harvesterhci.io/upgradeCleanup",
+                "Pending",
+            ),
+            "harvesterhci.io/latestUpgrade",
+            "true",
+        );
+        assert!(
+            leftovers(&with(&[unfinished]), "v1.7.0")
+                .iter()
+                .all(|l| l.rule != 2)
+        );
+    }
+
+    #[test]
+    fn rule3_exactly_one_latest_upgrade() {
+        let a = set(
+            label(
+                done("hvst-upgrade-a"),
+                "harvesterhci.io/latestUpgrade",
+                "true",
+            ),
+            "/metadata/creationTimestamp",
+            json!("2025-01-01T00:00:00Z"),
+        );
+        let b = label(
+            done("hvst-upgrade-b"),
+            "harvesterhci.io/latestUpgrade",
+            "true",
+        );
+        let v = leftovers(&with(&[a, b]), "v1.4.0");
+        assert_eq!(keys(&v), [(3, "latest-upgrade")]);
+        assert!(v[0].what.contains("\"There are 2 on-going upgrades\""));
+        // The older one loses the label.
+        assert_eq!(
+            v[0].fix,
+            "kubectl -n harvester-system label upgrades.harvesterhci.io hvst-upgrade-a \
+             harvesterhci.io/latestUpgrade-"
+        );
+        // None while an upgrade runs.
+        let v = leftovers(
+            &with(&[upgrade(
+                "hvst-upgrade-c",
+                Some("UpgradingNodes"),
+                Some("Unknown"),
+            )]),
+            "v1.4.0",
+        );
+        assert_eq!(keys(&v), [(3, "latest-upgrade")]);
+        assert!(
+            v[0].what
+                .starts_with("an upgrade is in progress but no Upgrade carries")
+        );
+    }
+
+    #[test]
+    fn rule4_artefacts_of_an_upgrade_gone_or_finished() {
+        let of = |v: Value, u: &str| label(v, "harvesterhci.io/upgrade", u);
+        let repo_vm = of(
+            json!({"apiVersion": "kubevirt.io/v1", "kind": "VirtualMachine",
+                   "metadata": {"name": "upgrade-repo-hvst-upgrade-gone", "namespace": "harvester-system"}}),
+            "hvst-upgrade-gone",
+        );
+        let image = of(
+            json!({"apiVersion": "harvesterhci.io/v1beta1", "kind": "VirtualMachineImage",
+                   "metadata": {"name": "hvst-upgrade-a", "namespace": "harvester-system"}}),
+            "hvst-upgrade-a",
+        );
+        let plan = of(
+            json!({"apiVersion": "upgrade.cattle.io/v1", "kind": "Plan",
+                   "metadata": {"name": "hvst-upgrade-a-prepare", "namespace": "cattle-system"}}),
+            "hvst-upgrade-a",
+        );
+        // No upgrade label: matched by name.
+        let skip = json!({"apiVersion": "upgrade.cattle.io/v1", "kind": "Plan",
+            "metadata": {"name": "hvst-upgrade-a-skip-restart-rancher-system-agent", "namespace": "cattle-system"}});
+        let pvc = json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+            "metadata": {"name": "upgrade-repo-hvst-upgrade-a-disk-0", "namespace": "harvester-system"}});
+        let svc = of(
+            json!({"apiVersion": "v1", "kind": "Service",
+                   "metadata": {"name": "upgrade-repo-hvst-upgrade-a", "namespace": "harvester-system"}, "spec": {}}),
+            "hvst-upgrade-a",
+        );
+        // Jobs are evidence for 7 days, not leftovers.
+        let job = of(
+            json!({"apiVersion": "batch/v1", "kind": "Job",
+                   "metadata": {"name": "hvst-upgrade-a-apply-manifests", "namespace": "harvester-system"}, "spec": {}}),
+            "hvst-upgrade-a",
+        );
+        // The running upgrade's own repo VM is no leftover.
+        let live_vm = of(
+            json!({"apiVersion": "kubevirt.io/v1", "kind": "VirtualMachine",
+                   "metadata": {"name": "upgrade-repo-hvst-upgrade-b", "namespace": "harvester-system"}}),
+            "hvst-upgrade-b",
+        );
+        let objs = with(&[
+            label(
+                done("hvst-upgrade-a"),
+                "harvesterhci.io/latestUpgrade",
+                "false",
+            ),
+            running("hvst-upgrade-b"),
+            repo_vm,
+            image,
+            plan,
+            skip,
+            pvc,
+            svc,
+            job,
+            live_vm,
+        ]);
+        let v = leftovers(&objs, "v1.4.0");
+        assert_eq!(
+            keys(&v),
+            [
+                (
+                    4,
+                    "orphan:VirtualMachine/harvester-system/upgrade-repo-hvst-upgrade-gone"
+                ),
+                (
+                    4,
+                    "orphan:VirtualMachineImage/harvester-system/hvst-upgrade-a"
+                ),
+                (4, "orphan:Plan/cattle-system/hvst-upgrade-a-prepare"),
+                (
+                    4,
+                    "orphan:Plan/cattle-system/hvst-upgrade-a-skip-restart-rancher-system-agent"
+                ),
+                (
+                    4,
+                    "orphan:Service/harvester-system/upgrade-repo-hvst-upgrade-a"
+                ),
+                (
+                    4,
+                    "orphan:PersistentVolumeClaim/harvester-system/upgrade-repo-hvst-upgrade-a-disk-0"
+                ),
+            ]
+        );
+        assert_eq!(
+            v[0].what,
+            "VirtualMachine harvester-system/upgrade-repo-hvst-upgrade-gone belongs to Upgrade \
+             hvst-upgrade-gone, which no longer exists"
+        );
+        assert_eq!(
+            v[1].fix,
+            "kubectl -n harvester-system delete virtualmachineimages.harvesterhci.io hvst-upgrade-a"
+        );
+        assert!(v[1].what.ends_with("which succeeded"));
+    }
+
+    #[test]
+    fn rule5_the_upgrade_log_operator_chart_of_a_gone_upgrade_blocks_c12() {
+        let chart = managed_chart(
+            "fleet-local",
+            "hvst-upgrade-rqqrp-upgradelog-operator",
+            Some("False"),
+        );
+        let v = leftovers(&with(std::slice::from_ref(&chart)), "v1.4.0");
+        assert_eq!(
+            keys(&v),
+            [(5, "upgradelog-chart:hvst-upgrade-rqqrp-upgradelog-operator")]
+        );
+        assert_eq!(
+            v[0].what,
+            "ManagedChart hvst-upgrade-rqqrp-upgradelog-operator of Upgrade hvst-upgrade-rqqrp \
+             (no longer exists) is still here and not Ready"
+        );
+        assert_eq!(
+            v[0].blocks.as_deref(),
+            Some(
+                "managed chart hvst-upgrade-rqqrp-upgradelog-operator is not ready, please wait \
+                 for it to be ready"
+            )
+        );
+        // A Ready chart blocks nothing.
+        let ready = managed_chart(
+            "fleet-local",
+            "hvst-upgrade-rqqrp-upgradelog-operator",
+            Some("True"),
+        );
+        let v = leftovers(&with(&[ready]), "v1.4.0");
+        assert_eq!(v[0].rule, 5);
+        assert_eq!(v[0].blocks, None);
+        // The running upgrade's own log chart, with its UpgradeLog, is no leftover.
+        let log = json!({"apiVersion": "harvesterhci.io/v1beta1", "kind": "UpgradeLog",
+            "metadata": {"name": "hvst-upgrade-rqqrp-upgradelog", "namespace": "harvester-system"}});
+        let v = leftovers(
+            &with(&[running("hvst-upgrade-rqqrp"), log, chart]),
+            "v1.4.0",
+        );
+        assert!(v.iter().all(|l| l.rule != 5), "{v:?}");
+    }
+
+    fn paused_chart() -> Value {
+        set(
+            managed_chart("fleet-local", "harvester-crd", Some("True")),
+            "/spec/paused",
+            json!(true),
+        )
+    }
+
+    fn provisioning_with_hooks() -> Value {
+        json!({
+            "apiVersion": "provisioning.cattle.io/v1",
+            "kind": "Cluster",
+            "metadata": {"name": "local", "namespace": "fleet-local"},
+            "spec": {"rkeConfig": {"upgradeStrategy": {"controlPlaneDrainOptions": {
+                "preDrainHooks": [{"annotation": "harvesterhci.io/pre-hook"}],
+                "postDrainHooks": [{"annotation": "harvesterhci.io/post-hook"}],
+            }}}},
+        })
+    }
+
+    fn marked_node() -> Value {
+        set(
+            annotate(
+                node("n4"),
+                "harvesterhci.io/pendingOSImage",
+                "Harvester v1.4.1",
+            ),
+            "/spec/taints",
+            json!([{"key": "kubevirt.io/drain", "value": "draining", "effect": "NoSchedule"}]),
+        )
+    }
+
+    fn longhorn_setting() -> Value {
+        json!({"apiVersion": "longhorn.io/v1beta2", "kind": "Setting",
+            "metadata": {"name": "replica-replenishment-wait-interval", "namespace": "longhorn-system"},
+            "value": "1800"})
+    }
+
+    fn machine_plan(pre: &str, ack: &str) -> Value {
+        json!({"apiVersion": "v1", "kind": "Secret", "type": "rke.cattle.io/machine-plan",
+            "metadata": {"name": "custom-abc-machine-plan", "namespace": "fleet-local",
+                "labels": {"rke.cattle.io/machine-name": "custom-abc"},
+                "annotations": {"rke.cattle.io/pre-drain": pre, "harvesterhci.io/pre-hook": ack}}})
+    }
+
+    #[test]
+    fn rule6_paused_managed_charts() {
+        let v = leftovers(&with(&[paused_chart()]), "v1.4.0");
+        assert_eq!(keys(&v), [(6, "paused:harvester-crd")]);
+        assert!(v[0].fix.contains("{\"spec\":{\"paused\":false}}"));
+        // Charts outside fleet-local are not the upgrade's.
+        let other = set(
+            managed_chart("fleet-default", "x", Some("True")),
+            "/spec/paused",
+            json!(true),
+        );
+        assert_eq!(leftovers(&with(&[other]), "v1.4.0"), Vec::new());
+    }
+
+    #[test]
+    fn rule7_provisioning_cluster_keeps_harvesters_drain_hooks() {
+        let v = leftovers(&with(&[provisioning_with_hooks()]), "v1.4.0");
+        assert_eq!(keys(&v), [(7, "provisioning-hooks")]);
+        let rancher_hook = set(
+            provisioning_with_hooks(),
+            "/spec/rkeConfig/upgradeStrategy/controlPlaneDrainOptions",
+            json!({"preDrainHooks": [{"annotation": "example.com/hook"}]}),
+        );
+        assert_eq!(leftovers(&with(&[rancher_hook]), "v1.4.0"), Vec::new());
+    }
+
+    #[test]
+    fn rule8_node_markers() {
+        let v = leftovers(&with(&[marked_node()]), "v1.4.0");
+        assert_eq!(keys(&v), [(8, "pending-os:n4"), (8, "drain-taint:n4")]);
+        assert_eq!(
+            v[0].what,
+            "node n4 still has annotation harvesterhci.io/pendingOSImage=\"Harvester v1.4.1\" (it \
+             runs \"Harvester v1.4.0\")"
+        );
+        assert_eq!(v[1].fix, "kubectl taint node n4 kubevirt.io/drain-");
+    }
+
+    #[test]
+    fn rule9_longhorn_replenishment_wait_not_restored() {
+        let saved = annotate(
+            done("hvst-upgrade-a"),
+            "harvesterhci.io/replica-replenishment-wait-interval",
+            "600",
+        );
+        let v = leftovers(
+            &with(&[
+                label(saved, "harvesterhci.io/latestUpgrade", "true"),
+                longhorn_setting(),
+            ]),
+            "v1.4.0",
+        );
+        assert_eq!(keys(&v), [(9, "longhorn-replenishment")]);
+        assert!(v[0].what.ends_with("(it was 600 before)"));
+        assert!(v[0].fix.ends_with("-p '{\"value\":\"600\"}'"));
+        let other = set(longhorn_setting(), "/value", json!("600"));
+        assert_eq!(leftovers(&with(&[other]), "v1.4.0"), Vec::new());
+    }
+
+    #[test]
+    fn rule10_machine_plan_hooks_nobody_acknowledges() {
+        let v = leftovers(&with(&[machine_plan("drain-1", "")]), "v1.4.0");
+        assert_eq!(
+            keys(&v),
+            [(
+                10,
+                "drain-hook:custom-abc-machine-plan:rke.cattle.io/pre-drain"
+            )]
+        );
+        assert_eq!(
+            leftovers(&with(&[machine_plan("drain-1", "drain-1")]), "v1.4.0"),
+            Vec::new()
+        );
+    }
+
+    #[test]
+    fn an_upgrade_in_progress_hides_rules_6_to_10_but_not_1_to_5() {
+        let markers = [
+            paused_chart(),
+            provisioning_with_hooks(),
+            marked_node(),
+            longhorn_setting(),
+            machine_plan("drain-1", ""),
+            managed_chart(
+                "fleet-local",
+                "hvst-upgrade-old-upgradelog-operator",
+                Some("False"),
+            ),
+        ];
+        let idle = leftovers(&with(&markers), "v1.4.0");
+        let mut rules: Vec<u8> = idle.iter().map(|l| l.rule).collect();
+        rules.dedup();
+        assert_eq!(rules, [5, 6, 7, 8, 10, 9]);
+        let mut busy = markers.to_vec();
+        busy.push(running("hvst-upgrade-b"));
+        let v = leftovers(&with(&busy), "v1.4.0");
+        assert_eq!(
+            keys(&v),
+            [(5, "upgradelog-chart:hvst-upgrade-old-upgradelog-operator")]
+        );
+        // A failed upgrade is not in progress: the markers are its leftovers.
+        let mut failed = markers.to_vec();
+        failed.push(label(
+            upgrade("hvst-upgrade-b", Some("UpgradingNodes"), Some("False")),
+            "harvesterhci.io/latestUpgrade",
+            "true",
+        ));
+        let v = leftovers(&with(&failed), "v1.4.0");
+        assert!(v.iter().any(|l| l.rule == 6) && v.iter().any(|l| l.rule == 1));
+    }
+}
