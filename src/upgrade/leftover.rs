@@ -2,7 +2,8 @@
 //! §B.4): Upgrades without a final state, several `latestUpgrade` labels, artefacts labelled
 //! with an Upgrade that is gone or finished (repo VM, image, plans, jobs), the upgrade-log
 //! operator chart, paused ManagedCharts, the Longhorn setting the upgrade raised, node markers,
-//! the provisioning cluster's drain hooks.
+//! the provisioning cluster's drain hooks. Each rule is one function in the table [`RULES`];
+//! the rules about markers a running upgrade sets itself (6–10) run only when none is running.
 use super::Env;
 use super::admission::{tree, unfinished_upgrades, upgrades};
 use crate::facts::harvester;
@@ -37,44 +38,145 @@ fn completed(o: &Object) -> Option<String> {
 }
 
 /// Every leftover.
+/// What every rule reads: the environment, the Upgrades in harvester-system, those without a
+/// final state, and whether one of them is still in progress.
+struct Scan<'a> {
+    env: &'a Env<'a>,
+    /// Every Upgrade in harvester-system.
+    ups: Vec<(usize, &'a Object)>,
+    /// Upgrades whose upgradeState is absent or not final (C3's selection).
+    unfinished: Vec<(usize, &'a Object)>,
+    /// An unfinished Upgrade has not failed: an upgrade is in progress, and the markers it
+    /// sets while it runs (rules 6–10) are its own, not leftovers.
+    running: bool,
+}
+
+impl<'a> Scan<'a> {
+    fn new(env: &'a Env<'a>) -> Scan<'a> {
+        let ups: Vec<(usize, &Object)> = upgrades(env).collect();
+        let unfinished = unfinished_upgrades(env);
+        let running = unfinished
+            .iter()
+            .any(|(_, o)| completed(o).as_deref() != Some("False"));
+        Scan {
+            env,
+            ups,
+            unfinished,
+            running,
+        }
+    }
+
+    /// How the Upgrade `name` ended, when it did: gone, succeeded or failed; `None` while it
+    /// runs.
+    fn finished(&self, name: &str) -> Option<&'static str> {
+        match self.ups.iter().find(|(_, o)| o.key.name == name) {
+            None => Some("no longer exists"),
+            Some((_, o)) => match completed(o).as_deref() {
+                Some("True") => Some("succeeded"),
+                Some("False") => Some("failed"),
+                _ => None,
+            },
+        }
+    }
+}
+
+/// When a rule runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum When {
+    /// Always: what it finds blocks or confuses the next upgrade whether one runs or not.
+    Always,
+    /// Only with no upgrade in progress: a running upgrade sets these markers itself.
+    NoUpgradeRunning,
+}
+
+/// A rule of §B.4.
+type RuleFn = for<'a, 'b> fn(&'a Scan<'b>) -> Vec<Leftover>;
+
+/// The rules of §B.4: number, when it runs, the rule, in report order (rule 10 before rule 9,
+/// the order findings have always come in).
+const RULES: &[(u8, When, RuleFn)] = &[
+    (1, When::Always, unfinished_upgrade),
+    (1, When::Always, last_upgrade_failed),
+    (2, When::Always, cleanup_pending),
+    (3, When::Always, latest_upgrade_label),
+    (4, When::Always, orphan_artefacts),
+    (5, When::Always, upgradelog_operator_chart),
+    (6, When::NoUpgradeRunning, paused_managed_charts),
+    (7, When::NoUpgradeRunning, provisioning_drain_hooks),
+    (8, When::NoUpgradeRunning, node_markers),
+    (10, When::NoUpgradeRunning, machine_plan_hooks),
+    (9, When::NoUpgradeRunning, longhorn_replenishment_wait),
+];
+
+/// Every leftover: each rule of [`RULES`] in turn, rules 6–10 only when no upgrade is in
+/// progress. A leftover carries the number of the rule that found it.
 pub fn find(env: &Env) -> Vec<Leftover> {
-    let mut out = Vec::new();
-    let ups: Vec<(usize, &Object)> = upgrades(env).collect();
-    let unfinished = unfinished_upgrades(env);
-    let running = unfinished
+    let scan = Scan::new(env);
+    RULES
         .iter()
-        .any(|(_, o)| completed(o).as_deref() != Some("False"));
-    // 1. Unfinished Upgrades that already failed or never got a state.
-    for (i, o) in &unfinished {
+        .filter(|(_, when, _)| !(scan.running && *when == When::NoUpgradeRunning))
+        .flat_map(|(rule, _, f)| f(&scan).into_iter().map(|l| Leftover { rule: *rule, ..l }))
+        .collect()
+}
+
+/// A leftover of no rule yet ([`find`] numbers it) that blocks nothing.
+fn leftover(
+    key: String,
+    what: String,
+    objects: Vec<(usize, Option<String>)>,
+    fix: String,
+) -> Leftover {
+    Leftover {
+        key,
+        rule: 0,
+        what,
+        objects,
+        fix,
+        blocks: None,
+    }
+}
+
+/// Rule 1: Unfinished Upgrades that already failed or never got a state: C3 denies the next one.
+fn unfinished_upgrade(s: &Scan) -> Vec<Leftover> {
+    let mut out = Vec::new();
+    for (i, o) in &s.unfinished {
         let state = o.meta.labels.get("harvesterhci.io/upgradeState");
         if completed(o).as_deref() == Some("False") || state.is_none() {
             out.push(Leftover {
-                key: format!("unfinished:{}", o.key.name),
-                rule: 1,
-                what: format!(
-                    "Upgrade {} has {} but {}: it will never finish on its own",
-                    o.key.name,
-                    state
-                        .map(|s| format!("upgradeState {s}"))
-                        .unwrap_or_else(|| "no upgradeState label".into()),
-                    match completed(o).as_deref() {
-                        Some("False") => "its Completed condition is False",
-                        _ => "nothing processes it",
-                    }
-                ),
-                objects: vec![(*i, Some("harvesterhci.io/upgradeState".into()))],
-                fix: format!(
-                    "Delete it once you no longer need its status: kubectl -n harvester-system \
-                     delete upgrades.harvesterhci.io {} (its owned repo VM, image and jobs go with \
-                     it).",
-                    o.key.name
-                ),
-                blocks: harvester::denial("C3", "", &env.from, &[("upgrade", &o.key.name)]),
+                blocks: harvester::denial("C3", "", &s.env.from, &[("upgrade", &o.key.name)]),
+                ..leftover(
+                    format!("unfinished:{}", o.key.name),
+                    format!(
+                        "Upgrade {} has {} but {}: it will never finish on its own",
+                        o.key.name,
+                        state
+                            .map(|s| format!("upgradeState {s}"))
+                            .unwrap_or_else(|| "no upgradeState label".into()),
+                        match completed(o).as_deref() {
+                            Some("False") => "its Completed condition is False",
+                            _ => "nothing processes it",
+                        }
+                    ),
+                    vec![(*i, Some("harvesterhci.io/upgradeState".into()))],
+                    format!(
+                        "Delete it once you no longer need its status: kubectl -n \
+                         harvester-system delete upgrades.harvesterhci.io {} (its owned repo \
+                         VM, image and jobs go with it).",
+                        o.key.name
+                    ),
+                )
             });
         }
     }
-    // The newest upgrade failed: what failed, so the leftovers below have a cause.
-    for (i, o) in &ups {
+    out
+}
+
+/// Rule 1: The newest upgrade failed: what failed, so the leftovers of the other rules have a
+/// cause.
+fn last_upgrade_failed(s: &Scan) -> Vec<Leftover> {
+    let env = s.env;
+    let mut out = Vec::new();
+    for (i, o) in &s.ups {
         let latest = o
             .meta
             .labels
@@ -127,10 +229,9 @@ pub fn find(env: &Env) -> Vec<Leftover> {
                 .iter()
                 .filter_map(|j| idx(env, j).map(|x| (x, Some("type: Failed".to_string())))),
         );
-        out.push(Leftover {
-            key: format!("failed:{}", o.key.name),
-            rule: 1,
-            what: format!(
+        out.push(leftover(
+            format!("failed:{}", o.key.name),
+            format!(
                 "the last upgrade, {} to {}, failed: {}{}",
                 o.key.name,
                 tree(o).and_then(|t| t.str("/spec/version")).unwrap_or("?"),
@@ -153,40 +254,50 @@ pub fn find(env: &Env) -> Vec<Leftover> {
                 }
             ),
             objects,
-            fix: format!(
+            format!(
                 "Read the failed job's pod logs (sbdiag logs -b BUNDLE -n harvester-system <pod>), \
                  fix the cause, clean up the leftovers listed with it, then delete the failed \
                  Upgrade and start a new one: kubectl -n harvester-system delete \
                  upgrades.harvesterhci.io {}",
                 o.key.name
             ),
-            blocks: None,
-        });
+        ));
     }
-    // 2. Cleanup pending for long (1.7+).
-    for (i, o) in &ups {
-        if o.meta
-            .labels
-            .get("harvesterhci.io/upgradeCleanup")
-            .map(String::as_str)
-            == Some("Pending")
-            && matches!(completed(o).as_deref(), Some("True" | "False"))
-        {
-            out.push(Leftover {
-                key: format!("cleanup:{}", o.key.name),
-                rule: 2,
-                what: format!(
+    out
+}
+
+/// Rule 2: Cleanup still Pending after the upgrade finished (v1.7+): C4 denies the next one.
+fn cleanup_pending(s: &Scan) -> Vec<Leftover> {
+    s.ups
+        .iter()
+        .filter(|(_, o)| {
+            o.meta
+                .labels
+                .get("harvesterhci.io/upgradeCleanup")
+                .map(String::as_str)
+                == Some("Pending")
+                && matches!(completed(o).as_deref(), Some("True" | "False"))
+        })
+        .map(|(i, o)| Leftover {
+            blocks: harvester::denial("C4", "", &s.env.from, &[("upgrades", &o.key.name)]),
+            ..leftover(
+                format!("cleanup:{}", o.key.name),
+                format!(
                     "Upgrade {} finished but its cleanup is still Pending",
                     o.key.name
                 ),
-                objects: vec![(*i, Some("upgradeCleanup".into()))],
-                fix: "Check the harvester controller's logs for the cleanup error.".into(),
-                blocks: harvester::denial("C4", "", &env.from, &[("upgrades", &o.key.name)]),
-            });
-        }
-    }
-    // 3. latestUpgrade labels.
-    let latest: Vec<&(usize, &Object)> = ups
+                vec![(*i, Some("upgradeCleanup".into()))],
+                "Check the harvester controller's logs for the cleanup error.".into(),
+            )
+        })
+        .collect()
+}
+
+/// Rule 3: `latestUpgrade=true` on several Upgrades, or on none while one runs: the upgrade
+/// controllers require exactly one.
+fn latest_upgrade_label(s: &Scan) -> Vec<Leftover> {
+    let latest: Vec<&(usize, &Object)> = s
+        .ups
         .iter()
         .filter(|(_, o)| {
             o.meta
@@ -202,118 +313,130 @@ pub fn find(env: &Env) -> Vec<Leftover> {
             .max_by_key(|(_, o)| o.meta.creation_timestamp.clone().unwrap_or_default())
             .map(|(_, o)| o.key.name.clone())
             .unwrap_or_default();
-        out.push(Leftover {
-            key: "latest-upgrade".into(),
-            rule: 3,
-            what: format!(
+        vec![leftover(
+            "latest-upgrade".into(),
+            format!(
                 "{} Upgrades carry harvesterhci.io/latestUpgrade=true ({}); the upgrade \
                  controllers require exactly one and fail with \"There are {} on-going upgrades\"",
                 latest.len(),
-                latest.iter().map(|(_, o)| o.key.name.as_str()).collect::<Vec<_>>().join(", "),
+                latest
+                    .iter()
+                    .map(|(_, o)| o.key.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 latest.len()
             ),
-            objects: latest
+            latest
                 .iter()
                 .map(|(i, _)| (*i, Some("latestUpgrade".into())))
                 .collect(),
-            fix: latest
+            latest
                 .iter()
                 .filter(|(_, o)| o.key.name != newest)
                 .map(|(_, o)| {
                     format!(
-                        "kubectl -n harvester-system label upgrades.harvesterhci.io {} harvesterhci.io/latestUpgrade-",
+                        "kubectl -n harvester-system label upgrades.harvesterhci.io {} \
+                         harvesterhci.io/latestUpgrade-",
                         o.key.name
                     )
                 })
                 .collect::<Vec<_>>()
                 .join("\n"),
-            blocks: None,
-        });
-    } else if latest.is_empty() && running {
-        out.push(Leftover {
-            key: "latest-upgrade".into(),
-            rule: 3,
-            what: "an upgrade is in progress but no Upgrade carries harvesterhci.io/latestUpgrade=true".into(),
-            objects: unfinished.iter().map(|(i, _)| (*i, None)).collect(),
-            fix: "Label the running Upgrade harvesterhci.io/latestUpgrade=true.".into(),
-            blocks: None,
-        });
+        )]
+    } else if latest.is_empty() && s.running {
+        vec![leftover(
+            "latest-upgrade".into(),
+            "an upgrade is in progress but no Upgrade carries harvesterhci.io/latestUpgrade=true"
+                .into(),
+            s.unfinished.iter().map(|(i, _)| (*i, None)).collect(),
+            "Label the running Upgrade harvesterhci.io/latestUpgrade=true.".into(),
+        )]
+    } else {
+        Vec::new()
     }
-    // 4. Artefacts of an Upgrade that is gone or finished.
-    let finished = |name: &str| -> Option<&'static str> {
-        match ups.iter().find(|(_, o)| o.key.name == name) {
-            None => Some("no longer exists"),
-            Some((_, o)) => match completed(o).as_deref() {
-                Some("True") => Some("succeeded"),
-                Some("False") => Some("failed"),
-                _ => None,
-            },
-        }
-    };
-    let kinds: &[(&str, &str, &str)] = &[
-        (
-            "kubevirt.io",
-            "VirtualMachine",
-            "virtualmachines.kubevirt.io",
-        ),
-        (
-            "harvesterhci.io",
-            "VirtualMachineImage",
-            "virtualmachineimages.harvesterhci.io",
-        ),
-        ("upgrade.cattle.io", "Plan", "plans.upgrade.cattle.io"),
-        ("", "Service", "services"),
-        ("", "PersistentVolumeClaim", "persistentvolumeclaims"),
-        ("batch", "Job", "jobs"),
-    ];
-    for (g, k, res) in kinds {
-        for o in env.index.of_kind(g, k) {
-            let owner = o
-                .meta
-                .labels
-                .get("harvesterhci.io/upgrade")
-                .cloned()
-                .or_else(|| {
-                    // The skip-restart plan carries no upgrade label: match it by name.
-                    (*k == "Plan")
-                        .then(|| {
-                            o.key
-                                .name
-                                .strip_suffix("-skip-restart-rancher-system-agent")
-                        })
-                        .flatten()
-                        .map(str::to_string)
+}
+
+/// The kinds an upgrade creates and labels with its name: (group, kind, resource for kubectl).
+const ARTEFACTS: &[(&str, &str, &str)] = &[
+    (
+        "kubevirt.io",
+        "VirtualMachine",
+        "virtualmachines.kubevirt.io",
+    ),
+    (
+        "harvesterhci.io",
+        "VirtualMachineImage",
+        "virtualmachineimages.harvesterhci.io",
+    ),
+    ("upgrade.cattle.io", "Plan", "plans.upgrade.cattle.io"),
+    ("", "Service", "services"),
+    ("", "PersistentVolumeClaim", "persistentvolumeclaims"),
+    ("batch", "Job", "jobs"),
+];
+
+/// The Upgrade an artefact belongs to: its `harvesterhci.io/upgrade` label, else what its name
+/// says for the two unlabelled ones.
+fn artefact_owner(kind: &str, o: &Object) -> Option<String> {
+    o.meta
+        .labels
+        .get("harvesterhci.io/upgrade")
+        .cloned()
+        .or_else(|| {
+            // The skip-restart plan carries no upgrade label: match it by name.
+            (kind == "Plan")
+                .then(|| {
+                    o.key
+                        .name
+                        .strip_suffix("-skip-restart-rancher-system-agent")
                 })
-                .or_else(|| {
-                    // The repo VM's claim comes from its volumeClaimTemplates, unlabelled:
-                    // upgrade-repo-<upgrade>-disk-<n>.
-                    (*k == "PersistentVolumeClaim")
-                        .then(|| o.key.name.strip_prefix("upgrade-repo-"))
-                        .flatten()
-                        .and_then(|rest| rest.rsplit_once("-disk-"))
-                        .map(|(u, _)| u.to_string())
-                });
-            let Some(u) = owner else { continue };
-            let Some(how) = finished(&u) else { continue };
-            // Jobs expire after 7 days: a failed upgrade's jobs are its evidence meanwhile.
+                .flatten()
+                .map(str::to_string)
+        })
+        .or_else(|| {
+            // The repo VM's claim comes from its volumeClaimTemplates, unlabelled:
+            // upgrade-repo-<upgrade>-disk-<n>.
+            (kind == "PersistentVolumeClaim")
+                .then(|| o.key.name.strip_prefix("upgrade-repo-"))
+                .flatten()
+                .and_then(|rest| rest.rsplit_once("-disk-"))
+                .map(|(u, _)| u.to_string())
+        })
+}
+
+/// Rule 4: Artefacts of an Upgrade that is gone or finished (repo VM, image, plans, service, repo
+/// claim). Jobs expire after 7 days: a failed upgrade's jobs are its evidence meanwhile.
+fn orphan_artefacts(s: &Scan) -> Vec<Leftover> {
+    let env = s.env;
+    let mut out = Vec::new();
+    for (g, k, res) in ARTEFACTS {
+        for o in env.index.of_kind(g, k) {
+            let Some(u) = artefact_owner(k, o) else {
+                continue;
+            };
+            let Some(how) = s.finished(&u) else { continue };
             if *k == "Job" {
                 continue;
             }
             let Some(i) = idx(env, o) else { continue };
-            out.push(Leftover {
-                key: format!("orphan:{k}/{}/{}", o.key.namespace, o.key.name),
-                rule: 4,
-                what: format!(
+            out.push(leftover(
+                format!("orphan:{k}/{}/{}", o.key.namespace, o.key.name),
+                format!(
                     "{k} {}/{} belongs to Upgrade {u}, which {how}",
                     o.key.namespace, o.key.name
                 ),
-                objects: vec![(i, Some("harvesterhci.io/upgrade".into()))],
-                fix: format!("kubectl -n {} delete {res} {}", o.key.namespace, o.key.name),
-                blocks: None,
-            });
+                vec![(i, Some("harvesterhci.io/upgrade".into()))],
+                format!("kubectl -n {} delete {res} {}", o.key.namespace, o.key.name),
+            ));
         }
     }
-    // 5. The upgrade-log operator chart.
+    out
+}
+
+/// Rule 5: The upgrade-log operator chart of an Upgrade whose UpgradeLog is gone or which finished:
+/// not Ready, it makes C12 deny (issue #7560).
+fn upgradelog_operator_chart(s: &Scan) -> Vec<Leftover> {
+    let env = s.env;
+    let mut out = Vec::new();
     for m in env.index.of_kind("management.cattle.io", "ManagedChart") {
         let Some(u) = m.key.name.strip_suffix("-upgradelog-operator") else {
             continue;
@@ -328,139 +451,157 @@ pub fn find(env: &Env) -> Vec<Leftover> {
                 &format!("{u}-upgradelog"),
             )
             .is_none();
-        let upgrade_done = finished(&u);
+        let upgrade_done = s.finished(&u);
         if !(log_gone || upgrade_done.is_some()) {
             continue;
         }
         let ready = condition(&m.status.conditions, "Ready").map(|c| c.status.clone());
         let Some(i) = idx(env, m) else { continue };
         out.push(Leftover {
-            key: format!("upgradelog-chart:{}", m.key.name),
-            rule: 5,
-            what: format!(
-                "ManagedChart {} of Upgrade {u} ({}) is still here{}",
-                m.key.name,
-                upgrade_done.unwrap_or("its UpgradeLog is gone"),
-                if ready.as_deref() == Some("True") {
-                    String::new()
-                } else {
-                    " and not Ready".into()
-                }
-            ),
-            objects: vec![(i, Some("type: Ready".into()))],
-            fix: format!(
-                "Delete the UpgradeLog if it still exists (its cleanup removes the chart): \
-                 kubectl -n harvester-system delete upgradelogs.harvesterhci.io {u}-upgradelog; \
-                 otherwise delete the chart: kubectl -n fleet-local delete \
-                 managedcharts.management.cattle.io {}",
-                m.key.name
-            ),
             // C12 of the running version, when it has one (no quoted text for an unknown
             // version).
             blocks: (ready.as_deref() != Some("True"))
                 .then(|| harvester::managed_chart_denial(&m.key.name, &env.from))
                 .flatten(),
+            ..leftover(
+                format!("upgradelog-chart:{}", m.key.name),
+                format!(
+                    "ManagedChart {} of Upgrade {u} ({}) is still here{}",
+                    m.key.name,
+                    upgrade_done.unwrap_or("its UpgradeLog is gone"),
+                    if ready.as_deref() == Some("True") {
+                        String::new()
+                    } else {
+                        " and not Ready".into()
+                    }
+                ),
+                vec![(i, Some("type: Ready".into()))],
+                format!(
+                    "Delete the UpgradeLog if it still exists (its cleanup removes the chart): \
+                     kubectl -n harvester-system delete upgradelogs.harvesterhci.io \
+                     {u}-upgradelog; otherwise delete the chart: kubectl -n fleet-local delete \
+                     managedcharts.management.cattle.io {}",
+                    m.key.name
+                ),
+            )
         });
     }
-    if running {
-        return out;
-    }
-    // 6. Paused ManagedCharts with no upgrade in progress.
+    out
+}
+
+/// Rule 6: Paused ManagedCharts in fleet-local with no upgrade in progress.
+fn paused_managed_charts(s: &Scan) -> Vec<Leftover> {
+    let env = s.env;
+    let mut out = Vec::new();
     for m in env.index.of_kind("management.cattle.io", "ManagedChart") {
         if let View::Fleet(f) = &m.view
             && f.paused
             && m.key.namespace == "fleet-local"
             && let Some(i) = idx(env, m)
         {
-            out.push(Leftover {
-                key: format!("paused:{}", m.key.name),
-                rule: 6,
-                what: format!(
+            out.push(leftover(
+                format!("paused:{}", m.key.name),
+                format!(
                     "ManagedChart {} is paused with no upgrade in progress: Fleet neither deploys \
                      nor re-evaluates it, and the next upgrade's wait_managed_chart can hang",
                     m.key.name
                 ),
-                objects: vec![(i, Some("paused:".into()))],
-                fix: format!(
+                vec![(i, Some("paused:".into()))],
+                format!(
                     "kubectl -n fleet-local patch managedcharts.management.cattle.io {} --type \
                      merge -p '{{\"spec\":{{\"paused\":false}}}}' (docs: upgrade troubleshooting, \
                      \"Stop the ongoing upgrade\", step 4)",
                     m.key.name
                 ),
-                blocks: None,
-            });
+            ));
         }
     }
-    // 7. The provisioning cluster keeps Harvester's drain hooks.
-    if let Some(pc) = env
+    out
+}
+
+/// Rule 7: The provisioning cluster keeps Harvester's pre/post-drain hooks.
+fn provisioning_drain_hooks(s: &Scan) -> Vec<Leftover> {
+    let env = s.env;
+    let Some(pc) = env
         .index
         .find("provisioning.cattle.io", "Cluster", "fleet-local", "local")
-        && let Some(t) = tree(pc)
-    {
-        let hooks = ["controlPlaneDrainOptions", "workerDrainOptions"]
+    else {
+        return Vec::new();
+    };
+    let Some(t) = tree(pc) else {
+        return Vec::new();
+    };
+    let hooks = ["controlPlaneDrainOptions", "workerDrainOptions"]
+        .iter()
+        .any(|k| {
+            t.list(&format!(
+                "/spec/rkeConfig/upgradeStrategy/{k}/preDrainHooks"
+            ))
             .iter()
-            .any(|k| {
-                t.list(&format!(
-                    "/spec/rkeConfig/upgradeStrategy/{k}/preDrainHooks"
-                ))
-                .iter()
-                .chain(t.list(&format!(
-                    "/spec/rkeConfig/upgradeStrategy/{k}/postDrainHooks"
-                )))
-                .any(|h| {
-                    h.get("annotation")
-                        .and_then(|a| a.as_str())
-                        .is_some_and(|a| a.starts_with("harvesterhci.io/"))
-                })
-            });
-        if hooks && let Some(i) = idx(env, pc) {
-            out.push(Leftover {
-                key: "provisioning-hooks".into(),
-                rule: 7,
-                what: "clusters.provisioning.cattle.io fleet-local/local still has Harvester's \
-                       pre/post-drain hooks although no upgrade runs"
-                    .into(),
-                objects: vec![(i, Some("DrainHooks".into()))],
-                fix: "Remove the drain options from spec.rkeConfig.upgradeStrategy (the upgrade's \
-                      cleanup resets rkeConfig to provisionGeneration and registries)."
-                    .into(),
-                blocks: None,
-            });
-        }
+            .chain(t.list(&format!(
+                "/spec/rkeConfig/upgradeStrategy/{k}/postDrainHooks"
+            )))
+            .any(|h| {
+                h.get("annotation")
+                    .and_then(|a| a.as_str())
+                    .is_some_and(|a| a.starts_with("harvesterhci.io/"))
+            })
+        });
+    match idx(env, pc) {
+        Some(i) if hooks => vec![leftover(
+            "provisioning-hooks".into(),
+            "clusters.provisioning.cattle.io fleet-local/local still has Harvester's \
+             pre/post-drain hooks although no upgrade runs"
+                .into(),
+            vec![(i, Some("DrainHooks".into()))],
+            "Remove the drain options from spec.rkeConfig.upgradeStrategy (the upgrade's cleanup \
+             resets rkeConfig to provisionGeneration and registries)."
+                .into(),
+        )],
+        _ => Vec::new(),
     }
-    // 8. Node markers left by an upgrade.
+}
+
+/// Rule 8: Node markers an upgrade sets while it works on a node: the pendingOSImage annotation and
+/// the kubevirt.io/drain taint.
+fn node_markers(s: &Scan) -> Vec<Leftover> {
+    let env = s.env;
+    let mut out = Vec::new();
     for n in env.index.of_kind("", "Node") {
         let View::Node(v) = &n.view else { continue };
         let Some(i) = idx(env, n) else { continue };
         if let Some(p) = n.meta.annotations.get("harvesterhci.io/pendingOSImage") {
-            out.push(Leftover {
-                key: format!("pending-os:{}", n.key.name),
-                rule: 8,
-                what: format!(
-                    "node {} still has annotation harvesterhci.io/pendingOSImage={p:?} (it runs {:?})",
+            out.push(leftover(
+                format!("pending-os:{}", n.key.name),
+                format!(
+                    "node {} still has annotation harvesterhci.io/pendingOSImage={p:?} (it runs \
+                     {:?})",
                     n.key.name,
                     v.os_image.as_deref().unwrap_or("")
                 ),
-                objects: vec![(i, Some("pendingOSImage".into()))],
-                fix: format!(
+                vec![(i, Some("pendingOSImage".into()))],
+                format!(
                     "kubectl annotate node {} harvesterhci.io/pendingOSImage-",
                     n.key.name
                 ),
-                blocks: None,
-            });
+            ));
         }
         if v.taints.iter().any(|t| t.key == "kubevirt.io/drain") {
-            out.push(Leftover {
-                key: format!("drain-taint:{}", n.key.name),
-                rule: 8,
-                what: format!("node {} still has the taint kubevirt.io/drain", n.key.name),
-                objects: vec![(i, Some("kubevirt.io/drain".into()))],
-                fix: format!("kubectl taint node {} kubevirt.io/drain-", n.key.name),
-                blocks: None,
-            });
+            out.push(leftover(
+                format!("drain-taint:{}", n.key.name),
+                format!("node {} still has the taint kubevirt.io/drain", n.key.name),
+                vec![(i, Some("kubevirt.io/drain".into()))],
+                format!("kubectl taint node {} kubevirt.io/drain-", n.key.name),
+            ));
         }
     }
-    // 10. Machine-plan secrets whose drain hook Rancher waits on while nobody answers.
+    out
+}
+
+/// Rule 10: Machine-plan secrets whose drain hook Rancher waits on while nobody answers.
+fn machine_plan_hooks(s: &Scan) -> Vec<Leftover> {
+    let env = s.env;
+    let mut out = Vec::new();
     for sec in env.index.of_kind("", "Secret") {
         if sec.key.namespace != "fleet-local"
             || !sec.meta.labels.contains_key("rke.cattle.io/machine-name")
@@ -481,73 +622,69 @@ pub fn find(env: &Env) -> Vec<Leftover> {
                 && want != ack
                 && let Some(i) = idx(env, sec)
             {
-                out.push(Leftover {
-                    key: format!("drain-hook:{}:{rancher}", sec.key.name),
-                    rule: 10,
-                    what: format!(
+                out.push(leftover(
+                    format!("drain-hook:{}:{rancher}", sec.key.name),
+                    format!(
                         "machine-plan secret {} asks for {rancher} but {harvester} does not \
                          acknowledge it, while no upgrade runs: Rancher waits for an \
                          acknowledgement nobody will give",
                         sec.key.name
                     ),
-                    objects: vec![(i, Some(rancher.to_string()))],
-                    fix: format!(
+                    vec![(i, Some(rancher.to_string()))],
+                    format!(
                         "Copy the value of {rancher} into {harvester} on secret fleet-local/{} \
                          (kubectl -n fleet-local annotate secret {} --overwrite {harvester}=<value \
                          of {rancher}>), as Harvester does during an upgrade.",
                         sec.key.name, sec.key.name
                     ),
-                    blocks: None,
-                });
+                ));
             }
         }
     }
-    // 9. Longhorn setting raised by the upgrade.
-    if super::setting(
-        env.index,
-        "longhorn.io",
-        "replica-replenishment-wait-interval",
-    )
-    .as_deref()
-        == Some("1800")
-        && let Some(o) = env.index.find(
-            "longhorn.io",
-            "Setting",
-            "longhorn-system",
-            "replica-replenishment-wait-interval",
-        )
-        && let Some(i) = idx(env, o)
-    {
-        let original = ups
-            .iter()
-            .filter_map(|(_, u)| {
-                u.meta
-                    .annotations
-                    .get("harvesterhci.io/replica-replenishment-wait-interval")
-                    .cloned()
-            })
-            .next();
-        out.push(Leftover {
-            key: "longhorn-replenishment".into(),
-            rule: 9,
-            what: format!(
-                "Longhorn setting replica-replenishment-wait-interval is still 1800 s, the value \
-                 an upgrade sets while it drains nodes{}",
-                original
-                    .as_deref()
-                    .map(|o| format!(" (it was {o} before)"))
-                    .unwrap_or_default()
-            ),
-            objects: vec![(i, Some("value".into()))],
-            fix: format!(
-                "kubectl -n longhorn-system patch settings.longhorn.io \
-                 replica-replenishment-wait-interval --type merge -p '{{\"value\":\"{}\"}}'",
-                original.as_deref().unwrap_or("600")
-            ),
-            blocks: None,
-        });
-    }
     out
+}
+
+/// Rule 9: The Longhorn setting an upgrade raises to 1800 s while it drains nodes, not restored.
+fn longhorn_replenishment_wait(s: &Scan) -> Vec<Leftover> {
+    const NAME: &str = "replica-replenishment-wait-interval";
+    let env = s.env;
+    if super::setting(env.index, "longhorn.io", NAME).as_deref() != Some("1800") {
+        return Vec::new();
+    }
+    let Some(i) = env
+        .index
+        .find("longhorn.io", "Setting", "longhorn-system", NAME)
+        .and_then(|o| idx(env, o))
+    else {
+        return Vec::new();
+    };
+    let original = s
+        .ups
+        .iter()
+        .filter_map(|(_, u)| {
+            u.meta
+                .annotations
+                .get("harvesterhci.io/replica-replenishment-wait-interval")
+                .cloned()
+        })
+        .next();
+    vec![leftover(
+        "longhorn-replenishment".into(),
+        format!(
+            "Longhorn setting replica-replenishment-wait-interval is still 1800 s, the value an \
+             upgrade sets while it drains nodes{}",
+            original
+                .as_deref()
+                .map(|o| format!(" (it was {o} before)"))
+                .unwrap_or_default()
+        ),
+        vec![(i, Some("value".into()))],
+        format!(
+            "kubectl -n longhorn-system patch settings.longhorn.io \
+             replica-replenishment-wait-interval --type merge -p '{{\"value\":\"{}\"}}'",
+            original.as_deref().unwrap_or("600")
+        ),
+    )]
 }
 
 #[cfg(test)]
