@@ -564,16 +564,17 @@ fn c14(env: &Env) -> Outcome {
         nodes(env)
             .into_iter()
             .filter_map(|(i, o)| {
-                // The webhook wants a Ready=True condition: none at all is not ready.
-                let c = condition(&o.status.conditions, "Ready");
-                let status = c.map_or("absent", |c| c.status.as_str());
-                (status != "True").then(|| {
+                // The webhook's loop judges the first Ready condition; a node without one
+                // passes (as in C12).
+                let c = condition(&o.status.conditions, "Ready")?;
+                (c.status != "True").then(|| {
                     let mut off = offender(
                         Some((i, o)),
                         format!(
-                            "node {} Ready={status} ({})",
+                            "node {} Ready={} ({})",
                             o.key.name,
-                            c.and_then(|c| c.reason.as_deref()).unwrap_or("")
+                            c.status,
+                            c.reason.as_deref().unwrap_or("")
                         ),
                         text(env, "C14", "", &[("node", &o.key.name)]),
                     );
@@ -794,7 +795,13 @@ fn c21(env: &Env) -> Outcome {
             ));
             continue;
         }
-        let Some(m) = o.meta.annotations.get("cluster.x-k8s.io/machine") else {
+        // An empty value is no annotation (`mc == ""`).
+        let Some(m) = o
+            .meta
+            .annotations
+            .get("cluster.x-k8s.io/machine")
+            .filter(|m| !m.is_empty())
+        else {
             offs.push(offender(
                 Some((*i, o)),
                 format!("node {name} lacks annotation cluster.x-k8s.io/machine"),
@@ -1705,9 +1712,9 @@ mod tests {
             denies_with(check(&w, "v1.9.0", "C14"), text);
             not_applicable(&w, "v1.1.1", "C14");
         }
-        // No Ready=True condition at all: not ready.
+        // No Ready condition at all: the webhook's loop over the conditions never judges it.
         let w = n2(|n| set(n, "/status/conditions", json!([])));
-        denies_with(check(&w, "v1.4.0", "C14"), text);
+        passes(check(&w, "v1.4.0", "C14"));
         passes(check(&n2(|n| n), "v1.4.0", "C14"));
     }
 
@@ -1896,6 +1903,21 @@ mod tests {
                 objs(&|o| {
                     Some(if is(&o, "Node", "n2") {
                         unset(o, "/metadata/annotations/cluster.x-k8s.io~1machine")
+                    } else {
+                        o
+                    })
+                }),
+            ),
+            (
+                "node n2 has no expected annotation cluster.x-k8s.io/machine, check the cluster \
+                 provision",
+                objs(&|o| {
+                    Some(if is(&o, "Node", "n2") {
+                        set(
+                            o,
+                            "/metadata/annotations/cluster.x-k8s.io~1machine",
+                            json!(""),
+                        )
                     } else {
                         o
                     })
