@@ -105,6 +105,9 @@ pub const BACKUP_WITHOUT_STATUS_IN_PROGRESS: Range = Range::through_minor((1, 4,
 /// C24 also counts VMIs with a CD-ROM disk or a container disk (commit 6fe02736a; removed in
 /// v1.8.0).
 pub const MIGRATION_CHECK_COUNTS_CDROM: Range = Range::through_minor((1, 4, 1), (1, 7));
+/// C24 counts a VMI whose `hostDevices` is there at all (`!= nil`), an empty list included;
+/// v1.9 counts only a non-empty list (§E).
+pub const MIGRATION_CHECK_COUNTS_EMPTY_HOST_DEVICES: Range = Range::between((1, 2, 2), (1, 8, 2));
 /// Witness nodes do not count towards the single-node skip of C24–C26, and `restoreVM: true`
 /// skips those checks.
 pub const RESTORE_VM_AND_WITNESS_AWARE: Range = Range::since(1, 6, 0);
@@ -492,9 +495,9 @@ pub static ADMISSION: &[AdmissionCheck] = &[
         name: "no non-live-migratable VM running",
         versions: Range::since(1, 2, 2),
         inputs: &[lists::NODES, lists::VMIS, lists::SETTINGS],
-        reads: "virtualmachineinstances.kubevirt.io (nodeSelector, hostDevices, required node \
-                affinity, cdrom/containerDisk in v1.4.1–v1.7.x); nodes; setting upgrade-config \
-                restoreVM (v1.6+)",
+        reads: "virtualmachineinstances.kubevirt.io (nodeSelector, hostDevices — present at all \
+                up to v1.8.2, non-empty from v1.9 —, required node affinity, cdrom/containerDisk \
+                in v1.4.1–v1.7.x); nodes; setting upgrade-config restoreVM (v1.6+)",
         texts: &[t(
             "",
             ALL,
@@ -506,7 +509,7 @@ pub static ADMISSION: &[AdmissionCheck] = &[
     AdmissionCheck {
         id: "C25",
         name: "no pending volume hotplug request",
-        versions: Range::since(1, 9, 0),
+        versions: Range::since(1, 8, 2),
         inputs: &[lists::NODES, lists::VMS, lists::SETTINGS],
         reads: "virtualmachines.kubevirt.io status.volumeRequests",
         texts: &[t(
@@ -521,7 +524,7 @@ pub static ADMISSION: &[AdmissionCheck] = &[
     AdmissionCheck {
         id: "C26",
         name: "no hot-plugged volume missing from the VM spec",
-        versions: Range::since(1, 9, 0),
+        versions: Range::since(1, 8, 2),
         inputs: &[lists::NODES, lists::VMS, lists::VMIS, lists::SETTINGS],
         reads: "virtualmachineinstances.kubevirt.io volumes (hotpluggable) vs \
                 virtualmachines.kubevirt.io spec.template.spec.volumes",

@@ -2,7 +2,8 @@
 //! §B.4): Upgrades without a final state, several `latestUpgrade` labels, artefacts labelled
 //! with an Upgrade that is gone or finished (repo VM, image, plans, jobs), the upgrade-log
 //! operator chart, paused ManagedCharts, the Longhorn setting the upgrade raised, node markers,
-//! the provisioning cluster's drain hooks.
+//! the provisioning cluster's drain hooks. Each rule is one function in the table [`RULES`];
+//! the rules about markers a running upgrade sets itself (6–10) run only when none is running.
 use super::Env;
 use super::admission::{tree, unfinished_upgrades, upgrades};
 use crate::facts::harvester;
@@ -37,44 +38,145 @@ fn completed(o: &Object) -> Option<String> {
 }
 
 /// Every leftover.
+/// What every rule reads: the environment, the Upgrades in harvester-system, those without a
+/// final state, and whether one of them is still in progress.
+struct Scan<'a> {
+    env: &'a Env<'a>,
+    /// Every Upgrade in harvester-system.
+    ups: Vec<(usize, &'a Object)>,
+    /// Upgrades whose upgradeState is absent or not final (C3's selection).
+    unfinished: Vec<(usize, &'a Object)>,
+    /// An unfinished Upgrade has not failed: an upgrade is in progress, and the markers it
+    /// sets while it runs (rules 6–10) are its own, not leftovers.
+    running: bool,
+}
+
+impl<'a> Scan<'a> {
+    fn new(env: &'a Env<'a>) -> Scan<'a> {
+        let ups: Vec<(usize, &Object)> = upgrades(env).collect();
+        let unfinished = unfinished_upgrades(env);
+        let running = unfinished
+            .iter()
+            .any(|(_, o)| completed(o).as_deref() != Some("False"));
+        Scan {
+            env,
+            ups,
+            unfinished,
+            running,
+        }
+    }
+
+    /// How the Upgrade `name` ended, when it did: gone, succeeded or failed; `None` while it
+    /// runs.
+    fn finished(&self, name: &str) -> Option<&'static str> {
+        match self.ups.iter().find(|(_, o)| o.key.name == name) {
+            None => Some("no longer exists"),
+            Some((_, o)) => match completed(o).as_deref() {
+                Some("True") => Some("succeeded"),
+                Some("False") => Some("failed"),
+                _ => None,
+            },
+        }
+    }
+}
+
+/// When a rule runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum When {
+    /// Always: what it finds blocks or confuses the next upgrade whether one runs or not.
+    Always,
+    /// Only with no upgrade in progress: a running upgrade sets these markers itself.
+    NoUpgradeRunning,
+}
+
+/// A rule of §B.4.
+type RuleFn = for<'a, 'b> fn(&'a Scan<'b>) -> Vec<Leftover>;
+
+/// The rules of §B.4: number, when it runs, the rule, in report order (rule 10 before rule 9,
+/// the order findings have always come in).
+const RULES: &[(u8, When, RuleFn)] = &[
+    (1, When::Always, unfinished_upgrade),
+    (1, When::Always, last_upgrade_failed),
+    (2, When::Always, cleanup_pending),
+    (3, When::Always, latest_upgrade_label),
+    (4, When::Always, orphan_artefacts),
+    (5, When::Always, upgradelog_operator_chart),
+    (6, When::NoUpgradeRunning, paused_managed_charts),
+    (7, When::NoUpgradeRunning, provisioning_drain_hooks),
+    (8, When::NoUpgradeRunning, node_markers),
+    (10, When::NoUpgradeRunning, machine_plan_hooks),
+    (9, When::NoUpgradeRunning, longhorn_replenishment_wait),
+];
+
+/// Every leftover: each rule of [`RULES`] in turn, rules 6–10 only when no upgrade is in
+/// progress. A leftover carries the number of the rule that found it.
 pub fn find(env: &Env) -> Vec<Leftover> {
-    let mut out = Vec::new();
-    let ups: Vec<(usize, &Object)> = upgrades(env).collect();
-    let unfinished = unfinished_upgrades(env);
-    let running = unfinished
+    let scan = Scan::new(env);
+    RULES
         .iter()
-        .any(|(_, o)| completed(o).as_deref() != Some("False"));
-    // 1. Unfinished Upgrades that already failed or never got a state.
-    for (i, o) in &unfinished {
+        .filter(|(_, when, _)| !(scan.running && *when == When::NoUpgradeRunning))
+        .flat_map(|(rule, _, f)| f(&scan).into_iter().map(|l| Leftover { rule: *rule, ..l }))
+        .collect()
+}
+
+/// A leftover of no rule yet ([`find`] numbers it) that blocks nothing.
+fn leftover(
+    key: String,
+    what: String,
+    objects: Vec<(usize, Option<String>)>,
+    fix: String,
+) -> Leftover {
+    Leftover {
+        key,
+        rule: 0,
+        what,
+        objects,
+        fix,
+        blocks: None,
+    }
+}
+
+/// Rule 1: Unfinished Upgrades that already failed or never got a state: C3 denies the next one.
+fn unfinished_upgrade(s: &Scan) -> Vec<Leftover> {
+    let mut out = Vec::new();
+    for (i, o) in &s.unfinished {
         let state = o.meta.labels.get("harvesterhci.io/upgradeState");
         if completed(o).as_deref() == Some("False") || state.is_none() {
             out.push(Leftover {
-                key: format!("unfinished:{}", o.key.name),
-                rule: 1,
-                what: format!(
-                    "Upgrade {} has {} but {}: it will never finish on its own",
-                    o.key.name,
-                    state
-                        .map(|s| format!("upgradeState {s}"))
-                        .unwrap_or_else(|| "no upgradeState label".into()),
-                    match completed(o).as_deref() {
-                        Some("False") => "its Completed condition is False",
-                        _ => "nothing processes it",
-                    }
-                ),
-                objects: vec![(*i, Some("harvesterhci.io/upgradeState".into()))],
-                fix: format!(
-                    "Delete it once you no longer need its status: kubectl -n harvester-system \
-                     delete upgrades.harvesterhci.io {} (its owned repo VM, image and jobs go with \
-                     it).",
-                    o.key.name
-                ),
-                blocks: harvester::denial("C3", "", &env.from, &[("upgrade", &o.key.name)]),
+                blocks: harvester::denial("C3", "", &s.env.from, &[("upgrade", &o.key.name)]),
+                ..leftover(
+                    format!("unfinished:{}", o.key.name),
+                    format!(
+                        "Upgrade {} has {} but {}: it will never finish on its own",
+                        o.key.name,
+                        state
+                            .map(|s| format!("upgradeState {s}"))
+                            .unwrap_or_else(|| "no upgradeState label".into()),
+                        match completed(o).as_deref() {
+                            Some("False") => "its Completed condition is False",
+                            _ => "nothing processes it",
+                        }
+                    ),
+                    vec![(*i, Some("harvesterhci.io/upgradeState".into()))],
+                    format!(
+                        "Delete it once you no longer need its status: kubectl -n \
+                         harvester-system delete upgrades.harvesterhci.io {} (its owned repo \
+                         VM, image and jobs go with it).",
+                        o.key.name
+                    ),
+                )
             });
         }
     }
-    // The newest upgrade failed: what failed, so the leftovers below have a cause.
-    for (i, o) in &ups {
+    out
+}
+
+/// Rule 1: The newest upgrade failed: what failed, so the leftovers of the other rules have a
+/// cause.
+fn last_upgrade_failed(s: &Scan) -> Vec<Leftover> {
+    let env = s.env;
+    let mut out = Vec::new();
+    for (i, o) in &s.ups {
         let latest = o
             .meta
             .labels
@@ -127,10 +229,9 @@ pub fn find(env: &Env) -> Vec<Leftover> {
                 .iter()
                 .filter_map(|j| idx(env, j).map(|x| (x, Some("type: Failed".to_string())))),
         );
-        out.push(Leftover {
-            key: format!("failed:{}", o.key.name),
-            rule: 1,
-            what: format!(
+        out.push(leftover(
+            format!("failed:{}", o.key.name),
+            format!(
                 "the last upgrade, {} to {}, failed: {}{}",
                 o.key.name,
                 tree(o).and_then(|t| t.str("/spec/version")).unwrap_or("?"),
@@ -153,40 +254,50 @@ pub fn find(env: &Env) -> Vec<Leftover> {
                 }
             ),
             objects,
-            fix: format!(
+            format!(
                 "Read the failed job's pod logs (sbdiag logs -b BUNDLE -n harvester-system <pod>), \
                  fix the cause, clean up the leftovers listed with it, then delete the failed \
                  Upgrade and start a new one: kubectl -n harvester-system delete \
                  upgrades.harvesterhci.io {}",
                 o.key.name
             ),
-            blocks: None,
-        });
+        ));
     }
-    // 2. Cleanup pending for long (1.7+).
-    for (i, o) in &ups {
-        if o.meta
-            .labels
-            .get("harvesterhci.io/upgradeCleanup")
-            .map(String::as_str)
-            == Some("Pending")
-            && matches!(completed(o).as_deref(), Some("True" | "False"))
-        {
-            out.push(Leftover {
-                key: format!("cleanup:{}", o.key.name),
-                rule: 2,
-                what: format!(
+    out
+}
+
+/// Rule 2: Cleanup still Pending after the upgrade finished (v1.7+): C4 denies the next one.
+fn cleanup_pending(s: &Scan) -> Vec<Leftover> {
+    s.ups
+        .iter()
+        .filter(|(_, o)| {
+            o.meta
+                .labels
+                .get("harvesterhci.io/upgradeCleanup")
+                .map(String::as_str)
+                == Some("Pending")
+                && matches!(completed(o).as_deref(), Some("True" | "False"))
+        })
+        .map(|(i, o)| Leftover {
+            blocks: harvester::denial("C4", "", &s.env.from, &[("upgrades", &o.key.name)]),
+            ..leftover(
+                format!("cleanup:{}", o.key.name),
+                format!(
                     "Upgrade {} finished but its cleanup is still Pending",
                     o.key.name
                 ),
-                objects: vec![(*i, Some("upgradeCleanup".into()))],
-                fix: "Check the harvester controller's logs for the cleanup error.".into(),
-                blocks: harvester::denial("C4", "", &env.from, &[("upgrades", &o.key.name)]),
-            });
-        }
-    }
-    // 3. latestUpgrade labels.
-    let latest: Vec<&(usize, &Object)> = ups
+                vec![(*i, Some("upgradeCleanup".into()))],
+                "Check the harvester controller's logs for the cleanup error.".into(),
+            )
+        })
+        .collect()
+}
+
+/// Rule 3: `latestUpgrade=true` on several Upgrades, or on none while one runs: the upgrade
+/// controllers require exactly one.
+fn latest_upgrade_label(s: &Scan) -> Vec<Leftover> {
+    let latest: Vec<&(usize, &Object)> = s
+        .ups
         .iter()
         .filter(|(_, o)| {
             o.meta
@@ -202,118 +313,130 @@ pub fn find(env: &Env) -> Vec<Leftover> {
             .max_by_key(|(_, o)| o.meta.creation_timestamp.clone().unwrap_or_default())
             .map(|(_, o)| o.key.name.clone())
             .unwrap_or_default();
-        out.push(Leftover {
-            key: "latest-upgrade".into(),
-            rule: 3,
-            what: format!(
+        vec![leftover(
+            "latest-upgrade".into(),
+            format!(
                 "{} Upgrades carry harvesterhci.io/latestUpgrade=true ({}); the upgrade \
                  controllers require exactly one and fail with \"There are {} on-going upgrades\"",
                 latest.len(),
-                latest.iter().map(|(_, o)| o.key.name.as_str()).collect::<Vec<_>>().join(", "),
+                latest
+                    .iter()
+                    .map(|(_, o)| o.key.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 latest.len()
             ),
-            objects: latest
+            latest
                 .iter()
                 .map(|(i, _)| (*i, Some("latestUpgrade".into())))
                 .collect(),
-            fix: latest
+            latest
                 .iter()
                 .filter(|(_, o)| o.key.name != newest)
                 .map(|(_, o)| {
                     format!(
-                        "kubectl -n harvester-system label upgrades.harvesterhci.io {} harvesterhci.io/latestUpgrade-",
+                        "kubectl -n harvester-system label upgrades.harvesterhci.io {} \
+                         harvesterhci.io/latestUpgrade-",
                         o.key.name
                     )
                 })
                 .collect::<Vec<_>>()
                 .join("\n"),
-            blocks: None,
-        });
-    } else if latest.is_empty() && running {
-        out.push(Leftover {
-            key: "latest-upgrade".into(),
-            rule: 3,
-            what: "an upgrade is in progress but no Upgrade carries harvesterhci.io/latestUpgrade=true".into(),
-            objects: unfinished.iter().map(|(i, _)| (*i, None)).collect(),
-            fix: "Label the running Upgrade harvesterhci.io/latestUpgrade=true.".into(),
-            blocks: None,
-        });
+        )]
+    } else if latest.is_empty() && s.running {
+        vec![leftover(
+            "latest-upgrade".into(),
+            "an upgrade is in progress but no Upgrade carries harvesterhci.io/latestUpgrade=true"
+                .into(),
+            s.unfinished.iter().map(|(i, _)| (*i, None)).collect(),
+            "Label the running Upgrade harvesterhci.io/latestUpgrade=true.".into(),
+        )]
+    } else {
+        Vec::new()
     }
-    // 4. Artefacts of an Upgrade that is gone or finished.
-    let finished = |name: &str| -> Option<&'static str> {
-        match ups.iter().find(|(_, o)| o.key.name == name) {
-            None => Some("no longer exists"),
-            Some((_, o)) => match completed(o).as_deref() {
-                Some("True") => Some("succeeded"),
-                Some("False") => Some("failed"),
-                _ => None,
-            },
-        }
-    };
-    let kinds: &[(&str, &str, &str)] = &[
-        (
-            "kubevirt.io",
-            "VirtualMachine",
-            "virtualmachines.kubevirt.io",
-        ),
-        (
-            "harvesterhci.io",
-            "VirtualMachineImage",
-            "virtualmachineimages.harvesterhci.io",
-        ),
-        ("upgrade.cattle.io", "Plan", "plans.upgrade.cattle.io"),
-        ("", "Service", "services"),
-        ("", "PersistentVolumeClaim", "persistentvolumeclaims"),
-        ("batch", "Job", "jobs"),
-    ];
-    for (g, k, res) in kinds {
-        for o in env.index.of_kind(g, k) {
-            let owner = o
-                .meta
-                .labels
-                .get("harvesterhci.io/upgrade")
-                .cloned()
-                .or_else(|| {
-                    // The skip-restart plan carries no upgrade label: match it by name.
-                    (*k == "Plan")
-                        .then(|| {
-                            o.key
-                                .name
-                                .strip_suffix("-skip-restart-rancher-system-agent")
-                        })
-                        .flatten()
-                        .map(str::to_string)
+}
+
+/// The kinds an upgrade creates and labels with its name: (group, kind, resource for kubectl).
+const ARTEFACTS: &[(&str, &str, &str)] = &[
+    (
+        "kubevirt.io",
+        "VirtualMachine",
+        "virtualmachines.kubevirt.io",
+    ),
+    (
+        "harvesterhci.io",
+        "VirtualMachineImage",
+        "virtualmachineimages.harvesterhci.io",
+    ),
+    ("upgrade.cattle.io", "Plan", "plans.upgrade.cattle.io"),
+    ("", "Service", "services"),
+    ("", "PersistentVolumeClaim", "persistentvolumeclaims"),
+    ("batch", "Job", "jobs"),
+];
+
+/// The Upgrade an artefact belongs to: its `harvesterhci.io/upgrade` label, else what its name
+/// says for the two unlabelled ones.
+fn artefact_owner(kind: &str, o: &Object) -> Option<String> {
+    o.meta
+        .labels
+        .get("harvesterhci.io/upgrade")
+        .cloned()
+        .or_else(|| {
+            // The skip-restart plan carries no upgrade label: match it by name.
+            (kind == "Plan")
+                .then(|| {
+                    o.key
+                        .name
+                        .strip_suffix("-skip-restart-rancher-system-agent")
                 })
-                .or_else(|| {
-                    // The repo VM's claim comes from its volumeClaimTemplates, unlabelled:
-                    // upgrade-repo-<upgrade>-disk-<n>.
-                    (*k == "PersistentVolumeClaim")
-                        .then(|| o.key.name.strip_prefix("upgrade-repo-"))
-                        .flatten()
-                        .and_then(|rest| rest.rsplit_once("-disk-"))
-                        .map(|(u, _)| u.to_string())
-                });
-            let Some(u) = owner else { continue };
-            let Some(how) = finished(&u) else { continue };
-            // Jobs expire after 7 days: a failed upgrade's jobs are its evidence meanwhile.
+                .flatten()
+                .map(str::to_string)
+        })
+        .or_else(|| {
+            // The repo VM's claim comes from its volumeClaimTemplates, unlabelled:
+            // upgrade-repo-<upgrade>-disk-<n>.
+            (kind == "PersistentVolumeClaim")
+                .then(|| o.key.name.strip_prefix("upgrade-repo-"))
+                .flatten()
+                .and_then(|rest| rest.rsplit_once("-disk-"))
+                .map(|(u, _)| u.to_string())
+        })
+}
+
+/// Rule 4: Artefacts of an Upgrade that is gone or finished (repo VM, image, plans, service, repo
+/// claim). Jobs expire after 7 days: a failed upgrade's jobs are its evidence meanwhile.
+fn orphan_artefacts(s: &Scan) -> Vec<Leftover> {
+    let env = s.env;
+    let mut out = Vec::new();
+    for (g, k, res) in ARTEFACTS {
+        for o in env.index.of_kind(g, k) {
+            let Some(u) = artefact_owner(k, o) else {
+                continue;
+            };
+            let Some(how) = s.finished(&u) else { continue };
             if *k == "Job" {
                 continue;
             }
             let Some(i) = idx(env, o) else { continue };
-            out.push(Leftover {
-                key: format!("orphan:{k}/{}/{}", o.key.namespace, o.key.name),
-                rule: 4,
-                what: format!(
+            out.push(leftover(
+                format!("orphan:{k}/{}/{}", o.key.namespace, o.key.name),
+                format!(
                     "{k} {}/{} belongs to Upgrade {u}, which {how}",
                     o.key.namespace, o.key.name
                 ),
-                objects: vec![(i, Some("harvesterhci.io/upgrade".into()))],
-                fix: format!("kubectl -n {} delete {res} {}", o.key.namespace, o.key.name),
-                blocks: None,
-            });
+                vec![(i, Some("harvesterhci.io/upgrade".into()))],
+                format!("kubectl -n {} delete {res} {}", o.key.namespace, o.key.name),
+            ));
         }
     }
-    // 5. The upgrade-log operator chart.
+    out
+}
+
+/// Rule 5: The upgrade-log operator chart of an Upgrade whose UpgradeLog is gone or which finished:
+/// not Ready, it makes C12 deny (issue #7560).
+fn upgradelog_operator_chart(s: &Scan) -> Vec<Leftover> {
+    let env = s.env;
+    let mut out = Vec::new();
     for m in env.index.of_kind("management.cattle.io", "ManagedChart") {
         let Some(u) = m.key.name.strip_suffix("-upgradelog-operator") else {
             continue;
@@ -328,139 +451,157 @@ pub fn find(env: &Env) -> Vec<Leftover> {
                 &format!("{u}-upgradelog"),
             )
             .is_none();
-        let upgrade_done = finished(&u);
+        let upgrade_done = s.finished(&u);
         if !(log_gone || upgrade_done.is_some()) {
             continue;
         }
         let ready = condition(&m.status.conditions, "Ready").map(|c| c.status.clone());
         let Some(i) = idx(env, m) else { continue };
         out.push(Leftover {
-            key: format!("upgradelog-chart:{}", m.key.name),
-            rule: 5,
-            what: format!(
-                "ManagedChart {} of Upgrade {u} ({}) is still here{}",
-                m.key.name,
-                upgrade_done.unwrap_or("its UpgradeLog is gone"),
-                if ready.as_deref() == Some("True") {
-                    String::new()
-                } else {
-                    " and not Ready".into()
-                }
-            ),
-            objects: vec![(i, Some("type: Ready".into()))],
-            fix: format!(
-                "Delete the UpgradeLog if it still exists (its cleanup removes the chart): \
-                 kubectl -n harvester-system delete upgradelogs.harvesterhci.io {u}-upgradelog; \
-                 otherwise delete the chart: kubectl -n fleet-local delete \
-                 managedcharts.management.cattle.io {}",
-                m.key.name
-            ),
             // C12 of the running version, when it has one (no quoted text for an unknown
             // version).
             blocks: (ready.as_deref() != Some("True"))
                 .then(|| harvester::managed_chart_denial(&m.key.name, &env.from))
                 .flatten(),
+            ..leftover(
+                format!("upgradelog-chart:{}", m.key.name),
+                format!(
+                    "ManagedChart {} of Upgrade {u} ({}) is still here{}",
+                    m.key.name,
+                    upgrade_done.unwrap_or("its UpgradeLog is gone"),
+                    if ready.as_deref() == Some("True") {
+                        String::new()
+                    } else {
+                        " and not Ready".into()
+                    }
+                ),
+                vec![(i, Some("type: Ready".into()))],
+                format!(
+                    "Delete the UpgradeLog if it still exists (its cleanup removes the chart): \
+                     kubectl -n harvester-system delete upgradelogs.harvesterhci.io \
+                     {u}-upgradelog; otherwise delete the chart: kubectl -n fleet-local delete \
+                     managedcharts.management.cattle.io {}",
+                    m.key.name
+                ),
+            )
         });
     }
-    if running {
-        return out;
-    }
-    // 6. Paused ManagedCharts with no upgrade in progress.
+    out
+}
+
+/// Rule 6: Paused ManagedCharts in fleet-local with no upgrade in progress.
+fn paused_managed_charts(s: &Scan) -> Vec<Leftover> {
+    let env = s.env;
+    let mut out = Vec::new();
     for m in env.index.of_kind("management.cattle.io", "ManagedChart") {
         if let View::Fleet(f) = &m.view
             && f.paused
             && m.key.namespace == "fleet-local"
             && let Some(i) = idx(env, m)
         {
-            out.push(Leftover {
-                key: format!("paused:{}", m.key.name),
-                rule: 6,
-                what: format!(
+            out.push(leftover(
+                format!("paused:{}", m.key.name),
+                format!(
                     "ManagedChart {} is paused with no upgrade in progress: Fleet neither deploys \
                      nor re-evaluates it, and the next upgrade's wait_managed_chart can hang",
                     m.key.name
                 ),
-                objects: vec![(i, Some("paused:".into()))],
-                fix: format!(
+                vec![(i, Some("paused:".into()))],
+                format!(
                     "kubectl -n fleet-local patch managedcharts.management.cattle.io {} --type \
                      merge -p '{{\"spec\":{{\"paused\":false}}}}' (docs: upgrade troubleshooting, \
                      \"Stop the ongoing upgrade\", step 4)",
                     m.key.name
                 ),
-                blocks: None,
-            });
+            ));
         }
     }
-    // 7. The provisioning cluster keeps Harvester's drain hooks.
-    if let Some(pc) = env
+    out
+}
+
+/// Rule 7: The provisioning cluster keeps Harvester's pre/post-drain hooks.
+fn provisioning_drain_hooks(s: &Scan) -> Vec<Leftover> {
+    let env = s.env;
+    let Some(pc) = env
         .index
         .find("provisioning.cattle.io", "Cluster", "fleet-local", "local")
-        && let Some(t) = tree(pc)
-    {
-        let hooks = ["controlPlaneDrainOptions", "workerDrainOptions"]
+    else {
+        return Vec::new();
+    };
+    let Some(t) = tree(pc) else {
+        return Vec::new();
+    };
+    let hooks = ["controlPlaneDrainOptions", "workerDrainOptions"]
+        .iter()
+        .any(|k| {
+            t.list(&format!(
+                "/spec/rkeConfig/upgradeStrategy/{k}/preDrainHooks"
+            ))
             .iter()
-            .any(|k| {
-                t.list(&format!(
-                    "/spec/rkeConfig/upgradeStrategy/{k}/preDrainHooks"
-                ))
-                .iter()
-                .chain(t.list(&format!(
-                    "/spec/rkeConfig/upgradeStrategy/{k}/postDrainHooks"
-                )))
-                .any(|h| {
-                    h.get("annotation")
-                        .and_then(|a| a.as_str())
-                        .is_some_and(|a| a.starts_with("harvesterhci.io/"))
-                })
-            });
-        if hooks && let Some(i) = idx(env, pc) {
-            out.push(Leftover {
-                key: "provisioning-hooks".into(),
-                rule: 7,
-                what: "clusters.provisioning.cattle.io fleet-local/local still has Harvester's \
-                       pre/post-drain hooks although no upgrade runs"
-                    .into(),
-                objects: vec![(i, Some("DrainHooks".into()))],
-                fix: "Remove the drain options from spec.rkeConfig.upgradeStrategy (the upgrade's \
-                      cleanup resets rkeConfig to provisionGeneration and registries)."
-                    .into(),
-                blocks: None,
-            });
-        }
+            .chain(t.list(&format!(
+                "/spec/rkeConfig/upgradeStrategy/{k}/postDrainHooks"
+            )))
+            .any(|h| {
+                h.get("annotation")
+                    .and_then(|a| a.as_str())
+                    .is_some_and(|a| a.starts_with("harvesterhci.io/"))
+            })
+        });
+    match idx(env, pc) {
+        Some(i) if hooks => vec![leftover(
+            "provisioning-hooks".into(),
+            "clusters.provisioning.cattle.io fleet-local/local still has Harvester's \
+             pre/post-drain hooks although no upgrade runs"
+                .into(),
+            vec![(i, Some("DrainHooks".into()))],
+            "Remove the drain options from spec.rkeConfig.upgradeStrategy (the upgrade's cleanup \
+             resets rkeConfig to provisionGeneration and registries)."
+                .into(),
+        )],
+        _ => Vec::new(),
     }
-    // 8. Node markers left by an upgrade.
+}
+
+/// Rule 8: Node markers an upgrade sets while it works on a node: the pendingOSImage annotation and
+/// the kubevirt.io/drain taint.
+fn node_markers(s: &Scan) -> Vec<Leftover> {
+    let env = s.env;
+    let mut out = Vec::new();
     for n in env.index.of_kind("", "Node") {
         let View::Node(v) = &n.view else { continue };
         let Some(i) = idx(env, n) else { continue };
         if let Some(p) = n.meta.annotations.get("harvesterhci.io/pendingOSImage") {
-            out.push(Leftover {
-                key: format!("pending-os:{}", n.key.name),
-                rule: 8,
-                what: format!(
-                    "node {} still has annotation harvesterhci.io/pendingOSImage={p:?} (it runs {:?})",
+            out.push(leftover(
+                format!("pending-os:{}", n.key.name),
+                format!(
+                    "node {} still has annotation harvesterhci.io/pendingOSImage={p:?} (it runs \
+                     {:?})",
                     n.key.name,
                     v.os_image.as_deref().unwrap_or("")
                 ),
-                objects: vec![(i, Some("pendingOSImage".into()))],
-                fix: format!(
+                vec![(i, Some("pendingOSImage".into()))],
+                format!(
                     "kubectl annotate node {} harvesterhci.io/pendingOSImage-",
                     n.key.name
                 ),
-                blocks: None,
-            });
+            ));
         }
         if v.taints.iter().any(|t| t.key == "kubevirt.io/drain") {
-            out.push(Leftover {
-                key: format!("drain-taint:{}", n.key.name),
-                rule: 8,
-                what: format!("node {} still has the taint kubevirt.io/drain", n.key.name),
-                objects: vec![(i, Some("kubevirt.io/drain".into()))],
-                fix: format!("kubectl taint node {} kubevirt.io/drain-", n.key.name),
-                blocks: None,
-            });
+            out.push(leftover(
+                format!("drain-taint:{}", n.key.name),
+                format!("node {} still has the taint kubevirt.io/drain", n.key.name),
+                vec![(i, Some("kubevirt.io/drain".into()))],
+                format!("kubectl taint node {} kubevirt.io/drain-", n.key.name),
+            ));
         }
     }
-    // 10. Machine-plan secrets whose drain hook Rancher waits on while nobody answers.
+    out
+}
+
+/// Rule 10: Machine-plan secrets whose drain hook Rancher waits on while nobody answers.
+fn machine_plan_hooks(s: &Scan) -> Vec<Leftover> {
+    let env = s.env;
+    let mut out = Vec::new();
     for sec in env.index.of_kind("", "Secret") {
         if sec.key.namespace != "fleet-local"
             || !sec.meta.labels.contains_key("rke.cattle.io/machine-name")
@@ -481,71 +622,579 @@ pub fn find(env: &Env) -> Vec<Leftover> {
                 && want != ack
                 && let Some(i) = idx(env, sec)
             {
-                out.push(Leftover {
-                    key: format!("drain-hook:{}:{rancher}", sec.key.name),
-                    rule: 10,
-                    what: format!(
+                out.push(leftover(
+                    format!("drain-hook:{}:{rancher}", sec.key.name),
+                    format!(
                         "machine-plan secret {} asks for {rancher} but {harvester} does not \
                          acknowledge it, while no upgrade runs: Rancher waits for an \
                          acknowledgement nobody will give",
                         sec.key.name
                     ),
-                    objects: vec![(i, Some(rancher.to_string()))],
-                    fix: format!(
+                    vec![(i, Some(rancher.to_string()))],
+                    format!(
                         "Copy the value of {rancher} into {harvester} on secret fleet-local/{} \
                          (kubectl -n fleet-local annotate secret {} --overwrite {harvester}=<value \
                          of {rancher}>), as Harvester does during an upgrade.",
                         sec.key.name, sec.key.name
                     ),
-                    blocks: None,
-                });
+                ));
             }
         }
     }
-    // 9. Longhorn setting raised by the upgrade.
-    if super::setting(
-        env.index,
-        "longhorn.io",
-        "replica-replenishment-wait-interval",
-    )
-    .as_deref()
-        == Some("1800")
-        && let Some(o) = env.index.find(
-            "longhorn.io",
-            "Setting",
-            "longhorn-system",
-            "replica-replenishment-wait-interval",
-        )
-        && let Some(i) = idx(env, o)
-    {
-        let original = ups
-            .iter()
-            .filter_map(|(_, u)| {
-                u.meta
-                    .annotations
-                    .get("harvesterhci.io/replica-replenishment-wait-interval")
-                    .cloned()
-            })
-            .next();
-        out.push(Leftover {
-            key: "longhorn-replenishment".into(),
-            rule: 9,
-            what: format!(
-                "Longhorn setting replica-replenishment-wait-interval is still 1800 s, the value \
-                 an upgrade sets while it drains nodes{}",
-                original
-                    .as_deref()
-                    .map(|o| format!(" (it was {o} before)"))
-                    .unwrap_or_default()
-            ),
-            objects: vec![(i, Some("value".into()))],
-            fix: format!(
-                "kubectl -n longhorn-system patch settings.longhorn.io \
-                 replica-replenishment-wait-interval --type merge -p '{{\"value\":\"{}\"}}'",
-                original.as_deref().unwrap_or("600")
-            ),
-            blocks: None,
-        });
-    }
     out
+}
+
+/// Rule 9: The Longhorn setting an upgrade raises to 1800 s while it drains nodes, not restored.
+fn longhorn_replenishment_wait(s: &Scan) -> Vec<Leftover> {
+    const NAME: &str = "replica-replenishment-wait-interval";
+    let env = s.env;
+    if super::setting(env.index, "longhorn.io", NAME).as_deref() != Some("1800") {
+        return Vec::new();
+    }
+    let Some(i) = env
+        .index
+        .find("longhorn.io", "Setting", "longhorn-system", NAME)
+        .and_then(|o| idx(env, o))
+    else {
+        return Vec::new();
+    };
+    let original = s
+        .ups
+        .iter()
+        .filter_map(|(_, u)| {
+            u.meta
+                .annotations
+                .get("harvesterhci.io/replica-replenishment-wait-interval")
+                .cloned()
+        })
+        .next();
+    vec![leftover(
+        "longhorn-replenishment".into(),
+        format!(
+            "Longhorn setting replica-replenishment-wait-interval is still 1800 s, the value an \
+             upgrade sets while it drains nodes{}",
+            original
+                .as_deref()
+                .map(|o| format!(" (it was {o} before)"))
+                .unwrap_or_default()
+        ),
+        vec![(i, Some("value".into()))],
+        format!(
+            "kubectl -n longhorn-system patch settings.longhorn.io \
+             replica-replenishment-wait-interval --type merge -p '{{\"value\":\"{}\"}}'",
+            original.as_deref().unwrap_or("600")
+        ),
+    )]
+}
+
+#[cfg(test)]
+mod tests {
+    //! One test per rule of `reference/upgrade-blockers.md` §B.4, and the rule that an upgrade
+    //! in progress hides rules 6–10 (its own markers are not leftovers).
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::upgrade::testkit::*;
+
+    fn leftovers(objects: &[Value], from: &str) -> Vec<Leftover> {
+        World::new(objects).env(from, None, find)
+    }
+
+    /// (rule, key) of each leftover, in order.
+    fn keys(v: &[Leftover]) -> Vec<(u8, &str)> {
+        v.iter().map(|l| (l.rule, l.key.as_str())).collect()
+    }
+
+    fn with(more: &[Value]) -> Vec<Value> {
+        let mut v = cluster(3);
+        v.extend(more.iter().cloned());
+        v
+    }
+
+    fn label(v: Value, key: &str, value: &str) -> Value {
+        set(
+            v,
+            &format!("/metadata/labels/{}", key.replace('/', "~1")),
+            json!(value),
+        )
+    }
+
+    fn annotate(v: Value, key: &str, value: &str) -> Value {
+        set(
+            v,
+            &format!("/metadata/annotations/{}", key.replace('/', "~1")),
+            json!(value),
+        )
+    }
+
+    fn done(name: &str) -> Value {
+        upgrade(name, Some("Succeeded"), Some("True"))
+    }
+
+    fn running(name: &str) -> Value {
+        label(
+            upgrade(name, Some("UpgradingNodes"), Some("Unknown")),
+            "harvesterhci.io/latestUpgrade",
+            "true",
+        )
+    }
+
+    #[test]
+    fn healthy_cluster_leaves_nothing() {
+        let objs = with(&[label(
+            done("hvst-upgrade-a"),
+            "harvesterhci.io/latestUpgrade",
+            "true",
+        )]);
+        assert_eq!(leftovers(&objs, "v1.4.0"), Vec::new());
+    }
+
+    #[test]
+    fn rule1_an_upgrade_that_failed_or_never_got_a_state_blocks_the_next() {
+        let objs = with(&[
+            upgrade("hvst-upgrade-a", Some("UpgradingNodes"), Some("False")),
+            upgrade("hvst-upgrade-b", None, None),
+            label(
+                upgrade("hvst-upgrade-c", Some("UpgradingNodes"), Some("Unknown")),
+                "harvesterhci.io/latestUpgrade",
+                "true",
+            ),
+        ]);
+        let v = leftovers(&objs, "v1.4.0");
+        let ones: Vec<&Leftover> = v.iter().filter(|l| l.rule == 1).collect();
+        assert_eq!(
+            ones.iter().map(|l| l.key.as_str()).collect::<Vec<_>>(),
+            ["unfinished:hvst-upgrade-a", "unfinished:hvst-upgrade-b"]
+        );
+        assert_eq!(
+            ones[0].what,
+            "Upgrade hvst-upgrade-a has upgradeState UpgradingNodes but its Completed condition \
+             is False: it will never finish on its own"
+        );
+        assert_eq!(
+            ones[1].what,
+            "Upgrade hvst-upgrade-b has no upgradeState label but nothing processes it: it will \
+             never finish on its own"
+        );
+        assert_eq!(
+            ones[0].blocks.as_deref(),
+            Some("cannot proceed until previous upgrade \"hvst-upgrade-a\" completes")
+        );
+        // An unknown running version quotes no text.
+        let v = leftovers(&objs, "");
+        assert!(v.iter().filter(|l| l.rule == 1).all(|l| l.blocks.is_none()));
+    }
+
+    #[test]
+    fn rule1_the_last_upgrade_failed_with_its_failed_job() {
+        let failed = set(
+            label(
+                upgrade("hvst-upgrade-a", Some("Failed"), Some("False")),
+                "harvesterhci.io/latestUpgrade",
+                "true",
+            ),
+            "/status/conditions/1",
+            json!({"type": "SystemServicesUpgraded", "status": "False", "reason": "BackoffLimitExceeded", "message": "Job has reached the specified backoff limit"}),
+        );
+        let job = json!({
+            "apiVersion": "batch/v1",
+            "kind": "Job",
+            "metadata": {
+                "name": "hvst-upgrade-a-apply-manifests",
+                "namespace": "harvester-system",
+                "labels": {"harvesterhci.io/upgrade": "hvst-upgrade-a"},
+            },
+            "spec": {},
+            "status": {"conditions": [{"type": "Failed", "status": "True"}]},
+        });
+        let w = World::new(&with(&[failed, job]));
+        let v = w.env("v1.4.0", None, find);
+        assert_eq!(keys(&v), [(1, "failed:hvst-upgrade-a")]);
+        assert_eq!(
+            v[0].what,
+            "the last upgrade, hvst-upgrade-a to v1.4.1, failed: Completed False; \
+             SystemServicesUpgraded False (BackoffLimitExceeded): Job has reached the specified \
+             backoff limit (failed job: hvst-upgrade-a-apply-manifests)"
+        );
+        let job_at = w.pos(
+            "batch",
+            "Job",
+            "harvester-system",
+            "hvst-upgrade-a-apply-manifests",
+        );
+        assert!(v[0].objects.iter().any(|(i, _)| *i == job_at));
+        assert_eq!(v[0].blocks, None);
+    }
+
+    #[test]
+    fn rule2_cleanup_pending_after_the_upgrade_finished() {
+        let pending = label(
+            label(
+                done("hvst-upgrade-a"),
+                "harvesterhci.io/upgradeCleanup",
+                "Pending",
+            ),
+            "harvesterhci.io/latestUpgrade",
+            "true",
+        );
+        let v = leftovers(&with(&[pending]), "v1.7.0");
+        assert_eq!(keys(&v), [(2, "cleanup:hvst-upgrade-a")]);
+        assert_eq!(
+            v[0].blocks.as_deref(),
+            Some(
+                "cannot proceed until the following upgrades completed their cleanup process: \
+                 hvst-upgrade-a"
+            )
+        );
+        // Not finished yet: its cleanup has not begun.
+        let unfinished = label(
+            label(
+                running("hvst-upgrade-a"),
+                "harvesterhci.io/upgradeCleanup",
+                "Pending",
+            ),
+            "harvesterhci.io/latestUpgrade",
+            "true",
+        );
+        assert!(
+            leftovers(&with(&[unfinished]), "v1.7.0")
+                .iter()
+                .all(|l| l.rule != 2)
+        );
+    }
+
+    #[test]
+    fn rule3_exactly_one_latest_upgrade() {
+        let a = set(
+            label(
+                done("hvst-upgrade-a"),
+                "harvesterhci.io/latestUpgrade",
+                "true",
+            ),
+            "/metadata/creationTimestamp",
+            json!("2025-01-01T00:00:00Z"),
+        );
+        let b = label(
+            done("hvst-upgrade-b"),
+            "harvesterhci.io/latestUpgrade",
+            "true",
+        );
+        let v = leftovers(&with(&[a, b]), "v1.4.0");
+        assert_eq!(keys(&v), [(3, "latest-upgrade")]);
+        assert!(v[0].what.contains("\"There are 2 on-going upgrades\""));
+        // The older one loses the label.
+        assert_eq!(
+            v[0].fix,
+            "kubectl -n harvester-system label upgrades.harvesterhci.io hvst-upgrade-a \
+             harvesterhci.io/latestUpgrade-"
+        );
+        // None while an upgrade runs.
+        let v = leftovers(
+            &with(&[upgrade(
+                "hvst-upgrade-c",
+                Some("UpgradingNodes"),
+                Some("Unknown"),
+            )]),
+            "v1.4.0",
+        );
+        assert_eq!(keys(&v), [(3, "latest-upgrade")]);
+        assert!(
+            v[0].what
+                .starts_with("an upgrade is in progress but no Upgrade carries")
+        );
+    }
+
+    #[test]
+    fn rule4_artefacts_of_an_upgrade_gone_or_finished() {
+        let of = |v: Value, u: &str| label(v, "harvesterhci.io/upgrade", u);
+        let repo_vm = of(
+            json!({"apiVersion": "kubevirt.io/v1", "kind": "VirtualMachine",
+                   "metadata": {"name": "upgrade-repo-hvst-upgrade-gone", "namespace": "harvester-system"}}),
+            "hvst-upgrade-gone",
+        );
+        let image = of(
+            json!({"apiVersion": "harvesterhci.io/v1beta1", "kind": "VirtualMachineImage",
+                   "metadata": {"name": "hvst-upgrade-a", "namespace": "harvester-system"}}),
+            "hvst-upgrade-a",
+        );
+        let plan = of(
+            json!({"apiVersion": "upgrade.cattle.io/v1", "kind": "Plan",
+                   "metadata": {"name": "hvst-upgrade-a-prepare", "namespace": "cattle-system"}}),
+            "hvst-upgrade-a",
+        );
+        // No upgrade label: matched by name.
+        let skip = json!({"apiVersion": "upgrade.cattle.io/v1", "kind": "Plan",
+            "metadata": {"name": "hvst-upgrade-a-skip-restart-rancher-system-agent", "namespace": "cattle-system"}});
+        let pvc = json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+            "metadata": {"name": "upgrade-repo-hvst-upgrade-a-disk-0", "namespace": "harvester-system"}});
+        let svc = of(
+            json!({"apiVersion": "v1", "kind": "Service",
+                   "metadata": {"name": "upgrade-repo-hvst-upgrade-a", "namespace": "harvester-system"}, "spec": {}}),
+            "hvst-upgrade-a",
+        );
+        // Jobs are evidence for 7 days, not leftovers.
+        let job = of(
+            json!({"apiVersion": "batch/v1", "kind": "Job",
+                   "metadata": {"name": "hvst-upgrade-a-apply-manifests", "namespace": "harvester-system"}, "spec": {}}),
+            "hvst-upgrade-a",
+        );
+        // The running upgrade's own repo VM is no leftover.
+        let live_vm = of(
+            json!({"apiVersion": "kubevirt.io/v1", "kind": "VirtualMachine",
+                   "metadata": {"name": "upgrade-repo-hvst-upgrade-b", "namespace": "harvester-system"}}),
+            "hvst-upgrade-b",
+        );
+        let objs = with(&[
+            label(
+                done("hvst-upgrade-a"),
+                "harvesterhci.io/latestUpgrade",
+                "false",
+            ),
+            running("hvst-upgrade-b"),
+            repo_vm,
+            image,
+            plan,
+            skip,
+            pvc,
+            svc,
+            job,
+            live_vm,
+        ]);
+        let v = leftovers(&objs, "v1.4.0");
+        assert_eq!(
+            keys(&v),
+            [
+                (
+                    4,
+                    "orphan:VirtualMachine/harvester-system/upgrade-repo-hvst-upgrade-gone"
+                ),
+                (
+                    4,
+                    "orphan:VirtualMachineImage/harvester-system/hvst-upgrade-a"
+                ),
+                (4, "orphan:Plan/cattle-system/hvst-upgrade-a-prepare"),
+                (
+                    4,
+                    "orphan:Plan/cattle-system/hvst-upgrade-a-skip-restart-rancher-system-agent"
+                ),
+                (
+                    4,
+                    "orphan:Service/harvester-system/upgrade-repo-hvst-upgrade-a"
+                ),
+                (
+                    4,
+                    "orphan:PersistentVolumeClaim/harvester-system/upgrade-repo-hvst-upgrade-a-disk-0"
+                ),
+            ]
+        );
+        assert_eq!(
+            v[0].what,
+            "VirtualMachine harvester-system/upgrade-repo-hvst-upgrade-gone belongs to Upgrade \
+             hvst-upgrade-gone, which no longer exists"
+        );
+        assert_eq!(
+            v[1].fix,
+            "kubectl -n harvester-system delete virtualmachineimages.harvesterhci.io hvst-upgrade-a"
+        );
+        assert!(v[1].what.ends_with("which succeeded"));
+    }
+
+    #[test]
+    fn rule5_the_upgrade_log_operator_chart_of_a_gone_upgrade_blocks_c12() {
+        let chart = managed_chart(
+            "fleet-local",
+            "hvst-upgrade-rqqrp-upgradelog-operator",
+            Some("False"),
+        );
+        let v = leftovers(&with(std::slice::from_ref(&chart)), "v1.4.0");
+        assert_eq!(
+            keys(&v),
+            [(5, "upgradelog-chart:hvst-upgrade-rqqrp-upgradelog-operator")]
+        );
+        assert_eq!(
+            v[0].what,
+            "ManagedChart hvst-upgrade-rqqrp-upgradelog-operator of Upgrade hvst-upgrade-rqqrp \
+             (no longer exists) is still here and not Ready"
+        );
+        assert_eq!(
+            v[0].blocks.as_deref(),
+            Some(
+                "managed chart hvst-upgrade-rqqrp-upgradelog-operator is not ready, please wait \
+                 for it to be ready"
+            )
+        );
+        // A Ready chart blocks nothing.
+        let ready = managed_chart(
+            "fleet-local",
+            "hvst-upgrade-rqqrp-upgradelog-operator",
+            Some("True"),
+        );
+        let v = leftovers(&with(&[ready]), "v1.4.0");
+        assert_eq!(v[0].rule, 5);
+        assert_eq!(v[0].blocks, None);
+        // The running upgrade's own log chart, with its UpgradeLog, is no leftover.
+        let log = json!({"apiVersion": "harvesterhci.io/v1beta1", "kind": "UpgradeLog",
+            "metadata": {"name": "hvst-upgrade-rqqrp-upgradelog", "namespace": "harvester-system"}});
+        let v = leftovers(
+            &with(&[running("hvst-upgrade-rqqrp"), log, chart]),
+            "v1.4.0",
+        );
+        assert!(v.iter().all(|l| l.rule != 5), "{v:?}");
+    }
+
+    fn paused_chart() -> Value {
+        set(
+            managed_chart("fleet-local", "harvester-crd", Some("True")),
+            "/spec/paused",
+            json!(true),
+        )
+    }
+
+    fn provisioning_with_hooks() -> Value {
+        json!({
+            "apiVersion": "provisioning.cattle.io/v1",
+            "kind": "Cluster",
+            "metadata": {"name": "local", "namespace": "fleet-local"},
+            "spec": {"rkeConfig": {"upgradeStrategy": {"controlPlaneDrainOptions": {
+                "preDrainHooks": [{"annotation": "harvesterhci.io/pre-hook"}],
+                "postDrainHooks": [{"annotation": "harvesterhci.io/post-hook"}],
+            }}}},
+        })
+    }
+
+    fn marked_node() -> Value {
+        set(
+            annotate(
+                node("n4"),
+                "harvesterhci.io/pendingOSImage",
+                "Harvester v1.4.1",
+            ),
+            "/spec/taints",
+            json!([{"key": "kubevirt.io/drain", "value": "draining", "effect": "NoSchedule"}]),
+        )
+    }
+
+    fn longhorn_setting() -> Value {
+        json!({"apiVersion": "longhorn.io/v1beta2", "kind": "Setting",
+            "metadata": {"name": "replica-replenishment-wait-interval", "namespace": "longhorn-system"},
+            "value": "1800"})
+    }
+
+    fn machine_plan(pre: &str, ack: &str) -> Value {
+        json!({"apiVersion": "v1", "kind": "Secret", "type": "rke.cattle.io/machine-plan",
+            "metadata": {"name": "custom-abc-machine-plan", "namespace": "fleet-local",
+                "labels": {"rke.cattle.io/machine-name": "custom-abc"},
+                "annotations": {"rke.cattle.io/pre-drain": pre, "harvesterhci.io/pre-hook": ack}}})
+    }
+
+    #[test]
+    fn rule6_paused_managed_charts() {
+        let v = leftovers(&with(&[paused_chart()]), "v1.4.0");
+        assert_eq!(keys(&v), [(6, "paused:harvester-crd")]);
+        assert!(v[0].fix.contains("{\"spec\":{\"paused\":false}}"));
+        // Charts outside fleet-local are not the upgrade's.
+        let other = set(
+            managed_chart("fleet-default", "x", Some("True")),
+            "/spec/paused",
+            json!(true),
+        );
+        assert_eq!(leftovers(&with(&[other]), "v1.4.0"), Vec::new());
+    }
+
+    #[test]
+    fn rule7_provisioning_cluster_keeps_harvesters_drain_hooks() {
+        let v = leftovers(&with(&[provisioning_with_hooks()]), "v1.4.0");
+        assert_eq!(keys(&v), [(7, "provisioning-hooks")]);
+        let rancher_hook = set(
+            provisioning_with_hooks(),
+            "/spec/rkeConfig/upgradeStrategy/controlPlaneDrainOptions",
+            json!({"preDrainHooks": [{"annotation": "example.com/hook"}]}),
+        );
+        assert_eq!(leftovers(&with(&[rancher_hook]), "v1.4.0"), Vec::new());
+    }
+
+    #[test]
+    fn rule8_node_markers() {
+        let v = leftovers(&with(&[marked_node()]), "v1.4.0");
+        assert_eq!(keys(&v), [(8, "pending-os:n4"), (8, "drain-taint:n4")]);
+        assert_eq!(
+            v[0].what,
+            "node n4 still has annotation harvesterhci.io/pendingOSImage=\"Harvester v1.4.1\" (it \
+             runs \"Harvester v1.4.0\")"
+        );
+        assert_eq!(v[1].fix, "kubectl taint node n4 kubevirt.io/drain-");
+    }
+
+    #[test]
+    fn rule9_longhorn_replenishment_wait_not_restored() {
+        let saved = annotate(
+            done("hvst-upgrade-a"),
+            "harvesterhci.io/replica-replenishment-wait-interval",
+            "600",
+        );
+        let v = leftovers(
+            &with(&[
+                label(saved, "harvesterhci.io/latestUpgrade", "true"),
+                longhorn_setting(),
+            ]),
+            "v1.4.0",
+        );
+        assert_eq!(keys(&v), [(9, "longhorn-replenishment")]);
+        assert!(v[0].what.ends_with("(it was 600 before)"));
+        assert!(v[0].fix.ends_with("-p '{\"value\":\"600\"}'"));
+        let other = set(longhorn_setting(), "/value", json!("600"));
+        assert_eq!(leftovers(&with(&[other]), "v1.4.0"), Vec::new());
+    }
+
+    #[test]
+    fn rule10_machine_plan_hooks_nobody_acknowledges() {
+        let v = leftovers(&with(&[machine_plan("drain-1", "")]), "v1.4.0");
+        assert_eq!(
+            keys(&v),
+            [(
+                10,
+                "drain-hook:custom-abc-machine-plan:rke.cattle.io/pre-drain"
+            )]
+        );
+        assert_eq!(
+            leftovers(&with(&[machine_plan("drain-1", "drain-1")]), "v1.4.0"),
+            Vec::new()
+        );
+    }
+
+    #[test]
+    fn an_upgrade_in_progress_hides_rules_6_to_10_but_not_1_to_5() {
+        let markers = [
+            paused_chart(),
+            provisioning_with_hooks(),
+            marked_node(),
+            longhorn_setting(),
+            machine_plan("drain-1", ""),
+            managed_chart(
+                "fleet-local",
+                "hvst-upgrade-old-upgradelog-operator",
+                Some("False"),
+            ),
+        ];
+        let idle = leftovers(&with(&markers), "v1.4.0");
+        let mut rules: Vec<u8> = idle.iter().map(|l| l.rule).collect();
+        rules.dedup();
+        assert_eq!(rules, [5, 6, 7, 8, 10, 9]);
+        let mut busy = markers.to_vec();
+        busy.push(running("hvst-upgrade-b"));
+        let v = leftovers(&with(&busy), "v1.4.0");
+        assert_eq!(
+            keys(&v),
+            [(5, "upgradelog-chart:hvst-upgrade-old-upgradelog-operator")]
+        );
+        // A failed upgrade is not in progress: the markers are its leftovers.
+        let mut failed = markers.to_vec();
+        failed.push(label(
+            upgrade("hvst-upgrade-b", Some("UpgradingNodes"), Some("False")),
+            "harvesterhci.io/latestUpgrade",
+            "true",
+        ));
+        let v = leftovers(&with(&failed), "v1.4.0");
+        assert!(v.iter().any(|l| l.rule == 6) && v.iter().any(|l| l.rule == 1));
+    }
 }

@@ -606,3 +606,571 @@ fn node_waits(
     }
     v
 }
+
+#[cfg(test)]
+mod tests {
+    //! One test per phase the life-cycle recognises (`reference/upgrade-blockers.md` §B.1,
+    //! §B.2, §B.5), asserting what it says the upgrade waits on.
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::upgrade::testkit::*;
+
+    const U: &str = "hvst-upgrade-a";
+
+    /// Upgrade `U` in `state` with conditions (type, status) at successive times and these
+    /// node states.
+    fn up(state: &str, conditions: &[(&str, &str)], nodes: &[(&str, &str)]) -> Value {
+        let mut u = upgrade(U, (!state.is_empty()).then_some(state), None);
+        let conds: Vec<Value> = conditions
+            .iter()
+            .enumerate()
+            .map(|(n, (t, s))| {
+                json!({"type": t, "status": s, "lastTransitionTime": format!("2026-01-0{}T00:00:00Z", n + 1)})
+            })
+            .collect();
+        u = set(u, "/status/conditions", json!(conds));
+        let mut statuses = serde_json::Map::new();
+        for (n, s) in nodes {
+            statuses.insert(n.to_string(), json!({"state": s}));
+        }
+        set(u, "/status/nodeStatuses", Value::Object(statuses))
+    }
+
+    /// A pod on `node`, with `labels`, owned by `owner` (apiVersion, kind, name) when given,
+    /// ready or waiting with `reason`.
+    fn pod(
+        ns: &str,
+        name: &str,
+        node: &str,
+        labels: Value,
+        owner: Option<(&str, &str, &str)>,
+        waiting: Option<(&str, &str)>,
+    ) -> Value {
+        let owners: Vec<Value> = owner
+            .map(|(a, k, n)| json!({"apiVersion": a, "kind": k, "name": n, "uid": format!("uid-{n}")}))
+            .into_iter()
+            .collect();
+        let (phase, ready, state) = match waiting {
+            Some((reason, message)) => (
+                "Pending",
+                "False",
+                json!({"waiting": {"reason": reason, "message": message}}),
+            ),
+            None => ("Running", "True", json!({"running": {}})),
+        };
+        json!({
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": name, "namespace": ns, "labels": labels, "ownerReferences": owners},
+            "spec": {"nodeName": node, "containers": [{"name": "main", "image": "x"}]},
+            "status": {
+                "phase": phase,
+                "conditions": [{"type": "Ready", "status": ready}],
+                "containerStatuses": [{"name": "main", "ready": ready == "True", "restartCount": 0, "state": state}],
+            },
+        })
+    }
+
+    fn job(ns: &str, name: &str, labels: Value, condition: Option<&str>) -> Value {
+        let conds: Vec<Value> = condition
+            .map(|c| json!({"type": c, "status": "True"}))
+            .into_iter()
+            .collect();
+        json!({
+            "apiVersion": "batch/v1",
+            "kind": "Job",
+            "metadata": {"name": name, "namespace": ns, "labels": labels},
+            "spec": {},
+            "status": {"conditions": conds},
+        })
+    }
+
+    fn progress(objects: &[Value]) -> (World, Vec<InProgress>) {
+        let mut v = cluster(3);
+        v.extend(objects.iter().cloned());
+        let w = World::new(&v);
+        let p = w.env("v1.4.0", None, in_progress);
+        (w, p)
+    }
+
+    /// The only upgrade in progress.
+    #[track_caller]
+    fn one(p: Vec<InProgress>) -> InProgress {
+        assert_eq!(p.len(), 1, "{p:?}");
+        p.into_iter().next().expect("one upgrade")
+    }
+
+    #[test]
+    fn state_pending_condition_progress_and_node_of_an_upgrade() {
+        let (w, p) = progress(&[
+            up(
+                "UpgradingNodes",
+                &[
+                    ("Completed", "Unknown"),
+                    ("LogReady", "True"),
+                    ("ImageReady", "True"),
+                    ("RepoReady", "True"),
+                    ("NodesPrepared", "True"),
+                    ("SystemServicesUpgraded", "True"),
+                    ("NodesUpgraded", "Unknown"),
+                ],
+                &[
+                    ("n3", "Images preloaded"),
+                    ("n1", "Succeeded"),
+                    ("n2", "Post-draining"),
+                ],
+            ),
+            upgrade("hvst-upgrade-old", Some("Succeeded"), Some("True")),
+        ]);
+        let p = one(p);
+        assert_eq!(
+            p.upgrade,
+            w.pos("harvesterhci.io", "Upgrade", "harvester-system", U)
+        );
+        assert_eq!(p.state, "UpgradingNodes");
+        assert_eq!(p.version, "v1.4.1");
+        // The first condition of the flow not True, not the first in the list.
+        assert_eq!(
+            p.pending,
+            Some(("NodesUpgraded".to_string(), "Unknown".to_string()))
+        );
+        assert_eq!(p.last_progress.as_deref(), Some("2026-01-07T00:00:00Z"));
+        assert_eq!(
+            p.node,
+            Some(("n2".to_string(), "Post-draining".to_string()))
+        );
+        assert_eq!(
+            p.nodes,
+            [
+                ("n1".to_string(), "Succeeded".to_string()),
+                ("n2".to_string(), "Post-draining".to_string()),
+                ("n3".to_string(), "Images preloaded".to_string()),
+            ]
+        );
+        // Post-draining waits on nothing sbdiag can name.
+        assert!(p.waits.is_empty());
+    }
+
+    #[test]
+    fn logging_infrastructure_that_cannot_pull_its_images() {
+        let labels = json!({"harvesterhci.io/upgradeLog": format!("{U}-upgradelog")});
+        let stuck = pod(
+            "cattle-logging-system",
+            "hvst-upgrade-a-upgradelog-infra-fluentbit-x1",
+            "n1",
+            labels.clone(),
+            None,
+            Some((
+                "ImagePullBackOff",
+                "Back-off pulling image \"rancher/mirrored-fluent-fluent-bit\"",
+            )),
+        );
+        for state in ["PreparingLoggingInfra", ""] {
+            let (w, p) = progress(&[
+                up(
+                    state,
+                    &[("Completed", "Unknown"), ("LogReady", "Unknown")],
+                    &[],
+                ),
+                stuck.clone(),
+            ]);
+            let p = one(p);
+            assert_eq!(p.waits.len(), 1, "{state}: {p:?}");
+            let wait = &p.waits[0];
+            assert!(
+                wait.what.starts_with(
+                    "the upgrade-log infrastructure is not ready: \
+                     hvst-upgrade-a-upgradelog-infra-fluentbit-x1"
+                ),
+                "{}",
+                wait.what
+            );
+            assert!(wait.what.contains("ImagePullBackOff"));
+            assert_eq!(
+                wait.objects[0].0,
+                w.pos(
+                    "",
+                    "Pod",
+                    "cattle-logging-system",
+                    "hvst-upgrade-a-upgradelog-infra-fluentbit-x1"
+                )
+            );
+            assert!(wait.fix.contains("air-gapped"));
+        }
+        // Pods that run: nothing to wait on.
+        let fine = pod("cattle-logging-system", "fb", "n1", labels, None, None);
+        let (_, p) = progress(&[
+            up("PreparingLoggingInfra", &[("LogReady", "Unknown")], &[]),
+            fine,
+        ]);
+        assert!(one(p).waits.is_empty());
+    }
+
+    #[test]
+    fn repo_image_not_imported_and_repo_vm_not_running() {
+        let image = json!({
+            "apiVersion": "harvesterhci.io/v1beta1",
+            "kind": "VirtualMachineImage",
+            "metadata": {"name": U, "namespace": "harvester-system"},
+            "spec": {"url": "https://releases/v1.4.1/harvester.iso"},
+            "status": {"progress": 42, "conditions": [{"type": "Imported", "status": "Unknown"}]},
+        });
+        let vm = json!({
+            "apiVersion": "kubevirt.io/v1",
+            "kind": "VirtualMachine",
+            "metadata": {"name": format!("upgrade-repo-{U}"), "namespace": "harvester-system"},
+            "spec": {},
+            "status": {"printableStatus": "Starting"},
+        });
+        let launcher = pod(
+            "harvester-system",
+            "virt-launcher-upgrade-repo-hvst-upgrade-a-abcde",
+            "n1",
+            json!({"harvesterhci.io/upgradeComponent": "repo"}),
+            None,
+            Some(("ContainerCreating", "")),
+        );
+        let (w, p) = progress(&[
+            up("PreparingRepo", &[("ImageReady", "Unknown")], &[]),
+            image.clone(),
+            vm,
+            launcher,
+        ]);
+        let p = one(p);
+        assert_eq!(p.waits.len(), 2, "{p:?}");
+        assert_eq!(
+            p.waits[0].what,
+            "the ISO image hvst-upgrade-a is not imported yet (progress 42%)"
+        );
+        assert!(
+            p.waits[1]
+                .what
+                .starts_with("the upgrade repo VM upgrade-repo-hvst-upgrade-a is Starting: "),
+            "{}",
+            p.waits[1].what
+        );
+        assert!(
+            p.waits[1]
+                .what
+                .contains("virt-launcher-upgrade-repo-hvst-upgrade-a-abcde")
+        );
+        let launcher_at = w.pos(
+            "",
+            "Pod",
+            "harvester-system",
+            "virt-launcher-upgrade-repo-hvst-upgrade-a-abcde",
+        );
+        assert!(p.waits[1].objects.iter().any(|(i, _)| *i == launcher_at));
+        // Imported, VM running: nothing.
+        let imported = set(image, "/status/conditions/0/status", json!("True"));
+        let running = json!({
+            "apiVersion": "kubevirt.io/v1",
+            "kind": "VirtualMachine",
+            "metadata": {"name": format!("upgrade-repo-{U}"), "namespace": "harvester-system"},
+            "status": {"printableStatus": "Running"},
+        });
+        let (_, p) = progress(&[up("PreparingRepo", &[], &[]), imported, running]);
+        assert!(one(p).waits.is_empty());
+    }
+
+    #[test]
+    fn image_preload_jobs_running_or_failed() {
+        let plan = format!("{U}-prepare");
+        let on = |n: &str| json!({"upgrade.cattle.io/plan": plan, "upgrade.cattle.io/node": n});
+        let name = |n: &str| format!("apply-{U}-prepare-on-{n}-with-1234");
+        let (w, p) = progress(&[
+            up("PreparingNodes", &[("NodesPrepared", "Unknown")], &[]),
+            job("cattle-system", &name("n1"), on("n1"), Some("Complete")),
+            job("cattle-system", &name("n2"), on("n2"), None),
+            job("cattle-system", &name("n3"), on("n3"), Some("Failed")),
+            pod(
+                "cattle-system",
+                "apply-n2-pod",
+                "n2",
+                json!({}),
+                Some(("batch/v1", "Job", &name("n2"))),
+                None,
+            ),
+        ]);
+        let p = one(p);
+        assert_eq!(p.waits.len(), 1);
+        assert_eq!(
+            p.waits[0].what,
+            format!(
+                "image preload job {} on n2 is still running; image preload job {} on n3 failed",
+                name("n2"),
+                name("n3")
+            )
+        );
+        assert_eq!(
+            p.waits[0].logs,
+            [(
+                "cattle-system".to_string(),
+                "apply-n2-pod".to_string(),
+                String::new()
+            )]
+        );
+        assert_eq!(
+            p.waits[0].objects.iter().map(|o| o.0).collect::<Vec<_>>(),
+            [
+                w.pos("batch", "Job", "cattle-system", &name("n2")),
+                w.pos("batch", "Job", "cattle-system", &name("n3"))
+            ]
+        );
+        // Every job complete: nothing.
+        let (_, p) = progress(&[
+            up("PreparingNodes", &[], &[]),
+            job("cattle-system", &name("n1"), on("n1"), Some("Complete")),
+        ]);
+        assert!(one(p).waits.is_empty());
+    }
+
+    #[test]
+    fn system_services_wait_on_managed_charts() {
+        let manifests = job(
+            "harvester-system",
+            &format!("{U}-apply-manifests"),
+            json!({"harvesterhci.io/upgrade": U, "harvesterhci.io/upgradeComponent": "manifest"}),
+            None,
+        );
+        let runner = pod(
+            "harvester-system",
+            "hvst-upgrade-a-apply-manifests-xyz",
+            "n1",
+            json!({}),
+            Some(("batch/v1", "Job", "hvst-upgrade-a-apply-manifests")),
+            None,
+        );
+        let (w, p) = progress(&[
+            up(
+                "UpgradingSystemServices",
+                &[("SystemServicesUpgraded", "Unknown")],
+                &[],
+            ),
+            manifests.clone(),
+            runner,
+            managed_chart("fleet-local", "harvester-crd", Some("True")),
+            set(
+                managed_chart("fleet-local", "rancher-monitoring-crd", Some("True")),
+                "/status/conditions/0/status",
+                json!("False"),
+            ),
+        ]);
+        let p = one(p);
+        assert_eq!(p.waits.len(), 1);
+        assert_eq!(
+            p.waits[0].what,
+            "job hvst-upgrade-a-apply-manifests loops in wait_managed_chart, which ends only when \
+             each chart reports ready: ManagedChart(s) not Ready: rancher-monitoring-crd"
+        );
+        assert_eq!(
+            p.waits[0].logs,
+            [(
+                "harvester-system".to_string(),
+                "hvst-upgrade-a-apply-manifests-xyz".to_string(),
+                "Waiting for".to_string()
+            )]
+        );
+        assert!(p.waits[0].objects.contains(&(
+            w.pos(
+                "management.cattle.io",
+                "ManagedChart",
+                "fleet-local",
+                "rancher-monitoring-crd"
+            ),
+            Some("type: Ready".to_string())
+        )));
+        // Every chart Ready: the script is still at work.
+        let (_, p) = progress(&[up("UpgradingSystemServices", &[], &[]), manifests]);
+        assert_eq!(
+            one(p).waits[0].what,
+            "job hvst-upgrade-a-apply-manifests (upgrade_manifests.sh) is still running"
+        );
+    }
+
+    #[test]
+    fn pre_draining_waits_for_vms_and_degraded_volumes() {
+        let (w, p) = progress(&[
+            up(
+                "UpgradingNodes",
+                &[("NodesUpgraded", "Unknown")],
+                &[("n1", "Succeeded"), ("n2", "Pre-draining")],
+            ),
+            vmi("vm1", "n2"),
+            set(vmi("vm2", "n2"), "/status/phase", json!("Succeeded")),
+            vmi("vm3", "n1"),
+            volume("pvc-a", 3, "attached", "degraded"),
+        ]);
+        let p = one(p);
+        assert_eq!(p.node, Some(("n2".to_string(), "Pre-draining".to_string())));
+        assert_eq!(p.waits.len(), 2, "{p:?}");
+        assert_eq!(
+            p.waits[0].what,
+            "the pre-drain job waits for the VMs on n2 to live-migrate or shut down: default/vm1"
+        );
+        assert_eq!(
+            p.waits[0].objects,
+            [(
+                w.pos("kubevirt.io", "VirtualMachineInstance", "default", "vm1"),
+                Some("nodeName".to_string())
+            )]
+        );
+        assert_eq!(
+            p.waits[1].what,
+            "the pre-drain job waits for degraded volumes to become healthy: pvc-a"
+        );
+        assert!(p.waits[1].fix.contains("/tmp/skip-<pv>"));
+    }
+
+    #[test]
+    fn pre_drained_blocked_by_the_instance_manager_pdb_and_an_orphan_engine() {
+        let pdb = |allowed: i64| {
+            json!({
+                "apiVersion": "policy/v1",
+                "kind": "PodDisruptionBudget",
+                "metadata": {"name": "instance-manager-abc", "namespace": "longhorn-system"},
+                "spec": {"minAvailable": 1, "selector": {"matchLabels": {"longhorn.io/instance-manager-name": "instance-manager-abc"}}},
+                "status": {"disruptionsAllowed": allowed},
+            })
+        };
+        let im = pod(
+            "longhorn-system",
+            "instance-manager-abc",
+            "n2",
+            json!({"longhorn.io/instance-manager-name": "instance-manager-abc"}),
+            None,
+            None,
+        );
+        let manager = pod(
+            "longhorn-system",
+            "longhorn-manager-q7x",
+            "n2",
+            json!({"app": "longhorn-manager"}),
+            None,
+            None,
+        );
+        let engine = json!({
+            "apiVersion": "longhorn.io/v1beta2",
+            "kind": "Engine",
+            "metadata": {"name": "pvc-1-e-0", "namespace": "longhorn-system"},
+            "spec": {"nodeID": "", "volumeName": "pvc-1"},
+            "status": {"currentState": "stopped"},
+        });
+        let state = up(
+            "UpgradingNodes",
+            &[("NodesUpgraded", "Unknown")],
+            &[("n1", "Succeeded"), ("n2", "Pre-drained")],
+        );
+        let (w, p) = progress(&[
+            state.clone(),
+            pdb(0),
+            im.clone(),
+            manager.clone(),
+            engine.clone(),
+        ]);
+        let p = one(p);
+        assert_eq!(p.waits.len(), 1, "{p:?}");
+        let wait = &p.waits[0];
+        assert_eq!(
+            wait.what,
+            "the drain of n2 is blocked by PodDisruptionBudget longhorn-system/instance-manager-abc \
+             (disruptionsAllowed 0), which protects instance-manager-abc; Longhorn still counts \
+             engine(s) that are stopped and on no node: pvc-1-e-0"
+        );
+        assert_eq!(
+            wait.objects.iter().map(|o| o.0).collect::<Vec<_>>(),
+            [
+                w.pos(
+                    "policy",
+                    "PodDisruptionBudget",
+                    "longhorn-system",
+                    "instance-manager-abc"
+                ),
+                w.pos("longhorn.io", "Engine", "longhorn-system", "pvc-1-e-0"),
+            ]
+        );
+        assert_eq!(
+            wait.logs,
+            [(
+                "longhorn-system".to_string(),
+                "longhorn-manager-q7x".to_string(),
+                "PDB is blocked".to_string()
+            )]
+        );
+        assert!(wait.fix.ends_with(
+            "kubectl -n longhorn-system delete pdb instance-manager-abc (Harvester docs, \
+             v1.4.0→v1.4.1 known issue 1)."
+        ));
+        // A PDB that allows a disruption blocks nothing.
+        let (_, p) = progress(&[state, pdb(1), im, manager, engine]);
+        assert!(one(p).waits.is_empty());
+    }
+
+    #[test]
+    fn waiting_reboot_into_the_new_os() {
+        let all: Vec<Value> = cluster(3)
+            .into_iter()
+            .map(|o| {
+                if o["kind"] == "Node" && o["metadata"]["name"] == "n2" {
+                    set(
+                        o,
+                        "/metadata/annotations/harvesterhci.io~1pendingOSImage",
+                        json!("Harvester v1.4.1"),
+                    )
+                } else {
+                    o
+                }
+            })
+            .chain([up(
+                "UpgradingNodes",
+                &[("NodesUpgraded", "Unknown")],
+                &[("n1", "Succeeded"), ("n2", "Waiting Reboot")],
+            )])
+            .collect();
+        let w = World::new(&all);
+        let p = one(w.env("v1.4.0", None, in_progress));
+        assert_eq!(p.waits.len(), 1);
+        assert_eq!(
+            p.waits[0].what,
+            "n2 has to reboot into the new OS: it runs \"Harvester v1.4.0\", expected \
+             \"Harvester v1.4.1\""
+        );
+        assert_eq!(
+            p.waits[0].objects,
+            [(
+                w.pos("", "Node", "", "n2"),
+                Some("pendingOSImage".to_string())
+            )]
+        );
+    }
+
+    #[test]
+    fn a_failed_node_says_why() {
+        let u = set(
+            up(
+                "UpgradingNodes",
+                &[("NodesUpgraded", "Unknown")],
+                &[("n1", "Succeeded"), ("n2", "Failed")],
+            ),
+            "/status/nodeStatuses/n2",
+            json!({"state": "Failed", "reason": "BackoffLimitExceeded", "message": "Job has reached the specified backoff limit"}),
+        );
+        let (_, p) = progress(&[u]);
+        let p = one(p);
+        assert_eq!(
+            p.waits[0].what,
+            "the upgrade of n2 failed: BackoffLimitExceeded Job has reached the specified backoff \
+             limit"
+        );
+    }
+
+    #[test]
+    fn finished_upgrades_are_not_in_progress() {
+        let (_, p) = progress(&[
+            upgrade("hvst-upgrade-a", Some("Succeeded"), Some("True")),
+            upgrade("hvst-upgrade-b", Some("Failed"), Some("False")),
+        ]);
+        assert!(p.is_empty());
+    }
+}

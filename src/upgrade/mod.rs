@@ -8,6 +8,8 @@ pub mod admission;
 pub mod known;
 pub mod leftover;
 pub mod lifecycle;
+#[cfg(test)]
+mod testkit;
 
 use crate::facts::version::Version;
 use crate::fleet::FleetState;
