@@ -24,6 +24,16 @@ impl Age {
     }
 }
 
+/// `ts` with its age at `capture`: `2025-02-12T09:44:34Z (1d23h before capture)`, or `ts` alone
+/// when the age cannot be computed; `None` without a `ts`.
+pub fn with_age(ts: Option<&str>, capture: Option<Timestamp>) -> Option<String> {
+    let t = ts?;
+    Some(match Age::at(Some(t), capture) {
+        Some(a) => format!("{t} ({a} before capture)"),
+        None => t.to_string(),
+    })
+}
+
 impl std::fmt::Display for Age {
     /// kubectl-style short duration (`45s`, `12m`, `5h3m`, `273d`); negative ages (objects
     /// stamped after the capture, i.e. clock skew) are shown with a leading `-`.

@@ -33,14 +33,6 @@ fn tree(o: &Object) -> Option<&Tree> {
     o.tree()
 }
 
-fn ago(cx: &Context, ts: Option<&str>) -> String {
-    match (ts, crate::model::Age::at(ts, cx.created_at)) {
-        (Some(t), Some(a)) => format!("{t} ({a} before capture)"),
-        (Some(t), None) => t.to_string(),
-        _ => "an unknown time".into(),
-    }
-}
-
 /// What depends on `o`, from the graph, as object references (at most 50).
 pub fn blast_radius(cx: &Context, o: &Object) -> Vec<ObjectRef> {
     let Some(i) = cx.index.position(&o.key) else {
@@ -149,7 +141,7 @@ fn node_not_ready(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
                     format!(
                         "Ready is {} since {}: {}",
                         c.status,
-                        ago(cx, c.last_transition_time.as_deref()),
+                        cx.ago(c.last_transition_time.as_deref()),
                         c.message.as_deref().unwrap_or("no message")
                     ),
                     n,
@@ -250,7 +242,7 @@ fn node_pressure(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
                     format!("Node {} has {kind}", n.key.name),
                     format!(
                         "{kind} since {}: {}",
-                        ago(cx, c.last_transition_time.as_deref()),
+                        cx.ago(c.last_transition_time.as_deref()),
                         c.message.as_deref().unwrap_or("")
                     ),
                     n,
@@ -622,7 +614,7 @@ fn vm_migration(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
                     ),
                     format!(
                         "Created {}, phase {phase}.",
-                        ago(cx, o.meta.creation_timestamp.as_deref())
+                        cx.ago(o.meta.creation_timestamp.as_deref())
                     ),
                     o,
                     cx,

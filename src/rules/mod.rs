@@ -98,6 +98,13 @@ impl Context<'_> {
         (!v.is_dev()).then_some((v, source))
     }
 
+    /// A time of the bundle with its age at capture (`… (3h before capture)`), or "an unknown
+    /// time".
+    pub fn ago(&self, ts: Option<&str>) -> String {
+        crate::model::time::with_age(ts, self.created_at)
+            .unwrap_or_else(|| "an unknown time".into())
+    }
+
     /// Paths of the logs of a pod (current first, then previous instances).
     pub fn pod_logs(&self, namespace: &str, pod: &str) -> Vec<&str> {
         let mut v: Vec<(bool, &str)> = self

@@ -471,14 +471,6 @@ fn stuck(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
     })
 }
 
-fn ago(cx: &Context, ts: Option<&str>) -> String {
-    match (ts, crate::model::Age::at(ts, cx.created_at)) {
-        (Some(t), Some(a)) => format!("{t} ({a} before capture)"),
-        (Some(t), None) => t.to_string(),
-        _ => "an unknown time".into(),
-    }
-}
-
 fn stuck_finding(cx: &Context, p: &crate::upgrade::lifecycle::InProgress) -> Option<Finding> {
     let u = cx.index.objects.get(p.upgrade)?;
     let mut summary = String::new();
@@ -500,7 +492,7 @@ fn stuck_finding(cx: &Context, p: &crate::upgrade::lifecycle::InProgress) -> Opt
             .as_ref()
             .map(|(c, s)| format!("{c} is {s}"))
             .unwrap_or_else(|| "every condition True".into()),
-        ago(cx, p.last_progress.as_deref())
+        cx.ago(p.last_progress.as_deref())
     );
     if !p.nodes.is_empty() {
         let _ = writeln!(

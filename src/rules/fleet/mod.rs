@@ -95,11 +95,7 @@ fn at<'a>(cx: &Context<'a>, i: usize) -> Option<&'a Object> {
 }
 
 fn ago(ts: Option<&str>, capture: Option<Timestamp>) -> String {
-    match (ts, Age::at(ts, capture)) {
-        (Some(t), Some(a)) => format!("{t} ({a} before capture)"),
-        (Some(t), None) => t.to_string(),
-        _ => "unknown".into(),
-    }
+    time::with_age(ts, capture).unwrap_or_else(|| "unknown".into())
 }
 
 /// `ManagedChart fleet-local/harvester (Bundle mcc-harvester)`, or `Bundle fleet-local/x`.
