@@ -14,6 +14,7 @@ use serde::Serialize;
 
 use crate::bundle::{Bundle, BundleFile, PathKind};
 use crate::model::kinds::ResourceType;
+use crate::model::typed::Kind;
 use crate::model::views::{self, CommonStatus, View};
 use crate::model::{Meta, MetaCore, ObjectKey, split_api_version};
 
@@ -58,6 +59,18 @@ impl Object {
         } else {
             format!("{}/{}", self.key.group, self.version)
         }
+    }
+}
+
+impl crate::model::typed::Stored for Object {
+    fn group(&self) -> &str {
+        &self.key.group
+    }
+    fn kind(&self) -> &str {
+        &self.key.kind
+    }
+    fn stored_tree(&self) -> Option<&crate::model::tree::Tree> {
+        self.tree()
     }
 }
 
@@ -459,6 +472,13 @@ impl Index {
     pub fn of_kind(&self, group: &str, kind: &str) -> impl Iterator<Item = &Object> + use<'_> {
         self.of_kind_all(group, kind)
             .filter(|o| o.alias_of.is_none())
+    }
+
+    /// All primary objects of a typed view's kind kept whole, in key order, each with its view
+    /// (`index.typed::<LhVolume>()`).
+    pub fn typed<'a, V: Kind<'a>>(&'a self) -> impl Iterator<Item = (&'a Object, V)> + 'a {
+        self.of_kind(V::GROUP, V::KIND)
+            .filter_map(|o| Some((o, V::of(o)?)))
     }
 
     /// All objects of a (group, kind), second copies served by another group included.

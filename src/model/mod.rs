@@ -1,5 +1,6 @@
 //! Typed, read-only views of Kubernetes objects: keys, metadata, owner references,
-//! conditions, per-kind views, kind names as users type them, and capture-relative time.
+//! conditions, per-kind views, typed views of the kinds kept whole as a tree, kind names as
+//! users type them, and capture-relative time.
 pub mod de;
 pub mod fastyaml;
 pub mod fleet;
@@ -9,6 +10,7 @@ pub mod strmap;
 pub mod summary;
 pub mod time;
 pub mod tree;
+pub mod typed;
 pub mod views;
 
 use std::fmt;

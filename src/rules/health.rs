@@ -10,7 +10,8 @@ use super::{Context, Evidence, Finding, Input, ObjectRef, Rule, RuleDef, RuleInf
 use crate::facts::harvester;
 use crate::index::Object;
 use crate::model::condition;
-use crate::model::tree::Tree;
+use crate::model::typed::kubevirt::{Migration, VirtualMachine};
+use crate::model::typed::longhorn::{LhReplica, LhVolume};
 use crate::model::views::View;
 
 /// The health rules.
@@ -27,10 +28,6 @@ pub fn rules() -> Vec<Box<dyn Rule>> {
         Box::new(RuleDef::new(VM_MIGRATION, vm_migration)),
         Box::new(RuleDef::new(VM_LAUNCHER, vm_launcher)),
     ]
-}
-
-fn tree(o: &Object) -> Option<&Tree> {
-    o.tree()
 }
 
 /// What depends on `o`, from the graph, as object references (at most 50).
@@ -325,36 +322,29 @@ fn node_skew(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
 
 const LH_INPUTS: &[Input] = &[Input::Resources, Input::Resource("longhorn.io", "volumes")];
 
-fn volumes<'a>(cx: &'a Context) -> impl Iterator<Item = (&'a Object, &'a Tree)> + 'a {
-    cx.index
-        .of_kind("longhorn.io", "Volume")
-        .filter_map(|o| Some((o, tree(o)?)))
+fn volumes<'a>(cx: &'a Context) -> impl Iterator<Item = (&'a Object, LhVolume<'a>)> + 'a {
+    cx.index.typed::<LhVolume>()
 }
 
 /// Longhorn replicas by volume name, built once per rule run (one pass, not one per volume:
 /// a large cluster has tens of thousands of replicas).
 fn replicas_by_volume<'a>(
     cx: &'a Context,
-) -> std::collections::HashMap<&'a str, Vec<(&'a Object, &'a Tree)>> {
-    let mut m: std::collections::HashMap<&str, Vec<(&Object, &Tree)>> =
+) -> std::collections::HashMap<&'a str, Vec<(&'a Object, LhReplica<'a>)>> {
+    let mut m: std::collections::HashMap<&str, Vec<(&Object, LhReplica)>> =
         std::collections::HashMap::new();
-    for o in cx.index.of_kind("longhorn.io", "Replica") {
-        if let Some(t) = tree(o) {
-            if let Some(v) = t.str("/spec/volumeName") {
-                m.entry(v).or_default().push((o, t));
-            }
+    for (o, r) in cx.index.typed::<LhReplica>() {
+        if let Some(v) = r.volume_name() {
+            m.entry(v).or_default().push((o, r));
         }
     }
     m
 }
 
-fn pvc_of(t: &Tree) -> String {
-    match (
-        t.str("/status/kubernetesStatus/namespace"),
-        t.str("/status/kubernetesStatus/pvcName"),
-    ) {
-        (Some(ns), Some(n)) => format!(" (PVC {ns}/{n})"),
-        _ => String::new(),
+fn pvc_of(v: LhVolume) -> String {
+    match v.pvc() {
+        Some((ns, n)) => format!(" (PVC {ns}/{n})"),
+        None => String::new(),
     }
 }
 
@@ -372,7 +362,7 @@ fn volume_health(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
     let by_volume = replicas_by_volume(cx);
     volumes(cx)
         .filter_map(|(o, t)| {
-            let r = t.str("/status/robustness")?;
+            let r = t.robustness()?;
             if !matches!(r, "degraded" | "faulted") {
                 return None;
             }
@@ -384,11 +374,11 @@ fn volume_health(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
                 "Volume {}{} is {r}: {} replica(s) wanted, state {}.\nReplicas:",
                 o.key.name,
                 pvc_of(t),
-                t.int("/spec/numberOfReplicas").unwrap_or(0),
-                t.str("/status/state").unwrap_or("?")
+                t.number_of_replicas().unwrap_or(0),
+                t.state().unwrap_or("?")
             );
             for (ro, rt) in &reps {
-                let node = rt.str("/spec/nodeID").unwrap_or("(no node)");
+                let node = rt.node_id().unwrap_or("(no node)");
                 let node_ready = cx
                     .index
                     .find("", "Node", "", node)
@@ -402,8 +392,8 @@ fn volume_health(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
                         Some(false) => " (node NotReady)",
                         _ => "",
                     },
-                    rt.str("/status/currentState").unwrap_or("?"),
-                    rt.str("/spec/failedAt")
+                    rt.current_state().unwrap_or("?"),
+                    rt.failed_at()
                         .map(|f| format!(", failed at {f}"))
                         .unwrap_or_default()
                 );
@@ -449,7 +439,7 @@ fn single_replica(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
         return Vec::new();
     }
     volumes(cx)
-        .filter(|(_, t)| t.int("/spec/numberOfReplicas") == Some(1))
+        .filter(|(_, t)| t.number_of_replicas() == Some(1))
         .map(|(o, t)| {
             finding(
                 "storage.single-replica",
@@ -462,7 +452,7 @@ fn single_replica(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
                 ),
                 format!(
                     "numberOfReplicas is 1 (state {}).",
-                    t.str("/status/state").unwrap_or("?")
+                    t.state().unwrap_or("?")
                 ),
                 o,
                 cx,
@@ -497,10 +487,8 @@ fn replicas_one_node(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
             if reps.len() < 2 {
                 return None;
             }
-            let nodes: std::collections::BTreeSet<&str> = reps
-                .iter()
-                .filter_map(|(_, rt)| rt.str("/spec/nodeID"))
-                .collect();
+            let nodes: std::collections::BTreeSet<&str> =
+                reps.iter().filter_map(|(_, rt)| rt.node_id()).collect();
             (nodes.len() == 1).then(|| {
                 let node = nodes.iter().next().copied().unwrap_or("");
                 finding(
@@ -551,14 +539,13 @@ static VM_NOT_RUNNING: RuleInfo = RuleInfo {
 
 fn vm_not_running(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
     cx.index
-        .of_kind("kubevirt.io", "VirtualMachine")
-        .filter_map(|o| {
-            let t = tree(o)?;
-            let wants = match t.str("/spec/runStrategy") {
+        .typed::<VirtualMachine>()
+        .filter_map(|(o, t)| {
+            let wants = match t.run_strategy() {
                 Some(s) => matches!(s, "Always" | "RerunOnFailure"),
-                None => t.bool("/spec/running") == Some(true),
+                None => t.running() == Some(true),
             };
-            let status = t.str("/status/printableStatus").unwrap_or("Unknown");
+            let status = t.printable_status().unwrap_or("Unknown");
             (wants && status != "Running").then(|| {
                 finding(
                     "vm.not-running",
@@ -570,7 +557,7 @@ fn vm_not_running(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
                     ),
                     format!(
                         "runStrategy {} but printableStatus {status}.",
-                        t.str("/spec/runStrategy").unwrap_or("(running: true)")
+                        t.run_strategy().unwrap_or("(running: true)")
                     ),
                     o,
                     cx,
@@ -597,10 +584,9 @@ static VM_MIGRATION: RuleInfo = RuleInfo {
 
 fn vm_migration(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
     cx.index
-        .of_kind("kubevirt.io", "VirtualMachineInstanceMigration")
-        .filter_map(|o| {
-            let t = tree(o)?;
-            let phase = t.str("/status/phase").unwrap_or("Pending");
+        .typed::<Migration>()
+        .filter_map(|(o, t)| {
+            let phase = t.phase().unwrap_or("Pending");
             let age = crate::model::Age::at(o.meta.creation_timestamp.as_deref(), cx.created_at)?;
             (!matches!(phase, "Succeeded" | "Failed") && age.0 > 30 * 60).then(|| {
                 finding(
@@ -610,7 +596,7 @@ fn vm_migration(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
                     format!(
                         "Migration {} of VM {} is {phase} since {age}",
                         o.key.name,
-                        t.str("/spec/vmiName").unwrap_or("?")
+                        t.vmi_name().unwrap_or("?")
                     ),
                     format!(
                         "Created {}, phase {phase}.",

@@ -1,0 +1,125 @@
+//! Longhorn (`longhorn.io`) views: Volume and Replica.
+use super::view;
+
+view! {
+    /// A Longhorn Volume.
+    LhVolume = "longhorn.io" / "Volume"
+}
+
+impl<'a> LhVolume<'a> {
+    /// `status.robustness` (`healthy`, `degraded`, `faulted`, `unknown`).
+    pub fn robustness(self) -> Option<&'a str> {
+        self.0.str("/status/robustness")
+    }
+
+    /// `status.state` (`attached`, `detached`, …).
+    pub fn state(self) -> Option<&'a str> {
+        self.0.str("/status/state")
+    }
+
+    /// `spec.numberOfReplicas`.
+    pub fn number_of_replicas(self) -> Option<i64> {
+        self.0.int("/spec/numberOfReplicas")
+    }
+
+    /// The PVC using the volume, as (namespace, name): `status.kubernetesStatus.namespace`
+    /// and `.pvcName`, both set.
+    pub fn pvc(self) -> Option<(&'a str, &'a str)> {
+        Some((
+            self.0.str("/status/kubernetesStatus/namespace")?,
+            self.0.str("/status/kubernetesStatus/pvcName")?,
+        ))
+    }
+}
+
+view! {
+    /// A Longhorn Replica.
+    LhReplica = "longhorn.io" / "Replica"
+}
+
+impl<'a> LhReplica<'a> {
+    /// `spec.volumeName`: the volume it is a replica of.
+    pub fn volume_name(self) -> Option<&'a str> {
+        self.0.str("/spec/volumeName")
+    }
+
+    /// `spec.nodeID`: the node it is scheduled on.
+    pub fn node_id(self) -> Option<&'a str> {
+        self.0.str("/spec/nodeID")
+    }
+
+    /// `status.currentState` (`running`, `stopped`, `error`, …).
+    pub fn current_state(self) -> Option<&'a str> {
+        self.0.str("/status/currentState")
+    }
+
+    /// `spec.failedAt`: when it failed, empty while healthy.
+    pub fn failed_at(self) -> Option<&'a str> {
+        self.0.str("/spec/failedAt")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::typed::testing::obj;
+
+    const VOLUME: &str = r#"apiVersion: longhorn.io/v1beta2
+kind: Volume
+metadata:
+  name: pvc-1
+  namespace: longhorn-system
+spec:
+  numberOfReplicas: "3"
+status:
+  state: attached
+  robustness: degraded
+  kubernetesStatus:
+    namespace: default
+    pvcName: disk-0
+"#;
+
+    #[test]
+    fn volume_fields() {
+        let o = obj("longhorn.io", "Volume", VOLUME);
+        let v = LhVolume::of(&o).unwrap();
+        assert_eq!(v.robustness(), Some("degraded"));
+        assert_eq!(v.state(), Some("attached"));
+        assert_eq!(v.number_of_replicas(), Some(3));
+        assert_eq!(v.pvc(), Some(("default", "disk-0")));
+        // Another kind, or another group, has no volume view.
+        assert!(LhReplica::of(&o).is_none());
+        assert!(LhVolume::of(&obj("example.io", "Volume", VOLUME)).is_none());
+        let bare = obj(
+            "longhorn.io",
+            "Volume",
+            "kind: Volume\nmetadata:\n  name: v\nstatus:\n  kubernetesStatus:\n    namespace: \"\"\n    pvcName: p\n",
+        );
+        let v = LhVolume::of(&bare).unwrap();
+        assert_eq!(
+            (v.robustness(), v.state(), v.number_of_replicas()),
+            (None, None, None)
+        );
+        assert_eq!(v.pvc(), None);
+    }
+
+    #[test]
+    fn replica_fields() {
+        let o = obj(
+            "longhorn.io",
+            "Replica",
+            "kind: Replica\nmetadata:\n  name: r\nspec:\n  volumeName: pvc-1\n  nodeID: n1\n  failedAt: \"2025-01-01T00:00:00Z\"\nstatus:\n  currentState: error\n",
+        );
+        let r = LhReplica::of(&o).unwrap();
+        assert_eq!(r.volume_name(), Some("pvc-1"));
+        assert_eq!(r.node_id(), Some("n1"));
+        assert_eq!(r.failed_at(), Some("2025-01-01T00:00:00Z"));
+        assert_eq!(r.current_state(), Some("error"));
+        let healthy = obj(
+            "longhorn.io",
+            "Replica",
+            "kind: Replica\nmetadata:\n  name: r\nspec:\n  failedAt: \"\"\n",
+        );
+        assert_eq!(LhReplica::of(&healthy).unwrap().failed_at(), None);
+    }
+}
