@@ -12,6 +12,8 @@ use crate::facts::objectset;
 use crate::index::{Index, Object};
 use crate::model::View;
 use crate::model::summary::{self, Family, Subject, Summary};
+use crate::model::typed::kubevirt::{VirtualMachine, Vmi};
+use crate::model::typed::longhorn::{LhReplica, LhVolume};
 use crate::model::{ObjectKey, Timestamp};
 
 /// Kind of relation.
@@ -256,17 +258,12 @@ impl Graph {
             }
         }
         // A VMI's disks: its volumes' claims (persistentVolumeClaim or dataVolume).
-        for vmi in index.of_kind("kubevirt.io", "VirtualMachineInstance") {
-            let View::Tree(t) = &vmi.view else { continue };
+        for (vmi, t) in index.typed::<Vmi>() {
             let Some(vi) = index.position(&vmi.key) else {
                 continue;
             };
-            for v in t.list("/spec/volumes") {
-                let claim = v
-                    .pointer("/persistentVolumeClaim/claimName")
-                    .or_else(|| v.pointer("/dataVolume/name"))
-                    .and_then(|c| c.as_str());
-                if let Some(c) = claim
+            for v in t.volumes() {
+                if let Some(c) = v.claim_name()
                     && let Some(ci) =
                         index.position(&key("", "PersistentVolumeClaim", &vmi.key.namespace, c))
                 {
@@ -295,19 +292,18 @@ impl Graph {
                 self.add(pvi, EdgeKind::Stores, vi);
             }
         }
-        for r in index.of_kind("longhorn.io", "Replica") {
-            let View::Tree(t) = &r.view else { continue };
+        for (r, t) in index.typed::<LhReplica>() {
             let Some(ri) = index.position(&r.key) else {
                 continue;
             };
-            if let Some(vol) = t.str("/spec/volumeName")
+            if let Some(vol) = t.volume_name()
                 && r.meta.owner_references.is_empty()
                 && let Some(vi) =
                     index.position(&key("longhorn.io", "Volume", &r.key.namespace, vol))
             {
                 self.add(vi, EdgeKind::Stores, ri);
             }
-            if let Some(node) = t.str("/spec/nodeID")
+            if let Some(node) = t.node_id()
                 && let Some(ni) = index.position(&key("", "Node", "", node))
             {
                 self.add(ri, EdgeKind::RunsOn, ni);
@@ -437,7 +433,7 @@ pub fn health(o: &Object, family: Family, capture: Option<Timestamp>) -> (String
     } else {
         (crate::text::one_line(&s.display(), 100), false)
     };
-    let View::Tree(t) = &o.view else {
+    if o.tree().is_none() {
         if o.key.kind == "Node"
             && o.key.group.is_empty()
             && crate::model::condition(&o.status.conditions, "Ready")
@@ -446,43 +442,36 @@ pub fn health(o: &Object, family: Family, capture: Option<Timestamp>) -> (String
             return ("NotReady".into(), false);
         }
         return base;
-    };
-    let state = t.str("/status/state").unwrap_or("?");
-    match (o.key.group.as_str(), o.key.kind.as_str()) {
-        ("longhorn.io", "Volume") => match t.str("/status/robustness") {
+    }
+    if let Some(v) = LhVolume::of(o) {
+        let state = v.state().unwrap_or("?");
+        return match v.robustness() {
             Some(r @ ("degraded" | "faulted")) => (format!("{state} ({r})"), false),
             Some(r) => (format!("{state} ({r})"), true),
             None => base,
-        },
-        ("longhorn.io", "Replica") => match t.str("/spec/failedAt") {
-            Some(f) => (
-                format!(
-                    "{} (failed at {f})",
-                    t.str("/status/currentState").unwrap_or("?")
+        };
+    }
+    if let Some(r) = LhReplica::of(o) {
+        let state = r.current_state().unwrap_or("?");
+        return match r.failed_at() {
+            Some(f) => (format!("{state} (failed at {f})"), false),
+            None => (state.to_string(), base.1),
+        };
+    }
+    match VirtualMachine::of(o).and_then(VirtualMachine::printable_status) {
+        Some(p) => (
+            p.to_string(),
+            base.1
+                && !matches!(
+                    p,
+                    "ErrorUnschedulable"
+                        | "CrashLoopBackOff"
+                        | "ErrImagePull"
+                        | "ImagePullBackOff"
+                        | "DataVolumeError"
                 ),
-                false,
-            ),
-            None => (
-                t.str("/status/currentState").unwrap_or("?").to_string(),
-                base.1,
-            ),
-        },
-        ("kubevirt.io", "VirtualMachine") => match t.str("/status/printableStatus") {
-            Some(p) => (
-                p.to_string(),
-                base.1
-                    && !matches!(
-                        p,
-                        "ErrorUnschedulable"
-                            | "CrashLoopBackOff"
-                            | "ErrImagePull"
-                            | "ImagePullBackOff"
-                            | "DataVolumeError"
-                    ),
-            ),
-            None => base,
-        },
-        _ => base,
+        ),
+        None => base,
     }
 }
 

@@ -10,7 +10,7 @@ use super::{Context, Evidence, Finding, Input, ObjectRef, Rule, RuleDef, RuleInf
 use crate::facts::harvester;
 use crate::index::Object;
 use crate::model::condition;
-use crate::model::typed::kubevirt::{Migration, VirtualMachine};
+use crate::model::typed::kubevirt::{VirtualMachine, VmiMigration};
 use crate::model::typed::longhorn::{LhReplica, LhVolume};
 use crate::model::views::View;
 
@@ -584,7 +584,7 @@ static VM_MIGRATION: RuleInfo = RuleInfo {
 
 fn vm_migration(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
     cx.index
-        .typed::<Migration>()
+        .typed::<VmiMigration>()
         .filter_map(|(o, t)| {
             let phase = t.phase().unwrap_or("Pending");
             let age = crate::model::Age::at(o.meta.creation_timestamp.as_deref(), cx.created_at)?;

@@ -1,5 +1,7 @@
-//! KubeVirt (`kubevirt.io`) views: VirtualMachine and VirtualMachineInstanceMigration.
+//! KubeVirt (`kubevirt.io`) views: VirtualMachine, VirtualMachineInstance and
+//! VirtualMachineInstanceMigration.
 use super::view;
+use crate::model::tree::Node;
 
 view! {
     /// A KubeVirt VirtualMachine.
@@ -24,11 +26,38 @@ impl<'a> VirtualMachine<'a> {
 }
 
 view! {
-    /// A KubeVirt VirtualMachineInstanceMigration.
-    Migration = "kubevirt.io" / "VirtualMachineInstanceMigration"
+    /// A KubeVirt VirtualMachineInstance: a VM while it runs.
+    Vmi = "kubevirt.io" / "VirtualMachineInstance"
 }
 
-impl<'a> Migration<'a> {
+impl<'a> Vmi<'a> {
+    /// `spec.volumes`.
+    pub fn volumes(self) -> impl Iterator<Item = VmiVolume<'a>> {
+        self.0.list("/spec/volumes").iter().map(VmiVolume)
+    }
+}
+
+/// One of a VMI's `spec.volumes`.
+#[derive(Debug, Clone, Copy)]
+pub struct VmiVolume<'a>(&'a Node);
+
+impl<'a> VmiVolume<'a> {
+    /// The claim it mounts: `persistentVolumeClaim.claimName`, else `dataVolume.name` (a
+    /// DataVolume's claim has its name); `None` when the first of them present is not a string.
+    pub fn claim_name(self) -> Option<&'a str> {
+        self.0
+            .pointer("/persistentVolumeClaim/claimName")
+            .or_else(|| self.0.pointer("/dataVolume/name"))
+            .and_then(Node::as_str)
+    }
+}
+
+view! {
+    /// A KubeVirt VirtualMachineInstanceMigration.
+    VmiMigration = "kubevirt.io" / "VirtualMachineInstanceMigration"
+}
+
+impl<'a> VmiMigration<'a> {
     /// `status.phase` (`Pending`, `Scheduling`, `Running`, `Succeeded`, `Failed`).
     pub fn phase(self) -> Option<&'a str> {
         self.0.str("/status/phase")
@@ -56,7 +85,7 @@ mod tests {
         assert_eq!(vm.run_strategy(), Some("Always"));
         assert_eq!(vm.running(), Some(true));
         assert_eq!(vm.printable_status(), Some("Stopped"));
-        assert!(Migration::of(&o).is_none());
+        assert!(VmiMigration::of(&o).is_none());
         let bare = obj(
             "kubevirt.io",
             "VirtualMachine",
@@ -70,13 +99,42 @@ mod tests {
     }
 
     #[test]
+    fn vmi_volume_claims() {
+        let o = obj(
+            "kubevirt.io",
+            "VirtualMachineInstance",
+            r#"kind: VirtualMachineInstance
+metadata:
+  name: vm
+spec:
+  volumes:
+  - name: disk-0
+    persistentVolumeClaim:
+      claimName: vm-disk-0
+  - name: disk-1
+    dataVolume:
+      name: vm-dv-1
+  - name: cloudinit
+    cloudInitNoCloud:
+      userData: x
+"#,
+        );
+        let claims: Vec<Option<&str>> = Vmi::of(&o)
+            .unwrap()
+            .volumes()
+            .map(|v| v.claim_name())
+            .collect();
+        assert_eq!(claims, [Some("vm-disk-0"), Some("vm-dv-1"), None]);
+    }
+
+    #[test]
     fn migration_fields() {
         let o = obj(
             "kubevirt.io",
             "VirtualMachineInstanceMigration",
             "kind: VirtualMachineInstanceMigration\nmetadata:\n  name: m\nspec:\n  vmiName: vm\nstatus:\n  phase: Scheduling\n",
         );
-        let m = Migration::of(&o).unwrap();
+        let m = VmiMigration::of(&o).unwrap();
         assert_eq!(m.phase(), Some("Scheduling"));
         assert_eq!(m.vmi_name(), Some("vm"));
     }
