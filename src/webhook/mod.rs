@@ -3,9 +3,8 @@
 //! Nodes, judged link by link, and the API operations the webhook intercepts, in plain words.
 //! A broken chain with `failurePolicy: Fail` blocks every matching API call. A combiner over
 //! the index; the `webhook.*` rules turn its results into findings.
-use crate::index::{Index, Object};
+use crate::index::Index;
 use crate::model::condition;
-use crate::model::tree::Tree;
 use crate::model::views::{View, Webhook};
 
 /// The weakest link of a webhook's chain.
@@ -50,13 +49,6 @@ pub struct Chain {
     pub link: Link,
     /// What it intercepts, in words.
     pub operations: Vec<String>,
-}
-
-fn tree(o: &Object) -> Option<&Tree> {
-    match &o.view {
-        View::Tree(t) => Some(t),
-        _ => None,
-    }
 }
 
 fn selector_words(v: Option<&serde_json::Value>) -> Option<String> {
@@ -224,7 +216,7 @@ fn chain(index: &Index, ci: usize, h: &Webhook, collected: &dyn Fn(&str, &str) -
         if let Some(i) = index.position(&ep.key) {
             c.endpoints.push(i);
         }
-        if let Some(t) = tree(ep) {
+        if let Some(t) = ep.tree() {
             for s in t.list("/subsets") {
                 for (field, is_ready) in [("addresses", true), ("notReadyAddresses", false)] {
                     for a in s
@@ -257,7 +249,7 @@ fn chain(index: &Index, ci: usize, h: &Webhook, collected: &dyn Fn(&str, &str) -
         if let Some(i) = index.position(&es.key) {
             c.endpoints.push(i);
         }
-        if let Some(t) = tree(es) {
+        if let Some(t) = es.tree() {
             for e in t.list("/endpoints") {
                 let r = e.pointer("/conditions/ready").and_then(|x| x.as_bool()) != Some(false);
                 // When the Endpoints object exists its addresses were counted already.
