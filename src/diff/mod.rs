@@ -18,6 +18,10 @@ use crate::graph;
 use crate::index::Object;
 use crate::model::summary::Family;
 use crate::model::time::{self, Age, Timestamp};
+use crate::model::typed::capi::{CapiCluster, CapiMachine};
+use crate::model::typed::harvester::{ScheduleVmBackup, Upgrade, VmBackup, VmImage};
+use crate::model::typed::kubevirt::{VirtualMachine, Vmi, VmiMigration};
+use crate::model::typed::longhorn::{LhEngine, LhReplica, LhVolume};
 use crate::model::views::View;
 use crate::model::{Condition, ObjectKey};
 use crate::report::Report;
@@ -157,92 +161,6 @@ fn of(n: Option<i64>, total: Option<i64>) -> Option<String> {
     }
 }
 
-/// JSON pointers read from objects kept whole, per (group, kind): the fields that say how the
-/// object is doing.
-/// (field name, JSON pointer) pairs read from one kind.
-type Pointers = &'static [(&'static str, &'static str)];
-
-const TREE_FIELDS: &[(&str, &str, Pointers)] = &[
-    (
-        "longhorn.io",
-        "Volume",
-        &[
-            ("state", "/status/state"),
-            ("robustness", "/status/robustness"),
-            ("node", "/status/currentNodeID"),
-            ("replicas", "/spec/numberOfReplicas"),
-        ],
-    ),
-    (
-        "longhorn.io",
-        "Replica",
-        &[
-            ("state", "/status/currentState"),
-            ("node", "/spec/nodeID"),
-            ("failed at", "/spec/failedAt"),
-        ],
-    ),
-    (
-        "longhorn.io",
-        "Engine",
-        &[("state", "/status/currentState"), ("node", "/spec/nodeID")],
-    ),
-    (
-        "kubevirt.io",
-        "VirtualMachine",
-        &[
-            ("printable status", "/status/printableStatus"),
-            ("running", "/spec/running"),
-            ("run strategy", "/spec/runStrategy"),
-        ],
-    ),
-    (
-        "kubevirt.io",
-        "VirtualMachineInstance",
-        &[("phase", "/status/phase"), ("node", "/status/nodeName")],
-    ),
-    (
-        "kubevirt.io",
-        "VirtualMachineInstanceMigration",
-        &[("phase", "/status/phase")],
-    ),
-    (
-        "harvesterhci.io",
-        "VirtualMachineImage",
-        &[("progress", "/status/progress")],
-    ),
-    (
-        "harvesterhci.io",
-        "VirtualMachineBackup",
-        &[("ready to use", "/status/readyToUse")],
-    ),
-    (
-        "harvesterhci.io",
-        "ScheduleVMBackup",
-        &[("suspended", "/spec/suspend")],
-    ),
-    (
-        "harvesterhci.io",
-        "Upgrade",
-        &[("version", "/spec/version")],
-    ),
-    (
-        "policy",
-        "PodDisruptionBudget",
-        &[
-            ("disruptions allowed", "/status/disruptionsAllowed"),
-            ("healthy", "/status/currentHealthy"),
-            ("desired healthy", "/status/desiredHealthy"),
-        ],
-    ),
-    (
-        "cluster.x-k8s.io",
-        "Machine",
-        &[("phase", "/status/phase"), ("node", "/status/nodeRef/name")],
-    ),
-    ("cluster.x-k8s.io", "Cluster", &[("phase", "/status/phase")]),
-];
-
 /// The status fields of one object (what the diff compares).
 pub fn status_fields(
     o: &Object,
@@ -340,15 +258,50 @@ pub fn status_fields(
             put("display state", fv.display.get("state").cloned());
         }
         View::Tree(t) => {
-            let fields = TREE_FIELDS
-                .iter()
-                .find(|(g, k, _)| *g == o.key.group && *k == o.key.kind)
-                .map(|(_, _, f)| *f)
-                .unwrap_or_default();
-            for (name, ptr) in fields {
-                put(name, t.text(ptr));
+            // The fields that say how an object kept whole is doing, by its typed view.
+            let text = |v: Option<&str>| v.map(str::to_string);
+            let flag = |v: Option<bool>| v.map(|b| b.to_string());
+            if let Some(v) = LhVolume::of(o) {
+                put("state", text(v.state()));
+                put("robustness", text(v.robustness()));
+                put("node", text(v.current_node_id()));
+                put("replicas", opt_num(v.number_of_replicas()));
+            } else if let Some(r) = LhReplica::of(o) {
+                put("state", text(r.current_state()));
+                put("node", text(r.node_id()));
+                put("failed at", text(r.failed_at()));
+            } else if let Some(e) = LhEngine::of(o) {
+                put("state", text(e.current_state()));
+                put("node", text(e.node_id()));
+            } else if let Some(vm) = VirtualMachine::of(o) {
+                put("printable status", text(vm.printable_status()));
+                put("running", flag(vm.running()));
+                put("run strategy", text(vm.run_strategy()));
+            } else if let Some(vmi) = Vmi::of(o) {
+                put("phase", text(vmi.phase()));
+                put("node", text(vmi.node_name()));
+            } else if let Some(m) = VmiMigration::of(o) {
+                put("phase", text(m.phase()));
+            } else if let Some(i) = VmImage::of(o) {
+                put("progress", opt_num(i.progress()));
+            } else if let Some(b) = VmBackup::of(o) {
+                put("ready to use", flag(b.ready_to_use()));
+            } else if let Some(b) = ScheduleVmBackup::of(o) {
+                put("suspended", flag(b.suspend()));
+            } else if let Some(u) = Upgrade::of(o) {
+                put("version", text(u.version()));
+            } else if let Some(m) = CapiMachine::of(o) {
+                put("phase", text(m.phase()));
+                put("node", text(m.node_ref_name()));
+            } else if let Some(c) = CapiCluster::of(o) {
+                put("phase", text(c.phase()));
             }
             match (o.key.group.as_str(), o.key.kind.as_str()) {
+                ("policy", "PodDisruptionBudget") => {
+                    put("disruptions allowed", t.text("/status/disruptionsAllowed"));
+                    put("healthy", t.text("/status/currentHealthy"));
+                    put("desired healthy", t.text("/status/desiredHealthy"));
+                }
                 ("", "Endpoints") => {
                     let count = |field: &str| {
                         t.list("/subsets")
@@ -537,15 +490,12 @@ fn upgrade_fields(a: &Analysis) -> BTreeMap<String, BTreeMap<String, String>> {
             "pending".to_string(),
             pending.unwrap_or_else(|| "none".into()),
         );
-        if let View::Tree(t) = &o.view {
-            if let Some(v) = t.text("/spec/version") {
-                f.insert("version".to_string(), v);
+        if let Some(u) = Upgrade::of(o) {
+            if let Some(v) = u.version() {
+                f.insert("version".to_string(), v.to_string());
             }
-            if let Some(m) = t.at("/status/nodeStatuses").and_then(|v| v.as_object()) {
-                for (node, st) in m {
-                    let state = st.get("state").and_then(|x| x.as_str()).unwrap_or("");
-                    f.insert(format!("node {node}"), state.to_string());
-                }
+            for (node, st) in u.node_statuses() {
+                f.insert(format!("node {node}"), st.state().unwrap_or("").to_string());
             }
         }
         out.insert(format!("{}/{}", o.key.namespace, o.key.name), f);

@@ -31,6 +31,16 @@ view! {
 }
 
 impl<'a> Vmi<'a> {
+    /// `status.phase` (`Pending`, `Scheduled`, `Running`, `Succeeded`, `Failed`).
+    pub fn phase(self) -> Option<&'a str> {
+        self.0.str("/status/phase")
+    }
+
+    /// `status.nodeName`: the node it runs on.
+    pub fn node_name(self) -> Option<&'a str> {
+        self.0.str("/status/nodeName")
+    }
+
     /// `spec.volumes`.
     pub fn volumes(self) -> impl Iterator<Item = VmiVolume<'a>> {
         self.0.list("/spec/volumes").iter().map(VmiVolume)
@@ -117,6 +127,9 @@ spec:
   - name: cloudinit
     cloudInitNoCloud:
       userData: x
+status:
+  phase: Running
+  nodeName: n1
 "#,
         );
         let claims: Vec<Option<&str>> = Vmi::of(&o)

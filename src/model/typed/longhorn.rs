@@ -1,4 +1,4 @@
-//! Longhorn (`longhorn.io`) views: Volume and Replica.
+//! Longhorn (`longhorn.io`) views: Volume, Replica and Engine.
 use super::view;
 
 view! {
@@ -20,6 +20,11 @@ impl<'a> LhVolume<'a> {
     /// `spec.numberOfReplicas`.
     pub fn number_of_replicas(self) -> Option<i64> {
         self.0.int("/spec/numberOfReplicas")
+    }
+
+    /// `status.currentNodeID`: the node it is attached to.
+    pub fn current_node_id(self) -> Option<&'a str> {
+        self.0.str("/status/currentNodeID")
     }
 
     /// The PVC using the volume, as (namespace, name): `status.kubernetesStatus.namespace`
@@ -59,6 +64,23 @@ impl<'a> LhReplica<'a> {
     }
 }
 
+view! {
+    /// A Longhorn Engine: the volume's controller on the node it is attached to.
+    LhEngine = "longhorn.io" / "Engine"
+}
+
+impl<'a> LhEngine<'a> {
+    /// `spec.nodeID`: the node it runs on.
+    pub fn node_id(self) -> Option<&'a str> {
+        self.0.str("/spec/nodeID")
+    }
+
+    /// `status.currentState` (`running`, `stopped`, `error`, …).
+    pub fn current_state(self) -> Option<&'a str> {
+        self.0.str("/status/currentState")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -74,6 +96,7 @@ spec:
 status:
   state: attached
   robustness: degraded
+  currentNodeID: n1
   kubernetesStatus:
     namespace: default
     pvcName: disk-0
@@ -87,6 +110,7 @@ status:
         assert_eq!(v.state(), Some("attached"));
         assert_eq!(v.number_of_replicas(), Some(3));
         assert_eq!(v.pvc(), Some(("default", "disk-0")));
+        assert_eq!(v.current_node_id(), Some("n1"));
         // Another kind, or another group, has no volume view.
         assert!(LhReplica::of(&o).is_none());
         assert!(LhVolume::of(&obj("example.io", "Volume", VOLUME)).is_none());
@@ -101,6 +125,20 @@ status:
             (None, None, None)
         );
         assert_eq!(v.pvc(), None);
+    }
+
+    #[test]
+    fn engine_fields() {
+        let o = obj(
+            "longhorn.io",
+            "Engine",
+            "kind: Engine\nmetadata:\n  name: e\nspec:\n  nodeID: n2\nstatus:\n  currentState: running\n",
+        );
+        let e = LhEngine::of(&o).unwrap();
+        assert_eq!(
+            (e.node_id(), e.current_state()),
+            (Some("n2"), Some("running"))
+        );
     }
 
     #[test]

@@ -8,6 +8,8 @@
 //! with `View::of(&object)`, which checks the object's group and kind; every view also
 //! implements [`Kind`], through which `Index::typed` lists the objects of its kind with their
 //! view.
+pub mod capi;
+pub mod harvester;
 pub mod kubevirt;
 pub mod longhorn;
 
