@@ -208,6 +208,19 @@ impl Node {
         }
     }
 
+    /// A boolean, `"true"`/`"false"` strings (any case) accepted.
+    pub fn lenient_bool(&self) -> Option<bool> {
+        match self {
+            Node::Bool(b) => Some(*b),
+            Node::Str(s) => match s.to_ascii_lowercase().as_str() {
+                "true" => Some(true),
+                "false" => Some(false),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
     /// Whether this is null.
     pub fn is_null(&self) -> bool {
         matches!(self, Node::Null)
@@ -267,15 +280,7 @@ impl Tree {
 
     /// A boolean (`"true"`/`"false"` strings accepted).
     pub fn bool(&self, ptr: &str) -> Option<bool> {
-        match self.at(ptr)? {
-            Node::Bool(b) => Some(*b),
-            Node::Str(s) => match s.to_ascii_lowercase().as_str() {
-                "true" => Some(true),
-                "false" => Some(false),
-                _ => None,
-            },
-            _ => None,
-        }
+        self.at(ptr)?.lenient_bool()
     }
 
     /// The elements of a list (empty when absent or not a list).

@@ -11,6 +11,11 @@ impl<'a> CapiCluster<'a> {
     pub fn phase(self) -> Option<&'a str> {
         self.0.str("/status/phase")
     }
+
+    /// `spec.paused`: CAPI does not reconcile the cluster.
+    pub fn paused(self) -> Option<bool> {
+        self.0.bool("/spec/paused")
+    }
 }
 
 view! {
@@ -40,9 +45,13 @@ mod tests {
         let c = obj(
             "cluster.x-k8s.io",
             "Cluster",
-            "kind: Cluster\nmetadata:\n  name: local\n  namespace: fleet-local\nstatus:\n  phase: Provisioned\n",
+            "kind: Cluster\nmetadata:\n  name: local\n  namespace: fleet-local\nspec:\n  paused: \"true\"\nstatus:\n  phase: Provisioned\n",
         );
-        assert_eq!(CapiCluster::of(&c).unwrap().phase(), Some("Provisioned"));
+        let cluster = CapiCluster::of(&c).unwrap();
+        assert_eq!(
+            (cluster.phase(), cluster.paused()),
+            (Some("Provisioned"), Some(true))
+        );
         assert!(CapiMachine::of(&c).is_none());
         let m = obj(
             "cluster.x-k8s.io",

@@ -23,6 +23,52 @@ impl<'a> VirtualMachine<'a> {
     pub fn printable_status(self) -> Option<&'a str> {
         self.0.str("/status/printableStatus")
     }
+
+    /// `spec.template.spec.domain.devices.disks`: the disks the VM starts with.
+    pub fn template_disks(self) -> impl Iterator<Item = Disk<'a>> {
+        self.0
+            .list("/spec/template/spec/domain/devices/disks")
+            .iter()
+            .map(Disk)
+    }
+
+    /// `spec.template.spec.domain.devices.hostDevices`: PCI/USB devices passed through.
+    pub fn template_host_devices(self) -> impl Iterator<Item = HostDevice<'a>> {
+        self.0
+            .list("/spec/template/spec/domain/devices/hostDevices")
+            .iter()
+            .map(HostDevice)
+    }
+}
+
+/// A disk of a VM's or VMI's `domain.devices.disks`.
+#[derive(Debug, Clone, Copy)]
+pub struct Disk<'a>(&'a Node);
+
+impl<'a> Disk<'a> {
+    /// `name`, when a string.
+    pub fn name(self) -> Option<&'a str> {
+        self.0.get("name").and_then(Node::as_str)
+    }
+
+    /// Whether it is a CD-ROM: `cdrom` set (present and not null).
+    pub fn is_cdrom(self) -> bool {
+        self.0.get("cdrom").is_some_and(|c| !c.is_null())
+    }
+}
+
+/// A device of a VM's or VMI's `domain.devices.hostDevices`.
+#[derive(Debug, Clone, Copy)]
+pub struct HostDevice<'a>(&'a Node);
+
+impl<'a> HostDevice<'a> {
+    /// `name`, else `deviceName` when `name` is absent; `None` when that is not a string.
+    pub fn name(self) -> Option<&'a str> {
+        self.0
+            .get("name")
+            .or_else(|| self.0.get("deviceName"))
+            .and_then(Node::as_str)
+    }
 }
 
 view! {
@@ -96,6 +142,7 @@ mod tests {
         assert_eq!(vm.running(), Some(true));
         assert_eq!(vm.printable_status(), Some("Stopped"));
         assert!(VmiMigration::of(&o).is_none());
+        assert_eq!(vm.template_disks().count(), 0);
         let bare = obj(
             "kubevirt.io",
             "VirtualMachine",
@@ -106,6 +153,42 @@ mod tests {
             (vm.run_strategy(), vm.running(), vm.printable_status()),
             (None, None, None)
         );
+    }
+
+    #[test]
+    fn vm_template_devices() {
+        let o = obj(
+            "kubevirt.io",
+            "VirtualMachine",
+            r#"kind: VirtualMachine
+metadata:
+  name: vm
+spec:
+  template:
+    spec:
+      domain:
+        devices:
+          disks:
+          - name: iso
+            cdrom:
+              bus: sata
+          - name: root
+            disk:
+              bus: virtio
+          hostDevices:
+          - name: gpu
+            deviceName: nvidia.com/GP
+          - deviceName: usb.example/x
+"#,
+        );
+        let vm = VirtualMachine::of(&o).unwrap();
+        let disks: Vec<(Option<&str>, bool)> = vm
+            .template_disks()
+            .map(|d| (d.name(), d.is_cdrom()))
+            .collect();
+        assert_eq!(disks, [(Some("iso"), true), (Some("root"), false)]);
+        let devices: Vec<Option<&str>> = vm.template_host_devices().map(HostDevice::name).collect();
+        assert_eq!(devices, [Some("gpu"), Some("usb.example/x")]);
     }
 
     #[test]

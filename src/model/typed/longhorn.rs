@@ -1,5 +1,6 @@
-//! Longhorn (`longhorn.io`) views: Volume, Replica and Engine.
+//! Longhorn (`longhorn.io`) views: Volume, Replica, Engine, Node and BackingImage.
 use super::view;
+use crate::model::tree::Node;
 
 view! {
     /// A Longhorn Volume.
@@ -27,6 +28,14 @@ impl<'a> LhVolume<'a> {
         self.0.str("/status/currentNodeID")
     }
 
+    /// `status.kubernetesStatus.workloadsStatus`: the pods using the volume.
+    pub fn workloads(self) -> impl Iterator<Item = LhWorkload<'a>> {
+        self.0
+            .list("/status/kubernetesStatus/workloadsStatus")
+            .iter()
+            .map(LhWorkload)
+    }
+
     /// The PVC using the volume, as (namespace, name): `status.kubernetesStatus.namespace`
     /// and `.pvcName`, both set.
     pub fn pvc(self) -> Option<(&'a str, &'a str)> {
@@ -34,6 +43,22 @@ impl<'a> LhVolume<'a> {
             self.0.str("/status/kubernetesStatus/namespace")?,
             self.0.str("/status/kubernetesStatus/pvcName")?,
         ))
+    }
+}
+
+/// One of a volume's `status.kubernetesStatus.workloadsStatus`: a pod using it.
+#[derive(Debug, Clone, Copy)]
+pub struct LhWorkload<'a>(&'a Node);
+
+impl<'a> LhWorkload<'a> {
+    /// `podName`, when a string.
+    pub fn pod_name(self) -> Option<&'a str> {
+        self.0.get("podName").and_then(Node::as_str)
+    }
+
+    /// `podStatus` (the pod's phase: `Running`, `Pending`, …), when a string.
+    pub fn pod_status(self) -> Option<&'a str> {
+        self.0.get("podStatus").and_then(Node::as_str)
     }
 }
 
@@ -81,6 +106,51 @@ impl<'a> LhEngine<'a> {
     }
 }
 
+view! {
+    /// A Longhorn Node: Longhorn's side of a node, with its disks.
+    LhNode = "longhorn.io" / "Node"
+}
+
+impl<'a> LhNode<'a> {
+    /// `spec.evictionRequested`: move every replica off the node.
+    pub fn eviction_requested(self) -> Option<bool> {
+        self.0.bool("/spec/evictionRequested")
+    }
+
+    /// `spec.disks`: (disk name, disk), in the tree's order (by name).
+    pub fn disks(self) -> impl Iterator<Item = (&'a str, LhDisk<'a>)> {
+        self.0
+            .at("/spec/disks")
+            .and_then(Node::as_object)
+            .unwrap_or_default()
+            .iter()
+            .map(|(name, d)| (&**name, LhDisk(d)))
+    }
+}
+
+/// One of a Longhorn node's `spec.disks`.
+#[derive(Debug, Clone, Copy)]
+pub struct LhDisk<'a>(&'a Node);
+
+impl LhDisk<'_> {
+    /// `evictionRequested`: move every replica off the disk.
+    pub fn eviction_requested(self) -> Option<bool> {
+        self.0.get("evictionRequested")?.lenient_bool()
+    }
+}
+
+view! {
+    /// A Longhorn BackingImage: a base image volumes are built on.
+    LhBackingImage = "longhorn.io" / "BackingImage"
+}
+
+impl LhBackingImage<'_> {
+    /// `spec.minNumberOfCopies`.
+    pub fn min_number_of_copies(self) -> Option<i64> {
+        self.0.int("/spec/minNumberOfCopies")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -100,6 +170,10 @@ status:
   kubernetesStatus:
     namespace: default
     pvcName: disk-0
+    workloadsStatus:
+    - podName: virt-launcher-vm-abcde
+      podStatus: Pending
+    - podName: other
 "#;
 
     #[test]
@@ -111,6 +185,17 @@ status:
         assert_eq!(v.number_of_replicas(), Some(3));
         assert_eq!(v.pvc(), Some(("default", "disk-0")));
         assert_eq!(v.current_node_id(), Some("n1"));
+        let pods: Vec<(Option<&str>, Option<&str>)> = v
+            .workloads()
+            .map(|w| (w.pod_name(), w.pod_status()))
+            .collect();
+        assert_eq!(
+            pods,
+            [
+                (Some("virt-launcher-vm-abcde"), Some("Pending")),
+                (Some("other"), None)
+            ]
+        );
         // Another kind, or another group, has no volume view.
         assert!(LhReplica::of(&o).is_none());
         assert!(LhVolume::of(&obj("example.io", "Volume", VOLUME)).is_none());
@@ -125,6 +210,41 @@ status:
             (None, None, None)
         );
         assert_eq!(v.pvc(), None);
+        assert_eq!(v.workloads().count(), 0);
+    }
+
+    #[test]
+    fn node_eviction() {
+        let o = obj(
+            "longhorn.io",
+            "Node",
+            "kind: Node\nmetadata:\n  name: n1\nspec:\n  evictionRequested: \"TRUE\"\n  disks:\n    d2:\n      evictionRequested: \"false\"\n    d1:\n      evictionRequested: true\n    d3: {}\n",
+        );
+        let n = LhNode::of(&o).unwrap();
+        assert_eq!(n.eviction_requested(), Some(true));
+        let disks: Vec<(&str, Option<bool>)> = n
+            .disks()
+            .map(|(d, disk)| (d, disk.eviction_requested()))
+            .collect();
+        assert_eq!(
+            disks,
+            [("d1", Some(true)), ("d2", Some(false)), ("d3", None)]
+        );
+        // A Kubernetes Node is not a Longhorn node.
+        assert!(LhNode::of(&obj("", "Node", "kind: Node\nmetadata:\n  name: n1\n")).is_none());
+    }
+
+    #[test]
+    fn backing_image_copies() {
+        let o = obj(
+            "longhorn.io",
+            "BackingImage",
+            "kind: BackingImage\nmetadata:\n  name: b\nspec:\n  minNumberOfCopies: 1.0\n",
+        );
+        assert_eq!(
+            LhBackingImage::of(&o).unwrap().min_number_of_copies(),
+            Some(1)
+        );
     }
 
     #[test]

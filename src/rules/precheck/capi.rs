@@ -4,8 +4,9 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
-use super::{Check, Hit, RES, TROUBLESHOOTING, full, in_ns, of_kind, tree, truthy_node};
+use super::{Check, Hit, RES, TROUBLESHOOTING, full, in_ns, of_kind};
 use crate::index::Object;
+use crate::model::typed::capi::{CapiCluster, CapiMachine};
 use crate::rules::{Context, Input, RuleInfo, Severity};
 use crate::text::plural;
 
@@ -108,7 +109,9 @@ fn capi_cluster_state(c: Option<&Object>) -> Vec<Hit<'_>> {
             remediation: CAPI_FIX.into(),
         }];
     };
-    let phase = tree(c).and_then(|t| t.str("/status/phase")).unwrap_or("");
+    let phase = CapiCluster::of(c)
+        .and_then(CapiCluster::phase)
+        .unwrap_or("");
     if phase == "Provisioned" {
         return Vec::new();
     }
@@ -134,7 +137,7 @@ fn eval_capi_cluster_state<'a>(cx: &Context<'a>) -> Vec<Hit<'a>> {
 
 fn capi_cluster_pause(c: Option<&Object>) -> Vec<Hit<'_>> {
     let Some(c) = c else { return Vec::new() };
-    if !tree(c).is_some_and(|t| truthy_node(t.at("/spec/paused"))) {
+    if CapiCluster::of(c).and_then(CapiCluster::paused) != Some(true) {
         return Vec::new();
     }
     vec![Hit {
@@ -163,8 +166,12 @@ const MACHINE_FIX: &str = "Delete orphan machines — ones whose node was remove
     after checking they have no node: kubectl -n fleet-local delete machines.cluster.x-k8s.io \
     <name> (issues #6253, #6095). A node without a machine must be reinstalled/rejoined.";
 
+fn machine_phase(m: &Object) -> Option<&str> {
+    CapiMachine::of(m).and_then(CapiMachine::phase)
+}
+
 fn machine_node(m: &Object) -> Option<&str> {
-    tree(m).and_then(|t| t.str("/status/nodeRef/name"))
+    CapiMachine::of(m).and_then(CapiMachine::node_ref_name)
 }
 
 fn capi_machine_count<'a>(machines: &[&'a Object], nodes: &[&'a Object]) -> Vec<Hit<'a>> {
@@ -197,9 +204,7 @@ fn capi_machine_count<'a>(machines: &[&'a Object], nodes: &[&'a Object]) -> Vec<
             summary,
             "  - machine {} (phase {}) {}",
             m.key.name,
-            tree(m)
-                .and_then(|t| t.str("/status/phase"))
-                .unwrap_or("(none)"),
+            machine_phase(m).unwrap_or("(none)"),
             match machine_node(m) {
                 Some(n) => format!("refers to node {n}, which does not exist"),
                 None => "has no status.nodeRef".into(),
@@ -243,7 +248,7 @@ fn capi_machine_state<'a>(machines: &[&'a Object]) -> Vec<Hit<'a>> {
     machines
         .iter()
         .filter_map(|m| {
-            let phase = tree(m).and_then(|t| t.str("/status/phase")).unwrap_or("");
+            let phase = machine_phase(m).unwrap_or("");
             if phase == "Running" {
                 return None;
             }

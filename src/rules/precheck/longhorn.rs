@@ -3,9 +3,9 @@
 use crate::facts::version::Range;
 use std::collections::BTreeSet;
 
-use super::{Check, Hit, RES, TROUBLESHOOTING, full, in_ns, of_kind, opt, tree, with_pvc};
+use super::{Check, Hit, RES, TROUBLESHOOTING, full, in_ns, of_kind, opt, with_pvc};
 use crate::index::Object;
-use crate::model::tree::Node;
+use crate::model::typed::longhorn::{LhBackingImage, LhVolume};
 use crate::rules::{Context, Input, RuleInfo, Severity};
 use crate::text::plural;
 
@@ -97,10 +97,10 @@ fn volume_health<'a>(
         let Some(v) = volumes.iter().copied().find(|v| v.key.name == name) else {
             continue;
         };
-        let Some(t) = tree(v) else { continue };
-        let wanted = t.int("/spec/numberOfReplicas");
-        let state = t.str("/status/state").unwrap_or("");
-        let robustness = t.str("/status/robustness").unwrap_or("");
+        let Some(t) = LhVolume::of(v) else { continue };
+        let wanted = t.number_of_replicas();
+        let state = t.state().unwrap_or("");
+        let robustness = t.robustness().unwrap_or("");
         let label = with_pvc(v);
         if wanted == Some(1) {
             let detached = state == "detached";
@@ -236,15 +236,15 @@ fn stale_volumes<'a>(volumes: &[&'a Object]) -> Vec<Hit<'a>> {
     volumes
         .iter()
         .filter_map(|v| {
-            let t = tree(v)?;
-            if t.str("/status/state") != Some("attached") {
+            let t = LhVolume::of(*v)?;
+            if t.state() != Some("attached") {
                 return None;
             }
             let name = &v.key.name;
             let label = with_pvc(v);
-            let workloads = t.list("/status/kubernetesStatus/workloadsStatus");
+            let workloads: Vec<_> = t.workloads().collect();
             let node = t
-                .str("/status/currentNodeID")
+                .current_node_id()
                 .map(|n| format!(" on {n}"))
                 .unwrap_or_default();
             if workloads.is_empty() {
@@ -266,13 +266,14 @@ fn stale_volumes<'a>(volumes: &[&'a Object]) -> Vec<Hit<'a>> {
             let pods: Vec<String> = workloads
                 .iter()
                 .map(|w| {
-                    let s = |k: &str| w.get(k).and_then(Node::as_str).unwrap_or("?");
-                    format!("{} {}", s("podName"), s("podStatus"))
+                    format!(
+                        "{} {}",
+                        w.pod_name().unwrap_or("?"),
+                        w.pod_status().unwrap_or("?")
+                    )
                 })
                 .collect();
-            let running = workloads
-                .iter()
-                .any(|w| w.get("podStatus").and_then(Node::as_str) == Some("Running"));
+            let running = workloads.iter().any(|w| w.pod_status() == Some("Running"));
             if running {
                 return None;
             }
@@ -319,7 +320,7 @@ fn backing_images<'a>(images: &[&'a Object]) -> Vec<Hit<'a>> {
     images
         .iter()
         .filter_map(|b| {
-            let copies = tree(b)?.int("/spec/minNumberOfCopies")?;
+            let copies = LhBackingImage::of(*b)?.min_number_of_copies()?;
             if copies >= 3 {
                 return None;
             }

@@ -35,8 +35,7 @@ use super::{Context, Evidence, Finding, Input, ObjectRef, Rule, RuleInfo, Severi
 use crate::facts::cluster;
 use crate::facts::version::{Range, Version};
 use crate::index::{Index, Object};
-use crate::model::tree::{Node, Tree};
-use crate::model::views::View;
+use crate::model::typed::longhorn::LhVolume;
 
 const SCRIPT: &str =
     "https://github.com/harvester/upgrade-helpers/blob/main/pre-check/v1.x/check.sh";
@@ -156,13 +155,6 @@ const BUNDLE_STATUS_END: &str = "unavailablePartitions:";
 
 // ---------------------------------------------------------------- shared helpers
 
-fn tree(o: &Object) -> Option<&Tree> {
-    match &o.view {
-        View::Tree(t) => Some(t),
-        _ => None,
-    }
-}
-
 /// `ns/name`, or `name` when cluster-scoped.
 fn full(o: &Object) -> String {
     if o.key.namespace.is_empty() {
@@ -212,32 +204,15 @@ fn truthy(v: Option<&Value>) -> bool {
     }
 }
 
-/// [`truthy`] for a value of a tree.
-fn truthy_node(v: Option<&Node>) -> bool {
-    match v {
-        Some(Node::Bool(b)) => *b,
-        Some(Node::Str(s)) => s.eq_ignore_ascii_case("true"),
-        _ => false,
-    }
-}
-
 fn opt(v: Option<i64>) -> String {
     v.map(|n| n.to_string())
         .unwrap_or_else(|| "(absent)".into())
 }
 
-/// `status.kubernetesStatus` PVC of a Longhorn volume.
-fn pvc_of(t: &Tree) -> Option<String> {
-    Some(format!(
-        "{}/{}",
-        t.str("/status/kubernetesStatus/namespace")?,
-        t.str("/status/kubernetesStatus/pvcName")?
-    ))
-}
-
+/// A Longhorn volume's name, with the PVC using it when known.
 fn with_pvc(o: &Object) -> String {
-    match tree(o).and_then(pvc_of) {
-        Some(p) => format!("{} (PVC {p})", o.key.name),
+    match LhVolume::of(o).and_then(LhVolume::pvc) {
+        Some((ns, n)) => format!("{} (PVC {ns}/{n})", o.key.name),
         None => o.key.name.clone(),
     }
 }

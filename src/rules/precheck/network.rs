@@ -10,7 +10,7 @@ use std::net::Ipv4Addr;
 use serde_json::Value;
 
 use super::cidr::{Cidr, Network, usable_ips};
-use super::{Check, Hit, RES, effective, full, json, setting_obj, tree, truthy};
+use super::{Check, Hit, RES, effective, full, json, setting_obj, truthy};
 use crate::index::{Index, Object};
 use crate::model::tree::Node;
 use crate::rules::{Context, Input, RuleInfo, Severity};
@@ -108,7 +108,7 @@ fn allocated<'a>(index: &'a Index, cidr: Cidr, pool: &str) -> Allocated<'a> {
             .find(|o| o.key.namespace == "kube-system" && o.key.name.ends_with(pool))
     });
     if let Some(p) = pool_obj
-        && let Some(t) = tree(p)
+        && let Some(t) = p.tree()
     {
         let count = t
             .at("/spec/allocations")

@@ -3,10 +3,10 @@
 use crate::facts::cluster::WITNESS_LABEL;
 use std::fmt::Write as _;
 
-use super::{Check, Hit, RES, in_ns, of_kind, running, tree, truthy_node};
+use super::{Check, Hit, RES, in_ns, of_kind, running};
 use crate::index::Object;
 use crate::model::condition;
-use crate::model::tree::Node;
+use crate::model::typed::longhorn::LhNode;
 use crate::model::views::View;
 use crate::rules::{Context, Input, RuleInfo, Severity};
 
@@ -197,18 +197,13 @@ fn eviction<'a>(lh_nodes: &[&'a Object]) -> Vec<Hit<'a>> {
     lh_nodes
         .iter()
         .filter_map(|n| {
-            let t = tree(n)?;
-            let node_level = truthy_node(t.at("/spec/evictionRequested"));
-            let disks: Vec<&std::sync::Arc<str>> = t
-                .at("/spec/disks")
-                .and_then(Node::as_object)
-                .map(|m| {
-                    m.iter()
-                        .filter(|(_, d)| truthy_node(d.get("evictionRequested")))
-                        .map(|(k, _)| k)
-                        .collect()
-                })
-                .unwrap_or_default();
+            let t = LhNode::of(*n)?;
+            let node_level = t.eviction_requested() == Some(true);
+            let disks: Vec<&str> = t
+                .disks()
+                .filter(|(_, d)| d.eviction_requested() == Some(true))
+                .map(|(name, _)| name)
+                .collect();
             if !node_level && disks.is_empty() {
                 return None;
             }

@@ -1,10 +1,10 @@
 //! Pre-check #14 Virtual-Machines: no running VM that cannot live-migrate (CD-ROM disks,
 //! host devices, node selectors), unless `upgrade-config` asks to restore VMs.
 
-use super::{Check, Hit, RES, TROUBLESHOOTING, effective, full, of_kind, setting_obj, tree};
+use super::{Check, Hit, RES, TROUBLESHOOTING, effective, full, of_kind, setting_obj};
 use crate::facts::cluster::UpgradeConfig;
 use crate::index::Object;
-use crate::model::tree::Node;
+use crate::model::typed::kubevirt::VirtualMachine;
 use crate::rules::{Context, Input, RuleInfo, Severity};
 
 pub(super) const VIRTUAL_MACHINES: Check = Check {
@@ -38,26 +38,19 @@ fn virtual_machines<'a>(vms: &[&'a Object], restore: bool) -> Vec<Hit<'a>> {
     }
     vms.iter()
         .filter_map(|vm| {
-            let t = tree(vm)?;
-            let status = t.str("/status/printableStatus").unwrap_or("");
+            let t = VirtualMachine::of(*vm)?;
+            let status = t.printable_status().unwrap_or("");
             if status == "Stopped" {
                 return None;
             }
             let cdroms: Vec<&str> = t
-                .list("/spec/template/spec/domain/devices/disks")
-                .iter()
-                .filter(|d| d.get("cdrom").is_some_and(|c| !c.is_null()))
-                .map(|d| d.get("name").and_then(Node::as_str).unwrap_or("?"))
+                .template_disks()
+                .filter(|d| d.is_cdrom())
+                .map(|d| d.name().unwrap_or("?"))
                 .collect();
             let host_devices: Vec<&str> = t
-                .list("/spec/template/spec/domain/devices/hostDevices")
-                .iter()
-                .map(|d| {
-                    d.get("name")
-                        .or_else(|| d.get("deviceName"))
-                        .and_then(Node::as_str)
-                        .unwrap_or("?")
-                })
+                .template_host_devices()
+                .map(|d| d.name().unwrap_or("?"))
                 .collect();
             if cdroms.is_empty() && host_devices.is_empty() {
                 return None;
