@@ -10,8 +10,12 @@ use crate::facts::harvester::{self, AdmissionCheck, Judged};
 use crate::facts::input::Input;
 use crate::facts::version::{Version, guard};
 use crate::index::Object;
+use crate::model::condition;
+use crate::model::typed::capi::{CapiCluster, CapiMachine};
+use crate::model::typed::harvester::{Addon, HarvesterVersion, ScheduleVmBackup, VmBackup};
+use crate::model::typed::kubevirt::{NodeSelectorRequirement, VirtualMachine, Vmi};
+use crate::model::typed::longhorn::LhVolume;
 use crate::model::views::View;
-use crate::model::{condition, tree::Tree};
 
 /// What a check concluded.
 #[derive(Debug, Clone, PartialEq)]
@@ -78,13 +82,6 @@ fn deny(mut offenders: Vec<Offender>) -> Outcome {
             Outcome::Deny { message, offenders }
         }
         None => Outcome::Pass(String::new()),
-    }
-}
-
-pub fn tree(o: &Object) -> Option<&Tree> {
-    match &o.view {
-        View::Tree(t) => Some(t),
-        _ => None,
     }
 }
 
@@ -192,8 +189,8 @@ fn compat(env: &Env) -> Outcome {
     let min = to
         .object
         .and_then(|i| env.index.objects.get(i))
-        .and_then(tree)
-        .and_then(|t| t.str("/spec/minUpgradableVersion"))
+        .and_then(HarvesterVersion::of)
+        .and_then(HarvesterVersion::min_upgradable_version)
         .map(Version::parse);
     let obj = to
         .object
@@ -338,14 +335,11 @@ pub fn nodes<'a>(env: &'a Env<'a>) -> Vec<(usize, &'a Object)> {
         .collect()
 }
 
-pub fn volumes<'a>(env: &'a Env<'a>) -> Vec<(usize, &'a Object, &'a Tree)> {
+pub fn volumes<'a>(env: &'a Env<'a>) -> Vec<(usize, &'a Object, LhVolume<'a>)> {
     env.index
-        .of_kind("longhorn.io", "Volume")
-        .filter(|o| o.key.namespace == "longhorn-system")
-        .filter_map(|o| {
-            let t = tree(o)?;
-            env.index.position(&o.key).map(|i| (i, o, t))
-        })
+        .typed::<LhVolume>()
+        .filter(|(o, _)| o.key.namespace == "longhorn-system")
+        .filter_map(|(o, t)| env.index.position(&o.key).map(|i| (i, o, t)))
         .collect()
 }
 
@@ -359,14 +353,16 @@ fn c7(env: &Env) -> Outcome {
     deny(
         volumes(env)
             .into_iter()
-            .filter(|(_, _, t)| t.str("/status/robustness") == Some("degraded"))
+            .filter(|(_, _, t)| t.robustness() == Some("degraded"))
             .map(|(i, o, t)| {
                 let mut off = offender(
                     Some((i, o)),
                     format!(
                         "Volume {} is degraded{}",
                         o.key.name,
-                        pvc_of(t).map(|p| format!(" (PVC {p})")).unwrap_or_default()
+                        t.pvc()
+                            .map(|(ns, n)| format!(" (PVC {ns}/{n})"))
+                            .unwrap_or_default()
                     ),
                     text(env, "C7", "", &[]),
                 );
@@ -375,14 +371,6 @@ fn c7(env: &Env) -> Outcome {
             })
             .collect(),
     )
-}
-
-fn pvc_of(t: &Tree) -> Option<String> {
-    Some(format!(
-        "{}/{}",
-        t.str("/status/kubernetesStatus/namespace")?,
-        t.str("/status/kubernetesStatus/pvcName")?
-    ))
 }
 
 fn c8(env: &Env) -> Outcome {
@@ -396,8 +384,8 @@ fn c8(env: &Env) -> Outcome {
             text(env, "C8/C9", "missing", &[]),
         )]),
         Some(o) => {
-            let phase = tree(o)
-                .and_then(|t| t.str("/status/phase"))
+            let phase = CapiCluster::of(o)
+                .and_then(CapiCluster::phase)
                 .unwrap_or("")
                 .to_string();
             let message = say(env, "C8/C9", "phase", &[("phase", &phase)]);
@@ -422,13 +410,12 @@ fn c10(env: &Env) -> Outcome {
     let nil_status_counts = harvester::BACKUP_WITHOUT_STATUS_IN_PROGRESS.contains(&env.from);
     deny(
         env.index
-            .of_kind("harvesterhci.io", "VirtualMachineBackup")
-            .filter_map(|o| {
-                let t = tree(o)?;
+            .typed::<VmBackup>()
+            .filter_map(|(o, t)| {
                 // Go pointers: an empty `status: {}` or `error: {}` is there all the same.
-                let no_status = t.at("/status").is_none();
-                let error = t.at("/status/error").is_some();
-                let ready = t.bool("/status/readyToUse") == Some(true);
+                let no_status = !t.has_status();
+                let error = t.has_error();
+                let ready = t.ready_to_use() == Some(true);
                 let processing = if no_status {
                     nil_status_counts
                 } else {
@@ -439,10 +426,10 @@ fn c10(env: &Env) -> Outcome {
                         env.index.position(&o.key).map(|i| (i, o)),
                         format!(
                             "{} {}/{} is in progress (readyToUse {}, no error)",
-                            t.str("/spec/type").unwrap_or("backup"),
+                            t.backup_type().unwrap_or("backup"),
                             o.key.namespace,
                             o.key.name,
-                            t.bool("/status/readyToUse")
+                            t.ready_to_use()
                                 .map(|b| b.to_string())
                                 .unwrap_or_else(|| "unset".into())
                         ),
@@ -464,29 +451,27 @@ fn c10(env: &Env) -> Outcome {
 fn c11(env: &Env) -> Outcome {
     deny(
         env.index
-            .of_kind("harvesterhci.io", "ScheduleVMBackup")
-            .filter_map(|o| {
-                let t = tree(o)?;
-                // The webhook's index formats status.suspended: an unset field reads false.
-                (t.bool("/status/suspended") != Some(true)).then(|| {
-                    let mut off = offender(
-                        env.index.position(&o.key).map(|i| (i, o)),
-                        format!(
-                            "schedule {}/{} is active (cron {})",
-                            o.key.namespace,
-                            o.key.name,
-                            t.str("/spec/cron").unwrap_or("?")
-                        ),
-                        text(
-                            env,
-                            "C11",
-                            "",
-                            &[("schedule", &format!("{}/{}", o.key.namespace, o.key.name))],
-                        ),
-                    );
-                    off.focus = Some("suspended".into());
-                    off
-                })
+            .typed::<ScheduleVmBackup>()
+            // The webhook's index formats status.suspended: an unset field reads false.
+            .filter(|(_, t)| t.suspended() != Some(true))
+            .map(|(o, t)| {
+                let mut off = offender(
+                    env.index.position(&o.key).map(|i| (i, o)),
+                    format!(
+                        "schedule {}/{} is active (cron {})",
+                        o.key.namespace,
+                        o.key.name,
+                        t.cron().unwrap_or("?")
+                    ),
+                    text(
+                        env,
+                        "C11",
+                        "",
+                        &[("schedule", &format!("{}/{}", o.key.namespace, o.key.name))],
+                    ),
+                );
+                off.focus = Some("suspended".into());
+                off
             })
             .collect(),
     )
@@ -524,11 +509,10 @@ fn c12(env: &Env) -> Outcome {
 fn c13(env: &Env) -> Outcome {
     deny(
         env.index
-            .of_kind("harvesterhci.io", "Addon")
-            .filter_map(|o| {
-                let t = tree(o)?;
-                let enabled = t.bool("/spec/enabled") == Some(true);
-                let status = t.str("/status/status").unwrap_or("");
+            .typed::<Addon>()
+            .filter_map(|(o, t)| {
+                let enabled = t.enabled() == Some(true);
+                let status = t.status().unwrap_or("");
                 let bad = if enabled {
                     status != "AddonDeploySuccessful"
                 } else {
@@ -681,11 +665,11 @@ fn c18(env: &Env) -> Outcome {
     }
 }
 
-pub fn machines<'a>(env: &'a Env<'a>) -> Vec<(usize, &'a Object, &'a Tree)> {
+pub fn machines<'a>(env: &'a Env<'a>) -> Vec<(usize, &'a Object, CapiMachine<'a>)> {
     env.index
-        .of_kind("cluster.x-k8s.io", "Machine")
-        .filter(|o| o.key.namespace == "fleet-local")
-        .filter_map(|o| Some((env.index.position(&o.key)?, o, tree(o)?)))
+        .typed::<CapiMachine>()
+        .filter(|(o, _)| o.key.namespace == "fleet-local")
+        .filter_map(|(o, t)| Some((env.index.position(&o.key)?, o, t)))
         .collect()
 }
 
@@ -693,7 +677,7 @@ fn c20(env: &Env) -> Outcome {
     deny(
         machines(env)
             .into_iter()
-            .filter(|(_, _, t)| t.str("/status/phase") != Some("Running"))
+            .filter(|(_, _, t)| t.phase() != Some("Running"))
             .map(|(i, o, t)| {
                 let mut off = offender(
                     Some((i, o)),
@@ -701,8 +685,8 @@ fn c20(env: &Env) -> Outcome {
                         "machine {}/{} phase {}{}",
                         o.key.namespace,
                         o.key.name,
-                        t.str("/status/phase").unwrap_or("(none)"),
-                        t.str("/status/nodeRef/name")
+                        t.phase().unwrap_or("(none)"),
+                        t.node_ref_name()
                             .map(|n| format!(", node {n}"))
                             .unwrap_or_else(|| ", no node".into())
                     ),
@@ -756,7 +740,7 @@ fn c21(env: &Env) -> Outcome {
     }
     let mut offs = Vec::new();
     for (i, o, t) in &ms {
-        if t.str("/status/nodeRef/name").is_none() {
+        if t.node_ref_name().is_none() {
             offs.push(offender(
                 Some((*i, o)),
                 format!("machine {} has no nodeRef", o.key.name),
@@ -821,7 +805,7 @@ fn c21(env: &Env) -> Outcome {
                 ),
             )),
             Some((_, _, mt)) => {
-                let other = mt.str("/status/nodeRef/name").unwrap_or("");
+                let other = mt.node_ref_name().unwrap_or("");
                 if other != name {
                     offs.push(offender(
                         Some((*i, o)),
@@ -850,19 +834,15 @@ impl Offender {
 fn single_replica<'a>(env: &'a Env<'a>, active_only: bool) -> Vec<(usize, &'a Object, String)> {
     volumes(env)
         .into_iter()
-        .filter(|(_, _, t)| t.int("/spec/numberOfReplicas") == Some(1))
+        .filter(|(_, _, t)| t.number_of_replicas() == Some(1))
         .filter(|(_, _, t)| {
-            !active_only
-                || matches!(
-                    t.str("/status/state"),
-                    Some("creating" | "attached" | "attaching")
-                )
+            !active_only || matches!(t.state(), Some("creating" | "attached" | "attaching"))
         })
         .map(|(i, o, t)| {
             let pvc = format!(
                 "{}/{}",
-                t.str("/status/kubernetesStatus/namespace").unwrap_or(""),
-                t.str("/status/kubernetesStatus/pvcName").unwrap_or("")
+                t.pvc_namespace().unwrap_or(""),
+                t.pvc_name().unwrap_or("")
             );
             (i, o, pvc)
         })
@@ -883,8 +863,8 @@ fn replica_check(env: &Env, active_only: bool, id: &str) -> Outcome {
                     .index
                     .objects
                     .get(*i)
-                    .and_then(tree)
-                    .and_then(|t| t.str("/status/state"))
+                    .and_then(LhVolume::of)
+                    .and_then(LhVolume::state)
                     .unwrap_or("?")
                     .to_string();
                 let mut off = offender(
@@ -915,14 +895,10 @@ pub fn restore_vm(env: &Env) -> bool {
     cluster::upgrade_config(env.index).is_some_and(|c| c.restore_vm())
 }
 
-fn label_matches(labels: &crate::model::StrMap, expr: &crate::model::tree::Node) -> bool {
-    let key = expr.get("key").and_then(|k| k.as_str()).unwrap_or("");
-    let op = expr.get("operator").and_then(|k| k.as_str()).unwrap_or("");
-    let values: Vec<&str> = expr
-        .get("values")
-        .and_then(|v| v.as_array())
-        .map(|a| a.iter().filter_map(|x| x.as_str()).collect())
-        .unwrap_or_default();
+fn label_matches(labels: &crate::model::StrMap, expr: NodeSelectorRequirement) -> bool {
+    let key = expr.key().unwrap_or("");
+    let op = expr.operator().unwrap_or("");
+    let values: Vec<&str> = expr.values().collect();
     let val = labels.get(key).map(String::as_str);
     match op {
         "In" => val.is_some_and(|v| values.contains(&v)),
@@ -944,24 +920,22 @@ fn label_matches(labels: &crate::model::StrMap, expr: &crate::model::tree::Node)
 }
 
 /// Why a VMI cannot live-migrate, per the webhook's helper (empty when it can).
-fn non_migratable_reasons(env: &Env, vmi: &Object, t: &Tree) -> Vec<String> {
+fn non_migratable_reasons(env: &Env, vmi: &Object, t: Vmi) -> Vec<String> {
     let mut why = Vec::new();
-    if t.at("/spec/nodeSelector").is_some() {
+    if t.has_node_selector() {
         why.push("a nodeSelector".to_string());
     }
     let host_devices = if harvester::MIGRATION_CHECK_COUNTS_EMPTY_HOST_DEVICES.contains(&env.from) {
-        t.at("/spec/domain/devices/hostDevices").is_some()
+        t.host_devices_set()
     } else {
-        !t.list("/spec/domain/devices/hostDevices").is_empty()
+        t.has_host_devices()
     };
     if host_devices {
         why.push("host devices (PCI/USB passthrough)".into());
     }
-    let terms = t.list(
-        "/spec/affinity/nodeAffinity/requiredDuringSchedulingIgnoredDuringExecution/nodeSelectorTerms",
-    );
+    let terms: Vec<_> = t.required_node_selector_terms().collect();
     if !terms.is_empty() {
-        let here = t.str("/status/nodeName").unwrap_or("");
+        let here = t.node_name().unwrap_or("");
         let other_fits = env.index.of_kind("", "Node").any(|n| {
             let View::Node(nv) = &n.view else {
                 return false;
@@ -969,9 +943,8 @@ fn non_migratable_reasons(env: &Env, vmi: &Object, t: &Tree) -> Vec<String> {
             n.key.name != here
                 && !nv.unschedulable
                 && terms.iter().any(|term| {
-                    term.get("matchExpressions")
-                        .and_then(|e| e.as_array())
-                        .is_some_and(|ex| ex.iter().all(|e| label_matches(&n.meta.labels, e)))
+                    term.match_expressions()
+                        .is_some_and(|mut ex| ex.all(|e| label_matches(&n.meta.labels, e)))
                 })
         });
         if !other_fits {
@@ -979,16 +952,10 @@ fn non_migratable_reasons(env: &Env, vmi: &Object, t: &Tree) -> Vec<String> {
         }
     }
     if harvester::MIGRATION_CHECK_COUNTS_CDROM.contains(&env.from) {
-        if t.list("/spec/domain/devices/disks")
-            .iter()
-            .any(|d| d.get("cdrom").is_some())
-        {
+        if t.disks().any(|d| d.has_cdrom_key()) {
             why.push("a CD-ROM disk".into());
         }
-        if t.list("/spec/volumes")
-            .iter()
-            .any(|v| v.get("containerDisk").is_some())
-        {
+        if t.volumes().any(|v| v.has_container_disk_key()) {
             why.push("a container disk".into());
         }
     }
@@ -1016,9 +983,8 @@ fn c24(env: &Env) -> Outcome {
     }
     let bad: Vec<(usize, &Object, Vec<String>)> = env
         .index
-        .of_kind("kubevirt.io", "VirtualMachineInstance")
-        .filter_map(|o| {
-            let t = tree(o)?;
+        .typed::<Vmi>()
+        .filter_map(|(o, t)| {
             let why = non_migratable_reasons(env, o, t);
             if why.is_empty() {
                 return None;
@@ -1034,8 +1000,8 @@ fn c24(env: &Env) -> Outcome {
     deny(
         bad.into_iter()
             .map(|(i, o, why)| {
-                let node = tree(o)
-                    .and_then(|t| t.str("/status/nodeName"))
+                let node = Vmi::of(o)
+                    .and_then(Vmi::node_name)
                     .map(|n| format!(" on {n}"))
                     .unwrap_or_default();
                 offender(
@@ -1059,9 +1025,9 @@ fn c25(env: &Env) -> Outcome {
     }
     let bad: Vec<(usize, &Object)> = env
         .index
-        .of_kind("kubevirt.io", "VirtualMachine")
-        .filter(|o| tree(o).is_some_and(|t| !t.list("/status/volumeRequests").is_empty()))
-        .filter_map(|o| Some((env.index.position(&o.key)?, o)))
+        .typed::<VirtualMachine>()
+        .filter(|(_, t)| t.has_volume_requests())
+        .filter_map(|(o, _)| Some((env.index.position(&o.key)?, o)))
         .collect();
     let names: Vec<String> = bad
         .iter()
@@ -1089,8 +1055,7 @@ fn c26(env: &Env) -> Outcome {
         return Outcome::Exempt(why);
     }
     let mut bad = Vec::new();
-    for vmi in env.index.of_kind("kubevirt.io", "VirtualMachineInstance") {
-        let Some(t) = tree(vmi) else { continue };
+    for (vmi, t) in env.index.typed::<Vmi>() {
         let vm = env
             .index
             .find(
@@ -1099,26 +1064,13 @@ fn c26(env: &Env) -> Outcome {
                 &vmi.key.namespace,
                 &vmi.key.name,
             )
-            .and_then(tree);
+            .and_then(VirtualMachine::of);
         let spec_names: Vec<&str> = vm
-            .map(|v| {
-                v.list("/spec/template/spec/volumes")
-                    .iter()
-                    .filter_map(|x| x.get("name").and_then(|n| n.as_str()))
-                    .collect()
-            })
+            .map(|v| v.template_volume_names().collect())
             .unwrap_or_default();
-        let missing = t.list("/spec/volumes").iter().any(|v| {
-            let hot = v
-                .pointer("/persistentVolumeClaim/hotpluggable")
-                .and_then(|h| h.as_bool())
-                == Some(true)
-                || v.pointer("/dataVolume/hotpluggable")
-                    .and_then(|h| h.as_bool())
-                    == Some(true);
-            let name = v.get("name").and_then(|n| n.as_str()).unwrap_or("");
-            hot && !spec_names.contains(&name)
-        });
+        let missing = t
+            .volumes()
+            .any(|v| v.hotpluggable() && !spec_names.contains(&v.name().unwrap_or("")));
         if missing && let Some(i) = env.index.position(&vmi.key) {
             bad.push((i, vmi));
         }

@@ -7,7 +7,6 @@ use regex::Regex;
 use serde::Deserialize;
 
 use super::Env;
-use super::admission::tree;
 use crate::facts::harvester;
 use crate::facts::version::{Range, Version};
 use crate::fleet::{Verdict, drift::Classification};
@@ -332,7 +331,8 @@ fn value_at(o: &Object, path: &str) -> Option<serde_json::Value> {
     if path.starts_with("/metadata/") {
         return meta_value(o, path);
     }
-    tree(o).and_then(|t| t.at(path).map(crate::model::tree::Node::to_json))
+    o.tree()
+        .and_then(|t| t.at(path).map(crate::model::tree::Node::to_json))
 }
 
 fn same(a: &serde_json::Value, b: &serde_json::Value) -> bool {

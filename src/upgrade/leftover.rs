@@ -5,10 +5,11 @@
 //! the provisioning cluster's drain hooks. Each rule is one function in the table [`RULES`];
 //! the rules about markers a running upgrade sets itself (6–10) run only when none is running.
 use super::Env;
-use super::admission::{tree, unfinished_upgrades, upgrades};
+use super::admission::{unfinished_upgrades, upgrades};
 use crate::facts::harvester;
 use crate::index::Object;
 use crate::model::condition;
+use crate::model::typed::harvester::Upgrade;
 use crate::model::views::View;
 
 /// One leftover.
@@ -234,7 +235,7 @@ fn last_upgrade_failed(s: &Scan) -> Vec<Leftover> {
             format!(
                 "the last upgrade, {} to {}, failed: {}{}",
                 o.key.name,
-                tree(o).and_then(|t| t.str("/spec/version")).unwrap_or("?"),
+                Upgrade::of(*o).and_then(Upgrade::version).unwrap_or("?"),
                 if why.is_empty() {
                     "no condition says why".to_string()
                 } else {
@@ -528,7 +529,7 @@ fn provisioning_drain_hooks(s: &Scan) -> Vec<Leftover> {
     else {
         return Vec::new();
     };
-    let Some(t) = tree(pc) else {
+    let Some(t) = pc.tree() else {
         return Vec::new();
     };
     let hooks = ["controlPlaneDrainOptions", "workerDrainOptions"]

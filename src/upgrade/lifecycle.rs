@@ -4,9 +4,12 @@
 //! degraded volume, a PodDisruptionBudget that blocks the drain, a manifest job waiting on a
 //! chart, a pod that cannot pull its image.
 use super::Env;
-use super::admission::{tree, unfinished_upgrades};
+use super::admission::unfinished_upgrades;
 use crate::index::Object;
 use crate::model::condition;
+use crate::model::typed::harvester::{Upgrade, VmImage};
+use crate::model::typed::kubevirt::{VirtualMachine, Vmi};
+use crate::model::typed::longhorn::{LhEngine, LhVolume};
 use crate::model::views::View;
 
 /// Conditions of an Upgrade in flow order.
@@ -67,7 +70,7 @@ pub fn in_progress(env: &Env) -> Vec<InProgress> {
 }
 
 fn rebuild(env: &Env, i: usize, o: &Object) -> Option<InProgress> {
-    let t = tree(o)?;
+    let t = Upgrade::of(o)?;
     let state = o
         .meta
         .labels
@@ -90,22 +93,9 @@ fn rebuild(env: &Env, i: usize, o: &Object) -> Option<InProgress> {
         .max()
         .or(o.meta.creation_timestamp.clone());
     let mut nodes: Vec<(String, String)> = t
-        .at("/status/nodeStatuses")
-        .and_then(|v| v.as_object())
-        .map(|m| {
-            m.iter()
-                .map(|(n, s)| {
-                    (
-                        n.to_string(),
-                        s.get("state")
-                            .and_then(|x| x.as_str())
-                            .unwrap_or("")
-                            .to_string(),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+        .node_statuses()
+        .map(|(n, s)| (n.to_string(), s.state().unwrap_or("").to_string()))
+        .collect();
     nodes.sort();
     let node = nodes
         .iter()
@@ -131,7 +121,7 @@ fn rebuild(env: &Env, i: usize, o: &Object) -> Option<InProgress> {
     Some(InProgress {
         upgrade: i,
         state,
-        version: t.str("/spec/version").unwrap_or("").to_string(),
+        version: t.version().unwrap_or("").to_string(),
         pending,
         last_progress,
         node,
@@ -187,7 +177,7 @@ fn repo_waits(env: &Env, u: &str) -> Vec<Wait> {
         "VirtualMachineImage",
         "harvester-system",
         u,
-    ) && let Some(t) = tree(img)
+    ) && let Some(t) = VmImage::of(img)
         && !img
             .status
             .conditions
@@ -197,7 +187,7 @@ fn repo_waits(env: &Env, u: &str) -> Vec<Wait> {
         v.push(Wait {
             what: format!(
                 "the ISO image {u} is not imported yet (progress {}%)",
-                t.int("/status/progress").unwrap_or(0)
+                t.progress().unwrap_or(0)
             ),
             objects: idx(env, img)
                 .map(|i| (i, Some("progress".into())))
@@ -217,8 +207,8 @@ fn repo_waits(env: &Env, u: &str) -> Vec<Wait> {
         "harvester-system",
         &vm_name,
     ) {
-        let printable = tree(vm)
-            .and_then(|t| t.str("/status/printableStatus"))
+        let printable = VirtualMachine::of(vm)
+            .and_then(VirtualMachine::printable_status)
             .unwrap_or("unknown")
             .to_string();
         if printable != "Running" {
@@ -370,13 +360,7 @@ fn manifest_waits(env: &Env, u: &str) -> Vec<Wait> {
     v
 }
 
-fn node_waits(
-    env: &Env,
-    u: &str,
-    node: &str,
-    state: &str,
-    t: &crate::model::tree::Tree,
-) -> Vec<Wait> {
+fn node_waits(env: &Env, u: &str, node: &str, state: &str, t: Upgrade) -> Vec<Wait> {
     let mut v = Vec::new();
     match state {
         "Pre-draining" => {
@@ -384,9 +368,8 @@ fn node_waits(
                 .index
                 .of_kind("kubevirt.io", "VirtualMachineInstance")
                 .filter(|o| {
-                    tree(o).is_some_and(|x| {
-                        x.str("/status/nodeName") == Some(node)
-                            && x.str("/status/phase") != Some("Succeeded")
+                    Vmi::of(*o).is_some_and(|x| {
+                        x.node_name() == Some(node) && x.phase() != Some("Succeeded")
                     })
                 })
                 .collect();
@@ -430,9 +413,7 @@ fn node_waits(
             let degraded: Vec<&Object> = env
                 .index
                 .of_kind("longhorn.io", "Volume")
-                .filter(|o| {
-                    tree(o).is_some_and(|x| x.str("/status/robustness") == Some("degraded"))
-                })
+                .filter(|o| LhVolume::of(*o).is_some_and(|x| x.robustness() == Some("degraded")))
                 .collect();
             if !degraded.is_empty() {
                 v.push(Wait {
@@ -465,7 +446,7 @@ fn node_waits(
                 .filter(|p| matches!(&p.view, View::Pod(v) if v.node_name.as_deref() == Some(node)))
                 .collect();
             for pdb in env.index.of_kind("policy", "PodDisruptionBudget") {
-                let Some(pt) = tree(pdb) else { continue };
+                let Some(pt) = pdb.tree() else { continue };
                 if pt.int("/status/disruptionsAllowed").unwrap_or(0) > 0 {
                     continue;
                 }
@@ -515,12 +496,9 @@ fn node_waits(
                         .index
                         .of_kind("longhorn.io", "Engine")
                         .filter(|e| {
-                            tree(e).is_some_and(|x| {
-                                x.str("/spec/nodeID").is_none()
-                                    && matches!(
-                                        x.str("/status/currentState"),
-                                        Some("stopped") | None
-                                    )
+                            LhEngine::of(*e).is_some_and(|x| {
+                                x.node_id().is_none()
+                                    && matches!(x.current_state(), Some("stopped") | None)
                             })
                         })
                         .collect();
@@ -589,12 +567,12 @@ fn node_waits(
             }
         }
         "Failed" => {
-            let st = t.sub(&format!("/status/nodeStatuses/{node}"));
+            let st = t.node_status(node);
             v.push(Wait {
                 what: format!(
                     "the upgrade of {node} failed: {} {}",
-                    st.str("/reason").unwrap_or(""),
-                    st.str("/message").unwrap_or("")
+                    st.and_then(|s| s.reason()).unwrap_or(""),
+                    st.and_then(|s| s.message()).unwrap_or("")
                 ),
                 objects: Vec::new(),
                 logs: Vec::new(),

@@ -1,5 +1,6 @@
-//! Harvester (`harvesterhci.io`) views: Upgrade, VirtualMachineImage, VirtualMachineBackup and
-//! ScheduleVMBackup (Settings have their own decoded view, `views::SettingView`).
+//! Harvester (`harvesterhci.io`) views: Upgrade, Version, Addon, VirtualMachineImage,
+//! VirtualMachineBackup and ScheduleVMBackup (Settings have their own decoded view,
+//! `views::SettingView`).
 use super::view;
 use crate::model::tree::Node;
 
@@ -23,6 +24,13 @@ impl<'a> Upgrade<'a> {
             .iter()
             .map(|(node, st)| (&**node, UpgradeNodeStatus(st)))
     }
+
+    /// The `status.nodeStatuses` entry of `node`.
+    pub fn node_status(self, node: &str) -> Option<UpgradeNodeStatus<'a>> {
+        self.node_statuses()
+            .find(|(n, _)| *n == node)
+            .map(|(_, st)| st)
+    }
 }
 
 /// One node's entry of an Upgrade's `status.nodeStatuses`.
@@ -33,6 +41,49 @@ impl<'a> UpgradeNodeStatus<'a> {
     /// `state` (`Images preloaded`, `Pre-drained`, `Succeeded`, …), when a string.
     pub fn state(self) -> Option<&'a str> {
         self.0.get("state").and_then(Node::as_str)
+    }
+
+    /// `reason` (why the node failed), when a non-empty string.
+    pub fn reason(self) -> Option<&'a str> {
+        non_empty(self.0.get("reason"))
+    }
+
+    /// `message`, when a non-empty string.
+    pub fn message(self) -> Option<&'a str> {
+        non_empty(self.0.get("message"))
+    }
+}
+
+fn non_empty(n: Option<&Node>) -> Option<&str> {
+    n.and_then(Node::as_str).filter(|s| !s.is_empty())
+}
+
+view! {
+    /// A Harvester Version: a version the cluster can be upgraded to.
+    HarvesterVersion = "harvesterhci.io" / "Version"
+}
+
+impl<'a> HarvesterVersion<'a> {
+    /// `spec.minUpgradableVersion`: the oldest version that may upgrade to it.
+    pub fn min_upgradable_version(self) -> Option<&'a str> {
+        self.0.str("/spec/minUpgradableVersion")
+    }
+}
+
+view! {
+    /// A Harvester Addon: an optional component, enabled or not.
+    Addon = "harvesterhci.io" / "Addon"
+}
+
+impl<'a> Addon<'a> {
+    /// `spec.enabled`.
+    pub fn enabled(self) -> Option<bool> {
+        self.0.bool("/spec/enabled")
+    }
+
+    /// `status.status` (`AddonDeploySuccessful`, `AddonDisabled`, `AddonDeployFailed`, …).
+    pub fn status(self) -> Option<&'a str> {
+        self.0.str("/status/status")
     }
 }
 
@@ -53,7 +104,22 @@ view! {
     VmBackup = "harvesterhci.io" / "VirtualMachineBackup"
 }
 
-impl VmBackup<'_> {
+impl<'a> VmBackup<'a> {
+    /// `spec.type` (`backup` or `snapshot`).
+    pub fn backup_type(self) -> Option<&'a str> {
+        self.0.str("/spec/type")
+    }
+
+    /// Whether `status` is there (not null; an empty `status: {}` counts, as a Go pointer).
+    pub fn has_status(self) -> bool {
+        self.0.at("/status").is_some()
+    }
+
+    /// Whether `status.error` is there (not null; an empty `error: {}` counts).
+    pub fn has_error(self) -> bool {
+        self.0.at("/status/error").is_some()
+    }
+
     /// `status.readyToUse`.
     pub fn ready_to_use(self) -> Option<bool> {
         self.0.bool("/status/readyToUse")
@@ -65,10 +131,20 @@ view! {
     ScheduleVmBackup = "harvesterhci.io" / "ScheduleVMBackup"
 }
 
-impl ScheduleVmBackup<'_> {
+impl<'a> ScheduleVmBackup<'a> {
     /// `spec.suspend`: the schedule is switched off by its owner.
     pub fn suspend(self) -> Option<bool> {
         self.0.bool("/spec/suspend")
+    }
+
+    /// `status.suspended`: the controller has suspended the schedule.
+    pub fn suspended(self) -> Option<bool> {
+        self.0.bool("/status/suspended")
+    }
+
+    /// `spec.cron`: when it runs.
+    pub fn cron(self) -> Option<&'a str> {
+        self.0.str("/spec/cron")
     }
 }
 
@@ -93,7 +169,10 @@ status:
       state: Succeeded
     node-0:
       state: Pre-drained
-    node-2: {}
+    node-2:
+      state: Failed
+      reason: Job failed
+      message: ""
 "#,
         );
         let u = Upgrade::of(&o).unwrap();
@@ -105,9 +184,15 @@ status:
             [
                 ("node-0", Some("Pre-drained")),
                 ("node-1", Some("Succeeded")),
-                ("node-2", None)
+                ("node-2", Some("Failed"))
             ]
         );
+        let failed = u.node_status("node-2").unwrap();
+        assert_eq!(
+            (failed.reason(), failed.message()),
+            (Some("Job failed"), None)
+        );
+        assert!(u.node_status("node-3").is_none());
         let bare = obj(
             "harvesterhci.io",
             "Upgrade",
@@ -115,6 +200,27 @@ status:
         );
         let u = Upgrade::of(&bare).unwrap();
         assert_eq!((u.version(), u.node_statuses().count()), (None, 0));
+    }
+
+    #[test]
+    fn version_and_addon_fields() {
+        let v = obj(
+            "harvesterhci.io",
+            "Version",
+            "kind: Version\nmetadata:\n  name: v1.4.1\nspec:\n  minUpgradableVersion: v1.3.2\n",
+        );
+        let v = HarvesterVersion::of(&v).unwrap();
+        assert_eq!(v.min_upgradable_version(), Some("v1.3.2"));
+        let a = obj(
+            "harvesterhci.io",
+            "Addon",
+            "kind: Addon\nmetadata:\n  name: a\nspec:\n  enabled: \"true\"\nstatus:\n  status: AddonDeployFailed\n",
+        );
+        let a = Addon::of(&a).unwrap();
+        assert_eq!(
+            (a.enabled(), a.status()),
+            (Some(true), Some("AddonDeployFailed"))
+        );
     }
 
     #[test]
@@ -130,16 +236,31 @@ status:
             "VirtualMachineBackup",
             "kind: VirtualMachineBackup\nmetadata:\n  name: b\nstatus:\n  readyToUse: \"false\"\n",
         );
-        assert_eq!(VmBackup::of(&backup).unwrap().ready_to_use(), Some(false));
+        let b = VmBackup::of(&backup).unwrap();
+        assert_eq!((b.ready_to_use(), b.backup_type()), (Some(false), None));
+        assert!(b.has_status() && !b.has_error());
+        let failing = obj(
+            "harvesterhci.io",
+            "VirtualMachineBackup",
+            "kind: VirtualMachineBackup\nmetadata:\n  name: b\nspec:\n  type: snapshot\nstatus:\n  error: {}\n",
+        );
+        let b = VmBackup::of(&failing).unwrap();
+        assert_eq!(b.backup_type(), Some("snapshot"));
+        assert!(b.has_status() && b.has_error());
+        let bare = obj(
+            "harvesterhci.io",
+            "VirtualMachineBackup",
+            "kind: VirtualMachineBackup\nmetadata:\n  name: b\n",
+        );
+        assert!(!VmBackup::of(&bare).unwrap().has_status());
         let schedule = obj(
             "harvesterhci.io",
             "ScheduleVMBackup",
-            "kind: ScheduleVMBackup\nmetadata:\n  name: s\nspec:\n  suspend: true\n",
+            "kind: ScheduleVMBackup\nmetadata:\n  name: s\nspec:\n  suspend: true\n  cron: 0 * * * *\nstatus:\n  suspended: false\n",
         );
-        assert_eq!(
-            ScheduleVmBackup::of(&schedule).unwrap().suspend(),
-            Some(true)
-        );
+        let s = ScheduleVmBackup::of(&schedule).unwrap();
+        assert_eq!((s.suspend(), s.suspended()), (Some(true), Some(false)));
+        assert_eq!(s.cron(), Some("0 * * * *"));
         assert!(VmBackup::of(&schedule).is_none());
     }
 }

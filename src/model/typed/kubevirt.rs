@@ -32,6 +32,20 @@ impl<'a> VirtualMachine<'a> {
             .map(Disk)
     }
 
+    /// `spec.template.spec.volumes`: the names of the volumes the VM starts with (those that
+    /// have a string name).
+    pub fn template_volume_names(self) -> impl Iterator<Item = &'a str> {
+        self.0
+            .list("/spec/template/spec/volumes")
+            .iter()
+            .filter_map(|v| v.get("name").and_then(Node::as_str))
+    }
+
+    /// Whether `status.volumeRequests` (hot-plug requests not yet applied) is a non-empty list.
+    pub fn has_volume_requests(self) -> bool {
+        !self.0.list("/status/volumeRequests").is_empty()
+    }
+
     /// `spec.template.spec.domain.devices.hostDevices`: PCI/USB devices passed through.
     pub fn template_host_devices(self) -> impl Iterator<Item = HostDevice<'a>> {
         self.0
@@ -55,6 +69,12 @@ impl<'a> Disk<'a> {
     pub fn is_cdrom(self) -> bool {
         self.0.get("cdrom").is_some_and(|c| !c.is_null())
     }
+
+    /// Whether the `cdrom` key is there at all, even null (how the upgrade webhook's
+    /// live-migration check is read here; see [`Disk::is_cdrom`] for a set one).
+    pub fn has_cdrom_key(self) -> bool {
+        self.0.get("cdrom").is_some()
+    }
 }
 
 /// A device of a VM's or VMI's `domain.devices.hostDevices`.
@@ -77,6 +97,38 @@ view! {
 }
 
 impl<'a> Vmi<'a> {
+    /// Whether `spec.nodeSelector` is there (not null; an empty map counts).
+    pub fn has_node_selector(self) -> bool {
+        self.0.at("/spec/nodeSelector").is_some()
+    }
+
+    /// Whether `spec.domain.devices.hostDevices` is there (not null; an empty list counts, as
+    /// a Go slice that is not nil).
+    pub fn host_devices_set(self) -> bool {
+        self.0.at(HOST_DEVICES).is_some()
+    }
+
+    /// Whether `spec.domain.devices.hostDevices` is a non-empty list.
+    pub fn has_host_devices(self) -> bool {
+        !self.0.list(HOST_DEVICES).is_empty()
+    }
+
+    /// `spec.domain.devices.disks`.
+    pub fn disks(self) -> impl Iterator<Item = Disk<'a>> {
+        self.0.list("/spec/domain/devices/disks").iter().map(Disk)
+    }
+
+    /// `spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution
+    /// .nodeSelectorTerms`: the node may be any that matches one of them.
+    pub fn required_node_selector_terms(self) -> impl Iterator<Item = NodeSelectorTerm<'a>> {
+        self.0
+            .list(
+                "/spec/affinity/nodeAffinity/requiredDuringSchedulingIgnoredDuringExecution/nodeSelectorTerms",
+            )
+            .iter()
+            .map(NodeSelectorTerm)
+    }
+
     /// `status.phase` (`Pending`, `Scheduled`, `Running`, `Succeeded`, `Failed`).
     pub fn phase(self) -> Option<&'a str> {
         self.0.str("/status/phase")
@@ -93,11 +145,74 @@ impl<'a> Vmi<'a> {
     }
 }
 
+const HOST_DEVICES: &str = "/spec/domain/devices/hostDevices";
+
+/// A term of a required node affinity: a node matches it when it matches all its expressions.
+#[derive(Debug, Clone, Copy)]
+pub struct NodeSelectorTerm<'a>(&'a Node);
+
+impl<'a> NodeSelectorTerm<'a> {
+    /// `matchExpressions`, when a list.
+    pub fn match_expressions(self) -> Option<impl Iterator<Item = NodeSelectorRequirement<'a>>> {
+        self.0
+            .get("matchExpressions")
+            .and_then(Node::as_array)
+            .map(|a| a.iter().map(NodeSelectorRequirement))
+    }
+}
+
+/// One expression of a [`NodeSelectorTerm`]: a label `key`, an `operator` and `values`.
+#[derive(Debug, Clone, Copy)]
+pub struct NodeSelectorRequirement<'a>(&'a Node);
+
+impl<'a> NodeSelectorRequirement<'a> {
+    /// `key`: the label, when a string.
+    pub fn key(self) -> Option<&'a str> {
+        self.0.get("key").and_then(Node::as_str)
+    }
+
+    /// `operator` (`In`, `NotIn`, `Exists`, `DoesNotExist`, `Gt`, `Lt`), when a string.
+    pub fn operator(self) -> Option<&'a str> {
+        self.0.get("operator").and_then(Node::as_str)
+    }
+
+    /// `values`: those that are strings.
+    pub fn values(self) -> impl Iterator<Item = &'a str> {
+        self.0
+            .get("values")
+            .and_then(Node::as_array)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(Node::as_str)
+    }
+}
+
 /// One of a VMI's `spec.volumes`.
 #[derive(Debug, Clone, Copy)]
 pub struct VmiVolume<'a>(&'a Node);
 
 impl<'a> VmiVolume<'a> {
+    /// `name`, when a string.
+    pub fn name(self) -> Option<&'a str> {
+        self.0.get("name").and_then(Node::as_str)
+    }
+
+    /// Whether the `containerDisk` key is there, even null.
+    pub fn has_container_disk_key(self) -> bool {
+        self.0.get("containerDisk").is_some()
+    }
+
+    /// Whether it is hot-plugged: `persistentVolumeClaim.hotpluggable` or
+    /// `dataVolume.hotpluggable` is the boolean `true`.
+    pub fn hotpluggable(self) -> bool {
+        [
+            "/persistentVolumeClaim/hotpluggable",
+            "/dataVolume/hotpluggable",
+        ]
+        .iter()
+        .any(|p| self.0.pointer(p).and_then(Node::as_bool) == Some(true))
+    }
+
     /// The claim it mounts: `persistentVolumeClaim.claimName`, else `dataVolume.name` (a
     /// DataVolume's claim has its name); `None` when the first of them present is not a string.
     pub fn claim_name(self) -> Option<&'a str> {
@@ -143,6 +258,7 @@ mod tests {
         assert_eq!(vm.printable_status(), Some("Stopped"));
         assert!(VmiMigration::of(&o).is_none());
         assert_eq!(vm.template_disks().count(), 0);
+        assert!(!vm.has_volume_requests());
         let bare = obj(
             "kubevirt.io",
             "VirtualMachine",
@@ -179,6 +295,12 @@ spec:
           - name: gpu
             deviceName: nvidia.com/GP
           - deviceName: usb.example/x
+      volumes:
+      - name: disk-0
+      - name: 7
+status:
+  volumeRequests:
+  - addVolumeOptions: {}
 "#,
         );
         let vm = VirtualMachine::of(&o).unwrap();
@@ -189,6 +311,89 @@ spec:
         assert_eq!(disks, [(Some("iso"), true), (Some("root"), false)]);
         let devices: Vec<Option<&str>> = vm.template_host_devices().map(HostDevice::name).collect();
         assert_eq!(devices, [Some("gpu"), Some("usb.example/x")]);
+        assert_eq!(vm.template_volume_names().collect::<Vec<_>>(), ["disk-0"]);
+        assert!(vm.has_volume_requests());
+    }
+
+    #[test]
+    fn vmi_migration_blockers() {
+        let o = obj(
+            "kubevirt.io",
+            "VirtualMachineInstance",
+            r#"kind: VirtualMachineInstance
+metadata:
+  name: vm
+spec:
+  nodeSelector: {}
+  affinity:
+    nodeAffinity:
+      requiredDuringSchedulingIgnoredDuringExecution:
+        nodeSelectorTerms:
+        - matchExpressions:
+          - key: zone
+            operator: In
+            values: [a, 1, b]
+        - {}
+  domain:
+    devices:
+      hostDevices: []
+      disks:
+      - name: iso
+        cdrom: null
+      - name: root
+        disk: {}
+  volumes:
+  - name: hot
+    persistentVolumeClaim:
+      claimName: c
+      hotpluggable: true
+  - name: cold
+    dataVolume:
+      name: d
+      hotpluggable: "true"
+  - name: boot
+    containerDisk:
+      image: x
+"#,
+        );
+        let vmi = Vmi::of(&o).unwrap();
+        assert!(vmi.has_node_selector());
+        assert!(vmi.host_devices_set() && !vmi.has_host_devices());
+        let terms: Vec<NodeSelectorTerm> = vmi.required_node_selector_terms().collect();
+        assert_eq!(terms.len(), 2);
+        let exprs: Vec<NodeSelectorRequirement> = terms[0].match_expressions().unwrap().collect();
+        assert_eq!(
+            (exprs[0].key(), exprs[0].operator()),
+            (Some("zone"), Some("In"))
+        );
+        assert_eq!(exprs[0].values().collect::<Vec<_>>(), ["a", "b"]);
+        assert!(terms[1].match_expressions().is_none());
+        // A null cdrom: the key is there, the disk is no CD-ROM.
+        let disks: Vec<(bool, bool)> = vmi
+            .disks()
+            .map(|d| (d.has_cdrom_key(), d.is_cdrom()))
+            .collect();
+        assert_eq!(disks, [(true, false), (false, false)]);
+        let vols: Vec<(Option<&str>, bool, bool)> = vmi
+            .volumes()
+            .map(|v| (v.name(), v.hotpluggable(), v.has_container_disk_key()))
+            .collect();
+        assert_eq!(
+            vols,
+            [
+                (Some("hot"), true, false),
+                (Some("cold"), false, false),
+                (Some("boot"), false, true)
+            ]
+        );
+        let bare = obj(
+            "kubevirt.io",
+            "VirtualMachineInstance",
+            "kind: VirtualMachineInstance\nmetadata:\n  name: vm\n",
+        );
+        let vmi = Vmi::of(&bare).unwrap();
+        assert!(!vmi.has_node_selector() && !vmi.host_devices_set());
+        assert_eq!(vmi.required_node_selector_terms().count(), 0);
     }
 
     #[test]

@@ -36,13 +36,19 @@ impl<'a> LhVolume<'a> {
             .map(LhWorkload)
     }
 
-    /// The PVC using the volume, as (namespace, name): `status.kubernetesStatus.namespace`
-    /// and `.pvcName`, both set.
+    /// `status.kubernetesStatus.namespace`: the namespace of the PVC using the volume.
+    pub fn pvc_namespace(self) -> Option<&'a str> {
+        self.0.str("/status/kubernetesStatus/namespace")
+    }
+
+    /// `status.kubernetesStatus.pvcName`: the PVC using the volume.
+    pub fn pvc_name(self) -> Option<&'a str> {
+        self.0.str("/status/kubernetesStatus/pvcName")
+    }
+
+    /// The PVC using the volume, as (namespace, name), when both are set.
     pub fn pvc(self) -> Option<(&'a str, &'a str)> {
-        Some((
-            self.0.str("/status/kubernetesStatus/namespace")?,
-            self.0.str("/status/kubernetesStatus/pvcName")?,
-        ))
+        Some((self.pvc_namespace()?, self.pvc_name()?))
     }
 }
 
@@ -210,6 +216,7 @@ status:
             (None, None, None)
         );
         assert_eq!(v.pvc(), None);
+        assert_eq!((v.pvc_namespace(), v.pvc_name()), (None, Some("p")));
         assert_eq!(v.workloads().count(), 0);
     }
 
