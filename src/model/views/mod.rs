@@ -116,7 +116,8 @@ pub enum View {
 
 /// Kinds kept whole as a JSON tree: few objects each, read at many depths by the upgrade
 /// rules (Harvester Upgrade/Version/backups/addons, Longhorn volumes and replicas, KubeVirt
-/// VMs, CAPI clusters and machines, SUC plans, PodDisruptionBudgets).
+/// VMs, CAPI clusters and machines, SUC plans, PodDisruptionBudgets). The Longhorn, KubeVirt,
+/// Harvester and CAPI ones are read through their typed views ([`super::typed`]).
 pub const TREE_KINDS: &[(&str, &str)] = &[
     ("harvesterhci.io", "Upgrade"),
     ("harvesterhci.io", "Version"),
