@@ -8,4 +8,5 @@ pub mod detect;
 pub mod harvester;
 pub mod input;
 pub mod objectset;
+pub mod upgrade;
 pub mod version;

@@ -217,7 +217,9 @@ fn last_upgrade_failed(s: &Scan) -> Vec<Leftover> {
         let failed_jobs: Vec<&Object> = env
             .index
             .of_kind("batch", "Job")
-            .filter(|j| j.meta.labels.get("harvesterhci.io/upgrade") == Some(&o.key.name))
+            .filter(|j| {
+                j.meta.labels.get(crate::facts::upgrade::UPGRADE_LABEL) == Some(&o.key.name)
+            })
             .filter(|j| {
                 j.status
                     .conditions
@@ -375,35 +377,6 @@ const ARTEFACTS: &[(&str, &str, &str)] = &[
     ("batch", "Job", "jobs"),
 ];
 
-/// The Upgrade an artefact belongs to: its `harvesterhci.io/upgrade` label, else what its name
-/// says for the two unlabelled ones.
-fn artefact_owner(kind: &str, o: &Object) -> Option<String> {
-    o.meta
-        .labels
-        .get("harvesterhci.io/upgrade")
-        .cloned()
-        .or_else(|| {
-            // The skip-restart plan carries no upgrade label: match it by name.
-            (kind == "Plan")
-                .then(|| {
-                    o.key
-                        .name
-                        .strip_suffix("-skip-restart-rancher-system-agent")
-                })
-                .flatten()
-                .map(str::to_string)
-        })
-        .or_else(|| {
-            // The repo VM's claim comes from its volumeClaimTemplates, unlabelled:
-            // upgrade-repo-<upgrade>-disk-<n>.
-            (kind == "PersistentVolumeClaim")
-                .then(|| o.key.name.strip_prefix("upgrade-repo-"))
-                .flatten()
-                .and_then(|rest| rest.rsplit_once("-disk-"))
-                .map(|(u, _)| u.to_string())
-        })
-}
-
 /// Rule 4: Artefacts of an Upgrade that is gone or finished (repo VM, image, plans, service, repo
 /// claim). Jobs expire after 7 days: a failed upgrade's jobs are its evidence meanwhile.
 fn orphan_artefacts(s: &Scan) -> Vec<Leftover> {
@@ -411,7 +384,7 @@ fn orphan_artefacts(s: &Scan) -> Vec<Leftover> {
     let mut out = Vec::new();
     for (g, k, res) in ARTEFACTS {
         for o in env.index.of_kind(g, k) {
-            let Some(u) = artefact_owner(k, o) else {
+            let Some(u) = crate::facts::upgrade::owning_upgrade(k, o) else {
                 continue;
             };
             let Some(how) = s.finished(&u) else { continue };

@@ -200,7 +200,7 @@ fn repo_waits(env: &Env, u: &str) -> Vec<Wait> {
                     .into(),
         });
     }
-    let vm_name = format!("upgrade-repo-{u}");
+    let vm_name = crate::facts::upgrade::repo_vm_name(u);
     if let Some(vm) = env.index.find(
         "kubevirt.io",
         "VirtualMachine",
