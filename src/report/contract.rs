@@ -457,6 +457,34 @@ impl Report {
     pub fn worst(&self) -> Option<Severity> {
         self.findings.iter().map(|f| f.severity).max()
     }
+
+    /// The checks not evaluated, for a reader: a rule not evaluated once, with how many of its
+    /// sub-checks share its reason; a sub-check on its own only when its rule ran.
+    pub fn not_evaluated_folded(&self) -> Vec<(&Check, usize)> {
+        let skipped = |c: &&Check| c.status == CheckStatus::NotEvaluated;
+        let rule_skipped = |rule: &str| {
+            self.checks.iter().any(|c| {
+                c.rule == rule && c.check.is_none() && c.status == CheckStatus::NotEvaluated
+            })
+        };
+        self.checks
+            .iter()
+            .filter(skipped)
+            .filter(|c| c.check.is_none() || !rule_skipped(&c.rule))
+            .map(|c| {
+                let folded = match c.check {
+                    None => self
+                        .checks
+                        .iter()
+                        .filter(skipped)
+                        .filter(|s| s.rule == c.rule && s.check.is_some())
+                        .count(),
+                    Some(_) => 0,
+                };
+                (c, folded)
+            })
+            .collect()
+    }
 }
 
 #[cfg(test)]
@@ -509,6 +537,31 @@ impl Report {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn not_evaluated_rules_fold_their_sub_checks() {
+        let ch = |rule: &str, check: Option<&str>, status| Check {
+            rule: rule.into(),
+            check: check.map(str::to_string),
+            status,
+            reason: "r".into(),
+        };
+        let mut r = Report::empty_for_tests();
+        r.checks = vec![
+            ch("a", None, CheckStatus::NotEvaluated),
+            ch("a", Some("C1"), CheckStatus::NotEvaluated),
+            ch("a", Some("C2"), CheckStatus::NotEvaluated),
+            ch("b", None, CheckStatus::Pass),
+            ch("b", Some("C17"), CheckStatus::NotEvaluated),
+            ch("b", Some("C18"), CheckStatus::Pass),
+        ];
+        let folded: Vec<(&str, Option<&str>, usize)> = r
+            .not_evaluated_folded()
+            .into_iter()
+            .map(|(c, n)| (c.rule.as_str(), c.check.as_deref(), n))
+            .collect();
+        assert_eq!(folded, [("a", None, 2), ("b", Some("C17"), 0)]);
+    }
     use super::*;
 
     fn to_json<T: Serialize>(v: &T) -> String {

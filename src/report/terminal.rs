@@ -65,11 +65,7 @@ pub fn render(r: &Report, color: bool) -> String {
             }
         })
         .collect();
-    let skipped: Vec<&super::Check> = r
-        .checks
-        .iter()
-        .filter(|c| c.status == CheckStatus::NotEvaluated)
-        .collect();
+    let skipped = r.not_evaluated_folded();
     let mut bundle = r.bundle.clone();
     bundle.source = clean(&bundle.source);
     let headline_code = match r.worst() {
@@ -90,12 +86,14 @@ pub fn render(r: &Report, color: bool) -> String {
             .iter()
             .filter(|c| matches!(c.status, CheckStatus::Pass | CheckStatus::Fail))
             .count(),
+        not_evaluated => r.verdict.not_evaluated,
         skipped => skipped
             .iter()
-            .map(|c| {
-                let rule = match &c.check {
-                    Some(k) => format!("{} {k}", c.rule),
-                    None => c.rule.clone(),
+            .map(|(c, folded)| {
+                let rule = match (&c.check, folded) {
+                    (Some(k), _) => format!("{} {k}", c.rule),
+                    (None, 0) => c.rule.clone(),
+                    (None, n) => format!("{} (and its {n} checks)", c.rule),
                 };
                 minijinja::context! { rule => clean(&rule), reason => clean(&c.reason) }
             })
