@@ -44,21 +44,6 @@ impl Version {
         self.num.is_none()
     }
 
-    /// Within `[since, until]` (inclusive; `until` open when `None`). Dev builds never are.
-    pub fn within(&self, since: (u64, u64, u64), until: Option<(u64, u64, u64)>) -> bool {
-        Range { since, until }.contains(self)
-    }
-
-    /// In `range`. Dev builds never are.
-    pub fn is_in(&self, range: Range) -> bool {
-        range.contains(self)
-    }
-
-    /// At least `v`.
-    pub fn at_least(&self, v: (u64, u64, u64)) -> bool {
-        self.num.is_some_and(|n| n >= v)
-    }
-
     /// Major.minor.
     pub fn minor(&self) -> Option<(u64, u64)> {
         self.num.map(|(a, b, _)| (a, b))
@@ -178,13 +163,13 @@ mod tests {
     fn parse_and_compare() {
         let v = Version::parse("v1.4.1");
         assert_eq!(v.num, Some((1, 4, 1)));
-        assert!(v.within((1, 3, 0), Some((1, 4, 3))));
-        assert!(!v.within((1, 5, 0), None));
+        assert!(Range::between((1, 3, 0), (1, 4, 3)).contains(&v));
+        assert!(!Range::since(1, 5, 0).contains(&v));
         let rc = Version::parse("v1.5.0-rc2");
         assert_eq!(rc.pre.as_deref(), Some("rc2"));
         let dev = Version::parse("1a861fc-dirty");
         assert!(dev.is_dev());
-        assert!(!dev.within((0, 0, 0), None));
+        assert!(!Range::ALL.contains(&dev));
     }
 
     #[test]

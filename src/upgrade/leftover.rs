@@ -622,7 +622,7 @@ fn machine_plan_hooks(s: &Scan) -> Vec<Leftover> {
 fn longhorn_replenishment_wait(s: &Scan) -> Vec<Leftover> {
     const NAME: &str = "replica-replenishment-wait-interval";
     let env = s.env;
-    if super::setting(env.index, "longhorn.io", NAME).as_deref() != Some("1800") {
+    if crate::facts::cluster::setting(env.index, "longhorn.io", NAME).as_deref() != Some("1800") {
         return Vec::new();
     }
     let Some(i) = env

@@ -92,6 +92,3 @@ pub fn target(index: &Index, from: &Version, requested: Option<&str>) -> Option<
             }),
     }
 }
-
-/// The value in effect of a Setting.
-pub use crate::facts::cluster::setting;

@@ -1,10 +1,11 @@
 //! Pre-check #17 Backup-Target (v1.4.1–v1.4.2): `refreshIntervalInSeconds` set on a
 //! configured backup target.
 
+use crate::facts::cluster;
 use crate::facts::version::Range;
 use serde_json::Value;
 
-use super::{Check, Hit, RES, effective, json, setting_obj};
+use super::{Check, Hit, RES, effective, json};
 use crate::index::Object;
 use crate::rules::{Context, Input, RuleInfo, Severity};
 
@@ -78,7 +79,11 @@ fn backup_target(setting: Option<&Object>) -> Vec<Hit<'_>> {
 }
 
 fn eval_backup_target<'a>(cx: &Context<'a>) -> Vec<Hit<'a>> {
-    backup_target(setting_obj(cx.index, "harvesterhci.io", "backup-target"))
+    backup_target(cluster::setting_object(
+        cx.index,
+        "harvesterhci.io",
+        "backup-target",
+    ))
 }
 
 #[cfg(test)]

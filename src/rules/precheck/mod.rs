@@ -179,11 +179,6 @@ fn in_ns<'a>(index: &'a Index, group: &str, kind: &str, ns: &str) -> Vec<&'a Obj
         .collect()
 }
 
-/// A Harvester (cluster-scoped) or Longhorn (longhorn-system) Setting.
-fn setting_obj<'a>(index: &'a Index, group: &str, name: &str) -> Option<&'a Object> {
-    cluster::setting_object(index, group, name)
-}
-
 /// The value in effect, trimmed; `None` when unset or empty.
 fn effective(o: &Object) -> Option<&str> {
     cluster::setting_value(o)

@@ -2,6 +2,7 @@
 //! (from v1.8.0): free addresses for the new Longhorn managers on the storage network and on a
 //! dedicated RWX network, counted from Whereabouts' allocations (the address arithmetic is in
 //! `cidr.rs`).
+use crate::facts::cluster;
 use crate::facts::version::Range;
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -10,7 +11,7 @@ use std::net::Ipv4Addr;
 use serde_json::Value;
 
 use super::cidr::{Cidr, Network, usable_ips};
-use super::{Check, Hit, RES, effective, full, json, setting_obj, truthy};
+use super::{Check, Hit, RES, effective, full, json, truthy};
 use crate::index::{Index, Object};
 use crate::model::tree::Node;
 use crate::rules::{Context, Input, RuleInfo, Severity};
@@ -313,7 +314,7 @@ fn ip_availability<'a>(
 /// Whether RWX volumes share the storage network: `rwx-network` (v1.8+) `share-storage-network`,
 /// else Longhorn's `storage-network-for-rwx-volume-enabled`.
 fn rwx_shares_storage(index: &Index) -> (bool, String) {
-    if let Some(v) = setting_obj(index, "harvesterhci.io", "rwx-network")
+    if let Some(v) = cluster::setting_object(index, "harvesterhci.io", "rwx-network")
         .and_then(effective)
         .and_then(json)
     {
@@ -323,7 +324,7 @@ fn rwx_shares_storage(index: &Index) -> (bool, String) {
             format!("setting rwx-network share-storage-network is {shared}"),
         );
     }
-    let lh = setting_obj(
+    let lh = cluster::setting_object(
         index,
         "longhorn.io",
         "storage-network-for-rwx-volume-enabled",
@@ -430,7 +431,8 @@ fn eval_storage_network_ip<'a>(cx: &Context<'a>) -> Vec<Hit<'a>> {
                 .into(),
         }];
     }
-    let Some(setting) = setting_obj(cx.index, "harvesterhci.io", "storage-network") else {
+    let Some(setting) = cluster::setting_object(cx.index, "harvesterhci.io", "storage-network")
+    else {
         return Vec::new();
     };
     storage_network(
@@ -485,7 +487,7 @@ fn rwx_network<'a>(
 }
 
 fn eval_rwx_network_ip<'a>(cx: &Context<'a>) -> Vec<Hit<'a>> {
-    let Some(setting) = setting_obj(cx.index, "harvesterhci.io", "rwx-network") else {
+    let Some(setting) = cluster::setting_object(cx.index, "harvesterhci.io", "rwx-network") else {
         return Vec::new();
     };
     rwx_network(setting, |c, p| allocated(cx.index, c, p))

@@ -1,7 +1,8 @@
 //! Pre-check #14 Virtual-Machines: no running VM that cannot live-migrate (CD-ROM disks,
 //! host devices, node selectors), unless `upgrade-config` asks to restore VMs.
 
-use super::{Check, Hit, RES, TROUBLESHOOTING, effective, full, of_kind, setting_obj};
+use super::{Check, Hit, RES, TROUBLESHOOTING, effective, full, of_kind};
+use crate::facts::cluster;
 use crate::facts::cluster::UpgradeConfig;
 use crate::index::Object;
 use crate::model::typed::kubevirt::VirtualMachine;
@@ -104,7 +105,7 @@ fn virtual_machines<'a>(vms: &[&'a Object], restore: bool) -> Vec<Hit<'a>> {
 }
 
 fn eval_virtual_machines<'a>(cx: &Context<'a>) -> Vec<Hit<'a>> {
-    let config = setting_obj(cx.index, "harvesterhci.io", "upgrade-config");
+    let config = cluster::setting_object(cx.index, "harvesterhci.io", "upgrade-config");
     virtual_machines(
         &of_kind(cx.index, "kubevirt.io", "VirtualMachine"),
         restore_vm(config.and_then(effective)),
