@@ -89,19 +89,7 @@ mod tests {
     use crate::rules::{Check, CheckStatus, Finding, Severity};
 
     fn finding(rule: &str, severity: Severity, title: &str) -> Finding {
-        Finding {
-            id: format!("{rule}:{title}"),
-            rule: rule.into(),
-            severity,
-            title: title.into(),
-            summary: String::new(),
-            objects: Vec::new(),
-            evidence: Vec::new(),
-            remediation: String::new(),
-            references: Vec::new(),
-            graph: None,
-            order: 0,
-        }
+        Finding::new(rule, title, severity, title)
     }
 
     fn check(rule: &str, status: CheckStatus) -> Check {
