@@ -1,8 +1,98 @@
 //! What a Harvester upgrade creates and owns, named once: the label that ties an artefact to
 //! its Upgrade, the repository VM's name, and which Upgrade an artefact belongs to (by label,
 //! or by name for the two artefacts the controller leaves unlabelled). The life cycle, the
-//! leftover rules and (issue 14) the incident grouping read it from here.
-use crate::index::Object;
+//! leftover rules and the incident grouping read it from here, as they read which Upgrades
+//! have not finished and what such an upgrade owns while it runs ([`owned_by_running`]).
+use crate::index::{Index, Object};
+use crate::model::typed::harvester::Upgrade;
+
+/// Label holding an Upgrade's state (`Succeeded` and `Failed` are final).
+pub const STATE_LABEL: &str = "harvesterhci.io/upgradeState";
+
+/// Namespace Harvester creates Upgrades and their artefacts in.
+pub const NAMESPACE: &str = "harvester-system";
+
+/// Upgrades in harvester-system, in the index's order (by name).
+pub fn all(index: &Index) -> impl Iterator<Item = &Object> {
+    index
+        .of_kind("harvesterhci.io", "Upgrade")
+        .filter(|o| o.key.namespace == NAMESPACE)
+}
+
+/// Whether an Upgrade reached a final state (`Succeeded` or `Failed` in [`STATE_LABEL`]).
+pub fn finished(o: &Object) -> bool {
+    matches!(
+        o.meta.labels.get(STATE_LABEL).map(String::as_str),
+        Some("Succeeded" | "Failed")
+    )
+}
+
+/// Upgrades that have not reached a final state: the webhook's C3 refuses a new one while any
+/// exists, and what they created is their own state.
+pub fn unfinished(index: &Index) -> impl Iterator<Item = &Object> {
+    all(index).filter(|o| !finished(o))
+}
+
+/// The state of `node` in an Upgrade's `status.nodeStatuses`, when recorded.
+pub fn node_state<'a>(upgrade: &'a Object, node: &str) -> Option<&'a str> {
+    Upgrade::of(upgrade)?.node_status(node)?.state()
+}
+
+/// How an object belongs to an upgrade that is still running.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Owned {
+    /// The Upgrade object itself.
+    Upgrade,
+    /// Its repository VM (or the VM's claim): the nodes download the new OS image from it.
+    RepoVm,
+    /// Something it created (a Job, its pods, a Plan, the image, the log chart, …).
+    Artefact,
+    /// A node it is draining or rebooting (state as in its status): the node's cordon and
+    /// drain taint are its own.
+    Node(String),
+}
+
+/// The running (unfinished) Upgrade that owns `o`, and how; `None` when no running upgrade
+/// owns it. Pods belong to the upgrade of their Job (the Job carries the label; its pods
+/// carry the Job's name in `job-name`).
+pub fn owned_by_running(index: &Index, o: &Object) -> Option<(String, Owned)> {
+    let running: Vec<&Object> = unfinished(index).collect();
+    if running.is_empty() {
+        return None;
+    }
+    let is_running = |name: &str| running.iter().any(|u| u.key.name == name);
+    let kind = o.key.kind.as_str();
+    if kind == "Upgrade" && o.key.group == "harvesterhci.io" {
+        return is_running(&o.key.name).then(|| (o.key.name.clone(), Owned::Upgrade));
+    }
+    if kind == "Node" && o.key.group.is_empty() {
+        let u = running.iter().find_map(|u| {
+            let state = node_state(u, &o.key.name)?;
+            crate::facts::node::OWNED_NODE_STATES
+                .contains(&state)
+                .then(|| (u.key.name.clone(), Owned::Node(state.to_string())))
+        });
+        return u;
+    }
+    let owner = owning_upgrade(kind, o).or_else(|| {
+        // A pod of a Job the upgrade created.
+        let job = o.meta.labels.get("job-name")?;
+        (kind == "Pod")
+            .then(|| index.find("batch", "Job", &o.key.namespace, job))
+            .flatten()
+            .and_then(|j| owning_upgrade("Job", j))
+    })?;
+    if !is_running(&owner) {
+        return None;
+    }
+    let repo = o.key.namespace == NAMESPACE
+        && match kind {
+            "VirtualMachine" | "VirtualMachineInstance" => o.key.name == repo_vm_name(&owner),
+            "PersistentVolumeClaim" => o.key.name.starts_with(&repo_vm_name(&owner)),
+            _ => false,
+        };
+    Some((owner, if repo { Owned::RepoVm } else { Owned::Artefact }))
+}
 
 /// Label the upgrade controller puts on what it creates for an Upgrade (its name).
 pub const UPGRADE_LABEL: &str = "harvesterhci.io/upgrade";
@@ -38,6 +128,72 @@ pub fn owning_upgrade(kind: &str, o: &Object) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn what_a_running_upgrade_owns() {
+        let upgrade = |state: &str| {
+            format!(
+                "apiVersion: harvesterhci.io/v1beta1\nkind: Upgrade\nmetadata:\n  name: hvst-upgrade-a\n  \
+                 namespace: harvester-system\n  labels:\n    harvesterhci.io/upgradeState: {state}\n\
+                 status:\n  nodeStatuses:\n    n1:\n      state: Pre-drained\n    n2:\n      state: Succeeded\n"
+            )
+        };
+        let others = [
+            "apiVersion: v1\nkind: Node\nmetadata:\n  name: n1\nspec:\n  unschedulable: true\n",
+            "apiVersion: v1\nkind: Node\nmetadata:\n  name: n2\n",
+            "apiVersion: kubevirt.io/v1\nkind: VirtualMachine\nmetadata:\n  name: upgrade-repo-hvst-upgrade-a\n  namespace: harvester-system\n  labels:\n    harvesterhci.io/upgrade: hvst-upgrade-a\n",
+            "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: hvst-upgrade-a-pre-drain-n1\n  namespace: harvester-system\n  labels:\n    harvesterhci.io/upgrade: hvst-upgrade-a\n",
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: hvst-upgrade-a-pre-drain-n1-x\n  namespace: harvester-system\n  labels:\n    job-name: hvst-upgrade-a-pre-drain-n1\n",
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: other\n  namespace: harvester-system\n",
+        ];
+        let find = |ix: &Index, kind: &str, name: &str| {
+            ix.objects
+                .iter()
+                .find(|o| o.key.kind == kind && o.key.name == name)
+                .map(|o| owned_by_running(ix, o))
+                .unwrap()
+        };
+        let running = upgrade("UpgradingNodes");
+        let mut items: Vec<&str> = others.to_vec();
+        items.push(&running);
+        let ix = Index::from_yaml_objects(&items);
+        let u = "hvst-upgrade-a".to_string();
+        assert_eq!(
+            find(&ix, "Upgrade", "hvst-upgrade-a"),
+            Some((u.clone(), Owned::Upgrade))
+        );
+        assert_eq!(
+            find(&ix, "Node", "n1"),
+            Some((u.clone(), Owned::Node("Pre-drained".into())))
+        );
+        assert_eq!(find(&ix, "Node", "n2"), None);
+        assert_eq!(
+            find(&ix, "VirtualMachine", "upgrade-repo-hvst-upgrade-a"),
+            Some((u.clone(), Owned::RepoVm))
+        );
+        assert_eq!(
+            find(&ix, "Job", "hvst-upgrade-a-pre-drain-n1"),
+            Some((u.clone(), Owned::Artefact))
+        );
+        assert_eq!(
+            find(&ix, "Pod", "hvst-upgrade-a-pre-drain-n1-x"),
+            Some((u, Owned::Artefact))
+        );
+        assert_eq!(find(&ix, "Pod", "other"), None);
+        // Once the upgrade has failed, nothing is owned by a running upgrade: the same objects
+        // are leftovers.
+        let failed = upgrade("Failed");
+        let mut items: Vec<&str> = others.to_vec();
+        items.push(&failed);
+        let ix = Index::from_yaml_objects(&items);
+        for (k, n) in [
+            ("Upgrade", "hvst-upgrade-a"),
+            ("Node", "n1"),
+            ("VirtualMachine", "upgrade-repo-hvst-upgrade-a"),
+        ] {
+            assert_eq!(find(&ix, k, n), None, "{k}/{n}");
+        }
+    }
 
     #[test]
     fn owners_by_label_and_by_name() {

@@ -253,25 +253,14 @@ fn c2(env: &Env) -> Outcome {
 
 /// Upgrades whose upgradeState label is absent or not final.
 pub fn unfinished_upgrades<'a>(env: &'a Env<'a>) -> Vec<(usize, &'a Object)> {
-    upgrades(env)
-        .filter(|(_, o)| {
-            !matches!(
-                o.meta
-                    .labels
-                    .get("harvesterhci.io/upgradeState")
-                    .map(String::as_str),
-                Some("Succeeded" | "Failed")
-            )
-        })
+    crate::facts::upgrade::unfinished(env.index)
+        .filter_map(|o| env.index.position(&o.key).map(|i| (i, o)))
         .collect()
 }
 
 /// Upgrades in harvester-system, by name.
 pub fn upgrades<'a>(env: &'a Env<'a>) -> impl Iterator<Item = (usize, &'a Object)> + 'a {
-    env.index
-        .of_kind("harvesterhci.io", "Upgrade")
-        .filter(|o| o.key.namespace == "harvester-system")
-        .filter_map(|o| env.index.position(&o.key).map(|i| (i, o)))
+    crate::facts::upgrade::all(env.index).filter_map(|o| env.index.position(&o.key).map(|i| (i, o)))
 }
 
 fn c3(env: &Env) -> Outcome {
