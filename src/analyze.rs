@@ -296,8 +296,15 @@ impl Analysis {
                 files: b.files.len(),
                 objects: self.index.object_count(),
                 duplicate_objects: self.index.objects.len() - self.index.object_count(),
+                issue_description: meta
+                    .and_then(|m| m.issuedescription.clone())
+                    .filter(|d| !d.trim().is_empty() && d != "null"),
+                issue_url: meta
+                    .and_then(|m| m.issueurl.clone())
+                    .filter(|d| !d.trim().is_empty() && d != "null"),
             },
             coverage: report::coverage(&self.coverage),
+            incidents: Vec::new(),
             findings: findings.into_iter().map(report::finding).collect(),
             checks: checks.into_iter().map(report::check).collect(),
             verdict,

@@ -136,6 +136,7 @@ pub fn finding(f: Finding) -> c::Finding {
         remediation: f.remediation,
         references: f.references,
         graph: f.graph.map(sub_graph),
+        incident: None,
     }
 }
 

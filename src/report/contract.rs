@@ -115,6 +115,12 @@ pub struct BundleSummary {
     pub objects: usize,
     /// Second copies served by another API group (not counted in `objects`).
     pub duplicate_objects: usize,
+    /// The customer's own words: `metadata.yaml`'s `issuedescription`, when not empty.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issue_description: Option<String>,
+    /// `metadata.yaml`'s `issueurl`, when not empty.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issue_url: Option<String>,
 }
 
 /// How much a coverage gap costs the analysis.
@@ -279,6 +285,33 @@ pub struct Finding {
     /// The status graph around the finding's subject (error findings).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub graph: Option<SubGraph>,
+    /// The incident this finding belongs to (every error and warning finding belongs to one,
+    /// as its cause or among its effects); left out for an info finding no incident holds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub incident: Option<String>,
+}
+
+/// A cause and the symptoms it explains (DESIGN §3, §7): what a support engineer would write
+/// on the ticket as one problem.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Incident {
+    /// Stable id, `incident:` and the identity of the cause's subject (`incident:Node/n2`).
+    pub id: String,
+    /// The worst severity among its findings.
+    pub severity: Severity,
+    /// The problem in a support engineer's words.
+    pub title: String,
+    /// Id of the finding that is the cause.
+    pub cause: String,
+    /// Ids of the findings it explains, in report order.
+    pub effects: Vec<String>,
+    /// What stops working for the user.
+    pub impact: String,
+    /// The whole fix, safe in the cluster's current state.
+    pub remediation: String,
+    /// The status graph that explains it, once for the incident (error incidents).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub graph: Option<SubGraph>,
 }
 
 /// A small piece of the status graph.
@@ -438,6 +471,8 @@ pub struct Report {
     pub bundle: BundleSummary,
     /// Coverage.
     pub coverage: CoverageReport,
+    /// Causes with the findings they explain, worst first; the headline is about the first.
+    pub incidents: Vec<Incident>,
     /// Findings, most severe first.
     pub findings: Vec<Finding>,
     /// One check per rule (and per sub-check).
@@ -511,6 +546,8 @@ impl Report {
                 files: 0,
                 objects: 0,
                 duplicate_objects: 0,
+                issue_description: None,
+                issue_url: None,
             },
             coverage: CoverageReport {
                 missing: Vec::new(),
@@ -519,6 +556,7 @@ impl Report {
                 collected: Collected::default(),
                 failed: Vec::new(),
             },
+            incidents: Vec::new(),
             findings: Vec::new(),
             checks: Vec::new(),
             verdict: Verdict {

@@ -12,7 +12,7 @@ pub mod terminal;
 
 pub use contract::{
     ArchiveFormat, BundleSummary, Check, CheckStatus, Collected, CoverageReport, Evidence, Failure,
-    Finding, Gap, GapLevel, GraphEdge, GraphNode, Location, ObjectRef, ParseError, Report,
-    RuleDescription, SCHEMA_VERSION, Severity, SubGraph, TimelineEntry, TimelineKind,
+    Finding, Gap, GapLevel, GraphEdge, GraphNode, Incident, Location, ObjectRef, ParseError,
+    Report, RuleDescription, SCHEMA_VERSION, Severity, SubGraph, TimelineEntry, TimelineKind,
     TimelineLevel, Tool, Verdict,
 };
