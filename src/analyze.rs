@@ -3,6 +3,7 @@
 //! ([`verdict`]) and the timeline ([`timeline`]), fill evidence excerpts from the bundle, and
 //! build the `Report` (the contract types, converted in [`report`]). Renderers take it from
 //! there and only format.
+pub mod incidents;
 pub mod report;
 pub mod subgraph;
 pub mod timeline;
@@ -246,7 +247,8 @@ impl Analysis {
         let catalog = rules::catalog();
         let (mut findings, checks) = rules::run(&catalog, &self.context());
         subgraph::attach_graphs(self, &mut findings);
-        let verdict = verdict::verdict(self, &findings, &checks);
+        let incidents = incidents::correlate(&self.index, &self.graph, &findings);
+        let verdict = verdict::verdict(self, &findings, &checks, &incidents);
         let mut timeline = timeline::timeline(self);
         fill_excerpts(&self.bundle, &mut findings);
         {
@@ -304,8 +306,8 @@ impl Analysis {
                     .filter(|d| !d.trim().is_empty() && d != "null"),
             },
             coverage: report::coverage(&self.coverage),
-            incidents: Vec::new(),
-            findings: findings.into_iter().map(report::finding).collect(),
+            findings: report::findings(findings, &incidents),
+            incidents: incidents.into_iter().map(report::incident).collect(),
             checks: checks.into_iter().map(report::check).collect(),
             verdict,
             timeline: timeline.into_iter().map(report::timeline_entry).collect(),

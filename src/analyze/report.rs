@@ -11,6 +11,7 @@ use crate::rules::{
     Severity, SubGraph,
 };
 
+use super::incidents::Incident;
 use super::timeline::{Entry, Kind, Level};
 
 impl From<Severity> for c::Severity {
@@ -137,6 +138,40 @@ pub fn finding(f: Finding) -> c::Finding {
         references: f.references,
         graph: f.graph.map(sub_graph),
         incident: None,
+    }
+}
+
+/// The findings of the report, each with the id of the incident that holds it.
+pub fn findings(findings: Vec<Finding>, incidents: &[Incident]) -> Vec<c::Finding> {
+    let mut of: Vec<Option<&str>> = vec![None; findings.len()];
+    for i in incidents {
+        for &m in std::iter::once(&i.cause).chain(&i.effects) {
+            if let Some(slot) = of.get_mut(m) {
+                *slot = Some(i.id.as_str());
+            }
+        }
+    }
+    findings
+        .into_iter()
+        .zip(of)
+        .map(|(f, inc)| c::Finding {
+            incident: inc.map(str::to_string),
+            ..finding(f)
+        })
+        .collect()
+}
+
+/// An incident of the report: its cause and effects by finding id.
+pub fn incident(i: Incident) -> c::Incident {
+    c::Incident {
+        id: i.id,
+        severity: i.severity.into(),
+        title: i.title,
+        cause: i.cause_id,
+        effects: i.effect_ids,
+        impact: i.impact,
+        remediation: i.remediation,
+        graph: i.graph.map(sub_graph),
     }
 }
 
@@ -273,6 +308,8 @@ mod tests {
                 }],
             }),
             order: 7,
+            topics: vec!["check:C1".into()],
+            explains: Vec::new(),
         };
         f.evidence[0].excerpt = "a\nb\n".into();
         let internal = serde_json::to_value(&f).unwrap_or_default();
@@ -297,6 +334,7 @@ mod tests {
             why: "y".into(),
             evidence: vec![GapEvidence::new("logs/a.log", 0, 0)],
             fix: "collect",
+            concerns: Vec::new(),
         });
         cov.failed.push(Problem {
             file: "f".into(),

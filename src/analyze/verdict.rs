@@ -1,23 +1,37 @@
-//! The report's conclusion in one sentence, computed in the analysis stage from the findings
-//! and checks (renderers only show it): the upgrade verdict when the upgrade admission rule
-//! ran, else the overall state, with the counts by severity.
+//! The report's conclusion in one sentence, computed in the analysis stage (renderers only
+//! show it): the headline names the first incident (the worst cause, DESIGN §3) and how many
+//! more there are; beside it, the upgrade verdict when the upgrade admission rule ran, and the
+//! counts by severity.
 use crate::report::Verdict;
 use crate::rules::{Check, CheckStatus, Finding, Severity};
+
+use super::incidents::Incident;
 
 use super::Analysis;
 
 /// The verdict of an analysed bundle.
-pub fn verdict(a: &Analysis, findings: &[Finding], checks: &[Check]) -> Verdict {
+pub fn verdict(
+    a: &Analysis,
+    findings: &[Finding],
+    checks: &[Check],
+    incidents: &[Incident],
+) -> Verdict {
     let cx = a.context();
     let target = cx.harvester_version().and_then(|(from, _)| {
         crate::upgrade::target(&a.index, &from, a.options.to_version.as_deref())
             .map(|t| t.version.raw)
     });
-    conclude(findings, checks, target)
+    conclude(findings, checks, target, incidents)
 }
 
-/// The verdict from the findings, the checks and the upgrade target version, if known.
-fn conclude(findings: &[Finding], checks: &[Check], target: Option<String>) -> Verdict {
+/// The verdict from the findings, the checks, the upgrade target version, if known, and the
+/// incidents (worst first).
+fn conclude(
+    findings: &[Finding],
+    checks: &[Check],
+    target: Option<String>,
+    incidents: &[Incident],
+) -> Verdict {
     let count = |s| findings.iter().filter(|f| f.severity == s).count();
     let (errors, warnings, infos) = (
         count(Severity::Error),
@@ -53,21 +67,26 @@ fn conclude(findings: &[Finding], checks: &[Check], target: Option<String>) -> V
         }),
         _ => None,
     };
-    let headline = match (&upgrade, errors, warnings) {
-        (Some(u), e, _) if e > 0 && (denials > 0 || stuck) => u.clone(),
-        (_, 0, 0) => "Healthy: nothing above info".into(),
-        (_, 0, w) => format!("No error; {w} warning{}", if w == 1 { "" } else { "s" }),
-        (_, e, _) => {
-            let first = findings
+    let headline = match incidents.first() {
+        None => "Healthy: nothing above info".to_string(),
+        Some(first) => {
+            let alike = incidents
                 .iter()
-                .find(|f| f.severity == Severity::Error)
-                .map(|f| f.title.clone())
-                .unwrap_or_default();
-            format!(
-                "{e} error{}: {}",
-                if e == 1 { "" } else { "s" },
-                crate::text::one_line(&first, 160)
-            )
+                .filter(|i| i.severity == first.severity)
+                .count();
+            let more = match (first.severity, alike - 1) {
+                (_, 0) => String::new(),
+                (Severity::Error, 1) => " (and 1 more problem)".into(),
+                (Severity::Error, n) => format!(" (and {n} more problems)"),
+                (_, 1) => " (and 1 more warning)".into(),
+                (_, n) => format!(" (and {n} more warnings)"),
+            };
+            let lead = if first.severity == Severity::Error {
+                ""
+            } else {
+                "No error; "
+            };
+            format!("{lead}{}{more}", crate::text::one_line(&first.title, 400))
         }
     };
     Verdict {
@@ -86,6 +105,7 @@ fn conclude(findings: &[Finding], checks: &[Check], target: Option<String>) -> V
 #[cfg(test)]
 mod tests {
     use super::conclude;
+    use crate::analyze::incidents::Incident;
     use crate::rules::{Check, CheckStatus, Finding, Severity};
 
     fn finding(rule: &str, severity: Severity, title: &str) -> Finding {
@@ -101,13 +121,32 @@ mod tests {
         }
     }
 
+    fn incident(severity: Severity, title: &str) -> Incident {
+        Incident {
+            id: format!("incident:{title}"),
+            severity,
+            title: title.into(),
+            cause: 0,
+            effects: Vec::new(),
+            cause_id: String::new(),
+            effect_ids: Vec::new(),
+            impact: String::new(),
+            remediation: String::new(),
+            graph: None,
+        }
+    }
+
     #[test]
-    fn healthy_warnings_and_errors() {
-        let v = conclude(&[finding("bundle.x", Severity::Info, "i")], &[], None);
+    fn the_headline_names_the_first_incident() {
+        let v = conclude(&[finding("bundle.x", Severity::Info, "i")], &[], None, &[]);
         assert_eq!(v.headline, "Healthy: nothing above info");
         assert_eq!((v.errors, v.warnings, v.infos, v.upgrade), (0, 0, 1, None));
         let w = [finding("node.a", Severity::Warning, "w")];
-        assert_eq!(conclude(&w, &[], None).headline, "No error; 1 warning");
+        let one = [incident(Severity::Warning, "Node n1 is cordoned")];
+        assert_eq!(
+            conclude(&w, &[], None, &one).headline,
+            "No error; Node n1 is cordoned"
+        );
         let e = [
             finding("node.not-ready", Severity::Error, "Node n is not Ready"),
             finding("vm.x", Severity::Error, "second"),
@@ -117,39 +156,50 @@ mod tests {
             check("node.not-ready", CheckStatus::Fail),
             check("vm.x", CheckStatus::NotEvaluated),
         ];
-        let v = conclude(&e, &checks, None);
-        assert_eq!(v.headline, "2 errors: Node n is not Ready");
+        let inc = [
+            incident(Severity::Error, "Node n is not Ready"),
+            incident(Severity::Error, "second"),
+            incident(Severity::Error, "third"),
+            incident(Severity::Warning, "w"),
+        ];
+        let v = conclude(&e, &checks, None, &inc);
+        assert_eq!(v.headline, "Node n is not Ready (and 2 more problems)");
         assert_eq!((v.errors, v.warnings, v.not_evaluated), (2, 1, 1));
+        assert_eq!(conclude(&e, &checks, None, &inc[1..2]).headline, "second");
     }
 
     #[test]
-    fn the_upgrade_verdict_leads_when_the_webhook_would_refuse() {
+    fn the_upgrade_verdict_stands_beside_the_headline() {
         let f = [
             finding("upgrade.admission", Severity::Error, "C7"),
             finding("upgrade.admission", Severity::Error, "C10"),
             finding("node.not-ready", Severity::Error, "n"),
         ];
         let c = [check("upgrade.admission", CheckStatus::Fail)];
-        let v = conclude(&f, &c, Some("v1.4.1".into()));
-        assert_eq!(v.headline, "Upgrade to v1.4.1 would be refused: 2 reasons");
-        assert_eq!(v.upgrade.as_deref(), Some(v.headline.as_str()));
+        let inc = [incident(Severity::Error, "Node n is down")];
+        let v = conclude(&f, &c, Some("v1.4.1".into()), &inc);
+        assert_eq!(v.headline, "Node n is down");
+        assert_eq!(
+            v.upgrade.as_deref(),
+            Some("Upgrade to v1.4.1 would be refused: 2 reasons")
+        );
         let pass = [check("upgrade.admission", CheckStatus::Pass)];
-        let v = conclude(&[], &pass, Some("v1.4.1".into()));
+        let v = conclude(&[], &pass, Some("v1.4.1".into()), &[]);
         assert_eq!(
             v.upgrade.as_deref(),
             Some("An upgrade to v1.4.1 would pass the upgrade webhook's checks")
         );
         assert_eq!(v.headline, "Healthy: nothing above info");
         let stuck = [finding("upgrade.stuck", Severity::Error, "stuck")];
-        let v = conclude(&stuck, &c, None);
+        let v = conclude(&stuck, &c, None, &[]);
         assert_eq!(
-            v.headline,
-            "An upgrade is in progress and stuck; a new upgrade is refused"
+            v.upgrade.as_deref(),
+            Some("An upgrade is in progress and stuck; a new upgrade is refused")
         );
         // Not evaluated: no upgrade verdict at all, whatever its sub-checks say.
         let mut sub = check("upgrade.admission", CheckStatus::Pass);
         sub.check = Some("C1".into());
         let ne = [sub, check("upgrade.admission", CheckStatus::NotEvaluated)];
-        assert_eq!(conclude(&[], &ne, None).upgrade, None);
+        assert_eq!(conclude(&[], &ne, None, &[]).upgrade, None);
     }
 }

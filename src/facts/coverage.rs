@@ -70,6 +70,10 @@ pub struct Gap {
     /// What to do about this gap in particular (empty: the rule's general advice).
     #[serde(skip)]
     pub fix: &'static str,
+    /// Objects the gap is about (`Pod/ns/name` of the pods whose logs could not be read), for
+    /// the incident stage: a down node explains why its pods' logs are missing.
+    #[serde(skip)]
+    pub concerns: Vec<String>,
 }
 
 /// What the bundle holds.
@@ -150,7 +154,7 @@ impl Coverage {
             }));
 
         c.metadata_gaps(bundle);
-        c.generation_gaps(bundle);
+        c.generation_gaps(bundle, index);
         c.resource_gaps(bundle, index, versions, &namespaces);
         c.node_gaps(bundle, index);
         c.log_gaps(bundle, index, &namespaces, &log_pods);
@@ -174,6 +178,7 @@ impl Coverage {
             why,
             fix: "",
             evidence,
+            concerns: Vec::new(),
         });
         let Some(gap) = self.missing.last_mut() else {
             unreachable!("a gap was just pushed")
@@ -201,7 +206,7 @@ impl Coverage {
         }
     }
 
-    fn generation_gaps(&mut self, bundle: &Bundle) {
+    fn generation_gaps(&mut self, bundle: &Bundle, index: &Index) {
         let Some(errors) = &bundle.generation_errors else {
             self.gap(
                 "bundle.collection-errors",
@@ -245,6 +250,23 @@ impl Coverage {
         }
         self.collection_errors = lost.values().map(Vec::len).sum();
         for ((bucket, key), errs) in lost {
+            // The pods whose logs were lost, by name (the generator's message has no namespace).
+            let pods: BTreeSet<&str> = errs
+                .iter()
+                .filter_map(|e| match &e.kind {
+                    ErrorKind::LogFailed { pod, .. } => Some(pod.as_str()),
+                    _ => None,
+                })
+                .collect();
+            let concerns: Vec<String> = if pods.is_empty() {
+                Vec::new()
+            } else {
+                index
+                    .of_kind("", "Pod")
+                    .filter(|p| pods.contains(p.key.name.as_str()))
+                    .map(|p| format!("Pod/{}/{}", p.key.namespace, p.key.name))
+                    .collect()
+            };
             let first = errs.first().map(|e| e.message.clone()).unwrap_or_default();
             let level =
                 if bucket.starts_with("all resource") || bucket.starts_with("pod log collection") {
@@ -263,7 +285,8 @@ impl Coverage {
                 errs.iter()
                     .map(|e| GapEvidence::new(GEN_LOG, e.line, e.line))
                     .collect(),
-            );
+            )
+            .concerns = concerns;
         }
     }
 

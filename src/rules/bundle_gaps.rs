@@ -144,6 +144,10 @@ fn gaps(info: &RuleInfo, cx: &Context) -> Vec<Finding> {
                 g.fix.to_string()
             })
             .with_references(refs.iter().map(|s| s.to_string()).collect())
+            // The gap's key names what is missing (`Node/n2`, `Namespace/x`): whatever
+            // explains that object explains the gap, as it does the pods whose logs were lost.
+            .with_topic(&g.key)
+            .with_topics(g.concerns.iter().cloned())
         })
         .collect();
     if id == "bundle.parse-errors" {

@@ -6,6 +6,41 @@ use serde::Serialize;
 
 use crate::index::{Index, Object};
 
+/// Correlation topics and keys findings carry for the incident stage ([`Finding::topics`],
+/// [`Finding::explains`]), written once so a rule and the stage cannot spell them apart.
+pub mod topic {
+    /// An upgrade webhook check (`check:C12`): its denial, and the same denial seen in logs.
+    pub fn check(id: &str) -> String {
+        format!("check:{id}")
+    }
+
+    /// An admission webhook by name (`webhook:validator.harvesterhci.io`).
+    pub fn webhook(name: &str) -> String {
+        format!("webhook:{name}")
+    }
+
+    /// A node's cordon or drain taint (`cordon:Node/n1`): who put it there explains the
+    /// findings about it.
+    pub fn cordon(node: &str) -> String {
+        format!("cordon:Node/{node}")
+    }
+
+    /// A Fleet Bundle's summary (`chart:fleet-local/mcc-harvester`): what the upgrade webhook's
+    /// C12 and the pre-checks read; a ManagedChart `X` is Bundle `mcc-X`.
+    pub fn chart(namespace: &str, bundle: &str) -> String {
+        format!("chart:{namespace}/{bundle}")
+    }
+
+    /// Fleet's agent: while it does not report, every claim about the cluster is stale.
+    pub const FLEET_AGENT: &str = "fleet-agent";
+
+    /// Nodes running different kubelet versions (an upgrade in progress causes it).
+    pub const KUBELET_SKEW: &str = "kubelet-skew";
+
+    /// What upgrades left behind; the last failed upgrade explains them.
+    pub const LEFTOVER: &str = "leftover";
+}
+
 /// How bad a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Hash)]
 #[serde(rename_all = "lowercase")]
@@ -154,6 +189,17 @@ pub struct Finding {
     /// webhook's order of checks); 0 otherwise. Not serialised: the id carries identity.
     #[serde(skip)]
     pub order: u32,
+    /// What the finding is about beyond its objects, for the incident stage
+    /// (`analyze::incidents`): `check:C12`, `webhook:validator.harvesterhci.io`,
+    /// `cordon:Node/n1`. A finding that explains one of them takes this one as its effect.
+    #[serde(skip)]
+    pub topics: Vec<String>,
+    /// What this finding explains, beyond what the incident stage derives from the status graph
+    /// and the facts: object subjects (`Kind/ns/name`) and topics. Only rules that know the
+    /// direction of a cause set it (a Fleet verdict confirmed by a broken workload explains the
+    /// chart's not-ready summary; a stale claim of "ready" explains nothing).
+    #[serde(skip)]
+    pub explains: Vec<String>,
 }
 
 impl Finding {
@@ -178,6 +224,8 @@ impl Finding {
             references: Vec::new(),
             graph: None,
             order: 0,
+            topics: Vec::new(),
+            explains: Vec::new(),
         }
     }
 
@@ -216,6 +264,30 @@ impl Finding {
     /// More evidence.
     pub fn with_evidence(mut self, evidence: Vec<Evidence>) -> Finding {
         self.evidence.extend(evidence);
+        self
+    }
+
+    /// One more correlation topic (see [`Finding::topics`]).
+    pub fn with_topic(mut self, topic: impl Into<String>) -> Finding {
+        let t = topic.into();
+        if !self.topics.contains(&t) {
+            self.topics.push(t);
+        }
+        self
+    }
+
+    /// More correlation topics.
+    pub fn with_topics(self, topics: impl IntoIterator<Item = String>) -> Finding {
+        topics.into_iter().fold(self, Finding::with_topic)
+    }
+
+    /// More keys this finding explains (see [`Finding::explains`]).
+    pub fn explaining(mut self, keys: impl IntoIterator<Item = String>) -> Finding {
+        for k in keys {
+            if !self.explains.contains(&k) {
+                self.explains.push(k);
+            }
+        }
         self
     }
 

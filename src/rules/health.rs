@@ -4,6 +4,7 @@
 //! `storage.replicas-one-node`; `vm.not-running`, `vm.migration-stuck`,
 //! `vm.launcher-not-ready`. Each finding lists its blast radius (what depends on the object,
 //! from the graph).
+use crate::rules::finding::topic;
 use std::fmt::Write as _;
 
 use super::{Context, Evidence, Finding, Input, ObjectRef, Rule, RuleDef, RuleInfo, Severity};
@@ -201,17 +202,20 @@ fn node_cordoned(info: &RuleInfo, cx: &Context) -> Vec<Finding> {
                 }
                 None => format!("kubectl uncordon {}", n.key.name),
             };
-            Some(finding(
-                info.id,
-                subject(n, ""),
-                Severity::Warning,
-                title,
-                summary,
-                n,
-                cx,
-                Some("unschedulable"),
-                fix,
-            ))
+            Some(
+                finding(
+                    info.id,
+                    subject(n, ""),
+                    Severity::Warning,
+                    title,
+                    summary,
+                    n,
+                    cx,
+                    Some("unschedulable"),
+                    fix,
+                )
+                .with_topic(topic::cordon(&n.key.name)),
+            )
         })
         .collect()
 }
@@ -312,7 +316,7 @@ fn node_skew(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
                 .map(|n| Evidence::of(cx.index, n, Some("kubeletVersion")))
                 .collect();
             f.objects = by.values().flatten().map(|n| ObjectRef::of(n)).collect();
-            f
+            f.with_topic(topic::KUBELET_SKEW)
         })
         .into_iter()
         .collect()

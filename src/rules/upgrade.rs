@@ -12,6 +12,7 @@ use super::{
 use crate::facts::harvester::{self, Judged};
 use crate::facts::version::Version;
 use crate::index::Object;
+use crate::rules::finding::topic;
 use crate::upgrade::admission::{self, CheckResult, Outcome};
 use crate::upgrade::{self, Env};
 
@@ -350,6 +351,17 @@ fn finding(
             }
             let mut objects = Vec::new();
             let mut evidence = Vec::new();
+            // C15 quotes a node's cordon: whoever cordoned it explains the denial.
+            let cordons: Vec<String> = if id == "C15" {
+                offenders
+                    .iter()
+                    .filter_map(|o| o.object.and_then(|i| cx.index.objects.get(i)))
+                    .filter(|o| o.key.kind == "Node")
+                    .map(|o| topic::cordon(&o.key.name))
+                    .collect()
+            } else {
+                Vec::new()
+            };
             for o in offenders {
                 if let Some(obj) = o.object.and_then(|i| cx.index.objects.get(i)) {
                     objects.push(ObjectRef::of(obj));
@@ -382,7 +394,10 @@ fn finding(
                 .with_references(vec![
                     "https://docs.harvesterhci.io/v1.4/upgrade/troubleshooting".into(),
                 ])
-                .with_order(pos as u32),
+                .with_order(pos as u32)
+                .with_topic(topic::check(id))
+                .with_topics(cordons)
+                .explaining([topic::check(id)]),
             )
         }
         // A check that needs live data gets a finding with the bundle's best proxy; one whose
@@ -643,6 +658,9 @@ fn leftovers(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
                 .with_references(vec![
                     "https://docs.harvesterhci.io/v1.4/upgrade/troubleshooting".into(),
                 ])
+                .with_topic(topic::LEFTOVER)
+                // The last failed (or never finished) upgrade left the others behind.
+                .explaining((l.rule == 1).then(|| topic::LEFTOVER.to_string()))
             })
             .collect()
     })

@@ -1,6 +1,7 @@
 //! Webhook rules: `webhook.unavailable` (an admission webhook whose backend chain is broken,
 //! and what it blocks) and `webhook.denial` (denials and call failures found in events and pod
 //! logs, tied to the webhook and the object, with Harvester's upgrade denials recognised).
+use crate::rules::finding::topic;
 use std::fmt::Write as _;
 
 use super::{Context, Evidence, Finding, Input, ObjectRef, Rule, RuleDef, RuleInfo, Severity};
@@ -213,7 +214,8 @@ fn finding(cx: &Context, c: &webhook::Chain) -> Option<Finding> {
             .with_objects(objects)
             .with_evidence(evidence)
             .with_remediation(fix.trim_end().to_string())
-            .with_references(vec![FAILURE_POLICY_DOC.into()]),
+            .with_references(vec![FAILURE_POLICY_DOC.into()])
+            .explaining([topic::webhook(&c.name)]),
     )
 }
 
@@ -479,4 +481,10 @@ fn denial_finding(cx: &Context, name: &str, class: &str, occ: &[Occurrence]) -> 
     .with_objects(objects)
     .with_evidence(evidence)
     .with_remediation(remediation)
+    .with_topic(topic::webhook(name))
+    .with_topics(
+        class
+            .strip_prefix("denied: upgrade check ")
+            .map(topic::check),
+    )
 }

@@ -20,9 +20,18 @@ pub(super) const APPLY_INFO: RuleInfo = RuleInfo {
 };
 
 pub(super) fn apply_error(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
-    let mut out = agent_findings(cx, &cx.fleet.agent);
+    // While the agent does not report, every claim about the cluster is stale; a Bundle's own
+    // state (errors, paused, not propagated) is why its chart is not Ready.
+    let mut out: Vec<Finding> = agent_findings(cx, &cx.fleet.agent)
+        .into_iter()
+        .map(|f| f.explaining([topic::FLEET_AGENT.to_string()]))
+        .collect();
     for s in &cx.fleet.sources {
-        out.extend(source_state_findings(cx, s));
+        out.extend(
+            source_state_findings(cx, s)
+                .into_iter()
+                .map(|f| f.explaining([chart_topic(s)])),
+        );
     }
     out
 }

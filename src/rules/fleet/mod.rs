@@ -6,6 +6,7 @@
 //! claim, the observation, the times of both, and the documented fix.
 use crate::facts::harvester;
 use crate::facts::version::Version;
+use crate::rules::finding::topic;
 use std::fmt::Write as _;
 
 use super::{Context, Evidence, Finding, Input, ObjectRef, Rule, RuleDef, RuleInfo, Severity};
@@ -451,6 +452,11 @@ fn claim_evidence(cx: &Context, s: &Source, t: &Target, rec: usize) -> Vec<Evide
         }
     }
     out
+}
+
+/// The correlation key of a source's chart (see `rules::finding::topic::chart`).
+fn chart_topic(s: &Source) -> String {
+    topic::chart(&s.namespace, &s.name)
 }
 
 fn source_objects(cx: &Context, s: &Source) -> Vec<ObjectRef> {

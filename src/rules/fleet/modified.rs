@@ -22,14 +22,16 @@ pub(super) fn modified(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
         let (Some(s), Some(c)) = (st.sources.get(j.source), st.claim(j)) else {
             continue;
         };
-        match &j.verdict {
-            Verdict::Drifted(class) => out.push(drift_finding(cx, s, c, j, class)),
-            Verdict::ConfirmedMissing => out.push(missing_finding(cx, s, c)),
+        // Drift, or a missing object, is why Fleet holds the chart not Ready.
+        let f = match &j.verdict {
+            Verdict::Drifted(class) => drift_finding(cx, s, c, j, class),
+            Verdict::ConfirmedMissing => missing_finding(cx, s, c),
             Verdict::Unverifiable(why) if matches!(c.assertion, Assertion::Drift(_)) => {
-                out.push(unverifiable_finding(cx, s, c, why))
+                unverifiable_finding(cx, s, c, why)
             }
-            _ => {}
-        }
+            _ => continue,
+        };
+        out.push(f.explaining([chart_topic(s)]));
     }
     out
 }

@@ -31,7 +31,10 @@ pub(super) fn not_ready(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
         let Some(o) = j.live.and_then(|i| at(cx, i)) else {
             continue;
         };
-        out.push(not_ready_finding(cx, s, c, o, observed, *detail_differs));
+        // A verdict the captured objects confirm is why the chart is not Ready.
+        out.push(
+            not_ready_finding(cx, s, c, o, observed, *detail_differs).explaining([chart_topic(s)]),
+        );
     }
     out
 }

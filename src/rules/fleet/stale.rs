@@ -27,12 +27,23 @@ pub(super) fn stale_status(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
             continue;
         };
         match &j.verdict {
-            Verdict::Stale(kind) => out.push(stale_finding(cx, s, j, kind)),
+            // A stale claim is the agent's if it is down. A stale "not ready", "modified" or
+            // "missing" is why the chart is not Ready; a stale "ready" hides a broken object
+            // and explains nothing.
+            Verdict::Stale(kind) => {
+                let f = stale_finding(cx, s, j, kind).with_topic(topic::FLEET_AGENT);
+                out.push(match kind {
+                    Stale::ReadyButNotReady(_) => f,
+                    _ => f.explaining([chart_topic(s)]),
+                })
+            }
             Verdict::InFlux {
                 observed,
                 changed_at,
-            } => out.push(in_flux_finding(cx, s, j, observed, changed_at)),
-            Verdict::NotOwned => out.push(not_owned_finding(cx, s, j)),
+            } => out
+                .push(in_flux_finding(cx, s, j, observed, changed_at).explaining([chart_topic(s)])),
+            // Fleet cannot see the object as its own, so it keeps the chart not Ready.
+            Verdict::NotOwned => out.push(not_owned_finding(cx, s, j).explaining([chart_topic(s)])),
             _ => {}
         }
     }
