@@ -20,6 +20,7 @@ use crate::index::Index;
 use crate::model::Timestamp;
 pub use finding::{
     Check, CheckStatus, Evidence, Finding, GraphEdge, GraphNode, ObjectRef, Severity, SubGraph,
+    subject,
 };
 
 pub use crate::facts::input::Input;

@@ -5,7 +5,7 @@ use crate::facts::cluster;
 use crate::facts::version::Range;
 use serde_json::Value;
 
-use super::{Check, Hit, RES, effective, json};
+use super::{Check, Hit, RES, effective, json, subject};
 use crate::index::Object;
 use crate::rules::{Context, Input, RuleInfo, Severity};
 
@@ -55,7 +55,7 @@ fn backup_target(setting: Option<&Object>) -> Vec<Hit<'_>> {
         .map(|i| i.to_string())
         .unwrap_or_else(|| "absent".into());
     vec![Hit {
-        aspect: "backup-target".into(),
+        subject: subject(s, ""),
         severity: Severity::Error,
         title: format!(
             "Backup target ({kind} {endpoint}) has refreshIntervalInSeconds {shown}: high CPU \

@@ -3,7 +3,7 @@
 //! `{desiredReady: 1, ready: 1}`), over Fleet's Bundles in fleet-local.
 use std::fmt::Write as _;
 
-use super::{BUNDLE_STATUS_END, Check, Hit, RES, full, of_kind, opt};
+use super::{BUNDLE_STATUS_END, Check, Hit, RES, full, of_kind, opt, subject};
 use crate::index::Object;
 use crate::model::condition;
 use crate::model::fleet::BundleSummary;
@@ -146,7 +146,7 @@ fn helm_bundles<'a>(bundles: &[&'a Object]) -> Vec<Hit<'a>> {
                 full(b)
             );
             Some(Hit {
-                aspect: full(b),
+                subject: subject(b, ""),
                 severity: Severity::Error,
                 title: format!(
                     "Helm bundle {} has no ready deployment (status.summary.ready: 0)",
@@ -224,7 +224,7 @@ fn summary_deviations(s: &BundleSummary) -> Vec<String> {
 fn harvester_bundle(b: Option<&Object>) -> Vec<Hit<'_>> {
     let Some(b) = b else {
         return vec![Hit {
-            aspect: "fleet-local/mcc-harvester".into(),
+            subject: "Bundle/fleet-local/mcc-harvester".into(),
             severity: Severity::Error,
             title: "Bundle fleet-local/mcc-harvester is missing".into(),
             summary: "The bundle has no bundles.fleet.cattle.io fleet-local/mcc-harvester: \
@@ -263,7 +263,7 @@ fn harvester_bundle(b: Option<&Object>) -> Vec<Hit<'_>> {
          is not ready!\" with Harvester-Bundles Test: Failed."
     );
     vec![Hit {
-        aspect: "fleet-local/mcc-harvester".into(),
+        subject: "Bundle/fleet-local/mcc-harvester".into(),
         severity: Severity::Error,
         title: format!(
             "Bundle fleet-local/mcc-harvester summary is not exactly {{desiredReady: 1, ready: \
@@ -335,7 +335,7 @@ mod tests {
         );
         let h = harvester_bundle(Some(&modified));
         assert_eq!(h.len(), 1);
-        assert_eq!(h[0].aspect, "fleet-local/mcc-harvester");
+        assert_eq!(h[0].subject, "Bundle/fleet-local/mcc-harvester");
         assert_eq!(h[0].severity, Severity::Error);
         assert!(h[0].summary.contains("ready is 0"));
         assert!(h[0].summary.contains("extra key modified: 1"));
@@ -360,6 +360,9 @@ mod tests {
         let absent = bundle("mcc-other", "    desiredReady: 1\n");
         let hits = helm_bundles(&[&bad, &harvester, &absent]);
         assert_eq!(hits.len(), 1);
-        assert_eq!(hits[0].aspect, "fleet-local/mcc-rancher-monitoring-crd");
+        assert_eq!(
+            hits[0].subject,
+            "Bundle/fleet-local/mcc-rancher-monitoring-crd"
+        );
     }
 }

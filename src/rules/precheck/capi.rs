@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
-use super::{Check, Hit, RES, TROUBLESHOOTING, full, in_ns, of_kind};
+use super::{Check, Hit, RES, TROUBLESHOOTING, full, in_ns, of_kind, subject};
 use crate::index::Object;
 use crate::model::typed::capi::{CapiCluster, CapiMachine};
 use crate::rules::{Context, Input, RuleInfo, Severity};
@@ -98,7 +98,7 @@ const CAPI_FIX: &str = "Wait until CAPI cluster fleet-local/local is Provisioned
 fn capi_cluster_state(c: Option<&Object>) -> Vec<Hit<'_>> {
     let Some(c) = c else {
         return vec![Hit {
-            aspect: "fleet-local/local".into(),
+            subject: "Cluster/fleet-local/local".into(),
             severity: Severity::Error,
             title: "CAPI Cluster fleet-local/local is missing".into(),
             summary: "The bundle has no clusters.cluster.x-k8s.io fleet-local/local: \
@@ -117,7 +117,7 @@ fn capi_cluster_state(c: Option<&Object>) -> Vec<Hit<'_>> {
     }
     let shown = if phase.is_empty() { "empty" } else { phase };
     vec![Hit {
-        aspect: "fleet-local/local".into(),
+        subject: "Cluster/fleet-local/local".into(),
         severity: Severity::Error,
         title: format!("CAPI Cluster fleet-local/local is not Provisioned (phase {shown})"),
         summary: format!(
@@ -141,7 +141,7 @@ fn capi_cluster_pause(c: Option<&Object>) -> Vec<Hit<'_>> {
         return Vec::new();
     }
     vec![Hit {
-        aspect: "fleet-local/local".into(),
+        subject: "Cluster/fleet-local/local".into(),
         severity: Severity::Error,
         title: "CAPI Cluster fleet-local/local is paused (spec.paused: true)".into(),
         summary: "clusters.cluster.x-k8s.io fleet-local/local has spec.paused: true: CAPI does \
@@ -224,7 +224,7 @@ fn capi_machine_count<'a>(machines: &[&'a Object], nodes: &[&'a Object]) -> Vec<
         .collect();
     objects.extend(bare.iter().map(|n| (*n, None)));
     vec![Hit {
-        aspect: "count".into(),
+        subject: "count".into(),
         severity: Severity::Error,
         title: format!(
             "{} in fleet-local for {}",
@@ -257,7 +257,7 @@ fn capi_machine_state<'a>(machines: &[&'a Object]) -> Vec<Hit<'a>> {
                 .map(|n| format!("node {n}"))
                 .unwrap_or_else(|| "no node".into());
             Some(Hit {
-                aspect: full(m),
+                subject: subject(m, ""),
                 severity: Severity::Error,
                 title: format!("CAPI machine {} is not Running (phase {shown})", full(m)),
                 summary: format!(
@@ -332,6 +332,6 @@ mod tests {
         assert!(capi_machine_count(&[&m1], &[&a]).is_empty());
         let state = capi_machine_state(&[&m1, &m2]);
         assert_eq!(state.len(), 1);
-        assert_eq!(state[0].aspect, "fleet-local/m2");
+        assert_eq!(state[0].subject, "Machine/fleet-local/m2");
     }
 }

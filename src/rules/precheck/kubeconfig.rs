@@ -42,7 +42,7 @@ fn secrets_collected(secrets: &[&Object]) -> bool {
 fn kubeconfig_secret<'a>(secrets: &[&'a Object]) -> Vec<Hit<'a>> {
     if !secrets_collected(secrets) {
         return vec![Hit {
-            aspect: "not-evaluated".into(),
+            subject: "not-evaluated".into(),
             severity: Severity::Info,
             title: "Kubeconfig Secret check not evaluated: the bundle holds no Secrets besides \
                     machine plans"
@@ -83,7 +83,7 @@ fn kubeconfig_secret<'a>(secrets: &[&'a Object]) -> Vec<Hit<'a>> {
                 .map(|v| format!("has cluster.x-k8s.io/cluster-name={v}"))
                 .unwrap_or_else(|| "has no cluster.x-k8s.io/cluster-name label".into());
             vec![Hit {
-                aspect: "fleet-local/local-kubeconfig".into(),
+                subject: "Secret/fleet-local/local-kubeconfig".into(),
                 severity: Severity::Error,
                 title: format!(
                     "Secret fleet-local/local-kubeconfig {label} (needs \
@@ -102,7 +102,7 @@ fn kubeconfig_secret<'a>(secrets: &[&'a Object]) -> Vec<Hit<'a>> {
             }]
         }
         None => vec![Hit {
-            aspect: "fleet-local/local-kubeconfig".into(),
+            subject: "Secret/fleet-local/local-kubeconfig".into(),
             severity: Severity::Error,
             title: "Secret fleet-local/local-kubeconfig is missing".into(),
             summary: "The bundle's Secrets include other secrets but not \

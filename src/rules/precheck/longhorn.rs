@@ -3,7 +3,7 @@
 use crate::facts::version::Range;
 use std::collections::BTreeSet;
 
-use super::{Check, Hit, RES, TROUBLESHOOTING, full, in_ns, of_kind, opt, with_pvc};
+use super::{Check, Hit, RES, TROUBLESHOOTING, full, in_ns, of_kind, opt, subject, with_pvc};
 use crate::index::Object;
 use crate::model::typed::longhorn::{LhBackingImage, LhVolume};
 use crate::rules::{Context, Input, RuleInfo, Severity};
@@ -105,7 +105,7 @@ fn volume_health<'a>(
         if wanted == Some(1) {
             let detached = state == "detached";
             hits.push(Hit {
-                aspect: format!("{name}:single-replica"),
+                subject: subject(v, "single-replica"),
                 severity: Severity::Error,
                 title: format!(
                     "Longhorn volume {label} has a single replica ({})",
@@ -159,7 +159,7 @@ fn volume_health<'a>(
                     .map(|r| (*r, None)),
             );
             hits.push(Hit {
-                aspect: format!("{name}:missing-replicas"),
+                subject: subject(v, "missing-replicas"),
                 severity: Severity::Error,
                 title: format!("Detached Longhorn volume {label} has {have} of {want} replicas"),
                 summary: format!(
@@ -186,7 +186,7 @@ fn volume_health<'a>(
             });
         } else {
             hits.push(Hit {
-                aspect: format!("{name}:degraded"),
+                subject: subject(v, "degraded"),
                 severity: Severity::Error,
                 title: format!(
                     "Longhorn volume {label} is {} while {}",
@@ -249,7 +249,7 @@ fn stale_volumes<'a>(volumes: &[&'a Object]) -> Vec<Hit<'a>> {
                 .unwrap_or_default();
             if workloads.is_empty() {
                 return Some(Hit {
-                    aspect: format!("{name}:no-workload"),
+                    subject: subject(v, "no-workload"),
                     severity: Severity::Error,
                     title: format!("Longhorn volume {label} is attached{node} but has no workload"),
                     summary: format!(
@@ -278,7 +278,7 @@ fn stale_volumes<'a>(volumes: &[&'a Object]) -> Vec<Hit<'a>> {
                 return None;
             }
             Some(Hit {
-                aspect: format!("{name}:workload-not-running"),
+                subject: subject(v, "workload-not-running"),
                 severity: Severity::Error,
                 title: format!(
                     "Longhorn volume {label} is attached{node} but none of its workloads runs \
@@ -331,7 +331,7 @@ fn backing_images<'a>(images: &[&'a Object]) -> Vec<Hit<'a>> {
                 (Severity::Warning, "warns")
             };
             Some(Hit {
-                aspect: name.clone(),
+                subject: subject(b, ""),
                 severity,
                 title: format!(
                     "Longhorn backing image {name} keeps minNumberOfCopies {copies}{}",
@@ -418,13 +418,13 @@ mod tests {
         let v: Vec<&Object> = vols.iter().collect();
         let r: Vec<&Object> = replicas.iter().collect();
         let hits = volume_health(3, &e, &v, &r);
-        let aspects: Vec<&str> = hits.iter().map(|h| h.aspect.as_str()).collect();
+        let subjects: Vec<&str> = hits.iter().map(|h| h.subject.as_str()).collect();
         assert_eq!(
-            aspects,
+            subjects,
             vec![
-                "degraded:degraded",
-                "short:missing-replicas",
-                "single:single-replica"
+                "Volume/longhorn-system/degraded:degraded",
+                "Volume/longhorn-system/short:missing-replicas",
+                "Volume/longhorn-system/single:single-replica"
             ]
         );
         assert!(
@@ -462,10 +462,13 @@ mod tests {
         );
         let dead = mk("v-dead", "\n    - podName: a\n      podStatus: Succeeded");
         let hits = stale_volumes(&[&none, &migrated, &dead]);
-        let aspects: Vec<&str> = hits.iter().map(|h| h.aspect.as_str()).collect();
+        let subjects: Vec<&str> = hits.iter().map(|h| h.subject.as_str()).collect();
         assert_eq!(
-            aspects,
-            vec!["v-none:no-workload", "v-dead:workload-not-running"]
+            subjects,
+            vec![
+                "Volume/longhorn-system/v-none:no-workload",
+                "Volume/longhorn-system/v-dead:workload-not-running"
+            ]
         );
     }
 
@@ -485,11 +488,14 @@ mod tests {
         let hits = backing_images(&[&a, &b, &c]);
         let sev: Vec<(&str, Severity)> = hits
             .iter()
-            .map(|h| (h.aspect.as_str(), h.severity))
+            .map(|h| (h.subject.as_str(), h.severity))
             .collect();
         assert_eq!(
             sev,
-            vec![("zero", Severity::Error), ("two", Severity::Warning)]
+            vec![
+                ("BackingImage/longhorn-system/zero", Severity::Error),
+                ("BackingImage/longhorn-system/two", Severity::Warning)
+            ]
         );
         assert!(hits[0].remediation.contains("\"minNumberOfCopies\":3"));
     }

@@ -9,7 +9,8 @@
 //! Whereabouts allocations the index does not keep), an informational finding says so. Each
 //! check is a function over the objects it reads (unit-tested beside it); the rules gather them
 //! from the index and turn every failing condition into a finding — error for the script's
-//! failures, warning for its WARNs — with id `upgrade.precheck.<check>:<object or aspect>`.
+//! failures, warning for its WARNs — with id `upgrade.precheck.<check>:<Kind/namespace/name>[:aspect]` (a stable key when the
+//! hit is about no one object).
 //!
 //! This file is the framework (a check's declaration, the hit it reports, the finding it
 //! becomes) and the helpers the topics share; each topic file declares its checks and
@@ -31,7 +32,7 @@ mod vms;
 
 use serde_json::Value;
 
-use super::{Context, Evidence, Finding, Input, ObjectRef, Rule, RuleInfo, Severity};
+use super::{Context, Evidence, Finding, Input, ObjectRef, Rule, RuleInfo, Severity, subject};
 use crate::facts::cluster;
 use crate::facts::version::{Range, Version};
 use crate::index::{Index, Object};
@@ -80,8 +81,10 @@ static CHECKS: &[Check] = &[
 
 /// One failing condition of a check, before it becomes a finding.
 struct Hit<'a> {
-    /// Id suffix: the object or aspect.
-    aspect: String,
+    /// The id's subject: the object's `Kind/namespace/name` ([`super::subject`]), with `:aspect` when
+    /// one object can fail the check in several ways; a stable key (`count`) when the hit is
+    /// about no one object.
+    subject: String,
     severity: Severity,
     title: String,
     summary: String,
@@ -141,7 +144,7 @@ fn to_finding(index: &Index, info: &RuleInfo, refs: &[&str], h: Hit) -> Finding 
             e
         })
         .collect();
-    Finding::new(info.id, &h.aspect, h.severity, h.title)
+    Finding::new(info.id, &h.subject, h.severity, h.title)
         .with_summary(h.summary.trim_end().to_string())
         .with_objects(objects)
         .with_evidence(evidence)

@@ -11,7 +11,7 @@ use std::net::Ipv4Addr;
 use serde_json::Value;
 
 use super::cidr::{Cidr, Network, usable_ips};
-use super::{Check, Hit, RES, effective, full, json, truthy};
+use super::{Check, Hit, RES, effective, full, json, subject, truthy};
 use crate::index::{Index, Object};
 use crate::model::tree::Node;
 use crate::rules::{Context, Input, RuleInfo, Severity};
@@ -208,9 +208,8 @@ struct Need {
     why: String,
 }
 
-/// The availability verdict for one network: `aspect` and `label` name it.
+/// The availability verdict for one network: `label` names it.
 fn ip_availability<'a>(
-    aspect: &str,
     label: &str,
     setting: &'a Object,
     net: &Network,
@@ -222,7 +221,7 @@ fn ip_availability<'a>(
         Ok(u) => u,
         Err(e) => {
             return vec![Hit {
-                aspect: format!("{aspect}:invalid"),
+                subject: subject(setting, "invalid"),
                 severity: Severity::Warning,
                 title: format!("The {label} range cannot be counted: {e}"),
                 summary: format!(
@@ -241,7 +240,7 @@ fn ip_availability<'a>(
             return Vec::new();
         }
         return vec![Hit {
-            aspect: format!("{aspect}:allocations-estimated"),
+            subject: subject(setting, "allocations-estimated"),
             severity: Severity::Info,
             title: format!(
                 "The {label} {} has at most {free} free IPs for the {} the upgrade needs \
@@ -297,7 +296,7 @@ fn ip_availability<'a>(
     let mut objects: Vec<(&'a Object, Option<String>)> = vec![(setting, Some("value:".into()))];
     objects.extend(alloc.objects.iter().cloned());
     vec![Hit {
-        aspect: aspect.into(),
+        subject: subject(setting, ""),
         severity: Severity::Error,
         title: format!(
             "The {label} {} has {}{free} free IPs, the upgrade needs {}",
@@ -357,7 +356,7 @@ fn storage_network<'a>(
     };
     let Some(net) = json(value).as_ref().and_then(network_of) else {
         return vec![Hit {
-            aspect: "storage-network:invalid".into(),
+            subject: subject(setting, "invalid"),
             severity: Severity::Warning,
             title: "Setting storage-network has no readable range".into(),
             summary: format!(
@@ -401,7 +400,6 @@ fn storage_network<'a>(
         },
     };
     ip_availability(
-        "storage-network",
         "storage network",
         setting,
         &net,
@@ -416,7 +414,7 @@ fn eval_storage_network_ip<'a>(cx: &Context<'a>) -> Vec<Hit<'a>> {
         // Harvester always has settings: an absent list was not collected (bundles before
         // support-bundle-kit v0.0.26 / Harvester v1.1.3 leave it out).
         return vec![Hit {
-            aspect: "not-evaluated".into(),
+            subject: "not-evaluated".into(),
             severity: Severity::Info,
             title: "Storage-network IP check not evaluated: the bundle has no Harvester settings"
                 .into(),
@@ -473,7 +471,6 @@ fn rwx_network<'a>(
         },
     };
     ip_availability(
-        "rwx-network",
         "dedicated RWX network",
         setting,
         &net,
@@ -529,7 +526,7 @@ mod tests {
         // …3 do not, nor 2 plus a backing-image manager, nor 2 plus a shared RWX network.
         let hits = storage_network(&s, (false, String::new()), 3, 0, alloc(3));
         assert_eq!(hits.len(), 1);
-        assert_eq!(hits[0].aspect, "storage-network");
+        assert_eq!(hits[0].subject, "Setting/storage-network");
         assert!(
             hits[0].title.contains("2 free IPs, the upgrade needs 3"),
             "{}",

@@ -1,7 +1,7 @@
 //! Pre-check #15 Pod-Status: no pod with Ready=False, completed pods exempt.
 use std::fmt::Write as _;
 
-use super::{Check, Hit, RES, full, of_kind};
+use super::{Check, Hit, RES, full, of_kind, subject};
 use crate::index::Object;
 use crate::model::condition;
 use crate::model::views::View;
@@ -86,7 +86,7 @@ fn pod_status<'a>(pods: &[&'a Object]) -> Vec<Hit<'a>> {
                 full(p)
             );
             Some(Hit {
-                aspect: full(p),
+                subject: subject(p, ""),
                 severity: Severity::Error,
                 title: format!("Pod {} is not Ready: {display}", full(p)),
                 summary,
@@ -136,7 +136,7 @@ mod tests {
         );
         let hits = pod_status(&[&done, &broken, &fine, &no_cond]);
         assert_eq!(hits.len(), 1);
-        assert_eq!(hits[0].aspect, "ns/web");
+        assert_eq!(hits[0].subject, "Pod/ns/web");
         assert!(hits[0].summary.contains("ContainersNotReady"));
         assert!(hits[0].remediation.contains("kubectl -n ns delete pod web"));
     }

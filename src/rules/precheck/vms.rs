@@ -1,7 +1,7 @@
 //! Pre-check #14 Virtual-Machines: no running VM that cannot live-migrate (CD-ROM disks,
 //! host devices, node selectors), unless `upgrade-config` asks to restore VMs.
 
-use super::{Check, Hit, RES, TROUBLESHOOTING, effective, full, of_kind};
+use super::{Check, Hit, RES, TROUBLESHOOTING, effective, full, of_kind, subject};
 use crate::facts::cluster;
 use crate::facts::cluster::UpgradeConfig;
 use crate::index::Object;
@@ -69,7 +69,7 @@ fn virtual_machines<'a>(vms: &[&'a Object], restore: bool) -> Vec<Hit<'a>> {
                 status
             };
             Some(Hit {
-                aspect: full(vm),
+                subject: subject(vm, ""),
                 severity: Severity::Error,
                 title: format!(
                     "VM {} ({shown}) cannot live-migrate: {}",
@@ -131,7 +131,7 @@ mod tests {
         );
         let hits = virtual_machines(&[&vm, &stopped], false);
         assert_eq!(hits.len(), 1);
-        assert_eq!(hits[0].aspect, "default/vm1");
+        assert_eq!(hits[0].subject, "VirtualMachine/default/vm1");
         assert!(hits[0].title.contains("CD-ROM disk iso"));
         assert!(virtual_machines(&[&vm], true).is_empty());
         assert!(restore_vm(Some("{\"restoreVM\":true}")));
