@@ -220,6 +220,15 @@ impl RuleDef {
             explain: None,
         }
     }
+
+    /// The same rule for the running versions in `range` only: elsewhere it is
+    /// `not_applicable`. Its inputs should include [`Input::HarvesterVersion`].
+    pub const fn only(self, range: crate::facts::version::Range) -> RuleDef {
+        RuleDef {
+            only: Some(range),
+            ..self
+        }
+    }
 }
 
 impl Rule for RuleDef {

@@ -4,14 +4,14 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
-use super::{Check, Hit, RES, TROUBLESHOOTING, full, in_ns, of_kind, subject};
+use super::{Hit, RES, TROUBLESHOOTING, findings, full, in_ns, of_kind, subject};
 use crate::index::Object;
 use crate::model::typed::capi::{CapiCluster, CapiMachine};
-use crate::rules::{Context, Input, RuleInfo, Severity};
+use crate::rules::{Context, Input, RuleDef, RuleInfo, Severity};
 use crate::text::plural;
 
-pub(super) const CAPI_CLUSTER_STATE: Check = Check {
-    info: RuleInfo {
+pub(super) const CAPI_CLUSTER_STATE: RuleDef = RuleDef::new(
+    RuleInfo {
         id: "upgrade.precheck.capi-cluster-state",
         title: "Pre-check #7 CAPI-Cluster-State: clusters.cluster.x-k8s.io fleet-local/local is Provisioned",
         description: "check_cluster reads status.phase of the CAPI Cluster fleet-local/local \
@@ -19,16 +19,21 @@ pub(super) const CAPI_CLUSTER_STATE: Check = Check {
         inputs: &[RES, Input::Resource("cluster.x-k8s.io", "clusters")],
         versions: "all (check.sh v1.x)",
     },
-    only: None,
-    eval: eval_capi_cluster_state,
-    refs: &[
-        TROUBLESHOOTING,
-        "https://github.com/harvester/harvester/issues/3863",
-    ],
-};
+    |info, cx| {
+        findings(
+            info,
+            cx,
+            &[
+                TROUBLESHOOTING,
+                "https://github.com/harvester/harvester/issues/3863",
+            ],
+            eval_capi_cluster_state(cx),
+        )
+    },
+);
 
-pub(super) const CAPI_CLUSTER_PAUSE: Check = Check {
-    info: RuleInfo {
+pub(super) const CAPI_CLUSTER_PAUSE: RuleDef = RuleDef::new(
+    RuleInfo {
         id: "upgrade.precheck.capi-cluster-pause",
         title: "Pre-check #8 CAPI-Cluster-Pause: fleet-local/local is not paused",
         description: "check_cluster_pause fails when spec.paused of the CAPI Cluster \
@@ -36,13 +41,11 @@ pub(super) const CAPI_CLUSTER_PAUSE: Check = Check {
         inputs: &[RES, Input::Resource("cluster.x-k8s.io", "clusters")],
         versions: "all (check.sh v1.x)",
     },
-    only: None,
-    eval: eval_capi_cluster_pause,
-    refs: &[],
-};
+    |info, cx| findings(info, cx, &[], eval_capi_cluster_pause(cx)),
+);
 
-pub(super) const CAPI_MACHINE_COUNT: Check = Check {
-    info: RuleInfo {
+pub(super) const CAPI_MACHINE_COUNT: RuleDef = RuleDef::new(
+    RuleInfo {
         id: "upgrade.precheck.capi-machine-count",
         title: "Pre-check #9 CAPI-Machine-Count: as many CAPI machines in fleet-local as nodes",
         description: "check_machines compares the number of machines.cluster.x-k8s.io in \
@@ -55,16 +58,21 @@ pub(super) const CAPI_MACHINE_COUNT: Check = Check {
         ],
         versions: "all (check.sh v1.x)",
     },
-    only: None,
-    eval: eval_capi_machine_count,
-    refs: &[
-        "https://github.com/harvester/harvester/issues/6253",
-        "https://github.com/harvester/harvester/issues/8236",
-    ],
-};
+    |info, cx| {
+        findings(
+            info,
+            cx,
+            &[
+                "https://github.com/harvester/harvester/issues/6253",
+                "https://github.com/harvester/harvester/issues/8236",
+            ],
+            eval_capi_machine_count(cx),
+        )
+    },
+);
 
-pub(super) const CAPI_MACHINE_STATE: Check = Check {
-    info: RuleInfo {
+pub(super) const CAPI_MACHINE_STATE: RuleDef = RuleDef::new(
+    RuleInfo {
         id: "upgrade.precheck.capi-machine-state",
         title: "Pre-check #10 CAPI-Machine-State: every CAPI machine in fleet-local is Running",
         description: "check_machines fails on every machines.cluster.x-k8s.io in fleet-local \
@@ -72,13 +80,18 @@ pub(super) const CAPI_MACHINE_STATE: Check = Check {
         inputs: &[RES, Input::Resource("cluster.x-k8s.io", "machines")],
         versions: "all (check.sh v1.x)",
     },
-    only: None,
-    eval: eval_capi_machine_state,
-    refs: &[
-        TROUBLESHOOTING,
-        "https://github.com/harvester/harvester/issues/6253",
-    ],
-};
+    |info, cx| {
+        findings(
+            info,
+            cx,
+            &[
+                TROUBLESHOOTING,
+                "https://github.com/harvester/harvester/issues/6253",
+            ],
+            eval_capi_machine_state(cx),
+        )
+    },
+);
 
 // ---------------------------------------------------------------- #7, #8 CAPI cluster
 

@@ -1,12 +1,12 @@
 //! Pre-check #16 Kubeconfig Secret: fleet-local/local-kubeconfig carries
 //! `cluster.x-k8s.io/cluster-name=local`; informational when the generator left Secrets out.
 
-use super::{Check, Hit, RES, of_kind};
+use super::{Hit, RES, findings, of_kind};
 use crate::index::Object;
-use crate::rules::{Context, Input, RuleInfo, Severity};
+use crate::rules::{Context, Input, RuleDef, RuleInfo, Severity};
 
-pub(super) const KUBECONFIG_SECRET: Check = Check {
-    info: RuleInfo {
+pub(super) const KUBECONFIG_SECRET: RuleDef = RuleDef::new(
+    RuleInfo {
         id: "upgrade.precheck.kubeconfig-secret",
         title: "Pre-check #16 Kubeconfig Secret: local-kubeconfig carries cluster.x-k8s.io/cluster-name=local",
         description: "check_kubeconfig_secret lists secrets -n fleet-local -l \
@@ -18,13 +18,18 @@ pub(super) const KUBECONFIG_SECRET: Check = Check {
         inputs: &[RES, Input::Resource("", "secrets")],
         versions: "all (check.sh v1.x)",
     },
-    only: None,
-    eval: eval_kubeconfig_secret,
-    refs: &[
-        "https://docs.harvesterhci.io/v1.3/upgrade/v1-2-2-to-v1-3-1#known-issues",
-        "https://github.com/harvester/harvester/issues/6041",
-    ],
-};
+    |info, cx| {
+        findings(
+            info,
+            cx,
+            &[
+                "https://docs.harvesterhci.io/v1.3/upgrade/v1-2-2-to-v1-3-1#known-issues",
+                "https://github.com/harvester/harvester/issues/6041",
+            ],
+            eval_kubeconfig_secret(cx),
+        )
+    },
+);
 
 const KUBECONFIG_FIX: &str =
     "kubectl label secret local-kubeconfig -n fleet-local cluster.x-k8s.io/cluster-name=local";

@@ -3,14 +3,14 @@
 use crate::facts::version::Range;
 use std::collections::BTreeSet;
 
-use super::{Check, Hit, RES, TROUBLESHOOTING, full, in_ns, of_kind, opt, subject, with_pvc};
+use super::{Hit, RES, TROUBLESHOOTING, findings, full, in_ns, of_kind, opt, subject, with_pvc};
 use crate::index::Object;
 use crate::model::typed::longhorn::{LhBackingImage, LhVolume};
-use crate::rules::{Context, Input, RuleInfo, Severity};
+use crate::rules::{Context, Input, RuleDef, RuleInfo, Severity};
 use crate::text::plural;
 
-pub(super) const LONGHORN_VOLUME_HEALTH: Check = Check {
-    info: RuleInfo {
+pub(super) const LONGHORN_VOLUME_HEALTH: RuleDef = RuleDef::new(
+    RuleInfo {
         id: "upgrade.precheck.longhorn-volume-health",
         title: "Pre-check #11 Longhorn-Volume-Health-Status: no single-replica or degraded volume",
         description: "check_volumes (skipped on 1-node clusters) takes the volume of every \
@@ -28,16 +28,21 @@ pub(super) const LONGHORN_VOLUME_HEALTH: Check = Check {
         ],
         versions: "all (check.sh v1.x)",
     },
-    only: None,
-    eval: eval_volume_health,
-    refs: &[
-        TROUBLESHOOTING,
-        "https://github.com/harvester/harvester/issues/6425",
-    ],
-};
+    |info, cx| {
+        findings(
+            info,
+            cx,
+            &[
+                TROUBLESHOOTING,
+                "https://github.com/harvester/harvester/issues/6425",
+            ],
+            eval_volume_health(cx),
+        )
+    },
+);
 
-pub(super) const STALE_LONGHORN_VOLUMES: Check = Check {
-    info: RuleInfo {
+pub(super) const STALE_LONGHORN_VOLUMES: RuleDef = RuleDef::new(
+    RuleInfo {
         id: "upgrade.precheck.stale-longhorn-volumes",
         title: "Pre-check #12 Stale-Longhorn-Volumes: no attached volume without a running workload",
         description: "check_attached_volumes fails on every volumes.longhorn.io with \
@@ -47,16 +52,21 @@ pub(super) const STALE_LONGHORN_VOLUMES: Check = Check {
         inputs: &[RES, Input::Resource("longhorn.io", "volumes")],
         versions: "all (check.sh v1.x)",
     },
-    only: None,
-    eval: eval_stale_volumes,
-    refs: &[
-        TROUBLESHOOTING,
-        "https://github.com/harvester/harvester/issues/3648",
-    ],
-};
+    |info, cx| {
+        findings(
+            info,
+            cx,
+            &[
+                TROUBLESHOOTING,
+                "https://github.com/harvester/harvester/issues/3648",
+            ],
+            eval_stale_volumes(cx),
+        )
+    },
+);
 
-pub(super) const LONGHORN_BACKING_IMAGES: Check = Check {
-    info: RuleInfo {
+pub(super) const LONGHORN_BACKING_IMAGES: RuleDef = RuleDef::new(
+    RuleInfo {
         id: "upgrade.precheck.longhorn-backing-images",
         title: "Pre-check #13 Longhorn-Backing-Images: enough copies of every backing image",
         description: "check_images (Harvester v1.4.0 and later only) reads \
@@ -71,10 +81,9 @@ pub(super) const LONGHORN_BACKING_IMAGES: Check = Check {
         ],
         versions: "v1.4.0+ (nothing below)",
     },
-    only: Some(Range::since(1, 4, 0)),
-    eval: eval_backing_images,
-    refs: &[],
-};
+    |info, cx| findings(info, cx, &[], eval_backing_images(cx)),
+)
+.only(Range::since(1, 4, 0));
 
 // ---------------------------------------------------------------- #11 longhorn-volume-health
 

@@ -11,14 +11,14 @@ use std::net::Ipv4Addr;
 use serde_json::Value;
 
 use super::cidr::{Cidr, Network, usable_ips};
-use super::{Check, Hit, RES, effective, full, json, subject, truthy};
+use super::{Hit, RES, effective, findings, full, json, subject, truthy};
 use crate::index::{Index, Object};
 use crate::model::tree::Node;
-use crate::rules::{Context, Input, RuleInfo, Severity};
+use crate::rules::{Context, Input, RuleDef, RuleInfo, Severity};
 use crate::text::plural;
 
-pub(super) const STORAGE_NETWORK_IP: Check = Check {
-    info: RuleInfo {
+pub(super) const STORAGE_NETWORK_IP: RuleDef = RuleDef::new(
+    RuleInfo {
         id: "upgrade.precheck.storage-network-ip",
         title: "Pre-check #18 Storage-Network-IP-Availability: free storage-network IPs for the new Longhorn managers",
         description: "check_storage_network_ip_availability (when setting storage-network \
@@ -42,13 +42,18 @@ pub(super) const STORAGE_NETWORK_IP: Check = Check {
         ],
         versions: "all (check.sh v1.x)",
     },
-    only: None,
-    eval: eval_storage_network_ip,
-    refs: &["https://docs.harvesterhci.io/v1.4/advanced/storagenetwork"],
-};
+    |info, cx| {
+        findings(
+            info,
+            cx,
+            &["https://docs.harvesterhci.io/v1.4/advanced/storagenetwork"],
+            eval_storage_network_ip(cx),
+        )
+    },
+);
 
-pub(super) const RWX_NETWORK_IP: Check = Check {
-    info: RuleInfo {
+pub(super) const RWX_NETWORK_IP: RuleDef = RuleDef::new(
+    RuleInfo {
         id: "upgrade.precheck.rwx-network-ip",
         title: "Pre-check #19 RWX-Network-IP-Availability: a free IP on the dedicated RWX network",
         description: "check_rwx_network_ip_availability (v1.8.0 and later, when setting \
@@ -63,10 +68,9 @@ pub(super) const RWX_NETWORK_IP: Check = Check {
         ],
         versions: "v1.8.0+ (nothing below)",
     },
-    only: Some(Range::since(1, 8, 0)),
-    eval: eval_rwx_network_ip,
-    refs: &[],
-};
+    |info, cx| findings(info, cx, &[], eval_rwx_network_ip(cx)),
+)
+.only(Range::since(1, 8, 0));
 
 fn network_of(v: &Value) -> Option<Network> {
     let range = v.get("range").and_then(Value::as_str)?.trim().to_string();

@@ -3,15 +3,15 @@
 use crate::facts::cluster::WITNESS_LABEL;
 use std::fmt::Write as _;
 
-use super::{Check, Hit, RES, in_ns, of_kind, running, subject};
+use super::{Hit, RES, findings, in_ns, of_kind, running, subject};
 use crate::index::Object;
 use crate::model::condition;
 use crate::model::typed::longhorn::LhNode;
 use crate::model::views::View;
-use crate::rules::{Context, Input, RuleInfo, Severity};
+use crate::rules::{Context, Input, RuleDef, RuleInfo, Severity};
 
-pub(super) const NODE_STATUS: Check = Check {
-    info: RuleInfo {
+pub(super) const NODE_STATUS: RuleDef = RuleDef::new(
+    RuleInfo {
         id: "upgrade.precheck.node-status",
         title: "Pre-check #6 Node-Status: nodes schedulable and Ready, witness rules, Longhorn eviction",
         description: "check_nodes fails on any Node with spec.unschedulable: true (cordoned \
@@ -25,13 +25,18 @@ pub(super) const NODE_STATUS: Check = Check {
         versions: "all; the Longhorn eviction part only when the running version is v1.4.x \
             (not run when the version is unknown)",
     },
-    only: None,
-    eval: eval_node_status,
-    refs: &[
-        "https://github.com/harvester/harvester/issues/7717",
-        "https://longhorn.io/kb/troubleshooting-longhorn-manager-crashes-due-to-backing-image-eviction/",
-    ],
-};
+    |info, cx| {
+        findings(
+            info,
+            cx,
+            &[
+                "https://github.com/harvester/harvester/issues/7717",
+                "https://longhorn.io/kb/troubleshooting-longhorn-manager-crashes-due-to-backing-image-eviction/",
+            ],
+            eval_node_status(cx),
+        )
+    },
+);
 
 /// check.sh selects witness nodes with `-l node-role.harvesterhci.io/witness=true` (Harvester
 /// itself only asks whether the label is there: [`crate::facts::cluster::is_witness`]).

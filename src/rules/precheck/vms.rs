@@ -1,15 +1,15 @@
 //! Pre-check #14 Virtual-Machines: no running VM that cannot live-migrate (CD-ROM disks,
 //! host devices, node selectors), unless `upgrade-config` asks to restore VMs.
 
-use super::{Check, Hit, RES, TROUBLESHOOTING, effective, full, of_kind, subject};
+use super::{Hit, RES, TROUBLESHOOTING, effective, findings, full, of_kind, subject};
 use crate::facts::cluster;
 use crate::facts::cluster::UpgradeConfig;
 use crate::index::Object;
 use crate::model::typed::kubevirt::VirtualMachine;
-use crate::rules::{Context, Input, RuleInfo, Severity};
+use crate::rules::{Context, Input, RuleDef, RuleInfo, Severity};
 
-pub(super) const VIRTUAL_MACHINES: Check = Check {
-    info: RuleInfo {
+pub(super) const VIRTUAL_MACHINES: RuleDef = RuleDef::new(
+    RuleInfo {
         id: "upgrade.precheck.virtual-machines",
         title: "Pre-check #14 Virtual-Machines: no running VM that cannot live-migrate",
         description: "check_virtual_machines_live_migration reads setting upgrade-config \
@@ -21,10 +21,8 @@ pub(super) const VIRTUAL_MACHINES: Check = Check {
         inputs: &[RES, Input::Resource("kubevirt.io", "virtualmachines")],
         versions: "all (check.sh v1.x; restoreVM exists from v1.6.0)",
     },
-    only: None,
-    eval: eval_virtual_machines,
-    refs: &[TROUBLESHOOTING],
-};
+    |info, cx| findings(info, cx, &[TROUBLESHOOTING], eval_virtual_machines(cx)),
+);
 
 /// `restoreVM` of an `upgrade-config` value, as check.sh reads it.
 fn restore_vm(upgrade_config: Option<&str>) -> bool {
