@@ -1,7 +1,9 @@
 //! Pre-checks only the live machine can answer: #1 Host (where the script runs), #2
 //! Certificates (RKE2 certificate files), #3 Node-Free-Space (kubelet image-filesystem stats),
 //! #20 Network-Config (`/oem` files) and #21 COS_STATE-Size (`df` on every node). Each declares
-//! `Input::Live`, so the engine reports it `not_evaluated` and its evaluation never runs.
+//! `Input::Live`, so the engine reports it `not_evaluated` and its evaluation never runs;
+//! #20 and #21, which the script runs only on v1.6.x and v1.7.x, are `not_applicable` on other
+//! versions.
 
 use crate::facts::version::Range;
 use crate::rules::{Context, Finding, Input, RuleDef, RuleInfo};
@@ -79,7 +81,8 @@ pub(super) const NETWORK_CONFIG: RuleDef = RuleDef::new(
         versions: "v1.6.x only",
     },
     live,
-);
+)
+.only(Range::through_minor((1, 6, 0), (1, 6)));
 
 pub(super) const COS_STATE_SIZE: RuleDef = RuleDef::new(
     RuleInfo {

@@ -3,11 +3,11 @@
 //! script's thresholds and exemptions. Checks that need the live machine (the host the script
 //! runs on, RKE2 certificate files, kubelet stats, `/oem` files, the COS_STATE partition) declare
 //! `Input::Live` and are `not_evaluated`. Checks the script runs only on some versions (backing
-//! images from v1.4.0, backup target on v1.4.1–v1.4.2, RWX network from v1.8.0, COS_STATE size
-//! on v1.7.x) are `RuleDef`s with `only`: `not_applicable` elsewhere. Node-Status reads Longhorn
-//! eviction requests only on v1.4.x. Where the bundle cannot answer exactly (Secrets left out by
-//! the generator, Whereabouts allocations the index does not keep), an informational finding
-//! says so.
+//! images from v1.4.0, backup target on v1.4.1–v1.4.2, RWX network from v1.8.0, network config
+//! on v1.6.x, COS_STATE size on v1.7.x) are `RuleDef`s with `only`: `not_applicable`
+//! elsewhere. Node-Status reads Longhorn eviction requests only on v1.4.x. Where the bundle
+//! cannot answer exactly (Secrets left out by the generator, Whereabouts allocations the index
+//! does not keep), an informational finding says so.
 //!
 //! Each pre-check is a [`RuleDef`](super::RuleDef): its declaration, and a function that runs a
 //! check function over the objects it reads (context-free, unit-tested beside it) and turns
@@ -266,12 +266,12 @@ mod tests {
 
     #[test]
     fn checks_the_script_runs_on_some_versions_apply_only_there() {
-        let gated = [
-            "backing-images",
-            "backup-target",
-            "rwx-network-ip",
-            "cos-state-size",
-        ];
+        const BI: &str = "backing-images";
+        const BT: &str = "backup-target";
+        const RWX: &str = "rwx-network-ip";
+        const NET: &str = "network-config";
+        const COS: &str = "cos-state-size";
+        let gated = [BI, BT, RWX, NET, COS];
         let absent = |v: &str| -> Vec<&'static str> {
             let on = applying(v);
             gated
@@ -280,21 +280,18 @@ mod tests {
                 .filter(|id| !on.iter().any(|o| o.ends_with(id)))
                 .collect()
         };
-        assert_eq!(applying("v1.3.2").len(), 21 - 4);
+        assert_eq!(applying("v1.3.2").len(), 21 - gated.len());
         assert_eq!(absent("v1.3.2"), gated);
-        assert_eq!(
-            absent("v1.4.0"),
-            ["backup-target", "rwx-network-ip", "cos-state-size"]
-        );
-        assert_eq!(absent("v1.4.1"), ["rwx-network-ip", "cos-state-size"]);
-        assert_eq!(absent("v1.4.2"), ["rwx-network-ip", "cos-state-size"]);
-        assert_eq!(
-            absent("v1.4.3"),
-            ["backup-target", "rwx-network-ip", "cos-state-size"]
-        );
-        assert_eq!(absent("v1.7.0"), ["backup-target", "rwx-network-ip"]);
-        assert_eq!(absent("v1.7.3"), ["backup-target", "rwx-network-ip"]);
-        assert_eq!(absent("v1.8.0"), ["backup-target", "cos-state-size"]);
+        assert_eq!(absent("v1.4.0"), [BT, RWX, NET, COS]);
+        assert_eq!(absent("v1.4.1"), [RWX, NET, COS]);
+        assert_eq!(absent("v1.4.2"), [RWX, NET, COS]);
+        assert_eq!(absent("v1.4.3"), [BT, RWX, NET, COS]);
+        assert_eq!(absent("v1.5.2"), [BT, RWX, NET, COS]);
+        assert_eq!(absent("v1.6.0"), [BT, RWX, COS]);
+        assert_eq!(absent("v1.6.1"), [BT, RWX, COS]);
+        assert_eq!(absent("v1.7.0"), [BT, RWX, NET]);
+        assert_eq!(absent("v1.7.3"), [BT, RWX, NET]);
+        assert_eq!(absent("v1.8.0"), [BT, NET, COS]);
         // An unknown version: the engine decides on the inputs (HarvesterVersion), not here.
         let bed = crate::rules::TestBed::new(&[], None);
         assert!(rules().iter().all(|r| r.applies(&bed.cx()).is_ok()));
