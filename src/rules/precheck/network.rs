@@ -13,7 +13,7 @@ use serde_json::Value;
 use super::cidr::{Cidr, Network, usable_ips};
 use super::{Hit, RES, effective, findings, full, json, subject, truthy};
 use crate::index::{Index, Object};
-use crate::model::tree::Node;
+use crate::model::typed::core::IpPool;
 use crate::rules::{Context, Input, RuleDef, RuleInfo, Severity};
 use crate::text::plural;
 
@@ -113,15 +113,10 @@ fn allocated<'a>(index: &'a Index, cidr: Cidr, pool: &str) -> Allocated<'a> {
             .find(|o| o.key.namespace == "kube-system" && o.key.name.ends_with(pool))
     });
     if let Some(p) = pool_obj
-        && let Some(t) = p.tree()
+        && let Some(pool) = IpPool::of(p)
     {
-        let count = t
-            .at("/spec/allocations")
-            .and_then(Node::as_object)
-            .map(|m| m.len())
-            .unwrap_or(0);
         return Allocated {
-            count: count as u64,
+            count: pool.allocation_count() as u64,
             source: format!("spec.allocations of IPPool {}", full(p)),
             exact: true,
             objects: vec![(p, Some("allocations:".into()))],
