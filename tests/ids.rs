@@ -114,6 +114,96 @@ fn ids_are_the_same_in_two_captures_whose_gap_counts_differ() {
 }
 
 #[test]
+fn pre_check_and_leftover_ids_are_the_same_in_two_captures() {
+    // The failed-upgrade cluster captured again with one more pod's logs missing: the
+    // pre-check and leftover findings are the same, so are their ids.
+    let t = tempfile::tempdir().unwrap();
+    let first = sample("upgrade-failed-leftovers-v1.4.0");
+    let later = t.path().join("supportbundle_leftovers_again");
+    copy_tree(&first, &later);
+    std::fs::remove_dir_all(later.join("logs/kube-system/rke2-canal-tn2z4")).unwrap();
+    let (a, b) = (report(&first), report(&later));
+    let ours = |r: &serde_json::Value| -> BTreeSet<String> {
+        ids(r)
+            .into_iter()
+            .filter(|id| id.starts_with("upgrade.precheck.") || id.starts_with("upgrade.leftover:"))
+            .collect()
+    };
+    assert_eq!(ours(&a), ours(&b));
+    for id in [
+        "upgrade.leftover:ManagedChart/fleet-local/harvester:paused",
+        "upgrade.leftover:Node/harvester-node-0:pending-os",
+        "upgrade.leftover:Upgrade/harvester-system/hvst-upgrade-x7b2p:failed",
+        "upgrade.precheck.virtual-machines:VirtualMachine/harvester-system/upgrade-repo-hvst-upgrade-x7b2p",
+    ] {
+        assert!(ours(&b).contains(id), "{id} in {:#?}", ours(&b));
+    }
+    // Only the gap changed.
+    assert_ne!(
+        summary_of(&a, "bundle.pod-logs:Namespace/kube-system"),
+        summary_of(&b, "bundle.pod-logs:Namespace/kube-system")
+    );
+}
+
+/// Subjects of pre-check and leftover ids that name no one object.
+const KEYS: &[&str] = &[
+    "count",
+    "witness-count",
+    "not-evaluated",
+    "longhorn-eviction:not-evaluated",
+    "latest-upgrade",
+];
+
+#[test]
+fn pre_check_and_leftover_ids_name_their_object_first() {
+    let mut bundles = samples();
+    bundles.extend(real_bundles());
+    let mut seen = 0;
+    for b in bundles {
+        let r = report(&b);
+        for f in findings(&r) {
+            let (id, rule) = (f["id"].as_str().unwrap(), f["rule"].as_str().unwrap());
+            if !(rule.starts_with("upgrade.precheck.") || rule == "upgrade.leftover") {
+                continue;
+            }
+            let subject = &id[rule.len() + 1..];
+            if KEYS.contains(&subject) {
+                continue;
+            }
+            let objects: Vec<String> = f["objects"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|o| match o["namespace"].as_str() {
+                    Some(ns) => format!(
+                        "{}/{ns}/{}",
+                        o["kind"].as_str().unwrap(),
+                        o["name"].as_str().unwrap()
+                    ),
+                    None => format!(
+                        "{}/{}",
+                        o["kind"].as_str().unwrap(),
+                        o["name"].as_str().unwrap()
+                    ),
+                })
+                .collect();
+            // The object first (a missing one is named the way it would be), an aspect after.
+            let object = subject.split(':').next().unwrap();
+            assert!(
+                objects.iter().any(|o| o == object)
+                    || (objects.is_empty()
+                        && object.starts_with(char::is_uppercase)
+                        && object.contains('/')),
+                "{}: {id} does not start with one of its objects {objects:?}",
+                b.display()
+            );
+            seen += 1;
+        }
+    }
+    assert!(seen > 50, "only {seen} ids checked");
+}
+
+#[test]
 fn ids_are_unique_in_every_report() {
     let mut bundles = samples();
     bundles.extend(real_bundles());

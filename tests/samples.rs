@@ -95,6 +95,7 @@ fn healthy_cluster_facts() {
         [
             "upgrade.precheck.backup-target",
             "upgrade.precheck.cos-state-size",
+            "upgrade.precheck.network-config",
             "upgrade.precheck.rwx-network-ip",
         ]
     );
@@ -103,7 +104,6 @@ fn healthy_cluster_facts() {
         [
             "upgrade.precheck.certificates",
             "upgrade.precheck.host",
-            "upgrade.precheck.network-config",
             "upgrade.precheck.node-free-space",
         ]
     );

@@ -222,40 +222,61 @@ fn failed_upgrade_leftovers_with_their_cleanup() {
     for want in [
         (
             "error",
-            "upgrade.leftover:upgradelog-chart:hvst-upgrade-x7b2p-upgradelog-operator",
+            "upgrade.leftover:ManagedChart/fleet-local/hvst-upgrade-x7b2p-upgradelog-operator:upgradelog-chart",
         ),
-        ("warning", "upgrade.leftover:failed:hvst-upgrade-x7b2p"),
+        (
+            "warning",
+            "upgrade.leftover:Upgrade/harvester-system/hvst-upgrade-x7b2p:failed",
+        ),
         ("warning", "upgrade.leftover:latest-upgrade"),
-        ("warning", "upgrade.leftover:longhorn-replenishment"),
         (
             "warning",
-            "upgrade.leftover:orphan:VirtualMachine/harvester-system/upgrade-repo-hvst-upgrade-x7b2p",
+            "upgrade.leftover:Setting/longhorn-system/replica-replenishment-wait-interval:not-restored",
         ),
         (
             "warning",
-            "upgrade.leftover:orphan:VirtualMachineImage/harvester-system/hvst-upgrade-x7b2p",
+            "upgrade.leftover:VirtualMachine/harvester-system/upgrade-repo-hvst-upgrade-x7b2p:orphan",
         ),
         (
             "warning",
-            "upgrade.leftover:orphan:PersistentVolumeClaim/harvester-system/upgrade-repo-hvst-upgrade-x7b2p-disk-0",
+            "upgrade.leftover:VirtualMachineImage/harvester-system/hvst-upgrade-x7b2p:orphan",
         ),
         (
             "warning",
-            "upgrade.leftover:orphan:Plan/cattle-system/hvst-upgrade-x7b2p-prepare",
+            "upgrade.leftover:PersistentVolumeClaim/harvester-system/upgrade-repo-hvst-upgrade-x7b2p-disk-0:orphan",
         ),
         (
             "warning",
-            "upgrade.leftover:orphan:Plan/cattle-system/hvst-upgrade-x7b2p-skip-restart-rancher-system-agent",
+            "upgrade.leftover:Plan/cattle-system/hvst-upgrade-x7b2p-prepare:orphan",
         ),
         (
             "warning",
-            "upgrade.leftover:orphan:Service/harvester-system/upgrade-repo-hvst-upgrade-x7b2p",
+            "upgrade.leftover:Plan/cattle-system/hvst-upgrade-x7b2p-skip-restart-rancher-system-agent:orphan",
         ),
-        ("warning", "upgrade.leftover:paused:harvester"),
-        ("warning", "upgrade.leftover:paused:harvester-crd"),
-        ("warning", "upgrade.leftover:paused:rancher-logging-crd"),
-        ("warning", "upgrade.leftover:paused:rancher-monitoring-crd"),
-        ("warning", "upgrade.leftover:pending-os:harvester-node-0"),
+        (
+            "warning",
+            "upgrade.leftover:Service/harvester-system/upgrade-repo-hvst-upgrade-x7b2p:orphan",
+        ),
+        (
+            "warning",
+            "upgrade.leftover:ManagedChart/fleet-local/harvester:paused",
+        ),
+        (
+            "warning",
+            "upgrade.leftover:ManagedChart/fleet-local/harvester-crd:paused",
+        ),
+        (
+            "warning",
+            "upgrade.leftover:ManagedChart/fleet-local/rancher-logging-crd:paused",
+        ),
+        (
+            "warning",
+            "upgrade.leftover:ManagedChart/fleet-local/rancher-monitoring-crd:paused",
+        ),
+        (
+            "warning",
+            "upgrade.leftover:Node/harvester-node-0:pending-os",
+        ),
     ] {
         assert!(
             ids.contains(&(want.0.to_string(), want.1.to_string())),
@@ -263,12 +284,15 @@ fn failed_upgrade_leftovers_with_their_cleanup() {
         );
     }
     has(
-        &by_id(&r, "upgrade.leftover:failed:hvst-upgrade-x7b2p")["title"],
+        &by_id(
+            &r,
+            "upgrade.leftover:Upgrade/harvester-system/hvst-upgrade-x7b2p:failed",
+        )["title"],
         "SystemServicesUpgraded False (BackoffLimitExceeded)",
     );
     let chart = by_id(
         &r,
-        "upgrade.leftover:upgradelog-chart:hvst-upgrade-x7b2p-upgradelog-operator",
+        "upgrade.leftover:ManagedChart/fleet-local/hvst-upgrade-x7b2p-upgradelog-operator:upgradelog-chart",
     );
     has(
         &chart["summary"],
@@ -283,7 +307,10 @@ fn failed_upgrade_leftovers_with_their_cleanup() {
         "label upgrades.harvesterhci.io hvst-upgrade-8hk2d harvesterhci.io/latestUpgrade-",
     );
     has(
-        &by_id(&r, "upgrade.leftover:paused:harvester")["remediation"],
+        &by_id(
+            &r,
+            "upgrade.leftover:ManagedChart/fleet-local/harvester:paused",
+        )["remediation"],
         "'{\"spec\":{\"paused\":false}}'",
     );
     // The leftover chart is what the webhook would refuse on.
@@ -371,7 +398,7 @@ apiVersion: harvesterhci.io/v1beta1\nkind: Upgrade\nmetadata:\n  name: hvst-upgr
         with("upgrade.leftover", &r),
         vec![(
             "warning".to_string(),
-            "upgrade.leftover:drain-hook:custom-a-machine-plan:rke.cattle.io/pre-drain".to_string()
+            "upgrade.leftover:Secret/fleet-local/custom-a-machine-plan:pre-drain".to_string()
         )]
     );
 }

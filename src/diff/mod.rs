@@ -19,6 +19,7 @@ use crate::index::Object;
 use crate::model::summary::Family;
 use crate::model::time::{self, Age, Timestamp};
 use crate::model::typed::capi::{CapiCluster, CapiMachine};
+use crate::model::typed::core::{EndpointSlice, Endpoints, Pdb};
 use crate::model::typed::harvester::{ScheduleVmBackup, Upgrade, VmBackup, VmImage};
 use crate::model::typed::kubevirt::{VirtualMachine, Vmi, VmiMigration};
 use crate::model::typed::longhorn::{LhEngine, LhReplica, LhVolume};
@@ -257,7 +258,7 @@ pub fn status_fields(
             );
             put("display state", fv.display.get("state").cloned());
         }
-        View::Tree(t) => {
+        View::Tree(_) => {
             // The fields that say how an object kept whole is doing, by its typed view.
             let text = |v: Option<&str>| v.map(str::to_string);
             let flag = |v: Option<bool>| v.map(|b| b.to_string());
@@ -296,42 +297,19 @@ pub fn status_fields(
             } else if let Some(c) = CapiCluster::of(o) {
                 put("phase", text(c.phase()));
             }
-            match (o.key.group.as_str(), o.key.kind.as_str()) {
-                ("policy", "PodDisruptionBudget") => {
-                    put("disruptions allowed", t.text("/status/disruptionsAllowed"));
-                    put("healthy", t.text("/status/currentHealthy"));
-                    put("desired healthy", t.text("/status/desiredHealthy"));
-                }
-                ("", "Endpoints") => {
-                    let count = |field: &str| {
-                        t.list("/subsets")
-                            .iter()
-                            .map(|s| {
-                                s.get(field)
-                                    .and_then(|a| a.as_array())
-                                    .map_or(0, <[_]>::len)
-                            })
-                            .sum::<usize>()
-                    };
-                    put("ready addresses", Some(count("addresses").to_string()));
-                    put(
-                        "not ready addresses",
-                        Some(count("notReadyAddresses").to_string()),
-                    );
-                }
-                ("discovery.k8s.io", "EndpointSlice") => {
-                    let eps = t.list("/endpoints");
-                    let ready = eps
-                        .iter()
-                        .filter(|e| {
-                            e.pointer("/conditions/ready").is_none_or(|r| {
-                                r.as_bool() != Some(false) && r.as_str() != Some("false")
-                            })
-                        })
-                        .count();
-                    put("ready endpoints", Some(format!("{ready}/{}", eps.len())));
-                }
-                _ => {}
+            let int = |v: Option<i64>| v.map(|n| n.to_string());
+            if let Some(p) = Pdb::of(o) {
+                put("disruptions allowed", int(p.disruptions_allowed()));
+                put("healthy", int(p.current_healthy()));
+                put("desired healthy", int(p.desired_healthy()));
+            } else if let Some(e) = Endpoints::of(o) {
+                let count = |ready: bool| e.addresses().filter(|a| a.ready() == ready).count();
+                put("ready addresses", Some(count(true).to_string()));
+                put("not ready addresses", Some(count(false).to_string()));
+            } else if let Some(es) = EndpointSlice::of(o) {
+                let total = es.endpoints().count();
+                let ready = es.endpoints().filter(|e| e.ready()).count();
+                put("ready endpoints", Some(format!("{ready}/{total}")));
             }
         }
         _ => {}

@@ -108,8 +108,9 @@ pub const MIGRATION_CHECK_COUNTS_CDROM: Range = Range::through_minor((1, 4, 1), 
 /// C24 counts a VMI whose `hostDevices` is there at all (`!= nil`), an empty list included;
 /// v1.9 counts only a non-empty list (§E).
 pub const MIGRATION_CHECK_COUNTS_EMPTY_HOST_DEVICES: Range = Range::between((1, 2, 2), (1, 8, 2));
-/// Witness nodes do not count towards the single-node skip of C24–C26, and `restoreVM: true`
-/// skips those checks.
+/// C24–C26 know witness nodes and `restoreVM` (Harvester #8526, v1.6.0): a witness does not
+/// count towards their single-node skip, C24 does not count a witness as a node a VM could
+/// migrate to, and `restoreVM: true` skips those checks.
 pub const RESTORE_VM_AND_WITNESS_AWARE: Range = Range::since(1, 6, 0);
 /// The controller's version guard (`upgrade-helper version-guard`) replaced the plain
 /// minimum-version comparison.
@@ -496,8 +497,10 @@ pub static ADMISSION: &[AdmissionCheck] = &[
         versions: Range::since(1, 2, 2),
         inputs: &[lists::NODES, lists::VMIS, lists::SETTINGS],
         reads: "virtualmachineinstances.kubevirt.io (nodeSelector, hostDevices — present at all \
-                up to v1.8.2, non-empty from v1.9 —, required node affinity, cdrom/containerDisk \
-                in v1.4.1–v1.7.x); nodes; setting upgrade-config restoreVM (v1.6+)",
+                up to v1.8.2, non-empty from v1.9 —, whether another schedulable node, \
+                non-witness from v1.6, matches its required node affinity or, without one, \
+                exists; cdrom/containerDisk in v1.4.1–v1.7.x); nodes; setting upgrade-config \
+                restoreVM (v1.6+)",
         texts: &[t(
             "",
             ALL,

@@ -99,6 +99,18 @@ impl ObjectRef {
     }
 }
 
+/// The identity part of a finding's id for an object: its `Kind/namespace/name`, then
+/// `:aspect` unless empty, when one object can have several findings of a rule
+/// (`Node/n1:DiskPressure`).
+pub fn subject(o: &Object, aspect: &str) -> String {
+    let s = ObjectRef::of(o).subject();
+    if aspect.is_empty() {
+        s
+    } else {
+        format!("{s}:{aspect}")
+    }
+}
+
 /// Where in the bundle a finding shows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, PartialOrd, Ord)]
 pub struct Evidence {

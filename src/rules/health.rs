@@ -7,7 +7,9 @@
 use crate::rules::finding::topic;
 use std::fmt::Write as _;
 
-use super::{Context, Evidence, Finding, Input, ObjectRef, Rule, RuleDef, RuleInfo, Severity};
+use super::{
+    Context, Evidence, Finding, Input, ObjectRef, Rule, RuleDef, RuleInfo, Severity, subject,
+};
 use crate::facts::harvester;
 use crate::index::Object;
 use crate::model::condition;
@@ -71,17 +73,6 @@ fn radius_text(r: &[ObjectRef]) -> String {
         })
         .collect();
     format!("\nBlast radius (what depends on it): {}.", parts.join("; "))
-}
-
-/// The identity part of a finding's id: the object, and the aspect of it when one object can
-/// have several findings of a rule (`Node/n1:DiskPressure`).
-fn subject(o: &Object, aspect: &str) -> String {
-    let s = ObjectRef::of(o).subject();
-    if aspect.is_empty() {
-        s
-    } else {
-        format!("{s}:{aspect}")
-    }
 }
 
 #[allow(clippy::too_many_arguments)]

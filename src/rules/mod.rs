@@ -20,6 +20,7 @@ use crate::index::Index;
 use crate::model::Timestamp;
 pub use finding::{
     Check, CheckStatus, Evidence, Finding, GraphEdge, GraphNode, ObjectRef, Severity, SubGraph,
+    subject,
 };
 
 pub use crate::facts::input::Input;
@@ -217,6 +218,15 @@ impl RuleDef {
             checks: None,
             only: None,
             explain: None,
+        }
+    }
+
+    /// The same rule for the running versions in `range` only: elsewhere it is
+    /// `not_applicable`. Its inputs should include [`Input::HarvesterVersion`].
+    pub const fn only(self, range: crate::facts::version::Range) -> RuleDef {
+        RuleDef {
+            only: Some(range),
+            ..self
         }
     }
 }

@@ -13,7 +13,9 @@ use crate::index::Object;
 use crate::model::condition;
 use crate::model::typed::capi::{CapiCluster, CapiMachine};
 use crate::model::typed::harvester::{Addon, HarvesterVersion, ScheduleVmBackup, VmBackup};
-use crate::model::typed::kubevirt::{NodeSelectorRequirement, VirtualMachine, Vmi};
+use crate::model::typed::kubevirt::{
+    NodeSelectorRequirement, NodeSelectorTerm, VirtualMachine, Vmi,
+};
 use crate::model::typed::longhorn::LhVolume;
 use crate::model::views::View;
 
@@ -908,8 +910,38 @@ fn label_matches(labels: &crate::model::StrMap, expr: NodeSelectorRequirement) -
     }
 }
 
+/// Whether a node matches a term of a required node affinity, as Kubernetes'
+/// `MatchNodeSelectorTerms` reads it: every expression on its labels and every field
+/// requirement holds, and a term with neither selects no node.
+fn term_matches(node: &Object, term: NodeSelectorTerm) -> bool {
+    let mut exprs = term.match_expressions().peekable();
+    let mut fields = term.match_fields().peekable();
+    if exprs.peek().is_none() && fields.peek().is_none() {
+        return false;
+    }
+    exprs.all(|e| label_matches(&node.meta.labels, e))
+        && fields.all(|f| field_matches(&node.key.name, f))
+}
+
+/// A `matchFields` requirement: the only node field is `metadata.name`, and the only
+/// operators are `In`/`NotIn` with one value (Kubernetes refuses anything else as an error,
+/// which matches no node here).
+fn field_matches(node_name: &str, req: NodeSelectorRequirement) -> bool {
+    let value = if req.key() == Some("metadata.name") {
+        node_name
+    } else {
+        ""
+    };
+    let values: Vec<&str> = req.values().collect();
+    match (req.operator(), values.as_slice()) {
+        (Some("In"), [v]) => value == *v,
+        (Some("NotIn"), [v]) => value != *v,
+        _ => false,
+    }
+}
+
 /// Why a VMI cannot live-migrate, per the webhook's helper (empty when it can).
-fn non_migratable_reasons(env: &Env, vmi: &Object, t: Vmi) -> Vec<String> {
+fn non_migratable_reasons(env: &Env, t: Vmi) -> Vec<String> {
     let mut why = Vec::new();
     if t.has_node_selector() {
         why.push("a nodeSelector".to_string());
@@ -922,33 +954,45 @@ fn non_migratable_reasons(env: &Env, vmi: &Object, t: Vmi) -> Vec<String> {
     if host_devices {
         why.push("host devices (PCI/USB passthrough)".into());
     }
-    let terms: Vec<_> = t.required_node_selector_terms().collect();
-    if !terms.is_empty() {
-        let here = t.node_name().unwrap_or("");
-        let other_fits = env.index.of_kind("", "Node").any(|n| {
-            let View::Node(nv) = &n.view else {
-                return false;
-            };
-            n.key.name != here
-                && !nv.unschedulable
-                && terms.iter().any(|term| {
-                    term.match_expressions()
-                        .is_some_and(|mut ex| ex.all(|e| label_matches(&n.meta.labels, e)))
-                })
+    // `migratableByNodeAffinity`: the VMI can move to a node other than its own that is
+    // schedulable and, when it has a required node affinity, matches it; with no such node it
+    // cannot migrate, affinity or not. Witness nodes are no candidates from v1.6.
+    let skip_witness = harvester::RESTORE_VM_AND_WITNESS_AWARE.contains(&env.from);
+    let here = t.node_name().unwrap_or("");
+    let affinity = t.has_required_node_affinity();
+    let terms: Vec<NodeSelectorTerm> = t.required_node_selector_terms().collect();
+    let candidates: Vec<(usize, &Object)> = nodes(env)
+        .into_iter()
+        .filter(|(_, n)| !(skip_witness && cluster::is_witness(n)))
+        .collect();
+    let fits = candidates.iter().any(|(_, n)| {
+        let View::Node(nv) = &n.view else {
+            return false;
+        };
+        n.key.name != here
+            && !nv.unschedulable
+            && (!affinity || terms.iter().any(|term| term_matches(n, *term)))
+    });
+    if !fits {
+        let other = if skip_witness && candidates.len() < nodes(env).len() {
+            "other schedulable non-witness node"
+        } else {
+            "other schedulable node"
+        };
+        why.push(if affinity {
+            format!("a required node affinity no {other} matches")
+        } else {
+            format!("no {other} to move to")
         });
-        if !other_fits {
-            why.push("a required node affinity no other schedulable node matches".into());
-        }
     }
     if harvester::MIGRATION_CHECK_COUNTS_CDROM.contains(&env.from) {
-        if t.disks().any(|d| d.has_cdrom_key()) {
+        if t.disks().any(|d| d.is_cdrom()) {
             why.push("a CD-ROM disk".into());
         }
-        if t.volumes().any(|v| v.has_container_disk_key()) {
+        if t.volumes().any(|v| v.is_container_disk()) {
             why.push("a container disk".into());
         }
     }
-    let _ = vmi;
     why
 }
 
@@ -974,7 +1018,7 @@ fn c24(env: &Env) -> Outcome {
         .index
         .typed::<Vmi>()
         .filter_map(|(o, t)| {
-            let why = non_migratable_reasons(env, o, t);
+            let why = non_migratable_reasons(env, t);
             if why.is_empty() {
                 return None;
             }
@@ -2064,6 +2108,141 @@ mod tests {
             denies_with(check(w, "v1.4.1", "C24"), C24);
             denies_with(check(w, "v1.7.3", "C24"), C24);
             passes(check(w, "v1.8.0", "C24"));
+        }
+    }
+
+    #[test]
+    fn c24_a_null_cdrom_or_container_disk_is_none() {
+        // Go reads `disk.CDRom != nil` and `ContainerDisk != nil`: a null key is no device.
+        let w = vm1(|v| {
+            let v = set(
+                v,
+                "/spec/domain/devices/disks/1",
+                json!({"name": "cd", "cdrom": null}),
+            );
+            set(
+                v,
+                "/spec/volumes/1",
+                json!({"name": "cd", "containerDisk": null}),
+            )
+        });
+        for from in ["v1.4.1", "v1.7.3"] {
+            passes(check(&w, from, "C24"));
+        }
+    }
+
+    /// Nodes n1–n3, with those in `cordoned` unschedulable, plus `more`.
+    fn cordoned(cordoned: &[&str], more: &[serde_json::Value]) -> World {
+        let objs: Vec<serde_json::Value> = cluster(3)
+            .into_iter()
+            .map(|o| {
+                let name = o["metadata"]["name"].as_str().unwrap_or_default();
+                if o["kind"] == "Node" && cordoned.contains(&name) {
+                    set(o, "/spec/unschedulable", json!(true))
+                } else {
+                    o
+                }
+            })
+            .chain(more.iter().cloned())
+            .collect();
+        World::new(&objs)
+    }
+
+    #[test]
+    fn c24_no_other_schedulable_node_counts_without_an_affinity() {
+        // `migratableByNodeAffinity` needs another schedulable node in every version, affinity
+        // or not.
+        let w = cordoned(&["n2", "n3"], &[vmi("vm1", "n1")]);
+        for from in ["v1.2.2", "v1.5.2", "v1.6.0", "v1.9.0"] {
+            let (message, offenders) = denied(check(&w, from, "C24"));
+            assert_eq!(message, C24);
+            assert!(
+                offenders[0]
+                    .what
+                    .ends_with("cannot live-migrate: no other schedulable node to move to"),
+                "{}",
+                offenders[0].what
+            );
+        }
+        passes(check(
+            &cordoned(&["n2"], &[vmi("vm1", "n1")]),
+            "v1.2.2",
+            "C24",
+        ));
+    }
+
+    #[test]
+    fn c24_witness_nodes_are_no_migration_target_from_v1_6() {
+        // n1 and n2 cordoned: the witness is the only other schedulable node.
+        let mut objs = cluster(2);
+        objs.push(witness("w1"));
+        objs.push(machine("m-w1", "w1"));
+        let objs: Vec<serde_json::Value> = objs
+            .into_iter()
+            .map(|o| {
+                if o["kind"] == "Node" && o["metadata"]["name"] == "n2" {
+                    set(o, "/spec/unschedulable", json!(true))
+                } else {
+                    o
+                }
+            })
+            .chain([vmi("vm1", "n1")])
+            .collect();
+        let w = World::new(&objs);
+        passes(check(&w, "v1.5.2", "C24"));
+        let (message, offenders) = denied(check(&w, "v1.6.0", "C24"));
+        assert_eq!(message, C24);
+        assert!(
+            offenders[0]
+                .what
+                .ends_with("no other schedulable non-witness node to move to"),
+            "{}",
+            offenders[0].what
+        );
+        denies_with(check(&w, "v1.9.0", "C24"), C24);
+        // The same with an affinity only the witness matches.
+        let only_w1 = set(
+            vmi("vm1", "n1"),
+            "/spec/affinity/nodeAffinity/requiredDuringSchedulingIgnoredDuringExecution",
+            json!({"nodeSelectorTerms": [{"matchExpressions": [
+                {"key": "kubernetes.io/hostname", "operator": "In", "values": ["w1"]}
+            ]}]}),
+        );
+        let mut objs = cluster(2);
+        objs.extend([witness("w1"), machine("m-w1", "w1"), only_w1]);
+        let w = World::new(&objs);
+        passes(check(&w, "v1.5.2", "C24"));
+        let (_, offenders) = denied(check(&w, "v1.6.0", "C24"));
+        assert!(
+            offenders[0]
+                .what
+                .contains("a required node affinity no other schedulable non-witness node matches")
+        );
+    }
+
+    #[test]
+    fn c24_affinity_terms_read_as_kubernetes_matches_them() {
+        let terms = |terms: serde_json::Value| {
+            set(
+                vmi("vm1", "n1"),
+                "/spec/affinity/nodeAffinity/requiredDuringSchedulingIgnoredDuringExecution",
+                json!({ "nodeSelectorTerms": terms }),
+            )
+        };
+        let run = |v: serde_json::Value| check(&cordoned(&[], &[v]), "v1.4.0", "C24");
+        // matchFields on metadata.name.
+        passes(run(terms(json!([{"matchFields": [
+            {"key": "metadata.name", "operator": "In", "values": ["n2"]}
+        ]}]))));
+        denies_with(
+            run(terms(json!([{"matchFields": [
+                {"key": "metadata.name", "operator": "In", "values": ["n1"]}
+            ]}]))),
+            C24,
+        );
+        // An empty term, an empty list of expressions or no terms select no node.
+        for t in [json!([{}]), json!([{"matchExpressions": []}]), json!([])] {
+            denies_with(run(terms(t)), C24);
         }
     }
 

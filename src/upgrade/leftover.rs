@@ -15,7 +15,9 @@ use crate::model::views::View;
 /// One leftover.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Leftover {
-    /// Stable key for the finding id (`orphan:VirtualMachine/harvester-system/x`).
+    /// Stable key for the finding id: the object's `Kind/namespace/name` and what is left
+    /// (`VirtualMachine/harvester-system/x:orphan`), or a key of its own when several objects
+    /// make one leftover (`latest-upgrade`).
     pub key: String,
     /// Rule of §B.4 it comes from (1–10).
     pub rule: u8,
@@ -27,6 +29,11 @@ pub struct Leftover {
     pub fix: String,
     /// Blocks the next upgrade (and how), when it does.
     pub blocks: Option<String>,
+}
+
+/// The key of a leftover about `o`: `Kind/namespace/name:aspect` (the subject of a finding id).
+fn key(o: &Object, aspect: &str) -> String {
+    format!("{}:{aspect}", o.key)
 }
 
 fn idx(env: &Env, o: &Object) -> Option<usize> {
@@ -146,7 +153,7 @@ fn unfinished_upgrade(s: &Scan) -> Vec<Leftover> {
             out.push(Leftover {
                 blocks: harvester::denial("C3", "", &s.env.from, &[("upgrade", &o.key.name)]),
                 ..leftover(
-                    format!("unfinished:{}", o.key.name),
+                    key(o, "unfinished"),
                     format!(
                         "Upgrade {} has {} but {}: it will never finish on its own",
                         o.key.name,
@@ -233,7 +240,7 @@ fn last_upgrade_failed(s: &Scan) -> Vec<Leftover> {
                 .filter_map(|j| idx(env, j).map(|x| (x, Some("type: Failed".to_string())))),
         );
         out.push(leftover(
-            format!("failed:{}", o.key.name),
+            key(o, "failed"),
             format!(
                 "the last upgrade, {} to {}, failed: {}{}",
                 o.key.name,
@@ -284,7 +291,7 @@ fn cleanup_pending(s: &Scan) -> Vec<Leftover> {
         .map(|(i, o)| Leftover {
             blocks: harvester::denial("C4", "", &s.env.from, &[("upgrades", &o.key.name)]),
             ..leftover(
-                format!("cleanup:{}", o.key.name),
+                key(o, "cleanup"),
                 format!(
                     "Upgrade {} finished but its cleanup is still Pending",
                     o.key.name
@@ -393,7 +400,7 @@ fn orphan_artefacts(s: &Scan) -> Vec<Leftover> {
             }
             let Some(i) = idx(env, o) else { continue };
             out.push(leftover(
-                format!("orphan:{k}/{}/{}", o.key.namespace, o.key.name),
+                key(o, "orphan"),
                 format!(
                     "{k} {}/{} belongs to Upgrade {u}, which {how}",
                     o.key.namespace, o.key.name
@@ -438,7 +445,7 @@ fn upgradelog_operator_chart(s: &Scan) -> Vec<Leftover> {
                 .then(|| harvester::managed_chart_denial(&m.key.name, &env.from))
                 .flatten(),
             ..leftover(
-                format!("upgradelog-chart:{}", m.key.name),
+                key(m, "upgradelog-chart"),
                 format!(
                     "ManagedChart {} of Upgrade {u} ({}) is still here{}",
                     m.key.name,
@@ -474,7 +481,7 @@ fn paused_managed_charts(s: &Scan) -> Vec<Leftover> {
             && let Some(i) = idx(env, m)
         {
             out.push(leftover(
-                format!("paused:{}", m.key.name),
+                key(m, "paused"),
                 format!(
                     "ManagedChart {} is paused with no upgrade in progress: Fleet neither deploys \
                      nor re-evaluates it, and the next upgrade's wait_managed_chart can hang",
@@ -523,7 +530,7 @@ fn provisioning_drain_hooks(s: &Scan) -> Vec<Leftover> {
         });
     match idx(env, pc) {
         Some(i) if hooks => vec![leftover(
-            "provisioning-hooks".into(),
+            key(pc, "drain-hooks"),
             "clusters.provisioning.cattle.io fleet-local/local still has Harvester's \
              pre/post-drain hooks although no upgrade runs"
                 .into(),
@@ -546,7 +553,7 @@ fn node_markers(s: &Scan) -> Vec<Leftover> {
         let Some(i) = idx(env, n) else { continue };
         if let Some(p) = n.meta.annotations.get("harvesterhci.io/pendingOSImage") {
             out.push(leftover(
-                format!("pending-os:{}", n.key.name),
+                key(n, "pending-os"),
                 format!(
                     "node {} still has annotation harvesterhci.io/pendingOSImage={p:?} (it runs \
                      {:?})",
@@ -562,7 +569,7 @@ fn node_markers(s: &Scan) -> Vec<Leftover> {
         }
         if v.taints.iter().any(|t| t.key == "kubevirt.io/drain") {
             out.push(leftover(
-                format!("drain-taint:{}", n.key.name),
+                key(n, "drain-taint"),
                 format!("node {} still has the taint kubevirt.io/drain", n.key.name),
                 vec![(i, Some("kubevirt.io/drain".into()))],
                 format!("kubectl taint node {} kubevirt.io/drain-", n.key.name),
@@ -597,7 +604,7 @@ fn machine_plan_hooks(s: &Scan) -> Vec<Leftover> {
                 && let Some(i) = idx(env, sec)
             {
                 out.push(leftover(
-                    format!("drain-hook:{}:{rancher}", sec.key.name),
+                    key(sec, rancher.trim_start_matches("rke.cattle.io/")),
                     format!(
                         "machine-plan secret {} asks for {rancher} but {harvester} does not \
                          acknowledge it, while no upgrade runs: Rancher waits for an \
@@ -625,10 +632,10 @@ fn longhorn_replenishment_wait(s: &Scan) -> Vec<Leftover> {
     if crate::facts::cluster::setting(env.index, "longhorn.io", NAME).as_deref() != Some("1800") {
         return Vec::new();
     }
-    let Some(i) = env
+    let Some((o, i)) = env
         .index
         .find("longhorn.io", "Setting", "longhorn-system", NAME)
-        .and_then(|o| idx(env, o))
+        .and_then(|o| Some((o, idx(env, o)?)))
     else {
         return Vec::new();
     };
@@ -643,7 +650,7 @@ fn longhorn_replenishment_wait(s: &Scan) -> Vec<Leftover> {
         })
         .next();
     vec![leftover(
-        "longhorn-replenishment".into(),
+        key(o, "not-restored"),
         format!(
             "Longhorn setting replica-replenishment-wait-interval is still 1800 s, the value an \
              upgrade sets while it drains nodes{}",
@@ -738,7 +745,10 @@ mod tests {
         let ones: Vec<&Leftover> = v.iter().filter(|l| l.rule == 1).collect();
         assert_eq!(
             ones.iter().map(|l| l.key.as_str()).collect::<Vec<_>>(),
-            ["unfinished:hvst-upgrade-a", "unfinished:hvst-upgrade-b"]
+            [
+                "Upgrade/harvester-system/hvst-upgrade-a:unfinished",
+                "Upgrade/harvester-system/hvst-upgrade-b:unfinished"
+            ]
         );
         assert_eq!(
             ones[0].what,
@@ -783,7 +793,10 @@ mod tests {
         });
         let w = World::new(&with(&[failed, job]));
         let v = w.env("v1.4.0", None, find);
-        assert_eq!(keys(&v), [(1, "failed:hvst-upgrade-a")]);
+        assert_eq!(
+            keys(&v),
+            [(1, "Upgrade/harvester-system/hvst-upgrade-a:failed")]
+        );
         assert_eq!(
             v[0].what,
             "the last upgrade, hvst-upgrade-a to v1.4.1, failed: Completed False; \
@@ -812,7 +825,10 @@ mod tests {
             "true",
         );
         let v = leftovers(&with(&[pending]), "v1.7.0");
-        assert_eq!(keys(&v), [(2, "cleanup:hvst-upgrade-a")]);
+        assert_eq!(
+            keys(&v),
+            [(2, "Upgrade/harvester-system/hvst-upgrade-a:cleanup")]
+        );
         assert_eq!(
             v[0].blocks.as_deref(),
             Some(
@@ -940,24 +956,24 @@ mod tests {
             [
                 (
                     4,
-                    "orphan:VirtualMachine/harvester-system/upgrade-repo-hvst-upgrade-gone"
+                    "VirtualMachine/harvester-system/upgrade-repo-hvst-upgrade-gone:orphan"
                 ),
                 (
                     4,
-                    "orphan:VirtualMachineImage/harvester-system/hvst-upgrade-a"
+                    "VirtualMachineImage/harvester-system/hvst-upgrade-a:orphan"
                 ),
-                (4, "orphan:Plan/cattle-system/hvst-upgrade-a-prepare"),
+                (4, "Plan/cattle-system/hvst-upgrade-a-prepare:orphan"),
                 (
                     4,
-                    "orphan:Plan/cattle-system/hvst-upgrade-a-skip-restart-rancher-system-agent"
-                ),
-                (
-                    4,
-                    "orphan:Service/harvester-system/upgrade-repo-hvst-upgrade-a"
+                    "Plan/cattle-system/hvst-upgrade-a-skip-restart-rancher-system-agent:orphan"
                 ),
                 (
                     4,
-                    "orphan:PersistentVolumeClaim/harvester-system/upgrade-repo-hvst-upgrade-a-disk-0"
+                    "Service/harvester-system/upgrade-repo-hvst-upgrade-a:orphan"
+                ),
+                (
+                    4,
+                    "PersistentVolumeClaim/harvester-system/upgrade-repo-hvst-upgrade-a-disk-0:orphan"
                 ),
             ]
         );
@@ -983,7 +999,10 @@ mod tests {
         let v = leftovers(&with(std::slice::from_ref(&chart)), "v1.4.0");
         assert_eq!(
             keys(&v),
-            [(5, "upgradelog-chart:hvst-upgrade-rqqrp-upgradelog-operator")]
+            [(
+                5,
+                "ManagedChart/fleet-local/hvst-upgrade-rqqrp-upgradelog-operator:upgradelog-chart"
+            )]
         );
         assert_eq!(
             v[0].what,
@@ -1064,7 +1083,10 @@ mod tests {
     #[test]
     fn rule6_paused_managed_charts() {
         let v = leftovers(&with(&[paused_chart()]), "v1.4.0");
-        assert_eq!(keys(&v), [(6, "paused:harvester-crd")]);
+        assert_eq!(
+            keys(&v),
+            [(6, "ManagedChart/fleet-local/harvester-crd:paused")]
+        );
         assert!(v[0].fix.contains("{\"spec\":{\"paused\":false}}"));
         // Charts outside fleet-local are not the upgrade's.
         let other = set(
@@ -1078,7 +1100,7 @@ mod tests {
     #[test]
     fn rule7_provisioning_cluster_keeps_harvesters_drain_hooks() {
         let v = leftovers(&with(&[provisioning_with_hooks()]), "v1.4.0");
-        assert_eq!(keys(&v), [(7, "provisioning-hooks")]);
+        assert_eq!(keys(&v), [(7, "Cluster/fleet-local/local:drain-hooks")]);
         let rancher_hook = set(
             provisioning_with_hooks(),
             "/spec/rkeConfig/upgradeStrategy/controlPlaneDrainOptions",
@@ -1090,7 +1112,10 @@ mod tests {
     #[test]
     fn rule8_node_markers() {
         let v = leftovers(&with(&[marked_node()]), "v1.4.0");
-        assert_eq!(keys(&v), [(8, "pending-os:n4"), (8, "drain-taint:n4")]);
+        assert_eq!(
+            keys(&v),
+            [(8, "Node/n4:pending-os"), (8, "Node/n4:drain-taint")]
+        );
         assert_eq!(
             v[0].what,
             "node n4 still has annotation harvesterhci.io/pendingOSImage=\"Harvester v1.4.1\" (it \
@@ -1113,7 +1138,13 @@ mod tests {
             ]),
             "v1.4.0",
         );
-        assert_eq!(keys(&v), [(9, "longhorn-replenishment")]);
+        assert_eq!(
+            keys(&v),
+            [(
+                9,
+                "Setting/longhorn-system/replica-replenishment-wait-interval:not-restored"
+            )]
+        );
         assert!(v[0].what.ends_with("(it was 600 before)"));
         assert!(v[0].fix.ends_with("-p '{\"value\":\"600\"}'"));
         let other = set(longhorn_setting(), "/value", json!("600"));
@@ -1125,10 +1156,7 @@ mod tests {
         let v = leftovers(&with(&[machine_plan("drain-1", "")]), "v1.4.0");
         assert_eq!(
             keys(&v),
-            [(
-                10,
-                "drain-hook:custom-abc-machine-plan:rke.cattle.io/pre-drain"
-            )]
+            [(10, "Secret/fleet-local/custom-abc-machine-plan:pre-drain")]
         );
         assert_eq!(
             leftovers(&with(&[machine_plan("drain-1", "drain-1")]), "v1.4.0"),
@@ -1159,7 +1187,10 @@ mod tests {
         let v = leftovers(&with(&busy), "v1.4.0");
         assert_eq!(
             keys(&v),
-            [(5, "upgradelog-chart:hvst-upgrade-old-upgradelog-operator")]
+            [(
+                5,
+                "ManagedChart/fleet-local/hvst-upgrade-old-upgradelog-operator:upgradelog-chart"
+            )]
         );
         // A failed upgrade is not in progress: the markers are its leftovers.
         let mut failed = markers.to_vec();

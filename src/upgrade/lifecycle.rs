@@ -7,6 +7,7 @@ use super::Env;
 use super::admission::unfinished_upgrades;
 use crate::index::Object;
 use crate::model::condition;
+use crate::model::typed::core::Pdb;
 use crate::model::typed::harvester::{Upgrade, VmImage};
 use crate::model::typed::kubevirt::{VirtualMachine, Vmi};
 use crate::model::typed::longhorn::{LhEngine, LhVolume};
@@ -446,14 +447,11 @@ fn node_waits(env: &Env, u: &str, node: &str, state: &str, t: Upgrade) -> Vec<Wa
                 .filter(|p| matches!(&p.view, View::Pod(v) if v.node_name.as_deref() == Some(node)))
                 .collect();
             for pdb in env.index.of_kind("policy", "PodDisruptionBudget") {
-                let Some(pt) = pdb.tree() else { continue };
-                if pt.int("/status/disruptionsAllowed").unwrap_or(0) > 0 {
+                let Some(pt) = Pdb::of(pdb) else { continue };
+                if pt.disruptions_allowed().unwrap_or(0) > 0 {
                     continue;
                 }
-                let sel = pt
-                    .at("/spec/selector/matchLabels")
-                    .and_then(|m| m.as_object())
-                    .unwrap_or_default();
+                let sel: Vec<(&str, Option<&str>)> = pt.match_labels().collect();
                 if sel.is_empty() {
                     continue;
                 }
@@ -462,7 +460,7 @@ fn node_waits(env: &Env, u: &str, node: &str, state: &str, t: Upgrade) -> Vec<Wa
                     .filter(|p| p.key.namespace == pdb.key.namespace)
                     .filter(|p| {
                         sel.iter()
-                            .all(|(k, v)| p.meta.labels.get(k).map(String::as_str) == v.as_str())
+                            .all(|(k, v)| p.meta.labels.get(k).map(String::as_str) == *v)
                     })
                     .collect();
                 if protected.is_empty() {

@@ -5,6 +5,7 @@
 //! the index; the `webhook.*` rules turn its results into findings.
 use crate::index::Index;
 use crate::model::condition;
+use crate::model::typed::core::{EndpointSlice, Endpoints};
 use crate::model::views::{View, Webhook};
 
 /// The weakest link of a webhook's chain.
@@ -216,27 +217,15 @@ fn chain(index: &Index, ci: usize, h: &Webhook, collected: &dyn Fn(&str, &str) -
         if let Some(i) = index.position(&ep.key) {
             c.endpoints.push(i);
         }
-        if let Some(t) = ep.tree() {
-            for s in t.list("/subsets") {
-                for (field, is_ready) in [("addresses", true), ("notReadyAddresses", false)] {
-                    for a in s
-                        .get(field)
-                        .and_then(|x| x.as_array())
-                        .into_iter()
-                        .flatten()
-                    {
-                        if is_ready {
-                            ready += 1;
-                        }
-                        if let Some(p) = a
-                            .pointer("/targetRef/name")
-                            .and_then(|n| n.as_str())
-                            .and_then(|n| index.position(&pod_key(ns, n)))
-                        {
-                            pods.push(p);
-                        }
-                    }
-                }
+        for a in Endpoints::of(ep).into_iter().flat_map(Endpoints::addresses) {
+            if a.ready() {
+                ready += 1;
+            }
+            if let Some(p) = a
+                .target_name()
+                .and_then(|n| index.position(&pod_key(ns, n)))
+            {
+                pods.push(p);
             }
         }
     }
@@ -249,20 +238,19 @@ fn chain(index: &Index, ci: usize, h: &Webhook, collected: &dyn Fn(&str, &str) -
         if let Some(i) = index.position(&es.key) {
             c.endpoints.push(i);
         }
-        if let Some(t) = es.tree() {
-            for e in t.list("/endpoints") {
-                let r = e.pointer("/conditions/ready").and_then(|x| x.as_bool()) != Some(false);
-                // When the Endpoints object exists its addresses were counted already.
-                if r && !has_endpoints {
-                    ready += 1;
-                }
-                if let Some(p) = e
-                    .pointer("/targetRef/name")
-                    .and_then(|n| n.as_str())
-                    .and_then(|n| index.position(&pod_key(ns, n)))
-                {
-                    pods.push(p);
-                }
+        for e in EndpointSlice::of(es)
+            .into_iter()
+            .flat_map(EndpointSlice::endpoints)
+        {
+            // When the Endpoints object exists its addresses were counted already.
+            if e.ready() && !has_endpoints {
+                ready += 1;
+            }
+            if let Some(p) = e
+                .target_name()
+                .and_then(|n| index.position(&pod_key(ns, n)))
+            {
+                pods.push(p);
             }
         }
     }

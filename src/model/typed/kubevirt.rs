@@ -65,15 +65,9 @@ impl<'a> Disk<'a> {
         self.0.get("name").and_then(Node::as_str)
     }
 
-    /// Whether it is a CD-ROM: `cdrom` set (present and not null).
+    /// Whether it is a CD-ROM: `cdrom` set (present and not null, as Go's `CDRom != nil`).
     pub fn is_cdrom(self) -> bool {
         self.0.get("cdrom").is_some_and(|c| !c.is_null())
-    }
-
-    /// Whether the `cdrom` key is there at all, even null (how the upgrade webhook's
-    /// live-migration check is read here; see [`Disk::is_cdrom`] for a set one).
-    pub fn has_cdrom_key(self) -> bool {
-        self.0.get("cdrom").is_some()
     }
 }
 
@@ -118,13 +112,17 @@ impl<'a> Vmi<'a> {
         self.0.list("/spec/domain/devices/disks").iter().map(Disk)
     }
 
+    /// Whether `spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution` is
+    /// there (not null): a node must then match one of its terms, and with no terms none does.
+    pub fn has_required_node_affinity(self) -> bool {
+        self.0.at(REQUIRED_AFFINITY).is_some()
+    }
+
     /// `spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution
     /// .nodeSelectorTerms`: the node may be any that matches one of them.
     pub fn required_node_selector_terms(self) -> impl Iterator<Item = NodeSelectorTerm<'a>> {
         self.0
-            .list(
-                "/spec/affinity/nodeAffinity/requiredDuringSchedulingIgnoredDuringExecution/nodeSelectorTerms",
-            )
+            .list(&format!("{REQUIRED_AFFINITY}/nodeSelectorTerms"))
             .iter()
             .map(NodeSelectorTerm)
     }
@@ -146,18 +144,32 @@ impl<'a> Vmi<'a> {
 }
 
 const HOST_DEVICES: &str = "/spec/domain/devices/hostDevices";
+const REQUIRED_AFFINITY: &str =
+    "/spec/affinity/nodeAffinity/requiredDuringSchedulingIgnoredDuringExecution";
 
 /// A term of a required node affinity: a node matches it when it matches all its expressions.
 #[derive(Debug, Clone, Copy)]
 pub struct NodeSelectorTerm<'a>(&'a Node);
 
 impl<'a> NodeSelectorTerm<'a> {
-    /// `matchExpressions`, when a list.
-    pub fn match_expressions(self) -> Option<impl Iterator<Item = NodeSelectorRequirement<'a>>> {
+    /// `matchExpressions`: requirements on the node's labels (none when not a list).
+    pub fn match_expressions(self) -> impl Iterator<Item = NodeSelectorRequirement<'a>> {
+        self.requirements("matchExpressions")
+    }
+
+    /// `matchFields`: requirements on the node's fields, of which Kubernetes knows only
+    /// `metadata.name` (none when not a list).
+    pub fn match_fields(self) -> impl Iterator<Item = NodeSelectorRequirement<'a>> {
+        self.requirements("matchFields")
+    }
+
+    fn requirements(self, key: &str) -> impl Iterator<Item = NodeSelectorRequirement<'a>> {
         self.0
-            .get("matchExpressions")
+            .get(key)
             .and_then(Node::as_array)
-            .map(|a| a.iter().map(NodeSelectorRequirement))
+            .unwrap_or_default()
+            .iter()
+            .map(NodeSelectorRequirement)
     }
 }
 
@@ -197,9 +209,10 @@ impl<'a> VmiVolume<'a> {
         self.0.get("name").and_then(Node::as_str)
     }
 
-    /// Whether the `containerDisk` key is there, even null.
-    pub fn has_container_disk_key(self) -> bool {
-        self.0.get("containerDisk").is_some()
+    /// Whether it is a container disk: `containerDisk` set (present and not null, as Go's
+    /// `ContainerDisk != nil`).
+    pub fn is_container_disk(self) -> bool {
+        self.0.get("containerDisk").is_some_and(|c| !c.is_null())
     }
 
     /// Whether it is hot-plugged: `persistentVolumeClaim.hotpluggable` or
@@ -334,6 +347,10 @@ spec:
             operator: In
             values: [a, 1, b]
         - {}
+        - matchFields:
+          - key: metadata.name
+            operator: In
+            values: [n2]
   domain:
     devices:
       hostDevices: []
@@ -354,36 +371,48 @@ spec:
   - name: boot
     containerDisk:
       image: x
+  - name: nothing
+    containerDisk: null
 "#,
         );
         let vmi = Vmi::of(&o).unwrap();
-        assert!(vmi.has_node_selector());
+        assert!(vmi.has_node_selector() && vmi.has_required_node_affinity());
         assert!(vmi.host_devices_set() && !vmi.has_host_devices());
         let terms: Vec<NodeSelectorTerm> = vmi.required_node_selector_terms().collect();
-        assert_eq!(terms.len(), 2);
-        let exprs: Vec<NodeSelectorRequirement> = terms[0].match_expressions().unwrap().collect();
+        assert_eq!(terms.len(), 3);
+        let exprs: Vec<NodeSelectorRequirement> = terms[0].match_expressions().collect();
         assert_eq!(
             (exprs[0].key(), exprs[0].operator()),
             (Some("zone"), Some("In"))
         );
         assert_eq!(exprs[0].values().collect::<Vec<_>>(), ["a", "b"]);
-        assert!(terms[1].match_expressions().is_none());
-        // A null cdrom: the key is there, the disk is no CD-ROM.
-        let disks: Vec<(bool, bool)> = vmi
-            .disks()
-            .map(|d| (d.has_cdrom_key(), d.is_cdrom()))
-            .collect();
-        assert_eq!(disks, [(true, false), (false, false)]);
+        assert_eq!(terms[0].match_fields().count(), 0);
+        assert_eq!(
+            (
+                terms[1].match_expressions().count(),
+                terms[1].match_fields().count()
+            ),
+            (0, 0)
+        );
+        let fields: Vec<NodeSelectorRequirement> = terms[2].match_fields().collect();
+        assert_eq!(
+            (fields[0].key(), fields[0].values().collect::<Vec<_>>()),
+            (Some("metadata.name"), vec!["n2"])
+        );
+        // A null cdrom is no CD-ROM (Go reads `CDRom != nil`).
+        let disks: Vec<bool> = vmi.disks().map(|d| d.is_cdrom()).collect();
+        assert_eq!(disks, [false, false]);
         let vols: Vec<(Option<&str>, bool, bool)> = vmi
             .volumes()
-            .map(|v| (v.name(), v.hotpluggable(), v.has_container_disk_key()))
+            .map(|v| (v.name(), v.hotpluggable(), v.is_container_disk()))
             .collect();
         assert_eq!(
             vols,
             [
                 (Some("hot"), true, false),
                 (Some("cold"), false, false),
-                (Some("boot"), false, true)
+                (Some("boot"), false, true),
+                (Some("nothing"), false, false)
             ]
         );
         let bare = obj(
@@ -393,6 +422,7 @@ spec:
         );
         let vmi = Vmi::of(&bare).unwrap();
         assert!(!vmi.has_node_selector() && !vmi.host_devices_set());
+        assert!(!vmi.has_required_node_affinity());
         assert_eq!(vmi.required_node_selector_terms().count(), 0);
     }
 

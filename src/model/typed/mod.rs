@@ -1,6 +1,7 @@
 //! Typed read-only views of the kinds kept whole as a compact tree ([`super::views::TREE_KINDS`])
 //! that rules read deeply: Longhorn (`longhorn.rs`), KubeVirt (`kubevirt.rs`), Harvester
-//! (`harvester.rs`) and Cluster API (`capi.rs`) objects.
+//! (`harvester.rs`) and Cluster API (`capi.rs`) objects, and Endpoints, EndpointSlices,
+//! PodDisruptionBudgets and Whereabouts IPPools (`core.rs`).
 //!
 //! A view is a zero-cost wrapper over the object's stored [`Tree`] (no decoded struct per object:
 //! the index's memory stays what it was); each accessor names the field it reads, so every JSON
@@ -9,6 +10,7 @@
 //! implements [`Kind`], through which `Index::typed` lists the objects of its kind with their
 //! view.
 pub mod capi;
+pub mod core;
 pub mod harvester;
 pub mod kubevirt;
 pub mod longhorn;

@@ -5,12 +5,12 @@ use crate::facts::cluster;
 use crate::facts::version::Range;
 use serde_json::Value;
 
-use super::{Check, Hit, RES, effective, json};
+use super::{Hit, RES, effective, findings, json, subject};
 use crate::index::Object;
-use crate::rules::{Context, Input, RuleInfo, Severity};
+use crate::rules::{Context, Input, RuleDef, RuleInfo, Severity};
 
-pub(super) const BACKUP_TARGET: Check = Check {
-    info: RuleInfo {
+pub(super) const BACKUP_TARGET: RuleDef = RuleDef::new(
+    RuleInfo {
         id: "upgrade.precheck.backup-target",
         title: "Pre-check #17 Backup-Target: refreshIntervalInSeconds set on a configured backup target",
         description: "check_backup_target (only when running v1.4.1 or v1.4.2) parses the \
@@ -25,13 +25,12 @@ pub(super) const BACKUP_TARGET: Check = Check {
         ],
         versions: "v1.4.1 and v1.4.2 only (nothing on other versions)",
     },
-    only: Some(Range::between((1, 4, 1), (1, 4, 2))),
-    eval: eval_backup_target,
-    refs: &[
+    |info, cx| findings(info, cx, &[
         "https://docs.harvesterhci.io/v1.4/upgrade/v1-4-1-to-v1-4-2",
         "https://github.com/harvester/harvester/issues/7885",
-    ],
-};
+    ], eval_backup_target(cx)),
+)
+.only(Range::between((1, 4, 1), (1, 4, 2)));
 
 fn backup_target(setting: Option<&Object>) -> Vec<Hit<'_>> {
     let Some(s) = setting else { return Vec::new() };
@@ -55,7 +54,7 @@ fn backup_target(setting: Option<&Object>) -> Vec<Hit<'_>> {
         .map(|i| i.to_string())
         .unwrap_or_else(|| "absent".into());
     vec![Hit {
-        aspect: "backup-target".into(),
+        subject: subject(s, ""),
         severity: Severity::Error,
         title: format!(
             "Backup target ({kind} {endpoint}) has refreshIntervalInSeconds {shown}: high CPU \

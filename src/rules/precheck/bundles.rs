@@ -3,15 +3,15 @@
 //! `{desiredReady: 1, ready: 1}`), over Fleet's Bundles in fleet-local.
 use std::fmt::Write as _;
 
-use super::{BUNDLE_STATUS_END, Check, Hit, RES, full, of_kind, opt};
+use super::{BUNDLE_STATUS_END, Hit, RES, findings, full, of_kind, opt, subject};
 use crate::index::Object;
 use crate::model::condition;
 use crate::model::fleet::BundleSummary;
 use crate::model::views::View;
-use crate::rules::{Context, Input, RuleInfo, Severity};
+use crate::rules::{Context, Input, RuleDef, RuleInfo, Severity};
 
-pub(super) const HELM_BUNDLES: Check = Check {
-    info: RuleInfo {
+pub(super) const HELM_BUNDLES: RuleDef = RuleDef::new(
+    RuleInfo {
         id: "upgrade.precheck.helm-bundles",
         title: "Pre-check #4 Helm-Bundles: every Helm bundle but mcc-harvester has a ready deployment",
         description: "check_bundles lists bundles.fleet.cattle.io in all namespaces and fails \
@@ -22,13 +22,18 @@ pub(super) const HELM_BUNDLES: Check = Check {
         inputs: &[RES, Input::Resource("fleet.cattle.io", "bundles")],
         versions: "all (check.sh v1.x)",
     },
-    only: None,
-    eval: eval_helm_bundles,
-    refs: &["https://fleet.rancher.io/ref-status-fields"],
-};
+    |info, cx| {
+        findings(
+            info,
+            cx,
+            &["https://fleet.rancher.io/ref-status-fields"],
+            eval_helm_bundles(cx),
+        )
+    },
+);
 
-pub(super) const HARVESTER_BUNDLE: Check = Check {
-    info: RuleInfo {
+pub(super) const HARVESTER_BUNDLE: RuleDef = RuleDef::new(
+    RuleInfo {
         id: "upgrade.precheck.harvester-bundle",
         title: "Pre-check #5 Harvester-Bundles: mcc-harvester summary exactly {desiredReady: 1, ready: 1}",
         description: "check_harvester_bundle diffs status.summary of \
@@ -39,13 +44,18 @@ pub(super) const HARVESTER_BUNDLE: Check = Check {
         inputs: &[RES, Input::Resource("fleet.cattle.io", "bundles")],
         versions: "all (check.sh v1.x)",
     },
-    only: None,
-    eval: eval_harvester_bundle,
-    refs: &[
-        "https://fleet.rancher.io/ref-status-fields",
-        "https://github.com/harvester/harvester/issues/7454",
-    ],
-};
+    |info, cx| {
+        findings(
+            info,
+            cx,
+            &[
+                "https://fleet.rancher.io/ref-status-fields",
+                "https://github.com/harvester/harvester/issues/7454",
+            ],
+            eval_harvester_bundle(cx),
+        )
+    },
+);
 
 // ---------------------------------------------------------------- #4 helm-bundles
 
@@ -146,7 +156,7 @@ fn helm_bundles<'a>(bundles: &[&'a Object]) -> Vec<Hit<'a>> {
                 full(b)
             );
             Some(Hit {
-                aspect: full(b),
+                subject: subject(b, ""),
                 severity: Severity::Error,
                 title: format!(
                     "Helm bundle {} has no ready deployment (status.summary.ready: 0)",
@@ -224,7 +234,7 @@ fn summary_deviations(s: &BundleSummary) -> Vec<String> {
 fn harvester_bundle(b: Option<&Object>) -> Vec<Hit<'_>> {
     let Some(b) = b else {
         return vec![Hit {
-            aspect: "fleet-local/mcc-harvester".into(),
+            subject: "Bundle/fleet-local/mcc-harvester".into(),
             severity: Severity::Error,
             title: "Bundle fleet-local/mcc-harvester is missing".into(),
             summary: "The bundle has no bundles.fleet.cattle.io fleet-local/mcc-harvester: \
@@ -263,7 +273,7 @@ fn harvester_bundle(b: Option<&Object>) -> Vec<Hit<'_>> {
          is not ready!\" with Harvester-Bundles Test: Failed."
     );
     vec![Hit {
-        aspect: "fleet-local/mcc-harvester".into(),
+        subject: "Bundle/fleet-local/mcc-harvester".into(),
         severity: Severity::Error,
         title: format!(
             "Bundle fleet-local/mcc-harvester summary is not exactly {{desiredReady: 1, ready: \
@@ -335,7 +345,7 @@ mod tests {
         );
         let h = harvester_bundle(Some(&modified));
         assert_eq!(h.len(), 1);
-        assert_eq!(h[0].aspect, "fleet-local/mcc-harvester");
+        assert_eq!(h[0].subject, "Bundle/fleet-local/mcc-harvester");
         assert_eq!(h[0].severity, Severity::Error);
         assert!(h[0].summary.contains("ready is 0"));
         assert!(h[0].summary.contains("extra key modified: 1"));
@@ -360,6 +370,9 @@ mod tests {
         let absent = bundle("mcc-other", "    desiredReady: 1\n");
         let hits = helm_bundles(&[&bad, &harvester, &absent]);
         assert_eq!(hits.len(), 1);
-        assert_eq!(hits[0].aspect, "fleet-local/mcc-rancher-monitoring-crd");
+        assert_eq!(
+            hits[0].subject,
+            "Bundle/fleet-local/mcc-rancher-monitoring-crd"
+        );
     }
 }

@@ -4,14 +4,14 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
-use super::{Check, Hit, RES, TROUBLESHOOTING, full, in_ns, of_kind};
+use super::{Hit, RES, TROUBLESHOOTING, findings, full, in_ns, of_kind, subject};
 use crate::index::Object;
 use crate::model::typed::capi::{CapiCluster, CapiMachine};
-use crate::rules::{Context, Input, RuleInfo, Severity};
+use crate::rules::{Context, Input, RuleDef, RuleInfo, Severity};
 use crate::text::plural;
 
-pub(super) const CAPI_CLUSTER_STATE: Check = Check {
-    info: RuleInfo {
+pub(super) const CAPI_CLUSTER_STATE: RuleDef = RuleDef::new(
+    RuleInfo {
         id: "upgrade.precheck.capi-cluster-state",
         title: "Pre-check #7 CAPI-Cluster-State: clusters.cluster.x-k8s.io fleet-local/local is Provisioned",
         description: "check_cluster reads status.phase of the CAPI Cluster fleet-local/local \
@@ -19,16 +19,21 @@ pub(super) const CAPI_CLUSTER_STATE: Check = Check {
         inputs: &[RES, Input::Resource("cluster.x-k8s.io", "clusters")],
         versions: "all (check.sh v1.x)",
     },
-    only: None,
-    eval: eval_capi_cluster_state,
-    refs: &[
-        TROUBLESHOOTING,
-        "https://github.com/harvester/harvester/issues/3863",
-    ],
-};
+    |info, cx| {
+        findings(
+            info,
+            cx,
+            &[
+                TROUBLESHOOTING,
+                "https://github.com/harvester/harvester/issues/3863",
+            ],
+            eval_capi_cluster_state(cx),
+        )
+    },
+);
 
-pub(super) const CAPI_CLUSTER_PAUSE: Check = Check {
-    info: RuleInfo {
+pub(super) const CAPI_CLUSTER_PAUSE: RuleDef = RuleDef::new(
+    RuleInfo {
         id: "upgrade.precheck.capi-cluster-pause",
         title: "Pre-check #8 CAPI-Cluster-Pause: fleet-local/local is not paused",
         description: "check_cluster_pause fails when spec.paused of the CAPI Cluster \
@@ -36,13 +41,11 @@ pub(super) const CAPI_CLUSTER_PAUSE: Check = Check {
         inputs: &[RES, Input::Resource("cluster.x-k8s.io", "clusters")],
         versions: "all (check.sh v1.x)",
     },
-    only: None,
-    eval: eval_capi_cluster_pause,
-    refs: &[],
-};
+    |info, cx| findings(info, cx, &[], eval_capi_cluster_pause(cx)),
+);
 
-pub(super) const CAPI_MACHINE_COUNT: Check = Check {
-    info: RuleInfo {
+pub(super) const CAPI_MACHINE_COUNT: RuleDef = RuleDef::new(
+    RuleInfo {
         id: "upgrade.precheck.capi-machine-count",
         title: "Pre-check #9 CAPI-Machine-Count: as many CAPI machines in fleet-local as nodes",
         description: "check_machines compares the number of machines.cluster.x-k8s.io in \
@@ -55,16 +58,21 @@ pub(super) const CAPI_MACHINE_COUNT: Check = Check {
         ],
         versions: "all (check.sh v1.x)",
     },
-    only: None,
-    eval: eval_capi_machine_count,
-    refs: &[
-        "https://github.com/harvester/harvester/issues/6253",
-        "https://github.com/harvester/harvester/issues/8236",
-    ],
-};
+    |info, cx| {
+        findings(
+            info,
+            cx,
+            &[
+                "https://github.com/harvester/harvester/issues/6253",
+                "https://github.com/harvester/harvester/issues/8236",
+            ],
+            eval_capi_machine_count(cx),
+        )
+    },
+);
 
-pub(super) const CAPI_MACHINE_STATE: Check = Check {
-    info: RuleInfo {
+pub(super) const CAPI_MACHINE_STATE: RuleDef = RuleDef::new(
+    RuleInfo {
         id: "upgrade.precheck.capi-machine-state",
         title: "Pre-check #10 CAPI-Machine-State: every CAPI machine in fleet-local is Running",
         description: "check_machines fails on every machines.cluster.x-k8s.io in fleet-local \
@@ -72,13 +80,18 @@ pub(super) const CAPI_MACHINE_STATE: Check = Check {
         inputs: &[RES, Input::Resource("cluster.x-k8s.io", "machines")],
         versions: "all (check.sh v1.x)",
     },
-    only: None,
-    eval: eval_capi_machine_state,
-    refs: &[
-        TROUBLESHOOTING,
-        "https://github.com/harvester/harvester/issues/6253",
-    ],
-};
+    |info, cx| {
+        findings(
+            info,
+            cx,
+            &[
+                TROUBLESHOOTING,
+                "https://github.com/harvester/harvester/issues/6253",
+            ],
+            eval_capi_machine_state(cx),
+        )
+    },
+);
 
 // ---------------------------------------------------------------- #7, #8 CAPI cluster
 
@@ -98,7 +111,7 @@ const CAPI_FIX: &str = "Wait until CAPI cluster fleet-local/local is Provisioned
 fn capi_cluster_state(c: Option<&Object>) -> Vec<Hit<'_>> {
     let Some(c) = c else {
         return vec![Hit {
-            aspect: "fleet-local/local".into(),
+            subject: "Cluster/fleet-local/local".into(),
             severity: Severity::Error,
             title: "CAPI Cluster fleet-local/local is missing".into(),
             summary: "The bundle has no clusters.cluster.x-k8s.io fleet-local/local: \
@@ -117,7 +130,7 @@ fn capi_cluster_state(c: Option<&Object>) -> Vec<Hit<'_>> {
     }
     let shown = if phase.is_empty() { "empty" } else { phase };
     vec![Hit {
-        aspect: "fleet-local/local".into(),
+        subject: "Cluster/fleet-local/local".into(),
         severity: Severity::Error,
         title: format!("CAPI Cluster fleet-local/local is not Provisioned (phase {shown})"),
         summary: format!(
@@ -141,7 +154,7 @@ fn capi_cluster_pause(c: Option<&Object>) -> Vec<Hit<'_>> {
         return Vec::new();
     }
     vec![Hit {
-        aspect: "fleet-local/local".into(),
+        subject: "Cluster/fleet-local/local".into(),
         severity: Severity::Error,
         title: "CAPI Cluster fleet-local/local is paused (spec.paused: true)".into(),
         summary: "clusters.cluster.x-k8s.io fleet-local/local has spec.paused: true: CAPI does \
@@ -224,7 +237,7 @@ fn capi_machine_count<'a>(machines: &[&'a Object], nodes: &[&'a Object]) -> Vec<
         .collect();
     objects.extend(bare.iter().map(|n| (*n, None)));
     vec![Hit {
-        aspect: "count".into(),
+        subject: "count".into(),
         severity: Severity::Error,
         title: format!(
             "{} in fleet-local for {}",
@@ -257,7 +270,7 @@ fn capi_machine_state<'a>(machines: &[&'a Object]) -> Vec<Hit<'a>> {
                 .map(|n| format!("node {n}"))
                 .unwrap_or_else(|| "no node".into());
             Some(Hit {
-                aspect: full(m),
+                subject: subject(m, ""),
                 severity: Severity::Error,
                 title: format!("CAPI machine {} is not Running (phase {shown})", full(m)),
                 summary: format!(
@@ -332,6 +345,6 @@ mod tests {
         assert!(capi_machine_count(&[&m1], &[&a]).is_empty());
         let state = capi_machine_state(&[&m1, &m2]);
         assert_eq!(state.len(), 1);
-        assert_eq!(state[0].aspect, "fleet-local/m2");
+        assert_eq!(state[0].subject, "Machine/fleet-local/m2");
     }
 }

@@ -1,12 +1,12 @@
 //! Pre-check #16 Kubeconfig Secret: fleet-local/local-kubeconfig carries
 //! `cluster.x-k8s.io/cluster-name=local`; informational when the generator left Secrets out.
 
-use super::{Check, Hit, RES, of_kind};
+use super::{Hit, RES, findings, of_kind};
 use crate::index::Object;
-use crate::rules::{Context, Input, RuleInfo, Severity};
+use crate::rules::{Context, Input, RuleDef, RuleInfo, Severity};
 
-pub(super) const KUBECONFIG_SECRET: Check = Check {
-    info: RuleInfo {
+pub(super) const KUBECONFIG_SECRET: RuleDef = RuleDef::new(
+    RuleInfo {
         id: "upgrade.precheck.kubeconfig-secret",
         title: "Pre-check #16 Kubeconfig Secret: local-kubeconfig carries cluster.x-k8s.io/cluster-name=local",
         description: "check_kubeconfig_secret lists secrets -n fleet-local -l \
@@ -18,13 +18,18 @@ pub(super) const KUBECONFIG_SECRET: Check = Check {
         inputs: &[RES, Input::Resource("", "secrets")],
         versions: "all (check.sh v1.x)",
     },
-    only: None,
-    eval: eval_kubeconfig_secret,
-    refs: &[
-        "https://docs.harvesterhci.io/v1.3/upgrade/v1-2-2-to-v1-3-1#known-issues",
-        "https://github.com/harvester/harvester/issues/6041",
-    ],
-};
+    |info, cx| {
+        findings(
+            info,
+            cx,
+            &[
+                "https://docs.harvesterhci.io/v1.3/upgrade/v1-2-2-to-v1-3-1#known-issues",
+                "https://github.com/harvester/harvester/issues/6041",
+            ],
+            eval_kubeconfig_secret(cx),
+        )
+    },
+);
 
 const KUBECONFIG_FIX: &str =
     "kubectl label secret local-kubeconfig -n fleet-local cluster.x-k8s.io/cluster-name=local";
@@ -42,7 +47,7 @@ fn secrets_collected(secrets: &[&Object]) -> bool {
 fn kubeconfig_secret<'a>(secrets: &[&'a Object]) -> Vec<Hit<'a>> {
     if !secrets_collected(secrets) {
         return vec![Hit {
-            aspect: "not-evaluated".into(),
+            subject: "not-evaluated".into(),
             severity: Severity::Info,
             title: "Kubeconfig Secret check not evaluated: the bundle holds no Secrets besides \
                     machine plans"
@@ -83,7 +88,7 @@ fn kubeconfig_secret<'a>(secrets: &[&'a Object]) -> Vec<Hit<'a>> {
                 .map(|v| format!("has cluster.x-k8s.io/cluster-name={v}"))
                 .unwrap_or_else(|| "has no cluster.x-k8s.io/cluster-name label".into());
             vec![Hit {
-                aspect: "fleet-local/local-kubeconfig".into(),
+                subject: "Secret/fleet-local/local-kubeconfig".into(),
                 severity: Severity::Error,
                 title: format!(
                     "Secret fleet-local/local-kubeconfig {label} (needs \
@@ -102,7 +107,7 @@ fn kubeconfig_secret<'a>(secrets: &[&'a Object]) -> Vec<Hit<'a>> {
             }]
         }
         None => vec![Hit {
-            aspect: "fleet-local/local-kubeconfig".into(),
+            subject: "Secret/fleet-local/local-kubeconfig".into(),
             severity: Severity::Error,
             title: "Secret fleet-local/local-kubeconfig is missing".into(),
             summary: "The bundle's Secrets include other secrets but not \

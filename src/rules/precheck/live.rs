@@ -1,14 +1,15 @@
 //! Pre-checks only the live machine can answer: #1 Host (where the script runs), #2
 //! Certificates (RKE2 certificate files), #3 Node-Free-Space (kubelet image-filesystem stats),
 //! #20 Network-Config (`/oem` files) and #21 COS_STATE-Size (`df` on every node). Each declares
-//! `Input::Live`, so the engine reports it `not_evaluated` and its evaluation never runs.
+//! `Input::Live`, so the engine reports it `not_evaluated` and its evaluation never runs;
+//! #20 and #21, which the script runs only on v1.6.x and v1.7.x, are `not_applicable` on other
+//! versions.
 
-use super::{Check, Hit};
 use crate::facts::version::Range;
-use crate::rules::{Context, Input, RuleInfo};
+use crate::rules::{Context, Finding, Input, RuleDef, RuleInfo};
 
-pub(super) const HOST: Check = Check {
-    info: RuleInfo {
+pub(super) const HOST: RuleDef = RuleDef::new(
+    RuleInfo {
         id: "upgrade.precheck.host",
         title: "Pre-check #1 Host: the script runs on a control-plane node",
         description: "check_host compares `hostname` of the machine running the script with \
@@ -21,13 +22,11 @@ pub(super) const HOST: Check = Check {
         )],
         versions: "all (check.sh v1.x)",
     },
-    only: None,
-    eval: live,
-    refs: &[],
-};
+    live,
+);
 
-pub(super) const CERTIFICATES: Check = Check {
-    info: RuleInfo {
+pub(super) const CERTIFICATES: RuleDef = RuleDef::new(
+    RuleInfo {
         id: "upgrade.precheck.certificates",
         title: "Pre-check #2 Certificates: RKE2 certificates on the node not expired or expiring",
         description: "check_certs runs `openssl x509 -checkend` on every \
@@ -43,13 +42,11 @@ pub(super) const CERTIFICATES: Check = Check {
         )],
         versions: "all (check.sh v1.x)",
     },
-    only: None,
-    eval: live,
-    refs: &["https://github.com/harvester/harvester/issues/3863"],
-};
+    live,
+);
 
-pub(super) const NODE_FREE_SPACE: Check = Check {
-    info: RuleInfo {
+pub(super) const NODE_FREE_SPACE: RuleDef = RuleDef::new(
+    RuleInfo {
         id: "upgrade.precheck.node-free-space",
         title: "Pre-check #3 Node-Free-Space: room for the new images on every node",
         description: "check_free_space reads each node's kubelet stats \
@@ -63,13 +60,11 @@ pub(super) const NODE_FREE_SPACE: Check = Check {
         )],
         versions: "all (check.sh v1.x)",
     },
-    only: None,
-    eval: live,
-    refs: &[],
-};
+    live,
+);
 
-pub(super) const NETWORK_CONFIG: Check = Check {
-    info: RuleInfo {
+pub(super) const NETWORK_CONFIG: RuleDef = RuleDef::new(
+    RuleInfo {
         id: "upgrade.precheck.network-config",
         title: "Pre-check #20 Network-Config: OEM network configuration in the layout the upgrade expects",
         description: "Only when the running version is v1.6.x: a DaemonSet \
@@ -85,13 +80,12 @@ pub(super) const NETWORK_CONFIG: Check = Check {
         )],
         versions: "v1.6.x only",
     },
-    only: None,
-    eval: live,
-    refs: &[],
-};
+    live,
+)
+.only(Range::through_minor((1, 6, 0), (1, 6)));
 
-pub(super) const COS_STATE_SIZE: Check = Check {
-    info: RuleInfo {
+pub(super) const COS_STATE_SIZE: RuleDef = RuleDef::new(
+    RuleInfo {
         id: "upgrade.precheck.cos-state-size",
         title: "Pre-check #21 COS_STATE-Size: the COS_STATE partition can hold the v1.8 OS image",
         description: "Only when the running version is v1.7.x: a DaemonSet runs `df \
@@ -104,12 +98,11 @@ pub(super) const COS_STATE_SIZE: Check = Check {
         )],
         versions: "v1.7.x only",
     },
-    only: Some(Range::through_minor((1, 7, 0), (1, 7))),
-    eval: live,
-    refs: &["https://github.com/harvester/harvester/issues/10687"],
-};
+    live,
+)
+.only(Range::through_minor((1, 7, 0), (1, 7)));
 
 /// Never called: the engine reports a rule with a live input as `not_evaluated`.
-fn live<'a>(_: &Context<'a>) -> Vec<Hit<'a>> {
+fn live(_: &RuleInfo, _: &Context) -> Vec<Finding> {
     Vec::new()
 }

@@ -3,14 +3,14 @@
 use crate::facts::version::Range;
 use std::collections::BTreeSet;
 
-use super::{Check, Hit, RES, TROUBLESHOOTING, full, in_ns, of_kind, opt, with_pvc};
+use super::{Hit, RES, TROUBLESHOOTING, findings, full, in_ns, of_kind, opt, subject, with_pvc};
 use crate::index::Object;
 use crate::model::typed::longhorn::{LhBackingImage, LhVolume};
-use crate::rules::{Context, Input, RuleInfo, Severity};
+use crate::rules::{Context, Input, RuleDef, RuleInfo, Severity};
 use crate::text::plural;
 
-pub(super) const LONGHORN_VOLUME_HEALTH: Check = Check {
-    info: RuleInfo {
+pub(super) const LONGHORN_VOLUME_HEALTH: RuleDef = RuleDef::new(
+    RuleInfo {
         id: "upgrade.precheck.longhorn-volume-health",
         title: "Pre-check #11 Longhorn-Volume-Health-Status: no single-replica or degraded volume",
         description: "check_volumes (skipped on 1-node clusters) takes the volume of every \
@@ -28,16 +28,21 @@ pub(super) const LONGHORN_VOLUME_HEALTH: Check = Check {
         ],
         versions: "all (check.sh v1.x)",
     },
-    only: None,
-    eval: eval_volume_health,
-    refs: &[
-        TROUBLESHOOTING,
-        "https://github.com/harvester/harvester/issues/6425",
-    ],
-};
+    |info, cx| {
+        findings(
+            info,
+            cx,
+            &[
+                TROUBLESHOOTING,
+                "https://github.com/harvester/harvester/issues/6425",
+            ],
+            eval_volume_health(cx),
+        )
+    },
+);
 
-pub(super) const STALE_LONGHORN_VOLUMES: Check = Check {
-    info: RuleInfo {
+pub(super) const STALE_LONGHORN_VOLUMES: RuleDef = RuleDef::new(
+    RuleInfo {
         id: "upgrade.precheck.stale-longhorn-volumes",
         title: "Pre-check #12 Stale-Longhorn-Volumes: no attached volume without a running workload",
         description: "check_attached_volumes fails on every volumes.longhorn.io with \
@@ -47,16 +52,21 @@ pub(super) const STALE_LONGHORN_VOLUMES: Check = Check {
         inputs: &[RES, Input::Resource("longhorn.io", "volumes")],
         versions: "all (check.sh v1.x)",
     },
-    only: None,
-    eval: eval_stale_volumes,
-    refs: &[
-        TROUBLESHOOTING,
-        "https://github.com/harvester/harvester/issues/3648",
-    ],
-};
+    |info, cx| {
+        findings(
+            info,
+            cx,
+            &[
+                TROUBLESHOOTING,
+                "https://github.com/harvester/harvester/issues/3648",
+            ],
+            eval_stale_volumes(cx),
+        )
+    },
+);
 
-pub(super) const LONGHORN_BACKING_IMAGES: Check = Check {
-    info: RuleInfo {
+pub(super) const LONGHORN_BACKING_IMAGES: RuleDef = RuleDef::new(
+    RuleInfo {
         id: "upgrade.precheck.longhorn-backing-images",
         title: "Pre-check #13 Longhorn-Backing-Images: enough copies of every backing image",
         description: "check_images (Harvester v1.4.0 and later only) reads \
@@ -71,10 +81,9 @@ pub(super) const LONGHORN_BACKING_IMAGES: Check = Check {
         ],
         versions: "v1.4.0+ (nothing below)",
     },
-    only: Some(Range::since(1, 4, 0)),
-    eval: eval_backing_images,
-    refs: &[],
-};
+    |info, cx| findings(info, cx, &[], eval_backing_images(cx)),
+)
+.only(Range::since(1, 4, 0));
 
 // ---------------------------------------------------------------- #11 longhorn-volume-health
 
@@ -105,7 +114,7 @@ fn volume_health<'a>(
         if wanted == Some(1) {
             let detached = state == "detached";
             hits.push(Hit {
-                aspect: format!("{name}:single-replica"),
+                subject: subject(v, "single-replica"),
                 severity: Severity::Error,
                 title: format!(
                     "Longhorn volume {label} has a single replica ({})",
@@ -159,7 +168,7 @@ fn volume_health<'a>(
                     .map(|r| (*r, None)),
             );
             hits.push(Hit {
-                aspect: format!("{name}:missing-replicas"),
+                subject: subject(v, "missing-replicas"),
                 severity: Severity::Error,
                 title: format!("Detached Longhorn volume {label} has {have} of {want} replicas"),
                 summary: format!(
@@ -186,7 +195,7 @@ fn volume_health<'a>(
             });
         } else {
             hits.push(Hit {
-                aspect: format!("{name}:degraded"),
+                subject: subject(v, "degraded"),
                 severity: Severity::Error,
                 title: format!(
                     "Longhorn volume {label} is {} while {}",
@@ -249,7 +258,7 @@ fn stale_volumes<'a>(volumes: &[&'a Object]) -> Vec<Hit<'a>> {
                 .unwrap_or_default();
             if workloads.is_empty() {
                 return Some(Hit {
-                    aspect: format!("{name}:no-workload"),
+                    subject: subject(v, "no-workload"),
                     severity: Severity::Error,
                     title: format!("Longhorn volume {label} is attached{node} but has no workload"),
                     summary: format!(
@@ -278,7 +287,7 @@ fn stale_volumes<'a>(volumes: &[&'a Object]) -> Vec<Hit<'a>> {
                 return None;
             }
             Some(Hit {
-                aspect: format!("{name}:workload-not-running"),
+                subject: subject(v, "workload-not-running"),
                 severity: Severity::Error,
                 title: format!(
                     "Longhorn volume {label} is attached{node} but none of its workloads runs \
@@ -331,7 +340,7 @@ fn backing_images<'a>(images: &[&'a Object]) -> Vec<Hit<'a>> {
                 (Severity::Warning, "warns")
             };
             Some(Hit {
-                aspect: name.clone(),
+                subject: subject(b, ""),
                 severity,
                 title: format!(
                     "Longhorn backing image {name} keeps minNumberOfCopies {copies}{}",
@@ -418,13 +427,13 @@ mod tests {
         let v: Vec<&Object> = vols.iter().collect();
         let r: Vec<&Object> = replicas.iter().collect();
         let hits = volume_health(3, &e, &v, &r);
-        let aspects: Vec<&str> = hits.iter().map(|h| h.aspect.as_str()).collect();
+        let subjects: Vec<&str> = hits.iter().map(|h| h.subject.as_str()).collect();
         assert_eq!(
-            aspects,
+            subjects,
             vec![
-                "degraded:degraded",
-                "short:missing-replicas",
-                "single:single-replica"
+                "Volume/longhorn-system/degraded:degraded",
+                "Volume/longhorn-system/short:missing-replicas",
+                "Volume/longhorn-system/single:single-replica"
             ]
         );
         assert!(
@@ -462,10 +471,13 @@ mod tests {
         );
         let dead = mk("v-dead", "\n    - podName: a\n      podStatus: Succeeded");
         let hits = stale_volumes(&[&none, &migrated, &dead]);
-        let aspects: Vec<&str> = hits.iter().map(|h| h.aspect.as_str()).collect();
+        let subjects: Vec<&str> = hits.iter().map(|h| h.subject.as_str()).collect();
         assert_eq!(
-            aspects,
-            vec!["v-none:no-workload", "v-dead:workload-not-running"]
+            subjects,
+            vec![
+                "Volume/longhorn-system/v-none:no-workload",
+                "Volume/longhorn-system/v-dead:workload-not-running"
+            ]
         );
     }
 
@@ -485,11 +497,14 @@ mod tests {
         let hits = backing_images(&[&a, &b, &c]);
         let sev: Vec<(&str, Severity)> = hits
             .iter()
-            .map(|h| (h.aspect.as_str(), h.severity))
+            .map(|h| (h.subject.as_str(), h.severity))
             .collect();
         assert_eq!(
             sev,
-            vec![("zero", Severity::Error), ("two", Severity::Warning)]
+            vec![
+                ("BackingImage/longhorn-system/zero", Severity::Error),
+                ("BackingImage/longhorn-system/two", Severity::Warning)
+            ]
         );
         assert!(hits[0].remediation.contains("\"minNumberOfCopies\":3"));
     }

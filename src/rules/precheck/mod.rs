@@ -3,20 +3,24 @@
 //! script's thresholds and exemptions. Checks that need the live machine (the host the script
 //! runs on, RKE2 certificate files, kubelet stats, `/oem` files, the COS_STATE partition) declare
 //! `Input::Live` and are `not_evaluated`. Checks the script runs only on some versions (backing
-//! images from v1.4.0, backup target on v1.4.1–v1.4.2, RWX network from v1.8.0) need the running
-//! version and return nothing outside their range; Node-Status reads Longhorn eviction requests
-//! only on v1.4.x. Where the bundle cannot answer exactly (Secrets left out by the generator,
-//! Whereabouts allocations the index does not keep), an informational finding says so. Each
-//! check is a function over the objects it reads (unit-tested beside it); the rules gather them
-//! from the index and turn every failing condition into a finding — error for the script's
-//! failures, warning for its WARNs — with id `upgrade.precheck.<check>:<object or aspect>`.
+//! images from v1.4.0, backup target on v1.4.1–v1.4.2, RWX network from v1.8.0, network config
+//! on v1.6.x, COS_STATE size on v1.7.x) are `RuleDef`s with `only`: `not_applicable`
+//! elsewhere. Node-Status reads Longhorn eviction requests only on v1.4.x. Where the bundle
+//! cannot answer exactly (Secrets left out by the generator, Whereabouts allocations the index
+//! does not keep), an informational finding says so.
 //!
-//! This file is the framework (a check's declaration, the hit it reports, the finding it
-//! becomes) and the helpers the topics share; each topic file declares its checks and
-//! evaluates them: `live.rs` (#1–#3, #20, #21), `bundles.rs` (#4, #5), `nodes.rs` (#6),
-//! `capi.rs` (#7–#10), `longhorn.rs` (#11–#13), `vms.rs` (#14), `pods.rs` (#15),
-//! `kubeconfig.rs` (#16), `backup.rs` (#17), `network.rs` (#18, #19; its address arithmetic in
-//! `cidr.rs`).
+//! Each pre-check is a [`RuleDef`](super::RuleDef): its declaration, and a function that runs a
+//! check function over the objects it reads (context-free, unit-tested beside it) and turns
+//! every failing condition ([`Hit`]) into a finding with [`findings`] — error for the script's
+//! failures, warning for its WARNs — citing the script, with id
+//! `upgrade.precheck.<check>:<Kind/namespace/name>[:aspect]` (a stable key when the hit is about
+//! no one object).
+//!
+//! This file lists the rules, turns hits into findings and holds the helpers the topics share;
+//! each topic file declares its checks and evaluates them: `live.rs` (#1–#3, #20, #21),
+//! `bundles.rs` (#4, #5), `nodes.rs` (#6), `capi.rs` (#7–#10), `longhorn.rs` (#11–#13),
+//! `vms.rs` (#14), `pods.rs` (#15), `kubeconfig.rs` (#16), `backup.rs` (#17), `network.rs`
+//! (#18, #19; its address arithmetic in `cidr.rs`).
 mod backup;
 mod bundles;
 mod capi;
@@ -31,9 +35,9 @@ mod vms;
 
 use serde_json::Value;
 
-use super::{Context, Evidence, Finding, Input, ObjectRef, Rule, RuleInfo, Severity};
+use super::{Context, Evidence, Finding, Input, ObjectRef, Rule, RuleInfo, Severity, subject};
 use crate::facts::cluster;
-use crate::facts::version::{Range, Version};
+use crate::facts::version::Version;
 use crate::index::{Index, Object};
 use crate::model::typed::longhorn::LhVolume;
 
@@ -41,47 +45,47 @@ const SCRIPT: &str =
     "https://github.com/harvester/upgrade-helpers/blob/main/pre-check/v1.x/check.sh";
 const TROUBLESHOOTING: &str = "https://docs.harvesterhci.io/v1.4/upgrade/troubleshooting";
 
-/// The pre-check rules, in the script's order.
+/// The pre-check rules, in the script's order (#1 to #21).
 pub fn rules() -> Vec<Box<dyn Rule>> {
-    CHECKS
-        .iter()
-        .map(|c| Box::new(*c) as Box<dyn Rule>)
-        .collect()
+    [
+        live::HOST,
+        live::CERTIFICATES,
+        live::NODE_FREE_SPACE,
+        bundles::HELM_BUNDLES,
+        bundles::HARVESTER_BUNDLE,
+        nodes::NODE_STATUS,
+        capi::CAPI_CLUSTER_STATE,
+        capi::CAPI_CLUSTER_PAUSE,
+        capi::CAPI_MACHINE_COUNT,
+        capi::CAPI_MACHINE_STATE,
+        longhorn::LONGHORN_VOLUME_HEALTH,
+        longhorn::STALE_LONGHORN_VOLUMES,
+        longhorn::LONGHORN_BACKING_IMAGES,
+        vms::VIRTUAL_MACHINES,
+        pods::POD_STATUS,
+        kubeconfig::KUBECONFIG_SECRET,
+        backup::BACKUP_TARGET,
+        network::STORAGE_NETWORK_IP,
+        network::RWX_NETWORK_IP,
+        live::NETWORK_CONFIG,
+        live::COS_STATE_SIZE,
+    ]
+    .into_iter()
+    .map(|r| Box::new(r) as Box<dyn Rule>)
+    .collect()
 }
 
 const RES: Input = Input::Resources;
 
-/// Every check, in the script's order (#1 to #21).
-static CHECKS: &[Check] = &[
-    live::HOST,
-    live::CERTIFICATES,
-    live::NODE_FREE_SPACE,
-    bundles::HELM_BUNDLES,
-    bundles::HARVESTER_BUNDLE,
-    nodes::NODE_STATUS,
-    capi::CAPI_CLUSTER_STATE,
-    capi::CAPI_CLUSTER_PAUSE,
-    capi::CAPI_MACHINE_COUNT,
-    capi::CAPI_MACHINE_STATE,
-    longhorn::LONGHORN_VOLUME_HEALTH,
-    longhorn::STALE_LONGHORN_VOLUMES,
-    longhorn::LONGHORN_BACKING_IMAGES,
-    vms::VIRTUAL_MACHINES,
-    pods::POD_STATUS,
-    kubeconfig::KUBECONFIG_SECRET,
-    backup::BACKUP_TARGET,
-    network::STORAGE_NETWORK_IP,
-    network::RWX_NETWORK_IP,
-    live::NETWORK_CONFIG,
-    live::COS_STATE_SIZE,
-];
+// ---------------------------------------------------------------- hits to findings
 
-// ---------------------------------------------------------------- framework
-
-/// One failing condition of a check, before it becomes a finding.
+/// One failing condition of a check, before it becomes a finding: a topic's check function
+/// returns these (unit-tested without a context), and [`findings`] turns them into findings.
 struct Hit<'a> {
-    /// Id suffix: the object or aspect.
-    aspect: String,
+    /// The id's subject: the object's `Kind/namespace/name` ([`super::subject`]), with `:aspect` when
+    /// one object can fail the check in several ways; a stable key (`count`) when the hit is
+    /// about no one object.
+    subject: String,
     severity: Severity,
     title: String,
     summary: String,
@@ -90,38 +94,14 @@ struct Hit<'a> {
     remediation: String,
 }
 
-type Eval = for<'a> fn(&Context<'a>) -> Vec<Hit<'a>>;
-
-/// A pre-check rule: its description, the running versions check.sh runs it on, and the
-/// function that runs it (its failing conditions become findings here, with the script's
-/// references).
-#[derive(Clone, Copy)]
-struct Check {
-    info: RuleInfo,
-    /// Versions check.sh runs it on (`None`: all); elsewhere it is `not_applicable`.
-    only: Option<Range>,
-    eval: Eval,
-    refs: &'static [&'static str],
+/// The findings of a pre-check rule: each hit through the kit, citing the script and `refs`.
+fn findings(info: &RuleInfo, cx: &Context, refs: &[&str], hits: Vec<Hit>) -> Vec<Finding> {
+    hits.into_iter()
+        .map(|h| finding(cx.index, info, refs, h))
+        .collect()
 }
 
-impl Rule for Check {
-    fn info(&self) -> &RuleInfo {
-        &self.info
-    }
-
-    fn applies(&self, cx: &Context) -> Result<(), String> {
-        crate::rules::applies_to_running(self.only, cx).map_err(|why| format!("check.sh {why}"))
-    }
-
-    fn evaluate(&self, cx: &Context) -> Vec<Finding> {
-        (self.eval)(cx)
-            .into_iter()
-            .map(|h| to_finding(cx.index, &self.info, self.refs, h))
-            .collect()
-    }
-}
-
-fn to_finding(index: &Index, info: &RuleInfo, refs: &[&str], h: Hit) -> Finding {
+fn finding(index: &Index, info: &RuleInfo, refs: &[&str], h: Hit) -> Finding {
     let mut objects: Vec<ObjectRef> = Vec::new();
     for (o, _) in &h.objects {
         let r = ObjectRef::of(o);
@@ -141,7 +121,7 @@ fn to_finding(index: &Index, info: &RuleInfo, refs: &[&str], h: Hit) -> Finding 
             e
         })
         .collect();
-    Finding::new(info.id, &h.aspect, h.severity, h.title)
+    Finding::new(info.id, &h.subject, h.severity, h.title)
         .with_summary(h.summary.trim_end().to_string())
         .with_objects(objects)
         .with_evidence(evidence)
@@ -272,5 +252,48 @@ mod tests {
                 .unwrap();
             assert!(matches!(r.info().inputs, [Input::Live(_)]), "{id}");
         }
+    }
+
+    /// The pre-checks that apply to the running version `v`.
+    fn applying(v: &str) -> Vec<&'static str> {
+        let bed = crate::rules::TestBed::new(&[], Some(v));
+        rules()
+            .iter()
+            .filter(|r| r.applies(&bed.cx()).is_ok())
+            .map(|r| r.info().id.trim_start_matches("upgrade.precheck."))
+            .collect()
+    }
+
+    #[test]
+    fn checks_the_script_runs_on_some_versions_apply_only_there() {
+        const BI: &str = "backing-images";
+        const BT: &str = "backup-target";
+        const RWX: &str = "rwx-network-ip";
+        const NET: &str = "network-config";
+        const COS: &str = "cos-state-size";
+        let gated = [BI, BT, RWX, NET, COS];
+        let absent = |v: &str| -> Vec<&'static str> {
+            let on = applying(v);
+            gated
+                .iter()
+                .copied()
+                .filter(|id| !on.iter().any(|o| o.ends_with(id)))
+                .collect()
+        };
+        assert_eq!(applying("v1.3.2").len(), 21 - gated.len());
+        assert_eq!(absent("v1.3.2"), gated);
+        assert_eq!(absent("v1.4.0"), [BT, RWX, NET, COS]);
+        assert_eq!(absent("v1.4.1"), [RWX, NET, COS]);
+        assert_eq!(absent("v1.4.2"), [RWX, NET, COS]);
+        assert_eq!(absent("v1.4.3"), [BT, RWX, NET, COS]);
+        assert_eq!(absent("v1.5.2"), [BT, RWX, NET, COS]);
+        assert_eq!(absent("v1.6.0"), [BT, RWX, COS]);
+        assert_eq!(absent("v1.6.1"), [BT, RWX, COS]);
+        assert_eq!(absent("v1.7.0"), [BT, RWX, NET]);
+        assert_eq!(absent("v1.7.3"), [BT, RWX, NET]);
+        assert_eq!(absent("v1.8.0"), [BT, NET, COS]);
+        // An unknown version: the engine decides on the inputs (HarvesterVersion), not here.
+        let bed = crate::rules::TestBed::new(&[], None);
+        assert!(rules().iter().all(|r| r.applies(&bed.cx()).is_ok()));
     }
 }

@@ -11,14 +11,14 @@ use std::net::Ipv4Addr;
 use serde_json::Value;
 
 use super::cidr::{Cidr, Network, usable_ips};
-use super::{Check, Hit, RES, effective, full, json, truthy};
+use super::{Hit, RES, effective, findings, full, json, subject, truthy};
 use crate::index::{Index, Object};
-use crate::model::tree::Node;
-use crate::rules::{Context, Input, RuleInfo, Severity};
+use crate::model::typed::core::IpPool;
+use crate::rules::{Context, Input, RuleDef, RuleInfo, Severity};
 use crate::text::plural;
 
-pub(super) const STORAGE_NETWORK_IP: Check = Check {
-    info: RuleInfo {
+pub(super) const STORAGE_NETWORK_IP: RuleDef = RuleDef::new(
+    RuleInfo {
         id: "upgrade.precheck.storage-network-ip",
         title: "Pre-check #18 Storage-Network-IP-Availability: free storage-network IPs for the new Longhorn managers",
         description: "check_storage_network_ip_availability (when setting storage-network \
@@ -42,13 +42,18 @@ pub(super) const STORAGE_NETWORK_IP: Check = Check {
         ],
         versions: "all (check.sh v1.x)",
     },
-    only: None,
-    eval: eval_storage_network_ip,
-    refs: &["https://docs.harvesterhci.io/v1.4/advanced/storagenetwork"],
-};
+    |info, cx| {
+        findings(
+            info,
+            cx,
+            &["https://docs.harvesterhci.io/v1.4/advanced/storagenetwork"],
+            eval_storage_network_ip(cx),
+        )
+    },
+);
 
-pub(super) const RWX_NETWORK_IP: Check = Check {
-    info: RuleInfo {
+pub(super) const RWX_NETWORK_IP: RuleDef = RuleDef::new(
+    RuleInfo {
         id: "upgrade.precheck.rwx-network-ip",
         title: "Pre-check #19 RWX-Network-IP-Availability: a free IP on the dedicated RWX network",
         description: "check_rwx_network_ip_availability (v1.8.0 and later, when setting \
@@ -63,10 +68,9 @@ pub(super) const RWX_NETWORK_IP: Check = Check {
         ],
         versions: "v1.8.0+ (nothing below)",
     },
-    only: Some(Range::since(1, 8, 0)),
-    eval: eval_rwx_network_ip,
-    refs: &[],
-};
+    |info, cx| findings(info, cx, &[], eval_rwx_network_ip(cx)),
+)
+.only(Range::since(1, 8, 0));
 
 fn network_of(v: &Value) -> Option<Network> {
     let range = v.get("range").and_then(Value::as_str)?.trim().to_string();
@@ -109,15 +113,10 @@ fn allocated<'a>(index: &'a Index, cidr: Cidr, pool: &str) -> Allocated<'a> {
             .find(|o| o.key.namespace == "kube-system" && o.key.name.ends_with(pool))
     });
     if let Some(p) = pool_obj
-        && let Some(t) = p.tree()
+        && let Some(pool) = IpPool::of(p)
     {
-        let count = t
-            .at("/spec/allocations")
-            .and_then(Node::as_object)
-            .map(|m| m.len())
-            .unwrap_or(0);
         return Allocated {
-            count: count as u64,
+            count: pool.allocation_count() as u64,
             source: format!("spec.allocations of IPPool {}", full(p)),
             exact: true,
             objects: vec![(p, Some("allocations:".into()))],
@@ -208,9 +207,8 @@ struct Need {
     why: String,
 }
 
-/// The availability verdict for one network: `aspect` and `label` name it.
+/// The availability verdict for one network: `label` names it.
 fn ip_availability<'a>(
-    aspect: &str,
     label: &str,
     setting: &'a Object,
     net: &Network,
@@ -222,7 +220,7 @@ fn ip_availability<'a>(
         Ok(u) => u,
         Err(e) => {
             return vec![Hit {
-                aspect: format!("{aspect}:invalid"),
+                subject: subject(setting, "invalid"),
                 severity: Severity::Warning,
                 title: format!("The {label} range cannot be counted: {e}"),
                 summary: format!(
@@ -241,7 +239,7 @@ fn ip_availability<'a>(
             return Vec::new();
         }
         return vec![Hit {
-            aspect: format!("{aspect}:allocations-estimated"),
+            subject: subject(setting, "allocations-estimated"),
             severity: Severity::Info,
             title: format!(
                 "The {label} {} has at most {free} free IPs for the {} the upgrade needs \
@@ -297,7 +295,7 @@ fn ip_availability<'a>(
     let mut objects: Vec<(&'a Object, Option<String>)> = vec![(setting, Some("value:".into()))];
     objects.extend(alloc.objects.iter().cloned());
     vec![Hit {
-        aspect: aspect.into(),
+        subject: subject(setting, ""),
         severity: Severity::Error,
         title: format!(
             "The {label} {} has {}{free} free IPs, the upgrade needs {}",
@@ -357,7 +355,7 @@ fn storage_network<'a>(
     };
     let Some(net) = json(value).as_ref().and_then(network_of) else {
         return vec![Hit {
-            aspect: "storage-network:invalid".into(),
+            subject: subject(setting, "invalid"),
             severity: Severity::Warning,
             title: "Setting storage-network has no readable range".into(),
             summary: format!(
@@ -401,7 +399,6 @@ fn storage_network<'a>(
         },
     };
     ip_availability(
-        "storage-network",
         "storage network",
         setting,
         &net,
@@ -416,7 +413,7 @@ fn eval_storage_network_ip<'a>(cx: &Context<'a>) -> Vec<Hit<'a>> {
         // Harvester always has settings: an absent list was not collected (bundles before
         // support-bundle-kit v0.0.26 / Harvester v1.1.3 leave it out).
         return vec![Hit {
-            aspect: "not-evaluated".into(),
+            subject: "not-evaluated".into(),
             severity: Severity::Info,
             title: "Storage-network IP check not evaluated: the bundle has no Harvester settings"
                 .into(),
@@ -473,7 +470,6 @@ fn rwx_network<'a>(
         },
     };
     ip_availability(
-        "rwx-network",
         "dedicated RWX network",
         setting,
         &net,
@@ -529,7 +525,7 @@ mod tests {
         // …3 do not, nor 2 plus a backing-image manager, nor 2 plus a shared RWX network.
         let hits = storage_network(&s, (false, String::new()), 3, 0, alloc(3));
         assert_eq!(hits.len(), 1);
-        assert_eq!(hits[0].aspect, "storage-network");
+        assert_eq!(hits[0].subject, "Setting/storage-network");
         assert!(
             hits[0].title.contains("2 free IPs, the upgrade needs 3"),
             "{}",

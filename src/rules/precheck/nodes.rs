@@ -3,15 +3,15 @@
 use crate::facts::cluster::WITNESS_LABEL;
 use std::fmt::Write as _;
 
-use super::{Check, Hit, RES, in_ns, of_kind, running};
+use super::{Hit, RES, findings, in_ns, of_kind, running, subject};
 use crate::index::Object;
 use crate::model::condition;
 use crate::model::typed::longhorn::LhNode;
 use crate::model::views::View;
-use crate::rules::{Context, Input, RuleInfo, Severity};
+use crate::rules::{Context, Input, RuleDef, RuleInfo, Severity};
 
-pub(super) const NODE_STATUS: Check = Check {
-    info: RuleInfo {
+pub(super) const NODE_STATUS: RuleDef = RuleDef::new(
+    RuleInfo {
         id: "upgrade.precheck.node-status",
         title: "Pre-check #6 Node-Status: nodes schedulable and Ready, witness rules, Longhorn eviction",
         description: "check_nodes fails on any Node with spec.unschedulable: true (cordoned \
@@ -25,13 +25,18 @@ pub(super) const NODE_STATUS: Check = Check {
         versions: "all; the Longhorn eviction part only when the running version is v1.4.x \
             (not run when the version is unknown)",
     },
-    only: None,
-    eval: eval_node_status,
-    refs: &[
-        "https://github.com/harvester/harvester/issues/7717",
-        "https://longhorn.io/kb/troubleshooting-longhorn-manager-crashes-due-to-backing-image-eviction/",
-    ],
-};
+    |info, cx| {
+        findings(
+            info,
+            cx,
+            &[
+                "https://github.com/harvester/harvester/issues/7717",
+                "https://longhorn.io/kb/troubleshooting-longhorn-manager-crashes-due-to-backing-image-eviction/",
+            ],
+            eval_node_status(cx),
+        )
+    },
+);
 
 /// check.sh selects witness nodes with `-l node-role.harvesterhci.io/witness=true` (Harvester
 /// itself only asks whether the label is there: [`crate::facts::cluster::is_witness`]).
@@ -48,7 +53,7 @@ fn node_status<'a>(nodes: &[&'a Object]) -> Vec<Hit<'a>> {
         {
             let maint = n.meta.annotations.get("harvesterhci.io/maintain-status");
             hits.push(Hit {
-                aspect: format!("{name}:unschedulable"),
+                subject: subject(n, "unschedulable"),
                 severity: Severity::Error,
                 title: format!(
                     "Node {name} is unschedulable ({})",
@@ -98,7 +103,7 @@ fn node_status<'a>(nodes: &[&'a Object]) -> Vec<Hit<'a>> {
                 None => "no Ready condition".into(),
             };
             hits.push(Hit {
-                aspect: format!("{name}:not-ready"),
+                subject: subject(n, "not-ready"),
                 severity: Severity::Error,
                 title: format!("Node {name} is not Ready ({state})"),
                 summary: format!(
@@ -117,7 +122,7 @@ fn node_status<'a>(nodes: &[&'a Object]) -> Vec<Hit<'a>> {
     if witnesses.len() > 1 {
         let names: Vec<&str> = witnesses.iter().map(|w| w.key.name.as_str()).collect();
         hits.push(Hit {
-            aspect: "witness-count".into(),
+            subject: "witness-count".into(),
             severity: Severity::Error,
             title: format!(
                 "{} witness nodes ({}): a cluster may have at most one",
@@ -165,7 +170,7 @@ fn node_status<'a>(nodes: &[&'a Object]) -> Vec<Hit<'a>> {
             _ => "none".into(),
         };
         hits.push(Hit {
-            aspect: format!("{name}:witness-taint"),
+            subject: subject(w, "witness-taint"),
             severity: Severity::Error,
             title: format!(
                 "Witness node {name} lacks the taint node-role.kubernetes.io/etcd=true:NoExecute"
@@ -232,7 +237,7 @@ fn eviction<'a>(lh_nodes: &[&'a Object]) -> Vec<Hit<'a>> {
                 );
             }
             Some(Hit {
-                aspect: format!("{name}:eviction-requested"),
+                subject: subject(n, "eviction-requested"),
                 severity: Severity::Error,
                 title: format!(
                     "Longhorn node {name} has eviction requested ({})",
@@ -269,7 +274,7 @@ fn eval_node_status<'a>(cx: &Context<'a>) -> Vec<Hit<'a>> {
             )));
         } else {
             hits.push(Hit {
-                aspect: "longhorn-eviction:not-evaluated".into(),
+                subject: "longhorn-eviction:not-evaluated".into(),
                 severity: Severity::Info,
                 title: "Longhorn eviction check of Node-Status not evaluated: nodes.longhorn.io \
                         not collected"
@@ -305,8 +310,8 @@ mod tests {
         let wrong_effect = ETCD_TAINT.replace("NoExecute", "NoSchedule");
         let untainted = node("w2", WITNESS, &wrong_effect, "True");
         let hits = node_status(&[&a, &good_witness, &untainted]);
-        let aspects: Vec<&str> = hits.iter().map(|h| h.aspect.as_str()).collect();
-        assert_eq!(aspects, vec!["witness-count", "w2:witness-taint"]);
+        let subjects: Vec<&str> = hits.iter().map(|h| h.subject.as_str()).collect();
+        assert_eq!(subjects, vec!["witness-count", "Node/w2:witness-taint"]);
         assert!(
             hits[1]
                 .remediation
@@ -328,10 +333,14 @@ mod tests {
             "apiVersion: v1\nkind: Node\nmetadata:\n  name: n\n",
         );
         let hits = node_status(&[&cordoned, &no_cond]);
-        let aspects: Vec<&str> = hits.iter().map(|h| h.aspect.as_str()).collect();
+        let subjects: Vec<&str> = hits.iter().map(|h| h.subject.as_str()).collect();
         assert_eq!(
-            aspects,
-            vec!["c:unschedulable", "c:not-ready", "n:not-ready"]
+            subjects,
+            vec![
+                "Node/c:unschedulable",
+                "Node/c:not-ready",
+                "Node/n:not-ready"
+            ]
         );
         assert!(hits[0].remediation.contains("kubectl uncordon c"));
         assert!(hits[1].title.contains("KubeletNotReady"));
@@ -351,7 +360,10 @@ mod tests {
         );
         let hits = eviction(&[&lh, &clean]);
         assert_eq!(hits.len(), 1);
-        assert_eq!(hits[0].aspect, "n1:eviction-requested");
+        assert_eq!(
+            hits[0].subject,
+            "Node/longhorn-system/n1:eviction-requested"
+        );
         assert!(hits[0].title.contains("spec.disks.d1.evictionRequested"));
         assert!(
             hits[0]

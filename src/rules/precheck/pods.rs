@@ -1,14 +1,14 @@
 //! Pre-check #15 Pod-Status: no pod with Ready=False, completed pods exempt.
 use std::fmt::Write as _;
 
-use super::{Check, Hit, RES, full, of_kind};
+use super::{Hit, RES, findings, full, of_kind, subject};
 use crate::index::Object;
 use crate::model::condition;
 use crate::model::views::View;
-use crate::rules::{Context, Input, RuleInfo, Severity};
+use crate::rules::{Context, Input, RuleDef, RuleInfo, Severity};
 
-pub(super) const POD_STATUS: Check = Check {
-    info: RuleInfo {
+pub(super) const POD_STATUS: RuleDef = RuleDef::new(
+    RuleInfo {
         id: "upgrade.precheck.pod-status",
         title: "Pre-check #15 Pod-Status: no pod with Ready=False (except completed ones)",
         description: "check_error_pods fails on every Pod with a condition Ready=False whose \
@@ -17,10 +17,8 @@ pub(super) const POD_STATUS: Check = Check {
         inputs: &[RES, Input::Resource("", "pods")],
         versions: "all (check.sh v1.x)",
     },
-    only: None,
-    eval: eval_pod_status,
-    refs: &[],
-};
+    |info, cx| findings(info, cx, &[], eval_pod_status(cx)),
+);
 
 fn pod_status<'a>(pods: &[&'a Object]) -> Vec<Hit<'a>> {
     pods.iter()
@@ -86,7 +84,7 @@ fn pod_status<'a>(pods: &[&'a Object]) -> Vec<Hit<'a>> {
                 full(p)
             );
             Some(Hit {
-                aspect: full(p),
+                subject: subject(p, ""),
                 severity: Severity::Error,
                 title: format!("Pod {} is not Ready: {display}", full(p)),
                 summary,
@@ -136,7 +134,7 @@ mod tests {
         );
         let hits = pod_status(&[&done, &broken, &fine, &no_cond]);
         assert_eq!(hits.len(), 1);
-        assert_eq!(hits[0].aspect, "ns/web");
+        assert_eq!(hits[0].subject, "Pod/ns/web");
         assert!(hits[0].summary.contains("ContainersNotReady"));
         assert!(hits[0].remediation.contains("kubectl -n ns delete pod web"));
     }

@@ -1,15 +1,15 @@
 //! Pre-check #14 Virtual-Machines: no running VM that cannot live-migrate (CD-ROM disks,
 //! host devices, node selectors), unless `upgrade-config` asks to restore VMs.
 
-use super::{Check, Hit, RES, TROUBLESHOOTING, effective, full, of_kind};
+use super::{Hit, RES, TROUBLESHOOTING, effective, findings, full, of_kind, subject};
 use crate::facts::cluster;
 use crate::facts::cluster::UpgradeConfig;
 use crate::index::Object;
 use crate::model::typed::kubevirt::VirtualMachine;
-use crate::rules::{Context, Input, RuleInfo, Severity};
+use crate::rules::{Context, Input, RuleDef, RuleInfo, Severity};
 
-pub(super) const VIRTUAL_MACHINES: Check = Check {
-    info: RuleInfo {
+pub(super) const VIRTUAL_MACHINES: RuleDef = RuleDef::new(
+    RuleInfo {
         id: "upgrade.precheck.virtual-machines",
         title: "Pre-check #14 Virtual-Machines: no running VM that cannot live-migrate",
         description: "check_virtual_machines_live_migration reads setting upgrade-config \
@@ -21,10 +21,8 @@ pub(super) const VIRTUAL_MACHINES: Check = Check {
         inputs: &[RES, Input::Resource("kubevirt.io", "virtualmachines")],
         versions: "all (check.sh v1.x; restoreVM exists from v1.6.0)",
     },
-    only: None,
-    eval: eval_virtual_machines,
-    refs: &[TROUBLESHOOTING],
-};
+    |info, cx| findings(info, cx, &[TROUBLESHOOTING], eval_virtual_machines(cx)),
+);
 
 /// `restoreVM` of an `upgrade-config` value, as check.sh reads it.
 fn restore_vm(upgrade_config: Option<&str>) -> bool {
@@ -69,7 +67,7 @@ fn virtual_machines<'a>(vms: &[&'a Object], restore: bool) -> Vec<Hit<'a>> {
                 status
             };
             Some(Hit {
-                aspect: full(vm),
+                subject: subject(vm, ""),
                 severity: Severity::Error,
                 title: format!(
                     "VM {} ({shown}) cannot live-migrate: {}",
@@ -131,7 +129,7 @@ mod tests {
         );
         let hits = virtual_machines(&[&vm, &stopped], false);
         assert_eq!(hits.len(), 1);
-        assert_eq!(hits[0].aspect, "default/vm1");
+        assert_eq!(hits[0].subject, "VirtualMachine/default/vm1");
         assert!(hits[0].title.contains("CD-ROM disk iso"));
         assert!(virtual_machines(&[&vm], true).is_empty());
         assert!(restore_vm(Some("{\"restoreVM\":true}")));
