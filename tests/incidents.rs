@@ -207,7 +207,7 @@ fn one_dead_node_is_one_incident() {
     // The pods on it, the DaemonSets Fleet still calls ready, the denials that quote it, the
     // degraded volume that lost its replica there, and the node bundle that could not be read.
     for want in [
-        "upgrade.precheck.pod-status:kube-system/etcd-harvester-node-2",
+        "upgrade.precheck.pod-status:Pod/kube-system/etcd-harvester-node-2",
         "fleet.stale-status:Bundle/fleet-local/mcc-harvester:DaemonSet/kube-system/kube-vip",
         "upgrade.admission:C14",
         "upgrade.admission:C7",

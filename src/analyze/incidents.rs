@@ -663,10 +663,14 @@ fn impact(cause: &Finding, effects: &[&Finding]) -> String {
             checks.join(", ")
         ));
     }
-    if !s.is_empty() {
-        s.push('.');
+    if s.is_empty() {
+        return s;
     }
-    s
+    s.push('.');
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
