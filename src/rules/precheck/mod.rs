@@ -116,12 +116,15 @@ impl Rule for Check {
     fn evaluate(&self, cx: &Context) -> Vec<Finding> {
         (self.eval)(cx)
             .into_iter()
-            .map(|h| to_finding(cx.index, &self.info, self.refs, h))
+            .map(|h| to_finding(cx, &self.info, self.refs, h))
             .collect()
     }
 }
 
-fn to_finding(index: &Index, info: &RuleInfo, refs: &[&str], h: Hit) -> Finding {
+/// A hit as a finding, with the script's references. A hit about a failing pod also quotes the
+/// log line that likely explains the failure (`Context::log_causes`), with its file and line.
+fn to_finding(cx: &Context, info: &RuleInfo, refs: &[&str], h: Hit) -> Finding {
+    let index = cx.index;
     let mut objects: Vec<ObjectRef> = Vec::new();
     for (o, _) in &h.objects {
         let r = ObjectRef::of(o);
@@ -131,7 +134,7 @@ fn to_finding(index: &Index, info: &RuleInfo, refs: &[&str], h: Hit) -> Finding 
     }
     let mut references: Vec<String> = vec![SCRIPT.to_string()];
     references.extend(refs.iter().map(|r| r.to_string()));
-    let evidence = h
+    let mut evidence: Vec<Evidence> = h
         .objects
         .iter()
         .take(12)
@@ -141,8 +144,24 @@ fn to_finding(index: &Index, info: &RuleInfo, refs: &[&str], h: Hit) -> Finding 
             e
         })
         .collect();
+    let causes: Vec<&crate::facts::logcause::CauseLine> = h
+        .objects
+        .iter()
+        .filter(|(o, _)| o.key.group.is_empty() && o.key.kind == "Pod")
+        .flat_map(|(o, _)| cx.log_causes(&o.key.namespace, &o.key.name))
+        .collect();
+    let (cause_words, cause_evidence) = crate::rules::quote_causes(&causes);
+    let mut summary = h.summary.trim_end().to_string();
+    if !cause_words.is_empty() {
+        summary.push_str("\nIts log likely says why:");
+        for w in &cause_words {
+            summary.push_str("\n  - ");
+            summary.push_str(w);
+        }
+    }
+    evidence.extend(cause_evidence);
     Finding::new(info.id, &h.aspect, h.severity, h.title)
-        .with_summary(h.summary.trim_end().to_string())
+        .with_summary(summary)
         .with_objects(objects)
         .with_evidence(evidence)
         .with_remediation(h.remediation)
