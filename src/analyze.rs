@@ -28,11 +28,25 @@ use crate::upgrade::known::{self, LogHit};
 /// Largest pod log searched for known-issue patterns.
 const MAX_SCANNED_LOG: u64 = 128 * 1024 * 1024;
 
-/// Searches the pod logs the known-issue patterns name (by namespace and pod prefix), in
-/// parallel; keeps, per pattern and file, the last matching line and the number of matches.
+/// Searches the pod logs the known-issue patterns and the pre-drain steps name (by namespace
+/// and pod prefix), in parallel; keeps, per pattern and file, the last matching line and the
+/// number of matches.
 fn scan_logs(bundle: &Bundle) -> Vec<LogHit> {
     use rayon::prelude::*;
-    let patterns = known::log_patterns();
+    let mut patterns = known::log_patterns();
+    // Where the pre-drain job is: the life cycle names the blocker of the step its log shows.
+    patterns.extend(
+        crate::facts::upgrade::PRE_DRAIN_STEPS
+            .iter()
+            .filter_map(|s| {
+                Some(known::LogPattern {
+                    issue: format!("{}{}", crate::facts::upgrade::PRE_DRAIN_STEP_HIT, s.name),
+                    namespace: "harvester-system".into(),
+                    pod_prefix: crate::facts::upgrade::PRE_DRAIN_POD_PREFIX.into(),
+                    regex: regex::Regex::new(s.lines).ok()?,
+                })
+            }),
+    );
     if patterns.is_empty() {
         return Vec::new();
     }

@@ -181,7 +181,17 @@ fn stuck_in_pre_drained_names_the_pdb_and_the_orphan_engine() {
     );
     has(
         &f["summary"],
-        "pvc-8bae9db4-b53f-4af3-b368-559386e7fd37-e-0",
+        "Longhorn still counts engine(s) that are stopped and on no node: \
+         pvc-8bae9db4-b53f-4af3-b368-559386e7fd37-e-0",
+    );
+    // The detached volume's engine (stopped, on no node: normal) is not among them.
+    assert!(
+        !f["summary"]
+            .as_str()
+            .unwrap()
+            .contains("pvc-afa096cf-7429-4a0d-a143-cc683674ca2b-e-0"),
+        "{}",
+        f["summary"]
     );
     has(
         &f["remediation"],
