@@ -41,7 +41,7 @@ fn scan_logs(bundle: &Bundle) -> Vec<LogHit> {
             .filter_map(|s| {
                 Some(known::LogPattern {
                     issue: format!("{}{}", crate::facts::upgrade::PRE_DRAIN_STEP_HIT, s.name),
-                    namespace: "harvester-system".into(),
+                    namespace: crate::facts::upgrade::NAMESPACE.into(),
                     pod_prefix: crate::facts::upgrade::PRE_DRAIN_POD_PREFIX.into(),
                     regex: regex::Regex::new(s.lines).ok()?,
                 })
@@ -99,6 +99,12 @@ fn scan_logs(bundle: &Bundle) -> Vec<LogHit> {
     hits
 }
 
+/// A container by (namespace, pod, container).
+type ContainerKey<'a> = (&'a str, &'a str, &'a str);
+
+/// A container's log files: (previous, path), the current log first once sorted.
+type LogFiles<'a> = Vec<(bool, &'a str)>;
+
 /// Most failing containers whose logs are read for a root cause.
 const MAX_CAUSE_CONTAINERS: usize = 200;
 
@@ -108,7 +114,7 @@ const MAX_CAUSE_CONTAINERS: usize = 200;
 fn scan_causes(bundle: &Bundle, index: &Index) -> Vec<CauseLine> {
     use rayon::prelude::*;
     use std::collections::BTreeSet;
-    let failing: BTreeSet<(&str, &str, &str)> = index
+    let failing: BTreeSet<ContainerKey> = index
         .of_kind("", "Pod")
         .flat_map(|p| {
             logcause::failing_containers(p)
@@ -121,7 +127,7 @@ fn scan_causes(bundle: &Bundle, index: &Index) -> Vec<CauseLine> {
         return Vec::new();
     }
     // (namespace, pod, container) → [(previous, path)].
-    let mut files: BTreeMap<(&str, &str, &str), Vec<(bool, &str)>> = BTreeMap::new();
+    let mut files: BTreeMap<ContainerKey, LogFiles> = BTreeMap::new();
     for f in bundle.files.iter().filter(|f| f.size <= MAX_SCANNED_LOG) {
         if let crate::bundle::PathKind::PodLog {
             namespace,
@@ -137,7 +143,7 @@ fn scan_causes(bundle: &Bundle, index: &Index) -> Vec<CauseLine> {
                 .push((*previous, f.path.as_str()));
         }
     }
-    let jobs: Vec<((&str, &str, &str), Vec<(bool, &str)>)> = files.into_iter().collect();
+    let jobs: Vec<(ContainerKey, LogFiles)> = files.into_iter().collect();
     let mut out: Vec<CauseLine> = jobs
         .par_iter()
         .filter_map(|((ns, pod, container), paths)| {

@@ -73,9 +73,13 @@ pub fn failing_containers(pod: &Object) -> Vec<&str> {
 fn without_timestamp(line: &str) -> &str {
     let b = line.as_bytes();
     if b.len() > 20
-        && b[4] == b'-'
-        && b[10] == b'T'
-        && let Some(sp) = line[..line.len().min(40)].find(' ')
+        && b.get(4) == Some(&b'-')
+        && b.get(10) == Some(&b'T')
+        && let Some(sp) = line
+            .char_indices()
+            .take(40)
+            .find(|c| c.1 == ' ')
+            .map(|c| c.0)
         && line[..sp].ends_with('Z')
     {
         return &line[sp + 1..];
@@ -87,7 +91,7 @@ fn without_timestamp(line: &str) -> &str {
 fn logfmt_value(line: &str, key: &str) -> Option<String> {
     let at = line
         .match_indices(&format!("{key}="))
-        .find(|(i, _)| *i == 0 || line.as_bytes()[i - 1] == b' ')?
+        .find(|(i, _)| *i == 0 || line.as_bytes().get(i - 1) == Some(&b' '))?
         .0;
     let rest = &line[at + key.len() + 1..];
     if let Some(q) = rest.strip_prefix('"') {
@@ -120,7 +124,10 @@ fn with_error(msg: Option<String>, err: Option<String>) -> String {
 /// and its message.
 fn klog(line: &str, sev: u8) -> Option<&str> {
     let b = line.as_bytes();
-    if b.len() < 22 || b[0] != sev || !b[1..5].iter().all(u8::is_ascii_digit) || b[5] != b' ' {
+    let digits = b
+        .get(1..5)
+        .is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+    if b.len() < 22 || b.first() != Some(&sev) || !digits || b.get(5) != Some(&b' ') {
         return None;
     }
     let end = line.find("] ")?;

@@ -2,7 +2,8 @@
 //! its Upgrade, the repository VM's name, and which Upgrade an artefact belongs to (by label,
 //! or by name for the two artefacts the controller leaves unlabelled). The life cycle, the
 //! leftover rules and the incident grouping read it from here, as they read which Upgrades
-//! have not finished and what such an upgrade owns while it runs ([`owned_by_running`]).
+//! have not finished and what such an upgrade owns while it runs ([`owned_by_running`]), and
+//! the pre-drain job's waiting steps with the log lines that show each ([`PRE_DRAIN_STEPS`]).
 use crate::index::{Index, Object};
 use crate::model::typed::harvester::Upgrade;
 

@@ -7,8 +7,8 @@ use regex::Regex;
 use serde::Deserialize;
 
 use super::Env;
-use crate::facts::cluster::{MachineNode, machine_node, node_ready};
 use crate::facts::harvester;
+use crate::facts::node::{MachineNode, machine_node, node_ready};
 use crate::facts::version::{Range, Version};
 use crate::fleet::{Verdict, drift::Classification};
 use crate::index::Object;
@@ -108,7 +108,7 @@ pub struct ObjectMatch {
     /// How many must match.
     pub count: Option<Count>,
     /// The node the object belongs to (Machine only: its nodeRef, or the node annotated with
-    /// it, see `facts::cluster::machine_node`).
+    /// it, see `facts::node::machine_node`).
     pub node: Option<NodeTest>,
 }
 

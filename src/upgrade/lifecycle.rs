@@ -424,7 +424,7 @@ fn pre_draining_waits(env: &Env, u: &str, node: &str) -> Vec<Wait> {
             .index
             .find("longhorn.io", "Volume", "longhorn-system", vol);
         let state = o
-            .and_then(|o| LhVolume::of(o))
+            .and_then(LhVolume::of)
             .map(|x| {
                 format!(
                     "robustness {}, state {}",
