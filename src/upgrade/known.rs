@@ -50,6 +50,8 @@ pub struct FieldTest {
     pub not_equals: Option<serde_json::Value>,
     /// Matches this regex (strings).
     pub matches: Option<String>,
+    /// Absent, or does not match this regex.
+    pub not_matches: Option<String>,
     /// Present and non-empty.
     pub present: Option<bool>,
     /// Absent or empty.
@@ -445,6 +447,17 @@ fn field_ok(o: &Object, f: &FieldTest) -> bool {
     {
         return false;
     }
+    if let Some(re) = &f.not_matches {
+        let Ok(re) = Regex::new(re) else { return false };
+        let hit = match &v {
+            Some(serde_json::Value::String(s)) => re.is_match(s),
+            Some(serde_json::Value::Null) | None => false,
+            Some(other) => re.is_match(&other.to_string()),
+        };
+        if hit {
+            return false;
+        }
+    }
     if let Some(re) = &f.matches {
         let Ok(re) = Regex::new(re) else { return false };
         let text = match &v {
@@ -781,7 +794,7 @@ mod tests {
                     }
                     Matcher::Object(o) => {
                         for f in &o.fields {
-                            if let Some(r) = &f.matches {
+                            for r in f.matches.iter().chain(&f.not_matches) {
                                 Regex::new(r).expect("field regex");
                             }
                         }
@@ -908,6 +921,30 @@ mod tests {
         };
         assert_eq!(sev("orphan-capi-machine"), "error");
         assert_eq!(sev("capi-machine-not-running-node-present"), "warning");
+    }
+
+    #[test]
+    fn an_upgrade_log_chart_is_a_leftover_only_when_no_upgrade_runs() {
+        use crate::upgrade::testkit::{cluster, managed_chart, upgrade};
+        const ID: &str = "leftover-upgradelog-operator-chart";
+        let chart = managed_chart(
+            "fleet-local",
+            "hvst-upgrade-a-upgradelog-operator",
+            Some("False"),
+        );
+        let with = |u: serde_json::Value| {
+            let mut v = cluster(1);
+            v.extend([chart.clone(), u]);
+            matched(&v).into_iter().any(|(id, _)| id == ID)
+        };
+        assert!(with(upgrade("hvst-upgrade-a", Some("Failed"), None)));
+        // Its own upgrade, still preparing the logging infrastructure, or one without a state.
+        assert!(!with(upgrade(
+            "hvst-upgrade-a",
+            Some("PreparingLoggingInfra"),
+            None
+        )));
+        assert!(!with(upgrade("hvst-upgrade-a", None, None)));
     }
 
     #[test]
