@@ -121,8 +121,9 @@ impl Rule for Check {
     }
 }
 
-/// A hit as a finding, with the script's references. A hit about a failing pod also quotes the
-/// log line that likely explains the failure (`Context::log_causes`), with its file and line.
+/// A hit as a finding, with the script's references. A hit about a failing pod (the pod is its
+/// aspect, as in Pod-Status) also quotes the log line that likely explains the failure
+/// (`Context::log_causes`), with its file and line.
 fn to_finding(cx: &Context, info: &RuleInfo, refs: &[&str], h: Hit) -> Finding {
     let index = cx.index;
     let mut objects: Vec<ObjectRef> = Vec::new();
@@ -147,7 +148,8 @@ fn to_finding(cx: &Context, info: &RuleInfo, refs: &[&str], h: Hit) -> Finding {
     let causes: Vec<&crate::facts::logcause::CauseLine> = h
         .objects
         .iter()
-        .filter(|(o, _)| o.key.group.is_empty() && o.key.kind == "Pod")
+        // Only the pod the hit is about (its aspect), not pods a hit merely counts.
+        .filter(|(o, _)| o.key.group.is_empty() && o.key.kind == "Pod" && full(o) == h.aspect)
         .flat_map(|(o, _)| cx.log_causes(&o.key.namespace, &o.key.name))
         .collect();
     let (cause_words, cause_evidence) = crate::rules::quote_causes(&causes);
