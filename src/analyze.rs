@@ -17,6 +17,7 @@ use crate::bundle::Bundle;
 use crate::error::Result;
 use crate::facts::coverage::Coverage;
 use crate::facts::detect::{self, Versions};
+use crate::facts::logcause::{self, CauseLine};
 use crate::fleet::FleetState;
 use crate::graph::Graph;
 use crate::index::Index;
@@ -28,11 +29,25 @@ use crate::upgrade::known::{self, LogHit};
 /// Largest pod log searched for known-issue patterns.
 const MAX_SCANNED_LOG: u64 = 128 * 1024 * 1024;
 
-/// Searches the pod logs the known-issue patterns name (by namespace and pod prefix), in
-/// parallel; keeps, per pattern and file, the last matching line and the number of matches.
+/// Searches the pod logs the known-issue patterns and the pre-drain steps name (by namespace
+/// and pod prefix), in parallel; keeps, per pattern and file, the last matching line and the
+/// number of matches.
 fn scan_logs(bundle: &Bundle) -> Vec<LogHit> {
     use rayon::prelude::*;
-    let patterns = known::log_patterns();
+    let mut patterns = known::log_patterns();
+    // Where the pre-drain job is: the life cycle names the blocker of the step its log shows.
+    patterns.extend(
+        crate::facts::upgrade::PRE_DRAIN_STEPS
+            .iter()
+            .filter_map(|s| {
+                Some(known::LogPattern {
+                    issue: format!("{}{}", crate::facts::upgrade::PRE_DRAIN_STEP_HIT, s.name),
+                    namespace: crate::facts::upgrade::NAMESPACE.into(),
+                    pod_prefix: crate::facts::upgrade::PRE_DRAIN_POD_PREFIX.into(),
+                    regex: regex::Regex::new(s.lines).ok()?,
+                })
+            }),
+    );
     if patterns.is_empty() {
         return Vec::new();
     }
@@ -83,6 +98,88 @@ fn scan_logs(bundle: &Bundle) -> Vec<LogHit> {
     hits.extend(scan_webhook_lines(bundle));
     hits.sort_by(|a, b| (&a.issue, &a.file, a.line).cmp(&(&b.issue, &b.file, b.line)));
     hits
+}
+
+/// A container by (namespace, pod, container).
+type ContainerKey<'a> = (&'a str, &'a str, &'a str);
+
+/// A container's log files: (previous, path), the current log first once sorted.
+type LogFiles<'a> = Vec<(bool, &'a str)>;
+
+/// Most failing containers whose logs are read for a root cause.
+const MAX_CAUSE_CONTAINERS: usize = 200;
+
+/// The line that likely explains each failing container (`facts::logcause`): only the logs
+/// (current and previous) of the containers the index shows failing are read, streamed, at
+/// most [`MAX_CAUSE_CONTAINERS`] of them.
+fn scan_causes(bundle: &Bundle, index: &Index) -> Vec<CauseLine> {
+    use rayon::prelude::*;
+    use std::collections::BTreeSet;
+    let failing: BTreeSet<ContainerKey> = index
+        .of_kind("", "Pod")
+        .flat_map(|p| {
+            logcause::failing_containers(p)
+                .into_iter()
+                .map(move |c| (p.key.namespace.as_str(), p.key.name.as_str(), c))
+        })
+        .take(MAX_CAUSE_CONTAINERS)
+        .collect();
+    if failing.is_empty() {
+        return Vec::new();
+    }
+    // (namespace, pod, container) → [(previous, path)].
+    let mut files: BTreeMap<ContainerKey, LogFiles> = BTreeMap::new();
+    for f in bundle.files.iter().filter(|f| f.size <= MAX_SCANNED_LOG) {
+        if let crate::bundle::PathKind::PodLog {
+            namespace,
+            pod,
+            container,
+            previous,
+        } = &f.kind
+            && let Some(k) = failing.get(&(namespace.as_str(), pod.as_str(), container.as_str()))
+        {
+            files
+                .entry(*k)
+                .or_default()
+                .push((*previous, f.path.as_str()));
+        }
+    }
+    let jobs: Vec<(ContainerKey, LogFiles)> = files.into_iter().collect();
+    let mut out: Vec<CauseLine> = jobs
+        .par_iter()
+        .filter_map(|((ns, pod, container), paths)| {
+            let mut paths = paths.clone();
+            paths.sort();
+            let read: Vec<(&str, logcause::FileCauses)> = paths
+                .iter()
+                .filter_map(|(_, path)| {
+                    let mut c = logcause::FileCauses::default();
+                    // Streamed: a log is never held whole.
+                    bundle
+                        .for_each_line(path, |n, line| {
+                            c.add(n, line);
+                            true
+                        })
+                        .ok()?;
+                    Some((*path, c))
+                })
+                .collect();
+            let (file, line, level, text) = logcause::pick(&read)?;
+            Some(CauseLine {
+                namespace: ns.to_string(),
+                pod: pod.to_string(),
+                container: container.to_string(),
+                file: file.to_string(),
+                line,
+                level,
+                text: text.to_string(),
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        (&a.namespace, &a.pod, &a.container).cmp(&(&b.namespace, &b.pod, &b.container))
+    });
+    out
 }
 
 /// Admission webhook denials and call failures in any pod log: per file and webhook name, the
@@ -189,6 +286,8 @@ pub struct Analysis {
     pub options: AnalysisOptions,
     /// Pod log lines matching the known-issue patterns (read once, before the rules).
     pub log_hits: Vec<LogHit>,
+    /// The line that likely explains each failing container (read once, before the rules).
+    pub causes: Vec<CauseLine>,
 }
 
 impl Analysis {
@@ -204,6 +303,7 @@ impl Analysis {
         let coverage = Coverage::build(&bundle, &index, &versions);
         let graph = Graph::build(&index);
         let log_hits = scan_logs(&bundle);
+        let causes = scan_causes(&bundle, &index);
         let fleet = FleetState::build(
             &index,
             &graph,
@@ -219,6 +319,7 @@ impl Analysis {
             fleet,
             options: AnalysisOptions::default(),
             log_hits,
+            causes,
         })
     }
 
@@ -239,6 +340,7 @@ impl Analysis {
             options: &self.options,
             files: &self.bundle.files,
             log_hits: &self.log_hits,
+            causes: &self.causes,
         }
     }
 

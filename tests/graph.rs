@@ -299,3 +299,73 @@ fn node_down_blast_radius_reaches_the_vm() {
         assert!(out.contains(needle), "{needle:?} not in:\n{out}");
     }
 }
+
+/// The evidence of a finding at `file`, line `line`.
+fn evidence_at<'a>(f: &'a Value, file: &str, line: u64) -> &'a Value {
+    f["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["file"] == file && e["line"] == line)
+        .unwrap_or_else(|| panic!("no evidence {file}:{line} in {:#}", f["evidence"]))
+}
+
+#[test]
+fn failing_pods_quote_the_log_line_that_explains_them() {
+    const TLS: &str = "failed to run webhook server: failed to load TLS secret \
+                       harvester-system/harvester-webhook-tls: tls: private key does not match \
+                       public key";
+    const LOG: &str =
+        "logs/harvester-system/harvester-webhook-mjvss9phlx-4xmmx/harvester-webhook.log";
+    let r = report(&sample("webhook-down-v1.4.0"));
+    let v = by_id(
+        &r,
+        "webhook.unavailable:ValidatingWebhookConfiguration/harvester-validator:validator.harvesterhci.io",
+    );
+    // The title names the cause, the summary quotes it once for the three pods, with file:line.
+    has(&v["title"], "tls: private key does not match public key");
+    has(
+        &v["summary"],
+        &format!(
+            "last fatal line of container harvester-webhook in 3 pods ({LOG}:6, \
+             logs/harvester-system/harvester-webhook-mjvss9phlx-85l5w/harvester-webhook.log:6, \
+             logs/harvester-system/harvester-webhook-mjvss9phlx-vbj7d/harvester-webhook.log:6): \
+             \"{TLS}\""
+        ),
+    );
+    has(&evidence_at(v, LOG, 6)["excerpt"], "level=fatal");
+    // The pre-check's pod finding quotes it too.
+    let p = by_id(
+        &r,
+        "upgrade.precheck.pod-status:Pod/harvester-system/harvester-webhook-mjvss9phlx-4xmmx",
+    );
+    has(
+        &p["summary"],
+        &format!("last fatal line of container harvester-webhook ({LOG}:6): \"{TLS}\""),
+    );
+    has(
+        &evidence_at(p, LOG, 6)["excerpt"],
+        "tls: private key does not match",
+    );
+    // A failed job's pod: kubectl's error is the last line of its log, and the cause.
+    let r = report(&sample("upgrade-failed-leftovers-v1.4.0"));
+    let p = by_id(
+        &r,
+        "upgrade.precheck.pod-status:Pod/harvester-system/hvst-upgrade-x7b2p-apply-manifests-f7r8l",
+    );
+    has(
+        &p["summary"],
+        "last error line of container apply \
+         (logs/harvester-system/hvst-upgrade-x7b2p-apply-manifests-f7r8l/apply.log:42): \
+         \"Error from server: etcdserver: leader changed\"",
+    );
+    // Pods on a dead node have ready containers: their logs do not say why the node is down.
+    let r = report(&sample("node-down-vm-degraded-v1.4.0"));
+    for f in r["findings"].as_array().unwrap() {
+        assert!(
+            !f["summary"].as_str().unwrap().contains("likely says why"),
+            "{}",
+            f["id"]
+        );
+    }
+}

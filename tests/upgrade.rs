@@ -181,7 +181,17 @@ fn stuck_in_pre_drained_names_the_pdb_and_the_orphan_engine() {
     );
     has(
         &f["summary"],
-        "pvc-8bae9db4-b53f-4af3-b368-559386e7fd37-e-0",
+        "Longhorn still counts engine(s) that are stopped and on no node: \
+         pvc-8bae9db4-b53f-4af3-b368-559386e7fd37-e-0",
+    );
+    // The detached volume's engine (stopped, on no node: normal) is not among them.
+    assert!(
+        !f["summary"]
+            .as_str()
+            .unwrap()
+            .contains("pvc-afa096cf-7429-4a0d-a143-cc683674ca2b-e-0"),
+        "{}",
+        f["summary"]
     );
     has(
         &f["remediation"],
@@ -213,6 +223,32 @@ fn stuck_in_pre_drained_names_the_pdb_and_the_orphan_engine() {
             .iter()
             .any(|(_, id)| id.contains("pre-drain"))
     );
+}
+
+#[test]
+fn stale_fleet_known_issue_only_where_fleet_says_not_ready_of_a_ready_workload() {
+    const ID: &str = "upgrade.known-issue:stale-fleet-status-after-reboot";
+    // Fleet claims whereabouts not ready (6/7); the capture shows it 7/7.
+    let r = report(&sample("fleet-stale-v1.4.0"));
+    has(
+        &by_id(&r, ID)["summary"],
+        "Fleet claims DaemonSet kube-system/harvester-whereabouts is not ready; the capture shows \
+         it ready (stale)",
+    );
+    // Fleet says Ready while the workloads are broken: the opposite direction, not this issue.
+    for s in ["fleet-agent-down-v1.4.0", "node-down-vm-degraded-v1.4.0"] {
+        let r = report(&sample(s));
+        assert!(
+            !with("fleet.stale-status", &r).is_empty(),
+            "{s}: Fleet's Ready claims are stale there"
+        );
+        assert!(
+            !with("upgrade.known-issue", &r)
+                .iter()
+                .any(|(_, id)| id == ID),
+            "{s}"
+        );
+    }
 }
 
 #[test]

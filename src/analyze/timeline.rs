@@ -225,7 +225,11 @@ pub fn timeline(a: &Analysis) -> Vec<Entry> {
         }
     }
     // First log errors the analysis searched for: lines that start with a timestamp.
-    for h in &a.log_hits {
+    // (Pre-drain step markers say where a job is, not that something went wrong.)
+    for h in a.log_hits.iter().filter(|h| {
+        !h.issue
+            .starts_with(crate::facts::upgrade::PRE_DRAIN_STEP_HIT)
+    }) {
         let stamp = h
             .text
             .split_whitespace()

@@ -7,6 +7,7 @@ pub mod coverage;
 pub mod detect;
 pub mod harvester;
 pub mod input;
+pub mod logcause;
 pub mod node;
 pub mod objectset;
 pub mod upgrade;

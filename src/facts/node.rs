@@ -1,5 +1,6 @@
 //! Node facts several rules and the incident stage read: a node's roles (control plane, etcd,
-//! worker, witness), and who put a node out of scheduling — a running upgrade's drain, the
+//! worker, witness), its readiness, the node a CAPI machine became, and who put a node out of
+//! scheduling — a running upgrade's drain, the
 //! user's maintenance mode, or an unknown hand (a plain `kubectl cordon`). Derived here once,
 //! so that a finding never offers to undo what an upgrade in progress owns.
 use crate::index::{Index, Object};
@@ -125,6 +126,45 @@ pub fn upgrade_working_on(index: &Index, node: &str) -> Option<(String, String)>
     })
 }
 
+/// Annotation on a Node naming its CAPI machine (`cluster.x-k8s.io/machine`).
+pub const MACHINE_ANNOTATION: &str = "cluster.x-k8s.io/machine";
+
+/// The node a CAPI machine became, as the capture shows it.
+#[derive(Debug, Clone, Copy)]
+pub enum MachineNode<'a> {
+    /// A Node object is the machine's: its `status.nodeRef`, or a node whose
+    /// `cluster.x-k8s.io/machine` annotation names the machine.
+    Exists(&'a Object),
+    /// No Node object is the machine's; the name its `status.nodeRef` records, if any.
+    Gone(Option<&'a str>),
+}
+
+/// The node of a CAPI Machine: the Node its `status.nodeRef.name` names, else the Node whose
+/// `cluster.x-k8s.io/machine` annotation names it (a machine still provisioning has no nodeRef
+/// yet while its node may already carry the annotation).
+pub fn machine_node<'a>(index: &'a Index, machine: &'a Object) -> MachineNode<'a> {
+    use crate::model::typed::capi::CapiMachine;
+    let recorded = CapiMachine::of(machine).and_then(CapiMachine::node_ref_name);
+    if let Some(n) = recorded.and_then(|n| index.find("", "Node", "", n)) {
+        return MachineNode::Exists(n);
+    }
+    index
+        .of_kind("", "Node")
+        .find(|n| {
+            n.meta
+                .annotations
+                .get(MACHINE_ANNOTATION)
+                .map(String::as_str)
+                == Some(machine.key.name.as_str())
+        })
+        .map_or(MachineNode::Gone(recorded), MachineNode::Exists)
+}
+
+/// A node's Ready condition status (`True`, `False`, `Unknown`), `None` without one.
+pub fn node_ready(node: &Object) -> Option<&str> {
+    crate::model::condition(&node.status.conditions, "Ready").map(|c| c.status.as_str())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -221,5 +261,36 @@ mod tests {
         let ix = index(&[("Node", "", free.to_string())]);
         let o = ix.find("", "Node", "", "n1").unwrap();
         assert_eq!(cordon(&ix, o), None);
+    }
+
+    #[test]
+    fn a_machine_node_by_node_ref_or_by_annotation() {
+        let idx = Index::from_yaml_objects(&[
+            "apiVersion: v1\nkind: Node\nmetadata:\n  name: n1\nstatus:\n  conditions:\n  - type: Ready\n    status: \"True\"\n",
+            "apiVersion: v1\nkind: Node\nmetadata:\n  name: n2\n  annotations:\n    cluster.x-k8s.io/machine: m2\n",
+            "apiVersion: cluster.x-k8s.io/v1beta1\nkind: Machine\nmetadata:\n  name: m1\n  namespace: fleet-local\nstatus:\n  nodeRef:\n    name: n1\n",
+            "apiVersion: cluster.x-k8s.io/v1beta1\nkind: Machine\nmetadata:\n  name: m2\n  namespace: fleet-local\nstatus:\n  phase: Provisioning\n",
+            "apiVersion: cluster.x-k8s.io/v1beta1\nkind: Machine\nmetadata:\n  name: m3\n  namespace: fleet-local\nstatus:\n  nodeRef:\n    name: gone\n",
+            "apiVersion: cluster.x-k8s.io/v1beta1\nkind: Machine\nmetadata:\n  name: m4\n  namespace: fleet-local\n",
+        ]);
+        let m = |n: &str| {
+            let o = idx
+                .find("cluster.x-k8s.io", "Machine", "fleet-local", n)
+                .expect("machine");
+            match machine_node(&idx, o) {
+                MachineNode::Exists(n) => format!("exists {}", n.key.name),
+                MachineNode::Gone(r) => format!("gone {r:?}"),
+            }
+        };
+        assert_eq!(m("m1"), "exists n1");
+        assert_eq!(m("m2"), "exists n2");
+        assert_eq!(m("m3"), "gone Some(\"gone\")");
+        assert_eq!(m("m4"), "gone None");
+        let n1 = idx.find("", "Node", "", "n1").expect("n1");
+        assert_eq!(node_ready(n1), Some("True"));
+        assert_eq!(
+            node_ready(idx.find("", "Node", "", "n2").expect("n2")),
+            None
+        );
     }
 }

@@ -2,7 +2,8 @@
 //! its Upgrade, the repository VM's name, and which Upgrade an artefact belongs to (by label,
 //! or by name for the two artefacts the controller leaves unlabelled). The life cycle, the
 //! leftover rules and the incident grouping read it from here, as they read which Upgrades
-//! have not finished and what such an upgrade owns while it runs ([`owned_by_running`]).
+//! have not finished and what such an upgrade owns while it runs ([`owned_by_running`]), and
+//! the pre-drain job's waiting steps with the log lines that show each ([`PRE_DRAIN_STEPS`]).
 use crate::index::{Index, Object};
 use crate::model::typed::harvester::Upgrade;
 
@@ -125,8 +126,84 @@ pub fn owning_upgrade(kind: &str, o: &Object) -> Option<String> {
     }
 }
 
+/// A step of the pre-drain job (`upgrade_node.sh pre-drain`, `reference/upgrade-blockers.md`
+/// §B.4) and the log lines that show it running.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PreDrainStep {
+    /// The script's function.
+    pub name: &'static str,
+    /// A regex on a line of the job's log (bash -x traces and what the step prints).
+    pub lines: &'static str,
+}
+
+/// The pre-drain job's waiting steps, in the order the script runs them: first
+/// `wait_longhorn_engines` (every running engine's volume healthy), then the VMs
+/// (`vm-live-migrate-detector`, the `kubevirt.io/drain` taint, `wait_vms_out_or_shutdown`).
+pub const PRE_DRAIN_STEPS: &[PreDrainStep] = &[
+    PreDrainStep {
+        name: "wait_longhorn_engines",
+        lines: r"\+ wait_longhorn_engines$|Checking running engine |Waiting for volume \S+ to be healthy",
+    },
+    PreDrainStep {
+        name: "wait_vms_out_or_shutdown",
+        lines: r"vm-live-migrate-detector|\+ wait_vms_out_or_shutdown$|Waiting for VM live-migration or shutdown",
+    },
+];
+
+/// Prefix of the `issue` of a log hit that shows a pre-drain step (`pre-drain-step:<name>`):
+/// the analysis searches [`PRE_DRAIN_STEPS`] with the known-issue patterns.
+pub const PRE_DRAIN_STEP_HIT: &str = "pre-drain-step:";
+
+/// The pods whose logs [`PRE_DRAIN_STEPS`] are searched in: harvester-system, the upgrade's
+/// jobs (`hvst-upgrade-…-pre-drain-<node>-…`).
+pub const PRE_DRAIN_POD_PREFIX: &str = "hvst-upgrade-";
+
+/// The volume a `Waiting for volume <pv> to be healthy...` line of the pre-drain log names.
+pub fn waited_volume(line: &str) -> Option<&str> {
+    let rest = &line[line.find("Waiting for volume ")? + "Waiting for volume ".len()..];
+    let name = rest.split(' ').next()?;
+    rest[name.len()..]
+        .starts_with(" to be healthy")
+        .then_some(name)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn pre_drain_steps_recognise_their_lines() {
+        let step = |l: &str| {
+            PRE_DRAIN_STEPS
+                .iter()
+                .find(|s| regex::Regex::new(s.lines).is_ok_and(|r| r.is_match(l)))
+                .map(|s| s.name)
+        };
+        let t = "2025-02-14T05:57:11.1Z ";
+        assert_eq!(
+            step(&format!("{t}+ wait_longhorn_engines")),
+            Some("wait_longhorn_engines")
+        );
+        assert_eq!(
+            step(&format!("{t}Waiting for volume pvc-1 to be healthy...")),
+            Some("wait_longhorn_engines")
+        );
+        assert_eq!(
+            step(&format!(
+                "{t}Waiting for VM live-migration or shutdown...(count: 1)"
+            )),
+            Some("wait_vms_out_or_shutdown")
+        );
+        assert_eq!(step(&format!("{t}+ sleep 10")), None);
+        assert_eq!(
+            waited_volume(&format!("{t}Waiting for volume pvc-1 to be healthy...")),
+            Some("pvc-1")
+        );
+        assert_eq!(
+            waited_volume("+ echo 'Waiting for volume pvc-1 to be healthy...'"),
+            Some("pvc-1")
+        );
+        assert_eq!(waited_volume("Waiting for VM live-migration"), None);
+    }
+
     use super::*;
 
     #[test]

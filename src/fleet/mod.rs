@@ -488,6 +488,52 @@ pub enum Stale {
     Recreated(Summary),
 }
 
+impl Verdict {
+    /// What the capture shows of the claimed object, as a direction word: `ready`,
+    /// `not-ready`, `present`, `absent`, `as-released` (it matches the release again),
+    /// `drifted`, or `unknown`. With [`FleetState::claimed`] it says which way a claim is
+    /// wrong: a stale `not-ready` claim about a `ready` object is the opposite of a stale
+    /// `ready` one about a `not-ready` object.
+    pub fn observed(&self) -> &'static str {
+        let readiness = |s: &Summary| if s.is_ready() { "ready" } else { "not-ready" };
+        match self {
+            Verdict::Stale(Stale::NotReadyButReady(_)) => "ready",
+            Verdict::Stale(Stale::ReadyButNotReady(_)) => "not-ready",
+            Verdict::Stale(Stale::Recreated(s)) => readiness(s),
+            Verdict::Stale(Stale::MissingButPresent) | Verdict::NotOwned => "present",
+            Verdict::Stale(Stale::DriftGone) => "as-released",
+            Verdict::Stale(Stale::ExtraGone | Stale::ObjectGone) | Verdict::ConfirmedMissing => {
+                "absent"
+            }
+            Verdict::InFlux { observed, .. } => readiness(observed),
+            Verdict::ConfirmedNotReady { .. } => "not-ready",
+            Verdict::Drifted(_) => "drifted",
+            Verdict::Unverifiable(_) => "unknown",
+        }
+    }
+}
+
+/// The words [`FleetState::claimed`] gives what Fleet claims.
+pub const CLAIMS: &[&str] = &[
+    "ready",
+    "not-ready",
+    "missing",
+    "not-owned",
+    "extra",
+    "modified",
+];
+
+/// The words [`Verdict::observed`] gives what the capture shows.
+pub const OBSERVED: &[&str] = &[
+    "ready",
+    "not-ready",
+    "present",
+    "absent",
+    "as-released",
+    "drifted",
+    "unknown",
+];
+
 /// A claim with its verdict and the captured object.
 #[derive(Debug, Clone)]
 pub struct Judged {
@@ -632,6 +678,19 @@ impl FleetState {
             }
         }
         self.judged = judged;
+    }
+
+    /// What Fleet claims about a judged object, as a direction word (one of [`CLAIMS`]):
+    /// `ready` for an object of the release Fleet does not list (implied ready).
+    pub fn claimed(&self, j: &Judged) -> &'static str {
+        match self.claim(j).map(|c| &c.assertion) {
+            Some(Assertion::NotReady(_)) => "not-ready",
+            Some(Assertion::Drift(Drift::Missing)) => "missing",
+            Some(Assertion::Drift(Drift::NotOwned)) => "not-owned",
+            Some(Assertion::Drift(Drift::Extra)) => "extra",
+            Some(Assertion::Drift(Drift::Patch(_))) => "modified",
+            None => "ready",
+        }
     }
 
     /// What Fleet claims about the object at index position `i`, with the verdict, in words

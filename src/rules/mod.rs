@@ -70,6 +70,8 @@ pub struct Context<'a> {
     pub files: &'a [crate::bundle::BundleFile],
     /// Pod log lines matching the known-issue patterns.
     pub log_hits: &'a [crate::upgrade::known::LogHit],
+    /// The line that likely explains each failing container, from its logs.
+    pub causes: &'a [crate::facts::logcause::CauseLine],
 }
 
 /// Options that change what rules judge.
@@ -80,6 +82,50 @@ pub struct AnalysisOptions {
     /// `--to-version`: the upgrade target.
     pub to_version: Option<String>,
 }
+
+/// Log lines that likely explain why containers fail, as a finding quotes them: one sentence
+/// per distinct line (`last fatal line of container c in 3 pods (logs/ns/p/c.log:12, …):
+/// "…"`), and the evidence of each file and line (at most [`MAX_CAUSE_EVIDENCE`]).
+pub fn quote_causes(causes: &[&crate::facts::logcause::CauseLine]) -> (Vec<String>, Vec<Evidence>) {
+    use crate::facts::logcause::Level;
+    let mut groups: Vec<(Level, &str, &str, Vec<String>)> = Vec::new();
+    let mut evidence = Vec::new();
+    for c in causes {
+        let at = format!("{}:{}", c.file, c.line);
+        match groups
+            .iter_mut()
+            .find(|g| (g.0, g.1, g.2) == (c.level, c.container.as_str(), c.text.as_str()))
+        {
+            Some(g) => g.3.push(at),
+            None => groups.push((c.level, &c.container, &c.text, vec![at])),
+        }
+        if evidence.len() < MAX_CAUSE_EVIDENCE {
+            evidence.push(Evidence::lines(c.file.clone(), c.line, c.line));
+        }
+    }
+    let words = groups
+        .into_iter()
+        .map(|(level, container, text, at)| {
+            format!(
+                "last {} line of container {container}{} ({}): \"{text}\"",
+                match level {
+                    Level::Fatal => "fatal",
+                    Level::Error => "error",
+                },
+                if at.len() > 1 {
+                    format!(" in {} pods", at.len())
+                } else {
+                    String::new()
+                },
+                at.join(", ")
+            )
+        })
+        .collect();
+    (words, evidence)
+}
+
+/// Most log lines a finding cites as causes.
+pub const MAX_CAUSE_EVIDENCE: usize = 6;
 
 impl Context<'_> {
     /// The running Harvester version with where it was read: `--from-version`, else the
@@ -104,6 +150,18 @@ impl Context<'_> {
     pub fn ago(&self, ts: Option<&str>) -> String {
         crate::model::time::with_age(ts, self.created_at)
             .unwrap_or_else(|| "an unknown time".into())
+    }
+
+    /// The log lines that likely explain why the containers of a pod fail
+    /// (`facts::logcause`, read before the rules), one per failing container with such a line.
+    pub fn log_causes<'c>(
+        &'c self,
+        namespace: &'c str,
+        pod: &'c str,
+    ) -> impl Iterator<Item = &'c crate::facts::logcause::CauseLine> + 'c {
+        self.causes
+            .iter()
+            .filter(move |c| c.namespace == namespace && c.pod == pod)
     }
 
     /// Paths of the logs of a pod (current first, then previous instances).
@@ -438,6 +496,7 @@ impl TestBed {
             options: &self.options,
             files: &[],
             log_hits: &[],
+            causes: &[],
         }
     }
 

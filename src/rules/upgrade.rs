@@ -88,6 +88,7 @@ fn in_env<T>(
         to,
         collected: &collected,
         available: &available,
+        log_hits: cx.log_hits,
     };
     f(&env)
 }

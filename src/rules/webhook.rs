@@ -102,10 +102,27 @@ fn finding(cx: &Context, c: &webhook::Chain) -> Option<Finding> {
             )
         }
     };
+    // What the failing pods' logs say: likely why there is no ready endpoint.
+    let causes: Vec<&crate::facts::logcause::CauseLine> = match &c.link {
+        Link::NoReadyEndpoint { pods, .. } => pods
+            .iter()
+            .filter(|(_, problem)| problem.is_some())
+            .filter_map(|(p, _)| cx.index.objects.get(*p))
+            .flat_map(|p| cx.log_causes(&p.key.namespace, &p.key.name))
+            .collect(),
+        _ => Vec::new(),
+    };
+    let (cause_words, cause_evidence) = crate::rules::quote_causes(&causes);
     let mut summary = format!(
         "{} webhook {:?} ({}) calls {}, and {broken}.\n",
         cfg.key.kind, c.name, cfg.key.name, c.target
     );
+    if !cause_words.is_empty() {
+        summary.push_str("The pods' logs likely say why they fail:\n");
+        for w in &cause_words {
+            let _ = writeln!(summary, "  - {w}");
+        }
+    }
     if severity == Severity::Info {
         summary.push_str("The bundle shows no server for it; check it from the cluster.\n");
     } else if fail {
@@ -185,16 +202,25 @@ fn finding(cx: &Context, c: &webhook::Chain) -> Option<Finding> {
             cfg.key.name
         );
     }
+    evidence.extend(cause_evidence);
     objects.sort();
     objects.dedup();
+    // The title names the likely cause when a log gives one, else the broken link.
+    let broken_title = match causes.first() {
+        Some(first) => format!(
+            "its Service {} has no ready endpoint; its pods' log: \"{}\"",
+            c.target,
+            crate::text::head_tail(&first.text, 160)
+        ),
+        None => crate::text::one_line(&broken, 140),
+    };
     let title = if severity == Severity::Info {
         format!("Webhook {} calls a URL the bundle cannot judge", c.name)
     } else {
         format!(
-            "Webhook {} ({}) is unavailable — {}; {}",
+            "Webhook {} ({}) is unavailable — {broken_title}; {}",
             c.name,
             label(cfg),
-            crate::text::one_line(&broken, 140),
             if fail {
                 format!(
                     "blocks {}",

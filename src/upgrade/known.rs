@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use super::Env;
 use crate::facts::harvester;
+use crate::facts::node::{MachineNode, machine_node, node_ready};
 use crate::facts::version::{Range, Version};
 use crate::fleet::{Verdict, drift::Classification};
 use crate::index::Object;
@@ -49,6 +50,8 @@ pub struct FieldTest {
     pub not_equals: Option<serde_json::Value>,
     /// Matches this regex (strings).
     pub matches: Option<String>,
+    /// Absent, or does not match this regex.
+    pub not_matches: Option<String>,
     /// Present and non-empty.
     pub present: Option<bool>,
     /// Absent or empty.
@@ -106,18 +109,78 @@ pub struct ObjectMatch {
     pub annotations: std::collections::BTreeMap<String, String>,
     /// How many must match.
     pub count: Option<Count>,
+    /// The node the object belongs to (Machine only: its nodeRef, or the node annotated with
+    /// it, see `facts::node::machine_node`).
+    pub node: Option<NodeTest>,
 }
 
-/// A Fleet claim matcher.
+/// A test on the node an object belongs to.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeTest {
+    /// `true`: a Node object is the object's; `false`: none is (gone, or never joined).
+    pub exists: bool,
+}
+
+/// A Fleet claim matcher. A claim is wrong in a direction: Fleet says not ready while the
+/// object is ready, or says ready while it is not; `claims` and `observed` say which. A `stale`
+/// matcher must name both (see [`FleetMatch::check`]).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FleetMatch {
     /// Bundle name.
     pub bundle: Option<String>,
-    /// `stale`, `not-ready`, `not-owned`, `drift`, `missing`.
+    /// `stale`, `in-flux`, `not-ready`, `not-owned`, `drift`, `missing`, `unverifiable`.
     pub verdict: String,
+    /// What Fleet claims, any of `fleet::CLAIMS` (`not-ready`, `modified`, `ready` …);
+    /// empty: any claim.
+    #[serde(default)]
+    pub claims: Vec<String>,
+    /// What the capture shows, any of `fleet::OBSERVED` (`ready`, `not-ready`,
+    /// `as-released` …); empty: anything.
+    #[serde(default)]
+    pub observed: Vec<String>,
     /// Kind of the claimed object.
     pub kind: Option<String>,
+}
+
+/// Verdict names a Fleet matcher may use.
+pub const VERDICTS: &[&str] = &[
+    "stale",
+    "in-flux",
+    "not-ready",
+    "not-owned",
+    "drift",
+    "missing",
+    "unverifiable",
+];
+
+impl FleetMatch {
+    /// Whether the matcher is well formed: a known verdict, known direction words, and, for
+    /// `stale`, both directions named (a stale claim and its opposite are different issues).
+    pub fn check(&self) -> Result<(), String> {
+        if !VERDICTS.contains(&self.verdict.as_str()) {
+            return Err(format!("unknown Fleet verdict {:?}", self.verdict));
+        }
+        for c in &self.claims {
+            if !crate::fleet::CLAIMS.contains(&c.as_str()) {
+                return Err(format!("unknown Fleet claim {c:?}"));
+            }
+        }
+        for o in &self.observed {
+            if !crate::fleet::OBSERVED.contains(&o.as_str()) {
+                return Err(format!("unknown observed state {o:?}"));
+            }
+        }
+        if self.verdict == "stale" && (self.claims.is_empty() || self.observed.is_empty()) {
+            return Err(
+                "a stale Fleet matcher names its direction: claims (what Fleet says) and \
+                 observed (what the capture shows)"
+                    .into(),
+            );
+        }
+        Ok(())
+    }
 }
 
 /// A bundle deployment-state matcher.
@@ -185,6 +248,18 @@ impl TryFrom<MatcherSpec> for Matcher {
     type Error = String;
     fn try_from(s: MatcherSpec) -> Result<Matcher, String> {
         let mut v: Vec<Matcher> = Vec::new();
+        if let Some(o) = &s.object
+            && o.node.is_some()
+            && (o.group.as_str(), o.kind.as_str()) != ("cluster.x-k8s.io", "Machine")
+        {
+            return Err(format!(
+                "a node test applies to cluster.x-k8s.io Machines only (not {})",
+                o.kind
+            ));
+        }
+        if let Some(f) = &s.fleet {
+            f.check()?;
+        }
         v.extend(s.object.map(|o| Matcher::Object(Box::new(o))));
         v.extend(s.fleet.map(Matcher::Fleet));
         v.extend(s.fleet_state.map(Matcher::FleetState));
@@ -372,6 +447,17 @@ fn field_ok(o: &Object, f: &FieldTest) -> bool {
     {
         return false;
     }
+    if let Some(re) = &f.not_matches {
+        let Ok(re) = Regex::new(re) else { return false };
+        let hit = match &v {
+            Some(serde_json::Value::String(s)) => re.is_match(s),
+            Some(serde_json::Value::Null) | None => false,
+            Some(other) => re.is_match(&other.to_string()),
+        };
+        if hit {
+            return false;
+        }
+    }
     if let Some(re) = &f.matches {
         let Ok(re) = Regex::new(re) else { return false };
         let text = match &v {
@@ -415,8 +501,55 @@ fn object_matches(env: &Env, m: &ObjectMatch) -> Vec<usize> {
             })
         })
         .filter(|o| m.fields.iter().all(|f| field_ok(o, f)))
+        .filter(|o| {
+            m.node.as_ref().is_none_or(|t| {
+                matches!(machine_node(env.index, o), MachineNode::Exists(_)) == t.exists
+            })
+        })
         .filter_map(|o| env.index.position(&o.key))
         .collect()
+}
+
+/// An object as a known-issue match lists it: its name, and, where the matcher tests its node,
+/// the values of the fields it tests and what the capture shows of the node (`custom-a (phase
+/// Provisioning; node n1 exists and is Ready)`).
+fn object_detail(env: &Env, m: &ObjectMatch, o: &Object) -> String {
+    let name = if o.key.namespace.is_empty() {
+        o.key.name.clone()
+    } else {
+        format!("{}/{}", o.key.namespace, o.key.name)
+    };
+    if m.node.is_none() {
+        return name;
+    }
+    let mut parts: Vec<String> = m
+        .fields
+        .iter()
+        .map(|f| {
+            let field = f.path.rsplit('/').next().unwrap_or_default();
+            match value_at(o, &f.path) {
+                Some(serde_json::Value::String(v)) if !v.is_empty() => format!("{field} {v}"),
+                Some(serde_json::Value::String(_) | serde_json::Value::Null) | None => {
+                    format!("no {field}")
+                }
+                Some(v) => format!("{field} {v}"),
+            }
+        })
+        .collect();
+    parts.push(match machine_node(env.index, o) {
+        MachineNode::Exists(n) => format!(
+            "node {} exists and is {}",
+            n.key.name,
+            match node_ready(n) {
+                Some("True") => "Ready".to_string(),
+                Some(s) => format!("not Ready (Ready={s})"),
+                None => "of unknown readiness (no Ready condition)".to_string(),
+            }
+        ),
+        MachineNode::Gone(Some(n)) => format!("its nodeRef names node {n}, which does not exist"),
+        MachineNode::Gone(None) => "no nodeRef, and no node is annotated with it".to_string(),
+    });
+    format!("{name} ({})", parts.join("; "))
 }
 
 fn verdict_name(v: &Verdict) -> &'static str {
@@ -449,13 +582,7 @@ pub fn matches(env: &Env, issue: &KnownIssue, hits: &[LogHit]) -> Option<Match> 
                 let names: Vec<String> = found
                     .iter()
                     .filter_map(|i| env.index.objects.get(*i))
-                    .map(|o| {
-                        if o.key.namespace.is_empty() {
-                            o.key.name.clone()
-                        } else {
-                            format!("{}/{}", o.key.namespace, o.key.name)
-                        }
-                    })
+                    .map(|o| object_detail(env, om, o))
                     .collect();
                 if !names.is_empty() {
                     m.details.push(format!("{} {}", om.kind, names.join(", ")));
@@ -474,6 +601,13 @@ pub fn matches(env: &Env, issue: &KnownIssue, hits: &[LogHit]) -> Option<Match> 
                     .judged
                     .iter()
                     .filter(|j| verdict_name(&j.verdict) == fm.verdict)
+                    .filter(|j| {
+                        fm.claims.is_empty() || fm.claims.iter().any(|c| c == env.fleet.claimed(j))
+                    })
+                    .filter(|j| {
+                        fm.observed.is_empty()
+                            || fm.observed.iter().any(|o| o == j.verdict.observed())
+                    })
                     .filter(|j| {
                         fm.bundle.as_ref().is_none_or(|b| {
                             env.fleet
@@ -496,8 +630,13 @@ pub fn matches(env: &Env, issue: &KnownIssue, hits: &[LogHit]) -> Option<Match> 
                 for j in hit {
                     if let Some(o) = j.live.and_then(|l| env.index.objects.get(l)) {
                         m.details.push(format!(
-                            "Fleet's claim about {} {}/{} is {}",
-                            o.key.kind, o.key.namespace, o.key.name, fm.verdict
+                            "Fleet claims {} {}/{} is {}; the capture shows it {} ({})",
+                            o.key.kind,
+                            o.key.namespace,
+                            o.key.name,
+                            env.fleet.claimed(j).replace('-', " "),
+                            j.verdict.observed().replace('-', " "),
+                            fm.verdict
                         ));
                         if let Some(l) = j.live {
                             m.objects.push((l, Some("  status:".into())));
@@ -637,6 +776,17 @@ mod tests {
                     Matcher::Log(l) => {
                         Regex::new(&l.matches).expect("log regex");
                     }
+                    Matcher::Fleet(f) => {
+                        f.check().unwrap_or_else(|e| panic!("{}: {e}", k.id));
+                        if f.verdict == "stale" {
+                            // The direction is explicit: the claim and the capture disagree.
+                            assert!(
+                                f.claims.iter().all(|c| !f.observed.contains(c)),
+                                "{}: a stale claim cannot be what the capture shows",
+                                k.id
+                            );
+                        }
+                    }
                     Matcher::FleetState(f) => {
                         if let Some(r) = &f.message_matches {
                             Regex::new(r).expect("message regex");
@@ -644,7 +794,7 @@ mod tests {
                     }
                     Matcher::Object(o) => {
                         for f in &o.fields {
-                            if let Some(r) = &f.matches {
+                            for r in f.matches.iter().chain(&f.not_matches) {
                                 Regex::new(r).expect("field regex");
                             }
                         }
@@ -676,6 +826,125 @@ mod tests {
                 .filter(|w| matches!(w, Matcher::Log(_)))
                 .count()
         );
+    }
+
+    #[test]
+    fn a_stale_fleet_matcher_must_name_its_direction() {
+        let parse = |m: &str| yaml_serde::from_str::<Vec<Matcher>>(m).map(|_| ());
+        let err = parse("- fleet: {bundle: b, verdict: stale}").unwrap_err();
+        assert!(err.to_string().contains("names its direction"), "{err}");
+        assert!(parse("- fleet: {verdict: stale, claims: [not-ready]}").is_err());
+        assert!(parse("- fleet: {verdict: stale, claims: [broken], observed: [ready]}").is_err());
+        assert!(parse("- fleet: {verdict: stalled, claims: [ready], observed: [ready]}").is_err());
+        parse("- fleet: {verdict: stale, claims: [not-ready], observed: [ready]}").unwrap();
+        parse("- fleet: {verdict: not-ready}").unwrap();
+        let stale = catalog()
+            .into_iter()
+            .find(|k| k.id == "stale-fleet-status-after-reboot")
+            .expect("entry");
+        let Some(Matcher::Fleet(f)) = stale.when.first() else {
+            panic!("a Fleet matcher")
+        };
+        assert_eq!(f.claims, ["not-ready", "modified"]);
+        assert_eq!(f.observed, ["ready", "as-released"]);
+        assert!(
+            parse("- object: {kind: Pod, node: {exists: true}}")
+                .unwrap_err()
+                .to_string()
+                .contains("Machines only")
+        );
+    }
+
+    /// Known-issue ids that match in a world of these objects on v1.4.0, with their details.
+    fn matched(objects: &[serde_json::Value]) -> Vec<(String, Vec<String>)> {
+        let w = crate::upgrade::testkit::World::new(objects);
+        w.env("v1.4.0", None, |env| {
+            catalog()
+                .iter()
+                .filter_map(|k| matches(env, k, &[]).map(|m| (k.id.clone(), m.details)))
+                .collect()
+        })
+    }
+
+    #[test]
+    fn a_machine_is_an_orphan_only_when_its_node_is_gone() {
+        use crate::upgrade::testkit::{cluster, machine, set};
+        use serde_json::json;
+        // Machine m-n2 Provisioning while node n2 exists and is Ready.
+        let mut objects = cluster(2);
+        objects[3] = set(
+            machine("m-n2", "n2"),
+            "/status/phase",
+            json!("Provisioning"),
+        );
+        let found = matched(&objects);
+        assert!(
+            !found.iter().any(|(id, _)| id == "orphan-capi-machine"),
+            "{found:?}"
+        );
+        let (_, details) = found
+            .iter()
+            .find(|(id, _)| id == "capi-machine-not-running-node-present")
+            .expect("the machine is reported for what it is");
+        assert_eq!(
+            details,
+            &["Machine fleet-local/m-n2 (phase Provisioning; node n2 exists and is Ready)"]
+        );
+        // The same machine whose node is gone.
+        let mut objects = cluster(2);
+        objects[3] = set(machine("m-n2", "n9"), "/status/phase", json!("Failed"));
+        objects.remove(2);
+        let found = matched(&objects);
+        assert!(
+            !found
+                .iter()
+                .any(|(id, _)| id == "capi-machine-not-running-node-present"),
+            "{found:?}"
+        );
+        let (_, details) = found
+            .iter()
+            .find(|(id, _)| id == "orphan-capi-machine")
+            .expect("an orphan");
+        assert_eq!(
+            details,
+            &[
+                "Machine fleet-local/m-n2 (phase Failed; its nodeRef names node n9, which does not \
+               exist)"
+            ]
+        );
+        let sev = |id: &str| {
+            catalog()
+                .into_iter()
+                .find(|k| k.id == id)
+                .map(|k| k.severity)
+                .unwrap_or_default()
+        };
+        assert_eq!(sev("orphan-capi-machine"), "error");
+        assert_eq!(sev("capi-machine-not-running-node-present"), "warning");
+    }
+
+    #[test]
+    fn an_upgrade_log_chart_is_a_leftover_only_when_no_upgrade_runs() {
+        use crate::upgrade::testkit::{cluster, managed_chart, upgrade};
+        const ID: &str = "leftover-upgradelog-operator-chart";
+        let chart = managed_chart(
+            "fleet-local",
+            "hvst-upgrade-a-upgradelog-operator",
+            Some("False"),
+        );
+        let with = |u: serde_json::Value| {
+            let mut v = cluster(1);
+            v.extend([chart.clone(), u]);
+            matched(&v).into_iter().any(|(id, _)| id == ID)
+        };
+        assert!(with(upgrade("hvst-upgrade-a", Some("Failed"), None)));
+        // Its own upgrade, still preparing the logging infrastructure, or one without a state.
+        assert!(!with(upgrade(
+            "hvst-upgrade-a",
+            Some("PreparingLoggingInfra"),
+            None
+        )));
+        assert!(!with(upgrade("hvst-upgrade-a", None, None)));
     }
 
     #[test]

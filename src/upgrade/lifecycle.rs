@@ -5,6 +5,8 @@
 //! chart, a pod that cannot pull its image.
 use super::Env;
 use super::admission::unfinished_upgrades;
+use super::known::LogHit;
+use crate::facts::upgrade::{PRE_DRAIN_STEP_HIT, PRE_DRAIN_STEPS, waited_volume};
 use crate::index::Object;
 use crate::model::condition;
 use crate::model::typed::core::Pdb;
@@ -361,83 +363,232 @@ fn manifest_waits(env: &Env, u: &str) -> Vec<Wait> {
     v
 }
 
+/// The latest pre-drain step the job's current log shows: the step, and the log line of it.
+fn pre_drain_step<'a>(env: &'a Env, pods: &[&Object]) -> Option<(&'static str, &'a LogHit)> {
+    env.log_hits
+        .iter()
+        // The current log: the previous one (`.log.1`) is of a container that has exited.
+        .filter(|h| h.file.ends_with(".log"))
+        .filter(|h| {
+            pods.iter().any(|p| {
+                h.file
+                    .starts_with(&format!("logs/{}/{}/", p.key.namespace, p.key.name))
+            })
+        })
+        .filter_map(|h| {
+            let name = h.issue.strip_prefix(PRE_DRAIN_STEP_HIT)?;
+            let step = PRE_DRAIN_STEPS.iter().find(|s| s.name == name)?;
+            Some((step.name, h))
+        })
+        .max_by_key(|(_, h)| h.line)
+}
+
+/// What the pre-drain job of `node` waits on, led by the blocker of the step its log shows:
+/// the script waits for the volumes of running engines to be healthy before it waits for the
+/// VMs to leave the node (`facts::upgrade::PRE_DRAIN_STEPS`); without a log, in that order.
+fn pre_draining_waits(env: &Env, u: &str, node: &str) -> Vec<Wait> {
+    let job = format!("{u}-pre-drain-{node}");
+    let job_pods: Vec<&Object> = env
+        .index
+        .find("batch", "Job", "harvester-system", &job)
+        .and_then(|j| idx(env, j))
+        .map(|ji| env.graph.pods_of(env.index, ji))
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|p| env.index.objects.get(p))
+        .collect();
+    let step = pre_drain_step(env, &job_pods);
+    let logs = |focus: &str| -> Vec<(String, String, String)> {
+        job_pods
+            .iter()
+            .map(|p| {
+                (
+                    p.key.namespace.clone(),
+                    p.key.name.clone(),
+                    focus.to_string(),
+                )
+            })
+            .collect()
+    };
+    let at = |h: &LogHit| format!("{}:{}", h.file, h.line);
+    let mut engines: Option<Wait> = None;
+    let degraded: Vec<&Object> = env
+        .index
+        .of_kind("longhorn.io", "Volume")
+        .filter(|o| LhVolume::of(*o).is_some_and(|x| x.robustness() == Some("degraded")))
+        .collect();
+    let waited = step
+        .filter(|(s, _)| *s == "wait_longhorn_engines")
+        .and_then(|(_, h)| Some((h, waited_volume(&h.text)?)));
+    if let Some((h, vol)) = waited {
+        let o = env
+            .index
+            .find("longhorn.io", "Volume", "longhorn-system", vol);
+        let state = o
+            .and_then(LhVolume::of)
+            .map(|x| {
+                format!(
+                    "robustness {}, state {}",
+                    x.robustness().unwrap_or("unknown"),
+                    x.state().unwrap_or("unknown")
+                )
+            })
+            .unwrap_or_else(|| "not in the bundle".into());
+        engines = Some(Wait {
+            what: format!(
+                "the pre-drain job is in its first step, wait_longhorn_engines: its log's latest \
+                 step line ({}) waits for volume {vol} to be healthy ({state})",
+                at(h)
+            ),
+            objects: o
+                .and_then(|o| idx(env, o))
+                .map(|i| (i, Some("robustness".into())))
+                .into_iter()
+                .collect(),
+            logs: logs("Waiting for volume"),
+            fix: format!(
+                "Let volume {vol} rebuild its replicas; if it can never be healthy (more replicas \
+                 than schedulable nodes), lower its numberOfReplicas, or touch /tmp/skip-{vol} in \
+                 the pre-drain pod (issue #3164)."
+            ),
+        });
+    } else if !degraded.is_empty() && step.is_none_or(|(s, _)| s == "wait_longhorn_engines") {
+        engines = Some(Wait {
+            what: format!(
+                "the pre-drain job first waits for the volumes of running engines to be healthy \
+                 (wait_longhorn_engines); degraded: {}",
+                degraded
+                    .iter()
+                    .map(|o| o.key.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            objects: degraded
+                .iter()
+                .filter_map(|o| idx(env, o).map(|i| (i, Some("robustness".into()))))
+                .collect(),
+            logs: logs("Waiting for"),
+            fix: format!(
+                "Let the replicas rebuild; if a volume can never be healthy (more replicas than \
+                 schedulable nodes), lower its numberOfReplicas, or make the job skip it: touch \
+                 {} in the pre-drain pod (issue #3164).",
+                degraded
+                    .iter()
+                    .map(|o| format!("/tmp/skip-{}", o.key.name))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ),
+        });
+    }
+    let vmis: Vec<&Object> = env
+        .index
+        .of_kind("kubevirt.io", "VirtualMachineInstance")
+        .filter(|o| {
+            Vmi::of(*o)
+                .is_some_and(|x| x.node_name() == Some(node) && x.phase() != Some("Succeeded"))
+        })
+        .collect();
+    // A VM asked to stop whose launcher pod is stuck Terminating keeps its VMI (issue #4725):
+    // the blocker is the pod, not a migration.
+    let mut stuck: Vec<(&Object, &Object)> = Vec::new();
+    let mut moving: Vec<&Object> = Vec::new();
+    for vmi in &vmis {
+        match stuck_launcher(env, vmi) {
+            Some(p) => stuck.push((vmi, p)),
+            None => moving.push(vmi),
+        }
+    }
+    let then = if engines.is_some() { "then " } else { "" };
+    let mut vm_waits = Vec::new();
+    let in_vm_step = step
+        .filter(|(s, _)| *s == "wait_vms_out_or_shutdown")
+        .map(|(_, h)| format!(" (its log's latest step line: {})", at(h)))
+        .unwrap_or_default();
+    for (vmi, pod) in &stuck {
+        let since = pod
+            .meta
+            .deletion_timestamp
+            .as_deref()
+            .map(|t| format!(" since {t}"))
+            .unwrap_or_default();
+        vm_waits.push(Wait {
+            what: format!(
+                "the pre-drain job {then}waits for the VMs on {node} to leave{in_vm_step}: VM \
+                 {}/{} is stopped, but its virt-launcher pod {} on {node} is stuck Terminating\
+                 {since}, so its VMI stays",
+                vmi.key.namespace, vmi.key.name, pod.key.name
+            ),
+            objects: [(*vmi, "nodeName"), (*pod, "deletionTimestamp")]
+                .iter()
+                .filter_map(|(o, f)| idx(env, o).map(|i| (i, Some(f.to_string()))))
+                .collect(),
+            logs: logs("Waiting for"),
+            fix: format!(
+                "Find why pod {ns}/{p} does not finish terminating on {node} (sbdiag describe pod \
+                 -n {ns} {p}; the kubelet and containerd logs of {node}). Once the VM's qemu \
+                 process is confirmed gone from {node}, force-delete the pod: kubectl -n {ns} \
+                 delete pod {p} --grace-period=0 --force (issue #4725).",
+                ns = pod.key.namespace,
+                p = pod.key.name
+            ),
+        });
+    }
+    if !moving.is_empty() {
+        vm_waits.push(Wait {
+            what: format!(
+                "the pre-drain job {then}waits for the VMs on {node} to live-migrate or shut \
+                 down{in_vm_step}: {}",
+                moving
+                    .iter()
+                    .map(|o| format!("{}/{}", o.key.namespace, o.key.name))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            objects: moving
+                .iter()
+                .filter_map(|o| idx(env, o).map(|i| (i, Some("nodeName".into()))))
+                .collect(),
+            logs: logs("Waiting for"),
+            fix: "Migrate or stop these VMs by hand; VMs with host devices, node selectors, \
+                  CD-ROMs or container disks cannot migrate (issue #7005)."
+                .into(),
+        });
+    }
+    // The engine wait leads when the log shows it (or, without a log, by the script's order);
+    // once the log shows the VM wait, the engines are behind it.
+    engines.into_iter().chain(vm_waits).collect()
+}
+
+/// The virt-launcher pod of a VMI whose VM was asked to stop (stopped, or `runStrategy:
+/// Halted` / `running: false`), when that pod is being deleted.
+fn stuck_launcher<'a>(env: &'a Env, vmi: &Object) -> Option<&'a Object> {
+    let vm = env
+        .index
+        .find(
+            "kubevirt.io",
+            "VirtualMachine",
+            &vmi.key.namespace,
+            &vmi.key.name,
+        )
+        .and_then(VirtualMachine::of)?;
+    let stop_requested = vm.printable_status() == Some("Stopped")
+        || vm.run_strategy() == Some("Halted")
+        || vm.running() == Some(false);
+    if !stop_requested {
+        return None;
+    }
+    let vi = idx(env, vmi)?;
+    env.graph
+        .pods_of(env.index, vi)
+        .into_iter()
+        .filter_map(|p| env.index.objects.get(p))
+        .find(|p| p.meta.deletion_timestamp.is_some())
+}
+
 fn node_waits(env: &Env, u: &str, node: &str, state: &str, t: Upgrade) -> Vec<Wait> {
     let mut v = Vec::new();
     match state {
-        "Pre-draining" => {
-            let vmis: Vec<&Object> = env
-                .index
-                .of_kind("kubevirt.io", "VirtualMachineInstance")
-                .filter(|o| {
-                    Vmi::of(*o).is_some_and(|x| {
-                        x.node_name() == Some(node) && x.phase() != Some("Succeeded")
-                    })
-                })
-                .collect();
-            let job = format!("{u}-pre-drain-{node}");
-            let logs: Vec<(String, String, String)> = env
-                .index
-                .find("batch", "Job", "harvester-system", &job)
-                .and_then(|j| idx(env, j))
-                .map(|ji| env.graph.pods_of(env.index, ji))
-                .unwrap_or_default()
-                .into_iter()
-                .filter_map(|p| env.index.objects.get(p))
-                .map(|p| {
-                    (
-                        p.key.namespace.clone(),
-                        p.key.name.clone(),
-                        "Waiting for".to_string(),
-                    )
-                })
-                .collect();
-            if !vmis.is_empty() {
-                v.push(Wait {
-                    what: format!(
-                        "the pre-drain job waits for the VMs on {node} to live-migrate or shut \
-                         down: {}",
-                        vmis.iter()
-                            .map(|o| format!("{}/{}", o.key.namespace, o.key.name))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                    objects: vmis
-                        .iter()
-                        .filter_map(|o| idx(env, o).map(|i| (i, Some("nodeName".into()))))
-                        .collect(),
-                    logs: logs.clone(),
-                    fix: "Migrate or stop these VMs by hand; VMs with host devices, node \
-                          selectors, CD-ROMs or container disks cannot migrate (issue #7005)."
-                        .into(),
-                });
-            }
-            let degraded: Vec<&Object> = env
-                .index
-                .of_kind("longhorn.io", "Volume")
-                .filter(|o| LhVolume::of(*o).is_some_and(|x| x.robustness() == Some("degraded")))
-                .collect();
-            if !degraded.is_empty() {
-                v.push(Wait {
-                    what: format!(
-                        "the pre-drain job waits for degraded volumes to become healthy: {}",
-                        degraded
-                            .iter()
-                            .map(|o| o.key.name.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                    objects: degraded
-                        .iter()
-                        .filter_map(|o| idx(env, o).map(|i| (i, Some("robustness".into()))))
-                        .collect(),
-                    logs,
-                    fix: "Let the replicas rebuild; if a volume can never be healthy (more \
-                          replicas than schedulable nodes), lower its numberOfReplicas, or touch \
-                          /tmp/skip-<pv> in the pre-drain pod (issue #3164)."
-                        .into(),
-                });
-            }
-        }
+        "Pre-draining" => v.extend(pre_draining_waits(env, u, node)),
         "Pre-drained" => {
             // Rancher drains the node; what blocks eviction is a PDB with no disruption left
             // that protects a pod on this node.
@@ -498,6 +649,18 @@ fn node_waits(env: &Env, u: &str, node: &str, state: &str, t: Upgrade) -> Vec<Wa
                                 x.node_id().is_none()
                                     && matches!(x.current_state(), Some("stopped") | None)
                             })
+                        })
+                        // A detached volume's engine is stopped and on no node: that is normal,
+                        // and Longhorn does not count it.
+                        .filter(|e| {
+                            LhEngine::of(*e)
+                                .and_then(LhEngine::volume_name)
+                                .and_then(|v| {
+                                    env.index.find("longhorn.io", "Volume", &e.key.namespace, v)
+                                })
+                                .and_then(LhVolume::of)
+                                .and_then(LhVolume::state)
+                                != Some("detached")
                         })
                         .collect();
                     if !orphans.is_empty() {
@@ -981,22 +1144,163 @@ mod tests {
         let p = one(p);
         assert_eq!(p.node, Some(("n2".to_string(), "Pre-draining".to_string())));
         assert_eq!(p.waits.len(), 2, "{p:?}");
+        // Without a log, in the script's order: the engines' volumes, then the VMs.
         assert_eq!(
             p.waits[0].what,
-            "the pre-drain job waits for the VMs on n2 to live-migrate or shut down: default/vm1"
+            "the pre-drain job first waits for the volumes of running engines to be healthy \
+             (wait_longhorn_engines); degraded: pvc-a"
+        );
+        assert!(
+            p.waits[0]
+                .fix
+                .contains("touch /tmp/skip-pvc-a in the pre-drain pod")
         );
         assert_eq!(
-            p.waits[0].objects,
+            p.waits[1].what,
+            "the pre-drain job then waits for the VMs on n2 to live-migrate or shut down: \
+             default/vm1"
+        );
+        assert_eq!(
+            p.waits[1].objects,
             [(
                 w.pos("kubevirt.io", "VirtualMachineInstance", "default", "vm1"),
                 Some("nodeName".to_string())
             )]
         );
-        assert_eq!(
-            p.waits[1].what,
-            "the pre-drain job waits for degraded volumes to become healthy: pvc-a"
+    }
+
+    /// A pre-drain job for n2 of `U` with its pod, and the objects of a Pre-draining upgrade.
+    fn pre_draining(extra: &[Value]) -> Vec<Value> {
+        let job_name = format!("{U}-pre-drain-n2");
+        let mut v = vec![
+            up(
+                "UpgradingNodes",
+                &[("NodesUpgraded", "Unknown")],
+                &[("n1", "Succeeded"), ("n2", "Pre-draining")],
+            ),
+            job("harvester-system", &job_name, json!({}), None),
+            pod(
+                "harvester-system",
+                &format!("{job_name}-x1"),
+                "n2",
+                json!({}),
+                Some(("batch/v1", "Job", &job_name)),
+                None,
+            ),
+        ];
+        v.extend(extra.iter().cloned());
+        v
+    }
+
+    /// A line of the pre-drain pod's current log that shows `step`.
+    fn step_hit(step: &str, line: u32, text: &str) -> LogHit {
+        LogHit {
+            issue: format!("{PRE_DRAIN_STEP_HIT}{step}"),
+            pattern: String::new(),
+            file: format!("logs/harvester-system/{U}-pre-drain-n2-x1/pre-drain.log"),
+            line,
+            text: format!("2025-02-14T05:57:11.1Z {text}"),
+            count: 1,
+        }
+    }
+
+    fn waits_with(objects: &[Value], hits: Vec<LogHit>) -> Vec<Wait> {
+        let mut v = cluster(3);
+        v.extend(objects.iter().cloned());
+        let w = World::new(&v).with_hits(hits);
+        one(w.env("v1.4.0", None, in_progress)).waits
+    }
+
+    #[test]
+    fn pre_draining_leads_with_the_step_its_log_shows() {
+        let objects = pre_draining(&[
+            vmi("vm1", "n2"),
+            volume("pvc-a", 3, "attached", "degraded"),
+            volume("pvc-b", 3, "attached", "degraded"),
+        ]);
+        let engines = step_hit(
+            "wait_longhorn_engines",
+            40,
+            "Waiting for volume pvc-b to be healthy...",
         );
-        assert!(p.waits[1].fix.contains("/tmp/skip-<pv>"));
+        let log = format!("logs/harvester-system/{U}-pre-drain-n2-x1/pre-drain.log");
+        // Still in wait_longhorn_engines: the volume it waits for leads, the VMs come after.
+        let w = waits_with(&objects, vec![engines.clone()]);
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert_eq!(
+            w[0].what,
+            format!(
+                "the pre-drain job is in its first step, wait_longhorn_engines: its log's latest \
+                 step line ({log}:40) waits for volume pvc-b to be healthy (robustness degraded, \
+                 state attached)"
+            )
+        );
+        assert!(
+            w[0].fix
+                .contains("touch /tmp/skip-pvc-b in the pre-drain pod")
+        );
+        assert!(
+            w[1].what
+                .starts_with("the pre-drain job then waits for the VMs on n2")
+        );
+        // In wait_vms_out_or_shutdown: the engines are behind it, the VMs are the blocker.
+        let vms = step_hit(
+            "wait_vms_out_or_shutdown",
+            90,
+            "Waiting for VM live-migration or shutdown...(count: 1)",
+        );
+        let w = waits_with(&objects, vec![engines, vms]);
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert_eq!(
+            w[0].what,
+            format!(
+                "the pre-drain job waits for the VMs on n2 to live-migrate or shut down (its \
+                 log's latest step line: {log}:90): default/vm1"
+            )
+        );
+    }
+
+    #[test]
+    fn a_stopped_vm_whose_launcher_pod_is_stuck_terminating_names_the_pod() {
+        let launcher = set(
+            pod(
+                "default",
+                "virt-launcher-vm1-abcde",
+                "n2",
+                json!({"kubevirt.io": "virt-launcher"}),
+                Some(("kubevirt.io/v1", "VirtualMachineInstance", "vm1")),
+                None,
+            ),
+            "/metadata/deletionTimestamp",
+            json!("2025-02-14T06:00:00Z"),
+        );
+        let stopped = set(
+            set(vm("vm1"), "/status/printableStatus", json!("Stopped")),
+            "/spec/runStrategy",
+            json!("Halted"),
+        );
+        let objects = pre_draining(&[vmi("vm1", "n2"), stopped, launcher, vmi("vm2", "n2")]);
+        let w = waits_with(&objects, Vec::new());
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert_eq!(
+            w[0].what,
+            "the pre-drain job waits for the VMs on n2 to leave: VM default/vm1 is stopped, but \
+             its virt-launcher pod virt-launcher-vm1-abcde on n2 is stuck Terminating since \
+             2025-02-14T06:00:00Z, so its VMI stays"
+        );
+        assert!(
+            w[0].fix.contains(
+                "kubectl -n default delete pod virt-launcher-vm1-abcde --grace-period=0 --force"
+            ),
+            "{}",
+            w[0].fix
+        );
+        assert!(!w[0].fix.contains("Migrate or stop"));
+        // A running VM still has to migrate.
+        assert!(
+            w[1].what
+                .ends_with("live-migrate or shut down: default/vm2")
+        );
     }
 
     #[test]
@@ -1038,12 +1342,23 @@ mod tests {
             &[("NodesUpgraded", "Unknown")],
             &[("n1", "Succeeded"), ("n2", "Pre-drained")],
         );
+        // A detached volume's engine is stopped and on no node too: normal, not listed.
+        let detached_engine = json!({
+            "apiVersion": "longhorn.io/v1beta2",
+            "kind": "Engine",
+            "metadata": {"name": "pvc-2-e-0", "namespace": "longhorn-system"},
+            "spec": {"nodeID": "", "volumeName": "pvc-2"},
+            "status": {"currentState": "stopped"},
+        });
         let (w, p) = progress(&[
             state.clone(),
             pdb(0),
             im.clone(),
             manager.clone(),
             engine.clone(),
+            detached_engine,
+            volume("pvc-1", 3, "attached", "healthy"),
+            volume("pvc-2", 3, "detached", "unknown"),
         ]);
         let p = one(p);
         assert_eq!(p.waits.len(), 1, "{p:?}");

@@ -49,6 +49,9 @@ pub struct Env<'a> {
     /// Whether an input is there (`Err` says why not): the engine's judgement, which decides
     /// `not_evaluated` for a check before it runs.
     pub available: &'a dyn Fn(crate::facts::input::Input) -> Result<(), String>,
+    /// Pod log lines the analysis searched for before the rules (known-issue patterns,
+    /// pre-drain steps).
+    pub log_hits: &'a [known::LogHit],
 }
 
 /// Version objects in harvester-system, newest first.

@@ -18,6 +18,7 @@ pub struct World {
     graph: Graph,
     fleet: FleetState,
     missing: Vec<Input>,
+    hits: Vec<super::known::LogHit>,
 }
 
 impl World {
@@ -36,12 +37,19 @@ impl World {
             graph,
             fleet,
             missing: Vec::new(),
+            hits: Vec::new(),
         }
     }
 
     /// The same world with `input` not collected.
     pub fn without(mut self, input: Input) -> World {
         self.missing.push(input);
+        self
+    }
+
+    /// The same world with these pod log lines found before the rules.
+    pub fn with_hits(mut self, hits: Vec<super::known::LogHit>) -> World {
+        self.hits = hits;
         self
     }
 
@@ -68,6 +76,7 @@ impl World {
             to,
             collected: &collected,
             available: &available,
+            log_hits: &self.hits,
         };
         f(&env)
     }

@@ -101,6 +101,11 @@ view! {
 }
 
 impl<'a> LhEngine<'a> {
+    /// `spec.volumeName`: the volume it is the engine of.
+    pub fn volume_name(self) -> Option<&'a str> {
+        self.0.str("/spec/volumeName")
+    }
+
     /// `spec.nodeID`: the node it runs on.
     pub fn node_id(self) -> Option<&'a str> {
         self.0.str("/spec/nodeID")

@@ -97,11 +97,15 @@ struct Hit<'a> {
 /// The findings of a pre-check rule: each hit through the kit, citing the script and `refs`.
 fn findings(info: &RuleInfo, cx: &Context, refs: &[&str], hits: Vec<Hit>) -> Vec<Finding> {
     hits.into_iter()
-        .map(|h| finding(cx.index, info, refs, h))
+        .map(|h| finding(cx, info, refs, h))
         .collect()
 }
 
-fn finding(index: &Index, info: &RuleInfo, refs: &[&str], h: Hit) -> Finding {
+/// A hit as a finding, with the script's references. A hit about a failing pod (the pod is its
+/// subject, as in Pod-Status) also quotes the log line that likely explains the failure
+/// (`Context::log_causes`), with its file and line.
+fn finding(cx: &Context, info: &RuleInfo, refs: &[&str], h: Hit) -> Finding {
+    let index = cx.index;
     let mut objects: Vec<ObjectRef> = Vec::new();
     for (o, _) in &h.objects {
         let r = ObjectRef::of(o);
@@ -111,7 +115,7 @@ fn finding(index: &Index, info: &RuleInfo, refs: &[&str], h: Hit) -> Finding {
     }
     let mut references: Vec<String> = vec![SCRIPT.to_string()];
     references.extend(refs.iter().map(|r| r.to_string()));
-    let evidence = h
+    let mut evidence: Vec<Evidence> = h
         .objects
         .iter()
         .take(12)
@@ -121,8 +125,27 @@ fn finding(index: &Index, info: &RuleInfo, refs: &[&str], h: Hit) -> Finding {
             e
         })
         .collect();
+    let causes: Vec<&crate::facts::logcause::CauseLine> = h
+        .objects
+        .iter()
+        // Only the pod the hit is about (its subject), not pods a hit merely counts.
+        .filter(|(o, _)| {
+            o.key.group.is_empty() && o.key.kind == "Pod" && ObjectRef::of(o).subject() == h.subject
+        })
+        .flat_map(|(o, _)| cx.log_causes(&o.key.namespace, &o.key.name))
+        .collect();
+    let (cause_words, cause_evidence) = crate::rules::quote_causes(&causes);
+    let mut summary = h.summary.trim_end().to_string();
+    if !cause_words.is_empty() {
+        summary.push_str("\nIts log likely says why:");
+        for w in &cause_words {
+            summary.push_str("\n  - ");
+            summary.push_str(w);
+        }
+    }
+    evidence.extend(cause_evidence);
     Finding::new(info.id, &h.subject, h.severity, h.title)
-        .with_summary(h.summary.trim_end().to_string())
+        .with_summary(summary)
         .with_objects(objects)
         .with_evidence(evidence)
         .with_remediation(h.remediation)
