@@ -60,6 +60,11 @@ pub struct Incident {
     pub graph: Option<SubGraph>,
 }
 
+/// Key prefix of a workload's pods (`pods-of:Job/ns/j`): the pods of one workload fold into
+/// the first of them. Every such pod both reaches and touches the key, so the stage links each
+/// to the next in report order (a chain) rather than each to all (quadratic in the pods).
+const PODS_OF: &str = "pods-of:";
+
 /// Kinds that are Fleet's records about other objects, not objects that run.
 fn is_fleet_record(kind: &str) -> bool {
     matches!(kind, "ManagedChart" | "Bundle" | "BundleDeployment")
@@ -174,7 +179,7 @@ fn touches(index: &Index, graph: &Graph, f: &Finding) -> BTreeSet<String> {
     if f.rule == "upgrade.precheck.pod-status" {
         for o in f.objects.iter().filter(|o| o.kind == "Pod") {
             if let Some(w) = key_of(index, o).and_then(|i| workload_of(index, graph, i)) {
-                t.insert(format!("pods-of:{w}"));
+                t.insert(format!("{PODS_OF}{w}"));
             }
         }
     }
@@ -220,13 +225,6 @@ fn reaches(index: &Index, graph: &Graph, f: &Finding) -> BTreeSet<String> {
         "upgrade.leftover" if f.explains.iter().any(|k| k == topic::LEFTOVER) => {
             for u in f.objects.iter().filter(|o| o.kind == "Upgrade") {
                 r.extend(created_by(index, &u.name));
-            }
-        }
-        "upgrade.precheck.pod-status" => {
-            for &p in &positions {
-                if let Some(w) = workload_of(index, graph, p) {
-                    r.insert(format!("pods-of:{w}"));
-                }
             }
         }
         _ => {}
@@ -364,6 +362,20 @@ pub fn correlate(index: &Index, graph: &Graph, findings: &[Finding]) -> Vec<Inci
         }
         explained.extend(targets.iter().copied());
         slot.out = targets.into_iter().collect();
+    }
+    for (key, members) in &by_key {
+        if !key.starts_with(PODS_OF) {
+            continue;
+        }
+        for pair in members.windows(2) {
+            if let [a, b] = *pair
+                && let Some(s) = slots.get_mut(a)
+                && !s.out.contains(&b)
+            {
+                s.out.push(b);
+                explained.insert(b);
+            }
+        }
     }
     for &g in &explained {
         if let Some(s) = slots.get_mut(g) {
