@@ -169,7 +169,7 @@ fn agent_down_fleet_says_ready_while_a_daemonset_is_two_of_three() {
     assert_eq!(
         ids(&r),
         vec![
-            pair("error", "fleet.apply-error:agent/fleet-local/local"),
+            pair("error", "fleet.apply-error:Cluster/fleet-local/local:agent"),
             pair(
                 "error",
                 "fleet.stale-status:Bundle/fleet-local/fleet-agent-local:StatefulSet/cattle-fleet-local-system/fleet-agent"
@@ -180,7 +180,7 @@ fn agent_down_fleet_says_ready_while_a_daemonset_is_two_of_three() {
             ),
         ]
     );
-    let a = by_id(&r, "fleet.apply-error:agent/fleet-local/local");
+    let a = by_id(&r, "fleet.apply-error:Cluster/fleet-local/local:agent");
     has(
         &a["title"],
         "not checking in: last seen 2d12h before capture",

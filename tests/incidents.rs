@@ -136,7 +136,7 @@ fn the_first_incident_is_the_problem_each_sample_was_made_for() {
         ),
         (
             "fleet-agent-down-v1.4.0",
-            "fleet.apply-error:agent/fleet-local/local",
+            "fleet.apply-error:Cluster/fleet-local/local:agent",
         ),
     ];
     for (name, cause) in want {

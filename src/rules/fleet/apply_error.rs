@@ -96,7 +96,7 @@ fn agent_findings(cx: &Context, a: &Agent) -> Vec<Finding> {
             out.push(
                 Finding::new(
                     "fleet.apply-error",
-                    "agent/fleet-local/local",
+                    "Cluster/fleet-local/local:agent",
                     Severity::Error,
                     format!(
                         "The local fleet-agent is not checking in: last seen {}{}",
@@ -155,7 +155,7 @@ fn agent_findings(cx: &Context, a: &Agent) -> Vec<Finding> {
         out.push(
             Finding::new(
                 "fleet.apply-error",
-                "agent-workload",
+                "Cluster/fleet-local/local:agent-workload",
                 Severity::Warning,
                 title,
             )
