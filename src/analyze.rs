@@ -349,7 +349,26 @@ impl Analysis {
         let catalog = rules::catalog();
         let (mut findings, checks) = rules::run(&catalog, &self.context());
         subgraph::attach_graphs(self, &mut findings);
-        let incidents = incidents::correlate(&self.index, &self.graph, &findings);
+        let mut incidents = incidents::correlate(&self.index, &self.graph, &findings);
+        // Each error incident's graph shows what explains it: its cause and what it explains,
+        // joined through the status graph (the cause's own graph when they do not connect).
+        for i in incidents
+            .iter_mut()
+            .filter(|i| i.severity == rules::Severity::Error)
+        {
+            let (Some(cause), effects) = (
+                findings.get(i.cause),
+                i.effects
+                    .iter()
+                    .filter_map(|&e| findings.get(e))
+                    .collect::<Vec<_>>(),
+            ) else {
+                continue;
+            };
+            if let Some(g) = subgraph::incident_graph(self, cause, &effects) {
+                i.graph = Some(g);
+            }
+        }
         let verdict = verdict::verdict(self, &findings, &checks, &incidents);
         let mut timeline = timeline::timeline(self);
         fill_excerpts(&self.bundle, &mut findings);
