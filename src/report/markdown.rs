@@ -25,7 +25,7 @@ const HEAD_LINES: usize = 10;
 /// Lines of an excerpt kept.
 const EXCERPT_LINES: usize = 12;
 /// Characters of a line kept (summaries, excerpts, fixes, the customer's words).
-const LINE_CHARS: usize = 400;
+const LINE_CHARS: usize = 1_000;
 /// Characters of a title or an id kept.
 const TITLE_CHARS: usize = 300;
 /// Characters of the folded rest of a summary, and of the customer's description, kept.
