@@ -280,7 +280,7 @@ mod tests {
         ), "{out}");
         // Findings an incident holds are not repeated as lines of their own.
         assert!(!out.contains("Pod ns/a is not Ready"));
-        assert!(out.contains("findings: 0 error, 0 warning, 0 info in 1 incident(s)"));
+        assert!(out.contains("incidents: 1; findings: 0 error, 0 warning, 0 info;"));
 
         let verbose = render(&report(), false, true);
         assert!(verbose.contains("3 related findings: 2 upgrade.precheck.pod-status, 1 fleet.stale-status:\n         ERROR  Pod ns/a is not Ready\n"), "{verbose}");
@@ -298,7 +298,7 @@ mod tests {
         r.findings[1].remediation = "Look at the pod first.\n$ kubectl -n ns describe pod a".into();
         let out = render(&r, false, false);
         assert!(out.contains("ERROR  Pod ns/a is not Ready\n       fix:\n         Look at the pod first.\n         $ kubectl -n ns describe pod a\n"), "{out}");
-        assert!(!out.contains("incident(s)"));
+        assert!(!out.contains("incidents:"));
     }
 
     #[test]
