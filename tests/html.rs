@@ -307,7 +307,24 @@ fn samples_render_offline_complete_and_deterministic() {
             graphs,
             "{name}: one graph per incident, and per finding outside incidents, with one"
         );
-        assert!(html.contains("<g class=\"n bad"), "{name}: unready boxes");
+        // A box drawn for each object not ready, with a red border.
+        let unready = incidents
+            .iter()
+            .filter_map(|i| i.get("graph"))
+            .chain(
+                findings
+                    .iter()
+                    .filter(|f| !held.contains(text(f, "id")))
+                    .filter_map(|f| f.get("graph")),
+            )
+            .flat_map(|g| array(g, "nodes"))
+            .filter(|n| n["ready"] == false)
+            .count();
+        assert_eq!(
+            html.matches("<g class=\"n bad").count(),
+            unready,
+            "{name}: unready boxes"
+        );
 
         assert!(html.contains("<section id=\"coverage\">"), "{name}");
         for g in array(&r["coverage"], "missing") {

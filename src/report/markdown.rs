@@ -27,7 +27,7 @@ const EXCERPT_LINES: usize = 12;
 /// Characters of a line kept (summaries, excerpts, fixes, the customer's words).
 const LINE_CHARS: usize = 1_000;
 /// Characters of a title or an id kept.
-const TITLE_CHARS: usize = 300;
+const TITLE_CHARS: usize = 1_000;
 /// Characters of the folded rest of a summary, and of the customer's description, kept.
 const BLOCK_CHARS: usize = 4_000;
 /// Steps of a fix kept.

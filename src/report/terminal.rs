@@ -108,7 +108,7 @@ pub fn render(r: &Report, color: bool, verbose: bool) -> String {
             let cause_title = g
                 .cause
                 .map(|f| clean(&f.title))
-                .filter(|t| *t != clean(&i.title));
+                .filter(|t| !clean(&i.title).starts_with(t.as_str()));
             minijinja::context! {
                 label => label(i.severity, color),
                 title => clean(&i.title),

@@ -120,6 +120,7 @@ function watch(context, page, problems) {
 const reachableFindings = (page, sel, rule = null, same = true) =>
   page.$$eval(sel, (els, [rule, same]) => els.filter((e) => {
     if (rule !== null && (e.getAttribute('data-rule') === rule) !== same) return false;
+    if (e.closest('[hidden]')) return false;
     if (e.checkVisibility()) return true;
     const fold = e.parentElement && e.parentElement.closest('details:not([open])');
     const summary = fold && fold.querySelector(':scope > summary');
