@@ -50,6 +50,14 @@ pub fn render(r: &Report) -> String {
         .findings
         .iter()
         .map(|f| {
+            // A finding an incident holds points at the incident's fix: its own, alone, could
+            // undo what the cause needs (the cordon of a running upgrade's drain).
+            let fix = match incident_of(f) {
+                Some(i) if !i.remediation.trim().is_empty() => {
+                    format!("Fix (incident {}: {}):\n{}", i.id, i.title, i.remediation)
+                }
+                _ => format!("Fix:\n{}", f.remediation),
+            };
             let locations: Vec<Value> = f
                 .evidence
                 .iter()
@@ -64,7 +72,8 @@ pub fn render(r: &Report) -> String {
                             }
                         }
                     }
-                    let mut phys = json!({"artifactLocation": {"uri": e.file, "uriBaseId": "BUNDLE"}});
+                    let mut phys =
+                        json!({"artifactLocation": {"uri": e.file, "uriBaseId": "BUNDLE"}});
                     if e.line > 0 {
                         if let Some(m) = phys.as_object_mut() {
                             m.insert("region".into(), region);
@@ -76,7 +85,7 @@ pub fn render(r: &Report) -> String {
             let mut result = json!({
                 "ruleId": f.rule,
                 "level": level(f.severity),
-                "message": {"text": format!("{}\n\n{}\n\nFix:\n{}", f.title, f.summary, f.remediation)},
+                "message": {"text": format!("{}\n\n{}\n\n{fix}", f.title, f.summary)},
                 "locations": locations,
                 "partialFingerprints": {"sbdiagFindingId": f.id},
                 "properties": {
@@ -189,6 +198,9 @@ mod tests {
             "node.not-ready:Node/n2",
             &["fleet.stale-status:Bundle/x"],
         );
+        r.incidents[0].remediation = "Check the node.\n$ kubectl get node n2".into();
+        r.findings[1].remediation = "$ kubectl uncordon n2".into();
+        r.findings[2].remediation = "vm fix".into();
         let v: serde_json::Value = serde_json::from_str(&render(&r)).unwrap();
         let results = v["runs"][0]["results"].as_array().unwrap();
         let p = |i: usize| &results[i]["properties"];
@@ -198,6 +210,11 @@ mod tests {
         assert_eq!(p(1)["incident"], "incident:Node/n2");
         assert_eq!(p(1)["incidentCause"], false);
         assert!(p(2).get("incident").is_none());
+        // A held finding points at its incident's fix, never its own.
+        let text = |i: usize| results[i]["message"]["text"].as_str().unwrap().to_string();
+        assert!(text(1).ends_with("Fix (incident incident:Node/n2: Node n2 is down):\nCheck the node.\n$ kubectl get node n2"), "{}", text(1));
+        assert!(!text(1).contains("uncordon"));
+        assert!(text(2).ends_with("Fix:\nvm fix"));
         let incidents = &v["runs"][0]["properties"]["incidents"];
         assert_eq!(incidents[0]["id"], "incident:Node/n2");
         assert_eq!(incidents[0]["effects"], 1);
