@@ -392,3 +392,60 @@ fn every_format_is_byte_identical_across_runs() {
         assert!(!x.is_empty() || f == "report.html", "{f} is empty");
     }
 }
+
+#[test]
+fn no_rendered_fix_undoes_what_a_running_upgrade_owns() {
+    // On the stuck-upgrade sample the node is cordoned by the upgrade's own drain and the VM
+    // that cannot migrate is its repository VM: the findings that see them alone would say
+    // "uncordon" and "shut the VM down". Every rendered report offers the incident's fix instead.
+    let dir = tempfile::tempdir().unwrap();
+    let summary = ok(&[
+        "analyze",
+        sample("upgrade-stuck-predrained-v1.4.0").to_str().unwrap(),
+        "-o",
+        dir.path().to_str().unwrap(),
+        "--format",
+        "html,md,json,sarif,junit",
+    ]);
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("report.json")).unwrap())
+            .unwrap();
+    // The capture holds such fixes on findings the upgrade's incident holds (else this test
+    // would prove nothing).
+    let held_unsafe = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f.get("incident").is_some())
+        .filter(|f| {
+            let r = f["remediation"].as_str().unwrap_or("");
+            r.contains("uncordon") || r.contains("Shut the VM down")
+        })
+        .count();
+    assert!(held_unsafe > 0, "the sample changed: no unsafe fix to hide");
+    for (what, text) in [
+        ("summary", summary),
+        (
+            "report.md",
+            std::fs::read_to_string(dir.path().join("report.md")).unwrap(),
+        ),
+        (
+            "report.html",
+            std::fs::read_to_string(dir.path().join("report.html")).unwrap(),
+        ),
+        (
+            "report.sarif",
+            std::fs::read_to_string(dir.path().join("report.sarif")).unwrap(),
+        ),
+        (
+            "report.junit.xml",
+            std::fs::read_to_string(dir.path().join("report.junit.xml")).unwrap(),
+        ),
+    ] {
+        assert!(!text.contains("uncordon"), "{what} offers to uncordon");
+        assert!(
+            !text.contains("Shut the VM down"),
+            "{what} offers to shut the VM down"
+        );
+    }
+}
