@@ -98,6 +98,10 @@ enum Command {
         /// version); adds the version-compatibility check.
         #[arg(long, value_name = "VERSION")]
         to_version: Option<String>,
+        /// In the summary, list every finding each incident explains (by default only counted)
+        /// and where each informational finding shows.
+        #[arg(short, long)]
+        verbose: bool,
     },
     /// List objects, like kubectl get (ages relative to capture time).
     Get {
@@ -372,6 +376,7 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
             fail_on,
             from_version,
             to_version,
+            verbose,
         } => {
             let mut a = load(&bundle, &cli.limits)?;
             a.options.from_version = from_version;
@@ -395,7 +400,11 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
                     std::fs::write(&path, body)
                         .with_context(|| format!("cannot write {}", path.display()))?;
                 }
-                print(&report::terminal::render(&r, report::terminal::use_color()))?;
+                print(&report::terminal::render(
+                    &r,
+                    report::terminal::use_color(),
+                    verbose,
+                ))?;
                 let _ = writeln!(std::io::stderr(), "reports written to {}", dir.display());
             }
             let threshold = fail_on.map(|f| match f {

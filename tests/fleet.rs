@@ -152,13 +152,26 @@ fn seed_case_stale_claim_blocks_the_upgrade() {
             && lines[0].contains("a new upgrade is refused (C12)"),
         "{text}"
     );
+    // The first problem listed is the stale claim, and its fix (every step) follows it.
+    let first = lines
+        .iter()
+        .position(|l| l.starts_with("ERROR  "))
+        .expect("an error");
     assert!(
-        lines[4].starts_with("ERROR  Stale Fleet status blocks upgrades"),
+        lines[first].starts_with("ERROR  Stale Fleet status blocks upgrades"),
         "{text}"
     );
+    let fix = lines[first..]
+        .iter()
+        .position(|l| l.trim() == "fix:")
+        .map(|i| first + i)
+        .expect("a fix");
     assert!(
-        lines[6]
-            .contains("fix: kubectl -n fleet-local patch bundles.fleet.cattle.io mcc-harvester"),
+        lines[fix + 1..]
+            .iter()
+            .take_while(|l| l.starts_with("         "))
+            .any(|l| l
+                .contains("kubectl -n fleet-local patch bundles.fleet.cattle.io mcc-harvester")),
         "{text}"
     );
 }

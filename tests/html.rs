@@ -248,14 +248,83 @@ fn samples_render_offline_complete_and_deterministic() {
             }
         }
         assert!(errors > 0, "{name}: the sample has error findings");
-        let graphs = findings.iter().filter(|f| f.get("graph").is_some()).count();
+        // Incidents first: each with its title, id and cause, before any finding outside them;
+        // one graph per incident that has one, and per finding no incident holds.
+        let incidents = array(&r, "incidents");
+        let held: std::collections::BTreeSet<&str> = incidents
+            .iter()
+            .flat_map(|i| {
+                std::iter::once(text(i, "cause"))
+                    .chain(array(i, "effects").iter().filter_map(|e| e.as_str()))
+            })
+            .collect();
+        let mut last = 0;
+        for i in incidents {
+            let at = html
+                .find(&format!(
+                    "<span class=\"title\">{}</span></h3>\n<p class=\"fid\">id <code>{}</code>",
+                    esc(text(i, "title")),
+                    esc(text(i, "id"))
+                ))
+                .unwrap_or_else(|| panic!("{name}: incident {}", i["id"]));
+            assert!(at > last, "{name}: incidents in report order");
+            last = at;
+            let cause = html
+                .find(&format!("id <code>{}</code>", esc(text(i, "cause"))))
+                .unwrap_or_else(|| panic!("{name}: cause of {}", i["id"]));
+            assert!(cause > at, "{name}: the cause under its incident");
+        }
+        if !incidents.is_empty() {
+            let incidents_at = html.find("<section id=\"incidents\">").expect("incidents");
+            assert!(
+                incidents_at < html.find("<section id=\"findings\">").unwrap(),
+                "{name}: incidents before the other findings"
+            );
+        }
+        if let Some(d) = r["bundle"]["issue_description"].as_str() {
+            let at = html
+                .find(&format!(
+                    "<div class=\"issue-text\">{}</div>",
+                    esc(d.trim())
+                ))
+                .unwrap_or_else(|| panic!("{name}: the customer's description"));
+            assert!(
+                at < html.find("<section id=\"findings\">").unwrap(),
+                "{name}: the customer's description at the top"
+            );
+        }
+        let graphs = incidents
+            .iter()
+            .filter(|i| i.get("graph").is_some())
+            .count()
+            + findings
+                .iter()
+                .filter(|f| f.get("graph").is_some() && !held.contains(text(f, "id")))
+                .count();
         assert!(graphs > 0, "{name}: the sample has status graphs");
         assert_eq!(
             html.matches("<svg class=\"graph\"").count(),
             graphs,
-            "{name}: one graph per finding with one"
+            "{name}: one graph per incident, and per finding outside incidents, with one"
         );
-        assert!(html.contains("<g class=\"n bad"), "{name}: unready boxes");
+        // A box drawn for each object not ready, with a red border.
+        let unready = incidents
+            .iter()
+            .filter_map(|i| i.get("graph"))
+            .chain(
+                findings
+                    .iter()
+                    .filter(|f| !held.contains(text(f, "id")))
+                    .filter_map(|f| f.get("graph")),
+            )
+            .flat_map(|g| array(g, "nodes"))
+            .filter(|n| n["ready"] == false)
+            .count();
+        assert_eq!(
+            html.matches("<g class=\"n bad").count(),
+            unready,
+            "{name}: unready boxes"
+        );
 
         assert!(html.contains("<section id=\"coverage\">"), "{name}");
         for g in array(&r["coverage"], "missing") {
@@ -496,6 +565,12 @@ fn browser_renders_report() {
         arg(&shots.join("report.png")),
         "--verdict".into(),
         text(&r["verdict"], "headline").into(),
+    ]);
+    // The incident the sample was made for is the first one shown.
+    if let Some(first) = r["incidents"][0]["title"].as_str() {
+        args.extend(["--incident".into(), first.into()]);
+    }
+    args.extend([
         "--".into(),
         arg(&planted_out.join("report.html")),
         arg(&shots.join("report-planted.png")),

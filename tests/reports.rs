@@ -2,7 +2,7 @@
 //! types, JUnit structure, and every format byte-identical across runs.
 mod common;
 
-use common::{ok, sample};
+use common::{ok, real_bundles, sample, samples};
 use std::path::Path;
 
 fn analyze(bundle: &str, formats: &str, dir: &Path) {
@@ -50,6 +50,105 @@ fn markdown_golden_files() {
         analyze(bundle, "md", dir.path());
         let md = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
         golden(file, &md);
+    }
+}
+
+/// GitHub's limit for an issue body, in characters.
+const GITHUB_LIMIT: usize = 65_536;
+
+/// The lines inside ```` ```sh ```` blocks of a Markdown text.
+fn sh_lines(md: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut block: Option<bool> = None;
+    for l in md.lines() {
+        if let Some(info) = l.strip_prefix("```") {
+            block = match block {
+                Some(_) => None,
+                None => Some(info == "sh"),
+            };
+        } else if block == Some(true) {
+            out.push(l);
+        }
+    }
+    out
+}
+
+#[test]
+fn every_report_md_fits_a_github_issue_and_leads_with_incidents() {
+    let mut bundles = samples();
+    bundles.extend(real_bundles());
+    assert!(bundles.len() > 5);
+    for b in bundles {
+        let dir = tempfile::tempdir().unwrap();
+        ok(&[
+            "analyze",
+            b.to_str().unwrap(),
+            "-o",
+            dir.path().to_str().unwrap(),
+            "--format",
+            "md,json",
+        ]);
+        let md = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
+        let name = b.display();
+        let n = md.chars().count();
+        assert!(n < GITHUB_LIMIT, "{name}: report.md has {n} characters");
+        assert_eq!(md.matches("```").count() % 2, 0, "{name}: fences balance");
+        assert_eq!(
+            md.matches("<details>").count(),
+            md.matches("</details>").count(),
+            "{name}: folds balance"
+        );
+        let report: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.path().join("report.json")).unwrap())
+                .unwrap();
+        // Every line of an sh block is a command from a fix (a `$ ` line), never prose.
+        let commands: Vec<String> = report["incidents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .chain(report["findings"].as_array().unwrap())
+            .flat_map(|x| {
+                x["remediation"]
+                    .as_str()
+                    .unwrap_or("")
+                    .lines()
+                    .filter_map(|l| l.trim().strip_prefix("$ ").map(|c| c.trim().to_string()))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        for l in sh_lines(&md) {
+            assert!(
+                commands
+                    .iter()
+                    .any(|c| c.starts_with(l.trim_end_matches('…'))),
+                "{name}: {l:?} in an sh block is not a command of a fix"
+            );
+        }
+        // The first incident is the first section after the header.
+        if let Some(first) = report["incidents"][0]["title"].as_str() {
+            let first_section = md
+                .lines()
+                .find(|l| l.starts_with("## ") && !l.starts_with("## sbdiag:"));
+            assert!(
+                first_section
+                    .is_some_and(|l| l.ends_with(&first.replace('<', "‹").replace('>', "›"))),
+                "{name}: first section {first_section:?}, first incident {first:?}"
+            );
+        }
+        if let Some(d) = report["bundle"]["issue_description"].as_str() {
+            let first_line = d.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+            let quoted = md
+                .find("> The customer")
+                .or_else(|| md.find("> **The customer's description**"));
+            assert!(quoted.is_some(), "{name}: the customer's description");
+            assert!(
+                md.contains(&format!(
+                    "> {}",
+                    first_line.trim().replace('<', "‹").replace('>', "›")
+                )),
+                "{name}: {first_line:?} quoted"
+            );
+        }
     }
 }
 
@@ -150,6 +249,28 @@ fn sarif_follows_the_schema() {
             .unwrap();
     let results = run["results"].as_array().unwrap();
     assert_eq!(results.len(), report["findings"].as_array().unwrap().len());
+    // Each result names the incident that holds its finding, as report.json does.
+    for f in report["findings"].as_array().unwrap() {
+        let res = results
+            .iter()
+            .find(|x| x["partialFingerprints"]["sbdiagFindingId"] == f["id"])
+            .unwrap();
+        assert_eq!(
+            res["properties"].get("incident"),
+            f.get("incident"),
+            "{}",
+            f["id"]
+        );
+        if let Some(id) = f["incident"].as_str() {
+            let i = report["incidents"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|i| i["id"] == id)
+                .unwrap();
+            assert_eq!(res["properties"]["incidentTitle"], i["title"]);
+        }
+    }
     let c15 = results
         .iter()
         .find(|r| r["partialFingerprints"]["sbdiagFindingId"] == "upgrade.admission:C15")
@@ -193,17 +314,62 @@ fn junit_has_one_case_per_check() {
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("report.json")).unwrap())
             .unwrap();
     let checks = report["checks"].as_array().unwrap();
-    assert_eq!(xml.matches("<testcase ").count(), checks.len());
+    let in_incidents = xml
+        .matches("<testcase classname=\"sbdiag.incident.")
+        .count();
+    assert_eq!(
+        xml.matches("<testcase ").count() - in_incidents,
+        checks.len()
+    );
+    let held: usize = report["incidents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| 1 + i["effects"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(in_incidents, held);
     let fails = checks.iter().filter(|c| c["status"] == "fail").count();
-    assert_eq!(xml.matches("<failure ").count(), fails);
+    let incident_fails = xml
+        .split("<testcase classname=\"sbdiag.incident.")
+        .skip(1)
+        .filter(|c| c.split("</testcase>").next().unwrap().contains("<failure "))
+        .count();
+    assert_eq!(xml.matches("<failure ").count(), fails + incident_fails);
     assert!(xml.contains(&format!("failures=\"{fails}\"")));
     assert!(xml.contains("<skipped message="));
     assert!(xml.contains("name=\"upgrade.admission\""));
-    // Balanced elements.
-    assert_eq!(
-        xml.matches("<testcase ").count(),
-        xml.matches("</testcase>").count()
-    );
+    // Well formed: every element closed in order, under one <testsuites>.
+    let mut stack: Vec<&str> = Vec::new();
+    let mut roots = 0;
+    let mut rest = xml.as_str();
+    while let Some(i) = rest.find('<') {
+        let end = rest[i..].find('>').expect("unclosed tag") + i;
+        let tag = &rest[i + 1..end];
+        rest = &rest[end + 1..];
+        if tag.starts_with('?') {
+            continue;
+        }
+        if let Some(name) = tag.strip_prefix('/') {
+            assert_eq!(stack.pop(), Some(name), "</{name}> out of order");
+        } else {
+            let name = tag.split_whitespace().next().unwrap();
+            if stack.is_empty() {
+                roots += 1;
+            }
+            if !tag.ends_with('/') {
+                stack.push(name);
+            }
+        }
+    }
+    assert!(stack.is_empty(), "unclosed {stack:?}");
+    assert_eq!(roots, 1);
+    // One test suite for the checks, and one per incident with a case per finding it holds.
+    let incidents = report["incidents"].as_array().unwrap();
+    assert_eq!(xml.matches("<testsuite ").count(), 1 + incidents.len());
+    for i in incidents {
+        let id = i["id"].as_str().unwrap().replace('/', "&#x2f;");
+        assert!(xml.contains(&format!("<property name=\"incident\" value=\"{id}\"/>")));
+    }
 }
 
 #[test]
@@ -224,5 +390,62 @@ fn every_format_is_byte_identical_across_runs() {
         let y = std::fs::read(b.path().join(f)).unwrap();
         assert!(x == y, "{f} differs between runs");
         assert!(!x.is_empty() || f == "report.html", "{f} is empty");
+    }
+}
+
+#[test]
+fn no_rendered_fix_undoes_what_a_running_upgrade_owns() {
+    // On the stuck-upgrade sample the node is cordoned by the upgrade's own drain and the VM
+    // that cannot migrate is its repository VM: the findings that see them alone would say
+    // "uncordon" and "shut the VM down". Every rendered report offers the incident's fix instead.
+    let dir = tempfile::tempdir().unwrap();
+    let summary = ok(&[
+        "analyze",
+        sample("upgrade-stuck-predrained-v1.4.0").to_str().unwrap(),
+        "-o",
+        dir.path().to_str().unwrap(),
+        "--format",
+        "html,md,json,sarif,junit",
+    ]);
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("report.json")).unwrap())
+            .unwrap();
+    // The capture holds such fixes on findings the upgrade's incident holds (else this test
+    // would prove nothing).
+    let held_unsafe = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f.get("incident").is_some())
+        .filter(|f| {
+            let r = f["remediation"].as_str().unwrap_or("");
+            r.contains("uncordon") || r.contains("Shut the VM down")
+        })
+        .count();
+    assert!(held_unsafe > 0, "the sample changed: no unsafe fix to hide");
+    for (what, text) in [
+        ("summary", summary),
+        (
+            "report.md",
+            std::fs::read_to_string(dir.path().join("report.md")).unwrap(),
+        ),
+        (
+            "report.html",
+            std::fs::read_to_string(dir.path().join("report.html")).unwrap(),
+        ),
+        (
+            "report.sarif",
+            std::fs::read_to_string(dir.path().join("report.sarif")).unwrap(),
+        ),
+        (
+            "report.junit.xml",
+            std::fs::read_to_string(dir.path().join("report.junit.xml")).unwrap(),
+        ),
+    ] {
+        assert!(!text.contains("uncordon"), "{what} offers to uncordon");
+        assert!(
+            !text.contains("Shut the VM down"),
+            "{what} offers to shut the VM down"
+        );
     }
 }

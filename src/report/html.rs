@@ -1,7 +1,9 @@
-//! The single-file HTML report (templates/report.html, embedded at compile time): verdict,
-//! findings with evidence and fixes, coverage ledger, timeline, status graph per error finding
-//! as inline SVG, filters. Offline: no font, image, script or style from the network; every
-//! bundle-derived string escaped.
+//! The single-file HTML report (templates/report.html, embedded at compile time): verdict and
+//! the customer's description, then the incidents (each with its impact, its whole fix, its
+//! status graph once, its cause, and the findings it explains folded under it), then the
+//! findings no incident holds with their own graph and fix, coverage ledger, timeline, filters.
+//! A graph scales down to the page's width (viewBox). Offline: no font, image, script or style
+//! from the network; every bundle-derived string escaped.
 //!
 //! This module only formats values already in the [`Report`]: it groups, orders and lays out,
 //! it never judges. The template is rendered with minijinja's HTML auto-escaping; the SVG of the
@@ -18,6 +20,7 @@ use std::fmt::Write as _;
 use minijinja::value::Value;
 use minijinja::{AutoEscape, Environment, context};
 
+use super::layout::{Step, groups, steps};
 use super::{CheckStatus, Evidence, Finding, ObjectRef, Severity, SubGraph};
 use super::{Report, TimelineEntry};
 
@@ -114,8 +117,50 @@ fn evidence_value(e: &Evidence) -> Value {
     }
 }
 
-/// A finding with everything the template shows.
-fn finding_value(i: usize, f: &Finding) -> Value {
+/// A remediation as blocks: runs of prose lines (a paragraph each) and runs of `$ ` commands
+/// (one copyable block each).
+fn fix_value(remediation: &str) -> Vec<Value> {
+    let mut blocks: Vec<(bool, Vec<String>)> = Vec::new();
+    for s in steps(remediation) {
+        let (cmd, text) = match s {
+            Step::Command(c) => (true, c.to_string()),
+            Step::Prose(p) => (false, p.to_string()),
+        };
+        match blocks.last_mut() {
+            Some((k, lines)) if *k == cmd => lines.push(text),
+            _ => blocks.push((cmd, vec![text])),
+        }
+    }
+    blocks
+        .into_iter()
+        .map(|(cmd, lines)| {
+            if cmd {
+                context! { commands => lines }
+            } else {
+                context! { prose => lines }
+            }
+        })
+        .collect()
+}
+
+/// "8 upgrade.precheck.pod-status, 6 fleet.stale-status": the rules of some findings, most
+/// frequent first.
+fn by_rule(findings: &[&Finding]) -> String {
+    let mut count: BTreeMap<&str, usize> = BTreeMap::new();
+    for f in findings {
+        *count.entry(f.rule.as_str()).or_default() += 1;
+    }
+    let mut v: Vec<(&str, usize)> = count.into_iter().collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    v.iter()
+        .map(|(r, n)| format!("{n} {r}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A finding with everything the template shows. One an incident holds is drawn without its own
+/// graph and fix: the incident's graph and fix stand for it.
+fn finding_value(i: usize, f: &Finding, held: bool) -> Value {
     let objects: Vec<Value> = f
         .objects
         .iter()
@@ -135,6 +180,7 @@ fn finding_value(i: usize, f: &Finding) -> Value {
     let graph = f
         .graph
         .as_ref()
+        .filter(|_| !held)
         .map(|g| Value::from_safe_string(graph_svg(g, &format!("Status graph of {}", f.id))));
     context! {
         anchor => format!("f{i}"),
@@ -147,7 +193,7 @@ fn finding_value(i: usize, f: &Finding) -> Value {
         objects => objects,
         evidence => f.evidence.iter().map(evidence_value).collect::<Vec<_>>(),
         evidence_open => f.severity == Severity::Error,
-        remediation => f.remediation.trim_end(),
+        fix => if held { Vec::new() } else { fix_value(&f.remediation) },
         references => references,
         graph => graph,
     }
@@ -176,14 +222,50 @@ fn group_label(s: Severity) -> &'static str {
 
 /// Renders the HTML report.
 pub fn render(r: &Report) -> String {
-    let findings: Vec<(usize, &Finding)> = r.findings.iter().enumerate().collect();
+    let (held, loose) = groups(r);
+    // Anchors follow the report's order of findings.
+    let anchor: BTreeMap<&str, usize> = r
+        .findings
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.id.as_str(), i))
+        .collect();
+    let value = |f: &Finding, held: bool| {
+        finding_value(anchor.get(f.id.as_str()).copied().unwrap_or(0), f, held)
+    };
+    let incidents: Vec<Value> = held
+        .iter()
+        .enumerate()
+        .map(|(n, g)| {
+            let i = g.incident;
+            let fix = if i.remediation.trim().is_empty() {
+                g.cause.map(|c| c.remediation.as_str()).unwrap_or("")
+            } else {
+                i.remediation.as_str()
+            };
+            context! {
+                anchor => format!("i{n}"),
+                id => i.id.as_str(),
+                severity => i.severity.as_str(),
+                title => i.title.as_str(),
+                impact => (!i.impact.trim().is_empty()).then(|| i.impact.trim()),
+                fix => fix_value(fix),
+                graph => i.graph.as_ref().map(|gr| {
+                    Value::from_safe_string(graph_svg(gr, &format!("Status graph of {}", i.id)))
+                }),
+                cause => g.cause.map(|c| value(c, true)),
+                effects => g.effects.iter().map(|f| value(f, true)).collect::<Vec<_>>(),
+                effects_by_rule => by_rule(&g.effects),
+            }
+        })
+        .collect();
     let groups: Vec<Value> = [Severity::Error, Severity::Warning, Severity::Info]
         .into_iter()
         .filter_map(|sev| {
-            let items: Vec<Value> = findings
+            let items: Vec<Value> = loose
                 .iter()
-                .filter(|(_, f)| f.severity == sev)
-                .map(|(i, f)| finding_value(*i, f))
+                .filter(|f| f.severity == sev)
+                .map(|f| value(f, false))
                 .collect();
             (!items.is_empty()).then(|| {
                 context! {
@@ -195,6 +277,22 @@ pub fn render(r: &Report) -> String {
             })
         })
         .collect();
+    let sevs: Vec<Value> = [Severity::Error, Severity::Warning, Severity::Info]
+        .into_iter()
+        .filter_map(|sev| {
+            let n = r.findings.iter().filter(|f| f.severity == sev).count();
+            (n > 0).then(|| context! { severity => sev.as_str(), count => n })
+        })
+        .collect();
+    let link = |sev: Severity| {
+        if loose.iter().any(|f| f.severity == sev) {
+            format!("#sev-{}", sev.as_str())
+        } else if !held.is_empty() {
+            "#incidents".to_string()
+        } else {
+            "#findings".to_string()
+        }
+    };
     let mut rules: BTreeMap<&str, usize> = BTreeMap::new();
     for f in &r.findings {
         *rules.entry(f.rule.as_str()).or_default() += 1;
@@ -272,8 +370,20 @@ pub fn render(r: &Report) -> String {
             not_evaluated => r.verdict.not_evaluated,
             worst => r.worst().map(|s| s.as_str()).unwrap_or("none"),
         },
+        issue => context! {
+            text => b.issue_description.as_deref().map(str::trim).filter(|t| !t.is_empty()),
+            url => b.issue_url.as_deref().map(str::trim).filter(|t| !t.is_empty()),
+            href => b.issue_url.as_deref().and_then(web_link),
+        },
+        links => context! {
+            error => link(Severity::Error),
+            warning => link(Severity::Warning),
+            info => link(Severity::Info),
+        },
+        incidents => incidents,
+        sevs => sevs,
         groups => groups,
-        total => r.findings.len(),
+        total => loose.len(),
         rules => rules,
         coverage => context! {
             resource_lists => c.resource_lists,
@@ -934,6 +1044,94 @@ mod tests {
                 assert!(!overlap, "{a:?} overlaps {b:?}");
             }
         }
+    }
+
+    #[test]
+    fn incidents_come_first_with_one_graph_and_their_findings_folded() {
+        use crate::report::layout::tests::{finding, incident};
+        let mut r = Report::empty_for_tests();
+        r.verdict.headline = "Node n2 is down".into();
+        r.bundle.issue_description = Some("VMs gone <script>x</script>\nsince Monday".into());
+        r.bundle.issue_url = Some("https://example.com/t/1".into());
+        let graph = |name: &str| SubGraph {
+            nodes: vec![
+                node("Node", "", name, "NotReady", false),
+                node("Pod", "ns", "a", "Running", true),
+            ],
+            edges: vec![edge(1, 0, "runs on")],
+        };
+        r.findings = vec![
+            finding(
+                "node.not-ready:Node/n2",
+                Severity::Error,
+                "Node n2 is not Ready",
+            ),
+            finding(
+                "upgrade.precheck.pod-status:Pod/ns/a",
+                Severity::Error,
+                "Pod ns/a is not Ready",
+            ),
+            finding(
+                "node.cordoned:Node/n3",
+                Severity::Warning,
+                "Node n3 is cordoned",
+            ),
+        ];
+        r.findings[0].graph = Some(graph("n2-own-graph"));
+        r.findings[1].graph = Some(graph("a-own-graph"));
+        r.findings[1].remediation = "$ kubectl -n ns delete pod a".into();
+        r.findings[2].remediation = "$ kubectl uncordon n3".into();
+        incident(
+            &mut r,
+            "incident:Node/n2",
+            "Node n2 is down",
+            "node.not-ready:Node/n2",
+            &["upgrade.precheck.pod-status:Pod/ns/a"],
+        );
+        r.incidents[0].graph = Some(graph("incident-graph"));
+        r.incidents[0].remediation = "Check the node's power.\n$ kubectl get node n2\n$ kubectl describe node n2\nThen wait.".into();
+        let html = render(&r);
+        let at = |needle: &str| {
+            html.find(needle)
+                .unwrap_or_else(|| panic!("{needle:?} not in the page"))
+        };
+        assert!(html.contains("<div class=\"issue-text\">VMs gone &lt;script&gt;x&lt;&#x2f;script&gt;\nsince Monday</div>"));
+        assert!(html.contains("<a href=\"https:&#x2f;&#x2f;example.com&#x2f;t&#x2f;1\""));
+        assert!(at("id=\"issue\"") < at("<section id=\"incidents\">"));
+        assert!(at("<section id=\"incidents\">") < at("<section id=\"findings\">"));
+        assert!(at("<span class=\"title\">Node n2 is down</span>") < at("<h4>Cause</h4>"));
+        assert!(
+            at("<p class=\"impact\"><b>Impact:</b> Impact of incident:Node&#x2f;n2.</p>")
+                < at("<h4>Cause</h4>")
+        );
+        // The fix: prose as paragraphs, the commands in one copyable block.
+        assert!(html.contains("<p class=\"step\">Check the node&#x27;s power.</p>\n<div class=\"fix\"><pre id=\"i0-fix2\">kubectl get node n2\nkubectl describe node n2</pre>"), "{html}");
+        assert!(html.contains("<p class=\"step\">Then wait.</p>"));
+        // One graph for the incident; the findings it holds do not draw their own, nor offer
+        // their own fix.
+        assert_eq!(html.matches("<svg class=\"graph\"").count(), 1);
+        assert!(
+            html.contains("incident-graph")
+                && !html.contains("n2-own-graph")
+                && !html.contains("a-own-graph")
+        );
+        assert!(!html.contains("delete pod a"));
+        assert!(
+            at(
+                "<details class=\"effects\"><summary>1 related finding(s): 1 upgrade.precheck.pod-status</summary>"
+            ) < at("Pod ns&#x2f;a is not Ready")
+        );
+        // A finding no incident holds keeps its fix, under "Findings outside incidents".
+        assert!(
+            at("Findings outside incidents (1)")
+                < at("<pre id=\"f2-fix1\">kubectl uncordon n3</pre>")
+        );
+        // Filters count every finding; the error pill points at the incidents.
+        assert!(html.contains(
+            "data-sev=\"error\" checked> <span class=\"badge error\">error</span>2</label>"
+        ));
+        assert!(html.contains("<a class=\"pill error\" href=\"#incidents\">"));
+        assert!(html.contains("<a class=\"pill warning\" href=\"#sev-warning\">"));
     }
 
     #[test]

@@ -1,11 +1,13 @@
 //! JUnit XML (templates/report.junit.xml, embedded): one test case per rule check — a failure
-//! for a rule with a warning or error finding (listing them), skipped for not evaluated or not
-//! applicable (the running version has no such check) — so
-//! a CI system shows a bundle's health like a test run. Everything is XML-escaped.
+//! for a rule with a warning or error finding (listing them, each with its incident), skipped
+//! for not evaluated or not applicable (the running version has no such check) — then one test
+//! suite per incident, with a test case per finding it holds (its cause first) and the
+//! incident's id, severity and cause as properties, so a CI system shows a bundle's health
+//! like a test run, grouped by problem. Everything is XML-escaped.
 use minijinja::value::Value;
 
-use super::CheckStatus;
-use super::Report;
+use super::layout::groups;
+use super::{CheckStatus, Finding, Report, Severity};
 
 const TEMPLATE: &str = include_str!("../../templates/report.junit.xml");
 
@@ -34,6 +36,7 @@ pub fn render(r: &Report) -> String {
                         severity => f.severity.as_str(),
                         title => f.title.as_str(),
                         id => f.id.as_str(),
+                        incident => f.incident.as_deref(),
                     }
                 })
                 .collect();
@@ -59,8 +62,56 @@ pub fn render(r: &Report) -> String {
             }
         })
         .collect();
+    let (held, _) = groups(r);
+    let case = |f: &Finding, role: &str| {
+        minijinja::context! {
+            role => role,
+            id => f.id.as_str(),
+            title => f.title.as_str(),
+            severity => f.severity.as_str(),
+            summary => f.summary.trim_end(),
+            fails => f.severity >= Severity::Warning,
+        }
+    };
+    let mut incident_tests = 0;
+    let mut incident_failures = 0;
+    let incidents: Vec<Value> = held
+        .iter()
+        .enumerate()
+        .map(|(n, g)| {
+            let all: Vec<&Finding> = g
+                .cause
+                .into_iter()
+                .chain(g.effects.iter().copied())
+                .collect();
+            let failures = all
+                .iter()
+                .filter(|f| f.severity >= Severity::Warning)
+                .count();
+            incident_tests += all.len();
+            incident_failures += failures;
+            let findings: Vec<Value> = g
+                .cause
+                .map(|c| case(c, "cause"))
+                .into_iter()
+                .chain(g.effects.iter().map(|f| case(f, "effect")))
+                .collect();
+            minijinja::context! {
+                n => n + 1,
+                id => g.incident.id.as_str(),
+                title => g.incident.title.as_str(),
+                severity => g.incident.severity.as_str(),
+                cause => g.incident.cause.as_str(),
+                failures => failures,
+                findings => findings,
+            }
+        })
+        .collect();
     let count = |s: CheckStatus| r.checks.iter().filter(|c| c.status == s).count();
     let ctx = minijinja::context! {
+        incidents => incidents,
+        incident_tests => incident_tests,
+        incident_failures => incident_failures,
         source => r.bundle.source.as_str(),
         captured => r.bundle.created_at.clone().unwrap_or_default(),
         tests => r.checks.len(),
@@ -83,7 +134,64 @@ pub fn render(r: &Report) -> String {
 #[cfg(test)]
 mod tests {
     use super::render;
-    use crate::report::{Check, CheckStatus, Report};
+    use crate::report::layout::tests::{finding, incident};
+    use crate::report::{Check, CheckStatus, Report, Severity};
+
+    #[test]
+    fn incidents_are_test_suites_of_their_findings() {
+        let mut r = Report::empty_for_tests();
+        r.findings = vec![
+            finding("node.not-ready:Node/n2", Severity::Error, "Node n2 <down>"),
+            finding(
+                "fleet.stale-status:Bundle/x",
+                Severity::Warning,
+                "Fleet status is stale",
+            ),
+            finding(
+                "vm.info:VirtualMachine/ns/v",
+                Severity::Info,
+                "VM ns/v is stopped",
+            ),
+        ];
+        incident(
+            &mut r,
+            "incident:Node/n2",
+            "Node n2 is down",
+            "node.not-ready:Node/n2",
+            &["fleet.stale-status:Bundle/x", "vm.info:VirtualMachine/ns/v"],
+        );
+        r.checks.push(Check {
+            rule: "node.not-ready".into(),
+            check: None,
+            status: CheckStatus::Fail,
+            reason: "1 finding".into(),
+        });
+        let x = render(&r);
+        assert!(
+            x.contains(r#"<testsuites name="sbdiag b" tests="4" failures="3" skipped="0">"#),
+            "{x}"
+        );
+        assert!(x.contains(r#"<testsuite name="incident:Node&#x2f;n2: Node n2 is down" tests="3" failures="2" skipped="0""#), "{x}");
+        assert!(x.contains(r#"<property name="cause" value="node.not-ready:Node&#x2f;n2"/>"#));
+        assert!(x.contains(
+            r#"<testcase classname="sbdiag.incident.1" name="cause: node.not-ready:Node&#x2f;n2">"#
+        ));
+        assert!(x.contains(r#"<failure type="error" message="Node n2 &lt;down&gt;">Summary of node.not-ready:Node&#x2f;n2.</failure>"#), "{x}");
+        assert!(x.contains(r#"<system-out>[info] VM ns&#x2f;v is stopped</system-out>"#));
+        // The check's failure names each finding's incident.
+        assert!(
+            x.contains("(node.not-ready:Node&#x2f;n2) in incident:Node&#x2f;n2\n"),
+            "{x}"
+        );
+        assert_eq!(
+            x.matches("<testsuite ").count(),
+            x.matches("</testsuite>").count()
+        );
+        assert_eq!(
+            x.matches("<testcase ").count(),
+            x.matches("</testcase>").count()
+        );
+    }
 
     #[test]
     fn checks_not_evaluated_or_not_applicable_are_skipped() {

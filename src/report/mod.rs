@@ -6,6 +6,7 @@ pub mod contract;
 pub mod html;
 pub mod json;
 pub mod junit;
+pub mod layout;
 pub mod markdown;
 pub mod sarif;
 pub mod terminal;

@@ -1,7 +1,9 @@
 //! SARIF 2.1.0 (for code-scanning dashboards and CI): one `rule` per sbdiag rule with its
 //! description, one `result` per finding with its level, message, and locations = the
 //! evidence's bundle-relative file and lines; checks not evaluated as tool execution
-//! notifications. The rule list comes from the report (the analysis stage put the catalog's
+//! notifications. Each result's properties name the incident that holds the finding (id and
+//! title) and whether it is that incident's cause; the run's properties list the incidents in
+//! order. The rule list comes from the report (the analysis stage put the catalog's
 //! descriptions there). Built as JSON, deterministic.
 use serde_json::{Value, json};
 
@@ -34,10 +36,28 @@ pub fn render(r: &Report) -> String {
         })
         .collect();
     let index_of = |id: &str| r.rules.iter().position(|x| x.id == id);
+    let incident_of = |f: &super::Finding| {
+        f.incident
+            .as_deref()
+            .and_then(|id| r.incidents.iter().find(|i| i.id == id))
+            .or_else(|| {
+                r.incidents
+                    .iter()
+                    .find(|i| i.cause == f.id || i.effects.contains(&f.id))
+            })
+    };
     let results: Vec<Value> = r
         .findings
         .iter()
         .map(|f| {
+            // A finding an incident holds points at the incident's fix: its own, alone, could
+            // undo what the cause needs (the cordon of a running upgrade's drain).
+            let fix = match incident_of(f) {
+                Some(i) if !i.remediation.trim().is_empty() => {
+                    format!("Fix (incident {}: {}):\n{}", i.id, i.title, i.remediation)
+                }
+                _ => format!("Fix:\n{}", f.remediation),
+            };
             let locations: Vec<Value> = f
                 .evidence
                 .iter()
@@ -52,7 +72,8 @@ pub fn render(r: &Report) -> String {
                             }
                         }
                     }
-                    let mut phys = json!({"artifactLocation": {"uri": e.file, "uriBaseId": "BUNDLE"}});
+                    let mut phys =
+                        json!({"artifactLocation": {"uri": e.file, "uriBaseId": "BUNDLE"}});
                     if e.line > 0 {
                         if let Some(m) = phys.as_object_mut() {
                             m.insert("region".into(), region);
@@ -64,7 +85,7 @@ pub fn render(r: &Report) -> String {
             let mut result = json!({
                 "ruleId": f.rule,
                 "level": level(f.severity),
-                "message": {"text": format!("{}\n\n{}\n\nFix:\n{}", f.title, f.summary, f.remediation)},
+                "message": {"text": format!("{}\n\n{}\n\n{fix}", f.title, f.summary)},
                 "locations": locations,
                 "partialFingerprints": {"sbdiagFindingId": f.id},
                 "properties": {
@@ -72,6 +93,14 @@ pub fn render(r: &Report) -> String {
                     "references": f.references,
                 },
             });
+            if let (Some(i), Some(p)) = (
+                incident_of(f),
+                result.get_mut("properties").and_then(|p| p.as_object_mut()),
+            ) {
+                p.insert("incident".into(), json!(i.id));
+                p.insert("incidentTitle".into(), json!(i.title));
+                p.insert("incidentCause".into(), json!(i.cause == f.id));
+            }
             if let Some(i) = index_of(&f.rule) {
                 if let Some(m) = result.as_object_mut() {
                     m.insert("ruleIndex".into(), json!(i));
@@ -120,6 +149,13 @@ pub fn render(r: &Report) -> String {
                 "bundle": r.bundle.source,
                 "capturedAt": r.bundle.created_at,
                 "verdict": r.verdict.headline,
+                "incidents": r.incidents.iter().map(|i| json!({
+                    "id": i.id,
+                    "severity": i.severity.as_str(),
+                    "title": i.title,
+                    "cause": i.cause,
+                    "effects": i.effects.len(),
+                })).collect::<Vec<_>>(),
             },
         }],
     });
@@ -127,4 +163,60 @@ pub fn render(r: &Report) -> String {
         serde_json::to_string_pretty(&log).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
     s.push('\n');
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::render;
+    use crate::report::layout::tests::{finding, incident};
+    use crate::report::{Report, Severity};
+
+    #[test]
+    fn results_name_their_incident() {
+        let mut r = Report::empty_for_tests();
+        r.findings = vec![
+            finding(
+                "node.not-ready:Node/n2",
+                Severity::Error,
+                "Node n2 is not Ready",
+            ),
+            finding(
+                "fleet.stale-status:Bundle/x",
+                Severity::Warning,
+                "Fleet status is stale",
+            ),
+            finding(
+                "vm.info:VirtualMachine/ns/v",
+                Severity::Info,
+                "VM ns/v is stopped",
+            ),
+        ];
+        incident(
+            &mut r,
+            "incident:Node/n2",
+            "Node n2 is down",
+            "node.not-ready:Node/n2",
+            &["fleet.stale-status:Bundle/x"],
+        );
+        r.incidents[0].remediation = "Check the node.\n$ kubectl get node n2".into();
+        r.findings[1].remediation = "$ kubectl uncordon n2".into();
+        r.findings[2].remediation = "vm fix".into();
+        let v: serde_json::Value = serde_json::from_str(&render(&r)).unwrap();
+        let results = v["runs"][0]["results"].as_array().unwrap();
+        let p = |i: usize| &results[i]["properties"];
+        assert_eq!(p(0)["incident"], "incident:Node/n2");
+        assert_eq!(p(0)["incidentTitle"], "Node n2 is down");
+        assert_eq!(p(0)["incidentCause"], true);
+        assert_eq!(p(1)["incident"], "incident:Node/n2");
+        assert_eq!(p(1)["incidentCause"], false);
+        assert!(p(2).get("incident").is_none());
+        // A held finding points at its incident's fix, never its own.
+        let text = |i: usize| results[i]["message"]["text"].as_str().unwrap().to_string();
+        assert!(text(1).ends_with("Fix (incident incident:Node/n2: Node n2 is down):\nCheck the node.\n$ kubectl get node n2"), "{}", text(1));
+        assert!(!text(1).contains("uncordon"));
+        assert!(text(2).ends_with("Fix:\nvm fix"));
+        let incidents = &v["runs"][0]["properties"]["incidents"];
+        assert_eq!(incidents[0]["id"], "incident:Node/n2");
+        assert_eq!(incidents[0]["effects"], 1);
+    }
 }

@@ -1,7 +1,12 @@
-//! Terminal summary of a report: one line for the bundle, counts, and the findings, coloured
-//! only on a terminal and never when `NO_COLOR` is set.
-use super::Report;
-use super::{CheckStatus, Severity};
+//! Terminal summary of a report: the verdict, the customer's description, one line for the
+//! bundle, counts, then each incident with its impact, its whole fix and how many findings it
+//! explains, then the findings no incident holds; coloured only on a terminal and never when
+//! `NO_COLOR` is set. Everything from the bundle has its control characters shown as text.
+use std::collections::BTreeMap;
+
+use super::layout::{Step, groups, steps};
+use super::{CheckStatus, Finding, Report, Severity};
+use crate::text::plural;
 
 /// Whether to colour output written to stdout.
 pub fn use_color() -> bool {
@@ -29,45 +34,129 @@ fn clean(s: &str) -> String {
         .collect()
 }
 
-/// The first command of a remediation (a line starting with `kubectl`), else its first line.
-fn first_command(remediation: &str) -> String {
-    remediation
-        .lines()
-        .map(str::trim)
-        .find(|l| l.starts_with("kubectl "))
-        .or_else(|| remediation.lines().map(str::trim).find(|l| !l.is_empty()))
-        .unwrap_or("")
-        .to_string()
+/// A remediation's steps as lines: prose as it is, a command after a `$ ` marker (bold on a
+/// terminal), so the lines to copy stand out from the words around them.
+fn fix_lines(remediation: &str, color: bool) -> Vec<String> {
+    steps(remediation)
+        .into_iter()
+        .map(|s| match s {
+            Step::Prose(p) => clean(p),
+            Step::Command(c) => format!(
+                "{} {}",
+                paint("$", "2", color),
+                paint(&clean(c), "1", color)
+            ),
+        })
+        .collect()
+}
+
+/// The severity label, padded to the column the titles start at.
+fn label(s: Severity, color: bool) -> String {
+    let (label, code) = match s {
+        Severity::Error => ("ERROR  ", "1;31"),
+        Severity::Warning => ("WARN   ", "33"),
+        Severity::Info => ("INFO   ", "36"),
+    };
+    paint(label, code, color)
+}
+
+/// `file:line` of a finding's first evidence.
+fn first_at(f: &Finding) -> Option<String> {
+    f.evidence
+        .first()
+        .map(|e| clean(&format!("{}:{}", e.file, e.line)))
+}
+
+/// "N related findings: 8 upgrade.precheck.pod-status, 6 fleet.stale-status", rules by count.
+fn related_line(effects: &[&Finding], verbose: bool) -> String {
+    let mut by_rule: BTreeMap<&str, usize> = BTreeMap::new();
+    for f in effects {
+        *by_rule.entry(f.rule.as_str()).or_default() += 1;
+    }
+    let mut rules: Vec<(&str, usize)> = by_rule.into_iter().collect();
+    rules.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let list = rules
+        .iter()
+        .map(|(rule, n)| format!("{n} {rule}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let more = if verbose {
+        ":"
+    } else {
+        " (--verbose lists them)"
+    };
+    clean(&format!(
+        "{}: {list}{more}",
+        plural(effects.len(), "related finding", "related findings")
+    ))
 }
 
 /// The summary template, embedded at compile time.
 const TEMPLATE: &str = include_str!("../../templates/summary.txt");
 
-/// Renders the summary.
-pub fn render(r: &Report, color: bool) -> String {
+/// Renders the summary: the verdict, the customer's description, the bundle, then each incident
+/// (severity, title, impact, cause, the whole fix, how many findings it explains), then the
+/// findings no incident holds, then the checks not evaluated. `verbose` lists every finding an
+/// incident explains, and where each informational finding shows.
+pub fn render(r: &Report, color: bool, verbose: bool) -> String {
     use minijinja::value::{Serde, Value};
-    let findings: Vec<Value> = r
-        .findings
+    let (groups, loose) = groups(r);
+    let incidents: Vec<Value> = groups
+        .iter()
+        .map(|g| {
+            let i = g.incident;
+            let cause_title = g
+                .cause
+                .map(|f| clean(&f.title))
+                .filter(|t| !clean(&i.title).starts_with(t.as_str()));
+            minijinja::context! {
+                label => label(i.severity, color),
+                title => clean(&i.title),
+                impact => (!i.impact.trim().is_empty()).then(|| clean(i.impact.trim())),
+                cause => cause_title,
+                at => g.cause.and_then(first_at),
+                fix => fix_lines(&i.remediation, color),
+                related => (!g.effects.is_empty()).then(|| related_line(&g.effects, verbose)),
+                listed => if verbose {
+                    g.effects
+                        .iter()
+                        .map(|f| minijinja::context! { label => label(f.severity, color), title => clean(&f.title) })
+                        .collect::<Vec<_>>()
+                } else {
+                    Vec::new()
+                },
+            }
+        })
+        .collect();
+    let findings: Vec<Value> = loose
         .iter()
         .map(|f| {
-            let (label, code) = match f.severity {
-                Severity::Error => ("ERROR  ", "1;31"),
-                Severity::Warning => ("WARN   ", "33"),
-                Severity::Info => ("INFO   ", "36"),
-            };
             minijinja::context! {
-                label => paint(label, code, color),
+                label => label(f.severity, color),
                 title => clean(&f.title),
-                at => f.evidence.first().map(|e| clean(&format!("{}:{}", e.file, e.line))),
-                fix => (f.severity == Severity::Error)
-                    .then(|| clean(&first_command(&f.remediation)))
-                    .filter(|s| !s.is_empty()),
+                at => (f.severity > Severity::Info || verbose).then(|| first_at(f)).flatten(),
+                fix => if f.severity == Severity::Error { fix_lines(&f.remediation, color) } else { Vec::new() },
             }
         })
         .collect();
     let skipped = r.not_evaluated_folded();
     let mut bundle = r.bundle.clone();
     bundle.source = clean(&bundle.source);
+    bundle.cluster_id = bundle.cluster_id.as_deref().map(clean);
+    bundle.kubernetes_version = bundle.kubernetes_version.as_deref().map(clean);
+    bundle.harvester_version = clean(&bundle.harvester_version);
+    bundle.created_at = bundle.created_at.as_deref().map(clean);
+    let issue: Vec<String> = r
+        .bundle
+        .issue_description
+        .as_deref()
+        .map(|d| {
+            d.lines()
+                .map(|l| clean(l.trim_end()))
+                .filter(|l| !l.trim().is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
     let headline_code = match r.worst() {
         Some(Severity::Error) => "1;31",
         Some(Severity::Warning) => "1;33",
@@ -75,6 +164,8 @@ pub fn render(r: &Report, color: bool) -> String {
     };
     let ctx = minijinja::context! {
         headline => paint(&clean(&r.verdict.headline), headline_code, color),
+        issue => issue,
+        issue_url => r.bundle.issue_url.as_deref().filter(|u| !u.trim().is_empty()).map(clean),
         b => Value::from(Serde(&bundle)),
         gaps => r.coverage.missing.len(),
         parse_errors => r.coverage.parse_errors.len(),
@@ -99,9 +190,12 @@ pub fn render(r: &Report, color: bool) -> String {
             })
             .collect::<Vec<_>>(),
         skip_label => paint("SKIP   ", "2", color),
+        incidents => incidents,
         findings => findings,
     };
-    match minijinja::Environment::new().render_str(TEMPLATE, ctx) {
+    let mut env = minijinja::Environment::new();
+    env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+    match env.render_str(TEMPLATE, ctx) {
         Ok(s) => format!("{}\n", s.trim_end()),
         Err(e) => format!("sbdiag: cannot render the summary template: {e}\n"),
     }
@@ -109,7 +203,103 @@ pub fn render(r: &Report, color: bool) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::clean;
+    use super::{clean, render};
+    use crate::report::layout::tests::{finding, incident};
+    use crate::report::{Report, Severity};
+
+    /// A node-down report: one incident holding a cause and three effects, one loose info.
+    fn report() -> Report {
+        let mut r = Report::empty_for_tests();
+        r.verdict.headline = "Node n2 is down".into();
+        r.bundle.issue_description =
+            Some("VMs on n2 \u{1b}[2J are gone\nsince the power cut".into());
+        r.findings = vec![
+            finding(
+                "node.not-ready:Node/n2",
+                Severity::Error,
+                "Node n2 is not Ready",
+            ),
+            finding(
+                "upgrade.precheck.pod-status:Pod/ns/a",
+                Severity::Error,
+                "Pod ns/a is not Ready",
+            ),
+            finding(
+                "upgrade.precheck.pod-status:Pod/ns/b",
+                Severity::Error,
+                "Pod ns/b is not Ready",
+            ),
+            finding(
+                "fleet.stale-status:Bundle/x",
+                Severity::Warning,
+                "Fleet status is stale",
+            ),
+            finding(
+                "vm.info:VirtualMachine/ns/v",
+                Severity::Info,
+                "VM ns/v is stopped",
+            ),
+        ];
+        incident(
+            &mut r,
+            "incident:Node/n2",
+            "Node n2 is down: NotReady for 26m before capture",
+            "node.not-ready:Node/n2",
+            &[
+                "upgrade.precheck.pod-status:Pod/ns/a",
+                "upgrade.precheck.pod-status:Pod/ns/b",
+                "fleet.stale-status:Bundle/x",
+            ],
+        );
+        r.incidents[0].remediation =
+            "Check the node's power and network.\n$ kubectl get node n2 -o wide\nThen read its kubelet log.\n$ sbdiag logs -b bundle.zip n2 -c kubelet".into();
+        r
+    }
+
+    #[test]
+    fn incidents_lead_with_the_whole_fix_and_count_their_findings() {
+        let out = render(&report(), false, false);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines[0], "Node n2 is down");
+        // The customer's words, control characters shown, every line kept.
+        assert_eq!(lines[1], "customer's description: VMs on n2 ^[[2J are gone");
+        assert_eq!(lines[2], "  since the power cut");
+        let at = |needle: &str| {
+            out.find(needle)
+                .unwrap_or_else(|| panic!("{needle:?} not in\n{out}"))
+        };
+        assert!(at("ERROR  Node n2 is down: NotReady") < at("INFO   VM ns/v is stopped"));
+        assert!(out.contains("       impact: Impact of incident:Node/n2.\n"));
+        assert!(out.contains("       cause: Node n2 is not Ready\n"));
+        // Every step, commands marked.
+        assert!(out.contains(
+            "       fix:\n         Check the node's power and network.\n         $ kubectl get node n2 -o wide\n         Then read its kubelet log.\n         $ sbdiag logs -b bundle.zip n2 -c kubelet\n"
+        ), "{out}");
+        assert!(out.contains(
+            "       3 related findings: 2 upgrade.precheck.pod-status, 1 fleet.stale-status (--verbose lists them)\n"
+        ), "{out}");
+        // Findings an incident holds are not repeated as lines of their own.
+        assert!(!out.contains("Pod ns/a is not Ready"));
+        assert!(out.contains("incidents: 1; findings: 0 error, 0 warning, 0 info;"));
+
+        let verbose = render(&report(), false, true);
+        assert!(verbose.contains("3 related findings: 2 upgrade.precheck.pod-status, 1 fleet.stale-status:\n         ERROR  Pod ns/a is not Ready\n"), "{verbose}");
+        assert!(verbose.contains("         WARN   Fleet status is stale\n"));
+    }
+
+    #[test]
+    fn commands_are_coloured_and_loose_errors_keep_their_whole_fix() {
+        let mut r = report();
+        let coloured = render(&r, true, false);
+        assert!(coloured.contains("\x1b[2m$\x1b[0m \x1b[1mkubectl get node n2 -o wide\x1b[0m"));
+        // Bundle text cannot inject its own escape sequence.
+        assert!(!coloured.contains("\x1b[2J"));
+        r.incidents.clear();
+        r.findings[1].remediation = "Look at the pod first.\n$ kubectl -n ns describe pod a".into();
+        let out = render(&r, false, false);
+        assert!(out.contains("ERROR  Pod ns/a is not Ready\n       fix:\n         Look at the pod first.\n         $ kubectl -n ns describe pod a\n"), "{out}");
+        assert!(!out.contains("incidents:"));
+    }
 
     #[test]
     fn control_characters_are_shown_not_obeyed() {

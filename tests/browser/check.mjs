@@ -1,9 +1,11 @@
 // Opens sbdiag HTML reports in headless Chromium (Debian's /usr/bin/chromium, driven by
 // playwright-core) and checks what a reader gets: the page makes no network request, logs no
-// console error, throws no page error and opens no dialog; the verdict is visible; the status
-// graphs render as SVG inside findings; markup planted in the bundle shows as text and never
-// runs; the severity and rule filters hide findings; a copy button works without throwing; and
-// with JavaScript disabled every finding is still there. Saves a full-page screenshot per report
+// console error, throws no page error and opens no dialog; the verdict is visible; incidents come
+// first (the expected one on top, before any other finding); the status graphs render as SVG in
+// incidents or findings and fit the page's width; markup planted in the bundle shows as text and
+// never runs; the severity and rule filters hide findings; a copy button works without throwing;
+// and with JavaScript disabled every finding is still there (shown, or in a fold whose summary
+// is). Saves a full-page screenshot per report
 // (plus a first-screen and a dark-mode one beside it).
 //
 // Usage:
@@ -12,6 +14,7 @@
 //   --verdict TEXT   the verdict sentence expected in #verdict
 //   --text TEXT      text that must appear as text in the page (repeatable; e.g. planted markup)
 //   --no-graph       the report has no status graph (do not require one)
+//   --incident TITLE the title expected on the first incident
 // Environment: CHROMIUM (default /usr/bin/chromium).
 // Prints one JSON line per report and exits 1 when any check fails.
 import fs from 'node:fs';
@@ -37,7 +40,7 @@ const LOCAL = /^(file|data|about):/i;
 
 function usage(msg) {
   console.error(`check.mjs: ${msg}`);
-  console.error('usage: node check.mjs REPORT.html SCREENSHOT.png [--verdict T] [--text T]... [--no-graph] [-- ...]');
+  console.error('usage: node check.mjs REPORT.html SCREENSHOT.png [--verdict T] [--incident T] [--text T]... [--no-graph] [-- ...]');
   process.exit(2);
 }
 
@@ -51,13 +54,14 @@ function parse(argv) {
   }
   for (const g of groups) {
     if (g.length === 0) continue;
-    cur = { html: null, png: null, verdict: null, texts: [], graph: true };
+    cur = { html: null, png: null, verdict: null, incident: null, texts: [], graph: true };
     for (let i = 0; i < g.length; i++) {
       const a = g[i];
       if (a === '--no-graph') cur.graph = false;
-      else if (a === '--verdict' || a === '--text') {
+      else if (a === '--verdict' || a === '--text' || a === '--incident') {
         if (i + 1 >= g.length) usage(`${a} needs a value`);
         if (a === '--verdict') cur.verdict = g[++i];
+        else if (a === '--incident') cur.incident = g[++i];
         else cur.texts.push(g[++i]);
       } else if (a.startsWith('--')) usage(`unknown option ${a}`);
       else if (!cur.html) cur.html = a;
@@ -111,9 +115,20 @@ function watch(context, page, problems) {
   return requests;
 }
 
+// The findings (of a rule, or of the others) a reader can reach: shown, or inside a closed fold
+// whose summary is shown. (Inlined in the page: its CSP forbids eval.)
+const reachableFindings = (page, sel, rule = null, same = true) =>
+  page.$$eval(sel, (els, [rule, same]) => els.filter((e) => {
+    if (rule !== null && (e.getAttribute('data-rule') === rule) !== same) return false;
+    if (e.closest('[hidden]')) return false;
+    if (e.checkVisibility()) return true;
+    const fold = e.parentElement && e.parentElement.closest('details:not([open])');
+    const summary = fold && fold.querySelector(':scope > summary');
+    return !!summary && summary.checkVisibility();
+  }).length, [rule, same]);
+
 const visibleFindings = (page, sev) =>
-  page.$$eval(`details.finding${sev ? `[data-severity="${sev}"]` : ''}`, (els) =>
-    els.filter((e) => e.checkVisibility()).length);
+  reachableFindings(page, `details.finding${sev ? `[data-severity="${sev}"]` : ''}`);
 
 async function checkWithScript(context, spec) {
   const problems = [];
@@ -131,17 +146,46 @@ async function checkWithScript(context, spec) {
     problems.push(`verdict ${JSON.stringify(facts.verdict)} != ${JSON.stringify(spec.verdict)}`);
   }
 
-  // Findings and graphs.
   facts.findings = await page.locator('details.finding').count();
-  facts.graphs = await page.locator('details.finding svg.graph').count();
-  if (spec.graph) {
-    if (facts.graphs === 0) problems.push('no <svg class="graph"> inside a finding');
+
+  // Incidents first: the expected one on top, the section before the other findings.
+  facts.incidents = await page.locator('section.incident').count();
+  if (spec.incident !== null) {
+    const first = page.locator('section.incident').first();
+    if (facts.incidents === 0) problems.push('no incident');
     else {
-      const box = await page.locator('details.finding svg.graph').first().boundingBox();
+      facts.firstIncident = (await first.locator('h3 .title').innerText()).trim();
+      if (facts.firstIncident !== spec.incident) {
+        problems.push(`first incident ${JSON.stringify(facts.firstIncident)} != ${JSON.stringify(spec.incident)}`);
+      }
+      if (!(await first.isVisible())) problems.push('first incident not visible');
+      const order = await page.evaluate(() => {
+        const i = document.getElementById('incidents');
+        const f = document.getElementById('findings');
+        return !!i && !!f && (i.compareDocumentPosition(f) & Node.DOCUMENT_POSITION_FOLLOWING) !== 0;
+      });
+      if (!order) problems.push('#incidents is not before #findings');
+    }
+  }
+
+  // Graphs: drawn in incidents or findings, as wide as the page allows and no wider.
+  const GRAPH = 'section.incident svg.graph, details.finding svg.graph';
+  facts.graphs = await page.locator(GRAPH).count();
+  if (spec.graph) {
+    if (facts.graphs === 0) problems.push('no <svg class="graph"> in an incident or a finding');
+    else {
+      const box = await page.locator(GRAPH).first().boundingBox();
       facts.firstGraph = box && { width: Math.round(box.width), height: Math.round(box.height) };
       if (!box || box.width < 100 || box.height < 40) problems.push(`first graph not rendered: ${JSON.stringify(box)}`);
-      const rects = await page.locator('details.finding svg.graph rect').count();
+      const rects = await page.locator(`${GRAPH.split(', ').map((g) => `${g} rect`).join(', ')}`).count();
       if (rects === 0) problems.push('graph without boxes');
+      const wide = await page.$$eval(GRAPH, (els) => els
+        .filter((e) => e.checkVisibility())
+        .filter((e) => {
+          const box = e.closest('.graphbox');
+          return e.getBoundingClientRect().width > box.clientWidth + 1 || box.scrollWidth > box.clientWidth + 1;
+        }).length);
+      if (wide !== 0) problems.push(`${wide} graph(s) wider than the page`);
     }
   }
 
@@ -181,10 +225,8 @@ async function checkWithScript(context, spec) {
   const rule = await page.$eval('#rule-filter option:nth-child(2)', (o) => o.value).catch(() => null);
   if (rule) {
     await page.selectOption('#rule-filter', rule);
-    const other = await page.$$eval('details.finding', (els, rule) =>
-      els.filter((e) => e.checkVisibility() && e.getAttribute('data-rule') !== rule).length, rule);
-    const mine = await page.$$eval('details.finding', (els, rule) =>
-      els.filter((e) => e.checkVisibility() && e.getAttribute('data-rule') === rule).length, rule);
+    const other = await reachableFindings(page, 'details.finding', rule, false);
+    const mine = await reachableFindings(page, 'details.finding', rule, true);
     if (other !== 0 || mine === 0) problems.push(`rule filter ${rule}: ${mine} of the rule, ${other} others visible`);
     await page.selectOption('#rule-filter', '');
     facts.ruleFilter = { rule, shown: mine };
@@ -227,7 +269,10 @@ async function checkWithoutScript(context, spec, problems) {
   await page.goto(pathToFileURL(path.resolve(spec.html)).href, { waitUntil: 'load' });
   const all = await page.locator('details.finding').count();
   const shown = await visibleFindings(page);
-  if (shown !== all) problems.push(`JavaScript off: ${shown} of ${all} findings visible`);
+  if (shown !== all) problems.push(`JavaScript off: ${shown} of ${all} findings visible or folded under a visible summary`);
+  const incidents = await page.locator('section.incident').count();
+  const incidentsShown = await page.$$eval('section.incident', (els) => els.filter((e) => e.checkVisibility()).length);
+  if (incidentsShown !== incidents) problems.push(`JavaScript off: ${incidentsShown} of ${incidents} incidents visible`);
   if (!(await page.locator('#verdict').isVisible())) problems.push('JavaScript off: verdict not visible');
   if (await page.locator('#filters').isVisible()) problems.push('JavaScript off: dead filter bar shown');
   if ((await page.locator('button.copy:visible').count()) > 0) problems.push('JavaScript off: dead copy buttons shown');
