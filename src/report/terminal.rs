@@ -29,12 +29,18 @@ fn clean(s: &str) -> String {
         .collect()
 }
 
-/// The first command of a remediation (a line starting with `kubectl`), else its first line.
+/// The first command of a remediation (a `$ ` line, shown without its prompt; or a line
+/// starting with `kubectl`), else its first line.
 fn first_command(remediation: &str) -> String {
     remediation
         .lines()
-        .map(str::trim)
-        .find(|l| l.starts_with("kubectl "))
+        .find_map(|l| l.strip_prefix("$ "))
+        .or_else(|| {
+            remediation
+                .lines()
+                .map(str::trim)
+                .find(|l| l.starts_with("kubectl "))
+        })
         .or_else(|| remediation.lines().map(str::trim).find(|l| !l.is_empty()))
         .unwrap_or("")
         .to_string()
