@@ -155,7 +155,10 @@ fn owner<'a>(cx: &Context<'a>, p: &'a Object) -> Owner<'a> {
                 Owner::LeftBehind(format!("its Job {} has completed", o.name))
             }
             View::Job(v) if v.active.unwrap_or(0) == 0 && v.failed.unwrap_or(0) > 0 => {
-                Owner::LeftBehind(format!("its Job {} has failed and runs no pod", o.name))
+                Owner::LeftBehind(format!(
+                    "its Job {} has failed and runs no pod; its logs say why, read them first",
+                    o.name
+                ))
             }
             _ => Owner::Other,
         },
