@@ -163,7 +163,7 @@ fn nothing_a_running_upgrade_owns_is_offered_for_undoing() {
     // The webhook and the pre-check do refuse, but their fix is the upgrade.
     for id in [
         "upgrade.admission:C15",
-        "upgrade.precheck.node-status:harvester-node-1:unschedulable",
+        "upgrade.precheck.node-status:Node/harvester-node-1:unschedulable",
     ] {
         let f = all.iter().find(|f| f["id"] == id).expect(id);
         assert_eq!(f["severity"], "error", "{id}");
@@ -213,7 +213,7 @@ fn pods_on_a_dead_node_are_the_nodes_problem() {
         "kube-system/rke2-canal-fgfrc",
         "longhorn-system/longhorn-manager-bfs4f",
     ] {
-        let id = format!("upgrade.precheck.pod-status:{pod}");
+        let id = format!("upgrade.precheck.pod-status:Pod/{pod}");
         let f = pods.iter().find(|f| f["id"] == id.as_str()).expect(&id);
         assert!(
             !remediation(f).contains("delete"),
