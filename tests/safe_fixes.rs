@@ -45,7 +45,8 @@ fn placeholder(line: &str) -> Option<String> {
 }
 
 fn check_bundle(name: &str, r: &Value) {
-    for f in findings(r) {
+    let incidents = r["incidents"].as_array().cloned().unwrap_or_default();
+    for f in findings(r).iter().chain(&incidents) {
         let id = f["id"].as_str().unwrap_or_default();
         for line in remediation(f).lines() {
             assert!(
@@ -114,7 +115,8 @@ const REPO_VM: &str = "upgrade-repo-hvst-upgrade-mq7xk";
 fn nothing_a_running_upgrade_owns_is_offered_for_undoing() {
     let r = report(&sample("upgrade-stuck-predrained-v1.4.0"));
     let all = findings(&r);
-    for f in all {
+    let incidents = r["incidents"].as_array().cloned().unwrap_or_default();
+    for f in all.iter().chain(&incidents) {
         let id = f["id"].as_str().unwrap_or_default();
         let fix = remediation(f);
         for line in fix.lines() {
