@@ -9,6 +9,7 @@ use crate::index::Object;
 use crate::model::condition;
 use crate::model::typed::longhorn::LhNode;
 use crate::model::views::View;
+use crate::rules::finding::topic;
 use crate::rules::{Context, Input, RuleDef, RuleInfo, Severity};
 
 pub(super) const NODE_STATUS: RuleDef = RuleDef::new(
@@ -36,6 +37,21 @@ pub(super) const NODE_STATUS: RuleDef = RuleDef::new(
             ],
             eval_node_status(cx),
         )
+        .into_iter()
+        .map(|f| {
+            // An unschedulable node's finding is about its cordon: whoever put it there (a
+            // running upgrade, maintenance mode) explains it.
+            let cordoned = f
+                .id
+                .ends_with(":unschedulable")
+                .then(|| f.objects.first().map(|o| topic::cordon(&o.name)))
+                .flatten();
+            match cordoned {
+                Some(t) => f.with_topic(t),
+                None => f,
+            }
+        })
+        .collect()
     },
 );
 
