@@ -341,6 +341,7 @@ impl Analysis {
             files: &self.bundle.files,
             log_hits: &self.log_hits,
             causes: &self.causes,
+            source: &self.bundle.source,
         }
     }
 

@@ -39,9 +39,33 @@ pub fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
+/// A word as the shell reads it: unchanged when it holds only safe characters (letters,
+/// digits, `-_.,:/@%+=`), else in single quotes (a quote inside written `'\''`).
+pub fn shell_quote(s: &str) -> String {
+    let safe = !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.,:/@%+=".contains(c));
+    if safe {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shell_quote_leaves_plain_words_alone() {
+        assert_eq!(
+            shell_quote("supportbundle_9b6b_2022-03-22T23-49-32Z.zip"),
+            "supportbundle_9b6b_2022-03-22T23-49-32Z.zip"
+        );
+        assert_eq!(shell_quote("my bundle.zip"), "'my bundle.zip'");
+        assert_eq!(shell_quote("it's"), "'it'\\''s'");
+        assert_eq!(shell_quote(""), "''");
+    }
 
     #[test]
     fn flatten_joins_lines_and_runs_of_spaces() {

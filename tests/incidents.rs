@@ -246,11 +246,19 @@ fn a_running_upgrade_owns_its_cordon_repository_vm_and_the_skew_it_causes() {
     for want in [
         "upgrade.admission:C3",
         "upgrade.admission:C15",
-        "node.cordoned:Node/harvester-node-1",
+        "upgrade.precheck.node-status:Node/harvester-node-1:unschedulable",
         "node.version-skew:kubelet",
     ] {
         assert!(effects.iter().any(|e| e == want), "{want}: {effects:#?}");
     }
+    // The cordon itself is the upgrade's state, an info finding outside the incidents.
+    let cordon = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == "node.cordoned:Node/harvester-node-1")
+        .unwrap();
+    assert_eq!(cordon["severity"], "info");
     assert!(
         effects
             .iter()

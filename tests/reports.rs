@@ -410,19 +410,23 @@ fn no_rendered_fix_undoes_what_a_running_upgrade_owns() {
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("report.json")).unwrap())
             .unwrap();
-    // The capture holds such fixes on findings the upgrade's incident holds (else this test
-    // would prove nothing).
-    let held_unsafe = report["findings"]
+    // The sample holds what a naive fix would undo: the upgrade's cordon and its repository VM
+    // (else this test would prove nothing).
+    let ids: Vec<&str> = report["findings"]
         .as_array()
         .unwrap()
         .iter()
-        .filter(|f| f.get("incident").is_some())
-        .filter(|f| {
-            let r = f["remediation"].as_str().unwrap_or("");
-            r.contains("uncordon") || r.contains("Shut the VM down")
-        })
-        .count();
-    assert!(held_unsafe > 0, "the sample changed: no unsafe fix to hide");
+        .map(|f| f["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        ids.contains(&"node.cordoned:Node/harvester-node-1"),
+        "{ids:?}"
+    );
+    assert!(
+        ids.iter()
+            .any(|i| i.contains("upgrade-repo-hvst-upgrade-mq7xk")),
+        "{ids:?}"
+    );
     for (what, text) in [
         ("summary", summary),
         (
@@ -442,7 +446,11 @@ fn no_rendered_fix_undoes_what_a_running_upgrade_owns() {
             std::fs::read_to_string(dir.path().join("report.junit.xml")).unwrap(),
         ),
     ] {
-        assert!(!text.contains("uncordon"), "{what} offers to uncordon");
+        assert!(
+            !text.contains("kubectl uncordon"),
+            "{what} offers to uncordon"
+        );
+        assert!(!text.contains("virtctl stop"), "{what} offers to stop a VM");
         assert!(
             !text.contains("Shut the VM down"),
             "{what} offers to shut the VM down"

@@ -29,7 +29,7 @@ const RULES: &[(RuleInfo, &str, &[&str])] = &[
             inputs: INPUTS,
             versions: "all",
         },
-        "Check the listed API paths on the live cluster (e.g. `kubectl get --raw <path>`); fix the failing API service, then collect a new bundle.",
+        "Check the API paths of the cited bundleGenerationError.log lines on the live cluster (`kubectl get --raw` with each path); fix the failing API service, then collect a new bundle.",
         &["https://docs.harvesterhci.io/v1.4/troubleshooting/harvester#generate-a-support-bundle"],
     ),
     (
@@ -73,7 +73,7 @@ const RULES: &[(RuleInfo, &str, &[&str])] = &[
             inputs: INPUTS,
             versions: "all",
         },
-        "Fetch the missing logs from the live cluster with `kubectl logs -n <ns> <pod> --all-containers`.",
+        "Fetch the missing logs from the live cluster with `kubectl logs --all-containers`, pod by pod.",
         &[],
     ),
     (
@@ -138,10 +138,12 @@ fn gaps(info: &RuleInfo, cx: &Context) -> Vec<Finding> {
                     .map(|e| Evidence::lines(e.file.clone(), e.line, e.end_line))
                     .collect(),
             )
-            .with_remediation(if g.fix.is_empty() {
-                fix.to_string()
-            } else {
+            .with_remediation(if !g.fix.is_empty() {
                 g.fix.to_string()
+            } else if id == "bundle.pod-logs" {
+                missing_logs_fix(cx, g).unwrap_or_else(|| fix.to_string())
+            } else {
+                fix.to_string()
             })
             .with_references(refs.iter().map(|s| s.to_string()).collect())
             // The gap's key names what is missing (`Node/n2`, `Namespace/x`): whatever
@@ -159,6 +161,37 @@ fn gaps(info: &RuleInfo, cx: &Context) -> Vec<Finding> {
     }
     out.sort_by(|a, b| a.id.cmp(&b.id));
     out
+}
+
+/// The `kubectl logs` commands for the pods of a `bundle.pod-logs` gap (its key names the
+/// namespace, its text the pods), at most 8 of them; `None` when the index does not hold them.
+fn missing_logs_fix(cx: &Context, g: &crate::facts::coverage::Gap) -> Option<String> {
+    let ns = g.key.strip_prefix("Namespace/")?;
+    let pods: Vec<&str> = cx
+        .index
+        .of_kind("", "Pod")
+        .filter(|p| p.key.namespace == ns && cx.pod_logs(ns, &p.key.name).is_empty())
+        .map(|p| p.key.name.as_str())
+        .filter(|name| {
+            g.what
+                .split([':', ',', ' '])
+                .any(|w| !w.is_empty() && w == *name)
+        })
+        .collect();
+    if pods.is_empty() {
+        return None;
+    }
+    let mut s = String::from("Fetch the missing logs from the live cluster:");
+    for p in pods.iter().take(8) {
+        s.push_str(&format!("\n$ kubectl -n {ns} logs {p} --all-containers"));
+    }
+    if pods.len() > 8 {
+        s.push_str(&format!(
+            "\nThe same for the other {} pods listed above.",
+            pods.len() - 8
+        ));
+    }
+    Some(s)
 }
 
 /// One finding per file that could not be read or parsed, whatever the number of errors in

@@ -11,6 +11,8 @@ use super::{
     Context, Evidence, Finding, Input, ObjectRef, Rule, RuleDef, RuleInfo, Severity, subject,
 };
 use crate::facts::harvester;
+use crate::facts::node::{self as node_facts, Cordon};
+use crate::facts::upgrade::{self as upgrade_facts, Owned};
 use crate::index::Object;
 use crate::model::condition;
 use crate::model::typed::kubevirt::{VirtualMachine, VmiMigration};
@@ -137,10 +139,12 @@ fn node_not_ready(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
                     cx,
                     Some("type: Ready"),
                     format!(
-                        "Check the node: its kubelet and rke2 logs (sbdiag logs -b BUNDLE {} -c \
-                         kubelet), power and network. Longhorn rebuilds its replicas elsewhere \
-                         after replica-replenishment-wait-interval.",
-                        n.key.name
+                        "Check the node's power and network, then its kubelet and rke2 logs \
+                         (from its node bundle, when the bundle holds one):\n$ {}\n$ {}\n\
+                         Longhorn rebuilds the node's replicas elsewhere after \
+                         replica-replenishment-wait-interval.",
+                        cx.sbdiag("logs", &format!("{} -c kubelet", n.key.name)),
+                        cx.sbdiag("logs", &format!("{} -c rke2-server", n.key.name)),
                     ),
                 )
             })
@@ -167,7 +171,30 @@ fn node_cordoned(info: &RuleInfo, cx: &Context) -> Vec<Finding> {
             if !v.unschedulable {
                 return None;
             }
-            let maint = n.meta.annotations.get("harvesterhci.io/maintain-status");
+            let name = &n.key.name;
+            // A running upgrade's cordon is that upgrade's state, never something to undo.
+            if let Some(Cordon::Upgrade { upgrade, state }) = node_facts::cordon(cx.index, n) {
+                return Some(finding(
+                    info.id,
+                    subject(n, ""),
+                    Severity::Info,
+                    format!("Node {name} is cordoned by upgrade {upgrade} (node state {state})"),
+                    format!(
+                        "spec.unschedulable is true and Upgrade {upgrade}, which has not \
+                         finished, records {name} in state {state}: the upgrade's drain \
+                         cordoned it. The cordon is lifted when the node's upgrade completes."
+                    ),
+                    n,
+                    cx,
+                    Some("unschedulable"),
+                    format!(
+                        "Do not uncordon {name}: upgrade {upgrade} owns the cordon while it \
+                         drains and upgrades the node. If the upgrade does not progress, the way \
+                         forward is that upgrade (see upgrade.stuck), not an uncordon."
+                    ),
+                ));
+            }
+            let maint = n.meta.annotations.get(node_facts::MAINTAIN_STATUS);
             // The upgrade webhook's C15, quoted only where the running version has it.
             let c15 = running
                 .as_ref()
@@ -188,10 +215,17 @@ fn node_cordoned(info: &RuleInfo, cx: &Context) -> Vec<Finding> {
                 .unwrap_or_default()
             );
             let fix = match maint {
-                Some(_) => {
-                    "When the maintenance is over: UI → Hosts → Disable Maintenance Mode.".into()
-                }
-                None => format!("kubectl uncordon {}", n.key.name),
+                Some(_) => format!(
+                    "Harvester's maintenance mode cordoned {name}. When the maintenance is \
+                     over, leave it the Harvester way, which lifts the cordon and the \
+                     annotation together (not `kubectl uncordon`):\n\
+                     UI: Hosts → {name} → ⋮ → Disable Maintenance Mode."
+                ),
+                None => format!(
+                    "Nothing in the capture says who cordoned {name} (no running upgrade drains \
+                     it, no maintenance mode). When it is meant to take workloads again:\n\
+                     $ kubectl uncordon {name}"
+                ),
             };
             Some(
                 finding(
@@ -242,7 +276,9 @@ fn node_pressure(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
                     Some(&format!("type: {kind}")),
                     match kind {
                         "DiskPressure" => {
-                            "Free space on the node (crictl rmi --prune; old logs).".into()
+                            "Free space on the node: remove unused images (on the node, \
+                             `crictl rmi --prune`) and old logs."
+                                .into()
                         }
                         _ => "Reduce the load on the node (move VMs, check for leaks).".into(),
                     },
@@ -453,7 +489,8 @@ fn single_replica(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
                 cx,
                 Some("numberOfReplicas"),
                 format!(
-                    "kubectl -n longhorn-system patch volumes.longhorn.io {} --type merge -p \
+                    "Raise the replica count in the Longhorn UI, or with:\n$ kubectl -n longhorn-system \
+                     patch volumes.longhorn.io {} --type merge -p \
                      '{{\"spec\":{{\"numberOfReplicas\":3}}}}'",
                     o.key.name
                 ),
@@ -506,8 +543,8 @@ fn replicas_one_node(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
                     o,
                     cx,
                     None,
-                    "Enable Longhorn's replica node soft anti-affinity off / hard anti-affinity, \
-                     then delete one replica so it is rebuilt on another node."
+                    "Turn Longhorn's setting replica-soft-anti-affinity off (hard \
+                     anti-affinity), then delete one replica so it is rebuilt on another node."
                         .into(),
                 )
             })
@@ -516,6 +553,20 @@ fn replicas_one_node(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
 }
 
 // ---------------------------------------------------------------- VMs
+
+/// For a running upgrade's repository VM (or its VMI): what it is and that it must not be
+/// stopped, as the first lines of a remediation; empty for any other VM.
+pub fn repo_vm_note(cx: &Context, vm: &Object) -> String {
+    match upgrade_facts::owned_by_running(cx.index, vm) {
+        Some((upgrade, Owned::RepoVm)) => format!(
+            "{}/{} is the repository VM of upgrade {upgrade}, which has not finished: it serves \
+             the new OS image to the nodes and is removed when the upgrade finishes. Do not \
+             stop or delete it while the upgrade runs.\n",
+            vm.key.namespace, vm.key.name
+        ),
+        _ => String::new(),
+    }
+}
 
 const VM_INPUTS: &[Input] = &[
     Input::Resources,
@@ -558,9 +609,13 @@ fn vm_not_running(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
                     cx,
                     Some("printableStatus"),
                     format!(
-                        "sbdiag describe vm {} -n {} shows its VMI, launcher pod and volumes; \
-                         fix the first one that is not ready.",
-                        o.key.name, o.key.namespace
+                        "{}See its VMI, launcher pod and volumes, and fix the first one that is \
+                         not ready:\n$ {}",
+                        repo_vm_note(cx, o),
+                        cx.sbdiag(
+                            "describe",
+                            &format!("vm {} -n {}", o.key.name, o.key.namespace)
+                        )
                     ),
                 )
             })
@@ -600,9 +655,22 @@ fn vm_migration(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
                     o,
                     cx,
                     Some("phase"),
-                    "Check the target virt-launcher pod and the VM's migratability \
-                     (LiveMigratable condition); cancel by deleting the migration object."
-                        .into(),
+                    format!(
+                        "{}Check the target virt-launcher pod and the VM's migratability \
+                         (LiveMigratable condition). To cancel the migration, delete it:\n\
+                         $ kubectl -n {} delete virtualmachineinstancemigrations.kubevirt.io {}",
+                        t.vmi_name()
+                            .and_then(|vmi| cx.index.find(
+                                "kubevirt.io",
+                                "VirtualMachineInstance",
+                                &o.key.namespace,
+                                vmi
+                            ))
+                            .map(|vmi| repo_vm_note(cx, vmi))
+                            .unwrap_or_default(),
+                        o.key.namespace,
+                        o.key.name
+                    ),
                 )
             })
         })
@@ -646,8 +714,12 @@ fn vm_launcher(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
                     cx,
                     Some("containerStatuses"),
                     format!(
-                        "sbdiag logs -b BUNDLE -n {} {} -c compute",
-                        po.key.namespace, po.key.name
+                        "{}Read why the launcher is not ready:\n$ {}",
+                        repo_vm_note(cx, vmi),
+                        cx.sbdiag(
+                            "logs",
+                            &format!("-n {} {} -c compute", po.key.namespace, po.key.name)
+                        )
                     ),
                 ));
             }
@@ -672,7 +744,10 @@ mod tests {
         let f = TestBed::new(&[CORDONED, MAINTENANCE, SCHEDULABLE], Some("v1.4.0")).run(&rule);
         let ids: Vec<&str> = f.iter().map(|f| f.id.as_str()).collect();
         assert_eq!(ids, ["node.cordoned:Node/n1", "node.cordoned:Node/n2"]);
-        assert_eq!(f[0].remediation, "kubectl uncordon n1");
+        assert!(f[0].remediation.ends_with("\n$ kubectl uncordon n1"));
+        assert_eq!(f[0].severity, Severity::Warning);
+        assert!(f[1].remediation.contains("Disable Maintenance Mode"));
+        assert!(!f[1].remediation.contains("$ kubectl uncordon"));
         assert!(f[1].title.contains("maintenance mode (completed)"));
         assert!(f[0].summary.contains(
             "denied the request: node n1 is unschedulable, please wait for it to be schedulable"
@@ -683,5 +758,59 @@ mod tests {
             assert_eq!(f.len(), 1);
             assert!(!f[0].summary.contains("webhook"), "{v:?}: {}", f[0].summary);
         }
+    }
+
+    const UPGRADE: &str = "apiVersion: harvesterhci.io/v1beta1\nkind: Upgrade\nmetadata:\n  \
+        name: hvst-upgrade-a\n  namespace: harvester-system\n  labels:\n    \
+        harvesterhci.io/upgradeState: UpgradingNodes\nstatus:\n  nodeStatuses:\n    n1:\n      \
+        state: Pre-drained\n";
+    const REPO_VM: &str = "apiVersion: kubevirt.io/v1\nkind: VirtualMachine\nmetadata:\n  \
+        name: upgrade-repo-hvst-upgrade-a\n  namespace: harvester-system\n  labels:\n    \
+        harvesterhci.io/upgrade: hvst-upgrade-a\nspec:\n  runStrategy: Always\nstatus:\n  \
+        printableStatus: Starting\n";
+
+    #[test]
+    fn a_running_upgrades_cordon_is_its_state_not_a_problem() {
+        let rule = RuleDef::new(NODE_CORDONED, node_cordoned);
+        let f = TestBed::new(&[CORDONED, UPGRADE], Some("v1.4.0")).run(&rule);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].severity, Severity::Info);
+        assert_eq!(
+            f[0].title,
+            "Node n1 is cordoned by upgrade hvst-upgrade-a (node state Pre-drained)"
+        );
+        assert!(
+            f[0].summary
+                .contains("lifted when the node's upgrade completes")
+        );
+        assert!(!f[0].remediation.contains("$ kubectl uncordon"));
+        // Once the upgrade failed, nothing owns the cordon: uncordon is the fix again.
+        let failed = UPGRADE.replace("UpgradingNodes", "Failed");
+        let f = TestBed::new(&[CORDONED, &failed], Some("v1.4.0")).run(&rule);
+        assert_eq!(f[0].severity, Severity::Warning);
+        assert!(f[0].remediation.contains("$ kubectl uncordon n1"));
+    }
+
+    #[test]
+    fn the_repository_vm_of_a_running_upgrade_is_never_to_be_stopped() {
+        let rule = RuleDef::new(VM_NOT_RUNNING, vm_not_running);
+        let f = TestBed::new(&[REPO_VM, UPGRADE], Some("v1.4.0")).run(&rule);
+        assert_eq!(f.len(), 1);
+        assert!(
+            f[0].remediation.starts_with(
+                "harvester-system/upgrade-repo-hvst-upgrade-a is the repository VM of upgrade \
+                 hvst-upgrade-a"
+            ),
+            "{}",
+            f[0].remediation
+        );
+        assert!(f[0].remediation.contains("Do not stop or delete it"));
+        assert!(f[0].remediation.contains(
+            "\n$ sbdiag describe -b supportbundle_test.zip vm upgrade-repo-hvst-upgrade-a -n \
+             harvester-system"
+        ));
+        let failed = UPGRADE.replace("UpgradingNodes", "Failed");
+        let f = TestBed::new(&[REPO_VM, &failed], Some("v1.4.0")).run(&rule);
+        assert!(!f[0].remediation.contains("repository VM"));
     }
 }

@@ -72,6 +72,9 @@ pub struct Context<'a> {
     pub log_hits: &'a [crate::upgrade::known::LogHit],
     /// The line that likely explains each failing container, from its logs.
     pub causes: &'a [crate::facts::logcause::CauseLine],
+    /// The bundle's file or folder name, as the report's `bundle.source` shows it: the value
+    /// a remediation gives `sbdiag … -b` (see [`Context::sbdiag`]).
+    pub source: &'a str,
 }
 
 /// Options that change what rules judge.
@@ -162,6 +165,32 @@ impl Context<'_> {
         self.causes
             .iter()
             .filter(move |c| c.namespace == namespace && c.pod == pod)
+    }
+
+    /// An `sbdiag` command run on this bundle: `sbdiag logs -b <bundle> <args>`, with the
+    /// bundle's name from the capture (quoted for the shell when it needs it), so that a
+    /// remediation never holds a placeholder.
+    pub fn sbdiag(&self, command: &str, args: &str) -> String {
+        format!(
+            "sbdiag {command} -b {} {args}",
+            crate::text::shell_quote(self.source)
+        )
+    }
+
+    /// A remediation written by a stage that does not know the bundle (the upgrade stage, the
+    /// known-issue catalog), with `-b <bundle>` added to each `$ sbdiag <command>` line.
+    pub fn bind(&self, remediation: &str) -> String {
+        remediation
+            .lines()
+            .map(|l| match l.strip_prefix("$ sbdiag ") {
+                Some(rest) if !rest.contains(" -b ") => {
+                    let (command, args) = rest.split_once(' ').unwrap_or((rest, ""));
+                    format!("$ {}", self.sbdiag(command, args).trim_end())
+                }
+                _ => l.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 
     /// Paths of the logs of a pod (current first, then previous instances).
@@ -497,6 +526,7 @@ impl TestBed {
             files: &[],
             log_hits: &[],
             causes: &[],
+            source: "supportbundle_test.zip",
         }
     }
 

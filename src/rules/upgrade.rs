@@ -202,80 +202,230 @@ fn target_label(env: &Env) -> String {
     }
 }
 
-fn remedy(id: &str, env: &Env) -> String {
+/// `kubectl` resource name of an object's kind (`virtualmachinebackups.harvesterhci.io`).
+fn resource(o: &Object) -> String {
+    let plural = format!("{}s", o.key.kind.to_lowercase());
+    if o.key.group.is_empty() {
+        plural
+    } else {
+        format!("{plural}.{}", o.key.group)
+    }
+}
+
+/// `-n <ns> ` for a namespaced object, nothing for a cluster-scoped one.
+fn ns_flag(o: &Object) -> String {
+    if o.key.namespace.is_empty() {
+        String::new()
+    } else {
+        format!("-n {} ", o.key.namespace)
+    }
+}
+
+/// The fix of a denying check, with the offenders' names from the bundle: one `$ ` line per
+/// command (the remediation convention), and nothing that undoes what a running upgrade owns.
+fn remedy(cx: &Context, id: &str, env: &Env, offenders: &[admission::Offender]) -> String {
+    let objs: Vec<&Object> = offenders
+        .iter()
+        .filter_map(|o| o.object.and_then(|i| cx.index.objects.get(i)))
+        .collect();
+    let each = |f: &dyn Fn(&Object) -> String| -> String {
+        objs.iter()
+            .take(10)
+            .map(|o| format!("\n$ {}", f(o)))
+            .collect()
+    };
     match id {
         "C2" => "Create the target Version object in harvester-system (the UI adds it when the \
                  release is listed; for an air-gapped site apply the Version YAML of the release \
                  notes, with isoURL pointing at a reachable ISO)."
             .to_string(),
-        "C3" => "Let the previous upgrade finish, or stop it (see upgrade.stuck and \
-                 upgrade.leftover for its state). To abandon it, delete it: kubectl -n \
-                 harvester-system delete upgrades.harvesterhci.io <name> (refused while a node \
-                 upgrade is in progress; Harvester docs, upgrade troubleshooting, \"Stop the \
-                 ongoing upgrade\")."
-            .into(),
+        "C3" => {
+            let mut s = "Let the previous upgrade finish, or stop it (see upgrade.stuck and \
+                         upgrade.leftover for its state)."
+                .to_string();
+            for u in objs.iter().filter(|o| o.key.kind == "Upgrade") {
+                let busy: Vec<String> = crate::model::typed::harvester::Upgrade::of(*u)
+                    .map(|t| {
+                        t.node_statuses()
+                            .filter_map(|(n, st)| Some((n, st.state()?)))
+                            .filter(|(_, st)| crate::facts::node::OWNED_NODE_STATES.contains(st))
+                            .map(|(n, st)| format!("{n} is {st}"))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                if busy.is_empty() {
+                    let _ = write!(
+                        s,
+                        "\nTo abandon {name}, delete it (Harvester docs, upgrade troubleshooting, \
+                         \"Stop the ongoing upgrade\"):\n$ kubectl -n {ns} delete \
+                         upgrades.harvesterhci.io {name}",
+                        name = u.key.name,
+                        ns = u.key.namespace
+                    );
+                } else {
+                    let _ = write!(
+                        s,
+                        "\nUpgrade {} is upgrading a node ({}): Harvester refuses to delete it \
+                         while a node upgrade is in progress, and nothing it owns (cordons, \
+                         jobs, its repository VM) is to be undone by hand; the way forward is \
+                         that upgrade (upgrade.stuck).",
+                        u.key.name,
+                        busy.join(", ")
+                    );
+                }
+            }
+            s
+        }
         "C4" => "Let the previous upgrade's cleanup finish (repo VM, plans and jobs are removed \
                  by the controller); check harvester pods' logs if it stays Pending."
             .into(),
         "C7" => "Wait for the degraded volumes to rebuild their replicas (Longhorn UI → Volumes), \
-                 or bring back the node or disk that holds the missing replica: kubectl -n \
-                 longhorn-system get volumes.longhorn.io -o wide | grep degraded"
+                 or bring back the node or disk that holds the missing replica. To list them:\n\
+                 $ kubectl -n longhorn-system get volumes.longhorn.io -o wide | grep degraded"
             .into(),
         "C8/C9" => "Wait until CAPI cluster fleet-local/local is Provisioned; if it stays \
                     Provisioning, check capi-controller-manager (cattle-provisioning-capi-system) \
                     logs, expired RKE2 certificates, and that secret fleet-local/local-kubeconfig \
                     carries the label cluster.x-k8s.io/cluster-name=local."
             .into(),
-        "C10" => "Wait for the VM backups/snapshots in progress to finish; delete one that is \
-                  stuck: kubectl -n <ns> delete virtualmachinebackups.harvesterhci.io <name>"
-            .into(),
-        "C11" => "Suspend every backup/snapshot schedule before the upgrade (UI: Backup & \
-                  Snapshot → Schedules → Suspend, or kubectl -n <ns> patch \
-                  schedulevmbackups.harvesterhci.io <name> --type merge -p \
-                  '{\"spec\":{\"suspend\":true}}') and resume them afterwards."
-            .into(),
+        "C10" => format!(
+            "Wait for the VM backups/snapshots in progress to finish. Only one that is stuck \
+             (no progress) is to be deleted:{}",
+            each(&|o| format!(
+                "kubectl {}delete {} {}",
+                ns_flag(o),
+                resource(o),
+                o.key.name
+            ))
+        ),
+        "C11" => format!(
+            "Suspend every backup/snapshot schedule before the upgrade (UI: Backup & Snapshot → \
+             Schedules → Suspend), and resume them afterwards. With kubectl:{}",
+            each(&|o| format!(
+                "kubectl {}patch {} {} --type merge -p '{{\"spec\":{{\"suspend\":true}}}}'",
+                ns_flag(o),
+                resource(o),
+                o.key.name
+            ))
+        ),
         "C12" => "Make each ManagedChart Ready again. The fleet.* findings say why it is not: a \
                   stale claim (bump the Bundle's spec.forceSyncGeneration), drift (comparePatches \
                   or revert), or an object really not ready (fix it)."
             .into(),
-        "C13" => "Wait for the addon to finish deploying or disabling, or fix its HelmChart \
-                  (kubectl -n <ns> get helmcharts.helm.cattle.io, the helm-install job's logs)."
-            .into(),
-        "C14" => "Bring every node back to Ready (sbdiag describe node <name>; kubelet and rke2 \
-                  logs in the node's bundle)."
-            .into(),
-        "C15" => "Uncordon the node, or take it out of maintenance mode (UI: Hosts → Disable \
-                  Maintenance Mode): kubectl uncordon <node>"
-            .into(),
+        "C13" => format!(
+            "Wait for the addon to finish deploying or disabling, or fix its HelmChart (its \
+             helm-install job's logs say why):{}",
+            each(&|o| format!(
+                "kubectl {}get {} {} -o yaml",
+                ns_flag(o),
+                resource(o),
+                o.key.name
+            ))
+        ),
+        "C14" => format!(
+            "Bring every node back to Ready: check its power and network, then its kubelet and \
+             rke2 logs in its node bundle:{}",
+            each(&|o| cx.sbdiag("describe", &format!("node {}", o.key.name)))
+        ),
+        "C15" => {
+            let mut s = String::new();
+            for n in objs.iter().filter(|o| o.key.kind == "Node") {
+                let name = &n.key.name;
+                let line = match crate::facts::node::cordon(cx.index, n) {
+                    Some(crate::facts::node::Cordon::Upgrade { upgrade, state }) => format!(
+                        "{name}: upgrade {upgrade}, which is still running, cordoned it (node \
+                         state {state}). The cordon is that upgrade's and must not be undone; \
+                         the way forward is the upgrade (see upgrade.stuck), not an uncordon. \
+                         The check passes once the node's upgrade completes."
+                    ),
+                    Some(crate::facts::node::Cordon::Maintenance(_)) => format!(
+                        "{name} is in maintenance mode: when the maintenance is over, leave it \
+                         the Harvester way (not `kubectl uncordon`):\nUI: Hosts → {name} → ⋮ → \
+                         Disable Maintenance Mode."
+                    ),
+                    _ => format!(
+                        "{name} is cordoned and the capture does not say by whom: uncordon it \
+                         when it is meant to take workloads again:\n$ kubectl uncordon {name}"
+                    ),
+                };
+                if !s.is_empty() {
+                    s.push('\n');
+                }
+                s.push_str(&line);
+            }
+            if s.is_empty() {
+                s = "Make every node schedulable again: uncordon it, or take it out of \
+                     maintenance mode (UI: Hosts → Disable Maintenance Mode)."
+                    .into();
+            }
+            s
+        }
         "C16" => "The node lacks the rke2.io/internal-ip annotation that rke2 sets at \
                   registration: restart rke2 on it, or add the annotation with its internal IP."
             .into(),
-        "C20" => "Find why the machine is not Running. An orphan machine left by a removed or \
-                  reinstalled node can be deleted after checking it has no node: kubectl -n \
-                  fleet-local delete machines.cluster.x-k8s.io <name> (issues #6253, #6095)."
-            .into(),
+        "C20" => format!(
+            "Find why the machine is not Running. An orphan machine left by a removed or \
+             reinstalled node can be deleted after checking it has no node (issues #6253, \
+             #6095):{}",
+            each(&|o| format!(
+                "kubectl {}delete {} {}",
+                ns_flag(o),
+                resource(o),
+                o.key.name
+            ))
+        ),
         "C21" => {
             "Fix the node↔machine mapping: every node needs label harvesterhci.io/managed=true \
                   and annotation cluster.x-k8s.io/machine naming a machine whose status.nodeRef \
                   is that node; delete orphan machines, reinstall nodes without one."
                 .into()
         }
-        "C22" | "C23" => "Raise the volume's replica count (Longhorn UI, or kubectl -n \
-                  longhorn-system patch volumes.longhorn.io <volume> --type merge -p \
-                  '{\"spec\":{\"numberOfReplicas\":3}}'), or stop the workload using it. From \
-                  v1.5.0 the upgrade dialog's checkbox (annotation \
-                  harvesterhci.io/skipSingleReplicaDetachedVol) tolerates detached volumes."
-            .into(),
+        "C22" | "C23" => format!(
+            "Raise the volume's replica count (Longhorn UI, or the command below), or stop the \
+             workload using it. From v1.5.0 the upgrade dialog's checkbox (annotation \
+             harvesterhci.io/skipSingleReplicaDetachedVol) tolerates detached volumes.{}",
+            each(&|o| format!(
+                "kubectl {}patch {} {} --type merge -p '{{\"spec\":{{\"numberOfReplicas\":3}}}}'",
+                ns_flag(o),
+                resource(o),
+                o.key.name
+            ))
+        ),
         "C24" => {
-            if harvester::RESTORE_VM_AND_WITNESS_AWARE.contains(&env.from) {
-                "Shut these VMs down before the upgrade, or set restoreVM: true in setting \
-                 upgrade-config so the upgrade shuts them down and restores them."
-                    .into()
-            } else {
-                "Shut these VMs down before the upgrade: they cannot live-migrate off a node that \
-                 is drained."
-                    .into()
+            let mut s = String::new();
+            let mut others = false;
+            for o in &objs {
+                if let Some((u, crate::facts::upgrade::Owned::RepoVm)) =
+                    crate::facts::upgrade::owned_by_running(cx.index, o)
+                {
+                    let _ = writeln!(
+                        s,
+                        "{}/{} is the repository VM of upgrade {u}, which is still running: it \
+                         serves the new OS image to the nodes and is removed when the upgrade \
+                         finishes. Do not stop it.",
+                        o.key.namespace, o.key.name
+                    );
+                } else {
+                    others = true;
+                }
             }
+            if others || objs.is_empty() {
+                if harvester::RESTORE_VM_AND_WITNESS_AWARE.contains(&env.from) {
+                    s.push_str(
+                        "Shut the other VMs down before the upgrade, or set restoreVM: true in \
+                         setting upgrade-config so the upgrade shuts them down and restores them.",
+                    );
+                } else {
+                    s.push_str(
+                        "Shut the other VMs down before the upgrade: they cannot live-migrate off \
+                         a node that is drained.",
+                    );
+                }
+            }
+            if !s.contains("repository VM") {
+                s = s.replace("the other VMs", "these VMs");
+            }
+            s.trim_end().to_string()
         }
         "C25" => "Stop and start these VMs before the upgrade.".into(),
         "C26" => {
@@ -391,7 +541,7 @@ fn finding(
                 .with_summary(summary.trim_end().to_string())
                 .with_objects(objects)
                 .with_evidence(evidence)
-                .with_remediation(remedy(id, env))
+                .with_remediation(remedy(cx, id, env, offenders))
                 .with_references(vec![
                     "https://docs.harvesterhci.io/v1.4/upgrade/troubleshooting".into(),
                 ])
@@ -442,8 +592,9 @@ fn finding(
                         .collect(),
                 )
                 .with_remediation(match id {
-                    "C17" | "C18" => "Check on each node before upgrading: df -h /usr/local; free \
-                                      space with crictl rmi --prune if needed."
+                    "C17" | "C18" => "Check the free space on each node before upgrading (on the \
+                                      node: `df -h /usr/local`); free space with `crictl rmi \
+                                      --prune` if needed."
                         .into(),
                     _ => String::new(),
                 })
@@ -588,7 +739,7 @@ fn stuck_finding(cx: &Context, p: &crate::upgrade::lifecycle::InProgress) -> Opt
         .with_summary(summary.trim_end().to_string())
         .with_objects(objects)
         .with_evidence(evidence)
-        .with_remediation(fix)
+        .with_remediation(cx.bind(&fix))
         .with_references(vec![
             "https://docs.harvesterhci.io/v1.4/upgrade/troubleshooting".into(),
         ]),
@@ -655,7 +806,7 @@ fn leftovers(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
                         })
                         .collect(),
                 )
-                .with_remediation(l.fix.clone())
+                .with_remediation(cx.bind(&l.fix))
                 .with_references(vec![
                     "https://docs.harvesterhci.io/v1.4/upgrade/troubleshooting".into(),
                 ])
@@ -721,7 +872,11 @@ fn known_issues(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
                     .with_summary(summary)
                     .with_objects(objects)
                     .with_evidence(evidence)
-                    .with_remediation(k.workaround.clone())
+                    .with_remediation(cx.bind(&crate::upgrade::known::workaround(
+                        &k.workaround,
+                        cx.index,
+                        &m,
+                    )))
                     .with_references(k.links.clone()),
                 )
             })

@@ -182,9 +182,12 @@ fn finding(cx: &Context, c: &webhook::Chain) -> Option<Finding> {
             Some(p) => {
                 let _ = writeln!(
                     fix,
-                    "Bring the webhook's pods back: read why they fail (sbdiag logs -b BUNDLE -n {} \
-                     {} --previous), fix the cause, and the API calls go through again.",
-                    p.key.namespace, p.key.name
+                    "Bring the webhook's pods back: read why they fail, fix the cause, and the \
+                     API calls go through again:\n$ {}",
+                    cx.sbdiag(
+                        "logs",
+                        &format!("-n {} {} --previous", p.key.namespace, p.key.name)
+                    )
                 );
             }
             None => {
@@ -196,8 +199,8 @@ fn finding(cx: &Context, c: &webhook::Chain) -> Option<Finding> {
         let _ = write!(
             fix,
             "While it cannot be fixed and the blocked calls are urgent, the webhook can be taken out \
-             of the path temporarily: kubectl delete {} {} (its controller recreates it; never \
-             for long — it is what validates those objects).",
+             of the path temporarily (its controller recreates it; never for long — it is what \
+             validates those objects):\n$ kubectl delete {} {}",
             cfg.key.kind.to_lowercase(),
             cfg.key.name
         );

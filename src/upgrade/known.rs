@@ -740,6 +740,84 @@ pub fn symptom(text: &str, v: &Version) -> String {
     out
 }
 
+/// The kind of the first `{Kind.name}` / `{Kind.namespace}` template in a line.
+fn object_template(line: &str) -> Option<&str> {
+    line.split('{').skip(1).find_map(|rest| {
+        let inner = &rest[..rest.find('}')?];
+        let (kind, field) = inner.split_once('.')?;
+        (matches!(field, "name" | "namespace")
+            && !kind.is_empty()
+            && kind.chars().all(|c| c.is_ascii_alphabetic()))
+        .then_some(kind)
+    })
+}
+
+/// A catalog workaround with the bundle's values in place of its templates, so that no
+/// remediation holds a placeholder:
+/// - `{Kind.name}` / `{Kind.namespace}`: the line is repeated for each object of that kind the
+///   issue matched (dropped when it matched none);
+/// - `{next-force-sync NAME}`: Bundle fleet-local/NAME's `spec.forceSyncGeneration + 1`;
+/// - `{drained-instance-manager-pdb}`: the line is repeated for each instance-manager PDB of
+///   a node a running upgrade is draining (the PDB and the instance-manager pod share a name).
+pub fn workaround(text: &str, index: &crate::index::Index, m: &Match) -> String {
+    let matched: Vec<&Object> = m
+        .objects
+        .iter()
+        .filter_map(|(i, _)| index.objects.get(*i))
+        .collect();
+    let mut out: Vec<String> = Vec::new();
+    for line in text.lines() {
+        let mut line = line.to_string();
+        while let Some(start) = line.find("{next-force-sync ") {
+            let Some(len) = line[start..].find('}') else {
+                break;
+            };
+            let name = &line[start + "{next-force-sync ".len()..start + len];
+            let next = index
+                .find("fleet.cattle.io", "Bundle", "fleet-local", name)
+                .and_then(|b| match &b.view {
+                    crate::model::views::View::Fleet(f) => f.force_sync_generation,
+                    _ => None,
+                })
+                .unwrap_or(0)
+                + 1;
+            line.replace_range(start..start + len + 1, &next.to_string());
+        }
+        if line.contains("{drained-instance-manager-pdb}") {
+            for pdb in index.of_kind("policy", "PodDisruptionBudget").filter(|p| {
+                p.key.namespace == "longhorn-system"
+                    && p.key.name.starts_with("instance-manager")
+                    && index
+                        .find("", "Pod", "longhorn-system", &p.key.name)
+                        .and_then(|pod| match &pod.view {
+                            crate::model::views::View::Pod(v) => v.node_name.as_deref(),
+                            _ => None,
+                        })
+                        .is_some_and(|n| crate::facts::node::upgrade_working_on(index, n).is_some())
+            }) {
+                out.push(line.replace("{drained-instance-manager-pdb}", &pdb.key.name));
+            }
+            continue;
+        }
+        let kind = object_template(&line).map(str::to_string);
+        match kind {
+            Some(kind) => {
+                let mut seen = std::collections::BTreeSet::new();
+                for o in matched.iter().filter(|o| o.key.kind == kind) {
+                    let l = line
+                        .replace(&format!("{{{kind}.name}}"), &o.key.name)
+                        .replace(&format!("{{{kind}.namespace}}"), &o.key.namespace);
+                    if seen.insert(l.clone()) {
+                        out.push(l);
+                    }
+                }
+            }
+            None => out.push(line),
+        }
+    }
+    out.join("\n")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -974,5 +1052,33 @@ mod tests {
         assert_eq!(at("/metadata/finalizers/1"), None);
         assert_eq!(at("/metadata/ownerReferences"), None);
         assert_eq!(at("/spec/numberOfReplicas"), Some(serde_json::json!(3)));
+    }
+
+    #[test]
+    fn workarounds_hold_the_bundles_values() {
+        let index = crate::index::Index::from_yaml_objects(&[
+            "apiVersion: management.cattle.io/v3\nkind: ManagedChart\nmetadata:\n  name: a\n  namespace: fleet-local\n",
+            "apiVersion: management.cattle.io/v3\nkind: ManagedChart\nmetadata:\n  name: b\n  namespace: fleet-local\n",
+            "apiVersion: fleet.cattle.io/v1alpha1\nkind: Bundle\nmetadata:\n  name: mcc-harvester\n  namespace: fleet-local\nspec:\n  forceSyncGeneration: 4\n",
+        ]);
+        let m = Match {
+            objects: (0..index.objects.len()).map(|i| (i, None)).collect(),
+            ..Match::default()
+        };
+        let text = "Resume each:\n$ kubectl -n {ManagedChart.namespace} patch managedcharts {ManagedChart.name}\n$ kubectl delete machines {Machine.name}\n$ x '{\"forceSyncGeneration\":{next-force-sync mcc-harvester}}'\n$ y {next-force-sync none}";
+        assert_eq!(
+            workaround(text, &index, &m),
+            "Resume each:\n$ kubectl -n fleet-local patch managedcharts a\n$ kubectl -n fleet-local \
+             patch managedcharts b\n$ x '{\"forceSyncGeneration\":5}'\n$ y 1"
+        );
+        // No node is being drained: no PDB line at all.
+        assert_eq!(
+            workaround(
+                "Then:\n$ kubectl delete pdb {drained-instance-manager-pdb}",
+                &index,
+                &m
+            ),
+            "Then:"
+        );
     }
 }

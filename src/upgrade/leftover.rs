@@ -167,9 +167,9 @@ fn unfinished_upgrade(s: &Scan) -> Vec<Leftover> {
                     ),
                     vec![(*i, Some("harvesterhci.io/upgradeState".into()))],
                     format!(
-                        "Delete it once you no longer need its status: kubectl -n \
-                         harvester-system delete upgrades.harvesterhci.io {} (its owned repo \
-                         VM, image and jobs go with it).",
+                        "Delete it once you no longer need its status (its owned repo VM, image \
+                         and jobs go with it):\n$ kubectl -n harvester-system delete \
+                         upgrades.harvesterhci.io {}",
                         o.key.name
                     ),
                 )
@@ -264,13 +264,33 @@ fn last_upgrade_failed(s: &Scan) -> Vec<Leftover> {
                 }
             ),
             objects,
-            format!(
-                "Read the failed job's pod logs (sbdiag logs -b BUNDLE -n harvester-system <pod>), \
-                 fix the cause, clean up the leftovers listed with it, then delete the failed \
-                 Upgrade and start a new one: kubectl -n harvester-system delete \
-                 upgrades.harvesterhci.io {}",
-                o.key.name
-            ),
+            {
+                // The failed jobs' pods, whose logs say why (`sbdiag logs` lines; the rule
+                // adds the bundle, which this stage does not know).
+                let pods: Vec<String> = failed_jobs
+                    .iter()
+                    .flat_map(|j| {
+                        env.index.of_kind("", "Pod").filter(move |p| {
+                            p.key.namespace == j.key.namespace
+                                && p.meta.labels.get("job-name") == Some(&j.key.name)
+                        })
+                    })
+                    .take(3)
+                    .map(|p| format!("\n$ sbdiag logs -n {} {}", p.key.namespace, p.key.name))
+                    .collect();
+                format!(
+                    "{}Fix the cause, clean up the leftovers listed with it, then delete the \
+                     failed Upgrade and start a new one:\n$ kubectl -n {} delete \
+                     upgrades.harvesterhci.io {}",
+                    if pods.is_empty() {
+                        String::new()
+                    } else {
+                        format!("Read the failed job's pod logs:{}\n", pods.concat())
+                    },
+                    o.key.namespace,
+                    o.key.name
+                )
+            },
         ));
     }
     out
@@ -345,7 +365,7 @@ fn latest_upgrade_label(s: &Scan) -> Vec<Leftover> {
                 .filter(|(_, o)| o.key.name != newest)
                 .map(|(_, o)| {
                     format!(
-                        "kubectl -n harvester-system label upgrades.harvesterhci.io {} \
+                        "$ kubectl -n harvester-system label upgrades.harvesterhci.io {} \
                          harvesterhci.io/latestUpgrade-",
                         o.key.name
                     )
@@ -406,7 +426,10 @@ fn orphan_artefacts(s: &Scan) -> Vec<Leftover> {
                     o.key.namespace, o.key.name
                 ),
                 vec![(i, Some("harvesterhci.io/upgrade".into()))],
-                format!("kubectl -n {} delete {res} {}", o.key.namespace, o.key.name),
+                format!(
+                    "$ kubectl -n {} delete {res} {}",
+                    o.key.namespace, o.key.name
+                ),
             ));
         }
     }
@@ -458,9 +481,9 @@ fn upgradelog_operator_chart(s: &Scan) -> Vec<Leftover> {
                 ),
                 vec![(i, Some("type: Ready".into()))],
                 format!(
-                    "Delete the UpgradeLog if it still exists (its cleanup removes the chart): \
-                     kubectl -n harvester-system delete upgradelogs.harvesterhci.io \
-                     {u}-upgradelog; otherwise delete the chart: kubectl -n fleet-local delete \
+                    "Delete the UpgradeLog if it still exists (its cleanup removes the \
+                     chart):\n$ kubectl -n harvester-system delete upgradelogs.harvesterhci.io \
+                     {u}-upgradelog\nOtherwise delete the chart:\n$ kubectl -n fleet-local delete \
                      managedcharts.management.cattle.io {}",
                     m.key.name
                 ),
@@ -489,9 +512,9 @@ fn paused_managed_charts(s: &Scan) -> Vec<Leftover> {
                 ),
                 vec![(i, Some("paused:".into()))],
                 format!(
-                    "kubectl -n fleet-local patch managedcharts.management.cattle.io {} --type \
-                     merge -p '{{\"spec\":{{\"paused\":false}}}}' (docs: upgrade troubleshooting, \
-                     \"Stop the ongoing upgrade\", step 4)",
+                    "Resume it (docs: upgrade troubleshooting, \"Stop the ongoing upgrade\", step \
+                     4):\n$ kubectl -n fleet-local patch managedcharts.management.cattle.io {} \
+                     --type merge -p '{{\"spec\":{{\"paused\":false}}}}'",
                     m.key.name
                 ),
             ));
@@ -562,7 +585,7 @@ fn node_markers(s: &Scan) -> Vec<Leftover> {
                 ),
                 vec![(i, Some("pendingOSImage".into()))],
                 format!(
-                    "kubectl annotate node {} harvesterhci.io/pendingOSImage-",
+                    "$ kubectl annotate node {} harvesterhci.io/pendingOSImage-",
                     n.key.name
                 ),
             ));
@@ -572,7 +595,7 @@ fn node_markers(s: &Scan) -> Vec<Leftover> {
                 key(n, "drain-taint"),
                 format!("node {} still has the taint kubevirt.io/drain", n.key.name),
                 vec![(i, Some("kubevirt.io/drain".into()))],
-                format!("kubectl taint node {} kubevirt.io/drain-", n.key.name),
+                format!("$ kubectl taint node {} kubevirt.io/drain-", n.key.name),
             ));
         }
     }
@@ -613,10 +636,15 @@ fn machine_plan_hooks(s: &Scan) -> Vec<Leftover> {
                     ),
                     vec![(i, Some(rancher.to_string()))],
                     format!(
-                        "Copy the value of {rancher} into {harvester} on secret fleet-local/{} \
-                         (kubectl -n fleet-local annotate secret {} --overwrite {harvester}=<value \
-                         of {rancher}>), as Harvester does during an upgrade.",
-                        sec.key.name, sec.key.name
+                        "Copy the value of {rancher} into {harvester} on secret fleet-local/{}, \
+                         as Harvester does during an upgrade:\n$ kubectl -n fleet-local annotate \
+                         secret {} --overwrite {}",
+                        sec.key.name,
+                        sec.key.name,
+                        crate::text::shell_quote(&format!(
+                            "{harvester}={}",
+                            want.map(String::as_str).unwrap_or_default()
+                        ))
                     ),
                 ));
             }
@@ -661,7 +689,7 @@ fn longhorn_replenishment_wait(s: &Scan) -> Vec<Leftover> {
         ),
         vec![(i, Some("value".into()))],
         format!(
-            "kubectl -n longhorn-system patch settings.longhorn.io \
+            "$ kubectl -n longhorn-system patch settings.longhorn.io \
              replica-replenishment-wait-interval --type merge -p '{{\"value\":\"{}\"}}'",
             original.as_deref().unwrap_or("600")
         ),
@@ -875,7 +903,7 @@ mod tests {
         // The older one loses the label.
         assert_eq!(
             v[0].fix,
-            "kubectl -n harvester-system label upgrades.harvesterhci.io hvst-upgrade-a \
+            "$ kubectl -n harvester-system label upgrades.harvesterhci.io hvst-upgrade-a \
              harvesterhci.io/latestUpgrade-"
         );
         // None while an upgrade runs.
@@ -984,7 +1012,7 @@ mod tests {
         );
         assert_eq!(
             v[1].fix,
-            "kubectl -n harvester-system delete virtualmachineimages.harvesterhci.io hvst-upgrade-a"
+            "$ kubectl -n harvester-system delete virtualmachineimages.harvesterhci.io hvst-upgrade-a"
         );
         assert!(v[1].what.ends_with("which succeeded"));
     }
@@ -1121,7 +1149,7 @@ mod tests {
             "node n4 still has annotation harvesterhci.io/pendingOSImage=\"Harvester v1.4.1\" (it \
              runs \"Harvester v1.4.0\")"
         );
-        assert_eq!(v[1].fix, "kubectl taint node n4 kubevirt.io/drain-");
+        assert_eq!(v[1].fix, "$ kubectl taint node n4 kubevirt.io/drain-");
     }
 
     #[test]

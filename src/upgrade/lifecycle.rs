@@ -524,10 +524,10 @@ fn pre_draining_waits(env: &Env, u: &str, node: &str) -> Vec<Wait> {
                 .collect(),
             logs: logs("Waiting for"),
             fix: format!(
-                "Find why pod {ns}/{p} does not finish terminating on {node} (sbdiag describe pod \
-                 -n {ns} {p}; the kubelet and containerd logs of {node}). Once the VM's qemu \
-                 process is confirmed gone from {node}, force-delete the pod: kubectl -n {ns} \
-                 delete pod {p} --grace-period=0 --force (issue #4725).",
+                "Find why pod {ns}/{p} does not finish terminating on {node} (its events, and \
+                 the kubelet and containerd logs of {node}):\n$ sbdiag describe pod -n {ns} {p}\n\
+                 Once the VM's qemu process is confirmed gone from {node}, force-delete the pod \
+                 (issue #4725):\n$ kubectl -n {ns} delete pod {p} --grace-period=0 --force",
                 ns = pod.key.namespace,
                 p = pod.key.name
             ),
@@ -549,9 +549,25 @@ fn pre_draining_waits(env: &Env, u: &str, node: &str) -> Vec<Wait> {
                 .filter_map(|o| idx(env, o).map(|i| (i, Some("nodeName".into()))))
                 .collect(),
             logs: logs("Waiting for"),
-            fix: "Migrate or stop these VMs by hand; VMs with host devices, node selectors, \
-                  CD-ROMs or container disks cannot migrate (issue #7005)."
-                .into(),
+            fix: {
+                let mut f = String::from(
+                    "Migrate or stop these VMs by hand; VMs with host devices, node selectors, \
+                     CD-ROMs or container disks cannot migrate (issue #7005).",
+                );
+                for o in &moving {
+                    if let Some((u, crate::facts::upgrade::Owned::RepoVm)) =
+                        crate::facts::upgrade::owned_by_running(env.index, o)
+                    {
+                        f.push_str(&format!(
+                            "\nExcept {}: it is the repository VM of upgrade {u}, which serves \
+                             the new OS image to the nodes and is removed when the upgrade \
+                             finishes; do not stop it.",
+                            o.key.name
+                        ));
+                    }
+                }
+                f
+            },
         });
     }
     // The engine wait leads when the log shows it (or, without a log, by the script's order);
@@ -686,10 +702,10 @@ fn node_waits(env: &Env, u: &str, node: &str, state: &str, t: Upgrade) -> Vec<Wa
                         logs.push((lm.key.namespace.clone(), lm.key.name.clone(), "PDB is blocked".into()));
                     }
                     fix = format!(
-                        "Confirm every attached volume is healthy (kubectl -n longhorn-system get \
-                         volumes.longhorn.io), then delete the instance-manager PDB so the drain \
-                         continues: kubectl -n longhorn-system delete pdb {} (Harvester docs, \
-                         v1.4.0→v1.4.1 known issue 1).",
+                        "Confirm every attached volume is healthy:\n$ kubectl -n longhorn-system \
+                         get volumes.longhorn.io\nThen delete the instance-manager PDB of {node} \
+                         so the drain continues (Harvester docs, v1.4.0→v1.4.1 known issue 1):\n\
+                         $ kubectl -n longhorn-system delete pdb {}",
                         pdb.key.name
                     );
                 }
@@ -1389,10 +1405,12 @@ mod tests {
                 "PDB is blocked".to_string()
             )]
         );
-        assert!(wait.fix.ends_with(
-            "kubectl -n longhorn-system delete pdb instance-manager-abc (Harvester docs, \
-             v1.4.0→v1.4.1 known issue 1)."
-        ));
+        assert!(
+            wait.fix
+                .ends_with("\n$ kubectl -n longhorn-system delete pdb instance-manager-abc"),
+            "{}",
+            wait.fix
+        );
         // A PDB that allows a disruption blocks nothing.
         let (_, p) = progress(&[state, pdb(1), im, manager, engine]);
         assert!(one(p).waits.is_empty());

@@ -134,13 +134,22 @@ pub fn unzip(zip_path: &Path, out: &Path) {
     z.extract(out).expect("extract");
 }
 
-/// A report with the fields that name the container (source, format) removed.
+/// A report with the fields that name the container (source, format) removed, and the
+/// source's name replaced wherever a text quotes it.
 pub fn comparable(mut v: serde_json::Value) -> serde_json::Value {
+    let source = v["bundle"]["source"].as_str().map(str::to_string);
     if let Some(b) = v.get_mut("bundle").and_then(|b| b.as_object_mut()) {
         b.remove("source");
         b.remove("format");
     }
-    v
+    // Remediations name the bundle (`sbdiag logs -b <its file name>`): compare them without it.
+    match source.filter(|s| !s.is_empty()) {
+        Some(src) => {
+            let text = v.to_string().replace(&src, "SOURCE");
+            serde_json::from_str(&text).expect("json")
+        }
+        None => v,
+    }
 }
 
 fn plural(kind: &str) -> String {

@@ -57,8 +57,7 @@ fn agent_findings(cx: &Context, a: &Agent) -> Vec<Finding> {
         a.namespace,
         st.version.agent_kind()
     );
-    let redeploy = "kubectl -n fleet-local patch clusters.fleet.cattle.io local --type merge -p \
-                    '{\"spec\":{\"redeployAgentGeneration\":<status.agentDeployedGeneration + 1>}}'";
+    let redeploy = super::redeploy_agent(cx);
     if let Some(c) = cluster {
         let wait_checkin = matches!(&c.view, View::Fleet(f) if f.display.get("state").map(String::as_str) == Some("WaitCheckIn"));
         if a.heartbeat_stale() || wait_checkin || (a.last_seen.is_none() && cap.is_some()) {
@@ -113,13 +112,13 @@ fn agent_findings(cx: &Context, a: &Agent) -> Vec<Finding> {
                 .with_objects(objects)
                 .with_evidence(evidence)
                 .with_remediation(format!(
-                    "1. Find why it stops: sbdiag logs -b BUNDLE -n {ns} <fleet-agent pod> \
-                     --previous (API server reachability, certificates, leader election).\n2. \
-                     Restart it: {restart}\n3. If it does not come back or is missing, redeploy \
-                     it (Fleet docs, \"Agent is no longer registered\"; Harvester's upgrade \
-                     script does the same):\n   {redeploy}\nThen every bundle is re-evaluated \
-                     once, and Fleet's statuses are current again.",
-                    ns = a.namespace
+                    "1. Find why it stops (API server reachability, certificates, leader \
+                     election):\n{logs}\n2. Restart it:\n$ {restart}\n3. If it does not come \
+                     back or is missing, redeploy it (Fleet docs, \"Agent is no longer \
+                     registered\"; Harvester's upgrade script does the same):\n{redeploy}\n\
+                     Then every bundle is re-evaluated once, and Fleet's statuses are current \
+                     again.",
+                    logs = super::agent_logs(cx),
                 ))
                 .with_references(vec![
                     "https://fleet.rancher.io/troubleshooting".into(),
@@ -148,9 +147,8 @@ fn agent_findings(cx: &Context, a: &Agent) -> Vec<Finding> {
             a.problems.join("; ")
         );
         let fix = format!(
-            "Read its logs (sbdiag logs -b BUNDLE -n {} <pod> --previous) and restart it: \
-             {restart}",
-            a.namespace
+            "Read its logs:\n{}\nThen restart it:\n$ {restart}",
+            super::agent_logs(cx)
         );
         out.push(
             Finding::new(
@@ -183,7 +181,7 @@ fn source_state_findings(cx: &Context, s: &Source) -> Vec<Finding> {
                 Severity::Error,
                 "the agent failed to deploy the current version",
                 format!(
-                    "Fix the deploy error above (Helm's message), then force a retry:\n   \
+                    "Fix the deploy error above (Helm's message), then force a retry:\n$ \
                      kubectl -n {} patch bundles.fleet.cattle.io {} --type merge -p \
                      '{{\"spec\":{{\"forceSyncGeneration\":{}}}}}'",
                     s.namespace,
@@ -200,7 +198,7 @@ fn source_state_findings(cx: &Context, s: &Source) -> Vec<Finding> {
                 "the current version is not applied yet; readiness still describes the previous one",
                 format!(
                     "Check the agent (fleet.apply-error on the agent, its logs), then force a \
-                     retry: kubectl -n {} patch bundles.fleet.cattle.io {} --type merge -p \
+                     retry:\n$ kubectl -n {} patch bundles.fleet.cattle.io {} --type merge -p \
                      '{{\"spec\":{{\"forceSyncGeneration\":{}}}}}'",
                     s.namespace,
                     s.name,
@@ -284,12 +282,22 @@ fn source_state_findings(cx: &Context, s: &Source) -> Vec<Finding> {
                     .map(|o| Evidence::of(cx.index, o, Some("paused:")))
                     .collect(),
             )
-            .with_remediation(format!(
-                "If no upgrade is running, resume it (Harvester upgrade troubleshooting, \"Stop \
-                 the ongoing upgrade\", step 4):\n   kubectl -n {} patch {res} {target} --type \
-                 merge -p '{{\"spec\":{{\"paused\":false}}}}'",
-                s.namespace
-            ))
+            .with_remediation(match crate::facts::upgrade::unfinished(cx.index).next() {
+                // The upgrade pauses the charts itself (pause_all_charts) and resumes them.
+                Some(u) => format!(
+                    "Upgrade {} has not finished: it pauses the charts while it upgrades \
+                         them and resumes them itself. Do not resume the chart by hand while it \
+                         runs; see upgrade.stuck.",
+                    u.key.name
+                ),
+                None => format!(
+                    "No upgrade is running, so resume it (Harvester upgrade \
+                         troubleshooting, \"Stop the ongoing upgrade\", step 4):\n$ kubectl -n \
+                         {} patch {res} {target} --type merge -p \
+                         '{{\"spec\":{{\"paused\":false}}}}'",
+                    s.namespace
+                ),
+            })
             .with_references(vec![
                 "https://docs.harvesterhci.io/v1.4/upgrade/troubleshooting".into(),
             ]),
@@ -309,7 +317,7 @@ fn source_state_findings(cx: &Context, s: &Source) -> Vec<Finding> {
             );
             let fix = format!(
                 "Check the agent (its logs, fleet.apply-error on the agent); restart it if it is \
-                 stuck: kubectl -n {} rollout restart {}/fleet-agent",
+                 stuck:\n$ kubectl -n {} rollout restart {}/fleet-agent",
                 cx.fleet.agent.namespace,
                 cx.fleet.version.agent_kind()
             );
@@ -375,5 +383,5 @@ fn source_state_findings(cx: &Context, s: &Source) -> Vec<Finding> {
 
 /// Restarting fleet-controller, the fix for a controller pass that did not happen.
 const RESTART_CONTROLLER: &str = "Check fleet-controller in cattle-fleet-system (pods, logs) and \
-                                  restart it: kubectl -n cattle-fleet-system rollout restart \
+                                  restart it:\n$ kubectl -n cattle-fleet-system rollout restart \
                                   deployment/fleet-controller";

@@ -257,6 +257,60 @@ fn describe_observed(o: &Object, s: &Summary) -> String {
     out
 }
 
+/// How to read the local fleet-agent's logs: one `sbdiag logs` line per agent pod the bundle
+/// holds (its previous instance), else in words where to look.
+pub(super) fn agent_logs(cx: &Context) -> String {
+    let a = &cx.fleet.agent;
+    let lines: Vec<String> = a
+        .pods
+        .iter()
+        .filter_map(|&p| at(cx, p))
+        .map(|p| {
+            format!(
+                "$ {}",
+                cx.sbdiag(
+                    "logs",
+                    &format!("-n {} {} --previous", p.key.namespace, p.key.name)
+                )
+            )
+        })
+        .collect();
+    if lines.is_empty() {
+        format!(
+            "The bundle holds no fleet-agent pod; on the cluster `kubectl -n {} get pods` lists \
+             them, and `kubectl logs --previous` on each shows why it stopped.",
+            a.namespace
+        )
+    } else {
+        lines.join("\n")
+    }
+}
+
+/// The command that redeploys the local fleet-agent: `spec.redeployAgentGeneration` of the
+/// fleet Cluster fleet-local/local set to its `status.agentDeployedGeneration + 1`, with the
+/// value from the bundle; in words when the bundle does not hold it.
+pub(super) fn redeploy_agent(cx: &Context) -> String {
+    let cluster = cx.fleet.agent.cluster.and_then(|i| at(cx, i));
+    let generation = cluster.and_then(|c| match &c.view {
+        View::Fleet(f) => f.agent_deployed_generation,
+        _ => None,
+    });
+    match (cluster, generation) {
+        (Some(c), Some(g)) => format!(
+            "$ kubectl -n {} patch clusters.fleet.cattle.io {} --type merge -p \
+             '{{\"spec\":{{\"redeployAgentGeneration\":{}}}}}'",
+            c.key.namespace,
+            c.key.name,
+            g + 1
+        ),
+        _ => "Set spec.redeployAgentGeneration of clusters.fleet.cattle.io fleet-local/local to \
+              its status.agentDeployedGeneration + 1 (the bundle does not hold it; `kubectl -n \
+              fleet-local get clusters.fleet.cattle.io local -o \
+              jsonpath='{.status.agentDeployedGeneration}'` prints it)."
+            .into(),
+    }
+}
+
 /// Bundle spec.forceSyncGeneration + 1.
 fn next_sync(s: &Source) -> i64 {
     s.force_sync_generation.unwrap_or(0) + 1
@@ -270,11 +324,9 @@ fn resync_fix(cx: &Context, s: &Source) -> String {
         let _ = writeln!(
             out,
             "{step}. First bring the fleet-agent back (see fleet.apply-error): nothing Fleet \
-             reports changes while it is down. Read its logs (sbdiag logs -b BUNDLE -n {ns} \
-             <fleet-agent pod> --previous), then redeploy it:\n   kubectl -n fleet-local patch \
-             clusters.fleet.cattle.io local --type merge -p \
-             '{{\"spec\":{{\"redeployAgentGeneration\":<status.agentDeployedGeneration + 1>}}}}'",
-            ns = st.agent.namespace
+             reports changes while it is down. Read its logs, then redeploy it:\n{}\n{}",
+            agent_logs(cx),
+            redeploy_agent(cx)
         );
         step += 1;
     }
@@ -282,7 +334,7 @@ fn resync_fix(cx: &Context, s: &Source) -> String {
         let chart = chart_name(cx, s).unwrap_or_else(|| s.name.clone());
         let _ = writeln!(
             out,
-            "{step}. Un-pause it (a paused bundle is skipped by the agent):\n   kubectl -n \
+            "{step}. Un-pause it (a paused bundle is skipped by the agent):\n$ kubectl -n \
              fleet-local patch managedcharts.management.cattle.io {chart} --type merge -p \
              '{{\"spec\":{{\"paused\":false}}}}'"
         );
@@ -292,7 +344,7 @@ fn resync_fix(cx: &Context, s: &Source) -> String {
         out,
         "{step}. Force Fleet to redeploy and re-evaluate the bundle (documented by Harvester, \
          upgrade notes v1.4.2→v1.5.0 known issue 3; a ManagedChart has no such field, patch \
-         the Bundle):\n   kubectl -n {ns} patch bundles.fleet.cattle.io {name} --type merge \
+         the Bundle):\n$ kubectl -n {ns} patch bundles.fleet.cattle.io {name} --type merge \
          -p '{{\"spec\":{{\"forceSyncGeneration\":{n}}}}}'",
         ns = s.namespace,
         name = s.name,
@@ -301,7 +353,7 @@ fn resync_fix(cx: &Context, s: &Source) -> String {
     step += 1;
     let _ = writeln!(
         out,
-        "{step}. Or restart the local fleet-agent, which re-evaluates every bundle:\n   \
+        "{step}. Or restart the local fleet-agent, which re-evaluates every bundle:\n$ \
          kubectl -n {ns} rollout restart {kind}/fleet-agent",
         ns = st.agent.namespace,
         kind = st.version.agent_kind()
@@ -309,8 +361,8 @@ fn resync_fix(cx: &Context, s: &Source) -> String {
     if let Some(c) = chart_name(cx, s) {
         let _ = writeln!(
             out,
-            "Then check: kubectl -n {} get managedcharts.management.cattle.io {c} (Ready should \
-             turn True within minutes).",
+            "Then check that Ready turns True within minutes:\n$ kubectl -n {} get \
+             managedcharts.management.cattle.io {c}",
             s.namespace
         );
     }

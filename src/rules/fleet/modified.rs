@@ -105,8 +105,9 @@ fn drift_finding(
              diff.comparePatches entry{}:",
             match &chart {
                 Some(n) => format!(
-                    " in ManagedChart {n} (Rancher copies spec.diff into the Bundle): kubectl -n \
-                     {} edit managedcharts.management.cattle.io {n}, and append to spec.diff.comparePatches",
+                    " in ManagedChart {n} (Rancher copies spec.diff into the Bundle). Edit \
+                     it:\n$ kubectl -n {} edit managedcharts.management.cattle.io {n}\nand \
+                     append to spec.diff.comparePatches",
                     s.namespace
                 ),
                 None => " in the bundle's fleet.yaml (diff.comparePatches)".into(),
@@ -136,8 +137,8 @@ fn drift_finding(
         r
     } else if c.assertion == Assertion::Drift(crate::model::fleet::Drift::Extra) {
         format!(
-            "If the object is no longer wanted, delete it (kubectl delete {} {}{}); otherwise \
-             add it back to the chart.",
+            "If the object is no longer wanted, delete it; otherwise add it back to the \
+             chart:\n$ kubectl delete {} {}{}",
             c.target.kind.to_lowercase(),
             if c.target.namespace.is_empty() {
                 String::new()
@@ -149,7 +150,7 @@ fn drift_finding(
     } else {
         format!(
             "Decide which state is wanted. To return to the chart's values, force a redeploy \
-             (Helm re-applies them):\n   kubectl -n {} patch bundles.fleet.cattle.io {} --type \
+             (Helm re-applies them):\n$ kubectl -n {} patch bundles.fleet.cattle.io {} --type \
              merge -p '{{\"spec\":{{\"forceSyncGeneration\":{}}}}}'\nTo keep the change, make it \
              in the chart's values ({}) instead of editing the object, or Fleet keeps reporting \
              the bundle Modified.",
@@ -246,7 +247,7 @@ fn missing_finding(cx: &Context, s: &Source, c: &Claim) -> Finding {
     .with_objects(objects)
     .with_evidence(claim_evidence(cx, s, &c.target, c.recorded_in))
     .with_remediation(format!(
-        "Recreate it by forcing a redeploy of the release (Helm re-applies every object):\n   \
+        "Recreate it by forcing a redeploy of the release (Helm re-applies every object):\n$ \
              kubectl -n {} patch bundles.fleet.cattle.io {} --type merge -p \
              '{{\"spec\":{{\"forceSyncGeneration\":{}}}}}'\nIf something deletes it again, find \
              what (events, audit log).",
@@ -283,8 +284,8 @@ fn unverifiable_finding(cx: &Context, s: &Source, c: &Claim, why: &str) -> Findi
     .with_objects(objects)
     .with_evidence(claim_evidence(cx, s, &c.target, c.recorded_in))
     .with_remediation(format!(
-        "Check on the cluster: kubectl get {} {}{}; if it is really missing or changed, \
-             force a redeploy: kubectl -n {} patch bundles.fleet.cattle.io {} --type merge -p \
+        "Check on the cluster:\n$ kubectl get {} {}{}\nIf it is really missing or \
+             changed, force a redeploy:\n$ kubectl -n {} patch bundles.fleet.cattle.io {} --type merge -p \
              '{{\"spec\":{{\"forceSyncGeneration\":{}}}}}'",
         c.target.kind.to_lowercase(),
         if c.target.namespace.is_empty() {

@@ -157,9 +157,11 @@ pub(super) fn reason_for(cx: &Context, o: &Object) -> Reason {
                     }
                     if waiting.contains(&"CrashLoopBackOff") {
                         r.fixes.push(format!(
-                            "Read why the container exits: sbdiag logs -b BUNDLE -n {} {} \
-                             --previous",
-                            po.key.namespace, po.key.name
+                            "Read why the container exits:\n$ {}",
+                            cx.sbdiag(
+                                "logs",
+                                &format!("-n {} {} --previous", po.key.namespace, po.key.name)
+                            )
                         ));
                     }
                     if let Some(n) = v.node_name.as_deref()
@@ -225,13 +227,19 @@ pub(super) fn reason_for(cx: &Context, o: &Object) -> Reason {
     }
     if r.fixes.is_empty() {
         r.fixes.push(format!(
-            "Fix {} {} itself (sbdiag describe {} {} -n {}); Fleet follows within seconds of \
-             its next status change.",
+            "Fix {} {} itself; Fleet follows within seconds of its next status change. What \
+             it reports:\n$ {}",
             o.key.kind,
             o.key.name,
-            o.key.kind.to_lowercase(),
-            o.key.name,
-            o.key.namespace
+            cx.sbdiag(
+                "describe",
+                &format!(
+                    "{} {} -n {}",
+                    o.key.kind.to_lowercase(),
+                    o.key.name,
+                    o.key.namespace
+                )
+            )
         ));
     }
     r

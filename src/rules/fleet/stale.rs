@@ -114,7 +114,7 @@ fn cluster_lag(cx: &Context) -> Vec<Finding> {
                 Evidence::of(cx.index, b, Some("type: Ready")),
             ])
             .with_remediation(
-                "Restart fleet-controller so it recomputes both: kubectl -n \
+                "Restart fleet-controller so it recomputes both:\n$ kubectl -n \
                           cattle-fleet-system rollout restart deployment/fleet-controller"
                     .into(),
             )
@@ -470,7 +470,7 @@ fn in_flux_finding(
     .with_evidence(evidence)
     .with_remediation(
         "Nothing to do unless it persists: take a new support bundle in a few \
-                      minutes and compare (sbdiag diff OLD NEW)."
+                      minutes and compare the two with `sbdiag diff`."
             .into(),
     )
 }
@@ -603,12 +603,17 @@ fn kubectl_target(t: &Target) -> String {
 }
 
 fn hook_fix(cx: &Context, s: &Source, t: &Target) -> String {
-    let hash = release_hash(cx, s).unwrap_or_else(|| {
-        "<the objectset.rio.cattle.io/hash label of the bundle's other objects>".into()
-    });
+    let label = match release_hash(cx, s) {
+        Some(hash) => format!(
+            "$ kubectl label {} {}={hash}",
+            kubectl_target(t),
+            objectset::HASH_LABEL
+        ),
+        None => no_hash(t),
+    };
     format!(
-        "Give the hook Fleet's markers so that Fleet counts it, then let Fleet re-evaluate:\n   \
-         kubectl annotate {tgt} {id}={idv}\n   kubectl label {tgt} {hl}={hash}\n   kubectl -n \
+        "Give the hook Fleet's markers so that Fleet counts it, then let Fleet re-evaluate:\n$ \
+         kubectl annotate {tgt} {id}={idv}\n{label}\n$ kubectl -n \
          {bns} patch bundles.fleet.cattle.io {bundle} --type merge -p \
          '{{\"spec\":{{\"forceSyncGeneration\":{n}}}}}'\nThe next install or upgrade of the chart \
          recreates the hook without them; deleting it does not help either (Helm recreates it the \
@@ -616,23 +621,38 @@ fn hook_fix(cx: &Context, s: &Source, t: &Target) -> String {
         tgt = kubectl_target(t),
         id = objectset::ID_ANNOTATION,
         idv = objectset::local_id(&s.name),
-        hl = objectset::HASH_LABEL,
         bns = s.namespace,
         bundle = s.name,
         n = next_sync(s),
     )
 }
 
+/// In words, when the bundle holds no other object of the release to read the hash from.
+fn no_hash(t: &Target) -> String {
+    format!(
+        "Label it {} with the value the release's other objects carry (the bundle holds none \
+         of them; `kubectl get {} -A --show-labels` on the cluster shows it).",
+        objectset::HASH_LABEL,
+        t.kind.to_lowercase()
+    )
+}
+
 fn not_owned_fix(cx: &Context, s: &Source, t: &Target) -> String {
-    let hash = release_hash(cx, s).unwrap_or_else(|| {
-        "<the objectset.rio.cattle.io/hash label of the bundle's other objects>".into()
-    });
+    let hash = match release_hash(cx, s) {
+        Some(h) => format!("label {}={h}", objectset::HASH_LABEL),
+        None => format!(
+            "label {} with the value the release's other objects carry (the bundle holds none \
+             of them; `kubectl get {} -A --show-labels` on the cluster shows it)",
+            objectset::HASH_LABEL,
+            t.kind.to_lowercase()
+        ),
+    };
     format!(
         "Let Fleet adopt the object again. Either delete it and force a redeploy so Helm \
-             recreates it with Fleet's labels (only if nothing depends on it meanwhile):\n   \
-             kubectl delete {kind} {nsflag}{name}\n   kubectl -n {bns} patch bundles.fleet.cattle.io \
+             recreates it with Fleet's labels (only if nothing depends on it meanwhile):\n$ \
+             kubectl delete {kind} {nsflag}{name}\n$ kubectl -n {bns} patch bundles.fleet.cattle.io \
              {bundle} --type merge -p '{{\"spec\":{{\"forceSyncGeneration\":{n}}}}}'\nor add the \
-             markers by hand: annotation {id}={idv} and label {hl}={hash}.",
+             markers by hand: annotation {id}={idv} and {hash}.",
         kind = t.kind.to_lowercase(),
         nsflag = if t.namespace.is_empty() {
             String::new()
@@ -645,7 +665,6 @@ fn not_owned_fix(cx: &Context, s: &Source, t: &Target) -> String {
         n = next_sync(s),
         id = objectset::ID_ANNOTATION,
         idv = objectset::local_id(&s.name),
-        hl = objectset::HASH_LABEL,
     )
 }
 
@@ -715,7 +734,7 @@ fn chart_lag(cx: &Context) -> Vec<Finding> {
             .with_remediation(
                 "Fix what blocks Rancher's ManagedChart handler (the Defined message; \
                           usually the chart cannot be fetched from ClusterRepo harvester-charts), \
-                          then restart Rancher so it copies the status again:\n   kubectl -n \
+                          then restart Rancher so it copies the status again:\n$ kubectl -n \
                           cattle-system rollout restart deployment/rancher"
                     .into(),
             )

@@ -53,6 +53,43 @@ fn backup_target(setting: Option<&Object>) -> Vec<Hit<'_>> {
     let shown = interval
         .map(|i| i.to_string())
         .unwrap_or_else(|| "absent".into());
+    let remediation = {
+        // The setting's own value with the interval set: every other key is kept.
+        let mut fixed = v.clone();
+        if let Some(m) = fixed.as_object_mut() {
+            m.insert("refreshIntervalInSeconds".into(), Value::from(60));
+        }
+        let patch = serde_json::json!({ "value": fixed.to_string() }).to_string();
+        // A value holding more than where the target is (credentials, certificates) is
+        // not copied into the report.
+        let plain = v.as_object().is_some_and(|m| {
+            m.keys().all(|k| {
+                matches!(
+                    k.as_str(),
+                    "type"
+                        | "endpoint"
+                        | "refreshIntervalInSeconds"
+                        | "bucketName"
+                        | "bucketRegion"
+                        | "virtualHostedStyle"
+                )
+            })
+        });
+        if !plain {
+            "Set refreshIntervalInSeconds to a larger number (for example 60) in the \
+                 setting's value before upgrading, keeping its other keys: Harvester UI → \
+                 Advanced → Settings → backup-target."
+                .to_string()
+        } else {
+            format!(
+                "Set refreshIntervalInSeconds to a larger number (for example 60) before \
+                 upgrading, keeping the value's other keys (Harvester UI → Advanced → Settings → \
+                 backup-target), or with:\n$ kubectl patch settings.harvesterhci.io backup-target \
+                 --type merge -p {}",
+                crate::text::shell_quote(&patch)
+            )
+        }
+    };
     vec![Hit {
         subject: subject(s, ""),
         severity: Severity::Error,
@@ -69,11 +106,7 @@ fn backup_target(setting: Option<&Object>) -> Vec<Hit<'_>> {
              Test: Failed."
         ),
         objects: vec![(s, Some("value:".into()))],
-        remediation: "Set refreshIntervalInSeconds to a larger number (for example 60) before \
-                      upgrading: kubectl edit settings.harvesterhci.io backup-target, keeping \
-                      the value's other keys, e.g. value: '{\"type\":\"nfs\",\"endpoint\":\"nfs://…\",\
-                      \"refreshIntervalInSeconds\":60}'."
-            .into(),
+        remediation,
     }]
 }
 

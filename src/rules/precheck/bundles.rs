@@ -165,11 +165,11 @@ fn helm_bundles<'a>(bundles: &[&'a Object]) -> Vec<Hit<'a>> {
                 summary,
                 objects: vec![(*b, Some(BUNDLE_STATUS_END.into()))],
                 remediation: format!(
-                    "See the fleet.* findings for {}: they tell a stale status (force a \
-                     re-evaluation: {}), a drift (revert it, or add a comparePatches entry on \
-                     the ManagedChart) and a resource really not ready (fix it).{}",
+                    "See the fleet.* findings for {}: they tell a stale status, a drift \
+                     (revert it, or add a comparePatches entry on the ManagedChart) and a \
+                     resource really not ready (fix it).{}\nFor a stale status, force a \
+                     re-evaluation:\n$ {}",
                     b.key.name,
-                    force_sync(b),
                     b.key
                         .name
                         .strip_prefix("mcc-")
@@ -178,7 +178,8 @@ fn helm_bundles<'a>(bundles: &[&'a Object]) -> Vec<Hit<'a>> {
                                  comparePatches changes there.",
                             b.key.namespace
                         ))
-                        .unwrap_or_default()
+                        .unwrap_or_default(),
+                    force_sync(b),
                 ),
             })
         })
@@ -287,10 +288,11 @@ fn harvester_bundle(b: Option<&Object>) -> Vec<Hit<'_>> {
         summary,
         objects: vec![(b, Some(BUNDLE_STATUS_END.into()))],
         remediation: format!(
-            "Make mcc-harvester Ready again; the fleet.* findings say why it is not. A stale \
-             status: force Fleet to re-evaluate it ({}). Drift (Modified): revert the object to \
-             the chart's values, apply missing CRDs of the release, or add a comparePatches entry \
-             on ManagedChart fleet-local/harvester. A resource really not ready: fix it.",
+            "Make mcc-harvester Ready again; the fleet.* findings say why it is not. Drift \
+             (Modified): revert the object to the chart's values, apply missing CRDs of the \
+             release, or add a comparePatches entry on ManagedChart fleet-local/harvester. A \
+             resource really not ready: fix it. A stale status: force Fleet to re-evaluate \
+             it:\n$ {}",
             force_sync(b)
         ),
     }]

@@ -162,7 +162,7 @@ fn capi_cluster_pause(c: Option<&Object>) -> Vec<Hit<'_>> {
                   CAPI-Cluster-Pause Test: Failed."
             .into(),
         objects: vec![(c, Some("paused:".into()))],
-        remediation: "Clear spec.paused before upgrading: kubectl -n fleet-local patch \
+        remediation: "Clear spec.paused before upgrading:\n$ kubectl -n fleet-local patch \
                       clusters.cluster.x-k8s.io local --type merge -p \
                       '{\"spec\":{\"paused\":false}}'"
             .into(),
@@ -175,9 +175,21 @@ fn eval_capi_cluster_pause<'a>(cx: &Context<'a>) -> Vec<Hit<'a>> {
 
 // ---------------------------------------------------------------- #9, #10 CAPI machines
 
-const MACHINE_FIX: &str = "Delete orphan machines — ones whose node was removed or reinstalled — \
-    after checking they have no node: kubectl -n fleet-local delete machines.cluster.x-k8s.io \
-    <name> (issues #6253, #6095). A node without a machine must be reinstalled/rejoined.";
+/// Deleting orphan machines (those given), and what to do for a node without a machine.
+fn machine_fix(orphans: &[&Object]) -> String {
+    let mut s = String::from(
+        "Delete orphan machines — ones whose node was removed or reinstalled — after checking \
+         they have no node (issues #6253, #6095).",
+    );
+    for m in orphans {
+        s.push_str(&format!(
+            "\n$ kubectl -n {} delete machines.cluster.x-k8s.io {}",
+            m.key.namespace, m.key.name
+        ));
+    }
+    s.push_str("\nA node without a machine must be reinstalled or rejoined.");
+    s
+}
 
 fn machine_phase(m: &Object) -> Option<&str> {
     CapiMachine::of(m).and_then(CapiMachine::phase)
@@ -246,7 +258,7 @@ fn capi_machine_count<'a>(machines: &[&'a Object], nodes: &[&'a Object]) -> Vec<
         ),
         summary,
         objects,
-        remediation: MACHINE_FIX.into(),
+        remediation: machine_fix(&orphans),
     }]
 }
 
@@ -284,7 +296,8 @@ fn capi_machine_state<'a>(machines: &[&'a Object]) -> Vec<Hit<'a>> {
                 objects: vec![(*m, Some("phase:".into()))],
                 remediation: format!(
                     "Find why the machine is not Running (capi-controller-manager logs in \
-                     cattle-provisioning-capi-system). {MACHINE_FIX}"
+                     cattle-provisioning-capi-system). {}",
+                    machine_fix(&[*m])
                 ),
             })
         })

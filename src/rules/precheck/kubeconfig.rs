@@ -32,7 +32,7 @@ pub(super) const KUBECONFIG_SECRET: RuleDef = RuleDef::new(
 );
 
 const KUBECONFIG_FIX: &str =
-    "kubectl label secret local-kubeconfig -n fleet-local cluster.x-k8s.io/cluster-name=local";
+    "$ kubectl label secret local-kubeconfig -n fleet-local cluster.x-k8s.io/cluster-name=local";
 
 /// Whether Secrets were really collected: the generator keeps at most fleet-local's
 /// machine-plan secrets, which say nothing about `local-kubeconfig`.
@@ -60,9 +60,9 @@ fn kubeconfig_secret<'a>(secrets: &[&'a Object]) -> Vec<Hit<'a>> {
             ),
             objects: Vec::new(),
             remediation: format!(
-                "On the cluster: kubectl get secrets -n fleet-local -l \
-                 cluster.x-k8s.io/cluster-name=local | grep local-kubeconfig — if nothing is \
-                 listed: {KUBECONFIG_FIX}"
+                "On the cluster, list the secrets carrying the label:\n$ kubectl get secrets -n \
+                 fleet-local -l cluster.x-k8s.io/cluster-name=local | grep local-kubeconfig\n\
+                 If nothing is listed, label the secret:\n{KUBECONFIG_FIX}"
             ),
         }];
     }
@@ -103,7 +103,7 @@ fn kubeconfig_secret<'a>(secrets: &[&'a Object]) -> Vec<Hit<'a>> {
                      label on the local-kubeconfig secret.\"; Kubeconfig-Secret Test: Failed."
                 ),
                 objects: vec![(s, Some("labels:".into()))],
-                remediation: format!("Label the secret: {KUBECONFIG_FIX}"),
+                remediation: format!("Label the secret:\n{KUBECONFIG_FIX}"),
             }]
         }
         None => vec![Hit {
@@ -117,8 +117,8 @@ fn kubeconfig_secret<'a>(secrets: &[&'a Object]) -> Vec<Hit<'a>> {
                 .into(),
             objects: Vec::new(),
             remediation: format!(
-                "Check on the cluster whether the secret exists (kubectl -n fleet-local get \
-                 secret local-kubeconfig --show-labels); when it lacks the label: \
+                "Check on the cluster whether the secret exists:\n$ kubectl -n fleet-local get \
+                 secret local-kubeconfig --show-labels\nWhen it lacks the label:\n\
                  {KUBECONFIG_FIX}"
             ),
         }],
@@ -155,7 +155,7 @@ mod tests {
         assert_eq!(hits[0].severity, Severity::Error);
         assert_eq!(
             hits[0].remediation,
-            format!("Label the secret: {KUBECONFIG_FIX}")
+            format!("Label the secret:\n{KUBECONFIG_FIX}")
         );
         let labelled = object(
             "Secret",

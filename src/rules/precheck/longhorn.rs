@@ -137,10 +137,10 @@ fn volume_health<'a>(
                 ),
                 objects: vec![(v, Some("numberOfReplicas:".into()))],
                 remediation: format!(
-                    "Raise the replica count (Longhorn UI, or kubectl -n longhorn-system patch \
+                    "Raise the replica count (Longhorn UI, or the command below), or shut down \
+                     the workload using it before upgrading:\n$ kubectl -n longhorn-system patch \
                      volumes.longhorn.io {name} --type merge -p \
-                     '{{\"spec\":{{\"numberOfReplicas\":3}}}}'), or shut down the workload \
-                     using it before upgrading."
+                     '{{\"spec\":{{\"numberOfReplicas\":3}}}}'"
                 ),
             });
             continue;
@@ -186,11 +186,10 @@ fn volume_health<'a>(
                 objects,
                 remediation: format!(
                     "Attach the volume (start its VM, or attach it in the Longhorn UI) so that \
-                     Longhorn rebuilds the missing replicas, then detach it again; or lower \
-                     spec.numberOfReplicas to what the cluster can hold (kubectl -n \
-                     longhorn-system patch volumes.longhorn.io {name} --type merge -p \
-                     '{{\"spec\":{{\"numberOfReplicas\":{have}}}}}') when the replicas cannot \
-                     be scheduled."
+                     Longhorn rebuilds the missing replicas, then detach it again; or, when the \
+                     replicas cannot be scheduled, lower spec.numberOfReplicas to what the \
+                     cluster can hold:\n$ kubectl -n longhorn-system patch volumes.longhorn.io \
+                     {name} --type merge -p '{{\"spec\":{{\"numberOfReplicas\":{have}}}}}'"
                 ),
             });
         } else {
@@ -312,10 +311,10 @@ fn stale_volumes<'a>(volumes: &[&'a Object]) -> Vec<Hit<'a>> {
 fn stale_fix(name: &str) -> String {
     format!(
         "A volume attached without a running workload holds its node's drain. If its VM or pod \
-         is gone or stopped, detach the volume: find what still attaches it (kubectl get \
-         volumeattachments.storage.k8s.io | grep {name}; kubectl -n longhorn-system get \
-         volumeattachments.longhorn.io {name} -o yaml) and remove the stale attachment, or \
-         detach it in the Longhorn UI; if the VM is meant to run, start it again."
+         is gone or stopped, detach the volume: find what still attaches it, and remove the \
+         stale attachment, or detach it in the Longhorn UI; if the VM is meant to run, start it \
+         again.\n$ kubectl get volumeattachments.storage.k8s.io | grep {name}\n$ kubectl -n \
+         longhorn-system get volumeattachments.longhorn.io {name} -o yaml"
     )
 }
 
@@ -360,9 +359,9 @@ fn backing_images<'a>(images: &[&'a Object]) -> Vec<Hit<'a>> {
                 objects: vec![(*b, Some("minNumberOfCopies:".into()))],
                 remediation: format!(
                     "Raise the minimum number of copies to 3 before upgrading (Longhorn UI → \
-                     Backing Image → Update Minimum Copies Count, or kubectl -n longhorn-system \
-                     patch backingimages.longhorn.io {name} --type merge -p \
-                     '{{\"spec\":{{\"minNumberOfCopies\":3}}}}')."
+                     Backing Image → Update Minimum Copies Count), or with:\n$ kubectl -n \
+                     longhorn-system patch backingimages.longhorn.io {name} --type merge -p \
+                     '{{\"spec\":{{\"minNumberOfCopies\":3}}}}'"
                 ),
             })
         })

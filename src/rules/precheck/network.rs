@@ -259,9 +259,9 @@ fn ip_availability<'a>(
             ),
             objects: vec![(setting, Some("value:".into()))],
             remediation: format!(
-                "On the cluster: kubectl -n kube-system get ippools.whereabouts.cni.cncf.io {} -o \
-                 yaml — the number of spec.allocations must leave at least {} of the {usable} \
-                 usable addresses free.",
+                "On the cluster, the number of spec.allocations must leave at least {1} of the \
+                 {usable} usable addresses free:\n$ kubectl -n kube-system get \
+                 ippools.whereabouts.cni.cncf.io {0} -o yaml",
                 pool_name(&net.range),
                 need.count
             ),
@@ -422,9 +422,10 @@ fn eval_storage_network_ip<'a>(cx: &Context<'a>) -> Vec<Hit<'a>> {
                       cannot be read."
                 .into(),
             objects: Vec::new(),
-            remediation: "On the cluster: kubectl get settings.harvesterhci.io storage-network -o \
-                          yaml; when it has a value, compare the free addresses of its range with \
-                          the number of Longhorn instance and backing-image managers."
+            remediation: "On the cluster, read the setting; when it has a value, compare the free \
+                          addresses of its range with the number of Longhorn instance and \
+                          backing-image managers:\n$ kubectl get settings.harvesterhci.io \
+                          storage-network -o yaml"
                 .into(),
         }];
     }

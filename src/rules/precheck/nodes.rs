@@ -1,6 +1,7 @@
 //! Pre-check #6 Node-Status: nodes schedulable and Ready, the witness-node rules, and
 //! (v1.4.x only) Longhorn eviction requested on a node or one of its disks.
 use crate::facts::cluster::WITNESS_LABEL;
+use crate::facts::node::{self as node_facts, Cordon};
 use std::fmt::Write as _;
 
 use super::{Hit, RES, findings, in_ns, of_kind, running, subject};
@@ -8,6 +9,7 @@ use crate::index::Object;
 use crate::model::condition;
 use crate::model::typed::longhorn::LhNode;
 use crate::model::views::View;
+use crate::rules::finding::topic;
 use crate::rules::{Context, Input, RuleDef, RuleInfo, Severity};
 
 pub(super) const NODE_STATUS: RuleDef = RuleDef::new(
@@ -35,6 +37,21 @@ pub(super) const NODE_STATUS: RuleDef = RuleDef::new(
             ],
             eval_node_status(cx),
         )
+        .into_iter()
+        .map(|f| {
+            // An unschedulable node's finding is about its cordon: whoever put it there (a
+            // running upgrade, maintenance mode) explains it.
+            let cordoned = f
+                .id
+                .ends_with(":unschedulable")
+                .then(|| f.objects.first().map(|o| topic::cordon(&o.name)))
+                .flatten();
+            match cordoned {
+                Some(t) => f.with_topic(t),
+                None => f,
+            }
+        })
+        .collect()
     },
 );
 
@@ -73,11 +90,12 @@ fn node_status<'a>(nodes: &[&'a Object]) -> Vec<Hit<'a>> {
                 objects: vec![(*n, Some("unschedulable".into()))],
                 remediation: if maint.is_some() {
                     format!(
-                        "Take {name} out of maintenance mode (UI: Hosts → {name} → Disable \
-                         Maintenance Mode) before upgrading."
+                        "Take {name} out of maintenance mode before upgrading, the Harvester way \
+                         (it lifts the cordon and the annotation together; not `kubectl \
+                         uncordon`):\nUI: Hosts → {name} → ⋮ → Disable Maintenance Mode."
                     )
                 } else {
-                    format!("Uncordon the node before upgrading: kubectl uncordon {name}")
+                    format!("Uncordon the node before upgrading:\n$ kubectl uncordon {name}")
                 },
             });
         }
@@ -189,7 +207,7 @@ fn node_status<'a>(nodes: &[&'a Object]) -> Vec<Hit<'a>> {
                 }),
             )],
             remediation: format!(
-                "Restore the witness taint: kubectl taint node {name} \
+                "Restore the witness taint:\n$ kubectl taint node {name} \
                  node-role.kubernetes.io/etcd=true:NoExecute"
             ),
         });
@@ -224,14 +242,14 @@ fn eviction<'a>(lh_nodes: &[&'a Object]) -> Vec<Hit<'a>> {
             if node_level {
                 let _ = writeln!(
                     fix,
-                    "kubectl -n longhorn-system patch nodes.longhorn.io {name} --type merge -p \
+                    "$ kubectl -n longhorn-system patch nodes.longhorn.io {name} --type merge -p \
                      '{{\"spec\":{{\"evictionRequested\":false}}}}'"
                 );
             }
             for d in &disks {
                 let _ = writeln!(
                     fix,
-                    "kubectl -n longhorn-system patch nodes.longhorn.io {name} --type json -p \
+                    "$ kubectl -n longhorn-system patch nodes.longhorn.io {name} --type json -p \
                      '[{{\"op\":\"replace\",\"path\":\"/spec/disks/{d}/evictionRequested\",\
                      \"value\":false}}]'"
                 );
@@ -264,6 +282,45 @@ fn eviction<'a>(lh_nodes: &[&'a Object]) -> Vec<Hit<'a>> {
 
 fn eval_node_status<'a>(cx: &Context<'a>) -> Vec<Hit<'a>> {
     let mut hits = node_status(&of_kind(cx.index, "", "Node"));
+    // The check does fail on a node a running upgrade cordoned, but that cordon is the
+    // upgrade's own: the way forward is the upgrade, never an uncordon.
+    for h in &mut hits {
+        let Some(n) = h
+            .objects
+            .first()
+            .map(|(o, _)| *o)
+            .filter(|o| o.key.kind == "Node")
+        else {
+            continue;
+        };
+        let name = &n.key.name;
+        if h.subject.ends_with(":not-ready") {
+            h.remediation = format!(
+                "Bring {name} back to Ready before upgrading: check its power and network, then \
+                 its kubelet and rke2 logs (from its node bundle, when the bundle holds one):\n\
+                 $ {}\n$ {}",
+                cx.sbdiag("describe", &format!("node {name}")),
+                cx.sbdiag("logs", &format!("{name} -c kubelet"))
+            );
+            continue;
+        }
+        if h.subject.ends_with(":unschedulable")
+            && let Some(Cordon::Upgrade { upgrade, state }) = node_facts::cordon(cx.index, n)
+        {
+            h.title = format!("Node {name} is unschedulable (cordoned by upgrade {upgrade})");
+            h.summary = format!(
+                "{} Upgrade {upgrade} has not finished and records {name} in state {state}: \
+                 its drain cordoned the node, and lifts the cordon when the node's upgrade \
+                 completes.",
+                h.summary
+            );
+            h.remediation = format!(
+                "Do not uncordon {name}: upgrade {upgrade}, which is still running, owns the \
+                 cordon. The way forward is that upgrade (see upgrade.stuck), not an uncordon; \
+                 check.sh passes once it has finished."
+            );
+        }
+    }
     if running(cx).is_some_and(|v| v.minor() == Some((1, 4))) {
         if cx.collected("longhorn.io", "nodes") {
             hits.extend(eviction(&in_ns(
@@ -283,8 +340,9 @@ fn eval_node_status<'a>(cx: &Context<'a>) -> Vec<Hit<'a>> {
                           evictionRequested: true; the bundle has no nodes.longhorn.io list."
                     .into(),
                 objects: Vec::new(),
-                remediation: "On the cluster: kubectl -n longhorn-system get nodes.longhorn.io \
-                              -o yaml | grep evictionRequested"
+                remediation: "On the cluster, look for evictionRequested: true:\n$ kubectl -n \
+                              longhorn-system get nodes.longhorn.io -o yaml | grep \
+                              evictionRequested"
                     .into(),
             });
         }

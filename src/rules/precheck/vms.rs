@@ -4,6 +4,7 @@
 use super::{Hit, RES, TROUBLESHOOTING, effective, findings, full, of_kind, subject};
 use crate::facts::cluster;
 use crate::facts::cluster::UpgradeConfig;
+use crate::facts::upgrade::{Owned, owned_by_running};
 use crate::index::Object;
 use crate::model::typed::kubevirt::VirtualMachine;
 use crate::rules::{Context, Input, RuleDef, RuleInfo, Severity};
@@ -93,7 +94,7 @@ fn virtual_machines<'a>(vms: &[&'a Object], restore: bool) -> Vec<Hit<'a>> {
                     }),
                 )],
                 remediation: "Shut the VM down before the upgrade (start it again afterwards), \
-                              or eject the CD-ROM / detach the host device. From v1.6.0, \
+                              or eject the CD-ROM / detach the host device.\nFrom v1.6.0, \
                               setting upgrade-config {\"restoreVM\": true} makes the upgrade \
                               shut such VMs down and restore them."
                     .into(),
@@ -104,10 +105,32 @@ fn virtual_machines<'a>(vms: &[&'a Object], restore: bool) -> Vec<Hit<'a>> {
 
 fn eval_virtual_machines<'a>(cx: &Context<'a>) -> Vec<Hit<'a>> {
     let config = cluster::setting_object(cx.index, "harvesterhci.io", "upgrade-config");
-    virtual_machines(
+    let mut hits = virtual_machines(
         &of_kind(cx.index, "kubevirt.io", "VirtualMachine"),
         restore_vm(config.and_then(effective)),
-    )
+    );
+    // The repository VM of a running upgrade fails the check too (its CD-ROM), but stopping
+    // it would break that upgrade: say what it is instead.
+    for h in &mut hits {
+        let Some((vm, _)) = h.objects.first() else {
+            continue;
+        };
+        if let Some((upgrade, Owned::RepoVm)) = owned_by_running(cx.index, vm) {
+            h.summary = format!(
+                "{} It is the repository VM of upgrade {upgrade}, which has not finished: it \
+                 serves the new OS image to the nodes and is removed when the upgrade finishes.",
+                h.summary
+            );
+            h.remediation = format!(
+                "Do not stop or delete {}: it is the repository VM of upgrade {upgrade}, which \
+                 is still running, and the nodes download the new OS image from it. It is \
+                 removed when that upgrade finishes; the way forward is the upgrade (see \
+                 upgrade.stuck).",
+                full(vm)
+            );
+        }
+    }
+    hits
 }
 
 #[cfg(test)]
