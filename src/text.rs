@@ -18,6 +18,29 @@ pub fn one_line(s: &str, max: usize) -> String {
     }
 }
 
+/// Collapses whitespace and, when longer than `max` characters, cuts at the last clause
+/// boundary before it (` (`, `; `, `: `, ` — `, `, `), marking the cut with `…`; a word
+/// boundary when no clause ends in the second half of the limit. Titles stay readable instead of
+/// ending mid-word (`(disruptio…`).
+pub fn clause(s: &str, max: usize) -> String {
+    let flat = flatten(s);
+    if flat.chars().count() <= max {
+        return flat;
+    }
+    let head: String = flat.chars().take(max).collect();
+    let floor = head.len() / 2;
+    let cut = [" (", "; ", ": ", " — ", ", "]
+        .iter()
+        .filter_map(|b| head.rfind(b))
+        .filter(|&i| i >= floor)
+        .max()
+        .or_else(|| head.rfind(' ').filter(|&i| i >= floor))
+        .unwrap_or(head.len());
+    let mut t = head.get(..cut).unwrap_or(&head).trim_end().to_string();
+    t.push('…');
+    t
+}
+
 /// Collapses whitespace and keeps the head and the tail when longer than `max` characters:
 /// error chains put the root cause last (`…: dial tcp: lookup x: no such host`).
 pub fn head_tail(s: &str, max: usize) -> String {
@@ -55,6 +78,20 @@ pub fn shell_quote(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn clauses_are_cut_at_a_boundary() {
+        assert_eq!(clause("short", 10), "short");
+        assert_eq!(
+            clause(
+                "blocked by PodDisruptionBudget x/y (disruptionsAllowed 0, 1 pod)",
+                50
+            ),
+            "blocked by PodDisruptionBudget x/y…"
+        );
+        assert_eq!(clause("aaaa bbbb cccc dddd", 12), "aaaa bbbb…");
+        assert_eq!(clause("abcdefghijklmnop", 5), "abcde…");
+    }
 
     #[test]
     fn shell_quote_leaves_plain_words_alone() {

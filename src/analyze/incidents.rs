@@ -444,7 +444,7 @@ pub fn correlate(index: &Index, graph: &Graph, findings: &[Finding]) -> Vec<Inci
             cause_id: cause.id.clone(),
             effect_ids: effs.iter().map(|f| f.id.clone()).collect(),
             effects,
-            impact: impact(cause, &effs),
+            impact: impact(index, graph, cause, &effs),
             remediation: cause.remediation.clone(),
             graph: cause.graph.clone(),
         });
@@ -539,7 +539,8 @@ fn denials(effects: &[&Finding]) -> Vec<String> {
 /// The incident's title: the cause's, in a support engineer's words where the cause alone
 /// does not say it (a group of pods of one workload), and what it costs the next upgrade.
 fn title(index: &Index, graph: &Graph, cause: &Finding, effects: &[&Finding]) -> String {
-    let mut t = cause.title.clone();
+    // The cause's own title is in the report in full; the incident's keeps to a clause.
+    let mut t = crate::text::clause(&cause.title, 260);
     if cause.rule == "upgrade.precheck.pod-status" {
         let siblings = effects.iter().filter(|e| e.rule == cause.rule).count();
         let workload = cause
@@ -604,68 +605,93 @@ fn title(index: &Index, graph: &Graph, cause: &Finding, effects: &[&Finding]) ->
     t
 }
 
-/// What the incident costs, counted from what it explains.
-fn impact(cause: &Finding, effects: &[&Finding]) -> String {
+/// Names of a list, at most three, then how many more.
+fn some(names: &[String]) -> String {
+    let shown: Vec<&str> = names.iter().take(3).map(String::as_str).collect();
+    match names.len().saturating_sub(3) {
+        0 => shown.join(", "),
+        more => format!("{} and {more} more", shown.join(", ")),
+    }
+}
+
+/// What the incident costs, from what it explains: the pods, workloads, volumes and VMs it
+/// touches, by name; the refused calls and leftovers; the upgrade checks that refuse.
+fn impact(index: &Index, graph: &Graph, cause: &Finding, effects: &[&Finding]) -> String {
     if effects.is_empty() {
         return String::new();
     }
-    let count = |p: &dyn Fn(&Finding) -> bool| effects.iter().filter(|f| p(f)).count();
-    let plural = |n: usize, one: &str, many: &str| {
-        if n == 1 {
-            format!("1 {one}")
-        } else {
-            format!("{n} {many}")
+    let mut workloads: BTreeSet<String> = BTreeSet::new();
+    let mut volumes: BTreeSet<String> = BTreeSet::new();
+    let mut vms: BTreeSet<String> = BTreeSet::new();
+    let mut pods = 0;
+    for f in effects.iter().copied().chain([cause]) {
+        if f.rule == "upgrade.precheck.pod-status" {
+            pods += 1;
         }
-    };
+        for o in about(f) {
+            match o.kind.as_str() {
+                "Deployment" | "DaemonSet" | "StatefulSet" => {
+                    workloads.insert(format!("{} {}/{}", o.kind, o.namespace, o.name));
+                }
+                "Volume" => {
+                    volumes.insert(o.name.clone());
+                    // The VMs whose disks it holds.
+                    if let Some(i) = key_of(index, o) {
+                        vms.extend(vms_above(index, graph, i));
+                    }
+                }
+                // An upgrade's repository VM is the upgrade's own, not a user's VM it affects.
+                "VirtualMachine" | "VirtualMachineInstance"
+                    if !key_of(index, o)
+                        .and_then(|i| index.objects.get(i))
+                        .is_some_and(|v| {
+                            facts::upgrade::owning_upgrade(&v.key.kind, v).is_some()
+                        }) =>
+                {
+                    vms.insert(format!("{}/{}", o.namespace, o.name));
+                }
+                _ => {}
+            }
+        }
+    }
+    let count = |p: &dyn Fn(&Finding) -> bool| effects.iter().filter(|f| p(f)).count();
     let mut parts: Vec<String> = Vec::new();
-    let pods = count(&|f| f.rule == "upgrade.precheck.pod-status");
     if pods > 0 {
-        parts.push(plural(pods, "pod not Ready", "pods not Ready"));
+        parts.push(crate::text::plural(pods, "pod not Ready", "pods not Ready"));
     }
-    let fleet = count(&|f| f.rule.starts_with("fleet."));
-    if fleet > 0 {
-        parts.push(plural(fleet, "Fleet finding", "Fleet findings"));
+    let workloads: Vec<String> = workloads.into_iter().collect();
+    if !workloads.is_empty() {
+        parts.push(format!("workloads: {}", some(&workloads)));
     }
-    let storage = count(&|f| f.rule.starts_with("storage.") || f.rule.contains("longhorn"));
-    if storage > 0 {
-        parts.push(plural(
-            storage,
-            "Longhorn volume finding",
-            "Longhorn volume findings",
-        ));
+    let volumes: Vec<String> = volumes.into_iter().collect();
+    if !volumes.is_empty() {
+        parts.push(format!("Longhorn volumes: {}", some(&volumes)));
     }
-    let vms =
-        count(&|f| f.rule.starts_with("vm.") || f.rule == "upgrade.precheck.virtual-machines");
-    if vms > 0 {
-        parts.push(plural(vms, "VM finding", "VM findings"));
+    let vms: Vec<String> = vms.into_iter().collect();
+    if !vms.is_empty() {
+        parts.push(format!("VMs: {}", some(&vms)));
     }
     let calls = count(&|f| f.rule == "webhook.denial");
     if calls > 0 {
-        parts.push(plural(
+        parts.push(crate::text::plural(
             calls,
-            "refused or failed webhook call in the events and logs",
+            "kind of refused or failed webhook call in the events and logs",
             "kinds of refused or failed webhook calls in the events and logs",
         ));
     }
     let leftovers = count(&|f| f.rule == "upgrade.leftover");
     if leftovers > 0 {
-        parts.push(plural(
+        parts.push(crate::text::plural(
             leftovers,
-            "leftover of an upgrade",
-            "leftovers of upgrades",
+            "leftover to clean up",
+            "leftovers to clean up",
         ));
-    }
-    let counted = pods + fleet + storage + vms + calls + leftovers;
-    let checks = denials(effects);
-    let admission = count(&|f| f.rule == "upgrade.admission");
-    let rest = effects.len() - counted.min(effects.len()) - admission;
-    if rest > 0 {
-        parts.push(plural(rest, "other finding", "other findings"));
     }
     let mut s = String::new();
     if !parts.is_empty() {
-        s = format!("Explains {}", parts.join(", "));
+        s = parts.join("; ");
     }
+    let checks = denials(effects);
     if !checks.is_empty() && cause.rule != "upgrade.admission" {
         if !s.is_empty() {
             s.push_str("; ");
@@ -676,13 +702,39 @@ fn impact(cause: &Finding, effects: &[&Finding]) -> String {
         ));
     }
     if s.is_empty() {
-        return s;
+        s = crate::text::plural(effects.len(), "related finding", "related findings");
     }
     s.push('.');
     let mut c = s.chars();
     c.next()
         .map(|f| f.to_uppercase().chain(c).collect())
         .unwrap_or_default()
+}
+
+/// The VirtualMachines above an object in the status graph (a volume's claim's VM), by
+/// `namespace/name`.
+fn vms_above(index: &Index, graph: &Graph, from: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut seen = std::collections::HashSet::from([from]);
+    let mut frontier = vec![from];
+    for _ in 0..5 {
+        let mut next = Vec::new();
+        for n in frontier {
+            for (k, p) in graph.inc(n) {
+                if !matches!(k, EdgeKind::Stores | EdgeKind::Owns) || !seen.insert(*p) {
+                    continue;
+                }
+                if let Some(o) = index.objects.get(*p)
+                    && o.key.kind == "VirtualMachine"
+                {
+                    out.push(format!("{}/{}", o.key.namespace, o.key.name));
+                }
+                next.push(*p);
+            }
+        }
+        frontier = next;
+    }
+    out
 }
 
 #[cfg(test)]

@@ -704,7 +704,7 @@ fn stuck_finding(cx: &Context, p: &crate::upgrade::lifecycle::InProgress) -> Opt
     objects.dedup();
     let (title_wait, fix) = match p.waits.first() {
         Some(w) => (
-            format!(": {}", crate::text::one_line(&w.what, 140)),
+            format!(": {}", crate::text::clause(&w.what, 140)),
             p.waits
                 .iter()
                 .map(|w| w.fix.clone())
