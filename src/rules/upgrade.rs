@@ -839,7 +839,10 @@ fn known_issues(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
                 let m = crate::upgrade::known::matches(env, k, cx.log_hits)?;
                 let mut summary = format!(
                     "Symptom: {}\nCause: {}\nIn this bundle:",
-                    crate::upgrade::known::symptom(&k.symptom, &env.from),
+                    crate::upgrade::known::symptom(
+                        &crate::upgrade::known::matched_names(&k.symptom, cx.index, &m),
+                        &env.from
+                    ),
                     k.cause
                 );
                 for d in &m.details {

@@ -708,6 +708,22 @@ pub fn matches(env: &Env, issue: &KnownIssue, hits: &[LogHit]) -> Option<Match> 
     Some(m)
 }
 
+/// A catalog symptom with the names of what the issue matched: `$Kind` (in a `{denial …}`
+/// argument or in prose) becomes the name of the first matched object of that kind, so no
+/// symptom shows a placeholder (`chart=$ManagedChart` → `chart=hvst-upgrade-x7b2p-upgradelog-operator`).
+pub fn matched_names(text: &str, index: &crate::index::Index, m: &Match) -> String {
+    let mut out = text.to_string();
+    for (i, _) in &m.objects {
+        if let Some(o) = index.objects.get(*i) {
+            let token = format!("${}", o.key.kind);
+            if out.contains(&token) {
+                out = out.replacen(&token, &o.key.name, usize::MAX);
+            }
+        }
+    }
+    out
+}
+
 /// A symptom as the running version `v` shows it: each `{denial CHECK key=value …}` becomes
 /// the line a user sees when the upgrade webhook of `v` denies with that check, or a plain
 /// mention of the check where `v` is unknown or lacks it (no text is quoted that `v` would not
@@ -821,6 +837,31 @@ pub fn workaround(text: &str, index: &crate::index::Index, m: &Match) -> String 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn symptoms_name_what_matched() {
+        let ix = crate::index::Index::from_yaml_objects(&[
+            "apiVersion: management.cattle.io/v3\nkind: ManagedChart\nmetadata:\n  name: hvst-upgrade-a-upgradelog-operator\n  namespace: fleet-local\n",
+        ]);
+        let m = Match {
+            objects: vec![(0, None)],
+            logs: Vec::new(),
+            details: Vec::new(),
+        };
+        let s = matched_names("{denial C12 chart=$ManagedChart}", &ix, &m);
+        assert_eq!(s, "{denial C12 chart=hvst-upgrade-a-upgradelog-operator}");
+        assert!(
+            symptom(&s, &Version::parse("v1.4.0"))
+                .contains("managed chart hvst-upgrade-a-upgradelog-operator is not ready")
+        );
+        // Nothing matched of that kind: left as written.
+        let none = Match {
+            objects: Vec::new(),
+            logs: Vec::new(),
+            details: Vec::new(),
+        };
+        assert_eq!(matched_names("x $Node", &ix, &none), "x $Node");
+    }
 
     #[test]
     fn symptoms_quote_the_running_version() {
