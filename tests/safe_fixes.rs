@@ -56,6 +56,11 @@ fn check_bundle(name: &str, r: &Value) {
             );
             if let Some(cmd) = line.strip_prefix("$ ") {
                 assert!(!cmd.trim().is_empty(), "{name}: {id}: empty command line");
+                // A namespace flag always names one (a cluster-scoped object takes none).
+                assert!(
+                    !cmd.contains(" -n  ") && !cmd.trim_end().ends_with(" -n"),
+                    "{name}: {id}: empty namespace in {cmd:?}"
+                );
                 if cmd.starts_with("sbdiag logs") || cmd.starts_with("sbdiag describe") {
                     assert!(cmd.contains(" -b "), "{name}: {id}: {cmd:?} lacks -b");
                 }

@@ -233,12 +233,17 @@ pub(super) fn reason_for(cx: &Context, o: &Object) -> Reason {
             o.key.name,
             cx.sbdiag(
                 "describe",
-                &format!(
-                    "{} {} -n {}",
-                    o.key.kind.to_lowercase(),
-                    o.key.name,
-                    o.key.namespace
-                )
+                &if o.key.namespace.is_empty() {
+                    // Cluster-scoped: no namespace to name.
+                    format!("{} {}", o.key.kind.to_lowercase(), o.key.name)
+                } else {
+                    format!(
+                        "{} {} -n {}",
+                        o.key.kind.to_lowercase(),
+                        o.key.name,
+                        o.key.namespace
+                    )
+                }
             )
         ));
     }
