@@ -164,6 +164,13 @@ pub fn render(r: &Report, color: bool, verbose: bool) -> String {
     };
     let ctx = minijinja::context! {
         headline => paint(&clean(&r.verdict.headline), headline_code, color),
+        // The upgrade verdict beside the headline, when the headline is about something else.
+        upgrade => r
+            .verdict
+            .upgrade
+            .as_deref()
+            .filter(|u| *u != r.verdict.headline)
+            .map(clean),
         issue => issue,
         issue_url => r.bundle.issue_url.as_deref().filter(|u| !u.trim().is_empty()).map(clean),
         b => Value::from(Serde(&bundle)),
@@ -254,6 +261,23 @@ mod tests {
         r.incidents[0].remediation =
             "Check the node's power and network.\n$ kubectl get node n2 -o wide\nThen read its kubelet log.\n$ sbdiag logs -b bundle.zip n2 -c kubelet".into();
         r
+    }
+
+    #[test]
+    fn the_upgrade_verdict_stands_under_a_headline_about_something_else() {
+        let mut r = report();
+        r.verdict.upgrade = Some("Upgrade to v1.4.1 would be refused: 2 reasons".into());
+        let out = render(&r, false, false);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines[0], "Node n2 is down");
+        assert_eq!(
+            lines[1],
+            "upgrade: Upgrade to v1.4.1 would be refused: 2 reasons"
+        );
+        // Not repeated when the headline already says it.
+        r.verdict.headline = "Upgrade to v1.4.1 would be refused: 2 reasons".into();
+        let out = render(&r, false, false);
+        assert!(!out.contains("upgrade: "), "{out}");
     }
 
     #[test]
