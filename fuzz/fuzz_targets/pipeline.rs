@@ -43,6 +43,6 @@ fuzz_target!(|data: &[u8]| {
     let _ = report::markdown::render(&r);
     let _ = report::html::render(&r);
     let _ = report::junit::render(&r);
-    let _ = report::terminal::render(&r, true);
-    let _ = report::terminal::render(&r, false);
+    let _ = report::terminal::render(&r, true, true);
+    let _ = report::terminal::render(&r, false, false);
 });
