@@ -29,6 +29,55 @@ use crate::upgrade::known::{self, LogHit};
 /// Largest pod log searched for known-issue patterns.
 const MAX_SCANNED_LOG: u64 = 128 * 1024 * 1024;
 
+/// Largest object whose whole YAML is read again for Fleet's drift claims.
+const MAX_WHOLE_OBJECT: usize = 1024 * 1024;
+
+/// Reads, on demand, the whole captured YAML of the few objects Fleet claims modified or
+/// missing (from the object's own lines in its list file), as JSON for the Fleet combiner,
+/// which compares Fleet's patch with it without a typed view. Each file is read at most once.
+struct WholeObjects<'a> {
+    bundle: &'a Bundle,
+    index: &'a Index,
+    /// File texts read so far (`None`: unreadable), by index file number.
+    files: std::cell::RefCell<BTreeMap<u32, Option<std::rc::Rc<str>>>>,
+}
+
+impl<'a> WholeObjects<'a> {
+    fn new(bundle: &'a Bundle, index: &'a Index) -> Self {
+        WholeObjects {
+            bundle,
+            index,
+            files: std::cell::RefCell::new(BTreeMap::new()),
+        }
+    }
+
+    /// The object as captured, or `None` when its file or item cannot be read or parsed, or
+    /// the item is larger than [`MAX_WHOLE_OBJECT`].
+    fn get(&self, o: &Object) -> Option<serde_json::Value> {
+        if o.alias_of.is_some() {
+            return None;
+        }
+        let text = {
+            let mut files = self.files.borrow_mut();
+            files
+                .entry(o.file)
+                .or_insert_with(|| {
+                    let f = self.index.file_of(o)?;
+                    self.bundle.read_text(&f.path).ok().map(std::rc::Rc::from)
+                })
+                .clone()?
+        };
+        let item = crate::index::split::item_at(&text, o.line)?;
+        if item.text.len() > MAX_WHOLE_OBJECT || crate::model::de::too_deep(&item.text).is_some() {
+            return None;
+        }
+        let v: serde_json::Value = yaml_serde::from_str(&item.text).ok()?;
+        // The item must be the object asked for (the line range is the index's).
+        let name = v.pointer("/metadata/name").and_then(|n| n.as_str());
+        (name == Some(o.key.name.as_str()) && v.is_object()).then_some(v)
+    }
+}
+
 /// Searches the pod logs the known-issue patterns and the pre-drain steps name (by namespace
 /// and pod prefix), in parallel; keeps, per pattern and file, the last matching line and the
 /// number of matches.
@@ -304,11 +353,13 @@ impl Analysis {
         let graph = Graph::build(&index);
         let log_hits = scan_logs(&bundle);
         let causes = scan_causes(&bundle, &index);
-        let fleet = FleetState::build(
+        let whole = WholeObjects::new(&bundle, &index);
+        let fleet = FleetState::build_with(
             &index,
             &graph,
             versions.harvester.as_deref(),
             bundle.created_at,
+            &|o: &Object| whole.get(o),
         );
         Ok(Analysis {
             bundle,

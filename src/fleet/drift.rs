@@ -104,12 +104,15 @@ fn short(v: Option<&J>) -> String {
 }
 
 /// Walks the desired (patch) value against the live value. Leaves that differ go to `diffs`;
-/// leaves the projection does not hold go to `unknown`.
+/// leaves the projection does not hold go to `unknown`. With `whole` (the live value is the
+/// whole captured object) an absent field is absent in the cluster, never unknown, and a list
+/// whose length differs from the chart's differs as a whole.
 fn walk(
     path: &str,
     want: &J,
     live: Option<&J>,
     known: bool,
+    whole: bool,
     diffs: &mut Vec<FieldDiff>,
     unknown: &mut Vec<String>,
 ) {
@@ -123,8 +126,29 @@ fn walk(
                 };
                 let l = live.and_then(|x| x.get(k));
                 let still_known = known && live.is_some_and(|x| x.is_object());
-                walk(&p, v, l, still_known && l.is_some(), diffs, unknown);
+                walk(
+                    &p,
+                    v,
+                    l,
+                    whole || (still_known && l.is_some()),
+                    whole,
+                    diffs,
+                    unknown,
+                );
             }
+        }
+        J::Array(a) if whole && live.and_then(|x| x.as_array()).map(Vec::len) != Some(a.len()) => {
+            // Merge patches replace lists whole: a list the cluster lacks, or one with more or
+            // fewer items than the chart's, differs as a whole.
+            let count = |n: usize| format!("{n} item{}", if n == 1 { "" } else { "s" });
+            diffs.push(FieldDiff {
+                path: path.to_string(),
+                chart: count(a.len()),
+                live: match live {
+                    Some(J::Array(l)) => count(l.len()),
+                    other => short(other),
+                },
+            });
         }
         J::Array(a) => {
             let la = live.and_then(|x| x.as_array());
@@ -141,7 +165,8 @@ fn walk(
                     &format!("{path}[{i}]"),
                     v,
                     l,
-                    known && la.is_some(),
+                    whole || (known && la.is_some()),
+                    whole,
                     diffs,
                     unknown,
                 );
@@ -177,8 +202,22 @@ fn is_ca_bundle(p: &str) -> bool {
         || p.ends_with("spec.conversion.webhook.clientConfig.caBundle")
 }
 
-/// Compares a modified object's patch with the captured object.
+/// Compares a modified object's patch with the captured object's typed view only.
 pub fn classify(o: &Object, patch: &str) -> Compared {
+    classify_with(o, patch, None)
+}
+
+/// Compares a modified object's patch with the captured object: with `whole` (the whole
+/// captured object as JSON) every field the patch names is compared, whatever the kind;
+/// without it, only the fields the typed view keeps.
+///
+/// The decision follows Fleet's JSON merge patch of desired over live: a patch value `null`
+/// means the chart wants the field absent; objects recurse; a scalar compares whole; a list
+/// compares item by item (matched by `name`, else by position) and differs as a whole when
+/// its length does. Only the fields the patch sets in a list item are compared, so values the
+/// API server fills in (`imagePullPolicy`, `terminationMessagePath`) do not count as drift.
+/// If nothing differs, applying the patch would change nothing: the claim is stale.
+pub fn classify_with(o: &Object, patch: &str, whole: Option<&J>) -> Compared {
     let Ok(want) = serde_json::from_str::<J>(patch) else {
         return Compared::Differs(Classification {
             benign: false,
@@ -189,13 +228,15 @@ pub fn classify(o: &Object, patch: &str) -> Compared {
                 .into(),
         });
     };
-    let Some(live) = projection(o) else {
+    let is_whole = whole.is_some();
+    let Some(live) = whole.cloned().or_else(|| projection(o)) else {
         return Compared::Differs(Classification {
             benign: false,
             verified: false,
             fields: Vec::new(),
             reason: format!(
-                "sbdiag does not compare {} fields with Fleet's patch; compare them by hand \
+                "sbdiag could not read the captured {} whole (larger than 1 MiB or not \
+                 parseable), so Fleet's patch was not compared with it; compare them by hand \
                  (sbdiag get {} {} -o yaml)",
                 o.key.kind,
                 o.key.kind.to_lowercase(),
@@ -205,7 +246,15 @@ pub fn classify(o: &Object, patch: &str) -> Compared {
     };
     let mut diffs = Vec::new();
     let mut unknown = Vec::new();
-    walk("", &want, Some(&live), true, &mut diffs, &mut unknown);
+    walk(
+        "",
+        &want,
+        Some(&live),
+        true,
+        is_whole,
+        &mut diffs,
+        &mut unknown,
+    );
     if diffs.is_empty() && unknown.is_empty() {
         return Compared::Matches;
     }
@@ -256,8 +305,8 @@ pub fn classify(o: &Object, patch: &str) -> Compared {
         (
             false,
             format!(
-                "the fields Fleet reports ({}) are not kept by sbdiag's view of {}; compare \
-                 them by hand",
+                "the fields Fleet reports ({}) are not kept by sbdiag's view of {} and the \
+                 whole captured object could not be read; compare them by hand",
                 unknown.join(", "),
                 o.key.kind
             ),
@@ -360,5 +409,127 @@ mod tests {
             panic!("drift expected")
         };
         assert!(!c.verified);
+    }
+
+    fn whole(yaml: &str) -> J {
+        yaml_serde::from_str(yaml).expect("test YAML")
+    }
+
+    /// Classifies a patch against the whole object given as YAML.
+    fn judge(kind: &str, group: &str, yaml: &str, patch: &str) -> Compared {
+        classify_with(&object(kind, group, yaml), patch, Some(&whole(yaml)))
+    }
+
+    fn differs(c: Compared) -> Classification {
+        match c {
+            Compared::Differs(c) => c,
+            Compared::Matches => panic!("drift expected"),
+        }
+    }
+
+    const SC: &str = "apiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata:\n  name: harvester-longhorn\nparameters:\n  migratable: \"true\"\n  numberOfReplicas: \"3\"\n  staleReplicaTimeout: \"30\"\nprovisioner: driver.longhorn.io\nreclaimPolicy: Delete\n";
+
+    #[test]
+    fn storage_class_parameters_compared_with_the_whole_object() {
+        // harvester/harvester#7072: the chart wants numberOfReplicas "3".
+        let patch = r#"{"parameters":{"numberOfReplicas":"3"}}"#;
+        assert_eq!(
+            judge("StorageClass", "storage.k8s.io", SC, patch),
+            Compared::Matches
+        );
+        // Without the whole object the typed view cannot tell.
+        let sc = object("StorageClass", "storage.k8s.io", SC);
+        assert!(!differs(classify(&sc, patch)).verified);
+        let edited = SC.replace("numberOfReplicas: \"3\"", "numberOfReplicas: \"2\"");
+        let c = differs(judge("StorageClass", "storage.k8s.io", &edited, patch));
+        assert!(c.verified && !c.benign, "{c:?}");
+        assert_eq!(
+            c.fields,
+            vec![FieldDiff {
+                path: "parameters.numberOfReplicas".into(),
+                chart: "3".into(),
+                live: "2".into()
+            }]
+        );
+        // `null` in a merge patch: the chart wants the field absent.
+        let absent = r#"{"parameters":{"staleReplicaTimeout":null}}"#;
+        let c = differs(judge("StorageClass", "storage.k8s.io", SC, absent));
+        assert_eq!(c.fields[0].chart, "(unset)");
+        assert_eq!(c.fields[0].live, "30");
+        let gone = r#"{"parameters":{"fromBackup":null}}"#;
+        assert_eq!(
+            judge("StorageClass", "storage.k8s.io", SC, gone),
+            Compared::Matches
+        );
+    }
+
+    const NCM: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: harvester-network-controller-manager\n  namespace: harvester-system\nspec:\n  replicas: 2\n  template:\n    spec:\n      containers:\n      - args:\n        - --leader-elect\n        env:\n        - name: NAMESPACE\n          value: harvester-system\n        image: rancher/harvester-network-controller:v1.6.0\n        imagePullPolicy: IfNotPresent\n        name: harvester-network-manager\n        resources:\n          limits:\n            cpu: 100m\n            memory: 128Mi\n        terminationMessagePath: /dev/termination-log\n";
+
+    #[test]
+    fn deployment_resources_args_env_compared_with_the_whole_object() {
+        // harvester/harvester#8604: the chart's container resources, args and env.
+        let patch = r#"{"spec":{"template":{"spec":{"containers":[{"args":["--leader-elect"],"env":[{"name":"NAMESPACE","value":"harvester-system"}],"image":"rancher/harvester-network-controller:v1.6.0","name":"harvester-network-manager","resources":{"limits":{"cpu":"100m","memory":"128Mi"}}}]}}}}"#;
+        // Server-filled fields (imagePullPolicy, terminationMessagePath) are not drift.
+        assert_eq!(judge("Deployment", "apps", NCM, patch), Compared::Matches);
+        let edited = NCM
+            .replace("memory: 128Mi", "memory: 512Mi")
+            .replace("- --leader-elect", "- --leader-elect\n        - --debug")
+            .replace("value: harvester-system", "value: kube-system");
+        let c = differs(judge("Deployment", "apps", &edited, patch));
+        assert!(c.verified && !c.benign, "{c:?}");
+        let got: Vec<(&str, &str, &str)> = c
+            .fields
+            .iter()
+            .map(|d| (d.path.as_str(), d.chart.as_str(), d.live.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("spec.template.spec.containers[0].args", "1 item", "2 items"),
+                (
+                    "spec.template.spec.containers[0].env[0].value",
+                    "harvester-system",
+                    "kube-system"
+                ),
+                (
+                    "spec.template.spec.containers[0].resources.limits.memory",
+                    "128Mi",
+                    "512Mi"
+                ),
+            ]
+        );
+    }
+
+    const KUBEVIRT: &str = "apiVersion: kubevirt.io/v1\nkind: KubeVirt\nmetadata:\n  name: kubevirt\n  namespace: harvester-system\nspec:\n  configuration:\n    developerConfiguration:\n      featureGates:\n      - LiveMigration\n    vmStateStorageClass: vmstate-persistence\n";
+
+    #[test]
+    fn kubevirt_vm_state_storage_class_compared_with_the_whole_object() {
+        // harvester/harvester#8163: the chart sets vmStateStorageClass; an old CRD prunes it.
+        let patch = r#"{"spec":{"configuration":{"vmStateStorageClass":"vmstate-persistence"}}}"#;
+        assert_eq!(
+            judge("KubeVirt", "kubevirt.io", KUBEVIRT, patch),
+            Compared::Matches
+        );
+        let pruned = KUBEVIRT.replace("    vmStateStorageClass: vmstate-persistence\n", "");
+        let c = differs(judge("KubeVirt", "kubevirt.io", &pruned, patch));
+        assert!(c.verified, "{c:?}");
+        assert_eq!(c.fields[0].path, "spec.configuration.vmStateStorageClass");
+        assert_eq!(
+            (c.fields[0].chart.as_str(), c.fields[0].live.as_str()),
+            ("vmstate-persistence", "(unset)")
+        );
+    }
+
+    #[test]
+    fn config_map_data_compared_with_the_whole_object() {
+        let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: longhorn-storageclass\n  namespace: longhorn-system\ndata:\n  storageclass.yaml: |\n    kind: StorageClass\n";
+        let patch = r#"{"data":{"storageclass.yaml":"kind: StorageClass\n"}}"#;
+        assert_eq!(judge("ConfigMap", "", cm, patch), Compared::Matches);
+        let other = r#"{"data":{"storageclass.yaml":"kind: Other\n","extra":"x"}}"#;
+        let c = differs(judge("ConfigMap", "", cm, other));
+        assert!(c.verified);
+        let paths: Vec<&str> = c.fields.iter().map(|d| d.path.as_str()).collect();
+        assert_eq!(paths, vec!["data.extra", "data.storageclass.yaml"]);
+        assert_eq!(c.fields[0].live, "(unset)");
     }
 }

@@ -580,12 +580,26 @@ fn fleet_view(o: &Object) -> Option<&FleetView> {
 }
 
 impl FleetState {
-    /// Builds the state from the index and the graph.
+    /// Builds the state from the index and the graph, comparing drift patches with the typed
+    /// views only (no whole objects).
     pub fn build(
         index: &Index,
         g: &Graph,
         harvester: Option<&str>,
         capture: Option<Timestamp>,
+    ) -> FleetState {
+        FleetState::build_with(index, g, harvester, capture, &|_| None)
+    }
+
+    /// Builds the state; `whole(o)` gives the whole captured object as JSON (the pipeline
+    /// reads it from the object's lines in the bundle), with which Fleet's "modified" patches
+    /// are compared field by field whatever the kind.
+    pub fn build_with(
+        index: &Index,
+        g: &Graph,
+        harvester: Option<&str>,
+        capture: Option<Timestamp>,
+        whole: &dyn Fn(&Object) -> Option<serde_json::Value>,
     ) -> FleetState {
         let version = detect_version(index, harvester);
         let agent = find_agent(index, g, capture);
@@ -596,17 +610,23 @@ impl FleetState {
             sources,
             judged: Vec::new(),
         };
-        st.judge(index, g, capture);
+        st.judge(index, g, capture, whole);
         st
     }
 
-    fn judge(&mut self, index: &Index, g: &Graph, capture: Option<Timestamp>) {
+    fn judge(
+        &mut self,
+        index: &Index,
+        g: &Graph,
+        capture: Option<Timestamp>,
+        whole: &dyn Fn(&Object) -> Option<serde_json::Value>,
+    ) {
         let family = self.version.family;
         let mut judged = Vec::new();
         for (si, src) in self.sources.iter().enumerate() {
             let mut claimed: BTreeSet<usize> = BTreeSet::new();
             for (ci, c) in src.claims.iter().enumerate() {
-                let (live, verdict) = judge_claim(index, g, c, family, capture, src);
+                let (live, verdict) = judge_claim(index, g, c, family, capture, src, whole);
                 if let Some(l) = live {
                     claimed.insert(l);
                 }
@@ -1084,6 +1104,7 @@ fn judge_claim(
     family: Family,
     capture: Option<Timestamp>,
     src: &Source,
+    whole: &dyn Fn(&Object) -> Option<serde_json::Value>,
 ) -> (Option<usize>, Verdict) {
     let t = &c.target;
     let live = index.position(&key(&t.group, &t.kind, &t.namespace, &t.name));
@@ -1165,7 +1186,7 @@ fn judge_claim(
                 ),
             },
             (Drift::Extra, Some(_)) => (live, Verdict::Drifted(drift::Classification::extra())),
-            (Drift::Patch(p), Some(o)) => match drift::classify(o, p) {
+            (Drift::Patch(p), Some(o)) => match drift::classify_with(o, p, whole(o).as_ref()) {
                 drift::Compared::Matches => (live, Verdict::Stale(Stale::DriftGone)),
                 drift::Compared::Differs(class) => (live, Verdict::Drifted(class)),
             },

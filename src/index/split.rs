@@ -252,11 +252,36 @@ fn single(lines: &[&str]) -> Split {
     Split::Single(build_item(&refs, 1, 0))
 }
 
+/// The item of a file that starts at `line` (1-based), built as [`split`] builds it (list
+/// indentation stripped, managedFields blanked); `None` when no item starts there. Lets the
+/// load stage read one object's whole YAML again without re-decoding the file.
+pub fn item_at(text: &str, line: u32) -> Option<RawItem> {
+    match split_lazy(text) {
+        Lazy::List(items) => items
+            .ranges
+            .iter()
+            .position(|&(_, _, l)| l + 1 == line)
+            .and_then(|i| items.build(i)),
+        Lazy::Done(Split::Single(item)) if item.line == line => Some(item),
+        Lazy::Done(Split::List(items)) => items.into_iter().find(|i| i.line == line),
+        Lazy::Done(_) => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     const LIST: &str = "apiVersion: v1\nitems:\n- apiVersion: v1\n  kind: Pod\n  metadata:\n    creationTimestamp: \"2022-03-06T23:09:58Z\"\n    managedFields:\n    - apiVersion: v1\n      fieldsV1:\n        f:metadata:\n          v:\"wrangler.cattle.io/x\"null: {}\n      manager: m\n    name: a\n  spec:\n    x: |\n      line1\n\n      line3\n- apiVersion: v1\n  kind: Pod\n  metadata:\n    name: b\nkind: List\nmetadata:\n  continue: \"null\"\n  resourceVersion: \"1\"\n";
+
+    #[test]
+    fn item_at_finds_the_item_starting_at_a_line() {
+        let b = item_at(LIST, 19).expect("item b");
+        let v: yaml_serde::Value = yaml_serde::from_str(&b.text).unwrap();
+        assert_eq!(v["metadata"]["name"].as_str(), Some("b"));
+        assert!(item_at(LIST, 3).is_some_and(|a| a.text.contains("line3")));
+        assert!(item_at(LIST, 4).is_none());
+    }
 
     #[test]
     fn splits_items_with_lines_and_drops_managed_fields() {
