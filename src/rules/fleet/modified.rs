@@ -80,7 +80,7 @@ fn drift_finding(
         if class.benign { "benign" } else { "not benign" },
         class.reason
     );
-    if let Some(o) = live {
+    if let Some(o) = live.filter(|o| o.meta.creation_timestamp.is_some()) {
         let _ = writeln!(
             summary,
             "The object was created {}.",

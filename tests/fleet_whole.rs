@@ -1,0 +1,228 @@
+//! Fleet "modified" claims judged on the whole captured object, end to end: a bundle built
+//! in the test (ManagedChart `harvester`'s Bundle claiming four objects modified, with the
+//! patches of the Harvester issues they come from) gives `fleet.stale-status` for a capture
+//! that already holds the chart's values and `fleet.modified` naming the field and both values
+//! for one that does not.
+mod common;
+
+use serde_json::Value;
+
+const SC_PATCH: &str = r#"{"parameters":{"numberOfReplicas":"3"}}"#;
+const DEP_PATCH: &str = r#"{"spec":{"template":{"spec":{"containers":[{"args":["--leader-elect"],"env":[{"name":"NAMESPACE","value":"harvester-system"}],"name":"harvester-network-manager","resources":{"limits":{"cpu":"100m","memory":"128Mi"}}}]}}}}"#;
+const KV_PATCH: &str =
+    r#"{"spec":{"configuration":{"vmStateStorageClass":"vmstate-persistence"}}}"#;
+const CM_PATCH: &str = r#"{"data":{"default-replica-count":"3"}}"#;
+
+/// The fixture: every captured object as the chart wants it.
+fn fixture() -> String {
+    let entry = |api: &str, kind: &str, ns: &str, name: &str, patch: &str| {
+        format!(
+            "      - apiVersion: {api}\n        kind: {kind}\n        namespace: \"{ns}\"\n        name: {name}\n        patch: '{patch}'\n"
+        )
+    };
+    let modified = [
+        entry(
+            "storage.k8s.io/v1",
+            "StorageClass",
+            "",
+            "harvester-longhorn",
+            SC_PATCH,
+        ),
+        entry(
+            "apps/v1",
+            "Deployment",
+            "harvester-system",
+            "harvester-network-controller-manager",
+            DEP_PATCH,
+        ),
+        entry(
+            "kubevirt.io/v1",
+            "KubeVirt",
+            "harvester-system",
+            "kubevirt",
+            KV_PATCH,
+        ),
+        entry(
+            "v1",
+            "ConfigMap",
+            "longhorn-system",
+            "longhorn-default-setting",
+            CM_PATCH,
+        ),
+    ]
+    .concat();
+    format!(
+        r#"# Fleet drift claims judged on whole objects (built in tests/fleet_whole.rs).
+# Assumed capture time of the support bundle: 2025-01-27T10:00:00Z
+---
+apiVersion: fleet.cattle.io/v1alpha1
+kind: Bundle
+metadata:
+  name: mcc-harvester
+  namespace: fleet-local
+  generation: 9
+  ownerReferences:
+  - {{apiVersion: management.cattle.io/v3, kind: ManagedChart, name: harvester, controller: true, blockOwnerDeletion: true, uid: 7e2c9a10-1111-4a2b-9c3d-0e1f2a3b4c5d}}
+spec:
+  defaultNamespace: harvester-system
+  helm: {{releaseName: harvester, version: 1.4.0, timeoutSeconds: 600}}
+  targets:
+  - clusterName: local
+status:
+  conditions:
+  - type: Ready
+    status: "False"
+    message: 'Modified(1) [Cluster fleet-local/local]; storageclass.storage.k8s.io harvester-longhorn modified {{"parameters":{{"numberOfReplicas":"3"}}}}'
+    lastUpdateTime: "2025-01-20T08:15:42Z"
+  display: {{readyClusters: 0/1, state: Modified}}
+  observedGeneration: 9
+  summary:
+    desiredReady: 1
+    modified: 1
+    ready: 0
+    nonReadyResources:
+    - name: fleet-local/local
+      bundleState: Modified
+      modifiedStatus:
+{modified}---
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata:
+  name: harvester-longhorn
+  labels: {{app.kubernetes.io/managed-by: Helm}}
+parameters:
+  migratable: "true"
+  numberOfReplicas: "3"
+  staleReplicaTimeout: "30"
+provisioner: driver.longhorn.io
+reclaimPolicy: Delete
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: harvester-network-controller-manager
+  namespace: harvester-system
+  generation: 2
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {{app: network-controller-manager}}
+  template:
+    spec:
+      containers:
+      - args:
+        - --leader-elect
+        env:
+        - name: NAMESPACE
+          value: harvester-system
+        image: rancher/harvester-network-controller:v0.5.4
+        imagePullPolicy: IfNotPresent
+        name: harvester-network-manager
+        resources:
+          limits:
+            cpu: 100m
+            memory: 128Mi
+        terminationMessagePath: /dev/termination-log
+status:
+  observedGeneration: 2
+  replicas: 2
+  readyReplicas: 2
+  availableReplicas: 2
+  updatedReplicas: 2
+---
+apiVersion: kubevirt.io/v1
+kind: KubeVirt
+metadata:
+  name: kubevirt
+  namespace: harvester-system
+spec:
+  configuration:
+    developerConfiguration:
+      featureGates:
+      - LiveMigration
+    vmStateStorageClass: vmstate-persistence
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: longhorn-default-setting
+  namespace: longhorn-system
+data:
+  default-replica-count: "3"
+"#
+    )
+}
+
+fn analyse(text: &str) -> Value {
+    let dir = tempfile::tempdir().unwrap();
+    let root = common::build_bundle(text, dir.path());
+    common::report(&root)
+}
+
+/// The fleet.* finding about `Kind/ns/name`, as (rule, summary).
+fn about<'a>(r: &'a Value, target: &str) -> Vec<(&'a str, &'a str)> {
+    r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| {
+            f["rule"].as_str().unwrap().starts_with("fleet.")
+                && f["id"].as_str().unwrap().ends_with(target)
+        })
+        .map(|f| (f["rule"].as_str().unwrap(), f["summary"].as_str().unwrap()))
+        .collect()
+}
+
+/// The fixture with every captured object changed from the chart's values.
+fn drifted() -> String {
+    let mut t = fixture();
+    for (from, to) in [
+        ("  numberOfReplicas: \"3\"\n", "  numberOfReplicas: \"2\"\n"),
+        ("            memory: 128Mi\n", "            memory: 512Mi\n"),
+        ("    vmStateStorageClass: vmstate-persistence\n", ""),
+        (
+            "  default-replica-count: \"3\"\n",
+            "  default-replica-count: \"2\"\n",
+        ),
+    ] {
+        assert!(t.contains(from), "{from}");
+        t = t.replacen(from, to, 1);
+    }
+    t
+}
+
+const TARGETS: [&str; 4] = [
+    "StorageClass/harvester-longhorn",
+    "Deployment/harvester-system/harvester-network-controller-manager",
+    "KubeVirt/harvester-system/kubevirt",
+    "ConfigMap/longhorn-system/longhorn-default-setting",
+];
+
+#[test]
+fn capture_holding_the_chart_values_makes_every_claim_stale() {
+    let r = analyse(&fixture());
+    for t in TARGETS {
+        let f = about(&r, &format!(":{t}"));
+        assert_eq!(f.len(), 1, "{t}: {f:#?}");
+        assert_eq!(f[0].0, "fleet.stale-status", "{t}: {f:#?}");
+        assert!(!f[0].1.contains("by hand"), "{t}: {}", f[0].1);
+    }
+}
+
+#[test]
+fn capture_differing_from_the_chart_names_each_field_and_both_values() {
+    let r = analyse(&drifted());
+    let want = [
+        "parameters.numberOfReplicas: 3 → 2",
+        "spec.template.spec.containers[0].resources.limits.memory: 128Mi → 512Mi",
+        "spec.configuration.vmStateStorageClass: vmstate-persistence → (unset)",
+        "data.default-replica-count: 3 → 2",
+    ];
+    for (t, line) in TARGETS.iter().zip(want) {
+        let f = about(&r, &format!(":{t}"));
+        assert_eq!(f.len(), 1, "{t}: {f:#?}");
+        assert_eq!(f[0].0, "fleet.modified", "{t}: {f:#?}");
+        assert!(f[0].1.contains(line), "{t}: {}", f[0].1);
+        assert!(!f[0].1.contains("by hand"), "{t}: {}", f[0].1);
+    }
+}
