@@ -159,8 +159,8 @@ fn analyse(text: &str) -> Value {
     common::report(&root)
 }
 
-/// The fleet.* finding about `Kind/ns/name`, as (rule, summary).
-fn about<'a>(r: &'a Value, target: &str) -> Vec<(&'a str, &'a str)> {
+/// The fleet.* findings about `Kind/ns/name`, as (rule, summary, remediation).
+fn about<'a>(r: &'a Value, target: &str) -> Vec<(&'a str, &'a str, &'a str)> {
     r["findings"]
         .as_array()
         .unwrap()
@@ -169,7 +169,13 @@ fn about<'a>(r: &'a Value, target: &str) -> Vec<(&'a str, &'a str)> {
             f["rule"].as_str().unwrap().starts_with("fleet.")
                 && f["id"].as_str().unwrap().ends_with(target)
         })
-        .map(|f| (f["rule"].as_str().unwrap(), f["summary"].as_str().unwrap()))
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap(),
+                f["summary"].as_str().unwrap(),
+                f["remediation"].as_str().unwrap_or_default(),
+            )
+        })
         .collect()
 }
 
@@ -225,4 +231,33 @@ fn capture_differing_from_the_chart_names_each_field_and_both_values() {
         assert!(f[0].1.contains(line), "{t}: {}", f[0].1);
         assert!(!f[0].1.contains("by hand"), "{t}: {}", f[0].1);
     }
+}
+
+#[test]
+fn immutable_and_known_issue_drift_never_gets_a_plain_resync() {
+    let r = analyse(&drifted());
+    let sc = about(&r, ":StorageClass/harvester-longhorn")[0].2;
+    for want in [
+        "updates to parameters are forbidden",
+        "harvester/harvester/issues/7072",
+        "$ kubectl get storageclass harvester-longhorn -o yaml > harvester-longhorn.yaml\n$ kubectl delete storageclass harvester-longhorn\n",
+        "  - apiVersion: storage.k8s.io/v1\n    kind: StorageClass\n    name: harvester-longhorn\n    jsonPointers:\n    - /parameters/numberOfReplicas",
+    ] {
+        assert!(sc.contains(want), "{want}\n---\n{sc}");
+    }
+    assert!(sc.starts_with("Do not only force a redeploy"), "{sc}");
+    let kv = about(&r, ":KubeVirt/harvester-system/kubevirt")[0].2;
+    assert!(kv.starts_with("Do not only force a redeploy"), "{kv}");
+    assert!(
+        kv.contains("Apply the CRDs of the target version's dependency charts first"),
+        "{kv}"
+    );
+    assert!(kv.contains("harvester/harvester/issues/8163"), "{kv}");
+    // A Deployment's resources can be re-applied: the plain redeploy stays.
+    let dep = about(
+        &r,
+        ":Deployment/harvester-system/harvester-network-controller-manager",
+    )[0]
+    .2;
+    assert!(dep.starts_with("Decide which state is wanted"), "{dep}");
 }

@@ -6,6 +6,7 @@ pub mod cluster;
 pub mod coverage;
 pub mod detect;
 pub mod harvester;
+pub mod immutable;
 pub mod input;
 pub mod logcause;
 pub mod node;

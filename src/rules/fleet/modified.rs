@@ -92,42 +92,15 @@ fn drift_finding(
     }
     let chart = chart_name(cx, s);
     let remediation = if class.benign {
-        let pointers: Vec<String> = class
-            .fields
-            .iter()
-            .map(|f| compare_patch_path(&f.path))
-            .collect();
+        let paths: Vec<&str> = class.fields.iter().map(|f| f.path.as_str()).collect();
         let mut r = String::new();
-        let _ = writeln!(
+        let _ = write!(
             r,
             "Leave the object as it is (the field is managed at run time: reverting it would be \
              undone, or break the webhook) and tell Fleet to ignore the field with a \
-             diff.comparePatches entry{}:",
-            match &chart {
-                Some(n) => format!(
-                    " in ManagedChart {n} (Rancher copies spec.diff into the Bundle). Edit \
-                     it:\n$ kubectl -n {} edit managedcharts.management.cattle.io {n}\nand \
-                     append to spec.diff.comparePatches",
-                    s.namespace
-                ),
-                None => " in the bundle's fleet.yaml (diff.comparePatches)".into(),
-            }
+             diff.comparePatches entry {}",
+            compare_patches_entry(s, c, chart.as_deref(), &paths)
         );
-        let _ = writeln!(
-            r,
-            "  - apiVersion: {}\n    kind: {}\n    name: {}{}\n    jsonPointers:",
-            c.target.api_version,
-            c.target.kind,
-            c.target.name,
-            if c.target.namespace.is_empty() {
-                String::new()
-            } else {
-                format!("\n    namespace: {}", c.target.namespace)
-            }
-        );
-        for p in pointers {
-            let _ = writeln!(r, "    - {p}");
-        }
         let _ = write!(
             r,
             "Fleet then reports the bundle Ready on its next pass (force one by bumping the \
@@ -147,6 +120,8 @@ fn drift_finding(
             },
             c.target.name
         )
+    } else if let Some(r) = no_plain_redeploy(s, c, class, chart.as_deref()) {
+        r
     } else {
         format!(
             "Decide which state is wanted. To return to the chart's values, force a redeploy \
@@ -215,6 +190,99 @@ fn drift_finding(
     .with_evidence(evidence)
     .with_remediation(remediation)
     .with_references(vec!["https://fleet.rancher.io/bundle-diffs".into()])
+}
+
+/// The `diff.comparePatches` entry that makes Fleet ignore these fields of the target, with
+/// where to put it.
+fn compare_patches_entry(s: &Source, c: &Claim, chart: Option<&str>, paths: &[&str]) -> String {
+    let mut r = match chart {
+        Some(n) => format!(
+            "in ManagedChart {n} (Rancher copies spec.diff into the Bundle). Edit it:\n$ kubectl \
+             -n {} edit managedcharts.management.cattle.io {n}\nand append to \
+             spec.diff.comparePatches:\n",
+            s.namespace
+        ),
+        None => "in the bundle's fleet.yaml (diff.comparePatches):\n".into(),
+    };
+    let _ = writeln!(
+        r,
+        "  - apiVersion: {}\n    kind: {}\n    name: {}{}\n    jsonPointers:",
+        c.target.api_version,
+        c.target.kind,
+        c.target.name,
+        if c.target.namespace.is_empty() {
+            String::new()
+        } else {
+            format!("\n    namespace: {}", c.target.namespace)
+        }
+    );
+    for p in paths {
+        let _ = writeln!(r, "    - {}", compare_patch_path(p));
+    }
+    r
+}
+
+/// The fix for drift a plain `forceSyncGeneration` redeploy does not cure
+/// ([`crate::facts::immutable`]): an immutable field (delete and recreate, or ignore it) or a
+/// known issue with a documented procedure. `None` when a redeploy is safe.
+fn no_plain_redeploy(
+    s: &Source,
+    c: &Claim,
+    class: &Classification,
+    chart: Option<&str>,
+) -> Option<String> {
+    use crate::facts::immutable::{self, Fix};
+    let fixes: Vec<(&str, Fix)> = class
+        .fields
+        .iter()
+        .filter_map(|f| {
+            immutable::for_field(&c.target.group, &c.target.kind, &f.path)
+                .map(|x| (f.path.as_str(), x))
+        })
+        .collect();
+    let bump = format!(
+        "$ kubectl -n {} patch bundles.fleet.cattle.io {} --type merge -p \
+         '{{\"spec\":{{\"forceSyncGeneration\":{}}}}}'",
+        s.namespace,
+        s.name,
+        next_sync(s)
+    );
+    let immutable: Vec<&str> = fixes
+        .iter()
+        .filter(|(_, f)| matches!(f, Fix::Immutable { .. }))
+        .map(|(p, _)| *p)
+        .collect();
+    if let Some((_, Fix::Immutable { denial, reference })) = fixes
+        .iter()
+        .find(|(_, f)| matches!(f, Fix::Immutable { .. }))
+    {
+        let kind = c.target.kind.to_lowercase();
+        let name = &c.target.name;
+        let ns = if c.target.namespace.is_empty() {
+            String::new()
+        } else {
+            format!("-n {} ", c.target.namespace)
+        };
+        return Some(format!(
+            "Do not only force a redeploy: {} of a {} cannot be changed in place, so Helm's \
+             update is refused (\"{denial}\", {reference}) and the bundle likely goes \
+             ErrApplied. Choose one:\n1. Return to the chart's values: save the object, delete \
+             it, and force the redeploy, which recreates it from the chart (volumes already \
+             provisioned keep their settings; new ones cannot be provisioned with it until it \
+             is back):\n$ kubectl get {kind} {ns}{name} -o yaml > {name}.yaml\n$ kubectl delete \
+             {kind} {ns}{name}\n{bump}\n2. Keep the cluster's value and tell Fleet to ignore \
+             the field with a diff.comparePatches entry {}",
+            immutable.join(", "),
+            c.target.kind,
+            compare_patches_entry(s, c, chart, &immutable).trim_end()
+        ));
+    }
+    if let Some((_, Fix::Procedure { steps, reference })) = fixes.first() {
+        return Some(format!(
+            "Do not only force a redeploy: {steps} ({reference}). Once that is done:\n{bump}"
+        ));
+    }
+    None
 }
 
 fn missing_finding(cx: &Context, s: &Source, c: &Claim) -> Finding {
