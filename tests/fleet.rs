@@ -374,9 +374,29 @@ fn real_bundle_fleet_verdicts() {
         );
         has(&cm["title"], "Helm hook");
         has(&cm["summary"], "is a Helm hook (post-install,post-upgrade)");
+        // A known issue (harvester#2088): the upstream fix, never "label it Fleet's".
+        has(
+            &cm["summary"],
+            "Known issue: Harvester's chart replaces Longhorn's",
+        );
+        has(&cm["remediation"], "longhorn/longhorn#3880");
         has(
             &cm["remediation"],
-            "objectset.rio.cattle.io/id=default-mcc-harvester-cattle-fleet-local-system",
+            "Do not give the hook ConfigMap Fleet's labels",
+        );
+        assert!(
+            !cm["remediation"]
+                .as_str()
+                .unwrap()
+                .contains("kubectl annotate"),
+            "{cm}"
+        );
+        assert_eq!(
+            cm["references"],
+            serde_json::json!([
+                "https://github.com/harvester/harvester/issues/2088",
+                "https://github.com/longhorn/longhorn/issues/3880"
+            ])
         );
         // The claim's evidence is the status message, not the spec's template of that name.
         for e in cm["evidence"].as_array().unwrap().iter().take(2) {

@@ -1,6 +1,6 @@
-//! Fields the Kubernetes API server refuses to change in place, and known issues whose drift a
-//! plain Fleet redeploy does not fix: what a safe fix for a Fleet "modified" claim must do
-//! instead of bumping `forceSyncGeneration`.
+//! Fields the Kubernetes API server refuses to change in place, and known issues whose drift (or
+//! false "missing" report) a plain Fleet redeploy does not fix: what a safe fix for a Fleet
+//! claim must do instead of bumping `forceSyncGeneration`.
 
 /// Why a plain redeploy does not fix drift on a field, and what does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,6 +60,43 @@ pub fn for_field(group: &str, kind: &str, path: &str) -> Option<Fix> {
     }
 }
 
+/// A Helm hook object Fleet is known to report missing, with its upstream cause and fix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KnownHook {
+    /// Why Fleet reports it, in words.
+    pub cause: &'static str,
+    /// The upstream fix, and what not to do, in words.
+    pub fix: &'static str,
+    /// Links: the Harvester issue and the upstream change.
+    pub references: [&'static str; 2],
+}
+
+/// The known issue behind Fleet's "missing" report about this hook object, if any.
+pub fn known_hook(namespace: &str, name: &str) -> Option<KnownHook> {
+    match (namespace, name) {
+        ("longhorn-system", "longhorn-storageclass") => Some(KnownHook {
+            cause: "Harvester's chart replaces Longhorn's longhorn-storageclass ConfigMap with \
+                    its own (longhorn-storageclass-override.yaml) from a post-install and \
+                    post-upgrade Helm hook, to add migratable: \"true\" to the StorageClass \
+                    parameters; Fleet does not track what Helm hooks create, so it keeps \
+                    reporting the ConfigMap missing (harvester/harvester#2088)",
+            fix: "The fix is upstream: Longhorn's chart exposes the migratable parameter as a \
+                  value (longhorn/longhorn#3880), so Harvester sets it without the hook; a \
+                  Harvester release that carries the fix for harvester/harvester#2088 no longer \
+                  has the hook nor the report. Do not give the hook ConfigMap Fleet's labels \
+                  and force a redeploy: Fleet would then compare it with the chart's own \
+                  longhorn-storageclass ConfigMap, which lacks migratable, likely turning the \
+                  chart Modified, and a redeploy that restores the chart's ConfigMap would \
+                  likely make Longhorn recreate its StorageClass without migratable.",
+            references: [
+                "https://github.com/harvester/harvester/issues/2088",
+                "https://github.com/longhorn/longhorn/issues/3880",
+            ],
+        }),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,5 +131,7 @@ mod tests {
             Some(Fix::Procedure { .. })
         ));
         assert_eq!(for_field("apps", "Deployment", "spec.replicas"), None);
+        assert!(known_hook("longhorn-system", "longhorn-storageclass").is_some());
+        assert!(known_hook("longhorn-system", "longhorn-default-setting").is_none());
     }
 }

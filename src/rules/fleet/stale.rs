@@ -496,6 +496,7 @@ fn not_owned_finding(cx: &Context, s: &Source, j: &Judged) -> Finding {
         );
     }
     let hook = live.and_then(|o| o.meta.annotations.get("helm.sh/hook").cloned());
+    let known = crate::facts::immutable::known_hook(&t.namespace, &t.name);
     if let (Some(o), Some(h)) = (live, hook.as_deref()) {
         let _ = writeln!(
             summary,
@@ -507,6 +508,9 @@ fn not_owned_finding(cx: &Context, s: &Source, j: &Judged) -> Finding {
             t.fleet_name(),
             ago(o.meta.creation_timestamp.as_deref(), cx.created_at)
         );
+        if let Some(k) = known {
+            let _ = writeln!(summary, "Known issue: {}.", k.cause);
+        }
     } else if let Some(o) = live {
         let id = o
             .meta
@@ -570,14 +574,15 @@ fn not_owned_finding(cx: &Context, s: &Source, j: &Judged) -> Finding {
     .with_summary(summary.trim_end().to_string())
     .with_objects(objects)
     .with_evidence(evidence)
-    .with_remediation(if hook.is_some() {
-        hook_fix(cx, s, &t)
-    } else {
-        not_owned_fix(cx, s, &t)
+    .with_remediation(match (&hook, known) {
+        (Some(_), Some(k)) => k.fix.to_string(),
+        (Some(_), None) => hook_fix(cx, s, &t),
+        (None, _) => not_owned_fix(cx, s, &t),
     })
-    .with_references(vec![
-        "https://github.com/harvester/harvester/issues/5505".into(),
-    ])
+    .with_references(match (&hook, known) {
+        (Some(_), Some(k)) => k.references.iter().map(|r| r.to_string()).collect(),
+        _ => vec!["https://github.com/harvester/harvester/issues/5505".into()],
+    })
 }
 
 /// The objectset hash label carried by the other objects of a bundle's release.
