@@ -205,6 +205,11 @@ pub struct LogMatch {
     pub pod_prefix: Option<String>,
     /// Regex on a line.
     pub matches: String,
+    /// Only pods working on a node that an unfinished Upgrade has in one of these states (the
+    /// node of an upgrade job's pod: its `harvesterhci.io/node` label, else where it runs), so
+    /// a finished job's log of an earlier node does not match.
+    #[serde(default)]
+    pub node_in: Vec<String>,
 }
 
 /// Node-count matcher.
@@ -684,6 +689,7 @@ pub fn matches(env: &Env, issue: &KnownIssue, hits: &[LogHit]) -> Option<Match> 
                 let found: Vec<&LogHit> = hits
                     .iter()
                     .filter(|h| h.issue == issue.id && h.pattern == lm.matches)
+                    .filter(|h| lm.node_in.is_empty() || pod_node_in(env, &h.file, &lm.node_in))
                     .collect();
                 if found.is_empty() {
                     return None;
@@ -706,6 +712,31 @@ pub fn matches(env: &Env, issue: &KnownIssue, hits: &[LogHit]) -> Option<Match> 
         }
     }
     Some(m)
+}
+
+/// Whether the pod whose log is `file` (`logs/<namespace>/<pod>/…`) works on a node that an
+/// unfinished Upgrade has in one of `states`.
+fn pod_node_in(env: &Env, file: &str, states: &[String]) -> bool {
+    let mut parts = file.split('/');
+    let (Some("logs"), Some(ns), Some(pod)) = (parts.next(), parts.next(), parts.next()) else {
+        return false;
+    };
+    let Some(p) = env.index.find("", "Pod", ns, pod) else {
+        return false;
+    };
+    let node = p
+        .meta
+        .labels
+        .get("harvesterhci.io/node")
+        .cloned()
+        .or(match &p.view {
+            crate::model::views::View::Pod(v) => v.node_name.clone(),
+            _ => None,
+        });
+    let Some(node) = node else { return false };
+    crate::facts::upgrade::unfinished(env.index).any(|u| {
+        crate::facts::upgrade::node_state(u, &node).is_some_and(|s| states.iter().any(|w| w == s))
+    })
 }
 
 /// A catalog symptom with the names of what the issue matched: `$Kind` (in a `{denial …}`
@@ -1040,6 +1071,52 @@ mod tests {
         };
         assert_eq!(sev("orphan-capi-machine"), "error");
         assert_eq!(sev("capi-machine-not-running-node-present"), "warning");
+    }
+
+    #[test]
+    fn pre_drain_log_lines_count_only_for_the_node_being_pre_drained() {
+        use crate::upgrade::testkit::{World, cluster, set, upgrade};
+        const ID: &str = "pre-drain-waits-for-degraded-volume";
+        let k = catalog().into_iter().find(|k| k.id == ID).unwrap();
+        let pattern = k
+            .when
+            .iter()
+            .find_map(|w| match w {
+                Matcher::Log(l) => Some(l.matches.clone()),
+                _ => None,
+            })
+            .unwrap();
+        let mut u = upgrade("hvst-upgrade-a", Some("UpgradingNodes"), None);
+        u = set(
+            u,
+            "/status/nodeStatuses",
+            serde_json::json!({"node-0": {"state": "Succeeded"}, "node-1": {"state": "Pre-draining"}}),
+        );
+        let pod = |node: &str| {
+            serde_json::json!({
+                "apiVersion": "v1", "kind": "Pod",
+                "metadata": {"name": format!("hvst-upgrade-a-pre-drain-{node}-x"), "namespace": "harvester-system",
+                             "labels": {"harvesterhci.io/node": node}},
+                "spec": {"nodeName": node},
+            })
+        };
+        let hit = |node: &str| LogHit {
+            issue: ID.into(),
+            pattern: pattern.clone(),
+            file: format!("logs/harvester-system/hvst-upgrade-a-pre-drain-{node}-x/apply.log"),
+            line: 7,
+            text: "Waiting for volume pvc-1 to be healthy...".into(),
+            count: 3,
+        };
+        let mut objects = cluster(2);
+        objects.extend([u, pod("node-0"), pod("node-1")]);
+        let w = World::new(&objects);
+        let found =
+            |hits: Vec<LogHit>| w.env("v1.4.0", None, |env| matches(env, &k, &hits).is_some());
+        // The node being pre-drained: its job's log line counts.
+        assert!(found(vec![hit("node-1")]));
+        // An earlier node's finished pre-drain job: its old line does not.
+        assert!(!found(vec![hit("node-0")]));
     }
 
     #[test]
