@@ -134,25 +134,13 @@ pub fn render(r: &Report) -> String {
 #[cfg(test)]
 mod tests {
     use super::render;
-    use crate::report::layout::tests::{finding, incident};
-    use crate::report::{Check, CheckStatus, Report, Severity};
+    use crate::report::layout::tests::{incident, node_down_findings};
+    use crate::report::{Check, CheckStatus, Report};
 
     #[test]
     fn incidents_are_test_suites_of_their_findings() {
         let mut r = Report::empty_for_tests();
-        r.findings = vec![
-            finding("node.not-ready:Node/n2", Severity::Error, "Node n2 <down>"),
-            finding(
-                "fleet.stale-status:Bundle/x",
-                Severity::Warning,
-                "Fleet status is stale",
-            ),
-            finding(
-                "vm.info:VirtualMachine/ns/v",
-                Severity::Info,
-                "VM ns/v is stopped",
-            ),
-        ];
+        r.findings = node_down_findings("Node n2 <down>");
         incident(
             &mut r,
             "incident:Node/n2",

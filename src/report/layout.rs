@@ -88,6 +88,24 @@ pub(crate) mod tests {
         }
     }
 
+    /// The findings of a small node-down report: the down node (titled `node_title`), a Fleet
+    /// claim it explains and an informational VM finding.
+    pub(crate) fn node_down_findings(node_title: &str) -> Vec<Finding> {
+        vec![
+            finding("node.not-ready:Node/n2", Severity::Error, node_title),
+            finding(
+                "fleet.stale-status:Bundle/x",
+                Severity::Warning,
+                "Fleet status is stale",
+            ),
+            finding(
+                "vm.info:VirtualMachine/ns/v",
+                Severity::Info,
+                "VM ns/v is stopped",
+            ),
+        ]
+    }
+
     /// An incident for renderer tests; marks its findings as held by it.
     pub(crate) fn incident(r: &mut Report, id: &str, title: &str, cause: &str, effects: &[&str]) {
         let severity = r

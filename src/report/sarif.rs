@@ -168,29 +168,13 @@ pub fn render(r: &Report) -> String {
 #[cfg(test)]
 mod tests {
     use super::render;
-    use crate::report::layout::tests::{finding, incident};
-    use crate::report::{Report, Severity};
+    use crate::report::Report;
+    use crate::report::layout::tests::{incident, node_down_findings};
 
     #[test]
     fn results_name_their_incident() {
         let mut r = Report::empty_for_tests();
-        r.findings = vec![
-            finding(
-                "node.not-ready:Node/n2",
-                Severity::Error,
-                "Node n2 is not Ready",
-            ),
-            finding(
-                "fleet.stale-status:Bundle/x",
-                Severity::Warning,
-                "Fleet status is stale",
-            ),
-            finding(
-                "vm.info:VirtualMachine/ns/v",
-                Severity::Info,
-                "VM ns/v is stopped",
-            ),
-        ];
+        r.findings = node_down_findings("Node n2 is not Ready");
         incident(
             &mut r,
             "incident:Node/n2",
