@@ -117,30 +117,41 @@ fn evidence_value(e: &Evidence) -> Value {
     }
 }
 
-/// A remediation as blocks: runs of prose lines (a paragraph each) and runs of `$ ` commands
-/// (one copyable block each).
+/// A remediation as blocks: runs of prose lines (a paragraph each), runs of `$ ` commands
+/// (one copyable block each) and literal text to paste (one copyable block each, indentation
+/// kept).
 fn fix_value(remediation: &str) -> Vec<Value> {
-    let mut blocks: Vec<(bool, Vec<String>)> = Vec::new();
+    let mut blocks: Vec<Value> = Vec::new();
+    let mut run: Option<(bool, Vec<String>)> = None;
+    let end = |run: &mut Option<(bool, Vec<String>)>, blocks: &mut Vec<Value>| {
+        if let Some((cmd, lines)) = run.take() {
+            blocks.push(if cmd {
+                context! { commands => lines }
+            } else {
+                context! { prose => lines }
+            });
+        }
+    };
     for s in steps(remediation) {
         let (cmd, text) = match s {
             Step::Command(c) => (true, c.to_string()),
             Step::Prose(p) => (false, p.to_string()),
+            Step::Literal(lines) => {
+                end(&mut run, &mut blocks);
+                blocks.push(context! { literal => lines.join("\n") });
+                continue;
+            }
         };
-        match blocks.last_mut() {
+        match run.as_mut() {
             Some((k, lines)) if *k == cmd => lines.push(text),
-            _ => blocks.push((cmd, vec![text])),
+            _ => {
+                end(&mut run, &mut blocks);
+                run = Some((cmd, vec![text]));
+            }
         }
     }
+    end(&mut run, &mut blocks);
     blocks
-        .into_iter()
-        .map(|(cmd, lines)| {
-            if cmd {
-                context! { commands => lines }
-            } else {
-                context! { prose => lines }
-            }
-        })
-        .collect()
 }
 
 /// "8 upgrade.precheck.pod-status, 6 fleet.stale-status": the rules of some findings, most
@@ -1132,6 +1143,25 @@ mod tests {
         ));
         assert!(html.contains("<a class=\"pill error\" href=\"#incidents\">"));
         assert!(html.contains("<a class=\"pill warning\" href=\"#sev-warning\">"));
+    }
+
+    #[test]
+    fn yaml_to_paste_is_one_copyable_block_with_its_indentation() {
+        let v = fix_value(
+            "Keep the field and tell Fleet to ignore it. Append to spec.diff.comparePatches:\n  - apiVersion: storage.k8s.io/v1\n    kind: StorageClass\n    jsonPointers:\n    - /parameters/numberOfReplicas\nThen force a redeploy:\n$ kubectl -n fleet-local patch bundles.fleet.cattle.io mcc-harvester",
+        );
+        let got = format!("{v:?}");
+        assert_eq!(v.len(), 4, "{got}");
+        let mut r = Report::empty_for_tests();
+        r.findings = vec![crate::report::layout::tests::finding(
+            "fleet.modified:x",
+            Severity::Error,
+            "Chart drift",
+        )];
+        r.findings[0].remediation = "Keep the field and tell Fleet to ignore it. Append to spec.diff.comparePatches:\n  - apiVersion: storage.k8s.io/v1\n    kind: StorageClass\n    jsonPointers:\n    - /parameters/numberOfReplicas\nThen force a redeploy:\n$ kubectl -n fleet-local patch bundles.fleet.cattle.io mcc-harvester".into();
+        let html = render(&r);
+        assert!(html.contains("<pre class=\"literal\" id=\"f0-fix2\">- apiVersion: storage.k8s.io&#x2f;v1\n  kind: StorageClass\n  jsonPointers:\n  - &#x2f;parameters&#x2f;numberOfReplicas</pre>"), "{html}");
+        assert!(html.contains("<p class=\"step\">Then force a redeploy:</p>"));
     }
 
     #[test]

@@ -7,26 +7,57 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::{Finding, Incident, Report};
 
 /// One step of a remediation (one line of its text).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step<'a> {
     /// Prose: what to do or check, in words.
     Prose(&'a str),
     /// A shell command to copy (the line after its `$ ` marker).
     Command(&'a str),
+    /// Text to paste exactly as written (a YAML entry to add to an object): a run of indented
+    /// lines, with the indentation they share removed and the rest kept.
+    Literal(Vec<&'a str>),
 }
 
 /// The steps of a remediation: one per non-blank line; a line starting with `$ ` is a command,
-/// every other line is prose (a text written before the convention is all prose).
+/// a run of indented lines is one literal block (YAML keeps its meaning only with its
+/// indentation), every other line is prose (a text written before the convention is all prose).
 pub fn steps(remediation: &str) -> Vec<Step<'_>> {
-    remediation
-        .lines()
-        .map(str::trim_end)
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| match l.trim_start().strip_prefix("$ ") {
-            Some(cmd) if !cmd.trim().is_empty() => Step::Command(cmd.trim()),
-            _ => Step::Prose(l.trim()),
-        })
-        .collect()
+    let mut out: Vec<Step<'_>> = Vec::new();
+    let mut block: Vec<&str> = Vec::new();
+    for l in remediation.lines().map(str::trim_end) {
+        if l.trim().is_empty() {
+            flush_literal(&mut block, &mut out);
+            continue;
+        }
+        match l.trim_start().strip_prefix("$ ") {
+            Some(cmd) if !cmd.trim().is_empty() => {
+                flush_literal(&mut block, &mut out);
+                out.push(Step::Command(cmd.trim()));
+            }
+            _ if l.starts_with([' ', '\t']) => block.push(l),
+            _ => {
+                flush_literal(&mut block, &mut out);
+                out.push(Step::Prose(l.trim()));
+            }
+        }
+    }
+    flush_literal(&mut block, &mut out);
+    out
+}
+
+/// Ends a run of indented lines as one literal step, without the indentation they share.
+fn flush_literal<'a>(block: &mut Vec<&'a str>, out: &mut Vec<Step<'a>>) {
+    if block.is_empty() {
+        return;
+    }
+    let indent = block
+        .iter()
+        .map(|l| l.len().saturating_sub(l.trim_start().len()))
+        .min()
+        .unwrap_or(0);
+    let lines = block.iter().map(|l| l.get(indent..).unwrap_or(l)).collect();
+    out.push(Step::Literal(lines));
+    block.clear();
 }
 
 /// An incident with its findings.
@@ -134,7 +165,7 @@ pub(crate) mod tests {
 
     #[test]
     fn steps_split_commands_from_prose() {
-        let s = "Check the node's kubelet log.\n\n$ kubectl uncordon n1\n  $ kubectl get nodes  \n$ \nA $ in prose";
+        let s = "Check the node's kubelet log.\n\n$ kubectl uncordon n1\n  $ kubectl get nodes  \n$ \nA $ in prose\nAppend:\n  - name: x\n    pointers:\n    - /a\n\n\t\tb: 1\nDone.";
         assert_eq!(
             steps(s),
             [
@@ -143,6 +174,10 @@ pub(crate) mod tests {
                 Step::Command("kubectl get nodes"),
                 Step::Prose("$"),
                 Step::Prose("A $ in prose"),
+                Step::Prose("Append:"),
+                Step::Literal(vec!["- name: x", "  pointers:", "  - /a"]),
+                Step::Literal(vec!["b: 1"]),
+                Step::Prose("Done."),
             ]
         );
         // A text written before the convention is prose, even when it names a command.

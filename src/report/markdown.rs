@@ -161,36 +161,53 @@ fn icon(s: Severity) -> &'static str {
     }
 }
 
-/// A fix as blocks: runs of prose lines, and runs of commands (for one ```sh block each).
+/// A fix as blocks: runs of prose lines, runs of commands (one ```sh block each) and literal
+/// text to paste (one ```yaml block each, indentation kept).
 fn fix_value(remediation: &str) -> Vec<Value> {
-    let mut blocks: Vec<(bool, Vec<String>)> = Vec::new();
-    for s in steps(remediation).into_iter().take(FIX_STEPS) {
+    let all = steps(remediation);
+    let left = all.len().saturating_sub(FIX_STEPS);
+    let mut blocks: Vec<Value> = Vec::new();
+    let mut run: Option<(bool, Vec<String>)> = None;
+    let end = |run: &mut Option<(bool, Vec<String>)>, blocks: &mut Vec<Value>| {
+        if let Some((cmd, lines)) = run.take() {
+            blocks.push(if cmd {
+                minijinja::context! { commands => lines }
+            } else {
+                minijinja::context! { prose => lines }
+            });
+        }
+    };
+    for s in all.into_iter().take(FIX_STEPS) {
         let (cmd, text) = match s {
             Step::Command(c) => (true, defuse(&cap_line(c, LINE_CHARS * 2))),
             Step::Prose(p) => (false, line(p, LINE_CHARS * 2)),
+            Step::Literal(lines) => {
+                end(&mut run, &mut blocks);
+                let lines: Vec<String> = lines
+                    .iter()
+                    .map(|l| defuse(&cap_line(l, LINE_CHARS * 2)))
+                    .collect();
+                blocks.push(minijinja::context! { literal => lines });
+                continue;
+            }
         };
-        match blocks.last_mut() {
+        match run.as_mut() {
             Some((k, lines)) if *k == cmd => lines.push(text),
-            _ => blocks.push((cmd, vec![text])),
+            _ => {
+                end(&mut run, &mut blocks);
+                run = Some((cmd, vec![text]));
+            }
         }
     }
-    let left = steps(remediation).len().saturating_sub(FIX_STEPS);
     if left > 0 {
-        blocks.push((
+        end(&mut run, &mut blocks);
+        run = Some((
             false,
             vec![format!("… and {left} more step(s) in report.html")],
         ));
     }
+    end(&mut run, &mut blocks);
     blocks
-        .into_iter()
-        .map(|(cmd, lines)| {
-            if cmd {
-                minijinja::context! { commands => lines }
-            } else {
-                minijinja::context! { prose => lines }
-            }
-        })
-        .collect()
 }
 
 /// A finding at a level of detail; `fix` is left out for findings an incident holds (the
@@ -571,6 +588,32 @@ mod tests {
         );
         assert!(md.contains("\nFix the pod (kubectl -n ns describe pod a).\n"));
     }
+
+    #[test]
+    fn yaml_to_paste_keeps_its_indentation_in_a_yaml_block() {
+        let mut r = node_down();
+        r.incidents[0].remediation = LIT.into();
+        let md = render(&r);
+        let blocks = code_blocks(&md);
+        let yaml: Vec<&Vec<String>> = blocks
+            .iter()
+            .filter(|(i, _)| i == "yaml")
+            .map(|(_, l)| l)
+            .collect();
+        assert_eq!(
+            yaml,
+            [&vec![
+                "- apiVersion: storage.k8s.io/v1".to_string(),
+                "  kind: StorageClass".to_string(),
+                "  jsonPointers:".to_string(),
+                "  - /parameters/numberOfReplicas".to_string(),
+            ]],
+            "{md}"
+        );
+        assert!(md.contains("\nThen force a redeploy:\n"), "{md}");
+    }
+
+    const LIT: &str = "Keep the field and tell Fleet to ignore it. Append to spec.diff.comparePatches:\n  - apiVersion: storage.k8s.io/v1\n    kind: StorageClass\n    jsonPointers:\n    - /parameters/numberOfReplicas\nThen force a redeploy:\n$ kubectl -n fleet-local patch bundles.fleet.cattle.io mcc-harvester";
 
     #[test]
     fn any_report_fits_a_github_issue() {

@@ -35,19 +35,22 @@ fn clean(s: &str) -> String {
 }
 
 /// A remediation's steps as lines: prose as it is, a command after a `$ ` marker (bold on a
-/// terminal), so the lines to copy stand out from the words around them.
+/// terminal), so the lines to copy stand out from the words around them, and literal text
+/// (YAML to paste) indented under the prose with its own indentation kept.
 fn fix_lines(remediation: &str, color: bool) -> Vec<String> {
-    steps(remediation)
-        .into_iter()
-        .map(|s| match s {
-            Step::Prose(p) => clean(p),
-            Step::Command(c) => format!(
+    let mut out = Vec::new();
+    for s in steps(remediation) {
+        match s {
+            Step::Prose(p) => out.push(clean(p)),
+            Step::Command(c) => out.push(format!(
                 "{} {}",
                 paint("$", "2", color),
                 paint(&clean(c), "1", color)
-            ),
-        })
-        .collect()
+            )),
+            Step::Literal(lines) => out.extend(lines.iter().map(|l| format!("  {}", clean(l)))),
+        }
+    }
+    out
 }
 
 /// The severity label, padded to the column the titles start at.
@@ -323,6 +326,16 @@ mod tests {
         let out = render(&r, false, false);
         assert!(out.contains("ERROR  Pod ns/a is not Ready\n       fix:\n         Look at the pod first.\n         $ kubectl -n ns describe pod a\n"), "{out}");
         assert!(!out.contains("incidents:"));
+    }
+
+    #[test]
+    fn yaml_to_paste_keeps_its_indentation() {
+        let mut r = report();
+        r.incidents[0].remediation = "Keep the field and tell Fleet to ignore it. Append to spec.diff.comparePatches:\n  - apiVersion: storage.k8s.io/v1\n    kind: StorageClass\n    jsonPointers:\n    - /parameters/numberOfReplicas\nThen force a redeploy:\n$ kubectl -n fleet-local patch bundles.fleet.cattle.io mcc-harvester".into();
+        let out = render(&r, false, false);
+        assert!(out.contains(
+            "       fix:\n         Keep the field and tell Fleet to ignore it. Append to spec.diff.comparePatches:\n           - apiVersion: storage.k8s.io/v1\n             kind: StorageClass\n             jsonPointers:\n             - /parameters/numberOfReplicas\n         Then force a redeploy:\n         $ kubectl"
+        ), "{out}");
     }
 
     #[test]
