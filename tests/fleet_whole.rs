@@ -261,3 +261,130 @@ fn immutable_and_known_issue_drift_never_gets_a_plain_resync() {
     .2;
     assert!(dep.starts_with("Decide which state is wanted"), "{dep}");
 }
+
+#[test]
+fn kubevirt_procedure_gives_its_commands_and_the_entry_goes_to_the_managed_chart() {
+    let r = analyse(&drifted());
+    let kv = about(&r, ":KubeVirt/harvester-system/kubevirt")[0].2;
+    for want in [
+        "\n$ kubectl get crd kubevirts.kubevirt.io -o yaml | grep -c vmStateStorageClass\n",
+        // The tag is the chart version the bundle deploys (helm.version 1.4.0 here).
+        "\n$ kubectl apply --server-side --force-conflicts -f https://raw.githubusercontent.com/harvester/harvester/v1.4.0/deploy/charts/harvester/dependency_charts/kubevirt-operator/crds/crd-kubevirt.yaml\n",
+        "Once that is done, force the redeploy:\n$ kubectl -n fleet-local patch bundles.fleet.cattle.io mcc-harvester",
+    ] {
+        assert!(kv.contains(want), "{want}\n---\n{kv}");
+    }
+    // The ManagedChart is not captured: the comparePatches entry still goes to it, by name.
+    let sc = about(&r, ":StorageClass/harvester-longhorn")[0].2;
+    assert!(
+        sc.contains("in ManagedChart harvester, which Bundle mcc-harvester is generated from"),
+        "{sc}"
+    );
+    assert!(
+        sc.contains("$ kubectl -n fleet-local edit managedcharts.management.cattle.io harvester")
+    );
+    assert!(!sc.contains("fleet.yaml"), "{sc}");
+}
+
+#[test]
+fn drift_only_in_fields_the_bundle_tells_fleet_to_ignore_is_a_stale_claim() {
+    let entry = "spec:\n  diff:\n    comparePatches:\n    - apiVersion: storage.k8s.io/v1\n      kind: StorageClass\n      name: harvester-longhorn\n      jsonPointers:\n      - /parameters/numberOfReplicas\n  defaultNamespace: harvester-system\n";
+    let text = drifted().replacen("spec:\n  defaultNamespace: harvester-system\n", entry, 1);
+    assert_ne!(text, drifted());
+    let r = analyse(&text);
+    let sc = about(&r, ":StorageClass/harvester-longhorn");
+    assert_eq!(sc.len(), 1, "{sc:#?}");
+    assert_eq!(sc[0].0, "fleet.stale-status", "{sc:#?}");
+    assert!(
+        sc[0].1.contains("Bundle/fleet-local/mcc-harvester lists /parameters/numberOfReplicas in diff.comparePatches"),
+        "{}",
+        sc[0].1
+    );
+    let f = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| {
+            f["id"]
+                .as_str()
+                .unwrap()
+                .ends_with(":StorageClass/harvester-longhorn")
+        })
+        .unwrap();
+    assert!(
+        f["title"].as_str().unwrap().ends_with(
+            "only in fields its diff.comparePatches now ignores (/parameters/numberOfReplicas)"
+        ),
+        "{}",
+        f["title"]
+    );
+    assert!(
+        f["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["excerpt"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("comparePatches:")),
+        "{:#?}",
+        f["evidence"]
+    );
+    // The entry covers only that field: the other claims are judged as before.
+    let dep = about(
+        &r,
+        ":Deployment/harvester-system/harvester-network-controller-manager",
+    );
+    assert_eq!(dep[0].0, "fleet.modified");
+}
+
+#[test]
+fn an_immutable_selector_gets_delete_and_recreate_and_a_claim_never_loses_data() {
+    // The chart's selector differs from the captured Deployment's.
+    let patch = r#"{"spec":{"selector":{"matchLabels":{"app":"network-controller"}}}}"#;
+    let text = drifted().replacen(DEP_PATCH, patch, 1);
+    let r = analyse(&text);
+    let dep = about(
+        &r,
+        ":Deployment/harvester-system/harvester-network-controller-manager",
+    );
+    assert_eq!(dep[0].0, "fleet.modified", "{dep:#?}");
+    for want in [
+        "spec.selector.matchLabels.app of a Deployment cannot be changed in place",
+        "(\"field is immutable\", Kubernetes API validation)",
+        "its pods are deleted with it and come back when the redeploy recreates it",
+        "$ kubectl delete deployment -n harvester-system harvester-network-controller-manager\n",
+        "    - /spec/selector/matchLabels/app",
+    ] {
+        assert!(dep[0].2.contains(want), "{want}\n---\n{}", dep[0].2);
+    }
+}
+
+#[test]
+fn a_claim_data_depends_on_is_never_fixed_by_deleting_it() {
+    // A PVC whose storage class differs from the chart's: the fix must not delete it.
+    let claim = "      - apiVersion: v1\n        kind: PersistentVolumeClaim\n        namespace: \"harvester-system\"\n        name: data\n        patch: '{\"spec\":{\"storageClassName\":\"harvester-longhorn\"}}'\n";
+    let pvc = "---\napiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: data\n  namespace: harvester-system\nspec:\n  accessModes: [ReadWriteOnce]\n  resources:\n    requests:\n      storage: 1Gi\n  storageClassName: longhorn\n";
+    let base = drifted();
+    let at = base.find("      - apiVersion: storage.k8s.io/v1").unwrap();
+    let text = format!("{}{claim}{}{pvc}", &base[..at], &base[at..]);
+    let r = analyse(&text);
+    let f = about(&r, ":PersistentVolumeClaim/harvester-system/data");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert_eq!(f[0].0, "fleet.modified", "{f:#?}");
+    assert!(
+        f[0].1
+            .contains("spec.storageClassName: harvester-longhorn → longhorn"),
+        "{}",
+        f[0].1
+    );
+    let fix = f[0].2;
+    assert!(
+        fix.starts_with("Do not force a redeploy, and do not delete the PersistentVolumeClaim"),
+        "{fix}"
+    );
+    assert!(fix.contains("deletes the data on it"), "{fix}");
+    assert!(!fix.contains("kubectl delete"), "{fix}");
+    assert!(!fix.contains("forceSyncGeneration"), "{fix}");
+    assert!(fix.contains("    - /spec/storageClassName"), "{fix}");
+}

@@ -14,6 +14,12 @@ pub fn local_id(bundle: &str) -> String {
     format!("default-{bundle}-cattle-fleet-local-system")
 }
 
+/// The ManagedChart a Bundle is generated from: Rancher names the Bundle of ManagedChart `X`
+/// `mcc-X`, in the chart's namespace.
+pub fn managed_chart_of(bundle: &str) -> Option<&str> {
+    bundle.strip_prefix("mcc-").filter(|c| !c.is_empty())
+}
+
 /// Whether Fleet's agent can see this object as its own (id annotation and hash label).
 pub fn owned_by_fleet(o: &Object) -> bool {
     o.meta

@@ -12,6 +12,10 @@ use crate::model::views::View;
 pub enum Compared {
     /// Every field the patch sets already has the chart's value: the drift is gone.
     Matches,
+    /// Fields still differ, but every one lies under a field the bundle's `diff.comparePatches`
+    /// tells Fleet's agent to leave out (the pointers that cover them): a current agent does
+    /// not report this drift.
+    Ignored(Vec<String>),
     /// Some fields differ (or cannot be compared).
     Differs(Classification),
 }
@@ -32,8 +36,12 @@ pub struct Classification {
 /// One differing field.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldDiff {
-    /// Path.
+    /// Path for people (`webhooks[0].clientConfig.caBundle`; a key with a dot stays whole:
+    /// `data.storageclass.yaml`).
     pub path: String,
+    /// The same field as a JSON pointer (RFC 6901), as Fleet's `diff.comparePatches`
+    /// `jsonPointers` take it: `/data/storageclass.yaml`, `/webhooks/0/clientConfig/caBundle`.
+    pub pointer: String,
     /// What the chart renders (short).
     pub chart: String,
     /// What the cluster has (short).
@@ -107,90 +115,87 @@ fn short(v: Option<&J>) -> String {
 /// leaves the projection does not hold go to `unknown`. With `whole` (the live value is the
 /// whole captured object) an absent field is absent in the cluster, never unknown, and a list
 /// whose length differs from the chart's differs as a whole.
-fn walk(
-    path: &str,
-    want: &J,
-    live: Option<&J>,
-    known: bool,
+struct Walk {
+    /// The live value is the whole captured object.
     whole: bool,
-    diffs: &mut Vec<FieldDiff>,
-    unknown: &mut Vec<String>,
-) {
-    match want {
-        J::Object(m) => {
-            for (k, v) in m {
-                let p = if path.is_empty() {
-                    k.clone()
-                } else {
-                    format!("{path}.{k}")
-                };
-                let l = live.and_then(|x| x.get(k));
-                let still_known = known && live.is_some_and(|x| x.is_object());
-                walk(
-                    &p,
-                    v,
-                    l,
-                    whole || (still_known && l.is_some()),
-                    whole,
-                    diffs,
-                    unknown,
-                );
-            }
-        }
-        J::Array(a) if whole && live.and_then(|x| x.as_array()).map(Vec::len) != Some(a.len()) => {
-            // Merge patches replace lists whole: a list the cluster lacks, or one with more or
-            // fewer items than the chart's, differs as a whole.
-            let count = |n: usize| format!("{n} item{}", if n == 1 { "" } else { "s" });
-            diffs.push(FieldDiff {
-                path: path.to_string(),
-                chart: count(a.len()),
-                live: match live {
-                    Some(J::Array(l)) => count(l.len()),
-                    other => short(other),
-                },
-            });
-        }
-        J::Array(a) => {
-            let la = live.and_then(|x| x.as_array());
-            for (i, v) in a.iter().enumerate() {
-                // Match list elements by `name` when they have one, else by position.
-                let l = match v.get("name").and_then(|n| n.as_str()) {
-                    Some(n) => la.and_then(|x| {
-                        x.iter()
-                            .find(|e| e.get("name").and_then(|m| m.as_str()) == Some(n))
-                    }),
-                    None => la.and_then(|x| x.get(i)),
-                };
-                walk(
-                    &format!("{path}[{i}]"),
-                    v,
-                    l,
-                    whole || (known && la.is_some()),
-                    whole,
-                    diffs,
-                    unknown,
-                );
-            }
-        }
-        leaf => {
-            if !known && live.is_none() {
-                if !empty(Some(leaf)) {
-                    unknown.push(path.to_string());
+    diffs: Vec<FieldDiff>,
+    unknown: Vec<String>,
+}
+
+impl Walk {
+    fn walk(&mut self, path: &str, pointer: &str, want: &J, live: Option<&J>, known: bool) {
+        let whole = self.whole;
+        match want {
+            J::Object(m) => {
+                for (k, v) in m {
+                    let p = if path.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{path}.{k}")
+                    };
+                    let ptr = format!("{pointer}/{}", k.replace('~', "~0").replace('/', "~1"));
+                    let l = live.and_then(|x| x.get(k));
+                    let still_known = known && live.is_some_and(|x| x.is_object());
+                    self.walk(&p, &ptr, v, l, whole || (still_known && l.is_some()));
                 }
-                return;
             }
-            let same = match (leaf, live) {
-                (J::Number(a), Some(J::Number(b))) => a.as_f64() == b.as_f64(),
-                (a, b) if empty(Some(a)) && empty(b) => true,
-                (a, Some(b)) => a == b,
-                (a, None) => empty(Some(a)),
-            };
-            if !same {
-                diffs.push(FieldDiff {
+            J::Array(a)
+                if whole && live.and_then(|x| x.as_array()).map(Vec::len) != Some(a.len()) =>
+            {
+                // Merge patches replace lists whole: a list the cluster lacks, or one with more or
+                // fewer items than the chart's, differs as a whole.
+                let count = |n: usize| format!("{n} item{}", if n == 1 { "" } else { "s" });
+                self.diffs.push(FieldDiff {
                     path: path.to_string(),
-                    chart: short(Some(leaf)),
-                    live: short(live),
+                    pointer: pointer.to_string(),
+                    chart: count(a.len()),
+                    live: match live {
+                        Some(J::Array(l)) => count(l.len()),
+                        other => short(other),
+                    },
                 });
+            }
+            J::Array(a) => {
+                let la = live.and_then(|x| x.as_array());
+                for (i, v) in a.iter().enumerate() {
+                    // Match list elements by `name` when they have one, else by position.
+                    let l = match v.get("name").and_then(|n| n.as_str()) {
+                        Some(n) => la.and_then(|x| {
+                            x.iter()
+                                .find(|e| e.get("name").and_then(|m| m.as_str()) == Some(n))
+                        }),
+                        None => la.and_then(|x| x.get(i)),
+                    };
+                    self.walk(
+                        &format!("{path}[{i}]"),
+                        &format!("{pointer}/{i}"),
+                        v,
+                        l,
+                        whole || (known && la.is_some()),
+                    );
+                }
+            }
+            leaf => {
+                if !known && live.is_none() {
+                    if !empty(Some(leaf)) {
+                        self.unknown.push(path.to_string());
+                    }
+                    return;
+                }
+                let same = match (leaf, live) {
+                    (J::Number(a), Some(J::Number(b))) => a.as_f64() == b.as_f64(),
+                    (a, b) if empty(Some(a)) && empty(b) => true,
+                    (a, Some(b)) => a == b,
+                    (a, None) => empty(Some(a)),
+                };
+                if !same {
+                    self.diffs.push(FieldDiff {
+                        path: path.to_string(),
+                        pointer: pointer.to_string(),
+                        chart: short(Some(leaf)),
+                        live: short(live),
+                    });
+                }
             }
         }
     }
@@ -205,6 +210,111 @@ fn is_ca_bundle(p: &str) -> bool {
 /// Compares a modified object's patch with the captured object's typed view only.
 pub fn classify(o: &Object, patch: &str) -> Compared {
     classify_with(o, patch, None)
+}
+
+/// Glob match as Fleet's ignore normalizer does it for group and kind: `*` matches any run of
+/// characters, everything else matches itself; an empty pattern matches only the empty text.
+fn glob(pattern: &str, text: &str) -> bool {
+    let Some((first, rest)) = pattern.split_once('*') else {
+        return pattern == text;
+    };
+    let Some(mut left) = text.strip_prefix(first) else {
+        return false;
+    };
+    let parts: Vec<&str> = rest.split('*').collect();
+    let Some((last, middle)) = parts.split_last() else {
+        return true;
+    };
+    for p in middle {
+        match left.find(p) {
+            Some(i) => left = left.get(i + p.len()..).unwrap_or(""),
+            None => return false,
+        }
+    }
+    left.len() >= last.len() && left.ends_with(last)
+}
+
+/// The fields Fleet's agent leaves out when it compares `target` with the chart: the
+/// `jsonPointers` of every `diff.comparePatches` entry that matches it (group and kind as
+/// globs, name and namespace equal or empty, as Fleet's ignore normalizer), and the paths of the
+/// entries' `operations` (applied to both sides, so a field they set or remove cannot differ;
+/// Fleet matches those by exact apiVersion, kind, name and namespace). Fleet's own `ignore`
+/// operation is about creating objects, not comparing them, and is not counted.
+pub fn ignored_pointers(
+    patches: &[crate::model::fleet::ComparePatch],
+    group: &str,
+    kind: &str,
+    api_version: &str,
+    namespace: &str,
+    name: &str,
+) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for p in patches {
+        let av = p.api_version.as_deref().unwrap_or("");
+        let p_group = av.rsplit_once('/').map(|(g, _)| g).unwrap_or("");
+        let p_kind = p.kind.as_deref().unwrap_or("");
+        let p_name = p.name.as_deref().unwrap_or("");
+        let p_ns = p.namespace.as_deref().unwrap_or("");
+        let key_ok =
+            (p_name.is_empty() || p_name == name) && (p_ns.is_empty() || p_ns == namespace);
+        if key_ok && glob(p_group, group) && glob(p_kind, kind) {
+            out.extend(p.json_pointers.iter().cloned());
+        }
+        if av == api_version && p_kind == kind && p_name == name && p_ns == namespace {
+            out.extend(
+                p.operations
+                    .iter()
+                    .filter(|o| o.op.as_deref() != Some("ignore"))
+                    .filter_map(|o| o.path.clone()),
+            );
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Whether JSON pointer `field` is `ignored` or lies under it (segment by segment).
+fn covered(field: &str, ignored: &str) -> bool {
+    field == ignored
+        || field
+            .strip_prefix(ignored)
+            .is_some_and(|rest| rest.starts_with('/') || ignored.ends_with('/'))
+}
+
+/// Compares a modified object's patch with the captured object like
+/// [`classify_with`], then leaves out the fields the bundle's `diff.comparePatches` tell Fleet
+/// to ignore (`ignored`, from [`ignored_pointers`]): drift only in ignored fields is
+/// [`Compared::Ignored`]; drift in other fields stays, and the ignored ones are dropped from
+/// the list.
+pub fn classify_ignoring(
+    o: &Object,
+    patch: &str,
+    whole: Option<&J>,
+    ignored: &[String],
+) -> Compared {
+    let c = classify_with(o, patch, whole);
+    let Compared::Differs(mut class) = c else {
+        return c;
+    };
+    if ignored.is_empty() || class.fields.is_empty() {
+        return Compared::Differs(class);
+    }
+    let by: Vec<String> = ignored
+        .iter()
+        .filter(|i| class.fields.iter().any(|f| covered(&f.pointer, i)))
+        .cloned()
+        .collect();
+    if by.is_empty() {
+        return Compared::Differs(class);
+    }
+    class
+        .fields
+        .retain(|f| !ignored.iter().any(|i| covered(&f.pointer, i)));
+    if class.fields.is_empty() && class.verified {
+        return Compared::Ignored(by);
+    }
+    Compared::Differs(class)
 }
 
 /// Compares a modified object's patch with the captured object: with `whole` (the whole
@@ -244,17 +354,13 @@ pub fn classify_with(o: &Object, patch: &str, whole: Option<&J>) -> Compared {
             ),
         });
     };
-    let mut diffs = Vec::new();
-    let mut unknown = Vec::new();
-    walk(
-        "",
-        &want,
-        Some(&live),
-        true,
-        is_whole,
-        &mut diffs,
-        &mut unknown,
-    );
+    let mut w = Walk {
+        whole: is_whole,
+        diffs: Vec::new(),
+        unknown: Vec::new(),
+    };
+    w.walk("", "", &want, Some(&live), true);
+    let Walk { diffs, unknown, .. } = w;
     if diffs.is_empty() && unknown.is_empty() {
         return Compared::Matches;
     }
@@ -351,6 +457,7 @@ mod tests {
         assert!(c.benign && c.verified, "{c:?}");
         assert_eq!(c.fields.len(), 1);
         assert_eq!(c.fields[0].path, "webhooks[0].clientConfig.caBundle");
+        assert_eq!(c.fields[0].pointer, "/webhooks/0/clientConfig/caBundle");
     }
 
     #[test]
@@ -423,8 +530,99 @@ mod tests {
     fn differs(c: Compared) -> Classification {
         match c {
             Compared::Differs(c) => c,
-            Compared::Matches => panic!("drift expected"),
+            other => panic!("drift expected, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn globs_match_as_fleet_does() {
+        assert!(glob("", ""));
+        assert!(!glob("", "apps"));
+        assert!(glob("*", "apps"));
+        assert!(glob("*", ""));
+        assert!(glob(
+            "admissionregistration.k8s.io",
+            "admissionregistration.k8s.io"
+        ));
+        assert!(glob(
+            "*WebhookConfiguration",
+            "MutatingWebhookConfiguration"
+        ));
+        assert!(glob("a*c*e", "abcde"));
+        assert!(!glob("a*c*e", "abcd"));
+        assert!(!glob("ab*ba", "aba"));
+    }
+
+    fn entry(yaml: &str) -> crate::model::fleet::ComparePatch {
+        yaml_serde::from_str(yaml).expect("test YAML")
+    }
+
+    #[test]
+    fn compare_patches_name_the_fields_fleet_ignores() {
+        let e = vec![
+            entry(
+                "apiVersion: storage.k8s.io/v1\nkind: StorageClass\nname: harvester-longhorn\njsonPointers:\n- /parameters/numberOfReplicas\n",
+            ),
+            entry(
+                "apiVersion: storage.k8s.io/v1\nkind: StorageClass\nname: other\njsonPointers:\n- /parameters/x\n",
+            ),
+            entry("apiVersion: storage.k8s.io/v1\nkind: '*'\njsonPointers:\n- /metadata/labels\n"),
+            entry(
+                "apiVersion: storage.k8s.io/v1\nkind: StorageClass\nname: harvester-longhorn\noperations:\n- {op: remove, path: /reclaimPolicy}\n- {op: ignore}\n",
+            ),
+        ];
+        let got = ignored_pointers(
+            &e,
+            "storage.k8s.io",
+            "StorageClass",
+            "storage.k8s.io/v1",
+            "",
+            "harvester-longhorn",
+        );
+        assert_eq!(
+            got,
+            [
+                "/metadata/labels",
+                "/parameters/numberOfReplicas",
+                "/reclaimPolicy"
+            ]
+        );
+        // A core-group entry (`apiVersion: v1`) has group "" and matches only core kinds.
+        let core = vec![entry(
+            "apiVersion: v1\nkind: ConfigMap\njsonPointers:\n- /data\n",
+        )];
+        assert_eq!(
+            ignored_pointers(&core, "", "ConfigMap", "v1", "ns", "c"),
+            ["/data"]
+        );
+        assert!(ignored_pointers(&core, "apps", "ConfigMap", "apps/v1", "ns", "c").is_empty());
+        assert!(covered("/data/storageclass.yaml", "/data"));
+        assert!(!covered("/database", "/data"));
+    }
+
+    #[test]
+    fn drift_only_in_ignored_fields_is_ignored_and_the_rest_stays() {
+        let edited = SC.replace("numberOfReplicas: \"3\"", "numberOfReplicas: \"2\"");
+        let o = object("StorageClass", "storage.k8s.io", &edited);
+        let w = whole(&edited);
+        let patch = r#"{"parameters":{"numberOfReplicas":"3","staleReplicaTimeout":"60"}}"#;
+        let one = ["/parameters/numberOfReplicas".to_string()];
+        let c = differs(classify_ignoring(&o, patch, Some(&w), &one));
+        let paths: Vec<&str> = c.fields.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(paths, ["parameters.staleReplicaTimeout"]);
+        let both = ["/parameters".to_string()];
+        assert_eq!(
+            classify_ignoring(&o, patch, Some(&w), &both),
+            Compared::Ignored(vec!["/parameters".into()])
+        );
+        // An entry that does not cover the drift changes nothing.
+        let other = ["/provisioner".to_string()];
+        assert_eq!(
+            differs(classify_ignoring(&o, patch, Some(&w), &other))
+                .fields
+                .len(),
+            2
+        );
     }
 
     const SC: &str = "apiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata:\n  name: harvester-longhorn\nparameters:\n  migratable: \"true\"\n  numberOfReplicas: \"3\"\n  staleReplicaTimeout: \"30\"\nprovisioner: driver.longhorn.io\nreclaimPolicy: Delete\n";
@@ -447,6 +645,7 @@ mod tests {
             c.fields,
             vec![FieldDiff {
                 path: "parameters.numberOfReplicas".into(),
+                pointer: "/parameters/numberOfReplicas".into(),
                 chart: "3".into(),
                 live: "2".into()
             }]
@@ -530,6 +729,8 @@ mod tests {
         assert!(c.verified);
         let paths: Vec<&str> = c.fields.iter().map(|d| d.path.as_str()).collect();
         assert_eq!(paths, vec!["data.extra", "data.storageclass.yaml"]);
+        let pointers: Vec<&str> = c.fields.iter().map(|d| d.pointer.as_str()).collect();
+        assert_eq!(pointers, vec!["/data/extra", "/data/storageclass.yaml"]);
         assert_eq!(c.fields[0].live, "(unset)");
     }
 }

@@ -480,6 +480,9 @@ pub enum Stale {
     MissingButPresent,
     /// Claimed drift; the captured object matches the release again.
     DriftGone,
+    /// Claimed drift only in fields the bundle's `diff.comparePatches` now tell Fleet to
+    /// ignore (the pointers that cover them): the claim predates the entry.
+    DriftIgnored(Vec<String>),
     /// Claimed extra; the object is gone.
     ExtraGone,
     /// The claimed object no longer exists.
@@ -502,6 +505,7 @@ impl Verdict {
             Verdict::Stale(Stale::Recreated(s)) => readiness(s),
             Verdict::Stale(Stale::MissingButPresent) | Verdict::NotOwned => "present",
             Verdict::Stale(Stale::DriftGone) => "as-released",
+            Verdict::Stale(Stale::DriftIgnored(_)) => "ignored",
             Verdict::Stale(Stale::ExtraGone | Stale::ObjectGone) | Verdict::ConfirmedMissing => {
                 "absent"
             }
@@ -530,6 +534,7 @@ pub const OBSERVED: &[&str] = &[
     "present",
     "absent",
     "as-released",
+    "ignored",
     "drifted",
     "unknown",
 ];
@@ -1097,6 +1102,28 @@ fn collected(index: &Index, t: &Target) -> Option<bool> {
     Some(ns_collected)
 }
 
+/// The `diff.comparePatches` Fleet's agent applies for a bundle, with the object they were read
+/// from: its BundleDeployments' (what the agent reads), else the Bundle's (copied into them),
+/// else the ManagedChart's (copied into the Bundle by Rancher).
+pub fn compare_patches<'a>(
+    index: &'a Index,
+    src: &Source,
+) -> Option<(usize, &'a [crate::model::fleet::ComparePatch])> {
+    let of = |i: &usize| {
+        index
+            .objects
+            .get(*i)
+            .and_then(fleet_view)
+            .map(|f| (*i, f.compare_patches.as_slice()))
+            .filter(|(_, p)| !p.is_empty())
+    };
+    src.deployments
+        .iter()
+        .find_map(of)
+        .or_else(|| src.bundle.as_ref().and_then(of))
+        .or_else(|| src.chart.as_ref().and_then(of))
+}
+
 fn judge_claim(
     index: &Index,
     g: &Graph,
@@ -1186,8 +1213,21 @@ fn judge_claim(
                 ),
             },
             (Drift::Extra, Some(_)) => (live, Verdict::Drifted(drift::Classification::extra())),
-            (Drift::Patch(p), Some(o)) => match drift::classify_with(o, p, whole(o).as_ref()) {
+            (Drift::Patch(p), Some(o)) => match drift::classify_ignoring(
+                o,
+                p,
+                whole(o).as_ref(),
+                &drift::ignored_pointers(
+                    compare_patches(index, src).map_or(&[], |(_, p)| p),
+                    &t.group,
+                    &t.kind,
+                    &t.api_version,
+                    &t.namespace,
+                    &t.name,
+                ),
+            ) {
                 drift::Compared::Matches => (live, Verdict::Stale(Stale::DriftGone)),
+                drift::Compared::Ignored(by) => (live, Verdict::Stale(Stale::DriftIgnored(by))),
                 drift::Compared::Differs(class) => (live, Verdict::Drifted(class)),
             },
             (Drift::Patch(_), None) => match collected(index, t) {

@@ -123,7 +123,7 @@ impl Graph {
             let Some(bi) = index.position(&b.key) else {
                 continue;
             };
-            if let Some(chart) = b.key.name.strip_prefix("mcc-")
+            if let Some(chart) = crate::facts::objectset::managed_chart_of(&b.key.name)
                 && let Some(mi) = index.position(&ObjectKey {
                     group: "management.cattle.io".into(),
                     kind: "ManagedChart".into(),

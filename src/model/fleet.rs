@@ -210,6 +210,53 @@ pub(crate) struct FleetSpec {
     helm: HelmOptions,
     #[serde(deserialize_with = "de::opt_int")]
     redeploy_agent_generation: Option<i64>,
+    diff: DiffOptions,
+}
+
+/// Bundle / ManagedChart `spec.diff`, BundleDeployment `spec.options.diff`.
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct DiffOptions {
+    #[serde(deserialize_with = "de::lenient_vec")]
+    compare_patches: Vec<ComparePatch>,
+}
+
+/// One `diff.comparePatches` entry: which object, and the fields Fleet's agent leaves out of
+/// its comparison (`jsonPointers`) or normalises on both sides (`operations`).
+#[derive(Deserialize, Default, Debug, Clone, PartialEq, Eq)]
+#[serde(default, rename_all = "camelCase")]
+pub struct ComparePatch {
+    /// `apiVersion` of the objects it applies to.
+    #[serde(deserialize_with = "de::opt_str")]
+    pub api_version: Option<String>,
+    /// `kind` (Fleet matches it as a glob).
+    #[serde(deserialize_with = "de::opt_str")]
+    pub kind: Option<String>,
+    /// `name` (empty: every object of the kind).
+    #[serde(deserialize_with = "de::opt_str")]
+    pub name: Option<String>,
+    /// `namespace` (empty: any namespace).
+    #[serde(deserialize_with = "de::opt_str")]
+    pub namespace: Option<String>,
+    /// `operations`: JSON patch operations applied to both sides before comparing.
+    #[serde(deserialize_with = "de::lenient_vec")]
+    pub operations: Vec<PatchOperation>,
+    /// `jsonPointers`: fields removed from both sides before comparing.
+    #[serde(deserialize_with = "de::lenient_vec")]
+    pub json_pointers: Vec<String>,
+}
+
+/// One operation of a `comparePatches` entry (its `value` is not needed to know which field it
+/// touches).
+#[derive(Deserialize, Default, Debug, Clone, PartialEq, Eq)]
+#[serde(default)]
+pub struct PatchOperation {
+    /// `op`: `remove`, `replace`, `add`, … or Fleet's own `ignore`.
+    #[serde(deserialize_with = "de::opt_str")]
+    pub op: Option<String>,
+    /// `path`: a JSON pointer.
+    #[serde(deserialize_with = "de::opt_str")]
+    pub path: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -220,6 +267,7 @@ struct BdOptions {
     #[serde(deserialize_with = "de::opt_str")]
     default_namespace: Option<String>,
     helm: HelmOptions,
+    diff: DiffOptions,
 }
 
 #[derive(Deserialize, Default)]
@@ -299,6 +347,9 @@ pub struct FleetView {
     pub timeout_seconds: Option<i64>,
     /// Cluster `spec.redeployAgentGeneration`.
     pub redeploy_agent_generation: Option<i64>,
+    /// `spec.diff.comparePatches` (Bundle, ManagedChart) or `spec.options.diff.comparePatches`
+    /// (BundleDeployment).
+    pub compare_patches: Vec<ComparePatch>,
     /// `status.summary`.
     pub summary: BundleSummary,
     /// `status.display`.
@@ -368,6 +419,11 @@ impl FleetView {
             chart_version: spec.version.or(h_ver),
             timeout_seconds: spec.timeout_seconds,
             redeploy_agent_generation: spec.redeploy_agent_generation,
+            compare_patches: if spec.diff.compare_patches.is_empty() {
+                spec.options.diff.compare_patches
+            } else {
+                spec.diff.compare_patches
+            },
             summary: status.summary,
             display: status.display,
             unavailable: status.unavailable,

@@ -551,7 +551,6 @@ fn target_of(cx: &Context, j: &Judged) -> Option<Target> {
 
 #[cfg(test)]
 mod tests {
-    use super::modified::compare_patch_path;
     use super::*;
 
     #[test]
@@ -568,13 +567,5 @@ mod tests {
         let unknown = chart_effect("harvester", None);
         assert!(!unknown.contains("denied the request"));
         assert!(unknown.contains("not quoted"));
-    }
-
-    #[test]
-    fn compare_patch_pointers() {
-        assert_eq!(
-            compare_patch_path("webhooks[0].clientConfig.caBundle"),
-            "/webhooks/0/clientConfig/caBundle"
-        );
     }
 }

@@ -1,6 +1,7 @@
 //! `fleet.modified`: drift between the chart and the cluster, classified (benign or not), and
 //! objects Fleet calls missing.
 use super::*;
+use crate::fleet::drift;
 
 pub(super) const MODIFIED_INFO: RuleInfo = RuleInfo {
     id: "fleet.modified",
@@ -32,23 +33,6 @@ pub(super) fn modified(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
             _ => continue,
         };
         out.push(f.explaining([chart_topic(s)]));
-    }
-    out
-}
-
-pub(super) fn compare_patch_path(path: &str) -> String {
-    // webhooks[0].clientConfig.caBundle → /webhooks/0/clientConfig/caBundle
-    let mut out = String::new();
-    for part in path.split('.') {
-        out.push('/');
-        match part.split_once('[') {
-            Some((name, idx)) => {
-                out.push_str(name);
-                out.push('/');
-                out.push_str(idx.trim_end_matches(']'));
-            }
-            None => out.push_str(part),
-        }
     }
     out
 }
@@ -92,7 +76,7 @@ fn drift_finding(
     }
     let chart = chart_name(cx, s);
     let remediation = if class.benign {
-        let paths: Vec<&str> = class.fields.iter().map(|f| f.path.as_str()).collect();
+        let paths: Vec<&str> = class.fields.iter().map(|f| f.pointer.as_str()).collect();
         let mut r = String::new();
         let _ = write!(
             r,
@@ -120,7 +104,7 @@ fn drift_finding(
             },
             c.target.name
         )
-    } else if let Some(r) = no_plain_redeploy(s, c, class, chart.as_deref()) {
+    } else if let Some(r) = no_plain_redeploy(cx, s, c, class, chart.as_deref()) {
         r
     } else {
         format!(
@@ -192,17 +176,27 @@ fn drift_finding(
     .with_references(vec!["https://fleet.rancher.io/bundle-diffs".into()])
 }
 
-/// The `diff.comparePatches` entry that makes Fleet ignore these fields of the target, with
-/// where to put it.
-fn compare_patches_entry(s: &Source, c: &Claim, chart: Option<&str>, paths: &[&str]) -> String {
-    let mut r = match chart {
-        Some(n) => format!(
+/// The `diff.comparePatches` entry that makes Fleet ignore these fields (JSON pointers) of the
+/// target, with where to put it: the ManagedChart a `mcc-*` bundle is generated from (Rancher
+/// copies its `spec.diff` into the Bundle, and would overwrite an edit of the Bundle itself),
+/// else the bundle's fleet.yaml.
+fn compare_patches_entry(s: &Source, c: &Claim, chart: Option<&str>, pointers: &[&str]) -> String {
+    let from_name = objectset::managed_chart_of(&s.name);
+    let mut r = match (chart, from_name) {
+        (Some(n), _) => format!(
             "in ManagedChart {n} (Rancher copies spec.diff into the Bundle). Edit it:\n$ kubectl \
              -n {} edit managedcharts.management.cattle.io {n}\nand append to \
              spec.diff.comparePatches:\n",
             s.namespace
         ),
-        None => "in the bundle's fleet.yaml (diff.comparePatches):\n".into(),
+        (None, Some(n)) => format!(
+            "in ManagedChart {n}, which Bundle {} is generated from (the ManagedChart is not in \
+             this capture; Rancher copies its spec.diff into the Bundle, so edit the ManagedChart, \
+             not the Bundle):\n$ kubectl -n {} edit managedcharts.management.cattle.io {n}\nand \
+             append to spec.diff.comparePatches:\n",
+            s.name, s.namespace
+        ),
+        (None, None) => "in the bundle's fleet.yaml (diff.comparePatches):\n".into(),
     };
     let _ = writeln!(
         r,
@@ -216,8 +210,8 @@ fn compare_patches_entry(s: &Source, c: &Claim, chart: Option<&str>, paths: &[&s
             format!("\n    namespace: {}", c.target.namespace)
         }
     );
-    for p in paths {
-        let _ = writeln!(r, "    - {}", compare_patch_path(p));
+    for p in pointers {
+        let _ = writeln!(r, "    - {p}");
     }
     r
 }
@@ -226,18 +220,18 @@ fn compare_patches_entry(s: &Source, c: &Claim, chart: Option<&str>, paths: &[&s
 /// ([`crate::facts::immutable`]): an immutable field (delete and recreate, or ignore it) or a
 /// known issue with a documented procedure. `None` when a redeploy is safe.
 fn no_plain_redeploy(
+    cx: &Context,
     s: &Source,
     c: &Claim,
     class: &Classification,
     chart: Option<&str>,
 ) -> Option<String> {
-    use crate::facts::immutable::{self, Fix};
-    let fixes: Vec<(&str, Fix)> = class
+    use crate::facts::immutable::{self, Fix, Recreate};
+    let fixes: Vec<(&drift::FieldDiff, Fix)> = class
         .fields
         .iter()
         .filter_map(|f| {
-            immutable::for_field(&c.target.group, &c.target.kind, &f.path)
-                .map(|x| (f.path.as_str(), x))
+            immutable::for_field(&c.target.group, &c.target.kind, &f.path).map(|x| (f, x))
         })
         .collect();
     let bump = format!(
@@ -247,12 +241,19 @@ fn no_plain_redeploy(
         s.name,
         next_sync(s)
     );
-    let immutable: Vec<&str> = fixes
+    let immutable: Vec<&drift::FieldDiff> = fixes
         .iter()
         .filter(|(_, f)| matches!(f, Fix::Immutable { .. }))
-        .map(|(p, _)| *p)
+        .map(|(d, _)| *d)
         .collect();
-    if let Some((_, Fix::Immutable { denial, reference })) = fixes
+    if let Some((
+        _,
+        Fix::Immutable {
+            denial,
+            reference,
+            recreate,
+        },
+    )) = fixes
         .iter()
         .find(|(_, f)| matches!(f, Fix::Immutable { .. }))
     {
@@ -263,26 +264,86 @@ fn no_plain_redeploy(
         } else {
             format!("-n {} ", c.target.namespace)
         };
-        return Some(format!(
-            "Do not only force a redeploy: {} of a {} cannot be changed in place, so Helm's \
-             update is refused (\"{denial}\", {reference}) and the bundle likely goes \
-             ErrApplied. Choose one:\n1. Return to the chart's values: save the object, delete \
-             it, and force the redeploy, which recreates it from the chart (volumes already \
-             provisioned keep their settings; new ones cannot be provisioned with it until it \
-             is back):\n$ kubectl get {kind} {ns}{name} -o yaml > {name}.yaml\n$ kubectl delete \
-             {kind} {ns}{name}\n{bump}\n2. Keep the cluster's value and tell Fleet to ignore \
-             the field with a diff.comparePatches entry {}",
-            immutable.join(", "),
-            c.target.kind,
-            compare_patches_entry(s, c, chart, &immutable).trim_end()
-        ));
+        let paths: Vec<&str> = immutable.iter().map(|d| d.path.as_str()).collect();
+        let pointers: Vec<&str> = immutable.iter().map(|d| d.pointer.as_str()).collect();
+        let entry = compare_patches_entry(s, c, chart, &pointers);
+        let head = format!(
+            "{} of a {} cannot be changed in place, so Helm's update is refused (\"{denial}\", \
+             {reference}) and the bundle likely goes ErrApplied.",
+            paths.join(", "),
+            c.target.kind
+        );
+        return Some(match recreate {
+            Recreate::Never(why) => format!(
+                "Do not force a redeploy, and do not delete the {} to let Fleet recreate it: \
+                 {head} Deleting it is not a fix: {why}. Keep the cluster's value and tell \
+                 Fleet to ignore the field with a diff.comparePatches entry {}",
+                c.target.kind,
+                entry.trim_end()
+            ),
+            Recreate::Delete(what) | Recreate::Orphan(what) => {
+                let orphan = matches!(recreate, Recreate::Orphan(_));
+                format!(
+                    "Do not only force a redeploy: {head} Choose one:\n1. Return to the chart's \
+                     values: save the object, delete it{}, and force the redeploy, which \
+                     recreates it from the chart ({what}):\n$ kubectl get {kind} {ns}{name} -o \
+                     yaml > {name}.yaml\n$ kubectl delete {kind} {ns}{name}{}\n{bump}\n2. Keep \
+                     the cluster's value and tell Fleet to ignore the field with a \
+                     diff.comparePatches entry {}",
+                    if orphan { " without its pods" } else { "" },
+                    if orphan { " --cascade=orphan" } else { "" },
+                    entry.trim_end()
+                )
+            }
+        });
     }
-    if let Some((_, Fix::Procedure { steps, reference })) = fixes.first() {
-        return Some(format!(
-            "Do not only force a redeploy: {steps} ({reference}). Once that is done:\n{bump}"
-        ));
+    if let Some((
+        _,
+        Fix::Procedure {
+            steps,
+            commands,
+            reference,
+        },
+    )) = fixes.first()
+    {
+        let tag = target_tag(cx, s);
+        let mut r = format!("Do not only force a redeploy: {steps} ({reference}).\n");
+        for l in commands.iter() {
+            match (&tag, l.contains("{tag}")) {
+                (Some(t), true) => r.push_str(&l.replace("{tag}", t)),
+                (None, true) => r.push_str(
+                    "(The target version is not known from the capture: take the file from \
+                     the Harvester source at the tag you upgrade to.)",
+                ),
+                (_, false) => r.push_str(l),
+            }
+            r.push('\n');
+        }
+        let _ = write!(r, "Once that is done, force the redeploy:\n{bump}");
+        return Some(r);
     }
     None
+}
+
+/// The Harvester tag the chart deploys (`v1.5.0`): the ManagedChart's (or Bundle's) chart
+/// version, which the upgrade sets to the target version.
+fn target_tag(cx: &Context, s: &Source) -> Option<String> {
+    [s.chart, s.bundle]
+        .into_iter()
+        .flatten()
+        .filter_map(|i| at(cx, i))
+        .find_map(|o| match &o.view {
+            crate::model::views::View::Fleet(f) => f.chart_version.clone(),
+            _ => None,
+        })
+        .filter(|v| !v.is_empty())
+        .map(|v| {
+            if v.starts_with('v') {
+                v
+            } else {
+                format!("v{v}")
+            }
+        })
 }
 
 fn missing_finding(cx: &Context, s: &Source, c: &Claim) -> Finding {

@@ -133,7 +133,22 @@ fn stale_finding(cx: &Context, s: &Source, j: &Judged, kind: &Stale) -> Finding 
     let (title, severity) = stale_title(cx, s, &t, live, kind, claim);
     let mut summary = String::new();
     write_claim(&mut summary, cx, s, claim);
-    let extra_evidence = write_observed(&mut summary, cx, &t, live, kind);
+    let mut extra_evidence = write_observed(&mut summary, cx, &t, live, kind);
+    if let Stale::DriftIgnored(by) = kind
+        && let Some((i, _)) = fleet::compare_patches(cx.index, s)
+        && let Some(o) = at(cx, i)
+    {
+        let _ = writeln!(
+            summary,
+            "{} lists {} in diff.comparePatches for this object: Fleet's agent removes these \
+             fields from both the chart's and the cluster's copy before comparing, so a pass of \
+             a running agent reports no drift here. The claim predates the entry, or the agent \
+             has not evaluated the bundle since.",
+            o.key,
+            by.join(", ")
+        );
+        extra_evidence.push(Evidence::of(cx.index, o, Some("comparePatches:")));
+    }
     let change = write_story(&mut summary, cx, s, j, kind);
     let mut objects = source_objects(cx, s);
     objects.push(target_ref(&t));
@@ -245,6 +260,16 @@ fn stale_title(
                  matches the chart again",
                 source_label(cx, s),
                 t.fleet_name()
+            ),
+            Severity::Error,
+        ),
+        Stale::DriftIgnored(by) => (
+            format!(
+                "Fleet status is stale: {} reports drift on {} only in fields its \
+                 diff.comparePatches now ignores ({})",
+                source_label(cx, s),
+                t.fleet_name(),
+                by.join(", ")
             ),
             Severity::Error,
         ),

@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 
 use super::{BUNDLE_STATUS_END, Hit, RES, findings, full, of_kind, opt, subject};
+use crate::facts::objectset;
 use crate::index::Object;
 use crate::model::condition;
 use crate::model::fleet::BundleSummary;
@@ -62,7 +63,7 @@ pub(super) const HARVESTER_BUNDLE: RuleDef = RuleDef::new(
 /// Whether a Bundle deploys a Helm chart: `spec.helm` is not indexed, so a ManagedChart
 /// bundle (`mcc-*`) or one naming a chart or release.
 fn is_helm_bundle(o: &Object) -> bool {
-    o.key.name.starts_with("mcc-")
+    objectset::managed_chart_of(&o.key.name).is_some()
         || matches!(&o.view, View::Fleet(f) if f.chart.is_some() || f.release_name.is_some())
 }
 
@@ -170,9 +171,7 @@ fn helm_bundles<'a>(bundles: &[&'a Object]) -> Vec<Hit<'a>> {
                      resource really not ready (fix it).{}\nFor a stale status, force a \
                      re-evaluation:\n$ {}",
                     b.key.name,
-                    b.key
-                        .name
-                        .strip_prefix("mcc-")
+                    objectset::managed_chart_of(&b.key.name)
                         .map(|c| format!(
                             " The bundle is generated from ManagedChart {}/{c}: make value and \
                                  comparePatches changes there.",
