@@ -388,3 +388,77 @@ fn a_claim_data_depends_on_is_never_fixed_by_deleting_it() {
     assert!(!fix.contains("forceSyncGeneration"), "{fix}");
     assert!(fix.contains("    - /spec/storageClassName"), "{fix}");
 }
+
+/// The fixture with more claims (modifiedStatus entries) and more captured objects.
+fn with(claims: &str, objects: &str) -> String {
+    let base = fixture();
+    let at = base.find("      - apiVersion: storage.k8s.io/v1").unwrap();
+    format!("{}{claims}{}{objects}", &base[..at], &base[at..])
+}
+
+fn config_map(name: &str, meta: &str) -> String {
+    format!(
+        "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n  namespace: harvester-system\n{meta}data:\n  a: b\n"
+    )
+}
+
+const FLEET_MARKS: &str = "  annotations:\n    objectset.rio.cattle.io/id: default-mcc-harvester-cattle-fleet-local-system\n  labels:\n    objectset.rio.cattle.io/hash: 5d1f0c\n";
+
+#[test]
+fn missing_and_extra_claims_say_which_ownership_marks_the_object_carries() {
+    let claim = |name: &str, flag: &str| {
+        format!(
+            "      - apiVersion: v1\n        kind: ConfigMap\n        namespace: \"harvester-system\"\n        name: {name}\n        {flag}: true\n"
+        )
+    };
+    let claims = [
+        claim("owned", "missing"),
+        claim("helm-only", "missing"),
+        claim("orphan", "delete"),
+        claim("released", "delete"),
+    ]
+    .concat();
+    let objects = [
+        config_map("owned", FLEET_MARKS),
+        config_map(
+            "helm-only",
+            "  annotations:\n    meta.helm.sh/release-name: harvester\n",
+        ),
+        config_map("orphan", FLEET_MARKS),
+        config_map("released", ""),
+    ]
+    .concat();
+    let r = analyse(&with(&claims, &objects));
+    let one = |name: &str| {
+        let f = about(&r, &format!(":ConfigMap/harvester-system/{name}"));
+        assert_eq!(f.len(), 1, "{name}: {f:#?}");
+        f[0]
+    };
+    let owned = one("owned");
+    assert_eq!(owned.0, "fleet.stale-status");
+    assert!(owned.1.contains("exists and carries annotation objectset.rio.cattle.io/id=default-mcc-harvester-cattle-fleet-local-system (this bundle's) and label objectset.rio.cattle.io/hash=5d1f0c."), "{}", owned.1);
+    let helm = one("helm-only");
+    assert_eq!(helm.0, "fleet.stale-status");
+    assert!(helm.1.contains("but it carries neither annotation objectset.rio.cattle.io/id nor label objectset.rio.cattle.io/hash; it carries Helm's release annotation meta.helm.sh/release-name=harvester"), "{}", helm.1);
+    // Extra and still Fleet's: a real leftover.
+    let orphan = one("orphan");
+    assert_eq!(orphan.0, "fleet.modified");
+    assert!(orphan.1.contains("Observed: configmap.v1 harvester-system/orphan exists and carries annotation objectset.rio.cattle.io/id="), "{}", orphan.1);
+    assert!(
+        orphan
+            .2
+            .contains("$ kubectl delete configmap -n harvester-system orphan"),
+        "{}",
+        orphan.2
+    );
+    // Extra but no longer labelled: Fleet cannot see it any more, the claim is stale.
+    let released = one("released");
+    assert_eq!(released.0, "fleet.stale-status");
+    assert!(
+        released.1.contains(
+            "Fleet no longer sees the object as its own, so it will not delete it either"
+        ),
+        "{}",
+        released.1
+    );
+}

@@ -485,6 +485,9 @@ pub enum Stale {
     DriftIgnored(Vec<String>),
     /// Claimed extra; the object is gone.
     ExtraGone,
+    /// Claimed extra; the object is there but no longer carries Fleet's objectset hash label,
+    /// by which the agent finds the objects of its release, so the agent no longer sees it.
+    ExtraUnowned,
     /// The claimed object no longer exists.
     ObjectGone,
     /// The object was recreated (uid differs), so the claim is about a previous incarnation.
@@ -503,7 +506,9 @@ impl Verdict {
             Verdict::Stale(Stale::NotReadyButReady(_)) => "ready",
             Verdict::Stale(Stale::ReadyButNotReady(_)) => "not-ready",
             Verdict::Stale(Stale::Recreated(s)) => readiness(s),
-            Verdict::Stale(Stale::MissingButPresent) | Verdict::NotOwned => "present",
+            Verdict::Stale(Stale::MissingButPresent | Stale::ExtraUnowned) | Verdict::NotOwned => {
+                "present"
+            }
             Verdict::Stale(Stale::DriftGone) => "as-released",
             Verdict::Stale(Stale::DriftIgnored(_)) => "ignored",
             Verdict::Stale(Stale::ExtraGone | Stale::ObjectGone) | Verdict::ConfirmedMissing => {
@@ -1212,6 +1217,9 @@ fn judge_claim(
                     Verdict::Unverifiable(format!("{} was not collected", t.fleet_name())),
                 ),
             },
+            (Drift::Extra, Some(o)) if !o.meta.labels.contains_key(objectset::HASH_LABEL) => {
+                (live, Verdict::Stale(Stale::ExtraUnowned))
+            }
             (Drift::Extra, Some(_)) => (live, Verdict::Drifted(drift::Classification::extra())),
             (Drift::Patch(p), Some(o)) => match drift::classify_ignoring(
                 o,

@@ -52,6 +52,16 @@ fn drift_finding(
         claim_where(cx, s, c),
         claim_line(c)
     );
+    if c.assertion == Assertion::Drift(crate::model::fleet::Drift::Extra)
+        && let Some(o) = live
+    {
+        let _ = writeln!(
+            summary,
+            "Observed: {} exists and {}.",
+            c.target.fleet_name(),
+            objectset::marks(o, (s.namespace == "fleet-local").then_some(s.name.as_str()))
+        );
+    }
     if !class.fields.is_empty() {
         let _ = writeln!(summary, "Fields that differ (chart → cluster):");
         for f in &class.fields {

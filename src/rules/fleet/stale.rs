@@ -133,7 +133,7 @@ fn stale_finding(cx: &Context, s: &Source, j: &Judged, kind: &Stale) -> Finding 
     let (title, severity) = stale_title(cx, s, &t, live, kind, claim);
     let mut summary = String::new();
     write_claim(&mut summary, cx, s, claim);
-    let mut extra_evidence = write_observed(&mut summary, cx, &t, live, kind);
+    let mut extra_evidence = write_observed(&mut summary, cx, s, &t, live, kind);
     if let Stale::DriftIgnored(by) = kind
         && let Some((i, _)) = fleet::compare_patches(cx.index, s)
         && let Some(o) = at(cx, i)
@@ -273,6 +273,15 @@ fn stale_title(
             ),
             Severity::Error,
         ),
+        Stale::ExtraUnowned => (
+            format!(
+                "Fleet status is stale: {} reports {} as left over, but it no longer carries \
+                 Fleet's objectset hash label",
+                source_label(cx, s),
+                t.fleet_name()
+            ),
+            Severity::Error,
+        ),
         Stale::ExtraGone => (
             format!(
                 "Fleet status is stale: {} reports {} as left over, but it is gone",
@@ -290,6 +299,12 @@ fn stale_title(
             Severity::Error,
         ),
     }
+}
+
+/// The bundle whose objectset id the local agent puts on its objects, for saying whose id an
+/// object carries (only `fleet-local` ids are known).
+fn local_bundle(s: &Source) -> Option<&str> {
+    (s.namespace == "fleet-local").then_some(s.name.as_str())
 }
 
 /// "Claimed by Fleet": where and when Fleet recorded its claim.
@@ -325,6 +340,7 @@ fn write_claim(summary: &mut String, cx: &Context, s: &Source, claim: Option<&Cl
 fn write_observed(
     summary: &mut String,
     cx: &Context,
+    s: &Source,
     t: &Target,
     live: Option<&Object>,
     kind: &Stale,
@@ -365,14 +381,10 @@ fn write_observed(
         (Some(o), _) => {
             let _ = writeln!(
                 summary,
-                "Observed in the capture: {} {} exists{}.",
+                "Observed in the capture: {} {} exists and {}.",
                 o.key.kind,
                 o.key.name,
-                if objectset::owned_by_fleet(o) {
-                    " and carries Fleet's objectset labels"
-                } else {
-                    ""
-                }
+                objectset::marks(o, local_bundle(s))
             );
         }
         (None, _) => {
@@ -424,6 +436,10 @@ fn write_story(
         Stale::ReadyButNotReady(_) => {
             "A resync makes Fleet report the object's real state; the object itself still needs \
              fixing (see the object's own findings)."
+        }
+        Stale::ExtraUnowned => {
+            "A resync clears it. Fleet no longer sees the object as its own, so it will not \
+             delete it either: if it is not wanted, delete it yourself."
         }
         _ => "A resync clears it: the object is fine, only Fleet's record is old.",
     };
@@ -525,39 +541,28 @@ fn not_owned_finding(cx: &Context, s: &Source, j: &Judged) -> Finding {
     if let (Some(o), Some(h)) = (live, hook.as_deref()) {
         let _ = writeln!(
             summary,
-            "Observed: {} exists (created {}) and is a Helm hook ({h}). Helm creates hook \
-             objects itself, outside Fleet's apply, so they never carry Fleet's objectset \
-             labels and Fleet reports them missing — a false \"missing\" (S9 in sbdiag's Fleet \
-             notes). The object is fine; a resync does not clear the report, because the hook is \
+            "Observed: {} exists (created {}), is a Helm hook ({h}) and {}. Helm creates hook \
+             objects itself, outside Fleet's apply, so they never carry Fleet's objectset marks \
+             and Fleet reports them missing — a false \"missing\" (S9 in sbdiag's Fleet notes). \
+             The object is fine; a resync does not clear the report, because the hook is \
              recreated the same way on every install or upgrade.",
             t.fleet_name(),
-            ago(o.meta.creation_timestamp.as_deref(), cx.created_at)
+            ago(o.meta.creation_timestamp.as_deref(), cx.created_at),
+            objectset::marks(o, local_bundle(s))
         );
         if let Some(k) = known {
             let _ = writeln!(summary, "Known issue: {}.", k.cause);
         }
     } else if let Some(o) = live {
-        let id = o
-            .meta
-            .annotations
-            .get(objectset::ID_ANNOTATION)
-            .map(String::as_str)
-            .unwrap_or("(none)");
-        let hash = if o.meta.labels.contains_key(objectset::HASH_LABEL) {
-            "present"
-        } else {
-            "absent"
-        };
         let _ = writeln!(
             summary,
-            "Observed: {} exists (created {}), but its annotation {} is {id} and its label {} is \
-             {hash}: Fleet only counts objects carrying both, so it reports this one as missing \
-             and leaves it out of readiness (harvester/harvester#5505). A resync does not clear \
+            "Observed: {} exists (created {}), but it {}: Fleet only counts objects carrying \
+             both its id annotation and its hash label, so it reports this one as missing and \
+             leaves it out of readiness (harvester/harvester#5505). A resync does not clear \
              this.",
             t.fleet_name(),
             ago(o.meta.creation_timestamp.as_deref(), cx.created_at),
-            objectset::ID_ANNOTATION,
-            objectset::HASH_LABEL
+            objectset::marks(o, local_bundle(s))
         );
     }
     if !s.is_ready() {
