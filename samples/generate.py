@@ -3736,13 +3736,17 @@ def scenario_fleet_agent_down_v140() -> BundleModel:
 
 DRIFT_CA_ROTATED = CAPTURE - dt.timedelta(days=41, hours=6, minutes=22)
 DRIFT_EDIT = CAPTURE - dt.timedelta(days=6, hours=3, minutes=12, seconds=9)
+DRIFT_SC_RECREATED = CAPTURE - dt.timedelta(days=9, hours=1, minutes=47, seconds=33)
 
 
 def scenario_fleet_drift_v140() -> BundleModel:
     """Bundle mcc-harvester Modified with two drifts: the snapshot validation webhook's caBundle was
     rotated in the live object (benign: the patch differs from the live object only in
     clientConfig.caBundle), and Deployment harvester-network-webhook was edited by hand to a hotfix
-    image (not benign: Fleet would revert it). Every workload is ready."""
+    image (not benign: Fleet would revert it). And harvester/harvester#7072: the admin recreated the
+    default StorageClass harvester-longhorn from its saved YAML with numberOfReplicas "2" (metadata
+    kept, so Fleet still sees it as its own and reports it modified; StorageClass parameters are
+    immutable, so a plain redeploy would fail). Every workload is ready."""
     hotfix = NETWORK_WEBHOOK_IMAGE + "-hotfix1"
     with cluster_shape(3, bundle_name="bundle-t5w8c"):
         b = base_cluster(description="mcc-harvester shows Modified after the network webhook hotfix")
@@ -3809,8 +3813,17 @@ def scenario_fleet_drift_v140() -> BundleModel:
         patch = {"spec": {"template": {"spec": {"containers": [{"name": NETWORK_WEBHOOK,
                                                                 "image": NETWORK_WEBHOOK_IMAGE}]}}}}
         mod_dep = modified_entry(dep, "apps/v1", "Deployment", patch)
+        # (c) harvester/harvester#7072: the default StorageClass recreated with 2 replicas
+        sc = b.get("storage.k8s.io/v1", "storageclasses", "harvester-longhorn")
+        sc["parameters"]["numberOfReplicas"] = "2"
+        sc["metadata"]["uid"] = uid("storageclass", "harvester-longhorn", "recreated")
+        sc["metadata"]["creationTimestamp"] = ts(DRIFT_SC_RECREATED)
+        touch(sc, DRIFT_SC_RECREATED)
+        mod_sc = modified_entry(sc, "storage.k8s.io/v1", "StorageClass",
+                                {"parameters": {"numberOfReplicas": "3"}})
         claim_at = done + dt.timedelta(seconds=6)
-        set_fleet_claim(b, "harvester", state="Modified", at=claim_at, modified=[mod_vwc, mod_dep])
+        set_fleet_claim(b, "harvester", state="Modified", at=claim_at,
+                        modified=[mod_vwc, mod_dep, mod_sc])
         return b
 
 

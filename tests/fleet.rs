@@ -238,7 +238,17 @@ fn drift_benign_ca_bundle_and_edited_image() {
     let r = report(&sample("fleet-drift-v1.4.0"));
     let img = "fleet.modified:Bundle/fleet-local/mcc-harvester:Deployment/harvester-system/harvester-network-webhook";
     let ca = "fleet.modified:Bundle/fleet-local/mcc-harvester:ValidatingWebhookConfiguration/harvester-snapshot-validation-webhook";
-    assert_eq!(ids(&r), vec![pair("error", img), pair("warning", ca)]);
+    let sc = "fleet.modified:Bundle/fleet-local/mcc-harvester:StorageClass/harvester-longhorn";
+    assert_eq!(
+        ids(&r),
+        vec![pair("error", img), pair("error", sc), pair("warning", ca)]
+    );
+    // harvester/harvester#7072: StorageClass parameters are immutable, so no plain resync.
+    let s = by_id(&r, sc);
+    has(&s["summary"], "parameters.numberOfReplicas: 3 → 2");
+    has(&s["remediation"], "Do not only force a redeploy");
+    has(&s["remediation"], "updates to parameters are forbidden");
+    has(&s["remediation"], "- /parameters/numberOfReplicas");
     let c = by_id(&r, ca);
     has(&c["title"], "Benign drift");
     has(&c["summary"], "webhooks[0].clientConfig.caBundle");

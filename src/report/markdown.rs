@@ -41,6 +41,12 @@ fn defuse(s: &str) -> String {
     s.replace("```", "ˋˋˋ").replace('<', "‹").replace('>', "›")
 }
 
+/// Text for inside a fenced code block, where Markdown renders no HTML: only a fence that would
+/// close the block early is made harmless, so a command's `>` redirection stays a `>`.
+fn fenced(s: &str) -> String {
+    s.replace("```", "ˋˋˋ")
+}
+
 /// One line, defused and capped.
 fn line(s: &str, max: usize) -> String {
     defuse(&one_line(s, max))
@@ -179,13 +185,13 @@ fn fix_value(remediation: &str) -> Vec<Value> {
     };
     for s in all.into_iter().take(FIX_STEPS) {
         let (cmd, text) = match s {
-            Step::Command(c) => (true, defuse(&cap_line(c, LINE_CHARS * 2))),
+            Step::Command(c) => (true, fenced(&cap_line(c, LINE_CHARS * 2))),
             Step::Prose(p) => (false, line(p, LINE_CHARS * 2)),
             Step::Literal(lines) => {
                 end(&mut run, &mut blocks);
                 let lines: Vec<String> = lines
                     .iter()
-                    .map(|l| defuse(&cap_line(l, LINE_CHARS * 2)))
+                    .map(|l| fenced(&cap_line(l, LINE_CHARS * 2)))
                     .collect();
                 blocks.push(minijinja::context! { literal => lines });
                 continue;
@@ -611,6 +617,24 @@ mod tests {
             "{md}"
         );
         assert!(md.contains("\nThen force a redeploy:\n"), "{md}");
+    }
+
+    #[test]
+    fn a_command_keeps_its_redirection_and_cannot_close_its_block() {
+        let mut r = node_down();
+        r.incidents[0].remediation =
+            "Save it:\n$ kubectl get sc x -o yaml > x.yaml\n$ echo ``` <b>".into();
+        let md = render(&r);
+        let blocks = code_blocks(&md);
+        let sh = blocks.iter().find(|(i, _)| i == "sh").map(|(_, l)| l.clone());
+        assert_eq!(
+            sh,
+            Some(vec![
+                "kubectl get sc x -o yaml > x.yaml".to_string(),
+                "echo ˋˋˋ <b>".to_string()
+            ]),
+            "{md}"
+        );
     }
 
     const LIT: &str = "Keep the field and tell Fleet to ignore it. Append to spec.diff.comparePatches:\n  - apiVersion: storage.k8s.io/v1\n    kind: StorageClass\n    jsonPointers:\n    - /parameters/numberOfReplicas\nThen force a redeploy:\n$ kubectl -n fleet-local patch bundles.fleet.cattle.io mcc-harvester";
