@@ -29,8 +29,10 @@ use crate::upgrade::known::{self, LogHit};
 /// Largest pod log searched for known-issue patterns.
 const MAX_SCANNED_LOG: u64 = 128 * 1024 * 1024;
 
-/// Largest object whose whole YAML is read again for Fleet's drift claims.
-const MAX_WHOLE_OBJECT: usize = 1024 * 1024;
+/// Largest object whose whole YAML is read again for Fleet's drift claims: above what any
+/// stored object can be (etcd refuses requests over 1.5 MiB by default; YAML with its
+/// indentation is larger than the JSON stored), so in practice every captured object is read.
+const MAX_WHOLE_OBJECT: usize = 4 * 1024 * 1024;
 
 /// Reads, on demand, the whole captured YAML of the few objects Fleet claims modified or
 /// missing (from the object's own lines in its list file), as JSON for the Fleet combiner,

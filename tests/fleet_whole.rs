@@ -462,3 +462,35 @@ fn missing_and_extra_claims_say_which_ownership_marks_the_object_carries() {
         released.1
     );
 }
+
+#[test]
+fn replicas_an_autoscaler_sets_are_benign_drift() {
+    let patch = r#"{"spec":{"replicas":1}}"#;
+    let hpa = "---\napiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: ncm\n  namespace: harvester-system\nspec:\n  maxReplicas: 3\n  minReplicas: 1\n  scaleTargetRef:\n    apiVersion: apps/v1\n    kind: Deployment\n    name: harvester-network-controller-manager\n";
+    let without = fixture().replacen(DEP_PATCH, patch, 1);
+    let r = analyse(&without);
+    let dep = about(
+        &r,
+        ":Deployment/harvester-system/harvester-network-controller-manager",
+    );
+    assert_eq!(dep[0].0, "fleet.modified", "{dep:#?}");
+    assert!(
+        dep[0].1.contains("Classification: not benign"),
+        "{}",
+        dep[0].1
+    );
+    let r = analyse(&format!("{without}{hpa}"));
+    let dep = about(
+        &r,
+        ":Deployment/harvester-system/harvester-network-controller-manager",
+    );
+    assert_eq!(dep[0].0, "fleet.modified", "{dep:#?}");
+    assert!(
+        dep[0].1.contains(
+            "Classification: benign — HorizontalPodAutoscaler harvester-system/ncm scales it"
+        ),
+        "{}",
+        dep[0].1
+    );
+    assert!(dep[0].2.contains("    - /spec/replicas"), "{}", dep[0].2);
+}

@@ -345,7 +345,7 @@ pub fn classify_with(o: &Object, patch: &str, whole: Option<&J>) -> Compared {
             verified: false,
             fields: Vec::new(),
             reason: format!(
-                "sbdiag could not read the captured {} whole (larger than 1 MiB or not \
+                "sbdiag could not read the captured {} whole (larger than 4 MiB or not \
                  parseable), so Fleet's patch was not compared with it; compare them by hand \
                  (sbdiag get {} {} -o yaml)",
                 o.key.kind,

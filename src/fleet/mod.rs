@@ -1129,6 +1129,47 @@ pub fn compare_patches<'a>(
         .or_else(|| src.chart.as_ref().and_then(of))
 }
 
+/// Replica drift on a Deployment or StatefulSet that a HorizontalPodAutoscaler in its namespace
+/// scales is the autoscaler's work, not an edit: benign, with the autoscaler named.
+fn hpa_scaled(
+    index: &Index,
+    o: &Object,
+    mut class: drift::Classification,
+    whole: &dyn Fn(&Object) -> Option<serde_json::Value>,
+) -> drift::Classification {
+    let replicas_only =
+        !class.fields.is_empty() && class.fields.iter().all(|f| f.path == "spec.replicas");
+    if !replicas_only
+        || o.key.group != "apps"
+        || !matches!(o.key.kind.as_str(), "Deployment" | "StatefulSet")
+    {
+        return class;
+    }
+    let scaler = index
+        .of_kind("autoscaling", "HorizontalPodAutoscaler")
+        .filter(|h| h.key.namespace == o.key.namespace)
+        .find(|h| {
+            whole(h).is_some_and(|v| {
+                v.pointer("/spec/scaleTargetRef/kind")
+                    .and_then(|k| k.as_str())
+                    == Some(o.key.kind.as_str())
+                    && v.pointer("/spec/scaleTargetRef/name")
+                        .and_then(|k| k.as_str())
+                        == Some(o.key.name.as_str())
+            })
+        });
+    if let Some(h) = scaler {
+        class.benign = true;
+        class.reason = format!(
+            "HorizontalPodAutoscaler {}/{} scales it, so its replica count differs from the \
+             chart's by design; newer Fleet versions leave the replicas of an autoscaled \
+             workload out of the comparison (rancher/fleet#4593)",
+            h.key.namespace, h.key.name
+        );
+    }
+    class
+}
+
 fn judge_claim(
     index: &Index,
     g: &Graph,
@@ -1236,7 +1277,9 @@ fn judge_claim(
             ) {
                 drift::Compared::Matches => (live, Verdict::Stale(Stale::DriftGone)),
                 drift::Compared::Ignored(by) => (live, Verdict::Stale(Stale::DriftIgnored(by))),
-                drift::Compared::Differs(class) => (live, Verdict::Drifted(class)),
+                drift::Compared::Differs(class) => {
+                    (live, Verdict::Drifted(hpa_scaled(index, o, class, whole)))
+                }
             },
             (Drift::Patch(_), None) => match collected(index, t) {
                 Some(true) => (None, Verdict::Stale(Stale::ObjectGone)),

@@ -626,7 +626,10 @@ mod tests {
             "Save it:\n$ kubectl get sc x -o yaml > x.yaml\n$ echo ``` <b>".into();
         let md = render(&r);
         let blocks = code_blocks(&md);
-        let sh = blocks.iter().find(|(i, _)| i == "sh").map(|(_, l)| l.clone());
+        let sh = blocks
+            .iter()
+            .find(|(i, _)| i == "sh")
+            .map(|(_, l)| l.clone());
         assert_eq!(
             sh,
             Some(vec![

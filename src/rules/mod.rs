@@ -493,7 +493,14 @@ impl TestBed {
         let index = Index::from_yaml_objects(items);
         let graph = Graph::build(&index);
         let capture = crate::model::time::parse("2025-02-14T09:41:07Z");
-        let fleet = FleetState::build(&index, &graph, harvester, capture);
+        // Fleet's claims are judged on the whole objects, as in a real analysis.
+        let whole = |o: &crate::index::Object| {
+            index
+                .position(&o.key)
+                .and_then(|i| items.get(i))
+                .and_then(|y| yaml_serde::from_str::<serde_json::Value>(y).ok())
+        };
+        let fleet = FleetState::build_with(&index, &graph, harvester, capture, &whole);
         TestBed {
             index,
             graph,

@@ -91,7 +91,7 @@ fn drift_finding(
         let _ = write!(
             r,
             "Leave the object as it is (the field is managed at run time: reverting it would be \
-             undone, or break the webhook) and tell Fleet to ignore the field with a \
+             undone, or break what sets it) and tell Fleet to ignore the field with a \
              diff.comparePatches entry {}",
             compare_patches_entry(s, c, chart.as_deref(), &paths)
         );
