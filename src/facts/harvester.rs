@@ -115,6 +115,14 @@ pub const RESTORE_VM_AND_WITNESS_AWARE: Range = Range::since(1, 6, 0);
 /// The controller's version guard (`upgrade-helper version-guard`) replaced the plain
 /// minimum-version comparison.
 pub const VERSION_GUARD: Range = Range::since(1, 4, 0);
+/// Upgrades to these versions run an `upgrade_manifests.sh` whose `wait_managed_chart` also
+/// waits for the ManagedChart's `status.unavailable` to be 0, so a chart can be Ready and still
+/// hold the upgrade (harvester/harvester#10693). The script is the target version's.
+pub const WAIT_MANAGED_CHART_UNAVAILABLE: Range = Range::since(1, 9, 0);
+/// Where the webhook finds the API server addresses for its certificate check (C27/C28): the
+/// ready IPv4 endpoints of default/kubernetes's EndpointSlices from v1.9.0 (harvester
+/// "common: drop the Endpoints"), the Endpoints object's addresses before.
+pub const KUBERNETES_IPS_FROM_ENDPOINT_SLICES: Range = Range::since(1, 9, 0);
 
 /// The webhook's checks in its order of evaluation (§A.1), then the controller's version gate.
 pub static ADMISSION: &[AdmissionCheck] = &[
@@ -561,21 +569,23 @@ pub static ADMISSION: &[AdmissionCheck] = &[
         id: "C28",
         name: "kubernetes service reachable for the certificate check",
         versions: Range::since(1, 5, 0),
-        inputs: &[Input::Live("a TLS handshake with default/kubernetes")],
-        reads: "endpoints of default/kubernetes (live transport)",
+        inputs: &[lists::ENDPOINTS, lists::ENDPOINT_SLICES],
+        reads: "the addresses of default/kubernetes: its Endpoints object (to v1.8.x), the ready \
+                IPv4 endpoints of its EndpointSlices (v1.9.0+)",
         texts: &[
             t(
                 "no-ip",
                 ALL,
                 "can't get kubernetes ip, err: cluster ip is empty",
             ),
+            t("list", ALL, "can't get list of kubernetes ip, err: {err}"),
             t(
                 "handshake",
                 ALL,
                 "can't get earliest expiring cert, err: {err}",
             ),
         ],
-        judged: Judged::Recognised,
+        judged: Judged::Simulated,
     },
     AdmissionCheck {
         id: "A.5",

@@ -82,6 +82,10 @@ pub mod lists {
     pub const VMS: Input = Input::Resource("kubevirt.io", "virtualmachines");
     /// `virtualmachineinstances.kubevirt.io`.
     pub const VMIS: Input = Input::Resource("kubevirt.io", "virtualmachineinstances");
+    /// `endpoints` (core).
+    pub const ENDPOINTS: Input = Input::Resource("", "endpoints");
+    /// `endpointslices.discovery.k8s.io`.
+    pub const ENDPOINT_SLICES: Input = Input::Resource("discovery.k8s.io", "endpointslices");
 }
 
 #[cfg(test)]

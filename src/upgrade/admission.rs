@@ -124,6 +124,7 @@ fn evaluator(id: &str) -> Option<fn(&Env) -> Outcome> {
         "C25" => c25,
         "C26" => c26,
         "C27" => c27,
+        "C28" => c28,
         "A.5" => compat,
         _ => return None,
     })
@@ -1148,6 +1149,89 @@ fn c27(env: &Env) -> Outcome {
     }
 }
 
+/// C28: before the certificate check (C27) the webhook reads the API server's addresses:
+/// the Endpoints object default/kubernetes (to v1.8.x; absent, the lister's error is the
+/// text), or the ready IPv4 endpoints of its EndpointSlices (v1.9.0+). None: it refuses.
+fn c28(env: &Env) -> Outcome {
+    use crate::model::typed::core::{EndpointSlice, Endpoints};
+    let index = env.index;
+    let no_ip = |o: Option<(usize, &Object)>, what: String| {
+        deny(vec![offender(o, what, text(env, "C28", "no-ip", &[]))])
+    };
+    // default/kubernetes is always there; an absence means only something when the namespace
+    // was collected at all.
+    if !index.objects.iter().any(|o| o.key.namespace == "default") {
+        return Outcome::NotEvaluated {
+            reason: "nothing of namespace default was collected, where default/kubernetes's \
+                     addresses are"
+                .into(),
+            proxy: None,
+            objects: Vec::new(),
+        };
+    }
+    if harvester::KUBERNETES_IPS_FROM_ENDPOINT_SLICES.contains(&env.from) {
+        let slices: Vec<(usize, &Object)> = index
+            .of_kind("discovery.k8s.io", "EndpointSlice")
+            .filter(|o| {
+                o.key.namespace == "default"
+                    && o.meta
+                        .labels
+                        .get("kubernetes.io/service-name")
+                        .map(String::as_str)
+                        == Some("kubernetes")
+            })
+            .filter_map(|o| index.position(&o.key).map(|i| (i, o)))
+            .collect();
+        let ips: std::collections::BTreeSet<&str> = slices
+            .iter()
+            .filter_map(|(_, o)| EndpointSlice::of(*o))
+            .filter(|s| s.address_type() == Some("IPv4"))
+            .flat_map(EndpointSlice::endpoints)
+            .filter(|e| e.ready())
+            .flat_map(|e| e.addresses())
+            .collect();
+        return match ips.len() {
+            0 => no_ip(
+                slices.first().copied(),
+                format!(
+                    "default/kubernetes has no ready IPv4 endpoint in its {} EndpointSlice(s)",
+                    slices.len()
+                ),
+            ),
+            n => Outcome::Pass(format!(
+                "default/kubernetes's EndpointSlices list {n} ready IPv4 address(es)"
+            )),
+        };
+    }
+    let Some(ep) = index.find("", "Endpoints", "default", "kubernetes") else {
+        return deny(vec![offender(
+            None,
+            "Endpoints default/kubernetes is not in the capture".into(),
+            text(
+                env,
+                "C28",
+                "list",
+                &[("err", "endpoints \"kubernetes\" not found")],
+            ),
+        )]);
+    };
+    let ready = Endpoints::of(ep)
+        .into_iter()
+        .flat_map(Endpoints::addresses)
+        .filter(|a| a.ready() && a.ip().is_some())
+        .count();
+    let at = index.position(&ep.key).map(|i| (i, ep));
+    match ready {
+        0 => no_ip(
+            at,
+            "Endpoints default/kubernetes has no ready address".into(),
+        ),
+        n => Outcome::Pass(format!(
+            "Endpoints default/kubernetes lists {n} ready address(es)"
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     //! Every check the table judges, against `reference/upgrade-blockers.md` §A: the exact text
@@ -1235,7 +1319,8 @@ mod tests {
             ids,
             [
                 "C1", "C2", "C3", "C4", "C7", "C8/C9", "C10", "C11", "C12", "C13", "C14", "C15",
-                "C16", "C17", "C18", "C20", "C21", "C22", "C23", "C24", "C25", "C26", "C27", "A.5"
+                "C16", "C17", "C18", "C20", "C21", "C22", "C23", "C24", "C25", "C26", "C27", "C28",
+                "A.5"
             ]
         );
     }
@@ -1250,6 +1335,8 @@ mod tests {
                 vmi("vm1", "n1"),
                 vm("vm1"),
                 upgrade("hvst-upgrade-old", Some("Succeeded"), Some("True")),
+                kubernetes_endpoints(json!([{"ip": "10.0.0.11"}])),
+                kubernetes_slice(Some(true), "IPv4"),
             ],
         );
         for from in [
@@ -2364,6 +2451,83 @@ mod tests {
                  will expire in 3 days. Please rotate RKE2 certificates."
             )
         );
+    }
+
+    fn kubernetes_endpoints(addresses: serde_json::Value) -> serde_json::Value {
+        json!({"apiVersion": "v1", "kind": "Endpoints",
+               "metadata": {"name": "kubernetes", "namespace": "default"},
+               "subsets": [{"addresses": addresses, "ports": [{"name": "https", "port": 6443}]}]})
+    }
+
+    fn kubernetes_slice(ready: Option<bool>, family: &str) -> serde_json::Value {
+        let mut e = json!({"addresses": ["10.0.0.11"]});
+        if let Some(r) = ready {
+            e["conditions"] = json!({"ready": r});
+        }
+        json!({"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+               "metadata": {"name": "kubernetes", "namespace": "default",
+                            "labels": {"kubernetes.io/service-name": "kubernetes"}},
+               "addressType": family, "endpoints": [e]})
+    }
+
+    #[test]
+    fn c28_reads_endpoints_to_v1_8_and_endpoint_slices_from_v1_9() {
+        let empty = "can't get kubernetes ip, err: cluster ip is empty";
+        let ip = json!([{"ip": "10.0.0.11"}]);
+        // Up to v1.8.2: the Endpoints object.
+        let w = with(
+            cluster(3),
+            &[
+                kubernetes_endpoints(ip.clone()),
+                kubernetes_slice(Some(false), "IPv4"),
+            ],
+        );
+        passes(check(&w, "v1.8.2", "C28"));
+        let w = with(
+            cluster(3),
+            &[
+                kubernetes_endpoints(json!([])),
+                kubernetes_slice(None, "IPv4"),
+            ],
+        );
+        denies_with(check(&w, "v1.8.2", "C28"), empty);
+        passes(check(&w, "v1.9.0", "C28"));
+        // Absent Endpoints: the lister's error, as a 500.
+        let w = with(cluster(3), &[kubernetes_slice(None, "IPv4")]);
+        denies_with(
+            check(&w, "v1.5.0", "C28"),
+            "can't get list of kubernetes ip, err: endpoints \"kubernetes\" not found",
+        );
+        // From v1.9.0: ready IPv4 endpoints of the slices only (a nil ready counts as ready).
+        let w = with(
+            cluster(3),
+            &[
+                kubernetes_endpoints(ip.clone()),
+                kubernetes_slice(Some(false), "IPv4"),
+            ],
+        );
+        denies_with(check(&w, "v1.9.0", "C28"), empty);
+        let w = with(
+            cluster(3),
+            &[
+                kubernetes_endpoints(ip.clone()),
+                kubernetes_slice(None, "IPv6"),
+            ],
+        );
+        denies_with(check(&w, "v1.9.0", "C28"), empty);
+        let w = with(
+            cluster(3),
+            &[
+                kubernetes_endpoints(ip),
+                kubernetes_slice(Some(true), "IPv4"),
+            ],
+        );
+        passes(check(&w, "v1.9.0", "C28"));
+        not_applicable(&w, "v1.4.3", "C28");
+        // Nothing of namespace default collected: not judged.
+        let w = with(cluster(3), &[]);
+        let (reason, _, _) = not_evaluated(check(&w, "v1.6.0", "C28"));
+        assert!(reason.contains("namespace default"), "{reason}");
     }
 
     #[test]

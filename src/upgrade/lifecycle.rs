@@ -112,7 +112,9 @@ fn rebuild(env: &Env, i: usize, o: &Object) -> Option<InProgress> {
         }
         "PreparingRepo" => waits.extend(repo_waits(env, &name)),
         "PreparingNodes" => waits.extend(prepare_waits(env, &name)),
-        "UpgradingSystemServices" => waits.extend(manifest_waits(env, &name)),
+        "UpgradingSystemServices" => {
+            waits.extend(manifest_waits(env, &name, t.version().unwrap_or("")))
+        }
         "UpgradingNodes" => {
             if let Some((n, s)) = &node {
                 waits.extend(node_waits(env, &name, n, s, t));
@@ -311,7 +313,31 @@ fn prepare_waits(env: &Env, u: &str) -> Vec<Wait> {
     }]
 }
 
-fn manifest_waits(env: &Env, u: &str) -> Vec<Wait> {
+/// What `wait_managed_chart` of the target version's script waits on for a ManagedChart in
+/// fleet-local, in words; `None` when the chart would let it go on.
+fn chart_holds(m: &Object, target: &str) -> Option<String> {
+    if let Some(c) = condition(&m.status.conditions, "Ready")
+        && c.status != "True"
+    {
+        return Some(format!("{} (not Ready)", m.key.name));
+    }
+    let unavailable = match &m.view {
+        crate::model::views::View::Fleet(f) => f.unavailable.unwrap_or(0),
+        _ => 0,
+    };
+    (unavailable > 0
+        && crate::facts::harvester::WAIT_MANAGED_CHART_UNAVAILABLE
+            .contains(&crate::facts::version::Version::parse(target)))
+    .then(|| {
+        format!(
+            "{} (Ready, but status.unavailable is {unavailable}; the {target} script also waits \
+             for 0)",
+            m.key.name
+        )
+    })
+}
+
+fn manifest_waits(env: &Env, u: &str, target: &str) -> Vec<Wait> {
     let job = format!("{u}-apply-manifests");
     let mut v = Vec::new();
     let Some(j) = env.index.find("batch", "Job", "harvester-system", &job) else {
@@ -328,12 +354,13 @@ fn manifest_waits(env: &Env, u: &str) -> Vec<Wait> {
             ));
         }
     }
-    let charts: Vec<&Object> = env
+    let held: Vec<(&Object, String)> = env
         .index
         .of_kind("management.cattle.io", "ManagedChart")
         .filter(|m| m.key.namespace == "fleet-local")
-        .filter(|m| condition(&m.status.conditions, "Ready").is_some_and(|c| c.status != "True"))
+        .filter_map(|m| chart_holds(m, target).map(|w| (m, w)))
         .collect();
+    let charts: Vec<&Object> = held.iter().map(|(m, _)| *m).collect();
     let mut objects = vec![(ji, Some("  status:".into()))];
     objects.extend(
         charts
@@ -346,10 +373,9 @@ fn manifest_waits(env: &Env, u: &str) -> Vec<Wait> {
         } else {
             format!(
                 "job {job} loops in wait_managed_chart, which ends only when each chart reports \
-                 ready: ManagedChart(s) not Ready: {}",
-                charts
-                    .iter()
-                    .map(|m| m.key.name.as_str())
+                 ready: ManagedChart(s) holding it: {}",
+                held.iter()
+                    .map(|(_, w)| w.as_str())
                     .collect::<Vec<_>>()
                     .join(", ")
             )
@@ -1082,6 +1108,51 @@ mod tests {
     }
 
     #[test]
+    fn from_v1_9_a_ready_chart_with_unavailable_replicas_holds_the_manifests_job() {
+        let manifests = job(
+            "harvester-system",
+            &format!("{U}-apply-manifests"),
+            json!({"harvesterhci.io/upgrade": U, "harvesterhci.io/upgradeComponent": "manifest"}),
+            None,
+        );
+        let waits = |target: &str| {
+            let (_, p) = progress(&[
+                set(
+                    up(
+                        "UpgradingSystemServices",
+                        &[("SystemServicesUpgraded", "Unknown")],
+                        &[],
+                    ),
+                    "/spec/version",
+                    json!(target),
+                ),
+                manifests.clone(),
+                set(
+                    managed_chart("fleet-local", "rancher-monitoring", Some("True")),
+                    "/status/unavailable",
+                    json!(1),
+                ),
+            ]);
+            one(p).waits
+        };
+        // v1.8.2's script waits only for Ready.
+        let w = waits("v1.8.2");
+        assert_eq!(w.len(), 1);
+        assert_eq!(
+            w[0].what,
+            "job hvst-upgrade-a-apply-manifests (upgrade_manifests.sh) is still running"
+        );
+        // v1.9.0's also for status.unavailable == 0 (harvester/harvester#10693).
+        let w = waits("v1.9.0");
+        assert_eq!(
+            w[0].what,
+            "job hvst-upgrade-a-apply-manifests loops in wait_managed_chart, which ends only when \
+             each chart reports ready: ManagedChart(s) holding it: rancher-monitoring (Ready, but \
+             status.unavailable is 1; the v1.9.0 script also waits for 0)"
+        );
+    }
+
+    #[test]
     fn system_services_wait_on_managed_charts() {
         let manifests = job(
             "harvester-system",
@@ -1117,7 +1188,8 @@ mod tests {
         assert_eq!(
             p.waits[0].what,
             "job hvst-upgrade-a-apply-manifests loops in wait_managed_chart, which ends only when \
-             each chart reports ready: ManagedChart(s) not Ready: rancher-monitoring-crd"
+             each chart reports ready: ManagedChart(s) holding it: rancher-monitoring-crd (not \
+             Ready)"
         );
         assert_eq!(
             p.waits[0].logs,

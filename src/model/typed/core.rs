@@ -44,6 +44,11 @@ impl<'a> EndpointAddress<'a> {
     pub fn target_name(self) -> Option<&'a str> {
         self.node.pointer("/targetRef/name").and_then(Node::as_str)
     }
+
+    /// `ip`.
+    pub fn ip(self) -> Option<&'a str> {
+        self.node.get("ip").and_then(Node::as_str)
+    }
 }
 
 view! {
@@ -53,6 +58,11 @@ view! {
 }
 
 impl<'a> EndpointSlice<'a> {
+    /// `addressType` (`IPv4`, `IPv6`, `FQDN`).
+    pub fn address_type(self) -> Option<&'a str> {
+        self.0.str("/addressType")
+    }
+
     /// `endpoints`.
     pub fn endpoints(self) -> impl Iterator<Item = SliceEndpoint<'a>> {
         self.0.list("/endpoints").iter().map(SliceEndpoint)
@@ -76,6 +86,16 @@ impl<'a> SliceEndpoint<'a> {
     /// `targetRef.name`: the pod behind it, when a string.
     pub fn target_name(self) -> Option<&'a str> {
         self.0.pointer("/targetRef/name").and_then(Node::as_str)
+    }
+
+    /// `addresses` that are strings.
+    pub fn addresses(self) -> impl Iterator<Item = &'a str> {
+        self.0
+            .get("addresses")
+            .and_then(Node::as_array)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(Node::as_str)
     }
 }
 
