@@ -621,6 +621,123 @@ pub static ADMISSION: &[AdmissionCheck] = &[
     },
 ];
 
+/// One refusal of the UpgradeLog validating webhook.
+#[derive(Debug, Clone, Copy)]
+pub struct UpgradeLogDenial {
+    /// Id (`UL1` … in the order the webhook checks).
+    pub id: &'static str,
+    /// The text (Go `%s`/`%v` as `{slots}`).
+    pub text: Text,
+    /// What it means for a support engineer, and what to do.
+    pub meaning: &'static str,
+}
+
+/// The UpgradeLog validating webhook (v1.9.0+, harvester/harvester#10674): it lets only
+/// Harvester's controller create an UpgradeLog, for an existing Upgrade with logging on that is
+/// still setting logging up, once per Upgrade. A denial is therefore about a hand-made or
+/// duplicate UpgradeLog, or an upgrade past its logging phase.
+pub static UPGRADELOG_ADMISSION: &[UpgradeLogDenial] = &[
+    UpgradeLogDenial {
+        id: "UL1",
+        text: t(
+            "",
+            Range::since(1, 9, 0),
+            "upgradelog can only be created by the harvester controller",
+        ),
+        meaning: "someone (a user, a script, a restored backup) tried to create an UpgradeLog; only \
+                  Harvester's controller may. Leave UpgradeLogs to the upgrade.",
+    },
+    UpgradeLogDenial {
+        id: "UL2",
+        text: t(
+            "",
+            Range::since(1, 9, 0),
+            "upgradeName field is not specified",
+        ),
+        meaning: "an UpgradeLog without spec.upgradeName was refused.",
+    },
+    UpgradeLogDenial {
+        id: "UL3",
+        text: t(
+            "",
+            Range::since(1, 9, 0),
+            "UpgradeLog must be created in namespace {ns}",
+        ),
+        meaning: "an UpgradeLog outside harvester-system was refused.",
+    },
+    UpgradeLogDenial {
+        id: "UL4",
+        text: t(
+            "",
+            Range::since(1, 9, 0),
+            "referenced upgrade {upgrade} not found in namespace {ns}",
+        ),
+        meaning: "the UpgradeLog names an Upgrade that does not exist (deleted, or a leftover \
+                  re-applied).",
+    },
+    UpgradeLogDenial {
+        id: "UL5",
+        text: t(
+            "",
+            Range::since(1, 9, 0),
+            "failed to get upgrade {upgrade}: {err}",
+        ),
+        meaning: "the webhook could not read the Upgrade (API server trouble at that moment).",
+    },
+    UpgradeLogDenial {
+        id: "UL6",
+        text: t(
+            "",
+            Range::since(1, 9, 0),
+            "LogEnabled is false for upgrade {upgrade}",
+        ),
+        meaning: "the Upgrade was created with logging off (spec.logEnabled false), so no \
+                  UpgradeLog may exist for it.",
+    },
+    UpgradeLogDenial {
+        id: "UL7",
+        text: t(
+            "",
+            Range::since(1, 9, 0),
+            "cannot create upgradeLog: upgrade {upgrade} is not initializing or waiting for logging infrastructure",
+        ),
+        meaning: "the Upgrade is already past its logging phase (or finished); its UpgradeLog \
+                  cannot be created now.",
+    },
+    UpgradeLogDenial {
+        id: "UL8",
+        text: t(
+            "",
+            Range::since(1, 9, 0),
+            "failed to list existing upgradelogs: {err}",
+        ),
+        meaning: "the webhook could not list UpgradeLogs (API server trouble at that moment).",
+    },
+    UpgradeLogDenial {
+        id: "UL9",
+        text: t(
+            "",
+            Range::since(1, 9, 0),
+            "upgradelog {log} already exists for upgrade {upgrade}",
+        ),
+        meaning: "the Upgrade already has an UpgradeLog; a second one was refused.",
+    },
+    UpgradeLogDenial {
+        id: "UL10",
+        text: t(
+            "",
+            Range::since(1, 9, 0),
+            "spec.upgradeName is immutable and cannot be changed",
+        ),
+        meaning: "an edit tried to point an UpgradeLog at another Upgrade.",
+    },
+];
+
+/// The UpgradeLog webhook's denial with this id.
+pub fn upgradelog_denial(id: &str) -> Option<&'static UpgradeLogDenial> {
+    UPGRADELOG_ADMISSION.iter().find(|d| d.id == id)
+}
+
 /// Denials of DELETE (deleting an Upgrade to stop it, §A.3).
 pub static ADMISSION_DELETE: &[Text] = &[
     t(
@@ -660,7 +777,8 @@ pub fn recognise(message: &str) -> Option<&'static str> {
         let texts = ADMISSION
             .iter()
             .flat_map(|c| c.texts.iter().map(move |t| (c.id, t.text)))
-            .chain(ADMISSION_DELETE.iter().map(|t| ("delete", t.text)));
+            .chain(ADMISSION_DELETE.iter().map(|t| ("delete", t.text)))
+            .chain(UPGRADELOG_ADMISSION.iter().map(|d| (d.id, d.text.text)));
         // Most literal text first, so that a short text whose slots could swallow a longer
         // one (`node {node} does not exist`) never shadows it.
         let mut v: Vec<(usize, &'static str, regex::Regex)> = texts
@@ -797,6 +915,25 @@ mod tests {
         assert_eq!(denial("C17", "", &v("v1.5.0"), &[]), None);
         assert_eq!(denial("C22", "", &v("v1.5.0"), &[]), None);
         assert!(denial("C23", "", &v("v1.5.0"), &[]).is_some());
+    }
+
+    #[test]
+    fn recognises_the_upgradelog_webhooks_denials() {
+        assert_eq!(
+            recognise("upgradelog hvst-upgrade-x-upgradelog already exists for upgrade hvst-upgrade-x"),
+            Some("UL9")
+        );
+        assert_eq!(
+            recognise("cannot create upgradeLog: upgrade hvst-upgrade-x is not initializing or waiting for logging infrastructure"),
+            Some("UL7")
+        );
+        assert_eq!(
+            recognise("upgradelog can only be created by the harvester controller"),
+            Some("UL1")
+        );
+        assert_eq!(UPGRADELOG_ADMISSION.len(), 10);
+        assert!(UPGRADELOG_ADMISSION.iter().all(|d| d.text.versions.contains(&v("v1.9.0"))
+            && !d.text.versions.contains(&v("v1.8.2"))));
     }
 
     #[test]

@@ -352,7 +352,11 @@ fn classify(kind: &str, rest: &str) -> String {
         return format!("failed: {why}");
     }
     if let Some(id) = crate::facts::harvester::recognise(rest) {
-        return format!("denied: upgrade check {id}");
+        return if crate::facts::harvester::upgradelog_denial(id).is_some() {
+            format!("denied: upgradelog check {id}")
+        } else {
+            format!("denied: upgrade check {id}")
+        };
     }
     "denied".into()
 }
@@ -482,6 +486,15 @@ fn denial_finding(cx: &Context, name: &str, class: &str, occ: &[Occurrence]) -> 
     } else if class.contains("upgrade check") {
         "See upgrade.admission: it lists every check that denies the upgrade now, with its fix."
             .to_string()
+    } else if let Some(d) = class
+        .strip_prefix("denied: upgradelog check ")
+        .and_then(crate::facts::harvester::upgradelog_denial)
+    {
+        format!(
+            "Harvester's UpgradeLog webhook ({}) refused it: {} Do not create or edit \
+             UpgradeLogs by hand; the upgrade creates its own while it sets logging up.",
+            d.id, d.meaning
+        )
     } else {
         "Read the denial text: the webhook explains what it refused and why.".to_string()
     };
@@ -516,4 +529,26 @@ fn denial_finding(cx: &Context, name: &str, class: &str, occ: &[Occurrence]) -> 
             .strip_prefix("denied: upgrade check ")
             .map(topic::check),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::TestBed;
+
+    #[test]
+    fn an_upgradelog_denial_is_named_with_its_meaning() {
+        let ev = "apiVersion: v1\nkind: Event\nmetadata:\n  name: e1\n  namespace: harvester-system\ninvolvedObject:\n  kind: Upgrade\n  name: hvst-upgrade-x\n  namespace: harvester-system\nreason: FailedCreate\ntype: Warning\ncount: 3\nmessage: 'admission webhook \"validator.harvesterhci.io\" denied the request: upgradelog hvst-upgrade-x-upgradelog already exists for upgrade hvst-upgrade-x'\n";
+        let bed = TestBed::new(&[ev], Some("v1.9.0"));
+        let out = denial(&DENIAL_INFO, &bed.cx());
+        assert_eq!(out.len(), 1, "{out:#?}");
+        let f = &out[0];
+        assert_eq!(f.id, "webhook.denial:validator.harvesterhci.io:denied-upgradelog-check-ul9");
+        assert!(f.summary.contains("(denied: upgradelog check UL9)"), "{}", f.summary);
+        assert!(
+            f.remediation.contains("the Upgrade already has an UpgradeLog; a second one was refused"),
+            "{}",
+            f.remediation
+        );
+    }
 }
