@@ -115,6 +115,22 @@ pub const RESTORE_VM_AND_WITNESS_AWARE: Range = Range::since(1, 6, 0);
 /// The controller's version guard (`upgrade-helper version-guard`) replaced the plain
 /// minimum-version comparison.
 pub const VERSION_GUARD: Range = Range::since(1, 4, 0);
+/// Rancher's CAPI controllers (capi-controller-manager) run in namespace `cattle-capi-system`
+/// from v1.8.0, in `cattle-provisioning-capi-system` before; the support bundle's default
+/// namespace list still names only the old one, so a v1.8+ bundle lacks their logs unless the
+/// user added the namespace.
+pub const CAPI_IN_CATTLE_CAPI_SYSTEM: Range = Range::since(1, 8, 0);
+
+/// The namespace of Rancher's CAPI controllers on the running version (the older one when the
+/// version is not known).
+pub fn capi_namespace(running: Option<&Version>) -> &'static str {
+    if running.is_some_and(|v| CAPI_IN_CATTLE_CAPI_SYSTEM.contains(v)) {
+        "cattle-capi-system"
+    } else {
+        "cattle-provisioning-capi-system"
+    }
+}
+
 /// Upgrades to these versions run an `upgrade_manifests.sh` whose `wait_managed_chart` also
 /// waits for the ManagedChart's `status.unavailable` to be 0, so a chart can be Ready and still
 /// hold the upgrade (harvester/harvester#10693). The script is the target version's.
@@ -918,13 +934,27 @@ mod tests {
     }
 
     #[test]
+    fn capi_controllers_move_to_cattle_capi_system_in_v1_8() {
+        assert_eq!(
+            capi_namespace(Some(&v("v1.7.3"))),
+            "cattle-provisioning-capi-system"
+        );
+        assert_eq!(capi_namespace(Some(&v("v1.8.0"))), "cattle-capi-system");
+        assert_eq!(capi_namespace(None), "cattle-provisioning-capi-system");
+    }
+
+    #[test]
     fn recognises_the_upgradelog_webhooks_denials() {
         assert_eq!(
-            recognise("upgradelog hvst-upgrade-x-upgradelog already exists for upgrade hvst-upgrade-x"),
+            recognise(
+                "upgradelog hvst-upgrade-x-upgradelog already exists for upgrade hvst-upgrade-x"
+            ),
             Some("UL9")
         );
         assert_eq!(
-            recognise("cannot create upgradeLog: upgrade hvst-upgrade-x is not initializing or waiting for logging infrastructure"),
+            recognise(
+                "cannot create upgradeLog: upgrade hvst-upgrade-x is not initializing or waiting for logging infrastructure"
+            ),
             Some("UL7")
         );
         assert_eq!(
@@ -932,8 +962,12 @@ mod tests {
             Some("UL1")
         );
         assert_eq!(UPGRADELOG_ADMISSION.len(), 10);
-        assert!(UPGRADELOG_ADMISSION.iter().all(|d| d.text.versions.contains(&v("v1.9.0"))
-            && !d.text.versions.contains(&v("v1.8.2"))));
+        assert!(
+            UPGRADELOG_ADMISSION
+                .iter()
+                .all(|d| d.text.versions.contains(&v("v1.9.0"))
+                    && !d.text.versions.contains(&v("v1.8.2")))
+        );
     }
 
     #[test]

@@ -283,11 +283,12 @@ fn remedy(cx: &Context, id: &str, env: &Env, offenders: &[admission::Offender]) 
                  or bring back the node or disk that holds the missing replica. To list them:\n\
                  $ kubectl -n longhorn-system get volumes.longhorn.io -o wide | grep degraded"
             .into(),
-        "C8/C9" => "Wait until CAPI cluster fleet-local/local is Provisioned; if it stays \
-                    Provisioning, check capi-controller-manager (cattle-provisioning-capi-system) \
-                    logs, expired RKE2 certificates, and that secret fleet-local/local-kubeconfig \
-                    carries the label cluster.x-k8s.io/cluster-name=local."
-            .into(),
+        "C8/C9" => format!(
+            "Wait until CAPI cluster fleet-local/local is Provisioned; if it stays Provisioning, \
+             read {}, check expired RKE2 certificates, and that secret \
+             fleet-local/local-kubeconfig carries the label cluster.x-k8s.io/cluster-name=local.",
+            crate::rules::precheck::capi_logs(cx)
+        ),
         "C10" => format!(
             "Wait for the VM backups/snapshots in progress to finish. Only one that is stuck \
              (no progress) is to be deleted:{}",

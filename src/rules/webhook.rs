@@ -543,10 +543,18 @@ mod tests {
         let out = denial(&DENIAL_INFO, &bed.cx());
         assert_eq!(out.len(), 1, "{out:#?}");
         let f = &out[0];
-        assert_eq!(f.id, "webhook.denial:validator.harvesterhci.io:denied-upgradelog-check-ul9");
-        assert!(f.summary.contains("(denied: upgradelog check UL9)"), "{}", f.summary);
+        assert_eq!(
+            f.id,
+            "webhook.denial:validator.harvesterhci.io:denied-upgradelog-check-ul9"
+        );
         assert!(
-            f.remediation.contains("the Upgrade already has an UpgradeLog; a second one was refused"),
+            f.summary.contains("(denied: upgradelog check UL9)"),
+            "{}",
+            f.summary
+        );
+        assert!(
+            f.remediation
+                .contains("the Upgrade already has an UpgradeLog; a second one was refused"),
             "{}",
             f.remediation
         );

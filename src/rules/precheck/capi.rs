@@ -100,15 +100,36 @@ fn capi_cluster<'a>(cx: &Context<'a>) -> Option<&'a Object> {
         .find("cluster.x-k8s.io", "Cluster", "fleet-local", "local")
 }
 
-const CAPI_FIX: &str = "Wait until CAPI cluster fleet-local/local is Provisioned. If it stays \
-    Provisioning: check expired RKE2 certificates (bump spec.rkeConfig.rotateCertificates.generation \
-    of clusters.provisioning.cattle.io local -n fleet-local, or enable setting \
-    auto-rotate-rke2-certs), that secret fleet-local/local-kubeconfig carries the label \
-    cluster.x-k8s.io/cluster-name=local, that spec.paused is not set, and the \
-    capi-controller-manager logs (cattle-provisioning-capi-system); restarting that deployment \
-    often unsticks it.";
+/// Where the capi-controller-manager logs are for this cluster, and whether the bundle has
+/// them: the namespace moved in v1.8.0 and the bundle's default namespaces do not follow.
+pub(crate) fn capi_logs(cx: &Context) -> String {
+    let running = cx.harvester_version().map(|(v, _)| v);
+    let ns = crate::facts::harvester::capi_namespace(running.as_ref());
+    if cx.coverage.collected.namespaces.iter().any(|n| n == ns) {
+        format!(
+            "the capi-controller-manager logs (namespace {ns}, in this bundle under logs/{ns}/)"
+        )
+    } else {
+        format!(
+            "the capi-controller-manager logs (namespace {ns}, not collected in this bundle: add \
+             it to setting support-bundle-namespaces and collect again)"
+        )
+    }
+}
 
-fn capi_cluster_state(c: Option<&Object>) -> Vec<Hit<'_>> {
+fn capi_fix(cx: &Context) -> String {
+    format!(
+        "Wait until CAPI cluster fleet-local/local is Provisioned. If it stays Provisioning: check \
+         expired RKE2 certificates (bump spec.rkeConfig.rotateCertificates.generation of \
+         clusters.provisioning.cattle.io local -n fleet-local, or enable setting \
+         auto-rotate-rke2-certs), that secret fleet-local/local-kubeconfig carries the label \
+         cluster.x-k8s.io/cluster-name=local, that spec.paused is not set, and {}; restarting \
+         that deployment often unsticks it.",
+        capi_logs(cx)
+    )
+}
+
+fn capi_cluster_state<'a>(c: Option<&'a Object>, fix: &str) -> Vec<Hit<'a>> {
     let Some(c) = c else {
         return vec![Hit {
             subject: "Cluster/fleet-local/local".into(),
@@ -119,7 +140,7 @@ fn capi_cluster_state(c: Option<&Object>) -> Vec<Hit<'_>> {
                       ()\"; CAPI-Cluster-State Test: Failed."
                 .into(),
             objects: Vec::new(),
-            remediation: CAPI_FIX.into(),
+            remediation: fix.into(),
         }];
     };
     let phase = CapiCluster::of(c)
@@ -140,12 +161,12 @@ fn capi_cluster_state(c: Option<&Object>) -> Vec<Hit<'_>> {
              upgrade script waits on it."
         ),
         objects: vec![(c, Some("phase:".into()))],
-        remediation: CAPI_FIX.into(),
+        remediation: fix.into(),
     }]
 }
 
 fn eval_capi_cluster_state<'a>(cx: &Context<'a>) -> Vec<Hit<'a>> {
-    capi_cluster_state(capi_cluster(cx))
+    capi_cluster_state(capi_cluster(cx), &capi_fix(cx))
 }
 
 fn capi_cluster_pause(c: Option<&Object>) -> Vec<Hit<'_>> {
@@ -269,7 +290,7 @@ fn eval_capi_machine_count<'a>(cx: &Context<'a>) -> Vec<Hit<'a>> {
     )
 }
 
-fn capi_machine_state<'a>(machines: &[&'a Object]) -> Vec<Hit<'a>> {
+fn capi_machine_state<'a>(machines: &[&'a Object], logs: &str) -> Vec<Hit<'a>> {
     machines
         .iter()
         .filter_map(|m| {
@@ -295,8 +316,8 @@ fn capi_machine_state<'a>(machines: &[&'a Object]) -> Vec<Hit<'a>> {
                 ),
                 objects: vec![(*m, Some("phase:".into()))],
                 remediation: format!(
-                    "Find why the machine is not Running (capi-controller-manager logs in \
-                     cattle-provisioning-capi-system). {}",
+                    "Find why the machine is not Running (read {}). {}",
+                    logs,
                     machine_fix(&[*m])
                 ),
             })
@@ -305,12 +326,10 @@ fn capi_machine_state<'a>(machines: &[&'a Object]) -> Vec<Hit<'a>> {
 }
 
 fn eval_capi_machine_state<'a>(cx: &Context<'a>) -> Vec<Hit<'a>> {
-    capi_machine_state(&in_ns(
-        cx.index,
-        "cluster.x-k8s.io",
-        "Machine",
-        "fleet-local",
-    ))
+    capi_machine_state(
+        &in_ns(cx.index, "cluster.x-k8s.io", "Machine", "fleet-local"),
+        &capi_logs(cx),
+    )
 }
 
 #[cfg(test)]
@@ -325,12 +344,31 @@ mod tests {
             "cluster.x-k8s.io",
             "apiVersion: cluster.x-k8s.io/v1beta1\nkind: Cluster\nmetadata:\n  name: local\n  namespace: fleet-local\nspec:\n  paused: true\nstatus:\n  phase: Provisioning\n",
         );
-        assert_eq!(capi_cluster_state(Some(&c)).len(), 1);
+        assert_eq!(capi_cluster_state(Some(&c), "fix").len(), 1);
         let p = capi_cluster_pause(Some(&c));
         assert_eq!(p.len(), 1);
         assert!(p[0].remediation.contains("\"paused\":false"));
-        assert_eq!(capi_cluster_state(None).len(), 1);
+        assert_eq!(capi_cluster_state(None, "fix").len(), 1);
         assert!(capi_cluster_pause(None).is_empty());
+    }
+
+    #[test]
+    fn capi_fix_names_the_controllers_namespace_of_the_running_version() {
+        let c = "apiVersion: cluster.x-k8s.io/v1beta1\nkind: Cluster\nmetadata:\n  name: local\n  namespace: fleet-local\nstatus:\n  phase: Provisioning\n";
+        let fix = |v: &str| {
+            let bed = crate::rules::TestBed::new(&[c], Some(v));
+            let out = bed.run(&CAPI_CLUSTER_STATE);
+            assert_eq!(out.len(), 1, "{out:#?}");
+            out[0].remediation.clone()
+        };
+        let old = fix("v1.7.3");
+        assert!(old.contains("namespace cattle-provisioning-capi-system, not collected in this bundle"), "{old}");
+        // v1.8+: the controllers moved; the bundle's default namespaces did not follow.
+        let new = fix("v1.8.0");
+        assert!(
+            new.contains("the capi-controller-manager logs (namespace cattle-capi-system, not collected in this bundle: add it to setting support-bundle-namespaces and collect again)"),
+            "{new}"
+        );
     }
 
     #[test]
@@ -356,7 +394,7 @@ mod tests {
                 .contains("machine m2 (phase Provisioning) refers to node gone")
         );
         assert!(capi_machine_count(&[&m1], &[&a]).is_empty());
-        let state = capi_machine_state(&[&m1, &m2]);
+        let state = capi_machine_state(&[&m1, &m2], "the logs");
         assert_eq!(state.len(), 1);
         assert_eq!(state[0].subject, "Machine/fleet-local/m2");
     }

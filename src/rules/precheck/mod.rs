@@ -24,6 +24,7 @@
 mod backup;
 mod bundles;
 mod capi;
+pub(crate) use capi::capi_logs;
 mod cidr;
 mod kubeconfig;
 mod live;
