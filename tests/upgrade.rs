@@ -480,11 +480,12 @@ fn sub_checks_listed_in_webhook_order_with_version_gates() {
         ids,
         [
             "C1", "C2", "C3", "C4", "C7", "C8/C9", "C10", "C11", "C12", "C13", "C14", "C15", "C16",
-            "C17", "C18", "C20", "C21", "C22", "C23", "C24", "C25", "C26", "C27", "A.5"
+            "C17", "C18", "C20", "C21", "C22", "C23", "C24", "C25", "C26", "C27", "C28", "A.5"
         ]
     );
-    // v1.4.0 has neither the v1.7 checks, nor C21 (v1.5.1), C23 (v1.5.0), C25/C26 (v1.9).
-    for absent in ["C4", "C13", "C21", "C23", "C25", "C26", "C27"] {
+    // v1.4.0 has neither the v1.7 checks, nor C21 (v1.5.1), C23/C27/C28 (v1.5.0), C25/C26
+    // (v1.8.2).
+    for absent in ["C4", "C13", "C21", "C23", "C25", "C26", "C27", "C28"] {
         assert_eq!(status_of(&c, absent), "not_applicable", "{absent}");
     }
     // C17/C18 need the kubelet: never pass.

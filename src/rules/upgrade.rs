@@ -631,12 +631,151 @@ const STUCK_INFO: RuleInfo = RuleInfo {
 };
 
 fn stuck(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
-    with_any_env(cx, |env| {
-        crate::upgrade::lifecycle::in_progress(env)
-            .into_iter()
-            .filter_map(|p| stuck_finding(cx, &p))
-            .collect()
-    })
+    let legacy = with_any_env(cx, crate::upgrade::lifecycle::in_progress);
+    let legacy_names: Vec<&str> = legacy
+        .iter()
+        .filter_map(|p| cx.index.objects.get(p.upgrade))
+        .map(|o| o.key.name.as_str())
+        .collect();
+    let mut out: Vec<Finding> = legacy.iter().filter_map(|p| stuck_finding(cx, p)).collect();
+    out.extend(
+        crate::upgrade::plan::plans(cx.index)
+            .iter()
+            .filter_map(|p| plan_finding(cx, p, &legacy_names)),
+    );
+    out
+}
+
+/// An Upgrade V2 plan that has not succeeded: what it shows, read as an UpgradePlan (not a
+/// legacy Upgrade), and an error when a legacy upgrade runs at the same time.
+fn plan_finding(cx: &Context, p: &crate::upgrade::plan::Plan, legacy: &[&str]) -> Option<Finding> {
+    if !p.running() && !p.failed() {
+        return None;
+    }
+    let o = cx.index.objects.get(p.object)?;
+    let name = &o.key.name;
+    let phase = if p.phase.is_empty() {
+        "no phase yet"
+    } else {
+        p.phase.as_str()
+    };
+    let mut summary = format!(
+        "UpgradePlan {name} (Upgrade V2, the experimental harvester-upgrade-manager addon) \
+         upgrades {}to {}; phase {phase}{}.\n",
+        p.from
+            .as_deref()
+            .map(|f| format!("from {f} "))
+            .unwrap_or_default(),
+        if p.version.is_empty() {
+            "?"
+        } else {
+            &p.version
+        },
+        p.since
+            .as_deref()
+            .map(|t| format!(" since {}", cx.ago(Some(t))))
+            .unwrap_or_default()
+    );
+    if !p.nodes.is_empty() {
+        let _ = writeln!(
+            summary,
+            "Nodes: {}.",
+            p.nodes
+                .iter()
+                .map(|(n, s, why)| match why {
+                    Some(w) => format!("{n} {s} ({w})"),
+                    None => format!("{n} {s}"),
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    if let Some(m) = &p.degraded {
+        let _ = writeln!(summary, "Degraded: {m}.");
+    }
+    let _ = writeln!(
+        summary,
+        "It is not a legacy Upgrade (upgrades.harvesterhci.io): the upgrade webhook's checks and \
+         the legacy upgrade's phases do not describe it."
+    );
+    let both = p.running() && !legacy.is_empty();
+    if both {
+        let _ = writeln!(
+            summary,
+            "A built-in upgrade runs at the same time ({}): Harvester's Upgrade Manager \
+             documentation forbids running both, as their state changes conflict.",
+            legacy.join(", ")
+        );
+    }
+    let (severity, title) = if both {
+        (
+            Severity::Error,
+            format!(
+                "Two upgrade mechanisms at once: UpgradePlan {name} ({phase}) and Upgrade {}",
+                legacy.join(", ")
+            ),
+        )
+    } else if p.failed() {
+        (
+            Severity::Error,
+            format!(
+                "Upgrade V2 plan {name} to {} failed{}",
+                p.version,
+                p.degraded
+                    .as_deref()
+                    .map(|m| format!(": {}", crate::text::clause(m, 140)))
+                    .unwrap_or_default()
+            ),
+        )
+    } else {
+        (
+            Severity::Warning,
+            format!(
+                "Upgrade V2 plan {name} to {} in progress: {phase}{}",
+                p.version,
+                p.since
+                    .as_deref()
+                    .and_then(|t| crate::model::Age::at(Some(t), cx.created_at))
+                    .map(|a| format!(" for {a}"))
+                    .unwrap_or_default()
+            ),
+        )
+    };
+    let failed_nodes: Vec<&str> = p
+        .nodes
+        .iter()
+        .filter(|(_, s, _)| s.ends_with("Failed"))
+        .map(|(n, _, _)| n.as_str())
+        .collect();
+    let mut fix = String::new();
+    if both {
+        let _ = writeln!(
+            fix,
+            "Do not let both continue: decide which upgrade is wanted with the cluster's owner \
+             before changing either (stopping one mid-way leaves its own state to clean up)."
+        );
+    }
+    let _ = writeln!(
+        fix,
+        "Read the plan's status and the Upgrade Manager's pods and logs in harvester-system{}:",
+        if failed_nodes.is_empty() {
+            String::new()
+        } else {
+            format!(" (failed on {})", failed_nodes.join(", "))
+        }
+    );
+    let _ = writeln!(fix, "$ sbdiag get upgradeplans {name} -o yaml");
+    let _ = write!(fix, "$ sbdiag get pods -n harvester-system");
+    Some(
+        Finding::new("upgrade.stuck", ObjectRef::of(o).subject(), severity, title)
+            .with_summary(summary.trim_end().to_string())
+            .with_objects(vec![ObjectRef::of(o)])
+            .with_evidence(vec![Evidence::of(cx.index, o, Some("currentPhase:"))])
+            .with_remediation(cx.bind(&fix))
+            .with_references(vec![
+                "https://docs.harvesterhci.io/v1.8/advanced/addons/upgrade-manager".into(),
+            ]),
+    )
 }
 
 fn stuck_finding(cx: &Context, p: &crate::upgrade::lifecycle::InProgress) -> Option<Finding> {
@@ -906,4 +1045,73 @@ fn known_issues_explain() -> String {
         );
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::TestBed;
+
+    const FAILED_PLAN: &str = "apiVersion: management.harvesterhci.io/v1beta1\nkind: UpgradePlan\nmetadata:\n  name: hvst-upgrade-p2x9k\nspec:\n  version: v1.8.1\nstatus:\n  currentPhase: Failed\n  previousVersion: v1.8.0\n  conditions:\n  - type: Degraded\n    status: \"True\"\n    reason: NodeUpgradeFailed\n    message: node n2 failed to upgrade its OS\n  nodeUpgradeStatuses:\n    n1:\n      state: OSUpgraded\n    n2:\n      state: OSUpgradeFailed\n      reason: JobFailed\n";
+
+    const LEGACY: &str = "apiVersion: harvesterhci.io/v1beta1\nkind: Upgrade\nmetadata:\n  name: hvst-upgrade-old\n  namespace: harvester-system\n  labels:\n    harvesterhci.io/upgradeState: UpgradingNodes\n  creationTimestamp: \"2025-02-14T08:00:00Z\"\nspec:\n  version: v1.8.1\nstatus:\n  previousVersion: v1.8.0\n";
+
+    #[test]
+    fn an_upgrade_v2_plan_is_read_as_a_plan_not_a_legacy_upgrade() {
+        let bed = TestBed::new(&[FAILED_PLAN], Some("v1.8.0"));
+        let out = stuck(&STUCK_INFO, &bed.cx());
+        assert_eq!(out.len(), 1, "{out:#?}");
+        let f = &out[0];
+        assert_eq!(f.id, "upgrade.stuck:UpgradePlan/hvst-upgrade-p2x9k");
+        assert_eq!(f.severity, Severity::Error);
+        assert_eq!(
+            f.title,
+            "Upgrade V2 plan hvst-upgrade-p2x9k to v1.8.1 failed: node n2 failed to upgrade its OS"
+        );
+        assert!(
+            f.summary
+                .contains("Nodes: n1 OSUpgraded, n2 OSUpgradeFailed (JobFailed)."),
+            "{}",
+            f.summary
+        );
+        assert!(
+            f.summary.contains("It is not a legacy Upgrade"),
+            "{}",
+            f.summary
+        );
+        assert!(
+            f.remediation.contains("(failed on n2)"),
+            "{}",
+            f.remediation
+        );
+        // Running next to a legacy upgrade: both mechanisms at once is the error.
+        let running = FAILED_PLAN
+            .replace("currentPhase: Failed", "currentPhase: NodeUpgrading")
+            .replace(
+                "  - type: Degraded\n    status: \"True\"",
+                "  - type: Degraded\n    status: \"False\"",
+            );
+        let bed = TestBed::new(&[&running, LEGACY], Some("v1.8.0"));
+        let out = stuck(&STUCK_INFO, &bed.cx());
+        let plan = out
+            .iter()
+            .find(|f| f.id == "upgrade.stuck:UpgradePlan/hvst-upgrade-p2x9k")
+            .expect("the plan's finding");
+        assert_eq!(plan.severity, Severity::Error);
+        assert!(plan.title.starts_with("Two upgrade mechanisms at once: UpgradePlan hvst-upgrade-p2x9k (NodeUpgrading) and Upgrade hvst-upgrade-old"), "{}", plan.title);
+        // Alone and running, it is shown, not called stuck.
+        let bed = TestBed::new(&[&running], Some("v1.8.0"));
+        let out = stuck(&STUCK_INFO, &bed.cx());
+        assert_eq!(out[0].severity, Severity::Warning);
+        assert!(
+            out[0].title.starts_with(
+                "Upgrade V2 plan hvst-upgrade-p2x9k to v1.8.1 in progress: NodeUpgrading"
+            ),
+            "{}",
+            out[0].title
+        );
+        // A succeeded plan says nothing.
+        let done = FAILED_PLAN.replace("currentPhase: Failed", "currentPhase: Succeeded");
+        assert!(stuck(&STUCK_INFO, &TestBed::new(&[&done], Some("v1.8.1")).cx()).is_empty());
+    }
 }

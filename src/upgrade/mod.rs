@@ -8,6 +8,7 @@ pub mod admission;
 pub mod known;
 pub mod leftover;
 pub mod lifecycle;
+pub mod plan;
 #[cfg(test)]
 mod testkit;
 

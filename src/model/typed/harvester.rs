@@ -1,4 +1,4 @@
-//! Harvester (`harvesterhci.io`) views: Upgrade, Version, Addon, VirtualMachineImage,
+//! Harvester (`harvesterhci.io`) views: Upgrade, UpgradePlan (Upgrade V2), Version, Addon, VirtualMachineImage,
 //! VirtualMachineBackup and ScheduleVMBackup (Settings have their own decoded view,
 //! `views::SettingView`).
 use super::view;
@@ -51,6 +51,50 @@ impl<'a> UpgradeNodeStatus<'a> {
     /// `message`, when a non-empty string.
     pub fn message(self) -> Option<&'a str> {
         non_empty(self.0.get("message"))
+    }
+}
+
+view! {
+    /// An Upgrade V2 plan (`upgradeplans.management.harvesterhci.io`, cluster-scoped) of the
+    /// experimental harvester-upgrade-manager addon (v1.8+): not a legacy Upgrade.
+    UpgradePlan = "management.harvesterhci.io" / "UpgradePlan"
+}
+
+impl<'a> UpgradePlan<'a> {
+    /// `spec.version`: the Version upgraded to.
+    pub fn version(self) -> Option<&'a str> {
+        self.0.str("/spec/version")
+    }
+
+    /// `status.currentPhase` (`ImagePreloading`, `NodeUpgrading`, `Succeeded`, `Failed`, …).
+    pub fn phase(self) -> Option<&'a str> {
+        self.0.str("/status/currentPhase")
+    }
+
+    /// `status.previousVersion`.
+    pub fn previous_version(self) -> Option<&'a str> {
+        self.0.str("/status/previousVersion")
+    }
+
+    /// When the plan entered `phase`, from `status.phaseTransitionTimestamps`.
+    pub fn phase_since(self, phase: &str) -> Option<&'a str> {
+        self.0
+            .list("/status/phaseTransitionTimestamps")
+            .iter()
+            .rev()
+            .find(|t| t.get("phase").and_then(Node::as_str) == Some(phase))
+            .and_then(|t| t.get("phaseTransitionTimestamp"))
+            .and_then(Node::as_str)
+    }
+
+    /// `status.nodeUpgradeStatuses`: (node name, its status), by node name.
+    pub fn node_statuses(self) -> impl Iterator<Item = (&'a str, UpgradeNodeStatus<'a>)> {
+        self.0
+            .at("/status/nodeUpgradeStatuses")
+            .and_then(Node::as_object)
+            .unwrap_or_default()
+            .iter()
+            .map(|(node, st)| (&**node, UpgradeNodeStatus(st)))
     }
 }
 

@@ -125,6 +125,7 @@ pub const TREE_KINDS: &[(&str, &str)] = &[
     ("harvesterhci.io", "ScheduleVMBackup"),
     ("harvesterhci.io", "Addon"),
     ("harvesterhci.io", "UpgradeLog"),
+    ("management.harvesterhci.io", "UpgradePlan"),
     ("harvesterhci.io", "VirtualMachineImage"),
     ("longhorn.io", "Volume"),
     ("longhorn.io", "Engine"),

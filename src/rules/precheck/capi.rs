@@ -362,7 +362,10 @@ mod tests {
             out[0].remediation.clone()
         };
         let old = fix("v1.7.3");
-        assert!(old.contains("namespace cattle-provisioning-capi-system, not collected in this bundle"), "{old}");
+        assert!(
+            old.contains("namespace cattle-provisioning-capi-system, not collected in this bundle"),
+            "{old}"
+        );
         // v1.8+: the controllers moved; the bundle's default namespaces did not follow.
         let new = fix("v1.8.0");
         assert!(
