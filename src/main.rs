@@ -177,8 +177,12 @@ enum Command {
     /// The rule catalog.
     Rules {
         /// Explain one rule: what it checks, its inputs and versions.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "versions")]
         explain: Option<String>,
+        /// Which upgrade checks and version-dependent behaviours exist in which Harvester
+        /// release (`yes`, `-`, `.2+` from patch 2, `-.2` up to patch 2).
+        #[arg(long)]
+        versions: bool,
     },
     /// Scan many bundles in parallel: one line per bundle, per-bundle reports in DIR/<name>/,
     /// and a cross-bundle summary (scan.html, scan.csv, scan.jsonl).
@@ -511,8 +515,19 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
             print(&l.text)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Rules { explain } => {
+        Command::Rules { explain, versions } => {
             let catalog = rules::catalog();
+            if versions {
+                let (header, rows) = sbdiag::facts::harvester::version_matrix();
+                let header: Vec<&str> = header.iter().map(String::as_str).collect();
+                let (a, b, c) = sbdiag::facts::harvester::newest_release();
+                print(&format!(
+                    "{}\nKnowledge checked against Harvester releases up to v{a}.{b}.{c}; a newer \
+                     running version is judged with the newest rules.\n",
+                    sbdiag::query::table::render(&header, &rows).trim_end()
+                ))?;
+                return Ok(ExitCode::SUCCESS);
+            }
             match explain {
                 None => {
                     let rows: Vec<Vec<String>> = catalog

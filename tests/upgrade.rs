@@ -391,6 +391,29 @@ fn explain_lists_the_checks_with_versions() {
 }
 
 #[test]
+fn rules_versions_shows_each_check_against_each_release() {
+    let out = ok(&["rules", "--versions"]);
+    let lines: Vec<&str> = out.lines().collect();
+    let cols = |l: &str| l.split_whitespace().map(str::to_string).collect::<Vec<_>>();
+    let head = cols(lines[0]);
+    assert_eq!(head[..2], ["CHECK".to_string(), "WHAT".to_string()]);
+    assert_eq!(head.last().map(String::as_str), Some("v1.9"));
+    let row = |id: &str| {
+        let l = lines
+            .iter()
+            .find(|l| l.starts_with(&format!("{id} ")))
+            .unwrap_or_else(|| panic!("{id} in\n{out}"));
+        let c = cols(l);
+        c[c.len() - 3..].to_vec()
+    };
+    // v1.7, v1.8, v1.9: C25 from v1.8.2; C22 gone after v1.4; the v1.9 UpgradeLog webhook.
+    assert_eq!(row("C25"), ["-", ".2+", "yes"]);
+    assert_eq!(row("C22"), ["-", "-", "-"]);
+    assert_eq!(row("UPGRADELOG_WEBHOOK"), ["-", "-", "yes"]);
+    assert!(out.contains("Knowledge checked against Harvester releases up to v1.9.0"));
+}
+
+#[test]
 fn dev_build_is_not_judged_without_from_version() {
     for b in common::real_bundles() {
         let r = report(&b);

@@ -121,6 +121,162 @@ pub const VERSION_GUARD: Range = Range::since(1, 4, 0);
 /// user added the namespace.
 pub const CAPI_IN_CATTLE_CAPI_SYSTEM: Range = Range::since(1, 8, 0);
 
+/// Harvester releases this knowledge was checked against (GA tags), oldest first. v1.9.0 was
+/// read from its last release candidate (§E). A running version newer than the last is judged
+/// with the newest rules, and says so.
+pub const RELEASES: &[(u64, u64, u64)] = &[
+    (1, 0, 0),
+    (1, 0, 1),
+    (1, 0, 2),
+    (1, 0, 3),
+    (1, 1, 0),
+    (1, 1, 1),
+    (1, 1, 2),
+    (1, 1, 3),
+    (1, 2, 0),
+    (1, 2, 1),
+    (1, 2, 2),
+    (1, 3, 0),
+    (1, 3, 1),
+    (1, 3, 2),
+    (1, 4, 0),
+    (1, 4, 1),
+    (1, 4, 2),
+    (1, 4, 3),
+    (1, 5, 0),
+    (1, 5, 1),
+    (1, 5, 2),
+    (1, 6, 0),
+    (1, 6, 1),
+    (1, 7, 0),
+    (1, 7, 1),
+    (1, 7, 2),
+    (1, 7, 3),
+    (1, 8, 0),
+    (1, 8, 1),
+    (1, 8, 2),
+    (1, 9, 0),
+];
+
+/// A behaviour that changed between releases, by name, for `sbdiag rules --versions`.
+#[derive(Debug, Clone, Copy)]
+pub struct Gate {
+    /// Its name in this module.
+    pub name: &'static str,
+    /// The releases that behave this way.
+    pub versions: Range,
+    /// What changes, in words.
+    pub what: &'static str,
+}
+
+/// Every named version gate: written once above, listed here for `rules --versions`.
+pub static GATES: &[Gate] = &[
+    Gate {
+        name: "BACKUP_WITHOUT_STATUS_IN_PROGRESS",
+        versions: BACKUP_WITHOUT_STATUS_IN_PROGRESS,
+        what: "C10 counts a backup without status as in progress",
+    },
+    Gate {
+        name: "MIGRATION_CHECK_COUNTS_CDROM",
+        versions: MIGRATION_CHECK_COUNTS_CDROM,
+        what: "C24 counts CD-ROM and containerDisk VMs",
+    },
+    Gate {
+        name: "MIGRATION_CHECK_COUNTS_EMPTY_HOST_DEVICES",
+        versions: MIGRATION_CHECK_COUNTS_EMPTY_HOST_DEVICES,
+        what: "C24 counts an empty hostDevices list",
+    },
+    Gate {
+        name: "RESTORE_VM_AND_WITNESS_AWARE",
+        versions: RESTORE_VM_AND_WITNESS_AWARE,
+        what: "C24-C26 know witness nodes and restoreVM",
+    },
+    Gate {
+        name: "VERSION_GUARD",
+        versions: VERSION_GUARD,
+        what: "the controller's version guard (A.5)",
+    },
+    Gate {
+        name: "CAPI_IN_CATTLE_CAPI_SYSTEM",
+        versions: CAPI_IN_CATTLE_CAPI_SYSTEM,
+        what: "CAPI controllers in cattle-capi-system",
+    },
+    Gate {
+        name: "WAIT_MANAGED_CHART_UNAVAILABLE",
+        versions: WAIT_MANAGED_CHART_UNAVAILABLE,
+        what: "the upgrade waits for charts' status.unavailable 0",
+    },
+    Gate {
+        name: "KUBERNETES_IPS_FROM_ENDPOINT_SLICES",
+        versions: KUBERNETES_IPS_FROM_ENDPOINT_SLICES,
+        what: "C27/C28 read EndpointSlices",
+    },
+    Gate {
+        name: "UPGRADELOG_WEBHOOK",
+        versions: Range::since(1, 9, 0),
+        what: "the UpgradeLog webhook (UL1-UL10)",
+    },
+];
+
+/// The newest release the knowledge covers.
+pub fn newest_release() -> (u64, u64, u64) {
+    RELEASES.last().copied().unwrap_or((0, 0, 0))
+}
+
+/// How `range` covers the releases of minor `(major, minor)`: `yes` (all), `-` (none), `.2+`
+/// (from patch 2), `-.2` (up to patch 2), or the patches listed.
+pub fn coverage_cell(range: &Range, major: u64, minor: u64) -> String {
+    let patches: Vec<(u64, bool)> = RELEASES
+        .iter()
+        .filter(|r| r.0 == major && r.1 == minor)
+        .map(|r| {
+            (
+                r.2,
+                range.contains(&Version::parse(&format!("v{}.{}.{}", r.0, r.1, r.2))),
+            )
+        })
+        .collect();
+    let has: Vec<u64> = patches.iter().filter(|p| p.1).map(|p| p.0).collect();
+    if has.is_empty() {
+        return "-".into();
+    }
+    if has.len() == patches.len() {
+        return "yes".into();
+    }
+    let first = patches.iter().position(|p| p.1).unwrap_or(0);
+    let suffix = patches.iter().skip(first).all(|p| p.1);
+    let prefix = first == 0 && patches.iter().skip_while(|p| p.1).all(|p| !p.1);
+    match (suffix, prefix, has.first(), has.last()) {
+        (true, _, Some(f), _) => format!(".{f}+"),
+        (_, true, _, Some(l)) => format!("-.{l}"),
+        _ => has
+            .iter()
+            .map(|p| format!(".{p}"))
+            .collect::<Vec<_>>()
+            .join(","),
+    }
+}
+
+/// The table `sbdiag rules --versions` prints: every admission check, UpgradeLog denial group
+/// and named gate against each minor release (`v1.0` … `v1.9`).
+pub fn version_matrix() -> (Vec<String>, Vec<Vec<String>>) {
+    let mut minors: Vec<(u64, u64)> = RELEASES.iter().map(|r| (r.0, r.1)).collect();
+    minors.dedup();
+    let mut header = vec!["CHECK".to_string(), "WHAT".to_string()];
+    header.extend(minors.iter().map(|(a, b)| format!("v{a}.{b}")));
+    let row = |id: &str, what: &str, range: &Range| {
+        let mut r = vec![id.to_string(), what.to_string()];
+        r.extend(minors.iter().map(|(a, b)| coverage_cell(range, *a, *b)));
+        r
+    };
+    let mut rows: Vec<Vec<String>> = ADMISSION
+        .iter()
+        .map(|c| row(c.id, c.name, &c.versions))
+        .collect();
+    rows.extend(GATES.iter().map(|g| row(g.name, g.what, &g.versions)));
+    (header, rows)
+}
+
 /// The namespace of Rancher's CAPI controllers on the running version (the older one when the
 /// version is not known).
 pub fn capi_namespace(running: Option<&Version>) -> &'static str {
@@ -637,6 +793,9 @@ pub static ADMISSION: &[AdmissionCheck] = &[
     },
 ];
 
+/// The UpgradeLog validating webhook exists (harvester/harvester#10674).
+pub const UPGRADELOG_WEBHOOK: Range = Range::since(1, 9, 0);
+
 /// One refusal of the UpgradeLog validating webhook.
 #[derive(Debug, Clone, Copy)]
 pub struct UpgradeLogDenial {
@@ -657,7 +816,7 @@ pub static UPGRADELOG_ADMISSION: &[UpgradeLogDenial] = &[
         id: "UL1",
         text: t(
             "",
-            Range::since(1, 9, 0),
+            UPGRADELOG_WEBHOOK,
             "upgradelog can only be created by the harvester controller",
         ),
         meaning: "someone (a user, a script, a restored backup) tried to create an UpgradeLog; only \
@@ -665,18 +824,14 @@ pub static UPGRADELOG_ADMISSION: &[UpgradeLogDenial] = &[
     },
     UpgradeLogDenial {
         id: "UL2",
-        text: t(
-            "",
-            Range::since(1, 9, 0),
-            "upgradeName field is not specified",
-        ),
+        text: t("", UPGRADELOG_WEBHOOK, "upgradeName field is not specified"),
         meaning: "an UpgradeLog without spec.upgradeName was refused.",
     },
     UpgradeLogDenial {
         id: "UL3",
         text: t(
             "",
-            Range::since(1, 9, 0),
+            UPGRADELOG_WEBHOOK,
             "UpgradeLog must be created in namespace {ns}",
         ),
         meaning: "an UpgradeLog outside harvester-system was refused.",
@@ -685,7 +840,7 @@ pub static UPGRADELOG_ADMISSION: &[UpgradeLogDenial] = &[
         id: "UL4",
         text: t(
             "",
-            Range::since(1, 9, 0),
+            UPGRADELOG_WEBHOOK,
             "referenced upgrade {upgrade} not found in namespace {ns}",
         ),
         meaning: "the UpgradeLog names an Upgrade that does not exist (deleted, or a leftover \
@@ -695,7 +850,7 @@ pub static UPGRADELOG_ADMISSION: &[UpgradeLogDenial] = &[
         id: "UL5",
         text: t(
             "",
-            Range::since(1, 9, 0),
+            UPGRADELOG_WEBHOOK,
             "failed to get upgrade {upgrade}: {err}",
         ),
         meaning: "the webhook could not read the Upgrade (API server trouble at that moment).",
@@ -704,7 +859,7 @@ pub static UPGRADELOG_ADMISSION: &[UpgradeLogDenial] = &[
         id: "UL6",
         text: t(
             "",
-            Range::since(1, 9, 0),
+            UPGRADELOG_WEBHOOK,
             "LogEnabled is false for upgrade {upgrade}",
         ),
         meaning: "the Upgrade was created with logging off (spec.logEnabled false), so no \
@@ -714,7 +869,7 @@ pub static UPGRADELOG_ADMISSION: &[UpgradeLogDenial] = &[
         id: "UL7",
         text: t(
             "",
-            Range::since(1, 9, 0),
+            UPGRADELOG_WEBHOOK,
             "cannot create upgradeLog: upgrade {upgrade} is not initializing or waiting for logging infrastructure",
         ),
         meaning: "the Upgrade is already past its logging phase (or finished); its UpgradeLog \
@@ -724,7 +879,7 @@ pub static UPGRADELOG_ADMISSION: &[UpgradeLogDenial] = &[
         id: "UL8",
         text: t(
             "",
-            Range::since(1, 9, 0),
+            UPGRADELOG_WEBHOOK,
             "failed to list existing upgradelogs: {err}",
         ),
         meaning: "the webhook could not list UpgradeLogs (API server trouble at that moment).",
@@ -733,7 +888,7 @@ pub static UPGRADELOG_ADMISSION: &[UpgradeLogDenial] = &[
         id: "UL9",
         text: t(
             "",
-            Range::since(1, 9, 0),
+            UPGRADELOG_WEBHOOK,
             "upgradelog {log} already exists for upgrade {upgrade}",
         ),
         meaning: "the Upgrade already has an UpgradeLog; a second one was refused.",
@@ -742,7 +897,7 @@ pub static UPGRADELOG_ADMISSION: &[UpgradeLogDenial] = &[
         id: "UL10",
         text: t(
             "",
-            Range::since(1, 9, 0),
+            UPGRADELOG_WEBHOOK,
             "spec.upgradeName is immutable and cannot be changed",
         ),
         meaning: "an edit tried to point an UpgradeLog at another Upgrade.",
@@ -931,6 +1086,34 @@ mod tests {
         assert_eq!(denial("C17", "", &v("v1.5.0"), &[]), None);
         assert_eq!(denial("C22", "", &v("v1.5.0"), &[]), None);
         assert!(denial("C23", "", &v("v1.5.0"), &[]).is_some());
+    }
+
+    #[test]
+    fn the_version_matrix_shows_partial_minors() {
+        assert_eq!(coverage_cell(&Range::since(1, 8, 2), 1, 8), ".2+");
+        assert_eq!(coverage_cell(&Range::since(1, 8, 2), 1, 9), "yes");
+        assert_eq!(coverage_cell(&Range::since(1, 8, 2), 1, 7), "-");
+        assert_eq!(
+            coverage_cell(&Range::between((1, 2, 0), (1, 4, 3)), 1, 4),
+            "yes"
+        );
+        assert_eq!(
+            coverage_cell(&MIGRATION_CHECK_COUNTS_EMPTY_HOST_DEVICES, 1, 2),
+            ".2+"
+        );
+        assert_eq!(
+            coverage_cell(&Range::between((1, 5, 0), (1, 5, 1)), 1, 5),
+            "-.1"
+        );
+        let (header, rows) = version_matrix();
+        assert_eq!(header.get(2).map(String::as_str), Some("v1.0"));
+        assert_eq!(header.last().map(String::as_str), Some("v1.9"));
+        let c25 = rows.iter().find(|r| r[0] == "C25").expect("C25");
+        assert_eq!(
+            &c25[c25.len() - 2..],
+            [".2+".to_string(), "yes".to_string()]
+        );
+        assert!(rows.iter().any(|r| r[0] == "UPGRADELOG_WEBHOOK"));
     }
 
     #[test]

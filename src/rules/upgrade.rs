@@ -169,7 +169,45 @@ fn admission_ids() -> Vec<&'static str> {
 }
 
 fn admission(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
-    admission_run(cx).0
+    let mut out = admission_run(cx).0;
+    out.extend(newer_than_known(cx));
+    out
+}
+
+/// A running version newer than every release the knowledge covers is judged with the newest
+/// rules: the report says so, so nobody reads a silent pass as "checked against that release".
+fn newer_than_known(cx: &Context) -> Option<Finding> {
+    let (v, source) = cx.harvester_version()?;
+    let newest = harvester::newest_release();
+    let num = v.num?;
+    if num <= newest {
+        return None;
+    }
+    let shown = crate::facts::version::show(newest);
+    Some(
+        Finding::new(
+            "upgrade.admission",
+            "newer-than-known",
+            Severity::Info,
+            format!(
+                "Harvester {} is newer than any release sbdiag knows ({shown}): its upgrade \
+                 checks are judged with {shown}'s rules",
+                v.raw
+            ),
+        )
+        .with_summary(format!(
+            "The running version {} ({source}) is newer than {shown}, the newest release this \
+             sbdiag's knowledge was checked against. Checks, texts and version gates are those \
+             of {shown}; a check added or changed since is not known. `sbdiag rules --versions` \
+             shows the table.",
+            v.raw
+        ))
+        .with_remediation(
+            "Use an sbdiag whose knowledge covers this release, when there is one, to confirm the \
+             verdict."
+                .into(),
+        ),
+    )
 }
 
 /// A check's outcome as an entry of the report's `checks`.
@@ -1055,6 +1093,20 @@ mod tests {
     const FAILED_PLAN: &str = "apiVersion: management.harvesterhci.io/v1beta1\nkind: UpgradePlan\nmetadata:\n  name: hvst-upgrade-p2x9k\nspec:\n  version: v1.8.1\nstatus:\n  currentPhase: Failed\n  previousVersion: v1.8.0\n  conditions:\n  - type: Degraded\n    status: \"True\"\n    reason: NodeUpgradeFailed\n    message: node n2 failed to upgrade its OS\n  nodeUpgradeStatuses:\n    n1:\n      state: OSUpgraded\n    n2:\n      state: OSUpgradeFailed\n      reason: JobFailed\n";
 
     const LEGACY: &str = "apiVersion: harvesterhci.io/v1beta1\nkind: Upgrade\nmetadata:\n  name: hvst-upgrade-old\n  namespace: harvester-system\n  labels:\n    harvesterhci.io/upgradeState: UpgradingNodes\n  creationTimestamp: \"2025-02-14T08:00:00Z\"\nspec:\n  version: v1.8.1\nstatus:\n  previousVersion: v1.8.0\n";
+
+    #[test]
+    fn a_version_newer_than_known_is_judged_with_the_newest_rules_and_says_so() {
+        let bed = TestBed::new(&[], Some("v1.10.0"));
+        let f = newer_than_known(&bed.cx()).expect("a note");
+        assert_eq!(f.id, "upgrade.admission:newer-than-known");
+        assert_eq!(
+            f.title,
+            "Harvester v1.10.0 is newer than any release sbdiag knows (v1.9.0): its upgrade checks \
+             are judged with v1.9.0's rules"
+        );
+        assert!(newer_than_known(&TestBed::new(&[], Some("v1.9.0")).cx()).is_none());
+        assert!(newer_than_known(&TestBed::new(&[], Some("v1.4.0")).cx()).is_none());
+    }
 
     #[test]
     fn an_upgrade_v2_plan_is_read_as_a_plan_not_a_legacy_upgrade() {
