@@ -27,6 +27,10 @@ struct Cli {
     command: Command,
     #[command(flatten)]
     limits: LimitArgs,
+    /// A folder of extra or newer knowledge files (known issues, in the schema of the
+    /// embedded catalogue); also from the SBDIAG_KNOWLEDGE environment variable.
+    #[arg(long, global = true, value_name = "DIR")]
+    knowledge: Option<PathBuf>,
 }
 
 /// Safety limits for untrusted archives.
@@ -371,6 +375,15 @@ fn default_output_dir(bundle: &Path) -> PathBuf {
 }
 
 fn run(cli: Cli) -> Result<ExitCode, Fatal> {
+    let knowledge = cli
+        .knowledge
+        .clone()
+        .or_else(|| std::env::var_os("SBDIAG_KNOWLEDGE").map(PathBuf::from));
+    if let Some(dir) = knowledge {
+        let extra = sbdiag::upgrade::known::load_dir(&dir)
+            .context("the knowledge files cannot be used; fix them or leave out --knowledge")?;
+        sbdiag::upgrade::known::install(extra);
+    }
     match cli.command {
         Command::Analyze {
             bundle,

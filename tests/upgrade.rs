@@ -689,3 +689,109 @@ fn pre_checks_outside_their_script_versions_are_not_applicable() {
         }
     }
 }
+
+/// A knowledge file for a release that does not exist, as a support team would add the next
+/// release's known issue without a new sbdiag.
+const MADE_UP: &str = "- id: made-up-v1-99-witness-drain
+  title: Made-up v1.99 issue for the knowledge-file test
+  severity: warning
+  from: {since: v1.99.0}
+  when:
+    - nodes: {min: 1}
+  symptom: the made-up symptom
+  cause: the made-up cause
+  workaround: |-
+    Do the made-up thing:
+    $ kubectl get nodes
+";
+
+#[test]
+fn a_knowledge_file_adds_a_known_issue_without_a_rebuild() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("v1.99.yaml"), MADE_UP).unwrap();
+    let kdir = dir.path().to_str().unwrap();
+    let id = "upgrade.known-issue:made-up-v1-99-witness-drain";
+    let has = |r: &Value| {
+        r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["id"] == id)
+    };
+    // Without the file, or on a release it does not cover: nothing.
+    assert!(!has(&report_with(
+        "healthy-v1.4.0",
+        &["--from-version", "v1.99.0"]
+    )));
+    assert!(!has(&report_with("healthy-v1.4.0", &["--knowledge", kdir])));
+    // With it, on the made-up release: the finding, and the note that v1.99.0 is newer than
+    // what the embedded knowledge covers.
+    let r = report_with(
+        "healthy-v1.4.0",
+        &["--knowledge", kdir, "--from-version", "v1.99.0"],
+    );
+    assert!(has(&r), "{:#?}", r["findings"]);
+    assert_eq!(
+        by_id(&r, id)["title"],
+        "Known issue: Made-up v1.99 issue for the knowledge-file test"
+    );
+    assert!(
+        r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["id"] == "upgrade.admission:newer-than-known")
+    );
+    // The same through SBDIAG_KNOWLEDGE.
+    let p = sample("healthy-v1.4.0");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sbdiag"))
+        .args([
+            "analyze",
+            p.to_str().unwrap(),
+            "--json",
+            "--from-version",
+            "v1.99.0",
+        ])
+        .env("SBDIAG_KNOWLEDGE", kdir)
+        .output()
+        .unwrap();
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(has(&r));
+    // `rules --explain` lists it with the embedded ones.
+    let explain = ok(&[
+        "rules",
+        "--explain",
+        "upgrade.known-issue",
+        "--knowledge",
+        kdir,
+    ]);
+    assert!(explain.contains("made-up-v1-99-witness-drain"), "{explain}");
+}
+
+#[test]
+fn a_malformed_knowledge_file_fails_with_its_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = MADE_UP.replace(
+        "    - nodes: {min: 1}\n",
+        "    - log: {namespace: ns, matches: \"(x\"}\n",
+    );
+    std::fs::write(
+        dir.path().join("broken.yaml"),
+        format!("# a comment\n{bad}"),
+    )
+    .unwrap();
+    let p = sample("healthy-v1.4.0");
+    let out = sbdiag(&[
+        "analyze",
+        p.to_str().unwrap(),
+        "--knowledge",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("broken.yaml:2: known issue made-up-v1-99-witness-drain: when.log.matches"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
+}

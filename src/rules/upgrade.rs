@@ -152,11 +152,12 @@ fn admission_run(cx: &Context) -> (Vec<Finding>, Vec<SubCheck>) {
             .iter()
             .filter(|r| matches!(r.outcome, Outcome::Deny { .. }))
             .count();
-        let findings = run
+        let mut findings: Vec<Finding> = run
             .iter()
             .enumerate()
             .filter_map(|(pos, r)| finding(cx, env, r, pos + 1, run.len(), denials))
             .collect();
+        findings.extend(newer_than_known(cx));
         (findings, results.iter().map(sub_check).collect())
     }) else {
         return (Vec::new(), Vec::new());
@@ -169,9 +170,7 @@ fn admission_ids() -> Vec<&'static str> {
 }
 
 fn admission(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
-    let mut out = admission_run(cx).0;
-    out.extend(newer_than_known(cx));
-    out
+    admission_run(cx).0
 }
 
 /// A running version newer than every release the knowledge covers is judged with the newest

@@ -309,9 +309,150 @@ fn warning() -> String {
     "warning".into()
 }
 
-/// Parses the embedded catalog (checked by a unit test, so it cannot fail at run time).
+/// Known issues loaded from the user's knowledge files (`--knowledge DIR`,
+/// `SBDIAG_KNOWLEDGE`), installed once per process before any analysis.
+static EXTRA: std::sync::OnceLock<Vec<KnownIssue>> = std::sync::OnceLock::new();
+
+/// The embedded catalog (checked by a unit test, so it cannot fail at run time) with the
+/// installed knowledge files' entries: an entry with an embedded entry's id replaces it, a new
+/// id is added after the embedded ones.
 pub fn catalog() -> Vec<KnownIssue> {
-    yaml_serde::from_str(CATALOG).unwrap_or_default()
+    let mut c: Vec<KnownIssue> = yaml_serde::from_str(CATALOG).unwrap_or_default();
+    for k in EXTRA.get().map(Vec::as_slice).unwrap_or_default() {
+        match c.iter_mut().find(|e| e.id == k.id) {
+            Some(e) => *e = k.clone(),
+            None => c.push(k.clone()),
+        }
+    }
+    c
+}
+
+/// Installs known issues from knowledge files for the rest of the process (the first call
+/// wins; later calls are ignored and say so with `false`).
+pub fn install(extra: Vec<KnownIssue>) -> bool {
+    EXTRA.set(extra).is_ok()
+}
+
+/// A knowledge file that cannot be used: which file, which line when known, and why.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}{}: {message}", line.map(|l| format!(":{l}")).unwrap_or_default())]
+pub struct KnowledgeError {
+    /// The file.
+    pub file: std::path::PathBuf,
+    /// The line (1-based), when known.
+    pub line: Option<usize>,
+    /// What is wrong, naming the field.
+    pub message: String,
+}
+
+/// Checks what the schema alone cannot: the severity word, a signature, regexes that compile,
+/// versions that parse, and `{denial CHECK}` names of known checks. `Err` names the field.
+pub fn validate(k: &KnownIssue) -> Result<(), String> {
+    if k.id.trim().is_empty() {
+        return Err("id: must not be empty".into());
+    }
+    if !matches!(k.severity.as_str(), "error" | "warning" | "info") {
+        return Err(format!(
+            "severity: {:?} is not error, warning or info",
+            k.severity
+        ));
+    }
+    if k.when.is_empty() {
+        return Err("when: needs at least one matcher (an empty list never matches)".into());
+    }
+    let regex = |field: &str, r: &str| {
+        Regex::new(r)
+            .map(|_| ())
+            .map_err(|e| format!("{field}: {r:?} is not a regular expression: {e}"))
+    };
+    for w in &k.when {
+        match w {
+            Matcher::Log(l) => regex("when.log.matches", &l.matches)?,
+            Matcher::Fleet(f) => f.check().map_err(|e| format!("when.fleet: {e}"))?,
+            Matcher::FleetState(f) => {
+                if let Some(r) = &f.message_matches {
+                    regex("when.fleet_state.message_matches", r)?;
+                }
+            }
+            Matcher::Object(o) => {
+                for f in &o.fields {
+                    for r in f.matches.iter().chain(&f.not_matches) {
+                        regex("when.object.fields.matches", r)?;
+                    }
+                }
+            }
+            Matcher::Nodes(_) => {}
+        }
+    }
+    if let Some(r) = &k.from {
+        for (field, v) in [("from.since", &r.since), ("from.until", &r.until)] {
+            if let Some(v) = v
+                && Version::parse(v).num.is_none()
+            {
+                return Err(format!("{field}: {v:?} is not a version like v1.9.0"));
+            }
+        }
+    }
+    let mut rest = k.symptom.as_str();
+    while let Some(i) = rest.find("{denial ") {
+        let after = rest.get(i + 8..).unwrap_or_default();
+        let id = after.split_whitespace().next().unwrap_or_default();
+        let id = id.trim_end_matches('}');
+        if harvester::check(id).is_none() {
+            return Err(format!("symptom: names unknown upgrade check {id}"));
+        }
+        rest = after;
+    }
+    Ok(())
+}
+
+/// Reads every `*.yaml` / `*.yml` file of `dir` (sorted by name) as a list of known issues in
+/// the catalogue's schema, validated; an id may appear once across the files.
+pub fn load_dir(dir: &std::path::Path) -> Result<Vec<KnownIssue>, KnowledgeError> {
+    let err = |file: &std::path::Path, line: Option<usize>, message: String| KnowledgeError {
+        file: file.to_path_buf(),
+        line,
+        message,
+    };
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| err(dir, None, format!("cannot read the knowledge folder: {e}")))?;
+    let mut files: Vec<std::path::PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+        .collect();
+    files.sort();
+    let mut out: Vec<KnownIssue> = Vec::new();
+    for f in &files {
+        let text =
+            std::fs::read_to_string(f).map_err(|e| err(f, None, format!("cannot read: {e}")))?;
+        let issues: Vec<KnownIssue> = yaml_serde::from_str(&text).map_err(|e| {
+            let line = e.location().map(|l| l.line());
+            err(f, line, e.to_string())
+        })?;
+        for k in issues {
+            let line = text
+                .lines()
+                .position(|l| {
+                    l.trim_start_matches(['-', ' '])
+                        .strip_prefix("id:")
+                        .is_some_and(|v| v.trim().trim_matches(['"', '\'']) == k.id)
+                })
+                .map(|n| n + 1);
+            validate(&k).map_err(|m| err(f, line, format!("known issue {}: {m}", k.id)))?;
+            if out.iter().any(|o| o.id == k.id) {
+                return Err(err(
+                    f,
+                    line,
+                    format!(
+                        "known issue {}: the id is already used in another knowledge file",
+                        k.id
+                    ),
+                ));
+            }
+            out.push(k);
+        }
+    }
+    Ok(out)
 }
 
 /// A log pattern to search before the rules run.
@@ -915,6 +1056,7 @@ mod tests {
         let mut ids = std::collections::BTreeSet::new();
         for k in &c {
             assert!(ids.insert(k.id.clone()), "duplicate id {}", k.id);
+            validate(k).unwrap_or_else(|e| panic!("{}: {e}", k.id));
             assert!(!k.when.is_empty(), "{} has no signature", k.id);
             assert!(
                 matches!(k.severity.as_str(), "error" | "warning" | "info"),
@@ -975,6 +1117,56 @@ mod tests {
                 .flat_map(|k| &k.when)
                 .filter(|w| matches!(w, Matcher::Log(_)))
                 .count()
+        );
+    }
+
+    #[test]
+    fn knowledge_files_load_and_malformed_ones_name_file_line_and_field() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let good = "- id: made-up-v1-99\n  title: Made-up issue\n  severity: info\n  from: {since: v1.99.0}\n  when:\n    - nodes: {min: 1}\n  symptom: s\n  cause: c\n  workaround: w\n";
+        std::fs::write(dir.path().join("a.yaml"), good).expect("write");
+        std::fs::write(dir.path().join("notes.txt"), "ignored").expect("write");
+        let k = load_dir(dir.path()).expect("loads");
+        assert_eq!(k.len(), 1);
+        assert_eq!(k[0].id, "made-up-v1-99");
+        // An unknown field: serde's message names it, with the line.
+        std::fs::write(
+            dir.path().join("b.yaml"),
+            "- id: x\n  title: t\n  colour: red\n",
+        )
+        .expect("write");
+        let e = load_dir(dir.path()).expect_err("unknown field");
+        assert!(e.file.ends_with("b.yaml"), "{e}");
+        assert!(e.line.is_some(), "{e}");
+        assert!(e.to_string().contains("colour"), "{e}");
+        // A regex that does not compile: the entry's line and the field.
+        let bad = good.replace("made-up-v1-99", "bad-regex").replace(
+            "    - nodes: {min: 1}\n",
+            "    - log: {namespace: ns, matches: \"(unclosed\"}\n",
+        );
+        std::fs::write(dir.path().join("b.yaml"), format!("# comment\n{bad}")).expect("write");
+        let e = load_dir(dir.path()).expect_err("bad regex");
+        assert_eq!(e.line, Some(2), "{e}");
+        assert!(
+            e.to_string()
+                .contains("known issue bad-regex: when.log.matches"),
+            "{e}"
+        );
+        // The same id twice across files.
+        std::fs::write(dir.path().join("b.yaml"), good).expect("write");
+        let e = load_dir(dir.path()).expect_err("duplicate");
+        assert!(e.to_string().contains("already used"), "{e}");
+        // A bad version.
+        std::fs::write(
+            dir.path().join("b.yaml"),
+            good.replace("made-up-v1-99", "v").replace("v1.99.0", "one"),
+        )
+        .expect("write");
+        let e = load_dir(dir.path()).expect_err("version");
+        assert!(
+            e.to_string()
+                .contains("from.since: \"one\" is not a version"),
+            "{e}"
         );
     }
 
