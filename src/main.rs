@@ -380,9 +380,9 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
         .clone()
         .or_else(|| std::env::var_os("SBDIAG_KNOWLEDGE").map(PathBuf::from));
     if let Some(dir) = knowledge {
-        let extra = sbdiag::upgrade::known::load_dir(&dir)
-            .context("the knowledge files cannot be used; fix them or leave out --knowledge")?;
-        sbdiag::upgrade::known::install(extra);
+        sbdiag::upgrade::known::load_dir(&dir)
+            .context("the knowledge files cannot be used; fix them or leave out --knowledge")?
+            .install();
     }
     match cli.command {
         Command::Analyze {

@@ -795,3 +795,33 @@ fn a_malformed_knowledge_file_fails_with_its_file_and_line() {
     );
     assert!(out.stdout.is_empty());
 }
+
+#[test]
+fn a_knowledge_file_gives_a_check_the_text_of_a_newer_release() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("v1.99.yaml"),
+        "denials:\n  - check: C12\n    since: v1.99.0\n    text: managed chart {chart} is not ready (made-up v1.99 text)\n",
+    )
+    .unwrap();
+    let kdir = dir.path().to_str().unwrap();
+    let texts = |args: &[&str]| -> Vec<String> {
+        denials(&report_with("fleet-stale-v1.4.0", args))
+            .into_iter()
+            .map(|(_, t)| t)
+            .collect()
+    };
+    let newer = texts(&["--knowledge", kdir, "--from-version", "v1.99.0"]);
+    assert!(
+        newer
+            .iter()
+            .any(|t| t.contains("managed chart harvester is not ready (made-up v1.99 text)")),
+        "{newer:?}"
+    );
+    // Older releases keep the table's text.
+    let old = texts(&["--knowledge", kdir, "--from-version", "v1.4.0"]);
+    assert!(
+        old.iter().any(|t| t.contains("please wait for it to be ready")),
+        "{old:?}"
+    );
+}

@@ -72,12 +72,44 @@ impl AdmissionCheck {
         if !self.exists_in(v) {
             return None;
         }
-        let t = self
-            .texts
-            .iter()
-            .find(|t| t.case == case && t.versions.contains(v))?;
+        // A text from the user's knowledge files for this version wins over the table's.
+        let extra = EXTRA_TEXTS
+            .get()
+            .into_iter()
+            .flatten()
+            .find(|(id, t)| id == self.id && t.case == case && t.versions.contains(v))
+            .map(|(_, t)| t);
+        let t = extra.or_else(|| {
+            self.texts
+                .iter()
+                .find(|t| t.case == case && t.versions.contains(v))
+        })?;
         Some(fill(t.text, args))
     }
+}
+
+/// Denial texts from the user's knowledge files (`--knowledge`): (check id, text), for
+/// releases newer than the table knows or texts it lacks. Installed once, before any analysis.
+static EXTRA_TEXTS: OnceLock<Vec<(String, Text)>> = OnceLock::new();
+
+/// Installs denial texts from knowledge files for the rest of the process (the first call
+/// wins). The texts live as long as the process, as the table's do.
+pub fn install_texts(texts: Vec<(String, String, Range, String)>) -> bool {
+    let texts = texts
+        .into_iter()
+        .map(|(id, case, versions, text)| {
+            let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
+            (
+                id,
+                Text {
+                    case: leak(case),
+                    versions,
+                    text: leak(text),
+                },
+            )
+        })
+        .collect();
+    EXTRA_TEXTS.set(texts).is_ok()
 }
 
 /// Fills `{name}` slots of a text.
@@ -945,9 +977,15 @@ pub fn managed_chart_denial(chart: &str, v: &Version) -> Option<String> {
 pub fn recognise(message: &str) -> Option<&'static str> {
     static PATTERNS: OnceLock<Vec<(&'static str, regex::Regex)>> = OnceLock::new();
     let patterns = PATTERNS.get_or_init(|| {
+        let extra = EXTRA_TEXTS
+            .get()
+            .into_iter()
+            .flatten()
+            .filter_map(|(id, t)| check(id).map(|c| (c.id, t.text)));
         let texts = ADMISSION
             .iter()
             .flat_map(|c| c.texts.iter().map(move |t| (c.id, t.text)))
+            .chain(extra)
             .chain(ADMISSION_DELETE.iter().map(|t| ("delete", t.text)))
             .chain(UPGRADELOG_ADMISSION.iter().map(|d| (d.id, d.text.text)));
         // Most literal text first, so that a short text whose slots could swallow a longer

@@ -406,9 +406,98 @@ pub fn validate(k: &KnownIssue) -> Result<(), String> {
     Ok(())
 }
 
-/// Reads every `*.yaml` / `*.yml` file of `dir` (sorted by name) as a list of known issues in
-/// the catalogue's schema, validated; an id may appear once across the files.
-pub fn load_dir(dir: &std::path::Path) -> Result<Vec<KnownIssue>, KnowledgeError> {
+/// A denial text a knowledge file adds to a check of the upgrade webhook: the text a release
+/// the embedded table does not know returns (or a text it lacks).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DenialText {
+    /// The check (`C12`): one the table has (a new check needs code to be judged).
+    pub check: String,
+    /// Which of its denials (`""` when it has one).
+    #[serde(default)]
+    pub case: String,
+    /// First release returning it.
+    pub since: String,
+    /// Last release returning it (open when absent).
+    pub until: Option<String>,
+    /// The text, with `{slots}` as the table writes them.
+    pub text: String,
+}
+
+/// A knowledge file written as a mapping: known issues and denial texts.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KnowledgeMap {
+    #[serde(default)]
+    known_issues: Vec<KnownIssue>,
+    #[serde(default)]
+    denials: Vec<DenialText>,
+}
+
+/// What the knowledge files of a folder add.
+#[derive(Debug, Clone, Default)]
+pub struct Knowledge {
+    /// Known issues (an embedded entry's id replaces it).
+    pub issues: Vec<KnownIssue>,
+    /// Denial texts for checks of the upgrade webhook.
+    pub denials: Vec<DenialText>,
+}
+
+impl Knowledge {
+    /// Installs it for the rest of the process: the known issues into the catalogue, the
+    /// denial texts into the table of Harvester behaviour.
+    pub fn install(self) {
+        install(self.issues);
+        harvester::install_texts(
+            self.denials
+                .into_iter()
+                .map(|d| {
+                    let versions = Span {
+                        since: Some(d.since),
+                        until: d.until,
+                    }
+                    .range();
+                    (d.check, d.case, versions, d.text)
+                })
+                .collect(),
+        );
+    }
+}
+
+/// Checks a denial text: a check the table has, one of its cases, versions that parse, a text.
+fn validate_denial(d: &DenialText) -> Result<(), String> {
+    let Some(c) = harvester::check(&d.check) else {
+        return Err(format!(
+            "check: {:?} is not a check of the upgrade webhook (`sbdiag rules --versions` lists \
+             them; a new check needs a new sbdiag, its evaluation is code)",
+            d.check
+        ));
+    };
+    if !c.texts.iter().any(|t| t.case == d.case) {
+        let cases: Vec<&str> = c.texts.iter().map(|t| t.case).collect();
+        return Err(format!(
+            "case: {:?} is not a case of {} (its cases: {cases:?})",
+            d.case, d.check
+        ));
+    }
+    for (field, v) in [("since", Some(&d.since)), ("until", d.until.as_ref())] {
+        if let Some(v) = v
+            && Version::parse(v).num.is_none()
+        {
+            return Err(format!("{field}: {v:?} is not a version like v1.10.0"));
+        }
+    }
+    if d.text.trim().is_empty() {
+        return Err("text: must not be empty".into());
+    }
+    Ok(())
+}
+
+/// Reads every `*.yaml` / `*.yml` file of `dir` (sorted by name), validated: a file is a list
+/// of known issues in the catalogue's schema, or a mapping with `known_issues:` and `denials:`
+/// (texts for checks of the upgrade webhook); a known issue's id may appear once across the
+/// files.
+pub fn load_dir(dir: &std::path::Path) -> Result<Knowledge, KnowledgeError> {
     let err = |file: &std::path::Path, line: Option<usize>, message: String| KnowledgeError {
         file: file.to_path_buf(),
         line,
@@ -422,14 +511,32 @@ pub fn load_dir(dir: &std::path::Path) -> Result<Vec<KnownIssue>, KnowledgeError
         .collect();
     files.sort();
     let mut out: Vec<KnownIssue> = Vec::new();
+    let mut denials: Vec<DenialText> = Vec::new();
     for f in &files {
         let text =
             std::fs::read_to_string(f).map_err(|e| err(f, None, format!("cannot read: {e}")))?;
-        let issues: Vec<KnownIssue> = yaml_serde::from_str(&text).map_err(|e| {
+        let yaml_err = |e: yaml_serde::Error| {
             let line = e.location().map(|l| l.line());
             err(f, line, e.to_string())
-        })?;
-        for k in issues {
+        };
+        let shape: yaml_serde::Value = yaml_serde::from_str(&text).map_err(yaml_err)?;
+        let file = if shape.is_sequence() || shape.is_null() {
+            KnowledgeMap {
+                known_issues: yaml_serde::from_str(&text).map_err(yaml_err)?,
+                denials: Vec::new(),
+            }
+        } else {
+            yaml_serde::from_str::<KnowledgeMap>(&text).map_err(yaml_err)?
+        };
+        for d in file.denials {
+            let line = text
+                .lines()
+                .position(|l| l.contains(&format!("check: {}", d.check)))
+                .map(|n| n + 1);
+            validate_denial(&d).map_err(|m| err(f, line, format!("denial of {}: {m}", d.check)))?;
+            denials.push(d);
+        }
+        for k in file.known_issues {
             let line = text
                 .lines()
                 .position(|l| {
@@ -452,7 +559,10 @@ pub fn load_dir(dir: &std::path::Path) -> Result<Vec<KnownIssue>, KnowledgeError
             out.push(k);
         }
     }
-    Ok(out)
+    Ok(Knowledge {
+        issues: out,
+        denials,
+    })
 }
 
 /// A log pattern to search before the rules run.
@@ -1126,7 +1236,7 @@ mod tests {
         let good = "- id: made-up-v1-99\n  title: Made-up issue\n  severity: info\n  from: {since: v1.99.0}\n  when:\n    - nodes: {min: 1}\n  symptom: s\n  cause: c\n  workaround: w\n";
         std::fs::write(dir.path().join("a.yaml"), good).expect("write");
         std::fs::write(dir.path().join("notes.txt"), "ignored").expect("write");
-        let k = load_dir(dir.path()).expect("loads");
+        let k = load_dir(dir.path()).expect("loads").issues;
         assert_eq!(k.len(), 1);
         assert_eq!(k[0].id, "made-up-v1-99");
         // An unknown field: serde's message names it, with the line.
@@ -1168,6 +1278,32 @@ mod tests {
                 .contains("from.since: \"one\" is not a version"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn knowledge_files_add_denial_texts_to_known_checks_only() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let map = "known_issues: []\ndenials:\n  - check: C12\n    since: v1.10.0\n    text: managed chart {chart} is not ready yet\n";
+        std::fs::write(dir.path().join("v1.10.yaml"), map).expect("write");
+        let k = load_dir(dir.path()).expect("loads");
+        assert_eq!(k.denials.len(), 1);
+        assert_eq!(k.denials[0].check, "C12");
+        for (bad, want) in [
+            (
+                "C99",
+                "check: \"C99\" is not a check of the upgrade webhook",
+            ),
+            ("C12\n    case: nope", "case: \"nope\" is not a case of C12"),
+        ] {
+            std::fs::write(
+                dir.path().join("v1.10.yaml"),
+                map.replace("check: C12", &format!("check: {bad}")),
+            )
+            .expect("write");
+            let e = load_dir(dir.path()).expect_err(want);
+            assert!(e.to_string().contains(want), "{e}");
+            assert_eq!(e.line, Some(3), "{e}");
+        }
     }
 
     #[test]
