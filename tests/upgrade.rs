@@ -821,7 +821,8 @@ fn a_knowledge_file_gives_a_check_the_text_of_a_newer_release() {
     // Older releases keep the table's text.
     let old = texts(&["--knowledge", kdir, "--from-version", "v1.4.0"]);
     assert!(
-        old.iter().any(|t| t.contains("please wait for it to be ready")),
+        old.iter()
+            .any(|t| t.contains("please wait for it to be ready")),
         "{old:?}"
     );
 }

@@ -20,7 +20,7 @@ use std::fmt::Write as _;
 use minijinja::value::Value;
 use minijinja::{AutoEscape, Environment, context};
 
-use super::layout::{Step, groups, steps};
+use super::layout::{Block, blocks, groups, steps};
 use super::{CheckStatus, Evidence, Finding, ObjectRef, Severity, SubGraph};
 use super::{Report, TimelineEntry};
 
@@ -121,37 +121,18 @@ fn evidence_value(e: &Evidence) -> Value {
 /// (one copyable block each) and literal text to paste (one copyable block each, indentation
 /// kept).
 fn fix_value(remediation: &str) -> Vec<Value> {
-    let mut blocks: Vec<Value> = Vec::new();
-    let mut run: Option<(bool, Vec<String>)> = None;
-    let end = |run: &mut Option<(bool, Vec<String>)>, blocks: &mut Vec<Value>| {
-        if let Some((cmd, lines)) = run.take() {
-            blocks.push(if cmd {
-                context! { commands => lines }
-            } else {
-                context! { prose => lines }
-            });
-        }
-    };
-    for s in steps(remediation) {
-        let (cmd, text) = match s {
-            Step::Command(c) => (true, c.to_string()),
-            Step::Prose(p) => (false, p.to_string()),
-            Step::Literal(lines) => {
-                end(&mut run, &mut blocks);
-                blocks.push(context! { literal => lines.join("\n") });
-                continue;
-            }
-        };
-        match run.as_mut() {
-            Some((k, lines)) if *k == cmd => lines.push(text),
-            _ => {
-                end(&mut run, &mut blocks);
-                run = Some((cmd, vec![text]));
-            }
-        }
-    }
-    end(&mut run, &mut blocks);
-    blocks
+    blocks(steps(remediation))
+        .into_iter()
+        .map(|b| match b {
+            Block::Commands(c) => context! { commands => owned(&c) },
+            Block::Prose(p) => context! { prose => owned(&p) },
+            Block::Literal(l) => context! { literal => l.join("\n") },
+        })
+        .collect()
+}
+
+fn owned(lines: &[&str]) -> Vec<String> {
+    lines.iter().map(|l| l.to_string()).collect()
 }
 
 /// "8 upgrade.precheck.pod-status, 6 fleet.stale-status": the rules of some findings, most

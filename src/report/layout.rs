@@ -45,6 +45,34 @@ pub fn steps(remediation: &str) -> Vec<Step<'_>> {
     out
 }
 
+/// A remediation cut into the blocks a renderer draws: runs of prose lines, runs of commands,
+/// and each literal text on its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Block<'a> {
+    /// Consecutive prose steps.
+    Prose(Vec<&'a str>),
+    /// Consecutive commands (one copyable block).
+    Commands(Vec<&'a str>),
+    /// One literal text to paste, its lines as written.
+    Literal(Vec<&'a str>),
+}
+
+/// The blocks of a list of steps, in order: neighbouring prose steps and neighbouring
+/// commands join; a literal stays alone.
+pub fn blocks<'a>(steps: impl IntoIterator<Item = Step<'a>>) -> Vec<Block<'a>> {
+    let mut out: Vec<Block<'a>> = Vec::new();
+    for s in steps {
+        match (s, out.last_mut()) {
+            (Step::Prose(p), Some(Block::Prose(v))) => v.push(p),
+            (Step::Command(c), Some(Block::Commands(v))) => v.push(c),
+            (Step::Prose(p), _) => out.push(Block::Prose(vec![p])),
+            (Step::Command(c), _) => out.push(Block::Commands(vec![c])),
+            (Step::Literal(l), _) => out.push(Block::Literal(l)),
+        }
+    }
+    out
+}
+
 /// Ends a run of indented lines as one literal step, without the indentation they share.
 fn flush_literal<'a>(block: &mut Vec<&'a str>, out: &mut Vec<Step<'a>>) {
     if block.is_empty() {
@@ -186,6 +214,21 @@ pub(crate) mod tests {
             [Step::Prose("kubectl -n x delete pod p")]
         );
         assert!(steps("").is_empty());
+    }
+
+    #[test]
+    fn blocks_join_neighbours_and_keep_literals_alone() {
+        let s = "Say.\nMore.\n$ a\n$ b\n  - x: 1\n\n  - y: 2\nEnd.";
+        assert_eq!(
+            blocks(steps(s)),
+            [
+                Block::Prose(vec!["Say.", "More."]),
+                Block::Commands(vec!["a", "b"]),
+                Block::Literal(vec!["- x: 1"]),
+                Block::Literal(vec!["- y: 2"]),
+                Block::Prose(vec!["End."]),
+            ]
+        );
     }
 
     #[test]

@@ -10,7 +10,7 @@
 //! Prose is never put in a code block; only a remediation's `$ ` lines go in ```` ```sh ````.
 use minijinja::value::Value;
 
-use super::layout::{Group, Step, groups, steps};
+use super::layout::{Block, Group, blocks, groups, steps};
 use super::{CheckStatus, Finding, Report, Severity};
 use crate::text::one_line;
 
@@ -168,52 +168,37 @@ fn icon(s: Severity) -> &'static str {
 }
 
 /// A fix as blocks: runs of prose lines, runs of commands (one ```sh block each) and literal
-/// text to paste (one ```yaml block each, indentation kept).
+/// text to paste (one ```yaml block each, indentation kept); at most [`FIX_STEPS`] steps.
 fn fix_value(remediation: &str) -> Vec<Value> {
     let all = steps(remediation);
     let left = all.len().saturating_sub(FIX_STEPS);
-    let mut blocks: Vec<Value> = Vec::new();
-    let mut run: Option<(bool, Vec<String>)> = None;
-    let end = |run: &mut Option<(bool, Vec<String>)>, blocks: &mut Vec<Value>| {
-        if let Some((cmd, lines)) = run.take() {
-            blocks.push(if cmd {
-                minijinja::context! { commands => lines }
-            } else {
-                minijinja::context! { prose => lines }
-            });
-        }
-    };
-    for s in all.into_iter().take(FIX_STEPS) {
-        let (cmd, text) = match s {
-            Step::Command(c) => (true, fenced(&cap_line(c, LINE_CHARS * 2))),
-            Step::Prose(p) => (false, line(p, LINE_CHARS * 2)),
-            Step::Literal(lines) => {
-                end(&mut run, &mut blocks);
-                let lines: Vec<String> = lines
+    let mut out: Vec<Value> = blocks(all.into_iter().take(FIX_STEPS))
+        .into_iter()
+        .map(|b| match b {
+            Block::Commands(c) => {
+                let c: Vec<String> = c
+                    .iter()
+                    .map(|c| fenced(&cap_line(c, LINE_CHARS * 2)))
+                    .collect();
+                minijinja::context! { commands => c }
+            }
+            Block::Prose(p) => {
+                let p: Vec<String> = p.iter().map(|p| line(p, LINE_CHARS * 2)).collect();
+                minijinja::context! { prose => p }
+            }
+            Block::Literal(l) => {
+                let l: Vec<String> = l
                     .iter()
                     .map(|l| fenced(&cap_line(l, LINE_CHARS * 2)))
                     .collect();
-                blocks.push(minijinja::context! { literal => lines });
-                continue;
+                minijinja::context! { literal => l }
             }
-        };
-        match run.as_mut() {
-            Some((k, lines)) if *k == cmd => lines.push(text),
-            _ => {
-                end(&mut run, &mut blocks);
-                run = Some((cmd, vec![text]));
-            }
-        }
-    }
+        })
+        .collect();
     if left > 0 {
-        end(&mut run, &mut blocks);
-        run = Some((
-            false,
-            vec![format!("… and {left} more step(s) in report.html")],
-        ));
+        out.push(minijinja::context! { prose => vec![format!("… and {left} more step(s) in report.html")] });
     }
-    end(&mut run, &mut blocks);
-    blocks
+    out
 }
 
 /// A finding at a level of detail; `fix` is left out for findings an incident holds (the
