@@ -553,11 +553,17 @@ pub fn vm_links(index: &Index, storage: &Storage, vm: &Object) -> Vec<Link> {
                 );
             }
         }
-        None => out.push(absent(
-            1,
-            "runs as",
-            what("VirtualMachineInstance", ns, &vm.key.name),
-        )),
+        None => {
+            let mut l = absent(
+                1,
+                "runs as",
+                what("VirtualMachineInstance", ns, &vm.key.name),
+            );
+            if VirtualMachine::of(vm).and_then(|t| t.printable_status()) == Some("Stopped") {
+                l.state.push_str(" (the VM is stopped)");
+            }
+            out.push(l);
+        }
     }
     for claim in claims {
         match storage.of_claim(ns, claim) {

@@ -352,18 +352,52 @@ fn lost_finding(info: &RuleInfo, cx: &Context, c: &VolumeChain, lost: &Lost) -> 
     )
 }
 
-/// A long log line cut to the part that says what is not found: up to 200 characters before
-/// `not found`, and the rest of the line, at most 300 characters in all.
+/// The command that shows a Longhorn pod's log: `sbdiag logs` when the bundle holds it, else
+/// `kubectl logs` on the cluster (with `grep`, the lines matching it).
+fn log_command(cx: &Context, namespace: &str, pod: &str, grep: Option<&str>) -> String {
+    if cx.pod_logs(namespace, pod).is_empty() {
+        format!(
+            "kubectl -n {namespace} logs {pod}{}",
+            grep.map(|g| format!(" | grep -E '{g}'"))
+                .unwrap_or_default()
+        )
+    } else {
+        cx.sbdiag(
+            "logs",
+            &format!(
+                "-n {namespace}{} {pod}",
+                grep.map(|g| format!(" --grep '{g}'")).unwrap_or_default()
+            ),
+        )
+    }
+}
+
+/// A long log line as a finding quotes it: from the message (`msg=`) when logrus wrote it;
+/// when longer than 300 characters, its first 80 characters and the 160 before `not found`, to
+/// the end of the line (at most 60 characters on).
 fn around_not_found(line: &str) -> String {
     let flat = crate::text::one_line(line, usize::MAX);
-    let Some(at) = flat.find(storage_facts::NOT_FOUND) else {
-        return crate::text::one_line(&flat, 300);
+    let body = match flat.find("msg=") {
+        Some(i) => &flat[i + 4..],
+        None => flat.as_str(),
     };
-    let before: Vec<(usize, char)> = flat[..at].char_indices().collect();
-    let from = before.len().saturating_sub(200);
-    let head = before.get(from).map_or(at, |c| c.0);
-    let kept: String = flat[head..].chars().take(300).collect();
-    format!("{}{kept}", if head > 0 { "…" } else { "" })
+    let chars: Vec<(usize, char)> = body.char_indices().collect();
+    if chars.len() <= 300 {
+        return body.to_string();
+    }
+    let Some(at) = body.find(storage_facts::NOT_FOUND) else {
+        return crate::text::one_line(body, 300);
+    };
+    let at_char = chars.iter().position(|c| c.0 == at).unwrap_or(0);
+    let from = at_char.saturating_sub(160).max(80);
+    let to = (at_char + storage_facts::NOT_FOUND.len() + 60).min(chars.len());
+    let head: String = chars.iter().take(80).map(|c| c.1).collect();
+    let tail: String = chars[from..to].iter().map(|c| c.1).collect();
+    format!(
+        "{head}{}{tail}{}",
+        if from > 80 { " … " } else { "" },
+        if to < chars.len() { " …" } else { "" }
+    )
 }
 
 // ---------------------------------------------------------------- attachments
@@ -641,24 +675,28 @@ fn backing_image(info: &RuleInfo, cx: &Context) -> Vec<Finding> {
             .with_objects(objects)
             .with_evidence(evidence)
             .explaining(vols.iter().map(|v| ObjectRef::of(v).subject()))
-            .with_remediation(format!(
-                "Read why the copy failed in the BackingImageManager's log on that node, and \
-                 check the disk there (space, filesystem):\n$ {}\nLonghorn retries a failed \
-                 copy from a ready one; if it keeps failing, remove the disk's copy in the \
-                 Longhorn UI (Backing Image → clean up the failed copy) so it is synced again.",
-                cx.sbdiag(
-                    "logs",
-                    &format!(
-                        "-n {} --grep 'failed|error' {}",
-                        storage_facts::LONGHORN_NAMESPACE,
-                        bad.iter()
-                            .filter_map(|(d, _)| managers.get(*d))
-                            .map(|(mo, _)| mo.key.name.as_str())
-                            .next()
-                            .unwrap_or("backing-image-manager")
-                    )
+            .with_remediation({
+                let manager = bad
+                    .iter()
+                    .filter_map(|(d, _)| managers.get(*d))
+                    .map(|(mo, _)| mo)
+                    .next();
+                let read = match manager {
+                    Some(mo) => format!(
+                        "Read why the copy failed in the log of the BackingImageManager's pod (named \
+                         like it), and check the disk on that node (space, filesystem errors):\n$ {}",
+                        log_command(cx, &mo.key.namespace, &mo.key.name, Some("failed|error"))
+                    ),
+                    None => "Check the disk the failed copy is on (space, filesystem errors); the \
+                             capture holds no BackingImageManager for it."
+                        .to_string(),
+                };
+                format!(
+                    "{read}\nOnce the disk is healthy, clean up that disk's copy from the backing \
+                     image's page in the Longhorn UI, so that Longhorn copies it again from a \
+                     ready one."
                 )
-            )),
+            }),
         );
     }
     // Managers not running whose disk no failed copy already named.
@@ -773,7 +811,7 @@ fn instance_manager(info: &RuleInfo, cx: &Context) -> Vec<Finding> {
                 .with_remediation(format!(
                     "Check node {node} (Ready, disk, longhorn-manager pod there), then the \
                      instance manager's own log:\n$ {}",
-                    cx.sbdiag("logs", &format!("-n {} {}", o.key.namespace, o.key.name))
+                    log_command(cx, &o.key.namespace, &o.key.name, None)
                 )),
             )
         })
@@ -889,12 +927,15 @@ mod tests {
 
     #[test]
     fn a_long_log_line_is_quoted_around_what_is_not_found() {
-        let line = format!("{} volume pvc-1 not found", "x".repeat(500));
-        let q = around_not_found(&line);
-        assert!(
-            q.starts_with('…') && q.ends_with("volume pvc-1 not found"),
-            "{q}"
+        let line = format!(
+            "t=1 level=error msg=\"NodeGetVolumeStats: req {} err: volume pvc-1 not found\"",
+            "x".repeat(500)
         );
+        let q = around_not_found(&line);
+        assert!(q.starts_with("\"NodeGetVolumeStats: req xxx"), "{q}");
+        assert!(q.contains("x … xxx"), "{q}");
+        assert!(q.ends_with("err: volume pvc-1 not found\""), "{q}");
+        assert_eq!(q.chars().count(), 80 + 3 + 160 + 10);
         assert_eq!(around_not_found("short line"), "short line");
     }
 
