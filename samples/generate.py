@@ -6428,8 +6428,8 @@ def scenario_storage_lost_v140() -> BundleModel:
     three places.
     Lost volume: Deployment default/web-cache (one pod on harvester-node-0) mounts claim
     web-cache-data (PV pvc-…, Filesystem, RWO). Someone deleted the volume in Longhorn's UI
-    (Longhorn deleted the Volume, its engine and replicas 4.5 min later nothing of it is left),
-    then the PV and the claim with kubectl 2d3h before the capture: both wait on their
+    (Longhorn deleted the Volume, its engine and replicas: nothing of it is left) and, 4.5 min
+    later, the PV and the claim with kubectl, 2d3h before the capture: both wait on their
     finalizers (pvc-protection while the pod mounts it, external-attacher while the
     VolumeAttachment says attached to harvester-node-0), the pod keeps running, and
     longhorn-manager on node-0 logs `volume.longhorn.io "pvc-…" not found` every 5 minutes.
