@@ -84,7 +84,7 @@ pub struct Lost<'a> {
 
 impl VolumeChain {
     /// An object of the chain.
-    fn get<'a>(index: &'a Index, i: Option<usize>) -> Option<&'a Object> {
+    fn get(index: &Index, i: Option<usize>) -> Option<&Object> {
         index.objects.get(i?)
     }
 

@@ -437,7 +437,7 @@ fn volume_health(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
                         "Longhorn volume {}{} is detached while {} needs it",
                         o.key.name,
                         pvc_of(t),
-                        needed[0]
+                        needed.first().map(String::as_str).unwrap_or_default()
                     ),
                     format!(
                         "Volume {} is detached (robustness {}) while {} mount its claim: they \

@@ -392,7 +392,12 @@ fn around_not_found(line: &str) -> String {
     let from = at_char.saturating_sub(160).max(80);
     let to = (at_char + storage_facts::NOT_FOUND.len() + 60).min(chars.len());
     let head: String = chars.iter().take(80).map(|c| c.1).collect();
-    let tail: String = chars[from..to].iter().map(|c| c.1).collect();
+    let tail: String = chars
+        .get(from..to)
+        .unwrap_or_default()
+        .iter()
+        .map(|c| c.1)
+        .collect();
     format!(
         "{head}{}{tail}{}",
         if from > 80 { " … " } else { "" },
@@ -590,7 +595,10 @@ fn backing_image(info: &RuleInfo, cx: &Context) -> Vec<Finding> {
         let mut evidence = vec![Evidence::of(
             cx.index,
             o,
-            Some(&format!("state: {}", bad[0].1.state().unwrap_or(""))),
+            Some(&format!(
+                "state: {}",
+                bad.first().and_then(|(_, f)| f.state()).unwrap_or("")
+            )),
         )];
         let mut objects = Vec::new();
         let mut nodes = BTreeSet::new();
