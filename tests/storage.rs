@@ -303,6 +303,17 @@ fn the_real_bundle_names_both_lost_monitoring_volumes_and_the_failed_image_copy(
                     || s.contains("volume.longhorn.io \"pvc-")
             );
         }
+        // Who recreates each pod once it is deleted, and where its claim comes back from.
+        assert!(lost[0]["remediation"].as_str().unwrap().contains(
+            "(StatefulSet prometheus-rancher-monitoring-prometheus recreates it, with a new claim \
+             from its volumeClaimTemplates):\n$ kubectl -n cattle-monitoring-system delete pod \
+             prometheus-rancher-monitoring-prometheus-0\n"
+        ));
+        assert!(lost[1]["remediation"].as_str().unwrap().contains(
+            "(Deployment rancher-monitoring-grafana recreates it; it stays Pending until the claim \
+             exists again: Fleet bundle fleet-local/mcc-rancher-monitoring deployed it, and \
+             redeploying that bundle recreates it)"
+        ));
         // The grafana volume explains the chart's not-ready claim about its claim.
         let inc = r["incidents"]
             .as_array()

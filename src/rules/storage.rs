@@ -57,6 +57,49 @@ fn workload_of<'a>(cx: &'a Context, pod: &Object) -> Option<&'a Object> {
     top.and_then(|i| cx.index.objects.get(i))
 }
 
+/// The controller that recreates a deleted pod: its owner, or a ReplicaSet's Deployment.
+fn controller_of<'a>(cx: &'a Context, pod: &Object) -> Option<&'a Object> {
+    let i = cx.index.position(&pod.key)?;
+    let owner = cx.graph.parents(i, EdgeKind::Owns).next()?;
+    let o = cx.index.objects.get(owner)?;
+    if o.key.kind == "ReplicaSet"
+        && let Some(d) = cx
+            .graph
+            .parents(owner, EdgeKind::Owns)
+            .next()
+            .and_then(|d| cx.index.objects.get(d))
+    {
+        return Some(d);
+    }
+    Some(o)
+}
+
+/// What happens once a pod mounting a deleting claim is deleted, as a parenthesis: who
+/// recreates the pod, and where its claim comes back from.
+fn recreated(cx: &Context, pod: &Object, claim: Option<&Object>) -> String {
+    let Some(w) = controller_of(cx, pod) else {
+        return " (nothing in the capture recreates it)".into();
+    };
+    let from_chart = claim
+        .and_then(chart_of)
+        .and_then(|c| c.strip_prefix("chart:").map(str::to_string));
+    match (w.key.kind.as_str(), from_chart) {
+        ("StatefulSet", _) => format!(
+            " (StatefulSet {} recreates it, with a new claim from its volumeClaimTemplates)",
+            w.key.name
+        ),
+        (kind, Some(bundle)) => format!(
+            " ({kind} {} recreates it; it stays Pending until the claim exists again: Fleet \
+             bundle {bundle} deployed it, and redeploying that bundle recreates it)",
+            w.key.name
+        ),
+        (kind, None) => format!(
+            " ({kind} {} recreates it; it stays Pending until the claim is created again)",
+            w.key.name
+        ),
+    }
+}
+
 /// The Fleet chart (`chart:fleet-local/mcc-X`) that deployed an object, from its objectset id
 /// annotation.
 fn chart_of(o: &Object) -> Option<String> {
@@ -308,21 +351,13 @@ fn lost_finding(info: &RuleInfo, cx: &Context, c: &VolumeChain, lost: &Lost) -> 
         );
     }
     for p in &lost.mounted_by {
-        let owner = workload_of(cx, p);
         let _ = writeln!(
             fix,
             "Pod {}/{} still mounts the claim, so the claim cannot finish deleting. Once the \
              data is saved or given up, delete the pod{}:\n$ kubectl -n {} delete pod {}",
             p.key.namespace,
             p.key.name,
-            match owner {
-                Some(w) => format!(
-                    " ({} {} recreates it; a StatefulSet also recreates its claim, a chart's \
-                     claim comes back when the chart is deployed again)",
-                    w.key.kind, w.key.name
-                ),
-                None => String::new(),
-            },
+            recreated(cx, p, c.pvc(cx.index)),
             p.key.namespace,
             p.key.name
         );
