@@ -160,7 +160,7 @@ fn scan_logs(bundle: &Bundle) -> Vec<LogHit> {
 fn scan_volume_logs(bundle: &Bundle, index: &Index, storage: &Storage) -> Vec<LogHit> {
     use rayon::prelude::*;
     let names: Vec<&str> = storage
-        .lost(index, true)
+        .lost(index, storage::longhorn_collected(index))
         .into_iter()
         .filter_map(|(c, _)| c.longhorn_name.as_deref())
         .collect();

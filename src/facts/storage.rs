@@ -329,6 +329,20 @@ impl Storage {
     }
 }
 
+/// Whether the capture can say a Longhorn Volume is absent: Longhorn's namespace was collected
+/// (a list file or an object in it; the support bundle writes no empty list). Another
+/// namespace's (empty) Longhorn lists say nothing about Longhorn's own.
+pub fn longhorn_collected(index: &Index) -> bool {
+    index
+        .files
+        .iter()
+        .any(|f| f.namespace == LONGHORN_NAMESPACE)
+        || index
+            .objects
+            .iter()
+            .any(|o| o.key.namespace == LONGHORN_NAMESPACE)
+}
+
 /// One link of a chain as `describe` prints it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Link {
@@ -684,6 +698,14 @@ mod tests {
         let s = Storage::build(&index);
         assert!(!s.volumes[0].longhorn);
         assert!(s.volumes[0].lost(&index, true).is_none());
+    }
+
+    #[test]
+    fn longhorn_is_collected_when_its_namespace_holds_something() {
+        assert!(!longhorn_collected(&Index::from_yaml_objects(&[PV, PVC])));
+        assert!(longhorn_collected(&Index::from_yaml_objects(&[
+            PV, REPLICA
+        ])));
     }
 
     #[test]

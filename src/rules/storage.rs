@@ -126,7 +126,9 @@ static VOLUME_LOST: RuleInfo = RuleInfo {
 };
 
 fn volume_lost(info: &RuleInfo, cx: &Context) -> Vec<Finding> {
-    let listed = cx.collected("longhorn.io", "volumes");
+    // Longhorn's Volume list collected, in Longhorn's namespace: only then is a volume absent.
+    let listed =
+        cx.collected("longhorn.io", "volumes") && storage_facts::longhorn_collected(cx.index);
     cx.storage
         .lost(cx.index, listed)
         .into_iter()
@@ -884,6 +886,9 @@ mod tests {
     const VOLUME: &str = "apiVersion: longhorn.io/v1beta2\nkind: Volume\nmetadata:\n  \
         name: pvc-1\n  namespace: longhorn-system\nstatus:\n  state: detached\n  \
         robustness: unknown\n";
+    /// Something in Longhorn's namespace: the capture collected it.
+    const LH_NODE: &str = "apiVersion: longhorn.io/v1beta2\nkind: Node\nmetadata:\n  name: n1\n  \
+        namespace: longhorn-system\n";
 
     #[test]
     fn a_lost_volume_names_pv_claim_pod_attachment_and_longhorns_log() {
@@ -896,7 +901,12 @@ mod tests {
             text: "NodeGetVolumeStats: volume pvc-1 not found".into(),
             count: 5164,
         };
-        let f = TestBed::new(&[PV, PVC, POD, VA], Some("v1.4.0"))
+        // Longhorn's namespace not collected: its volume's absence proves nothing, but the
+        // deletion stuck while attached and mounted is still reported.
+        let f = TestBed::new(&[PV, PVC, POD, VA], None).run(&rule);
+        assert_eq!(f[0].severity, Severity::Warning);
+        assert!(f[0].title.starts_with("Volume stuck deleting: pvc-1"));
+        let f = TestBed::new(&[PV, PVC, POD, VA, LH_NODE], Some("v1.4.0"))
             .with_log_hits(vec![hit])
             .run(&rule);
         assert_eq!(f.len(), 1);
