@@ -303,6 +303,15 @@ fn the_real_bundle_names_both_lost_monitoring_volumes_and_the_failed_image_copy(
                     || s.contains("volume.longhorn.io \"pvc-")
             );
         }
+        // The capture's (empty) BackupVolume list: likely no backup.
+        for f in &lost {
+            assert!(
+                f["remediation"]
+                    .as_str()
+                    .unwrap()
+                    .contains("and the capture's BackupVolume list has none of that name: there is likely no backup of it.")
+            );
+        }
         // Who recreates each pod once it is deleted, and where its claim comes back from.
         assert!(lost[0]["remediation"].as_str().unwrap().contains(
             "(StatefulSet prometheus-rancher-monitoring-prometheus recreates it, with a new claim \

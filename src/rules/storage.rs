@@ -345,11 +345,27 @@ fn lost_finding(info: &RuleInfo, cx: &Context, c: &VolumeChain, lost: &Lost) -> 
     // The fix, in steps.
     let mut fix = String::new();
     if lost.no_volume {
+        let ns = storage_facts::LONGHORN_NAMESPACE;
+        let backup = cx.index.find("longhorn.io", "BackupVolume", ns, lh);
         let _ = writeln!(
             fix,
-            "Longhorn no longer has volume {lh}: before anything else, look for a backup of it \
-             (a backup volume named after it):\n$ kubectl -n {} get backupvolumes.longhorn.io",
-            storage_facts::LONGHORN_NAMESPACE
+            "{}\n$ kubectl -n {ns} get backupvolumes.longhorn.io {lh}",
+            match backup {
+                Some(_) => format!(
+                    "Longhorn no longer has volume {lh}, but the capture lists a BackupVolume of \
+                     that name: its backups can be restored into a new volume (Longhorn UI → \
+                     Backup). See what it holds:"
+                ),
+                None if cx.index.has_list_in("longhorn.io", "backupvolumes", ns) => format!(
+                    "Longhorn no longer has volume {lh}, and the capture's BackupVolume list has \
+                     none of that name: there is likely no backup of it. Check on the cluster \
+                     before giving the data up:"
+                ),
+                None => format!(
+                    "Longhorn no longer has volume {lh}: before anything else, look for a backup \
+                     of it (a BackupVolume of that name; the capture holds no BackupVolume list):"
+                ),
+            }
         );
     }
     for p in &lost.mounted_by {
@@ -971,6 +987,11 @@ mod tests {
         ] {
             assert!(f.explains.iter().any(|e| e == k), "{k}: {:?}", f.explains);
         }
+        assert!(f.remediation.starts_with(
+            "Longhorn no longer has volume pvc-1: before anything else, look for a backup of it \
+             (a BackupVolume of that name; the capture holds no BackupVolume list):\n$ kubectl -n \
+             longhorn-system get backupvolumes.longhorn.io pvc-1\n"
+        ));
         assert!(f.remediation.contains("$ kubectl -n mon delete pod graf-0"));
         assert!(f.remediation.contains(
             "$ kubectl patch volumeattachment csi-1 --type merge -p \
