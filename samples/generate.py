@@ -1456,6 +1456,9 @@ RESOURCES = {
     ("longhorn.io/v1beta2", "nodes"): ("Node", True),
     ("longhorn.io/v1beta2", "settings"): ("Setting", True),
     ("longhorn.io/v1beta2", "instancemanagers"): ("InstanceManager", True),
+    ("longhorn.io/v1beta2", "backingimages"): ("BackingImage", True),
+    ("longhorn.io/v1beta2", "backingimagemanagers"): ("BackingImageManager", True),
+    ("storage.k8s.io/v1", "volumeattachments"): ("VolumeAttachment", False),
     ("kubevirt.io/v1", "virtualmachines"): ("VirtualMachine", True),
     ("kubevirt.io/v1", "virtualmachineinstances"): ("VirtualMachineInstance", True),
     ("kubevirt.io/v1", "kubevirts"): ("KubeVirt", True),
@@ -6387,6 +6390,166 @@ def scenario_node_down_vm_degraded_v140() -> BundleModel:
         return b
 
 
+# ---- (11) storage-lost-v1.4.0 --------------------------------------------------------------------
+
+SL_DELETED = CAPTURE - dt.timedelta(days=2, hours=3, minutes=14, seconds=9)   # PV and claim deleted
+SL_LH_GONE = SL_DELETED - dt.timedelta(minutes=4, seconds=31)                # Longhorn volume deleted
+SL_FAULTED = CAPTURE - dt.timedelta(hours=6, minutes=41, seconds=12)         # vm-test-01's replicas fail
+SL_BI_FAILED = CAPTURE - dt.timedelta(days=1, hours=2, minutes=7, seconds=44)  # node-2's image copy fails
+SL_BI_MSG = ("failed to process backing image file: failed to calculate checksum for the tmp file after "
+             "processing: open /data/backing-images/default-image-kx9pd-3c1f9e07/backing.tmp: input/output error")
+
+
+def set_deleting(obj, at: dt.datetime):
+    """Mark obj as being deleted at `at` (deletionTimestamp right after creationTimestamp, as
+    ObjectMeta orders it)."""
+    md = {}
+    for k, v in obj["metadata"].items():
+        md[k] = v
+        if k == "creationTimestamp":
+            md["deletionTimestamp"] = ts(at)
+            md["deletionGracePeriodSeconds"] = 0
+    obj["metadata"] = md
+    touch(obj, at)
+
+
+def volume_attachment(pv_name, node, *, created):
+    """The CSI external-attacher's VolumeAttachment for a Longhorn PV attached to node."""
+    name = "csi-" + hashlib.sha256(f"{pv_name}driver.longhorn.io{node}".encode()).hexdigest()
+    return {"metadata": meta(name, created=created, annotations={"csi.alpha.kubernetes.io/node-id": node},
+                             finalizers=["external-attacher/driver-longhorn-io"]),
+            "spec": {"attacher": "driver.longhorn.io", "nodeName": node,
+                     "source": {"persistentVolumeName": pv_name}},
+            "status": {"attached": True}}
+
+
+def scenario_storage_lost_v140() -> BundleModel:
+    """Longhorn storage gone wrong under running workloads, the chain from pod to disk broken at
+    three places.
+    Lost volume: Deployment default/web-cache (one pod on harvester-node-0) mounts claim
+    web-cache-data (PV pvc-…, Filesystem, RWO). Someone deleted the volume in Longhorn's UI
+    (Longhorn deleted the Volume, its engine and replicas: nothing of it is left) and, 4.5 min
+    later, the PV and the claim with kubectl, 2d3h before the capture: both wait on their
+    finalizers (pvc-protection while the pod mounts it, external-attacher while the
+    VolumeAttachment says attached to harvester-node-0), the pod keeps running, and
+    longhorn-manager on node-0 logs `volume.longhorn.io "pvc-…" not found` every 5 minutes.
+    Faulted volume: the three replicas of stopped VM vm-test-01's volume failed 6h41m before the
+    capture (failedAt set, stopped), so the detached volume is faulted and cannot be scheduled
+    (Scheduled False, ReplicaSchedulingFailure).
+    Backing image: image default-image-kx9pd (the VM image the VM disks are cloned from) has a
+    failed copy on harvester-node-2's disk ("failed to calculate checksum … input/output
+    error") and the BackingImageManager of that disk is unknown; the copies on node-0 and
+    node-1 are ready."""
+    b = base_cluster(description="web-cache pod lost its data volume; vm-test-01 will not start")
+    hp = b.helpers
+    n0, n1, n2 = NODES
+    events = []
+    # ---- the lost volume -------------------------------------------------------------------------
+    created = ROLLED_OUT + dt.timedelta(days=12, hours=4, minutes=3)
+    dep, pod = simple_deployment(
+        b, "web-cache", "default",
+        [container("web-cache", "registry.suse.com/suse/nginx:1.21", ports=[("http", 8080)],
+                   mounts=[("data", "/var/cache/nginx")])],
+        node=n0, labels={"app": "web-cache"}, created=created,
+        volumes=[{"name": "data", "persistentVolumeClaim": {"claimName": "web-cache-data"}}])
+    pvc, vol, reps, eng = add_pvc_volume(
+        b, "web-cache-data", "default", size_gi=5, node=n0, created=created, attached_at=created,
+        mode="Filesystem", access="ReadWriteOnce", pod_name=pod["metadata"]["name"],
+        workload=dep["metadata"]["name"], workload_type="Deployment", sc="harvester-longhorn")
+    pv_name = pvc["spec"]["volumeName"]
+    pv = b.get("v1", "persistentvolumes", pv_name)
+    # Longhorn deleted the volume, its engine and replicas: nothing of it is left in longhorn.io.
+    b.remove("longhorn.io/v1beta2", "volumes", pv_name, "longhorn-system")
+    b.remove("longhorn.io/v1beta2", "engines", eng["metadata"]["name"], "longhorn-system")
+    for r in reps:
+        b.remove("longhorn.io/v1beta2", "replicas", r["metadata"]["name"], "longhorn-system")
+        rim = b.get("longhorn.io/v1beta2", "instancemanagers", r["status"]["instanceManagerName"],
+                    "longhorn-system")
+        rim["status"]["instanceReplicas"].pop(r["metadata"]["name"], None)
+    eim = b.get("longhorn.io/v1beta2", "instancemanagers", hp["im_names"][n0], "longhorn-system")
+    eim["status"]["instanceEngines"].pop(eng["metadata"]["name"], None)
+    set_deleting(pv, SL_DELETED)
+    set_deleting(pvc, SL_DELETED + dt.timedelta(seconds=2))
+    b.add("storage.k8s.io/v1", "volumeattachments", volume_attachment(pv_name, n0, created=created))
+    lm = find_pod(b, "longhorn-system", "longhorn-manager-", n0)
+    lkey = f"longhorn-system/{lm['metadata']['name']}/longhorn-manager.log"
+    c = Clock("storage-lost")
+    lines = [(c.at(SL_LH_GONE), logrus("info", SL_LH_GONE, "Deleted volume", controller="longhorn-volume",
+                                         node=n0, volume=pv_name))]
+    t = SL_LH_GONE + dt.timedelta(minutes=5)
+    pname = pod["metadata"]["name"]
+    while t < CAPTURE:
+        x = c.at(t)
+        lines.append((x, klog("E", x, 1, "kubernetes_pod_controller.go:145",
+                              f"longhorn-kubernetes-pod-controller: fail to sync default/{pname}: "
+                              f'volume.longhorn.io "{pv_name}" not found')))
+        t += dt.timedelta(minutes=5)
+    merge_log(b, lkey, lines, salt=lkey + "#lost")
+    events += [
+        ("default", obj_ref(pvc, "PersistentVolumeClaim", "v1"), "VolumeFailedDelete",
+         f'rpc error: code = NotFound desc = volume {pv_name} not found', SL_DELETED,
+         CAPTURE - dt.timedelta(minutes=3, seconds=12), 611, "Warning", "persistentvolume-controller", None)]
+    # ---- the faulted volume of vm-test-01 ----------------------------------------------------------
+    vm = b.get("kubevirt.io/v1", "virtualmachines", "vm-test-01", "default")
+    claim = vm["spec"]["template"]["spec"]["volumes"][0]["persistentVolumeClaim"]["claimName"]
+    tpvc = b.get("v1", "persistentvolumeclaims", claim, "default")
+    tvol = b.get("longhorn.io/v1beta2", "volumes", tpvc["spec"]["volumeName"], "longhorn-system")
+    tvol["status"]["robustness"] = "faulted"
+    tvol["status"]["lastDegradedAt"] = ts(SL_FAULTED)
+    for cnd in tvol["status"]["conditions"]:
+        if cnd["type"] == "Scheduled":
+            cnd.update({"status": "False", "reason": "ReplicaSchedulingFailure",
+                        "lastTransitionTime": ts(SL_FAULTED + dt.timedelta(seconds=3)),
+                        "message": "insufficient storage"})
+    touch(tvol, SL_FAULTED + dt.timedelta(seconds=3))
+    for k, r in enumerate(r for r in b.items("longhorn.io/v1beta2", "replicas", "longhorn-system")
+                          if r["spec"]["volumeName"] == tvol["metadata"]["name"]):
+        r["spec"]["failedAt"] = ts(SL_FAULTED + dt.timedelta(seconds=k))
+        r["spec"]["healthyAt"] = ts(SL_FAULTED - dt.timedelta(days=9))
+        touch(r, SL_FAULTED + dt.timedelta(seconds=k))
+    events.append(("longhorn-system", obj_ref(tvol, "Volume", "longhorn.io/v1beta2"), "Faulted",
+                   f"volume {tvol['metadata']['name']} became faulted", SL_FAULTED, SL_FAULTED, 1, "Warning",
+                   "longhorn-volume-controller", None))
+    # ---- the backing image the VM disks are cloned from ---------------------------------------------
+    bi_created = INSTALLED + dt.timedelta(days=3, hours=2)
+    bi_uuid = "3c1f9e07"
+    files = {}
+    for n in NODES:
+        disk = hp["disk_uuids"][n]
+        bad = n == n2
+        files[disk] = {"lastStateTransitionTime": ts(SL_BI_FAILED if bad else bi_created + dt.timedelta(minutes=4)),
+                       "message": SL_BI_MSG if bad else "", "progress": 100,
+                       "state": "failed" if bad else "ready"}
+        bim_name = f"backing-image-manager-{h('bim', n)[:4]}-{disk[:4]}"
+        b.add("longhorn.io/v1beta2", "backingimagemanagers", {
+            "metadata": meta(bim_name, "longhorn-system", created=bi_created, generation=1,
+                             labels={"longhorn.io/component": "backing-image-manager",
+                                     "longhorn.io/disk-uuid": disk, "longhorn.io/managed-by": "longhorn-manager",
+                                     "longhorn.io/node": n},
+                             finalizers=["longhorn.io"], updated=SL_BI_FAILED if bad else bi_created),
+            "spec": {"backingImages": {"default-image-kx9pd": bi_uuid}, "diskPath": "/var/lib/harvester/defaultdisk",
+                     "diskUUID": disk, "image": f"longhornio/backing-image-manager:{V['longhorn']}", "nodeID": n},
+            "status": {"apiMinVersion": 1, "apiVersion": 1,
+                       "backingImageFileMap": {"default-image-kx9pd": {
+                           "currentChecksum": "" if bad else h("checksum", "kx9pd") * 2,
+                           "message": SL_BI_MSG if bad else "", "name": "default-image-kx9pd",
+                           "progress": 100, "size": 2361393152, "state": "failed" if bad else "ready",
+                           "uuid": bi_uuid}},
+                       "currentState": "unknown" if bad else "running",
+                       "ip": f"10.52.{node_index(n)}.{60 + node_index(n)}", "ownerID": n}})
+    b.add("longhorn.io/v1beta2", "backingimages", {
+        "metadata": meta("default-image-kx9pd", "longhorn-system", created=bi_created, generation=3,
+                         annotations={"harvesterhci.io/imageId": "default/image-kx9pd"},
+                         finalizers=["longhorn.io"], updated=SL_BI_FAILED),
+        "spec": {"checksum": "", "disks": {hp["disk_uuids"][n]: "" for n in NODES}, "minNumberOfCopies": 3,
+                 "sourceParameters": {"url": "http://10.52.0.12:8000/images/image-kx9pd"},
+                 "sourceType": "download"},
+        "status": {"checksum": h("checksum", "kx9pd") * 2, "diskFileStatusMap": files,
+                   "ownerID": n0, "size": 2361393152, "uuid": bi_uuid}})
+    add_events(b, events)
+    return b
+
+
 SCENARIOS = {
     "healthy-v1.4.0": scenario_healthy_v140,
     "fleet-stale-v1.4.0": scenario_fleet_stale_v140,
@@ -6399,6 +6562,7 @@ SCENARIOS = {
     "clean-v1.5.0": scenario_clean_v150,
     "webhook-down-v1.4.0": scenario_webhook_down_v140,
     "node-down-vm-degraded-v1.4.0": scenario_node_down_vm_degraded_v140,
+    "storage-lost-v1.4.0": scenario_storage_lost_v140,
 }
 
 

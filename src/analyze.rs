@@ -18,6 +18,7 @@ use crate::error::Result;
 use crate::facts::coverage::Coverage;
 use crate::facts::detect::{self, Versions};
 use crate::facts::logcause::{self, CauseLine};
+use crate::facts::storage::{self, Storage};
 use crate::fleet::FleetState;
 use crate::graph::Graph;
 use crate::index::Index;
@@ -147,6 +148,68 @@ fn scan_logs(bundle: &Bundle) -> Vec<LogHit> {
         })
         .collect();
     hits.extend(scan_webhook_lines(bundle));
+    hits.sort_by(|a, b| (&a.issue, &a.file, a.line).cmp(&(&b.issue, &b.file, b.line)));
+    hits
+}
+
+/// The Longhorn logs that name a lost volume ([`facts::storage`](crate::facts::storage)):
+/// longhorn-csi-plugin's `NodeGetVolumeStats … not found` and longhorn-manager's
+/// `volume.longhorn.io "…" not found`. Read only when a volume is lost, streamed; per file and
+/// volume the last such line and how many there were (`issue` =
+/// [`storage::NOT_FOUND_HIT`] and the volume's Longhorn name).
+fn scan_volume_logs(bundle: &Bundle, index: &Index, storage: &Storage) -> Vec<LogHit> {
+    use rayon::prelude::*;
+    let names: Vec<&str> = storage
+        .lost(index, storage::longhorn_collected(index))
+        .into_iter()
+        .filter_map(|(c, _)| c.longhorn_name.as_deref())
+        .collect();
+    if names.is_empty() {
+        return Vec::new();
+    }
+    let files: Vec<&str> = bundle
+        .files
+        .iter()
+        .filter(|f| f.size <= MAX_SCANNED_LOG)
+        .filter(|f| match &f.kind {
+            crate::bundle::PathKind::PodLog { namespace, pod, .. } => {
+                namespace == storage::LONGHORN_NAMESPACE
+                    && storage::VOLUME_LOG_PODS.iter().any(|p| pod.starts_with(p))
+            }
+            _ => false,
+        })
+        .map(|f| f.path.as_str())
+        .collect();
+    let mut hits: Vec<LogHit> = files
+        .par_iter()
+        .flat_map(|path| {
+            let mut found: BTreeMap<&str, LogHit> = BTreeMap::new();
+            // Streamed: a log is never held whole.
+            let read = bundle.for_each_line(path, |n, line| {
+                let Some(at) = line.find(storage::NOT_FOUND) else {
+                    return true;
+                };
+                for name in names.iter().filter(|v| line.contains(*v)) {
+                    let e = found.entry(name).or_insert_with(|| LogHit {
+                        issue: format!("{}{name}", storage::NOT_FOUND_HIT),
+                        pattern: storage::NOT_FOUND.to_string(),
+                        file: path.to_string(),
+                        line: 0,
+                        text: String::new(),
+                        count: 0,
+                    });
+                    e.count += 1;
+                    e.line = n;
+                    e.text = hit_text(line, at);
+                }
+                true
+            });
+            if read.is_err() {
+                return Vec::new();
+            }
+            found.into_values().collect::<Vec<_>>()
+        })
+        .collect();
     hits.sort_by(|a, b| (&a.issue, &a.file, a.line).cmp(&(&b.issue, &b.file, b.line)));
     hits
 }
@@ -339,6 +402,8 @@ pub struct Analysis {
     pub log_hits: Vec<LogHit>,
     /// The line that likely explains each failing container (read once, before the rules).
     pub causes: Vec<CauseLine>,
+    /// The storage chain of every volume (built once, before the rules).
+    pub storage: Storage,
 }
 
 impl Analysis {
@@ -353,7 +418,9 @@ impl Analysis {
         let versions = detect::versions(&bundle, &index);
         let coverage = Coverage::build(&bundle, &index, &versions);
         let graph = Graph::build(&index);
-        let log_hits = scan_logs(&bundle);
+        let storage = Storage::build(&index);
+        let mut log_hits = scan_logs(&bundle);
+        log_hits.extend(scan_volume_logs(&bundle, &index, &storage));
         let causes = scan_causes(&bundle, &index);
         let whole = WholeObjects::new(&bundle, &index);
         let fleet = FleetState::build_with(
@@ -373,6 +440,7 @@ impl Analysis {
             options: AnalysisOptions::default(),
             log_hits,
             causes,
+            storage,
         })
     }
 
@@ -394,6 +462,7 @@ impl Analysis {
             files: &self.bundle.files,
             log_hits: &self.log_hits,
             causes: &self.causes,
+            storage: &self.storage,
             source: &self.bundle.source,
         }
     }

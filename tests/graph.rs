@@ -295,6 +295,9 @@ fn node_down_blast_radius_reaches_the_vm() {
         "stores on Volume longhorn-system/pvc-8bae9db4-b53f-4af3-b368-559386e7fd37: attached (degraded)",
         "owns Replica longhorn-system/pvc-8bae9db4-b53f-4af3-b368-559386e7fd37-r-d94fefc2: stopped",
         "runs on Node harvester-node-2: NotReady",
+        // The engine serves the volume from the node it is attached to.
+        "owns Engine longhorn-system/pvc-8bae9db4-b53f-4af3-b368-559386e7fd37-e-0: active\n              \
+         runs on Node harvester-node-1: active",
     ] {
         assert!(out.contains(needle), "{needle:?} not in:\n{out}");
     }

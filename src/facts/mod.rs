@@ -11,5 +11,6 @@ pub mod input;
 pub mod logcause;
 pub mod node;
 pub mod objectset;
+pub mod storage;
 pub mod upgrade;
 pub mod version;

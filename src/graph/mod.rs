@@ -13,7 +13,7 @@ use crate::index::{Index, Object};
 use crate::model::View;
 use crate::model::summary::{self, Family, Subject, Summary};
 use crate::model::typed::kubevirt::{VirtualMachine, Vmi};
-use crate::model::typed::longhorn::{LhReplica, LhVolume};
+use crate::model::typed::longhorn::{LhEngine, LhReplica, LhVolume};
 use crate::model::{ObjectKey, Timestamp};
 
 /// Kind of relation.
@@ -30,7 +30,7 @@ pub enum EdgeKind {
     Selects,
     /// Admission webhook configuration → the Service it calls.
     Calls,
-    /// Storage: Pod → PVC → PV → Longhorn Volume → replicas (→ node).
+    /// Storage: Pod → PVC → PV → Longhorn Volume → replicas and engine (→ node).
     Stores,
 }
 
@@ -236,7 +236,7 @@ impl Graph {
         }
     }
 
-    /// Pod → PVC → PV → Longhorn Volume → Replica → Node (and Longhorn node → Node).
+    /// Pod → PVC → PV → Longhorn Volume → Replica / Engine → Node (and Longhorn node → Node).
     fn add_storage_edges(&mut self, index: &Index) {
         let key = |g: &str, k: &str, ns: &str, n: &str| ObjectKey {
             group: g.into(),
@@ -307,6 +307,25 @@ impl Graph {
                 && let Some(ni) = index.position(&key("", "Node", "", node))
             {
                 self.add(ri, EdgeKind::RunsOn, ni);
+            }
+        }
+        // A volume's engine serves it from the node it is attached to: a down node takes the
+        // volumes whose engines run there.
+        for (e, t) in index.typed::<LhEngine>() {
+            let Some(ei) = index.position(&e.key) else {
+                continue;
+            };
+            if let Some(vol) = t.volume_name()
+                && e.meta.owner_references.is_empty()
+                && let Some(vi) =
+                    index.position(&key("longhorn.io", "Volume", &e.key.namespace, vol))
+            {
+                self.add(vi, EdgeKind::Stores, ei);
+            }
+            if let Some(node) = t.node_id()
+                && let Some(ni) = index.position(&key("", "Node", "", node))
+            {
+                self.add(ei, EdgeKind::RunsOn, ni);
             }
         }
         for ln in index.of_kind("longhorn.io", "Node") {

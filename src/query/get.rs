@@ -719,6 +719,64 @@ fn graph_section(a: &Analysis, o: &Object, s: &mut String) {
     }
 }
 
+/// `describe`'s storage chain (`facts::storage`): for a VirtualMachine, everything under it
+/// (VMI, launcher pods, each claim, its PV, attachments, Longhorn Volume, engines, replicas
+/// and their nodes and disks); for a claim or a PersistentVolume, its own chain. Each link
+/// with its state and the file and lines that show it, or "absent from the capture".
+fn storage_section(a: &Analysis, o: &Object, s: &mut String) {
+    use crate::facts::storage;
+    let links = match (o.key.group.as_str(), o.key.kind.as_str()) {
+        ("kubevirt.io", "VirtualMachine") => storage::vm_links(&a.index, &a.storage, o),
+        ("", "PersistentVolumeClaim") => a
+            .storage
+            .of_claim(&o.key.namespace, &o.key.name)
+            .map(|c| storage::volume_links(&a.index, c, 0, true))
+            .unwrap_or_default(),
+        ("", "PersistentVolume") => a
+            .storage
+            .volumes
+            .iter()
+            .find(|c| {
+                c.pv.is_some_and(|i| a.index.objects.get(i).is_some_and(|x| x.key == o.key))
+            })
+            .map(|c| storage::volume_links(&a.index, c, 0, true))
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    if links.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        s,
+        "Storage:      the chain down to the disks: each link's state, and where the bundle shows it"
+    );
+    for l in &links {
+        let at =
+            l.at.and_then(|i| a.index.objects.get(i))
+                .map(|x| {
+                    format!(
+                        "  ({}:{}-{})",
+                        a.index.file_of(x).map(|f| f.path.as_str()).unwrap_or(""),
+                        x.line,
+                        x.end_line
+                    )
+                })
+                .unwrap_or_default();
+        let _ = writeln!(
+            s,
+            "{}{}{}: {}{at}",
+            "  ".repeat(l.depth + 1),
+            if l.relation.is_empty() {
+                String::new()
+            } else {
+                format!("{} ", l.relation)
+            },
+            l.what,
+            l.state
+        );
+    }
+}
+
 /// One `Label:   value` line of `describe`, values aligned at column 14.
 fn field(s: &mut String, label: &str, value: impl std::fmt::Display) {
     let _ = writeln!(s, "{:<14}{value}", format!("{label}:"));
@@ -953,6 +1011,7 @@ pub fn describe(a: &Analysis, kind: &str, name: &str, namespace: Option<&str>) -
             let _ = writeln!(s, "{l}");
         }
     }
+    storage_section(a, o, &mut s);
     graph_section(a, o, &mut s);
     let related: Vec<_> = events(a, None, None)
         .into_iter()

@@ -383,15 +383,84 @@ static VOLUME_HEALTH: RuleInfo = RuleInfo {
     id: "storage.volume-health",
     title: "Longhorn volumes degraded or faulted",
     description: "status.robustness degraded (fewer healthy replicas than wanted) or faulted \
-        (no healthy replica: data unavailable), with each replica's node and state and the \
-        blast radius up to the VMs using the volume.",
+        (no healthy replica: data unavailable), with each replica's node and state, why Longhorn \
+        cannot schedule replicas (condition Scheduled False) and the blast radius up to the VMs \
+        using the volume; a volume detached while a pod or VMI mounting its claim runs or waits \
+        for it. A faulted or detached volume explains the pods and VMIs that mount it.",
     inputs: LH_INPUTS,
     versions: "all",
 };
 
+/// A detached volume a pod or VM waits for: the claim's pods that have not finished and the
+/// VMIs that are not done.
+fn needed_by(cx: &Context, volume: &Object) -> Vec<String> {
+    let Some(c) = cx.storage.of_longhorn(&volume.key.name) else {
+        return Vec::new();
+    };
+    let mut v: Vec<String> = crate::facts::storage::VolumeChain::objects(cx.index, &c.pods)
+        .into_iter()
+        .filter(|p| matches!(p.status.phase.as_deref(), Some("Pending" | "Running")))
+        .map(|p| format!("pod {}/{}", p.key.namespace, p.key.name))
+        .collect();
+    v.extend(
+        crate::facts::storage::VolumeChain::objects(cx.index, &c.vmis)
+            .into_iter()
+            .filter(|o| {
+                crate::model::typed::kubevirt::Vmi::of(*o)
+                    .and_then(|t| t.phase())
+                    .is_some_and(|p| !matches!(p, "Succeeded" | "Failed"))
+            })
+            .map(|o| format!("VMI {}/{}", o.key.namespace, o.key.name)),
+    );
+    v
+}
+
 fn volume_health(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
     let by_volume = replicas_by_volume(cx);
-    volumes(cx)
+    let mut detached: Vec<Finding> = volumes(cx)
+        // Degraded and faulted volumes are reported below, with who uses them.
+        .filter(|(_, t)| {
+            t.state() == Some("detached")
+                && !matches!(t.robustness(), Some("degraded" | "faulted"))
+        })
+        .filter_map(|(o, t)| {
+            let needed = needed_by(cx, o);
+            if needed.is_empty() {
+                return None;
+            }
+            Some(
+                finding(
+                    "storage.volume-health",
+                    subject(o, ""),
+                    Severity::Warning,
+                    format!(
+                        "Longhorn volume {}{} is detached while {} needs it",
+                        o.key.name,
+                        pvc_of(t),
+                        needed.first().map(String::as_str).unwrap_or_default()
+                    ),
+                    format!(
+                        "Volume {} is detached (robustness {}) while {} mount its claim: they \
+                         cannot start or do I/O until Longhorn attaches it.{}",
+                        o.key.name,
+                        t.robustness().unwrap_or("unknown"),
+                        needed.join(", "),
+                        scheduling_reason(t)
+                    ),
+                    o,
+                    cx,
+                    Some("state"),
+                    format!(
+                        "Read why Longhorn does not attach it (its conditions and \
+                         longhorn-manager's log):\n$ kubectl -n {} get volumes.longhorn.io {} -o yaml",
+                        o.key.namespace, o.key.name
+                    ),
+                )
+                .explaining(needed_subjects(cx, o)),
+            )
+        })
+        .collect();
+    let mut out: Vec<Finding> = volumes(cx)
         .filter_map(|(o, t)| {
             let r = t.robustness()?;
             if !matches!(r, "degraded" | "faulted") {
@@ -410,17 +479,19 @@ fn volume_health(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
             );
             for (ro, rt) in &reps {
                 let node = rt.node_id().unwrap_or("(no node)");
-                let node_ready = cx
-                    .index
-                    .find("", "Node", "", node)
+                let node_obj = cx.index.find("", "Node", "", node);
+                let node_ready = node_obj
                     .and_then(|n| condition(&n.status.conditions, "Ready"))
                     .map(|c| c.status == "True");
                 let _ = write!(
                     s,
                     "\n  - {} on {node}{}: {}{}",
                     ro.key.name,
-                    match node_ready {
-                        Some(false) => " (node NotReady)",
+                    match (node_obj, node_ready) {
+                        (Some(_), Some(false)) => " (node NotReady)",
+                        (None, _) if rt.node_id().is_some() && cx.collected("", "nodes") => {
+                            " (no Node of that name in the capture)"
+                        }
                         _ => "",
                     },
                     rt.current_state().unwrap_or("?"),
@@ -428,6 +499,11 @@ fn volume_health(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
                         .map(|f| format!(", failed at {f}"))
                         .unwrap_or_default()
                 );
+            }
+            s.push_str(&scheduling_reason(t));
+            let needed = needed_by(cx, o);
+            if !needed.is_empty() {
+                let _ = write!(s, "\nUsed by: {}.", needed.join(", "));
             }
             Some(finding(
                 "storage.volume-health",
@@ -451,9 +527,47 @@ fn volume_health(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
                      elsewhere (needs enough schedulable nodes and disk space)."
                         .into()
                 },
-            ))
+            )
+            .explaining(if r == "faulted" {
+                needed_subjects(cx, o)
+            } else {
+                Vec::new()
+            }))
         })
+        .collect();
+    out.append(&mut detached);
+    out
+}
+
+/// The subjects (`Pod/ns/name`, `VirtualMachineInstance/ns/name`) of what mounts a volume's
+/// claim: what a volume that cannot serve them explains.
+fn needed_subjects(cx: &Context, volume: &Object) -> Vec<String> {
+    let Some(c) = cx.storage.of_longhorn(&volume.key.name) else {
+        return Vec::new();
+    };
+    c.pods
+        .iter()
+        .chain(&c.vmis)
+        .filter_map(|&i| cx.index.objects.get(i))
+        .map(|o| ObjectRef::of(o).subject())
         .collect()
+}
+
+/// Why Longhorn cannot place the volume's replicas, from its `Scheduled` condition when False
+/// (`ReplicaSchedulingFailure`: no schedulable node or disk with room), as a sentence; empty
+/// otherwise.
+fn scheduling_reason(t: LhVolume) -> String {
+    match t.condition("Scheduled") {
+        Some(c) if c.status == "False" => format!(
+            "\nLonghorn cannot schedule its replicas (condition Scheduled False{}{}).",
+            c.reason.map(|r| format!(", {r}")).unwrap_or_default(),
+            c.message
+                .filter(|m| !m.is_empty())
+                .map(|m| format!(": {}", crate::text::one_line(m, 300)))
+                .unwrap_or_default()
+        ),
+        _ => String::new(),
+    }
 }
 
 static SINGLE_REPLICA: RuleInfo = RuleInfo {
@@ -812,5 +926,68 @@ mod tests {
         let failed = UPGRADE.replace("UpgradingNodes", "Failed");
         let f = TestBed::new(&[REPO_VM, &failed], Some("v1.4.0")).run(&rule);
         assert!(!f[0].remediation.contains("repository VM"));
+    }
+
+    const FAULTED: &str = "apiVersion: longhorn.io/v1beta2\nkind: Volume\nmetadata:\n  \
+        name: pvc-9\n  namespace: longhorn-system\nspec:\n  numberOfReplicas: 2\nstatus:\n  \
+        state: detached\n  robustness: faulted\n  conditions:\n  - type: Scheduled\n    \
+        status: \"False\"\n    reason: ReplicaSchedulingFailure\n    \
+        message: insufficient storage\n  kubernetesStatus:\n    namespace: default\n    \
+        pvcName: disk-9\n";
+    const REPLICA_GONE: &str = "apiVersion: longhorn.io/v1beta2\nkind: Replica\nmetadata:\n  \
+        name: pvc-9-r-1\n  namespace: longhorn-system\nspec:\n  volumeName: pvc-9\n  \
+        nodeID: old-node\n  failedAt: \"2025-02-14T09:00:00Z\"\nstatus:\n  currentState: stopped\n";
+    const POD_9: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: virt-launcher-vm9-x\n  \
+        namespace: default\nspec:\n  volumes:\n  - name: d\n    persistentVolumeClaim:\n      \
+        claimName: disk-9\nstatus:\n  phase: Pending\n";
+
+    #[test]
+    fn a_faulted_volume_says_why_and_explains_the_pods_that_mount_it() {
+        let rule = RuleDef::new(VOLUME_HEALTH, volume_health);
+        let f = TestBed::new(&[FAULTED, REPLICA_GONE, POD_9], None).run(&rule);
+        assert_eq!(f.len(), 1);
+        let faulted = &f[0];
+        assert_eq!(faulted.severity, Severity::Error);
+        assert_eq!(
+            faulted.title,
+            "Longhorn volume pvc-9 (PVC default/disk-9) is faulted"
+        );
+        assert!(
+            faulted.summary.contains(
+                "pvc-9-r-1 on old-node (no Node of that name in the capture): stopped, failed at \
+             2025-02-14T09:00:00Z"
+            ),
+            "{}",
+            faulted.summary
+        );
+        assert!(faulted.summary.contains(
+            "Longhorn cannot schedule its replicas (condition Scheduled False, \
+             ReplicaSchedulingFailure: insufficient storage)."
+        ));
+        assert!(
+            faulted
+                .summary
+                .contains("Used by: pod default/virt-launcher-vm9-x.")
+        );
+        assert_eq!(faulted.explains, ["Pod/default/virt-launcher-vm9-x"]);
+        // Detached with an unknown robustness while the pod waits: the detached finding.
+        let unknown = FAULTED.replace("robustness: faulted", "robustness: unknown");
+        let f = TestBed::new(&[&unknown, POD_9], None).run(&rule);
+        assert_eq!(f.len(), 1);
+        assert_eq!(
+            f[0].id,
+            "storage.volume-health:Volume/longhorn-system/pvc-9"
+        );
+        assert_eq!(
+            f[0].title,
+            "Longhorn volume pvc-9 (PVC default/disk-9) is detached while pod \
+             default/virt-launcher-vm9-x needs it"
+        );
+        assert_eq!(f[0].explains, ["Pod/default/virt-launcher-vm9-x"]);
+        // Nothing mounts it: a detached volume is just detached.
+        assert!(TestBed::new(&[&unknown], None).run(&rule).is_empty());
+        let f = TestBed::new(&[FAULTED, REPLICA_GONE], None).run(&rule);
+        assert_eq!(f.len(), 1);
+        assert!(f[0].explains.is_empty());
     }
 }

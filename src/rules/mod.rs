@@ -7,6 +7,7 @@ pub mod finding;
 pub mod fleet;
 pub mod health;
 pub mod precheck;
+pub mod storage;
 pub mod upgrade;
 pub mod webhook;
 
@@ -72,6 +73,8 @@ pub struct Context<'a> {
     pub log_hits: &'a [crate::upgrade::known::LogHit],
     /// The line that likely explains each failing container, from its logs.
     pub causes: &'a [crate::facts::logcause::CauseLine],
+    /// The storage chain of every volume (`facts::storage`).
+    pub storage: &'a crate::facts::storage::Storage,
     /// The bundle's file or folder name, as the report's `bundle.source` shows it: the value
     /// a remediation gives `sbdiag … -b` (see [`Context::sbdiag`]).
     pub source: &'a str,
@@ -404,6 +407,7 @@ pub fn catalog() -> Vec<Box<dyn Rule>> {
     v.extend(precheck::rules());
     v.extend(webhook::rules());
     v.extend(health::rules());
+    v.extend(storage::rules());
     v
 }
 
@@ -483,6 +487,8 @@ pub(crate) struct TestBed {
     coverage: Coverage,
     versions: Versions,
     options: AnalysisOptions,
+    storage: crate::facts::storage::Storage,
+    log_hits: Vec<crate::upgrade::known::LogHit>,
 }
 
 #[cfg(test)]
@@ -501,7 +507,10 @@ impl TestBed {
                 .and_then(|y| yaml_serde::from_str::<serde_json::Value>(y).ok())
         };
         let fleet = FleetState::build_with(&index, &graph, harvester, capture, &whole);
+        let storage = crate::facts::storage::Storage::build(&index);
         TestBed {
+            storage,
+            log_hits: Vec::new(),
             index,
             graph,
             fleet,
@@ -531,10 +540,17 @@ impl TestBed {
             generation_errors: &[],
             options: &self.options,
             files: &[],
-            log_hits: &[],
+            log_hits: &self.log_hits,
             causes: &[],
+            storage: &self.storage,
             source: "supportbundle_test.zip",
         }
+    }
+
+    /// The bed with these pod log hits (as the log scan before the rules finds them).
+    pub(crate) fn with_log_hits(mut self, hits: Vec<crate::upgrade::known::LogHit>) -> TestBed {
+        self.log_hits = hits;
+        self
     }
 
     /// Runs one rule (its inputs are not checked: the bed has what it was given).

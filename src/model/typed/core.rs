@@ -1,6 +1,7 @@
 //! Views of the Kubernetes and add-on kinds kept whole that the webhook, life-cycle, diff and
 //! pre-check code read: Endpoints, EndpointSlice (`discovery.k8s.io`), PodDisruptionBudget
-//! (`policy`) and Whereabouts' IPPool (`whereabouts.cni.cncf.io`).
+//! (`policy`), Whereabouts' IPPool (`whereabouts.cni.cncf.io`), PersistentVolumeClaim and
+//! VolumeAttachment (`storage.k8s.io`).
 use super::view;
 use crate::model::tree::Node;
 
@@ -146,10 +147,84 @@ impl IpPool<'_> {
     }
 }
 
+view! {
+    /// A PersistentVolumeClaim.
+    Pvc = "" / "PersistentVolumeClaim"
+}
+
+impl<'a> Pvc<'a> {
+    /// `spec.volumeName`: the PersistentVolume it is bound to.
+    pub fn volume_name(self) -> Option<&'a str> {
+        self.0.str("/spec/volumeName")
+    }
+
+    /// `status.phase` (`Pending`, `Bound`, `Lost`).
+    pub fn phase(self) -> Option<&'a str> {
+        self.0.str("/status/phase")
+    }
+}
+
+view! {
+    /// A `storage.k8s.io` VolumeAttachment: a CSI driver's record that a PersistentVolume is
+    /// attached to a node.
+    VolumeAttachment = "storage.k8s.io" / "VolumeAttachment"
+}
+
+impl<'a> VolumeAttachment<'a> {
+    /// `spec.attacher`: the CSI driver (`driver.longhorn.io`).
+    pub fn attacher(self) -> Option<&'a str> {
+        self.0.str("/spec/attacher")
+    }
+
+    /// `spec.nodeName`: the node it attaches to.
+    pub fn node_name(self) -> Option<&'a str> {
+        self.0.str("/spec/nodeName")
+    }
+
+    /// `spec.source.persistentVolumeName`: the PersistentVolume attached.
+    pub fn pv_name(self) -> Option<&'a str> {
+        self.0.str("/spec/source/persistentVolumeName")
+    }
+
+    /// `status.attached`.
+    pub fn attached(self) -> Option<bool> {
+        self.0.bool("/status/attached")
+    }
+
+    /// `status.attachError.message` (else `status.detachError.message`): the driver's last
+    /// error.
+    pub fn error(self) -> Option<&'a str> {
+        self.0
+            .str("/status/attachError/message")
+            .or_else(|| self.0.str("/status/detachError/message"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::model::typed::testing::obj;
+
+    #[test]
+    fn claims_and_attachments() {
+        let c = obj(
+            "",
+            "PersistentVolumeClaim",
+            "kind: PersistentVolumeClaim\nmetadata:\n  name: data\n  namespace: ns\nspec:\n  volumeName: pvc-1\nstatus:\n  phase: Bound\n",
+        );
+        let c = Pvc::of(&c).unwrap();
+        assert_eq!((c.volume_name(), c.phase()), (Some("pvc-1"), Some("Bound")));
+        let a = obj(
+            "storage.k8s.io",
+            "VolumeAttachment",
+            "kind: VolumeAttachment\nmetadata:\n  name: csi-1\nspec:\n  attacher: driver.longhorn.io\n  nodeName: n1\n  source:\n    persistentVolumeName: pvc-1\nstatus:\n  attached: true\n  attachError:\n    message: volume not found\n",
+        );
+        let a = VolumeAttachment::of(&a).unwrap();
+        assert_eq!(a.attacher(), Some("driver.longhorn.io"));
+        assert_eq!((a.node_name(), a.pv_name()), (Some("n1"), Some("pvc-1")));
+        assert_eq!(a.attached(), Some(true));
+        assert_eq!(a.error(), Some("volume not found"));
+    }
 
     #[test]
     fn endpoints_addresses() {

@@ -41,6 +41,14 @@ impl<'a> VirtualMachine<'a> {
             .filter_map(|v| v.get("name").and_then(Node::as_str))
     }
 
+    /// `spec.template.spec.volumes`: the volumes the VM starts with.
+    pub fn template_volumes(self) -> impl Iterator<Item = VmiVolume<'a>> {
+        self.0
+            .list("/spec/template/spec/volumes")
+            .iter()
+            .map(VmiVolume)
+    }
+
     /// Whether `status.volumeRequests` (hot-plug requests not yet applied) is a non-empty list.
     pub fn has_volume_requests(self) -> bool {
         !self.0.list("/status/volumeRequests").is_empty()

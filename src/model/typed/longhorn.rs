@@ -1,4 +1,5 @@
-//! Longhorn (`longhorn.io`) views: Volume, Replica, Engine, Node and BackingImage.
+//! Longhorn (`longhorn.io`) views: Volume, Replica, Engine, Node, BackingImage,
+//! BackingImageManager and InstanceManager.
 use super::view;
 use crate::model::tree::Node;
 
@@ -50,6 +51,40 @@ impl<'a> LhVolume<'a> {
     pub fn pvc(self) -> Option<(&'a str, &'a str)> {
         Some((self.pvc_namespace()?, self.pvc_name()?))
     }
+
+    /// `spec.backingImage`: the backing image it is built on.
+    pub fn backing_image(self) -> Option<&'a str> {
+        self.0.str("/spec/backingImage")
+    }
+
+    /// The condition `kind` of `status.conditions`, as (status, reason, message): a list of
+    /// conditions (Longhorn v1beta2) or a map by type (v1beta1).
+    pub fn condition(self, kind: &str) -> Option<LhCondition<'a>> {
+        let c = match self.0.at("/status/conditions")? {
+            n if n.as_array().is_some() => n
+                .as_array()?
+                .iter()
+                .find(|c| c.get("type").and_then(Node::as_str) == Some(kind))?,
+            n => n.get(kind)?,
+        };
+        let s = |k: &str| c.get(k).and_then(Node::as_str);
+        Some(LhCondition {
+            status: s("status").unwrap_or(""),
+            reason: s("reason"),
+            message: s("message"),
+        })
+    }
+}
+
+/// A condition of a Longhorn object's `status.conditions`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LhCondition<'a> {
+    /// `status` (`True`, `False`), empty when absent.
+    pub status: &'a str,
+    /// `reason`.
+    pub reason: Option<&'a str>,
+    /// `message`.
+    pub message: Option<&'a str>,
 }
 
 /// One of a volume's `status.kubernetesStatus.workloadsStatus`: a pod using it.
@@ -92,6 +127,16 @@ impl<'a> LhReplica<'a> {
     /// `spec.failedAt`: when it failed, empty while healthy.
     pub fn failed_at(self) -> Option<&'a str> {
         self.0.str("/spec/failedAt")
+    }
+
+    /// `spec.diskID`: the UUID of the disk it is on.
+    pub fn disk_id(self) -> Option<&'a str> {
+        self.0.str("/spec/diskID")
+    }
+
+    /// `spec.diskPath`: the path of the disk it is on.
+    pub fn disk_path(self) -> Option<&'a str> {
+        self.0.str("/spec/diskPath")
     }
 }
 
@@ -155,10 +200,97 @@ view! {
     LhBackingImage = "longhorn.io" / "BackingImage"
 }
 
-impl LhBackingImage<'_> {
+impl<'a> LhBackingImage<'a> {
     /// `spec.minNumberOfCopies`.
     pub fn min_number_of_copies(self) -> Option<i64> {
         self.0.int("/spec/minNumberOfCopies")
+    }
+
+    /// `status.diskFileStatusMap`: the copy on each disk, as (disk UUID, copy), in the tree's
+    /// order (by UUID).
+    pub fn disk_files(self) -> impl Iterator<Item = (&'a str, LhFileStatus<'a>)> {
+        self.0
+            .at("/status/diskFileStatusMap")
+            .and_then(Node::as_object)
+            .unwrap_or_default()
+            .iter()
+            .map(|(uuid, f)| (&**uuid, LhFileStatus(f)))
+    }
+}
+
+/// A backing image file on one disk: an entry of a BackingImage's `diskFileStatusMap` or of a
+/// BackingImageManager's `backingImageFileMap`.
+#[derive(Debug, Clone, Copy)]
+pub struct LhFileStatus<'a>(&'a Node);
+
+impl<'a> LhFileStatus<'a> {
+    /// `state` (`ready`, `in-progress`, `pending`, `failed`, `unknown`), when a string.
+    pub fn state(self) -> Option<&'a str> {
+        self.0.get("state").and_then(Node::as_str)
+    }
+
+    /// `message`, when a string.
+    pub fn message(self) -> Option<&'a str> {
+        self.0.get("message").and_then(Node::as_str)
+    }
+
+    /// `lastStateTransitionTime`, when a string.
+    pub fn since(self) -> Option<&'a str> {
+        self.0.get("lastStateTransitionTime").and_then(Node::as_str)
+    }
+}
+
+view! {
+    /// A Longhorn BackingImageManager: the pod serving backing image files on one disk.
+    LhBackingImageManager = "longhorn.io" / "BackingImageManager"
+}
+
+impl<'a> LhBackingImageManager<'a> {
+    /// `spec.nodeID`: the node of its disk.
+    pub fn node_id(self) -> Option<&'a str> {
+        self.0.str("/spec/nodeID")
+    }
+
+    /// `spec.diskUUID`: the disk it serves.
+    pub fn disk_uuid(self) -> Option<&'a str> {
+        self.0.str("/spec/diskUUID")
+    }
+
+    /// `status.currentState` (`running`, `unknown`, `error`, …).
+    pub fn current_state(self) -> Option<&'a str> {
+        self.0.str("/status/currentState")
+    }
+
+    /// `status.backingImageFileMap`: its files, as (backing image, file).
+    pub fn files(self) -> impl Iterator<Item = (&'a str, LhFileStatus<'a>)> {
+        self.0
+            .at("/status/backingImageFileMap")
+            .and_then(Node::as_object)
+            .unwrap_or_default()
+            .iter()
+            .map(|(name, f)| (&**name, LhFileStatus(f)))
+    }
+}
+
+view! {
+    /// A Longhorn InstanceManager: the pod running the engines or replicas of one node.
+    LhInstanceManager = "longhorn.io" / "InstanceManager"
+}
+
+impl<'a> LhInstanceManager<'a> {
+    /// `spec.nodeID`: its node.
+    pub fn node_id(self) -> Option<&'a str> {
+        self.0.str("/spec/nodeID")
+    }
+
+    /// `spec.type` (`engine`, `replica`, `aio`).
+    pub fn manager_type(self) -> Option<&'a str> {
+        self.0.str("/spec/type")
+    }
+
+    /// `status.currentState` (`running`, `stopped`, `error`, `unknown`, …).
+    pub fn current_state(self) -> Option<&'a str> {
+        self.0.str("/status/currentState")
     }
 }
 
@@ -260,6 +392,78 @@ status:
     }
 
     #[test]
+    fn backing_image_files_and_managers() {
+        let o = obj(
+            "longhorn.io",
+            "BackingImage",
+            "kind: BackingImage\nmetadata:\n  name: b\nstatus:\n  diskFileStatusMap:\n    d2:\n      state: failed\n      message: failed to calculate checksum\n      lastStateTransitionTime: \"2022-03-08T00:03:36Z\"\n    d1:\n      state: ready\n",
+        );
+        let files: Vec<(&str, Option<&str>, Option<&str>)> = LhBackingImage::of(&o)
+            .unwrap()
+            .disk_files()
+            .map(|(d, f)| (d, f.state(), f.message()))
+            .collect();
+        assert_eq!(
+            files,
+            [
+                ("d1", Some("ready"), None),
+                ("d2", Some("failed"), Some("failed to calculate checksum"))
+            ]
+        );
+        let m = obj(
+            "longhorn.io",
+            "BackingImageManager",
+            "kind: BackingImageManager\nmetadata:\n  name: m\nspec:\n  nodeID: n2\n  diskUUID: d2\nstatus:\n  currentState: unknown\n  backingImageFileMap:\n    b:\n      state: failed\n",
+        );
+        let m = LhBackingImageManager::of(&m).unwrap();
+        assert_eq!(
+            (m.node_id(), m.disk_uuid(), m.current_state()),
+            (Some("n2"), Some("d2"), Some("unknown"))
+        );
+        assert_eq!(
+            m.files().map(|(b, f)| (b, f.state())).collect::<Vec<_>>(),
+            [("b", Some("failed"))]
+        );
+        let im = obj(
+            "longhorn.io",
+            "InstanceManager",
+            "kind: InstanceManager\nmetadata:\n  name: im\nspec:\n  nodeID: n1\n  type: replica\nstatus:\n  currentState: error\n",
+        );
+        let im = LhInstanceManager::of(&im).unwrap();
+        assert_eq!(
+            (im.node_id(), im.manager_type(), im.current_state()),
+            (Some("n1"), Some("replica"), Some("error"))
+        );
+    }
+
+    #[test]
+    fn volume_conditions_as_a_list_or_a_map() {
+        let list = obj(
+            "longhorn.io",
+            "Volume",
+            "kind: Volume\nmetadata:\n  name: v\nspec:\n  backingImage: img\nstatus:\n  conditions:\n  - type: Scheduled\n    status: \"True\"\n  - type: WaitForBackingImage\n    status: \"True\"\n    reason: WaitForBackingImageFailed\n    message: copy failed\n",
+        );
+        let v = LhVolume::of(&list).unwrap();
+        assert_eq!(v.backing_image(), Some("img"));
+        assert_eq!(
+            v.condition("WaitForBackingImage"),
+            Some(LhCondition {
+                status: "True",
+                reason: Some("WaitForBackingImageFailed"),
+                message: Some("copy failed")
+            })
+        );
+        let map = obj(
+            "longhorn.io",
+            "Volume",
+            "kind: Volume\nmetadata:\n  name: v\nstatus:\n  conditions:\n    restore:\n      status: \"False\"\n",
+        );
+        let v = LhVolume::of(&map).unwrap();
+        assert_eq!(v.condition("restore").map(|c| c.status), Some("False"));
+        assert_eq!(v.condition("WaitForBackingImage"), None);
+    }
+
+    #[test]
     fn engine_fields() {
         let o = obj(
             "longhorn.io",
@@ -278,11 +482,12 @@ status:
         let o = obj(
             "longhorn.io",
             "Replica",
-            "kind: Replica\nmetadata:\n  name: r\nspec:\n  volumeName: pvc-1\n  nodeID: n1\n  failedAt: \"2025-01-01T00:00:00Z\"\nstatus:\n  currentState: error\n",
+            "kind: Replica\nmetadata:\n  name: r\nspec:\n  volumeName: pvc-1\n  nodeID: n1\n  diskID: d1\n  failedAt: \"2025-01-01T00:00:00Z\"\nstatus:\n  currentState: error\n",
         );
         let r = LhReplica::of(&o).unwrap();
         assert_eq!(r.volume_name(), Some("pvc-1"));
         assert_eq!(r.node_id(), Some("n1"));
+        assert_eq!((r.disk_id(), r.disk_path()), (Some("d1"), None));
         assert_eq!(r.failed_at(), Some("2025-01-01T00:00:00Z"));
         assert_eq!(r.current_state(), Some("error"));
         let healthy = obj(
