@@ -895,6 +895,77 @@ fn stuck_finding(cx: &Context, p: &crate::upgrade::lifecycle::InProgress) -> Opt
         .as_ref()
         .map(|(n, s)| format!(" ({n} {s})"))
         .unwrap_or_default();
+    // A node the user paused (v1.7+) holds the upgrade by choice: not stuck.
+    if !p.paused.is_empty() && p.waits.is_empty() {
+        let paused = p.paused.join(", ");
+        let reasons: Vec<String> = crate::model::typed::harvester::Upgrade::of(u)
+            .map(|t| {
+                p.paused
+                    .iter()
+                    .filter_map(|n| {
+                        let st = t.node_status(n)?;
+                        Some(format!(
+                            "{n}: {} ({}{})",
+                            st.state().unwrap_or(""),
+                            st.reason().unwrap_or(""),
+                            st.message().map(|m| format!(": {m}")).unwrap_or_default()
+                        ))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut s = format!(
+            "Upgrade {} to {} is in phase {} and holds before {paused}: the upgrade of {paused} \
+             was paused as the user asked (upgrade-config nodeUpgradeOption, annotation {}), not \
+             stuck. Harvester does not start the pre-drain of a paused node until it is \
+             resumed.",
+            u.key.name,
+            if p.version.is_empty() {
+                "?"
+            } else {
+                &p.version
+            },
+            if p.state.is_empty() {
+                "(no upgradeState label)"
+            } else {
+                &p.state
+            },
+            crate::facts::upgrade::PAUSE_MAP_ANNOTATION
+        );
+        for r in &reasons {
+            let _ = write!(s, "\n  - {r}");
+        }
+        if !p.nodes.is_empty() {
+            let _ = write!(
+                s,
+                "\nNodes: {}.",
+                p.nodes
+                    .iter()
+                    .map(|(n, st)| format!("{n} {st}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+        return Some(
+            Finding::new(
+                "upgrade.stuck",
+                ObjectRef::of(u).subject(),
+                Severity::Info,
+                format!(
+                    "Upgrade {} paused by the user before {paused}, as requested (not stuck)",
+                    u.key.name
+                ),
+            )
+            .with_summary(s)
+            .with_objects(vec![ObjectRef::of(u)])
+            .with_evidence(vec![Evidence::of(
+                cx.index,
+                u,
+                Some(crate::facts::upgrade::PAUSED_REASON),
+            )])
+            .with_remediation(cx.bind(&p.resume)),
+        );
+    }
     Some(
         Finding::new(
             "upgrade.stuck",
