@@ -285,7 +285,7 @@ pub const PRE_DRAIN_STEPS: &[PreDrainStep] = &[
     },
     PreDrainStep {
         name: "wait_vms_out_or_shutdown",
-        lines: r"vm-live-migrate-detector|\+ wait_vms_out_or_shutdown$|Waiting for VM live-migration or shutdown",
+        lines: r"vm-live-migrate-detector|\+ wait_vms_out_or_shutdown$|Waiting for VM live-migration or shutdown|shutting down virtual machine \S+ due to failed migration",
     },
 ];
 
@@ -328,6 +328,12 @@ mod tests {
         assert_eq!(
             step(&format!(
                 "{t}Waiting for VM live-migration or shutdown...(count: 1)"
+            )),
+            Some("wait_vms_out_or_shutdown")
+        );
+        assert_eq!(
+            step(&format!(
+                "{t}shutting down virtual machine default/vm1 due to failed migration kubevirt-evacuation-abcde"
             )),
             Some("wait_vms_out_or_shutdown")
         );

@@ -209,6 +209,8 @@ fn last_upgrade_failed(s: &Scan) -> Vec<Leftover> {
             .conditions
             .iter()
             .filter(|c| c.status == "False")
+            // Logging switched off for this upgrade is a choice, not a failure.
+            .filter(|c| !(c.kind == "LogReady" && c.reason.as_deref() == Some("Disabled")))
             .map(|c| {
                 format!(
                     "{} False{}{}",
@@ -243,10 +245,44 @@ fn last_upgrade_failed(s: &Scan) -> Vec<Leftover> {
                 .iter()
                 .filter_map(|j| idx(env, j).map(|x| (x, Some("type: Failed".to_string())))),
         );
+        // v1.7+: the upgrade-log infrastructure was not ready within logReadyTimeout.
+        let log_timeout = condition(&o.status.conditions, "Completed").is_some_and(|c| {
+            c.reason.as_deref() == Some("Timeout")
+                && c.message.as_deref() == Some(crate::facts::upgrade::LOG_TIMEOUT_MESSAGE)
+        });
+        let timeout_cause = log_timeout.then(|| {
+            let minutes = crate::facts::cluster::upgrade_config(env.index)
+                .and_then(|c| c.log_ready_timeout)
+                .and_then(|t| t.parse::<i64>().ok())
+                .filter(|m| (1..=20).contains(m));
+            format!(
+                ". The upgrade-log infrastructure (UpgradeLog {}-upgradelog) was not ready within \
+                 upgrade-config logReadyTimeout ({}), so the upgrade failed before it changed the \
+                 cluster",
+                o.key.name,
+                match minutes {
+                    Some(m) => format!("{m} min"),
+                    None => format!(
+                        "unset or out of 1–20: the default {} min",
+                        crate::facts::upgrade::LOG_READY_TIMEOUT_DEFAULT
+                    ),
+                }
+            )
+        });
+        if let Some(l) = env.index.find(
+            "harvesterhci.io",
+            "UpgradeLog",
+            &o.key.namespace,
+            &format!("{}-upgradelog", o.key.name),
+        ) && log_timeout
+            && let Some(li) = idx(env, l)
+        {
+            objects.push((li, Some("InfraReady".into())));
+        }
         out.push(leftover(
             key(o, "failed"),
             format!(
-                "the last upgrade, {} to {}, failed: {}{}",
+                "the last upgrade, {} to {}, failed: {}{}{}",
                 o.key.name,
                 Upgrade::of(*o).and_then(Upgrade::version).unwrap_or("?"),
                 if why.is_empty() {
@@ -265,7 +301,8 @@ fn last_upgrade_failed(s: &Scan) -> Vec<Leftover> {
                             .collect::<Vec<_>>()
                             .join(", ")
                     )
-                }
+                },
+                timeout_cause.as_deref().unwrap_or("")
             ),
             objects,
             {
@@ -283,13 +320,21 @@ fn last_upgrade_failed(s: &Scan) -> Vec<Leftover> {
                     .map(|p| format!("\n$ sbdiag logs -n {} {}", p.key.namespace, p.key.name))
                     .collect();
                 format!(
-                    "{}Fix the cause, clean up the leftovers listed with it, then delete the \
+                    "{}{}Fix the cause, clean up the leftovers listed with it, then delete the \
                      failed Upgrade and start a new one:\n$ kubectl -n {} delete \
                      upgrades.harvesterhci.io {}",
                     if pods.is_empty() {
                         String::new()
                     } else {
                         format!("Read the failed job's pod logs:{}\n", pods.concat())
+                    },
+                    if log_timeout {
+                        "Find why the logging pods did not start (an air-gapped cluster needs the \
+                         logging images preloaded); give them more time with upgrade-config \
+                         logReadyTimeout (1–20 minutes), or start the next upgrade with logging \
+                         disabled.\n"
+                    } else {
+                        ""
                     },
                     o.key.namespace,
                     o.key.name
@@ -1731,5 +1776,48 @@ mod tests {
         r = set(r, "/spec/version", json!("v1.7.2"));
         let v = leftovers(&with(&[r, deployment, image]), "v1.7.2");
         assert!(!v.iter().any(|l| l.rule == 4), "{:?}", keys(&v));
+    }
+
+    #[test]
+    fn rule1_the_v1_7_upgrade_log_timeout_with_its_cause() {
+        let msg = crate::facts::upgrade::LOG_TIMEOUT_MESSAGE;
+        let mut u = label(
+            upgrade("hvst-upgrade-t", Some("Failed"), None),
+            "harvesterhci.io/latestUpgrade",
+            "true",
+        );
+        u = set(
+            u,
+            "/status/conditions",
+            json!([
+                {"type": "Completed", "status": "False", "reason": "Timeout", "message": msg},
+                {"type": "LogReady", "status": "False", "reason": "Timeout", "message": msg},
+            ]),
+        );
+        let cfg = setting("upgrade-config", r#"{"logReadyTimeout":"10"}"#);
+        let v = leftovers(&with(&[u.clone(), cfg]), "v1.7.0");
+        let l = v
+            .iter()
+            .find(|l| l.key.ends_with(":failed"))
+            .expect("failed");
+        assert!(
+            l.what.ends_with(
+                "was not ready within upgrade-config logReadyTimeout (10 min), so the upgrade \
+                 failed before it changed the cluster"
+            ),
+            "{}",
+            l.what
+        );
+        assert!(l.fix.contains("logReadyTimeout (1–20 minutes)"));
+        let v = leftovers(&with(&[u]), "v1.7.0");
+        let l = v
+            .iter()
+            .find(|l| l.key.ends_with(":failed"))
+            .expect("failed");
+        assert!(
+            l.what.contains("(unset or out of 1–20: the default 5 min)"),
+            "{}",
+            l.what
+        );
     }
 }

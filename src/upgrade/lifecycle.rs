@@ -656,7 +656,15 @@ fn pre_draining_waits(env: &Env, u: &str, node: &str) -> Vec<Wait> {
     let mut vm_waits = Vec::new();
     let in_vm_step = step
         .filter(|(s, _)| *s == "wait_vms_out_or_shutdown")
-        .map(|(_, h)| format!(" (its log's latest step line: {})", at(h)))
+        .map(|(_, h)| match crate::facts::upgrade::failed_migration_shutdown(&h.text) {
+            // v1.7+: the job stops a VM whose evacuation migration failed.
+            Some((ns, vm)) => format!(
+                " (its log's latest step line, {}, says it is shutting down VM {ns}/{vm} because \
+                 its migration failed)",
+                at(h)
+            ),
+            None => format!(" (its log's latest step line: {})", at(h)),
+        })
         .unwrap_or_default();
     for (vmi, pod) in &stuck {
         let since = pod
