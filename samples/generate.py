@@ -1471,6 +1471,7 @@ RESOURCES = {
     ("harvesterhci.io/v1beta1", "virtualmachinebackups"): ("VirtualMachineBackup", True),
     ("kubevirt.io/v1", "virtualmachineinstancemigrations"): ("VirtualMachineInstanceMigration", True),
     ("provisioning.cattle.io/v1", "clusters"): ("Cluster", True),
+    ("harvesterhci.io/v1beta1", "addons"): ("Addon", True),
     ("devices.harvesterhci.io/v1beta1", "pcideviceclaims"): ("PCIDeviceClaim", True),
     ("devices.harvesterhci.io/v1beta1", "pcidevices"): ("PCIDevice", True),
     ("logging.banzaicloud.io/v1beta1", "loggings"): ("Logging", True),
@@ -6548,6 +6549,179 @@ def scenario_storage_lost_v140() -> BundleModel:
                    "ownerID": n0, "size": 2361393152, "uuid": bi_uuid}})
     add_events(b, events)
     return b
+# ---- the v1.7+ upgrade flow (issue 17) ---------------------------------------------------------
+# Release numbers read from the harvester/harvester tags: the Harvester version, its chart and the
+# Longhorn chart it depends on (deploy/charts/harvester/Chart.yaml). Every other component keeps
+# the v1.5.0 sample's numbers: these samples exercise the upgrade flow, not those versions.
+V170 = dict(V150, **{
+    "server_version": "v1.7.0", "os": "Harvester v1.7.0", "harvester": "v1.7.0", "chart": "1.7.0",
+    "longhorn": "v1.10.1", "min_upgradable": "v1.6.0",
+    "versions": (("v1.7.0", "20251203", "v1.6.0"), ("v1.7.1", "20260115", "v1.6.0")),
+    "next": "v1.7.1", "previous": "v1.6.1", "past_upgrade": "hvst-upgrade-c6v9n",
+})
+V181 = dict(V150, **{
+    "server_version": "v1.8.1", "os": "Harvester v1.8.1", "harvester": "v1.8.1", "chart": "1.8.1",
+    "longhorn": "v1.11.2", "min_upgradable": "v1.7.0",
+    "versions": (("v1.8.1", "20260602", "v1.7.0"), ("v1.8.2", "20260812", "v1.7.0")),
+    "next": "v1.8.2", "previous": "v1.8.0", "past_upgrade": "hvst-upgrade-q2w8d",
+})
+PAUSED_UPGRADE = "hvst-upgrade-p4z7k"
+PAUSED_CLUSTER_ID = "3b9e6c10-7d4f-4e21-9a85-5c2d8f0e6a17"
+LIVEMIGRATE_UPGRADE = "hvst-upgrade-k8r3t"
+LIVEMIGRATE_CLUSTER_ID = "6f1a2d94-3c8b-4b07-8e52-9d4c7a1b2e38"
+
+
+def os_upgrade_image(U, version, *, created, imported, up):
+    """The v1.7.1+ repository image (CreateImageFromISO): CDI backend, StorageClass longhorn-static,
+    annotation harvesterhci.io/os-upgrade-image "True"."""
+    img = iso_image(U, version, created=created, imported=imported, up=up)
+    img["metadata"]["annotations"] = {"harvesterhci.io/os-upgrade-image": "True"}
+    img["spec"].update({"backend": "cdi", "targetStorageClassName": "longhorn-static"})
+    img["spec"].pop("storageClassParameters", None)
+    img["status"].update({"storageClassName": "longhorn-static", "targetStorageClassName": "longhorn-static"})
+    return img
+
+
+def add_repo_deployment(b, up, *, created, on):
+    """The v1.7+ repository: Deployment upgrade-repo-<U> (nginx serving the ISO from the image's
+    volume), 2 replicas on a multi-node cluster, owned by the Upgrade."""
+    U = up["metadata"]["name"]
+    labels = {"harvesterhci.io/upgrade": U, "harvesterhci.io/upgradeComponent": "repo"}
+    dep, pods = b.helpers["add_deployment"](
+        "harvester-system", f"upgrade-repo-{U}", 2,
+        [container("nginx-iso-server", f"{UPGRADE_IMAGE}:{V['harvester']}", ports=[("http", 80)])],
+        on=on, labels=labels, created=created, rollout=created, sa="harvester")
+    dep["metadata"]["ownerReferences"] = [dict(upgrade_owner(up), blockOwnerDeletion=True, controller=True)]
+    return dep, pods
+
+
+def scenario_upgrade_paused_node_v170() -> BundleModel:
+    """A v1.7.0 cluster upgrading to v1.7.1 in manual node-upgrade mode: setting upgrade-config has
+    nodeUpgradeOption.strategy mode manual with pauseNodes harvester-node-0 and harvester-node-1,
+    which the mutator copied into the Upgrade's harvesterhci.io/node-upgrade-pause-map. Phases 0-3 are
+    done (logging disabled for this upgrade, the OS image hvst-upgrade-p4z7k imported into
+    longhorn-static, the repository Deployment upgrade-repo-hvst-upgrade-p4z7k with 2 ready nginx
+    pods, images preloaded, system services upgraded); harvester-node-0, the first node to upgrade,
+    is "Node-upgrade paused" (AdministrativelyPaused) since 41 min: the admin has not resumed it yet.
+    Nothing is stuck."""
+    U = PAUSED_UPGRADE
+    n0, n1, n2 = NODES
+    t0 = CAPTURE - dt.timedelta(hours=1, minutes=37)
+    img_at, repo_at = t0 + dt.timedelta(minutes=6), t0 + dt.timedelta(minutes=8)
+    prep_at, sys_at = t0 + dt.timedelta(minutes=29), t0 + dt.timedelta(minutes=55)
+    paused_at = CAPTURE - dt.timedelta(minutes=41)
+    with cluster_shape(3, cluster_id=PAUSED_CLUSTER_ID, bundle_name="bundle-m3p6v", versions=V170):
+        b = base_cluster(description="Upgrade to v1.7.1 waiting at harvester-node-0")
+        cfg = b.get("harvesterhci.io/v1beta1", "settings", "upgrade-config")
+        cfg["value"] = json.dumps({"imagePreloadOption": {"strategy": {"type": "sequential"}}, "restoreVM": False,
+                                   "nodeUpgradeOption": {"strategy": {"mode": "manual",
+                                                                      "pauseNodes": [n0, n1]}},
+                                   "logReadyTimeout": "5"}, separators=(",", ":"))
+        touch(cfg, t0 - dt.timedelta(minutes=3))
+        old = b.get("harvesterhci.io/v1beta1", "upgrades", V["past_upgrade"], "harvester-system")
+        old["metadata"]["labels"].pop("harvesterhci.io/latestUpgrade")
+        touch(old, t0 + dt.timedelta(seconds=1))
+        pause = json.dumps({n0: "pause", n1: "pause"}, separators=(",", ":"))
+        up = b.add("harvesterhci.io/v1beta1", "upgrades", upgrade_obj(
+            U, created=t0, version="v1.7.1", previous="v1.7.0", generation=23, log=False,
+            labels={"harvesterhci.io/latestUpgrade": "true", "harvesterhci.io/upgradeState": "UpgradingNodes"},
+            annotations={"harvesterhci.io/node-upgrade-pause-map": pause,
+                         "harvesterhci.io/replica-replenishment-wait-interval": "600"},
+            conditions=[hcond("Completed", "Unknown"),
+                        hcond("LogReady", "False", t0 + dt.timedelta(seconds=1), reason="Disabled",
+                              message="Upgrade observability is administratively disabled"),
+                        hcond("ImageReady", "True", img_at), hcond("RepoReady", "True", repo_at),
+                        hcond("NodesPrepared", "True", prep_at), hcond("SystemServicesUpgraded", "True", sys_at),
+                        hcond("NodesUpgraded", "Unknown")],
+            node_statuses={n0: {"state": "Node-upgrade paused", "reason": "AdministrativelyPaused",
+                                "message": "Node upgrade paused as requested by the user"},
+                           n1: {"state": "Images preloaded"}, n2: {"state": "Images preloaded"}},
+            repoinfo=repo_info(dict(V170, harvester="v1.7.1", chart="1.7.1", os="Harvester v1.7.1")),
+            updated=paused_at))
+        b.add("harvesterhci.io/v1beta1", "virtualmachineimages", os_upgrade_image(
+            U, "v1.7.1", created=t0 + dt.timedelta(seconds=2), imported=img_at, up=up))
+        add_repo_deployment(b, up, created=img_at + dt.timedelta(seconds=3), on=[n1, n2])
+        prep = b.add("upgrade.cattle.io/v1", "plans", prepare_plan(U, "v1.7.0", created=repo_at + dt.timedelta(seconds=1),
+                                                                   resolved=repo_at + dt.timedelta(seconds=2)))
+        label_nodes_with_plan(b, prep, NODES)
+        rr = b.get("longhorn.io/v1beta2", "settings", "replica-replenishment-wait-interval", "longhorn-system")
+        rr["value"] = "1800"
+        touch(rr, sys_at + dt.timedelta(seconds=4))
+        return b
+
+
+def scenario_upgrade_failed_livemigrate_v181() -> BundleModel:
+    """A v1.8.1 cluster after a failed upgrade to v1.8.2 (hvst-upgrade-k8r3t, 2 days ago): phase 3's
+    upgrade_manifests.sh backed up ManagedChart harvester's KubeVirt workloadUpdateMethods
+    (["LiveMigrate"]) in the Upgrade annotation harvesterhci.io/kubevirt-workload-update-methods and set
+    them to [], the controller had disabled the descheduler addon (annotation
+    harvesterhci.io/reenable-descheduler-addon "true", the addon labelled with the upgrade) and applied the
+    skip-rke2-manifests plan; then the apply-manifests Job failed (BackoffLimitExceeded) and the Upgrade
+    with it. The failed upgrade's cleanup first waits for the remove-skip-rke2-manifests plan, which
+    harvester-node-2 never completed (no plan label on it): the cleanup never ran (upgradeCleanup
+    Pending), so LiveMigrate is still removed, the descheduler still disabled, and the repository
+    Deployment and the OS image are still there."""
+    U = LIVEMIGRATE_UPGRADE
+    n0, n1, n2 = NODES
+    t0 = CAPTURE - dt.timedelta(days=2, hours=3, minutes=12)
+    img_at, repo_at = t0 + dt.timedelta(minutes=7), t0 + dt.timedelta(minutes=9)
+    prep_at = t0 + dt.timedelta(minutes=33)
+    failed = t0 + dt.timedelta(hours=1, minutes=4)
+    with cluster_shape(3, cluster_id=LIVEMIGRATE_CLUSTER_ID, bundle_name="bundle-l9w2c", versions=V181):
+        b = base_cluster(description="After the failed v1.8.2 upgrade: CPU hotplug no longer works")
+        old = b.get("harvesterhci.io/v1beta1", "upgrades", V["past_upgrade"], "harvester-system")
+        old["metadata"]["labels"].pop("harvesterhci.io/latestUpgrade")
+        touch(old, t0 + dt.timedelta(seconds=1))
+        up = b.add("harvesterhci.io/v1beta1", "upgrades", upgrade_obj(
+            U, created=t0, version="v1.8.2", previous="v1.8.1", generation=19, log=False,
+            labels={"harvesterhci.io/latestUpgrade": "true", "harvesterhci.io/upgradeState": "Failed",
+                    "harvesterhci.io/upgradeCleanup": "Pending"},
+            annotations={"harvesterhci.io/kubevirt-workload-update-methods": '["LiveMigrate"]',
+                         "harvesterhci.io/reenable-descheduler-addon": "true",
+                         "harvesterhci.io/apply-skip-rke2-manifests-plan-completed": "true",
+                         "harvesterhci.io/replica-replenishment-wait-interval": "600"},
+            conditions=[hcond("Completed", "False", failed + dt.timedelta(seconds=1)),
+                        hcond("LogReady", "False", t0 + dt.timedelta(seconds=1), reason="Disabled",
+                              message="Upgrade observability is administratively disabled"),
+                        hcond("ImageReady", "True", img_at), hcond("RepoReady", "True", repo_at),
+                        hcond("NodesPrepared", "True", prep_at),
+                        hcond("SystemServicesUpgraded", "False", failed + dt.timedelta(seconds=1),
+                              reason="BackoffLimitExceeded", message="Job has reached the specified backoff limit")],
+            node_statuses={n: {"state": "Images preloaded"} for n in NODES},
+            repoinfo=repo_info(dict(V181, harvester="v1.8.2", chart="1.8.2", os="Harvester v1.8.2")),
+            updated=failed + dt.timedelta(seconds=1)))
+        b.add("harvesterhci.io/v1beta1", "virtualmachineimages", os_upgrade_image(
+            U, "v1.8.2", created=t0 + dt.timedelta(seconds=2), imported=img_at, up=up))
+        add_repo_deployment(b, up, created=img_at + dt.timedelta(seconds=3), on=[n0, n1])
+        prep = b.add("upgrade.cattle.io/v1", "plans", prepare_plan(U, "v1.8.1", created=repo_at + dt.timedelta(seconds=1),
+                                                                   resolved=repo_at + dt.timedelta(seconds=2)))
+        label_nodes_with_plan(b, prep, NODES)
+        tol = [{"key": "CriticalAddonsOnly", "operator": "Exists"},
+               {"effect": "NoSchedule", "key": "kubevirt.io/drain", "operator": "Exists"}]
+        for action, at, nodes in (("apply", prep_at + dt.timedelta(minutes=2), NODES),
+                                  ("remove", failed + dt.timedelta(seconds=4), [n0, n1])):
+            plan = b.add("upgrade.cattle.io/v1", "plans", plan_obj(
+                f"{U}-skip-manifests-{action}", created=at, version=U, resolved=at + dt.timedelta(seconds=1),
+                concurrency=3, tolerations=tol,
+                labels={"harvesterhci.io/upgrade": U,
+                        "harvesterhci.io/upgradeComponent": f"{action}-skip-rke2-manifests"},
+                upgrade_spec={"command": ["sh", "-c"], "env": [{"name": "MANIFESTS", "value": "rke2-multus.yaml"},
+                                                               {"name": "SKIP_ACTION", "value": action}],
+                              "image": f"{UPGRADE_IMAGE}:v1.8.1"}))
+            label_nodes_with_plan(b, plan, nodes)
+        # KubeVirt workload updates emptied by disable_kubevirt_workload_live_migration
+        mc = b.get("management.cattle.io/v3", "managedcharts", "harvester", "fleet-local")
+        mc["spec"].setdefault("values", {}).setdefault("kubevirt", {}).setdefault("spec", {})[
+            "workloadUpdateStrategy"] = {"workloadUpdateMethods": []}
+        # the descheduler addon, disabled by the upgrade (addUpgradeLabelToDeschedulerAddons)
+        b.add("harvesterhci.io/v1beta1", "addons", {
+            "metadata": meta("descheduler", "kube-system", created=INSTALLED + dt.timedelta(days=40), generation=4,
+                             labels={"addon.harvesterhci.io/experimental": "false", "harvesterhci.io/upgrade": U},
+                             updated=prep_at + dt.timedelta(minutes=1), uid_=uid("addon", "descheduler")),
+            "spec": {"chart": "descheduler", "enabled": False, "repo": "http://harvester-cluster-repo.cattle-system.svc/charts",
+                     "valuesContent": "", "version": "0.33.0"},
+            "status": {"status": "AddonDisabled"}})
+        return b
 
 
 SCENARIOS = {
@@ -6563,6 +6737,8 @@ SCENARIOS = {
     "webhook-down-v1.4.0": scenario_webhook_down_v140,
     "node-down-vm-degraded-v1.4.0": scenario_node_down_vm_degraded_v140,
     "storage-lost-v1.4.0": scenario_storage_lost_v140,
+    "upgrade-paused-node-v1.7.0": scenario_upgrade_paused_node_v170,
+    "upgrade-failed-livemigrate-v1.8.1": scenario_upgrade_failed_livemigrate_v181,
 }
 
 

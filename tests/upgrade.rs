@@ -826,3 +826,116 @@ fn a_knowledge_file_gives_a_check_the_text_of_a_newer_release() {
         "{old:?}"
     );
 }
+
+#[test]
+fn v1_7_node_paused_by_the_user_is_not_a_stuck_upgrade() {
+    let r = report(&sample("upgrade-paused-node-v1.7.0"));
+    assert_eq!(r["bundle"]["harvester_version"], "v1.7.0");
+    let f = by_id(
+        &r,
+        "upgrade.stuck:Upgrade/harvester-system/hvst-upgrade-p4z7k",
+    );
+    assert_eq!(f["severity"], "info");
+    assert_eq!(
+        f["title"],
+        "Upgrade hvst-upgrade-p4z7k paused by the user before harvester-node-0, as requested (not \
+         stuck)"
+    );
+    has(
+        &f["summary"],
+        "harvester-node-0: Node-upgrade paused (AdministrativelyPaused: Node upgrade paused as \
+         requested by the user)",
+    );
+    has(
+        &f["remediation"],
+        "$ kubectl -n harvester-system annotate upgrades.harvesterhci.io hvst-upgrade-p4z7k \
+         --overwrite 'harvesterhci.io/node-upgrade-pause-map={\"harvester-node-0\":\"unpause\",\
+         \"harvester-node-1\":\"pause\"}'",
+    );
+    has(
+        &f["remediation"],
+        "mode manual, pauseNodes harvester-node-0, harvester-node-1",
+    );
+    assert!(!f["title"].as_str().unwrap().contains("stuck in"));
+    // The repository Deployment and the OS image belong to the running upgrade: no leftover,
+    // and no finding offers to delete them.
+    assert!(
+        with("upgrade.leftover", &r).is_empty(),
+        "{:?}",
+        with("upgrade.leftover", &r)
+    );
+    for f in r["findings"].as_array().unwrap() {
+        let fix = f["remediation"].as_str().unwrap_or_default();
+        assert!(!fix.contains("delete deployments upgrade-repo"), "{f}");
+    }
+    // C3 says to resume, not to undo.
+    has(
+        &by_id(&r, "upgrade.admission:C3")["remediation"],
+        "holds because the user paused harvester-node-0 (upgrade.stuck shows how to resume)",
+    );
+}
+
+#[test]
+fn v1_8_1_failed_upgrade_left_live_migrate_removed_and_the_descheduler_disabled() {
+    let r = report(&sample("upgrade-failed-livemigrate-v1.8.1"));
+    assert_eq!(r["bundle"]["harvester_version"], "v1.8.1");
+    let left: Vec<String> = with("upgrade.leftover", &r)
+        .into_iter()
+        .map(|x| x.1)
+        .collect();
+    for id in [
+        "upgrade.leftover:ManagedChart/fleet-local/harvester:workload-update-methods",
+        "upgrade.leftover:Addon/kube-system/descheduler:not-reenabled",
+        "upgrade.leftover:Upgrade/harvester-system/hvst-upgrade-k8r3t:skip-rke2-manifests",
+        "upgrade.leftover:Upgrade/harvester-system/hvst-upgrade-k8r3t:cleanup",
+        "upgrade.leftover:Deployment/harvester-system/upgrade-repo-hvst-upgrade-k8r3t:orphan",
+        "upgrade.leftover:VirtualMachineImage/harvester-system/hvst-upgrade-k8r3t:orphan",
+    ] {
+        assert!(left.iter().any(|l| l == id), "{id} not in {left:?}");
+    }
+    // The skip-manifests plans are the controller's to finish, not orphans to delete.
+    assert!(
+        !left.iter().any(|l| l.contains("skip-manifests")),
+        "{left:?}"
+    );
+    let f = by_id(
+        &r,
+        "upgrade.leftover:ManagedChart/fleet-local/harvester:workload-update-methods",
+    );
+    has(
+        &f["summary"],
+        "is [] but Upgrade hvst-upgrade-k8r3t (failed) backed it up as [\"LiveMigrate\"] in \
+         annotation harvesterhci.io/kubevirt-workload-update-methods",
+    );
+    has(&f["summary"], "CPU or memory hotplug");
+    has(
+        &f["remediation"],
+        "$ kubectl -n fleet-local patch managedcharts.management.cattle.io harvester --type merge \
+         -p '{\"spec\":{\"values\":{\"kubevirt\":{\"spec\":{\"workloadUpdateStrategy\":\
+         {\"workloadUpdateMethods\":[\"LiveMigrate\"]}}}}}}'",
+    );
+    let d = by_id(
+        &r,
+        "upgrade.leftover:Addon/kube-system/descheduler:not-reenabled",
+    );
+    has(
+        &d["remediation"],
+        "$ kubectl -n kube-system patch addons.harvesterhci.io descheduler --type merge -p \
+         '{\"spec\":{\"enabled\":true}}'",
+    );
+    let s = by_id(
+        &r,
+        "upgrade.leftover:Upgrade/harvester-system/hvst-upgrade-k8r3t:skip-rke2-manifests",
+    );
+    has(&s["summary"], "rke2-multus.yaml.skip");
+    has(
+        &s["remediation"],
+        "$ kubectl -n cattle-system get jobs -l upgrade.cattle.io/plan=hvst-upgrade-k8r3t-skip-manifests-remove",
+    );
+    // Logging was switched off for that upgrade: not one of its failures.
+    let failed = by_id(
+        &r,
+        "upgrade.leftover:Upgrade/harvester-system/hvst-upgrade-k8r3t:failed",
+    );
+    assert!(!failed["summary"].as_str().unwrap().contains("LogReady"));
+}

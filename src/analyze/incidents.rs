@@ -630,6 +630,13 @@ fn impact(index: &Index, graph: &Graph, cause: &Finding, effects: &[&Finding]) -
         }
         for o in about(f) {
             match o.kind.as_str() {
+                // An upgrade's repository Deployment (v1.7+) is the upgrade's own.
+                "Deployment"
+                    if key_of(index, o)
+                        .and_then(|i| index.objects.get(i))
+                        .is_some_and(|d| {
+                            facts::upgrade::owning_upgrade(&d.key.kind, d).is_some()
+                        }) => {}
                 "Deployment" | "DaemonSet" | "StatefulSet" => {
                     workloads.insert(format!("{} {}/{}", o.kind, o.namespace, o.name));
                 }

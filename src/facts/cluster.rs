@@ -45,6 +45,13 @@ pub fn is_witness(node: &Object) -> bool {
 pub struct UpgradeConfig {
     /// `restoreVM` as written, when present.
     pub restore_vm: Option<serde_json::Value>,
+    /// `nodeUpgradeOption.strategy.mode` (`auto` or `manual`, v1.7+), when present.
+    pub node_upgrade_mode: Option<String>,
+    /// `nodeUpgradeOption.strategy.pauseNodes` (v1.7+): the nodes a `manual` upgrade pauses
+    /// before their pre-drain.
+    pub pause_nodes: Vec<String>,
+    /// `logReadyTimeout` as written (minutes, a string; v1.7+), when present.
+    pub log_ready_timeout: Option<String>,
 }
 
 impl UpgradeConfig {
@@ -69,8 +76,27 @@ impl UpgradeConfig {
     pub fn parse(value: &str) -> Option<UpgradeConfig> {
         let v: serde_json::Value = serde_json::from_str(value).ok()?;
         let o = v.as_object()?;
+        let strategy = v.pointer("/nodeUpgradeOption/strategy");
         Some(UpgradeConfig {
             restore_vm: o.get("restoreVM").cloned(),
+            node_upgrade_mode: strategy
+                .and_then(|s| s.get("mode"))
+                .and_then(|m| m.as_str())
+                .map(str::to_string),
+            pause_nodes: strategy
+                .and_then(|s| s.get("pauseNodes"))
+                .and_then(|p| p.as_array())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|n| n.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            log_ready_timeout: o.get("logReadyTimeout").and_then(|t| match t {
+                serde_json::Value::String(s) => Some(s.clone()),
+                serde_json::Value::Number(n) => Some(n.to_string()),
+                _ => None,
+            }),
         })
     }
 }
@@ -83,6 +109,21 @@ pub fn upgrade_config(index: &Index) -> Option<UpgradeConfig> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn node_upgrade_strategy_and_log_timeout() {
+        let c = UpgradeConfig::parse(
+            r#"{"nodeUpgradeOption":{"strategy":{"mode":"manual","pauseNodes":["n2"]}},"logReadyTimeout":"10"}"#,
+        )
+        .unwrap();
+        assert_eq!(c.node_upgrade_mode.as_deref(), Some("manual"));
+        assert_eq!(c.pause_nodes, vec!["n2".to_string()]);
+        assert_eq!(c.log_ready_timeout.as_deref(), Some("10"));
+        let d = UpgradeConfig::parse(r#"{"restoreVM":true}"#).unwrap();
+        assert_eq!(d.node_upgrade_mode, None);
+        assert!(d.pause_nodes.is_empty());
+        assert_eq!(d.log_ready_timeout, None);
+    }
 
     #[test]
     fn restore_vm_only_for_json_true() {

@@ -4,6 +4,14 @@
 //! leftover rules and the incident grouping read it from here, as they read which Upgrades
 //! have not finished and what such an upgrade owns while it runs ([`owned_by_running`]), and
 //! the pre-drain job's waiting steps with the log lines that show each ([`PRE_DRAIN_STEPS`]).
+//! The v1.6+/v1.7+ flow is here too (`reference/upgrade-blockers.md` §E, checked against the
+//! `harvester/harvester` tags): nodes the user paused, the upgrade-log timeout, the repository
+//! Deployment and its OS image, the Upgrade annotations that back up what an upgrade changes
+//! (descheduler addon, KubeVirt workload update methods, skip-rke2-manifests plans), and the
+//! version gates of each.
+use std::collections::BTreeMap;
+
+use crate::facts::version::{Range, Version};
 use crate::index::{Index, Object};
 use crate::model::typed::harvester::Upgrade;
 
@@ -44,7 +52,9 @@ pub fn node_state<'a>(upgrade: &'a Object, node: &str) -> Option<&'a str> {
 pub enum Owned {
     /// The Upgrade object itself.
     Upgrade,
-    /// Its repository VM (or the VM's claim): the nodes download the new OS image from it.
+    /// Its repository: the VM (or the VM's claim) up to v1.6, the Deployment
+    /// `upgrade-repo-<upgrade>` (its ReplicaSet and nginx pods) from v1.7. The nodes download
+    /// the new OS image from it.
     RepoVm,
     /// Something it created (a Job, its pods, a Plan, the image, the log chart, …).
     Artefact,
@@ -88,8 +98,14 @@ pub fn owned_by_running(index: &Index, o: &Object) -> Option<(String, Owned)> {
     }
     let repo = o.key.namespace == NAMESPACE
         && match kind {
-            "VirtualMachine" | "VirtualMachineInstance" => o.key.name == repo_vm_name(&owner),
+            "VirtualMachine" | "VirtualMachineInstance" | "Deployment" => {
+                o.key.name == repo_vm_name(&owner)
+            }
             "PersistentVolumeClaim" => o.key.name.starts_with(&repo_vm_name(&owner)),
+            // The repository Deployment's ReplicaSet and pods carry its template's labels.
+            "ReplicaSet" | "Pod" => {
+                o.meta.labels.get(COMPONENT_LABEL).map(String::as_str) == Some("repo")
+            }
             _ => false,
         };
     Some((owner, if repo { Owned::RepoVm } else { Owned::Artefact }))
@@ -98,7 +114,11 @@ pub fn owned_by_running(index: &Index, o: &Object) -> Option<(String, Owned)> {
 /// Label the upgrade controller puts on what it creates for an Upgrade (its name).
 pub const UPGRADE_LABEL: &str = "harvesterhci.io/upgrade";
 
-/// The repository VM the controller creates for Upgrade `upgrade`, in `harvester-system`.
+/// Label naming the part of an upgrade an artefact is (`repo`, `node`, `manifest`, …).
+pub const COMPONENT_LABEL: &str = "harvesterhci.io/upgradeComponent";
+
+/// The repository the controller creates for Upgrade `upgrade`, in `harvester-system`: a VM up
+/// to v1.6, a Deployment of the same name from v1.7 ([`REPO_DEPLOYMENT`]).
 pub fn repo_vm_name(upgrade: &str) -> String {
     format!("upgrade-repo-{upgrade}")
 }
@@ -126,6 +146,125 @@ pub fn owning_upgrade(kind: &str, o: &Object) -> Option<String> {
     }
 }
 
+/// An upgrade that starts from these versions serves its repository from a Deployment
+/// `upgrade-repo-<upgrade>` (nginx, 2 replicas, 1 on a single node) instead of a VM
+/// (`upgrade_repo.go`, v1.7.0). The reference's "3 replicas" is not what the source says.
+pub const REPO_DEPLOYMENT: Range = Range::since(1, 7, 0);
+
+/// The repository's OS image (VirtualMachineImage `<upgrade>`, annotation
+/// [`OS_IMAGE_ANNOTATION`]) is stored in StorageClass `longhorn-static` from v1.7.1; v1.7.0
+/// created a StorageClass named after the upgrade (labelled with it) and deletes it in cleanup.
+pub const REPO_IMAGE_IN_LONGHORN_STATIC: Range = Range::since(1, 7, 1);
+
+/// Annotation on the repository's OS image (v1.7+).
+pub const OS_IMAGE_ANNOTATION: &str = "harvesterhci.io/os-upgrade-image";
+
+/// `setting upgrade-config` `nodeUpgradeOption.strategy` (mode `auto`/`manual`, `pauseNodes`)
+/// and `logReadyTimeout`, and the node state [`PAUSED_STATE`] (v1.7.0).
+pub const NODE_UPGRADE_PAUSE: Range = Range::since(1, 7, 0);
+
+/// Node state of a node whose upgrade the user paused (v1.7+): the controller does not create
+/// its pre-drain job while the node's entry in [`PAUSE_MAP_ANNOTATION`] is `pause`.
+pub const PAUSED_STATE: &str = "Node-upgrade paused";
+
+/// Reason of [`PAUSED_STATE`].
+pub const PAUSED_REASON: &str = "AdministrativelyPaused";
+
+/// Upgrade annotation: a JSON map of node → `pause` | `unpause` (the mutator fills it from
+/// `upgrade-config` when the strategy's mode is `manual`; the validator accepts only these two
+/// values).
+pub const PAUSE_MAP_ANNOTATION: &str = "harvesterhci.io/node-upgrade-pause-map";
+
+/// The node → action map of an Upgrade's [`PAUSE_MAP_ANNOTATION`], when it parses.
+pub fn pause_map(upgrade: &Object) -> Option<BTreeMap<String, String>> {
+    serde_json::from_str(upgrade.meta.annotations.get(PAUSE_MAP_ANNOTATION)?).ok()
+}
+
+/// Message of the `Completed=False` condition (reason `Timeout`) when the upgrade-log
+/// infrastructure is not ready within `upgrade-config` `logReadyTimeout` (minutes, default 5;
+/// v1.7.0+, `checkLogReadyCondition`).
+pub const LOG_TIMEOUT_MESSAGE: &str = "Timed out creating upgrade logging infrastructure";
+
+/// Default of `logReadyTimeout`, in minutes.
+pub const LOG_READY_TIMEOUT_DEFAULT: i64 = 5;
+
+/// Restore-VM jobs `<upgrade>-restore-vm-<node>` (`restoreVM` on multi-node clusters) from
+/// v1.6.0.
+pub const RESTORE_VM_JOBS: Range = Range::since(1, 6, 0);
+
+/// Upgrade annotation set to `"true"` when the upgrade disabled the descheduler addon
+/// (`kube-system/descheduler`, labelled with the upgrade); the cleanup re-enables the addon
+/// and removes the annotation (v1.7.0+).
+pub const REENABLE_DESCHEDULER_ANNOTATION: &str = "harvesterhci.io/reenable-descheduler-addon";
+
+/// Upgrade annotation backing up ManagedChart `harvester`'s
+/// `spec.values.kubevirt.spec.workloadUpdateStrategy.workloadUpdateMethods` as JSON (`null`
+/// when the key was absent) before `upgrade_manifests.sh` sets it to `[]`; the cleanup
+/// restores it.
+pub const WORKLOAD_UPDATE_METHODS_ANNOTATION: &str =
+    "harvesterhci.io/kubevirt-workload-update-methods";
+
+/// Upgrades to these versions back up the workload update methods in
+/// [`WORKLOAD_UPDATE_METHODS_ANNOTATION`] (v1.7.2, v1.8.1; v1.8.0 empties them without a
+/// backup, v1.7.0–v1.7.1 do not touch them).
+pub const WORKLOAD_UPDATE_METHODS_BACKUP: &[Range] = &[
+    Range::through_minor((1, 7, 2), (1, 7)),
+    Range::since(1, 8, 1),
+];
+
+/// Upgrades to these versions run the skip-rke2-manifests plans (`<upgrade>-skip-manifests-apply`
+/// / `-remove` in cattle-system: `.skip` files for `rke2-multus.yaml` on every node while the
+/// upgrade runs), recorded in [`SKIP_MANIFESTS_APPLIED`] / [`SKIP_MANIFESTS_REMOVED`].
+pub const SKIP_RKE2_MANIFESTS: &[Range] = &[
+    Range::through_minor((1, 7, 2), (1, 7)),
+    Range::since(1, 8, 0),
+];
+
+/// Upgrade annotation: the plan that writes the `.skip` files completed.
+pub const SKIP_MANIFESTS_APPLIED: &str = "harvesterhci.io/apply-skip-rke2-manifests-plan-completed";
+
+/// Upgrade annotation: the plan that removes the `.skip` files completed.
+pub const SKIP_MANIFESTS_REMOVED: &str =
+    "harvesterhci.io/remove-skip-rke2-manifests-plan-completed";
+
+/// The rke2 manifests the skip-rke2-manifests plans skip while an upgrade runs.
+pub const SKIPPED_RKE2_MANIFESTS: &[&str] = &["rke2-multus.yaml"];
+
+/// Whether `v` is in one of `ranges`.
+pub fn in_any(ranges: &[Range], v: &Version) -> bool {
+    ranges.iter().any(|r| r.contains(v))
+}
+
+/// The version an Upgrade goes to (`spec.version`; a Version object's name).
+pub fn target_of(upgrade: &Object) -> Version {
+    Version::parse(
+        Upgrade::of(upgrade)
+            .and_then(Upgrade::version)
+            .unwrap_or_default(),
+    )
+}
+
+/// The version an Upgrade started from (`status.previousVersion`), else `running`.
+pub fn previous_of(upgrade: &Object, running: &Version) -> Version {
+    upgrade
+        .tree()
+        .and_then(|t| t.str("/status/previousVersion"))
+        .map(Version::parse)
+        .unwrap_or_else(|| running.clone())
+}
+
+/// The line the v1.7+ pre-drain job logs when it stops a VM whose evacuation migration
+/// failed (`shutting down virtual machine <ns>/<vm> due to failed migration…`): the VM and
+/// its namespace.
+pub fn failed_migration_shutdown(line: &str) -> Option<(&str, &str)> {
+    const AT: &str = "shutting down virtual machine ";
+    let rest = &line[line.find(AT)? + AT.len()..];
+    let (vm, tail) = rest.split_once(' ')?;
+    tail.starts_with("due to failed migration")
+        .then(|| vm.split_once('/'))
+        .flatten()
+}
+
 /// A step of the pre-drain job (`upgrade_node.sh pre-drain`, `reference/upgrade-blockers.md`
 /// §B.4) and the log lines that show it running.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -146,7 +285,7 @@ pub const PRE_DRAIN_STEPS: &[PreDrainStep] = &[
     },
     PreDrainStep {
         name: "wait_vms_out_or_shutdown",
-        lines: r"vm-live-migrate-detector|\+ wait_vms_out_or_shutdown$|Waiting for VM live-migration or shutdown",
+        lines: r"vm-live-migrate-detector|\+ wait_vms_out_or_shutdown$|Waiting for VM live-migration or shutdown|shutting down virtual machine \S+ due to failed migration",
     },
 ];
 
@@ -189,6 +328,12 @@ mod tests {
         assert_eq!(
             step(&format!(
                 "{t}Waiting for VM live-migration or shutdown...(count: 1)"
+            )),
+            Some("wait_vms_out_or_shutdown")
+        );
+        assert_eq!(
+            step(&format!(
+                "{t}shutting down virtual machine default/vm1 due to failed migration kubevirt-evacuation-abcde"
             )),
             Some("wait_vms_out_or_shutdown")
         );
@@ -311,6 +456,67 @@ mod tests {
         assert_eq!(
             repo_vm_name("hvst-upgrade-a"),
             "upgrade-repo-hvst-upgrade-a"
+        );
+    }
+
+    #[test]
+    fn the_v1_7_repository_deployment_and_its_pods_are_the_running_upgrades_repo() {
+        let items = [
+            "apiVersion: harvesterhci.io/v1beta1\nkind: Upgrade\nmetadata:\n  name: hvst-upgrade-a\n  namespace: harvester-system\n  labels:\n    harvesterhci.io/upgradeState: UpgradingNodes\n",
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: upgrade-repo-hvst-upgrade-a\n  namespace: harvester-system\n  labels:\n    harvesterhci.io/upgrade: hvst-upgrade-a\n    harvesterhci.io/upgradeComponent: repo\n",
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: upgrade-repo-hvst-upgrade-a-7c9-x\n  namespace: harvester-system\n  labels:\n    harvesterhci.io/upgrade: hvst-upgrade-a\n    harvesterhci.io/upgradeComponent: repo\n",
+            "apiVersion: harvesterhci.io/v1beta1\nkind: VirtualMachineImage\nmetadata:\n  name: hvst-upgrade-a\n  namespace: harvester-system\n  labels:\n    harvesterhci.io/upgrade: hvst-upgrade-a\n  annotations:\n    harvesterhci.io/os-upgrade-image: \"True\"\n",
+        ];
+        let ix = Index::from_yaml_objects(&items);
+        let of = |kind: &str, name: &str| {
+            let o = ix
+                .objects
+                .iter()
+                .find(|o| o.key.kind == kind && o.key.name == name)
+                .unwrap();
+            owned_by_running(&ix, o)
+        };
+        let u = "hvst-upgrade-a".to_string();
+        assert_eq!(
+            of("Deployment", "upgrade-repo-hvst-upgrade-a"),
+            Some((u.clone(), Owned::RepoVm))
+        );
+        assert_eq!(
+            of("Pod", "upgrade-repo-hvst-upgrade-a-7c9-x"),
+            Some((u.clone(), Owned::RepoVm))
+        );
+        assert_eq!(
+            of("VirtualMachineImage", "hvst-upgrade-a"),
+            Some((u, Owned::Artefact))
+        );
+    }
+
+    #[test]
+    fn version_gates_of_the_v1_7_flow() {
+        let v = Version::parse;
+        assert!(!in_any(WORKLOAD_UPDATE_METHODS_BACKUP, &v("v1.7.1")));
+        assert!(in_any(WORKLOAD_UPDATE_METHODS_BACKUP, &v("v1.7.2")));
+        assert!(in_any(WORKLOAD_UPDATE_METHODS_BACKUP, &v("v1.7.3")));
+        assert!(!in_any(WORKLOAD_UPDATE_METHODS_BACKUP, &v("v1.8.0")));
+        assert!(in_any(WORKLOAD_UPDATE_METHODS_BACKUP, &v("v1.8.1")));
+        assert!(!in_any(SKIP_RKE2_MANIFESTS, &v("v1.7.1")));
+        assert!(in_any(SKIP_RKE2_MANIFESTS, &v("v1.7.2")));
+        assert!(in_any(SKIP_RKE2_MANIFESTS, &v("v1.8.0")));
+        assert!(!NODE_UPGRADE_PAUSE.contains(&v("v1.6.1")));
+        assert!(NODE_UPGRADE_PAUSE.contains(&v("v1.7.0")));
+        assert!(!REPO_DEPLOYMENT.contains(&v("v1.6.1")));
+        assert!(REPO_DEPLOYMENT.contains(&v("v1.7.0")));
+        assert!(!REPO_IMAGE_IN_LONGHORN_STATIC.contains(&v("v1.7.0")));
+        assert!(REPO_IMAGE_IN_LONGHORN_STATIC.contains(&v("v1.7.1")));
+        assert_eq!(
+            failed_migration_shutdown(
+                "2026-01-01T00:00:00Z shutting down virtual machine default/vm1 due to failed migration kubevirt-evacuation-x"
+            ),
+            Some(("default", "vm1"))
+        );
+        assert_eq!(
+            failed_migration_shutdown("shutting down virtual machine default/vm1"),
+            None
         );
     }
 }

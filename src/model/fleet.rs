@@ -211,6 +211,34 @@ pub(crate) struct FleetSpec {
     #[serde(deserialize_with = "de::opt_int")]
     redeploy_agent_generation: Option<i64>,
     diff: DiffOptions,
+    /// ManagedChart `spec.values`, buffered so an odd shape drops only this field.
+    values: Option<de::Maybe<ChartValues>>,
+}
+
+/// The part of a ManagedChart's `spec.values` the upgrade rules read:
+/// `kubevirt.spec.workloadUpdateStrategy.workloadUpdateMethods`.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ChartValues {
+    kubevirt: KubevirtValues,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct KubevirtValues {
+    spec: KubevirtValuesSpec,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct KubevirtValuesSpec {
+    workload_update_strategy: WorkloadUpdateStrategy,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase")]
+struct WorkloadUpdateStrategy {
+    workload_update_methods: Option<Vec<de::Scalar>>,
 }
 
 /// Bundle / ManagedChart `spec.diff`, BundleDeployment `spec.options.diff`.
@@ -350,6 +378,9 @@ pub struct FleetView {
     /// `spec.diff.comparePatches` (Bundle, ManagedChart) or `spec.options.diff.comparePatches`
     /// (BundleDeployment).
     pub compare_patches: Vec<ComparePatch>,
+    /// ManagedChart `spec.values.kubevirt.spec.workloadUpdateStrategy.workloadUpdateMethods`,
+    /// when the key is there (and not null).
+    pub workload_update_methods: Option<Vec<String>>,
     /// `status.summary`.
     pub summary: BundleSummary,
     /// `status.display`.
@@ -408,6 +439,16 @@ impl FleetView {
         let (o_rel, _, _) = helm(&spec.options.helm);
         FleetView {
             paused: spec.paused.unwrap_or(false),
+            workload_update_methods: spec
+                .values
+                .and_then(|v| v.0)
+                .and_then(|v| {
+                    v.kubevirt
+                        .spec
+                        .workload_update_strategy
+                        .workload_update_methods
+                })
+                .map(|m| m.into_iter().filter_map(|x| x.0).collect()),
             force_sync_generation: spec
                 .force_sync_generation
                 .or(spec.options.force_sync_generation),

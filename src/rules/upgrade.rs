@@ -290,7 +290,22 @@ fn remedy(cx: &Context, id: &str, env: &Env, offenders: &[admission::Offender]) 
                             .collect()
                     })
                     .unwrap_or_default();
-                if busy.is_empty() {
+                let paused: Vec<String> = busy
+                    .iter()
+                    .filter_map(|b| {
+                        b.strip_suffix(&format!(" is {}", crate::facts::upgrade::PAUSED_STATE))
+                            .map(str::to_string)
+                    })
+                    .collect();
+                if !busy.is_empty() && paused.len() == busy.len() {
+                    let _ = write!(
+                        s,
+                        "\nUpgrade {} holds because the user paused {} (upgrade.stuck shows how \
+                         to resume): the way forward is to resume it, not to undo what it owns.",
+                        u.key.name,
+                        paused.join(", ")
+                    );
+                } else if busy.is_empty() {
                     let _ = write!(
                         s,
                         "\nTo abandon {name}, delete it (Harvester docs, upgrade troubleshooting, \
@@ -304,7 +319,7 @@ fn remedy(cx: &Context, id: &str, env: &Env, offenders: &[admission::Offender]) 
                         s,
                         "\nUpgrade {} is upgrading a node ({}): Harvester refuses to delete it \
                          while a node upgrade is in progress, and nothing it owns (cordons, \
-                         jobs, its repository VM) is to be undone by hand; the way forward is \
+                         jobs, its repository) is to be undone by hand; the way forward is \
                          that upgrade (upgrade.stuck).",
                         u.key.name,
                         busy.join(", ")
@@ -895,6 +910,77 @@ fn stuck_finding(cx: &Context, p: &crate::upgrade::lifecycle::InProgress) -> Opt
         .as_ref()
         .map(|(n, s)| format!(" ({n} {s})"))
         .unwrap_or_default();
+    // A node the user paused (v1.7+) holds the upgrade by choice: not stuck.
+    if !p.paused.is_empty() && p.waits.is_empty() {
+        let paused = p.paused.join(", ");
+        let reasons: Vec<String> = crate::model::typed::harvester::Upgrade::of(u)
+            .map(|t| {
+                p.paused
+                    .iter()
+                    .filter_map(|n| {
+                        let st = t.node_status(n)?;
+                        Some(format!(
+                            "{n}: {} ({}{})",
+                            st.state().unwrap_or(""),
+                            st.reason().unwrap_or(""),
+                            st.message().map(|m| format!(": {m}")).unwrap_or_default()
+                        ))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut s = format!(
+            "Upgrade {} to {} is in phase {} and holds before {paused}: the upgrade of {paused} \
+             was paused as the user asked (upgrade-config nodeUpgradeOption, annotation {}), not \
+             stuck. Harvester does not start the pre-drain of a paused node until it is \
+             resumed.",
+            u.key.name,
+            if p.version.is_empty() {
+                "?"
+            } else {
+                &p.version
+            },
+            if p.state.is_empty() {
+                "(no upgradeState label)"
+            } else {
+                &p.state
+            },
+            crate::facts::upgrade::PAUSE_MAP_ANNOTATION
+        );
+        for r in &reasons {
+            let _ = write!(s, "\n  - {r}");
+        }
+        if !p.nodes.is_empty() {
+            let _ = write!(
+                s,
+                "\nNodes: {}.",
+                p.nodes
+                    .iter()
+                    .map(|(n, st)| format!("{n} {st}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+        return Some(
+            Finding::new(
+                "upgrade.stuck",
+                ObjectRef::of(u).subject(),
+                Severity::Info,
+                format!(
+                    "Upgrade {} paused by the user before {paused}, as requested (not stuck)",
+                    u.key.name
+                ),
+            )
+            .with_summary(s)
+            .with_objects(vec![ObjectRef::of(u)])
+            .with_evidence(vec![Evidence::of(
+                cx.index,
+                u,
+                Some(crate::facts::upgrade::PAUSED_REASON),
+            )])
+            .with_remediation(cx.bind(&p.resume)),
+        );
+    }
     Some(
         Finding::new(
             "upgrade.stuck",
@@ -933,8 +1019,11 @@ const LEFTOVER_INFO: RuleInfo = RuleInfo {
         services and claims of an Upgrade that is gone or finished, the upgrade-log operator \
         ManagedChart (not Ready, it blocks the next upgrade), paused ManagedCharts, Harvester \
         drain hooks left on the provisioning cluster or unacknowledged on machine-plan \
-        secrets, node markers (pendingOSImage, the kubevirt.io/drain taint), and Longhorn's replica-replenishment-wait-interval left at \
-        1800 s — each with its safe cleanup.",
+        secrets, node markers (pendingOSImage, the kubevirt.io/drain taint), Longhorn's replica-replenishment-wait-interval left at \
+        1800 s, and from v1.7 the repository Deployment and OS image, ManagedChart harvester's \
+        KubeVirt workloadUpdateMethods not restored from the Upgrade's backup (LiveMigrate \
+        removed), the descheduler addon left disabled and skip-rke2-manifests plans that never \
+        completed — each with its safe cleanup.",
     inputs: &[
         Input::Resources,
         Input::Resource("harvesterhci.io", "upgrades"),

@@ -19,7 +19,8 @@ pub struct Leftover {
     /// (`VirtualMachine/harvester-system/x:orphan`), or a key of its own when several objects
     /// make one leftover (`latest-upgrade`).
     pub key: String,
-    /// Rule of §B.4 it comes from (1–10).
+    /// Rule of §B.4 it comes from (1–10), or of the v1.7+ flow (§E): 11 the KubeVirt workload
+    /// update methods, 12 the descheduler addon, 13 the skip-rke2-manifests plans.
     pub rule: u8,
     /// In words.
     pub what: String,
@@ -114,6 +115,9 @@ const RULES: &[(u8, When, RuleFn)] = &[
     (8, When::NoUpgradeRunning, node_markers),
     (10, When::NoUpgradeRunning, machine_plan_hooks),
     (9, When::NoUpgradeRunning, longhorn_replenishment_wait),
+    (11, When::NoUpgradeRunning, workload_update_methods),
+    (12, When::NoUpgradeRunning, descheduler_disabled),
+    (13, When::Always, skip_rke2_manifests),
 ];
 
 /// Every leftover: each rule of [`RULES`] in turn, rules 6–10 only when no upgrade is in
@@ -205,6 +209,8 @@ fn last_upgrade_failed(s: &Scan) -> Vec<Leftover> {
             .conditions
             .iter()
             .filter(|c| c.status == "False")
+            // Logging switched off for this upgrade is a choice, not a failure.
+            .filter(|c| !(c.kind == "LogReady" && c.reason.as_deref() == Some("Disabled")))
             .map(|c| {
                 format!(
                     "{} False{}{}",
@@ -239,10 +245,44 @@ fn last_upgrade_failed(s: &Scan) -> Vec<Leftover> {
                 .iter()
                 .filter_map(|j| idx(env, j).map(|x| (x, Some("type: Failed".to_string())))),
         );
+        // v1.7+: the upgrade-log infrastructure was not ready within logReadyTimeout.
+        let log_timeout = condition(&o.status.conditions, "Completed").is_some_and(|c| {
+            c.reason.as_deref() == Some("Timeout")
+                && c.message.as_deref() == Some(crate::facts::upgrade::LOG_TIMEOUT_MESSAGE)
+        });
+        let timeout_cause = log_timeout.then(|| {
+            let minutes = crate::facts::cluster::upgrade_config(env.index)
+                .and_then(|c| c.log_ready_timeout)
+                .and_then(|t| t.parse::<i64>().ok())
+                .filter(|m| (1..=20).contains(m));
+            format!(
+                ". The upgrade-log infrastructure (UpgradeLog {}-upgradelog) was not ready within \
+                 upgrade-config logReadyTimeout ({}), so the upgrade failed before it changed the \
+                 cluster",
+                o.key.name,
+                match minutes {
+                    Some(m) => format!("{m} min"),
+                    None => format!(
+                        "unset or out of 1–20: the default {} min",
+                        crate::facts::upgrade::LOG_READY_TIMEOUT_DEFAULT
+                    ),
+                }
+            )
+        });
+        if let Some(l) = env.index.find(
+            "harvesterhci.io",
+            "UpgradeLog",
+            &o.key.namespace,
+            &format!("{}-upgradelog", o.key.name),
+        ) && log_timeout
+            && let Some(li) = idx(env, l)
+        {
+            objects.push((li, Some("InfraReady".into())));
+        }
         out.push(leftover(
             key(o, "failed"),
             format!(
-                "the last upgrade, {} to {}, failed: {}{}",
+                "the last upgrade, {} to {}, failed: {}{}{}",
                 o.key.name,
                 Upgrade::of(*o).and_then(Upgrade::version).unwrap_or("?"),
                 if why.is_empty() {
@@ -261,7 +301,8 @@ fn last_upgrade_failed(s: &Scan) -> Vec<Leftover> {
                             .collect::<Vec<_>>()
                             .join(", ")
                     )
-                }
+                },
+                timeout_cause.as_deref().unwrap_or("")
             ),
             objects,
             {
@@ -279,13 +320,21 @@ fn last_upgrade_failed(s: &Scan) -> Vec<Leftover> {
                     .map(|p| format!("\n$ sbdiag logs -n {} {}", p.key.namespace, p.key.name))
                     .collect();
                 format!(
-                    "{}Fix the cause, clean up the leftovers listed with it, then delete the \
+                    "{}{}Fix the cause, clean up the leftovers listed with it, then delete the \
                      failed Upgrade and start a new one:\n$ kubectl -n {} delete \
                      upgrades.harvesterhci.io {}",
                     if pods.is_empty() {
                         String::new()
                     } else {
                         format!("Read the failed job's pod logs:{}\n", pods.concat())
+                    },
+                    if log_timeout {
+                        "Find why the logging pods did not start (an air-gapped cluster needs the \
+                         logging images preloaded); give them more time with upgrade-config \
+                         logReadyTimeout (1–20 minutes), or start the next upgrade with logging \
+                         disabled.\n"
+                    } else {
+                        ""
                     },
                     o.key.namespace,
                     o.key.name
@@ -402,6 +451,9 @@ const ARTEFACTS: &[(&str, &str, &str)] = &[
     ("", "Service", "services"),
     ("", "PersistentVolumeClaim", "persistentvolumeclaims"),
     ("batch", "Job", "jobs"),
+    // v1.7+: the repository Deployment, and v1.7.0's per-upgrade StorageClass.
+    ("apps", "Deployment", "deployments"),
+    ("storage.k8s.io", "StorageClass", "storageclasses"),
 ];
 
 /// Rule 4: Artefacts of an Upgrade that is gone or finished (repo VM, image, plans, service, repo
@@ -418,18 +470,48 @@ fn orphan_artefacts(s: &Scan) -> Vec<Leftover> {
             if *k == "Job" {
                 continue;
             }
+            // The skip-rke2-manifests plans of an Upgrade that still exists are rule 13's.
+            if *k == "Plan" && how != "no longer exists" && skip_manifests_plan(o) {
+                continue;
+            }
             let Some(i) = idx(env, o) else { continue };
-            out.push(leftover(
-                key(o, "orphan"),
-                format!(
+            let what = match *k {
+                "Deployment" => format!(
+                    "the upgrade repository Deployment {}/{} (nginx serving the OS image, \
+                     v1.7+) belongs to Upgrade {u}, which {how}",
+                    o.key.namespace, o.key.name
+                ),
+                "VirtualMachineImage"
+                    if o.meta
+                        .annotations
+                        .contains_key(crate::facts::upgrade::OS_IMAGE_ANNOTATION) =>
+                {
+                    format!(
+                        "the upgrade's OS image, VirtualMachineImage {}/{} (annotation {}), \
+                         belongs to Upgrade {u}, which {how}: its volume keeps the ISO's space",
+                        o.key.namespace,
+                        o.key.name,
+                        crate::facts::upgrade::OS_IMAGE_ANNOTATION
+                    )
+                }
+                _ if o.key.namespace.is_empty() => {
+                    format!("{k} {} belongs to Upgrade {u}, which {how}", o.key.name)
+                }
+                _ => format!(
                     "{k} {}/{} belongs to Upgrade {u}, which {how}",
                     o.key.namespace, o.key.name
                 ),
+            };
+            let ns = if o.key.namespace.is_empty() {
+                String::new()
+            } else {
+                format!("-n {} ", o.key.namespace)
+            };
+            out.push(leftover(
+                key(o, "orphan"),
+                what,
                 vec![(i, Some("harvesterhci.io/upgrade".into()))],
-                format!(
-                    "$ kubectl -n {} delete {res} {}",
-                    o.key.namespace, o.key.name
-                ),
+                format!("$ kubectl {ns}delete {res} {}", o.key.name),
             ));
         }
     }
@@ -694,6 +776,245 @@ fn longhorn_replenishment_wait(s: &Scan) -> Vec<Leftover> {
             original.as_deref().unwrap_or("600")
         ),
     )]
+}
+
+/// Whether a SUC Plan is one of an upgrade's skip-rke2-manifests plans (label
+/// `harvesterhci.io/upgradeComponent` `apply-`/`remove-skip-rke2-manifests`).
+fn skip_manifests_plan(o: &Object) -> bool {
+    matches!(
+        o.meta
+            .labels
+            .get(crate::facts::upgrade::COMPONENT_LABEL)
+            .map(String::as_str),
+        Some("apply-skip-rke2-manifests" | "remove-skip-rke2-manifests")
+    )
+}
+
+/// Rule 11 (v1.7.2, v1.8.1+): ManagedChart `harvester`'s KubeVirt workload update methods
+/// differ from the backup an upgrade kept in its annotation: `upgrade_manifests.sh` sets them
+/// to `[]` and only the controller's cleanup restores them, so a failed upgrade can leave
+/// `LiveMigrate` removed.
+fn workload_update_methods(s: &Scan) -> Vec<Leftover> {
+    use crate::facts::upgrade::{
+        WORKLOAD_UPDATE_METHODS_ANNOTATION, WORKLOAD_UPDATE_METHODS_BACKUP, in_any, target_of,
+    };
+    let env = s.env;
+    let Some(chart) = env.index.find(
+        "management.cattle.io",
+        "ManagedChart",
+        "fleet-local",
+        "harvester",
+    ) else {
+        return Vec::new();
+    };
+    let View::Fleet(f) = &chart.view else {
+        return Vec::new();
+    };
+    // The newest finished Upgrade to a version that keeps the backup, with its backup.
+    let Some((ui, u, backup)) = s
+        .ups
+        .iter()
+        .filter(|(_, o)| completed(o).is_some_and(|c| c == "True" || c == "False"))
+        .filter(|(_, o)| in_any(WORKLOAD_UPDATE_METHODS_BACKUP, &target_of(o)))
+        .filter_map(|(i, o)| {
+            let b = o.meta.annotations.get(WORKLOAD_UPDATE_METHODS_ANNOTATION)?;
+            Some((*i, *o, b.clone()))
+        })
+        .max_by_key(|(_, o, _)| o.meta.creation_timestamp.clone().unwrap_or_default())
+    else {
+        return Vec::new();
+    };
+    // The bundle generator writes an empty string as "null" and sbdiag reads that back as
+    // "": both are the backup of a key that was absent.
+    let backup = if backup.is_empty() {
+        "null".to_string()
+    } else {
+        backup
+    };
+    let Ok(want) = serde_json::from_str::<serde_json::Value>(&backup) else {
+        return Vec::new();
+    };
+    let now = f.workload_update_methods.clone();
+    let want_list: Option<Vec<String>> = want.as_array().map(|a| {
+        a.iter()
+            .filter_map(|x| x.as_str().map(str::to_string))
+            .collect()
+    });
+    if now == want_list {
+        return Vec::new();
+    }
+    let Some(ci) = idx(env, chart) else {
+        return Vec::new();
+    };
+    let show = |m: &Option<Vec<String>>| match m {
+        Some(v) => format!("[{}]", v.join(", ")),
+        None => "absent".to_string(),
+    };
+    let lost_live = want_list
+        .as_ref()
+        .is_some_and(|w| w.iter().any(|m| m == "LiveMigrate"))
+        && !now
+            .as_ref()
+            .is_some_and(|n| n.iter().any(|m| m == "LiveMigrate"));
+    let how = s.finished(&u.key.name).unwrap_or("finished");
+    let patch = format!(
+        "{{\"spec\":{{\"values\":{{\"kubevirt\":{{\"spec\":{{\"workloadUpdateStrategy\":\
+         {{\"workloadUpdateMethods\":{}}}}}}}}}}}}}",
+        serde_json::to_string(&want).unwrap_or_else(|_| "null".into())
+    );
+    vec![leftover(
+        key(chart, "workload-update-methods"),
+        format!(
+            "ManagedChart harvester's kubevirt.spec.workloadUpdateStrategy.workloadUpdateMethods \
+             is {} but Upgrade {} ({how}) backed it up as {backup} in annotation {}: the upgrade \
+             emptied it and its cleanup did not restore it{}",
+            show(&now),
+            u.key.name,
+            WORKLOAD_UPDATE_METHODS_ANNOTATION,
+            if lost_live {
+                ". Without LiveMigrate, KubeVirt no longer live-migrates VMs to apply CPU or \
+                 memory hotplug and workload updates, so those silently stop working"
+            } else {
+                ""
+            }
+        ),
+        vec![
+            (ci, Some("workloadUpdateMethods".into())),
+            (ui, Some(WORKLOAD_UPDATE_METHODS_ANNOTATION.into())),
+        ],
+        format!(
+            "Restore the value the upgrade backed up (only while no upgrade runs):\n$ kubectl -n \
+             fleet-local patch managedcharts.management.cattle.io harvester --type merge -p {}",
+            crate::text::shell_quote(&patch)
+        ),
+    )]
+}
+
+/// Rule 12 (v1.7+): the descheduler addon an upgrade disabled and was to re-enable (annotation
+/// `harvesterhci.io/reenable-descheduler-addon: "true"` on a finished Upgrade) is still
+/// disabled.
+fn descheduler_disabled(s: &Scan) -> Vec<Leftover> {
+    use crate::facts::upgrade::REENABLE_DESCHEDULER_ANNOTATION;
+    let env = s.env;
+    let Some(addon) = env
+        .index
+        .find("harvesterhci.io", "Addon", "kube-system", "descheduler")
+    else {
+        return Vec::new();
+    };
+    if crate::model::typed::harvester::Addon::of(addon).and_then(|a| a.enabled()) == Some(true) {
+        return Vec::new();
+    }
+    let Some((ui, u)) = s
+        .ups
+        .iter()
+        .filter(|(_, o)| {
+            o.meta
+                .annotations
+                .get(REENABLE_DESCHEDULER_ANNOTATION)
+                .map(String::as_str)
+                == Some("true")
+        })
+        .max_by_key(|(_, o)| o.meta.creation_timestamp.clone().unwrap_or_default())
+    else {
+        return Vec::new();
+    };
+    let Some(ai) = idx(env, addon) else {
+        return Vec::new();
+    };
+    let how = s.finished(&u.key.name).unwrap_or("has not finished");
+    vec![leftover(
+        key(addon, "not-reenabled"),
+        format!(
+            "the descheduler addon (kube-system/descheduler) is disabled and Upgrade {} ({how}) \
+             still carries {REENABLE_DESCHEDULER_ANNOTATION}: \"true\": the upgrade disabled the \
+             addon and its cleanup did not re-enable it, so VMs are no longer rebalanced",
+            u.key.name
+        ),
+        vec![
+            (ai, Some("enabled".into())),
+            (*ui, Some(REENABLE_DESCHEDULER_ANNOTATION.into())),
+        ],
+        format!(
+            "Re-enable the addon as the upgrade's cleanup would have:\n$ kubectl -n kube-system patch addons.harvesterhci.io descheduler \
+             --type merge -p '{{\"spec\":{{\"enabled\":true}}}}'\nThen drop the marker:\n$ \
+             kubectl -n {} annotate upgrades.harvesterhci.io {} {REENABLE_DESCHEDULER_ANNOTATION}-",
+            u.key.namespace, u.key.name
+        ),
+    )]
+}
+
+/// Rule 13 (v1.7.2, v1.8.0+): a finished Upgrade whose skip-rke2-manifests "apply" plan
+/// completed but whose "remove" plan did not: the `.skip` files it wrote on every node for
+/// rke2's own manifests (`rke2-multus.yaml`) are likely still there, and the controller waits
+/// for the remove plan before its cleanup.
+fn skip_rke2_manifests(s: &Scan) -> Vec<Leftover> {
+    use crate::facts::upgrade::{
+        SKIP_MANIFESTS_APPLIED, SKIP_MANIFESTS_REMOVED, SKIP_RKE2_MANIFESTS,
+        SKIPPED_RKE2_MANIFESTS, UPGRADE_LABEL, in_any, target_of,
+    };
+    let env = s.env;
+    let mut out = Vec::new();
+    for (i, o) in &s.ups {
+        let Some(how) = s.finished(&o.key.name) else {
+            continue;
+        };
+        if !in_any(SKIP_RKE2_MANIFESTS, &target_of(o))
+            || !o.meta.annotations.contains_key(SKIP_MANIFESTS_APPLIED)
+            || o.meta.annotations.contains_key(SKIP_MANIFESTS_REMOVED)
+        {
+            continue;
+        }
+        let plans: Vec<&Object> = env
+            .index
+            .of_kind("upgrade.cattle.io", "Plan")
+            .filter(|p| p.meta.labels.get(UPGRADE_LABEL) == Some(&o.key.name))
+            .filter(|p| skip_manifests_plan(p))
+            .collect();
+        let mut objects = vec![(*i, Some(SKIP_MANIFESTS_APPLIED.to_string()))];
+        objects.extend(
+            plans
+                .iter()
+                .filter_map(|p| idx(env, p).map(|x| (x, Some("upgradeComponent".into())))),
+        );
+        let skip: Vec<String> = SKIPPED_RKE2_MANIFESTS
+            .iter()
+            .map(|m| format!("/var/lib/rancher/rke2/server/manifests/{m}.skip"))
+            .collect();
+        let remove = format!("{}-skip-manifests-remove", o.key.name);
+        out.push(leftover(
+            key(o, "skip-rke2-manifests"),
+            format!(
+                "Upgrade {} {how}, its skip-rke2-manifests apply plan completed ({SKIP_MANIFESTS_APPLIED}) \
+                 but the remove plan never did ({SKIP_MANIFESTS_REMOVED} absent){}: the nodes \
+                 likely still have {}, so rke2 does not apply those manifests, and the controller \
+                 waits for the remove plan before it cleans up",
+                o.key.name,
+                if plans.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        " (plans left: {})",
+                        plans
+                            .iter()
+                            .map(|p| p.key.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                },
+                skip.join(", ")
+            ),
+            objects,
+            format!(
+                "Find why plan cattle-system/{remove} does not complete on every node (its jobs \
+                 and their logs); the controller recreates it while it waits, so do not delete it:\n\
+                 $ kubectl -n cattle-system get jobs -l upgrade.cattle.io/plan={remove}\nIf a node \
+                 can never run it, remove {} on that node by hand.",
+                skip.join(" ")
+            ),
+        ));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -1229,5 +1550,274 @@ mod tests {
         ));
         let v = leftovers(&with(&failed), "v1.4.0");
         assert!(v.iter().any(|l| l.rule == 6) && v.iter().any(|l| l.rule == 1));
+    }
+
+    /// A failed Upgrade `hvst-upgrade-f` to `to` with annotations.
+    fn failed_to(to: &str, annotations: &[(&str, &str)]) -> Value {
+        let mut u = upgrade("hvst-upgrade-f", Some("Failed"), Some("False"));
+        u = set(u, "/spec/version", json!(to));
+        for (k, v) in annotations {
+            u = annotate(u, k, v);
+        }
+        u
+    }
+
+    /// ManagedChart harvester with these workload update methods.
+    fn chart_with_methods(methods: Value) -> Value {
+        set(
+            managed_chart("fleet-local", "harvester", Some("True")),
+            "/spec/values",
+            json!({"kubevirt": {"spec": {"workloadUpdateStrategy": {"workloadUpdateMethods": methods}}}}),
+        )
+    }
+
+    fn without_default_chart(more: &[Value]) -> Vec<Value> {
+        let mut v: Vec<Value> = cluster(3)
+            .into_iter()
+            .filter(|o| o["kind"] != "ManagedChart")
+            .collect();
+        v.extend(more.iter().cloned());
+        v
+    }
+
+    #[test]
+    fn rule11_live_migrate_removed_by_a_failed_upgrade_from_v1_7_2_and_v1_8_1() {
+        let backup = r#"["LiveMigrate"]"#;
+        let objs = |to: &str| {
+            without_default_chart(&[
+                chart_with_methods(json!([])),
+                failed_to(
+                    to,
+                    &[(
+                        crate::facts::upgrade::WORKLOAD_UPDATE_METHODS_ANNOTATION,
+                        backup,
+                    )],
+                ),
+            ])
+        };
+        for to in ["v1.7.2", "v1.8.1", "v1.9.0"] {
+            let v = leftovers(&objs(to), "v1.7.2");
+            let l = v
+                .iter()
+                .find(|l| l.rule == 11)
+                .unwrap_or_else(|| panic!("{to}: {:?}", keys(&v)));
+            assert_eq!(
+                l.key,
+                "ManagedChart/fleet-local/harvester:workload-update-methods"
+            );
+            assert!(
+                l.what.contains(
+                    r#"is [] but Upgrade hvst-upgrade-f (failed) backed it up as ["LiveMigrate"]"#
+                ),
+                "{}",
+                l.what
+            );
+            assert!(l.what.contains("CPU or memory hotplug"));
+            assert!(l.fix.contains(
+                r#"-p '{"spec":{"values":{"kubevirt":{"spec":{"workloadUpdateStrategy":{"workloadUpdateMethods":["LiveMigrate"]}}}}}}'"#
+            ), "{}", l.fix);
+        }
+        // Upgrades to v1.7.1 and v1.8.0 keep no backup: nothing to restore from.
+        for to in ["v1.7.1", "v1.8.0"] {
+            let v = leftovers(&objs(to), "v1.7.1");
+            assert!(!v.iter().any(|l| l.rule == 11), "{to}: {:?}", keys(&v));
+        }
+        // Restored (the chart matches its backup): nothing.
+        let ok = without_default_chart(&[
+            chart_with_methods(json!(["LiveMigrate"])),
+            failed_to(
+                "v1.8.1",
+                &[(
+                    crate::facts::upgrade::WORKLOAD_UPDATE_METHODS_ANNOTATION,
+                    backup,
+                )],
+            ),
+        ]);
+        assert!(!leftovers(&ok, "v1.8.1").iter().any(|l| l.rule == 11));
+        // While an upgrade runs, the emptied methods are its own.
+        let mut busy = objs("v1.8.1");
+        busy.push(running("hvst-upgrade-g"));
+        assert!(!leftovers(&busy, "v1.8.1").iter().any(|l| l.rule == 11));
+        // A backup of "null" (the key was absent): the fix removes the key.
+        let null = without_default_chart(&[
+            chart_with_methods(json!([])),
+            failed_to(
+                "v1.8.1",
+                &[(
+                    crate::facts::upgrade::WORKLOAD_UPDATE_METHODS_ANNOTATION,
+                    "null",
+                )],
+            ),
+        ]);
+        let v = leftovers(&null, "v1.8.1");
+        let l = v.iter().find(|l| l.rule == 11).expect("rule 11");
+        assert!(
+            l.fix.contains(r#""workloadUpdateMethods":null"#),
+            "{}",
+            l.fix
+        );
+        assert!(!l.what.contains("hotplug"));
+    }
+
+    #[test]
+    fn rule12_descheduler_left_disabled() {
+        let addon = |enabled: bool| {
+            json!({"apiVersion": "harvesterhci.io/v1beta1", "kind": "Addon",
+                   "metadata": {"name": "descheduler", "namespace": "kube-system"},
+                   "spec": {"enabled": enabled}})
+        };
+        let marked = failed_to(
+            "v1.7.0",
+            &[(
+                crate::facts::upgrade::REENABLE_DESCHEDULER_ANNOTATION,
+                "true",
+            )],
+        );
+        let v = leftovers(&with(&[addon(false), marked.clone()]), "v1.7.0");
+        let l = v.iter().find(|l| l.rule == 12).expect("rule 12");
+        assert_eq!(l.key, "Addon/kube-system/descheduler:not-reenabled");
+        assert!(l.fix.contains(
+            "$ kubectl -n kube-system patch addons.harvesterhci.io descheduler --type merge -p '{\"spec\":{\"enabled\":true}}'"
+        ), "{}", l.fix);
+        assert!(l.fix.contains(
+            "$ kubectl -n harvester-system annotate upgrades.harvesterhci.io hvst-upgrade-f harvesterhci.io/reenable-descheduler-addon-"
+        ));
+        // Enabled again, or no marker: nothing.
+        assert!(
+            !leftovers(&with(&[addon(true), marked]), "v1.7.0")
+                .iter()
+                .any(|l| l.rule == 12)
+        );
+        assert!(
+            !leftovers(&with(&[addon(false), failed_to("v1.7.0", &[])]), "v1.7.0")
+                .iter()
+                .any(|l| l.rule == 12)
+        );
+    }
+
+    #[test]
+    fn rule13_skip_rke2_manifests_remove_plan_never_completed() {
+        use crate::facts::upgrade::{SKIP_MANIFESTS_APPLIED, SKIP_MANIFESTS_REMOVED};
+        let plan = json!({"apiVersion": "upgrade.cattle.io/v1", "kind": "Plan",
+            "metadata": {"name": "hvst-upgrade-f-skip-manifests-remove", "namespace": "cattle-system",
+                "labels": {"harvesterhci.io/upgrade": "hvst-upgrade-f",
+                           "harvesterhci.io/upgradeComponent": "remove-skip-rke2-manifests"}}});
+        let stuck = failed_to("v1.8.1", &[(SKIP_MANIFESTS_APPLIED, "true")]);
+        let v = leftovers(&with(&[stuck, plan.clone()]), "v1.8.1");
+        let l = v.iter().find(|l| l.rule == 13).expect("rule 13");
+        assert_eq!(
+            l.key,
+            "Upgrade/harvester-system/hvst-upgrade-f:skip-rke2-manifests"
+        );
+        assert!(
+            l.what
+                .contains("/var/lib/rancher/rke2/server/manifests/rke2-multus.yaml.skip")
+        );
+        assert!(
+            l.what
+                .contains("plans left: hvst-upgrade-f-skip-manifests-remove")
+        );
+        // The plan is rule 13's, not an orphan to delete.
+        assert!(!v.iter().any(|l| l.rule == 4), "{:?}", keys(&v));
+        // Removed too: nothing; an upgrade to v1.7.1 has no such plans.
+        let done = failed_to(
+            "v1.8.1",
+            &[
+                (SKIP_MANIFESTS_APPLIED, "true"),
+                (SKIP_MANIFESTS_REMOVED, "true"),
+            ],
+        );
+        assert!(
+            !leftovers(&with(&[done]), "v1.8.1")
+                .iter()
+                .any(|l| l.rule == 13)
+        );
+        let old = failed_to("v1.7.1", &[(SKIP_MANIFESTS_APPLIED, "true")]);
+        assert!(
+            !leftovers(&with(&[old]), "v1.7.1")
+                .iter()
+                .any(|l| l.rule == 13)
+        );
+    }
+
+    #[test]
+    fn rule4_the_v1_7_repository_deployment_and_os_image_after_the_upgrade() {
+        let labels = json!({"harvesterhci.io/upgrade": "hvst-upgrade-f", "harvesterhci.io/upgradeComponent": "repo"});
+        let deployment = json!({"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "upgrade-repo-hvst-upgrade-f", "namespace": "harvester-system", "labels": labels},
+            "spec": {"replicas": 2}, "status": {"replicas": 2, "readyReplicas": 2}});
+        let image = json!({"apiVersion": "harvesterhci.io/v1beta1", "kind": "VirtualMachineImage",
+            "metadata": {"name": "hvst-upgrade-f", "namespace": "harvester-system",
+                "labels": {"harvesterhci.io/upgrade": "hvst-upgrade-f"},
+                "annotations": {"harvesterhci.io/os-upgrade-image": "True"}},
+            "spec": {"targetStorageClassName": "longhorn-static"}});
+        let v = leftovers(
+            &with(&[failed_to("v1.7.2", &[]), deployment.clone(), image.clone()]),
+            "v1.7.2",
+        );
+        let d = v
+            .iter()
+            .find(|l| l.key == "Deployment/harvester-system/upgrade-repo-hvst-upgrade-f:orphan")
+            .expect("deployment");
+        assert!(d.what.starts_with(
+            "the upgrade repository Deployment harvester-system/upgrade-repo-hvst-upgrade-f"
+        ));
+        assert_eq!(
+            d.fix,
+            "$ kubectl -n harvester-system delete deployments upgrade-repo-hvst-upgrade-f"
+        );
+        let i = v
+            .iter()
+            .find(|l| l.key == "VirtualMachineImage/harvester-system/hvst-upgrade-f:orphan")
+            .expect("image");
+        assert!(i.what.contains("the upgrade's OS image"), "{}", i.what);
+        // While the upgrade runs, both are its own.
+        let mut r = running("hvst-upgrade-f");
+        r = set(r, "/spec/version", json!("v1.7.2"));
+        let v = leftovers(&with(&[r, deployment, image]), "v1.7.2");
+        assert!(!v.iter().any(|l| l.rule == 4), "{:?}", keys(&v));
+    }
+
+    #[test]
+    fn rule1_the_v1_7_upgrade_log_timeout_with_its_cause() {
+        let msg = crate::facts::upgrade::LOG_TIMEOUT_MESSAGE;
+        let mut u = label(
+            upgrade("hvst-upgrade-t", Some("Failed"), None),
+            "harvesterhci.io/latestUpgrade",
+            "true",
+        );
+        u = set(
+            u,
+            "/status/conditions",
+            json!([
+                {"type": "Completed", "status": "False", "reason": "Timeout", "message": msg},
+                {"type": "LogReady", "status": "False", "reason": "Timeout", "message": msg},
+            ]),
+        );
+        let cfg = setting("upgrade-config", r#"{"logReadyTimeout":"10"}"#);
+        let v = leftovers(&with(&[u.clone(), cfg]), "v1.7.0");
+        let l = v
+            .iter()
+            .find(|l| l.key.ends_with(":failed"))
+            .expect("failed");
+        assert!(
+            l.what.ends_with(
+                "was not ready within upgrade-config logReadyTimeout (10 min), so the upgrade \
+                 failed before it changed the cluster"
+            ),
+            "{}",
+            l.what
+        );
+        assert!(l.fix.contains("logReadyTimeout (1–20 minutes)"));
+        let v = leftovers(&with(&[u]), "v1.7.0");
+        let l = v
+            .iter()
+            .find(|l| l.key.ends_with(":failed"))
+            .expect("failed");
+        assert!(
+            l.what.contains("(unset or out of 1–20: the default 5 min)"),
+            "{}",
+            l.what
+        );
     }
 }

@@ -58,6 +58,11 @@ pub struct InProgress {
     pub nodes: Vec<(String, String)>,
     /// What it waits on.
     pub waits: Vec<Wait>,
+    /// Nodes the user paused (v1.7+, state `Node-upgrade paused`): the upgrade holds by the
+    /// user's choice, not because it is stuck.
+    pub paused: Vec<String>,
+    /// How to resume the paused nodes, when some are.
+    pub resume: String,
 }
 
 fn idx(env: &Env, o: &Object) -> Option<usize> {
@@ -105,18 +110,41 @@ fn rebuild(env: &Env, i: usize, o: &Object) -> Option<InProgress> {
         .find(|(_, s)| !matches!(s.as_str(), "Succeeded" | "Images preloaded" | ""))
         .cloned();
     let name = o.key.name.clone();
+    let previous = crate::facts::upgrade::previous_of(o, &env.from);
+    let pause_known = crate::facts::upgrade::NODE_UPGRADE_PAUSE.contains(&env.from)
+        || crate::facts::upgrade::NODE_UPGRADE_PAUSE.contains(&previous);
+    let paused: Vec<String> = if pause_known {
+        nodes
+            .iter()
+            .filter(|(_, s)| s == crate::facts::upgrade::PAUSED_STATE)
+            .map(|(n, _)| n.clone())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let resume = if paused.is_empty() {
+        String::new()
+    } else {
+        resume_fix(env, o, &paused)
+    };
     let mut waits = Vec::new();
     match state.as_str() {
         "PreparingLoggingInfra" | "" if pending.as_ref().is_some_and(|p| p.0 == "LogReady") => {
             waits.extend(logging_waits(env, &name));
         }
-        "PreparingRepo" => waits.extend(repo_waits(env, &name)),
+        "PreparingRepo" => waits.extend(repo_waits(
+            env,
+            &name,
+            crate::facts::upgrade::REPO_DEPLOYMENT.contains(&previous),
+        )),
         "PreparingNodes" => waits.extend(prepare_waits(env, &name)),
         "UpgradingSystemServices" => {
             waits.extend(manifest_waits(env, &name, t.version().unwrap_or("")))
         }
         "UpgradingNodes" => {
-            if let Some((n, s)) = &node {
+            if let Some((n, s)) = &node
+                && !paused.contains(n)
+            {
                 waits.extend(node_waits(env, &name, n, s, t));
             }
         }
@@ -132,7 +160,45 @@ fn rebuild(env: &Env, i: usize, o: &Object) -> Option<InProgress> {
         node,
         nodes,
         waits,
+        paused,
+        resume,
     })
+}
+
+/// How to resume the nodes the user paused: set each one's entry of the Upgrade's
+/// `harvesterhci.io/node-upgrade-pause-map` to `unpause` (the map from the bundle, the other
+/// entries kept), and why they are paused (setting `upgrade-config`).
+fn resume_fix(env: &Env, o: &Object, paused: &[String]) -> String {
+    use crate::facts::upgrade::{PAUSE_MAP_ANNOTATION, pause_map};
+    let mut map = pause_map(o).unwrap_or_default();
+    for n in paused {
+        map.insert(n.clone(), "unpause".into());
+    }
+    let json = serde_json::to_string(&map).unwrap_or_default();
+    let config = crate::facts::cluster::upgrade_config(env.index)
+        .filter(|c| c.node_upgrade_mode.is_some() || !c.pause_nodes.is_empty())
+        .map(|c| {
+            format!(
+                " (setting upgrade-config has nodeUpgradeOption.strategy mode {}{})",
+                c.node_upgrade_mode.as_deref().unwrap_or("unset"),
+                if c.pause_nodes.is_empty() {
+                    String::new()
+                } else {
+                    format!(", pauseNodes {}", c.pause_nodes.join(", "))
+                }
+            )
+        })
+        .unwrap_or_default();
+    format!(
+        "Nothing is broken: the upgrade waits for you to resume {nodes}{config}. When you are \
+         ready for {nodes} to be drained and upgraded, resume it: Harvester creates the \
+         pre-drain job of a node once its entry in annotation {PAUSE_MAP_ANNOTATION} is \
+         \"unpause\":\n$ kubectl -n {ns} annotate upgrades.harvesterhci.io {name} --overwrite {arg}",
+        nodes = paused.join(", "),
+        ns = o.key.namespace,
+        name = o.key.name,
+        arg = crate::text::shell_quote(&format!("{PAUSE_MAP_ANNOTATION}={json}")),
+    )
 }
 
 fn pods_with_label<'a>(env: &'a Env, key: &str, value: &str) -> Vec<&'a Object> {
@@ -175,7 +241,7 @@ fn logging_waits(env: &Env, u: &str) -> Vec<Wait> {
     }]
 }
 
-fn repo_waits(env: &Env, u: &str) -> Vec<Wait> {
+fn repo_waits(env: &Env, u: &str, deployment: bool) -> Vec<Wait> {
     let mut v = Vec::new();
     if let Some(img) = env.index.find(
         "harvesterhci.io",
@@ -206,7 +272,9 @@ fn repo_waits(env: &Env, u: &str) -> Vec<Wait> {
         });
     }
     let vm_name = crate::facts::upgrade::repo_vm_name(u);
-    if let Some(vm) = env.index.find(
+    if deployment {
+        v.extend(repo_deployment_wait(env, &vm_name));
+    } else if let Some(vm) = env.index.find(
         "kubevirt.io",
         "VirtualMachine",
         "harvester-system",
@@ -248,6 +316,66 @@ fn repo_waits(env: &Env, u: &str) -> Vec<Wait> {
         }
     }
     v
+}
+
+/// An upgrade from v1.7+ serves its repository from Deployment `name` (nginx pods mounting the
+/// OS image's volume): the wait when its replicas are not ready.
+fn repo_deployment_wait(env: &Env, name: &str) -> Option<Wait> {
+    let d = env
+        .index
+        .find("apps", "Deployment", "harvester-system", name)?;
+    let View::Workload(w) = &d.view else {
+        return None;
+    };
+    let want = w.spec_replicas.unwrap_or(1);
+    let ready = w.ready_replicas.unwrap_or(0);
+    if ready >= want {
+        return None;
+    }
+    let pods = pods_with_label(
+        env,
+        crate::facts::upgrade::UPGRADE_LABEL,
+        name.trim_start_matches("upgrade-repo-"),
+    )
+    .into_iter()
+    .filter(|p| {
+        p.meta
+            .labels
+            .get(crate::facts::upgrade::COMPONENT_LABEL)
+            .map(String::as_str)
+            == Some("repo")
+    })
+    .collect::<Vec<_>>();
+    let bad = bad_pods(env, &pods);
+    let mut objects: Vec<(usize, Option<String>)> = idx(env, d)
+        .map(|i| (i, Some("readyReplicas".into())))
+        .into_iter()
+        .collect();
+    objects.extend(bad.iter().map(|b| (b.0, b.1.clone())));
+    Some(Wait {
+        what: format!(
+            "the upgrade repository Deployment {name} has {ready} of {want} replicas ready{}",
+            if bad.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    ": {}",
+                    bad.iter()
+                        .map(|b| b.2.as_str())
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                )
+            }
+        ),
+        objects,
+        logs: Vec::new(),
+        fix: format!(
+            "The repository pods mount the OS image's volume (VirtualMachineImage {u} in \
+             harvester-system): check that volume is attached and healthy, and the pods' events:\n\
+             $ sbdiag describe deployment -n harvester-system {name}",
+            u = name.trim_start_matches("upgrade-repo-")
+        ),
+    })
 }
 
 fn prepare_waits(env: &Env, u: &str) -> Vec<Wait> {
@@ -528,7 +656,15 @@ fn pre_draining_waits(env: &Env, u: &str, node: &str) -> Vec<Wait> {
     let mut vm_waits = Vec::new();
     let in_vm_step = step
         .filter(|(s, _)| *s == "wait_vms_out_or_shutdown")
-        .map(|(_, h)| format!(" (its log's latest step line: {})", at(h)))
+        .map(|(_, h)| match crate::facts::upgrade::failed_migration_shutdown(&h.text) {
+            // v1.7+: the job stops a VM whose evacuation migration failed.
+            Some((ns, vm)) => format!(
+                " (its log's latest step line, {}, says it is shutting down VM {ns}/{vm} because \
+                 its migration failed)",
+                at(h)
+            ),
+            None => format!(" (its log's latest step line: {})", at(h)),
+        })
         .unwrap_or_default();
     for (vmi, pod) in &stuck {
         let since = pod
@@ -1553,5 +1689,97 @@ mod tests {
             upgrade("hvst-upgrade-b", Some("Failed"), Some("False")),
         ]);
         assert!(p.is_empty());
+    }
+
+    /// Upgrade `U` from `previous` in UpgradingNodes with n1 done and n2 paused by the user.
+    fn paused_upgrade(previous: &str) -> Value {
+        let mut u = up(
+            "UpgradingNodes",
+            &[("Completed", "Unknown")],
+            &[("n1", "Succeeded")],
+        );
+        u = set(u, "/status/previousVersion", json!(previous));
+        u = set(
+            u,
+            "/status/nodeStatuses/n2",
+            json!({"state": "Node-upgrade paused", "reason": "AdministrativelyPaused",
+                   "message": "Node upgrade paused as requested by the user"}),
+        );
+        u["metadata"]["annotations"] = json!({
+            "harvesterhci.io/node-upgrade-pause-map": r#"{"n2":"pause","n3":"pause"}"#
+        });
+        u
+    }
+
+    #[test]
+    fn a_node_the_user_paused_is_not_a_stuck_upgrade_from_v1_7() {
+        let mut v = cluster(3);
+        v.push(paused_upgrade("v1.7.0"));
+        v.push(setting(
+            "upgrade-config",
+            r#"{"nodeUpgradeOption":{"strategy":{"mode":"manual","pauseNodes":["n2","n3"]}}}"#,
+        ));
+        let w = World::new(&v);
+        let p = one(w.env("v1.7.0", None, in_progress));
+        assert_eq!(p.paused, ["n2"]);
+        assert!(p.waits.is_empty(), "{:?}", p.waits);
+        assert!(
+            p.resume.contains(
+                "$ kubectl -n harvester-system annotate upgrades.harvesterhci.io hvst-upgrade-a \
+                 --overwrite 'harvesterhci.io/node-upgrade-pause-map={\"n2\":\"unpause\",\"n3\":\"pause\"}'"
+            ),
+            "{}",
+            p.resume
+        );
+        assert!(
+            p.resume.contains("mode manual, pauseNodes n2, n3"),
+            "{}",
+            p.resume
+        );
+        // v1.6 has no pause: the state is not read as the user's choice.
+        let mut v = cluster(3);
+        v.push(paused_upgrade("v1.6.1"));
+        let w = World::new(&v);
+        let p = one(w.env("v1.6.1", None, in_progress));
+        assert!(p.paused.is_empty());
+        assert!(p.resume.is_empty());
+    }
+
+    #[test]
+    fn the_repository_is_a_deployment_from_v1_7_and_a_vm_before() {
+        let labels =
+            json!({"harvesterhci.io/upgrade": U, "harvesterhci.io/upgradeComponent": "repo"});
+        let deployment = json!({"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": format!("upgrade-repo-{U}"), "namespace": "harvester-system", "labels": labels},
+            "spec": {"replicas": 2, "selector": {"matchLabels": labels}},
+            "status": {"replicas": 2, "readyReplicas": 1}});
+        let repo = |previous: &str| {
+            let u = up(
+                "PreparingRepo",
+                &[
+                    ("Completed", "Unknown"),
+                    ("LogReady", "True"),
+                    ("ImageReady", "True"),
+                    ("RepoReady", "Unknown"),
+                ],
+                &[],
+            );
+            set(u, "/status/previousVersion", json!(previous))
+        };
+        let mut v = cluster(3);
+        v.extend([repo("v1.7.1"), deployment.clone()]);
+        let w = World::new(&v);
+        let p = one(w.env("v1.7.1", None, in_progress));
+        assert_eq!(p.waits.len(), 1, "{:?}", p.waits);
+        assert_eq!(
+            p.waits[0].what,
+            "the upgrade repository Deployment upgrade-repo-hvst-upgrade-a has 1 of 2 replicas ready"
+        );
+        // From v1.6 the repository is the VM: a Deployment of that name is not read.
+        let mut v = cluster(3);
+        v.extend([repo("v1.6.1"), deployment]);
+        let w = World::new(&v);
+        let p = one(w.env("v1.6.1", None, in_progress));
+        assert!(p.waits.is_empty(), "{:?}", p.waits);
     }
 }
