@@ -835,11 +835,21 @@ fn v1_7_node_paused_by_the_user_is_not_a_stuck_upgrade() {
         &r,
         "upgrade.stuck:Upgrade/harvester-system/hvst-upgrade-p4z7k",
     );
-    assert_eq!(f["severity"], "info");
+    // Not a fault, but the upgrade (and C3 for a new one) waits on the user: a warning, and
+    // the headline leads with it rather than with the C3 denial it causes.
+    assert_eq!(f["severity"], "warning");
     assert_eq!(
         f["title"],
         "Upgrade hvst-upgrade-p4z7k paused by the user before harvester-node-0, as requested (not \
-         stuck)"
+         stuck); it waits until the node is unpaused"
+    );
+    assert!(
+        r["verdict"]["headline"]
+            .as_str()
+            .unwrap()
+            .starts_with("Upgrade hvst-upgrade-p4z7k paused by the user"),
+        "{}",
+        r["verdict"]["headline"]
     );
     has(
         &f["summary"],

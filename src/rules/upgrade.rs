@@ -965,9 +965,11 @@ fn stuck_finding(cx: &Context, p: &crate::upgrade::lifecycle::InProgress) -> Opt
             Finding::new(
                 "upgrade.stuck",
                 ObjectRef::of(u).subject(),
-                Severity::Info,
+                // Not a fault, but the upgrade (and every new one, C3) waits on the user.
+                Severity::Warning,
                 format!(
-                    "Upgrade {} paused by the user before {paused}, as requested (not stuck)",
+                    "Upgrade {} paused by the user before {paused}, as requested (not stuck); it \
+                     waits until the node is unpaused",
                     u.key.name
                 ),
             )
