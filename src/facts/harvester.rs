@@ -195,8 +195,8 @@ pub const RELEASES: &[(u64, u64, u64)] = &[
 pub struct Gate {
     /// Its name in this module.
     pub name: &'static str,
-    /// The releases that behave this way.
-    pub versions: Range,
+    /// The releases that behave this way (any of these ranges).
+    pub versions: &'static [Range],
     /// What changes, in words.
     pub what: &'static str,
 }
@@ -205,48 +205,78 @@ pub struct Gate {
 pub static GATES: &[Gate] = &[
     Gate {
         name: "BACKUP_WITHOUT_STATUS_IN_PROGRESS",
-        versions: BACKUP_WITHOUT_STATUS_IN_PROGRESS,
+        versions: &[BACKUP_WITHOUT_STATUS_IN_PROGRESS],
         what: "C10 counts a backup without status as in progress",
     },
     Gate {
         name: "MIGRATION_CHECK_COUNTS_CDROM",
-        versions: MIGRATION_CHECK_COUNTS_CDROM,
+        versions: &[MIGRATION_CHECK_COUNTS_CDROM],
         what: "C24 counts CD-ROM and containerDisk VMs",
     },
     Gate {
         name: "MIGRATION_CHECK_COUNTS_EMPTY_HOST_DEVICES",
-        versions: MIGRATION_CHECK_COUNTS_EMPTY_HOST_DEVICES,
+        versions: &[MIGRATION_CHECK_COUNTS_EMPTY_HOST_DEVICES],
         what: "C24 counts an empty hostDevices list",
     },
     Gate {
         name: "RESTORE_VM_AND_WITNESS_AWARE",
-        versions: RESTORE_VM_AND_WITNESS_AWARE,
+        versions: &[RESTORE_VM_AND_WITNESS_AWARE],
         what: "C24-C26 know witness nodes and restoreVM",
     },
     Gate {
         name: "VERSION_GUARD",
-        versions: VERSION_GUARD,
+        versions: &[VERSION_GUARD],
         what: "the controller's version guard (A.5)",
     },
     Gate {
         name: "CAPI_IN_CATTLE_CAPI_SYSTEM",
-        versions: CAPI_IN_CATTLE_CAPI_SYSTEM,
+        versions: &[CAPI_IN_CATTLE_CAPI_SYSTEM],
         what: "CAPI controllers in cattle-capi-system",
     },
     Gate {
         name: "WAIT_MANAGED_CHART_UNAVAILABLE",
-        versions: WAIT_MANAGED_CHART_UNAVAILABLE,
+        versions: &[WAIT_MANAGED_CHART_UNAVAILABLE],
         what: "the upgrade waits for charts' status.unavailable 0",
     },
     Gate {
         name: "KUBERNETES_IPS_FROM_ENDPOINT_SLICES",
-        versions: KUBERNETES_IPS_FROM_ENDPOINT_SLICES,
+        versions: &[KUBERNETES_IPS_FROM_ENDPOINT_SLICES],
         what: "C27/C28 read EndpointSlices",
     },
     Gate {
         name: "UPGRADELOG_WEBHOOK",
-        versions: Range::since(1, 9, 0),
+        versions: &[UPGRADELOG_WEBHOOK],
         what: "the UpgradeLog webhook (UL1-UL10)",
+    },
+    Gate {
+        name: "upgrade::NODE_UPGRADE_PAUSE",
+        versions: &[super::upgrade::NODE_UPGRADE_PAUSE],
+        what: "node-upgrade pause (manual mode, pauseNodes)",
+    },
+    Gate {
+        name: "upgrade::REPO_DEPLOYMENT",
+        versions: &[super::upgrade::REPO_DEPLOYMENT],
+        what: "the repository is a Deployment, not a VM",
+    },
+    Gate {
+        name: "upgrade::REPO_IMAGE_IN_LONGHORN_STATIC",
+        versions: &[super::upgrade::REPO_IMAGE_IN_LONGHORN_STATIC],
+        what: "the repository image is in longhorn-static",
+    },
+    Gate {
+        name: "upgrade::RESTORE_VM_JOBS",
+        versions: &[super::upgrade::RESTORE_VM_JOBS],
+        what: "restore-VM jobs on multi-node clusters",
+    },
+    Gate {
+        name: "upgrade::WORKLOAD_UPDATE_METHODS_BACKUP",
+        versions: super::upgrade::WORKLOAD_UPDATE_METHODS_BACKUP,
+        what: "KubeVirt workload update methods backed up",
+    },
+    Gate {
+        name: "upgrade::SKIP_RKE2_MANIFESTS",
+        versions: super::upgrade::SKIP_RKE2_MANIFESTS,
+        what: "skip-rke2-manifests plans",
     },
 ];
 
@@ -257,15 +287,15 @@ pub fn newest_release() -> (u64, u64, u64) {
 
 /// How `range` covers the releases of minor `(major, minor)`: `yes` (all), `-` (none), `.2+`
 /// (from patch 2), `-.2` (up to patch 2), or the patches listed.
-pub fn coverage_cell(range: &Range, major: u64, minor: u64) -> String {
+pub fn coverage_cell(ranges: &[Range], major: u64, minor: u64) -> String {
     let patches: Vec<(u64, bool)> = RELEASES
         .iter()
         .filter(|r| r.0 == major && r.1 == minor)
         .map(|r| {
-            (
-                r.2,
-                range.contains(&Version::parse(&format!("v{}.{}.{}", r.0, r.1, r.2))),
-            )
+            (r.2, {
+                let v = Version::parse(&format!("v{}.{}.{}", r.0, r.1, r.2));
+                ranges.iter().any(|x| x.contains(&v))
+            })
         })
         .collect();
     let has: Vec<u64> = patches.iter().filter(|p| p.1).map(|p| p.0).collect();
@@ -296,16 +326,16 @@ pub fn version_matrix() -> (Vec<String>, Vec<Vec<String>>) {
     minors.dedup();
     let mut header = vec!["CHECK".to_string(), "WHAT".to_string()];
     header.extend(minors.iter().map(|(a, b)| format!("v{a}.{b}")));
-    let row = |id: &str, what: &str, range: &Range| {
+    let row = |id: &str, what: &str, ranges: &[Range]| {
         let mut r = vec![id.to_string(), what.to_string()];
-        r.extend(minors.iter().map(|(a, b)| coverage_cell(range, *a, *b)));
+        r.extend(minors.iter().map(|(a, b)| coverage_cell(ranges, *a, *b)));
         r
     };
     let mut rows: Vec<Vec<String>> = ADMISSION
         .iter()
-        .map(|c| row(c.id, c.name, &c.versions))
+        .map(|c| row(c.id, c.name, std::slice::from_ref(&c.versions)))
         .collect();
-    rows.extend(GATES.iter().map(|g| row(g.name, g.what, &g.versions)));
+    rows.extend(GATES.iter().map(|g| row(g.name, g.what, g.versions)));
     (header, rows)
 }
 
@@ -1128,19 +1158,19 @@ mod tests {
 
     #[test]
     fn the_version_matrix_shows_partial_minors() {
-        assert_eq!(coverage_cell(&Range::since(1, 8, 2), 1, 8), ".2+");
-        assert_eq!(coverage_cell(&Range::since(1, 8, 2), 1, 9), "yes");
-        assert_eq!(coverage_cell(&Range::since(1, 8, 2), 1, 7), "-");
+        assert_eq!(coverage_cell(&[Range::since(1, 8, 2)], 1, 8), ".2+");
+        assert_eq!(coverage_cell(&[Range::since(1, 8, 2)], 1, 9), "yes");
+        assert_eq!(coverage_cell(&[Range::since(1, 8, 2)], 1, 7), "-");
         assert_eq!(
-            coverage_cell(&Range::between((1, 2, 0), (1, 4, 3)), 1, 4),
+            coverage_cell(&[Range::between((1, 2, 0), (1, 4, 3))], 1, 4),
             "yes"
         );
         assert_eq!(
-            coverage_cell(&MIGRATION_CHECK_COUNTS_EMPTY_HOST_DEVICES, 1, 2),
+            coverage_cell(&[MIGRATION_CHECK_COUNTS_EMPTY_HOST_DEVICES], 1, 2),
             ".2+"
         );
         assert_eq!(
-            coverage_cell(&Range::between((1, 5, 0), (1, 5, 1)), 1, 5),
+            coverage_cell(&[Range::between((1, 5, 0), (1, 5, 1))], 1, 5),
             "-.1"
         );
         let (header, rows) = version_matrix();
@@ -1152,6 +1182,15 @@ mod tests {
             [".2+".to_string(), "yes".to_string()]
         );
         assert!(rows.iter().any(|r| r[0] == "UPGRADELOG_WEBHOOK"));
+        // A gate of two ranges: v1.7.2+ of v1.7, and v1.8.1+.
+        let w = rows
+            .iter()
+            .find(|r| r[0] == "upgrade::WORKLOAD_UPDATE_METHODS_BACKUP")
+            .expect("gate");
+        assert_eq!(
+            &w[w.len() - 3..],
+            [".2+".to_string(), ".1+".to_string(), "yes".to_string()]
+        );
     }
 
     #[test]
