@@ -167,43 +167,38 @@ impl Bundle {
 
     /// Hands the lines of a bundle file to `f` with their 1-based numbers, split and
     /// trimmed of `\n` / `\r\n` as `read_text(path)?.lines()` would give them (invalid UTF-8
-    /// replaced), until `f` returns `false`. Entries of the archive are streamed, never held
-    /// whole; `nodes/<n>.zip!path` files are read whole.
+    /// replaced), until `f` returns `false`. Entries are streamed, never held whole, also
+    /// `nodes/<n>.zip!path` files (only the node zip itself, compressed, is held).
     pub fn for_each_line(&self, path: &str, mut f: impl FnMut(u32, &str) -> bool) -> Result<()> {
-        if path.contains('!') {
-            let text = self.read_text(path)?;
-            for (n, l) in (1u32..).zip(text.lines()) {
-                if !f(n, l) {
-                    break;
-                }
+        let streamed = match path.split_once('!') {
+            Some((zip, inner)) => {
+                let node = match self.file(zip).map(|f| &f.kind) {
+                    Some(PathKind::NodeZip { node }) => node.as_str(),
+                    _ => {
+                        return Err(Error::Entry {
+                            entry: zip.to_string(),
+                            reason: "not a node zip of the bundle".into(),
+                        });
+                    }
+                };
+                nodes::open_node_zip(self, node)
+                    .ok_or_else(|| Error::Entry {
+                        entry: zip.to_string(),
+                        reason: "not in the bundle".into(),
+                    })??
+                    .read_with(inner, |r| stream_lines(r, &mut f))?
             }
-            return Ok(());
-        }
-        let entry = &self
-            .file(path)
-            .ok_or_else(|| Error::Entry {
-                entry: path.to_string(),
-                reason: "not in the bundle".into(),
-            })?
-            .entry;
-        let streamed = self.archive.read_with(entry, |r| -> std::io::Result<()> {
-            use std::io::BufRead;
-            let mut r = std::io::BufReader::with_capacity(256 * 1024, r);
-            let mut buf = Vec::new();
-            let mut n = 0u32;
-            loop {
-                buf.clear();
-                if r.read_until(b'\n', &mut buf)? == 0 {
-                    return Ok(());
-                }
-                let line = buf.strip_suffix(b"\n").unwrap_or(&buf);
-                let line = line.strip_suffix(b"\r").unwrap_or(line);
-                n = n.saturating_add(1);
-                if !f(n, &String::from_utf8_lossy(line)) {
-                    return Ok(());
-                }
+            None => {
+                let entry = &self
+                    .file(path)
+                    .ok_or_else(|| Error::Entry {
+                        entry: path.to_string(),
+                        reason: "not in the bundle".into(),
+                    })?
+                    .entry;
+                self.archive.read_with(entry, |r| stream_lines(r, &mut f))?
             }
-        })?;
+        };
         streamed.map_err(|e| Error::Entry {
             entry: path.to_string(),
             reason: format!("read failed: {e}"),
@@ -263,5 +258,28 @@ impl Bundle {
         self.files
             .iter()
             .filter(|f| matches!(f.kind, PathKind::ResourceList { .. }))
+    }
+}
+
+/// Hands the lines read from `r` to `f` (see [`Bundle::for_each_line`]).
+fn stream_lines(
+    r: &mut dyn std::io::Read,
+    f: &mut impl FnMut(u32, &str) -> bool,
+) -> std::io::Result<()> {
+    use std::io::BufRead;
+    let mut r = std::io::BufReader::with_capacity(256 * 1024, r);
+    let mut buf = Vec::new();
+    let mut n = 0u32;
+    loop {
+        buf.clear();
+        if r.read_until(b'\n', &mut buf)? == 0 {
+            return Ok(());
+        }
+        let line = buf.strip_suffix(b"\n").unwrap_or(&buf);
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        n = n.saturating_add(1);
+        if !f(n, &String::from_utf8_lossy(line)) {
+            return Ok(());
+        }
     }
 }
