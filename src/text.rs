@@ -58,6 +58,19 @@ pub fn head_tail(s: &str, max: usize) -> String {
 }
 
 /// `1 node`, `3 nodes`: the count and the noun form that goes with it.
+/// A count with thousands separated by commas (`126,042`).
+pub fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 pub fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
@@ -78,6 +91,14 @@ pub fn shell_quote(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn grouped_counts() {
+        assert_eq!(grouped(0), "0");
+        assert_eq!(grouped(999), "999");
+        assert_eq!(grouped(126042), "126,042");
+        assert_eq!(grouped(1234567), "1,234,567");
+    }
 
     #[test]
     fn clauses_are_cut_at_a_boundary() {

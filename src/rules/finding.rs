@@ -31,6 +31,20 @@ pub mod topic {
         format!("chart:{namespace}/{bundle}")
     }
 
+    /// A disk of a node (`disk:Node/n1/sdc`, partitions folded into their disk): its block I/O
+    /// errors explain the filesystem errors on it.
+    pub fn disk(node: &str, device: &str) -> String {
+        let base = if ["sd", "vd", "xvd", "hd"]
+            .iter()
+            .any(|p| device.starts_with(p))
+        {
+            device.trim_end_matches(|c: char| c.is_ascii_digit())
+        } else {
+            device
+        };
+        format!("disk:Node/{node}/{base}")
+    }
+
     /// Fleet's agent: while it does not report, every claim about the cluster is stale.
     pub const FLEET_AGENT: &str = "fleet-agent";
 

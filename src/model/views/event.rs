@@ -21,6 +21,14 @@ pub struct EventRef {
     pub field_path: Option<String>,
 }
 
+/// Who reported an event (`source` / `deprecatedSource`).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct EventSource {
+    #[serde(deserialize_with = "de::opt_str")]
+    host: Option<String>,
+}
+
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct EventSeries {
@@ -48,6 +56,8 @@ struct EventDoc {
     note: Option<String>,
     involved_object: Option<EventRef>,
     regarding: Option<EventRef>,
+    source: Option<EventSource>,
+    deprecated_source: Option<EventSource>,
     #[serde(deserialize_with = "de::opt_int")]
     count: Option<i64>,
     #[serde(deserialize_with = "de::opt_int")]
@@ -75,12 +85,19 @@ pub struct EventView {
     pub count: i64,
     pub first: Option<String>,
     pub last: Option<String>,
+    /// The node whose component reported it (`source.host`), when set.
+    pub host: Option<String>,
 }
 
 /// Decodes a core or `events.k8s.io` Event into one shape.
 pub(super) fn decode(text: &str) -> Result<Decoded, yaml_serde::Error> {
     let d: EventDoc = parse(text)?;
     let regarding = d.involved_object.or(d.regarding).unwrap_or_default();
+    let host = d
+        .source
+        .or(d.deprecated_source)
+        .and_then(|s| s.host)
+        .filter(|h| !h.is_empty() && h != "null");
     let count = d
         .count
         .or(d.deprecated_count)
@@ -110,6 +127,7 @@ pub(super) fn decode(text: &str) -> Result<Decoded, yaml_serde::Error> {
             count,
             first,
             last,
+            host,
         })),
     })
 }
@@ -129,5 +147,10 @@ mod tests {
         assert_eq!(e.count, 3);
         assert_eq!(e.message.as_deref(), Some("hello"));
         assert_eq!(e.last.as_deref(), Some("2022-03-06T23:10:58Z"));
+        let host = "apiVersion: v1\nkind: Event\nmetadata:\n  name: e\nsource:\n  component: kubelet\n  host: node2\n";
+        let View::Event(h) = decode("Event", "", host).unwrap().view else {
+            panic!()
+        };
+        assert_eq!(h.host.as_deref(), Some("node2"));
     }
 }
