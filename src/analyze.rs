@@ -214,6 +214,44 @@ fn scan_volume_logs(bundle: &Bundle, index: &Index, storage: &Storage) -> Vec<Lo
     hits
 }
 
+/// Kernel storage, filesystem and memory errors of every node bundle (`facts::kernel`): each
+/// node's kernel logs streamed once, oldest boot first, nodes in parallel.
+fn scan_kernel(bundle: &Bundle) -> Vec<crate::facts::kernel::NodeKernel> {
+    use crate::facts::kernel::{self, Scanner};
+    use chrono::Datelike;
+    use rayon::prelude::*;
+    let year = bundle.created_at.map(|t| t.year());
+    let mut out: Vec<kernel::NodeKernel> = bundle
+        .nodes
+        .par_iter()
+        .filter_map(|n| {
+            let mut files: Vec<String> = n
+                .files
+                .iter()
+                .filter(|f| kernel::is_kernel_log(f))
+                .cloned()
+                .collect();
+            if files.is_empty() {
+                return None;
+            }
+            kernel::read_order(&mut files);
+            let mut s = Scanner::new(&n.name, year);
+            for inner in files {
+                let path = format!("{}!{inner}", n.zip_path);
+                s.file(&path);
+                // Streamed: a log is never held whole.
+                let _ = bundle.for_each_line(&path, |i, line| {
+                    s.add(i, line);
+                    true
+                });
+            }
+            Some(s.finish())
+        })
+        .collect();
+    out.sort_by(|a, b| a.node.cmp(&b.node));
+    out
+}
+
 /// A container by (namespace, pod, container).
 type ContainerKey<'a> = (&'a str, &'a str, &'a str);
 
@@ -404,6 +442,8 @@ pub struct Analysis {
     pub causes: Vec<CauseLine>,
     /// The storage chain of every volume (built once, before the rules).
     pub storage: Storage,
+    /// Kernel storage, filesystem and memory errors per node (read once, before the rules).
+    pub kernel: Vec<crate::facts::kernel::NodeKernel>,
 }
 
 impl Analysis {
@@ -422,6 +462,7 @@ impl Analysis {
         let mut log_hits = scan_logs(&bundle);
         log_hits.extend(scan_volume_logs(&bundle, &index, &storage));
         let causes = scan_causes(&bundle, &index);
+        let kernel = scan_kernel(&bundle);
         let whole = WholeObjects::new(&bundle, &index);
         let fleet = FleetState::build_with(
             &index,
@@ -441,6 +482,7 @@ impl Analysis {
             log_hits,
             causes,
             storage,
+            kernel,
         })
     }
 
@@ -463,6 +505,7 @@ impl Analysis {
             log_hits: &self.log_hits,
             causes: &self.causes,
             storage: &self.storage,
+            kernel: &self.kernel,
             source: &self.bundle.source,
         }
     }
@@ -754,9 +797,11 @@ fn fill_evidence(bundle: &Bundle, evs: &mut [&mut Evidence]) {
         }
     }
     for (file, mut evs) in wanted {
-        let large = bundle
-            .file(&file)
-            .is_some_and(|f| f.size > STREAM_EVIDENCE_OVER);
+        // A file inside a node zip has no size in the listing: stream it too.
+        let large = file.contains('!')
+            || bundle
+                .file(&file)
+                .is_some_and(|f| f.size > STREAM_EVIDENCE_OVER);
         // Nothing to search (no focus, no open end): only the cited lines are needed.
         if large
             && evs

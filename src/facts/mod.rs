@@ -8,6 +8,7 @@ pub mod detect;
 pub mod harvester;
 pub mod immutable;
 pub mod input;
+pub mod kernel;
 pub mod logcause;
 pub mod node;
 pub mod objectset;

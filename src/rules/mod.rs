@@ -6,6 +6,7 @@ pub mod bundle_gaps;
 pub mod finding;
 pub mod fleet;
 pub mod health;
+pub mod nodelog;
 pub mod precheck;
 pub mod storage;
 pub mod upgrade;
@@ -75,6 +76,8 @@ pub struct Context<'a> {
     pub causes: &'a [crate::facts::logcause::CauseLine],
     /// The storage chain of every volume (`facts::storage`).
     pub storage: &'a crate::facts::storage::Storage,
+    /// Kernel storage, filesystem and memory errors per node, from the node bundles.
+    pub kernel: &'a [crate::facts::kernel::NodeKernel],
     /// The bundle's file or folder name, as the report's `bundle.source` shows it: the value
     /// a remediation gives `sbdiag … -b` (see [`Context::sbdiag`]).
     pub source: &'a str,
@@ -408,6 +411,7 @@ pub fn catalog() -> Vec<Box<dyn Rule>> {
     v.extend(webhook::rules());
     v.extend(health::rules());
     v.extend(storage::rules());
+    v.extend(nodelog::rules());
     v
 }
 
@@ -543,6 +547,7 @@ impl TestBed {
             log_hits: &self.log_hits,
             causes: &[],
             storage: &self.storage,
+            kernel: &[],
             source: "supportbundle_test.zip",
         }
     }

@@ -1,0 +1,465 @@
+//! Kernel storage, filesystem and memory errors in the node bundles' kernel logs
+//! (`<node>/logs/kernel.log*`: `journalctl -k`; `dmesg.log` of Longhorn's collector): which
+//! lines mean a failing filesystem (`EXT4-fs error (device sdc)`, `XFS (sdb): … I/O error`,
+//! a remount read-only), a block-device I/O error (`blk_update_request: I/O error, dev sdc`),
+//! a hung task (`INFO: task x:12 blocked for more than 120 seconds`) or an OOM kill
+//! (`Out of memory: Killed process 12 (x)`). [`Scanner`] counts them per kind and device, with
+//! the first and last line, the processes (`comm`) the lines name, the filesystem's own error
+//! count since its last fsck and how many messages the kernel suppressed. The analysis stage
+//! streams every kernel log once, before the rules (`analyze::scan_kernel`); rules read the
+//! result and never the logs.
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use regex::Regex;
+
+/// Longest line kept for a quote, in characters.
+pub const QUOTE_WIDTH: usize = 300;
+
+/// Most processes kept per group.
+const MAX_COMMS: usize = 20;
+
+/// What a kernel line reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Kind {
+    /// A filesystem error (ext2/3/4, XFS), a failed read of its metadata, or a remount
+    /// read-only after an error.
+    Filesystem,
+    /// An I/O error of a block device.
+    Io,
+    /// A task blocked in the kernel for minutes (usually waiting on storage).
+    HungTask,
+    /// A process killed because memory ran out (the node's or a cgroup's).
+    OomKill,
+}
+
+impl Kind {
+    /// Words for it in a sentence.
+    pub fn words(self) -> &'static str {
+        match self {
+            Kind::Filesystem => "filesystem errors",
+            Kind::Io => "block I/O errors",
+            Kind::HungTask => "hung tasks",
+            Kind::OomKill => "OOM kills",
+        }
+    }
+
+    /// A stable word for finding ids.
+    pub fn slug(self) -> &'static str {
+        match self {
+            Kind::Filesystem => "fs",
+            // Sorts before `fs`: the report lists a disk's I/O errors before the filesystem
+            // errors they explain.
+            Kind::Io => "block-io",
+            Kind::HungTask => "hung-task",
+            Kind::OomKill => "oom-kill",
+        }
+    }
+}
+
+/// One line of a kernel log, as kept for a quote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Line {
+    /// Bundle-relative file (`nodes/<n>.zip!<n>/logs/kernel.log`).
+    pub file: String,
+    /// Line number (1-based).
+    pub line: u32,
+    /// When, as RFC 3339 when the journal's year and UTC zone are known
+    /// (`2022-03-22T23:50:31Z`), else as the log prints it (`Mar 22 23:50:31`, `[12.5]`).
+    pub when: String,
+    /// The line, at most [`QUOTE_WIDTH`] characters.
+    pub text: String,
+}
+
+/// The lines of one kind about one device (or, for hung tasks and OOM kills, one node).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Group {
+    /// Node name (from the node zip).
+    pub node: String,
+    /// What the lines report.
+    pub kind: Kind,
+    /// The device the lines name (`sdc`, `dm-0`), if any.
+    pub device: Option<String>,
+    /// How many lines.
+    pub count: u64,
+    /// The first one.
+    pub first: Line,
+    /// The last one.
+    pub last: Line,
+    /// Processes the lines name (`comm grafana-server`, `task x:12`, `Killed process 12 (x)`)
+    /// with their counts, at most [`MAX_COMMS`].
+    pub comms: BTreeMap<String, u64>,
+    /// The filesystem was remounted read-only.
+    pub read_only: bool,
+    /// The filesystem's own count (`error count since last fsck: N`), the last one logged.
+    pub fsck_errors: Option<u64>,
+    /// `initial error at time <epoch>` of the filesystem, as RFC 3339.
+    pub first_error: Option<String>,
+}
+
+/// Everything found in one node's kernel logs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NodeKernel {
+    /// Node name.
+    pub node: String,
+    /// Files read, oldest boot first.
+    pub files: Vec<String>,
+    /// Groups, by kind then device.
+    pub groups: Vec<Group>,
+    /// Filesystem error messages the kernel suppressed (`EXT4-fs error: 10 callbacks
+    /// suppressed`): they name no device.
+    pub suppressed_fs: u64,
+}
+
+/// Whether a file inside a node zip is a kernel log (`<node>/logs/kernel.log`, `.log.1`,
+/// `.log.2`, or `dmesg.log`).
+pub fn is_kernel_log(inner: &str) -> bool {
+    let name = inner.rsplit('/').next().unwrap_or(inner);
+    inner.contains("/logs/")
+        && (name == "kernel.log" || name.starts_with("kernel.log.") || name == "dmesg.log")
+}
+
+/// Kernel logs in the order they are read: older boots first (`kernel.log.2`, `.1`, then
+/// `kernel.log`), `dmesg.log` last.
+pub fn read_order(files: &mut [String]) {
+    fn rank(f: &str) -> (u8, i64) {
+        let name = f.rsplit('/').next().unwrap_or(f);
+        match name.strip_prefix("kernel.log.") {
+            Some(n) => (0, -n.parse::<i64>().unwrap_or(0)),
+            None if name == "kernel.log" => (1, 0),
+            None => (2, 0),
+        }
+    }
+    files.sort_by_key(|f| rank(f));
+}
+
+struct Patterns {
+    journal: Regex,
+    header: Regex,
+    fs_error: Regex,
+    fs_warning_io: Regex,
+    read_only: Regex,
+    xfs: Regex,
+    io: Regex,
+    scsi: Regex,
+    hung: Regex,
+    oom: Regex,
+    comm: Regex,
+    fsck_count: Regex,
+    fsck_first: Regex,
+    suppressed: Regex,
+}
+
+/// The compiled patterns (`None` only if one does not compile, which a unit test rules out).
+fn patterns() -> Option<&'static Patterns> {
+    static P: OnceLock<Option<Patterns>> = OnceLock::new();
+    P.get_or_init(|| {
+        let re = |s: &str| Regex::new(s).ok();
+        Some(Patterns {
+            journal: re(r"^([A-Z][a-z]{2}) +(\d{1,2}) (\d\d:\d\d:\d\d)(?:\.\d+)? \S+ kernel: ")?,
+            header: re(r"^-- Logs begin at \w+ (\d{4})-(\d\d)-\d\d [\d:]+ (\w+)")?,
+            fs_error: re(r"EXT[234]-fs error \(device ([^)\s]+)\)")?,
+            fs_warning_io: re(r"EXT[234]-fs warning \(device ([^)\s]+)\):.* (?:error -\d+|I/O error)")?,
+            read_only: re(r"(?:EXT[234]-fs|XFS) \(([^)\s]+)\):.*(?:[Rr]emounting filesystem read-only|shutting down filesystem|Filesystem has been shut down)")?,
+            xfs: re(r"XFS \(([^)\s]+)\):.*(?i:I/O error|corruption|metadata corrupt)")?,
+            io: re(r"I/O error,? (?:on )?dev(?:ice)? ([\w\-./]+?),? ")?,
+            scsi: re(r"\[(sd[a-z]+)\] .*(?:FAILED Result|Medium Error|Hardware Error)")?,
+            hung: re(r"INFO: task (.+):(\d+) blocked for more than (\d+) seconds")?,
+            oom: re(r"Killed process \d+ \(([^)]+)\)|Kill process \d+ \(([^)]+)\)")?,
+            comm: re(r"comm ([^:\s]+)")?,
+            fsck_count: re(r"EXT[234]-fs \(([^)\s]+)\): error count since last fsck: (\d+)")?,
+            fsck_first: re(r"EXT[234]-fs \(([^)\s]+)\): initial error at time (\d+)")?,
+            suppressed: re(r"EXT[234]-fs error: (\d+) callbacks suppressed")?,
+        })
+    })
+    .as_ref()
+}
+
+/// Streams the kernel logs of one node: [`Scanner::file`] for each file (in
+/// [`read_order`]), [`Scanner::add`] for each line, then [`Scanner::finish`].
+#[derive(Debug)]
+pub struct Scanner {
+    out: NodeKernel,
+    groups: BTreeMap<(Kind, Option<String>), Group>,
+    fsck: BTreeMap<String, (u64, Option<String>)>,
+    file: String,
+    /// Year of the current journal (from its header, else the capture's).
+    year: Option<i32>,
+    /// Month of the header (a line in an earlier month is in the next year).
+    header_month: u32,
+    utc: bool,
+    capture_year: Option<i32>,
+}
+
+impl Scanner {
+    /// A scanner for `node`; `capture_year` dates journal lines when a file has no header.
+    pub fn new(node: &str, capture_year: Option<i32>) -> Scanner {
+        Scanner {
+            out: NodeKernel {
+                node: node.to_string(),
+                ..NodeKernel::default()
+            },
+            groups: BTreeMap::new(),
+            fsck: BTreeMap::new(),
+            file: String::new(),
+            year: capture_year,
+            header_month: 1,
+            utc: true,
+            capture_year,
+        }
+    }
+
+    /// Starts a file (bundle-relative path).
+    pub fn file(&mut self, path: &str) {
+        self.file = path.to_string();
+        self.out.files.push(path.to_string());
+        self.year = self.capture_year;
+        self.header_month = 1;
+        self.utc = true;
+    }
+
+    /// When a journal line was written, from its prefix.
+    fn when(&self, line: &str) -> String {
+        let Some(p) = patterns() else {
+            return String::new();
+        };
+        if let Some(c) = p.journal.captures(line) {
+            let (mon, day, time) = (&c[1], &c[2], &c[3]);
+            let m = month(mon);
+            if let (Some(y), Some(m), true) = (self.year, m, self.utc) {
+                let y = if m < self.header_month { y + 1 } else { y };
+                let d: u32 = day.parse().unwrap_or(1);
+                return format!("{y}-{m:02}-{d:02}T{time}Z");
+            }
+            return format!("{mon} {day} {time}");
+        }
+        if let Some(rest) = line.strip_prefix('[')
+            && let Some((t, _)) = rest.split_once(']')
+        {
+            return format!("[{}]", t.trim());
+        }
+        String::new()
+    }
+
+    /// One line (1-based number `n`) of the current file.
+    pub fn add(&mut self, n: u32, line: &str) {
+        let Some(p) = patterns() else {
+            return;
+        };
+        if n == 1
+            && let Some(c) = p.header.captures(line)
+        {
+            self.year = c[1].parse().ok();
+            self.header_month = c[2].parse().unwrap_or(1);
+            self.utc = &c[3] == "UTC";
+            return;
+        }
+        // Cheap filter first: nearly every kernel line is none of these.
+        if !(line.contains("error")
+            || line.contains("blocked for more")
+            || line.contains("Kill")
+            || line.contains("read-only")
+            || line.contains("shut")
+            || line.contains("FAILED")
+            || line.contains("Error")
+            || line.contains("orruption"))
+        {
+            return;
+        }
+        if let Some(c) = p.suppressed.captures(line) {
+            self.out.suppressed_fs += c[1].parse::<u64>().unwrap_or(0);
+            return;
+        }
+        if let Some(c) = p.fsck_count.captures(line) {
+            let e = self.fsck.entry(c[1].to_string()).or_default();
+            e.0 = c[2].parse().unwrap_or(0);
+            return;
+        }
+        if let Some(c) = p.fsck_first.captures(line) {
+            let e = self.fsck.entry(c[1].to_string()).or_default();
+            e.1 = c[2]
+                .parse::<i64>()
+                .ok()
+                .and_then(|s| chrono::DateTime::from_timestamp(s, 0))
+                .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string());
+            return;
+        }
+        let (kind, device, comm, read_only) = if let Some(c) = p.read_only.captures(line) {
+            (Kind::Filesystem, Some(c[1].to_string()), None, true)
+        } else if let Some(c) = p
+            .fs_error
+            .captures(line)
+            .or_else(|| p.fs_warning_io.captures(line))
+            .or_else(|| p.xfs.captures(line))
+        {
+            let comm = p.comm.captures(line).map(|m| m[1].to_string());
+            (Kind::Filesystem, Some(c[1].to_string()), comm, false)
+        } else if let Some(c) = p.io.captures(line).or_else(|| p.scsi.captures(line)) {
+            (Kind::Io, Some(c[1].to_string()), None, false)
+        } else if let Some(c) = p.hung.captures(line) {
+            (Kind::HungTask, None, Some(c[1].to_string()), false)
+        } else if let Some(c) = p.oom.captures(line) {
+            let comm = c
+                .get(1)
+                .or_else(|| c.get(2))
+                .map(|m| m.as_str().to_string());
+            (Kind::OomKill, None, comm, false)
+        } else {
+            return;
+        };
+        let at = Line {
+            file: self.file.clone(),
+            line: n,
+            when: self.when(line),
+            text: line.chars().take(QUOTE_WIDTH).collect(),
+        };
+        let g = self
+            .groups
+            .entry((kind, device.clone()))
+            .or_insert_with(|| Group {
+                node: self.out.node.clone(),
+                kind,
+                device,
+                count: 0,
+                first: at.clone(),
+                last: at.clone(),
+                comms: BTreeMap::new(),
+                read_only: false,
+                fsck_errors: None,
+                first_error: None,
+            });
+        g.count += 1;
+        g.last = at;
+        g.read_only |= read_only;
+        if let Some(c) = comm
+            && (g.comms.len() < MAX_COMMS || g.comms.contains_key(&c))
+        {
+            *g.comms.entry(c).or_default() += 1;
+        }
+    }
+
+    /// What was found.
+    pub fn finish(mut self) -> NodeKernel {
+        for ((kind, device), mut g) in self.groups {
+            if kind == Kind::Filesystem
+                && let Some((count, first)) = device.as_ref().and_then(|d| self.fsck.get(d))
+            {
+                g.fsck_errors = (*count > 0).then_some(*count);
+                g.first_error = first.clone();
+            }
+            self.out.groups.push(g);
+        }
+        self.out
+    }
+}
+
+fn month(m: &str) -> Option<u32> {
+    [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ]
+    .iter()
+    .position(|x| *x == m)
+    .map(|i| i as u32 + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scan(lines: &[&str]) -> NodeKernel {
+        let mut s = Scanner::new("node1", Some(2030));
+        s.file("nodes/node1.zip!node1/logs/kernel.log");
+        for (n, l) in (1u32..).zip(lines) {
+            s.add(n, l);
+        }
+        s.finish()
+    }
+
+    #[test]
+    fn ext4_errors_by_device_with_process_and_fsck_count() {
+        let k = scan(&[
+            "-- Logs begin at Sun 2022-03-06 22:45:10 UTC, end at Tue 2022-03-22 23:50:53 UTC. --",
+            "Mar 06 22:45:12 localhost kernel: EXT4-fs (sda2): mounted filesystem with ordered data mode. Opts: (null)",
+            "Mar 08 00:02:38 node1 kernel: EXT4-fs error (device sdc): __ext4_find_entry:1532: inode #2: comm grafana-server: reading directory lblock 0",
+            "Mar 08 00:02:39 node1 kernel: EXT4-fs error: 7 callbacks suppressed",
+            "Mar 22 23:18:45 node1 kernel: EXT4-fs (sdc): error count since last fsck: 367534",
+            "Mar 22 23:18:45 node1 kernel: EXT4-fs (sdc): initial error at time 1646697758: __ext4_find_entry:1532: inode 2",
+            "Mar 22 23:50:31 node1 kernel: EXT4-fs warning (device sdb): htree_dirblock_to_tree:997: inode #786433: lblock 0: comm prometheus: error -5 reading directory block",
+            "Mar 22 23:50:45 node1 kernel: EXT4-fs error (device sdc): __ext4_find_entry:1532: inode #2: comm grafana-server: reading directory lblock 0",
+        ]);
+        assert_eq!(k.groups.len(), 2, "{k:?}");
+        let sdc = k
+            .groups
+            .iter()
+            .find(|g| g.device.as_deref() == Some("sdc"))
+            .unwrap();
+        assert_eq!((sdc.kind, sdc.count), (Kind::Filesystem, 2));
+        assert_eq!(sdc.first.line, 3);
+        assert_eq!(sdc.last.line, 8);
+        assert_eq!(sdc.first.when, "2022-03-08T00:02:38Z");
+        assert_eq!(sdc.last.when, "2022-03-22T23:50:45Z");
+        assert_eq!(sdc.comms.get("grafana-server"), Some(&2));
+        assert_eq!(sdc.fsck_errors, Some(367534));
+        assert_eq!(sdc.first_error.as_deref(), Some("2022-03-08T00:02:38Z"));
+        let sdb = k
+            .groups
+            .iter()
+            .find(|g| g.device.as_deref() == Some("sdb"))
+            .unwrap();
+        assert_eq!(sdb.comms.get("prometheus"), Some(&1));
+        assert_eq!(sdb.fsck_errors, None);
+        assert_eq!(k.suppressed_fs, 7);
+    }
+
+    #[test]
+    fn io_hung_oom_and_read_only() {
+        let k = scan(&[
+            "Jan 02 10:00:00 n kernel: blk_update_request: I/O error, dev sdd, sector 2048 op 0x1:(WRITE) flags 0x0",
+            "Jan 02 10:00:01 n kernel: Buffer I/O error on dev sdd1, logical block 0, lost async page write",
+            "Jan 02 10:00:02 n kernel: EXT4-fs (sdd1): Remounting filesystem read-only",
+            "Jan 02 10:02:00 n kernel: INFO: task qemu-system-x86:4242 blocked for more than 120 seconds.",
+            "Jan 02 10:03:00 n kernel: Memory cgroup out of memory: Killed process 999 (java) total-vm:1kB",
+            "Jan 02 10:03:01 n kernel: eth0: link becomes ready",
+        ]);
+        let kinds: Vec<(Kind, Option<&str>, u64)> = k
+            .groups
+            .iter()
+            .map(|g| (g.kind, g.device.as_deref(), g.count))
+            .collect();
+        assert_eq!(
+            kinds,
+            vec![
+                (Kind::Filesystem, Some("sdd1"), 1),
+                (Kind::Io, Some("sdd"), 1),
+                (Kind::Io, Some("sdd1"), 1),
+                (Kind::HungTask, None, 1),
+                (Kind::OomKill, None, 1),
+            ]
+        );
+        assert!(k.groups[0].read_only);
+        // No header: the capture's year dates the lines.
+        assert_eq!(k.groups[1].first.when, "2030-01-02T10:00:00Z");
+        assert_eq!(k.groups[3].comms.get("qemu-system-x86"), Some(&1));
+        assert_eq!(k.groups[4].comms.get("java"), Some(&1));
+    }
+
+    #[test]
+    fn patterns_compile() {
+        assert!(patterns().is_some());
+    }
+
+    #[test]
+    fn kernel_logs_are_read_oldest_boot_first() {
+        assert!(is_kernel_log("n/logs/kernel.log.1"));
+        assert!(is_kernel_log("n/logs/dmesg.log"));
+        assert!(!is_kernel_log("n/logs/kubelet.log"));
+        let mut f = vec![
+            "n/logs/kernel.log".to_string(),
+            "n/logs/kernel.log.1".to_string(),
+            "n/logs/kernel.log.2".to_string(),
+        ];
+        read_order(&mut f);
+        assert_eq!(f[0], "n/logs/kernel.log.2");
+        assert_eq!(f[2], "n/logs/kernel.log");
+    }
+}
