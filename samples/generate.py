@@ -6724,6 +6724,53 @@ def scenario_upgrade_failed_livemigrate_v181() -> BundleModel:
         return b
 
 
+DISK_ERRORS_FIRST = CAPTURE - dt.timedelta(hours=5, minutes=12, seconds=8)   # sdc on node-1 starts failing
+GHOST_NODE = "harvester-node-3"
+GHOST_REMOVED = CAPTURE - dt.timedelta(days=3, hours=2)                      # node-3 deleted from the cluster
+
+
+def scenario_node_disk_errors_v140() -> BundleModel:
+    """What the nodes say and the API does not. A grafana Deployment in default runs on harvester-node-1
+    on a 10 Gi Filesystem (ext4) Longhorn volume, attached there as sdc; 5 h 12 min before the capture
+    its filesystem starts failing: harvester-node-1's kernel.log holds 1,200 `EXT4-fs error (device sdc):
+    ... comm grafana-server` lines (the last 8 s before the capture), an `I/O error, dev sdc` and the
+    kernel's `callbacks suppressed` notes, while the pod is still Running and ready. harvester-node-3 was
+    deleted from the cluster 3 days ago but its machine kept running: its kubelet still posts
+    `NodeHasSufficientMemory` events about itself (count 4,127, the last 2 min before the capture)."""
+    with cluster_shape(3, bundle_name="bundle-d4k7s"):
+        b = base_cluster(description="grafana dashboards fail to load")
+        node = NODES[1]
+        ns = "default"
+        created = CAPTURE - dt.timedelta(days=6, hours=3, minutes=14)
+        _, pod = simple_deployment(
+            b, "grafana", ns,
+            [container("grafana", "docker.io/grafana/grafana:10.4.2", ports=[("http", 3000)],
+                       mounts=[("storage", "/var/lib/grafana")])],
+            node=node, labels={"app": "grafana"}, created=created,
+            volumes=[{"name": "storage", "persistentVolumeClaim": {"claimName": "grafana-data"}}])
+        add_pvc_volume(b, "grafana-data", ns, size_gi=10, node=node, created=created,
+                       attached_at=created + dt.timedelta(seconds=31), mode="Filesystem", access="ReadWriteOnce",
+                       pod_name=pod["metadata"]["name"], workload=pod["metadata"]["ownerReferences"][0]["name"],
+                       workload_type="ReplicaSet")
+        lines = [(DISK_ERRORS_FIRST - dt.timedelta(microseconds=310),
+                  "I/O error, dev sdc, sector 4196352 op 0x0:(READ) flags 0x80700 phys_seg 1 prio class 2")]
+        for k in range(1200):
+            t = DISK_ERRORS_FIRST + dt.timedelta(seconds=15 * k + k % 7, microseconds=1733 * k % 1000000)
+            lines.append((t, "EXT4-fs error (device sdc): __ext4_find_entry:1682: inode #2: comm grafana-server: "
+                             "reading directory lblock 0"))
+            if k % 100 == 99:
+                lines.append((t + dt.timedelta(seconds=5), "EXT4-fs error: 10 callbacks suppressed"))
+        lines.append((CAPTURE - dt.timedelta(seconds=8), "EXT4-fs error (device sdc): __ext4_find_entry:1682: "
+                                                         "inode #2: comm grafana-server: reading directory lblock 0"))
+        b.node_files[node]["logs/kernel.log"] += "".join(
+            journal(t, node, "kernel", None, m) + "\n" for t, m in sorted(lines))
+        add_events(b, [(
+            "default", {"kind": "Node", "name": GHOST_NODE, "uid": GHOST_NODE}, "NodeHasSufficientMemory",
+            f"Node {GHOST_NODE} status is now: NodeHasSufficientMemory", GHOST_REMOVED + dt.timedelta(minutes=3),
+            CAPTURE - dt.timedelta(minutes=2, seconds=14), 4127, "Normal", "kubelet", GHOST_NODE)])
+        return b
+
+
 SCENARIOS = {
     "healthy-v1.4.0": scenario_healthy_v140,
     "fleet-stale-v1.4.0": scenario_fleet_stale_v140,
@@ -6739,6 +6786,7 @@ SCENARIOS = {
     "storage-lost-v1.4.0": scenario_storage_lost_v140,
     "upgrade-paused-node-v1.7.0": scenario_upgrade_paused_node_v170,
     "upgrade-failed-livemigrate-v1.8.1": scenario_upgrade_failed_livemigrate_v181,
+    "node-disk-errors-v1.4.0": scenario_node_disk_errors_v140,
 }
 
 

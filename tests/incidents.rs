@@ -138,6 +138,10 @@ fn the_first_incident_is_the_problem_each_sample_was_made_for() {
             "fleet-agent-down-v1.4.0",
             "fleet.apply-error:Cluster/fleet-local/local:agent",
         ),
+        (
+            "node-disk-errors-v1.4.0",
+            "node.kernel-errors:Node/harvester-node-1:block-io:sdc",
+        ),
     ];
     for (name, cause) in want {
         let r = report(&sample(name));
@@ -298,9 +302,11 @@ fn a_webhook_outage_holds_its_pods_chart_and_the_calls_it_failed() {
 fn each_blocker_is_reported_once_with_the_checks_that_saw_it() {
     let r = report(&sample("upgrade-blocked-v1.4.0"));
     let all = shape(&r);
-    // Six causes: a degraded volume, a node in maintenance, a single-replica volume, a VM
-    // that cannot migrate, a running backup, a running backup schedule.
-    assert_eq!(all.len(), 6, "{all:#?}");
+    // Seven causes: a degraded volume, a node in maintenance, a single-replica volume, a VM
+    // that cannot migrate, a running backup, a running backup schedule, and the I/O errors of
+    // node-2's disk sdb (which explain the filesystem errors on it; the kernel log does not say
+    // which Longhorn disk sdb is, so they stay apart from the degraded volume).
+    assert_eq!(all.len(), 7, "{all:#?}");
     let of = |cause_prefix: &str| {
         all.iter()
             .find(|(c, _)| c.starts_with(cause_prefix))
@@ -322,6 +328,10 @@ fn each_blocker_is_reported_once_with_the_checks_that_saw_it() {
             .any(|e| e.starts_with("upgrade.precheck.node-status:"))
     );
     assert!(of("storage.single-replica:").contains(&"upgrade.admission:C22".to_string()));
+    assert_eq!(
+        of("node.kernel-errors:Node/harvester-node-2:block-io:sdb"),
+        vec!["node.kernel-errors:Node/harvester-node-2:fs:sdb".to_string()]
+    );
     assert!(
         of("upgrade.precheck.virtual-machines:").contains(&"upgrade.admission:C24".to_string())
     );

@@ -1,0 +1,175 @@
+//! What the nodes say (issue 16, part B): kernel filesystem and I/O errors from the node
+//! bundles, ghost nodes and restarted system pods, on the node-disk-errors sample and on the
+//! real 2022 bundle (node1's 126,042 `EXT4-fs error (device sdc) … comm grafana-server` lines,
+//! the kubelet events of the missing node2, kube-vip's 4 restarts).
+mod common;
+
+use common::*;
+use serde_json::Value;
+
+fn finding<'a>(r: &'a Value, id: &str) -> &'a Value {
+    r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == id)
+        .unwrap_or_else(|| {
+            let ids: Vec<&str> = r["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|f| f["id"].as_str())
+                .collect();
+            panic!("no finding {id} in {ids:?}")
+        })
+}
+
+fn s(v: &Value) -> &str {
+    v.as_str().unwrap_or_default()
+}
+
+#[test]
+fn sample_kernel_errors_name_node_device_count_process_pod_and_volume() {
+    let r = report(&sample("node-disk-errors-v1.4.0"));
+    let f = finding(&r, "node.kernel-errors:Node/harvester-node-1:fs:sdc");
+    assert_eq!(f["severity"], "error");
+    assert_eq!(
+        s(&f["title"]),
+        "Node harvester-node-1: 1,201 filesystem errors on device sdc, process grafana-server (1,201)"
+    );
+    let summary = s(&f["summary"]);
+    for want in [
+        "the first logged at 2025-02-14T04:28:59Z",
+        "the last at 2025-02-14T09:40:59Z",
+        "suppressed 120 filesystem error messages",
+        "container grafana of pod default/grafana-",
+        "PVC grafana-data (PV pvc-",
+        "likely the volume on sdc",
+    ] {
+        assert!(summary.contains(want), "{want:?} not in {summary}");
+    }
+    let ev = f["evidence"].as_array().unwrap();
+    let kernel = "nodes/harvester-node-1.zip!harvester-node-1/logs/kernel.log";
+    assert_eq!(ev[0]["file"], kernel);
+    assert!(s(&ev[0]["excerpt"]).contains("EXT4-fs error (device sdc)"));
+    assert_eq!(ev[1]["file"], kernel);
+    assert!(ev[1]["line"].as_u64() > ev[0]["line"].as_u64());
+    assert!(s(&ev[1]["excerpt"]).starts_with("Feb 14 09:40:59"));
+    let kinds: Vec<&str> = f["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| s(&o["kind"]))
+        .collect();
+    for k in ["Pod", "PersistentVolumeClaim", "PersistentVolume"] {
+        assert!(kinds.contains(&k), "{k} not in {kinds:?}");
+    }
+    assert!(s(&f["remediation"]).contains("harvester-node-1 -c kernel --grep sdc"));
+    // The block I/O error that came first is its own finding.
+    let io = finding(&r, "node.kernel-errors:Node/harvester-node-1:block-io:sdc");
+    assert!(s(&io["title"]).contains("1 block I/O error on device sdc"));
+}
+
+#[test]
+fn sample_ghost_node_with_its_kubelet_events() {
+    let r = report(&sample("node-disk-errors-v1.4.0"));
+    let f = finding(&r, "node.ghost:Node/harvester-node-3");
+    assert_eq!(f["severity"], "warning");
+    let summary = s(&f["summary"]);
+    assert!(
+        summary.contains("No Node harvester-node-3 exists"),
+        "{summary}"
+    );
+    assert!(summary.contains("count 4,127"), "{summary}");
+    assert!(summary.contains("kubelet likely still runs"), "{summary}");
+    let ev = &f["evidence"][0];
+    assert_eq!(ev["file"], "yamls/namespaced/default/v1/events.yaml");
+    assert!(s(&ev["excerpt"]).contains("name: harvester-node-3"));
+    // The other samples' nodes all exist.
+    for other in ["healthy-v1.4.0", "node-down-vm-degraded-v1.4.0"] {
+        let r = report(&sample(other));
+        assert!(
+            !r["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f["rule"] == "node.ghost" || f["rule"] == "node.kernel-errors"),
+            "{other}"
+        );
+    }
+}
+
+#[test]
+fn sample_restarted_system_pods_quote_the_previous_log() {
+    let r = report(&sample("healthy-v1.4.0"));
+    let f = finding(
+        &r,
+        "pod.system-restarts:Pod/harvester-system/virt-handler-8wnxm:virt-handler",
+    );
+    assert_eq!(f["severity"], "info");
+    assert!(s(&f["summary"]).contains("last exit Error (exit code 2)"));
+    let ev = f["evidence"].as_array().unwrap();
+    assert!(ev.iter().any(|e| e["file"]
+        == "logs/harvester-system/virt-handler-8wnxm/virt-handler.log.1"
+        && !s(&e["excerpt"]).is_empty()));
+}
+
+#[test]
+fn real_bundle_node1_sdc_grafana_node2_ghost_and_kube_vip() {
+    for b in real_bundles() {
+        let r = report(&b);
+        let f = finding(&r, "node.kernel-errors:Node/node1:fs:sdc");
+        assert_eq!(f["severity"], "error");
+        assert_eq!(
+            s(&f["title"]),
+            "Node node1: 126,042 filesystem errors on device sdc, process grafana-server (126,042)"
+        );
+        let summary = s(&f["summary"]);
+        for want in [
+            "367,534 errors since its last fsck, the first at 2022-03-08T00:02:38Z",
+            "pod cattle-monitoring-system/rancher-monitoring-grafana-d9c56d79b-rt4pt",
+            "PVC rancher-monitoring-grafana (PV pvc-ce3fa571-6642-4018-b7fd-9eb2c1e56191)",
+        ] {
+            assert!(summary.contains(want), "{want:?} not in {summary}");
+        }
+        let ev = f["evidence"].as_array().unwrap();
+        assert_eq!(ev[0]["file"], "nodes/node1.zip!node1/logs/kernel.log");
+        assert_eq!(ev[0]["line"], 750);
+        assert_eq!(ev[1]["line"], 132356);
+        assert!(s(&ev[1]["excerpt"]).contains("comm grafana-server"));
+        // sdb: prometheus's volume, EXT4 warnings with error -5 (EIO).
+        let sdb = finding(&r, "node.kernel-errors:Node/node1:fs:sdb");
+        assert!(
+            s(&sdb["title"]).contains("5,037 filesystem errors on device sdb, process prometheus")
+        );
+        assert!(s(&sdb["summary"]).contains("pvc-232180f3-6740-4682-ba5c-f4b57a75512b"));
+
+        let g = finding(&r, "node.ghost:Node/node2");
+        let summary = s(&g["summary"]);
+        assert!(summary.contains("count 34,075"), "{summary}");
+        assert!(
+            summary.contains("2022-03-22T23:46:53Z (2m before capture)"),
+            "{summary}"
+        );
+        assert!(summary.contains("BackingImageManager longhorn-system/backing-image-manager-c00e-f0de has label longhorn.io/node node2"), "{summary}");
+        let files: Vec<&str> = g["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| s(&e["file"]))
+            .collect();
+        assert!(files.contains(&"yamls/namespaced/default/v1/events.yaml"));
+
+        let k = finding(
+            &r,
+            "pod.system-restarts:Pod/harvester-system/kube-vip-vchbv:kube-vip",
+        );
+        assert_eq!(
+            s(&k["title"]),
+            "kube-vip harvester-system/kube-vip-vchbv restarted 4 times, last exit Error"
+        );
+        assert!(
+            s(&k["summary"]).contains("(exit code 1) at 2022-03-08T04:52:04Z (14d before capture)")
+        );
+    }
+}
