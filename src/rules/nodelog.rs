@@ -134,19 +134,37 @@ fn kernel_finding(info: &RuleInfo, cx: &Context, g: &Group, suppressed: u64) -> 
             (k, _) => k.words(),
         }
     );
-    let mut summary = format!(
-        "The kernel log of node {node} holds {} line(s) of {}{on}, the first logged at {} ({}:{}), \
-         the last at {} ({}:{}).",
-        grouped(g.count),
-        g.kind.words(),
-        or_unknown(&g.first.when),
-        g.first.file,
-        g.first.line,
-        or_unknown(&g.last.when),
-        g.last.file,
-        g.last.line,
-    );
-    summary.push_str(&format!(" Last line: \"{}\".", g.last.text));
+    let mut summary = if g.count == 1 {
+        format!(
+            "The kernel log of node {node} holds 1 line of {}{on}, at {} ({}:{}).",
+            g.kind.words(),
+            or_unknown(&g.first.when),
+            g.first.file,
+            g.first.line,
+        )
+    } else {
+        format!(
+            "The kernel log of node {node} holds {} lines of {}{on}, the first logged at {} \
+             ({}:{}), the last at {} ({}:{}).",
+            grouped(g.count),
+            g.kind.words(),
+            or_unknown(&g.first.when),
+            g.first.file,
+            g.first.line,
+            or_unknown(&g.last.when),
+            g.last.file,
+            g.last.line,
+        )
+    };
+    summary.push_str(&format!(
+        " {}: \"{}\".",
+        if g.count == 1 {
+            "The line"
+        } else {
+            "Last line"
+        },
+        g.last.text
+    ));
     if let Some(n) = g.fsck_errors {
         summary.push_str(&format!(
             " The filesystem itself counts {} errors since its last fsck{}.",
@@ -257,13 +275,20 @@ fn kernel_finding(info: &RuleInfo, cx: &Context, g: &Group, suppressed: u64) -> 
     );
     let remediation = match g.kind {
         Kind::Filesystem | Kind::Io => format!(
-            "Read the kernel log around the cited lines:\n$ {logs}\n\
+            "Read the kernel log around the cited lines:\n$ {logs}\n{}\
              On the node, find what {} is (`lsblk -o NAME,SIZE,MOUNTPOINT` and `ls -l /dev/longhorn/` \
              map a Longhorn volume to its device) and which pod mounts it.\n\
              Stop the workload that uses it before repairing: a filesystem check on a mounted \
              filesystem corrupts it further. For a Longhorn volume, scale the workload down, \
              then check the volume's replicas in the Longhorn UI; run `fsck` only on the \
              detached volume.",
+            if g.kind == Kind::Io {
+                "If it is a physical disk, check its health (`smartctl -a` on the node) and, when \
+                 it is a Longhorn disk, disable scheduling on it and request eviction of its \
+                 replicas (Longhorn UI, Node → Edit disks) before replacing it.\n"
+            } else {
+                ""
+            },
             g.device.as_deref().unwrap_or("the device")
         ),
         Kind::HungTask => format!(
