@@ -278,7 +278,12 @@ fn stream_lines(
         let line = buf.strip_suffix(b"\n").unwrap_or(&buf);
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         n = n.saturating_add(1);
-        if !f(n, &String::from_utf8_lossy(line)) {
+        // Valid UTF-8 (nearly every line) is handed on as is; only the rest is repaired.
+        let go = match std::str::from_utf8(line) {
+            Ok(l) => f(n, l),
+            Err(_) => f(n, &String::from_utf8_lossy(line)),
+        };
+        if !go {
             return Ok(());
         }
     }

@@ -134,17 +134,15 @@ pub fn read_order(files: &mut [String]) {
 }
 
 struct Patterns {
+    candidate: Regex,
     journal: Regex,
     header: Regex,
-    fs_error: Regex,
-    fs_warning_io: Regex,
     read_only: Regex,
     xfs: Regex,
     io: Regex,
     scsi: Regex,
     hung: Regex,
     oom: Regex,
-    comm: Regex,
     fsck_count: Regex,
     fsck_first: Regex,
     suppressed: Regex,
@@ -156,17 +154,15 @@ fn patterns() -> Option<&'static Patterns> {
     P.get_or_init(|| {
         let re = |s: &str| Regex::new(s).ok();
         Some(Patterns {
+            candidate: re("rror|blocked for more|Kill|read-only|shut|FAILED|orruption")?,
             journal: re(r"^([A-Z][a-z]{2}) +(\d{1,2}) (\d\d:\d\d:\d\d)(?:\.\d+)? \S+ kernel: ")?,
             header: re(r"^-- Logs begin at \w+ (\d{4})-(\d\d)-\d\d [\d:]+ (\w+)")?,
-            fs_error: re(r"EXT[234]-fs error \(device ([^)\s]+)\)")?,
-            fs_warning_io: re(r"EXT[234]-fs warning \(device ([^)\s]+)\):.* (?:error -\d+|I/O error)")?,
             read_only: re(r"(?:EXT[234]-fs|XFS) \(([^)\s]+)\):.*(?:[Rr]emounting filesystem read-only|shutting down filesystem|Filesystem has been shut down)")?,
             xfs: re(r"XFS \(([^)\s]+)\):.*(?i:I/O error|corruption|metadata corrupt)")?,
             io: re(r"I/O error,? (?:on )?dev(?:ice)? ([\w\-./]+?),? ")?,
             scsi: re(r"\[(sd[a-z]+)\] .*(?:FAILED Result|Medium Error|Hardware Error)")?,
             hung: re(r"INFO: task (.+):(\d+) blocked for more than (\d+) seconds")?,
             oom: re(r"Killed process \d+ \(([^)]+)\)|Kill process \d+ \(([^)]+)\)")?,
-            comm: re(r"comm ([^:\s]+)")?,
             fsck_count: re(r"EXT[234]-fs \(([^)\s]+)\): error count since last fsck: (\d+)")?,
             fsck_first: re(r"EXT[234]-fs \(([^)\s]+)\): initial error at time (\d+)")?,
             suppressed: re(r"EXT[234]-fs error: (\d+) callbacks suppressed")?,
@@ -180,15 +176,31 @@ fn patterns() -> Option<&'static Patterns> {
 #[derive(Debug)]
 pub struct Scanner {
     out: NodeKernel,
-    groups: BTreeMap<(Kind, Option<String>), Group>,
+    /// Each group with its last line so far (kept raw: dated and quoted once, at the end).
+    groups: BTreeMap<(Kind, Option<String>), (Group, Last)>,
     fsck: BTreeMap<String, (u64, Option<String>)>,
-    file: String,
-    /// Year of the current journal (from its header, else the capture's).
+    /// Per file read: how its journal lines are dated.
+    dating: Vec<Dating>,
+    capture_year: Option<i32>,
+}
+
+/// How the lines of one file are dated.
+#[derive(Debug, Clone, Copy)]
+struct Dating {
+    /// Year of the journal (from its header, else the capture's).
     year: Option<i32>,
     /// Month of the header (a line in an earlier month is in the next year).
     header_month: u32,
+    /// The header says UTC (or there is none: Harvester nodes run in UTC).
     utc: bool,
-    capture_year: Option<i32>,
+}
+
+/// The last line of a group so far: file (index into the files read), number and text.
+#[derive(Debug, Default)]
+struct Last {
+    file: usize,
+    line: u32,
+    text: String,
 }
 
 impl Scanner {
@@ -201,44 +213,38 @@ impl Scanner {
             },
             groups: BTreeMap::new(),
             fsck: BTreeMap::new(),
-            file: String::new(),
-            year: capture_year,
-            header_month: 1,
-            utc: true,
+            dating: Vec::new(),
             capture_year,
         }
     }
 
     /// Starts a file (bundle-relative path).
     pub fn file(&mut self, path: &str) {
-        self.file = path.to_string();
         self.out.files.push(path.to_string());
-        self.year = self.capture_year;
-        self.header_month = 1;
-        self.utc = true;
+        self.dating.push(Dating {
+            year: self.capture_year,
+            header_month: 1,
+            utc: true,
+        });
     }
 
-    /// When a journal line was written, from its prefix.
-    fn when(&self, line: &str) -> String {
-        let Some(p) = patterns() else {
-            return String::new();
-        };
-        if let Some(c) = p.journal.captures(line) {
-            let (mon, day, time) = (&c[1], &c[2], &c[3]);
-            let m = month(mon);
-            if let (Some(y), Some(m), true) = (self.year, m, self.utc) {
-                let y = if m < self.header_month { y + 1 } else { y };
-                let d: u32 = day.parse().unwrap_or(1);
-                return format!("{y}-{m:02}-{d:02}T{time}Z");
-            }
-            return format!("{mon} {day} {time}");
+    /// Index of the current file.
+    fn current(&self) -> usize {
+        self.out.files.len().saturating_sub(1)
+    }
+
+    /// A line of file `file` as quoted: dated from its journal prefix.
+    fn quote(&self, file: usize, n: u32, line: &str) -> Line {
+        Line {
+            file: self.out.files.get(file).cloned().unwrap_or_default(),
+            line: n,
+            when: self
+                .dating
+                .get(file)
+                .map(|d| when(d, line))
+                .unwrap_or_default(),
+            text: line.chars().take(QUOTE_WIDTH).collect(),
         }
-        if let Some(rest) = line.strip_prefix('[')
-            && let Some((t, _)) = rest.split_once(']')
-        {
-            return format!("[{}]", t.trim());
-        }
-        String::new()
     }
 
     /// One line (1-based number `n`) of the current file.
@@ -249,98 +255,144 @@ impl Scanner {
         if n == 1
             && let Some(c) = p.header.captures(line)
         {
-            self.year = c[1].parse().ok();
-            self.header_month = c[2].parse().unwrap_or(1);
-            self.utc = &c[3] == "UTC";
+            if let Some(d) = self.dating.last_mut() {
+                d.year = c[1].parse().ok();
+                d.header_month = c[2].parse().unwrap_or(1);
+                d.utc = &c[3] == "UTC";
+            }
             return;
         }
-        // Cheap filter first: nearly every kernel line is none of these.
-        if !(line.contains("error")
-            || line.contains("blocked for more")
-            || line.contains("Kill")
-            || line.contains("read-only")
-            || line.contains("shut")
-            || line.contains("FAILED")
-            || line.contains("Error")
-            || line.contains("orruption"))
-        {
+        // Cheap filter first (one pass for all the fixed words): nearly every kernel line is
+        // none of these.
+        if !p.candidate.is_match(line) {
             return;
         }
-        if let Some(c) = p.suppressed.captures(line) {
-            self.out.suppressed_fs += c[1].parse::<u64>().unwrap_or(0);
-            return;
-        }
-        if let Some(c) = p.fsck_count.captures(line) {
-            let e = self.fsck.entry(c[1].to_string()).or_default();
-            e.0 = c[2].parse().unwrap_or(0);
-            return;
-        }
-        if let Some(c) = p.fsck_first.captures(line) {
-            let e = self.fsck.entry(c[1].to_string()).or_default();
-            e.1 = c[2]
-                .parse::<i64>()
-                .ok()
-                .and_then(|s| chrono::DateTime::from_timestamp(s, 0))
-                .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string());
-            return;
-        }
-        let (kind, device, comm, read_only) = if let Some(c) = p.read_only.captures(line) {
-            (Kind::Filesystem, Some(c[1].to_string()), None, true)
-        } else if let Some(c) = p
-            .fs_error
-            .captures(line)
-            .or_else(|| p.fs_warning_io.captures(line))
-            .or_else(|| p.xfs.captures(line))
-        {
-            let comm = p.comm.captures(line).map(|m| m[1].to_string());
-            (Kind::Filesystem, Some(c[1].to_string()), comm, false)
-        } else if let Some(c) = p.io.captures(line).or_else(|| p.scsi.captures(line)) {
-            (Kind::Io, Some(c[1].to_string()), None, false)
-        } else if let Some(c) = p.hung.captures(line) {
-            (Kind::HungTask, None, Some(c[1].to_string()), false)
-        } else if let Some(c) = p.oom.captures(line) {
-            let comm = c
-                .get(1)
-                .or_else(|| c.get(2))
-                .map(|m| m.as_str().to_string());
-            (Kind::OomKill, None, comm, false)
-        } else {
+        let Some((kind, device, comm, read_only)) = self.classify(p, line) else {
             return;
         };
-        let at = Line {
-            file: self.file.clone(),
-            line: n,
-            when: self.when(line),
-            text: line.chars().take(QUOTE_WIDTH).collect(),
-        };
-        let g = self
-            .groups
-            .entry((kind, device.clone()))
-            .or_insert_with(|| Group {
+        let file = self.current();
+        let key = (kind, device);
+        if !self.groups.contains_key(&key) {
+            let first = self.quote(file, n, line);
+            let g = Group {
                 node: self.out.node.clone(),
                 kind,
-                device,
+                device: key.1.clone(),
                 count: 0,
-                first: at.clone(),
-                last: at.clone(),
+                last: first.clone(),
+                first,
                 comms: BTreeMap::new(),
                 read_only: false,
                 fsck_errors: None,
                 first_error: None,
-            });
+            };
+            self.groups.insert(key.clone(), (g, Last::default()));
+        }
+        let Some((g, last)) = self.groups.get_mut(&key) else {
+            return;
+        };
         g.count += 1;
-        g.last = at;
+        last.file = file;
+        last.line = n;
+        last.text.clear();
+        last.text.push_str(line);
         g.read_only |= read_only;
         if let Some(c) = comm
-            && (g.comms.len() < MAX_COMMS || g.comms.contains_key(&c))
+            && (g.comms.len() < MAX_COMMS || g.comms.contains_key(c))
         {
-            *g.comms.entry(c).or_default() += 1;
+            match g.comms.get_mut(c) {
+                Some(k) => *k += 1,
+                None => {
+                    g.comms.insert(c.to_string(), 1);
+                }
+            }
         }
+    }
+
+    /// What a candidate line reports: kind, device, process, remount read-only. The common
+    /// lines (ext4 errors, thousands of them) are parsed by hand; the rare ones by pattern,
+    /// each tried only when the line holds its fixed words.
+    fn classify<'l>(
+        &mut self,
+        p: &Patterns,
+        line: &'l str,
+    ) -> Option<(Kind, Option<String>, Option<&'l str>, bool)> {
+        if line.contains("EXT") {
+            let comm = between(line, "comm ", ':');
+            if let Some(d) = between(line, "-fs error (device ", ')') {
+                return Some((Kind::Filesystem, Some(d.to_string()), comm, false));
+            }
+            if let Some(d) = between(line, "-fs warning (device ", ')')
+                && (line.contains(" error -") || line.contains("I/O error"))
+            {
+                return Some((Kind::Filesystem, Some(d.to_string()), comm, false));
+            }
+            if line.contains("callbacks suppressed")
+                && let Some(c) = p.suppressed.captures(line)
+            {
+                self.out.suppressed_fs += c[1].parse::<u64>().unwrap_or(0);
+                return None;
+            }
+            if line.contains("since last fsck")
+                && let Some(c) = p.fsck_count.captures(line)
+            {
+                let e = self.fsck.entry(c[1].to_string()).or_default();
+                e.0 = c[2].parse().unwrap_or(0);
+                return None;
+            }
+            if line.contains("initial error at time")
+                && let Some(c) = p.fsck_first.captures(line)
+            {
+                let e = self.fsck.entry(c[1].to_string()).or_default();
+                e.1 = c[2]
+                    .parse::<i64>()
+                    .ok()
+                    .and_then(|s| chrono::DateTime::from_timestamp(s, 0))
+                    .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string());
+                return None;
+            }
+        }
+        if (line.contains("read-only") || line.contains("shut"))
+            && let Some(c) = p.read_only.captures(line)
+        {
+            return Some((Kind::Filesystem, Some(c[1].to_string()), None, true));
+        }
+        if line.contains("XFS (")
+            && let Some(c) = p.xfs.captures(line)
+        {
+            let comm = between(line, "comm ", ':');
+            return Some((Kind::Filesystem, Some(c[1].to_string()), comm, false));
+        }
+        if line.contains("I/O error")
+            && let Some(c) = p.io.captures(line)
+        {
+            return Some((Kind::Io, Some(c[1].to_string()), None, false));
+        }
+        if line.contains("] ")
+            && let Some(c) = p.scsi.captures(line)
+        {
+            return Some((Kind::Io, Some(c[1].to_string()), None, false));
+        }
+        if line.contains("blocked for more")
+            && let Some(c) = p.hung.captures(line)
+        {
+            let comm = c.get(1).map(|m| m.as_str());
+            return Some((Kind::HungTask, None, comm, false));
+        }
+        if line.contains("Kill")
+            && let Some(c) = p.oom.captures(line)
+        {
+            let comm = c.get(1).or_else(|| c.get(2)).map(|m| m.as_str());
+            return Some((Kind::OomKill, None, comm, false));
+        }
+        None
     }
 
     /// What was found.
     pub fn finish(mut self) -> NodeKernel {
-        for ((kind, device), mut g) in self.groups {
+        let groups = std::mem::take(&mut self.groups);
+        for ((kind, device), (mut g, last)) in groups {
+            g.last = self.quote(last.file, last.line, &last.text);
             if kind == Kind::Filesystem
                 && let Some((count, first)) = device.as_ref().and_then(|d| self.fsck.get(d))
             {
@@ -351,6 +403,38 @@ impl Scanner {
         }
         self.out
     }
+}
+
+/// The text between `marker` and the next `end` (`EXT4-fs error (device sdc)` → `sdc`), when
+/// it is one word.
+fn between<'a>(line: &'a str, marker: &str, end: char) -> Option<&'a str> {
+    let at = line.find(marker)? + marker.len();
+    let rest = line.get(at..)?;
+    let word = rest.get(..rest.find(end)?)?;
+    (!word.is_empty() && !word.contains(' ')).then_some(word)
+}
+
+/// When a line was written, from its prefix: RFC 3339 when the journal's year is known and it
+/// is in UTC, else as printed (`Mar 22 23:50:31`, `[12.5]`).
+fn when(d: &Dating, line: &str) -> String {
+    let Some(p) = patterns() else {
+        return String::new();
+    };
+    if let Some(c) = p.journal.captures(line) {
+        let (mon, day, time) = (&c[1], &c[2], &c[3]);
+        if let (Some(y), Some(m), true) = (d.year, month(mon), d.utc) {
+            let y = if m < d.header_month { y + 1 } else { y };
+            let day: u32 = day.parse().unwrap_or(1);
+            return format!("{y}-{m:02}-{day:02}T{time}Z");
+        }
+        return format!("{mon} {day} {time}");
+    }
+    if let Some(rest) = line.strip_prefix('[')
+        && let Some((t, _)) = rest.split_once(']')
+    {
+        return format!("[{}]", t.trim());
+    }
+    String::new()
 }
 
 fn month(m: &str) -> Option<u32> {

@@ -308,7 +308,6 @@ fn kernel_finding(info: &RuleInfo, cx: &Context, g: &Group, suppressed: u64) -> 
             .map(|d| format!(":{d}"))
             .unwrap_or_default()
     );
-    let _ = info;
     let disk = g
         .device
         .as_deref()
@@ -316,7 +315,7 @@ fn kernel_finding(info: &RuleInfo, cx: &Context, g: &Group, suppressed: u64) -> 
     if let (Some(d), Kind::Io) = (&disk, g.kind) {
         explains.push(d.clone());
     }
-    let f = Finding::new(KERNEL_ERRORS.id, subject, severity, title)
+    let f = Finding::new(info.id, subject, severity, title)
         .with_summary(summary)
         .with_objects(objects)
         .with_evidence(evidence)
@@ -535,10 +534,9 @@ fn ghost_nodes(info: &RuleInfo, cx: &Context) -> Vec<Finding> {
         let mut objects: Vec<ObjectRef> = refs.iter().map(|r| ObjectRef::of(r.object)).collect();
         objects.sort();
         objects.dedup();
-        let _ = info;
         out.push(
             Finding::new(
-                GHOST_NODES.id,
+                info.id,
                 format!("Node/{name}"),
                 Severity::Warning,
                 format!(
@@ -678,10 +676,9 @@ fn system_restarts(info: &RuleInfo, cx: &Context) -> Vec<Finding> {
                 "logs",
                 &format!("-n {} {} -c {}", p.key.namespace, p.key.name, c.name),
             );
-            let _ = info;
             out.push(
                 Finding::about(
-                    SYSTEM_RESTARTS.id,
+                    info.id,
                     p,
                     severity,
                     format!(
