@@ -113,6 +113,10 @@ fn level(f: &Finding) -> u8 {
         "webhook.unavailable" => 20,
         "upgrade.leftover" if f.explains.iter().any(|k| k == topic::LEFTOVER) => 30,
         "fleet.apply-error" if f.explains.iter().any(|k| k == topic::FLEET_AGENT) => 35,
+        // A filesystem failing on a volume's device is what a node sees of a storage problem
+        // (a lost or faulted volume): after the storage findings, which explain it through the
+        // volume both name. A disk's own I/O errors touch no volume and stay causes.
+        "node.kernel-errors" => 42,
         _ if r.starts_with("node.") || r.starts_with("storage.") || r.starts_with("vm.") => 40,
         "upgrade.leftover" => 45,
         _ if r.starts_with("fleet.") => 50,
