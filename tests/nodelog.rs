@@ -104,7 +104,7 @@ fn sample_restarted_system_pods_quote_the_previous_log() {
     let r = report(&sample("healthy-v1.4.0"));
     let f = finding(
         &r,
-        "pod.system-restarts:Pod/harvester-system/virt-handler-8wnxm:virt-handler",
+        "node.system-restarts:Pod/harvester-system/virt-handler-8wnxm:virt-handler",
     );
     assert_eq!(f["severity"], "info");
     assert!(s(&f["summary"]).contains("last exit Error (exit code 2)"));
@@ -182,7 +182,7 @@ fn real_bundle_node1_sdc_grafana_node2_ghost_and_kube_vip() {
 
         let k = finding(
             &r,
-            "pod.system-restarts:Pod/harvester-system/kube-vip-vchbv:kube-vip",
+            "node.system-restarts:Pod/harvester-system/kube-vip-vchbv:kube-vip",
         );
         assert_eq!(
             s(&k["title"]),

@@ -84,6 +84,10 @@ fn chart_key(o: &ObjectRef) -> Option<String> {
 /// not what they are about, so only the subject counts.
 fn about(f: &Finding) -> &[ObjectRef] {
     let r = f.rule.as_str();
+    if r == "node.system-restarts" {
+        // About a pod (and its restarts), not about a node with a blast radius.
+        return &f.objects;
+    }
     if r.starts_with("node.") || r.starts_with("storage.") || r.starts_with("vm.") {
         if r == "node.version-skew" {
             // About the versions, not about any one node (its topic says so).
@@ -117,6 +121,8 @@ fn level(f: &Finding) -> u8 {
         // (a lost or faulted volume): after the storage findings, which explain it through the
         // volume both name. A disk's own I/O errors touch no volume and stay causes.
         "node.kernel-errors" => 42,
+        // A system pod's restarts are a symptom to read, not a cause of other findings.
+        "node.system-restarts" => 100,
         _ if r.starts_with("node.") || r.starts_with("storage.") || r.starts_with("vm.") => 40,
         "upgrade.leftover" => 45,
         _ if r.starts_with("fleet.") => 50,

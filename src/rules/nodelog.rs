@@ -1,7 +1,7 @@
 //! What the nodes themselves say: `node.kernel-errors` (filesystem, block I/O, hung-task and
 //! OOM lines of the node bundles' kernel logs, counted per node and device, tied to the pod
 //! whose process the lines name and to its volume), `node.ghost` (node names that events and
-//! Longhorn objects still use but no Node object has) and `pod.system-restarts` (restarted
+//! Longhorn objects still use but no Node object has) and `node.system-restarts` (restarted
 //! containers of system pods, with their last exit and the end of the previous log). The kernel
 //! logs are read before the rules (`analyze::scan_kernel`, `facts::kernel`); rules read the
 //! result.
@@ -561,7 +561,7 @@ fn ghost_nodes(info: &RuleInfo, cx: &Context) -> Vec<Finding> {
 // ---------------------------------------------------------------- system pod restarts
 
 static SYSTEM_RESTARTS: RuleInfo = RuleInfo {
-    id: "pod.system-restarts",
+    id: "node.system-restarts",
     title: "Restarted containers of system pods",
     description: "Containers of pods in kube-system, harvester-system, longhorn-system and \
         cattle-system (kube-vip, etcd, kube-apiserver, the rke2 components, Harvester and \
@@ -829,7 +829,7 @@ mod tests {
         assert_eq!(f.len(), 1, "{f:?}");
         assert_eq!(
             f[0].id,
-            "pod.system-restarts:Pod/harvester-system/kube-vip-a:kube-vip"
+            "node.system-restarts:Pod/harvester-system/kube-vip-a:kube-vip"
         );
         assert_eq!(f[0].severity, Severity::Info);
         assert!(
