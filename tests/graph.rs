@@ -129,10 +129,15 @@ fn storage_and_node_rules_with_blast_radius() {
     )));
     let cordon = by_id(&r, "node.cordoned:Node/harvester-node-2");
     has(&cordon["title"], "maintenance mode (completed)");
-    // A healthy cluster gives none of these.
+    // A healthy cluster gives none of these above info (its benign noise: virt-handler and
+    // etcd restarted once each, node.system-restarts at info).
     let h = report(&sample("healthy-v1.4.0"));
     for prefix in ["node.", "storage.", "vm.", "webhook."] {
-        assert!(ids(prefix, &h).is_empty(), "{prefix} {:?}", ids(prefix, &h));
+        let above: Vec<_> = ids(prefix, &h)
+            .into_iter()
+            .filter(|(sev, _)| sev != "info")
+            .collect();
+        assert!(above.is_empty(), "{prefix} {above:?}");
     }
 }
 
