@@ -137,27 +137,28 @@ impl Bundle {
         self.archive.read(&f.entry)
     }
 
+    /// The node zip at bundle-relative `zip` (`nodes/<n>.zip`), opened.
+    fn node_zip(&self, zip: &str) -> Result<crate::archive::Archive> {
+        let node = match self.file(zip).map(|f| &f.kind) {
+            Some(PathKind::NodeZip { node }) => node.as_str(),
+            _ => {
+                return Err(Error::Entry {
+                    entry: zip.to_string(),
+                    reason: "not a node zip of the bundle".into(),
+                });
+            }
+        };
+        nodes::open_node_zip(self, node).ok_or_else(|| Error::Entry {
+            entry: zip.to_string(),
+            reason: "not in the bundle".into(),
+        })?
+    }
+
     /// Reads a bundle-relative file as text (invalid UTF-8 replaced). `nodes/<n>.zip!<inner>`
     /// reads `<inner>` from inside that node zip.
     pub fn read_text(&self, path: &str) -> Result<String> {
         let bytes = match path.split_once('!') {
-            Some((zip, inner)) => {
-                let node = match self.file(zip).map(|f| &f.kind) {
-                    Some(PathKind::NodeZip { node }) => node.as_str(),
-                    _ => {
-                        return Err(Error::Entry {
-                            entry: zip.to_string(),
-                            reason: "not a node zip of the bundle".into(),
-                        });
-                    }
-                };
-                nodes::open_node_zip(self, node)
-                    .ok_or_else(|| Error::Entry {
-                        entry: zip.to_string(),
-                        reason: "not in the bundle".into(),
-                    })??
-                    .read(inner)?
-            }
+            Some((zip, inner)) => self.node_zip(zip)?.read(inner)?,
             None => self.read(path)?,
         };
         // Valid UTF-8 (nearly always) becomes the string without a copy of the file.
@@ -171,23 +172,9 @@ impl Bundle {
     /// `nodes/<n>.zip!path` files (only the node zip itself, compressed, is held).
     pub fn for_each_line(&self, path: &str, mut f: impl FnMut(u32, &str) -> bool) -> Result<()> {
         let streamed = match path.split_once('!') {
-            Some((zip, inner)) => {
-                let node = match self.file(zip).map(|f| &f.kind) {
-                    Some(PathKind::NodeZip { node }) => node.as_str(),
-                    _ => {
-                        return Err(Error::Entry {
-                            entry: zip.to_string(),
-                            reason: "not a node zip of the bundle".into(),
-                        });
-                    }
-                };
-                nodes::open_node_zip(self, node)
-                    .ok_or_else(|| Error::Entry {
-                        entry: zip.to_string(),
-                        reason: "not in the bundle".into(),
-                    })??
-                    .read_with(inner, |r| stream_lines(r, &mut f))?
-            }
+            Some((zip, inner)) => self
+                .node_zip(zip)?
+                .read_with(inner, |r| stream_lines(r, &mut f))?,
             None => {
                 let entry = &self
                     .file(path)

@@ -65,6 +65,16 @@ pub struct InProgress {
     pub resume: String,
 }
 
+/// `": why; why"` after a wait's words, or nothing when there is no reason.
+fn reasons_tail<'a>(why: impl Iterator<Item = &'a str>) -> String {
+    let v: Vec<&str> = why.collect();
+    if v.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", v.join("; "))
+    }
+}
+
 fn idx(env: &Env, o: &Object) -> Option<usize> {
     env.index.position(&o.key)
 }
@@ -295,17 +305,7 @@ fn repo_waits(env: &Env, u: &str, deployment: bool) -> Vec<Wait> {
             v.push(Wait {
                 what: format!(
                     "the upgrade repo VM {vm_name} is {printable}{}",
-                    if bad.is_empty() {
-                        String::new()
-                    } else {
-                        format!(
-                            ": {}",
-                            bad.iter()
-                                .map(|b| b.2.as_str())
-                                .collect::<Vec<_>>()
-                                .join("; ")
-                        )
-                    }
+                    reasons_tail(bad.iter().map(|b| b.2.as_str()))
                 ),
                 objects,
                 logs: Vec::new(),
@@ -355,17 +355,7 @@ fn repo_deployment_wait(env: &Env, name: &str) -> Option<Wait> {
     Some(Wait {
         what: format!(
             "the upgrade repository Deployment {name} has {ready} of {want} replicas ready{}",
-            if bad.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    ": {}",
-                    bad.iter()
-                        .map(|b| b.2.as_str())
-                        .collect::<Vec<_>>()
-                        .join("; ")
-                )
-            }
+            reasons_tail(bad.iter().map(|b| b.2.as_str()))
         ),
         objects,
         logs: Vec::new(),
