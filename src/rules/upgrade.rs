@@ -837,16 +837,8 @@ fn stuck_finding(cx: &Context, p: &crate::upgrade::lifecycle::InProgress) -> Opt
         summary,
         "Upgrade {} to {} is in phase {} ({}), last progress at {}.",
         u.key.name,
-        if p.version.is_empty() {
-            "?"
-        } else {
-            &p.version
-        },
-        if p.state.is_empty() {
-            "(no upgradeState label)"
-        } else {
-            &p.state
-        },
+        p.version_shown(),
+        p.state_shown(),
         p.pending
             .as_ref()
             .map(|(c, s)| format!("{c} is {s}"))
@@ -935,16 +927,8 @@ fn stuck_finding(cx: &Context, p: &crate::upgrade::lifecycle::InProgress) -> Opt
              stuck. Harvester does not start the pre-drain of a paused node until it is \
              resumed.",
             u.key.name,
-            if p.version.is_empty() {
-                "?"
-            } else {
-                &p.version
-            },
-            if p.state.is_empty() {
-                "(no upgradeState label)"
-            } else {
-                &p.state
-            },
+            p.version_shown(),
+            p.state_shown(),
             crate::facts::upgrade::PAUSE_MAP_ANNOTATION
         );
         for r in &reasons {

@@ -75,6 +75,26 @@ fn reasons_tail<'a>(why: impl Iterator<Item = &'a str>) -> String {
     }
 }
 
+impl InProgress {
+    /// The target version as shown in a sentence (`?` when the Upgrade has none).
+    pub fn version_shown(&self) -> &str {
+        if self.version.is_empty() {
+            "?"
+        } else {
+            &self.version
+        }
+    }
+
+    /// The phase label as shown in a sentence.
+    pub fn state_shown(&self) -> &str {
+        if self.state.is_empty() {
+            "(no upgradeState label)"
+        } else {
+            &self.state
+        }
+    }
+}
+
 fn idx(env: &Env, o: &Object) -> Option<usize> {
     env.index.position(&o.key)
 }
