@@ -27,8 +27,9 @@ struct Cli {
     command: Command,
     #[command(flatten)]
     limits: LimitArgs,
-    /// A folder of extra or newer knowledge files (known issues, in the schema of the
-    /// embedded catalogue); also from the SBDIAG_KNOWLEDGE environment variable.
+    /// A folder of extra or newer knowledge files: known issues (the embedded catalogue's
+    /// schema), denial texts, and releases, check and gate versions (the embedded version
+    /// table's schema); also from the SBDIAG_KNOWLEDGE environment variable.
     #[arg(long, global = true, value_name = "DIR")]
     knowledge: Option<PathBuf>,
 }
@@ -286,13 +287,16 @@ impl<E: Into<anyhow::Error>> From<E> for Fatal {
 /// mimalloc: fewer cycles in malloc/free than glibc's allocator on the many small
 /// allocations of YAML decoding, and less fragmentation across the parallel decoders
 /// (measured with bench/run.py, see BENCHMARKS.md).
+#[cfg(feature = "mimalloc")]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// mimalloc's option `purge_delay` (its `mi_option_t` index in the bundled mimalloc v3; the
 /// test `purge_delay_option_is_the_one_we_think` checks it by its default of 1000 ms).
+#[cfg(feature = "mimalloc")]
 const MI_OPTION_PURGE_DELAY: std::ffi::c_int = 15;
 
+#[cfg(feature = "mimalloc")]
 unsafe extern "C" {
     fn mi_option_set(option: std::ffi::c_int, value: std::ffi::c_long);
     #[cfg(test)]
@@ -304,6 +308,7 @@ unsafe extern "C" {
 /// garbage was a fifth of the peak memory on the bench bundle (BENCHMARKS.md), for no
 /// measurable speed. `MIMALLOC_PURGE_DELAY` in the environment still wins.
 fn tune_allocator() {
+    #[cfg(feature = "mimalloc")]
     if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
         // SAFETY: called first thing in `main`, before any other thread exists (mimalloc's
         // option setters are not thread-safe); the function takes plain integers.
@@ -753,6 +758,7 @@ fn scan(
 mod tests {
     /// The index of `purge_delay` is mimalloc's enum order: a mimalloc update that moved it
     /// would make `tune_allocator` set another option. Identified by its default (1000 ms).
+    #[cfg(feature = "mimalloc")]
     #[test]
     fn purge_delay_option_is_the_one_we_think() {
         if std::env::var_os("MIMALLOC_PURGE_DELAY").is_some() {

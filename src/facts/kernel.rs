@@ -152,20 +152,22 @@ struct Patterns {
 fn patterns() -> Option<&'static Patterns> {
     static P: OnceLock<Option<Patterns>> = OnceLock::new();
     P.get_or_init(|| {
+        // ASCII classes (`[0-9]`): kernel lines name devices and numbers in ASCII, and
+        // Unicode's digit and word classes made these automata a megabyte larger.
         let re = |s: &str| Regex::new(s).ok();
         Some(Patterns {
             candidate: re("rror|blocked for more|Kill|read-only|shut|FAILED|orruption")?,
-            journal: re(r"^([A-Z][a-z]{2}) +(\d{1,2}) (\d\d:\d\d:\d\d)(?:\.\d+)? \S+ kernel: ")?,
-            header: re(r"^-- Logs begin at \w+ (\d{4})-(\d\d)-\d\d [\d:]+ (\w+)")?,
+            journal: re(r"^([A-Z][a-z]{2}) +([0-9]{1,2}) ([0-9]{2}:[0-9]{2}:[0-9]{2})(?:\.[0-9]+)? \S+ kernel: ")?,
+            header: re(r"^-- Logs begin at [0-9A-Za-z_]+ ([0-9]{4})-([0-9]{2})-[0-9]{2} [0-9:]+ ([0-9A-Za-z_]+)")?,
             read_only: re(r"(?:EXT[234]-fs|XFS) \(([^)\s]+)\):.*(?:[Rr]emounting filesystem read-only|shutting down filesystem|Filesystem has been shut down)")?,
             xfs: re(r"XFS \(([^)\s]+)\):.*(?i:I/O error|corruption|metadata corrupt)")?,
-            io: re(r"I/O error,? (?:on )?dev(?:ice)? ([\w\-./]+?),? ")?,
+            io: re(r"I/O error,? (?:on )?dev(?:ice)? ([0-9A-Za-z_\-./]+?),? ")?,
             scsi: re(r"\[(sd[a-z]+)\] .*(?:FAILED Result|Medium Error|Hardware Error)")?,
-            hung: re(r"INFO: task (.+):(\d+) blocked for more than (\d+) seconds")?,
-            oom: re(r"Killed process \d+ \(([^)]+)\)|Kill process \d+ \(([^)]+)\)")?,
-            fsck_count: re(r"EXT[234]-fs \(([^)\s]+)\): error count since last fsck: (\d+)")?,
-            fsck_first: re(r"EXT[234]-fs \(([^)\s]+)\): initial error at time (\d+)")?,
-            suppressed: re(r"EXT[234]-fs error: (\d+) callbacks suppressed")?,
+            hung: re(r"INFO: task (.+):([0-9]+) blocked for more than ([0-9]+) seconds")?,
+            oom: re(r"Killed process [0-9]+ \(([^)]+)\)|Kill process [0-9]+ \(([^)]+)\)")?,
+            fsck_count: re(r"EXT[234]-fs \(([^)\s]+)\): error count since last fsck: ([0-9]+)")?,
+            fsck_first: re(r"EXT[234]-fs \(([^)\s]+)\): initial error at time ([0-9]+)")?,
+            suppressed: re(r"EXT[234]-fs error: ([0-9]+) callbacks suppressed")?,
         })
     })
     .as_ref()

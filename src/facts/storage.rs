@@ -83,6 +83,11 @@ pub struct Lost<'a> {
 }
 
 impl VolumeChain {
+    /// The claim as borrowed (namespace, name), the key of [`Storage::of_claim`].
+    fn claim_key(&self) -> Option<(&str, &str)> {
+        self.claim.as_ref().map(|(ns, n)| (ns.as_str(), n.as_str()))
+    }
+
     /// An object of the chain.
     fn get(index: &Index, i: Option<usize>) -> Option<&Object> {
         index.objects.get(i?)
@@ -153,8 +158,11 @@ pub struct Storage {
     /// The chains: PVs (by name), then claims bound to absent PVs, then Longhorn Volumes no PV
     /// names.
     pub volumes: Vec<VolumeChain>,
-    by_claim: HashMap<(String, String), usize>,
-    by_longhorn: HashMap<String, usize>,
+    /// Positions in `volumes` of the chains with a claim, sorted by claim (no copies of the
+    /// names: a bundle may hold tens of thousands of volumes).
+    by_claim: Vec<u32>,
+    /// Positions in `volumes` of the chains Longhorn serves, sorted by Longhorn name.
+    by_longhorn: Vec<u32>,
 }
 
 impl Storage {
@@ -290,29 +298,50 @@ impl Storage {
             fill(&mut c);
             out.volumes.push(c);
         }
-        for (k, c) in out.volumes.iter().enumerate() {
-            if let Some(claim) = &c.claim {
-                out.by_claim.entry(claim.clone()).or_insert(k);
-            }
-            if let Some(lh) = &c.longhorn_name {
-                out.by_longhorn.entry(lh.clone()).or_insert(k);
-            }
-        }
+        out.volumes.shrink_to_fit();
+        // Positions are u32 (a bundle holds far fewer than 4 billion volumes); stable sorts,
+        // so of two chains with one key the first built (a PV before a claim without one) is
+        // the one found.
+        let positions = |key: &dyn Fn(&VolumeChain) -> bool| -> Vec<u32> {
+            out.volumes
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| key(c))
+                .filter_map(|(k, _)| u32::try_from(k).ok())
+                .collect()
+        };
+        let mut by_claim = positions(&|c| c.claim.is_some());
+        by_claim.sort_by_key(|&k| out.at(k).and_then(VolumeChain::claim_key));
+        let mut by_longhorn = positions(&|c| c.longhorn_name.is_some());
+        by_longhorn.sort_by_key(|&k| out.at(k).and_then(|c| c.longhorn_name.as_deref()));
+        out.by_claim = by_claim;
+        out.by_longhorn = by_longhorn;
         out
+    }
+
+    /// The chain at position `k` of `volumes`.
+    fn at(&self, k: u32) -> Option<&VolumeChain> {
+        self.volumes.get(usize::try_from(k).ok()?)
     }
 
     /// The chain of the claim `namespace/name`.
     pub fn of_claim(&self, namespace: &str, name: &str) -> Option<&VolumeChain> {
-        self.by_claim
-            .get(&(namespace.to_string(), name.to_string()))
-            .and_then(|&k| self.volumes.get(k))
+        let key = Some((namespace, name));
+        let first = self
+            .by_claim
+            .partition_point(|&k| self.at(k).and_then(VolumeChain::claim_key) < key);
+        let c = self.at(*self.by_claim.get(first)?)?;
+        (c.claim_key() == key).then_some(c)
     }
 
     /// The chain of the volume Longhorn calls `name`.
     pub fn of_longhorn(&self, name: &str) -> Option<&VolumeChain> {
-        self.by_longhorn
-            .get(name)
-            .and_then(|&k| self.volumes.get(k))
+        let key = Some(name);
+        let first = self
+            .by_longhorn
+            .partition_point(|&k| self.at(k).and_then(|c| c.longhorn_name.as_deref()) < key);
+        let c = self.at(*self.by_longhorn.get(first)?)?;
+        (c.longhorn_name.as_deref() == key).then_some(c)
     }
 
     /// The lost volumes ([`VolumeChain::lost`]); `volumes_listed`: whether the capture holds

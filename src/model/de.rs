@@ -18,6 +18,20 @@ pub fn string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     Ok(opt_str(d)?.unwrap_or_default())
 }
 
+/// Like [`opt_str`], the value shared with every equal short value decoded on this thread
+/// ([`crate::model::tree::share`]): for fields that repeat across tens of thousands of objects
+/// (an event's type, reason and node).
+pub fn opt_shared<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<std::sync::Arc<str>>, D::Error> {
+    Ok(opt_str(d)?.map(|s| crate::model::tree::share(&s)))
+}
+
+/// Like [`opt_shared`] but empty instead of `None`.
+pub fn shared<'de, D: Deserializer<'de>>(d: D) -> Result<std::sync::Arc<str>, D::Error> {
+    Ok(crate::model::tree::share(&opt_str(d)?.unwrap_or_default()))
+}
+
 struct StrVisitor;
 
 impl<'de> Visitor<'de> for StrVisitor {

@@ -45,7 +45,7 @@ fn intern(k: &str) -> Key {
 }
 
 /// A string value: shared when short (see [`MAX_SHARED_VALUE`]).
-fn value(s: &str) -> Arc<str> {
+pub fn share(s: &str) -> Arc<str> {
     if s.len() <= MAX_SHARED_VALUE {
         shared(&VALUES, s)
     } else {
@@ -84,9 +84,9 @@ impl Node {
             J::Number(n) => Node::Num(n),
             J::String(s) if unmangle => match super::de::unmangle(&s) {
                 None => Node::Null,
-                Some(t) => Node::Str(value(t)),
+                Some(t) => Node::Str(share(t)),
             },
-            J::String(s) => Node::Str(value(&s)),
+            J::String(s) => Node::Str(share(&s)),
             J::Array(a) => Node::List(
                 a.into_iter()
                     .map(|x| Node::from_json(x, unmangle))

@@ -571,8 +571,8 @@ fn event_row(a: &Analysis, e: &EventView) -> Vec<String> {
     };
     vec![
         age(a, e.last.as_deref()),
-        e.kind.clone().unwrap_or_default(),
-        e.reason.clone().unwrap_or_default(),
+        e.kind.as_deref().unwrap_or_default().to_string(),
+        e.reason.as_deref().unwrap_or_default().to_string(),
         obj,
         format!(
             "{}{count}",
@@ -1017,9 +1017,9 @@ pub fn describe(a: &Analysis, kind: &str, name: &str, namespace: Option<&str>) -
         .into_iter()
         .filter(|(_, e)| {
             (!o.meta.uid.is_empty() && e.regarding.uid == o.meta.uid)
-                || (e.regarding.kind == o.key.kind
+                || (*e.regarding.kind == *o.key.kind
                     && e.regarding.name == o.key.name
-                    && e.regarding.namespace == o.key.namespace)
+                    && *e.regarding.namespace == *o.key.namespace)
         })
         .collect();
     let _ = write!(s, "Events:");

@@ -374,7 +374,7 @@ fn node_references<'a>(cx: &'a Context) -> BTreeMap<String, Vec<NodeRef<'a>>> {
         .chain(cx.index.of_kind("events.k8s.io", "Event"))
     {
         let View::Event(v) = &e.view else { continue };
-        if v.regarding.kind == "Node" {
+        if &*v.regarding.kind == "Node" {
             add(
                 &v.regarding.name,
                 e,

@@ -1,5 +1,7 @@
 //! The Event view, one shape for core and `events.k8s.io` Events (count, first and last
 //! time, regarding object, reason, message).
+use std::sync::Arc;
+
 use serde::Deserialize;
 
 use super::{CommonStatus, Decoded, View, parse};
@@ -9,24 +11,24 @@ use crate::model::{Meta, de};
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
 #[serde(default, rename_all = "camelCase")]
 pub struct EventRef {
-    #[serde(deserialize_with = "de::string")]
-    pub kind: String,
-    #[serde(deserialize_with = "de::string")]
-    pub namespace: String,
+    #[serde(deserialize_with = "de::shared")]
+    pub kind: Arc<str>,
+    #[serde(deserialize_with = "de::shared")]
+    pub namespace: Arc<str>,
     #[serde(deserialize_with = "de::string")]
     pub name: String,
     #[serde(deserialize_with = "de::string")]
     pub uid: String,
-    #[serde(deserialize_with = "de::opt_str")]
-    pub field_path: Option<String>,
+    // `fieldPath` (which container) is not kept: nothing reads it, and a bundle holds tens of
+    // thousands of events.
 }
 
 /// Who reported an event (`source` / `deprecatedSource`).
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct EventSource {
-    #[serde(deserialize_with = "de::opt_str")]
-    host: Option<String>,
+    #[serde(deserialize_with = "de::opt_shared")]
+    host: Option<Arc<str>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -46,10 +48,10 @@ struct EventDoc {
     #[serde(deserialize_with = "de::string")]
     kind: String,
     metadata: Meta,
-    #[serde(rename = "type", deserialize_with = "de::opt_str")]
-    kind_of_event: Option<String>,
-    #[serde(deserialize_with = "de::opt_str")]
-    reason: Option<String>,
+    #[serde(rename = "type", deserialize_with = "de::opt_shared")]
+    kind_of_event: Option<Arc<str>>,
+    #[serde(deserialize_with = "de::opt_shared")]
+    reason: Option<Arc<str>>,
     #[serde(deserialize_with = "de::opt_str")]
     message: Option<String>,
     #[serde(deserialize_with = "de::opt_str")]
@@ -78,15 +80,17 @@ struct EventDoc {
 /// An Event, from either API group, in one shape.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct EventView {
-    pub kind: Option<String>,
-    pub reason: Option<String>,
+    /// `type`: Normal or Warning (shared, like the reason, the regarded kind and namespace and
+    /// the host: they repeat across a bundle's events).
+    pub kind: Option<Arc<str>>,
+    pub reason: Option<Arc<str>>,
     pub message: Option<String>,
     pub regarding: EventRef,
     pub count: i64,
     pub first: Option<String>,
     pub last: Option<String>,
     /// The node whose component reported it (`source.host`), when set.
-    pub host: Option<String>,
+    pub host: Option<Arc<str>>,
 }
 
 /// Decodes a core or `events.k8s.io` Event into one shape.
@@ -97,7 +101,7 @@ pub(super) fn decode(text: &str) -> Result<Decoded, yaml_serde::Error> {
         .source
         .or(d.deprecated_source)
         .and_then(|s| s.host)
-        .filter(|h| !h.is_empty() && h != "null");
+        .filter(|h| !h.is_empty() && &**h != "null");
     let count = d
         .count
         .or(d.deprecated_count)

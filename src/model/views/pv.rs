@@ -50,7 +50,7 @@ pub(super) fn decode(text: &str) -> Result<Decoded, yaml_serde::Error> {
         meta: d.metadata,
         status: d.status.common(),
         view: View::PersistentVolume(Box::new(PvView {
-            claim_namespace: nonempty(claim.namespace),
+            claim_namespace: nonempty(claim.namespace.to_string()),
             claim_name: nonempty(claim.name),
             storage_class: d.spec.storage_class_name,
             csi_driver: csi.driver.filter(|s| !s.is_empty()),
