@@ -414,6 +414,55 @@ fn rules_versions_shows_each_check_against_each_release() {
 }
 
 #[test]
+fn a_knowledge_file_adds_a_release_and_moves_a_gate_without_a_new_sbdiag() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("v1.10.yaml"),
+        "releases: [v1.10.0]\nchecks:\n  - id: C25\n    versions: {since: v1.8.2, until: v1.9.x}\n",
+    )
+    .unwrap();
+    let kdir = dir.path().to_str().unwrap();
+    let out = ok(&["rules", "--versions", "--knowledge", kdir]);
+    let head: Vec<&str> = out.lines().next().unwrap().split_whitespace().collect();
+    assert_eq!(head.last(), Some(&"v1.10"), "{out}");
+    let c25: Vec<&str> = out
+        .lines()
+        .find(|l| l.starts_with("C25 "))
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    assert_eq!(c25[c25.len() - 3..], [".2+", "yes", "-"], "{out}");
+    assert!(out.contains("Knowledge checked against Harvester releases up to v1.10.0"));
+    // v1.10.0 is known now: no "newer than the knowledge" note.
+    let newer = |r: &Value| {
+        r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["id"] == "upgrade.admission:newer-than-known")
+    };
+    let args = ["--from-version", "v1.10.0"];
+    assert!(newer(&report_with("healthy-v1.4.0", &args)));
+    assert!(!newer(&report_with(
+        "healthy-v1.4.0",
+        &["--knowledge", kdir, "--from-version", "v1.10.0"]
+    )));
+    // A gate name the code does not ask is refused, naming the file and line.
+    std::fs::write(
+        dir.path().join("v1.10.yaml"),
+        "gates:\n  - name: NO_SUCH_GATE\n    versions: [{since: v1.10.0}]\n",
+    )
+    .unwrap();
+    let out = common::sbdiag(&["rules", "--versions", "--knowledge", kdir]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("v1.10.yaml:2: gates NO_SUCH_GATE: is not a gate"),
+        "{err}"
+    );
+}
+
+#[test]
 fn dev_build_is_not_judged_without_from_version() {
     for b in common::real_bundles() {
         let r = report(&b);

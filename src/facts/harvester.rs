@@ -17,16 +17,20 @@ pub fn as_user_sees(message: &str) -> String {
     format!("admission webhook \"{WEBHOOK}\" denied the request: {message}")
 }
 
+/// The version table as data (embedded; see its header for the schema). `--knowledge` files
+/// add to it ([`install`]) before the first analysis reads it.
+pub const VERSION_TABLE: &str = include_str!("versions.yaml");
+
 /// One text a check returns, in the versions that return it. `{name}` marks a value the
 /// webhook fills in; everything else is verbatim (typos included).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Text {
     /// Which of the check's denials (`""` when it has one).
-    pub case: &'static str,
+    pub case: String,
     /// Versions returning this text.
     pub versions: Range,
     /// The text.
-    pub text: &'static str,
+    pub text: String,
 }
 
 /// How sbdiag judges a check.
@@ -41,21 +45,22 @@ pub enum Judged {
     Recognised,
 }
 
-/// One check of the upgrade admission webhook (or the version gate the controller applies).
-#[derive(Debug, Clone, Copy)]
+/// One check of the upgrade admission webhook (or the version gate the controller applies):
+/// its versions and texts from the table, how sbdiag judges it from [`BEHAVIOUR`].
+#[derive(Debug, Clone)]
 pub struct AdmissionCheck {
     /// Id as in the reference (`C12`).
-    pub id: &'static str,
+    pub id: String,
     /// Short name.
-    pub name: &'static str,
+    pub name: String,
     /// Versions that have the check.
     pub versions: Range,
     /// What sbdiag needs to judge it: missing inputs make it `not_evaluated`.
     pub inputs: &'static [Input],
     /// The fields it reads, in words (for `rules --explain`).
-    pub reads: &'static str,
-    /// Its denial texts.
-    pub texts: &'static [Text],
+    pub reads: String,
+    /// Its denial texts; a knowledge file's come first, so that they win.
+    pub texts: Vec<Text>,
     /// How sbdiag judges it.
     pub judged: Judged,
 }
@@ -72,44 +77,343 @@ impl AdmissionCheck {
         if !self.exists_in(v) {
             return None;
         }
-        // A text from the user's knowledge files for this version wins over the table's.
-        let extra = EXTRA_TEXTS
-            .get()
-            .into_iter()
-            .flatten()
-            .find(|(id, t)| id == self.id && t.case == case && t.versions.contains(v))
-            .map(|(_, t)| t);
-        let t = extra.or_else(|| {
-            self.texts
-                .iter()
-                .find(|t| t.case == case && t.versions.contains(v))
-        })?;
-        Some(fill(t.text, args))
+        let t = self
+            .texts
+            .iter()
+            .find(|t| t.case == case && t.versions.contains(v))?;
+        Some(fill(&t.text, args))
     }
 }
 
-/// Denial texts from the user's knowledge files (`--knowledge`): (check id, text), for
-/// releases newer than the table knows or texts it lacks. Installed once, before any analysis.
-static EXTRA_TEXTS: OnceLock<Vec<(String, Text)>> = OnceLock::new();
+/// A denial of the UpgradeLog webhook (v1.9+), with what it means for the user.
+#[derive(Debug, Clone)]
+pub struct UpgradeLogDenial {
+    /// `UL1` … `UL10`.
+    pub id: String,
+    /// The text.
+    pub text: Text,
+    /// What it means.
+    pub meaning: String,
+}
 
-/// Installs denial texts from knowledge files for the rest of the process (the first call
-/// wins). The texts live as long as the process, as the table's do.
-pub fn install_texts(texts: Vec<(String, String, Range, String)>) -> bool {
-    let texts = texts
-        .into_iter()
-        .map(|(id, case, versions, text)| {
-            let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
-            (
-                id,
-                Text {
-                    case: leak(case),
+/// A behaviour that changed between releases, as the table states it.
+#[derive(Debug, Clone)]
+pub struct GateInfo {
+    /// Its name (the constant the code asks, e.g. `VERSION_GUARD`).
+    pub name: String,
+    /// What changes, in words.
+    pub what: String,
+    /// The releases that behave this way (any of these ranges).
+    pub versions: Vec<Range>,
+}
+
+/// A named version gate: the code asks `GATE.contains(v)`, the table says which versions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Gate(pub &'static str);
+
+impl Gate {
+    /// The ranges the table gives this gate (none for a name the table lacks, which a unit test
+    /// rules out for every gate the code defines).
+    pub fn ranges(self) -> &'static [Range] {
+        table()
+            .gates
+            .iter()
+            .find(|g| g.name == self.0)
+            .map(|g| g.versions.as_slice())
+            .unwrap_or(&[])
+    }
+
+    /// Whether version `v` behaves this way.
+    pub fn contains(self, v: &Version) -> bool {
+        self.ranges().iter().any(|r| r.contains(v))
+    }
+}
+
+/// The whole table: embedded data plus what knowledge files added.
+#[derive(Debug, Clone, Default)]
+pub struct Table {
+    /// Releases checked against, oldest first.
+    pub releases: Vec<(u64, u64, u64)>,
+    /// The admission checks in the webhook's order of evaluation.
+    pub checks: Vec<AdmissionCheck>,
+    /// Denials of deleting an Upgrade.
+    pub delete_texts: Vec<Text>,
+    /// The UpgradeLog webhook's denials.
+    pub upgradelog_denials: Vec<UpgradeLogDenial>,
+    /// Every named gate.
+    pub gates: Vec<GateInfo>,
+}
+
+/// A version range as the table writes it: `{since: v1.4.0, until: v1.7.x}` (both
+/// inclusive; `vX.Y.x` is every patch of a minor).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Bounds {
+    /// First version.
+    pub since: Option<String>,
+    /// Last version.
+    pub until: Option<String>,
+}
+
+impl Bounds {
+    /// The range, or which field does not parse.
+    pub fn range(&self) -> Result<Range, String> {
+        let num = |field: &str, s: &str| {
+            Version::parse(s)
+                .num
+                .ok_or_else(|| format!("{field}: {s:?} is not a version like v1.10.0"))
+        };
+        let since = match &self.since {
+            Some(s) => num("since", s)?,
+            None => (0, 0, 0),
+        };
+        let until = match self.until.as_deref() {
+            None => None,
+            Some(u) => match u.strip_suffix(".x") {
+                Some(minor) => {
+                    let (a, b, _) = num("until", &format!("{minor}.0"))?;
+                    Some((a, b, u64::MAX))
+                }
+                None => Some(num("until", u)?),
+            },
+        };
+        Ok(Range { since, until })
+    }
+}
+
+/// A text as the table writes it.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TextData {
+    /// Which denial of the check (`""` when it has one).
+    #[serde(default)]
+    pub case: String,
+    /// Versions returning it (every version of the check when absent).
+    pub versions: Option<Bounds>,
+    /// The text.
+    pub text: String,
+}
+
+/// A check as the table writes it. In a knowledge file only `id` is required: `versions`
+/// replaces the check's, `texts` come before the table's.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckData {
+    /// The check's id.
+    pub id: String,
+    /// Short name.
+    pub name: Option<String>,
+    /// Versions that have it.
+    pub versions: Option<Bounds>,
+    /// What it reads, in words.
+    pub reads: Option<String>,
+    /// Its texts.
+    #[serde(default)]
+    pub texts: Vec<TextData>,
+}
+
+/// An UpgradeLog denial as the table writes it.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpgradeLogData {
+    /// `UL1` …
+    pub id: String,
+    /// Versions returning it.
+    pub versions: Option<Bounds>,
+    /// The text.
+    pub text: String,
+    /// What it means.
+    pub meaning: String,
+}
+
+/// A gate as the table writes it (in a knowledge file, `versions` replaces the gate's).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GateData {
+    /// The gate's name.
+    pub name: String,
+    /// What changes (optional in a knowledge file).
+    pub what: Option<String>,
+    /// The releases that behave this way.
+    pub versions: Vec<Bounds>,
+}
+
+/// The table's file, and what a knowledge file may add (every part optional there).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TableData {
+    /// Releases (a knowledge file adds newer ones).
+    #[serde(default)]
+    pub releases: Vec<String>,
+    /// Checks.
+    #[serde(default)]
+    pub checks: Vec<CheckData>,
+    /// Denials of deleting an Upgrade.
+    #[serde(default)]
+    pub delete_texts: Vec<TextData>,
+    /// UpgradeLog denials.
+    #[serde(default)]
+    pub upgradelog_denials: Vec<UpgradeLogData>,
+    /// Gates.
+    #[serde(default)]
+    pub gates: Vec<GateData>,
+}
+
+fn text_of(t: &TextData) -> Result<Text, String> {
+    Ok(Text {
+        case: t.case.clone(),
+        versions: match &t.versions {
+            Some(b) => b.range()?,
+            None => Range::ALL,
+        },
+        text: t.text.clone(),
+    })
+}
+
+impl Table {
+    /// The embedded table (`Err` names the part that does not parse: a unit test rules it out).
+    pub fn embedded() -> Result<Table, String> {
+        let data: TableData = yaml_serde::from_str(VERSION_TABLE).map_err(|e| e.to_string())?;
+        let mut t = Table::default();
+        t.add(&data, true)?;
+        Ok(t)
+    }
+
+    /// Adds `data`: new releases, check versions and texts, gate versions. Outside the
+    /// embedded table (`embedded` false) a check or gate must already exist: judging a new
+    /// check is code.
+    pub fn add(&mut self, data: &TableData, embedded: bool) -> Result<(), String> {
+        for r in &data.releases {
+            let n = Version::parse(r)
+                .num
+                .ok_or_else(|| format!("releases: {r:?} is not a version like v1.10.0"))?;
+            if !self.releases.contains(&n) {
+                self.releases.push(n);
+            }
+        }
+        self.releases.sort();
+        for c in &data.checks {
+            let texts = c
+                .texts
+                .iter()
+                .map(text_of)
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| format!("checks {}: texts: {e}", c.id))?;
+            let versions = c
+                .versions
+                .as_ref()
+                .map(Bounds::range)
+                .transpose()
+                .map_err(|e| format!("checks {}: versions: {e}", c.id))?;
+            match self.checks.iter_mut().find(|x| x.id == c.id) {
+                Some(x) if !embedded => {
+                    if let Some(v) = versions {
+                        x.versions = v;
+                    }
+                    for t in &texts {
+                        if !x.texts.iter().any(|o| o.case == t.case) {
+                            let cases: Vec<&str> =
+                                x.texts.iter().map(|t| t.case.as_str()).collect();
+                            return Err(format!(
+                                "checks {}: texts: case {:?} is not a case of {} (its cases: {cases:?})",
+                                c.id, t.case, c.id
+                            ));
+                        }
+                    }
+                    x.texts.splice(0..0, texts);
+                }
+                Some(_) => return Err(format!("checks {}: the id is used twice", c.id)),
+                None if embedded => {
+                    let (inputs, judged) = behaviour(&c.id)
+                        .ok_or_else(|| format!("checks {}: no BEHAVIOUR entry", c.id))?;
+                    self.checks.push(AdmissionCheck {
+                        id: c.id.clone(),
+                        name: c.name.clone().unwrap_or_default(),
+                        versions: versions.unwrap_or(Range::ALL),
+                        inputs,
+                        reads: c.reads.clone().unwrap_or_default(),
+                        texts,
+                        judged,
+                    });
+                }
+                None => {
+                    return Err(format!(
+                        "checks {}: is not a check of the upgrade webhook (`sbdiag rules \
+                         --versions` lists them; a new check needs a new sbdiag, its evaluation \
+                         is code)",
+                        c.id
+                    ));
+                }
+            }
+        }
+        for t in &data.delete_texts {
+            self.delete_texts
+                .push(text_of(t).map_err(|e| format!("delete_texts: {e}"))?);
+        }
+        for d in &data.upgradelog_denials {
+            let text = text_of(&TextData {
+                case: String::new(),
+                versions: d.versions.clone(),
+                text: d.text.clone(),
+            })
+            .map_err(|e| format!("upgradelog_denials {}: {e}", d.id))?;
+            self.upgradelog_denials.push(UpgradeLogDenial {
+                id: d.id.clone(),
+                text,
+                meaning: d.meaning.clone(),
+            });
+        }
+        for g in &data.gates {
+            let versions = g
+                .versions
+                .iter()
+                .map(Bounds::range)
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| format!("gates {}: versions: {e}", g.name))?;
+            match self.gates.iter_mut().find(|x| x.name == g.name) {
+                Some(x) if !embedded => x.versions = versions,
+                Some(_) => return Err(format!("gates {}: the name is used twice", g.name)),
+                None if embedded => self.gates.push(GateInfo {
+                    name: g.name.clone(),
+                    what: g.what.clone().unwrap_or_default(),
                     versions,
-                    text: leak(text),
-                },
-            )
-        })
-        .collect();
-    EXTRA_TEXTS.set(texts).is_ok()
+                }),
+                None => {
+                    return Err(format!(
+                        "gates {}: is not a gate of this sbdiag (`sbdiag rules --versions` lists them)",
+                        g.name
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What knowledge files add to the table; set once, before the table is first read.
+static ADDED: OnceLock<TableData> = OnceLock::new();
+static TABLE: OnceLock<Table> = OnceLock::new();
+
+/// Installs what knowledge files add to the table, for the rest of the process. `false` when
+/// something was installed already or the table was read before (then nothing changes).
+/// Knowledge files are validated with [`Table::add`] first, so this cannot fail.
+pub fn install(added: TableData) -> bool {
+    TABLE.get().is_none() && ADDED.set(added).is_ok()
+}
+
+/// The table: embedded data, plus what knowledge files added.
+pub fn table() -> &'static Table {
+    TABLE.get_or_init(|| {
+        let mut t = Table::embedded().unwrap_or_default();
+        if let Some(added) = ADDED.get() {
+            // Validated when the files were loaded; a failure here leaves the embedded table.
+            let mut with = t.clone();
+            if with.add(added, false).is_ok() {
+                t = with;
+            }
+        }
+        t
+    })
 }
 
 /// Fills `{name}` slots of a text.
@@ -121,174 +425,53 @@ fn fill(template: &str, args: &[(&str, &str)]) -> String {
     out
 }
 
-const fn t(case: &'static str, versions: Range, text: &'static str) -> Text {
-    Text {
-        case,
-        versions,
-        text,
-    }
-}
-
-const ALL: Range = Range::ALL;
-
 /// Backups with no `status` count as in progress (C10) only in v1.4.x
 /// (`IsBackupProgressing`).
-pub const BACKUP_WITHOUT_STATUS_IN_PROGRESS: Range = Range::through_minor((1, 4, 0), (1, 4));
+pub const BACKUP_WITHOUT_STATUS_IN_PROGRESS: Gate = Gate("BACKUP_WITHOUT_STATUS_IN_PROGRESS");
 /// C24 also counts VMIs with a CD-ROM disk or a container disk (commit 6fe02736a; removed in
 /// v1.8.0).
-pub const MIGRATION_CHECK_COUNTS_CDROM: Range = Range::through_minor((1, 4, 1), (1, 7));
+pub const MIGRATION_CHECK_COUNTS_CDROM: Gate = Gate("MIGRATION_CHECK_COUNTS_CDROM");
 /// C24 counts a VMI whose `hostDevices` is there at all (`!= nil`), an empty list included;
 /// v1.9 counts only a non-empty list (§E).
-pub const MIGRATION_CHECK_COUNTS_EMPTY_HOST_DEVICES: Range = Range::between((1, 2, 2), (1, 8, 2));
+pub const MIGRATION_CHECK_COUNTS_EMPTY_HOST_DEVICES: Gate =
+    Gate("MIGRATION_CHECK_COUNTS_EMPTY_HOST_DEVICES");
 /// C24–C26 know witness nodes and `restoreVM` (Harvester #8526, v1.6.0): a witness does not
 /// count towards their single-node skip, C24 does not count a witness as a node a VM could
 /// migrate to, and `restoreVM: true` skips those checks.
-pub const RESTORE_VM_AND_WITNESS_AWARE: Range = Range::since(1, 6, 0);
+pub const RESTORE_VM_AND_WITNESS_AWARE: Gate = Gate("RESTORE_VM_AND_WITNESS_AWARE");
 /// The controller's version guard (`upgrade-helper version-guard`) replaced the plain
 /// minimum-version comparison.
-pub const VERSION_GUARD: Range = Range::since(1, 4, 0);
+pub const VERSION_GUARD: Gate = Gate("VERSION_GUARD");
 /// Rancher's CAPI controllers (capi-controller-manager) run in namespace `cattle-capi-system`
 /// from v1.8.0, in `cattle-provisioning-capi-system` before; the support bundle's default
 /// namespace list still names only the old one, so a v1.8+ bundle lacks their logs unless the
 /// user added the namespace.
-pub const CAPI_IN_CATTLE_CAPI_SYSTEM: Range = Range::since(1, 8, 0);
+pub const CAPI_IN_CATTLE_CAPI_SYSTEM: Gate = Gate("CAPI_IN_CATTLE_CAPI_SYSTEM");
+/// Upgrades to these versions run an `upgrade_manifests.sh` whose `wait_managed_chart` also
+/// waits for the ManagedChart's `status.unavailable` to be 0, so a chart can be Ready and still
+/// hold the upgrade (harvester/harvester#10693). The script is the target version's.
+pub const WAIT_MANAGED_CHART_UNAVAILABLE: Gate = Gate("WAIT_MANAGED_CHART_UNAVAILABLE");
+/// Where the webhook finds the API server addresses for its certificate check (C27/C28): the
+/// ready IPv4 endpoints of default/kubernetes's EndpointSlices from v1.9.0 (harvester
+/// "common: drop the Endpoints"), the Endpoints object's addresses before.
+pub const KUBERNETES_IPS_FROM_ENDPOINT_SLICES: Gate = Gate("KUBERNETES_IPS_FROM_ENDPOINT_SLICES");
+/// The UpgradeLog validating webhook exists (harvester/harvester#10674).
+pub const UPGRADELOG_WEBHOOK: Gate = Gate("UPGRADELOG_WEBHOOK");
 
-/// Harvester releases this knowledge was checked against (GA tags), oldest first. v1.9.0 was
-/// read from its last release candidate (§E). A running version newer than the last is judged
-/// with the newest rules, and says so.
-pub const RELEASES: &[(u64, u64, u64)] = &[
-    (1, 0, 0),
-    (1, 0, 1),
-    (1, 0, 2),
-    (1, 0, 3),
-    (1, 1, 0),
-    (1, 1, 1),
-    (1, 1, 2),
-    (1, 1, 3),
-    (1, 2, 0),
-    (1, 2, 1),
-    (1, 2, 2),
-    (1, 3, 0),
-    (1, 3, 1),
-    (1, 3, 2),
-    (1, 4, 0),
-    (1, 4, 1),
-    (1, 4, 2),
-    (1, 4, 3),
-    (1, 5, 0),
-    (1, 5, 1),
-    (1, 5, 2),
-    (1, 6, 0),
-    (1, 6, 1),
-    (1, 7, 0),
-    (1, 7, 1),
-    (1, 7, 2),
-    (1, 7, 3),
-    (1, 8, 0),
-    (1, 8, 1),
-    (1, 8, 2),
-    (1, 9, 0),
-];
-
-/// A behaviour that changed between releases, by name, for `sbdiag rules --versions`.
-#[derive(Debug, Clone, Copy)]
-pub struct Gate {
-    /// Its name in this module.
-    pub name: &'static str,
-    /// The releases that behave this way (any of these ranges).
-    pub versions: &'static [Range],
-    /// What changes, in words.
-    pub what: &'static str,
+/// Every named gate, from the table (for `rules --versions`).
+pub fn gates() -> &'static [GateInfo] {
+    &table().gates
 }
-
-/// Every named version gate: written once above, listed here for `rules --versions`.
-pub static GATES: &[Gate] = &[
-    Gate {
-        name: "BACKUP_WITHOUT_STATUS_IN_PROGRESS",
-        versions: &[BACKUP_WITHOUT_STATUS_IN_PROGRESS],
-        what: "C10 counts a backup without status as in progress",
-    },
-    Gate {
-        name: "MIGRATION_CHECK_COUNTS_CDROM",
-        versions: &[MIGRATION_CHECK_COUNTS_CDROM],
-        what: "C24 counts CD-ROM and containerDisk VMs",
-    },
-    Gate {
-        name: "MIGRATION_CHECK_COUNTS_EMPTY_HOST_DEVICES",
-        versions: &[MIGRATION_CHECK_COUNTS_EMPTY_HOST_DEVICES],
-        what: "C24 counts an empty hostDevices list",
-    },
-    Gate {
-        name: "RESTORE_VM_AND_WITNESS_AWARE",
-        versions: &[RESTORE_VM_AND_WITNESS_AWARE],
-        what: "C24-C26 know witness nodes and restoreVM",
-    },
-    Gate {
-        name: "VERSION_GUARD",
-        versions: &[VERSION_GUARD],
-        what: "the controller's version guard (A.5)",
-    },
-    Gate {
-        name: "CAPI_IN_CATTLE_CAPI_SYSTEM",
-        versions: &[CAPI_IN_CATTLE_CAPI_SYSTEM],
-        what: "CAPI controllers in cattle-capi-system",
-    },
-    Gate {
-        name: "WAIT_MANAGED_CHART_UNAVAILABLE",
-        versions: &[WAIT_MANAGED_CHART_UNAVAILABLE],
-        what: "the upgrade waits for charts' status.unavailable 0",
-    },
-    Gate {
-        name: "KUBERNETES_IPS_FROM_ENDPOINT_SLICES",
-        versions: &[KUBERNETES_IPS_FROM_ENDPOINT_SLICES],
-        what: "C27/C28 read EndpointSlices",
-    },
-    Gate {
-        name: "UPGRADELOG_WEBHOOK",
-        versions: &[UPGRADELOG_WEBHOOK],
-        what: "the UpgradeLog webhook (UL1-UL10)",
-    },
-    Gate {
-        name: "upgrade::NODE_UPGRADE_PAUSE",
-        versions: &[super::upgrade::NODE_UPGRADE_PAUSE],
-        what: "node-upgrade pause (manual mode, pauseNodes)",
-    },
-    Gate {
-        name: "upgrade::REPO_DEPLOYMENT",
-        versions: &[super::upgrade::REPO_DEPLOYMENT],
-        what: "the repository is a Deployment, not a VM",
-    },
-    Gate {
-        name: "upgrade::REPO_IMAGE_IN_LONGHORN_STATIC",
-        versions: &[super::upgrade::REPO_IMAGE_IN_LONGHORN_STATIC],
-        what: "the repository image is in longhorn-static",
-    },
-    Gate {
-        name: "upgrade::RESTORE_VM_JOBS",
-        versions: &[super::upgrade::RESTORE_VM_JOBS],
-        what: "restore-VM jobs on multi-node clusters",
-    },
-    Gate {
-        name: "upgrade::WORKLOAD_UPDATE_METHODS_BACKUP",
-        versions: super::upgrade::WORKLOAD_UPDATE_METHODS_BACKUP,
-        what: "KubeVirt workload update methods backed up",
-    },
-    Gate {
-        name: "upgrade::SKIP_RKE2_MANIFESTS",
-        versions: super::upgrade::SKIP_RKE2_MANIFESTS,
-        what: "skip-rke2-manifests plans",
-    },
-];
 
 /// The newest release the knowledge covers.
 pub fn newest_release() -> (u64, u64, u64) {
-    RELEASES.last().copied().unwrap_or((0, 0, 0))
+    table().releases.last().copied().unwrap_or((0, 0, 0))
 }
-
 /// How `range` covers the releases of minor `(major, minor)`: `yes` (all), `-` (none), `.2+`
 /// (from patch 2), `-.2` (up to patch 2), or the patches listed.
 pub fn coverage_cell(ranges: &[Range], major: u64, minor: u64) -> String {
-    let patches: Vec<(u64, bool)> = RELEASES
+    let patches: Vec<(u64, bool)> = table()
+        .releases
         .iter()
         .filter(|r| r.0 == major && r.1 == minor)
         .map(|r| {
@@ -322,7 +505,7 @@ pub fn coverage_cell(ranges: &[Range], major: u64, minor: u64) -> String {
 /// The table `sbdiag rules --versions` prints: every admission check, UpgradeLog denial group
 /// and named gate against each minor release (`v1.0` … `v1.9`).
 pub fn version_matrix() -> (Vec<String>, Vec<Vec<String>>) {
-    let mut minors: Vec<(u64, u64)> = RELEASES.iter().map(|r| (r.0, r.1)).collect();
+    let mut minors: Vec<(u64, u64)> = table().releases.iter().map(|r| (r.0, r.1)).collect();
     minors.dedup();
     let mut header = vec!["CHECK".to_string(), "WHAT".to_string()];
     header.extend(minors.iter().map(|(a, b)| format!("v{a}.{b}")));
@@ -331,11 +514,11 @@ pub fn version_matrix() -> (Vec<String>, Vec<Vec<String>>) {
         r.extend(minors.iter().map(|(a, b)| coverage_cell(ranges, *a, *b)));
         r
     };
-    let mut rows: Vec<Vec<String>> = ADMISSION
+    let mut rows: Vec<Vec<String>> = admission()
         .iter()
-        .map(|c| row(c.id, c.name, std::slice::from_ref(&c.versions)))
+        .map(|c| row(&c.id, &c.name, std::slice::from_ref(&c.versions)))
         .collect();
-    rows.extend(GATES.iter().map(|g| row(g.name, g.what, g.versions)));
+    rows.extend(gates().iter().map(|g| row(&g.name, &g.what, &g.versions)));
     (header, rows)
 }
 
@@ -349,645 +532,116 @@ pub fn capi_namespace(running: Option<&Version>) -> &'static str {
     }
 }
 
-/// Upgrades to these versions run an `upgrade_manifests.sh` whose `wait_managed_chart` also
-/// waits for the ManagedChart's `status.unavailable` to be 0, so a chart can be Ready and still
-/// hold the upgrade (harvester/harvester#10693). The script is the target version's.
-pub const WAIT_MANAGED_CHART_UNAVAILABLE: Range = Range::since(1, 9, 0);
-/// Where the webhook finds the API server addresses for its certificate check (C27/C28): the
-/// ready IPv4 endpoints of default/kubernetes's EndpointSlices from v1.9.0 (harvester
-/// "common: drop the Endpoints"), the Endpoints object's addresses before.
-pub const KUBERNETES_IPS_FROM_ENDPOINT_SLICES: Range = Range::since(1, 9, 0);
-
-/// The webhook's checks in its order of evaluation (§A.1), then the controller's version gate.
-pub static ADMISSION: &[AdmissionCheck] = &[
-    AdmissionCheck {
-        id: "C1",
-        name: "version or image specified",
-        versions: Range::since(1, 0, 0),
-        inputs: &[],
-        reads: "the new Upgrade's spec.version / spec.image",
-        texts: &[t("", ALL, "version or image field are not specified.")],
-        judged: Judged::Simulated,
-    },
-    AdmissionCheck {
-        id: "C2",
-        name: "target Version object exists",
-        versions: Range::since(1, 2, 0),
-        inputs: &[lists::VERSIONS],
-        reads: "versions.harvesterhci.io harvester-system/<spec.version>",
-        texts: &[t("", ALL, "version {version} is not found")],
-        judged: Judged::Simulated,
-    },
-    AdmissionCheck {
-        id: "C3",
-        name: "no other upgrade in progress",
-        versions: Range::since(1, 0, 0),
-        inputs: &[lists::UPGRADES],
-        reads: "upgrades.harvesterhci.io in harvester-system, label harvesterhci.io/upgradeState \
-                notin (Succeeded,Failed) — a missing label matches too",
-        texts: &[t(
-            "",
-            ALL,
-            "cannot proceed until previous upgrade \"{upgrade}\" completes",
-        )],
-        judged: Judged::Simulated,
-    },
-    AdmissionCheck {
-        id: "C4",
-        name: "no upgrade waiting for cleanup",
-        versions: Range::since(1, 7, 0),
-        inputs: &[lists::UPGRADES],
-        reads: "upgrades.harvesterhci.io, label harvesterhci.io/upgradeCleanup=Pending",
-        texts: &[t(
-            "",
-            ALL,
-            "cannot proceed until the following upgrades completed their cleanup process: \
-             {upgrades}",
-        )],
-        judged: Judged::Simulated,
-    },
-    AdmissionCheck {
-        id: "C5",
-        name: "upgrade-state selector (defensive)",
-        versions: Range::since(1, 1, 2),
-        inputs: &[],
-        reads: "nothing in the cluster (defensive)",
-        texts: &[t("", ALL, "{label} label is already set as {a} or {b}")],
-        judged: Judged::Recognised,
-    },
-    AdmissionCheck {
-        id: "C6",
-        name: "node-upgrade pause map of the new Upgrade",
-        versions: Range::since(1, 7, 0),
-        inputs: &[],
-        reads: "annotation harvesterhci.io/node-upgrade-pause-map of the new Upgrade",
-        texts: &[
-            t(
-                "unmarshal",
-                ALL,
-                "fail to unmarshal {annotation} annotation, err: {err}",
-            ),
-            t(
-                "action",
-                ALL,
-                "desired action for node {node} must be either \"pause\" or \"unpause\"",
-            ),
-            t("node", ALL, "node {node} does not exist"),
-        ],
-        judged: Judged::Recognised,
-    },
-    AdmissionCheck {
-        id: "C7",
-        name: "no degraded volume (3+ nodes)",
-        versions: Range::since(1, 1, 0),
-        inputs: &[lists::NODES, lists::LH_VOLUMES],
-        reads: "nodes (count); volumes.longhorn.io in longhorn-system, status.robustness",
-        texts: &[t(
-            "",
-            ALL,
-            "there are degraded volumes, please check all volumes are healthy",
-        )],
-        judged: Judged::Simulated,
-    },
-    AdmissionCheck {
-        id: "C8/C9",
-        name: "CAPI cluster fleet-local/local provisioned",
-        versions: Range::since(1, 1, 0),
-        inputs: &[lists::CAPI_CLUSTERS],
-        reads: "clusters.cluster.x-k8s.io fleet-local/local, status.phase (the phase from v1.1.2)",
-        texts: &[
-            t(
-                "missing",
-                ALL,
-                "can't find fleet-local/local cluster, err: clusters.cluster.x-k8s.io \"local\" \
-                 not found",
-            ),
-            t(
-                "phase",
-                Range::since(1, 1, 2),
-                "cluster fleet-local/local status is {phase}, please wait for it to be provisioned",
-            ),
-        ],
-        judged: Judged::Simulated,
-    },
-    AdmissionCheck {
-        id: "C10",
-        name: "no VM backup or snapshot in progress",
-        versions: Range::since(1, 4, 0),
-        inputs: &[lists::VM_BACKUPS],
-        reads: "virtualmachinebackups.harvesterhci.io, status.error and status.readyToUse (a \
-                missing status counts in v1.4.x)",
-        texts: &[t(
-            "",
-            ALL,
-            "please wait until all vmbackups are stopped, for example {backup} is under \
-             processing",
-        )],
-        judged: Judged::Simulated,
-    },
-    AdmissionCheck {
-        id: "C11",
-        name: "every backup/snapshot schedule suspended",
-        versions: Range::since(1, 4, 0),
-        inputs: &[lists::BACKUP_SCHEDULES],
-        reads: "schedulevmbackups.harvesterhci.io, status.suspended",
-        texts: &[t(
-            "",
-            ALL,
-            "please suspend all backup/snapshot schedule, for example {schedule} is running",
-        )],
-        judged: Judged::Simulated,
-    },
-    AdmissionCheck {
-        id: "C12",
-        name: "every ManagedChart in fleet-local Ready",
-        versions: Range::since(1, 1, 2),
-        inputs: &[lists::MANAGED_CHARTS],
-        reads: "managedcharts.management.cattle.io in fleet-local, the first \
-                status.conditions[type=Ready]",
-        texts: &[
-            t(
-                "",
-                Range::through_minor((1, 1, 2), (1, 6)),
-                "managed chart {chart} is not ready, please wait for it to be ready",
-            ),
-            t(
-                "",
-                Range::since(1, 7, 0),
-                "managed chart {chart} is not ready, please wait for it to be ready or fix it",
-            ),
-        ],
-        judged: Judged::Simulated,
-    },
-    AdmissionCheck {
-        id: "C13",
-        name: "addons settled",
-        versions: Range::since(1, 7, 0),
-        inputs: &[lists::ADDONS],
-        reads: "addons.harvesterhci.io, spec.enabled and status.status",
-        texts: &[t(
-            "",
-            ALL,
-            "addon {addon} is {enabled} but still on status {status}, please wait for it to be \
-             ready or fix it",
-        )],
-        judged: Judged::Simulated,
-    },
-    AdmissionCheck {
-        id: "C14",
-        name: "every node Ready",
-        versions: Range::since(1, 1, 2),
-        inputs: &[lists::NODES],
-        reads: "nodes, status.conditions[type=Ready]",
-        texts: &[t(
-            "",
-            ALL,
-            "node {node} is not ready, please wait for it to be ready",
-        )],
-        judged: Judged::Simulated,
-    },
-    AdmissionCheck {
-        id: "C15",
-        name: "no node unschedulable (cordoned, maintenance)",
-        versions: Range::since(1, 1, 2),
-        inputs: &[lists::NODES],
-        reads: "nodes, spec.unschedulable",
-        texts: &[t(
-            "",
-            ALL,
-            "node {node} is unschedulable, please wait for it to be schedulable",
-        )],
-        judged: Judged::Simulated,
-    },
-    AdmissionCheck {
-        id: "C16",
-        name: "every node has rke2.io/internal-ip",
-        versions: Range::since(1, 2, 0),
-        inputs: &[lists::NODES],
-        reads: "nodes, annotation rke2.io/internal-ip",
-        texts: &[t(
-            "",
-            ALL,
-            "node {node} doesn't have rke2.io/internal-ip annotation",
-        )],
-        judged: Judged::Simulated,
-    },
-    AdmissionCheck {
-        id: "C17",
-        name: "free system partition space (30 GiB)",
-        versions: Range::between((1, 2, 0), (1, 4, 3)),
-        inputs: &[Input::Live(
+/// How sbdiag judges each check of the table (by id): the inputs it needs from the bundle
+/// (missing ones make it `not_evaluated`) and whether it is simulated. The table's data says
+/// what the webhook does; this says what sbdiag can do about it.
+pub static BEHAVIOUR: &[(&str, &[Input], Judged)] = &[
+    ("C1", &[], Judged::Simulated),
+    ("C2", &[lists::VERSIONS], Judged::Simulated),
+    ("C3", &[lists::UPGRADES], Judged::Simulated),
+    ("C4", &[lists::UPGRADES], Judged::Simulated),
+    ("C5", &[], Judged::Recognised),
+    ("C6", &[], Judged::Recognised),
+    ("C7", &[lists::NODES, lists::LH_VOLUMES], Judged::Simulated),
+    ("C8/C9", &[lists::CAPI_CLUSTERS], Judged::Simulated),
+    ("C10", &[lists::VM_BACKUPS], Judged::Simulated),
+    ("C11", &[lists::BACKUP_SCHEDULES], Judged::Simulated),
+    ("C12", &[lists::MANAGED_CHARTS], Judged::Simulated),
+    ("C13", &[lists::ADDONS], Judged::Simulated),
+    ("C14", &[lists::NODES], Judged::Simulated),
+    ("C15", &[lists::NODES], Judged::Simulated),
+    ("C16", &[lists::NODES], Judged::Simulated),
+    (
+        "C17",
+        &[Input::Live(
             "each kubelet's /stats/summary (free bytes of the system partition)",
         )],
-        reads: "kubelet /stats/summary of each node (live)",
-        texts: &[t(
-            "",
-            ALL,
-            "Node \"{node}\" has insufficient free system partition space {free} ({df}). The \
-             upgrade requires at least {min} of free system partition space on each node.",
-        )],
-        judged: Judged::Live,
-    },
-    AdmissionCheck {
-        id: "C18",
-        name: "image garbage-collection threshold after loading new images",
-        versions: Range::since(1, 2, 2),
-        inputs: &[Input::Live("each kubelet's /stats/summary and /configz")],
-        reads: "kubelet /stats/summary and /configz of each node (live)",
-        texts: &[
-            t(
-                "",
-                Range::through_minor((1, 2, 2), (1, 3)),
-                "Node \"{node}\" uses {percent}% storage space. It's higher than kubelet image \
-                 garbage collection threshold {threshold}%.",
-            ),
-            t(
-                "",
-                Range::since(1, 4, 0),
-                "Node \"{node}\" will reach {percent}% storage space after loading new images. \
-                 It's higher than kubelet image garbage collection threshold {threshold}%.",
-            ),
-        ],
-        judged: Judged::Live,
-    },
-    AdmissionCheck {
-        id: "C19",
-        name: "kubelet stats reachable",
-        versions: Range::since(1, 2, 0),
-        inputs: &[Input::Live("each kubelet's /stats/summary endpoint")],
-        reads: "kubelet endpoints (live transport)",
-        texts: &[
-            t(
-                "request",
-                ALL,
-                "node {node}, can't make http request to get {url}, err: {err}",
-            ),
-            t(
-                "status",
-                ALL,
-                "node {node}, http response from {url} is {code}",
-            ),
-            t(
-                "stats",
-                ALL,
-                "can't get node {node} filesystem stats from {url}, err: {err}",
-            ),
-            t(
-                "json",
-                ALL,
-                "node {node}, can't parse json response {url}, err: {err}",
-            ),
-        ],
-        judged: Judged::Recognised,
-    },
-    AdmissionCheck {
-        id: "C20",
-        name: "every CAPI machine Running",
-        versions: Range::since(1, 1, 2),
-        inputs: &[lists::CAPI_MACHINES],
-        reads: "machines.cluster.x-k8s.io in fleet-local, status.phase",
-        texts: &[t("", ALL, "machine {machine} is not running")],
-        judged: Judged::Simulated,
-    },
-    AdmissionCheck {
-        id: "C21",
-        name: "nodes and machines match",
-        versions: Range::since(1, 5, 1),
-        inputs: &[lists::NODES, lists::CAPI_MACHINES],
-        reads: "nodes (label harvesterhci.io/managed, annotation cluster.x-k8s.io/machine); \
-                machines, status.nodeRef",
-        texts: &[
-            t("no-node", ALL, "no node was listed, this shall not happen"),
-            t(
-                "count",
-                ALL,
-                "nodes({nodes}) and machines({machines}) do not match, check the cluster provision",
-            ),
-            t(
-                "empty-noderef",
-                ALL,
-                "machine {machine} has empty NodeRef, check the cluster provision",
-            ),
-            t("no-labels", ALL, "node {node} has no labels"),
-            t(
-                "no-managed-label",
-                ALL,
-                "node {node} has no expected label harvesterhci.io/managed",
-            ),
-            // The typo is the webhook's own.
-            t("no-annotations", ALL, "node {node} has no nnnotations"),
-            t(
-                "no-machine-annotation",
-                ALL,
-                "node {node} has no expected annotation cluster.x-k8s.io/machine, check the \
-                 cluster provision",
-            ),
-            t(
-                "missing-machine",
-                ALL,
-                "node {node} refers to machine {machine}, but the machine does not exist",
-            ),
-            t(
-                "other-node",
-                ALL,
-                "node {node} refers to machine {machine}, but the machine refers to another node \
-                 {other}",
-            ),
-        ],
-        judged: Judged::Simulated,
-    },
-    AdmissionCheck {
-        id: "C22",
-        name: "no active single-replica volume",
-        versions: Range::between((1, 3, 0), (1, 4, 3)),
-        inputs: &[lists::NODES, lists::LH_VOLUMES],
-        reads: "volumes.longhorn.io spec.numberOfReplicas and status.state; \
-                status.kubernetesStatus",
-        texts: &[t(
-            "",
-            ALL,
-            "The backing volumes of the following PVCs have single replica configured, please \
-             consider shutdown the corresponding workload before upgrade: {pvcs}",
-        )],
-        judged: Judged::Simulated,
-    },
-    AdmissionCheck {
-        id: "C23",
-        name: "no single-replica volume, even detached",
-        versions: Range::since(1, 5, 0),
-        inputs: &[lists::NODES, lists::LH_VOLUMES],
-        reads: "volumes.longhorn.io spec.numberOfReplicas; status.kubernetesStatus",
-        texts: &[
-            t(
-                "",
-                ALL,
-                "Following PVCs with single-replica volume, even the volume is detached, upgrade \
-                 may have potential data integrity concerns: {pvcs}",
-            ),
-            t(
-                "skip-detached",
-                ALL,
-                "Following PVCs with active single-replica volume, please consider shutdown the \
-                 corresponding workload before upgrade: {pvcs}",
-            ),
-        ],
-        judged: Judged::Simulated,
-    },
-    AdmissionCheck {
-        id: "C24",
-        name: "no non-live-migratable VM running",
-        versions: Range::since(1, 2, 2),
-        inputs: &[lists::NODES, lists::VMIS, lists::SETTINGS],
-        reads: "virtualmachineinstances.kubevirt.io (nodeSelector, hostDevices — present at all \
-                up to v1.8.2, non-empty from v1.9 —, whether another schedulable node, \
-                non-witness from v1.6, matches its required node affinity or, without one, \
-                exists; cdrom/containerDisk in v1.4.1–v1.7.x); nodes; setting upgrade-config \
-                restoreVM (v1.6+)",
-        texts: &[t(
-            "",
-            ALL,
-            "There are non-live migratable VMs that need to be shut off before initiating the \
-             upgrade: {vms}",
-        )],
-        judged: Judged::Simulated,
-    },
-    AdmissionCheck {
-        id: "C25",
-        name: "no pending volume hotplug request",
-        versions: Range::since(1, 8, 2),
-        inputs: &[lists::NODES, lists::VMS, lists::SETTINGS],
-        reads: "virtualmachines.kubevirt.io status.volumeRequests",
-        texts: &[t(
-            "",
-            ALL,
-            "There are VMs with pending volume hotplug requests (status.volumeRequests) which are \
-             no longer processed with the DeclarativeHotplugVolumes feature gate and block the VM \
-             reconciliation. Stop and start these VMs before initiating the upgrade: {vms}",
-        )],
-        judged: Judged::Simulated,
-    },
-    AdmissionCheck {
-        id: "C26",
-        name: "no hot-plugged volume missing from the VM spec",
-        versions: Range::since(1, 8, 2),
-        inputs: &[lists::NODES, lists::VMS, lists::VMIS, lists::SETTINGS],
-        reads: "virtualmachineinstances.kubevirt.io volumes (hotpluggable) vs \
-                virtualmachines.kubevirt.io spec.template.spec.volumes",
-        texts: &[t(
-            "",
-            ALL,
-            "There are running VMs with hot-plugged volumes that exist in the VMI but not in the \
-             VM spec. Such volumes are hot-unplugged automatically with the \
-             DeclarativeHotplugVolumes feature gate. Remove the volumes or make them persistent \
-             before initiating the upgrade: {vms}",
-        )],
-        judged: Judged::Simulated,
-    },
-    AdmissionCheck {
-        id: "C27",
-        name: "RKE2 certificates valid for 7+ days",
-        versions: Range::since(1, 5, 0),
-        inputs: &[Input::Live(
+        Judged::Live,
+    ),
+    (
+        "C18",
+        &[Input::Live("each kubelet's /stats/summary and /configz")],
+        Judged::Live,
+    ),
+    (
+        "C19",
+        &[Input::Live("each kubelet's /stats/summary endpoint")],
+        Judged::Recognised,
+    ),
+    ("C20", &[lists::CAPI_MACHINES], Judged::Simulated),
+    (
+        "C21",
+        &[lists::NODES, lists::CAPI_MACHINES],
+        Judged::Simulated,
+    ),
+    ("C22", &[lists::NODES, lists::LH_VOLUMES], Judged::Simulated),
+    ("C23", &[lists::NODES, lists::LH_VOLUMES], Judged::Simulated),
+    (
+        "C24",
+        &[lists::NODES, lists::VMIS, lists::SETTINGS],
+        Judged::Simulated,
+    ),
+    (
+        "C25",
+        &[lists::NODES, lists::VMS, lists::SETTINGS],
+        Judged::Simulated,
+    ),
+    (
+        "C26",
+        &[lists::NODES, lists::VMS, lists::VMIS, lists::SETTINGS],
+        Judged::Simulated,
+    ),
+    (
+        "C27",
+        &[Input::Live(
             "a TLS handshake with default/kubernetes (certificate expiry)",
         )],
-        reads: "a live TLS handshake with default/kubernetes",
-        texts: &[t(
-            "",
-            ALL,
-            "earliest expiring cert for default/kubernetes ClusterIP is {cert}, it will expire in \
-             {days} days. Please rotate RKE2 certificates.",
-        )],
-        judged: Judged::Live,
-    },
-    AdmissionCheck {
-        id: "C28",
-        name: "kubernetes service reachable for the certificate check",
-        versions: Range::since(1, 5, 0),
-        inputs: &[lists::ENDPOINTS, lists::ENDPOINT_SLICES],
-        reads: "the addresses of default/kubernetes: its Endpoints object (to v1.8.x), the ready \
-                IPv4 endpoints of its EndpointSlices (v1.9.0+)",
-        texts: &[
-            t(
-                "no-ip",
-                ALL,
-                "can't get kubernetes ip, err: cluster ip is empty",
-            ),
-            t("list", ALL, "can't get list of kubernetes ip, err: {err}"),
-            t(
-                "handshake",
-                ALL,
-                "can't get earliest expiring cert, err: {err}",
-            ),
-        ],
-        judged: Judged::Simulated,
-    },
-    AdmissionCheck {
-        id: "A.5",
-        name: "version compatibility (controller, after the repo VM is up)",
-        versions: Range::since(1, 2, 2),
-        inputs: &[lists::VERSIONS],
-        reads: "the running version; the target Version's spec.minUpgradableVersion",
-        texts: &[
-            t(
-                "min-version",
-                Range::through_minor((1, 2, 2), (1, 3)),
-                "The current version {from} is less than the minimum upgradable version {min}.",
-            ),
-            t(
-                "min-version",
-                VERSION_GUARD,
-                "current version does not meet minimum upgrade requirement",
-            ),
-            t(
-                "dev-to-release",
-                VERSION_GUARD,
-                "upgrading from dev versions to non-dev versions is prohibited",
-            ),
-            t("dev", VERSION_GUARD, "incomparable: dev version"),
-            t("downgrade", VERSION_GUARD, "downgrading is prohibited"),
-            t(
-                "prerelease",
-                VERSION_GUARD,
-                "cross-version upgrades from/to any prerelease version are prohibited",
-            ),
-        ],
-        judged: Judged::Simulated,
-    },
+        Judged::Live,
+    ),
+    (
+        "C28",
+        &[lists::ENDPOINTS, lists::ENDPOINT_SLICES],
+        Judged::Simulated,
+    ),
+    ("A.5", &[lists::VERSIONS], Judged::Simulated),
 ];
 
-/// The UpgradeLog validating webhook exists (harvester/harvester#10674).
-pub const UPGRADELOG_WEBHOOK: Range = Range::since(1, 9, 0);
-
-/// One refusal of the UpgradeLog validating webhook.
-#[derive(Debug, Clone, Copy)]
-pub struct UpgradeLogDenial {
-    /// Id (`UL1` … in the order the webhook checks).
-    pub id: &'static str,
-    /// The text (Go `%s`/`%v` as `{slots}`).
-    pub text: Text,
-    /// What it means for a support engineer, and what to do.
-    pub meaning: &'static str,
+/// Whether `id` is a check of the table (without reading the table: knowledge files are
+/// validated before it is built).
+pub fn is_check(id: &str) -> bool {
+    BEHAVIOUR.iter().any(|(i, _, _)| *i == id)
 }
 
-/// The UpgradeLog validating webhook (v1.9.0+, harvester/harvester#10674): it lets only
-/// Harvester's controller create an UpgradeLog, for an existing Upgrade with logging on that is
-/// still setting logging up, once per Upgrade. A denial is therefore about a hand-made or
-/// duplicate UpgradeLog, or an upgrade past its logging phase.
-pub static UPGRADELOG_ADMISSION: &[UpgradeLogDenial] = &[
-    UpgradeLogDenial {
-        id: "UL1",
-        text: t(
-            "",
-            UPGRADELOG_WEBHOOK,
-            "upgradelog can only be created by the harvester controller",
-        ),
-        meaning: "someone (a user, a script, a restored backup) tried to create an UpgradeLog; only \
-                  Harvester's controller may. Leave UpgradeLogs to the upgrade.",
-    },
-    UpgradeLogDenial {
-        id: "UL2",
-        text: t("", UPGRADELOG_WEBHOOK, "upgradeName field is not specified"),
-        meaning: "an UpgradeLog without spec.upgradeName was refused.",
-    },
-    UpgradeLogDenial {
-        id: "UL3",
-        text: t(
-            "",
-            UPGRADELOG_WEBHOOK,
-            "UpgradeLog must be created in namespace {ns}",
-        ),
-        meaning: "an UpgradeLog outside harvester-system was refused.",
-    },
-    UpgradeLogDenial {
-        id: "UL4",
-        text: t(
-            "",
-            UPGRADELOG_WEBHOOK,
-            "referenced upgrade {upgrade} not found in namespace {ns}",
-        ),
-        meaning: "the UpgradeLog names an Upgrade that does not exist (deleted, or a leftover \
-                  re-applied).",
-    },
-    UpgradeLogDenial {
-        id: "UL5",
-        text: t(
-            "",
-            UPGRADELOG_WEBHOOK,
-            "failed to get upgrade {upgrade}: {err}",
-        ),
-        meaning: "the webhook could not read the Upgrade (API server trouble at that moment).",
-    },
-    UpgradeLogDenial {
-        id: "UL6",
-        text: t(
-            "",
-            UPGRADELOG_WEBHOOK,
-            "LogEnabled is false for upgrade {upgrade}",
-        ),
-        meaning: "the Upgrade was created with logging off (spec.logEnabled false), so no \
-                  UpgradeLog may exist for it.",
-    },
-    UpgradeLogDenial {
-        id: "UL7",
-        text: t(
-            "",
-            UPGRADELOG_WEBHOOK,
-            "cannot create upgradeLog: upgrade {upgrade} is not initializing or waiting for logging infrastructure",
-        ),
-        meaning: "the Upgrade is already past its logging phase (or finished); its UpgradeLog \
-                  cannot be created now.",
-    },
-    UpgradeLogDenial {
-        id: "UL8",
-        text: t(
-            "",
-            UPGRADELOG_WEBHOOK,
-            "failed to list existing upgradelogs: {err}",
-        ),
-        meaning: "the webhook could not list UpgradeLogs (API server trouble at that moment).",
-    },
-    UpgradeLogDenial {
-        id: "UL9",
-        text: t(
-            "",
-            UPGRADELOG_WEBHOOK,
-            "upgradelog {log} already exists for upgrade {upgrade}",
-        ),
-        meaning: "the Upgrade already has an UpgradeLog; a second one was refused.",
-    },
-    UpgradeLogDenial {
-        id: "UL10",
-        text: t(
-            "",
-            UPGRADELOG_WEBHOOK,
-            "spec.upgradeName is immutable and cannot be changed",
-        ),
-        meaning: "an edit tried to point an UpgradeLog at another Upgrade.",
-    },
-];
+fn behaviour(id: &str) -> Option<(&'static [Input], Judged)> {
+    BEHAVIOUR
+        .iter()
+        .find(|(i, _, _)| *i == id)
+        .map(|(_, inputs, judged)| (*inputs, *judged))
+}
 
-/// The UpgradeLog webhook's denial with this id.
+/// The webhook's checks in its order of evaluation (§A.1), then the controller's version gate.
+pub fn admission() -> &'static [AdmissionCheck] {
+    &table().checks
+}
+
+/// The UpgradeLog webhook's denials (v1.9+).
+pub fn upgradelog_denials() -> &'static [UpgradeLogDenial] {
+    &table().upgradelog_denials
+}
+
+/// The UpgradeLog denial with this id.
 pub fn upgradelog_denial(id: &str) -> Option<&'static UpgradeLogDenial> {
-    UPGRADELOG_ADMISSION.iter().find(|d| d.id == id)
+    upgradelog_denials().iter().find(|d| d.id == id)
 }
 
-/// Denials of DELETE (deleting an Upgrade to stop it, §A.3).
-pub static ADMISSION_DELETE: &[Text] = &[
-    t(
-        "provisioning",
-        Range::since(1, 1, 0),
-        "cluster fleet-local/local status is provisioning, please wait for it to be provisioned",
-    ),
-    t(
-        "node-upgrade",
-        Range::since(1, 3, 2),
-        "node upgrade is in progressing, please wait for it to be provisioned",
-    ),
-];
+/// The webhook's denials of deleting an Upgrade.
+pub fn delete_texts() -> &'static [Text] {
+    &table().delete_texts
+}
 
 /// The check with this id.
 pub fn check(id: &str) -> Option<&'static AdmissionCheck> {
-    ADMISSION.iter().find(|c| c.id == id)
+    admission().iter().find(|c| c.id == id)
 }
 
 /// The text check `id` returns for `case` in version `v`, filled in; `None` when the webhook of
@@ -1007,17 +661,19 @@ pub fn managed_chart_denial(chart: &str, v: &Version) -> Option<String> {
 pub fn recognise(message: &str) -> Option<&'static str> {
     static PATTERNS: OnceLock<Vec<(&'static str, regex::Regex)>> = OnceLock::new();
     let patterns = PATTERNS.get_or_init(|| {
-        let extra = EXTRA_TEXTS
-            .get()
-            .into_iter()
-            .flatten()
-            .filter_map(|(id, t)| check(id).map(|c| (c.id, t.text)));
-        let texts = ADMISSION
+        let texts = admission()
             .iter()
-            .flat_map(|c| c.texts.iter().map(move |t| (c.id, t.text)))
-            .chain(extra)
-            .chain(ADMISSION_DELETE.iter().map(|t| ("delete", t.text)))
-            .chain(UPGRADELOG_ADMISSION.iter().map(|d| (d.id, d.text.text)));
+            .flat_map(|c| {
+                c.texts
+                    .iter()
+                    .map(move |t| (c.id.as_str(), t.text.as_str()))
+            })
+            .chain(delete_texts().iter().map(|t| ("delete", t.text.as_str())))
+            .chain(
+                upgradelog_denials()
+                    .iter()
+                    .map(|d| (d.id.as_str(), d.text.text.as_str())),
+            );
         // Most literal text first, so that a short text whose slots could swallow a longer
         // one (`node {node} does not exist`) never shadows it.
         let mut v: Vec<(usize, &'static str, regex::Regex)> = texts
@@ -1075,18 +731,103 @@ fn pattern(text: &str) -> String {
 mod tests {
     use super::*;
 
+    /// Every gate the code asks, so that a name the table lacks fails here, not silently.
+    const CODE_GATES: &[Gate] = &[
+        BACKUP_WITHOUT_STATUS_IN_PROGRESS,
+        MIGRATION_CHECK_COUNTS_CDROM,
+        MIGRATION_CHECK_COUNTS_EMPTY_HOST_DEVICES,
+        RESTORE_VM_AND_WITNESS_AWARE,
+        VERSION_GUARD,
+        CAPI_IN_CATTLE_CAPI_SYSTEM,
+        WAIT_MANAGED_CHART_UNAVAILABLE,
+        KUBERNETES_IPS_FROM_ENDPOINT_SLICES,
+        UPGRADELOG_WEBHOOK,
+        super::super::upgrade::NODE_UPGRADE_PAUSE,
+        super::super::upgrade::REPO_DEPLOYMENT,
+        super::super::upgrade::REPO_IMAGE_IN_LONGHORN_STATIC,
+        super::super::upgrade::RESTORE_VM_JOBS,
+        super::super::upgrade::WORKLOAD_UPDATE_METHODS_BACKUP,
+        super::super::upgrade::SKIP_RKE2_MANIFESTS,
+    ];
+
+    #[test]
+    fn the_embedded_table_parses_and_matches_the_code() {
+        let t = Table::embedded().expect("the embedded version table parses");
+        assert_eq!(t.releases.first(), Some(&(1, 0, 0)));
+        assert!(t.releases.windows(2).all(|w| w[0] < w[1]));
+        // Every check of the data is judged by code and every behaviour has its check.
+        let ids: Vec<&str> = t.checks.iter().map(|c| c.id.as_str()).collect();
+        let behaviour: Vec<&str> = BEHAVIOUR.iter().map(|b| b.0).collect();
+        assert_eq!(ids, behaviour);
+        for c in &t.checks {
+            assert!(!c.name.is_empty() && !c.reads.is_empty(), "{}", c.id);
+        }
+        // Every gate of the data is asked by the code, and the other way round.
+        let mut names: Vec<&str> = t.gates.iter().map(|g| g.name.as_str()).collect();
+        let mut code: Vec<&str> = CODE_GATES.iter().map(|g| g.0).collect();
+        names.sort();
+        code.sort();
+        assert_eq!(names, code);
+        assert!(CODE_GATES.iter().all(|g| !g.ranges().is_empty()));
+        assert_eq!(t.upgradelog_denials.len(), 10);
+        assert_eq!(t.delete_texts.len(), 2);
+        // `until: v1.7.x` is every patch of v1.7.
+        assert!(MIGRATION_CHECK_COUNTS_CDROM.contains(&v("v1.7.99")));
+        assert!(!MIGRATION_CHECK_COUNTS_CDROM.contains(&v("v1.8.0")));
+    }
+
+    #[test]
+    fn the_embedded_table_refuses_what_only_code_can_add() {
+        let mut t = Table::embedded().expect("table");
+        let add = |yaml: &str| yaml_serde::from_str::<TableData>(yaml).expect("schema");
+        let e = t
+            .add(&add("checks: [{id: C99, texts: [{text: x}]}]"), false)
+            .unwrap_err();
+        assert!(e.contains("a new check needs a new sbdiag"), "{e}");
+        let e = t
+            .add(
+                &add("checks: [{id: C12, texts: [{case: nope, text: x}]}]"),
+                false,
+            )
+            .unwrap_err();
+        assert!(e.contains("is not a case of C12"), "{e}");
+        let e = t
+            .add(
+                &add("gates: [{name: NOPE, versions: [{since: v1.0.0}]}]"),
+                false,
+            )
+            .unwrap_err();
+        assert!(e.contains("is not a gate"), "{e}");
+        // A knowledge text comes before the table's, so it wins for its versions.
+        t.add(
+            &add("checks: [{id: C12, texts: [{versions: {since: v1.10.0}, text: \"chart {chart} made up\"}]}]"),
+            false,
+        )
+        .expect("adds");
+        let c12 = t.checks.iter().find(|c| c.id == "C12").expect("C12");
+        assert_eq!(
+            c12.text("", &v("v1.10.0"), &[("chart", "harvester")])
+                .as_deref(),
+            Some("chart harvester made up")
+        );
+        assert!(
+            c12.text("", &v("v1.4.0"), &[("chart", "harvester")])
+                .is_some_and(|t| t.contains("please wait for it to be ready"))
+        );
+    }
+
     fn v(s: &str) -> Version {
         Version::parse(s)
     }
 
     #[test]
     fn ids_unique_and_texts_within_check_versions() {
-        let mut ids: Vec<&str> = ADMISSION.iter().map(|c| c.id).collect();
+        let mut ids: Vec<&str> = admission().iter().map(|c| c.id.as_str()).collect();
         ids.sort();
         let n = ids.len();
         ids.dedup();
         assert_eq!(ids.len(), n, "duplicate check id");
-        for c in ADMISSION {
+        for c in admission() {
             assert!(!c.texts.is_empty(), "{} has no text", c.id);
             // Every version the check exists in has a text for its default case (or every case
             // is named).
@@ -1098,7 +839,7 @@ mod tests {
             {
                 let pv = v(probe);
                 if c.exists_in(&pv) {
-                    let cases: Vec<&str> = c.texts.iter().map(|t| t.case).collect();
+                    let cases: Vec<&str> = c.texts.iter().map(|t| t.case.as_str()).collect();
                     assert!(
                         cases.iter().any(|case| c.text(case, &pv, &[]).is_some()),
                         "{} has no text in {probe}",
@@ -1166,7 +907,7 @@ mod tests {
             "yes"
         );
         assert_eq!(
-            coverage_cell(&[MIGRATION_CHECK_COUNTS_EMPTY_HOST_DEVICES], 1, 2),
+            coverage_cell(MIGRATION_CHECK_COUNTS_EMPTY_HOST_DEVICES.ranges(), 1, 2),
             ".2+"
         );
         assert_eq!(
@@ -1185,7 +926,7 @@ mod tests {
         // A gate of two ranges: v1.7.2+ of v1.7, and v1.8.1+.
         let w = rows
             .iter()
-            .find(|r| r[0] == "upgrade::WORKLOAD_UPDATE_METHODS_BACKUP")
+            .find(|r| r[0] == "WORKLOAD_UPDATE_METHODS_BACKUP")
             .expect("gate");
         assert_eq!(
             &w[w.len() - 3..],
@@ -1221,9 +962,9 @@ mod tests {
             recognise("upgradelog can only be created by the harvester controller"),
             Some("UL1")
         );
-        assert_eq!(UPGRADELOG_ADMISSION.len(), 10);
+        assert_eq!(upgradelog_denials().len(), 10);
         assert!(
-            UPGRADELOG_ADMISSION
+            upgradelog_denials()
                 .iter()
                 .all(|d| d.text.versions.contains(&v("v1.9.0"))
                     && !d.text.versions.contains(&v("v1.8.2")))

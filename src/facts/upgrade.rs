@@ -11,7 +11,8 @@
 //! version gates of each.
 use std::collections::BTreeMap;
 
-use crate::facts::version::{Range, Version};
+use crate::facts::harvester::Gate;
+use crate::facts::version::Version;
 use crate::index::{Index, Object};
 use crate::model::typed::harvester::Upgrade;
 
@@ -149,19 +150,19 @@ pub fn owning_upgrade(kind: &str, o: &Object) -> Option<String> {
 /// An upgrade that starts from these versions serves its repository from a Deployment
 /// `upgrade-repo-<upgrade>` (nginx, 2 replicas, 1 on a single node) instead of a VM
 /// (`upgrade_repo.go`, v1.7.0). The reference's "3 replicas" is not what the source says.
-pub const REPO_DEPLOYMENT: Range = Range::since(1, 7, 0);
+pub const REPO_DEPLOYMENT: Gate = Gate("REPO_DEPLOYMENT");
 
 /// The repository's OS image (VirtualMachineImage `<upgrade>`, annotation
 /// [`OS_IMAGE_ANNOTATION`]) is stored in StorageClass `longhorn-static` from v1.7.1; v1.7.0
 /// created a StorageClass named after the upgrade (labelled with it) and deletes it in cleanup.
-pub const REPO_IMAGE_IN_LONGHORN_STATIC: Range = Range::since(1, 7, 1);
+pub const REPO_IMAGE_IN_LONGHORN_STATIC: Gate = Gate("REPO_IMAGE_IN_LONGHORN_STATIC");
 
 /// Annotation on the repository's OS image (v1.7+).
 pub const OS_IMAGE_ANNOTATION: &str = "harvesterhci.io/os-upgrade-image";
 
 /// `setting upgrade-config` `nodeUpgradeOption.strategy` (mode `auto`/`manual`, `pauseNodes`)
 /// and `logReadyTimeout`, and the node state [`PAUSED_STATE`] (v1.7.0).
-pub const NODE_UPGRADE_PAUSE: Range = Range::since(1, 7, 0);
+pub const NODE_UPGRADE_PAUSE: Gate = Gate("NODE_UPGRADE_PAUSE");
 
 /// Node state of a node whose upgrade the user paused (v1.7+): the controller does not create
 /// its pre-drain job while the node's entry in [`PAUSE_MAP_ANNOTATION`] is `pause`.
@@ -190,7 +191,7 @@ pub const LOG_READY_TIMEOUT_DEFAULT: i64 = 5;
 
 /// Restore-VM jobs `<upgrade>-restore-vm-<node>` (`restoreVM` on multi-node clusters) from
 /// v1.6.0.
-pub const RESTORE_VM_JOBS: Range = Range::since(1, 6, 0);
+pub const RESTORE_VM_JOBS: Gate = Gate("RESTORE_VM_JOBS");
 
 /// Upgrade annotation set to `"true"` when the upgrade disabled the descheduler addon
 /// (`kube-system/descheduler`, labelled with the upgrade); the cleanup re-enables the addon
@@ -207,18 +208,12 @@ pub const WORKLOAD_UPDATE_METHODS_ANNOTATION: &str =
 /// Upgrades to these versions back up the workload update methods in
 /// [`WORKLOAD_UPDATE_METHODS_ANNOTATION`] (v1.7.2, v1.8.1; v1.8.0 empties them without a
 /// backup, v1.7.0–v1.7.1 do not touch them).
-pub const WORKLOAD_UPDATE_METHODS_BACKUP: &[Range] = &[
-    Range::through_minor((1, 7, 2), (1, 7)),
-    Range::since(1, 8, 1),
-];
+pub const WORKLOAD_UPDATE_METHODS_BACKUP: Gate = Gate("WORKLOAD_UPDATE_METHODS_BACKUP");
 
 /// Upgrades to these versions run the skip-rke2-manifests plans (`<upgrade>-skip-manifests-apply`
 /// / `-remove` in cattle-system: `.skip` files for `rke2-multus.yaml` on every node while the
 /// upgrade runs), recorded in [`SKIP_MANIFESTS_APPLIED`] / [`SKIP_MANIFESTS_REMOVED`].
-pub const SKIP_RKE2_MANIFESTS: &[Range] = &[
-    Range::through_minor((1, 7, 2), (1, 7)),
-    Range::since(1, 8, 0),
-];
+pub const SKIP_RKE2_MANIFESTS: Gate = Gate("SKIP_RKE2_MANIFESTS");
 
 /// Upgrade annotation: the plan that writes the `.skip` files completed.
 pub const SKIP_MANIFESTS_APPLIED: &str = "harvesterhci.io/apply-skip-rke2-manifests-plan-completed";
@@ -229,11 +224,6 @@ pub const SKIP_MANIFESTS_REMOVED: &str =
 
 /// The rke2 manifests the skip-rke2-manifests plans skip while an upgrade runs.
 pub const SKIPPED_RKE2_MANIFESTS: &[&str] = &["rke2-multus.yaml"];
-
-/// Whether `v` is in one of `ranges`.
-pub fn in_any(ranges: &[Range], v: &Version) -> bool {
-    ranges.iter().any(|r| r.contains(v))
-}
 
 /// The version an Upgrade goes to (`spec.version`; a Version object's name).
 pub fn target_of(upgrade: &Object) -> Version {
@@ -494,14 +484,14 @@ mod tests {
     #[test]
     fn version_gates_of_the_v1_7_flow() {
         let v = Version::parse;
-        assert!(!in_any(WORKLOAD_UPDATE_METHODS_BACKUP, &v("v1.7.1")));
-        assert!(in_any(WORKLOAD_UPDATE_METHODS_BACKUP, &v("v1.7.2")));
-        assert!(in_any(WORKLOAD_UPDATE_METHODS_BACKUP, &v("v1.7.3")));
-        assert!(!in_any(WORKLOAD_UPDATE_METHODS_BACKUP, &v("v1.8.0")));
-        assert!(in_any(WORKLOAD_UPDATE_METHODS_BACKUP, &v("v1.8.1")));
-        assert!(!in_any(SKIP_RKE2_MANIFESTS, &v("v1.7.1")));
-        assert!(in_any(SKIP_RKE2_MANIFESTS, &v("v1.7.2")));
-        assert!(in_any(SKIP_RKE2_MANIFESTS, &v("v1.8.0")));
+        assert!(!WORKLOAD_UPDATE_METHODS_BACKUP.contains(&v("v1.7.1")));
+        assert!(WORKLOAD_UPDATE_METHODS_BACKUP.contains(&v("v1.7.2")));
+        assert!(WORKLOAD_UPDATE_METHODS_BACKUP.contains(&v("v1.7.3")));
+        assert!(!WORKLOAD_UPDATE_METHODS_BACKUP.contains(&v("v1.8.0")));
+        assert!(WORKLOAD_UPDATE_METHODS_BACKUP.contains(&v("v1.8.1")));
+        assert!(!SKIP_RKE2_MANIFESTS.contains(&v("v1.7.1")));
+        assert!(SKIP_RKE2_MANIFESTS.contains(&v("v1.7.2")));
+        assert!(SKIP_RKE2_MANIFESTS.contains(&v("v1.8.0")));
         assert!(!NODE_UPGRADE_PAUSE.contains(&v("v1.6.1")));
         assert!(NODE_UPGRADE_PAUSE.contains(&v("v1.7.0")));
         assert!(!REPO_DEPLOYMENT.contains(&v("v1.6.1")));

@@ -115,7 +115,7 @@ fn admission_explain() -> String {
         "Checks, in the webhook's order (a denial stops the real webhook; sbdiag runs all), \
              each with the versions that have it, what it reads and its denial texts:\n",
     );
-    for c in harvester::ADMISSION {
+    for c in harvester::admission() {
         let how = match c.judged {
             Judged::Simulated => "",
             Judged::Live => " [live data: not evaluated, proxy only]",
@@ -123,7 +123,7 @@ fn admission_explain() -> String {
         };
         let _ = writeln!(s, "  {:<6} {:<58} {}{how}", c.id, c.name, c.versions);
         let _ = writeln!(s, "         reads: {}", c.reads);
-        for t in c.texts {
+        for t in &c.texts {
             let case = if t.case.is_empty() {
                 String::new()
             } else {
@@ -166,7 +166,7 @@ fn admission_run(cx: &Context) -> (Vec<Finding>, Vec<SubCheck>) {
 }
 
 fn admission_ids() -> Vec<&'static str> {
-    admission::judged().map(|c| c.id).collect()
+    admission::judged().map(|c| c.id.as_str()).collect()
 }
 
 fn admission(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
@@ -226,7 +226,7 @@ fn sub_check(r: &CheckResult) -> SubCheck {
         Outcome::NotApplicable(why) => (CheckStatus::NotApplicable, why.clone()),
     };
     SubCheck {
-        id: r.def.id,
+        id: &r.def.id,
         status,
         reason,
     }
@@ -499,7 +499,7 @@ fn finding(
     total: usize,
     denials: usize,
 ) -> Option<Finding> {
-    let id = r.def.id;
+    let id = r.def.id.as_str();
     match &r.outcome {
         Outcome::Deny { message, offenders } => {
             let webhook = r.def.id != "A.5";

@@ -133,9 +133,9 @@ fn evaluator(id: &str) -> Option<fn(&Env) -> Outcome> {
 /// The checks sbdiag judges (simulated, or live with a proxy), in the webhook's order, the
 /// controller's version gate last.
 pub fn judged() -> impl Iterator<Item = &'static AdmissionCheck> {
-    harvester::ADMISSION
+    harvester::admission()
         .iter()
-        .filter(|c| c.judged != Judged::Recognised && evaluator(c.id).is_some())
+        .filter(|c| c.judged != Judged::Recognised && evaluator(&c.id).is_some())
 }
 
 /// Runs every check sbdiag judges, in the webhook's order: a check the running version lacks
@@ -175,7 +175,7 @@ fn outcome(env: &Env, def: &'static AdmissionCheck) -> Outcome {
             objects: Vec::new(),
         };
     }
-    match evaluator(def.id) {
+    match evaluator(&def.id) {
         Some(eval) => eval(env),
         None => Outcome::NotEvaluated {
             reason: "not simulated".into(),
@@ -1314,7 +1314,7 @@ mod tests {
 
     #[test]
     fn judges_every_check_of_the_table_in_the_webhooks_order() {
-        let ids: Vec<&str> = judged().map(|c| c.id).collect();
+        let ids: Vec<&str> = judged().map(|c| c.id.as_str()).collect();
         assert_eq!(
             ids,
             [

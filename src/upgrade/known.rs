@@ -398,7 +398,7 @@ pub fn validate(k: &KnownIssue) -> Result<(), String> {
         let after = rest.get(i + 8..).unwrap_or_default();
         let id = after.split_whitespace().next().unwrap_or_default();
         let id = id.trim_end_matches('}');
-        if harvester::check(id).is_none() {
+        if !harvester::is_check(id) {
             return Err(format!("symptom: names unknown upgrade check {id}"));
         }
         rest = after;
@@ -424,7 +424,9 @@ pub struct DenialText {
     pub text: String,
 }
 
-/// A knowledge file written as a mapping: known issues and denial texts.
+/// A knowledge file written as a mapping: known issues, denial texts, and additions to the
+/// version table in its own schema (`releases`, `checks`, `gates`: see
+/// `src/facts/versions.yaml`).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct KnowledgeMap {
@@ -432,6 +434,12 @@ struct KnowledgeMap {
     known_issues: Vec<KnownIssue>,
     #[serde(default)]
     denials: Vec<DenialText>,
+    #[serde(default)]
+    releases: Vec<String>,
+    #[serde(default)]
+    checks: Vec<harvester::CheckData>,
+    #[serde(default)]
+    gates: Vec<harvester::GateData>,
 }
 
 /// What the knowledge files of a folder add.
@@ -439,34 +447,39 @@ struct KnowledgeMap {
 pub struct Knowledge {
     /// Known issues (an embedded entry's id replaces it).
     pub issues: Vec<KnownIssue>,
-    /// Denial texts for checks of the upgrade webhook.
-    pub denials: Vec<DenialText>,
+    /// What the files add to the version table: releases, check versions and texts (the
+    /// files' `denials` included), gate versions.
+    pub table: harvester::TableData,
 }
 
 impl Knowledge {
-    /// Installs it for the rest of the process: the known issues into the catalogue, the
-    /// denial texts into the table of Harvester behaviour.
+    /// Installs it for the rest of the process: the known issues into the catalogue, the rest
+    /// into the version table.
     pub fn install(self) {
         install(self.issues);
-        harvester::install_texts(
-            self.denials
-                .into_iter()
-                .map(|d| {
-                    let versions = Span {
-                        since: Some(d.since),
-                        until: d.until,
-                    }
-                    .range();
-                    (d.check, d.case, versions, d.text)
-                })
-                .collect(),
-        );
+        harvester::install(self.table);
+    }
+}
+
+/// A denial text as the version table writes a check's text.
+fn as_check(d: DenialText) -> harvester::CheckData {
+    harvester::CheckData {
+        id: d.check,
+        texts: vec![harvester::TextData {
+            case: d.case,
+            versions: Some(harvester::Bounds {
+                since: Some(d.since),
+                until: d.until,
+            }),
+            text: d.text,
+        }],
+        ..Default::default()
     }
 }
 
 /// Checks a denial text: a check the table has, one of its cases, versions that parse, a text.
-fn validate_denial(d: &DenialText) -> Result<(), String> {
-    let Some(c) = harvester::check(&d.check) else {
+fn validate_denial(table: &harvester::Table, d: &DenialText) -> Result<(), String> {
+    let Some(c) = table.checks.iter().find(|c| c.id == d.check) else {
         return Err(format!(
             "check: {:?} is not a check of the upgrade webhook (`sbdiag rules --versions` lists \
              them; a new check needs a new sbdiag, its evaluation is code)",
@@ -474,7 +487,7 @@ fn validate_denial(d: &DenialText) -> Result<(), String> {
         ));
     };
     if !c.texts.iter().any(|t| t.case == d.case) {
-        let cases: Vec<&str> = c.texts.iter().map(|t| t.case).collect();
+        let cases: Vec<&str> = c.texts.iter().map(|t| t.case.as_str()).collect();
         return Err(format!(
             "case: {:?} is not a case of {} (its cases: {cases:?})",
             d.case, d.check
@@ -511,7 +524,11 @@ pub fn load_dir(dir: &std::path::Path) -> Result<Knowledge, KnowledgeError> {
         .collect();
     files.sort();
     let mut out: Vec<KnownIssue> = Vec::new();
-    let mut denials: Vec<DenialText> = Vec::new();
+    let mut table = harvester::TableData::default();
+    // Every file's additions are tried on the table as it would be, so that an error names
+    // its file.
+    let mut probe = harvester::Table::embedded()
+        .map_err(|m| err(dir, None, format!("the embedded version table: {m}")))?;
     for f in &files {
         let text =
             std::fs::read_to_string(f).map_err(|e| err(f, None, format!("cannot read: {e}")))?;
@@ -523,7 +540,7 @@ pub fn load_dir(dir: &std::path::Path) -> Result<Knowledge, KnowledgeError> {
         let file = if shape.is_sequence() || shape.is_null() {
             KnowledgeMap {
                 known_issues: yaml_serde::from_str(&text).map_err(yaml_err)?,
-                denials: Vec::new(),
+                ..KnowledgeMap::default()
             }
         } else {
             yaml_serde::from_str::<KnowledgeMap>(&text).map_err(yaml_err)?
@@ -533,9 +550,40 @@ pub fn load_dir(dir: &std::path::Path) -> Result<Knowledge, KnowledgeError> {
                 .lines()
                 .position(|l| l.contains(&format!("check: {}", d.check)))
                 .map(|n| n + 1);
-            validate_denial(&d).map_err(|m| err(f, line, format!("denial of {}: {m}", d.check)))?;
-            denials.push(d);
+            validate_denial(&probe, &d)
+                .map_err(|m| err(f, line, format!("denial of {}: {m}", d.check)))?;
+            table.checks.push(as_check(d));
         }
+        let added = harvester::TableData {
+            releases: file.releases,
+            checks: file.checks,
+            gates: file.gates,
+            ..Default::default()
+        };
+        probe.add(&added, false).map_err(|m| {
+            // The line of the entry the message names (`checks C25: …` → `id: C25`).
+            let name = m.split([':', ' ']).nth(1).unwrap_or("");
+            let line = text
+                .lines()
+                .position(|l| {
+                    let l = l.trim_start_matches(['-', ' ']);
+                    !name.is_empty()
+                        && ["id:", "name:"].iter().any(|k| {
+                            l.strip_prefix(k)
+                                .is_some_and(|v| v.trim().trim_matches(['"', '\'']) == name)
+                        })
+                })
+                .or_else(|| {
+                    m.starts_with("releases")
+                        .then(|| text.lines().position(|l| l.starts_with("releases")))
+                        .flatten()
+                })
+                .map(|n| n + 1);
+            err(f, line, m)
+        })?;
+        table.releases.extend(added.releases);
+        table.checks.extend(added.checks);
+        table.gates.extend(added.gates);
         for k in file.known_issues {
             let line = text
                 .lines()
@@ -559,10 +607,7 @@ pub fn load_dir(dir: &std::path::Path) -> Result<Knowledge, KnowledgeError> {
             out.push(k);
         }
     }
-    Ok(Knowledge {
-        issues: out,
-        denials,
-    })
+    Ok(Knowledge { issues: out, table })
 }
 
 /// A log pattern to search before the rules run.
@@ -1286,8 +1331,8 @@ mod tests {
         let map = "known_issues: []\ndenials:\n  - check: C12\n    since: v1.10.0\n    text: managed chart {chart} is not ready yet\n";
         std::fs::write(dir.path().join("v1.10.yaml"), map).expect("write");
         let k = load_dir(dir.path()).expect("loads");
-        assert_eq!(k.denials.len(), 1);
-        assert_eq!(k.denials[0].check, "C12");
+        assert_eq!(k.table.checks.len(), 1);
+        assert_eq!(k.table.checks[0].id, "C12");
         for (bad, want) in [
             (
                 "C99",
@@ -1303,6 +1348,56 @@ mod tests {
             let e = load_dir(dir.path()).expect_err(want);
             assert!(e.to_string().contains(want), "{e}");
             assert_eq!(e.line, Some(3), "{e}");
+        }
+    }
+
+    #[test]
+    fn knowledge_files_extend_the_version_table_and_name_file_and_line_when_wrong() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let good = "releases: [v1.10.0]\nchecks:\n  - id: C25\n    versions: {since: v1.8.2, until: v1.9.x}\ngates:\n  - name: WAIT_MANAGED_CHART_UNAVAILABLE\n    versions: [{since: v1.9.0, until: v1.9.x}]\n";
+        std::fs::write(dir.path().join("v1.10.yaml"), good).expect("write");
+        let k = load_dir(dir.path()).expect("loads");
+        let mut t = harvester::Table::embedded().expect("table");
+        t.add(&k.table, false).expect("adds");
+        assert_eq!(t.releases.last(), Some(&(1, 10, 0)));
+        let v = |s: &str| Version::parse(s);
+        let c25 = t.checks.iter().find(|c| c.id == "C25").expect("C25");
+        assert!(c25.exists_in(&v("v1.9.1")) && !c25.exists_in(&v("v1.10.0")));
+        let g = t
+            .gates
+            .iter()
+            .find(|g| g.name == "WAIT_MANAGED_CHART_UNAVAILABLE")
+            .expect("gate");
+        assert!(!g.versions.iter().any(|r| r.contains(&v("v1.10.0"))));
+        for (bad, want, line) in [
+            (
+                "id: C25",
+                "checks C99: is not a check of the upgrade webhook",
+                3,
+            ),
+            (
+                "name: WAIT_MANAGED_CHART_UNAVAILABLE",
+                "gates NOPE: is not a gate of this sbdiag",
+                6,
+            ),
+            ("until: v1.9.x}", "is not a version like v1.10.0", 3),
+            (
+                "releases: [v1.10.0]",
+                "releases: \"banana\" is not a version",
+                1,
+            ),
+        ] {
+            let text = match bad {
+                "id: C25" => good.replace(bad, "id: C99"),
+                "releases: [v1.10.0]" => good.replace(bad, "releases: [banana]"),
+                "until: v1.9.x}" => good.replace(bad, "until: v1.banana}"),
+                _ => good.replace(bad, "name: NOPE"),
+            };
+            std::fs::write(dir.path().join("v1.10.yaml"), text).expect("write");
+            let e = load_dir(dir.path()).expect_err(want);
+            assert!(e.to_string().contains(want), "{e}");
+            assert!(e.to_string().contains("v1.10.yaml"), "{e}");
+            assert_eq!(e.line, Some(line), "{e}");
         }
     }
 

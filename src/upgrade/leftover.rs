@@ -796,7 +796,7 @@ fn skip_manifests_plan(o: &Object) -> bool {
 /// `LiveMigrate` removed.
 fn workload_update_methods(s: &Scan) -> Vec<Leftover> {
     use crate::facts::upgrade::{
-        WORKLOAD_UPDATE_METHODS_ANNOTATION, WORKLOAD_UPDATE_METHODS_BACKUP, in_any, target_of,
+        WORKLOAD_UPDATE_METHODS_ANNOTATION, WORKLOAD_UPDATE_METHODS_BACKUP, target_of,
     };
     let env = s.env;
     let Some(chart) = env.index.find(
@@ -815,7 +815,7 @@ fn workload_update_methods(s: &Scan) -> Vec<Leftover> {
         .ups
         .iter()
         .filter(|(_, o)| completed(o).is_some_and(|c| c == "True" || c == "False"))
-        .filter(|(_, o)| in_any(WORKLOAD_UPDATE_METHODS_BACKUP, &target_of(o)))
+        .filter(|(_, o)| WORKLOAD_UPDATE_METHODS_BACKUP.contains(&target_of(o)))
         .filter_map(|(i, o)| {
             let b = o.meta.annotations.get(WORKLOAD_UPDATE_METHODS_ANNOTATION)?;
             Some((*i, *o, b.clone()))
@@ -951,7 +951,7 @@ fn descheduler_disabled(s: &Scan) -> Vec<Leftover> {
 fn skip_rke2_manifests(s: &Scan) -> Vec<Leftover> {
     use crate::facts::upgrade::{
         SKIP_MANIFESTS_APPLIED, SKIP_MANIFESTS_REMOVED, SKIP_RKE2_MANIFESTS,
-        SKIPPED_RKE2_MANIFESTS, UPGRADE_LABEL, in_any, target_of,
+        SKIPPED_RKE2_MANIFESTS, UPGRADE_LABEL, target_of,
     };
     let env = s.env;
     let mut out = Vec::new();
@@ -959,7 +959,7 @@ fn skip_rke2_manifests(s: &Scan) -> Vec<Leftover> {
         let Some(how) = s.finished(&o.key.name) else {
             continue;
         };
-        if !in_any(SKIP_RKE2_MANIFESTS, &target_of(o))
+        if !SKIP_RKE2_MANIFESTS.contains(&target_of(o))
             || !o.meta.annotations.contains_key(SKIP_MANIFESTS_APPLIED)
             || o.meta.annotations.contains_key(SKIP_MANIFESTS_REMOVED)
         {
