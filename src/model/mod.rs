@@ -5,6 +5,7 @@ pub mod de;
 pub mod fastyaml;
 pub mod fleet;
 pub mod kinds;
+pub mod quantity;
 pub mod sparse;
 pub mod strmap;
 pub mod summary;

@@ -3,6 +3,7 @@
 //! silent rule always means "checked and fine". Rules see the index, the coverage ledger and
 //! the detected versions, never the archive; evidence excerpts are filled in afterwards.
 pub mod bundle_gaps;
+pub mod capacity;
 pub mod finding;
 pub mod fleet;
 pub mod health;
@@ -292,7 +293,13 @@ pub struct RuleDef {
     pub only: Option<crate::facts::version::Range>,
     /// More than the description for `rules --explain` (e.g. the checks a rule runs).
     pub explain: Option<fn() -> String>,
+    /// What the rule needs beyond its inputs' presence (fields inside them): `Err` with the
+    /// reason makes it `not_evaluated` instead of a silent pass.
+    pub needs: Option<Needs>,
 }
+
+/// What a rule needs inside its inputs: `Err` with the reason when the capture lacks it.
+pub type Needs = fn(&Context) -> Result<(), String>;
 
 /// The sub-checks of a rule made of several.
 pub struct SubChecks {
@@ -311,6 +318,16 @@ impl RuleDef {
             checks: None,
             only: None,
             explain: None,
+            needs: None,
+        }
+    }
+
+    /// The same rule, `not_evaluated` with the reason `needs` gives when the capture lacks
+    /// what it reads inside its inputs.
+    pub const fn needs(self, needs: Needs) -> RuleDef {
+        RuleDef {
+            needs: Some(needs),
+            ..self
         }
     }
 
@@ -339,6 +356,9 @@ impl Rule for RuleDef {
     }
     fn explain(&self) -> Option<String> {
         self.explain.map(|f| f())
+    }
+    fn evaluable(&self, cx: &Context) -> Result<(), String> {
+        self.needs.map_or(Ok(()), |f| f(cx))
     }
     fn sub_checks(&self) -> Vec<&'static str> {
         self.checks.as_ref().map(|c| (c.ids)()).unwrap_or_default()
@@ -379,6 +399,11 @@ pub trait Rule: Sync + Send {
     fn applies(&self, _cx: &Context) -> Result<(), String> {
         Ok(())
     }
+    /// Whether the capture holds what the rule reads inside its inputs (`Err`: why not); the
+    /// engine makes it `not_evaluated` then.
+    fn evaluable(&self, _cx: &Context) -> Result<(), String> {
+        Ok(())
+    }
     /// The ids of the sub-checks a rule made of several runs (`C1`, `C2`, …), in order; empty
     /// for a rule that is one check.
     fn sub_checks(&self) -> Vec<&'static str> {
@@ -412,6 +437,7 @@ pub fn catalog() -> Vec<Box<dyn Rule>> {
     v.extend(health::rules());
     v.extend(storage::rules());
     v.extend(nodelog::rules());
+    v.extend(capacity::rules());
     v
 }
 
@@ -437,7 +463,12 @@ pub fn run(rules: &[Box<dyn Rule>], cx: &Context) -> (Vec<Finding>, Vec<Check>) 
                 );
                 return (Vec::new(), checks);
             }
-            if let Some(reason) = info.inputs.iter().find_map(|i| cx.available(*i).err()) {
+            if let Some(reason) = info
+                .inputs
+                .iter()
+                .find_map(|i| cx.available(*i).err())
+                .or_else(|| r.evaluable(cx).err())
+            {
                 let mut checks = vec![entry(None, CheckStatus::NotEvaluated, reason.clone())];
                 checks.extend(
                     r.sub_checks()

@@ -28,6 +28,7 @@ pub fn rules() -> Vec<Box<dyn Rule>> {
             }),
             only: None,
             explain: Some(admission_explain),
+            needs: None,
         }),
         Box::new(RuleDef {
             info: STUCK_INFO,
@@ -35,6 +36,7 @@ pub fn rules() -> Vec<Box<dyn Rule>> {
             checks: None,
             only: None,
             explain: None,
+            needs: None,
         }),
         Box::new(RuleDef {
             info: LEFTOVER_INFO,
@@ -42,6 +44,7 @@ pub fn rules() -> Vec<Box<dyn Rule>> {
             checks: None,
             only: None,
             explain: None,
+            needs: None,
         }),
         Box::new(RuleDef {
             info: KNOWN_INFO,
@@ -49,6 +52,7 @@ pub fn rules() -> Vec<Box<dyn Rule>> {
             checks: None,
             only: None,
             explain: Some(known_issues_explain),
+            needs: None,
         }),
     ]
 }

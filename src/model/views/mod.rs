@@ -27,7 +27,7 @@ use super::{Condition, Meta, de};
 pub use event::{EventRef, EventView};
 pub use job::JobView;
 pub use node::{Address, NodeView, Taint};
-pub use pod::{ContainerSpec, ContainerState, ContainerStatus, PodView, StateDetail};
+pub use pod::{ContainerSpec, ContainerState, ContainerStatus, PodView, Requests, StateDetail};
 pub use pv::PvView;
 pub use service::{ServicePort, ServiceView};
 pub use setting::SettingView;

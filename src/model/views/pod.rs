@@ -13,6 +13,47 @@ pub struct ContainerSpec {
     pub name: String,
     #[serde(deserialize_with = "de::string")]
     pub image: String,
+    /// `resources.requests`, as the scheduler reads them.
+    #[serde(rename = "resources")]
+    pub requests: Requests,
+}
+
+/// A container's `resources.requests` (CPU in millicores, memory in bytes), or a pod's total.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Requests {
+    /// CPU, millicores.
+    pub cpu: Option<u64>,
+    /// Memory, bytes.
+    pub memory: Option<u64>,
+}
+
+impl<'de> Deserialize<'de> for Requests {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize, Default)]
+        #[serde(default)]
+        struct Quantities {
+            #[serde(deserialize_with = "de::opt_str")]
+            cpu: Option<String>,
+            #[serde(deserialize_with = "de::opt_str")]
+            memory: Option<String>,
+        }
+        #[derive(Deserialize, Default)]
+        #[serde(default)]
+        struct Resources {
+            requests: Option<Quantities>,
+        }
+        let r = Option::<Resources>::deserialize(d)?
+            .unwrap_or_default()
+            .requests
+            .unwrap_or_default();
+        Ok(Requests {
+            cpu: r
+                .cpu
+                .as_deref()
+                .and_then(crate::model::quantity::millicores),
+            memory: r.memory.as_deref().and_then(crate::model::quantity::bytes),
+        })
+    }
 }
 
 /// Details of one container state.
@@ -131,6 +172,31 @@ pub struct PodView {
 }
 
 impl PodView {
+    /// What the scheduler reserves for the pod: the sum of its containers' requests, or the
+    /// largest init container's when that is more (`spec.overhead` is not read).
+    pub fn requests(&self) -> Requests {
+        let sum = |f: fn(&Requests) -> Option<u64>| -> Option<u64> {
+            let apps: Option<u64> = self
+                .containers
+                .iter()
+                .filter_map(|c| f(&c.requests))
+                .reduce(|a, b| a.saturating_add(b));
+            let init = self
+                .init_containers
+                .iter()
+                .filter_map(|c| f(&c.requests))
+                .max();
+            match (apps, init) {
+                (Some(a), Some(i)) => Some(a.max(i)),
+                (a, i) => a.or(i),
+            }
+        };
+        Requests {
+            cpu: sum(|r| r.cpu),
+            memory: sum(|r| r.memory),
+        }
+    }
+
     /// (ready containers, containers).
     pub fn ready_count(&self) -> (usize, usize) {
         let ready = self

@@ -41,34 +41,16 @@ const FLEET_REFS: &[&str] = &[
 /// The Fleet rules.
 pub fn rules() -> Vec<Box<dyn Rule>> {
     vec![
-        Box::new(RuleDef {
-            info: stale::STALE_INFO,
-            eval: stale::stale_status,
-            checks: None,
-            only: None,
-            explain: None,
-        }),
-        Box::new(RuleDef {
-            info: not_ready::NOT_READY_INFO,
-            eval: not_ready::not_ready,
-            checks: None,
-            only: None,
-            explain: None,
-        }),
-        Box::new(RuleDef {
-            info: modified::MODIFIED_INFO,
-            eval: modified::modified,
-            checks: None,
-            only: None,
-            explain: None,
-        }),
-        Box::new(RuleDef {
-            info: apply_error::APPLY_INFO,
-            eval: apply_error::apply_error,
-            checks: None,
-            only: None,
-            explain: None,
-        }),
+        Box::new(RuleDef::new(stale::STALE_INFO, stale::stale_status)),
+        Box::new(RuleDef::new(
+            not_ready::NOT_READY_INFO,
+            not_ready::not_ready,
+        )),
+        Box::new(RuleDef::new(modified::MODIFIED_INFO, modified::modified)),
+        Box::new(RuleDef::new(
+            apply_error::APPLY_INFO,
+            apply_error::apply_error,
+        )),
     ]
 }
 
