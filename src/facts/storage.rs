@@ -308,6 +308,13 @@ impl Storage {
             .and_then(|&k| self.volumes.get(k))
     }
 
+    /// The position in [`Storage::volumes`] of the claim `namespace/name`'s chain.
+    pub fn position_of_claim(&self, namespace: &str, name: &str) -> Option<usize> {
+        self.by_claim
+            .get(&(namespace.to_string(), name.to_string()))
+            .copied()
+    }
+
     /// The chain of the volume Longhorn calls `name`.
     pub fn of_longhorn(&self, name: &str) -> Option<&VolumeChain> {
         self.by_longhorn
