@@ -8,7 +8,7 @@
 //! `describe vm` and the report's VM view read it.
 use std::collections::HashMap;
 
-use crate::facts::storage::{Storage, VolumeChain};
+use crate::facts::storage::{self, Link, Storage, VolumeChain};
 use crate::facts::upgrade::{self as upgrade_facts, Owned};
 use crate::index::{Index, Object};
 use crate::model::typed::kubevirt::{VirtualMachine, Vmi, VmiMigration};
@@ -569,6 +569,78 @@ pub fn unschedulable_hint(message: &str) -> Option<&'static str> {
     }
 }
 
+/// The whole chain under a VM as `describe` and the report's VM view print it: VM → VMI →
+/// launcher pods → each claim's chain ([`storage::volume_links`]: PV, attachments, Longhorn
+/// Volume, engines, replicas with node and disk) → migrations and their target pods.
+pub fn vm_links(index: &Index, storage: &Storage, f: &VmFact) -> Vec<Link> {
+    let mut out = Vec::new();
+    let Some(vm) = f.vm(index) else {
+        return out;
+    };
+    out.extend(storage::present(index, 0, "", f.vm));
+    let ns = vm.key.namespace.as_str();
+    match f.vmi {
+        Some(i) => out.extend(storage::present(index, 1, "runs as", i)),
+        None => {
+            let mut l = storage::absent(
+                1,
+                "runs as",
+                storage::what("VirtualMachineInstance", ns, &vm.key.name),
+            );
+            if f.printed(index) == Some("Stopped") {
+                l.state.push_str(" (the VM is stopped)");
+            }
+            out.push(l);
+        }
+    }
+    let migration_targets: Vec<usize> = f
+        .migrations
+        .iter()
+        .filter_map(|&m| migration_view(index, m))
+        .flat_map(|m| m.targets)
+        .filter_map(|p| index.position(&p.key))
+        .collect();
+    for &p in f.launchers.iter().filter(|p| !migration_targets.contains(p)) {
+        out.extend(storage::present(index, 2, "in pod", p));
+    }
+    for v in &f.volumes {
+        match v.chain.and_then(|c| storage.volumes.get(c)) {
+            Some(c) => out.extend(storage::volume_links(index, c, 1, false)),
+            None => out.push(
+                match index
+                    .find("", "PersistentVolumeClaim", ns, &v.claim)
+                    .and_then(|o| index.position(&o.key))
+                {
+                    Some(i) => storage::present(index, 1, "mounts", i).unwrap_or_else(|| {
+                        storage::absent(1, "mounts", storage::what("PersistentVolumeClaim", ns, &v.claim))
+                    }),
+                    None => storage::absent(
+                        1,
+                        "mounts",
+                        storage::what("PersistentVolumeClaim", ns, &v.claim),
+                    ),
+                },
+            ),
+        }
+    }
+    for &m in &f.migrations {
+        out.extend(storage::present(index, 1, "migrated by", m));
+        if let Some(v) = migration_view(index, m) {
+            for p in &v.targets {
+                out.extend(
+                    index
+                        .position(&p.key)
+                        .and_then(|i| storage::present(index, 2, "target pod", i)),
+                );
+            }
+            for n in &v.gone_targets {
+                out.push(storage::absent(2, "target pod", storage::what("Pod", ns, n)));
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -700,5 +772,38 @@ mod tests {
             Some("likely no other node has the free CPU or memory the VM requests")
         );
         assert_eq!(unschedulable_hint("something else"), None);
+    }
+
+    #[test]
+    fn a_vm_chain_from_the_vm_to_the_replicas() {
+        let vm = "apiVersion: kubevirt.io/v1\nkind: VirtualMachine\nmetadata:\n  name: vm1\n  \
+            namespace: mon\nspec:\n  template:\n    spec:\n      volumes:\n      - name: d\n        \
+            persistentVolumeClaim:\n          claimName: data\nstatus:\n  printableStatus: Stopped\n";
+        let pv = "apiVersion: v1\nkind: PersistentVolume\nmetadata:\n  name: pvc-1\nspec:\n  \
+            claimRef:\n    namespace: mon\n    name: data\n  csi:\n    driver: driver.longhorn.io\n    \
+            volumeHandle: pvc-1\nstatus:\n  phase: Bound\n";
+        let pvc = PVC.replace("namespace: ns", "namespace: mon");
+        let replica = "apiVersion: longhorn.io/v1beta2\nkind: Replica\nmetadata:\n  \
+            name: pvc-1-r-1\n  namespace: longhorn-system\nspec:\n  volumeName: pvc-1\n  nodeID: n2\n\
+            status:\n  currentState: running\n";
+        let pv = pv.replace("namespace: ns", "namespace: mon");
+        let index = Index::from_yaml_objects(&[vm, &pv, &pvc, VOLUME, replica]);
+        let s = Storage::build(&index);
+        let vms = Vms::build(&index, &s);
+        let links: Vec<String> = vm_links(&index, &s, &vms.vms[0])
+            .iter()
+            .map(|l| format!("{} {} {}", l.depth, l.relation, l.what))
+            .collect();
+        assert_eq!(
+            links,
+            [
+                "0  VirtualMachine mon/vm1",
+                "1 runs as VirtualMachineInstance mon/vm1",
+                "1 mounts PersistentVolumeClaim mon/data",
+                "2 bound to PersistentVolume pvc-1",
+                "3 stored in Volume.longhorn.io longhorn-system/pvc-1",
+                "4 replicated on Replica.longhorn.io longhorn-system/pvc-1-r-1",
+            ]
+        );
     }
 }

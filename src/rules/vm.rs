@@ -383,7 +383,7 @@ fn vm_launcher_terminating(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
             if let Some((eo, e)) = warnings.last() {
                 let _ = write!(
                     summary,
-                    "\nThe last Warning event about it ({}): {}.",
+                    "\nThe last Warning event about it, seen {}: {}.",
                     cx.ago(e.last.as_deref()),
                     vm_facts::event_text(e)
                 );
@@ -751,7 +751,8 @@ fn vm_migration(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
                 m.gone_targets.join(", ")
             );
         }
-        let mut evidence = vec![Evidence::of(cx.index, o, Some("phase"))];
+        // The migration's own phase is cited by `finding`.
+        let mut evidence: Vec<Evidence> = Vec::new();
         evidence.extend(m.targets.iter().map(|p| Evidence::of(cx.index, p, Some("PodScheduled"))));
         evidence.extend(m.events.iter().map(|e| Evidence::of(cx.index, e, Some("reason"))));
         let mut objects = vec![ObjectRef::of(o)];
