@@ -65,9 +65,13 @@ fn a_launcher_pod_stuck_terminating_with_its_node_volume_and_kubelet_events() {
     );
     let fix = f["remediation"].as_str().unwrap();
     // Force-deleting is offered only after the risk and the condition that makes it safe.
-    let warn = fix.find("Do not force-delete the pod while volume").unwrap();
+    let warn = fix
+        .find("Do not force-delete the pod while volume")
+        .unwrap();
     let cmd = fix
-        .find(&format!("$ kubectl -n default delete pod {POD} --force --grace-period=0"))
+        .find(&format!(
+            "$ kubectl -n default delete pod {POD} --force --grace-period=0"
+        ))
         .unwrap();
     assert!(warn < cmd);
     assert!(fix.contains("(data corruption)"));
@@ -109,7 +113,13 @@ fn the_printed_status_against_the_objects() {
     // The other VMs print what they are.
     for vm in ["vm-db-01", "vm-web-01"] {
         let id = format!("vm.status-mismatch:VirtualMachine/default/{vm}");
-        assert!(!r["findings"].as_array().unwrap().iter().any(|f| f["id"] == id.as_str()));
+        assert!(
+            !r["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f["id"] == id.as_str())
+        );
     }
 }
 
@@ -141,9 +151,15 @@ fn a_vm_on_a_faulted_volume_is_folded_under_the_volume() {
             "yamls/namespaced/longhorn-system/longhorn.io/v1beta2/volumes.yaml"
         ]
     );
-    assert!(f["remediation"].as_str().unwrap().contains("Do not delete the VM"));
+    assert!(
+        f["remediation"]
+            .as_str()
+            .unwrap()
+            .contains("Do not delete the VM")
+    );
     // The storage cause leads; the VM's symptoms are its effects, not second headlines.
-    let cause = "storage.volume-health:Volume/longhorn-system/pvc-74c946b3-1c9d-4a53-a8a1-4916d9747f15";
+    let cause =
+        "storage.volume-health:Volume/longhorn-system/pvc-74c946b3-1c9d-4a53-a8a1-4916d9747f15";
     let incidents = r["incidents"].as_array().unwrap();
     assert_eq!(incidents[0]["cause"], cause);
     let effects: Vec<&str> = incidents[0]["effects"]
@@ -179,7 +195,10 @@ fn a_failed_migration_says_why() {
         ),
         "{s}"
     );
-    assert!(s.contains("So likely no other node matches the VM's node selector"), "{s}");
+    assert!(
+        s.contains("So likely no other node matches the VM's node selector"),
+        "{s}"
+    );
     assert_eq!(
         files(f),
         [
@@ -189,14 +208,25 @@ fn a_failed_migration_says_why() {
         ]
     );
     let fix = f["remediation"].as_str().unwrap();
-    assert!(fix.ends_with("$ virtctl migrate vm-web-01 -n default"), "{fix}");
+    assert!(
+        fix.ends_with("$ virtctl migrate vm-web-01 -n default"),
+        "{fix}"
+    );
     assert!(!fix.contains("delete"), "{fix}");
 }
 
 #[test]
 fn describe_vm_prints_the_chain_and_the_findings_on_the_way() {
     let b = sample("vm-stuck-v1.4.0");
-    let out = ok(&["describe", "-b", b.to_str().unwrap(), "vm", "vm-test-01", "-n", "default"]);
+    let out = ok(&[
+        "describe",
+        "-b",
+        b.to_str().unwrap(),
+        "vm",
+        "vm-test-01",
+        "-n",
+        "default",
+    ]);
     for line in [
         "    runs as VirtualMachineInstance default/vm-test-01: absent from the capture (the VM is stopped)",
         &format!(
@@ -210,7 +240,15 @@ fn describe_vm_prints_the_chain_and_the_findings_on_the_way() {
     ] {
         assert!(out.contains(line), "{line}\n{out}");
     }
-    let out = ok(&["describe", "-b", b.to_str().unwrap(), "vm", "vm-web-01", "-n", "default"]);
+    let out = ok(&[
+        "describe",
+        "-b",
+        b.to_str().unwrap(),
+        "vm",
+        "vm-web-01",
+        "-n",
+        "default",
+    ]);
     for line in [
         "    migrated by VirtualMachineInstanceMigration default/vm-web-01-pwwj5: Failed",
         "      target pod Pod default/virt-launcher-vm-web-01-5gvhq: absent from the capture",

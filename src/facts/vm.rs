@@ -85,13 +85,18 @@ impl Vms {
             if let Some(u) = p.meta.labels.get(CREATED_BY) {
                 pods_by_uid.entry((ns, u)).or_default().push(i);
             }
-            let vm = p.meta.labels.get(VM_NAME_LABEL).map(String::as_str).or_else(|| {
-                p.meta
-                    .owner_references
-                    .iter()
-                    .find(|r| r.kind == "VirtualMachineInstance")
-                    .map(|r| r.name.as_str())
-            });
+            let vm = p
+                .meta
+                .labels
+                .get(VM_NAME_LABEL)
+                .map(String::as_str)
+                .or_else(|| {
+                    p.meta
+                        .owner_references
+                        .iter()
+                        .find(|r| r.kind == "VirtualMachineInstance")
+                        .map(|r| r.name.as_str())
+                });
             if let Some(vm) = vm {
                 pods_by_vm.entry((ns, vm)).or_default().push(i);
             }
@@ -114,7 +119,8 @@ impl Vms {
             let name = o.key.name.as_str();
             let vmi_obj = index.find("kubevirt.io", "VirtualMachineInstance", ns, name);
             let vmi = vmi_obj.and_then(|v| index.position(&v.key));
-            let mut launchers: Vec<usize> = pods_by_vm.get(&(ns, name)).cloned().unwrap_or_default();
+            let mut launchers: Vec<usize> =
+                pods_by_vm.get(&(ns, name)).cloned().unwrap_or_default();
             if let Some(v) = vmi_obj.filter(|v| !v.meta.uid.is_empty()) {
                 launchers.extend(
                     pods_by_uid
@@ -272,7 +278,11 @@ impl VmFact {
     }
 
     /// What the capture shows against the VM's printed status.
-    pub fn mismatches<'a>(&self, index: &'a Index, capture: Option<Timestamp>) -> Vec<Mismatch<'a>> {
+    pub fn mismatches<'a>(
+        &self,
+        index: &'a Index,
+        capture: Option<Timestamp>,
+    ) -> Vec<Mismatch<'a>> {
         let mut out = Vec::new();
         let Some(vm) = self.vm(index) else {
             return out;
@@ -294,9 +304,11 @@ impl VmFact {
         }
         if !matches!(printed, "Terminating" | "Stopping") {
             for o in [Some(vm), vmi].into_iter().flatten() {
-                if let Some(c) = o.status.conditions.iter().find(|c| {
-                    c.status != "True" && c.reason.as_deref() == Some(POD_TERMINATING)
-                }) {
+                if let Some(c) =
+                    o.status.conditions.iter().find(|c| {
+                        c.status != "True" && c.reason.as_deref() == Some(POD_TERMINATING)
+                    })
+                {
                     out.push(Mismatch::PodTerminating {
                         on: o,
                         condition: &c.kind,
@@ -329,7 +341,11 @@ impl VmFact {
     }
 
     /// The launcher pods stuck terminating at `capture`.
-    pub fn terminating<'a>(&self, index: &'a Index, capture: Option<Timestamp>) -> Vec<Terminating<'a>> {
+    pub fn terminating<'a>(
+        &self,
+        index: &'a Index,
+        capture: Option<Timestamp>,
+    ) -> Vec<Terminating<'a>> {
         self.launchers(index)
             .into_iter()
             .filter_map(|p| terminating(p, capture))
@@ -369,7 +385,11 @@ impl VolumeTrouble {
 
 /// What is wrong with a volume chain, if anything: lost (with `volumes_listed`, see
 /// [`VolumeChain::lost`]), else Longhorn's robustness `faulted` or `degraded`.
-pub fn volume_trouble(index: &Index, c: &VolumeChain, volumes_listed: bool) -> Option<VolumeTrouble> {
+pub fn volume_trouble(
+    index: &Index,
+    c: &VolumeChain,
+    volumes_listed: bool,
+) -> Option<VolumeTrouble> {
     if c.lost(index, volumes_listed).is_some() {
         return Some(VolumeTrouble::Lost);
     }
@@ -382,7 +402,13 @@ pub fn volume_trouble(index: &Index, c: &VolumeChain, volumes_listed: bool) -> O
 
 /// The events about an object (by uid, else by kind, namespace and name), oldest first.
 pub fn events_about<'a>(index: &'a Index, o: &Object) -> Vec<(&'a Object, &'a EventView)> {
-    events_named(index, &o.key.kind, &o.key.namespace, &o.key.name, &o.meta.uid)
+    events_named(
+        index,
+        &o.key.kind,
+        &o.key.namespace,
+        &o.key.name,
+        &o.meta.uid,
+    )
 }
 
 /// The events about `kind namespace/name` (or the object of `uid`), oldest first, one per
@@ -600,7 +626,11 @@ pub fn vm_links(index: &Index, storage: &Storage, f: &VmFact) -> Vec<Link> {
         .flat_map(|m| m.targets)
         .filter_map(|p| index.position(&p.key))
         .collect();
-    for &p in f.launchers.iter().filter(|p| !migration_targets.contains(p)) {
+    for &p in f
+        .launchers
+        .iter()
+        .filter(|p| !migration_targets.contains(p))
+    {
         out.extend(storage::present(index, 2, "in pod", p));
     }
     for v in &f.volumes {
@@ -612,7 +642,11 @@ pub fn vm_links(index: &Index, storage: &Storage, f: &VmFact) -> Vec<Link> {
                     .and_then(|o| index.position(&o.key))
                 {
                     Some(i) => storage::present(index, 1, "mounts", i).unwrap_or_else(|| {
-                        storage::absent(1, "mounts", storage::what("PersistentVolumeClaim", ns, &v.claim))
+                        storage::absent(
+                            1,
+                            "mounts",
+                            storage::what("PersistentVolumeClaim", ns, &v.claim),
+                        )
                     }),
                     None => storage::absent(
                         1,
@@ -634,7 +668,11 @@ pub fn vm_links(index: &Index, storage: &Storage, f: &VmFact) -> Vec<Link> {
                 );
             }
             for n in &v.gone_targets {
-                out.push(storage::absent(2, "target pod", storage::what("Pod", ns, n)));
+                out.push(storage::absent(
+                    2,
+                    "target pod",
+                    storage::what("Pod", ns, n),
+                ));
             }
         }
     }
@@ -704,7 +742,10 @@ mod tests {
     fn a_running_vm_without_its_vmi_and_one_starting_for_long() {
         let running = VM
             .replace("printableStatus: Stopped", "printableStatus: Running")
-            .replace("    reason: PodTerminating\n", "    lastTransitionTime: \"2025-02-14T08:00:00Z\"\n");
+            .replace(
+                "    reason: PodTerminating\n",
+                "    lastTransitionTime: \"2025-02-14T08:00:00Z\"\n",
+            );
         let index = Index::from_yaml_objects(&[&running]);
         let vms = Vms::build(&index, &Storage::build(&index));
         let f = &vms.vms[0];
@@ -715,7 +756,13 @@ mod tests {
         let vms = Vms::build(&index, &Storage::build(&index));
         let m = vms.vms[0].mismatches(&index, capture());
         assert!(
-            matches!(m[..], [Mismatch::StartingLong { since: "2025-02-14T08:00:00Z", age: Age(3600) }]),
+            matches!(
+                m[..],
+                [Mismatch::StartingLong {
+                    since: "2025-02-14T08:00:00Z",
+                    age: Age(3600)
+                }]
+            ),
             "{m:?}"
         );
         // Starting for five minutes is starting.
@@ -734,7 +781,11 @@ mod tests {
                  involvedObject:\n  kind: {kind}\n  namespace: ns\n  name: {}\n\
                  type: Warning\nreason: {reason}\nmessage: \"{msg}\"\ncount: 3\n\
                  lastTimestamp: \"2025-02-14T08:05:00Z\"\n",
-                if kind == "Pod" { "virt-launcher-vm1-zzzzz" } else { "vm1-mig" }
+                if kind == "Pod" {
+                    "virt-launcher-vm1-zzzzz"
+                } else {
+                    "vm1-mig"
+                }
             )
         };
         let e1 = ev(

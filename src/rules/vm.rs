@@ -9,7 +9,9 @@
 use std::fmt::Write as _;
 
 use super::health::finding;
-use super::{Context, Evidence, Finding, Input, ObjectRef, Rule, RuleDef, RuleInfo, Severity, subject};
+use super::{
+    Context, Evidence, Finding, Input, ObjectRef, Rule, RuleDef, RuleInfo, Severity, subject,
+};
 use crate::facts::storage::{self as storage_facts, VolumeChain};
 use crate::facts::upgrade::{self as upgrade_facts, Owned};
 use crate::facts::vm::{self as vm_facts, Mismatch, VolumeTrouble};
@@ -128,7 +130,10 @@ static VM_STATUS: RuleInfo = RuleInfo {
 };
 
 /// One mismatch in words, with the object and field that show it.
-fn mismatch_text<'a>(cx: &Context, m: &Mismatch<'a>) -> (String, Option<(&'a Object, &'static str)>) {
+fn mismatch_text<'a>(
+    cx: &Context,
+    m: &Mismatch<'a>,
+) -> (String, Option<(&'a Object, &'static str)>) {
     match m {
         Mismatch::StoppedWithVmi { vmi, phase } => (
             format!(
@@ -216,7 +221,9 @@ fn vm_status_mismatch(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
             Finding::about("vm.status-mismatch", vm, Severity::Warning, {
                 format!(
                     "VM {}/{} shows {printed}, but {}",
-                    vm.key.namespace, vm.key.name, texts[0].0
+                    vm.key.namespace,
+                    vm.key.name,
+                    texts.first().map(|(t, _)| t.as_str()).unwrap_or_default()
                 )
             })
             .with_summary(format!(
@@ -229,7 +236,11 @@ fn vm_status_mismatch(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
             ))
             .with_objects(
                 std::iter::once(ObjectRef::of(vm))
-                    .chain(texts.iter().filter_map(|(_, a)| a.map(|(o, _)| ObjectRef::of(o))))
+                    .chain(
+                        texts
+                            .iter()
+                            .filter_map(|(_, a)| a.map(|(o, _)| ObjectRef::of(o))),
+                    )
                     .collect::<Vec<_>>(),
             )
             .with_evidence(evidence)
@@ -446,10 +457,7 @@ fn vm_launcher_terminating(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
                         "Only once {node} runs no QEMU process for {} (`pgrep -af 'qemu.*{}'` on \
                          the node) and the volume is detached, remove the pod object:\n$ kubectl \
                          -n {} delete pod {} --force --grace-period=0",
-                        vm.key.name,
-                        vm.key.name,
-                        pod.key.namespace,
-                        pod.key.name
+                        vm.key.name, vm.key.name, pod.key.namespace, pod.key.name
                     );
                     s
                 }
@@ -563,7 +571,10 @@ fn vm_volume_unhealthy(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
                 .map(|r| {
                     let l = storage_facts::volume_links(cx.index, c, 0, false);
                     l.iter()
-                        .find(|x| x.at.and_then(|i| cx.index.objects.get(i)).is_some_and(|o| o.key == r.key))
+                        .find(|x| {
+                            x.at.and_then(|i| cx.index.objects.get(i))
+                                .is_some_and(|o| o.key == r.key)
+                        })
                         .map(|x| format!("{} ({})", r.key.name, x.state))
                         .unwrap_or_else(|| r.key.name.clone())
                 })
@@ -696,14 +707,17 @@ fn vm_migration(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
             continue;
         };
         let failed = m.phase == "Failed";
-        let stuck = !matches!(m.phase, "Succeeded" | "Failed")
-            && age.0 > vm_facts::MIGRATION_LIMIT_SECS;
+        let stuck =
+            !matches!(m.phase, "Succeeded" | "Failed") && age.0 > vm_facts::MIGRATION_LIMIT_SECS;
         if !(stuck || failed && is_newest) {
             continue;
         }
-        let vmi = cx
-            .index
-            .find("kubevirt.io", "VirtualMachineInstance", &o.key.namespace, vmi_name);
+        let vmi = cx.index.find(
+            "kubevirt.io",
+            "VirtualMachineInstance",
+            &o.key.namespace,
+            vmi_name,
+        );
         let source = vmi.and_then(Vmi::of).and_then(|v| v.node_name());
         let hint = m
             .reasons
@@ -737,9 +751,15 @@ fn vm_migration(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
             let _ = write!(summary, " The VM still runs on {n}.");
         }
         if m.reasons.is_empty() {
-            summary.push_str(" The capture holds no reason (no failure reason, condition or Warning event).");
+            summary.push_str(
+                " The capture holds no reason (no failure reason, condition or Warning event).",
+            );
         } else {
-            let _ = write!(summary, "\nWhy, as the capture shows it:\n- {}", m.reasons.join("\n- "));
+            let _ = write!(
+                summary,
+                "\nWhy, as the capture shows it:\n- {}",
+                m.reasons.join("\n- ")
+            );
         }
         if let Some(h) = hint {
             let _ = write!(summary, "\nSo {h}.");
@@ -753,11 +773,19 @@ fn vm_migration(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
         }
         // The migration's own phase is cited by `finding`.
         let mut evidence: Vec<Evidence> = Vec::new();
-        evidence.extend(m.targets.iter().map(|p| Evidence::of(cx.index, p, Some("PodScheduled"))));
-        evidence.extend(m.events.iter().map(|e| Evidence::of(cx.index, e, Some("reason"))));
+        evidence.extend(
+            m.targets
+                .iter()
+                .map(|p| Evidence::of(cx.index, p, Some("PodScheduled"))),
+        );
+        evidence.extend(
+            m.events
+                .iter()
+                .map(|e| Evidence::of(cx.index, e, Some("reason"))),
+        );
         let mut objects = vec![ObjectRef::of(o)];
         objects.extend(vmi.map(ObjectRef::of));
-        objects.extend(m.targets.iter().map(|p| ObjectRef::of(*p)));
+        objects.extend(m.targets.iter().map(|p| ObjectRef::of(p)));
         let note = vmi.map(|v| repo_vm_note(cx, v)).unwrap_or_default();
         let (severity, fix) = match &m.upgrade {
             Some(u) => (
