@@ -564,6 +564,7 @@ impl Analysis {
                 from_objects
             }
         };
+        let findings = report::findings(findings, &incidents);
         Report {
             schema_version: SCHEMA_VERSION,
             tool: Tool {
@@ -598,7 +599,8 @@ impl Analysis {
                     .filter(|d| !d.trim().is_empty() && d != "null"),
             },
             coverage: report::coverage(&self.coverage),
-            findings: report::findings(findings, &incidents),
+            vms: report::vm_views(&self.index, &self.storage, &self.vms, &findings),
+            findings,
             incidents: incidents.into_iter().map(report::incident).collect(),
             checks: checks.into_iter().map(report::check).collect(),
             verdict,

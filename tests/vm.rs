@@ -272,3 +272,82 @@ fn the_real_bundle_has_no_false_vm_finding() {
         assert!(vm.is_empty(), "{}: {vm:?}", b.display());
     }
 }
+
+#[test]
+fn the_html_vm_view_shows_each_chain_linked_to_its_findings() {
+    let b = sample("vm-stuck-v1.4.0");
+    let out = tempfile::tempdir().unwrap();
+    ok(&[
+        "analyze",
+        b.to_str().unwrap(),
+        "-o",
+        out.path().to_str().unwrap(),
+        "--format",
+        "html,json",
+    ]);
+    let html = std::fs::read_to_string(out.path().join("report.html")).unwrap();
+    let r: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.path().join("report.json")).unwrap())
+            .unwrap();
+    // The report model holds the view; the renderer only lays it out.
+    let vms = r["vms"].as_array().unwrap();
+    let names: Vec<&str> = vms.iter().map(|v| v["name"].as_str().unwrap()).collect();
+    assert_eq!(names[..2], ["vm-db-01", "vm-test-01"], "{names:?}");
+    assert_eq!(vms[0]["worst"], "error");
+    let test01 = &vms[1];
+    assert_eq!(test01["status"], "Stopped");
+    let pod_link = test01["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["object"] == format!("Pod default/{POD}"))
+        .expect("the launcher pod's link");
+    assert_eq!(pod_link["file"], "yamls/namespaced/default/v1/pods.yaml");
+    let id = format!("vm.launcher-terminating:Pod/default/{POD}");
+    assert!(
+        pod_link["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f == id.as_str())
+    );
+    // The HTML: a collapsed section per VM, the link pointing at the finding's anchor.
+    assert!(html.contains("<section id=\"vms\">"));
+    assert!(html.contains(
+        "<details class=\"vm error\" id=\"vm-default-vm-test-01\">\n<summary><b>default/vm-test-01</b> · \
+         Stopped · <span class=\"pill error\">3 problem(s)</span></summary>"
+    ));
+    let n = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|f| f["id"] == id.as_str())
+        .unwrap();
+    let anchor = format!("href=\"#f{n}\"");
+    let section = &html[html.find("<section id=\"vms\">").unwrap()..];
+    assert!(section.contains(&anchor), "{anchor}");
+    assert!(html.contains(&format!("<details class=\"finding warning\" id=\"f{n}\"")));
+}
+
+#[test]
+fn the_graphs_stores_on_chain_reaches_the_volume_attachment() {
+    let b = sample("vm-stuck-v1.4.0");
+    let out = ok(&[
+        "graph",
+        "-b",
+        b.to_str().unwrap(),
+        "pvc/vm-test-01-disk-0-2zzv2",
+        "-n",
+        "default",
+        "--depth",
+        "4",
+    ]);
+    for line in [
+        "  stores on PersistentVolume pvc-afa096cf-7429-4a0d-a143-cc683674ca2b: bound",
+        "    stores on Volume longhorn-system/pvc-afa096cf-7429-4a0d-a143-cc683674ca2b: attached (healthy)",
+        "        runs on Node harvester-node-2: active",
+        "    stores on VolumeAttachment csi-c972b470c81361246b874394dbf078530aa3bba5e4b4725145156bd9ef2ccc89",
+    ] {
+        assert!(out.contains(line), "{line}\n{out}");
+    }
+}

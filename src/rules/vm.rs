@@ -897,3 +897,136 @@ fn vm_launcher(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::TestBed;
+
+    const UPGRADE: &str = "apiVersion: harvesterhci.io/v1beta1\nkind: Upgrade\nmetadata:\n  \
+        name: hvst-upgrade-a\n  namespace: harvester-system\n  labels:\n    \
+        harvesterhci.io/upgradeState: UpgradingNodes\nstatus:\n  nodeStatuses:\n    n2:\n      \
+        state: Pre-drained\n";
+    const REPO_VM: &str = "apiVersion: kubevirt.io/v1\nkind: VirtualMachine\nmetadata:\n  \
+        name: upgrade-repo-hvst-upgrade-a\n  namespace: harvester-system\n  labels:\n    \
+        harvesterhci.io/upgrade: hvst-upgrade-a\nspec:\n  runStrategy: Always\nstatus:\n  \
+        printableStatus: Starting\n";
+    const VM: &str = "apiVersion: kubevirt.io/v1\nkind: VirtualMachine\nmetadata:\n  name: vm1\n  \
+        namespace: ns\nspec:\n  runStrategy: Halted\nstatus:\n  printableStatus: Stopped\n";
+    const POD: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: virt-launcher-vm1-abcde\n  \
+        namespace: ns\n  deletionTimestamp: \"2025-02-14T08:00:00Z\"\n  labels:\n    \
+        vm.kubevirt.io/name: vm1\nspec:\n  nodeName: n2\nstatus:\n  phase: Running\n";
+    const NODE_DOWN: &str = "apiVersion: v1\nkind: Node\nmetadata:\n  name: n2\nstatus:\n  \
+        conditions:\n  - type: Ready\n    status: Unknown\n    reason: NodeStatusUnknown\n    \
+        lastTransitionTime: \"2025-02-14T07:50:00Z\"\n";
+
+    #[test]
+    fn the_repository_vm_of_a_running_upgrade_is_never_to_be_stopped() {
+        let rule = RuleDef::new(VM_NOT_RUNNING, vm_not_running);
+        let f = TestBed::new(&[REPO_VM, UPGRADE], Some("v1.4.0")).run(&rule);
+        assert_eq!(f.len(), 1);
+        assert!(
+            f[0].remediation.starts_with(
+                "harvester-system/upgrade-repo-hvst-upgrade-a is the repository VM of upgrade \
+                 hvst-upgrade-a"
+            ),
+            "{}",
+            f[0].remediation
+        );
+        assert!(f[0].remediation.contains("Do not stop or delete it"));
+        assert!(f[0].remediation.contains(
+            "\n$ sbdiag describe -b supportbundle_test.zip vm upgrade-repo-hvst-upgrade-a -n \
+             harvester-system"
+        ));
+        let failed = UPGRADE.replace("UpgradingNodes", "Failed");
+        let f = TestBed::new(&[REPO_VM, &failed], Some("v1.4.0")).run(&rule);
+        assert!(!f[0].remediation.contains("repository VM"));
+    }
+
+    #[test]
+    fn a_launcher_stuck_on_a_down_node_names_the_node_and_explains_the_printed_status() {
+        let rule = RuleDef::new(VM_TERMINATING, vm_launcher_terminating);
+        let f = TestBed::new(&[VM, POD, NODE_DOWN], Some("v1.4.0")).run(&rule);
+        assert_eq!(f.len(), 1);
+        assert_eq!(
+            f[0].id,
+            "vm.launcher-terminating:Pod/ns/virt-launcher-vm1-abcde"
+        );
+        assert_eq!(f[0].severity, Severity::Warning);
+        assert_eq!(
+            f[0].title,
+            "Launcher pod ns/virt-launcher-vm1-abcde of VM vm1 is stuck terminating on n2 for 1h41m"
+        );
+        assert!(
+            f[0].summary.contains(
+                "Likely cause: node n2 is not Ready (NodeStatusUnknown since 2025-02-14T07:50:00Z"
+            ),
+            "{}",
+            f[0].summary
+        );
+        assert!(f[0].remediation.starts_with("Bring n2 back"));
+        assert!(f[0].explains.contains(&"VirtualMachine/ns/vm1".to_string()));
+        // The mismatch it explains.
+        let m = TestBed::new(&[VM, POD, NODE_DOWN], Some("v1.4.0"))
+            .run(&RuleDef::new(VM_STATUS, vm_status_mismatch));
+        assert_eq!(m[0].id, "vm.status-mismatch:VirtualMachine/ns/vm1");
+        // A running upgrade draining n2 owns it: info, nothing deleted.
+        let f = TestBed::new(&[VM, POD, NODE_DOWN, UPGRADE], Some("v1.4.0")).run(&rule);
+        assert_eq!(f[0].severity, Severity::Info);
+        assert!(
+            f[0].remediation
+                .starts_with("Upgrade hvst-upgrade-a is draining n2")
+        );
+        assert!(!f[0].remediation.contains("delete pod"));
+        // Deleted a minute before the capture: still within its grace, not stuck.
+        let soon = POD.replace("2025-02-14T08:00:00Z", "2025-02-14T09:40:00Z");
+        assert!(TestBed::new(&[VM, &soon], None).run(&rule).is_empty());
+    }
+
+    #[test]
+    fn a_pending_migration_quotes_its_unschedulable_target_and_an_evacuation_is_the_upgrades() {
+        let mig = "apiVersion: kubevirt.io/v1\nkind: VirtualMachineInstanceMigration\nmetadata:\n  \
+            name: vm1-mig\n  namespace: ns\n  uid: m-1\n  creationTimestamp: \"2025-02-14T09:00:00Z\"\n\
+            spec:\n  vmiName: vm1\nstatus:\n  phase: Scheduling\n";
+        let target = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: virt-launcher-vm1-zzzzz\n  \
+            namespace: ns\n  labels:\n    kubevirt.io/migrationJobUID: m-1\nspec:\n  \
+            containers: []\nstatus:\n  phase: Pending\n  conditions:\n  - type: PodScheduled\n    \
+            status: \"False\"\n    reason: Unschedulable\n    \
+            message: \"0/3 nodes are available: 3 Insufficient memory.\"\n";
+        let rule = RuleDef::new(VM_MIGRATION, vm_migration);
+        let f = TestBed::new(&[mig, target], None).run(&rule);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].severity, Severity::Warning);
+        assert_eq!(
+            f[0].title,
+            "Migration vm1-mig of VM vm1 is Scheduling since 41m"
+        );
+        assert!(
+            f[0].summary.contains(
+                "- target pod virt-launcher-vm1-zzzzz not scheduled (Unschedulable): 0/3 nodes \
+                 are available: 3 Insufficient memory."
+            ),
+            "{}",
+            f[0].summary
+        );
+        assert!(
+            f[0].summary
+                .contains("So likely no other node has the free CPU or memory the VM requests.")
+        );
+        assert!(f[0].remediation.contains(
+            "$ kubectl -n ns delete virtualmachineinstancemigrations.kubevirt.io vm1-mig"
+        ));
+        // The evacuation of a node a running upgrade drains is the upgrade's.
+        let evac = mig.replace(
+            "  uid: m-1\n",
+            "  uid: m-1\n  annotations:\n    kubevirt.io/evacuationMigration: n2\n",
+        );
+        let node = "apiVersion: v1\nkind: Node\nmetadata:\n  name: n2\n";
+        let f = TestBed::new(&[&evac, target, node, UPGRADE], None).run(&rule);
+        assert_eq!(f[0].severity, Severity::Info);
+        assert!(!f[0].remediation.contains("$ kubectl"));
+        // Younger than 30 minutes: still migrating.
+        let young = mig.replace("09:00:00Z", "09:30:00Z");
+        assert!(TestBed::new(&[&young], None).run(&rule).is_empty());
+    }
+}
