@@ -6820,6 +6820,20 @@ def scenario_vm_stuck_v140() -> BundleModel:
         cs["started"] = False
     set_pod_ready(pod, False, exited, message="containers with unready status: [compute guest-console-log]")
     touch(pod, exited)
+    # The kubelet on node-2 keeps failing to tear the pod's sandbox down (as its events say).
+    c = Clock("vm-stuck-kubelet")
+    pname, puid = pod["metadata"]["name"], pod["metadata"]["uid"]
+    kl = []
+    t = deadline + dt.timedelta(minutes=2, seconds=3)
+    while t < CAPTURE - dt.timedelta(minutes=4):
+        x = c.at(t)
+        kl.append((x, klog("E", x, 3333, "pod_workers.go:1298",
+                           f'"Error syncing pod, skipping" err="failed to \\"KillPodSandbox\\" for '
+                           f'\\"{puid}\\" with KillPodSandboxError: \\"rpc error: code = DeadlineExceeded '
+                           f'desc = context deadline exceeded\\"" pod="default/{pname}" podUID="{puid}"')))
+        t += dt.timedelta(minutes=37)
+    log = b.node_files[n2]["logs/kubelet.log"].splitlines(keepends=True)
+    b.node_files[n2]["logs/kubelet.log"] = "".join(sorted(log[:2]) + [m + "\n" for _, m in kl] + log[2:])
     for c in vm["status"]["conditions"]:
         c["lastProbeTime"] = ts(VS_STOP + dt.timedelta(seconds=3))
         c["lastTransitionTime"] = ts(VS_STOP + dt.timedelta(seconds=3))

@@ -75,6 +75,14 @@ fn a_launcher_pod_stuck_terminating_with_its_node_volume_and_kubelet_events() {
         .unwrap();
     assert!(warn < cmd);
     assert!(fix.contains("(data corruption)"));
+    // The kubelet's log from the node bundle, narrowed to the pod.
+    assert!(
+        fix.starts_with(&format!(
+            "Read why the kubelet on harvester-node-2 does not finish the pod, in its log:\n$ \
+             sbdiag logs -b vm-stuck-v1.4.0 harvester-node-2 -c kubelet --grep {POD}\n"
+        )),
+        "{fix}"
+    );
 }
 
 #[test]

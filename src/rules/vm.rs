@@ -431,12 +431,21 @@ fn vm_launcher_terminating(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
                             "Bring {node} back: once its kubelet reports again, it finishes the \
                              pod."
                         );
+                    } else if cx.nodes.iter().any(|b| b.name == node) {
+                        let _ = writeln!(
+                            s,
+                            "Read why the kubelet on {node} does not finish the pod, in its log:\n$ {}",
+                            cx.sbdiag(
+                                "logs",
+                                &format!("{node} -c kubelet --grep {}", pod.key.name)
+                            )
+                        );
                     } else if !node.is_empty() {
                         let _ = writeln!(
                             s,
-                            "Read why the kubelet on {node} does not finish the pod: its log on \
-                             the node (`journalctl -u rke2-server` or `journalctl -u rke2-agent`), \
-                             lines naming {}.",
+                            "Read why the kubelet on {node} does not finish the pod, in its log on \
+                             the node (`/var/lib/rancher/rke2/agent/logs/kubelet.log`), lines \
+                             naming {}.",
                             pod.key.name
                         );
                     }
