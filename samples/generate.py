@@ -6771,6 +6771,170 @@ def scenario_node_disk_errors_v140() -> BundleModel:
         return b
 
 
+# ---- VM truth (issue 16, item 4) ----------------------------------------------------------------
+VS_STOP = CAPTURE - dt.timedelta(hours=3, minutes=12, seconds=41)     # vm-test-01 stop requested
+VS_GRACE = 135                                                          # launcher grace period (s)
+VS_FAULTED = CAPTURE - dt.timedelta(hours=1, minutes=47, seconds=5)    # vm-db-01's replicas fail
+VS_MIGRATE = CAPTURE - dt.timedelta(minutes=52, seconds=18)            # vm-web-01 migration asked
+
+
+def scenario_vm_stuck_v140() -> BundleModel:
+    """What the VMs print against what their objects say.
+    Stuck launcher: vm-test-01 ran on harvester-node-2; 3h12m before the capture the user stopped
+    it (runStrategy Halted). KubeVirt deleted its VMI, the VM prints Stopped, but the launcher pod
+    stays Terminating on harvester-node-2 (deletionTimestamp = stop + 135 s grace), its
+    containers exited, while the kubelet reports FailedKillPod every few minutes (38 times) and
+    the VM's volume is still attached there (VolumeAttachment attached, Longhorn volume attached).
+    Faulted volume: vm-db-01 runs on harvester-node-0; 1h47m before the capture its three replicas
+    failed (failedAt set, stopped): the Longhorn volume is attached but faulted and the VM is
+    paused on the I/O error (VMI condition Paused, PausedIOError; printableStatus Paused).
+    Failed migration: the user migrated vm-web-01 52 min before the capture; the target pod could
+    not be scheduled (anti-affinity and node selector), KubeVirt gave up after its 5-minute
+    unschedulable timeout and deleted the target pod: the migration is Failed, the VM keeps running
+    on harvester-node-1."""
+    b = base_cluster(description="vm-test-01 will not start again; vm-db-01 is paused; vm-web-01 does not migrate")
+    hp = b.helpers
+    n0, n1, n2 = NODES
+    events = []
+    # ---- vm-test-01: stopped, its launcher pod stuck terminating on node-2 ------------------------
+    vm = b.get("kubevirt.io/v1", "virtualmachines", "vm-test-01", "default")
+    started = VS_STOP - dt.timedelta(days=5, hours=2, minutes=9)
+    vmi_uid = uid("vmi", "vm-test-01")
+    pod = launcher_pod(b, "vm-test-01", "default", n2, vmi_uid=vmi_uid, created=started, cpu=1,
+                       mem_request="2270208Ki")
+    launcher_logs(b, pod, "vm-test-01", started + dt.timedelta(seconds=2))
+    deadline = VS_STOP + dt.timedelta(seconds=VS_GRACE)
+    md = {}
+    for k, v in pod["metadata"].items():
+        md[k] = v
+        if k == "creationTimestamp":
+            md["deletionTimestamp"] = ts(deadline)
+            md["deletionGracePeriodSeconds"] = VS_GRACE
+    pod["metadata"] = md
+    exited = VS_STOP + dt.timedelta(seconds=41)
+    for cs in pod["status"]["containerStatuses"]:
+        st = cs["state"].get("running", {}).get("startedAt")
+        cs["state"] = {"terminated": {"containerID": cs.get("containerID", ""), "exitCode": 0, "reason": "Completed",
+                                      "startedAt": st, "finishedAt": ts(exited)}}
+        cs["ready"] = False
+        cs["started"] = False
+    set_pod_ready(pod, False, exited, message="containers with unready status: [compute guest-console-log]")
+    touch(pod, exited)
+    # The kubelet on node-2 keeps failing to tear the pod's sandbox down (as its events say).
+    c = Clock("vm-stuck-kubelet")
+    pname, puid = pod["metadata"]["name"], pod["metadata"]["uid"]
+    kl = []
+    t = deadline + dt.timedelta(minutes=2, seconds=3)
+    while t < CAPTURE - dt.timedelta(minutes=4):
+        x = c.at(t)
+        kl.append((x, klog("E", x, 3333, "pod_workers.go:1298",
+                           f'"Error syncing pod, skipping" err="failed to \\"KillPodSandbox\\" for '
+                           f'\\"{puid}\\" with KillPodSandboxError: \\"rpc error: code = DeadlineExceeded '
+                           f'desc = context deadline exceeded\\"" pod="default/{pname}" podUID="{puid}"')))
+        t += dt.timedelta(minutes=37)
+    log = b.node_files[n2]["logs/kubelet.log"].splitlines(keepends=True)
+    b.node_files[n2]["logs/kubelet.log"] = "".join(sorted(log[:2]) + [m + "\n" for _, m in kl] + log[2:])
+    for c in vm["status"]["conditions"]:
+        c["lastProbeTime"] = ts(VS_STOP + dt.timedelta(seconds=3))
+        c["lastTransitionTime"] = ts(VS_STOP + dt.timedelta(seconds=3))
+    touch(vm, VS_STOP + dt.timedelta(seconds=3))
+    claim = vm["spec"]["template"]["spec"]["volumes"][0]["persistentVolumeClaim"]["claimName"]
+    tpvc = b.get("v1", "persistentvolumeclaims", claim, "default")
+    vname = tpvc["spec"]["volumeName"]
+    tvol = b.get("longhorn.io/v1beta2", "volumes", vname, "longhorn-system")
+    tvol["spec"]["nodeID"] = n2
+    tvol["status"].update({"state": "attached", "robustness": "healthy", "currentNodeID": n2, "ownerID": n2})
+    tvol["status"]["kubernetesStatus"]["workloadsStatus"] = [{"podName": pod["metadata"]["name"],
+                                                              "podStatus": "Running", "workloadName": "vm-test-01",
+                                                              "workloadType": "VirtualMachineInstance"}]
+    touch(tvol, started + dt.timedelta(seconds=8))
+    for r in b.items("longhorn.io/v1beta2", "replicas", "longhorn-system"):
+        if r["spec"]["volumeName"] == vname:
+            r["spec"]["desireState"] = "running"
+            r["status"].update({"currentState": "running", "started": True})
+    eng = b.get("longhorn.io/v1beta2", "engines", f"{vname}-e-0", "longhorn-system")
+    eng["spec"].update({"nodeID": n2, "desireState": "running"})
+    eng["status"].update({"currentState": "running", "started": True, "endpoint": f"/dev/longhorn/{vname}",
+                          "instanceManagerName": hp["im_names"][n2], "ownerID": n2})
+    eng["metadata"]["labels"] = {"longhornnode": n2, "longhornvolume": vname}
+    b.add("storage.k8s.io/v1", "volumeattachments", volume_attachment(vname, n2, created=started))
+    events.append(("default", obj_ref(pod, "Pod", "v1"), "FailedKillPod",
+                   f'error killing pod: failed to "KillPodSandbox" for "{pod["metadata"]["uid"]}" with '
+                   'KillPodSandboxError: "rpc error: code = DeadlineExceeded desc = context deadline exceeded"',
+                   deadline + dt.timedelta(minutes=2, seconds=3), CAPTURE - dt.timedelta(minutes=4, seconds=22), 38,
+                   "Warning", "kubelet", n2))
+    # ---- vm-db-01: running on node-0 on a volume whose replicas all failed -------------------------
+    db_created = INSTALLED + dt.timedelta(days=40, hours=3)
+    db_started = CAPTURE - dt.timedelta(days=2, hours=6, minutes=31)
+    dvm, dvmi, dpod = hp["add_vm"]("vm-db-01", node=n0, running=True, disk_gi=20, cpu=2, mem="4Gi",
+                                   created=db_created, started=db_started)
+    launcher_logs(b, dpod, "vm-db-01", db_started + dt.timedelta(seconds=2))
+    paused_at = VS_FAULTED + dt.timedelta(seconds=2)
+    dvmi["status"]["conditions"].append({"lastProbeTime": None, "lastTransitionTime": ts(paused_at),
+                                         "message": "VMI was paused, low-level IO error detected",
+                                         "reason": "PausedIOError", "status": "True", "type": "Paused"})
+    touch(dvmi, paused_at)
+    dvm["status"]["printableStatus"] = "Paused"
+    dvm["status"]["conditions"].append({"lastProbeTime": None, "lastTransitionTime": ts(paused_at),
+                                        "message": "VMI was paused, low-level IO error detected",
+                                        "reason": "PausedIOError", "status": "True", "type": "Paused"})
+    touch(dvm, paused_at)
+    dclaim = dvm["spec"]["template"]["spec"]["volumes"][0]["persistentVolumeClaim"]["claimName"]
+    dvol = b.get("longhorn.io/v1beta2", "volumes",
+                 b.get("v1", "persistentvolumeclaims", dclaim, "default")["spec"]["volumeName"], "longhorn-system")
+    dvol["status"]["robustness"] = "faulted"
+    dvol["status"]["lastDegradedAt"] = ts(VS_FAULTED)
+    touch(dvol, VS_FAULTED + dt.timedelta(seconds=1))
+    for k, r in enumerate(r for r in b.items("longhorn.io/v1beta2", "replicas", "longhorn-system")
+                          if r["spec"]["volumeName"] == dvol["metadata"]["name"]):
+        r["spec"]["failedAt"] = ts(VS_FAULTED - dt.timedelta(seconds=2 - k))
+        r["spec"]["desireState"] = "stopped"
+        r["status"].update({"currentState": "stopped", "started": False, "instanceManagerName": "", "ip": "",
+                            "port": 0, "storageIP": ""})
+        touch(r, VS_FAULTED - dt.timedelta(seconds=2 - k))
+    events.append(("longhorn-system", obj_ref(dvol, "Volume", "longhorn.io/v1beta2"), "Faulted",
+                   f"volume {dvol['metadata']['name']} became faulted", VS_FAULTED, VS_FAULTED, 1, "Warning",
+                   "longhorn-volume-controller", None))
+    # ---- vm-web-01: a migration that failed because no node could take the VM ----------------------
+    wvmi = b.get("kubevirt.io/v1", "virtualmachineinstances", "vm-web-01", "default")
+    mig_name = f"vm-web-01-{suffix(5, 'mig', 'vm-web-01')}"
+    mig_uid = uid("vmim", "default", mig_name)
+    target = f"virt-launcher-vm-web-01-{suffix(5, 'launcher', 'vm-web-01', 'migration-target')}"
+    failed_at = VS_MIGRATE + dt.timedelta(minutes=5, seconds=9)
+    mig = {"metadata": meta(mig_name, "default", created=VS_MIGRATE, generate_name="vm-web-01-", generation=1,
+                            uid_=mig_uid, labels={"kubevirt.io/vmi-name": "vm-web-01"},
+                            annotations={"kubevirt.io/latest-observed-api-version": "v1",
+                                         "kubevirt.io/storage-observed-api-version": "v1"},
+                            finalizers=["kubevirt.io/migrationJobFinalize"], updated=failed_at),
+           "spec": {"vmiName": "vm-web-01"},
+           "status": {"phase": "Failed", "phaseTransitionTimestamps": [
+               {"phase": "Pending", "phaseTransitionTimestamp": ts(VS_MIGRATE)},
+               {"phase": "Scheduling", "phaseTransitionTimestamp": ts(VS_MIGRATE + dt.timedelta(seconds=1))},
+               {"phase": "Failed", "phaseTransitionTimestamp": ts(failed_at)}]}}
+    b.add("kubevirt.io/v1", "virtualmachineinstancemigrations", mig)
+    target_ref = {"kind": "Pod", "namespace": "default", "name": target, "uid": uid("pod", "default", target),
+                  "apiVersion": "v1", "resourceVersion": rv(VS_MIGRATE, "target")}
+    events += [
+        ("default", obj_ref(mig, "VirtualMachineInstanceMigration", "kubevirt.io/v1"), "SuccessfulCreate",
+         f"Created migration target pod default/{target}", VS_MIGRATE + dt.timedelta(seconds=1),
+         VS_MIGRATE + dt.timedelta(seconds=1), 1, "Normal", "virtualmachine-controller", None),
+        ("default", target_ref, "FailedScheduling",
+         "0/3 nodes are available: 1 node(s) didn't match pod anti-affinity rules, 2 node(s) didn't match "
+         "Pod's node affinity/selector. preemption: 0/3 nodes are available: 3 Preemption is not helpful for "
+         "scheduling.", VS_MIGRATE + dt.timedelta(seconds=1), VS_MIGRATE + dt.timedelta(minutes=4, seconds=31),
+         6, "Warning", "default-scheduler", None),
+        ("default", obj_ref(mig, "VirtualMachineInstanceMigration", "kubevirt.io/v1"), "FailedMigration",
+         "Migration target pod for VMI [default/vm-web-01] is currently unschedulable.",
+         VS_MIGRATE + dt.timedelta(minutes=5, seconds=8), VS_MIGRATE + dt.timedelta(minutes=5, seconds=8), 1,
+         "Warning", "virtualmachine-controller", None),
+        ("default", obj_ref(mig, "VirtualMachineInstanceMigration", "kubevirt.io/v1"), "SuccessfulDelete",
+         f"Deleted pending migration target pod default/{target} because unschedulable pod timeout of 300 "
+         "seconds was exceeded", failed_at, failed_at, 1, "Normal", "virtualmachine-controller", None)]
+    touch(wvmi, failed_at)
+    add_events(b, events)
+    return b
+
+
 SCENARIOS = {
     "healthy-v1.4.0": scenario_healthy_v140,
     "fleet-stale-v1.4.0": scenario_fleet_stale_v140,
@@ -6787,6 +6951,7 @@ SCENARIOS = {
     "upgrade-paused-node-v1.7.0": scenario_upgrade_paused_node_v170,
     "upgrade-failed-livemigrate-v1.8.1": scenario_upgrade_failed_livemigrate_v181,
     "node-disk-errors-v1.4.0": scenario_node_disk_errors_v140,
+    "vm-stuck-v1.4.0": scenario_vm_stuck_v140,
 }
 
 

@@ -444,6 +444,8 @@ pub struct Analysis {
     pub storage: Storage,
     /// Kernel storage, filesystem and memory errors per node (read once, before the rules).
     pub kernel: Vec<crate::facts::kernel::NodeKernel>,
+    /// Every VM with its VMI, launcher pods, volume chains and migrations (built once).
+    pub vms: crate::facts::vm::Vms,
 }
 
 impl Analysis {
@@ -459,6 +461,7 @@ impl Analysis {
         let coverage = Coverage::build(&bundle, &index, &versions);
         let graph = Graph::build(&index);
         let storage = Storage::build(&index);
+        let vms = crate::facts::vm::Vms::build(&index, &storage);
         let mut log_hits = scan_logs(&bundle);
         log_hits.extend(scan_volume_logs(&bundle, &index, &storage));
         let causes = scan_causes(&bundle, &index);
@@ -483,6 +486,7 @@ impl Analysis {
             causes,
             storage,
             kernel,
+            vms,
         })
     }
 
@@ -506,6 +510,7 @@ impl Analysis {
             causes: &self.causes,
             storage: &self.storage,
             kernel: &self.kernel,
+            vms: &self.vms,
             source: &self.bundle.source,
         }
     }
@@ -559,6 +564,7 @@ impl Analysis {
                 from_objects
             }
         };
+        let findings = report::findings(findings, &incidents);
         Report {
             schema_version: SCHEMA_VERSION,
             tool: Tool {
@@ -593,7 +599,8 @@ impl Analysis {
                     .filter(|d| !d.trim().is_empty() && d != "null"),
             },
             coverage: report::coverage(&self.coverage),
-            findings: report::findings(findings, &incidents),
+            vms: report::vm_views(&self.index, &self.storage, &self.vms, &findings),
+            findings,
             incidents: incidents.into_iter().map(report::incident).collect(),
             checks: checks.into_iter().map(report::check).collect(),
             verdict,

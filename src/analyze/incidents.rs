@@ -99,11 +99,15 @@ fn about(f: &Finding) -> &[ObjectRef] {
 }
 
 /// The subjects an object stands for: itself, and for a VirtualMachineInstance its
-/// VirtualMachine (same namespace and name), which rules name interchangeably.
+/// VirtualMachine (same namespace and name) and the other way round, which rules name
+/// interchangeably.
 fn subjects(o: &ObjectRef) -> Vec<String> {
     let mut v = vec![o.subject()];
     if o.kind == "VirtualMachineInstance" {
         v.push(format!("VirtualMachine/{}/{}", o.namespace, o.name));
+    }
+    if o.kind == "VirtualMachine" {
+        v.push(format!("VirtualMachineInstance/{}/{}", o.namespace, o.name));
     }
     v
 }
@@ -121,9 +125,12 @@ fn level(f: &Finding) -> u8 {
         // (a lost or faulted volume): after the storage findings, which explain it through the
         // volume both name. A disk's own I/O errors touch no volume and stay causes.
         "node.kernel-errors" => 42,
+        // What a VM shows of a storage or node problem: after the storage findings, which
+        // explain it through the volume (or VMI) both name.
+        _ if r.starts_with("vm.") => 41,
         // A system pod's restarts are a symptom to read, not a cause of other findings.
         "node.system-restarts" => 100,
-        _ if r.starts_with("node.") || r.starts_with("storage.") || r.starts_with("vm.") => 40,
+        _ if r.starts_with("node.") || r.starts_with("storage.") => 40,
         "upgrade.leftover" => 45,
         _ if r.starts_with("fleet.") => 50,
         "upgrade.known-issue" => 60,

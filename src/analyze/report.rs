@@ -268,6 +268,89 @@ pub fn rules(catalog: &[Box<dyn rules::Rule>]) -> Vec<c::RuleDescription> {
     catalog.iter().map(|r| rule(r.info())).collect()
 }
 
+/// The report's VM view (see [`c::VmView`]): each VM's chain from the VM fact, its links'
+/// places in the bundle and the warning and error findings about them (matched by the
+/// finding's subject, its first object). Every VM when there are at most [`c::VM_VIEW_ALL`],
+/// else those with a finding on the way; worst first, then by namespace and name.
+pub fn vm_views(
+    index: &crate::index::Index,
+    storage: &crate::facts::storage::Storage,
+    vms: &crate::facts::vm::Vms,
+    findings: &[c::Finding],
+) -> Vec<c::VmView> {
+    let mut by_subject: std::collections::HashMap<String, Vec<&c::Finding>> =
+        std::collections::HashMap::new();
+    for f in findings
+        .iter()
+        .filter(|f| f.severity >= c::Severity::Warning)
+    {
+        if let Some(o) = f.objects.first() {
+            by_subject
+                .entry(format!("{}/{}/{}", o.kind, o.namespace, o.name))
+                .or_default()
+                .push(f);
+        }
+    }
+    let all = vms.vms.len() <= c::VM_VIEW_ALL;
+    let mut out: Vec<c::VmView> = vms
+        .vms
+        .iter()
+        .filter_map(|f| {
+            let vm = f.vm(index)?;
+            let mut ids: Vec<&c::Finding> = Vec::new();
+            let links: Vec<c::VmLink> = crate::facts::vm::vm_links(index, storage, f)
+                .into_iter()
+                .map(|l| {
+                    let o = l.at.and_then(|i| index.objects.get(i));
+                    let here: Vec<&c::Finding> = o
+                        .and_then(|o| {
+                            by_subject.get(&format!(
+                                "{}/{}/{}",
+                                o.key.kind, o.key.namespace, o.key.name
+                            ))
+                        })
+                        .cloned()
+                        .unwrap_or_default();
+                    for h in &here {
+                        if !ids.iter().any(|x| x.id == h.id) {
+                            ids.push(h);
+                        }
+                    }
+                    c::VmLink {
+                        depth: l.depth,
+                        relation: l.relation.to_string(),
+                        object: l.what,
+                        state: l.state,
+                        file: o.and_then(|o| index.file_of(o)).map(|x| x.path.clone()),
+                        line: o.map(|o| o.line),
+                        end_line: o.map(|o| o.end_line),
+                        findings: here.iter().map(|h| h.id.clone()).collect(),
+                    }
+                })
+                .collect();
+            if !all && ids.is_empty() {
+                return None;
+            }
+            ids.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.id.cmp(&b.id)));
+            Some(c::VmView {
+                namespace: vm.key.namespace.clone(),
+                name: vm.key.name.clone(),
+                status: f.printed(index).unwrap_or("unknown").to_string(),
+                worst: ids.first().map(|x| x.severity),
+                links,
+                findings: ids.into_iter().map(|x| x.id.clone()).collect(),
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        b.worst
+            .cmp(&a.worst)
+            .then_with(|| a.namespace.cmp(&b.namespace))
+            .then_with(|| a.name.cmp(&b.name))
+    });
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,3 +15,4 @@ pub mod objectset;
 pub mod storage;
 pub mod upgrade;
 pub mod version;
+pub mod vm;

@@ -3,7 +3,7 @@
 //! links VMI/pod → PersistentVolumeClaim → PersistentVolume → Longhorn Volume → Engine →
 //! Replicas → node and disk, plus the CSI VolumeAttachments, each link present, absent or
 //! deleting. Rules read it (a lost volume, a stuck attachment), `describe vm` prints it from
-//! the VM down ([`vm_links`]).
+//! the VM down (`facts::vm::vm_links`).
 use std::collections::{BTreeMap, HashMap};
 
 use crate::index::{Index, Object};
@@ -326,12 +326,17 @@ impl Storage {
 
     /// The chain of the claim `namespace/name`.
     pub fn of_claim(&self, namespace: &str, name: &str) -> Option<&VolumeChain> {
+        self.at(u32::try_from(self.position_of_claim(namespace, name)?).ok()?)
+    }
+
+    /// The position in [`Storage::volumes`] of the claim `namespace/name`'s chain.
+    pub fn position_of_claim(&self, namespace: &str, name: &str) -> Option<usize> {
         let key = Some((namespace, name));
         let first = self
             .by_claim
             .partition_point(|&k| self.at(k).and_then(VolumeChain::claim_key) < key);
-        let c = self.at(*self.by_claim.get(first)?)?;
-        (c.claim_key() == key).then_some(c)
+        let k = *self.by_claim.get(first)?;
+        (self.at(k)?.claim_key() == key).then_some(usize::try_from(k).ok()?)
     }
 
     /// The chain of the volume Longhorn calls `name`.
@@ -397,7 +402,8 @@ fn kind_name(o: &Object) -> String {
     }
 }
 
-fn what(kind: &str, namespace: &str, name: &str) -> String {
+/// `Kind ns/name` (or `Kind name`).
+pub fn what(kind: &str, namespace: &str, name: &str) -> String {
     if namespace.is_empty() {
         format!("{kind} {name}")
     } else {
@@ -488,7 +494,8 @@ fn state_of(index: &Index, o: &Object) -> String {
     }
 }
 
-fn present(index: &Index, depth: usize, relation: &'static str, i: usize) -> Option<Link> {
+/// The link of the object at `i`, present in the capture, with its state.
+pub fn present(index: &Index, depth: usize, relation: &'static str, i: usize) -> Option<Link> {
     let o = index.objects.get(i)?;
     Some(Link {
         depth,
@@ -499,7 +506,8 @@ fn present(index: &Index, depth: usize, relation: &'static str, i: usize) -> Opt
     })
 }
 
-fn absent(depth: usize, relation: &'static str, what: String) -> Link {
+/// A link the capture does not hold.
+pub fn absent(depth: usize, relation: &'static str, what: String) -> Link {
     Link {
         depth,
         relation,
@@ -548,80 +556,6 @@ pub fn volume_links(index: &Index, c: &VolumeChain, depth: usize, pods: bool) ->
         }
         for &r in &c.replicas {
             out.extend(present(index, d + 2, "replicated on", r));
-        }
-    }
-    out
-}
-
-/// The whole chain under a VirtualMachine: VM → VMI → launcher pods → each claim's chain
-/// ([`volume_links`]). The claims are the VMI's volumes, else (a stopped VM) the VM's
-/// template volumes.
-pub fn vm_links(index: &Index, storage: &Storage, vm: &Object) -> Vec<Link> {
-    let mut out = Vec::new();
-    out.extend(
-        index
-            .position(&vm.key)
-            .and_then(|i| present(index, 0, "", i)),
-    );
-    let ns = vm.key.namespace.as_str();
-    let vmi = index.find("kubevirt.io", "VirtualMachineInstance", ns, &vm.key.name);
-    let claims: Vec<&str> = match vmi.and_then(Vmi::of) {
-        Some(t) => t.volumes().filter_map(|v| v.claim_name()).collect(),
-        None => VirtualMachine::of(vm)
-            .map(|t| {
-                t.template_volumes()
-                    .filter_map(|v| v.claim_name())
-                    .collect()
-            })
-            .unwrap_or_default(),
-    };
-    match vmi {
-        Some(v) => {
-            out.extend(
-                index
-                    .position(&v.key)
-                    .and_then(|i| present(index, 1, "runs as", i)),
-            );
-            for p in index.of_kind("", "Pod").filter(|p| {
-                p.key.namespace == ns
-                    && p.meta
-                        .owner_references
-                        .iter()
-                        .any(|r| r.kind == "VirtualMachineInstance" && r.name == v.key.name)
-            }) {
-                out.extend(
-                    index
-                        .position(&p.key)
-                        .and_then(|i| present(index, 2, "in pod", i)),
-                );
-            }
-        }
-        None => {
-            let mut l = absent(
-                1,
-                "runs as",
-                what("VirtualMachineInstance", ns, &vm.key.name),
-            );
-            if VirtualMachine::of(vm).and_then(|t| t.printable_status()) == Some("Stopped") {
-                l.state.push_str(" (the VM is stopped)");
-            }
-            out.push(l);
-        }
-    }
-    for claim in claims {
-        match storage.of_claim(ns, claim) {
-            Some(c) => out.extend(volume_links(index, c, 1, false)),
-            None => {
-                out.push(match index.find("", "PersistentVolumeClaim", ns, claim) {
-                    Some(o) => index
-                        .position(&o.key)
-                        .and_then(|i| present(index, 1, "mounts", i))
-                        .unwrap_or_else(|| {
-                            absent(1, "mounts", what("PersistentVolumeClaim", ns, claim))
-                        }),
-                    None => absent(1, "mounts", what("PersistentVolumeClaim", ns, claim)),
-                });
-            }
         }
     }
     out
@@ -735,33 +669,5 @@ mod tests {
         assert!(longhorn_collected(&Index::from_yaml_objects(&[
             PV, REPLICA
         ])));
-    }
-
-    #[test]
-    fn a_vm_chain_from_the_vm_to_the_replicas() {
-        let vm = "apiVersion: kubevirt.io/v1\nkind: VirtualMachine\nmetadata:\n  name: vm1\n  \
-            namespace: mon\nspec:\n  template:\n    spec:\n      volumes:\n      - name: d\n        \
-            persistentVolumeClaim:\n          claimName: data\nstatus:\n  printableStatus: Stopped\n";
-        let pv = PV.replace("  deletionTimestamp: \"2025-02-01T00:00:00Z\"\n", "");
-        let index = Index::from_yaml_objects(&[vm, &pv, PVC, VOLUME, REPLICA]);
-        let s = Storage::build(&index);
-        let vm = index
-            .find("kubevirt.io", "VirtualMachine", "mon", "vm1")
-            .unwrap();
-        let links: Vec<String> = vm_links(&index, &s, vm)
-            .iter()
-            .map(|l| format!("{} {} {}", l.depth, l.relation, l.what))
-            .collect();
-        assert_eq!(
-            links,
-            [
-                "0  VirtualMachine mon/vm1",
-                "1 runs as VirtualMachineInstance mon/vm1",
-                "1 mounts PersistentVolumeClaim mon/data",
-                "2 bound to PersistentVolume pvc-1",
-                "3 stored in Volume.longhorn.io longhorn-system/pvc-1",
-                "4 replicated on Replica.longhorn.io longhorn-system/pvc-1-r-1",
-            ]
-        );
     }
 }

@@ -12,6 +12,7 @@ use crate::facts::objectset;
 use crate::index::{Index, Object};
 use crate::model::View;
 use crate::model::summary::{self, Family, Subject, Summary};
+use crate::model::typed::core::VolumeAttachment;
 use crate::model::typed::kubevirt::{VirtualMachine, Vmi};
 use crate::model::typed::longhorn::{LhEngine, LhReplica, LhVolume};
 use crate::model::{ObjectKey, Timestamp};
@@ -236,7 +237,8 @@ impl Graph {
         }
     }
 
-    /// Pod → PVC → PV → Longhorn Volume → Replica / Engine → Node (and Longhorn node → Node).
+    /// Pod → PVC → PV → Longhorn Volume → Replica / Engine → Node (and Longhorn node → Node);
+    /// PV → VolumeAttachment.
     fn add_storage_edges(&mut self, index: &Index) {
         let key = |g: &str, k: &str, ns: &str, n: &str| ObjectKey {
             group: g.into(),
@@ -283,13 +285,23 @@ impl Graph {
             {
                 self.add(ci, EdgeKind::Stores, pvi);
             }
+            // Longhorn knows the volume by the PV's volumeHandle (the PV's name for the volumes
+            // Harvester provisions).
             if let Some(vi) = index.position(&key(
                 "longhorn.io",
                 "Volume",
                 "longhorn-system",
-                &pv.key.name,
+                v.volume_handle.as_deref().unwrap_or(&pv.key.name),
             )) {
                 self.add(pvi, EdgeKind::Stores, vi);
+            }
+        }
+        // The CSI attachment of a PV to a node.
+        for (a, t) in index.typed::<VolumeAttachment>() {
+            if let (Some(ai), Some(pv)) = (index.position(&a.key), t.pv_name())
+                && let Some(pvi) = index.position(&key("", "PersistentVolume", "", pv))
+            {
+                self.add(pvi, EdgeKind::Stores, ai);
             }
         }
         for (r, t) in index.typed::<LhReplica>() {

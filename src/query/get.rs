@@ -726,7 +726,11 @@ fn graph_section(a: &Analysis, o: &Object, s: &mut String) {
 fn storage_section(a: &Analysis, o: &Object, s: &mut String) {
     use crate::facts::storage;
     let links = match (o.key.group.as_str(), o.key.kind.as_str()) {
-        ("kubevirt.io", "VirtualMachine") => storage::vm_links(&a.index, &a.storage, o),
+        ("kubevirt.io", "VirtualMachine") => a
+            .vms
+            .of(&o.key.namespace, &o.key.name)
+            .map(|f| crate::facts::vm::vm_links(&a.index, &a.storage, f))
+            .unwrap_or_default(),
         ("", "PersistentVolumeClaim") => a
             .storage
             .of_claim(&o.key.namespace, &o.key.name)
@@ -773,6 +777,45 @@ fn storage_section(a: &Analysis, o: &Object, s: &mut String) {
             },
             l.what,
             l.state
+        );
+    }
+}
+
+/// `describe vm`'s findings on the way: every warning and error whose subject is a link of the
+/// VM's chain (the VM, its VMI, pods, claims, volumes, replicas, migrations), worst first.
+fn vm_findings_section(a: &Analysis, o: &Object, s: &mut String) {
+    use crate::rules::{ObjectRef, Severity};
+    let Some(f) = a.vms.of(&o.key.namespace, &o.key.name) else {
+        return;
+    };
+    let on_the_way: std::collections::HashSet<String> =
+        crate::facts::vm::vm_links(&a.index, &a.storage, f)
+            .iter()
+            .filter_map(|l| l.at.and_then(|i| a.index.objects.get(i)))
+            .map(|x| ObjectRef::of(x).subject())
+            .collect();
+    let (findings, _) = crate::rules::run(&crate::rules::catalog(), &a.context());
+    let hits: Vec<_> = findings
+        .iter()
+        .filter(|x| x.severity > Severity::Info)
+        .filter(|x| {
+            x.objects
+                .first()
+                .is_some_and(|r| on_the_way.contains(&r.subject()))
+        })
+        .collect();
+    if hits.is_empty() {
+        let _ = writeln!(s, "Findings:     none on the way");
+        return;
+    }
+    let _ = writeln!(s, "Findings:     on the way ({})", hits.len());
+    for x in hits {
+        let _ = writeln!(
+            s,
+            "  {:<8}{}  [{}]",
+            x.severity.as_str().to_uppercase(),
+            x.title,
+            x.id
         );
     }
 }
@@ -1012,6 +1055,9 @@ pub fn describe(a: &Analysis, kind: &str, name: &str, namespace: Option<&str>) -
         }
     }
     storage_section(a, o, &mut s);
+    if (o.key.group.as_str(), o.key.kind.as_str()) == ("kubevirt.io", "VirtualMachine") {
+        vm_findings_section(a, o, &mut s);
+    }
     graph_section(a, o, &mut s);
     let related: Vec<_> = events(a, None, None)
         .into_iter()

@@ -447,6 +447,50 @@ pub struct TimelineEntry {
     pub evidence: Option<Evidence>,
 }
 
+/// One VM and everything under it, for the report's VM view: VM → VMI → launcher pods →
+/// each volume's chain → replicas and nodes → migrations, each link with its state, where the
+/// bundle shows it, and the findings about it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VmView {
+    /// The VM's namespace.
+    pub namespace: String,
+    /// The VM's name.
+    pub name: String,
+    /// Its printed status (`status.printableStatus`), or `unknown`.
+    pub status: String,
+    /// The worst severity among the findings on the way (warnings and errors only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub worst: Option<Severity>,
+    /// The links, from the VM down.
+    pub links: Vec<VmLink>,
+    /// The ids of every warning and error finding whose subject is a link, worst first.
+    pub findings: Vec<String>,
+}
+
+/// One link of a VM's chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VmLink {
+    /// Nesting depth (0: the VM).
+    pub depth: usize,
+    /// How it hangs from the link above (`runs as`, `mounts`, `bound to`, …); empty for the VM.
+    pub relation: String,
+    /// `Kind namespace/name`.
+    pub object: String,
+    /// Its state, or `absent from the capture`.
+    pub state: String,
+    /// The bundle file that shows it, when the capture holds it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// Its first line in that file (1-based).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+    /// Its last line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_line: Option<u32>,
+    /// The ids of the warning and error findings about it.
+    pub findings: Vec<String>,
+}
+
 /// A rule of the catalog, as SARIF describes it (not part of `report.json`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuleDescription {
@@ -459,6 +503,9 @@ pub struct RuleDescription {
     /// Harvester versions it applies to.
     pub versions: String,
 }
+
+/// Up to this many VMs, the VM view shows every VM; above it, only those with a problem.
+pub const VM_VIEW_ALL: usize = 50;
 
 /// The whole report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -482,6 +529,10 @@ pub struct Report {
     /// Recent history, oldest first: events, condition transitions, upgrade phases, Fleet
     /// claims, first log errors.
     pub timeline: Vec<TimelineEntry>,
+    /// The VM view: every VM with a problem on its chain, or every VM when there are at most
+    /// [`VM_VIEW_ALL`]; worst first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub vms: Vec<VmView>,
     /// Every rule that ran, in catalog order (for SARIF's rule list; not in `report.json`).
     #[serde(skip)]
     pub rules: Vec<RuleDescription>,
@@ -568,6 +619,7 @@ impl Report {
                 not_evaluated: 0,
             },
             timeline: Vec::new(),
+            vms: Vec::new(),
             rules: Vec::new(),
         }
     }

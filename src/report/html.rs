@@ -336,6 +336,40 @@ pub fn render(r: &Report) -> String {
         .filter(|c| c.status == CheckStatus::NotEvaluated)
         .map(|c| context! { rule => c.rule.as_str(), check => c.check.as_deref(), reason => c.reason.as_str() })
         .collect();
+    let vms: Vec<Value> = r
+        .vms
+        .iter()
+        .map(|v| {
+            let finding_link = |id: &String| {
+                let i = anchor.get(id.as_str()).copied();
+                let f = i.and_then(|i| r.findings.get(i));
+                context! {
+                    href => i.map(|i| format!("#f{i}")),
+                    id => id.as_str(),
+                    severity => f.map(|f| f.severity.as_str()),
+                    title => f.map(|f| f.title.as_str()).unwrap_or(id.as_str()),
+                }
+            };
+            context! {
+                anchor => format!("vm-{}-{}", v.namespace, v.name),
+                namespace => v.namespace.as_str(),
+                name => v.name.as_str(),
+                status => v.status.as_str(),
+                worst => v.worst.map(|s| s.as_str()),
+                problems => v.findings.len(),
+                links => v.links.iter().map(|l| context! {
+                    indent => l.depth,
+                    relation => l.relation.as_str(),
+                    object => l.object.as_str(),
+                    state => l.state.as_str(),
+                    at => l.file.as_deref().map(|f| {
+                        location(f, l.line.unwrap_or(0), l.end_line.unwrap_or(0))
+                    }),
+                    findings => l.findings.iter().map(finding_link).collect::<Vec<_>>(),
+                }).collect::<Vec<_>>(),
+            }
+        })
+        .collect();
     let count = |s: CheckStatus| r.checks.iter().filter(|c| c.status == s).count();
     let b = &r.bundle;
     let c = &r.coverage.collected;
@@ -398,6 +432,7 @@ pub fn render(r: &Report) -> String {
         passed => count(CheckStatus::Pass),
         failed_checks => count(CheckStatus::Fail),
         timeline => r.timeline.iter().map(timeline_value).collect::<Vec<_>>(),
+        vms => vms,
     };
     let mut env = Environment::new();
     env.set_auto_escape_callback(|_| AutoEscape::Html);

@@ -1,9 +1,8 @@
 //! Node, storage and VM basics the status graph makes cheap: `node.not-ready`, `node.cordoned`,
 //! `node.pressure`, `node.version-skew`; `storage.volume-health` (degraded / faulted Longhorn
 //! volumes, with their replicas and nodes), `storage.single-replica`,
-//! `storage.replicas-one-node`; `vm.not-running`, `vm.migration-stuck`,
-//! `vm.launcher-not-ready`. Each finding lists its blast radius (what depends on the object,
-//! from the graph).
+//! `storage.replicas-one-node` (the VM rules are in `vm.rs`). Each finding lists its blast
+//! radius (what depends on the object, from the graph).
 use crate::rules::finding::topic;
 use std::fmt::Write as _;
 
@@ -12,10 +11,8 @@ use super::{
 };
 use crate::facts::harvester;
 use crate::facts::node::{self as node_facts, Cordon};
-use crate::facts::upgrade::{self as upgrade_facts, Owned};
 use crate::index::Object;
 use crate::model::condition;
-use crate::model::typed::kubevirt::{VirtualMachine, VmiMigration};
 use crate::model::typed::longhorn::{LhReplica, LhVolume};
 use crate::model::views::View;
 
@@ -29,9 +26,6 @@ pub fn rules() -> Vec<Box<dyn Rule>> {
         Box::new(RuleDef::new(VOLUME_HEALTH, volume_health)),
         Box::new(RuleDef::new(SINGLE_REPLICA, single_replica)),
         Box::new(RuleDef::new(ONE_NODE, replicas_one_node)),
-        Box::new(RuleDef::new(VM_NOT_RUNNING, vm_not_running)),
-        Box::new(RuleDef::new(VM_MIGRATION, vm_migration)),
-        Box::new(RuleDef::new(VM_LAUNCHER, vm_launcher)),
     ]
 }
 
@@ -78,7 +72,7 @@ fn radius_text(r: &[ObjectRef]) -> String {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn finding(
+pub(super) fn finding(
     rule: &str,
     subject: String,
     severity: Severity,
@@ -666,182 +660,6 @@ fn replicas_one_node(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
         .collect()
 }
 
-// ---------------------------------------------------------------- VMs
-
-/// For a running upgrade's repository VM (or its VMI): what it is and that it must not be
-/// stopped, as the first lines of a remediation; empty for any other VM.
-pub fn repo_vm_note(cx: &Context, vm: &Object) -> String {
-    match upgrade_facts::owned_by_running(cx.index, vm) {
-        Some((upgrade, Owned::RepoVm)) => format!(
-            "{}/{} is the repository VM of upgrade {upgrade}, which has not finished: it serves \
-             the new OS image to the nodes and is removed when the upgrade finishes. Do not \
-             stop or delete it while the upgrade runs.\n",
-            vm.key.namespace, vm.key.name
-        ),
-        _ => String::new(),
-    }
-}
-
-const VM_INPUTS: &[Input] = &[
-    Input::Resources,
-    Input::Resource("kubevirt.io", "virtualmachines"),
-];
-
-static VM_NOT_RUNNING: RuleInfo = RuleInfo {
-    id: "vm.not-running",
-    title: "VMs that should run but do not",
-    description: "A VirtualMachine with runStrategy Always/RerunOnFailure (or running: true) \
-        whose printableStatus is not Running, with the cause the graph shows (its launcher pod, \
-        its volumes, its node).",
-    inputs: VM_INPUTS,
-    versions: "all",
-};
-
-fn vm_not_running(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
-    cx.index
-        .typed::<VirtualMachine>()
-        .filter_map(|(o, t)| {
-            let wants = match t.run_strategy() {
-                Some(s) => matches!(s, "Always" | "RerunOnFailure"),
-                None => t.running() == Some(true),
-            };
-            let status = t.printable_status().unwrap_or("Unknown");
-            (wants && status != "Running").then(|| {
-                finding(
-                    "vm.not-running",
-                    subject(o, ""),
-                    Severity::Error,
-                    format!(
-                        "VM {}/{} should run but is {status}",
-                        o.key.namespace, o.key.name
-                    ),
-                    format!(
-                        "runStrategy {} but printableStatus {status}.",
-                        t.run_strategy().unwrap_or("(running: true)")
-                    ),
-                    o,
-                    cx,
-                    Some("printableStatus"),
-                    format!(
-                        "{}See its VMI, launcher pod and volumes, and fix the first one that is \
-                         not ready:\n$ {}",
-                        repo_vm_note(cx, o),
-                        cx.sbdiag(
-                            "describe",
-                            &format!("vm {} -n {}", o.key.name, o.key.namespace)
-                        )
-                    ),
-                )
-            })
-        })
-        .collect()
-}
-
-static VM_MIGRATION: RuleInfo = RuleInfo {
-    id: "vm.migration-stuck",
-    title: "Live migrations that do not finish",
-    description: "A VirtualMachineInstanceMigration not Succeeded/Failed more than 30 minutes \
-        after its creation at capture time.",
-    inputs: &[Input::Resources, Input::CaptureTime],
-    versions: "all",
-};
-
-fn vm_migration(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
-    cx.index
-        .typed::<VmiMigration>()
-        .filter_map(|(o, t)| {
-            let phase = t.phase().unwrap_or("Pending");
-            let age = crate::model::Age::at(o.meta.creation_timestamp.as_deref(), cx.created_at)?;
-            (!matches!(phase, "Succeeded" | "Failed") && age.0 > 30 * 60).then(|| {
-                finding(
-                    "vm.migration-stuck",
-                    subject(o, ""),
-                    Severity::Warning,
-                    format!(
-                        "Migration {} of VM {} is {phase} since {age}",
-                        o.key.name,
-                        t.vmi_name().unwrap_or("?")
-                    ),
-                    format!(
-                        "Created {}, phase {phase}.",
-                        cx.ago(o.meta.creation_timestamp.as_deref())
-                    ),
-                    o,
-                    cx,
-                    Some("phase"),
-                    format!(
-                        "{}Check the target virt-launcher pod and the VM's migratability \
-                         (LiveMigratable condition). To cancel the migration, delete it:\n\
-                         $ kubectl -n {} delete virtualmachineinstancemigrations.kubevirt.io {}",
-                        t.vmi_name()
-                            .and_then(|vmi| cx.index.find(
-                                "kubevirt.io",
-                                "VirtualMachineInstance",
-                                &o.key.namespace,
-                                vmi
-                            ))
-                            .map(|vmi| repo_vm_note(cx, vmi))
-                            .unwrap_or_default(),
-                        o.key.namespace,
-                        o.key.name
-                    ),
-                )
-            })
-        })
-        .collect()
-}
-
-static VM_LAUNCHER: RuleInfo = RuleInfo {
-    id: "vm.launcher-not-ready",
-    title: "Running VMs whose virt-launcher pod is not ready",
-    description: "A VMI whose launcher pod (kubevirt.io/created-by or owner) is not Ready.",
-    inputs: &[
-        Input::Resources,
-        Input::Resource("kubevirt.io", "virtualmachineinstances"),
-    ],
-    versions: "all",
-};
-
-fn vm_launcher(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
-    let mut out = Vec::new();
-    for vmi in cx.index.of_kind("kubevirt.io", "VirtualMachineInstance") {
-        let Some(vi) = cx.index.position(&vmi.key) else {
-            continue;
-        };
-        for p in cx.graph.pods_of(cx.index, vi) {
-            let Some(po) = cx.index.objects.get(p) else {
-                continue;
-            };
-            if let Some(problem) = crate::fleet::pod_problem(po) {
-                out.push(finding(
-                    "vm.launcher-not-ready",
-                    subject(po, ""),
-                    Severity::Warning,
-                    format!(
-                        "Launcher pod of VM {}/{} is not ready: {}",
-                        vmi.key.namespace,
-                        vmi.key.name,
-                        crate::text::one_line(&problem, 120)
-                    ),
-                    problem,
-                    po,
-                    cx,
-                    Some("containerStatuses"),
-                    format!(
-                        "{}Read why the launcher is not ready:\n$ {}",
-                        repo_vm_note(cx, vmi),
-                        cx.sbdiag(
-                            "logs",
-                            &format!("-n {} {} -c compute", po.key.namespace, po.key.name)
-                        )
-                    ),
-                ));
-            }
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -878,11 +696,6 @@ mod tests {
         name: hvst-upgrade-a\n  namespace: harvester-system\n  labels:\n    \
         harvesterhci.io/upgradeState: UpgradingNodes\nstatus:\n  nodeStatuses:\n    n1:\n      \
         state: Pre-drained\n";
-    const REPO_VM: &str = "apiVersion: kubevirt.io/v1\nkind: VirtualMachine\nmetadata:\n  \
-        name: upgrade-repo-hvst-upgrade-a\n  namespace: harvester-system\n  labels:\n    \
-        harvesterhci.io/upgrade: hvst-upgrade-a\nspec:\n  runStrategy: Always\nstatus:\n  \
-        printableStatus: Starting\n";
-
     #[test]
     fn a_running_upgrades_cordon_is_its_state_not_a_problem() {
         let rule = RuleDef::new(NODE_CORDONED, node_cordoned);
@@ -903,29 +716,6 @@ mod tests {
         let f = TestBed::new(&[CORDONED, &failed], Some("v1.4.0")).run(&rule);
         assert_eq!(f[0].severity, Severity::Warning);
         assert!(f[0].remediation.contains("$ kubectl uncordon n1"));
-    }
-
-    #[test]
-    fn the_repository_vm_of_a_running_upgrade_is_never_to_be_stopped() {
-        let rule = RuleDef::new(VM_NOT_RUNNING, vm_not_running);
-        let f = TestBed::new(&[REPO_VM, UPGRADE], Some("v1.4.0")).run(&rule);
-        assert_eq!(f.len(), 1);
-        assert!(
-            f[0].remediation.starts_with(
-                "harvester-system/upgrade-repo-hvst-upgrade-a is the repository VM of upgrade \
-                 hvst-upgrade-a"
-            ),
-            "{}",
-            f[0].remediation
-        );
-        assert!(f[0].remediation.contains("Do not stop or delete it"));
-        assert!(f[0].remediation.contains(
-            "\n$ sbdiag describe -b supportbundle_test.zip vm upgrade-repo-hvst-upgrade-a -n \
-             harvester-system"
-        ));
-        let failed = UPGRADE.replace("UpgradingNodes", "Failed");
-        let f = TestBed::new(&[REPO_VM, &failed], Some("v1.4.0")).run(&rule);
-        assert!(!f[0].remediation.contains("repository VM"));
     }
 
     const FAULTED: &str = "apiVersion: longhorn.io/v1beta2\nkind: Volume\nmetadata:\n  \

@@ -11,6 +11,7 @@ pub mod nodelog;
 pub mod precheck;
 pub mod storage;
 pub mod upgrade;
+pub mod vm;
 pub mod webhook;
 
 use crate::bundle::generr::{CollectionError, ErrorKind};
@@ -79,6 +80,8 @@ pub struct Context<'a> {
     pub storage: &'a crate::facts::storage::Storage,
     /// Kernel storage, filesystem and memory errors per node, from the node bundles.
     pub kernel: &'a [crate::facts::kernel::NodeKernel],
+    /// Every VM and everything under it (`facts::vm`).
+    pub vms: &'a crate::facts::vm::Vms,
     /// The bundle's file or folder name, as the report's `bundle.source` shows it: the value
     /// a remediation gives `sbdiag … -b` (see [`Context::sbdiag`]).
     pub source: &'a str,
@@ -435,6 +438,7 @@ pub fn catalog() -> Vec<Box<dyn Rule>> {
     v.extend(precheck::rules());
     v.extend(webhook::rules());
     v.extend(health::rules());
+    v.extend(vm::rules());
     v.extend(storage::rules());
     v.extend(nodelog::rules());
     v.extend(capacity::rules());
@@ -523,6 +527,7 @@ pub(crate) struct TestBed {
     versions: Versions,
     options: AnalysisOptions,
     storage: crate::facts::storage::Storage,
+    vms: crate::facts::vm::Vms,
     log_hits: Vec<crate::upgrade::known::LogHit>,
 }
 
@@ -543,8 +548,10 @@ impl TestBed {
         };
         let fleet = FleetState::build_with(&index, &graph, harvester, capture, &whole);
         let storage = crate::facts::storage::Storage::build(&index);
+        let vms = crate::facts::vm::Vms::build(&index, &storage);
         TestBed {
             storage,
+            vms,
             log_hits: Vec::new(),
             index,
             graph,
@@ -579,6 +586,7 @@ impl TestBed {
             causes: &[],
             storage: &self.storage,
             kernel: &[],
+            vms: &self.vms,
             source: "supportbundle_test.zip",
         }
     }

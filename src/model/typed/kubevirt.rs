@@ -145,6 +145,13 @@ impl<'a> Vmi<'a> {
         self.0.str("/status/nodeName")
     }
 
+    /// `status.migrationState.failureReason` of its last migration, when it failed.
+    pub fn migration_failure(self) -> Option<&'a str> {
+        (self.0.bool("/status/migrationState/failed") == Some(true))
+            .then(|| self.0.str("/status/migrationState/failureReason"))
+            .flatten()
+    }
+
     /// `spec.volumes`.
     pub fn volumes(self) -> impl Iterator<Item = VmiVolume<'a>> {
         self.0.list("/spec/volumes").iter().map(VmiVolume)
@@ -258,6 +265,26 @@ impl<'a> VmiMigration<'a> {
     /// `spec.vmiName`: the instance it migrates.
     pub fn vmi_name(self) -> Option<&'a str> {
         self.0.str("/spec/vmiName")
+    }
+
+    /// `status.migrationState.failureReason`: why KubeVirt says it failed.
+    pub fn failure_reason(self) -> Option<&'a str> {
+        self.0.str("/status/migrationState/failureReason")
+    }
+
+    /// `status.migrationState.targetPod`: the target virt-launcher pod, once KubeVirt named it.
+    pub fn target_pod(self) -> Option<&'a str> {
+        self.0.str("/status/migrationState/targetPod")
+    }
+
+    /// The time of the last `status.phaseTransitionTimestamps` entry: when it reached its
+    /// phase.
+    pub fn phase_since(self) -> Option<&'a str> {
+        self.0
+            .list("/status/phaseTransitionTimestamps")
+            .iter()
+            .filter_map(|t| t.get("phaseTransitionTimestamp").and_then(Node::as_str))
+            .max()
     }
 }
 
