@@ -2,6 +2,7 @@
 //! scenario must give (rule, severity, id) and the facts their text must carry.
 mod common;
 
+use common::by_id;
 use common::{ok, real_bundles, report, sample};
 use serde_json::Value;
 
@@ -27,15 +28,6 @@ fn ids(r: &Value) -> Vec<(String, String)> {
         .collect();
     v.sort();
     v
-}
-
-fn by_id<'a>(r: &'a Value, id: &str) -> &'a Value {
-    r["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["id"] == id)
-        .unwrap_or_else(|| panic!("no finding {id}"))
 }
 
 fn has(s: &Value, needle: &str) {

@@ -2,6 +2,7 @@
 //! rules with their blast radius, webhook chains and denials.
 mod common;
 
+use common::by_id;
 use common::{ok, report, sample, sbdiag};
 use serde_json::Value;
 
@@ -20,15 +21,6 @@ fn ids(prefix: &str, r: &Value) -> Vec<(String, String)> {
         .collect();
     v.sort();
     v
-}
-
-fn by_id<'a>(r: &'a Value, id: &str) -> &'a Value {
-    r["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["id"] == id)
-        .unwrap_or_else(|| panic!("no finding {id}"))
 }
 
 fn has(s: &Value, needle: &str) {

@@ -4,25 +4,9 @@
 //! the kubelet events of the missing node2, kube-vip's 4 restarts).
 mod common;
 
+use common::by_id as finding;
 use common::*;
 use serde_json::Value;
-
-fn finding<'a>(r: &'a Value, id: &str) -> &'a Value {
-    r["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["id"] == id)
-        .unwrap_or_else(|| {
-            let ids: Vec<&str> = r["findings"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .filter_map(|f| f["id"].as_str())
-                .collect();
-            panic!("no finding {id} in {ids:?}")
-        })
-}
 
 fn s(v: &Value) -> &str {
     v.as_str().unwrap_or_default()

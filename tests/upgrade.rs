@@ -3,6 +3,7 @@
 //! on, leftovers, pre-checks and known issues.
 mod common;
 
+use common::by_id;
 use common::{ok, report, sample, sbdiag};
 use serde_json::Value;
 
@@ -21,15 +22,6 @@ fn with(rule_prefix: &str, r: &Value) -> Vec<(String, String)> {
         .collect();
     v.sort();
     v
-}
-
-fn by_id<'a>(r: &'a Value, id: &str) -> &'a Value {
-    r["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["id"] == id)
-        .unwrap_or_else(|| panic!("no finding {id}"))
 }
 
 fn report_with(bundle: &str, args: &[&str]) -> Value {

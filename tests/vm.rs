@@ -4,17 +4,9 @@
 //! under it), and `describe vm`'s chain.
 mod common;
 
+use common::by_id as finding;
 use common::{ok, real_bundles, report, sample};
 use serde_json::Value;
-
-fn finding<'a>(r: &'a Value, id: &str) -> &'a Value {
-    r["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["id"] == id)
-        .unwrap_or_else(|| panic!("no finding {id}"))
-}
 
 fn files(f: &Value) -> Vec<String> {
     f["evidence"]

@@ -237,3 +237,12 @@ pub fn build_bundle(text: &str, dir: &Path) -> PathBuf {
     }
     root
 }
+
+/// The finding `id` of a JSON report; panics naming the ids there are when it is absent.
+pub fn by_id<'a>(r: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    let all = r["findings"].as_array().expect("findings");
+    all.iter().find(|f| f["id"] == id).unwrap_or_else(|| {
+        let ids: Vec<&str> = all.iter().filter_map(|f| f["id"].as_str()).collect();
+        panic!("no finding {id} among {ids:?}")
+    })
+}
