@@ -351,3 +351,50 @@ fn the_graphs_stores_on_chain_reaches_the_volume_attachment() {
         assert!(out.contains(line), "{line}\n{out}");
     }
 }
+
+#[test]
+fn a_vm_kubevirt_cannot_migrate_leads_the_c24_refusal() {
+    let r = report(&sample("upgrade-blocked-v1.4.0"));
+    let id = "vm.not-live-migratable:VirtualMachineInstance/default/vm-gpu-01";
+    let f = finding(&r, id);
+    assert_eq!(f["severity"], "warning");
+    assert_eq!(
+        f["title"],
+        "VM default/vm-gpu-01 cannot live-migrate off harvester-node-1 (HostDeviceNotLiveMigratable)"
+    );
+    assert!(
+        f["remediation"]
+            .as_str()
+            .unwrap()
+            .contains("$ virtctl stop vm-gpu-01 -n default")
+    );
+    assert!(
+        f["evidence"][0]["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("default/kubevirt.io/v1/virtualmachineinstances.yaml")
+    );
+    // KubeVirt's reason is the cause; the webhook's C24 refusal is its effect.
+    let incident = r["incidents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["cause"] == id)
+        .expect("an incident led by it");
+    assert!(
+        incident["effects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e == "upgrade.admission:C24")
+    );
+    // Every VMI of the healthy sample can migrate.
+    let healthy = report(&sample("healthy-v1.4.0"));
+    assert!(
+        !healthy["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule"] == "vm.not-live-migratable")
+    );
+}

@@ -30,7 +30,107 @@ pub fn rules() -> Vec<Box<dyn Rule>> {
         Box::new(RuleDef::new(VM_STATUS, vm_status_mismatch)),
         Box::new(RuleDef::new(VM_TERMINATING, vm_launcher_terminating)),
         Box::new(RuleDef::new(VM_VOLUME, vm_volume_unhealthy)),
+        Box::new(RuleDef::new(VM_NOT_MIGRATABLE, vm_not_migratable)),
     ]
+}
+
+// ---------------------------------------------------------------- not live-migratable
+
+static VM_NOT_MIGRATABLE: RuleInfo = RuleInfo {
+    id: "vm.not-live-migratable",
+    title: "Running VMs KubeVirt says cannot live-migrate",
+    description: "A running VMI whose LiveMigratable condition is False (host devices, GPUs, a \
+        bridge on the pod network, volumes that cannot be shared, …, in KubeVirt's own words). \
+        An upgrade or maintenance drains each node and waits for its VMs to migrate: such a VM \
+        holds its node's drain until it is stopped. Users asked the pre-check to flag them \
+        (reference/upgrade-blockers.md §E); Harvester's webhook refuses some of them up front \
+        (C24), by its own criteria, which differ by version.",
+    inputs: &[
+        Input::Resources,
+        Input::Resource("kubevirt.io", "virtualmachineinstances"),
+    ],
+    versions: "all",
+};
+
+fn vm_not_migratable(info: &RuleInfo, cx: &Context) -> Vec<Finding> {
+    let schedulable_nodes = cx
+        .index
+        .of_kind("", "Node")
+        .filter(|n| !crate::facts::cluster::is_witness(n))
+        .count();
+    if schedulable_nodes < 2 {
+        // One node: nothing to migrate to; the upgrade stops VMs instead.
+        return Vec::new();
+    }
+    let restore = crate::facts::cluster::upgrade_config(cx.index).is_some_and(|c| c.restore_vm())
+        && cx.harvester_version().is_some_and(|(v, _)| {
+            crate::facts::harvester::RESTORE_VM_AND_WITNESS_AWARE.contains(&v)
+        });
+    let mut out = Vec::new();
+    for (o, t) in cx.index.typed::<Vmi>() {
+        if t.phase() != Some("Running") || o.meta.deletion_timestamp.is_some() {
+            continue;
+        }
+        let Some(c) = condition(&o.status.conditions, "LiveMigratable") else {
+            continue;
+        };
+        if c.status != "False" {
+            continue;
+        }
+        let reason = c.reason.as_deref().unwrap_or("no reason given");
+        let node = t.node_name().unwrap_or("its node");
+        let name = format!("{}/{}", o.key.namespace, o.key.name);
+        let mut summary = format!(
+            "VMI {name} runs on {node} and KubeVirt's LiveMigratable condition is False ({reason}): \
+             \"{}\". ",
+            c.message.as_deref().unwrap_or("no message")
+        );
+        let (severity, remediation) = if restore {
+            summary.push_str(
+                "Setting upgrade-config has restoreVM: true, so an upgrade shuts it down before \
+                 draining its node and starts it again after; maintenance mode still waits for it.",
+            );
+            (
+                Severity::Info,
+                format!(
+                    "Nothing is needed for an upgrade (restoreVM). Before maintenance of {node}, \
+                     stop it in a window the VM's users agree to:\n$ virtctl stop {} -n {}",
+                    o.key.name, o.key.namespace
+                ),
+            )
+        } else {
+            summary.push_str(&format!(
+                "An upgrade or maintenance of {node} drains the node and waits for its VMs to \
+                 migrate; this one cannot, so the drain would likely wait until it is stopped."
+            ));
+            (
+                Severity::Warning,
+                format!(
+                    "Before an upgrade or maintenance of {node}, stop it in a window the VM's users \
+                     agree to (or remove what KubeVirt names: {reason}):\n$ virtctl stop {} -n {}\n\
+                     From v1.6, setting upgrade-config restoreVM: true makes the upgrade stop and \
+                     restore such VMs itself.",
+                    o.key.name, o.key.namespace
+                ),
+            )
+        };
+        out.push(
+            Finding::about(
+                info.id,
+                o,
+                severity,
+                format!("VM {name} cannot live-migrate off {node} ({reason})"),
+            )
+            .with_summary(summary)
+            .with_evidence(vec![Evidence::of(
+                cx.index,
+                o,
+                Some("type: LiveMigratable"),
+            )])
+            .with_remediation(remediation),
+        );
+    }
+    out
 }
 
 /// For a running upgrade's repository VM (or its VMI): what it is and that it must not be
