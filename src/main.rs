@@ -130,6 +130,25 @@ enum Command {
         #[arg(long)]
         show_managed_fields: bool,
     },
+    /// Serve the bundle as a read-only Kubernetes API on loopback, for kubectl, k9s and
+    /// client libraries; writes a kubeconfig and prints `export KUBECONFIG=…`.
+    Serve {
+        /// Bundle: .zip, .tar, .tar.gz/.tgz or unpacked folder.
+        bundle: PathBuf,
+        /// Address to listen on (port 0: any free port).
+        #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:0")]
+        listen: std::net::SocketAddr,
+        /// Listen on an address beyond loopback (the API has no authentication).
+        #[arg(long)]
+        allow_remote: bool,
+        /// Where to write the kubeconfig (default ./sbdiag-<bundle name>.kubeconfig).
+        #[arg(long, value_name = "FILE")]
+        kubeconfig: Option<PathBuf>,
+        /// `now`: timestamps as captured, so kubectl's AGE is measured to now; `capture`:
+        /// timestamps shifted so that AGE reads as at capture time.
+        #[arg(long, value_enum, default_value = "now")]
+        age_from: AgeFromArg,
+    },
     /// Show one object: metadata, status, conditions and related events.
     Describe {
         /// Kind (as for get).
@@ -242,6 +261,12 @@ enum DiffFormat {
     Text,
     Md,
     Json,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum AgeFromArg {
+    Now,
+    Capture,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -462,6 +487,62 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
                 output,
                 show_managed_fields,
             )?)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Serve {
+            bundle,
+            listen,
+            allow_remote,
+            kubeconfig,
+            age_from,
+        } => {
+            if !listen.ip().is_loopback() && allow_remote {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "WARNING: serving on {listen}, beyond loopback, without authentication: anyone who can reach it reads the whole bundle"
+                );
+            }
+            let started = std::time::Instant::now();
+            let a = load(&bundle, &cli.limits)?;
+            let capture = a.bundle.created_at;
+            let opts = sbdiag::serve::Options {
+                listen,
+                allow_remote,
+                kubeconfig: kubeconfig
+                    .unwrap_or_else(|| sbdiag::serve::default_kubeconfig(&bundle)),
+                age_from: match age_from {
+                    AgeFromArg::Now => sbdiag::serve::AgeFrom::Now,
+                    AgeFromArg::Capture => sbdiag::serve::AgeFrom::Capture,
+                },
+                context: format!("sbdiag-{}", sbdiag::serve::context_name(&bundle)),
+            };
+            sbdiag::serve::serve(a, &opts, |r| {
+                let ages = match (age_from, capture) {
+                    (AgeFromArg::Capture, Some(c)) => format!(
+                        "ages read as at capture time ({}): timestamps are shifted by the time since",
+                        c.to_rfc3339()
+                    ),
+                    (AgeFromArg::Capture, None) => {
+                        "the bundle records no capture time: timestamps are as captured and ages are measured to now".into()
+                    }
+                    (AgeFromArg::Now, _) => format!(
+                        "timestamps as captured: ages are measured to now, not to the capture ({}); --age-from capture shows them as at capture",
+                        capture.map(|c| c.to_rfc3339()).unwrap_or_else(|| "time unknown".into())
+                    ),
+                };
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "sbdiag serve: {} resource types of {} on http://{} (read-only), ready in {} ms\n{ages}\nkubeconfig written to {}; stop with Ctrl-C",
+                    r.resources,
+                    bundle.display(),
+                    r.addr,
+                    started.elapsed().as_millis(),
+                    r.kubeconfig.display()
+                );
+                let path =
+                    std::path::absolute(&r.kubeconfig).unwrap_or_else(|_| r.kubeconfig.clone());
+                let _ = print(&format!("export KUBECONFIG={}\n", path.display()));
+            })?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Graph {

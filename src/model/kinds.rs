@@ -77,6 +77,15 @@ const SHORT_NAMES: &[(&str, &str, &str)] = &[
     ),
 ];
 
+/// kubectl's short names of the resource `plural` of `group`.
+pub fn short_names(group: &str, plural: &str) -> Vec<&'static str> {
+    SHORT_NAMES
+        .iter()
+        .filter(|(s, g, p)| *g == group && *p == plural && *s != plural)
+        .map(|(s, _, _)| *s)
+        .collect()
+}
+
 /// Groups preferred when a name matches several groups (kubectl prefers built-in groups).
 const PREFERRED_GROUPS: &[&str] = &[
     "",
