@@ -207,32 +207,7 @@ pub fn raw_yaml(a: &Analysis, o: &Object, managed_fields: bool) -> Result<String
         .skip(o.line.saturating_sub(1) as usize)
         .take((o.end_line - o.line + 1) as usize)
         .collect();
-    let mut out = String::new();
-    let mut skipping = false;
-    let first = lines.first().copied().unwrap_or_default();
-    let ind = first.len() - first.trim_start().len() + 2;
-    for (i, l) in lines.iter().enumerate() {
-        let l = if i == 0 {
-            first.trim_start().strip_prefix("- ").unwrap_or(first)
-        } else {
-            let spaces = l.len() - l.trim_start_matches(' ').len();
-            l.get(spaces.min(ind)..).unwrap_or(l)
-        };
-        let indent = l.len() - l.trim_start().len();
-        if !managed_fields {
-            if skipping && (indent > 2 || l.starts_with("  - ") || l.trim().is_empty()) {
-                continue;
-            }
-            skipping = false;
-            if l == "  managedFields:" {
-                skipping = true;
-                continue;
-            }
-        }
-        out.push_str(l);
-        out.push('\n');
-    }
-    Ok(out)
+    Ok(super::whole::standalone(&lines, managed_fields))
 }
 
 fn yaml(a: &Analysis, objs: &[&Object], mf: bool) -> Result<String> {
