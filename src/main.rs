@@ -110,8 +110,10 @@ enum Command {
     },
     /// List objects, like kubectl get (ages relative to capture time).
     Get {
-        /// Kind, plural, short name or resource.group (`ds`, `pods`, `bundles.fleet.cattle.io`);
-        /// `api-resources` lists what the bundle holds.
+        /// Kind, plural, short name or resource.group (`ds`, `pods`, `bundles.fleet.cattle.io`),
+        /// KIND/NAME (`ds/longhorn-manager`), or several comma-separated (`po,svc`);
+        /// `api-resources` lists what the bundle holds. An empty list prints "No resources
+        /// found" on stderr and exits 0.
         kind: String,
         /// Object name.
         name: Option<String>,
@@ -129,6 +131,12 @@ enum Command {
         /// Keep metadata.managedFields in -o yaml/json.
         #[arg(long)]
         show_managed_fields: bool,
+        /// Add a LABELS column.
+        #[arg(long)]
+        show_labels: bool,
+        /// Sort by the value of a JSONPath in each object (`.metadata.creationTimestamp`).
+        #[arg(long, value_name = "JSONPATH")]
+        sort_by: Option<String>,
     },
     /// Serve the bundle as a read-only Kubernetes API on loopback, for kubectl, k9s and
     /// client libraries; writes a kubeconfig and prints `export KUBECONFIG=…`.
@@ -278,7 +286,7 @@ enum GraphFormat {
 #[derive(Args)]
 struct QueryArgs {
     /// Bundle: .zip, .tar, .tar.gz/.tgz or unpacked folder.
-    #[arg(short, long)]
+    #[arg(short, long, env = "SBDIAG_BUNDLE")]
     bundle: PathBuf,
     /// Namespace.
     #[arg(short, long)]
@@ -471,6 +479,8 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
             selector,
             output,
             show_managed_fields,
+            show_labels,
+            sort_by,
         } => {
             let a = load(&common.bundle, &cli.limits)?;
             let scope = Scope {
@@ -479,14 +489,22 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
                 selector,
                 with_aliases: false,
             };
-            print(&get::get(
+            let l = get::get_all(
                 &a,
                 &kind,
                 name.as_deref(),
                 &scope,
                 output,
                 show_managed_fields,
-            )?)?;
+                &get::Print {
+                    show_labels,
+                    sort_by,
+                },
+            )?;
+            print(&l.text)?;
+            if let Some(n) = l.note {
+                let _ = writeln!(std::io::stderr(), "{n}");
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Serve {

@@ -104,6 +104,29 @@ pub struct Table {
 }
 
 impl Table {
+    /// Adds kubectl's `--show-labels` column: each object's labels, `k=v` comma-separated.
+    pub fn add_labels(&mut self, objs: &[&Object]) {
+        self.columns.push(Column::new(
+            "Labels",
+            ColumnType::String,
+            0,
+            "The object's labels.",
+        ));
+        for (r, o) in self.rows.iter_mut().zip(objs) {
+            let l: Vec<String> = o
+                .meta
+                .labels
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            r.push(if l.is_empty() {
+                "<none>".into()
+            } else {
+                l.join(",")
+            });
+        }
+    }
+
     /// Headers and rows of the columns shown (`wide`: all), the namespace first when
     /// `namespaces` holds one per row.
     pub fn render(&self, wide: bool, namespaces: Option<&[&str]>) -> String {

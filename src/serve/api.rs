@@ -119,138 +119,6 @@ fn version_rank(v: &str) -> (u8, u32, u32) {
     (level, major, minor)
 }
 
-/// Kinds of resources whose lists are often empty in a bundle (so no object names the kind)
-/// and whose CRD, if any, may be missing: (plural, kind).
-const KNOWN_KINDS: &[(&str, &str)] = &[
-    ("limitranges", "LimitRange"),
-    ("resourcequotas", "ResourceQuota"),
-    ("replicationcontrollers", "ReplicationController"),
-    ("podtemplates", "PodTemplate"),
-    ("persistentvolumeclaims", "PersistentVolumeClaim"),
-    ("persistentvolumes", "PersistentVolume"),
-    ("serviceaccounts", "ServiceAccount"),
-    ("horizontalpodautoscalers", "HorizontalPodAutoscaler"),
-    ("cronjobs", "CronJob"),
-    ("networkpolicies", "NetworkPolicy"),
-    ("poddisruptionbudgets", "PodDisruptionBudget"),
-    ("ingresses", "Ingress"),
-    ("statefulsets", "StatefulSet"),
-    ("replicasets", "ReplicaSet"),
-    ("daemonsets", "DaemonSet"),
-    ("deployments", "Deployment"),
-    ("volumeattachments", "VolumeAttachment"),
-    ("storageclasses", "StorageClass"),
-    ("virtualmachines", "VirtualMachine"),
-    ("virtualmachineinstances", "VirtualMachineInstance"),
-    (
-        "virtualmachineinstancemigrations",
-        "VirtualMachineInstanceMigration",
-    ),
-    ("virtualmachineimages", "VirtualMachineImage"),
-    ("virtualmachinebackups", "VirtualMachineBackup"),
-    ("virtualmachinerestores", "VirtualMachineRestore"),
-    ("virtualmachinesnapshots", "VirtualMachineSnapshot"),
-    (
-        "virtualmachinesnapshotcontents",
-        "VirtualMachineSnapshotContent",
-    ),
-    ("virtualmachinetemplates", "VirtualMachineTemplate"),
-    (
-        "virtualmachinetemplateversions",
-        "VirtualMachineTemplateVersion",
-    ),
-    (
-        "network-attachment-definitions",
-        "NetworkAttachmentDefinition",
-    ),
-    ("keypairs", "KeyPair"),
-    ("backingimages", "BackingImage"),
-    ("backups", "Backup"),
-    ("upgrades", "Upgrade"),
-    ("supportbundles", "SupportBundle"),
-    ("certificatesigningrequests", "CertificateSigningRequest"),
-    ("machinedeployments", "MachineDeployment"),
-    ("machinehealthchecks", "MachineHealthCheck"),
-    ("machinesets", "MachineSet"),
-    ("bgpconfigurations", "BGPConfiguration"),
-    ("bgppeers", "BGPPeer"),
-    ("blockaffinities", "BlockAffinity"),
-    ("globalnetworkpolicies", "GlobalNetworkPolicy"),
-    ("globalnetworksets", "GlobalNetworkSet"),
-    ("hostendpoints", "HostEndpoint"),
-    ("ipamblocks", "IPAMBlock"),
-    ("ipamconfigs", "IPAMConfig"),
-    ("ipamhandles", "IPAMHandle"),
-    ("networksets", "NetworkSet"),
-    ("bundledeployments", "BundleDeployment"),
-    ("bundlenamespacemappings", "BundleNamespaceMapping"),
-    ("clusterregistrationtokens", "ClusterRegistrationToken"),
-    ("gitreporestrictions", "GitRepoRestriction"),
-    ("gitrepos", "GitRepo"),
-    ("imagescans", "ImageScan"),
-    ("gitjobs", "GitJob"),
-    ("blockdevices", "BlockDevice"),
-    (
-        "virtualmachineinstancepresets",
-        "VirtualMachineInstancePreset",
-    ),
-    (
-        "virtualmachineinstancereplicasets",
-        "VirtualMachineInstanceReplicaSet",
-    ),
-    ("loadbalancers", "LoadBalancer"),
-    ("backupvolumes", "BackupVolume"),
-    ("recurringjobs", "RecurringJob"),
-    ("sharemanagers", "ShareManager"),
-    ("groupmembers", "GroupMember"),
-    ("nodedrivers", "NodeDriver"),
-    ("alertmanagerconfigs", "AlertmanagerConfig"),
-    ("podmonitors", "PodMonitor"),
-    ("thanosrulers", "ThanosRuler"),
-    ("runtimeclasses", "RuntimeClass"),
-    ("rkebootstraptemplates", "RKEBootstrapTemplate"),
-    ("rkebootstraps", "RKEBootstrap"),
-    ("volumesnapshotcontents", "VolumeSnapshotContent"),
-    ("volumesnapshots", "VolumeSnapshot"),
-    ("volumesnapshotclasses", "VolumeSnapshotClass"),
-    ("csistoragecapacities", "CSIStorageCapacity"),
-    ("navlinks", "NavLink"),
-    ("managedcharts", "ManagedChart"),
-    ("clusterrepos", "ClusterRepo"),
-    ("servicemonitors", "ServiceMonitor"),
-    ("prometheusrules", "PrometheusRule"),
-    ("instancemanagers", "InstanceManager"),
-    ("engineimages", "EngineImage"),
-    ("backingimagemanagers", "BackingImageManager"),
-    ("backingimagedatasources", "BackingImageDataSource"),
-    ("schedulevmbackups", "ScheduleVMBackup"),
-    ("upgradelogs", "UpgradeLog"),
-    ("upgradeplans", "UpgradePlan"),
-    ("ippools", "IPPool"),
-];
-
-/// A kind for a resource no object and no CRD names: a [`KNOWN_KINDS`] one, else the
-/// singular capitalized (`widgets` → `Widget`).
-fn guess_kind(plural: &str) -> String {
-    if let Some((_, k)) = KNOWN_KINDS.iter().find(|(p, _)| *p == plural) {
-        return (*k).to_string();
-    }
-    let singular = plural
-        .strip_suffix("ies")
-        .map(|s| format!("{s}y"))
-        .or_else(|| {
-            ["sses", "ches", "shes", "xes"]
-                .iter()
-                .any(|e| plural.ends_with(e))
-                .then(|| plural.get(..plural.len() - 2).unwrap_or(plural).to_string())
-        })
-        .unwrap_or_else(|| plural.strip_suffix('s').unwrap_or(plural).to_string());
-    let mut c = singular.chars();
-    c.next()
-        .map(|f| f.to_uppercase().chain(c).collect())
-        .unwrap_or_default()
-}
-
 /// `kind`, `plural`, `shortNames` of a CRD, read from its `spec.names` lines (no parse of its
 /// schema, which is most of its bytes).
 fn crd_names(yaml: &str) -> Option<(String, String, String, Vec<String>)> {
@@ -334,7 +202,7 @@ impl Api {
                 .get(&key)
                 .cloned()
                 .or_else(|| crd.map(|c| c.0.clone()))
-                .unwrap_or_else(|| guess_kind(&f.resource));
+                .unwrap_or_else(|| kinds::kind_for_plural(&f.resource));
             let short_names = match crd {
                 Some((_, s)) if !s.is_empty() => s.clone(),
                 _ => kinds::short_names(&f.group, &f.resource)
@@ -949,14 +817,6 @@ mod tests {
         let mut v = vec!["v1beta1", "v1alpha1", "v2", "v1", "v1beta2"];
         v.sort_by_key(|x| std::cmp::Reverse(version_rank(x)));
         assert_eq!(v, ["v2", "v1", "v1beta2", "v1beta1", "v1alpha1"]);
-    }
-
-    #[test]
-    fn kinds_are_guessed_from_plurals() {
-        assert_eq!(guess_kind("virtualmachines"), "VirtualMachine");
-        assert_eq!(guess_kind("widgets"), "Widget");
-        assert_eq!(guess_kind("policies"), "Policy");
-        assert_eq!(guess_kind("addresses"), "Address");
     }
 
     #[test]
