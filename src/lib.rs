@@ -35,6 +35,7 @@ pub mod query;
 pub mod report;
 pub mod rules;
 pub mod scan;
+pub mod serve;
 pub mod text;
 pub mod upgrade;
 pub mod webhook;

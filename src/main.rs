@@ -110,8 +110,10 @@ enum Command {
     },
     /// List objects, like kubectl get (ages relative to capture time).
     Get {
-        /// Kind, plural, short name or resource.group (`ds`, `pods`, `bundles.fleet.cattle.io`);
-        /// `api-resources` lists what the bundle holds.
+        /// Kind, plural, short name or resource.group (`ds`, `pods`, `bundles.fleet.cattle.io`),
+        /// KIND/NAME (`ds/longhorn-manager`), or several comma-separated (`po,svc`);
+        /// `api-resources` lists what the bundle holds. An empty list prints "No resources
+        /// found" on stderr and exits 0.
         kind: String,
         /// Object name.
         name: Option<String>,
@@ -129,6 +131,31 @@ enum Command {
         /// Keep metadata.managedFields in -o yaml/json.
         #[arg(long)]
         show_managed_fields: bool,
+        /// Add a LABELS column.
+        #[arg(long)]
+        show_labels: bool,
+        /// Sort by the value of a JSONPath in each object (`.metadata.creationTimestamp`).
+        #[arg(long, value_name = "JSONPATH")]
+        sort_by: Option<String>,
+    },
+    /// Serve the bundle as a read-only Kubernetes API on loopback, for kubectl, k9s and
+    /// client libraries; writes a kubeconfig and prints `export KUBECONFIG=…`.
+    Serve {
+        /// Bundle: .zip, .tar, .tar.gz/.tgz or unpacked folder.
+        bundle: PathBuf,
+        /// Address to listen on (port 0: any free port).
+        #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:0")]
+        listen: std::net::SocketAddr,
+        /// Listen on an address beyond loopback (the API has no authentication).
+        #[arg(long)]
+        allow_remote: bool,
+        /// Where to write the kubeconfig (default ./sbdiag-<bundle name>.kubeconfig).
+        #[arg(long, value_name = "FILE")]
+        kubeconfig: Option<PathBuf>,
+        /// `now`: timestamps as captured, so kubectl's AGE is measured to now; `capture`:
+        /// timestamps shifted so that AGE reads as at capture time.
+        #[arg(long, value_enum, default_value = "now")]
+        age_from: AgeFromArg,
     },
     /// Show one object: metadata, status, conditions and related events.
     Describe {
@@ -244,6 +271,12 @@ enum DiffFormat {
     Json,
 }
 
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum AgeFromArg {
+    Now,
+    Capture,
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum GraphFormat {
     Text,
@@ -253,7 +286,7 @@ enum GraphFormat {
 #[derive(Args)]
 struct QueryArgs {
     /// Bundle: .zip, .tar, .tar.gz/.tgz or unpacked folder.
-    #[arg(short, long)]
+    #[arg(short, long, env = "SBDIAG_BUNDLE")]
     bundle: PathBuf,
     /// Namespace.
     #[arg(short, long)]
@@ -446,6 +479,8 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
             selector,
             output,
             show_managed_fields,
+            show_labels,
+            sort_by,
         } => {
             let a = load(&common.bundle, &cli.limits)?;
             let scope = Scope {
@@ -454,14 +489,78 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
                 selector,
                 with_aliases: false,
             };
-            print(&get::get(
+            let l = get::get_all(
                 &a,
                 &kind,
                 name.as_deref(),
                 &scope,
                 output,
                 show_managed_fields,
-            )?)?;
+                &get::Print {
+                    show_labels,
+                    sort_by,
+                },
+            )?;
+            print(&l.text)?;
+            if let Some(n) = l.note {
+                let _ = writeln!(std::io::stderr(), "{n}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Serve {
+            bundle,
+            listen,
+            allow_remote,
+            kubeconfig,
+            age_from,
+        } => {
+            if !listen.ip().is_loopback() && allow_remote {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "WARNING: serving on {listen}, beyond loopback, without authentication: anyone who can reach it reads the whole bundle"
+                );
+            }
+            let started = std::time::Instant::now();
+            let a = load(&bundle, &cli.limits)?;
+            let capture = a.bundle.created_at;
+            let opts = sbdiag::serve::Options {
+                listen,
+                allow_remote,
+                kubeconfig: kubeconfig
+                    .unwrap_or_else(|| sbdiag::serve::default_kubeconfig(&bundle)),
+                age_from: match age_from {
+                    AgeFromArg::Now => sbdiag::serve::AgeFrom::Now,
+                    AgeFromArg::Capture => sbdiag::serve::AgeFrom::Capture,
+                },
+                context: format!("sbdiag-{}", sbdiag::serve::context_name(&bundle)),
+            };
+            sbdiag::serve::serve(a, &opts, |r| {
+                let ages = match (age_from, capture) {
+                    (AgeFromArg::Capture, Some(c)) => format!(
+                        "ages read as at capture time ({}): timestamps are shifted by the time since",
+                        c.to_rfc3339()
+                    ),
+                    (AgeFromArg::Capture, None) => {
+                        "the bundle records no capture time: timestamps are as captured and ages are measured to now".into()
+                    }
+                    (AgeFromArg::Now, _) => format!(
+                        "timestamps as captured: ages are measured to now, not to the capture ({}); --age-from capture shows them as at capture",
+                        capture.map(|c| c.to_rfc3339()).unwrap_or_else(|| "time unknown".into())
+                    ),
+                };
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "sbdiag serve: {} resource types of {} on http://{} (read-only), ready in {} ms\n{ages}\nkubeconfig written to {}; stop with Ctrl-C",
+                    r.resources,
+                    bundle.display(),
+                    r.addr,
+                    started.elapsed().as_millis(),
+                    r.kubeconfig.display()
+                );
+                let path =
+                    std::path::absolute(&r.kubeconfig).unwrap_or_else(|_| r.kubeconfig.clone());
+                let _ = print(&format!("export KUBECONFIG={}\n", path.display()));
+            })?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Graph {

@@ -165,8 +165,14 @@ fn healthy_cluster_queries() {
     let all = ok(&["get", "pods", "-A", "-b", b]);
     assert_eq!(all.lines().count(), 62 + 1);
     assert!(all.starts_with("NAMESPACE"));
+    // kubectl's habit: an empty list is no error.
     let none = sbdiag(&["get", "pods", "-b", b, "-n", "nope"]);
-    assert_eq!(none.status.code(), Some(2));
+    assert_eq!(none.status.code(), Some(0));
+    assert!(none.stdout.is_empty());
+    assert_eq!(
+        String::from_utf8_lossy(&none.stderr),
+        "No resources found in nope namespace.\n"
+    );
     // previous container instance, and node logs from the nested zips
     let prev = ok(&["logs", "-b", b, "virt-handler-8wnxm", "--previous"]);
     assert!(!prev.is_empty());

@@ -77,6 +77,147 @@ const SHORT_NAMES: &[(&str, &str, &str)] = &[
     ),
 ];
 
+/// kubectl's short names of the resource `plural` of `group`.
+pub fn short_names(group: &str, plural: &str) -> Vec<&'static str> {
+    SHORT_NAMES
+        .iter()
+        .filter(|(s, g, p)| *g == group && *p == plural && *s != plural)
+        .map(|(s, _, _)| *s)
+        .collect()
+}
+
+/// Kinds of resources whose lists are often empty in a bundle (so no object names the kind)
+/// and whose CRD, if any, may be missing: (plural, kind).
+const KNOWN_KINDS: &[(&str, &str)] = &[
+    ("limitranges", "LimitRange"),
+    ("resourcequotas", "ResourceQuota"),
+    ("replicationcontrollers", "ReplicationController"),
+    ("podtemplates", "PodTemplate"),
+    ("persistentvolumeclaims", "PersistentVolumeClaim"),
+    ("persistentvolumes", "PersistentVolume"),
+    ("serviceaccounts", "ServiceAccount"),
+    ("horizontalpodautoscalers", "HorizontalPodAutoscaler"),
+    ("cronjobs", "CronJob"),
+    ("networkpolicies", "NetworkPolicy"),
+    ("poddisruptionbudgets", "PodDisruptionBudget"),
+    ("ingresses", "Ingress"),
+    ("statefulsets", "StatefulSet"),
+    ("replicasets", "ReplicaSet"),
+    ("daemonsets", "DaemonSet"),
+    ("deployments", "Deployment"),
+    ("volumeattachments", "VolumeAttachment"),
+    ("storageclasses", "StorageClass"),
+    ("virtualmachines", "VirtualMachine"),
+    ("virtualmachineinstances", "VirtualMachineInstance"),
+    (
+        "virtualmachineinstancemigrations",
+        "VirtualMachineInstanceMigration",
+    ),
+    ("virtualmachineimages", "VirtualMachineImage"),
+    ("virtualmachinebackups", "VirtualMachineBackup"),
+    ("virtualmachinerestores", "VirtualMachineRestore"),
+    ("virtualmachinesnapshots", "VirtualMachineSnapshot"),
+    (
+        "virtualmachinesnapshotcontents",
+        "VirtualMachineSnapshotContent",
+    ),
+    ("virtualmachinetemplates", "VirtualMachineTemplate"),
+    (
+        "virtualmachinetemplateversions",
+        "VirtualMachineTemplateVersion",
+    ),
+    (
+        "network-attachment-definitions",
+        "NetworkAttachmentDefinition",
+    ),
+    ("keypairs", "KeyPair"),
+    ("backingimages", "BackingImage"),
+    ("backups", "Backup"),
+    ("upgrades", "Upgrade"),
+    ("supportbundles", "SupportBundle"),
+    ("certificatesigningrequests", "CertificateSigningRequest"),
+    ("machinedeployments", "MachineDeployment"),
+    ("machinehealthchecks", "MachineHealthCheck"),
+    ("machinesets", "MachineSet"),
+    ("bgpconfigurations", "BGPConfiguration"),
+    ("bgppeers", "BGPPeer"),
+    ("blockaffinities", "BlockAffinity"),
+    ("globalnetworkpolicies", "GlobalNetworkPolicy"),
+    ("globalnetworksets", "GlobalNetworkSet"),
+    ("hostendpoints", "HostEndpoint"),
+    ("ipamblocks", "IPAMBlock"),
+    ("ipamconfigs", "IPAMConfig"),
+    ("ipamhandles", "IPAMHandle"),
+    ("networksets", "NetworkSet"),
+    ("bundledeployments", "BundleDeployment"),
+    ("bundlenamespacemappings", "BundleNamespaceMapping"),
+    ("clusterregistrationtokens", "ClusterRegistrationToken"),
+    ("gitreporestrictions", "GitRepoRestriction"),
+    ("gitrepos", "GitRepo"),
+    ("imagescans", "ImageScan"),
+    ("gitjobs", "GitJob"),
+    ("blockdevices", "BlockDevice"),
+    (
+        "virtualmachineinstancepresets",
+        "VirtualMachineInstancePreset",
+    ),
+    (
+        "virtualmachineinstancereplicasets",
+        "VirtualMachineInstanceReplicaSet",
+    ),
+    ("loadbalancers", "LoadBalancer"),
+    ("backupvolumes", "BackupVolume"),
+    ("recurringjobs", "RecurringJob"),
+    ("sharemanagers", "ShareManager"),
+    ("groupmembers", "GroupMember"),
+    ("nodedrivers", "NodeDriver"),
+    ("alertmanagerconfigs", "AlertmanagerConfig"),
+    ("podmonitors", "PodMonitor"),
+    ("thanosrulers", "ThanosRuler"),
+    ("runtimeclasses", "RuntimeClass"),
+    ("rkebootstraptemplates", "RKEBootstrapTemplate"),
+    ("rkebootstraps", "RKEBootstrap"),
+    ("volumesnapshotcontents", "VolumeSnapshotContent"),
+    ("volumesnapshots", "VolumeSnapshot"),
+    ("volumesnapshotclasses", "VolumeSnapshotClass"),
+    ("csistoragecapacities", "CSIStorageCapacity"),
+    ("navlinks", "NavLink"),
+    ("managedcharts", "ManagedChart"),
+    ("clusterrepos", "ClusterRepo"),
+    ("servicemonitors", "ServiceMonitor"),
+    ("prometheusrules", "PrometheusRule"),
+    ("instancemanagers", "InstanceManager"),
+    ("engineimages", "EngineImage"),
+    ("backingimagemanagers", "BackingImageManager"),
+    ("backingimagedatasources", "BackingImageDataSource"),
+    ("schedulevmbackups", "ScheduleVMBackup"),
+    ("upgradelogs", "UpgradeLog"),
+    ("upgradeplans", "UpgradePlan"),
+    ("ippools", "IPPool"),
+];
+
+/// A kind for a resource no object and no CRD names: a [`KNOWN_KINDS`] one, else the
+/// singular capitalized (`widgets` → `Widget`).
+pub fn kind_for_plural(plural: &str) -> String {
+    if let Some((_, k)) = KNOWN_KINDS.iter().find(|(p, _)| *p == plural) {
+        return (*k).to_string();
+    }
+    let singular = plural
+        .strip_suffix("ies")
+        .map(|s| format!("{s}y"))
+        .or_else(|| {
+            ["sses", "ches", "shes", "xes"]
+                .iter()
+                .any(|e| plural.ends_with(e))
+                .then(|| plural.get(..plural.len() - 2).unwrap_or(plural).to_string())
+        })
+        .unwrap_or_else(|| plural.strip_suffix('s').unwrap_or(plural).to_string());
+    let mut c = singular.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
 /// Groups preferred when a name matches several groups (kubectl prefers built-in groups).
 const PREFERRED_GROUPS: &[&str] = &[
     "",
@@ -163,6 +304,54 @@ pub fn resolve(input: &str, types: &[ResourceType]) -> Resolved {
     Resolved::Types(out)
 }
 
+/// Edit distance (insertions, deletions, substitutions) between two short names.
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev.get(j).copied().unwrap_or(0) + usize::from(ca != *cb);
+            let del = prev.get(j + 1).copied().unwrap_or(0) + 1;
+            let ins = cur.get(j).copied().unwrap_or(0) + 1;
+            cur.push(sub.min(del).min(ins));
+        }
+        prev = cur;
+    }
+    prev.last().copied().unwrap_or(0)
+}
+
+/// The names (plurals, kinds, short names) of `types` closest to a mistyped `input`, at most
+/// three, nearest first; empty when nothing is close (more than a third of the name apart).
+pub fn closest(input: &str, types: &[ResourceType]) -> Vec<String> {
+    let input = input.to_ascii_lowercase();
+    let input = input.split('.').next().unwrap_or_default();
+    if input.is_empty() || input.len() > 100 {
+        return Vec::new();
+    }
+    let limit = (input.chars().count() / 3).max(1);
+    // Per type, its nearest name (plural, kind or short name); the plural is shown.
+    let mut near: Vec<(usize, String)> = types
+        .iter()
+        .filter_map(|t| {
+            let d = std::iter::once(t.plural.clone())
+                .chain(std::iter::once(t.kind.to_ascii_lowercase()))
+                .chain(
+                    short_names(&t.group, &t.plural)
+                        .iter()
+                        .map(|s| s.to_string()),
+                )
+                .map(|n| distance(input, &n))
+                .min()?;
+            (d <= limit).then(|| (d, t.plural.clone()))
+        })
+        .collect();
+    near.sort();
+    let mut seen = std::collections::BTreeSet::new();
+    near.retain(|(_, n)| seen.insert(n.clone()));
+    near.into_iter().take(3).map(|(_, n)| n).collect()
+}
+
 /// A kind's printable name with its group, as in `DaemonSet.apps`.
 pub fn qualified(kind: &str, group: &str) -> String {
     if group.is_empty() {
@@ -237,6 +426,21 @@ mod tests {
             ("longhorn.io".into(), "Node".into())
         );
         assert_eq!(one("daemonsets.apps"), ("apps".into(), "DaemonSet".into()));
+    }
+
+    #[test]
+    fn typos_get_the_closest_names() {
+        assert_eq!(closest("podz", &types()), ["pods"]);
+        assert_eq!(closest("deamonsets", &types()), ["daemonsets"]);
+        assert!(closest("frobnicators", &types()).is_empty());
+    }
+
+    #[test]
+    fn kinds_of_plurals_no_object_names() {
+        assert_eq!(kind_for_plural("virtualmachines"), "VirtualMachine");
+        assert_eq!(kind_for_plural("widgets"), "Widget");
+        assert_eq!(kind_for_plural("policies"), "Policy");
+        assert_eq!(kind_for_plural("addresses"), "Address");
     }
 
     #[test]

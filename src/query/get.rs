@@ -6,9 +6,9 @@ use super::table;
 use crate::analyze::Analysis;
 use crate::error::{Error, Result};
 use crate::index::Object;
+use crate::model::Age;
 use crate::model::kinds::{self, Resolved, ResourceType};
 use crate::model::views::{EventView, View};
-use crate::model::{Age, condition};
 
 /// Output format of `get`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -49,18 +49,50 @@ impl Scope {
     }
 }
 
-/// Resolves KIND against the bundle; a helpful error when it cannot.
+/// The resource types of the bundle: those its objects show, and the lists collected empty
+/// (`items: []`), whose kind is the well-known one for their plural.
+pub fn resource_types(a: &Analysis) -> Vec<ResourceType> {
+    let mut types = a.index.resource_types();
+    for f in &a.index.files {
+        if f.resource.is_empty()
+            || types
+                .iter()
+                .any(|t| t.group == f.group && t.plural == f.resource)
+        {
+            continue;
+        }
+        types.push(ResourceType {
+            group: f.group.clone(),
+            kind: kinds::kind_for_plural(&f.resource),
+            plural: f.resource.clone(),
+            namespaced: !f.namespace.is_empty(),
+        });
+    }
+    types.sort();
+    types
+}
+
+/// Resolves KIND against the bundle; a helpful error when it cannot (with the closest names
+/// when it looks like a typo).
 pub fn resolve_kind(a: &Analysis, kind: &str) -> Result<Vec<ResourceType>> {
-    let types = a.index.resource_types();
+    let types = resource_types(a);
     match kinds::resolve(kind, &types) {
         Resolved::Types(t) => Ok(t),
         Resolved::Ambiguous(names) => Err(Error::Usage(format!(
             "resource type {kind:?} is ambiguous in this bundle; use one of: {}",
             names.join(", ")
         ))),
-        Resolved::Unknown => Err(Error::Usage(format!(
-            "the bundle holds no resource type {kind:?} (not collected, none existed, or a typo); `sbdiag get api-resources -b BUNDLE` lists what it holds"
-        ))),
+        Resolved::Unknown => {
+            let near = kinds::closest(kind, &types);
+            let hint = if near.is_empty() {
+                String::new()
+            } else {
+                format!("; did you mean {}?", near.join(" or "))
+            };
+            Err(Error::Usage(format!(
+                "the bundle holds no resource type {kind:?} (not collected, or a typo){hint}; `sbdiag get api-resources -b BUNDLE` lists what it holds"
+            )))
+        }
     }
 }
 
@@ -120,7 +152,80 @@ pub fn select<'a>(
     Ok(out)
 }
 
-/// `sbdiag get`.
+/// How `get` prints beyond the format: kubectl's `--show-labels` and `--sort-by`.
+#[derive(Debug, Clone, Default)]
+pub struct Print {
+    /// A LABELS column last.
+    pub show_labels: bool,
+    /// A JSONPath (`.metadata.creationTimestamp`, `{.status.phase}`) to sort by.
+    pub sort_by: Option<String>,
+}
+
+/// What `get` prints: the listing on stdout, and a note for stderr (kubectl's
+/// `No resources found`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Listing {
+    /// For stdout.
+    pub text: String,
+    /// For stderr.
+    pub note: Option<String>,
+}
+
+/// `sbdiag get`, with kubectl's habits: `KIND/NAME`, comma-separated kinds (one table each,
+/// a blank line between), and `No resources found` (a note, not an error) when a list is empty.
+pub fn get_all(
+    a: &Analysis,
+    kinds_arg: &str,
+    name: Option<&str>,
+    scope: &Scope,
+    output: Output,
+    managed_fields: bool,
+    print: &Print,
+) -> Result<Listing> {
+    let mut out = Listing::default();
+    let mut parts: Vec<(&str, Option<&str>)> = Vec::new();
+    for k in kinds_arg
+        .split(',')
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+    {
+        match k.split_once('/') {
+            Some((_, _)) if name.is_some() => {
+                return Err(Error::Usage(format!(
+                    "there is no need to give a name after {k:?}: KIND/NAME names the object already"
+                )));
+            }
+            Some((kind, n)) if !kind.is_empty() && !n.is_empty() => parts.push((kind, Some(n))),
+            Some(_) => return Err(Error::Usage(format!("{k:?}: expected KIND/NAME"))),
+            None => parts.push((k, name)),
+        }
+    }
+    if parts.is_empty() {
+        return Err(Error::Usage("no resource type given".into()));
+    }
+    let many = parts.len() > 1;
+    let mut namespaced = false;
+    for (kind, name) in parts {
+        namespaced |= resolve_kind(a, kind)?.iter().any(|t| t.namespaced);
+        let t = get(a, kind, name, scope, output, managed_fields, print)?;
+        if t.is_empty() {
+            continue;
+        }
+        if many && !out.text.is_empty() && matches!(output, Output::Table | Output::Wide) {
+            out.text.push('\n');
+        }
+        out.text.push_str(&t);
+    }
+    if out.text.is_empty() {
+        out.note = Some(match scope.namespace() {
+            Some(ns) if namespaced => format!("No resources found in {ns} namespace."),
+            _ => "No resources found".to_string(),
+        });
+    }
+    Ok(out)
+}
+
+/// `sbdiag get` of one kind; empty when a list finds nothing.
 pub fn get(
     a: &Analysis,
     kind: &str,
@@ -128,6 +233,7 @@ pub fn get(
     scope: &Scope,
     output: Output,
     managed_fields: bool,
+    print: &Print,
 ) -> Result<String> {
     if kind == "api-resources" {
         return Ok(api_resources(a));
@@ -140,7 +246,10 @@ pub fn get(
         with_aliases: kind.contains('.'),
         ..scope.clone()
     };
-    let objs = select(a, &types, name, scope)?;
+    let mut objs = select(a, &types, name, scope)?;
+    if let Some(path) = &print.sort_by {
+        sort_by(a, &mut objs, path)?;
+    }
     if objs.is_empty() {
         let where_ = match scope.namespace() {
             Some(ns) if types.iter().any(|t| t.namespaced) => format!(" in namespace {ns}"),
@@ -165,13 +274,13 @@ pub fn get(
         } else {
             String::new()
         };
-        return Err(Error::Usage(match name {
-            Some(n) => format!(
+        return match name {
+            Some(n) => Err(Error::Usage(format!(
                 "{} {n:?} not found{where_}{hint}",
                 kinds::qualified(&t0.kind, &t0.group)
-            ),
-            None => format!("no {} found{where_}{hint}", t0.plural),
-        }));
+            ))),
+            None => Ok(String::new()),
+        };
     }
     Ok(match output {
         Output::Name => objs
@@ -191,6 +300,7 @@ pub fn get(
             &objs,
             scope.namespace().is_none() && types.iter().any(|t| t.namespaced),
             output == Output::Wide,
+            print.show_labels,
         ),
     })
 }
@@ -207,32 +317,7 @@ pub fn raw_yaml(a: &Analysis, o: &Object, managed_fields: bool) -> Result<String
         .skip(o.line.saturating_sub(1) as usize)
         .take((o.end_line - o.line + 1) as usize)
         .collect();
-    let mut out = String::new();
-    let mut skipping = false;
-    let first = lines.first().copied().unwrap_or_default();
-    let ind = first.len() - first.trim_start().len() + 2;
-    for (i, l) in lines.iter().enumerate() {
-        let l = if i == 0 {
-            first.trim_start().strip_prefix("- ").unwrap_or(first)
-        } else {
-            let spaces = l.len() - l.trim_start_matches(' ').len();
-            l.get(spaces.min(ind)..).unwrap_or(l)
-        };
-        let indent = l.len() - l.trim_start().len();
-        if !managed_fields {
-            if skipping && (indent > 2 || l.starts_with("  - ") || l.trim().is_empty()) {
-                continue;
-            }
-            skipping = false;
-            if l == "  managedFields:" {
-                skipping = true;
-                continue;
-            }
-        }
-        out.push_str(l);
-        out.push('\n');
-    }
-    Ok(out)
+    Ok(super::whole::standalone(&lines, managed_fields))
 }
 
 fn yaml(a: &Analysis, objs: &[&Object], mf: bool) -> Result<String> {
@@ -286,299 +371,63 @@ fn opt(v: Option<i64>) -> String {
     v.unwrap_or(0).to_string()
 }
 
-fn ready_cond(o: &Object) -> String {
-    condition(&o.status.conditions, "Ready")
-        .map(|c| c.status.clone())
-        .unwrap_or_default()
-}
-
-fn table_for(a: &Analysis, objs: &[&Object], with_ns: bool, wide: bool) -> String {
-    let Some(first) = objs.first().copied() else {
-        return String::new();
-    };
-    let mut headers: Vec<&str> = Vec::new();
-    let mut rows: Vec<Vec<String>> = Vec::new();
-    let kind = (first.key.group.as_str(), first.key.kind.as_str());
-    for o in objs {
-        let created = age(a, o.meta.creation_timestamp.as_deref());
-        let mut row = vec![o.key.name.clone()];
-        let cols: Vec<&str>;
-        match (a.index.view_of(o), kind) {
-            (View::Pod(p), _) => {
-                let (r, t) = p.ready_count();
-                cols = if wide {
-                    vec!["READY", "STATUS", "RESTARTS", "AGE", "IP", "NODE"]
-                } else {
-                    vec!["READY", "STATUS", "RESTARTS", "AGE"]
-                };
-                row.extend([
-                    format!("{r}/{t}"),
-                    p.display_status(
-                        o.status.phase.as_deref(),
-                        o.meta.deletion_timestamp.is_some(),
-                    ),
-                    p.restarts().to_string(),
-                    created,
-                ]);
-                if wide {
-                    row.extend([
-                        p.pod_ip.clone().unwrap_or_else(|| "<none>".into()),
-                        p.node_name.clone().unwrap_or_else(|| "<none>".into()),
-                    ]);
-                }
-            }
-            (View::Node(n), _) => {
-                let mut status = match ready_cond(o).as_str() {
-                    "True" => "Ready".to_string(),
-                    "" => "Unknown".to_string(),
-                    _ => "NotReady".to_string(),
-                };
-                if n.unschedulable {
-                    status.push_str(",SchedulingDisabled");
-                }
-                let mut roles: Vec<&str> = o
-                    .meta
-                    .labels
-                    .keys()
-                    .filter_map(|k| k.strip_prefix("node-role.kubernetes.io/"))
-                    .collect();
-                roles.sort();
-                let roles = if roles.is_empty() {
-                    "<none>".to_string()
-                } else {
-                    roles.join(",")
-                };
-                cols = if wide {
-                    vec![
-                        "STATUS",
-                        "ROLES",
-                        "AGE",
-                        "VERSION",
-                        "INTERNAL-IP",
-                        "OS-IMAGE",
-                        "KERNEL-VERSION",
-                        "CONTAINER-RUNTIME",
-                    ]
-                } else {
-                    vec!["STATUS", "ROLES", "AGE", "VERSION"]
-                };
-                row.extend([
-                    status,
-                    roles,
-                    created,
-                    n.kubelet_version.clone().unwrap_or_default(),
-                ]);
-                if wide {
-                    row.extend([
-                        n.address("InternalIP").unwrap_or("<none>").to_string(),
-                        n.os_image.clone().unwrap_or_default(),
-                        n.kernel_version.clone().unwrap_or_default(),
-                        n.container_runtime_version.clone().unwrap_or_default(),
-                    ]);
-                }
-            }
-            (View::Workload(w), (_, "DaemonSet")) => {
-                cols = if wide {
-                    vec![
-                        "DESIRED",
-                        "CURRENT",
-                        "READY",
-                        "UP-TO-DATE",
-                        "AVAILABLE",
-                        "AGE",
-                        "CONTAINERS",
-                        "IMAGES",
-                    ]
-                } else {
-                    vec![
-                        "DESIRED",
-                        "CURRENT",
-                        "READY",
-                        "UP-TO-DATE",
-                        "AVAILABLE",
-                        "AGE",
-                    ]
-                };
-                row.extend([
-                    opt(w.desired_number_scheduled),
-                    opt(w.current_number_scheduled),
-                    opt(w.number_ready),
-                    opt(w.updated_number_scheduled),
-                    opt(w.number_available),
-                    created,
-                ]);
-                if wide {
-                    row.extend(containers(w.containers.as_slice()));
-                }
-            }
-            (View::Workload(w), (_, "Deployment")) => {
-                cols = if wide {
-                    vec![
-                        "READY",
-                        "UP-TO-DATE",
-                        "AVAILABLE",
-                        "AGE",
-                        "CONTAINERS",
-                        "IMAGES",
-                    ]
-                } else {
-                    vec!["READY", "UP-TO-DATE", "AVAILABLE", "AGE"]
-                };
-                row.extend([
-                    format!("{}/{}", opt(w.ready_replicas), opt(w.spec_replicas)),
-                    opt(w.updated_replicas),
-                    opt(w.available_replicas),
-                    created,
-                ]);
-                if wide {
-                    row.extend(containers(w.containers.as_slice()));
-                }
-            }
-            (View::Workload(w), (_, "StatefulSet")) => {
-                cols = vec!["READY", "AGE"];
-                row.extend([
-                    format!("{}/{}", opt(w.ready_replicas), opt(w.spec_replicas)),
-                    created,
-                ]);
-            }
-            (View::Workload(w), _) => {
-                cols = vec!["DESIRED", "CURRENT", "READY", "AGE"];
-                row.extend([
-                    opt(w.spec_replicas),
-                    opt(w.replicas),
-                    opt(w.ready_replicas),
-                    created,
-                ]);
-            }
-            (View::Job(j), _) => {
-                let status = if condition(&o.status.conditions, "Complete")
-                    .is_some_and(|c| c.status == "True")
-                {
-                    "Complete"
-                } else if condition(&o.status.conditions, "Failed")
-                    .is_some_and(|c| c.status == "True")
-                {
-                    "Failed"
-                } else {
-                    "Running"
-                };
-                cols = vec!["STATUS", "COMPLETIONS", "AGE"];
-                row.extend([
-                    status.into(),
-                    format!("{}/{}", opt(j.succeeded), j.completions.unwrap_or(1)),
-                    created,
-                ]);
-            }
-            (View::Service(s), _) => {
-                let ports: Vec<String> = s
-                    .ports
-                    .iter()
-                    .map(|p| match p.node_port {
-                        Some(np) => format!(
-                            "{}:{}/{}",
-                            opt(p.port),
-                            np,
-                            p.protocol.as_deref().unwrap_or("TCP")
-                        ),
-                        None => {
-                            format!("{}/{}", opt(p.port), p.protocol.as_deref().unwrap_or("TCP"))
-                        }
-                    })
-                    .collect();
-                cols = vec!["TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE"];
-                row.extend([
-                    s.kind.clone().unwrap_or_else(|| "ClusterIP".into()),
-                    s.cluster_ip.clone().unwrap_or_else(|| "<none>".into()),
-                    if s.external_ips.is_empty() {
-                        "<none>".into()
-                    } else {
-                        s.external_ips.join(",")
-                    },
-                    if ports.is_empty() {
-                        "<none>".into()
-                    } else {
-                        ports.join(",")
-                    },
-                    created,
-                ]);
-            }
-            (View::Event(e), _) => {
-                cols = vec!["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"];
-                row = event_row(a, e);
-            }
-            (View::Setting(s), _) => {
-                cols = vec!["VALUE", "AGE"];
-                let v = s.effective().unwrap_or("").replace('\n', " ");
-                let v: String = if v.chars().count() > 60 {
-                    v.chars().take(57).chain("...".chars()).collect()
-                } else {
-                    v
-                };
-                row.extend([v, created]);
-            }
-            _ => {
-                let status = o
-                    .status
-                    .phase
-                    .clone()
-                    .or_else(|| o.status.state.clone())
-                    .unwrap_or_default();
-                cols = vec!["READY", "STATUS", "AGE"];
-                row.extend([ready_cond(o), status, created]);
-            }
-        }
-        if headers.is_empty() {
-            headers.push(if matches!(a.index.view_of(o), View::Event(_)) {
-                ""
-            } else {
-                "NAME"
-            });
-            headers.extend(cols);
-        }
-        if with_ns {
-            row.insert(0, o.key.namespace.clone());
-        }
-        rows.push(row);
-    }
-    if matches!(a.index.view_of(first), View::Event(_)) {
-        headers.retain(|h| !h.is_empty());
-    }
-    if with_ns {
-        headers.insert(0, "NAMESPACE");
-    }
-    table::render(&headers, &rows)
-}
-
-fn containers(cs: &[crate::model::views::ContainerSpec]) -> [String; 2] {
-    [
-        cs.iter()
-            .map(|c| c.name.as_str())
-            .collect::<Vec<_>>()
-            .join(","),
-        cs.iter()
-            .map(|c| c.image.as_str())
-            .collect::<Vec<_>>()
-            .join(","),
-    ]
-}
-
 fn event_row(a: &Analysis, e: &EventView) -> Vec<String> {
-    let obj = format!("{}/{}", e.regarding.kind.to_lowercase(), e.regarding.name);
-    let count = if e.count > 1 {
-        format!(" (x{})", e.count)
-    } else {
-        String::new()
-    };
-    vec![
-        age(a, e.last.as_deref()),
-        e.kind.as_deref().unwrap_or_default().to_string(),
-        e.reason.as_deref().unwrap_or_default().to_string(),
-        obj,
-        format!(
-            "{}{count}",
-            e.message.clone().unwrap_or_default().replace('\n', " ")
-        ),
-    ]
+    super::columns::event_cells(a.bundle.created_at, e)
+}
+
+/// kubectl's table of `objs` (one kind), from the column model; the namespace first when
+/// `with_ns`, the wide columns with `wide`.
+fn table_for(
+    a: &Analysis,
+    objs: &[&Object],
+    with_ns: bool,
+    wide: bool,
+    show_labels: bool,
+) -> String {
+    let whole = super::whole::Whole::new(&a.bundle, &a.index);
+    let mut t = super::columns::Tables::new(a, &whole, a.bundle.created_at).table(objs);
+    if show_labels {
+        t.add_labels(objs);
+    }
+    let ns: Vec<&str> = objs.iter().map(|o| o.key.namespace.as_str()).collect();
+    t.render(wide, with_ns.then_some(ns.as_slice()))
+}
+
+/// Sorts objects by the value a JSONPath reaches in each, as captured (kubectl's `--sort-by`):
+/// numbers by value, other values as text, objects without the field first.
+fn sort_by(a: &Analysis, objs: &mut [&Object], path: &str) -> Result<()> {
+    let p = super::jsonpath::Path::parse(path)
+        .map_err(|e| Error::Usage(format!("--sort-by {path:?}: {e}")))?;
+    let whole = super::whole::Whole::new(&a.bundle, &a.index);
+    // (0 missing / 1 number / 2 text, number, text, position): a total order.
+    let mut keyed: Vec<(u8, f64, String, usize)> = objs
+        .iter()
+        .enumerate()
+        .map(|(i, o)| {
+            let v = whole
+                .json(o, false)
+                .and_then(|j| p.find(&j).first().map(|v| (*v).clone()));
+            match v {
+                None | Some(serde_json::Value::Null) => (0, 0.0, String::new(), i),
+                Some(v) => match v.as_f64() {
+                    Some(n) => (1, n, String::new(), i),
+                    None => (2, 0.0, super::jsonpath::text(&v), i),
+                },
+            }
+        })
+        .collect();
+    keyed.sort_by(|x, y| {
+        x.0.cmp(&y.0)
+            .then(x.1.total_cmp(&y.1))
+            .then_with(|| x.2.cmp(&y.2))
+            .then(x.3.cmp(&y.3))
+    });
+    let sorted: Vec<&Object> = keyed
+        .iter()
+        .filter_map(|(_, _, _, i)| objs.get(*i).copied())
+        .collect();
+    objs.copy_from_slice(&sorted);
+    Ok(())
 }
 
 /// Events of the bundle, merged across API groups, de-duplicated, oldest first (as the

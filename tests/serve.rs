@@ -1,0 +1,367 @@
+//! `sbdiag serve` with the real kubectl (Debian's `kubectl`; `.ci/run` installs it): the server
+//! on a free port of 127.0.0.1 with its kubeconfig in a temporary folder, then kubectl's
+//! get/describe/logs/api-resources/jsonpath and a refused delete, on the real bundle and on a
+//! sample; raw HTTP for watch and malformed requests. Each test stops its server (a Drop guard).
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+/// A running `sbdiag serve`, killed when dropped.
+struct Server {
+    child: Child,
+    dir: tempfile::TempDir,
+    addr: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    fn start(bundle: &Path, extra: &[&str]) -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let kc = dir.path().join("kubeconfig");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_sbdiag"))
+            .arg("serve")
+            .arg(bundle)
+            .arg("--kubeconfig")
+            .arg(&kc)
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start sbdiag serve");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        let mut server = Server {
+            child,
+            dir,
+            addr: String::new(),
+        };
+        let line = rx
+            .recv_timeout(Duration::from_secs(120))
+            .expect("serve prints export KUBECONFIG=… when ready");
+        assert_eq!(
+            line.trim(),
+            format!("export KUBECONFIG={}", kc.display()),
+            "first line of serve"
+        );
+        let text = std::fs::read_to_string(&kc).unwrap();
+        server.addr = text
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("server: http://"))
+            .expect("server line in the kubeconfig")
+            .to_string();
+        assert!(server.addr.starts_with("127.0.0.1:"), "{text}");
+        server
+    }
+
+    fn kubeconfig(&self) -> PathBuf {
+        self.dir.path().join("kubeconfig")
+    }
+
+    fn kubectl(&self, args: &[&str]) -> Output {
+        Command::new(kubectl_bin().expect("kubectl"))
+            .args(args)
+            .arg("--cache-dir")
+            .arg(self.dir.path().join("cache"))
+            .arg("--request-timeout=30s")
+            .env("KUBECONFIG", self.kubeconfig())
+            .output()
+            .expect("run kubectl")
+    }
+
+    /// kubectl's stdout, asserting success.
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.kubectl(args);
+        assert!(
+            out.status.success(),
+            "kubectl {args:?} failed: {}\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// A raw HTTP/1.1 request: (status code, body bytes as text, chunked framing included).
+    fn raw(&self, method: &str, target: &str) -> (u16, String) {
+        let mut s = TcpStream::connect(&self.addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        write!(
+            s,
+            "{method} {target} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+            self.addr
+        )
+        .unwrap();
+        let mut buf = Vec::new();
+        let _ = s.read_to_end(&mut buf);
+        let text = String::from_utf8_lossy(&buf).into_owned();
+        let code = text
+            .split_whitespace()
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        (code, text)
+    }
+}
+
+/// kubectl: `/usr/bin/kubectl` or on PATH. Missing: the test fails under CI, else is skipped.
+fn kubectl_bin() -> Option<PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|p| {
+        std::env::split_paths(&p)
+            .map(|d| d.join("kubectl"))
+            .find(|k| k.is_file())
+    });
+    if found.is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "kubectl is not installed (CI is set): apt-get install kubectl"
+        );
+        eprintln!("skipping: kubectl is not installed");
+    }
+    found
+}
+
+fn rows(table: &str) -> Vec<Vec<String>> {
+    table
+        .lines()
+        .map(|l| l.split_whitespace().map(str::to_owned).collect())
+        .collect()
+}
+
+#[test]
+fn kubectl_on_the_real_bundle() {
+    if kubectl_bin().is_none() {
+        return;
+    }
+    for b in real_bundles() {
+        let bs = b.to_str().unwrap();
+        let s = Server::start(&b, &["--age-from", "capture"]);
+
+        // The same rows as sbdiag get (ages as at capture).
+        let pods = s.ok(&["get", "pods", "-A"]);
+        let ours = ok(&["get", "pods", "-A", "-b", bs]);
+        assert_eq!(rows(&pods), rows(&ours));
+        assert!(pods.lines().count() > 50, "{pods}");
+
+        let ds = s.ok(&["get", "ds", "-n", "longhorn-system", "-o", "wide"]);
+        let head = ds.lines().next().unwrap();
+        for h in ["DESIRED", "UP-TO-DATE", "CONTAINERS", "IMAGES", "SELECTOR"] {
+            assert!(head.contains(h), "{ds}");
+        }
+        let lm = rows(&ds)
+            .into_iter()
+            .find(|r| r[0] == "longhorn-manager")
+            .expect("longhorn-manager");
+        assert_eq!(lm[1..7], ["1", "1", "1", "1", "1", "16d"]);
+
+        let mcc = s.ok(&["get", "managedcharts", "-A"]);
+        assert!(
+            rows(&mcc)
+                .iter()
+                .any(|r| r[..2] == ["fleet-local", "harvester"]),
+            "{mcc}"
+        );
+
+        let node = s.ok(&["get", "nodes", "-o", "jsonpath={.items[*].metadata.name}"]);
+        assert!(!node.is_empty() && !node.contains(' '), "{node}");
+        let d = s.ok(&["describe", "node", &node]);
+        assert!(
+            d.starts_with(&format!("Name:               {node}\n")),
+            "{d}"
+        );
+        assert!(d.contains("Non-terminated Pods:"), "{d}");
+        assert!(d.contains("longhorn-manager-"), "{d}");
+
+        // Logs: the same lines as sbdiag logs.
+        let pod = s.ok(&[
+            "get",
+            "pods",
+            "-n",
+            "longhorn-system",
+            "-l",
+            "app=longhorn-manager",
+            "-o",
+            "jsonpath={.items[0].metadata.name}",
+        ]);
+        let tail = s.ok(&["logs", "-n", "longhorn-system", &pod, "--tail", "5"]);
+        let want = ok(&[
+            "logs",
+            "-b",
+            bs,
+            "-n",
+            "longhorn-system",
+            &pod,
+            "--tail",
+            "5",
+        ]);
+        assert_eq!(tail, want);
+        assert_eq!(tail.lines().count(), 5);
+
+        // Every resource type, CRD or not: longhorn's volumes with their short name.
+        let ar = s.ok(&["api-resources"]);
+        assert!(
+            rows(&ar)
+                .iter()
+                .any(|r| r[0] == "volumes" && r[1] == "lhv" && r[2] == "longhorn.io/v1beta1"),
+            "{ar}"
+        );
+        // Collected with `items: []`: kubectl's "No resources found", exit 0.
+        let lhv = s.kubectl(&["get", "lhv", "-A"]);
+        assert!(lhv.status.success());
+        assert!(lhv.stdout.is_empty());
+        assert!(String::from_utf8_lossy(&lhv.stderr).contains("No resources found"));
+
+        // Writes are refused and change nothing.
+        let del = s.kubectl(&["delete", "pod", "-n", "longhorn-system", &pod]);
+        assert!(!del.status.success());
+        let err = String::from_utf8_lossy(&del.stderr);
+        assert!(
+            err.contains("MethodNotAllowed") && err.contains("read-only support bundle"),
+            "{err}"
+        );
+        s.ok(&["get", "pod", "-n", "longhorn-system", &pod]);
+    }
+}
+
+#[test]
+fn kubectl_on_a_sample() {
+    if kubectl_bin().is_none() {
+        return;
+    }
+    let b = sample("healthy-v1.4.0");
+    let s = Server::start(&b, &[]);
+    // Ages measured to now: the capture is long past, so no pod is younger than a day.
+    let pods = s.ok(&["get", "pods", "-A"]);
+    assert_eq!(pods.lines().count(), 62 + 1);
+    let vms = s.ok(&["get", "vm"]);
+    assert!(
+        rows(&vms)
+            .iter()
+            .any(|r| r[0] == "vm-web-01" && r.contains(&"Running".to_string())),
+        "{vms}"
+    );
+    let on_node = s.ok(&[
+        "get",
+        "pods",
+        "-A",
+        "--field-selector",
+        "spec.nodeName=harvester-node-0",
+        "-o",
+        "wide",
+    ]);
+    assert!(on_node.lines().count() > 1, "{on_node}");
+    assert!(
+        rows(&on_node)
+            .iter()
+            .skip(1)
+            .all(|r| r.contains(&"harvester-node-0".to_string())),
+        "{on_node}"
+    );
+    let prev = s.ok(&[
+        "logs",
+        "-n",
+        "harvester-system",
+        "virt-handler-8wnxm",
+        "--previous",
+    ]);
+    assert_eq!(
+        prev,
+        ok(&[
+            "logs",
+            "-b",
+            b.to_str().unwrap(),
+            "virt-handler-8wnxm",
+            "--previous"
+        ])
+    );
+    let d = s.ok(&[
+        "describe",
+        "pod",
+        "-n",
+        "harvester-system",
+        "virt-handler-8wnxm",
+    ]);
+    assert!(d.contains("Namespace:"), "{d}");
+    let raw = s.ok(&["get", "--raw", "/api/v1/namespaces/default/pods"]);
+    let v: serde_json::Value = serde_json::from_str(&raw).unwrap();
+    assert_eq!(v["kind"], "PodList");
+    let bad = s.kubectl(&["get", "pods", "-l", "a in (b"]);
+    assert!(!bad.status.success());
+    let none = s.ok(&["get", "pods", "-n", "nope"]);
+    assert_eq!(none, "");
+    let missing = s.kubectl(&["get", "pod", "nope"]);
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("NotFound"));
+}
+
+#[test]
+fn watch_writes_and_malformed_requests_over_raw_http() {
+    let b = sample("healthy-v1.4.0");
+    // No kubectl needed here.
+    let s = Server::start(&b, &[]);
+    let started = Instant::now();
+    let (code, body) = s.raw(
+        "GET",
+        "/api/v1/namespaces/harvester-system/pods?watch=true&timeoutSeconds=1",
+    );
+    assert_eq!(code, 200);
+    assert!(body.matches("\"type\":\"ADDED\"").count() > 5, "{body}");
+    assert!(started.elapsed() < Duration::from_secs(15));
+    for m in ["POST", "PUT", "PATCH", "DELETE"] {
+        let (code, body) = s.raw(m, "/api/v1/namespaces/default/pods/x");
+        assert_eq!(code, 405, "{m}");
+        assert!(body.contains("read-only support bundle"), "{body}");
+    }
+    let long = format!("/api/v1/pods?labelSelector={}", "a".repeat(20_000));
+    for (target, want) in [
+        ("/api/v1/pods?labelSelector=a%20in%20(", 400),
+        ("/api/v1/pods?fieldSelector=nonsense", 400),
+        ("/api/v1/pods?tailLines=%ff%fe", 200),
+        ("/api/v1/namespaces/default/pods/x/log?tailLines=x", 400),
+        ("/apis/nope.example.com/v1/widgets", 404),
+        ("/api/v1/../../etc/passwd", 404),
+        ("/api/v2/pods", 404),
+        ("/%%%", 404),
+        (long.as_str(), 400),
+    ] {
+        let (code, _) = s.raw("GET", target);
+        assert_eq!(code, want, "{target}");
+    }
+    // Still serving.
+    let (code, body) = s.raw("GET", "/version");
+    assert_eq!(code, 200);
+    assert!(body.contains("gitVersion"), "{body}");
+}
+
+#[test]
+fn a_non_loopback_listen_is_refused_unless_allowed() {
+    let b = sample("healthy-v1.4.0");
+    let out = sbdiag(&[
+        "serve",
+        b.to_str().unwrap(),
+        "--listen",
+        "0.0.0.0:0",
+        "--kubeconfig",
+        "/nonexistent/kc",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("not a loopback address") && err.contains("--allow-remote"),
+        "{err}"
+    );
+}
