@@ -6729,6 +6729,78 @@ GHOST_NODE = "harvester-node-3"
 GHOST_REMOVED = CAPTURE - dt.timedelta(days=3, hours=2)                      # node-3 deleted from the cluster
 
 
+CLOCK_DRIFT_FROM = CAPTURE - dt.timedelta(days=2, hours=5, minutes=3)   # node-2's clock falls behind
+CLOCK_BEHIND = dt.timedelta(hours=1, minutes=47, seconds=37)              # by this much
+CLOCK_FIXED = CAPTURE - dt.timedelta(days=2, hours=2, minutes=41)         # chrony steps it back
+
+
+def add_clock_trouble(b, node):
+    """node's clock falls 1 h 47 min behind (its time source lost): etcd on harvester-node-0 logs
+    `prober found high clock drift` about node's member for 18 min; then rke2-server on node is
+    restarted and fails 3 times (its x509 check of the other servers' certificates: "not yet valid",
+    the node's time being before their start), systemd hits the start limit; 2 h 22 min later, with
+    the clock fixed, rke2-server is started again and runs. The journal lines carry the node's own
+    (wrong) time until the fix."""
+    peer = h("etcd-member", node)[:16]
+    drift = []
+    for k in range(7):
+        t = CLOCK_DRIFT_FROM + dt.timedelta(seconds=150 * k + 3)
+        d = CLOCK_BEHIND + dt.timedelta(milliseconds=211 * k)
+        secs = d.total_seconds()
+        drift.append((t, go_json({"level": "warn", "ts": ts(t).replace("Z", f".{t.microsecond:06d}Z"),
+                                  "caller": "rafthttp/probing_status.go:82",
+                                  "msg": "prober found high clock drift",
+                                  "round-tripper-name": "ROUND_TRIPPER_RAFT_MESSAGE", "remote-peer-id": peer,
+                                  "clock-drift": f"{int(secs // 3600)}h{int(secs % 3600 // 60)}m{secs % 60:.3f}s",
+                                  "rtt": "1.104ms"}, sort_keys=False)))
+    merge_log(b, f"kube-system/etcd-{NODES[0]}/etcd.log", drift, "clock-drift")
+    fail_at = CLOCK_DRIFT_FROM + dt.timedelta(minutes=21)
+    local = fail_at - CLOCK_BEHIND                 # what node's clock says
+    ip0 = NODE_IPS[NODES[0]]
+    c = Clock(f"{node}/clock")
+    lines = []
+    rp = 4100 + 37 * node_index(node)
+    for k in range(3):
+        t = local + dt.timedelta(seconds=6 * k)
+        start = c.at(t)
+        lines.append((start, "rke2", rp + k, f'time="{ts(start)}" level=info msg="Starting rke2 {V["rke2"]} '
+                                              '(a7f84b6c0b79f2b5f9a3b94f6a3b4c8e1e0d7f13)"'))
+        bad = c.at(t + dt.timedelta(seconds=1))
+        lines.append((bad, "rke2", rp + k,
+                      f'time="{ts(bad)}" level=fatal msg="starting kubernetes: preparing server: failed to get CA '
+                      f'certs: Get \\"https://{ip0}:9345/cacerts\\": tls: failed to verify certificate: x509: '
+                      f'certificate has expired or is not yet valid: current time {ts(bad)} is before '
+                      f'{ts(fail_at.replace(microsecond=0) - dt.timedelta(minutes=3))}"'))
+        e = c.at(t + dt.timedelta(seconds=1))
+        lines.append((e, "systemd", 1, "rke2-server.service: Main process exited, code=exited, status=1/FAILURE"))
+        lines.append((c.at(e), "systemd", 1, "rke2-server.service: Failed with result 'exit-code'."))
+        lines.append((c.at(e), "systemd", 1, "Failed to start Rancher Kubernetes Engine v2 (server)."))
+        if k < 2:
+            lines.append((c.at(t + dt.timedelta(seconds=6)), "systemd", 1,
+                          f"rke2-server.service: Scheduled restart job, restart counter is at {k + 1}."))
+    gave_up = c.at(local + dt.timedelta(seconds=18))
+    lines.append((gave_up, "systemd", 1, "rke2-server.service: Start request repeated too quickly."))
+    lines.append((c.at(gave_up), "systemd", 1, "rke2-server.service: Failed with result 'start-limit-hit'."))
+    back = c.at(CLOCK_FIXED + dt.timedelta(minutes=2))
+    lines.append((back, "rke2", rp + 9, f'time="{ts(back)}" level=info msg="Starting rke2 {V["rke2"]} '
+                                         '(a7f84b6c0b79f2b5f9a3b94f6a3b4c8e1e0d7f13)"'))
+    up = c.at(back + dt.timedelta(seconds=41))
+    lines.append((up, "systemd", 1, "Started Rancher Kubernetes Engine v2 (server)."))
+    # The unit's journal is in time order (journalctl), so the new lines go where their times say.
+    text = b.node_files[node]["logs/rke2-server.log"]
+    first, rest = text.split("\n", 1) if not text.startswith("-- ") else ("", text)
+    old = rest.splitlines()
+    new = [journal(t, node, ident, pid, m) for t, ident, pid, m in lines]
+    def when(line):
+        t = dt.datetime.strptime(f"{CAPTURE.year} " + line[:22], "%Y %b %d %H:%M:%S.%f")
+        return t.replace(year=t.year - 1) if t.month > CAPTURE.month else t
+    merged = sorted(old + new, key=when)
+    # rke2 runs as a new process after the restart.
+    merged = [re.sub(r"rke2\[\d+\]", f"rke2[{rp + 9}]", line)
+              if when(line) > back.replace(tzinfo=None) else line for line in merged]
+    b.node_files[node]["logs/rke2-server.log"] = first + "\n" + "\n".join(merged) + "\n"
+
+
 def scenario_node_disk_errors_v140() -> BundleModel:
     """What the nodes say and the API does not. A grafana Deployment in default runs on harvester-node-1
     on a 10 Gi Filesystem (ext4) Longhorn volume, attached there as sdc; 5 h 12 min before the capture
@@ -6764,6 +6836,7 @@ def scenario_node_disk_errors_v140() -> BundleModel:
                                                          "inode #2: comm grafana-server: reading directory lblock 0"))
         b.node_files[node]["logs/kernel.log"] += "".join(
             journal(t, node, "kernel", None, m) + "\n" for t, m in sorted(lines))
+        add_clock_trouble(b, NODES[2])
         add_events(b, [(
             "default", {"kind": "Node", "name": GHOST_NODE, "uid": GHOST_NODE}, "NodeHasSufficientMemory",
             f"Node {GHOST_NODE} status is now: NodeHasSufficientMemory", GHOST_REMOVED + dt.timedelta(minutes=3),

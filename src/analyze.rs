@@ -100,8 +100,17 @@ fn scan_logs(bundle: &Bundle) -> Vec<LogHit> {
                 })
             }),
     );
-    if patterns.is_empty() {
-        return Vec::new();
+    // etcd's clock-drift warnings (the clock-skew rule).
+    {
+        use crate::facts::services::{CLOCK_DRIFT_HIT, CLOCK_DRIFT_LINE, ETCD_PODS};
+        if let Ok(regex) = regex::Regex::new(&regex::escape(CLOCK_DRIFT_LINE)) {
+            patterns.push(known::LogPattern {
+                issue: CLOCK_DRIFT_HIT.into(),
+                namespace: ETCD_PODS.0.into(),
+                pod_prefix: ETCD_PODS.1.into(),
+                regex,
+            });
+        }
     }
     let jobs: Vec<(&str, Vec<&known::LogPattern>)> = bundle
         .files
@@ -214,42 +223,78 @@ fn scan_volume_logs(bundle: &Bundle, index: &Index, storage: &Storage) -> Vec<Lo
     hits
 }
 
-/// Kernel storage, filesystem and memory errors of every node bundle (`facts::kernel`): each
-/// node's kernel logs streamed once, oldest boot first, nodes in parallel.
-fn scan_kernel(bundle: &Bundle) -> Vec<crate::facts::kernel::NodeKernel> {
+/// The node bundles' logs, each file streamed once, nodes in parallel: the kernel logs
+/// (oldest boot first) for storage, filesystem and memory errors (`facts::kernel`), the rke2,
+/// kubelet and containerd logs for service failures and clock evidence (`facts::services`),
+/// which also keeps the kernel logs' last lines (the node's clock at collection).
+fn scan_node_logs(
+    bundle: &Bundle,
+) -> (
+    Vec<crate::facts::kernel::NodeKernel>,
+    Vec<crate::facts::services::NodeServices>,
+) {
     use crate::facts::kernel::{self, Scanner};
+    use crate::facts::services::{self, Service};
     use chrono::Datelike;
     use rayon::prelude::*;
-    let year = bundle.created_at.map(|t| t.year());
-    let mut out: Vec<kernel::NodeKernel> = bundle
+    let year = bundle.created_at.map(|t| (t.year(), t.month()));
+    let mut out: Vec<(Option<kernel::NodeKernel>, Option<services::NodeServices>)> = bundle
         .nodes
         .par_iter()
-        .filter_map(|n| {
+        .map(|n| {
             let mut files: Vec<String> = n
                 .files
                 .iter()
                 .filter(|f| kernel::is_kernel_log(f))
                 .cloned()
                 .collect();
-            if files.is_empty() {
-                return None;
-            }
             kernel::read_order(&mut files);
-            let mut s = Scanner::new(&n.name, year);
-            for inner in files {
+            let units: Vec<(&String, Service)> = n
+                .files
+                .iter()
+                .filter_map(|f| Some((f, Service::of_file(f)?)))
+                .collect();
+            let mut svc = services::Scanner::new(&n.name, year);
+            let kernel = (!files.is_empty()).then(|| {
+                let mut s = Scanner::new(&n.name, year);
+                for inner in files {
+                    let path = format!("{}!{inner}", n.zip_path);
+                    s.file(&path);
+                    svc.other_file(&path);
+                    // Streamed: a log is never held whole.
+                    let _ = bundle.for_each_line(&path, |i, line| {
+                        s.add(i, line);
+                        svc.last_line(i, line);
+                        true
+                    });
+                }
+                s.finish()
+            });
+            if units.is_empty() && kernel.is_none() {
+                return (None, None);
+            }
+            for (inner, service) in units {
                 let path = format!("{}!{inner}", n.zip_path);
-                s.file(&path);
-                // Streamed: a log is never held whole.
+                svc.file(&path, service);
                 let _ = bundle.for_each_line(&path, |i, line| {
-                    s.add(i, line);
+                    svc.add(i, line);
                     true
                 });
             }
-            Some(s.finish())
+            (kernel, Some(svc.finish()))
         })
         .collect();
-    out.sort_by(|a, b| a.node.cmp(&b.node));
-    out
+    out.sort_by(|a, b| {
+        let name = |x: &(Option<kernel::NodeKernel>, Option<services::NodeServices>)| {
+            x.1.as_ref().map(|s| s.node.clone())
+        };
+        name(a).cmp(&name(b))
+    });
+    let (k, s): (Vec<_>, Vec<_>) = out.into_iter().unzip();
+    (
+        k.into_iter().flatten().collect(),
+        s.into_iter().flatten().collect(),
+    )
 }
 
 /// A container by (namespace, pod, container).
@@ -446,6 +491,8 @@ pub struct Analysis {
     pub kernel: Vec<crate::facts::kernel::NodeKernel>,
     /// Every VM with its VMI, launcher pods, volume chains and migrations (built once).
     pub vms: crate::facts::vm::Vms,
+    /// Service failures and clock evidence per node (read with the kernel logs).
+    pub services: Vec<crate::facts::services::NodeServices>,
 }
 
 impl Analysis {
@@ -465,7 +512,7 @@ impl Analysis {
         let mut log_hits = scan_logs(&bundle);
         log_hits.extend(scan_volume_logs(&bundle, &index, &storage));
         let causes = scan_causes(&bundle, &index);
-        let kernel = scan_kernel(&bundle);
+        let (kernel, services) = scan_node_logs(&bundle);
         let whole = WholeObjects::new(&bundle, &index);
         let fleet = FleetState::build_with(
             &index,
@@ -487,6 +534,7 @@ impl Analysis {
             storage,
             kernel,
             vms,
+            services,
         })
     }
 
@@ -511,6 +559,7 @@ impl Analysis {
             storage: &self.storage,
             kernel: &self.kernel,
             vms: &self.vms,
+            services: &self.services,
             source: &self.bundle.source,
         }
     }

@@ -177,3 +177,104 @@ fn real_bundle_node1_sdc_grafana_node2_ghost_and_kube_vip() {
         );
     }
 }
+
+#[test]
+fn sample_rke2_failures_and_the_clock_behind_them() {
+    let r = report(&sample("node-disk-errors-v1.4.0"));
+    let f = finding(
+        &r,
+        "node.service-failures:Node/harvester-node-2:rke2-server",
+    );
+    // systemd hit the start limit but started the unit again later: a warning.
+    assert_eq!(f["severity"], "warning");
+    assert_eq!(
+        s(&f["title"]),
+        "Node harvester-node-2: rke2-server failed 3 times"
+    );
+    let summary = s(&f["summary"]);
+    for want in [
+        "3 failing exits (status=1/FAILURE ×3)",
+        "1 `Start request repeated too quickly`",
+        "the first failure line at 2025-02-12T03:11:31Z",
+        "x509: certificate has expired or is not yet valid",
+        "systemd started rke2-server.service again after the last failure",
+    ] {
+        assert!(summary.contains(want), "{want:?} not in {summary}");
+    }
+    let ev = f["evidence"].as_array().unwrap();
+    let file = "nodes/harvester-node-2.zip!harvester-node-2/logs/rke2-server.log";
+    assert_eq!(ev[0]["file"], file);
+    assert!(s(&ev[0]["excerpt"]).contains("level=fatal"));
+    assert!(s(&ev[1]["excerpt"]).contains("Start request repeated too quickly"));
+    assert!(s(&f["remediation"]).contains(
+        "$ sbdiag logs -b node-disk-errors-v1.4.0 harvester-node-2 -c rke2-server --grep"
+    ));
+
+    let x = finding(
+        &r,
+        "node.clock-skew:Node/harvester-node-2:x509-not-yet-valid",
+    );
+    assert_eq!(x["severity"], "warning");
+    assert!(
+        s(&x["summary"])
+            .contains("harvester-node-2's clock was likely behind by at least 1h44m then"),
+        "{}",
+        s(&x["summary"])
+    );
+    let e = finding(&r, "node.clock-skew:Node/harvester-node-0:etcd-drift");
+    assert_eq!(
+        s(&e["title"]),
+        "etcd on harvester-node-0 found a peer's clock off by 1h47m38.266s"
+    );
+    assert!(s(&e["summary"]).contains("7 times (logs/kube-system/etcd-harvester-node-0/etcd.log:"));
+    let checks: Vec<(&str, &str)> = r["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["rule"] == "node.clock-skew")
+        .map(|c| (s(&c["check"]), s(&c["status"])))
+        .collect();
+    assert_eq!(
+        checks,
+        vec![
+            ("", "fail"),
+            ("etcd-drift", "fail"),
+            ("x509-not-yet-valid", "fail"),
+            ("node-log-times", "pass"),
+        ]
+    );
+    // The healthy cluster: nothing.
+    let h = report(&sample("healthy-v1.4.0"));
+    assert!(
+        !h["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| { f["rule"] == "node.service-failures" || f["rule"] == "node.clock-skew" })
+    );
+}
+
+#[test]
+fn real_bundle_no_service_failure_and_no_etcd_log_for_the_clock() {
+    for b in real_bundles() {
+        let r = report(&b);
+        let checks: Vec<(&str, &str, &str)> = r["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["rule"] == "node.clock-skew" || c["rule"] == "node.service-failures")
+            .map(|c| (s(&c["rule"]), s(&c["check"]), s(&c["status"])))
+            .collect();
+        // node1's last lines (23:56:05) are minutes after the bundle's creation (23:49:32).
+        assert_eq!(
+            checks,
+            vec![
+                ("node.clock-skew", "", "pass"),
+                ("node.clock-skew", "etcd-drift", "not_evaluated"),
+                ("node.clock-skew", "x509-not-yet-valid", "pass"),
+                ("node.clock-skew", "node-log-times", "pass"),
+                ("node.service-failures", "", "pass"),
+            ]
+        );
+    }
+}

@@ -136,6 +136,7 @@ pub fn read_order(files: &mut [String]) {
 struct Patterns {
     candidate: Regex,
     journal: Regex,
+    klog: Regex,
     header: Regex,
     read_only: Regex,
     xfs: Regex,
@@ -157,7 +158,8 @@ fn patterns() -> Option<&'static Patterns> {
         let re = |s: &str| Regex::new(s).ok();
         Some(Patterns {
             candidate: re("rror|blocked for more|Kill|read-only|shut|FAILED|orruption")?,
-            journal: re(r"^([A-Z][a-z]{2}) +([0-9]{1,2}) ([0-9]{2}:[0-9]{2}:[0-9]{2})(?:\.[0-9]+)? \S+ kernel: ")?,
+            journal: re(r"^([A-Z][a-z]{2}) +([0-9]{1,2}) ([0-9]{2}:[0-9]{2}:[0-9]{2})(?:\.[0-9]+)? \S+ [^\s:]+: ")?,
+            klog: re(r"^[IWEF]([0-9]{2})([0-9]{2}) ([0-9]{2}:[0-9]{2}:[0-9]{2})")?,
             header: re(r"^-- Logs begin at [0-9A-Za-z_]+ ([0-9]{4})-([0-9]{2})-[0-9]{2} [0-9:]+ ([0-9A-Za-z_]+)")?,
             read_only: re(r"(?:EXT[234]-fs|XFS) \(([^)\s]+)\):.*(?:[Rr]emounting filesystem read-only|shutting down filesystem|Filesystem has been shut down)")?,
             xfs: re(r"XFS \(([^)\s]+)\):.*(?i:I/O error|corruption|metadata corrupt)")?,
@@ -183,18 +185,20 @@ pub struct Scanner {
     fsck: BTreeMap<String, (u64, Option<String>)>,
     /// Per file read: how its journal lines are dated.
     dating: Vec<Dating>,
-    capture_year: Option<i32>,
+    capture: Option<(i32, u32)>,
 }
 
-/// How the lines of one file are dated.
+/// How the lines of one file are dated (journal lines carry no year; see [`Dating::header`]).
 #[derive(Debug, Clone, Copy)]
-struct Dating {
+pub(crate) struct Dating {
     /// Year of the journal (from its header, else the capture's).
     year: Option<i32>,
     /// Month of the header (a line in an earlier month is in the next year).
     header_month: u32,
     /// The header says UTC (or there is none: Harvester nodes run in UTC).
     utc: bool,
+    /// Without a header: the capture's month (a line in a later month is in the year before).
+    capture_month: Option<u32>,
 }
 
 /// The last line of a group so far: file (index into the files read), number and text.
@@ -206,8 +210,9 @@ struct Last {
 }
 
 impl Scanner {
-    /// A scanner for `node`; `capture_year` dates journal lines when a file has no header.
-    pub fn new(node: &str, capture_year: Option<i32>) -> Scanner {
+    /// A scanner for `node`; the capture's (year, month) dates journal lines when a file has
+    /// no header.
+    pub fn new(node: &str, capture: Option<(i32, u32)>) -> Scanner {
         Scanner {
             out: NodeKernel {
                 node: node.to_string(),
@@ -216,18 +221,14 @@ impl Scanner {
             groups: BTreeMap::new(),
             fsck: BTreeMap::new(),
             dating: Vec::new(),
-            capture_year,
+            capture,
         }
     }
 
     /// Starts a file (bundle-relative path).
     pub fn file(&mut self, path: &str) {
         self.out.files.push(path.to_string());
-        self.dating.push(Dating {
-            year: self.capture_year,
-            header_month: 1,
-            utc: true,
-        });
+        self.dating.push(Dating::new(self.capture));
     }
 
     /// Index of the current file.
@@ -255,12 +256,10 @@ impl Scanner {
             return;
         };
         if n == 1
-            && let Some(c) = p.header.captures(line)
+            && let Some(d) = Dating::header(line)
         {
-            if let Some(d) = self.dating.last_mut() {
-                d.year = c[1].parse().ok();
-                d.header_month = c[2].parse().unwrap_or(1);
-                d.utc = &c[3] == "UTC";
+            if let Some(last) = self.dating.last_mut() {
+                *last = d;
             }
             return;
         }
@@ -416,20 +415,80 @@ fn between<'a>(line: &'a str, marker: &str, end: char) -> Option<&'a str> {
     (!word.is_empty() && !word.contains(' ')).then_some(word)
 }
 
+impl Dating {
+    /// Dating for a file without a header: the capture's year (the year before for a month
+    /// after the capture's), UTC (Harvester nodes run in UTC).
+    pub(crate) fn new(capture: Option<(i32, u32)>) -> Dating {
+        Dating {
+            year: capture.map(|c| c.0),
+            header_month: 1,
+            utc: true,
+            capture_month: capture.map(|c| c.1),
+        }
+    }
+
+    /// Dating from a journal's first line (`-- Logs begin at Sun 2022-03-06 22:45:10 UTC, …`),
+    /// when it is one.
+    pub(crate) fn header(line: &str) -> Option<Dating> {
+        let c = patterns()?.header.captures(line)?;
+        Some(Dating {
+            year: c[1].parse().ok(),
+            header_month: c[2].parse().unwrap_or(1),
+            utc: &c[3] == "UTC",
+            capture_month: None,
+        })
+    }
+
+    /// RFC 3339 for a month, day and time of this file, when its year is known and it is UTC.
+    fn date(&self, m: u32, day: &str, time: &str) -> Option<String> {
+        let (Some(y), true) = (self.year, self.utc) else {
+            return None;
+        };
+        let y = match self.capture_month {
+            Some(cm) if m > cm => y - 1,
+            Some(_) => y,
+            None if m < self.header_month => y + 1,
+            None => y,
+        };
+        let day: u32 = day.parse().unwrap_or(1);
+        Some(format!("{y}-{m:02}-{day:02}T{time}Z"))
+    }
+}
+
 /// When a line was written, from its prefix: RFC 3339 when the journal's year is known and it
-/// is in UTC, else as printed (`Mar 22 23:50:31`, `[12.5]`).
-fn when(d: &Dating, line: &str) -> String {
+/// is in UTC, else as printed (`Mar 22 23:50:31`, `[12.5]`). Also reads klog (`E0322
+/// 23:50:31.1 …`, kubelet.log) and logrus (`time="2022-03-22T23:50:31.5Z"`, containerd.log,
+/// rke2 messages) prefixes.
+pub(crate) fn when(d: &Dating, line: &str) -> String {
     let Some(p) = patterns() else {
         return String::new();
     };
     if let Some(c) = p.journal.captures(line) {
         let (mon, day, time) = (&c[1], &c[2], &c[3]);
-        if let (Some(y), Some(m), true) = (d.year, month(mon), d.utc) {
-            let y = if m < d.header_month { y + 1 } else { y };
-            let day: u32 = day.parse().unwrap_or(1);
-            return format!("{y}-{m:02}-{day:02}T{time}Z");
+        if let Some(t) = month(mon).and_then(|m| d.date(m, day, time)) {
+            return t;
         }
         return format!("{mon} {day} {time}");
+    }
+    if let Some(rest) = line.strip_prefix("time=\"")
+        && let Some(t) = rest.get(..19)
+        && chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S").is_ok()
+    {
+        let zone = rest
+            .get(19..)
+            .and_then(|r| r.split('"').next())
+            .unwrap_or("");
+        if zone.ends_with('Z') {
+            return format!("{t}Z");
+        }
+        return t.to_string();
+    }
+    if let Some(c) = p.klog.captures(line) {
+        let (m, day, time) = (c[1].parse::<u32>().unwrap_or(0), &c[2], &c[3]);
+        if let Some(t) = d.date(m, day, time) {
+            return t;
+        }
+        return format!("{}{} {time}", &c[1], day);
     }
     if let Some(rest) = line.strip_prefix('[')
         && let Some((t, _)) = rest.split_once(']')
@@ -453,7 +512,7 @@ mod tests {
     use super::*;
 
     fn scan(lines: &[&str]) -> NodeKernel {
-        let mut s = Scanner::new("node1", Some(2030));
+        let mut s = Scanner::new("node1", Some((2030, 6)));
         s.file("nodes/node1.zip!node1/logs/kernel.log");
         for (n, l) in (1u32..).zip(lines) {
             s.add(n, l);

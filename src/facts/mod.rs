@@ -12,6 +12,7 @@ pub mod kernel;
 pub mod logcause;
 pub mod node;
 pub mod objectset;
+pub mod services;
 pub mod storage;
 pub mod upgrade;
 pub mod version;

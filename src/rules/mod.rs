@@ -82,6 +82,8 @@ pub struct Context<'a> {
     pub kernel: &'a [crate::facts::kernel::NodeKernel],
     /// Every VM and everything under it (`facts::vm`).
     pub vms: &'a crate::facts::vm::Vms,
+    /// Service failures and clock evidence per node, from the node bundles' service logs.
+    pub services: &'a [crate::facts::services::NodeServices],
     /// The bundle's file or folder name, as the report's `bundle.source` shows it: the value
     /// a remediation gives `sbdiag … -b` (see [`Context::sbdiag`]).
     pub source: &'a str,
@@ -587,6 +589,7 @@ impl TestBed {
             storage: &self.storage,
             kernel: &[],
             vms: &self.vms,
+            services: &[],
             source: "supportbundle_test.zip",
         }
     }

@@ -4,10 +4,16 @@
 //! Longhorn objects still use but no Node object has) and `node.system-restarts` (restarted
 //! containers of system pods, with their last exit and the end of the previous log). The kernel
 //! logs are read before the rules (`analyze::scan_kernel`, `facts::kernel`); rules read the
-//! result.
+//! result. `node.service-failures` (rke2, kubelet and containerd failures in the node
+//! bundles' service logs) and `node.clock-skew` (etcd's clock-drift warnings, x509 "not yet
+//! valid" errors, node log lines dated after the bundle could have been collected) read
+//! `facts::services`, filled in the same pass.
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{Context, Evidence, Finding, Input, ObjectRef, Rule, RuleDef, RuleInfo, Severity};
+use super::{
+    CheckStatus, Context, Evidence, Finding, Input, ObjectRef, Rule, RuleDef, RuleInfo, Severity,
+    SubCheck, SubChecks,
+};
 use crate::facts::input::lists;
 use crate::facts::kernel::{Group, Kind};
 use crate::index::Object;
@@ -20,6 +26,18 @@ pub fn rules() -> Vec<Box<dyn Rule>> {
         Box::new(RuleDef::new(KERNEL_ERRORS, kernel_errors)),
         Box::new(RuleDef::new(GHOST_NODES, ghost_nodes)),
         Box::new(RuleDef::new(SYSTEM_RESTARTS, system_restarts)),
+        Box::new(RuleDef::new(SERVICE_FAILURES, service_failures)),
+        Box::new(RuleDef {
+            info: CLOCK_SKEW,
+            eval: clock_skew,
+            checks: Some(SubChecks {
+                ids: clock_ids,
+                run: clock_run,
+            }),
+            only: None,
+            explain: None,
+            needs: None,
+        }),
     ]
 }
 
@@ -710,6 +728,423 @@ fn system_restarts(info: &RuleInfo, cx: &Context) -> Vec<Finding> {
     out
 }
 
+// ---------------------------------------------------------------- service failures
+
+static SERVICE_FAILURES: RuleInfo = RuleInfo {
+    id: "node.service-failures",
+    title: "rke2, kubelet and containerd failures in the node logs",
+    description: "systemd's `Main process exited … status=1/FAILURE`, `Failed with result` and \
+        `Start request repeated too quickly` lines in the rke2-server and rke2-agent journals, \
+        and the services' own fatal lines (`level=fatal`, klog `F…`, `failed to run Kubelet`, \
+        `panic:`) in those journals, kubelet.log and containerd.log, counted per node and \
+        service with the first and last line. One failure is not reported (rke2 commonly \
+        exits once at boot while etcd or the server is not up yet, and systemd restarts it): \
+        two or more are a warning, an error when systemd stopped restarting the unit and the \
+        journal shows no start after it.",
+    inputs: &[Input::NodeBundles],
+    versions: "all",
+};
+
+/// Failures of one service on one node below which nothing is reported (one exit at boot is
+/// routine; see the rule's description).
+const MIN_FAILURES: u64 = 2;
+
+fn service_failures(info: &RuleInfo, cx: &Context) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for ns in cx.services {
+        for f in &ns.failures {
+            if f.failures() < MIN_FAILURES && f.start_limit == 0 {
+                continue;
+            }
+            out.push(service_finding(info, cx, f));
+        }
+    }
+    out
+}
+
+fn service_finding(info: &RuleInfo, cx: &Context, f: &crate::facts::services::Failures) -> Finding {
+    let node = &f.node;
+    let svc = f.service.name();
+    let n = f.failures();
+    let gave_up = f.start_limit > 0 && !f.restarted_after;
+    let severity = if gave_up {
+        Severity::Error
+    } else {
+        Severity::Warning
+    };
+    let title = format!(
+        "Node {node}: {svc} failed {}{}",
+        plural(n as usize, "time", "times"),
+        if gave_up {
+            ", systemd stopped restarting it"
+        } else {
+            ""
+        }
+    );
+    let results = |r: &BTreeMap<String, u64>, pick: &dyn Fn(&str) -> bool| -> String {
+        let v: Vec<String> = r
+            .iter()
+            .filter(|(k, _)| pick(k))
+            .map(|(k, c)| format!("{k} ×{}", grouped(*c)))
+            .collect();
+        if v.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", v.join(", "))
+        }
+    };
+    let mut parts = Vec::new();
+    if f.exits > 0 {
+        parts.push(format!(
+            "{} failing exit{}{}",
+            grouped(f.exits),
+            if f.exits == 1 { "" } else { "s" },
+            results(&f.results, &|k| k.starts_with("status="))
+        ));
+    }
+    if f.failed > 0 {
+        parts.push(format!(
+            "{} `Failed with result` line{}{}",
+            grouped(f.failed),
+            if f.failed == 1 { "" } else { "s" },
+            results(&f.results, &|k| !k.starts_with("status="))
+        ));
+    }
+    if f.fatal > 0 {
+        parts.push(format!(
+            "{} fatal line{} of {svc} itself",
+            grouped(f.fatal),
+            if f.fatal == 1 { "" } else { "s" }
+        ));
+    }
+    if f.start_limit > 0 {
+        parts.push(format!(
+            "{} `Start request repeated too quickly`",
+            grouped(f.start_limit)
+        ));
+    }
+    let log = if f.service.is_unit() {
+        format!("journal of {svc}.service")
+    } else {
+        format!("{svc}.log")
+    };
+    let mut summary = format!(
+        "The {log} of node {node} holds {}: {svc} likely failed {}, the first failure line at \
+         {} ({}:{}), the last at {} ({}:{}). Last line: \"{}\".",
+        parts.join(", "),
+        plural(n as usize, "time", "times"),
+        or_unknown(&f.first.when),
+        f.first.file,
+        f.first.line,
+        or_unknown(&f.last.when),
+        f.last.file,
+        f.last.line,
+        f.last.text
+    );
+    if let Some(l) = f.last_fatal.as_ref().filter(|l| l.line != f.last.line) {
+        summary.push_str(&format!(
+            " The last fatal line of {svc} itself ({}:{}): \"{}\".",
+            l.file, l.line, l.text
+        ));
+    }
+    if gave_up {
+        summary.push_str(&format!(
+            " systemd stopped restarting {svc}.service (start limit hit) and the journal shows \
+             no start after it: {svc} was likely not running when the node collected its logs."
+        ));
+    } else if f.service.is_unit() && f.restarted_after {
+        summary.push_str(&format!(
+            " systemd started {svc}.service again after the last failure."
+        ));
+    }
+    let mut evidence = vec![Evidence::lines(
+        f.first.file.clone(),
+        f.first.line,
+        f.first.line,
+    )];
+    for l in [Some(&f.last), f.last_fatal.as_ref()].into_iter().flatten() {
+        if !evidence
+            .iter()
+            .any(|e| e.file == l.file && e.line == l.line)
+        {
+            evidence.push(Evidence::lines(l.file.clone(), l.line, l.line));
+        }
+    }
+    let logs = cx.sbdiag(
+        "logs",
+        &format!(
+            "{node} -c {svc} --grep {}",
+            crate::text::shell_quote("fatal|Failed|exited|too quickly|panic")
+        ),
+    );
+    let mut remediation = format!(
+        "Read the {svc} log around the cited lines: the line before each failure says why it \
+         exited.\n$ {logs}\nOn node {node}, check the service now:\n"
+    );
+    if f.service.is_unit() {
+        remediation.push_str(&format!(
+            "$ systemctl status {svc}\n$ journalctl -u {svc} -b --no-pager | tail -n 200\n"
+        ));
+        if gave_up {
+            remediation.push_str(&format!(
+                "Once the cause is fixed, clear the start limit and start it again:\n\
+                 $ systemctl reset-failed {svc}\n$ systemctl start {svc}"
+            ));
+        }
+    } else {
+        remediation.push_str(&format!(
+            "`systemctl status rke2-server` or `systemctl status rke2-agent` (rke2 runs {svc}); \
+             its current log is /var/lib/rancher/rke2/agent/{}.",
+            if f.service == crate::facts::services::Service::Kubelet {
+                "logs/kubelet.log"
+            } else {
+                "containerd/containerd.log"
+            }
+        ));
+    }
+    Finding::new(info.id, format!("Node/{node}:{svc}"), severity, title)
+        .with_summary(summary)
+        .with_evidence(evidence)
+        .with_remediation(remediation.trim_end().to_string())
+}
+
+// ---------------------------------------------------------------- clock skew
+
+static CLOCK_SKEW: RuleInfo = RuleInfo {
+    id: "node.clock-skew",
+    title: "Node clocks out of step, where the logs show it",
+    description: "Three signs a bundle can hold: etcd's `prober found high clock drift` \
+        warnings (a member's clock over a second from a peer's; etcd pod logs), x509 \
+        `certificate has expired or is not yet valid` errors in rke2, kubelet or containerd \
+        logs (the node's clock behind the issuer's), and node log lines dated after the node \
+        could have collected them (the last line of each kernel and service log against the \
+        bundle's creation time plus the longest collection window). Each sub-check is \
+        `not_evaluated` when the bundle lacks what it reads. A clock off by more than a few \
+        seconds breaks etcd leases, certificate checks and Longhorn's replica timestamps.",
+    inputs: &[Input::NodeBundles],
+    versions: "all",
+};
+
+/// How long after the bundle's creation a node's logs can still be collected: the
+/// node-collection timeout is 30 min and the generation timeout at most 50 min by default
+/// (bundle-format.md §3.2); a node line dated later than this after `bundlecreatedat` means
+/// the node's clock was ahead.
+const COLLECTION_WINDOW_MIN: i64 = 60;
+
+fn clock_ids() -> Vec<&'static str> {
+    vec!["etcd-drift", "x509-not-yet-valid", "node-log-times"]
+}
+
+fn clock_skew(_info: &RuleInfo, cx: &Context) -> Vec<Finding> {
+    clock_run(cx).0
+}
+
+fn clock_run(cx: &Context) -> (Vec<Finding>, Vec<SubCheck>) {
+    use crate::facts::services::{CLOCK_DRIFT_HIT, ETCD_PODS, parse_rfc3339};
+    let info = &CLOCK_SKEW;
+    let mut out = Vec::new();
+    let mut subs = Vec::new();
+    let check = |id, n: usize, evaluated: Result<(), String>| SubCheck {
+        id,
+        status: match (&evaluated, n) {
+            (Err(_), _) => CheckStatus::NotEvaluated,
+            (Ok(()), 0) => CheckStatus::Pass,
+            _ => CheckStatus::Fail,
+        },
+        reason: match evaluated {
+            Err(r) => r,
+            Ok(()) if n == 0 => "nothing found".into(),
+            Ok(()) => format!("{n} finding(s)"),
+        },
+    };
+    // etcd's own measurement.
+    let etcd_logs = cx.files.iter().any(|f| {
+        matches!(&f.kind, crate::bundle::PathKind::PodLog { namespace, pod, .. }
+            if namespace == ETCD_PODS.0 && pod.starts_with(ETCD_PODS.1))
+    });
+    let before = out.len();
+    for h in cx.log_hits.iter().filter(|h| h.issue == CLOCK_DRIFT_HIT) {
+        let pod = h.file.split('/').nth(2).unwrap_or("");
+        let node = pod.strip_prefix(ETCD_PODS.1).unwrap_or(pod);
+        let field = |k: &str| {
+            h.text
+                .split(&format!("\"{k}\":\""))
+                .nth(1)
+                .and_then(|r| r.split('"').next())
+                .map(str::to_string)
+        };
+        let drift = field("clock-drift");
+        let peer = field("remote-peer-id");
+        let mut f = Finding::new(
+            info.id,
+            format!("Node/{node}:etcd-drift"),
+            Severity::Warning,
+            format!(
+                "etcd on {node} found a peer's clock off{}",
+                drift
+                    .as_deref()
+                    .map(|d| format!(" by {d}"))
+                    .unwrap_or_default()
+            ),
+        )
+        .with_summary(format!(
+            "etcd on {node} logged \"prober found high clock drift\" {} ({}:{}){}: a member's \
+             clock differs from a peer's by more than etcd's 1 s limit{}. Last line: \"{}\".",
+            plural(h.count, "time", "times"),
+            h.file,
+            h.line,
+            peer.as_deref()
+                .map(|p| format!(", about peer {p}"))
+                .unwrap_or_default(),
+            drift
+                .as_deref()
+                .map(|d| format!(" (last measured {d})"))
+                .unwrap_or_default(),
+            h.text
+        ))
+        .with_evidence(vec![Evidence::lines(h.file.clone(), h.line, h.line)])
+        .with_remediation(
+            "Check time synchronisation on every node (`chronyc tracking` and `chronyc \
+             sources`; Harvester configures NTP servers in the `ntp-servers` setting) and \
+             fix the node whose offset is large."
+                .to_string(),
+        );
+        if let Some(p) = cx.index.find("", "Pod", ETCD_PODS.0, pod) {
+            f = f.with_objects(vec![ObjectRef::of(p)]);
+        }
+        out.push(f);
+    }
+    subs.push(check(
+        "etcd-drift",
+        out.len() - before,
+        if etcd_logs {
+            Ok(())
+        } else {
+            Err("no etcd pod log (logs/kube-system/etcd-*) in the bundle".into())
+        },
+    ));
+    // x509 "not yet valid".
+    let before = out.len();
+    for ns in cx.services {
+        let Some((count, l)) = &ns.not_yet_valid else {
+            continue;
+        };
+        let node = &ns.node;
+        // `current time A is before B`: the node's clock was at least B - A behind.
+        let behind = l
+            .text
+            .split("current time ")
+            .nth(1)
+            .and_then(|r| {
+                let mut w = r.split_whitespace();
+                let a = w.next()?;
+                let b = w.nth(2)?;
+                let t = |x: &str| parse_rfc3339(x.trim_end_matches(['"', '\\', '.', ',']));
+                Some(t(b)? - t(a)?)
+            })
+            .filter(|d| d.num_seconds() > 0)
+            .map(|d| format!(" by at least {}", crate::model::Age(d.num_seconds())))
+            .unwrap_or_default();
+        out.push(
+            Finding::new(
+                info.id,
+                format!("Node/{node}:x509-not-yet-valid"),
+                Severity::Warning,
+                format!(
+                    "Node {node}: {} x509 \"not yet valid\" {}",
+                    grouped(*count),
+                    if *count == 1 { "error" } else { "errors" }
+                ),
+            )
+            .with_summary(format!(
+                "The service logs of node {node} hold {} x509 \"certificate has expired or is \
+                 not yet valid\" {} that say the current time is before a certificate's start; \
+                 the last at {} ({}:{}): \"{}\". A certificate is not yet valid when the \
+                 checking node's clock is behind the clock of the node that issued it: {node}'s \
+                 clock was likely behind{behind} then.",
+                grouped(*count),
+                if *count == 1 { "line" } else { "lines" },
+                or_unknown(&l.when),
+                l.file,
+                l.line,
+                l.text
+            ))
+            .with_evidence(vec![Evidence::lines(l.file.clone(), l.line, l.line)])
+            .with_remediation(format!(
+                "On node {node}, compare its clock with a server node's (`date -u` on both) and \
+                 check time synchronisation (`chronyc tracking`, the `ntp-servers` setting)."
+            )),
+        );
+    }
+    let dated = cx.services.iter().any(|s| s.newest.is_some());
+    subs.push(check(
+        "x509-not-yet-valid",
+        out.len() - before,
+        if cx.services.is_empty() {
+            Err("no rke2, kubelet or containerd log in the node bundles".into())
+        } else {
+            Ok(())
+        },
+    ));
+    // Node lines dated after the collection window.
+    let before = out.len();
+    if let Some(created) = cx.created_at {
+        for ns in cx.services {
+            let Some(l) = &ns.newest else { continue };
+            let Some(t) = parse_rfc3339(&l.when) else {
+                continue;
+            };
+            let after = (t - created).num_minutes();
+            if after <= COLLECTION_WINDOW_MIN {
+                continue;
+            }
+            let node = &ns.node;
+            let ahead = crate::model::Age((after - COLLECTION_WINDOW_MIN) * 60);
+            let late = crate::model::Age(after * 60);
+            out.push(
+                Finding::new(
+                    info.id,
+                    format!("Node/{node}:log-times"),
+                    Severity::Warning,
+                    format!("Node {node}: clock likely ahead by at least {ahead}"),
+                )
+                .with_summary(format!(
+                    "Node {node}'s logs hold a line dated {} ({}:{}), {late} after the bundle \
+                     was created ({}, the support-bundle manager's clock). A node collects its \
+                     logs within {COLLECTION_WINDOW_MIN} min of that in the default settings \
+                     (node-collection timeout 30 min, generation timeout at most 50 min), so \
+                     {node}'s clock was likely ahead by at least {ahead}. The line: \"{}\".",
+                    l.when,
+                    l.file,
+                    l.line,
+                    created.format("%Y-%m-%dT%H:%M:%SZ"),
+                    l.text
+                ))
+                .with_evidence(vec![Evidence::lines(l.file.clone(), l.line, l.line)])
+                .with_remediation(format!(
+                    "On node {node}, compare its clock with another node's (`date -u` on both) \
+                     and check time synchronisation (`chronyc tracking`, the `ntp-servers` \
+                     setting)."
+                )),
+            );
+        }
+    }
+    subs.push(check(
+        "node-log-times",
+        out.len() - before,
+        match (cx.created_at, dated) {
+            (None, _) => Err("metadata.yaml has no bundlecreatedat".into()),
+            (_, false) => Err(
+                "no node log line with a full date (journal lines without a year header and \
+                 a UTC zone cannot be placed)"
+                    .into(),
+            ),
+            _ => Ok(()),
+        },
+    ));
+    (out, subs)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -820,6 +1255,112 @@ mod tests {
         // node1 exists: not a ghost, although the pod and nothing else name it.
         let bed = TestBed::new(&[NODE, GRAFANA], Some("v1.4.0"));
         assert!(ghost_nodes(&GHOST_NODES, &bed.cx()).is_empty());
+    }
+
+    #[test]
+    fn service_failures_above_the_threshold_and_clock_evidence() {
+        use crate::facts::services::{Failures, NodeServices, Service};
+        let at = |n: u32, when: &str, text: &str| Line {
+            file: "nodes/n2.zip!n2/logs/rke2-agent.log".into(),
+            line: n,
+            when: when.into(),
+            text: text.into(),
+        };
+        let failures = |exits, start_limit, restarted_after| Failures {
+            node: "n2".into(),
+            service: Service::Rke2Agent,
+            exits,
+            failed: exits,
+            start_limit,
+            fatal: 0,
+            first: at(3, "2030-03-20T10:00:00Z", "first"),
+            last: at(
+                9,
+                "2030-03-20T10:00:11Z",
+                "rke2-agent.service: Start request repeated too quickly.",
+            ),
+            last_fatal: None,
+            restarted_after,
+            results: [("status=1/FAILURE".to_string(), exits)]
+                .into_iter()
+                .collect(),
+        };
+        let nyv = at(
+            5,
+            "2030-03-20T10:00:01Z",
+            "x509: certificate has expired or is not yet valid: current time 2030-03-20T10:00:01Z is before 2030-03-20T11:30:00Z",
+        );
+        let services = vec![NodeServices {
+            node: "n2".into(),
+            files: vec![],
+            failures: vec![failures(2, 1, false)],
+            not_yet_valid: Some((3, nyv)),
+            newest: Some(at(40, "2025-02-14T12:00:00Z", "late")),
+        }];
+        let bed = TestBed::new(&[NODE], Some("v1.4.0"));
+        let mut cx = bed.cx();
+        cx.services = &services;
+        let f = service_failures(&SERVICE_FAILURES, &cx);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].id, "node.service-failures:Node/n2:rke2-agent");
+        assert_eq!(f[0].severity, Severity::Error);
+        assert_eq!(
+            f[0].title,
+            "Node n2: rke2-agent failed 2 times, systemd stopped restarting it"
+        );
+        assert!(
+            f[0].summary.contains("status=1/FAILURE ×2"),
+            "{}",
+            f[0].summary
+        );
+        assert!(f[0].summary.contains("was likely not running"));
+        assert!(
+            f[0].remediation
+                .contains("$ systemctl reset-failed rke2-agent")
+        );
+        assert_eq!((f[0].evidence[0].line, f[0].evidence[1].line), (3, 9));
+        // Restarted afterwards: a warning. One failure without the start limit: nothing.
+        let mut s2 = services.clone();
+        s2[0].failures = vec![failures(2, 1, true)];
+        cx.services = &s2;
+        assert_eq!(
+            service_failures(&SERVICE_FAILURES, &cx)[0].severity,
+            Severity::Warning
+        );
+        let mut s3 = services.clone();
+        s3[0].failures = vec![failures(1, 0, false)];
+        cx.services = &s3;
+        assert!(service_failures(&SERVICE_FAILURES, &cx).is_empty());
+        // Clock: the x509 times give the least offset; the newest line (capture
+        // 2025-02-14T09:41:07Z) is 2h18m later: 1h18m beyond the window.
+        cx.services = &services;
+        let (f, subs) = clock_run(&cx);
+        let ids: Vec<&str> = f.iter().map(|f| f.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            vec![
+                "node.clock-skew:Node/n2:x509-not-yet-valid",
+                "node.clock-skew:Node/n2:log-times"
+            ]
+        );
+        assert!(
+            f[0].summary
+                .contains("likely behind by at least 1h29m then"),
+            "{}",
+            f[0].summary
+        );
+        assert!(
+            f[1].title.contains("ahead by at least 1h18m"),
+            "{}",
+            f[1].title
+        );
+        assert_eq!(subs[0].status, CheckStatus::NotEvaluated);
+        assert_eq!(subs[2].status, CheckStatus::Fail);
+        // Nothing dated: the log-time check cannot be made.
+        cx.services = &[];
+        let (f, subs) = clock_run(&cx);
+        assert!(f.is_empty());
+        assert_eq!(subs[2].status, CheckStatus::NotEvaluated);
     }
 
     #[test]
