@@ -6565,6 +6565,12 @@ V181 = dict(V150, **{
     "versions": (("v1.8.1", "20260602", "v1.7.0"), ("v1.8.2", "20260812", "v1.7.0")),
     "next": "v1.8.2", "previous": "v1.8.0", "past_upgrade": "hvst-upgrade-q2w8d",
 })
+V182 = dict(V181, **{
+    "server_version": "v1.8.2", "os": "Harvester v1.8.2", "harvester": "v1.8.2", "chart": "1.8.2",
+    "versions": (("v1.8.2", "20260812", "v1.7.0"), ("v1.9.0", "20261104", "v1.8.0")),
+    "next": "v1.9.0", "previous": "v1.8.1", "past_upgrade": "hvst-upgrade-k8r3t",
+})
+HOTPLUG_CLUSTER_ID = "8c2e5a71-0f4d-4b9a-a6e3-2d7b1c9f4e50"
 PAUSED_UPGRADE = "hvst-upgrade-p4z7k"
 PAUSED_CLUSTER_ID = "3b9e6c10-7d4f-4e21-9a85-5c2d8f0e6a17"
 LIVEMIGRATE_UPGRADE = "hvst-upgrade-k8r3t"
@@ -6721,6 +6727,23 @@ def scenario_upgrade_failed_livemigrate_v181() -> BundleModel:
             "spec": {"chart": "descheduler", "enabled": False, "repo": "http://harvester-cluster-repo.cattle-system.svc/charts",
                      "valuesContent": "", "version": "0.33.0"},
             "status": {"status": "AddonDisabled"}})
+        return b
+
+
+def scenario_hotplug_pending_v182() -> BundleModel:
+    """A v1.8.2 cluster before the v1.9.0 upgrade. An hour ago the user hot-plugged a 20 Gi disk into the
+    running vm-web-01 (`virtctl addvolume`): KubeVirt recorded the request in the VM's
+    status.volumeRequests, but with the DeclarativeHotplugVolumes feature gate such requests are no longer
+    processed, so it stays pending. From v1.8.2 the upgrade webhook refuses an upgrade while any VM has
+    one (check C25); v1.8.1's webhook has no such check."""
+    with cluster_shape(3, cluster_id=HOTPLUG_CLUSTER_ID, bundle_name="bundle-h2p8v", versions=V182):
+        b = base_cluster(description="Before the v1.9.0 upgrade: a hot-plugged disk never appeared in vm-web-01")
+        vm = b.get("kubevirt.io/v1", "virtualmachines", "vm-web-01", "default")
+        vm["status"]["volumeRequests"] = [{"addVolumeOptions": {
+            "disk": {"disk": {"bus": "scsi"}, "name": "hotplug-data"},
+            "name": "hotplug-data",
+            "volumeSource": {"persistentVolumeClaim": {"claimName": "vm-web-01-hotplug-data", "hotpluggable": True}}}}]
+        touch(vm, CAPTURE - dt.timedelta(minutes=58, seconds=21))
         return b
 
 
@@ -7025,6 +7048,7 @@ SCENARIOS = {
     "upgrade-failed-livemigrate-v1.8.1": scenario_upgrade_failed_livemigrate_v181,
     "node-disk-errors-v1.4.0": scenario_node_disk_errors_v140,
     "vm-stuck-v1.4.0": scenario_vm_stuck_v140,
+    "hotplug-pending-v1.8.2": scenario_hotplug_pending_v182,
 }
 
 

@@ -990,3 +990,49 @@ fn v1_8_1_failed_upgrade_left_live_migrate_removed_and_the_descheduler_disabled(
     );
     assert!(!failed["summary"].as_str().unwrap().contains("LogReady"));
 }
+
+#[test]
+fn v1_8_2_refuses_a_pending_volume_hotplug_and_v1_8_1_does_not() {
+    let r = report(&sample("hotplug-pending-v1.8.2"));
+    assert_eq!(r["bundle"]["harvester_version"], "v1.8.2");
+    let f = by_id(&r, "upgrade.admission:C25");
+    assert_eq!(f["severity"], "error");
+    has(
+        &f["title"],
+        "Upgrade to v1.9.0 would be refused (C25): There are VMs with pending volume hotplug \
+         requests (status.volumeRequests) which are no longer processed with the \
+         DeclarativeHotplugVolumes feature gate and block the VM reconciliation. Stop and start \
+         these VMs before initiating the upgrade: default/vm-web-01",
+    );
+    has(&f["summary"], "The webhook of v1.8.2");
+    has(
+        &f["summary"],
+        "VM default/vm-web-01 has pending volumeRequests",
+    );
+    let ev = &f["evidence"][0];
+    assert_eq!(
+        ev["file"],
+        "yamls/namespaced/default/kubevirt.io/v1/virtualmachines.yaml"
+    );
+    has(&ev["excerpt"], "name: vm-web-01");
+    let status = |r: &Value| {
+        r["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["rule"] == "upgrade.admission" && c["check"] == "C25")
+            .map(|c| c["status"].as_str().unwrap().to_string())
+            .unwrap()
+    };
+    assert_eq!(status(&r), "fail");
+    // The other side of the gate: v1.8.1's webhook has no C25, so the same VM is not refused.
+    let old = report_with("hotplug-pending-v1.8.2", &["--from-version", "v1.8.1"]);
+    assert_eq!(status(&old), "not_applicable");
+    assert!(
+        old["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["id"] != "upgrade.admission:C25"),
+    );
+}
