@@ -4007,7 +4007,7 @@ def finish_pod(pod, *, finished, exit_code=0):
 
 
 def job_pod(b, job, *, node, created, finished, exit_code=0, k=0, host_network=False):
-    """The (finished) pod of a Job on node."""
+    """The pod of a Job on node: finished, or running when finished is None."""
     jmd = job["metadata"]
     ns = jmd["namespace"]
     tpl = job["spec"]["template"]
@@ -4017,7 +4017,8 @@ def job_pod(b, job, *, node, created, finished, exit_code=0, k=0, host_network=F
                   started=created + dt.timedelta(seconds=1), node=node, node_ip=NODE_IPS[node],
                   pod_ip=NODE_IPS[node] if host_network else b.helpers["ips"].pod_ip(node))
     pod["metadata"]["generateName"] = jmd["name"] + "-"
-    finish_pod(pod, finished=finished, exit_code=exit_code)
+    if finished is not None:
+        finish_pod(pod, finished=finished, exit_code=exit_code)
     return b.add("v1", "pods", pod)
 
 
@@ -6570,6 +6571,14 @@ V182 = dict(V181, **{
     "versions": (("v1.8.2", "20260812", "v1.7.0"), ("v1.9.0", "20261104", "v1.8.0")),
     "next": "v1.9.0", "previous": "v1.8.1", "past_upgrade": "hvst-upgrade-k8r3t",
 })
+V190 = dict(V182, **{
+    "server_version": "v1.9.0", "os": "Harvester v1.9.0", "harvester": "v1.9.0", "chart": "1.9.0",
+    "min_upgradable": "v1.8.0",
+    "versions": (("v1.9.0", "20261104", "v1.8.0"), ("v1.9.1", "20261201", "v1.8.0")),
+    "next": "v1.9.1", "previous": "v1.8.2", "past_upgrade": "hvst-upgrade-w5c7j",
+})
+UNAVAILABLE_UPGRADE = "hvst-upgrade-u3n6b"
+UNAVAILABLE_CLUSTER_ID = "d47a9c02-5e1b-4f38-b6a0-7c3e9d2f1a84"
 HOTPLUG_CLUSTER_ID = "8c2e5a71-0f4d-4b9a-a6e3-2d7b1c9f4e50"
 PAUSED_UPGRADE = "hvst-upgrade-p4z7k"
 PAUSED_CLUSTER_ID = "3b9e6c10-7d4f-4e21-9a85-5c2d8f0e6a17"
@@ -6727,6 +6736,76 @@ def scenario_upgrade_failed_livemigrate_v181() -> BundleModel:
             "spec": {"chart": "descheduler", "enabled": False, "repo": "http://harvester-cluster-repo.cattle-system.svc/charts",
                      "valuesContent": "", "version": "0.33.0"},
             "status": {"status": "AddonDisabled"}})
+        return b
+
+
+def add_kubernetes_endpointslice(b):
+    """The EndpointSlice `kubernetes` the API servers keep for default/kubernetes (the v1.9 webhook's
+    certificate check reads it instead of the Endpoints; base_cluster() has only the Endpoints)."""
+    svc = b.get("v1", "services", "kubernetes", "default")
+    b.add("discovery.k8s.io/v1", "endpointslices", {
+        "metadata": meta("kubernetes", "default", created=INSTALLED, generation=1,
+                         labels={"kubernetes.io/service-name": "kubernetes"}),
+        "addressType": "IPv4",
+        "endpoints": [{"addresses": [NODE_IPS[n]], "conditions": {"ready": True}} for n in NODES
+                      if is_control_plane(n)],
+        "ports": [{"name": "https", "port": 6443, "protocol": "TCP"}]})
+    return svc
+
+
+def scenario_upgrade_chart_unavailable_v190() -> BundleModel:
+    """A v1.9.0 cluster upgrading to v1.9.1, in phase 3 (UpgradingSystemServices) for 38 min: phases 0-2
+    are done (logging disabled for this upgrade, the OS image imported into longhorn-static, the
+    repository Deployment with 2 ready nginx pods, images preloaded on every node); the apply-manifests
+    Job runs upgrade_manifests.sh, whose wait_managed_chart in v1.9 waits for each ManagedChart to be
+    Ready *and* to report status.unavailable 0 (harvester/harvester#10693). ManagedChart harvester is
+    Ready, but Fleet counts 1 unavailable bundle deployment since the chart update 31 min ago: the
+    script keeps waiting (a v1.8 script would have gone on)."""
+    U = UNAVAILABLE_UPGRADE
+    n0, n1, n2 = NODES
+    t0 = CAPTURE - dt.timedelta(hours=1, minutes=22)
+    img_at, repo_at = t0 + dt.timedelta(minutes=6), t0 + dt.timedelta(minutes=8)
+    prep_at = t0 + dt.timedelta(minutes=44)
+    sys_start = CAPTURE - dt.timedelta(minutes=38)
+    chart_at = CAPTURE - dt.timedelta(minutes=31)
+    with cluster_shape(3, cluster_id=UNAVAILABLE_CLUSTER_ID, bundle_name="bundle-v4q9t", versions=V190):
+        b = base_cluster(description="Upgrade to v1.9.1 has not left system services for half an hour")
+        add_kubernetes_endpointslice(b)
+        old = b.get("harvesterhci.io/v1beta1", "upgrades", V["past_upgrade"], "harvester-system")
+        old["metadata"]["labels"].pop("harvesterhci.io/latestUpgrade")
+        touch(old, t0 + dt.timedelta(seconds=1))
+        up = b.add("harvesterhci.io/v1beta1", "upgrades", upgrade_obj(
+            U, created=t0, version="v1.9.1", previous="v1.9.0", generation=17, log=False,
+            labels={"harvesterhci.io/latestUpgrade": "true", "harvesterhci.io/upgradeState": "UpgradingSystemServices"},
+            annotations={"harvesterhci.io/replica-replenishment-wait-interval": "600"},
+            conditions=[hcond("Completed", "Unknown"),
+                        hcond("LogReady", "False", t0 + dt.timedelta(seconds=1), reason="Disabled",
+                              message="Upgrade observability is administratively disabled"),
+                        hcond("ImageReady", "True", img_at), hcond("RepoReady", "True", repo_at),
+                        hcond("NodesPrepared", "True", prep_at), hcond("SystemServicesUpgraded", "Unknown")],
+            node_statuses={n: {"state": "Images preloaded"} for n in NODES},
+            repoinfo=repo_info(dict(V190, harvester="v1.9.1", chart="1.9.1", os="Harvester v1.9.1")),
+            updated=sys_start))
+        b.add("harvesterhci.io/v1beta1", "virtualmachineimages", os_upgrade_image(
+            U, "v1.9.1", created=t0 + dt.timedelta(seconds=2), imported=img_at, up=up))
+        add_repo_deployment(b, up, created=img_at + dt.timedelta(seconds=3), on=[n1, n2])
+        prep = b.add("upgrade.cattle.io/v1", "plans", prepare_plan(U, "v1.9.0", created=repo_at + dt.timedelta(seconds=1),
+                                                                   resolved=repo_at + dt.timedelta(seconds=2)))
+        label_nodes_with_plan(b, prep, NODES)
+        job = add_manifest_job(b, up, node=n0, created=sys_start, finished=sys_start)
+        job["metadata"]["generation"] = 1
+        job["status"] = {"active": 1, "ready": 1, "startTime": ts(sys_start), "terminating": 0,
+                         "uncountedTerminatedPods": {}}
+        touch(job, sys_start + dt.timedelta(seconds=4))
+        job_pod(b, job, node=n0, created=sys_start + dt.timedelta(seconds=1), finished=None)
+        # Fleet: the harvester chart's bundle deployment is not counted available since the update.
+        for group, kind, name in (("management.cattle.io/v3", "managedcharts", "harvester"),
+                                  ("fleet.cattle.io/v1alpha1", "bundles", "mcc-harvester")):
+            o = b.get(group, kind, name, "fleet-local")
+            o["status"]["unavailable"] = 1
+            for part in o["status"].get("partitions", []):
+                part["unavailable"] = 1
+            touch(o, chart_at)
         return b
 
 
@@ -7049,6 +7128,7 @@ SCENARIOS = {
     "node-disk-errors-v1.4.0": scenario_node_disk_errors_v140,
     "vm-stuck-v1.4.0": scenario_vm_stuck_v140,
     "hotplug-pending-v1.8.2": scenario_hotplug_pending_v182,
+    "upgrade-chart-unavailable-v1.9.0": scenario_upgrade_chart_unavailable_v190,
 }
 
 

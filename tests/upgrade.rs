@@ -1036,3 +1036,54 @@ fn v1_8_2_refuses_a_pending_volume_hotplug_and_v1_8_1_does_not() {
             .all(|f| f["id"] != "upgrade.admission:C25"),
     );
 }
+
+#[test]
+fn v1_9_ready_chart_with_unavailable_deployments_holds_the_manifests_job() {
+    let r = report(&sample("upgrade-chart-unavailable-v1.9.0"));
+    assert_eq!(r["bundle"]["harvester_version"], "v1.9.0");
+    let f = by_id(
+        &r,
+        "upgrade.stuck:Upgrade/harvester-system/hvst-upgrade-u3n6b",
+    );
+    assert_eq!(f["severity"], "error");
+    has(
+        &f["title"],
+        "Upgrade hvst-upgrade-u3n6b stuck in UpgradingSystemServices, last progress 38m before \
+         capture: job hvst-upgrade-u3n6b-apply-manifests loops in wait_managed_chart",
+    );
+    has(
+        &f["summary"],
+        "ManagedChart(s) holding it: harvester (Ready, but status.unavailable is 1; the v1.9.1 \
+         script also waits for 0)",
+    );
+    has(
+        &f["remediation"],
+        "ManagedChart harvester is Ready, but Fleet still counts unavailable bundle deployments",
+    );
+    has(
+        &f["remediation"],
+        "$ kubectl get bundledeployments.fleet.cattle.io -A -l fleet.cattle.io/bundle-name=mcc-harvester -o yaml",
+    );
+    let ev = f["evidence"].as_array().unwrap();
+    let chart = ev
+        .iter()
+        .find(|e| {
+            e["file"] == "yamls/namespaced/fleet-local/management.cattle.io/v3/managedcharts.yaml"
+        })
+        .expect("the chart cited");
+    has(&chart["excerpt"], "unavailable: 1");
+    // A new Upgrade meanwhile is refused by C3, as the running v1.9.0 webhook does.
+    let c3 = by_id(&r, "upgrade.admission:C3");
+    has(
+        &c3["title"],
+        "cannot proceed until previous upgrade \"hvst-upgrade-u3n6b\" completes",
+    );
+    // The v1.9 certificate check reads the kubernetes EndpointSlice: not refused.
+    assert!(
+        r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["id"] != "upgrade.admission:C28")
+    );
+}

@@ -499,12 +499,21 @@ fn manifest_waits(env: &Env, u: &str, target: &str) -> Vec<Wait> {
         .filter_map(|m| chart_holds(m, target).map(|w| (m, w)))
         .collect();
     let charts: Vec<&Object> = held.iter().map(|(m, _)| *m).collect();
+    // Ready charts hold it by their status.unavailable alone (v1.9+ scripts).
+    let unavailable: Vec<&str> = held
+        .iter()
+        .filter(|(_, w)| w.contains("status.unavailable"))
+        .map(|(m, _)| m.key.name.as_str())
+        .collect();
     let mut objects = vec![(ji, Some("  status:".into()))];
-    objects.extend(
-        charts
-            .iter()
-            .filter_map(|m| idx(env, m).map(|i| (i, Some("type: Ready".into())))),
-    );
+    objects.extend(charts.iter().filter_map(|m| {
+        let focus = if unavailable.contains(&m.key.name.as_str()) {
+            "unavailable:"
+        } else {
+            "type: Ready"
+        };
+        idx(env, m).map(|i| (i, Some(focus.into())))
+    }));
     v.push(Wait {
         what: if charts.is_empty() {
             format!("job {job} (upgrade_manifests.sh) is still running")
@@ -520,9 +529,30 @@ fn manifest_waits(env: &Env, u: &str, target: &str) -> Vec<Wait> {
         },
         objects,
         logs,
-        fix: "See the fleet.* findings for why each chart is not Ready; the script continues by \
-              itself once they are."
-            .into(),
+        fix: if unavailable.is_empty() {
+            "See the fleet.* findings for why each chart is not Ready; the script continues by \
+             itself once they are."
+                .into()
+        } else {
+            format!(
+                "{} Ready, but Fleet still counts unavailable bundle deployments; the script \
+                 continues by itself once status.unavailable is 0. See which one and why:\n{}\n\
+                 Then look at the chart's workloads that are not available (`kubectl get \
+                 deployments,daemonsets -A`; not-ready pods of the chart's namespace).",
+                if unavailable.len() == 1 {
+                    format!("ManagedChart {} is", unavailable.join(""))
+                } else {
+                    format!("ManagedCharts {} are", unavailable.join(", "))
+                },
+                unavailable
+                    .iter()
+                    .map(|n| format!(
+                        "$ kubectl get bundledeployments.fleet.cattle.io -A -l fleet.cattle.io/bundle-name=mcc-{n} -o yaml"
+                    ))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            )
+        },
     });
     v
 }
