@@ -6903,6 +6903,52 @@ def add_clock_trouble(b, node):
     b.node_files[node]["logs/rke2-server.log"] = first + "\n" + "\n".join(merged) + "\n"
 
 
+EXTRA_DISK_ADDED = CAPTURE - dt.timedelta(days=9, hours=4, minutes=12)   # node-0's sdb provisioned
+EXTRA_DISK_FIRST = CAPTURE - dt.timedelta(hours=2, minutes=7, seconds=41)  # and failing since
+
+
+def add_failing_extra_disk(b, node):
+    """node's second disk /dev/sdb, provisioned 9 days ago as a Longhorn disk (BlockDevice mounted at
+    /var/lib/harvester/extra-disks/<name>, disk <name> of Longhorn node node) that now holds the replica of
+    vm-web-01's volume on node; for 2 h the kernel logs read errors on it (`[sdb] tag#… FAILED Result`,
+    `Medium Error`, `I/O error, dev sdb`), every few minutes, while Longhorn still shows the replica
+    running."""
+    bd_name = h("blockdevice", node)[:32]
+    mount = f"/var/lib/harvester/extra-disks/{bd_name}"
+    bd = b.get("harvesterhci.io/v1beta1", "blockdevices", bd_name, "longhorn-system")
+    bd["spec"]["fileSystem"] = {"forceFormatted": True, "mountPoint": mount, "provisioned": True}
+    bd["status"]["deviceStatus"]["fileSystem"] = {"LastFormattedAt": ts(EXTRA_DISK_ADDED), "mountPoint": mount,
+                                                  "type": "ext4"}
+    bd["status"]["provisionPhase"] = "Provisioned"
+    touch(bd, EXTRA_DISK_ADDED + dt.timedelta(seconds=9))
+    disk_uuid = uid("diskuuid", node, bd_name)
+    lhn = b.get("longhorn.io/v1beta2", "nodes", node, "longhorn-system")
+    lhn["spec"]["disks"][bd_name] = {"allowScheduling": True, "diskType": "filesystem", "evictionRequested": False,
+                                     "path": mount, "storageReserved": 0, "tags": [], "diskDriver": ""}
+    first = next(iter(lhn["status"]["diskStatus"].values()))
+    lhn["status"]["diskStatus"][bd_name] = dict(copy.deepcopy(first), diskUUID=disk_uuid, filesystemType="ext2/ext3",
+                                                storageAvailable=1082331758592 - 42949672960 // 3,
+                                                storageMaximum=1082331758592, storageScheduled=42949672960)
+    touch(lhn, EXTRA_DISK_ADDED + dt.timedelta(seconds=20))
+    vol = web_volume_name()
+    rep = next(r for r in b.items("longhorn.io/v1beta2", "replicas", "longhorn-system")
+               if r["spec"]["volumeName"] == vol and r["spec"]["nodeID"] == node)
+    rep["spec"].update({"diskID": disk_uuid, "diskPath": mount})
+    lines = []
+    for k in range(9):
+        t = EXTRA_DISK_FIRST + dt.timedelta(minutes=14 * k, seconds=k * 7 % 11)
+        sector = 18350080 + 4096 * k
+        lines += [
+            (t, f"sd 2:0:1:0: [sdb] tag#{17 + k} FAILED Result: hostbyte=DID_OK driverbyte=DRIVER_OK "
+                "cmd_age=3s"),
+            (t + dt.timedelta(microseconds=40), f"sd 2:0:1:0: [sdb] tag#{17 + k} Sense Key : Medium Error [current]"),
+            (t + dt.timedelta(microseconds=90), f"I/O error, dev sdb, sector {sector} op 0x0:(READ) flags 0x0 "
+                                                "phys_seg 8 prio class 2"),
+        ]
+    b.node_files[node]["logs/kernel.log"] += "".join(
+        journal(t, node, "kernel", None, m) + "\n" for t, m in sorted(lines))
+
+
 def scenario_node_disk_errors_v140() -> BundleModel:
     """What the nodes say and the API does not. A grafana Deployment in default runs on harvester-node-1
     on a 10 Gi Filesystem (ext4) Longhorn volume, attached there as sdc; 5 h 12 min before the capture
@@ -6939,6 +6985,7 @@ def scenario_node_disk_errors_v140() -> BundleModel:
         b.node_files[node]["logs/kernel.log"] += "".join(
             journal(t, node, "kernel", None, m) + "\n" for t, m in sorted(lines))
         add_clock_trouble(b, NODES[2])
+        add_failing_extra_disk(b, NODES[0])
         add_events(b, [(
             "default", {"kind": "Node", "name": GHOST_NODE, "uid": GHOST_NODE}, "NodeHasSufficientMemory",
             f"Node {GHOST_NODE} status is now: NodeHasSufficientMemory", GHOST_REMOVED + dt.timedelta(minutes=3),

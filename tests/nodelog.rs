@@ -278,3 +278,44 @@ fn real_bundle_no_service_failure_and_no_etcd_log_for_the_clock() {
         );
     }
 }
+
+#[test]
+fn sample_disk_errors_mapped_to_the_longhorn_disk_and_its_replicas() {
+    let r = report(&sample("node-disk-errors-v1.4.0"));
+    let f = finding(&r, "node.kernel-errors:Node/harvester-node-0:block-io:sdb");
+    assert_eq!(f["severity"], "error");
+    assert_eq!(
+        s(&f["title"]),
+        "Node harvester-node-0: 27 block I/O errors on device sdb"
+    );
+    let summary = s(&f["summary"]);
+    for want in [
+        "Device sdb is /dev/sdb on harvester-node-0: BlockDevice longhorn-system/04d30b3e40db6714eafc79664343e916",
+        "mounted at /var/lib/harvester/extra-disks/04d30b3e40db6714eafc79664343e916 as Longhorn disk \
+         04d30b3e40db6714eafc79664343e916 of node harvester-node-0, which holds 1 replica of 1 volume",
+        "(replica pvc-8bae9db4-b53f-4af3-b368-559386e7fd37-r-414e1d74, PVC default/vm-web-01-disk-0-8mvwd)",
+    ] {
+        assert!(summary.contains(want), "{want:?} not in {summary}");
+    }
+    let objects: Vec<String> = f["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| format!("{}/{}", s(&o["kind"]), s(&o["name"])))
+        .collect();
+    assert_eq!(
+        objects,
+        [
+            "BlockDevice/04d30b3e40db6714eafc79664343e916",
+            "Replica/pvc-8bae9db4-b53f-4af3-b368-559386e7fd37-r-414e1d74",
+            "Volume/pvc-8bae9db4-b53f-4af3-b368-559386e7fd37",
+        ]
+    );
+    let ev = f["evidence"].as_array().unwrap();
+    assert!(s(&ev[0]["excerpt"]).contains("[sdb] tag#17 FAILED Result"));
+    assert!(s(&ev[2]["excerpt"]).contains("devPath: /dev/sdb"));
+    assert!(s(&f["remediation"]).contains(
+        "It is Longhorn disk 04d30b3e40db6714eafc79664343e916 of node harvester-node-0: check the \
+         disk's health (`smartctl -a /dev/sdb` on the node)"
+    ));
+}

@@ -3,14 +3,17 @@
 //! links VMI/pod → PersistentVolumeClaim → PersistentVolume → Longhorn Volume → Engine →
 //! Replicas → node and disk, plus the CSI VolumeAttachments, each link present, absent or
 //! deleting. Rules read it (a lost volume, a stuck attachment), `describe vm` prints it from
-//! the VM down (`facts::vm::vm_links`).
+//! the VM down (`facts::vm::vm_links`). [`device_disk`] maps a node's block device (`sdb`, as
+//! the kernel log names it) to the Harvester BlockDevice, the Longhorn disk mounted from it and
+//! the replicas on that disk.
 use std::collections::{BTreeMap, HashMap};
 
 use crate::index::{Index, Object};
 use crate::model::condition;
 use crate::model::typed::core::{Pvc, VolumeAttachment};
+use crate::model::typed::harvester::BlockDevice;
 use crate::model::typed::kubevirt::{VirtualMachine, Vmi};
-use crate::model::typed::longhorn::{LhEngine, LhReplica, LhVolume};
+use crate::model::typed::longhorn::{LhEngine, LhNode, LhReplica, LhVolume};
 use crate::model::views::View;
 
 /// Longhorn's CSI driver: the `spec.csi.driver` of its PersistentVolumes and the `attacher` of
@@ -36,6 +39,69 @@ const PROVISIONER_ANNOTATIONS: &[&str] = &[
     "volume.kubernetes.io/storage-provisioner",
     "volume.beta.kubernetes.io/storage-provisioner",
 ];
+
+/// A node's block device as Longhorn uses it: the Harvester BlockDevice, the Longhorn disk
+/// mounted from it and the replicas on that disk.
+#[derive(Debug, Clone)]
+pub struct DeviceDisk<'a> {
+    /// The BlockDevice (`longhorn-system`) whose device path is the device or its disk.
+    pub block_device: &'a Object,
+    /// Its device path (`/dev/sdb`).
+    pub dev_path: &'a str,
+    /// Where it is mounted (`/var/lib/harvester/extra-disks/…`), if provisioned.
+    pub mount_point: Option<&'a str>,
+    /// The Longhorn Node and the name of its disk at that path, if Longhorn has one.
+    pub longhorn_disk: Option<(&'a Object, &'a str)>,
+    /// The replicas on that disk (by `spec.diskID`, or `spec.diskPath` on the node).
+    pub replicas: Vec<&'a Object>,
+}
+
+/// `device` (`sdb`, `sdb1`) of `node` as Longhorn uses it, when a BlockDevice of the node has
+/// that device path (or, for a partition, its disk's and no BlockDevice has the partition's).
+pub fn device_disk<'a>(index: &'a Index, node: &str, device: &str) -> Option<DeviceDisk<'a>> {
+    let of_node: Vec<(&Object, BlockDevice)> = index
+        .typed::<BlockDevice>()
+        .filter(|(_, b)| b.node_name() == Some(node))
+        .collect();
+    let find = |dev: &str| {
+        of_node
+            .iter()
+            .find(|(_, b)| b.dev_path() == Some(&format!("/dev/{dev}")))
+            .copied()
+    };
+    let disk = device.trim_end_matches(|c: char| c.is_ascii_digit());
+    let (o, b) = find(device).or_else(|| (disk != device).then(|| find(disk)).flatten())?;
+    let mount_point = b.mount_point();
+    let longhorn_disk = mount_point.and_then(|m| {
+        index.typed::<LhNode>().find_map(|(n, lh)| {
+            if n.key.name != node {
+                return None;
+            }
+            lh.disks()
+                .find(|(_, d)| d.path() == Some(m))
+                .map(|(name, _)| (n, name))
+        })
+    });
+    let uuid = longhorn_disk.and_then(|(n, name)| LhNode::of(n).and_then(|lh| lh.disk_uuid(name)));
+    let replicas = match (longhorn_disk, mount_point) {
+        (Some(_), Some(m)) => index
+            .typed::<LhReplica>()
+            .filter(|(_, r)| {
+                r.node_id() == Some(node)
+                    && (uuid.is_some_and(|u| r.disk_id() == Some(u)) || r.disk_path() == Some(m))
+            })
+            .map(|(o, _)| o)
+            .collect(),
+        _ => Vec::new(),
+    };
+    Some(DeviceDisk {
+        block_device: o,
+        dev_path: b.dev_path().unwrap_or_default(),
+        mount_point,
+        longhorn_disk,
+        replicas,
+    })
+}
 
 /// One volume and everything on its way, by index position.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -583,6 +649,40 @@ mod tests {
     const REPLICA: &str = "apiVersion: longhorn.io/v1beta2\nkind: Replica\nmetadata:\n  \
         name: pvc-1-r-1\n  namespace: longhorn-system\nspec:\n  volumeName: pvc-1\n  nodeID: n2\n  \
         diskPath: /var/lib/harvester/defaultdisk\nstatus:\n  currentState: running\n";
+
+    #[test]
+    fn a_device_maps_to_its_block_device_longhorn_disk_and_replicas() {
+        let bd = "apiVersion: harvesterhci.io/v1beta1\nkind: BlockDevice\nmetadata:\n  name: bd1\n  \
+            namespace: longhorn-system\nspec:\n  devPath: /dev/sdb\n  nodeName: n2\n  fileSystem:\n    \
+            mountPoint: /var/lib/harvester/extra-disks/bd1\nstatus:\n  deviceStatus:\n    \
+            devPath: /dev/sdb\n    fileSystem:\n      mountPoint: /var/lib/harvester/extra-disks/bd1\n";
+        let other = "apiVersion: harvesterhci.io/v1beta1\nkind: BlockDevice\nmetadata:\n  name: bd2\n  \
+            namespace: longhorn-system\nspec:\n  devPath: /dev/sdc\n  nodeName: n2\n";
+        let node = "apiVersion: longhorn.io/v1beta2\nkind: Node\nmetadata:\n  name: n2\n  \
+            namespace: longhorn-system\nspec:\n  disks:\n    bd1:\n      \
+            path: /var/lib/harvester/extra-disks/bd1\n    default-disk-1:\n      \
+            path: /var/lib/harvester/defaultdisk\nstatus:\n  diskStatus:\n    bd1:\n      \
+            diskUUID: u-bd1\n    default-disk-1:\n      diskUUID: u-def\n";
+        let on_disk = "apiVersion: longhorn.io/v1beta2\nkind: Replica\nmetadata:\n  \
+            name: pvc-1-r-2\n  namespace: longhorn-system\nspec:\n  volumeName: pvc-1\n  \
+            nodeID: n2\n  diskID: u-bd1\n  diskPath: /var/lib/harvester/extra-disks/bd1\n";
+        let index = Index::from_yaml_objects(&[bd, other, node, on_disk, REPLICA, VOLUME]);
+        let d = device_disk(&index, "n2", "sdb1").expect("the partition's disk");
+        assert_eq!(d.block_device.key.name, "bd1");
+        assert_eq!(d.dev_path, "/dev/sdb");
+        assert_eq!(d.mount_point, Some("/var/lib/harvester/extra-disks/bd1"));
+        assert_eq!(
+            d.longhorn_disk.map(|(n, disk)| (n.key.name.as_str(), disk)),
+            Some(("n2", "bd1"))
+        );
+        // pvc-1-r-1 is on n2's default disk: not on this one.
+        let names: Vec<&str> = d.replicas.iter().map(|r| r.key.name.as_str()).collect();
+        assert_eq!(names, ["pvc-1-r-2"]);
+        // Not provisioned: no Longhorn disk; another node's device: nothing.
+        let d = device_disk(&index, "n2", "sdc").unwrap();
+        assert!(d.mount_point.is_none() && d.longhorn_disk.is_none() && d.replicas.is_empty());
+        assert!(device_disk(&index, "n1", "sdb").is_none());
+    }
 
     #[test]
     fn a_longhorn_pv_without_its_volume_is_lost_with_its_claim_pod_and_attachment() {

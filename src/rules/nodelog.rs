@@ -17,6 +17,7 @@ use super::{
 use crate::facts::input::lists;
 use crate::facts::kernel::{Group, Kind};
 use crate::index::Object;
+use crate::model::typed::longhorn::{LhReplica, LhVolume};
 use crate::model::views::View;
 use crate::text::{grouped, plural};
 
@@ -272,6 +273,32 @@ fn kernel_finding(info: &RuleInfo, cx: &Context, g: &Group, suppressed: u64) -> 
             tied.join("; ")
         ));
     }
+    // The device as a Longhorn disk: its BlockDevice, the disk mounted from it, the replicas.
+    let lh_disk = match (g.kind, g.device.as_deref()) {
+        (Kind::Filesystem | Kind::Io, Some(d)) => {
+            crate::facts::storage::device_disk(cx.index, node, d)
+        }
+        _ => None,
+    };
+    if let Some(dd) = &lh_disk {
+        objects.push(ObjectRef::of(dd.block_device));
+        evidence.push(Evidence::of(
+            cx.index,
+            dd.block_device,
+            Some(&format!("devPath: {}", dd.dev_path)),
+        ));
+        summary.push_str(&disk_words(cx, node, g.device.as_deref().unwrap_or(""), dd));
+        for r in &dd.replicas {
+            objects.push(ObjectRef::of(r));
+            explains.push(ObjectRef::of(r).subject());
+            if let Some(v) = LhReplica::of(*r)
+                .and_then(|x| x.volume_name())
+                .and_then(|v| cx.index.find("longhorn.io", "Volume", "longhorn-system", v))
+            {
+                objects.push(ObjectRef::of(v));
+            }
+        }
+    }
     objects.sort();
     objects.dedup();
     let previous_boot = if g.last.file.ends_with("kernel.log.1") {
@@ -292,23 +319,36 @@ fn kernel_finding(info: &RuleInfo, cx: &Context, g: &Group, suppressed: u64) -> 
         ),
     );
     let remediation = match g.kind {
-        Kind::Filesystem | Kind::Io => format!(
-            "Read the kernel log around the cited lines:\n$ {logs}\n{}\
-             On the node, find what {} is (`lsblk -o NAME,SIZE,MOUNTPOINT` and `ls -l /dev/longhorn/` \
-             map a Longhorn volume to its device) and which pod mounts it.\n\
-             Stop the workload that uses it before repairing: a filesystem check on a mounted \
-             filesystem corrupts it further. For a Longhorn volume, scale the workload down, \
-             then check the volume's replicas in the Longhorn UI; run `fsck` only on the \
-             detached volume.",
-            if g.kind == Kind::Io {
-                "If it is a physical disk, check its health (`smartctl -a` on the node) and, when \
-                 it is a Longhorn disk, disable scheduling on it and request eviction of its \
-                 replicas (Longhorn UI, Node → Edit disks) before replacing it.\n"
-            } else {
-                ""
-            },
-            g.device.as_deref().unwrap_or("the device")
-        ),
+        Kind::Filesystem | Kind::Io => match lh_disk
+            .as_ref()
+            .and_then(|dd| dd.longhorn_disk.map(|(_, disk)| (disk, dd.dev_path)))
+        {
+            // A Longhorn disk: its replicas move, the disk is replaced; no pod mounts it.
+            Some((disk, dev)) => format!(
+                "Read the kernel log around the cited lines:\n$ {logs}\n\
+                 It is Longhorn disk {disk} of node {node}: check the disk's health (`smartctl -a \
+                 {dev}` on the node), disable scheduling on that disk and request eviction of its \
+                 replicas (Longhorn UI, Node → Edit node and disks); replace the disk once no \
+                 replica is left on it."
+            ),
+            None => format!(
+                "Read the kernel log around the cited lines:\n$ {logs}\n{}\
+                 On the node, find what {} is (`lsblk -o NAME,SIZE,MOUNTPOINT` and `ls -l /dev/longhorn/` \
+                 map a Longhorn volume to its device) and which pod mounts it.\n\
+                 Stop the workload that uses it before repairing: a filesystem check on a mounted \
+                 filesystem corrupts it further. For a Longhorn volume, scale the workload down, \
+                 then check the volume's replicas in the Longhorn UI; run `fsck` only on the \
+                 detached volume.",
+                if g.kind == Kind::Io {
+                    "If it is a physical disk, check its health (`smartctl -a` on the node) and, \
+                     when it is a Longhorn disk, disable scheduling on it and request eviction of \
+                     its replicas (Longhorn UI, Node → Edit disks) before replacing it.\n"
+                } else {
+                    ""
+                },
+                g.device.as_deref().unwrap_or("the device")
+            ),
+        },
         Kind::HungTask => format!(
             "Read the kernel log around the cited lines (a hung task usually waits on storage \
              or the network):\n$ {logs}"
@@ -343,6 +383,63 @@ fn kernel_finding(info: &RuleInfo, cx: &Context, g: &Group, suppressed: u64) -> 
         (Some(d), Kind::Filesystem) => f.with_topic(d),
         _ => f,
     }
+}
+
+/// What a device is to Longhorn, in words: its BlockDevice, the Longhorn disk mounted from it
+/// and the volumes whose replicas are on it.
+fn disk_words(
+    cx: &Context,
+    node: &str,
+    device: &str,
+    dd: &crate::facts::storage::DeviceDisk,
+) -> String {
+    let bd = format!(
+        " Device {device} is {} on {node}: BlockDevice {}/{}",
+        dd.dev_path, dd.block_device.key.namespace, dd.block_device.key.name
+    );
+    let Some(mount) = dd.mount_point else {
+        return format!("{bd}, not provisioned (no mount point): no Longhorn disk is on it.");
+    };
+    let Some((_, disk)) = dd.longhorn_disk else {
+        return format!("{bd}, mounted at {mount}; no disk of Longhorn node {node} has that path.");
+    };
+    if dd.replicas.is_empty() {
+        return format!(
+            "{bd}, mounted at {mount} as Longhorn disk {disk} of node {node}, which holds no \
+             replica."
+        );
+    }
+    let mut by_volume: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    for r in &dd.replicas {
+        let v = LhReplica::of(*r)
+            .and_then(|x| x.volume_name())
+            .unwrap_or_default();
+        by_volume
+            .entry(v.to_string())
+            .or_default()
+            .push(r.key.name.as_str());
+    }
+    let volumes: Vec<String> = by_volume
+        .iter()
+        .map(|(v, reps)| {
+            let claim = cx
+                .index
+                .find("longhorn.io", "Volume", "longhorn-system", v)
+                .and_then(LhVolume::of)
+                .and_then(|lv| lv.pvc())
+                .map(|(ns, n)| format!(", PVC {ns}/{n}"))
+                .unwrap_or_default();
+            format!("{v} (replica {}{claim})", reps.join(", "))
+        })
+        .collect();
+    format!(
+        "{bd}, mounted at {mount} as Longhorn disk {disk} of node {node}, which holds {} of {}: \
+         {}. Those replicas are likely failing with the disk; the volumes stay available only \
+         through their replicas on other disks.",
+        plural(dd.replicas.len(), "replica", "replicas"),
+        plural(by_volume.len(), "volume", "volumes"),
+        volumes.join("; ")
+    )
 }
 
 fn or_unknown(when: &str) -> &str {
@@ -975,7 +1072,7 @@ fn clock_run(cx: &Context) -> (Vec<Finding>, Vec<SubCheck>) {
         };
         let drift = field("clock-drift");
         let peer = field("remote-peer-id");
-        let mut f = Finding::new(
+        let f = Finding::new(
             info.id,
             format!("Node/{node}:etcd-drift"),
             Severity::Warning,
@@ -1009,9 +1106,7 @@ fn clock_run(cx: &Context) -> (Vec<Finding>, Vec<SubCheck>) {
              fix the node whose offset is large."
                 .to_string(),
         );
-        if let Some(p) = cx.index.find("", "Pod", ETCD_PODS.0, pod) {
-            f = f.with_objects(vec![ObjectRef::of(p)]);
-        }
+        // The etcd pod is not an object of it: the finding does not explain its restarts.
         out.push(f);
     }
     subs.push(check(

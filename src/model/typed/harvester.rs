@@ -1,5 +1,5 @@
 //! Harvester (`harvesterhci.io`) views: Upgrade, UpgradePlan (Upgrade V2), Version, Addon, VirtualMachineImage,
-//! VirtualMachineBackup and ScheduleVMBackup (Settings have their own decoded view,
+//! VirtualMachineBackup, ScheduleVMBackup and BlockDevice (Settings have their own decoded view,
 //! `views::SettingView`).
 use super::view;
 use crate::model::tree::Node;
@@ -306,5 +306,36 @@ status:
         assert_eq!((s.suspend(), s.suspended()), (Some(true), Some(false)));
         assert_eq!(s.cron(), Some("0 * * * *"));
         assert!(VmBackup::of(&schedule).is_none());
+    }
+}
+
+view! {
+    /// A Harvester BlockDevice (`longhorn-system`): a node's disk or partition as the node disk
+    /// manager sees it, and where it is mounted when provisioned for Longhorn.
+    BlockDevice = "harvesterhci.io" / "BlockDevice"
+}
+
+impl<'a> BlockDevice<'a> {
+    /// `spec.nodeName`: the node it is on.
+    pub fn node_name(self) -> Option<&'a str> {
+        self.0.str("/spec/nodeName")
+    }
+
+    /// The device path (`/dev/sdb`): `status.deviceStatus.devPath`, else `spec.devPath`.
+    pub fn dev_path(self) -> Option<&'a str> {
+        self.0
+            .str("/status/deviceStatus/devPath")
+            .or_else(|| self.0.str("/spec/devPath"))
+            .filter(|p| !p.is_empty())
+    }
+
+    /// Where its filesystem is mounted (a Longhorn disk's path):
+    /// `status.deviceStatus.fileSystem.mountPoint`, else `spec.fileSystem.mountPoint`.
+    pub fn mount_point(self) -> Option<&'a str> {
+        self.0
+            .str("/status/deviceStatus/fileSystem/mountPoint")
+            .filter(|p| !p.is_empty())
+            .or_else(|| self.0.str("/spec/fileSystem/mountPoint"))
+            .filter(|p| !p.is_empty())
     }
 }

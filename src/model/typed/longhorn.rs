@@ -188,6 +188,27 @@ impl<'a> LhNode<'a> {
 #[derive(Debug, Clone, Copy)]
 pub struct LhDisk<'a>(&'a Node);
 
+impl<'a> LhNode<'a> {
+    /// `status.diskStatus.<disk>.diskUUID`: the UUID replicas name in `spec.diskID`.
+    pub fn disk_uuid(self, disk: &str) -> Option<&'a str> {
+        self.0
+            .at("/status/diskStatus")
+            .and_then(Node::as_object)
+            .unwrap_or_default()
+            .iter()
+            .find(|(name, _)| &**name == disk)
+            .and_then(|(_, d)| d.get("diskUUID"))
+            .and_then(Node::as_str)
+    }
+}
+
+impl<'a> LhDisk<'a> {
+    /// `path`: where the disk is mounted on the node.
+    pub fn path(self) -> Option<&'a str> {
+        self.0.get("path").and_then(Node::as_str)
+    }
+}
+
 impl LhDisk<'_> {
     /// `evictionRequested`: move every replica off the disk.
     pub fn eviction_requested(self) -> Option<bool> {

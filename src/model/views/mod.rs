@@ -127,6 +127,7 @@ pub const TREE_KINDS: &[(&str, &str)] = &[
     ("harvesterhci.io", "UpgradeLog"),
     ("management.harvesterhci.io", "UpgradePlan"),
     ("harvesterhci.io", "VirtualMachineImage"),
+    ("harvesterhci.io", "BlockDevice"),
     ("longhorn.io", "Volume"),
     ("longhorn.io", "Engine"),
     ("longhorn.io", "Replica"),
