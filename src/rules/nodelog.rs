@@ -1017,7 +1017,8 @@ static CLOCK_SKEW: RuleInfo = RuleInfo {
         could have collected them (the last line of each kernel and service log against the \
         bundle's creation time plus the longest collection window). Each sub-check is \
         `not_evaluated` when the bundle lacks what it reads. A clock off by more than a few \
-        seconds breaks etcd leases, certificate checks and Longhorn's replica timestamps.",
+        seconds can fail certificate checks (rke2 and the kubelet then fail to start or to \
+        join) and makes the nodes' logs disagree on when things happened.",
     inputs: &[Input::NodeBundles],
     versions: "all",
 };
