@@ -5660,6 +5660,8 @@ def scenario_upgrade_blocked_v140() -> BundleModel:
         for k in ("currentReplicaAddressMap", "replicaModeMap"):
             eng["status"][k] = {r: v for r, v in eng["status"][k].items() if r != rep["metadata"]["name"]}
         touch(eng, failed + dt.timedelta(seconds=1))
+        # the replica was on node-2's data disk, sdb
+        provision_extra_disk(b, n2, rep, CAPTURE - dt.timedelta(days=41, hours=5, minutes=2))
         b.node_files[n2]["logs/kernel.log"] += "".join(
             journal(t, n2, "kernel", None, m) + "\n" for t, m in (
                 (BLOCKED_DISK_ERRORS, "sd 2:0:1:0: [sdb] tag#87 FAILED Result: hostbyte=DID_OK driverbyte=DRIVER_OK "
@@ -6907,20 +6909,17 @@ EXTRA_DISK_ADDED = CAPTURE - dt.timedelta(days=9, hours=4, minutes=12)   # node-
 EXTRA_DISK_FIRST = CAPTURE - dt.timedelta(hours=2, minutes=7, seconds=41)  # and failing since
 
 
-def add_failing_extra_disk(b, node):
-    """node's second disk /dev/sdb, provisioned 9 days ago as a Longhorn disk (BlockDevice mounted at
-    /var/lib/harvester/extra-disks/<name>, disk <name> of Longhorn node node) that now holds the replica of
-    vm-web-01's volume on node; for 2 h the kernel logs read errors on it (`[sdb] tag#… FAILED Result`,
-    `Medium Error`, `I/O error, dev sdb`), every few minutes, while Longhorn still shows the replica
-    running."""
+def provision_extra_disk(b, node, replica, at):
+    """Provision node's second disk /dev/sdb (its BlockDevice in base_cluster()) as a Longhorn disk at
+    `at`: mounted at /var/lib/harvester/extra-disks/<BlockDevice name>, added to Longhorn node `node`
+    under that name; `replica` (a Longhorn Replica on node) is moved onto it."""
     bd_name = h("blockdevice", node)[:32]
     mount = f"/var/lib/harvester/extra-disks/{bd_name}"
     bd = b.get("harvesterhci.io/v1beta1", "blockdevices", bd_name, "longhorn-system")
     bd["spec"]["fileSystem"] = {"forceFormatted": True, "mountPoint": mount, "provisioned": True}
-    bd["status"]["deviceStatus"]["fileSystem"] = {"LastFormattedAt": ts(EXTRA_DISK_ADDED), "mountPoint": mount,
-                                                  "type": "ext4"}
+    bd["status"]["deviceStatus"]["fileSystem"] = {"LastFormattedAt": ts(at), "mountPoint": mount, "type": "ext4"}
     bd["status"]["provisionPhase"] = "Provisioned"
-    touch(bd, EXTRA_DISK_ADDED + dt.timedelta(seconds=9))
+    touch(bd, at + dt.timedelta(seconds=9))
     disk_uuid = uid("diskuuid", node, bd_name)
     lhn = b.get("longhorn.io/v1beta2", "nodes", node, "longhorn-system")
     lhn["spec"]["disks"][bd_name] = {"allowScheduling": True, "diskType": "filesystem", "evictionRequested": False,
@@ -6929,11 +6928,19 @@ def add_failing_extra_disk(b, node):
     lhn["status"]["diskStatus"][bd_name] = dict(copy.deepcopy(first), diskUUID=disk_uuid, filesystemType="ext2/ext3",
                                                 storageAvailable=1082331758592 - 42949672960 // 3,
                                                 storageMaximum=1082331758592, storageScheduled=42949672960)
-    touch(lhn, EXTRA_DISK_ADDED + dt.timedelta(seconds=20))
+    touch(lhn, at + dt.timedelta(seconds=20))
+    replica["spec"].update({"diskID": disk_uuid, "diskPath": mount})
+
+
+def add_failing_extra_disk(b, node):
+    """node's second disk /dev/sdb, provisioned 9 days ago as a Longhorn disk that now holds the replica of
+    vm-web-01's volume on node; for 2 h the kernel logs read errors on it (`[sdb] tag#… FAILED Result`,
+    `Medium Error`, `I/O error, dev sdb`), every few minutes, while Longhorn still shows the replica
+    running."""
     vol = web_volume_name()
     rep = next(r for r in b.items("longhorn.io/v1beta2", "replicas", "longhorn-system")
                if r["spec"]["volumeName"] == vol and r["spec"]["nodeID"] == node)
-    rep["spec"].update({"diskID": disk_uuid, "diskPath": mount})
+    provision_extra_disk(b, node, rep, EXTRA_DISK_ADDED)
     lines = []
     for k in range(9):
         t = EXTRA_DISK_FIRST + dt.timedelta(minutes=14 * k, seconds=k * 7 % 11)

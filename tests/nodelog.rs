@@ -293,7 +293,7 @@ fn sample_disk_errors_mapped_to_the_longhorn_disk_and_its_replicas() {
         "Device sdb is /dev/sdb on harvester-node-0: BlockDevice longhorn-system/04d30b3e40db6714eafc79664343e916",
         "mounted at /var/lib/harvester/extra-disks/04d30b3e40db6714eafc79664343e916 as Longhorn disk \
          04d30b3e40db6714eafc79664343e916 of node harvester-node-0, which holds 1 replica of 1 volume",
-        "(replica pvc-8bae9db4-b53f-4af3-b368-559386e7fd37-r-414e1d74, PVC default/vm-web-01-disk-0-8mvwd)",
+        "(replica pvc-8bae9db4-b53f-4af3-b368-559386e7fd37-r-414e1d74, running, PVC default/vm-web-01-disk-0-8mvwd)",
     ] {
         assert!(summary.contains(want), "{want:?} not in {summary}");
     }

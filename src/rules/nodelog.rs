@@ -398,7 +398,10 @@ fn disk_words(
         dd.dev_path, dd.block_device.key.namespace, dd.block_device.key.name
     );
     let Some(mount) = dd.mount_point else {
-        return format!("{bd}, not provisioned (no mount point): no Longhorn disk is on it.");
+        return format!(
+            "{bd}, which Harvester shows not provisioned (no mount point): it is not a Longhorn \
+             disk."
+        );
     };
     let Some((_, disk)) = dd.longhorn_disk else {
         return format!("{bd}, mounted at {mount}; no disk of Longhorn node {node} has that path.");
@@ -409,15 +412,22 @@ fn disk_words(
              replica."
         );
     }
-    let mut by_volume: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    let mut by_volume: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for r in &dd.replicas {
-        let v = LhReplica::of(*r)
-            .and_then(|x| x.volume_name())
-            .unwrap_or_default();
+        let lr = LhReplica::of(*r);
+        let v = lr.and_then(|x| x.volume_name()).unwrap_or_default();
+        let state = match (
+            lr.and_then(|x| x.failed_at()).filter(|t| !t.is_empty()),
+            lr.and_then(|x| x.current_state()),
+        ) {
+            (Some(t), _) => format!(", failed at {t}"),
+            (None, Some(s)) => format!(", {s}"),
+            (None, None) => String::new(),
+        };
         by_volume
             .entry(v.to_string())
             .or_default()
-            .push(r.key.name.as_str());
+            .push(format!("{}{state}", r.key.name));
     }
     let volumes: Vec<String> = by_volume
         .iter()
@@ -434,7 +444,7 @@ fn disk_words(
         .collect();
     format!(
         "{bd}, mounted at {mount} as Longhorn disk {disk} of node {node}, which holds {} of {}: \
-         {}. Those replicas are likely failing with the disk; the volumes stay available only \
+         {}. Replicas on a failing disk fail with it: those volumes likely stay available only \
          through their replicas on other disks.",
         plural(dd.replicas.len(), "replica", "replicas"),
         plural(by_volume.len(), "volume", "volumes"),
