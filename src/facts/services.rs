@@ -199,6 +199,9 @@ fn classify(service: Service, line: &str) -> Option<(Hit, Option<String>)> {
     fatal.then_some((Hit::Fatal, None))
 }
 
+/// A line's position: (index of its file among the files read, line number).
+type LinePos = (usize, u32);
+
 /// Streams the service logs of one node: [`Scanner::file`] for each file, [`Scanner::add`]
 /// for each line, then [`Scanner::finish`]. [`Scanner::last_line`] takes the last line of
 /// any other log of the node (the kernel's) for the node's newest time.
@@ -211,7 +214,7 @@ pub struct Scanner {
     /// How the current file's lines are dated.
     dating: Dating,
     /// Per service: its failures so far and the position of the last `Started` line.
-    services: BTreeMap<Service, (Option<Failures>, Option<(usize, u32)>)>,
+    services: BTreeMap<Service, (Option<Failures>, Option<LinePos>)>,
     not_yet_valid: Option<(u64, Line)>,
     /// The current file's last line (number, text), kept raw: dated once, at the end.
     last: (u32, String),
