@@ -158,7 +158,7 @@ fn patterns() -> Option<&'static Patterns> {
         let re = |s: &str| Regex::new(s).ok();
         Some(Patterns {
             candidate: re("rror|blocked for more|Kill|read-only|shut|FAILED|orruption")?,
-            journal: re(r"^([A-Z][a-z]{2}) +([0-9]{1,2}) ([0-9]{2}:[0-9]{2}:[0-9]{2})(?:\.[0-9]+)? \S+ [^\s:]+: ")?,
+            journal: re(r"^([A-Z][a-z]{2}) +([0-9]{1,2}) ([0-9]{2}:[0-9]{2}:[0-9]{2})(?:\.[0-9]+)? [^ ]+ [^ :]+: ")?,
             klog: re(r"^[IWEF]([0-9]{2})([0-9]{2}) ([0-9]{2}:[0-9]{2}:[0-9]{2})")?,
             header: re(r"^-- Logs begin at [0-9A-Za-z_]+ ([0-9]{4})-([0-9]{2})-[0-9]{2} [0-9:]+ ([0-9A-Za-z_]+)")?,
             read_only: re(r"(?:EXT[234]-fs|XFS) \(([^)\s]+)\):.*(?:[Rr]emounting filesystem read-only|shutting down filesystem|Filesystem has been shut down)")?,
