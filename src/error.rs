@@ -4,8 +4,9 @@ use std::path::PathBuf;
 /// Errors that make a bundle (or one of its parts) unusable.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The input path cannot be read at all.
-    #[error("{path}: {source}")]
+    /// The input path cannot be read at all (the OS's reason is the source, so that a chain
+    /// printer such as anyhow's `{:#}` says it once).
+    #[error("{path}: cannot be read")]
     Io {
         path: PathBuf,
         #[source]

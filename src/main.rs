@@ -89,19 +89,20 @@ enum Command {
         /// Report formats to write, comma-separated.
         #[arg(long, value_delimiter = ',', default_value = "html,md,json")]
         format: Vec<Format>,
-        /// Print the JSON report to stdout instead of the summary (writes no files).
-        #[arg(long)]
+        /// Print the JSON report to stdout instead of the summary (writes no files, so it
+        /// cannot be combined with -o or --format).
+        #[arg(long, conflicts_with_all = ["output", "format"])]
         json: bool,
         /// Exit 1 when a finding at or above this severity exists.
         #[arg(long, value_enum)]
         fail_on: Option<FailOn>,
         /// Judge upgrades as Harvester VERSION would (default: the version detected in the
         /// bundle). The admission webhook that judges an upgrade is the running version's.
-        #[arg(long, value_name = "VERSION")]
+        #[arg(long, value_name = "VERSION", value_parser = version_arg)]
         from_version: Option<String>,
         /// Check an upgrade to VERSION (default: the newest Version object above the running
         /// version); adds the version-compatibility check.
-        #[arg(long, value_name = "VERSION")]
+        #[arg(long, value_name = "VERSION", value_parser = version_arg)]
         to_version: Option<String>,
         /// In the summary, list every finding each incident explains (by default only counted)
         /// and where each informational finding shows.
@@ -410,6 +411,16 @@ fn default_output_dir(bundle: &Path) -> PathBuf {
         .unwrap_or(&name)
         .to_string();
     PathBuf::from(format!("sbdiag-{stem}"))
+}
+
+/// A Harvester version argument (`v1.4.1`, `1.4.1`, `v1.5.0-rc2`): refused with the reason
+/// instead of silently judging nothing.
+fn version_arg(s: &str) -> Result<String, String> {
+    if sbdiag::facts::version::Version::parse(s).num.is_some() {
+        Ok(s.to_string())
+    } else {
+        Err(format!("{s:?} is not a Harvester version like v1.4.1"))
+    }
 }
 
 fn run(cli: Cli) -> Result<ExitCode, Fatal> {

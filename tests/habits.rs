@@ -119,3 +119,30 @@ fn show_labels_and_sort_by() {
     let bad = sbdiag(&["get", "pods", "--sort-by", ".a[", "-b", b]);
     assert_eq!(bad.status.code(), Some(2));
 }
+
+#[test]
+fn arguments_are_checked_and_errors_said_once() {
+    let s = sample("healthy-v1.4.0");
+    let b = s.to_str().unwrap();
+    // A version that is not one is refused, not silently ignored.
+    let out = sbdiag(&["analyze", b, "--json", "--from-version", "banana"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("\"banana\" is not a Harvester version like v1.4.1"),
+        "{err}"
+    );
+    let out = sbdiag(&["analyze", b, "--json", "--to-version", "1.x"]);
+    assert_eq!(out.status.code(), Some(2));
+    // --json writes no files, so -o with it is an error rather than ignored.
+    let dir = tempfile::tempdir().unwrap();
+    let out = sbdiag(&["analyze", b, "--json", "-o", dir.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot be used with"));
+    // A missing bundle: its path and the OS's reason, once.
+    let out = sbdiag(&["analyze", "/nope/bundle.zip"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("/nope/bundle.zip: cannot be read: "), "{err}");
+    assert_eq!(err.matches("os error").count(), 1, "{err}");
+}
