@@ -221,6 +221,21 @@ fn sample_rke2_failures_and_the_clock_behind_them() {
         "{}",
         s(&x["summary"])
     );
+    assert_eq!(
+        s(&x["title"]),
+        "Node harvester-node-2's clock was likely behind by at least 1h44m: 3 x509 \"not yet valid\" errors"
+    );
+    // The clock is the cause; rke2-server failing on the same x509 error is its effect.
+    let incident = r["incidents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["cause"] == "node.clock-skew:Node/harvester-node-2:x509-not-yet-valid")
+        .expect("an incident led by the clock");
+    assert_eq!(
+        incident["effects"],
+        serde_json::json!(["node.service-failures:Node/harvester-node-2:rke2-server"])
+    );
     let e = finding(&r, "node.clock-skew:Node/harvester-node-0:etcd-drift");
     assert_eq!(
         s(&e["title"]),

@@ -31,6 +31,12 @@ pub mod topic {
         format!("chart:{namespace}/{bundle}")
     }
 
+    /// A node's system services (`services:Node/n1`): a cause the node's logs name (its clock
+    /// behind the certificates') explains their failures.
+    pub fn services(node: &str) -> String {
+        format!("services:Node/{node}")
+    }
+
     /// A disk of a node (`disk:Node/n1/sdc`, partitions folded into their disk): its block I/O
     /// errors explain the filesystem errors on it.
     pub fn disk(node: &str, device: &str) -> String {

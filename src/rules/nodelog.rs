@@ -1013,6 +1013,7 @@ fn service_finding(info: &RuleInfo, cx: &Context, f: &crate::facts::services::Fa
         .with_summary(summary)
         .with_evidence(evidence)
         .with_remediation(remediation.trim_end().to_string())
+        .with_topic(super::finding::topic::services(node))
 }
 
 // ---------------------------------------------------------------- clock skew
@@ -1157,7 +1158,7 @@ fn clock_run(cx: &Context) -> (Vec<Finding>, Vec<SubCheck>) {
                 format!("Node/{node}:x509-not-yet-valid"),
                 Severity::Warning,
                 format!(
-                    "Node {node}: {} x509 \"not yet valid\" {}",
+                    "Node {node}'s clock was likely behind{behind}: {} x509 \"not yet valid\" {}",
                     grouped(*count),
                     if *count == 1 { "error" } else { "errors" }
                 ),
@@ -1179,7 +1180,18 @@ fn clock_run(cx: &Context) -> (Vec<Finding>, Vec<SubCheck>) {
             .with_remediation(format!(
                 "On node {node}, compare its clock with a server node's (`date -u` on both) and \
                  check time synchronisation (`chronyc tracking`, the `ntp-servers` setting)."
-            )),
+            ))
+            // A service of this node that failed on the same x509 error failed because of it.
+            .explaining(
+                ns.failures
+                    .iter()
+                    .any(|f| {
+                        f.last_fatal
+                            .as_ref()
+                            .is_some_and(|l| l.text.contains("not yet valid"))
+                    })
+                    .then(|| super::finding::topic::services(node)),
+            ),
         );
     }
     let dated = cx.services.iter().any(|s| s.newest.is_some());
