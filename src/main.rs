@@ -126,9 +126,11 @@ enum Command {
         /// Label selector (`app=x,tier!=y`).
         #[arg(short = 'l', long)]
         selector: Option<String>,
-        /// Output format.
-        #[arg(short, long, value_enum, default_value = "table")]
-        output: Output,
+        /// Output format: table, wide, yaml, json, name, `jsonpath=TEMPLATE`
+        /// (`jsonpath='{.items[*].metadata.name}'`, `{range .items[*]}{.x}{"\n"}{end}`) or
+        /// `custom-columns=HEADER:PATH,…` (`NAME:.metadata.name,NODE:.spec.nodeName`).
+        #[arg(short, long, value_name = "FORMAT", value_parser = output_arg, default_value = "table")]
+        output: OutputArg,
         /// Keep metadata.managedFields in -o yaml/json.
         #[arg(long)]
         show_managed_fields: bool,
@@ -423,6 +425,31 @@ fn version_arg(s: &str) -> Result<String, String> {
     }
 }
 
+/// `get -o`: a built-in format, or kubectl's `jsonpath=`/`custom-columns=` printers.
+#[derive(Debug, Clone)]
+struct OutputArg {
+    format: Output,
+    printer: Option<sbdiag::query::template::Printer>,
+}
+
+fn output_arg(s: &str) -> Result<OutputArg, String> {
+    if let Some(p) = sbdiag::query::template::Printer::parse(s) {
+        return Ok(OutputArg {
+            format: Output::Json,
+            printer: Some(p?),
+        });
+    }
+    match <Output as clap::ValueEnum>::from_str(s, false) {
+        Ok(format) => Ok(OutputArg {
+            format,
+            printer: None,
+        }),
+        Err(_) => Err(format!(
+            "{s:?}: expected table, wide, yaml, json, name, jsonpath=TEMPLATE or custom-columns=HEADER:PATH,…"
+        )),
+    }
+}
+
 fn run(cli: Cli) -> Result<ExitCode, Fatal> {
     let knowledge = cli
         .knowledge
@@ -505,11 +532,12 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
                 &kind,
                 name.as_deref(),
                 &scope,
-                output,
+                output.format,
                 show_managed_fields,
                 &get::Print {
                     show_labels,
                     sort_by,
+                    printer: output.printer,
                 },
             )?;
             print(&l.text)?;

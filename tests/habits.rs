@@ -1,6 +1,6 @@
 //! kubectl habits in `sbdiag get`: KIND/NAME, comma-separated kinds, "No resources found" and
 //! exit 0 for an empty list (also a list collected with `items: []`), did-you-mean for a typo,
-//! and SBDIAG_BUNDLE in place of `-b`.
+//! SBDIAG_BUNDLE in place of `-b`, and `-o jsonpath=` / `-o custom-columns=`.
 mod common;
 
 use std::process::Command;
@@ -145,4 +145,61 @@ fn arguments_are_checked_and_errors_said_once() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("/nope/bundle.zip: cannot be read: "), "{err}");
     assert_eq!(err.matches("os error").count(), 1, "{err}");
+}
+
+#[test]
+fn jsonpath_and_custom_columns_outputs() {
+    let s = sample("healthy-v1.4.0");
+    let b = s.to_str().unwrap();
+    assert_eq!(
+        ok(&[
+            "get",
+            "vm",
+            "-A",
+            "-o",
+            r#"jsonpath={range .items[*]}{.metadata.name}={.status.printableStatus}{"\n"}{end}"#,
+            "-b",
+            b
+        ]),
+        "vm-test-01=Stopped\nvm-web-01=Running\n"
+    );
+    assert_eq!(
+        ok(&[
+            "get",
+            "no",
+            "-o",
+            r"custom-columns=NAME:.metadata.name,CPU:.status.capacity.cpu,ROLE:.metadata.labels.node-role\.kubernetes\.io/control-plane,X:.spec.nothing",
+            "-b",
+            b
+        ]),
+        "NAME               CPU   ROLE   X\n\
+         harvester-node-0   24    true   <none>\n\
+         harvester-node-1   16    true   <none>\n\
+         harvester-node-2   16    true   <none>\n"
+    );
+    // An empty list: the template still applies, and no "No resources found" note.
+    let none = sbdiag(&[
+        "get",
+        "po",
+        "-n",
+        "nope",
+        "-o",
+        "jsonpath={.items}",
+        "-b",
+        b,
+    ]);
+    assert_eq!(String::from_utf8_lossy(&none.stdout), "[]");
+    assert_eq!(String::from_utf8_lossy(&none.stderr), "");
+    for bad in [
+        "jsonpath={range .items[*]}",
+        "custom-columns=NAME",
+        "banana",
+    ] {
+        let out = sbdiag(&["get", "po", "-o", bad, "-b", b]);
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("--output"),
+            "{bad}"
+        );
+    }
 }

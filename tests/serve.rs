@@ -365,3 +365,75 @@ fn a_non_loopback_listen_is_refused_unless_allowed() {
         "{err}"
     );
 }
+
+#[test]
+fn get_jsonpath_and_custom_columns_print_as_kubectl_does() {
+    if kubectl_bin().is_none() {
+        return;
+    }
+    let b = sample("healthy-v1.4.0");
+    let s = Server::start(&b, &[]);
+    let bundle = b.to_str().unwrap();
+    for args in [
+        &[
+            "get",
+            "po",
+            "-A",
+            "-o",
+            r#"jsonpath={range .items[*]}{.metadata.namespace}/{.metadata.name}{"\t"}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}"#,
+        ][..],
+        &[
+            "get",
+            "po",
+            "-n",
+            "harvester-system",
+            "-o",
+            "jsonpath={.items[*].metadata.name}",
+        ],
+        &[
+            "get",
+            "no",
+            "harvester-node-0",
+            "-o",
+            "jsonpath={.metadata.name} {.status.nodeInfo.kubeletVersion}",
+        ],
+        &[
+            "get",
+            "vm",
+            "-A",
+            "-o",
+            "jsonpath={.items[0].spec.template.spec.domain.resources}",
+        ],
+        &["get", "po", "-n", "nope", "-o", "jsonpath={.items}"],
+        &[
+            "get",
+            "no",
+            "-o",
+            r#"custom-columns=NAME:.metadata.name,IP:.status.addresses[0].address,TAINTS:.spec.taints,LABELS:.metadata.labels,READY:.status.conditions[?(@.type=="Ready")].status"#,
+        ],
+        &[
+            "get",
+            "po",
+            "-A",
+            "-o",
+            "custom-columns=NS:metadata.namespace,NAME:.metadata.name,NODE:.spec.nodeName,C:.spec.containers[*].name,PORTS:.spec.containers[0].ports",
+        ],
+        &[
+            "get",
+            "vm",
+            "-A",
+            "-o",
+            "custom-columns=N:.metadata.name,RUNNING:.spec.running,GEN:.metadata.generation",
+        ],
+        &["get", "po", "-n", "nope", "-o", "custom-columns=A:.a"],
+    ] {
+        let ours = sbdiag(&[args, &["-b", bundle]].concat());
+        assert!(ours.status.success(), "{args:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&ours.stdout),
+            s.ok(args),
+            "sbdiag and kubectl differ on {args:?}"
+        );
+        assert_eq!(String::from_utf8_lossy(&ours.stderr), "", "{args:?}");
+    }
+}

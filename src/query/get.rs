@@ -3,6 +3,7 @@ use std::fmt::Write;
 
 use super::select::Selector;
 use super::table;
+use super::template::Printer;
 use crate::analyze::Analysis;
 use crate::error::{Error, Result};
 use crate::index::Object;
@@ -159,6 +160,8 @@ pub struct Print {
     pub show_labels: bool,
     /// A JSONPath (`.metadata.creationTimestamp`, `{.status.phase}`) to sort by.
     pub sort_by: Option<String>,
+    /// `-o jsonpath=…` or `-o custom-columns=…`, in place of the format.
+    pub printer: Option<Printer>,
 }
 
 /// What `get` prints: the listing on stdout, and a note for stderr (kubectl's
@@ -216,7 +219,7 @@ pub fn get_all(
         }
         out.text.push_str(&t);
     }
-    if out.text.is_empty() {
+    if out.text.is_empty() && print.printer.is_none() {
         out.note = Some(match scope.namespace() {
             Some(ns) if namespaced => format!("No resources found in {ns} namespace."),
             _ => "No resources found".to_string(),
@@ -249,6 +252,24 @@ pub fn get(
     let mut objs = select(a, &types, name, scope)?;
     if let Some(path) = &print.sort_by {
         sort_by(a, &mut objs, path)?;
+    }
+    // kubectl's printers print even an empty list (a template, a header), without a note.
+    if let Some(p) = print
+        .printer
+        .as_ref()
+        .filter(|_| name.is_none() || !objs.is_empty())
+    {
+        let mut values = values(a, &objs, managed_fields)?;
+        return Ok(match p {
+            Printer::CustomColumns(c) => c.render(&values),
+            // kubectl applies the template to the object it names, else to the List.
+            Printer::JsonPath(t) => match (name, values.len()) {
+                (Some(_), 1) => t.render(&values.pop().unwrap_or_default()),
+                _ => t.render(
+                    &serde_json::json!({"apiVersion": "v1", "kind": "List", "items": values}),
+                ),
+            },
+        });
     }
     if objs.is_empty() {
         let where_ = match scope.namespace() {
@@ -346,13 +367,19 @@ fn yaml(a: &Analysis, objs: &[&Object], mf: bool) -> Result<String> {
     Ok(out)
 }
 
-fn json(a: &Analysis, objs: &[&Object], mf: bool) -> Result<String> {
+/// The objects as JSON values, as captured.
+fn values(a: &Analysis, objs: &[&Object], mf: bool) -> Result<Vec<serde_json::Value>> {
     let mut values = Vec::new();
     for o in objs {
         let v: serde_json::Value = yaml_serde::from_str(&raw_yaml(a, o, mf)?)
             .map_err(|e| Error::Usage(format!("{}: cannot convert to JSON: {e}", o.key)))?;
         values.push(v);
     }
+    Ok(values)
+}
+
+fn json(a: &Analysis, objs: &[&Object], mf: bool) -> Result<String> {
+    let mut values = values(a, objs, mf)?;
     let doc = if values.len() == 1 {
         values.pop().unwrap_or_default()
     } else {

@@ -8,4 +8,5 @@ pub mod jsonpath;
 pub mod logs;
 pub mod select;
 pub mod table;
+pub mod template;
 pub mod whole;
