@@ -162,10 +162,10 @@ enum Command {
     },
     /// Show one object: metadata, status, conditions and related events.
     Describe {
-        /// Kind (as for get).
+        /// Kind (as for get) then the name, or KIND/NAME (`po/virt-handler-8wnxm`).
         kind: String,
-        /// Object name.
-        name: String,
+        /// Object name (not needed with KIND/NAME).
+        name: Option<String>,
         #[command(flatten)]
         common: QueryArgs,
     },
@@ -629,12 +629,8 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
         }
         Command::Describe { kind, name, common } => {
             let a = load(&common.bundle, &cli.limits)?;
-            print(&get::describe(
-                &a,
-                &kind,
-                &name,
-                common.namespace.as_deref(),
-            )?)?;
+            let (kind, name) = get::kind_and_name(&kind, name.as_deref())?;
+            print(&get::describe(&a, kind, name, common.namespace.as_deref())?)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Events { common, kind } => {

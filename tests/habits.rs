@@ -1,6 +1,6 @@
 //! kubectl habits in `sbdiag get`: KIND/NAME, comma-separated kinds, "No resources found" and
 //! exit 0 for an empty list (also a list collected with `items: []`), did-you-mean for a typo,
-//! SBDIAG_BUNDLE in place of `-b`, and `-o jsonpath=` / `-o custom-columns=`.
+//! SBDIAG_BUNDLE in place of `-b`, `-o jsonpath=` / `-o custom-columns=`, and `describe KIND/NAME`.
 mod common;
 
 use std::process::Command;
@@ -200,6 +200,48 @@ fn jsonpath_and_custom_columns_outputs() {
         assert!(
             String::from_utf8_lossy(&out.stderr).contains("--output"),
             "{bad}"
+        );
+    }
+}
+
+#[test]
+fn describe_takes_kind_slash_name() {
+    let s = sample("healthy-v1.4.0");
+    let b = s.to_str().unwrap();
+    let slash = ok(&[
+        "describe",
+        "po/virt-handler-8wnxm",
+        "-n",
+        "harvester-system",
+        "-b",
+        b,
+    ]);
+    assert!(
+        slash.starts_with("Name:         virt-handler-8wnxm\n"),
+        "{slash}"
+    );
+    assert_eq!(
+        slash,
+        ok(&[
+            "describe",
+            "po",
+            "virt-handler-8wnxm",
+            "-n",
+            "harvester-system",
+            "-b",
+            b
+        ])
+    );
+    for (args, says) in [
+        (&["describe", "po"][..], "describe needs an object"),
+        (&["describe", "po/a", "b"], "no need to give a name"),
+        (&["describe", "po/"], "expected KIND/NAME"),
+    ] {
+        let out = sbdiag(&[args, &["-b", b]].concat());
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(says),
+            "{args:?}"
         );
     }
 }

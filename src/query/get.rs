@@ -735,6 +735,21 @@ pub fn find_one<'a>(
     }
 }
 
+/// `describe`'s arguments as kubectl takes them: `KIND NAME` or `KIND/NAME`.
+pub fn kind_and_name<'a>(kind: &'a str, name: Option<&'a str>) -> Result<(&'a str, &'a str)> {
+    match (kind.split_once('/'), name) {
+        (Some(_), Some(_)) => Err(Error::Usage(format!(
+            "there is no need to give a name after {kind:?}: KIND/NAME names the object already"
+        ))),
+        (Some((k, n)), None) if !k.is_empty() && !n.is_empty() && !n.contains('/') => Ok((k, n)),
+        (Some(_), None) => Err(Error::Usage(format!("{kind:?}: expected KIND/NAME"))),
+        (None, Some(n)) => Ok((kind, n)),
+        (None, None) => Err(Error::Usage(format!(
+            "describe needs an object: `describe {kind} NAME` or `describe {kind}/NAME`"
+        ))),
+    }
+}
+
 /// `sbdiag describe`.
 pub fn describe(a: &Analysis, kind: &str, name: &str, namespace: Option<&str>) -> Result<String> {
     let o = find_one(a, kind, name, namespace)?;
