@@ -1,6 +1,7 @@
 //! kubectl habits in `sbdiag get`: KIND/NAME, comma-separated kinds, "No resources found" and
 //! exit 0 for an empty list (also a list collected with `items: []`), did-you-mean for a typo,
-//! SBDIAG_BUNDLE in place of `-b`, `-o jsonpath=` / `-o custom-columns=`, and `describe KIND/NAME`.
+//! SBDIAG_BUNDLE in place of `-b`, `-o jsonpath=` / `-o custom-columns=`, `describe KIND/NAME`
+//! and the short names the API defines.
 mod common;
 
 use std::process::Command;
@@ -242,6 +243,25 @@ fn describe_takes_kind_slash_name() {
         assert!(
             String::from_utf8_lossy(&out.stderr).contains(says),
             "{args:?}"
+        );
+    }
+}
+
+#[test]
+fn short_names_the_api_defines() {
+    let s = sample("healthy-v1.4.0");
+    let b = s.to_str().unwrap();
+    for (short, long) in [
+        ("vmimages", "virtualmachineimages"),
+        ("vmimage", "virtualmachineimages"),
+        ("kvs", "kubevirts"),
+        ("lhim", "instancemanagers.longhorn.io"),
+        ("bd", "blockdevices"),
+    ] {
+        assert_eq!(
+            ok(&["get", short, "-A", "-b", b]),
+            ok(&["get", long, "-A", "-b", b]),
+            "{short}"
         );
     }
 }

@@ -437,3 +437,44 @@ fn get_jsonpath_and_custom_columns_print_as_kubectl_does() {
         assert_eq!(String::from_utf8_lossy(&ours.stderr), "", "{args:?}");
     }
 }
+
+#[test]
+fn api_resources_name_short_names_and_api_version_as_kubectl() {
+    if kubectl_bin().is_none() {
+        return;
+    }
+    let b = sample("healthy-v1.4.0");
+    let s = Server::start(&b, &[]);
+    // (NAME, SHORTNAMES or "-", APIVERSION): kubectl's five columns, sbdiag's six (OBJECTS last).
+    let triples = |text: &str, width: usize| -> Vec<(String, String, String)> {
+        let mut v: Vec<(String, String, String)> = rows(text)
+            .into_iter()
+            .map(|r| {
+                if r.len() == width {
+                    (r[0].clone(), r[1].clone(), r[2].clone())
+                } else {
+                    (r[0].clone(), "-".into(), r[1].clone())
+                }
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let theirs = s.ok(&["api-resources", "--no-headers"]);
+    let ours = ok(&["get", "api-resources", "-b", b.to_str().unwrap()]);
+    assert!(
+        ours.starts_with("NAME ") && ours.lines().next().unwrap().contains(" SHORTNAMES "),
+        "{ours}"
+    );
+    let ours_rows: String = ours.lines().skip(1).map(|l| format!("{l}\n")).collect();
+    let t = triples(&ours_rows, 6);
+    assert!(
+        t.contains(&(
+            "virtualmachineimages".into(),
+            "vmimage,vmimages".into(),
+            "harvesterhci.io/v1beta1".into()
+        )),
+        "{ours}"
+    );
+    assert_eq!(t, triples(&theirs, 5));
+}

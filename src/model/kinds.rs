@@ -59,7 +59,43 @@ const SHORT_NAMES: &[(&str, &str, &str)] = &[
     ("lhs", "longhorn.io", "settings"),
     ("bd", "harvesterhci.io", "blockdevices"),
     ("vmimage", "harvesterhci.io", "virtualmachineimages"),
+    ("vmimages", "harvesterhci.io", "virtualmachineimages"),
     ("vmbackup", "harvesterhci.io", "virtualmachinebackups"),
+    ("vmbackups", "harvesterhci.io", "virtualmachinebackups"),
+    ("vmrestore", "harvesterhci.io", "virtualmachinerestores"),
+    ("vmrestores", "harvesterhci.io", "virtualmachinerestores"),
+    ("vmtemplate", "harvesterhci.io", "virtualmachinetemplates"),
+    ("vmtemplates", "harvesterhci.io", "virtualmachinetemplates"),
+    (
+        "vmtemplateversion",
+        "harvesterhci.io",
+        "virtualmachinetemplateversions",
+    ),
+    (
+        "vmtemplateversions",
+        "harvesterhci.io",
+        "virtualmachinetemplateversions",
+    ),
+    (
+        "net-attach-def",
+        "k8s.cni.cncf.io",
+        "network-attachment-definitions",
+    ),
+    ("kvs", "kubevirt.io", "kubevirts"),
+    ("dv", "cdi.kubevirt.io", "datavolumes"),
+    ("dvs", "cdi.kubevirt.io", "datavolumes"),
+    ("lhb", "longhorn.io", "backups"),
+    ("lhbv", "longhorn.io", "backupvolumes"),
+    ("lhbt", "longhorn.io", "backuptargets"),
+    ("lhbi", "longhorn.io", "backingimages"),
+    ("lhei", "longhorn.io", "engineimages"),
+    ("lhim", "longhorn.io", "instancemanagers"),
+    ("lhsm", "longhorn.io", "sharemanagers"),
+    ("lhrj", "longhorn.io", "recurringjobs"),
+    ("lhva", "longhorn.io", "volumeattachments"),
+    ("lhsnap", "longhorn.io", "snapshots"),
+    ("csr", "certificates.k8s.io", "certificatesigningrequests"),
+    ("pc", "scheduling.k8s.io", "priorityclasses"),
     ("fleetcluster", "fleet.cattle.io", "clusters"),
     ("bd", "fleet.cattle.io", "bundledeployments"),
     ("gitrepo", "fleet.cattle.io", "gitrepos"),
@@ -84,6 +120,55 @@ pub fn short_names(group: &str, plural: &str) -> Vec<&'static str> {
         .filter(|(s, g, p)| *g == group && *p == plural && *s != plural)
         .map(|(s, _, _)| *s)
         .collect()
+}
+
+/// `group`, `kind`, `plural`, `shortNames` of a CRD, read from its `spec.names` lines (no parse of its
+/// schema, which is most of its bytes).
+pub fn crd_names(yaml: &str) -> Option<(String, String, String, Vec<String>)> {
+    let mut in_spec = false;
+    let mut in_names = false;
+    let mut in_short = false;
+    let (mut group, mut kind, mut plural, mut short) =
+        (String::new(), String::new(), String::new(), Vec::new());
+    for l in yaml.lines() {
+        let indent = l.len() - l.trim_start().len();
+        let t = l.trim();
+        if indent == 0 {
+            in_spec = t == "spec:";
+            in_names = false;
+            continue;
+        }
+        if !in_spec {
+            continue;
+        }
+        if indent == 2 {
+            in_names = t == "names:";
+            in_short = false;
+            if let Some(g) = t.strip_prefix("group:") {
+                group = g.trim().trim_matches('"').to_string();
+            }
+            continue;
+        }
+        if in_names && in_short && t.starts_with("- ") {
+            short.push(
+                t.trim_start_matches("- ")
+                    .trim()
+                    .trim_matches('"')
+                    .to_string(),
+            );
+            continue;
+        }
+        if in_names && indent == 4 {
+            in_short = t == "shortNames:";
+            if let Some(k) = t.strip_prefix("kind:") {
+                kind = k.trim().trim_matches('"').to_string();
+            } else if let Some(p) = t.strip_prefix("plural:") {
+                plural = p.trim().trim_matches('"').to_string();
+            }
+            continue;
+        }
+    }
+    (!kind.is_empty() && !plural.is_empty()).then_some((group, kind, plural, short))
 }
 
 /// Kinds of resources whose lists are often empty in a bundle (so no object names the kind)
@@ -240,15 +325,27 @@ pub enum Resolved {
     Unknown,
 }
 
-fn matches_name(t: &ResourceType, name: &str) -> bool {
+/// Short names beyond kubectl's well-known ones: (short, group, plural), from the bundle's CRDs.
+pub type ShortNames = [(String, String, String)];
+
+fn matches_long_name(t: &ResourceType, name: &str) -> bool {
     let name = name.to_ascii_lowercase();
     let kind = t.kind.to_ascii_lowercase();
-    name == t.plural
-        || name == kind
-        || name == format!("{kind}s")
-        || SHORT_NAMES
+    name == t.plural || name == kind || name == format!("{kind}s")
+}
+
+fn matches_short_name(t: &ResourceType, name: &str, extra: &ShortNames) -> bool {
+    let name = name.to_ascii_lowercase();
+    SHORT_NAMES
+        .iter()
+        .any(|(s, g, p)| *s == name && *g == t.group && *p == t.plural)
+        || extra
             .iter()
             .any(|(s, g, p)| *s == name && *g == t.group && *p == t.plural)
+}
+
+fn matches_name(t: &ResourceType, name: &str, extra: &ShortNames) -> bool {
+    matches_long_name(t, name) || matches_short_name(t, name, extra)
 }
 
 fn group_matches(t: &ResourceType, group: &str) -> bool {
@@ -261,8 +358,19 @@ fn group_matches(t: &ResourceType, group: &str) -> bool {
 /// Resolves `input` (`ds`, `pods`, `Pod`, `bundles.fleet.cattle.io`, `deployments.apps`,
 /// `nodes.v1beta1.longhorn.io`) against `types`.
 pub fn resolve(input: &str, types: &[ResourceType]) -> Resolved {
+    resolve_with(input, types, &[])
+}
+
+/// [`resolve`], with the short names the bundle's CRDs declare. A short name two groups claim
+/// (`bd`: Harvester's blockdevices and Fleet's bundledeployments) resolves as kubectl does:
+/// to the first group in discovery order, where CRD groups (all of one priority) come
+/// alphabetically, so `bd` is `bundledeployments.fleet.cattle.io` when both are present.
+pub fn resolve_with(input: &str, types: &[ResourceType], extra: &ShortNames) -> Resolved {
     let input = input.trim();
-    let mut found: Vec<&ResourceType> = types.iter().filter(|t| matches_name(t, input)).collect();
+    let mut found: Vec<&ResourceType> = types
+        .iter()
+        .filter(|t| matches_name(t, input, extra))
+        .collect();
     if found.is_empty() {
         if let Some((name, group)) = input.split_once('.') {
             // `resource.version.group` is accepted too: drop a leading version.
@@ -276,7 +384,7 @@ pub fn resolve(input: &str, types: &[ResourceType]) -> Resolved {
             };
             found = types
                 .iter()
-                .filter(|t| matches_name(t, name) && group_matches(t, group))
+                .filter(|t| matches_name(t, name, extra) && group_matches(t, group))
                 .collect();
         }
     }
@@ -286,8 +394,11 @@ pub fn resolve(input: &str, types: &[ResourceType]) -> Resolved {
     let groups: std::collections::BTreeSet<&str> = found.iter().map(|t| t.group.as_str()).collect();
     if groups.len() > 1 {
         // Built-in groups win, as in kubectl; otherwise the user must say which.
+        let by_short_name_only = found.iter().all(|t| !matches_long_name(t, input));
         if let Some(g) = PREFERRED_GROUPS.iter().find(|g| groups.contains(**g)) {
             found.retain(|t| t.group == *g);
+        } else if by_short_name_only && let Some(first) = groups.first().map(|g| g.to_string()) {
+            found.retain(|t| t.group == first);
         } else {
             let mut names: Vec<String> = found
                 .iter()
@@ -441,6 +552,38 @@ mod tests {
         assert_eq!(kind_for_plural("widgets"), "Widget");
         assert_eq!(kind_for_plural("policies"), "Policy");
         assert_eq!(kind_for_plural("addresses"), "Address");
+    }
+
+    #[test]
+    fn a_short_name_two_groups_claim_goes_to_the_first_in_discovery_order() {
+        let types = vec![
+            t("harvesterhci.io", "BlockDevice", "blockdevices"),
+            t("fleet.cattle.io", "BundleDeployment", "bundledeployments"),
+        ];
+        let first = |i: &str| match resolve(i, &types) {
+            Resolved::Types(v) => v.iter().map(|t| t.plural.clone()).collect::<Vec<_>>(),
+            other => panic!("{i}: {other:?}"),
+        };
+        assert_eq!(first("bd"), ["bundledeployments"]);
+        assert_eq!(first("bd.harvesterhci.io"), ["blockdevices"]);
+        assert_eq!(first("blockdevices"), ["blockdevices"]);
+        let only_harvester = vec![t("harvesterhci.io", "BlockDevice", "blockdevices")];
+        assert!(matches!(
+            resolve("bd", &only_harvester),
+            Resolved::Types(v) if v[0].plural == "blockdevices"
+        ));
+        // Short names a CRD declares that kubectl's well-known list lacks.
+        let extra = [(
+            "lcf".to_string(),
+            "logging.banzaicloud.io".to_string(),
+            "clusterflows".to_string(),
+        )];
+        let flows = vec![t("logging.banzaicloud.io", "ClusterFlow", "clusterflows")];
+        assert_eq!(resolve("lcf", &flows), Resolved::Unknown);
+        assert!(matches!(
+            resolve_with("lcf", &flows, &extra),
+            Resolved::Types(v) if v[0].plural == "clusterflows"
+        ));
     }
 
     #[test]

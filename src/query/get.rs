@@ -73,11 +73,48 @@ pub fn resource_types(a: &Analysis) -> Vec<ResourceType> {
     types
 }
 
-/// Resolves KIND against the bundle; a helpful error when it cannot (with the closest names
-/// when it looks like a typo).
+/// The short names the bundle's CRDs declare (`spec.names.shortNames`): (short, group, plural).
+pub fn crd_short_names(a: &Analysis) -> Vec<(String, String, String)> {
+    let whole = super::whole::Whole::new(&a.bundle, &a.index);
+    let mut out = Vec::new();
+    for c in a
+        .index
+        .of_kind("apiextensions.k8s.io", "CustomResourceDefinition")
+    {
+        if let Some((g, _, p, short)) = whole.yaml(c, false).as_deref().and_then(kinds::crd_names) {
+            out.extend(short.into_iter().map(|s| (s, g.clone(), p.clone())));
+        }
+    }
+    out
+}
+
+/// The short names of a resource type: its CRD's when the bundle has them, else kubectl's
+/// well-known ones.
+fn short_names_of(t: &ResourceType, crd: &[(String, String, String)]) -> Vec<String> {
+    let from_crd: Vec<String> = crd
+        .iter()
+        .filter(|(_, g, p)| *g == t.group && *p == t.plural)
+        .map(|(s, _, _)| s.clone())
+        .collect();
+    if from_crd.is_empty() {
+        kinds::short_names(&t.group, &t.plural)
+            .into_iter()
+            .map(str::to_owned)
+            .collect()
+    } else {
+        from_crd
+    }
+}
+
+/// Resolves KIND against the bundle (with the short names its CRDs declare); a helpful error
+/// when it cannot (with the closest names when it looks like a typo).
 pub fn resolve_kind(a: &Analysis, kind: &str) -> Result<Vec<ResourceType>> {
     let types = resource_types(a);
-    match kinds::resolve(kind, &types) {
+    let resolved = match kinds::resolve(kind, &types) {
+        Resolved::Unknown => kinds::resolve_with(kind, &types, &crd_short_names(a)),
+        r => r,
+    };
+    match resolved {
         Resolved::Types(t) => Ok(t),
         Resolved::Ambiguous(names) => Err(Error::Usage(format!(
             "resource type {kind:?} is ambiguous in this bundle; use one of: {}",
@@ -97,25 +134,50 @@ pub fn resolve_kind(a: &Analysis, kind: &str) -> Result<Vec<ResourceType>> {
     }
 }
 
-/// Lists the resource types in the bundle (`get api-resources`).
+/// Lists the resource types in the bundle (`get api-resources`): kubectl's columns (NAME
+/// SHORTNAMES APIVERSION NAMESPACED KIND), then how many objects the bundle holds.
 pub fn api_resources(a: &Analysis) -> String {
+    let crd = crd_short_names(a);
     let mut rows = Vec::new();
-    for t in a.index.resource_types() {
+    for t in resource_types(a) {
         let count = a.index.of_kind(&t.group, &t.kind).count();
+        let version = a
+            .index
+            .of_kind(&t.group, &t.kind)
+            .next()
+            .map(|o| o.api_version().to_string())
+            .or_else(|| {
+                a.index
+                    .files
+                    .iter()
+                    .find(|f| f.group == t.group && f.resource == t.plural && !f.version.is_empty())
+                    .map(|f| {
+                        if f.group.is_empty() {
+                            f.version.clone()
+                        } else {
+                            format!("{}/{}", f.group, f.version)
+                        }
+                    })
+            })
+            .unwrap_or_default();
         rows.push(vec![
             t.plural.clone(),
-            if t.group.is_empty() {
-                "v1".into()
-            } else {
-                t.group.clone()
-            },
+            short_names_of(&t, &crd).join(","),
+            version,
             t.namespaced.to_string(),
             t.kind.clone(),
             count.to_string(),
         ]);
     }
     table::render(
-        &["NAME", "APIGROUP", "NAMESPACED", "KIND", "OBJECTS"],
+        &[
+            "NAME",
+            "SHORTNAMES",
+            "APIVERSION",
+            "NAMESPACED",
+            "KIND",
+            "OBJECTS",
+        ],
         &rows,
     )
 }
@@ -209,7 +271,9 @@ pub fn get_all(
     let many = parts.len() > 1;
     let mut namespaced = false;
     for (kind, name) in parts {
-        namespaced |= resolve_kind(a, kind)?.iter().any(|t| t.namespaced);
+        if kind != "api-resources" {
+            namespaced |= resolve_kind(a, kind)?.iter().any(|t| t.namespaced);
+        }
         let t = get(a, kind, name, scope, output, managed_fields, print)?;
         if t.is_empty() {
             continue;

@@ -119,55 +119,6 @@ fn version_rank(v: &str) -> (u8, u32, u32) {
     (level, major, minor)
 }
 
-/// `kind`, `plural`, `shortNames` of a CRD, read from its `spec.names` lines (no parse of its
-/// schema, which is most of its bytes).
-fn crd_names(yaml: &str) -> Option<(String, String, String, Vec<String>)> {
-    let mut in_spec = false;
-    let mut in_names = false;
-    let mut in_short = false;
-    let (mut group, mut kind, mut plural, mut short) =
-        (String::new(), String::new(), String::new(), Vec::new());
-    for l in yaml.lines() {
-        let indent = l.len() - l.trim_start().len();
-        let t = l.trim();
-        if indent == 0 {
-            in_spec = t == "spec:";
-            in_names = false;
-            continue;
-        }
-        if !in_spec {
-            continue;
-        }
-        if indent == 2 {
-            in_names = t == "names:";
-            in_short = false;
-            if let Some(g) = t.strip_prefix("group:") {
-                group = g.trim().trim_matches('"').to_string();
-            }
-            continue;
-        }
-        if in_names && in_short && t.starts_with("- ") {
-            short.push(
-                t.trim_start_matches("- ")
-                    .trim()
-                    .trim_matches('"')
-                    .to_string(),
-            );
-            continue;
-        }
-        if in_names && indent == 4 {
-            in_short = t == "shortNames:";
-            if let Some(k) = t.strip_prefix("kind:") {
-                kind = k.trim().trim_matches('"').to_string();
-            } else if let Some(p) = t.strip_prefix("plural:") {
-                plural = p.trim().trim_matches('"').to_string();
-            }
-            continue;
-        }
-    }
-    (!kind.is_empty() && !plural.is_empty()).then_some((group, kind, plural, short))
-}
-
 impl Api {
     /// The API over `a` (kept for the life of the process).
     pub fn new(a: &'static Analysis, age_from: AgeFrom) -> Api {
@@ -183,7 +134,7 @@ impl Api {
             .index
             .of_kind("apiextensions.k8s.io", "CustomResourceDefinition")
         {
-            if let Some((g, k, p, s)) = whole.yaml(c, false).as_deref().and_then(crd_names) {
+            if let Some((g, k, p, s)) = whole.yaml(c, false).as_deref().and_then(kinds::crd_names) {
                 crds.insert((g, p), (k, s));
             }
         }
@@ -823,7 +774,7 @@ mod tests {
     fn crd_names_are_read_from_spec_names() {
         let y = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: volumes.longhorn.io\nspec:\n  group: longhorn.io\n  names:\n    kind: Volume\n    plural: volumes\n    shortNames:\n    - lhv\n    singular: volume\n  scope: Namespaced\nstatus:\n  acceptedNames:\n    kind: Wrong\n";
         assert_eq!(
-            crd_names(y),
+            kinds::crd_names(y),
             Some((
                 "longhorn.io".into(),
                 "Volume".into(),
