@@ -279,7 +279,7 @@ mod tests {
     fn entry(i: u64) -> Entry {
         // Times repeat (i % 997 seconds) and texts repeat (i % 3), so there are ties and
         // duplicates; some times do not parse.
-        let at = if i % 101 == 0 {
+        let at = if i.is_multiple_of(101) {
             "not a time".to_string()
         } else {
             format!("2025-02-14T09:{:02}:{:02}Z", (i % 997) / 60, (i % 997) % 60)
@@ -287,7 +287,11 @@ mod tests {
         Entry {
             at,
             ago: String::new(),
-            kind: if i % 2 == 0 { Kind::Event } else { Kind::Log },
+            kind: if i.is_multiple_of(2) {
+                Kind::Event
+            } else {
+                Kind::Log
+            },
             text: format!("t{}", i % 3),
             level: Level::Normal,
             object: None,

@@ -103,10 +103,11 @@ pub fn find_root<'a>(paths: impl Iterator<Item = &'a str>) -> Option<(String, bo
         }
     };
     for p in paths {
-        if let Some(prefix) = p.strip_suffix("metadata.yaml") {
-            if (prefix.is_empty() || prefix.ends_with('/')) && shallower(&best_meta, prefix) {
-                best_meta = Some(prefix.to_string());
-            }
+        if let Some(prefix) = p.strip_suffix("metadata.yaml")
+            && (prefix.is_empty() || prefix.ends_with('/'))
+            && shallower(&best_meta, prefix)
+        {
+            best_meta = Some(prefix.to_string());
         }
         for marker in ["yamls/", "logs/"] {
             if let Some(i) = p.find(marker) {

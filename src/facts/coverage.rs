@@ -343,10 +343,10 @@ impl Coverage {
             .position(|f| f.group.is_empty() && f.resource == "namespaces");
         let mut claims: BTreeMap<String, usize> = BTreeMap::new();
         for pv in index.of_kind("", "PersistentVolume") {
-            if let View::PersistentVolume(v) = &pv.view {
-                if let Some(ns) = &v.claim_namespace {
-                    *claims.entry(ns.clone()).or_default() += 1;
-                }
+            if let View::PersistentVolume(v) = &pv.view
+                && let Some(ns) = &v.claim_namespace
+            {
+                *claims.entry(ns.clone()).or_default() += 1;
             }
         }
         for ns in index.of_kind("", "Namespace") {

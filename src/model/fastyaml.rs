@@ -183,14 +183,14 @@ fn numeric(v: &str) -> Plain {
     {
         return Plain::Exotic;
     }
-    if !digits_but_not_number(v) {
-        if let Some(f) = parse_f64(v) {
-            return if clean_float(v) {
-                Plain::Float(f)
-            } else {
-                Plain::Exotic
-            };
-        }
+    if !digits_but_not_number(v)
+        && let Some(f) = parse_f64(v)
+    {
+        return if clean_float(v) {
+            Plain::Float(f)
+        } else {
+            Plain::Exotic
+        };
     }
     Plain::Str
 }
@@ -326,10 +326,10 @@ fn parse_f64(scalar: &str) -> Option<f64> {
     if let ".nan" | ".NaN" | ".NAN" = scalar {
         return Some(f64::NAN.copysign(1.0));
     }
-    if let Ok(float) = unpositive.parse::<f64>() {
-        if float.is_finite() {
-            return Some(float);
-        }
+    if let Ok(float) = unpositive.parse::<f64>()
+        && float.is_finite()
+    {
+        return Some(float);
     }
     None
 }

@@ -371,22 +371,22 @@ pub fn resolve_with(input: &str, types: &[ResourceType], extra: &ShortNames) -> 
         .iter()
         .filter(|t| matches_name(t, input, extra))
         .collect();
-    if found.is_empty() {
-        if let Some((name, group)) = input.split_once('.') {
-            // `resource.version.group` is accepted too: drop a leading version.
-            let group = match group.split_once('.') {
-                Some((v, rest))
-                    if v.starts_with('v') && v[1..].starts_with(|c: char| c.is_ascii_digit()) =>
-                {
-                    rest
-                }
-                _ => group,
-            };
-            found = types
-                .iter()
-                .filter(|t| matches_name(t, name, extra) && group_matches(t, group))
-                .collect();
-        }
+    if found.is_empty()
+        && let Some((name, group)) = input.split_once('.')
+    {
+        // `resource.version.group` is accepted too: drop a leading version.
+        let group = match group.split_once('.') {
+            Some((v, rest))
+                if v.starts_with('v') && v[1..].starts_with(|c: char| c.is_ascii_digit()) =>
+            {
+                rest
+            }
+            _ => group,
+        };
+        found = types
+            .iter()
+            .filter(|t| matches_name(t, name, extra) && group_matches(t, group))
+            .collect();
     }
     if found.is_empty() {
         return Resolved::Unknown;

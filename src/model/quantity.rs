@@ -77,7 +77,7 @@ pub fn show_bytes(b: u64) -> String {
 
 /// Millicores as kubectl writes CPU (`250m`, `2`).
 pub fn show_millicores(m: u64) -> String {
-    if m % 1000 == 0 {
+    if m.is_multiple_of(1000) {
         format!("{}", m / 1000)
     } else {
         format!("{m}m")

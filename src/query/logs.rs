@@ -68,15 +68,15 @@ pub fn logs(a: &Analysis, req: &LogRequest) -> Result<LogText> {
             container,
             previous,
         } = &f.kind
+            && pod == &req.target
+            && req.namespace.as_ref().is_none_or(|n| n == namespace)
         {
-            if pod == &req.target && req.namespace.as_ref().is_none_or(|n| n == namespace) {
-                candidates.push((
-                    f.path.as_str(),
-                    namespace.as_str(),
-                    container.as_str(),
-                    *previous,
-                ));
-            }
+            candidates.push((
+                f.path.as_str(),
+                namespace.as_str(),
+                container.as_str(),
+                *previous,
+            ));
         }
     }
     if !candidates.is_empty() {

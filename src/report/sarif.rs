@@ -66,18 +66,18 @@ pub fn render(r: &Report) -> String {
                     let mut region = json!({});
                     if e.line > 0 {
                         region = json!({"startLine": e.line, "endLine": e.end_line.max(e.line)});
-                        if !e.excerpt.is_empty() {
-                            if let Some(m) = region.as_object_mut() {
-                                m.insert("snippet".into(), json!({"text": e.excerpt}));
-                            }
+                        if !e.excerpt.is_empty()
+                            && let Some(m) = region.as_object_mut()
+                        {
+                            m.insert("snippet".into(), json!({"text": e.excerpt}));
                         }
                     }
                     let mut phys =
                         json!({"artifactLocation": {"uri": e.file, "uriBaseId": "BUNDLE"}});
-                    if e.line > 0 {
-                        if let Some(m) = phys.as_object_mut() {
-                            m.insert("region".into(), region);
-                        }
+                    if e.line > 0
+                        && let Some(m) = phys.as_object_mut()
+                    {
+                        m.insert("region".into(), region);
                     }
                     json!({"physicalLocation": phys})
                 })
@@ -101,10 +101,10 @@ pub fn render(r: &Report) -> String {
                 p.insert("incidentTitle".into(), json!(i.title));
                 p.insert("incidentCause".into(), json!(i.cause == f.id));
             }
-            if let Some(i) = index_of(&f.rule) {
-                if let Some(m) = result.as_object_mut() {
-                    m.insert("ruleIndex".into(), json!(i));
-                }
+            if let Some(i) = index_of(&f.rule)
+                && let Some(m) = result.as_object_mut()
+            {
+                m.insert("ruleIndex".into(), json!(i));
             }
             result
         })

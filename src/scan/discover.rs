@@ -97,10 +97,11 @@ fn base_name(key: &str, is_dir: bool) -> String {
     }
     let lower = key.to_ascii_lowercase();
     for e in EXTENSIONS {
-        if lower.ends_with(e) && key.len() > e.len() {
-            if let Some(b) = key.get(..key.len() - e.len()) {
-                return b.to_string();
-            }
+        if lower.ends_with(e)
+            && key.len() > e.len()
+            && let Some(b) = key.get(..key.len() - e.len())
+        {
+            return b.to_string();
         }
     }
     key.to_string()
@@ -173,11 +174,11 @@ pub fn discover(paths: &[PathBuf], exclude: Option<&Path>) -> Result<Discovery, 
             };
             let rel = e.path().strip_prefix(root).unwrap_or(e.path());
             if e.file_type().is_dir() {
-                if let (Some(rc), Some(ex)) = (&root_canon, &exclude) {
-                    if &rc.join(rel) == ex {
-                        walk.skip_current_dir();
-                        continue;
-                    }
+                if let (Some(rc), Some(ex)) = (&root_canon, &exclude)
+                    && &rc.join(rel) == ex
+                {
+                    walk.skip_current_dir();
+                    continue;
                 }
                 if is_bundle_dir(e.path()) {
                     found.push((rel_key(rel), arg, e.path().to_path_buf(), true));

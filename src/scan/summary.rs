@@ -166,10 +166,10 @@ pub fn natural_cmp(a: &str, b: &str) -> Ordering {
             }
             digit = Some(d);
         }
-        if let Some(part) = s.get(start..) {
-            if !part.is_empty() {
-                v.push((digit == Some(true), part));
-            }
+        if let Some(part) = s.get(start..)
+            && !part.is_empty()
+        {
+            v.push((digit == Some(true), part));
         }
         v
     }
@@ -428,10 +428,10 @@ pub fn html(rows: &[Row]) -> String {
                 a.title_from = r.name.clone();
             }
             a.rank = a.rank.max(f.rank());
-            if let Some(c) = a.cells.get_mut(col) {
-                if c.is_empty() || severity_rank(c) < f.rank() {
-                    *c = f.severity.clone();
-                }
+            if let Some(c) = a.cells.get_mut(col)
+                && (c.is_empty() || severity_rank(c) < f.rank())
+            {
+                *c = f.severity.clone();
             }
             if a.bundles.last() != Some(&col) {
                 a.bundles.push(col);

@@ -221,10 +221,10 @@ impl PodView {
     /// kubectl's STATUS column: a waiting/terminated reason wins over the phase.
     pub fn display_status(&self, phase: Option<&str>, deleting: bool) -> String {
         for c in self.init_container_statuses.iter() {
-            if let Some(r) = c.state.waiting.as_ref().and_then(|w| w.reason.as_deref()) {
-                if r != "PodInitializing" {
-                    return format!("Init:{r}");
-                }
+            if let Some(r) = c.state.waiting.as_ref().and_then(|w| w.reason.as_deref())
+                && r != "PodInitializing"
+            {
+                return format!("Init:{r}");
             }
         }
         let mut status = self
