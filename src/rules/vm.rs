@@ -85,7 +85,14 @@ fn vm_not_migratable(info: &RuleInfo, cx: &Context) -> Vec<Finding> {
              \"{}\". ",
             c.message.as_deref().unwrap_or("no message")
         );
-        let (severity, remediation) = if restore {
+        let repo = repo_vm_note(cx, o);
+        let (severity, remediation) = if !repo.is_empty() {
+            // The running upgrade's own repository VM: it is the upgrade's to stop.
+            summary.push_str(
+                "It belongs to the running upgrade, which removes it when it finishes.",
+            );
+            (Severity::Info, repo.trim_end().to_string())
+        } else if restore {
             summary.push_str(
                 "Setting upgrade-config has restoreVM: true, so an upgrade shuts it down before \
                  draining its node and starts it again after; maintenance mode still waits for it.",
