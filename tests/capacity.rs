@@ -4,23 +4,13 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{files_under, report, sample};
+use common::{copy_tree, report, sample};
 use serde_json::Value;
 
 /// A copy of `healthy-v1.4.0` with `edit` applied to each file's text.
 fn edited(dir: &Path, edit: impl Fn(&str, String) -> String) -> PathBuf {
-    let from = sample("healthy-v1.4.0");
     let root = dir.join("healthy-edited");
-    for (rel, path) in files_under(&from) {
-        let to = root.join(&rel);
-        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
-        match std::fs::read_to_string(&path) {
-            Ok(text) => std::fs::write(&to, edit(&rel, text)).unwrap(),
-            Err(_) => {
-                std::fs::copy(&path, &to).unwrap();
-            }
-        }
-    }
+    copy_tree(&sample("healthy-v1.4.0"), &root, edit);
     root
 }
 

@@ -259,11 +259,7 @@ fn evidence_in_a_large_list_is_streamed_and_exact() {
     let src = sample("healthy-v1.4.0");
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("b");
-    for (rel, path) in files_under(&src) {
-        let to = root.join(&rel);
-        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
-        std::fs::copy(&path, &to).unwrap();
-    }
+    copy_tree(&src, &root, |_, t| t);
     // The core events of `default`, their items copied under new names and uids until the
     // list is over 4 MiB; copies are newer, so they fill the timeline.
     let rel = "yamls/namespaced/default/v1/events.yaml";

@@ -527,14 +527,6 @@ fn status_of<'a>(checks: &'a [(String, String)], id: &str) -> &'a str {
         .unwrap_or_else(|| panic!("no sub-check {id} in {checks:?}"))
 }
 
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    for (rel, path) in common::files_under(from) {
-        let dest = to.join(&rel);
-        std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
-        std::fs::copy(&path, &dest).unwrap();
-    }
-}
-
 #[test]
 fn sub_checks_listed_in_webhook_order_with_version_gates() {
     let r = report_with("upgrade-blocked-v1.4.0", &[]);
@@ -579,7 +571,7 @@ fn sub_checks_listed_in_webhook_order_with_version_gates() {
 #[test]
 fn sub_checks_not_evaluated_when_their_lists_were_not_collected() {
     let dir = tempfile::tempdir().unwrap();
-    copy_dir(&sample("upgrade-blocked-v1.4.0"), dir.path());
+    common::copy_tree(&sample("upgrade-blocked-v1.4.0"), dir.path(), |_, t| t);
     let y = dir.path().join("yamls");
     for f in [
         "cluster/v1/nodes.yaml",

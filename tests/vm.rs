@@ -405,19 +405,18 @@ fn a_running_upgrades_repository_vm_is_never_told_to_stop() {
     let from = sample("upgrade-stuck-predrained-v1.4.0");
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("b");
-    for (rel, path) in common::files_under(&from) {
-        let to = root.join(&rel);
-        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
-        std::fs::copy(&path, &to).unwrap();
+    common::copy_tree(&from, &root, |rel, t| {
         if rel.ends_with("harvester-system/kubevirt.io/v1/virtualmachineinstances.yaml") {
-            let t = std::fs::read_to_string(&to).unwrap().replace(
+            let t = t.replace(
                 "      status: \"True\"\n      type: LiveMigratable",
                 "      reason: DisksNotLiveMigratable\n      status: \"False\"\n      type: LiveMigratable",
             );
             assert!(t.contains("DisksNotLiveMigratable"));
-            std::fs::write(&to, t).unwrap();
+            t
+        } else {
+            t
         }
-    }
+    });
     let r = report(&root);
     let f: Vec<&serde_json::Value> = r["findings"]
         .as_array()
@@ -428,6 +427,9 @@ fn a_running_upgrades_repository_vm_is_never_told_to_stop() {
     assert_eq!(f.len(), 1, "{:#?}", r["findings"]);
     assert_eq!(f[0]["severity"], "info");
     let fix = f[0]["remediation"].as_str().unwrap();
-    assert!(fix.contains("Do not stop or delete it while the upgrade runs"), "{fix}");
+    assert!(
+        fix.contains("Do not stop or delete it while the upgrade runs"),
+        "{fix}"
+    );
     assert!(!fix.contains("virtctl stop"), "{fix}");
 }

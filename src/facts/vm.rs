@@ -18,6 +18,8 @@ use crate::model::{Age, Timestamp, condition};
 
 /// Label of a virt-launcher pod naming the uid of the VMI that created it.
 pub const CREATED_BY: &str = "kubevirt.io/created-by";
+/// The label (key, value) every virt-launcher pod carries.
+pub const LAUNCHER_LABEL: (&str, &str) = ("kubevirt.io", "virt-launcher");
 /// Label of a virt-launcher pod naming its VM.
 pub const VM_NAME_LABEL: &str = "vm.kubevirt.io/name";
 /// Label of a migration target pod naming the uid of its VirtualMachineInstanceMigration.

@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 
 use super::{Context, Evidence, Finding, ObjectRef, Rule, RuleDef, RuleInfo, Severity};
+use crate::facts::vm::{LAUNCHER_LABEL, VM_NAME_LABEL};
 use crate::facts::{cluster, node};
 use crate::index::Object;
 use crate::model::quantity::{show_bytes, show_millicores};
@@ -39,11 +40,6 @@ static HEADROOM: RuleInfo = RuleInfo {
     ],
     versions: "all",
 };
-
-/// The label of KubeVirt's launcher pods.
-const LAUNCHER_LABEL: (&str, &str) = ("kubevirt.io", "virt-launcher");
-/// The label naming a launcher pod's VM.
-const VM_NAME_LABEL: &str = "vm.kubevirt.io/name";
 
 /// A node's room: allocatable less the requests of the pods bound to it.
 #[derive(Debug, Clone)]

@@ -88,9 +88,8 @@ fn vm_not_migratable(info: &RuleInfo, cx: &Context) -> Vec<Finding> {
         let repo = repo_vm_note(cx, o);
         let (severity, remediation) = if !repo.is_empty() {
             // The running upgrade's own repository VM: it is the upgrade's to stop.
-            summary.push_str(
-                "It belongs to the running upgrade, which removes it when it finishes.",
-            );
+            summary
+                .push_str("It belongs to the running upgrade, which removes it when it finishes.");
             (Severity::Info, repo.trim_end().to_string())
         } else if restore {
             summary.push_str(

@@ -246,3 +246,18 @@ pub fn by_id<'a>(r: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
         panic!("no finding {id} among {ids:?}")
     })
 }
+
+/// Copies the tree `from` to `to`, passing each UTF-8 file's bundle-relative path and text
+/// through `edit` (other files are copied as they are).
+pub fn copy_tree(from: &Path, to: &Path, edit: impl Fn(&str, String) -> String) {
+    for (rel, path) in files_under(from) {
+        let dest = to.join(&rel);
+        std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
+        match std::fs::read_to_string(&path) {
+            Ok(text) => std::fs::write(&dest, edit(&rel, text)).unwrap(),
+            Err(_) => {
+                std::fs::copy(&path, &dest).unwrap();
+            }
+        }
+    }
+}
