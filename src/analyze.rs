@@ -758,20 +758,30 @@ const FOCUS_AFTER: u32 = 8;
 /// Narrows `e` to the lines around the first (or, for `focus_last`, the last) line in its range
 /// that contains `focus`.
 fn narrow(lines: &Lines, e: &mut Evidence, focus: &str) {
-    let first = e.line;
     let last_line = lines.count() as u32;
     let to = e.end_line.min(last_line);
-    let mut hits = (first..=to)
+    let mut hits = (e.line..=to)
         .filter_map(|n| Some((n, lines.get(n as usize)?)))
-        // managedFields (kept in the file, blanked for parsing) repeat every field name as
-        // `f:<name>`; never focus on them.
-        .filter(|(_, l)| l.contains(focus) && !l.trim_start().starts_with("f:"))
+        .filter(|(_, l)| is_focus_hit(l, focus))
         .map(|(n, _)| n);
     let hit = if e.focus_last {
         hits.next_back()
     } else {
         hits.next()
     };
+    narrow_to(e, hit, last_line);
+}
+
+/// Whether line `l` holds `focus`. managedFields (kept in the file, blanked for parsing) repeat
+/// every field name as `f:<name>`; never focus on them.
+fn is_focus_hit(l: &str, focus: &str) -> bool {
+    l.contains(focus) && !l.trim_start().starts_with("f:")
+}
+
+/// Narrows `e` around `hit`, its focused line (none: no line in its range holds the focus), in
+/// a file of `last_line` lines.
+fn narrow_to(e: &mut Evidence, hit: Option<u32>, last_line: u32) {
+    let first = e.line;
     match hit {
         Some(h) if e.focus_last => {
             e.line = h.saturating_sub(FOCUS_AFTER).max(first);
@@ -791,6 +801,67 @@ fn narrow(lines: &Lines, e: &mut Evidence, focus: &str) {
         }
         None => {}
     }
+}
+
+/// Narrows the focused evidence of `evs` (all in `file`) in one streamed pass that keeps no
+/// line, only each one's first or last focused line; `false` when the file cannot be read.
+fn narrow_streamed(bundle: &Bundle, file: &str, evs: &mut [&mut Evidence]) -> bool {
+    narrow_over(|f| bundle.for_each_line(file, f).is_ok(), evs)
+}
+
+/// [`narrow_streamed`] over any pass over a file's lines: `each(f)` hands `f` every line with
+/// its 1-based number until `f` returns `false`, and says whether the file could be read.
+fn narrow_over(
+    each: impl FnOnce(&mut dyn FnMut(u32, &str) -> bool) -> bool,
+    evs: &mut [&mut Evidence],
+) -> bool {
+    // (first line, last line, focus, evidence position), by first line.
+    let mut order: Vec<(u32, u32, &str, usize)> = evs
+        .iter()
+        .enumerate()
+        .filter_map(|(i, e)| Some((e.line, e.end_line, e.focus.as_deref()?, i)))
+        .collect();
+    if order.is_empty() {
+        return true;
+    }
+    order.sort_unstable();
+    let stop = order.iter().map(|o| o.1).max().unwrap_or(0);
+    let mut hits: Vec<(Option<u32>, Option<u32>)> = vec![(None, None); evs.len()];
+    let mut active: Vec<(u32, &str, usize)> = Vec::new();
+    let mut next = 0;
+    let mut count = 0u32;
+    let read = each(&mut |n, l| {
+        count = n;
+        while let Some(&(start, end, focus, i)) = order.get(next) {
+            if start > n {
+                break;
+            }
+            active.push((end, focus, i));
+            next += 1;
+        }
+        active.retain(|a| a.0 >= n);
+        for &(_, focus, i) in &active {
+            if is_focus_hit(l, focus)
+                && let Some(h) = hits.get_mut(i)
+            {
+                h.0.get_or_insert(n);
+                h.1 = Some(n);
+            }
+        }
+        n < stop
+    });
+    if !read {
+        return false;
+    }
+    for (i, e) in evs.iter_mut().enumerate() {
+        if e.focus.is_none() {
+            continue;
+        }
+        let (first, last) = hits.get(i).copied().unwrap_or_default();
+        let hit = if e.focus_last { last } else { first };
+        narrow_to(e, hit, count);
+    }
+    true
 }
 
 /// Files larger than this have their cited lines streamed (when no evidence in them needs a
@@ -858,11 +929,14 @@ fn fill_evidence(bundle: &Bundle, evs: &mut [&mut Evidence]) {
             || bundle
                 .file(&file)
                 .is_some_and(|f| f.size > STREAM_EVIDENCE_OVER);
-        // Nothing to search (no focus, no open end): only the cited lines are needed.
+        // A large file is never held whole: focused evidence is narrowed in a first pass that
+        // keeps no line, then only the cited lines are read. Open-ended evidence without a
+        // focus (none is made so) would need the whole file.
         if large
             && evs
                 .iter()
-                .all(|e| e.focus.is_none() && e.end_line != u32::MAX)
+                .all(|e| e.focus.is_some() || e.end_line != u32::MAX)
+            && narrow_streamed(bundle, &file, &mut evs)
             && excerpts_streamed(bundle, &file, &mut evs)
         {
             continue;
@@ -916,6 +990,58 @@ mod tests {
         assert!(t.contains("failed calling webhook"));
         assert!(t.ends_with("connection refused"));
         assert_eq!(hit_text("short", 0), "short");
+    }
+
+    #[test]
+    fn streamed_narrowing_matches_the_whole_file() {
+        use crate::rules::finding::Evidence;
+        let text: String = (1..=300)
+            .map(|i| match i % 37 {
+                0 => format!("  f:needle {i}\n"),
+                5 => format!("  needle at {i}\n"),
+                _ => format!("line {i}\n"),
+            })
+            .collect();
+        let lines = super::Lines::new(&text);
+        let cases = [
+            (10, 120, false),
+            (10, 120, true),
+            (1, u32::MAX, true),
+            (1, u32::MAX, false),
+            (200, 210, false),
+            (150, 400, true),
+        ];
+        for focus in ["needle", "absent"] {
+            let mut whole: Vec<Evidence> = cases
+                .iter()
+                .map(|&(l, e, last)| {
+                    let mut ev = Evidence::lines("f.log", l, e);
+                    ev.focus = Some(focus.into());
+                    ev.focus_last = last;
+                    ev
+                })
+                .collect();
+            let mut streamed = whole.clone();
+            for e in &mut whole {
+                let f = e.focus.clone().unwrap();
+                super::narrow(&lines, e, &f);
+            }
+            let mut refs: Vec<&mut Evidence> = streamed.iter_mut().collect();
+            assert!(super::narrow_over(
+                |f| {
+                    for (i, l) in text.lines().enumerate() {
+                        if !f(i as u32 + 1, l) {
+                            break;
+                        }
+                    }
+                    true
+                },
+                &mut refs
+            ));
+            for (w, s) in whole.iter().zip(&streamed) {
+                assert_eq!((w.line, w.end_line), (s.line, s.end_line), "{focus} {w:?}");
+            }
+        }
     }
 
     #[test]
