@@ -32,6 +32,7 @@ pub mod graph;
 pub mod index;
 pub mod model;
 pub mod query;
+pub mod redact;
 pub mod report;
 pub mod rules;
 pub mod scan;

@@ -265,6 +265,26 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// A pseudonymized copy of a bundle, for sharing: names, addresses, domains and e-mails
+    /// replaced by consistent pseudonyms, secrets by REDACTED; kept only when the leak check
+    /// finds nothing left. Exit 1 when it does (the output is removed).
+    #[command(group(clap::ArgGroup::new("what").required(true).args(["bundle", "check"])))]
+    Redact {
+        /// The bundle to redact: .zip, .tar, .tar.gz/.tgz or unpacked folder.
+        bundle: Option<PathBuf>,
+        /// Where to write the redacted bundle (same format as the input; must not exist).
+        #[arg(short, long, value_name = "OUT", required_unless_present = "check")]
+        output: Option<PathBuf>,
+        /// Mapping file: reused when it exists (same pseudonyms across bundles of one
+        /// cluster), written (created or updated) after a successful run. It holds the
+        /// originals: keep it private. Without it, a per-run secret is used and nothing kept.
+        #[arg(long, value_name = "FILE")]
+        map: Option<PathBuf>,
+        /// Only check an already redacted bundle: secret-shaped strings, and the originals of
+        /// --map when given.
+        #[arg(long, value_name = "OUT", conflicts_with_all = ["bundle", "output"])]
+        check: Option<PathBuf>,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -778,7 +798,106 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
             })?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Redact {
+            bundle,
+            output,
+            map,
+            check,
+        } => redact(
+            bundle.as_deref(),
+            output.as_deref(),
+            map.as_deref(),
+            check.as_deref(),
+            &cli.limits.limits(),
+        ),
     }
+}
+
+/// `redact`: the redacted copy and its leak check, or the check alone.
+fn redact(
+    bundle: Option<&Path>,
+    output: Option<&Path>,
+    map: Option<&Path>,
+    check: Option<&Path>,
+    limits: &Limits,
+) -> Result<ExitCode, Fatal> {
+    let mut err = std::io::stderr().lock();
+    let report_leaks = |err: &mut dyn Write, leaks: &[sbdiag::redact::Leak]| {
+        for l in leaks.iter().take(sbdiag::redact::LEAKS_SHOWN) {
+            let _ = writeln!(err, "  {}:{}: {}", l.file, l.line, l.what);
+        }
+        if leaks.len() > sbdiag::redact::LEAKS_SHOWN {
+            let _ = writeln!(
+                err,
+                "  … and {} more",
+                leaks.len() - sbdiag::redact::LEAKS_SHOWN
+            );
+        }
+    };
+    if let Some(out) = check {
+        let leaks = sbdiag::redact::check(out, limits, map)?;
+        if leaks.is_empty() {
+            let what = if map.is_some() {
+                "no original of the mapping and no secret-shaped string"
+            } else {
+                "no secret-shaped string (give --map to look for the originals too)"
+            };
+            let _ = writeln!(err, "leak check passed: {} holds {what}", out.display());
+            return Ok(ExitCode::SUCCESS);
+        }
+        let _ = writeln!(
+            err,
+            "leak check FAILED: {} lines of {} still hold originals or secrets:",
+            leaks.len(),
+            out.display()
+        );
+        report_leaks(&mut err, &leaks);
+        return Ok(ExitCode::from(1));
+    }
+    let (Some(bundle), Some(out)) = (bundle, output) else {
+        return Err(Fatal(anyhow::anyhow!(
+            "redact needs BUNDLE and -o OUT (or --check OUT)"
+        )));
+    };
+    let (s, leaks) = sbdiag::redact::redact(bundle, out, limits, map)?;
+    if !leaks.is_empty() {
+        let _ = writeln!(
+            err,
+            "leak check FAILED: {} lines of the redacted copy still hold originals or secrets; nothing was kept:",
+            leaks.len()
+        );
+        report_leaks(&mut err, &leaks);
+        return Ok(ExitCode::from(1));
+    }
+    let _ = writeln!(
+        err,
+        "redacted {} into {}: {} files, {} identifiers found in the bundle ({} replaced only as whole values, being words the diagnosis reads), {} pseudonyms in all; leak check passed",
+        bundle.display(),
+        out.display(),
+        s.files,
+        s.identifiers,
+        s.whole_values_only,
+        s.pseudonyms
+    );
+    for (f, why) in &s.dropped {
+        let _ = writeln!(err, "  left out {f}: {why}");
+    }
+    match map {
+        Some(m) => {
+            let _ = writeln!(
+                err,
+                "mapping written to {} (it holds the originals: keep it private)",
+                m.display()
+            );
+        }
+        None => {
+            let _ = writeln!(
+                err,
+                "no mapping kept (a per-run secret); --map FILE keeps one to reuse"
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `scan PATH...`: discovery, then the scan with a progress bar on a terminal; one line per

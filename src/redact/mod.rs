@@ -1,0 +1,498 @@
+//! `sbdiag redact`: a pseudonymized copy of a bundle that can be shared, and the check that
+//! nothing identifying or secret is left in it (DESIGN.md §10).
+//!
+//! The identifiers are found from the bundle first ([`ids`]), their pseudonyms made by a
+//! keyed function ([`pseudo`]), then every entry is rewritten line by line ([`text`]),
+//! node zips included, in the same container format, without unpacking to disk. The output
+//! is written beside its final name and kept only when the leak check finds nothing of the
+//! originals and no secret-shaped string in it.
+pub mod ids;
+pub mod pseudo;
+pub mod text;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use crate::archive::{Archive, Entry, Format, Limits};
+use crate::bundle::{Bundle, PathKind};
+use crate::error::{Error, Result};
+use crate::index::Index;
+pub use pseudo::{Class, Pseudonyms};
+use text::{FileState, LeakCheck, Rewriter};
+
+/// What a run did.
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct Summary {
+    /// Files written.
+    pub files: usize,
+    /// Identifiers found in the bundle (replaced everywhere / only as whole values).
+    pub identifiers: usize,
+    /// Of which words of the system's vocabulary, replaced only where they are a whole value.
+    pub whole_values_only: usize,
+    /// Pseudonyms made (identifiers, addresses, domains, e-mails).
+    pub pseudonyms: usize,
+    /// Files left out (binary files that cannot be rewritten), with why.
+    pub dropped: Vec<(String, String)>,
+}
+
+/// A line of the output that still holds an original or a secret.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Leak {
+    /// Path in the output (`nodes/x.zip!inner` inside a node zip).
+    pub file: String,
+    /// 1-based line.
+    pub line: u32,
+    /// What was found.
+    pub what: String,
+}
+
+/// How much of a leak list is printed.
+pub const LEAKS_SHOWN: usize = 20;
+
+/// Redacts `input` into `output` (same container format; a folder for a folder). `map`: the
+/// mapping file to reuse and update. The output is removed again when the leak check fails.
+pub fn redact(
+    input: &Path,
+    output: &Path,
+    limits: &Limits,
+    map: Option<&Path>,
+) -> Result<(Summary, Vec<Leak>)> {
+    let bundle = Bundle::open(input, limits)?;
+    let index = Index::build(&bundle, &|_, _| {});
+    let found = ids::collect(&bundle, &index);
+    let vocab = ids::Vocabulary::of(&index, &found);
+    let p = match map {
+        Some(m) => Pseudonyms::from_map(m)?,
+        None => Pseudonyms::fresh(),
+    };
+    let rw = Rewriter::new(&found, &vocab, &p)?;
+    // Every collected identifier gets its pseudonym now, so the mapping holds them all.
+    for (id, class) in &found.ids {
+        p.of(*class, id);
+    }
+    if output.exists() {
+        return Err(Error::Usage(format!(
+            "{}: already exists; choose a new output name (nothing is overwritten)",
+            output.display()
+        )));
+    }
+    let partial = partial_path(output);
+    let _ = remove(&partial);
+    let mut summary = Summary {
+        identifiers: found.ids.len(),
+        whole_values_only: rw.counts().1,
+        ..Summary::default()
+    };
+    let written = write(&bundle, &rw, &partial, &mut summary);
+    if let Err(e) = written {
+        let _ = remove(&partial);
+        return Err(e);
+    }
+    summary.pseudonyms = p.pairs().len();
+    // The leak check: every original collected or met, as the rewriter matched it.
+    let check = leak_check_for(&p, &vocab);
+    let leaks = match check_output(&partial, limits, &check) {
+        Ok(l) => l,
+        Err(e) => {
+            let _ = remove(&partial);
+            return Err(e);
+        }
+    };
+    if !leaks.is_empty() {
+        let _ = remove(&partial);
+        return Ok((summary, leaks));
+    }
+    std::fs::rename(&partial, output).map_err(|e| Error::Io {
+        path: output.to_path_buf(),
+        source: e,
+    })?;
+    if let Some(m) = map {
+        p.save(m)?;
+    }
+    Ok((summary, leaks))
+}
+
+/// The leak check for the pairs of `p`.
+pub fn leak_check_for(p: &Pseudonyms, vocab: &ids::Vocabulary) -> LeakCheck {
+    let pairs = p.pairs();
+    let pseudonyms = pairs.iter().map(|(_, _, ps)| ps.clone()).collect();
+    let originals = pairs
+        .into_iter()
+        .filter(|(_, o, ps)| o != ps)
+        .map(|(c, o, _)| {
+            let whole = !matches!(
+                c,
+                Class::Ipv4 | Class::Ipv6 | Class::Mac | Class::Email | Class::Domain
+            ) && vocab.has(&o);
+            (o, whole)
+        })
+        .collect();
+    LeakCheck::new(originals, pseudonyms)
+}
+
+/// Checks a redacted bundle alone: secret-shaped strings, and the originals of `map` when
+/// given.
+pub fn check(path: &Path, limits: &Limits, map: Option<&Path>) -> Result<Vec<Leak>> {
+    let p = match map {
+        Some(m) => {
+            if !m.exists() {
+                return Err(Error::Usage(format!("--map {}: no such file", m.display())));
+            }
+            Pseudonyms::from_map(m)?
+        }
+        None => Pseudonyms::with_key([0; 32]),
+    };
+    let check = leak_check_for(&p, &ids::Vocabulary::default());
+    check_output(path, limits, &check)
+}
+
+fn partial_path(output: &Path) -> PathBuf {
+    let mut name = output
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
+    name.push(".partial");
+    output.with_file_name(name)
+}
+
+fn remove(p: &Path) -> std::io::Result<()> {
+    if p.is_dir() {
+        std::fs::remove_dir_all(p)
+    } else {
+        std::fs::remove_file(p)
+    }
+}
+
+/// Rewrites a text file's bytes.
+fn rewrite_text(rw: &Rewriter, path: &str, bytes: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8_lossy(bytes);
+    let mut st = FileState::for_path(path);
+    let mut out = String::with_capacity(text.len() + text.len() / 16);
+    let mut rest: &str = &text;
+    while !rest.is_empty() {
+        let (line, ending, next) = match rest.find('\n') {
+            Some(i) => {
+                let l = &rest[..i];
+                match l.strip_suffix('\r') {
+                    Some(l) => (l, "\r\n", &rest[i + 1..]),
+                    None => (l, "\n", &rest[i + 1..]),
+                }
+            }
+            None => (rest, "", ""),
+        };
+        rw.line(line, &mut st, &mut out);
+        out.push_str(ending);
+        rest = next;
+    }
+    out.into_bytes()
+}
+
+/// Whether bytes are text (no NUL in the first 8 KiB).
+fn is_text(bytes: &[u8]) -> bool {
+    !bytes.iter().take(8192).any(|b| *b == 0)
+}
+
+/// What becomes of one file.
+enum Rewritten {
+    File(Vec<u8>),
+    /// A node zip, rewritten: stored, not compressed again.
+    Zip(Vec<u8>),
+    Dropped(String),
+}
+
+fn rewrite_entry(
+    rw: &Rewriter,
+    bundle_path: &str,
+    bytes: Vec<u8>,
+    limits: &Limits,
+    is_node_zip: bool,
+) -> Rewritten {
+    if is_node_zip {
+        return match rewrite_zip(rw, bundle_path, bytes, limits) {
+            Ok(z) => Rewritten::Zip(z),
+            Err(e) => Rewritten::Dropped(format!("node zip could not be rewritten: {e}")),
+        };
+    }
+    if is_text(&bytes) {
+        Rewritten::File(rewrite_text(rw, bundle_path, &bytes))
+    } else {
+        Rewritten::Dropped("binary file: cannot be checked for identifiers, left out".into())
+    }
+}
+
+/// Rewrites a node zip held in memory into a new zip (deflated entries).
+fn rewrite_zip(rw: &Rewriter, origin: &str, bytes: Vec<u8>, limits: &Limits) -> Result<Vec<u8>> {
+    let inner = Archive::from_zip_bytes(origin, bytes, limits)?;
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .compression_level(Some(1));
+    let zerr = |e: zip::result::ZipError| Error::Entry {
+        entry: origin.to_string(),
+        reason: format!("cannot write the redacted node zip: {e}"),
+    };
+    for e in inner.entries() {
+        let path = rw.path(&e.path);
+        if e.is_dir {
+            w.add_directory(path, opts).map_err(zerr)?;
+            continue;
+        }
+        let Ok(data) = inner.read_entry(e) else {
+            continue;
+        };
+        if !is_text(&data) {
+            continue;
+        }
+        let out = rewrite_text(rw, &e.path, &data);
+        w.start_file(path, opts).map_err(zerr)?;
+        w.write_all(&out).map_err(|e| Error::Entry {
+            entry: origin.to_string(),
+            reason: e.to_string(),
+        })?;
+    }
+    Ok(w.finish().map_err(zerr)?.into_inner())
+}
+
+/// Where one output goes.
+enum Sink {
+    Zip(Box<Mutex<zip::ZipWriter<std::io::BufWriter<std::fs::File>>>>),
+    Dir(PathBuf),
+    Tar(Mutex<tar::Builder<Box<dyn Write + Send>>>),
+}
+
+fn write(bundle: &Bundle, rw: &Rewriter, out: &Path, summary: &mut Summary) -> Result<()> {
+    let io = |e: std::io::Error| Error::Io {
+        path: out.to_path_buf(),
+        source: e,
+    };
+    let archive = &bundle.archive;
+    let sink = match archive.format() {
+        Format::Dir => {
+            std::fs::create_dir_all(out).map_err(io)?;
+            Sink::Dir(out.to_path_buf())
+        }
+        Format::Zip => {
+            let f = std::fs::File::create(out).map_err(io)?;
+            Sink::Zip(Box::new(Mutex::new(zip::ZipWriter::new(
+                std::io::BufWriter::new(f),
+            ))))
+        }
+        Format::Tar | Format::TarGz => {
+            let f = std::io::BufWriter::new(std::fs::File::create(out).map_err(io)?);
+            let w: Box<dyn Write + Send> = if archive.format() == Format::TarGz {
+                Box::new(flate2::write::GzEncoder::new(
+                    f,
+                    flate2::Compression::fast(),
+                ))
+            } else {
+                Box::new(f)
+            };
+            Sink::Tar(Mutex::new(tar::Builder::new(w)))
+        }
+    };
+    let node_zips: std::collections::HashSet<&str> = bundle
+        .files
+        .iter()
+        .filter(|f| matches!(f.kind, PathKind::NodeZip { .. }))
+        .map(|f| f.entry.as_str())
+        .collect();
+    let limits = archive.limits().clone();
+    let failed: Mutex<Option<Error>> = Mutex::new(None);
+    let dropped: Mutex<Vec<(String, String)>> = Mutex::new(Vec::new());
+    let files = std::sync::atomic::AtomicUsize::new(0);
+    let fail = |e: Error| {
+        if let Ok(mut f) = failed.lock() {
+            f.get_or_insert(e);
+        }
+    };
+    let entries: Vec<&Entry> = archive.entries().iter().filter(|e| !e.is_dir).collect();
+    let read = archive.read_many(&entries, |e: &Entry, bytes: Result<Vec<u8>>| {
+        if failed.lock().map(|f| f.is_some()).unwrap_or(true) {
+            return;
+        }
+        let bytes = match bytes {
+            Ok(b) => b,
+            Err(err) => {
+                if let Ok(mut d) = dropped.lock() {
+                    d.push((e.path.clone(), format!("unreadable: {err}")));
+                }
+                return;
+            }
+        };
+        let path = rw.path(&e.path);
+        let node_zip = node_zips.contains(e.path.as_str());
+        let (data, stored) = match rewrite_entry(rw, &e.path, bytes, &limits, node_zip) {
+            Rewritten::File(d) => (d, false),
+            Rewritten::Zip(d) => (d, true),
+            Rewritten::Dropped(why) => {
+                if let Ok(mut d) = dropped.lock() {
+                    d.push((e.path.clone(), why));
+                }
+                return;
+            }
+        };
+        let r = put(&sink, &path, &data, stored);
+        match r {
+            Ok(()) => {
+                files.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            Err(err) => fail(Error::Entry {
+                entry: path,
+                reason: format!("cannot write: {err}"),
+            }),
+        }
+    });
+    if let Some(e) = failed.into_inner().ok().flatten() {
+        return Err(e);
+    }
+    read?;
+    summary.files = files.into_inner();
+    summary.dropped = dropped.into_inner().unwrap_or_default();
+    summary.dropped.sort();
+    let finish_err = |e: String| Error::Entry {
+        entry: out.display().to_string(),
+        reason: format!("cannot finish the redacted bundle: {e}"),
+    };
+    match sink {
+        Sink::Zip(z) => {
+            let z = z.into_inner().map_err(|e| finish_err(e.to_string()))?;
+            let mut f = z.finish().map_err(|e| finish_err(e.to_string()))?;
+            f.flush().map_err(io)?;
+        }
+        Sink::Tar(t) => {
+            let t = t.into_inner().map_err(|e| finish_err(e.to_string()))?;
+            let mut w = t.into_inner().map_err(io)?;
+            w.flush().map_err(io)?;
+        }
+        Sink::Dir(_) => {}
+    }
+    Ok(())
+}
+
+/// Writes one file into the sink.
+fn put(sink: &Sink, path: &str, data: &[u8], stored: bool) -> std::io::Result<()> {
+    let other = |e: zip::result::ZipError| std::io::Error::other(e.to_string());
+    match sink {
+        Sink::Zip(z) => {
+            let opts = zip::write::SimpleFileOptions::default()
+                .compression_method(if stored {
+                    zip::CompressionMethod::Stored
+                } else {
+                    zip::CompressionMethod::Deflated
+                })
+                .compression_level((!stored).then_some(1))
+                .large_file(data.len() as u64 >= u32::MAX as u64);
+            // Compressed here, by the worker that read it; only the append is serial.
+            let prepared =
+                zip::write::PreparedZipFile::from_data(path, opts, data).map_err(other)?;
+            let mut z = z
+                .lock()
+                .map_err(|_| std::io::Error::other("writer poisoned"))?;
+            z.add_prepared_file(prepared).map_err(other)
+        }
+        Sink::Dir(root) => {
+            let rel = crate::archive::path::normalize(path)
+                .map_err(|why| std::io::Error::other(format!("unsafe path {path:?}: {why}")))?;
+            let dest = root.join(rel);
+            if let Some(parent) = dest.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            std::fs::write(dest, data)
+        }
+        Sink::Tar(t) => {
+            let mut h = tar::Header::new_gnu();
+            h.set_size(data.len() as u64);
+            h.set_mode(0o644);
+            h.set_mtime(0);
+            h.set_cksum();
+            let mut t = t
+                .lock()
+                .map_err(|_| std::io::Error::other("writer poisoned"))?;
+            t.append_data(&mut h, path, data)
+        }
+    }
+}
+
+/// Runs the leak check over every text line of a bundle (node zips included).
+pub fn check_output(path: &Path, limits: &Limits, check: &LeakCheck) -> Result<Vec<Leak>> {
+    let archive = Archive::open(path, limits)?;
+    let entries: Vec<&Entry> = archive.entries().iter().filter(|e| !e.is_dir).collect();
+    let leaks: Mutex<Vec<Leak>> = Mutex::new(Vec::new());
+    let scan = |file: &str, bytes: &[u8], leaks: &Mutex<Vec<Leak>>| {
+        let text = String::from_utf8_lossy(bytes);
+        for (i, l) in text.lines().enumerate() {
+            if let Some(what) = check.line(l)
+                && let Ok(mut v) = leaks.lock()
+            {
+                v.push(Leak {
+                    file: file.to_string(),
+                    line: i as u32 + 1,
+                    what,
+                });
+            }
+        }
+    };
+    archive.read_many(&entries, |e, bytes| {
+        let Ok(bytes) = bytes else { return };
+        // Names are checked too: they are rewritten like text.
+        if let Some(what) = check.line(&e.path)
+            && let Ok(mut v) = leaks.lock()
+        {
+            v.push(Leak {
+                file: e.path.clone(),
+                line: 0,
+                what: format!("{what} (in the file's name)"),
+            });
+        }
+        if bytes.starts_with(b"PK\x03\x04") {
+            if let Ok(inner) = Archive::from_zip_bytes(&e.path, bytes, limits) {
+                for ie in inner.entries().iter().filter(|x| !x.is_dir) {
+                    let name = format!("{}!{}", e.path, ie.path);
+                    if let Some(what) = check.line(&ie.path)
+                        && let Ok(mut v) = leaks.lock()
+                    {
+                        v.push(Leak {
+                            file: name.clone(),
+                            line: 0,
+                            what: format!("{what} (in the file's name)"),
+                        });
+                    }
+                    if let Ok(b) = inner.read_entry(ie) {
+                        scan(&name, &b, &leaks);
+                    }
+                }
+            }
+        } else if is_text(&bytes) {
+            scan(&e.path, &bytes, &leaks);
+        }
+    })?;
+    let mut v = leaks.into_inner().unwrap_or_default();
+    v.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+    Ok(v)
+}
+
+/// Reads a whole small input (tests).
+#[cfg(test)]
+fn read_all(mut r: impl std::io::Read) -> Vec<u8> {
+    let mut v = Vec::new();
+    let _ = r.read_to_end(&mut v);
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_keeps_line_endings_and_count() {
+        let p = Pseudonyms::with_key([1; 32]);
+        let rw = Rewriter::new(&ids::Found::default(), &ids::Vocabulary::default(), &p).unwrap();
+        let out = rewrite_text(&rw, "a.log", b"ip 10.0.0.1\r\nnext\nlast");
+        let s = String::from_utf8(out).unwrap();
+        assert_eq!(s.matches("\r\n").count(), 1);
+        assert!(s.ends_with("\nlast"));
+        assert!(!s.contains("10.0.0.1"));
+        assert_eq!(read_all(&b"x"[..]), b"x");
+    }
+}

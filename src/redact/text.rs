@@ -1,0 +1,738 @@
+//! The line rewriter: every line of every text file goes through it once. It replaces the
+//! collected identifiers wherever they stand between non-alphanumeric characters (words of
+//! the system's vocabulary only where they are a whole value), addresses, e-mails and
+//! domains by their shape, and secret material (PEM blocks, tokens, cloud-init data,
+//! passwords, Secret data) by `REDACTED`, keeping every line where it was so that line
+//! numbers of evidence still point at the same place.
+use std::collections::HashMap;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input, MatchKind};
+use regex::Regex;
+
+use super::ids::{self, Found, Vocabulary};
+use super::pseudo::{Class, Pseudonyms};
+use crate::error::{Error, Result};
+
+/// What replaces secret material.
+pub const REDACTED: &str = "REDACTED";
+/// `REDACTED`, base64: the value of every Secret data key (still valid base64).
+const REDACTED_B64: &str = "UkVEQUNURUQ=";
+
+/// Keys whose values are secret material wherever they appear (YAML or JSON).
+const SECRET_KEYS: &[&str] = &[
+    "userdata",
+    "userdatabase64",
+    "networkdata",
+    "networkdatabase64",
+    "password",
+    "passwd",
+    "token",
+    "agent-token",
+    "secret",
+    "secretkey",
+    "secret-key",
+    "secret_key",
+    "privatekey",
+    "private-key",
+    "private_key",
+    "client-key-data",
+    "client-certificate-data",
+    "certificate-authority-data",
+    "kubeconfig",
+    "cacerts",
+    "ssh_authorized_keys",
+    "ssh-authorized-keys",
+    "sshauthorizedkeys",
+    "publickey",
+    "public-key",
+    "issuedescription",
+    "issueurl",
+    "accesskey",
+    "access-key",
+    "aws_access_key_id",
+    "aws_secret_access_key",
+];
+
+/// Values that are already masked.
+fn is_masked(v: &str) -> bool {
+    let v = v.trim().trim_matches(|c| c == '"' || c == '\'');
+    v.is_empty()
+        || v == "null"
+        || v == "~"
+        || v == "{}"
+        || v == "[]"
+        || v.starts_with(REDACTED)
+        || v == REDACTED_B64
+        || v.chars().all(|c| c == '*')
+}
+
+/// One shape found by regular expression, in the order they are tried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    PemInline,
+    Jwt,
+    SecretBase64,
+    SshKey,
+    Bearer,
+    RancherToken,
+    UrlCredentials,
+    TokenFlag,
+    JsonSecret,
+    Email,
+    Mac,
+    Ipv6,
+    Ipv4,
+    Domain,
+}
+
+/// Top-level domains matched in free text (others are found from configurations only).
+const TLDS: &str = "com|net|org|io|local|lan|internal|corp|home|intranet|cloud|biz|uk|de|fr|cn|jp|tw|nl|eu|ch|es|se|au|ca|br|ru|kr|xyz|gov|edu|mil";
+
+fn shapes() -> Vec<(Shape, String)> {
+    let keys = "userData|userDataBase64|networkData|networkDataBase64|password|passwd|token|secret|privateKey|private_key|client-key-data|kubeconfig|secretKey|accessKey";
+    vec![
+        (
+            Shape::PemInline,
+            r"-----BEGIN [A-Z0-9 ]+-----(?:[^-]|-[^-])*?-----END [A-Z0-9 ]+-----".into(),
+        ),
+        (
+            Shape::Jwt,
+            r"eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]*".into(),
+        ),
+        (
+            Shape::SecretBase64,
+            r"(?:YXBpVmVyc2lvbj|LS0tLS1CRUdJTi|I2Nsb3VkLWNvbmZpZ)[A-Za-z0-9+/]*=*".into(),
+        ),
+        (
+            Shape::SshKey,
+            r"(?:ssh-(?:rsa|ed25519|dss)|ecdsa-sha2-nistp[0-9]+) [A-Za-z0-9+/]{20,}=*".into(),
+        ),
+        (Shape::Bearer, r"(?i:bearer) [A-Za-z0-9._~+/-]{16,}=*".into()),
+        (Shape::RancherToken, r"token-[a-z0-9]{5}:[a-z0-9]{30,}".into()),
+        (Shape::UrlCredentials, r#"://[^/\s:@"']+:[^/\s@"']+@"#.into()),
+        (Shape::TokenFlag, r"--(?:token|password|agent-token)[= ][^\s*]\S*".into()),
+        (
+            Shape::JsonSecret,
+            format!(r#"\\?"(?:{keys})\\?"\s*:\s*\\?"(?:[^"\\]|\\[^"])*\\?""#),
+        ),
+        (
+            Shape::Email,
+            r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}".into(),
+        ),
+        (
+            Shape::Mac,
+            r"[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5}|[0-9A-Fa-f]{2}(?:-[0-9A-Fa-f]{2}){5}".into(),
+        ),
+        (
+            Shape::Ipv6,
+            r"[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}".into(),
+        ),
+        (
+            Shape::Ipv4,
+            r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}".into(),
+        ),
+        (
+            Shape::Domain,
+            format!(r"(?i:(?:[a-z0-9](?:[a-z0-9-]{{0,61}}[a-z0-9])?\.)+(?:{TLDS}))(?-u:\b)"),
+        ),
+    ]
+}
+
+/// Secret-shaped strings the leak check looks for.
+fn leak_shapes() -> Vec<(&'static str, &'static str)> {
+    vec![
+        (
+            "a PEM block",
+            r"-----BEGIN (?:[A-Z0-9]+ )*(?:PRIVATE KEY|CERTIFICATE|PUBLIC KEY|KEY)-----",
+        ),
+        (
+            "a JSON Web Token",
+            r"eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]*",
+        ),
+        (
+            "base64 of a kubeconfig, key or cloud-config",
+            r"(?:YXBpVmVyc2lvbj|LS0tLS1CRUdJTi|I2Nsb3VkLWNvbmZpZ)[A-Za-z0-9+/]{8,}",
+        ),
+        (
+            "an SSH key",
+            r"(?:ssh-(?:rsa|ed25519|dss)|ecdsa-sha2-nistp[0-9]+) [A-Za-z0-9+/]{20,}",
+        ),
+        ("a bearer token", r"(?i:bearer) [A-Za-z0-9._~+/-]{16,}"),
+        ("a Rancher token", r"token-[a-z0-9]{5}:[a-z0-9]{30,}"),
+        ("credentials in a URL", r#"://[^/\s:@"']+:[^/\s@"'*]+@"#),
+    ]
+}
+
+/// Per-file state of the rewriter (multi-line secrets).
+#[derive(Debug, Default)]
+pub struct FileState {
+    /// Inside a PEM block that began on an earlier line.
+    pem: bool,
+    /// Inside a block scalar of a secret key: the key's indentation.
+    block: Option<usize>,
+    /// Inside the `data:`/`stringData:` map of a Secret: its indentation.
+    data: Option<usize>,
+    /// The file is a list of Secrets.
+    secrets: bool,
+}
+
+impl FileState {
+    /// The state for a file at `path` (a Secret list gets its data masked).
+    pub fn for_path(path: &str) -> FileState {
+        FileState {
+            secrets: path.ends_with("/v1/secrets.yaml"),
+            ..FileState::default()
+        }
+    }
+}
+
+/// The rewriter of one run.
+pub struct Rewriter<'p> {
+    p: &'p Pseudonyms,
+    /// Identifiers replaced in free text.
+    ac: Option<AhoCorasick>,
+    words: Vec<(String, Class)>,
+    /// Identifiers that are vocabulary words: replaced only as whole values.
+    whole: HashMap<String, Class>,
+    any: Regex,
+    each: Vec<(Shape, Regex)>,
+    key_line: Regex,
+    pem_begin: Regex,
+}
+
+fn indent(l: &str) -> usize {
+    l.len() - l.trim_start_matches(' ').len()
+}
+
+fn boundary_ok(s: &str, start: usize, end: usize) -> bool {
+    let before = s[..start].chars().next_back();
+    let after = s[end..].chars().next();
+    !before.is_some_and(|c| c.is_ascii_alphanumeric())
+        && !after.is_some_and(|c| c.is_ascii_alphanumeric())
+}
+
+impl<'p> Rewriter<'p> {
+    /// A rewriter of the identifiers `found`, with pseudonyms from `p`.
+    pub fn new(found: &Found, vocab: &Vocabulary, p: &'p Pseudonyms) -> Result<Rewriter<'p>> {
+        let mut words = Vec::new();
+        let mut whole = HashMap::new();
+        for (id, class) in &found.ids {
+            if vocab.has(id) {
+                whole.insert(id.clone(), *class);
+            } else {
+                words.push((id.clone(), *class));
+            }
+        }
+        let ac = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(words.iter().map(|(w, _)| w.as_str()))
+            .ok();
+        let list = shapes();
+        let re = |r: &str| {
+            Regex::new(r).map_err(|e| {
+                Error::Usage(format!(
+                    "internal: a redaction pattern does not compile: {e}"
+                ))
+            })
+        };
+        let any = re(&list
+            .iter()
+            .map(|(_, r)| format!("(?:{r})"))
+            .collect::<Vec<_>>()
+            .join("|"))?;
+        let each = list
+            .iter()
+            .map(|(s, r)| Ok((*s, re(&format!("^(?:{r})$"))?)))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Rewriter {
+            p,
+            ac,
+            words,
+            whole,
+            any,
+            each,
+            key_line: re(r#"^(\s*(?:-\s+)?)("?)([A-Za-z0-9_.-]+)("?)(\s*:)(\s*)(.*)$"#)?,
+            pem_begin: re(r"-----BEGIN [A-Z0-9 ]+-----")?,
+        })
+    }
+
+    /// The identifiers replaced in free text and those replaced as whole values only.
+    pub fn counts(&self) -> (usize, usize) {
+        (self.words.len(), self.whole.len())
+    }
+
+    /// Rewrites a bundle-relative or archive path: identifiers and shapes, segment by segment.
+    pub fn path(&self, path: &str) -> String {
+        path.split('/')
+            .map(|seg| {
+                let (stem, ext) = match seg.rsplit_once('.') {
+                    Some((s, e))
+                        if matches!(e, "zip" | "log" | "yaml" | "txt" | "json" | "txz") =>
+                    {
+                        (s, Some(e))
+                    }
+                    _ => (seg, None),
+                };
+                if let Some(c) = self.whole.get(stem) {
+                    let p = self.p.of(*c, stem);
+                    return match ext {
+                        Some(e) => format!("{p}.{e}"),
+                        None => p,
+                    };
+                }
+                self.free(seg)
+            })
+            .collect::<Vec<_>>()
+            .join("/")
+    }
+
+    /// Rewrites one line of a text file (without its line ending) into `out`.
+    pub fn line(&self, l: &str, st: &mut FileState, out: &mut String) {
+        // Inside a secret block scalar: every more-indented (or blank) line is masked.
+        if let Some(key_indent) = st.block {
+            if l.trim().is_empty() {
+                out.push_str(l);
+                return;
+            }
+            if indent(l) > key_indent {
+                out.push_str(&l[..indent(l)]);
+                out.push_str(&self.p.secret(l.trim()));
+                return;
+            }
+            st.block = None;
+        }
+        if st.pem {
+            let i = l.len() - l.trim_start().len();
+            out.push_str(&l[..i]);
+            if l.contains("-----END") {
+                st.pem = false;
+                out.push_str("-----END REDACTED-----");
+            } else {
+                out.push_str(&self.p.secret(l.trim()));
+            }
+            return;
+        }
+        if let Some(data_indent) = st.data {
+            if !l.trim().is_empty() && indent(l) <= data_indent {
+                st.data = None;
+            } else if let Some(c) = self.key_line.captures(l) {
+                let head = c.get(6).map_or(l.len(), |m| m.end());
+                out.push_str(&l[..head]);
+                let v = c.get(7).map_or("", |m| m.as_str());
+                if v.starts_with('|') || v.starts_with('>') {
+                    out.push_str(v);
+                    st.block = Some(indent(l));
+                } else if !v.is_empty() {
+                    out.push_str(REDACTED_B64);
+                }
+                return;
+            }
+        }
+        if let Some(c) = self.key_line.captures(l) {
+            let key = c.get(3).map_or("", |m| m.as_str());
+            let lower = key.to_ascii_lowercase();
+            if st.secrets
+                && (key == "data" || key == "stringData")
+                && c.get(7).is_some_and(|v| v.as_str().is_empty())
+            {
+                st.data = Some(c.get(1).map_or(0, |m| m.as_str().len()));
+                out.push_str(l);
+                return;
+            }
+            if SECRET_KEYS.contains(&lower.as_str()) {
+                let v = c.get(7).map_or("", |m| m.as_str());
+                let head = c.get(6).map_or(l.len(), |m| m.end());
+                if v.starts_with('|') || v.starts_with('>') {
+                    out.push_str(l);
+                    st.block = Some(c.get(1).map_or(0, |m| m.as_str().len()));
+                    return;
+                }
+                if !is_masked(v) && !v.starts_with('{') && !v.starts_with('[') {
+                    out.push_str(&l[..head]);
+                    let q = v.chars().next().filter(|c| *c == '"' || *c == '\'');
+                    let secret = self.p.secret(v.trim_matches(|c| c == '"' || c == '\''));
+                    match q {
+                        Some(q) => {
+                            out.push(q);
+                            out.push_str(&secret);
+                            out.push(q);
+                        }
+                        None => out.push_str(&secret),
+                    }
+                    return;
+                }
+            }
+        }
+        if let Some(m) = self.pem_begin.find(l)
+            && !l[m.end()..].contains("-----END")
+        {
+            out.push_str(&self.free(&l[..m.start()]));
+            out.push_str("-----BEGIN REDACTED-----");
+            st.pem = true;
+            return;
+        }
+        // A whole value that is a vocabulary word.
+        if !self.whole.is_empty()
+            && let Some((start, end)) = value_span(l)
+            && let Some(c) = self.whole.get(&l[start..end])
+        {
+            out.push_str(&self.free(&l[..start]));
+            out.push_str(&self.p.of(*c, &l[start..end]));
+            out.push_str(&self.free(&l[end..]));
+            return;
+        }
+        out.push_str(&self.free(l));
+    }
+
+    /// Replaces identifiers and shapes in free text.
+    pub fn free(&self, l: &str) -> String {
+        let mut hits: Vec<(usize, usize, String)> = Vec::new();
+        if let Some(ac) = &self.ac {
+            let mut pos = 0;
+            while pos < l.len() {
+                let Some(m) = ac.find(Input::new(l).span(pos..l.len())) else {
+                    break;
+                };
+                if boundary_ok(l, m.start(), m.end()) {
+                    // Whatever the case in this line, the pseudonym of the collected spelling.
+                    if let Some((id, class)) = self.words.get(m.pattern().as_usize()) {
+                        hits.push((m.start(), m.end(), self.p.of(*class, id)));
+                    }
+                    pos = m.end();
+                } else {
+                    pos = m.start() + 1;
+                    while !l.is_char_boundary(pos) {
+                        pos += 1;
+                    }
+                }
+            }
+        }
+        for m in self.any.find_iter(l) {
+            if let Some(r) = self.shape(l, m.start(), m.end()) {
+                hits.push((m.start(), m.end(), r));
+            }
+        }
+        if hits.is_empty() {
+            return l.to_string();
+        }
+        hits.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+        let mut out = String::with_capacity(l.len() + 16);
+        let mut at = 0;
+        for (s, e, r) in hits {
+            if s < at {
+                continue;
+            }
+            out.push_str(&l[at..s]);
+            out.push_str(&r);
+            at = e;
+        }
+        out.push_str(&l[at..]);
+        out
+    }
+
+    /// The replacement of a shape match at `start..end`, or `None` to keep it.
+    fn shape(&self, l: &str, start: usize, end: usize) -> Option<String> {
+        let text = &l[start..end];
+        let shape = self.each.iter().find(|(_, r)| r.is_match(text))?.0;
+        let p = self.p;
+        match shape {
+            Shape::PemInline => Some(format!(
+                "-----BEGIN REDACTED-----{}-----END REDACTED-----",
+                p.secret(text)
+            )),
+            Shape::Jwt | Shape::SecretBase64 | Shape::RancherToken => Some(p.secret(text)),
+            Shape::SshKey | Shape::Bearer => text
+                .split_once(' ')
+                .map(|(t, body)| format!("{t} {}", p.secret(body))),
+            Shape::UrlCredentials => Some(format!("://{}@", p.secret(text))),
+            Shape::TokenFlag => {
+                let cut = text.find(['=', ' ']).map_or(text.len(), |i| i + 1);
+                Some(format!("{}{}", &text[..cut], p.secret(&text[cut..])))
+            }
+            Shape::JsonSecret => {
+                let colon = text.find(':')?;
+                let esc = if text.starts_with('\\') { "\\" } else { "" };
+                Some(format!(
+                    "{}:{esc}\"{}{esc}\"",
+                    &text[..colon],
+                    p.secret(&text[colon..])
+                ))
+            }
+            Shape::Email => {
+                let domain = text.rsplit_once('@')?.1;
+                (!ids::is_kept_domain(domain) && boundary_ok(l, start, end))
+                    .then(|| p.of(Class::Email, text))
+            }
+            Shape::Mac => boundary_ok(l, start, end).then(|| p.of(Class::Mac, text)),
+            Shape::Ipv6 => {
+                let ok = boundary_ok(l, start, end)
+                    && !l[end..].starts_with(':')
+                    && (text.contains("::") || text.matches(':').count() == 7)
+                    && text.matches(':').count() >= 2
+                    && text.parse::<std::net::Ipv6Addr>().is_ok();
+                ok.then(|| p.of(Class::Ipv6, text))
+            }
+            Shape::Ipv4 => {
+                let before = l[..start].chars().next_back();
+                let after = l[end..].chars().next();
+                let after2 = l[end..].chars().nth(1);
+                let dotted_more = before.is_some_and(|c| c == '.' || c.is_ascii_alphanumeric())
+                    || after.is_some_and(|c| c.is_ascii_alphanumeric())
+                    || (after == Some('.') && after2.is_some_and(|c| c.is_ascii_digit()));
+                (!dotted_more).then(|| p.of(Class::Ipv4, text))
+            }
+            Shape::Domain => {
+                let before = l[..start].chars().next_back();
+                let after = l[end..].chars().next();
+                if before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '-' || c == '@')
+                    || after.is_some_and(|c| c == '-' || c.is_ascii_alphanumeric())
+                    || ids::is_kept_domain(text)
+                {
+                    return None;
+                }
+                Some(p.of(Class::Domain, text))
+            }
+        }
+    }
+}
+
+/// The span of a line's value when the line is `key: value`, `- value` or `value` (quotes
+/// excluded).
+fn value_span(l: &str) -> Option<(usize, usize)> {
+    let mut start = l.len() - l.trim_start().len();
+    let rest = &l[start..];
+    if let Some(r) = rest.strip_prefix("- ") {
+        start += rest.len() - r.len();
+    }
+    let rest = &l[start..];
+    if let Some(i) = rest.find(": ") {
+        let key = &rest[..i];
+        if !key.contains(' ') || key.starts_with('"') {
+            start += i + 2;
+        }
+    }
+    let mut end = l.trim_end().len();
+    while start < end && l[start..].starts_with(' ') {
+        start += 1;
+    }
+    let b = l.as_bytes();
+    let first = b.get(start).copied();
+    if end > start + 1 && matches!(first, Some(b'"' | b'\'')) && b.get(end - 1).copied() == first {
+        start += 1;
+        end -= 1;
+    }
+    (start < end).then_some((start, end))
+}
+
+/// The leak check of one run: the originals to look for and the secret shapes.
+pub struct LeakCheck {
+    ac: Option<AhoCorasick>,
+    originals: Vec<String>,
+    whole: HashMap<String, ()>,
+    pseudonyms: std::collections::HashSet<String>,
+    shapes: Vec<(&'static str, Regex)>,
+}
+
+impl LeakCheck {
+    /// A check for `originals` (each with whether it is a vocabulary word, looked for only
+    /// as a whole value), not counting text that is itself one of `pseudonyms`.
+    pub fn new(originals: Vec<(String, bool)>, pseudonyms: Vec<String>) -> LeakCheck {
+        let (whole, free): (Vec<_>, Vec<_>) = originals.into_iter().partition(|(_, w)| *w);
+        let originals: Vec<String> = free.into_iter().map(|(o, _)| o).collect();
+        LeakCheck {
+            ac: AhoCorasickBuilder::new()
+                .ascii_case_insensitive(true)
+                .match_kind(MatchKind::LeftmostLongest)
+                .build(&originals)
+                .ok(),
+            originals,
+            whole: whole.into_iter().map(|(o, _)| (o, ())).collect(),
+            pseudonyms: pseudonyms.into_iter().collect(),
+            shapes: leak_shapes()
+                .into_iter()
+                .filter_map(|(what, r)| Some((what, Regex::new(r).ok()?)))
+                .collect(),
+        }
+    }
+
+    /// What of the originals or secrets line `l` still holds.
+    pub fn line(&self, l: &str) -> Option<String> {
+        if let Some(ac) = &self.ac {
+            let mut pos = 0;
+            while pos < l.len() {
+                let Some(m) = ac.find(Input::new(l).span(pos..l.len())) else {
+                    break;
+                };
+                let text = &l[m.start()..m.end()];
+                if boundary_ok(l, m.start(), m.end()) && !self.pseudonyms.contains(text) {
+                    let o = self
+                        .originals
+                        .get(m.pattern().as_usize())
+                        .map_or(text, String::as_str);
+                    return Some(format!("the identifier {o:?}"));
+                }
+                pos = m.start() + 1;
+                while !l.is_char_boundary(pos) {
+                    pos += 1;
+                }
+            }
+        }
+        if !self.whole.is_empty()
+            && let Some((s, e)) = value_span(l)
+            && self.whole.contains_key(&l[s..e])
+        {
+            return Some(format!("the identifier {:?}", &l[s..e]));
+        }
+        for (what, r) in &self.shapes {
+            if let Some(m) = r.find(l)
+                && !m.as_str().contains(REDACTED)
+            {
+                return Some(what.to_string());
+            }
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rewriter(p: &Pseudonyms) -> Rewriter<'_> {
+        let mut f = Found::default();
+        for (id, c) in [
+            ("harv-node-1", Class::Node),
+            ("acme-prod", Class::Namespace),
+            ("web-01", Class::Vm),
+            ("ready", Class::Vm),
+            ("corp.acme.lab", Class::Domain),
+        ] {
+            f.ids.insert(id.into(), c);
+        }
+        Rewriter::new(&f, &Vocabulary::with(&["ready"]), p).unwrap()
+    }
+
+    fn all(r: &Rewriter, text: &str, path: &str) -> String {
+        let mut st = FileState::for_path(path);
+        let mut out = String::new();
+        for l in text.lines() {
+            r.line(l, &mut st, &mut out);
+            out.push('\n');
+        }
+        out
+    }
+
+    #[test]
+    fn identifiers_shapes_and_secrets() {
+        let p = Pseudonyms::with_key([3; 32]);
+        let r = rewriter(&p);
+        let text = "\
+metadata:
+  name: virt-launcher-web-01-abcde
+  namespace: acme-prod
+spec:
+  nodeName: harv-node-1
+  url: https://files.corp.acme.lab/img.qcow2
+  ip: 10.1.2.3 and 10.1.2.30, version 1.2.3.4.5, v1.4.0
+  owner: jane@acme.com via git@github.com
+  mac: 52:54:00:12:34:56
+  userData: |
+    #cloud-config
+    password: hunter2
+  other: kept
+  token: abcdef
+  masked: '***'
+  key: |
+    -----BEGIN RSA PRIVATE KEY-----
+    MIIEpAIBAAKCAQEA
+    -----END RSA PRIVATE KEY-----
+  jwt: eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW0.c2lnbmF0dXJl
+  args: --token=s3cret --flag
+  harvesterhci.io/creator: harvester
+";
+        let out = all(&r, text, "yamls/x.yaml");
+        assert_eq!(out.lines().count(), text.lines().count());
+        for gone in [
+            "web-01",
+            "acme-prod",
+            "harv-node-1",
+            "corp.acme.lab",
+            "10.1.2.3",
+            "jane@",
+            "acme.com",
+            "12:34:56",
+            "hunter2",
+            "cloud-config",
+            "abcdef",
+            "MIIE",
+            "eyJhbG",
+            "s3cret",
+        ] {
+            assert!(!out.contains(gone), "{gone} left in:\n{out}");
+        }
+        for kept in [
+            "virt-launcher-",
+            "git@github.com",
+            "1.2.3.4.5",
+            "v1.4.0",
+            "52:54:00:",
+            "other: kept",
+            "masked: '***'",
+            "harvesterhci.io/creator: harvester",
+            "-----BEGIN REDACTED-----",
+            "--flag",
+            "userData: |",
+        ] {
+            assert!(out.contains(kept), "{kept} lost in:\n{out}");
+        }
+        let vm = p.of(Class::Vm, "web-01");
+        assert!(out.contains(&format!("virt-launcher-{vm}-abcde")), "{out}");
+        // The same identifier gives the same pseudonym in paths.
+        assert_eq!(
+            r.path("logs/acme-prod/virt-launcher-web-01-abcde/compute.log"),
+            format!(
+                "logs/{}/virt-launcher-{vm}-abcde/compute.log",
+                p.of(Class::Namespace, "acme-prod")
+            )
+        );
+        // A vocabulary word only as a whole value.
+        let out = all(&r, "status: ready\n  name: ready\n  - ready\n", "x");
+        let ready = p.of(Class::Vm, "ready");
+        assert_eq!(
+            out,
+            format!("status: {ready}\n  name: {ready}\n  - {ready}\n")
+        );
+    }
+
+    #[test]
+    fn secret_data_is_masked_and_keys_kept() {
+        let p = Pseudonyms::with_key([3; 32]);
+        let r = rewriter(&p);
+        let text = "items:\n- data:\n    applied-output: aGVsbG8=\n    failure-count: MA==\n  kind: Secret\n";
+        let out = all(&r, text, "yamls/namespaced/fleet-local/v1/secrets.yaml");
+        assert_eq!(
+            out,
+            "items:\n- data:\n    applied-output: UkVEQUNURUQ=\n    failure-count: UkVEQUNURUQ=\n  kind: Secret\n"
+        );
+    }
+
+    #[test]
+    fn the_leak_check_finds_what_is_left() {
+        let c = LeakCheck::new(
+            vec![("acme-prod".into(), false), ("ready".into(), true)],
+            vec!["ns-123456".into()],
+        );
+        assert!(c.line("namespace: ACME-PROD").is_some());
+        assert!(c.line("namespace: acme-production").is_none());
+        assert!(c.line("name: ready").is_some());
+        assert!(c.line("phase: is ready now").is_none());
+        assert!(c.line("-----BEGIN RSA PRIVATE KEY-----").is_some());
+        assert!(c.line("-----BEGIN REDACTED-----").is_none());
+        assert!(
+            c.line("token: eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW0.c2ln")
+                .is_some()
+        );
+        assert!(c.line("plain line").is_none());
+    }
+}

@@ -1,0 +1,285 @@
+//! `sbdiag redact`: a sample with identifiers and secrets planted in every kind of file
+//! (resource lists, pod logs, node zips, metadata), and the real bundle. Nothing planted may
+//! survive anywhere in the output (node zips read too), pseudonyms are the same across files
+//! and across runs with one mapping file, the redacted bundle analyzes to the same rules and
+//! severities, and the leak check refuses an output that still holds a secret.
+mod common;
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::Path;
+
+use common::{copy_tree, files_under, real_bundles, sample, sbdiag};
+
+/// Every text of a folder bundle, node zips' entries included, by path.
+fn texts(dir: &Path) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for (rel, path) in files_under(dir) {
+        let bytes = std::fs::read(&path).unwrap();
+        if rel.ends_with(".zip") {
+            let mut z = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+            for i in 0..z.len() {
+                let mut f = z.by_index(i).unwrap();
+                let name = format!("{rel}!{}", f.name().unwrap());
+                let mut s = String::new();
+                let _ = f.read_to_string(&mut s);
+                out.insert(name, s);
+            }
+        } else {
+            out.insert(rel, String::from_utf8_lossy(&bytes).into_owned());
+        }
+    }
+    out
+}
+
+/// (rule, severity) → count of a bundle's findings.
+fn findings(bundle: &Path) -> BTreeMap<(String, String), usize> {
+    let out = sbdiag(&["analyze", bundle.to_str().unwrap(), "--json"]);
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut m = BTreeMap::new();
+    for f in r["findings"].as_array().unwrap() {
+        let k = (
+            f["rule"].as_str().unwrap().to_string(),
+            f["severity"].as_str().unwrap().to_string(),
+        );
+        *m.entry(k).or_insert(0) += 1;
+    }
+    m
+}
+
+const PLANTED_LOG: &str = "I0214 09:30:00 connecting to jane.doe@acme-corp.com at 192.168.50.7 \
+     via ntp1.acme-corp.com for tenant acme-prod with Authorization: Bearer \
+     eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW0.c2lnbmF0dXJlAA on 52:54:00:9a:bc:de\n";
+
+const PLANTED_SECRETS: &str = "apiVersion: v1
+items:
+- apiVersion: v1
+  data:
+    cloud-init: I2Nsb3VkLWNvbmZpZwpwYXNzd29yZDogaHVudGVyMgo=
+  kind: Secret
+  metadata:
+    name: vm-web-01-cloudinit
+    namespace: default
+  type: secret
+kind: List
+";
+
+const PLANTED_CONFIGMAPS: &str = "apiVersion: v1
+items:
+- apiVersion: v1
+  data:
+    kubeconfig: |
+      apiVersion: v1
+      clusters:
+      - cluster:
+          server: https://rancher.acme-corp.com/k8s/clusters/local
+      users:
+      - user:
+          token: kubeconfig-user-abc12:0123456789abcdefghij0123456789abcdefghij
+    ca.pem: |
+      -----BEGIN CERTIFICATE-----
+      MIIBdzCCAR2gAwIBAgIBADAKBggqhkjOPQQDAjAjMSEwHwYDVQQDDBhya2UyLXNl
+      -----END CERTIFICATE-----
+  kind: ConfigMap
+  metadata:
+    name: billing-settings
+    namespace: acme-prod
+kind: List
+";
+
+/// The planted sample: vm-stuck with a customer namespace, a Secret, a kubeconfig and a
+/// certificate, a log line full of addresses and a token, and an issue description.
+fn planted(dir: &Path) -> std::path::PathBuf {
+    let b = dir.join("planted");
+    copy_tree(&sample("vm-stuck-v1.4.0"), &b, |rel, text| {
+        if rel.starts_with("logs/harvester-system/virt-handler") && rel.ends_with(".log") {
+            format!("{text}{PLANTED_LOG}")
+        } else if rel == "metadata.yaml" {
+            text.replace(
+                "issuedescription: vm-test-01",
+                "issuedescription: ACME Corp (jane.doe@acme-corp.com) reports vm-test-01",
+            )
+        } else {
+            text
+        }
+    });
+    std::fs::write(
+        b.join("yamls/namespaced/default/v1/secrets.yaml"),
+        PLANTED_SECRETS,
+    )
+    .unwrap();
+    let cm = b.join("yamls/namespaced/acme-prod/v1");
+    std::fs::create_dir_all(&cm).unwrap();
+    std::fs::write(cm.join("configmaps.yaml"), PLANTED_CONFIGMAPS).unwrap();
+    b
+}
+
+const GONE: &[&str] = &[
+    "harvester-node-0",
+    "harvester-node-1",
+    "harvester-node-2",
+    "vm-web-01",
+    "vm-db-01",
+    "vm-test-01",
+    "acme-prod",
+    "acme-corp",
+    "jane.doe",
+    "192.168.50.7",
+    "9a:bc:de",
+    "eyJhbGciOiJSUzI1NiJ9",
+    "I2Nsb3VkLWNvbmZpZ",
+    "MIIBdzCCAR2g",
+    "0123456789abcdefghij",
+    "billing-settings",
+    "3f6c2a1e-8b7d-4e2a-9c41-5d0e7a9b1c23",
+    "ACME Corp",
+];
+
+#[test]
+fn nothing_planted_survives_and_the_diagnosis_is_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = planted(dir.path());
+    // The leak check alone finds the planted secrets in the original.
+    let out = sbdiag(&["redact", "--check", input.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("leak check FAILED"));
+
+    let map = dir.path().join("map.json");
+    let red = dir.path().join("red");
+    let out = sbdiag(&[
+        "redact",
+        input.to_str().unwrap(),
+        "-o",
+        red.to_str().unwrap(),
+        "--map",
+        map.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("leak check passed"), "{err}");
+
+    let before = texts(&input);
+    let after = texts(&red);
+    assert_eq!(
+        before.len(),
+        after.len(),
+        "every file is kept (none is binary)"
+    );
+    for (path, text) in &after {
+        for g in GONE {
+            assert!(
+                !path.contains(g) && !text.to_ascii_lowercase().contains(&g.to_ascii_lowercase()),
+                "{g:?} survives in {path}"
+            );
+        }
+    }
+    // Kept: the system's own names and the shape of what was replaced.
+    let all: String = after.values().cloned().collect();
+    for kept in [
+        "harvester-system",
+        "mcc-harvester",
+        "virt-launcher-vm-",
+        "longhorn-system",
+        "REDACTED-",
+    ] {
+        assert!(all.contains(kept), "{kept} lost");
+    }
+    // One pseudonym per original, the same in every file and in the paths.
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&map).unwrap()).unwrap();
+    let pseudonym = |orig: &str| {
+        m["pairs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["original"] == orig)
+            .map(|p| p["pseudonym"].as_str().unwrap().to_string())
+            .unwrap_or_else(|| panic!("{orig} not in the mapping"))
+    };
+    let node = pseudonym("harvester-node-1");
+    assert!(
+        after
+            .keys()
+            .any(|k| k == &format!("nodes/{node}.zip!{node}/logs/kernel.log")
+                || k.starts_with(&format!("nodes/{node}.zip!"))),
+        "node zip renamed"
+    );
+    let nodes_yaml = &after["yamls/cluster/v1/nodes.yaml"];
+    assert!(nodes_yaml.contains(&format!("name: {node}")));
+    let ip = pseudonym("192.168.50.7");
+    assert!(ip.starts_with("192.168."), "{ip}");
+    let log = after
+        .iter()
+        .find(|(k, _)| k.contains("virt-handler") && k.ends_with(".log"))
+        .map(|(_, t)| t)
+        .unwrap();
+    assert!(log.contains(&ip) && log.contains(".example"), "{log}");
+    assert!(
+        after
+            .keys()
+            .any(|k| k.starts_with(&format!("yamls/namespaced/{}/", pseudonym("acme-prod"))))
+    );
+
+    // The same diagnosis.
+    assert_eq!(findings(&input), findings(&red));
+
+    // A second run with the mapping makes the same pseudonyms.
+    let again = dir.path().join("again");
+    let out = sbdiag(&[
+        "redact",
+        input.to_str().unwrap(),
+        "-o",
+        again.to_str().unwrap(),
+        "--map",
+        map.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    assert_eq!(texts(&again)["yamls/cluster/v1/nodes.yaml"], *nodes_yaml);
+    // The check alone with the mapping: nothing of the originals in the output.
+    let out = sbdiag(&[
+        "redact",
+        "--check",
+        red.to_str().unwrap(),
+        "--map",
+        map.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Nothing is overwritten.
+    let out = sbdiag(&[
+        "redact",
+        input.to_str().unwrap(),
+        "-o",
+        red.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn the_real_bundle_redacts_to_the_same_diagnosis() {
+    for b in real_bundles() {
+        let dir = tempfile::tempdir().unwrap();
+        let red = dir.path().join("red.zip");
+        let out = sbdiag(&["redact", b.to_str().unwrap(), "-o", red.to_str().unwrap()]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{err}");
+        assert_eq!(findings(&b), findings(&red), "{}", b.display());
+        // node1 is gone from the node list, the cluster id from every name.
+        let listing = sbdiag(&["get", "nodes", "-b", red.to_str().unwrap()]);
+        let nodes = String::from_utf8_lossy(&listing.stdout);
+        assert!(
+            !nodes.contains("node1") && nodes.contains("node-"),
+            "{nodes}"
+        );
+        let z = zip::ZipArchive::new(std::fs::File::open(&red).unwrap()).unwrap();
+        assert!(z.file_names().all(|n| !n.unwrap().contains("9b6b22de")));
+    }
+}
