@@ -201,7 +201,15 @@ fn healthy_cluster_queries() {
     ]))
     .unwrap();
     assert_eq!(j["metadata"]["name"], "harvester-node-0");
-    let d = ok(&["describe", "pod", "virt-handler-8wnxm", "-b", b]);
+    let d = ok(&[
+        "describe",
+        "pod",
+        "virt-handler-8wnxm",
+        "-n",
+        "harvester-system",
+        "-b",
+        b,
+    ]);
     assert!(d.contains("Namespace:    harvester-system"), "{d}");
     assert!(d.contains("restarts=1"), "{d}");
 }
