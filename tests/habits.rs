@@ -457,3 +457,40 @@ fn describe_is_kubectls_default_namespace_whole_kind_and_prefix() {
         "{every}"
     );
 }
+
+#[test]
+fn names_several_groups_serve_resolve_in_discovery_order() {
+    let s = sample("healthy-v1.4.0");
+    let b = s.to_str().unwrap();
+    // settings: Harvester's, Longhorn's and Rancher's; the first CRD group by name wins.
+    let bare = ok(&["get", "settings", "-o", "name", "-b", b]);
+    assert!(
+        bare.lines()
+            .all(|l| l.starts_with("setting.harvesterhci.io/")),
+        "{bare}"
+    );
+    assert_eq!(
+        bare,
+        ok(&["get", "settings.harvesterhci.io", "-o", "name", "-b", b])
+    );
+    let lh = ok(&["get", "settings.longhorn.io", "-A", "-o", "name", "-b", b]);
+    assert!(
+        lh.lines().count() > 5 && lh.lines().all(|l| l.starts_with("setting.longhorn.io/")),
+        "{lh}"
+    );
+    let mgmt = ok(&[
+        "get",
+        "settings.management.cattle.io",
+        "-o",
+        "name",
+        "-b",
+        b,
+    ]);
+    assert!(
+        mgmt.lines()
+            .all(|l| l.starts_with("setting.management.cattle.io/")),
+        "{mgmt}"
+    );
+    // A built-in group still wins over a CRD's: nodes are the core Nodes.
+    assert!(ok(&["get", "nodes", "-o", "name", "-b", b]).starts_with("node/"));
+}
