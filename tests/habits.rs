@@ -494,3 +494,104 @@ fn names_several_groups_serve_resolve_in_discovery_order() {
     // A built-in group still wins over a CRD's: nodes are the core Nodes.
     assert!(ok(&["get", "nodes", "-o", "name", "-b", b]).starts_with("node/"));
 }
+
+#[test]
+fn built_in_kinds_print_kubectls_columns() {
+    let s = sample("healthy-v1.4.0");
+    let b = s.to_str().unwrap();
+    let head = |args: &[&str]| -> String {
+        ok(&[args, &["-b", b]].concat())
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    assert_eq!(
+        head(&["get", "ds", "-A"]),
+        "NAMESPACE NAME DESIRED CURRENT READY UP-TO-DATE AVAILABLE NODE SELECTOR AGE"
+    );
+    assert_eq!(
+        head(&["get", "po", "-A", "-o", "wide"]),
+        "NAMESPACE NAME READY STATUS RESTARTS AGE IP NODE NOMINATED NODE READINESS GATES"
+    );
+    // A restart whose end the status records reads as kubectl prints it.
+    let pods = ok(&["get", "po", "-n", "harvester-system", "-b", b]);
+    assert!(
+        pods.lines()
+            .any(|l| l.starts_with("virt-handler-8wnxm ") && l.contains(" 1 (46d ago) ")),
+        "{pods}"
+    );
+    let jobs = ok(&[
+        "get",
+        "jobs",
+        "-n",
+        "harvester-system",
+        "-b",
+        sample("upgrade-stuck-predrained-v1.4.0").to_str().unwrap(),
+    ]);
+    let first: Vec<&str> = jobs.lines().take(2).collect();
+    assert_eq!(
+        first[0].split_whitespace().collect::<Vec<_>>(),
+        ["NAME", "STATUS", "COMPLETIONS", "DURATION", "AGE"]
+    );
+    assert_eq!(
+        first[1].split_whitespace().collect::<Vec<_>>(),
+        [
+            "hvst-upgrade-mq7xk-apply-manifests",
+            "Complete",
+            "1/1",
+            "27m",
+            "4h11m"
+        ]
+    );
+    for b in real_bundles() {
+        let b = b.to_str().unwrap();
+        for (args, header, row) in [
+            (
+                &["get", "cm", "-n", "kube-system"][..],
+                "NAME DATA AGE",
+                "chart-content-rke2-canal 1 16d",
+            ),
+            (
+                &["get", "ns"],
+                "NAME STATUS AGE",
+                "cattle-dashboards Active 16d",
+            ),
+            (
+                &["get", "sc"],
+                "NAME PROVISIONER RECLAIMPOLICY VOLUMEBINDINGMODE ALLOWVOLUMEEXPANSION AGE",
+                "longhorn (default) driver.longhorn.io Delete Immediate true 4h54m",
+            ),
+            (
+                &["get", "ep", "-n", "kube-system"],
+                "NAME ENDPOINTS AGE",
+                "rancher-monitoring-coredns 10.52.0.2:9153 16d",
+            ),
+            (
+                &["get", "controllerrevisions", "-n", "longhorn-system"],
+                "NAME CONTROLLER REVISION AGE",
+                "longhorn-manager-6c8b7bb8dd daemonset.apps/longhorn-manager 1 16d",
+            ),
+            (
+                &["get", "clusterroles"],
+                "NAME CREATED AT",
+                "admin 2022-03-06T22:46:52Z",
+            ),
+            (
+                &["get", "jobs", "-n", "harvester-system"],
+                "NAME STATUS COMPLETIONS DURATION AGE",
+                "default-default Complete 1/1 10s 16d",
+            ),
+        ] {
+            let out = ok(&[args, &["-b", b]].concat());
+            let lines: Vec<String> = out
+                .lines()
+                .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+                .collect();
+            assert_eq!(lines[0], header, "{args:?}");
+            assert!(lines.iter().any(|l| l == row), "{args:?}: {row}\n{out}");
+        }
+    }
+}

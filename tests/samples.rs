@@ -143,7 +143,16 @@ fn healthy_cluster_queries() {
             .unwrap()
             .split_whitespace()
             .collect::<Vec<_>>(),
-        ["harvester-whereabouts", "3", "3", "3", "3", "3", "273d"]
+        [
+            "harvester-whereabouts",
+            "3",
+            "3",
+            "3",
+            "3",
+            "3",
+            "<none>",
+            "273d"
+        ]
     );
     let vms = ok(&["get", "vm", "-b", b]);
     assert!(

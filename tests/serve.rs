@@ -169,7 +169,7 @@ fn kubectl_on_the_real_bundle() {
             .into_iter()
             .find(|r| r[0] == "longhorn-manager")
             .expect("longhorn-manager");
-        assert_eq!(lm[1..7], ["1", "1", "1", "1", "1", "16d"]);
+        assert_eq!(lm[1..8], ["1", "1", "1", "1", "1", "<none>", "16d"]);
 
         let mcc = s.ok(&["get", "managedcharts", "-A"]);
         assert!(
