@@ -160,14 +160,20 @@ enum Command {
         #[arg(long, value_enum, default_value = "now")]
         age_from: AgeFromArg,
     },
-    /// Show one object: metadata, status, conditions and related events.
+    /// Show objects: metadata, status, conditions, related events and the status graph. As
+    /// kubectl: in the namespace `default` unless -n or -A; `KIND NAME` that names no object
+    /// describes those whose names start with NAME; `KIND` alone describes every object.
     Describe {
-        /// Kind (as for get) then the name, or KIND/NAME (`po/virt-handler-8wnxm`).
+        /// Kind (as for get), then the name or a name prefix; or KIND/NAME
+        /// (`po/virt-handler-8wnxm`).
         kind: String,
-        /// Object name (not needed with KIND/NAME).
+        /// Object name, or the start of names (not needed with KIND/NAME).
         name: Option<String>,
         #[command(flatten)]
         common: QueryArgs,
+        /// All namespaces.
+        #[arg(short = 'A', long)]
+        all_namespaces: bool,
     },
     /// An object's neighbourhood in the status graph (tree or Graphviz DOT).
     Graph {
@@ -647,10 +653,25 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
             )?)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Describe { kind, name, common } => {
+        Command::Describe {
+            kind,
+            name,
+            common,
+            all_namespaces,
+        } => {
+            let what = get::describe_args(&kind, name.as_deref())?;
             let a = load(&common.bundle, &cli.limits)?;
-            let (kind, name) = get::kind_and_name(&kind, name.as_deref())?;
-            print(&get::describe(&a, kind, name, common.namespace.as_deref())?)?;
+            let scope = Scope {
+                namespace: common.namespace,
+                all: all_namespaces,
+                selector: None,
+                with_aliases: false,
+            };
+            let l = get::describe_all(&a, what, &scope)?;
+            print(&l.text)?;
+            if let Some(n) = l.note {
+                let _ = writeln!(std::io::stderr(), "{n}");
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Events { common, kind } => {

@@ -1,7 +1,10 @@
 //! kubectl habits in `sbdiag get`: KIND/NAME, comma-separated kinds, "No resources found" and
 //! exit 0 for an empty list (also a list collected with `items: []`), did-you-mean for a typo,
 //! SBDIAG_BUNDLE in place of `-b`, `-o jsonpath=` / `-o custom-columns=`, `describe KIND/NAME`
-//! and the short names the API defines.
+//! and the short names the API defines; kubectl's `List` for `-o json|yaml` (empty or of
+//! several kinds), kind-prefixed names in comma lists, `describe` in the namespace `default`,
+//! of a whole kind or of a name prefix, names several API groups serve resolved in discovery
+//! order, and the columns kubectl prints for built-in kinds.
 mod common;
 
 use std::process::Command;
@@ -234,8 +237,7 @@ fn describe_takes_kind_slash_name() {
         ])
     );
     for (args, says) in [
-        (&["describe", "po"][..], "describe needs an object"),
-        (&["describe", "po/a", "b"], "no need to give a name"),
+        (&["describe", "po/a", "b"][..], "no need to give a name"),
         (&["describe", "po/"], "expected KIND/NAME"),
     ] {
         let out = sbdiag(&[args, &["-b", b]].concat());
@@ -263,5 +265,333 @@ fn short_names_the_api_defines() {
             ok(&["get", long, "-A", "-b", b]),
             "{short}"
         );
+    }
+}
+
+#[test]
+fn json_and_yaml_lists_are_kubectls_even_when_empty() {
+    let s = sample("healthy-v1.4.0");
+    let b = s.to_str().unwrap();
+    let none = |o: &str| {
+        let out = sbdiag(&["get", "po", "-n", "nope", "-o", o, "-b", b]);
+        assert_eq!(out.status.code(), Some(0), "{o}");
+        assert_eq!(String::from_utf8_lossy(&out.stderr), "", "{o}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    // Exactly what kubectl 1.32 prints for an empty list.
+    assert_eq!(
+        none("json"),
+        "{\n    \"apiVersion\": \"v1\",\n    \"items\": [],\n    \"kind\": \"List\",\n    \"metadata\": {\n        \"resourceVersion\": \"\"\n    }\n}\n"
+    );
+    assert_eq!(
+        none("yaml"),
+        "apiVersion: v1\nitems: []\nkind: List\nmetadata:\n  resourceVersion: \"\"\n"
+    );
+    assert_eq!(none("name"), "");
+    // One object found by a selector is still a List; one object named is the object.
+    let listed: serde_json::Value = serde_json::from_str(&ok(&[
+        "get",
+        "po",
+        "-n",
+        "cattle-system",
+        "-l",
+        "app=rancher",
+        "-o",
+        "json",
+        "-b",
+        b,
+    ]))
+    .unwrap();
+    assert_eq!(listed["kind"], "List");
+    assert_eq!(listed["items"].as_array().unwrap().len(), 1);
+    let named: serde_json::Value = serde_json::from_str(&ok(&[
+        "get",
+        "po",
+        "virt-handler-8wnxm",
+        "-n",
+        "harvester-system",
+        "-o",
+        "json",
+        "-b",
+        b,
+    ]))
+    .unwrap();
+    assert_eq!(named["kind"], "Pod");
+    let yaml = ok(&[
+        "get",
+        "po",
+        "-n",
+        "cattle-system",
+        "-l",
+        "app=rancher",
+        "-o",
+        "yaml",
+        "-b",
+        b,
+    ]);
+    assert!(yaml.starts_with("apiVersion: v1\nitems:\n- "), "{yaml}");
+    assert!(
+        yaml.ends_with("kind: List\nmetadata:\n  resourceVersion: \"\"\n"),
+        "{yaml}"
+    );
+}
+
+#[test]
+fn comma_lists_print_one_list_and_tables_name_the_kind() {
+    let s = sample("healthy-v1.4.0");
+    let b = s.to_str().unwrap();
+    let cc = ok(&[
+        "get",
+        "po,svc",
+        "-n",
+        "cattle-system",
+        "-o",
+        "custom-columns=NAME:.metadata.name,KIND:.kind",
+        "-b",
+        b,
+    ]);
+    assert_eq!(
+        cc,
+        "NAME                                         KIND\n\
+         rancher-ll288pl58g-jxzlh                     Pod\n\
+         rancher-webhook-ds6c6m2bhb-dm7tp             Pod\n\
+         system-upgrade-controller-pwscpxcvj8-gzphh   Pod\n\
+         rancher                                      Service\n\
+         rancher-webhook                              Service\n"
+    );
+    assert_eq!(
+        ok(&[
+            "get",
+            "po,svc",
+            "-n",
+            "cattle-system",
+            "-o",
+            "jsonpath={.kind}:{range .items[*]}{.kind},{end}",
+            "-b",
+            b
+        ]),
+        "List:Pod,Pod,Pod,Service,Service,"
+    );
+    let j: serde_json::Value = serde_json::from_str(&ok(&[
+        "get",
+        "po,svc",
+        "-n",
+        "cattle-system",
+        "-o",
+        "json",
+        "-b",
+        b,
+    ]))
+    .unwrap();
+    assert_eq!(j["items"].as_array().unwrap().len(), 5);
+    // Tables: one per kind, names prefixed with the kind when several kinds show.
+    let t = ok(&["get", "po,svc", "-n", "cattle-system", "-b", b]);
+    assert!(t.contains("\npod/rancher-ll288pl58g-jxzlh "), "{t}");
+    assert!(t.contains("\n\nNAME "), "{t}");
+    assert!(t.contains("\nservice/rancher "), "{t}");
+    // No VM in that namespace: one kind shows, no prefix (as kubectl prints it).
+    let one = ok(&["get", "po,vm", "-n", "cattle-system", "-b", b]);
+    assert!(one.starts_with("NAME ") && !one.contains("pod/"), "{one}");
+}
+
+#[test]
+fn describe_is_kubectls_default_namespace_whole_kind_and_prefix() {
+    let s = sample("healthy-v1.4.0");
+    let b = s.to_str().unwrap();
+    // Without -n: the namespace default, and a hint where the pod is.
+    let out = sbdiag(&["describe", "po", "virt-handler-8wnxm", "-b", b]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("not found in namespace default (it is in harvester-system: use -n)"),
+        "{err}"
+    );
+    // A name prefix: every match, each followed by a blank line.
+    let prefix = ok(&[
+        "describe",
+        "po",
+        "virt-handler",
+        "-n",
+        "harvester-system",
+        "-b",
+        b,
+    ]);
+    let names: Vec<&str> = prefix
+        .lines()
+        .filter_map(|l| l.strip_prefix("Name:         "))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "virt-handler-6jmjj",
+            "virt-handler-8wnxm",
+            "virt-handler-sn4v6"
+        ]
+    );
+    assert!(prefix.ends_with("\n\n"), "{prefix}");
+    // KIND/NAME is exact: no prefix matching.
+    let exact = sbdiag(&[
+        "describe",
+        "po/virt-handler",
+        "-n",
+        "harvester-system",
+        "-b",
+        b,
+    ]);
+    assert_eq!(exact.status.code(), Some(2));
+    // KIND alone: every object of the kind in the namespace, two blank lines between.
+    let all = ok(&["describe", "vm", "-b", b]);
+    assert_eq!(all.matches("Name:         vm-").count(), 2, "{all}");
+    assert!(all.contains("\n\n\nName:         vm-web-01\n"), "{all}");
+    let none = sbdiag(&["describe", "po", "-n", "nope", "-b", b]);
+    assert_eq!(none.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&none.stderr),
+        "No resources found in nope namespace.\n"
+    );
+    // -A: across namespaces.
+    let every = ok(&["describe", "ds", "-A", "-b", b]);
+    assert!(every.contains("Namespace:    kube-system\n"), "{every}");
+    assert!(
+        every.contains("Namespace:    harvester-system\n"),
+        "{every}"
+    );
+}
+
+#[test]
+fn names_several_groups_serve_resolve_in_discovery_order() {
+    let s = sample("healthy-v1.4.0");
+    let b = s.to_str().unwrap();
+    // settings: Harvester's, Longhorn's and Rancher's; the first CRD group by name wins.
+    let bare = ok(&["get", "settings", "-o", "name", "-b", b]);
+    assert!(
+        bare.lines()
+            .all(|l| l.starts_with("setting.harvesterhci.io/")),
+        "{bare}"
+    );
+    assert_eq!(
+        bare,
+        ok(&["get", "settings.harvesterhci.io", "-o", "name", "-b", b])
+    );
+    let lh = ok(&["get", "settings.longhorn.io", "-A", "-o", "name", "-b", b]);
+    assert!(
+        lh.lines().count() > 5 && lh.lines().all(|l| l.starts_with("setting.longhorn.io/")),
+        "{lh}"
+    );
+    let mgmt = ok(&[
+        "get",
+        "settings.management.cattle.io",
+        "-o",
+        "name",
+        "-b",
+        b,
+    ]);
+    assert!(
+        mgmt.lines()
+            .all(|l| l.starts_with("setting.management.cattle.io/")),
+        "{mgmt}"
+    );
+    // A built-in group still wins over a CRD's: nodes are the core Nodes.
+    assert!(ok(&["get", "nodes", "-o", "name", "-b", b]).starts_with("node/"));
+}
+
+#[test]
+fn built_in_kinds_print_kubectls_columns() {
+    let s = sample("healthy-v1.4.0");
+    let b = s.to_str().unwrap();
+    let head = |args: &[&str]| -> String {
+        ok(&[args, &["-b", b]].concat())
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    assert_eq!(
+        head(&["get", "ds", "-A"]),
+        "NAMESPACE NAME DESIRED CURRENT READY UP-TO-DATE AVAILABLE NODE SELECTOR AGE"
+    );
+    assert_eq!(
+        head(&["get", "po", "-A", "-o", "wide"]),
+        "NAMESPACE NAME READY STATUS RESTARTS AGE IP NODE NOMINATED NODE READINESS GATES"
+    );
+    // A restart whose end the status records reads as kubectl prints it.
+    let pods = ok(&["get", "po", "-n", "harvester-system", "-b", b]);
+    assert!(
+        pods.lines()
+            .any(|l| l.starts_with("virt-handler-8wnxm ") && l.contains(" 1 (46d ago) ")),
+        "{pods}"
+    );
+    let jobs = ok(&[
+        "get",
+        "jobs",
+        "-n",
+        "harvester-system",
+        "-b",
+        sample("upgrade-stuck-predrained-v1.4.0").to_str().unwrap(),
+    ]);
+    let first: Vec<&str> = jobs.lines().take(2).collect();
+    assert_eq!(
+        first[0].split_whitespace().collect::<Vec<_>>(),
+        ["NAME", "STATUS", "COMPLETIONS", "DURATION", "AGE"]
+    );
+    assert_eq!(
+        first[1].split_whitespace().collect::<Vec<_>>(),
+        [
+            "hvst-upgrade-mq7xk-apply-manifests",
+            "Complete",
+            "1/1",
+            "27m",
+            "4h11m"
+        ]
+    );
+    for b in real_bundles() {
+        let b = b.to_str().unwrap();
+        for (args, header, row) in [
+            (
+                &["get", "cm", "-n", "kube-system"][..],
+                "NAME DATA AGE",
+                "chart-content-rke2-canal 1 16d",
+            ),
+            (
+                &["get", "ns"],
+                "NAME STATUS AGE",
+                "cattle-dashboards Active 16d",
+            ),
+            (
+                &["get", "sc"],
+                "NAME PROVISIONER RECLAIMPOLICY VOLUMEBINDINGMODE ALLOWVOLUMEEXPANSION AGE",
+                "longhorn (default) driver.longhorn.io Delete Immediate true 4h54m",
+            ),
+            (
+                &["get", "ep", "-n", "kube-system"],
+                "NAME ENDPOINTS AGE",
+                "rancher-monitoring-coredns 10.52.0.2:9153 16d",
+            ),
+            (
+                &["get", "controllerrevisions", "-n", "longhorn-system"],
+                "NAME CONTROLLER REVISION AGE",
+                "longhorn-manager-6c8b7bb8dd daemonset.apps/longhorn-manager 1 16d",
+            ),
+            (
+                &["get", "clusterroles"],
+                "NAME CREATED AT",
+                "admin 2022-03-06T22:46:52Z",
+            ),
+            (
+                &["get", "jobs", "-n", "harvester-system"],
+                "NAME STATUS COMPLETIONS DURATION AGE",
+                "default-default Complete 1/1 10s 16d",
+            ),
+        ] {
+            let out = ok(&[args, &["-b", b]].concat());
+            let lines: Vec<String> = out
+                .lines()
+                .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+                .collect();
+            assert_eq!(lines[0], header, "{args:?}");
+            assert!(lines.iter().any(|l| l == row), "{args:?}: {row}\n{out}");
+        }
     }
 }

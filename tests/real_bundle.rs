@@ -27,7 +27,7 @@ fn get_daemonsets_lists_longhorn_manager() {
             .expect("longhorn-manager listed");
         assert_eq!(
             lm.split_whitespace().collect::<Vec<_>>(),
-            ["longhorn-manager", "1", "1", "1", "1", "1", "16d"]
+            ["longhorn-manager", "1", "1", "1", "1", "1", "<none>", "16d"]
         );
         // short name, -o name, label selector
         let names = ok(&[

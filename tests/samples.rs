@@ -143,7 +143,16 @@ fn healthy_cluster_queries() {
             .unwrap()
             .split_whitespace()
             .collect::<Vec<_>>(),
-        ["harvester-whereabouts", "3", "3", "3", "3", "3", "273d"]
+        [
+            "harvester-whereabouts",
+            "3",
+            "3",
+            "3",
+            "3",
+            "3",
+            "<none>",
+            "273d"
+        ]
     );
     let vms = ok(&["get", "vm", "-b", b]);
     assert!(
@@ -201,7 +210,15 @@ fn healthy_cluster_queries() {
     ]))
     .unwrap();
     assert_eq!(j["metadata"]["name"], "harvester-node-0");
-    let d = ok(&["describe", "pod", "virt-handler-8wnxm", "-b", b]);
+    let d = ok(&[
+        "describe",
+        "pod",
+        "virt-handler-8wnxm",
+        "-n",
+        "harvester-system",
+        "-b",
+        b,
+    ]);
     assert!(d.contains("Namespace:    harvester-system"), "{d}");
     assert!(d.contains("restarts=1"), "{d}");
 }

@@ -1,7 +1,9 @@
 //! `sbdiag serve` with the real kubectl (Debian's `kubectl`; `.ci/run` installs it): the server
 //! on a free port of 127.0.0.1 with its kubeconfig in a temporary folder, then kubectl's
 //! get/describe/logs/api-resources/jsonpath and a refused delete, on the real bundle and on a
-//! sample; raw HTTP for watch and malformed requests. Each test stops its server (a Drop guard).
+//! sample; raw HTTP for watch and malformed requests; kubectl's habits compared with `sbdiag get`
+//! (names several groups serve, comma lists, empty lists), `auth can-i`, `explain` and `top`.
+//! Each test stops its server (a Drop guard).
 mod common;
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -167,7 +169,7 @@ fn kubectl_on_the_real_bundle() {
             .into_iter()
             .find(|r| r[0] == "longhorn-manager")
             .expect("longhorn-manager");
-        assert_eq!(lm[1..7], ["1", "1", "1", "1", "1", "16d"]);
+        assert_eq!(lm[1..8], ["1", "1", "1", "1", "1", "<none>", "16d"]);
 
         let mcc = s.ok(&["get", "managedcharts", "-A"]);
         assert!(
@@ -477,4 +479,108 @@ fn api_resources_name_short_names_and_api_version_as_kubectl() {
         "{ours}"
     );
     assert_eq!(t, triples(&theirs, 5));
+}
+
+#[test]
+fn kubectl_and_sbdiag_get_agree_and_the_edges_answer_clearly() {
+    if kubectl_bin().is_none() {
+        return;
+    }
+    let b = sample("healthy-v1.4.0");
+    let bs = b.to_str().unwrap();
+    let s = Server::start(&b, &["--age-from", "capture"]);
+    // Discovery lists the built-in groups first, by their priority, then CRD groups by name,
+    // so kubectl resolves `settings` (Harvester's, Longhorn's, Rancher's) as on a cluster.
+    let apis: serde_json::Value = serde_json::from_str(&s.ok(&["get", "--raw", "/apis"])).unwrap();
+    let groups: Vec<&str> = apis["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["name"].as_str().unwrap())
+        .collect();
+    let at = |g: &str| groups.iter().position(|x| *x == g).unwrap();
+    assert!(at("apps") < at("storage.k8s.io"), "{groups:?}");
+    assert!(
+        at("apiextensions.k8s.io") < at("fleet.cattle.io"),
+        "{groups:?}"
+    );
+    assert!(at("harvesterhci.io") < at("longhorn.io"), "{groups:?}");
+    assert!(at("longhorn.io") < at("management.cattle.io"), "{groups:?}");
+    for args in [
+        &["get", "settings"][..],
+        &["get", "settings.longhorn.io", "-n", "longhorn-system"],
+        &["get", "settings.management.cattle.io", "-o", "name"],
+        &["get", "po,svc", "-n", "cattle-system"],
+        &[
+            "get",
+            "po,svc",
+            "-n",
+            "cattle-system",
+            "-o",
+            "custom-columns=NAME:.metadata.name,KIND:.kind",
+        ],
+        &[
+            "get",
+            "po,svc",
+            "-n",
+            "cattle-system",
+            "-o",
+            "jsonpath={.kind}{range .items[*]}{.metadata.name},{end}",
+        ],
+        &["get", "po", "-n", "nope", "-o", "json"],
+        &["get", "po", "-n", "nope", "-o", "yaml"],
+        &["get", "po", "-A", "-o", "wide"],
+        &["get", "ds", "-A"],
+    ] {
+        assert_eq!(
+            s.ok(args),
+            ok(&[args, &["-b", bs]].concat()),
+            "kubectl {args:?} and sbdiag differ"
+        );
+    }
+    // auth can-i: reads yes, writes no with the reason (a review, answered, stores nothing).
+    assert_eq!(s.ok(&["auth", "can-i", "list", "pods"]), "yes\n");
+    assert_eq!(
+        s.ok(&["auth", "can-i", "get", "pods/log", "-n", "kube-system"]),
+        "yes\n"
+    );
+    let no = s.kubectl(&["auth", "can-i", "delete", "pods"]);
+    assert_eq!(no.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&no.stdout)
+            .starts_with("no - this API is a read-only support bundle"),
+        "{}",
+        String::from_utf8_lossy(&no.stdout)
+    );
+    assert!(
+        s.ok(&["auth", "can-i", "--list"])
+            .contains("[get list watch]")
+    );
+    // No OpenAPI schema in a bundle: a clear 404, and explain fails at once rather than hangs.
+    let openapi = s.kubectl(&["get", "--raw", "/openapi/v2"]);
+    assert!(!openapi.status.success());
+    assert!(
+        String::from_utf8_lossy(&openapi.stderr).contains("holds no OpenAPI schema"),
+        "{}",
+        String::from_utf8_lossy(&openapi.stderr)
+    );
+    let started = Instant::now();
+    let explain = s.kubectl(&["explain", "pods"]);
+    assert!(!explain.status.success());
+    assert!(!explain.stderr.is_empty());
+    assert!(started.elapsed() < Duration::from_secs(20));
+    for raw in ["/version", "/api", "/apis/apps/v1"] {
+        s.ok(&["get", "--raw", raw]);
+    }
+    // Events sorted by kubectl itself; top reads the bundle's metrics.k8s.io lists.
+    let events = s.ok(&["get", "events", "-A", "--sort-by=.lastTimestamp"]);
+    assert_eq!(
+        events.lines().count(),
+        ok(&["get", "events", "-A", "-b", bs]).lines().count()
+    );
+    let top = s.ok(&["top", "nodes"]);
+    assert!(
+        top.starts_with("NAME ") && top.contains("harvester-node-0"),
+        "{top}"
+    );
 }

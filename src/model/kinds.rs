@@ -303,16 +303,57 @@ pub fn kind_for_plural(plural: &str) -> String {
         .unwrap_or_default()
 }
 
-/// Groups preferred when a name matches several groups (kubectl prefers built-in groups).
-const PREFERRED_GROUPS: &[&str] = &[
-    "",
+/// kube-apiserver's built-in API groups in its discovery order: the group priority of each
+/// one's APIService (`pkg/controlplane/apiserver/aggregator.go` and the kube-apiserver's
+/// additions: apps 17800, events.k8s.io 17750 … storagemigration.k8s.io 15800), highest
+/// first, ties by name; the aggregator's own group leads. `extensions` (17900, gone since
+/// Kubernetes 1.22) is left to the other groups so that the objects an old bundle holds in
+/// both `extensions` and `networking.k8s.io` resolve to the current group.
+const BUILTIN_GROUPS: &[&str] = &[
+    "apiregistration.k8s.io",
     "apps",
+    "events.k8s.io",
+    "authentication.k8s.io",
+    "authorization.k8s.io",
+    "autoscaling",
     "batch",
+    "certificates.k8s.io",
     "networking.k8s.io",
+    "policy",
+    "rbac.authorization.k8s.io",
     "storage.k8s.io",
-    "apiextensions.k8s.io",
     "admissionregistration.k8s.io",
+    "apiextensions.k8s.io",
+    "scheduling.k8s.io",
+    "coordination.k8s.io",
+    "node.k8s.io",
+    "discovery.k8s.io",
+    "resource.k8s.io",
+    "flowcontrol.apiserver.k8s.io",
+    "internal.apiserver.k8s.io",
+    "storagemigration.k8s.io",
 ];
+
+/// Aggregated APIs whose APIService asks a lower priority (100) than CRD groups (1000), so
+/// they come last.
+const LATE_GROUPS: &[&str] = &["metrics.k8s.io"];
+
+/// Where `group` comes in a Kubernetes API server's discovery, as a sort key: the core group,
+/// then the built-in groups in their priority order, then CRD groups (one shared priority,
+/// so by name, as aggregated discovery orders them), then low-priority aggregated APIs.
+/// kubectl resolves a resource name several groups serve to the first group in this order.
+pub fn discovery_order(group: &str) -> (u8, usize, &str) {
+    if group.is_empty() {
+        return (0, 0, "");
+    }
+    if let Some(i) = BUILTIN_GROUPS.iter().position(|g| *g == group) {
+        return (1, i, "");
+    }
+    if let Some(i) = LATE_GROUPS.iter().position(|g| *g == group) {
+        return (3, i, "");
+    }
+    (2, 0, group)
+}
 
 /// How a user's KIND matched.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -361,10 +402,11 @@ pub fn resolve(input: &str, types: &[ResourceType]) -> Resolved {
     resolve_with(input, types, &[])
 }
 
-/// [`resolve`], with the short names the bundle's CRDs declare. A short name two groups claim
-/// (`bd`: Harvester's blockdevices and Fleet's bundledeployments) resolves as kubectl does:
-/// to the first group in discovery order, where CRD groups (all of one priority) come
-/// alphabetically, so `bd` is `bundledeployments.fleet.cattle.io` when both are present.
+/// [`resolve`], with the short names the bundle's CRDs declare. A name several groups serve
+/// resolves as kubectl resolves it: a plural or singular name before a short name, then the
+/// first group in discovery order ([`discovery_order`]): `settings` is Harvester's
+/// `settings.harvesterhci.io` when the bundle also holds Longhorn's and Rancher's, `bd` is
+/// `bundledeployments.fleet.cattle.io` when both it and Harvester's blockdevices are present.
 pub fn resolve_with(input: &str, types: &[ResourceType], extra: &ShortNames) -> Resolved {
     let input = input.trim();
     let mut found: Vec<&ResourceType> = types
@@ -391,23 +433,17 @@ pub fn resolve_with(input: &str, types: &[ResourceType], extra: &ShortNames) -> 
     if found.is_empty() {
         return Resolved::Unknown;
     }
-    let groups: std::collections::BTreeSet<&str> = found.iter().map(|t| t.group.as_str()).collect();
-    if groups.len() > 1 {
-        // Built-in groups win, as in kubectl; otherwise the user must say which.
-        let by_short_name_only = found.iter().all(|t| !matches_long_name(t, input));
-        if let Some(g) = PREFERRED_GROUPS.iter().find(|g| groups.contains(**g)) {
-            found.retain(|t| t.group == *g);
-        } else if by_short_name_only && let Some(first) = groups.first().map(|g| g.to_string()) {
-            found.retain(|t| t.group == first);
-        } else {
-            let mut names: Vec<String> = found
-                .iter()
-                .map(|t| format!("{}.{}", t.plural, t.group))
-                .collect();
-            names.sort();
-            names.dedup();
-            return Resolved::Ambiguous(names);
-        }
+    // kubectl expands a short name only when no resource has that plural or singular name,
+    // then takes the first group in discovery order that serves the resource.
+    if found.iter().any(|t| matches_long_name(t, input)) {
+        found.retain(|t| matches_long_name(t, input));
+    }
+    if let Some(first) = found
+        .iter()
+        .map(|t| t.group.clone())
+        .min_by(|x, y| discovery_order(x).cmp(&discovery_order(y)))
+    {
+        found.retain(|t| t.group == first);
     }
     let mut out: Vec<ResourceType> = found.into_iter().cloned().collect();
     out.sort();
@@ -587,14 +623,42 @@ mod tests {
     }
 
     #[test]
-    fn ambiguous_and_unknown() {
-        match resolve("settings", &types()) {
-            Resolved::Ambiguous(v) => assert_eq!(
-                v,
-                vec!["settings.harvesterhci.io", "settings.management.cattle.io"]
-            ),
-            other => panic!("{other:?}"),
-        }
+    fn shared_names_resolve_in_discovery_order_and_unknown() {
+        let first = |i: &str, types: &[ResourceType]| match resolve(i, types) {
+            Resolved::Types(v) => v[0].group.clone(),
+            other => panic!("{i}: {other:?}"),
+        };
+        assert_eq!(first("settings", &types()), "harvesterhci.io");
+        let mut with_longhorn = types();
+        with_longhorn.push(ResourceType {
+            group: "longhorn.io".into(),
+            kind: "Setting".into(),
+            plural: "settings".into(),
+            namespaced: true,
+        });
+        assert_eq!(first("settings", &with_longhorn), "harvesterhci.io");
+        assert_eq!(first("settings.longhorn.io", &with_longhorn), "longhorn.io");
+        assert_eq!(first("nodes", &with_longhorn), "");
         assert_eq!(resolve("frobnicators", &types()), Resolved::Unknown);
+        let mut groups = vec![
+            "longhorn.io",
+            "metrics.k8s.io",
+            "apps",
+            "",
+            "batch",
+            "aaa.io",
+        ];
+        groups.sort_by_key(|g| discovery_order(g));
+        assert_eq!(
+            groups,
+            [
+                "",
+                "apps",
+                "batch",
+                "aaa.io",
+                "longhorn.io",
+                "metrics.k8s.io"
+            ]
+        );
     }
 }

@@ -71,7 +71,7 @@ pub struct Column {
 }
 
 impl Column {
-    fn new(name: &str, kind: ColumnType, priority: u8, description: &str) -> Column {
+    pub(super) fn new(name: &str, kind: ColumnType, priority: u8, description: &str) -> Column {
         Column {
             name: name.into(),
             kind,
@@ -81,7 +81,7 @@ impl Column {
         }
     }
 
-    fn name_column() -> Column {
+    pub(super) fn name_column() -> Column {
         Column {
             format: "name",
             ..Column::new("Name", ColumnType::String, 0, "Name of the object.")
@@ -431,6 +431,7 @@ enum Shape {
     Pvc,
     Pv,
     Printer(Vec<PrinterColumn>),
+    Builtin(super::printers::Builtin),
     Generic,
 }
 
@@ -471,9 +472,12 @@ impl<'a> Tables<'a> {
             (_, "policy", "PodDisruptionBudget") => Shape::Pdb,
             (_, "", "PersistentVolumeClaim") => Shape::Pvc,
             (_, "", "PersistentVolume") => Shape::Pv,
-            (_, g, k) => match printer_columns(self.a, self.whole, g, k, &o.version) {
-                Some(c) => Shape::Printer(c),
-                None => Shape::Generic,
+            (_, g, k) => match super::printers::Builtin::of(g, k) {
+                Some(b) => Shape::Builtin(b),
+                None => match printer_columns(self.a, self.whole, g, k, &o.version) {
+                    Some(c) => Shape::Printer(c),
+                    None => Shape::Generic,
+                },
             },
         }
     }
@@ -515,6 +519,18 @@ impl<'a> Tables<'a> {
                 age(),
                 c("IP", Text, 1, "Pod IP."),
                 c("Node", Text, 1, "Node the pod is scheduled on."),
+                c(
+                    "Nominated Node",
+                    Text,
+                    1,
+                    "Node the scheduler nominated for preemption.",
+                ),
+                c(
+                    "Readiness Gates",
+                    Text,
+                    1,
+                    "Readiness gates met of all readiness gates.",
+                ),
             ],
             Shape::Node => vec![
                 c("Status", Text, 0, "The status of the node."),
@@ -554,6 +570,12 @@ impl<'a> Tables<'a> {
                         0,
                         "Nodes with an available daemon pod.",
                     ),
+                    c(
+                        "Node Selector",
+                        Text,
+                        0,
+                        "Labels a node must have to run the daemon pod.",
+                    ),
                     age(),
                 ];
                 v.extend(containers());
@@ -569,27 +591,51 @@ impl<'a> Tables<'a> {
                 v.extend(containers());
                 v
             }
-            Shape::StatefulSet => vec![
-                c("Ready", Text, 0, "Ready replicas of desired replicas."),
-                age(),
-            ],
-            Shape::ReplicaSet => vec![
-                c("Desired", Integer, 0, "Desired replicas."),
-                c("Current", Integer, 0, "Current replicas."),
-                c("Ready", Integer, 0, "Ready replicas."),
-                age(),
-            ],
-            Shape::Job => vec![
-                c("Status", Text, 0, "Complete, Failed or Running."),
-                c("Completions", Text, 0, "Succeeded of desired completions."),
-                age(),
-            ],
+            Shape::StatefulSet => {
+                let mut v = vec![
+                    c("Ready", Text, 0, "Ready replicas of desired replicas."),
+                    age(),
+                ];
+                v.extend(containers().into_iter().take(2));
+                v
+            }
+            Shape::ReplicaSet => {
+                let mut v = vec![
+                    c("Desired", Integer, 0, "Desired replicas."),
+                    c("Current", Integer, 0, "Current replicas."),
+                    c("Ready", Integer, 0, "Ready replicas."),
+                    age(),
+                ];
+                v.extend(containers());
+                v
+            }
+            Shape::Job => {
+                let mut v = vec![
+                    c(
+                        "Status",
+                        Text,
+                        0,
+                        "Complete, Failed, Terminating, Suspended, FailureTarget or Running.",
+                    ),
+                    c("Completions", Text, 0, "Succeeded of desired completions."),
+                    c(
+                        "Duration",
+                        Text,
+                        0,
+                        "Time the job ran (so far, if running).",
+                    ),
+                    age(),
+                ];
+                v.extend(containers());
+                v
+            }
             Shape::Service => vec![
                 c("Type", Text, 0, "Service type."),
                 c("Cluster-IP", Text, 0, "Cluster IP."),
                 c("External-IP", Text, 0, "External IPs."),
                 c("Port(s)", Text, 0, "Ports."),
                 age(),
+                c("Selector", Text, 1, "Label selector of the pods."),
             ],
             Shape::Setting => vec![c("Value", Text, 0, "Effective value."), age()],
             Shape::Pdb => vec![
@@ -629,6 +675,7 @@ impl<'a> Tables<'a> {
                 c("VolumeMode", Text, 1, "Filesystem or Block."),
             ],
             Shape::Printer(cols) => cols.iter().map(|p| p.column.clone()).collect(),
+            Shape::Builtin(b) => super::printers::columns(*b),
             Shape::Generic => vec![
                 c("Ready", Text, 0, "Status of the Ready condition."),
                 c("Status", Text, 0, "status.phase or status.state."),
@@ -668,16 +715,56 @@ impl<'a> Tables<'a> {
             (Shape::Event, View::Event(e)) => return event_cells(self.at, e),
             (Shape::Pod, View::Pod(p)) => {
                 let (r, t) = p.ready_count();
+                let j = self.whole.json(o, false).unwrap_or_default();
+                // kubectl: "N (AGE ago)" after a restart whose end the status records.
+                let last_restart = p
+                    .container_statuses
+                    .iter()
+                    .filter_map(|c| c.last_state.terminated.as_ref())
+                    .filter_map(|t| t.finished_at.as_deref())
+                    .filter_map(|t| crate::model::time::parse(t).map(|x| (x, t)))
+                    .max_by_key(|(x, _)| *x)
+                    .map(|(_, t)| t);
+                let restarts = match (p.restarts(), last_restart) {
+                    (0, _) | (_, None) => p.restarts().to_string(),
+                    (n, Some(t)) => format!("{n} ({} ago)", self.age(Some(t))),
+                };
+                let gates: Vec<&str> = j
+                    .pointer("/spec/readinessGates")
+                    .and_then(|g| g.as_array())
+                    .map(|g| {
+                        g.iter()
+                            .filter_map(|x| x.get("conditionType").and_then(|t| t.as_str()))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let gates = if gates.is_empty() {
+                    "<none>".to_string()
+                } else {
+                    let met = gates
+                        .iter()
+                        .filter(|g| {
+                            condition(&o.status.conditions, g).is_some_and(|c| c.status == "True")
+                        })
+                        .count();
+                    format!("{met}/{}", gates.len())
+                };
                 row.extend([
                     format!("{r}/{t}"),
                     p.display_status(
                         o.status.phase.as_deref(),
                         o.meta.deletion_timestamp.is_some(),
                     ),
-                    p.restarts().to_string(),
+                    restarts,
                     created,
                     p.pod_ip.clone().unwrap_or_else(|| "<none>".into()),
                     p.node_name.clone().unwrap_or_else(|| "<none>".into()),
+                    j.pointer("/status/nominatedNodeName")
+                        .and_then(|n| n.as_str())
+                        .filter(|n| !n.is_empty() && *n != "null")
+                        .unwrap_or("<none>")
+                        .to_string(),
+                    gates,
                 ]);
             }
             (Shape::Node, View::Node(n)) => {
@@ -720,6 +807,12 @@ impl<'a> Tables<'a> {
                     opt(w.number_ready),
                     opt(w.updated_number_scheduled),
                     opt(w.number_available),
+                    labels_text(
+                        self.whole
+                            .json(o, false)
+                            .and_then(|j| j.pointer("/spec/template/spec/nodeSelector").cloned())
+                            .as_ref(),
+                    ),
                     created,
                 ]);
                 row.extend(containers(&w.containers, &w.selector));
@@ -738,6 +831,7 @@ impl<'a> Tables<'a> {
                     format!("{}/{}", opt(w.ready_replicas), opt(w.spec_replicas)),
                     created,
                 ]);
+                row.extend(containers(&w.containers, &w.selector).into_iter().take(2));
             }
             (Shape::ReplicaSet, View::Workload(w)) => {
                 row.extend([
@@ -746,24 +840,49 @@ impl<'a> Tables<'a> {
                     opt(w.ready_replicas),
                     created,
                 ]);
+                row.extend(containers(&w.containers, &w.selector));
             }
             (Shape::Job, View::Job(j)) => {
-                let status = if condition(&o.status.conditions, "Complete")
-                    .is_some_and(|c| c.status == "True")
-                {
+                // kubectl's printJob: the first condition set, in this order.
+                let has = |t: &str| {
+                    condition(&o.status.conditions, t).is_some_and(|c| c.status == "True")
+                };
+                let status = if has("Complete") {
                     "Complete"
-                } else if condition(&o.status.conditions, "Failed")
-                    .is_some_and(|c| c.status == "True")
-                {
+                } else if has("Failed") {
                     "Failed"
+                } else if o.meta.deletion_timestamp.is_some() {
+                    "Terminating"
+                } else if has("Suspended") {
+                    "Suspended"
+                } else if has("FailureTarget") {
+                    "FailureTarget"
                 } else {
                     "Running"
                 };
-                row.extend([
-                    status.into(),
-                    format!("{}/{}", opt(j.succeeded), j.completions.unwrap_or(1)),
-                    created,
-                ]);
+                let completions = match (j.completions, j.parallelism.unwrap_or(0)) {
+                    (Some(c), _) => format!("{}/{c}", opt(j.succeeded)),
+                    (None, p) if p > 1 => format!("{}/1 of {p}", opt(j.succeeded)),
+                    (None, _) => format!("{}/1", opt(j.succeeded)),
+                };
+                // Start to completion, or to the reference time while running.
+                let duration = match (&j.start_time, &j.completion_time) {
+                    (None, _) => String::new(),
+                    (Some(s), None) => self.age(Some(s)),
+                    (Some(s), Some(c)) => crate::model::time::parse(c)
+                        .and_then(|c| Age::at(Some(s), Some(c)))
+                        .map(|x| x.to_string())
+                        .unwrap_or_default(),
+                };
+                let selector = self
+                    .whole
+                    .json(o, false)
+                    .and_then(|x| x.pointer("/spec/selector/matchLabels").cloned());
+                row.extend([status.into(), completions, duration, created]);
+                row.extend(containers(&j.containers, &Default::default()));
+                if let Some(last) = row.last_mut() {
+                    *last = labels_text(selector.as_ref());
+                }
             }
             (Shape::Service, View::Service(s)) => {
                 let ports: Vec<String> = s
@@ -795,6 +914,12 @@ impl<'a> Tables<'a> {
                         ports.join(",")
                     },
                     created,
+                    labels_text(
+                        self.whole
+                            .json(o, false)
+                            .and_then(|j| j.pointer("/spec/selector").cloned())
+                            .as_ref(),
+                    ),
                 ]);
             }
             (Shape::Setting, View::Setting(s)) => {
@@ -888,6 +1013,15 @@ impl<'a> Tables<'a> {
                     }
                 }
             }
+            (Shape::Builtin(b), _) => {
+                let j = self.whole.json(o, false).unwrap_or_default();
+                if super::printers::is_default_class(*b, &j)
+                    && let Some(name) = row.first_mut()
+                {
+                    name.push_str(" (default)");
+                }
+                row.extend(super::printers::cells(*b, &j, &|t| self.age(t)));
+            }
             (Shape::Printer(cols), _) => {
                 let j = self.whole.json(o, false).unwrap_or_default();
                 for c in cols {
@@ -961,6 +1095,25 @@ pub fn event_cells(at: Option<Timestamp>, e: &EventView) -> Vec<String> {
 
 fn opt(v: Option<i64>) -> String {
     v.unwrap_or(0).to_string()
+}
+
+/// Labels (a node or label selector) as kubectl formats them: `k=v` comma-separated, sorted by
+/// key, `<none>` when there are none.
+pub(super) fn labels_text(m: Option<&serde_json::Value>) -> String {
+    let mut pairs: Vec<String> = m
+        .and_then(|m| m.as_object())
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| format!("{k}={}", jsonpath::text(v)))
+                .collect()
+        })
+        .unwrap_or_default();
+    pairs.sort();
+    if pairs.is_empty() {
+        "<none>".into()
+    } else {
+        pairs.join(",")
+    }
 }
 
 fn ready_cond(o: &Object) -> String {

@@ -237,7 +237,10 @@ pub struct Listing {
 }
 
 /// `sbdiag get`, with kubectl's habits: `KIND/NAME`, comma-separated kinds (one table each,
-/// a blank line between), and `No resources found` (a note, not an error) when a list is empty.
+/// a blank line between, names prefixed with their kind when several kinds show, as kubectl
+/// does), and `No resources found` (a note, not an error) when a table is empty. `-o json`,
+/// `-o yaml`, `-o jsonpath=` and `-o custom-columns=` print every object of every kind as one
+/// `List` (an empty one when nothing matches), or the object itself when one object is named.
 pub fn get_all(
     a: &Analysis,
     kinds_arg: &str,
@@ -268,22 +271,79 @@ pub fn get_all(
     if parts.is_empty() {
         return Err(Error::Usage("no resource type given".into()));
     }
-    let many = parts.len() > 1;
-    let mut namespaced = false;
-    for (kind, name) in parts {
-        if kind != "api-resources" {
-            namespaced |= resolve_kind(a, kind)?.iter().any(|t| t.namespaced);
+    if let [("api-resources", None)] = parts.as_slice() {
+        out.text = api_resources(a);
+        return Ok(out);
+    }
+    let mut found: Vec<(Vec<ResourceType>, Scope, Vec<&Object>)> = Vec::new();
+    for (kind, name) in &parts {
+        let (types, scope, objs) = matching(a, kind, *name, scope, print)?;
+        found.push((types, scope, objs));
+    }
+    // kubectl prints one object by itself only when one was named (`get po NAME`).
+    let single = matches!(parts.as_slice(), [(_, Some(_))]);
+    let generic = print.printer.is_some() || matches!(output, Output::Json | Output::Yaml);
+    if generic {
+        let mut all: Vec<&Object> = found.iter().flat_map(|(_, _, o)| o.clone()).collect();
+        if print.sort_by.is_some() && found.len() > 1 {
+            sort_by(a, &mut all, print.sort_by.as_deref().unwrap_or_default())?;
         }
-        let t = get(a, kind, name, scope, output, managed_fields, print)?;
-        if t.is_empty() {
+        out.text = match (&print.printer, output) {
+            (Some(Printer::CustomColumns(c)), _) => c.render(&values(a, &all, managed_fields)?),
+            (Some(Printer::JsonPath(t)), _) => {
+                let mut values = values(a, &all, managed_fields)?;
+                match (single, values.len()) {
+                    (true, 1) => t.render(&values.pop().unwrap_or_default()),
+                    _ => t.render(&list(values)),
+                }
+            }
+            (None, Output::Yaml) => yaml(a, &all, managed_fields, single)?,
+            _ => json(a, &all, managed_fields, single)?,
+        };
+        return Ok(out);
+    }
+    // kubectl names each row KIND/NAME when the objects shown are of several kinds.
+    let kinds_shown: std::collections::BTreeSet<(&str, &str)> = found
+        .iter()
+        .flat_map(|(_, _, objs)| {
+            objs.iter()
+                .map(|o| (o.key.group.as_str(), o.key.kind.as_str()))
+        })
+        .collect();
+    let with_kind = kinds_shown.len() > 1;
+    let mut namespaced = false;
+    for (types, scope, objs) in &found {
+        namespaced |= types.iter().any(|t| t.namespaced);
+        if objs.is_empty() {
             continue;
         }
-        if many && !out.text.is_empty() && matches!(output, Output::Table | Output::Wide) {
+        let t = match output {
+            Output::Name => objs
+                .iter()
+                .map(|o| {
+                    format!(
+                        "{}/{}\n",
+                        kinds::qualified(&o.key.kind, &o.key.group).to_lowercase(),
+                        o.key.name
+                    )
+                })
+                .collect(),
+            _ => table_for(
+                a,
+                objs,
+                scope.namespace().is_none() && types.iter().any(|t| t.namespaced),
+                output == Output::Wide,
+                print.show_labels,
+                with_kind,
+            ),
+        };
+        if !out.text.is_empty() && output != Output::Name {
             out.text.push('\n');
         }
         out.text.push_str(&t);
     }
-    if out.text.is_empty() && print.printer.is_none() {
+    // `-o name` prints nothing at all for an empty list, as kubectl does.
+    if out.text.is_empty() && output != Output::Name {
         out.note = Some(match scope.namespace() {
             Some(ns) if namespaced => format!("No resources found in {ns} namespace."),
             _ => "No resources found".to_string(),
@@ -292,7 +352,7 @@ pub fn get_all(
     Ok(out)
 }
 
-/// `sbdiag get` of one kind; empty when a list finds nothing.
+/// `sbdiag get` of one kind (no comma list); empty when a table finds nothing.
 pub fn get(
     a: &Analysis,
     kind: &str,
@@ -302,40 +362,33 @@ pub fn get(
     managed_fields: bool,
     print: &Print,
 ) -> Result<String> {
-    if kind == "api-resources" {
-        return Ok(api_resources(a));
-    }
+    Ok(get_all(a, kind, name, scope, output, managed_fields, print)?.text)
+}
+
+/// The objects of one KIND (and NAME) in scope, sorted as `--sort-by` asks: the resolved
+/// types, the scope applied (copies served by a second group included when the user named the
+/// group) and the objects. A NAME that matches nothing is an error saying where it exists.
+#[allow(clippy::type_complexity)]
+fn matching<'a>(
+    a: &'a Analysis,
+    kind: &str,
+    name: Option<&str>,
+    scope: &Scope,
+    print: &Print,
+) -> Result<(Vec<ResourceType>, Scope, Vec<&'a Object>)> {
     let types = resolve_kind(a, kind)?;
     let Some(t0) = types.first().cloned() else {
         return Err(Error::Usage(format!("no resource type {kind:?}")));
     };
-    let scope = &Scope {
+    let scope = Scope {
         with_aliases: kind.contains('.'),
         ..scope.clone()
     };
-    let mut objs = select(a, &types, name, scope)?;
+    let mut objs = select(a, &types, name, &scope)?;
     if let Some(path) = &print.sort_by {
         sort_by(a, &mut objs, path)?;
     }
-    // kubectl's printers print even an empty list (a template, a header), without a note.
-    if let Some(p) = print
-        .printer
-        .as_ref()
-        .filter(|_| name.is_none() || !objs.is_empty())
-    {
-        let mut values = values(a, &objs, managed_fields)?;
-        return Ok(match p {
-            Printer::CustomColumns(c) => c.render(&values),
-            // kubectl applies the template to the object it names, else to the List.
-            Printer::JsonPath(t) => match (name, values.len()) {
-                (Some(_), 1) => t.render(&values.pop().unwrap_or_default()),
-                _ => t.render(
-                    &serde_json::json!({"apiVersion": "v1", "kind": "List", "items": values}),
-                ),
-            },
-        });
-    }
-    if objs.is_empty() {
+    if let (Some(n), true) = (name, objs.is_empty()) {
         let where_ = match scope.namespace() {
             Some(ns) if types.iter().any(|t| t.namespaced) => format!(" in namespace {ns}"),
             _ => String::new(),
@@ -359,34 +412,21 @@ pub fn get(
         } else {
             String::new()
         };
-        return match name {
-            Some(n) => Err(Error::Usage(format!(
-                "{} {n:?} not found{where_}{hint}",
-                kinds::qualified(&t0.kind, &t0.group)
-            ))),
-            None => Ok(String::new()),
-        };
+        return Err(Error::Usage(format!(
+            "{} {n:?} not found{where_}{hint}",
+            kinds::qualified(&t0.kind, &t0.group)
+        )));
     }
-    Ok(match output {
-        Output::Name => objs
-            .iter()
-            .map(|o| {
-                format!(
-                    "{}/{}\n",
-                    kinds::qualified(&o.key.kind, &o.key.group).to_lowercase(),
-                    o.key.name
-                )
-            })
-            .collect(),
-        Output::Yaml => yaml(a, &objs, managed_fields)?,
-        Output::Json => json(a, &objs, managed_fields)?,
-        Output::Table | Output::Wide => table_for(
-            a,
-            &objs,
-            scope.namespace().is_none() && types.iter().any(|t| t.namespaced),
-            output == Output::Wide,
-            print.show_labels,
-        ),
+    Ok((types, scope, objs))
+}
+
+/// kubectl's `List` around `items` (`metadata.resourceVersion` empty, as kubectl prints it).
+fn list(items: Vec<serde_json::Value>) -> serde_json::Value {
+    serde_json::json!({
+        "apiVersion": "v1",
+        "items": items,
+        "kind": "List",
+        "metadata": {"resourceVersion": ""},
     })
 }
 
@@ -405,8 +445,10 @@ pub fn raw_yaml(a: &Analysis, o: &Object, managed_fields: bool) -> Result<String
     Ok(super::whole::standalone(&lines, managed_fields))
 }
 
-fn yaml(a: &Analysis, objs: &[&Object], mf: bool) -> Result<String> {
-    if let [one] = objs {
+/// `-o yaml`: the object's own lines (with a `# source:` line) when one object is named, else
+/// kubectl's `List` of them.
+fn yaml(a: &Analysis, objs: &[&Object], mf: bool, single: bool) -> Result<String> {
+    if let ([one], true) = (objs, single) {
         let mut s = raw_yaml(a, one, mf)?;
         s.insert_str(
             0,
@@ -419,7 +461,8 @@ fn yaml(a: &Analysis, objs: &[&Object], mf: bool) -> Result<String> {
         );
         return Ok(s);
     }
-    let mut out = String::from("apiVersion: v1\nitems:\n");
+    let mut out = String::from("apiVersion: v1\nitems:");
+    out.push_str(if objs.is_empty() { " []\n" } else { "\n" });
     for o in objs {
         for (i, l) in raw_yaml(a, o, mf)?.lines().enumerate() {
             out.push_str(if i == 0 { "- " } else { "  " });
@@ -427,7 +470,7 @@ fn yaml(a: &Analysis, objs: &[&Object], mf: bool) -> Result<String> {
             out.push('\n');
         }
     }
-    out.push_str("kind: List\n");
+    out.push_str("kind: List\nmetadata:\n  resourceVersion: \"\"\n");
     Ok(out)
 }
 
@@ -442,14 +485,23 @@ fn values(a: &Analysis, objs: &[&Object], mf: bool) -> Result<Vec<serde_json::Va
     Ok(values)
 }
 
-fn json(a: &Analysis, objs: &[&Object], mf: bool) -> Result<String> {
+/// `-o json`: the object when one object is named, else kubectl's `List`; indented by four
+/// spaces, as kubectl prints it.
+fn json(a: &Analysis, objs: &[&Object], mf: bool, single: bool) -> Result<String> {
     let mut values = values(a, objs, mf)?;
-    let doc = if values.len() == 1 {
+    let doc = if single && values.len() == 1 {
         values.pop().unwrap_or_default()
     } else {
-        serde_json::json!({"apiVersion": "v1", "kind": "List", "items": values})
+        list(values)
     };
-    Ok(serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n")
+    let mut buf = Vec::new();
+    let mut ser = serde_json::Serializer::with_formatter(
+        &mut buf,
+        serde_json::ser::PrettyFormatter::with_indent(b"    "),
+    );
+    serde::Serialize::serialize(&doc, &mut ser)
+        .map_err(|e| Error::Usage(format!("cannot write JSON: {e}")))?;
+    Ok(String::from_utf8_lossy(&buf).into_owned() + "\n")
 }
 
 fn age(a: &Analysis, ts: Option<&str>) -> String {
@@ -467,18 +519,29 @@ fn event_row(a: &Analysis, e: &EventView) -> Vec<String> {
 }
 
 /// kubectl's table of `objs` (one kind), from the column model; the namespace first when
-/// `with_ns`, the wide columns with `wide`.
+/// `with_ns`, the wide columns with `wide`, names as `kind.group/name` with `with_kind`.
 fn table_for(
     a: &Analysis,
     objs: &[&Object],
     with_ns: bool,
     wide: bool,
     show_labels: bool,
+    with_kind: bool,
 ) -> String {
     let whole = super::whole::Whole::new(&a.bundle, &a.index);
     let mut t = super::columns::Tables::new(a, &whole, a.bundle.created_at).table(objs);
     if show_labels {
         t.add_labels(objs);
+    }
+    if with_kind {
+        for (row, o) in t.rows.iter_mut().zip(objs) {
+            if let Some(name) = row.first_mut() {
+                *name = format!(
+                    "{}/{name}",
+                    kinds::qualified(&o.key.kind, &o.key.group).to_lowercase()
+                );
+            }
+        }
     }
     let ns: Vec<&str> = objs.iter().map(|o| o.key.namespace.as_str()).collect();
     t.render(wide, with_ns.then_some(ns.as_slice()))
@@ -799,24 +862,111 @@ pub fn find_one<'a>(
     }
 }
 
-/// `describe`'s arguments as kubectl takes them: `KIND NAME` or `KIND/NAME`.
-pub fn kind_and_name<'a>(kind: &'a str, name: Option<&'a str>) -> Result<(&'a str, &'a str)> {
+/// One object, found as [`find_one`] finds it (any namespace when `namespace` is `None`),
+/// described.
+pub fn describe(a: &Analysis, kind: &str, name: &str, namespace: Option<&str>) -> Result<String> {
+    Ok(describe_object(a, find_one(a, kind, name, namespace)?))
+}
+
+/// What `describe` names: `KIND/NAME` (that object), `KIND NAME` (that object, else every
+/// object whose name starts with NAME) or `KIND` alone (every object of the kind).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Describe<'a> {
+    /// `KIND/NAME`: exactly that object.
+    Exact(&'a str, &'a str),
+    /// `KIND NAME`: that object, else the objects whose names start with NAME.
+    NameOrPrefix(&'a str, &'a str),
+    /// `KIND`: every object of the kind in scope.
+    All(&'a str),
+}
+
+/// `describe`'s arguments as kubectl takes them: `KIND`, `KIND NAME` or `KIND/NAME`.
+pub fn describe_args<'a>(kind: &'a str, name: Option<&'a str>) -> Result<Describe<'a>> {
     match (kind.split_once('/'), name) {
         (Some(_), Some(_)) => Err(Error::Usage(format!(
             "there is no need to give a name after {kind:?}: KIND/NAME names the object already"
         ))),
-        (Some((k, n)), None) if !k.is_empty() && !n.is_empty() && !n.contains('/') => Ok((k, n)),
+        (Some((k, n)), None) if !k.is_empty() && !n.is_empty() && !n.contains('/') => {
+            Ok(Describe::Exact(k, n))
+        }
         (Some(_), None) => Err(Error::Usage(format!("{kind:?}: expected KIND/NAME"))),
-        (None, Some(n)) => Ok((kind, n)),
-        (None, None) => Err(Error::Usage(format!(
-            "describe needs an object: `describe {kind} NAME` or `describe {kind}/NAME`"
-        ))),
+        (None, Some(n)) => Ok(Describe::NameOrPrefix(kind, n)),
+        (None, None) => Ok(Describe::All(kind)),
     }
 }
 
-/// `sbdiag describe`.
-pub fn describe(a: &Analysis, kind: &str, name: &str, namespace: Option<&str>) -> Result<String> {
-    let o = find_one(a, kind, name, namespace)?;
+/// `sbdiag describe` as kubectl's: in the namespace `default` unless `-n` or `-A` says
+/// otherwise; `KIND NAME` that names no object describes those whose names start with NAME
+/// (each followed by a blank line), `KIND` alone every object of the kind (a blank line
+/// between two); nothing found for `KIND` alone is kubectl's `No resources found` note.
+pub fn describe_all(a: &Analysis, what: Describe<'_>, scope: &Scope) -> Result<Listing> {
+    let (kind, name) = match what {
+        Describe::Exact(k, n) | Describe::NameOrPrefix(k, n) => (k, Some(n)),
+        Describe::All(k) => (k, None),
+    };
+    let types = resolve_kind(a, kind)?;
+    let scope = Scope {
+        with_aliases: kind.contains('.'),
+        ..scope.clone()
+    };
+    let mut out = Listing::default();
+    let exact = select(a, &types, name, &scope)?;
+    if !exact.is_empty() {
+        let texts: Vec<String> = exact.iter().map(|o| describe_object(a, o)).collect();
+        out.text = texts.join("\n\n");
+        return Ok(out);
+    }
+    let Some(name) = name else {
+        out.note = Some(match scope.namespace() {
+            Some(ns) if types.iter().any(|t| t.namespaced) => {
+                format!("No resources found in {ns} namespace.")
+            }
+            _ => "No resources found".to_string(),
+        });
+        return Ok(out);
+    };
+    if let Describe::NameOrPrefix(..) = what {
+        for o in select(a, &types, None, &scope)? {
+            if o.key.name.starts_with(name) {
+                out.text.push_str(&describe_object(a, o));
+                out.text.push('\n');
+            }
+        }
+        if !out.text.is_empty() {
+            return Ok(out);
+        }
+    }
+    let elsewhere: Vec<&str> = match scope.namespace() {
+        Some(_) => select(
+            a,
+            &types,
+            Some(name),
+            &Scope {
+                all: true,
+                ..scope.clone()
+            },
+        )?
+        .iter()
+        .map(|o| o.key.namespace.as_str())
+        .collect(),
+        None => Vec::new(),
+    };
+    Err(Error::Usage(format!(
+        "{kind} {name:?} not found{}{}",
+        match scope.namespace() {
+            Some(ns) if types.iter().any(|t| t.namespaced) => format!(" in namespace {ns}"),
+            _ => String::new(),
+        },
+        if elsewhere.is_empty() {
+            String::new()
+        } else {
+            format!(" (it is in {}: use -n)", elsewhere.join(", "))
+        }
+    )))
+}
+
+/// The description of one object.
+fn describe_object(a: &Analysis, o: &Object) -> String {
     let mut s = String::new();
     let file = a.index.file_of(o).map(|f| f.path.as_str()).unwrap_or("");
     field(&mut s, "Name", &o.key.name);
@@ -1043,5 +1193,5 @@ pub fn describe(a: &Analysis, kind: &str, name: &str, namespace: Option<&str>) -
             &rows,
         ));
     }
-    Ok(s)
+    s
 }

@@ -6,6 +6,7 @@ pub mod get;
 pub mod graph;
 pub mod jsonpath;
 pub mod logs;
+pub mod printers;
 pub mod select;
 pub mod table;
 pub mod template;

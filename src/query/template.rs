@@ -65,7 +65,11 @@ fn nodes(s: &str, pos: &mut usize, in_range: bool) -> Result<Vec<Node>, String> 
             }
             return Err("{end} without {range}".into());
         }
-        if let Some(p) = inner.strip_prefix("range ") {
+        // `{range .items[*]}`, or `{range.items[*]}` as kubectl also takes it.
+        if let Some(p) = inner
+            .strip_prefix("range")
+            .filter(|p| p.starts_with(|c: char| c == '.' || c.is_whitespace()))
+        {
             let body = nodes(s, pos, true)?;
             out.push(Node::Range(path(p)?, body));
         } else if let Some(q) = inner.chars().next().filter(|c| *c == '"' || *c == '\'') {

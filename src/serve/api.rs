@@ -208,8 +208,31 @@ impl Api {
         }
     }
 
-    /// Answers one request.
+    /// Answers one request without a body.
     pub fn handle(&self, method: &str, path: &str, query: &str, accept: &str) -> Reply {
+        self.handle_body(method, path, query, accept, &[])
+    }
+
+    /// Whether a request is one whose body the API reads: the access reviews kubectl's
+    /// `auth can-i` POSTs (they ask, and change nothing).
+    pub fn reads_body(method: &str, path: &str) -> bool {
+        method == "POST" && review_kind(path).is_some()
+    }
+
+    /// Answers one request, with its body when [`Api::reads_body`].
+    pub fn handle_body(
+        &self,
+        method: &str,
+        path: &str,
+        query: &str,
+        accept: &str,
+        body: &[u8],
+    ) -> Reply {
+        if method == "POST"
+            && let Some(kind) = review_kind(path)
+        {
+            return review(kind, body);
+        }
         if method != "GET" && method != "HEAD" {
             return status(405, "MethodNotAllowed", READ_ONLY);
         }
@@ -252,6 +275,17 @@ impl Api {
                 Reply::json(200, &self.resource_list(&group, &version))
             }
             Some(Route::Resource(t)) => self.resource(&t, &param, accept),
+            None if path.trim_end_matches('/') == "/openapi/v2"
+                || path.starts_with("/openapi/v3") =>
+            {
+                status(
+                    404,
+                    "NotFound",
+                    "a support bundle holds no OpenAPI schema, so `kubectl explain` and \
+                     client-side validation cannot work on it (sbdiag serve serves the captured \
+                     objects only)",
+                )
+            }
             None => not_found_path(path),
         }
     }
@@ -310,13 +344,19 @@ impl Api {
         })
     }
 
+    /// `/apis`: the groups in a real API server's discovery order (built-in groups by their
+    /// priority, then CRD groups by name), which kubectl follows to resolve a resource name
+    /// several groups serve (`settings`).
     fn groups(&self) -> Value {
-        let names: BTreeSet<&str> = self
+        let mut names: Vec<&str> = self
             .resources
             .iter()
             .map(|r| r.group.as_str())
             .filter(|g| !g.is_empty())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
             .collect();
+        names.sort_by_key(|g| kinds::discovery_order(g));
         json!({
             "kind": "APIGroupList",
             "apiVersion": "v1",
@@ -690,6 +730,57 @@ impl Api {
             }
         }
     }
+}
+
+/// The access review a path names: `SelfSubjectAccessReview` (`kubectl auth can-i VERB
+/// RESOURCE`) or `SelfSubjectRulesReview` (`kubectl auth can-i --list`).
+fn review_kind(path: &str) -> Option<&'static str> {
+    match path.trim_end_matches('/') {
+        "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews" => Some("SelfSubjectAccessReview"),
+        "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews" => Some("SelfSubjectRulesReview"),
+        _ => None,
+    }
+}
+
+/// The verbs the API answers: reads.
+const READ_VERBS: [&str; 3] = ["get", "list", "watch"];
+
+/// Answers an access review, as `kubectl auth can-i` asks it: reads (get, list, watch) are
+/// allowed, every other verb is denied with the reason; `--list` gets the same as rules.
+/// Nothing is stored: the review is answered and forgotten, as an API server does.
+fn review(kind: &str, body: &[u8]) -> Reply {
+    let Ok(req) = serde_json::from_slice::<Value>(body) else {
+        return status(400, "BadRequest", &format!("the {kind} is not JSON"));
+    };
+    let spec = req.get("spec").cloned().unwrap_or_else(|| json!({}));
+    let answer = if kind == "SelfSubjectRulesReview" {
+        json!({
+            "resourceRules": [{"verbs": READ_VERBS, "apiGroups": ["*"], "resources": ["*"]}],
+            "nonResourceRules": [{"verbs": ["get"], "nonResourceURLs": ["*"]}],
+            "incomplete": false,
+        })
+    } else {
+        let verb = spec
+            .pointer("/resourceAttributes/verb")
+            .or_else(|| spec.pointer("/nonResourceAttributes/verb"))
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        if READ_VERBS.contains(&verb) {
+            json!({"allowed": true, "reason": "sbdiag serve answers reads from the support bundle"})
+        } else {
+            json!({"allowed": false, "denied": true, "reason": READ_ONLY})
+        }
+    };
+    Reply::json(
+        201,
+        &json!({
+            "kind": kind,
+            "apiVersion": "authorization.k8s.io/v1",
+            "metadata": {"creationTimestamp": null},
+            "spec": spec,
+            "status": answer,
+        }),
+    )
 }
 
 fn api_version(group: &str, version: &str) -> String {

@@ -200,11 +200,51 @@ async fn answer(
         .unwrap_or_default()
         .to_string();
     let head = method == "HEAD";
+    // Only an access review's body is read (at most 64 KiB); writes are refused unread.
+    let body = if api::Api::reads_body(&method, &path) {
+        match read_body(req.into_body(), 64 * 1024).await {
+            Some(b) => b,
+            None => {
+                return reply_of(
+                    api::status(413, "RequestEntityTooLarge", "request body too large"),
+                    false,
+                );
+            }
+        }
+    } else {
+        Vec::new()
+    };
     let api2 = api.clone();
     // Answers read the bundle (logs, objects' lines): off the async threads.
-    let reply = tokio::task::spawn_blocking(move || api2.handle(&method, &path, &query, &accept))
-        .await
-        .unwrap_or_else(|_| api::status(500, "InternalError", "the request could not be answered"));
+    let reply = tokio::task::spawn_blocking(move || {
+        api2.handle_body(&method, &path, &query, &accept, &body)
+    })
+    .await
+    .unwrap_or_else(|_| api::status(500, "InternalError", "the request could not be answered"));
+    reply_of(reply, head)
+}
+
+/// A request body, or `None` past `limit` bytes or on a broken stream.
+async fn read_body(mut b: hyper::body::Incoming, limit: usize) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    loop {
+        match std::future::poll_fn(|cx| Pin::new(&mut b).poll_frame(cx)).await {
+            None => return Some(out),
+            Some(Ok(frame)) => {
+                if let Ok(d) = frame.into_data() {
+                    if out.len() + d.len() > limit {
+                        return None;
+                    }
+                    out.extend_from_slice(&d);
+                }
+            }
+            Some(Err(_)) => return None,
+        }
+    }
+}
+
+/// The HTTP response of a reply (no body for HEAD).
+fn reply_of(reply: api::Reply, head: bool) -> hyper::Response<Out> {
     let body = if head {
         Out::Full(None)
     } else {
