@@ -93,7 +93,7 @@ fn shapes() -> Vec<(Shape, String)> {
     vec![
         (
             Shape::PemInline,
-            r"-----BEGIN [A-Z0-9 ]+-----(?:[^-]|-[^-])*?-----END [A-Z0-9 ]+-----".into(),
+            r"-----BEGIN [A-Z0-9 ]+-----[A-Za-z0-9+/=\\ ]*-----END [A-Z0-9 ]+-----".into(),
         ),
         (
             Shape::Jwt,
@@ -107,13 +107,16 @@ fn shapes() -> Vec<(Shape, String)> {
             Shape::SshKey,
             r"(?:ssh-(?:rsa|ed25519|dss)|ecdsa-sha2-nistp[0-9]+) [A-Za-z0-9+/]{20,}=*".into(),
         ),
-        (Shape::Bearer, r"(?i:bearer) [A-Za-z0-9._~+/-]{16,}=*".into()),
+        (Shape::Bearer, r"[Bb](?:earer|EARER) [A-Za-z0-9._~+/-]{16,}=*".into()),
         (Shape::RancherToken, r"token-[a-z0-9]{5}:[a-z0-9]{30,}".into()),
-        (Shape::UrlCredentials, r#"://[^/\s:@"']+:[^/\s@"']+@"#.into()),
-        (Shape::TokenFlag, r"--(?:token|password|agent-token)[= ][^\s*]\S*".into()),
+        (
+            Shape::UrlCredentials,
+            r"://[A-Za-z0-9._~%!$&()+,;=-]+:[A-Za-z0-9._~%!$&()*+,;=-]+@".into(),
+        ),
+        (Shape::TokenFlag, r"--(?:token|password|agent-token)[= ][!-)+-~][!-~]*".into()),
         (
             Shape::JsonSecret,
-            format!(r#"\\?"(?:{keys})\\?"\s*:\s*\\?"(?:[^"\\]|\\[^"])*\\?""#),
+            format!(r#"\\?"(?:{keys})\\?"[ ]*:[ ]*\\?"(?:[ !#-\[\]-~]|\\[ -!#-~])*\\?""#),
         ),
         (
             Shape::Email,
@@ -125,7 +128,7 @@ fn shapes() -> Vec<(Shape, String)> {
         ),
         (
             Shape::Ipv6,
-            r"[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}".into(),
+            r"(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}|(?:[0-9A-Fa-f]{1,4}:)*[0-9A-Fa-f]{0,4}::(?:[0-9A-Fa-f]{1,4}:)*[0-9A-Fa-f]{1,4}".into(),
         ),
         (
             Shape::Ipv4,
@@ -133,7 +136,7 @@ fn shapes() -> Vec<(Shape, String)> {
         ),
         (
             Shape::Domain,
-            format!(r"(?i:(?:[a-z0-9](?:[a-z0-9-]{{0,61}}[a-z0-9])?\.)+(?:{TLDS}))(?-u:\b)"),
+            format!(r"(?:[A-Za-z0-9][A-Za-z0-9-]*\.)+(?i:{TLDS})(?-u:\b)"),
         ),
     ]
 }
@@ -157,9 +160,15 @@ fn leak_shapes() -> Vec<(&'static str, &'static str)> {
             "an SSH key",
             r"(?:ssh-(?:rsa|ed25519|dss)|ecdsa-sha2-nistp[0-9]+) [A-Za-z0-9+/]{20,}",
         ),
-        ("a bearer token", r"(?i:bearer) [A-Za-z0-9._~+/-]{16,}"),
+        (
+            "a bearer token",
+            r"[Bb](?:earer|EARER) [A-Za-z0-9._~+/-]{16,}",
+        ),
         ("a Rancher token", r"token-[a-z0-9]{5}:[a-z0-9]{30,}"),
-        ("credentials in a URL", r#"://[^/\s:@"']+:[^/\s@"'*]+@"#),
+        (
+            "credentials in a URL",
+            r"://[A-Za-z0-9._~%!$&()+,;=-]+:[A-Za-z0-9._~%!$&()+,;=-]+@",
+        ),
     ]
 }
 
@@ -196,7 +205,6 @@ pub struct Rewriter<'p> {
     whole: HashMap<String, Class>,
     any: Regex,
     each: Vec<(Shape, Regex)>,
-    key_line: Regex,
     pem_begin: Regex,
 }
 
@@ -252,7 +260,6 @@ impl<'p> Rewriter<'p> {
             whole,
             any,
             each,
-            key_line: re(r#"^(\s*(?:-\s+)?)("?)([A-Za-z0-9_.-]+)("?)(\s*:)(\s*)(.*)$"#)?,
             pem_begin: re(r"-----BEGIN [A-Z0-9 ]+-----")?,
         })
     }
@@ -316,10 +323,9 @@ impl<'p> Rewriter<'p> {
         if let Some(data_indent) = st.data {
             if !l.trim().is_empty() && indent(l) <= data_indent {
                 st.data = None;
-            } else if let Some(c) = self.key_line.captures(l) {
-                let head = c.get(6).map_or(l.len(), |m| m.end());
-                out.push_str(&l[..head]);
-                let v = c.get(7).map_or("", |m| m.as_str());
+            } else if let Some(c) = key_line(l) {
+                out.push_str(&l[..c.head]);
+                let v = c.value;
                 if v.starts_with('|') || v.starts_with('>') {
                     out.push_str(v);
                     st.block = Some(indent(l));
@@ -329,27 +335,23 @@ impl<'p> Rewriter<'p> {
                 return;
             }
         }
-        if let Some(c) = self.key_line.captures(l) {
-            let key = c.get(3).map_or("", |m| m.as_str());
+        if let Some(c) = key_line(l) {
+            let key = c.key;
             let lower = key.to_ascii_lowercase();
-            if st.secrets
-                && (key == "data" || key == "stringData")
-                && c.get(7).is_some_and(|v| v.as_str().is_empty())
-            {
-                st.data = Some(c.get(1).map_or(0, |m| m.as_str().len()));
+            if st.secrets && (key == "data" || key == "stringData") && c.value.is_empty() {
+                st.data = Some(c.lead);
                 out.push_str(l);
                 return;
             }
             if SECRET_KEYS.contains(&lower.as_str()) {
-                let v = c.get(7).map_or("", |m| m.as_str());
-                let head = c.get(6).map_or(l.len(), |m| m.end());
+                let v = c.value;
                 if v.starts_with('|') || v.starts_with('>') {
                     out.push_str(l);
-                    st.block = Some(c.get(1).map_or(0, |m| m.as_str().len()));
+                    st.block = Some(c.lead);
                     return;
                 }
                 if !is_masked(v) && !v.starts_with('{') && !v.starts_with('[') {
-                    out.push_str(&l[..head]);
+                    out.push_str(&l[..c.head]);
                     let q = v.chars().next().filter(|c| *c == '"' || *c == '\'');
                     let secret = self.p.secret(v.trim_matches(|c| c == '"' || c == '\''));
                     match q {
@@ -367,7 +369,7 @@ impl<'p> Rewriter<'p> {
         if let Some(m) = self.pem_begin.find(l)
             && !l[m.end()..].contains("-----END")
         {
-            out.push_str(&self.free(&l[..m.start()]));
+            self.free_into(&l[..m.start()], out);
             out.push_str("-----BEGIN REDACTED-----");
             st.pem = true;
             return;
@@ -377,16 +379,23 @@ impl<'p> Rewriter<'p> {
             && let Some((start, end)) = value_span(l)
             && let Some(c) = self.whole.get(&l[start..end])
         {
-            out.push_str(&self.free(&l[..start]));
+            self.free_into(&l[..start], out);
             out.push_str(&self.p.of(*c, &l[start..end]));
-            out.push_str(&self.free(&l[end..]));
+            self.free_into(&l[end..], out);
             return;
         }
-        out.push_str(&self.free(l));
+        self.free_into(l, out);
     }
 
     /// Replaces identifiers and shapes in free text.
     pub fn free(&self, l: &str) -> String {
+        let mut out = String::with_capacity(l.len());
+        self.free_into(l, &mut out);
+        out
+    }
+
+    /// [`Rewriter::free`], appending to `out`.
+    pub fn free_into(&self, l: &str, out: &mut String) {
         let mut hits: Vec<(usize, usize, String)> = Vec::new();
         if let Some(ac) = &self.ac {
             let mut pos = 0;
@@ -414,10 +423,10 @@ impl<'p> Rewriter<'p> {
             }
         }
         if hits.is_empty() {
-            return l.to_string();
+            out.push_str(l);
+            return;
         }
         hits.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
-        let mut out = String::with_capacity(l.len() + 16);
         let mut at = 0;
         for (s, e, r) in hits {
             if s < at {
@@ -428,7 +437,6 @@ impl<'p> Rewriter<'p> {
             at = e;
         }
         out.push_str(&l[at..]);
-        out
     }
 
     /// The replacement of a shape match at `start..end`, or `None` to keep it.
@@ -497,6 +505,65 @@ impl<'p> Rewriter<'p> {
     }
 }
 
+/// A `key: value` line: the key, where its value starts, and the indentation before the key
+/// (a list item's `- ` included).
+struct KeyLine<'a> {
+    lead: usize,
+    key: &'a str,
+    head: usize,
+    value: &'a str,
+}
+
+fn key_line(l: &str) -> Option<KeyLine<'_>> {
+    let b = l.as_bytes();
+    let mut i = b.iter().take_while(|c| c.is_ascii_whitespace()).count();
+    if b.get(i) == Some(&b'-') && b.get(i + 1).is_some_and(u8::is_ascii_whitespace) {
+        i += 1;
+        i += b
+            .iter()
+            .skip(i)
+            .take_while(|c| c.is_ascii_whitespace())
+            .count();
+    }
+    let lead = i;
+    let quoted = b.get(i) == Some(&b'"');
+    if quoted {
+        i += 1;
+    }
+    let start = i;
+    i += b
+        .iter()
+        .skip(i)
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-'))
+        .count();
+    if i == start {
+        return None;
+    }
+    let key = l.get(start..i)?;
+    if quoted {
+        if b.get(i) != Some(&b'"') {
+            return None;
+        }
+        i += 1;
+    }
+    i += b.iter().skip(i).take_while(|c| **c == b' ').count();
+    if b.get(i) != Some(&b':') {
+        return None;
+    }
+    i += 1;
+    i += b
+        .iter()
+        .skip(i)
+        .take_while(|c| c.is_ascii_whitespace())
+        .count();
+    Some(KeyLine {
+        lead,
+        key,
+        head: i,
+        value: l.get(i..)?,
+    })
+}
+
 /// The span of a line's value when the line is `key: value`, `- value` or `value` (quotes
 /// excluded).
 fn value_span(l: &str) -> Option<(usize, usize)> {
@@ -531,6 +598,8 @@ pub struct LeakCheck {
     originals: Vec<String>,
     whole: HashMap<String, ()>,
     pseudonyms: std::collections::HashSet<String>,
+    /// Every secret shape in one automaton, then each alone to say which.
+    any_shape: Option<Regex>,
     shapes: Vec<(&'static str, Regex)>,
 }
 
@@ -549,6 +618,14 @@ impl LeakCheck {
             originals,
             whole: whole.into_iter().map(|(o, _)| (o, ())).collect(),
             pseudonyms: pseudonyms.into_iter().collect(),
+            any_shape: Regex::new(
+                &leak_shapes()
+                    .iter()
+                    .map(|(_, r)| format!("(?:{r})"))
+                    .collect::<Vec<_>>()
+                    .join("|"),
+            )
+            .ok(),
             shapes: leak_shapes()
                 .into_iter()
                 .filter_map(|(what, r)| Some((what, Regex::new(r).ok()?)))
@@ -583,6 +660,9 @@ impl LeakCheck {
             && self.whole.contains_key(&l[s..e])
         {
             return Some(format!("the identifier {:?}", &l[s..e]));
+        }
+        if self.any_shape.as_ref().is_some_and(|r| !r.is_match(l)) {
+            return None;
         }
         for (what, r) in &self.shapes {
             if let Some(m) = r.find(l)
