@@ -502,7 +502,11 @@ impl Analysis {
         limits: &Limits,
         progress: &(dyn Fn(usize, usize) + Sync),
     ) -> Result<Analysis> {
-        let bundle = Bundle::open(path, limits)?;
+        Ok(Analysis::of(Bundle::open(path, limits)?, progress))
+    }
+
+    /// Indexes and analyzes an opened bundle (one held in memory, e.g. a redacted copy).
+    pub fn of(bundle: Bundle, progress: &(dyn Fn(usize, usize) + Sync)) -> Analysis {
         let index = Index::build(&bundle, progress);
         let versions = detect::versions(&bundle, &index);
         let coverage = Coverage::build(&bundle, &index, &versions);
@@ -521,7 +525,7 @@ impl Analysis {
             bundle.created_at,
             &|o: &Object| whole.get(o),
         );
-        Ok(Analysis {
+        Analysis {
             bundle,
             index,
             versions,
@@ -535,7 +539,7 @@ impl Analysis {
             kernel,
             vms,
             services,
-        })
+        }
     }
 
     /// The rule context.

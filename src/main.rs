@@ -108,6 +108,13 @@ enum Command {
         /// and where each informational finding shows.
         #[arg(short, long)]
         verbose: bool,
+        /// Pseudonymize the reports as `sbdiag redact` does the bundle: the analysis runs on a
+        /// redacted copy held in memory, and the reports are leak-checked before any is written.
+        #[arg(long)]
+        redact: bool,
+        /// With --redact: the mapping file to reuse and update (see `sbdiag redact --map`).
+        #[arg(long, value_name = "FILE", requires = "redact")]
+        map: Option<PathBuf>,
     },
     /// List objects, like kubectl get (ages relative to capture time).
     Get {
@@ -496,17 +503,64 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
             from_version,
             to_version,
             verbose,
+            redact,
+            map,
         } => {
-            let mut a = load(&bundle, &cli.limits)?;
+            let mut check = None;
+            let mut a = if redact {
+                let red = sbdiag::redact::in_memory(&bundle, &cli.limits.limits(), map.as_deref())?;
+                match red.bundle {
+                    Some(b) => {
+                        check = Some(red.check);
+                        Analysis::of(b, &|_, _| {})
+                    }
+                    None => {
+                        let mut err = std::io::stderr().lock();
+                        let _ = writeln!(
+                            err,
+                            "leak check FAILED: the redacted copy still holds originals or secrets; no report was written:"
+                        );
+                        for l in red.leaks.iter().take(sbdiag::redact::LEAKS_SHOWN) {
+                            let _ = writeln!(err, "  {}:{}: {}", l.file, l.line, l.what);
+                        }
+                        return Ok(ExitCode::from(1));
+                    }
+                }
+            } else {
+                load(&bundle, &cli.limits)?
+            };
             a.options.from_version = from_version;
             a.options.to_version = to_version;
             let r = a.report();
+            // Every report of a redacted analysis is leak-checked before anything is written.
+            let checked = |name: &str, body: String| -> Result<String, Fatal> {
+                let Some(c) = &check else { return Ok(body) };
+                let leaks = sbdiag::redact::check_text(c, name, &body);
+                if leaks.is_empty() {
+                    return Ok(body);
+                }
+                let shown: Vec<String> = leaks
+                    .iter()
+                    .take(sbdiag::redact::LEAKS_SHOWN)
+                    .map(|l| format!("  {}:{}: {}", l.file, l.line, l.what))
+                    .collect();
+                Err(Fatal(anyhow::anyhow!(
+                    "leak check FAILED on the redacted {name}; no report was written:\n{}",
+                    shown.join("\n")
+                )))
+            };
             if json {
-                print(&report::json::render(&r))?;
+                print(&checked("report.json", report::json::render(&r))?)?;
             } else {
-                let dir = output.unwrap_or_else(|| default_output_dir(&bundle));
-                std::fs::create_dir_all(&dir)
-                    .with_context(|| format!("cannot create output folder {}", dir.display()))?;
+                // A redacted analysis is named by the redacted copy (the bundle's file name
+                // holds the cluster id).
+                let named = if redact {
+                    PathBuf::from(&a.bundle.source)
+                } else {
+                    bundle.clone()
+                };
+                let dir = output.unwrap_or_else(|| default_output_dir(&named));
+                let mut bodies = Vec::new();
                 for f in &format {
                     let (name, body) = match f {
                         Format::Json => ("report.json", report::json::render(&r)),
@@ -515,15 +569,19 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
                         Format::Sarif => ("report.sarif", report::sarif::render(&r)),
                         Format::Junit => ("report.junit.xml", report::junit::render(&r)),
                     };
+                    bodies.push((name, checked(name, body)?));
+                }
+                std::fs::create_dir_all(&dir)
+                    .with_context(|| format!("cannot create output folder {}", dir.display()))?;
+                for (name, body) in bodies {
                     let path = dir.join(name);
                     std::fs::write(&path, body)
                         .with_context(|| format!("cannot write {}", path.display()))?;
                 }
-                print(&report::terminal::render(
-                    &r,
-                    report::terminal::use_color(),
-                    verbose,
-                ))?;
+                print(&checked(
+                    "summary",
+                    report::terminal::render(&r, report::terminal::use_color(), verbose),
+                )?)?;
                 let _ = writeln!(std::io::stderr(), "reports written to {}", dir.display());
             }
             let threshold = fail_on.map(|f| match f {

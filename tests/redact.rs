@@ -253,6 +253,45 @@ fn nothing_planted_survives_and_the_diagnosis_is_the_same() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // The reports of `analyze --redact` with the same mapping: the same pseudonyms in every
+    // format, nothing planted in any, and the same diagnosis.
+    let reports = dir.path().join("reports");
+    let out = sbdiag(&[
+        "analyze",
+        input.to_str().unwrap(),
+        "--redact",
+        "--map",
+        map.to_str().unwrap(),
+        "-o",
+        reports.to_str().unwrap(),
+        "--format",
+        "html,md,json,sarif,junit",
+    ]);
+    let summary = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut formats = vec![("summary".to_string(), summary)];
+    for (rel, path) in files_under(&reports) {
+        formats.push((rel, std::fs::read_to_string(path).unwrap()));
+    }
+    assert_eq!(formats.len(), 6);
+    for (name, text) in &formats {
+        for g in GONE {
+            assert!(!text.contains(g), "{g:?} in the redacted {name}");
+        }
+        assert!(
+            text.contains(&node),
+            "{name} lacks the node's pseudonym {node}"
+        );
+    }
+    let json = sbdiag(&["analyze", input.to_str().unwrap(), "--redact", "--json"]);
+    assert!(json.status.success());
+    let r: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let count = |r: &serde_json::Value| r["findings"].as_array().unwrap().len();
+    assert_eq!(count(&r), findings(&input).values().sum::<usize>());
     // Nothing is overwritten.
     let out = sbdiag(&[
         "redact",

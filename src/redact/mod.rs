@@ -84,7 +84,7 @@ pub fn redact(
         whole_values_only: rw.counts().1,
         ..Summary::default()
     };
-    let written = write(&bundle, &rw, &partial, &mut summary);
+    let written = write(&bundle, &rw, Some(&partial), &mut summary);
     if let Err(e) = written {
         let _ = remove(&partial);
         return Err(e);
@@ -92,13 +92,14 @@ pub fn redact(
     summary.pseudonyms = p.pairs().len();
     // The leak check: every original collected or met, as the rewriter matched it.
     let check = leak_check_for(&p, &vocab);
-    let leaks = match check_output(&partial, limits, &check) {
-        Ok(l) => l,
-        Err(e) => {
-            let _ = remove(&partial);
-            return Err(e);
-        }
-    };
+    let leaks =
+        match Archive::open(&partial, limits).and_then(|a| check_archive(&a, limits, &check)) {
+            Ok(l) => l,
+            Err(e) => {
+                let _ = remove(&partial);
+                return Err(e);
+            }
+        };
     if !leaks.is_empty() {
         let _ = remove(&partial);
         return Ok((summary, leaks));
@@ -144,7 +145,78 @@ pub fn check(path: &Path, limits: &Limits, map: Option<&Path>) -> Result<Vec<Lea
         None => Pseudonyms::with_key([0; 32]),
     };
     let check = leak_check_for(&p, &ids::Vocabulary::default());
-    check_output(path, limits, &check)
+    check_archive(&Archive::open(path, limits)?, limits, &check)
+}
+
+/// A redacted copy held in memory, opened as a bundle, for `analyze --redact`.
+pub struct InMemory {
+    /// What the redaction did.
+    pub summary: Summary,
+    /// What the leak check found in the copy (empty: it passed).
+    pub leaks: Vec<Leak>,
+    /// The copy, opened (`None` when the leak check failed).
+    pub bundle: Option<Bundle>,
+    /// The leak check, to run on the reports too.
+    pub check: LeakCheck,
+}
+
+/// Redacts `input` into memory and opens the copy as a bundle named by the pseudonymized
+/// name of the input: nothing is written. `map` is reused when it exists and written after.
+pub fn in_memory(input: &Path, limits: &Limits, map: Option<&Path>) -> Result<InMemory> {
+    let bundle = Bundle::open(input, limits)?;
+    let index = Index::build(&bundle, &|_, _| {});
+    let found = ids::collect(&bundle, &index);
+    let vocab = ids::Vocabulary::of(&index, &found);
+    let p = match map {
+        Some(m) => Pseudonyms::from_map(m)?,
+        None => Pseudonyms::fresh(),
+    };
+    let rw = Rewriter::new(&found, &vocab, &p)?;
+    for (id, class) in &found.ids {
+        p.of(*class, id);
+    }
+    let mut summary = Summary {
+        identifiers: found.ids.len(),
+        whole_values_only: rw.counts().1,
+        ..Summary::default()
+    };
+    let zip = write(&bundle, &rw, None, &mut summary)?.unwrap_or_default();
+    let name = rw.path(&bundle.source);
+    drop(index);
+    drop(bundle);
+    summary.pseudonyms = p.pairs().len();
+    let check = leak_check_for(&p, &vocab);
+    // The copy is the bundle, not a node zip: the whole-bundle limits apply.
+    let archive = Archive::from_zip_bytes(&name, zip, limits)?;
+    let leaks = check_archive(&archive, limits, &check)?;
+    let bundle = if leaks.is_empty() {
+        if let Some(m) = map {
+            p.save(m)?;
+        }
+        Some(Bundle::from_archive(name, archive)?)
+    } else {
+        None
+    };
+    Ok(InMemory {
+        summary,
+        leaks,
+        bundle,
+        check,
+    })
+}
+
+/// The leaks of a text (a report) under `check`, named `file`.
+pub fn check_text(check: &LeakCheck, file: &str, text: &str) -> Vec<Leak> {
+    text.lines()
+        .enumerate()
+        .filter_map(|(i, l)| {
+            Some(Leak {
+                file: file.to_string(),
+                line: i as u32 + 1,
+                what: check.line(l)?,
+            })
+        })
+        .collect()
 }
 
 fn partial_path(output: &Path) -> PathBuf {
@@ -257,28 +329,40 @@ fn rewrite_zip(rw: &Rewriter, origin: &str, bytes: Vec<u8>, limits: &Limits) -> 
 /// Where one output goes.
 enum Sink {
     Zip(Box<Mutex<zip::ZipWriter<std::io::BufWriter<std::fs::File>>>>),
+    Memory(Box<Mutex<zip::ZipWriter<std::io::Cursor<Vec<u8>>>>>),
     Dir(PathBuf),
     Tar(Mutex<tar::Builder<Box<dyn Write + Send>>>),
 }
 
-fn write(bundle: &Bundle, rw: &Rewriter, out: &Path, summary: &mut Summary) -> Result<()> {
+/// Writes the redacted copy to `out`, or into memory (a zip) when `out` is `None`; returns
+/// the zip held in memory.
+fn write(
+    bundle: &Bundle,
+    rw: &Rewriter,
+    out: Option<&Path>,
+    summary: &mut Summary,
+) -> Result<Option<Vec<u8>>> {
+    let shown = out.map_or_else(|| PathBuf::from("(memory)"), Path::to_path_buf);
     let io = |e: std::io::Error| Error::Io {
-        path: out.to_path_buf(),
+        path: shown.clone(),
         source: e,
     };
     let archive = &bundle.archive;
-    let sink = match archive.format() {
-        Format::Dir => {
+    let sink = match (out, archive.format()) {
+        (None, _) => Sink::Memory(Box::new(Mutex::new(zip::ZipWriter::new(
+            std::io::Cursor::new(Vec::new()),
+        )))),
+        (Some(out), Format::Dir) => {
             std::fs::create_dir_all(out).map_err(io)?;
             Sink::Dir(out.to_path_buf())
         }
-        Format::Zip => {
+        (Some(out), Format::Zip) => {
             let f = std::fs::File::create(out).map_err(io)?;
             Sink::Zip(Box::new(Mutex::new(zip::ZipWriter::new(
                 std::io::BufWriter::new(f),
             ))))
         }
-        Format::Tar | Format::TarGz => {
+        (Some(out), Format::Tar | Format::TarGz) => {
             let f = std::io::BufWriter::new(std::fs::File::create(out).map_err(io)?);
             let w: Box<dyn Write + Send> = if archive.format() == Format::TarGz {
                 Box::new(flate2::write::GzEncoder::new(
@@ -351,7 +435,7 @@ fn write(bundle: &Bundle, rw: &Rewriter, out: &Path, summary: &mut Summary) -> R
     summary.dropped = dropped.into_inner().unwrap_or_default();
     summary.dropped.sort();
     let finish_err = |e: String| Error::Entry {
-        entry: out.display().to_string(),
+        entry: shown.display().to_string(),
         reason: format!("cannot finish the redacted bundle: {e}"),
     };
     match sink {
@@ -360,6 +444,11 @@ fn write(bundle: &Bundle, rw: &Rewriter, out: &Path, summary: &mut Summary) -> R
             let mut f = z.finish().map_err(|e| finish_err(e.to_string()))?;
             f.flush().map_err(io)?;
         }
+        Sink::Memory(z) => {
+            let z = z.into_inner().map_err(|e| finish_err(e.to_string()))?;
+            let c = z.finish().map_err(|e| finish_err(e.to_string()))?;
+            return Ok(Some(c.into_inner()));
+        }
         Sink::Tar(t) => {
             let t = t.into_inner().map_err(|e| finish_err(e.to_string()))?;
             let mut w = t.into_inner().map_err(io)?;
@@ -367,13 +456,29 @@ fn write(bundle: &Bundle, rw: &Rewriter, out: &Path, summary: &mut Summary) -> R
         }
         Sink::Dir(_) => {}
     }
-    Ok(())
+    Ok(None)
 }
 
 /// Writes one file into the sink.
 fn put(sink: &Sink, path: &str, data: &[u8], stored: bool) -> std::io::Result<()> {
     let other = |e: zip::result::ZipError| std::io::Error::other(e.to_string());
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(if stored {
+            zip::CompressionMethod::Stored
+        } else {
+            zip::CompressionMethod::Deflated
+        })
+        .compression_level((!stored).then_some(1))
+        .large_file(data.len() as u64 >= u32::MAX as u64);
     match sink {
+        Sink::Memory(z) => {
+            let prepared =
+                zip::write::PreparedZipFile::from_data(path, opts, data).map_err(other)?;
+            let mut z = z
+                .lock()
+                .map_err(|_| std::io::Error::other("writer poisoned"))?;
+            z.add_prepared_file(prepared).map_err(other)
+        }
         Sink::Zip(z) => {
             let opts = zip::write::SimpleFileOptions::default()
                 .compression_method(if stored {
@@ -415,8 +520,7 @@ fn put(sink: &Sink, path: &str, data: &[u8], stored: bool) -> std::io::Result<()
 }
 
 /// Runs the leak check over every text line of a bundle (node zips included).
-pub fn check_output(path: &Path, limits: &Limits, check: &LeakCheck) -> Result<Vec<Leak>> {
-    let archive = Archive::open(path, limits)?;
+pub fn check_archive(archive: &Archive, limits: &Limits, check: &LeakCheck) -> Result<Vec<Leak>> {
     let entries: Vec<&Entry> = archive.entries().iter().filter(|e| !e.is_dir).collect();
     let leaks: Mutex<Vec<Leak>> = Mutex::new(Vec::new());
     let scan = |file: &str, bytes: &[u8], leaks: &Mutex<Vec<Leak>>| {
