@@ -322,3 +322,34 @@ fn the_real_bundle_redacts_to_the_same_diagnosis() {
         assert!(z.file_names().all(|n| !n.unwrap().contains("9b6b22de")));
     }
 }
+
+#[test]
+fn every_sample_redacts_to_the_same_diagnosis_and_passes_the_check() {
+    let dir = tempfile::tempdir().unwrap();
+    for s in common::samples() {
+        let name = s.file_name().unwrap().to_string_lossy().into_owned();
+        let red = dir.path().join(&name);
+        let out = sbdiag(&["redact", s.to_str().unwrap(), "-o", red.to_str().unwrap()]);
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(findings(&s), findings(&red), "{name}");
+        // Node names are gone from every file name and text.
+        let before = texts(&s);
+        let nodes: std::collections::BTreeSet<String> = before
+            .keys()
+            .filter_map(|k| Some(k.strip_prefix("nodes/")?.split_once(".zip!")?.0.to_string()))
+            .collect();
+        assert!(!nodes.is_empty(), "{name} has node zips");
+        for (path, text) in texts(&red) {
+            for n in &nodes {
+                assert!(
+                    !path.contains(n.as_str()) && !text.contains(n.as_str()),
+                    "{name}: {n} in {path}"
+                );
+            }
+        }
+    }
+}

@@ -435,7 +435,16 @@ pub fn collect(bundle: &Bundle, index: &Index) -> Found {
     }
     // Derived names not covered by a parent's (a bare pod): their own pseudonym, less the
     // system's prefix.
-    let roots: Vec<String> = f.ids.keys().cloned().collect();
+    // One automaton over the parents' names: derived names are many (every pod of every VM).
+    let roots: Vec<&str> = f.ids.keys().map(String::as_str).collect();
+    let covers = aho_corasick::AhoCorasick::new(&roots).ok();
+    let covered = |s: &str| {
+        covers.as_ref().is_some_and(|ac| {
+            ac.find_overlapping_iter(s)
+                .any(|m| boundary(s, m.start(), m.end()))
+        })
+    };
+    let mut new = Vec::new();
     for (kind, name) in derived {
         // An event is named `<object>.<hex>`: the object's name is what may identify.
         let name = match kind {
@@ -446,9 +455,12 @@ pub fn collect(bundle: &Bundle, index: &Index) -> Found {
             .iter()
             .find_map(|p| name.strip_prefix(p))
             .unwrap_or(name);
-        if !roots.iter().any(|r| contains_word(rest, r)) {
-            f.add(Class::Name, trim_generated(rest));
+        if !covered(rest) {
+            new.push(trim_generated(rest).to_string());
         }
+    }
+    for n in new {
+        f.add(Class::Name, &n);
     }
     // Names the system gives its own objects in user namespaces stay.
     let system_names: BTreeSet<&str> = index
@@ -490,17 +502,19 @@ fn trim_generated(name: &str) -> &str {
     n
 }
 
+/// Whether `s[start..end]` stands between non-alphanumeric characters.
+pub fn boundary(s: &str, start: usize, end: usize) -> bool {
+    let before = s.get(..start).and_then(|h| h.chars().next_back());
+    let after = s.get(end..).and_then(|t| t.chars().next());
+    !before.is_some_and(|c| c.is_ascii_alphanumeric())
+        && !after.is_some_and(|c| c.is_ascii_alphanumeric())
+}
+
 /// Whether `word` occurs in `s` between non-alphanumeric characters.
 pub fn contains_word(s: &str, word: &str) -> bool {
-    if word.is_empty() {
-        return false;
-    }
-    s.match_indices(word).any(|(i, _)| {
-        let before = s[..i].chars().next_back();
-        let after = s[i + word.len()..].chars().next();
-        !before.is_some_and(|c| c.is_ascii_alphanumeric())
-            && !after.is_some_and(|c| c.is_ascii_alphanumeric())
-    })
+    !word.is_empty()
+        && s.match_indices(word)
+            .any(|(i, _)| boundary(s, i, i + word.len()))
 }
 
 /// Host names that settings and node configurations name (URLs, proxies, NTP and DNS

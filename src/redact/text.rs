@@ -212,13 +212,6 @@ fn indent(l: &str) -> usize {
     l.len() - l.trim_start_matches(' ').len()
 }
 
-fn boundary_ok(s: &str, start: usize, end: usize) -> bool {
-    let before = s[..start].chars().next_back();
-    let after = s[end..].chars().next();
-    !before.is_some_and(|c| c.is_ascii_alphanumeric())
-        && !after.is_some_and(|c| c.is_ascii_alphanumeric())
-}
-
 impl<'p> Rewriter<'p> {
     /// A rewriter of the identifiers `found`, with pseudonyms from `p`.
     pub fn new(found: &Found, vocab: &Vocabulary, p: &'p Pseudonyms) -> Result<Rewriter<'p>> {
@@ -403,7 +396,7 @@ impl<'p> Rewriter<'p> {
                 let Some(m) = ac.find(Input::new(l).span(pos..l.len())) else {
                     break;
                 };
-                if boundary_ok(l, m.start(), m.end()) {
+                if ids::boundary(l, m.start(), m.end()) {
                     // Whatever the case in this line, the pseudonym of the collected spelling.
                     if let Some((id, class)) = self.words.get(m.pattern().as_usize()) {
                         hits.push((m.start(), m.end(), self.p.of(*class, id)));
@@ -469,12 +462,12 @@ impl<'p> Rewriter<'p> {
             }
             Shape::Email => {
                 let domain = text.rsplit_once('@')?.1;
-                (!ids::is_kept_domain(domain) && boundary_ok(l, start, end))
+                (!ids::is_kept_domain(domain) && ids::boundary(l, start, end))
                     .then(|| p.of(Class::Email, text))
             }
-            Shape::Mac => boundary_ok(l, start, end).then(|| p.of(Class::Mac, text)),
+            Shape::Mac => ids::boundary(l, start, end).then(|| p.of(Class::Mac, text)),
             Shape::Ipv6 => {
-                let ok = boundary_ok(l, start, end)
+                let ok = ids::boundary(l, start, end)
                     && !l[end..].starts_with(':')
                     && (text.contains("::") || text.matches(':').count() == 7)
                     && text.matches(':').count() >= 2
@@ -642,7 +635,7 @@ impl LeakCheck {
                     break;
                 };
                 let text = &l[m.start()..m.end()];
-                if boundary_ok(l, m.start(), m.end()) && !self.pseudonyms.contains(text) {
+                if ids::boundary(l, m.start(), m.end()) && !self.pseudonyms.contains(text) {
                     let o = self
                         .originals
                         .get(m.pattern().as_usize())
