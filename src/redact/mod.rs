@@ -304,24 +304,37 @@ fn rewrite_zip(rw: &Rewriter, origin: &str, bytes: Vec<u8>, limits: &Limits) -> 
         entry: origin.to_string(),
         reason: format!("cannot write the redacted node zip: {e}"),
     };
-    for e in inner.entries() {
-        let path = rw.path(&e.path);
-        if e.is_dir {
-            w.add_directory(path, opts).map_err(zerr)?;
-            continue;
+    // Entries rewritten and compressed in parallel (a node's kernel log alone can be tens of
+    // megabytes), appended in the zip's order.
+    use rayon::prelude::*;
+    let prepared: Vec<Result<Option<zip::write::PreparedZipFile>>> = inner
+        .entries()
+        .par_iter()
+        .map(|e| {
+            let path = rw.path(&e.path);
+            if e.is_dir {
+                return Ok(None);
+            }
+            let Ok(data) = inner.read_entry(e) else {
+                return Ok(None);
+            };
+            if !is_text(&data) {
+                return Ok(None);
+            }
+            let out = rewrite_text(rw, &e.path, &data);
+            drop(data);
+            zip::write::PreparedZipFile::from_data(path, opts, &out)
+                .map(Some)
+                .map_err(zerr)
+        })
+        .collect();
+    for e in inner.entries().iter().filter(|e| e.is_dir) {
+        w.add_directory(rw.path(&e.path), opts).map_err(zerr)?;
+    }
+    for p in prepared {
+        if let Some(p) = p? {
+            w.add_prepared_file(p).map_err(zerr)?;
         }
-        let Ok(data) = inner.read_entry(e) else {
-            continue;
-        };
-        if !is_text(&data) {
-            continue;
-        }
-        let out = rewrite_text(rw, &e.path, &data);
-        w.start_file(path, opts).map_err(zerr)?;
-        w.write_all(&out).map_err(|e| Error::Entry {
-            entry: origin.to_string(),
-            reason: e.to_string(),
-        })?;
     }
     Ok(w.finish().map_err(zerr)?.into_inner())
 }
@@ -551,7 +564,9 @@ pub fn check_archive(archive: &Archive, limits: &Limits, check: &LeakCheck) -> R
         }
         if bytes.starts_with(b"PK\x03\x04") {
             if let Ok(inner) = Archive::from_zip_bytes(&e.path, bytes, limits) {
-                for ie in inner.entries().iter().filter(|x| !x.is_dir) {
+                use rayon::prelude::*;
+                let files: Vec<&Entry> = inner.entries().iter().filter(|x| !x.is_dir).collect();
+                files.into_par_iter().for_each(|ie| {
                     let name = format!("{}!{}", e.path, ie.path);
                     if let Some(what) = check.line(&ie.path)
                         && let Ok(mut v) = leaks.lock()
@@ -565,7 +580,7 @@ pub fn check_archive(archive: &Archive, limits: &Limits, check: &LeakCheck) -> R
                     if let Ok(b) = inner.read_entry(ie) {
                         scan(&name, &b, &leaks);
                     }
-                }
+                });
             }
         } else if is_text(&bytes) {
             scan(&e.path, &bytes, &leaks);

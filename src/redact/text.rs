@@ -6,7 +6,7 @@
 //! numbers of evidence still point at the same place.
 use std::collections::HashMap;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, Input, MatchKind};
 use regex::Regex;
 
 use super::ids::{self, Found, Vocabulary};
@@ -227,6 +227,8 @@ impl<'p> Rewriter<'p> {
         let ac = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::LeftmostLongest)
+            // A full DFA: a few hundred identifiers, searched in every line of the bundle.
+            .kind(Some(AhoCorasickKind::DFA))
             .build(words.iter().map(|(w, _)| w.as_str()))
             .ok();
         let list = shapes();
@@ -606,6 +608,8 @@ impl LeakCheck {
             ac: AhoCorasickBuilder::new()
                 .ascii_case_insensitive(true)
                 .match_kind(MatchKind::LeftmostLongest)
+                // A full DFA: a few hundred identifiers, searched in every line of the bundle.
+                .kind(Some(AhoCorasickKind::DFA))
                 .build(&originals)
                 .ok(),
             originals,
