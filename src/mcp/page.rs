@@ -110,9 +110,8 @@ pub fn page(items: &[String], start: usize, limit: usize) -> Page {
     }
 }
 
-/// A code fence longer than every run of backticks in `text`, so that nothing in the text can
-/// close it.
-pub fn fence_for(text: &str) -> String {
+/// The longest run of backticks in `text`.
+fn longest_backticks(text: &str) -> usize {
     let mut longest = 0;
     let mut run = 0;
     for c in text.chars() {
@@ -123,7 +122,13 @@ pub fn fence_for(text: &str) -> String {
             run = 0;
         }
     }
-    "`".repeat((longest + 1).max(3))
+    longest
+}
+
+/// A code fence longer than every run of backticks in `text`, so that nothing in the text can
+/// close it.
+pub fn fence_for(text: &str) -> String {
+    "`".repeat((longest_backticks(text) + 1).max(3))
 }
 
 /// `text` in a fenced block tagged `text`: a Markdown renderer shows it verbatim.
@@ -137,21 +142,21 @@ pub fn fenced(text: &str) -> String {
     s
 }
 
-/// A value from the bundle placed in running text: Markdown's punctuation escaped, line breaks
-/// made spaces.
+/// A value from the bundle placed in running text: an inline code span (Markdown shows it
+/// verbatim, and a model copies it whole), with a delimiter no backtick run inside can close;
+/// line breaks become spaces.
 pub fn inline(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '|' | '~' | '!' | '(' | ')' => {
-                o.push('\\');
-                o.push(c);
-            }
-            '\n' | '\r' => o.push(' '),
-            _ => o.push(c),
-        }
-    }
-    o
+    let flat: String = s
+        .chars()
+        .map(|c| if c == '\n' || c == '\r' { ' ' } else { c })
+        .collect();
+    let tick = "`".repeat(longest_backticks(&flat) + 1);
+    let pad = if flat.starts_with('`') || flat.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    format!("{tick}{pad}{flat}{pad}{tick}")
 }
 
 /// A tool's answer: text for the model, and the same facts as JSON.
@@ -288,7 +293,9 @@ mod tests {
         let f = fenced("```\n# not a heading\n```");
         assert!(f.starts_with("````text\n"));
         assert!(f.ends_with("\n````\n"));
-        assert_eq!(inline("a*b_[x](y)"), "a\\*b\\_\\[x\\]\\(y\\)");
+        assert_eq!(inline("a*b_[x](y)"), "`a*b_[x](y)`");
+        assert_eq!(inline("a`b"), "``a`b``");
+        assert_eq!(inline("``x\ny"), "``` ``x y ```");
     }
 
     #[test]

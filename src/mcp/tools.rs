@@ -379,7 +379,11 @@ fn pick<'a>(b: &'a Bundles, name: Option<&str>) -> Result<&'a Loaded, String> {
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let slot = match name.map(str::trim).filter(|n| !n.is_empty()) {
+    // A model may copy a name with the code span it was shown in.
+    let slot = match name
+        .map(|n| n.trim().trim_matches('`'))
+        .filter(|n| !n.is_empty())
+    {
         None => match b.slots.as_slice() {
             [one] => one,
             _ => {
@@ -1016,8 +1020,12 @@ fn logs_tool(b: &Bundles, a: LogsArgs) -> ToolResult {
         inline(&text.source),
         kept.file_lines
     );
-    for n in text.notes.iter().chain(&kept.notes) {
+    for n in &text.notes {
         let _ = write!(title, "\nnote: {}", inline(n));
+    }
+    // The time window's note is the server's own words (times it formatted).
+    for n in &kept.notes {
+        let _ = write!(title, "\nnote: {n}");
     }
     let start = page::parse_cursor(a.cursor.as_deref(), kept.lines.len())?;
     let p = page::page(&kept.lines, start, page::parse_limit(a.limit)?);
