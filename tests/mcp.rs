@@ -83,6 +83,26 @@ fn client(bundles: &[&Path], calls: Value) -> Option<Value> {
     Some(serde_json::from_slice(&out.stdout).expect("client.py prints JSON"))
 }
 
+/// The server's log message saying that bundle `name` is loaded (from the loading progress
+/// it sends as MCP log messages).
+fn loaded_message<'a>(r: &'a Value, name: &str) -> &'a str {
+    let log = r["log"].as_array().unwrap();
+    let m = log
+        .iter()
+        .filter(|m| m["logger"] == "sbdiag")
+        .filter_map(|m| m["data"].as_str())
+        .find(|m| m.starts_with(&format!("bundle {name} loaded in ")))
+        .unwrap_or_else(|| panic!("no log message for {name} loaded: {log:?}"));
+    assert!(
+        log.iter().any(|m| m["data"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("bundle {name}: indexing"))),
+        "{log:?}"
+    );
+    m
+}
+
 /// The calls of `r`, in order: (tool, pages).
 fn results(r: &Value) -> Vec<(&str, &Vec<Value>)> {
     r["results"]
@@ -136,6 +156,8 @@ fn body(text: &str, header: bool) -> Vec<String> {
 
 fn check_tools(r: &Value) {
     assert_eq!(r["server_info"]["name"], "sbdiag");
+    assert!(r["capabilities"]["tools"].is_object());
+    assert!(r["instructions"].as_str().unwrap().contains("incidents"));
     assert!(!r["protocol_version"].as_str().unwrap().is_empty());
     let tools = r["tools"].as_array().unwrap();
     let names: Vec<&str> = tools.iter().map(|t| t["name"].as_str().unwrap()).collect();
@@ -223,6 +245,15 @@ fn mcp_on_the_real_bundle() {
         check_tools(&r);
         assert_eq!(results(&r).len(), 24);
         let name = b.file_stem().unwrap().to_str().unwrap();
+        let loaded = loaded_message(&r, name);
+        assert!(
+            loaded.contains(&format!("{} files", rep["bundle"]["files"]))
+                && loaded.contains(&format!(
+                    "captured {}",
+                    rep["bundle"]["created_at"].as_str().unwrap()
+                )),
+            "{loaded}"
+        );
 
         let bundles = answer(&r, 0);
         assert_eq!(bundles["structured"]["bundles"][0]["name"], name);
@@ -465,6 +496,9 @@ fn mcp_on_samples() {
         return;
     };
     check_tools(&r);
+    for n in ["healthy-v1.4.0", "fleet-stale-v1.4.0", "hostile-v1.4.0"] {
+        loaded_message(&r, n);
+    }
     let b = answer(&r, 0);
     let names: Vec<&str> = b["structured"]["bundles"]
         .as_array()

@@ -6,10 +6,12 @@ Reads a JSON request on stdin:
    "calls": [{"tool": "findings", "arguments": {...}, "follow": false}]}
 spawns the server with `mcp.client.stdio.stdio_client`, initializes a `mcp.ClientSession`,
 lists the tools, makes each call (with "follow": true, calls again with the answer's
-next_cursor until there is none, at most 50 pages), and prints one JSON document on stdout:
-  {"protocol_version", "server_info", "instructions", "tools": [{name, description,
-   input_schema}], "results": [{"tool", "arguments", "pages": [{"is_error", "text",
-   "structured"}]}]}
+next_cursor until there is none, at most 50 pages), keeps the server's log messages (waiting
+up to 10 s, after the calls, for one per bundle saying it is loaded), and prints one JSON
+document on stdout:
+  {"protocol_version", "server_info", "instructions", "capabilities", "tools": [{name,
+   description, input_schema, annotations}], "results": [{"tool", "arguments", "pages":
+   [{"is_error", "text", "structured"}]}], "log": [{"level", "logger", "data"}]}
 Exits 3 when the `mcp` package is missing, so that the Rust test can skip or fail.
 """
 import asyncio
@@ -35,14 +37,22 @@ def page_of(result):
 
 async def main(req):
     params = StdioServerParameters(command=req["command"], args=req["args"])
-    out = {"results": []}
+    out = {"results": [], "log": []}
+
+    async def on_log(params):
+        out["log"].append(
+            {"level": str(params.level), "logger": params.logger, "data": params.data}
+        )
     with open(req.get("stderr", "/dev/null"), "w") as errlog:
         async with stdio_client(params, errlog=errlog) as (read, write):
-            async with ClientSession(read, write) as session:
+            async with ClientSession(read, write, logging_callback=on_log) as session:
                 init = await session.initialize()
                 out["protocol_version"] = str(init.protocol_version)
                 out["server_info"] = init.server_info.model_dump(mode="json")
                 out["instructions"] = init.instructions
+                out["capabilities"] = init.capabilities.model_dump(
+                    mode="json", by_alias=True, exclude_none=True
+                )
                 tools = await session.list_tools()
                 out["tools"] = [
                     {
@@ -69,6 +79,12 @@ async def main(req):
                     out["results"].append(
                         {"tool": call["tool"], "arguments": call.get("arguments", {}), "pages": pages}
                     )
+                bundles = len(req["args"]) - 1
+                for _ in range(100):
+                    done = [m for m in out["log"] if " loaded in " in str(m["data"]) or " not loaded: " in str(m["data"])]
+                    if len(done) >= bundles:
+                        break
+                    await asyncio.sleep(0.1)
     return out
 
 
