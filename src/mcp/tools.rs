@@ -1213,3 +1213,202 @@ fn diff(b: &Bundles, a: DiffArgs) -> ToolResult {
         json!({"old": old.name, "new": new.name}),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::{Path, PathBuf};
+
+    fn failed(name: &str, path: &str) -> Slot {
+        Slot::Failed {
+            name: name.into(),
+            path: PathBuf::from(path),
+            error: "not a support bundle".into(),
+        }
+    }
+
+    fn obj(v: Value) -> Option<JsonObject> {
+        v.as_object().cloned()
+    }
+
+    fn sample() -> Bundles {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/fleet-stale-v1.4.0");
+        let l = Loaded::load(&dir, &crate::archive::Limits::default(), &|_, _| {}).unwrap();
+        Bundles {
+            slots: vec![Slot::Ready(Box::new(l))],
+        }
+    }
+
+    #[test]
+    fn the_bundle_is_chosen_by_name_or_path() {
+        let b = Bundles {
+            slots: vec![
+                failed("a", "/x/a.zip"),
+                failed("b", "/x/b.zip"),
+                failed("b", "/y/b.tgz"),
+            ],
+        };
+        assert!(
+            pick(&b, None)
+                .err()
+                .unwrap()
+                .contains("several bundles are loaded: pass `bundle`, one of: a, b, b")
+        );
+        assert!(
+            pick(&b, Some("c"))
+                .err()
+                .unwrap()
+                .contains("no bundle \"c\" is loaded")
+        );
+        assert!(
+            pick(&b, Some("b"))
+                .err()
+                .unwrap()
+                .contains("pass the path instead (/x/b.zip, /y/b.tgz)")
+        );
+        // Found, by name (a code span's backticks ignored) or by path, but not loaded.
+        for n in ["a", "`a`", "/x/a.zip"] {
+            let e = pick(&b, Some(n)).err().unwrap();
+            assert_eq!(e, "bundle a could not be loaded: not a support bundle");
+        }
+        let one = Bundles {
+            slots: vec![failed("a", "/x/a.zip")],
+        };
+        assert!(
+            pick(&one, None)
+                .err()
+                .unwrap()
+                .starts_with("bundle a could not be loaded")
+        );
+    }
+
+    #[test]
+    fn bad_arguments_are_tool_errors_that_say_why() {
+        let b = Bundles { slots: vec![] };
+        let e = call("findings", obj(json!({"rul": "fleet"})), &b).unwrap_err();
+        assert!(
+            e.starts_with("invalid arguments for `findings`: unknown field `rul`"),
+            "{e}"
+        );
+        let e = call("findings", obj(json!({"severity": "fatal"})), &b).unwrap_err();
+        assert!(e.contains("unknown variant `fatal`"), "{e}");
+        let e = call("logs", obj(json!({"grep": "x"})), &b).unwrap_err();
+        assert!(e.contains("missing field `pod`"), "{e}");
+        let e = call("logs", obj(json!({"pod": "p", "tail": -1})), &b).unwrap_err();
+        assert!(e.contains("invalid value"), "{e}");
+        let e = call("kubectl", None, &b).unwrap_err();
+        assert!(
+            e.starts_with("no tool \"kubectl\"; the tools are: bundles, incidents"),
+            "{e}"
+        );
+        assert_eq!(
+            cli_words("x exists in several namespaces (a, b); use -n"),
+            "x exists in several namespaces (a, b); pass `namespace`"
+        );
+    }
+
+    #[test]
+    fn every_schema_is_an_object_of_named_arguments() {
+        for t in list() {
+            let s = t.input_schema.as_ref();
+            assert_eq!(s.get("type"), Some(&json!("object")), "{}", t.name);
+            assert!(
+                s.get("properties").is_some_and(Value::is_object),
+                "{}",
+                t.name
+            );
+            assert!(s.get("title").is_none() && s.get("description").is_none());
+            assert!(t.description.as_deref().unwrap_or_default().len() > 120);
+        }
+    }
+
+    #[test]
+    fn rules_match_by_id_family_or_finding() {
+        let b = sample();
+        let Slot::Ready(l) = &b.slots[0] else {
+            panic!("sample not loaded")
+        };
+        let f = l
+            .report
+            .findings
+            .iter()
+            .find(|f| f.rule == "fleet.stale-status")
+            .unwrap();
+        for filter in ["fleet.stale-status", "fleet", "fleet.", f.id.as_str()] {
+            assert!(rule_matches(filter, f), "{filter}");
+        }
+        for filter in ["fleet.stale", "stale-status", "upgrade"] {
+            assert!(!rule_matches(filter, f), "{filter}");
+        }
+        let e = call("findings", obj(json!({"rule": "flet"})), &b).unwrap_err();
+        assert!(e.contains("no rule or finding id matches \"flet\""), "{e}");
+        // A rule that exists but found nothing is an empty answer, not an error.
+        let a = call(
+            "findings",
+            obj(json!({"rule": "vm.not-live-migratable"})),
+            &b,
+        )
+        .unwrap();
+        assert_eq!(a.structured["total"], 0, "{}", a.text);
+    }
+
+    #[test]
+    fn findings_page_by_cursor_without_repeats() {
+        let b = sample();
+        let all = call("findings", None, &b).unwrap();
+        let total = all.structured["total"].as_u64().unwrap() as usize;
+        assert!(total > 3);
+        let mut ids = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut args = json!({"limit": 3});
+            if let Some(c) = &cursor {
+                args["cursor"] = json!(c);
+            }
+            let a = call("findings", obj(args), &b).unwrap();
+            for f in a.structured["findings"].as_array().unwrap() {
+                ids.push(f["id"].as_str().unwrap().to_string());
+            }
+            match a.structured["next_cursor"].as_str() {
+                Some(c) => {
+                    assert!(a.text.contains(&format!("\"cursor\": \"{c}\"")));
+                    cursor = Some(c.to_string());
+                }
+                None => break,
+            }
+        }
+        // (The first page stopped at 30 KB, before the 200th finding.)
+        assert!(all.text.contains("CUT: "));
+        let Slot::Ready(l) = &b.slots[0] else {
+            panic!("sample not loaded")
+        };
+        let want: Vec<String> = l.report.findings.iter().map(|f| f.id.clone()).collect();
+        assert_eq!(ids, want);
+        let e = call("findings", obj(json!({"cursor": total.to_string()})), &b).unwrap_err();
+        assert!(e.contains("past the end"), "{e}");
+        let e = call("findings", obj(json!({"limit": 0})), &b).unwrap_err();
+        assert!(e.contains("at least 1"), "{e}");
+    }
+
+    #[test]
+    fn query_errors_speak_of_the_tools_arguments() {
+        let b = sample();
+        let e = call("get", obj(json!({"kind": "nope"})), &b).unwrap_err();
+        assert!(e.contains("`get` with kind `api-resources`"), "{e}");
+        let e = call("logs", obj(json!({"pod": "harvester-node-0"})), &b).unwrap_err();
+        assert!(e.contains("choose a log with `container`: "), "{e}");
+        let e = call("graph", obj(json!({"object": "harvester"})), &b).unwrap_err();
+        assert!(e.contains("expected KIND/NAME"), "{e}");
+        let e = call(
+            "graph",
+            obj(json!({"object": "ds/harvester-whereabouts", "depth": 7})),
+            &b,
+        )
+        .unwrap_err();
+        assert!(e.contains("maximum of 6"), "{e}");
+        let e = call("events", obj(json!({"type": "Error"})), &b).unwrap_err();
+        assert!(e.contains("Warning or Normal"), "{e}");
+        let e = call("diff", None, &b).unwrap_err();
+        assert!(e.contains("1 is loaded"), "{e}");
+    }
+}
