@@ -491,6 +491,7 @@ fn mcp_on_samples() {
         {"tool": "diff"},                                                                   // 12 error: three loaded
         {"tool": "get", "arguments": {"bundle": hostile.to_str().unwrap(), "kind": "managedcharts"}}, // 13: by path
         {"tool": "diff", "arguments": {"old": "healthy-v1.4.0", "new": "fleet-stale-v1.4.0"}}, // 14 error: two clusters
+        {"tool": "describe", "arguments": {"bundle": "fleet-stale-v1.4.0", "kind": "pod", "name": "harvester-whereabouts-", "limit": 1000}}, // 15: a prefix
     ]);
     let Some(r) = client(&[&healthy, &stale, &hostile], calls) else {
         return;
@@ -597,6 +598,10 @@ fn mcp_on_samples() {
             .unwrap()
             .contains("harvester")
     );
+    let cli = ok(&["describe", "pod", "harvester-whereabouts-", "-A", "-b", sp]);
+    let many = body(answer(&r, 15)["text"].as_str().unwrap(), false);
+    assert_eq!(many, cli.lines().map(str::to_owned).collect::<Vec<_>>());
+    assert_eq!(many.iter().filter(|l| l.starts_with("Name:")).count(), 7);
     let e = error(&r, 14);
     assert!(
         e.contains("different clusters") && e.contains("\"force\": true"),
