@@ -30,6 +30,7 @@ pub mod facts;
 pub mod fleet;
 pub mod graph;
 pub mod index;
+pub mod mcp;
 pub mod model;
 pub mod query;
 pub mod redact;

@@ -167,6 +167,14 @@ enum Command {
         #[arg(long, value_enum, default_value = "now")]
         age_from: AgeFromArg,
     },
+    /// Serve the bundles to AI assistants as Model Context Protocol tools on stdio (incidents,
+    /// findings, get, describe, events, logs, graph, coverage, diff); read-only, offline.
+    Mcp {
+        /// Bundles (.zip, .tar, .tar.gz/.tgz or unpacked folders), addressed in the tools by
+        /// their file name without extension.
+        #[arg(required = true, value_name = "BUNDLE")]
+        bundles: Vec<PathBuf>,
+    },
     /// Show objects: metadata, status, conditions, related events and the status graph. As
     /// kubectl: in the namespace `default` unless -n or -A; `KIND NAME` that names no object
     /// describes those whose names start with NAME; `KIND` alone describes every object.
@@ -684,6 +692,10 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
                     std::path::absolute(&r.kubeconfig).unwrap_or_else(|_| r.kubeconfig.clone());
                 let _ = print(&format!("export KUBECONFIG={}\n", path.display()));
             })?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Mcp { bundles } => {
+            sbdiag::mcp::run(bundles, cli.limits.limits())?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Graph {
