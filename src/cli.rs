@@ -1,5 +1,6 @@
-//! The command line's definition: every subcommand, argument and help text of `sbdiag`, used by the
-//! binary (`main.rs`, which runs them). Parsing only: nothing here reads a bundle.
+//! The command line's definition: every subcommand, argument and help text of `sbdiag`, shared by
+//! the binary (`main.rs`, which runs them) and `cargo xtask dist` (which writes the shell
+//! completions and man pages from it). Parsing only: nothing here reads a bundle.
 
 use std::path::PathBuf;
 
@@ -8,10 +9,56 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::archive::Limits;
 use crate::query::get::Output;
 
+/// What `sbdiag --version` prints after the name: the version, the git commit and the
+/// Harvester knowledge carried (build.rs).
+pub const VERSION: &str = env!("SBDIAG_VERSION_LINE");
+
+/// The whole command line as clap sees it: the binary parses with it, `cargo xtask dist` writes
+/// the man pages and shell completions from it.
+pub fn command() -> clap::Command {
+    <Cli as clap::CommandFactory>::command()
+}
+
+/// Writes the completion script of `shell` for the command named `sbdiag`.
+pub fn write_completions(shell: Shell, out: &mut dyn std::io::Write) {
+    let shell = match shell {
+        Shell::Bash => clap_complete::Shell::Bash,
+        Shell::Zsh => clap_complete::Shell::Zsh,
+        Shell::Fish => clap_complete::Shell::Fish,
+    };
+    clap_complete::generate(shell, &mut command(), "sbdiag", out);
+}
+
+/// The shells `sbdiag completions` writes scripts for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    /// bash (`source <(sbdiag completions bash)`, or a file in
+    /// /usr/share/bash-completion/completions/sbdiag).
+    Bash,
+    /// zsh (a file `_sbdiag` in a folder of `$fpath`).
+    Zsh,
+    /// fish (a file in ~/.config/fish/completions/sbdiag.fish).
+    Fish,
+}
+
+impl Shell {
+    /// Every shell, for `cargo xtask dist`.
+    pub const ALL: [Shell; 3] = [Shell::Bash, Shell::Zsh, Shell::Fish];
+
+    /// The file name its completion folder expects.
+    pub fn file_name(self) -> &'static str {
+        match self {
+            Shell::Bash => "sbdiag.bash",
+            Shell::Zsh => "_sbdiag",
+            Shell::Fish => "sbdiag.fish",
+        }
+    }
+}
+
 #[derive(Parser)]
 #[command(
     name = "sbdiag",
-    version,
+    version = VERSION,
     about = "Diagnose a Harvester cluster from its support bundle, offline"
 )]
 pub struct Cli {
@@ -292,6 +339,12 @@ pub enum Command {
         /// --map when given.
         #[arg(long, value_name = "OUT", conflicts_with_all = ["bundle", "output"])]
         check: Option<PathBuf>,
+    },
+    /// Print a shell completion script (bash, zsh, fish) on stdout.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: Shell,
     },
 }
 

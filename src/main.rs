@@ -494,6 +494,12 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
                 _ => ExitCode::SUCCESS,
             })
         }
+        Command::Completions { shell } => {
+            let mut out = Vec::new();
+            sbdiag::cli::write_completions(shell, &mut out);
+            print(&String::from_utf8_lossy(&out))?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Diff {
             old,
             new,
