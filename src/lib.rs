@@ -8,7 +8,7 @@
 //! [`rules`] (findings and checks) → [`analyze`] (the verdict, the timeline, and the `Report`
 //! built in the contract's types) → [`report`] (renderers, which only format). [`text`] holds the
 //! text helpers every stage shares. [`query`] answers kubectl-like questions from the same index.
-//! The binary in `main.rs` is a thin CLI over this library. The library has no `unsafe` code, and
+//! The binary in `main.rs` is a thin CLI over this library; [`cli`] defines its arguments. The library has no `unsafe` code, and
 //! may not get any. `tests/architecture.rs` fails on any import cycle between modules.
 #![forbid(unsafe_code)]
 #![cfg_attr(
@@ -24,6 +24,7 @@
 pub mod analyze;
 pub mod archive;
 pub mod bundle;
+pub mod cli;
 pub mod diff;
 pub mod error;
 pub mod facts;

@@ -245,6 +245,10 @@ pub struct TableData {
     /// Releases (a knowledge file adds newer ones).
     #[serde(default)]
     pub releases: Vec<String>,
+    /// The date (`YYYY-MM-DD`) of the newest Harvester source the embedded table was read
+    /// from; `sbdiag --version` prints it (build.rs reads it from the file).
+    #[serde(default)]
+    pub sources_read: Option<String>,
     /// Checks.
     #[serde(default)]
     pub checks: Vec<CheckData>,
