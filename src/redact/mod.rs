@@ -58,19 +58,8 @@ pub fn redact(
     limits: &Limits,
     map: Option<&Path>,
 ) -> Result<(Summary, Vec<Leak>)> {
-    let bundle = Bundle::open(input, limits)?;
-    let index = Index::build(&bundle, &|_, _| {});
-    let found = ids::collect(&bundle, &index);
-    let vocab = ids::Vocabulary::of(&index, &found);
-    let p = match map {
-        Some(m) => Pseudonyms::from_map(m)?,
-        None => Pseudonyms::fresh(),
-    };
+    let (bundle, found, vocab, p) = prepare(input, limits, map)?;
     let rw = Rewriter::new(&found, &vocab, &p)?;
-    // Every collected identifier gets its pseudonym now, so the mapping holds them all.
-    for (id, class) in &found.ids {
-        p.of(*class, id);
-    }
     if output.exists() {
         return Err(Error::Usage(format!(
             "{}: already exists; choose a new output name (nothing is overwritten)",
@@ -112,6 +101,27 @@ pub fn redact(
         p.save(m)?;
     }
     Ok((summary, leaks))
+}
+
+/// Opens and indexes the bundle, finds its identifiers and the system's vocabulary, and makes
+/// every identifier's pseudonym now (so that the mapping holds them all); the index is not kept.
+fn prepare(
+    input: &Path,
+    limits: &Limits,
+    map: Option<&Path>,
+) -> Result<(Bundle, ids::Found, ids::Vocabulary, Pseudonyms)> {
+    let bundle = Bundle::open(input, limits)?;
+    let index = Index::build(&bundle, &|_, _| {});
+    let found = ids::collect(&bundle, &index);
+    let vocab = ids::Vocabulary::of(&index, &found);
+    let p = match map {
+        Some(m) => Pseudonyms::from_map(m)?,
+        None => Pseudonyms::fresh(),
+    };
+    for (id, class) in &found.ids {
+        p.of(*class, id);
+    }
+    Ok((bundle, found, vocab, p))
 }
 
 /// The leak check for the pairs of `p`.
@@ -163,18 +173,8 @@ pub struct InMemory {
 /// Redacts `input` into memory and opens the copy as a bundle named by the pseudonymized
 /// name of the input: nothing is written. `map` is reused when it exists and written after.
 pub fn in_memory(input: &Path, limits: &Limits, map: Option<&Path>) -> Result<InMemory> {
-    let bundle = Bundle::open(input, limits)?;
-    let index = Index::build(&bundle, &|_, _| {});
-    let found = ids::collect(&bundle, &index);
-    let vocab = ids::Vocabulary::of(&index, &found);
-    let p = match map {
-        Some(m) => Pseudonyms::from_map(m)?,
-        None => Pseudonyms::fresh(),
-    };
+    let (bundle, found, vocab, p) = prepare(input, limits, map)?;
     let rw = Rewriter::new(&found, &vocab, &p)?;
-    for (id, class) in &found.ids {
-        p.of(*class, id);
-    }
     let mut summary = Summary {
         identifiers: found.ids.len(),
         whole_values_only: rw.counts().1,
@@ -182,7 +182,6 @@ pub fn in_memory(input: &Path, limits: &Limits, map: Option<&Path>) -> Result<In
     };
     let zip = write(&bundle, &rw, None, &mut summary)?.unwrap_or_default();
     let name = rw.path(&bundle.source);
-    drop(index);
     drop(bundle);
     summary.pseudonyms = p.pairs().len();
     let check = leak_check_for(&p, &vocab);

@@ -509,16 +509,20 @@ struct KeyLine<'a> {
     value: &'a str,
 }
 
+/// The first position at or after `i` that is not ASCII white space.
+fn skip_space(b: &[u8], i: usize) -> usize {
+    i + b
+        .iter()
+        .skip(i)
+        .take_while(|c| c.is_ascii_whitespace())
+        .count()
+}
+
 fn key_line(l: &str) -> Option<KeyLine<'_>> {
     let b = l.as_bytes();
-    let mut i = b.iter().take_while(|c| c.is_ascii_whitespace()).count();
+    let mut i = skip_space(b, 0);
     if b.get(i) == Some(&b'-') && b.get(i + 1).is_some_and(u8::is_ascii_whitespace) {
-        i += 1;
-        i += b
-            .iter()
-            .skip(i)
-            .take_while(|c| c.is_ascii_whitespace())
-            .count();
+        i = skip_space(b, i + 1);
     }
     let lead = i;
     let quoted = b.get(i) == Some(&b'"');
@@ -545,12 +549,7 @@ fn key_line(l: &str) -> Option<KeyLine<'_>> {
     if b.get(i) != Some(&b':') {
         return None;
     }
-    i += 1;
-    i += b
-        .iter()
-        .skip(i)
-        .take_while(|c| c.is_ascii_whitespace())
-        .count();
+    i = skip_space(b, i + 1);
     Some(KeyLine {
         lead,
         key,
