@@ -409,6 +409,20 @@ fn main() -> ExitCode {
 }
 
 fn load(bundle: &Path, limits: &LimitArgs) -> Result<Analysis, Fatal> {
+    load_with(bundle, limits, Analysis::load)
+}
+
+/// Loads `bundle` with `how` (the whole analysis, or only the capture), showing the
+/// indexing progress on a terminal.
+fn load_with<T>(
+    bundle: &Path,
+    limits: &LimitArgs,
+    how: impl FnOnce(
+        &Path,
+        &sbdiag::archive::Limits,
+        &(dyn Fn(usize, usize) + Sync),
+    ) -> sbdiag::error::Result<T>,
+) -> Result<T, Fatal> {
     let bar = if std::io::stderr().is_terminal() {
         let b = indicatif::ProgressBar::new(0);
         b.set_style(
@@ -427,7 +441,7 @@ fn load(bundle: &Path, limits: &LimitArgs) -> Result<Analysis, Fatal> {
             b.set_position(done as u64);
         }
     };
-    let a = Analysis::load(bundle, &limits.limits(), &progress);
+    let a = how(bundle, &limits.limits(), &progress);
     if let Some(b) = bar {
         b.finish_and_clear();
     }
@@ -652,7 +666,9 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
                 );
             }
             let started = std::time::Instant::now();
-            let a = load(&bundle, &cli.limits)?;
+            // Only the bundle and its index: serve answers from the captured objects and
+            // logs, never from the analysis (facts, log scans, Fleet).
+            let a = load_with(&bundle, &cli.limits, sbdiag::analyze::Capture::load)?;
             let capture = a.bundle.created_at;
             let opts = sbdiag::serve::Options {
                 listen,

@@ -11,7 +11,7 @@
 //! capture or now.
 use super::jsonpath::{self, Path};
 use super::whole::Whole;
-use crate::analyze::Analysis;
+use crate::analyze::Capture;
 use crate::index::Object;
 use crate::model::time::Timestamp;
 use crate::model::views::{ContainerSpec, EventView, View};
@@ -337,7 +337,7 @@ fn upgrade_columns() -> Vec<PrinterColumn> {
 /// The printer columns of a custom resource kind: the CRD's in the bundle when it declares
 /// some (for the version `version`, else the storage version), else the known ones.
 pub fn printer_columns(
-    a: &Analysis,
+    a: &Capture,
     whole: &Whole<'_>,
     group: &str,
     kind: &str,
@@ -437,7 +437,7 @@ enum Shape {
 
 /// Builds tables of objects.
 pub struct Tables<'a> {
-    a: &'a Analysis,
+    a: &'a Capture,
     whole: &'a Whole<'a>,
     at: Option<Timestamp>,
 }
@@ -446,7 +446,7 @@ use ColumnType::{Date, Integer, String as Text};
 
 impl<'a> Tables<'a> {
     /// Tables whose ages are measured at `at` (the capture time for `get`).
-    pub fn new(a: &'a Analysis, whole: &'a Whole<'a>, at: Option<Timestamp>) -> Self {
+    pub fn new(a: &'a Capture, whole: &'a Whole<'a>, at: Option<Timestamp>) -> Self {
         Tables { a, whole, at }
     }
 

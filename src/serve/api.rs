@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Value, json};
 
 use super::route::{self, FieldReq, Route, Target};
-use crate::analyze::Analysis;
+use crate::analyze::Capture;
 use crate::index::Object;
 use crate::model::kinds;
 use crate::model::time::Timestamp;
@@ -90,13 +90,15 @@ pub const READ_ONLY: &str = "this API is a read-only support bundle (sbdiag serv
 
 /// The API over one bundle.
 pub struct Api {
-    a: &'static Analysis,
+    a: &'static Capture,
     whole: Whole<'static>,
     /// Every resource served, sorted by (group, version, plural).
     pub resources: Vec<ApiResource>,
     /// (now − capture) when timestamps are shifted.
     shift: Option<chrono::Duration>,
     age_from: AgeFrom,
+    /// The Kubernetes version the bundle reveals, for `/version`.
+    kubernetes: Option<String>,
 }
 
 /// Kubernetes' version order: GA over beta over alpha, then by number.
@@ -121,7 +123,7 @@ fn version_rank(v: &str) -> (u8, u32, u32) {
 
 impl Api {
     /// The API over `a` (kept for the life of the process).
-    pub fn new(a: &'static Analysis, age_from: AgeFrom) -> Api {
+    pub fn new(a: &'static Capture, age_from: AgeFrom) -> Api {
         let whole = Whole::new(&a.bundle, &a.index);
         // (group, plural) → kind, from the objects.
         let mut kinds_of: BTreeMap<(String, String), String> = BTreeMap::new();
@@ -192,6 +194,7 @@ impl Api {
             resources,
             shift,
             age_from,
+            kubernetes: crate::facts::detect::versions(&a.bundle, &a.index).kubernetes,
         }
     }
 
@@ -292,8 +295,6 @@ impl Api {
 
     fn version(&self) -> Value {
         let v = self
-            .a
-            .versions
             .kubernetes
             .clone()
             .unwrap_or_else(|| "v0.0.0".into());
