@@ -123,8 +123,8 @@ enum Command {
         /// `api-resources` lists what the bundle holds. An empty list prints "No resources
         /// found" on stderr and exits 0.
         kind: String,
-        /// Object name.
-        name: Option<String>,
+        /// Object names (one table of them all, as kubectl prints `get po A B`).
+        names: Vec<String>,
         #[command(flatten)]
         common: QueryArgs,
         /// All namespaces.
@@ -617,7 +617,7 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
         }
         Command::Get {
             kind,
-            name,
+            names,
             common,
             all_namespaces,
             selector,
@@ -633,10 +633,11 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
                 selector,
                 with_aliases: false,
             };
-            let l = get::get_all(
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            let l = get::get_names(
                 &a,
                 &kind,
-                name.as_deref(),
+                &names,
                 &scope,
                 output.format,
                 show_managed_fields,

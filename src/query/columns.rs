@@ -509,7 +509,20 @@ impl<'a> Tables<'a> {
                     c("Type", Text, 0, "Normal or Warning."),
                     c("Reason", Text, 0, "Why the event was emitted."),
                     c("Object", Text, 0, "The object the event is about."),
+                    c("Subobject", Text, 1, "The part of the object (fieldPath)."),
+                    c(
+                        "Source",
+                        Text,
+                        1,
+                        "The component, and host, that reported it.",
+                    ),
                     c("Message", Text, 0, "What happened."),
+                    c("First Seen", Text, 1, "When the event was first seen."),
+                    c("Count", Text, 1, "Times it was seen."),
+                    Column {
+                        format: "name",
+                        ..c("Name", Text, 1, "Name of the event.")
+                    },
                 ];
             }
             Shape::Pod => vec![
@@ -712,7 +725,42 @@ impl<'a> Tables<'a> {
         let mut row = vec![o.key.name.clone()];
         let view = self.a.index.view_of(o);
         match (shape, view) {
-            (Shape::Event, View::Event(e)) => return event_cells(self.at, e),
+            (Shape::Event, View::Event(e)) => {
+                let mut cells = event_cells(self.at, e);
+                let j = self.whole.json(o, false).unwrap_or_default();
+                let text = |ps: &[&str]| {
+                    ps.iter()
+                        .filter_map(|p| j.pointer(p))
+                        .map(jsonpath::text)
+                        .find(|t| !t.is_empty() && t != "null")
+                        .unwrap_or_default()
+                };
+                // kubectl's formatEventSource: component (or reporting controller), then
+                // ", host" (or reporting instance) when there is one.
+                let component = text(&[
+                    "/source/component",
+                    "/deprecatedSource/component",
+                    "/reportingComponent",
+                    "/reportingController",
+                ]);
+                let host = text(&[
+                    "/source/host",
+                    "/deprecatedSource/host",
+                    "/reportingInstance",
+                ]);
+                let source = if host.is_empty() {
+                    component
+                } else {
+                    format!("{component}, {host}")
+                };
+                let subobject = text(&["/involvedObject/fieldPath", "/regarding/fieldPath"]);
+                cells.insert(4, subobject);
+                cells.insert(5, source);
+                cells.push(self.age(e.first.as_deref().or(e.last.as_deref())));
+                cells.push(e.count.to_string());
+                cells.push(o.key.name.clone());
+                return cells;
+            }
             (Shape::Pod, View::Pod(p)) => {
                 let (r, t) = p.ready_count();
                 let j = self.whole.json(o, false).unwrap_or_default();

@@ -294,10 +294,7 @@ impl Api {
     }
 
     fn version(&self) -> Value {
-        let v = self
-            .kubernetes
-            .clone()
-            .unwrap_or_else(|| "v0.0.0".into());
+        let v = self.kubernetes.clone().unwrap_or_else(|| "v0.0.0".into());
         let mut parts = v.trim_start_matches('v').split('.');
         let major = parts.next().unwrap_or("0").to_string();
         let minor: String = parts
@@ -609,7 +606,15 @@ impl Api {
                             .parse::<i64>()
                             .map(Value::from)
                             .unwrap_or_else(|_| c.clone().into()),
-                        _ => c.clone().into(),
+                        _ => {
+                            let mut v: Value = c.clone().into();
+                            // An absolute time (CREATED AT) moves with every other
+                            // timestamp under --age-from capture.
+                            if let (ColumnType::Date, Some(d)) = (col.kind, self.shift) {
+                                shift_times(&mut v, d);
+                            }
+                            v
+                        }
                     })
                     .collect();
                 let object = match include {
