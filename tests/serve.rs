@@ -237,6 +237,11 @@ fn kubectl_on_the_real_bundle() {
             "{err}"
         );
         s.ok(&["get", "pod", "-n", "longhorn-system", &pod]);
+
+        // An EndpointSlice port the generator wrote with `name: "null"` is served with the
+        // server's default `""`: kubectl describe service dereferences it.
+        let d = s.ok(&["describe", "svc", "-n", "harvester-system", "virt-api"]);
+        assert!(d.contains("Endpoints:") && d.contains("10.52.0.6"), "{d}");
     }
 }
 

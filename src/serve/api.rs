@@ -557,6 +557,9 @@ impl Api {
             m.entry("kind").or_insert_with(|| o.key.kind.clone().into());
         }
         unmangle(&mut v);
+        if (o.key.group.as_str(), o.key.kind.as_str()) == ("discovery.k8s.io", "EndpointSlice") {
+            default_port_names(&mut v);
+        }
         if let Some(d) = self.shift {
             shift_times(&mut v, d);
         }
@@ -827,6 +830,24 @@ pub fn unmangle(v: &mut Value) {
         Value::Array(a) => a.iter_mut().for_each(unmangle),
         Value::Object(m) => m.values_mut().for_each(unmangle),
         _ => {}
+    }
+}
+
+/// The API server defaults an EndpointSlice port's `name` to `""`; the generator writes that
+/// as `"null"`, which [`unmangle`] turns into a null, and `kubectl describe service` then
+/// dereferences the missing name and panics. Restores the server's `""`.
+fn default_port_names(v: &mut Value) {
+    for p in v
+        .get_mut("ports")
+        .and_then(Value::as_array_mut)
+        .into_iter()
+        .flatten()
+    {
+        if let Some(m) = p.as_object_mut()
+            && m.get("name").is_none_or(Value::is_null)
+        {
+            m.insert("name".into(), Value::from(""));
+        }
     }
 }
 
