@@ -876,7 +876,11 @@ fn hpa_targets(j: &Value) -> String {
         })
         .collect();
     if list.len() > 2 {
-        format!("{} + {} more...", list[..2].join(", "), list.len() - 2)
+        format!(
+            "{} + {} more...",
+            list.iter().take(2).cloned().collect::<Vec<_>>().join(", "),
+            list.len() - 2
+        )
     } else {
         list.join(", ")
     }
