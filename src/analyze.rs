@@ -465,12 +465,44 @@ const EXCERPT_LINES: usize = 40;
 /// Longest excerpt line kept, in characters.
 const EXCERPT_WIDTH: usize = 400;
 
-/// A loaded bundle: everything queries and rules need.
-pub struct Analysis {
+/// What the capture itself holds: the bundle and its index, nothing derived. `serve` and the
+/// query functions it calls (tables, printer columns, logs) need only this, so `serve` loads
+/// it alone; [`Analysis`] holds one and derefs to it.
+pub struct Capture {
     /// The bundle.
     pub bundle: Bundle,
     /// Its index.
     pub index: Index,
+}
+
+impl Capture {
+    /// Opens and indexes a bundle. `progress(done, total)` reports indexed files.
+    pub fn load(
+        path: &Path,
+        limits: &Limits,
+        progress: &(dyn Fn(usize, usize) + Sync),
+    ) -> Result<Capture> {
+        Ok(Capture::of(Bundle::open(path, limits)?, progress))
+    }
+
+    /// Indexes an opened bundle.
+    pub fn of(bundle: Bundle, progress: &(dyn Fn(usize, usize) + Sync)) -> Capture {
+        let index = Index::build(&bundle, progress);
+        Capture { bundle, index }
+    }
+}
+
+impl std::ops::Deref for Analysis {
+    type Target = Capture;
+    fn deref(&self) -> &Capture {
+        &self.capture
+    }
+}
+
+/// A loaded bundle: everything queries and rules need.
+pub struct Analysis {
+    /// The bundle and its index ([`Analysis`] derefs to it: `a.bundle`, `a.index`).
+    pub capture: Capture,
     /// Detected versions.
     pub versions: Versions,
     /// Coverage ledger.
@@ -507,27 +539,27 @@ impl Analysis {
 
     /// Indexes and analyzes an opened bundle (one held in memory, e.g. a redacted copy).
     pub fn of(bundle: Bundle, progress: &(dyn Fn(usize, usize) + Sync)) -> Analysis {
-        let index = Index::build(&bundle, progress);
-        let versions = detect::versions(&bundle, &index);
-        let coverage = Coverage::build(&bundle, &index, &versions);
-        let graph = Graph::build(&index);
-        let storage = Storage::build(&index);
-        let vms = crate::facts::vm::Vms::build(&index, &storage);
-        let mut log_hits = scan_logs(&bundle);
-        log_hits.extend(scan_volume_logs(&bundle, &index, &storage));
-        let causes = scan_causes(&bundle, &index);
-        let (kernel, services) = scan_node_logs(&bundle);
-        let whole = WholeObjects::new(&bundle, &index);
+        let capture = Capture::of(bundle, progress);
+        let Capture { bundle, index } = &capture;
+        let versions = detect::versions(bundle, index);
+        let coverage = Coverage::build(bundle, index, &versions);
+        let graph = Graph::build(index);
+        let storage = Storage::build(index);
+        let vms = crate::facts::vm::Vms::build(index, &storage);
+        let mut log_hits = scan_logs(bundle);
+        log_hits.extend(scan_volume_logs(bundle, index, &storage));
+        let causes = scan_causes(bundle, index);
+        let (kernel, services) = scan_node_logs(bundle);
+        let whole = WholeObjects::new(bundle, index);
         let fleet = FleetState::build_with(
-            &index,
+            index,
             &graph,
             versions.harvester.as_deref(),
             bundle.created_at,
             &|o: &Object| whole.get(o),
         );
         Analysis {
-            bundle,
-            index,
+            capture,
             versions,
             coverage,
             graph,

@@ -165,8 +165,8 @@ pub enum Command {
         /// `api-resources` lists what the bundle holds. An empty list prints "No resources
         /// found" on stderr and exits 0.
         kind: String,
-        /// Object name.
-        name: Option<String>,
+        /// Object names (one table of them all, as kubectl prints `get po A B`).
+        names: Vec<String>,
         #[command(flatten)]
         common: QueryArgs,
         /// All namespaces.

@@ -74,6 +74,20 @@ fn main() -> ExitCode {
 }
 
 fn load(bundle: &Path, limits: &LimitArgs) -> Result<Analysis, Fatal> {
+    load_with(bundle, limits, Analysis::load)
+}
+
+/// Loads `bundle` with `how` (the whole analysis, or only the capture), showing the
+/// indexing progress on a terminal.
+fn load_with<T>(
+    bundle: &Path,
+    limits: &LimitArgs,
+    how: impl FnOnce(
+        &Path,
+        &sbdiag::archive::Limits,
+        &(dyn Fn(usize, usize) + Sync),
+    ) -> sbdiag::error::Result<T>,
+) -> Result<T, Fatal> {
     let bar = if std::io::stderr().is_terminal() {
         let b = indicatif::ProgressBar::new(0);
         b.set_style(
@@ -92,7 +106,7 @@ fn load(bundle: &Path, limits: &LimitArgs) -> Result<Analysis, Fatal> {
             b.set_position(done as u64);
         }
     };
-    let a = Analysis::load(bundle, &limits.limits(), &progress);
+    let a = how(bundle, &limits.limits(), &progress);
     if let Some(b) = bar {
         b.finish_and_clear();
     }
@@ -233,7 +247,7 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
         }
         Command::Get {
             kind,
-            name,
+            names,
             common,
             all_namespaces,
             selector,
@@ -249,10 +263,11 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
                 selector,
                 with_aliases: false,
             };
-            let l = get::get_all(
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            let l = get::get_names(
                 &a,
                 &kind,
-                name.as_deref(),
+                &names,
                 &scope,
                 output.format,
                 show_managed_fields,
@@ -282,7 +297,9 @@ fn run(cli: Cli) -> Result<ExitCode, Fatal> {
                 );
             }
             let started = std::time::Instant::now();
-            let a = load(&bundle, &cli.limits)?;
+            // Only the bundle and its index: serve answers from the captured objects and
+            // logs, never from the analysis (facts, log scans, Fleet).
+            let a = load_with(&bundle, &cli.limits, sbdiag::analyze::Capture::load)?;
             let capture = a.bundle.created_at;
             let opts = sbdiag::serve::Options {
                 listen,

@@ -595,3 +595,40 @@ fn built_in_kinds_print_kubectls_columns() {
         }
     }
 }
+
+#[test]
+fn get_takes_several_names_as_kubectl_does() {
+    let s = sample("healthy-v1.4.0");
+    let b = s.to_str().unwrap();
+    let names = ["virt-handler-8wnxm", "virt-api-kc7qsr2cdd-lzrwd"];
+    let base = ["get", "po", "-n", "harvester-system"];
+    let t = ok(&[&base[..], &names, &["-b", b]].concat());
+    let first: Vec<&str> = t
+        .lines()
+        .map(|l| l.split_whitespace().next().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        first,
+        ["NAME", names[0], names[1]],
+        "one table, in the order named:\n{t}"
+    );
+    let j: serde_json::Value =
+        serde_json::from_str(&ok(&[&base[..], &names, &["-o", "json", "-b", b]].concat())).unwrap();
+    assert_eq!(j["kind"], "List");
+    assert_eq!(j["items"].as_array().unwrap().len(), 2);
+    // A name that is not there is still an error, saying which.
+    let out = sbdiag(&[&base[..], &[names[0], "nope-x"], &["-b", b]].concat());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nope-x"));
+    // KIND/NAME with names after it stays an error.
+    let out = sbdiag(&[
+        "get",
+        "po/virt-handler-8wnxm",
+        "x",
+        "-n",
+        "harvester-system",
+        "-b",
+        b,
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -237,6 +237,11 @@ fn kubectl_on_the_real_bundle() {
             "{err}"
         );
         s.ok(&["get", "pod", "-n", "longhorn-system", &pod]);
+
+        // An EndpointSlice port the generator wrote with `name: "null"` is served with the
+        // server's default `""`: kubectl describe service dereferences it.
+        let d = s.ok(&["describe", "svc", "-n", "harvester-system", "virt-api"]);
+        assert!(d.contains("Endpoints:") && d.contains("10.52.0.6"), "{d}");
     }
 }
 
@@ -583,4 +588,131 @@ fn kubectl_and_sbdiag_get_agree_and_the_edges_answer_clearly() {
         top.starts_with("NAME ") && top.contains("harvester-node-0"),
         "{top}"
     );
+}
+
+#[test]
+fn kubectl_prints_the_last_built_in_columns_events_wide_and_several_names() {
+    if kubectl_bin().is_none() {
+        return;
+    }
+    // The sample: `get events -o wide` and several names, as sbdiag get prints them.
+    let b = sample("healthy-v1.4.0");
+    let bs = b.to_str().unwrap();
+    let s = Server::start(&b, &["--age-from", "capture"]);
+    let ev = s.ok(&["get", "events", "-n", "default", "-o", "wide"]);
+    assert_eq!(
+        ev.lines()
+            .next()
+            .unwrap()
+            .split_whitespace()
+            .collect::<Vec<_>>(),
+        [
+            "LAST",
+            "SEEN",
+            "TYPE",
+            "REASON",
+            "OBJECT",
+            "SUBOBJECT",
+            "SOURCE",
+            "MESSAGE",
+            "FIRST",
+            "SEEN",
+            "COUNT",
+            "NAME"
+        ],
+        "{ev}"
+    );
+    assert!(
+        ev.lines().any(|l| l.contains(" spec.containers{compute} ")
+            && l.contains(" kubelet, harvester-node-1 ")),
+        "{ev}"
+    );
+    assert_eq!(
+        ev,
+        ok(&["get", "events", "-n", "default", "-o", "wide", "-b", bs])
+    );
+    let names = ["virt-handler-8wnxm", "virt-api-kc7qsr2cdd-lzrwd"];
+    let pods = s.ok(&[&["get", "po", "-n", "harvester-system"][..], &names].concat());
+    assert_eq!(pods.lines().count(), 3, "one table, two rows: {pods}");
+    assert_eq!(
+        pods,
+        ok(&[
+            &["get", "po", "-n", "harvester-system"][..],
+            &names,
+            &["-b", bs]
+        ]
+        .concat())
+    );
+    drop(s);
+
+    for b in real_bundles() {
+        let bs = b.to_str().unwrap();
+        let s = Server::start(&b, &["--age-from", "capture"]);
+        for (args, header, row) in [
+            (
+                &["get", "ingress", "-n", "cattle-system"][..],
+                "NAME CLASS HOSTS ADDRESS PORTS AGE",
+                "rancher-expose <none> * 172.16.132.182 80 16d",
+            ),
+            (
+                &["get", "priorityclasses"],
+                "NAME VALUE GLOBAL-DEFAULT AGE PREEMPTIONPOLICY",
+                "system-node-critical 2000001000 false 16d PreemptLowerPriority",
+            ),
+            (
+                &["get", "csidrivers"],
+                "NAME ATTACHREQUIRED PODINFOONMOUNT STORAGECAPACITY TOKENREQUESTS REQUIRESREPUBLISH MODES AGE",
+                "driver.longhorn.io true true false <unset> false Persistent 16d",
+            ),
+            (
+                &["get", "flowschemas"],
+                "NAME PRIORITYLEVEL MATCHINGPRECEDENCE DISTINGUISHERMETHOD AGE MISSINGPL",
+                "exempt exempt 1 <none> 16d False",
+            ),
+            (
+                &["get", "prioritylevelconfigurations"],
+                "NAME TYPE NOMINALCONCURRENCYSHARES QUEUES HANDSIZE QUEUELENGTHLIMIT AGE",
+                "global-default Limited 20 128 6 50 16d",
+            ),
+        ] {
+            let out = s.ok(args);
+            let lines: Vec<String> = out
+                .lines()
+                .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+                .collect();
+            assert_eq!(lines[0], header, "{args:?}");
+            assert!(lines.iter().any(|l| l == row), "{args:?}: {row}\n{out}");
+            assert_eq!(out, ok(&[args, &["-b", bs]].concat()), "{args:?}");
+        }
+        // CREATED AT moves with every other timestamp under --age-from capture: the
+        // captured time plus (now − capture), so it reads as long ago as AGE does.
+        let created = |s: &Server| -> chrono::DateTime<chrono::Utc> {
+            let out = s.ok(&["get", "clusterroles", "admin"]);
+            let cell = out
+                .lines()
+                .nth(1)
+                .unwrap()
+                .split_whitespace()
+                .nth(1)
+                .unwrap();
+            chrono::DateTime::parse_from_rfc3339(cell).unwrap().into()
+        };
+        let captured: chrono::DateTime<chrono::Utc> =
+            chrono::DateTime::parse_from_rfc3339("2022-03-06T22:46:52Z")
+                .unwrap()
+                .into();
+        let capture: chrono::DateTime<chrono::Utc> =
+            chrono::DateTime::parse_from_rfc3339("2022-03-22T23:49:32Z")
+                .unwrap()
+                .into();
+        let shifted = created(&s);
+        let want = captured + (chrono::Utc::now() - capture);
+        assert!(
+            (shifted - want).num_seconds().abs() < 600,
+            "{shifted} is not {captured} shifted to now ({want})"
+        );
+        drop(s);
+        let s = Server::start(&b, &[]);
+        assert_eq!(created(&s), captured, "timestamps as captured by default");
+    }
 }

@@ -11,7 +11,7 @@
 //! capture or now.
 use super::jsonpath::{self, Path};
 use super::whole::Whole;
-use crate::analyze::Analysis;
+use crate::analyze::Capture;
 use crate::index::Object;
 use crate::model::time::Timestamp;
 use crate::model::views::{ContainerSpec, EventView, View};
@@ -337,7 +337,7 @@ fn upgrade_columns() -> Vec<PrinterColumn> {
 /// The printer columns of a custom resource kind: the CRD's in the bundle when it declares
 /// some (for the version `version`, else the storage version), else the known ones.
 pub fn printer_columns(
-    a: &Analysis,
+    a: &Capture,
     whole: &Whole<'_>,
     group: &str,
     kind: &str,
@@ -437,7 +437,7 @@ enum Shape {
 
 /// Builds tables of objects.
 pub struct Tables<'a> {
-    a: &'a Analysis,
+    a: &'a Capture,
     whole: &'a Whole<'a>,
     at: Option<Timestamp>,
 }
@@ -446,7 +446,7 @@ use ColumnType::{Date, Integer, String as Text};
 
 impl<'a> Tables<'a> {
     /// Tables whose ages are measured at `at` (the capture time for `get`).
-    pub fn new(a: &'a Analysis, whole: &'a Whole<'a>, at: Option<Timestamp>) -> Self {
+    pub fn new(a: &'a Capture, whole: &'a Whole<'a>, at: Option<Timestamp>) -> Self {
         Tables { a, whole, at }
     }
 
@@ -509,7 +509,20 @@ impl<'a> Tables<'a> {
                     c("Type", Text, 0, "Normal or Warning."),
                     c("Reason", Text, 0, "Why the event was emitted."),
                     c("Object", Text, 0, "The object the event is about."),
+                    c("Subobject", Text, 1, "The part of the object (fieldPath)."),
+                    c(
+                        "Source",
+                        Text,
+                        1,
+                        "The component, and host, that reported it.",
+                    ),
                     c("Message", Text, 0, "What happened."),
+                    c("First Seen", Text, 1, "When the event was first seen."),
+                    c("Count", Text, 1, "Times it was seen."),
+                    Column {
+                        format: "name",
+                        ..c("Name", Text, 1, "Name of the event.")
+                    },
                 ];
             }
             Shape::Pod => vec![
@@ -712,7 +725,42 @@ impl<'a> Tables<'a> {
         let mut row = vec![o.key.name.clone()];
         let view = self.a.index.view_of(o);
         match (shape, view) {
-            (Shape::Event, View::Event(e)) => return event_cells(self.at, e),
+            (Shape::Event, View::Event(e)) => {
+                let mut cells = event_cells(self.at, e);
+                let j = self.whole.json(o, false).unwrap_or_default();
+                let text = |ps: &[&str]| {
+                    ps.iter()
+                        .filter_map(|p| j.pointer(p))
+                        .map(jsonpath::text)
+                        .find(|t| !t.is_empty() && t != "null")
+                        .unwrap_or_default()
+                };
+                // kubectl's formatEventSource: component (or reporting controller), then
+                // ", host" (or reporting instance) when there is one.
+                let component = text(&[
+                    "/source/component",
+                    "/deprecatedSource/component",
+                    "/reportingComponent",
+                    "/reportingController",
+                ]);
+                let host = text(&[
+                    "/source/host",
+                    "/deprecatedSource/host",
+                    "/reportingInstance",
+                ]);
+                let source = if host.is_empty() {
+                    component
+                } else {
+                    format!("{component}, {host}")
+                };
+                let subobject = text(&["/involvedObject/fieldPath", "/regarding/fieldPath"]);
+                cells.insert(4, subobject);
+                cells.insert(5, source);
+                cells.push(self.age(e.first.as_deref().or(e.last.as_deref())));
+                cells.push(e.count.to_string());
+                cells.push(o.key.name.clone());
+                return cells;
+            }
             (Shape::Pod, View::Pod(p)) => {
                 let (r, t) = p.ready_count();
                 let j = self.whole.json(o, false).unwrap_or_default();

@@ -250,6 +250,21 @@ pub fn get_all(
     managed_fields: bool,
     print: &Print,
 ) -> Result<Listing> {
+    let names: Vec<&str> = name.into_iter().collect();
+    get_names(a, kinds_arg, &names, scope, output, managed_fields, print)
+}
+
+/// [`get_all`] with any number of names after the kinds (`get po A B`, as kubectl takes
+/// them): the objects of one kind show in one table, in the order named.
+pub fn get_names(
+    a: &Analysis,
+    kinds_arg: &str,
+    names: &[&str],
+    scope: &Scope,
+    output: Output,
+    managed_fields: bool,
+    print: &Print,
+) -> Result<Listing> {
     let mut out = Listing::default();
     let mut parts: Vec<(&str, Option<&str>)> = Vec::new();
     for k in kinds_arg
@@ -258,14 +273,15 @@ pub fn get_all(
         .filter(|k| !k.is_empty())
     {
         match k.split_once('/') {
-            Some((_, _)) if name.is_some() => {
+            Some((_, _)) if !names.is_empty() => {
                 return Err(Error::Usage(format!(
                     "there is no need to give a name after {k:?}: KIND/NAME names the object already"
                 )));
             }
             Some((kind, n)) if !kind.is_empty() && !n.is_empty() => parts.push((kind, Some(n))),
             Some(_) => return Err(Error::Usage(format!("{k:?}: expected KIND/NAME"))),
-            None => parts.push((k, name)),
+            None if names.is_empty() => parts.push((k, None)),
+            None => parts.extend(names.iter().map(|n| (k, Some(*n)))),
         }
     }
     if parts.is_empty() {
@@ -278,7 +294,11 @@ pub fn get_all(
     let mut found: Vec<(Vec<ResourceType>, Scope, Vec<&Object>)> = Vec::new();
     for (kind, name) in &parts {
         let (types, scope, objs) = matching(a, kind, *name, scope, print)?;
-        found.push((types, scope, objs));
+        // Objects of the kind just listed join its table (`get po A B`, `get po/A po/B`).
+        match found.last_mut() {
+            Some((t, _, o)) if *t == types && name.is_some() => o.extend(objs),
+            _ => found.push((types, scope, objs)),
+        }
     }
     // kubectl prints one object by itself only when one was named (`get po NAME`).
     let single = matches!(parts.as_slice(), [(_, Some(_))]);

@@ -3,7 +3,7 @@
 //! so lines can be cited as evidence.
 use regex::Regex;
 
-use crate::analyze::Analysis;
+use crate::analyze::Capture;
 use crate::bundle::PathKind;
 use crate::error::{Error, Result};
 
@@ -58,7 +58,7 @@ fn filter(text: &str, req: &LogRequest) -> Result<String> {
 }
 
 /// Finds and reads the requested log.
-pub fn logs(a: &Analysis, req: &LogRequest) -> Result<LogText> {
+pub fn logs(a: &Capture, req: &LogRequest) -> Result<LogText> {
     let b = &a.bundle;
     let mut candidates: Vec<(&str, &str, &str, bool)> = Vec::new();
     for f in &b.files {

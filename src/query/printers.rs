@@ -31,6 +31,16 @@ pub enum Builtin {
     RuntimeClass,
     EndpointSlice,
     CronJob,
+    Ingress,
+    HorizontalPodAutoscaler,
+    ResourceQuota,
+    PriorityClass,
+    CsiDriver,
+    FlowSchema,
+    PriorityLevelConfiguration,
+    ReplicationController,
+    CertificateSigningRequest,
+    PodTemplate,
 }
 
 impl Builtin {
@@ -61,6 +71,18 @@ impl Builtin {
             ("node.k8s.io", "RuntimeClass") => RuntimeClass,
             ("discovery.k8s.io", "EndpointSlice") => EndpointSlice,
             ("batch", "CronJob") => CronJob,
+            ("networking.k8s.io" | "extensions", "Ingress") => Ingress,
+            ("autoscaling", "HorizontalPodAutoscaler") => HorizontalPodAutoscaler,
+            ("", "ResourceQuota") => ResourceQuota,
+            ("scheduling.k8s.io", "PriorityClass") => PriorityClass,
+            ("storage.k8s.io", "CSIDriver") => CsiDriver,
+            ("flowcontrol.apiserver.k8s.io", "FlowSchema") => FlowSchema,
+            ("flowcontrol.apiserver.k8s.io", "PriorityLevelConfiguration") => {
+                PriorityLevelConfiguration
+            }
+            ("", "ReplicationController") => ReplicationController,
+            ("certificates.k8s.io", "CertificateSigningRequest") => CertificateSigningRequest,
+            ("", "PodTemplate") => PodTemplate,
             _ => return None,
         })
     }
@@ -177,6 +199,137 @@ pub fn columns(b: Builtin) -> Vec<Column> {
                 "Images referenced by each container in the template.",
             ),
             c("Selector", Text, 1, "Label selector of the jobs' pods."),
+        ],
+        Ingress => vec![
+            c("Class", Text, 0, "The IngressClass of the ingress."),
+            c("Hosts", Text, 0, "Hosts the rules match."),
+            c("Address", Text, 0, "Load-balancer ingress points."),
+            c("Ports", Text, 0, "Ports open: 80, and 443 with TLS."),
+            age(),
+        ],
+        HorizontalPodAutoscaler => vec![
+            c("Reference", Text, 0, "Kind/name of the scaled object."),
+            c("Targets", Text, 0, "Current/target of each metric."),
+            c("MinPods", Text, 0, "Lower replica limit."),
+            c("MaxPods", Integer, 0, "Upper replica limit."),
+            c("Replicas", Integer, 0, "Current replicas."),
+            age(),
+        ],
+        ResourceQuota => vec![
+            c("Request", Text, 0, "Used/hard of each request quota."),
+            c("Limit", Text, 0, "Used/hard of each limits quota."),
+            age(),
+        ],
+        PriorityClass => vec![
+            c("Value", Integer, 0, "The priority."),
+            c(
+                "Global-Default",
+                Boolean,
+                0,
+                "Whether pods without a class get it.",
+            ),
+            age(),
+            c(
+                "PreemptionPolicy",
+                Text,
+                0,
+                "Whether its pods preempt lower ones.",
+            ),
+        ],
+        CsiDriver => vec![
+            c(
+                "AttachRequired",
+                Boolean,
+                0,
+                "Whether volumes need an attach.",
+            ),
+            c("PodInfoOnMount", Boolean, 0, "Whether mounts get pod info."),
+            c(
+                "StorageCapacity",
+                Boolean,
+                0,
+                "Whether the scheduler checks capacity.",
+            ),
+            c("TokenRequests", Text, 0, "Audiences of the tokens passed."),
+            c(
+                "RequiresRepublish",
+                Boolean,
+                0,
+                "Whether mounts are redone.",
+            ),
+            c("Modes", Text, 0, "Volume lifecycle modes."),
+            age(),
+        ],
+        FlowSchema => vec![
+            c(
+                "PriorityLevel",
+                Text,
+                0,
+                "The priority level of matched requests.",
+            ),
+            c("MatchingPrecedence", Integer, 0, "Lower matches first."),
+            c("DistinguisherMethod", Text, 0, "How flows are told apart."),
+            age(),
+            c(
+                "MissingPL",
+                Text,
+                0,
+                "Whether the priority level is missing (Dangling condition).",
+            ),
+        ],
+        PriorityLevelConfiguration => vec![
+            c("Type", Text, 0, "Exempt or Limited."),
+            c("NominalConcurrencyShares", Text, 0, "Concurrency shares."),
+            c("Queues", Text, 0, "Queues."),
+            c("HandSize", Text, 0, "Queues a flow is dealt."),
+            c("QueueLengthLimit", Text, 0, "Requests a queue holds."),
+            age(),
+        ],
+        ReplicationController => vec![
+            c("Desired", Integer, 0, "Desired replicas."),
+            c("Current", Integer, 0, "Current replicas."),
+            c("Ready", Integer, 0, "Ready replicas."),
+            age(),
+            c(
+                "Containers",
+                Text,
+                1,
+                "Names of each container in the template.",
+            ),
+            c(
+                "Images",
+                Text,
+                1,
+                "Images referenced by each container in the template.",
+            ),
+            c("Selector", Text, 1, "Label selector of the pods."),
+        ],
+        CertificateSigningRequest => vec![
+            age(),
+            c("SignerName", Text, 0, "The signer requested."),
+            c("Requestor", Text, 0, "Who asked."),
+            c("RequestedDuration", Text, 0, "Validity asked for."),
+            c(
+                "Condition",
+                Text,
+                0,
+                "Approved, Denied or Pending; Failed, Issued.",
+            ),
+        ],
+        PodTemplate => vec![
+            c(
+                "Containers",
+                Text,
+                0,
+                "Names of each container in the template.",
+            ),
+            c(
+                "Images",
+                Text,
+                0,
+                "Images referenced by each container in the template.",
+            ),
+            c("Pod Labels", Text, 0, "The labels of the pod template."),
         ],
     }
 }
@@ -377,7 +530,417 @@ pub fn cells(b: Builtin, j: &Value, age: &dyn Fn(Option<&str>) -> String) -> Vec
                 labels_text(j.pointer("/spec/jobTemplate/spec/selector/matchLabels")),
             ]
         }
+        Ingress => vec![
+            s("/spec/ingressClassName").unwrap_or_else(|| "<none>".into()),
+            ingress_hosts(j),
+            load_balancer(j),
+            if len("/spec/tls") > 0 {
+                "80, 443"
+            } else {
+                "80"
+            }
+            .into(),
+            created,
+        ],
+        HorizontalPodAutoscaler => vec![
+            format!(
+                "{}/{}",
+                s("/spec/scaleTargetRef/kind").unwrap_or_default(),
+                s("/spec/scaleTargetRef/name").unwrap_or_default()
+            ),
+            hpa_targets(j),
+            integer(s("/spec/minReplicas")).unwrap_or_else(|| "<unset>".into()),
+            integer(s("/spec/maxReplicas")).unwrap_or_else(|| "0".into()),
+            integer(s("/status/currentReplicas")).unwrap_or_else(|| "0".into()),
+            created,
+        ],
+        ResourceQuota => {
+            let (request, limit) = quota(j);
+            vec![request, limit, created]
+        }
+        PriorityClass => vec![
+            integer(s("/value")).unwrap_or_else(|| "0".into()),
+            bool_text("/globalDefault", false),
+            created,
+            s("/preemptionPolicy").unwrap_or_default(),
+        ],
+        CsiDriver => {
+            let modes: Vec<String> = j
+                .pointer("/spec/volumeLifecycleModes")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .map(jsonpath::text)
+                .collect();
+            let tokens = j
+                .pointer("/spec/tokenRequests")
+                .and_then(Value::as_array)
+                .map(|t| {
+                    t.iter()
+                        .filter_map(|x| x.get("audience").map(jsonpath::text))
+                        .collect::<Vec<_>>()
+                        .join(",")
+                })
+                .unwrap_or_else(|| "<unset>".into());
+            vec![
+                bool_text("/spec/attachRequired", true),
+                bool_text("/spec/podInfoOnMount", false),
+                bool_text("/spec/storageCapacity", false),
+                tokens,
+                bool_text("/spec/requiresRepublish", false),
+                if modes.is_empty() {
+                    "<none>".into()
+                } else {
+                    modes.join(",")
+                },
+                created,
+            ]
+        }
+        FlowSchema => {
+            let dangling = j
+                .pointer("/status/conditions")
+                .and_then(Value::as_array)
+                .and_then(|c| {
+                    c.iter()
+                        .find(|x| x.get("type").and_then(Value::as_str) == Some("Dangling"))
+                })
+                .and_then(|c| c.get("status").map(jsonpath::text))
+                .unwrap_or_else(|| "?".into());
+            vec![
+                s("/spec/priorityLevelConfiguration/name").unwrap_or_default(),
+                integer(s("/spec/matchingPrecedence")).unwrap_or_else(|| "0".into()),
+                s("/spec/distinguisherMethod/type").unwrap_or_else(|| "<none>".into()),
+                created,
+                dangling,
+            ]
+        }
+        PriorityLevelConfiguration => {
+            let limited = j.pointer("/spec/limited").filter(|v| v.is_object());
+            let none = || "<none>".to_string();
+            let queuing = |k: &str| {
+                limited
+                    .and_then(|l| l.pointer(&format!("/limitResponse/queuing/{k}")))
+                    .map(|v| integer(Some(jsonpath::text(v))).unwrap_or_default())
+                    .unwrap_or_else(none)
+            };
+            // v1beta1/v1beta2 name the shares `assuredConcurrencyShares`.
+            let shares = limited
+                .and_then(|l| {
+                    l.get("nominalConcurrencyShares")
+                        .or_else(|| l.get("assuredConcurrencyShares"))
+                })
+                .map(|v| integer(Some(jsonpath::text(v))).unwrap_or_default())
+                .unwrap_or_else(none);
+            vec![
+                s("/spec/type").unwrap_or_default(),
+                shares,
+                queuing("queues"),
+                queuing("handSize"),
+                queuing("queueLengthLimit"),
+                created,
+            ]
+        }
+        ReplicationController => {
+            let (names, images) = template_containers(j.pointer("/spec/template/spec/containers"));
+            vec![
+                integer(s("/spec/replicas")).unwrap_or_else(|| "0".into()),
+                integer(s("/status/replicas")).unwrap_or_else(|| "0".into()),
+                integer(s("/status/readyReplicas")).unwrap_or_else(|| "0".into()),
+                created,
+                names,
+                images,
+                labels_text(j.pointer("/spec/selector")),
+            ]
+        }
+        CertificateSigningRequest => vec![
+            created,
+            s("/spec/signerName")
+                .filter(|x| !x.is_empty())
+                .unwrap_or_else(|| "<none>".into()),
+            s("/spec/username").unwrap_or_default(),
+            j.pointer("/spec/expirationSeconds")
+                .and_then(Value::as_f64)
+                .map(|secs| human_duration(secs as i64))
+                .unwrap_or_else(|| "<none>".into()),
+            csr_condition(j),
+        ],
+        PodTemplate => {
+            let (names, images) = template_containers(j.pointer("/template/spec/containers"));
+            vec![
+                names,
+                images,
+                labels_text(j.pointer("/template/metadata/labels")),
+            ]
+        }
     }
+}
+
+/// apimachinery's `duration.HumanDuration` (kubectl's REQUESTEDDURATION): `90s`, `5m30s`,
+/// `24h`, `3d4h`, `400d`, `2y10d`.
+fn human_duration(secs: i64) -> String {
+    if secs < -1 {
+        return "<invalid>".into();
+    }
+    if secs < 0 {
+        return "0s".into();
+    }
+    if secs < 120 {
+        return format!("{secs}s");
+    }
+    let minutes = secs / 60;
+    if minutes < 10 {
+        return match secs % 60 {
+            0 => format!("{minutes}m"),
+            s => format!("{minutes}m{s}s"),
+        };
+    }
+    if minutes < 180 {
+        return format!("{minutes}m");
+    }
+    let hours = secs / 3600;
+    if hours < 8 {
+        return match minutes % 60 {
+            0 => format!("{hours}h"),
+            m => format!("{hours}h{m}m"),
+        };
+    }
+    if hours < 48 {
+        return format!("{hours}h");
+    }
+    if hours < 24 * 8 {
+        return match hours % 24 {
+            0 => format!("{}d", hours / 24),
+            h => format!("{}d{h}h", hours / 24),
+        };
+    }
+    if hours < 24 * 365 * 2 {
+        return format!("{}d", hours / 24);
+    }
+    if hours < 24 * 365 * 8 {
+        return match (hours / 24) % 365 {
+            0 => format!("{}y", hours / 24 / 365),
+            d => format!("{}y{d}d", hours / 24 / 365),
+        };
+    }
+    format!("{}y", hours / 24 / 365)
+}
+
+/// kubectl's CONTAINERS and IMAGES cells of a pod template: names and images, comma-separated.
+fn template_containers(cs: Option<&Value>) -> (String, String) {
+    let cs = cs.and_then(Value::as_array).cloned().unwrap_or_default();
+    let join = |k: &str| {
+        cs.iter()
+            .filter_map(|c| c.get(k).and_then(Value::as_str))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    (join("name"), join("image"))
+}
+
+/// kubectl's HOSTS cell: the rules' hosts, at most three then `+ N more...`, `*` when none.
+fn ingress_hosts(j: &Value) -> String {
+    let rules = j
+        .pointer("/spec/rules")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let (mut hosts, mut more) = (Vec::new(), false);
+    for r in &rules {
+        if hosts.len() == 3 {
+            more = true;
+        }
+        if let Some(h) = r
+            .get("host")
+            .and_then(Value::as_str)
+            .filter(|h| !h.is_empty())
+            && !more
+        {
+            hosts.push(h.to_string());
+        }
+    }
+    if hosts.is_empty() {
+        "*".into()
+    } else if more {
+        format!("{} + {} more...", hosts.join(","), rules.len() - 3)
+    } else {
+        hosts.join(",")
+    }
+}
+
+/// kubectl's ADDRESS cell of an ingress: each load-balancer ingress's IP, else hostname,
+/// sorted and de-duplicated (the server sends it whole; kubectl does not clip it then).
+fn load_balancer(j: &Value) -> String {
+    let mut set: Vec<String> = j
+        .pointer("/status/loadBalancer/ingress")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|i| {
+            let f = |k: &str| i.get(k).and_then(Value::as_str).filter(|x| !x.is_empty());
+            f("ip").or_else(|| f("hostname")).map(str::to_owned)
+        })
+        .collect();
+    set.sort();
+    set.dedup();
+    set.join(",")
+}
+
+/// kubectl's TARGETS cell of an HPA (`autoscaling/v2` metrics, or `v1`'s CPU target): at
+/// most two `current/target`, then `+ N more...`; `<none>` without metrics. Quantities are
+/// shown as captured.
+fn hpa_targets(j: &Value) -> String {
+    let text = |v: Option<&Value>| v.map(jsonpath::text);
+    if let Some(target) = j.pointer("/spec/targetCPUUtilizationPercentage") {
+        let current = text(j.pointer("/status/currentCPUUtilizationPercentage"))
+            .map(|c| format!("{}%", integer(Some(c)).unwrap_or_default()))
+            .unwrap_or_else(|| "<unknown>".into());
+        return format!(
+            "cpu: {current}/{}%",
+            integer(Some(jsonpath::text(target))).unwrap_or_default()
+        );
+    }
+    let specs = j
+        .pointer("/spec/metrics")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    if specs.is_empty() {
+        return "<none>".into();
+    }
+    let statuses = j
+        .pointer("/status/currentMetrics")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let unknown = || "<unknown>".to_string();
+    let list: Vec<String> = specs
+        .iter()
+        .enumerate()
+        .map(|(i, spec)| {
+            let st = statuses.get(i);
+            let cur = |src: &str, k: &str| {
+                text(st.and_then(|s| s.pointer(&format!("/{src}/current/{k}"))))
+            };
+            let tgt = |src: &str, k: &str| text(spec.pointer(&format!("/{src}/target/{k}")));
+            match spec.get("type").and_then(Value::as_str).unwrap_or_default() {
+                t @ ("External" | "Object") => {
+                    let src = if t == "External" {
+                        "external"
+                    } else {
+                        "object"
+                    };
+                    match tgt(src, "averageValue") {
+                        Some(avg) => format!(
+                            "{}/{avg} (avg)",
+                            cur(src, "averageValue").unwrap_or_else(unknown)
+                        ),
+                        None => format!(
+                            "{}/{}",
+                            cur(src, "value").unwrap_or_else(unknown),
+                            tgt(src, "value").unwrap_or_default()
+                        ),
+                    }
+                }
+                "Pods" => format!(
+                    "{}/{}",
+                    cur("pods", "averageValue").unwrap_or_else(unknown),
+                    tgt("pods", "averageValue").unwrap_or_default()
+                ),
+                t @ ("Resource" | "ContainerResource") => {
+                    let src = if t == "Resource" {
+                        "resource"
+                    } else {
+                        "containerResource"
+                    };
+                    let name = text(spec.pointer(&format!("/{src}/name"))).unwrap_or_default();
+                    match tgt(src, "averageValue") {
+                        Some(avg) => format!(
+                            "{name}: {}/{avg}",
+                            cur(src, "averageValue").unwrap_or_else(unknown)
+                        ),
+                        None => {
+                            let pct = |v: Option<String>| {
+                                v.map(|x| format!("{}%", integer(Some(x)).unwrap_or_default()))
+                            };
+                            format!(
+                                "{name}: {}/{}",
+                                pct(cur(src, "averageUtilization")).unwrap_or_else(unknown),
+                                pct(tgt(src, "averageUtilization"))
+                                    .unwrap_or_else(|| "<auto>".into())
+                            )
+                        }
+                    }
+                }
+                _ => "<unknown type>".into(),
+            }
+        })
+        .collect();
+    if list.len() > 2 {
+        format!(
+            "{} + {} more...",
+            list.iter().take(2).cloned().collect::<Vec<_>>().join(", "),
+            list.len() - 2
+        )
+    } else {
+        list.join(", ")
+    }
+}
+
+/// kubectl's REQUEST and LIMIT cells of a quota: `name: used/hard` for each hard resource,
+/// sorted by name, `limits.*` in LIMIT and the rest in REQUEST.
+fn quota(j: &Value) -> (String, String) {
+    let hard = j.pointer("/status/hard").and_then(Value::as_object);
+    let used = j.pointer("/status/used");
+    let (mut request, mut limit) = (Vec::new(), Vec::new());
+    let mut names: Vec<&String> = hard.map(|h| h.keys().collect()).unwrap_or_default();
+    names.sort();
+    for n in names {
+        let h = hard
+            .and_then(|h| h.get(n))
+            .map(jsonpath::text)
+            .unwrap_or_default();
+        let u = used
+            .and_then(|u| u.get(n))
+            .map(jsonpath::text)
+            .unwrap_or_else(|| "0".into());
+        let cell = format!("{n}: {u}/{h}");
+        if n.split('.').count() > 1 && n.starts_with("limits.") {
+            limit.push(cell);
+        } else {
+            request.push(cell);
+        }
+    }
+    (request.join(", "), limit.join(", "))
+}
+
+/// kubectl's CONDITION cell of a CSR: Denied, Approved or Pending, then `,Failed` and
+/// `,Issued`.
+fn csr_condition(j: &Value) -> String {
+    let types: Vec<&str> = j
+        .pointer("/status/conditions")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c.get("type").and_then(Value::as_str))
+        .collect();
+    let mut s = if types.contains(&"Denied") {
+        "Denied"
+    } else if types.contains(&"Approved") {
+        "Approved"
+    } else {
+        "Pending"
+    }
+    .to_string();
+    if types.contains(&"Failed") {
+        s.push_str(",Failed");
+    }
+    if j.pointer("/status/certificate")
+        .and_then(Value::as_str)
+        .is_some_and(|c| !c.is_empty())
+    {
+        s.push_str(",Issued");
+    }
+    s
 }
 
 /// Whether a storage class is the default one (kubectl adds ` (default)` to its name).
@@ -495,5 +1058,95 @@ mod tests {
             ["2025-01-01T00:00:00Z"]
         );
         assert_eq!(columns(Builtin::Secret).len(), 3);
+    }
+
+    /// Kinds the bundles hold none of: cells as kubectl's printers.go builds them.
+    #[test]
+    fn hpa_quota_csr_rc_podtemplate_and_ingress_cells() {
+        let age = |t: Option<&str>| t.map(|_| "5d".to_string()).unwrap_or_default();
+        let meta = json!({"creationTimestamp": "2025-01-01T00:00:00Z"});
+        let hpa = json!({"metadata": meta,
+            "spec": {"scaleTargetRef": {"kind": "Deployment", "name": "web"}, "minReplicas": 1, "maxReplicas": 5,
+                "metrics": [
+                    {"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 80}}},
+                    {"type": "Resource", "resource": {"name": "memory", "target": {"type": "AverageValue", "averageValue": "1Gi"}}},
+                    {"type": "Pods", "pods": {"target": {"averageValue": "10"}}}]},
+            "status": {"currentReplicas": 2, "currentMetrics": [
+                {"type": "Resource", "resource": {"name": "cpu", "current": {"averageUtilization": 35}}}]}});
+        assert_eq!(
+            cells(Builtin::HorizontalPodAutoscaler, &hpa, &age),
+            [
+                "Deployment/web",
+                "cpu: 35%/80%, memory: <unknown>/1Gi + 1 more...",
+                "1",
+                "5",
+                "2",
+                "5d"
+            ]
+        );
+        let v1 = json!({"spec": {"scaleTargetRef": {"kind": "Deployment", "name": "web"}, "maxReplicas": 3,
+            "targetCPUUtilizationPercentage": 50}});
+        assert_eq!(
+            cells(Builtin::HorizontalPodAutoscaler, &v1, &age)[1..4],
+            ["cpu: <unknown>/50%", "<unset>", "3"]
+        );
+        let rq = json!({"status": {"hard": {"pods": "10", "limits.cpu": "4", "requests.memory": "1Gi"},
+            "used": {"pods": "3", "limits.cpu": "500m"}}});
+        assert_eq!(
+            cells(Builtin::ResourceQuota, &rq, &age),
+            [
+                "pods: 3/10, requests.memory: 0/1Gi",
+                "limits.cpu: 500m/4",
+                ""
+            ]
+        );
+        let csr = json!({"metadata": meta, "spec": {"signerName": "kubernetes.io/kubelet-serving",
+            "username": "system:node:n1", "expirationSeconds": 86400},
+            "status": {"conditions": [{"type": "Approved"}], "certificate": "LS0t"}});
+        assert_eq!(
+            cells(Builtin::CertificateSigningRequest, &csr, &age),
+            [
+                "5d",
+                "kubernetes.io/kubelet-serving",
+                "system:node:n1",
+                "24h",
+                "Approved,Issued"
+            ]
+        );
+        let rc = json!({"metadata": meta, "spec": {"replicas": 2, "selector": {"app": "x"},
+            "template": {"spec": {"containers": [{"name": "a", "image": "i:1"}, {"name": "b", "image": "j:2"}]}}},
+            "status": {"replicas": 2, "readyReplicas": 1}});
+        assert_eq!(
+            cells(Builtin::ReplicationController, &rc, &age),
+            ["2", "2", "1", "5d", "a,b", "i:1,j:2", "app=x"]
+        );
+        let pt = json!({"template": {"metadata": {"labels": {"b": "2", "a": "1"}},
+            "spec": {"containers": [{"name": "c", "image": "img"}]}}});
+        assert_eq!(
+            cells(Builtin::PodTemplate, &pt, &age),
+            ["c", "img", "a=1,b=2"]
+        );
+        let ing = json!({"spec": {"ingressClassName": "nginx", "tls": [{}],
+            "rules": [{"host": "a"}, {"host": "b"}, {}, {"host": "c"}, {"host": "d"}]},
+            "status": {"loadBalancer": {"ingress": [{"ip": "10.0.0.2"}, {"hostname": "lb"}, {"ip": "10.0.0.2"}]}}});
+        assert_eq!(
+            cells(Builtin::Ingress, &ing, &age),
+            ["nginx", "a,b,c + 2 more...", "10.0.0.2,lb", "80, 443", ""]
+        );
+        // Every kind's cells line up with its columns.
+        for b in [
+            Builtin::Ingress,
+            Builtin::HorizontalPodAutoscaler,
+            Builtin::ResourceQuota,
+            Builtin::PriorityClass,
+            Builtin::CsiDriver,
+            Builtin::FlowSchema,
+            Builtin::PriorityLevelConfiguration,
+            Builtin::ReplicationController,
+            Builtin::CertificateSigningRequest,
+            Builtin::PodTemplate,
+        ] {
+            assert_eq!(columns(b).len(), cells(b, &json!({}), &age).len(), "{b:?}");
+        }
     }
 }

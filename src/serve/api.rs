@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Value, json};
 
 use super::route::{self, FieldReq, Route, Target};
-use crate::analyze::Analysis;
+use crate::analyze::Capture;
 use crate::index::Object;
 use crate::model::kinds;
 use crate::model::time::Timestamp;
@@ -90,13 +90,15 @@ pub const READ_ONLY: &str = "this API is a read-only support bundle (sbdiag serv
 
 /// The API over one bundle.
 pub struct Api {
-    a: &'static Analysis,
+    a: &'static Capture,
     whole: Whole<'static>,
     /// Every resource served, sorted by (group, version, plural).
     pub resources: Vec<ApiResource>,
     /// (now − capture) when timestamps are shifted.
     shift: Option<chrono::Duration>,
     age_from: AgeFrom,
+    /// The Kubernetes version the bundle reveals, for `/version`.
+    kubernetes: Option<String>,
 }
 
 /// Kubernetes' version order: GA over beta over alpha, then by number.
@@ -121,7 +123,7 @@ fn version_rank(v: &str) -> (u8, u32, u32) {
 
 impl Api {
     /// The API over `a` (kept for the life of the process).
-    pub fn new(a: &'static Analysis, age_from: AgeFrom) -> Api {
+    pub fn new(a: &'static Capture, age_from: AgeFrom) -> Api {
         let whole = Whole::new(&a.bundle, &a.index);
         // (group, plural) → kind, from the objects.
         let mut kinds_of: BTreeMap<(String, String), String> = BTreeMap::new();
@@ -192,6 +194,7 @@ impl Api {
             resources,
             shift,
             age_from,
+            kubernetes: crate::facts::detect::versions(&a.bundle, &a.index).kubernetes,
         }
     }
 
@@ -291,12 +294,7 @@ impl Api {
     }
 
     fn version(&self) -> Value {
-        let v = self
-            .a
-            .versions
-            .kubernetes
-            .clone()
-            .unwrap_or_else(|| "v0.0.0".into());
+        let v = self.kubernetes.clone().unwrap_or_else(|| "v0.0.0".into());
         let mut parts = v.trim_start_matches('v').split('.');
         let major = parts.next().unwrap_or("0").to_string();
         let minor: String = parts
@@ -559,6 +557,9 @@ impl Api {
             m.entry("kind").or_insert_with(|| o.key.kind.clone().into());
         }
         unmangle(&mut v);
+        if (o.key.group.as_str(), o.key.kind.as_str()) == ("discovery.k8s.io", "EndpointSlice") {
+            default_port_names(&mut v);
+        }
         if let Some(d) = self.shift {
             shift_times(&mut v, d);
         }
@@ -608,7 +609,15 @@ impl Api {
                             .parse::<i64>()
                             .map(Value::from)
                             .unwrap_or_else(|_| c.clone().into()),
-                        _ => c.clone().into(),
+                        _ => {
+                            let mut v: Value = c.clone().into();
+                            // An absolute time (CREATED AT) moves with every other
+                            // timestamp under --age-from capture.
+                            if let (ColumnType::Date, Some(d)) = (col.kind, self.shift) {
+                                shift_times(&mut v, d);
+                            }
+                            v
+                        }
                     })
                     .collect();
                 let object = match include {
@@ -821,6 +830,24 @@ pub fn unmangle(v: &mut Value) {
         Value::Array(a) => a.iter_mut().for_each(unmangle),
         Value::Object(m) => m.values_mut().for_each(unmangle),
         _ => {}
+    }
+}
+
+/// The API server defaults an EndpointSlice port's `name` to `""`; the generator writes that
+/// as `"null"`, which [`unmangle`] turns into a null, and `kubectl describe service` then
+/// dereferences the missing name and panics. Restores the server's `""`.
+fn default_port_names(v: &mut Value) {
+    for p in v
+        .get_mut("ports")
+        .and_then(Value::as_array_mut)
+        .into_iter()
+        .flatten()
+    {
+        if let Some(m) = p.as_object_mut()
+            && m.get("name").is_none_or(Value::is_null)
+        {
+            m.insert("name".into(), Value::from(""));
+        }
     }
 }
 

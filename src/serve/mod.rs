@@ -15,7 +15,7 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use hyper::body::{Body, Frame, SizeHint};
 
-use crate::analyze::Analysis;
+use crate::analyze::Capture;
 use crate::error::{Error, Result};
 pub use api::AgeFrom;
 
@@ -134,15 +134,15 @@ pub fn context_name(bundle: &Path) -> String {
 
 /// Serves `a` until the process ends: binds, writes the kubeconfig, calls `ready`, then
 /// answers requests.
-pub fn serve(a: Analysis, opts: &Options, ready: impl FnOnce(&Ready)) -> Result<()> {
+pub fn serve(a: Capture, opts: &Options, ready: impl FnOnce(&Ready)) -> Result<()> {
     if !opts.listen.ip().is_loopback() && !opts.allow_remote {
         return Err(Error::Usage(format!(
             "--listen {}: not a loopback address; the API has no authentication, so anyone who can reach it reads the whole bundle. Add --allow-remote to listen there anyway",
             opts.listen
         )));
     }
-    // The analysis lives as long as the process: requests borrow it from every thread.
-    let a: &'static Analysis = Box::leak(Box::new(a));
+    // The capture lives as long as the process: requests borrow it from every thread.
+    let a: &'static Capture = Box::leak(Box::new(a));
     let api = Arc::new(api::Api::new(a, opts.age_from));
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
