@@ -393,22 +393,10 @@ impl<'p> Rewriter<'p> {
     pub fn free_into(&self, l: &str, out: &mut String) {
         let mut hits: Vec<(usize, usize, String)> = Vec::new();
         if let Some(ac) = &self.ac {
-            let mut pos = 0;
-            while pos < l.len() {
-                let Some(m) = ac.find(Input::new(l).span(pos..l.len())) else {
-                    break;
-                };
-                if ids::boundary(l, m.start(), m.end()) {
-                    // Whatever the case in this line, the pseudonym of the collected spelling.
-                    if let Some((id, class)) = self.words.get(m.pattern().as_usize()) {
-                        hits.push((m.start(), m.end(), self.p.of(*class, id)));
-                    }
-                    pos = m.end();
-                } else {
-                    pos = m.start() + 1;
-                    while !l.is_char_boundary(pos) {
-                        pos += 1;
-                    }
+            for m in word_matches(ac, l) {
+                // Whatever the case in this line, the pseudonym of the collected spelling.
+                if let Some((id, class)) = self.words.get(m.pattern().as_usize()) {
+                    hits.push((m.start(), m.end(), self.p.of(*class, id)));
                 }
             }
         }
@@ -498,6 +486,29 @@ impl<'p> Rewriter<'p> {
             }
         }
     }
+}
+
+/// The matches of `ac` in `l` that stand between non-alphanumeric characters, leftmost first;
+/// a match inside a longer word is skipped and the search goes on from its next character.
+fn word_matches<'a>(
+    ac: &'a AhoCorasick,
+    l: &'a str,
+) -> impl Iterator<Item = aho_corasick::Match> + 'a {
+    let mut pos = 0;
+    std::iter::from_fn(move || {
+        while pos < l.len() {
+            let m = ac.find(Input::new(l).span(pos..l.len()))?;
+            if ids::boundary(l, m.start(), m.end()) {
+                pos = m.end();
+                return Some(m);
+            }
+            pos = m.start() + 1;
+            while !l.is_char_boundary(pos) {
+                pos += 1;
+            }
+        }
+        None
+    })
 }
 
 /// A `key: value` line: the key, where its value starts, and the indentation before the key
@@ -632,22 +643,14 @@ impl LeakCheck {
     /// What of the originals or secrets line `l` still holds.
     pub fn line(&self, l: &str) -> Option<String> {
         if let Some(ac) = &self.ac {
-            let mut pos = 0;
-            while pos < l.len() {
-                let Some(m) = ac.find(Input::new(l).span(pos..l.len())) else {
-                    break;
-                };
+            for m in word_matches(ac, l) {
                 let text = &l[m.start()..m.end()];
-                if ids::boundary(l, m.start(), m.end()) && !self.pseudonyms.contains(text) {
+                if !self.pseudonyms.contains(text) {
                     let o = self
                         .originals
                         .get(m.pattern().as_usize())
                         .map_or(text, String::as_str);
                     return Some(format!("the identifier {o:?}"));
-                }
-                pos = m.start() + 1;
-                while !l.is_char_boundary(pos) {
-                    pos += 1;
                 }
             }
         }
