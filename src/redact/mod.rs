@@ -9,6 +9,7 @@
 pub mod ids;
 pub mod pseudo;
 pub mod text;
+pub mod words;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -204,18 +205,56 @@ pub fn in_memory(input: &Path, limits: &Limits, map: Option<&Path>) -> Result<In
     })
 }
 
-/// The leaks of a text (a report) under `check`, named `file`.
+/// The leaks of a text (a report) under `check`, named `file`. A large text is checked in
+/// pieces of whole lines, in parallel (the check keeps no state from line to line).
 pub fn check_text(check: &LeakCheck, file: &str, text: &str) -> Vec<Leak> {
-    text.lines()
-        .enumerate()
-        .filter_map(|(i, l)| {
-            Some(Leak {
-                file: file.to_string(),
-                line: i as u32 + 1,
-                what: check.line(l)?,
+    check_in_pieces(check, file, text, CHECK_PIECE)
+}
+
+fn check_in_pieces(check: &LeakCheck, file: &str, text: &str, size: usize) -> Vec<Leak> {
+    use rayon::prelude::*;
+    let pieces = line_pieces(text, size);
+    let mut first_line = Vec::with_capacity(pieces.len());
+    let mut n = 1u32;
+    for p in &pieces {
+        first_line.push(n);
+        n = n.saturating_add(memchr::memchr_iter(b'\n', p.as_bytes()).count() as u32);
+    }
+    pieces
+        .par_iter()
+        .zip(first_line)
+        .flat_map_iter(|(piece, first)| {
+            piece.lines().enumerate().filter_map(move |(i, l)| {
+                Some(Leak {
+                    file: file.to_string(),
+                    line: first.saturating_add(i as u32),
+                    what: check.line(l)?,
+                })
             })
         })
         .collect()
+}
+
+/// How much text one worker of the leak check takes at a time.
+const CHECK_PIECE: usize = 1 << 20;
+
+/// `text` cut after line endings into pieces of about `size` bytes (one piece when small).
+fn line_pieces(text: &str, size: usize) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while rest.len() > size {
+        let cut = match memchr::memchr(b'\n', &rest.as_bytes()[size..]) {
+            Some(i) => size + i + 1,
+            None => rest.len(),
+        };
+        let (piece, tail) = rest.split_at(cut);
+        out.push(piece);
+        rest = tail;
+    }
+    if !rest.is_empty() || out.is_empty() {
+        out.push(rest);
+    }
+    out
 }
 
 fn partial_path(output: &Path) -> PathBuf {
@@ -237,7 +276,7 @@ fn remove(p: &Path) -> std::io::Result<()> {
 
 /// Rewrites a text file's bytes.
 fn rewrite_text(rw: &Rewriter, path: &str, bytes: &[u8]) -> Vec<u8> {
-    let text = String::from_utf8_lossy(bytes);
+    let text = text_of(bytes);
     let mut st = FileState::for_path(path);
     let mut out = String::with_capacity(text.len() + text.len() / 16);
     let mut rest: &str = &text;
@@ -257,6 +296,15 @@ fn rewrite_text(rw: &Rewriter, path: &str, bytes: &[u8]) -> Vec<u8> {
         rest = next;
     }
     out.into_bytes()
+}
+
+/// Bytes as text: borrowed when they are UTF-8 (checked by the standard library's fast
+/// validation, several times quicker on ASCII than the lossy decoder), else decoded lossily.
+fn text_of(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => std::borrow::Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
 }
 
 /// Whether bytes are text (no NUL in the first 8 KiB).
@@ -322,6 +370,12 @@ fn rewrite_zip(rw: &Rewriter, origin: &str, bytes: Vec<u8>, limits: &Limits) -> 
             }
             let out = rewrite_text(rw, &e.path, &data);
             drop(data);
+            let opts = if out.len() < STORED_BELOW {
+                opts.compression_method(zip::CompressionMethod::Stored)
+                    .compression_level(None)
+            } else {
+                opts
+            };
             zip::write::PreparedZipFile::from_data(path, opts, &out)
                 .map(Some)
                 .map_err(zerr)
@@ -487,8 +541,13 @@ fn append<W: Write + std::io::Seek>(
     z.add_prepared_file(prepared).map_err(other)
 }
 
+/// Files this small are stored, not deflated: setting up a compressor costs more than the few
+/// hundred bytes it would save (most files of a bundle are empty lists).
+const STORED_BELOW: usize = 1024;
+
 /// Writes one file into the sink.
 fn put(sink: &Sink, path: &str, data: &[u8], stored: bool) -> std::io::Result<()> {
+    let stored = stored || data.len() < STORED_BELOW;
     let opts = zip::write::SimpleFileOptions::default()
         .compression_method(if stored {
             zip::CompressionMethod::Stored
@@ -542,7 +601,7 @@ pub fn check_archive(archive: &Archive, limits: &Limits, check: &LeakCheck) -> R
         });
         add(name.into_iter().collect());
         if let Some(b) = bytes {
-            add(check_text(check, file, &String::from_utf8_lossy(b)));
+            add(check_text(check, file, &text_of(b)));
         }
     };
     archive.read_many(&entries, |e, bytes| {
@@ -573,6 +632,40 @@ pub fn check_archive(archive: &Archive, limits: &Limits, check: &LeakCheck) -> R
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn checked_in_pieces_as_in_one() {
+        let check = LeakCheck::new(vec![("acme-prod".into(), false)], vec![]);
+        let mut text = String::new();
+        for i in 0..5000 {
+            text.push_str(if i % 7 == 3 {
+                "ns acme-prod here\r\n"
+            } else {
+                "plain line\n"
+            });
+        }
+        text.push_str("last acme-prod");
+        let whole: Vec<u32> = text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| check.line(l).is_some())
+            .map(|(i, _)| i as u32 + 1)
+            .collect();
+        assert_eq!(whole.len(), (0..5000).filter(|i| i % 7 == 3).count() + 1);
+        for size in [1, 10, 100, 4096, 1 << 20] {
+            let pieces = line_pieces(&text, size);
+            assert_eq!(pieces.concat(), text);
+            assert!(pieces.iter().rev().skip(1).all(|p| p.ends_with('\n')));
+        }
+        let got: Vec<u32> = check_text(&check, "f", &text)
+            .iter()
+            .map(|l| l.line)
+            .collect();
+        assert_eq!(got, whole);
+        // The same in small pieces.
+        let small: Vec<&str> = line_pieces(&text, 100);
+        assert!(small.len() > 100);
+    }
 
     #[test]
     fn text_keeps_line_endings_and_count() {

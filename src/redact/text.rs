@@ -6,11 +6,11 @@
 //! numbers of evidence still point at the same place.
 use std::collections::HashMap;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, Input, MatchKind};
 use regex::Regex;
 
 use super::ids::{self, Found, Vocabulary};
 use super::pseudo::{Class, Pseudonyms};
+use super::words::Words;
 use crate::error::{Error, Result};
 
 /// What replaces secret material.
@@ -199,10 +199,10 @@ impl FileState {
 pub struct Rewriter<'p> {
     p: &'p Pseudonyms,
     /// Identifiers replaced in free text.
-    ac: Option<AhoCorasick>,
+    ac: Option<Words>,
     words: Vec<(String, Class)>,
     /// Identifiers that are vocabulary words: replaced only as whole values.
-    whole: HashMap<String, Class>,
+    whole: WholeValues<Class>,
     any: Regex,
     each: Vec<(Shape, Regex)>,
     pem_begin: Regex,
@@ -224,13 +224,7 @@ impl<'p> Rewriter<'p> {
                 words.push((id.clone(), *class));
             }
         }
-        let ac = AhoCorasickBuilder::new()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::LeftmostLongest)
-            // A full DFA: a few hundred identifiers, searched in every line of the bundle.
-            .kind(Some(AhoCorasickKind::DFA))
-            .build(words.iter().map(|(w, _)| w.as_str()))
-            .ok();
+        let ac = Words::new(words.iter().map(|(w, _)| w.as_str()));
         let list = shapes();
         let re = |r: &str| {
             Regex::new(r).map_err(|e| {
@@ -252,7 +246,7 @@ impl<'p> Rewriter<'p> {
             p,
             ac,
             words,
-            whole,
+            whole: WholeValues::new(whole),
             any,
             each,
             pem_begin: re(r"-----BEGIN [A-Z0-9 ]+-----")?,
@@ -261,7 +255,7 @@ impl<'p> Rewriter<'p> {
 
     /// The identifiers replaced in free text and those replaced as whole values only.
     pub fn counts(&self) -> (usize, usize) {
-        (self.words.len(), self.whole.len())
+        (self.words.len(), self.whole.map.len())
     }
 
     /// Rewrites a bundle-relative or archive path: identifiers and shapes, segment by segment.
@@ -276,7 +270,7 @@ impl<'p> Rewriter<'p> {
                     }
                     _ => (seg, None),
                 };
-                if let Some(c) = self.whole.get(stem) {
+                if let Some(c) = self.whole.map.get(stem) {
                     let p = self.p.of(*c, stem);
                     return match ext {
                         Some(e) => format!("{p}.{e}"),
@@ -370,10 +364,7 @@ impl<'p> Rewriter<'p> {
             return;
         }
         // A whole value that is a vocabulary word.
-        if !self.whole.is_empty()
-            && let Some((start, end)) = value_span(l)
-            && let Some(c) = self.whole.get(&l[start..end])
-        {
+        if let Some((start, end, c)) = self.whole.find(l) {
             self.free_into(&l[..start], out);
             out.push_str(&self.p.of(*c, &l[start..end]));
             self.free_into(&l[end..], out);
@@ -393,7 +384,7 @@ impl<'p> Rewriter<'p> {
     pub fn free_into(&self, l: &str, out: &mut String) {
         let mut hits: Vec<(usize, usize, String)> = Vec::new();
         if let Some(ac) = &self.ac {
-            for m in word_matches(ac, l) {
+            for m in ac.find_iter(l) {
                 // Whatever the case in this line, the pseudonym of the collected spelling.
                 if let Some((id, class)) = self.words.get(m.pattern().as_usize()) {
                     hits.push((m.start(), m.end(), self.p.of(*class, id)));
@@ -488,29 +479,6 @@ impl<'p> Rewriter<'p> {
     }
 }
 
-/// The matches of `ac` in `l` that stand between non-alphanumeric characters, leftmost first;
-/// a match inside a longer word is skipped and the search goes on from its next character.
-fn word_matches<'a>(
-    ac: &'a AhoCorasick,
-    l: &'a str,
-) -> impl Iterator<Item = aho_corasick::Match> + 'a {
-    let mut pos = 0;
-    std::iter::from_fn(move || {
-        while pos < l.len() {
-            let m = ac.find(Input::new(l).span(pos..l.len()))?;
-            if ids::boundary(l, m.start(), m.end()) {
-                pos = m.end();
-                return Some(m);
-            }
-            pos = m.start() + 1;
-            while !l.is_char_boundary(pos) {
-                pos += 1;
-            }
-        }
-        None
-    })
-}
-
 /// A `key: value` line: the key, where its value starts, and the indentation before the key
 /// (a list item's `- ` included).
 struct KeyLine<'a> {
@@ -578,7 +546,9 @@ fn value_span(l: &str) -> Option<(usize, usize)> {
         start += rest.len() - r.len();
     }
     let rest = &l[start..];
-    if let Some(i) = rest.find(": ") {
+    let colon_space = memchr::memchr_iter(b':', rest.as_bytes())
+        .find(|i| rest.as_bytes().get(i + 1) == Some(&b' '));
+    if let Some(i) = colon_space {
         let key = &rest[..i];
         if !key.contains(' ') || key.starts_with('"') {
             start += i + 2;
@@ -597,11 +567,41 @@ fn value_span(l: &str) -> Option<(usize, usize)> {
     (start < end).then_some((start, end))
 }
 
+/// Words looked for only where they are a line's whole value ([`value_span`]). Most lines'
+/// values are longer than any such word: their length rules them out before any hashing.
+struct WholeValues<V> {
+    map: HashMap<String, V>,
+    /// Whether a word has this length in bytes (the last slot: 256 or more).
+    lens: Box<[bool; 257]>,
+}
+
+impl<V> WholeValues<V> {
+    fn new(map: HashMap<String, V>) -> WholeValues<V> {
+        let mut lens = Box::new([false; 257]);
+        for w in map.keys() {
+            lens[w.len().min(256)] = true;
+        }
+        WholeValues { map, lens }
+    }
+
+    /// The span of line `l`'s whole value when it is one of the words, with its value.
+    fn find(&self, l: &str) -> Option<(usize, usize, &V)> {
+        if self.map.is_empty() {
+            return None;
+        }
+        let (s, e) = value_span(l)?;
+        if !self.lens[(e - s).min(256)] {
+            return None;
+        }
+        self.map.get(&l[s..e]).map(|v| (s, e, v))
+    }
+}
+
 /// The leak check of one run: the originals to look for and the secret shapes.
 pub struct LeakCheck {
-    ac: Option<AhoCorasick>,
+    ac: Option<Words>,
     originals: Vec<String>,
-    whole: HashMap<String, ()>,
+    whole: WholeValues<()>,
     pseudonyms: std::collections::HashSet<String>,
     /// Every secret shape in one automaton, then each alone to say which.
     any_shape: Option<Regex>,
@@ -615,15 +615,9 @@ impl LeakCheck {
         let (whole, free): (Vec<_>, Vec<_>) = originals.into_iter().partition(|(_, w)| *w);
         let originals: Vec<String> = free.into_iter().map(|(o, _)| o).collect();
         LeakCheck {
-            ac: AhoCorasickBuilder::new()
-                .ascii_case_insensitive(true)
-                .match_kind(MatchKind::LeftmostLongest)
-                // A full DFA: a few hundred identifiers, searched in every line of the bundle.
-                .kind(Some(AhoCorasickKind::DFA))
-                .build(&originals)
-                .ok(),
+            ac: Words::new(originals.iter().map(String::as_str)),
             originals,
-            whole: whole.into_iter().map(|(o, _)| (o, ())).collect(),
+            whole: WholeValues::new(whole.into_iter().map(|(o, _)| (o, ())).collect()),
             pseudonyms: pseudonyms.into_iter().collect(),
             any_shape: Regex::new(
                 &leak_shapes()
@@ -643,7 +637,7 @@ impl LeakCheck {
     /// What of the originals or secrets line `l` still holds.
     pub fn line(&self, l: &str) -> Option<String> {
         if let Some(ac) = &self.ac {
-            for m in word_matches(ac, l) {
+            for m in ac.find_iter(l) {
                 let text = &l[m.start()..m.end()];
                 if !self.pseudonyms.contains(text) {
                     let o = self
@@ -654,10 +648,7 @@ impl LeakCheck {
                 }
             }
         }
-        if !self.whole.is_empty()
-            && let Some((s, e)) = value_span(l)
-            && self.whole.contains_key(&l[s..e])
-        {
+        if let Some((s, e, ())) = self.whole.find(l) {
             return Some(format!("the identifier {:?}", &l[s..e]));
         }
         if self.any_shape.as_ref().is_some_and(|r| !r.is_match(l)) {

@@ -1,0 +1,273 @@
+//! Finding identifiers as words: where one of many strings stands between non-alphanumeric
+//! characters, in any ASCII case. The rewriter and the leak check both look for every
+//! identifier in every line of a bundle, so this is where redaction spends most of its time.
+//!
+//! An identifier can only be accepted where the character before it is not alphanumeric, so
+//! only those positions are tried, and of those only where the first two bytes can begin an
+//! identifier (tables of bytes and byte pairs, and a hashed set of the first four bytes, in
+//! one pass over the line); there an anchored Aho-Corasick automaton says which
+//! identifier, the longest, starts. The matches are exactly those of an unanchored
+//! leftmost-longest search that retries one position further when a match is not a whole
+//! word (the property test below holds the two together).
+use aho_corasick::{
+    AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, Anchored, Input, Match, MatchKind, StartKind,
+};
+
+use super::ids::boundary;
+
+/// A set of identifiers to find as words.
+pub struct Words {
+    ac: AhoCorasick,
+    /// Per byte: [`ALNUM`] and [`FIRST`].
+    class: Box<[u8; 256]>,
+    /// Pairs of first bytes (ASCII lower-cased) of identifiers, as a bit set; one-byte
+    /// identifiers set every pair they begin.
+    pairs: Box<[u64; 1024]>,
+    /// The same of identifiers shorter than four bytes only.
+    short_pairs: Box<[u64; 1024]>,
+    /// The first four bytes (ASCII lower-cased) of the longer ones, hashed into a bit set.
+    quads: Box<[u64; QUAD_WORDS]>,
+}
+
+/// 2^20 bits: a few hundred identifiers leave it nearly empty, so few places pass by chance.
+const QUAD_BITS: u32 = 20;
+const QUAD_WORDS: usize = 1 << (QUAD_BITS - 6);
+
+/// The hash of four bytes, ASCII lower-cased.
+fn quad(b: &[u8]) -> usize {
+    let w = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+    // ASCII lower-casing of the four bytes at once: set bit 5 of the upper-case letters.
+    let upper = w.wrapping_add(0x3f3f_3f3f) & !w.wrapping_add(0x2525_2525) & !w & 0x8080_8080;
+    let lower = w | (upper >> 2);
+    (lower.wrapping_mul(0x9E37_79B1) >> (32 - QUAD_BITS)) as usize
+}
+
+/// An ASCII letter or digit: no identifier starts right after one.
+const ALNUM: u8 = 1;
+/// A byte (in either ASCII case) that begins an identifier.
+const FIRST: u8 = 2;
+
+fn fold(b: u8) -> usize {
+    b.to_ascii_lowercase() as usize
+}
+
+impl Words {
+    /// The finder of `words` (pattern ids are their positions); `None` when there is none or
+    /// the automaton cannot be built.
+    pub fn new<'a>(words: impl IntoIterator<Item = &'a str>) -> Option<Words> {
+        let words: Vec<&str> = words.into_iter().collect();
+        if words.is_empty() {
+            return None;
+        }
+        let mut class = Box::new([0u8; 256]);
+        for (b, c) in class.iter_mut().enumerate() {
+            if (b as u8).is_ascii_alphanumeric() {
+                *c |= ALNUM;
+            }
+        }
+        let mut pairs = Box::new([0u64; 1024]);
+        let mut short_pairs = Box::new([0u64; 1024]);
+        let mut quads = Box::new([0u64; QUAD_WORDS]);
+        let mut set = |a: usize, b: usize, short: bool| {
+            let i = a << 8 | b;
+            pairs[i / 64] |= 1 << (i % 64);
+            if short {
+                short_pairs[i / 64] |= 1 << (i % 64);
+            }
+        };
+        for w in &words {
+            let Some(&a) = w.as_bytes().first() else {
+                continue;
+            };
+            class[a.to_ascii_lowercase() as usize] |= FIRST;
+            class[a.to_ascii_uppercase() as usize] |= FIRST;
+            match w.as_bytes() {
+                [_] => (0..256).for_each(|b| set(fold(a), b, true)),
+                [_, b] | [_, b, _] => set(fold(a), fold(*b), true),
+                long => {
+                    set(fold(a), fold(long[1]), false);
+                    let q = quad(long);
+                    quads[q / 64] |= 1 << (q % 64);
+                }
+            }
+        }
+        let ac = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::LeftmostLongest)
+            .start_kind(StartKind::Anchored)
+            // A full DFA: a few hundred identifiers, tried at few places of each line.
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(&words)
+            .ok()?;
+        Some(Words {
+            ac,
+            class,
+            pairs,
+            short_pairs,
+            quads,
+        })
+    }
+
+    /// The next place at or after `from` where an identifier may start: not after an ASCII
+    /// letter or digit, and beginning with a pair of bytes an identifier begins with.
+    fn next_start(&self, b: &[u8], from: usize) -> Option<usize> {
+        let mut prev_alnum = from > 0 && b.get(from - 1).is_some_and(u8::is_ascii_alphanumeric);
+        for (i, &c) in b.get(from..)?.iter().enumerate() {
+            let i = from + i;
+            let k = self.class[c as usize];
+            if !prev_alnum && k & FIRST != 0 {
+                // A one-byte identifier at the very end has no second byte: any pair it
+                // begins is set, so 0 stands in.
+                let next = b.get(i + 1).map_or(0, |n| fold(*n));
+                let pair = fold(c) << 8 | next;
+                let bit = |set: &[u64; 1024]| set[pair / 64] & (1 << (pair % 64)) != 0;
+                if !bit(&self.pairs) {
+                    prev_alnum = k & ALNUM != 0;
+                    continue;
+                }
+                if bit(&self.short_pairs) {
+                    return Some(i);
+                }
+                if let Some(four) = b.get(i..i + 4) {
+                    let q = quad(four);
+                    if self.quads[q / 64] & (1 << (q % 64)) != 0 {
+                        return Some(i);
+                    }
+                }
+            }
+            prev_alnum = k & ALNUM != 0;
+        }
+        None
+    }
+
+    /// The identifiers that stand as words in `l`, left to right, the longest where several
+    /// start at one place.
+    pub fn find_iter<'a>(&'a self, l: &'a str) -> impl Iterator<Item = Match> + 'a {
+        let b = l.as_bytes();
+        let mut p = 0;
+        std::iter::from_fn(move || {
+            while let Some(at) = self.next_start(b, p) {
+                p = at + 1;
+                let input = Input::new(l).span(at..b.len()).anchored(Anchored::Yes);
+                if let Some(m) = self.ac.find(input)
+                    && !m.is_empty()
+                    && boundary(l, m.start(), m.end())
+                {
+                    p = m.end();
+                    return Some(m);
+                }
+            }
+            None
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The reference: an unanchored leftmost-longest search from the last position, retried
+    /// one character further when the match is not a whole word.
+    fn reference(ac: &AhoCorasick, l: &str) -> Vec<(usize, usize, usize)> {
+        let mut out = Vec::new();
+        let mut pos = 0;
+        while pos < l.len() {
+            let Some(m) = ac.find(Input::new(l).span(pos..l.len())) else {
+                break;
+            };
+            if boundary(l, m.start(), m.end()) {
+                out.push((m.start(), m.end(), m.pattern().as_usize()));
+                pos = m.end();
+            } else {
+                pos = m.start() + 1;
+                while !l.is_char_boundary(pos) {
+                    pos += 1;
+                }
+            }
+        }
+        out
+    }
+
+    const WORDS: &[&str] = &[
+        "01",
+        "prod",
+        "node1",
+        "web",
+        "web-01",
+        "web-01x",
+        "x",
+        "Acme.Prod",
+        "é-vm",
+        "-lead",
+    ];
+    const PIECES: &[&str] = &[
+        "01",
+        "prod",
+        "node1",
+        "NODE1",
+        "web",
+        "web-01",
+        "web-01x",
+        "x",
+        "acme.prod",
+        "é-vm",
+        "é",
+        "-lead",
+        "-",
+        ".",
+        " ",
+        "a",
+        "1",
+        "_",
+        "\n",
+        "node",
+        "we",
+        "virt-launcher-",
+        "\u{1F600}",
+    ];
+
+    proptest::proptest! {
+        #[test]
+        fn same_matches_as_the_unanchored_search(ix in proptest::collection::vec(0usize..1000, 0..40)) {
+            let l: String = ix.iter().map(|i| PIECES[i % PIECES.len()]).collect();
+            let ac = AhoCorasickBuilder::new()
+                .ascii_case_insensitive(true)
+                .match_kind(MatchKind::LeftmostLongest)
+                .build(WORDS)
+                .unwrap();
+            let words = Words::new(WORDS.iter().copied()).unwrap();
+            let got: Vec<_> = words
+                .find_iter(&l)
+                .map(|m| (m.start(), m.end(), m.pattern().as_usize()))
+                .collect();
+            proptest::prop_assert_eq!(got, reference(&ac, &l), "{:?}", l);
+        }
+    }
+
+    #[test]
+    fn four_bytes_fold_as_ascii() {
+        for (a, b) in [
+            ("NoDe", "node"),
+            ("ABCZ", "abcz"),
+            ("@[`{", "@[`{"),
+            ("É-Vm", "É-vm"),
+        ] {
+            let (a, b) = (a.as_bytes(), b.as_bytes());
+            let folded: Vec<u8> = a[..4].iter().map(u8::to_ascii_lowercase).collect();
+            assert_eq!(folded, b[..4]);
+            assert_eq!(quad(a), quad(b), "{a:?}");
+        }
+        assert_ne!(quad(b"node"), quad(b"nodf"));
+    }
+
+    #[test]
+    fn words_only() {
+        let w = Words::new(["web-01", "node1"]).unwrap();
+        let found: Vec<&str> = ["virt-launcher-web-01-abc on NODE1", "web-012 node12 xnode1"]
+            .iter()
+            .flat_map(|l| w.find_iter(l).map(|m| &l[m.start()..m.end()]))
+            .collect();
+        assert_eq!(found, ["web-01", "NODE1"]);
+        assert!(Words::new(std::iter::empty()).is_none());
+    }
+}
