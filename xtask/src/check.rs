@@ -19,7 +19,7 @@ use anyhow::{Context as _, Result, bail, ensure};
 
 use crate::archive::extract;
 use crate::dist::COMMIT_FILE;
-use crate::util::{Workspace, cargo, in_ci, run_cmd, sha256_file, which};
+use crate::util::{Workspace, cargo, in_ci, output, run_cmd, sha256_file, which};
 
 pub fn run() -> Result<()> {
     let ws = Workspace::load()?;
@@ -169,6 +169,22 @@ fn binary(ws: &Workspace, dist: &Path, tmp: &Path) -> Result<String> {
 /// `analyze` of every `.zip` in `dir` with the static binary: exit 0, the three reports written,
 /// a report.json naming the cluster and its nodes.
 fn analyse_real(empty_env: &dyn Fn(&[&str]) -> Command, dir: &Path, tmp: &Path) -> Result<()> {
+    for (i, b) in real_bundles(dir)?.iter().enumerate() {
+        let out = tmp.join(format!("real-{i}"));
+        let (b_s, out_s) = (b.to_string_lossy(), out.to_string_lossy());
+        let summary = output(&mut empty_env(&["analyze", &b_s, "-o", &out_s]))?;
+        let (nodes, findings) = check_reports(&out, &b_s)?;
+        eprintln!(
+            "cargo xtask dist-check: static binary, empty environment: {} → {nodes} nodes, {findings} findings ({} summary lines)",
+            b.file_name().unwrap_or_default().to_string_lossy(),
+            summary.lines().count()
+        );
+    }
+    Ok(())
+}
+
+/// The `.zip` bundles in `dir` (`SBDIAG_REAL_BUNDLES`), sorted; an error when there is none.
+pub fn real_bundles(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut bundles: Vec<PathBuf> = std::fs::read_dir(dir)
         .with_context(|| format!("SBDIAG_REAL_BUNDLES: cannot list {}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -176,30 +192,26 @@ fn analyse_real(empty_env: &dyn Fn(&[&str]) -> Command, dir: &Path, tmp: &Path) 
         .collect();
     bundles.sort();
     ensure!(!bundles.is_empty(), "no .zip bundle in {}", dir.display());
-    for (i, b) in bundles.iter().enumerate() {
-        let out = tmp.join(format!("real-{i}"));
-        let (b_s, out_s) = (b.to_string_lossy(), out.to_string_lossy());
-        let summary = output(&mut empty_env(&["analyze", &b_s, "-o", &out_s]))?;
-        let json: serde_json::Value = serde_json::from_slice(
-            &std::fs::read(out.join("report.json")).context("no report.json written")?,
-        )?;
-        ensure!(
-            out.join("report.html").is_file() && out.join("report.md").is_file(),
-            "analyze {b_s} wrote no report.html or report.md"
-        );
-        let nodes = json["bundle"]["nodes"].as_u64().unwrap_or(0);
-        ensure!(
-            nodes > 0 && json["bundle"]["cluster_id"].is_string() && json["findings"].is_array(),
-            "report.json of {b_s} names no cluster or nodes"
-        );
-        eprintln!(
-            "cargo xtask dist-check: static binary, empty environment: {} → {nodes} nodes, {} findings ({} summary lines)",
-            b.file_name().unwrap_or_default().to_string_lossy(),
-            json["findings"].as_array().map_or(0, Vec::len),
-            summary.lines().count()
-        );
-    }
-    Ok(())
+    Ok(bundles)
+}
+
+/// What `analyze BUNDLE -o OUT` must have written in `out`: report.html, report.md and a
+/// report.json naming the cluster and its nodes. Returns the nodes and the findings counted.
+pub fn check_reports(out: &Path, bundle: &str) -> Result<(u64, usize)> {
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("report.json")).with_context(|| {
+            format!("analyze {bundle} wrote no {}/report.json", out.display())
+        })?)?;
+    ensure!(
+        out.join("report.html").is_file() && out.join("report.md").is_file(),
+        "analyze {bundle} wrote no report.html or report.md"
+    );
+    let nodes = json["bundle"]["nodes"].as_u64().unwrap_or(0);
+    ensure!(
+        nodes > 0 && json["bundle"]["cluster_id"].is_string() && json["findings"].is_array(),
+        "report.json of {bundle} names no cluster or nodes"
+    );
+    Ok((nodes, json["findings"].as_array().map_or(0, Vec::len)))
 }
 
 /// Builds the vendored source offline with an empty CARGO_HOME and runs the result.
@@ -250,21 +262,6 @@ fn vendored(ws: &Workspace, dist: &Path, tmp: &Path, commit: &str) -> Result<()>
         "the offline build found nothing in samples/fleet-stale-v1.4.0"
     );
     Ok(())
-}
-
-/// Runs `cmd`; its stdout when it exits 0, else an error with its stderr.
-fn output(cmd: &mut Command) -> Result<String> {
-    let shown = format!("{cmd:?}");
-    let out = cmd
-        .output()
-        .with_context(|| format!("cannot run {shown}"))?;
-    ensure!(
-        out.status.success(),
-        "{shown} failed ({}): {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr).trim()
-    );
-    String::from_utf8(out.stdout).with_context(|| format!("{shown} printed non-UTF-8"))
 }
 
 /// Whether the ELF file at `path` has a PT_INTERP program header (asks for a dynamic loader).

@@ -6,10 +6,13 @@
 //! - `cargo xtask dist-check` tests what `dist` wrote: checksums, a statically linked binary that
 //!   analyses the real bundle with an empty environment, completions and man pages, and an
 //!   offline build of the vendored source with an empty `CARGO_HOME`.
+//! - `cargo xtask image-check` builds the `Containerfile`'s image from `dist/` with podman and
+//!   runs it on the real bundles as the README's hardened Job does.
 
 mod archive;
 mod check;
 mod dist;
+mod image;
 mod sbom;
 mod util;
 
@@ -32,6 +35,10 @@ enum Task {
     /// Test what `dist` wrote. Skips with a note when dist/ is absent, unless CI is set (then it
     /// fails, as it does when a check cannot run).
     DistCheck,
+    /// Build the Containerfile's image from dist/ with podman and run it on the real bundles
+    /// with a read-only root file system, non-root, no capabilities. Skips with a note when
+    /// podman, runc, dist/ or SBDIAG_REAL_BUNDLES is missing, unless CI is set (then it fails).
+    ImageCheck,
 }
 
 fn main() -> ExitCode {
@@ -39,6 +46,7 @@ fn main() -> ExitCode {
     let result = match cli.task {
         Task::Dist => dist::run(),
         Task::DistCheck => check::run(),
+        Task::ImageCheck => image::run(),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use anyhow::{Context as _, Result, bail};
+use anyhow::{Context as _, Result, bail, ensure};
 
 /// The static build's target.
 pub const TARGET: &str = "x86_64-unknown-linux-musl";
@@ -92,6 +92,21 @@ pub fn run_capture(cmd: &mut Command) -> Result<String> {
     if !out.status.success() {
         bail!("{shown} failed ({})", out.status);
     }
+    String::from_utf8(out.stdout).with_context(|| format!("{shown} printed non-UTF-8"))
+}
+
+/// Runs `cmd`; its stdout when it exits 0, else an error with its stderr.
+pub fn output(cmd: &mut Command) -> Result<String> {
+    let shown = format!("{cmd:?}");
+    let out = cmd
+        .output()
+        .with_context(|| format!("cannot run {shown}"))?;
+    ensure!(
+        out.status.success(),
+        "{shown} failed ({}): {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr).trim()
+    );
     String::from_utf8(out.stdout).with_context(|| format!("{shown} printed non-UTF-8"))
 }
 
