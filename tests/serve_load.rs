@@ -1,13 +1,13 @@
 //! `sbdiag serve` under load on 127.0.0.1 (issue 21), with std threads and `TcpStream` only.
 //!
 //! `many_clients_and_slow_ones_are_answered_correctly_in_bounded_memory`: on the real bundle
-//! (a sample when `SBDIAG_REAL_BUNDLES` is unset outside CI), a single client's answers first,
+//! (a sample when no real bundle is present, outside CI), a single client's answers first,
 //! then fast clients on keep-alive connections doing what kubectl does (lists of several kinds,
 //! across namespaces, with label and field selectors, as JSON and as kubectl's Tables; an
 //! object; pod logs with `tailLines` and `follow`) beside watchers (a watch with
 //! `timeoutSeconds`, one resumed from a list, one held open and dropped mid-stream); twice,
-//! the second time with slow clients connected (silent, a byte at a time, reading a large list
-//! slowly and then leaving). Every answer is compared with the single client's, the fast
+//! the second time with slow clients connected (silent, a byte at a time, reading the largest
+//! answer slowly and then leaving). Every answer is compared with the single client's, the fast
 //! clients' latency is bounded while the slow ones are connected, memory is read from
 //! `/proc/PID/status`, and the process is still serving afterwards with every connection
 //! closed.
@@ -17,8 +17,8 @@
 //! `HEADER_READ_TIMEOUT` and frees its slot, a client that reads nothing of its responses is
 //! cut after `WRITE_STALL_TIMEOUT`.
 //!
-//! `cargo test --release --test serve_load -- --nocapture` prints the figures BENCHMARKS.md
-//! quotes ("serve under load").
+//! `cargo build --release && SBDIAG_SERVE_BIN=target/release/sbdiag cargo test --test serve_load
+//! -- --nocapture` prints the figures BENCHMARKS.md quotes ("serve under load").
 mod common;
 
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
@@ -86,7 +86,7 @@ impl Server {
     }
 }
 
-/// A response: status, whether it was chunked, the body.
+/// A response: status, headers, body (chunks joined).
 #[derive(Debug)]
 struct Response {
     status: u16,

@@ -1,5 +1,7 @@
 //! `sbdiag serve` started for a test: on a free port of 127.0.0.1, its kubeconfig in a
-//! temporary folder, killed when dropped; kubectl on it, and raw HTTP requests.
+//! temporary folder, killed when dropped; kubectl on it, and raw HTTP requests. The binary is
+//! this build's, or `$SBDIAG_SERVE_BIN` when set (a release build, for the figures
+//! `tests/serve_load.rs` prints).
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -24,7 +26,10 @@ impl Server {
     pub fn start(bundle: &Path, extra: &[&str]) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let kc = dir.path().join("kubeconfig");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_sbdiag"))
+        let bin = std::env::var_os("SBDIAG_SERVE_BIN")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_sbdiag")));
+        let mut child = Command::new(bin)
             .arg("serve")
             .arg(bundle)
             .arg("--kubeconfig")
