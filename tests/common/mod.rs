@@ -2,6 +2,8 @@
 //! bundle folder into zip / tar.gz archives on the fly.
 #![allow(dead_code)]
 
+pub mod serve;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
