@@ -24,7 +24,6 @@ use super::layout::{Block, blocks, groups, steps};
 use super::{CheckStatus, Evidence, Finding, ObjectRef, Severity, SubGraph};
 use super::{Report, TimelineEntry};
 
-/// The template.
 /// Excerpts longer than this many lines are folded in `<details>`.
 const FOLD_LINES: usize = 15;
 /// Stands for the inline script's hash in the template's Content-Security-Policy.

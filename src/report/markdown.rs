@@ -14,7 +14,6 @@ use super::layout::{Block, Group, blocks, groups, steps};
 use super::{CheckStatus, Finding, Report, Severity};
 use crate::text::one_line;
 
-/// The template.
 /// What GitHub takes in an issue body or comment, in characters.
 pub const LIMIT: usize = 65_536;
 /// What the report aims under, leaving room for the last-resort note.

@@ -98,8 +98,6 @@ fn related_line(effects: &[&Finding], verbose: bool) -> String {
     ))
 }
 
-/// The summary template, embedded at compile time.
-
 /// Renders the summary: the verdict, the customer's description, the bundle, then each incident
 /// (severity, title, impact, cause, the whole fix, how many findings it explains), then the
 /// findings no incident holds, then the checks not evaluated. `verbose` lists every finding an
