@@ -12,7 +12,10 @@
 # Longer runs by hand (the corpus grows in fuzz/corpus/<target>, kept between runs):
 #   cd fuzz && python3 seeds.py
 #   RUSTC_BOOTSTRAP=1 cargo fuzz run pipeline corpus/pipeline seeds/pipeline -- \
-#       -max_total_time=3600 -timeout=10 -max_len=131072 -dict=<(cat dict/*.dict) -jobs=2
+#       -max_total_time=3600 -timeout=10 -max_len=65536 -dict=<(cat dict/*.dict) -jobs=2
+# The pipeline and redact targets mostly build their bundles from the samples (src/grammar.rs);
+# SBDIAG_FUZZ_DUMP=<folder> writes each one there as a textual bundle, to replay a failure:
+#   SBDIAG_FUZZ_DUMP=/tmp/d RUSTC_BOOTSTRAP=1 cargo fuzz run redact artifacts/redact/crash-…
 # Reproduce / minimise a failure:
 #   RUSTC_BOOTSTRAP=1 cargo fuzz run <target> artifacts/<target>/crash-…
 #   RUSTC_BOOTSTRAP=1 cargo fuzz tmin <target> artifacts/<target>/crash-…
@@ -20,7 +23,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 secs="${1:-10}"
-targets="${FUZZ_TARGETS:-archive split decode pipeline}"
+targets="${FUZZ_TARGETS:-archive split decode pipeline redact}"
 export RUSTC_BOOTSTRAP=1
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
@@ -33,7 +36,7 @@ command -v python3 >/dev/null || { echo "python3 not found (fuzz/seeds.py needs 
 # Largest input per target (seeds.py keeps its seeds under these).
 max_len() {
   case "$1" in
-    split | decode) echo 65536 ;;
+    split | decode | pipeline | redact) echo 65536 ;;
     *) echo 131072 ;;
   esac
 }
@@ -41,7 +44,7 @@ dicts() {
   case "$1" in
     split | decode) echo dict/yaml.dict ;;
     archive) echo dict/archive.dict ;;
-    pipeline) echo dict/bundle.dict dict/yaml.dict dict/archive.dict ;;
+    pipeline | redact) echo dict/bundle.dict dict/yaml.dict dict/archive.dict ;;
   esac
 }
 

@@ -11,9 +11,11 @@ every seed is kept under it:
   decode    the same, each preceded by a line with its bundle-relative path
   archive   small bundles made of sample files as zip (deflated and stored), tar, tar.gz; and
             the samples' node zips as they are
-  pipeline  textual bundles (`=== <entry name>` sections, node zips as nested `+++ `
-            sections, see fuzz/src/lib.rs) of the small files of each sample, plus two of the
-            small archives above
+  pipeline  choices for the bundle grammar (fuzz/src/grammar.rs; two per sample, the first
+            byte picks the sample), textual bundles (`=== <entry name>` sections, node zips
+            as nested `+++ ` sections, see fuzz/src/lib.rs) of the small files of each
+            sample, plus two of the small archives above
+  redact    the same as pipeline
 """
 import hashlib
 import io
@@ -28,7 +30,7 @@ SAMPLES = HERE.parent / "samples"
 # Keep in step with MAX_LEN in run.sh.
 MAX_TEXT = 64 * 1024
 MAX_ARCHIVE = 128 * 1024
-MAX_PIPELINE = 128 * 1024
+MAX_PIPELINE = 64 * 1024
 ROOT = "supportbundle_3f6c2a1e-8b7d-4e2a-9c41-5d0e7a9b1c23_2025-02-14T09-41-07Z/"
 EPOCH = (2025, 2, 14, 9, 41, 7)
 
@@ -132,11 +134,29 @@ def text_bundle(files, marker=b"=== ", root=ROOT):
     return bytes(out)
 
 
+def choices(index, count, name, k):
+    """Bytes for the grammar that pick sample `index` of `count` (the grammar's first choice
+    is a byte taken modulo the count) and then choices of their own: never a first byte that
+    makes the input raw (0, `=`, `P`, 0x1f)."""
+    first = index + count * (1 + k)
+    while first in (0, ord("="), ord("P"), 0x1F):
+        first += count
+    rest = b""
+    while len(rest) < 192:
+        rest += hashlib.sha256(f"{name}/{k}/{len(rest)}".encode()).digest()
+    return bytes([first % 256]) + rest[:192]
+
+
 def main():
     root = Path(sys.argv[1]) if len(sys.argv) > 1 else HERE / "seeds"
     split, decode = Out(root, "split"), Out(root, "decode")
     archive, pipeline = Out(root, "archive"), Out(root, "pipeline")
-    for sample in samples():
+    redact = Out(root, "redact")
+    every = samples()
+    for i, sample in enumerate(every):
+        for k in range(2):
+            pipeline.add(choices(i, len(every), sample.name, k), MAX_PIPELINE)
+    for sample in every:
         files = files_of(sample)
         for name, data in files:
             if name.startswith("yamls/") and name.endswith(".yaml"):
@@ -150,16 +170,16 @@ def main():
         archive.add(zipped(small, zipfile.ZIP_STORED), MAX_ARCHIVE)
         archive.add(tarred(small, gz=False), MAX_ARCHIVE)
         archive.add(tarred(small, gz=True), MAX_ARCHIVE)
-        text = text_bundle(mini_bundle(files, 96 * 1024, node_zip=True))
+        text = text_bundle(mini_bundle(files, 24 * 1024, node_zip=True))
         pipeline.add(text, MAX_PIPELINE)
-        # Smaller ones run several times faster.
-        pipeline.add(text_bundle(mini_bundle(files, 24 * 1024, node_zip=True)), MAX_PIPELINE)
         if sample.name.startswith("upgrade-blocked"):
             opts = b"=== @from-version\nv1.4.0\n=== @to-version\nv1.4.1\n"
             pipeline.add(text + opts, MAX_PIPELINE)
             pipeline.add(zipped(small, zipfile.ZIP_DEFLATED), MAX_PIPELINE)
             pipeline.add(tarred(small, gz=True), MAX_PIPELINE)
-    for o in (split, decode, archive, pipeline):
+    for name in sorted(os.listdir(pipeline.dir)):
+        redact.add((pipeline.dir / name).read_bytes(), MAX_PIPELINE)
+    for o in (split, decode, archive, pipeline, redact):
         print(f"{o.dir}: {len(o.seen)} seeds")
 
 

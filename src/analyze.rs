@@ -96,14 +96,14 @@ fn scan_logs(bundle: &Bundle) -> Vec<LogHit> {
                     issue: format!("{}{}", crate::facts::upgrade::PRE_DRAIN_STEP_HIT, s.name),
                     namespace: crate::facts::upgrade::NAMESPACE.into(),
                     pod_prefix: crate::facts::upgrade::PRE_DRAIN_POD_PREFIX.into(),
-                    regex: regex::Regex::new(s.lines).ok()?,
+                    regex: crate::text::regex(s.lines).ok()?,
                 })
             }),
     );
     // etcd's clock-drift warnings (the clock-skew rule).
     {
         use crate::facts::services::{CLOCK_DRIFT_HIT, CLOCK_DRIFT_LINE, ETCD_PODS};
-        if let Ok(regex) = regex::Regex::new(&regex::escape(CLOCK_DRIFT_LINE)) {
+        if let Ok(regex) = crate::text::regex(&regex::escape(CLOCK_DRIFT_LINE)) {
             patterns.push(known::LogPattern {
                 issue: CLOCK_DRIFT_HIT.into(),
                 namespace: ETCD_PODS.0.into(),
@@ -383,7 +383,7 @@ fn scan_causes(bundle: &Bundle, index: &Index) -> Vec<CauseLine> {
 /// last such line and how many there were (`issue` = `webhook:<name>`).
 fn scan_webhook_lines(bundle: &Bundle) -> Vec<LogHit> {
     use rayon::prelude::*;
-    let Ok(re) = regex::Regex::new(
+    let Ok(re) = crate::text::regex(
         r#"(?:admission webhook|failed calling webhook|failed to call webhook) \\?"([^"\\]+)\\?""#,
     ) else {
         return Vec::new();

@@ -1,5 +1,6 @@
-//! Small text helpers shared by every stage (flattening, shortening, counting nouns). A leaf
-//! module: it depends on nothing in the crate, so any stage may use it without a cycle.
+//! Small text helpers shared by every stage (flattening, shortening, counting nouns, compiled
+//! regular expressions kept for the process). A leaf module: it depends on nothing in the
+//! crate, so any stage may use it without a cycle.
 
 /// Collapses every run of whitespace (newlines included) into one space and trims the ends.
 pub fn flatten(s: &str) -> String {
@@ -88,9 +89,42 @@ pub fn shell_quote(s: &str) -> String {
     }
 }
 
+/// The regular expression `pattern`, compiled once per process and kept (a pattern from the
+/// embedded catalogs or a knowledge file is then compiled once, not on every analysis). At
+/// most [`REGEX_CACHE`] patterns are kept; others are compiled on every call.
+pub fn regex(pattern: &str) -> Result<regex::Regex, regex::Error> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static CACHE: OnceLock<Mutex<HashMap<String, regex::Regex>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
+    if let Some(r) = cache.lock().ok().and_then(|c| c.get(pattern).cloned()) {
+        return Ok(r);
+    }
+    let r = regex::Regex::new(pattern)?;
+    if let Ok(mut c) = cache.lock()
+        && c.len() < REGEX_CACHE
+    {
+        c.insert(pattern.to_string(), r.clone());
+    }
+    Ok(r)
+}
+
+/// Most patterns [`regex`] keeps.
+pub const REGEX_CACHE: usize = 4096;
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn regexes_are_compiled_once_and_errors_are_kept_out() {
+        let a = regex(r"^x[0-9]+$").unwrap();
+        let b = regex(r"^x[0-9]+$").unwrap();
+        assert!(a.is_match("x12") && b.is_match("x3") && !a.is_match("y"));
+        assert_eq!(a.as_str(), b.as_str());
+        assert!(regex("(unclosed").is_err());
+        assert!(regex("(unclosed").is_err());
+    }
 
     #[test]
     fn grouped_counts() {

@@ -1,34 +1,38 @@
-//! Fuzz target: the whole pipeline on a small bundle: `Analysis::load` → `report()` → every
-//! renderer (JSON, Markdown, HTML, SARIF, JUnit, terminal). Input: a textual bundle
-//! (`=== <entry name>` sections, see `sbdiag_fuzz::TextBundle`) zipped in memory, or raw
-//! archive bytes (zip, tar, tar.gz) used as they are. The JSON and SARIF outputs must be JSON.
+//! Fuzz target: the whole pipeline on a small bundle held in memory: `Archive::from_bytes` →
+//! `Bundle::from_archive` → `Analysis::of` → `report()` → every renderer (JSON, Markdown, HTML,
+//! SARIF, JUnit, terminal). Input (see `sbdiag_fuzz::Input`): most inputs choose a bundle of
+//! a few KB through the grammar (`sbdiag_fuzz::grammar`: pieces of the samples, edited); a
+//! zero byte, `=== `, `PK` or the gzip magic first makes it raw bytes: a textual bundle
+//! (`=== <entry name>` sections, see `sbdiag_fuzz::TextBundle`) zipped in memory, or an archive
+//! (zip, tar, tar.gz) as it is. Nothing is written to disk; the thread pool is made once.
+//! The JSON and SARIF outputs must be JSON.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use sbdiag::analyze::Analysis;
+use sbdiag::archive::Archive;
+use sbdiag::bundle::Bundle;
 use sbdiag::report;
-use sbdiag_fuzz::{TextBundle, limits, scratch};
+use sbdiag_fuzz::{Input, dump, limits, setup};
 
 fuzz_target!(|data: &[u8]| {
-    let text = TextBundle::parse(data);
-    let bytes = match &text {
-        Some(t) => match t.to_zip() {
-            Some(z) => z,
-            None => return,
-        },
-        None => data.to_vec(),
-    };
-    let Some(path) = scratch("bundle.zip", &bytes) else {
+    setup();
+    let Some(input) = Input::of(data) else {
         return;
     };
-    let mut a = match Analysis::load(&path, &limits(), &|_, _| {}) {
-        Ok(a) => a,
+    if let Input::Generated(g) = &input {
+        dump(g, "pipeline.txt");
+    }
+    let (bytes, from, to) = input.into_parts();
+    let bundle = match Archive::from_bytes("bundle.zip", bytes, &limits())
+        .and_then(|a| Bundle::from_archive("bundle.zip".into(), a))
+    {
+        Ok(b) => b,
         Err(e) => return drop(e.to_string()),
     };
-    if let Some(t) = &text {
-        a.options.from_version = t.option("@from-version");
-        a.options.to_version = t.option("@to-version");
-    }
+    let mut a = Analysis::of(bundle, &|_, _| {});
+    a.options.from_version = from;
+    a.options.to_version = to;
     let r = a.report();
     let json = report::json::render(&r);
     assert!(

@@ -1,6 +1,9 @@
 //! Helpers shared by sbdiag's fuzz targets: the limits every target runs under, a scratch file
 //! for inputs the library opens by path, the textual bundle format of the `pipeline` target,
-//! and a reader that walks every entry of an opened archive.
+//! a reader that walks every entry of an opened archive, and ([`grammar`], [`Input`]) the
+//! structure-aware bundles of the `pipeline` and `redact` targets.
+pub mod grammar;
+
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -138,4 +141,78 @@ impl<'a> TextBundle<'a> {
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// What a `pipeline` or `redact` input stands for. An input that starts with a zero byte, with
+/// `=== ` (a textual bundle, see [`TextBundle`]), `PK` or the gzip magic is taken as bytes
+/// (after the zero byte, if any), so archive quirks stay reachable; any other input chooses
+/// a bundle through [`grammar::bundle`].
+pub enum Input {
+    /// An archive's bytes (zip, tar, tar.gz, or anything else), and the analysis options of
+    /// a textual bundle.
+    Raw(Vec<u8>, Option<String>, Option<String>),
+    /// A bundle of the grammar.
+    Generated(grammar::Generated),
+}
+
+impl Input {
+    /// Decodes `data`; `None` when it makes nothing worth running (a textual bundle that
+    /// cannot be zipped, or the grammar running out of choices before the first).
+    pub fn of(data: &[u8]) -> Option<Input> {
+        let raw = match data {
+            [0, rest @ ..] => rest,
+            _ if data.starts_with(b"=== ")
+                || data.starts_with(b"PK")
+                || data.starts_with(&[0x1f, 0x8b]) =>
+            {
+                data
+            }
+            _ => {
+                let mut u = libfuzzer_sys::arbitrary::Unstructured::new(data);
+                return grammar::bundle(&mut u).ok().map(Input::Generated);
+            }
+        };
+        Some(match TextBundle::parse(raw) {
+            Some(t) => Input::Raw(
+                t.to_zip()?,
+                t.option("@from-version"),
+                t.option("@to-version"),
+            ),
+            None => Input::Raw(raw.to_vec(), None, None),
+        })
+    }
+
+    /// The archive's bytes and the analysis options (`--from-version`, `--to-version`).
+    pub fn into_parts(self) -> (Vec<u8>, Option<String>, Option<String>) {
+        match self {
+            Input::Raw(b, f, t) => (b, f, t),
+            Input::Generated(g) => {
+                let z = g.to_zip();
+                (z, g.from_version, g.to_version)
+            }
+        }
+    }
+}
+
+/// Per-process setup of the targets that run the whole pipeline: one worker thread for
+/// rayon (the index, the archive reads and the redaction use it), made once, so that a run
+/// does not wake or wait for other threads. When `SBDIAG_FUZZ_DUMP` names a folder, every
+/// generated bundle is also written there in the textual format (to turn a failing input
+/// into a test's bundle; slow).
+pub fn setup() {
+    static ONCE: OnceLock<()> = OnceLock::new();
+    ONCE.get_or_init(|| {
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build_global();
+    });
+}
+
+/// Writes `g` as text into `$SBDIAG_FUZZ_DUMP/<name>` when that variable is set.
+pub fn dump(g: &grammar::Generated, name: &str) {
+    if let Some(dir) = std::env::var_os("SBDIAG_FUZZ_DUMP") {
+        let dir = PathBuf::from(dir);
+        let _ = std::fs::create_dir_all(&dir);
+        let _ = std::fs::write(dir.join(name), g.to_text());
+    }
 }

@@ -100,25 +100,15 @@ impl Archive {
             let mut f = File::open(path).map_err(io_err)?;
             let n = read_prefix(&mut f, &mut head).map_err(io_err)?;
             let head = head.get(..n).unwrap_or_default();
-            if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
-                let (b, l) = zipfile::ZipBackend::open_file(path, limits)?;
-                (Format::Zip, Backend::Zip(b), l)
-            } else if head.starts_with(&[0x1f, 0x8b]) {
-                let (b, l) = tarball::TarBackend::open(path, true, limits)?;
-                (Format::TarGz, Backend::Tar(b), l)
-            } else if head.get(257..262) == Some(b"ustar") {
-                let (b, l) = tarball::TarBackend::open(path, false, limits)?;
-                (Format::Tar, Backend::Tar(b), l)
-            } else {
-                return Err(Error::BadArchive {
-                    path: path.to_path_buf(),
-                    reason: if n == 0 {
-                        "the file is empty".into()
-                    } else {
-                        "unrecognised format: expected a .zip, .tar, .tar.gz/.tgz or a folder"
-                            .into()
-                    },
-                });
+            match sniff(path, head)? {
+                Format::Zip => {
+                    let (b, l) = zipfile::ZipBackend::open_file(path, limits)?;
+                    (Format::Zip, Backend::Zip(b), l)
+                }
+                f => {
+                    let (b, l) = tarball::TarBackend::open(path, f == Format::TarGz, limits)?;
+                    (f, Backend::Tar(b), l)
+                }
             }
         };
         Ok(Self::assemble(
@@ -139,6 +129,30 @@ impl Archive {
             Format::Zip,
             Backend::Zip(b),
             l,
+            limits,
+        ))
+    }
+
+    /// Opens a zip, tar or tar.gz held in memory, recognised by content as
+    /// [`Archive::open`] does for a file; `origin` is used in messages only.
+    pub fn from_bytes(origin: &str, bytes: Vec<u8>, limits: &Limits) -> Result<Archive> {
+        let path = Path::new(origin);
+        let (format, backend, listing) = match sniff(path, bytes.get(..512).unwrap_or(&bytes))? {
+            Format::Zip => {
+                let (b, l) = zipfile::ZipBackend::from_bytes(path, bytes, limits)?;
+                (Format::Zip, Backend::Zip(b), l)
+            }
+            f => {
+                let (b, l) =
+                    tarball::TarBackend::from_bytes(path, bytes, f == Format::TarGz, limits)?;
+                (f, Backend::Tar(b), l)
+            }
+        };
+        Ok(Self::assemble(
+            path.to_path_buf(),
+            format,
+            backend,
+            listing,
             limits,
         ))
     }
@@ -398,6 +412,26 @@ fn read_prefix(f: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
     Ok(n)
 }
 
+/// The container format of a file from its first 512 bytes (never [`Format::Dir`]).
+fn sniff(path: &Path, head: &[u8]) -> Result<Format> {
+    if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
+        Ok(Format::Zip)
+    } else if head.starts_with(&[0x1f, 0x8b]) {
+        Ok(Format::TarGz)
+    } else if head.get(257..262) == Some(b"ustar") {
+        Ok(Format::Tar)
+    } else {
+        Err(Error::BadArchive {
+            path: path.to_path_buf(),
+            reason: if head.is_empty() {
+                "the file is empty".into()
+            } else {
+                "unrecognised format: expected a .zip, .tar, .tar.gz/.tgz or a folder".into()
+            },
+        })
+    }
+}
+
 /// Builds the error for "too many entries".
 fn too_many(path: &Path, limits: &Limits) -> Error {
     Error::Limit {
@@ -534,5 +568,85 @@ mod tests {
             seen.into_inner().unwrap(),
             vec![("r/metadata.yaml".to_string(), b"a: b\n".to_vec())]
         );
+    }
+
+    /// A bundle held in memory opens as the same file would: each format recognised by
+    /// content, the same listing (links refused) and the same bytes, serially and in parallel;
+    /// the gzip stream's budget is the in-memory size times the ratio, as for a file.
+    #[test]
+    fn from_bytes_matches_open_for_every_format() {
+        let dir = tempfile::tempdir().unwrap();
+        let tgz = dir.path().join("t.tgz");
+        let files: &[(&str, &[u8])] = &[("r/metadata.yaml", b"a: b\n"), ("r/x/y.log", b"line\n")];
+        write_tgz(&tgz, files, |t| {
+            let mut l = tar::Header::new_gnu();
+            l.set_entry_type(tar::EntryType::Symlink);
+            l.set_size(0);
+            t.append_link(&mut l, "r/link", "/etc/passwd").unwrap();
+        });
+        let gz = std::fs::read(&tgz).unwrap();
+        let plain = {
+            let mut out = Vec::new();
+            std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gz[..]), &mut out)
+                .unwrap();
+            out
+        };
+        let tar = dir.path().join("t.tar");
+        std::fs::write(&tar, &plain).unwrap();
+        let zip = dir.path().join("t.zip");
+        std::fs::write(&zip, zip_bytes(files)).unwrap();
+        for (path, format) in [
+            (&tgz, Format::TarGz),
+            (&tar, Format::Tar),
+            (&zip, Format::Zip),
+        ] {
+            let limits = Limits::default();
+            let on_disk = Archive::open(path, &limits).unwrap();
+            let bytes = std::fs::read(path).unwrap();
+            let mem = Archive::from_bytes("mem", bytes, &limits).unwrap();
+            assert_eq!((mem.format(), on_disk.format()), (format, format));
+            assert_eq!(mem.origin(), Path::new("mem"));
+            let names = |a: &Archive| {
+                let mut v: Vec<String> = a.entries().iter().map(|e| e.path.clone()).collect();
+                v.extend(a.rejected().iter().map(|r| format!("refused {}", r.name)));
+                v
+            };
+            assert_eq!(names(&mem), names(&on_disk), "{format:?}");
+            assert_eq!(mem.read("r/x/y.log").unwrap(), b"line\n");
+            let seen = std::sync::Mutex::new(Vec::new());
+            let all: Vec<&Entry> = mem.entries().iter().collect();
+            mem.read_many(&all, |e, r| {
+                seen.lock().unwrap().push((e.path.clone(), r.unwrap()))
+            })
+            .unwrap();
+            let mut seen = seen.into_inner().unwrap();
+            seen.sort();
+            assert_eq!(seen.len(), 2, "{format:?}");
+            assert_eq!(seen[0], ("r/metadata.yaml".to_string(), b"a: b\n".to_vec()));
+        }
+        let bomb = {
+            let p = dir.path().join("bomb.tgz");
+            write_tgz(
+                &p,
+                &[
+                    ("r/metadata.yaml", &b"a\n"[..]),
+                    ("r/big", &vec![b' '; 8 << 20][..]),
+                ],
+                |_| {},
+            );
+            std::fs::read(p).unwrap()
+        };
+        let limits = Limits {
+            ratio_floor_bytes: 1 << 20,
+            max_ratio: 10,
+            ..Limits::default()
+        };
+        let a = Archive::from_bytes("bomb.tgz", bomb, &limits).unwrap();
+        assert_eq!(a.entries().len(), 1);
+        assert!(a.rejected()[0].reason.contains("decompression bomb"));
+        for junk in [&b""[..], b"not an archive"] {
+            let e = Archive::from_bytes("junk", junk.to_vec(), &Limits::default());
+            assert!(matches!(e, Err(Error::BadArchive { .. })));
+        }
     }
 }

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::limits::BudgetReader;
 use super::{Archive, Entry, Listing, Rejected, path, too_many};
@@ -11,7 +12,10 @@ use crate::archive::Limits;
 use crate::error::{Error, Result};
 
 pub(super) struct TarBackend {
+    /// The file, or the name the bytes are known by (messages only).
     path: PathBuf,
+    /// The tar's bytes when held in memory (`None`: read from `path`).
+    bytes: Option<Arc<[u8]>>,
     gz: bool,
     file_len: u64,
 }
@@ -28,11 +32,16 @@ impl TarBackend {
     }
 
     fn reader(&self, limits: &Limits) -> Result<Box<dyn Read>> {
-        let f = File::open(&self.path).map_err(|source| Error::Io {
-            path: self.path.clone(),
-            source,
-        })?;
-        let f = BufReader::with_capacity(1 << 20, f);
+        let f: Box<dyn Read> = match &self.bytes {
+            Some(b) => Box::new(std::io::Cursor::new(b.clone())),
+            None => {
+                let f = File::open(&self.path).map_err(|source| Error::Io {
+                    path: self.path.clone(),
+                    source,
+                })?;
+                Box::new(BufReader::with_capacity(1 << 20, f))
+            }
+        };
         Ok(if let Some(budget) = self.stream_budget(limits) {
             Box::new(BudgetReader::new(
                 flate2::read::MultiGzDecoder::new(f),
@@ -46,11 +55,39 @@ impl TarBackend {
 
     pub(super) fn open(path: &Path, gz: bool, limits: &Limits) -> Result<(TarBackend, Listing)> {
         let file_len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-        let b = TarBackend {
-            path: path.to_path_buf(),
-            gz,
-            file_len,
-        };
+        Self::list(
+            TarBackend {
+                path: path.to_path_buf(),
+                bytes: None,
+                gz,
+                file_len,
+            },
+            limits,
+        )
+    }
+
+    /// A tar (or tar.gz) held in memory; `origin` names it in messages.
+    pub(super) fn from_bytes(
+        origin: &Path,
+        bytes: Vec<u8>,
+        gz: bool,
+        limits: &Limits,
+    ) -> Result<(TarBackend, Listing)> {
+        Self::list(
+            TarBackend {
+                path: origin.to_path_buf(),
+                file_len: bytes.len() as u64,
+                bytes: Some(bytes.into()),
+                gz,
+            },
+            limits,
+        )
+    }
+
+    /// The listing pass.
+    fn list(b: TarBackend, limits: &Limits) -> Result<(TarBackend, Listing)> {
+        let path = b.path.clone();
+        let path = path.as_path();
         let mut tar = tar::Archive::new(b.reader(limits)?);
         let mut entries = Vec::new();
         let mut rejected = Vec::new();

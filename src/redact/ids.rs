@@ -324,6 +324,14 @@ impl Found {
         if id.is_empty() || id.len() > 253 {
             return;
         }
+        // A `/` is never in a Kubernetes name or namespace, a host name or a cluster id: such
+        // a value (a damaged capture) names nothing, and it could not be replaced where it
+        // spans a path's folders (`yamls/namespaced/<ns>/longhorn.io/v1beta2/…` for a
+        // namespace `longhorn.io/v1beta2`), so the leak check would refuse the whole copy.
+        // Image display names are free text: kept.
+        if id.contains('/') && class != Class::Image {
+            return;
+        }
         self.ids.entry(id.to_string()).or_insert(class);
     }
 }

@@ -59,7 +59,9 @@ pub fn redact(
     limits: &Limits,
     map: Option<&Path>,
 ) -> Result<(Summary, Vec<Leak>)> {
-    let (bundle, found, vocab, p) = prepare(input, limits, map)?;
+    let bundle = Bundle::open(input, limits)?;
+    let p = pseudonyms(map)?;
+    let (found, vocab) = prepare(&bundle, &p);
     let rw = Rewriter::new(&found, &vocab, &p)?;
     if output.exists() {
         return Err(Error::Usage(format!(
@@ -104,25 +106,25 @@ pub fn redact(
     Ok((summary, leaks))
 }
 
-/// Opens and indexes the bundle, finds its identifiers and the system's vocabulary, and makes
-/// every identifier's pseudonym now (so that the mapping holds them all); the index is not kept.
-fn prepare(
-    input: &Path,
-    limits: &Limits,
-    map: Option<&Path>,
-) -> Result<(Bundle, ids::Found, ids::Vocabulary, Pseudonyms)> {
-    let bundle = Bundle::open(input, limits)?;
-    let index = Index::build(&bundle, &|_, _| {});
-    let found = ids::collect(&bundle, &index);
+/// The pseudonym maker of a run: `map`'s key and pairs when given and present, else a fresh key.
+fn pseudonyms(map: Option<&Path>) -> Result<Pseudonyms> {
+    match map {
+        Some(m) => Pseudonyms::from_map(m),
+        None => Ok(Pseudonyms::fresh()),
+    }
+}
+
+/// Indexes the bundle, finds its identifiers and the system's vocabulary, and makes every
+/// identifier's pseudonym in `p` now (so that the mapping holds them all); the index is not
+/// kept.
+fn prepare(bundle: &Bundle, p: &Pseudonyms) -> (ids::Found, ids::Vocabulary) {
+    let index = Index::build(bundle, &|_, _| {});
+    let found = ids::collect(bundle, &index);
     let vocab = ids::Vocabulary::of(&index, &found);
-    let p = match map {
-        Some(m) => Pseudonyms::from_map(m)?,
-        None => Pseudonyms::fresh(),
-    };
     for (id, class) in &found.ids {
         p.of(*class, id);
     }
-    Ok((bundle, found, vocab, p))
+    (found, vocab)
 }
 
 /// The leak check for the pairs of `p`.
@@ -174,8 +176,21 @@ pub struct InMemory {
 /// Redacts `input` into memory and opens the copy as a bundle named by the pseudonymized
 /// name of the input: nothing is written. `map` is reused when it exists and written after.
 pub fn in_memory(input: &Path, limits: &Limits, map: Option<&Path>) -> Result<InMemory> {
-    let (bundle, found, vocab, p) = prepare(input, limits, map)?;
-    let rw = Rewriter::new(&found, &vocab, &p)?;
+    let bundle = Bundle::open(input, limits)?;
+    let p = pseudonyms(map)?;
+    let mem = in_memory_with(bundle, limits, &p)?;
+    if let (Some(_), Some(m)) = (&mem.bundle, map) {
+        p.save(m)?;
+    }
+    Ok(mem)
+}
+
+/// Redacts an opened bundle (one read from a file, or held in memory) into memory with the
+/// pseudonyms of `p`, which then holds every pair made (a fixed key, [`Pseudonyms::with_key`],
+/// makes the copy reproducible), and opens the copy as a bundle when the leak check passes.
+pub fn in_memory_with(bundle: Bundle, limits: &Limits, p: &Pseudonyms) -> Result<InMemory> {
+    let (found, vocab) = prepare(&bundle, p);
+    let rw = Rewriter::new(&found, &vocab, p)?;
     let mut summary = Summary {
         identifiers: found.ids.len(),
         whole_values_only: rw.counts().1,
@@ -185,14 +200,11 @@ pub fn in_memory(input: &Path, limits: &Limits, map: Option<&Path>) -> Result<In
     let name = rw.path(&bundle.source);
     drop(bundle);
     summary.pseudonyms = p.pairs().len();
-    let check = leak_check_for(&p, &vocab);
+    let check = leak_check_for(p, &vocab);
     // The copy is the bundle, not a node zip: the whole-bundle limits apply.
     let archive = Archive::from_zip_bytes(&name, zip, limits)?;
     let leaks = check_archive(&archive, limits, &check)?;
     let bundle = if leaks.is_empty() {
-        if let Some(m) = map {
-            p.save(m)?;
-        }
         Some(Bundle::from_archive(name, archive)?)
     } else {
         None
@@ -676,5 +688,83 @@ mod tests {
         assert_eq!(s.matches("\r\n").count(), 1);
         assert!(s.ends_with("\nlast"));
         assert!(!s.contains("10.0.0.1"));
+    }
+
+    /// A bundle held in memory redacts in memory: its identifiers collected and replaced in
+    /// every entry (the node zip's too), the same copy again from the same key, and the leak
+    /// check passes.
+    #[test]
+    fn a_bundle_in_memory_redacts_in_memory_reproducibly() {
+        let node_zip = {
+            let mut z = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+            let o = zip::write::SimpleFileOptions::default();
+            z.start_file("acme-node-7/journal.log", o).unwrap();
+            z.write_all(b"acme-node-7 kernel: eth0 up 192.168.50.7\n")
+                .unwrap();
+            z.finish().unwrap().into_inner()
+        };
+        let nodes = "apiVersion: v1\nitems:\n- apiVersion: v1\n  kind: Node\n  metadata:\n    \
+                     name: acme-node-7\n  status:\n    addresses:\n    - address: 192.168.50.7\n      \
+                     type: InternalIP\nkind: List\n";
+        let files: [(&str, &[u8]); 4] = [
+            (
+                "sb/metadata.yaml",
+                b"bundlename: bundle-x1\nbundlecreatedat: \"2025-02-14T09:41:07Z\"\n",
+            ),
+            ("sb/yamls/cluster/v1/nodes.yaml", nodes.as_bytes()),
+            (
+                "sb/logs/default/web/web.log",
+                b"ready; peer acme-node-7 at 192.168.50.7\n",
+            ),
+            ("sb/nodes/acme-node-7.zip", &node_zip),
+        ];
+        let mut z = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        for (name, body) in files {
+            z.start_file(name, zip::write::SimpleFileOptions::default())
+                .unwrap();
+            z.write_all(body).unwrap();
+        }
+        let bytes = z.finish().unwrap().into_inner();
+        let limits = Limits::default();
+        let run = || {
+            let a = Archive::from_bytes("mem.zip", bytes.clone(), &limits).unwrap();
+            let bundle = Bundle::from_archive("mem.zip".into(), a).unwrap();
+            let p = Pseudonyms::with_key([7; 32]);
+            let mem = in_memory_with(bundle, &limits, &p).unwrap();
+            assert!(mem.leaks.is_empty(), "{:?}", mem.leaks);
+            let out = mem.bundle.expect("the copy passes the leak check");
+            let mut texts = Vec::new();
+            for e in out.archive.entries().iter().filter(|e| !e.is_dir) {
+                let b = out.archive.read_entry(e).unwrap();
+                if e.path.ends_with(".zip") {
+                    let inner = Archive::from_zip_bytes(&e.path, b, &limits).unwrap();
+                    for ie in inner.entries() {
+                        let t = inner.read_entry(ie).unwrap();
+                        texts.push((ie.path.clone(), String::from_utf8(t).unwrap()));
+                    }
+                } else {
+                    texts.push((e.path.clone(), String::from_utf8(b).unwrap()));
+                }
+            }
+            (texts, p.pairs())
+        };
+        let (texts, pairs) = run();
+        assert!(
+            pairs
+                .iter()
+                .any(|(c, o, _)| *c == Class::Node && o == "acme-node-7")
+        );
+        assert!(pairs.iter().any(|(_, o, _)| o == "192.168.50.7"));
+        assert_eq!(texts.len(), 4, "{texts:?}");
+        for (path, text) in &texts {
+            for original in ["acme-node-7", "192.168.50.7"] {
+                assert!(
+                    !path.contains(original) && !text.contains(original),
+                    "{path}: {text}"
+                );
+            }
+        }
+        assert!(texts.iter().any(|(_, t)| t.contains("ready; peer node-")));
+        assert_eq!(run().0, texts, "the same key makes the same copy");
     }
 }

@@ -17,15 +17,13 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt::Write as _;
 
+use minijinja::context;
 use minijinja::value::Value;
-use minijinja::{AutoEscape, Environment, context};
 
 use super::layout::{Block, blocks, groups, steps};
 use super::{CheckStatus, Evidence, Finding, ObjectRef, Severity, SubGraph};
 use super::{Report, TimelineEntry};
 
-/// The template.
-const TEMPLATE: &str = include_str!("../../templates/report.html");
 /// Excerpts longer than this many lines are folded in `<details>`.
 const FOLD_LINES: usize = 15;
 /// Stands for the inline script's hash in the template's Content-Security-Policy.
@@ -434,13 +432,7 @@ pub fn render(r: &Report) -> String {
         timeline => r.timeline.iter().map(timeline_value).collect::<Vec<_>>(),
         vms => vms,
     };
-    let mut env = Environment::new();
-    env.set_auto_escape_callback(|_| AutoEscape::Html);
-    let rendered = env
-        .add_template("report.html", TEMPLATE)
-        .and_then(|()| env.get_template("report.html"))
-        .and_then(|t| t.render(ctx));
-    match rendered {
+    match super::render_template("report.html", ctx) {
         Ok(s) => format!("{}\n", with_script_hash(s.trim_end())),
         Err(e) => format!(
             "<!doctype html>\n<meta charset=\"utf-8\">\n<title>sbdiag report</title>\n\
@@ -922,7 +914,7 @@ mod tests {
         };
         e.excerpt = "status:\n  reason: Error\n  type: Ready\n… (3 more lines)\n".into();
         let show = |e: &Evidence| {
-            Environment::new()
+            minijinja::Environment::new()
                 .render_str(
                     "{{ e.loc }}|{% for l in e.rows %}{{ l.n }}:{{ l.hit }};{% endfor %}",
                     context! { e => evidence_value(e) },

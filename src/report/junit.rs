@@ -9,8 +9,6 @@ use minijinja::value::Value;
 use super::layout::groups;
 use super::{CheckStatus, Finding, Report, Severity};
 
-const TEMPLATE: &str = include_str!("../../templates/report.junit.xml");
-
 /// Renders the JUnit report.
 pub fn render(r: &Report) -> String {
     let checks: Vec<Value> = r
@@ -119,10 +117,8 @@ pub fn render(r: &Report) -> String {
         skipped => count(CheckStatus::NotEvaluated) + count(CheckStatus::NotApplicable),
         checks => checks,
     };
-    let mut env = minijinja::Environment::new();
-    // HTML escaping is XML-safe for text and attribute values.
-    env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
-    match env.render_str(TEMPLATE, ctx) {
+    // Escaped for HTML, which is XML-safe for text and attribute values.
+    match super::render_template("report.junit.xml", ctx) {
         Ok(s) => format!("{}\n", s.trim_end()),
         Err(e) => format!(
             "<!-- sbdiag: cannot render the JUnit template: {} -->\n",

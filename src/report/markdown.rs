@@ -14,8 +14,6 @@ use super::layout::{Block, Group, blocks, groups, steps};
 use super::{CheckStatus, Finding, Report, Severity};
 use crate::text::one_line;
 
-/// The template.
-const TEMPLATE: &str = include_str!("../../templates/report.md");
 /// What GitHub takes in an issue body or comment, in characters.
 pub const LIMIT: usize = 65_536;
 /// What the report aims under, leaving room for the last-resort note.
@@ -372,9 +370,7 @@ fn context(
 fn render_plan(r: &Report, plan: Plan, g: &[Group<'_>], loose: &[&Finding]) -> String {
     let (ctx, left_out) = context(r, plan, g, loose);
     let ctx = minijinja::context! { shortened => left_out.join("; "), ..ctx };
-    let mut env = minijinja::Environment::new();
-    env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
-    match env.render_str(TEMPLATE, ctx) {
+    match super::render_template("report.md", ctx) {
         Ok(s) => format!("{}\n", tidy(s.trim_end())),
         Err(e) => format!("sbdiag: cannot render the Markdown template: {e}\n"),
     }

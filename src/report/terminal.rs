@@ -25,13 +25,17 @@ fn paint(s: &str, code: &str, color: bool) -> String {
 /// Bundle text made safe for a terminal: control characters (an escape sequence planted in a
 /// status message could recolour or rewrite the screen) become visible `^[`-style text.
 fn clean(s: &str) -> String {
-    s.chars()
-        .map(|c| match c {
-            '\u{1b}' => "^[".to_string(),
-            c if c.is_control() && c != '\n' && c != '\t' => format!("\\u{{{:x}}}", c as u32),
-            c => c.to_string(),
-        })
-        .collect()
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\u{1b}' => out.push_str("^["),
+            c if c.is_control() && c != '\n' && c != '\t' => {
+                out.push_str(&format!("\\u{{{:x}}}", c as u32))
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// A remediation's steps as lines: prose as it is, a command after a `$ ` marker (bold on a
@@ -93,9 +97,6 @@ fn related_line(effects: &[&Finding], verbose: bool) -> String {
         plural(effects.len(), "related finding", "related findings")
     ))
 }
-
-/// The summary template, embedded at compile time.
-const TEMPLATE: &str = include_str!("../../templates/summary.txt");
 
 /// Renders the summary: the verdict, the customer's description, the bundle, then each incident
 /// (severity, title, impact, cause, the whole fix, how many findings it explains), then the
@@ -203,9 +204,7 @@ pub fn render(r: &Report, color: bool, verbose: bool) -> String {
         incidents => incidents,
         findings => findings,
     };
-    let mut env = minijinja::Environment::new();
-    env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
-    match env.render_str(TEMPLATE, ctx) {
+    match super::render_template("summary.txt", ctx) {
         Ok(s) => format!("{}\n", s.trim_end()),
         Err(e) => format!("sbdiag: cannot render the summary template: {e}\n"),
     }

@@ -267,7 +267,7 @@ const DENIAL_INFO: RuleInfo = RuleInfo {
 };
 
 fn denial(_: &RuleInfo, cx: &Context) -> Vec<Finding> {
-    let re = regex::Regex::new(
+    let re = crate::text::regex(
         r#"(admission webhook|failed calling webhook|failed to call webhook) \\?"([^"\\]+)\\?"(?:[^:]*?denied the request)?:?\s*(.*)"#,
     );
     let Ok(re) = re else { return Vec::new() };

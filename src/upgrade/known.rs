@@ -313,11 +313,14 @@ fn warning() -> String {
 /// `SBDIAG_KNOWLEDGE`), installed once per process before any analysis.
 static EXTRA: std::sync::OnceLock<Vec<KnownIssue>> = std::sync::OnceLock::new();
 
-/// The embedded catalog (checked by a unit test, so it cannot fail at run time) with the
-/// installed knowledge files' entries: an entry with an embedded entry's id replaces it, a new
-/// id is added after the embedded ones.
+/// The embedded catalog (checked by a unit test, so it cannot fail at run time; parsed once
+/// per process) with the installed knowledge files' entries: an entry with an embedded entry's
+/// id replaces it, a new id is added after the embedded ones.
 pub fn catalog() -> Vec<KnownIssue> {
-    let mut c: Vec<KnownIssue> = yaml_serde::from_str(CATALOG).unwrap_or_default();
+    static EMBEDDED: std::sync::OnceLock<Vec<KnownIssue>> = std::sync::OnceLock::new();
+    let mut c: Vec<KnownIssue> = EMBEDDED
+        .get_or_init(|| yaml_serde::from_str(CATALOG).unwrap_or_default())
+        .clone();
     for k in EXTRA.get().map(Vec::as_slice).unwrap_or_default() {
         match c.iter_mut().find(|e| e.id == k.id) {
             Some(e) => *e = k.clone(),
@@ -634,7 +637,7 @@ pub fn log_patterns() -> Vec<LogPattern> {
                     issue: id.clone(),
                     namespace: l.namespace,
                     pod_prefix: l.pod_prefix.unwrap_or_default(),
-                    regex: Regex::new(&l.matches).ok()?,
+                    regex: crate::text::regex(&l.matches).ok()?,
                 }),
                 _ => None,
             })
@@ -749,7 +752,9 @@ fn field_ok(o: &Object, f: &FieldTest) -> bool {
         return false;
     }
     if let Some(re) = &f.not_matches {
-        let Ok(re) = Regex::new(re) else { return false };
+        let Ok(re) = crate::text::regex(re) else {
+            return false;
+        };
         let hit = match &v {
             Some(serde_json::Value::String(s)) => re.is_match(s),
             Some(serde_json::Value::Null) | None => false,
@@ -760,7 +765,9 @@ fn field_ok(o: &Object, f: &FieldTest) -> bool {
         }
     }
     if let Some(re) = &f.matches {
-        let Ok(re) = Regex::new(re) else { return false };
+        let Ok(re) = crate::text::regex(re) else {
+            return false;
+        };
         let text = match &v {
             Some(serde_json::Value::String(s)) => s.clone(),
             Some(other) => other.to_string(),
@@ -949,7 +956,7 @@ pub fn matches(env: &Env, issue: &KnownIssue, hits: &[LogHit]) -> Option<Match> 
                 let re = fs
                     .message_matches
                     .as_deref()
-                    .and_then(|r| Regex::new(r).ok());
+                    .and_then(|r| crate::text::regex(r).ok());
                 let mut any = false;
                 for s in &env.fleet.sources {
                     if fs.bundle.as_ref().is_some_and(|b| *b != s.name) {
