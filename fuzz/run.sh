@@ -20,7 +20,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 secs="${1:-10}"
-targets="${FUZZ_TARGETS:-archive split decode pipeline}"
+targets="${FUZZ_TARGETS:-archive split decode pipeline serve mcp}"
 export RUSTC_BOOTSTRAP=1
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
@@ -33,7 +33,7 @@ command -v python3 >/dev/null || { echo "python3 not found (fuzz/seeds.py needs 
 # Largest input per target (seeds.py keeps its seeds under these).
 max_len() {
   case "$1" in
-    split | decode) echo 65536 ;;
+    split | decode | serve | mcp) echo 65536 ;;
     *) echo 131072 ;;
   esac
 }
@@ -42,6 +42,8 @@ dicts() {
     split | decode) echo dict/yaml.dict ;;
     archive) echo dict/archive.dict ;;
     pipeline) echo dict/bundle.dict dict/yaml.dict dict/archive.dict ;;
+    serve) echo dict/serve.dict ;;
+    mcp) echo dict/mcp.dict ;;
   esac
 }
 
