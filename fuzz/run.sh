@@ -23,7 +23,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 secs="${1:-10}"
-targets="${FUZZ_TARGETS:-archive split decode pipeline redact}"
+targets="${FUZZ_TARGETS:-archive split decode pipeline redact serve mcp}"
 export RUSTC_BOOTSTRAP=1
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
@@ -36,7 +36,7 @@ command -v python3 >/dev/null || { echo "python3 not found (fuzz/seeds.py needs 
 # Largest input per target (seeds.py keeps its seeds under these).
 max_len() {
   case "$1" in
-    split | decode | pipeline | redact) echo 65536 ;;
+    split | decode | pipeline | redact | serve | mcp) echo 65536 ;;
     *) echo 131072 ;;
   esac
 }
@@ -45,6 +45,8 @@ dicts() {
     split | decode) echo dict/yaml.dict ;;
     archive) echo dict/archive.dict ;;
     pipeline | redact) echo dict/bundle.dict dict/yaml.dict dict/archive.dict ;;
+    serve) echo dict/serve.dict ;;
+    mcp) echo dict/mcp.dict ;;
   esac
 }
 

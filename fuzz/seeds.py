@@ -16,9 +16,16 @@ every seed is kept under it:
             as nested `+++ ` sections, see fuzz/src/lib.rs) of the small files of each
             sample, plus two of the small archives above
   redact    the same as pipeline
+  serve     textual HTTP requests (see `TextRequest` in fuzz/src/lib.rs) as kubectl sends
+            them to the sample the target serves: discovery, list, get, Table, watch, label and
+            field selectors, pod logs, access reviews, writes
+  mcp       JSON-RPC frames as an MCP client sends them (tools/list, tools/call of every tool,
+            logging, ping, cancellation, bad frames), and direct tool calls (`@TOOL` then the
+            arguments) over the sample the target loads
 """
 import hashlib
 import io
+import json
 import os
 import sys
 import tarfile
@@ -33,6 +40,16 @@ MAX_ARCHIVE = 128 * 1024
 MAX_PIPELINE = 64 * 1024
 ROOT = "supportbundle_3f6c2a1e-8b7d-4e2a-9c41-5d0e7a9b1c23_2025-02-14T09-41-07Z/"
 EPOCH = (2025, 2, 14, 9, 41, 7)
+# The sample the `serve` and `mcp` targets load (SAMPLE in src/lib.rs), and the other sample
+# the `mcp` target loads.
+SERVE_SAMPLE = "upgrade-blocked-v1.4.0"
+OTHER_SAMPLE = "upgrade-failed-leftovers-v1.4.0"
+# What kubectl sends: `get` asks for a Table, falling back to a list.
+KUBECTL_TABLE = (
+    "application/json;as=Table;v=v1;g=meta.k8s.io,"
+    "application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json"
+)
+KUBECTL_UA = "kubectl/v1.31.4 (linux/amd64) kubernetes/a78aa47"
 
 
 def samples():
@@ -147,11 +164,190 @@ def choices(index, count, name, k):
     return bytes([first % 256]) + rest[:192]
 
 
+def resources(sample):
+    """(namespace or None, group, version, plural, first object name or None) of every
+    resource list file of the sample's yamls/, sorted."""
+    out = []
+    for p in sorted((sample / "yamls").rglob("*.yaml")):
+        parts = p.relative_to(sample / "yamls").parts
+        if parts[0] == "namespaced":
+            ns, rest = parts[1], parts[2:]
+        else:
+            ns, rest = None, parts[1:]
+        group, version = (rest[0], rest[1]) if len(rest) == 3 else ("", rest[0])
+        name = None
+        lines = p.read_text(errors="replace").splitlines()
+        for i, line in enumerate(lines):
+            if line.strip() == "metadata:" and i + 1 < len(lines):
+                for nxt in lines[i + 1 : i + 30]:
+                    if nxt.strip().startswith("name: "):
+                        name = nxt.strip()[len("name: ") :].strip("'\"")
+                        break
+                if name:
+                    break
+        out.append((ns, group, version, rest[-1][: -len(".yaml")], name))
+    return out
+
+
+def request(method, target, headers=(), body=b""):
+    """A `TextRequest`: `METHOD TARGET`, headers, a blank line, the body."""
+    out = f"{method} {target}\n".encode()
+    for h in headers:
+        out += h.encode() + b"\n"
+    if body:
+        out += b"\n" + body
+    return out
+
+
+def serve_seeds(sample):
+    """kubectl's requests to the sample."""
+    ua = f"User-Agent: {KUBECTL_UA}"
+    table = [f"Accept: {KUBECTL_TABLE}", ua]
+    out = [
+        request("GET", "/version?timeout=32s", ["Accept: application/json, */*", ua]),
+        request("GET", "/api?timeout=32s", ["Accept: application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json", ua]),
+        request("GET", "/apis?timeout=32s", [ua]),
+        request("GET", "/api/v1?timeout=32s", [ua]),
+        request("GET", "/openapi/v2?timeout=32s", ["Accept: application/com.github.proto-openapi.spec.v2@v1.0+protobuf", ua]),
+        request("GET", "/openapi/v3", [ua]),
+        request("GET", "/healthz"),
+        request("GET", "/readyz?verbose"),
+        request("HEAD", "/api/v1/pods"),
+        request("GET", "/api/v1/namespaces?limit=500", table),
+        request("GET", "/api/v1/nodes?labelSelector=node-role.kubernetes.io%2Fcontrol-plane%3Dtrue&limit=500", table),
+        request("GET", "/api/v1/pods?fieldSelector=status.phase%21%3DRunning%2Cstatus.phase%21%3DSucceeded&limit=500", table),
+        request("GET", "/api/v1/events?fieldSelector=type%3DWarning&limit=500", table),
+        request("GET", "/api/v1/namespaces/harvester-system/events?fieldSelector=involvedObject.name%3Dhvst-upgrade-7dtzq%2CinvolvedObject.namespace%3Dharvester-system%2CinvolvedObject.kind%3DUpgrade&limit=500", [ua]),
+        request("GET", "/api/v1/pods?labelSelector=app+in+%28rancher%2Cfleet-controller%29%2C%21job-name&limit=500", table),
+        request("GET", "/api/v1/pods?includeObject=Object&limit=500", table),
+        request("GET", "/api/v1/pods?watch=true&resourceVersion=1&timeoutSeconds=5", table),
+        request("GET", "/api/v1/namespaces/cattle-system/pods?watch=1&fieldSelector=metadata.name%3Drancher-ll288pl58g-jxzlh", [ua]),
+        request("GET", "/api/v1/pods?limit=500", ["@age-from capture"] + table),
+        request("POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", ["Content-Type: application/json", ua],
+                b'{"kind":"SelfSubjectAccessReview","apiVersion":"authorization.k8s.io/v1","metadata":{"creationTimestamp":null},"spec":{"resourceAttributes":{"namespace":"default","verb":"delete","resource":"pods"}},"status":{"allowed":false}}\n'),
+        request("POST", "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews", ["Content-Type: application/json", ua],
+                b'{"kind":"SelfSubjectRulesReview","apiVersion":"authorization.k8s.io/v1","spec":{"namespace":"default"}}\n'),
+        request("DELETE", "/api/v1/namespaces/default/pods/x", [ua]),
+        request("PATCH", "/apis/apps/v1/namespaces/cattle-system/deployments/rancher?fieldManager=kubectl-edit", ["Content-Type: application/strategic-merge-patch+json"], b'{"spec":{"replicas":0}}'),
+        request("PUT", "/api/v1/namespaces/default/configmaps/x", [], b"{}"),
+        request("GET", "/api/v1/namespaces/default/pods/a%2Fb/..%2f..%2fetc"),
+        request("GET", "/apis/../../etc/passwd"),
+    ]
+    groups = set()
+    for ns, group, version, plural, name in resources(sample):
+        base = "/api/v1" if not group else f"/apis/{group}/{version}"
+        if group and group not in groups:
+            groups.add(group)
+            out.append(request("GET", f"/apis/{group}/{version}?timeout=32s", [ua]))
+            out.append(request("GET", f"/apis/{group}", [ua]))
+        where = f"{base}/namespaces/{ns}/{plural}" if ns else f"{base}/{plural}"
+        out.append(request("GET", f"{where}?limit=500", table))
+        if name:
+            out.append(request("GET", f"{where}/{name}", table))
+            out.append(request("GET", f"{where}/{name}", [f"Accept: application/json", ua]))
+            out.append(request("GET", f"{where}?fieldSelector=metadata.name%3D{name}&watch=true&resourceVersion=0", table))
+    for p in sorted((sample / "logs").glob("*/*/*.log*")):
+        ns, pod = p.parts[-3], p.parts[-2]
+        container = p.name.split(".log")[0]
+        where = f"/api/v1/namespaces/{ns}/pods/{pod}/log"
+        out.append(request("GET", f"{where}?container={container}", [ua]))
+        out.append(request("GET", f"{where}?container={container}&tailLines=10&sinceSeconds=3600&follow=true&timestamps=true", [ua]))
+        out.append(request("GET", f"{where}?container={container}&previous=true", [ua]))
+    return out
+
+
+def rpc(id, method, params=None):
+    m = {"jsonrpc": "2.0", "method": method}
+    if id is not None:
+        m["id"] = id
+    if params is not None:
+        m["params"] = params
+    return json.dumps(m, separators=(",", ":"))
+
+
+def tool_calls(sample, other):
+    """(tool, arguments, whether it needs several bundles) as a model calls them."""
+    pod, ns, container = "rancher-ll288pl58g-jxzlh", "cattle-system", "rancher"
+    return [
+        ("bundles", {}, False),
+        ("incidents", {}, False),
+        ("incidents", {"bundle": sample, "limit": 1, "cursor": "1"}, False),
+        ("findings", {"severity": "warning"}, False),
+        ("findings", {"rule": "upgrade", "kind": "configmap", "namespace": "harvester-system", "limit": 2}, False),
+        ("get", {"kind": "api-resources"}, False),
+        ("get", {"kind": "pods", "namespace": ns, "output": "wide"}, False),
+        ("get", {"kind": "po", "name": pod, "output": "yaml"}, False),
+        ("get", {"kind": "volumes.longhorn.io", "selector": "app!=x,tier in (a,b)", "output": "name"}, False),
+        ("get", {"kind": "managedcharts", "cursor": "3", "limit": 2}, False),
+        ("describe", {"kind": f"po/{pod}"}, False),
+        ("describe", {"kind": "node", "name": "harvester-node"}, False),
+        ("events", {"type": "Warning"}, False),
+        ("events", {"namespace": "harvester-system", "object": "Upgrade/hvst-upgrade-7dtzq"}, False),
+        ("logs", {"pod": pod, "container": container, "grep": "(?i)error|fail", "tail": 5}, False),
+        ("logs", {"pod": pod, "namespace": ns, "since": "2h", "until": "2025-02-14T09:00:00Z", "previous": True}, False),
+        ("logs", {"pod": "harvester-node-0", "container": "kernel"}, False),
+        ("graph", {"object": "managedchart/harvester", "depth": 6}, False),
+        ("graph", {"object": f"pod/{pod}", "namespace": ns}, False),
+        ("coverage", {}, False),
+        ("coverage", {"rule": "upgrade.precheck"}, False),
+        ("diff", {"old": other, "new": sample}, True),
+        ("diff", {"old": other, "new": sample, "force": True, "limit": 5}, True),
+        ("findings", {"bundle": "broken"}, True),
+        ("get", {"bundle": sample, "kind": "nodes"}, True),
+        ("nope", {}, False),
+    ]
+
+
+def mcp_seeds(sample, other):
+    out = []
+    calls = tool_calls(sample, other)
+    for tool, args, several in calls:
+        out.append(("@@" if several else "@").encode() + tool.encode() + b"\n" + json.dumps(args).encode())
+    frames = [rpc(1, "tools/list")]
+    for i, (tool, args, several) in enumerate(calls):
+        if not several:
+            frames.append(rpc(10 + i, "tools/call", {"name": tool, "arguments": args}))
+    out.append(("\n".join(frames) + "\n").encode())
+    for f in frames[1:]:
+        out.append(f.encode() + b"\n")
+    odd = [
+        rpc(None, "notifications/initialized"),
+        rpc(2, "ping"),
+        rpc(3, "logging/setLevel", {"level": "error"}),
+        rpc(4, "tools/list", {"cursor": "abc"}),
+        rpc(5, "tools/call", {"name": "get"}),
+        rpc(6, "tools/call", {"name": "get", "arguments": {"kind": 7}}),
+        rpc(7, "tools/call", {"name": "logs", "arguments": {"pod": "x", "grep": "(("}}),
+        rpc(8, "resources/list"),
+        rpc(9, "prompts/get", {"name": "x"}),
+        rpc(10, "nonexistent/method", {}),
+        rpc(11, "tools/call", {"name": "get", "arguments": {"kind": "pods"}, "_meta": {"progressToken": 1}}),
+        rpc(None, "notifications/cancelled", {"requestId": 11, "reason": "user"}),
+        rpc(12, "initialize", {"protocolVersion": "2024-11-05", "capabilities": {}, "clientInfo": {"name": "x", "version": "1"}}),
+        rpc(None, "notifications/roots/list_changed"),
+        '{"jsonrpc":"2.0","id":13,"result":{}}',
+        '{"jsonrpc":"2.0","id":14,"error":{"code":-32601,"message":"no"}}',
+        '[{"jsonrpc":"2.0","id":15,"method":"ping"}]',
+        '{"jsonrpc":"1.0","id":16,"method":"ping"}',
+        '{"jsonrpc":"2.0","id":null,"method":"ping"}',
+        '{"jsonrpc":"2.0","id":1.5,"method":"ping"}',
+        '{not json',
+        '',
+        '\ufeff' + rpc(17, "ping"),
+        "Content-Length: 40\r",
+    ]
+    out.append(("\n".join(odd) + "\n").encode())
+    for f in odd:
+        out.append(f.encode() + b"\n")
+    return out
+
+
 def main():
     root = Path(sys.argv[1]) if len(sys.argv) > 1 else HERE / "seeds"
     split, decode = Out(root, "split"), Out(root, "decode")
     archive, pipeline = Out(root, "archive"), Out(root, "pipeline")
     redact = Out(root, "redact")
+    serve, mcp = Out(root, "serve"), Out(root, "mcp")
     every = samples()
     for i, sample in enumerate(every):
         for k in range(2):
@@ -179,7 +375,11 @@ def main():
             pipeline.add(tarred(small, gz=True), MAX_PIPELINE)
     for name in sorted(os.listdir(pipeline.dir)):
         redact.add((pipeline.dir / name).read_bytes(), MAX_PIPELINE)
-    for o in (split, decode, archive, pipeline, redact):
+    for seed in serve_seeds(SAMPLES / SERVE_SAMPLE):
+        serve.add(seed, MAX_TEXT)
+    for seed in mcp_seeds(SERVE_SAMPLE, OTHER_SAMPLE):
+        mcp.add(seed, MAX_TEXT)
+    for o in (split, decode, archive, pipeline, redact, serve, mcp):
         print(f"{o.dir}: {len(o.seen)} seeds")
 
 

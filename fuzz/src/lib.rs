@@ -216,3 +216,110 @@ pub fn dump(g: &grammar::Generated, name: &str) {
         let _ = std::fs::write(dir.join(name), g.to_text());
     }
 }
+
+/// The sample the `serve` and `mcp` targets answer from (indexed once per process).
+pub const SAMPLE: &str = "upgrade-blocked-v1.4.0";
+
+/// The folder of the project's sample `name`.
+pub fn sample_path(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../samples")
+        .join(name)
+}
+
+/// [`SAMPLE`] opened and indexed (the `serve` target's capture).
+pub fn load_sample() -> sbdiag::analyze::Capture {
+    let path = sample_path(SAMPLE);
+    sbdiag::analyze::Capture::load(&path, &Limits::default(), &|_, _| {})
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The `serve` target's textual request: a first line `METHOD TARGET` (only a target: `GET`),
+/// then `Name: value` header lines up to a blank line, then the body. A header line
+/// `@age-from capture` is an option (ages as at the capture), not a header.
+pub struct TextRequest<'a> {
+    /// The method as written.
+    pub method: &'a [u8],
+    /// The request target (path and query string).
+    pub target: &'a [u8],
+    /// `(name, value)` of every header line.
+    pub headers: Vec<(&'a [u8], &'a [u8])>,
+    /// `@age-from capture` was given.
+    pub age_from_capture: bool,
+    /// Everything after the blank line.
+    pub body: &'a [u8],
+}
+
+impl<'a> TextRequest<'a> {
+    /// Parses `data`; `None` when it is empty.
+    pub fn parse(data: &'a [u8]) -> Option<Self> {
+        if data.is_empty() {
+            return None;
+        }
+        let mut lines = Lines { rest: data };
+        let first = lines.next().unwrap_or_default();
+        let (method, target) = match first.iter().position(|&b| b == b' ') {
+            Some(i) => (&first[..i], &first[i + 1..]),
+            None => (&b"GET"[..], first),
+        };
+        let mut headers = Vec::new();
+        let mut age_from_capture = false;
+        while let Some(line) = lines.next() {
+            if line.is_empty() {
+                break;
+            }
+            if line == b"@age-from capture" {
+                age_from_capture = true;
+                continue;
+            }
+            let (name, value) = match line.iter().position(|&b| b == b':') {
+                Some(i) => (&line[..i], &line[i + 1..]),
+                None => (line, &line[line.len()..]),
+            };
+            headers.push((name, value.trim_ascii_start()));
+        }
+        Some(TextRequest {
+            method,
+            target,
+            headers,
+            age_from_capture,
+            body: lines.rest,
+        })
+    }
+
+    /// The request's parts as hyper hands them to the server; `None` when hyper would refuse
+    /// the request (a bad method, target or header).
+    pub fn parts(&self) -> Option<hyper::http::request::Parts> {
+        let mut b = hyper::Request::builder()
+            .method(hyper::Method::from_bytes(self.method).ok()?)
+            .uri(hyper::Uri::try_from(self.target).ok()?);
+        for (name, value) in &self.headers {
+            b = b.header(
+                hyper::header::HeaderName::from_bytes(name).ok()?,
+                hyper::header::HeaderValue::from_bytes(value).ok()?,
+            );
+        }
+        Some(b.body(()).ok()?.into_parts().0)
+    }
+}
+
+/// Lines ending in `\n` or `\r\n`, the rest kept for the body.
+struct Lines<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Iterator for Lines<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        if self.rest.is_empty() {
+            return None;
+        }
+        let (line, rest) = match self.rest.iter().position(|&b| b == b'\n') {
+            Some(i) => (&self.rest[..i], &self.rest[i + 1..]),
+            None => (self.rest, &self.rest[self.rest.len()..]),
+        };
+        self.rest = rest;
+        Some(line.strip_suffix(b"\r").unwrap_or(line))
+    }
+}

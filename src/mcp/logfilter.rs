@@ -43,13 +43,15 @@ fn duration(s: &str) -> Option<Duration> {
         }
         let n: i64 = num.parse().ok()?;
         num.clear();
-        total += match c {
-            's' => Duration::seconds(n),
-            'm' => Duration::minutes(n),
-            'h' => Duration::hours(n),
-            'd' => Duration::days(n),
+        // Beyond chrono's range (about 292 million years) is no duration: `None`, not a panic.
+        let d = match c {
+            's' => Duration::try_seconds(n),
+            'm' => Duration::try_minutes(n),
+            'h' => Duration::try_hours(n),
+            'd' => Duration::try_days(n),
             _ => return None,
-        };
+        }?;
+        total = total.checked_add(&d)?;
         any = true;
     }
     (num.is_empty() && any).then_some(total)
@@ -67,7 +69,11 @@ pub fn point(arg: &str, name: &str, capture: Option<Timestamp>) -> Result<Timest
         ));
     };
     match capture {
-        Some(c) => Ok(c - d),
+        Some(c) => c.checked_sub_signed(d).ok_or_else(|| {
+            format!(
+                "{name} {a:?}: that is before the earliest time there is; give a shorter duration"
+            )
+        }),
         None => Err(format!(
             "{name} {a:?}: the bundle records no capture time to count back from; give an RFC 3339 time"
         )),
@@ -319,5 +325,27 @@ mod tests {
         assert!(no_capture.unwrap_err().contains("no capture time"));
         assert_eq!(duration("1h30m"), Some(Duration::minutes(90)));
         assert_eq!(duration("15"), None);
+    }
+
+    /// Found by the `mcp` fuzz target: a duration past chrono's range panicked in the `logs`
+    /// tool (`TimeDelta::days out of bounds`, then an overflowing sum and subtraction).
+    #[test]
+    fn durations_out_of_range_are_refused_not_a_panic() {
+        assert_eq!(duration("999999999999999d"), None);
+        assert_eq!(duration("9223372036854775807s"), None);
+        assert_eq!(duration("9223372036854775s9223372036854775s"), None);
+        let capture = time::parse("2022-03-22T23:49:32Z");
+        let e = point("106751991167d", "since", capture).unwrap_err();
+        assert!(e.contains("before the earliest time"), "{e}");
+        let e = apply(
+            LOG,
+            &Filter {
+                since: Some("999999999999999d".into()),
+                ..Filter::default()
+            },
+            capture,
+        )
+        .unwrap_err();
+        assert!(e.contains("expected a duration"), "{e}");
     }
 }

@@ -240,7 +240,10 @@ pub struct DiffArgs {
     pub limit: Option<usize>,
 }
 
-fn tool<T: JsonSchema + 'static>(name: &'static str, description: &'static str) -> Tool {
+fn tool<T: JsonSchema + 'static>(
+    name: &'static str,
+    description: impl Into<std::borrow::Cow<'static, str>>,
+) -> Tool {
     // The tool's description says what the struct's doc comment would: keep the schema to
     // the arguments, with `properties` even when there are none (some clients require it).
     let mut schema = schema_for_type::<T>().as_ref().clone();
@@ -264,7 +267,8 @@ const PAGED: &str = " Answers are paged (200 items or 30 KB): a cut answer says 
 
 /// Every tool, with its input schema and description.
 pub fn list() -> Vec<Tool> {
-    let d = |s: &str| -> &'static str { Box::leak(format!("{s}{PAGED}").into_boxed_str()) };
+    // Owned, not leaked: every server (a test, the fuzz target) builds its own list.
+    let d = |s: &str| format!("{s}{PAGED}");
     vec![
         tool::<BundlesArgs>(
             "bundles",
@@ -1319,6 +1323,25 @@ mod tests {
             );
             assert!(s.get("title").is_none() && s.get("description").is_none());
             assert!(t.description.as_deref().unwrap_or_default().len() > 120);
+        }
+    }
+
+    /// Found by the `mcp` fuzz target (LeakSanitizer): every `list()`, so every server,
+    /// leaked the paged tools' descriptions.
+    #[test]
+    fn tool_descriptions_are_owned_not_leaked() {
+        let tools = list();
+        let paged: Vec<_> = tools
+            .iter()
+            .filter(|t| t.description.as_deref().is_some_and(|d| d.ends_with(PAGED)))
+            .collect();
+        assert!(paged.len() >= 8, "{}", paged.len());
+        for t in paged {
+            assert!(
+                matches!(t.description, Some(std::borrow::Cow::Owned(_))),
+                "{}",
+                t.name
+            );
         }
     }
 

@@ -255,7 +255,7 @@ fn line_pieces(text: &str, size: usize) -> Vec<&str> {
     let mut out = Vec::new();
     let mut rest = text;
     while rest.len() > size {
-        let cut = match memchr::memchr(b'\n', &rest.as_bytes()[size..]) {
+        let cut = match memchr::memchr(b'\n', rest.as_bytes().get(size..).unwrap_or_default()) {
             Some(i) => size + i + 1,
             None => rest.len(),
         };

@@ -579,7 +579,9 @@ impl<V> WholeValues<V> {
     fn new(map: HashMap<String, V>) -> WholeValues<V> {
         let mut lens = Box::new([false; 257]);
         for w in map.keys() {
-            lens[w.len().min(256)] = true;
+            if let Some(l) = lens.get_mut(w.len().min(256)) {
+                *l = true;
+            }
         }
         WholeValues { map, lens }
     }
@@ -590,7 +592,7 @@ impl<V> WholeValues<V> {
             return None;
         }
         let (s, e) = value_span(l)?;
-        if !self.lens[(e - s).min(256)] {
+        if !self.lens.get((e - s).min(256)).copied().unwrap_or(true) {
             return None;
         }
         self.map.get(&l[s..e]).map(|v| (s, e, v))

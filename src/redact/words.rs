@@ -19,27 +19,45 @@ use super::ids::boundary;
 pub struct Words {
     ac: AhoCorasick,
     /// Per byte: [`ALNUM`] and [`FIRST`].
-    class: Box<[u8; 256]>,
-    /// Pairs of first bytes (ASCII lower-cased) of identifiers, as a bit set; one-byte
-    /// identifiers set every pair they begin.
-    pairs: Box<[u64; 1024]>,
+    class: Vec<u8>,
+    /// Pairs of first bytes (ASCII lower-cased) of identifiers; one-byte identifiers set
+    /// every pair they begin.
+    pairs: Bits,
     /// The same of identifiers shorter than four bytes only.
-    short_pairs: Box<[u64; 1024]>,
-    /// The first four bytes (ASCII lower-cased) of the longer ones, hashed into a bit set.
-    quads: Box<[u64; QUAD_WORDS]>,
+    short_pairs: Bits,
+    /// The first four bytes (ASCII lower-cased) of the longer ones, hashed.
+    quads: Bits,
+}
+
+/// A set of bits; a position past its end is never set.
+struct Bits(Vec<u64>);
+
+impl Bits {
+    fn new(bits: usize) -> Bits {
+        Bits(vec![0; bits.div_ceil(64)])
+    }
+
+    fn set(&mut self, i: usize) {
+        if let Some(w) = self.0.get_mut(i / 64) {
+            *w |= 1 << (i % 64);
+        }
+    }
+
+    fn has(&self, i: usize) -> bool {
+        self.0.get(i / 64).is_some_and(|w| w & (1 << (i % 64)) != 0)
+    }
 }
 
 /// 2^20 bits: a few hundred identifiers leave it nearly empty, so few places pass by chance.
 const QUAD_BITS: u32 = 20;
-const QUAD_WORDS: usize = 1 << (QUAD_BITS - 6);
 
-/// The hash of four bytes, ASCII lower-cased.
-fn quad(b: &[u8]) -> usize {
-    let w = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+/// The hash of the first four bytes of `b`, ASCII lower-cased (`None` when shorter).
+fn quad(b: &[u8]) -> Option<usize> {
+    let w = u32::from_le_bytes(b.get(..4)?.try_into().ok()?);
     // ASCII lower-casing of the four bytes at once: set bit 5 of the upper-case letters.
     let upper = w.wrapping_add(0x3f3f_3f3f) & !w.wrapping_add(0x2525_2525) & !w & 0x8080_8080;
     let lower = w | (upper >> 2);
-    (lower.wrapping_mul(0x9E37_79B1) >> (32 - QUAD_BITS)) as usize
+    Some((lower.wrapping_mul(0x9E37_79B1) >> (32 - QUAD_BITS)) as usize)
 }
 
 /// An ASCII letter or digit: no identifier starts right after one.
@@ -59,36 +77,37 @@ impl Words {
         if words.is_empty() {
             return None;
         }
-        let mut class = Box::new([0u8; 256]);
-        for (b, c) in class.iter_mut().enumerate() {
-            if (b as u8).is_ascii_alphanumeric() {
-                *c |= ALNUM;
-            }
-        }
-        let mut pairs = Box::new([0u64; 1024]);
-        let mut short_pairs = Box::new([0u64; 1024]);
-        let mut quads = Box::new([0u64; QUAD_WORDS]);
+        let mut class: Vec<u8> = (0..=255u8)
+            .map(|b| if b.is_ascii_alphanumeric() { ALNUM } else { 0 })
+            .collect();
+        let mut pairs = Bits::new(1 << 16);
+        let mut short_pairs = Bits::new(1 << 16);
+        let mut quads = Bits::new(1 << QUAD_BITS);
         let mut set = |a: usize, b: usize, short: bool| {
-            let i = a << 8 | b;
-            pairs[i / 64] |= 1 << (i % 64);
+            pairs.set(a << 8 | b);
             if short {
-                short_pairs[i / 64] |= 1 << (i % 64);
+                short_pairs.set(a << 8 | b);
             }
         };
         for w in &words {
             let Some(&a) = w.as_bytes().first() else {
                 continue;
             };
-            class[a.to_ascii_lowercase() as usize] |= FIRST;
-            class[a.to_ascii_uppercase() as usize] |= FIRST;
+            for c in [a.to_ascii_lowercase(), a.to_ascii_uppercase()] {
+                if let Some(k) = class.get_mut(c as usize) {
+                    *k |= FIRST;
+                }
+            }
             match w.as_bytes() {
                 [_] => (0..256).for_each(|b| set(fold(a), b, true)),
                 [_, b] | [_, b, _] => set(fold(a), fold(*b), true),
-                long => {
-                    set(fold(a), fold(long[1]), false);
-                    let q = quad(long);
-                    quads[q / 64] |= 1 << (q % 64);
+                [_, b, ..] => {
+                    set(fold(a), fold(*b), false);
+                    if let Some(q) = quad(w.as_bytes()) {
+                        quads.set(q);
+                    }
                 }
+                [] => {}
             }
         }
         let ac = AhoCorasickBuilder::new()
@@ -114,25 +133,23 @@ impl Words {
         let mut prev_alnum = from > 0 && b.get(from - 1).is_some_and(u8::is_ascii_alphanumeric);
         for (i, &c) in b.get(from..)?.iter().enumerate() {
             let i = from + i;
-            let k = self.class[c as usize];
+            let k = self.class.get(c as usize).copied().unwrap_or(0);
             if !prev_alnum && k & FIRST != 0 {
                 // A one-byte identifier at the very end has no second byte: any pair it
                 // begins is set, so 0 stands in.
                 let next = b.get(i + 1).map_or(0, |n| fold(*n));
                 let pair = fold(c) << 8 | next;
-                let bit = |set: &[u64; 1024]| set[pair / 64] & (1 << (pair % 64)) != 0;
-                if !bit(&self.pairs) {
+                if !self.pairs.has(pair) {
                     prev_alnum = k & ALNUM != 0;
                     continue;
                 }
-                if bit(&self.short_pairs) {
+                if self.short_pairs.has(pair) {
                     return Some(i);
                 }
-                if let Some(four) = b.get(i..i + 4) {
-                    let q = quad(four);
-                    if self.quads[q / 64] & (1 << (q % 64)) != 0 {
-                        return Some(i);
-                    }
+                if let Some(q) = b.get(i..).and_then(quad)
+                    && self.quads.has(q)
+                {
+                    return Some(i);
                 }
             }
             prev_alnum = k & ALNUM != 0;

@@ -374,34 +374,90 @@ impl<T: hyper::rt::Write + Unpin> hyper::rt::Write for Stall<T> {
     }
 }
 
+/// Longest request body read (an access review's); a longer one is answered 413.
+pub const MAX_BODY: usize = 64 * 1024;
+
+/// A response body before it is sent: all of it, or a watch's first events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Payload {
+    /// The whole body (empty for HEAD).
+    Full(Bytes),
+    /// A watch: these events, then the stream stays open for at most `timeout` seconds
+    /// (`None`: until the client leaves).
+    Watch {
+        /// The initial events, one JSON object per line.
+        first: Bytes,
+        /// `timeoutSeconds`, when the client gave one.
+        timeout: Option<u64>,
+    },
+}
+
+impl From<Payload> for Out {
+    /// The body the server sends (the watch's timer starts here: call it on the runtime).
+    fn from(p: Payload) -> Out {
+        match p {
+            Payload::Full(b) if b.is_empty() => Out::Full(None),
+            Payload::Full(b) => Out::Full(Some(b)),
+            Payload::Watch { first, timeout } => Out::Watch {
+                first: Some(first),
+                until: timeout.map(|s| {
+                    Box::pin(tokio::time::sleep(std::time::Duration::from_secs(
+                        s.min(24 * 3600),
+                    )))
+                }),
+            },
+        }
+    }
+}
+
+/// Whether the server reads the body of a request with these parts before [`respond`]
+/// (at most [`MAX_BODY`] bytes): only an access review's.
+pub fn wants_body(parts: &hyper::http::request::Parts) -> bool {
+    api::Api::reads_body(parts.method.as_str(), parts.uri.path())
+}
+
+/// Answers one request from its parts (method, URI, `Accept`) and body, without I/O: what the
+/// server sends for every request. `body` is `None` when it was wanted ([`wants_body`]) but
+/// too large or broken (413); a request whose body is not wanted passes `Some(&[])`.
+pub fn respond(
+    api: &api::Api,
+    parts: &hyper::http::request::Parts,
+    body: Option<&[u8]>,
+) -> hyper::Response<Payload> {
+    let method = parts.method.as_str();
+    let head = method == "HEAD";
+    let Some(body) = body else {
+        return reply_of(
+            api::status(413, "RequestEntityTooLarge", "request body too large"),
+            head,
+        );
+    };
+    let accept = parts
+        .headers
+        .get(hyper::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let reply = api.handle_body(
+        method,
+        parts.uri.path(),
+        parts.uri.query().unwrap_or_default(),
+        accept,
+        body,
+    );
+    reply_of(reply, head)
+}
+
 async fn answer(
     api: &Arc<api::Api>,
     answers: &tokio::sync::Semaphore,
     req: hyper::Request<hyper::body::Incoming>,
 ) -> hyper::Response<Out> {
-    let method = req.method().as_str().to_string();
-    let path = req.uri().path().to_string();
-    let query = req.uri().query().unwrap_or_default().to_string();
-    let accept = req
-        .headers()
-        .get(hyper::header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
-    let head = method == "HEAD";
-    // Only an access review's body is read (at most 64 KiB); writes are refused unread.
-    let body = if api::Api::reads_body(&method, &path) {
-        match read_body(req.into_body(), 64 * 1024).await {
-            Some(b) => b,
-            None => {
-                return reply_of(
-                    api::status(413, "RequestEntityTooLarge", "request body too large"),
-                    false,
-                );
-            }
-        }
+    let (parts, incoming) = req.into_parts();
+    // Only an access review's body is read; writes are refused unread.
+    let body = if wants_body(&parts) {
+        read_body(incoming, MAX_BODY).await
     } else {
-        Vec::new()
+        Some(Vec::new())
     };
     let api2 = api.clone();
     // At most max_answers() at once; the semaphore is never closed.
@@ -409,15 +465,20 @@ async fn answer(
         return reply_of(
             api::status(503, "ServiceUnavailable", "the server is stopping"),
             false,
-        );
+        )
+        .map(Out::from);
     };
+    let head = parts.method == hyper::Method::HEAD;
     // Answers read the bundle (logs, objects' lines): off the async threads.
-    let reply = tokio::task::spawn_blocking(move || {
-        api2.handle_body(&method, &path, &query, &accept, &body)
-    })
-    .await
-    .unwrap_or_else(|_| api::status(500, "InternalError", "the request could not be answered"));
-    reply_of(reply, head)
+    let resp = tokio::task::spawn_blocking(move || respond(&api2, &parts, body.as_deref()))
+        .await
+        .unwrap_or_else(|_| {
+            reply_of(
+                api::status(500, "InternalError", "the request could not be answered"),
+                head,
+            )
+        });
+    resp.map(Out::from)
 }
 
 /// A request body, or `None` past `limit` bytes or on a broken stream.
@@ -440,21 +501,14 @@ async fn read_body(mut b: hyper::body::Incoming, limit: usize) -> Option<Vec<u8>
 }
 
 /// The HTTP response of a reply (no body for HEAD).
-fn reply_of(reply: api::Reply, head: bool) -> hyper::Response<Out> {
-    let body = if head {
-        Out::Full(None)
-    } else {
-        match reply.watch {
-            Some(timeout) => Out::Watch {
-                first: Some(Bytes::from(reply.body)),
-                until: timeout.map(|s| {
-                    Box::pin(tokio::time::sleep(std::time::Duration::from_secs(
-                        s.min(24 * 3600),
-                    )))
-                }),
-            },
-            None => Out::Full(Some(Bytes::from(reply.body))),
-        }
+fn reply_of(reply: api::Reply, head: bool) -> hyper::Response<Payload> {
+    let body = match (head, reply.watch) {
+        (true, _) => Payload::Full(Bytes::new()),
+        (false, Some(timeout)) => Payload::Watch {
+            first: Bytes::from(reply.body),
+            timeout,
+        },
+        (false, None) => Payload::Full(Bytes::from(reply.body)),
     };
     let mut resp = hyper::Response::new(body);
     *resp.status_mut() = hyper::StatusCode::from_u16(reply.status).unwrap_or(hyper::StatusCode::OK);
@@ -463,4 +517,116 @@ fn reply_of(reply: api::Reply, head: bool) -> hyper::Response<Out> {
         hyper::header::HeaderValue::from_static(reply.content_type),
     );
     resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::OnceLock;
+
+    /// The API over one sample, indexed once for every test here.
+    fn api() -> &'static api::Api {
+        static API: OnceLock<api::Api> = OnceLock::new();
+        API.get_or_init(|| {
+            let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/upgrade-blocked-v1.4.0");
+            let c = Capture::load(&dir, &crate::archive::Limits::default(), &|_, _| {}).unwrap();
+            api::Api::new(Box::leak(Box::new(c)), AgeFrom::Now)
+        })
+    }
+
+    fn parts(method: &str, uri: &str, accept: Option<&str>) -> hyper::http::request::Parts {
+        let mut b = hyper::Request::builder().method(method).uri(uri);
+        if let Some(a) = accept {
+            b = b.header(hyper::header::ACCEPT, a);
+        }
+        b.body(()).unwrap().into_parts().0
+    }
+
+    fn full(r: &hyper::Response<Payload>) -> &[u8] {
+        match r.body() {
+            Payload::Full(b) => b,
+            Payload::Watch { .. } => panic!("a watch: {r:?}"),
+        }
+    }
+
+    fn json_of(r: &hyper::Response<Payload>) -> serde_json::Value {
+        assert_eq!(r.headers()[hyper::header::CONTENT_TYPE], "application/json");
+        serde_json::from_slice(full(r)).unwrap()
+    }
+
+    #[test]
+    fn a_list_a_table_and_a_head_from_the_request_parts() {
+        let uri = "/api/v1/namespaces/cattle-system/pods?labelSelector=app%3Drancher";
+        let r = respond(api(), &parts("GET", uri, None), Some(&[]));
+        assert_eq!(r.status(), 200);
+        let v = json_of(&r);
+        assert_eq!(v["kind"], "PodList");
+        let names: Vec<&str> = v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|i| i["metadata"]["name"].as_str())
+            .collect();
+        assert_eq!(names, ["rancher-ll288pl58g-jxzlh"]);
+
+        let accept = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json";
+        let t = respond(api(), &parts("GET", uri, Some(accept)), Some(&[]));
+        assert_eq!(json_of(&t)["kind"], "Table");
+
+        let h = respond(api(), &parts("HEAD", uri, None), Some(&[]));
+        assert_eq!(h.status(), 200);
+        assert!(full(&h).is_empty());
+    }
+
+    #[test]
+    fn a_watch_is_its_first_events_and_its_timeout() {
+        let uri = "/api/v1/namespaces/cattle-system/pods?watch=true&timeoutSeconds=7";
+        let r = respond(api(), &parts("GET", uri, None), Some(&[]));
+        assert_eq!(r.status(), 200);
+        let Payload::Watch { first, timeout } = r.body() else {
+            panic!("not a watch: {r:?}");
+        };
+        assert_eq!(*timeout, Some(7));
+        let events: Vec<serde_json::Value> = first
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty())
+            .map(|l| serde_json::from_slice(l).unwrap())
+            .collect();
+        assert!(events.len() >= 3, "{events:?}");
+        assert!(events.iter().all(|e| e["type"] == "ADDED"));
+        // Resumed from a list: no events, still open.
+        let uri = "/api/v1/namespaces/cattle-system/pods?watch=1&resourceVersion=1";
+        let r = respond(api(), &parts("GET", uri, None), Some(&[]));
+        assert_eq!(
+            r.body(),
+            &Payload::Watch {
+                first: Bytes::new(),
+                timeout: None
+            }
+        );
+    }
+
+    #[test]
+    fn bodies_writes_and_unknown_paths() {
+        let review = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews";
+        let p = parts("POST", review, None);
+        assert!(wants_body(&p));
+        let too_large = respond(api(), &p, None);
+        assert_eq!(too_large.status(), 413);
+        assert_eq!(json_of(&too_large)["reason"], "RequestEntityTooLarge");
+        let body = br#"{"spec":{"resourceAttributes":{"verb":"list","resource":"pods"}}}"#;
+        let r = respond(api(), &p, Some(body));
+        assert_eq!(r.status(), 201);
+        assert_eq!(json_of(&r)["status"]["allowed"], true);
+
+        let del = parts("DELETE", "/api/v1/namespaces/default/pods/x", None);
+        assert!(!wants_body(&del));
+        let r = respond(api(), &del, Some(&[]));
+        assert_eq!(r.status(), 405);
+        assert_eq!(json_of(&r)["message"], api::READ_ONLY);
+
+        let r = respond(api(), &parts("GET", "/nope?x=%zz", None), Some(&[]));
+        assert_eq!(r.status(), 404);
+        assert_eq!(json_of(&r)["code"], 404);
+    }
 }
