@@ -90,6 +90,9 @@ struct Pair {
 pub struct Pseudonyms {
     key: [u8; 32],
     made: Mutex<BTreeMap<(Class, String), String>>,
+    /// Every pseudonym given, so that no two originals share one (a bundle of ten thousand
+    /// VMs has a few pairs whose six hex digits agree).
+    given: Mutex<std::collections::HashSet<String>>,
 }
 
 impl Pseudonyms {
@@ -114,6 +117,7 @@ impl Pseudonyms {
         Pseudonyms {
             key,
             made: Mutex::new(BTreeMap::new()),
+            given: Mutex::new(std::collections::HashSet::new()),
         }
     }
 
@@ -138,6 +142,9 @@ impl Pseudonyms {
         let p = Pseudonyms::with_key(bytes);
         if let Ok(mut made) = p.made.lock() {
             for pair in m.pairs {
+                if let Ok(mut given) = p.given.lock() {
+                    given.insert(pair.pseudonym.clone());
+                }
                 made.insert((pair.class, pair.original), pair.pseudonym);
             }
         }
@@ -203,14 +210,21 @@ impl Pseudonyms {
             .collect()
     }
 
-    fn remember(&self, class: Class, original: &str, pseudonym: String) -> String {
-        match self.made.lock() {
-            Ok(mut m) => m
-                .entry((class, original.to_string()))
-                .or_insert(pseudonym)
-                .clone(),
-            Err(_) => pseudonym,
+    /// Keeps `pseudonym` for `original` unless another original has it already (then `None`);
+    /// when `original` got one meanwhile (another thread), that one.
+    fn remember(&self, class: Class, original: &str, pseudonym: String) -> Option<String> {
+        let (Ok(mut m), Ok(mut given)) = (self.made.lock(), self.given.lock()) else {
+            return Some(pseudonym);
+        };
+        if let Some(p) = m.get(&(class, original.to_string())) {
+            return Some(p.clone());
         }
+        // An original kept as it is (loopback, an address outside every range) is its own.
+        if pseudonym != original && !given.insert(pseudonym.clone()) {
+            return None;
+        }
+        m.insert((class, original.to_string()), pseudonym.clone());
+        Some(pseudonym)
     }
 
     /// What replaces secret material: `REDACTED-` and a keyed digest, so that two equal
@@ -231,7 +245,30 @@ impl Pseudonyms {
         {
             return p;
         }
-        let p = match class {
+        // Another original with the same pseudonym: the next try uses a key derived from this
+        // one and the try's number, which keeps the shape.
+        let mut salted;
+        let mut maker = self;
+        for attempt in 1u32.. {
+            let p = maker.make(class, original);
+            if attempt >= 64 {
+                return p;
+            }
+            if let Some(p) = self.remember(class, original, p) {
+                return p;
+            }
+            let mut h = Sha256::new();
+            h.update(self.key);
+            h.update(attempt.to_le_bytes());
+            salted = Pseudonyms::with_key(h.finalize().into());
+            maker = &salted;
+        }
+        String::new()
+    }
+
+    /// The pseudonym this maker's key gives `original`.
+    fn make(&self, class: Class, original: &str) -> String {
+        match class {
             Class::Ipv4 => self.ipv4(original),
             Class::Ipv6 => self.ipv6(original),
             Class::Mac => self.mac(original),
@@ -240,8 +277,7 @@ impl Pseudonyms {
             Class::ClusterId if is_uuid(original) => self.uuid(original),
             Class::Text => format!("(redacted text {})", self.hex(class, original, 8)),
             _ => format!("{}-{}", class.prefix(), self.hex(class, original, 6)),
-        };
-        self.remember(class, original, p)
+        }
     }
 
     fn uuid(&self, original: &str) -> String {
@@ -408,6 +444,34 @@ mod tests {
 
     fn p() -> Pseudonyms {
         Pseudonyms::with_key([7; 32])
+    }
+
+    #[test]
+    fn no_two_originals_share_a_pseudonym() {
+        // Six hex digits: among 20,000 names some agree, and a few MACs' three random octets.
+        let p = Pseudonyms::with_key([9; 32]);
+        let mut seen = std::collections::HashMap::new();
+        for i in 0..20_000 {
+            let vm = format!("vm-{i}");
+            let ps = p.of(Class::Vm, &vm);
+            assert!(ps.starts_with("vm-") && ps.len() == 9, "{ps}");
+            if let Some(other) = seen.insert(ps.clone(), vm.clone()) {
+                panic!("{vm} and {other} both became {ps}");
+            }
+            // Asked again: the same.
+            assert_eq!(p.of(Class::Vm, &vm), ps);
+        }
+        let macs: std::collections::HashSet<String> = (0..20_000u32)
+            .map(|i| {
+                let b = i.to_be_bytes();
+                p.of(
+                    Class::Mac,
+                    &format!("52:54:00:{:02x}:{:02x}:{:02x}", b[1], b[2], b[3]),
+                )
+            })
+            .collect();
+        assert_eq!(macs.len(), 20_000);
+        assert!(macs.iter().all(|m| m.starts_with("52:54:00:")));
     }
 
     #[test]
