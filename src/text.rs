@@ -2,6 +2,16 @@
 //! regular expressions kept for the process). A leaf module: it depends on nothing in the
 //! crate, so any stage may use it without a cycle.
 
+/// Bytes as text: borrowed when they are UTF-8 (checked by the standard library's validator,
+/// several times quicker on ASCII than `String::from_utf8_lossy`'s decoder), else decoded
+/// lossily, invalid sequences as U+FFFD.
+pub fn utf8_lossy(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => std::borrow::Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
+}
+
 /// Collapses every run of whitespace (newlines included) into one space and trims the ends.
 pub fn flatten(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
@@ -115,6 +125,15 @@ pub const REGEX_CACHE: usize = 4096;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn utf8_lossy_borrows_valid_text_and_replaces_invalid() {
+        assert!(matches!(
+            utf8_lossy(b"plain"),
+            std::borrow::Cow::Borrowed("plain")
+        ));
+        assert_eq!(utf8_lossy(b"a\xffb"), "a\u{fffd}b");
+    }
 
     #[test]
     fn regexes_are_compiled_once_and_errors_are_kept_out() {

@@ -592,7 +592,7 @@ fn index_file_full(f: &BundleFile, bytes: &[u8], twins: Option<&Twins>) -> FileR
     else {
         return FileResult::failed(&f.path, 0, "not a resource list");
     };
-    let text = String::from_utf8_lossy(bytes);
+    let text = crate::text::utf8_lossy(bytes);
     let items = match split::split_lazy(&text) {
         split::Lazy::List(items) => items,
         split::Lazy::Done(split::Split::List(items)) => return decode_all(f, dir_group, &items),

@@ -288,7 +288,7 @@ fn remove(p: &Path) -> std::io::Result<()> {
 
 /// Rewrites a text file's bytes.
 fn rewrite_text(rw: &Rewriter, path: &str, bytes: &[u8]) -> Vec<u8> {
-    let text = text_of(bytes);
+    let text = crate::text::utf8_lossy(bytes);
     let mut st = FileState::for_path(path);
     let mut out = String::with_capacity(text.len() + text.len() / 16);
     let mut rest: &str = &text;
@@ -308,15 +308,6 @@ fn rewrite_text(rw: &Rewriter, path: &str, bytes: &[u8]) -> Vec<u8> {
         rest = next;
     }
     out.into_bytes()
-}
-
-/// Bytes as text: borrowed when they are UTF-8 (checked by the standard library's fast
-/// validation, several times quicker on ASCII than the lossy decoder), else decoded lossily.
-fn text_of(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
-    match std::str::from_utf8(bytes) {
-        Ok(s) => std::borrow::Cow::Borrowed(s),
-        Err(_) => String::from_utf8_lossy(bytes),
-    }
 }
 
 /// Whether bytes are text (no NUL in the first 8 KiB).
@@ -613,7 +604,7 @@ pub fn check_archive(archive: &Archive, limits: &Limits, check: &LeakCheck) -> R
         });
         add(name.into_iter().collect());
         if let Some(b) = bytes {
-            add(check_text(check, file, &text_of(b)));
+            add(check_text(check, file, &crate::text::utf8_lossy(b)));
         }
     };
     archive.read_many(&entries, |e, bytes| {
