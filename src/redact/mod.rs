@@ -286,14 +286,50 @@ fn remove(p: &Path) -> std::io::Result<()> {
     }
 }
 
-/// Rewrites a text file's bytes.
+/// Rewrites a text file's bytes. A large text is rewritten in pieces of whole lines in
+/// parallel (a node's kernel log alone can be tens of megabytes), each piece from the state a
+/// file starts in; a piece whose real starting state differs (a PEM block or a secret's block
+/// scalar running over the cut) is rewritten again, in order, from the state the piece before
+/// it ended in, so the result is always that of one pass from the top.
 fn rewrite_text(rw: &Rewriter, path: &str, bytes: &[u8]) -> Vec<u8> {
     let text = crate::text::utf8_lossy(bytes);
-    let mut st = FileState::for_path(path);
+    rewrite_in_pieces(rw, path, &text, REWRITE_PIECE).into_bytes()
+}
+
+/// How much text one worker of the rewriter takes at a time.
+const REWRITE_PIECE: usize = 1 << 20;
+
+fn rewrite_in_pieces(rw: &Rewriter, path: &str, text: &str, size: usize) -> String {
+    use rayon::prelude::*;
+    let pieces = line_pieces(text, size);
+    let start = FileState::for_path(path);
+    let mut done: Vec<(String, FileState)> = pieces
+        .par_iter()
+        .map(|p| {
+            let mut st = start.clone();
+            (rewrite_lines(rw, p, &mut st), st)
+        })
+        .collect();
+    let mut out = String::with_capacity(done.iter().map(|(o, _)| o.len()).sum());
+    let mut ended = start.clone();
+    for (piece, (text, st)) in pieces.iter().zip(done.iter_mut()) {
+        if ended != start {
+            let mut again = ended.clone();
+            *text = rewrite_lines(rw, piece, &mut again);
+            *st = again;
+        }
+        out.push_str(text);
+        ended = st.clone();
+    }
+    out
+}
+
+/// Rewrites whole lines of one file from state `st`, keeping each line ending.
+fn rewrite_lines(rw: &Rewriter, text: &str, st: &mut FileState) -> String {
     let mut out = String::with_capacity(text.len() + text.len() / 16);
-    let mut rest: &str = &text;
+    let mut rest: &str = text;
     while !rest.is_empty() {
-        let (line, ending, next) = match rest.find('\n') {
+        let (line, ending, next) = match memchr::memchr(b'\n', rest.as_bytes()) {
             Some(i) => {
                 let l = &rest[..i];
                 match l.strip_suffix('\r') {
@@ -303,11 +339,11 @@ fn rewrite_text(rw: &Rewriter, path: &str, bytes: &[u8]) -> Vec<u8> {
             }
             None => (rest, "", ""),
         };
-        rw.line(line, &mut st, &mut out);
+        rw.line(line, st, &mut out);
         out.push_str(ending);
         rest = next;
     }
-    out.into_bytes()
+    out
 }
 
 /// Whether bytes are text (no NUL in the first 8 KiB).
@@ -679,6 +715,34 @@ mod tests {
         assert_eq!(s.matches("\r\n").count(), 1);
         assert!(s.ends_with("\nlast"));
         assert!(!s.contains("10.0.0.1"));
+    }
+
+    /// Rewriting in pieces gives what one pass from the top gives, also where a PEM block, a
+    /// Secret's data or a secret block scalar runs over a cut (the pieces after it are
+    /// rewritten again from the right state).
+    #[test]
+    fn rewritten_in_pieces_as_in_one() {
+        let p = Pseudonyms::with_key([2; 32]);
+        let rw = Rewriter::new(&ids::Found::default(), &ids::Vocabulary::default(), &p).unwrap();
+        let secrets = "items:\r\n- apiVersion: v1\n  data:\n    tls.crt: QUJD\n    tls.key: REVG\n    \
+                       ca.crt: R0hJ\n  kind: Secret\n  metadata:\n    name: web 10.1.2.3\n\
+                       - data:\n    a: Yg==\n  kind: Secret\n";
+        let log = "start 10.0.0.7\n-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n\
+                   AoIBAQC7VJTUt9Us8cKjMzEfYyjiWA4R\n-----END PRIVATE KEY-----\nafter a@b.com\n\
+                   userData: |\n  #cloud-config\n  password: hunter2\n  chpasswd: x\nnext: 10.0.0.8\nlast";
+        for (path, text) in [("yamls/v1/secrets.yaml", secrets), ("logs/a.log", log)] {
+            let whole = rewrite_in_pieces(&rw, path, text, usize::MAX);
+            for size in 1..text.len() + 2 {
+                assert_eq!(
+                    rewrite_in_pieces(&rw, path, text, size),
+                    whole,
+                    "{path} in pieces of {size}"
+                );
+            }
+            assert!(
+                !whole.contains("hunter2") && !whole.contains("QUJD") && !whole.contains("MIIEvQ")
+            );
+        }
     }
 
     /// A bundle held in memory redacts in memory: its identifiers collected and replaced in

@@ -173,7 +173,7 @@ fn leak_shapes() -> Vec<(&'static str, &'static str)> {
 }
 
 /// Per-file state of the rewriter (multi-line secrets).
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct FileState {
     /// Inside a PEM block that began on an earlier line.
     pem: bool,

@@ -4,8 +4,8 @@
 //!
 //! An identifier can only be accepted where the character before it is not alphanumeric, so
 //! only those positions are tried, and of those only where the first two bytes can begin an
-//! identifier (tables of bytes and byte pairs, and a hashed set of the first four bytes, in
-//! one pass over the line); there an anchored Aho-Corasick automaton says which
+//! identifier (one table of byte pairs looked up along the line, then the byte before and a
+//! hashed set of the first four bytes at the rare pairs that pass); there an anchored Aho-Corasick automaton says which
 //! identifier, the longest, starts. The matches are exactly those of an unanchored
 //! leftmost-longest search that retries one position further when a match is not a whole
 //! word (the property test below holds the two together).
@@ -18,12 +18,12 @@ use super::ids::boundary;
 /// A set of identifiers to find as words.
 pub struct Words {
     ac: AhoCorasick,
-    /// Per byte: [`ALNUM`] and [`FIRST`].
-    class: Vec<u8>,
-    /// Pairs of first bytes (ASCII lower-cased) of identifiers; one-byte identifiers set
-    /// every pair they begin.
-    pairs: Bits,
-    /// The same of identifiers shorter than four bytes only.
+    /// Pairs of bytes, as they stand (`first << 8 | second`), that can begin an identifier:
+    /// lower-cased, an identifier begins with them (a one-byte identifier begins every pair
+    /// its byte begins). The scan looks up every pair of a line here and nothing else: one
+    /// byte per pair, as a table indexed by a `u16` needs no bounds check.
+    start: Box<[bool; 1 << 16]>,
+    /// Pairs of first bytes (ASCII lower-cased) of identifiers shorter than four bytes.
     short_pairs: Bits,
     /// The first four bytes (ASCII lower-cased) of the longer ones, hashed.
     quads: Bits,
@@ -118,43 +118,58 @@ impl Words {
             .kind(Some(AhoCorasickKind::DFA))
             .build(&words)
             .ok()?;
+        let mut start = Box::new([false; 1 << 16]);
+        for (i, s) in start.iter_mut().enumerate() {
+            let (c, n) = ((i >> 8) as u8, i as u8);
+            *s = class.get(usize::from(c)).is_some_and(|k| k & FIRST != 0)
+                && pairs.has(fold(c) << 8 | fold(n));
+        }
         Some(Words {
             ac,
-            class,
-            pairs,
+            start,
             short_pairs,
             quads,
         })
     }
 
     /// The next place at or after `from` where an identifier may start: not after an ASCII
-    /// letter or digit, and beginning with a pair of bytes an identifier begins with.
+    /// letter or digit, and beginning with a pair of bytes an identifier begins with. The
+    /// loop looks up each pair of bytes in one table (a few instructions a byte); the rare
+    /// pairs that pass are then tried in full.
     fn next_start(&self, b: &[u8], from: usize) -> Option<usize> {
-        let mut prev_alnum = from > 0 && b.get(from - 1).is_some_and(u8::is_ascii_alphanumeric);
-        for (i, &c) in b.get(from..)?.iter().enumerate() {
-            let i = from + i;
-            let k = self.class.get(c as usize).copied().unwrap_or(0);
-            if !prev_alnum && k & FIRST != 0 {
-                // A one-byte identifier at the very end has no second byte: any pair it
-                // begins is set, so 0 stands in.
-                let next = b.get(i + 1).map_or(0, |n| fold(*n));
-                let pair = fold(c) << 8 | next;
-                if !self.pairs.has(pair) {
-                    prev_alnum = k & ALNUM != 0;
-                    continue;
-                }
-                if self.short_pairs.has(pair) {
-                    return Some(i);
-                }
-                if let Some(q) = b.get(i..).and_then(quad)
-                    && self.quads.has(q)
-                {
-                    return Some(i);
-                }
+        let tail = b.get(from..)?;
+        let next = tail.get(1..).unwrap_or_default();
+        for (j, (&c, &n)) in tail.iter().zip(next).enumerate() {
+            if self.starts(c, n) && self.tried(b, from + j) {
+                return Some(from + j);
             }
-            prev_alnum = k & ALNUM != 0;
         }
-        None
+        // The last byte: a one-byte identifier at the very end has no second byte; any pair
+        // it begins is set, so 0 stands in.
+        let last = b.len().checked_sub(1).filter(|l| *l >= from)?;
+        let c = *b.get(last)?;
+        (self.starts(c, 0) && self.tried(b, last)).then_some(last)
+    }
+
+    /// Whether an identifier can begin with bytes `c`, `n`.
+    #[inline(always)]
+    fn starts(&self, c: u8, n: u8) -> bool {
+        self.start
+            .get(usize::from(u16::from(c) << 8 | u16::from(n)))
+            .copied()
+            .unwrap_or(false)
+    }
+
+    /// Whether an identifier may start at `i`, where the pair of bytes allows one: not after
+    /// an ASCII letter or digit, and, for the longer identifiers, with the first four bytes of
+    /// one.
+    fn tried(&self, b: &[u8], i: usize) -> bool {
+        if i > 0 && b.get(i - 1).is_some_and(u8::is_ascii_alphanumeric) {
+            return false;
+        }
+        let next = b.get(i + 1).map_or(0, |n| fold(*n));
+        let pair = b.get(i).map_or(0, |c| fold(*c)) << 8 | next;
+        self.short_pairs.has(pair) || b.get(i..).and_then(quad).is_some_and(|q| self.quads.has(q))
     }
 
     /// The identifiers that stand as words in `l`, left to right, the longest where several
