@@ -1,8 +1,8 @@
 //! The structure-aware input of the `pipeline` and `redact` targets: fuzzer bytes choose a
 //! small bundle (a few KB) made of pieces of the project's samples (`samples/*-v1.*`, read
-//! once per process): one sample's `metadata.yaml`, a handful of its resource lists with a few
-//! of their items each, a window of a few pod logs, a node zip with a few of its files, and
-//! the analysis options. Each chosen text can then be edited line by line: a value replaced by
+//! once per process, the long lists no rule reads entry by entry cut: see [`CAPPED`]): one
+//! sample's `metadata.yaml`, a handful of its resource lists with a few of their items each, a
+//! window of a few pod logs, a node zip with a few of its files, and the analysis options. Each chosen text can then be edited line by line: a value replaced by
 //! one of [`VALUES`] (versions, states, booleans, quantities, times, names, YAML oddities) or
 //! by another line's value, a line dropped or repeated. The pieces keep the samples' shapes
 //! (names that refer to each other, conditions, labels), so the rules see objects they judge,
@@ -153,6 +153,14 @@ const IMPORTANT: &[&str] = &[
 /// Largest generated bundle (before zipping), so that a run stays in milliseconds.
 const BUDGET: usize = 16 * 1024;
 
+/// Keys whose block sequences are cut to their first [`CAPPED_ENTRIES`] entries when the
+/// samples are read: long lists no rule reads entry by entry (a node's cached images, the
+/// managed-fields history the index blanks) that made an item several KB.
+const CAPPED: &[&str] = &["images", "managedFields"];
+
+/// Entries of a [`CAPPED`] key's sequence an item keeps.
+const CAPPED_ENTRIES: usize = 2;
+
 /// One resource list of a sample: its bundle-relative path and its items (each with its
 /// leading `- ` line and the lines under it).
 struct ListFile {
@@ -217,6 +225,54 @@ fn files_under(dir: &Path, rel: &str, out: &mut Vec<(String, PathBuf)>) {
     }
 }
 
+/// The indentation of `line` (spaces).
+fn indent(line: &str) -> usize {
+    line.len() - line.trim_start_matches(' ').len()
+}
+
+/// `item` with the block sequence under each [`CAPPED`] key cut to its first
+/// [`CAPPED_ENTRIES`] entries (the key line and the entries kept as written).
+fn cap_lists(item: &str) -> String {
+    let lines: Vec<&str> = item.split_inclusive('\n').collect();
+    let mut out = String::with_capacity(item.len());
+    let mut i = 0;
+    while i < lines.len() {
+        let line = lines[i];
+        out.push_str(line);
+        i += 1;
+        let t = line.trim_end();
+        let key = t.trim_start().trim_start_matches("- ");
+        let Some(name) = key.strip_suffix(':') else {
+            continue;
+        };
+        if !CAPPED.contains(&name) {
+            continue;
+        }
+        // The key's column; its block: deeper lines, or `- ` entries at that column.
+        let col = t.len() - key.len();
+        let in_block = |l: &str| {
+            let d = indent(l);
+            l.trim().is_empty() || d > col || (d == col && l[d..].starts_with("- "))
+        };
+        let Some(first) = lines.get(i).filter(|l| in_block(l)) else {
+            continue;
+        };
+        let entry_col = indent(first);
+        let mut entries = 0;
+        while i < lines.len() && in_block(lines[i]) {
+            let l = lines[i];
+            if indent(l) == entry_col && l[entry_col..].starts_with('-') {
+                entries += 1;
+            }
+            if entries <= CAPPED_ENTRIES {
+                out.push_str(l);
+            }
+            i += 1;
+        }
+    }
+    out
+}
+
 /// The items of a List file as the generator writes it (`- ` at column 0).
 fn items_of(text: &str) -> Vec<String> {
     let mut items = Vec::new();
@@ -254,7 +310,10 @@ fn load(dir: &Path) -> Sample {
         if rel == "bundleGenerationError.log" {
             s.generation_log = Some(read(&path));
         } else if rel.starts_with("yamls/") && rel.ends_with(".yaml") {
-            let items = items_of(&read(&path));
+            let items: Vec<String> = items_of(&read(&path))
+                .iter()
+                .map(|i| cap_lists(i))
+                .collect();
             if !items.is_empty() {
                 if IMPORTANT.iter().any(|i| rel.ends_with(i)) {
                     s.important.push(s.lists.len());
@@ -562,6 +621,42 @@ mod tests {
     fn items_are_split_at_column_zero_dashes() {
         let t = "apiVersion: v1\nitems:\n- a: 1\n  b: 2\n- a: 3\nkind: List\n";
         assert_eq!(items_of(t), vec!["- a: 1\n  b: 2\n", "- a: 3\n"]);
+    }
+
+    #[test]
+    fn capped_lists_keep_their_first_entries_and_what_follows() {
+        let item = "- metadata:\n    managedFields:\n    - manager: a\n      fieldsV1: {}\n    - manager: b\n    - manager: c\n      time: x\n    name: n\n  status:\n    images:\n    - names:\n      - i1\n      sizeBytes: 1\n    - names:\n      - i2\n    - names:\n      - i3\n    - names:\n      - i4\n    conditions:\n    - type: Ready\n";
+        assert_eq!(
+            cap_lists(item),
+            "- metadata:\n    managedFields:\n    - manager: a\n      fieldsV1: {}\n    - manager: b\n    name: n\n  status:\n    images:\n    - names:\n      - i1\n      sizeBytes: 1\n    - names:\n      - i2\n    conditions:\n    - type: Ready\n"
+        );
+        // A sequence at the key's own column, and a key that is not capped, stay whole.
+        let flat = "- a:\n  images:\n  - x\n  - y\n  - z\n  other:\n  - 1\n  - 2\n  - 3\n";
+        assert_eq!(
+            cap_lists(flat),
+            "- a:\n  images:\n  - x\n  - y\n  other:\n  - 1\n  - 2\n  - 3\n"
+        );
+    }
+
+    #[test]
+    fn sample_nodes_are_read_with_their_images_cut() {
+        // The samples' Node items are up to 10 KB, most of it their cached images; read
+        // through `cap_lists`, every one is under 7 KB and lists two images at most.
+        let mut nodes = 0;
+        for s in samples() {
+            for l in s
+                .lists
+                .iter()
+                .filter(|l| l.path.ends_with("/v1/nodes.yaml"))
+            {
+                for i in &l.items {
+                    nodes += 1;
+                    assert!(i.len() < 7 * 1024, "{}: {} bytes", l.path, i.len());
+                    assert!(i.matches("\n    - names:").count() <= CAPPED_ENTRIES, "{i}");
+                }
+            }
+        }
+        assert!(nodes > 0);
     }
 
     #[test]
