@@ -12,9 +12,13 @@
 # Longer runs by hand (the corpus grows in fuzz/corpus/<target>, kept between runs):
 #   cd fuzz && python3 seeds.py
 #   RUSTC_BOOTSTRAP=1 cargo fuzz run pipeline corpus/pipeline seeds/pipeline -- \
-#       -max_total_time=3600 -timeout=10 -max_len=65536 -dict=<(cat dict/*.dict) -jobs=2
+#       -max_total_time=3600 -timeout=10 -max_len=16384 -dict=<(cat dict/*.dict) -jobs=2
 # The pipeline and redact targets mostly build their bundles from the samples (src/grammar.rs);
-# SBDIAG_FUZZ_DUMP=<folder> writes each one there as a textual bundle, to replay a failure:
+# `pipeline` renders one report a run (the input chooses which: see Input::with_format in
+# src/lib.rs) and takes inputs of at most 16 KB (targets.sh), so that a run stays short (about
+# 40 runs per CPU-second under AddressSanitizer here; README, "Fuzzing").
+# SBDIAG_FUZZ_DUMP=<folder> writes each bundle there as a textual bundle (with the `@format`
+# the pipeline target rendered), to replay a failure:
 #   SBDIAG_FUZZ_DUMP=/tmp/d RUSTC_BOOTSTRAP=1 cargo fuzz run redact artifacts/redact/crash-…
 # Reproduce / minimise a failure:
 #   RUSTC_BOOTSTRAP=1 cargo fuzz run <target> artifacts/<target>/crash-…

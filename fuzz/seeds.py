@@ -12,10 +12,17 @@ every seed is kept under it:
   archive   small bundles made of sample files as zip (deflated and stored), tar, tar.gz; and
             the samples' node zips as they are
   pipeline  choices for the bundle grammar (fuzz/src/grammar.rs; two per sample, the first
-            byte picks the sample), textual bundles (`=== <entry name>` sections, node zips
-            as nested `+++ ` sections, see fuzz/src/lib.rs) of the small files of each
-            sample, plus two of the small archives above
-  redact    the same as pipeline
+            byte picks the sample, the last the report format), small textual bundles (`=== <entry name>` sections, node
+            zips as nested `+++ ` sections, see fuzz/src/lib.rs) of each sample, under 12 KB:
+            its metadata, the head of its generation log, the first node of its node list
+            with the long lists the grammar also cuts (cached images, managed fields) cut to
+            two entries, the
+            head of each file of one node zip, then its smallest files; plus two of the small
+            archives above (a run's cost grows with its bundle: small seeds keep the target
+            fast, see run.sh); each grammar choice and textual bundle once per report format
+            (the target renders one a run: an `@format` entry, the grammar's last byte)
+  redact    the same as pipeline (once each: it renders no report), and larger textual
+            bundles (up to 24 KB of files)
   serve     textual HTTP requests (see `TextRequest` in fuzz/src/lib.rs) as kubectl sends
             them to the sample the target serves: discovery, list, get, Table, watch, label and
             field selectors, pod logs, access reviews, writes
@@ -38,6 +45,14 @@ SAMPLES = HERE.parent / "samples"
 MAX_TEXT = 64 * 1024
 MAX_ARCHIVE = 128 * 1024
 MAX_PIPELINE = 64 * 1024
+# The pipeline target's -max_len (targets.sh).
+MAX_SMALL = 16 * 1024
+# The pipeline target's textual bundles (its -max_len in targets.sh is 16 KB).
+SMALL_BUNDLE = 8 * 1024
+# Keys whose block sequences are cut to their first CAPPED_ENTRIES entries (as CAPPED in
+# src/grammar.rs does).
+CAPPED = ("images", "managedFields")
+CAPPED_ENTRIES = 2
 ROOT = "supportbundle_3f6c2a1e-8b7d-4e2a-9c41-5d0e7a9b1c23_2025-02-14T09-41-07Z/"
 EPOCH = (2025, 2, 14, 9, 41, 7)
 # The sample the `serve` and `mcp` targets load (SAMPLE in src/lib.rs), and the other sample
@@ -81,6 +96,12 @@ class Out:
         self.dir = root / target
         self.dir.mkdir(parents=True, exist_ok=True)
         self.seen = set()
+
+    def prune(self):
+        """Removes the seeds of an earlier run that this run did not write."""
+        for name in os.listdir(self.dir):
+            if name not in self.seen:
+                (self.dir / name).unlink()
 
     def add(self, data, limit):
         if not data or len(data) > limit:
@@ -137,6 +158,87 @@ def mini_bundle(files, budget, node_zip=False):
     return sorted(chosen)
 
 
+def indent(line):
+    return len(line) - len(line.lstrip(b" "))
+
+
+def cap_lists(text):
+    """`text` (YAML) with the block sequence under each CAPPED key cut to its first
+    CAPPED_ENTRIES entries (cap_lists in src/grammar.rs)."""
+    lines = text.splitlines(keepends=True)
+    out, i = [], 0
+    while i < len(lines):
+        line = lines[i]
+        out.append(line)
+        i += 1
+        t = line.rstrip()
+        key = t.lstrip()
+        while key.startswith(b"- "):
+            key = key[2:]
+        if not key.endswith(b":") or key[:-1].decode(errors="replace") not in CAPPED:
+            continue
+        col = len(t) - len(key)
+
+        def in_block(l):
+            d = indent(l)
+            return not l.strip() or d > col or (d == col and l[d:].startswith(b"- "))
+
+        if i >= len(lines) or not in_block(lines[i]):
+            continue
+        entry_col, entries = indent(lines[i]), 0
+        while i < len(lines) and in_block(lines[i]):
+            l = lines[i]
+            if indent(l) == entry_col and l[entry_col:].startswith(b"-"):
+                entries += 1
+            if entries <= CAPPED_ENTRIES:
+                out.append(l)
+            i += 1
+    return b"".join(out)
+
+
+def first_lines(data, n):
+    """The first `n` lines of `data`."""
+    return b"".join(data.splitlines(keepends=True)[:n])
+
+
+def first_item(text):
+    """A List file (the generator's layout: items at column 0) with only its first item."""
+    out, items = [], 0
+    for line in text.splitlines(keepends=True):
+        if line.startswith(b"- "):
+            items += 1
+        elif not line.startswith(b" "):
+            items = 0
+        if items < 2:
+            out.append(line)
+    return b"".join(out)
+
+
+def small_bundle(files, budget):
+    """The pipeline target's textual bundle of a sample: its metadata, the head of its
+    generation log, the first item of its node list with long lists cut (cap_lists), the head of each file of
+    its first node zip (as a nested textual bundle), then its smallest files up to `budget`
+    bytes."""
+    by_name = dict(files)
+    out = bytearray()
+    for name in ("metadata.yaml", "bundleGenerationError.log", "yamls/cluster/v1/nodes.yaml"):
+        if name in by_name:
+            data = by_name[name]
+            data = first_lines(data, 12) if name.endswith(".log") else cap_lists(first_item(data))
+            out += text_bundle([(name, data)])
+    zips = [n for n, d in files if n.startswith("nodes/") and n.endswith(".zip")]
+    if zips:
+        with zipfile.ZipFile(io.BytesIO(by_name[zips[0]])) as z:
+            inner = [(i.filename, first_lines(z.read(i), 16)) for i in z.infolist() if not i.is_dir()]
+        out += b"=== " + (ROOT + zips[0]).encode() + b"\n" + text_bundle(inner, b"+++ ", "")
+    taken = {"metadata.yaml", "bundleGenerationError.log", "yamls/cluster/v1/nodes.yaml"}
+    for size, name in sorted((len(d), n) for n, d in files if n not in taken):
+        if name.endswith(".zip") or len(out) + size > budget:
+            continue
+        out += text_bundle([(name, by_name[name])])
+    return bytes(out)
+
+
 def text_bundle(files, marker=b"=== ", root=ROOT):
     """Sections `<marker><name>`; a node zip becomes a nested textual bundle (`+++ `)."""
     out = bytearray()
@@ -149,6 +251,19 @@ def text_bundle(files, marker=b"=== ", root=ROOT):
         if not data.endswith(b"\n"):
             out += b"\n"
     return bytes(out)
+
+
+# The report formats the pipeline target renders, one a run (`Format` in src/lib.rs): the
+# name of a textual bundle's `@format` entry and the grammar's last byte that chooses it.
+FORMATS = [
+    ("json", 0),
+    ("sarif", 1),
+    ("markdown", 2),
+    ("html", 3),
+    ("junit", 4),
+    ("terminal", 5),
+    ("terminal-color-verbose", 23),
+]
 
 
 def choices(index, count, name, k):
@@ -351,7 +466,10 @@ def main():
     every = samples()
     for i, sample in enumerate(every):
         for k in range(2):
-            pipeline.add(choices(i, len(every), sample.name, k), MAX_PIPELINE)
+            c = choices(i, len(every), sample.name, k)
+            redact.add(c, MAX_PIPELINE)
+            for _, last in FORMATS:
+                pipeline.add(c[:-1] + bytes([last]), MAX_SMALL)
     for sample in every:
         files = files_of(sample)
         for name, data in files:
@@ -367,19 +485,24 @@ def main():
         archive.add(tarred(small, gz=False), MAX_ARCHIVE)
         archive.add(tarred(small, gz=True), MAX_ARCHIVE)
         text = text_bundle(mini_bundle(files, 24 * 1024, node_zip=True))
-        pipeline.add(text, MAX_PIPELINE)
+        redact.add(text, MAX_PIPELINE)
+        little = small_bundle(files, SMALL_BUNDLE)
+        redact.add(little, MAX_PIPELINE)
+        for fmt, _ in FORMATS:
+            pipeline.add(little + b"=== @format\n" + fmt.encode() + b"\n", MAX_SMALL)
         if sample.name.startswith("upgrade-blocked"):
             opts = b"=== @from-version\nv1.4.0\n=== @to-version\nv1.4.1\n"
-            pipeline.add(text + opts, MAX_PIPELINE)
-            pipeline.add(zipped(small, zipfile.ZIP_DEFLATED), MAX_PIPELINE)
-            pipeline.add(tarred(small, gz=True), MAX_PIPELINE)
-    for name in sorted(os.listdir(pipeline.dir)):
-        redact.add((pipeline.dir / name).read_bytes(), MAX_PIPELINE)
+            for data in (text + opts, zipped(small, zipfile.ZIP_DEFLATED), tarred(small, gz=True)):
+                redact.add(data, MAX_PIPELINE)
+            pipeline.add(little + opts, MAX_SMALL)
+            pipeline.add(zipped(small, zipfile.ZIP_DEFLATED), MAX_SMALL)
+            pipeline.add(tarred(small, gz=True), MAX_SMALL)
     for seed in serve_seeds(SAMPLES / SERVE_SAMPLE):
         serve.add(seed, MAX_TEXT)
     for seed in mcp_seeds(SERVE_SAMPLE, OTHER_SAMPLE):
         mcp.add(seed, MAX_TEXT)
     for o in (split, decode, archive, pipeline, redact, serve, mcp):
+        o.prune()
         print(f"{o.dir}: {len(o.seen)} seeds")
 
 

@@ -31,7 +31,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     if let Input::Generated(g) = &input {
-        dump(g, "redact.txt");
+        dump(g, "redact.txt", None);
     }
     let (bytes, _, _) = input.into_parts();
     let limits = limits();

@@ -68,7 +68,8 @@ pub fn read_all(a: &Archive, nested: bool) {
 /// by the entry's bytes up to the next `\n=== ` (so a bundle is readable and editable as text,
 /// and byte mutations reach the YAML directly). A `.zip` section whose content starts with
 /// `+++ ` is itself a textual bundle with `+++ ` sections (a node zip). Two pseudo-entries set
-/// analysis options: `@from-version` and `@to-version`.
+/// analysis options, `@from-version` and `@to-version`; a third, `@format`, the report the
+/// `pipeline` target renders ([`Format::name`]).
 pub struct TextBundle<'a> {
     /// `(name, content)` of every section, in order.
     pub entries: Vec<(&'a [u8], &'a [u8])>,
@@ -159,6 +160,15 @@ impl Input {
     /// Decodes `data`; `None` when it makes nothing worth running (a textual bundle that
     /// cannot be zipped, or the grammar running out of choices before the first).
     pub fn of(data: &[u8]) -> Option<Input> {
+        Self::with_format(data).map(|(i, _)| i)
+    }
+
+    /// [`Input::of`] and the report format the `pipeline` target renders for `data`: chosen
+    /// by the input's last byte when the grammar makes the bundle (the grammar reads its
+    /// choices from the front), by a textual bundle's `@format` pseudo-entry (a
+    /// [`Format::name`]), else by the input's length when it is raw bytes (an archive's last
+    /// bytes are its own: a zip's comment length, a gzip's size).
+    pub fn with_format(data: &[u8]) -> Option<(Input, Format)> {
         let raw = match data {
             [0, rest @ ..] => rest,
             _ if data.starts_with(b"=== ")
@@ -169,16 +179,25 @@ impl Input {
             }
             _ => {
                 let mut u = libfuzzer_sys::arbitrary::Unstructured::new(data);
-                return grammar::bundle(&mut u).ok().map(Input::Generated);
+                let format = Format::of(data.last().copied().unwrap_or_default());
+                return grammar::bundle(&mut u)
+                    .ok()
+                    .map(|g| (Input::Generated(g), format));
             }
         };
+        let by_length = Format::of(data.len() as u8);
         Some(match TextBundle::parse(raw) {
-            Some(t) => Input::Raw(
-                t.to_zip()?,
-                t.option("@from-version"),
-                t.option("@to-version"),
+            Some(t) => (
+                Input::Raw(
+                    t.to_zip()?,
+                    t.option("@from-version"),
+                    t.option("@to-version"),
+                ),
+                t.option("@format")
+                    .and_then(|f| Format::named(&f))
+                    .unwrap_or(by_length),
             ),
-            None => Input::Raw(raw.to_vec(), None, None),
+            None => (Input::Raw(raw.to_vec(), None, None), by_length),
         })
     }
 
@@ -190,6 +209,104 @@ impl Input {
                 let z = g.to_zip();
                 (z, g.from_version, g.to_version)
             }
+        }
+    }
+}
+
+/// The one report format a `pipeline` input renders (rendering all six made every run
+/// several times slower; each stays reachable through the choice byte, see
+/// [`Input::with_format`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// `report::json` (must parse as JSON).
+    Json,
+    /// `report::sarif` (must parse as JSON).
+    Sarif,
+    /// `report::markdown`.
+    Markdown,
+    /// `report::html`.
+    Html,
+    /// `report::junit`.
+    Junit,
+    /// `report::terminal` with its two switches.
+    Terminal {
+        /// ANSI colours.
+        color: bool,
+        /// Every finding an incident explains, and where each informational finding shows.
+        verbose: bool,
+    },
+}
+
+impl Format {
+    /// Every format, in the order of [`Format::of`].
+    pub const ALL: [Format; 9] = [
+        Format::Json,
+        Format::Sarif,
+        Format::Markdown,
+        Format::Html,
+        Format::Junit,
+        Format::Terminal {
+            color: false,
+            verbose: false,
+        },
+        Format::Terminal {
+            color: true,
+            verbose: false,
+        },
+        Format::Terminal {
+            color: false,
+            verbose: true,
+        },
+        Format::Terminal {
+            color: true,
+            verbose: true,
+        },
+    ];
+
+    /// The format's name in a textual bundle's `@format` entry.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Json => "json",
+            Format::Sarif => "sarif",
+            Format::Markdown => "markdown",
+            Format::Html => "html",
+            Format::Junit => "junit",
+            Format::Terminal {
+                color: false,
+                verbose: false,
+            } => "terminal",
+            Format::Terminal {
+                color: true,
+                verbose: false,
+            } => "terminal-color",
+            Format::Terminal {
+                color: false,
+                verbose: true,
+            } => "terminal-verbose",
+            Format::Terminal {
+                color: true,
+                verbose: true,
+            } => "terminal-color-verbose",
+        }
+    }
+
+    /// The format named `name` ([`Format::name`]).
+    pub fn named(name: &str) -> Option<Format> {
+        Self::ALL.into_iter().find(|f| f.name() == name)
+    }
+
+    /// The format of choice byte `b`: `b % 6`, the terminal's switches from the next bits.
+    pub fn of(b: u8) -> Format {
+        match b % 6 {
+            0 => Format::Json,
+            1 => Format::Sarif,
+            2 => Format::Markdown,
+            3 => Format::Html,
+            4 => Format::Junit,
+            _ => Format::Terminal {
+                color: (b / 6) % 2 == 1,
+                verbose: (b / 12) % 2 == 1,
+            },
         }
     }
 }
@@ -208,12 +325,19 @@ pub fn setup() {
     });
 }
 
-/// Writes `g` as text into `$SBDIAG_FUZZ_DUMP/<name>` when that variable is set.
-pub fn dump(g: &grammar::Generated, name: &str) {
+/// Writes `g` as text into `$SBDIAG_FUZZ_DUMP/<name>` when that variable is set, with an
+/// `@format` entry when `format` is given (the `pipeline` target's choice).
+pub fn dump(g: &grammar::Generated, name: &str, format: Option<Format>) {
     if let Some(dir) = std::env::var_os("SBDIAG_FUZZ_DUMP") {
         let dir = PathBuf::from(dir);
         let _ = std::fs::create_dir_all(&dir);
-        let _ = std::fs::write(dir.join(name), g.to_text());
+        let mut text = g.to_text();
+        if let Some(f) = format {
+            text.push_str("=== @format\n");
+            text.push_str(f.name());
+            text.push('\n');
+        }
+        let _ = std::fs::write(dir.join(name), text);
     }
 }
 
@@ -321,5 +445,41 @@ impl<'a> Iterator for Lines<'a> {
         };
         self.rest = rest;
         Some(line.strip_suffix(b"\r").unwrap_or(line))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_format_is_chosen_by_some_byte_and_named_once() {
+        let chosen: std::collections::HashSet<&str> =
+            (0..=255u8).map(|b| Format::of(b).name()).collect();
+        assert_eq!(chosen.len(), Format::ALL.len());
+        for f in Format::ALL {
+            assert_eq!(Format::named(f.name()), Some(f));
+        }
+        assert_eq!(Format::named("yaml"), None);
+    }
+
+    #[test]
+    fn a_textual_bundle_names_its_format_and_a_generated_one_ends_with_it() {
+        let text = b"=== a/metadata.yaml\nx: 1\n=== @format\nsarif\n";
+        let (input, format) = Input::with_format(text).unwrap();
+        assert!(matches!(input, Input::Raw(..)));
+        assert_eq!(format, Format::Sarif);
+        // Without `@format`, the length chooses.
+        let bare = b"=== a/metadata.yaml\nx: 1\n";
+        assert_eq!(
+            Input::with_format(bare).unwrap().1,
+            Format::of(bare.len() as u8)
+        );
+        // The grammar's inputs: the last byte.
+        let mut g = vec![7u8; 300];
+        *g.last_mut().unwrap() = 3;
+        let (input, format) = Input::with_format(&g).unwrap();
+        assert!(matches!(input, Input::Generated(_)));
+        assert_eq!(format, Format::Html);
     }
 }
