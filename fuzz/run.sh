@@ -16,7 +16,7 @@
 # The pipeline and redact targets mostly build their bundles from the samples (src/grammar.rs);
 # `pipeline` renders one report a run (the input chooses which: see Input::with_format in
 # src/lib.rs) and takes inputs of at most 16 KB (targets.sh), so that a run stays short (about
-# 40 runs per CPU-second under AddressSanitizer here; README, "Fuzzing").
+# 37 runs per CPU-second under AddressSanitizer here; README, "Fuzzing").
 # SBDIAG_FUZZ_DUMP=<folder> writes each bundle there as a textual bundle (with the `@format`
 # the pipeline target rendered), to replay a failure:
 #   SBDIAG_FUZZ_DUMP=/tmp/d RUSTC_BOOTSTRAP=1 cargo fuzz run redact artifacts/redact/crash-…

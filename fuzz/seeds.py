@@ -19,8 +19,9 @@ every seed is kept under it:
             two entries, the
             head of each file of one node zip, then its smallest files; plus two of the small
             archives above (a run's cost grows with its bundle: small seeds keep the target
-            fast, see run.sh); each grammar choice and textual bundle once per report format
-            (the target renders one a run: an `@format` entry, the grammar's last byte)
+            fast, see run.sh); each textual bundle once per report format (the target renders
+            one a run: an `@format` entry), the grammar's choices each with a format of their
+            own in turn (their last byte)
   redact    the same as pipeline (once each: it renders no report), and larger textual
             bundles (up to 24 KB of files)
   serve     textual HTTP requests (see `TextRequest` in fuzz/src/lib.rs) as kubectl sends
@@ -468,8 +469,8 @@ def main():
         for k in range(2):
             c = choices(i, len(every), sample.name, k)
             redact.add(c, MAX_PIPELINE)
-            for _, last in FORMATS:
-                pipeline.add(c[:-1] + bytes([last]), MAX_SMALL)
+            _, last = FORMATS[(2 * i + k) % len(FORMATS)]
+            pipeline.add(c[:-1] + bytes([last]), MAX_SMALL)
     for sample in every:
         files = files_of(sample)
         for name, data in files:
