@@ -12,16 +12,15 @@ every seed is kept under it:
   archive   small bundles made of sample files as zip (deflated and stored), tar, tar.gz; and
             the samples' node zips as they are
   pipeline  choices for the bundle grammar (fuzz/src/grammar.rs; two per sample, the first
-            byte picks the sample, the last the report format), small textual bundles (`=== <entry name>` sections, node
-            zips as nested `+++ ` sections, see fuzz/src/lib.rs) of each sample, under 12 KB:
-            its metadata, the head of its generation log, the first node of its node list
-            with the long lists the grammar also cuts (cached images, managed fields) cut to
-            two entries, the
-            head of each file of one node zip, then its smallest files; plus two of the small
-            archives above (a run's cost grows with its bundle: small seeds keep the target
-            fast, see run.sh); each textual bundle once per report format (the target renders
-            one a run: an `@format` entry), the grammar's choices each with a format of their
-            own in turn (their last byte)
+            byte picks the sample, the last the report format, each format in turn); small
+            textual bundles (`=== <entry name>` sections, node zips as nested `+++ `
+            sections, see fuzz/src/lib.rs) of each sample, under 12 KB, once per report
+            format (an `@format` entry; the target renders one report a run): its metadata,
+            the head of its generation log, the first node of its node list with the long
+            lists the grammar also cuts (cached images, managed fields) cut to two entries,
+            the head of each file of one node zip, then its smallest files; plus two of the
+            small archives above. A run's cost grows with its bundle: small seeds keep the
+            target fast (see run.sh)
   redact    the same as pipeline (once each: it renders no report), and larger textual
             bundles (up to 24 KB of files)
   serve     textual HTTP requests (see `TextRequest` in fuzz/src/lib.rs) as kubectl sends
@@ -217,9 +216,9 @@ def first_item(text):
 
 def small_bundle(files, budget):
     """The pipeline target's textual bundle of a sample: its metadata, the head of its
-    generation log, the first item of its node list with long lists cut (cap_lists), the head of each file of
-    its first node zip (as a nested textual bundle), then its smallest files up to `budget`
-    bytes."""
+    generation log, the first item of its node list with long lists cut (cap_lists), the
+    head of each file of its first node zip (as a nested textual bundle), then its smallest
+    files while the bundle stays under `budget` bytes."""
     by_name = dict(files)
     out = bytearray()
     for name in ("metadata.yaml", "bundleGenerationError.log", "yamls/cluster/v1/nodes.yaml"):
@@ -230,7 +229,9 @@ def small_bundle(files, budget):
     zips = [n for n, d in files if n.startswith("nodes/") and n.endswith(".zip")]
     if zips:
         with zipfile.ZipFile(io.BytesIO(by_name[zips[0]])) as z:
-            inner = [(i.filename, first_lines(z.read(i), 16)) for i in z.infolist() if not i.is_dir()]
+            inner = [
+                (i.filename, first_lines(z.read(i), 16)) for i in z.infolist() if not i.is_dir()
+            ]
         out += b"=== " + (ROOT + zips[0]).encode() + b"\n" + text_bundle(inner, b"+++ ", "")
     taken = {"metadata.yaml", "bundleGenerationError.log", "yamls/cluster/v1/nodes.yaml"}
     for size, name in sorted((len(d), n) for n, d in files if n not in taken):

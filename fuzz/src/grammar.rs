@@ -2,8 +2,8 @@
 //! small bundle (a few KB) made of pieces of the project's samples (`samples/*-v1.*`, read
 //! once per process, the long lists no rule reads entry by entry cut: see [`CAPPED`]): one
 //! sample's `metadata.yaml`, a handful of its resource lists with a few of their items each, a
-//! window of a few pod logs, a node zip with a few of its files, and the analysis options. Each chosen text can then be edited line by line: a value replaced by
-//! one of [`VALUES`] (versions, states, booleans, quantities, times, names, YAML oddities) or
+//! window of a few pod logs, a node zip with a few of its files, and the analysis options.
+//! Each chosen text can then be edited line by line: a value replaced by one of [`VALUES`] (versions, states, booleans, quantities, times, names, YAML oddities) or
 //! by another line's value, a line dropped or repeated. The pieces keep the samples' shapes
 //! (names that refer to each other, conditions, labels), so the rules see objects they judge,
 //! while the edits reach the states and versions that make them fire.
