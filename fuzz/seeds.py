@@ -14,7 +14,7 @@ every seed is kept under it:
   pipeline  choices for the bundle grammar (fuzz/src/grammar.rs; two per sample, the first
             byte picks the sample, the last the report format, each format in turn); small
             textual bundles (`=== <entry name>` sections, node zips as nested `+++ `
-            sections, see fuzz/src/lib.rs) of each sample, under 12 KB, once per report
+            sections, see fuzz/src/lib.rs) of each sample, under 15 KB, once per report
             format (an `@format` entry; the target renders one report a run): its metadata,
             the head of its generation log, the first node of its node list with the long
             lists the grammar also cuts (cached images, managed fields) cut to two entries,
