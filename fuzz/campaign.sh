@@ -6,6 +6,7 @@
 #
 #   fuzz/campaign.sh 1800 2                  # 30 min per target, 2 jobs (2 cores)
 #   FUZZ_TARGETS="pipeline redact" fuzz/campaign.sh 3600 2
+#   FUZZ_TARGETS="archive split" fuzz/campaign.sh 1800 1 & FUZZ_TARGETS="serve mcp" fuzz/campaign.sh 1800 1
 #
 # Unlike run.sh it does not stop at the first failure: a target's crash, leak, timeout or
 # out-of-memory input is kept in fuzz/artifacts/<target>/, counted in the table, and the
@@ -22,7 +23,7 @@ source ./targets.sh
 python3 seeds.py >/dev/null
 scratch="$(mktemp -d "${TMPDIR:-/tmp}/sbdiag-fuzz.XXXXXX")"
 trap 'rm -rf "$scratch"' EXIT
-out="campaigns/$(date -u +%Y-%m-%dT%H-%M-%SZ)"
+out="campaigns/$(date -u +%Y-%m-%dT%H-%M-%SZ)-$$"
 mkdir -p "$out"
 
 cargo fuzz build
@@ -41,14 +42,20 @@ for t in $targets; do
   cat $(dicts "$t") >"$dict"
   before_artifacts=$(find "artifacts/$t" -type f | wc -l)
   echo "== $t: ${secs} s, ${jobs} job(s)"
-  # With -jobs, libFuzzer writes each job's output to fuzz-<n>.log in the working folder.
-  rm -f fuzz-*.log
+  # With -jobs, libFuzzer writes each job's output to fuzz-<n>.log in the working folder; one
+  # job runs in the foreground instead, so that two campaigns of one job each (one per core,
+  # different FUZZ_TARGETS) can run side by side from this folder.
+  parallel=()
+  if [ "$jobs" -gt 1 ]; then
+    rm -f fuzz-*.log
+    parallel=(-jobs="$jobs" -workers="$jobs")
+  fi
   TMPDIR="$scratch" cargo fuzz run "$t" "corpus/$t" "seeds/$t" -- \
     -max_total_time="$secs" -timeout="$(timeout_of "$t")" -rss_limit_mb=2048 \
     -max_len="$(max_len "$t")" -dict="$dict" -print_final_stats=1 \
-    -jobs="$jobs" -workers="$jobs" -artifact_prefix="artifacts/$t/" \
+    "${parallel[@]}" -artifact_prefix="artifacts/$t/" \
     >"$out/$t/run.log" 2>&1 || true
-  mv fuzz-*.log "$out/$t/" 2>/dev/null || true
+  if [ "$jobs" -gt 1 ]; then mv fuzz-*.log "$out/$t/" 2>/dev/null || true; fi
   logs=("$out/$t"/*.log)
   execs=$(cat "${logs[@]}" | sed -n 's/^stat::number_of_executed_units: *//p' | awk '{s+=$1} END {print s+0}')
   # The last status line of each job: its coverage (edges) and features.
