@@ -238,12 +238,15 @@ fn mcp_on_the_real_bundle() {
             {"tool": "logs", "arguments": {"pod": "longhorn-manager-pmjr9", "since": "yesterday"}}, // 21 error
             {"tool": "findings", "arguments": {"rule": "fleet.stale-status"}},          // 22: still serving
             {"tool": "events", "arguments": {"type": "Warning"}},                       // 23: none
+            // Found by the mcp fuzz target: a duration past what a clock holds panicked.
+            {"tool": "logs", "arguments": {"pod": "longhorn-manager-pmjr9", "since": "999999999999999d"}}, // 24 error
+            {"tool": "findings", "arguments": {"rule": "fleet.stale-status"}},          // 25: still serving
         ]);
         let Some(r) = client(&[b.as_path()], calls) else {
             return;
         };
         check_tools(&r);
-        assert_eq!(results(&r).len(), 24);
+        assert_eq!(results(&r).len(), 26);
         let name = b.file_stem().unwrap().to_str().unwrap();
         let loaded = loaded_message(&r, name);
         assert!(
@@ -450,6 +453,12 @@ fn mcp_on_the_real_bundle() {
                 .unwrap()
                 .contains("(no events)")
         );
+        assert!(
+            error(&r, 24).contains("999999999999999d"),
+            "{}",
+            error(&r, 24)
+        );
+        assert_eq!(answer(&r, 25)["text"], answer(&r, 2)["text"]);
     }
 }
 
