@@ -402,3 +402,58 @@ fn a_namespace_with_a_slash_does_not_make_the_copy_fail() {
     );
     assert!(!p.pairs().iter().any(|(_, o, _)| o.contains('/')));
 }
+
+/// Found by the `redact` fuzz target (campaign of 2026-12-07, FUZZING.md): a node's address,
+/// replaced where it stood alone, was kept inside a longer dotted number in a node zip's log
+/// (`https://10.10.0.10.0.50.5`), where the leak check still found it as a word and refused the
+/// copy. An address is now replaced wherever it stands as a word.
+#[test]
+fn an_address_inside_a_longer_dotted_number_is_replaced() {
+    use std::io::Write;
+    let root = "supportbundle_x_2025-02-14T09-41-07Z/";
+    let nodes = "apiVersion: v1\nitems:\n- apiVersion: v1\n  kind: Node\n  metadata:\n    \
+                 name: harvester-node-0\n  status:\n    addresses:\n    - address: 10.10.0.10\n      \
+                 type: InternalIP\nkind: List\n";
+    let console = "time=\"2025-02-14T06:16:22Z\" level=info msg=\"management URL: \
+                   https://10.10.0.10.0.50.5\"\noid 1.3.6.1.4.1.10.10.0.10\n";
+    let mut inner = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    inner
+        .start_file(
+            "harvester-node-0/logs/console.log",
+            zip::write::SimpleFileOptions::default(),
+        )
+        .unwrap();
+    inner.write_all(console.as_bytes()).unwrap();
+    let node_zip = inner.finish().unwrap().into_inner();
+    let files: [(&str, &[u8]); 3] = [
+        (
+            "metadata.yaml",
+            b"bundlename: bundle-x1\nbundlecreatedat: \"2025-02-14T09:41:07Z\"\n",
+        ),
+        ("yamls/cluster/v1/nodes.yaml", nodes.as_bytes()),
+        ("nodes/harvester-node-0.zip", &node_zip),
+    ];
+    let mut z = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, body) in files {
+        z.start_file(
+            format!("{root}{name}"),
+            zip::write::SimpleFileOptions::default(),
+        )
+        .unwrap();
+        z.write_all(body).unwrap();
+    }
+    let bytes = z.finish().unwrap().into_inner();
+    let limits = sbdiag::archive::Limits::default();
+    let a = sbdiag::archive::Archive::from_bytes("b.zip", bytes, &limits).unwrap();
+    let bundle = sbdiag::bundle::Bundle::from_archive("b.zip".into(), a).unwrap();
+    let p = sbdiag::redact::Pseudonyms::with_key([7; 32]);
+    let mem = sbdiag::redact::in_memory_with(bundle, &limits, &p).unwrap();
+    assert!(mem.leaks.is_empty(), "{:?}", mem.leaks);
+    assert!(mem.bundle.is_some(), "the copy is made");
+    let ip = p
+        .pairs()
+        .into_iter()
+        .find(|(_, o, _)| o == "10.10.0.10")
+        .expect("the address was met");
+    assert_ne!(ip.2, "10.10.0.10");
+}
