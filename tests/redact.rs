@@ -361,7 +361,6 @@ fn every_sample_redacts_to_the_same_diagnosis_and_passes_the_check() {
 /// Such a value names nothing and is not collected; the copy is made and passes the check.
 #[test]
 fn a_namespace_with_a_slash_does_not_make_the_copy_fail() {
-    use std::io::Write;
     let root = "supportbundle_x_2025-02-14T09-41-07Z/";
     let settings = "apiVersion: v1\nitems:\n- apiVersion: longhorn.io/v1beta2\n  kind: Setting\n  \
                     metadata:\n    name: backup-target\n    namespace: longhorn.io/v1beta2\n  \
@@ -376,21 +375,8 @@ fn a_namespace_with_a_slash_does_not_make_the_copy_fail() {
             settings,
         ),
     ];
-    let mut z = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    for (name, body) in files {
-        z.start_file(
-            format!("{root}{name}"),
-            zip::write::SimpleFileOptions::default(),
-        )
-        .unwrap();
-        z.write_all(body.as_bytes()).unwrap();
-    }
-    let bytes = z.finish().unwrap().into_inner();
-    let limits = sbdiag::archive::Limits::default();
-    let a = sbdiag::archive::Archive::from_bytes("b.zip", bytes, &limits).unwrap();
-    let bundle = sbdiag::bundle::Bundle::from_archive("b.zip".into(), a).unwrap();
-    let p = sbdiag::redact::Pseudonyms::with_key([7; 32]);
-    let mem = sbdiag::redact::in_memory_with(bundle, &limits, &p).unwrap();
+    let files = files.map(|(n, b)| (n, b.as_bytes()));
+    let (p, mem) = redacted_in_memory(root, &files);
     assert!(mem.leaks.is_empty(), "{:?}", mem.leaks);
     let out = mem.bundle.expect("the copy is made");
     assert!(
@@ -433,6 +419,24 @@ fn an_address_inside_a_longer_dotted_number_is_replaced() {
         ("yamls/cluster/v1/nodes.yaml", nodes.as_bytes()),
         ("nodes/harvester-node-0.zip", &node_zip),
     ];
+    let (p, mem) = redacted_in_memory(root, &files);
+    assert!(mem.leaks.is_empty(), "{:?}", mem.leaks);
+    assert!(mem.bundle.is_some(), "the copy is made");
+    let ip = p
+        .pairs()
+        .into_iter()
+        .find(|(_, o, _)| o == "10.10.0.10")
+        .expect("the address was met");
+    assert_ne!(ip.2, "10.10.0.10");
+}
+
+/// A bundle zipped in memory from `files` (paths under `root`), redacted in memory with a fixed
+/// key: the pseudonyms made, and the result.
+fn redacted_in_memory(
+    root: &str,
+    files: &[(&str, &[u8])],
+) -> (sbdiag::redact::Pseudonyms, sbdiag::redact::InMemory) {
+    use std::io::Write;
     let mut z = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     for (name, body) in files {
         z.start_file(
@@ -448,12 +452,5 @@ fn an_address_inside_a_longer_dotted_number_is_replaced() {
     let bundle = sbdiag::bundle::Bundle::from_archive("b.zip".into(), a).unwrap();
     let p = sbdiag::redact::Pseudonyms::with_key([7; 32]);
     let mem = sbdiag::redact::in_memory_with(bundle, &limits, &p).unwrap();
-    assert!(mem.leaks.is_empty(), "{:?}", mem.leaks);
-    assert!(mem.bundle.is_some(), "the copy is made");
-    let ip = p
-        .pairs()
-        .into_iter()
-        .find(|(_, o, _)| o == "10.10.0.10")
-        .expect("the address was met");
-    assert_ne!(ip.2, "10.10.0.10");
+    (p, mem)
 }
