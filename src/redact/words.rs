@@ -5,10 +5,10 @@
 //! An identifier can only be accepted where the character before it is not alphanumeric, so
 //! only those positions are tried, and of those only where the first two bytes can begin an
 //! identifier (one table of byte pairs looked up along the line, then the byte before and a
-//! hashed set of the first four bytes at the rare pairs that pass); there an anchored Aho-Corasick automaton says which
-//! identifier, the longest, starts. The matches are exactly those of an unanchored
-//! leftmost-longest search that retries one position further when a match is not a whole
-//! word (the property test below holds the two together).
+//! hashed set of the first four bytes at the rare pairs that pass); there an anchored
+//! Aho-Corasick automaton says which identifier, the longest, starts. The matches are exactly
+//! those of an unanchored leftmost-longest search that retries one position further when a
+//! match is not a whole word (the property test below holds the two together).
 use aho_corasick::{
     AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, Anchored, Input, Match, MatchKind, StartKind,
 };
@@ -60,11 +60,6 @@ fn quad(b: &[u8]) -> Option<usize> {
     Some((lower.wrapping_mul(0x9E37_79B1) >> (32 - QUAD_BITS)) as usize)
 }
 
-/// An ASCII letter or digit: no identifier starts right after one.
-const ALNUM: u8 = 1;
-/// A byte (in either ASCII case) that begins an identifier.
-const FIRST: u8 = 2;
-
 fn fold(b: u8) -> usize {
     b.to_ascii_lowercase() as usize
 }
@@ -77,9 +72,6 @@ impl Words {
         if words.is_empty() {
             return None;
         }
-        let mut class: Vec<u8> = (0..=255u8)
-            .map(|b| if b.is_ascii_alphanumeric() { ALNUM } else { 0 })
-            .collect();
         let mut pairs = Bits::new(1 << 16);
         let mut short_pairs = Bits::new(1 << 16);
         let mut quads = Bits::new(1 << QUAD_BITS);
@@ -93,11 +85,6 @@ impl Words {
             let Some(&a) = w.as_bytes().first() else {
                 continue;
             };
-            for c in [a.to_ascii_lowercase(), a.to_ascii_uppercase()] {
-                if let Some(k) = class.get_mut(c as usize) {
-                    *k |= FIRST;
-                }
-            }
             match w.as_bytes() {
                 [_] => (0..256).for_each(|b| set(fold(a), b, true)),
                 [_, b] | [_, b, _] => set(fold(a), fold(*b), true),
@@ -118,11 +105,10 @@ impl Words {
             .kind(Some(AhoCorasickKind::DFA))
             .build(&words)
             .ok()?;
+        // Every pair as it may stand, in either ASCII case: set when its lower-cased pair is.
         let mut start = Box::new([false; 1 << 16]);
         for (i, s) in start.iter_mut().enumerate() {
-            let (c, n) = ((i >> 8) as u8, i as u8);
-            *s = class.get(usize::from(c)).is_some_and(|k| k & FIRST != 0)
-                && pairs.has(fold(c) << 8 | fold(n));
+            *s = pairs.has(fold((i >> 8) as u8) << 8 | fold(i as u8));
         }
         Some(Words {
             ac,
