@@ -146,19 +146,24 @@ pub fn leak_check_for(p: &Pseudonyms, vocab: &ids::Vocabulary) -> LeakCheck {
 }
 
 /// Checks a redacted bundle alone: secret-shaped strings, and the originals of `map` when
-/// given.
+/// given. An original that is a word of the system's vocabulary was replaced only where it is
+/// a whole value, and is looked for only there; the vocabulary is the copy's own (kinds,
+/// resources and the system's names are kept, so it is the original bundle's).
 pub fn check(path: &Path, limits: &Limits, map: Option<&Path>) -> Result<Vec<Leak>> {
-    let p = match map {
-        Some(m) => {
-            if !m.exists() {
-                return Err(Error::Usage(format!("--map {}: no such file", m.display())));
-            }
-            Pseudonyms::from_map(m)?
-        }
-        None => Pseudonyms::with_key([0; 32]),
+    let Some(m) = map else {
+        let check = leak_check_for(&Pseudonyms::with_key([0; 32]), &ids::Vocabulary::default());
+        return check_archive(&Archive::open(path, limits)?, limits, &check);
     };
-    let check = leak_check_for(&p, &ids::Vocabulary::default());
-    check_archive(&Archive::open(path, limits)?, limits, &check)
+    if !m.exists() {
+        return Err(Error::Usage(format!("--map {}: no such file", m.display())));
+    }
+    let p = Pseudonyms::from_map(m)?;
+    let bundle = Bundle::open(path, limits)?;
+    let found = ids::Found {
+        ids: p.pairs().into_iter().map(|(c, o, _)| (o, c)).collect(),
+    };
+    let vocab = ids::Vocabulary::of(&Index::build(&bundle, &|_, _| {}), &found);
+    check_archive(&bundle.archive, limits, &leak_check_for(&p, &vocab))
 }
 
 /// A redacted copy held in memory, opened as a bundle, for `analyze --redact`.
