@@ -226,6 +226,15 @@ pub const MAX_NESTING: usize = 1000;
 /// `Some(reason)` when the text nests brackets deeper than [`MAX_NESTING`] (counted naively,
 /// quotes ignored, which only over-counts).
 pub fn too_deep(text: &str) -> Option<String> {
+    // No more opening brackets than the limit cannot nest deeper than it: counted with memchr's
+    // vectorised search, most texts are never walked byte by byte (the walk was 2 % of
+    // `redact`'s instructions on the real bundle).
+    let opens = memchr::memchr2_iter(b'[', b'{', text.as_bytes())
+        .take(MAX_NESTING + 1)
+        .count();
+    if opens <= MAX_NESTING {
+        return None;
+    }
     let (mut depth, mut max) = (0usize, 0usize);
     for b in text.bytes() {
         match b {
@@ -316,5 +325,12 @@ mod tests {
             "]".repeat(MAX_NESTING + 1)
         );
         assert!(too_deep(&deep).unwrap().contains("nesting deeper"));
+        // Exactly the limit is fine; more brackets than the limit side by side are walked and
+        // found shallow.
+        let at_limit = format!("{}{}", "{".repeat(MAX_NESTING), "}".repeat(MAX_NESTING));
+        assert!(too_deep(&at_limit).is_none());
+        assert!(too_deep(&"[{}]".repeat(MAX_NESTING)).is_none());
+        let late = format!("{}x: {}", "[] ".repeat(MAX_NESTING), deep);
+        assert!(too_deep(&late).is_some());
     }
 }
