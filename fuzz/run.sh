@@ -16,7 +16,8 @@
 # The pipeline and redact targets mostly build their bundles from the samples (src/grammar.rs);
 # `pipeline` renders one report a run (the input chooses which: see Input::with_format in
 # src/lib.rs) and takes inputs of at most 16 KB (targets.sh), so that a run stays short (about
-# 37 runs per CPU-second under AddressSanitizer here; README, "Fuzzing").
+# 51 runs a second under AddressSanitizer on a quiet core here, 1,447 natively: see
+# examples/replay.rs and FUZZING.md).
 # SBDIAG_FUZZ_DUMP=<folder> writes each bundle there as a textual bundle (with the `@format`
 # the pipeline target rendered), to replay a failure:
 #   SBDIAG_FUZZ_DUMP=/tmp/d RUSTC_BOOTSTRAP=1 cargo fuzz run redact artifacts/redact/crash-…
