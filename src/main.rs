@@ -802,7 +802,8 @@ mod tests {
     }
 
     /// The call that turns transparent huge pages off succeeds, and the kernel then reports
-    /// them off for the process (`/proc/self/status`, `THP_enabled: 0`, Linux ≥ 6.x shows it).
+    /// them off for the process (`THP_enabled: 0` in `/proc/self/status`, on kernels that
+    /// show that line).
     #[cfg(all(feature = "mimalloc", target_os = "linux"))]
     #[test]
     fn huge_pages_are_turned_off() {

@@ -315,9 +315,9 @@ impl Format {
 /// Per-process setup of the targets that run the whole pipeline: rayon's pool (the index, the
 /// archive reads and the redaction use it) made once, of one worker, the calling thread itself
 /// (`use_current_thread`), so that a run neither wakes nor waits for another thread; the
-/// calling thread must be the one every run is made on (libFuzzer's). When `SBDIAG_FUZZ_DUMP` names a folder, every
-/// generated bundle is also written there in the textual format (to turn a failing input
-/// into a test's bundle; slow).
+/// calling thread must be the one every run is made on (libFuzzer's). When
+/// `SBDIAG_FUZZ_DUMP` names a folder, every generated bundle is also written there in the
+/// textual format (to turn a failing input into a test's bundle; slow).
 pub fn setup() {
     static ONCE: OnceLock<()> = OnceLock::new();
     ONCE.get_or_init(|| {
