@@ -178,16 +178,12 @@ impl Bundle {
                 z.read_with(inner, |r| stream_lines(r, size, &mut f))?
             }
             None => {
-                let entry = &self
-                    .file(path)
-                    .ok_or_else(|| Error::Entry {
-                        entry: path.to_string(),
-                        reason: "not in the bundle".into(),
-                    })?
-                    .entry;
-                let size = self.archive.get(entry).map_or(0, |e| e.size);
+                let file = self.file(path).ok_or_else(|| Error::Entry {
+                    entry: path.to_string(),
+                    reason: "not in the bundle".into(),
+                })?;
                 self.archive
-                    .read_with(entry, |r| stream_lines(r, size, &mut f))?
+                    .read_with(&file.entry, |r| stream_lines(r, file.size, &mut f))?
             }
         };
         streamed.map_err(|e| Error::Entry {
