@@ -296,15 +296,72 @@ fn remove(p: &Path) -> std::io::Result<()> {
 /// file starts in; a piece whose real starting state differs (a PEM block or a secret's block
 /// scalar running over the cut) is rewritten again, in order, from the state the piece before
 /// it ended in, so the result is always that of one pass from the top.
-fn rewrite_text(rw: &Rewriter, path: &str, bytes: &[u8]) -> Vec<u8> {
+///
+/// The pieces are returned as they are, in order, to be written one after the other: joining
+/// them would copy the whole file once more into fresh memory.
+fn rewrite_text(rw: &Rewriter, path: &str, bytes: &[u8]) -> Chunks {
     let text = crate::text::utf8_lossy(bytes);
-    rewrite_in_pieces(rw, path, &text, REWRITE_PIECE).into_bytes()
+    Chunks(
+        rewrite_in_pieces(rw, path, &text, REWRITE_PIECE)
+            .into_iter()
+            .map(String::into_bytes)
+            .collect(),
+    )
+}
+
+/// A file's content as consecutive pieces.
+struct Chunks(Vec<Vec<u8>>);
+
+impl Chunks {
+    fn len(&self) -> usize {
+        self.0.iter().map(Vec::len).sum()
+    }
+
+    /// Writes every piece, in order.
+    fn write_to(&self, w: &mut impl Write) -> std::io::Result<()> {
+        self.0.iter().try_for_each(|c| w.write_all(c))
+    }
+
+    /// A reader of the pieces, in order.
+    fn reader(&self) -> ChunksReader<'_> {
+        ChunksReader {
+            rest: &self.0,
+            at: 0,
+        }
+    }
+}
+
+/// Reads [`Chunks`] in order.
+struct ChunksReader<'a> {
+    rest: &'a [Vec<u8>],
+    /// How much of the first of `rest` is read.
+    at: usize,
+}
+
+impl std::io::Read for ChunksReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while let Some((first, others)) = self.rest.split_first() {
+            let left = first.get(self.at..).unwrap_or_default();
+            if left.is_empty() {
+                self.rest = others;
+                self.at = 0;
+                continue;
+            }
+            let n = left.len().min(buf.len());
+            if let (Some(to), Some(from)) = (buf.get_mut(..n), left.get(..n)) {
+                to.copy_from_slice(from);
+            }
+            self.at += n;
+            return Ok(n);
+        }
+        Ok(0)
+    }
 }
 
 /// How much text one worker of the rewriter takes at a time.
 const REWRITE_PIECE: usize = 1 << 20;
 
-fn rewrite_in_pieces(rw: &Rewriter, path: &str, text: &str, size: usize) -> String {
+fn rewrite_in_pieces(rw: &Rewriter, path: &str, text: &str, size: usize) -> Vec<String> {
     use rayon::prelude::*;
     let pieces = line_pieces(text, size);
     let start = FileState::for_path(path);
@@ -315,7 +372,6 @@ fn rewrite_in_pieces(rw: &Rewriter, path: &str, text: &str, size: usize) -> Stri
             (rewrite_lines(rw, p, &mut st), st)
         })
         .collect();
-    let mut out = String::with_capacity(done.iter().map(|(o, _)| o.len()).sum());
     let mut ended = start.clone();
     for (piece, (text, st)) in pieces.iter().zip(done.iter_mut()) {
         if ended != start {
@@ -323,10 +379,9 @@ fn rewrite_in_pieces(rw: &Rewriter, path: &str, text: &str, size: usize) -> Stri
             *text = rewrite_lines(rw, piece, &mut again);
             *st = again;
         }
-        out.push_str(text);
         ended = st.clone();
     }
-    out
+    done.into_iter().map(|(text, _)| text).collect()
 }
 
 /// Rewrites whole lines of one file from state `st`, keeping each line ending.
@@ -358,7 +413,7 @@ fn is_text(bytes: &[u8]) -> bool {
 
 /// What becomes of one file.
 enum Rewritten {
-    File(Vec<u8>),
+    File(Chunks),
     /// A node zip, rewritten: stored, not compressed again.
     Zip(Vec<u8>),
     Dropped(String),
@@ -420,9 +475,7 @@ fn rewrite_zip(rw: &Rewriter, origin: &str, bytes: Vec<u8>, limits: &Limits) -> 
             } else {
                 opts
             };
-            zip::write::PreparedZipFile::from_data(path, opts, &out)
-                .map(Some)
-                .map_err(zerr)
+            prepare_file(&path, opts, &out).map(Some).map_err(zerr)
         })
         .collect();
     for e in inner.entries().iter().filter(|e| e.is_dir) {
@@ -518,7 +571,7 @@ fn write(
         let node_zip = node_zips.contains(e.path.as_str());
         let (data, stored) = match rewrite_entry(rw, &e.path, bytes, &limits, node_zip) {
             Rewritten::File(d) => (d, false),
-            Rewritten::Zip(d) => (d, true),
+            Rewritten::Zip(d) => (Chunks(vec![d]), true),
             Rewritten::Dropped(why) => {
                 if let Ok(mut d) = dropped.lock() {
                     d.push((e.path.clone(), why));
@@ -569,16 +622,27 @@ fn write(
     Ok(None)
 }
 
+/// One file compressed for a zip, its pieces fed to the compressor in order.
+fn prepare_file(
+    path: &str,
+    opts: zip::write::SimpleFileOptions,
+    data: &Chunks,
+) -> zip::result::ZipResult<zip::write::PreparedZipFile> {
+    let mut b = zip::write::ZipFileBuilder::new(path, opts)?;
+    data.write_to(&mut b)?;
+    b.finish()
+}
+
 /// Appends one file to a zip: compressed here, by the worker that read it; only the append is
 /// serial.
 fn append<W: Write + std::io::Seek>(
     z: &Mutex<zip::ZipWriter<W>>,
     path: &str,
     opts: zip::write::SimpleFileOptions,
-    data: &[u8],
+    data: &Chunks,
 ) -> std::io::Result<()> {
     let other = |e: zip::result::ZipError| std::io::Error::other(e.to_string());
-    let prepared = zip::write::PreparedZipFile::from_data(path, opts, data).map_err(other)?;
+    let prepared = prepare_file(path, opts, data).map_err(other)?;
     let mut z = z
         .lock()
         .map_err(|_| std::io::Error::other("writer poisoned"))?;
@@ -590,7 +654,7 @@ fn append<W: Write + std::io::Seek>(
 const STORED_BELOW: usize = 1024;
 
 /// Writes one file into the sink.
-fn put(sink: &Sink, path: &str, data: &[u8], stored: bool) -> std::io::Result<()> {
+fn put(sink: &Sink, path: &str, data: &Chunks, stored: bool) -> std::io::Result<()> {
     let stored = stored || data.len() < STORED_BELOW;
     let opts = zip::write::SimpleFileOptions::default()
         .compression_method(if stored {
@@ -610,7 +674,9 @@ fn put(sink: &Sink, path: &str, data: &[u8], stored: bool) -> std::io::Result<()
             if let Some(parent) = dest.parent() {
                 std::fs::create_dir_all(parent)?;
             }
-            std::fs::write(dest, data)
+            let mut f = std::io::BufWriter::new(std::fs::File::create(dest)?);
+            data.write_to(&mut f)?;
+            f.flush()
         }
         Sink::Tar(t) => {
             let mut h = tar::Header::new_gnu();
@@ -621,7 +687,7 @@ fn put(sink: &Sink, path: &str, data: &[u8], stored: bool) -> std::io::Result<()
             let mut t = t
                 .lock()
                 .map_err(|_| std::io::Error::other("writer poisoned"))?;
-            t.append_data(&mut h, path, data)
+            t.append_data(&mut h, path, data.reader())
         }
     }
 }
@@ -711,12 +777,34 @@ mod tests {
         assert!(small.len() > 100);
     }
 
+    /// The pieces of a file read back as the file, whatever the reader's buffer.
+    #[test]
+    fn chunks_read_back_whole() {
+        use std::io::Read;
+        let c = Chunks(vec![b"ab".to_vec(), vec![], b"cde".to_vec(), b"f".to_vec()]);
+        assert_eq!(c.len(), 6);
+        for size in 1..8 {
+            let (mut r, mut got, mut buf) = (c.reader(), Vec::new(), vec![0; size]);
+            loop {
+                let n = r.read(&mut buf).unwrap();
+                if n == 0 {
+                    break;
+                }
+                got.extend_from_slice(&buf[..n]);
+            }
+            assert_eq!(got, b"abcdef", "buffer of {size}");
+        }
+        let mut w = Vec::new();
+        c.write_to(&mut w).unwrap();
+        assert_eq!(w, b"abcdef");
+    }
+
     #[test]
     fn text_keeps_line_endings_and_count() {
         let p = Pseudonyms::with_key([1; 32]);
         let rw = Rewriter::new(&ids::Found::default(), &ids::Vocabulary::default(), &p).unwrap();
         let out = rewrite_text(&rw, "a.log", b"ip 10.0.0.1\r\nnext\nlast");
-        let s = String::from_utf8(out).unwrap();
+        let s = String::from_utf8(out.0.concat()).unwrap();
         assert_eq!(s.matches("\r\n").count(), 1);
         assert!(s.ends_with("\nlast"));
         assert!(!s.contains("10.0.0.1"));
@@ -736,10 +824,10 @@ mod tests {
                    AoIBAQC7VJTUt9Us8cKjMzEfYyjiWA4R\n-----END PRIVATE KEY-----\nafter a@b.com\n\
                    userData: |\n  #cloud-config\n  password: hunter2\n  chpasswd: x\nnext: 10.0.0.8\nlast";
         for (path, text) in [("yamls/v1/secrets.yaml", secrets), ("logs/a.log", log)] {
-            let whole = rewrite_in_pieces(&rw, path, text, usize::MAX);
+            let whole = rewrite_in_pieces(&rw, path, text, usize::MAX).concat();
             for size in 1..text.len() + 2 {
                 assert_eq!(
-                    rewrite_in_pieces(&rw, path, text, size),
+                    rewrite_in_pieces(&rw, path, text, size).concat(),
                     whole,
                     "{path} in pieces of {size}"
                 );

@@ -4,6 +4,7 @@
 //! domains by their shape, and secret material (PEM blocks, tokens, cloud-init data,
 //! passwords, Secret data) by `REDACTED`, keeping every line where it was so that line
 //! numbers of evidence still point at the same place.
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use regex::Regex;
@@ -201,6 +202,9 @@ pub struct Rewriter<'p> {
     /// Identifiers replaced in free text.
     ac: Option<Words>,
     words: Vec<(String, Class)>,
+    /// The pseudonym of each of `words`, made once: a log line can name the node thousands of
+    /// times, and asking the maker each time would take its lock from every worker.
+    pseudonyms: Vec<String>,
     /// Identifiers that are vocabulary words: replaced only as whole values.
     whole: WholeValues<Class>,
     any: Regex,
@@ -225,6 +229,7 @@ impl<'p> Rewriter<'p> {
             }
         }
         let ac = Words::new(words.iter().map(|(w, _)| w.as_str()));
+        let pseudonyms = words.iter().map(|(w, c)| p.of(*c, w)).collect();
         let list = shapes();
         let re = |r: &str| {
             Regex::new(r).map_err(|e| {
@@ -246,6 +251,7 @@ impl<'p> Rewriter<'p> {
             p,
             ac,
             words,
+            pseudonyms,
             whole: WholeValues::new(whole),
             any,
             each,
@@ -382,18 +388,18 @@ impl<'p> Rewriter<'p> {
 
     /// [`Rewriter::free`], appending to `out`.
     pub fn free_into(&self, l: &str, out: &mut String) {
-        let mut hits: Vec<(usize, usize, String)> = Vec::new();
+        let mut hits: Vec<(usize, usize, Cow<'_, str>)> = Vec::new();
         if let Some(ac) = &self.ac {
             for m in ac.find_iter(l) {
                 // Whatever the case in this line, the pseudonym of the collected spelling.
-                if let Some((id, class)) = self.words.get(m.pattern().as_usize()) {
-                    hits.push((m.start(), m.end(), self.p.of(*class, id)));
+                if let Some(p) = self.pseudonyms.get(m.pattern().as_usize()) {
+                    hits.push((m.start(), m.end(), Cow::Borrowed(p)));
                 }
             }
         }
         for m in self.any.find_iter(l) {
             if let Some(r) = self.shape(l, m.start(), m.end()) {
-                hits.push((m.start(), m.end(), r));
+                hits.push((m.start(), m.end(), Cow::Owned(r)));
             }
         }
         if hits.is_empty() {
