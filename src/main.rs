@@ -38,6 +38,12 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[cfg(feature = "mimalloc")]
 const MI_OPTION_PURGE_DELAY: std::ffi::c_int = 15;
 
+/// How long, in milliseconds, redaction lets mimalloc keep freed memory before giving it back.
+/// Measured on the real bundle against 0, 100 and 1000 (BENCHMARKS.md): 250 has most of the
+/// time 1000 saves, for less memory.
+#[cfg(feature = "mimalloc")]
+const REDACT_PURGE_DELAY_MS: std::ffi::c_long = 250;
+
 #[cfg(feature = "mimalloc")]
 unsafe extern "C" {
     fn mi_option_set(option: std::ffi::c_int, value: std::ffi::c_long);
@@ -48,7 +54,11 @@ unsafe extern "C" {
 /// Gives freed memory back to the system at once instead of after mimalloc's default second:
 /// indexing frees as much as it keeps (item copies, parse trees), and held for a second that
 /// garbage was a fifth of the peak memory on the bench bundle (BENCHMARKS.md), for no
-/// measurable speed. `MIMALLOC_PURGE_DELAY` in the environment still wins.
+/// measurable speed. Redaction (`redact`, `analyze --redact`; `churn`) keeps it a quarter of a
+/// second ([`REDACT_PURGE_DELAY_MS`]): it frees and allocates again a file's worth of text for
+/// every file it rewrites and reads back, and memory given back at once was zeroed by the
+/// kernel again on its next use (BENCHMARKS.md). `MIMALLOC_PURGE_DELAY` in the environment
+/// still wins.
 ///
 /// Also turns transparent huge pages off for the process, as `MIMALLOC_ALLOW_THP=0` would (it
 /// is read before `main`, too early to set here): mimalloc's large regions were backed by 2 MiB
@@ -57,20 +67,31 @@ unsafe extern "C" {
 /// huge pages, on the real bundle, `analyze` takes 22 % less time and 40 % less memory and
 /// `redact` 25 % and 20 % less; the bench bundle's `analyze` keeps its best time with 6 % less
 /// memory and less spread. `MIMALLOC_ALLOW_THP` in the environment still wins.
-fn tune_allocator() {
+#[cfg_attr(not(feature = "mimalloc"), allow(unused_variables))]
+fn tune_allocator(churn: bool) {
     #[cfg(all(feature = "mimalloc", target_os = "linux"))]
     if std::env::var_os("MIMALLOC_ALLOW_THP").is_none() {
         disable_huge_pages();
     }
     #[cfg(feature = "mimalloc")]
     if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
-        // SAFETY: called first thing in `main`, before any other thread exists (mimalloc's
-        // option setters are not thread-safe); the function takes plain integers.
+        let ms = if churn { REDACT_PURGE_DELAY_MS } else { 0 };
+        // SAFETY: called in `main` before any other thread exists (mimalloc's option setters
+        // are not thread-safe); the function takes plain integers.
         #[allow(unsafe_code)]
         unsafe {
-            mi_option_set(MI_OPTION_PURGE_DELAY, 0);
+            mi_option_set(MI_OPTION_PURGE_DELAY, ms);
         }
     }
+}
+
+/// Whether `command` redacts a bundle (the allocator keeps freed memory a while, see
+/// [`tune_allocator`]).
+fn redacts(command: &Command) -> bool {
+    matches!(
+        command,
+        Command::Redact { .. } | Command::Analyze { redact: true, .. }
+    )
 }
 
 /// `prctl(PR_SET_THP_DISABLE, 1)`: no transparent huge pages for this process's memory
@@ -96,8 +117,8 @@ fn disable_huge_pages() -> bool {
 }
 
 fn main() -> ExitCode {
-    tune_allocator();
     let cli = Cli::parse();
+    tune_allocator(redacts(&cli.command));
     match run(cli) {
         Ok(code) => code,
         Err(Fatal(e)) => {
@@ -799,6 +820,23 @@ mod tests {
         // SAFETY: reads an integer option; the test does not set any.
         let v = unsafe { super::mi_option_get(super::MI_OPTION_PURGE_DELAY) };
         assert_eq!(v, 1000);
+    }
+
+    /// Only the commands that redact keep freed memory for mimalloc's default delay.
+    #[test]
+    fn only_redaction_keeps_freed_memory() {
+        use clap::Parser as _;
+        let redacts = |args: &[&str]| {
+            super::Cli::try_parse_from(args).is_ok_and(|cli| super::redacts(&cli.command))
+        };
+        assert!(redacts(&["sbdiag", "redact", "b.zip", "-o", "out.zip"]));
+        assert!(redacts(&["sbdiag", "redact", "--check", "out.zip"]));
+        assert!(redacts(&["sbdiag", "analyze", "b.zip", "--redact"]));
+        let plain = |args: &[&str]| {
+            super::Cli::try_parse_from(args).is_ok_and(|cli| !super::redacts(&cli.command))
+        };
+        assert!(plain(&["sbdiag", "analyze", "b.zip"]));
+        assert!(plain(&["sbdiag", "scan", "dir"]));
     }
 
     /// The call that turns transparent huge pages off succeeds, and the kernel then reports
