@@ -387,22 +387,7 @@ fn rewrite_in_pieces(rw: &Rewriter, path: &str, text: &str, size: usize) -> Vec<
 /// Rewrites whole lines of one file from state `st`, keeping each line ending.
 fn rewrite_lines(rw: &Rewriter, text: &str, st: &mut FileState) -> String {
     let mut out = String::with_capacity(text.len() + text.len() / 16);
-    let mut rest: &str = text;
-    while !rest.is_empty() {
-        let (line, ending, next) = match memchr::memchr(b'\n', rest.as_bytes()) {
-            Some(i) => {
-                let l = &rest[..i];
-                match l.strip_suffix('\r') {
-                    Some(l) => (l, "\r\n", &rest[i + 1..]),
-                    None => (l, "\n", &rest[i + 1..]),
-                }
-            }
-            None => (rest, "", ""),
-        };
-        rw.line(line, st, &mut out);
-        out.push_str(ending);
-        rest = next;
-    }
+    rw.lines(text, st, &mut out);
     out
 }
 

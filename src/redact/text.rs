@@ -196,6 +196,15 @@ impl FileState {
     }
 }
 
+/// What [`Rewriter::lines`] found of a line before rewriting it.
+#[derive(Clone, Copy)]
+struct Hint<'a> {
+    /// The shapes' matches in the line.
+    shapes: &'a [(usize, usize)],
+    /// Whether the text the line is in has a PEM block's beginning at all.
+    has_pem: bool,
+}
+
 /// The rewriter of one run.
 pub struct Rewriter<'p> {
     p: &'p Pseudonyms,
@@ -291,6 +300,59 @@ impl<'p> Rewriter<'p> {
 
     /// Rewrites one line of a text file (without its line ending) into `out`.
     pub fn line(&self, l: &str, st: &mut FileState, out: &mut String) {
+        self.line_with(l, st, out, None);
+    }
+
+    /// Rewrites whole lines (each kept with its ending) from state `st`, appending to `out`.
+    ///
+    /// The shapes' automaton runs once over the whole text, not once a line: a bundle's YAML
+    /// is mostly short lines, and starting a search cost as much as the search. Its matches
+    /// are those of a search line by line, since no shape can match a line ending (`\r` or
+    /// `\n`), and the one assertion (a domain's closing word boundary) sees a line ending as
+    /// it sees the end of the text; `the_lines_of_a_text_as_one_by_one` tests it.
+    pub fn lines(&self, text: &str, st: &mut FileState, out: &mut String) {
+        let found: Vec<(usize, usize)> = self
+            .any
+            .find_iter(text)
+            .map(|m| (m.start(), m.end()))
+            .collect();
+        let has_pem = text.contains("-----BEGIN ");
+        let mut shapes = found.iter().peekable();
+        let mut here: Vec<(usize, usize)> = Vec::new();
+        let mut at = 0;
+        while at < text.len() {
+            let rest = text.get(at..).unwrap_or_default();
+            let (len, ending) = match memchr::memchr(b'\n', rest.as_bytes()) {
+                Some(i) if rest.as_bytes().get(i.wrapping_sub(1)) == Some(&b'\r') => (i - 1, 2),
+                Some(i) => (i, 1),
+                None => (rest.len(), 0),
+            };
+            let end = at + len;
+            here.clear();
+            while let Some(&&(s, e)) = shapes.peek() {
+                if s >= end {
+                    break;
+                }
+                here.push((s - at, e - at));
+                shapes.next();
+            }
+            let l = text.get(at..end).unwrap_or_default();
+            self.line_with(
+                l,
+                st,
+                out,
+                Some(Hint {
+                    shapes: &here,
+                    has_pem,
+                }),
+            );
+            out.push_str(text.get(end..end + ending).unwrap_or_default());
+            at = end + ending;
+        }
+    }
+
+    /// [`Rewriter::line`], with what is already known of the line.
+    fn line_with(&self, l: &str, st: &mut FileState, out: &mut String, hint: Option<Hint<'_>>) {
         // Inside a secret block scalar: every more-indented (or blank) line is masked.
         if let Some(key_indent) = st.block {
             if l.trim().is_empty() {
@@ -361,7 +423,8 @@ impl<'p> Rewriter<'p> {
                 }
             }
         }
-        if let Some(m) = self.pem_begin.find(l)
+        if hint.is_none_or(|h| h.has_pem)
+            && let Some(m) = self.pem_begin.find(l)
             && !l[m.end()..].contains("-----END")
         {
             self.free_into(&l[..m.start()], out);
@@ -376,7 +439,7 @@ impl<'p> Rewriter<'p> {
             self.free_into(&l[end..], out);
             return;
         }
-        self.free_into(l, out);
+        self.free_with(l, out, hint.map(|h| h.shapes));
     }
 
     /// Replaces identifiers and shapes in free text.
@@ -388,6 +451,11 @@ impl<'p> Rewriter<'p> {
 
     /// [`Rewriter::free`], appending to `out`.
     pub fn free_into(&self, l: &str, out: &mut String) {
+        self.free_with(l, out, None);
+    }
+
+    /// [`Rewriter::free_into`], with the shapes' matches in `l` when already found.
+    fn free_with(&self, l: &str, out: &mut String, shapes: Option<&[(usize, usize)]>) {
         let mut hits: Vec<(usize, usize, Cow<'_, str>)> = Vec::new();
         if let Some(ac) = &self.ac {
             for m in ac.find_iter(l) {
@@ -397,10 +465,17 @@ impl<'p> Rewriter<'p> {
                 }
             }
         }
-        for m in self.any.find_iter(l) {
-            if let Some(r) = self.shape(l, m.start(), m.end()) {
-                hits.push((m.start(), m.end(), Cow::Owned(r)));
+        let mut shape = |start: usize, end: usize| {
+            if let Some(r) = self.shape(l, start, end) {
+                hits.push((start, end, Cow::Owned(r)));
             }
+        };
+        match shapes {
+            Some(found) => found.iter().for_each(|&(s, e)| shape(s, e)),
+            None => self
+                .any
+                .find_iter(l)
+                .for_each(|m| shape(m.start(), m.end())),
         }
         if hits.is_empty() {
             out.push_str(l);
@@ -689,6 +764,98 @@ mod tests {
             out.push('\n');
         }
         out
+    }
+
+    /// The lines of a text rewritten together, the shapes searched once over the text, as
+    /// each line alone: crafted cases (shapes at a line's end, before `\r\n`, PEM blocks, whole
+    /// values), then random texts of the shapes' own characters.
+    #[test]
+    fn the_lines_of_a_text_as_one_by_one() {
+        let p = Pseudonyms::with_key([5; 32]);
+        let r = rewriter(&p);
+        let one_by_one = |text: &str, path: &str| {
+            let mut st = FileState::for_path(path);
+            let mut out = String::new();
+            let mut rest = text;
+            while !rest.is_empty() {
+                let (l, ending, next) = match rest.find('\n') {
+                    Some(i) => match rest[..i].strip_suffix('\r') {
+                        Some(l) => (l, "\r\n", &rest[i + 1..]),
+                        None => (&rest[..i], "\n", &rest[i + 1..]),
+                    },
+                    None => (rest, "", ""),
+                };
+                r.line(l, &mut st, &mut out);
+                out.push_str(ending);
+                rest = next;
+            }
+            (out, st)
+        };
+        let together = |text: &str, path: &str| {
+            let mut st = FileState::for_path(path);
+            let mut out = String::new();
+            r.lines(text, &mut st, &mut out);
+            (out, st)
+        };
+        let crafted = [
+            "ip 10.0.0.1\r\nnext host.corp.io\r\nmail a@b.com\nlast 10.0.0.2",
+            "a.com\nb.io\r\n\r\n\n10.1.1.1\r\n52:54:00:12:34:56\nfe80::1\n::1\r",
+            "key: |\n  -----BEGIN RSA PRIVATE KEY-----\n  MIIE 10.0.0.9\n  -----END RSA PRIVATE KEY-----\nx: 10.0.0.3",
+            "pem -----BEGIN CERTIFICATE-----\nQUJD\n-----END CERTIFICATE----- 10.2.2.2\nname: ready\n- ready\nready set 10.0.0.4",
+            "userData: |\n  #cloud-config\n  password: hunter2 10.0.0.5\nnext: web-01.corp.acme.lab\r",
+            "url https://u:p@host.example.com/x --token=abc.def.com\nBearer abcdefghijklmnopqrstuvwxyz\r\n",
+            "",
+            "\n",
+            "\r\n\r",
+        ];
+        for text in crafted {
+            for path in ["logs/a.log", "yamls/v1/secrets.yaml"] {
+                assert_eq!(
+                    together(text, path),
+                    one_by_one(text, path),
+                    "{text:?} in {path}"
+                );
+            }
+        }
+        use proptest::prelude::*;
+        let mut runner = proptest::test_runner::TestRunner::default();
+        let texts = proptest::collection::vec(
+            prop_oneof![
+                Just("10.0.0.1"),
+                Just("a.com"),
+                Just("x@y.io"),
+                Just("fe80::"),
+                Just(":"),
+                Just("."),
+                Just("-"),
+                Just("@"),
+                Just("\n"),
+                Just("\r"),
+                Just("\r\n"),
+                Just(" "),
+                Just("1"),
+                Just("ab"),
+                Just("ready"),
+                Just("- "),
+                Just("name: "),
+                Just("password: "),
+                Just("-----BEGIN KEY-----"),
+                Just("-----END KEY-----"),
+                Just("web-01"),
+                Just("Bearer 0123456789abcdefXYZ"),
+            ],
+            0..60,
+        )
+        .prop_map(|parts| parts.concat());
+        runner
+            .run(&texts, |text| {
+                prop_assert_eq!(
+                    together(&text, "logs/a.log"),
+                    one_by_one(&text, "logs/a.log")
+                );
+                Ok(())
+            })
+            .unwrap();
     }
 
     #[test]
