@@ -241,12 +241,10 @@ fn check_in_pieces(check: &LeakCheck, file: &str, text: &str, size: usize) -> Ve
         .par_iter()
         .zip(first_line)
         .flat_map_iter(|(piece, first)| {
-            piece.lines().enumerate().filter_map(move |(i, l)| {
-                Some(Leak {
-                    file: file.to_string(),
-                    line: first.saturating_add(i as u32),
-                    what: check.line(l)?,
-                })
+            check.lines(piece).into_iter().map(move |(i, what)| Leak {
+                file: file.to_string(),
+                line: first.saturating_add(i as u32),
+                what,
             })
         })
         .collect()

@@ -707,6 +707,79 @@ impl LeakCheck {
         }
     }
 
+    /// What of the originals or secrets each line of `text` still holds, as [`LeakCheck::line`]
+    /// says it, with the line's index (the lines of [`str::lines`]).
+    ///
+    /// The identifiers and the secret shapes are searched once over the whole text, then each
+    /// line takes the matches that start in it: on a bundle's short YAML lines, starting two
+    /// searches a line cost more than the searches. Neither an identifier nor a secret shape
+    /// holds a line ending, so the matches are those of a search line by line
+    /// (`the_lines_of_a_text_checked_as_one_by_one` tests it).
+    pub fn lines(&self, text: &str) -> Vec<(usize, String)> {
+        let ids: Vec<(usize, usize)> = self.ac.as_ref().map_or_else(Vec::new, |ac| {
+            ac.find_iter(text)
+                .filter(|m| !self.pseudonyms.contains(&text[m.start()..m.end()]))
+                .map(|m| (m.start(), m.pattern().as_usize()))
+                .collect()
+        });
+        let shapes: Vec<usize> = match &self.any_shape {
+            Some(r) => r.find_iter(text).map(|m| m.start()).collect(),
+            None => Vec::new(),
+        };
+        let (mut ids, mut shapes) = (ids.iter().peekable(), shapes.iter().peekable());
+        let mut out = Vec::new();
+        let mut at = 0;
+        for (i, l) in text.lines().enumerate() {
+            // `lines` yields slices of `text`: where this one starts and where the next does.
+            let start = l.as_ptr() as usize - text.as_ptr() as usize;
+            debug_assert!(start >= at);
+            let end = start + l.len();
+            at = end;
+            let mut id = None;
+            while let Some(&&(s, pattern)) = ids.peek() {
+                if s >= end {
+                    break;
+                }
+                if s >= start {
+                    id = id.or(Some(pattern));
+                }
+                ids.next();
+            }
+            let mut shape = false;
+            while let Some(&&s) = shapes.peek() {
+                if s >= end {
+                    break;
+                }
+                shape |= s >= start;
+                shapes.next();
+            }
+            let what = if let Some(p) = id {
+                let o = self.originals.get(p).map_or("", String::as_str);
+                Some(format!("the identifier {o:?}"))
+            } else if let Some((s, e, ())) = self.whole.find(l) {
+                Some(format!("the identifier {:?}", &l[s..e]))
+            } else if shape {
+                self.shape_in(l)
+            } else {
+                None
+            };
+            out.extend(what.map(|w| (i, w)));
+        }
+        out
+    }
+
+    /// Which secret shape line `l` holds, if any.
+    fn shape_in(&self, l: &str) -> Option<String> {
+        for (what, r) in &self.shapes {
+            if let Some(m) = r.find(l)
+                && !m.as_str().contains(REDACTED)
+            {
+                return Some(what.to_string());
+            }
+        }
+        None
+    }
+
     /// What of the originals or secrets line `l` still holds.
     pub fn line(&self, l: &str) -> Option<String> {
         if let Some(ac) = &self.ac {
@@ -727,14 +800,7 @@ impl LeakCheck {
         if self.any_shape.as_ref().is_some_and(|r| !r.is_match(l)) {
             return None;
         }
-        for (what, r) in &self.shapes {
-            if let Some(m) = r.find(l)
-                && !m.as_str().contains(REDACTED)
-            {
-                return Some(what.to_string());
-            }
-        }
-        None
+        self.shape_in(l)
     }
 }
 
@@ -961,6 +1027,67 @@ spec:
             out,
             "items:\n- data:\n    applied-output: UkVEQUNURUQ=\n    failure-count: UkVEQUNURUQ=\n  kind: Secret\n"
         );
+    }
+
+    /// The lines of a text checked together, as each line alone: crafted cases, then random
+    /// texts of originals, pseudonyms, secret shapes and line endings.
+    #[test]
+    fn the_lines_of_a_text_checked_as_one_by_one() {
+        let c = LeakCheck::new(
+            vec![
+                ("acme-prod".into(), false),
+                ("10.0.0.1".into(), false),
+                ("ready".into(), true),
+            ],
+            vec!["ns-123456".into()],
+        );
+        let one_by_one = |text: &str| -> Vec<(usize, String)> {
+            text.lines()
+                .enumerate()
+                .filter_map(|(i, l)| Some((i, c.line(l)?)))
+                .collect()
+        };
+        for text in [
+            "namespace: ACME-PROD\r\nname: ready\n\nok\r\n-----BEGIN RSA PRIVATE KEY-----",
+            "ns-123456 acme-prod\nacme-production 10.0.0.1\r\n- ready\r\nready now",
+            "Bearer abcdefghijklmnopqrstuvwxyz\n\r\n\r",
+            "",
+            "\n\n",
+        ] {
+            assert_eq!(c.lines(text), one_by_one(text), "{text:?}");
+        }
+        use proptest::prelude::*;
+        let mut runner = proptest::test_runner::TestRunner::default();
+        let texts = proptest::collection::vec(
+            prop_oneof![
+                Just("acme-prod"),
+                Just("ACME-PROD"),
+                Just("ns-123456"),
+                Just("10.0.0.1"),
+                Just("10.0.0.10"),
+                Just("ready"),
+                Just("name: "),
+                Just("- "),
+                Just("-----BEGIN PRIVATE KEY-----"),
+                Just("-----BEGIN REDACTED-----"),
+                Just("Bearer 0123456789abcdefXYZ"),
+                Just("token-abcde:0123456789012345678901234567890123"),
+                Just("\n"),
+                Just("\r"),
+                Just("\r\n"),
+                Just(" "),
+                Just("-"),
+                Just("x"),
+            ],
+            0..60,
+        )
+        .prop_map(|parts| parts.concat());
+        runner
+            .run(&texts, |text| {
+                prop_assert_eq!(c.lines(&text), one_by_one(&text));
+                Ok(())
+            })
+            .unwrap();
     }
 
     #[test]
