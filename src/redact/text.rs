@@ -808,12 +808,16 @@ impl LeakCheck {
 mod tests {
     use super::*;
 
-    /// Random texts of up to 60 of `parts`, one after the other.
-    fn texts_of(
+    /// Runs `check` on random texts of up to 60 of `parts`, one after the other.
+    fn for_texts_of(
         parts: &'static [&'static str],
-    ) -> impl proptest::strategy::Strategy<Value = String> {
+        check: impl Fn(String) -> Result<(), proptest::test_runner::TestCaseError>,
+    ) {
         use proptest::strategy::Strategy as _;
-        proptest::collection::vec(proptest::sample::select(parts), 0..60).prop_map(|p| p.concat())
+        let texts = proptest::collection::vec(proptest::sample::select(parts), 0..60)
+            .prop_map(|p| p.concat());
+        let r = proptest::test_runner::TestRunner::default().run(&texts, check);
+        assert!(r.is_ok(), "{r:?}");
     }
 
     fn rewriter(p: &Pseudonyms) -> Rewriter<'_> {
@@ -891,40 +895,39 @@ mod tests {
                 );
             }
         }
-        let texts = texts_of(&[
-            "10.0.0.1",
-            "a.com",
-            "x@y.io",
-            "fe80::",
-            ":",
-            ".",
-            "-",
-            "@",
-            "\n",
-            "\r",
-            "\r\n",
-            " ",
-            "1",
-            "ab",
-            "ready",
-            "- ",
-            "name: ",
-            "password: ",
-            "-----BEGIN KEY-----",
-            "-----END KEY-----",
-            "web-01",
-            "Bearer 0123456789abcdefXYZ",
-        ]);
-        let mut runner = proptest::test_runner::TestRunner::default();
-        runner
-            .run(&texts, |text| {
+        for_texts_of(
+            &[
+                "10.0.0.1",
+                "a.com",
+                "x@y.io",
+                "fe80::",
+                ":",
+                ".",
+                "-",
+                "@",
+                "\n",
+                "\r",
+                "\r\n",
+                " ",
+                "1",
+                "ab",
+                "ready",
+                "- ",
+                "name: ",
+                "password: ",
+                "-----BEGIN KEY-----",
+                "-----END KEY-----",
+                "web-01",
+                "Bearer 0123456789abcdefXYZ",
+            ],
+            |text| {
                 proptest::prop_assert_eq!(
                     together(&text, "logs/a.log"),
                     one_by_one(&text, "logs/a.log")
                 );
                 Ok(())
-            })
-            .unwrap();
+            },
+        );
     }
 
     #[test]
@@ -1059,33 +1062,32 @@ spec:
         ] {
             assert_eq!(c.lines(text), one_by_one(text), "{text:?}");
         }
-        let texts = texts_of(&[
-            "acme-prod",
-            "ACME-PROD",
-            "ns-123456",
-            "10.0.0.1",
-            "10.0.0.10",
-            "ready",
-            "name: ",
-            "- ",
-            "-----BEGIN PRIVATE KEY-----",
-            "-----BEGIN REDACTED-----",
-            "Bearer 0123456789abcdefXYZ",
-            "token-abcde:0123456789012345678901234567890123",
-            "\n",
-            "\r",
-            "\r\n",
-            " ",
-            "-",
-            "x",
-        ]);
-        let mut runner = proptest::test_runner::TestRunner::default();
-        runner
-            .run(&texts, |text| {
+        for_texts_of(
+            &[
+                "acme-prod",
+                "ACME-PROD",
+                "ns-123456",
+                "10.0.0.1",
+                "10.0.0.10",
+                "ready",
+                "name: ",
+                "- ",
+                "-----BEGIN PRIVATE KEY-----",
+                "-----BEGIN REDACTED-----",
+                "Bearer 0123456789abcdefXYZ",
+                "token-abcde:0123456789012345678901234567890123",
+                "\n",
+                "\r",
+                "\r\n",
+                " ",
+                "-",
+                "x",
+            ],
+            |text| {
                 proptest::prop_assert_eq!(c.lines(&text), one_by_one(&text));
                 Ok(())
-            })
-            .unwrap();
+            },
+        );
     }
 
     #[test]
