@@ -361,6 +361,90 @@ fn every_sample_redacts_to_the_same_diagnosis_and_passes_the_check() {
     }
 }
 
+/// A bundle packed as `.tar.gz` and as `.zip` redacts into the same container, every file
+/// whole (a large log is written in pieces, through a reader for tar and a compressor for zip),
+/// to the same diagnosis, and the copy passes the check on its own.
+#[test]
+fn tar_and_zip_bundles_redact_whole_into_their_own_format() {
+    let s = sample("storage-lost-v1.4.0");
+    let dir = tempfile::tempdir().unwrap();
+    // A log of a few MiB, so that it is rewritten in several pieces.
+    let big: String = (0..60_000)
+        .map(|i| format!("I0214 09:30:{:02} line {i} from 10.9.8.7 on node\n", i % 60))
+        .collect();
+    let tgz = dir.path().join("b.tar.gz");
+    {
+        let f = std::fs::File::create(&tgz).unwrap();
+        let gz = flate2::write::GzEncoder::new(f, flate2::Compression::fast());
+        let mut t = tar::Builder::new(gz);
+        t.append_dir_all("b", &s).unwrap();
+        let mut h = tar::Header::new_gnu();
+        h.set_size(big.len() as u64);
+        h.set_mode(0o644);
+        h.set_cksum();
+        t.append_data(&mut h, "b/logs/kube-system/big/big.log", big.as_bytes())
+            .unwrap();
+        t.into_inner().unwrap().finish().unwrap();
+    }
+    let zip_path = dir.path().join("b.zip");
+    {
+        let mut z = zip::ZipWriter::new(std::fs::File::create(&zip_path).unwrap());
+        let o = zip::write::SimpleFileOptions::default();
+        for (rel, path) in files_under(&s) {
+            z.start_file(format!("b/{rel}"), o).unwrap();
+            std::io::Write::write_all(&mut z, &std::fs::read(path).unwrap()).unwrap();
+        }
+        z.start_file("b/logs/kube-system/big/big.log", o).unwrap();
+        std::io::Write::write_all(&mut z, big.as_bytes()).unwrap();
+        z.finish().unwrap();
+    }
+    for (input, output) in [(&tgz, "r.tar.gz"), (&zip_path, "r.zip")] {
+        let red = dir.path().join(output);
+        let out = sbdiag(&[
+            "redact",
+            input.to_str().unwrap(),
+            "-o",
+            red.to_str().unwrap(),
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(findings(input), findings(&red), "{output}");
+        let check = sbdiag(&["redact", "--check", red.to_str().unwrap()]);
+        assert!(
+            check.status.success(),
+            "{}",
+            String::from_utf8_lossy(&check.stderr)
+        );
+        // The large log: every line there, in order, its address replaced.
+        let log = sbdiag(&[
+            "logs",
+            "-b",
+            red.to_str().unwrap(),
+            "-n",
+            "kube-system",
+            "-c",
+            "big",
+            "big",
+        ]);
+        let text = String::from_utf8_lossy(&log.stdout);
+        assert_eq!(
+            text.lines().count(),
+            60_000,
+            "{output}: {}",
+            String::from_utf8_lossy(&log.stderr)
+        );
+        assert!(!text.contains("10.9.8.7"), "{output}");
+        let numbers: Vec<usize> = text
+            .lines()
+            .filter_map(|l| l.split(" line ").nth(1)?.split(' ').next()?.parse().ok())
+            .collect();
+        assert_eq!(numbers, (0..60_000).collect::<Vec<_>>(), "{output}");
+    }
+}
+
 /// Found by the `redact` fuzz target: an object whose namespace holds a `/` (a damaged
 /// capture: no Kubernetes namespace can) was collected as an identifier, and its text
 /// `longhorn.io/v1beta2` spans two folders of the list file's own path, where the path
