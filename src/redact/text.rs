@@ -216,9 +216,49 @@ pub struct Rewriter<'p> {
     pseudonyms: Vec<String>,
     /// Identifiers that are vocabulary words: replaced only as whole values.
     whole: WholeValues<Class>,
+    re: &'static Compiled,
+}
+
+/// The shapes' regular expressions, compiled once per process and shared by every rewriter:
+/// compiling them, and building the lazy automaton's states again for each fresh copy, was a
+/// third of a `redact` fuzzing run (one rewriter per input).
+struct Compiled {
+    /// Every shape in one automaton.
     any: Regex,
+    /// Each shape alone, anchored, to say which one matched.
     each: Vec<(Shape, Regex)>,
     pem_begin: Regex,
+}
+
+impl Compiled {
+    fn get() -> Result<&'static Compiled> {
+        static COMPILED: std::sync::OnceLock<std::result::Result<Compiled, String>> =
+            std::sync::OnceLock::new();
+        COMPILED.get_or_init(Compiled::new).as_ref().map_err(|e| {
+            Error::Usage(format!(
+                "internal: a redaction pattern does not compile: {e}"
+            ))
+        })
+    }
+
+    fn new() -> std::result::Result<Compiled, String> {
+        let list = shapes();
+        let re = |r: &str| Regex::new(r).map_err(|e| e.to_string());
+        let any = re(&list
+            .iter()
+            .map(|(_, r)| format!("(?:{r})"))
+            .collect::<Vec<_>>()
+            .join("|"))?;
+        let each = list
+            .iter()
+            .map(|(s, r)| Ok((*s, re(&format!("^(?:{r})$"))?)))
+            .collect::<std::result::Result<Vec<_>, String>>()?;
+        Ok(Compiled {
+            any,
+            each,
+            pem_begin: re(r"-----BEGIN [A-Z0-9 ]+-----")?,
+        })
+    }
 }
 
 fn indent(l: &str) -> usize {
@@ -239,32 +279,13 @@ impl<'p> Rewriter<'p> {
         }
         let ac = Words::new(words.iter().map(|(w, _)| w.as_str()));
         let pseudonyms = words.iter().map(|(w, c)| p.of(*c, w)).collect();
-        let list = shapes();
-        let re = |r: &str| {
-            Regex::new(r).map_err(|e| {
-                Error::Usage(format!(
-                    "internal: a redaction pattern does not compile: {e}"
-                ))
-            })
-        };
-        let any = re(&list
-            .iter()
-            .map(|(_, r)| format!("(?:{r})"))
-            .collect::<Vec<_>>()
-            .join("|"))?;
-        let each = list
-            .iter()
-            .map(|(s, r)| Ok((*s, re(&format!("^(?:{r})$"))?)))
-            .collect::<Result<Vec<_>>>()?;
         Ok(Rewriter {
             p,
             ac,
             words,
             pseudonyms,
             whole: WholeValues::new(whole),
-            any,
-            each,
-            pem_begin: re(r"-----BEGIN [A-Z0-9 ]+-----")?,
+            re: Compiled::get()?,
         })
     }
 
@@ -312,6 +333,7 @@ impl<'p> Rewriter<'p> {
     /// it sees the end of the text; `the_lines_of_a_text_as_one_by_one` tests it.
     pub fn lines(&self, text: &str, st: &mut FileState, out: &mut String) {
         let found: Vec<(usize, usize)> = self
+            .re
             .any
             .find_iter(text)
             .map(|m| (m.start(), m.end()))
@@ -424,7 +446,7 @@ impl<'p> Rewriter<'p> {
             }
         }
         if hint.is_none_or(|h| h.has_pem)
-            && let Some(m) = self.pem_begin.find(l)
+            && let Some(m) = self.re.pem_begin.find(l)
             && !l[m.end()..].contains("-----END")
         {
             self.free_into(&l[..m.start()], out);
@@ -473,6 +495,7 @@ impl<'p> Rewriter<'p> {
         match shapes {
             Some(found) => found.iter().for_each(|&(s, e)| shape(s, e)),
             None => self
+                .re
                 .any
                 .find_iter(l)
                 .for_each(|m| shape(m.start(), m.end())),
@@ -497,7 +520,7 @@ impl<'p> Rewriter<'p> {
     /// The replacement of a shape match at `start..end`, or `None` to keep it.
     fn shape(&self, l: &str, start: usize, end: usize) -> Option<String> {
         let text = &l[start..end];
-        let shape = self.each.iter().find(|(_, r)| r.is_match(text))?.0;
+        let shape = self.re.each.iter().find(|(_, r)| r.is_match(text))?.0;
         let p = self.p;
         match shape {
             Shape::PemInline => Some(format!(
