@@ -189,6 +189,17 @@ impl Index {
     /// Indexes every resource list of the bundle. `progress(done, total)` is called as files
     /// finish.
     pub fn build(bundle: &Bundle, progress: &(dyn Fn(usize, usize) + Sync)) -> Index {
+        Index::build_with(bundle, progress, Views::All)
+    }
+
+    /// [`Index::build`], decoding the typed views of the objects `views` names only: the
+    /// others keep their identity, metadata and common status, with the generic view. For
+    /// readers of names and metadata (redaction), which need not pay for every view.
+    pub fn build_with(
+        bundle: &Bundle,
+        progress: &(dyn Fn(usize, usize) + Sync),
+        wanted: Views<'_>,
+    ) -> Index {
         let lists: Vec<&BundleFile> = bundle.resource_lists().collect();
         let entries: Vec<_> = lists.iter().filter_map(|f| bundle.entry(f)).collect();
         let by_entry: HashMap<&str, usize> = lists
@@ -214,7 +225,7 @@ impl Index {
             };
             let Some(f) = lists.get(i) else { return };
             let mut r = match bytes {
-                Ok(b) => index_file(f, &b, twins),
+                Ok(b) => index_file(f, &b, twins, wanted),
                 Err(e) => FileResult::failed(&f.path, 0, e.to_string()),
             };
             let items = r.objects.len();
@@ -556,7 +567,7 @@ pub fn index_file_bytes(path: &str, bytes: &[u8]) -> (Vec<Object>, Vec<ParseErro
         size: bytes.len() as u64,
         entry: path.to_string(),
     };
-    let r = index_file(&f, bytes, None);
+    let r = index_file(&f, bytes, None, Views::All);
     (r.objects, r.errors)
 }
 
@@ -577,15 +588,43 @@ fn lighten(o: &mut Object, twins: Option<&Twins>) {
     }
 }
 
-fn index_file(f: &BundleFile, bytes: &[u8], twins: Option<&Twins>) -> FileResult {
-    let mut r = index_file_full(f, bytes, twins);
+/// Which objects get their typed view when indexed (see [`Index::build_with`]).
+#[derive(Debug, Clone, Copy)]
+pub enum Views<'a> {
+    /// Every object: what analysis reads.
+    All,
+    /// Only the objects of these `(group, kind)`; the others get the generic view.
+    Only(&'a [(&'a str, &'a str)]),
+}
+
+impl Views<'_> {
+    fn of(&self, group: &str, kind: &str) -> bool {
+        match self {
+            Views::All => true,
+            Views::Only(kinds) => kinds.iter().any(|(g, k)| *g == group && *k == kind),
+        }
+    }
+}
+
+fn index_file(
+    f: &BundleFile,
+    bytes: &[u8],
+    twins: Option<&Twins>,
+    wanted: Views<'_>,
+) -> FileResult {
+    let mut r = index_file_full(f, bytes, twins, wanted);
     for o in &mut r.objects {
         lighten(o, twins);
     }
     r
 }
 
-fn index_file_full(f: &BundleFile, bytes: &[u8], twins: Option<&Twins>) -> FileResult {
+fn index_file_full(
+    f: &BundleFile,
+    bytes: &[u8],
+    twins: Option<&Twins>,
+    wanted: Views<'_>,
+) -> FileResult {
     let PathKind::ResourceList {
         group: dir_group, ..
     } = &f.kind
@@ -595,9 +634,11 @@ fn index_file_full(f: &BundleFile, bytes: &[u8], twins: Option<&Twins>) -> FileR
     let text = crate::text::utf8_lossy(bytes);
     let items = match split::split_lazy(&text) {
         split::Lazy::List(items) => items,
-        split::Lazy::Done(split::Split::List(items)) => return decode_all(f, dir_group, &items),
+        split::Lazy::Done(split::Split::List(items)) => {
+            return decode_all(f, dir_group, &items, wanted);
+        }
         split::Lazy::Done(split::Split::Single(item)) => {
-            return decode_all(f, dir_group, std::slice::from_ref(&item));
+            return decode_all(f, dir_group, std::slice::from_ref(&item), wanted);
         }
         split::Lazy::Done(split::Split::NotObjects) => {
             if text.trim().is_empty() {
@@ -612,7 +653,7 @@ fn index_file_full(f: &BundleFile, bytes: &[u8], twins: Option<&Twins>) -> FileR
                 .unwrap_or(1);
             return FileResult::failed(&f.path, line, "not a Kubernetes List (no items:)");
         }
-        split::Lazy::Done(split::Split::OtherLayout) => return reparse_whole(f, &text),
+        split::Lazy::Done(split::Split::OtherLayout) => return reparse_whole(f, &text, wanted),
     };
     // Each item is built (a copy of its text) and decoded by the same task, so only the items
     // in flight exist as copies, never the whole file twice.
@@ -622,7 +663,7 @@ fn index_file_full(f: &BundleFile, bytes: &[u8], twins: Option<&Twins>) -> FileR
         .map(|it| {
             // Lightened as soon as decoded: the views of a whole list of copies never exist
             // at once.
-            decode_item(f, dir_group, &it).map(|mut o| {
+            decode_item(f, dir_group, &it, wanted).map(|mut o| {
                 lighten(&mut o, twins);
                 o
             })
@@ -635,10 +676,15 @@ fn index_file_full(f: &BundleFile, bytes: &[u8], twins: Option<&Twins>) -> FileR
 }
 
 /// Decodes items already built.
-fn decode_all(f: &BundleFile, dir_group: &str, items: &[split::RawItem]) -> FileResult {
+fn decode_all(
+    f: &BundleFile,
+    dir_group: &str,
+    items: &[split::RawItem],
+    wanted: Views<'_>,
+) -> FileResult {
     let (objects, errors) = items
         .par_iter()
-        .map(|it| decode_item(f, dir_group, it))
+        .map(|it| decode_item(f, dir_group, it, wanted))
         .partition_map(|d| match d {
             Ok(o) => rayon::iter::Either::Left(o),
             Err(e) => rayon::iter::Either::Right(e),
@@ -648,7 +694,7 @@ fn decode_all(f: &BundleFile, dir_group: &str, items: &[split::RawItem]) -> File
 
 /// For lists not written in the generator's layout: parse the whole file, re-emit each item,
 /// and decode it; line numbers point at the `items:` key.
-fn reparse_whole(f: &BundleFile, text: &str) -> FileResult {
+fn reparse_whole(f: &BundleFile, text: &str, wanted: Views<'_>) -> FileResult {
     let PathKind::ResourceList { group, .. } = &f.kind else {
         return FileResult::failed(&f.path, 0, "not a resource list");
     };
@@ -688,7 +734,7 @@ fn reparse_whole(f: &BundleFile, text: &str) -> FileResult {
                     api_version,
                     name_line: line,
                 };
-                match decode_item(f, group, &item) {
+                match decode_item(f, group, &item, wanted) {
                     Ok(o) => out.objects.push(o),
                     Err(e) => out.errors.push(e),
                 }
@@ -729,7 +775,12 @@ fn item_error(f: &BundleFile, it: &split::RawItem, e: &yaml_serde::Error) -> Par
     }
 }
 
-fn decode_item(f: &BundleFile, dir_group: &str, it: &split::RawItem) -> Result<Object, ParseError> {
+fn decode_item(
+    f: &BundleFile,
+    dir_group: &str,
+    it: &split::RawItem,
+    wanted: Views<'_>,
+) -> Result<Object, ParseError> {
     let (group, version) = match it.api_version.as_deref() {
         Some(av) if !av.is_empty() && av != "null" => {
             let (g, v) = split_api_version(av);
@@ -746,7 +797,12 @@ fn decode_item(f: &BundleFile, dir_group: &str, it: &split::RawItem) -> Result<O
             error: why,
         });
     }
-    let decoded = match views::decode(&kind, &group, &it.text) {
+    let typed = if wanted.of(&group, &kind) {
+        views::decode(&kind, &group, &it.text)
+    } else {
+        views::decode_generic(&it.text)
+    };
+    let decoded = match typed {
         Ok(d) => d,
         Err(first) => match views::decode_generic(&it.text) {
             Ok(d) => d,
@@ -800,4 +856,41 @@ fn decode_item(f: &BundleFile, dir_group: &str, it: &split::RawItem) -> Result<O
         view: decoded.view,
         alias_of: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::archive::Limits;
+
+    /// Decoding only some views keeps every object, its identity, metadata and lines: only
+    /// the views of the kinds left out are generic.
+    #[test]
+    fn views_of_some_kinds_only() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/vm-stuck-v1.4.0");
+        let bundle = Bundle::open(&root, &Limits::default()).unwrap();
+        let all = Index::build(&bundle, &|_, _| {});
+        let some = Index::build_with(&bundle, &|_, _| {}, Views::Only(&[("", "Pod")]));
+        assert_eq!(all.objects.len(), some.objects.len());
+        assert_eq!(all.files.len(), some.files.len());
+        assert_eq!(all.parse_errors, some.parse_errors);
+        let (mut pods, mut others) = (0, 0);
+        for (a, s) in all.objects.iter().zip(&some.objects) {
+            assert_eq!(
+                (&a.key, a.line, a.end_line, a.alias_of, &a.meta.uid),
+                (&s.key, s.line, s.end_line, s.alias_of, &s.meta.uid)
+            );
+            if (a.key.group.as_str(), a.key.kind.as_str()) == ("", "Pod") {
+                assert!(matches!(s.view, View::Pod(_)), "{:?}", s.key);
+                pods += 1;
+            } else if !matches!(a.view, View::Generic) {
+                assert!(matches!(s.view, View::Generic), "{:?}", s.key);
+                others += 1;
+            }
+        }
+        assert!(
+            pods > 0 && others > 0,
+            "{pods} pods, {others} other typed views"
+        );
+    }
 }

@@ -18,7 +18,7 @@ use std::sync::Mutex;
 use crate::archive::{Archive, Entry, Format, Limits};
 use crate::bundle::{Bundle, PathKind};
 use crate::error::{Error, Result};
-use crate::index::Index;
+use crate::index::{Index, Views};
 pub use pseudo::{Class, Pseudonyms};
 use text::{FileState, LeakCheck, Rewriter};
 
@@ -118,12 +118,15 @@ fn pseudonyms(map: Option<&Path>) -> Result<Pseudonyms> {
 /// identifier's pseudonym in `p` now (so that the mapping holds them all); the index is not
 /// kept.
 fn prepare(bundle: &Bundle, p: &Pseudonyms) -> (ids::Found, ids::Vocabulary) {
-    let index = Index::build(bundle, &|_, _| {});
+    let index = Index::build_with(bundle, &|_, _| {}, Views::Only(ids::VIEWS_READ));
     let found = ids::collect(bundle, &index);
     let vocab = ids::Vocabulary::of(&index, &found);
     for (id, class) in &found.ids {
         p.of(*class, id);
     }
+    // Freeing a large bundle's index takes a while (a tenth of a second for 50,000 objects):
+    // done on a thread of its own while the rewriter is built.
+    let _ = std::thread::Builder::new().spawn(move || drop(index));
     (found, vocab)
 }
 
@@ -162,7 +165,9 @@ pub fn check(path: &Path, limits: &Limits, map: Option<&Path>) -> Result<Vec<Lea
     let found = ids::Found {
         ids: p.pairs().into_iter().map(|(c, o, _)| (o, c)).collect(),
     };
-    let vocab = ids::Vocabulary::of(&Index::build(&bundle, &|_, _| {}), &found);
+    // The vocabulary reads names only.
+    let index = Index::build_with(&bundle, &|_, _| {}, Views::Only(&[]));
+    let vocab = ids::Vocabulary::of(&index, &found);
     check_archive(&bundle.archive, limits, &leak_check_for(&p, &vocab))
 }
 

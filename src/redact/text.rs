@@ -699,9 +699,40 @@ pub struct LeakCheck {
     originals: Vec<String>,
     whole: WholeValues<()>,
     pseudonyms: std::collections::HashSet<String>,
-    /// Every secret shape in one automaton, then each alone to say which.
-    any_shape: Option<Regex>,
-    shapes: Vec<(&'static str, Regex)>,
+    /// The secret shapes (`None` only if they did not compile, which the unit tests rule out).
+    shapes: Option<&'static LeakShapes>,
+}
+
+/// The secret shapes the leak check looks for, compiled once per process and shared by every
+/// check (a fuzzing run makes one check per input).
+struct LeakShapes {
+    /// Every secret shape in one automaton.
+    any: Regex,
+    /// Each alone, to say which.
+    each: Vec<(&'static str, Regex)>,
+}
+
+impl LeakShapes {
+    fn get() -> Option<&'static LeakShapes> {
+        static SHAPES: std::sync::OnceLock<Option<LeakShapes>> = std::sync::OnceLock::new();
+        SHAPES
+            .get_or_init(|| {
+                let list = leak_shapes();
+                let any = list
+                    .iter()
+                    .map(|(_, r)| format!("(?:{r})"))
+                    .collect::<Vec<_>>()
+                    .join("|");
+                Some(LeakShapes {
+                    any: Regex::new(&any).ok()?,
+                    each: list
+                        .into_iter()
+                        .map(|(what, r)| Some((what, Regex::new(r).ok()?)))
+                        .collect::<Option<_>>()?,
+                })
+            })
+            .as_ref()
+    }
 }
 
 impl LeakCheck {
@@ -715,18 +746,7 @@ impl LeakCheck {
             originals,
             whole: WholeValues::new(whole.into_iter().map(|(o, _)| (o, ())).collect()),
             pseudonyms: pseudonyms.into_iter().collect(),
-            any_shape: Regex::new(
-                &leak_shapes()
-                    .iter()
-                    .map(|(_, r)| format!("(?:{r})"))
-                    .collect::<Vec<_>>()
-                    .join("|"),
-            )
-            .ok(),
-            shapes: leak_shapes()
-                .into_iter()
-                .filter_map(|(what, r)| Some((what, Regex::new(r).ok()?)))
-                .collect(),
+            shapes: LeakShapes::get(),
         }
     }
 
@@ -745,8 +765,8 @@ impl LeakCheck {
                 .map(|m| (m.start(), m.pattern().as_usize()))
                 .collect()
         });
-        let shapes: Vec<usize> = match &self.any_shape {
-            Some(r) => r.find_iter(text).map(|m| m.start()).collect(),
+        let shapes: Vec<usize> = match self.shapes {
+            Some(r) => r.any.find_iter(text).map(|m| m.start()).collect(),
             None => Vec::new(),
         };
         let (mut ids, mut shapes) = (ids.iter().peekable(), shapes.iter().peekable());
@@ -793,7 +813,7 @@ impl LeakCheck {
 
     /// Which secret shape line `l` holds, if any.
     fn shape_in(&self, l: &str) -> Option<String> {
-        for (what, r) in &self.shapes {
+        for (what, r) in self.shapes.iter().flat_map(|s| &s.each) {
             if let Some(m) = r.find(l)
                 && !m.as_str().contains(REDACTED)
             {
@@ -820,7 +840,7 @@ impl LeakCheck {
         if let Some((s, e, ())) = self.whole.find(l) {
             return Some(format!("the identifier {:?}", &l[s..e]));
         }
-        if self.any_shape.as_ref().is_some_and(|r| !r.is_match(l)) {
+        if self.shapes.is_some_and(|r| !r.any.is_match(l)) {
             return None;
         }
         self.shape_in(l)
@@ -830,6 +850,16 @@ impl LeakCheck {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_pattern_compiles_once_per_process() {
+        let (a, b) = (Compiled::get().ok(), Compiled::get().ok());
+        assert!(a.is_some_and(|a| b.is_some_and(|b| std::ptr::eq(a, b))));
+        assert_eq!(a.map(|c| c.each.len()), Some(shapes().len()));
+        let (a, b) = (LeakShapes::get(), LeakShapes::get());
+        assert!(a.is_some_and(|a| b.is_some_and(|b| std::ptr::eq(a, b))));
+        assert_eq!(a.map(|c| c.each.len()), Some(leak_shapes().len()));
+    }
 
     /// Runs `check` on random texts of up to 60 of `parts`, one after the other.
     fn for_texts_of(
