@@ -797,18 +797,19 @@ fn decode_item(
             error: why,
         });
     }
-    let typed = if wanted.of(&group, &kind) {
-        views::decode(&kind, &group, &it.text)
+    // The kind's view, else the generic one where the kind's fails on odd data.
+    let full = || match views::decode(&kind, &group, &it.text) {
+        Ok(d) => Ok(d),
+        Err(first) => views::decode_generic(&it.text).map_err(|_| err_at(&first)),
+    };
+    // A kind left out gets the generic view; where that fails (the generic view reads
+    // `status` strictly, a kept tree leniently), the full decode decides, so that the index
+    // holds the same objects and errors whatever the views asked.
+    let decoded = if wanted.of(&group, &kind) {
+        full()
     } else {
-        views::decode_generic(&it.text)
-    };
-    let decoded = match typed {
-        Ok(d) => d,
-        Err(first) => match views::decode_generic(&it.text) {
-            Ok(d) => d,
-            Err(_) => return Err(err_at(&first)),
-        },
-    };
+        views::decode_generic(&it.text).or_else(|_| full())
+    }?;
     if decoded.meta.name.is_empty() {
         return Err(ParseError {
             file: f.path.clone(),
@@ -892,5 +893,41 @@ mod tests {
             pods > 0 && others > 0,
             "{pods} pods, {others} other typed views"
         );
+    }
+
+    /// Items that only some decoders take: whatever the views asked, the same objects and the
+    /// same errors.
+    #[test]
+    fn views_asked_never_change_what_is_indexed() {
+        let path = "yamls/namespaced/default/kubevirt.io/v1/virtualmachines.yaml";
+        let item = |name: &str, rest: &str| {
+            format!(
+                "- apiVersion: kubevirt.io/v1\n  kind: VirtualMachine\n  metadata:\n    name: {name}\n    namespace: default\n{rest}"
+            )
+        };
+        let text = [
+            "apiVersion: v1\nitems:\n".to_string(),
+            item("plain", ""),
+            item("odd-status", "  status: weird\n"),
+            item("odd-spec", "  spec: [1, 2]\n  status:\n    conditions: 3\n"),
+            item("[odd, name]", ""),
+            "- apiVersion: kubevirt.io/v1\n  kind: VirtualMachine\n  metadata: 7\n".to_string(),
+            "kind: List\n".to_string(),
+        ]
+        .concat();
+        let f = BundleFile {
+            path: path.to_string(),
+            kind: crate::bundle::layout::classify(path),
+            size: text.len() as u64,
+            entry: path.to_string(),
+        };
+        let keys = |wanted| {
+            let r = index_file(&f, text.as_bytes(), None, wanted);
+            let keys: Vec<_> = r.objects.iter().map(|o| o.key.name.clone()).collect();
+            (keys, r.errors)
+        };
+        let all = keys(Views::All);
+        assert!(all.0.contains(&"odd-status".to_string()), "{all:?}");
+        assert_eq!(all, keys(Views::Only(&[])));
     }
 }
