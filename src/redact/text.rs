@@ -244,11 +244,7 @@ impl Compiled {
     fn new() -> std::result::Result<Compiled, String> {
         let list = shapes();
         let re = |r: &str| Regex::new(r).map_err(|e| e.to_string());
-        let any = re(&list
-            .iter()
-            .map(|(_, r)| format!("(?:{r})"))
-            .collect::<Vec<_>>()
-            .join("|"))?;
+        let any = re(&alternatives(list.iter().map(|(_, r)| r.as_str())))?;
         let each = list
             .iter()
             .map(|(s, r)| Ok((*s, re(&format!("^(?:{r})$"))?)))
@@ -259,6 +255,15 @@ impl Compiled {
             pem_begin: re(r"-----BEGIN [A-Z0-9 ]+-----")?,
         })
     }
+}
+
+/// One regular expression matching any of `patterns`, the first listed winning where several
+/// match at one place.
+fn alternatives<'a>(patterns: impl Iterator<Item = &'a str>) -> String {
+    patterns
+        .map(|r| format!("(?:{r})"))
+        .collect::<Vec<_>>()
+        .join("|")
 }
 
 fn indent(l: &str) -> usize {
@@ -718,13 +723,8 @@ impl LeakShapes {
         SHAPES
             .get_or_init(|| {
                 let list = leak_shapes();
-                let any = list
-                    .iter()
-                    .map(|(_, r)| format!("(?:{r})"))
-                    .collect::<Vec<_>>()
-                    .join("|");
                 Some(LeakShapes {
-                    any: Regex::new(&any).ok()?,
+                    any: Regex::new(&alternatives(list.iter().map(|(_, r)| *r))).ok()?,
                     each: list
                         .into_iter()
                         .map(|(what, r)| Some((what, Regex::new(r).ok()?)))
